@@ -1,0 +1,76 @@
+/* main.c - `grader` entry point: dispatches subcommands from one table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "fetch", cmd_fetch, "collect submissions from git repositories or archives" },
+	{ "rubric", cmd_rubric, "build, release and publish rubrics from nbgrader notebooks" },
+	{ "grade", cmd_grade, "grade a folder of submissions into a gradebook" },
+	{ "export", cmd_export, "export a gradebook (nbgrader-db, csv, gradescope, junit, markdown)" },
+	{ "ci", cmd_ci, "grade one working tree in a student's CI job" },
+	{ "nb", cmd_nb, "run notebooks in the sandbox and report per-cell results" },
+	{ "run", cmd_run, "run one command in the sandbox" },
+	{ "doctor", cmd_doctor, "report which sandbox protections this host provides" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: grader [--version] [--help] <command> [<args>]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nSee 'grader help <command>' for a command's options.\n");
+}
+
+static const struct command *find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("grader %s\n", GRADER_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc < 3) {
+			usage(stdout);
+			return 0;
+		}
+		c = find(argv[2]);
+		if (!c) {
+			fprintf(stderr, "grader: unknown command '%s'\n", argv[2]);
+			return 2;
+		}
+		char *help_argv[] = { argv[2], "--help", NULL };
+		return c->fn(2, help_argv);
+	}
+	c = find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "grader: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,295 @@
+/* util.c - errors and small file-system helpers (see include/grader/util.h). */
+#include "grader/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+int gr_err_set(struct gr_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return code;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int gr_err_sys(struct gr_err *err, int code, int errno_value, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (!err)
+		return code;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", strerror(errno_value));
+	return code;
+}
+
+int gr_read_file(char **out, size_t *len, const char *path, size_t max, struct gr_err *err)
+{
+	int fd = -1, rc = 0;
+	char *buf = NULL;
+	size_t cap = 0, used = 0;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = gr_err_sys(err, errno == ENOENT ? GR_ENOTFOUND : GR_EIO, errno,
+				"cannot open '%s'", path);
+		goto done;
+	}
+	for (;;) {
+		if (used + 1 >= cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				rc = gr_err_set(err, GR_ENOMEM, "cannot read '%s': out of memory", path);
+				goto done;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		n = read(fd, buf + used, cap - used - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot read '%s'", path);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		if (max && used > max) {
+			rc = gr_err_set(err, GR_ELIMIT, "cannot read '%s': larger than %zu bytes",
+					path, max);
+			goto done;
+		}
+	}
+	buf[used] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (len)
+		*len = used;
+done:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int gr_write_file_atomic(const char *path, const void *data, size_t len, struct gr_err *err)
+{
+	char *tmp = NULL;
+	int fd = -1, rc = 0;
+	const char *p = data;
+
+	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
+		tmp = NULL;
+		rc = gr_err_set(err, GR_ENOMEM, "cannot write '%s': out of memory", path);
+		goto done;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s'", tmp);
+		goto done;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", tmp);
+			goto done;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", tmp);
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot rename '%s' to '%s'", tmp, path);
+		goto done;
+	}
+done:
+	if (fd >= 0)
+		close(fd);
+	if (rc && tmp)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+int gr_mkdir_p(const char *path, unsigned mode, struct gr_err *err)
+{
+	char *copy = strdup(path);
+	int rc = 0;
+
+	if (!copy)
+		return gr_err_set(err, GR_ENOMEM, "cannot create '%s': out of memory", path);
+	for (char *p = copy + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s'", copy);
+			goto done;
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+done:
+	free(copy);
+	return rc;
+}
+
+static int rm_at(int parent, const char *name, const char *shown, struct gr_err *err)
+{
+	struct stat st;
+	int fd = -1, rc = 0;
+	DIR *d = NULL;
+	struct dirent *e;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", shown);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
+			return gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", shown);
+		return 0;
+	}
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", shown);
+		goto done;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", shown);
+		goto done;
+	}
+	fd = -1;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		rc = rm_at(dirfd(d), e->d_name, shown, err);
+		if (rc)
+			goto done;
+	}
+	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", shown);
+done:
+	if (d)
+		closedir(d);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int gr_rm_rf(const char *path, struct gr_err *err)
+{
+	return rm_at(AT_FDCWD, path, path, err);
+}
+
+char *gr_path_join(const char *a, const char *b)
+{
+	char *out = NULL;
+	size_t la = strlen(a);
+	int slash = la > 0 && a[la - 1] == '/';
+
+	if (asprintf(&out, "%s%s%s", a, slash ? "" : "/", b) < 0)
+		return NULL;
+	return out;
+}
+
+static void digest_hex(char *out, const EVP_MD *md, const void *data, size_t len)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_Digest(data, len, d, &n, md, NULL);
+	for (unsigned int i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+	out[2 * n] = '\0';
+}
+
+void gr_sha256_hex(char out[65], const void *data, size_t len)
+{
+	digest_hex(out, EVP_sha256(), data, len);
+}
+
+void gr_md5_hex(char out[33], const void *data, size_t len)
+{
+	digest_hex(out, EVP_md5(), data, len);
+}
+
+int gr_sha256_file(char out[65], const char *path, struct gr_err *err)
+{
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char buf[65536], d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	int fd = -1, rc = 0;
+	ssize_t r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", path);
+		goto done;
+	}
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		rc = gr_err_set(err, GR_ENOMEM, "cannot hash '%s': out of memory", path);
+		goto done;
+	}
+	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot read '%s'", path);
+			goto done;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)r);
+	}
+	EVP_DigestFinal_ex(ctx, d, &n);
+	for (unsigned int i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+	out[2 * n] = '\0';
+done:
+	EVP_MD_CTX_free(ctx);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+double gr_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
