@@ -48,8 +48,9 @@ enum sbx_output {
 
 struct sbx_config {
 	struct sbx_limits limits;
-	const char *workdir;     /* the only writable host directory; the child's cwd */
-	const char *const *ro_paths; /* extra host paths visible read-only (NULL-terminated) */
+	const char *workdir;     /* the only writable host directory; appears at /box, the cwd */
+	const char *const *ro_paths; /* extra host paths visible read-only at the same path
+				      (NULL-terminated) */
 	unsigned slot;           /* worker slot: selects the uid/gid and cgroup name */
 	int allow_weaker;        /* run even if a protection is missing on this host */
 	enum sbx_output output;
