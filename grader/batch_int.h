@@ -1,0 +1,98 @@
+/*
+ * batch_int.h - internals of the batch grader (grader/batch_*.c), shared by its
+ * files only: the plan of submissions, the journal, the worker pool and the
+ * progress display. The public interface is include/grader/batch.h.
+ */
+#ifndef GRADER_BATCH_INT_H
+#define GRADER_BATCH_INT_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "grader/util.h"
+
+/* One submission folder to grade: DIR/{student_id}/{assignment}/. */
+struct batch_item {
+	char *student_id;
+	char *path;       /* the submission folder; NULL when the student has none */
+	char key[65];     /* sha256 of rubric + files + timestamp: unchanged -> not rerun */
+	off_t journal_off; /* where its finished entry starts in the journal, -1 if none */
+	size_t journal_len;
+	int done;
+};
+
+struct batch_plan {
+	struct batch_item *items;
+	size_t n;
+};
+
+/*
+ * List the students under `dir` who have `assignment` (or are named in
+ * `only`, a NULL-terminated list, in which case a missing one is planned with
+ * path NULL), sorted by id, and compute each one's key from `rubric_sha`.
+ */
+int batch_plan_build(struct batch_plan *plan, const char *dir, const char *assignment,
+		     const char *const *only, const char *rubric_sha, struct gr_err *err);
+void batch_plan_release(struct batch_plan *plan);
+
+/* sha256 over the relative paths and contents of the regular files under `dir`. */
+int batch_hash_tree(char out[65], const char *dir, struct gr_err *err);
+
+/*
+ * The journal: one JSON object a line, {"key", "student_id", "submission"},
+ * appended and fsync'd as each submission finishes, so that a run killed at
+ * any moment resumes where it stopped. A torn last line is ignored.
+ */
+struct batch_journal {
+	int fd;
+	char *path;
+	off_t size;
+};
+
+/* Open (creating) the journal; with `truncate` start afresh (--force). */
+int batch_journal_open(struct batch_journal *j, const char *path, int truncate,
+		       struct gr_err *err);
+/* Mark every plan item whose key has an entry in the journal as done (last entry wins). */
+int batch_journal_match(struct batch_journal *j, struct batch_plan *plan, struct gr_err *err);
+/* Append an entry for plan item `it` and record its offset; `submission` is borrowed. */
+int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t *submission,
+			 struct gr_err *err);
+/* Read back the "submission" object of a done item (new reference in *out). */
+int batch_journal_read(struct batch_journal *j, const struct batch_item *it, json_t **out,
+		       struct gr_err *err);
+void batch_journal_close(struct batch_journal *j);
+
+/*
+ * The worker pool: `n` forked processes, each calling init(ctx, slot) once and
+ * then job(ctx, index, &text) for each index it is given; `text` is a heap
+ * JSON string handed back to the coordinator, which calls done(dctx, index,
+ * text or NULL, message) in the parent. A worker that dies is replaced and its
+ * job reported with text NULL, so one crash never costs another submission.
+ */
+struct batch_worker_ops {
+	int (*init)(void *ctx, unsigned slot, struct gr_err *err);
+	int (*job)(void *ctx, size_t index, char **text, struct gr_err *err);
+	void (*fini)(void *ctx);
+	int (*done)(void *dctx, size_t index, const char *text, const char *message);
+};
+
+int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, unsigned n,
+		   const size_t *indices, size_t count, struct gr_err *err);
+
+/* Progress: a bar with rate and ETA on a terminal, else one line per item. */
+struct batch_progress {
+	FILE *f;
+	int tty;
+	size_t total, done;
+	double start, last_draw;
+};
+
+void batch_progress_init(struct batch_progress *p, FILE *f, size_t total);
+/* One item finished; `line` is printed as-is when not on a terminal. */
+void batch_progress_step(struct batch_progress *p, const char *line);
+void batch_progress_finish(struct batch_progress *p);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * batch_pool.c - N forked workers fed job indices over socketpairs.
+ *
+ * A worker is a plain fork of the grader; its init() typically starts a
+ * notebook zygote. Frames: coordinator -> worker: u64 index; worker ->
+ * coordinator: u64 index, i32 rc, u32 length, bytes (the result text, or the
+ * error message when rc < 0). A worker that dies mid-job costs only that job:
+ * it is reported with text NULL and a fresh worker takes its place.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "batch_int.h"
+
+#define NO_JOB ((size_t)-1)
+
+struct worker {
+	pid_t pid;
+	int fd;
+	size_t job; /* index being run, NO_JOB when idle */
+};
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* 1 when filled, 0 on clean EOF before any byte, -1 on error or torn frame. */
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			return got == 0 ? 0 : -1;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+static void worker_main(const struct batch_worker_ops *ops, void *ctx, unsigned slot, int fd)
+{
+	struct gr_err err = { 0 };
+	uint64_t index;
+	int status = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (ops->init && ops->init(ctx, slot, &err) < 0) {
+		/* answer every job with the reason, so each student gets the message */
+		status = -1;
+	}
+	while (read_all(fd, &index, sizeof(index)) == 1) {
+		char *text = NULL;
+		const char *body;
+		int32_t rc = 0;
+		uint32_t len;
+		struct gr_err jerr = { 0 };
+
+		if (status < 0) {
+			rc = -1;
+			body = err.msg;
+		} else {
+			rc = ops->job(ctx, (size_t)index, &text, &jerr);
+			body = rc < 0 ? jerr.msg : (text ? text : "");
+		}
+		len = (uint32_t)strlen(body);
+		if (write_all(fd, &index, sizeof(index)) < 0 || write_all(fd, &rc, sizeof(rc)) < 0 ||
+		    write_all(fd, &len, sizeof(len)) < 0 || write_all(fd, body, len) < 0) {
+			free(text);
+			break;
+		}
+		free(text);
+	}
+	if (ops->fini && status == 0)
+		ops->fini(ctx);
+}
+
+static int spawn(struct worker *w, struct worker *all, unsigned n, unsigned slot,
+		 const struct batch_worker_ops *ops, void *ctx, struct gr_err *err)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return gr_err_sys(err, GR_EIO, errno, "cannot create worker channel");
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return gr_err_sys(err, GR_EIO, errno, "cannot start worker");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		for (unsigned i = 0; i < n; i++)
+			if (all[i].fd >= 0)
+				close(all[i].fd);
+		worker_main(ops, ctx, slot, sv[1]);
+		/* _exit: the coordinator owns every inherited resource */
+		_exit(0);
+	}
+	close(sv[1]);
+	w->pid = pid;
+	w->fd = sv[0];
+	w->job = NO_JOB;
+	return 0;
+}
+
+/* Stop a worker: an idle one exits on EOF; a broken one is killed. */
+static void reap(struct worker *w, int kill_it)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	if (w->pid > 0) {
+		if (kill_it)
+			kill(w->pid, SIGKILL);
+		while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	w->pid = -1;
+}
+
+/* Read one reply frame; on a broken worker report its job as crashed. */
+static int collect(struct worker *w, const struct batch_worker_ops *ops, void *dctx,
+		   int *broken)
+{
+	uint64_t index;
+	int32_t rc;
+	uint32_t len;
+	char *body = NULL;
+	int r;
+
+	*broken = 0;
+	if (read_all(w->fd, &index, sizeof(index)) != 1 || read_all(w->fd, &rc, sizeof(rc)) != 1 ||
+	    read_all(w->fd, &len, sizeof(len)) != 1 || !(body = malloc((size_t)len + 1)) ||
+	    read_all(w->fd, body, len) != 1) {
+		free(body);
+		*broken = 1;
+		return ops->done(dctx, w->job, NULL, "grading worker died");
+	}
+	body[len] = '\0';
+	r = ops->done(dctx, (size_t)index, rc < 0 ? NULL : body, rc < 0 ? body : NULL);
+	free(body);
+	w->job = NO_JOB;
+	return r;
+}
+
+int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, unsigned n,
+		   const size_t *indices, size_t count, struct gr_err *err)
+{
+	struct worker *ws = NULL;
+	struct pollfd *pfd = NULL;
+	size_t next = 0, finished = 0;
+	int rc = 0;
+
+	if (n == 0)
+		n = 1;
+	if (n > count)
+		n = count ? (unsigned)count : 1;
+	ws = calloc(n, sizeof(*ws));
+	pfd = calloc(n, sizeof(*pfd));
+	if (!ws || !pfd) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (unsigned i = 0; i < n; i++)
+		ws[i].fd = ws[i].pid = -1;
+	for (unsigned i = 0; i < n && count > 0; i++) {
+		rc = spawn(&ws[i], ws, n, i, ops, ctx, err);
+		if (rc)
+			goto done;
+	}
+	while (finished < count) {
+		for (unsigned i = 0; i < n; i++) {
+			if (ws[i].fd >= 0 && ws[i].job == NO_JOB && next < count) {
+				uint64_t index = indices[next];
+				ws[i].job = indices[next++];
+				if (write_all(ws[i].fd, &index, sizeof(index)) < 0) {
+					/* died while idle: give the job to its replacement */
+					next--;
+					ws[i].job = NO_JOB;
+					reap(&ws[i], 1);
+				}
+			}
+			if (ws[i].fd < 0 && next < count) {
+				rc = spawn(&ws[i], ws, n, i, ops, ctx, err);
+				if (rc)
+					goto done;
+				i--; /* hand it a job */
+				continue;
+			}
+			pfd[i].fd = ws[i].job != NO_JOB ? ws[i].fd : -1;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot wait for workers");
+			goto done;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			int broken;
+
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			rc = collect(&ws[i], ops, dctx, &broken);
+			finished++;
+			if (broken)
+				reap(&ws[i], 1);
+			if (rc) {
+				gr_err_set(err, rc, "stopped: cannot record a result");
+				goto done;
+			}
+		}
+	}
+done:
+	for (unsigned i = 0; ws && i < n; i++)
+		reap(&ws[i], rc != 0);
+	free(ws);
+	free(pfd);
+	return rc;
+}

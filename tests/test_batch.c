@@ -1,0 +1,234 @@
+/* test_batch.c - unit tests for the batch grader's plan, journal, pool and progress. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../grader/batch_int.h"
+
+static char *tmpdir(void)
+{
+	char *d = strdup("/tmp/test_batch.XXXXXX");
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static void put(const char *dir, const char *rel, const char *text)
+{
+	char *p = gr_path_join(dir, rel), *slash;
+	struct gr_err err = { 0 };
+
+	slash = strrchr(p, '/');
+	*slash = '\0';
+	assert_int_equal(gr_mkdir_p(p, 0755, &err), 0);
+	*slash = '/';
+	assert_int_equal(gr_write_file_atomic(p, text, strlen(text), &err), 0);
+	free(p);
+}
+
+static void test_batch__hash_tree_sees_content_and_names(void **state)
+{
+	char *d = tmpdir(), h1[65], h2[65], h3[65];
+	struct gr_err err = { 0 };
+	(void)state;
+
+	put(d, "a/x.ipynb", "one");
+	put(d, "a/b/y.csv", "two");
+	assert_int_equal(batch_hash_tree(h1, d, &err), 0);
+	put(d, "a/x.ipynb", "One");
+	assert_int_equal(batch_hash_tree(h2, d, &err), 0);
+	assert_string_not_equal(h1, h2);
+	put(d, "a/x.ipynb", "one");
+	assert_int_equal(batch_hash_tree(h3, d, &err), 0);
+	assert_string_equal(h1, h3);
+	/* a symlink is not followed and does not count */
+	{
+		char *l = gr_path_join(d, "a/link");
+		assert_int_equal(symlink("/etc/passwd", l), 0);
+		free(l);
+	}
+	assert_int_equal(batch_hash_tree(h3, d, &err), 0);
+	assert_string_equal(h1, h3);
+	gr_rm_rf(d, NULL);
+	free(d);
+}
+
+static void test_batch__plan_lists_students_and_missing(void **state)
+{
+	char *d = tmpdir();
+	struct batch_plan plan = { 0 };
+	struct gr_err err = { 0 };
+	const char *only[] = { "zoe", "bob", "nobody", NULL };
+	(void)state;
+
+	put(d, "zoe/ps1/ps1.ipynb", "{}");
+	put(d, "bob/ps1/ps1.ipynb", "{}");
+	put(d, "amy/other/x", "{}");
+	assert_int_equal(batch_plan_build(&plan, d, "ps1", NULL, "r", &err), 0);
+	assert_int_equal(plan.n, 3);
+	assert_string_equal(plan.items[0].student_id, "amy");
+	assert_null(plan.items[0].path); /* no ps1 folder */
+	assert_string_equal(plan.items[1].student_id, "bob");
+	assert_non_null(plan.items[1].path);
+	batch_plan_release(&plan);
+
+	assert_int_equal(batch_plan_build(&plan, d, "ps1", only, "r", &err), 0);
+	assert_int_equal(plan.n, 3);
+	assert_string_equal(plan.items[1].student_id, "nobody");
+	assert_null(plan.items[1].path);
+	batch_plan_release(&plan);
+
+	assert_int_equal(batch_plan_build(&plan, "/nonexistent/x", "ps1", NULL, "r", &err),
+			 GR_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "/nonexistent/x"));
+	gr_rm_rf(d, NULL);
+	free(d);
+}
+
+static void test_batch__journal_resumes_and_ignores_torn_line(void **state)
+{
+	char *d = tmpdir(), *jp = gr_path_join(d, "gb.json.journal");
+	struct batch_plan plan = { 0 };
+	struct batch_journal j;
+	struct gr_err err = { 0 };
+	json_t *sub = json_pack("{s:f}", "score", 7.5), *back = NULL;
+	int fd;
+	(void)state;
+
+	put(d, "subs/a/ps1/n.ipynb", "1");
+	put(d, "subs/b/ps1/n.ipynb", "2");
+	{
+		char *subs = gr_path_join(d, "subs");
+		assert_int_equal(batch_plan_build(&plan, subs, "ps1", NULL, "r", &err), 0);
+		free(subs);
+	}
+	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_append(&j, &plan.items[0], sub, &err), 0);
+	batch_journal_close(&j);
+	/* a run killed mid-write leaves a torn line */
+	fd = open(jp, O_WRONLY | O_APPEND);
+	assert_true(write(fd, "{\"key\":\"", 8) == 8);
+	close(fd);
+
+	plan.items[0].done = 0;
+	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_match(&j, &plan, &err), 0);
+	assert_true(plan.items[0].done);
+	assert_false(plan.items[1].done);
+	assert_int_equal(batch_journal_read(&j, &plan.items[0], &back, &err), 0);
+	assert_true(json_equal(back, sub));
+	json_decref(back);
+	batch_journal_close(&j);
+
+	/* a changed key (edited submission) is not a match */
+	plan.items[0].done = 0;
+	plan.items[0].key[0] = plan.items[0].key[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_match(&j, &plan, &err), 0);
+	assert_false(plan.items[0].done);
+	batch_journal_close(&j);
+
+	/* --force truncates */
+	assert_int_equal(batch_journal_open(&j, jp, 1, &err), 0);
+	assert_int_equal(j.size, 0);
+	batch_journal_close(&j);
+
+	json_decref(sub);
+	batch_plan_release(&plan);
+	gr_rm_rf(d, NULL);
+	free(jp);
+	free(d);
+}
+
+struct pool_results {
+	char *text[8];
+	char *msg[8];
+	int calls;
+};
+
+static int fake_job(void *ctx, size_t index, char **text, struct gr_err *err)
+{
+	(void)ctx;
+	if (index == 3)
+		_exit(9); /* a worker crash on one submission */
+	if (index == 5)
+		return gr_err_set(err, GR_EINVAL, "bad notebook %zu", index);
+	if (asprintf(text, "{\"i\":%zu,\"pid\":%d}", index, (int)getpid()) < 0)
+		return GR_ENOMEM;
+	return 0;
+}
+
+static int fake_done(void *dctx, size_t index, const char *text, const char *message)
+{
+	struct pool_results *r = dctx;
+	r->calls++;
+	if (text)
+		r->text[index] = strdup(text);
+	if (message)
+		r->msg[index] = strdup(message);
+	return 0;
+}
+
+static void test_batch__pool_survives_a_crashing_worker(void **state)
+{
+	const struct batch_worker_ops ops = { NULL, fake_job, NULL, fake_done };
+	struct pool_results r = { 0 };
+	size_t idx[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	struct gr_err err = { 0 };
+	(void)state;
+
+	assert_int_equal(batch_pool_run(&ops, NULL, &r, 2, idx, 8, &err), 0);
+	assert_int_equal(r.calls, 8);
+	for (int i = 0; i < 8; i++) {
+		if (i == 3) {
+			assert_null(r.text[i]);
+			assert_string_equal(r.msg[i], "grading worker died");
+		} else if (i == 5) {
+			assert_null(r.text[i]);
+			assert_string_equal(r.msg[i], "bad notebook 5");
+		} else {
+			char want[32];
+			snprintf(want, sizeof(want), "{\"i\":%d,", i);
+			assert_non_null(r.text[i]);
+			assert_memory_equal(r.text[i], want, strlen(want));
+		}
+		free(r.text[i]);
+		free(r.msg[i]);
+	}
+}
+
+static void test_batch__progress_lines_when_not_a_tty(void **state)
+{
+	char buf[256] = { 0 };
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct batch_progress p;
+	(void)state;
+
+	batch_progress_init(&p, f, 2);
+	batch_progress_step(&p, "graded alice");
+	batch_progress_step(&p, "graded bob");
+	batch_progress_finish(&p);
+	fclose(f);
+	assert_string_equal(buf, "graded alice\ngraded bob\n");
+	assert_int_equal(p.done, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batch__hash_tree_sees_content_and_names),
+		cmocka_unit_test(test_batch__plan_lists_students_and_missing),
+		cmocka_unit_test(test_batch__journal_resumes_and_ignores_torn_line),
+		cmocka_unit_test(test_batch__pool_survives_a_crashing_worker),
+		cmocka_unit_test(test_batch__progress_lines_when_not_a_tty),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
