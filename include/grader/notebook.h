@@ -71,7 +71,68 @@ int nb_cell_set_source(struct nb_cell *cell, const char *source, struct gr_err *
 int nb_dump(char **out, const struct nb_notebook *nb, struct gr_err *err);
 int nb_write_file(const struct nb_notebook *nb, const char *path, struct gr_err *err);
 
-/* Re-read `cells` from `root` after the caller edited root's "cells" array. */
+/*
+ * Re-read `cells` from `root` after the caller edited root's "cells" array.
+ * Every borrowed pointer in the old `cells` (json, id, grade_id, checksum) is
+ * invalid afterwards. On failure `cells` is left as it was.
+ */
 int nb_reindex(struct nb_notebook *nb, struct gr_err *err);
+
+/*
+ * Additions beyond the first contract (used by the rubric and kernel modules).
+ * Messages count cells from 1 ("cell 1" is root.cells[0]).
+ */
+
+/* "code", "markdown" or "raw". */
+const char *nb_cell_type_name(enum nb_cell_type type);
+
+/*
+ * New, empty nbformat 4.5 notebook (python3 kernelspec, no cells); `name` is
+ * stored as path. Caller frees with nb_free().
+ */
+int nb_new(struct nb_notebook **out, const char *name, struct gr_err *err);
+
+/* Deep copy (root and cells); the copy shares nothing with `nb`. */
+int nb_copy(struct nb_notebook **out, const struct nb_notebook *nb, struct gr_err *err);
+
+/*
+ * Build a new cell object as Jupyter writes it: cell_type, metadata (with
+ * metadata.nbgrader from `meta` when meta && meta->present), source; code
+ * cells also get "execution_count": null and "outputs": []. `id` may be NULL
+ * (no "id" field). The caller owns the returned reference (json_decref).
+ */
+int nb_cell_new(json_t **out, enum nb_cell_type type, const char *source, const char *id,
+		const struct nb_grader_meta *meta, struct gr_err *err);
+
+/*
+ * Insert `cell` (a cell object; nb takes its own reference, the caller keeps
+ * theirs) before index `at` (at == ncells appends), then reindex. A cell
+ * without an id gets a fresh unique one when the notebook is nbformat >= 4.5.
+ */
+int nb_insert_cell(struct nb_notebook *nb, size_t at, json_t *cell, struct gr_err *err);
+
+/* Remove cell `at`, then reindex. */
+int nb_remove_cell(struct nb_notebook *nb, size_t at, struct gr_err *err);
+
+/*
+ * Replace (or with meta == NULL or !meta->present, delete) a cell's
+ * metadata.nbgrader and re-read cell->nbgrader from the new JSON. The
+ * strings in `meta` are copied, so they may point into the cell itself.
+ */
+int nb_cell_set_grader(struct nb_cell *cell, const struct nb_grader_meta *meta,
+		       struct gr_err *err);
+
+/* metadata.nbgrader object for `meta` (fields as nbgrader writes them); caller owns it. */
+int nb_grader_meta_to_json(json_t **out, const struct nb_grader_meta *meta, struct gr_err *err);
+
+/* The cell whose nbgrader grade_id is `grade_id`, or NULL (the last one on duplicates). */
+struct nb_cell *nb_find_cell(const struct nb_notebook *nb, const char *grade_id);
+
+/*
+ * Serialize any JSON value the way nbformat writes notebooks (indent 1, keys
+ * sorted, UTF-8, Python's escapes and float repr), without the trailing
+ * newline and without splitting strings into lines. Caller frees.
+ */
+int nb_json_dump(char **out, size_t *len, const json_t *value, struct gr_err *err);
 
 #endif

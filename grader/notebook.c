@@ -1,0 +1,646 @@
+/*
+ * notebook.c - reading nbformat 4 notebooks into the notebook model, and the
+ * model's edits (see include/grader/notebook.h). Writing is in
+ * notebook_dump.c, percent-format scripts in notebook_script.c.
+ *
+ * Every input is untrusted (student files): each shape check fails with a
+ * one-line message naming the file and, for cell problems, the cell (counted
+ * from 1) and its grade_id when it has one.
+ */
+#include "grader/notebook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const cell_type_names[] = { "code", "markdown", "raw" };
+
+const char *nb_cell_type_name(enum nb_cell_type type)
+{
+	if ((unsigned)type >= sizeof(cell_type_names) / sizeof(cell_type_names[0]))
+		return "unknown";
+	return cell_type_names[type];
+}
+
+static void cells_free(struct nb_cell *cells, size_t n)
+{
+	size_t i;
+
+	if (!cells)
+		return;
+	for (i = 0; i < n; i++)
+		free(cells[i].source);
+	free(cells);
+}
+
+void nb_free(struct nb_notebook *nb)
+{
+	if (!nb)
+		return;
+	cells_free(nb->cells, nb->ncells);
+	json_decref(nb->root);
+	free(nb->path);
+	free(nb);
+}
+
+/*
+ * A cell's source, string or list of strings, joined into a new heap string.
+ * Lists are measured first so that a cell of a million lines costs one copy.
+ */
+static int join_source(char **out, const json_t *src, const char *name, size_t idx,
+		       struct gr_err *err)
+{
+	size_t i, total = 0, used = 0;
+	const json_t *line;
+	char *buf;
+
+	if (json_is_string(src)) {
+		total = json_string_length(src);
+		if (strlen(json_string_value(src)) != total)
+			return gr_err_set(err, GR_EINVAL, "'%s': cell %zu source contains a NUL character",
+					  name, idx + 1);
+		buf = malloc(total + 1);
+		if (!buf)
+			return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", name);
+		memcpy(buf, json_string_value(src), total + 1);
+		*out = buf;
+		return 0;
+	}
+	if (!json_is_array(src))
+		return gr_err_set(err, GR_EINVAL,
+				  "'%s': cell %zu source is not a string or a list of strings", name,
+				  idx + 1);
+	json_array_foreach(src, i, line) {
+		if (!json_is_string(line))
+			return gr_err_set(err, GR_EINVAL,
+					  "'%s': cell %zu source is not a string or a list of strings",
+					  name, idx + 1);
+		if (strlen(json_string_value(line)) != json_string_length(line))
+			return gr_err_set(err, GR_EINVAL,
+					  "'%s': cell %zu source contains a NUL character", name,
+					  idx + 1);
+		total += json_string_length(line);
+	}
+	buf = malloc(total + 1);
+	if (!buf)
+		return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", name);
+	json_array_foreach(src, i, line) {
+		memcpy(buf + used, json_string_value(line), json_string_length(line));
+		used += json_string_length(line);
+	}
+	buf[used] = '\0';
+	*out = buf;
+	return 0;
+}
+
+/* Read one optional boolean of metadata.nbgrader; absent means false. */
+static int grader_bool(int *out, const json_t *g, const char *key, const char *name, size_t idx,
+		       const char *gid, struct gr_err *err)
+{
+	const json_t *v = json_object_get(g, key);
+
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu%s%s%s: nbgrader %s is not a boolean",
+				  name, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
+				  gid ? "')" : "", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/*
+ * Fill `m` from the cell's metadata.nbgrader (strings borrowed from `cell`).
+ * Types are checked, values are not (the rubric module applies nbgrader's
+ * rules); a negative points value is refused because no rule could use it.
+ */
+static int read_grader(struct nb_grader_meta *m, const json_t *cell, const char *name,
+		       size_t idx, struct gr_err *err)
+{
+	const json_t *md = json_object_get(cell, "metadata"), *g, *v;
+	const char *gid = NULL;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (!md)
+		return 0;
+	if (!json_is_object(md))
+		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu metadata is not an object", name,
+				  idx + 1);
+	g = json_object_get(md, "nbgrader");
+	if (!g)
+		return 0;
+	if (!json_is_object(g))
+		return gr_err_set(err, GR_EINVAL,
+				  "'%s': cell %zu metadata.nbgrader is not an object", name,
+				  idx + 1);
+	m->present = 1;
+	v = json_object_get(g, "grade_id");
+	if (v && !json_is_string(v))
+		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu: nbgrader grade_id is not a string",
+				  name, idx + 1);
+	if (v) {
+		gid = json_string_value(v);
+		m->grade_id = gid;
+	}
+	if ((rc = grader_bool(&m->grade, g, "grade", name, idx, gid, err)) ||
+	    (rc = grader_bool(&m->solution, g, "solution", name, idx, gid, err)) ||
+	    (rc = grader_bool(&m->locked, g, "locked", name, idx, gid, err)) ||
+	    (rc = grader_bool(&m->task, g, "task", name, idx, gid, err)))
+		return rc;
+	v = json_object_get(g, "points");
+	if (v) {
+		if (!json_is_number(v))
+			return gr_err_set(err, GR_EINVAL,
+					  "'%s': cell %zu%s%s%s: nbgrader points is not a number",
+					  name, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
+					  gid ? "')" : "");
+		m->points = json_number_value(v);
+		m->has_points = 1;
+		if (m->points < 0)
+			return gr_err_set(err, GR_EINVAL,
+					  "'%s': cell %zu%s%s%s: nbgrader points is negative", name,
+					  idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
+					  gid ? "')" : "");
+	}
+	v = json_object_get(g, "checksum");
+	if (v && !json_is_string(v))
+		return gr_err_set(err, GR_EINVAL,
+				  "'%s': cell %zu%s%s%s: nbgrader checksum is not a string", name,
+				  idx + 1, gid ? " (grade_id '" : "", gid ? gid : "", gid ? "')" : "");
+	if (v)
+		m->checksum = json_string_value(v);
+	v = json_object_get(g, "schema_version");
+	if (v && !json_is_integer(v))
+		return gr_err_set(err, GR_EINVAL,
+				  "'%s': cell %zu%s%s%s: nbgrader schema_version is not an integer",
+				  name, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
+				  gid ? "')" : "");
+	if (v)
+		m->schema_version = (int)json_integer_value(v);
+	return 0;
+}
+
+static int read_cell(struct nb_cell *c, json_t *cell, const char *name, size_t idx,
+		     struct gr_err *err)
+{
+	const json_t *v;
+	const char *type;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (!json_is_object(cell))
+		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu is not an object", name, idx + 1);
+	c->json = cell;
+	v = json_object_get(cell, "cell_type");
+	if (!v)
+		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu has no cell_type", name, idx + 1);
+	if (!json_is_string(v))
+		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu cell_type is not a string", name,
+				  idx + 1);
+	type = json_string_value(v);
+	if (!strcmp(type, "code"))
+		c->type = NB_CELL_CODE;
+	else if (!strcmp(type, "markdown"))
+		c->type = NB_CELL_MARKDOWN;
+	else if (!strcmp(type, "raw"))
+		c->type = NB_CELL_RAW;
+	else
+		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu has unknown cell_type '%.64s'",
+				  name, idx + 1, type);
+	v = json_object_get(cell, "id");
+	if (v && !json_is_string(v))
+		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu id is not a string", name,
+				  idx + 1);
+	c->id = v ? json_string_value(v) : NULL;
+	if ((rc = read_grader(&c->nbgrader, cell, name, idx, err)))
+		return rc;
+	v = json_object_get(cell, "source");
+	if (!v)
+		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu has no source", name, idx + 1);
+	return join_source(&c->source, v, name, idx, err);
+}
+
+/* Build a fresh cells array from root's "cells" (checked to be an array). */
+static int build_cells(struct nb_cell **out, size_t *nout, json_t *root, const char *name,
+		       struct gr_err *err)
+{
+	json_t *arr = json_object_get(root, "cells"), *cell;
+	struct nb_cell *cells = NULL;
+	size_t i, n;
+	int rc = 0;
+
+	if (!arr)
+		return gr_err_set(err, GR_EINVAL, "cannot read '%s': no cells array", name);
+	if (!json_is_array(arr))
+		return gr_err_set(err, GR_EINVAL, "cannot read '%s': cells is not an array", name);
+	n = json_array_size(arr);
+	if (n) {
+		cells = calloc(n, sizeof(*cells));
+		if (!cells)
+			return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", name);
+	}
+	json_array_foreach(arr, i, cell) {
+		if ((rc = read_cell(&cells[i], cell, name, i, err))) {
+			cells_free(cells, i + 1);
+			return rc;
+		}
+	}
+	*out = cells;
+	*nout = n;
+	return 0;
+}
+
+int nb_reindex(struct nb_notebook *nb, struct gr_err *err)
+{
+	struct nb_cell *cells = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = build_cells(&cells, &n, nb->root, nb->path, err)))
+		return rc;
+	cells_free(nb->cells, nb->ncells);
+	nb->cells = cells;
+	nb->ncells = n;
+	return 0;
+}
+
+/* Take ownership of `root` (even on failure) and check the notebook shape. */
+static int notebook_from_root(struct nb_notebook **out, json_t *root, const char *name,
+			      struct gr_err *err)
+{
+	struct nb_notebook *nb = NULL;
+	const json_t *v;
+	int rc = 0;
+
+	if (!json_is_object(root)) {
+		rc = gr_err_set(err, GR_EINVAL,
+				"cannot read '%s': not a notebook (the top level is not an object)",
+				name);
+		goto done;
+	}
+	v = json_object_get(root, "nbformat");
+	if (!v) {
+		rc = gr_err_set(err, GR_EINVAL,
+				"cannot read '%s': not an nbformat 4 notebook (no nbformat field)",
+				name);
+		goto done;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) != 4) {
+		if (json_is_integer(v))
+			rc = gr_err_set(err, GR_EINVAL,
+					"cannot read '%s': not an nbformat 4 notebook "
+					"(nbformat is %" JSON_INTEGER_FORMAT ")",
+					name, json_integer_value(v));
+		else
+			rc = gr_err_set(err, GR_EINVAL,
+					"cannot read '%s': not an nbformat 4 notebook "
+					"(nbformat is not an integer)",
+					name);
+		goto done;
+	}
+	v = json_object_get(root, "nbformat_minor");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		  json_integer_value(v) > 1000)) {
+		rc = gr_err_set(err, GR_EINVAL,
+				"cannot read '%s': nbformat_minor is not a small integer", name);
+		goto done;
+	}
+	nb = calloc(1, sizeof(*nb));
+	if (!nb || !(nb->path = strdup(name))) {
+		rc = gr_err_set(err, GR_ENOMEM, "cannot read '%s': out of memory", name);
+		goto done;
+	}
+	nb->nbformat_minor = v ? (int)json_integer_value(v) : 0;
+	nb->root = root;
+	root = NULL;
+	if ((rc = nb_reindex(nb, err)))
+		goto done;
+	*out = nb;
+	nb = NULL;
+done:
+	json_decref(root);
+	nb_free(nb);
+	return rc;
+}
+
+int nb_parse(struct nb_notebook **out, const char *data, size_t len, const char *name,
+	     struct gr_err *err)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	if (!name)
+		name = "<notebook>";
+	if (len > NB_MAX_FILE)
+		return gr_err_set(err, GR_ELIMIT, "cannot read '%s': larger than %u bytes", name,
+				  NB_MAX_FILE);
+	/* Tolerate a UTF-8 byte order mark, as editors on Windows write one. */
+	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+		data += 3;
+		len -= 3;
+	}
+	root = json_loadb(data, len, JSON_ALLOW_NUL, &jerr);
+	if (!root) {
+		switch (json_error_code(&jerr)) {
+		case json_error_out_of_memory:
+			return gr_err_set(err, GR_ENOMEM, "cannot read '%s': out of memory", name);
+		case json_error_invalid_utf8:
+			return gr_err_set(err, GR_EINVAL,
+					  "cannot read '%s': not valid UTF-8 at line %d column %d",
+					  name, jerr.line, jerr.column);
+		case json_error_stack_overflow:
+			return gr_err_set(err, GR_EINVAL,
+					  "cannot read '%s': JSON nested too deeply at line %d "
+					  "column %d (limit %d levels)",
+					  name, jerr.line, jerr.column, JSON_PARSER_MAX_DEPTH);
+		default:
+			return gr_err_set(err, GR_EINVAL,
+					  "cannot read '%s': not valid JSON at line %d column %d: %s",
+					  name, jerr.line, jerr.column, jerr.text);
+		}
+	}
+	return notebook_from_root(out, root, name, err);
+}
+
+/* Does the path end with `ext` (case-insensitive, ext includes the dot)? */
+static int has_ext(const char *path, const char *ext)
+{
+	size_t n = strlen(path), e = strlen(ext);
+
+	return n > e && !strcasecmp(path + n - e, ext);
+}
+
+/* For unknown extensions: JSON notebooks start with '{' after blanks (and a BOM). */
+static int looks_like_json(const char *data, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
+		i = 3;
+	while (i < len && strchr(" \t\r\n", data[i]) && data[i])
+		i++;
+	return i < len && data[i] == '{';
+}
+
+int nb_read_file(struct nb_notebook **out, const char *path, struct gr_err *err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = gr_read_file(&data, &len, path, NB_MAX_FILE, err)))
+		return rc;
+	if (has_ext(path, ".ipynb"))
+		rc = nb_parse(out, data, len, path, err);
+	else if (has_ext(path, ".py"))
+		rc = nb_parse_script(out, data, len, path, err);
+	else if (looks_like_json(data, len))
+		rc = nb_parse(out, data, len, path, err);
+	else
+		rc = nb_parse_script(out, data, len, path, err);
+	free(data);
+	return rc;
+}
+
+int nb_new(struct nb_notebook **out, const char *name, struct gr_err *err)
+{
+	json_t *root;
+
+	if (!name)
+		name = "<notebook>";
+	root = json_pack("{s:[], s:{s:{s:s, s:s, s:s}, s:{s:s}}, s:i, s:i}", "cells", "metadata",
+			 "kernelspec", "display_name", "Python 3", "language", "python", "name",
+			 "python3", "language_info", "name", "python", "nbformat", 4,
+			 "nbformat_minor", 5);
+	if (!root)
+		return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", name);
+	return notebook_from_root(out, root, name, err);
+}
+
+int nb_copy(struct nb_notebook **out, const struct nb_notebook *nb, struct gr_err *err)
+{
+	struct nb_notebook *copy = NULL;
+	json_t *root = json_deep_copy(nb->root);
+	int rc;
+
+	if (!root)
+		return gr_err_set(err, GR_ENOMEM, "cannot copy '%s': out of memory", nb->path);
+	if ((rc = notebook_from_root(&copy, root, nb->path, err)))
+		return rc;
+	copy->from_script = nb->from_script;
+	*out = copy;
+	return 0;
+}
+
+struct nb_cell *nb_find_cell(const struct nb_notebook *nb, const char *grade_id)
+{
+	size_t i;
+
+	for (i = nb->ncells; i-- > 0;) {
+		const char *gid = nb->cells[i].nbgrader.grade_id;
+		if (gid && !strcmp(gid, grade_id))
+			return &nb->cells[i];
+	}
+	return NULL;
+}
+
+int nb_cell_set_source(struct nb_cell *cell, const char *source, struct gr_err *err)
+{
+	json_t *str;
+	char *copy;
+
+	str = json_string(source);
+	if (!str)
+		return gr_err_set(err, GR_EINVAL, "cannot set cell source: not valid UTF-8");
+	copy = strdup(source);
+	if (!copy) {
+		json_decref(str);
+		return gr_err_set(err, GR_ENOMEM, "cannot set cell source: out of memory");
+	}
+	if (json_object_set_new(cell->json, "source", str)) {
+		free(copy);
+		return gr_err_set(err, GR_ENOMEM, "cannot set cell source: out of memory");
+	}
+	free(cell->source);
+	cell->source = copy;
+	return 0;
+}
+
+int nb_grader_meta_to_json(json_t **out, const struct nb_grader_meta *m, struct gr_err *err)
+{
+	json_t *g = json_object(), *pts = NULL;
+	int bad = !g;
+
+	if (g) {
+		bad |= json_object_set_new(g, "schema_version",
+					   json_integer(m->schema_version ? m->schema_version : 3));
+		bad |= json_object_set_new(g, "grade", json_boolean(m->grade));
+		bad |= json_object_set_new(g, "solution", json_boolean(m->solution));
+		bad |= json_object_set_new(g, "locked", json_boolean(m->locked));
+		bad |= json_object_set_new(g, "task", json_boolean(m->task));
+		if (m->grade_id)
+			bad |= json_object_set_new(g, "grade_id", json_string(m->grade_id));
+		if (m->has_points) {
+			/* nbgrader's editor stores whole points as integers. */
+			if (m->points == (double)(json_int_t)m->points)
+				pts = json_integer((json_int_t)m->points);
+			else
+				pts = json_real(m->points);
+			bad |= json_object_set_new(g, "points", pts);
+		}
+		if (m->checksum)
+			bad |= json_object_set_new(g, "checksum", json_string(m->checksum));
+	}
+	if (bad) {
+		json_decref(g);
+		return gr_err_set(err, GR_EINVAL,
+				  "cannot build nbgrader metadata: out of memory or invalid UTF-8");
+	}
+	*out = g;
+	return 0;
+}
+
+int nb_cell_set_grader(struct nb_cell *cell, const struct nb_grader_meta *meta,
+		       struct gr_err *err)
+{
+	json_t *md, *g = NULL;
+	struct nb_grader_meta fresh;
+	int rc;
+
+	if (meta && meta->present && meta->has_points && !(meta->points >= 0))
+		return gr_err_set(err, GR_EINVAL, "cannot set nbgrader metadata: points is negative");
+	md = json_object_get(cell->json, "metadata");
+	if (!json_is_object(md)) {
+		md = json_object();
+		if (!md || json_object_set_new(cell->json, "metadata", md))
+			return gr_err_set(err, GR_ENOMEM, "cannot set cell metadata: out of memory");
+	}
+	if (meta && meta->present) {
+		if ((rc = nb_grader_meta_to_json(&g, meta, err)))
+			return rc;
+		if (json_object_set_new(md, "nbgrader", g))
+			return gr_err_set(err, GR_ENOMEM, "cannot set cell metadata: out of memory");
+	} else {
+		json_object_del(md, "nbgrader");
+	}
+	if ((rc = read_grader(&fresh, cell->json, "<cell>", 0, err)))
+		return rc;
+	cell->nbgrader = fresh;
+	return 0;
+}
+
+int nb_cell_new(json_t **out, enum nb_cell_type type, const char *source, const char *id,
+		const struct nb_grader_meta *meta, struct gr_err *err)
+{
+	json_t *cell = NULL, *md = NULL, *g = NULL;
+	int rc = 0, bad;
+
+	if ((unsigned)type > NB_CELL_RAW)
+		return gr_err_set(err, GR_EINVAL, "cannot create cell: unknown cell type %d",
+				  (int)type);
+	cell = json_object();
+	md = json_object();
+	bad = !cell || !md;
+	if (!bad && meta && meta->present) {
+		if ((rc = nb_grader_meta_to_json(&g, meta, err)))
+			goto done;
+		bad |= json_object_set_new(md, "nbgrader", g);
+	}
+	if (!bad) {
+		bad |= json_object_set_new(cell, "cell_type", json_string(nb_cell_type_name(type)));
+		bad |= json_object_set(cell, "metadata", md);
+		bad |= json_object_set_new(cell, "source", json_string(source ? source : ""));
+		if (id)
+			bad |= json_object_set_new(cell, "id", json_string(id));
+		if (type == NB_CELL_CODE) {
+			bad |= json_object_set_new(cell, "execution_count", json_null());
+			bad |= json_object_set_new(cell, "outputs", json_array());
+		}
+	}
+	if (bad) {
+		rc = gr_err_set(err, GR_EINVAL,
+				"cannot create cell: out of memory or source not valid UTF-8");
+		goto done;
+	}
+	*out = cell;
+	cell = NULL;
+done:
+	json_decref(md);
+	json_decref(cell);
+	return rc;
+}
+
+/*
+ * A fresh cell id: 8 hex digits (the length Jupyter uses) from the md5 of
+ * the source and a counter, so that ids are reproducible across runs.
+ */
+static int fresh_id(char out[9], const struct nb_notebook *nb, const json_t *cell)
+{
+	const json_t *src = json_object_get(cell, "source");
+	const char *s = json_is_string(src) ? json_string_value(src) : "";
+	char *buf = NULL, hex[33];
+	unsigned k;
+	size_t i;
+	int n, taken;
+
+	for (k = 0; k < 100000; k++) {
+		n = asprintf(&buf, "%u:%s", k, s);
+		if (n < 0)
+			return GR_ENOMEM;
+		gr_md5_hex(hex, buf, (size_t)n);
+		free(buf);
+		memcpy(out, hex, 8);
+		out[8] = '\0';
+		taken = 0;
+		for (i = 0; i < nb->ncells && !taken; i++)
+			taken = nb->cells[i].id && !strcmp(nb->cells[i].id, out);
+		if (!taken)
+			return 0;
+	}
+	return GR_ELIMIT;
+}
+
+int nb_insert_cell(struct nb_notebook *nb, size_t at, json_t *cell, struct gr_err *err)
+{
+	json_t *arr = json_object_get(nb->root, "cells"), *copy;
+	char id[9];
+	int rc;
+
+	if (!json_is_array(arr) || at > json_array_size(arr))
+		return gr_err_set(err, GR_EINVAL, "'%s': cannot insert a cell at %zu of %zu",
+				  nb->path, at + 1, json_array_size(arr));
+	if (!json_is_object(cell))
+		return gr_err_set(err, GR_EINVAL, "'%s': cannot insert a cell that is not an object",
+				  nb->path);
+	copy = json_deep_copy(cell);
+	if (!copy)
+		return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", nb->path);
+	if (nb->nbformat_minor >= 5 && !json_object_get(copy, "id")) {
+		if ((rc = fresh_id(id, nb, copy)) ||
+		    json_object_set_new(copy, "id", json_string(id))) {
+			json_decref(copy);
+			return gr_err_set(err, GR_ENOMEM, "'%s': cannot make a cell id", nb->path);
+		}
+	}
+	if (json_array_insert_new(arr, at, copy))
+		return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", nb->path);
+	if ((rc = nb_reindex(nb, err))) {
+		json_array_remove(arr, at);
+		return rc;
+	}
+	return 0;
+}
+
+int nb_remove_cell(struct nb_notebook *nb, size_t at, struct gr_err *err)
+{
+	json_t *arr = json_object_get(nb->root, "cells");
+
+	if (!json_is_array(arr) || at >= json_array_size(arr))
+		return gr_err_set(err, GR_ENOTFOUND, "'%s': no cell %zu to remove", nb->path,
+				  at + 1);
+	json_array_remove(arr, at);
+	return nb_reindex(nb, err);
+}
