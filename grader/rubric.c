@@ -14,6 +14,7 @@
 struct vctx {
 	const char *name;
 	struct gr_err *err;
+	int is_public;
 };
 
 static int bad(struct vctx *v, const char *where, const char *fmt, ...)
@@ -225,12 +226,15 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 		rc->kind = RUBRIC_PLAIN;
 
 	/* the regions must be well formed and where nbgrader allows them */
-	rc_ = rubric_clear_solutions(&cleared, &found, rc->source, rc->type, rc->solution, v->err);
+	rc->from_public = v->is_public;
+	rc_ = rubric_clear_solutions(&cleared, &found, rc->source, rc->type,
+				     rc->solution && !v->is_public, v->err);
 	if (rc_)
 		return bad(v, where, "%s", v->err ? v->err->msg : "bad solution region");
-	if (found && !rc->solution) {
+	if (found && (!rc->solution || v->is_public)) {
 		free(cleared);
-		return bad(v, where, "a solution region in a cell that is not a solution cell");
+		return bad(v, where, v->is_public ? "a public rubric must not hold solutions"
+						  : "a solution region in a cell that is not a solution cell");
 	}
 	{
 		char *tmp = NULL;
@@ -242,9 +246,10 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 			free(cleared);
 			return bad(v, where, "%s", v->err ? v->err->msg : "bad hidden tests");
 		}
-		if (hidden && !rc->grade) {
+		if (hidden && (!rc->grade || v->is_public)) {
 			free(cleared);
-			return bad(v, where, "hidden tests in a cell that is not a grade cell");
+			return bad(v, where, v->is_public ? "a public rubric must not hold hidden tests"
+							  : "hidden tests in a cell that is not a grade cell");
 		}
 		rc_ = rubric_clear_mark_scheme(&tmp, &hidden, rc->source, v->err);
 		free(tmp);
@@ -409,6 +414,10 @@ static int validate(struct vctx *v, struct rubric *r)
 		return bad(v, NULL, "the top level must be an object");
 	if (only_keys(v, NULL, root, TOP_KEYS))
 		return GR_EINVAL;
+	x = json_object_get(root, "public");
+	if (x && !json_is_boolean(x))
+		return bad(v, "public", "must be true or false");
+	r->is_public = v->is_public = json_is_true(x);
 	x = json_object_get(root, "grader_rubric");
 	if (!json_is_integer(x) || json_integer_value(x) != RUBRIC_VERSION)
 		return bad(v, "grader_rubric", "must be %d (the rubric format version)",
@@ -466,10 +475,6 @@ static int validate(struct vctx *v, struct rubric *r)
 		  json_integer_value(x) > 4294967295LL))
 		return bad(v, "seed", "must be an integer from 0 to 4294967295");
 	r->seed = x ? json_integer_value(x) : 0;
-	x = json_object_get(root, "public");
-	if (x && !json_is_boolean(x))
-		return bad(v, "public", "must be true or false");
-	r->is_public = json_is_true(x);
 	x = json_object_get(root, "files");
 	if (x && !json_is_array(x))
 		return bad(v, "files", "must be an array");
@@ -534,7 +539,7 @@ void rubric_free(struct rubric *r)
 int rubric_from_json(struct rubric **out, json_t *root, const char *name, struct gr_err *err)
 {
 	struct rubric *r;
-	struct vctx v = { name, err };
+	struct vctx v = { name, err, 0 };
 	char *slash;
 	int rc;
 

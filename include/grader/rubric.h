@@ -46,6 +46,7 @@ struct rubric_cell {
 	 * student's answer cell whose checksum equals it was left as released.
 	 */
 	char checksum[33];
+	int from_public;       /* in a public rubric: the source is already released */
 	json_t *json;          /* borrowed: the cell object inside root */
 };
 
@@ -187,6 +188,14 @@ int rubric_import(struct rubric **out, const struct rubric_import_opts *opts, st
 int rubric_release_notebook(struct nb_notebook **out, const struct rubric *r, size_t i,
 			    struct gr_err *err);
 
+/*
+ * A notebook cell object for rubric cell `c` holding `source`, with the
+ * rubric's metadata, nbgrader's locks and metadata.nbgrader (checksum of
+ * `source` when `release`, else the rubric's grading checksum). Caller owns it.
+ */
+int rubric_cell_json(json_t **out, const struct rubric_cell *c, const char *source, int release,
+		     struct gr_err *err);
+
 /* Write every released notebook and data file into `dir` (created). */
 int rubric_release(const struct rubric *r, const char *dir, struct gr_err *err);
 
@@ -219,6 +228,7 @@ struct rubric_graded {
 
 struct rubric_splice {
 	struct nb_notebook *nb; /* the notebook to execute (owned) */
+	const struct rubric_notebook *rn; /* borrowed from the rubric */
 	size_t ngraded;
 	struct rubric_graded *graded; /* in rubric order */
 	size_t nflags;
