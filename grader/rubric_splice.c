@@ -139,14 +139,20 @@ static int splice_cell(struct rubric_splice *s, const struct rubric_cell *rc_, s
 
 	if ((rc = rubric_released_source(&released, rc_, err)))
 		return rc;
+	if (!c && !is_locked_kind(rc_->kind)) {
+		/*
+		 * A deleted answer is not put back: its stub would raise or
+		 * redefine what the student wrote elsewhere. It scores as
+		 * "No response." (rubric_splice marks it unchanged).
+		 */
+		rc = add_flag(s, RUBRIC_FLAG_DELETED_ANSWER, rc_->grade_id, err);
+		goto done;
+	}
 	if (!c) {
-		const char *flag = rc_->kind == RUBRIC_TESTS	? RUBRIC_FLAG_DELETED_TEST
-				   : is_locked_kind(rc_->kind) ? RUBRIC_FLAG_DELETED_LOCKED
-							       : RUBRIC_FLAG_DELETED_ANSWER;
+		const char *flag = rc_->kind == RUBRIC_TESTS ? RUBRIC_FLAG_DELETED_TEST
+							     : RUBRIC_FLAG_DELETED_LOCKED;
 
-		/* a deleted answer comes back as released (so: "No response.") */
-		rc = rubric_cell_json(&cell, rc_, is_locked_kind(rc_->kind) ? rc_->source : released,
-				      0, err);
+		rc = rubric_cell_json(&cell, rc_, rc_->source, 0, err);
 		if (!rc)
 			rc = add_flag(s, flag, rc_->grade_id, err);
 		if (!rc)
@@ -229,17 +235,19 @@ int rubric_splice(struct rubric_splice **out, const struct rubric *r, size_t i,
 		    c->kind != RUBRIC_TASK)
 			continue;
 		sc = nb_find_cell(s->nb, c->grade_id);
-		if (!sc) {
+		if (!sc && is_locked_kind(c->kind)) {
 			rc = gr_err_set(err, GR_EINVAL, "cell '%s' lost while splicing", c->grade_id);
 			goto fail;
 		}
 		g = &s->graded[s->ngraded++];
 		g->cell = c;
 		g->kind = c->kind;
-		g->index = (size_t)(sc - s->nb->cells);
+		g->index = sc ? (size_t)(sc - s->nb->cells) : RUBRIC_NO_CELL;
 		g->points = c->grade || c->task ? c->points : 0;
 		g->manual = c->kind == RUBRIC_MANUAL || c->kind == RUBRIC_TASK;
-		if (c->kind == RUBRIC_MANUAL || c->kind == RUBRIC_ANSWER) {
+		if (!sc) {
+			g->unchanged = 1; /* a deleted answer: no response */
+		} else if (c->kind == RUBRIC_MANUAL || c->kind == RUBRIC_ANSWER) {
 			char sum[33];
 
 			rubric_checksum(sum, sc->source, c->type, c->grade, c->solution, c->locked,

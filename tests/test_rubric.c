@@ -464,7 +464,9 @@ static void test_rubric__splice_deleted_answer_and_type_change(void **state)
 	assert_string_equal(s->nb->cells[0].source, "import math");
 	assert_int_equal(s->nb->cells[2].type, NB_CELL_CODE);
 	assert_true(graded(s, "essay")->unchanged);
-	assert_int_equal(graded(s, "essay")->index, 6);
+	assert_true(graded(s, "essay")->index == RUBRIC_NO_CELL);
+	assert_int_equal(s->nb->ncells, 7);
+	assert_string_equal(s->nb->cells[6].nbgrader.grade_id, "task1");
 	rubric_splice_free(s);
 	nb_free(nb);
 	rubric_free(r);

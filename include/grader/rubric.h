@@ -220,11 +220,14 @@ struct rubric_flag {
 struct rubric_graded {
 	const struct rubric_cell *cell; /* borrowed from the rubric */
 	enum rubric_kind kind;
-	size_t index;          /* cell index in the spliced notebook */
+	size_t index;          /* cell index in the spliced notebook; RUBRIC_NO_CELL
+				  for a deleted answer cell (scored "No response.") */
 	double points;
 	int unchanged;         /* answer left as released: "No response." */
 	int manual;            /* graded by a human (manual answer, task) */
 };
+
+#define RUBRIC_NO_CELL ((size_t)-1)
 
 struct rubric_splice {
 	struct nb_notebook *nb; /* the notebook to execute (owned) */
@@ -242,9 +245,10 @@ struct rubric_splice {
  * cell (tests, read-only, task) gets the rubric's source, type and metadata
  * whenever it differs (flagged modified_locked_cell when its checksum
  * differs); answer cells keep the student's source with the rubric's
- * metadata; missing rubric cells are re-inserted after the cell that
- * precedes them in the rubric (flagged deleted_*); cells with unknown
- * grade_ids lose their nbgrader role.
+ * metadata; missing locked cells are re-inserted after the rubric cell
+ * that precedes them (flagged deleted_test_cell / deleted_locked_cell);
+ * missing answer cells are not re-inserted (deleted_answer_cell, scored as
+ * unchanged); cells with unknown grade_ids lose their nbgrader role.
  */
 int rubric_splice(struct rubric_splice **out, const struct rubric *r, size_t i,
 		  const struct nb_notebook *student, struct gr_err *err);
