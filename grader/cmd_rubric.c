@@ -11,32 +11,32 @@
 #include "grader/rubric.h"
 
 static const char USAGE[] =
-	"usage: grader rubric import SOURCE.ipynb... --assignment NAME [options] [-o RUBRIC.json]\n"
-	"       grader rubric release RUBRIC.json -o DIR\n"
-	"       grader rubric public RUBRIC.json [-o PUBLIC.json]\n"
-	"       grader rubric check RUBRIC.json...\n"
-	"\n"
-	"import: build a rubric from nbgrader source notebooks (schema 3 metadata,\n"
-	"### BEGIN/END SOLUTION, ### BEGIN/END HIDDEN TESTS), checked with nbgrader's rules.\n"
-	"  --assignment NAME         assignment name (letters, digits, _ or -; required)\n"
-	"  --duedate TIME            due date, ISO 8601 with a zone (2026-10-30T10:00:00Z);\n"
-	"                            default: none (never late)\n"
-	"  --late-policy P           none (default), zero, or PCT%/hour|day[,cap=PCT%]\n"
-	"                            (e.g. 10%/day,cap=50%: 10% per started day, at most 50%)\n"
-	"  --extension STUDENT=DUR   per-student extension (36h, 2d, 1d12h); repeatable\n"
-	"  --preload MOD,...         modules imported once per worker (e.g. numpy,matplotlib)\n"
-	"  --data FILE               data file placed beside the notebooks; repeatable\n"
-	"  --seed N                  random seed set before every run (default 0)\n"
-	"  --cell-timeout SEC        per cell (default 30)\n"
-	"  --notebook-timeout SEC    per notebook (default 600)\n"
-	"  --memory MB               per notebook (default 1024)\n"
-	"  --processes N             per notebook (default 64)\n"
-	"  --output-limit BYTES      output kept per cell (default 1048576)\n"
-	"  -o, --output FILE         write the rubric here (default: stdout)\n"
-	"release: write the student notebooks (solutions stubbed, hidden tests removed,\n"
-	"  outputs cleared) and the data files into DIR.\n"
-	"public: write the rubric without hidden tests and solutions, for students' CI.\n"
-	"check: validate rubrics and print a one-line summary of each.\n";
+    "usage: grader rubric import SOURCE.ipynb... --assignment NAME [options] [-o RUBRIC.json]\n"
+    "       grader rubric release RUBRIC.json -o DIR\n"
+    "       grader rubric public RUBRIC.json [-o PUBLIC.json]\n"
+    "       grader rubric check RUBRIC.json...\n"
+    "\n"
+    "import: build a rubric from nbgrader source notebooks (schema 3 metadata,\n"
+    "### BEGIN/END SOLUTION, ### BEGIN/END HIDDEN TESTS), checked with nbgrader's rules.\n"
+    "  --assignment NAME         assignment name (letters, digits, _ or -; required)\n"
+    "  --duedate TIME            due date, ISO 8601 with a zone (2026-10-30T10:00:00Z);\n"
+    "                            default: none (never late)\n"
+    "  --late-policy P           none (default), zero, or PCT%/hour|day[,cap=PCT%]\n"
+    "                            (e.g. 10%/day,cap=50%: 10% per started day, at most 50%)\n"
+    "  --extension STUDENT=DUR   per-student extension (36h, 2d, 1d12h); repeatable\n"
+    "  --preload MOD,...         modules imported once per worker (e.g. numpy,matplotlib)\n"
+    "  --data FILE               data file placed beside the notebooks; repeatable\n"
+    "  --seed N                  random seed set before every run (default 0)\n"
+    "  --cell-timeout SEC        per cell (default 30)\n"
+    "  --notebook-timeout SEC    per notebook (default 600)\n"
+    "  --memory MB               per notebook (default 1024)\n"
+    "  --processes N             per notebook (default 64)\n"
+    "  --output-limit BYTES      output kept per cell (default 1048576)\n"
+    "  -o, --output FILE         write the rubric here (default: stdout)\n"
+    "release: write the student notebooks (solutions stubbed, hidden tests removed,\n"
+    "  outputs cleared) and the data files into DIR.\n"
+    "public: write the rubric without hidden tests and solutions, for students' CI.\n"
+    "check: validate rubrics and print a one-line summary of each.\n";
 
 struct list {
 	const char **v;
@@ -103,9 +103,9 @@ static int write_rubric(const struct rubric *r, const char *out, struct gr_err *
 static int do_import(int argc, char **argv)
 {
 	struct rubric_import_opts o;
-	struct list src = { 0 }, ext = { 0 }, pre = { 0 }, data = { 0 };
+	struct list src = {0}, ext = {0}, pre = {0}, data = {0};
 	struct rubric *r = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *preload = NULL;
 	int rc = 2;
 
@@ -131,7 +131,8 @@ static int do_import(int argc, char **argv)
 			if (!preload)
 				goto oom;
 			pre.n = 0;
-			for (tok = strtok_r(preload, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			for (tok = strtok_r(preload, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save))
 				if (list_add(&pre, tok))
 					goto oom;
 		} else if ((v = opt(argc, argv, &i, "--data", &miss))) {
@@ -142,7 +143,8 @@ static int do_import(int argc, char **argv)
 
 			o.seed = strtoll(v, &end, 10);
 			if (end == v || *end) {
-				fprintf(stderr, "grader rubric: --seed expects an integer, not '%s'\n", v);
+				fprintf(stderr,
+					"grader rubric: --seed expects an integer, not '%s'\n", v);
 				goto done;
 			}
 		} else if ((v = opt(argc, argv, &i, "--cell-timeout", &miss))) {
@@ -223,7 +225,7 @@ static int do_one(int argc, char **argv, int release)
 {
 	const char *in = NULL, *out = NULL;
 	struct rubric *r = NULL, *pub = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	int rc = 1;
 
 	for (int i = 2; i < argc; i++) {
@@ -234,7 +236,8 @@ static int do_one(int argc, char **argv, int release)
 		    (v = opt(argc, argv, &i, "--output", &miss)))
 			out = v;
 		else if (miss || argv[i][0] == '-' || in) {
-			fprintf(stderr, "grader rubric %s: unexpected '%s'\n%s", argv[1], argv[i], USAGE);
+			fprintf(stderr, "grader rubric %s: unexpected '%s'\n%s", argv[1], argv[i],
+				USAGE);
 			return 2;
 		} else
 			in = argv[i];
@@ -274,7 +277,7 @@ static int do_check(int argc, char **argv)
 	}
 	for (int i = 2; i < argc; i++) {
 		struct rubric *r = NULL;
-		struct gr_err err = { 0 };
+		struct gr_err err = {0};
 		size_t graded = 0;
 		double points = 0;
 
@@ -286,7 +289,8 @@ static int do_check(int argc, char **argv)
 		for (size_t n = 0; n < r->nnotebooks; n++) {
 			points += r->notebooks[n].max_points;
 			for (size_t k = 0; k < r->notebooks[n].ncells; k++)
-				graded += r->notebooks[n].cells[k].grade || r->notebooks[n].cells[k].task;
+				graded +=
+				    r->notebooks[n].cells[k].grade || r->notebooks[n].cells[k].task;
 		}
 		printf("ok %s: assignment %s, %zu notebook(s), %zu graded cell(s), %g points%s\n",
 		       argv[i], r->assignment, r->nnotebooks, graded, points,

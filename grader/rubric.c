@@ -18,7 +18,7 @@ struct vctx {
 };
 
 static int bad(struct vctx *v, const char *where, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int bad(struct vctx *v, const char *where, const char *fmt, ...)
 {
@@ -39,7 +39,8 @@ static int only_keys(struct vctx *v, const char *where, json_t *obj, const char 
 	const char *key;
 	json_t *val;
 
-	json_object_foreach(obj, key, val) {
+	json_object_foreach(obj, key, val)
+	{
 		int ok = 0;
 
 		for (size_t i = 0; allowed[i]; i++)
@@ -127,8 +128,8 @@ static int get_bool(struct vctx *v, const char *where, json_t *obj, const char *
 }
 
 /* An optional number field with a minimum (and > min when strict). */
-static int get_number(struct vctx *v, const char *where, json_t *obj, const char *key,
-		      double min, int strict, double *out)
+static int get_number(struct vctx *v, const char *where, json_t *obj, const char *key, double min,
+		      int strict, double *out)
 {
 	json_t *x = json_object_get(obj, key);
 	double d;
@@ -142,9 +143,9 @@ static int get_number(struct vctx *v, const char *where, json_t *obj, const char
 	return 0;
 }
 
-static const char *const CELL_KEYS[] = { "cell_type", "id", "source", "metadata", "attachments",
-					 "grade_id", "grade", "solution", "locked", "task",
-					 "points", "checksum", NULL };
+static const char *const CELL_KEYS[] = {
+    "cell_type", "id",	   "source", "metadata", "attachments", "grade_id", "grade",
+    "solution",	 "locked", "task",   "points",	 "checksum",	NULL};
 
 static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric_cell *rc)
 {
@@ -181,11 +182,13 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 	if (x && !json_is_object(x))
 		return bad(v, where, "metadata must be an object");
 	if (x && json_object_get(x, "nbgrader"))
-		return bad(v, where, "metadata.nbgrader is not used here: put grade_id, points, "
-				     "... on the cell itself");
+		return bad(v, where,
+			   "metadata.nbgrader is not used here: put grade_id, points, "
+			   "... on the cell itself");
 	if (get_bool(v, where, c, "grade", &rc->grade) ||
 	    get_bool(v, where, c, "solution", &rc->solution) ||
-	    get_bool(v, where, c, "locked", &rc->locked) || get_bool(v, where, c, "task", &rc->task))
+	    get_bool(v, where, c, "locked", &rc->locked) ||
+	    get_bool(v, where, c, "task", &rc->task))
 		return GR_EINVAL;
 	x = json_object_get(c, "grade_id");
 	if (x && (!json_is_string(x) || !is_grade_id(json_string_value(x))))
@@ -195,8 +198,10 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 	if (role && !rc->grade_id)
 		return bad(v, where, "a grade, solution, locked or task cell needs a grade_id");
 	if (!role && rc->grade_id)
-		return bad(v, where, "grade_id '%s' on a cell that is neither grade, solution, "
-				     "locked nor task", rc->grade_id);
+		return bad(v, where,
+			   "grade_id '%s' on a cell that is neither grade, solution, "
+			   "locked nor task",
+			   rc->grade_id);
 	x = json_object_get(c, "points");
 	if (x && !rc->grade && !rc->task)
 		return bad(v, where, "points only belong on grade or task cells");
@@ -233,8 +238,10 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 		return bad(v, where, "%s", v->err ? v->err->msg : "bad solution region");
 	if (found && (!rc->solution || v->is_public)) {
 		free(cleared);
-		return bad(v, where, v->is_public ? "a public rubric must not hold solutions"
-						  : "a solution region in a cell that is not a solution cell");
+		return bad(v, where,
+			   v->is_public
+			       ? "a public rubric must not hold solutions"
+			       : "a solution region in a cell that is not a solution cell");
 	}
 	{
 		char *tmp = NULL;
@@ -248,8 +255,10 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 		}
 		if (hidden && (!rc->grade || v->is_public)) {
 			free(cleared);
-			return bad(v, where, v->is_public ? "a public rubric must not hold hidden tests"
-							  : "hidden tests in a cell that is not a grade cell");
+			return bad(v, where,
+				   v->is_public
+				       ? "a public rubric must not hold hidden tests"
+				       : "hidden tests in a cell that is not a grade cell");
 		}
 		rc_ = rubric_clear_mark_scheme(&tmp, &hidden, rc->source, v->err);
 		free(tmp);
@@ -259,8 +268,8 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 		}
 	}
 	if (role) {
-		rubric_checksum(rc->checksum, cleared, rc->type, rc->grade, rc->solution, rc->locked,
-				rc->grade_id, rc->points);
+		rubric_checksum(rc->checksum, cleared, rc->type, rc->grade, rc->solution,
+				rc->locked, rc->grade_id, rc->points);
 	}
 	free(cleared);
 	x = json_object_get(c, "checksum");
@@ -270,14 +279,16 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 		if (!role)
 			return bad(v, where, "checksum on a cell without a grade_id");
 		if (strcmp(json_string_value(x), rc->checksum))
-			return bad(v, where, "checksum does not match the cell (expected %s; remove "
-					     "it to have it computed)", rc->checksum);
+			return bad(v, where,
+				   "checksum does not match the cell (expected %s; remove "
+				   "it to have it computed)",
+				   rc->checksum);
 	}
 	return 0;
 }
 
-static const char *const NB_KEYS[] = { "name", "cells", "metadata", "nbformat",
-				       "nbformat_minor", "source_sha256", NULL };
+static const char *const NB_KEYS[] = {"name",		"cells",	 "metadata", "nbformat",
+				      "nbformat_minor", "source_sha256", NULL};
 
 static int load_notebook(struct vctx *v, size_t i, json_t *n, struct rubric_notebook *nb,
 			 struct rubric *r)
@@ -326,8 +337,10 @@ static int load_notebook(struct vctx *v, size_t i, json_t *n, struct rubric_note
 			return GR_EINVAL;
 		if (c->grade_id)
 			for (size_t k = 0; k < j; k++)
-				if (nb->cells[k].grade_id && !strcmp(nb->cells[k].grade_id, c->grade_id))
-					return bad(v, where, "duplicate grade_id '%s' (also cells[%zu])",
+				if (nb->cells[k].grade_id &&
+				    !strcmp(nb->cells[k].grade_id, c->grade_id))
+					return bad(v, where,
+						   "duplicate grade_id '%s' (also cells[%zu])",
 						   c->grade_id, k);
 		if (c->grade || c->task)
 			nb->max_points += c->points;
@@ -337,7 +350,7 @@ static int load_notebook(struct vctx *v, size_t i, json_t *n, struct rubric_note
 
 static int load_late(struct vctx *v, json_t *lp, struct score_late_policy *late)
 {
-	static const char *const keys[] = { "method", "percent", "per", "cap", NULL };
+	static const char *const keys[] = {"method", "percent", "per", "cap", NULL};
 	const char *m, *per;
 
 	memset(late, 0, sizeof(*late));
@@ -376,8 +389,8 @@ static int load_late(struct vctx *v, json_t *lp, struct score_late_policy *late)
 
 static int load_limits(struct vctx *v, json_t *l, struct rubric_limits *lim)
 {
-	static const char *const keys[] = { "cell_timeout", "notebook_timeout", "memory_mb",
-					    "processes", "output_bytes", NULL };
+	static const char *const keys[] = {"cell_timeout", "notebook_timeout", "memory_mb",
+					   "processes",	   "output_bytes",     NULL};
 
 	lim->cell_timeout = 30;
 	lim->notebook_timeout = 600;
@@ -399,9 +412,9 @@ static int load_limits(struct vctx *v, json_t *l, struct rubric_limits *lim)
 	return 0;
 }
 
-static const char *const TOP_KEYS[] = { "grader_rubric", "assignment", "duedate", "late_policy",
-					"extensions", "limits", "preload", "seed", "public",
-					"files", "notebooks", NULL };
+static const char *const TOP_KEYS[] = {"grader_rubric", "assignment", "duedate",   "late_policy",
+				       "extensions",	"limits",     "preload",   "seed",
+				       "public",	"files",      "notebooks", NULL};
 
 static int validate(struct vctx *v, struct rubric *r)
 {
@@ -427,7 +440,7 @@ static int validate(struct vctx *v, struct rubric *r)
 		return bad(v, "assignment", "must be a name of letters, digits, '_' or '-'");
 	x = json_object_get(root, "duedate");
 	if (x && !json_is_null(x)) {
-		struct gr_err e = { 0 };
+		struct gr_err e = {0};
 
 		if (!json_is_string(x))
 			return bad(v, "duedate", "must be an ISO 8601 time with a zone, or null");
@@ -444,8 +457,9 @@ static int validate(struct vctx *v, struct rubric *r)
 		r->extensions = calloc(json_object_size(x) + 1, sizeof(*r->extensions));
 		if (!r->extensions)
 			return gr_err_set(v->err, GR_ENOMEM, "out of memory");
-		json_object_foreach(x, key, val) {
-			struct gr_err e = { 0 };
+		json_object_foreach(x, key, val)
+		{
+			struct gr_err e = {0};
 			struct rubric_extension *ext = &r->extensions[r->nextensions];
 
 			if (!json_is_string(val) ||
@@ -468,7 +482,8 @@ static int validate(struct vctx *v, struct rubric *r)
 	for (i = 0; i < r->npreload; i++) {
 		r->preload[i] = json_string_value(json_array_get(x, i));
 		if (!r->preload[i] || !is_module_name(r->preload[i]))
-			return bad(v, "preload", "[%zu] must be a module name such as \"numpy\"", i);
+			return bad(v, "preload", "[%zu] must be a module name such as \"numpy\"",
+				   i);
 	}
 	x = json_object_get(root, "seed");
 	if (x && (!json_is_integer(x) || json_integer_value(x) < 0 ||
@@ -483,7 +498,7 @@ static int validate(struct vctx *v, struct rubric *r)
 	if (!r->files)
 		return gr_err_set(v->err, GR_ENOMEM, "out of memory");
 	for (i = 0; i < r->nfiles; i++) {
-		static const char *const keys[] = { "path", "target", "sha256", NULL };
+		static const char *const keys[] = {"path", "target", "sha256", NULL};
 		json_t *f = json_array_get(x, i);
 		struct rubric_file *rf = &r->files[i];
 		char where[48];
@@ -539,7 +554,7 @@ void rubric_free(struct rubric *r)
 int rubric_from_json(struct rubric **out, json_t *root, const char *name, struct gr_err *err)
 {
 	struct rubric *r;
-	struct vctx v = { name, err, 0 };
+	struct vctx v = {name, err, 0};
 	char *slash;
 	int rc;
 

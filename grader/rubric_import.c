@@ -69,8 +69,8 @@ static char *relpath(const char *from, const char *to)
 	return out;
 }
 
-#define CELLF(nbname, idx, gid) nbname, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "", \
-	gid ? "')" : ""
+#define CELLF(nbname, idx, gid)                                                                    \
+	nbname, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "", gid ? "')" : ""
 
 static int is_grade_id(const char *s)
 {
@@ -92,45 +92,53 @@ static int check_cell(const char *nbname, size_t idx, const struct nb_cell *c, s
 	int found = 0, rc;
 
 	if (m->present && m->schema_version != 3 && m->schema_version != 2)
-		return gr_err_set(err, GR_EINVAL,
-				  "'%s': cell %zu%s%s%s: nbgrader schema_version %d is not supported "
-				  "(3 expected: open and save it with nbgrader 0.9 or later)",
-				  CELLF(nbname, idx, gid), m->schema_version);
+		return gr_err_set(
+		    err, GR_EINVAL,
+		    "'%s': cell %zu%s%s%s: nbgrader schema_version %d is not supported "
+		    "(3 expected: open and save it with nbgrader 0.9 or later)",
+		    CELLF(nbname, idx, gid), m->schema_version);
 	if ((m->grade || m->solution || m->locked || m->task) && !is_grade_id(gid))
-		return gr_err_set(err, GR_EINVAL,
-				  "'%s': cell %zu%s%s%s: nbgrader cells need a grade_id of letters, "
-				  "digits, '_' or '-'", CELLF(nbname, idx, gid));
+		return gr_err_set(
+		    err, GR_EINVAL,
+		    "'%s': cell %zu%s%s%s: nbgrader cells need a grade_id of letters, "
+		    "digits, '_' or '-'",
+		    CELLF(nbname, idx, gid));
 	if (m->grade && !m->has_points)
 		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu%s%s%s: grade cell has no points",
 				  CELLF(nbname, idx, gid));
 	if (m->task && c->type != NB_CELL_MARKDOWN)
-		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu%s%s%s: task cells must be markdown",
+		return gr_err_set(err, GR_EINVAL,
+				  "'%s': cell %zu%s%s%s: task cells must be markdown",
 				  CELLF(nbname, idx, gid));
 	if (m->task && (m->grade || m->solution))
-		return gr_err_set(err, GR_EINVAL,
-				  "'%s': cell %zu%s%s%s: a task cell cannot be a grade or solution cell",
-				  CELLF(nbname, idx, gid));
+		return gr_err_set(
+		    err, GR_EINVAL,
+		    "'%s': cell %zu%s%s%s: a task cell cannot be a grade or solution cell",
+		    CELLF(nbname, idx, gid));
 	if (!m->task && c->type == NB_CELL_MARKDOWN && m->grade != m->solution)
 		return gr_err_set(err, GR_EINVAL,
 				  "'%s': cell %zu%s%s%s: a markdown cell must be both grade and "
-				  "solution, or neither", CELLF(nbname, idx, gid));
+				  "solution, or neither",
+				  CELLF(nbname, idx, gid));
 	rc = rubric_clear_solutions(&tmp, &found, c->source, c->type, 0, err);
 	free(tmp);
 	tmp = NULL;
 	if (rc || (found && !m->solution))
-		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu%s%s%s: %s", CELLF(nbname, idx, gid),
-				  rc ? err->msg : "solution region in a cell that is not a solution cell");
+		return gr_err_set(
+		    err, GR_EINVAL, "'%s': cell %zu%s%s%s: %s", CELLF(nbname, idx, gid),
+		    rc ? err->msg : "solution region in a cell that is not a solution cell");
 	rc = rubric_clear_hidden_tests(&tmp, &found, c->source, err);
 	free(tmp);
 	tmp = NULL;
 	if (rc || (found && !m->grade))
-		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu%s%s%s: %s", CELLF(nbname, idx, gid),
-				  rc ? err->msg : "hidden tests in a cell that is not a grade cell");
+		return gr_err_set(
+		    err, GR_EINVAL, "'%s': cell %zu%s%s%s: %s", CELLF(nbname, idx, gid),
+		    rc ? err->msg : "hidden tests in a cell that is not a grade cell");
 	rc = rubric_clear_mark_scheme(&tmp, &found, c->source, err);
 	free(tmp);
 	if (rc)
-		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu%s%s%s: %s", CELLF(nbname, idx, gid),
-				  err->msg);
+		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu%s%s%s: %s",
+				  CELLF(nbname, idx, gid), err->msg);
 	return 0;
 }
 
@@ -168,8 +176,9 @@ static int cell_json(json_t **out, const struct nb_cell *c)
 			double p = m->has_points ? m->points : 0;
 
 			bad |= json_object_set_new(j, "points",
-						   p == (double)(json_int_t)p ? json_integer((json_int_t)p)
-									   : json_real(p));
+						   p == (double)(json_int_t)p
+						       ? json_integer((json_int_t)p)
+						       : json_real(p));
 		}
 	}
 	if (bad) {
@@ -191,7 +200,8 @@ static int import_notebook(json_t **out, const char *path, struct gr_err *err)
 	if ((rc = nb_read_file(&nb, path, err)))
 		return rc;
 	if (nb->from_script) {
-		rc = gr_err_set(err, GR_EINVAL, "'%s': a source notebook must be an .ipynb file", path);
+		rc = gr_err_set(err, GR_EINVAL, "'%s': a source notebook must be an .ipynb file",
+				path);
 		goto done;
 	}
 	if ((rc = gr_sha256_file(sha, path, err)))
@@ -200,14 +210,18 @@ static int import_notebook(json_t **out, const char *path, struct gr_err *err)
 		if ((rc = check_cell(name, i, &nb->cells[i], err)))
 			goto done;
 		for (size_t k = 0; k < i && nb->cells[i].nbgrader.grade_id; k++) {
-			const char *a = nb->cells[k].nbgrader.grade_id, *b = nb->cells[i].nbgrader.grade_id;
-			const struct nb_grader_meta *mi = &nb->cells[i].nbgrader, *mk = &nb->cells[k].nbgrader;
+			const char *a = nb->cells[k].nbgrader.grade_id,
+				   *b = nb->cells[i].nbgrader.grade_id;
+			const struct nb_grader_meta *mi = &nb->cells[i].nbgrader,
+						    *mk = &nb->cells[k].nbgrader;
 
-			if (a && !strcmp(a, b) && (mi->grade || mi->solution || mi->locked || mi->task) &&
+			if (a && !strcmp(a, b) &&
+			    (mi->grade || mi->solution || mi->locked || mi->task) &&
 			    (mk->grade || mk->solution || mk->locked || mk->task)) {
-				rc = gr_err_set(err, GR_EINVAL,
-						"'%s': cell %zu: duplicate grade_id '%s' (also cell %zu)",
-						name, i + 1, b, k + 1);
+				rc = gr_err_set(
+				    err, GR_EINVAL,
+				    "'%s': cell %zu: duplicate grade_id '%s' (also cell %zu)", name,
+				    i + 1, b, k + 1);
 				goto done;
 			}
 		}
@@ -291,9 +305,11 @@ int rubric_late_policy_parse(json_t **out, const char *text, struct gr_err *err)
 			 unit, "cap", num(cap));
 	return *out ? 0 : gr_err_set(err, GR_ENOMEM, "out of memory");
 bad:
-	return gr_err_set(err, GR_EINVAL,
-			  "invalid late policy '%s': expected none, zero or PCT%%/hour|day[,cap=PCT%%] "
-			  "(e.g. 10%%/day,cap=50%%)", text);
+	return gr_err_set(
+	    err, GR_EINVAL,
+	    "invalid late policy '%s': expected none, zero or PCT%%/hour|day[,cap=PCT%%] "
+	    "(e.g. 10%%/day,cap=50%%)",
+	    text);
 }
 
 static int add_files(json_t *root, const struct rubric_import_opts *o, struct gr_err *err)
@@ -333,7 +349,7 @@ static int add_files(json_t *root, const struct rubric_import_opts *o, struct gr
 		free(abs);
 		if (!rel || !target ||
 		    json_array_append_new(files, json_pack("{s:s, s:s, s:s}", "path", rel, "target",
-							    target, "sha256", sha))) {
+							   target, "sha256", sha))) {
 			free(rel);
 			free(target);
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
@@ -392,8 +408,10 @@ int rubric_import(struct rubric **out, const struct rubric_import_opts *o, struc
 		char student[256];
 		double secs;
 
-		if (!eq || eq == o->extensions[i] || (size_t)(eq - o->extensions[i]) >= sizeof(student)) {
-			rc = gr_err_set(err, GR_EINVAL, "invalid extension '%s': expected STUDENT=DURATION",
+		if (!eq || eq == o->extensions[i] ||
+		    (size_t)(eq - o->extensions[i]) >= sizeof(student)) {
+			rc = gr_err_set(err, GR_EINVAL,
+					"invalid extension '%s': expected STUDENT=DURATION",
 					o->extensions[i]);
 			goto done;
 		}

@@ -12,7 +12,7 @@
 static int released_meta(json_t **out, const struct rubric_cell *c, const char *source,
 			 struct gr_err *err)
 {
-	struct nb_grader_meta m = { 0 };
+	struct nb_grader_meta m = {0};
 	char sum[33];
 	json_t *g = NULL;
 	int rc;
@@ -33,8 +33,8 @@ static int released_meta(json_t **out, const struct rubric_cell *c, const char *
 	}
 	if ((rc = nb_grader_meta_to_json(&g, &m, err)))
 		return rc;
-	if (m.checksum && json_object_set_new(g, "cell_type",
-					      json_string(nb_cell_type_name(c->type)))) {
+	if (m.checksum &&
+	    json_object_set_new(g, "cell_type", json_string(nb_cell_type_name(c->type)))) {
 		json_decref(g);
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	}
@@ -156,9 +156,11 @@ static int copy_file(const struct rubric *r, const struct rubric_file *f, const 
 		goto done;
 	gr_sha256_hex(sha, data, len);
 	if (strcmp(sha, f->sha256)) {
-		rc = gr_err_set(err, GR_EINVAL,
-				"data file '%s' changed since the rubric was made (sha256 %.12s..., "
-				"rubric says %.12s...)", src, sha, f->sha256);
+		rc =
+		    gr_err_set(err, GR_EINVAL,
+			       "data file '%s' changed since the rubric was made (sha256 %.12s..., "
+			       "rubric says %.12s...)",
+			       src, sha, f->sha256);
 		goto done;
 	}
 	slash = strrchr(dst, '/');
@@ -213,8 +215,8 @@ int rubric_public(struct rubric **out, const struct rubric *r, struct gr_err *er
 	if (!root)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	for (size_t i = 0; i < r->nnotebooks; i++) {
-		json_t *cells = json_object_get(json_array_get(json_object_get(root, "notebooks"), i),
-						"cells");
+		json_t *cells =
+		    json_object_get(json_array_get(json_object_get(root, "notebooks"), i), "cells");
 
 		for (size_t k = 0; k < r->notebooks[i].ncells; k++) {
 			json_t *c = json_array_get(cells, k);

@@ -92,7 +92,8 @@ static int sanitize_roles(struct rubric_splice *s, const struct rubric_notebook 
 				    !strcmp(nb->cells[k].nbgrader.grade_id, gid))
 					flag = RUBRIC_FLAG_DUPLICATE;
 			for (size_t k = 0; k < rn->ncells && !known; k++)
-				known = rn->cells[k].grade_id && !strcmp(rn->cells[k].grade_id, gid);
+				known =
+				    rn->cells[k].grade_id && !strcmp(rn->cells[k].grade_id, gid);
 			if (!flag && !known)
 				flag = has_role(&c->nbgrader) ? RUBRIC_FLAG_UNKNOWN : NULL;
 		}
@@ -156,8 +157,9 @@ static int splice_cell(struct rubric_splice *s, const struct rubric_cell *rc_, s
 		if (!rc)
 			rc = add_flag(s, flag, rc_->grade_id, err);
 		if (!rc)
-			rc = nb_insert_cell(nb, insert_position(nb, s->rn, (size_t)(rc_ - s->rn->cells)),
-					    cell, err);
+			rc = nb_insert_cell(
+			    nb, insert_position(nb, s->rn, (size_t)(rc_ - s->rn->cells)), cell,
+			    err);
 		goto done;
 	}
 	at = (size_t)(c - nb->cells);
@@ -231,12 +233,13 @@ int rubric_splice(struct rubric_splice **out, const struct rubric *r, size_t i,
 		struct rubric_graded *g;
 		struct nb_cell *sc;
 
-		if (c->kind != RUBRIC_TESTS && c->kind != RUBRIC_MANUAL && c->kind != RUBRIC_ANSWER &&
-		    c->kind != RUBRIC_TASK)
+		if (c->kind != RUBRIC_TESTS && c->kind != RUBRIC_MANUAL &&
+		    c->kind != RUBRIC_ANSWER && c->kind != RUBRIC_TASK)
 			continue;
 		sc = nb_find_cell(s->nb, c->grade_id);
 		if (!sc && is_locked_kind(c->kind)) {
-			rc = gr_err_set(err, GR_EINVAL, "cell '%s' lost while splicing", c->grade_id);
+			rc = gr_err_set(err, GR_EINVAL, "cell '%s' lost while splicing",
+					c->grade_id);
 			goto fail;
 		}
 		g = &s->graded[s->ngraded++];

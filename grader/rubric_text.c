@@ -70,7 +70,7 @@ void rubric_pyfloat_repr(char out[32], double v)
 void rubric_checksum(char out[33], const char *source, enum nb_cell_type type, int grade,
 		     int solution, int locked, const char *grade_id, double points)
 {
-	static const char *const types[] = { "code", "markdown", "raw" };
+	static const char *const types[] = {"code", "markdown", "raw"};
 	const char *t = types[type];
 	size_t ls = strlen(source), lt = strlen(t), lg = grade_id ? strlen(grade_id) : 0;
 	char pts[32] = "";
@@ -146,7 +146,7 @@ static int has(const char *line, size_t n, const char *needle)
 static int clear_regions(char **out, int *found, const char *source, const char *begin,
 			 const char *end, const char *stub, const char *what, struct gr_err *err)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	const char *p = source;
 	int in = 0, first = 1, rc = 0;
 

@@ -204,8 +204,7 @@ double score_seconds_late(double submitted, double due, double extension)
 	return late > 0 ? late : 0.0;
 }
 
-double score_late_penalty(const struct score_late_policy *policy, double score,
-			  double seconds_late)
+double score_late_penalty(const struct score_late_policy *policy, double score, double seconds_late)
 {
 	double penalty = 0, pct, periods;
 

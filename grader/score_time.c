@@ -41,7 +41,7 @@ static void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
 
 static int days_in_month(long long y, unsigned m)
 {
-	static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 && leap ? 29 : dim[m - 1];
@@ -110,7 +110,8 @@ int score_parse_time(double *out, const char *text, int naive_utc, struct gr_err
 	while (n && isspace((unsigned char)text[n - 1]))
 		n--;
 	if (n == 0 || n >= sizeof(buf))
-		return gr_err_set(err, GR_EINVAL, "invalid time '%.*s'", (int)(n > 64 ? 64 : n), text);
+		return gr_err_set(err, GR_EINVAL, "invalid time '%.*s'", (int)(n > 64 ? 64 : n),
+				  text);
 	memcpy(buf, text, n);
 	buf[n] = '\0';
 	p = buf;
@@ -134,12 +135,13 @@ int score_parse_time(double *out, const char *text, int naive_utc, struct gr_err
 			}
 		}
 	}
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, (unsigned)mo) || h > 23 ||
-	    mi > 59 || s > 59)
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, (unsigned)mo) || h > 23 || mi > 59 ||
+	    s > 59)
 		goto bad;
 	if (parse_zone(p, &off, &has_zone))
 		return gr_err_set(err, GR_EINVAL,
-				  "invalid time '%s': unknown time zone (use UTC, Z or +HH:MM)", buf);
+				  "invalid time '%s': unknown time zone (use UTC, Z or +HH:MM)",
+				  buf);
 	if (!has_zone && !naive_utc)
 		return gr_err_set(err, GR_EINVAL, "invalid time '%s': missing time zone", buf);
 	*out = (double)(days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL + h * 3600LL +
@@ -148,7 +150,8 @@ int score_parse_time(double *out, const char *text, int naive_utc, struct gr_err
 	return 0;
 bad:
 	return gr_err_set(err, GR_EINVAL,
-			  "invalid time '%s': expected YYYY-MM-DD HH:MM[:SS[.ffffff]] and a zone", buf);
+			  "invalid time '%s': expected YYYY-MM-DD HH:MM[:SS[.ffffff]] and a zone",
+			  buf);
 }
 
 int score_parse_duration(double *out, const char *text, struct gr_err *err)
@@ -170,10 +173,21 @@ int score_parse_duration(double *out, const char *text, struct gr_err *err)
 			goto bad;
 		p = end;
 		switch (*p) {
-		case 'd': v *= 86400; p++; break;
-		case 'h': v *= 3600; p++; break;
-		case 'm': v *= 60; p++; break;
-		case 's': p++; break;
+		case 'd':
+			v *= 86400;
+			p++;
+			break;
+		case 'h':
+			v *= 3600;
+			p++;
+			break;
+		case 'm':
+			v *= 60;
+			p++;
+			break;
+		case 's':
+			p++;
+			break;
 		case '\0':
 			if (parts)
 				goto bad;

@@ -14,21 +14,27 @@
 
 /* A small valid rubric: setup, q1 answer + tests (hidden), q2 answer + tests, manual, task. */
 static const char BASE[] =
-	"{\"grader_rubric\": 1, \"assignment\": \"ps0\", \"duedate\": \"2026-10-30T10:00:00Z\","
-	" \"late_policy\": {\"method\": \"percent\", \"percent\": 10, \"per\": \"hour\", \"cap\": 50},"
-	" \"extensions\": {\"alice\": \"1d12h\"}, \"preload\": [\"numpy\"], \"seed\": 7,"
-	" \"notebooks\": [{\"name\": \"ps0.ipynb\", \"cells\": ["
-	"  {\"cell_type\": \"code\", \"source\": \"import math\", \"grade_id\": \"setup\", \"locked\": true},"
-	"  {\"cell_type\": \"code\", \"source\": \"def f(x):\\n    ### BEGIN SOLUTION\\n    return x * x\\n    ### END SOLUTION\","
-	"   \"grade_id\": \"f\", \"solution\": true},"
-	"  {\"cell_type\": \"code\", \"source\": \"assert f(2) == 4\\n### BEGIN HIDDEN TESTS\\nassert f(3) == 9\\n### END HIDDEN TESTS\","
-	"   \"grade_id\": \"test_f\", \"grade\": true, \"locked\": true, \"points\": 2},"
-	"  {\"cell_type\": \"markdown\", \"source\": \"## Q2\"},"
-	"  {\"cell_type\": \"code\", \"source\": \"g = 1\", \"grade_id\": \"g\", \"solution\": true},"
-	"  {\"cell_type\": \"code\", \"source\": \"assert g == 1\", \"grade_id\": \"test_g\", \"grade\": true, \"locked\": true, \"points\": 1.5},"
-	"  {\"cell_type\": \"markdown\", \"source\": \"An essay.\", \"grade_id\": \"essay\", \"grade\": true, \"solution\": true, \"points\": 3},"
-	"  {\"cell_type\": \"markdown\", \"source\": \"Do it.\", \"grade_id\": \"task1\", \"task\": true, \"locked\": true, \"points\": 1}"
-	" ]}]}";
+    "{\"grader_rubric\": 1, \"assignment\": \"ps0\", \"duedate\": \"2026-10-30T10:00:00Z\","
+    " \"late_policy\": {\"method\": \"percent\", \"percent\": 10, \"per\": \"hour\", \"cap\": 50},"
+    " \"extensions\": {\"alice\": \"1d12h\"}, \"preload\": [\"numpy\"], \"seed\": 7,"
+    " \"notebooks\": [{\"name\": \"ps0.ipynb\", \"cells\": ["
+    "  {\"cell_type\": \"code\", \"source\": \"import math\", \"grade_id\": \"setup\", \"locked\": "
+    "true},"
+    "  {\"cell_type\": \"code\", \"source\": \"def f(x):\\n    ### BEGIN SOLUTION\\n    return x * "
+    "x\\n    ### END SOLUTION\","
+    "   \"grade_id\": \"f\", \"solution\": true},"
+    "  {\"cell_type\": \"code\", \"source\": \"assert f(2) == 4\\n### BEGIN HIDDEN TESTS\\nassert "
+    "f(3) == 9\\n### END HIDDEN TESTS\","
+    "   \"grade_id\": \"test_f\", \"grade\": true, \"locked\": true, \"points\": 2},"
+    "  {\"cell_type\": \"markdown\", \"source\": \"## Q2\"},"
+    "  {\"cell_type\": \"code\", \"source\": \"g = 1\", \"grade_id\": \"g\", \"solution\": true},"
+    "  {\"cell_type\": \"code\", \"source\": \"assert g == 1\", \"grade_id\": \"test_g\", "
+    "\"grade\": true, \"locked\": true, \"points\": 1.5},"
+    "  {\"cell_type\": \"markdown\", \"source\": \"An essay.\", \"grade_id\": \"essay\", "
+    "\"grade\": true, \"solution\": true, \"points\": 3},"
+    "  {\"cell_type\": \"markdown\", \"source\": \"Do it.\", \"grade_id\": \"task1\", \"task\": "
+    "true, \"locked\": true, \"points\": 1}"
+    " ]}]}";
 
 static json_t *base(void)
 {
@@ -40,15 +46,15 @@ static json_t *base(void)
 
 static json_t *cell(json_t *root, size_t i)
 {
-	return json_array_get(json_object_get(json_array_get(json_object_get(root, "notebooks"), 0),
-					      "cells"), i);
+	return json_array_get(
+	    json_object_get(json_array_get(json_object_get(root, "notebooks"), 0), "cells"), i);
 }
 
 /* Load `root` (consumed) and expect failure with `msg` in the message. */
 static void expect_invalid(json_t *root, const char *msg)
 {
 	struct rubric *r = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	assert_int_equal(rubric_from_json(&r, root, "ps0.json", &err), GR_EINVAL);
 	if (!strstr(err.msg, msg))
@@ -60,7 +66,7 @@ static void expect_invalid(json_t *root, const char *msg)
 static void test_rubric__loads_valid(void **state)
 {
 	struct rubric *r = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	const struct rubric_notebook *nb;
 	(void)state;
 
@@ -119,17 +125,22 @@ static void test_rubric__validation_errors(void **state)
 	json_object_set_new(cell(j, 7), "cell_type", json_string("code"));
 	expect_invalid(j, "task cells must be markdown");
 	j = base();
-	json_object_set_new(cell(j, 0), "source", json_string("### BEGIN SOLUTION\nx\n### END SOLUTION"));
-	expect_invalid(j, "notebooks[0].cells[0]: a solution region in a cell that is not a solution cell");
+	json_object_set_new(cell(j, 0), "source",
+			    json_string("### BEGIN SOLUTION\nx\n### END SOLUTION"));
+	expect_invalid(
+	    j, "notebooks[0].cells[0]: a solution region in a cell that is not a solution cell");
 	j = base();
-	json_object_set_new(cell(j, 4), "source", json_string("### BEGIN HIDDEN TESTS\nx\n### END HIDDEN TESTS"));
+	json_object_set_new(cell(j, 4), "source",
+			    json_string("### BEGIN HIDDEN TESTS\nx\n### END HIDDEN TESTS"));
 	expect_invalid(j, "hidden tests in a cell that is not a grade cell");
 	j = base();
 	json_object_set_new(cell(j, 1), "source", json_string("### BEGIN SOLUTION\nx"));
 	expect_invalid(j, "region without its END line");
 	j = base();
-	json_object_set_new(cell(j, 2), "checksum", json_string("00000000000000000000000000000000"));
-	expect_invalid(j, "checksum does not match the cell (expected 88e1342266f99f384bf9f2b0967bd265");
+	json_object_set_new(cell(j, 2), "checksum",
+			    json_string("00000000000000000000000000000000"));
+	expect_invalid(
+	    j, "checksum does not match the cell (expected 88e1342266f99f384bf9f2b0967bd265");
 	j = base();
 	json_object_set_new(cell(j, 3), "points", json_integer(1));
 	expect_invalid(j, "points only belong on grade or task cells");
@@ -152,8 +163,9 @@ static void test_rubric__validation_errors(void **state)
 	json_object_set_new(j, "late_policy", json_pack("{s:s}", "method", "percent"));
 	expect_invalid(j, "late_policy: method \"percent\" needs percent");
 	j = base();
-	json_object_set_new(j, "late_policy", json_pack("{s:s, s:i, s:s}", "method", "percent",
-							"percent", 10, "per", "week"));
+	json_object_set_new(
+	    j, "late_policy",
+	    json_pack("{s:s, s:i, s:s}", "method", "percent", "percent", 10, "per", "week"));
 	expect_invalid(j, "late_policy: per must be \"hour\" or \"day\"");
 	j = base();
 	json_object_set_new(j, "extensions", json_pack("{s:s}", "bob", "soon"));
@@ -168,8 +180,9 @@ static void test_rubric__validation_errors(void **state)
 	json_object_set_new(j, "seed", json_integer(-1));
 	expect_invalid(j, "seed: must be an integer");
 	j = base();
-	json_object_set_new(j, "files", json_pack("[{s:s, s:s, s:s}]", "path", "d.csv", "target",
-						  "../d.csv", "sha256", "00"));
+	json_object_set_new(
+	    j, "files",
+	    json_pack("[{s:s, s:s, s:s}]", "path", "d.csv", "target", "../d.csv", "sha256", "00"));
 	expect_invalid(j, "files[0]: target must be a relative path without '..'");
 	j = base();
 	json_object_set_new(json_array_get(json_object_get(j, "notebooks"), 0), "name",
@@ -186,7 +199,7 @@ static void test_rubric__validation_errors(void **state)
 static void test_rubric__load_file_errors(void **state)
 {
 	struct rubric *r = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
 	assert_int_equal(rubric_load(&r, "/nonexistent/ps0.json", &err), GR_ENOTFOUND);
@@ -203,8 +216,8 @@ static void test_rubric__checksums_match_nbgrader(void **state)
 	(void)state;
 
 	/* expected values from nbgrader's recipe run in /usr/bin/python3 (hashlib.md5) */
-	rubric_checksum(sum, "# YOUR CODE HERE\nraise NotImplementedError()", NB_CELL_CODE, 0, 1,
-			0, "f", 0);
+	rubric_checksum(sum, "# YOUR CODE HERE\nraise NotImplementedError()", NB_CELL_CODE, 0, 1, 0,
+			"f", 0);
 	assert_string_equal(sum, "e697d20a0c4e1e5fda906a06d5e64ad6");
 	rubric_checksum(sum, "YOUR ANSWER HERE", NB_CELL_MARKDOWN, 1, 1, 0, "essay", 5);
 	assert_string_equal(sum, "c968018a9a2c1392059412233d80eb28");
@@ -224,11 +237,13 @@ static void test_rubric__pyfloat_repr(void **state)
 	static const struct {
 		double v;
 		const char *s;
-	} cases[] = { { 1, "1.0" },		{ 0.5, "0.5" },	      { 1e16, "1e+16" },
-		      { 1e15, "1000000000000000.0" }, { 1.5e-5, "1.5e-05" }, { 0.0001, "0.0001" },
-		      { 0.001, "0.001" },	{ 123.456, "123.456" }, { 1e100, "1e+100" },
-		      { 0.1 + 0.2, "0.30000000000000004" }, { 7e22, "7e+22" },
-		      { 1234567890123456.0, "1234567890123456.0" }, { 0, "0.0" }, { 2.5e-300, "2.5e-300" } };
+	} cases[] = {{1, "1.0"},	  {0.5, "0.5"},
+		     {1e16, "1e+16"},	  {1e15, "1000000000000000.0"},
+		     {1.5e-5, "1.5e-05"}, {0.0001, "0.0001"},
+		     {0.001, "0.001"},	  {123.456, "123.456"},
+		     {1e100, "1e+100"},	  {0.1 + 0.2, "0.30000000000000004"},
+		     {7e22, "7e+22"},	  {1234567890123456.0, "1234567890123456.0"},
+		     {0, "0.0"},	  {2.5e-300, "2.5e-300"}};
 	char out[32];
 	(void)state;
 
@@ -242,13 +257,15 @@ static void test_rubric__clear_regions(void **state)
 {
 	char *out = NULL;
 	int found = 0;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
-	assert_int_equal(rubric_clear_solutions(&out, &found,
-						"def f(x):\n    if x:\n        ### BEGIN SOLUTION\n"
-						"        return 1\n        ### END SOLUTION\n    return 0",
-						NB_CELL_CODE, 1, &err), 0);
+	assert_int_equal(
+	    rubric_clear_solutions(&out, &found,
+				   "def f(x):\n    if x:\n        ### BEGIN SOLUTION\n"
+				   "        return 1\n        ### END SOLUTION\n    return 0",
+				   NB_CELL_CODE, 1, &err),
+	    0);
 	assert_true(found);
 	assert_string_equal(out, "def f(x):\n    if x:\n        # YOUR CODE HERE\n"
 				 "        raise NotImplementedError()\n    return 0");
@@ -257,7 +274,8 @@ static void test_rubric__clear_regions(void **state)
 	assert_false(found);
 	assert_string_equal(out, "# YOUR CODE HERE\nraise NotImplementedError()");
 	free(out);
-	assert_int_equal(rubric_clear_solutions(&out, &found, "Because.", NB_CELL_MARKDOWN, 1, &err), 0);
+	assert_int_equal(
+	    rubric_clear_solutions(&out, &found, "Because.", NB_CELL_MARKDOWN, 1, &err), 0);
 	assert_string_equal(out, "YOUR ANSWER HERE");
 	free(out);
 	assert_int_equal(rubric_clear_solutions(&out, &found, "x = 1", NB_CELL_CODE, 0, &err), 0);
@@ -265,17 +283,22 @@ static void test_rubric__clear_regions(void **state)
 	free(out);
 	assert_int_equal(rubric_clear_solutions(&out, &found,
 						"\t### BEGIN SOLUTION\n\t### BEGIN SOLUTION\n",
-						NB_CELL_CODE, 1, &err), GR_EINVAL);
+						NB_CELL_CODE, 1, &err),
+			 GR_EINVAL);
 	assert_non_null(strstr(err.msg, "nested"));
 	assert_int_equal(rubric_clear_hidden_tests(&out, &found,
 						   "assert a\n### BEGIN HIDDEN TESTS\nassert b\n"
-						   "### END HIDDEN TESTS\nassert c\n", &err), 0);
+						   "### END HIDDEN TESTS\nassert c\n",
+						   &err),
+			 0);
 	assert_true(found);
 	assert_string_equal(out, "assert a\nassert c\n");
 	free(out);
 	assert_int_equal(rubric_clear_mark_scheme(&out, &found,
 						  "Task\n### BEGIN MARK SCHEME\n2 points\n"
-						  "### END MARK SCHEME", &err), 0);
+						  "### END MARK SCHEME",
+						  &err),
+			 0);
 	assert_string_equal(out, "Task");
 	free(out);
 }
@@ -284,7 +307,7 @@ static void test_rubric__clear_regions(void **state)
 static struct nb_notebook *student_from(const struct rubric *r)
 {
 	struct nb_notebook *nb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	assert_int_equal(rubric_release_notebook(&nb, r, 0, &err), 0);
 	return nb;
@@ -311,14 +334,15 @@ static void test_rubric__release_notebook(void **state)
 {
 	struct rubric *r = NULL;
 	struct nb_notebook *nb;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *dump = NULL;
 	(void)state;
 
 	assert_int_equal(rubric_parse(&r, BASE, strlen(BASE), "ps0.json", &err), 0);
 	nb = student_from(r);
 	assert_int_equal(nb->ncells, 8);
-	assert_string_equal(nb->cells[1].source, "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()");
+	assert_string_equal(nb->cells[1].source,
+			    "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()");
 	assert_string_equal(nb->cells[2].source, "assert f(2) == 4");
 	assert_string_equal(nb->cells[6].source, "YOUR ANSWER HERE");
 	assert_int_equal(nb_dump(&dump, nb, &err), 0);
@@ -332,11 +356,13 @@ static void test_rubric__release_notebook(void **state)
 
 		rubric_checksum(sum, "assert f(2) == 4", NB_CELL_CODE, 1, 0, 1, "test_f", 2);
 		assert_string_equal(nb->cells[2].nbgrader.checksum, sum);
-		assert_string_equal(nb->cells[1].nbgrader.checksum, r->notebooks[0].cells[1].checksum);
+		assert_string_equal(nb->cells[1].nbgrader.checksum,
+				    r->notebooks[0].cells[1].checksum);
 	}
 	assert_true(json_is_null(json_object_get(nb->cells[2].json, "execution_count")));
 	assert_int_equal(json_array_size(json_object_get(nb->cells[2].json, "outputs")), 0);
-	assert_true(json_is_false(json_object_get(json_object_get(nb->cells[2].json, "metadata"), "editable")));
+	assert_true(json_is_false(
+	    json_object_get(json_object_get(nb->cells[2].json, "metadata"), "editable")));
 	free(dump);
 	nb_free(nb);
 	rubric_free(r);
@@ -347,15 +373,15 @@ static void test_rubric__splice_untouched_submission(void **state)
 	struct rubric *r = NULL;
 	struct nb_notebook *nb;
 	struct rubric_splice *s = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
 	assert_int_equal(rubric_parse(&r, BASE, strlen(BASE), "ps0.json", &err), 0);
 	nb = student_from(r);
 	/* an old output the student left: cleared */
-	json_array_append_new(json_object_get(nb->cells[0].json, "outputs"),
-			      json_pack("{s:s, s:s, s:s}", "output_type", "stream", "name", "stdout",
-					"text", "hi"));
+	json_array_append_new(
+	    json_object_get(nb->cells[0].json, "outputs"),
+	    json_pack("{s:s, s:s, s:s}", "output_type", "stream", "name", "stdout", "text", "hi"));
 	assert_int_equal(rubric_splice(&s, r, 0, nb, &err), 0);
 	assert_int_equal(s->nflags, 0);
 	assert_int_equal(s->nb->ncells, 8);
@@ -380,8 +406,8 @@ static void test_rubric__splice_hostile_submission(void **state)
 	struct rubric *r = NULL;
 	struct nb_notebook *nb;
 	struct rubric_splice *s = NULL;
-	struct gr_err err = { 0 };
-	struct nb_grader_meta forged = { 0 };
+	struct gr_err err = {0};
+	struct nb_grader_meta forged = {0};
 	json_t *extra = NULL;
 	(void)state;
 
@@ -421,7 +447,8 @@ static void test_rubric__splice_hostile_submission(void **state)
 	assert_true(has_flag(s, RUBRIC_FLAG_DUPLICATE, "test_f"));
 	assert_true(has_flag(s, RUBRIC_FLAG_UNKNOWN, "bonus"));
 	assert_int_equal(s->nflags, 5);
-	/* cells: [forged (now plain)][setup][f][test_f][## Q2][g][helper][test_g][essay][task1][bonus (plain)] */
+	/* cells: [forged (now plain)][setup][f][test_f][##
+	 * Q2][g][helper][test_g][essay][task1][bonus (plain)] */
 	assert_int_equal(s->nb->ncells, 11);
 	assert_false(s->nb->cells[0].nbgrader.present);
 	assert_string_equal(s->nb->cells[0].source, "pass");
@@ -448,7 +475,7 @@ static void test_rubric__splice_deleted_answer_and_type_change(void **state)
 	struct rubric *r = NULL;
 	struct nb_notebook *nb;
 	struct rubric_splice *s = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
 	assert_int_equal(rubric_parse(&r, BASE, strlen(BASE), "ps0.json", &err), 0);
@@ -475,7 +502,7 @@ static void test_rubric__splice_deleted_answer_and_type_change(void **state)
 static void test_rubric__public(void **state)
 {
 	struct rubric *r = NULL, *p = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *dump = NULL;
 	(void)state;
 
@@ -517,12 +544,13 @@ static void expect_import_error(const char *dir, const char *cells, const char *
 	char text[4096];
 	char *path;
 	struct rubric *r = NULL;
-	struct gr_err err = { 0 };
-	const char *const srcs[1] = { NULL };
-	struct rubric_import_opts o = { 0 };
+	struct gr_err err = {0};
+	const char *const srcs[1] = {NULL};
+	struct rubric_import_opts o = {0};
 
 	snprintf(text, sizeof(text),
-		 "{\"cells\": [%s], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}", cells);
+		 "{\"cells\": [%s], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}",
+		 cells);
 	path = write_tmp(dir, "src.ipynb", text);
 	(void)srcs;
 	o.sources = (const char *const *)&path;
@@ -542,27 +570,44 @@ static void test_rubric__import_checks_nbgrader_rules(void **state)
 	(void)state;
 
 	assert_non_null(mkdtemp(dir));
+	expect_import_error(
+	    dir,
+	    "{\"cell_type\": \"code\", \"source\": \"x\", " NBG(
+		"\"grade\": true, \"solution\": false, \"locked\": true, \"grade_id\": \"t\"") "}",
+	    "'src.ipynb': cell 1 (grade_id 't'): grade cell has no points");
 	expect_import_error(dir,
-			    "{\"cell_type\": \"code\", \"source\": \"x\", " NBG("\"grade\": true, \"solution\": false, \"locked\": true, \"grade_id\": \"t\"") "}",
-			    "'src.ipynb': cell 1 (grade_id 't'): grade cell has no points");
-	expect_import_error(dir,
-			    "{\"cell_type\": \"code\", \"source\": \"x\", " NBG("\"grade\": false, \"solution\": true, \"locked\": false, \"grade_id\": \"a\"") "},"
-			    "{\"cell_type\": \"code\", \"source\": \"y\", " NBG("\"grade\": false, \"solution\": true, \"locked\": false, \"grade_id\": \"a\"") "}",
+			    "{\"cell_type\": \"code\", \"source\": \"x\", " NBG(
+				"\"grade\": false, \"solution\": true, \"locked\": false, "
+				"\"grade_id\": \"a\"") "},"
+						       "{\"cell_type\": \"code\", \"source\": "
+						       "\"y\", " NBG("\"grade\": false, "
+								     "\"solution\": true, "
+								     "\"locked\": false, "
+								     "\"grade_id\": \"a\"") "}",
 			    "'src.ipynb': cell 2: duplicate grade_id 'a' (also cell 1)");
 	expect_import_error(dir,
-			    "{\"cell_type\": \"markdown\", \"source\": \"x\", " NBG("\"grade\": true, \"solution\": false, \"locked\": false, \"grade_id\": \"m\", \"points\": 1") "}",
+			    "{\"cell_type\": \"markdown\", \"source\": \"x\", " NBG(
+				"\"grade\": true, \"solution\": false, \"locked\": false, "
+				"\"grade_id\": \"m\", \"points\": 1") "}",
 			    "a markdown cell must be both grade and solution, or neither");
 	expect_import_error(dir,
-			    "{\"cell_type\": \"code\", \"source\": \"x\", " NBG("\"grade\": false, \"solution\": false, \"locked\": true, \"task\": true, \"grade_id\": \"t\", \"points\": 1") "}",
+			    "{\"cell_type\": \"code\", \"source\": \"x\", " NBG(
+				"\"grade\": false, \"solution\": false, \"locked\": true, "
+				"\"task\": true, \"grade_id\": \"t\", \"points\": 1") "}",
 			    "task cells must be markdown");
 	expect_import_error(dir,
-			    "{\"cell_type\": \"code\", \"source\": \"x\", " NBG("\"grade\": false, \"solution\": true, \"locked\": false") "}",
+			    "{\"cell_type\": \"code\", \"source\": \"x\", " NBG(
+				"\"grade\": false, \"solution\": true, \"locked\": false") "}",
 			    "nbgrader cells need a grade_id");
+	expect_import_error(
+	    dir,
+	    "{\"cell_type\": \"code\", \"source\": \"### BEGIN SOLUTION\\nx\\n### END SOLUTION\", "
+	    "\"metadata\": {}}",
+	    "'src.ipynb': cell 1: solution region in a cell that is not a solution cell");
 	expect_import_error(dir,
-			    "{\"cell_type\": \"code\", \"source\": \"### BEGIN SOLUTION\\nx\\n### END SOLUTION\", \"metadata\": {}}",
-			    "'src.ipynb': cell 1: solution region in a cell that is not a solution cell");
-	expect_import_error(dir,
-			    "{\"cell_type\": \"code\", \"source\": \"x\", \"metadata\": {\"nbgrader\": {\"schema_version\": 1, \"grade\": false, \"solution\": true, \"locked\": false, \"grade_id\": \"a\"}}}",
+			    "{\"cell_type\": \"code\", \"source\": \"x\", \"metadata\": "
+			    "{\"nbgrader\": {\"schema_version\": 1, \"grade\": false, "
+			    "\"solution\": true, \"locked\": false, \"grade_id\": \"a\"}}}",
 			    "schema_version 1 is not supported");
 	assert_int_equal(gr_rm_rf(dir, NULL), 0);
 }
@@ -572,21 +617,41 @@ static void test_rubric__import_builds_rubric(void **state)
 	char dir[] = "/tmp/test_rubric.XXXXXX";
 	char *nbpath, *data, *out;
 	struct rubric *r = NULL, *back = NULL;
-	struct gr_err err = { 0 };
-	struct rubric_import_opts o = { 0 };
-	const char *ext[] = { "bob=36h" };
-	const char *pre[] = { "numpy", "matplotlib.pyplot" };
+	struct gr_err err = {0};
+	struct rubric_import_opts o = {0};
+	const char *ext[] = {"bob=36h"};
+	const char *pre[] = {"numpy", "matplotlib.pyplot"};
 	const char *files[1];
 	(void)state;
 
 	assert_non_null(mkdtemp(dir));
-	nbpath = write_tmp(dir, "hw.ipynb",
-			   "{\"cells\": ["
-			   "{\"cell_type\": \"code\", \"id\": \"c1\", \"execution_count\": 3, \"outputs\": [], \"source\": [\"def f():\\n\", \"    ### BEGIN SOLUTION\\n\", \"    return 1\\n\", \"    ### END SOLUTION\"], "
-			   NBG("\"grade\": false, \"solution\": true, \"locked\": false, \"grade_id\": \"f\"") "},"
-			   "{\"cell_type\": \"code\", \"id\": \"c2\", \"execution_count\": null, \"outputs\": [], \"source\": \"assert f() == 1\", "
-			   NBG("\"grade\": true, \"solution\": false, \"locked\": true, \"grade_id\": \"test_f\", \"points\": 2.5") "}"
-			   "], \"metadata\": {\"kernelspec\": {\"name\": \"python3\", \"display_name\": \"Python 3\", \"language\": \"python\"}}, \"nbformat\": 4, \"nbformat_minor\": 5}");
+	nbpath =
+	    write_tmp(dir, "hw.ipynb",
+		      "{\"cells\": ["
+		      "{\"cell_type\": \"code\", \"id\": \"c1\", \"execution_count\": 3, "
+		      "\"outputs\": [], \"source\": [\"def f():\\n\", \"    ### BEGIN "
+		      "SOLUTION\\n\", \"    return 1\\n\", \"    ### END SOLUTION\"], " NBG(
+			  "\"grade\": false, \"solution\": true, \"locked\": false, \"grade_id\": "
+			  "\"f\"") "},"
+				   "{\"cell_type\": \"code\", \"id\": \"c2\", \"execution_count\": "
+				   "null, \"outputs\": [], \"source\": \"assert f() == 1\", " NBG(
+				       "\"grade\": true, \"solution\": false, \"locked\": true, "
+				       "\"grade_id\": \"test_f\", \"points\": 2.5") "}"
+										    "], "
+										    "\"metadata\": "
+										    "{\"kernelspec"
+										    "\": "
+										    "{\"name\": "
+										    "\"python3\", "
+										    "\"display_"
+										    "name\": "
+										    "\"Python 3\", "
+										    "\"language\": "
+										    "\"python\"}}, "
+										    "\"nbformat\": "
+										    "4, "
+										    "\"nbformat_"
+										    "minor\": 5}");
 	data = write_tmp(dir, "data.csv", "a,b\n1,2\n");
 	out = gr_path_join(dir, "hw.json");
 	files[0] = data;
@@ -657,19 +722,19 @@ static void test_rubric__import_builds_rubric(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rubric__loads_valid),
-		cmocka_unit_test(test_rubric__validation_errors),
-		cmocka_unit_test(test_rubric__load_file_errors),
-		cmocka_unit_test(test_rubric__checksums_match_nbgrader),
-		cmocka_unit_test(test_rubric__pyfloat_repr),
-		cmocka_unit_test(test_rubric__clear_regions),
-		cmocka_unit_test(test_rubric__release_notebook),
-		cmocka_unit_test(test_rubric__splice_untouched_submission),
-		cmocka_unit_test(test_rubric__splice_hostile_submission),
-		cmocka_unit_test(test_rubric__splice_deleted_answer_and_type_change),
-		cmocka_unit_test(test_rubric__public),
-		cmocka_unit_test(test_rubric__import_checks_nbgrader_rules),
-		cmocka_unit_test(test_rubric__import_builds_rubric),
+	    cmocka_unit_test(test_rubric__loads_valid),
+	    cmocka_unit_test(test_rubric__validation_errors),
+	    cmocka_unit_test(test_rubric__load_file_errors),
+	    cmocka_unit_test(test_rubric__checksums_match_nbgrader),
+	    cmocka_unit_test(test_rubric__pyfloat_repr),
+	    cmocka_unit_test(test_rubric__clear_regions),
+	    cmocka_unit_test(test_rubric__release_notebook),
+	    cmocka_unit_test(test_rubric__splice_untouched_submission),
+	    cmocka_unit_test(test_rubric__splice_hostile_submission),
+	    cmocka_unit_test(test_rubric__splice_deleted_answer_and_type_change),
+	    cmocka_unit_test(test_rubric__public),
+	    cmocka_unit_test(test_rubric__import_checks_nbgrader_rules),
+	    cmocka_unit_test(test_rubric__import_builds_rubric),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,10 +11,13 @@
 #include "grader/score.h"
 
 static struct score_cell ran(double points, int raised, int err, const char *result,
-				  int result_first)
+			     int result_first)
 {
-	struct score_run run = { .ran = 1, .raised = raised, .wrote_stderr = err,
-				 .result_text = result, .result_first = result_first };
+	struct score_run run = {.ran = 1,
+				.raised = raised,
+				.wrote_stderr = err,
+				.result_text = result,
+				.result_first = result_first};
 	struct score_cell c;
 
 	assert_int_equal(score_test_cell(&c, points, &run, NULL), 0);
@@ -24,7 +27,7 @@ static struct score_cell ran(double points, int raised, int err, const char *res
 static void test_score__test_cell_basic_rules(void **state)
 {
 	struct score_cell c;
-	struct score_run never = { 0 };
+	struct score_run never = {0};
 	(void)state;
 
 	c = ran(2, 0, 0, NULL, 0);
@@ -137,22 +140,22 @@ static void test_score__pyfloat_grammar(void **state)
 
 static void test_score__late_penalties(void **state)
 {
-	struct score_late_policy none = { .method = SCORE_LATE_NONE };
-	struct score_late_policy zero = { .method = SCORE_LATE_ZERO };
-	struct score_late_policy hour = { .method = SCORE_LATE_PERCENT, .percent = 10,
-					  .period = 3600, .cap = 50 };
-	struct score_late_policy day = { .method = SCORE_LATE_PERCENT, .percent = 40,
-					 .period = 86400, .cap = 100 };
+	struct score_late_policy none = {.method = SCORE_LATE_NONE};
+	struct score_late_policy zero = {.method = SCORE_LATE_ZERO};
+	struct score_late_policy hour = {
+	    .method = SCORE_LATE_PERCENT, .percent = 10, .period = 3600, .cap = 50};
+	struct score_late_policy day = {
+	    .method = SCORE_LATE_PERCENT, .percent = 40, .period = 86400, .cap = 100};
 	(void)state;
 
 	assert_true(score_late_penalty(&none, 10, 99999) == 0);
 	assert_true(score_late_penalty(&zero, 10, 1) == 10);
-	assert_true(score_late_penalty(&zero, 10, 0) == 0);   /* exactly on time */
+	assert_true(score_late_penalty(&zero, 10, 0) == 0); /* exactly on time */
 	assert_true(score_late_penalty(&hour, 10, 0) == 0);
-	assert_true(score_late_penalty(&hour, 10, 1) == 1);   /* a started hour counts */
+	assert_true(score_late_penalty(&hour, 10, 1) == 1); /* a started hour counts */
 	assert_true(score_late_penalty(&hour, 10, 3600) == 1);
 	assert_true(score_late_penalty(&hour, 10, 3601) == 2);
-	assert_true(score_late_penalty(&hour, 10, 100 * 3600) == 5); /* capped at 50% */
+	assert_true(score_late_penalty(&hour, 10, 100 * 3600) == 5);	/* capped at 50% */
 	assert_true(score_late_penalty(&day, 10, 86400 * 2 + 5) == 10); /* 120% -> the score */
 	assert_true(score_late_penalty(&day, 0, 86400) == 0);
 	assert_true(score_late_penalty(&zero, -3, 10) == 0);
@@ -166,7 +169,7 @@ static void test_score__timestamps(void **state)
 {
 	double t, u;
 	char buf[32];
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
 	/* 2026-10-30T10:00:00Z = 1793354400 (date -u -d ... +%s) */
@@ -192,8 +195,9 @@ static void test_score__timestamps(void **state)
 	assert_int_equal(score_parse_time(&u, "2026-13-01 10:00:00 UTC", 1, &err), GR_EINVAL);
 	assert_int_equal(score_parse_time(&u, "2026-10-30 24:00:00 UTC", 1, &err), GR_EINVAL);
 	assert_int_equal(score_parse_time(&u, "yesterday", 1, &err), GR_EINVAL);
-	assert_string_equal(err.msg,
-			    "invalid time 'yesterday': expected YYYY-MM-DD HH:MM[:SS[.ffffff]] and a zone");
+	assert_string_equal(
+	    err.msg,
+	    "invalid time 'yesterday': expected YYYY-MM-DD HH:MM[:SS[.ffffff]] and a zone");
 	score_format_time(buf, t);
 	assert_string_equal(buf, "2026-10-30T10:00:00Z");
 	score_format_time(buf, 1709164800.0 - 1);
@@ -222,14 +226,14 @@ static void test_score__durations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_score__test_cell_basic_rules),
-		cmocka_unit_test(test_score__partial_credit),
-		cmocka_unit_test(test_score__output_order),
-		cmocka_unit_test(test_score__answer_cells),
-		cmocka_unit_test(test_score__pyfloat_grammar),
-		cmocka_unit_test(test_score__late_penalties),
-		cmocka_unit_test(test_score__timestamps),
-		cmocka_unit_test(test_score__durations),
+	    cmocka_unit_test(test_score__test_cell_basic_rules),
+	    cmocka_unit_test(test_score__partial_credit),
+	    cmocka_unit_test(test_score__output_order),
+	    cmocka_unit_test(test_score__answer_cells),
+	    cmocka_unit_test(test_score__pyfloat_grammar),
+	    cmocka_unit_test(test_score__late_penalties),
+	    cmocka_unit_test(test_score__timestamps),
+	    cmocka_unit_test(test_score__durations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,43 +24,43 @@
 
 /* What an nbgrader cell is (nbgrader's "kinds"). */
 enum rubric_kind {
-	RUBRIC_PLAIN,    /* no nbgrader role */
-	RUBRIC_ANSWER,   /* autograded answer: solution only */
-	RUBRIC_TESTS,    /* autograder tests: grade (+ locked), not solution */
-	RUBRIC_MANUAL,   /* manually graded answer: grade + solution */
-	RUBRIC_TASK,     /* manually graded task: task (+ locked), markdown */
+	RUBRIC_PLAIN,	 /* no nbgrader role */
+	RUBRIC_ANSWER,	 /* autograded answer: solution only */
+	RUBRIC_TESTS,	 /* autograder tests: grade (+ locked), not solution */
+	RUBRIC_MANUAL,	 /* manually graded answer: grade + solution */
+	RUBRIC_TASK,	 /* manually graded task: task (+ locked), markdown */
 	RUBRIC_READONLY, /* locked only */
 };
 
 struct rubric_cell {
 	enum nb_cell_type type;
 	enum rubric_kind kind;
-	const char *id;        /* nbformat cell id; NULL when absent */
-	const char *source;    /* the instructor's full source (solutions, hidden tests) */
-	const char *grade_id;  /* NULL for plain cells */
+	const char *id;	      /* nbformat cell id; NULL when absent */
+	const char *source;   /* the instructor's full source (solutions, hidden tests) */
+	const char *grade_id; /* NULL for plain cells */
 	int grade, solution, locked, task;
-	double points;         /* 0 unless grade or task */
+	double points; /* 0 unless grade or task */
 	/*
 	 * nbgrader's checksum of the cell as its gradebook stores it: of the
 	 * source with hidden tests, after solutions are replaced by stubs. A
 	 * student's answer cell whose checksum equals it was left as released.
 	 */
 	char checksum[33];
-	int from_public;       /* in a public rubric: the source is already released */
-	json_t *json;          /* borrowed: the cell object inside root */
+	int from_public; /* in a public rubric: the source is already released */
+	json_t *json;	 /* borrowed: the cell object inside root */
 };
 
 struct rubric_notebook {
-	const char *name;      /* file name relative to the submission folder */
+	const char *name; /* file name relative to the submission folder */
 	size_t ncells;
 	struct rubric_cell *cells; /* in notebook order */
-	double max_points;     /* sum of points of grade and task cells */
+	double max_points;	   /* sum of points of grade and task cells */
 	json_t *json;
 };
 
 struct rubric_file {
-	const char *path;      /* relative to the rubric's folder */
-	const char *target;    /* relative to the notebooks' folder */
+	const char *path;   /* relative to the rubric's folder */
+	const char *target; /* relative to the notebooks' folder */
 	const char *sha256;
 };
 
@@ -70,28 +70,28 @@ struct rubric_extension {
 };
 
 struct rubric_limits {
-	double cell_timeout;     /* seconds per cell (default 30, as nbgrader) */
+	double cell_timeout;	 /* seconds per cell (default 30, as nbgrader) */
 	double notebook_timeout; /* seconds per notebook (default 600) */
-	double memory_mb;        /* default 1024 */
-	double processes;        /* default 64 */
-	double output_bytes;     /* per cell (default 1 MiB) */
+	double memory_mb;	 /* default 1024 */
+	double processes;	 /* default 64 */
+	double output_bytes;	 /* per cell (default 1 MiB) */
 };
 
 struct rubric {
-	char *path;            /* owned; as given to rubric_load, or the parse name */
-	char *dir;             /* owned; folder of path ("." when none) */
-	json_t *root;          /* owned reference */
+	char *path;   /* owned; as given to rubric_load, or the parse name */
+	char *dir;    /* owned; folder of path ("." when none) */
+	json_t *root; /* owned reference */
 	const char *assignment;
 	const char *duedate_text; /* NULL when no due date */
-	double duedate;        /* seconds since the epoch (UTC) */
+	double duedate;		  /* seconds since the epoch (UTC) */
 	struct score_late_policy late;
 	size_t nextensions;
 	struct rubric_extension *extensions;
 	struct rubric_limits limits;
 	size_t npreload;
-	const char **preload;  /* module names */
+	const char **preload; /* module names */
 	long long seed;
-	int is_public;         /* hidden tests and solutions stripped */
+	int is_public; /* hidden tests and solutions stripped */
 	size_t nfiles;
 	struct rubric_file *files;
 	size_t nnotebooks;
@@ -158,15 +158,15 @@ struct rubric_import_opts {
 	const char *const *sources; /* instructor notebooks */
 	size_t nsources;
 	const char *assignment;
-	const char *duedate;        /* ISO 8601 with zone, or NULL */
-	const char *late_policy;    /* "none", "zero", "10%/hour", "5%/day,cap=50%", or NULL */
+	const char *duedate;	       /* ISO 8601 with zone, or NULL */
+	const char *late_policy;       /* "none", "zero", "10%/hour", "5%/day,cap=50%", or NULL */
 	const char *const *extensions; /* "student=DURATION" */
 	size_t nextensions;
 	const char *const *preload;
 	size_t npreload;
-	const char *const *data;    /* data files to place beside the notebooks */
+	const char *const *data; /* data files to place beside the notebooks */
 	size_t ndata;
-	const char *output;         /* where the rubric will be written (for relative paths) */
+	const char *output; /* where the rubric will be written (for relative paths) */
 	long long seed;
 	struct rubric_limits limits; /* zero fields take the defaults */
 };
@@ -212,25 +212,25 @@ int rubric_public(struct rubric **out, const struct rubric *r, struct gr_err *er
 #define RUBRIC_FLAG_CELL_TYPE "changed_cell_type"
 
 struct rubric_flag {
-	const char *flag;      /* one of RUBRIC_FLAG_* (static) */
-	char *grade_id;        /* owned copy (student data may be anything) */
+	const char *flag; /* one of RUBRIC_FLAG_* (static) */
+	char *grade_id;	  /* owned copy (student data may be anything) */
 };
 
 /* What the scorer needs about one graded, answer or task cell. */
 struct rubric_graded {
 	const struct rubric_cell *cell; /* borrowed from the rubric */
 	enum rubric_kind kind;
-	size_t index;          /* cell index in the spliced notebook; RUBRIC_NO_CELL
-				  for a deleted answer cell (scored "No response.") */
+	size_t index; /* cell index in the spliced notebook; RUBRIC_NO_CELL
+			 for a deleted answer cell (scored "No response.") */
 	double points;
-	int unchanged;         /* answer left as released: "No response." */
-	int manual;            /* graded by a human (manual answer, task) */
+	int unchanged; /* answer left as released: "No response." */
+	int manual;    /* graded by a human (manual answer, task) */
 };
 
 #define RUBRIC_NO_CELL ((size_t)-1)
 
 struct rubric_splice {
-	struct nb_notebook *nb; /* the notebook to execute (owned) */
+	struct nb_notebook *nb;		  /* the notebook to execute (owned) */
 	const struct rubric_notebook *rn; /* borrowed from the rubric */
 	size_t ngraded;
 	struct rubric_graded *graded; /* in rubric order */

@@ -15,9 +15,9 @@
 
 /* What happened when an autograder test cell ran. */
 struct score_run {
-	int ran;           /* the cell ran (0: never reached: earlier timeout, crash, ...) */
-	int raised;        /* it raised (an `error` output) or was killed while running */
-	int wrote_stderr;  /* it wrote to stderr (a `stream` output named stderr) */
+	int ran;	  /* the cell ran (0: never reached: earlier timeout, crash, ...) */
+	int raised;	  /* it raised (an `error` output) or was killed while running */
+	int wrote_stderr; /* it wrote to stderr (a `stream` output named stderr) */
 	/*
 	 * nbgrader looks at outputs in order and the first error, stderr or
 	 * execute_result decides. Set when the execute_result came before any
@@ -29,18 +29,18 @@ struct score_run {
 
 /* Why a cell got its score (comment strings are static). */
 enum score_reason {
-	SCORE_PASSED,        /* full points: no error, no numeric result */
-	SCORE_PARTIAL,       /* the cell's numeric result, 0 <= x <= points */
-	SCORE_FAILED,        /* 0: raised, wrote to stderr or never ran */
-	SCORE_NO_RESPONSE,   /* 0: answer cell left as released */
-	SCORE_MANUAL,        /* needs a human (manual-graded answer that was changed) */
-	SCORE_BAD_PARTIAL,   /* 0 + needs a human: result above points or infinite */
+	SCORE_PASSED,	   /* full points: no error, no numeric result */
+	SCORE_PARTIAL,	   /* the cell's numeric result, 0 <= x <= points */
+	SCORE_FAILED,	   /* 0: raised, wrote to stderr or never ran */
+	SCORE_NO_RESPONSE, /* 0: answer cell left as released */
+	SCORE_MANUAL,	   /* needs a human (manual-graded answer that was changed) */
+	SCORE_BAD_PARTIAL, /* 0 + needs a human: result above points or infinite */
 };
 
 struct score_cell {
-	double score;        /* auto score, 0 <= score <= max (0 when needs_manual) */
-	double max;          /* the cell's points */
-	int needs_manual;    /* nbgrader's needs_manual_grade */
+	double score;	  /* auto score, 0 <= score <= max (0 when needs_manual) */
+	double max;	  /* the cell's points */
+	int needs_manual; /* nbgrader's needs_manual_grade */
 	enum score_reason reason;
 	const char *comment; /* static: "No response." or NULL */
 };
@@ -75,9 +75,9 @@ enum score_late_method { SCORE_LATE_NONE, SCORE_LATE_ZERO, SCORE_LATE_PERCENT };
 
 struct score_late_policy {
 	enum score_late_method method;
-	double percent;      /* PERCENT: percent of the score lost per started period */
-	double period;       /* PERCENT: period length in seconds (3600 or 86400) */
-	double cap;          /* PERCENT: at most this percent in total (0-100) */
+	double percent; /* PERCENT: percent of the score lost per started period */
+	double period;	/* PERCENT: period length in seconds (3600 or 86400) */
+	double cap;	/* PERCENT: at most this percent in total (0-100) */
 };
 
 /* max(0, submitted - (due + extension)), all in seconds. */
