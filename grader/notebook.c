@@ -8,11 +8,23 @@
  * from 1) and its grade_id when it has one.
  */
 #include "grader/notebook.h"
+#include "notebook_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+int nb_err_one_line(int rc, struct gr_err *err)
+{
+	char *p;
+
+	if (rc && err)
+		for (p = err->msg; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	return rc;
+}
 
 static const char *const cell_type_names[] = { "code", "markdown", "raw" };
 
@@ -95,8 +107,8 @@ static int join_source(char **out, const json_t *src, const char *name, size_t i
 }
 
 /* Read one optional boolean of metadata.nbgrader; absent means false. */
-static int grader_bool(int *out, const json_t *g, const char *key, const char *name, size_t idx,
-		       const char *gid, struct gr_err *err)
+static int grader_bool(int *out, const json_t *g, const char *key, const char *name,
+		       const char *where, struct gr_err *err)
 {
 	const json_t *v = json_object_get(g, key);
 
@@ -104,9 +116,8 @@ static int grader_bool(int *out, const json_t *g, const char *key, const char *n
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v))
-		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu%s%s%s: nbgrader %s is not a boolean",
-				  name, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
-				  gid ? "')" : "", key);
+		return gr_err_set(err, GR_EINVAL, "'%s': %s: nbgrader %s is not a boolean", name,
+				  where, key);
 	*out = json_is_true(v);
 	return 0;
 }
@@ -120,7 +131,7 @@ static int read_grader(struct nb_grader_meta *m, const json_t *cell, const char 
 		       size_t idx, struct gr_err *err)
 {
 	const json_t *md = json_object_get(cell, "metadata"), *g, *v;
-	const char *gid = NULL;
+	char where[128];
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -142,42 +153,38 @@ static int read_grader(struct nb_grader_meta *m, const json_t *cell, const char 
 		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu: nbgrader grade_id is not a string",
 				  name, idx + 1);
 	if (v) {
-		gid = json_string_value(v);
-		m->grade_id = gid;
+		m->grade_id = json_string_value(v);
+		snprintf(where, sizeof(where), "cell %zu (grade_id '%.64s')", idx + 1, m->grade_id);
+	} else {
+		snprintf(where, sizeof(where), "cell %zu", idx + 1);
 	}
-	if ((rc = grader_bool(&m->grade, g, "grade", name, idx, gid, err)) ||
-	    (rc = grader_bool(&m->solution, g, "solution", name, idx, gid, err)) ||
-	    (rc = grader_bool(&m->locked, g, "locked", name, idx, gid, err)) ||
-	    (rc = grader_bool(&m->task, g, "task", name, idx, gid, err)))
+	if ((rc = grader_bool(&m->grade, g, "grade", name, where, err)) ||
+	    (rc = grader_bool(&m->solution, g, "solution", name, where, err)) ||
+	    (rc = grader_bool(&m->locked, g, "locked", name, where, err)) ||
+	    (rc = grader_bool(&m->task, g, "task", name, where, err)))
 		return rc;
 	v = json_object_get(g, "points");
 	if (v) {
 		if (!json_is_number(v))
-			return gr_err_set(err, GR_EINVAL,
-					  "'%s': cell %zu%s%s%s: nbgrader points is not a number",
-					  name, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
-					  gid ? "')" : "");
+			return gr_err_set(err, GR_EINVAL, "'%s': %s: nbgrader points is not a number",
+					  name, where);
 		m->points = json_number_value(v);
 		m->has_points = 1;
 		if (m->points < 0)
-			return gr_err_set(err, GR_EINVAL,
-					  "'%s': cell %zu%s%s%s: nbgrader points is negative", name,
-					  idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
-					  gid ? "')" : "");
+			return gr_err_set(err, GR_EINVAL, "'%s': %s: nbgrader points is negative",
+					  name, where);
 	}
 	v = json_object_get(g, "checksum");
 	if (v && !json_is_string(v))
-		return gr_err_set(err, GR_EINVAL,
-				  "'%s': cell %zu%s%s%s: nbgrader checksum is not a string", name,
-				  idx + 1, gid ? " (grade_id '" : "", gid ? gid : "", gid ? "')" : "");
+		return gr_err_set(err, GR_EINVAL, "'%s': %s: nbgrader checksum is not a string",
+				  name, where);
 	if (v)
 		m->checksum = json_string_value(v);
 	v = json_object_get(g, "schema_version");
 	if (v && !json_is_integer(v))
 		return gr_err_set(err, GR_EINVAL,
-				  "'%s': cell %zu%s%s%s: nbgrader schema_version is not an integer",
-				  name, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
-				  gid ? "')" : "");
+				  "'%s': %s: nbgrader schema_version is not an integer", name,
+				  where);
 	if (v)
 		m->schema_version = (int)json_integer_value(v);
 	return 0;
@@ -260,7 +267,7 @@ int nb_reindex(struct nb_notebook *nb, struct gr_err *err)
 	int rc;
 
 	if ((rc = build_cells(&cells, &n, nb->root, nb->path, err)))
-		return rc;
+		return nb_err_one_line(rc, err);
 	cells_free(nb->cells, nb->ncells);
 	nb->cells = cells;
 	nb->ncells = n;
@@ -326,8 +333,8 @@ done:
 	return rc;
 }
 
-int nb_parse(struct nb_notebook **out, const char *data, size_t len, const char *name,
-	     struct gr_err *err)
+static int parse_json(struct nb_notebook **out, const char *data, size_t len, const char *name,
+		      struct gr_err *err)
 {
 	json_error_t jerr;
 	json_t *root;
@@ -363,6 +370,12 @@ int nb_parse(struct nb_notebook **out, const char *data, size_t len, const char 
 		}
 	}
 	return notebook_from_root(out, root, name, err);
+}
+
+int nb_parse(struct nb_notebook **out, const char *data, size_t len, const char *name,
+	     struct gr_err *err)
+{
+	return nb_err_one_line(parse_json(out, data, len, name, err), err);
 }
 
 /* Does the path end with `ext` (case-insensitive, ext includes the dot)? */
@@ -402,7 +415,7 @@ int nb_read_file(struct nb_notebook **out, const char *path, struct gr_err *err)
 	else
 		rc = nb_parse_script(out, data, len, path, err);
 	free(data);
-	return rc;
+	return nb_err_one_line(rc, err);
 }
 
 int nb_new(struct nb_notebook **out, const char *name, struct gr_err *err)

@@ -361,6 +361,98 @@ static void test_notebook__non_utf8(void **state)
 	parse_fails_prefix(bad, GR_EINVAL, "cannot read 'ps1.ipynb': not valid UTF-8 at line 2 ");
 }
 
+static void test_notebook__messages_stay_one_line(void **state)
+{
+	struct nb_notebook *nb;
+	(void)state;
+	/* a grade_id with a newline cannot split the message */
+	check_cell_error("{\"cell_type\": \"code\", \"source\": \"\", \"metadata\": {\"nbgrader\":"
+			 " {\"grade_id\": \"a\\nb\", \"points\": true}}}",
+			 "'ps1.ipynb': cell 2 (grade_id 'a?b'): nbgrader points is not a number");
+	/* a raw NUL byte or control character outside strings is a JSON error */
+	parse_fails_prefix("{\"nbformat\": 4,\n\x01 \"cells\": []}", GR_EINVAL,
+			   "cannot read 'ps1.ipynb': not valid JSON at line 2 column ");
+	assert_int_equal(nb_parse(&nb, "{\0}", 3, "z.ipynb", NULL), GR_EINVAL);
+	/* a UTF-8 byte order mark is tolerated */
+	nb = parse_ok("\xef\xbb\xbf{\"nbformat\": 4, \"cells\": []}");
+	nb_free(nb);
+}
+
+/*
+ * Thousands of corruptions of a real notebook (fixed seed): each one parses
+ * or fails with a one-line message naming the file; never a crash (ASan).
+ */
+static void test_notebook__mutations_never_crash(void **state)
+{
+	size_t len = strlen(jupyter_nb), i, k;
+	char *buf = malloc(len + 1), *dump;
+	unsigned seed = 12345;
+	struct nb_notebook *nb;
+	struct gr_err err;
+	int ok = 0, bad = 0;
+	(void)state;
+	assert_non_null(buf);
+	for (i = 0; i < 3000; i++) {
+		memcpy(buf, jupyter_nb, len + 1);
+		for (k = 0; k < 1 + i % 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t at = (seed >> 8) % len;
+			seed = seed * 1103515245u + 12345u;
+			buf[at] = (char)(i % 3 == 0 ? "{}[]\",:0\x00\xff"[(seed >> 16) % 10]
+						     : (char)(seed >> 16));
+		}
+		nb = NULL;
+		memset(&err, 0, sizeof(err));
+		if (nb_parse(&nb, buf, len, "m.ipynb", &err) == 0) {
+			ok++;
+			dump = NULL;
+			assert_int_equal(nb_dump(&dump, nb, &err), 0);
+			free(dump);
+			nb_free(nb);
+		} else {
+			bad++;
+			assert_null(nb);
+			assert_non_null(strstr(err.msg, "'m.ipynb'"));
+			for (k = 0; err.msg[k]; k++)
+				assert_true((unsigned char)err.msg[k] >= 0x20);
+		}
+	}
+	print_message("mutations: %d parsed, %d refused\n", ok, bad);
+	assert_true(ok > 0 && bad > 0);
+	free(buf);
+}
+
+/* Random scripts from separator-like pieces: cell sources always add up. */
+static void test_notebook__random_scripts(void **state)
+{
+	static const char *const pieces[] = { "# %%", "#%%", " [markdown]", " [raw]", "\n",
+					      "\r\n", "# ", "#", "x = 1", "  ", "\xc3\xa9",
+					      "%%", "[md]", "\t" };
+	char buf[512];
+	size_t i, k, n;
+	unsigned seed = 777;
+	struct nb_notebook *nb;
+	struct gr_err err;
+	(void)state;
+	for (i = 0; i < 2000; i++) {
+		n = 0;
+		for (k = 0; k < 30; k++) {
+			const char *p;
+			seed = seed * 1103515245u + 12345u;
+			p = pieces[(seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]))];
+			memcpy(buf + n, p, strlen(p));
+			n += strlen(p);
+		}
+		nb = NULL;
+		assert_int_equal(nb_parse_script(&nb, buf, n, "r.py", &err), 0);
+		for (k = 0; k < nb->ncells; k++) {
+			assert_non_null(nb->cells[k].source);
+			assert_null(strchr(nb->cells[k].source, '\r'));
+		}
+		nb_free(nb);
+	}
+}
+
 static void test_notebook__deep_nesting(void **state)
 {
 	size_t depth = 100000, i, n = 0;
@@ -926,6 +1018,9 @@ int main(void)
 		cmocka_unit_test(test_notebook__malformed_cells),
 		cmocka_unit_test(test_notebook__nbgrader_wrong_types),
 		cmocka_unit_test(test_notebook__non_utf8),
+		cmocka_unit_test(test_notebook__messages_stay_one_line),
+		cmocka_unit_test(test_notebook__mutations_never_crash),
+		cmocka_unit_test(test_notebook__random_scripts),
 		cmocka_unit_test(test_notebook__deep_nesting),
 		cmocka_unit_test(test_notebook__too_large),
 		cmocka_unit_test(test_notebook__large_notebook),
