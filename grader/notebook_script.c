@@ -115,11 +115,10 @@ static int is_separator(const char *s, size_t n, enum nb_cell_type *type)
  * Append the cell made of lines [from, to) of the script (line i spans
  * data[starts[i], ends[i]), without its newline).
  */
-static int add_cell(json_t *cells, enum nb_cell_type type, const char *data,
-		    const size_t *starts, const size_t *ends, size_t from, size_t to,
-		    int preamble)
+static int add_cell(json_t *cells, enum nb_cell_type type, const char *data, const size_t *starts,
+		    const size_t *ends, size_t from, size_t to, int preamble)
 {
-	struct text t = { 0 };
+	struct text t = {0};
 	json_t *cell = NULL;
 	char id[32];
 	size_t i;
@@ -175,8 +174,8 @@ int nb_parse_script(struct nb_notebook **out, const char *data, size_t len, cons
 		data += 3;
 		len -= 3;
 	}
-	bad = memchr(data, '\0', len) ? (size_t)((const char *)memchr(data, '\0', len) - data)
-				      : len;
+	bad =
+	    memchr(data, '\0', len) ? (size_t)((const char *)memchr(data, '\0', len) - data) : len;
 	i = utf8_check((const unsigned char *)data, len);
 	if (i < len || bad < len) {
 		bad = i < bad ? i : bad;

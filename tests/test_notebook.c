@@ -16,97 +16,97 @@
 
 /* A notebook exactly as Jupyter writes it (nbformat 4.5, indent 1, sorted keys). */
 static const char jupyter_nb[] =
-	"{\n"
-	" \"cells\": [\n"
-	"  {\n"
-	"   \"cell_type\": \"markdown\",\n"
-	"   \"id\": \"a1b2c3d4\",\n"
-	"   \"metadata\": {},\n"
-	"   \"source\": [\n"
-	"    \"# Problem set 1\\n\",\n"
-	"    \"\\n\",\n"
-	"    \"Caf\xc3\xa9 \xe2\x80\x94 na\xc3\xafve \\\"quotes\\\" and \\\\ backslash\"\n"
-	"   ]\n"
-	"  },\n"
-	"  {\n"
-	"   \"cell_type\": \"code\",\n"
-	"   \"execution_count\": 1,\n"
-	"   \"id\": \"e5f60718\",\n"
-	"   \"metadata\": {\n"
-	"    \"nbgrader\": {\n"
-	"     \"cell_type\": \"code\",\n"
-	"     \"checksum\": \"8f0e6e3b3a1b6c1f0d0c7b5d2f7a9e11\",\n"
-	"     \"grade\": true,\n"
-	"     \"grade_id\": \"test_add\",\n"
-	"     \"locked\": true,\n"
-	"     \"points\": 2.5,\n"
-	"     \"schema_version\": 3,\n"
-	"     \"solution\": false,\n"
-	"     \"task\": false\n"
-	"    }\n"
-	"   },\n"
-	"   \"outputs\": [\n"
-	"    {\n"
-	"     \"name\": \"stdout\",\n"
-	"     \"output_type\": \"stream\",\n"
-	"     \"text\": [\n"
-	"      \"ok\\n\",\n"
-	"      \"\\u001b[31mred\\u001b[0m\\n\"\n"
-	"     ]\n"
-	"    },\n"
-	"    {\n"
-	"     \"data\": {\n"
-	"      \"application/json\": {\n"
-	"       \"a\": [\n"
-	"        1,\n"
-	"        0.1,\n"
-	"        1e-05,\n"
-	"        1e+20,\n"
-	"        -0.0\n"
-	"       ]\n"
-	"      },\n"
-	"      \"text/plain\": [\n"
-	"       \"3\"\n"
-	"      ]\n"
-	"     },\n"
-	"     \"execution_count\": 1,\n"
-	"     \"metadata\": {},\n"
-	"     \"output_type\": \"execute_result\"\n"
-	"    }\n"
-	"   ],\n"
-	"   \"source\": [\n"
-	"    \"assert add(1, 2) == 3\\n\",\n"
-	"    \"add(1, 2)\"\n"
-	"   ]\n"
-	"  },\n"
-	"  {\n"
-	"   \"cell_type\": \"code\",\n"
-	"   \"execution_count\": null,\n"
-	"   \"id\": \"0a0b0c0d\",\n"
-	"   \"metadata\": {},\n"
-	"   \"outputs\": [],\n"
-	"   \"source\": []\n"
-	"  }\n"
-	" ],\n"
-	" \"metadata\": {\n"
-	"  \"kernelspec\": {\n"
-	"   \"display_name\": \"Python 3\",\n"
-	"   \"language\": \"python\",\n"
-	"   \"name\": \"python3\"\n"
-	"  },\n"
-	"  \"language_info\": {\n"
-	"   \"name\": \"python\",\n"
-	"   \"version\": \"3.11.2\"\n"
-	"  }\n"
-	" },\n"
-	" \"nbformat\": 4,\n"
-	" \"nbformat_minor\": 5\n"
-	"}\n";
+    "{\n"
+    " \"cells\": [\n"
+    "  {\n"
+    "   \"cell_type\": \"markdown\",\n"
+    "   \"id\": \"a1b2c3d4\",\n"
+    "   \"metadata\": {},\n"
+    "   \"source\": [\n"
+    "    \"# Problem set 1\\n\",\n"
+    "    \"\\n\",\n"
+    "    \"Caf\xc3\xa9 \xe2\x80\x94 na\xc3\xafve \\\"quotes\\\" and \\\\ backslash\"\n"
+    "   ]\n"
+    "  },\n"
+    "  {\n"
+    "   \"cell_type\": \"code\",\n"
+    "   \"execution_count\": 1,\n"
+    "   \"id\": \"e5f60718\",\n"
+    "   \"metadata\": {\n"
+    "    \"nbgrader\": {\n"
+    "     \"cell_type\": \"code\",\n"
+    "     \"checksum\": \"8f0e6e3b3a1b6c1f0d0c7b5d2f7a9e11\",\n"
+    "     \"grade\": true,\n"
+    "     \"grade_id\": \"test_add\",\n"
+    "     \"locked\": true,\n"
+    "     \"points\": 2.5,\n"
+    "     \"schema_version\": 3,\n"
+    "     \"solution\": false,\n"
+    "     \"task\": false\n"
+    "    }\n"
+    "   },\n"
+    "   \"outputs\": [\n"
+    "    {\n"
+    "     \"name\": \"stdout\",\n"
+    "     \"output_type\": \"stream\",\n"
+    "     \"text\": [\n"
+    "      \"ok\\n\",\n"
+    "      \"\\u001b[31mred\\u001b[0m\\n\"\n"
+    "     ]\n"
+    "    },\n"
+    "    {\n"
+    "     \"data\": {\n"
+    "      \"application/json\": {\n"
+    "       \"a\": [\n"
+    "        1,\n"
+    "        0.1,\n"
+    "        1e-05,\n"
+    "        1e+20,\n"
+    "        -0.0\n"
+    "       ]\n"
+    "      },\n"
+    "      \"text/plain\": [\n"
+    "       \"3\"\n"
+    "      ]\n"
+    "     },\n"
+    "     \"execution_count\": 1,\n"
+    "     \"metadata\": {},\n"
+    "     \"output_type\": \"execute_result\"\n"
+    "    }\n"
+    "   ],\n"
+    "   \"source\": [\n"
+    "    \"assert add(1, 2) == 3\\n\",\n"
+    "    \"add(1, 2)\"\n"
+    "   ]\n"
+    "  },\n"
+    "  {\n"
+    "   \"cell_type\": \"code\",\n"
+    "   \"execution_count\": null,\n"
+    "   \"id\": \"0a0b0c0d\",\n"
+    "   \"metadata\": {},\n"
+    "   \"outputs\": [],\n"
+    "   \"source\": []\n"
+    "  }\n"
+    " ],\n"
+    " \"metadata\": {\n"
+    "  \"kernelspec\": {\n"
+    "   \"display_name\": \"Python 3\",\n"
+    "   \"language\": \"python\",\n"
+    "   \"name\": \"python3\"\n"
+    "  },\n"
+    "  \"language_info\": {\n"
+    "   \"name\": \"python\",\n"
+    "   \"version\": \"3.11.2\"\n"
+    "  }\n"
+    " },\n"
+    " \"nbformat\": 4,\n"
+    " \"nbformat_minor\": 5\n"
+    "}\n";
 
 static struct nb_notebook *parse_ok(const char *text)
 {
 	struct nb_notebook *nb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	int rc = nb_parse(&nb, text, strlen(text), "t.ipynb", &err);
 	if (rc)
 		fail_msg("parse failed: %s", err.msg);
@@ -119,7 +119,7 @@ static void parse_fails(const char *text, int code, const char *msg)
 {
 	size_t len = strlen(text);
 	struct nb_notebook *nb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	assert_int_equal(nb_parse(&nb, text, len, "ps1.ipynb", &err), code);
 	assert_null(nb);
 	assert_string_equal(err.msg, msg);
@@ -130,7 +130,7 @@ static void parse_fails(const char *text, int code, const char *msg)
 static void parse_fails_prefix(const char *text, int code, const char *prefix)
 {
 	struct nb_notebook *nb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	assert_int_equal(nb_parse(&nb, text, strlen(text), "ps1.ipynb", &err), code);
 	assert_null(nb);
 	if (strncmp(err.msg, prefix, strlen(prefix)))
@@ -276,6 +276,31 @@ static void test_notebook__not_nbformat4(void **state)
 		    "cannot read 'ps1.ipynb': nbformat_minor is not a small integer");
 }
 
+static void test_notebook__python_nonfinite_floats(void **state)
+{
+	struct nb_notebook *nb;
+	const json_t *a;
+	(void)state;
+	/* Python writes NaN/Infinity for non-finite floats: read as null */
+	nb = parse_ok(
+	    "{\"nbformat\": 4, \"cells\": [{\"cell_type\": \"code\", \"source\":"
+	    " \"x = 'NaN \\\" Infinity'\", \"outputs\": [{\"output_type\": \"display_data\","
+	    " \"data\": {\"application/json\": [NaN, -Infinity, Infinity, 1.5]}}]}]}");
+	assert_string_equal(nb->cells[0].source, "x = 'NaN \" Infinity'");
+	a = json_object_get(
+	    json_object_get(json_array_get(json_object_get(nb->cells[0].json, "outputs"), 0),
+			    "data"),
+	    "application/json");
+	assert_int_equal(json_array_size(a), 4);
+	assert_true(json_is_null(json_array_get(a, 0)));
+	assert_true(json_is_null(json_array_get(a, 2)));
+	assert_true(json_real_value(json_array_get(a, 3)) == 1.5);
+	nb_free(nb);
+	/* another syntax error is still reported where it is */
+	parse_fails_prefix("{\"nbformat\": 4, \"x\": NaN,\n\"cells\": [}", GR_EINVAL,
+			   "cannot read 'ps1.ipynb': not valid JSON at line 1 column ");
+}
+
 static void test_notebook__cells_array(void **state)
 {
 	struct nb_notebook *nb;
@@ -290,8 +315,9 @@ static void test_notebook__cells_array(void **state)
 	nb_free(nb);
 }
 
-#define NB_HEAD "{\"nbformat\": 4, \"nbformat_minor\": 4, \"cells\": [" \
-		"{\"cell_type\": \"markdown\", \"source\": \"ok\"}, "
+#define NB_HEAD                                                                                    \
+	"{\"nbformat\": 4, \"nbformat_minor\": 4, \"cells\": ["                                    \
+	"{\"cell_type\": \"markdown\", \"source\": \"ok\"}, "
 
 static void check_cell_error(const char *cell2, const char *msg)
 {
@@ -399,7 +425,7 @@ static void test_notebook__mutations_never_crash(void **state)
 			size_t at = (seed >> 8) % len;
 			seed = seed * 1103515245u + 12345u;
 			buf[at] = (char)(i % 3 == 0 ? "{}[]\",:0\x00\xff"[(seed >> 16) % 10]
-						     : (char)(seed >> 16));
+						    : (char)(seed >> 16));
 		}
 		nb = NULL;
 		memset(&err, 0, sizeof(err));
@@ -425,9 +451,9 @@ static void test_notebook__mutations_never_crash(void **state)
 /* Random scripts from separator-like pieces: cell sources always add up. */
 static void test_notebook__random_scripts(void **state)
 {
-	static const char *const pieces[] = { "# %%", "#%%", " [markdown]", " [raw]", "\n",
-					      "\r\n", "# ", "#", "x = 1", "  ", "\xc3\xa9",
-					      "%%", "[md]", "\t" };
+	static const char *const pieces[] = {"# %%",	 "#%%", " [markdown]", " [raw]", "\n",
+					     "\r\n",	 "# ",	"#",	       "x = 1",	 "  ",
+					     "\xc3\xa9", "%%",	"[md]",	       "\t"};
 	char buf[512];
 	size_t i, k, n;
 	unsigned seed = 777;
@@ -474,7 +500,7 @@ static void test_notebook__too_large(void **state)
 {
 	char *dir = tmpdir_new(), *path;
 	struct nb_notebook *nb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	int fd;
 	(void)state;
 
@@ -507,12 +533,13 @@ static char *big_notebook(size_t ncells, size_t chunk, size_t *len)
 	n += (size_t)sprintf(text, "{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {},"
 				   " \"cells\": [");
 	for (i = 0; i < ncells; i++) {
-		n += (size_t)sprintf(text + n,
-				     "%s{\"cell_type\": \"code\", \"id\": \"c%zu\", \"metadata\": {},"
-				     " \"execution_count\": 1, \"source\": [\"print(%zu)\\n\", \"x\"],"
-				     " \"outputs\": [{\"output_type\": \"stream\", \"name\": \"stdout\","
-				     " \"text\": \"",
-				     i ? ", " : "", i, i);
+		n += (size_t)sprintf(
+		    text + n,
+		    "%s{\"cell_type\": \"code\", \"id\": \"c%zu\", \"metadata\": {},"
+		    " \"execution_count\": 1, \"source\": [\"print(%zu)\\n\", \"x\"],"
+		    " \"outputs\": [{\"output_type\": \"stream\", \"name\": \"stdout\","
+		    " \"text\": \"",
+		    i ? ", " : "", i, i);
 		memset(text + n, 'a', chunk);
 		n += chunk;
 		n += (size_t)sprintf(text + n, "\\n\"}]}");
@@ -527,7 +554,7 @@ static void test_notebook__large_notebook(void **state)
 	size_t len;
 	char *text = big_notebook(2000, 10000, &len), *dump = NULL;
 	struct nb_notebook *nb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	double t0, parse_s, dump_s;
 	(void)state;
 
@@ -562,7 +589,7 @@ static void test_notebook__roundtrip_jupyter_bytes(void **state)
 {
 	struct nb_notebook *nb = parse_ok(jupyter_nb), *again;
 	char *dump = NULL, *dump2 = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	size_t i;
 	(void)state;
 
@@ -586,19 +613,20 @@ static void test_notebook__dump_splits_lines(void **state)
 {
 	struct nb_notebook *nb;
 	char *dump = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 	/* string sources and text outputs are written as lists of lines (every
 	 * Python line boundary), JSON mime data and other strings are not */
-	nb = parse_ok("{\"nbformat\": 4, \"nbformat_minor\": 4, \"metadata\": {}, \"cells\": ["
-		      "{\"cell_type\": \"code\", \"metadata\": {}, \"execution_count\": null,"
-		      " \"source\": \"a\\r\\nb\\rc\\u2028d\\n\","
-		      " \"outputs\": [{\"output_type\": \"stream\", \"name\": \"stderr\","
-		      " \"text\": \"e\\nf\"}, {\"output_type\": \"display_data\", \"metadata\": {},"
-		      " \"data\": {\"text/html\": \"<b>\\n</b>\", \"image/png\": \"AA\\nBB\","
-		      " \"application/json\": \"x\\ny\"}}]},"
-		      "{\"cell_type\": \"markdown\", \"metadata\": {\"k\": \"v\\nw\"}, \"source\": \"\","
-		      " \"attachments\": {\"i.svg\": {\"image/svg+xml\": \"<s>\\n</s>\"}}}]}");
+	nb = parse_ok(
+	    "{\"nbformat\": 4, \"nbformat_minor\": 4, \"metadata\": {}, \"cells\": ["
+	    "{\"cell_type\": \"code\", \"metadata\": {}, \"execution_count\": null,"
+	    " \"source\": \"a\\r\\nb\\rc\\u2028d\\n\","
+	    " \"outputs\": [{\"output_type\": \"stream\", \"name\": \"stderr\","
+	    " \"text\": \"e\\nf\"}, {\"output_type\": \"display_data\", \"metadata\": {},"
+	    " \"data\": {\"text/html\": \"<b>\\n</b>\", \"image/png\": \"AA\\nBB\","
+	    " \"application/json\": \"x\\ny\"}}]},"
+	    "{\"cell_type\": \"markdown\", \"metadata\": {\"k\": \"v\\nw\"}, \"source\": \"\","
+	    " \"attachments\": {\"i.svg\": {\"image/svg+xml\": \"<s>\\n</s>\"}}}]}");
 	assert_int_equal(nb_dump(&dump, nb, &err), 0);
 	assert_non_null(strstr(dump, "   \"source\": [\n    \"a\\r\\n\",\n    \"b\\r\",\n"
 				     "    \"c\xe2\x80\xa8\",\n    \"d\\n\"\n   ]"));
@@ -616,13 +644,13 @@ static void test_notebook__dump_splits_lines(void **state)
 
 static void test_notebook__json_dump_python_style(void **state)
 {
-	json_t *v = json_pack("{s:[f,f,f,f,f,f,f,f,f], s:s, s:I, s:{}, s:[]}", "f", 1.0, 0.1,
-			      1e16, 1e15, 123456789.125, 1.5e-7, 0.0001, -2.0, 1e300, "s",
-			      "tab\there\x01\x7f/\xc3\xa9", "i", (json_int_t)-9007199254740993LL,
-			      "o", "a");
+	json_t *v =
+	    json_pack("{s:[f,f,f,f,f,f,f,f,f], s:s, s:I, s:{}, s:[]}", "f", 1.0, 0.1, 1e16, 1e15,
+		      123456789.125, 1.5e-7, 0.0001, -2.0, 1e300, "s", "tab\there\x01\x7f/\xc3\xa9",
+		      "i", (json_int_t)-9007199254740993LL, "o", "a");
 	char *out = NULL;
 	size_t len = 0;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 	assert_non_null(v);
 	assert_int_equal(nb_json_dump(&out, &len, v, &err), 0);
@@ -639,7 +667,7 @@ static void test_notebook__write_and_read_file(void **state)
 {
 	char *dir = tmpdir_new(), *path, *other, *data = NULL;
 	struct nb_notebook *nb = parse_ok(jupyter_nb), *back = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	size_t len;
 	(void)state;
 
@@ -693,7 +721,7 @@ static void test_notebook__write_and_read_file(void **state)
 static struct nb_notebook *script_ok(const char *text)
 {
 	struct nb_notebook *nb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	if (nb_parse_script(&nb, text, strlen(text), "hw.py", &err))
 		fail_msg("script parse failed: %s", err.msg);
 	assert_int_equal(nb->from_script, 1);
@@ -704,7 +732,7 @@ static void test_notebook__percent_script(void **state)
 {
 	struct nb_notebook *nb;
 	struct nb_notebook *nb2 = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
 	/* leading text, code cells, markdown cells with '# ' stripped */
@@ -725,7 +753,8 @@ static void test_notebook__percent_script(void **state)
 	nb_free(nb);
 
 	/* blank text before the first separator gives no cell; CRLF; [md], [raw] */
-	nb = script_ok("\n  \n# %%\r\na = 1\r\nb = 2\r\n# %% [md]\r\n# hi\r\n# %% [raw]\nraw text\n");
+	nb = script_ok(
+	    "\n  \n# %%\r\na = 1\r\nb = 2\r\n# %% [md]\r\n# hi\r\n# %% [raw]\nraw text\n");
 	assert_int_equal(nb->ncells, 3);
 	assert_string_equal(nb->cells[0].source, "a = 1\nb = 2");
 	assert_int_equal(nb->cells[1].type, NB_CELL_MARKDOWN);
@@ -762,7 +791,7 @@ static void test_notebook__script_dumps_as_notebook(void **state)
 {
 	struct nb_notebook *nb = script_ok("# %% [markdown]\n# Hi\n# %%\nx = 1\nx\n"), *back;
 	char *dump = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 	assert_int_equal(nb_dump(&dump, nb, &err), 0);
 	back = parse_ok(dump);
@@ -781,7 +810,7 @@ static void test_notebook__script_dumps_as_notebook(void **state)
 static void test_notebook__set_source(void **state)
 {
 	struct nb_notebook *nb = parse_ok(jupyter_nb), *back;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *dump = NULL;
 	(void)state;
 	assert_int_equal(nb_cell_set_source(&nb->cells[2], "y = 2\nprint(y)\n", &err), 0);
@@ -791,7 +820,8 @@ static void test_notebook__set_source(void **state)
 	assert_int_equal(nb_cell_set_source(&nb->cells[2], "bad \xff", &err), GR_EINVAL);
 	assert_string_equal(nb->cells[2].source, "y = 2\nprint(y)\n");
 	assert_int_equal(nb_dump(&dump, nb, &err), 0);
-	assert_non_null(strstr(dump, "\"source\": [\n    \"y = 2\\n\",\n    \"print(y)\\n\"\n   ]"));
+	assert_non_null(
+	    strstr(dump, "\"source\": [\n    \"y = 2\\n\",\n    \"print(y)\\n\"\n   ]"));
 	back = parse_ok(dump);
 	assert_string_equal(back->cells[2].source, "y = 2\nprint(y)\n");
 	nb_free(back);
@@ -802,8 +832,8 @@ static void test_notebook__set_source(void **state)
 static void test_notebook__insert_and_reindex(void **state)
 {
 	struct nb_notebook *nb = parse_ok(jupyter_nb);
-	struct nb_grader_meta meta = { 0 };
-	struct gr_err err = { 0 };
+	struct nb_grader_meta meta = {0};
+	struct gr_err err = {0};
 	json_t *cell = NULL, *cells;
 	const json_t *g;
 	(void)state;
@@ -873,7 +903,7 @@ static void test_notebook__set_grader(void **state)
 {
 	struct nb_notebook *nb = parse_ok(jupyter_nb);
 	struct nb_grader_meta meta;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
 	/* copy from the cell's own metadata, change it, write it back */
@@ -896,7 +926,7 @@ static void test_notebook__set_grader(void **state)
 static void test_notebook__copy(void **state)
 {
 	struct nb_notebook *nb = parse_ok(jupyter_nb), *copy = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *a = NULL, *b = NULL;
 	(void)state;
 	assert_int_equal(nb_copy(&copy, nb, &err), 0);
@@ -920,7 +950,7 @@ static void test_notebook__copy(void **state)
 static void test_notebook__new_notebook(void **state)
 {
 	struct nb_notebook *nb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	json_t *cell = NULL;
 	char *dump = NULL;
 	(void)state;
@@ -933,8 +963,7 @@ static void test_notebook__new_notebook(void **state)
 	assert_int_equal(nb_dump(&dump, nb, &err), 0);
 	assert_true(strncmp(dump, "{\n \"cells\": [\n  {\n   \"cell_type\": \"raw\",\n", 40) == 0);
 	assert_string_equal(nb_cell_type_name(NB_CELL_MARKDOWN), "markdown");
-	assert_int_equal(nb_cell_new(&cell, (enum nb_cell_type)9, "", NULL, NULL, &err),
-			 GR_EINVAL);
+	assert_int_equal(nb_cell_new(&cell, (enum nb_cell_type)9, "", NULL, NULL, &err), GR_EINVAL);
 	free(dump);
 	nb_free(nb);
 }
@@ -945,41 +974,41 @@ static void test_notebook__new_notebook(void **state)
  * come back out of nb_dump byte for byte.
  */
 static const char py_writer[] =
-	"import json, sys\n"
-	"def split(nb):\n"
-	"    for c in nb['cells']:\n"
-	"        if isinstance(c.get('source'), str): c['source'] = c['source'].splitlines(True)\n"
-	"        for o in c.get('outputs', []):\n"
-	"            if o['output_type'] == 'stream': o['text'] = o['text'].splitlines(True)\n"
-	"            for k, v in o.get('data', {}).items():\n"
-	"                if isinstance(v, str) and (k.startswith('text/') or k in\n"
-	"                        ('application/javascript', 'image/svg+xml')):\n"
-	"                    o['data'][k] = v.splitlines(True)\n"
-	"    return nb\n"
-	"weird = 'tab\\t nl\\n cr\\r ff\\f vt\\x0b fs\\x1c x85\\x85 ls\\u2028 ps\\u2029 esc\\x1b'\n"
-	"weird += ' del\\x7f nul\\x00 quote\" bs\\\\ slash/ emoji\\U0001F600 \\u00e9\\n'\n"
-	"floats = [0.1, 1/3, 2.5, 1e16, 1e15, 1e-5, 1e-4, 123456789012345678.0, -0.0,\n"
-	"          5e-324, 1.7976931348623157e308, 100.0, 0.30000000000000004]\n"
-	"nb = {'nbformat': 4, 'nbformat_minor': 5, 'metadata': {'z': 1, 'a': {'\\u00e9': 2,\n"
-	"      'e': 3, 'E': 4}, 'floats': floats, 'ints': [0, -1, 2**62], 'n': None,\n"
-	"      't': True, 'f': False, 'empty': {}, 'el': []},\n"
-	"      'cells': [{'cell_type': 'code', 'id': 'x1', 'metadata': {'nbgrader': {\n"
-	"        'grade': True, 'points': 1.5}}, 'execution_count': 3,\n"
-	"        'source': weird.replace('\\x00', ''),\n"
-	"        'outputs': [{'output_type': 'stream', 'name': 'stdout', 'text': weird},\n"
-	"        {'output_type': 'execute_result', 'execution_count': 3, 'metadata': {},\n"
-	"         'data': {'text/plain': weird, 'image/png': 'QUJD\\nREVG\\n',\n"
-	"                  'application/json': {'k': [weird]}}}]},\n"
-	"      {'cell_type': 'markdown', 'id': 'x2', 'metadata': {}, 'source': ''},\n"
-	"      {'cell_type': 'raw', 'id': 'x3', 'metadata': {}, 'source': 'no newline'}]}\n"
-	"s = json.dumps(split(nb), sort_keys=True, indent=1, ensure_ascii=False)\n"
-	"open(sys.argv[1], 'w', encoding='utf-8').write(s + '\\n')\n";
+    "import json, sys\n"
+    "def split(nb):\n"
+    "    for c in nb['cells']:\n"
+    "        if isinstance(c.get('source'), str): c['source'] = c['source'].splitlines(True)\n"
+    "        for o in c.get('outputs', []):\n"
+    "            if o['output_type'] == 'stream': o['text'] = o['text'].splitlines(True)\n"
+    "            for k, v in o.get('data', {}).items():\n"
+    "                if isinstance(v, str) and (k.startswith('text/') or k in\n"
+    "                        ('application/javascript', 'image/svg+xml')):\n"
+    "                    o['data'][k] = v.splitlines(True)\n"
+    "    return nb\n"
+    "weird = 'tab\\t nl\\n cr\\r ff\\f vt\\x0b fs\\x1c x85\\x85 ls\\u2028 ps\\u2029 esc\\x1b'\n"
+    "weird += ' del\\x7f nul\\x00 quote\" bs\\\\ slash/ emoji\\U0001F600 \\u00e9\\n'\n"
+    "floats = [0.1, 1/3, 2.5, 1e16, 1e15, 1e-5, 1e-4, 123456789012345678.0, -0.0,\n"
+    "          5e-324, 1.7976931348623157e308, 100.0, 0.30000000000000004]\n"
+    "nb = {'nbformat': 4, 'nbformat_minor': 5, 'metadata': {'z': 1, 'a': {'\\u00e9': 2,\n"
+    "      'e': 3, 'E': 4}, 'floats': floats, 'ints': [0, -1, 2**62], 'n': None,\n"
+    "      't': True, 'f': False, 'empty': {}, 'el': []},\n"
+    "      'cells': [{'cell_type': 'code', 'id': 'x1', 'metadata': {'nbgrader': {\n"
+    "        'grade': True, 'points': 1.5}}, 'execution_count': 3,\n"
+    "        'source': weird.replace('\\x00', ''),\n"
+    "        'outputs': [{'output_type': 'stream', 'name': 'stdout', 'text': weird},\n"
+    "        {'output_type': 'execute_result', 'execution_count': 3, 'metadata': {},\n"
+    "         'data': {'text/plain': weird, 'image/png': 'QUJD\\nREVG\\n',\n"
+    "                  'application/json': {'k': [weird]}}}]},\n"
+    "      {'cell_type': 'markdown', 'id': 'x2', 'metadata': {}, 'source': ''},\n"
+    "      {'cell_type': 'raw', 'id': 'x3', 'metadata': {}, 'source': 'no newline'}]}\n"
+    "s = json.dumps(split(nb), sort_keys=True, indent=1, ensure_ascii=False)\n"
+    "open(sys.argv[1], 'w', encoding='utf-8').write(s + '\\n')\n";
 
 static void test_notebook__matches_python_json(void **state)
 {
 	char *dir, *script, *nbpath, *cmd = NULL, *data = NULL, *dump = NULL;
 	struct nb_notebook *nb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	size_t len;
 	(void)state;
 	if (access("/usr/bin/python3", X_OK))
@@ -1009,33 +1038,34 @@ static void test_notebook__matches_python_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_notebook__string_and_list_sources),
-		cmocka_unit_test(test_notebook__minor_versions),
-		cmocka_unit_test(test_notebook__nbgrader_meta),
-		cmocka_unit_test(test_notebook__malformed_json),
-		cmocka_unit_test(test_notebook__not_nbformat4),
-		cmocka_unit_test(test_notebook__cells_array),
-		cmocka_unit_test(test_notebook__malformed_cells),
-		cmocka_unit_test(test_notebook__nbgrader_wrong_types),
-		cmocka_unit_test(test_notebook__non_utf8),
-		cmocka_unit_test(test_notebook__messages_stay_one_line),
-		cmocka_unit_test(test_notebook__mutations_never_crash),
-		cmocka_unit_test(test_notebook__random_scripts),
-		cmocka_unit_test(test_notebook__deep_nesting),
-		cmocka_unit_test(test_notebook__too_large),
-		cmocka_unit_test(test_notebook__large_notebook),
-		cmocka_unit_test(test_notebook__roundtrip_jupyter_bytes),
-		cmocka_unit_test(test_notebook__dump_splits_lines),
-		cmocka_unit_test(test_notebook__json_dump_python_style),
-		cmocka_unit_test(test_notebook__write_and_read_file),
-		cmocka_unit_test(test_notebook__percent_script),
-		cmocka_unit_test(test_notebook__script_dumps_as_notebook),
-		cmocka_unit_test(test_notebook__set_source),
-		cmocka_unit_test(test_notebook__insert_and_reindex),
-		cmocka_unit_test(test_notebook__set_grader),
-		cmocka_unit_test(test_notebook__copy),
-		cmocka_unit_test(test_notebook__new_notebook),
-		cmocka_unit_test(test_notebook__matches_python_json),
+	    cmocka_unit_test(test_notebook__string_and_list_sources),
+	    cmocka_unit_test(test_notebook__minor_versions),
+	    cmocka_unit_test(test_notebook__nbgrader_meta),
+	    cmocka_unit_test(test_notebook__malformed_json),
+	    cmocka_unit_test(test_notebook__not_nbformat4),
+	    cmocka_unit_test(test_notebook__python_nonfinite_floats),
+	    cmocka_unit_test(test_notebook__cells_array),
+	    cmocka_unit_test(test_notebook__malformed_cells),
+	    cmocka_unit_test(test_notebook__nbgrader_wrong_types),
+	    cmocka_unit_test(test_notebook__non_utf8),
+	    cmocka_unit_test(test_notebook__messages_stay_one_line),
+	    cmocka_unit_test(test_notebook__mutations_never_crash),
+	    cmocka_unit_test(test_notebook__random_scripts),
+	    cmocka_unit_test(test_notebook__deep_nesting),
+	    cmocka_unit_test(test_notebook__too_large),
+	    cmocka_unit_test(test_notebook__large_notebook),
+	    cmocka_unit_test(test_notebook__roundtrip_jupyter_bytes),
+	    cmocka_unit_test(test_notebook__dump_splits_lines),
+	    cmocka_unit_test(test_notebook__json_dump_python_style),
+	    cmocka_unit_test(test_notebook__write_and_read_file),
+	    cmocka_unit_test(test_notebook__percent_script),
+	    cmocka_unit_test(test_notebook__script_dumps_as_notebook),
+	    cmocka_unit_test(test_notebook__set_source),
+	    cmocka_unit_test(test_notebook__insert_and_reindex),
+	    cmocka_unit_test(test_notebook__set_grader),
+	    cmocka_unit_test(test_notebook__copy),
+	    cmocka_unit_test(test_notebook__new_notebook),
+	    cmocka_unit_test(test_notebook__matches_python_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
