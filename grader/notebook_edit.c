@@ -109,6 +109,38 @@ int nb_grader_meta_to_json(json_t **out, const struct nb_grader_meta *m, struct 
 	return 0;
 }
 
+/*
+ * Keys of the old metadata.nbgrader that the model does not hold (such as
+ * the "cell_type" nbgrader stores next to a checksum) survive a rewrite;
+ * a new checksum gets its "cell_type" as nbgrader's checksum step adds it.
+ */
+static int keep_extra_keys(json_t *g, const json_t *old, const json_t *cell)
+{
+	static const char *const modeled[] = {"schema_version", "grade",    "solution", "locked",
+					      "task",		"grade_id", "points",	"checksum"};
+	const char *key;
+	void *it;
+	size_t i;
+	int known;
+
+	if (json_is_object(old)) {
+		for (it = json_object_iter((json_t *)old); it;
+		     it = json_object_iter_next((json_t *)old, it)) {
+			key = json_object_iter_key(it);
+			for (i = 0, known = 0; i < sizeof(modeled) / sizeof(modeled[0]); i++)
+				known |= !strcmp(key, modeled[i]);
+			if (!known && json_object_set(g, key, json_object_iter_value(it)))
+				return GR_ENOMEM;
+		}
+	}
+	if (json_object_get(g, "checksum") && !json_object_get(g, "cell_type") &&
+	    json_is_string(json_object_get(cell, "cell_type")))
+		return json_object_set(g, "cell_type", json_object_get(cell, "cell_type"))
+			   ? GR_ENOMEM
+			   : 0;
+	return 0;
+}
+
 int nb_cell_set_grader(struct nb_cell *cell, const struct nb_grader_meta *meta, struct gr_err *err)
 {
 	json_t *md, *g = NULL;
@@ -128,6 +160,11 @@ int nb_cell_set_grader(struct nb_cell *cell, const struct nb_grader_meta *meta, 
 	if (meta && meta->present) {
 		if ((rc = nb_grader_meta_to_json(&g, meta, err)))
 			return rc;
+		if (keep_extra_keys(g, json_object_get(md, "nbgrader"), cell->json)) {
+			json_decref(g);
+			return gr_err_set(err, GR_ENOMEM,
+					  "cannot set cell metadata: out of memory");
+		}
 		if (json_object_set_new(md, "nbgrader", g))
 			return gr_err_set(err, GR_ENOMEM,
 					  "cannot set cell metadata: out of memory");
@@ -155,6 +192,9 @@ int nb_cell_new(json_t **out, enum nb_cell_type type, const char *source, const 
 	if (!bad && meta && meta->present) {
 		if ((rc = nb_grader_meta_to_json(&g, meta, err)))
 			goto done;
+		if (meta->checksum)
+			bad |= json_object_set_new(g, "cell_type",
+						   json_string(nb_cell_type_name(type)));
 		bad |= json_object_set_new(md, "nbgrader", g);
 	}
 	if (!bad) {

@@ -860,7 +860,14 @@ static void test_notebook__insert_and_reindex(void **state)
 	assert_true(json_is_false(json_object_get(g, "task")));
 	assert_true(json_is_integer(json_object_get(g, "points")));
 	assert_null(json_object_get(g, "checksum"));
+	assert_null(json_object_get(g, "cell_type"));
 	assert_true(json_is_null(json_object_get(nb->cells[1].json, "execution_count")));
+	/* with a checksum the new cell carries nbgrader's cell_type as well */
+	meta.checksum = "ffeeddccbbaa99887766554433221100";
+	assert_int_equal(nb_cell_new(&cell, NB_CELL_MARKDOWN, "x", NULL, &meta, &err), 0);
+	g = json_object_get(json_object_get(cell, "metadata"), "nbgrader");
+	assert_string_equal(json_string_value(json_object_get(g, "cell_type")), "markdown");
+	json_decref(cell);
 
 	/* the same cell again gets a different id */
 	assert_int_equal(nb_cell_new(&cell, NB_CELL_CODE, "assert f(2) == 4", NULL, NULL, &err), 0);
@@ -904,6 +911,7 @@ static void test_notebook__set_grader(void **state)
 	struct nb_notebook *nb = parse_ok(jupyter_nb);
 	struct nb_grader_meta meta;
 	struct gr_err err = {0};
+	const json_t *g;
 	(void)state;
 
 	/* copy from the cell's own metadata, change it, write it back */
@@ -914,6 +922,24 @@ static void test_notebook__set_grader(void **state)
 	assert_true(nb->cells[1].nbgrader.points == 0.5);
 	assert_string_equal(nb->cells[1].nbgrader.grade_id, "test_add");
 	assert_null(nb->cells[1].nbgrader.checksum);
+	g = json_object_get(json_object_get(nb->cells[1].json, "metadata"), "nbgrader");
+	assert_null(json_object_get(g, "checksum"));
+	/* nbgrader's own "cell_type" key is not modeled and survives */
+	assert_string_equal(json_string_value(json_object_get(g, "cell_type")), "code");
+	assert_true(json_is_real(json_object_get(g, "points")));
+	/* a new checksum on a cell without one brings nbgrader's cell_type */
+	memset(&meta, 0, sizeof(meta));
+	meta.present = meta.locked = 1;
+	meta.grade_id = "intro";
+	meta.checksum = "00112233445566778899aabbccddeeff";
+	assert_int_equal(nb_cell_set_grader(&nb->cells[0], &meta, &err), 0);
+	g = json_object_get(json_object_get(nb->cells[0].json, "metadata"), "nbgrader");
+	assert_string_equal(json_string_value(json_object_get(g, "cell_type")), "markdown");
+	assert_string_equal(nb->cells[0].nbgrader.checksum, "00112233445566778899aabbccddeeff");
+	assert_int_equal(json_object_size(g), 8);
+	assert_int_equal(nb_cell_set_grader(&nb->cells[0], NULL, &err), 0);
+	assert_null(json_object_get(json_object_get(nb->cells[0].json, "metadata"), "nbgrader"));
+	meta = nb->cells[1].nbgrader;
 	assert_int_equal(nb_cell_set_grader(&nb->cells[1], NULL, &err), 0);
 	assert_int_equal(nb->cells[1].nbgrader.present, 0);
 	meta.points = -1;

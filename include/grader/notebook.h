@@ -64,7 +64,11 @@ int nb_parse_script(struct nb_notebook **out, const char *data, size_t len, cons
 
 void nb_free(struct nb_notebook *nb);
 
-/* Replace a cell's source (keeps root and cells[i].source in sync). */
+/*
+ * Replace a cell's source (keeps root and cells[i].source in sync). The JSON
+ * source becomes one string; nb_dump writes it as a list of lines.
+ * GR_EINVAL when `source` is not valid UTF-8 (the cell is then unchanged).
+ */
 int nb_cell_set_source(struct nb_cell *cell, const char *source, struct gr_err *err);
 
 /* Serialize (nbformat 4, one-space indent as Jupyter writes it); caller frees. */
@@ -97,7 +101,8 @@ int nb_copy(struct nb_notebook **out, const struct nb_notebook *nb, struct gr_er
 
 /*
  * Build a new cell object as Jupyter writes it: cell_type, metadata (with
- * metadata.nbgrader from `meta` when meta && meta->present), source; code
+ * metadata.nbgrader from `meta` when meta && meta->present, plus nbgrader's
+ * "cell_type" when meta has a checksum), source; code
  * cells also get "execution_count": null and "outputs": []. `id` may be NULL
  * (no "id" field). The caller owns the returned reference (json_decref).
  */
@@ -118,6 +123,9 @@ int nb_remove_cell(struct nb_notebook *nb, size_t at, struct gr_err *err);
  * Replace (or with meta == NULL or !meta->present, delete) a cell's
  * metadata.nbgrader and re-read cell->nbgrader from the new JSON. The
  * strings in `meta` are copied, so they may point into the cell itself.
+ * Keys the struct does not model (e.g. nbgrader's "cell_type") are kept;
+ * with a checksum, "cell_type" is set from the cell when missing, as
+ * nbgrader does.
  */
 int nb_cell_set_grader(struct nb_cell *cell, const struct nb_grader_meta *meta,
 		       struct gr_err *err);
