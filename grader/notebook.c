@@ -397,6 +397,35 @@ static char *nonfinite_to_null(const char *data, size_t len, size_t *outlen)
 	return buf;
 }
 
+/*
+ * Count array items and object members (commas and openings outside
+ * strings, an upper bound) to refuse memory bombs before jansson builds
+ * them; small texts cannot hold enough values to need the scan.
+ */
+static int too_many_values(const char *data, size_t len)
+{
+	size_t i, count = 0;
+	int in_str = 0;
+
+	if (len / 2 < NB_MAX_VALUES)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = data[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == ',' || c == '[' || c == '{') {
+			if (++count > NB_MAX_VALUES)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static int parse_json(struct nb_notebook **out, const char *data, size_t len, const char *name,
 		      struct gr_err *err)
 {
@@ -413,6 +442,9 @@ static int parse_json(struct nb_notebook **out, const char *data, size_t len, co
 		data += 3;
 		len -= 3;
 	}
+	if (too_many_values(data, len))
+		return gr_err_set(err, GR_ELIMIT, "cannot read '%s': more than %u JSON values",
+				  name, NB_MAX_VALUES);
 	root = json_loadb(data, len, JSON_ALLOW_NUL, &jerr);
 	if (!root && json_error_code(&jerr) == json_error_invalid_syntax) {
 		size_t fixed_len = 0;

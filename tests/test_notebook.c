@@ -515,6 +515,29 @@ static void test_notebook__too_large(void **state)
 	assert_null(nb);
 	assert_non_null(strstr(err.msg, "huge.ipynb"));
 	assert_non_null(strstr(err.msg, "larger than"));
+	/* 10 MB of tiny values would cost jansson ~40 bytes each: refused */
+	{
+		size_t n = 10 * 1000 * 1000, k;
+		char *bomb = malloc(n + 64);
+		assert_non_null(bomb);
+		k = (size_t)sprintf(bomb, "{\"nbformat\": 4, \"cells\": [], \"x\": [");
+		while (k < n) {
+			bomb[k++] = '0';
+			bomb[k++] = ',';
+		}
+		strcpy(bomb + k, "0]}");
+		assert_int_equal(nb_parse(&nb, bomb, strlen(bomb), "bomb.ipynb", &err), GR_ELIMIT);
+		assert_string_equal(err.msg,
+				    "cannot read 'bomb.ipynb': more than 4000000 JSON values");
+		/* commas inside strings do not count */
+		k = (size_t)sprintf(bomb, "{\"nbformat\": 4, \"cells\": [], \"x\": \"");
+		memset(bomb + k, ',', n - k);
+		strcpy(bomb + n, "\"}");
+		assert_int_equal(nb_parse(&nb, bomb, strlen(bomb), "commas.ipynb", &err), 0);
+		nb_free(nb);
+		nb = NULL;
+		free(bomb);
+	}
 	/* the in-memory entry point applies the same cap */
 	assert_int_equal(nb_parse(&nb, "{}", (size_t)NB_MAX_FILE + 1, "big.ipynb", &err),
 			 GR_ELIMIT);

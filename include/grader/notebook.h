@@ -46,11 +46,16 @@ struct nb_notebook {
 
 /* Limits applied while reading (untrusted files). */
 #define NB_MAX_FILE (64u * 1024 * 1024)
+/*
+ * At most this many JSON values (array items and object members) per file:
+ * jansson spends ~40 bytes per value, so 64 MB of "0," would take 1.4 GB.
+ */
+#define NB_MAX_VALUES (4u * 1000 * 1000)
 
 /*
  * Read a notebook (`.ipynb`) or percent-format script (`.py`) from disk.
  * Malformed input fails with GR_EINVAL and a one-line message naming the file
- * and what is wrong; a too-large file with GR_ELIMIT.
+ * and what is wrong; a too-large file (or too many JSON values) with GR_ELIMIT.
  */
 int nb_read_file(struct nb_notebook **out, const char *path, struct gr_err *err);
 
