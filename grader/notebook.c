@@ -248,6 +248,9 @@ static int build_cells(struct nb_cell **out, size_t *nout, json_t *root, const c
 	if (!json_is_array(arr))
 		return gr_err_set(err, GR_EINVAL, "cannot read '%s': cells is not an array", name);
 	n = json_array_size(arr);
+	if (n > NB_MAX_CELLS)
+		return gr_err_set(err, GR_ELIMIT, "cannot read '%s': more than %u cells", name,
+				  NB_MAX_CELLS);
 	if (n) {
 		cells = calloc(n, sizeof(*cells));
 		if (!cells)

@@ -800,6 +800,17 @@ static void test_notebook__percent_script(void **state)
 	assert_string_equal(nb->cells[0].source, "");
 	nb_free(nb);
 
+	/* a separator on the last line without a newline still makes its cell */
+	nb = script_ok("x = 1\n# %% [markdown]");
+	assert_int_equal(nb->ncells, 2);
+	assert_int_equal(nb->cells[1].type, NB_CELL_MARKDOWN);
+	assert_string_equal(nb->cells[1].source, "");
+	nb_free(nb);
+	nb = script_ok("# %%\nlast line");
+	assert_int_equal(nb->ncells, 1);
+	assert_string_equal(nb->cells[0].source, "last line");
+	nb_free(nb);
+
 	/* invalid UTF-8 and NUL bytes are refused with the position */
 	assert_int_equal(nb_parse_script(&nb2, "x = 1\ny = '\xff'\n", 13, "hw.py", &err),
 			 GR_EINVAL);
@@ -808,6 +819,41 @@ static void test_notebook__percent_script(void **state)
 	assert_string_equal(err.msg, "cannot read 'hw.py': contains a NUL byte at line 1 column 2");
 	assert_int_equal(nb_parse_script(&nb2, "\xe0\x80\x80", 3, "hw.py", &err), GR_EINVAL);
 	assert_null(nb2);
+}
+
+static void test_notebook__too_many_cells(void **state)
+{
+	size_t n = (NB_MAX_CELLS + 1) * 5, k, i;
+	char *text = malloc(n + 1), *json;
+	struct nb_notebook *nb = NULL;
+	struct gr_err err = {0};
+	double t0 = gr_now();
+	(void)state;
+	assert_non_null(text);
+	for (k = 0; k < n; k += 5)
+		memcpy(text + k, "# %%\n", 5);
+	assert_int_equal(nb_parse_script(&nb, text, n, "many.py", &err), GR_ELIMIT);
+	assert_string_equal(err.msg, "cannot read 'many.py': more than 100000 cells");
+	assert_null(nb);
+	/* just under the limit is fine */
+	assert_int_equal(nb_parse_script(&nb, text, n - 10, "many.py", &err), 0);
+	assert_int_equal(nb->ncells, NB_MAX_CELLS - 1);
+	nb_free(nb);
+	nb = NULL;
+	free(text);
+	/* the same limit for JSON notebooks */
+	json = malloc((NB_MAX_CELLS + 1) * 3 + 64);
+	assert_non_null(json);
+	k = (size_t)sprintf(json, "{\"nbformat\": 4, \"cells\": [");
+	for (i = 0; i <= NB_MAX_CELLS; i++) {
+		memcpy(json + k, i ? ",{}" : "{}", i ? 3 : 2);
+		k += i ? 3 : 2;
+	}
+	strcpy(json + k, "]}");
+	assert_int_equal(nb_parse(&nb, json, strlen(json), "many.ipynb", &err), GR_ELIMIT);
+	assert_string_equal(err.msg, "cannot read 'many.ipynb': more than 100000 cells");
+	free(json);
+	print_message("100000 script cells: %.2f s\n", gr_now() - t0);
 }
 
 static void test_notebook__script_dumps_as_notebook(void **state)
@@ -1108,6 +1154,7 @@ int main(void)
 	    cmocka_unit_test(test_notebook__json_dump_python_style),
 	    cmocka_unit_test(test_notebook__write_and_read_file),
 	    cmocka_unit_test(test_notebook__percent_script),
+	    cmocka_unit_test(test_notebook__too_many_cells),
 	    cmocka_unit_test(test_notebook__script_dumps_as_notebook),
 	    cmocka_unit_test(test_notebook__set_source),
 	    cmocka_unit_test(test_notebook__insert_and_reindex),

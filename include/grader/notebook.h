@@ -51,6 +51,8 @@ struct nb_notebook {
  * jansson spends ~40 bytes per value, so 64 MB of "0," would take 1.4 GB.
  */
 #define NB_MAX_VALUES (4u * 1000 * 1000)
+/* At most this many cells (a script of 64 MB of "# %%" lines would be 13 M). */
+#define NB_MAX_CELLS 100000u
 
 /*
  * Read a notebook (`.ipynb`) or percent-format script (`.py`) from disk.
