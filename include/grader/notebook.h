@@ -109,17 +109,19 @@ int nb_copy(struct nb_notebook **out, const struct nb_notebook *nb, struct gr_er
 /*
  * Build a new cell object as Jupyter writes it: cell_type, metadata (with
  * metadata.nbgrader from `meta` when meta && meta->present, plus nbgrader's
- * "cell_type" when meta has a checksum), source; code
- * cells also get "execution_count": null and "outputs": []. `id` may be NULL
- * (no "id" field). The caller owns the returned reference (json_decref).
+ * "cell_type" when meta has a checksum), source; code cells also get
+ * "execution_count": null and "outputs": []. `id` may be NULL (no "id"
+ * field). The caller owns the returned reference (json_decref).
  */
 int nb_cell_new(json_t **out, enum nb_cell_type type, const char *source, const char *id,
 		const struct nb_grader_meta *meta, struct gr_err *err);
 
 /*
- * Insert `cell` (a cell object; nb takes its own reference, the caller keeps
- * theirs) before index `at` (at == ncells appends), then reindex. A cell
- * without an id gets a fresh unique one when the notebook is nbformat >= 4.5.
+ * Insert a deep copy of `cell` (a cell object; the caller still owns `cell`)
+ * before index `at` (at == ncells appends), then reindex. A cell without an
+ * id gets a fresh one (8 hex digits, unique in the notebook, reproducible)
+ * when the notebook is nbformat >= 4.5. An invalid cell fails like a
+ * malformed notebook and leaves the notebook unchanged.
  */
 int nb_insert_cell(struct nb_notebook *nb, size_t at, json_t *cell, struct gr_err *err);
 
