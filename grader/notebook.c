@@ -1,6 +1,6 @@
 /*
- * notebook.c - reading nbformat 4 notebooks into the notebook model, and the
- * model's edits (see include/grader/notebook.h). Writing is in
+ * notebook.c - reading nbformat 4 notebooks into the notebook model (see
+ * include/grader/notebook.h). Edits are in notebook_edit.c, writing in
  * notebook_dump.c, percent-format scripts in notebook_script.c.
  *
  * Every input is untrusted (student files): each shape check fails with a
@@ -8,13 +8,25 @@
  * from 1) and its grade_id when it has one.
  */
 #include "grader/notebook.h"
+#include "notebook_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *const cell_type_names[] = { "code", "markdown", "raw" };
+int nb_err_one_line(int rc, struct gr_err *err)
+{
+	char *p;
+
+	if (rc && err)
+		for (p = err->msg; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	return rc;
+}
+
+static const char *const cell_type_names[] = {"code", "markdown", "raw"};
 
 const char *nb_cell_type_name(enum nb_cell_type type)
 {
@@ -58,8 +70,9 @@ static int join_source(char **out, const json_t *src, const char *name, size_t i
 	if (json_is_string(src)) {
 		total = json_string_length(src);
 		if (strlen(json_string_value(src)) != total)
-			return gr_err_set(err, GR_EINVAL, "'%s': cell %zu source contains a NUL character",
-					  name, idx + 1);
+			return gr_err_set(err, GR_EINVAL,
+					  "'%s': cell %zu source contains a NUL character", name,
+					  idx + 1);
 		buf = malloc(total + 1);
 		if (!buf)
 			return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", name);
@@ -69,13 +82,15 @@ static int join_source(char **out, const json_t *src, const char *name, size_t i
 	}
 	if (!json_is_array(src))
 		return gr_err_set(err, GR_EINVAL,
-				  "'%s': cell %zu source is not a string or a list of strings", name,
-				  idx + 1);
-	json_array_foreach(src, i, line) {
+				  "'%s': cell %zu source is not a string or a list of strings",
+				  name, idx + 1);
+	for (i = 0; i < json_array_size(src); i++) {
+		line = json_array_get(src, i);
 		if (!json_is_string(line))
-			return gr_err_set(err, GR_EINVAL,
-					  "'%s': cell %zu source is not a string or a list of strings",
-					  name, idx + 1);
+			return gr_err_set(
+			    err, GR_EINVAL,
+			    "'%s': cell %zu source is not a string or a list of strings", name,
+			    idx + 1);
 		if (strlen(json_string_value(line)) != json_string_length(line))
 			return gr_err_set(err, GR_EINVAL,
 					  "'%s': cell %zu source contains a NUL character", name,
@@ -85,7 +100,8 @@ static int join_source(char **out, const json_t *src, const char *name, size_t i
 	buf = malloc(total + 1);
 	if (!buf)
 		return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", name);
-	json_array_foreach(src, i, line) {
+	for (i = 0; i < json_array_size(src); i++) {
+		line = json_array_get(src, i);
 		memcpy(buf + used, json_string_value(line), json_string_length(line));
 		used += json_string_length(line);
 	}
@@ -95,8 +111,8 @@ static int join_source(char **out, const json_t *src, const char *name, size_t i
 }
 
 /* Read one optional boolean of metadata.nbgrader; absent means false. */
-static int grader_bool(int *out, const json_t *g, const char *key, const char *name, size_t idx,
-		       const char *gid, struct gr_err *err)
+static int grader_bool(int *out, const json_t *g, const char *key, const char *name,
+		       const char *where, struct gr_err *err)
 {
 	const json_t *v = json_object_get(g, key);
 
@@ -104,23 +120,21 @@ static int grader_bool(int *out, const json_t *g, const char *key, const char *n
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v))
-		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu%s%s%s: nbgrader %s is not a boolean",
-				  name, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
-				  gid ? "')" : "", key);
+		return gr_err_set(err, GR_EINVAL, "'%s': %s: nbgrader %s is not a boolean", name,
+				  where, key);
 	*out = json_is_true(v);
 	return 0;
 }
 
 /*
- * Fill `m` from the cell's metadata.nbgrader (strings borrowed from `cell`).
  * Types are checked, values are not (the rubric module applies nbgrader's
  * rules); a negative points value is refused because no rule could use it.
  */
-static int read_grader(struct nb_grader_meta *m, const json_t *cell, const char *name,
-		       size_t idx, struct gr_err *err)
+int nb_grader_read(struct nb_grader_meta *m, const json_t *cell, const char *name, size_t idx,
+		   struct gr_err *err)
 {
 	const json_t *md = json_object_get(cell, "metadata"), *g, *v;
-	const char *gid = NULL;
+	char where[128];
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -139,45 +153,42 @@ static int read_grader(struct nb_grader_meta *m, const json_t *cell, const char 
 	m->present = 1;
 	v = json_object_get(g, "grade_id");
 	if (v && !json_is_string(v))
-		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu: nbgrader grade_id is not a string",
-				  name, idx + 1);
+		return gr_err_set(err, GR_EINVAL,
+				  "'%s': cell %zu: nbgrader grade_id is not a string", name,
+				  idx + 1);
 	if (v) {
-		gid = json_string_value(v);
-		m->grade_id = gid;
+		m->grade_id = json_string_value(v);
+		snprintf(where, sizeof(where), "cell %zu (grade_id '%.64s')", idx + 1, m->grade_id);
+	} else {
+		snprintf(where, sizeof(where), "cell %zu", idx + 1);
 	}
-	if ((rc = grader_bool(&m->grade, g, "grade", name, idx, gid, err)) ||
-	    (rc = grader_bool(&m->solution, g, "solution", name, idx, gid, err)) ||
-	    (rc = grader_bool(&m->locked, g, "locked", name, idx, gid, err)) ||
-	    (rc = grader_bool(&m->task, g, "task", name, idx, gid, err)))
+	if ((rc = grader_bool(&m->grade, g, "grade", name, where, err)) ||
+	    (rc = grader_bool(&m->solution, g, "solution", name, where, err)) ||
+	    (rc = grader_bool(&m->locked, g, "locked", name, where, err)) ||
+	    (rc = grader_bool(&m->task, g, "task", name, where, err)))
 		return rc;
 	v = json_object_get(g, "points");
 	if (v) {
 		if (!json_is_number(v))
 			return gr_err_set(err, GR_EINVAL,
-					  "'%s': cell %zu%s%s%s: nbgrader points is not a number",
-					  name, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
-					  gid ? "')" : "");
+					  "'%s': %s: nbgrader points is not a number", name, where);
 		m->points = json_number_value(v);
 		m->has_points = 1;
 		if (m->points < 0)
-			return gr_err_set(err, GR_EINVAL,
-					  "'%s': cell %zu%s%s%s: nbgrader points is negative", name,
-					  idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
-					  gid ? "')" : "");
+			return gr_err_set(err, GR_EINVAL, "'%s': %s: nbgrader points is negative",
+					  name, where);
 	}
 	v = json_object_get(g, "checksum");
 	if (v && !json_is_string(v))
-		return gr_err_set(err, GR_EINVAL,
-				  "'%s': cell %zu%s%s%s: nbgrader checksum is not a string", name,
-				  idx + 1, gid ? " (grade_id '" : "", gid ? gid : "", gid ? "')" : "");
+		return gr_err_set(err, GR_EINVAL, "'%s': %s: nbgrader checksum is not a string",
+				  name, where);
 	if (v)
 		m->checksum = json_string_value(v);
 	v = json_object_get(g, "schema_version");
 	if (v && !json_is_integer(v))
 		return gr_err_set(err, GR_EINVAL,
-				  "'%s': cell %zu%s%s%s: nbgrader schema_version is not an integer",
-				  name, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "",
-				  gid ? "')" : "");
+				  "'%s': %s: nbgrader schema_version is not an integer", name,
+				  where);
 	if (v)
 		m->schema_version = (int)json_integer_value(v);
 	return 0;
@@ -215,7 +226,7 @@ static int read_cell(struct nb_cell *c, json_t *cell, const char *name, size_t i
 		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu id is not a string", name,
 				  idx + 1);
 	c->id = v ? json_string_value(v) : NULL;
-	if ((rc = read_grader(&c->nbgrader, cell, name, idx, err)))
+	if ((rc = nb_grader_read(&c->nbgrader, cell, name, idx, err)))
 		return rc;
 	v = json_object_get(cell, "source");
 	if (!v)
@@ -237,12 +248,16 @@ static int build_cells(struct nb_cell **out, size_t *nout, json_t *root, const c
 	if (!json_is_array(arr))
 		return gr_err_set(err, GR_EINVAL, "cannot read '%s': cells is not an array", name);
 	n = json_array_size(arr);
+	if (n > NB_MAX_CELLS)
+		return gr_err_set(err, GR_ELIMIT, "cannot read '%s': more than %u cells", name,
+				  NB_MAX_CELLS);
 	if (n) {
 		cells = calloc(n, sizeof(*cells));
 		if (!cells)
 			return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", name);
 	}
-	json_array_foreach(arr, i, cell) {
+	for (i = 0; i < n; i++) {
+		cell = json_array_get(arr, i);
 		if ((rc = read_cell(&cells[i], cell, name, i, err))) {
 			cells_free(cells, i + 1);
 			return rc;
@@ -260,16 +275,14 @@ int nb_reindex(struct nb_notebook *nb, struct gr_err *err)
 	int rc;
 
 	if ((rc = build_cells(&cells, &n, nb->root, nb->path, err)))
-		return rc;
+		return nb_err_one_line(rc, err);
 	cells_free(nb->cells, nb->ncells);
 	nb->cells = cells;
 	nb->ncells = n;
 	return 0;
 }
 
-/* Take ownership of `root` (even on failure) and check the notebook shape. */
-static int notebook_from_root(struct nb_notebook **out, json_t *root, const char *name,
-			      struct gr_err *err)
+int nb_from_root(struct nb_notebook **out, json_t *root, const char *name, struct gr_err *err)
 {
 	struct nb_notebook *nb = NULL;
 	const json_t *v;
@@ -302,8 +315,8 @@ static int notebook_from_root(struct nb_notebook **out, json_t *root, const char
 		goto done;
 	}
 	v = json_object_get(root, "nbformat_minor");
-	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		  json_integer_value(v) > 1000)) {
+	if (v &&
+	    (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000)) {
 		rc = gr_err_set(err, GR_EINVAL,
 				"cannot read '%s': nbformat_minor is not a small integer", name);
 		goto done;
@@ -326,8 +339,98 @@ done:
 	return rc;
 }
 
-int nb_parse(struct nb_notebook **out, const char *data, size_t len, const char *name,
-	     struct gr_err *err)
+/*
+ * Python's json module writes NaN, Infinity and -Infinity for non-finite
+ * floats (outputs of pandas or plotting libraries hold them), which jansson
+ * refuses. Copy the text with those bare tokens (outside strings) replaced
+ * by null, or return NULL when there is none (or no memory).
+ */
+static char *nonfinite_to_null(const char *data, size_t len, size_t *outlen)
+{
+	char *buf = NULL;
+	size_t i = 0, n = 0, hits = 0;
+	int in_str = 0;
+
+	if (!memmem(data, len, "NaN", 3) && !memmem(data, len, "Infinity", 8))
+		return NULL;
+	/* every replacement is shorter than or one byte longer than its token */
+	buf = malloc(len + len / 3 + 2);
+	if (!buf)
+		return NULL;
+	while (i < len) {
+		char c = data[i];
+		if (in_str) {
+			buf[n++] = c;
+			if (c == '\\' && i + 1 < len)
+				buf[n++] = data[++i];
+			else if (c == '"')
+				in_str = 0;
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+		} else if (len - i >= 3 && !memcmp(data + i, "NaN", 3)) {
+			memcpy(buf + n, "null", 4);
+			n += 4;
+			i += 3;
+			hits++;
+			continue;
+		} else if (len - i >= 9 && !memcmp(data + i, "-Infinity", 9)) {
+			memcpy(buf + n, "null", 4);
+			n += 4;
+			i += 9;
+			hits++;
+			continue;
+		} else if (len - i >= 8 && !memcmp(data + i, "Infinity", 8)) {
+			memcpy(buf + n, "null", 4);
+			n += 4;
+			i += 8;
+			hits++;
+			continue;
+		}
+		buf[n++] = c;
+		i++;
+	}
+	if (!hits) {
+		free(buf);
+		return NULL;
+	}
+	*outlen = n;
+	return buf;
+}
+
+/*
+ * Count array items and object members (commas and openings outside
+ * strings, an upper bound) to refuse memory bombs before jansson builds
+ * them; small texts cannot hold enough values to need the scan.
+ */
+static int too_many_values(const char *data, size_t len)
+{
+	size_t i, count = 0;
+	int in_str = 0;
+
+	if (len / 2 < NB_MAX_VALUES)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = data[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == ',' || c == '[' || c == '{') {
+			if (++count > NB_MAX_VALUES)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int parse_json(struct nb_notebook **out, const char *data, size_t len, const char *name,
+		      struct gr_err *err)
 {
 	json_error_t jerr;
 	json_t *root;
@@ -342,7 +445,18 @@ int nb_parse(struct nb_notebook **out, const char *data, size_t len, const char 
 		data += 3;
 		len -= 3;
 	}
+	if (too_many_values(data, len))
+		return gr_err_set(err, GR_ELIMIT, "cannot read '%s': more than %u JSON values",
+				  name, NB_MAX_VALUES);
 	root = json_loadb(data, len, JSON_ALLOW_NUL, &jerr);
+	if (!root && json_error_code(&jerr) == json_error_invalid_syntax) {
+		size_t fixed_len = 0;
+		char *fixed = nonfinite_to_null(data, len, &fixed_len);
+		json_error_t again;
+		if (fixed)
+			root = json_loadb(fixed, fixed_len, JSON_ALLOW_NUL, &again);
+		free(fixed);
+	}
 	if (!root) {
 		switch (json_error_code(&jerr)) {
 		case json_error_out_of_memory:
@@ -357,12 +471,19 @@ int nb_parse(struct nb_notebook **out, const char *data, size_t len, const char 
 					  "column %d (limit %d levels)",
 					  name, jerr.line, jerr.column, JSON_PARSER_MAX_DEPTH);
 		default:
-			return gr_err_set(err, GR_EINVAL,
-					  "cannot read '%s': not valid JSON at line %d column %d: %s",
-					  name, jerr.line, jerr.column, jerr.text);
+			return gr_err_set(
+			    err, GR_EINVAL,
+			    "cannot read '%s': not valid JSON at line %d column %d: %s", name,
+			    jerr.line, jerr.column, jerr.text);
 		}
 	}
-	return notebook_from_root(out, root, name, err);
+	return nb_from_root(out, root, name, err);
+}
+
+int nb_parse(struct nb_notebook **out, const char *data, size_t len, const char *name,
+	     struct gr_err *err)
+{
+	return nb_err_one_line(parse_json(out, data, len, name, err), err);
 }
 
 /* Does the path end with `ext` (case-insensitive, ext includes the dot)? */
@@ -402,245 +523,5 @@ int nb_read_file(struct nb_notebook **out, const char *path, struct gr_err *err)
 	else
 		rc = nb_parse_script(out, data, len, path, err);
 	free(data);
-	return rc;
-}
-
-int nb_new(struct nb_notebook **out, const char *name, struct gr_err *err)
-{
-	json_t *root;
-
-	if (!name)
-		name = "<notebook>";
-	root = json_pack("{s:[], s:{s:{s:s, s:s, s:s}, s:{s:s}}, s:i, s:i}", "cells", "metadata",
-			 "kernelspec", "display_name", "Python 3", "language", "python", "name",
-			 "python3", "language_info", "name", "python", "nbformat", 4,
-			 "nbformat_minor", 5);
-	if (!root)
-		return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", name);
-	return notebook_from_root(out, root, name, err);
-}
-
-int nb_copy(struct nb_notebook **out, const struct nb_notebook *nb, struct gr_err *err)
-{
-	struct nb_notebook *copy = NULL;
-	json_t *root = json_deep_copy(nb->root);
-	int rc;
-
-	if (!root)
-		return gr_err_set(err, GR_ENOMEM, "cannot copy '%s': out of memory", nb->path);
-	if ((rc = notebook_from_root(&copy, root, nb->path, err)))
-		return rc;
-	copy->from_script = nb->from_script;
-	*out = copy;
-	return 0;
-}
-
-struct nb_cell *nb_find_cell(const struct nb_notebook *nb, const char *grade_id)
-{
-	size_t i;
-
-	for (i = nb->ncells; i-- > 0;) {
-		const char *gid = nb->cells[i].nbgrader.grade_id;
-		if (gid && !strcmp(gid, grade_id))
-			return &nb->cells[i];
-	}
-	return NULL;
-}
-
-int nb_cell_set_source(struct nb_cell *cell, const char *source, struct gr_err *err)
-{
-	json_t *str;
-	char *copy;
-
-	str = json_string(source);
-	if (!str)
-		return gr_err_set(err, GR_EINVAL, "cannot set cell source: not valid UTF-8");
-	copy = strdup(source);
-	if (!copy) {
-		json_decref(str);
-		return gr_err_set(err, GR_ENOMEM, "cannot set cell source: out of memory");
-	}
-	if (json_object_set_new(cell->json, "source", str)) {
-		free(copy);
-		return gr_err_set(err, GR_ENOMEM, "cannot set cell source: out of memory");
-	}
-	free(cell->source);
-	cell->source = copy;
-	return 0;
-}
-
-int nb_grader_meta_to_json(json_t **out, const struct nb_grader_meta *m, struct gr_err *err)
-{
-	json_t *g = json_object(), *pts = NULL;
-	int bad = !g;
-
-	if (g) {
-		bad |= json_object_set_new(g, "schema_version",
-					   json_integer(m->schema_version ? m->schema_version : 3));
-		bad |= json_object_set_new(g, "grade", json_boolean(m->grade));
-		bad |= json_object_set_new(g, "solution", json_boolean(m->solution));
-		bad |= json_object_set_new(g, "locked", json_boolean(m->locked));
-		bad |= json_object_set_new(g, "task", json_boolean(m->task));
-		if (m->grade_id)
-			bad |= json_object_set_new(g, "grade_id", json_string(m->grade_id));
-		if (m->has_points) {
-			/* nbgrader's editor stores whole points as integers. */
-			if (m->points == (double)(json_int_t)m->points)
-				pts = json_integer((json_int_t)m->points);
-			else
-				pts = json_real(m->points);
-			bad |= json_object_set_new(g, "points", pts);
-		}
-		if (m->checksum)
-			bad |= json_object_set_new(g, "checksum", json_string(m->checksum));
-	}
-	if (bad) {
-		json_decref(g);
-		return gr_err_set(err, GR_EINVAL,
-				  "cannot build nbgrader metadata: out of memory or invalid UTF-8");
-	}
-	*out = g;
-	return 0;
-}
-
-int nb_cell_set_grader(struct nb_cell *cell, const struct nb_grader_meta *meta,
-		       struct gr_err *err)
-{
-	json_t *md, *g = NULL;
-	struct nb_grader_meta fresh;
-	int rc;
-
-	if (meta && meta->present && meta->has_points && !(meta->points >= 0))
-		return gr_err_set(err, GR_EINVAL, "cannot set nbgrader metadata: points is negative");
-	md = json_object_get(cell->json, "metadata");
-	if (!json_is_object(md)) {
-		md = json_object();
-		if (!md || json_object_set_new(cell->json, "metadata", md))
-			return gr_err_set(err, GR_ENOMEM, "cannot set cell metadata: out of memory");
-	}
-	if (meta && meta->present) {
-		if ((rc = nb_grader_meta_to_json(&g, meta, err)))
-			return rc;
-		if (json_object_set_new(md, "nbgrader", g))
-			return gr_err_set(err, GR_ENOMEM, "cannot set cell metadata: out of memory");
-	} else {
-		json_object_del(md, "nbgrader");
-	}
-	if ((rc = read_grader(&fresh, cell->json, "<cell>", 0, err)))
-		return rc;
-	cell->nbgrader = fresh;
-	return 0;
-}
-
-int nb_cell_new(json_t **out, enum nb_cell_type type, const char *source, const char *id,
-		const struct nb_grader_meta *meta, struct gr_err *err)
-{
-	json_t *cell = NULL, *md = NULL, *g = NULL;
-	int rc = 0, bad;
-
-	if ((unsigned)type > NB_CELL_RAW)
-		return gr_err_set(err, GR_EINVAL, "cannot create cell: unknown cell type %d",
-				  (int)type);
-	cell = json_object();
-	md = json_object();
-	bad = !cell || !md;
-	if (!bad && meta && meta->present) {
-		if ((rc = nb_grader_meta_to_json(&g, meta, err)))
-			goto done;
-		bad |= json_object_set_new(md, "nbgrader", g);
-	}
-	if (!bad) {
-		bad |= json_object_set_new(cell, "cell_type", json_string(nb_cell_type_name(type)));
-		bad |= json_object_set(cell, "metadata", md);
-		bad |= json_object_set_new(cell, "source", json_string(source ? source : ""));
-		if (id)
-			bad |= json_object_set_new(cell, "id", json_string(id));
-		if (type == NB_CELL_CODE) {
-			bad |= json_object_set_new(cell, "execution_count", json_null());
-			bad |= json_object_set_new(cell, "outputs", json_array());
-		}
-	}
-	if (bad) {
-		rc = gr_err_set(err, GR_EINVAL,
-				"cannot create cell: out of memory or source not valid UTF-8");
-		goto done;
-	}
-	*out = cell;
-	cell = NULL;
-done:
-	json_decref(md);
-	json_decref(cell);
-	return rc;
-}
-
-/*
- * A fresh cell id: 8 hex digits (the length Jupyter uses) from the md5 of
- * the source and a counter, so that ids are reproducible across runs.
- */
-static int fresh_id(char out[9], const struct nb_notebook *nb, const json_t *cell)
-{
-	const json_t *src = json_object_get(cell, "source");
-	const char *s = json_is_string(src) ? json_string_value(src) : "";
-	char *buf = NULL, hex[33];
-	unsigned k;
-	size_t i;
-	int n, taken;
-
-	for (k = 0; k < 100000; k++) {
-		n = asprintf(&buf, "%u:%s", k, s);
-		if (n < 0)
-			return GR_ENOMEM;
-		gr_md5_hex(hex, buf, (size_t)n);
-		free(buf);
-		memcpy(out, hex, 8);
-		out[8] = '\0';
-		taken = 0;
-		for (i = 0; i < nb->ncells && !taken; i++)
-			taken = nb->cells[i].id && !strcmp(nb->cells[i].id, out);
-		if (!taken)
-			return 0;
-	}
-	return GR_ELIMIT;
-}
-
-int nb_insert_cell(struct nb_notebook *nb, size_t at, json_t *cell, struct gr_err *err)
-{
-	json_t *arr = json_object_get(nb->root, "cells"), *copy;
-	char id[9];
-	int rc;
-
-	if (!json_is_array(arr) || at > json_array_size(arr))
-		return gr_err_set(err, GR_EINVAL, "'%s': cannot insert a cell at %zu of %zu",
-				  nb->path, at + 1, json_array_size(arr));
-	if (!json_is_object(cell))
-		return gr_err_set(err, GR_EINVAL, "'%s': cannot insert a cell that is not an object",
-				  nb->path);
-	copy = json_deep_copy(cell);
-	if (!copy)
-		return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", nb->path);
-	if (nb->nbformat_minor >= 5 && !json_object_get(copy, "id")) {
-		if ((rc = fresh_id(id, nb, copy)) ||
-		    json_object_set_new(copy, "id", json_string(id))) {
-			json_decref(copy);
-			return gr_err_set(err, GR_ENOMEM, "'%s': cannot make a cell id", nb->path);
-		}
-	}
-	if (json_array_insert_new(arr, at, copy))
-		return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", nb->path);
-	if ((rc = nb_reindex(nb, err))) {
-		json_array_remove(arr, at);
-		return rc;
-	}
-	return 0;
-}
-
-int nb_remove_cell(struct nb_notebook *nb, size_t at, struct gr_err *err)
-{
-	json_t *arr = json_object_get(nb->root, "cells");
-
-	if (!json_is_array(arr) || at >= json_array_size(arr))
-		return gr_err_set(err, GR_ENOTFOUND, "'%s': no cell %zu to remove", nb->path,
-				  at + 1);
-	json_array_remove(arr, at);
-	return nb_reindex(nb, err);
+	return nb_err_one_line(rc, err);
 }

@@ -88,13 +88,27 @@ static void put_string(struct out *o, const char *s, size_t n)
 		put(o, s + run, i - run);
 		run = i + 1;
 		switch (c) {
-		case '"': rep = "\\\""; break;
-		case '\\': rep = "\\\\"; break;
-		case '\n': rep = "\\n"; break;
-		case '\r': rep = "\\r"; break;
-		case '\t': rep = "\\t"; break;
-		case '\b': rep = "\\b"; break;
-		case '\f': rep = "\\f"; break;
+		case '"':
+			rep = "\\\"";
+			break;
+		case '\\':
+			rep = "\\\\";
+			break;
+		case '\n':
+			rep = "\\n";
+			break;
+		case '\r':
+			rep = "\\r";
+			break;
+		case '\t':
+			rep = "\\t";
+			break;
+		case '\b':
+			rep = "\\b";
+			break;
+		case '\f':
+			rep = "\\f";
+			break;
 		default:
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			rep = esc;
@@ -276,7 +290,7 @@ static int member_ctx(const json_t *obj, const char *key, enum ctx ctx)
 static void put_object(struct out *o, const json_t *v, int depth, enum ctx ctx)
 {
 	const char **keys;
-	const char *key;
+	void *it;
 	const json_t *val;
 	size_t n = json_object_size(v), i = 0;
 	int mctx;
@@ -290,8 +304,8 @@ static void put_object(struct out *o, const json_t *v, int depth, enum ctx ctx)
 		o->oom = 1;
 		return;
 	}
-	json_object_foreach((json_t *)v, key, val)
-		keys[i++] = key;
+	for (it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it))
+		keys[i++] = json_object_iter_key(it);
 	qsort(keys, n, sizeof(*keys), keycmp);
 	put(o, "{", 1);
 	for (i = 0; i < n; i++) {
@@ -374,7 +388,7 @@ static int finish(char **out, size_t *len, struct out *o, const char *what, stru
 
 int nb_json_dump(char **out, size_t *len, const json_t *value, struct gr_err *err)
 {
-	struct out o = { 0 };
+	struct out o = {0};
 
 	put_value(&o, value, 0, CTX_PLAIN);
 	return finish(out, len, &o, "<json>", err);
@@ -382,7 +396,7 @@ int nb_json_dump(char **out, size_t *len, const json_t *value, struct gr_err *er
 
 int nb_dump(char **out, const struct nb_notebook *nb, struct gr_err *err)
 {
-	struct out o = { 0 };
+	struct out o = {0};
 
 	put_value(&o, nb->root, 0, CTX_ROOT);
 	put(&o, "\n", 1);

@@ -112,28 +112,37 @@ static int is_separator(const char *s, size_t n, enum nb_cell_type *type)
 }
 
 /*
- * Append the cell made of lines [from, to) of the script (line i spans
- * data[starts[i], ends[i]), without its newline).
+ * Append the cell made of the script's bytes [from, to) (whole lines). Two
+ * passes: find the first and last non-blank lines, then copy the lines
+ * between them, so nothing is stored per line.
  */
-static int add_cell(json_t *cells, enum nb_cell_type type, const char *data,
-		    const size_t *starts, const size_t *ends, size_t from, size_t to,
+static int add_cell(json_t *cells, enum nb_cell_type type, const char *data, size_t from, size_t to,
 		    int preamble)
 {
-	struct text t = { 0 };
+	struct text t = {0};
 	json_t *cell = NULL;
+	const char *nl;
 	char id[32];
-	size_t i;
+	size_t pos, end, first = (size_t)-1, last_end = 0;
 	int rc = 0;
 
-	while (from < to && is_blank(data + starts[from], ends[from] - starts[from]))
-		from++;
-	while (to > from && is_blank(data + starts[to - 1], ends[to - 1] - starts[to - 1]))
-		to--;
-	if (from == to && preamble)
+	for (pos = from; pos < to; pos = end + 1) {
+		nl = memchr(data + pos, '\n', to - pos);
+		end = nl ? (size_t)(nl - data) : to;
+		if (!is_blank(data + pos, end - pos)) {
+			if (first == (size_t)-1)
+				first = pos;
+			last_end = end;
+		}
+	}
+	if (first == (size_t)-1 && preamble)
 		return 0; /* blank text before the first separator */
-	for (i = from; i < to && !rc; i++) {
-		const char *l = data + starts[i];
-		size_t n = ends[i] - starts[i];
+	for (pos = first; first != (size_t)-1 && pos <= last_end && !rc; pos = end + 1) {
+		const char *l = data + pos;
+		size_t n;
+		nl = memchr(l, '\n', last_end - pos);
+		end = nl ? (size_t)(nl - data) : last_end;
+		n = end - pos;
 		if (n && l[n - 1] == '\r')
 			n--;
 		if (type == NB_CELL_MARKDOWN && n >= 2 && l[0] == '#' && l[1] == ' ') {
@@ -143,7 +152,7 @@ static int add_cell(json_t *cells, enum nb_cell_type type, const char *data,
 			n = 0;
 		}
 		rc = text_put(&t, l, n);
-		if (!rc && i + 1 < to)
+		if (!rc && end < last_end)
 			rc = text_put(&t, "\n", 1);
 	}
 	if (!rc && !t.p)
@@ -160,11 +169,11 @@ int nb_parse_script(struct nb_notebook **out, const char *data, size_t len, cons
 		    struct gr_err *err)
 {
 	struct nb_notebook *nb = NULL;
-	size_t *starts = NULL, *ends = NULL, nlines = 0, i, pos, bad, line, col;
-	size_t cell_from = 0, ordinal = 0;
-	enum nb_cell_type type = NB_CELL_CODE, next;
+	size_t i, pos, end, bad, line, col, seg_from = 0;
+	enum nb_cell_type type = NB_CELL_CODE, next = NB_CELL_CODE;
+	const char *nl;
 	json_t *cells;
-	int rc = 0;
+	int rc = 0, preamble = 1;
 
 	if (!name)
 		name = "<script>";
@@ -175,8 +184,8 @@ int nb_parse_script(struct nb_notebook **out, const char *data, size_t len, cons
 		data += 3;
 		len -= 3;
 	}
-	bad = memchr(data, '\0', len) ? (size_t)((const char *)memchr(data, '\0', len) - data)
-				      : len;
+	nl = memchr(data, '\0', len);
+	bad = nl ? (size_t)(nl - data) : len;
 	i = utf8_check((const unsigned char *)data, len);
 	if (i < len || bad < len) {
 		bad = i < bad ? i : bad;
@@ -194,50 +203,38 @@ int nb_parse_script(struct nb_notebook **out, const char *data, size_t len, cons
 				  name, data[bad] ? "not valid UTF-8" : "contains a NUL byte", line,
 				  col);
 	}
-	for (pos = 0; pos < len; pos++)
-		if (data[pos] == '\n')
-			nlines++;
-	nlines++;
-	starts = malloc(nlines * sizeof(*starts));
-	ends = malloc(nlines * sizeof(*ends));
-	if (!starts || !ends) {
-		rc = gr_err_set(err, GR_ENOMEM, "cannot read '%s': out of memory", name);
-		goto done;
-	}
-	nlines = 0;
-	for (pos = 0; pos <= len;) {
-		const char *nl = memchr(data + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - data) : len;
-		if (!nl && pos == len && nlines > 0)
-			break; /* the newline ending the last line opens no new line */
-		starts[nlines] = pos;
-		ends[nlines++] = end;
-		pos = end + 1;
-	}
 	if ((rc = nb_new(&nb, name, err)))
 		goto done;
 	nb->from_script = 1;
 	cells = json_object_get(nb->root, "cells");
-	for (i = 0; i <= nlines; i++) {
-		if (i < nlines && !is_separator(data + starts[i], ends[i] - starts[i], &next))
+	for (pos = 0;; pos = end + 1) {
+		if (pos > len)
+			pos = len; /* the last line had no newline: still close the cell */
+		nl = pos < len ? memchr(data + pos, '\n', len - pos) : NULL;
+		end = nl ? (size_t)(nl - data) : len;
+		if (pos < len && !is_separator(data + pos, end - pos, &next))
 			continue;
-		if ((rc = add_cell(cells, type, data, starts, ends, cell_from, i, ordinal == 0))) {
+		/* a separator line, or the end of the script: close the open cell */
+		if (json_array_size(cells) >= NB_MAX_CELLS) {
+			rc = gr_err_set(err, GR_ELIMIT, "cannot read '%s': more than %u cells",
+					name, NB_MAX_CELLS);
+			goto done;
+		}
+		if ((rc = add_cell(cells, type, data, seg_from, pos < len ? pos : len, preamble))) {
 			rc = gr_err_set(err, rc, "cannot read '%s': out of memory", name);
 			goto done;
 		}
-		if (i < nlines) {
-			type = next;
-			cell_from = i + 1;
-			ordinal++;
-		}
+		preamble = 0;
+		type = next;
+		seg_from = end + 1;
+		if (pos >= len)
+			break;
 	}
 	if ((rc = nb_reindex(nb, err)))
 		goto done;
 	*out = nb;
 	nb = NULL;
 done:
-	free(starts);
-	free(ends);
 	nb_free(nb);
 	return rc;
 }
