@@ -62,6 +62,21 @@ static int digits(const char **p, int n, int *out)
 	return 0;
 }
 
+/*
+ * Abbreviations that strftime's %Z writes into timestamp.txt on common
+ * setups, limited to unambiguous ones (CST is US Central here).
+ */
+static const struct {
+	const char *name;
+	int minutes;
+} ZONES[] = {
+    {"UTC", 0},	   {"GMT", 0},	  {"Z", 0},	  {"z", 0},	  {"WET", 0},	 {"WEST", 60},
+    {"BST", 60},   {"CET", 60},	  {"CEST", 120},  {"EET", 120},	  {"EEST", 180}, {"MSK", 180},
+    {"JST", 540},  {"KST", 540},  {"AEST", 600},  {"AEDT", 660},  {"NZST", 720}, {"NZDT", 780},
+    {"EST", -300}, {"EDT", -240}, {"CST", -360},  {"CDT", -300},  {"MST", -420}, {"MDT", -360},
+    {"PST", -480}, {"PDT", -420}, {"AKST", -540}, {"AKDT", -480}, {"HST", -600},
+};
+
 /* Parse a zone at p (after optional spaces); *off in seconds east of UTC. */
 static int parse_zone(const char *p, int *off, int *has)
 {
@@ -75,8 +90,11 @@ static int parse_zone(const char *p, int *off, int *has)
 		*has = 0;
 		return 0;
 	}
-	if (!strcmp(p, "Z") || !strcmp(p, "z") || !strcmp(p, "UTC") || !strcmp(p, "GMT"))
-		return 0;
+	for (size_t i = 0; i < sizeof(ZONES) / sizeof(ZONES[0]); i++)
+		if (!strcmp(p, ZONES[i].name)) {
+			*off = ZONES[i].minutes * 60;
+			return 0;
+		}
 	if ((!strncmp(p, "UTC", 3) || !strncmp(p, "GMT", 3)) && (p[3] == '+' || p[3] == '-'))
 		p += 3;
 	if (*p != '+' && *p != '-')
@@ -139,9 +157,10 @@ int score_parse_time(double *out, const char *text, int naive_utc, struct gr_err
 	    s > 59)
 		goto bad;
 	if (parse_zone(p, &off, &has_zone))
-		return gr_err_set(err, GR_EINVAL,
-				  "invalid time '%s': unknown time zone (use UTC, Z or +HH:MM)",
-				  buf);
+		return gr_err_set(
+		    err, GR_EINVAL,
+		    "invalid time '%s': unknown time zone (use UTC, Z, +HH:MM or EST, CET, ...)",
+		    buf);
 	if (!has_zone && !naive_utc)
 		return gr_err_set(err, GR_EINVAL, "invalid time '%s': missing time zone", buf);
 	*out = (double)(days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL + h * 3600LL +

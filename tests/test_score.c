@@ -189,7 +189,12 @@ static void test_score__timestamps(void **state)
 	assert_true(u == 1709164800.0);
 	assert_int_equal(score_parse_time(&u, "2026-10-30 10:00:00", 0, &err), GR_EINVAL);
 	assert_non_null(strstr(err.msg, "missing time zone"));
-	assert_int_equal(score_parse_time(&u, "2026-10-30 10:00:00 CEST", 1, &err), GR_EINVAL);
+	assert_int_equal(score_parse_time(&u, "2026-10-30 12:00:00.000000 CEST", 1, &err), 0);
+	assert_true(u == t);
+	assert_int_equal(score_parse_time(&u, "2026-10-30 06:00:00 EDT", 1, &err), 0);
+	assert_true(u == t);
+	assert_int_equal(score_parse_time(&u, "2026-10-30 10:00:00 Europe/Paris", 1, &err),
+			 GR_EINVAL);
 	assert_non_null(strstr(err.msg, "unknown time zone"));
 	assert_int_equal(score_parse_time(&u, "2025-02-29 10:00:00 UTC", 1, &err), GR_EINVAL);
 	assert_int_equal(score_parse_time(&u, "2026-13-01 10:00:00 UTC", 1, &err), GR_EINVAL);
