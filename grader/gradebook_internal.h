@@ -31,6 +31,6 @@ int gb_seen_add(struct gb_seen *seen, const struct gb_submission *sub, const cha
 void gb_seen_free(struct gb_seen *seen);
 
 /* jansson flags of every gradebook line we write. */
-#define GB_DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+#define GB_DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
 
 #endif
