@@ -86,7 +86,9 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", longs, NULL)) != -1) {
+	int li = -1;
+
+	while ((c = getopt_long(argc, argv, "+", longs, &li)) != -1) {
 		int bad = 0;
 		switch (c) {
 		case O_TIME: bad = parse_num(optarg, 1e6, &l->cpu_s); break;
@@ -121,8 +123,8 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 			return 2;
 		}
 		if (bad) {
-			fprintf(stderr, "grader run: bad value '%s' for '%s'\n", optarg,
-				argv[optind - 1]);
+			fprintf(stderr, "grader run: bad value '%s' for '--%s'\n", optarg,
+				li >= 0 ? longs[li].name : "?");
 			return 2;
 		}
 	}

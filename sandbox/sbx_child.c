@@ -281,7 +281,6 @@ static void build_root(const struct sbx_job *job)
 	if (chdir("/") < 0)
 		die(job, errno, "cannot enter the new root");
 	system_dirs(job);
-	extra_paths(job);
 	if (mkdir("/box", 0755) < 0 ||
 	    snprintf(src, sizeof(src), "/oldroot%s", job->workdir) >= (int)sizeof(src))
 		die(job, errno, "cannot create '/box'");
@@ -290,8 +289,18 @@ static void build_root(const struct sbx_job *job)
 		die(job, errno, "cannot create '/tmp'");
 	tmpfs(job, "/tmp", tmp_opts, 0);
 	dev_dir(job, tmp_opts);
+	extra_paths(job); /* last: a path under /tmp must not be hidden by the tmpfs */
 	if (mkdir("/proc", 0555) < 0)
 		die(job, errno, "cannot create '/proc'");
+}
+
+/*
+ * Run by init once /proc is mounted: a user namespace may only mount a proc
+ * while the host's is still visible (in /oldroot), so the host's root is
+ * detached last. The root tmpfs then becomes read-only.
+ */
+static void finish_root(const struct sbx_job *job)
+{
 	if (umount2("/oldroot", MNT_DETACH) < 0 || rmdir("/oldroot") < 0)
 		die(job, errno, "cannot detach the host's root");
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
@@ -452,6 +461,8 @@ static void __attribute__((noreturn)) init_main(const struct sbx_job *job)
 	if ((s->ns_flags & (CLONE_NEWNS | CLONE_NEWPID)) == (CLONE_NEWNS | CLONE_NEWPID) &&
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die(job, errno, "cannot mount '/proc'");
+	if (s->ns_flags & CLONE_NEWNS)
+		finish_root(job);
 	/* The OOM killer should pick the student's processes, never init. */
 	if (s->root)
 		write_file("/proc/self/oom_score_adj", "-1000");

@@ -87,7 +87,7 @@ int sbx_probe_host(struct sbx_probe *out, struct gr_err *err)
 	bits = try_namespaces();
 	for (size_t i = 0; i < sizeof(ns_list) / sizeof(ns_list[0]); i++) {
 		*fields[i] = !!(bits & (1 << i));
-		LINE("%-22s %s%s\n", ns_list[i].name, *fields[i] ? "yes" : "NO",
+		LINE("%-12s%-10s %s%s\n", "namespace", ns_list[i].name, *fields[i] ? "yes" : "NO",
 		     i == 0 && root ? " (not needed as root)" : "");
 		if (!*fields[i] && (i > 0 || !root))
 			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
