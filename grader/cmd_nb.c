@@ -1,15 +1,364 @@
-/* cmd_nb.c - `grader nb` (placeholder until its module lands). */
+/*
+ * cmd_nb.c - `grader nb run`: execute notebooks in the sandbox with the
+ * embedded interpreter and print per-cell results (a table, or JSON).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd.h"
+#include "grader/kernel.h"
+#include "grader/notebook.h"
+
+#define COPY_MAX_BYTES (256ull << 20)
+#define COPY_MAX_FILES 2000
+#define COPY_MAX_DEPTH 3
+
+struct copy_budget {
+	unsigned long long bytes;
+	unsigned files;
+	int warned;
+};
+
+static void usage(FILE *f)
+{
+	struct kernel_opts d;
+
+	kernel_opts_init(&d);
+	fprintf(f,
+		"usage: grader nb run [options] NOTEBOOK...\n"
+		"\n"
+		"Run the code cells of each notebook (.ipynb, or a percent-format .py script)\n"
+		"in the sandbox, in a fresh Python namespace per notebook, and print per-cell\n"
+		"results. Each notebook runs in a new temporary directory (/box inside the\n"
+		"sandbox) holding a copy of the files next to it (regular files in its folder\n"
+		"and subfolders up to depth %d, no hidden ones, at most %llu MiB); the\n"
+		"notebook files are never written.\n"
+		"\n"
+		"options:\n"
+		"  --timeout-cell S  time limit per cell, seconds (default %g)\n"
+		"  --timeout S       time limit per notebook, seconds (default %g)\n"
+		"  --grace S         from a cell's interrupt to its kill, seconds (default %g)\n"
+		"  --mem MB          memory limit per notebook, MiB (default %zu)\n"
+		"  --preload MOD,... modules imported once, before any notebook (default none)\n"
+		"  --seed N          random.seed / numpy.random.seed before each notebook (default %ld)\n"
+		"  --output-cap N    bytes kept of stdout and of stderr per cell (default %zu)\n"
+		"  --no-ipython      never use IPython's input transformer (IPython syntax\n"
+		"                    becomes no-ops, as when IPython is not installed)\n"
+		"  --slot N          sandbox worker slot (default 0)\n"
+		"  --allow-weaker    run even if this host lacks a sandbox protection\n"
+		"  --json            print one JSON document (see docs/notebook-engine.md)\n"
+		"  --help            show this help\n"
+		"\n"
+		"Exit status: 0 when every notebook ran (whatever its cells did), 1 when a\n"
+		"notebook could not be read or run, 2 on a usage error.\n",
+		COPY_MAX_DEPTH, COPY_MAX_BYTES >> 20, d.timeout_cell, d.timeout, d.grace, d.mem_mb,
+		d.seed, d.output_cap);
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out = -1, rc = -1;
+	ssize_t n;
+
+	if (in < 0)
+		return -1;
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode & 0755) | 0644);
+	if (out < 0)
+		goto done;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			goto done;
+	rc = n < 0 ? -1 : 0;
+done:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+/* Copy regular files and folders (no symlinks, nothing hidden) within the budget. */
+static void copy_tree(const char *from, const char *to, int depth, struct copy_budget *b)
+{
+	DIR *d = opendir(from);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *src, *dst;
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		src = gr_path_join(from, e->d_name);
+		dst = gr_path_join(to, e->d_name);
+		if (src && dst && !lstat(src, &st)) {
+			if (S_ISREG(st.st_mode)) {
+				if (b->files < COPY_MAX_FILES &&
+				    b->bytes + (unsigned long long)st.st_size <= COPY_MAX_BYTES) {
+					b->files++;
+					b->bytes += (unsigned long long)st.st_size;
+					copy_file(src, dst, st.st_mode);
+				} else if (!b->warned) {
+					b->warned = 1;
+					fprintf(stderr, "grader nb: '%s': not every file copied into the box "
+						"(limit %u files, %llu MiB)\n", from, COPY_MAX_FILES,
+						COPY_MAX_BYTES >> 20);
+				}
+			} else if (S_ISDIR(st.st_mode) && depth < COPY_MAX_DEPTH &&
+				   mkdir(dst, 0755) == 0) {
+				copy_tree(src, dst, depth + 1, b);
+			}
+		}
+		free(src);
+		free(dst);
+	}
+	closedir(d);
+}
+
+static char *dir_of(const char *path)
+{
+	char *copy = strdup(path), *slash;
+
+	if (!copy)
+		return NULL;
+	slash = strrchr(copy, '/');
+	if (!slash) {
+		free(copy);
+		return strdup(".");
+	}
+	if (slash == copy)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	return copy;
+}
+
+static char *make_box(const char *nbpath)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *box = NULL, *dir = dir_of(nbpath);
+	struct copy_budget b = { 0 };
+
+	if (!dir)
+		return NULL;
+	if (asprintf(&box, "%s/grader-nb-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+		box = NULL;
+	if (box && !mkdtemp(box)) {
+		free(box);
+		box = NULL;
+	}
+	if (box)
+		copy_tree(dir, box, 1, &b);
+	free(dir);
+	return box;
+}
+
+static void print_table(const char *path, const struct kernel_result *r)
+{
+	printf("%s: %s%s (%zu cells, %.0f ms)%s%s\n", path, kernel_status_name(r->status),
+	       r->tampered ? ", TAMPERED" : "", r->ncells, r->wall * 1000,
+	       r->message[0] ? ": " : "", r->message);
+	for (size_t i = 0; i < r->nreplaced; i++)
+		printf("  replaced: %s\n", r->replaced[i]);
+	for (size_t i = 0; i < r->ncells; i++) {
+		const struct kernel_cell_result *c = &r->cells[i];
+		char detail[160] = "";
+
+		if (c->ename)
+			snprintf(detail, sizeof(detail), "%s: %s", c->ename, c->evalue ? c->evalue : "");
+		else if (c->result)
+			snprintf(detail, sizeof(detail), "%s", c->result);
+		detail[strcspn(detail, "\n")] = 0;
+		printf("  [%zu] %-8s %8.1f ms  %s\n", c->number, kernel_cell_status_name(c->status),
+		       c->time * 1000, detail);
+		if (c->note)
+			printf("       note: %s\n", c->note);
+	}
+}
+
+static int parse_num(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno || end == s || *end || *out < 0 ? -1 : 0;
+}
+
+static int run_cmd(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "timeout-cell", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "grace", required_argument, NULL, 'g' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "preload", required_argument, NULL, 'p' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "output-cap", required_argument, NULL, 'o' },
+		{ "slot", required_argument, NULL, 'S' },
+		{ "no-ipython", no_argument, NULL, 'I' },
+		{ "allow-weaker", no_argument, NULL, 'W' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kernel_opts opts;
+	struct gr_err err = { 0 };
+	kernel *k = NULL;
+	char *preload_buf = NULL, **preload = NULL;
+	json_t *all = NULL;
+	int json = 0, rc = 0, c;
+	double v;
+
+	kernel_opts_init(&opts);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+		case 't':
+		case 'g':
+		case 'm':
+		case 'o':
+		case 'S':
+		case 's':
+			if (parse_num(optarg, &v) < 0 || (c != 'g' && c != 's' && c != 'S' && v == 0)) {
+				fprintf(stderr, "grader nb: invalid value '%s' for --%s\n", optarg,
+					longopts[c == 'c' ? 0 : c == 't' ? 1 : c == 'g' ? 2 : c == 'm' ? 3
+						 : c == 's' ? 5 : c == 'o' ? 6 : 7].name);
+				rc = 2;
+				goto done;
+			}
+			if (c == 'c')
+				opts.timeout_cell = v;
+			else if (c == 't')
+				opts.timeout = v;
+			else if (c == 'g')
+				opts.grace = v;
+			else if (c == 'm')
+				opts.mem_mb = (size_t)v;
+			else if (c == 'o')
+				opts.output_cap = (size_t)v;
+			else if (c == 'S')
+				opts.slot = (unsigned)v;
+			else
+				opts.seed = (long)v;
+			break;
+		case 'p': {
+			size_t n = 2;
+
+			free(preload_buf);
+			free(preload);
+			preload_buf = strdup(optarg);
+			for (const char *q = optarg; *q; q++)
+				n += *q == ',';
+			preload = calloc(n, sizeof(*preload));
+			if (!preload_buf || !preload) {
+				fprintf(stderr, "grader nb: out of memory\n");
+				rc = 1;
+				goto done;
+			}
+			n = 0;
+			for (char *t = strtok(preload_buf, ","); t; t = strtok(NULL, ","))
+				preload[n++] = t;
+			opts.preload = (const char *const *)preload;
+			break;
+		}
+		case 'I': opts.ipython = 0; break;
+		case 'W': opts.allow_weaker = 1; break;
+		case 'j': json = 1; break;
+		case 'h': usage(stdout); rc = 0; goto done;
+		default: usage(stderr); rc = 2; goto done;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "grader nb run: no notebook given\n");
+		usage(stderr);
+		rc = 2;
+		goto done;
+	}
+	if (kernel_new(&k, &opts, &err) < 0) {
+		fprintf(stderr, "grader nb: %s\n", err.msg);
+		rc = 1;
+		goto done;
+	}
+	all = json_array();
+	for (int i = optind; i < argc; i++) {
+		struct nb_notebook *nb = NULL;
+		struct kernel_result *res = NULL;
+		char *box = NULL;
+
+		if (nb_read_file(&nb, argv[i], &err) < 0) {
+			fprintf(stderr, "grader nb: %s\n", err.msg);
+			rc = 1;
+			continue;
+		}
+		box = make_box(argv[i]);
+		if (!box) {
+			fprintf(stderr, "grader nb: cannot create a box for '%s': %s\n", argv[i],
+				strerror(errno));
+			rc = 1;
+		} else if (kernel_run(k, &res, nb, box, &err) < 0) {
+			fprintf(stderr, "grader nb: '%s': %s\n", argv[i], err.msg);
+			rc = 1;
+		} else if (json) {
+			json_t *o = kernel_result_json(res);
+
+			if (o) {
+				json_object_set_new(o, "notebook", json_string(argv[i]));
+				json_array_append_new(all, o);
+			}
+		} else {
+			print_table(argv[i], res);
+		}
+		if (res && res->status == KERNEL_NB_FAILED) {
+			fprintf(stderr, "grader nb: '%s': %s\n", argv[i], res->message);
+			rc = 1;
+		}
+		if (box && gr_rm_rf(box, &err) < 0)
+			fprintf(stderr, "grader nb: %s\n", err.msg);
+		free(box);
+		kernel_result_free(res);
+		nb_free(nb);
+	}
+	if (json) {
+		json_t *doc = json_pack("{s:O}", "notebooks", all);
+
+		if (doc)
+			json_dumpf(doc, stdout, JSON_INDENT(1));
+		putchar('\n');
+		json_decref(doc);
+	}
+done:
+	kernel_free(k);
+	json_decref(all);
+	free(preload);
+	free(preload_buf);
+	return rc;
+}
 
 int cmd_nb(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
-		printf("usage: grader nb (not yet available)\n");
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "grader nb: not yet available in this build\n");
+	if (!strcmp(argv[1], "run"))
+		return run_cmd(argc - 1, argv + 1);
+	fprintf(stderr, "grader nb: unknown subcommand '%s'\n", argv[1]);
+	usage(stderr);
 	return 2;
 }

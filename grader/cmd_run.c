@@ -1,15 +1,204 @@
-/* cmd_run.c - `grader run` (placeholder until its module lands). */
+/* cmd_run.c - `grader run`: run one command in the sandbox and report its result. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "grader/sandbox.h"
+#include "grader/util.h"
+
+#define MAX_LIST 64
+
+struct run_opts {
+	struct sbx_config cfg;
+	const char *dir;
+	const char *meta;
+	const char *ro[MAX_LIST + 1];
+	const char *env[MAX_LIST + 1];
+	size_t n_ro, n_env;
+};
+
+static void usage(FILE *f, const struct sbx_limits *d)
+{
+	fprintf(f,
+		"usage: grader run [options] -- CMD [ARGS...]\n"
+		"\n"
+		"Run CMD in the sandbox with DIR as its only writable directory (seen as /box,\n"
+		"the working directory). Its output is passed through, capped; the result is\n"
+		"written as JSON with --meta.\n"
+		"\n"
+		"options:\n"
+		"  --time S         CPU time limit per process, seconds (default %g)\n"
+		"  --wall S         wall-clock limit for the whole run, seconds (default %g)\n"
+		"  --mem MB         memory limit of the whole run, MiB (default %zu)\n"
+		"  --procs N        processes and threads (default %u)\n"
+		"  --fsize MB       largest file the run may write, MiB (default %zu)\n"
+		"  --output KB      stdout and stderr passed through, KiB each (default %zu)\n"
+		"  --tmp MB         size of the private /tmp and /dev/shm, MiB each (default %zu)\n"
+		"  --nofile N       open files per process (default %u)\n"
+		"  --dir DIR        work directory (default: a fresh empty one, removed after);\n"
+		"                   as root it is handed to the box uid (61000 + slot)\n"
+		"  --ro PATH        also show host PATH read-only at the same place (repeatable)\n"
+		"  --env K=V        add to the clean environment (repeatable)\n"
+		"  --slot N         worker slot: selects the box uid and cgroup (default 0)\n"
+		"  --meta FILE      write the result as JSON to FILE ('-' for stdout)\n"
+		"  --allow-weaker   run even if this host lacks a protection (see grader doctor)\n"
+		"  --help           show this help\n"
+		"\n"
+		"exit status: 0 when the command ran and exited 0 (status OK), 1 for any other\n"
+		"status (RE, SG, TO, ML, OL) or a sandbox failure (XX), 2 for a usage error.\n",
+		d->cpu_s, d->wall_s, d->mem_kb / 1024, d->procs, d->fsize_kb / 1024, d->output_kb,
+		d->tmp_kb / 1024, d->nofile);
+}
+
+static int parse_num(const char *s, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Returns 0, or 2 after printing a usage error. */
+static int parse(int argc, char **argv, struct run_opts *o, int *first)
+{
+	enum { O_TIME = 256, O_WALL, O_MEM, O_PROCS, O_FSIZE, O_OUTPUT, O_TMP, O_NOFILE,
+	       O_DIR, O_RO, O_ENV, O_SLOT, O_META, O_WEAK, O_HELP };
+	static const struct option longs[] = {
+		{ "time", 1, NULL, O_TIME }, { "wall", 1, NULL, O_WALL }, { "mem", 1, NULL, O_MEM },
+		{ "procs", 1, NULL, O_PROCS }, { "fsize", 1, NULL, O_FSIZE },
+		{ "output", 1, NULL, O_OUTPUT }, { "tmp", 1, NULL, O_TMP },
+		{ "nofile", 1, NULL, O_NOFILE }, { "dir", 1, NULL, O_DIR }, { "ro", 1, NULL, O_RO },
+		{ "env", 1, NULL, O_ENV }, { "slot", 1, NULL, O_SLOT }, { "meta", 1, NULL, O_META },
+		{ "allow-weaker", 0, NULL, O_WEAK }, { "help", 0, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sbx_limits *l = &o->cfg.limits;
+	int c;
+	double v;
+
+	optind = 1;
+	opterr = 0;
+	int li = -1;
+
+	while ((c = getopt_long(argc, argv, "+", longs, &li)) != -1) {
+		int bad = 0;
+		switch (c) {
+		case O_TIME: bad = parse_num(optarg, 1e6, &l->cpu_s); break;
+		case O_WALL: bad = parse_num(optarg, 1e6, &l->wall_s); break;
+		case O_MEM: bad = parse_num(optarg, 1 << 30, &v); l->mem_kb = (size_t)(v * 1024); break;
+		case O_PROCS: bad = parse_num(optarg, 1 << 20, &v); l->procs = (unsigned)v; break;
+		case O_FSIZE: bad = parse_num(optarg, 1 << 30, &v); l->fsize_kb = (size_t)(v * 1024); break;
+		case O_OUTPUT: bad = parse_num(optarg, 1 << 30, &v); l->output_kb = (size_t)v; break;
+		case O_TMP: bad = parse_num(optarg, 1 << 20, &v); l->tmp_kb = (size_t)(v * 1024); break;
+		case O_NOFILE: bad = parse_num(optarg, 1 << 20, &v); l->nofile = (unsigned)v; break;
+		case O_SLOT: bad = parse_num(optarg, 4000, &v); o->cfg.slot = (unsigned)v; break;
+		case O_DIR: o->dir = optarg; break;
+		case O_META: o->meta = optarg; break;
+		case O_WEAK: o->cfg.allow_weaker = 1; break;
+		case O_RO:
+			if (o->n_ro == MAX_LIST || optarg[0] != '/')
+				bad = 1;
+			else
+				o->ro[o->n_ro++] = optarg;
+			break;
+		case O_ENV:
+			if (o->n_env == MAX_LIST || !strchr(optarg, '='))
+				bad = 1;
+			else
+				o->env[o->n_env++] = optarg;
+			break;
+		case O_HELP:
+			usage(stdout, &l[0]);
+			return 1;
+		default:
+			fprintf(stderr, "grader run: unknown option '%s'\n", argv[optind - 1]);
+			return 2;
+		}
+		if (bad) {
+			fprintf(stderr, "grader run: bad value '%s' for '--%s'\n", optarg,
+				li >= 0 ? longs[li].name : "?");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "grader run: no command given (grader run [options] -- CMD)\n");
+		return 2;
+	}
+	*first = optind;
+	return 0;
+}
+
+static int write_meta(const char *meta, const struct sbx_result *res, struct gr_err *err)
+{
+	char *json = sbx_result_json(res);
+	int rc = 0;
+
+	if (!json)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	if (!strcmp(meta, "-")) {
+		printf("%s\n", json);
+		fflush(stdout);
+	} else {
+		size_t n = strlen(json);
+		json[n] = '\n';
+		rc = gr_write_file_atomic(meta, json, n + 1, err);
+		json[n] = '\0';
+	}
+	free(json);
+	return rc;
+}
 
 int cmd_run(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
-		printf("usage: grader run (not yet available)\n");
-		return 0;
+	struct run_opts o;
+	struct sbx_result res = { 0 };
+	struct gr_err err = { 0 };
+	char tmpdir[] = "/tmp/grader-run.XXXXXX";
+	int first = 0, rc, made_dir = 0, code = 1;
+	sbx *s = NULL;
+
+	memset(&o, 0, sizeof(o));
+	sbx_config_init(&o.cfg);
+	rc = parse(argc, argv, &o, &first);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (!o.dir) {
+		if (!mkdtemp(tmpdir)) {
+			fprintf(stderr, "grader run: cannot create a work directory: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		o.dir = tmpdir;
+		made_dir = 1;
 	}
-	fprintf(stderr, "grader run: not yet available in this build\n");
-	return 2;
+	o.cfg.workdir = o.dir;
+	o.cfg.ro_paths = o.ro;
+	o.cfg.env = o.env;
+	o.cfg.output = SBX_OUT_PASS;
+	fflush(stdout);
+	if (sbx_new(&s, &o.cfg, &err) < 0 || sbx_run_cmd(s, &res, argv + first, &err) < 0) {
+		fprintf(stderr, "grader run: %s\n", err.msg);
+		goto done;
+	}
+	if (o.meta && write_meta(o.meta, &res, &err) < 0) {
+		fprintf(stderr, "grader run: %s\n", err.msg);
+		goto done;
+	}
+	if (res.status != SBX_OK && !o.meta)
+		fprintf(stderr, "grader run: %s: %s\n", sbx_status_name(res.status), res.message);
+	code = res.status == SBX_OK ? 0 : 1;
+done:
+	sbx_result_release(&res);
+	sbx_free(s);
+	if (made_dir && gr_rm_rf(tmpdir, &err) < 0)
+		fprintf(stderr, "grader run: %s\n", err.msg);
+	return code;
 }

@@ -1,0 +1,322 @@
+/*
+ * kernel_audit.c - what student code may not do from Python, and what it
+ * did to shared names:
+ *   - a PEP 578 audit hook, installed from C by the zygote (it cannot be
+ *     removed) and armed in the child just before the first cell, refuses
+ *     ctypes/cffi, direct memory access through /proc/<pid>/mem and friends,
+ *     new audit hooks, tracing (which can move a test cell's frame past an
+ *     assert), fork, code-object construction, and symlink games;
+ *   - a snapshot of the identities of every public name of the modules loaded
+ *     by the zygote (builtins and preloads, and their classes), compared after
+ *     each cell to report rebound names (`replaced`).
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kernel_py.h"
+
+/* ---- snapshot ---- */
+
+static uint64_t dict_version(PyObject *d)
+{
+#if PY_VERSION_HEX < 0x030c0000
+	return ((PyDictObject *)d)->ma_version_tag;
+#else
+	(void)d;
+	return 0; /* no public version tag: always compare */
+#endif
+}
+
+static int keep_key(PyObject *key, int is_class)
+{
+	static const char *const skip[] = { "__doc__", "__module__", "__dict__", "__weakref__",
+		"__qualname__", "__annotations__", "__slots__", "__abstractmethods__",
+		"__parameters__", "__orig_bases__", "__match_args__", NULL };
+	const char *k;
+	size_t n;
+
+	if (!PyUnicode_Check(key))
+		return 0;
+	k = PyUnicode_AsUTF8(key);
+	if (!k) {
+		PyErr_Clear();
+		return 0;
+	}
+	if (k[0] != '_')
+		return 1;
+	n = strlen(k);
+	if (!is_class || n < 5 || k[1] != '_' || k[n - 1] != '_' || k[n - 2] != '_')
+		return 0;
+	for (size_t i = 0; skip[i]; i++)
+		if (!strcmp(k, skip[i]))
+			return 0;
+	return 1;
+}
+
+static int add_dict(struct ksnap *s, PyObject *dict, const char *prefix, int is_class)
+{
+	Py_ssize_t pos = 0;
+	PyObject *key, *val;
+	struct ksnap_dict *d;
+
+	if (s->ndicts == s->capd) {
+		size_t ncap = s->capd ? s->capd * 2 : 256;
+		void *p = realloc(s->dicts, ncap * sizeof(*s->dicts));
+
+		if (!p)
+			return GR_ENOMEM;
+		s->dicts = p;
+		s->capd = ncap;
+	}
+	d = &s->dicts[s->ndicts];
+	d->prefix = strdup(prefix);
+	if (!d->prefix)
+		return GR_ENOMEM;
+	d->dict = dict;
+	Py_INCREF(dict);
+	d->version = dict_version(dict);
+	d->first = s->nents;
+	while (PyDict_Next(dict, &pos, &key, &val)) {
+		if (!keep_key(key, is_class))
+			continue;
+		if (s->nents == s->cape) {
+			size_t ncap = s->cape ? s->cape * 2 : 4096;
+			void *p = realloc(s->ents, ncap * sizeof(*s->ents));
+
+			if (!p)
+				return GR_ENOMEM;
+			s->ents = p;
+			s->cape = ncap;
+		}
+		Py_INCREF(key);
+		Py_INCREF(val);
+		s->ents[s->nents].key = key;
+		s->ents[s->nents].val = val;
+		s->nents++;
+	}
+	d->count = s->nents - d->first;
+	s->ndicts++;
+	return 0;
+}
+
+static int skip_module(const char *name)
+{
+	return name[0] == '_' || !strcmp(name, "sys") || strstr(name, "._") != NULL;
+}
+
+int ksnap_take(struct ksnap *s)
+{
+	PyObject *modules = PySys_GetObject("modules"); /* borrowed */
+	PyObject *items = NULL, *seen = NULL;
+	int rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	if (!modules)
+		return -1;
+	items = PyDict_Items(modules);
+	seen = PySet_New(NULL);
+	if (!items || !seen)
+		goto done;
+	if (add_dict(s, modules, "sys.modules", 0) < 0)
+		goto done;
+	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+		PyObject *it = PyList_GET_ITEM(items, i);
+		PyObject *name = PyTuple_GET_ITEM(it, 0), *mod = PyTuple_GET_ITEM(it, 1);
+		PyObject *dict, *id, *key, *val;
+		Py_ssize_t pos = 0;
+		const char *mname;
+		int r;
+
+		if (!PyUnicode_Check(name) || !PyModule_Check(mod))
+			continue;
+		mname = PyUnicode_AsUTF8(name);
+		if (!mname || skip_module(mname))
+			continue;
+		dict = PyModule_GetDict(mod);
+		id = PyLong_FromVoidPtr(dict);
+		r = id ? PySet_Contains(seen, id) : -1;
+		if (r == 0)
+			r = PySet_Add(seen, id);
+		Py_XDECREF(id);
+		if (r < 0)
+			goto done;
+		if (r == 1)
+			continue; /* the same module under another name */
+		if (add_dict(s, dict, mname, 0) < 0)
+			goto done;
+		while (PyDict_Next(dict, &pos, &key, &val)) {
+			PyTypeObject *t = (PyTypeObject *)val;
+			PyObject *owner;
+			char prefix[512];
+
+			if (!keep_key(key, 0) || !PyType_Check(val) ||
+			    !(t->tp_flags & Py_TPFLAGS_HEAPTYPE) || !t->tp_dict)
+				continue;
+			owner = PyDict_GetItemString(t->tp_dict, "__module__");
+			if (!owner || !PyUnicode_Check(owner) ||
+			    PyUnicode_CompareWithASCIIString(owner, mname))
+				continue;
+			snprintf(prefix, sizeof(prefix), "%s.%s", mname, PyUnicode_AsUTF8(key));
+			if (add_dict(s, t->tp_dict, prefix, 1) < 0)
+				goto done;
+		}
+	}
+	rc = 0;
+done:
+	Py_XDECREF(items);
+	Py_XDECREF(seen);
+	PyErr_Clear();
+	return rc;
+}
+
+static void add_name(json_t *names, const char *prefix, PyObject *key)
+{
+	char buf[600];
+	const char *k = PyUnicode_AsUTF8(key);
+	size_t i;
+
+	if (!k) {
+		PyErr_Clear();
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s.%s", prefix, k);
+	for (i = 0; i < json_array_size(names); i++)
+		if (!strcmp(json_string_value(json_array_get(names, i)), buf))
+			return;
+	if (json_array_size(names) < 200)
+		json_array_append_new(names, json_string(buf));
+}
+
+void ksnap_check(struct ksnap *s, json_t *names)
+{
+	for (size_t i = 0; i < s->ndicts; i++) {
+		struct ksnap_dict *d = &s->dicts[i];
+		uint64_t v = dict_version(d->dict);
+
+		if (v && v == d->version)
+			continue;
+		d->version = v;
+		for (size_t j = d->first; j < d->first + d->count; j++) {
+			PyObject *cur = PyDict_GetItemWithError(d->dict, s->ents[j].key);
+
+			if (cur != s->ents[j].val)
+				add_name(names, d->prefix, s->ents[j].key);
+		}
+	}
+	PyErr_Clear();
+}
+
+/* ---- audit hook ---- */
+
+static int starts(const char *s, const char *p)
+{
+	return !strncmp(s, p, strlen(p));
+}
+
+/* A path that gives direct access to memory, or a /proc directory usable as dir_fd. */
+static int bad_path(const char *path)
+{
+	static const char *const names[] = { "mem", "kmem", "pagemap", "kcore", "port", NULL };
+	char real[PATH_MAX];
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0; names[i]; i++)
+		if (!strcmp(base, names[i]))
+			return 1;
+	if (!realpath(path, real))
+		return 0; /* does not exist (yet): nothing to read through it */
+	base = strrchr(real, '/') + 1;
+	for (size_t i = 0; names[i]; i++)
+		if (!strcmp(base, names[i]) && (starts(real, "/proc/") || starts(real, "/dev/")))
+			return 1;
+	if (!strcmp(real, "/proc") || !strcmp(real, "/"))
+		return 1;
+	if (starts(real, "/proc/")) {
+		/* /proc/<pid>, /proc/<pid>/task, /proc/<pid>/task/<tid>: dir_fd bases */
+		const char *p = real + 6;
+		size_t n = strspn(p, "0123456789");
+
+		if (n && (!p[n] || !strcmp(p + n, "/task") ||
+			  (starts(p + n, "/task/") && strspn(p + n + 6, "0123456789") ==
+							     strlen(p + n + 6))))
+			return 1;
+	}
+	return 0;
+}
+
+static int path_arg(PyObject *arg, char *out, size_t len)
+{
+	PyObject *bytes = NULL;
+	int rc = 0;
+
+	if (!arg || arg == Py_None || PyLong_Check(arg))
+		return 0;
+	if (!PyUnicode_FSConverter(arg, &bytes)) {
+		PyErr_Clear();
+		return -1; /* not a path we can judge */
+	}
+	snprintf(out, len, "%s", PyBytes_AS_STRING(bytes));
+	rc = 1;
+	Py_DECREF(bytes);
+	return rc;
+}
+
+static int refuse(struct kaudit *a, const char *what)
+{
+	snprintf(a->blocked, sizeof(a->blocked), "%s", what);
+	PyErr_Format(PyExc_PermissionError, "%s is not allowed when grading", what);
+	return -1;
+}
+
+static int hook(const char *event, PyObject *args, void *data)
+{
+	struct kaudit *a = data;
+	char path[PATH_MAX];
+	int r;
+
+	if (!a->armed)
+		return 0;
+	if (starts(event, "ctypes.") || !strcmp(event, "sys.addaudithook") ||
+	    !strcmp(event, "sys.settrace") || !strcmp(event, "sys.setprofile") ||
+	    !strcmp(event, "os.fork") || !strcmp(event, "os.forkpty") ||
+	    !strcmp(event, "code.__new__") || !strcmp(event, "os.symlink") ||
+	    !strcmp(event, "os.link"))
+		return refuse(a, event);
+	if (!strcmp(event, "import")) {
+		PyObject *m = PyTuple_Size(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL;
+		const char *name = m && PyUnicode_Check(m) ? PyUnicode_AsUTF8(m) : NULL;
+
+		if (name && (!strcmp(name, "ctypes") || starts(name, "ctypes.") ||
+			     !strcmp(name, "_ctypes") || !strcmp(name, "cffi") ||
+			     starts(name, "cffi.") || !strcmp(name, "_cffi_backend")))
+			return refuse(a, "importing ctypes or cffi");
+		return 0;
+	}
+	if (!strcmp(event, "open")) {
+		r = path_arg(PyTuple_Size(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL, path,
+			     sizeof(path));
+		if (r < 0 || (r == 1 && bad_path(path)))
+			return refuse(a, "opening this path");
+		return 0;
+	}
+	if (!strcmp(event, "os.rename")) {
+		struct stat st;
+
+		r = path_arg(PyTuple_Size(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL, path,
+			     sizeof(path));
+		if (r == 1 && !lstat(path, &st) && S_ISLNK(st.st_mode))
+			return refuse(a, "renaming a symlink");
+		return 0;
+	}
+	return 0;
+}
+
+int kaudit_install(struct kaudit *a)
+{
+	a->armed = 0;
+	a->blocked[0] = 0;
+	return PySys_AddAuditHook(hook, a);
+}

@@ -1,0 +1,106 @@
+/*
+ * kernel_int.h - internals shared by the files of the notebook engine
+ * (not part of the contract in include/grader/kernel.h).
+ *
+ *   kernel.c         caller side: starts the zygote, sends runs, verifies records
+ *   kernel_json.c    results: names, JSON, free
+ *   kernel_chan.c    the result channel: record framing and HMAC; UTF-8 cleaning
+ *   kernel_zygote.c  the zygote process: request loop, sandbox, fork per run
+ *   kernel_py.c      CPython set-up and the embedded Python helper source
+ *   kernel_child.c   the child: runs the cells, watchdog, capture, records
+ *   kernel_audit.c   the PEP 578 audit hook and the snapshot of preloaded names
+ */
+#ifndef GRADER_KERNEL_INT_H
+#define GRADER_KERNEL_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grader/kernel.h"
+#include "grader/util.h"
+
+/* ---- result channel (kernel_chan.c) ---- */
+
+#define KCHAN_KEY_LEN 32
+#define KCHAN_MAC_LEN 32
+#define KCHAN_HDR_LEN 16
+#define KCHAN_MAGIC 0x4752524bu /* "GRRK" */
+#define KCHAN_MAX_PAYLOAD (64u << 20)
+
+enum kchan_type {
+	KREC_CELL = 1,   /* one cell's result (JSON) */
+	KREC_KILLED = 2, /* the watchdog kills the run: {"i", "reason"} */
+	KREC_DONE = 3,   /* the run finished: {"replaced", "timed_out", "message"} */
+};
+
+/* Bytes of a framed record with a payload of `len` bytes. */
+size_t kchan_size(size_t len);
+
+/*
+ * Frame a record into `out` (kchan_size(len) bytes): header (magic, seq, type,
+ * len, big-endian), payload, HMAC-SHA256(key, header || payload).
+ */
+int kchan_encode(unsigned char *out, const unsigned char key[KCHAN_KEY_LEN], uint32_t seq,
+		 uint32_t type, const void *payload, size_t len);
+
+/* The verifying side: a byte stream in, records out. */
+struct kchan_reader {
+	unsigned char key[KCHAN_KEY_LEN];
+	uint32_t next_seq;
+	unsigned char *buf;
+	size_t len, cap, off;
+	int broken;           /* once set, stays set: nothing more is believed */
+	char why[128];
+};
+
+struct kchan_rec {
+	uint32_t seq, type;
+	const char *payload;  /* NUL-terminated copy inside the reader; valid until next call */
+	size_t len;
+};
+
+void kchan_reader_init(struct kchan_reader *r, const unsigned char key[KCHAN_KEY_LEN]);
+void kchan_reader_release(struct kchan_reader *r);
+/* Append bytes read from the channel; GR_ENOMEM. */
+int kchan_reader_feed(struct kchan_reader *r, const void *data, size_t n);
+/*
+ * Next verified record: 1 (rec filled), 0 (need more bytes), GR_EDENIED when
+ * the stream is not a valid continuation (bad magic, size, MAC or sequence).
+ */
+int kchan_reader_next(struct kchan_reader *r, struct kchan_rec *rec);
+/* Bytes received but not yet consumed as records. */
+size_t kchan_reader_pending(const struct kchan_reader *r);
+
+/*
+ * A copy of `s[0..n)` that is valid UTF-8 without NUL bytes (invalid bytes and
+ * NUL become U+FFFD; a sequence cut at the end is dropped). Heap, NULL on OOM.
+ */
+char *kernel_utf8_clean(const char *s, size_t n);
+
+/* ---- zygote protocol (kernel.c <-> kernel_zygote.c) over a socketpair ---- */
+
+enum kz_type {
+	KZ_READY = 1,    /* zygote -> caller: JSON {"ok", "error", "python"} */
+	KZ_RUN = 2,      /* caller -> zygote: key (32 bytes) + JSON; carries the record fd */
+	KZ_RESULT = 3,   /* zygote -> caller: JSON, the sandbox result */
+	KZ_QUIT = 4,     /* caller -> zygote */
+};
+
+/* Send one message (optionally passing fd `pass_fd` >= 0 with it). */
+int kz_send(int sock, uint32_t type, const void *a, size_t alen, const void *b, size_t blen,
+	    int pass_fd);
+/*
+ * Receive one message into a heap buffer (*data, NUL-terminated, caller frees);
+ * *fd receives a passed descriptor or -1. GR_EIO on EOF or error.
+ */
+int kz_recv(int sock, uint32_t *type, char **data, size_t *len, int *fd);
+
+/* The zygote's main; runs in the forked process and never returns. */
+void kernel_zygote_main(int sock, const struct kernel_opts *opts) __attribute__((noreturn));
+
+/* Fixed descriptor numbers inside the child (the zygote dup2()s onto them). */
+#define KFD_REC 250
+#define KFD_OUT 251
+#define KFD_ERR 252
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * sbx_cgroup.c - memory and process-count limits for a whole run through
+ * cgroups: v1 (memory and pids hierarchies under /sys/fs/cgroup/<ctrl>) or
+ * v2 (one unified hierarchy). One group per sandbox slot, created by
+ * sbx_new() below the grader's own group, reused by every run of the slot and
+ * removed by sbx_free(). The child joins it before it unshares anything, so
+ * every process of the run is charged to it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sbx_int.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+#define CG_ROOT "/sys/fs/cgroup"
+
+static int write_str(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX + 64];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	ok = ok ? 0 : -errno;
+	close(fd);
+	return ok;
+}
+
+static int read_str(const char *dir, const char *file, char *buf, size_t size)
+{
+	char path[PATH_MAX + 64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The value after `key ` in a "key value" file (memory.events, memory.oom_control). */
+static long read_key(const char *dir, const char *file, const char *key)
+{
+	char buf[2048], *p;
+	size_t k = strlen(key);
+
+	if (read_str(dir, file, buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, k) && p[k] == ' ')
+			return strtol(p + k + 1, NULL, 10);
+	return -1;
+}
+
+/*
+ * Our own group in hierarchy `ctrl` ("memory", "pids", or "" for v2) from
+ * /proc/self/cgroup, as an absolute directory under CG_ROOT.
+ */
+static int own_dir(char *out, size_t size, const char *ctrl)
+{
+	char buf[4096], *line, *save = NULL;
+	int found = -1;
+
+	if (read_str("/proc/self", "cgroup", buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c = strchr(line, ':'), *path;
+		if (!c || !(path = strchr(c + 1, ':')))
+			continue;
+		*path++ = '\0';
+		c++;
+		if (*ctrl == '\0') {
+			if (*c == '\0')
+				found = 0;
+		} else {
+			/* a comma-separated list such as "cpu,cpuacct" */
+			char *tok, *s2 = NULL;
+			for (tok = strtok_r(c, ",", &s2); tok; tok = strtok_r(NULL, ",", &s2))
+				if (!strcmp(tok, ctrl))
+					found = 0;
+		}
+		if (!found) {
+			if (strcmp(path, "/") == 0)
+				path = "";
+			snprintf(out, size, "%s%s%s%s", CG_ROOT, *ctrl ? "/" : "", ctrl, path);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int is_v2(void)
+{
+	struct statfs sf;
+
+	return statfs(CG_ROOT, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+static int has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* Describe what this host offers (for `grader doctor` and sbx_new). */
+void sbx_cg_probe(struct sbx_probe *p)
+{
+	char dir[PATH_MAX], list[512];
+
+	p->cgroup_version = 0;
+	p->cg_memory = p->cg_pids = p->cg_cpu = 0;
+	if (is_v2()) {
+		p->cgroup_version = 2;
+		if (own_dir(dir, sizeof(dir), "") == 0 && access(dir, W_OK) == 0 &&
+		    read_str(dir, "cgroup.controllers", list, sizeof(list)) == 0) {
+			p->cg_memory = has_word(list, "memory");
+			p->cg_pids = has_word(list, "pids");
+			p->cg_cpu = has_word(list, "cpu");
+		}
+		return;
+	}
+	if (access(CG_ROOT "/memory/tasks", F_OK) == 0 || access(CG_ROOT "/pids/tasks", F_OK) == 0)
+		p->cgroup_version = 1;
+	if (own_dir(dir, sizeof(dir), "memory") == 0 && access(dir, W_OK) == 0)
+		p->cg_memory = 1;
+	if (own_dir(dir, sizeof(dir), "pids") == 0 && access(dir, W_OK) == 0)
+		p->cg_pids = 1;
+	if (own_dir(dir, sizeof(dir), "cpuacct") == 0 && access(dir, W_OK) == 0)
+		p->cg_cpu = 1;
+}
+
+static int make_group(char *out, size_t size, const char *parent, unsigned slot)
+{
+	int n = snprintf(out, size, "%s/grader-%ld-%u", parent, (long)getpid(), slot);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	if (mkdir(out, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int open_procs(const char *dir)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	return open(path, O_WRONLY | O_CLOEXEC);
+}
+
+static int create_v2(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned slot)
+{
+	char parent[PATH_MAX], list[512], val[64];
+
+	if (own_dir(parent, sizeof(parent), "") < 0 || make_group(cg->mem, sizeof(cg->mem), parent, slot) < 0)
+		return -1;
+	if (read_str(cg->mem, "cgroup.controllers", list, sizeof(list)) < 0)
+		list[0] = '\0';
+	if (!has_word(list, "memory") || !has_word(list, "pids")) {
+		/* Fails when our own group holds processes (no internal processes in v2). */
+		write_str(parent, "cgroup.subtree_control", "+memory +pids");
+		if (read_str(cg->mem, "cgroup.controllers", list, sizeof(list)) < 0)
+			list[0] = '\0';
+	}
+	cg->version = 2;
+	if (has_word(list, "memory") && lim->mem_kb) {
+		snprintf(val, sizeof(val), "%zu", lim->mem_kb * 1024);
+		cg->has_mem = write_str(cg->mem, "memory.max", val) == 0;
+		write_str(cg->mem, "memory.swap.max", "0");
+	}
+	if (has_word(list, "pids") && lim->procs) {
+		snprintf(val, sizeof(val), "%u", lim->procs);
+		cg->has_pids = write_str(cg->mem, "pids.max", val) == 0;
+	}
+	cg->mem_procs_fd = open_procs(cg->mem);
+	if (cg->mem_procs_fd < 0)
+		cg->has_mem = cg->has_pids = 0;
+	return 0;
+}
+
+static void create_v1(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned slot)
+{
+	char parent[PATH_MAX], val[64];
+
+	cg->version = 1;
+	if (lim->mem_kb && own_dir(parent, sizeof(parent), "memory") == 0 &&
+	    make_group(cg->mem, sizeof(cg->mem), parent, slot) == 0) {
+		snprintf(val, sizeof(val), "%zu", lim->mem_kb * 1024);
+		cg->has_mem = write_str(cg->mem, "memory.limit_in_bytes", val) == 0;
+		write_str(cg->mem, "memory.memsw.limit_in_bytes", val); /* no swap either */
+		cg->mem_procs_fd = open_procs(cg->mem);
+		if (cg->mem_procs_fd < 0)
+			cg->has_mem = 0;
+	} else {
+		cg->mem[0] = '\0';
+	}
+	if (lim->procs && own_dir(parent, sizeof(parent), "pids") == 0 &&
+	    make_group(cg->pids, sizeof(cg->pids), parent, slot) == 0) {
+		snprintf(val, sizeof(val), "%u", lim->procs);
+		cg->has_pids = write_str(cg->pids, "pids.max", val) == 0;
+		cg->pids_procs_fd = open_procs(cg->pids);
+		if (cg->pids_procs_fd < 0)
+			cg->has_pids = 0;
+	} else {
+		cg->pids[0] = '\0';
+	}
+}
+
+/*
+ * Create the slot's groups and set their limits. Never fails hard: what
+ * cannot be created is reported as absent (has_mem/has_pids = 0) and the
+ * caller falls back to rlimits. Returns 0.
+ */
+int sbx_cg_create(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned slot,
+		  struct gr_err *err)
+{
+	struct sbx_probe p;
+
+	(void)err;
+	memset(cg, 0, sizeof(*cg));
+	cg->mem_procs_fd = cg->pids_procs_fd = -1;
+	sbx_cg_probe(&p);
+	if (p.cgroup_version == 2 && (p.cg_memory || p.cg_pids || access(CG_ROOT, W_OK) == 0))
+		create_v2(cg, lim, slot);
+	else if (p.cgroup_version == 1)
+		create_v1(cg, lim, slot);
+	return 0;
+}
+
+static const char *mem_counter_file(const struct sbx_cg *cg)
+{
+	return cg->version == 2 ? "memory.events" : "memory.oom_control";
+}
+
+/* Reset the peak and remember the OOM-kill counter before a run. */
+void sbx_cg_before_run(struct sbx_cg *cg)
+{
+	if (!cg->has_mem)
+		return;
+	if (cg->version == 1)
+		write_str(cg->mem, "memory.max_usage_in_bytes", "0");
+	else
+		write_str(cg->mem, "memory.peak", "0"); /* resets on kernels >= 6.12 */
+	cg->oom_before = read_key(cg->mem, mem_counter_file(cg), "oom_kill");
+}
+
+void sbx_cg_after_run(struct sbx_cg *cg, long *peak_kb, int *oom)
+{
+	char buf[64];
+	long n;
+
+	*peak_kb = -1;
+	*oom = 0;
+	if (!cg->has_mem)
+		return;
+	if (read_str(cg->mem, cg->version == 1 ? "memory.max_usage_in_bytes" : "memory.peak",
+		     buf, sizeof(buf)) == 0)
+		*peak_kb = strtol(buf, NULL, 10) / 1024;
+	n = read_key(cg->mem, mem_counter_file(cg), "oom_kill");
+	*oom = n > cg->oom_before;
+	/* Uncharge the page cache the run left behind, so the next run starts low. */
+	if (cg->version == 1)
+		write_str(cg->mem, "memory.force_empty", "0");
+}
+
+static void remove_dir(const char *dir)
+{
+	struct timespec ts = { 0, 2000000 };
+
+	/* The last processes of a run may still be leaving the group. */
+	for (int i = 0; i < 500; i++) {
+		if (rmdir(dir) == 0 || errno != EBUSY)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
+void sbx_cg_destroy(struct sbx_cg *cg)
+{
+	if (cg->mem_procs_fd >= 0)
+		close(cg->mem_procs_fd);
+	if (cg->pids_procs_fd >= 0)
+		close(cg->pids_procs_fd);
+	cg->mem_procs_fd = cg->pids_procs_fd = -1;
+	if (cg->mem[0])
+		remove_dir(cg->mem);
+	if (cg->pids[0])
+		remove_dir(cg->pids);
+	cg->mem[0] = cg->pids[0] = '\0';
+	cg->has_mem = cg->has_pids = 0;
+}

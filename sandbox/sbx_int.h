@@ -1,0 +1,76 @@
+/*
+ * sbx_int.h - internals shared by the files of the sandbox library
+ * (not installed, not part of the contract in include/grader/sandbox.h).
+ */
+#ifndef GRADER_SBX_INT_H
+#define GRADER_SBX_INT_H
+
+#include <limits.h>
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include "grader/sandbox.h"
+
+#define SBX_UID_BASE 61000 /* box uid/gid = base + slot when running as root */
+#define SBX_MAX_KEEP 32    /* keep_fds honoured per run */
+
+/* One cgroup controller directory we created for this sandbox's slot. */
+struct sbx_cg {
+	int version;             /* 0 none, 1, 2 */
+	char mem[PATH_MAX];      /* memory (v1) or the unified dir (v2); "" when absent */
+	char pids[PATH_MAX];     /* pids (v1); "" when absent or v2 */
+	int mem_procs_fd;        /* cgroup.procs of each, opened O_WRONLY|O_CLOEXEC */
+	int pids_procs_fd;
+	int has_mem, has_pids;
+	long oom_before;         /* oom_kill counter before the current run */
+};
+
+struct sbx {
+	const struct sbx_config *cfg;
+	struct sbx_probe probe;
+	struct sock_fprog prog;  /* compiled seccomp filter */
+	struct sbx_cg cg;
+	int root;                /* euid 0: per-slot uid, no user namespace */
+	uid_t host_uid, box_uid;
+	gid_t host_gid, box_gid;
+	char workdir[PATH_MAX];  /* realpath of cfg->workdir */
+	char **envp;             /* the whitelisted environment, built once */
+	int ns_flags;            /* CLONE_NEW* flags this host lets us use */
+};
+
+/* What the run-time child code needs; lives on the parent's stack, copied by fork. */
+struct sbx_job {
+	const sbx *s;
+	char *const *argv;       /* cmd mode */
+	int (*fn)(void *arg);    /* fn mode */
+	void *arg;
+	int out_w, err_w, rep_w; /* pipe write ends */
+	int asan_fn;             /* skip the address-space rlimit (sanitized fn mode) */
+	const char *workdir;     /* realpath of the work directory for this run */
+};
+
+/* Messages on the report pipe (each one write(), < PIPE_BUF, atomic). */
+enum { SBX_MSG_ERR = 'E', SBX_MSG_PID = 'P', SBX_MSG_STATUS = 'S' };
+struct sbx_msg {
+	char type;
+	int value;               /* pid of init (P), wait status of the worker (S) */
+	char text[200];          /* setup failure (E) */
+};
+
+/* sbx_child.c: the code after fork; never returns. */
+void sbx_child_main(const struct sbx_job *job) __attribute__((noreturn));
+
+/* sbx_seccomp.c: compile the policy into s->prog (heap). */
+int sbx_seccomp_compile(struct sock_fprog *prog, struct gr_err *err);
+
+/* sbx_cgroup.c */
+int sbx_cg_create(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned slot,
+		  struct gr_err *err);
+void sbx_cg_before_run(struct sbx_cg *cg);
+/* After a run: memory peak (kB, -1 unknown), whether the OOM killer fired. */
+void sbx_cg_after_run(struct sbx_cg *cg, long *peak_kb, int *oom);
+void sbx_cg_destroy(struct sbx_cg *cg);
+/* Which cgroup version this host uses and whether we can create groups. */
+void sbx_cg_probe(struct sbx_probe *p);
+
+#endif

@@ -1,0 +1,64 @@
+#!/bin/sh
+# `grader run` and `grader doctor`: flags, defaults, exit codes, the result JSON,
+# the work directory, the environment and read-only paths.
+. "$(dirname "$0")/lib.sh"
+SLOT=38
+has_key() { json_get "$E2E_TMP/m.json" "[\"$1\"]" >/dev/null; }
+
+"$GRADER" run --help >"$E2E_TMP/h"; check "run --help exits 0" test $? -eq 0
+for f in --time --wall --mem --procs --fsize --output --tmp --nofile --dir --ro --env --slot --meta --allow-weaker; do
+	check "run --help lists $f" grep -q -- "$f" "$E2E_TMP/h"
+done
+check "run --help shows the default memory" grep -q 'default 512' "$E2E_TMP/h"
+"$GRADER" run --time abc -- /bin/true 2>"$E2E_TMP/e"; rc=$?
+check "bad value exits 2" test $rc -eq 2
+check "bad value is named" grep -q "bad value 'abc' for '--time'" "$E2E_TMP/e"
+"$GRADER" run 2>/dev/null; check "missing command exits 2" test $? -eq 2
+"$GRADER" doctor --help >"$E2E_TMP/h"; check "doctor --help exits 0" test $? -eq 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "skip: the sandbox tests below need root (CI runs as root)"
+	finish
+fi
+
+"$GRADER" doctor >"$E2E_TMP/doc"; rc=$?
+check "doctor exits 0 on a complete host" test $rc -eq 0
+for l in "namespace   pid" "namespace   network" "cgroup memory" "seccomp filter" "uid switching" "test run"; do
+	check "doctor reports '$l'" grep -q "^$l" "$E2E_TMP/doc"
+done
+
+box=$E2E_TMP/box
+mkdir "$box"
+echo "given" >"$box/input.txt"
+out=$("$GRADER" run --slot $SLOT --dir "$box" --meta "$E2E_TMP/m.json" -- sh -c 'cat input.txt; echo made >out.txt; pwd; id -u')
+check "output passes through" test "$out" = "given
+/box
+610$SLOT"
+check "files written in the box appear in DIR" grep -q made "$box/out.txt"
+check "meta status OK" test "$(json_get "$E2E_TMP/m.json" '["status"]')" = OK
+for k in exitcode signal time wall max_rss_kb killed message; do
+	check "meta has $k" has_key "$k"
+done
+
+"$GRADER" run --slot $SLOT --meta - -- sh -c 'exit 7' >"$E2E_TMP/m7"; rc=$?
+check "non-zero exit -> exit status 1" test $rc -eq 1
+check "non-zero exit -> RE" grep -q '"status": "RE"' "$E2E_TMP/m7"
+check "exit code reported" grep -q '"exitcode": 7' "$E2E_TMP/m7"
+
+"$GRADER" run --slot $SLOT --meta - -- no-such-command >"$E2E_TMP/mx" 2>&1
+check "missing program -> XX" grep -q '"status": "XX"' "$E2E_TMP/mx"
+
+env_out=$("$GRADER" run --slot $SLOT --env FOO=bar -- /usr/bin/env | sort | tr '\n' ' ')
+check "clean environment" test "$env_out" = "FOO=bar HOME=/box LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin TMPDIR=/tmp "
+
+mkdir -p "$E2E_TMP/data"; echo shared >"$E2E_TMP/data/f"
+out=$("$GRADER" run --slot $SLOT --ro "$E2E_TMP/data" -- sh -c "cat $E2E_TMP/data/f; echo x >$E2E_TMP/data/g" 2>/dev/null)
+check "--ro path readable" test "$out" = shared
+check "--ro path not writable" test ! -e "$E2E_TMP/data/g"
+
+hn=$("$GRADER" run --slot $SLOT -- /bin/hostname)
+check "own hostname" test "$hn" = box
+n=$("$GRADER" run --slot $SLOT -- sh -c 'ls /proc | grep -c "^[0-9]"')
+check "fresh /proc shows only the box" test "$n" -le 4
+check "no process left for the slot uid" test -z "$(pgrep -u 610$SLOT)"
+finish
