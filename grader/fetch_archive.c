@@ -31,6 +31,7 @@ struct level {
 	const struct fetch_name *who; /* layout, lms id, ... of the owner */
 	const char *prefix;    /* identified: path prefix inside the submission */
 	const char *logical;   /* unidentified: prefix of names for layout parsing */
+	size_t nest;           /* identified nested archive: its number */
 };
 
 /* State of one top-level archive. */
@@ -248,7 +249,8 @@ static int nested(struct reading *r, struct archive *a, const struct level *lv, 
 	}
 	struct level sub = { .chain = chain, .depth = lv->depth + 1, .identified = who != NULL,
 			     .who = who, .prefix = who ? logical_or_prefix : NULL,
-			     .logical = who ? NULL : logical_or_prefix };
+			     .logical = who ? NULL : logical_or_prefix,
+			     .nest = who ? ++r->c->nests : 0 };
 	rc = read_level(r, in, &sub, err);
 	if (rc == 0 && r->refused && r->corrupt) {
 		/* one student's broken archive does not sink the whole download */
@@ -349,6 +351,8 @@ static int stage_entry(struct reading *r, struct archive *a, const struct level 
 		}
 		free(path);
 		it->name.kind = FETCH_NAME_FILE;
+		it->nest = lv->nest;
+		it->nest_prefix = strlen(lv->prefix);
 	} else if (copy_name(&it->name, who, who->path) < 0) {
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
@@ -477,9 +481,12 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 				rc = nested(r, a, lv, &lvl_out, name, who, pre, err);
 			free(pre);
 		} else if (!who) {
-			snprintf(why, sizeof(why), "name does not match the %s layout%s",
-				 fetch_layout_name(o->layout),
-				 o->layout == FETCH_LAYOUT_AUTO ? " (see --layout)" : "");
+			if (o->layout == FETCH_LAYOUT_AUTO)
+				snprintf(why, sizeof(why), "name matches no known layout (canvas, "
+					 "moodle, blackboard, nbgrader; see --layout)");
+			else
+				snprintf(why, sizeof(why), "name does not match the %s layout",
+					 fetch_layout_name(o->layout));
 			rc = skip_entry(r, lv, NULL, name, why);
 		} else if (who->kind == FETCH_NAME_FILE && !who->path[0]) {
 			rc = skip_entry(r, lv, who, name, "empty file name");

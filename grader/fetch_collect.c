@@ -249,6 +249,53 @@ done:
 	json_decref(receipts);
 }
 
+static int cmp_nest(const void *a, const void *b, void *items)
+{
+	const struct fetch_item *x = &((struct fetch_item *)items)[*(const size_t *)a];
+	const struct fetch_item *y = &((struct fetch_item *)items)[*(const size_t *)b];
+
+	if (x->nest != y->nest)
+		return x->nest < y->nest ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Students often zip a folder: when every file of a student's own archive
+ * sits in one top folder, that folder is dropped (ps1.zip holding ps1/a.ipynb
+ * gives a.ipynb).
+ */
+static int unwrap(struct fetch_collect *c)
+{
+	size_t *idx = calloc(c->nitems + 1, sizeof(*idx)), n = 0;
+
+	if (!idx)
+		return GR_ENOMEM;
+	for (size_t i = 0; i < c->nitems; i++)
+		if (c->items[i].nest && c->items[i].kind == ITEM_FILE)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), cmp_nest, c->items);
+	for (size_t s = 0, e; s < n; s = e) {
+		const struct fetch_item *f = &c->items[idx[s]];
+		const char *rest = f->name.path + f->nest_prefix, *slash = strchr(rest, '/');
+		size_t clen = slash ? (size_t)(slash - rest) : 0;
+		int same = clen > 0;
+		for (e = s + 1; e < n && c->items[idx[e]].nest == f->nest; e++)
+			;
+		for (size_t k = s; k < e && same; k++) {
+			const struct fetch_item *g = &c->items[idx[k]];
+			const char *r2 = g->name.path + g->nest_prefix;
+			same = !strncmp(r2, rest, clen) && r2[clen] == '/';
+		}
+		for (size_t k = s; k < e && same; k++) {
+			struct fetch_item *g = &c->items[idx[k]];
+			char *r2 = g->name.path + g->nest_prefix;
+			memmove(r2, r2 + clen + 1, strlen(r2 + clen + 1) + 1);
+		}
+	}
+	free(idx);
+	return 0;
+}
+
 int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, struct gr_err *err)
 {
 	const struct fetch_opts *o = c->o;
@@ -261,6 +308,10 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 	w.slots = calloc(c->nitems + 1, sizeof(*w.slots));
 	w.groups = calloc(c->nitems + 1, sizeof(*w.groups));
 	if (!rep || !w.slots || !w.groups) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (unwrap(c) < 0) {
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}

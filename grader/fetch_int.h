@@ -103,6 +103,8 @@ struct fetch_item {
 	size_t archive;          /* index of the top-level archive */
 	int64_t mtime;
 	size_t seq;              /* order of discovery */
+	size_t nest;             /* nonzero: from a student's own archive number `nest` */
+	size_t nest_prefix;      /* bytes of name.path before that archive's content */
 };
 
 struct fetch_collect {
@@ -110,7 +112,7 @@ struct fetch_collect {
 	int dest_fd, stage_fd;
 	char stage_name[64];
 	struct fetch_item *items;
-	size_t nitems, capitems, seq;
+	size_t nitems, capitems, seq, nests;
 	char *const *archives;   /* as given */
 	char (*archive_sha)[65];
 	size_t narchives;
