@@ -274,11 +274,11 @@ int cmd_fetch(int argc, char **argv)
 		rc = 1;
 		goto done;
 	}
-	if (git)
-		printf("%zu fetched, %zu failed\n", rep->fetched, rep->failed);
+	if (rep->archive_errors)
+		printf("%zu fetched, %zu failed, %zu archive%s refused\n", rep->fetched,
+		       rep->failed, rep->archive_errors, rep->archive_errors > 1 ? "s" : "");
 	else
-		printf("%zu fetched, %zu failed, %zu archives refused\n", rep->fetched,
-		       rep->failed, rep->archive_errors);
+		printf("%zu fetched, %zu failed\n", rep->fetched, rep->failed);
 	rc = rep->failed || rep->archive_errors ? 1 : 0;
 done:
 	fetch_report_free(rep);

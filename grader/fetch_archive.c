@@ -131,8 +131,19 @@ static int skip_entry(struct reading *r, const struct level *lv, const struct fe
 		      const char *name, const char *why)
 {
 	struct fetch_item *it;
-	const char *shown = fetch_utf8_valid(name, strlen(name)) ? name : "(not UTF-8)";
+	char shown[512];
+	size_t k = 0;
 
+	/* names that are not UTF-8 or hold control bytes are shown escaped */
+	for (const unsigned char *p = (const unsigned char *)name; *p && k + 5 < sizeof(shown); p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			shown[k++] = (char)*p;
+		else if (*p >= 0x80 && fetch_utf8_valid(name, strlen(name)))
+			shown[k++] = (char)*p;
+		else
+			k += (size_t)snprintf(shown + k, 5, "\\x%02x", *p);
+	}
+	shown[k] = '\0';
 	fetch_log(r->c->o, "'%s': entry '%s%s%s': skipped: %s", r->shown, lv->depth ? lv->chain : "",
 		  lv->depth ? "!" : "", shown, why);
 	if (!who)
