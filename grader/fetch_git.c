@@ -240,29 +240,27 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 	git_fetch_options fopts;
 	struct cred_state cs = { .o = o };
 	git_buf head = { 0 };
+	git_remote_create_options ropts;
+	char *spec = "+refs/heads/*:refs/remotes/origin/*";
+	git_strarray specs = { &spec, 1 };
 	char *shown = redact(url);
 	int rc = -1;
 
 	git_fetch_options_init(&fopts, GIT_FETCH_OPTIONS_VERSION);
+	git_remote_create_options_init(&ropts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
 	if (git_repository_open_bare(&repo, cache_path) < 0 &&
 	    git_repository_init(&repo, cache_path, 1) < 0) {
 		fetch_result_fail(res, "cannot create cache '%s': %s", cache_path, git_msg());
 		goto done;
 	}
-	if (git_remote_lookup(&remote, repo, "origin") == 0 &&
-	    strcmp(git_remote_url(remote), url)) {
-		git_remote_free(remote);
-		remote = NULL;
-		if (git_remote_set_url(repo, "origin", url) < 0 ||
-		    git_remote_lookup(&remote, repo, "origin") < 0) {
-			fetch_result_fail(res, "cannot set the remote of '%s': %s", cache_path,
-					  git_msg());
-			goto done;
-		}
-	}
-	if (!remote && git_remote_create_with_fetchspec(&remote, repo, "origin", url,
-							"+refs/heads/*:refs/remotes/origin/*") <
-			       0) {
+	/*
+	 * An anonymous remote with explicit refspecs: nothing is read from or
+	 * written to the cache's config (libgit2 1.5 leaks pcre2 match data on
+	 * the config regex paths of git_remote_lookup/create and insteadOf).
+	 */
+	ropts.repository = repo;
+	ropts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, url, &ropts) < 0) {
 		fetch_result_fail(res, "cannot use '%s': %s", shown ? shown : "", git_msg());
 		goto done;
 	}
@@ -283,7 +281,7 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 		git_remote_disconnect(remote);
 		cs.calls = 0;
 	}
-	if (git_remote_fetch(remote, NULL, &fopts, "grader fetch") < 0) {
+	if (git_remote_fetch(remote, &specs, &fopts, "grader fetch") < 0) {
 		fetch_result_fail(res, "cannot fetch '%s': %s", shown ? shown : "", git_msg());
 		goto done;
 	}

@@ -626,7 +626,8 @@ int fetch_out_commit(struct fetch_out *o, struct gr_err *err)
 		o->res->time = o->res->fetched_at;
 		o->res->time_source = "fetch";
 	}
-	qsort(o->res->files, o->res->nfiles, sizeof(*o->res->files), cmp_file);
+	if (o->res->nfiles > 1)
+		qsort(o->res->files, o->res->nfiles, sizeof(*o->res->files), cmp_file);
 	fetch_time_nbgrader(line, &o->res->time);
 	strcat(line, "\n");
 	rc = write_at(o->dir_fd, FETCH_TIMESTAMP_NAME, line, strlen(line), err);
