@@ -18,7 +18,8 @@
 struct batch_item {
 	char *student_id;
 	char *path;       /* the submission folder; NULL when the student has none */
-	char key[65];     /* sha256 of rubric + files + timestamp: unchanged -> not rerun */
+	char tree[65];    /* sha256 of the submission's files ("none" without a folder) */
+	char key[65];     /* sha256 of rubric + tree: unchanged -> not rerun */
 	off_t journal_off; /* where its finished entry starts in the journal, -1 if none */
 	size_t journal_len;
 	int done;
@@ -37,6 +38,13 @@ struct batch_plan {
 int batch_plan_build(struct batch_plan *plan, const char *dir, const char *assignment,
 		     const char *const *only, const char *rubric_sha, struct gr_err *err);
 void batch_plan_release(struct batch_plan *plan);
+
+/*
+ * The relative paths of the regular files below `dir` (symlinks and special
+ * files are skipped), sorted; free with batch_files_free.
+ */
+int batch_list_files(char ***out, size_t *n, const char *dir, struct gr_err *err);
+void batch_files_free(char **files, size_t n);
 
 /* sha256 over the relative paths and contents of the regular files under `dir`. */
 int batch_hash_tree(char out[65], const char *dir, struct gr_err *err);
@@ -81,6 +89,32 @@ struct batch_worker_ops {
 
 int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, unsigned n,
 		   const size_t *indices, size_t count, struct gr_err *err);
+
+struct rubric;
+struct gb_assignment;
+struct gb_submission;
+struct kernel;
+
+/* What a worker needs to grade one submission (shared read-only after fork). */
+struct batch_grader {
+	const struct rubric *rubric;
+	const struct gb_assignment *assignment;
+	struct kernel *kernel; /* the worker's own zygote */
+	char *scratch;         /* the worker's scratch folder for box directories */
+	unsigned runs;
+};
+
+/*
+ * Grade one planned submission into a new gradebook submission (*out). Every
+ * problem of the student's own (missing or malformed notebook, crash, timeout)
+ * is recorded in it; negative only when the grader itself failed.
+ */
+int batch_grade_one(struct gb_submission **out, struct batch_grader *g,
+		    const struct batch_item *it, struct gr_err *err);
+
+/* A submission recording that grading `student` failed with `message`. */
+int batch_error_submission(struct gb_submission **out, const struct gb_assignment *a,
+			   const char *student, const char *message);
 
 /* Progress: a bar with rate and ETA on a terminal, else one line per item. */
 struct batch_progress {

@@ -98,6 +98,29 @@ done:
 	return rc;
 }
 
+int batch_list_files(char ***out, size_t *n, const char *dir, struct gr_err *err)
+{
+	struct names files = { 0 };
+	int rc;
+
+	rc = walk(&files, dir, "", 0, err);
+	if (rc) {
+		names_release(&files);
+		return rc;
+	}
+	if (files.n)
+		qsort(files.v, files.n, sizeof(*files.v), cmp_str);
+	*out = files.v;
+	*n = files.n;
+	return 0;
+}
+
+void batch_files_free(char **files, size_t n)
+{
+	struct names ns = { files, n, n };
+	names_release(&ns);
+}
+
 int batch_hash_tree(char out[65], const char *dir, struct gr_err *err)
 {
 	struct names files = { 0 };
@@ -105,11 +128,9 @@ int batch_hash_tree(char out[65], const char *dir, struct gr_err *err)
 	size_t len = 0, cap = 0;
 	int rc;
 
-	rc = walk(&files, dir, "", 0, err);
+	rc = batch_list_files(&files.v, &files.n, dir, err);
 	if (rc)
 		goto done;
-	if (files.n)
-		qsort(files.v, files.n, sizeof(*files.v), cmp_str);
 	for (size_t i = 0; i < files.n; i++) {
 		char fh[65], *full = gr_path_join(dir, files.v[i]);
 		size_t need = strlen(files.v[i]) + 1 + 64 + 1;
@@ -148,15 +169,16 @@ done:
 
 static int item_key(struct batch_item *it, const char *rubric_sha, struct gr_err *err)
 {
-	char tree[65] = "none", joined[64 * 2 + 16];
+	char joined[64 * 2 + 16];
 	int rc = 0;
 
+	strcpy(it->tree, "none");
 	if (it->path) {
-		rc = batch_hash_tree(tree, it->path, err);
+		rc = batch_hash_tree(it->tree, it->path, err);
 		if (rc)
 			return rc;
 	}
-	snprintf(joined, sizeof(joined), "%s/%s", rubric_sha, tree);
+	snprintf(joined, sizeof(joined), "%s/%s", rubric_sha, it->tree);
 	gr_sha256_hex(it->key, joined, strlen(joined));
 	return 0;
 }

@@ -1,0 +1,396 @@
+/*
+ * batch.c - batch_run: plan, resume from the journal, grade with N workers,
+ * and write the gradebook from the journal (see include/grader/batch.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch_int.h"
+#include "grader/batch.h"
+#include "grader/gradebook.h"
+#include "grader/kernel.h"
+#include "grader/roster.h"
+#include "grader/rubric.h"
+
+/* Everything the coordinator and (read-only, after fork) the workers share. */
+struct run {
+	const struct batch_opts *opts;
+	struct rubric *rubric;
+	struct gb_gradebook *header; /* assignment + students, no submissions */
+	struct gb_assignment *assignment;
+	struct batch_plan plan;
+	struct batch_journal journal;
+	struct batch_progress progress;
+	struct batch_summary summary;
+	/* worker side */
+	struct kernel_opts kopts;
+	const char **preload;
+	struct batch_grader grader;
+	struct gr_err werr;
+};
+
+void batch_opts_init(struct batch_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+}
+
+static int header_from_rubric(struct run *r, struct gr_err *err)
+{
+	const struct rubric *rb = r->rubric;
+	struct gb_assignment *a;
+	int rc;
+
+	if (gb_new(&r->header) || gb_add_assignment(r->header, &a, rb->assignment) ||
+	    gb_set_str(&a->duedate, rb->duedate_text) ||
+	    gb_set_str(&r->header->generator, "grader " GRADER_VERSION))
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	for (size_t i = 0; i < rb->nnotebooks; i++) {
+		const struct rubric_notebook *rn = &rb->notebooks[i];
+		char *label = strdup(rn->name), *dot = label ? strrchr(label, '.') : NULL;
+		struct gb_notebook *nb;
+		json_t *ks = json_object_get(json_object_get(rn->json, "metadata"), "kernelspec");
+
+		if (dot && !strcmp(dot, ".ipynb"))
+			*dot = '\0';
+		rc = label ? gb_assignment_add_notebook(a, &nb, label) : GR_ENOMEM;
+		free(label);
+		if (!rc && ks) {
+			char *text = json_dumps(ks, JSON_COMPACT | JSON_SORT_KEYS);
+			rc = text ? gb_set_str(&nb->kernelspec, text) : GR_ENOMEM;
+			free(text);
+		}
+		for (size_t c = 0; !rc && c < rn->ncells; c++) {
+			const struct rubric_cell *rc_ = &rn->cells[c];
+			struct gb_cell *gc;
+
+			if (!rc_->grade_id || !(rc_->grade || rc_->solution || rc_->task))
+				continue;
+			rc = gb_notebook_add_cell(nb, &gc, rc_->grade_id);
+			if (rc)
+				break;
+			gc->grade = rc_->grade;
+			gc->solution = rc_->solution;
+			gc->task = rc_->task;
+			gc->locked = rc_->locked;
+			gc->max_score = (rc_->grade || rc_->task) ? rc_->points : NAN;
+			gc->hidden_tests = strstr(rc_->source, "BEGIN HIDDEN TESTS") != NULL;
+			rc = gb_set_str(&gc->cell_type,
+					rc_->type == NB_CELL_MARKDOWN ? "markdown" : "code");
+			if (!rc && rc_->checksum[0])
+				rc = gb_set_str(&gc->checksum, rc_->checksum);
+			if (!rc)
+				rc = gb_set_str(&gc->source, rc_->source);
+		}
+		if (rc)
+			return gr_err_set(err, GR_ENOMEM, "out of memory");
+	}
+	gb_assignment_sum(a);
+	r->assignment = a;
+	return 0;
+}
+
+/* Students: from the roster (names, emails) and from the plan. */
+static int add_students(struct run *r, const struct roster *roster, struct gr_err *err)
+{
+	for (size_t i = 0; i < r->plan.n; i++) {
+		const struct roster_student *rs =
+			roster ? roster_find(roster, r->plan.items[i].student_id) : NULL;
+		struct gb_student *s;
+
+		if (gb_add_student(r->header, &s, r->plan.items[i].student_id))
+			return gr_err_set(err, GR_ENOMEM, "out of memory");
+		if (rs && ((rs->first_name[0] && gb_set_str(&s->first_name, rs->first_name)) ||
+			   (rs->last_name[0] && gb_set_str(&s->last_name, rs->last_name)) ||
+			   (rs->email[0] && gb_set_str(&s->email, rs->email)) ||
+			   (rs->lms_id[0] && gb_set_str(&s->lms_user_id, rs->lms_id))))
+			return gr_err_set(err, GR_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- worker side (runs in forked processes) ---------------------------- */
+
+static int worker_init(void *ctx, unsigned slot, struct gr_err *err)
+{
+	struct run *r = ctx;
+	char tmpl[] = "/tmp/grader-work.XXXXXX";
+	int rc;
+
+	if (!mkdtemp(tmpl))
+		return gr_err_sys(err, GR_EIO, errno, "cannot create a scratch folder");
+	r->grader.scratch = strdup(tmpl);
+	if (!r->grader.scratch)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	r->kopts.slot = slot;
+	rc = kernel_new(&r->grader.kernel, &r->kopts, err);
+	if (rc)
+		return rc;
+	return 0;
+}
+
+static int worker_job(void *ctx, size_t index, char **text, struct gr_err *err)
+{
+	struct run *r = ctx;
+	struct gb_submission *sub = NULL;
+	json_t *j = NULL;
+	int rc;
+
+	rc = batch_grade_one(&sub, &r->grader, &r->plan.items[index], err);
+	if (rc)
+		goto done;
+	rc = gb_submission_to_json(&j, sub, err);
+	if (rc)
+		goto done;
+	*text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!*text)
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+done:
+	json_decref(j);
+	gb_submission_free(sub);
+	return rc;
+}
+
+static void worker_fini(void *ctx)
+{
+	struct run *r = ctx;
+
+	kernel_free(r->grader.kernel);
+	r->grader.kernel = NULL;
+	if (r->grader.scratch)
+		gr_rm_rf(r->grader.scratch, NULL);
+	free(r->grader.scratch);
+	r->grader.scratch = NULL;
+}
+
+/* ---- coordinator side ---------------------------------------------------- */
+
+static void log_line(struct run *r, const struct batch_item *it, json_t *sub)
+{
+	char line[512];
+	const char *status = json_string_value(json_object_get(sub, "status"));
+	const char *msg = json_string_value(json_object_get(sub, "message"));
+
+	if (status && !strcmp(status, "graded"))
+		snprintf(line, sizeof(line), "graded %s: %g/%g", it->student_id,
+			 json_number_value(json_object_get(sub, "score")),
+			 json_number_value(json_object_get(sub, "max_score")));
+	else
+		snprintf(line, sizeof(line), "%s %s%s%s", status ? status : "?", it->student_id,
+			 msg ? ": " : "", msg ? msg : "");
+	batch_progress_step(&r->progress, line);
+}
+
+static int job_done(void *dctx, size_t index, const char *text, const char *message)
+{
+	struct run *r = dctx;
+	struct batch_item *it = &r->plan.items[index];
+	struct gb_submission *sub = NULL;
+	struct gr_err err = { 0 };
+	json_t *j = NULL;
+	const char *status;
+	int rc = 0;
+
+	if (text)
+		j = json_loads(text, 0, NULL);
+	if (!j) {
+		char why[GR_ERR_MAX];
+
+		snprintf(why, sizeof(why), "%s", message && message[0] ? message : "grading failed");
+		rc = batch_error_submission(&sub, r->assignment, it->student_id, why);
+		if (!rc)
+			rc = gb_submission_to_json(&j, sub, &err);
+		gb_submission_free(sub);
+		if (rc)
+			return rc;
+	}
+	rc = batch_journal_append(&r->journal, it, j, &err);
+	if (rc) {
+		fprintf(stderr, "grader grade: %s\n", err.msg);
+		json_decref(j);
+		return rc;
+	}
+	status = json_string_value(json_object_get(j, "status"));
+	r->summary.graded++;
+	if (status && !strcmp(status, "error"))
+		r->summary.failed++;
+	log_line(r, it, j);
+	json_decref(j);
+	return 0;
+}
+
+static int write_gradebook(struct run *r, struct gr_err *err)
+{
+	struct gb_writer *w = NULL;
+	int rc;
+
+	rc = gb_writer_open(&w, r->opts->output, r->header, err);
+	for (size_t i = 0; !rc && i < r->plan.n; i++) {
+		struct batch_item *it = &r->plan.items[i];
+		const char *status;
+		json_t *sub = NULL;
+
+		rc = batch_journal_read(&r->journal, it, &sub, err);
+		if (rc)
+			break;
+		status = json_string_value(json_object_get(sub, "status"));
+		if (status && !strcmp(status, "missing"))
+			r->summary.missing++;
+		rc = gb_writer_add_json(w, sub, err);
+		json_decref(sub);
+	}
+	if (!rc)
+		rc = gb_writer_commit(w, err);
+	gb_writer_free(w);
+	return rc;
+}
+
+static int plan_with_roster(struct run *r, const struct roster *roster, const char *rubric_sha,
+			    struct gr_err *err)
+{
+	const char **ids = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!roster || r->opts->students)
+		return batch_plan_build(&r->plan, r->opts->submissions, r->rubric->assignment,
+					r->opts->students, rubric_sha, err);
+	/* everyone in the roster (a missing one gets a "missing" entry) and every folder */
+	rc = batch_plan_build(&r->plan, r->opts->submissions, r->rubric->assignment, NULL,
+			      rubric_sha, err);
+	if (rc)
+		return rc;
+	ids = calloc(r->plan.n + roster->count + 1, sizeof(*ids));
+	if (!ids)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	for (size_t i = 0; i < r->plan.n; i++)
+		ids[n++] = r->plan.items[i].student_id;
+	for (size_t i = 0; i < roster->count; i++)
+		ids[n++] = roster->students[i].student_id;
+	{
+		struct batch_plan full = { 0 };
+		rc = batch_plan_build(&full, r->opts->submissions, r->rubric->assignment, ids,
+				      rubric_sha, err);
+		free(ids);
+		if (rc)
+			return rc;
+		batch_plan_release(&r->plan);
+		r->plan = full;
+	}
+	return 0;
+}
+
+int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct gr_err *err)
+{
+	struct run r = { 0 };
+	struct roster *roster = NULL;
+	size_t *todo = NULL, ntodo = 0;
+	char *journal = NULL, *text = NULL, rubric_sha[65];
+	size_t len = 0;
+	double start = gr_now();
+	long cores;
+	int rc;
+
+	r.opts = opts;
+	r.journal.fd = -1;
+	rc = rubric_load(&r.rubric, opts->rubric, err);
+	if (rc)
+		goto done;
+	rc = gr_read_file(&text, &len, opts->rubric, RUBRIC_MAX_FILE, err);
+	if (rc)
+		goto done;
+	{
+		/* the key changes with the rubric and with the grader itself */
+		char *salted = NULL;
+		if (asprintf(&salted, "%s\n%s", GRADER_VERSION, text) < 0) {
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+			goto done;
+		}
+		gr_sha256_hex(rubric_sha, salted, strlen(salted));
+		free(salted);
+	}
+	if (opts->roster && (rc = roster_load(&roster, opts->roster, err)))
+		goto done;
+	rc = plan_with_roster(&r, roster, rubric_sha, err);
+	if (rc)
+		goto done;
+	rc = header_from_rubric(&r, err);
+	if (!rc)
+		rc = add_students(&r, roster, err);
+	if (rc)
+		goto done;
+	if (asprintf(&journal, "%s.journal", opts->output) < 0) {
+		journal = NULL;
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = batch_journal_open(&r.journal, journal, opts->force, err);
+	if (!rc)
+		rc = batch_journal_match(&r.journal, &r.plan, err);
+	if (rc)
+		goto done;
+	todo = calloc(r.plan.n + 1, sizeof(*todo));
+	if (!todo) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < r.plan.n; i++) {
+		if (r.plan.items[i].done)
+			r.summary.reused++;
+		else
+			todo[ntodo++] = i;
+	}
+
+	/* what each worker's zygote needs, taken from the rubric */
+	kernel_opts_init(&r.kopts);
+	r.preload = calloc(r.rubric->npreload + 1, sizeof(*r.preload));
+	if (!r.preload) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < r.rubric->npreload; i++)
+		r.preload[i] = r.rubric->preload[i];
+	r.kopts.preload = r.preload;
+	r.kopts.seed = (long)r.rubric->seed;
+	r.kopts.timeout_cell = r.rubric->limits.cell_timeout;
+	r.kopts.timeout = r.rubric->limits.notebook_timeout;
+	r.kopts.mem_mb = (size_t)r.rubric->limits.memory_mb;
+	if (r.rubric->limits.output_bytes > 0)
+		r.kopts.output_cap = (size_t)r.rubric->limits.output_bytes;
+	r.kopts.allow_weaker = opts->allow_weaker;
+	r.grader.rubric = r.rubric;
+	r.grader.assignment = r.assignment;
+
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	batch_progress_init(&r.progress, opts->log, ntodo);
+	if (ntodo > 0) {
+		const struct batch_worker_ops ops = { worker_init, worker_job, worker_fini,
+						      job_done };
+		unsigned jobs = opts->jobs ? opts->jobs : (unsigned)(cores > 0 ? cores : 1);
+
+		fflush(NULL); /* nothing buffered may be written twice by the workers */
+		rc = batch_pool_run(&ops, &r, &r, jobs, todo, ntodo, err);
+		batch_progress_finish(&r.progress);
+		if (rc)
+			goto done;
+	}
+	rc = write_gradebook(&r, err);
+	if (rc)
+		goto done;
+	r.summary.total = r.plan.n;
+	r.summary.wall = gr_now() - start;
+	if (out)
+		*out = r.summary;
+done:
+	free(todo);
+	free(r.preload);
+	free(journal);
+	free(text);
+	batch_journal_close(&r.journal);
+	batch_plan_release(&r.plan);
+	gb_free(r.header);
+	rubric_free(r.rubric);
+	roster_free(roster);
+	return rc;
+}

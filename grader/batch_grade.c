@@ -1,0 +1,481 @@
+/*
+ * batch_grade.c - grade one submission: read each notebook, splice the
+ * rubric's tests in, run it in a fresh box, score every cell with nbgrader's
+ * rules, apply the late penalty, and describe it all as a gradebook submission.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "batch_int.h"
+#include "grader/fetch.h"
+#include "grader/gradebook.h"
+#include "grader/kernel.h"
+#include "grader/notebook.h"
+#include "grader/rubric.h"
+#include "grader/score.h"
+
+#define TIMESTAMP_MAX 4096
+#define COPY_MAX_BYTES ((off_t)512 * 1024 * 1024)
+
+static int add_flag(struct gb_submission *sub, const char *flag)
+{
+	if (gb_submission_has_flag(sub, flag))
+		return 0;
+	return gb_submission_add_flag(sub, flag);
+}
+
+/* Copy one regular file without following links; the box is ours to fill. */
+static int copy_file(const char *src, const char *dst, struct gr_err *err)
+{
+	char buf[65536];
+	int in = -1, out = -1, rc = 0;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", src);
+		goto done;
+	}
+	unlink(dst);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (out < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s'", dst);
+		goto done;
+	}
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot read '%s'", src);
+			goto done;
+		}
+		if (write(out, buf, (size_t)n) != n) {
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", dst);
+			goto done;
+		}
+	}
+done:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+/* Create `rel`'s parent folders under `root` and copy `src` to root/rel. */
+static int place(const char *root, const char *rel, const char *src, struct gr_err *err)
+{
+	char *dst = gr_path_join(root, rel), *slash;
+	int rc = 0;
+
+	if (!dst)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	slash = strrchr(dst, '/');
+	if (slash && slash > dst + strlen(root)) {
+		*slash = '\0';
+		rc = gr_mkdir_p(dst, 0755, err);
+		*slash = '/';
+	}
+	if (!rc)
+		rc = copy_file(src, dst, err);
+	free(dst);
+	return rc;
+}
+
+/*
+ * A fresh box: the student's files (their own modules, data they made), then
+ * the rubric's data files over them, so a student cannot swap the test data.
+ */
+static int fill_box(char **out, struct batch_grader *g, const struct batch_item *it,
+		    struct gr_err *err)
+{
+	char name[32], *box = NULL, **files = NULL;
+	size_t n = 0;
+	int rc;
+
+	snprintf(name, sizeof(name), "box-%u", g->runs++);
+	box = gr_path_join(g->scratch, name);
+	if (!box)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	gr_rm_rf(box, NULL);
+	rc = gr_mkdir_p(box, 0755, err);
+	if (rc)
+		goto done;
+	rc = batch_list_files(&files, &n, it->path, err);
+	for (size_t i = 0; !rc && i < n; i++) {
+		char *src;
+
+		if (!strncmp(files[i], ".grader-", 8))
+			continue;
+		src = gr_path_join(it->path, files[i]);
+		rc = src ? place(box, files[i], src, err) : gr_err_set(err, GR_ENOMEM, "oom");
+		free(src);
+	}
+	for (size_t i = 0; !rc && i < g->rubric->nfiles; i++) {
+		const struct rubric_file *f = &g->rubric->files[i];
+		char *src = gr_path_join(g->rubric->dir, f->path);
+
+		rc = src ? place(box, f->target, src, err) : gr_err_set(err, GR_ENOMEM, "oom");
+		free(src);
+	}
+	if (!rc) {
+		*out = box;
+		box = NULL;
+	}
+done:
+	batch_files_free(files, n);
+	if (box)
+		gr_rm_rf(box, NULL);
+	free(box);
+	return rc;
+}
+
+static const struct kernel_cell_result *kernel_cell(const struct kernel_result *kr, size_t index)
+{
+	for (size_t i = 0; kr && i < kr->ncells; i++)
+		if (kr->cells[i].index == index)
+			return &kr->cells[i];
+	return NULL;
+}
+
+static int record_output(struct gb_grade *gr, const struct kernel_cell_result *kc)
+{
+	int rc = 0;
+
+	if (kc->out && kc->out[0])
+		rc = gb_output_set(&gr->output, &gr->output.stdout_text, kc->out, strlen(kc->out));
+	if (!rc && kc->err && kc->err[0])
+		rc = gb_output_set(&gr->output, &gr->output.stderr_text, kc->err, strlen(kc->err));
+	if (!rc && kc->traceback)
+		rc = gb_output_set(&gr->output, &gr->output.traceback, kc->traceback,
+				   strlen(kc->traceback));
+	if (kc->out_dropped || kc->err_dropped)
+		gr->output.truncated = true;
+	return rc;
+}
+
+/* Score a test cell from what the kernel saw of it (nbgrader's determine_grade). */
+static int grade_test(struct gb_nbresult *nr, const struct rubric_graded *gd,
+		      const struct kernel_result *kr, struct gr_err *err)
+{
+	const struct kernel_cell_result *kc =
+		gd->index == RUBRIC_NO_CELL ? NULL : kernel_cell(kr, gd->index);
+	struct score_run run = { 0 };
+	struct score_cell sc;
+	struct gb_grade *gr;
+	int rc;
+
+	if (kc) {
+		run.ran = kc->status != KERNEL_CELL_NOT_RUN;
+		run.raised = kc->status == KERNEL_CELL_ERROR || kc->status == KERNEL_CELL_TIMEOUT;
+		run.wrote_stderr = (kc->err && kc->err[0]) || kc->err_dropped;
+		run.result_text = kc->result;
+	}
+	rc = score_test_cell(&sc, gd->points, &run, err);
+	if (rc)
+		return rc;
+	rc = gb_nbresult_add_grade(nr, &gr, gd->cell->grade_id);
+	if (rc)
+		return gr_err_set(err, rc, "out of memory");
+	gr->max_score = gd->points;
+	gr->auto_score = sc.score;
+	gr->needs_manual_grade = sc.needs_manual;
+	if (!kc || kc->status == KERNEL_CELL_NOT_RUN)
+		gr->status = GB_CELL_ERROR;
+	else if (kc->status == KERNEL_CELL_TIMEOUT)
+		gr->status = GB_CELL_TIMEOUT;
+	else if (sc.needs_manual)
+		gr->status = GB_CELL_MANUAL;
+	else if (sc.reason == SCORE_PARTIAL && sc.score < gd->points)
+		gr->status = sc.score > 0 ? GB_CELL_PARTIAL : GB_CELL_FAILED;
+	else if (sc.reason == SCORE_PASSED || sc.reason == SCORE_PARTIAL)
+		gr->status = GB_CELL_PASSED;
+	else
+		gr->status = GB_CELL_FAILED;
+	if (kc) {
+		gr->time = kc->time;
+		rc = record_output(gr, kc);
+	}
+	if (!rc && sc.comment)
+		rc = gb_set_str(&gr->auto_comment, sc.comment);
+	return rc ? gr_err_set(err, rc, "out of memory") : 0;
+}
+
+/* Answer, manually graded answer and task cells: comments and manual grades. */
+static int grade_answer(struct gb_nbresult *nr, const struct rubric_graded *gd, struct gr_err *err)
+{
+	struct score_cell sc = { 0 };
+	struct gb_comment *cm;
+	struct gb_grade *gr;
+	int rc;
+
+	if (gd->kind == RUBRIC_TASK) {
+		sc.needs_manual = 1;
+		sc.max = gd->points;
+	} else {
+		rc = score_answer_cell(&sc, gd->kind == RUBRIC_MANUAL, gd->points, gd->unchanged,
+				       err);
+		if (rc)
+			return rc;
+	}
+	rc = gb_nbresult_add_comment(nr, &cm, gd->cell->grade_id);
+	if (!rc && sc.comment)
+		rc = gb_set_str(&cm->auto_comment, sc.comment);
+	if (!rc && (gd->kind == RUBRIC_MANUAL || gd->kind == RUBRIC_TASK)) {
+		rc = gb_nbresult_add_grade(nr, &gr, gd->cell->grade_id);
+		if (!rc) {
+			gr->max_score = gd->points;
+			gr->needs_manual_grade = sc.needs_manual;
+			gr->auto_score = sc.needs_manual ? NAN : sc.score;
+			gr->status = sc.needs_manual ? GB_CELL_MANUAL : GB_CELL_FAILED;
+			if (sc.comment)
+				rc = gb_set_str(&gr->auto_comment, sc.comment);
+		}
+	}
+	return rc ? gr_err_set(err, rc, "out of memory") : 0;
+}
+
+/* Every grade of a notebook that could not be run: zero, with the reason. */
+static int grade_unrun(struct gb_nbresult *nr, const struct rubric_notebook *rn,
+		       enum gb_cell_status st, struct gr_err *err)
+{
+	for (size_t i = 0; i < rn->ncells; i++) {
+		const struct rubric_cell *c = &rn->cells[i];
+		struct gb_grade *gr;
+
+		if (!(c->grade || c->task) || !c->grade_id)
+			continue;
+		if (gb_nbresult_add_grade(nr, &gr, c->grade_id))
+			return gr_err_set(err, GR_ENOMEM, "out of memory");
+		gr->max_score = c->points;
+		gr->auto_score = 0;
+		gr->status = st;
+	}
+	return 0;
+}
+
+static char *notebook_label(const char *file)
+{
+	char *name = strdup(file);
+	char *dot = name ? strrchr(name, '.') : NULL;
+
+	if (dot && !strcmp(dot, ".ipynb"))
+		*dot = '\0';
+	return name;
+}
+
+static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
+			  const struct batch_item *it, size_t i, double late, struct gr_err *err)
+{
+	const struct rubric_notebook *rn = &g->rubric->notebooks[i];
+	struct nb_notebook *student = NULL;
+	struct rubric_splice *sp = NULL;
+	struct kernel_result *kr = NULL;
+	struct gb_nbresult *nr = NULL;
+	struct gr_err serr = { 0 };
+	char *label = notebook_label(rn->name), *path = NULL, *box = NULL;
+	int rc = 0;
+
+	path = gr_path_join(it->path, rn->name);
+	if (!label || !path || gb_submission_add_notebook(sub, &nr, label)) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	nr->max_score = rn->max_points;
+	if (nb_read_file(&student, path, &serr) < 0) {
+		int missing = serr.code == GR_ENOTFOUND;
+
+		nr->status = missing ? GB_MISSING : GB_ERROR;
+		if (missing)
+			gr_err_set(&serr, GR_ENOTFOUND, "no '%s' in the submission", rn->name);
+		rc = gb_set_str(&nr->message, serr.msg);
+		if (!rc)
+			rc = grade_unrun(nr, rn, missing ? GB_CELL_MISSING : GB_CELL_ERROR, err);
+		goto done;
+	}
+	if (rubric_splice(&sp, g->rubric, i, student, &serr) < 0) {
+		nr->status = GB_ERROR;
+		rc = gb_set_str(&nr->message, serr.msg);
+		if (!rc)
+			rc = grade_unrun(nr, rn, GB_CELL_ERROR, err);
+		goto done;
+	}
+	for (size_t f = 0; f < sp->nflags; f++)
+		if (add_flag(sub, sp->flags[f].flag))
+			rc = GR_ENOMEM;
+	rc = rc ? rc : fill_box(&box, g, it, err);
+	if (rc)
+		goto done;
+	rc = kernel_run(g->kernel, &kr, sp->nb, box, err);
+	if (rc)
+		goto done;
+	if (kr->tampered)
+		rc = add_flag(sub, "tampered");
+	if (!rc && kr->nreplaced)
+		rc = add_flag(sub, "replaced_builtins");
+	if (!rc && kr->message[0])
+		rc = gb_set_str(&nr->message, kr->message);
+	for (size_t k = 0; !rc && k < sp->ngraded; k++) {
+		const struct rubric_graded *gd = &sp->graded[k];
+
+		rc = gd->kind == RUBRIC_TESTS ? grade_test(nr, gd, kr, err)
+					      : grade_answer(nr, gd, err);
+	}
+	if (rc)
+		goto done;
+	nr->flagged = sp->nflags > 0 || kr->tampered || kr->nreplaced > 0;
+done:
+	if (nr && !rc) {
+		double score = 0;
+
+		for (size_t k = 0; k < nr->n_grades; k++)
+			score += gb_grade_score(nr->grades[k]);
+		nr->score = score;
+		nr->late_submission_penalty = score_late_penalty(&g->rubric->late, score, late);
+	}
+	if (box)
+		gr_rm_rf(box, NULL);
+	free(box);
+	kernel_result_free(kr);
+	rubric_splice_free(sp);
+	nb_free(student);
+	free(path);
+	free(label);
+	return rc;
+}
+
+/* Where the work came from: fetch's provenance when present, else the folder. */
+static int read_source(struct gb_submission *sub, const struct batch_item *it)
+{
+	char *path = gr_path_join(it->path, FETCH_PROVENANCE_NAME);
+	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
+	json_t *src = json_object_get(doc, "source");
+	const char *kind = json_string_value(json_object_get(src, "kind"));
+	const char *url = json_string_value(json_object_get(src, "url"));
+	const char *archive = json_string_value(json_object_get(src, "archive"));
+	int rc;
+
+	rc = gb_set_str(&sub->source.kind, kind ? kind : "directory");
+	if (!rc)
+		rc = gb_set_str(&sub->source.location, url ? url : archive ? archive : it->path);
+	if (!rc)
+		rc = gb_set_str(&sub->source.commit,
+				json_string_value(json_object_get(src, "commit")));
+	if (!rc)
+		rc = gb_set_str(&sub->source.checksum, it->tree);
+	json_decref(doc);
+	free(path);
+	return rc;
+}
+
+/* The submission time from timestamp.txt; 0 when absent, -1 when unreadable. */
+static int read_timestamp(double *t, const struct batch_item *it, struct gr_err *err)
+{
+	char *path = gr_path_join(it->path, FETCH_TIMESTAMP_NAME), *text = NULL;
+	int rc;
+
+	if (!path)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	rc = gr_read_file(&text, NULL, path, TIMESTAMP_MAX, err);
+	if (rc == GR_ENOTFOUND)
+		rc = 0;
+	else if (!rc)
+		rc = score_parse_time(t, text, 1, err) < 0 ? -1 : 1;
+	else
+		rc = -1;
+	free(text);
+	free(path);
+	return rc;
+}
+
+int batch_grade_one(struct gb_submission **out, struct batch_grader *g,
+		    const struct batch_item *it, struct gr_err *err)
+{
+	const struct rubric *r = g->rubric;
+	struct gb_submission *sub = NULL;
+	struct gr_err terr = { 0 };
+	double t = 0, late = 0, ext;
+	int rc, have_time;
+
+	rc = gb_submission_new(&sub, r->assignment, it->student_id);
+	if (rc) {
+		rc = gr_err_set(err, rc, "out of memory");
+		goto done;
+	}
+	if (!it->path) {
+		sub->status = GB_MISSING;
+		rc = gb_set_str(&sub->message, "no submission");
+		goto sum;
+	}
+	rc = read_source(sub, it);
+	if (rc)
+		goto oom;
+	have_time = read_timestamp(&t, it, &terr);
+	if (have_time < 0) {
+		rc = add_flag(sub, "bad_timestamp");
+		if (!rc)
+			rc = gb_set_str(&sub->message, terr.msg);
+		if (rc)
+			goto oom;
+	} else if (have_time > 0) {
+		char iso[32];
+
+		score_format_time(iso, t);
+		if (gb_set_str(&sub->timestamp, iso))
+			goto oom;
+		ext = rubric_extension_for(r, it->student_id);
+		if (ext > 0)
+			sub->extension_seconds = ext;
+		if (r->duedate_text)
+			late = score_seconds_late(t, r->duedate, ext);
+	}
+	sub->late_seconds = late;
+	for (size_t i = 0; i < r->nnotebooks; i++) {
+		rc = grade_notebook(sub, g, it, i, late, err);
+		if (rc)
+			goto done;
+	}
+	/* the submission errored only if no notebook could be graded at all */
+	sub->status = GB_ERROR;
+	for (size_t i = 0; i < sub->n_notebooks; i++)
+		if (sub->notebooks[i]->status == GB_GRADED)
+			sub->status = GB_GRADED;
+	if (sub->status == GB_ERROR && sub->n_notebooks && !sub->message &&
+	    gb_set_str(&sub->message, sub->notebooks[0]->message))
+		goto oom;
+sum:
+	gb_submission_sum(sub, g->assignment);
+	*out = sub;
+	sub = NULL;
+	goto done;
+oom:
+	rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+done:
+	gb_submission_free(sub);
+	return rc;
+}
+
+int batch_error_submission(struct gb_submission **out, const struct gb_assignment *a,
+			   const char *student, const char *message)
+{
+	struct gb_submission *sub = NULL;
+	int rc;
+
+	rc = gb_submission_new(&sub, a->name, student);
+	if (!rc) {
+		sub->status = GB_ERROR;
+		rc = gb_set_str(&sub->message, message);
+	}
+	if (rc) {
+		gb_submission_free(sub);
+		return rc;
+	}
+	gb_submission_sum(sub, a);
+	*out = sub;
+	return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * batch.h - grade a folder of submissions against a rubric into a gradebook.
+ *
+ * batch_run() plans DIR/{student_id}/{assignment}/ folders, skips those whose
+ * files and rubric are unchanged since a previous run (unless `force`), grades
+ * the rest with N workers (each with its own notebook zygote), appends every
+ * finished submission to a journal beside the output (`OUTPUT.journal`), and
+ * finally writes the gradebook atomically from the journal. A run killed at
+ * any point resumes from the journal. One student's failure is recorded in
+ * that student's entry and never stops the batch.
+ */
+#ifndef GRADER_BATCH_H
+#define GRADER_BATCH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "grader/util.h"
+
+struct batch_opts {
+	const char *rubric;      /* rubric JSON path */
+	const char *submissions; /* folder of {student_id}/{assignment}/ */
+	const char *output;      /* gradebook JSON path */
+	const char *roster;      /* optional roster CSV: names, emails, students without work */
+	const char *const *students; /* only these ids (NULL-terminated), or NULL for all */
+	unsigned jobs;           /* workers; 0 = number of cores */
+	int force;               /* regrade everything */
+	int allow_weaker;        /* run even with a sandbox protection missing */
+	FILE *log;               /* progress and per-student lines (stderr), or NULL */
+};
+
+struct batch_summary {
+	size_t total;   /* submissions in the gradebook */
+	size_t graded;  /* graded in this run */
+	size_t reused;  /* unchanged since an earlier run: taken from the journal */
+	size_t failed;  /* recorded with status "error" */
+	size_t missing; /* no submission folder */
+	double wall;
+};
+
+/* Fill defaults (no allocation). */
+void batch_opts_init(struct batch_opts *opts);
+
+/*
+ * Grade as described above. Returns 0 when the gradebook was written, whatever
+ * happened to individual students; negative (with a message) when the rubric,
+ * the submissions folder or the output cannot be used.
+ */
+int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct gr_err *err);
+
+#endif
