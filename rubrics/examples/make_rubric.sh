@@ -12,4 +12,6 @@ grader=${1:-$here/../../build/grader}
 	--preload numpy,matplotlib \
 	--data "$here/ps1/source/data.csv" \
 	--seed 42 \
+	--cell-timeout 5 \
+	--notebook-timeout 120 \
 	-o "$here/ps1.json"

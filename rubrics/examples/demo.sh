@@ -1,0 +1,19 @@
+#!/bin/sh
+# `make demo`: release the demo course's problem set, generate one submission
+# per scenario the grader must handle, grade them all, print the results.
+# Usage: sh rubrics/examples/demo.sh [path/to/grader] [work folder]
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+grader=$(cd "$(dirname "${1:-build/grader}")" && pwd)/$(basename "${1:-build/grader}")
+work=${2:-build/demo}
+rm -rf "$work"
+mkdir -p "$work"
+echo "== releasing the student version of ps1 into $work/release"
+"$grader" rubric release "$here/ps1.json" -o "$work/release"
+echo "== generating submissions in $work/submitted (one per scenario)"
+/usr/bin/python3 "$here/make_submissions.py" "$work/release/ps1.ipynb" "$work/submitted"
+echo "== grading"
+"$grader" grade --rubric "$here/ps1.json" --submissions "$work/submitted" \
+	-o "$work/gradebook.json"
+echo "== results ($work/gradebook.json)"
+"$grader" export "$work/gradebook.json" --to markdown

@@ -1,0 +1,125 @@
+#!/bin/sh
+# `grader grade` on the demo course: every score, flags, errors, incremental
+# reruns, resume after kill -9, --student, --roster.
+. "$(dirname "$0")/lib.sh"
+ex="$ROOT/rubrics/examples"
+T=$E2E_TMP
+"$GRADER" rubric release "$ex/ps1.json" -o "$T/release" >/dev/null
+/usr/bin/python3 "$ex/make_submissions.py" "$T/release/ps1.ipynb" "$T/sub"
+
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" -j 2 2>"$T/log"
+check "grade exits 0" test $? -eq 0
+check "one line per student" test "$(grep -c '^graded \|^error ' "$T/log")" -eq 9
+
+# field STUDENT EXPR: a value of that student's submission
+field() { /usr/bin/python3 -c "
+import json, sys
+gb = json.load(open(sys.argv[1]))
+s = [s for s in gb['submissions'] if s['student_id'] == sys.argv[2]][0]
+g = {g['grade_id']: g for nb in s['notebooks'] for g in nb['grades']}
+v = $2
+print(json.dumps(v) if isinstance(v, (list, dict)) else v)" "${3:-$T/gb.json}" "$1"; }
+expect() { got=$(field "$1" "$2"); if [ "$got" = "$3" ]; then pass "$1: $2 = $3"; else fail "$1: $2 = $3" "got $got"; fi; }
+
+expect alice "s['score']" 13.0                    # all correct; late but within extension
+expect alice "s['late_submission_penalty']" 0.0
+expect alice "g['palindrome_spaces']['needs_manual_grade']" True
+expect bob "g['test_is_palindrome']['auto_score']" 0.0   # fails a hidden test
+expect bob "g['test_fizzbuzz']['auto_score']" 3.0        # partial credit 3/4
+expect bob "g['test_fizzbuzz']['status']" partial
+expect bob "s['score']" 9.0
+expect carol "g['test_squares']['auto_score']" 0.0       # syntax error
+expect carol "'NameError' in g['test_squares']['output']['traceback']" True
+expect carol "s['score']" 11.0
+expect dave "g['test_is_palindrome']['status']" timeout  # infinite loop, cell timed out
+expect dave "g['test_fizzbuzz']['auto_score']" 4.0       # later cells still ran
+expect dave "s['score']" 10.0
+expect erin "'deleted_test_cell' in s['flags']" True     # test cell re-inserted
+expect erin "g['test_squares']['auto_score']" 2.0
+expect erin "s['score']" 13.0
+expect frank "'modified_locked_cell' in s['flags']" True # edited test overwritten
+expect frank "g['test_fizzbuzz']['auto_score']" 3.0
+expect frank "s['score']" 12.0
+expect grace "'tampered' in s['flags']" True             # forged results, os._exit
+expect grace "s['score']" 0.0
+expect heidi "s['status']" error                         # malformed notebook
+expect heidi "'heidi/ps1/ps1.ipynb' in s['message'] and 'not valid JSON' in s['message']" True
+expect ivan "s['raw_score']" 13.0                        # 50 h late: 3 started days x 10%
+expect ivan "s['late_submission_penalty']" 3.9
+expect ivan "s['score']" 9.1
+expect ivan "s['timestamp']" 2026-11-01T12:00:00Z
+
+# incremental: nothing changed -> nothing rerun, same file
+cp "$T/gb.json" "$T/first.json"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" 2>"$T/log"
+check "rerun reuses every submission" grep -q '(0 graded, 9 unchanged' "$T/log"
+check "rerun writes the same gradebook" cmp -s "$T/gb.json" "$T/first.json"
+# one student changes their work -> only they are regraded
+/usr/bin/python3 - "$T/sub/bob/ps1/ps1.ipynb" <<'PY'
+import json, sys
+nb = json.load(open(sys.argv[1]))
+for c in nb["cells"]:
+    if c["metadata"].get("nbgrader", {}).get("grade_id") == "is_palindrome":
+        c["source"] = "def is_palindrome(s):\n    t = s.replace(' ', '').lower()\n    return t == t[::-1]"
+json.dump(nb, open(sys.argv[1], "w"))
+PY
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" 2>"$T/log"
+check "changed submission regraded alone" grep -q '(1 graded, 8 unchanged' "$T/log"
+expect bob "s['score']" 12.0
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" --force 2>"$T/log"
+check "--force regrades all" grep -q '(9 graded, 0 unchanged' "$T/log"
+cp "$T/gb.json" "$T/full.json"
+
+# kill -9 in the middle, then resume: same gradebook as an uninterrupted run
+rm -f "$T/gb.json" "$T/gb.json.journal"
+setsid "$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" -j 1 \
+	2>/dev/null &
+pid=$!
+i=0
+while [ "$(cat "$T/gb.json.journal" 2>/dev/null | wc -l)" -lt 3 ] && [ $i -lt 600 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+kill -9 -"$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+check "killed run left no gradebook" test ! -e "$T/gb.json"
+done_before=$(wc -l <"$T/gb.json.journal")
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" 2>"$T/log"
+check "resume exits 0" test $? -eq 0
+check "resume regrades only the rest" grep -q "($((9 - done_before)) graded, $done_before unchanged" "$T/log"
+# same grades, comments, flags and outputs; only the measured cell times differ
+same_but_times() { /usr/bin/python3 -c "
+import json, sys
+def strip(v):
+    if isinstance(v, dict):
+        return {k: strip(x) for k, x in v.items() if k != 'time'}
+    if isinstance(v, list):
+        return [strip(x) for x in v]
+    return v
+a, b = (strip(json.load(open(f))) for f in sys.argv[1:3])
+sys.exit(a != b)" "$1" "$2"; }
+check "resumed gradebook equals an uninterrupted run" same_but_times "$T/gb.json" "$T/full.json"
+sleep 0.5
+left=$(ps -eo stat=,args= | awk -v p="$T/sub" '$1 !~ /^Z/ && index($0, p) && !/awk/' | wc -l)
+check "no grading process left behind" test "$left" -eq 0
+
+# --student and --roster
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/one.json" \
+	--student bob,nobody 2>/dev/null
+check "--student grades only those named" test "$(json_get "$T/one.json" "['submissions'].__len__()")" = 2
+
+got=$(field nobody "s['status']" "$T/one.json"); check "unknown student recorded as missing" test "$got" = missing
+printf 'student_id,first_name,last_name,email\nalice,Alice,Archer,alice@example.org\nzed,Zed,Zeller,zed@example.org\n' >"$T/roster.csv"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/r.json" --roster "$T/roster.csv" 2>/dev/null
+got=$(/usr/bin/python3 -c "import json,sys; gb=json.load(open(sys.argv[1])); print([s['email'] for s in gb['students'] if s['id']=='alice'][0], len(gb['submissions']))" "$T/r.json")
+check "roster names and emails reach the gradebook" test "$got" = "alice@example.org 10"
+got=$(field zed "s['status']" "$T/r.json"); check "roster student without work is missing" test "$got" = missing
+
+# usage and fatal errors
+"$GRADER" grade --submissions "$T/sub" -o "$T/x.json" 2>/dev/null
+check "missing --rubric is a usage error" test $? -eq 2
+"$GRADER" grade --rubric "$T/nope.json" --submissions "$T/sub" -o "$T/x.json" 2>"$T/err"
+check "unreadable rubric exits 1" test $? -eq 1
+check "unreadable rubric named" grep -q "nope.json" "$T/err"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/none" -o "$T/x.json" 2>"$T/err"
+check "missing submissions folder exits 1" test $? -eq 1
+finish
