@@ -1,0 +1,34 @@
+/*
+ * notebook_int.h - helpers shared by the notebook_*.c files (not public).
+ */
+#ifndef GRADER_NOTEBOOK_INT_H
+#define GRADER_NOTEBOOK_INT_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "grader/notebook.h"
+#include "grader/util.h"
+
+/*
+ * Keep a failure message on one line: control characters that came from
+ * the input (a grade_id, a file name, jansson's "near" token) become '?'.
+ * Returns rc unchanged.
+ */
+int nb_err_one_line(int rc, struct gr_err *err);
+
+/*
+ * Fill `m` from cell object `cell`'s metadata.nbgrader (strings borrowed
+ * from `cell`); wrong types fail with GR_EINVAL naming `name` and cell
+ * idx + 1 (and its grade_id).
+ */
+int nb_grader_read(struct nb_grader_meta *m, const json_t *cell, const char *name, size_t idx,
+		   struct gr_err *err);
+
+/*
+ * A notebook around `root`, which it takes over (even on failure): checks
+ * nbformat 4 and reads the cells. `name` is copied as path.
+ */
+int nb_from_root(struct nb_notebook **out, json_t *root, const char *name, struct gr_err *err);
+
+#endif
