@@ -103,4 +103,4 @@ install: $(BUILD)/grader
 clean:
 	rm -rf build
 
--include $(SBX_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(SBX_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d)
