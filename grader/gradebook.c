@@ -1,4 +1,5 @@
 /* gradebook.c - the gradebook model: allocation, builders, sums, lookups. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,115 @@ void gb_submission_free(struct gb_submission *sub)
 	free(sub);
 }
 
+/*
+ * Open-addressing hash sets of pointers, keyed by student id or by
+ * (assignment, student id): lookups stay O(1) over 10 000 submissions.
+ */
+struct gb_index {
+	size_t cap, n; /* cap is a power of two, kept at most half full */
+	void **slots;
+};
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h ^ 0x1f) * 1099511628211ULL; /* separator between key parts */
+}
+
+static uint64_t key_hash(const char *a, const char *b)
+{
+	uint64_t h = hash_str(14695981039346656037ULL, a);
+
+	return b ? hash_str(h, b) : h;
+}
+
+/* The key parts of an indexed element: a student (id) or a submission. */
+static void keys(const void *el, bool is_sub, const char **a, const char **b)
+{
+	if (is_sub) {
+		*a = ((const struct gb_submission *)el)->assignment;
+		*b = ((const struct gb_submission *)el)->student_id;
+	} else {
+		*a = ((const struct gb_student *)el)->id;
+		*b = NULL;
+	}
+}
+
+static void *index_get(const struct gb_index *ix, bool is_sub, const char *a, const char *b)
+{
+	size_t i = (size_t)key_hash(a, b) & (ix->cap - 1);
+
+	for (; ix->slots[i]; i = (i + 1) & (ix->cap - 1)) {
+		const char *ka, *kb;
+
+		keys(ix->slots[i], is_sub, &ka, &kb);
+		if (!strcmp(ka, a) && (!b || !strcmp(kb, b)))
+			return ix->slots[i];
+	}
+	return NULL;
+}
+
+static void index_put_slot(struct gb_index *ix, bool is_sub, void *el)
+{
+	const char *a, *b;
+	size_t i;
+
+	keys(el, is_sub, &a, &b);
+	i = (size_t)key_hash(a, b) & (ix->cap - 1);
+	while (ix->slots[i])
+		i = (i + 1) & (ix->cap - 1);
+	ix->slots[i] = el;
+	ix->n++;
+}
+
+/* Add el (first one wins on duplicate keys, as a linear scan would). */
+static int index_add(struct gb_index **ixp, bool is_sub, void *el)
+{
+	struct gb_index *ix = *ixp;
+	const char *a, *b;
+
+	if (!ix) {
+		ix = calloc(1, sizeof(*ix));
+		if (!ix || !(ix->slots = calloc(16, sizeof(void *)))) {
+			free(ix);
+			return GR_ENOMEM;
+		}
+		ix->cap = 16;
+		*ixp = ix;
+	}
+	keys(el, is_sub, &a, &b);
+	if (index_get(ix, is_sub, a, b)) {
+		ix->n++; /* counted, so the index still covers the array */
+		return 0;
+	}
+	if (2 * (ix->n + 1) > ix->cap) {
+		struct gb_index bigger = { .cap = ix->cap * 2 };
+		size_t n = ix->n;
+
+		bigger.slots = calloc(bigger.cap, sizeof(void *));
+		if (!bigger.slots)
+			return GR_ENOMEM;
+		for (size_t i = 0; i < ix->cap; i++)
+			if (ix->slots[i])
+				index_put_slot(&bigger, is_sub, ix->slots[i]);
+		free(ix->slots);
+		ix->slots = bigger.slots;
+		ix->cap = bigger.cap;
+		ix->n = n;
+	}
+	index_put_slot(ix, is_sub, el);
+	return 0;
+}
+
+static void index_free(struct gb_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->slots);
+	free(ix);
+}
+
 int gb_new(struct gb_gradebook **out)
 {
 	struct gb_gradebook *gb = calloc(1, sizeof(*gb));
@@ -161,6 +271,8 @@ void gb_free(struct gb_gradebook *gb)
 	free(gb->students);
 	free(gb->submissions);
 	free(gb->generator);
+	index_free(gb->student_index);
+	index_free(gb->submission_index);
 	free(gb);
 }
 
@@ -232,6 +344,11 @@ int gb_add_student(struct gb_gradebook *gb, struct gb_student **out, const char 
 
 	if (rc < 0)
 		return rc;
+	/* Without an index entry the lookups fall back to scanning: slower, still right. */
+	if (index_add(&gb->student_index, false, s) < 0) {
+		index_free(gb->student_index);
+		gb->student_index = NULL;
+	}
 	*out = s;
 	return 0;
 }
@@ -320,6 +437,10 @@ int gb_take_submission(struct gb_gradebook *gb, struct gb_submission *sub)
 	if (grow(&gb->submissions, gb->n_submissions) < 0)
 		return GR_ENOMEM;
 	gb->submissions[gb->n_submissions++] = sub;
+	if (index_add(&gb->submission_index, true, sub) < 0) {
+		index_free(gb->submission_index);
+		gb->submission_index = NULL;
+	}
 	return 0;
 }
 
@@ -434,6 +555,8 @@ struct gb_assignment *gb_find_assignment(const struct gb_gradebook *gb, const ch
 
 struct gb_student *gb_find_student(const struct gb_gradebook *gb, const char *id)
 {
+	if (gb->student_index && gb->student_index->n == gb->n_students)
+		return index_get(gb->student_index, false, id, NULL);
 	for (size_t i = 0; i < gb->n_students; i++)
 		if (!strcmp(gb->students[i]->id, id))
 			return gb->students[i];
@@ -443,6 +566,8 @@ struct gb_student *gb_find_student(const struct gb_gradebook *gb, const char *id
 struct gb_submission *gb_find_submission(const struct gb_gradebook *gb, const char *assignment,
 					 const char *student_id)
 {
+	if (gb->submission_index && gb->submission_index->n == gb->n_submissions)
+		return index_get(gb->submission_index, true, assignment, student_id);
 	for (size_t i = 0; i < gb->n_submissions; i++)
 		if (!strcmp(gb->submissions[i]->assignment, assignment) &&
 		    !strcmp(gb->submissions[i]->student_id, student_id))

@@ -11,6 +11,31 @@
 int gb_bad(struct gr_err *err, const char *where, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* JSON field readers: absent or null gives NULL / dflt; errors name where.key. */
+int gb_json_object(json_t *j, const char *where, const char *key, struct gr_err *err);
+int gb_json_keys(json_t *o, const char *where, const char *const *allowed, struct gr_err *err);
+int gb_json_str(json_t *o, const char *key, const char *where, bool required, char **out,
+		struct gr_err *err);
+int gb_json_num(json_t *o, const char *key, const char *where, double dflt, bool nullable,
+		double *out, struct gr_err *err);
+int gb_json_bool(json_t *o, const char *key, const char *where, bool *out, struct gr_err *err);
+int gb_json_array(json_t *o, const char *key, const char *where, json_t **out,
+		  struct gr_err *err);
+int gb_json_time(json_t *o, const char *key, const char *where, char **out, struct gr_err *err);
+
+/* JSON builders: NULL / NAN become null; gb_jput and gb_jappend steal v, clear *ok on failure. */
+json_t *gb_jstr(const char *s);
+json_t *gb_jnum(double x);
+void gb_jput(json_t *o, const char *key, json_t *v, bool *ok);
+void gb_jappend(json_t *a, json_t *v, bool *ok);
+
+#define OOM(err) gr_err_set(err, GR_ENOMEM, "out of memory")
+#define TRY(expr)                  \
+	do {                       \
+		if ((rc = (expr)) < 0) \
+			goto done; \
+	} while (0)
+
 json_t *gb_assignment_to_json(const struct gb_assignment *a);
 json_t *gb_student_to_json(const struct gb_student *s);
 int gb_assignment_from_json(struct gb_gradebook *gb, json_t *j, const char *where,

@@ -174,6 +174,33 @@ static void test_export__csv_rounding(void **state)
 	gb_free(gb);
 }
 
+/* Several assignments: nbgrader's order (due date, then name), qualified cell columns. */
+static void test_export__csv_several_assignments(void **state)
+{
+	struct gb_gradebook *gb = fixture();
+	struct gb_assignment *a;
+	struct gb_notebook *nb;
+	struct gb_cell *c;
+	struct export_opts o = { .per_cell = true, .student = "alice" };
+	char *csv;
+	(void)state;
+
+	assert_int_equal(gb_add_assignment(gb, &a, "ps0"), 0);
+	assert_int_equal(gb_set_str(&a->duedate, "2026-09-01T12:00:00+02:00"), 0);
+	assert_int_equal(gb_assignment_add_notebook(a, &nb, "warmup"), 0);
+	assert_int_equal(gb_notebook_add_cell(nb, &c, "t"), 0);
+	c->grade = true;
+	c->max_score = 1.0;
+	gb_assignment_sum(a);
+	csv = run(export_csv, gb, &o);
+	assert_non_null(strstr(csv, ",max_score,ps0/warmup/t,ps1/problem1/test_squares,"));
+	assert_non_null(strstr(csv, "\nps0,2026-09-01 10:00:00,,alice,Liddell,Alice,alice@example.edu,"
+				    "0.0,0.0,0.0,1.0,0.0,,,,,\nps1,"));
+	assert_non_null(strstr(csv, ",10.0,0.0,10.0,10.0,,2.0,1.0,2.0,2.5,2.5\n"));
+	free(csv);
+	gb_free(gb);
+}
+
 static void test_export__junit(void **state)
 {
 	struct gb_gradebook *gb = fixture();
@@ -284,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_export__xml_escaping),
 		cmocka_unit_test(test_export__csv_matches_nbgrader),
 		cmocka_unit_test(test_export__csv_rounding),
+		cmocka_unit_test(test_export__csv_several_assignments),
 		cmocka_unit_test(test_export__junit),
 		cmocka_unit_test(test_export__markdown),
 		cmocka_unit_test(test_export__gradescope_student),

@@ -334,7 +334,9 @@ static void test_gradebook__output_is_capped(void **state)
 	assert_memory_equal(out.traceback, "HEAD", 4);
 	assert_string_equal(out.traceback + strlen(out.traceback) - 4, "TAIL");
 	assert_non_null(strstr(out.traceback, "bytes cut ...]"));
-	assert_non_null(json_string(out.traceback)); /* still valid UTF-8 */
+	json_t *valid = json_string(out.traceback); /* NULL unless valid UTF-8 */
+	assert_non_null(valid);
+	json_decref(valid);
 	assert_int_equal(gb_output_set(&out, &out.stdout_text, "short", 5), 0);
 	assert_string_equal(out.stdout_text, "short");
 	free(out.traceback);
@@ -361,6 +363,37 @@ static void test_gradebook__parse_time(void **state)
 	assert_int_equal(gb_parse_time("2026-10-31T10:00:00Zjunk", &s, &us), GR_EINVAL);
 }
 
+static void test_gradebook__lookups_scale(void **state)
+{
+	struct gb_gradebook *gb = NULL;
+	struct gb_student *s;
+	struct gb_submission *sub;
+	char id[32];
+	(void)state;
+
+	assert_int_equal(gb_new(&gb), 0);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "s%04d", i);
+		assert_int_equal(gb_add_student(gb, &s, id), 0);
+		assert_int_equal(gb_submission_new(&sub, i % 2 ? "a1" : "a2", id), 0);
+		assert_int_equal(gb_take_submission(gb, sub), 0);
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "s%04d", i);
+		assert_ptr_equal(gb_find_student(gb, id), gb->students[i]);
+		assert_ptr_equal(gb_find_submission(gb, i % 2 ? "a1" : "a2", id), gb->submissions[i]);
+		assert_null(gb_find_submission(gb, i % 2 ? "a2" : "a1", id));
+	}
+	assert_null(gb_find_student(gb, "nobody"));
+	/* An element appended by hand is still found (by scanning). */
+	s = calloc(1, sizeof(*s));
+	s->id = strdup("late");
+	gb->students = realloc(gb->students, (gb->n_students + 1) * sizeof(*gb->students));
+	gb->students[gb->n_students++] = s;
+	assert_ptr_equal(gb_find_student(gb, "late"), s);
+	gb_free(gb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_gradebook__writer_streams_journal),
 		cmocka_unit_test(test_gradebook__output_is_capped),
 		cmocka_unit_test(test_gradebook__parse_time),
+		cmocka_unit_test(test_gradebook__lookups_scale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,6 +162,12 @@ struct gb_gradebook {
 	struct gb_student **students;
 	size_t n_submissions;
 	struct gb_submission **submissions;
+	/*
+	 * Private hash indexes behind gb_find_student and gb_find_submission,
+	 * kept by gb_add_student and gb_take_submission (do not rename a student
+	 * or a submission once added). Arrays filled by hand fall back to a scan.
+	 */
+	struct gb_index *student_index, *submission_index;
 };
 
 /* ---- building ---------------------------------------------------------- */

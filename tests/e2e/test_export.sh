@@ -97,4 +97,14 @@ check "unknown format is named" grep -q "unknown format 'xlsx'" "$T/err"
 for flag in --to -o --assignment --student --per-cell --course-id nbgrader-db gradescope junit markdown; do
 	check "help mentions $flag" grep -q -- "$flag" "$T/help"
 done
+
+# --- the JSON Schema of docs/ accepts the fixture (python3-jsonschema, when installed)
+if $PY -c 'import jsonschema' 2>/dev/null; then
+	check "JSON Schema accepts the fixture" $PY -c "
+import json,sys,jsonschema
+s=json.load(open(sys.argv[1])); jsonschema.Draft202012Validator.check_schema(s)
+jsonschema.validate(json.load(open(sys.argv[2])), s)" "$ROOT/docs/gradebook.schema.json" "$GB"
+else
+	echo "skip - $E2E_NAME: JSON Schema check (python3-jsonschema not installed)"
+fi
 finish
