@@ -22,6 +22,7 @@
 
 #define BLOCK (64 * 1024)
 #define RATIO_MIN_BYTES (1u << 20) /* below this, no ratio is suspicious */
+#define MACOS_JUNK "macOS metadata" /* skipped quietly (still listed) */
 
 /* Where the entries of the archive being read belong. */
 struct level {
@@ -144,7 +145,8 @@ static int skip_entry(struct reading *r, const struct level *lv, const struct fe
 			k += (size_t)snprintf(shown + k, 5, "\\x%02x", *p);
 	}
 	shown[k] = '\0';
-	fetch_log(r->c->o, "'%s': entry '%s%s%s': skipped: %s", r->shown, lv->depth ? lv->chain : "",
+	if (strcmp(why, MACOS_JUNK))
+		fetch_log(r->c->o, "'%s': entry '%s%s%s': skipped: %s", r->shown, lv->depth ? lv->chain : "",
 		  lv->depth ? "!" : "", shown, why);
 	if (!who)
 		return 0;
@@ -383,6 +385,15 @@ done:
 	return rc;
 }
 
+/* __MACOSX/ folders and .DS_Store files that macOS adds to every zip. */
+static int is_macos_junk(const char *name)
+{
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+
+	return !strncmp(name, "__MACOSX/", 9) || strstr(name, "/__MACOSX/") ||
+	       !strcmp(base, ".DS_Store");
+}
+
 static const char *type_name(mode_t t)
 {
 	switch (t) {
@@ -452,7 +463,9 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 			if (p == 0)
 				who = &parsed;
 		}
-		if (archive_entry_hardlink(e)) {
+		if (is_macos_junk(name)) {
+			rc = skip_entry(r, lv, who, name, MACOS_JUNK);
+		} else if (archive_entry_hardlink(e)) {
 			snprintf(why, sizeof(why), "hard link to '%.100s' not followed",
 				 archive_entry_hardlink(e));
 			rc = skip_entry(r, lv, who, name, why);

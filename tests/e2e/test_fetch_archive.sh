@@ -37,7 +37,9 @@ zfile('canvas.zip', [
     ('anon_Xy12_5005_ps1.ipynb', '{"anon": 1}'),
     ('leelee_104_text.html', '<p>answer</p>'),
     ('kimkim_105_5006_project.zip', zbytes([('project/ps1.ipynb', '{"k": 1}'),
-                                             ('project/data/d.csv', '1,2')])),
+                                             ('project/data/d.csv', '1,2'),
+                                             ('__MACOSX/project/._ps1.ipynb', 'junk'),
+                                             ('project/.DS_Store', 'junk')])),
     ('parkpark_106_5007_Notes.txt', 'A'),
     ('parkpark_106_5008_notes.txt', 'B'),
     ('README.txt', 'not a submission'),
@@ -126,6 +128,7 @@ check "canvas on time" test "$(json_get "$D/101/ps1/.grader-provenance.json" '["
 check "canvas anonymous id" test -f "$D/anon_Xy12/ps1/ps1.ipynb"
 check "canvas text entry" test -f "$D/104/ps1/text.html"
 check "nested zip unpacked, wrapper dropped" test -f "$D/105/ps1/ps1.ipynb" -a -f "$D/105/ps1/data/d.csv"
+check "macOS metadata dropped" test ! -e "$D/105/ps1/.DS_Store" -a ! -e "$D/105/ps1/__MACOSX"
 check "case collision neutralised" test "$(ls "$D/106/ps1" | grep -ci notes.txt)" = 1
 check "case collision listed" grep -q "same name ignoring case" "$D/106/ps1/.grader-provenance.json"
 check "unmatched entry logged" grep -q "'canvas.zip': entry 'README.txt': skipped" "$T/err"
