@@ -301,7 +301,7 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 	const struct fetch_opts *o = c->o;
 	struct writer w = { .c = c };
 	struct fetch_report *rep = NULL;
-	size_t ngroups = 0, nfailed = 0;
+	size_t ngroups = 0;
 	int rc = 0;
 
 	rep = calloc(1, sizeof(*rep));
@@ -345,11 +345,9 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 					  it->name.display_name ? it->name.display_name : "",
 					  it->name.display_name ? "')" : "", o->roster->path);
 			fetch_log(o, "student '%s': %s", key, g->res->error);
-			nfailed++;
 		} else if (!fetch_name_is_safe(key)) {
 			fetch_result_fail(g->res, "student id '%s' is not a safe folder name", key);
 			fetch_log(o, "student '%s': %s", key, g->res->error);
-			nfailed++;
 		}
 	}
 	/* failed groups sit in w.groups too; write_group is only run on good ones */
@@ -385,7 +383,6 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 	fetch_report_finish(rep);
 	*out = rep;
 	rep = NULL;
-	(void)nfailed;
 done:
 	if (w.groups)
 		for (size_t i = 0; i < ngroups; i++)

@@ -205,8 +205,8 @@ struct fetch_opts {
 void fetch_opts_init(struct fetch_opts *o);
 
 /*
- * Fetch every roster student's repository (rows without `repo` are skipped
- * with a log line) into dest. Clones once into dest/.grader-cache/{id}.git
+ * Fetch every roster student's repository into dest (a row without `repo`
+ * is a failed student). Clones once into dest/.grader-cache/{id}.git
  * (bare) and fetches on later runs; picks the last commit of the branch, along
  * first parents from the tip, whose committer time is at or before the
  * deadline. A failing student is recorded in the report and the batch goes
