@@ -274,11 +274,13 @@ int cmd_fetch(int argc, char **argv)
 		rc = 1;
 		goto done;
 	}
+	printf("%zu fetched, %zu failed", rep->fetched, rep->failed);
+	if (!git && roster)
+		printf(", %zu missing", rep->missing);
 	if (rep->archive_errors)
-		printf("%zu fetched, %zu failed, %zu archive%s refused\n", rep->fetched,
-		       rep->failed, rep->archive_errors, rep->archive_errors > 1 ? "s" : "");
-	else
-		printf("%zu fetched, %zu failed\n", rep->fetched, rep->failed);
+		printf(", %zu archive%s refused", rep->archive_errors,
+		       rep->archive_errors > 1 ? "s" : "");
+	printf("\n");
 	rc = rep->failed || rep->archive_errors ? 1 : 0;
 done:
 	fetch_report_free(rep);

@@ -369,7 +369,8 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 		if (rc)
 			goto done;
 	}
-	rep->results = calloc(ngroups + 1, sizeof(*rep->results));
+	rep->results = calloc(ngroups + (o->roster ? o->roster->count : 0) + 1,
+			      sizeof(*rep->results));
 	if (!rep->results) {
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
@@ -379,6 +380,21 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 		w.groups[i].res = NULL;
 	}
 	rep->count = ngroups;
+	for (size_t i = 0; o->roster && i < o->roster->count; i++) {
+		const char *sid = o->roster->students[i].student_id;
+		size_t k = 0;
+		while (k < ngroups && strcmp(rep->results[k]->student_id, sid))
+			k++;
+		if (k < ngroups)
+			continue;
+		struct fetch_result *m = fetch_result_new(sid);
+		if (!m) {
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+			goto done;
+		}
+		m->missing = 1;
+		rep->results[rep->count++] = m;
+	}
 	rep->archive_errors = c->archive_errors;
 	fetch_report_finish(rep);
 	*out = rep;

@@ -70,9 +70,11 @@ static int cmp_result(const void *a, const void *b)
 void fetch_report_finish(struct fetch_report *rep)
 {
 	qsort(rep->results, rep->count, sizeof(*rep->results), cmp_result);
-	rep->fetched = rep->failed = 0;
+	rep->fetched = rep->failed = rep->missing = 0;
 	for (size_t i = 0; i < rep->count; i++) {
-		if (rep->results[i]->failed)
+		if (rep->results[i]->missing)
+			rep->missing++;
+		else if (rep->results[i]->failed)
 			rep->failed++;
 		else
 			rep->fetched++;
@@ -132,8 +134,15 @@ int fetch_manifest_write(const struct fetch_report *r, const char *assignment, c
 		const struct fetch_result *res = r->results[i];
 		char ts[32] = "", size[32];
 		const char *late = res->late ? "yes" : "no";
-		if (!res->failed)
+		if (!res->failed && !res->missing)
 			fetch_time_iso(ts, &res->time);
+		if (res->missing) {
+			const char *row[] = { res->student_id, assignment, "missing", "", "", "", "",
+					      "", "" };
+			for (size_t k = 0; k < 9; k++)
+				csv_field(f, row[k], k == 8);
+			continue;
+		}
 		if (res->failed) {
 			const char *row[] = { res->student_id, assignment, "failed", "", "", "", "",
 					      "", res->error ? res->error : "" };

@@ -328,6 +328,40 @@ static void test_fetch__layout_names(void **state)
 	assert_null(fetch_layout_name((enum fetch_layout)99));
 }
 
+/* Random names (fixed seed) must parse or be refused, never crash. */
+static void test_fetch__random_names_do_not_crash(void **state)
+{
+	static const char alphabet[] = "ab_Z09-./ LATEanon_assignsubmission_attempt_2026-10-30";
+	struct fetch_regex *re = NULL;
+	struct gr_err err = { 0 };
+	uint32_t x = 12345;
+	char name[64], why[128];
+	(void)state;
+
+	assert_int_equal(fetch_regex_new(&re, "(?P<student_id>[a-z]+)_(?P<file_id>.*)", &err), 0);
+	for (int i = 0; i < 20000; i++) {
+		size_t n = 0, len;
+		x = x * 1103515245u + 12345u;
+		len = (x >> 16) % (sizeof(name) - 1);
+		for (; n < len; n++) {
+			x = x * 1103515245u + 12345u;
+			name[n] = (x >> 24) % 7 == 0 ? (char)(x >> 8)
+						      : alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+		}
+		name[n] = '\0';
+		for (int l = FETCH_LAYOUT_AUTO; l <= FETCH_LAYOUT_REGEX; l++) {
+			struct fetch_name fn;
+			if (fetch_name_parse(&fn, name, (enum fetch_layout)l, re, "ps1") == 0) {
+				assert_non_null(fn.lms_id);
+				assert_non_null(fn.path);
+				fetch_name_release(&fn);
+			}
+		}
+		(void)fetch_path_check(name, why, sizeof(why));
+	}
+	fetch_regex_free(re);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_fetch__path_checks),
 		cmocka_unit_test(test_fetch__manifest_quoting),
 		cmocka_unit_test(test_fetch__layout_names),
+		cmocka_unit_test(test_fetch__random_names_do_not_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

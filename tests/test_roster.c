@@ -129,6 +129,37 @@ static void test_roster__load_file(void **state)
 	roster_free(NULL);
 }
 
+/* Random CSV (fixed seed) parses or fails with a message, never crashes. */
+static void test_roster__random_input_does_not_crash(void **state)
+{
+	static const char alphabet[] = "student_id,repo\"\r\n ,a\xEF\xBB\xBF";
+	uint32_t x = 777;
+	char text[96];
+	(void)state;
+
+	for (int i = 0; i < 20000; i++) {
+		struct roster *r = NULL;
+		struct gr_err err = { 0 };
+		size_t n = 0, len;
+		x = x * 1103515245u + 12345u;
+		len = (x >> 16) % sizeof(text);
+		if (i % 2)
+			n = (size_t)snprintf(text, sizeof(text), "student_id,repo\n");
+		for (; n < len; n++) {
+			x = x * 1103515245u + 12345u;
+			text[n] = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+		}
+		if (roster_parse(&r, text, n, "fuzz.csv", &err) == 0) {
+			for (size_t k = 0; k < r->count; k++)
+				assert_true(r->students[k].student_id[0] != '\0');
+			roster_free(r);
+		} else {
+			assert_null(r);
+			assert_non_null(strstr(err.msg, "fuzz.csv"));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_roster__errors),
 		cmocka_unit_test(test_roster__find_name),
 		cmocka_unit_test(test_roster__load_file),
+		cmocka_unit_test(test_roster__random_input_does_not_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

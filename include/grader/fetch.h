@@ -153,6 +153,7 @@ struct fetch_skip {
 /* One student's submission as fetched (or why it failed). */
 struct fetch_result {
 	char *student_id;
+	int missing;       /* archive mode: in the roster, nothing in the archives */
 	int failed;
 	char *error;       /* one line when failed, e.g. "no commit on 'main' before ..." */
 	size_t nfiles, nskips;
@@ -170,6 +171,7 @@ struct fetch_report {
 	size_t count;
 	struct fetch_result **results; /* sorted by student_id */
 	size_t fetched, failed;        /* students */
+	size_t missing;                /* roster students absent from the archives */
 	size_t archive_errors;         /* whole archives refused */
 };
 
@@ -217,7 +219,8 @@ int fetch_git_run(struct fetch_report **out, const struct fetch_opts *o, struct 
 
 /*
  * Unpack archives (zip, tar[.gz|.bz2|.xz], 7z; nested up to limits.max_depth)
- * and sort their entries into submissions by layout. A hostile or corrupt
+ * and sort their entries into submissions by layout. With a roster, its
+ * students without any entry are reported as missing (not failed). A hostile or corrupt
  * archive is refused whole (logged, counted in archive_errors); hostile
  * entries are skipped and listed. Returns 0 unless the run could not start.
  */

@@ -117,6 +117,7 @@ student_id,lms_id,first_name,last_name
 jsmith,101,John,Smith
 jdoe,102,Jane,Doe
 oroe,103,Old,Roe
+nobody,999,No,Body
 CSV
 run canvas.zip
 check "canvas exit 0" test "$(cat "$T/rc")" = 0
@@ -141,6 +142,8 @@ check "not in roster exit 1" test "$(cat "$T/rc")" = 1
 check "manifest ok row" grep -q "^jsmith,ps1,ok,no,2026-10-29T09:00:00Z,ps1.ipynb,8,$(printf '{"v": 2}' | sha256sum | cut -c1-64)," "$T/m.csv"
 check "manifest failed row" grep -q '^104,ps1,failed,' "$T/m.csv"
 check "manifest late" grep -q '^jdoe,ps1,ok,yes,' "$T/m.csv"
+check "manifest missing row" grep -q '^nobody,ps1,missing,' "$T/m.csv"
+check "summary counts missing" grep -qx '3 fetched, 4 failed, 1 missing' "$T/out"
 cp -r "$D" "$T/first"
 sleep 1
 run canvas.zip --roster "$T/roster.csv" --manifest "$T/m2.csv" -j 2
