@@ -28,6 +28,7 @@ struct git_batch {
 struct cred_state {
 	const struct fetch_opts *o;
 	unsigned calls;
+	int asked;    /* the server asked for credentials */
 };
 
 /*
@@ -41,6 +42,7 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 	const char *user = user_from_url && user_from_url[0] ? user_from_url : NULL;
 
 	(void)url;
+	cs->asked = 1;
 	if (cs->calls++ >= 3)
 		return GIT_EAUTH;
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && cs->o->https_token)
@@ -52,6 +54,26 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 	if (allowed & GIT_CREDENTIAL_USERNAME)
 		return git_credential_username_new(out, user ? user : "git");
 	return GIT_PASSTHROUGH;
+}
+
+/* The reason of a failed connection, worded for the instructor. */
+static void fail_remote(struct fetch_result *res, const char *verb, const char *shown,
+			const struct cred_state *cs)
+{
+	const git_error *e = git_error_last();
+
+	if (cs->asked && cs->o->https_token)
+		fetch_result_fail(res, "cannot %s '%s': authentication failed (token in "
+				  "GRADER_GIT_TOKEN refused)", verb, shown);
+	else if (cs->asked && !strncmp(shown, "http", 4))
+		fetch_result_fail(res, "cannot %s '%s': authentication required (set "
+				  "GRADER_GIT_TOKEN)", verb, shown);
+	else if (cs->asked)
+		fetch_result_fail(res, "cannot %s '%s': authentication failed (ssh agent)", verb,
+				  shown);
+	else
+		fetch_result_fail(res, "cannot %s '%s': %s", verb, shown,
+				  e && e->message ? e->message : "unknown libgit2 error");
 }
 
 static const char *git_msg(void)
@@ -267,6 +289,7 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 	fopts.callbacks.credentials = credentials;
 	fopts.callbacks.payload = &cs;
 	fopts.prune = GIT_FETCH_PRUNE;
+	fopts.update_fetchhead = 0; /* it would store the URL, credentials included */
 	fopts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	if (!want_branch) {
 		int e = git_remote_connect(remote, GIT_DIRECTION_FETCH, &fopts.callbacks, NULL,
@@ -274,15 +297,15 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 		if (e == 0)
 			e = git_remote_default_branch(&head, remote);
 		if (e < 0 && e != GIT_ENOTFOUND) {
-			fetch_result_fail(res, "cannot reach '%s': %s", shown ? shown : "",
-					  git_msg());
+			fail_remote(res, "reach", shown ? shown : "", &cs);
 			goto done;
 		}
 		git_remote_disconnect(remote);
 		cs.calls = 0;
+		cs.asked = 0;
 	}
 	if (git_remote_fetch(remote, &specs, &fopts, "grader fetch") < 0) {
-		fetch_result_fail(res, "cannot fetch '%s': %s", shown ? shown : "", git_msg());
+		fail_remote(res, "fetch", shown ? shown : "", &cs);
 		goto done;
 	}
 	if (count_branches(repo) == 0) {
