@@ -110,7 +110,7 @@ check "file-count cap" grep -q "student 'alice': .*more than 2 files" out
 check "capped student has no folder" test ! -e "$D/alice/ps2"
 # https-style token through the credentials callback: a local smart-HTTP
 # server (git http-backend behind Basic auth)
-/usr/bin/python3 "$ROOT/tests/e2e/git_http_server.py" "$T/repos" tok-123 "$T/port" &
+/usr/bin/python3 "$ROOT/tests/e2e/fetch_git_http_server.py" "$T/repos" tok-123 "$T/port" &
 server=$!
 for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 port=$(cat "$T/port")

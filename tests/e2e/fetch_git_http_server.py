@@ -1,6 +1,6 @@
 """A local smart-HTTP git server for tests: git http-backend behind Basic auth.
 
-usage: git_http_server.py ROOT TOKEN PORTFILE
+usage: fetch_git_http_server.py ROOT TOKEN PORTFILE
 Serves the repositories under ROOT; only user x-access-token with password
 TOKEN is let in. Writes the chosen port to PORTFILE.
 """
