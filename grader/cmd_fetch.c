@@ -10,42 +10,42 @@
 #include "grader/fetch.h"
 
 static const char usage_text[] =
-	"usage: grader fetch git --roster FILE --assignment NAME --dest DIR [options]\n"
-	"       grader fetch archive FILE... --assignment NAME --dest DIR [options]\n"
-	"\n"
-	"Collect submissions into DEST/{student_id}/{assignment}/ (nbgrader's layout)\n"
-	"with timestamp.txt and .grader-provenance.json in each folder.\n"
-	"\n"
-	"common options:\n"
-	"  --assignment NAME      assignment folder name (required)\n"
-	"  --dest DIR             destination, e.g. submitted/ (required; created)\n"
-	"  --roster FILE          roster CSV: student_id plus repo, first_name, last_name,\n"
-	"                         email, branch, lms_id columns (required for git)\n"
-	"  --deadline TIME        ISO 8601, e.g. 2026-10-30T10:00:00Z or ...+02:00\n"
-	"                         (git: newest commit at or before it; archive: sets late)\n"
-	"  -j, --jobs N           parallel workers (default 1)\n"
-	"  --manifest FILE        also write a CSV of every file, skip and failure\n"
-	"  --max-file-size SIZE   skip larger files (default 100M; K, M, G suffixes)\n"
-	"  --max-total-size SIZE  fail a submission above this (default 1G)\n"
-	"  --max-files N          fail a submission with more files (default 5000)\n"
-	"  -v, --verbose          one line per fetched student on stderr\n"
-	"  --help                 show this help\n"
-	"\n"
-	"git options:\n"
-	"  --branch B             branch when the roster has none (default: remote HEAD)\n"
-	"  environment: GRADER_GIT_TOKEN (https token), GRADER_GIT_USER (its user name,\n"
-	"  default x-access-token); ssh URLs use the ssh agent\n"
-	"\n"
-	"archive options:\n"
-	"  --layout L             auto (default), canvas, moodle, blackboard, nbgrader,\n"
-	"                         or regex:PATTERN with (?P<student_id>..) (?P<file_id>..)\n"
-	"                         and optional (?P<timestamp>..) groups\n"
-	"  --max-entries N        refuse an archive with more entries (default 100000)\n"
-	"  --max-archive-size S   refuse an archive unpacking to more (default 8G)\n"
-	"  --max-ratio N          refuse an archive expanding more than N:1 (default 200)\n"
-	"  --max-depth N          archives inside archives (default 3)\n"
-	"\n"
-	"Exit status: 0 all fetched, 1 some student or archive failed, 2 usage error.\n";
+    "usage: grader fetch git --roster FILE --assignment NAME --dest DIR [options]\n"
+    "       grader fetch archive FILE... --assignment NAME --dest DIR [options]\n"
+    "\n"
+    "Collect submissions into DEST/{student_id}/{assignment}/ (nbgrader's layout)\n"
+    "with timestamp.txt and .grader-provenance.json in each folder.\n"
+    "\n"
+    "common options:\n"
+    "  --assignment NAME      assignment folder name (required)\n"
+    "  --dest DIR             destination, e.g. submitted/ (required; created)\n"
+    "  --roster FILE          roster CSV: student_id plus repo, first_name, last_name,\n"
+    "                         email, branch, lms_id columns (required for git)\n"
+    "  --deadline TIME        ISO 8601, e.g. 2026-10-30T10:00:00Z or ...+02:00\n"
+    "                         (git: newest commit at or before it; archive: sets late)\n"
+    "  -j, --jobs N           parallel workers (default 1)\n"
+    "  --manifest FILE        also write a CSV of every file, skip and failure\n"
+    "  --max-file-size SIZE   skip larger files (default 100M; K, M, G suffixes)\n"
+    "  --max-total-size SIZE  fail a submission above this (default 1G)\n"
+    "  --max-files N          fail a submission with more files (default 5000)\n"
+    "  -v, --verbose          one line per fetched student on stderr\n"
+    "  --help                 show this help\n"
+    "\n"
+    "git options:\n"
+    "  --branch B             branch when the roster has none (default: remote HEAD)\n"
+    "  environment: GRADER_GIT_TOKEN (https token), GRADER_GIT_USER (its user name,\n"
+    "  default x-access-token); ssh URLs use the ssh agent\n"
+    "\n"
+    "archive options:\n"
+    "  --layout L             auto (default), canvas, moodle, blackboard, nbgrader,\n"
+    "                         or regex:PATTERN with (?P<student_id>..) (?P<file_id>..)\n"
+    "                         and optional (?P<timestamp>..) groups\n"
+    "  --max-entries N        refuse an archive with more entries (default 100000)\n"
+    "  --max-archive-size S   refuse an archive unpacking to more (default 8G)\n"
+    "  --max-ratio N          refuse an archive expanding more than N:1 (default 200)\n"
+    "  --max-depth N          archives inside archives (default 3)\n"
+    "\n"
+    "Exit status: 0 all fetched, 1 some student or archive failed, 2 usage error.\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -69,10 +69,23 @@ static int parse_size(uint64_t *out, const char *s)
 	if (errno || end == s || s[0] == '-')
 		return -1;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end == 'i' || *end == 'B')
 		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
@@ -181,7 +194,7 @@ static int parse(int argc, char **argv, int git, struct fetch_opts *o, struct ar
 
 static int set_layout(struct fetch_opts *o, struct fetch_regex **re, const char *layout)
 {
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	if (!layout)
 		return 0;
@@ -206,11 +219,11 @@ static int set_layout(struct fetch_opts *o, struct fetch_regex **re, const char 
 int cmd_fetch(int argc, char **argv)
 {
 	struct fetch_opts o;
-	struct args a = { 0 };
+	struct args a = {0};
 	struct roster *roster = NULL;
 	struct fetch_regex *re = NULL;
 	struct fetch_report *rep = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *roster_dir = NULL;
 	int git, rc;
 
@@ -274,11 +287,13 @@ int cmd_fetch(int argc, char **argv)
 		rc = 1;
 		goto done;
 	}
+	printf("%zu fetched, %zu failed", rep->fetched, rep->failed);
+	if (!git && roster)
+		printf(", %zu missing", rep->missing);
 	if (rep->archive_errors)
-		printf("%zu fetched, %zu failed, %zu archive%s refused\n", rep->fetched,
-		       rep->failed, rep->archive_errors, rep->archive_errors > 1 ? "s" : "");
-	else
-		printf("%zu fetched, %zu failed\n", rep->fetched, rep->failed);
+		printf(", %zu archive%s refused", rep->archive_errors,
+		       rep->archive_errors > 1 ? "s" : "");
+	printf("\n");
 	rc = rep->failed || rep->archive_errors ? 1 : 0;
 done:
 	fetch_report_free(rep);

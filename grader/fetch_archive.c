@@ -21,28 +21,29 @@
 #include <openssl/evp.h>
 
 #define BLOCK (64 * 1024)
-#define RATIO_MIN_BYTES (1u << 20) /* below this, no ratio is suspicious */
+#define RATIO_MIN_BYTES (1u << 20)  /* below this, no ratio is suspicious */
+#define MACOS_JUNK "macOS metadata" /* skipped quietly (still listed) */
 
 /* Where the entries of the archive being read belong. */
 struct level {
-	const char *chain;     /* "a.zip!b.zip" for origins */
-	unsigned depth;        /* 0 = top level */
-	int identified;        /* entries belong to `who` */
+	const char *chain;	      /* "a.zip!b.zip" for origins */
+	unsigned depth;		      /* 0 = top level */
+	int identified;		      /* entries belong to `who` */
 	const struct fetch_name *who; /* layout, lms id, ... of the owner */
-	const char *prefix;    /* identified: path prefix inside the submission */
-	const char *logical;   /* unidentified: prefix of names for layout parsing */
-	size_t nest;           /* identified nested archive: its number */
+	const char *prefix;	      /* identified: path prefix inside the submission */
+	const char *logical;	      /* unidentified: prefix of names for layout parsing */
+	size_t nest;		      /* identified nested archive: its number */
 };
 
 /* State of one top-level archive. */
 struct reading {
 	struct fetch_collect *c;
 	size_t index;
-	const char *shown;     /* archive as given, for messages */
+	const char *shown; /* archive as given, for messages */
 	size_t entries;
 	uint64_t out_bytes;
-	int refused;           /* the whole archive is refused */
-	int corrupt;           /* ... because it is corrupt (not over a cap) */
+	int refused; /* the whole archive is refused */
+	int corrupt; /* ... because it is corrupt (not over a cap) */
 	char why[512];
 	unsigned char *buf;
 };
@@ -56,8 +57,8 @@ void fetch_item_release(struct fetch_item *it)
 
 static int is_archive_name(const char *name)
 {
-	static const char *const ext[] = { ".zip",  ".tar", ".tar.gz", ".tgz", ".tar.bz2",
-					   ".tbz2", ".tbz", ".tar.xz", ".txz", ".7z" };
+	static const char *const ext[] = {".zip",  ".tar", ".tar.gz", ".tgz", ".tar.bz2",
+					  ".tbz2", ".tbz", ".tar.xz", ".txz", ".7z"};
 	size_t n = strlen(name);
 
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
@@ -135,7 +136,8 @@ static int skip_entry(struct reading *r, const struct level *lv, const struct fe
 	size_t k = 0;
 
 	/* names that are not UTF-8 or hold control bytes are shown escaped */
-	for (const unsigned char *p = (const unsigned char *)name; *p && k + 5 < sizeof(shown); p++) {
+	for (const unsigned char *p = (const unsigned char *)name; *p && k + 5 < sizeof(shown);
+	     p++) {
 		if (*p >= 0x20 && *p < 0x7f)
 			shown[k++] = (char)*p;
 		else if (*p >= 0x80 && fetch_utf8_valid(name, strlen(name)))
@@ -144,8 +146,9 @@ static int skip_entry(struct reading *r, const struct level *lv, const struct fe
 			k += (size_t)snprintf(shown + k, 5, "\\x%02x", *p);
 	}
 	shown[k] = '\0';
-	fetch_log(r->c->o, "'%s': entry '%s%s%s': skipped: %s", r->shown, lv->depth ? lv->chain : "",
-		  lv->depth ? "!" : "", shown, why);
+	if (strcmp(why, MACOS_JUNK))
+		fetch_log(r->c->o, "'%s': entry '%s%s%s': skipped: %s", r->shown,
+			  lv->depth ? lv->chain : "", lv->depth ? "!" : "", shown, why);
 	if (!who)
 		return 0;
 	it = new_item(r->c);
@@ -258,10 +261,13 @@ static int nested(struct reading *r, struct archive *a, const struct level *lv, 
 		rc = skip_entry(r, lv, who, name, why);
 		goto done;
 	}
-	struct level sub = { .chain = chain, .depth = lv->depth + 1, .identified = who != NULL,
-			     .who = who, .prefix = who ? logical_or_prefix : NULL,
-			     .logical = who ? NULL : logical_or_prefix,
-			     .nest = who ? ++r->c->nests : 0 };
+	struct level sub = {.chain = chain,
+			    .depth = lv->depth + 1,
+			    .identified = who != NULL,
+			    .who = who,
+			    .prefix = who ? logical_or_prefix : NULL,
+			    .logical = who ? NULL : logical_or_prefix,
+			    .nest = who ? ++r->c->nests : 0};
 	rc = read_level(r, in, &sub, err);
 	if (rc == 0 && r->refused && r->corrupt) {
 		/* one student's broken archive does not sink the whole download */
@@ -383,15 +389,30 @@ done:
 	return rc;
 }
 
+/* __MACOSX/ folders and .DS_Store files that macOS adds to every zip. */
+static int is_macos_junk(const char *name)
+{
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+
+	return !strncmp(name, "__MACOSX/", 9) || strstr(name, "/__MACOSX/") ||
+	       !strcmp(base, ".DS_Store");
+}
+
 static const char *type_name(mode_t t)
 {
 	switch (t) {
-	case AE_IFLNK: return "symlink";
-	case AE_IFCHR: return "character device";
-	case AE_IFBLK: return "block device";
-	case AE_IFIFO: return "fifo";
-	case AE_IFSOCK: return "socket";
-	default: return "special file";
+	case AE_IFLNK:
+		return "symlink";
+	case AE_IFCHR:
+		return "character device";
+	case AE_IFBLK:
+		return "block device";
+	case AE_IFIFO:
+		return "fifo";
+	case AE_IFSOCK:
+		return "socket";
+	default:
+		return "special file";
 	}
 }
 
@@ -404,7 +425,7 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 	int rc = 0;
 
 	while (!r->refused && rc == 0) {
-		struct fetch_name parsed = { 0 }, *who = NULL;
+		struct fetch_name parsed = {0}, *who = NULL;
 		const char *raw, *name;
 		char *logical = NULL, why[256];
 		int h = archive_read_next_header(a, &e);
@@ -442,8 +463,8 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 				break;
 			}
-			int p = fetch_name_parse(&parsed, logical, o->layout, o->regex,
-						 o->assignment);
+			int p =
+			    fetch_name_parse(&parsed, logical, o->layout, o->regex, o->assignment);
 			if (p == GR_ENOMEM) {
 				free(logical);
 				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
@@ -452,7 +473,9 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 			if (p == 0)
 				who = &parsed;
 		}
-		if (archive_entry_hardlink(e)) {
+		if (is_macos_junk(name)) {
+			rc = skip_entry(r, lv, who, name, MACOS_JUNK);
+		} else if (archive_entry_hardlink(e)) {
 			snprintf(why, sizeof(why), "hard link to '%.100s' not followed",
 				 archive_entry_hardlink(e));
 			rc = skip_entry(r, lv, who, name, why);
@@ -493,7 +516,8 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 			free(pre);
 		} else if (!who) {
 			if (o->layout == FETCH_LAYOUT_AUTO)
-				snprintf(why, sizeof(why), "name matches no known layout (canvas, "
+				snprintf(why, sizeof(why),
+					 "name matches no known layout (canvas, "
 					 "moodle, blackboard, nbgrader; see --layout)");
 			else
 				snprintf(why, sizeof(why), "name does not match the %s layout",
@@ -514,10 +538,10 @@ int fetch_archive_read(struct fetch_collect *c, size_t index, struct gr_err *err
 {
 	const char *path = c->archives[index];
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	struct reading r = { .c = c, .index = index, .shown = path };
+	struct reading r = {.c = c, .index = index, .shown = path};
 	struct archive *a = NULL;
 	size_t mark = c->nitems;
-	struct gr_err herr = { 0 };
+	struct gr_err herr = {0};
 	int rc = 0;
 
 	r.buf = malloc(BLOCK);
@@ -537,7 +561,7 @@ int fetch_archive_read(struct fetch_collect *c, size_t index, struct gr_err *err
 		c->archive_errors++;
 		goto done;
 	}
-	struct level top = { .chain = base, .depth = 0, .identified = 0, .logical = "" };
+	struct level top = {.chain = base, .depth = 0, .identified = 0, .logical = ""};
 	rc = read_level(&r, a, &top, err);
 	if (rc == 0 && r.refused) {
 		fetch_log(c->o, "'%s': refused: %s; nothing from it was written", path, r.why);

@@ -16,7 +16,7 @@
 
 struct slot {
 	size_t item;
-	const char *sid;  /* student id, or NULL when unknown */
+	const char *sid; /* student id, or NULL when unknown */
 };
 
 struct group {
@@ -125,8 +125,8 @@ static int add_archive(json_t *arr, const struct fetch_collect *c, size_t idx)
 		if (!strcmp(json_string_value(json_object_get(json_array_get(arr, i), "path")),
 			    path))
 			return 0;
-	return json_array_append_new(arr, json_pack("{s:s, s:s}", "path", path, "sha256",
-						    c->archive_sha[idx]));
+	return json_array_append_new(
+	    arr, json_pack("{s:s, s:s}", "path", path, "sha256", c->archive_sha[idx]));
 }
 
 static void write_group(void *ctx, size_t gi)
@@ -136,11 +136,11 @@ static void write_group(void *ctx, size_t gi)
 	const struct fetch_opts *o = c->o;
 	struct group *g = &w->groups[gi];
 	struct fetch_result *res = g->res;
-	struct fetch_out out = { .dir_fd = -1, .student_fd = -1 };
-	struct gr_err err = { 0 };
+	struct fetch_out out = {.dir_fd = -1, .student_fd = -1};
+	struct gr_err err = {0};
 	const struct fetch_item *first = slot_item(w, g->first), *prev_kept = NULL;
 	json_t *archives = json_array(), *receipts = json_array();
-	struct fetch_time latest_bb = { 0 }, nbts = { 0 }, lms = { 0 };
+	struct fetch_time latest_bb = {0}, nbts = {0}, lms = {0};
 	int64_t mtime = 0;
 	int has_bb = 0, has_nbts = 0, has_lms = 0;
 
@@ -172,9 +172,9 @@ static void write_group(void *ctx, size_t gi)
 			continue;
 		}
 		if (it->name.kind == FETCH_NAME_RECEIPT) {
-			json_array_append_new(receipts, json_pack("{s:s, s:s}", "origin",
-								  it->origin, "sha256",
-								  it->sha256));
+			json_array_append_new(
+			    receipts,
+			    json_pack("{s:s, s:s}", "origin", it->origin, "sha256", it->sha256));
 			continue;
 		}
 		if (it->name.kind == FETCH_NAME_TIMESTAMP) {
@@ -227,9 +227,9 @@ static void write_group(void *ctx, size_t gi)
 	     (res->time.sec == o->deadline.sec && res->time.usec > o->deadline.usec)))
 		res->late = 1;
 	res->source = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:O}", "kind", "archive", "layout",
-				fetch_layout_name(first->name.layout), "lms_id",
-				first->name.lms_id, "display_name", first->name.display_name,
-				"archives", archives, "receipts", receipts);
+				fetch_layout_name(first->name.layout), "lms_id", first->name.lms_id,
+				"display_name", first->name.display_name, "archives", archives,
+				"receipts", receipts);
 	if (!res->source) {
 		fetch_result_fail(res, "out of memory");
 		goto done;
@@ -299,9 +299,9 @@ static int unwrap(struct fetch_collect *c)
 int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, struct gr_err *err)
 {
 	const struct fetch_opts *o = c->o;
-	struct writer w = { .c = c };
+	struct writer w = {.c = c};
 	struct fetch_report *rep = NULL;
-	size_t ngroups = 0, nfailed = 0;
+	size_t ngroups = 0;
 	int rc = 0;
 
 	rep = calloc(1, sizeof(*rep));
@@ -345,11 +345,9 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 					  it->name.display_name ? it->name.display_name : "",
 					  it->name.display_name ? "')" : "", o->roster->path);
 			fetch_log(o, "student '%s': %s", key, g->res->error);
-			nfailed++;
 		} else if (!fetch_name_is_safe(key)) {
 			fetch_result_fail(g->res, "student id '%s' is not a safe folder name", key);
 			fetch_log(o, "student '%s': %s", key, g->res->error);
-			nfailed++;
 		}
 	}
 	/* failed groups sit in w.groups too; write_group is only run on good ones */
@@ -371,7 +369,8 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 		if (rc)
 			goto done;
 	}
-	rep->results = calloc(ngroups + 1, sizeof(*rep->results));
+	rep->results =
+	    calloc(ngroups + (o->roster ? o->roster->count : 0) + 1, sizeof(*rep->results));
 	if (!rep->results) {
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
@@ -381,11 +380,25 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 		w.groups[i].res = NULL;
 	}
 	rep->count = ngroups;
+	for (size_t i = 0; o->roster && i < o->roster->count; i++) {
+		const char *sid = o->roster->students[i].student_id;
+		size_t k = 0;
+		while (k < ngroups && strcmp(rep->results[k]->student_id, sid))
+			k++;
+		if (k < ngroups)
+			continue;
+		struct fetch_result *m = fetch_result_new(sid);
+		if (!m) {
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+			goto done;
+		}
+		m->missing = 1;
+		rep->results[rep->count++] = m;
+	}
 	rep->archive_errors = c->archive_errors;
 	fetch_report_finish(rep);
 	*out = rep;
 	rep = NULL;
-	(void)nfailed;
 done:
 	if (w.groups)
 		for (size_t i = 0; i < ngroups; i++)
@@ -396,11 +409,11 @@ done:
 	return rc;
 }
 
-int fetch_archive_run(struct fetch_report **out, const struct fetch_opts *o,
-		      char *const *files, size_t nfiles, struct gr_err *err)
+int fetch_archive_run(struct fetch_report **out, const struct fetch_opts *o, char *const *files,
+		      size_t nfiles, struct gr_err *err)
 {
-	struct fetch_collect c = { .o = o, .dest_fd = -1, .stage_fd = -1, .archives = files,
-				   .narchives = nfiles };
+	struct fetch_collect c = {
+	    .o = o, .dest_fd = -1, .stage_fd = -1, .archives = files, .narchives = nfiles};
 	int rc;
 
 	if (!fetch_name_is_safe(o->assignment))
@@ -413,13 +426,12 @@ int fetch_archive_run(struct fetch_report **out, const struct fetch_opts *o,
 	snprintf(c.stage_name, sizeof(c.stage_name), ".grader-stage-%ld", (long)getpid());
 	fetch_remove_at(c.dest_fd, c.stage_name);
 	if (mkdirat(c.dest_fd, c.stage_name, 0700) < 0) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s/%s'", o->dest,
-				c.stage_name);
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s/%s'", o->dest, c.stage_name);
 		c.stage_name[0] = '\0';
 		goto done;
 	}
-	c.stage_fd = openat(c.dest_fd, c.stage_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			    O_CLOEXEC);
+	c.stage_fd =
+	    openat(c.dest_fd, c.stage_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	c.archive_sha = calloc(nfiles + 1, sizeof(*c.archive_sha));
 	if (c.stage_fd < 0 || !c.archive_sha) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s/%s'", o->dest, c.stage_name);

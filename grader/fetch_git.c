@@ -28,6 +28,7 @@ struct git_batch {
 struct cred_state {
 	const struct fetch_opts *o;
 	unsigned calls;
+	int asked; /* the server asked for credentials */
 };
 
 /*
@@ -41,17 +42,44 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 	const char *user = user_from_url && user_from_url[0] ? user_from_url : NULL;
 
 	(void)url;
+	cs->asked = 1;
 	if (cs->calls++ >= 3)
 		return GIT_EAUTH;
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && cs->o->https_token)
-		return git_credential_userpass_plaintext_new(
-			out, cs->o->https_user ? cs->o->https_user : user ? user : "x-access-token",
-			cs->o->https_token);
+		return git_credential_userpass_plaintext_new(out,
+							     cs->o->https_user ? cs->o->https_user
+							     : user	       ? user
+									       : "x-access-token",
+							     cs->o->https_token);
 	if (allowed & GIT_CREDENTIAL_SSH_KEY)
 		return git_credential_ssh_key_from_agent(out, user ? user : "git");
 	if (allowed & GIT_CREDENTIAL_USERNAME)
 		return git_credential_username_new(out, user ? user : "git");
 	return GIT_PASSTHROUGH;
+}
+
+/* The reason of a failed connection, worded for the instructor. */
+static void fail_remote(struct fetch_result *res, const char *verb, const char *shown,
+			const struct cred_state *cs)
+{
+	const git_error *e = git_error_last();
+
+	if (cs->asked && cs->o->https_token)
+		fetch_result_fail(res,
+				  "cannot %s '%s': authentication failed (token in "
+				  "GRADER_GIT_TOKEN refused)",
+				  verb, shown);
+	else if (cs->asked && !strncmp(shown, "http", 4))
+		fetch_result_fail(res,
+				  "cannot %s '%s': authentication required (set "
+				  "GRADER_GIT_TOKEN)",
+				  verb, shown);
+	else if (cs->asked)
+		fetch_result_fail(res, "cannot %s '%s': authentication failed (ssh agent)", verb,
+				  shown);
+	else
+		fetch_result_fail(res, "cannot %s '%s': %s", verb, shown,
+				  e && e->message ? e->message : "unknown libgit2 error");
 }
 
 static const char *git_msg(void)
@@ -65,8 +93,8 @@ static int is_url(const char *repo)
 {
 	const char *colon = strchr(repo, ':'), *slash = strchr(repo, '/');
 
-	return strstr(repo, "://") || (colon && (!slash || colon < slash) && repo[0] != '.' &&
-				       colon != repo);
+	return strstr(repo, "://") ||
+	       (colon && (!slash || colon < slash) && repo[0] != '.' && colon != repo);
 }
 
 /* The URL libgit2 should use: URLs as given, local paths made absolute
@@ -131,8 +159,8 @@ static int write_tree(struct fetch_out *out, git_repository *repo, git_odb *odb,
 			git_tree *sub = NULL;
 			char *subprefix = NULL;
 			if (fetch_path_check(path, why, sizeof(why)) < 0) {
-				rc = fetch_result_skip(out->res, path, "folder not copied: %s",
-						       why);
+				rc =
+				    fetch_result_skip(out->res, path, "folder not copied: %s", why);
 				break;
 			}
 			if (depth >= TREE_DEPTH_MAX) {
@@ -161,10 +189,9 @@ static int write_tree(struct fetch_out *out, git_repository *repo, git_odb *odb,
 				break;
 			}
 			if (size > out->lim->max_file_size) {
-				rc = fetch_result_skip(out->res, path,
-						       "file of %zu bytes is over the cap of %llu",
-						       size,
-						       (unsigned long long)out->lim->max_file_size);
+				rc = fetch_result_skip(
+				    out->res, path, "file of %zu bytes is over the cap of %llu",
+				    size, (unsigned long long)out->lim->max_file_size);
 				break;
 			}
 			if (git_blob_lookup(&blob, repo, id) < 0) {
@@ -238,11 +265,11 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_fetch_options fopts;
-	struct cred_state cs = { .o = o };
-	git_buf head = { 0 };
+	struct cred_state cs = {.o = o};
+	git_buf head = {0};
 	git_remote_create_options ropts;
 	char *spec = "+refs/heads/*:refs/remotes/origin/*";
-	git_strarray specs = { &spec, 1 };
+	git_strarray specs = {&spec, 1};
 	char *shown = redact(url);
 	int rc = -1;
 
@@ -267,22 +294,23 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 	fopts.callbacks.credentials = credentials;
 	fopts.callbacks.payload = &cs;
 	fopts.prune = GIT_FETCH_PRUNE;
+	fopts.update_fetchhead = 0; /* it would store the URL, credentials included */
 	fopts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	if (!want_branch) {
-		int e = git_remote_connect(remote, GIT_DIRECTION_FETCH, &fopts.callbacks, NULL,
-					   NULL);
+		int e =
+		    git_remote_connect(remote, GIT_DIRECTION_FETCH, &fopts.callbacks, NULL, NULL);
 		if (e == 0)
 			e = git_remote_default_branch(&head, remote);
 		if (e < 0 && e != GIT_ENOTFOUND) {
-			fetch_result_fail(res, "cannot reach '%s': %s", shown ? shown : "",
-					  git_msg());
+			fail_remote(res, "reach", shown ? shown : "", &cs);
 			goto done;
 		}
 		git_remote_disconnect(remote);
 		cs.calls = 0;
+		cs.asked = 0;
 	}
 	if (git_remote_fetch(remote, &specs, &fopts, "grader fetch") < 0) {
-		fetch_result_fail(res, "cannot fetch '%s': %s", shown ? shown : "", git_msg());
+		fail_remote(res, "fetch", shown ? shown : "", &cs);
 		goto done;
 	}
 	if (count_branches(repo) == 0) {
@@ -312,7 +340,7 @@ done:
 
 static json_t *time_json(int64_t sec)
 {
-	struct fetch_time t = { .sec = sec };
+	struct fetch_time t = {.sec = sec};
 	char s[32];
 
 	fetch_time_iso(s, &t);
@@ -325,8 +353,8 @@ static void fetch_one(void *ctx, size_t i)
 	const struct fetch_opts *o = b->o;
 	const struct roster_student *st = b->students[i];
 	struct fetch_result *res = b->results[i];
-	struct fetch_out out = { .dir_fd = -1, .student_fd = -1 };
-	struct gr_err err = { 0 };
+	struct fetch_out out = {.dir_fd = -1, .student_fd = -1};
+	struct gr_err err = {0};
 	git_repository *repo = NULL;
 	git_reference *ref = NULL;
 	git_commit *tip = NULL, *c = NULL;
@@ -352,8 +380,8 @@ static void fetch_one(void *ctx, size_t i)
 		fetch_result_fail(res, "cannot fetch '%s': %s", shown, strerror(errno));
 		goto done;
 	}
-	if (update_cache(&repo, &branch, cache_path, url,
-			 st->branch[0] ? st->branch : o->branch, o, res) < 0)
+	if (update_cache(&repo, &branch, cache_path, url, st->branch[0] ? st->branch : o->branch, o,
+			 res) < 0)
 		goto done;
 	if (asprintf(&refname, "refs/remotes/origin/%s", branch) < 0) {
 		refname = NULL;
@@ -393,14 +421,13 @@ static void fetch_one(void *ctx, size_t i)
 	res->time_source = "commit";
 	if (o->has_deadline)
 		fetch_time_iso(dl, &o->deadline);
-	res->source = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:i, s:s*, s:s}",
-				"kind", "git", "url", shown, "branch", branch, "commit", hex,
-				"commit_time", time_json(git_commit_time(c)), "author_time",
-				time_json(git_commit_author(c)->when.time), "tip", tiphex,
-				"tip_time", time_json(git_commit_time(tip)),
-				"commits_after_deadline", (int)skipped_newer, "deadline",
-				o->has_deadline ? dl : NULL, "rule",
-				"newest first-parent commit with committer time <= deadline");
+	res->source = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:i, s:s*, s:s}", "kind", "git", "url", shown,
+	    "branch", branch, "commit", hex, "commit_time", time_json(git_commit_time(c)),
+	    "author_time", time_json(git_commit_author(c)->when.time), "tip", tiphex, "tip_time",
+	    time_json(git_commit_time(tip)), "commits_after_deadline", (int)skipped_newer,
+	    "deadline", o->has_deadline ? dl : NULL, "rule",
+	    "newest first-parent commit with committer time <= deadline");
 	if (!res->source) {
 		fetch_result_fail(res, "out of memory");
 		goto done;
@@ -434,7 +461,7 @@ done:
 int fetch_git_run(struct fetch_report **out, const struct fetch_opts *o, struct gr_err *err)
 {
 	struct fetch_report *rep = NULL;
-	struct git_batch b = { .o = o, .dest_fd = -1 };
+	struct git_batch b = {.o = o, .dest_fd = -1};
 	int rc = 0, inited = 0;
 
 	if (!o->roster)

@@ -17,11 +17,11 @@ struct fetch_out {
 	struct fetch_result *res;
 	const struct fetch_limits *lim;
 	const char *assignment;
-	int student_fd;     /* DEST/{student} */
-	int dir_fd;         /* the temporary submission folder */
-	char tmpname[96];   /* its name inside student_fd */
+	int student_fd;	  /* DEST/{student} */
+	int dir_fd;	  /* the temporary submission folder */
+	char tmpname[96]; /* its name inside student_fd */
 	uint64_t total;
-	char **folded;      /* case-folded paths already used; "d:" dirs, "f:" files */
+	char **folded; /* case-folded paths already used; "d:" dirs, "f:" files */
 	size_t nfolded, capfolded;
 };
 
@@ -31,11 +31,11 @@ void fetch_result_free(struct fetch_result *r);
 
 /* Record a failure (the first one wins); returns GR_ENOMEM or 0. */
 int fetch_result_fail(struct fetch_result *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Record a skipped entry; returns 0 or GR_ENOMEM. */
 int fetch_result_skip(struct fetch_result *r, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Create the temporary folder of res->student_id under dest_fd. */
 int fetch_out_begin(struct fetch_out *o, struct fetch_result *res, int dest_fd,
@@ -72,7 +72,7 @@ void fetch_report_finish(struct fetch_report *rep);
 
 /* Log through the options' callback (printf-style, one line). */
 void fetch_log(const struct fetch_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Run fn(ctx, i) for i in [0, n) on `jobs` threads (1 = in this thread). */
 int fetch_pool_run(unsigned jobs, size_t n, void (*fn)(void *ctx, size_t i), void *ctx,
@@ -94,17 +94,17 @@ enum item_kind { ITEM_FILE, ITEM_SKIP };
 /* One archive entry that belongs (or may belong) to a submission. */
 struct fetch_item {
 	enum item_kind kind;
-	struct fetch_name name;  /* lms id, path (relative), late, times, version */
-	char stage[24];          /* file name in the staging folder ("" = none) */
+	struct fetch_name name; /* lms id, path (relative), late, times, version */
+	char stage[24];		/* file name in the staging folder ("" = none) */
 	uint64_t size;
 	char sha256[65];
-	char *origin;            /* "a.zip!b.zip!entry" */
-	char *reason;            /* ITEM_SKIP */
-	size_t archive;          /* index of the top-level archive */
+	char *origin;	/* "a.zip!b.zip!entry" */
+	char *reason;	/* ITEM_SKIP */
+	size_t archive; /* index of the top-level archive */
 	int64_t mtime;
-	size_t seq;              /* order of discovery */
-	size_t nest;             /* nonzero: from a student's own archive number `nest` */
-	size_t nest_prefix;      /* bytes of name.path before that archive's content */
+	size_t seq;	    /* order of discovery */
+	size_t nest;	    /* nonzero: from a student's own archive number `nest` */
+	size_t nest_prefix; /* bytes of name.path before that archive's content */
 };
 
 struct fetch_collect {
@@ -113,7 +113,7 @@ struct fetch_collect {
 	char stage_name[64];
 	struct fetch_item *items;
 	size_t nitems, capitems, seq, nests;
-	char *const *archives;   /* as given */
+	char *const *archives; /* as given */
 	char (*archive_sha)[65];
 	size_t narchives;
 	size_t archive_errors;

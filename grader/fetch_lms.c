@@ -169,7 +169,8 @@ static int parse_blackboard(struct fetch_name *out, const char *full)
 		if (strlen(q) >= 19) {
 			memcpy(ts, q, 19);
 			ts[19] = '\0';
-			if (ts[4] == '-' && ts[10] == '-' && fetch_time_parse(&out->time, ts, NULL) == 0)
+			if (ts[4] == '-' && ts[10] == '-' &&
+			    fetch_time_parse(&out->time, ts, NULL) == 0)
 				break;
 		}
 		mark++;
@@ -231,22 +232,31 @@ static int parse_nbgrader(struct fetch_name *out, const char *full, const char *
 int fetch_name_parse(struct fetch_name *out, const char *name, enum fetch_layout layout,
 		     const struct fetch_regex *re, const char *assignment)
 {
-	static const enum fetch_layout order[] = { FETCH_LAYOUT_MOODLE, FETCH_LAYOUT_BLACKBOARD,
-						   FETCH_LAYOUT_NBGRADER, FETCH_LAYOUT_CANVAS };
+	static const enum fetch_layout order[] = {FETCH_LAYOUT_MOODLE, FETCH_LAYOUT_BLACKBOARD,
+						  FETCH_LAYOUT_NBGRADER, FETCH_LAYOUT_CANVAS};
 	int rc = GR_ENOTFOUND;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && rc == GR_ENOTFOUND; i++) {
 		enum fetch_layout l = layout == FETCH_LAYOUT_AUTO ? order[i] : layout;
 		switch (l) {
-		case FETCH_LAYOUT_CANVAS: rc = parse_canvas(out, name); break;
-		case FETCH_LAYOUT_MOODLE: rc = parse_moodle(out, name); break;
-		case FETCH_LAYOUT_BLACKBOARD: rc = parse_blackboard(out, name); break;
-		case FETCH_LAYOUT_NBGRADER: rc = parse_nbgrader(out, name, assignment); break;
+		case FETCH_LAYOUT_CANVAS:
+			rc = parse_canvas(out, name);
+			break;
+		case FETCH_LAYOUT_MOODLE:
+			rc = parse_moodle(out, name);
+			break;
+		case FETCH_LAYOUT_BLACKBOARD:
+			rc = parse_blackboard(out, name);
+			break;
+		case FETCH_LAYOUT_NBGRADER:
+			rc = parse_nbgrader(out, name, assignment);
+			break;
 		case FETCH_LAYOUT_REGEX:
 			rc = re ? fetch_regex_match_name(re, name, out) : GR_ENOTFOUND;
 			break;
-		case FETCH_LAYOUT_AUTO: break;
+		case FETCH_LAYOUT_AUTO:
+			break;
 		}
 		if (rc)
 			fetch_name_release(out);

@@ -131,8 +131,8 @@ void fetch_opts_init(struct fetch_opts *o)
 
 const char *fetch_layout_name(enum fetch_layout l)
 {
-	static const char *const names[] = { "auto",       "canvas",   "moodle",
-					     "blackboard", "nbgrader", "regex" };
+	static const char *const names[] = {"auto",	  "canvas",   "moodle",
+					    "blackboard", "nbgrader", "regex"};
 	return (unsigned)l < sizeof(names) / sizeof(names[0]) ? names[l] : NULL;
 }
 
@@ -350,8 +350,8 @@ int fetch_out_begin(struct fetch_out *o, struct fetch_result *res, int dest_fd,
 			return gr_err_sys(err, GR_EIO, e, "cannot create a folder in '%s'", sid);
 		}
 	}
-	o->dir_fd = openat(o->student_fd, o->tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			   O_CLOEXEC);
+	o->dir_fd =
+	    openat(o->student_fd, o->tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (o->dir_fd < 0)
 		return gr_err_sys(err, GR_EIO, errno, "cannot open a folder in '%s'", sid);
 	return 0;
@@ -406,7 +406,8 @@ static int collides(struct fetch_out *o, const char *path, char *why, size_t why
 		/* the same name, or a file used where a folder is needed, or the reverse */
 		if (!strcmp(g + 2, f + 2) ||
 		    (g[0] == 'f' && gl < n && f[2 + gl] == '/' && !memcmp(g + 2, f + 2, gl))) {
-			snprintf(why, whylen, "name collides with an earlier entry "
+			snprintf(why, whylen,
+				 "name collides with an earlier entry "
 				 "(same name ignoring case)");
 			free(f);
 			return 1;
@@ -529,8 +530,8 @@ int fetch_out_write(struct fetch_out *o, const char *path, const void *data, siz
 	fd = openat(parent, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		rc = fetch_result_skip(o->res, path, "cannot create: %s", strerror(errno)) < 0
-			     ? GR_ENOMEM
-			     : GR_EDENIED;
+			 ? GR_ENOMEM
+			 : GR_EDENIED;
 		goto done;
 	}
 	for (size_t left = len; left > 0;) {
@@ -573,8 +574,8 @@ int fetch_out_place(struct fetch_out *o, const char *path, int stage_fd, const c
 		return fetch_result_skip(o->res, path, "%s", why) < 0 ? GR_ENOMEM : GR_EDENIED;
 	if (renameat2(stage_fd, stage_name, parent, leaf, RENAME_NOREPLACE) < 0) {
 		rc = fetch_result_skip(o->res, path, "cannot create: %s", strerror(errno)) < 0
-			     ? GR_ENOMEM
-			     : GR_EDENIED;
+			 ? GR_ENOMEM
+			 : GR_EDENIED;
 		close(parent);
 		return rc;
 	}
@@ -585,8 +586,7 @@ int fetch_out_place(struct fetch_out *o, const char *path, int stage_fd, const c
 	return 0;
 }
 
-static int write_at(int dir_fd, const char *name, const char *data, size_t len,
-		    struct gr_err *err)
+static int write_at(int dir_fd, const char *name, const char *data, size_t len, struct gr_err *err)
 {
 	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 
@@ -650,12 +650,11 @@ int fetch_out_commit(struct fetch_out *o, struct gr_err *err)
 	rc = write_at(o->dir_fd, FETCH_PROVENANCE_NAME, text, len + 1, err);
 	if (rc)
 		goto done;
-	if (renameat2(o->student_fd, o->tmpname, o->student_fd, o->assignment,
-		      RENAME_NOREPLACE) == 0) {
+	if (renameat2(o->student_fd, o->tmpname, o->student_fd, o->assignment, RENAME_NOREPLACE) ==
+	    0) {
 		o->tmpname[0] = '\0';
-	} else if (errno == EEXIST &&
-		   renameat2(o->student_fd, o->tmpname, o->student_fd, o->assignment,
-			     RENAME_EXCHANGE) == 0) {
+	} else if (errno == EEXIST && renameat2(o->student_fd, o->tmpname, o->student_fd,
+						o->assignment, RENAME_EXCHANGE) == 0) {
 		/* the old submission now sits under tmpname: abort removes it */
 	} else {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot rename into '%s/%s'",

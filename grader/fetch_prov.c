@@ -25,9 +25,8 @@ json_t *fetch_prov_json(const struct fetch_result *r, const char *assignment)
 	for (size_t i = 0; i < r->nfiles; i++) {
 		const struct fetch_file *f = &r->files[i];
 		if (json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:s}", "path", f->path,
-							   "size", (json_int_t)f->size,
-							   "sha256", f->sha256, "origin",
-							   f->origin)) < 0)
+							   "size", (json_int_t)f->size, "sha256",
+							   f->sha256, "origin", f->origin)) < 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < r->nskips; i++) {
@@ -48,11 +47,11 @@ json_t *fetch_prov_json(const struct fetch_result *r, const char *assignment)
 							   r->skips[i].reason)) < 0)
 			goto fail;
 	}
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:O?, s:o, s:o}", "format",
-			"grader-provenance/1", "student_id", r->student_id, "assignment",
-			assignment, "timestamp", ts, "timestamp_source", r->time_source, "late",
-			r->late, "fetched_at", fetched, "source", r->source, "files", files,
-			"skipped", skips);
+	doc =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:O?, s:o, s:o}", "format",
+		      "grader-provenance/1", "student_id", r->student_id, "assignment", assignment,
+		      "timestamp", ts, "timestamp_source", r->time_source, "late", r->late,
+		      "fetched_at", fetched, "source", r->source, "files", files, "skipped", skips);
 	return doc;
 fail:
 	json_decref(files);
@@ -70,9 +69,11 @@ static int cmp_result(const void *a, const void *b)
 void fetch_report_finish(struct fetch_report *rep)
 {
 	qsort(rep->results, rep->count, sizeof(*rep->results), cmp_result);
-	rep->fetched = rep->failed = 0;
+	rep->fetched = rep->failed = rep->missing = 0;
 	for (size_t i = 0; i < rep->count; i++) {
-		if (rep->results[i]->failed)
+		if (rep->results[i]->missing)
+			rep->missing++;
+		else if (rep->results[i]->failed)
 			rep->failed++;
 		else
 			rep->fetched++;
@@ -115,9 +116,9 @@ static void csv_field(FILE *f, const char *s, int last)
 int fetch_manifest_write(const struct fetch_report *r, const char *assignment, const char *path,
 			 struct gr_err *err)
 {
-	static const char *const header[] = { "student_id", "assignment", "status", "late",
-					      "timestamp",  "file",       "size",   "sha256",
-					      "note" };
+	static const char *const header[] = {"student_id", "assignment", "status",
+					     "late",	   "timestamp",	 "file",
+					     "size",	   "sha256",	 "note"};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -132,11 +133,25 @@ int fetch_manifest_write(const struct fetch_report *r, const char *assignment, c
 		const struct fetch_result *res = r->results[i];
 		char ts[32] = "", size[32];
 		const char *late = res->late ? "yes" : "no";
-		if (!res->failed)
+		if (!res->failed && !res->missing)
 			fetch_time_iso(ts, &res->time);
+		if (res->missing) {
+			const char *row[] = {
+			    res->student_id, assignment, "missing", "", "", "", "", "", ""};
+			for (size_t k = 0; k < 9; k++)
+				csv_field(f, row[k], k == 8);
+			continue;
+		}
 		if (res->failed) {
-			const char *row[] = { res->student_id, assignment, "failed", "", "", "", "",
-					      "", res->error ? res->error : "" };
+			const char *row[] = {res->student_id,
+					     assignment,
+					     "failed",
+					     "",
+					     "",
+					     "",
+					     "",
+					     "",
+					     res->error ? res->error : ""};
 			for (size_t k = 0; k < 9; k++)
 				csv_field(f, row[k], k == 8);
 			continue;
@@ -144,17 +159,19 @@ int fetch_manifest_write(const struct fetch_report *r, const char *assignment, c
 		for (size_t k = 0; k < res->nfiles; k++) {
 			const struct fetch_file *ff = &res->files[k];
 			snprintf(size, sizeof(size), "%llu", (unsigned long long)ff->size);
-			const char *row[] = { res->student_id, assignment, "ok",       late, ts,
-					      ff->path,        size,       ff->sha256, "" };
+			const char *row[] = {res->student_id, assignment, "ok",	      late, ts,
+					     ff->path,	      size,	  ff->sha256, ""};
 			for (size_t c = 0; c < 9; c++)
 				csv_field(f, row[c], c == 8);
 		}
 		for (size_t k = 0; k < res->nskips; k++) {
 			const struct fetch_skip *s = &res->skips[k];
 			const char *name = fetch_utf8_valid(s->path, strlen(s->path))
-						   ? s->path : "(name not UTF-8)";
-			const char *row[] = { res->student_id, assignment, "skipped", late, ts,
-					      name,            "",         "",        s->reason };
+					       ? s->path
+					       : "(name not UTF-8)";
+			const char *row[] = {
+			    res->student_id, assignment, "skipped", late, ts, name, "", "",
+			    s->reason};
 			for (size_t c = 0; c < 9; c++)
 				csv_field(f, row[c], c == 8);
 		}
@@ -194,7 +211,7 @@ static void *pool_worker(void *arg)
 int fetch_pool_run(unsigned jobs, size_t n, void (*fn)(void *ctx, size_t i), void *ctx,
 		   struct gr_err *err)
 {
-	struct pool p = { .next = 0, .n = n, .fn = fn, .ctx = ctx };
+	struct pool p = {.next = 0, .n = n, .fn = fn, .ctx = ctx};
 	pthread_t *threads = NULL;
 	unsigned started = 0;
 	int rc = 0;

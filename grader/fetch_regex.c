@@ -16,10 +16,10 @@
 struct fetch_regex {
 	regex_t re;
 	int compiled;
-	size_t ngroups;                   /* capturing groups in the POSIX pattern */
+	size_t ngroups; /* capturing groups in the POSIX pattern */
 	size_t nnames;
 	char *names[GROUP_NAMES_MAX];
-	size_t index[GROUP_NAMES_MAX];    /* 1-based group numbers */
+	size_t index[GROUP_NAMES_MAX]; /* 1-based group numbers */
 };
 
 struct sbuf {
@@ -59,7 +59,7 @@ static void puts_(struct sbuf *b, const char *s)
  */
 static int translate(char **out, struct fetch_regex *re, const char *pat, struct gr_err *err)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	size_t groups = 1, nnames = 0;
 	int in_bracket = 0, after_quant = 0, rc = 0;
 	const char *p = pat;
@@ -70,10 +70,18 @@ static int translate(char **out, struct fetch_regex *re, const char *pat, struct
 		if (in_bracket) {
 			if (c == '\\' && p[1]) {
 				switch (p[1]) {
-				case 'd': puts_(&b, "0-9"); break;
-				case 'w': puts_(&b, "[:alnum:]_"); break;
-				case 's': puts_(&b, "[:space:]"); break;
-				default: put(&b, p + 1, 1); break;
+				case 'd':
+					puts_(&b, "0-9");
+					break;
+				case 'w':
+					puts_(&b, "[:alnum:]_");
+					break;
+				case 's':
+					puts_(&b, "[:space:]");
+					break;
+				default:
+					put(&b, p + 1, 1);
+					break;
 				}
 				p += 2;
 				continue;
@@ -100,13 +108,27 @@ static int translate(char **out, struct fetch_regex *re, const char *pat, struct
 		after_quant = c == '*' || c == '+' || c == '?' || c == '}';
 		if (c == '\\' && p[1]) {
 			switch (p[1]) {
-			case 'd': puts_(&b, "[0-9]"); break;
-			case 'D': puts_(&b, "[^0-9]"); break;
-			case 'w': puts_(&b, "[[:alnum:]_]"); break;
-			case 'W': puts_(&b, "[^[:alnum:]_]"); break;
-			case 's': puts_(&b, "[[:space:]]"); break;
-			case 'S': puts_(&b, "[^[:space:]]"); break;
-			default: put(&b, p, 2); break;
+			case 'd':
+				puts_(&b, "[0-9]");
+				break;
+			case 'D':
+				puts_(&b, "[^0-9]");
+				break;
+			case 'w':
+				puts_(&b, "[[:alnum:]_]");
+				break;
+			case 'W':
+				puts_(&b, "[^[:alnum:]_]");
+				break;
+			case 's':
+				puts_(&b, "[[:space:]]");
+				break;
+			case 'S':
+				puts_(&b, "[^[:space:]]");
+				break;
+			default:
+				put(&b, p, 2);
+				break;
 			}
 			p += 2;
 			continue;

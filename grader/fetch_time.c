@@ -47,7 +47,7 @@ static int digits(const char **p, int n)
 
 static int days_in_month(int y, int m)
 {
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	return m == 2 && leap ? 29 : dm[m - 1];
 }
@@ -116,8 +116,8 @@ int fetch_time_parse(struct fetch_time *out, const char *s, struct gr_err *err)
 		p++;
 	if (*p)
 		goto bad;
-	out->sec = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se -
-		   off;
+	out->sec =
+	    days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off;
 	out->usec = usec;
 	return 0;
 bad:

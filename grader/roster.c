@@ -83,11 +83,13 @@ static int read_record(struct record *rec, const char *s, size_t len, size_t *po
 				} else {
 					i++;
 					quoted = 0;
-					if (i < len && s[i] != ',' && s[i] != '\n' && s[i] != '\r') {
-						rc = gr_err_set(err, GR_EINVAL,
-								"cannot read roster '%s': line %zu: "
-								"text after a closing quote",
-								name, *line);
+					if (i < len && s[i] != ',' && s[i] != '\n' &&
+					    s[i] != '\r') {
+						rc =
+						    gr_err_set(err, GR_EINVAL,
+							       "cannot read roster '%s': line %zu: "
+							       "text after a closing quote",
+							       name, *line);
 						goto done;
 					}
 					continue;
@@ -101,8 +103,10 @@ static int read_record(struct record *rec, const char *s, size_t len, size_t *po
 				size_t ncap = bcap ? bcap * 2 : 64;
 				char *nb = realloc(buf, ncap);
 				if (!nb) {
-					rc = gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': "
-							"out of memory", name);
+					rc = gr_err_set(err, GR_ENOMEM,
+							"cannot read roster '%s': "
+							"out of memory",
+							name);
 					goto done;
 				}
 				buf = nb;
@@ -149,22 +153,28 @@ static const struct {
 	const char *name;
 	enum roster_column col;
 } known_columns[] = {
-	{ "student_id", ROSTER_STUDENT_ID }, { "repo", ROSTER_REPO },
-	{ "first_name", ROSTER_FIRST_NAME }, { "last_name", ROSTER_LAST_NAME },
-	{ "email", ROSTER_EMAIL },           { "branch", ROSTER_BRANCH },
-	{ "lms_id", ROSTER_LMS_ID },
+    {"student_id", ROSTER_STUDENT_ID}, {"repo", ROSTER_REPO},	{"first_name", ROSTER_FIRST_NAME},
+    {"last_name", ROSTER_LAST_NAME},   {"email", ROSTER_EMAIL}, {"branch", ROSTER_BRANCH},
+    {"lms_id", ROSTER_LMS_ID},
 };
 
 static char **field_of(struct roster_student *st, enum roster_column col)
 {
 	switch (col) {
-	case ROSTER_STUDENT_ID: return &st->student_id;
-	case ROSTER_REPO: return &st->repo;
-	case ROSTER_FIRST_NAME: return &st->first_name;
-	case ROSTER_LAST_NAME: return &st->last_name;
-	case ROSTER_EMAIL: return &st->email;
-	case ROSTER_BRANCH: return &st->branch;
-	case ROSTER_LMS_ID: return &st->lms_id;
+	case ROSTER_STUDENT_ID:
+		return &st->student_id;
+	case ROSTER_REPO:
+		return &st->repo;
+	case ROSTER_FIRST_NAME:
+		return &st->first_name;
+	case ROSTER_LAST_NAME:
+		return &st->last_name;
+	case ROSTER_EMAIL:
+		return &st->email;
+	case ROSTER_BRANCH:
+		return &st->branch;
+	case ROSTER_LMS_ID:
+		return &st->lms_id;
 	}
 	return NULL;
 }
@@ -184,7 +194,7 @@ int roster_parse(struct roster **out, const char *data, size_t len, const char *
 		 struct gr_err *err)
 {
 	struct roster *r = NULL;
-	struct record rec = { 0 };
+	struct record rec = {0};
 	enum roster_column *map = NULL; /* column index -> known column, 0 = ignored */
 	size_t ncols = 0, pos = 0, line = 1, cap = 0;
 	int rc = 0;
@@ -199,7 +209,8 @@ int roster_parse(struct roster **out, const char *data, size_t len, const char *
 	/* header: the first non-blank record */
 	do {
 		if (pos >= len) {
-			rc = gr_err_set(err, GR_EINVAL, "cannot read roster '%s': empty file", name);
+			rc =
+			    gr_err_set(err, GR_EINVAL, "cannot read roster '%s': empty file", name);
 			goto done;
 		}
 		rc = read_record(&rec, data, len, &pos, &line, name, err);
@@ -223,9 +234,10 @@ int roster_parse(struct roster **out, const char *data, size_t len, const char *
 			if (strcasecmp(h, known_columns[k].name))
 				continue;
 			if (r->columns & known_columns[k].col) {
-				rc = gr_err_set(err, GR_EINVAL,
-						"cannot read roster '%s': column '%s' appears twice",
-						name, known_columns[k].name);
+				rc =
+				    gr_err_set(err, GR_EINVAL,
+					       "cannot read roster '%s': column '%s' appears twice",
+					       name, known_columns[k].name);
 				free(h);
 				goto done;
 			}
@@ -249,9 +261,10 @@ int roster_parse(struct roster **out, const char *data, size_t len, const char *
 		if (is_blank(&rec))
 			continue;
 		if (rec.count > ncols) {
-			rc = gr_err_set(err, GR_EINVAL,
-					"cannot read roster '%s': line %zu: %zu fields, header has %zu",
-					name, row_line, rec.count, ncols);
+			rc = gr_err_set(
+			    err, GR_EINVAL,
+			    "cannot read roster '%s': line %zu: %zu fields, header has %zu", name,
+			    row_line, rec.count, ncols);
 			goto done;
 		}
 		if (r->count == cap) {
@@ -289,11 +302,11 @@ int roster_parse(struct roster **out, const char *data, size_t len, const char *
 		}
 		for (size_t j = 0; j + 1 < r->count; j++) {
 			if (!strcmp(r->students[j].student_id, st->student_id)) {
-				rc = gr_err_set(err, GR_EINVAL,
-						"cannot read roster '%s': line %zu: student '%s' "
-						"already on line %zu",
-						name, row_line, st->student_id,
-						r->students[j].line);
+				rc =
+				    gr_err_set(err, GR_EINVAL,
+					       "cannot read roster '%s': line %zu: student '%s' "
+					       "already on line %zu",
+					       name, row_line, st->student_id, r->students[j].line);
 				goto done;
 			}
 		}

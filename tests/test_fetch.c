@@ -47,8 +47,8 @@ static void test_fetch__canvas_names(void **state)
 	fetch_name_release(&n);
 
 	/* resubmission suffix: logical name without -N, N kept as version */
-	parse_ok(&n, "smithjohn_12345_678902_ps1-2.ipynb", FETCH_LAYOUT_CANVAS,
-		 FETCH_LAYOUT_CANVAS, "12345", "ps1.ipynb");
+	parse_ok(&n, "smithjohn_12345_678902_ps1-2.ipynb", FETCH_LAYOUT_CANVAS, FETCH_LAYOUT_CANVAS,
+		 "12345", "ps1.ipynb");
 	assert_string_equal(n.original, "ps1-2.ipynb");
 	assert_int_equal(n.version[1], 2);
 	fetch_name_release(&n);
@@ -72,9 +72,9 @@ static void test_fetch__canvas_names(void **state)
 			 GR_ENOTFOUND);
 	assert_int_equal(fetch_name_parse(&n, "smith_12_34_", FETCH_LAYOUT_CANVAS, NULL, "ps1"),
 			 GR_ENOTFOUND);
-	assert_int_equal(fetch_name_parse(&n, "John Smith_12_34_a.py", FETCH_LAYOUT_CANVAS, NULL,
-					  "ps1"),
-			 GR_ENOTFOUND);
+	assert_int_equal(
+	    fetch_name_parse(&n, "John Smith_12_34_a.py", FETCH_LAYOUT_CANVAS, NULL, "ps1"),
+	    GR_ENOTFOUND);
 }
 
 static void test_fetch__moodle_names(void **state)
@@ -96,8 +96,8 @@ static void test_fetch__moodle_names(void **state)
 		 FETCH_LAYOUT_MOODLE, "5", "a.py");
 	assert_string_equal(n.display_name, "Participant");
 	fetch_name_release(&n);
-	assert_int_equal(fetch_name_parse(&n, "John_x_assignsubmission_file_/a", FETCH_LAYOUT_MOODLE,
-					  NULL, "ps1"),
+	assert_int_equal(fetch_name_parse(&n, "John_x_assignsubmission_file_/a",
+					  FETCH_LAYOUT_MOODLE, NULL, "ps1"),
 			 GR_ENOTFOUND);
 	assert_int_equal(fetch_name_parse(&n, "John Smith_12_assignsubmission_file_/",
 					  FETCH_LAYOUT_MOODLE, NULL, "ps1"),
@@ -144,14 +144,15 @@ static void test_fetch__nbgrader_names(void **state)
 	fetch_name_release(&n);
 	assert_int_equal(fetch_name_parse(&n, "ps1/a.ipynb", FETCH_LAYOUT_NBGRADER, NULL, "ps1"),
 			 GR_ENOTFOUND);
-	assert_int_equal(fetch_name_parse(&n, "bob/ps2/a.ipynb", FETCH_LAYOUT_NBGRADER, NULL, "ps1"),
-			 GR_ENOTFOUND);
+	assert_int_equal(
+	    fetch_name_parse(&n, "bob/ps2/a.ipynb", FETCH_LAYOUT_NBGRADER, NULL, "ps1"),
+	    GR_ENOTFOUND);
 }
 
 static void test_fetch__regex_translation(void **state)
 {
 	char *out = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
 	assert_int_equal(fetch_regex_translate(&out, "(?P<student_id>\\w+)_(?:x|y)\\d+", &err), 0);
@@ -172,11 +173,12 @@ static void test_fetch__regex_groups_and_match(void **state)
 {
 	struct fetch_regex *re = NULL;
 	struct fetch_name n;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char iso[32];
 	(void)state;
 
-	assert_int_equal(fetch_regex_new(&re, "(x)(?P<student_id>[a-z]+)-(?:[0-9]+)-"
+	assert_int_equal(fetch_regex_new(&re,
+					 "(x)(?P<student_id>[a-z]+)-(?:[0-9]+)-"
 					 "(?P<timestamp>[0-9T:-]+Z)-(?P<file_id>.+)",
 					 &err),
 			 0);
@@ -194,9 +196,9 @@ static void test_fetch__regex_groups_and_match(void **state)
 	assert_string_equal(iso, "2026-10-30T10:00:00Z");
 	fetch_name_release(&n);
 	/* anchored at the start like re.match */
-	assert_int_equal(fetch_name_parse(&n, "yxalice-1-2026-10-30T10:00:00Z-a", FETCH_LAYOUT_REGEX,
-					  re, "ps1"),
-			 GR_ENOTFOUND);
+	assert_int_equal(
+	    fetch_name_parse(&n, "yxalice-1-2026-10-30T10:00:00Z-a", FETCH_LAYOUT_REGEX, re, "ps1"),
+	    GR_ENOTFOUND);
 	fetch_regex_free(re);
 	re = NULL;
 
@@ -205,8 +207,7 @@ static void test_fetch__regex_groups_and_match(void **state)
 	assert_int_equal(fetch_regex_new(&re, "(?P<student_id>a)(?P<student_id>b)", &err),
 			 GR_EINVAL);
 	assert_non_null(strstr(err.msg, "named twice"));
-	assert_int_equal(fetch_regex_new(&re, "(?P<student_id>a)(?P<file_id>[b)", &err),
-			 GR_EINVAL);
+	assert_int_equal(fetch_regex_new(&re, "(?P<student_id>a)(?P<file_id>[b)", &err), GR_EINVAL);
 	assert_null(re);
 	fetch_regex_free(NULL);
 }
@@ -214,7 +215,7 @@ static void test_fetch__regex_groups_and_match(void **state)
 static void expect_time(const char *in, const char *iso_want, int usec)
 {
 	struct fetch_time t;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char iso[32];
 
 	if (fetch_time_parse(&t, in, &err))
@@ -227,7 +228,7 @@ static void expect_time(const char *in, const char *iso_want, int usec)
 static void test_fetch__deadline_parsing(void **state)
 {
 	struct fetch_time t;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char nb[40];
 	(void)state;
 
@@ -243,9 +244,15 @@ static void test_fetch__deadline_parsing(void **state)
 	expect_time("1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z", 0);
 	assert_int_equal(fetch_time_parse(&t, "1970-01-01T00:00:01Z", &err), 0);
 	assert_int_equal(t.sec, 1);
-	const char *bad[] = { "tomorrow", "2026-13-01", "2026-02-30", "2025-02-29T00:00Z",
-			      "2026-10-30T25:00", "2026-10-30T10:00:00+25:00", "2026-10-30T10",
-			      "2026-10-30T10:00:00Zjunk", "" };
+	const char *bad[] = {"tomorrow",
+			     "2026-13-01",
+			     "2026-02-30",
+			     "2025-02-29T00:00Z",
+			     "2026-10-30T25:00",
+			     "2026-10-30T10:00:00+25:00",
+			     "2026-10-30T10",
+			     "2026-10-30T10:00:00Zjunk",
+			     ""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (fetch_time_parse(&t, bad[i], &err) != GR_EINVAL)
 			fail_msg("'%s' parsed", bad[i]);
@@ -268,12 +275,18 @@ static void test_fetch__path_checks(void **state)
 	const struct {
 		const char *path, *why;
 	} bad[] = {
-		{ "../x", "'..' escapes" },    { "a/../../x", "'..' escapes" },
-		{ "/etc/passwd", "absolute" }, { "a//b", "empty path component" },
-		{ "a/./b", "'.'" },            { ".git/config", "'.git'" },
-		{ "a/.GIT/x", "'.git'" },      { "caf\xe9", "not valid UTF-8" },
-		{ "\xc0\xaf", "not valid UTF-8" }, { "a\nb", "control character" },
-		{ "a\\..\\b", "backslash" },   { "", "empty name" },
+	    {"../x", "'..' escapes"},
+	    {"a/../../x", "'..' escapes"},
+	    {"/etc/passwd", "absolute"},
+	    {"a//b", "empty path component"},
+	    {"a/./b", "'.'"},
+	    {".git/config", "'.git'"},
+	    {"a/.GIT/x", "'.git'"},
+	    {"caf\xe9", "not valid UTF-8"},
+	    {"\xc0\xaf", "not valid UTF-8"},
+	    {"a\nb", "control character"},
+	    {"a\\..\\b", "backslash"},
+	    {"", "empty name"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(fetch_path_check(bad[i].path, why, sizeof(why)), GR_EDENIED);
@@ -289,17 +302,21 @@ static void test_fetch__path_checks(void **state)
 
 static void test_fetch__manifest_quoting(void **state)
 {
-	struct fetch_file files[] = { { .path = "a,b \"c\".py", .size = 3, .origin = "x" },
-				      { .path = "=cmd()", .size = 1, .origin = "y" } };
-	struct fetch_skip skips[] = { { .path = "pw", .reason = "symlink to '/etc/passwd'" } };
-	struct fetch_result ok = { .student_id = "alice", .nfiles = 2, .files = files,
-				   .nskips = 1, .skips = skips, .late = 1,
-				   .time = { .sec = 1793354400 } };
-	struct fetch_result bad = { .student_id = "bob", .failed = 1, .error = "no branch 'main'" };
-	struct fetch_result *list[] = { &ok, &bad };
-	struct fetch_report rep = { .count = 2, .results = list };
+	struct fetch_file files[] = {{.path = "a,b \"c\".py", .size = 3, .origin = "x"},
+				     {.path = "=cmd()", .size = 1, .origin = "y"}};
+	struct fetch_skip skips[] = {{.path = "pw", .reason = "symlink to '/etc/passwd'"}};
+	struct fetch_result ok = {.student_id = "alice",
+				  .nfiles = 2,
+				  .files = files,
+				  .nskips = 1,
+				  .skips = skips,
+				  .late = 1,
+				  .time = {.sec = 1793354400}};
+	struct fetch_result bad = {.student_id = "bob", .failed = 1, .error = "no branch 'main'"};
+	struct fetch_result *list[] = {&ok, &bad};
+	struct fetch_report rep = {.count = 2, .results = list};
 	char path[] = "/tmp/test_fetch.XXXXXX", *text = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	int fd = mkstemp(path);
 	(void)state;
 
@@ -328,19 +345,54 @@ static void test_fetch__layout_names(void **state)
 	assert_null(fetch_layout_name((enum fetch_layout)99));
 }
 
+/* Random names (fixed seed) must parse or be refused, never crash. */
+static void test_fetch__random_names_do_not_crash(void **state)
+{
+	static const char alphabet[] = "ab_Z09-./ LATEanon_assignsubmission_attempt_2026-10-30";
+	struct fetch_regex *re = NULL;
+	struct gr_err err = {0};
+	uint32_t x = 12345;
+	char name[64], why[128];
+	(void)state;
+
+	assert_int_equal(fetch_regex_new(&re, "(?P<student_id>[a-z]+)_(?P<file_id>.*)", &err), 0);
+	for (int i = 0; i < 20000; i++) {
+		size_t n = 0, len;
+		x = x * 1103515245u + 12345u;
+		len = (x >> 16) % (sizeof(name) - 1);
+		for (; n < len; n++) {
+			x = x * 1103515245u + 12345u;
+			name[n] = (x >> 24) % 7 == 0 ? (char)(x >> 8)
+						     : alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+		}
+		name[n] = '\0';
+		for (int l = FETCH_LAYOUT_AUTO; l <= FETCH_LAYOUT_REGEX; l++) {
+			struct fetch_name fn;
+			if (fetch_name_parse(&fn, name, (enum fetch_layout)l, re, "ps1") == 0) {
+				assert_non_null(fn.lms_id);
+				assert_non_null(fn.path);
+				fetch_name_release(&fn);
+			}
+		}
+		(void)fetch_path_check(name, why, sizeof(why));
+	}
+	fetch_regex_free(re);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fetch__canvas_names),
-		cmocka_unit_test(test_fetch__moodle_names),
-		cmocka_unit_test(test_fetch__blackboard_names),
-		cmocka_unit_test(test_fetch__nbgrader_names),
-		cmocka_unit_test(test_fetch__regex_translation),
-		cmocka_unit_test(test_fetch__regex_groups_and_match),
-		cmocka_unit_test(test_fetch__deadline_parsing),
-		cmocka_unit_test(test_fetch__path_checks),
-		cmocka_unit_test(test_fetch__manifest_quoting),
-		cmocka_unit_test(test_fetch__layout_names),
+	    cmocka_unit_test(test_fetch__canvas_names),
+	    cmocka_unit_test(test_fetch__moodle_names),
+	    cmocka_unit_test(test_fetch__blackboard_names),
+	    cmocka_unit_test(test_fetch__nbgrader_names),
+	    cmocka_unit_test(test_fetch__regex_translation),
+	    cmocka_unit_test(test_fetch__regex_groups_and_match),
+	    cmocka_unit_test(test_fetch__deadline_parsing),
+	    cmocka_unit_test(test_fetch__path_checks),
+	    cmocka_unit_test(test_fetch__manifest_quoting),
+	    cmocka_unit_test(test_fetch__layout_names),
+	    cmocka_unit_test(test_fetch__random_names_do_not_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@
 static struct roster *parse_ok(const char *text)
 {
 	struct roster *r = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	assert_int_equal(roster_parse(&r, text, strlen(text), "r.csv", &err), 0);
 	assert_non_null(r);
@@ -73,7 +73,7 @@ static void test_roster__quotes_bom_crlf(void **state)
 static void expect_error(const char *text, const char *needle)
 {
 	struct roster *r = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	assert_int_equal(roster_parse(&r, text, strlen(text), "bad.csv", &err), GR_EINVAL);
 	assert_null(r);
@@ -91,7 +91,8 @@ static void test_roster__errors(void **state)
 	expect_error("student_id\n\"alice\"x\n", "text after a closing quote");
 	expect_error("student_id,repo\nalice,a,extra\n", "line 2: 3 fields, header has 2");
 	expect_error("student_id,repo\n,a\n", "line 2: empty student_id");
-	expect_error("student_id\nalice\nbob\nalice\n", "line 4: student 'alice' already on line 2");
+	expect_error("student_id\nalice\nbob\nalice\n",
+		     "line 4: student 'alice' already on line 2");
 	expect_error("student_id,STUDENT_ID\na,b\n", "appears twice");
 }
 
@@ -113,7 +114,7 @@ static void test_roster__load_file(void **state)
 {
 	char path[] = "/tmp/test_roster.XXXXXX";
 	struct roster *r = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	int fd = mkstemp(path);
 	(void)state;
 
@@ -129,14 +130,46 @@ static void test_roster__load_file(void **state)
 	roster_free(NULL);
 }
 
+/* Random CSV (fixed seed) parses or fails with a message, never crashes. */
+static void test_roster__random_input_does_not_crash(void **state)
+{
+	static const char alphabet[] = "student_id,repo\"\r\n ,a\xEF\xBB\xBF";
+	uint32_t x = 777;
+	char text[96];
+	(void)state;
+
+	for (int i = 0; i < 20000; i++) {
+		struct roster *r = NULL;
+		struct gr_err err = {0};
+		size_t n = 0, len;
+		x = x * 1103515245u + 12345u;
+		len = (x >> 16) % sizeof(text);
+		if (i % 2)
+			n = (size_t)snprintf(text, sizeof(text), "student_id,repo\n");
+		for (; n < len; n++) {
+			x = x * 1103515245u + 12345u;
+			text[n] = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+		}
+		if (roster_parse(&r, text, n, "fuzz.csv", &err) == 0) {
+			for (size_t k = 0; k < r->count; k++)
+				assert_true(r->students[k].student_id[0] != '\0');
+			roster_free(r);
+		} else {
+			assert_null(r);
+			assert_non_null(strstr(err.msg, "fuzz.csv"));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roster__all_columns_any_order),
-		cmocka_unit_test(test_roster__quotes_bom_crlf),
-		cmocka_unit_test(test_roster__errors),
-		cmocka_unit_test(test_roster__find_name),
-		cmocka_unit_test(test_roster__load_file),
+	    cmocka_unit_test(test_roster__all_columns_any_order),
+	    cmocka_unit_test(test_roster__quotes_bom_crlf),
+	    cmocka_unit_test(test_roster__errors),
+	    cmocka_unit_test(test_roster__find_name),
+	    cmocka_unit_test(test_roster__load_file),
+	    cmocka_unit_test(test_roster__random_input_does_not_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

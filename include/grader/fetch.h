@@ -54,13 +54,13 @@ void fetch_time_now(struct fetch_time *out);
 /* ---- limits --------------------------------------------------------------- */
 
 struct fetch_limits {
-	uint64_t max_file_size;    /* one file (bytes); larger ones are skipped */
+	uint64_t max_file_size;	   /* one file (bytes); larger ones are skipped */
 	uint64_t max_total_size;   /* one submission (bytes); over it the student fails */
-	size_t max_files;          /* files in one submission; over it the student fails */
-	size_t max_entries;        /* entries in one archive, nested ones included */
+	size_t max_files;	   /* files in one submission; over it the student fails */
+	size_t max_entries;	   /* entries in one archive, nested ones included */
 	uint64_t max_archive_size; /* uncompressed bytes in one archive, nested included */
-	unsigned max_ratio;        /* uncompressed / compressed bytes of an archive */
-	unsigned max_depth;        /* archives inside archives */
+	unsigned max_ratio;	   /* uncompressed / compressed bytes of an archive */
+	unsigned max_depth;	   /* archives inside archives */
 };
 
 /* Defaults: 100 MiB per file, 1 GiB and 5000 files per submission, 100000
@@ -91,15 +91,15 @@ enum fetch_name_kind {
 struct fetch_name {
 	enum fetch_layout layout; /* the layout that matched */
 	enum fetch_name_kind kind;
-	char *lms_id;       /* Canvas user id or anon id, Moodle participant id,
+	char *lms_id;	    /* Canvas user id or anon id, Moodle participant id,
 			       Blackboard username, nbgrader/regex student_id */
 	char *display_name; /* Canvas sortable name, Moodle full name, regex
 			       first/last name; NULL when absent */
-	char *path;         /* path inside the submission ("" for a receipt) */
-	char *original;     /* the file name as stored when `path` was renamed
+	char *path;	    /* path inside the submission ("" for a receipt) */
+	char *original;	    /* the file name as stored when `path` was renamed
 			       (Canvas `-1` suffix), else NULL */
-	int late;           /* Canvas LATE flag */
-	int has_time;       /* Blackboard attempt time, regex timestamp */
+	int late;	    /* Canvas LATE flag */
+	int has_time;	    /* Blackboard attempt time, regex timestamp */
 	struct fetch_time time;
 	uint64_t version[2]; /* order among duplicates: Canvas attachment id and
 				resubmission suffix; newest = largest */
@@ -139,38 +139,40 @@ void fetch_name_release(struct fetch_name *n);
 /* ---- results --------------------------------------------------------------- */
 
 struct fetch_file {
-	char *path;      /* relative to the submission folder */
+	char *path; /* relative to the submission folder */
 	uint64_t size;
 	char sha256[65];
-	char *origin;    /* "archive.zip!entry" chain, or "git:<blob id>" */
+	char *origin; /* "archive.zip!entry" chain, or "git:<blob id>" */
 };
 
 struct fetch_skip {
-	char *path;      /* as named by the source (may be unsafe: printed quoted) */
+	char *path; /* as named by the source (may be unsafe: printed quoted) */
 	char *reason;
 };
 
 /* One student's submission as fetched (or why it failed). */
 struct fetch_result {
 	char *student_id;
+	int missing; /* archive mode: in the roster, nothing in the archives */
 	int failed;
-	char *error;       /* one line when failed, e.g. "no commit on 'main' before ..." */
+	char *error; /* one line when failed, e.g. "no commit on 'main' before ..." */
 	size_t nfiles, nskips;
-	struct fetch_file *files;  /* sorted by path once written */
+	struct fetch_file *files; /* sorted by path once written */
 	struct fetch_skip *skips;
 	int late;
 	int has_time;
-	struct fetch_time time;    /* what timestamp.txt says */
-	const char *time_source;   /* "commit", "lms", "archive-entry", "fetch" */
+	struct fetch_time time;	 /* what timestamp.txt says */
+	const char *time_source; /* "commit", "lms", "archive-entry", "fetch" */
 	struct fetch_time fetched_at;
-	json_t *source;            /* provenance "source" object (owned reference) */
+	json_t *source; /* provenance "source" object (owned reference) */
 };
 
 struct fetch_report {
 	size_t count;
 	struct fetch_result **results; /* sorted by student_id */
-	size_t fetched, failed;        /* students */
-	size_t archive_errors;         /* whole archives refused */
+	size_t fetched, failed;	       /* students */
+	size_t missing;		       /* roster students absent from the archives */
+	size_t archive_errors;	       /* whole archives refused */
 };
 
 void fetch_report_free(struct fetch_report *r);
@@ -181,20 +183,20 @@ void fetch_report_free(struct fetch_report *r);
 typedef void (*fetch_log_fn)(void *payload, const char *line);
 
 struct fetch_opts {
-	const char *dest;               /* created when missing */
-	const char *assignment;         /* a plain folder name */
-	const struct roster *roster;    /* required for git, optional for archives */
+	const char *dest;	     /* created when missing */
+	const char *assignment;	     /* a plain folder name */
+	const struct roster *roster; /* required for git, optional for archives */
 	struct fetch_limits limits;
-	unsigned jobs;                  /* parallel workers (>= 1) */
+	unsigned jobs; /* parallel workers (>= 1) */
 	int has_deadline;
 	struct fetch_time deadline;
-	int verbose;                    /* log a line per fetched student */
+	int verbose; /* log a line per fetched student */
 	fetch_log_fn log;
 	void *log_payload;
 	/* git */
-	const char *branch;             /* default when the roster has none; NULL = remote HEAD */
-	const char *base_dir;           /* relative repo paths are taken from here */
-	const char *https_user;         /* with https_token: credentials for https URLs */
+	const char *branch;	/* default when the roster has none; NULL = remote HEAD */
+	const char *base_dir;	/* relative repo paths are taken from here */
+	const char *https_user; /* with https_token: credentials for https URLs */
 	const char *https_token;
 	/* archives */
 	enum fetch_layout layout;
@@ -205,8 +207,8 @@ struct fetch_opts {
 void fetch_opts_init(struct fetch_opts *o);
 
 /*
- * Fetch every roster student's repository (rows without `repo` are skipped
- * with a log line) into dest. Clones once into dest/.grader-cache/{id}.git
+ * Fetch every roster student's repository into dest (a row without `repo`
+ * is a failed student). Clones once into dest/.grader-cache/{id}.git
  * (bare) and fetches on later runs; picks the last commit of the branch, along
  * first parents from the tip, whose committer time is at or before the
  * deadline. A failing student is recorded in the report and the batch goes
@@ -217,12 +219,13 @@ int fetch_git_run(struct fetch_report **out, const struct fetch_opts *o, struct 
 
 /*
  * Unpack archives (zip, tar[.gz|.bz2|.xz], 7z; nested up to limits.max_depth)
- * and sort their entries into submissions by layout. A hostile or corrupt
+ * and sort their entries into submissions by layout. With a roster, its
+ * students without any entry are reported as missing (not failed). A hostile or corrupt
  * archive is refused whole (logged, counted in archive_errors); hostile
  * entries are skipped and listed. Returns 0 unless the run could not start.
  */
-int fetch_archive_run(struct fetch_report **out, const struct fetch_opts *o,
-		      char *const *files, size_t nfiles, struct gr_err *err);
+int fetch_archive_run(struct fetch_report **out, const struct fetch_opts *o, char *const *files,
+		      size_t nfiles, struct gr_err *err);
 
 /*
  * Write the markers' manifest: CSV with header

@@ -42,8 +42,8 @@ struct roster_student {
 };
 
 struct roster {
-	char *path;        /* as given to roster_load, or the name given to roster_parse */
-	unsigned columns;  /* bitmask of enum roster_column present in the header */
+	char *path;	  /* as given to roster_load, or the name given to roster_parse */
+	unsigned columns; /* bitmask of enum roster_column present in the header */
 	size_t count;
 	struct roster_student *students; /* in file order */
 };

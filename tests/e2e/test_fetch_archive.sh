@@ -37,7 +37,9 @@ zfile('canvas.zip', [
     ('anon_Xy12_5005_ps1.ipynb', '{"anon": 1}'),
     ('leelee_104_text.html', '<p>answer</p>'),
     ('kimkim_105_5006_project.zip', zbytes([('project/ps1.ipynb', '{"k": 1}'),
-                                             ('project/data/d.csv', '1,2')])),
+                                             ('project/data/d.csv', '1,2'),
+                                             ('__MACOSX/project/._ps1.ipynb', 'junk'),
+                                             ('project/.DS_Store', 'junk')])),
     ('parkpark_106_5007_Notes.txt', 'A'),
     ('parkpark_106_5008_notes.txt', 'B'),
     ('README.txt', 'not a submission'),
@@ -115,6 +117,7 @@ student_id,lms_id,first_name,last_name
 jsmith,101,John,Smith
 jdoe,102,Jane,Doe
 oroe,103,Old,Roe
+nobody,999,No,Body
 CSV
 run canvas.zip
 check "canvas exit 0" test "$(cat "$T/rc")" = 0
@@ -126,6 +129,7 @@ check "canvas on time" test "$(json_get "$D/101/ps1/.grader-provenance.json" '["
 check "canvas anonymous id" test -f "$D/anon_Xy12/ps1/ps1.ipynb"
 check "canvas text entry" test -f "$D/104/ps1/text.html"
 check "nested zip unpacked, wrapper dropped" test -f "$D/105/ps1/ps1.ipynb" -a -f "$D/105/ps1/data/d.csv"
+check "macOS metadata dropped" test ! -e "$D/105/ps1/.DS_Store" -a ! -e "$D/105/ps1/__MACOSX"
 check "case collision neutralised" test "$(ls "$D/106/ps1" | grep -ci notes.txt)" = 1
 check "case collision listed" grep -q "same name ignoring case" "$D/106/ps1/.grader-provenance.json"
 check "unmatched entry logged" grep -q "'canvas.zip': entry 'README.txt': skipped" "$T/err"
@@ -138,6 +142,8 @@ check "not in roster exit 1" test "$(cat "$T/rc")" = 1
 check "manifest ok row" grep -q "^jsmith,ps1,ok,no,2026-10-29T09:00:00Z,ps1.ipynb,8,$(printf '{"v": 2}' | sha256sum | cut -c1-64)," "$T/m.csv"
 check "manifest failed row" grep -q '^104,ps1,failed,' "$T/m.csv"
 check "manifest late" grep -q '^jdoe,ps1,ok,yes,' "$T/m.csv"
+check "manifest missing row" grep -q '^nobody,ps1,missing,' "$T/m.csv"
+check "summary counts missing" grep -qx '3 fetched, 4 failed, 1 missing' "$T/out"
 cp -r "$D" "$T/first"
 sleep 1
 run canvas.zip --roster "$T/roster.csv" --manifest "$T/m2.csv" -j 2

@@ -108,6 +108,25 @@ check "roster branch overrides --branch" grep -q "no branch 'nope'" out
 "$GRADER" fetch git --roster roster.csv --assignment ps2 --dest "$D" --max-files 2 >out 2>&1
 check "file-count cap" grep -q "student 'alice': .*more than 2 files" out
 check "capped student has no folder" test ! -e "$D/alice/ps2"
+# https-style token through the credentials callback: a local smart-HTTP
+# server (git http-backend behind Basic auth)
+/usr/bin/python3 "$ROOT/tests/e2e/fetch_git_http_server.py" "$T/repos" tok-123 "$T/port" &
+server=$!
+for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+port=$(cat "$T/port")
+printf 'student_id,repo\nivy,http://user:tok-123@127.0.0.1:%s/alice\n' "$port" >r5.csv
+printf 'student_id,repo\nivy,http://127.0.0.1:%s/alice\n' "$port" >r6.csv
+GRADER_GIT_TOKEN=tok-123 "$GRADER" fetch git --roster r6.csv --assignment ps1 --dest "$T/h1" >out 2>&1
+check "token from GRADER_GIT_TOKEN accepted" test -f "$T/h1/ivy/ps1/ps1.ipynb"
+GRADER_GIT_TOKEN=wrong "$GRADER" fetch git --roster r6.csv --assignment ps1 --dest "$T/h2" >out 2>&1
+check "wrong token: one clear line" grep -q "^fetch: student 'ivy': cannot reach 'http://127.0.0.1:$port/alice': authentication failed" out
+"$GRADER" fetch git --roster r6.csv --assignment ps1 --dest "$T/h3" --branch main >out 2>&1
+check "no token: says so" grep -q "authentication required (set GRADER_GIT_TOKEN)" out
+GRADER_GIT_TOKEN=wrong "$GRADER" fetch git --roster r5.csv --assignment ps1 --dest "$T/h4" >out 2>&1
+check "token in URL never printed" sh -c "! grep -q tok-123 out"
+check "token in URL never stored" sh -c "! grep -rq tok-123 '$T/h4'"
+kill "$server"
+
 check "usage error exit 2" sh -c "'$GRADER' fetch git --assignment x --dest y 2>/dev/null; test \$? -eq 2"
 check "help exits 0" sh -c "'$GRADER' fetch --help | grep -q -- '--deadline'"
 check "bad deadline exit 2" sh -c "'$GRADER' fetch git --roster roster.csv --assignment x --dest y --deadline 'tomorrow' 2>/dev/null; test \$? -eq 2"
