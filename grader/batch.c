@@ -110,6 +110,28 @@ static int add_students(struct run *r, const struct roster *roster, struct gr_er
 	return 0;
 }
 
+/* What each worker's zygote needs, taken from the rubric. */
+static int setup_grader(struct run *r, struct gr_err *err)
+{
+	kernel_opts_init(&r->kopts);
+	r->preload = calloc(r->rubric->npreload + 1, sizeof(*r->preload));
+	if (!r->preload)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	for (size_t i = 0; i < r->rubric->npreload; i++)
+		r->preload[i] = r->rubric->preload[i];
+	r->kopts.preload = r->preload;
+	r->kopts.seed = (long)r->rubric->seed;
+	r->kopts.timeout_cell = r->rubric->limits.cell_timeout;
+	r->kopts.timeout = r->rubric->limits.notebook_timeout;
+	r->kopts.mem_mb = (size_t)r->rubric->limits.memory_mb;
+	if (r->rubric->limits.output_bytes > 0)
+		r->kopts.output_cap = (size_t)r->rubric->limits.output_bytes;
+	r->kopts.allow_weaker = r->opts->allow_weaker;
+	r->grader.rubric = r->rubric;
+	r->grader.assignment = r->assignment;
+	return 0;
+}
+
 /* ---- worker side (runs in forked processes) ---------------------------- */
 
 static int worker_init(void *ctx, unsigned slot, struct gr_err *err)
@@ -342,26 +364,9 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 			todo[ntodo++] = i;
 	}
 
-	/* what each worker's zygote needs, taken from the rubric */
-	kernel_opts_init(&r.kopts);
-	r.preload = calloc(r.rubric->npreload + 1, sizeof(*r.preload));
-	if (!r.preload) {
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	rc = setup_grader(&r, err);
+	if (rc)
 		goto done;
-	}
-	for (size_t i = 0; i < r.rubric->npreload; i++)
-		r.preload[i] = r.rubric->preload[i];
-	r.kopts.preload = r.preload;
-	r.kopts.seed = (long)r.rubric->seed;
-	r.kopts.timeout_cell = r.rubric->limits.cell_timeout;
-	r.kopts.timeout = r.rubric->limits.notebook_timeout;
-	r.kopts.mem_mb = (size_t)r.rubric->limits.memory_mb;
-	if (r.rubric->limits.output_bytes > 0)
-		r.kopts.output_cap = (size_t)r.rubric->limits.output_bytes;
-	r.kopts.allow_weaker = opts->allow_weaker;
-	r.grader.rubric = r.rubric;
-	r.grader.assignment = r.assignment;
-
 	cores = sysconf(_SC_NPROCESSORS_ONLN);
 	batch_progress_init(&r.progress, opts->log, ntodo);
 	if (ntodo > 0) {
@@ -392,5 +397,53 @@ done:
 	gb_free(r.header);
 	rubric_free(r.rubric);
 	roster_free(roster);
+	return rc;
+}
+
+int batch_grade_dir(struct gb_gradebook **out, const struct batch_opts *opts, const char *dir,
+		    const char *student, struct gr_err *err)
+{
+	struct run r = { 0 };
+	struct batch_item it = { 0 };
+	struct gb_submission *sub = NULL;
+	struct gb_student *s;
+	int rc, started = 0;
+
+	r.opts = opts;
+	it.student_id = (char *)student;
+	it.path = (char *)dir;
+	it.journal_off = -1;
+	rc = rubric_load(&r.rubric, opts->rubric, err);
+	if (!rc)
+		rc = header_from_rubric(&r, err);
+	if (!rc && gb_add_student(r.header, &s, student))
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	if (!rc)
+		rc = batch_hash_tree(it.tree, dir, err);
+	if (!rc)
+		rc = setup_grader(&r, err);
+	if (rc)
+		goto done;
+	started = 1;
+	r.grader.data_optional = 1;
+	rc = worker_init(&r, 0, err);
+	if (!rc)
+		rc = batch_grade_one(&sub, &r.grader, &it, err);
+	if (rc)
+		goto done;
+	if (gb_take_submission(r.header, sub)) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	sub = NULL;
+	*out = r.header;
+	r.header = NULL;
+done:
+	if (started)
+		worker_fini(&r);
+	gb_submission_free(sub);
+	free(r.preload);
+	gb_free(r.header);
+	rubric_free(r.rubric);
 	return rc;
 }

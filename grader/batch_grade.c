@@ -120,6 +120,10 @@ static int fill_box(char **out, struct batch_grader *g, const struct batch_item 
 		const struct rubric_file *f = &g->rubric->files[i];
 		char *src = gr_path_join(g->rubric->dir, f->path);
 
+		if (src && g->data_optional && access(src, F_OK) < 0) {
+			free(src);
+			continue;
+		}
 		rc = src ? place(box, f->target, src, err) : gr_err_set(err, GR_ENOMEM, "oom");
 		free(src);
 	}

@@ -101,6 +101,8 @@ struct batch_grader {
 	const struct gb_assignment *assignment;
 	struct kernel *kernel; /* the worker's own zygote */
 	char *scratch;         /* the worker's scratch folder for box directories */
+	int data_optional;     /* a missing rubric data file is not an error (grader ci:
+				  the student's tree holds the released copy) */
 	unsigned runs;
 };
 

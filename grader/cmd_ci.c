@@ -1,15 +1,232 @@
-/* cmd_ci.c - `grader ci` (placeholder until its module lands). */
+/*
+ * cmd_ci.c - `grader ci`: grade a student's working tree in their own CI job
+ * (GitHub Actions, GitLab CI, Gitea Actions) against a public rubric.
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "grader/batch.h"
+#include "grader/export.h"
+#include "grader/gradebook.h"
+
+#define DEFAULT_RUBRIC ".grader/rubric.json"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: grader ci [--rubric PUBLIC.json] [--student ID] [--junit FILE]\n"
+		"                 [--gradescope FILE] [--gradebook FILE] [--markdown FILE]\n"
+		"                 [--allow-weaker] [PATH]\n"
+		"\n"
+		"Grade the working tree PATH (default: .) against a public rubric (made by\n"
+		"`grader rubric public`) in the sandbox, print a per-question table, append\n"
+		"it to $GITHUB_STEP_SUMMARY when that is set, and write the chosen reports.\n"
+		"\n"
+		"  --rubric FILE      the public rubric (default: PATH/" DEFAULT_RUBRIC ")\n"
+		"  --student ID       the student's id (default: $GITHUB_ACTOR,\n"
+		"                     $GITLAB_USER_LOGIN, $GITEA_ACTOR, else \"student\")\n"
+		"  --junit FILE       JUnit XML report (GitLab, Jenkins)\n"
+		"  --gradescope FILE  Gradescope results.json\n"
+		"  --gradebook FILE   the gradebook JSON (docs/gradebook.md)\n"
+		"  --markdown FILE    the per-question table as Markdown\n"
+		"  --allow-weaker     run even when a sandbox protection is missing\n"
+		"\n"
+		"Exit status: 0 when every visible test passes, 1 when some fail (or a\n"
+		"notebook is missing or broken), 2 on a usage or rubric error.\n");
+}
+
+static const char *default_student(void)
+{
+	const char *vars[] = { "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "GITEA_ACTOR" };
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+		if (v && v[0])
+			return v;
+	}
+	return "student";
+}
+
+/* The last line of a traceback: the exception, not the student's code. */
+static void last_line(char *out, size_t len, const char *tb)
+{
+	const char *end, *start;
+
+	out[0] = '\0';
+	if (!tb)
+		return;
+	end = tb + strlen(tb);
+	while (end > tb && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > tb && start[-1] != '\n')
+		start--;
+	snprintf(out, len, "%.*s", (int)(end - start), start);
+	for (char *p = out; *p; p++)
+		if (*p == '|' || (unsigned char)*p < 0x20)
+			*p = ' ';
+}
+
+/*
+ * Print the per-question table (plain text, or Markdown when `md`) and count
+ * the autograded tests and those that did not get full marks. Manually graded
+ * cells are listed but never fail the job.
+ */
+static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests, size_t *failed)
+{
+	const struct gb_submission *sub = gb->submissions[0];
+	const struct gb_assignment *a = gb->assignments[0];
+	char why[200], score[32];
+
+	*tests = *failed = 0;
+	if (md)
+		fprintf(f, "### grader: %s\n\n| question | score | max | status | note |\n"
+			   "|---|---:|---:|---|---|\n", a->name);
+	else
+		fprintf(f, "%-28s %7s %7s  %-8s %s\n", "question", "score", "max", "status", "note");
+	for (size_t n = 0; n < sub->n_notebooks; n++) {
+		const struct gb_nbresult *nr = sub->notebooks[n];
+		const char *nmsg = nr->message ? nr->message : "";
+
+		if (nr->status != GB_GRADED) {
+			(*failed)++;
+			fprintf(f, md ? "| %s | | | %s | %s |\n" : "%-28s %7s %7s  %-8s %s\n",
+				nr->name, md ? gb_status_name(nr->status) : "",
+				md ? nmsg : "", md ? "" : gb_status_name(nr->status), md ? "" : nmsg);
+		}
+		for (size_t g = 0; g < nr->n_grades; g++) {
+			const struct gb_grade *gr = nr->grades[g];
+			int manual = gr->needs_manual_grade || gr->status == GB_CELL_MANUAL;
+
+			if (manual) {
+				snprintf(score, sizeof(score), "-");
+			} else {
+				snprintf(score, sizeof(score), "%g", gb_grade_score(gr));
+				(*tests)++;
+				if (gb_grade_score(gr) + GB_EPSILON < gr->max_score ||
+				    nr->status != GB_GRADED)
+					(*failed)++;
+			}
+			last_line(why, sizeof(why), gr->output.traceback);
+			if (!why[0] && manual)
+				snprintf(why, sizeof(why), "graded by hand");
+			fprintf(f, md ? "| %s | %s | %g | %s | %s |\n" : "%-28s %7s %7g  %-8s %s\n",
+				gr->grade_id, score, gr->max_score, gb_cell_status_name(gr->status),
+				why);
+		}
+	}
+	if (md)
+		fprintf(f, "\n");
+}
+
+static int write_report(const char *path, int md, const struct gb_gradebook *gb)
+{
+	FILE *f = fopen(path, "a");
+	size_t t, fl;
+
+	if (!f)
+		return -1;
+	report(f, md, gb, &t, &fl);
+	return fclose(f);
+}
+
+static int write_export(const char *path, int fmt, const struct gb_gradebook *gb,
+			struct gr_err *err)
+{
+	struct export_opts eo = { 0 };
+	FILE *f;
+	int rc;
+
+	if (fmt == EXPORT_GRADESCOPE)
+		return export_gradescope(path, gb, &eo, err);
+	f = fopen(path, "w");
+	if (!f)
+		return gr_err_sys(err, GR_EIO, errno, "cannot create '%s'", path);
+	rc = export_junit(f, gb, &eo, err);
+	if (fclose(f) != 0 && !rc)
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", path);
+	return rc;
+}
 
 int cmd_ci(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
-		printf("usage: grader ci (not yet available)\n");
-		return 0;
+	static const struct option longopts[] = {
+		{ "rubric", required_argument, NULL, 'r' },
+		{ "student", required_argument, NULL, 's' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "gradescope", required_argument, NULL, 'G' },
+		{ "gradebook", required_argument, NULL, 'B' },
+		{ "markdown", required_argument, NULL, 'M' },
+		{ "allow-weaker", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *rubric = NULL, *student = NULL, *junit = NULL, *gradescope = NULL;
+	const char *gradebook = NULL, *markdown = NULL, *path = ".", *summary;
+	struct batch_opts opts;
+	struct gb_gradebook *gb = NULL;
+	struct gr_err err = { 0 };
+	char *rubric_path = NULL;
+	size_t tests = 0, failed = 0;
+	int c, code = 2;
+
+	batch_opts_init(&opts);
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': rubric = optarg; break;
+		case 's': student = optarg; break;
+		case 'J': junit = optarg; break;
+		case 'G': gradescope = optarg; break;
+		case 'B': gradebook = optarg; break;
+		case 'M': markdown = optarg; break;
+		case 'w': opts.allow_weaker = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
 	}
-	fprintf(stderr, "grader ci: not yet available in this build\n");
-	return 2;
+	if (optind + 1 < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (optind < argc)
+		path = argv[optind];
+	if (!rubric) {
+		rubric_path = gr_path_join(path, DEFAULT_RUBRIC);
+		if (!rubric_path) {
+			fprintf(stderr, "grader ci: out of memory\n");
+			return 2;
+		}
+		rubric = rubric_path;
+	}
+	opts.rubric = rubric;
+	if (batch_grade_dir(&gb, &opts, path, student ? student : default_student(), &err) < 0) {
+		fprintf(stderr, "grader ci: %s\n", err.msg);
+		goto done;
+	}
+	code = 1;
+	report(stdout, 0, gb, &tests, &failed);
+	printf("\n%zu of %zu visible tests passed\n", tests - failed > tests ? 0 : tests - failed,
+	       tests);
+	summary = getenv("GITHUB_STEP_SUMMARY");
+	if (summary && summary[0] && write_report(summary, 1, gb) != 0)
+		fprintf(stderr, "grader ci: cannot append to '%s'\n", summary);
+	if (markdown && write_report(markdown, 1, gb) != 0) {
+		fprintf(stderr, "grader ci: cannot write '%s'\n", markdown);
+		goto done;
+	}
+	if ((junit && write_export(junit, EXPORT_JUNIT, gb, &err) < 0) ||
+	    (gradescope && write_export(gradescope, EXPORT_GRADESCOPE, gb, &err) < 0) ||
+	    (gradebook && gb_write_file(gb, gradebook, &err) < 0)) {
+		fprintf(stderr, "grader ci: %s\n", err.msg);
+		goto done;
+	}
+	code = failed ? 1 : 0;
+done:
+	gb_free(gb);
+	free(rubric_path);
+	return code;
 }

@@ -48,4 +48,15 @@ void batch_opts_init(struct batch_opts *opts);
  */
 int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct gr_err *err);
 
+struct gb_gradebook;
+
+/*
+ * Grade one folder (a student's working tree, as in `grader ci`) in this
+ * process's own zygote, without journal: *out is a gradebook holding the
+ * rubric's assignment, the one student and their submission (gb_free it).
+ * Uses opts->rubric and opts->allow_weaker only.
+ */
+int batch_grade_dir(struct gb_gradebook **out, const struct batch_opts *opts, const char *dir,
+		    const char *student, struct gr_err *err);
+
 #endif
