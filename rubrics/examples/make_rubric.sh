@@ -9,7 +9,7 @@ grader=${1:-$here/../../build/grader}
 	--duedate 2026-10-30T10:00:00Z \
 	--late-policy '10%/day,cap=50%' \
 	--extension alice=2d \
-	--preload numpy,matplotlib \
+	--preload numpy,matplotlib,matplotlib.pyplot \
 	--data "$here/ps1/source/data.csv" \
 	--seed 42 \
 	--cell-timeout 5 \

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Grade N generated submissions of the demo course with -j 1 and -j 2, side by
+# side in one run, and print submissions/s, the scaling ratio, and the peak
+# memory of the grader's own (coordinator) process.
+# Usage: sh bench/grade.sh [N] [path/to/grader]      (N defaults to 1000)
+set -e
+N=${1:-1000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+grader=${2:-$root/build/grader}
+[ -x "$grader" ] || { echo "build first: make" >&2; exit 1; }
+work=$(mktemp -d /tmp/grader-bench-grade.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+ex=$root/rubrics/examples
+
+"$grader" rubric release "$ex/ps1.json" -o "$work/release" >/dev/null
+/usr/bin/python3 "$ex/make_submissions.py" "$work/release/ps1.ipynb" "$work/kinds"
+# realistic mix without the 5 s infinite loop: correct, partial, syntax error,
+# deleted/edited test cell, forgery, malformed, late
+kinds="alice bob carol erin frank grace heidi ivan"
+i=0
+while [ $i -lt "$N" ]; do
+	for k in $kinds; do
+		[ $i -lt "$N" ] || break
+		mkdir -p "$work/sub/s$i"
+		cp -r "$work/kinds/$k/ps1" "$work/sub/s$i/ps1"
+		i=$((i + 1))
+	done
+done
+
+# run JOBS: grade everything afresh; prints "seconds peak_rss_kb"
+run() {
+	rm -f "$work/gb.json" "$work/gb.json.journal"
+	start=$(date +%s.%N)
+	"$grader" grade --rubric "$ex/ps1.json" --submissions "$work/sub" -o "$work/gb.json" \
+		-j "$1" --quiet &
+	pid=$!
+	peak=0
+	while kill -0 "$pid" 2>/dev/null; do
+		hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+		[ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
+		sleep 0.2
+	done
+	wait "$pid"
+	end=$(date +%s.%N)
+	echo "$(echo "$end - $start" | bc) $peak"
+}
+
+echo "grading $N submissions of the demo course (8 scenarios, 5 test cells, numpy+matplotlib preloaded)"
+set -- $(run 1); t1=$1; m1=$2
+set -- $(run 2); t2=$1; m2=$2
+small=$((N / 10)); [ $small -ge 8 ] || small=8
+printf '%-8s %10s %14s %12s %22s\n' jobs seconds "submissions/s" "ms/each" "coordinator peak RSS"
+printf '%-8s %10.2f %14.1f %12.1f %19s kB\n' "-j 1" "$t1" "$(echo "$N / $t1" | bc -l)" "$(echo "$t1 * 1000 / $N" | bc -l)" "$m1"
+printf '%-8s %10.2f %14.1f %12.1f %19s kB\n' "-j 2" "$t2" "$(echo "$N / $t2" | bc -l)" "$(echo "$t2 * 1000 / $N" | bc -l)" "$m2"
+printf 'scaling -j 2 / -j 1: %.2fx (2 cores, shared machine)\n' "$(echo "$t1 / $t2" | bc -l)"
