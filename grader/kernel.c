@@ -294,8 +294,10 @@ static void conclude(struct asm_state *a, const struct kchan_reader *rd, json_t 
 			 strcmp(a->killed_reason, "notebook") ? "cell" : "notebook",
 			 strcmp(a->killed_reason, "notebook") ? o->timeout_cell : o->timeout, o->grace);
 		snprintf(r->message, sizeof(r->message), "%s", msg);
-		if (cur)
+		if (cur) {
 			set_cell(cur, KERNEL_CELL_TIMEOUT, "TimeoutError", msg);
+			cur->time = o->timeout_cell + o->grace;
+		}
 		return;
 	}
 	/* No final record: what ended the process? */

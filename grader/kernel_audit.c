@@ -289,10 +289,17 @@ static int hook(const char *event, PyObject *args, void *data)
 		PyObject *m = PyTuple_Size(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL;
 		const char *name = m && PyUnicode_Check(m) ? PyUnicode_AsUTF8(m) : NULL;
 
-		if (name && (!strcmp(name, "ctypes") || starts(name, "ctypes.") ||
-			     !strcmp(name, "_ctypes") || !strcmp(name, "cffi") ||
-			     starts(name, "cffi.") || !strcmp(name, "_cffi_backend")))
-			return refuse(a, "importing ctypes or cffi");
+		static const char *const blocked[] = { "ctypes", "_ctypes", "cffi", "_cffi_backend",
+			"_testcapi", "_testinternalcapi", "_testbuffer", "_testmultiphase",
+			"_ctypes_test", "_xxtestfuzz", "_testimportmultiple", "_xxsubinterpreters",
+			NULL };
+
+		for (size_t i = 0; name && blocked[i]; i++) {
+			size_t n = strlen(blocked[i]);
+
+			if (!strncmp(name, blocked[i], n) && (!name[n] || name[n] == '.'))
+				return refuse(a, "importing ctypes, cffi or a test module");
+		}
 		return 0;
 	}
 	if (!strcmp(event, "open")) {
