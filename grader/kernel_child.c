@@ -501,6 +501,11 @@ int kernel_child_main(void *arg)
 	PyOS_AfterFork_Child();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
+	/* a crash is the child's death by that signal, even under a sanitizer's handler */
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGFPE, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
 	pthread_mutex_init(&c.wlock, NULL);
 	pthread_mutex_init(&c.lock, NULL);
 	pthread_condattr_init(&ca);
