@@ -101,7 +101,7 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 		}
 		Py_DECREF(s);
 	}
-	r = PyObject_CallMethod(mod, "_preload", "O", names);
+	r = PyObject_CallMethod(mod, "_preload", "Oi", names, opts->allow_ctypes);
 	if (!r)
 		goto pyfail;
 	if (r != Py_None) {
@@ -111,7 +111,7 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 	}
 	if (ksnap_take(&z->snap) < 0)
 		goto pyfail;
-	if (kaudit_install(&z->audit) < 0)
+	if (kaudit_install(&z->audit, opts->allow_ctypes) < 0)
 		goto pyfail;
 	goto done;
 pyfail:

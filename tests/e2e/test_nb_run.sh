@@ -135,6 +135,35 @@ is "nothing leaks from one notebook to the next" "$OUT" 1 'c[1]["status"] == "ok
 "$GRADER" nb run --json --preload numpy --seed 7 "$T/r2.py" >"$OUT"
 check "another seed, other numbers" test "$(q "$OUT" 0 'c[0]["result"]')" != "$a"
 
+# An ordinary numpy/matplotlib notebook: nothing refused, nothing flagged
+cat >"$T/plot.py" <<'PY'
+# %%
+import numpy as np
+import matplotlib.pyplot as plt
+import random, math, collections, re, json, statistics, warnings
+# %%
+x = np.linspace(0, 10, 100)
+plt.figure(); plt.plot(x, np.sin(x)); plt.savefig("p.png"); plt.show()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    warnings.warn("x")
+np.seterr(all="ignore"); np.set_printoptions(precision=3)
+np.array([1.5, 2.25])
+PY
+"$GRADER" nb run --json --preload numpy,matplotlib.pyplot "$T/plot.py" >"$OUT"
+is "plotting notebook runs clean" "$OUT" 0 'all(x["status"] == "ok" and x["stderr"] == "" for x in c) and d["replaced"] == []'
+is "numpy repr as result" "$OUT" 0 'c[1]["result"] == "array([1.5 , 2.25])"'
+if /usr/bin/python3 -c 'import scipy' 2>/dev/null; then
+	printf '# %%%%
+import scipy.special
+float(scipy.special.gamma(5))
+' >"$T/sp.py"
+	"$GRADER" nb run --json "$T/sp.py" >"$OUT"
+	is "scipy needs ctypes: refused by default" "$OUT" 0 'c[0]["ename"] == "ImportError"'
+	"$GRADER" nb run --json --allow-ctypes "$T/sp.py" >"$OUT"
+	is "scipy with --allow-ctypes" "$OUT" 0 'c[0]["result"] == "24.0"'
+fi
+
 # .ipynb with markdown cells; a malformed notebook does not stop the others
 cat >"$T/nb.ipynb" <<'JSON'
 {"cells": [
