@@ -421,6 +421,12 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 	}
 	kchan_reader_init(&rd, key);
 	rc = kz_send(k->sock, KZ_RUN, key, sizeof(key), body, strlen(body), p[1]);
+	if (rc < 0) {
+		/* the zygote died since the last run (killed, crashed): start a new one */
+		stop(k);
+		if (start(k, err) == 0)
+			rc = kz_send(k->sock, KZ_RUN, key, sizeof(key), body, strlen(body), p[1]);
+	}
 	OPENSSL_cleanse(key, sizeof(key));
 	close(p[1]);
 	p[1] = -1;

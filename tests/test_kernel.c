@@ -12,7 +12,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "grader/kernel.h"
@@ -239,6 +241,49 @@ static void test_kernel__run_through_zygote(void **state)
 	assert_int_equal(gr_rm_rf(dir, &err), 0);
 }
 
+/* Kill our children (the zygote) as found in /proc. */
+static int kill_children(void)
+{
+	char path[64];
+	FILE *f;
+	int n = 0, pid;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", getpid());
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%d", &pid) == 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void test_kernel__restarts_a_dead_zygote(void **state)
+{
+	static const char *const src[] = { "6 * 7" };
+	char dir[] = "/tmp/test_kernel.XXXXXX";
+	struct kernel_opts opts;
+	struct gr_err err = { 0 };
+	struct kernel_result *r = NULL;
+	kernel *k = NULL;
+	(void)state;
+
+	if (!sandbox_available())
+		skip();
+	kernel_opts_init(&opts);
+	assert_int_equal(kernel_new(&k, &opts, &err), 0);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(kill_children(), 1);
+	assert_int_equal(kernel_run_sources(k, &r, src, 1, dir, &err), 0);
+	assert_string_equal(r->cells[0].result, "42");
+	kernel_result_free(r);
+	kernel_free(k);
+	assert_int_equal(gr_rm_rf(dir, &err), 0);
+}
+
 static void test_kernel__bad_preload_fails(void **state)
 {
 	static const char *const pre[] = { "no_such_module_xyz", NULL };
@@ -264,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_kernel__utf8_clean),
 		cmocka_unit_test(test_kernel__result_json_shape),
 		cmocka_unit_test(test_kernel__run_through_zygote),
+		cmocka_unit_test(test_kernel__restarts_a_dead_zygote),
 		cmocka_unit_test(test_kernel__bad_preload_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
