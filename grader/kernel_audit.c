@@ -361,8 +361,13 @@ static int hook(const char *event, PyObject *args, void *data)
 			size_t n = strlen(blocked[i]);
 
 			/* ImportError: libraries with an optional ctypes fall back */
-			if (!strncmp(name, blocked[i], n) && (!name[n] || name[n] == '.'))
+			if (!strncmp(name, blocked[i], n) && (!name[n] || name[n] == '.')) {
+				/* often a library's optional import: say it plainly in the note */
+				if (trusted_file(caller_file(path, sizeof(path))) || starts(path, "<frozen"))
+					return refuse_as(a, PyExc_ImportError,
+							 "ctypes/cffi (wanted by a library; see --allow-ctypes)");
 				return refuse_as(a, PyExc_ImportError, "importing ctypes, cffi or a test module");
+			}
 		}
 		return 0;
 	}
