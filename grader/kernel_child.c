@@ -405,6 +405,9 @@ static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, jso
 	}
 	c->run->z->audit.blocked[0] = 0;
 	arm(c, i);
+	/* an interrupt meant for the previous cell, delivered late, is dropped here */
+	if (PyErr_CheckSignals() < 0)
+		PyErr_Clear();
 	t0 = now();
 	if (synerr != Py_None) {
 		failed = 1;
