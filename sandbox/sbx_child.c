@@ -510,8 +510,14 @@ void sbx_child_main(const struct sbx_job *job)
 		die(job, errno, "cannot join the memory cgroup");
 	if (s->cg.pids_procs_fd >= 0 && write(s->cg.pids_procs_fd, "0", 1) != 1)
 		die(job, errno, "cannot join the pids cgroup");
-	if (s->ns_flags && unshare(s->ns_flags) < 0)
+	if (s->netns_fd >= 0) {
+		if (setns(s->netns_fd, CLONE_NEWNET) < 0)
+			die(job, errno, "cannot enter the network namespace");
+		if (unshare(s->ns_flags & ~CLONE_NEWNET) < 0)
+			die(job, errno, "cannot create namespaces");
+	} else if (s->ns_flags && unshare(s->ns_flags) < 0) {
 		die(job, errno, "cannot create namespaces");
+	}
 	if (s->ns_flags & CLONE_NEWUSER)
 		map_ids(job);
 	if (s->ns_flags & CLONE_NEWUTS)
