@@ -447,6 +447,13 @@ static void __attribute__((noreturn)) worker_main(const struct sbx_job *job)
 		rc = job->fn(job->arg);
 		_exit(rc & 0xff);
 	}
+	/* A program starts with default signal dispositions and nothing blocked. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(job->argv[0], job->argv);
 	die(job, errno, "cannot run '%s'", job->argv[0]);
 }

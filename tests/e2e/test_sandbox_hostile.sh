@@ -105,6 +105,19 @@ run fdleak -- ./fdleak
 check "an fd the grader had open is not visible" is OK
 exec 7<&-
 
+# The grader itself killed mid-run: init dies with it, and so does the tree.
+"$GRADER" run --slot $SLOT --dir "$box" --wall 30 -- sh -c "./escape $mark; exec ./sleeper" >/dev/null 2>&1 &
+gpid=$!
+"$GRADER" run --slot $((SLOT + 1)) --dir "$box" --wall 30 -- ./sleeper >/dev/null 2>&1 &
+gpid2=$!
+sleep 0.5
+check "grader killed: the runs were still going" kill -0 $gpid $gpid2
+check "grader killed: the escaped sleeper was running" test -n "$(pgrep -f "sleep $mark")"
+kill -9 $gpid $gpid2
+wait $gpid $gpid2 2>/dev/null
+sleep 0.3
+check "grader killed: the box's processes die too" test -z "$(pgrep -u $UID_BOX)$(pgrep -u $((UID_BOX + 1)))$(pgrep -f "sleep $mark")"
+
 run leftover-write -- ./leftover write
 check "leftovers written" is OK
 run leftover-check -- ./leftover check
