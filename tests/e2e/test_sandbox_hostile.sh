@@ -117,6 +117,9 @@ kill -9 $gpid $gpid2
 wait $gpid $gpid2 2>/dev/null
 sleep 0.3
 check "grader killed: the box's processes die too" test -z "$(pgrep -u $UID_BOX)$(pgrep -u $((UID_BOX + 1)))$(pgrep -f "sleep $mark")"
+# a killed grader cannot remove its (now empty) cgroups: do it for it
+find /sys/fs/cgroup -maxdepth 4 -type d \( -name "grader-$gpid-*" -o -name "grader-$gpid2-*" \) \
+	-exec rmdir {} + 2>/dev/null
 
 run leftover-write -- ./leftover write
 check "leftovers written" is OK
