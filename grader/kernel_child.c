@@ -528,6 +528,10 @@ int kernel_child_main(void *arg)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c.cond, &ca);
 	c.main_thread = pthread_self();
+	c.out = c.run->z->out;
+	c.err = c.run->z->err;
+	Py_XINCREF(c.out);
+	Py_XINCREF(c.err);
 	c.nb_deadline = now() + c.run->timeout;
 	reset_streams(&c);
 

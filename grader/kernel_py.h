@@ -45,6 +45,7 @@ struct kzy {
 	const struct kernel_opts *opts;
 	PyObject *ns;       /* globals of the helper module */
 	PyObject *io_open;  /* io.open, held from before any student code */
+	PyObject *out, *err; /* stream objects on fds 1 and 2, made once for every child */
 	struct ksnap snap;
 	struct kaudit audit;
 };
