@@ -24,7 +24,7 @@ TEST_LIBS  = $(shell pkg-config --libs cmocka)
 DEB_PKGS = build-essential pkg-config git zip unzip \
 	libgit2-dev libseccomp-dev libjansson-dev libarchive-dev \
 	libsqlite3-dev libssl-dev libcmocka-dev python3-dev python3-numpy \
-	python3-matplotlib
+	python3-matplotlib python3-jsonschema
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -67,7 +67,7 @@ $(BUILD)/grader: $(MAIN_OBJ) $(BUILD)/libgrader.a $(BUILD)/libsandbox.a
 
 $(BUILD)/tests/test_%: tests/test_%.c $(BUILD)/libgrader.a $(BUILD)/libsandbox.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(filter %.c %.a,$^) $(PKG_LIBS) $(TEST_LIBS)
 
 # Hostile programs are plain, unsanitized binaries: they are the attackers.
 $(BUILD)/tests/hostile/%: tests/hostile/%.c
@@ -103,4 +103,4 @@ install: $(BUILD)/grader
 clean:
 	rm -rf build
 
--include $(SBX_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(SBX_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d)

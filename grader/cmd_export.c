@@ -1,15 +1,154 @@
-/* cmd_export.c - `grader export` (placeholder until its module lands). */
+/* cmd_export.c - `grader export GRADEBOOK.json --to FORMAT [-o OUT]`. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "grader/export.h"
+#include "grader/gradebook.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: grader export GRADEBOOK.json --to FORMAT [-o OUT] [options]\n"
+		"\n"
+		"Export a gradebook written by 'grader grade' to another format.\n"
+		"\n"
+		"formats:\n"
+		"  nbgrader-db   nbgrader's SQLite gradebook.db (-o required): created with\n"
+		"                nbgrader's schema, or updated; marker's manual scores and\n"
+		"                comments are kept\n"
+		"  csv           the CSV of 'nbgrader export' (one row per assignment and student)\n"
+		"  gradescope    Gradescope results.json (-o DIR: DIR/STUDENT/results.json each;\n"
+		"                -o FILE.json or stdout: one student)\n"
+		"  junit         JUnit XML, a testsuite per student notebook, a testcase per cell\n"
+		"  markdown      per-question statistics and per-student table\n"
+		"\n"
+		"options:\n"
+		"  --to FORMAT          output format (required)\n"
+		"  -o, --output OUT     output file, folder or database; '-' or absent: stdout\n"
+		"  --assignment NAME    only this assignment (default: all)\n"
+		"  --student ID         only this student (default: all)\n"
+		"  --per-cell           csv: add one column per grade cell, named NOTEBOOK/CELL\n"
+		"  --course-id ID       nbgrader-db: course of a new assignment (default: default_course)\n"
+		"  -h, --help           show this help\n"
+		"\n"
+		"exit status: 0 ok, 1 unreadable or invalid gradebook or write failure,\n"
+		"2 usage error (unknown format, missing argument)\n");
+}
+
+/* Run a text exporter into memory, then write it atomically (or to stdout). */
+static int text_export(int fmt, const char *out, const struct gb_gradebook *gb,
+		       const struct export_opts *o, struct gr_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc;
+
+	if (!f)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	if (fmt == EXPORT_CSV)
+		rc = export_csv(f, gb, o, err);
+	else if (fmt == EXPORT_JUNIT)
+		rc = export_junit(f, gb, o, err);
+	else
+		rc = export_markdown(f, gb, o, err);
+	if (fclose(f) != 0 && rc == 0)
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	if (rc == 0) {
+		if (!out || !strcmp(out, "-")) {
+			if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
+				rc = gr_err_sys(err, GR_EIO, errno, "cannot write to standard output");
+		} else {
+			rc = gr_write_file_atomic(out, buf, len, err);
+		}
+	}
+	free(buf);
+	return rc;
+}
 
 int cmd_export(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
-		printf("usage: grader export (not yet available)\n");
-		return 0;
+	enum { OPT_TO = 256, OPT_ASSIGNMENT, OPT_STUDENT, OPT_PER_CELL, OPT_COURSE };
+	static const struct option longopts[] = {
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "output", required_argument, NULL, 'o' },
+		{ "assignment", required_argument, NULL, OPT_ASSIGNMENT },
+		{ "student", required_argument, NULL, OPT_STUDENT },
+		{ "per-cell", no_argument, NULL, OPT_PER_CELL },
+		{ "course-id", required_argument, NULL, OPT_COURSE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct export_opts o = { 0 };
+	struct gb_gradebook *gb = NULL;
+	struct gr_err err = { 0 };
+	const char *to = NULL, *out = NULL, *in;
+	int c, fmt, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_TO: to = optarg; break;
+		case 'o': out = optarg; break;
+		case OPT_ASSIGNMENT: o.assignment = optarg; break;
+		case OPT_STUDENT: o.student = optarg; break;
+		case OPT_PER_CELL: o.per_cell = true; break;
+		case OPT_COURSE: o.course_id = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			fprintf(stderr, "grader export: unknown or incomplete option '%s'\n",
+				argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		}
 	}
-	fprintf(stderr, "grader export: not yet available in this build\n");
-	return 2;
+	if (optind != argc - 1) {
+		fprintf(stderr, "grader export: %s\n",
+			optind >= argc ? "missing GRADEBOOK.json" : "expected one GRADEBOOK.json");
+		usage(stderr);
+		return 2;
+	}
+	in = argv[optind];
+	if (!to) {
+		fprintf(stderr, "grader export: missing --to FORMAT (%s)\n", export_format_names());
+		return 2;
+	}
+	fmt = export_format_parse(to);
+	if (fmt < 0) {
+		fprintf(stderr, "grader export: unknown format '%s' (known: %s)\n", to,
+			export_format_names());
+		return 2;
+	}
+	if (fmt == EXPORT_NBGRADER_DB && (!out || !strcmp(out, "-"))) {
+		fprintf(stderr, "grader export: nbgrader-db needs -o PATH/gradebook.db\n");
+		return 2;
+	}
+	if (o.per_cell && fmt != EXPORT_CSV) {
+		fprintf(stderr, "grader export: --per-cell applies to --to csv only\n");
+		return 2;
+	}
+	if (gb_read_file(&gb, in, &err) < 0) {
+		fprintf(stderr, "grader export: %s\n", err.msg);
+		return 1;
+	}
+	if (fmt == EXPORT_NBGRADER_DB)
+		rc = export_nbgrader_db(out, gb, &o, &err);
+	else if (fmt == EXPORT_GRADESCOPE)
+		rc = export_gradescope(out, gb, &o, &err);
+	else
+		rc = text_export(fmt, out, gb, &o, &err);
+	gb_free(gb);
+	if (rc < 0) {
+		fprintf(stderr, "grader export: %s\n", err.msg);
+		/* A selection that does not fit the gradebook is a usage error. */
+		if (rc == GR_ENOTFOUND || (fmt == EXPORT_GRADESCOPE && rc == GR_EINVAL))
+			return 2;
+		return 1;
+	}
+	return 0;
 }

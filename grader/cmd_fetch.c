@@ -1,15 +1,305 @@
-/* cmd_fetch.c - `grader fetch` (placeholder until its module lands). */
+/* cmd_fetch.c - `grader fetch git|archive`: options, help, exit codes. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "grader/fetch.h"
+
+static const char usage_text[] =
+    "usage: grader fetch git --roster FILE --assignment NAME --dest DIR [options]\n"
+    "       grader fetch archive FILE... --assignment NAME --dest DIR [options]\n"
+    "\n"
+    "Collect submissions into DEST/{student_id}/{assignment}/ (nbgrader's layout)\n"
+    "with timestamp.txt and .grader-provenance.json in each folder.\n"
+    "\n"
+    "common options:\n"
+    "  --assignment NAME      assignment folder name (required)\n"
+    "  --dest DIR             destination, e.g. submitted/ (required; created)\n"
+    "  --roster FILE          roster CSV: student_id plus repo, first_name, last_name,\n"
+    "                         email, branch, lms_id columns (required for git)\n"
+    "  --deadline TIME        ISO 8601, e.g. 2026-10-30T10:00:00Z or ...+02:00\n"
+    "                         (git: newest commit at or before it; archive: sets late)\n"
+    "  -j, --jobs N           parallel workers (default 1)\n"
+    "  --manifest FILE        also write a CSV of every file, skip and failure\n"
+    "  --max-file-size SIZE   skip larger files (default 100M; K, M, G suffixes)\n"
+    "  --max-total-size SIZE  fail a submission above this (default 1G)\n"
+    "  --max-files N          fail a submission with more files (default 5000)\n"
+    "  -v, --verbose          one line per fetched student on stderr\n"
+    "  --help                 show this help\n"
+    "\n"
+    "git options:\n"
+    "  --branch B             branch when the roster has none (default: remote HEAD)\n"
+    "  environment: GRADER_GIT_TOKEN (https token), GRADER_GIT_USER (its user name,\n"
+    "  default x-access-token); ssh URLs use the ssh agent\n"
+    "\n"
+    "archive options:\n"
+    "  --layout L             auto (default), canvas, moodle, blackboard, nbgrader,\n"
+    "                         or regex:PATTERN with (?P<student_id>..) (?P<file_id>..)\n"
+    "                         and optional (?P<timestamp>..) groups\n"
+    "  --max-entries N        refuse an archive with more entries (default 100000)\n"
+    "  --max-archive-size S   refuse an archive unpacking to more (default 8G)\n"
+    "  --max-ratio N          refuse an archive expanding more than N:1 (default 200)\n"
+    "  --max-depth N          archives inside archives (default 3)\n"
+    "\n"
+    "Exit status: 0 all fetched, 1 some student or archive failed, 2 usage error.\n";
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "grader fetch: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nSee 'grader fetch --help'.\n");
+	return 2;
+}
+
+static int parse_size(uint64_t *out, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void log_line(void *payload, const char *line)
+{
+	(void)payload;
+	fprintf(stderr, "fetch: %s\n", line);
+}
+
+struct args {
+	const char *roster, *manifest, *deadline, *layout;
+	char **files;
+	size_t nfiles;
+};
+
+/* Parse argv[2..] into opts/args; returns 0, 1 for --help, 2 on error. */
+static int parse(int argc, char **argv, int git, struct fetch_opts *o, struct args *a)
+{
+	for (int i = 2; i < argc; i++) {
+		char *arg = argv[i], *val = NULL, *eq;
+		uint64_t n;
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
+			return 1;
+		if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
+			o->verbose = 1;
+			continue;
+		}
+		if (arg[0] != '-' || !strcmp(arg, "-")) {
+			if (git)
+				return usage_error("unexpected argument '%s'", arg);
+			a->files[a->nfiles++] = arg;
+			continue;
+		}
+		eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
+		if (eq) {
+			*eq = '\0';
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			return usage_error("option '%s' needs a value", arg);
+		}
+		if (!strcmp(arg, "--assignment")) {
+			o->assignment = val;
+		} else if (!strcmp(arg, "--dest")) {
+			o->dest = val;
+		} else if (!strcmp(arg, "--roster")) {
+			a->roster = val;
+		} else if (!strcmp(arg, "--deadline")) {
+			a->deadline = val;
+		} else if (!strcmp(arg, "--manifest")) {
+			a->manifest = val;
+		} else if (!strcmp(arg, "-j") || !strcmp(arg, "--jobs")) {
+			if (parse_size(&n, val) < 0 || n < 1 || n > 256)
+				return usage_error("invalid job count '%s' (1..256)", val);
+			o->jobs = (unsigned)n;
+		} else if (!strcmp(arg, "--max-file-size")) {
+			if (parse_size(&o->limits.max_file_size, val) < 0)
+				return usage_error("invalid size '%s'", val);
+		} else if (!strcmp(arg, "--max-total-size")) {
+			if (parse_size(&o->limits.max_total_size, val) < 0)
+				return usage_error("invalid size '%s'", val);
+		} else if (!strcmp(arg, "--max-files")) {
+			if (parse_size(&n, val) < 0)
+				return usage_error("invalid count '%s'", val);
+			o->limits.max_files = (size_t)n;
+		} else if (git && !strcmp(arg, "--branch")) {
+			o->branch = val;
+		} else if (!git && !strcmp(arg, "--layout")) {
+			a->layout = val;
+		} else if (!git && !strcmp(arg, "--max-entries")) {
+			if (parse_size(&n, val) < 0)
+				return usage_error("invalid count '%s'", val);
+			o->limits.max_entries = (size_t)n;
+		} else if (!git && !strcmp(arg, "--max-archive-size")) {
+			if (parse_size(&o->limits.max_archive_size, val) < 0)
+				return usage_error("invalid size '%s'", val);
+		} else if (!git && !strcmp(arg, "--max-ratio")) {
+			if (parse_size(&n, val) < 0 || n < 1 || n > 1000000)
+				return usage_error("invalid ratio '%s'", val);
+			o->limits.max_ratio = (unsigned)n;
+		} else if (!git && !strcmp(arg, "--max-depth")) {
+			if (parse_size(&n, val) < 0 || n > 16)
+				return usage_error("invalid depth '%s' (0..16)", val);
+			o->limits.max_depth = (unsigned)n;
+		} else {
+			return usage_error("unknown option '%s'", arg);
+		}
+	}
+	if (!o->assignment)
+		return usage_error("%s", "--assignment is required");
+	if (!o->dest)
+		return usage_error("%s", "--dest is required");
+	if (git && !a->roster)
+		return usage_error("%s", "--roster is required for fetch git");
+	if (!git && a->nfiles == 0)
+		return usage_error("%s", "no archive given");
+	return 0;
+}
+
+static int set_layout(struct fetch_opts *o, struct fetch_regex **re, const char *layout)
+{
+	struct gr_err err = {0};
+
+	if (!layout)
+		return 0;
+	if (!strncmp(layout, "regex:", 6)) {
+		if (fetch_regex_new(re, layout + 6, &err) < 0) {
+			fprintf(stderr, "grader fetch: %s\n", err.msg);
+			return 2;
+		}
+		o->layout = FETCH_LAYOUT_REGEX;
+		o->regex = *re;
+		return 0;
+	}
+	for (int l = FETCH_LAYOUT_AUTO; l < FETCH_LAYOUT_REGEX; l++) {
+		if (!strcmp(layout, fetch_layout_name((enum fetch_layout)l))) {
+			o->layout = (enum fetch_layout)l;
+			return 0;
+		}
+	}
+	return usage_error("unknown layout '%s'", layout);
+}
 
 int cmd_fetch(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
-		printf("usage: grader fetch (not yet available)\n");
-		return 0;
+	struct fetch_opts o;
+	struct args a = {0};
+	struct roster *roster = NULL;
+	struct fetch_regex *re = NULL;
+	struct fetch_report *rep = NULL;
+	struct gr_err err = {0};
+	char *roster_dir = NULL;
+	int git, rc;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
 	}
-	fprintf(stderr, "grader fetch: not yet available in this build\n");
-	return 2;
+	if (strcmp(argv[1], "git") && strcmp(argv[1], "archive"))
+		return usage_error("unknown source '%s' (git or archive)", argv[1]);
+	git = !strcmp(argv[1], "git");
+	fetch_opts_init(&o);
+	o.log = log_line;
+	a.files = calloc((size_t)argc, sizeof(*a.files));
+	if (!a.files)
+		return 1;
+	rc = parse(argc, argv, git, &o, &a);
+	if (rc == 1) {
+		fputs(usage_text, stdout);
+		rc = 0;
+		goto done;
+	}
+	if (rc)
+		goto done;
+	rc = 2;
+	if (a.deadline) {
+		if (fetch_time_parse(&o.deadline, a.deadline, &err) < 0) {
+			fprintf(stderr, "grader fetch: %s\n", err.msg);
+			goto done;
+		}
+		o.has_deadline = 1;
+	}
+	if (!git && set_layout(&o, &re, a.layout))
+		goto done;
+	if (!fetch_name_is_safe(o.assignment)) {
+		rc = usage_error("assignment name '%s' is not a plain folder name", o.assignment);
+		goto done;
+	}
+	rc = 1;
+	if (a.roster) {
+		if (roster_load(&roster, a.roster, &err) < 0) {
+			fprintf(stderr, "grader fetch: %s\n", err.msg);
+			goto done;
+		}
+		o.roster = roster;
+		roster_dir = strdup(a.roster);
+		o.base_dir = roster_dir ? dirname(roster_dir) : NULL;
+	}
+	o.https_token = getenv("GRADER_GIT_TOKEN");
+	o.https_user = getenv("GRADER_GIT_USER");
+	if (git)
+		rc = fetch_git_run(&rep, &o, &err);
+	else
+		rc = fetch_archive_run(&rep, &o, a.files, a.nfiles, &err);
+	if (rc < 0) {
+		fprintf(stderr, "grader fetch: %s\n", err.msg);
+		rc = 1;
+		goto done;
+	}
+	if (a.manifest && fetch_manifest_write(rep, o.assignment, a.manifest, &err) < 0) {
+		fprintf(stderr, "grader fetch: %s\n", err.msg);
+		rc = 1;
+		goto done;
+	}
+	printf("%zu fetched, %zu failed", rep->fetched, rep->failed);
+	if (!git && roster)
+		printf(", %zu missing", rep->missing);
+	if (rep->archive_errors)
+		printf(", %zu archive%s refused", rep->archive_errors,
+		       rep->archive_errors > 1 ? "s" : "");
+	printf("\n");
+	rc = rep->failed || rep->archive_errors ? 1 : 0;
+done:
+	fetch_report_free(rep);
+	fetch_regex_free(re);
+	roster_free(roster);
+	free(roster_dir);
+	free(a.files);
+	return rc;
 }

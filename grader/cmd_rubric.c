@@ -1,15 +1,326 @@
-/* cmd_rubric.c - `grader rubric` (placeholder until its module lands). */
+/*
+ * cmd_rubric.c - `grader rubric import|release|public|check`: build a rubric
+ * from nbgrader instructor notebooks, hand out the student version, publish
+ * the tests students may see, and validate rubrics.
+ */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "grader/rubric.h"
+
+static const char USAGE[] =
+    "usage: grader rubric import SOURCE.ipynb... --assignment NAME [options] [-o RUBRIC.json]\n"
+    "       grader rubric release RUBRIC.json -o DIR\n"
+    "       grader rubric public RUBRIC.json [-o PUBLIC.json]\n"
+    "       grader rubric check RUBRIC.json...\n"
+    "\n"
+    "import: build a rubric from nbgrader source notebooks (schema 3 metadata,\n"
+    "### BEGIN/END SOLUTION, ### BEGIN/END HIDDEN TESTS), checked with nbgrader's rules.\n"
+    "  --assignment NAME         assignment name (letters, digits, _ or -; required)\n"
+    "  --duedate TIME            due date, ISO 8601 with a zone (2026-10-30T10:00:00Z);\n"
+    "                            default: none (never late)\n"
+    "  --late-policy P           none (default), zero, or PCT%/hour|day[,cap=PCT%]\n"
+    "                            (e.g. 10%/day,cap=50%: 10% per started day, at most 50%)\n"
+    "  --extension STUDENT=DUR   per-student extension (36h, 2d, 1d12h); repeatable\n"
+    "  --preload MOD,...         modules imported once per worker (e.g. numpy,matplotlib)\n"
+    "  --data FILE               data file placed beside the notebooks; repeatable\n"
+    "  --seed N                  random seed set before every run (default 0)\n"
+    "  --cell-timeout SEC        per cell (default 30)\n"
+    "  --notebook-timeout SEC    per notebook (default 600)\n"
+    "  --memory MB               per notebook (default 1024)\n"
+    "  --processes N             per notebook (default 64)\n"
+    "  --output-limit BYTES      output kept per cell (default 1048576)\n"
+    "  -o, --output FILE         write the rubric here (default: stdout)\n"
+    "release: write the student notebooks (solutions stubbed, hidden tests removed,\n"
+    "  outputs cleared) and the data files into DIR.\n"
+    "public: write the rubric without hidden tests and solutions, for students' CI.\n"
+    "check: validate rubrics and print a one-line summary of each.\n";
+
+struct list {
+	const char **v;
+	size_t n;
+};
+
+static int list_add(struct list *l, const char *s)
+{
+	const char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -1;
+	l->v = v;
+	v[l->n++] = s;
+	return 0;
+}
+
+/* `--name VALUE` or `--name=VALUE`; advances *i. NULL when argv[*i] is not it. */
+static const char *opt(int argc, char **argv, int *i, const char *name, int *missing)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n))
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n])
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = 1;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static int number(const char *flag, const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v > 0)) {
+		fprintf(stderr, "grader rubric: %s expects a positive number, not '%s'\n", flag, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int write_rubric(const struct rubric *r, const char *out, struct gr_err *err)
+{
+	char *s = NULL;
+	int rc;
+
+	if (out)
+		return rubric_write_file(r, out, err);
+	if ((rc = rubric_dump(&s, r, err)))
+		return rc;
+	fputs(s, stdout);
+	free(s);
+	return 0;
+}
+
+static int do_import(int argc, char **argv)
+{
+	struct rubric_import_opts o;
+	struct list src = {0}, ext = {0}, pre = {0}, data = {0};
+	struct rubric *r = NULL;
+	struct gr_err err = {0};
+	char *preload = NULL;
+	int rc = 2;
+
+	memset(&o, 0, sizeof(o));
+	for (int i = 2; i < argc; i++) {
+		int miss = 0;
+		const char *v;
+
+		if ((v = opt(argc, argv, &i, "--assignment", &miss)))
+			o.assignment = v;
+		else if ((v = opt(argc, argv, &i, "--duedate", &miss)))
+			o.duedate = v;
+		else if ((v = opt(argc, argv, &i, "--late-policy", &miss)))
+			o.late_policy = v;
+		else if ((v = opt(argc, argv, &i, "--extension", &miss))) {
+			if (list_add(&ext, v))
+				goto oom;
+		} else if ((v = opt(argc, argv, &i, "--preload", &miss))) {
+			char *tok, *save = NULL;
+
+			free(preload);
+			preload = strdup(v);
+			if (!preload)
+				goto oom;
+			pre.n = 0;
+			for (tok = strtok_r(preload, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save))
+				if (list_add(&pre, tok))
+					goto oom;
+		} else if ((v = opt(argc, argv, &i, "--data", &miss))) {
+			if (list_add(&data, v))
+				goto oom;
+		} else if ((v = opt(argc, argv, &i, "--seed", &miss))) {
+			char *end;
+
+			o.seed = strtoll(v, &end, 10);
+			if (end == v || *end) {
+				fprintf(stderr,
+					"grader rubric: --seed expects an integer, not '%s'\n", v);
+				goto done;
+			}
+		} else if ((v = opt(argc, argv, &i, "--cell-timeout", &miss))) {
+			if (number("--cell-timeout", v, &o.limits.cell_timeout))
+				goto done;
+		} else if ((v = opt(argc, argv, &i, "--notebook-timeout", &miss))) {
+			if (number("--notebook-timeout", v, &o.limits.notebook_timeout))
+				goto done;
+		} else if ((v = opt(argc, argv, &i, "--memory", &miss))) {
+			if (number("--memory", v, &o.limits.memory_mb))
+				goto done;
+		} else if ((v = opt(argc, argv, &i, "--processes", &miss))) {
+			if (number("--processes", v, &o.limits.processes))
+				goto done;
+		} else if ((v = opt(argc, argv, &i, "--output-limit", &miss))) {
+			if (number("--output-limit", v, &o.limits.output_bytes))
+				goto done;
+		} else if ((v = opt(argc, argv, &i, "-o", &miss)) ||
+			   (v = opt(argc, argv, &i, "--output", &miss))) {
+			o.output = v;
+		} else if (miss) {
+			fprintf(stderr, "grader rubric: %s needs a value\n", argv[i]);
+			goto done;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "grader rubric: unknown option '%s'\n%s", argv[i], USAGE);
+			goto done;
+		} else if (list_add(&src, argv[i])) {
+			goto oom;
+		}
+		if (miss) {
+			fprintf(stderr, "grader rubric: %s needs a value\n", argv[i]);
+			goto done;
+		}
+	}
+	if (!src.n || !o.assignment) {
+		fprintf(stderr, "grader rubric import: %s\n%s",
+			!src.n ? "no source notebook given" : "--assignment is required", USAGE);
+		goto done;
+	}
+	o.sources = src.v;
+	o.nsources = src.n;
+	o.extensions = ext.v;
+	o.nextensions = ext.n;
+	o.preload = pre.v;
+	o.npreload = pre.n;
+	o.data = data.v;
+	o.ndata = data.n;
+	rc = 1;
+	if (rubric_import(&r, &o, &err) || write_rubric(r, o.output, &err)) {
+		fprintf(stderr, "grader rubric import: %s\n", err.msg);
+		goto done;
+	}
+	if (o.output) {
+		double points = 0;
+
+		for (size_t n = 0; n < r->nnotebooks; n++)
+			points += r->notebooks[n].max_points;
+		fprintf(stderr, "wrote '%s': %zu notebook(s), %g points\n", o.output, r->nnotebooks,
+			points);
+	}
+	rc = 0;
+	goto done;
+oom:
+	fprintf(stderr, "grader rubric: out of memory\n");
+	rc = 1;
+done:
+	rubric_free(r);
+	free(src.v);
+	free(ext.v);
+	free(pre.v);
+	free(data.v);
+	free(preload);
+	return rc;
+}
+
+/* release / public: one rubric and -o. */
+static int do_one(int argc, char **argv, int release)
+{
+	const char *in = NULL, *out = NULL;
+	struct rubric *r = NULL, *pub = NULL;
+	struct gr_err err = {0};
+	int rc = 1;
+
+	for (int i = 2; i < argc; i++) {
+		int miss = 0;
+		const char *v;
+
+		if ((v = opt(argc, argv, &i, "-o", &miss)) ||
+		    (v = opt(argc, argv, &i, "--output", &miss)))
+			out = v;
+		else if (miss || argv[i][0] == '-' || in) {
+			fprintf(stderr, "grader rubric %s: unexpected '%s'\n%s", argv[1], argv[i],
+				USAGE);
+			return 2;
+		} else
+			in = argv[i];
+	}
+	if (!in || (release && !out)) {
+		fprintf(stderr, "grader rubric %s: %s\n%s", argv[1],
+			!in ? "no rubric given" : "-o DIR is required", USAGE);
+		return 2;
+	}
+	if (rubric_load(&r, in, &err))
+		goto fail;
+	if (release) {
+		if (rubric_release(r, out, &err))
+			goto fail;
+		fprintf(stderr, "released '%s' into '%s'\n", r->assignment, out);
+	} else {
+		if (rubric_public(&pub, r, &err) || write_rubric(pub, out, &err))
+			goto fail;
+	}
+	rc = 0;
+	goto done;
+fail:
+	fprintf(stderr, "grader rubric %s: %s\n", argv[1], err.msg);
+done:
+	rubric_free(pub);
+	rubric_free(r);
+	return rc;
+}
+
+static int do_check(int argc, char **argv)
+{
+	int rc = 0;
+
+	if (argc < 3) {
+		fprintf(stderr, "grader rubric check: no rubric given\n%s", USAGE);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		struct rubric *r = NULL;
+		struct gr_err err = {0};
+		size_t graded = 0;
+		double points = 0;
+
+		if (rubric_load(&r, argv[i], &err)) {
+			fprintf(stderr, "%s\n", err.msg);
+			rc = 1;
+			continue;
+		}
+		for (size_t n = 0; n < r->nnotebooks; n++) {
+			points += r->notebooks[n].max_points;
+			for (size_t k = 0; k < r->notebooks[n].ncells; k++)
+				graded +=
+				    r->notebooks[n].cells[k].grade || r->notebooks[n].cells[k].task;
+		}
+		printf("ok %s: assignment %s, %zu notebook(s), %zu graded cell(s), %g points%s\n",
+		       argv[i], r->assignment, r->nnotebooks, graded, points,
+		       r->is_public ? " (public)" : "");
+		rubric_free(r);
+	}
+	return rc;
+}
 
 int cmd_rubric(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
-		printf("usage: grader rubric (not yet available)\n");
-		return 0;
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(USAGE, stdout);
+			return 0;
+		}
+	if (!sub) {
+		fputs(USAGE, stderr);
+		return 2;
 	}
-	fprintf(stderr, "grader rubric: not yet available in this build\n");
+	if (!strcmp(sub, "import"))
+		return do_import(argc, argv);
+	if (!strcmp(sub, "release"))
+		return do_one(argc, argv, 1);
+	if (!strcmp(sub, "public"))
+		return do_one(argc, argv, 0);
+	if (!strcmp(sub, "check"))
+		return do_check(argc, argv);
+	fprintf(stderr, "grader rubric: unknown subcommand '%s'\n%s", sub, USAGE);
 	return 2;
 }

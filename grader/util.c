@@ -95,12 +95,40 @@ done:
 	return rc;
 }
 
+static int write_all_fd(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int gr_write_file_atomic(const char *path, const void *data, size_t len, struct gr_err *err)
 {
 	char *tmp = NULL;
 	int fd = -1, rc = 0;
-	const char *p = data;
+	struct stat st;
 
+	/*
+	 * A device or FIFO (-o /dev/stdout, /dev/null) is written in place:
+	 * renaming a file over it would replace the device node itself.
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", path);
+		if (write_all_fd(fd, data, len) < 0)
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", path);
+		close(fd);
+		return rc;
+	}
 	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
 		tmp = NULL;
 		rc = gr_err_set(err, GR_ENOMEM, "cannot write '%s': out of memory", path);
@@ -111,16 +139,9 @@ int gr_write_file_atomic(const char *path, const void *data, size_t len, struct 
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s'", tmp);
 		goto done;
 	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", tmp);
-			goto done;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (write_all_fd(fd, data, len) < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", tmp);
+		goto done;
 	}
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		fd = -1;

@@ -49,6 +49,18 @@ static void test_util__write_read_roundtrip(void **state)
 	free(sub);
 }
 
+static void test_util__atomic_write_keeps_devices(void **state)
+{
+	struct stat st;
+	struct gr_err err = { 0 };
+	(void)state;
+
+	/* renaming over /dev/null would replace the device for the whole machine */
+	assert_int_equal(gr_write_file_atomic("/dev/null", "x", 1, &err), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+}
+
 static void test_util__digests(void **state)
 {
 	char sha[65], md5[33];
@@ -76,6 +88,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_util__err_formats_message),
 		cmocka_unit_test(test_util__write_read_roundtrip),
+		cmocka_unit_test(test_util__atomic_write_keeps_devices),
 		cmocka_unit_test(test_util__digests),
 		cmocka_unit_test(test_util__path_join),
 	};

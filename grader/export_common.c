@@ -1,0 +1,309 @@
+/* export_common.c - helpers shared by the exporters: formats, ordering, escaping. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "grader/export.h"
+
+static const char *const format_names[] = { "nbgrader-db", "csv", "gradescope", "junit",
+					    "markdown" };
+
+int export_format_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(format_names) / sizeof(*format_names); i++)
+		if (name && !strcmp(format_names[i], name))
+			return (int)i;
+	return -1;
+}
+
+const char *export_format_names(void)
+{
+	return "nbgrader-db, csv, gradescope, junit, markdown";
+}
+
+void export_py_float(char out[32], double x)
+{
+	char buf[40], digits[24], *p = out;
+	int exp10 = 0, nd = 0, decpt;
+
+	if (isnan(x)) {
+		strcpy(out, "nan");
+		return;
+	}
+	if (isinf(x)) {
+		strcpy(out, x < 0 ? "-inf" : "inf");
+		return;
+	}
+	if (x == 0.0) {
+		strcpy(out, signbit(x) ? "-0.0" : "0.0");
+		return;
+	}
+	/* The shortest digit string that reads back as x, as Python's repr finds it. */
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, x);
+		if (strtod(buf, NULL) == x)
+			break;
+	}
+	if (x < 0)
+		*p++ = '-';
+	for (const char *s = buf; *s && *s != 'e'; s++)
+		if (*s >= '0' && *s <= '9')
+			digits[nd++] = *s;
+	exp10 = atoi(strchr(buf, 'e') + 1);
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	digits[nd] = '\0';
+	decpt = exp10 + 1; /* x = 0.digits * 10^decpt */
+	if (decpt <= -4 || decpt > 16) {
+		*p++ = digits[0];
+		if (nd > 1) {
+			*p++ = '.';
+			memcpy(p, digits + 1, (size_t)nd - 1);
+			p += nd - 1;
+		}
+		sprintf(p, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+	} else if (decpt <= 0) {
+		p += sprintf(p, "0.");
+		for (int i = 0; i < -decpt; i++)
+			*p++ = '0';
+		strcpy(p, digits);
+	} else if (decpt >= nd) {
+		memcpy(p, digits, (size_t)nd);
+		p += nd;
+		for (int i = nd; i < decpt; i++)
+			*p++ = '0';
+		strcpy(p, ".0");
+	} else {
+		memcpy(p, digits, (size_t)decpt);
+		p += decpt;
+		*p++ = '.';
+		strcpy(p, digits + decpt);
+	}
+}
+
+/* Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm). */
+static void civil_from_days(long long z, int *y, int *m, int *d)
+{
+	long long era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void format_utc(char out[40], long long sec, int usec, bool always_usec)
+{
+	long long days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
+	long long rem = sec - days * 86400;
+	int y, m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	if (usec || always_usec)
+		snprintf(out, 40, "%04d-%02d-%02d %02d:%02d:%02d.%06d", y, m, d, (int)(rem / 3600),
+			 (int)(rem / 60 % 60), (int)(rem % 60), usec);
+	else
+		snprintf(out, 40, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, (int)(rem / 3600),
+			 (int)(rem / 60 % 60), (int)(rem % 60));
+}
+
+int export_utc_time(char out[40], const char *iso, bool python)
+{
+	long long sec;
+	int usec;
+
+	if (gb_parse_time(iso, &sec, &usec) < 0)
+		return GR_EINVAL;
+	format_utc(out, sec, usec, !python);
+	return 0;
+}
+
+void export_db_interval(char out[40], double seconds)
+{
+	/* Rounded by hand: libm is not among the linked libraries. */
+	long long us = (long long)(seconds * 1e6 + (seconds >= 0 ? 0.5 : -0.5));
+	long long sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+
+	format_utc(out, sec, (int)(us - sec * 1000000), true);
+}
+
+void export_csv_field(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* Length of the ANSI escape sequence at s (s[0] == ESC), 1 for a lone ESC. */
+static size_t ansi_len(const char *s)
+{
+	size_t i = 1;
+
+	if (s[1] == '[') { /* CSI: parameters and intermediates, then a final byte */
+		for (i = 2; s[i] && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] <= 0x3F; i++)
+			;
+		return s[i] && (unsigned char)s[i] >= 0x40 && (unsigned char)s[i] <= 0x7E ? i + 1
+											     : i;
+	}
+	if (s[1] == ']') { /* OSC: up to BEL or ESC \ */
+		for (i = 2; s[i] && s[i] != '\a' && !(s[i] == '\x1b' && s[i + 1] == '\\'); i++)
+			;
+		return s[i] == '\a' ? i + 1 : s[i] ? i + 2 : i;
+	}
+	return s[1] ? 2 : 1;
+}
+
+char *export_strip_ansi(const char *s)
+{
+	char *out, *p;
+
+	if (!s)
+		return NULL;
+	out = malloc(strlen(s) + 1);
+	if (!out)
+		return NULL;
+	for (p = out; *s;) {
+		if (*s == '\x1b') {
+			s += ansi_len(s);
+			continue;
+		}
+		*p++ = *s++;
+	}
+	*p = '\0';
+	return out;
+}
+
+void export_xml_text(FILE *f, const char *s, bool attr)
+{
+	if (!s)
+		return;
+	while (*s) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\x1b') {
+			s += ansi_len(s);
+			continue;
+		}
+		if (c == '&')
+			fputs("&amp;", f);
+		else if (c == '<')
+			fputs("&lt;", f);
+		else if (c == '>')
+			fputs("&gt;", f);
+		else if (attr && c == '"')
+			fputs("&quot;", f);
+		else if (attr && (c == '\n' || c == '\r' || c == '\t'))
+			fprintf(f, "&#%d;", c);
+		else if (c < 0x20 && c != '\n' && c != '\r' && c != '\t')
+			fputs("\xEF\xBF\xBD", f); /* U+FFFD: XML 1.0 has no way to carry it */
+		else if (c == 0xEF && (unsigned char)s[1] == 0xBF &&
+			 ((unsigned char)s[2] == 0xBE || (unsigned char)s[2] == 0xBF)) {
+			fputs("\xEF\xBF\xBD", f); /* U+FFFE and U+FFFF are not XML characters */
+			s += 3;
+			continue;
+		} else
+			fputc(c, f);
+		s++;
+	}
+}
+
+static int cmp_nullable(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL); /* NULL sorts first, as in SQLite */
+	return strcmp(a, b);
+}
+
+static int cmp_students(const void *pa, const void *pb)
+{
+	const struct gb_student *a = *(const struct gb_student *const *)pa;
+	const struct gb_student *b = *(const struct gb_student *const *)pb;
+	int c = cmp_nullable(a->last_name, b->last_name);
+
+	if (!c)
+		c = cmp_nullable(a->first_name, b->first_name);
+	return c ? c : strcmp(a->id, b->id);
+}
+
+size_t export_n_students(const struct gb_gradebook *gb, const struct export_opts *o)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < gb->n_students; i++)
+		if (!o || !o->student || !strcmp(o->student, gb->students[i]->id))
+			n++;
+	return n;
+}
+
+int export_sorted_students(const struct gb_student ***out, const struct gb_gradebook *gb,
+			   const struct export_opts *o, struct gr_err *err)
+{
+	const struct gb_student **v = calloc(gb->n_students + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	for (size_t i = 0; i < gb->n_students; i++)
+		if (!o || !o->student || !strcmp(o->student, gb->students[i]->id))
+			v[n++] = gb->students[i];
+	if (o && o->student && n == 0) {
+		free(v);
+		return gr_err_set(err, GR_ENOTFOUND, "no student '%s' in the gradebook", o->student);
+	}
+	qsort(v, n, sizeof(*v), cmp_students);
+	*out = v;
+	return 0;
+}
+
+static int cmp_assignments(const void *pa, const void *pb)
+{
+	const struct gb_assignment *a = *(const struct gb_assignment *const *)pa;
+	const struct gb_assignment *b = *(const struct gb_assignment *const *)pb;
+	char da[40] = "", db[40] = "";
+	int c;
+
+	/* Compare due dates in UTC, not as written (offsets may differ). */
+	if (a->duedate)
+		export_utc_time(da, a->duedate, false);
+	if (b->duedate)
+		export_utc_time(db, b->duedate, false);
+	c = cmp_nullable(a->duedate ? da : NULL, b->duedate ? db : NULL);
+	return c ? c : strcmp(a->name, b->name);
+}
+
+int export_sorted_assignments(const struct gb_assignment ***out, size_t *n,
+			      const struct gb_gradebook *gb, const struct export_opts *o,
+			      struct gr_err *err)
+{
+	const struct gb_assignment **v = calloc(gb->n_assignments + 1, sizeof(*v));
+	size_t k = 0;
+
+	if (!v)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	for (size_t i = 0; i < gb->n_assignments; i++)
+		if (!o || !o->assignment || !strcmp(o->assignment, gb->assignments[i]->name))
+			v[k++] = gb->assignments[i];
+	if (o && o->assignment && k == 0) {
+		free(v);
+		return gr_err_set(err, GR_ENOTFOUND, "no assignment '%s' in the gradebook",
+				  o->assignment);
+	}
+	qsort(v, k, sizeof(*v), cmp_assignments);
+	*out = v;
+	*n = k;
+	return 0;
+}

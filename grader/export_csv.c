@@ -1,0 +1,151 @@
+/*
+ * export_csv.c - the CSV of `nbgrader export` (same columns, order, rules and
+ * number/date formatting), with RFC 4180 quoting where a field needs it and,
+ * with --per-cell, one more column per grade or task cell.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "grader/export.h"
+
+static const char *const columns[] = { "assignment", "duedate",	   "timestamp",
+				       "student_id", "last_name",  "first_name",
+				       "email",	     "raw_score",  "late_submission_penalty",
+				       "score",	     "max_score" };
+
+/* True when the cell earns points (a column with --per-cell). */
+static bool scored(const struct gb_cell *c)
+{
+	return c->grade || c->task;
+}
+
+static void header(FILE *out, const struct gb_assignment *const *as, size_t n, bool per_cell)
+{
+	for (size_t i = 0; i < sizeof(columns) / sizeof(*columns); i++)
+		fprintf(out, "%s%s", i ? "," : "", columns[i]);
+	for (size_t i = 0; per_cell && i < n; i++) {
+		for (size_t j = 0; j < as[i]->n_notebooks; j++) {
+			const struct gb_notebook *nb = as[i]->notebooks[j];
+
+			for (size_t k = 0; k < nb->n_cells; k++) {
+				char *name = NULL;
+				int rc;
+
+				if (!scored(nb->cells[k]))
+					continue;
+				if (n > 1)
+					rc = asprintf(&name, "%s/%s/%s", as[i]->name, nb->name,
+						      nb->cells[k]->name);
+				else
+					rc = asprintf(&name, "%s/%s", nb->name, nb->cells[k]->name);
+				fputc(',', out);
+				if (rc >= 0)
+					export_csv_field(out, name);
+				free(name);
+			}
+		}
+	}
+	fputc('\n', out);
+}
+
+/* The per-cell values of one row: the cells of `a` get scores, others stay empty. */
+static void cell_values(FILE *out, const struct gb_assignment *const *as, size_t n,
+			const struct gb_assignment *a, const struct gb_submission *sub)
+{
+	char num[32];
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < as[i]->n_notebooks; j++) {
+			const struct gb_notebook *nb = as[i]->notebooks[j];
+			const struct gb_nbresult *r = sub ? gb_find_nbresult(sub, nb->name) : NULL;
+
+			for (size_t k = 0; k < nb->n_cells; k++) {
+				const struct gb_grade *g;
+
+				if (!scored(nb->cells[k]))
+					continue;
+				fputc(',', out);
+				if (as[i] != a)
+					continue;
+				g = r ? gb_find_grade(r, nb->cells[k]->name) : NULL;
+				export_py_float(num, g ? gb_grade_score(g) : 0.0);
+				fputs(num, out);
+			}
+		}
+	}
+}
+
+static int row(FILE *out, const struct gb_assignment *a, const struct gb_student *s,
+	       const struct gb_submission *sub, struct gr_err *err)
+{
+	char date[40] = "", num[32];
+	double raw = 0.0, pen = 0.0, score = 0.0;
+
+	export_csv_field(out, a->name);
+	fputc(',', out);
+	if (a->duedate && export_utc_time(date, a->duedate, true) < 0)
+		return gr_err_set(err, GR_EINVAL, "assignment '%s': bad duedate", a->name);
+	export_csv_field(out, date);
+	fputc(',', out);
+	date[0] = '\0';
+	if (sub && sub->timestamp && export_utc_time(date, sub->timestamp, true) < 0)
+		return gr_err_set(err, GR_EINVAL, "submission of '%s': bad timestamp", s->id);
+	export_csv_field(out, date);
+	fputc(',', out);
+	export_csv_field(out, s->id);
+	fputc(',', out);
+	export_csv_field(out, s->last_name);
+	fputc(',', out);
+	export_csv_field(out, s->first_name);
+	fputc(',', out);
+	export_csv_field(out, s->email);
+	if (sub) {
+		raw = sub->raw_score;
+		pen = sub->late_submission_penalty;
+		score = raw - pen > 0.0 ? raw - pen : 0.0;
+	}
+	export_py_float(num, raw);
+	fprintf(out, ",%s", num);
+	export_py_float(num, pen);
+	fprintf(out, ",%s", num);
+	export_py_float(num, score);
+	fprintf(out, ",%s", num);
+	export_py_float(num, a->max_score);
+	fprintf(out, ",%s", num);
+	return 0;
+}
+
+int export_csv(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
+	       struct gr_err *err)
+{
+	const struct gb_assignment **as = NULL;
+	const struct gb_student **ss = NULL;
+	size_t na = 0, ns;
+	int rc;
+
+	if ((rc = export_sorted_assignments(&as, &na, gb, o, err)) < 0)
+		goto done;
+	if ((rc = export_sorted_students(&ss, gb, o, err)) < 0)
+		goto done;
+	ns = export_n_students(gb, o);
+	header(out, as, na, o && o->per_cell);
+	for (size_t i = 0; i < na; i++) {
+		for (size_t j = 0; j < ns; j++) {
+			const struct gb_submission *sub = gb_find_submission(gb, as[i]->name, ss[j]->id);
+
+			/* A submission marked missing is no submission, as in nbgrader. */
+			if (sub && sub->status == GB_MISSING)
+				sub = NULL;
+			if ((rc = row(out, as[i], ss[j], sub, err)) < 0)
+				goto done;
+			if (o && o->per_cell)
+				cell_values(out, as, na, as[i], sub);
+			fputc('\n', out);
+		}
+	}
+	rc = 0;
+done:
+	free(as);
+	free(ss);
+	return rc;
+}

@@ -1,0 +1,210 @@
+/*
+ * export_junit.c - JUnit XML for CI dashboards (GitLab, Jenkins): one
+ * testsuite per student notebook, one testcase per grade or task cell.
+ * Full marks pass; fewer points fail with the captured traceback; cells that
+ * could not run (crash, timeout) are errors; cells waiting for a marker are
+ * skipped. Text is escaped for XML 1.0, which cannot carry most controls.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "grader/export.h"
+
+enum verdict { V_PASS, V_FAIL, V_ERROR, V_SKIP };
+
+struct counts {
+	size_t tests, failures, errors, skipped;
+	double time;
+};
+
+static enum verdict judge(const struct gb_grade *g)
+{
+	if (!g)
+		return V_FAIL;
+	if (g->needs_manual_grade && !gb_isset(g->manual_score))
+		return V_SKIP;
+	if (g->status == GB_CELL_ERROR || g->status == GB_CELL_TIMEOUT)
+		return V_ERROR;
+	return gb_grade_score(g) >= g->max_score - GB_EPSILON ? V_PASS : V_FAIL;
+}
+
+static void count(struct counts *c, const struct gb_grade *g)
+{
+	enum verdict v = judge(g);
+
+	c->tests++;
+	c->failures += v == V_FAIL;
+	c->errors += v == V_ERROR;
+	c->skipped += v == V_SKIP;
+	if (g && gb_isset(g->time))
+		c->time += g->time;
+}
+
+/* Why a cell has no grade: the notebook's or submission's message, or a default. */
+static const char *absent_reason(const struct gb_submission *sub, const struct gb_nbresult *r)
+{
+	if (r && r->message)
+		return r->message;
+	if (sub && sub->message)
+		return sub->message;
+	if (!sub || sub->status == GB_MISSING)
+		return "no submission";
+	return r ? "cell missing from the submission" : "notebook missing from the submission";
+}
+
+static void body(FILE *out, const struct gb_grade *g)
+{
+	const char *parts[] = { g->output.traceback, g->output.stderr_text, g->auto_comment };
+
+	for (size_t i = 0, n = 0; i < 3; i++) {
+		if (!parts[i] || !*parts[i])
+			continue;
+		if (n++)
+			fputc('\n', out);
+		export_xml_text(out, parts[i], false);
+	}
+}
+
+static void testcase(FILE *out, const char *classname, const struct gb_cell *cell,
+		     const struct gb_grade *g, const struct gb_submission *sub,
+		     const struct gb_nbresult *r)
+{
+	enum verdict v = judge(g);
+	char got[32], max[32];
+
+	fputs("    <testcase classname=\"", out);
+	export_xml_text(out, classname, true);
+	fputs("\" name=\"", out);
+	export_xml_text(out, cell->name, true);
+	fprintf(out, "\" time=\"%.3f\"", g && gb_isset(g->time) ? g->time : 0.0);
+	if (v == V_PASS && !(g->output.stdout_text && *g->output.stdout_text)) {
+		fputs("/>\n", out);
+		return;
+	}
+	fputs(">\n", out);
+	if (!g) {
+		fputs("      <failure type=\"missing\" message=\"", out);
+		export_xml_text(out, absent_reason(sub, r), true);
+		fputs("\"/>\n", out);
+		goto done;
+	}
+	export_py_float(got, gb_grade_score(g));
+	export_py_float(max, g->max_score);
+	if (v == V_SKIP) {
+		fputs("      <skipped message=\"needs manual grading\"/>\n", out);
+	} else if (v != V_PASS) {
+		const char *tag = v == V_ERROR ? "error" : "failure";
+
+		fprintf(out, "      <%s type=\"%s\" message=\"%s of %s points", tag,
+			gb_cell_status_name(g->status), got, max);
+		if (g->auto_comment) {
+			fputs(": ", out);
+			export_xml_text(out, g->auto_comment, true);
+		}
+		fputs("\">", out);
+		body(out, g);
+		fprintf(out, "</%s>\n", tag);
+	}
+	if (g->output.stdout_text && *g->output.stdout_text) {
+		fputs("      <system-out>", out);
+		export_xml_text(out, g->output.stdout_text, false);
+		fputs("</system-out>\n", out);
+	}
+done:
+	fputs("    </testcase>\n", out);
+}
+
+static void suite(FILE *out, const struct gb_assignment *a, const struct gb_notebook *nb,
+		  const struct gb_student *s, const struct gb_submission *sub, struct counts *total)
+{
+	const struct gb_nbresult *r = sub ? gb_find_nbresult(sub, nb->name) : NULL;
+	struct counts c = { 0 };
+	char *name = NULL, *classname = NULL, num[32];
+
+	for (size_t k = 0; k < nb->n_cells; k++)
+		if (nb->cells[k]->grade || nb->cells[k]->task)
+			count(&c, r ? gb_find_grade(r, nb->cells[k]->name) : NULL);
+	if (asprintf(&name, "%s/%s/%s", a->name, s->id, nb->name) < 0)
+		name = NULL;
+	if (asprintf(&classname, "%s.%s.%s", a->name, s->id, nb->name) < 0)
+		classname = NULL;
+	fputs("  <testsuite name=\"", out);
+	export_xml_text(out, name ? name : nb->name, true);
+	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
+		c.tests, c.failures, c.errors, c.skipped, c.time);
+	fputs("    <properties>\n      <property name=\"student_id\" value=\"", out);
+	export_xml_text(out, s->id, true);
+	fputs("\"/>\n", out);
+	export_py_float(num, r ? r->score : 0.0);
+	fprintf(out, "      <property name=\"score\" value=\"%s\"/>\n", num);
+	export_py_float(num, nb->max_score);
+	fprintf(out, "      <property name=\"max_score\" value=\"%s\"/>\n", num);
+	export_py_float(num, r ? r->late_submission_penalty : 0.0);
+	fprintf(out, "      <property name=\"late_submission_penalty\" value=\"%s\"/>\n", num);
+	fputs("    </properties>\n", out);
+	for (size_t k = 0; k < nb->n_cells; k++)
+		if (nb->cells[k]->grade || nb->cells[k]->task)
+			testcase(out, classname ? classname : nb->name, nb->cells[k],
+				 r ? gb_find_grade(r, nb->cells[k]->name) : NULL, sub, r);
+	fputs("  </testsuite>\n", out);
+	total->tests += c.tests;
+	total->failures += c.failures;
+	total->errors += c.errors;
+	total->skipped += c.skipped;
+	total->time += c.time;
+	free(name);
+	free(classname);
+}
+
+int export_junit(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
+		 struct gr_err *err)
+{
+	const struct gb_assignment **as = NULL;
+	const struct gb_student **ss = NULL;
+	struct counts total = { 0 };
+	char *suites = NULL;
+	size_t na = 0, ns, len = 0;
+	FILE *mem = NULL;
+	int rc;
+
+	if ((rc = export_sorted_assignments(&as, &na, gb, o, err)) < 0)
+		goto done;
+	if ((rc = export_sorted_students(&ss, gb, o, err)) < 0)
+		goto done;
+	ns = export_n_students(gb, o);
+	/* Suites go to memory first: the root element carries the totals. */
+	mem = open_memstream(&suites, &len);
+	if (!mem) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < na; i++) {
+		for (size_t j = 0; j < ns; j++) {
+			const struct gb_submission *sub = gb_find_submission(gb, as[i]->name, ss[j]->id);
+
+			for (size_t k = 0; k < as[i]->n_notebooks; k++)
+				suite(mem, as[i], as[i]->notebooks[k], ss[j], sub, &total);
+		}
+	}
+	if (fclose(mem) != 0) {
+		mem = NULL;
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	mem = NULL;
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+	fprintf(out,
+		"<testsuites name=\"grader\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+		"skipped=\"%zu\" time=\"%.3f\">\n",
+		total.tests, total.failures, total.errors, total.skipped, total.time);
+	fwrite(suites, 1, len, out);
+	fputs("</testsuites>\n", out);
+	rc = 0;
+done:
+	if (mem)
+		fclose(mem);
+	free(suites);
+	free(as);
+	free(ss);
+	return rc;
+}

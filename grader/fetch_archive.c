@@ -1,0 +1,577 @@
+/*
+ * fetch_archive.c - reading archives with libarchive, safely: every entry is
+ * checked (type, name, size, encryption) before a byte is written, data goes
+ * to numbered files in a staging folder under DEST (names never come from
+ * the archive), and whole-archive limits (entries, bytes, ratio, depth) refuse
+ * bombs. Nested archives are read from memory, recursively.
+ */
+#include "fetch_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#define BLOCK (64 * 1024)
+#define RATIO_MIN_BYTES (1u << 20)  /* below this, no ratio is suspicious */
+#define MACOS_JUNK "macOS metadata" /* skipped quietly (still listed) */
+
+/* Where the entries of the archive being read belong. */
+struct level {
+	const char *chain;	      /* "a.zip!b.zip" for origins */
+	unsigned depth;		      /* 0 = top level */
+	int identified;		      /* entries belong to `who` */
+	const struct fetch_name *who; /* layout, lms id, ... of the owner */
+	const char *prefix;	      /* identified: path prefix inside the submission */
+	const char *logical;	      /* unidentified: prefix of names for layout parsing */
+	size_t nest;		      /* identified nested archive: its number */
+};
+
+/* State of one top-level archive. */
+struct reading {
+	struct fetch_collect *c;
+	size_t index;
+	const char *shown; /* archive as given, for messages */
+	size_t entries;
+	uint64_t out_bytes;
+	int refused; /* the whole archive is refused */
+	int corrupt; /* ... because it is corrupt (not over a cap) */
+	char why[512];
+	unsigned char *buf;
+};
+
+void fetch_item_release(struct fetch_item *it)
+{
+	fetch_name_release(&it->name);
+	free(it->origin);
+	free(it->reason);
+}
+
+static int is_archive_name(const char *name)
+{
+	static const char *const ext[] = {".zip",  ".tar", ".tar.gz", ".tgz", ".tar.bz2",
+					  ".tbz2", ".tbz", ".tar.xz", ".txz", ".7z"};
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		size_t e = strlen(ext[i]);
+		if (n > e && !strcasecmp(name + n - e, ext[i]))
+			return 1;
+	}
+	return 0;
+}
+
+static struct archive *new_reader(void)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return NULL;
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_format_zip(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_7zip(a);
+	return a;
+}
+
+static struct fetch_item *new_item(struct fetch_collect *c)
+{
+	struct fetch_item *it;
+
+	if (c->nitems == c->capitems) {
+		size_t ncap = c->capitems ? c->capitems * 2 : 64;
+		struct fetch_item *ni = realloc(c->items, ncap * sizeof(*ni));
+		if (!ni)
+			return NULL;
+		c->items = ni;
+		c->capitems = ncap;
+	}
+	it = &c->items[c->nitems++];
+	memset(it, 0, sizeof(*it));
+	it->seq = c->seq++;
+	return it;
+}
+
+/* Drop items from index `mark` on (their staged files too). */
+static void rollback(struct fetch_collect *c, size_t mark)
+{
+	while (c->nitems > mark) {
+		struct fetch_item *it = &c->items[--c->nitems];
+		if (it->stage[0])
+			unlinkat(c->stage_fd, it->stage, 0);
+		fetch_item_release(it);
+	}
+}
+
+static int copy_name(struct fetch_name *dst, const struct fetch_name *src, const char *path)
+{
+	*dst = *src;
+	dst->lms_id = strdup(src->lms_id);
+	dst->display_name = src->display_name ? strdup(src->display_name) : NULL;
+	dst->original = src->original ? strdup(src->original) : NULL;
+	dst->path = strdup(path);
+	if (!dst->lms_id || !dst->path || (src->display_name && !dst->display_name) ||
+	    (src->original && !dst->original))
+		return GR_ENOMEM;
+	return 0;
+}
+
+/* Record a skipped entry: for its student when known, and in the log. */
+static int skip_entry(struct reading *r, const struct level *lv, const struct fetch_name *who,
+		      const char *name, const char *why)
+{
+	struct fetch_item *it;
+	char shown[512];
+	size_t k = 0;
+
+	/* names that are not UTF-8 or hold control bytes are shown escaped */
+	for (const unsigned char *p = (const unsigned char *)name; *p && k + 5 < sizeof(shown);
+	     p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			shown[k++] = (char)*p;
+		else if (*p >= 0x80 && fetch_utf8_valid(name, strlen(name)))
+			shown[k++] = (char)*p;
+		else
+			k += (size_t)snprintf(shown + k, 5, "\\x%02x", *p);
+	}
+	shown[k] = '\0';
+	if (strcmp(why, MACOS_JUNK))
+		fetch_log(r->c->o, "'%s': entry '%s%s%s': skipped: %s", r->shown,
+			  lv->depth ? lv->chain : "", lv->depth ? "!" : "", shown, why);
+	if (!who)
+		return 0;
+	it = new_item(r->c);
+	if (!it)
+		return GR_ENOMEM;
+	it->kind = ITEM_SKIP;
+	it->archive = r->index;
+	if (copy_name(&it->name, who, name) < 0 || !(it->reason = strdup(why)) ||
+	    asprintf(&it->origin, "%s!%s", lv->chain, name) < 0) {
+		it->origin = NULL;
+		return GR_ENOMEM;
+	}
+	return 0;
+}
+
+static int refuse(struct reading *r, const struct level *lv, const char *entry, const char *why,
+		  int corrupt)
+{
+	if (!r->refused) {
+		r->refused = 1;
+		r->corrupt = corrupt;
+		if (entry)
+			snprintf(r->why, sizeof(r->why), "entry '%s%s%s': %s",
+				 lv->depth ? lv->chain : "", lv->depth ? "!" : "", entry, why);
+		else
+			snprintf(r->why, sizeof(r->why), "%s", why);
+	}
+	return 0;
+}
+
+/* Count output bytes against the archive's caps; sets refused. */
+static void account(struct reading *r, const struct level *lv, struct archive *a, uint64_t *lvl_out,
+		    size_t n, const char *entry)
+{
+	const struct fetch_limits *lim = &r->c->o->limits;
+	int64_t in = archive_filter_bytes(a, -1);
+	char why[160];
+
+	r->out_bytes += n;
+	*lvl_out += n;
+	if (r->out_bytes > lim->max_archive_size) {
+		snprintf(why, sizeof(why), "archive unpacks to more than %llu bytes (cap)",
+			 (unsigned long long)lim->max_archive_size);
+		refuse(r, lv, entry, why, 0);
+	} else if (*lvl_out > RATIO_MIN_BYTES && in > 0 &&
+		   *lvl_out / (uint64_t)in > lim->max_ratio) {
+		snprintf(why, sizeof(why), "compression ratio over %u:1 (zip bomb?)",
+			 lim->max_ratio);
+		refuse(r, lv, entry, why, 0);
+	}
+}
+
+static int read_level(struct reading *r, struct archive *a, const struct level *lv,
+		      struct gr_err *err);
+
+/* Read a nested archive's bytes into memory (bounded) and recurse. */
+static int nested(struct reading *r, struct archive *a, const struct level *lv, uint64_t *lvl_out,
+		  const char *name, const struct fetch_name *who, const char *logical_or_prefix,
+		  struct gr_err *err)
+{
+	const struct fetch_limits *lim = &r->c->o->limits;
+	unsigned char *data = NULL;
+	size_t len = 0, cap = 0;
+	struct archive *in = NULL;
+	char *chain = NULL, why[600];
+	size_t mark = r->c->nitems;
+	int rc = 0;
+
+	for (;;) {
+		la_ssize_t n;
+		if (len + BLOCK > cap) {
+			size_t ncap = cap ? cap * 2 : BLOCK * 4;
+			unsigned char *nd = realloc(data, ncap);
+			if (!nd) {
+				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+				goto done;
+			}
+			data = nd;
+			cap = ncap;
+		}
+		n = archive_read_data(a, data + len, BLOCK);
+		if (n < 0) {
+			snprintf(why, sizeof(why), "corrupt or truncated: %s",
+				 archive_error_string(a) ? archive_error_string(a) : "read error");
+			refuse(r, lv, name, why, 1);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		account(r, lv, a, lvl_out, (size_t)n, name);
+		if (r->refused)
+			goto done;
+		if (len > lim->max_file_size) {
+			snprintf(why, sizeof(why), "nested archive over the file cap of %llu bytes",
+				 (unsigned long long)lim->max_file_size);
+			rc = skip_entry(r, lv, who, name, why);
+			goto done;
+		}
+	}
+	if (asprintf(&chain, "%s!%s", lv->chain, name) < 0) {
+		chain = NULL;
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	in = new_reader();
+	if (!in || archive_read_open_memory(in, data, len) != ARCHIVE_OK) {
+		snprintf(why, sizeof(why), "not a readable archive: %s",
+			 in && archive_error_string(in) ? archive_error_string(in) : "unknown");
+		rc = skip_entry(r, lv, who, name, why);
+		goto done;
+	}
+	struct level sub = {.chain = chain,
+			    .depth = lv->depth + 1,
+			    .identified = who != NULL,
+			    .who = who,
+			    .prefix = who ? logical_or_prefix : NULL,
+			    .logical = who ? NULL : logical_or_prefix,
+			    .nest = who ? ++r->c->nests : 0};
+	rc = read_level(r, in, &sub, err);
+	if (rc == 0 && r->refused && r->corrupt) {
+		/* one student's broken archive does not sink the whole download */
+		snprintf(why, sizeof(why), "nested archive refused: %s", r->why);
+		r->refused = r->corrupt = 0;
+		r->why[0] = '\0';
+		rollback(r->c, mark);
+		rc = skip_entry(r, lv, who, name, why);
+	}
+done:
+	archive_read_free(in);
+	free(chain);
+	free(data);
+	return rc;
+}
+
+/* Stream one regular entry into a staging file, hashing as it goes. */
+static int stage_entry(struct reading *r, struct archive *a, const struct level *lv,
+		       uint64_t *lvl_out, struct archive_entry *e, const char *name,
+		       const struct fetch_name *who, struct gr_err *err)
+{
+	const struct fetch_limits *lim = &r->c->o->limits;
+	struct fetch_collect *c = r->c;
+	struct fetch_item *it;
+	EVP_MD_CTX *md = NULL;
+	unsigned char dig[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	uint64_t size = 0;
+	char stage[24], why[256];
+	int fd = -1, rc = 0, over = 0;
+
+	snprintf(stage, sizeof(stage), "e%zu", c->seq);
+	fd = openat(c->stage_fd, stage, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	md = EVP_MD_CTX_new();
+	if (fd < 0 || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot stage '%s'", name);
+		goto done;
+	}
+	for (;;) {
+		la_ssize_t n = archive_read_data(a, r->buf, BLOCK);
+		if (n < 0) {
+			snprintf(why, sizeof(why), "corrupt or truncated: %s",
+				 archive_error_string(a) ? archive_error_string(a) : "read error");
+			if (archive_entry_is_encrypted(e))
+				rc = skip_entry(r, lv, who, name, "encrypted entry");
+			else
+				refuse(r, lv, name, why, 1);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		size += (uint64_t)n;
+		account(r, lv, a, lvl_out, (size_t)n, name);
+		if (r->refused)
+			goto done;
+		if (size > lim->max_file_size) {
+			over = 1;
+			continue; /* keep reading to count the archive's bytes */
+		}
+		EVP_DigestUpdate(md, r->buf, (size_t)n);
+		for (la_ssize_t off = 0; off < n;) {
+			ssize_t w = write(fd, r->buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				rc = gr_err_sys(err, GR_EIO, errno, "cannot stage '%s'", name);
+				goto done;
+			}
+			off += w;
+		}
+	}
+	if (over) {
+		snprintf(why, sizeof(why), "file of %llu bytes is over the cap of %llu",
+			 (unsigned long long)size, (unsigned long long)lim->max_file_size);
+		rc = skip_entry(r, lv, who, name, why);
+		goto done;
+	}
+	EVP_DigestFinal_ex(md, dig, &dlen);
+	it = new_item(c);
+	if (!it) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	it->kind = ITEM_FILE;
+	it->archive = r->index;
+	it->size = size;
+	it->mtime = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0;
+	memcpy(it->stage, stage, sizeof(stage));
+	for (unsigned i = 0; i < dlen; i++)
+		sprintf(it->sha256 + 2 * i, "%02x", dig[i]);
+	if (lv->identified) {
+		char *path = NULL;
+		if (asprintf(&path, "%s%s", lv->prefix, name) < 0 ||
+		    copy_name(&it->name, who, path) < 0) {
+			free(path);
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+			goto done;
+		}
+		free(path);
+		it->name.kind = FETCH_NAME_FILE;
+		it->nest = lv->nest;
+		it->nest_prefix = strlen(lv->prefix);
+	} else if (copy_name(&it->name, who, who->path) < 0) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (asprintf(&it->origin, "%s!%s", lv->chain, name) < 0) {
+		it->origin = NULL;
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	}
+	close(fd);
+	fd = -1;
+done:
+	if (fd >= 0) {
+		close(fd);
+		unlinkat(c->stage_fd, stage, 0);
+	}
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* __MACOSX/ folders and .DS_Store files that macOS adds to every zip. */
+static int is_macos_junk(const char *name)
+{
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+
+	return !strncmp(name, "__MACOSX/", 9) || strstr(name, "/__MACOSX/") ||
+	       !strcmp(base, ".DS_Store");
+}
+
+static const char *type_name(mode_t t)
+{
+	switch (t) {
+	case AE_IFLNK:
+		return "symlink";
+	case AE_IFCHR:
+		return "character device";
+	case AE_IFBLK:
+		return "block device";
+	case AE_IFIFO:
+		return "fifo";
+	case AE_IFSOCK:
+		return "socket";
+	default:
+		return "special file";
+	}
+}
+
+static int read_level(struct reading *r, struct archive *a, const struct level *lv,
+		      struct gr_err *err)
+{
+	const struct fetch_opts *o = r->c->o;
+	struct archive_entry *e;
+	uint64_t lvl_out = 0;
+	int rc = 0;
+
+	while (!r->refused && rc == 0) {
+		struct fetch_name parsed = {0}, *who = NULL;
+		const char *raw, *name;
+		char *logical = NULL, why[256];
+		int h = archive_read_next_header(a, &e);
+
+		if (h == ARCHIVE_EOF)
+			break;
+		if (h < ARCHIVE_WARN) {
+			snprintf(why, sizeof(why), "corrupt or truncated archive: %s",
+				 archive_error_string(a) ? archive_error_string(a) : "read error");
+			refuse(r, lv, NULL, why, 1);
+			break;
+		}
+		if (++r->entries > o->limits.max_entries) {
+			snprintf(why, sizeof(why), "more than %zu entries (cap)",
+				 o->limits.max_entries);
+			refuse(r, lv, NULL, why, 0);
+			break;
+		}
+		raw = archive_entry_pathname_utf8(e);
+		if (!raw)
+			raw = archive_entry_pathname(e);
+		if (!raw)
+			raw = "";
+		name = raw;
+		while (name[0] == '.' && name[1] == '/')
+			name += 2;
+		if (archive_entry_filetype(e) == AE_IFDIR ||
+		    (name[0] && name[strlen(name) - 1] == '/'))
+			continue;
+		/* who does this entry belong to? */
+		if (lv->identified) {
+			who = (struct fetch_name *)lv->who;
+		} else {
+			if (asprintf(&logical, "%s%s", lv->logical, name) < 0) {
+				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+				break;
+			}
+			int p =
+			    fetch_name_parse(&parsed, logical, o->layout, o->regex, o->assignment);
+			if (p == GR_ENOMEM) {
+				free(logical);
+				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+				break;
+			}
+			if (p == 0)
+				who = &parsed;
+		}
+		if (is_macos_junk(name)) {
+			rc = skip_entry(r, lv, who, name, MACOS_JUNK);
+		} else if (archive_entry_hardlink(e)) {
+			snprintf(why, sizeof(why), "hard link to '%.100s' not followed",
+				 archive_entry_hardlink(e));
+			rc = skip_entry(r, lv, who, name, why);
+		} else if (archive_entry_filetype(e) != AE_IFREG) {
+			snprintf(why, sizeof(why), "%s not copied%s%.100s%s",
+				 type_name(archive_entry_filetype(e)),
+				 archive_entry_symlink(e) ? " (target '" : "",
+				 archive_entry_symlink(e) ? archive_entry_symlink(e) : "",
+				 archive_entry_symlink(e) ? "')" : "");
+			rc = skip_entry(r, lv, who, name, why);
+		} else if (fetch_path_check(name, why, sizeof(why)) < 0) {
+			rc = skip_entry(r, lv, who, raw, why);
+		} else if (archive_entry_is_encrypted(e)) {
+			rc = skip_entry(r, lv, who, name, "encrypted entry");
+		} else if (archive_entry_size_is_set(e) &&
+			   (uint64_t)archive_entry_size(e) > o->limits.max_file_size &&
+			   !is_archive_name(name)) {
+			snprintf(why, sizeof(why), "file of %lld bytes is over the cap of %llu",
+				 (long long)archive_entry_size(e),
+				 (unsigned long long)o->limits.max_file_size);
+			rc = skip_entry(r, lv, who, name, why);
+		} else if (is_archive_name(name) && lv->depth < o->limits.max_depth) {
+			char *pre = NULL;
+			if (who) {
+				/* a student's own archive unpacks where it was */
+				const char *path = lv->identified ? name : who->path;
+				const char *slash = strrchr(path, '/');
+				if (asprintf(&pre, "%s%.*s", lv->identified ? lv->prefix : "",
+					     slash ? (int)(slash - path + 1) : 0, path) < 0)
+					pre = NULL;
+			} else if (asprintf(&pre, "%s/", logical) < 0) {
+				pre = NULL;
+			}
+			if (!pre)
+				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+			else
+				rc = nested(r, a, lv, &lvl_out, name, who, pre, err);
+			free(pre);
+		} else if (!who) {
+			if (o->layout == FETCH_LAYOUT_AUTO)
+				snprintf(why, sizeof(why),
+					 "name matches no known layout (canvas, "
+					 "moodle, blackboard, nbgrader; see --layout)");
+			else
+				snprintf(why, sizeof(why), "name does not match the %s layout",
+					 fetch_layout_name(o->layout));
+			rc = skip_entry(r, lv, NULL, name, why);
+		} else if (who->kind == FETCH_NAME_FILE && !who->path[0]) {
+			rc = skip_entry(r, lv, who, name, "empty file name");
+		} else {
+			rc = stage_entry(r, a, lv, &lvl_out, e, name, who, err);
+		}
+		fetch_name_release(&parsed);
+		free(logical);
+	}
+	return rc;
+}
+
+int fetch_archive_read(struct fetch_collect *c, size_t index, struct gr_err *err)
+{
+	const char *path = c->archives[index];
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	struct reading r = {.c = c, .index = index, .shown = path};
+	struct archive *a = NULL;
+	size_t mark = c->nitems;
+	struct gr_err herr = {0};
+	int rc = 0;
+
+	r.buf = malloc(BLOCK);
+	a = new_reader();
+	if (!r.buf || !a) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (gr_sha256_file(c->archive_sha[index], path, &herr) < 0) {
+		fetch_log(c->o, "'%s': refused: %s", path, herr.msg);
+		c->archive_errors++;
+		goto done;
+	}
+	if (archive_read_open_filename(a, path, BLOCK) != ARCHIVE_OK) {
+		fetch_log(c->o, "'%s': refused: not a readable archive: %s", path,
+			  archive_error_string(a) ? archive_error_string(a) : "unknown error");
+		c->archive_errors++;
+		goto done;
+	}
+	struct level top = {.chain = base, .depth = 0, .identified = 0, .logical = ""};
+	rc = read_level(&r, a, &top, err);
+	if (rc == 0 && r.refused) {
+		fetch_log(c->o, "'%s': refused: %s; nothing from it was written", path, r.why);
+		c->archive_errors++;
+		rollback(c, mark);
+	}
+done:
+	if (rc)
+		rollback(c, mark);
+	archive_read_free(a);
+	free(r.buf);
+	return rc;
+}

@@ -1,0 +1,525 @@
+/*
+ * fetch_git.c - `grader fetch git`: one bare cache per student, incremental
+ * fetches, the deadline rule, and materializing a commit's regular files by
+ * walking its tree (no working-tree checkout, nothing followed).
+ */
+#include "fetch_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#define TREE_DEPTH_MAX 64
+#define LINK_TARGET_MAX 200
+
+struct git_batch {
+	const struct fetch_opts *o;
+	int dest_fd;
+	struct fetch_result **results;
+	const struct roster_student **students;
+};
+
+struct cred_state {
+	const struct fetch_opts *o;
+	unsigned calls;
+	int asked; /* the server asked for credentials */
+};
+
+/*
+ * libgit2 asks again after a refused credential: answer a few times (ssh asks
+ * for a username first, then a key), then give up so a bad token fails fast.
+ */
+static int credentials(git_credential **out, const char *url, const char *user_from_url,
+		       unsigned int allowed, void *payload)
+{
+	struct cred_state *cs = payload;
+	const char *user = user_from_url && user_from_url[0] ? user_from_url : NULL;
+
+	(void)url;
+	cs->asked = 1;
+	if (cs->calls++ >= 3)
+		return GIT_EAUTH;
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && cs->o->https_token)
+		return git_credential_userpass_plaintext_new(out,
+							     cs->o->https_user ? cs->o->https_user
+							     : user	       ? user
+									       : "x-access-token",
+							     cs->o->https_token);
+	if (allowed & GIT_CREDENTIAL_SSH_KEY)
+		return git_credential_ssh_key_from_agent(out, user ? user : "git");
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user ? user : "git");
+	return GIT_PASSTHROUGH;
+}
+
+/* The reason of a failed connection, worded for the instructor. */
+static void fail_remote(struct fetch_result *res, const char *verb, const char *shown,
+			const struct cred_state *cs)
+{
+	const git_error *e = git_error_last();
+
+	if (cs->asked && cs->o->https_token)
+		fetch_result_fail(res,
+				  "cannot %s '%s': authentication failed (token in "
+				  "GRADER_GIT_TOKEN refused)",
+				  verb, shown);
+	else if (cs->asked && !strncmp(shown, "http", 4))
+		fetch_result_fail(res,
+				  "cannot %s '%s': authentication required (set "
+				  "GRADER_GIT_TOKEN)",
+				  verb, shown);
+	else if (cs->asked)
+		fetch_result_fail(res, "cannot %s '%s': authentication failed (ssh agent)", verb,
+				  shown);
+	else
+		fetch_result_fail(res, "cannot %s '%s': %s", verb, shown,
+				  e && e->message ? e->message : "unknown libgit2 error");
+}
+
+static const char *git_msg(void)
+{
+	const git_error *e = git_error_last();
+	return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+/* Whether a roster's repo is a URL (scheme:// or scp-like user@host:path). */
+static int is_url(const char *repo)
+{
+	const char *colon = strchr(repo, ':'), *slash = strchr(repo, '/');
+
+	return strstr(repo, "://") ||
+	       (colon && (!slash || colon < slash) && repo[0] != '.' && colon != repo);
+}
+
+/* The URL libgit2 should use: URLs as given, local paths made absolute
+ * against base_dir (the roster's folder). */
+static char *resolve_repo(const char *repo, const char *base_dir)
+{
+	char *joined, *abs;
+
+	if (is_url(repo))
+		return strdup(repo);
+	joined = repo[0] == '/' || !base_dir ? strdup(repo) : gr_path_join(base_dir, repo);
+	if (!joined)
+		return NULL;
+	abs = realpath(joined, NULL);
+	if (!abs)
+		return joined;
+	free(joined);
+	return abs;
+}
+
+/* The URL without user:password@ for provenance and messages. */
+static char *redact(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *at, *slash;
+	char *out;
+
+	if (!scheme)
+		return strdup(url);
+	at = strchr(scheme + 3, '@');
+	slash = strchr(scheme + 3, '/');
+	if (!at || (slash && slash < at))
+		return strdup(url);
+	if (asprintf(&out, "%.*s%s", (int)(scheme + 3 - url), url, at + 1) < 0)
+		return NULL;
+	return out;
+}
+
+static void oid_str(char out[GIT_OID_HEXSZ + 1], const git_oid *id)
+{
+	git_oid_tostr(out, GIT_OID_HEXSZ + 1, id);
+}
+
+/* Walk one tree into the submission folder. Returns 0 or a fatal GR_E*. */
+static int write_tree(struct fetch_out *out, git_repository *repo, git_odb *odb,
+		      const git_tree *tree, const char *prefix, unsigned depth, struct gr_err *err)
+{
+	size_t n = git_tree_entrycount(tree);
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		const git_oid *id = git_tree_entry_id(e);
+		char why[160], hex[GIT_OID_HEXSZ + 1], *path = NULL;
+		git_object_t type;
+		size_t size;
+
+		if (asprintf(&path, "%s%s", prefix, git_tree_entry_name(e)) < 0)
+			return gr_err_set(err, GR_ENOMEM, "out of memory");
+		oid_str(hex, id);
+		switch (git_tree_entry_filemode(e)) {
+		case GIT_FILEMODE_TREE: {
+			git_tree *sub = NULL;
+			char *subprefix = NULL;
+			if (fetch_path_check(path, why, sizeof(why)) < 0) {
+				rc =
+				    fetch_result_skip(out->res, path, "folder not copied: %s", why);
+				break;
+			}
+			if (depth >= TREE_DEPTH_MAX) {
+				rc = fetch_result_skip(out->res, path, "folder nested too deep");
+				break;
+			}
+			if (git_tree_lookup(&sub, repo, id) < 0 ||
+			    asprintf(&subprefix, "%s/", path) < 0) {
+				git_tree_free(sub);
+				rc = gr_err_set(err, GR_EIO, "cannot read tree '%s': %s", path,
+						git_msg());
+				break;
+			}
+			rc = write_tree(out, repo, odb, sub, subprefix, depth + 1, err);
+			free(subprefix);
+			git_tree_free(sub);
+			break;
+		}
+		case GIT_FILEMODE_BLOB:
+		case GIT_FILEMODE_BLOB_EXECUTABLE: {
+			git_blob *blob = NULL;
+			char origin[GIT_OID_HEXSZ + 8];
+			if (git_odb_read_header(&size, &type, odb, id) < 0) {
+				rc = gr_err_set(err, GR_EIO, "cannot read '%s': %s", path,
+						git_msg());
+				break;
+			}
+			if (size > out->lim->max_file_size) {
+				rc = fetch_result_skip(
+				    out->res, path, "file of %zu bytes is over the cap of %llu",
+				    size, (unsigned long long)out->lim->max_file_size);
+				break;
+			}
+			if (git_blob_lookup(&blob, repo, id) < 0) {
+				rc = gr_err_set(err, GR_EIO, "cannot read '%s': %s", path,
+						git_msg());
+				break;
+			}
+			snprintf(origin, sizeof(origin), "blob:%s", hex);
+			rc = fetch_out_write(out, path, git_blob_rawcontent(blob),
+					     (size_t)git_blob_rawsize(blob), origin, err);
+			if (rc == GR_EDENIED)
+				rc = 0;
+			git_blob_free(blob);
+			break;
+		}
+		case GIT_FILEMODE_LINK: {
+			git_blob *blob = NULL;
+			char target[LINK_TARGET_MAX + 1] = "?";
+			if (git_blob_lookup(&blob, repo, id) == 0) {
+				size_t len = (size_t)git_blob_rawsize(blob);
+				const char *c = git_blob_rawcontent(blob);
+				size_t k = 0;
+				for (; k < len && k < LINK_TARGET_MAX; k++)
+					target[k] = (unsigned char)c[k] < 0x20 ? '?' : c[k];
+				target[k] = '\0';
+				git_blob_free(blob);
+			}
+			rc = fetch_result_skip(out->res, path, "symlink to '%s' not followed",
+					       target);
+			break;
+		}
+		case GIT_FILEMODE_COMMIT:
+			rc = fetch_result_skip(out->res, path,
+					       "submodule (gitlink to %.12s) not fetched", hex);
+			break;
+		default:
+			rc = fetch_result_skip(out->res, path, "unknown entry mode %o",
+					       (unsigned)git_tree_entry_filemode(e));
+			break;
+		}
+		free(path);
+	}
+	return rc;
+}
+
+/* Count refs under refs/remotes/origin/ (0 = an empty repository). */
+static size_t count_branches(git_repository *repo)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	size_t n = 0;
+
+	if (git_reference_iterator_glob_new(&it, repo, "refs/remotes/origin/*") < 0)
+		return 0;
+	while (git_reference_next(&ref, it) == 0) {
+		n++;
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	return n;
+}
+
+/*
+ * Bring the student's bare cache up to date with the remote and name the
+ * branch to use. *branch is set to a heap string.
+ */
+static int update_cache(git_repository **out, char **branch, const char *cache_path,
+			const char *url, const char *want_branch, const struct fetch_opts *o,
+			struct fetch_result *res)
+{
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	git_fetch_options fopts;
+	struct cred_state cs = {.o = o};
+	git_buf head = {0};
+	git_remote_create_options ropts;
+	char *spec = "+refs/heads/*:refs/remotes/origin/*";
+	git_strarray specs = {&spec, 1};
+	char *shown = redact(url);
+	int rc = -1;
+
+	git_fetch_options_init(&fopts, GIT_FETCH_OPTIONS_VERSION);
+	git_remote_create_options_init(&ropts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	if (git_repository_open_bare(&repo, cache_path) < 0 &&
+	    git_repository_init(&repo, cache_path, 1) < 0) {
+		fetch_result_fail(res, "cannot create cache '%s': %s", cache_path, git_msg());
+		goto done;
+	}
+	/*
+	 * An anonymous remote with explicit refspecs: nothing is read from or
+	 * written to the cache's config (libgit2 1.5 leaks pcre2 match data on
+	 * the config regex paths of git_remote_lookup/create and insteadOf).
+	 */
+	ropts.repository = repo;
+	ropts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, url, &ropts) < 0) {
+		fetch_result_fail(res, "cannot use '%s': %s", shown ? shown : "", git_msg());
+		goto done;
+	}
+	fopts.callbacks.credentials = credentials;
+	fopts.callbacks.payload = &cs;
+	fopts.prune = GIT_FETCH_PRUNE;
+	fopts.update_fetchhead = 0; /* it would store the URL, credentials included */
+	fopts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	if (!want_branch) {
+		int e =
+		    git_remote_connect(remote, GIT_DIRECTION_FETCH, &fopts.callbacks, NULL, NULL);
+		if (e == 0)
+			e = git_remote_default_branch(&head, remote);
+		if (e < 0 && e != GIT_ENOTFOUND) {
+			fail_remote(res, "reach", shown ? shown : "", &cs);
+			goto done;
+		}
+		git_remote_disconnect(remote);
+		cs.calls = 0;
+		cs.asked = 0;
+	}
+	if (git_remote_fetch(remote, &specs, &fopts, "grader fetch") < 0) {
+		fail_remote(res, "fetch", shown ? shown : "", &cs);
+		goto done;
+	}
+	if (count_branches(repo) == 0) {
+		fetch_result_fail(res, "repository '%s' is empty", shown ? shown : "");
+		goto done;
+	}
+	if (want_branch)
+		*branch = strdup(want_branch);
+	else if (head.ptr && !strncmp(head.ptr, "refs/heads/", 11))
+		*branch = strdup(head.ptr + 11);
+	else
+		*branch = strdup("main");
+	if (!*branch) {
+		fetch_result_fail(res, "out of memory");
+		goto done;
+	}
+	*out = repo;
+	repo = NULL;
+	rc = 0;
+done:
+	git_buf_dispose(&head);
+	git_remote_free(remote);
+	git_repository_free(repo);
+	free(shown);
+	return rc;
+}
+
+static json_t *time_json(int64_t sec)
+{
+	struct fetch_time t = {.sec = sec};
+	char s[32];
+
+	fetch_time_iso(s, &t);
+	return json_string(s);
+}
+
+static void fetch_one(void *ctx, size_t i)
+{
+	struct git_batch *b = ctx;
+	const struct fetch_opts *o = b->o;
+	const struct roster_student *st = b->students[i];
+	struct fetch_result *res = b->results[i];
+	struct fetch_out out = {.dir_fd = -1, .student_fd = -1};
+	struct gr_err err = {0};
+	git_repository *repo = NULL;
+	git_reference *ref = NULL;
+	git_commit *tip = NULL, *c = NULL;
+	git_tree *tree = NULL;
+	git_odb *odb = NULL;
+	char *url = NULL, *branch = NULL, *cache_path = NULL, *refname = NULL, *shown = NULL;
+	char hex[GIT_OID_HEXSZ + 1], tiphex[GIT_OID_HEXSZ + 1], dl[32];
+	unsigned skipped_newer = 0;
+
+	if (!st->repo[0]) {
+		fetch_result_fail(res, "no repo in the roster");
+		goto done;
+	}
+	url = resolve_repo(st->repo, o->base_dir);
+	shown = url ? redact(url) : NULL;
+	if (asprintf(&cache_path, "%s/%s/%s.git", o->dest, FETCH_CACHE_DIR, st->student_id) < 0)
+		cache_path = NULL;
+	if (!url || !shown || !cache_path) {
+		fetch_result_fail(res, "out of memory");
+		goto done;
+	}
+	if (!is_url(url) && access(url, F_OK) < 0) {
+		fetch_result_fail(res, "cannot fetch '%s': %s", shown, strerror(errno));
+		goto done;
+	}
+	if (update_cache(&repo, &branch, cache_path, url, st->branch[0] ? st->branch : o->branch, o,
+			 res) < 0)
+		goto done;
+	if (asprintf(&refname, "refs/remotes/origin/%s", branch) < 0) {
+		refname = NULL;
+		fetch_result_fail(res, "out of memory");
+		goto done;
+	}
+	if (git_reference_lookup(&ref, repo, refname) < 0 ||
+	    git_commit_lookup(&tip, repo, git_reference_target(ref)) < 0) {
+		fetch_result_fail(res, "no branch '%s' in '%s'", branch, shown);
+		goto done;
+	}
+	oid_str(tiphex, git_commit_id(tip));
+	/* first-parent walk from the tip: the newest commit at or before the deadline */
+	if (git_commit_dup(&c, tip) < 0) {
+		fetch_result_fail(res, "out of memory");
+		goto done;
+	}
+	while (o->has_deadline && git_commit_time(c) > o->deadline.sec) {
+		git_commit *parent = NULL;
+		skipped_newer++;
+		if (git_commit_parentcount(c) == 0 || git_commit_parent(&parent, c, 0) < 0) {
+			fetch_time_iso(dl, &o->deadline);
+			fetch_result_fail(res, "no commit on '%s' before %s", branch, dl);
+			goto done;
+		}
+		git_commit_free(c);
+		c = parent;
+	}
+	oid_str(hex, git_commit_id(c));
+	if (git_commit_tree(&tree, c) < 0 || git_repository_odb(&odb, repo) < 0) {
+		fetch_result_fail(res, "cannot read commit %s: %s", hex, git_msg());
+		goto done;
+	}
+	res->has_time = 1;
+	res->time.sec = git_commit_time(c);
+	res->time.usec = 0;
+	res->time_source = "commit";
+	if (o->has_deadline)
+		fetch_time_iso(dl, &o->deadline);
+	res->source = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:i, s:s*, s:s}", "kind", "git", "url", shown,
+	    "branch", branch, "commit", hex, "commit_time", time_json(git_commit_time(c)),
+	    "author_time", time_json(git_commit_author(c)->when.time), "tip", tiphex, "tip_time",
+	    time_json(git_commit_time(tip)), "commits_after_deadline", (int)skipped_newer,
+	    "deadline", o->has_deadline ? dl : NULL, "rule",
+	    "newest first-parent commit with committer time <= deadline");
+	if (!res->source) {
+		fetch_result_fail(res, "out of memory");
+		goto done;
+	}
+	if (fetch_out_begin(&out, res, b->dest_fd, o->assignment, &o->limits, &err) < 0 ||
+	    write_tree(&out, repo, odb, tree, "", 0, &err) < 0 ||
+	    fetch_out_commit(&out, &err) < 0) {
+		fetch_result_fail(res, "commit %.12s: %s", hex, err.msg);
+		goto done;
+	}
+	if (o->verbose)
+		fetch_log(o, "student '%s': %.12s (%s), %zu files, %zu skipped", st->student_id,
+			  hex, branch, res->nfiles, res->nskips);
+done:
+	fetch_out_abort(&out);
+	if (res->failed)
+		fetch_log(o, "student '%s': %s", st->student_id, res->error ? res->error : "");
+	git_odb_free(odb);
+	git_tree_free(tree);
+	git_commit_free(c);
+	git_commit_free(tip);
+	git_reference_free(ref);
+	git_repository_free(repo);
+	free(url);
+	free(shown);
+	free(branch);
+	free(cache_path);
+	free(refname);
+}
+
+int fetch_git_run(struct fetch_report **out, const struct fetch_opts *o, struct gr_err *err)
+{
+	struct fetch_report *rep = NULL;
+	struct git_batch b = {.o = o, .dest_fd = -1};
+	int rc = 0, inited = 0;
+
+	if (!o->roster)
+		return gr_err_set(err, GR_EINVAL, "fetch git needs a roster");
+	if (!fetch_name_is_safe(o->assignment))
+		return gr_err_set(err, GR_EINVAL, "unsafe assignment name '%s'", o->assignment);
+	rc = fetch_dest_open(&b.dest_fd, o->dest, err);
+	if (rc)
+		goto done;
+	if (mkdirat(b.dest_fd, FETCH_CACHE_DIR, 0755) < 0 && errno != EEXIST) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s/%s'", o->dest,
+				FETCH_CACHE_DIR);
+		goto done;
+	}
+	rep = calloc(1, sizeof(*rep));
+	b.results = calloc(o->roster->count + 1, sizeof(*b.results));
+	b.students = calloc(o->roster->count + 1, sizeof(*b.students));
+	if (!rep || !b.results || !b.students) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < o->roster->count; i++) {
+		const struct roster_student *st = &o->roster->students[i];
+		if (!fetch_name_is_safe(st->student_id)) {
+			rc = gr_err_set(err, GR_EINVAL,
+					"roster '%s': line %zu: student id '%s' is not a safe "
+					"folder name",
+					o->roster->path, st->line, st->student_id);
+			goto done;
+		}
+		b.students[i] = st;
+		b.results[i] = fetch_result_new(st->student_id);
+		if (!b.results[i]) {
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+			goto done;
+		}
+	}
+	git_libgit2_init();
+	inited = 1;
+	rc = fetch_pool_run(o->jobs, o->roster->count, fetch_one, &b, err);
+	if (rc)
+		goto done;
+	rep->results = b.results;
+	rep->count = o->roster->count;
+	b.results = NULL;
+	fetch_report_finish(rep);
+	*out = rep;
+	rep = NULL;
+done:
+	if (inited)
+		git_libgit2_shutdown();
+	if (b.results)
+		for (size_t i = 0; i < o->roster->count; i++)
+			fetch_result_free(b.results[i]);
+	free(b.results);
+	free(b.students);
+	fetch_report_free(rep);
+	if (b.dest_fd >= 0)
+		close(b.dest_fd);
+	return rc;
+}

@@ -1,0 +1,131 @@
+/*
+ * fetch_int.h - private to the fetch module (grader/fetch_*.c): the safe
+ * writer of one submission folder, provenance, and the worker pool.
+ */
+#ifndef GRADER_FETCH_INT_H
+#define GRADER_FETCH_INT_H
+
+#include "grader/fetch.h"
+
+/*
+ * The folder of one submission while it is being written:
+ * DEST/{student}/.{assignment}.tmp-XXXXXX, opened as a directory fd. Every
+ * file is created with openat(O_CREAT|O_EXCL|O_NOFOLLOW) under it, walking
+ * validated components with O_NOFOLLOW|O_DIRECTORY, never by a string path.
+ */
+struct fetch_out {
+	struct fetch_result *res;
+	const struct fetch_limits *lim;
+	const char *assignment;
+	int student_fd;	  /* DEST/{student} */
+	int dir_fd;	  /* the temporary submission folder */
+	char tmpname[96]; /* its name inside student_fd */
+	uint64_t total;
+	char **folded; /* case-folded paths already used; "d:" dirs, "f:" files */
+	size_t nfolded, capfolded;
+};
+
+/* A new, empty result for `student_id` (NULL on allocation failure). */
+struct fetch_result *fetch_result_new(const char *student_id);
+void fetch_result_free(struct fetch_result *r);
+
+/* Record a failure (the first one wins); returns GR_ENOMEM or 0. */
+int fetch_result_fail(struct fetch_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Record a skipped entry; returns 0 or GR_ENOMEM. */
+int fetch_result_skip(struct fetch_result *r, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Create the temporary folder of res->student_id under dest_fd. */
+int fetch_out_begin(struct fetch_out *o, struct fetch_result *res, int dest_fd,
+		    const char *assignment, const struct fetch_limits *lim, struct gr_err *err);
+
+/*
+ * Add one file from memory. A path that is unsafe, reserved, over the file
+ * cap or colliding after case folding is skipped (recorded, returns
+ * GR_EDENIED, not fatal). Over the submission caps: GR_ELIMIT (fatal for
+ * the student). GR_EIO / GR_ENOMEM fatal.
+ */
+int fetch_out_write(struct fetch_out *o, const char *path, const void *data, size_t len,
+		    const char *origin, struct gr_err *err);
+
+/* Like fetch_out_write for a staged file (moved with renameat from stage_fd). */
+int fetch_out_place(struct fetch_out *o, const char *path, int stage_fd, const char *stage_name,
+		    uint64_t size, const char sha256[65], const char *origin, struct gr_err *err);
+
+/*
+ * Write timestamp.txt and the provenance file, then swap the folder into
+ * DEST/{student}/{assignment} (renameat2 RENAME_EXCHANGE when one exists)
+ * and remove the old one. Closes the fds.
+ */
+int fetch_out_commit(struct fetch_out *o, struct gr_err *err);
+
+/* Remove the temporary folder and close the fds; safe after commit. */
+void fetch_out_abort(struct fetch_out *o);
+
+/* The provenance document of a result (new reference). */
+json_t *fetch_prov_json(const struct fetch_result *r, const char *assignment);
+
+/* Sort results by student_id and count fetched/failed. */
+void fetch_report_finish(struct fetch_report *rep);
+
+/* Log through the options' callback (printf-style, one line). */
+void fetch_log(const struct fetch_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Run fn(ctx, i) for i in [0, n) on `jobs` threads (1 = in this thread). */
+int fetch_pool_run(unsigned jobs, size_t n, void (*fn)(void *ctx, size_t i), void *ctx,
+		   struct gr_err *err);
+
+/* Open (creating) DEST as a directory fd. */
+int fetch_dest_open(int *out, const char *dest, struct gr_err *err);
+
+/* Remove a tree under dir_fd without following symlinks; 0 or -1. */
+int fetch_remove_at(int dir_fd, const char *name);
+
+/* Strict UTF-8 check of n bytes. */
+int fetch_utf8_valid(const char *s, size_t n);
+
+/* ---- archives: fetch_archive.c reads, fetch_collect.c sorts and writes ---- */
+
+enum item_kind { ITEM_FILE, ITEM_SKIP };
+
+/* One archive entry that belongs (or may belong) to a submission. */
+struct fetch_item {
+	enum item_kind kind;
+	struct fetch_name name; /* lms id, path (relative), late, times, version */
+	char stage[24];		/* file name in the staging folder ("" = none) */
+	uint64_t size;
+	char sha256[65];
+	char *origin;	/* "a.zip!b.zip!entry" */
+	char *reason;	/* ITEM_SKIP */
+	size_t archive; /* index of the top-level archive */
+	int64_t mtime;
+	size_t seq;	    /* order of discovery */
+	size_t nest;	    /* nonzero: from a student's own archive number `nest` */
+	size_t nest_prefix; /* bytes of name.path before that archive's content */
+};
+
+struct fetch_collect {
+	const struct fetch_opts *o;
+	int dest_fd, stage_fd;
+	char stage_name[64];
+	struct fetch_item *items;
+	size_t nitems, capitems, seq, nests;
+	char *const *archives; /* as given */
+	char (*archive_sha)[65];
+	size_t narchives;
+	size_t archive_errors;
+};
+
+/* Read one top-level archive into c->items; a refused archive leaves no items
+ * and bumps c->archive_errors. Returns 0 or a fatal GR_E* (out of memory). */
+int fetch_archive_read(struct fetch_collect *c, size_t index, struct gr_err *err);
+
+/* Sort the items into submissions and write them; fills *out. */
+int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, struct gr_err *err);
+
+void fetch_item_release(struct fetch_item *it);
+
+#endif

@@ -1,0 +1,319 @@
+/*
+ * fetch_regex.c - nbgrader zip_collect-style patterns: PCRE-like named
+ * groups translated to POSIX extended regexes (regcomp has no named groups),
+ * keeping the name -> group number mapping ourselves.
+ */
+#include "fetch_int.h"
+
+#include <ctype.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GROUP_NAMES_MAX 32
+
+struct fetch_regex {
+	regex_t re;
+	int compiled;
+	size_t ngroups; /* capturing groups in the POSIX pattern */
+	size_t nnames;
+	char *names[GROUP_NAMES_MAX];
+	size_t index[GROUP_NAMES_MAX]; /* 1-based group numbers */
+};
+
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	int oom;
+};
+
+static void put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t ncap = (b->len + n + 1) * 2;
+		char *ns = realloc(b->s, ncap);
+		if (!ns) {
+			b->oom = 1;
+			return;
+		}
+		b->s = ns;
+		b->cap = ncap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void puts_(struct sbuf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+/*
+ * Translate; when re is not NULL, record the group names into it. Group
+ * numbers count the wrapping "^(" added in front, so the first group of the
+ * pattern is number 2.
+ */
+static int translate(char **out, struct fetch_regex *re, const char *pat, struct gr_err *err)
+{
+	struct sbuf b = {0};
+	size_t groups = 1, nnames = 0;
+	int in_bracket = 0, after_quant = 0, rc = 0;
+	const char *p = pat;
+
+	puts_(&b, "^(");
+	while (*p) {
+		char c = *p;
+		if (in_bracket) {
+			if (c == '\\' && p[1]) {
+				switch (p[1]) {
+				case 'd':
+					puts_(&b, "0-9");
+					break;
+				case 'w':
+					puts_(&b, "[:alnum:]_");
+					break;
+				case 's':
+					puts_(&b, "[:space:]");
+					break;
+				default:
+					put(&b, p + 1, 1);
+					break;
+				}
+				p += 2;
+				continue;
+			}
+			if (c == '[' && p[1] == ':') {
+				const char *end = strstr(p + 2, ":]");
+				if (end) {
+					put(&b, p, (size_t)(end + 2 - p));
+					p = end + 2;
+					continue;
+				}
+			}
+			if (c == ']')
+				in_bracket = 0;
+			put(&b, p++, 1);
+			continue;
+		}
+		if (c == '?' && after_quant) {
+			/* lazy quantifiers do not exist in POSIX: treat as greedy */
+			p++;
+			after_quant = 0;
+			continue;
+		}
+		after_quant = c == '*' || c == '+' || c == '?' || c == '}';
+		if (c == '\\' && p[1]) {
+			switch (p[1]) {
+			case 'd':
+				puts_(&b, "[0-9]");
+				break;
+			case 'D':
+				puts_(&b, "[^0-9]");
+				break;
+			case 'w':
+				puts_(&b, "[[:alnum:]_]");
+				break;
+			case 'W':
+				puts_(&b, "[^[:alnum:]_]");
+				break;
+			case 's':
+				puts_(&b, "[[:space:]]");
+				break;
+			case 'S':
+				puts_(&b, "[^[:space:]]");
+				break;
+			default:
+				put(&b, p, 2);
+				break;
+			}
+			p += 2;
+			continue;
+		}
+		if (c == '[') {
+			in_bracket = 1;
+			put(&b, p++, 1);
+			if (*p == '^')
+				put(&b, p++, 1);
+			if (*p == ']')
+				put(&b, p++, 1);
+			continue;
+		}
+		if (c == '(' && p[1] == '?') {
+			const char *name = NULL, *end;
+			if (p[2] == 'P' && p[3] == '<')
+				name = p + 4;
+			else if (p[2] == '<' && p[3] != '=' && p[3] != '!')
+				name = p + 3;
+			else if (p[2] == ':') {
+				groups++;
+				puts_(&b, "(");
+				p += 3;
+				continue;
+			} else {
+				rc = gr_err_set(err, GR_EINVAL,
+						"regex '%s': only (?P<name>...), (?<name>...) and "
+						"(?:...) groups are supported",
+						pat);
+				goto done;
+			}
+			end = name;
+			while (isalnum((unsigned char)*end) || *end == '_')
+				end++;
+			if (*end != '>' || end == name || isdigit((unsigned char)*name)) {
+				rc = gr_err_set(err, GR_EINVAL, "regex '%s': bad group name", pat);
+				goto done;
+			}
+			groups++;
+			if (re) {
+				for (size_t k = 0; k < nnames; k++) {
+					if (strlen(re->names[k]) == (size_t)(end - name) &&
+					    !strncmp(re->names[k], name, (size_t)(end - name))) {
+						rc = gr_err_set(err, GR_EINVAL,
+								"regex '%s': group '%s' named "
+								"twice",
+								pat, re->names[k]);
+						goto done;
+					}
+				}
+				if (nnames == GROUP_NAMES_MAX) {
+					rc = gr_err_set(err, GR_EINVAL,
+							"regex '%s': too many named groups", pat);
+					goto done;
+				}
+				re->names[nnames] = strndup(name, (size_t)(end - name));
+				if (!re->names[nnames]) {
+					rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+					goto done;
+				}
+				re->index[nnames] = groups;
+				re->nnames = ++nnames;
+			}
+			puts_(&b, "(");
+			p = end + 1;
+			continue;
+		}
+		if (c == '(')
+			groups++;
+		put(&b, p++, 1);
+	}
+	puts_(&b, ")");
+	if (b.oom) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (re)
+		re->ngroups = groups;
+	*out = b.s;
+	b.s = NULL;
+done:
+	free(b.s);
+	return rc;
+}
+
+int fetch_regex_translate(char **out, const char *pattern, struct gr_err *err)
+{
+	return translate(out, NULL, pattern, err);
+}
+
+size_t fetch_regex_group(const struct fetch_regex *re, const char *name)
+{
+	for (size_t i = 0; re && i < re->nnames; i++)
+		if (!strcmp(re->names[i], name))
+			return re->index[i];
+	return 0;
+}
+
+int fetch_regex_new(struct fetch_regex **out, const char *pattern, struct gr_err *err)
+{
+	struct fetch_regex *re = calloc(1, sizeof(*re));
+	char *posix = NULL;
+	int rc, e;
+
+	if (!re)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	rc = translate(&posix, re, pattern, err);
+	if (rc)
+		goto done;
+	e = regcomp(&re->re, posix, REG_EXTENDED);
+	if (e) {
+		char msg[160];
+		regerror(e, &re->re, msg, sizeof(msg));
+		rc = gr_err_set(err, GR_EINVAL, "regex '%s': %s", pattern, msg);
+		goto done;
+	}
+	re->compiled = 1;
+	if (!fetch_regex_group(re, "student_id") || !fetch_regex_group(re, "file_id")) {
+		rc = gr_err_set(err, GR_EINVAL,
+				"regex '%s': needs groups (?P<student_id>...) and (?P<file_id>...)",
+				pattern);
+		goto done;
+	}
+	*out = re;
+	re = NULL;
+done:
+	free(posix);
+	fetch_regex_free(re);
+	return rc;
+}
+
+void fetch_regex_free(struct fetch_regex *re)
+{
+	if (!re)
+		return;
+	if (re->compiled)
+		regfree(&re->re);
+	for (size_t i = 0; i < re->nnames; i++)
+		free(re->names[i]);
+	free(re);
+}
+
+static char *group_dup(const struct fetch_regex *re, const regmatch_t *m, const char *s,
+		       const char *name)
+{
+	size_t g = fetch_regex_group(re, name);
+
+	if (!g || m[g].rm_so < 0)
+		return NULL;
+	return strndup(s + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
+}
+
+/* Used by fetch_name_parse for FETCH_LAYOUT_REGEX (declared in fetch_lms.c). */
+int fetch_regex_match_name(const struct fetch_regex *re, const char *s, struct fetch_name *out);
+
+int fetch_regex_match_name(const struct fetch_regex *re, const char *s, struct fetch_name *out)
+{
+	regmatch_t m[GROUP_NAMES_MAX * 4];
+	size_t nm = re->ngroups + 1 < GROUP_NAMES_MAX * 4 ? re->ngroups + 1 : GROUP_NAMES_MAX * 4;
+	char *ts = NULL, *first = NULL, *last = NULL;
+	int rc = 0;
+
+	if (regexec(&re->re, s, nm, m, 0) != 0)
+		return GR_ENOTFOUND;
+	out->layout = FETCH_LAYOUT_REGEX;
+	out->lms_id = group_dup(re, m, s, "student_id");
+	out->path = group_dup(re, m, s, "file_id");
+	if (!out->lms_id || !out->path)
+		return GR_ENOMEM;
+	if (!out->lms_id[0] || !out->path[0])
+		return GR_ENOTFOUND;
+	ts = group_dup(re, m, s, "timestamp");
+	if (ts && fetch_time_parse(&out->time, ts, NULL) == 0)
+		out->has_time = 1;
+	first = group_dup(re, m, s, "first_name");
+	last = group_dup(re, m, s, "last_name");
+	if (first || last) {
+		if (asprintf(&out->display_name, "%s%s%s", first ? first : "",
+			     first && last ? " " : "", last ? last : "") < 0) {
+			out->display_name = NULL;
+			rc = GR_ENOMEM;
+		}
+	}
+	free(ts);
+	free(first);
+	free(last);
+	return rc;
+}

@@ -1,0 +1,405 @@
+/* roster.c - the roster CSV reader (see include/grader/roster.h). */
+#include "grader/roster.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define ROSTER_MAX_FILE (64u * 1024 * 1024)
+
+/* A growing array of fields for one record. */
+struct record {
+	char **fields;
+	size_t count, cap;
+};
+
+static void record_clear(struct record *rec)
+{
+	for (size_t i = 0; i < rec->count; i++)
+		free(rec->fields[i]);
+	rec->count = 0;
+}
+
+static int record_push(struct record *rec, const char *s, size_t n)
+{
+	char *copy;
+
+	if (rec->count == rec->cap) {
+		size_t ncap = rec->cap ? rec->cap * 2 : 8;
+		char **nf = realloc(rec->fields, ncap * sizeof(*nf));
+		if (!nf)
+			return GR_ENOMEM;
+		rec->fields = nf;
+		rec->cap = ncap;
+	}
+	copy = malloc(n + 1);
+	if (!copy)
+		return GR_ENOMEM;
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	rec->fields[rec->count++] = copy;
+	return 0;
+}
+
+/*
+ * Read one RFC 4180 record starting at *pos into rec; advances *pos and *line.
+ * Quoted fields may hold commas, quotes ("") and line breaks. Returns 0, or
+ * GR_EINVAL for an unterminated quote or text after a closing quote.
+ */
+static int read_record(struct record *rec, const char *s, size_t len, size_t *pos, size_t *line,
+		       const char *name, struct gr_err *err)
+{
+	size_t i = *pos, start_line = *line;
+	char *buf = NULL;
+	size_t blen = 0, bcap = 0;
+	int rc = 0;
+
+	record_clear(rec);
+	for (;;) {
+		int quoted = 0;
+		blen = 0;
+		if (i < len && s[i] == '"') {
+			quoted = 1;
+			i++;
+		}
+		for (;;) {
+			char c;
+			if (i >= len) {
+				if (quoted) {
+					rc = gr_err_set(err, GR_EINVAL,
+							"cannot read roster '%s': line %zu: "
+							"unterminated quoted field",
+							name, start_line);
+					goto done;
+				}
+				break;
+			}
+			c = s[i];
+			if (quoted && c == '"') {
+				if (i + 1 < len && s[i + 1] == '"') {
+					c = '"';
+					i++;
+				} else {
+					i++;
+					quoted = 0;
+					if (i < len && s[i] != ',' && s[i] != '\n' &&
+					    s[i] != '\r') {
+						rc =
+						    gr_err_set(err, GR_EINVAL,
+							       "cannot read roster '%s': line %zu: "
+							       "text after a closing quote",
+							       name, *line);
+						goto done;
+					}
+					continue;
+				}
+			} else if (!quoted && (c == ',' || c == '\n' || c == '\r')) {
+				break;
+			} else if (c == '\n') {
+				(*line)++;
+			}
+			if (blen + 1 >= bcap) {
+				size_t ncap = bcap ? bcap * 2 : 64;
+				char *nb = realloc(buf, ncap);
+				if (!nb) {
+					rc = gr_err_set(err, GR_ENOMEM,
+							"cannot read roster '%s': "
+							"out of memory",
+							name);
+					goto done;
+				}
+				buf = nb;
+				bcap = ncap;
+			}
+			buf[blen++] = c;
+			i++;
+		}
+		if (record_push(rec, buf ? buf : "", blen) < 0) {
+			rc = gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': out of memory",
+					name);
+			goto done;
+		}
+		if (i < len && s[i] == ',') {
+			i++;
+			continue;
+		}
+		if (i < len && s[i] == '\r')
+			i++;
+		if (i < len && s[i] == '\n')
+			i++;
+		(*line)++;
+		break;
+	}
+done:
+	free(buf);
+	*pos = i;
+	return rc;
+}
+
+static char *trimmed_dup(const char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return strndup(s, n);
+}
+
+static const struct {
+	const char *name;
+	enum roster_column col;
+} known_columns[] = {
+    {"student_id", ROSTER_STUDENT_ID}, {"repo", ROSTER_REPO},	{"first_name", ROSTER_FIRST_NAME},
+    {"last_name", ROSTER_LAST_NAME},   {"email", ROSTER_EMAIL}, {"branch", ROSTER_BRANCH},
+    {"lms_id", ROSTER_LMS_ID},
+};
+
+static char **field_of(struct roster_student *st, enum roster_column col)
+{
+	switch (col) {
+	case ROSTER_STUDENT_ID:
+		return &st->student_id;
+	case ROSTER_REPO:
+		return &st->repo;
+	case ROSTER_FIRST_NAME:
+		return &st->first_name;
+	case ROSTER_LAST_NAME:
+		return &st->last_name;
+	case ROSTER_EMAIL:
+		return &st->email;
+	case ROSTER_BRANCH:
+		return &st->branch;
+	case ROSTER_LMS_ID:
+		return &st->lms_id;
+	}
+	return NULL;
+}
+
+static void student_release(struct roster_student *st)
+{
+	for (size_t k = 0; k < sizeof(known_columns) / sizeof(known_columns[0]); k++)
+		free(*field_of(st, known_columns[k].col));
+}
+
+static int is_blank(const struct record *rec)
+{
+	return rec->count == 1 && rec->fields[0][0] == '\0';
+}
+
+int roster_parse(struct roster **out, const char *data, size_t len, const char *name,
+		 struct gr_err *err)
+{
+	struct roster *r = NULL;
+	struct record rec = {0};
+	enum roster_column *map = NULL; /* column index -> known column, 0 = ignored */
+	size_t ncols = 0, pos = 0, line = 1, cap = 0;
+	int rc = 0;
+
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->path = strdup(name))) {
+		rc = gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': out of memory", name);
+		goto done;
+	}
+	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
+		pos = 3;
+	/* header: the first non-blank record */
+	do {
+		if (pos >= len) {
+			rc =
+			    gr_err_set(err, GR_EINVAL, "cannot read roster '%s': empty file", name);
+			goto done;
+		}
+		rc = read_record(&rec, data, len, &pos, &line, name, err);
+		if (rc)
+			goto done;
+	} while (is_blank(&rec));
+	ncols = rec.count;
+	map = calloc(ncols, sizeof(*map));
+	if (!map) {
+		rc = gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': out of memory", name);
+		goto done;
+	}
+	for (size_t c = 0; c < ncols; c++) {
+		char *h = trimmed_dup(rec.fields[c]);
+		if (!h) {
+			rc = gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': out of memory",
+					name);
+			goto done;
+		}
+		for (size_t k = 0; k < sizeof(known_columns) / sizeof(known_columns[0]); k++) {
+			if (strcasecmp(h, known_columns[k].name))
+				continue;
+			if (r->columns & known_columns[k].col) {
+				rc =
+				    gr_err_set(err, GR_EINVAL,
+					       "cannot read roster '%s': column '%s' appears twice",
+					       name, known_columns[k].name);
+				free(h);
+				goto done;
+			}
+			map[c] = known_columns[k].col;
+			r->columns |= known_columns[k].col;
+		}
+		free(h);
+	}
+	if (!(r->columns & ROSTER_STUDENT_ID)) {
+		rc = gr_err_set(err, GR_EINVAL, "cannot read roster '%s': no 'student_id' column",
+				name);
+		goto done;
+	}
+	while (pos < len) {
+		size_t row_line = line;
+		struct roster_student *st;
+
+		rc = read_record(&rec, data, len, &pos, &line, name, err);
+		if (rc)
+			goto done;
+		if (is_blank(&rec))
+			continue;
+		if (rec.count > ncols) {
+			rc = gr_err_set(
+			    err, GR_EINVAL,
+			    "cannot read roster '%s': line %zu: %zu fields, header has %zu", name,
+			    row_line, rec.count, ncols);
+			goto done;
+		}
+		if (r->count == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			struct roster_student *ns = realloc(r->students, ncap * sizeof(*ns));
+			if (!ns) {
+				rc = gr_err_set(err, GR_ENOMEM,
+						"cannot read roster '%s': out of memory", name);
+				goto done;
+			}
+			r->students = ns;
+			cap = ncap;
+		}
+		st = &r->students[r->count++];
+		memset(st, 0, sizeof(*st));
+		st->line = row_line;
+		for (size_t c = 0; c < ncols; c++) {
+			if (!map[c])
+				continue;
+			*field_of(st, map[c]) = trimmed_dup(c < rec.count ? rec.fields[c] : "");
+		}
+		for (size_t k = 0; k < sizeof(known_columns) / sizeof(known_columns[0]); k++) {
+			char **f = field_of(st, known_columns[k].col);
+			if (!*f && !(*f = strdup(""))) {
+				rc = gr_err_set(err, GR_ENOMEM,
+						"cannot read roster '%s': out of memory", name);
+				goto done;
+			}
+		}
+		if (!st->student_id[0]) {
+			rc = gr_err_set(err, GR_EINVAL,
+					"cannot read roster '%s': line %zu: empty student_id", name,
+					row_line);
+			goto done;
+		}
+		for (size_t j = 0; j + 1 < r->count; j++) {
+			if (!strcmp(r->students[j].student_id, st->student_id)) {
+				rc =
+				    gr_err_set(err, GR_EINVAL,
+					       "cannot read roster '%s': line %zu: student '%s' "
+					       "already on line %zu",
+					       name, row_line, st->student_id, r->students[j].line);
+				goto done;
+			}
+		}
+	}
+	*out = r;
+	r = NULL;
+done:
+	record_clear(&rec);
+	free(rec.fields);
+	free(map);
+	roster_free(r);
+	return rc;
+}
+
+int roster_load(struct roster **out, const char *path, struct gr_err *err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = gr_read_file(&data, &len, path, ROSTER_MAX_FILE, err);
+	if (rc == 0)
+		rc = roster_parse(out, data, len, path, err);
+	free(data);
+	return rc;
+}
+
+void roster_free(struct roster *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->count; i++)
+		student_release(&r->students[i]);
+	free(r->students);
+	free(r->path);
+	free(r);
+}
+
+const struct roster_student *roster_find(const struct roster *r, const char *id)
+{
+	for (size_t i = 0; r && i < r->count; i++)
+		if (!strcmp(r->students[i].student_id, id))
+			return &r->students[i];
+	return NULL;
+}
+
+const struct roster_student *roster_find_lms(const struct roster *r, const char *lms_id)
+{
+	for (size_t i = 0; r && lms_id[0] && i < r->count; i++)
+		if (!strcmp(r->students[i].lms_id, lms_id))
+			return &r->students[i];
+	return NULL;
+}
+
+/* Append the lowercased letters and digits of s (UTF-8 bytes kept as they are). */
+static void squash(char *out, size_t cap, size_t *n, const char *s)
+{
+	for (; *s && *n + 1 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x80 || isalnum(c))
+			out[(*n)++] = (char)tolower(c);
+	}
+	out[*n] = '\0';
+}
+
+const struct roster_student *roster_find_name(const struct roster *r, const char *display)
+{
+	const struct roster_student *found = NULL;
+	char want[256], a[256], b[256];
+	size_t n = 0;
+
+	squash(want, sizeof(want), &n, display);
+	if (!want[0])
+		return NULL;
+	for (size_t i = 0; r && i < r->count; i++) {
+		const struct roster_student *st = &r->students[i];
+		size_t na = 0, nb = 0;
+		if (!st->first_name[0] && !st->last_name[0])
+			continue;
+		squash(a, sizeof(a), &na, st->first_name);
+		squash(a, sizeof(a), &na, st->last_name);
+		squash(b, sizeof(b), &nb, st->last_name);
+		squash(b, sizeof(b), &nb, st->first_name);
+		if (strcmp(want, a) && strcmp(want, b))
+			continue;
+		if (found && found != st)
+			return NULL;
+		found = st;
+	}
+	return found;
+}
+
+int roster_has(const struct roster *r, enum roster_column col)
+{
+	return r && (r->columns & col) != 0;
+}

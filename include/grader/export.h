@@ -1,0 +1,124 @@
+/*
+ * export.h - exports of a gradebook (gradebook.h) to other formats, one
+ * grader/export_<format>.c each: nbgrader's gradebook.db, nbgrader's CSV
+ * (optionally one column per grade cell), Gradescope results.json, JUnit
+ * XML and a Markdown summary.
+ *
+ * Text exporters write to a FILE * the caller owns (stdout, or a memory
+ * stream the caller then writes atomically); they never call exit().
+ * Functions return 0 or a negative GR_E* code with a message in `err`.
+ */
+#ifndef GRADER_EXPORT_H
+#define GRADER_EXPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "grader/gradebook.h"
+#include "grader/util.h"
+
+enum export_format {
+	EXPORT_NBGRADER_DB,
+	EXPORT_CSV,
+	EXPORT_GRADESCOPE,
+	EXPORT_JUNIT,
+	EXPORT_MARKDOWN,
+};
+
+/* The format named `name` ("nbgrader-db", "csv", ...), or -1 when unknown. */
+int export_format_parse(const char *name);
+/* Comma-separated list of the format names, for usage messages. */
+const char *export_format_names(void);
+
+struct export_opts {
+	const char *assignment; /* only this assignment (NULL: all) */
+	const char *student;    /* only this student (NULL: all) */
+	bool per_cell;          /* csv: one more column per grade cell */
+	const char *course_id;  /* nbgrader-db: course of a new assignment */
+};
+
+/*
+ * nbgrader's `nbgrader export` CSV: assignment,duedate,timestamp,student_id,
+ * last_name,first_name,email,raw_score,late_submission_penalty,score,max_score;
+ * every (assignment, student) pair, a student without a submission scoring 0;
+ * numbers and dates formatted as Python's str() does; RFC 4180 quoting.
+ */
+int export_csv(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
+	       struct gr_err *err);
+
+/* JUnit XML: one testsuite per student notebook, one testcase per grade cell. */
+int export_junit(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
+		 struct gr_err *err);
+
+/* Markdown: per-question statistics and a per-student table. */
+int export_markdown(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
+		    struct gr_err *err);
+
+/* Gradescope results.json of one student for one assignment (*out, json_decref it). */
+int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
+			      const struct gb_assignment *a, const struct gb_student *s,
+			      struct gr_err *err);
+
+/*
+ * Gradescope results for every selected student of the one selected
+ * assignment: `path` NULL or "-" prints the one student's results to stdout,
+ * a path ending in ".json" receives the one student's results, any other path
+ * is a folder receiving {student_id}/results.json each. GR_EINVAL when the
+ * selection does not fit (several assignments, or several students without a
+ * folder).
+ */
+int export_gradescope(const char *path, const struct gb_gradebook *gb,
+		      const struct export_opts *o, struct gr_err *err);
+
+/*
+ * Write the gradebook into nbgrader's SQLite gradebook.db at `path`, creating
+ * it with nbgrader's schema (stamped with alembic head EXPORT_NBGRADER_ALEMBIC)
+ * when missing, or upserting into an existing one in one transaction. Manual
+ * scores, extra credit, manual comments and flags a marker entered are kept.
+ */
+#define EXPORT_NBGRADER_ALEMBIC "e43177bfe90b"
+int export_nbgrader_db(const char *path, const struct gb_gradebook *gb,
+		       const struct export_opts *o, struct gr_err *err);
+
+/* ---- helpers shared by the exporters (pure, tested on their own) -------- */
+
+/* x as Python's repr()/str() of a float prints it: "0.0", "7.5", "1e-05". */
+void export_py_float(char out[32], double x);
+
+/*
+ * An ISO 8601 time as UTC "YYYY-MM-DD HH:MM:SS[.ffffff]": python=true prints
+ * like str(datetime) (microseconds only when non-zero), python=false like
+ * SQLAlchemy stores DATETIME in SQLite (always 6 digits). GR_EINVAL if bad.
+ */
+int export_utc_time(char out[40], const char *iso, bool python);
+/* Seconds since the epoch as SQLAlchemy stores an Interval in SQLite. */
+void export_db_interval(char out[40], double seconds);
+
+/* One RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
+void export_csv_field(FILE *f, const char *s);
+
+/* Heap copy of s without ANSI escape sequences (colour codes of tracebacks). */
+char *export_strip_ansi(const char *s);
+
+/*
+ * Write s escaped for XML 1.0 text (attr=false) or a double-quoted attribute
+ * (attr=true): markup characters become entities, ANSI escapes are dropped
+ * and characters XML 1.0 forbids (C0 controls but tab/LF/CR) become U+FFFD.
+ */
+void export_xml_text(FILE *f, const char *s, bool attr);
+
+/* Students sorted as nbgrader lists them: last name, first name (NULL first), id. */
+int export_sorted_students(const struct gb_student ***out, const struct gb_gradebook *gb,
+			   const struct export_opts *o, struct gr_err *err);
+
+/* Assignments sorted as nbgrader lists them (duedate, name), filtered by o. */
+int export_sorted_assignments(const struct gb_assignment ***out, size_t *n,
+			      const struct gb_gradebook *gb, const struct export_opts *o,
+			      struct gr_err *err);
+
+/* Count of the students export_sorted_students returns. */
+size_t export_n_students(const struct gb_gradebook *gb, const struct export_opts *o);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * fetch.h - collecting submissions into nbgrader's layout.
+ *
+ * Sources are git repositories (one per student, named by a roster) or
+ * archives (LMS bulk downloads, zips of zips, nbgrader trees). Each student
+ * ends up in DEST/{student_id}/{assignment}/ holding only regular files, a
+ * `timestamp.txt` (nbgrader's format) and `.grader-provenance.json` (where
+ * every file came from, its sha256, and what was skipped and why). A folder
+ * is built beside its final name and swapped in with one rename, so readers
+ * see either the old or the new submission. Nothing is written outside DEST.
+ *
+ * Everything here is library code: messages go to `struct gr_err` or to the
+ * caller's log callback; nothing prints or exits.
+ */
+#ifndef GRADER_FETCH_H
+#define GRADER_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "grader/roster.h"
+#include "grader/util.h"
+
+#define FETCH_PROVENANCE_NAME ".grader-provenance.json"
+#define FETCH_TIMESTAMP_NAME "timestamp.txt"
+#define FETCH_CACHE_DIR ".grader-cache"
+
+/* ---- time ---------------------------------------------------------------- */
+
+/* A UTC instant: seconds since the epoch plus microseconds. */
+struct fetch_time {
+	int64_t sec;
+	int32_t usec;
+};
+
+/*
+ * Parse a time: ISO 8601 (`2026-10-30`, `2026-10-30T10:00`, `...T10:00:00.5Z`,
+ * `...+02:00`, `...-0500`, a space instead of `T`), nbgrader's timestamp.txt
+ * format (`2026-10-30 10:00:00.000000 UTC`) and Blackboard's
+ * `2026-10-30-10-00-00`. No zone means UTC. GR_EINVAL when malformed.
+ */
+int fetch_time_parse(struct fetch_time *out, const char *s, struct gr_err *err);
+
+/* `2026-10-30T10:00:00Z` (microseconds dropped); out holds 32 bytes. */
+void fetch_time_iso(char out[32], const struct fetch_time *t);
+
+/* nbgrader's timestamp.txt line without newline: `2026-10-30 10:00:00.000000 UTC`. */
+void fetch_time_nbgrader(char out[40], const struct fetch_time *t);
+
+/* The current wall-clock time. */
+void fetch_time_now(struct fetch_time *out);
+
+/* ---- limits --------------------------------------------------------------- */
+
+struct fetch_limits {
+	uint64_t max_file_size;	   /* one file (bytes); larger ones are skipped */
+	uint64_t max_total_size;   /* one submission (bytes); over it the student fails */
+	size_t max_files;	   /* files in one submission; over it the student fails */
+	size_t max_entries;	   /* entries in one archive, nested ones included */
+	uint64_t max_archive_size; /* uncompressed bytes in one archive, nested included */
+	unsigned max_ratio;	   /* uncompressed / compressed bytes of an archive */
+	unsigned max_depth;	   /* archives inside archives */
+};
+
+/* Defaults: 100 MiB per file, 1 GiB and 5000 files per submission, 100000
+ * entries and 8 GiB per archive, ratio 200, depth 3. */
+void fetch_limits_init(struct fetch_limits *l);
+
+/* ---- LMS file names ------------------------------------------------------- */
+
+enum fetch_layout {
+	FETCH_LAYOUT_AUTO,
+	FETCH_LAYOUT_CANVAS,
+	FETCH_LAYOUT_MOODLE,
+	FETCH_LAYOUT_BLACKBOARD,
+	FETCH_LAYOUT_NBGRADER,
+	FETCH_LAYOUT_REGEX,
+};
+
+/* "auto", "canvas", ... ; NULL for an out-of-range value. */
+const char *fetch_layout_name(enum fetch_layout l);
+
+enum fetch_name_kind {
+	FETCH_NAME_FILE,      /* a file of the submission */
+	FETCH_NAME_RECEIPT,   /* Blackboard's receipt .txt (recorded, not copied) */
+	FETCH_NAME_TIMESTAMP, /* nbgrader's timestamp.txt (read, not copied) */
+};
+
+/* What an archive entry's name says about its submission. */
+struct fetch_name {
+	enum fetch_layout layout; /* the layout that matched */
+	enum fetch_name_kind kind;
+	char *lms_id;	    /* Canvas user id or anon id, Moodle participant id,
+			       Blackboard username, nbgrader/regex student_id */
+	char *display_name; /* Canvas sortable name, Moodle full name, regex
+			       first/last name; NULL when absent */
+	char *path;	    /* path inside the submission ("" for a receipt) */
+	char *original;	    /* the file name as stored when `path` was renamed
+			       (Canvas `-1` suffix), else NULL */
+	int late;	    /* Canvas LATE flag */
+	int has_time;	    /* Blackboard attempt time, regex timestamp */
+	struct fetch_time time;
+	uint64_t version[2]; /* order among duplicates: Canvas attachment id and
+				resubmission suffix; newest = largest */
+};
+
+struct fetch_regex;
+
+/*
+ * Compile a PCRE-like pattern with named groups `(?P<name>...)` or
+ * `(?<name>...)` into a POSIX extended regex: named and `(?:...)` groups
+ * become numbered ones, `\d \D \w \W \s \S` become bracket expressions. The
+ * pattern must name `student_id` and `file_id`; `timestamp`, `first_name`,
+ * `last_name`, `email` are optional. It is anchored at the start like
+ * Python's re.match. Free with fetch_regex_free.
+ */
+int fetch_regex_new(struct fetch_regex **out, const char *pattern, struct gr_err *err);
+void fetch_regex_free(struct fetch_regex *re);
+
+/*
+ * The translation alone, for tests and messages: *out is the POSIX pattern
+ * (caller frees); group_of_name(name) gives the 1-based group number or 0.
+ */
+int fetch_regex_translate(char **out, const char *pattern, struct gr_err *err);
+size_t fetch_regex_group(const struct fetch_regex *re, const char *name);
+
+/*
+ * Read an archive entry's path `name` under `layout` (FETCH_LAYOUT_AUTO tries
+ * Moodle, Blackboard, Canvas, then nbgrader). `assignment` is needed for the
+ * nbgrader layout, `re` for FETCH_LAYOUT_REGEX. Returns 0 and fills *out
+ * (release with fetch_name_release), GR_ENOTFOUND when the name does not
+ * match, GR_ENOMEM.
+ */
+int fetch_name_parse(struct fetch_name *out, const char *name, enum fetch_layout layout,
+		     const struct fetch_regex *re, const char *assignment);
+void fetch_name_release(struct fetch_name *n);
+
+/* ---- results --------------------------------------------------------------- */
+
+struct fetch_file {
+	char *path; /* relative to the submission folder */
+	uint64_t size;
+	char sha256[65];
+	char *origin; /* "archive.zip!entry" chain, or "git:<blob id>" */
+};
+
+struct fetch_skip {
+	char *path; /* as named by the source (may be unsafe: printed quoted) */
+	char *reason;
+};
+
+/* One student's submission as fetched (or why it failed). */
+struct fetch_result {
+	char *student_id;
+	int missing; /* archive mode: in the roster, nothing in the archives */
+	int failed;
+	char *error; /* one line when failed, e.g. "no commit on 'main' before ..." */
+	size_t nfiles, nskips;
+	struct fetch_file *files; /* sorted by path once written */
+	struct fetch_skip *skips;
+	int late;
+	int has_time;
+	struct fetch_time time;	 /* what timestamp.txt says */
+	const char *time_source; /* "commit", "lms", "archive-entry", "fetch" */
+	struct fetch_time fetched_at;
+	json_t *source; /* provenance "source" object (owned reference) */
+};
+
+struct fetch_report {
+	size_t count;
+	struct fetch_result **results; /* sorted by student_id */
+	size_t fetched, failed;	       /* students */
+	size_t missing;		       /* roster students absent from the archives */
+	size_t archive_errors;	       /* whole archives refused */
+};
+
+void fetch_report_free(struct fetch_report *r);
+
+/* ---- running -------------------------------------------------------------- */
+
+/* Called with one line (no newline, no "fetch: " prefix) per warning or error. */
+typedef void (*fetch_log_fn)(void *payload, const char *line);
+
+struct fetch_opts {
+	const char *dest;	     /* created when missing */
+	const char *assignment;	     /* a plain folder name */
+	const struct roster *roster; /* required for git, optional for archives */
+	struct fetch_limits limits;
+	unsigned jobs; /* parallel workers (>= 1) */
+	int has_deadline;
+	struct fetch_time deadline;
+	int verbose; /* log a line per fetched student */
+	fetch_log_fn log;
+	void *log_payload;
+	/* git */
+	const char *branch;	/* default when the roster has none; NULL = remote HEAD */
+	const char *base_dir;	/* relative repo paths are taken from here */
+	const char *https_user; /* with https_token: credentials for https URLs */
+	const char *https_token;
+	/* archives */
+	enum fetch_layout layout;
+	const struct fetch_regex *regex; /* for FETCH_LAYOUT_REGEX */
+};
+
+/* Defaults: limits as fetch_limits_init, one job, auto layout. */
+void fetch_opts_init(struct fetch_opts *o);
+
+/*
+ * Fetch every roster student's repository into dest (a row without `repo`
+ * is a failed student). Clones once into dest/.grader-cache/{id}.git
+ * (bare) and fetches on later runs; picks the last commit of the branch, along
+ * first parents from the tip, whose committer time is at or before the
+ * deadline. A failing student is recorded in the report and the batch goes
+ * on. Returns 0 unless the whole run could not start (bad dest, ...);
+ * *out is the report (free with fetch_report_free).
+ */
+int fetch_git_run(struct fetch_report **out, const struct fetch_opts *o, struct gr_err *err);
+
+/*
+ * Unpack archives (zip, tar[.gz|.bz2|.xz], 7z; nested up to limits.max_depth)
+ * and sort their entries into submissions by layout. With a roster, its
+ * students without any entry are reported as missing (not failed). A hostile or corrupt
+ * archive is refused whole (logged, counted in archive_errors); hostile
+ * entries are skipped and listed. Returns 0 unless the run could not start.
+ */
+int fetch_archive_run(struct fetch_report **out, const struct fetch_opts *o, char *const *files,
+		      size_t nfiles, struct gr_err *err);
+
+/*
+ * Write the markers' manifest: CSV with header
+ * `student_id,assignment,status,late,timestamp,file,size,sha256,note`, one row
+ * per file (status ok), per skipped entry (skipped, note = reason) and per
+ * failed student (failed, note = error). Written atomically.
+ */
+int fetch_manifest_write(const struct fetch_report *r, const char *assignment, const char *path,
+			 struct gr_err *err);
+
+/*
+ * Whether `name` is safe as one folder name (student id, assignment): valid
+ * UTF-8 without control characters, `/`, or a leading `.`, 1..255 bytes.
+ */
+int fetch_name_is_safe(const char *name);
+
+/*
+ * Check a relative path from an untrusted source. Returns 0 when every
+ * component is safe, else GR_EDENIED with the reason in `why` (absolute,
+ * `..`, `.git`, empty component, not UTF-8, control character, too long).
+ */
+int fetch_path_check(const char *path, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,322 @@
+/* test_export.c - unit tests of the exporters' pure functions and text outputs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grader/export.h"
+
+static struct gb_gradebook *fixture(void)
+{
+	const char *root = getenv("ROOT");
+	char *path = gr_path_join(root ? root : ".", "tests/fixtures/gradebook/ps1.json");
+	struct gb_gradebook *gb = NULL;
+	struct gr_err err = { 0 };
+
+	assert_int_equal(gb_read_file(&gb, path, &err), 0);
+	free(path);
+	return gb;
+}
+
+/* Run a text exporter into a heap string. */
+static char *run(int (*fn)(FILE *, const struct gb_gradebook *, const struct export_opts *,
+			   struct gr_err *),
+		 const struct gb_gradebook *gb, const struct export_opts *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct gr_err err = { 0 };
+
+	assert_non_null(f);
+	assert_int_equal(fn(f, gb, o, &err), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_export__py_float_matches_python_repr(void **state)
+{
+	static const struct {
+		double x;
+		const char *want;
+	} cases[] = {
+		{ 0.0, "0.0" },	       { 7.5, "7.5" },	       { 10.0, "10.0" },
+		{ -2.5, "-2.5" },      { 0.1, "0.1" },	       { 1.0 / 3.0, "0.3333333333333333" },
+		{ 0.1 + 0.2, "0.30000000000000004" }, { 1e16, "1e+16" }, { 1e-5, "1e-05" },
+		{ 0.0001, "0.0001" },  { 123456789012345678.0, "1.2345678901234568e+17" },
+		{ 1234567890123456.0, "1234567890123456.0" }, { 2.675, "2.675" },
+		{ 100.25, "100.25" },
+	};
+	char out[32];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		export_py_float(out, cases[i].x);
+		assert_string_equal(out, cases[i].want);
+	}
+}
+
+static void test_export__times(void **state)
+{
+	char out[40];
+	(void)state;
+
+	assert_int_equal(export_utc_time(out, "2026-10-31T09:30:00+02:00", true), 0);
+	assert_string_equal(out, "2026-10-31 07:30:00");
+	assert_int_equal(export_utc_time(out, "2026-10-31T09:30:00+02:00", false), 0);
+	assert_string_equal(out, "2026-10-31 07:30:00.000000");
+	assert_int_equal(export_utc_time(out, "2026-10-29T21:14:03.25Z", true), 0);
+	assert_string_equal(out, "2026-10-29 21:14:03.250000");
+	assert_int_equal(export_utc_time(out, "1969-12-31T23:59:59Z", true), 0);
+	assert_string_equal(out, "1969-12-31 23:59:59");
+	assert_int_equal(export_utc_time(out, "soon", true), GR_EINVAL);
+	export_db_interval(out, 86400.0);
+	assert_string_equal(out, "1970-01-02 00:00:00.000000");
+	export_db_interval(out, 90.5);
+	assert_string_equal(out, "1970-01-01 00:01:30.500000");
+}
+
+static void test_export__csv_field_quoting(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	(void)state;
+
+	export_csv_field(f, "plain");
+	fputc('|', f);
+	export_csv_field(f, "O'Brien, Jr.");
+	fputc('|', f);
+	export_csv_field(f, "say \"hi\"");
+	fputc('|', f);
+	export_csv_field(f, "two\nlines");
+	fputc('|', f);
+	export_csv_field(f, NULL);
+	fclose(f);
+	assert_string_equal(buf, "plain|\"O'Brien, Jr.\"|\"say \"\"hi\"\"\"|\"two\nlines\"|");
+	free(buf);
+}
+
+static void test_export__xml_escaping(void **state)
+{
+	char *buf = NULL, *clean;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	(void)state;
+
+	export_xml_text(f, "a<b && \"c\"\x01\x1b[0;31mred\x1b[0m\tend\n", false);
+	fputc('|', f);
+	export_xml_text(f, "q\"\n<", true);
+	fclose(f);
+	assert_string_equal(buf, "a&lt;b &amp;&amp; \"c\"\xEF\xBF\xBDred\tend\n|q&quot;&#10;&lt;");
+	free(buf);
+	clean = export_strip_ansi("\x1b[1;32mok\x1b[0m \x1b]0;title\a!");
+	assert_string_equal(clean, "ok !");
+	free(clean);
+}
+
+static void test_export__csv_matches_nbgrader(void **state)
+{
+	struct gb_gradebook *gb = fixture();
+	struct export_opts o = { 0 };
+	char *csv = run(export_csv, gb, &o);
+	(void)state;
+
+	/* Students in nbgrader's order (last name, first name); carol submitted nothing. */
+	assert_string_equal(
+		csv,
+		"assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
+		"late_submission_penalty,score,max_score\n"
+		"ps1,2026-10-30 10:00:00,2026-10-29 21:14:03.250000,alice,Liddell,Alice,"
+		"alice@example.edu,10.0,0.0,10.0,10.0\n"
+		"ps1,2026-10-30 10:00:00,2026-10-31 07:30:00,dave,Nguyễn,Đức,dave@example.edu,3.0,0.0,"
+		"3.0,10.0\n"
+		"ps1,2026-10-30 10:00:00,2026-10-30 12:00:00,bob,\"O'Brien, Jr.\",Robert,"
+		"bob@example.edu,2.5,1.0,1.5,10.0\n"
+		"ps1,2026-10-30 10:00:00,,carol,Zhang,Carol,,0.0,0.0,0.0,10.0\n");
+	free(csv);
+	o.per_cell = true;
+	o.student = "bob";
+	csv = run(export_csv, gb, &o);
+	assert_string_equal(
+		csv,
+		"assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
+		"late_submission_penalty,score,max_score,problem1/test_squares,"
+		"problem1/test_squares_hidden,problem1/test_fib,problem2/explain,problem2/plot_task\n"
+		"ps1,2026-10-30 10:00:00,2026-10-30 12:00:00,bob,\"O'Brien, Jr.\",Robert,"
+		"bob@example.edu,2.5,1.0,1.5,10.0,2.0,0.5,0.0,0.0,0.0\n");
+	free(csv);
+	gb_free(gb);
+}
+
+/* Scores that binary floating point cannot hold print as Python would print them. */
+static void test_export__csv_rounding(void **state)
+{
+	struct gb_gradebook *gb = fixture();
+	struct gb_submission *dave = gb_find_submission(gb, "ps1", "dave");
+	struct gb_nbresult *r = gb_find_nbresult(dave, "problem1");
+	struct export_opts o = { .student = "dave" };
+	char *csv;
+	(void)state;
+
+	gb_find_grade(r, "test_squares")->auto_score = 0.1;
+	gb_find_grade(r, "test_squares_hidden")->auto_score = 0.2;
+	r->late_submission_penalty = 1.0 / 3.0;
+	gb_submission_sum(dave, gb_find_assignment(gb, "ps1"));
+	csv = run(export_csv, gb, &o);
+	assert_non_null(strstr(csv, ",dave@example.edu,0.30000000000000004,0.3333333333333333,0.0,10.0\n"));
+	free(csv);
+	gb_free(gb);
+}
+
+/* Several assignments: nbgrader's order (due date, then name), qualified cell columns. */
+static void test_export__csv_several_assignments(void **state)
+{
+	struct gb_gradebook *gb = fixture();
+	struct gb_assignment *a;
+	struct gb_notebook *nb;
+	struct gb_cell *c;
+	struct export_opts o = { .per_cell = true, .student = "alice" };
+	char *csv;
+	(void)state;
+
+	assert_int_equal(gb_add_assignment(gb, &a, "ps0"), 0);
+	assert_int_equal(gb_set_str(&a->duedate, "2026-09-01T12:00:00+02:00"), 0);
+	assert_int_equal(gb_assignment_add_notebook(a, &nb, "warmup"), 0);
+	assert_int_equal(gb_notebook_add_cell(nb, &c, "t"), 0);
+	c->grade = true;
+	c->max_score = 1.0;
+	gb_assignment_sum(a);
+	csv = run(export_csv, gb, &o);
+	assert_non_null(strstr(csv, ",max_score,ps0/warmup/t,ps1/problem1/test_squares,"));
+	assert_non_null(strstr(csv, "\nps0,2026-09-01 10:00:00,,alice,Liddell,Alice,alice@example.edu,"
+				    "0.0,0.0,0.0,1.0,0.0,,,,,\nps1,"));
+	assert_non_null(strstr(csv, ",10.0,0.0,10.0,10.0,,2.0,1.0,2.0,2.5,2.5\n"));
+	free(csv);
+	gb_free(gb);
+}
+
+static void test_export__junit(void **state)
+{
+	struct gb_gradebook *gb = fixture();
+	struct export_opts o = { .student = "bob" };
+	char *xml = run(export_junit, gb, &o);
+	(void)state;
+
+	assert_non_null(strstr(xml, "<testsuites name=\"grader\" tests=\"5\" failures=\"2\" errors=\"0\" skipped=\"2\""));
+	assert_non_null(strstr(xml, "<testsuite name=\"ps1/bob/problem1\" tests=\"3\" failures=\"2\""));
+	/* The traceback, escaped, without colour codes, its bell replaced. */
+	assert_non_null(strstr(xml, "AssertionError: expected fib(10) == 55 &amp; fib(0) == 0, got &lt;function fib at 0x7f3a&gt; \xEF\xBF\xBD (bell)"));
+	assert_null(strchr(xml, '\x1b'));
+	assert_null(strchr(xml, '\a'));
+	assert_non_null(strstr(xml, "<skipped message=\"needs manual grading\"/>"));
+	assert_non_null(strstr(xml, "message=\"0.5 of 1.0 points\""));
+	free(xml);
+	o.student = "carol";
+	xml = run(export_junit, gb, &o);
+	assert_non_null(strstr(xml, "<failure type=\"missing\" message=\"no submission found\"/>"));
+	free(xml);
+	gb_free(gb);
+}
+
+static void test_export__markdown(void **state)
+{
+	struct gb_gradebook *gb = fixture();
+	char *md = run(export_markdown, gb, NULL);
+	(void)state;
+
+	assert_non_null(strstr(md, "4 students, 3 submitted, 1 missing; mean score 4.83 / 10"));
+	assert_non_null(strstr(md, "| question | max | mean | median | full marks | zero |\n"));
+	assert_non_null(strstr(md, "| problem1/test\\_fib | 2 | 0.67 | 0 | 1 | 2 |\n"));
+	assert_non_null(strstr(md, "| problem1/test\\_squares\\_hidden (hidden tests) | 1 | 0.83 | 1 | 2 | 0 |\n"));
+	assert_non_null(strstr(md, "| bob | Robert O'Brien, Jr. | graded, 120 min late | 2.5 | 1 | 1.5 | 10 |  |\n"));
+	assert_non_null(strstr(md, "| carol | Carol Zhang | missing | 0 | 0 | 0 | 10 |  |\n"));
+	assert_non_null(strstr(md, "tampered, modified\\_locked\\_cell"));
+	free(md);
+	gb_free(gb);
+}
+
+static void test_export__gradescope_student(void **state)
+{
+	struct gb_gradebook *gb = fixture();
+	struct gr_err err = { 0 };
+	json_t *j = NULL, *tests, *t;
+	(void)state;
+
+	assert_int_equal(export_gradescope_student(&j, gb, gb->assignments[0],
+						   gb_find_student(gb, "bob"), &err), 0);
+	assert_true(json_real_value(json_object_get(j, "score")) == 1.5);
+	tests = json_object_get(j, "tests");
+	assert_int_equal(json_array_size(tests), 5);
+	t = json_array_get(tests, 1);
+	assert_string_equal(json_string_value(json_object_get(t, "name")), "problem1/test_squares_hidden");
+	assert_string_equal(json_string_value(json_object_get(t, "visibility")), "after_published");
+	assert_string_equal(json_string_value(json_object_get(t, "status")), "failed");
+	assert_true(json_real_value(json_object_get(t, "score")) == 0.5);
+	t = json_array_get(tests, 2);
+	assert_string_equal(json_string_value(json_object_get(t, "visibility")), "visible");
+	assert_non_null(strstr(json_string_value(json_object_get(t, "output")), "AssertionError: expected"));
+	assert_null(strchr(json_string_value(json_object_get(t, "output")), '\x1b'));
+	assert_non_null(strstr(json_string_value(json_object_get(j, "output")), "minus 1.0 for 120 minutes late"));
+	json_decref(j);
+	assert_int_equal(export_gradescope_student(&j, gb, gb->assignments[0],
+						   gb_find_student(gb, "carol"), &err), 0);
+	assert_true(json_real_value(json_object_get(j, "score")) == 0.0);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "tests"), 0), "output")),
+			    "no submission");
+	json_decref(j);
+	gb_free(gb);
+}
+
+static void test_export__format_names(void **state)
+{
+	(void)state;
+	assert_int_equal(export_format_parse("nbgrader-db"), EXPORT_NBGRADER_DB);
+	assert_int_equal(export_format_parse("csv"), EXPORT_CSV);
+	assert_int_equal(export_format_parse("gradescope"), EXPORT_GRADESCOPE);
+	assert_int_equal(export_format_parse("junit"), EXPORT_JUNIT);
+	assert_int_equal(export_format_parse("markdown"), EXPORT_MARKDOWN);
+	assert_int_equal(export_format_parse("xlsx"), -1);
+	assert_int_equal(export_format_parse(NULL), -1);
+}
+
+static void test_export__unknown_selection(void **state)
+{
+	struct gb_gradebook *gb = fixture();
+	struct export_opts o = { .student = "nobody" };
+	struct gr_err err = { 0 };
+	FILE *f = fopen("/dev/null", "w");
+	(void)state;
+
+	assert_int_equal(export_csv(f, gb, &o, &err), GR_ENOTFOUND);
+	assert_string_equal(err.msg, "no student 'nobody' in the gradebook");
+	o.student = NULL;
+	o.assignment = "ps9";
+	assert_int_equal(export_markdown(f, gb, &o, &err), GR_ENOTFOUND);
+	fclose(f);
+	gb_free(gb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_export__py_float_matches_python_repr),
+		cmocka_unit_test(test_export__times),
+		cmocka_unit_test(test_export__csv_field_quoting),
+		cmocka_unit_test(test_export__xml_escaping),
+		cmocka_unit_test(test_export__csv_matches_nbgrader),
+		cmocka_unit_test(test_export__csv_rounding),
+		cmocka_unit_test(test_export__csv_several_assignments),
+		cmocka_unit_test(test_export__junit),
+		cmocka_unit_test(test_export__markdown),
+		cmocka_unit_test(test_export__gradescope_student),
+		cmocka_unit_test(test_export__format_names),
+		cmocka_unit_test(test_export__unknown_selection),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

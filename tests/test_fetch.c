@@ -1,0 +1,398 @@
+/* test_fetch.c - unit tests for LMS names, regex translation, times, paths. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "grader/fetch.h"
+
+static void parse_ok(struct fetch_name *n, const char *name, enum fetch_layout layout,
+		     enum fetch_layout want, const char *lms_id, const char *path)
+{
+	int rc = fetch_name_parse(n, name, layout, NULL, "ps1");
+	if (rc)
+		fail_msg("'%s' did not parse (%d)", name, rc);
+	assert_int_equal(n->layout, want);
+	assert_string_equal(n->lms_id, lms_id);
+	assert_string_equal(n->path, path);
+}
+
+static void test_fetch__canvas_names(void **state)
+{
+	struct fetch_name n;
+	(void)state;
+
+	parse_ok(&n, "smithjohn_12345_678901_ps1.ipynb", FETCH_LAYOUT_AUTO, FETCH_LAYOUT_CANVAS,
+		 "12345", "ps1.ipynb");
+	assert_string_equal(n.display_name, "smithjohn");
+	assert_false(n.late);
+	assert_int_equal(n.version[0], 678901);
+	assert_null(n.original);
+	fetch_name_release(&n);
+
+	parse_ok(&n, "smithjohn_LATE_12345_678901_my_file_2.ipynb", FETCH_LAYOUT_CANVAS,
+		 FETCH_LAYOUT_CANVAS, "12345", "my_file_2.ipynb");
+	assert_true(n.late);
+	fetch_name_release(&n);
+
+	parse_ok(&n, "smithjohn_late_12345_678901_ps1.ipynb", FETCH_LAYOUT_CANVAS,
+		 FETCH_LAYOUT_CANVAS, "12345", "ps1.ipynb");
+	assert_true(n.late);
+	fetch_name_release(&n);
+
+	/* resubmission suffix: logical name without -N, N kept as version */
+	parse_ok(&n, "smithjohn_12345_678902_ps1-2.ipynb", FETCH_LAYOUT_CANVAS, FETCH_LAYOUT_CANVAS,
+		 "12345", "ps1.ipynb");
+	assert_string_equal(n.original, "ps1-2.ipynb");
+	assert_int_equal(n.version[1], 2);
+	fetch_name_release(&n);
+
+	parse_ok(&n, "anon_aB3dE_678903_ps1.ipynb", FETCH_LAYOUT_CANVAS, FETCH_LAYOUT_CANVAS,
+		 "anon_aB3dE", "ps1.ipynb");
+	assert_null(n.display_name);
+	fetch_name_release(&n);
+
+	parse_ok(&n, "anon_aB3dE_LATE_678903_ps1.ipynb", FETCH_LAYOUT_CANVAS, FETCH_LAYOUT_CANVAS,
+		 "anon_aB3dE", "ps1.ipynb");
+	assert_true(n.late);
+	fetch_name_release(&n);
+
+	parse_ok(&n, "o_brien_777_text.html", FETCH_LAYOUT_CANVAS, FETCH_LAYOUT_CANVAS, "777",
+		 "text.html");
+	assert_string_equal(n.display_name, "o_brien");
+	fetch_name_release(&n);
+
+	assert_int_equal(fetch_name_parse(&n, "readme.txt", FETCH_LAYOUT_CANVAS, NULL, "ps1"),
+			 GR_ENOTFOUND);
+	assert_int_equal(fetch_name_parse(&n, "smith_12_34_", FETCH_LAYOUT_CANVAS, NULL, "ps1"),
+			 GR_ENOTFOUND);
+	assert_int_equal(
+	    fetch_name_parse(&n, "John Smith_12_34_a.py", FETCH_LAYOUT_CANVAS, NULL, "ps1"),
+	    GR_ENOTFOUND);
+}
+
+static void test_fetch__moodle_names(void **state)
+{
+	struct fetch_name n;
+	(void)state;
+
+	parse_ok(&n, "John Smith_1234_assignsubmission_file_/sub/ps1.ipynb", FETCH_LAYOUT_AUTO,
+		 FETCH_LAYOUT_MOODLE, "1234", "sub/ps1.ipynb");
+	assert_string_equal(n.display_name, "John Smith");
+	fetch_name_release(&n);
+	parse_ok(&n, "John Smith_1234_assignsubmission_file_ps1.ipynb", FETCH_LAYOUT_MOODLE,
+		 FETCH_LAYOUT_MOODLE, "1234", "ps1.ipynb");
+	fetch_name_release(&n);
+	parse_ok(&n, "Ann Lee_99_assignsubmission_onlinetext_onlinetext.html", FETCH_LAYOUT_AUTO,
+		 FETCH_LAYOUT_MOODLE, "99", "onlinetext.html");
+	fetch_name_release(&n);
+	parse_ok(&n, "Participant_5_assignsubmission_file_/a.py", FETCH_LAYOUT_AUTO,
+		 FETCH_LAYOUT_MOODLE, "5", "a.py");
+	assert_string_equal(n.display_name, "Participant");
+	fetch_name_release(&n);
+	assert_int_equal(fetch_name_parse(&n, "John_x_assignsubmission_file_/a",
+					  FETCH_LAYOUT_MOODLE, NULL, "ps1"),
+			 GR_ENOTFOUND);
+	assert_int_equal(fetch_name_parse(&n, "John Smith_12_assignsubmission_file_/",
+					  FETCH_LAYOUT_MOODLE, NULL, "ps1"),
+			 GR_ENOTFOUND);
+}
+
+static void test_fetch__blackboard_names(void **state)
+{
+	struct fetch_name n;
+	char iso[32];
+	(void)state;
+
+	parse_ok(&n, "Homework 1_jdoe_attempt_2026-10-30-09-15-00_ps1.ipynb", FETCH_LAYOUT_AUTO,
+		 FETCH_LAYOUT_BLACKBOARD, "jdoe", "ps1.ipynb");
+	assert_true(n.has_time);
+	fetch_time_iso(iso, &n.time);
+	assert_string_equal(iso, "2026-10-30T09:15:00Z");
+	assert_int_equal(n.kind, FETCH_NAME_FILE);
+	assert_string_equal(n.display_name, "Homework 1_jdoe");
+	fetch_name_release(&n);
+	parse_ok(&n, "Homework 1_jdoe_attempt_2026-10-30-09-15-00.txt", FETCH_LAYOUT_BLACKBOARD,
+		 FETCH_LAYOUT_BLACKBOARD, "jdoe", "");
+	assert_int_equal(n.kind, FETCH_NAME_RECEIPT);
+	fetch_name_release(&n);
+	assert_int_equal(fetch_name_parse(&n, "HW_jdoe_attempt_2026-13-30-09-15-00_a.py",
+					  FETCH_LAYOUT_BLACKBOARD, NULL, "ps1"),
+			 GR_ENOTFOUND);
+	assert_int_equal(fetch_name_parse(&n, "HW_jdoe_attempt_2026-10-30-09-15-00",
+					  FETCH_LAYOUT_BLACKBOARD, NULL, "ps1"),
+			 GR_ENOTFOUND);
+}
+
+static void test_fetch__nbgrader_names(void **state)
+{
+	struct fetch_name n;
+	(void)state;
+
+	parse_ok(&n, "submitted/alice/ps1/sub/a.ipynb", FETCH_LAYOUT_AUTO, FETCH_LAYOUT_NBGRADER,
+		 "alice", "sub/a.ipynb");
+	fetch_name_release(&n);
+	parse_ok(&n, "bob/ps1/timestamp.txt", FETCH_LAYOUT_NBGRADER, FETCH_LAYOUT_NBGRADER, "bob",
+		 "timestamp.txt");
+	assert_int_equal(n.kind, FETCH_NAME_TIMESTAMP);
+	fetch_name_release(&n);
+	assert_int_equal(fetch_name_parse(&n, "ps1/a.ipynb", FETCH_LAYOUT_NBGRADER, NULL, "ps1"),
+			 GR_ENOTFOUND);
+	assert_int_equal(
+	    fetch_name_parse(&n, "bob/ps2/a.ipynb", FETCH_LAYOUT_NBGRADER, NULL, "ps1"),
+	    GR_ENOTFOUND);
+}
+
+static void test_fetch__regex_translation(void **state)
+{
+	char *out = NULL;
+	struct gr_err err = {0};
+	(void)state;
+
+	assert_int_equal(fetch_regex_translate(&out, "(?P<student_id>\\w+)_(?:x|y)\\d+", &err), 0);
+	assert_string_equal(out, "^(([[:alnum:]_]+)_(x|y)[0-9]+)");
+	free(out);
+	assert_int_equal(fetch_regex_translate(&out, "(?<a>[\\d_-]+)\\.(?<b>.*?)\\s", &err), 0);
+	assert_string_equal(out, "^(([0-9_-]+)\\.(.*)[[:space:]])");
+	free(out);
+	/* parentheses inside brackets and escaped ones are not groups */
+	assert_int_equal(fetch_regex_translate(&out, "[(]\\((?P<z>[]a])", &err), 0);
+	assert_string_equal(out, "^([(]\\(([]a]))");
+	free(out);
+	assert_int_equal(fetch_regex_translate(&out, "(?=x)", &err), GR_EINVAL);
+	assert_int_equal(fetch_regex_translate(&out, "(?P<1a>x)", &err), GR_EINVAL);
+}
+
+static void test_fetch__regex_groups_and_match(void **state)
+{
+	struct fetch_regex *re = NULL;
+	struct fetch_name n;
+	struct gr_err err = {0};
+	char iso[32];
+	(void)state;
+
+	assert_int_equal(fetch_regex_new(&re,
+					 "(x)(?P<student_id>[a-z]+)-(?:[0-9]+)-"
+					 "(?P<timestamp>[0-9T:-]+Z)-(?P<file_id>.+)",
+					 &err),
+			 0);
+	assert_int_equal(fetch_regex_group(re, "student_id"), 3);
+	assert_int_equal(fetch_regex_group(re, "timestamp"), 5);
+	assert_int_equal(fetch_regex_group(re, "file_id"), 6);
+	assert_int_equal(fetch_regex_group(re, "nope"), 0);
+	assert_int_equal(fetch_name_parse(&n, "xalice-42-2026-10-30T10:00:00Z-sub/a.py",
+					  FETCH_LAYOUT_REGEX, re, "ps1"),
+			 0);
+	assert_string_equal(n.lms_id, "alice");
+	assert_string_equal(n.path, "sub/a.py");
+	assert_true(n.has_time);
+	fetch_time_iso(iso, &n.time);
+	assert_string_equal(iso, "2026-10-30T10:00:00Z");
+	fetch_name_release(&n);
+	/* anchored at the start like re.match */
+	assert_int_equal(
+	    fetch_name_parse(&n, "yxalice-1-2026-10-30T10:00:00Z-a", FETCH_LAYOUT_REGEX, re, "ps1"),
+	    GR_ENOTFOUND);
+	fetch_regex_free(re);
+	re = NULL;
+
+	assert_int_equal(fetch_regex_new(&re, "(?P<student_id>.+)", &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "file_id"));
+	assert_int_equal(fetch_regex_new(&re, "(?P<student_id>a)(?P<student_id>b)", &err),
+			 GR_EINVAL);
+	assert_non_null(strstr(err.msg, "named twice"));
+	assert_int_equal(fetch_regex_new(&re, "(?P<student_id>a)(?P<file_id>[b)", &err), GR_EINVAL);
+	assert_null(re);
+	fetch_regex_free(NULL);
+}
+
+static void expect_time(const char *in, const char *iso_want, int usec)
+{
+	struct fetch_time t;
+	struct gr_err err = {0};
+	char iso[32];
+
+	if (fetch_time_parse(&t, in, &err))
+		fail_msg("'%s': %s", in, err.msg);
+	fetch_time_iso(iso, &t);
+	assert_string_equal(iso, iso_want);
+	assert_int_equal(t.usec, usec);
+}
+
+static void test_fetch__deadline_parsing(void **state)
+{
+	struct fetch_time t;
+	struct gr_err err = {0};
+	char nb[40];
+	(void)state;
+
+	expect_time("2026-10-30T10:00:00Z", "2026-10-30T10:00:00Z", 0);
+	expect_time("2026-10-30T10:00:00+02:00", "2026-10-30T08:00:00Z", 0);
+	expect_time("2026-10-30T10:00:00-0530", "2026-10-30T15:30:00Z", 0);
+	expect_time("2026-10-30T23:30-05", "2026-10-31T04:30:00Z", 0);
+	expect_time("2026-10-30 10:00:00.250000 UTC", "2026-10-30T10:00:00Z", 250000);
+	expect_time("2026-10-30T10:00:00.5", "2026-10-30T10:00:00Z", 500000);
+	expect_time("2026-10-30", "2026-10-30T00:00:00Z", 0);
+	expect_time("2026-10-30-09-15-00", "2026-10-30T09:15:00Z", 0);
+	expect_time("2024-02-29T00:00:00Z", "2024-02-29T00:00:00Z", 0);
+	expect_time("1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z", 0);
+	assert_int_equal(fetch_time_parse(&t, "1970-01-01T00:00:01Z", &err), 0);
+	assert_int_equal(t.sec, 1);
+	const char *bad[] = {"tomorrow",
+			     "2026-13-01",
+			     "2026-02-30",
+			     "2025-02-29T00:00Z",
+			     "2026-10-30T25:00",
+			     "2026-10-30T10:00:00+25:00",
+			     "2026-10-30T10",
+			     "2026-10-30T10:00:00Zjunk",
+			     ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (fetch_time_parse(&t, bad[i], &err) != GR_EINVAL)
+			fail_msg("'%s' parsed", bad[i]);
+	}
+	assert_non_null(strstr(err.msg, "invalid time"));
+	t.sec = 1793354400;
+	t.usec = 42;
+	fetch_time_nbgrader(nb, &t);
+	assert_string_equal(nb, "2026-10-30 10:00:00.000042 UTC");
+}
+
+static void test_fetch__path_checks(void **state)
+{
+	char why[128];
+	(void)state;
+
+	assert_int_equal(fetch_path_check("a/b/c.ipynb", why, sizeof(why)), 0);
+	assert_int_equal(fetch_path_check("caf\xc3\xa9.txt", why, sizeof(why)), 0);
+	assert_int_equal(fetch_path_check(".gitignore", why, sizeof(why)), 0);
+	const struct {
+		const char *path, *why;
+	} bad[] = {
+	    {"../x", "'..' escapes"},
+	    {"a/../../x", "'..' escapes"},
+	    {"/etc/passwd", "absolute"},
+	    {"a//b", "empty path component"},
+	    {"a/./b", "'.'"},
+	    {".git/config", "'.git'"},
+	    {"a/.GIT/x", "'.git'"},
+	    {"caf\xe9", "not valid UTF-8"},
+	    {"\xc0\xaf", "not valid UTF-8"},
+	    {"a\nb", "control character"},
+	    {"a\\..\\b", "backslash"},
+	    {"", "empty name"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(fetch_path_check(bad[i].path, why, sizeof(why)), GR_EDENIED);
+		if (!strstr(why, bad[i].why))
+			fail_msg("'%s': reason '%s' lacks '%s'", bad[i].path, why, bad[i].why);
+	}
+	assert_true(fetch_name_is_safe("alice.b-1@x"));
+	assert_false(fetch_name_is_safe(".hidden"));
+	assert_false(fetch_name_is_safe("a/b"));
+	assert_false(fetch_name_is_safe(".."));
+	assert_false(fetch_name_is_safe(""));
+}
+
+static void test_fetch__manifest_quoting(void **state)
+{
+	struct fetch_file files[] = {{.path = "a,b \"c\".py", .size = 3, .origin = "x"},
+				     {.path = "=cmd()", .size = 1, .origin = "y"}};
+	struct fetch_skip skips[] = {{.path = "pw", .reason = "symlink to '/etc/passwd'"}};
+	struct fetch_result ok = {.student_id = "alice",
+				  .nfiles = 2,
+				  .files = files,
+				  .nskips = 1,
+				  .skips = skips,
+				  .late = 1,
+				  .time = {.sec = 1793354400}};
+	struct fetch_result bad = {.student_id = "bob", .failed = 1, .error = "no branch 'main'"};
+	struct fetch_result *list[] = {&ok, &bad};
+	struct fetch_report rep = {.count = 2, .results = list};
+	char path[] = "/tmp/test_fetch.XXXXXX", *text = NULL;
+	struct gr_err err = {0};
+	int fd = mkstemp(path);
+	(void)state;
+
+	assert_true(fd >= 0);
+	close(fd);
+	strcpy(files[0].sha256, "aa");
+	strcpy(files[1].sha256, "bb");
+	assert_int_equal(fetch_manifest_write(&rep, "ps1", path, &err), 0);
+	assert_int_equal(gr_read_file(&text, NULL, path, 0, &err), 0);
+	assert_string_equal(text,
+			    "student_id,assignment,status,late,timestamp,file,size,sha256,note\r\n"
+			    "alice,ps1,ok,yes,2026-10-30T10:00:00Z,\"a,b \"\"c\"\".py\",3,aa,\r\n"
+			    "alice,ps1,ok,yes,2026-10-30T10:00:00Z,'=cmd(),1,bb,\r\n"
+			    "alice,ps1,skipped,yes,2026-10-30T10:00:00Z,pw,,,symlink to "
+			    "'/etc/passwd'\r\n"
+			    "bob,ps1,failed,,,,,,no branch 'main'\r\n");
+	free(text);
+	unlink(path);
+}
+
+static void test_fetch__layout_names(void **state)
+{
+	(void)state;
+	assert_string_equal(fetch_layout_name(FETCH_LAYOUT_CANVAS), "canvas");
+	assert_string_equal(fetch_layout_name(FETCH_LAYOUT_REGEX), "regex");
+	assert_null(fetch_layout_name((enum fetch_layout)99));
+}
+
+/* Random names (fixed seed) must parse or be refused, never crash. */
+static void test_fetch__random_names_do_not_crash(void **state)
+{
+	static const char alphabet[] = "ab_Z09-./ LATEanon_assignsubmission_attempt_2026-10-30";
+	struct fetch_regex *re = NULL;
+	struct gr_err err = {0};
+	uint32_t x = 12345;
+	char name[64], why[128];
+	(void)state;
+
+	assert_int_equal(fetch_regex_new(&re, "(?P<student_id>[a-z]+)_(?P<file_id>.*)", &err), 0);
+	for (int i = 0; i < 20000; i++) {
+		size_t n = 0, len;
+		x = x * 1103515245u + 12345u;
+		len = (x >> 16) % (sizeof(name) - 1);
+		for (; n < len; n++) {
+			x = x * 1103515245u + 12345u;
+			name[n] = (x >> 24) % 7 == 0 ? (char)(x >> 8)
+						     : alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+		}
+		name[n] = '\0';
+		for (int l = FETCH_LAYOUT_AUTO; l <= FETCH_LAYOUT_REGEX; l++) {
+			struct fetch_name fn;
+			if (fetch_name_parse(&fn, name, (enum fetch_layout)l, re, "ps1") == 0) {
+				assert_non_null(fn.lms_id);
+				assert_non_null(fn.path);
+				fetch_name_release(&fn);
+			}
+		}
+		(void)fetch_path_check(name, why, sizeof(why));
+	}
+	fetch_regex_free(re);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fetch__canvas_names),
+	    cmocka_unit_test(test_fetch__moodle_names),
+	    cmocka_unit_test(test_fetch__blackboard_names),
+	    cmocka_unit_test(test_fetch__nbgrader_names),
+	    cmocka_unit_test(test_fetch__regex_translation),
+	    cmocka_unit_test(test_fetch__regex_groups_and_match),
+	    cmocka_unit_test(test_fetch__deadline_parsing),
+	    cmocka_unit_test(test_fetch__path_checks),
+	    cmocka_unit_test(test_fetch__manifest_quoting),
+	    cmocka_unit_test(test_fetch__layout_names),
+	    cmocka_unit_test(test_fetch__random_names_do_not_crash),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,412 @@
+/* test_gradebook.c - unit tests of the gradebook model: JSON round trips, validation, writers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "grader/gradebook.h"
+
+static char *fixture_path(void)
+{
+	const char *root = getenv("ROOT");
+
+	return gr_path_join(root ? root : ".", "tests/fixtures/gradebook/ps1.json");
+}
+
+static json_t *fixture_json(void)
+{
+	char *path = fixture_path();
+	json_t *j = json_load_file(path, 0, NULL);
+
+	assert_non_null(j);
+	free(path);
+	return j;
+}
+
+static char *tmpdir(void)
+{
+	char *d = strdup("/tmp/test_gradebook.XXXXXX");
+
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static char *slurp(const char *path)
+{
+	char *data = NULL;
+	size_t len = 0;
+
+	assert_int_equal(gr_read_file(&data, &len, path, 0, NULL), 0);
+	return data;
+}
+
+static void test_gradebook__fixture_reads(void **state)
+{
+	struct gb_gradebook *gb = NULL;
+	struct gr_err err = { 0 };
+	char *path = fixture_path();
+	struct gb_submission *bob;
+	struct gb_grade *g;
+	(void)state;
+
+	assert_int_equal(gb_read_file(&gb, path, &err), 0);
+	assert_int_equal(gb->n_assignments, 1);
+	assert_int_equal(gb->n_students, 4);
+	assert_int_equal(gb->n_submissions, 4);
+	bob = gb_find_submission(gb, "ps1", "bob");
+	assert_non_null(bob);
+	assert_true(bob->late_submission_penalty == 1.0);
+	assert_true(bob->score == 1.5);
+	g = gb_find_grade(gb_find_nbresult(bob, "problem1"), "test_fib");
+	assert_int_equal(g->status, GB_CELL_FAILED);
+	assert_non_null(strchr(g->output.traceback, '\a'));
+	assert_false(gb_isset(gb_find_grade(gb_find_nbresult(bob, "problem2"), "explain")->manual_score));
+	assert_true(gb_find_submission(gb, "ps1", "dave")->extension_seconds == 86400.0);
+	assert_true(gb_submission_has_flag(gb_find_submission(gb, "ps1", "dave"), "tampered"));
+	assert_int_equal(gb_find_submission(gb, "ps1", "carol")->status, GB_MISSING);
+	gb_free(gb);
+	free(path);
+}
+
+static void test_gradebook__round_trip_identical(void **state)
+{
+	struct gb_gradebook *a = NULL, *b = NULL;
+	struct gr_err err = { 0 };
+	char *path = fixture_path(), *dir = tmpdir();
+	char *p1 = gr_path_join(dir, "one.json"), *p2 = gr_path_join(dir, "two.json");
+	char *t1, *t2;
+	json_t *ja = NULL, *jb = NULL;
+	(void)state;
+
+	assert_int_equal(gb_read_file(&a, path, &err), 0);
+	assert_int_equal(gb_write_file(a, p1, &err), 0);
+	assert_int_equal(gb_read_file(&b, p1, &err), 0);
+	assert_int_equal(gb_write_file(b, p2, &err), 0);
+	assert_int_equal(gb_to_json(&ja, a, &err), 0);
+	assert_int_equal(gb_to_json(&jb, b, &err), 0);
+	assert_true(json_equal(ja, jb));
+	/* The file as read also equals the model (nothing dropped on the way in). */
+	json_t *orig = fixture_json();
+	assert_true(json_equal(orig, ja));
+	t1 = slurp(p1);
+	t2 = slurp(p2);
+	assert_string_equal(t1, t2);
+	/* Deterministic layout: one line per submission, keys in a fixed order. */
+	assert_non_null(strstr(t1, "\n{\"assignment\": \"ps1\", \"student_id\": \"alice\", \"status\": \"graded\""));
+	json_decref(orig);
+	json_decref(ja);
+	json_decref(jb);
+	gb_free(a);
+	gb_free(b);
+	free(t1);
+	free(t2);
+	gr_rm_rf(dir, NULL);
+	free(p1);
+	free(p2);
+	free(dir);
+	free(path);
+}
+
+/* Apply `edit` to the fixture JSON and expect gb_from_json to fail with `want` in its message. */
+static void expect_invalid(const char *pointer_path, json_t *value, const char *want)
+{
+	json_t *j = fixture_json(), *cur = j;
+	struct gb_gradebook *gb = NULL;
+	struct gr_err err = { 0 };
+	char *copy = strdup(pointer_path), *save = NULL, *tok, *last = NULL;
+
+	/* pointer_path: "submissions/1/score"; the last component is set to value. */
+	for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (last)
+			cur = json_is_array(cur) ? json_array_get(cur, strtoul(last, NULL, 10))
+						 : json_object_get(cur, last);
+		assert_non_null(cur);
+		last = tok;
+	}
+	if (json_is_array(cur))
+		assert_int_equal(json_array_set_new(cur, strtoul(last, NULL, 10), value), 0);
+	else
+		assert_int_equal(json_object_set_new(cur, last, value), 0);
+	assert_int_equal(gb_from_json(&gb, j, &err), GR_EINVAL);
+	if (!strstr(err.msg, want))
+		fail_msg("message '%s' lacks '%s'", err.msg, want);
+	assert_null(strchr(err.msg, '\n'));
+	free(copy);
+	json_decref(j);
+}
+
+static void test_gradebook__validation_names_the_field(void **state)
+{
+	(void)state;
+	expect_invalid("submissions/1/notebooks/0/grades/2/auto_score", json_string("x"),
+		       "submissions[1].notebooks[0].grades[2].auto_score: expected a number");
+	expect_invalid("submissions/0/score", json_real(3.0),
+		       "submissions[0].score: 3 is not max(0, raw_score - penalty) = 10");
+	expect_invalid("submissions/0/student_id", json_string("zed"),
+		       "submissions[0].student_id: unknown student 'zed'");
+	expect_invalid("assignments/0/notebooks/0/cells/1/bogus", json_true(),
+		       "assignments[0].notebooks[0].cells[1].bogus: unknown field");
+	expect_invalid("format_version", json_integer(2), "format_version: version 2 is not supported");
+	expect_invalid("submissions/1/notebooks/0/grades/0/grade_id", json_string("squares"),
+		       "submissions[1].notebooks[0].grades[0].grade_id: cell 'squares' is neither");
+	expect_invalid("submissions/2/timestamp", json_string("yesterday"),
+		       "submissions[2].timestamp: 'yesterday' is not an ISO 8601 date-time");
+	expect_invalid("submissions/3/status", json_string("weird"),
+		       "submissions[3].status: unknown status 'weird'");
+	expect_invalid("submissions/1/notebooks/0/grades/1/auto_score", json_real(1.5),
+		       "submissions[1].notebooks[0].grades[1].auto_score: 1.5 is outside [0, 1]");
+	expect_invalid("assignments/0/max_score", json_real(12.0),
+		       "assignments[0].max_score: 12 is not the sum of its notebooks' max_score (10)");
+	expect_invalid("students/1/id", json_string("alice"), "students[1].id: duplicate student 'alice'");
+	expect_invalid("submissions/0/flags", json_pack("[s]", "Bad Flag"),
+		       "submissions[0].flags[0]: 'Bad Flag' is not a flag");
+	expect_invalid("submissions/2/assignment", json_string("ps9"),
+		       "submissions[2].assignment: unknown assignment 'ps9'");
+}
+
+static void test_gradebook__duplicate_submission_refused(void **state)
+{
+	json_t *j = fixture_json(), *subs = json_object_get(j, "submissions");
+	struct gb_gradebook *gb = NULL;
+	struct gr_err err = { 0 };
+	(void)state;
+
+	json_array_append(subs, json_array_get(subs, 0));
+	assert_int_equal(gb_from_json(&gb, j, &err), GR_EINVAL);
+	assert_string_equal(err.msg, "submissions[4]: second submission of 'ps1' by 'alice'");
+	json_decref(j);
+}
+
+static void test_gradebook__read_file_errors_name_the_file(void **state)
+{
+	char *dir = tmpdir(), *p = gr_path_join(dir, "gb.json");
+	struct gb_gradebook *gb = NULL;
+	struct gr_err err = { 0 };
+	json_t *j = fixture_json();
+	(void)state;
+
+	assert_int_equal(gr_write_file_atomic(p, "{\"format\": ", 11, NULL), 0);
+	assert_int_equal(gb_read_file(&gb, p, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "gb.json': line 1"));
+	json_object_set_new(json_array_get(json_object_get(j, "submissions"), 1), "raw_score",
+			    json_real(9));
+	assert_int_equal(json_dump_file(j, p, 0), 0);
+	assert_int_equal(gb_read_file(&gb, p, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "gb.json': submissions[1].raw_score: 9 is not the sum"));
+	assert_int_equal(gb_read_file(&gb, "/nonexistent/gb.json", &err), GR_ENOTFOUND);
+	json_decref(j);
+	gr_rm_rf(dir, NULL);
+	free(p);
+	free(dir);
+}
+
+/* A producer builds a gradebook through the API, without touching JSON. */
+static void test_gradebook__build_sum_and_write(void **state)
+{
+	struct gb_gradebook *gb = NULL, *back = NULL;
+	struct gb_assignment *a;
+	struct gb_notebook *nb;
+	struct gb_cell *c;
+	struct gb_student *s;
+	struct gb_submission *sub;
+	struct gb_nbresult *r;
+	struct gb_grade *g;
+	struct gr_err err = { 0 };
+	char *dir = tmpdir(), *p = gr_path_join(dir, "gb.json");
+	(void)state;
+
+	assert_int_equal(gb_new(&gb), 0);
+	assert_int_equal(gb_add_assignment(gb, &a, "hw1"), 0);
+	assert_int_equal(gb_set_str(&a->duedate, "2026-01-01T00:00:00Z"), 0);
+	assert_int_equal(gb_assignment_add_notebook(a, &nb, "nb"), 0);
+	assert_int_equal(gb_notebook_add_cell(nb, &c, "t1"), 0);
+	c->grade = c->locked = true;
+	c->max_score = 0.1;
+	assert_int_equal(gb_notebook_add_cell(nb, &c, "t2"), 0);
+	c->grade = c->locked = true;
+	c->max_score = 0.2;
+	gb_assignment_sum(a);
+	assert_int_equal(gb_add_student(gb, &s, "s1"), 0);
+	assert_int_equal(gb_submission_new(&sub, "hw1", "s1"), 0);
+	assert_int_equal(gb_submission_add_notebook(sub, &r, "nb"), 0);
+	assert_int_equal(gb_nbresult_add_grade(r, &g, "t1"), 0);
+	g->max_score = 0.1;
+	g->auto_score = 0.1;
+	assert_int_equal(gb_nbresult_add_grade(r, &g, "t2"), 0);
+	g->max_score = 0.2;
+	g->auto_score = 0.2;
+	r->late_submission_penalty = 0.5;
+	gb_submission_sum(sub, a);
+	assert_true(sub->score == 0.0); /* max(0, 0.3 - 0.5) */
+	assert_int_equal(gb_submission_validate(gb, sub, "s", &err), 0);
+	assert_int_equal(gb_take_submission(gb, sub), 0);
+	assert_int_equal(gb_write_file(gb, p, &err), 0);
+	assert_int_equal(gb_read_file(&back, p, &err), 0);
+	assert_true(fabs(back->submissions[0]->raw_score - 0.3) < 1e-12);
+	gb_free(back);
+	gb_free(gb);
+	gr_rm_rf(dir, NULL);
+	free(p);
+	free(dir);
+}
+
+/* Streaming journal objects through gb_writer gives the bytes gb_write_file gives. */
+static void test_gradebook__writer_streams_journal(void **state)
+{
+	struct gb_gradebook *gb = NULL;
+	struct gb_writer *w = NULL;
+	struct gr_err err = { 0 };
+	char *path = fixture_path(), *dir = tmpdir();
+	char *whole = gr_path_join(dir, "whole.json"), *streamed = gr_path_join(dir, "streamed.json");
+	char *t1, *t2;
+	json_t *bad;
+	(void)state;
+
+	assert_int_equal(gb_read_file(&gb, path, &err), 0);
+	assert_int_equal(gb_write_file(gb, whole, &err), 0);
+	assert_int_equal(gb_writer_open(&w, streamed, gb, &err), 0);
+	for (size_t i = 0; i < gb->n_submissions; i++) {
+		json_t *j = NULL;
+		char *line;
+
+		/* A journal line, as the batch grader would store it. */
+		assert_int_equal(gb_submission_to_json(&j, gb->submissions[i], &err), 0);
+		line = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		j = json_loads(line, 0, NULL);
+		assert_int_equal(gb_writer_add_json(w, j, &err), 0);
+		if (i == 1) {
+			/* A second copy is refused and leaves the file intact. */
+			assert_int_equal(gb_writer_add_json(w, j, &err), GR_EINVAL);
+			assert_non_null(strstr(err.msg, "second submission of 'ps1' by 'bob'"));
+		}
+		json_decref(j);
+		free(line);
+	}
+	bad = json_pack("{s:s, s:s}", "assignment", "ps1", "student_id", "nobody");
+	assert_int_equal(gb_writer_add_json(w, bad, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "unknown student 'nobody'"));
+	json_decref(bad);
+	assert_int_equal(access(streamed, F_OK), -1); /* nothing visible before commit */
+	assert_int_equal(gb_writer_commit(w, &err), 0);
+	gb_writer_free(w);
+	t1 = slurp(whole);
+	t2 = slurp(streamed);
+	assert_string_equal(t1, t2);
+	/* An abandoned writer leaves no file and no temporary behind. */
+	assert_int_equal(gb_writer_open(&w, whole, gb, &err), 0);
+	gb_writer_free(w);
+	free(t2);
+	t2 = slurp(whole);
+	assert_string_equal(t1, t2);
+	free(t1);
+	free(t2);
+	gb_free(gb);
+	gr_rm_rf(dir, NULL);
+	free(whole);
+	free(streamed);
+	free(dir);
+	free(path);
+}
+
+static void test_gradebook__output_is_capped(void **state)
+{
+	struct gb_output out = { 0 };
+	size_t len = 100000;
+	char *big = malloc(len + 1);
+	(void)state;
+
+	memset(big, 'x', len);
+	memcpy(big, "HEAD", 4);
+	memcpy(big + len - 4, "TAIL", 4);
+	/* A multibyte character straddling the cut must not be split. */
+	memcpy(big + 4060, "\xC3\xA9\xC3\xA9\xC3\xA9", 6);
+	big[len] = '\0';
+	assert_int_equal(gb_output_set(&out, &out.traceback, big, len), 0);
+	assert_true(out.truncated);
+	assert_true(strlen(out.traceback) <= GB_OUTPUT_CAP);
+	assert_memory_equal(out.traceback, "HEAD", 4);
+	assert_string_equal(out.traceback + strlen(out.traceback) - 4, "TAIL");
+	assert_non_null(strstr(out.traceback, "bytes cut ...]"));
+	json_t *valid = json_string(out.traceback); /* NULL unless valid UTF-8 */
+	assert_non_null(valid);
+	json_decref(valid);
+	assert_int_equal(gb_output_set(&out, &out.stdout_text, "short", 5), 0);
+	assert_string_equal(out.stdout_text, "short");
+	free(out.traceback);
+	free(out.stdout_text);
+	free(big);
+}
+
+static void test_gradebook__parse_time(void **state)
+{
+	long long s;
+	int us;
+	(void)state;
+
+	assert_int_equal(gb_parse_time("1970-01-01T00:00:00Z", &s, &us), 0);
+	assert_true(s == 0 && us == 0);
+	assert_int_equal(gb_parse_time("2026-10-31T09:30:00+02:00", &s, &us), 0);
+	assert_true(s == 1793431800LL);
+	assert_int_equal(gb_parse_time("2026-10-29 21:14:03.25 UTC", &s, &us), 0);
+	assert_int_equal(us, 250000);
+	assert_int_equal(gb_parse_time("2024-02-29T00:00:00Z", &s, &us), 0);
+	assert_int_equal(gb_parse_time("2026-02-29T00:00:00Z", &s, &us), GR_EINVAL);
+	assert_int_equal(gb_parse_time("2026-10-31", &s, &us), GR_EINVAL);
+	assert_int_equal(gb_parse_time("2026-10-31T25:00:00Z", &s, &us), GR_EINVAL);
+	assert_int_equal(gb_parse_time("2026-10-31T10:00:00Zjunk", &s, &us), GR_EINVAL);
+}
+
+static void test_gradebook__lookups_scale(void **state)
+{
+	struct gb_gradebook *gb = NULL;
+	struct gb_student *s;
+	struct gb_submission *sub;
+	char id[32];
+	(void)state;
+
+	assert_int_equal(gb_new(&gb), 0);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "s%04d", i);
+		assert_int_equal(gb_add_student(gb, &s, id), 0);
+		assert_int_equal(gb_submission_new(&sub, i % 2 ? "a1" : "a2", id), 0);
+		assert_int_equal(gb_take_submission(gb, sub), 0);
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "s%04d", i);
+		assert_ptr_equal(gb_find_student(gb, id), gb->students[i]);
+		assert_ptr_equal(gb_find_submission(gb, i % 2 ? "a1" : "a2", id), gb->submissions[i]);
+		assert_null(gb_find_submission(gb, i % 2 ? "a2" : "a1", id));
+	}
+	assert_null(gb_find_student(gb, "nobody"));
+	/* An element appended by hand is still found (by scanning). */
+	s = calloc(1, sizeof(*s));
+	s->id = strdup("late");
+	gb->students = realloc(gb->students, (gb->n_students + 1) * sizeof(*gb->students));
+	gb->students[gb->n_students++] = s;
+	assert_ptr_equal(gb_find_student(gb, "late"), s);
+	gb_free(gb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gradebook__fixture_reads),
+		cmocka_unit_test(test_gradebook__round_trip_identical),
+		cmocka_unit_test(test_gradebook__validation_names_the_field),
+		cmocka_unit_test(test_gradebook__duplicate_submission_refused),
+		cmocka_unit_test(test_gradebook__read_file_errors_name_the_file),
+		cmocka_unit_test(test_gradebook__build_sum_and_write),
+		cmocka_unit_test(test_gradebook__writer_streams_journal),
+		cmocka_unit_test(test_gradebook__output_is_capped),
+		cmocka_unit_test(test_gradebook__parse_time),
+		cmocka_unit_test(test_gradebook__lookups_scale),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

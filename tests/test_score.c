@@ -1,0 +1,244 @@
+/* test_score.c - unit tests for nbgrader's scoring rules and late penalties. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "grader/score.h"
+
+static struct score_cell ran(double points, int raised, int err, const char *result,
+			     int result_first)
+{
+	struct score_run run = {.ran = 1,
+				.raised = raised,
+				.wrote_stderr = err,
+				.result_text = result,
+				.result_first = result_first};
+	struct score_cell c;
+
+	assert_int_equal(score_test_cell(&c, points, &run, NULL), 0);
+	return c;
+}
+
+static void test_score__test_cell_basic_rules(void **state)
+{
+	struct score_cell c;
+	struct score_run never = {0};
+	(void)state;
+
+	c = ran(2, 0, 0, NULL, 0);
+	assert_true(c.score == 2 && c.max == 2 && c.reason == SCORE_PASSED && !c.needs_manual);
+	c = ran(2, 1, 0, NULL, 0);
+	assert_true(c.score == 0 && c.reason == SCORE_FAILED);
+	c = ran(2, 0, 1, NULL, 0);
+	assert_true(c.score == 0 && c.reason == SCORE_FAILED);
+	assert_int_equal(score_test_cell(&c, 3, &never, NULL), 0);
+	assert_true(c.score == 0 && c.max == 3 && c.reason == SCORE_FAILED);
+	assert_int_equal(score_test_cell(&c, -1, &never, NULL), GR_EINVAL);
+	assert_int_equal(score_test_cell(&c, NAN, &never, NULL), GR_EINVAL);
+}
+
+static void test_score__partial_credit(void **state)
+{
+	struct score_cell c;
+	(void)state;
+
+	c = ran(3, 0, 0, "1.5", 0);
+	assert_true(c.score == 1.5 && c.reason == SCORE_PARTIAL);
+	/* 0 is a real zero (nbgrader fixed `> 0` into `>= 0`, PR #1410) */
+	c = ran(3, 0, 0, "0", 0);
+	assert_true(c.score == 0 && c.reason == SCORE_PARTIAL);
+	c = ran(3, 0, 0, "-0.0", 0);
+	assert_true(c.score == 0 && !signbit(c.score));
+	c = ran(3, 0, 0, "3", 0);
+	assert_true(c.score == 3 && c.reason == SCORE_PARTIAL);
+	c = ran(3, 0, 0, " 1_0e-1\n", 0);
+	assert_true(c.score == 1.0 && c.reason == SCORE_PARTIAL);
+	/* negative, non-number, nan: full points (nbgrader warns) */
+	c = ran(3, 0, 0, "-1", 0);
+	assert_true(c.score == 3 && c.reason == SCORE_PASSED);
+	c = ran(3, 0, 0, "-inf", 0);
+	assert_true(c.score == 3 && c.reason == SCORE_PASSED);
+	c = ran(3, 0, 0, "'ok'", 0);
+	assert_true(c.score == 3 && c.reason == SCORE_PASSED);
+	c = ran(3, 0, 0, "[1, 2]", 0);
+	assert_true(c.score == 3 && c.reason == SCORE_PASSED);
+	c = ran(3, 0, 0, "np.float64(0.5)", 0);
+	assert_true(c.score == 3 && c.reason == SCORE_PASSED);
+	c = ran(3, 0, 0, "nan", 0);
+	assert_true(c.score == 3 && c.reason == SCORE_PASSED);
+	c = ran(3, 0, 0, "", 0);
+	assert_true(c.score == 3 && c.reason == SCORE_PASSED);
+	/* above points or +inf: nbgrader errors; we give 0 and ask a human */
+	c = ran(3, 0, 0, "3.5", 0);
+	assert_true(c.score == 0 && c.reason == SCORE_BAD_PARTIAL && c.needs_manual);
+	c = ran(3, 0, 0, "inf", 0);
+	assert_true(c.score == 0 && c.reason == SCORE_BAD_PARTIAL);
+	/* zero-point cell: any non-negative result is above points unless 0 */
+	c = ran(0, 0, 0, "0", 0);
+	assert_true(c.score == 0 && c.max == 0 && c.reason == SCORE_PARTIAL);
+}
+
+static void test_score__output_order(void **state)
+{
+	struct score_cell c;
+	(void)state;
+
+	/* stderr then result (the usual order): stderr wins */
+	c = ran(4, 0, 1, "2", 0);
+	assert_true(c.score == 0 && c.reason == SCORE_FAILED);
+	/* result written before any stderr: the result decides, as in nbgrader */
+	c = ran(4, 0, 1, "2", 1);
+	assert_true(c.score == 2 && c.reason == SCORE_PARTIAL);
+	c = ran(4, 1, 0, NULL, 1);
+	assert_true(c.score == 0);
+}
+
+static void test_score__answer_cells(void **state)
+{
+	struct score_cell c;
+	(void)state;
+
+	assert_int_equal(score_answer_cell(&c, 1, 5, 1, NULL), 0);
+	assert_true(c.score == 0 && c.max == 5 && c.reason == SCORE_NO_RESPONSE);
+	assert_string_equal(c.comment, "No response.");
+	assert_false(c.needs_manual);
+	assert_int_equal(score_answer_cell(&c, 1, 5, 0, NULL), 0);
+	assert_true(c.needs_manual && c.reason == SCORE_MANUAL && c.comment == NULL);
+	assert_int_equal(score_answer_cell(&c, 0, 5, 1, NULL), 0);
+	assert_true(c.max == 0 && c.reason == SCORE_NO_RESPONSE);
+	assert_int_equal(score_answer_cell(&c, 0, 0, 0, NULL), 0);
+	assert_true(c.max == 0 && c.comment == NULL && !c.needs_manual);
+}
+
+static void test_score__pyfloat_grammar(void **state)
+{
+	double v;
+	(void)state;
+
+	assert_true(score_parse_pyfloat(&v, "1e3") && v == 1000);
+	assert_true(score_parse_pyfloat(&v, "+.5") && v == 0.5);
+	assert_true(score_parse_pyfloat(&v, "5.") && v == 5);
+	assert_true(score_parse_pyfloat(&v, "INFINITY") && isinf(v));
+	assert_true(score_parse_pyfloat(&v, "-NaN") && isnan(v));
+	assert_true(score_parse_pyfloat(&v, "1_000.000_1") && v == 1000.0001);
+	assert_false(score_parse_pyfloat(&v, "1__0"));
+	assert_false(score_parse_pyfloat(&v, "_1"));
+	assert_false(score_parse_pyfloat(&v, "1_"));
+	assert_false(score_parse_pyfloat(&v, "1._5"));
+	assert_false(score_parse_pyfloat(&v, "0x10"));
+	assert_false(score_parse_pyfloat(&v, "."));
+	assert_false(score_parse_pyfloat(&v, "1e"));
+	assert_false(score_parse_pyfloat(&v, "1 2"));
+	assert_false(score_parse_pyfloat(&v, "infinit"));
+	assert_false(score_parse_pyfloat(&v, NULL));
+}
+
+static void test_score__late_penalties(void **state)
+{
+	struct score_late_policy none = {.method = SCORE_LATE_NONE};
+	struct score_late_policy zero = {.method = SCORE_LATE_ZERO};
+	struct score_late_policy hour = {
+	    .method = SCORE_LATE_PERCENT, .percent = 10, .period = 3600, .cap = 50};
+	struct score_late_policy day = {
+	    .method = SCORE_LATE_PERCENT, .percent = 40, .period = 86400, .cap = 100};
+	(void)state;
+
+	assert_true(score_late_penalty(&none, 10, 99999) == 0);
+	assert_true(score_late_penalty(&zero, 10, 1) == 10);
+	assert_true(score_late_penalty(&zero, 10, 0) == 0); /* exactly on time */
+	assert_true(score_late_penalty(&hour, 10, 0) == 0);
+	assert_true(score_late_penalty(&hour, 10, 1) == 1); /* a started hour counts */
+	assert_true(score_late_penalty(&hour, 10, 3600) == 1);
+	assert_true(score_late_penalty(&hour, 10, 3601) == 2);
+	assert_true(score_late_penalty(&hour, 10, 100 * 3600) == 5);	/* capped at 50% */
+	assert_true(score_late_penalty(&day, 10, 86400 * 2 + 5) == 10); /* 120% -> the score */
+	assert_true(score_late_penalty(&day, 0, 86400) == 0);
+	assert_true(score_late_penalty(&zero, -3, 10) == 0);
+	/* extension: due + extension, never negative */
+	assert_true(score_seconds_late(1000, 900, 0) == 100);
+	assert_true(score_seconds_late(1000, 900, 200) == 0);
+	assert_true(score_seconds_late(1000, 1000, 0) == 0);
+}
+
+static void test_score__timestamps(void **state)
+{
+	double t, u;
+	char buf[32];
+	struct gr_err err = {0};
+	(void)state;
+
+	/* 2026-10-30T10:00:00Z = 1793354400 (date -u -d ... +%s) */
+	assert_int_equal(score_parse_time(&t, "2026-10-30 10:00:00.000000 UTC", 1, &err), 0);
+	assert_true(t == 1793354400.0);
+	assert_int_equal(score_parse_time(&u, "2026-10-30T10:00:00Z", 0, &err), 0);
+	assert_true(u == t);
+	assert_int_equal(score_parse_time(&u, "2026-10-30T12:00:00+02:00", 0, &err), 0);
+	assert_true(u == t);
+	assert_int_equal(score_parse_time(&u, "2026-10-30 05:30:00 -0430\n", 0, &err), 0);
+	assert_true(u == t);
+	assert_int_equal(score_parse_time(&u, "2026-10-30 10:00:00.25 GMT", 0, &err), 0);
+	assert_true(u == t + 0.25);
+	assert_int_equal(score_parse_time(&u, "2026-10-30 10:00", 1, &err), 0);
+	assert_true(u == t);
+	assert_int_equal(score_parse_time(&u, "2024-02-29T00:00:00Z", 0, &err), 0);
+	assert_true(u == 1709164800.0);
+	assert_int_equal(score_parse_time(&u, "2026-10-30 10:00:00", 0, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "missing time zone"));
+	assert_int_equal(score_parse_time(&u, "2026-10-30 12:00:00.000000 CEST", 1, &err), 0);
+	assert_true(u == t);
+	assert_int_equal(score_parse_time(&u, "2026-10-30 06:00:00 EDT", 1, &err), 0);
+	assert_true(u == t);
+	assert_int_equal(score_parse_time(&u, "2026-10-30 10:00:00 Europe/Paris", 1, &err),
+			 GR_EINVAL);
+	assert_non_null(strstr(err.msg, "unknown time zone"));
+	assert_int_equal(score_parse_time(&u, "2025-02-29 10:00:00 UTC", 1, &err), GR_EINVAL);
+	assert_int_equal(score_parse_time(&u, "2026-13-01 10:00:00 UTC", 1, &err), GR_EINVAL);
+	assert_int_equal(score_parse_time(&u, "2026-10-30 24:00:00 UTC", 1, &err), GR_EINVAL);
+	assert_int_equal(score_parse_time(&u, "yesterday", 1, &err), GR_EINVAL);
+	assert_string_equal(
+	    err.msg,
+	    "invalid time 'yesterday': expected YYYY-MM-DD HH:MM[:SS[.ffffff]] and a zone");
+	score_format_time(buf, t);
+	assert_string_equal(buf, "2026-10-30T10:00:00Z");
+	score_format_time(buf, 1709164800.0 - 1);
+	assert_string_equal(buf, "2024-02-28T23:59:59Z");
+}
+
+static void test_score__durations(void **state)
+{
+	double v;
+	(void)state;
+
+	assert_int_equal(score_parse_duration(&v, "36h", NULL), 0);
+	assert_true(v == 36 * 3600);
+	assert_int_equal(score_parse_duration(&v, "1d12h30m5s", NULL), 0);
+	assert_true(v == 86400 + 12 * 3600 + 30 * 60 + 5);
+	assert_int_equal(score_parse_duration(&v, "2.5d", NULL), 0);
+	assert_true(v == 2.5 * 86400);
+	assert_int_equal(score_parse_duration(&v, "3600", NULL), 0);
+	assert_true(v == 3600);
+	assert_int_equal(score_parse_duration(&v, "-1h", NULL), GR_EINVAL);
+	assert_int_equal(score_parse_duration(&v, "1w", NULL), GR_EINVAL);
+	assert_int_equal(score_parse_duration(&v, "1h5", NULL), GR_EINVAL);
+	assert_int_equal(score_parse_duration(&v, "", NULL), GR_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_score__test_cell_basic_rules),
+	    cmocka_unit_test(test_score__partial_credit),
+	    cmocka_unit_test(test_score__output_order),
+	    cmocka_unit_test(test_score__answer_cells),
+	    cmocka_unit_test(test_score__pyfloat_grammar),
+	    cmocka_unit_test(test_score__late_penalties),
+	    cmocka_unit_test(test_score__timestamps),
+	    cmocka_unit_test(test_score__durations),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
