@@ -1,6 +1,7 @@
 /* cmd_run.c - `grader run`: run one command in the sandbox and report its result. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,8 @@ int cmd_run(int argc, char **argv)
 	o.cfg.env = o.env;
 	o.cfg.output = SBX_OUT_PASS;
 	fflush(stdout);
+	/* A closed stdout must not kill us before the result is written. */
+	signal(SIGPIPE, SIG_IGN);
 	if (sbx_new(&s, &o.cfg, &err) < 0 || sbx_run_cmd(s, &res, argv + first, &err) < 0) {
 		fprintf(stderr, "grader run: %s\n", err.msg);
 		goto done;

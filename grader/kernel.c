@@ -294,8 +294,10 @@ static void conclude(struct asm_state *a, const struct kchan_reader *rd, json_t 
 			 strcmp(a->killed_reason, "notebook") ? "cell" : "notebook",
 			 strcmp(a->killed_reason, "notebook") ? o->timeout_cell : o->timeout, o->grace);
 		snprintf(r->message, sizeof(r->message), "%s", msg);
-		if (cur)
+		if (cur) {
 			set_cell(cur, KERNEL_CELL_TIMEOUT, "TimeoutError", msg);
+			cur->time = o->timeout_cell + o->grace;
+		}
 		return;
 	}
 	/* No final record: what ended the process? */
@@ -419,6 +421,12 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 	}
 	kchan_reader_init(&rd, key);
 	rc = kz_send(k->sock, KZ_RUN, key, sizeof(key), body, strlen(body), p[1]);
+	if (rc < 0) {
+		/* the zygote died since the last run (killed, crashed): start a new one */
+		stop(k);
+		if (start(k, err) == 0)
+			rc = kz_send(k->sock, KZ_RUN, key, sizeof(key), body, strlen(body), p[1]);
+	}
 	OPENSSL_cleanse(key, sizeof(key));
 	close(p[1]);
 	p[1] = -1;

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include "kernel_py.h"
@@ -264,11 +265,66 @@ static int path_arg(PyObject *arg, char *out, size_t len)
 	return rc;
 }
 
-static int refuse(struct kaudit *a, const char *what)
+/* File name of the innermost Python frame: who called the audited builtin. */
+static const char *caller_file(char *buf, size_t len)
+{
+	PyFrameObject *f = PyEval_GetFrame(); /* borrowed */
+	PyCodeObject *co = f ? PyFrame_GetCode(f) : NULL;
+	const char *s = co ? PyUnicode_AsUTF8(co->co_filename) : NULL;
+
+	snprintf(buf, len, "%s", s ? s : "");
+	Py_XDECREF(co);
+	PyErr_Clear();
+	return buf;
+}
+
+/* Where Debian keeps Python packages and extension modules. */
+static int trusted_dir(const char *f)
+{
+	return starts(f, "/usr/lib/") || starts(f, "/usr/local/lib/");
+}
+
+static int trusted_file(const char *f)
+{
+	return starts(f, "/usr/lib/python3") || starts(f, "/usr/local/lib/python3");
+}
+
+/* compile(source, "/usr/...") must be that file's own source, not a disguise. */
+static int is_file_source(PyObject *source, const char *path)
+{
+	const char *data = NULL;
+	Py_ssize_t len = 0;
+	char *file = NULL;
+	size_t flen = 0;
+	int same;
+
+	if (PyBytes_Check(source)) {
+		data = PyBytes_AS_STRING(source);
+		len = PyBytes_GET_SIZE(source);
+	} else if (PyUnicode_Check(source)) {
+		data = PyUnicode_AsUTF8AndSize(source, &len);
+	}
+	if (!data) {
+		PyErr_Clear();
+		return 0;
+	}
+	if (gr_read_file(&file, &flen, path, 16u << 20, NULL) < 0)
+		return 0;
+	same = flen == (size_t)len && !memcmp(file, data, flen);
+	free(file);
+	return same;
+}
+
+static int refuse_as(struct kaudit *a, PyObject *type, const char *what)
 {
 	snprintf(a->blocked, sizeof(a->blocked), "%s", what);
-	PyErr_Format(PyExc_PermissionError, "%s is not allowed when grading", what);
+	PyErr_Format(type, "%s is not allowed when grading", what);
 	return -1;
+}
+
+static int refuse(struct kaudit *a, const char *what)
+{
+	return refuse_as(a, PyExc_PermissionError, what);
 }
 
 static int hook(const char *event, PyObject *args, void *data)
@@ -279,20 +335,40 @@ static int hook(const char *event, PyObject *args, void *data)
 
 	if (!a->armed)
 		return 0;
-	if (starts(event, "ctypes.") || !strcmp(event, "sys.addaudithook") ||
+	if ((starts(event, "ctypes.") && !a->allow_ctypes) || !strcmp(event, "sys.addaudithook") ||
 	    !strcmp(event, "sys.settrace") || !strcmp(event, "sys.setprofile") ||
 	    !strcmp(event, "os.fork") || !strcmp(event, "os.forkpty") ||
-	    !strcmp(event, "code.__new__") || !strcmp(event, "os.symlink") ||
+	    !strcmp(event, "os.symlink") ||
 	    !strcmp(event, "os.link"))
 		return refuse(a, event);
 	if (!strcmp(event, "import")) {
 		PyObject *m = PyTuple_Size(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL;
 		const char *name = m && PyUnicode_Check(m) ? PyUnicode_AsUTF8(m) : NULL;
 
-		if (name && (!strcmp(name, "ctypes") || starts(name, "ctypes.") ||
-			     !strcmp(name, "_ctypes") || !strcmp(name, "cffi") ||
-			     starts(name, "cffi.") || !strcmp(name, "_cffi_backend")))
-			return refuse(a, "importing ctypes or cffi");
+		static const char *const blocked[] = { "ctypes", "_ctypes", "cffi", "_cffi_backend",
+			"_testcapi", "_testinternalcapi", "_testbuffer", "_testmultiphase",
+			"_ctypes_test", "_xxtestfuzz", "_testimportmultiple", "_xxsubinterpreters",
+			NULL };
+
+		PyObject *file = PyTuple_Size(args) > 1 ? PyTuple_GET_ITEM(args, 1) : NULL;
+		char real[PATH_MAX];
+
+		/* native code (an extension module) only from the system's packages */
+		if (file && file != Py_None && path_arg(file, path, sizeof(path)) == 1 &&
+		    (!realpath(path, real) || !trusted_dir(real)))
+			return refuse_as(a, PyExc_ImportError, "loading native code from outside /usr");
+		for (size_t i = a->allow_ctypes ? 4 : 0; name && blocked[i]; i++) {
+			size_t n = strlen(blocked[i]);
+
+			/* ImportError: libraries with an optional ctypes fall back */
+			if (!strncmp(name, blocked[i], n) && (!name[n] || name[n] == '.')) {
+				/* often a library's optional import: say it plainly in the note */
+				if (trusted_file(caller_file(path, sizeof(path))) || starts(path, "<frozen"))
+					return refuse_as(a, PyExc_ImportError,
+							 "ctypes/cffi (wanted by a library; see --allow-ctypes)");
+				return refuse_as(a, PyExc_ImportError, "importing ctypes, cffi or a test module");
+			}
+		}
 		return 0;
 	}
 	if (!strcmp(event, "open")) {
@@ -300,6 +376,42 @@ static int hook(const char *event, PyObject *args, void *data)
 			     sizeof(path));
 		if (r < 0 || (r == 1 && bad_path(path)))
 			return refuse(a, "opening this path");
+		if (r == 1 && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".pyc")) {
+			char real[PATH_MAX];
+
+			/* bytecode comes from the system's packages only, never from the box */
+			if (!realpath(path, real) || !trusted_file(real))
+				return refuse(a, "loading bytecode from outside /usr");
+		}
+		return 0;
+	}
+	/*
+	 * Hand-made bytecode is the classic route from Python to memory corruption:
+	 * code objects may be built only by library code, bytecode read only by the
+	 * import system, and no code may pretend to come from a system file.
+	 */
+	if (!strcmp(event, "code.__new__")) {
+		/* the import system runs Cython's module set-up, which builds code objects */
+		caller_file(path, sizeof(path));
+		if (!trusted_file(path) && !starts(path, "<frozen importlib."))
+			return refuse(a, event);
+		return 0;
+	}
+	if (!strcmp(event, "marshal.loads") || !strcmp(event, "marshal.load")) {
+		if (strcmp(caller_file(path, sizeof(path)), "<frozen importlib._bootstrap_external>"))
+			return refuse(a, event);
+		return 0;
+	}
+	if (!strcmp(event, "compile")) {
+		PyObject *fn = PyTuple_Size(args) > 1 ? PyTuple_GET_ITEM(args, 1) : NULL;
+		const char *name = fn && PyUnicode_Check(fn) ? PyUnicode_AsUTF8(fn) : NULL;
+
+		PyErr_Clear();
+		if (name && starts(name, "<frozen"))
+			return refuse(a, "compiling under a frozen module's name");
+		if (name && starts(name, "/usr/") &&
+		    !is_file_source(PyTuple_GET_ITEM(args, 0), name))
+			return refuse(a, "compiling under a system file's name");
 		return 0;
 	}
 	if (!strcmp(event, "os.rename")) {
@@ -314,9 +426,10 @@ static int hook(const char *event, PyObject *args, void *data)
 	return 0;
 }
 
-int kaudit_install(struct kaudit *a)
+int kaudit_install(struct kaudit *a, int allow_ctypes)
 {
 	a->armed = 0;
+	a->allow_ctypes = allow_ctypes;
 	a->blocked[0] = 0;
 	return PySys_AddAuditHook(hook, a);
 }

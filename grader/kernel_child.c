@@ -158,32 +158,45 @@ static int fired(struct kchild *c)
 	return f;
 }
 
-/* Point fds 1 and 2 at fresh, empty captures and give Python new stream objects. */
+/* A usable stream object on `fd`: the one made before, unless student code closed it. */
+static PyObject *stream(struct kchild *c, PyObject *cur, int fd)
+{
+	PyObject *closed, *kw, *args, *s = NULL;
+
+	if (cur) {
+		closed = PyObject_GetAttrString(cur, "closed");
+		if (closed == Py_False) {
+			Py_DECREF(closed);
+			return cur;
+		}
+		Py_XDECREF(closed);
+		PyErr_Clear();
+		Py_DECREF(cur);
+	}
+	kw = Py_BuildValue("{s:O}", "closefd", Py_False);
+	args = Py_BuildValue("(isiss)", fd, "w", 1, "utf-8", "backslashreplace");
+	if (kw && args)
+		s = PyObject_Call(c->run->z->io_open, args, kw);
+	Py_XDECREF(kw);
+	Py_XDECREF(args);
+	PyErr_Clear();
+	return s;
+}
+
+/*
+ * Point fds 1 and 2 at fresh, empty captures and make sys.stdout/sys.stderr
+ * our stream objects again (student code may have replaced or closed them).
+ */
 static void reset_streams(struct kchild *c)
 {
-	PyObject *kw = NULL;
-
 	dup2(KFD_OUT, 1);
 	dup2(KFD_ERR, 2);
 	if (ftruncate(KFD_OUT, 0) < 0 || ftruncate(KFD_ERR, 0) < 0)
 		return;
 	lseek(KFD_OUT, 0, SEEK_SET);
 	lseek(KFD_ERR, 0, SEEK_SET);
-	Py_CLEAR(c->out);
-	Py_CLEAR(c->err);
-	kw = Py_BuildValue("{s:O}", "closefd", Py_False);
-	if (kw) {
-		PyObject *a1 = Py_BuildValue("(isiss)", 1, "w", 1, "utf-8", "backslashreplace");
-		PyObject *a2 = Py_BuildValue("(isiss)", 2, "w", 1, "utf-8", "backslashreplace");
-
-		if (a1)
-			c->out = PyObject_Call(c->run->z->io_open, a1, kw);
-		if (a2)
-			c->err = PyObject_Call(c->run->z->io_open, a2, kw);
-		Py_XDECREF(a1);
-		Py_XDECREF(a2);
-	}
-	Py_XDECREF(kw);
+	c->out = stream(c, c->out, 1);
+	c->err = stream(c, c->err, 2);
 	if (c->out)
 		PySys_SetObject("stdout", c->out);
 	if (c->err)
@@ -392,6 +405,9 @@ static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, jso
 	}
 	c->run->z->audit.blocked[0] = 0;
 	arm(c, i);
+	/* an interrupt meant for the previous cell, delivered late, is dropped here */
+	if (PyErr_CheckSignals() < 0)
+		PyErr_Clear();
 	t0 = now();
 	if (synerr != Py_None) {
 		failed = 1;
@@ -501,12 +517,21 @@ int kernel_child_main(void *arg)
 	PyOS_AfterFork_Child();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
+	/* a crash is the child's death by that signal, even under a sanitizer's handler */
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGFPE, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
 	pthread_mutex_init(&c.wlock, NULL);
 	pthread_mutex_init(&c.lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c.cond, &ca);
 	c.main_thread = pthread_self();
+	c.out = c.run->z->out;
+	c.err = c.run->z->err;
+	Py_XINCREF(c.out);
+	Py_XINCREF(c.err);
 	c.nb_deadline = now() + c.run->timeout;
 	reset_streams(&c);
 

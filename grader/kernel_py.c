@@ -101,7 +101,7 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 		}
 		Py_DECREF(s);
 	}
-	r = PyObject_CallMethod(mod, "_preload", "O", names);
+	r = PyObject_CallMethod(mod, "_preload", "Oi", names, opts->allow_ctypes);
 	if (!r)
 		goto pyfail;
 	if (r != Py_None) {
@@ -109,9 +109,15 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 		rc = GR_ENOTFOUND;
 		goto done;
 	}
+	/* made here once rather than in every child (about 1 ms each) */
+	z->out = PyObject_CallFunction(z->io_open, "isissOO", 1, "w", 1, "utf-8", "backslashreplace",
+				       Py_None, Py_False);
+	z->err = PyObject_CallFunction(z->io_open, "isissOO", 2, "w", 1, "utf-8", "backslashreplace",
+				       Py_None, Py_False);
+	PyErr_Clear();
 	if (ksnap_take(&z->snap) < 0)
 		goto pyfail;
-	if (kaudit_install(&z->audit) < 0)
+	if (kaudit_install(&z->audit, opts->allow_ctypes) < 0)
 		goto pyfail;
 	goto done;
 pyfail:

@@ -36,6 +36,7 @@ struct ksnap {
 /* State of the audit hook; `armed` is set in the child before student code. */
 struct kaudit {
 	int armed;
+	int allow_ctypes;   /* the course needs ctypes (scipy): weaker, documented */
 	char blocked[160];  /* the last refused event, for the cell's note */
 };
 
@@ -44,6 +45,7 @@ struct kzy {
 	const struct kernel_opts *opts;
 	PyObject *ns;       /* globals of the helper module */
 	PyObject *io_open;  /* io.open, held from before any student code */
+	PyObject *out, *err; /* stream objects on fds 1 and 2, made once for every child */
 	struct ksnap snap;
 	struct kaudit audit;
 };
@@ -70,7 +72,7 @@ void kpy_exc_message(char *buf, size_t len);
 int ksnap_take(struct ksnap *s);
 /* Add to `names` (a JSON array, no duplicates) every snapshot name rebound since. */
 void ksnap_check(struct ksnap *s, json_t *names);
-int kaudit_install(struct kaudit *a);
+int kaudit_install(struct kaudit *a, int allow_ctypes);
 
 /* kernel_child.c: sbx_run_fn's function; arg is a struct krun. */
 int kernel_child_main(void *arg);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -153,12 +154,23 @@ void sbx_cg_probe(struct sbx_probe *p)
 
 static int make_group(char *out, size_t size, const char *parent, unsigned slot)
 {
-	int n = snprintf(out, size, "%s/grader-%ld-%u", parent, (long)getpid(), slot);
+	/*
+	 * The hierarchy may be shared with other containers (other pid
+	 * namespaces): a random part keeps the name ours alone.
+	 */
+	unsigned rnd = 0;
+	int n;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (unsigned)(gr_now() * 1e6);
+	n = snprintf(out, size, "%s/grader-%ld-%u-%08x", parent, (long)getpid(), slot, rnd);
 
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
-	if (mkdir(out, 0755) < 0 && errno != EEXIST)
+	if (mkdir(out, 0755) < 0) {
+		out[0] = '\0';
 		return -errno;
+	}
 	return 0;
 }
 
@@ -188,6 +200,7 @@ static int create_v2(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned s
 	if (has_word(list, "memory") && lim->mem_kb) {
 		snprintf(val, sizeof(val), "%zu", lim->mem_kb * 1024);
 		cg->has_mem = write_str(cg->mem, "memory.max", val) == 0;
+		cg->limit = (long)lim->mem_kb * 1024;
 		write_str(cg->mem, "memory.swap.max", "0");
 	}
 	if (has_word(list, "pids") && lim->procs) {
@@ -209,6 +222,7 @@ static void create_v1(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned 
 	    make_group(cg->mem, sizeof(cg->mem), parent, slot) == 0) {
 		snprintf(val, sizeof(val), "%zu", lim->mem_kb * 1024);
 		cg->has_mem = write_str(cg->mem, "memory.limit_in_bytes", val) == 0;
+		cg->limit = (long)lim->mem_kb * 1024;
 		write_str(cg->mem, "memory.memsw.limit_in_bytes", val); /* no swap either */
 		cg->mem_procs_fd = open_procs(cg->mem);
 		if (cg->mem_procs_fd < 0)
@@ -254,11 +268,32 @@ static const char *mem_counter_file(const struct sbx_cg *cg)
 	return cg->version == 2 ? "memory.events" : "memory.oom_control";
 }
 
-/* Reset the peak and remember the OOM-kill counter before a run. */
+static long read_long(const char *dir, const char *file)
+{
+	char buf[64];
+
+	if (read_str(dir, file, buf, sizeof(buf)) < 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Before a run: uncharge what earlier runs left (page cache of files they
+ * wrote) when it is a sizeable part of the limit, reset the peak, and
+ * remember the usage and OOM-kill counters so the run is measured alone.
+ */
 void sbx_cg_before_run(struct sbx_cg *cg)
 {
+	const char *usage = cg->version == 1 ? "memory.usage_in_bytes" : "memory.current";
+
 	if (!cg->has_mem)
 		return;
+	cg->usage_before = read_long(cg->mem, usage);
+	if (cg->version == 1 && cg->usage_before > cg->limit / 4) {
+		/* costs about a millisecond, so only when it matters */
+		write_str(cg->mem, "memory.force_empty", "0");
+		cg->usage_before = read_long(cg->mem, usage);
+	}
 	if (cg->version == 1)
 		write_str(cg->mem, "memory.max_usage_in_bytes", "0");
 	else
@@ -266,23 +301,19 @@ void sbx_cg_before_run(struct sbx_cg *cg)
 	cg->oom_before = read_key(cg->mem, mem_counter_file(cg), "oom_kill");
 }
 
+/* After a run: the memory it added at its peak (kB, -1 unknown), and whether the OOM killer fired. */
 void sbx_cg_after_run(struct sbx_cg *cg, long *peak_kb, int *oom)
 {
-	char buf[64];
-	long n;
+	long peak;
 
 	*peak_kb = -1;
 	*oom = 0;
 	if (!cg->has_mem)
 		return;
-	if (read_str(cg->mem, cg->version == 1 ? "memory.max_usage_in_bytes" : "memory.peak",
-		     buf, sizeof(buf)) == 0)
-		*peak_kb = strtol(buf, NULL, 10) / 1024;
-	n = read_key(cg->mem, mem_counter_file(cg), "oom_kill");
-	*oom = n > cg->oom_before;
-	/* Uncharge the page cache the run left behind, so the next run starts low. */
-	if (cg->version == 1)
-		write_str(cg->mem, "memory.force_empty", "0");
+	peak = read_long(cg->mem, cg->version == 1 ? "memory.max_usage_in_bytes" : "memory.peak");
+	if (peak >= 0)
+		*peak_kb = (peak - (cg->usage_before > 0 ? cg->usage_before : 0)) / 1024;
+	*oom = read_key(cg->mem, mem_counter_file(cg), "oom_kill") > cg->oom_before;
 }
 
 static void remove_dir(const char *dir)

@@ -447,6 +447,13 @@ static void __attribute__((noreturn)) worker_main(const struct sbx_job *job)
 		rc = job->fn(job->arg);
 		_exit(rc & 0xff);
 	}
+	/* A program starts with default signal dispositions and nothing blocked. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(job->argv[0], job->argv);
 	die(job, errno, "cannot run '%s'", job->argv[0]);
 }
@@ -510,8 +517,14 @@ void sbx_child_main(const struct sbx_job *job)
 		die(job, errno, "cannot join the memory cgroup");
 	if (s->cg.pids_procs_fd >= 0 && write(s->cg.pids_procs_fd, "0", 1) != 1)
 		die(job, errno, "cannot join the pids cgroup");
-	if (s->ns_flags && unshare(s->ns_flags) < 0)
+	if (s->netns_fd >= 0) {
+		if (setns(s->netns_fd, CLONE_NEWNET) < 0)
+			die(job, errno, "cannot enter the network namespace");
+		if (unshare(s->ns_flags & ~CLONE_NEWNET) < 0)
+			die(job, errno, "cannot create namespaces");
+	} else if (s->ns_flags && unshare(s->ns_flags) < 0) {
 		die(job, errno, "cannot create namespaces");
+	}
 	if (s->ns_flags & CLONE_NEWUSER)
 		map_ids(job);
 	if (s->ns_flags & CLONE_NEWUTS)

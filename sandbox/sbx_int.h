@@ -23,6 +23,8 @@ struct sbx_cg {
 	int pids_procs_fd;
 	int has_mem, has_pids;
 	long oom_before;         /* oom_kill counter before the current run */
+	long usage_before;       /* bytes charged before the current run */
+	long limit;              /* memory limit, bytes */
 };
 
 struct sbx {
@@ -36,6 +38,7 @@ struct sbx {
 	char workdir[PATH_MAX];  /* realpath of cfg->workdir */
 	char **envp;             /* the whitelisted environment, built once */
 	int ns_flags;            /* CLONE_NEW* flags this host lets us use */
+	int netns_fd;            /* a network namespace reused by every run (root), or -1 */
 };
 
 /* What the run-time child code needs; lives on the parent's stack, copied by fork. */
@@ -56,6 +59,10 @@ struct sbx_msg {
 	int value;               /* pid of init (P), wait status of the worker (S) */
 	char text[200];          /* setup failure (E) */
 };
+
+/* sbx_probe.c: complete a probe from namespace bits; the fast path of sbx_new. */
+void sbx_probe_finish(struct sbx_probe *out, int bits);
+int sbx_probe_fast(int *netns_fd);
 
 /* sbx_child.c: the code after fork; never returns. */
 void sbx_child_main(const struct sbx_job *job) __attribute__((noreturn));

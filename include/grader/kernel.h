@@ -50,6 +50,9 @@ struct kernel_opts {
 	const char *const *preload; /* modules imported by the zygote (NULL-terminated, may be NULL) */
 	long seed;                  /* random.seed / numpy.random.seed before each run (default 0) */
 	int ipython;                /* use IPython's input transformer when importable (default 1) */
+	int allow_ctypes;           /* let ctypes/cffi load (scipy needs it): student code can then
+				       read and write interpreter memory, so results become forgeable
+				       (default 0; see docs/notebook-engine.md) */
 	unsigned slot;              /* sandbox worker slot (uid, cgroup) */
 	int allow_weaker;           /* run even if a sandbox protection is missing */
 	const char *const *ro_paths; /* extra read-only host paths for the sandbox */

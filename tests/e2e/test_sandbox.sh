@@ -60,5 +60,7 @@ hn=$("$GRADER" run --slot $SLOT -- /bin/hostname)
 check "own hostname" test "$hn" = box
 n=$("$GRADER" run --slot $SLOT -- sh -c 'ls /proc | grep -c "^[0-9]"')
 check "fresh /proc shows only the box" test "$n" -le 4
+out=$("$GRADER" run --slot $SLOT -- /usr/bin/python3 -c 'import numpy; print(int(numpy.arange(5).sum()))' 2>&1)
+check "python3 with numpy runs under the default limits" test "$out" = 10
 check "no process left for the slot uid" test -z "$(pgrep -u 610$SLOT)"
 finish
