@@ -279,10 +279,21 @@ static void conclude(struct asm_state *a, const struct kchan_reader *rd, json_t 
 	if (a->done) {
 		r->timed_out = a->timed_out;
 		r->status = a->timed_out ? KERNEL_NB_TIMEOUT : KERNEL_NB_OK;
-		if (a->timed_out)
-			snprintf(r->message, sizeof(r->message), "notebook time limit of %g s exceeded",
-				 o->timeout);
-		else if (cur)
+		if (a->timed_out) {
+			/* a cell interrupted at its own limit, the rest ran: say which */
+			const struct kernel_cell_result *late = NULL;
+
+			for (size_t i = 0; i < r->ncells && !late; i++)
+				if (r->cells[i].status == KERNEL_CELL_TIMEOUT)
+					late = &r->cells[i];
+			if (late && late->time + 0.05 >= o->timeout_cell)
+				snprintf(r->message, sizeof(r->message),
+					 "cell %zu exceeded the cell time limit of %g s",
+					 late->number, o->timeout_cell);
+			else
+				snprintf(r->message, sizeof(r->message),
+					 "notebook time limit of %g s exceeded", o->timeout);
+		} else if (cur)
 			tamper(a, "the run ended before every cell reported"), r->status = KERNEL_NB_TAMPERED;
 		return;
 	}

@@ -34,6 +34,7 @@ expect carol "s['score']" 11.0
 expect dave "g['test_is_palindrome']['status']" timeout  # infinite loop, cell timed out
 expect dave "g['test_fizzbuzz']['auto_score']" 4.0       # later cells still ran
 expect dave "s['score']" 10.0
+expect dave "s['notebooks'][0]['message']" 'cell 5 exceeded the cell time limit of 5 s'
 expect erin "'deleted_test_cell' in s['flags']" True     # test cell re-inserted
 expect erin "g['test_squares']['auto_score']" 2.0
 expect erin "s['score']" 13.0
