@@ -124,6 +124,7 @@ static int setup_grader(struct run *r, struct gr_err *err)
 	r->kopts.timeout_cell = r->rubric->limits.cell_timeout;
 	r->kopts.timeout = r->rubric->limits.notebook_timeout;
 	r->kopts.mem_mb = (size_t)r->rubric->limits.memory_mb;
+	r->kopts.procs = (unsigned)r->rubric->limits.processes;
 	if (r->rubric->limits.output_bytes > 0)
 		r->kopts.output_cap = (size_t)r->rubric->limits.output_bytes;
 	r->kopts.allow_weaker = r->opts->allow_weaker;

@@ -75,7 +75,9 @@ static void set_limits(struct sbx_config *cfg, const struct kernel_opts *o)
 	cfg->limits.wall_s = wall;
 	cfg->limits.cpu_s = wall;
 	cfg->limits.mem_kb = o->mem_mb * 1024;
-	if (cfg->limits.procs < 32)
+	if (o->procs)
+		cfg->limits.procs = o->procs;
+	else if (cfg->limits.procs < 32)
 		cfg->limits.procs = 32;
 	cfg->slot = o->slot;
 	cfg->allow_weaker = o->allow_weaker;

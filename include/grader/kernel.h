@@ -46,6 +46,8 @@ struct kernel_opts {
 	double timeout;             /* seconds for the whole notebook (default 300) */
 	double grace;               /* seconds between the soft interrupt and the kill (default 2) */
 	size_t mem_mb;              /* memory limit of one run (default 1024; 0 none) */
+	unsigned procs;             /* processes + threads of one run (default 0: the
+				       sandbox's default, 64) */
 	size_t output_cap;          /* bytes kept of stdout and of stderr per cell (default 65536) */
 	const char *const *preload; /* modules imported by the zygote (NULL-terminated, may be NULL) */
 	long seed;                  /* random.seed / numpy.random.seed before each run (default 0) */

@@ -123,4 +123,30 @@ check "unreadable rubric exits 1" test $? -eq 1
 check "unreadable rubric named" grep -q "nope.json" "$T/err"
 "$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/none" -o "$T/x.json" 2>"$T/err"
 check "missing submissions folder exits 1" test $? -eq 1
+# the rubric's process limit reaches the sandbox: 40 threads pass at 64, not at 16
+mkdir -p "$T/pl/src" "$T/pl/sub/amy/t1"
+/usr/bin/python3 - "$T/pl/src/t1.ipynb" <<'PY'
+import json, sys
+def cell(src, **nbg):
+    c = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": src}
+    if nbg:
+        m = dict(schema_version=3, grade=False, solution=False, locked=False)
+        m.update(nbg)
+        c["metadata"]["nbgrader"] = m
+    return c
+nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+    cell("import threading, time\nstarted = 0\ndef spawn():\n    global started\n    ts = []\n    try:\n        for _ in range(40):\n            t = threading.Thread(target=time.sleep, args=(1,))\n            t.start()\n            ts.append(t)\n            started += 1\n    except RuntimeError:\n        pass\n    for t in ts:\n        t.join()\n", grade_id="spawn", solution=True),
+    cell("spawn()\nassert started == 40", grade_id="test_threads", grade=True, locked=True, points=1),
+]}
+for i, c in enumerate(nb["cells"]):
+    c["id"] = "c%d" % i
+json.dump(nb, open(sys.argv[1], "w"))
+PY
+cp "$T/pl/src/t1.ipynb" "$T/pl/sub/amy/t1/"
+for p in 64 16; do
+	"$GRADER" rubric import "$T/pl/src/t1.ipynb" --assignment t1 --processes $p -o "$T/pl/r$p.json" >/dev/null 2>&1
+	"$GRADER" grade --rubric "$T/pl/r$p.json" --submissions "$T/pl/sub" -o "$T/pl/g$p.json" --quiet
+done
+check "40 threads within a limit of 64" test "$(json_get "$T/pl/g64.json" "['submissions'][0]['raw_score']")" = 1.0
+check "40 threads refused by a limit of 16" test "$(json_get "$T/pl/g16.json" "['submissions'][0]['raw_score']")" = 0.0
 finish
