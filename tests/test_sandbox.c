@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -152,6 +153,55 @@ static int whoami(void *arg)
 	if (access("/etc/shadow", R_OK) == 0)
 		return 3;
 	return 0;
+}
+
+static volatile int churn_stop;
+
+/* Another thread of the caller, allocating all the time (as an interpreter's would). */
+static void *churn(void *arg)
+{
+	(void)arg;
+	while (!churn_stop) {
+		void *p = malloc(1 + rand() % 100000);
+		free(p);
+	}
+	return NULL;
+}
+
+static int use_malloc(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 1000; i++) {
+		char *p = malloc(1000 + i);
+		if (!p)
+			return 1;
+		p[0] = 1;
+		free(p);
+	}
+	printf("ok");
+	fflush(stdout);
+	return 0;
+}
+
+static void test_sandbox__fn_threaded_caller(void **state)
+{
+	struct fixture *f = *state;
+	struct sbx_result res;
+	struct gr_err err = { 0 };
+	pthread_t t;
+	sbx *s = make(f);
+
+	/* fork() in a multi-threaded caller: the worker's malloc must not deadlock */
+	churn_stop = 0;
+	assert_int_equal(pthread_create(&t, NULL, churn, NULL), 0);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(sbx_run_fn(s, &res, use_malloc, NULL, &err), 0);
+		assert_int_equal(res.status, SBX_OK);
+		assert_string_equal(res.out, "ok");
+		sbx_result_release(&res);
+	}
+	churn_stop = 1;
+	pthread_join(t, NULL);
 }
 
 static void test_sandbox__fn_exit_code(void **state)
@@ -361,6 +411,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sandbox__fn_exit_code, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox__fn_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sandbox__fn_threaded_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox__fn_cpu_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox__fn_wall_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox__fn_capture, setup, teardown),
