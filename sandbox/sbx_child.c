@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -465,6 +466,16 @@ static void __attribute__((noreturn)) init_main(const struct sbx_job *job)
 	int st;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/*
+	 * Our parent is the caller (CLONE_PARENT), outside this pid namespace:
+	 * getppid() says 0. Did it die before the line above? Then nobody
+	 * reads the report pipe any more.
+	 */
+	{
+		struct pollfd pf = { job->rep_w, POLLOUT, 0 };
+		if (poll(&pf, 1, 0) == 1 && (pf.revents & (POLLERR | POLLHUP)))
+			_exit(EXIT_SETUP);
+	}
 	if ((s->ns_flags & (CLONE_NEWNS | CLONE_NEWPID)) == (CLONE_NEWNS | CLONE_NEWPID) &&
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die(job, errno, "cannot mount '/proc'");
@@ -512,6 +523,12 @@ void sbx_child_main(const struct sbx_job *job)
 	pid_t init;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != job->parent)
+		_exit(EXIT_SETUP); /* the caller is already gone */
+	/* Only the caller reads: its death must show as a broken pipe. */
+	close(job->out_r);
+	close(job->err_r);
+	close(job->rep_r);
 	/* Join the slot's cgroups first: every later process is charged to them. */
 	if (s->cg.mem_procs_fd >= 0 && write(s->cg.mem_procs_fd, "0", 1) != 1)
 		die(job, errno, "cannot join the memory cgroup");

@@ -48,6 +48,8 @@ struct sbx_job {
 	int (*fn)(void *arg);    /* fn mode */
 	void *arg;
 	int out_w, err_w, rep_w; /* pipe write ends */
+	int out_r, err_r, rep_r; /* their read ends, closed at once in the child */
+	pid_t parent;            /* the caller's pid */
 	int asan_fn;             /* skip the address-space rlimit (sanitized fn mode) */
 	const char *workdir;     /* realpath of the work directory for this run */
 };

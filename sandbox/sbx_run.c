@@ -351,6 +351,10 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	job->out_w = out[1];
 	job->err_w = errp[1];
 	job->rep_w = rep[1];
+	job->out_r = out[0];
+	job->err_r = errp[0];
+	job->rep_r = rep[0];
+	job->parent = getpid();
 	job->workdir = workdir;
 	sbx_cg_before_run(&s->cg);
 	start = gr_now();
