@@ -63,4 +63,23 @@ check "fresh /proc shows only the box" test "$n" -le 4
 out=$("$GRADER" run --slot $SLOT -- /usr/bin/python3 -c 'import numpy; print(int(numpy.arange(5).sum()))' 2>&1)
 check "python3 with numpy runs under the default limits" test "$out" = 10
 check "no process left for the slot uid" test -z "$(pgrep -u 610$SLOT)"
+
+# A weaker host: the same machine seen by an unprivileged user (user
+# namespace, no writable cgroups, no uid switching).
+if command -v setpriv >/dev/null && setpriv --reuid=nobody --regid=nogroup --clear-groups "$GRADER" --version >/dev/null 2>&1; then
+	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+	wbox=$E2E_TMP/weak
+	mkdir "$wbox"; cp "$BUILD/tests/hostile/syscalls" "$BUILD/tests/hostile/snoop" "$wbox/"
+	chown -R nobody "$wbox"
+	as_nobody "$GRADER" doctor >"$E2E_TMP/wdoc"; rc=$?
+	check "doctor as nobody exits 1" test $rc -eq 1
+	check "doctor as nobody names what is missing" grep -q "WEAKER: missing cgroup memory" "$E2E_TMP/wdoc"
+	(cd "$wbox" && as_nobody "$GRADER" run --dir "$wbox" -- /bin/true) 2>"$E2E_TMP/e"; rc=$?
+	check "weaker host: run refused" test $rc -eq 1
+	check "weaker host: refusal explained" grep -q "refusing to run untrusted code" "$E2E_TMP/e"
+	(cd "$wbox" && as_nobody "$GRADER" run --allow-weaker --dir "$wbox" -- ./syscalls) >"$E2E_TMP/o" 2>&1
+	check "weaker host, --allow-weaker: seccomp policy holds" grep -q "^all refused" "$E2E_TMP/o"
+	(cd "$wbox" && as_nobody "$GRADER" run --allow-weaker --dir "$wbox" -- ./snoop "$box") >"$E2E_TMP/o" 2>&1
+	check "weaker host, --allow-weaker: files outside the box refused" grep -q "^all refused" "$E2E_TMP/o"
+fi
 finish
