@@ -24,7 +24,8 @@ struct sbx_cg {
 	int has_mem, has_pids;
 	long oom_before;         /* oom_kill counter before the current run */
 	long usage_before;       /* bytes charged before the current run */
-	long limit;              /* memory limit, bytes */
+	long limit;              /* memory limit set, bytes (0: none) */
+	unsigned procs;          /* pids.max set */
 };
 
 struct sbx {
@@ -75,7 +76,7 @@ int sbx_seccomp_compile(struct sock_fprog *prog, struct gr_err *err);
 /* sbx_cgroup.c */
 int sbx_cg_create(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned slot,
 		  struct gr_err *err);
-void sbx_cg_before_run(struct sbx_cg *cg);
+void sbx_cg_before_run(struct sbx_cg *cg, const struct sbx_limits *lim);
 /* After a run: memory peak (kB, -1 unknown), whether the OOM killer fired. */
 void sbx_cg_after_run(struct sbx_cg *cg, long *peak_kb, int *oom);
 void sbx_cg_destroy(struct sbx_cg *cg);

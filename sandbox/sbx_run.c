@@ -356,7 +356,7 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	job->rep_r = rep[0];
 	job->parent = getpid();
 	job->workdir = workdir;
-	sbx_cg_before_run(&s->cg);
+	sbx_cg_before_run(&s->cg, lim);
 	start = gr_now();
 	deadline = lim->wall_s > 0 ? start + lim->wall_s : 0;
 	setup = fork();

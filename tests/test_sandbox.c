@@ -116,8 +116,9 @@ static int use_fds(void *arg)
 static int hog(void *arg)
 {
 	size_t chunk = 16 << 20;
-	(void)arg;
-	for (int i = 0; i < 256; i++) {
+	int n = arg ? *(const int *)arg : 256; /* default 4 GB */
+
+	for (int i = 0; i < n; i++) {
 		/* mmap, not malloc: the same path with or without ASan's allocator */
 		char *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
@@ -328,6 +329,32 @@ static void test_sandbox__fn_memory_limit(void **state)
 	sbx_result_release(&res);
 }
 
+static void test_sandbox__limits_change_between_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct sbx_result res;
+	struct gr_err err = { 0 };
+	sbx *s;
+
+	int chunks = 8; /* 128 MB */
+
+	f->cfg.limits.mem_kb = 1024 * 1024;
+	s = make(f);
+	/* a roomy limit: 128 MB fit */
+	assert_int_equal(sbx_run_fn(s, &res, hog, &chunks, &err), 0);
+	assert_int_equal(res.status, SBX_OK);
+	sbx_result_release(&res);
+	/* the same sandbox, a tighter limit set by the caller: the next run obeys it */
+	f->cfg.limits.mem_kb = 64 * 1024;
+	assert_int_equal(sbx_run_fn(s, &res, hog, &chunks, &err), 0);
+	assert_true(res.status == SBX_ML || res.status == SBX_RE);
+	sbx_result_release(&res);
+	f->cfg.limits.mem_kb = 1024 * 1024;
+	assert_int_equal(sbx_run_fn(s, &res, hog, &chunks, &err), 0);
+	assert_int_equal(res.status, SBX_OK);
+	sbx_result_release(&res);
+}
+
 static void test_sandbox__tmp_not_shared(void **state)
 {
 	struct fixture *f = *state;
@@ -417,6 +444,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sandbox__fn_capture, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox__fn_keep_fds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox__fn_memory_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sandbox__limits_change_between_runs, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox__tmp_not_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox__cmd_missing_program, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox__cmd_output_cap, setup, teardown),
