@@ -357,6 +357,8 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	job->parent = getpid();
 	job->workdir = workdir;
 	sbx_cg_before_run(&s->cg, lim);
+	/* Unwritten stdio buffers would be copied into the box and flushed there. */
+	fflush(NULL);
 	start = gr_now();
 	deadline = lim->wall_s > 0 ? start + lim->wall_s : 0;
 	setup = fork();
