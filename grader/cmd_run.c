@@ -43,7 +43,7 @@ static void usage(FILE *f, const struct sbx_limits *d)
 		"                   as root it is handed to the box uid (61000 + slot)\n"
 		"  --ro PATH        also show host PATH read-only at the same place (repeatable)\n"
 		"  --env K=V        add to the clean environment (repeatable)\n"
-		"  --slot N         worker slot: selects the box uid and cgroup (default 0)\n"
+		"  --slot N         worker slot 0-100000: box uid 61000 + N, own cgroups (default 0)\n"
 		"  --meta FILE      write the result as JSON to FILE ('-' for stdout)\n"
 		"  --allow-weaker   run even if this host lacks a protection (see grader doctor)\n"
 		"  --help           show this help\n"
@@ -100,7 +100,7 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 		case O_OUTPUT: bad = parse_num(optarg, 1 << 30, &v); l->output_kb = (size_t)v; break;
 		case O_TMP: bad = parse_num(optarg, 1 << 20, &v); l->tmp_kb = (size_t)(v * 1024); break;
 		case O_NOFILE: bad = parse_num(optarg, 1 << 20, &v); l->nofile = (unsigned)v; break;
-		case O_SLOT: bad = parse_num(optarg, 4000, &v); o->cfg.slot = (unsigned)v; break;
+		case O_SLOT: bad = parse_num(optarg, 100000, &v); o->cfg.slot = (unsigned)v; break;
 		case O_DIR: o->dir = optarg; break;
 		case O_META: o->meta = optarg; break;
 		case O_WEAK: o->cfg.allow_weaker = 1; break;

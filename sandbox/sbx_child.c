@@ -216,6 +216,8 @@ static void extra_paths(const struct sbx_job *job)
 	for (; p && *p; p++) {
 		if ((*p)[0] != '/' || snprintf(src, sizeof(src), "/oldroot%s", *p) >= (int)sizeof(src))
 			die(job, 0, "read-only path '%s' is not absolute", *p);
+		if ((*p)[strspn(*p, "/")] == '\0')
+			die(job, 0, "read-only path '%s' would show the whole host", *p);
 		if (stat(src, &st) < 0)
 			die(job, errno, "cannot see read-only path '%s'", *p);
 		if (make_target(*p, !S_ISDIR(st.st_mode)) < 0)
