@@ -245,6 +245,7 @@ static int create_v2(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned s
 	if (cg->mem_procs_fd >= 0) {
 		cg->has_mem = has_word(list, "memory");
 		cg->has_pids = has_word(list, "pids");
+		cg->has_cpu = 1; /* cpu.stat exists in every v2 group */
 	}
 	if (cg->has_mem)
 		write_str(cg->mem, "memory.swap.max", "0");
@@ -267,6 +268,12 @@ static void create_v1(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned 
 		cg->pids_procs_fd = open_procs(cg->pids);
 		cg->has_pids = cg->pids_procs_fd >= 0;
 	}
+	/* cpuacct only measures: the whole run's CPU time, watched by the caller */
+	if (own_dir(parent, sizeof(parent), "cpuacct") == 0 &&
+	    make_group(cg->cpu, sizeof(cg->cpu), parent, slot) == 0) {
+		cg->cpu_procs_fd = open_procs(cg->cpu);
+		cg->has_cpu = cg->cpu_procs_fd >= 0;
+	}
 	apply_limits(cg, lim);
 }
 
@@ -282,7 +289,7 @@ int sbx_cg_create(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned slot
 
 	(void)err;
 	memset(cg, 0, sizeof(*cg));
-	cg->mem_procs_fd = cg->pids_procs_fd = -1;
+	cg->mem_procs_fd = cg->pids_procs_fd = cg->cpu_procs_fd = -1;
 	sbx_cg_probe(&p);
 	if (p.cgroup_version == 2 && (p.cg_memory || p.cg_pids || access(CG_ROOT, W_OK) == 0))
 		create_v2(cg, lim, slot);
@@ -315,6 +322,8 @@ void sbx_cg_before_run(struct sbx_cg *cg, const struct sbx_limits *lim)
 	const char *usage = cg->version == 1 ? "memory.usage_in_bytes" : "memory.current";
 
 	apply_limits(cg, lim);
+	cg->cpu_before = 0;
+	cg->cpu_before = sbx_cg_cpu_ns(cg);
 	if (!cg->has_mem)
 		return;
 	cg->usage_before = read_long(cg->mem, usage);
@@ -345,6 +354,23 @@ void sbx_cg_after_run(struct sbx_cg *cg, long *peak_kb, int *oom)
 	*oom = read_key(cg->mem, mem_counter_file(cg), "oom_kill") > cg->oom_before;
 }
 
+long long sbx_cg_cpu_ns(const struct sbx_cg *cg)
+{
+	long long now;
+
+	if (!cg->has_cpu)
+		return -1;
+	if (cg->version == 1) {
+		now = read_long(cg->cpu, "cpuacct.usage");
+	} else {
+		now = read_key(cg->mem, "cpu.stat", "usage_usec");
+		now = now < 0 ? -1 : now * 1000;
+	}
+	if (now < 0 || cg->cpu_before < 0)
+		return -1;
+	return now - cg->cpu_before;
+}
+
 static void remove_dir(const char *dir)
 {
 	struct timespec ts = { 0, 2000000 };
@@ -363,11 +389,15 @@ void sbx_cg_destroy(struct sbx_cg *cg)
 		close(cg->mem_procs_fd);
 	if (cg->pids_procs_fd >= 0)
 		close(cg->pids_procs_fd);
-	cg->mem_procs_fd = cg->pids_procs_fd = -1;
+	if (cg->cpu_procs_fd >= 0)
+		close(cg->cpu_procs_fd);
+	cg->mem_procs_fd = cg->pids_procs_fd = cg->cpu_procs_fd = -1;
 	if (cg->mem[0])
 		remove_dir(cg->mem);
 	if (cg->pids[0])
 		remove_dir(cg->pids);
-	cg->mem[0] = cg->pids[0] = '\0';
-	cg->has_mem = cg->has_pids = 0;
+	if (cg->cpu[0])
+		remove_dir(cg->cpu);
+	cg->mem[0] = cg->pids[0] = cg->cpu[0] = '\0';
+	cg->has_mem = cg->has_pids = cg->has_cpu = 0;
 }

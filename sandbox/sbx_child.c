@@ -536,6 +536,8 @@ void sbx_child_main(const struct sbx_job *job)
 		die(job, errno, "cannot join the memory cgroup");
 	if (s->cg.pids_procs_fd >= 0 && write(s->cg.pids_procs_fd, "0", 1) != 1)
 		die(job, errno, "cannot join the pids cgroup");
+	if (s->cg.cpu_procs_fd >= 0 && write(s->cg.cpu_procs_fd, "0", 1) != 1)
+		die(job, errno, "cannot join the cpuacct cgroup");
 	if (s->netns_fd >= 0) {
 		if (setns(s->netns_fd, CLONE_NEWNET) < 0)
 			die(job, errno, "cannot enter the network namespace");

@@ -21,7 +21,10 @@ struct sbx_cg {
 	char pids[PATH_MAX];     /* pids (v1); "" when absent or v2 */
 	int mem_procs_fd;        /* cgroup.procs of each, opened O_WRONLY|O_CLOEXEC */
 	int pids_procs_fd;
-	int has_mem, has_pids;
+	char cpu[PATH_MAX];      /* cpuacct (v1); "" when absent or v2 (cpu.stat of mem) */
+	int cpu_procs_fd;
+	int has_mem, has_pids, has_cpu;
+	long long cpu_before;    /* CPU ns charged before the current run */
 	long oom_before;         /* oom_kill counter before the current run */
 	long usage_before;       /* bytes charged before the current run */
 	long limit;              /* memory limit set, bytes (0: none) */
@@ -80,6 +83,8 @@ void sbx_cg_before_run(struct sbx_cg *cg, const struct sbx_limits *lim);
 /* After a run: memory peak (kB, -1 unknown), whether the OOM killer fired. */
 void sbx_cg_after_run(struct sbx_cg *cg, long *peak_kb, int *oom);
 void sbx_cg_destroy(struct sbx_cg *cg);
+/* CPU time (ns) of every process of the current run so far; -1 when unknown. */
+long long sbx_cg_cpu_ns(const struct sbx_cg *cg);
 /* Which cgroup version this host uses and whether we can create groups. */
 void sbx_cg_probe(struct sbx_probe *p);
 

@@ -94,7 +94,7 @@ int sbx_new(sbx **out, const struct sbx_config *cfg, struct gr_err *err)
 	if (!s)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	s->cfg = cfg;
-	s->cg.mem_procs_fd = s->cg.pids_procs_fd = -1;
+	s->cg.mem_procs_fd = s->cg.pids_procs_fd = s->cg.cpu_procs_fd = -1;
 	s->netns_fd = -1;
 	bits = geteuid() == 0 ? sbx_probe_fast(&s->netns_fd) : -1;
 	if (bits >= 0)
@@ -263,7 +263,7 @@ static int prepare_workdir(const sbx *s, char *real, struct gr_err *err)
 }
 
 static void classify(const sbx *s, struct sbx_result *res, int have_status, int wstatus,
-		     int oom, int wall_hit, const struct sbx_msg *xx)
+		     int oom, int wall_hit, int cpu_hit, const struct sbx_msg *xx)
 {
 	const struct sbx_limits *lim = &s->cfg->limits;
 
@@ -279,6 +279,11 @@ static void classify(const sbx *s, struct sbx_result *res, int have_status, int 
 		res->signal = SIGKILL;
 		snprintf(res->message, sizeof(res->message), "wall time limit exceeded (%.3g s)",
 			 lim->wall_s);
+	} else if (cpu_hit) {
+		res->status = SBX_TO;
+		res->signal = SIGKILL;
+		snprintf(res->message, sizeof(res->message),
+			 "time limit exceeded (%.3g s, all processes together)", lim->cpu_s);
 	} else if (res->signal == SIGXCPU || (lim->cpu_s > 0 && res->time > lim->cpu_s)) {
 		res->status = SBX_TO;
 		snprintf(res->message, sizeof(res->message), "time limit exceeded (%.3g s)",
@@ -336,7 +341,8 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	char workdir[PATH_MAX];
 	pid_t setup, init = -1;
 	int rc, wstatus = 0, have = 0, wall_hit = 0, reaped = 0, out_open = 1, err_open = 1;
-	int rep_open = 1, oom = 0, ist;
+	int rep_open = 1, oom = 0, ist, cpu_hit = 0;
+	long long cpu_cap = 0;
 	long peak = -1;
 	double start, deadline;
 
@@ -359,6 +365,12 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	sbx_cg_before_run(&s->cg, lim);
 	/* Unwritten stdio buffers would be copied into the box and flushed there. */
 	fflush(NULL);
+	if (lim->cpu_s > 0 && s->cg.has_cpu) {
+		/* the hard limit of RLIMIT_CPU (soft rounded up, + 1), for the whole run */
+		long long sec = (long long)lim->cpu_s;
+		sec += (double)sec < lim->cpu_s ? 2 : 1;
+		cpu_cap = sec * 1000000000LL;
+	}
 	start = gr_now();
 	deadline = lim->wall_s > 0 ? start + lim->wall_s : 0;
 	setup = fork();
@@ -401,6 +413,8 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 		}
 		if (pidfd < 0 && (timeout < 0 || timeout > 10))
 			timeout = 10; /* no pidfd: poll for init's exit */
+		if (cpu_cap > 0 && !wall_hit && !cpu_hit && (timeout < 0 || timeout > 100))
+			timeout = 100; /* watch the whole run's CPU time */
 		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR) {
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot poll the box");
 			kill(init, SIGKILL);
@@ -416,6 +430,11 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 			kill(init, SIGKILL);
 			wall_hit = 1;
 		}
+		if (cpu_cap > 0 && !wall_hit && !cpu_hit && sbx_cg_cpu_ns(&s->cg) > cpu_cap) {
+			/* many processes, each under RLIMIT_CPU, together over it */
+			kill(init, SIGKILL);
+			cpu_hit = 1;
+		}
 		w = wait4(init, &ist, WNOHANG, &ru);
 		if (w == init || (w < 0 && errno == ECHILD))
 			reaped = 1;
@@ -429,12 +448,18 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	read_reports(rep[0], &xx, &init, &wstatus, &have);
 	res->time = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
 		    ru.ru_stime.tv_usec / 1e6;
+	{
+		/* Processes killed with the namespace are missing from rusage. */
+		long long ns = sbx_cg_cpu_ns(&s->cg);
+		if (ns >= 0 && ns / 1e9 > res->time)
+			res->time = ns / 1e9;
+	}
 	sbx_cg_after_run(&s->cg, &peak, &oom);
 	res->max_rss_kb = ru.ru_maxrss > peak ? ru.ru_maxrss : peak;
-	res->killed = wall_hit;
+	res->killed = wall_hit || cpu_hit;
 	res->out_dropped = so.dropped;
 	res->err_dropped = se.dropped;
-	classify(s, res, have, wstatus, oom, wall_hit, &xx);
+	classify(s, res, have, wstatus, oom, wall_hit, cpu_hit, &xx);
 	if (s->cfg->output == SBX_OUT_CAPTURE) {
 		res->out = so.buf ? so.buf : calloc(1, 1);
 		res->err = se.buf ? se.buf : calloc(1, 1);

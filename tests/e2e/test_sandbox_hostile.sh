@@ -35,6 +35,11 @@ run loop --time 1 --wall 5 -- ./loop
 check "infinite loop -> TO" is TO
 check "infinite loop stopped near 1 s CPU" /usr/bin/python3 -c "import sys; sys.exit(not 0.9 <= $(field time) < 3)"
 
+run spinners --time 1 --wall 20 -- ./spinners
+check "CPU spread over processes, each under the limit -> TO" is TO
+check "... stopped for the whole run's CPU time" grep -q "all processes together" "$meta"
+check "... long before the wall limit" /usr/bin/python3 -c "import sys; sys.exit(not $(field wall) < 8)"
+
 run sleeper --wall 0.5 -- ./sleeper
 check "sleep past the wall -> TO" is TO
 check "sleep past the wall -> killed" test "$(field killed)" = True
