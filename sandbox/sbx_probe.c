@@ -95,7 +95,7 @@ void sbx_probe_finish(struct sbx_probe *out, int bits)
 	LINE("%-22s %s\n", "cgroups", p->cgroup_version ? (p->cgroup_version == 1 ? "v1" : "v2") : "NO");
 	LINE("%-22s %s\n", "cgroup memory", p->cg_memory ? "yes" : "NO (rlimit on address space instead)");
 	LINE("%-22s %s\n", "cgroup pids", p->cg_pids ? "yes" : "NO (RLIMIT_NPROC instead)");
-	LINE("%-22s %s\n", "cgroup cpu", p->cg_cpu ? "yes" : "no (not used)");
+	LINE("%-22s %s\n", "cgroup cpu", p->cg_cpu ? "yes (CPU time of the whole run)" : "no (RLIMIT_CPU per process only)");
 	p->seccomp = have_seccomp();
 	LINE("%-22s %s\n", "seccomp filter", p->seccomp ? "yes" : "NO");
 	p->uid_switch = root;
