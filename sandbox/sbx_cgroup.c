@@ -230,7 +230,8 @@ static int create_v2(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned s
 {
 	char parent[PATH_MAX], list[512];
 
-	if (own_dir(parent, sizeof(parent), "") < 0 || make_group(cg->mem, sizeof(cg->mem), parent, slot) < 0)
+	if (own_dir(parent, sizeof(parent), "") < 0 ||
+	    make_group(cg->mem, sizeof(cg->mem), parent, slot) < 0)
 		return -1;
 	if (read_str(cg->mem, "cgroup.controllers", list, sizeof(list)) < 0)
 		list[0] = '\0';
@@ -339,7 +340,8 @@ void sbx_cg_before_run(struct sbx_cg *cg, const struct sbx_limits *lim)
 	cg->oom_before = read_key(cg->mem, mem_counter_file(cg), "oom_kill");
 }
 
-/* After a run: the memory it added at its peak (kB, -1 unknown), and whether the OOM killer fired. */
+/* After a run: the memory it added at its peak (kB, -1 unknown), and whether the OOM killer fired.
+ */
 void sbx_cg_after_run(struct sbx_cg *cg, long *peak_kb, int *oom)
 {
 	long peak;
@@ -373,7 +375,7 @@ long long sbx_cg_cpu_ns(const struct sbx_cg *cg)
 
 static void remove_dir(const char *dir)
 {
-	struct timespec ts = { 0, 2000000 };
+	struct timespec ts = {0, 2000000};
 
 	/* The last processes of a run may still be leaving the group. */
 	for (int i = 0; i < 500; i++) {

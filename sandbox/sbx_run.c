@@ -22,8 +22,8 @@
 
 /* Where one output stream goes. */
 struct sink {
-	int fd;                  /* read end */
-	int pass_fd;             /* SBX_OUT_PASS: copy here */
+	int fd;	     /* read end */
+	int pass_fd; /* SBX_OUT_PASS: copy here */
 	enum sbx_output mode;
 	size_t limit, kept, dropped;
 	char *buf;
@@ -31,7 +31,10 @@ struct sink {
 };
 
 static const char *const base_env[] = {
-	"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/box", "LANG=C.UTF-8", "TMPDIR=/tmp",
+    "PATH=/usr/local/bin:/usr/bin:/bin",
+    "HOME=/box",
+    "LANG=C.UTF-8",
+    "TMPDIR=/tmp",
 };
 
 static int env_overridden(const char *const *extra, const char *entry)
@@ -106,8 +109,10 @@ int sbx_new(sbx **out, const struct sbx_config *cfg, struct gr_err *err)
 		char miss[256];
 		snprintf(miss, sizeof(miss), "%s", m ? m + 8 : "unknown");
 		miss[strcspn(miss, "\n")] = '\0';
-		rc = gr_err_set(err, GR_ESYS, "refusing to run untrusted code: %s "
-			       "(see 'grader doctor'; --allow-weaker to accept)", miss);
+		rc = gr_err_set(err, GR_ESYS,
+				"refusing to run untrusted code: %s "
+				"(see 'grader doctor'; --allow-weaker to accept)",
+				miss);
 		goto done;
 	}
 	s->root = geteuid() == 0;
@@ -262,8 +267,8 @@ static int prepare_workdir(const sbx *s, char *real, struct gr_err *err)
 	return 0;
 }
 
-static void classify(const sbx *s, struct sbx_result *res, int have_status, int wstatus,
-		     int oom, int wall_hit, int cpu_hit, const struct sbx_msg *xx)
+static void classify(const sbx *s, struct sbx_result *res, int have_status, int wstatus, int oom,
+		     int wall_hit, int cpu_hit, const struct sbx_msg *xx)
 {
 	const struct sbx_limits *lim = &s->cfg->limits;
 
@@ -317,8 +322,7 @@ static void classify(const sbx *s, struct sbx_result *res, int have_status, int 
 }
 
 /* Wait for the setup child; it reports init's pid (or a failure) before exiting. */
-static void wait_setup(pid_t setup, int rep, struct sbx_msg *xx, pid_t *init, int *wst,
-		       int *have)
+static void wait_setup(pid_t setup, int rep, struct sbx_msg *xx, pid_t *init, int *wst, int *have)
 {
 	int st;
 
@@ -334,10 +338,10 @@ static void wait_setup(pid_t setup, int rep, struct sbx_msg *xx, pid_t *init, in
 static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_err *err)
 {
 	const struct sbx_limits *lim = &s->cfg->limits;
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 }, pidfd = -1;
-	struct sink so = { 0 }, se = { 0 };
-	struct sbx_msg xx = { 0 };
-	struct rusage ru = { 0 };
+	int out[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1}, pidfd = -1;
+	struct sink so = {0}, se = {0};
+	struct sbx_msg xx = {0};
+	struct rusage ru = {0};
 	char workdir[PATH_MAX];
 	pid_t setup, init = -1;
 	int rc, wstatus = 0, have = 0, wall_hit = 0, reaped = 0, out_open = 1, err_open = 1;
@@ -387,8 +391,8 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	set_nonblock(out[0]);
 	set_nonblock(errp[0]);
 	set_nonblock(rep[0]);
-	so = (struct sink){ out[0], 1, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0 };
-	se = (struct sink){ errp[0], 2, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0 };
+	so = (struct sink){out[0], 1, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0};
+	se = (struct sink){errp[0], 2, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0};
 	if (!lim->output_kb)
 		so.limit = se.limit = (size_t)-1;
 
@@ -400,13 +404,13 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 		int n = 0, timeout = -1, w;
 
 		if (out_open)
-			pf[n++] = (struct pollfd){ out[0], POLLIN, 0 };
+			pf[n++] = (struct pollfd){out[0], POLLIN, 0};
 		if (err_open)
-			pf[n++] = (struct pollfd){ errp[0], POLLIN, 0 };
+			pf[n++] = (struct pollfd){errp[0], POLLIN, 0};
 		if (rep_open)
-			pf[n++] = (struct pollfd){ rep[0], POLLIN, 0 };
+			pf[n++] = (struct pollfd){rep[0], POLLIN, 0};
 		if (pidfd >= 0)
-			pf[n++] = (struct pollfd){ pidfd, POLLIN, 0 };
+			pf[n++] = (struct pollfd){pidfd, POLLIN, 0};
 		if (deadline && !wall_hit) {
 			double left = deadline - gr_now();
 			timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
@@ -485,7 +489,7 @@ done:
 /* Run argv in a fresh box; see sandbox.h. */
 int sbx_run_cmd(sbx *s, struct sbx_result *res, char *const argv[], struct gr_err *err)
 {
-	struct sbx_job job = { 0 };
+	struct sbx_job job = {0};
 
 	if (!argv || !argv[0])
 		return gr_err_set(err, GR_EINVAL, "no command to run");
@@ -494,10 +498,9 @@ int sbx_run_cmd(sbx *s, struct sbx_result *res, char *const argv[], struct gr_er
 }
 
 /* Fork and call fn(arg) in a fresh box; see sandbox.h. */
-int sbx_run_fn(sbx *s, struct sbx_result *res, int (*fn)(void *arg), void *arg,
-	       struct gr_err *err)
+int sbx_run_fn(sbx *s, struct sbx_result *res, int (*fn)(void *arg), void *arg, struct gr_err *err)
 {
-	struct sbx_job job = { 0 };
+	struct sbx_job job = {0};
 
 	if (!fn)
 		return gr_err_set(err, GR_EINVAL, "no function to run");

@@ -57,14 +57,15 @@ static int teardown(void **state)
 /* Build the sandbox, skipping (not failing) where the host cannot give it. */
 static sbx *make(struct fixture *f)
 {
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	if (geteuid() != 0)
 		skip(); /* CI runs as root; the full sandbox needs it */
 	if (sbx_new(&f->s, &f->cfg, &err) < 0) {
 		if (err.code == GR_ESYS) {
 			/* loudly: e2e test_sandbox's doctor check fails on such a host */
-			print_message("skipping, this host cannot build the sandbox: %s\n", err.msg);
+			print_message("skipping, this host cannot build the sandbox: %s\n",
+				      err.msg);
 			skip();
 		}
 		fail_msg("sbx_new: %s", err.msg);
@@ -126,7 +127,8 @@ static int hog(void *arg)
 
 	for (int i = 0; i < n; i++) {
 		/* mmap, not malloc: the same path with or without ASan's allocator */
-		char *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *p =
+		    mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			return 2;
 		memset(p, 1, chunk);
@@ -194,7 +196,7 @@ static void test_sandbox__fn_threaded_caller(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	pthread_t t;
 	sbx *s = make(f);
 
@@ -215,7 +217,7 @@ static void test_sandbox__fn_exit_code(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	sbx *s = make(f);
 
 	assert_int_equal(sbx_run_fn(s, &res, ret3, NULL, &err), 0);
@@ -229,7 +231,7 @@ static void test_sandbox__fn_identity(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	sbx *s = make(f);
 
 	assert_int_equal(sbx_run_fn(s, &res, whoami, NULL, &err), 0);
@@ -242,7 +244,7 @@ static void test_sandbox__fn_cpu_timeout(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	sbx *s;
 
 	f->cfg.limits.cpu_s = 0.5;
@@ -258,7 +260,7 @@ static void test_sandbox__fn_wall_timeout(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	sbx *s;
 
 	f->cfg.limits.wall_s = 0.3;
@@ -274,7 +276,7 @@ static void test_sandbox__fn_capture(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	sbx *s = make(f);
 
 	assert_int_equal(sbx_run_fn(s, &res, hello, NULL, &err), 0);
@@ -288,10 +290,10 @@ static void test_sandbox__fn_keep_fds(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	int p[2], keep[2];
 	struct fds fds;
-	char buf[8] = { 0 };
+	char buf[8] = {0};
 	sbx *s;
 
 	assert_int_equal(pipe(p), 0);
@@ -316,7 +318,7 @@ static void test_sandbox__fn_memory_limit(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	sbx *s;
 
 	f->cfg.limits.mem_kb = 64 * 1024;
@@ -339,7 +341,7 @@ static void test_sandbox__limits_change_between_runs(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	sbx *s;
 
 	int chunks = 8; /* 128 MB */
@@ -365,7 +367,7 @@ static void test_sandbox__tmp_not_shared(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	sbx *s = make(f);
 
 	assert_int_equal(sbx_run_fn(s, &res, leave_files, NULL, &err), 0);
@@ -380,8 +382,8 @@ static void test_sandbox__cmd_missing_program(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
-	char *argv[] = { "no-such-program-here", NULL };
+	struct gr_err err = {0};
+	char *argv[] = {"no-such-program-here", NULL};
 	sbx *s = make(f);
 
 	assert_int_equal(sbx_run_cmd(s, &res, argv, &err), 0);
@@ -394,8 +396,8 @@ static void test_sandbox__cmd_output_cap(void **state)
 {
 	struct fixture *f = *state;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
-	char *argv[] = { "sh", "-c", "head -c 100000 /dev/zero", NULL };
+	struct gr_err err = {0};
+	char *argv[] = {"sh", "-c", "head -c 100000 /dev/zero", NULL};
 	sbx *s;
 
 	f->cfg.limits.output_kb = 10;
@@ -409,7 +411,7 @@ static void test_sandbox__cmd_output_cap(void **state)
 
 static void test_sandbox__result_json(void **state)
 {
-	struct sbx_result res = { 0 };
+	struct sbx_result res = {0};
 	char *json;
 	(void)state;
 
@@ -442,21 +444,21 @@ static void test_sandbox__probe_reports(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_sandbox__fn_exit_code, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sandbox__fn_identity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sandbox__fn_threaded_caller, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sandbox__fn_cpu_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sandbox__fn_wall_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sandbox__fn_capture, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sandbox__fn_keep_fds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sandbox__fn_memory_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sandbox__limits_change_between_runs, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_sandbox__tmp_not_shared, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sandbox__cmd_missing_program, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sandbox__cmd_output_cap, setup, teardown),
-		cmocka_unit_test(test_sandbox__result_json),
-		cmocka_unit_test(test_sandbox__probe_reports),
+	    cmocka_unit_test_setup_teardown(test_sandbox__fn_exit_code, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sandbox__fn_identity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sandbox__fn_threaded_caller, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sandbox__fn_cpu_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sandbox__fn_wall_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sandbox__fn_capture, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sandbox__fn_keep_fds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sandbox__fn_memory_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sandbox__limits_change_between_runs, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_sandbox__tmp_not_shared, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sandbox__cmd_missing_program, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sandbox__cmd_output_cap, setup, teardown),
+	    cmocka_unit_test(test_sandbox__result_json),
+	    cmocka_unit_test(test_sandbox__probe_reports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
