@@ -222,8 +222,8 @@ static int read_reports(int fd, struct sbx_msg *err_msg, pid_t *init, int *statu
 		m.text[sizeof(m.text) - 1] = '\0';
 		if (m.type == SBX_MSG_ERR && !err_msg->type)
 			*err_msg = m;
-		else if (m.type == SBX_MSG_PID)
-			*init = m.value;
+		else if (m.type == SBX_MSG_PID && *init <= 0)
+			*init = m.value; /* once, from the setup child */
 		else if (m.type == SBX_MSG_STATUS) {
 			*status = m.value;
 			*have = 1;
@@ -324,7 +324,7 @@ static void classify(const sbx *s, struct sbx_result *res, int have_status, int 
 /* Wait for the setup child; it reports init's pid (or a failure) before exiting. */
 static void wait_setup(pid_t setup, int rep, struct sbx_msg *xx, pid_t *init, int *wst, int *have)
 {
-	int st;
+	int st = 0;
 
 	while (waitpid(setup, &st, 0) < 0 && errno == EINTR)
 		;
