@@ -32,7 +32,7 @@ static void usage(FILE *f, const struct sbx_limits *d)
 	    "written as JSON with --meta.\n"
 	    "\n"
 	    "options:\n"
-	    "  --time S         CPU time limit per process, seconds (default %g)\n"
+	    "  --time S         CPU seconds per process; the whole run stops at S + 1 (default %g)\n"
 	    "  --wall S         wall-clock limit for the whole run, seconds (default %g)\n"
 	    "  --mem MB         memory limit of the whole run, MiB (default %zu)\n"
 	    "  --procs N        processes and threads (default %u)\n"
