@@ -25,10 +25,10 @@ static void usage(FILE *f)
 static int smoke_test(void)
 {
 	char dir[] = "/tmp/grader-doctor.XXXXXX";
-	char *argv[] = { "/bin/true", NULL };
+	char *argv[] = {"/bin/true", NULL};
 	struct sbx_config cfg;
-	struct sbx_result res = { 0 };
-	struct gr_err err = { 0 };
+	struct sbx_result res = {0};
+	struct gr_err err = {0};
 	sbx *s = NULL;
 	int rc = 1;
 
@@ -43,7 +43,8 @@ static int smoke_test(void)
 	if (sbx_new(&s, &cfg, &err) < 0 || sbx_run_cmd(s, &res, argv, &err) < 0) {
 		printf("%-22s FAILED: %s\n", "test run", err.msg);
 	} else if (res.status != SBX_OK) {
-		printf("%-22s FAILED: %s %s\n", "test run", sbx_status_name(res.status), res.message);
+		printf("%-22s FAILED: %s %s\n", "test run", sbx_status_name(res.status),
+		       res.message);
 	} else {
 		printf("%-22s ok (/bin/true in %.1f ms)\n", "test run", res.wall * 1000);
 		rc = 0;

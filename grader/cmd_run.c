@@ -23,35 +23,36 @@ struct run_opts {
 
 static void usage(FILE *f, const struct sbx_limits *d)
 {
-	fprintf(f,
-		"usage: grader run [options] -- CMD [ARGS...]\n"
-		"\n"
-		"Run CMD in the sandbox with DIR as its only writable directory (seen as /box,\n"
-		"the working directory). Its output is passed through, capped; the result is\n"
-		"written as JSON with --meta.\n"
-		"\n"
-		"options:\n"
-		"  --time S         CPU time limit per process, seconds (default %g)\n"
-		"  --wall S         wall-clock limit for the whole run, seconds (default %g)\n"
-		"  --mem MB         memory limit of the whole run, MiB (default %zu)\n"
-		"  --procs N        processes and threads (default %u)\n"
-		"  --fsize MB       largest file the run may write, MiB (default %zu)\n"
-		"  --output KB      stdout and stderr passed through, KiB each (default %zu)\n"
-		"  --tmp MB         size of the private /tmp and /dev/shm, MiB each (default %zu)\n"
-		"  --nofile N       open files per process (default %u)\n"
-		"  --dir DIR        work directory (default: a fresh empty one, removed after);\n"
-		"                   as root it is handed to the box uid (61000 + slot)\n"
-		"  --ro PATH        also show host PATH read-only at the same place (repeatable)\n"
-		"  --env K=V        add to the clean environment (repeatable)\n"
-		"  --slot N         worker slot: selects the box uid and cgroup (default 0)\n"
-		"  --meta FILE      write the result as JSON to FILE ('-' for stdout)\n"
-		"  --allow-weaker   run even if this host lacks a protection (see grader doctor)\n"
-		"  --help           show this help\n"
-		"\n"
-		"exit status: 0 when the command ran and exited 0 (status OK), 1 for any other\n"
-		"status (RE, SG, TO, ML, OL) or a sandbox failure (XX), 2 for a usage error.\n",
-		d->cpu_s, d->wall_s, d->mem_kb / 1024, d->procs, d->fsize_kb / 1024, d->output_kb,
-		d->tmp_kb / 1024, d->nofile);
+	fprintf(
+	    f,
+	    "usage: grader run [options] -- CMD [ARGS...]\n"
+	    "\n"
+	    "Run CMD in the sandbox with DIR as its only writable directory (seen as /box,\n"
+	    "the working directory). Its output is passed through, capped; the result is\n"
+	    "written as JSON with --meta.\n"
+	    "\n"
+	    "options:\n"
+	    "  --time S         CPU seconds per process; the whole run stops at S + 1 (default %g)\n"
+	    "  --wall S         wall-clock limit for the whole run, seconds (default %g)\n"
+	    "  --mem MB         memory limit of the whole run, MiB (default %zu)\n"
+	    "  --procs N        processes and threads (default %u)\n"
+	    "  --fsize MB       largest file the run may write, MiB (default %zu)\n"
+	    "  --output KB      stdout and stderr passed through, KiB each (default %zu)\n"
+	    "  --tmp MB         size of the private /tmp and /dev/shm, MiB each (default %zu)\n"
+	    "  --nofile N       open files per process (default %u)\n"
+	    "  --dir DIR        work directory (default: a fresh empty one, removed after);\n"
+	    "                   as root it is handed to the box uid (61000 + slot)\n"
+	    "  --ro PATH        also show host PATH read-only at the same place (repeatable)\n"
+	    "  --env K=V        add to the clean environment (repeatable)\n"
+	    "  --slot N         worker slot 0-100000: box uid 61000 + N, own cgroups (default 0)\n"
+	    "  --meta FILE      write the result as JSON to FILE ('-' for stdout)\n"
+	    "  --allow-weaker   run even if this host lacks a protection (see grader doctor)\n"
+	    "  --help           show this help\n"
+	    "\n"
+	    "exit status: 0 when the command ran and exited 0 (status OK), 1 for any other\n"
+	    "status (RE, SG, TO, ML, OL) or a sandbox failure (XX), 2 for a usage error.\n",
+	    d->cpu_s, d->wall_s, d->mem_kb / 1024, d->procs, d->fsize_kb / 1024, d->output_kb,
+	    d->tmp_kb / 1024, d->nofile);
 }
 
 static int parse_num(const char *s, double max, double *out)
@@ -70,16 +71,32 @@ static int parse_num(const char *s, double max, double *out)
 /* Returns 0, or 2 after printing a usage error. */
 static int parse(int argc, char **argv, struct run_opts *o, int *first)
 {
-	enum { O_TIME = 256, O_WALL, O_MEM, O_PROCS, O_FSIZE, O_OUTPUT, O_TMP, O_NOFILE,
-	       O_DIR, O_RO, O_ENV, O_SLOT, O_META, O_WEAK, O_HELP };
+	enum {
+		O_TIME = 256,
+		O_WALL,
+		O_MEM,
+		O_PROCS,
+		O_FSIZE,
+		O_OUTPUT,
+		O_TMP,
+		O_NOFILE,
+		O_DIR,
+		O_RO,
+		O_ENV,
+		O_SLOT,
+		O_META,
+		O_WEAK,
+		O_HELP
+	};
 	static const struct option longs[] = {
-		{ "time", 1, NULL, O_TIME }, { "wall", 1, NULL, O_WALL }, { "mem", 1, NULL, O_MEM },
-		{ "procs", 1, NULL, O_PROCS }, { "fsize", 1, NULL, O_FSIZE },
-		{ "output", 1, NULL, O_OUTPUT }, { "tmp", 1, NULL, O_TMP },
-		{ "nofile", 1, NULL, O_NOFILE }, { "dir", 1, NULL, O_DIR }, { "ro", 1, NULL, O_RO },
-		{ "env", 1, NULL, O_ENV }, { "slot", 1, NULL, O_SLOT }, { "meta", 1, NULL, O_META },
-		{ "allow-weaker", 0, NULL, O_WEAK }, { "help", 0, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
+	    {"time", 1, NULL, O_TIME},	 {"wall", 1, NULL, O_WALL},
+	    {"mem", 1, NULL, O_MEM},	 {"procs", 1, NULL, O_PROCS},
+	    {"fsize", 1, NULL, O_FSIZE}, {"output", 1, NULL, O_OUTPUT},
+	    {"tmp", 1, NULL, O_TMP},	 {"nofile", 1, NULL, O_NOFILE},
+	    {"dir", 1, NULL, O_DIR},	 {"ro", 1, NULL, O_RO},
+	    {"env", 1, NULL, O_ENV},	 {"slot", 1, NULL, O_SLOT},
+	    {"meta", 1, NULL, O_META},	 {"allow-weaker", 0, NULL, O_WEAK},
+	    {"help", 0, NULL, O_HELP},	 {NULL, 0, NULL, 0},
 	};
 	struct sbx_limits *l = &o->cfg.limits;
 	int c;
@@ -92,18 +109,49 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 	while ((c = getopt_long(argc, argv, "+", longs, &li)) != -1) {
 		int bad = 0;
 		switch (c) {
-		case O_TIME: bad = parse_num(optarg, 1e6, &l->cpu_s); break;
-		case O_WALL: bad = parse_num(optarg, 1e6, &l->wall_s); break;
-		case O_MEM: bad = parse_num(optarg, 1 << 30, &v); l->mem_kb = (size_t)(v * 1024); break;
-		case O_PROCS: bad = parse_num(optarg, 1 << 20, &v); l->procs = (unsigned)v; break;
-		case O_FSIZE: bad = parse_num(optarg, 1 << 30, &v); l->fsize_kb = (size_t)(v * 1024); break;
-		case O_OUTPUT: bad = parse_num(optarg, 1 << 30, &v); l->output_kb = (size_t)v; break;
-		case O_TMP: bad = parse_num(optarg, 1 << 20, &v); l->tmp_kb = (size_t)(v * 1024); break;
-		case O_NOFILE: bad = parse_num(optarg, 1 << 20, &v); l->nofile = (unsigned)v; break;
-		case O_SLOT: bad = parse_num(optarg, 4000, &v); o->cfg.slot = (unsigned)v; break;
-		case O_DIR: o->dir = optarg; break;
-		case O_META: o->meta = optarg; break;
-		case O_WEAK: o->cfg.allow_weaker = 1; break;
+		case O_TIME:
+			bad = parse_num(optarg, 1e6, &l->cpu_s);
+			break;
+		case O_WALL:
+			bad = parse_num(optarg, 1e6, &l->wall_s);
+			break;
+		case O_MEM:
+			bad = parse_num(optarg, 1 << 30, &v);
+			l->mem_kb = (size_t)(v * 1024);
+			break;
+		case O_PROCS:
+			bad = parse_num(optarg, 1 << 20, &v);
+			l->procs = (unsigned)v;
+			break;
+		case O_FSIZE:
+			bad = parse_num(optarg, 1 << 30, &v);
+			l->fsize_kb = (size_t)(v * 1024);
+			break;
+		case O_OUTPUT:
+			bad = parse_num(optarg, 1 << 30, &v);
+			l->output_kb = (size_t)v;
+			break;
+		case O_TMP:
+			bad = parse_num(optarg, 1 << 20, &v);
+			l->tmp_kb = (size_t)(v * 1024);
+			break;
+		case O_NOFILE:
+			bad = parse_num(optarg, 1 << 20, &v);
+			l->nofile = (unsigned)v;
+			break;
+		case O_SLOT:
+			bad = parse_num(optarg, 100000, &v);
+			o->cfg.slot = (unsigned)v;
+			break;
+		case O_DIR:
+			o->dir = optarg;
+			break;
+		case O_META:
+			o->meta = optarg;
+			break;
+		case O_WEAK:
+			o->cfg.allow_weaker = 1;
+			break;
 		case O_RO:
 			if (o->n_ro == MAX_LIST || optarg[0] != '/')
 				bad = 1;
@@ -160,8 +208,8 @@ static int write_meta(const char *meta, const struct sbx_result *res, struct gr_
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
-	struct sbx_result res = { 0 };
-	struct gr_err err = { 0 };
+	struct sbx_result res = {0};
+	struct gr_err err = {0};
 	char tmpdir[] = "/tmp/grader-run.XXXXXX";
 	int first = 0, rc, made_dir = 0, code = 1;
 	sbx *s = NULL;

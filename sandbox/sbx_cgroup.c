@@ -182,11 +182,56 @@ static int open_procs(const char *dir)
 	return open(path, O_WRONLY | O_CLOEXEC);
 }
 
+/*
+ * Set pids.max and the memory limit to `lim` where they differ from what is
+ * set (the caller may change its limits between runs). A controller whose
+ * limit cannot be written is given up: rlimits take over.
+ */
+static void apply_limits(struct sbx_cg *cg, const struct sbx_limits *lim)
+{
+	const char *pids_dir = cg->version == 1 ? cg->pids : cg->mem;
+	long want = lim->mem_kb ? (long)lim->mem_kb * 1024 : 0;
+	char val[64];
+	int rc;
+
+	if (cg->has_pids && lim->procs != cg->procs) {
+		if (lim->procs)
+			snprintf(val, sizeof(val), "%u", lim->procs);
+		else
+			snprintf(val, sizeof(val), "max");
+		if (write_str(pids_dir, "pids.max", val) == 0)
+			cg->procs = lim->procs;
+		else
+			cg->has_pids = 0;
+	}
+	if (!cg->has_mem || want == cg->limit)
+		return;
+	if (want)
+		snprintf(val, sizeof(val), "%ld", want);
+	else
+		snprintf(val, sizeof(val), cg->version == 1 ? "-1" : "max");
+	if (cg->version == 2) {
+		rc = write_str(cg->mem, "memory.max", val);
+	} else if (!want || (cg->limit && want > cg->limit)) {
+		/* v1 wants memsw >= limit at every step (memsw may not exist) */
+		write_str(cg->mem, "memory.memsw.limit_in_bytes", val);
+		rc = write_str(cg->mem, "memory.limit_in_bytes", val);
+	} else {
+		rc = write_str(cg->mem, "memory.limit_in_bytes", val);
+		write_str(cg->mem, "memory.memsw.limit_in_bytes", val);
+	}
+	if (rc == 0)
+		cg->limit = want;
+	else
+		cg->has_mem = 0;
+}
+
 static int create_v2(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned slot)
 {
-	char parent[PATH_MAX], list[512], val[64];
+	char parent[PATH_MAX], list[512];
 
-	if (own_dir(parent, sizeof(parent), "") < 0 || make_group(cg->mem, sizeof(cg->mem), parent, slot) < 0)
+	if (own_dir(parent, sizeof(parent), "") < 0 ||
+	    make_group(cg->mem, sizeof(cg->mem), parent, slot) < 0)
 		return -1;
 	if (read_str(cg->mem, "cgroup.controllers", list, sizeof(list)) < 0)
 		list[0] = '\0';
@@ -197,49 +242,40 @@ static int create_v2(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned s
 			list[0] = '\0';
 	}
 	cg->version = 2;
-	if (has_word(list, "memory") && lim->mem_kb) {
-		snprintf(val, sizeof(val), "%zu", lim->mem_kb * 1024);
-		cg->has_mem = write_str(cg->mem, "memory.max", val) == 0;
-		cg->limit = (long)lim->mem_kb * 1024;
-		write_str(cg->mem, "memory.swap.max", "0");
-	}
-	if (has_word(list, "pids") && lim->procs) {
-		snprintf(val, sizeof(val), "%u", lim->procs);
-		cg->has_pids = write_str(cg->mem, "pids.max", val) == 0;
-	}
 	cg->mem_procs_fd = open_procs(cg->mem);
-	if (cg->mem_procs_fd < 0)
-		cg->has_mem = cg->has_pids = 0;
+	if (cg->mem_procs_fd >= 0) {
+		cg->has_mem = has_word(list, "memory");
+		cg->has_pids = has_word(list, "pids");
+		cg->has_cpu = 1; /* cpu.stat exists in every v2 group */
+	}
+	if (cg->has_mem)
+		write_str(cg->mem, "memory.swap.max", "0");
+	apply_limits(cg, lim);
 	return 0;
 }
 
 static void create_v1(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned slot)
 {
-	char parent[PATH_MAX], val[64];
+	char parent[PATH_MAX];
 
 	cg->version = 1;
-	if (lim->mem_kb && own_dir(parent, sizeof(parent), "memory") == 0 &&
+	if (own_dir(parent, sizeof(parent), "memory") == 0 &&
 	    make_group(cg->mem, sizeof(cg->mem), parent, slot) == 0) {
-		snprintf(val, sizeof(val), "%zu", lim->mem_kb * 1024);
-		cg->has_mem = write_str(cg->mem, "memory.limit_in_bytes", val) == 0;
-		cg->limit = (long)lim->mem_kb * 1024;
-		write_str(cg->mem, "memory.memsw.limit_in_bytes", val); /* no swap either */
 		cg->mem_procs_fd = open_procs(cg->mem);
-		if (cg->mem_procs_fd < 0)
-			cg->has_mem = 0;
-	} else {
-		cg->mem[0] = '\0';
+		cg->has_mem = cg->mem_procs_fd >= 0;
 	}
-	if (lim->procs && own_dir(parent, sizeof(parent), "pids") == 0 &&
+	if (own_dir(parent, sizeof(parent), "pids") == 0 &&
 	    make_group(cg->pids, sizeof(cg->pids), parent, slot) == 0) {
-		snprintf(val, sizeof(val), "%u", lim->procs);
-		cg->has_pids = write_str(cg->pids, "pids.max", val) == 0;
 		cg->pids_procs_fd = open_procs(cg->pids);
-		if (cg->pids_procs_fd < 0)
-			cg->has_pids = 0;
-	} else {
-		cg->pids[0] = '\0';
+		cg->has_pids = cg->pids_procs_fd >= 0;
 	}
+	/* cpuacct only measures: the whole run's CPU time, watched by the caller */
+	if (own_dir(parent, sizeof(parent), "cpuacct") == 0 &&
+	    make_group(cg->cpu, sizeof(cg->cpu), parent, slot) == 0) {
+		cg->cpu_procs_fd = open_procs(cg->cpu);
+		cg->has_cpu = cg->cpu_procs_fd >= 0;
+	}
+	apply_limits(cg, lim);
 }
 
 /*
@@ -254,7 +290,7 @@ int sbx_cg_create(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned slot
 
 	(void)err;
 	memset(cg, 0, sizeof(*cg));
-	cg->mem_procs_fd = cg->pids_procs_fd = -1;
+	cg->mem_procs_fd = cg->pids_procs_fd = cg->cpu_procs_fd = -1;
 	sbx_cg_probe(&p);
 	if (p.cgroup_version == 2 && (p.cg_memory || p.cg_pids || access(CG_ROOT, W_OK) == 0))
 		create_v2(cg, lim, slot);
@@ -282,14 +318,17 @@ static long read_long(const char *dir, const char *file)
  * wrote) when it is a sizeable part of the limit, reset the peak, and
  * remember the usage and OOM-kill counters so the run is measured alone.
  */
-void sbx_cg_before_run(struct sbx_cg *cg)
+void sbx_cg_before_run(struct sbx_cg *cg, const struct sbx_limits *lim)
 {
 	const char *usage = cg->version == 1 ? "memory.usage_in_bytes" : "memory.current";
 
+	apply_limits(cg, lim);
+	cg->cpu_before = 0;
+	cg->cpu_before = sbx_cg_cpu_ns(cg);
 	if (!cg->has_mem)
 		return;
 	cg->usage_before = read_long(cg->mem, usage);
-	if (cg->version == 1 && cg->usage_before > cg->limit / 4) {
+	if (cg->version == 1 && cg->limit && cg->usage_before > cg->limit / 4) {
 		/* costs about a millisecond, so only when it matters */
 		write_str(cg->mem, "memory.force_empty", "0");
 		cg->usage_before = read_long(cg->mem, usage);
@@ -301,7 +340,8 @@ void sbx_cg_before_run(struct sbx_cg *cg)
 	cg->oom_before = read_key(cg->mem, mem_counter_file(cg), "oom_kill");
 }
 
-/* After a run: the memory it added at its peak (kB, -1 unknown), and whether the OOM killer fired. */
+/* After a run: the memory it added at its peak (kB, -1 unknown), and whether the OOM killer fired.
+ */
 void sbx_cg_after_run(struct sbx_cg *cg, long *peak_kb, int *oom)
 {
 	long peak;
@@ -316,9 +356,26 @@ void sbx_cg_after_run(struct sbx_cg *cg, long *peak_kb, int *oom)
 	*oom = read_key(cg->mem, mem_counter_file(cg), "oom_kill") > cg->oom_before;
 }
 
+long long sbx_cg_cpu_ns(const struct sbx_cg *cg)
+{
+	long long now;
+
+	if (!cg->has_cpu)
+		return -1;
+	if (cg->version == 1) {
+		now = read_long(cg->cpu, "cpuacct.usage");
+	} else {
+		now = read_key(cg->mem, "cpu.stat", "usage_usec");
+		now = now < 0 ? -1 : now * 1000;
+	}
+	if (now < 0 || cg->cpu_before < 0)
+		return -1;
+	return now - cg->cpu_before;
+}
+
 static void remove_dir(const char *dir)
 {
-	struct timespec ts = { 0, 2000000 };
+	struct timespec ts = {0, 2000000};
 
 	/* The last processes of a run may still be leaving the group. */
 	for (int i = 0; i < 500; i++) {
@@ -334,11 +391,15 @@ void sbx_cg_destroy(struct sbx_cg *cg)
 		close(cg->mem_procs_fd);
 	if (cg->pids_procs_fd >= 0)
 		close(cg->pids_procs_fd);
-	cg->mem_procs_fd = cg->pids_procs_fd = -1;
+	if (cg->cpu_procs_fd >= 0)
+		close(cg->cpu_procs_fd);
+	cg->mem_procs_fd = cg->pids_procs_fd = cg->cpu_procs_fd = -1;
 	if (cg->mem[0])
 		remove_dir(cg->mem);
 	if (cg->pids[0])
 		remove_dir(cg->pids);
-	cg->mem[0] = cg->pids[0] = '\0';
-	cg->has_mem = cg->has_pids = 0;
+	if (cg->cpu[0])
+		remove_dir(cg->cpu);
+	cg->mem[0] = cg->pids[0] = cg->cpu[0] = '\0';
+	cg->has_mem = cg->has_pids = cg->has_cpu = 0;
 }

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -162,7 +163,7 @@ static void bind(const struct sbx_job *job, const char *src, const char *dst, in
 	if (rec) {
 		struct {
 			unsigned long long set, clr, prop, userns;
-		} attr = { 0x1 /* RDONLY */ | 0x2 /* NOSUID */ | 0x4 /* NODEV */, 0, 0, 0 };
+		} attr = {0x1 /* RDONLY */ | 0x2 /* NOSUID */ | 0x4 /* NODEV */, 0, 0, 0};
 		if (rw)
 			attr.set &= ~0x1ull;
 		if (syscall(SYS_mount_setattr, AT_FDCWD, dst, 0x8000 /* AT_RECURSIVE */, &attr,
@@ -182,8 +183,8 @@ static void tmpfs(const struct sbx_job *job, const char *dst, const char *opts, 
 /* The system directories: symlinks copied as symlinks, directories bound read-only. */
 static void system_dirs(const struct sbx_job *job)
 {
-	static const char *const names[] = { "usr", "bin", "sbin", "lib", "lib32", "lib64",
-					     "libx32", "etc" };
+	static const char *const names[] = {"usr",   "bin",   "sbin",	"lib",
+					    "lib32", "lib64", "libx32", "etc"};
 	char src[64], target[PATH_MAX];
 	struct stat st;
 
@@ -213,8 +214,11 @@ static void extra_paths(const struct sbx_job *job)
 	struct stat st;
 
 	for (; p && *p; p++) {
-		if ((*p)[0] != '/' || snprintf(src, sizeof(src), "/oldroot%s", *p) >= (int)sizeof(src))
+		if ((*p)[0] != '/' ||
+		    snprintf(src, sizeof(src), "/oldroot%s", *p) >= (int)sizeof(src))
 			die(job, 0, "read-only path '%s' is not absolute", *p);
+		if ((*p)[strspn(*p, "/")] == '\0')
+			die(job, 0, "read-only path '%s' would show the whole host", *p);
 		if (stat(src, &st) < 0)
 			die(job, errno, "cannot see read-only path '%s'", *p);
 		if (make_target(*p, !S_ISDIR(st.st_mode)) < 0)
@@ -225,10 +229,12 @@ static void extra_paths(const struct sbx_job *job)
 
 static void dev_dir(const struct sbx_job *job, const char *tmp_opts)
 {
-	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom" };
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom"};
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "/dev/fd" }, { "/proc/self/fd/0", "/dev/stdin" },
-		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+	    {"/proc/self/fd", "/dev/fd"},
+	    {"/proc/self/fd/0", "/dev/stdin"},
+	    {"/proc/self/fd/1", "/dev/stdout"},
+	    {"/proc/self/fd/2", "/dev/stderr"},
 	};
 	char src[64], dst[64];
 
@@ -310,7 +316,7 @@ static void finish_root(const struct sbx_job *job)
 static void set_limit(const struct sbx_job *job, int res, const char *name, rlim_t soft,
 		      rlim_t hard)
 {
-	struct rlimit rl = { soft, hard };
+	struct rlimit rl = {soft, hard};
 
 	if (setrlimit(res, &rl) < 0)
 		die(job, errno, "cannot set %s", name);
@@ -352,7 +358,7 @@ static void limits(const struct sbx_job *job)
 static void drop_privileges(const struct sbx_job *job)
 {
 	const sbx *s = job->s;
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
 
 	for (int cap = 0; cap < 64; cap++)
@@ -438,8 +444,7 @@ static void __attribute__((noreturn)) worker_main(const struct sbx_job *job)
 	environ = s->envp;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die(job, errno, "cannot set no_new_privs");
-	if (s->prog.filter &&
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &s->prog) < 0)
+	if (s->prog.filter && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &s->prog) < 0)
 		die(job, errno, "cannot load the seccomp filter");
 	if (job->fn) {
 		int rc;
@@ -465,6 +470,16 @@ static void __attribute__((noreturn)) init_main(const struct sbx_job *job)
 	int st;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/*
+	 * Our parent is the caller (CLONE_PARENT), outside this pid namespace:
+	 * getppid() says 0. Did it die before the line above? Then nobody
+	 * reads the report pipe any more.
+	 */
+	{
+		struct pollfd pf = {job->rep_w, POLLOUT, 0};
+		if (poll(&pf, 1, 0) == 1 && (pf.revents & (POLLERR | POLLHUP)))
+			_exit(EXIT_SETUP);
+	}
 	if ((s->ns_flags & (CLONE_NEWNS | CLONE_NEWPID)) == (CLONE_NEWNS | CLONE_NEWPID) &&
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die(job, errno, "cannot mount '/proc'");
@@ -512,11 +527,19 @@ void sbx_child_main(const struct sbx_job *job)
 	pid_t init;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != job->parent)
+		_exit(EXIT_SETUP); /* the caller is already gone */
+	/* Only the caller reads: its death must show as a broken pipe. */
+	close(job->out_r);
+	close(job->err_r);
+	close(job->rep_r);
 	/* Join the slot's cgroups first: every later process is charged to them. */
 	if (s->cg.mem_procs_fd >= 0 && write(s->cg.mem_procs_fd, "0", 1) != 1)
 		die(job, errno, "cannot join the memory cgroup");
 	if (s->cg.pids_procs_fd >= 0 && write(s->cg.pids_procs_fd, "0", 1) != 1)
 		die(job, errno, "cannot join the pids cgroup");
+	if (s->cg.cpu_procs_fd >= 0 && write(s->cg.cpu_procs_fd, "0", 1) != 1)
+		die(job, errno, "cannot join the cpuacct cgroup");
 	if (s->netns_fd >= 0) {
 		if (setns(s->netns_fd, CLONE_NEWNET) < 0)
 			die(job, errno, "cannot enter the network namespace");

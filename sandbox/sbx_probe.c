@@ -19,8 +19,8 @@ static const struct {
 	int flag;
 	const char *name;
 } ns_list[] = {
-	{ CLONE_NEWUSER, "user" }, { CLONE_NEWPID, "pid" }, { CLONE_NEWNS, "mount" },
-	{ CLONE_NEWNET, "network" }, { CLONE_NEWIPC, "ipc" }, { CLONE_NEWUTS, "uts" },
+    {CLONE_NEWUSER, "user"},   {CLONE_NEWPID, "pid"}, {CLONE_NEWNS, "mount"},
+    {CLONE_NEWNET, "network"}, {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"},
 };
 
 /* Bit i of the exit code: namespace ns_list[i] could be created. */
@@ -38,7 +38,8 @@ static int try_namespaces(void)
 			pid_t p2 = fork();
 			if (p2 == 0)
 				_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
-			if (p2 > 0 && waitpid(p2, &st, 0) == p2 && WIFEXITED(st) && !WEXITSTATUS(st))
+			if (p2 > 0 && waitpid(p2, &st, 0) == p2 && WIFEXITED(st) &&
+			    !WEXITSTATUS(st))
 				bits |= 1;
 		} else if (unshare(CLONE_NEWUSER) == 0) {
 			bits |= 1;
@@ -65,10 +66,10 @@ static int have_seccomp(void)
 	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
 }
 
-#define LINE(...)                                                                  \
-	do {                                                                       \
-		size_t used_ = strlen(p->detail);                                  \
-		snprintf(p->detail + used_, sizeof(p->detail) - used_, __VA_ARGS__); \
+#define LINE(...)                                                                                  \
+	do {                                                                                       \
+		size_t used_ = strlen(p->detail);                                                  \
+		snprintf(p->detail + used_, sizeof(p->detail) - used_, __VA_ARGS__);               \
 	} while (0)
 
 /*
@@ -79,7 +80,7 @@ void sbx_probe_finish(struct sbx_probe *out, int bits)
 {
 	struct sbx_probe probe, *p = &probe;
 	int root = geteuid() == 0;
-	int *fields[] = { &p->userns, &p->pidns, &p->mntns, &p->netns, &p->ipcns, &p->utsns };
+	int *fields[] = {&p->userns, &p->pidns, &p->mntns, &p->netns, &p->ipcns, &p->utsns};
 	char missing[256] = "";
 
 	memset(p, 0, sizeof(*p));
@@ -92,10 +93,13 @@ void sbx_probe_finish(struct sbx_probe *out, int bits)
 				 "%s%s namespace", missing[0] ? ", " : "", ns_list[i].name);
 	}
 	sbx_cg_probe(p);
-	LINE("%-22s %s\n", "cgroups", p->cgroup_version ? (p->cgroup_version == 1 ? "v1" : "v2") : "NO");
-	LINE("%-22s %s\n", "cgroup memory", p->cg_memory ? "yes" : "NO (rlimit on address space instead)");
+	LINE("%-22s %s\n", "cgroups",
+	     p->cgroup_version ? (p->cgroup_version == 1 ? "v1" : "v2") : "NO");
+	LINE("%-22s %s\n", "cgroup memory",
+	     p->cg_memory ? "yes" : "NO (rlimit on address space instead)");
 	LINE("%-22s %s\n", "cgroup pids", p->cg_pids ? "yes" : "NO (RLIMIT_NPROC instead)");
-	LINE("%-22s %s\n", "cgroup cpu", p->cg_cpu ? "yes" : "no (not used)");
+	LINE("%-22s %s\n", "cgroup cpu",
+	     p->cg_cpu ? "yes (CPU time of the whole run)" : "no (RLIMIT_CPU per process only)");
 	p->seccomp = have_seccomp();
 	LINE("%-22s %s\n", "seccomp filter", p->seccomp ? "yes" : "NO");
 	p->uid_switch = root;
@@ -108,8 +112,8 @@ void sbx_probe_finish(struct sbx_probe *out, int bits)
 		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
 			 "%scgroup pids", missing[0] ? ", " : "");
 	if (!p->seccomp)
-		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
-			 "%sseccomp", missing[0] ? ", " : "");
+		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%sseccomp",
+			 missing[0] ? ", " : "");
 	p->complete = missing[0] == '\0';
 	if (p->complete)
 		LINE("%-22s %s\n", "sandbox", "complete");
@@ -139,7 +143,7 @@ int sbx_probe_host(struct sbx_probe *out, struct gr_err *err)
  */
 int sbx_probe_fast(int *netns_fd)
 {
-	int go[2] = { -1, -1 }, ack[2] = { -1, -1 }, st, bits = -1;
+	int go[2] = {-1, -1}, ack[2] = {-1, -1}, st, bits = -1;
 	char c = 0, path[64];
 	pid_t pid;
 
@@ -152,7 +156,9 @@ int sbx_probe_fast(int *netns_fd)
 	if (pid == 0) {
 		close(go[1]);
 		char ok = unshare(CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
-				  CLONE_NEWUTS) == 0 ? 'y' : 'n';
+				  CLONE_NEWUTS) == 0
+			      ? 'y'
+			      : 'n';
 		if (write(ack[1], &ok, 1) != 1 || read(go[0], &ok, 1) < 0)
 			_exit(1);
 		_exit(0);

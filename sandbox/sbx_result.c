@@ -25,7 +25,7 @@ void sbx_config_init(struct sbx_config *cfg)
 
 const char *sbx_status_name(enum sbx_status st)
 {
-	static const char *const names[] = { "OK", "RE", "SG", "TO", "ML", "OL", "XX" };
+	static const char *const names[] = {"OK", "RE", "SG", "TO", "ML", "OL", "XX"};
 
 	if ((unsigned)st < sizeof(names) / sizeof(names[0]))
 		return names[st];
@@ -41,12 +41,12 @@ char *sbx_result_json(const struct sbx_result *res)
 	json_t *o;
 	char *text;
 
-	o = json_pack("{s:s, s:i, s:i, s:f, s:f, s:I, s:b, s:I, s:I, s:s}",
-		      "status", sbx_status_name(res->status), "exitcode", res->exitcode,
-		      "signal", res->signal, "time", res->time, "wall", res->wall,
-		      "max_rss_kb", (json_int_t)res->max_rss_kb, "killed", res->killed,
-		      "out_dropped", (json_int_t)res->out_dropped,
-		      "err_dropped", (json_int_t)res->err_dropped, "message", res->message);
+	o = json_pack("{s:s, s:i, s:i, s:f, s:f, s:I, s:b, s:I, s:I, s:s}", "status",
+		      sbx_status_name(res->status), "exitcode", res->exitcode, "signal",
+		      res->signal, "time", res->time, "wall", res->wall, "max_rss_kb",
+		      (json_int_t)res->max_rss_kb, "killed", res->killed, "out_dropped",
+		      (json_int_t)res->out_dropped, "err_dropped", (json_int_t)res->err_dropped,
+		      "message", res->message);
 	if (!o)
 		return NULL;
 	text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));

@@ -22,8 +22,8 @@
 
 /* Where one output stream goes. */
 struct sink {
-	int fd;                  /* read end */
-	int pass_fd;             /* SBX_OUT_PASS: copy here */
+	int fd;	     /* read end */
+	int pass_fd; /* SBX_OUT_PASS: copy here */
 	enum sbx_output mode;
 	size_t limit, kept, dropped;
 	char *buf;
@@ -31,7 +31,10 @@ struct sink {
 };
 
 static const char *const base_env[] = {
-	"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/box", "LANG=C.UTF-8", "TMPDIR=/tmp",
+    "PATH=/usr/local/bin:/usr/bin:/bin",
+    "HOME=/box",
+    "LANG=C.UTF-8",
+    "TMPDIR=/tmp",
 };
 
 static int env_overridden(const char *const *extra, const char *entry)
@@ -94,7 +97,7 @@ int sbx_new(sbx **out, const struct sbx_config *cfg, struct gr_err *err)
 	if (!s)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	s->cfg = cfg;
-	s->cg.mem_procs_fd = s->cg.pids_procs_fd = -1;
+	s->cg.mem_procs_fd = s->cg.pids_procs_fd = s->cg.cpu_procs_fd = -1;
 	s->netns_fd = -1;
 	bits = geteuid() == 0 ? sbx_probe_fast(&s->netns_fd) : -1;
 	if (bits >= 0)
@@ -106,8 +109,10 @@ int sbx_new(sbx **out, const struct sbx_config *cfg, struct gr_err *err)
 		char miss[256];
 		snprintf(miss, sizeof(miss), "%s", m ? m + 8 : "unknown");
 		miss[strcspn(miss, "\n")] = '\0';
-		rc = gr_err_set(err, GR_ESYS, "refusing to run untrusted code: %s "
-			       "(see 'grader doctor'; --allow-weaker to accept)", miss);
+		rc = gr_err_set(err, GR_ESYS,
+				"refusing to run untrusted code: %s "
+				"(see 'grader doctor'; --allow-weaker to accept)",
+				miss);
 		goto done;
 	}
 	s->root = geteuid() == 0;
@@ -217,8 +222,8 @@ static int read_reports(int fd, struct sbx_msg *err_msg, pid_t *init, int *statu
 		m.text[sizeof(m.text) - 1] = '\0';
 		if (m.type == SBX_MSG_ERR && !err_msg->type)
 			*err_msg = m;
-		else if (m.type == SBX_MSG_PID)
-			*init = m.value;
+		else if (m.type == SBX_MSG_PID && *init <= 0)
+			*init = m.value; /* once, from the setup child */
 		else if (m.type == SBX_MSG_STATUS) {
 			*status = m.value;
 			*have = 1;
@@ -262,8 +267,8 @@ static int prepare_workdir(const sbx *s, char *real, struct gr_err *err)
 	return 0;
 }
 
-static void classify(const sbx *s, struct sbx_result *res, int have_status, int wstatus,
-		     int oom, int wall_hit, const struct sbx_msg *xx)
+static void classify(const sbx *s, struct sbx_result *res, int have_status, int wstatus, int oom,
+		     int wall_hit, int cpu_hit, const struct sbx_msg *xx)
 {
 	const struct sbx_limits *lim = &s->cfg->limits;
 
@@ -279,6 +284,11 @@ static void classify(const sbx *s, struct sbx_result *res, int have_status, int 
 		res->signal = SIGKILL;
 		snprintf(res->message, sizeof(res->message), "wall time limit exceeded (%.3g s)",
 			 lim->wall_s);
+	} else if (cpu_hit) {
+		res->status = SBX_TO;
+		res->signal = SIGKILL;
+		snprintf(res->message, sizeof(res->message),
+			 "time limit exceeded (%.3g s, all processes together)", lim->cpu_s);
 	} else if (res->signal == SIGXCPU || (lim->cpu_s > 0 && res->time > lim->cpu_s)) {
 		res->status = SBX_TO;
 		snprintf(res->message, sizeof(res->message), "time limit exceeded (%.3g s)",
@@ -312,10 +322,9 @@ static void classify(const sbx *s, struct sbx_result *res, int have_status, int 
 }
 
 /* Wait for the setup child; it reports init's pid (or a failure) before exiting. */
-static void wait_setup(pid_t setup, int rep, struct sbx_msg *xx, pid_t *init, int *wst,
-		       int *have)
+static void wait_setup(pid_t setup, int rep, struct sbx_msg *xx, pid_t *init, int *wst, int *have)
 {
-	int st;
+	int st = 0;
 
 	while (waitpid(setup, &st, 0) < 0 && errno == EINTR)
 		;
@@ -329,14 +338,15 @@ static void wait_setup(pid_t setup, int rep, struct sbx_msg *xx, pid_t *init, in
 static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_err *err)
 {
 	const struct sbx_limits *lim = &s->cfg->limits;
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 }, pidfd = -1;
-	struct sink so = { 0 }, se = { 0 };
-	struct sbx_msg xx = { 0 };
-	struct rusage ru = { 0 };
+	int out[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1}, pidfd = -1;
+	struct sink so = {0}, se = {0};
+	struct sbx_msg xx = {0};
+	struct rusage ru = {0};
 	char workdir[PATH_MAX];
 	pid_t setup, init = -1;
 	int rc, wstatus = 0, have = 0, wall_hit = 0, reaped = 0, out_open = 1, err_open = 1;
-	int rep_open = 1, oom = 0, ist;
+	int rep_open = 1, oom = 0, ist, cpu_hit = 0;
+	long long cpu_cap = 0;
 	long peak = -1;
 	double start, deadline;
 
@@ -351,8 +361,20 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	job->out_w = out[1];
 	job->err_w = errp[1];
 	job->rep_w = rep[1];
+	job->out_r = out[0];
+	job->err_r = errp[0];
+	job->rep_r = rep[0];
+	job->parent = getpid();
 	job->workdir = workdir;
-	sbx_cg_before_run(&s->cg);
+	sbx_cg_before_run(&s->cg, lim);
+	/* Unwritten stdio buffers would be copied into the box and flushed there. */
+	fflush(NULL);
+	if (lim->cpu_s > 0 && s->cg.has_cpu) {
+		/* the hard limit of RLIMIT_CPU (soft rounded up, + 1), for the whole run */
+		long long sec = (long long)lim->cpu_s;
+		sec += (double)sec < lim->cpu_s ? 2 : 1;
+		cpu_cap = sec * 1000000000LL;
+	}
 	start = gr_now();
 	deadline = lim->wall_s > 0 ? start + lim->wall_s : 0;
 	setup = fork();
@@ -369,8 +391,8 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	set_nonblock(out[0]);
 	set_nonblock(errp[0]);
 	set_nonblock(rep[0]);
-	so = (struct sink){ out[0], 1, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0 };
-	se = (struct sink){ errp[0], 2, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0 };
+	so = (struct sink){out[0], 1, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0};
+	se = (struct sink){errp[0], 2, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0};
 	if (!lim->output_kb)
 		so.limit = se.limit = (size_t)-1;
 
@@ -382,19 +404,21 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 		int n = 0, timeout = -1, w;
 
 		if (out_open)
-			pf[n++] = (struct pollfd){ out[0], POLLIN, 0 };
+			pf[n++] = (struct pollfd){out[0], POLLIN, 0};
 		if (err_open)
-			pf[n++] = (struct pollfd){ errp[0], POLLIN, 0 };
+			pf[n++] = (struct pollfd){errp[0], POLLIN, 0};
 		if (rep_open)
-			pf[n++] = (struct pollfd){ rep[0], POLLIN, 0 };
+			pf[n++] = (struct pollfd){rep[0], POLLIN, 0};
 		if (pidfd >= 0)
-			pf[n++] = (struct pollfd){ pidfd, POLLIN, 0 };
+			pf[n++] = (struct pollfd){pidfd, POLLIN, 0};
 		if (deadline && !wall_hit) {
 			double left = deadline - gr_now();
 			timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
 		}
 		if (pidfd < 0 && (timeout < 0 || timeout > 10))
 			timeout = 10; /* no pidfd: poll for init's exit */
+		if (cpu_cap > 0 && !wall_hit && !cpu_hit && (timeout < 0 || timeout > 100))
+			timeout = 100; /* watch the whole run's CPU time */
 		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR) {
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot poll the box");
 			kill(init, SIGKILL);
@@ -410,6 +434,11 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 			kill(init, SIGKILL);
 			wall_hit = 1;
 		}
+		if (cpu_cap > 0 && !wall_hit && !cpu_hit && sbx_cg_cpu_ns(&s->cg) > cpu_cap) {
+			/* many processes, each under RLIMIT_CPU, together over it */
+			kill(init, SIGKILL);
+			cpu_hit = 1;
+		}
 		w = wait4(init, &ist, WNOHANG, &ru);
 		if (w == init || (w < 0 && errno == ECHILD))
 			reaped = 1;
@@ -423,12 +452,18 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	read_reports(rep[0], &xx, &init, &wstatus, &have);
 	res->time = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
 		    ru.ru_stime.tv_usec / 1e6;
+	{
+		/* Processes killed with the namespace are missing from rusage. */
+		long long ns = sbx_cg_cpu_ns(&s->cg);
+		if (ns >= 0 && ns / 1e9 > res->time)
+			res->time = ns / 1e9;
+	}
 	sbx_cg_after_run(&s->cg, &peak, &oom);
 	res->max_rss_kb = ru.ru_maxrss > peak ? ru.ru_maxrss : peak;
-	res->killed = wall_hit;
+	res->killed = wall_hit || cpu_hit;
 	res->out_dropped = so.dropped;
 	res->err_dropped = se.dropped;
-	classify(s, res, have, wstatus, oom, wall_hit, &xx);
+	classify(s, res, have, wstatus, oom, wall_hit, cpu_hit, &xx);
 	if (s->cfg->output == SBX_OUT_CAPTURE) {
 		res->out = so.buf ? so.buf : calloc(1, 1);
 		res->err = se.buf ? se.buf : calloc(1, 1);
@@ -454,7 +489,7 @@ done:
 /* Run argv in a fresh box; see sandbox.h. */
 int sbx_run_cmd(sbx *s, struct sbx_result *res, char *const argv[], struct gr_err *err)
 {
-	struct sbx_job job = { 0 };
+	struct sbx_job job = {0};
 
 	if (!argv || !argv[0])
 		return gr_err_set(err, GR_EINVAL, "no command to run");
@@ -463,10 +498,9 @@ int sbx_run_cmd(sbx *s, struct sbx_result *res, char *const argv[], struct gr_er
 }
 
 /* Fork and call fn(arg) in a fresh box; see sandbox.h. */
-int sbx_run_fn(sbx *s, struct sbx_result *res, int (*fn)(void *arg), void *arg,
-	       struct gr_err *err)
+int sbx_run_fn(sbx *s, struct sbx_result *res, int (*fn)(void *arg), void *arg, struct gr_err *err)
 {
-	struct sbx_job job = { 0 };
+	struct sbx_job job = {0};
 
 	if (!fn)
 		return gr_err_set(err, GR_EINVAL, "no function to run");

@@ -29,25 +29,67 @@
 
 /* Refused with EPERM whatever their arguments. */
 static const char *const denied[] = {
-	"ptrace", "process_vm_readv", "process_vm_writev", "process_madvise",
-	"mount", "umount", "umount2", "pivot_root", "chroot",
-	"open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-	"unshare", "setns",
-	"keyctl", "add_key", "request_key",
-	"bpf", "perf_event_open", "userfaultfd",
-	"kexec_load", "kexec_file_load", "reboot",
-	"init_module", "finit_module", "delete_module",
-	"swapon", "swapoff", "acct", "quotactl", "quotactl_fd",
-	"lookup_dcookie", "open_by_handle_at", "name_to_handle_at",
-	"syslog", "vhangup", "uselib", "_sysctl", "nfsservctl",
-	"iopl", "ioperm", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
-	"setsid", "setpgid",
-	"fanotify_init", "pidfd_getfd",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "process_madvise",
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "open_tree",
+    "move_mount",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "unshare",
+    "setns",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "kexec_load",
+    "kexec_file_load",
+    "reboot",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "quotactl_fd",
+    "lookup_dcookie",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "syslog",
+    "vhangup",
+    "uselib",
+    "_sysctl",
+    "nfsservctl",
+    "iopl",
+    "ioperm",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "setsid",
+    "setpgid",
+    "fanotify_init",
+    "pidfd_getfd",
 };
 
 /* Answered with ENOSYS so that libraries fall back (clone3 -> clone). */
 static const char *const nosys[] = {
-	"clone3", "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "clone3",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
 };
 
 static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
@@ -86,10 +128,10 @@ static int add_personality(scmp_filter_ctx ctx, struct gr_err *err)
 static int build(scmp_filter_ctx ctx, struct gr_err *err)
 {
 	static const unsigned long ns_flags[] = {
-		CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC,
-		CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME,
+	    CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWPID,	  CLONE_NEWNET,
+	    CLONE_NEWIPC, CLONE_NEWUTS,	 CLONE_NEWCGROUP, CLONE_NEWTIME,
 	};
-	static const unsigned long bad_ioctls[] = { TIOCSTI, TIOCLINUX };
+	static const unsigned long bad_ioctls[] = {TIOCSTI, TIOCLINUX};
 	int rc;
 
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
@@ -149,7 +191,8 @@ int sbx_seccomp_compile(struct sock_fprog *prog, struct gr_err *err)
 		goto done;
 	fd = memfd_create("sbx-bpf", MFD_CLOEXEC);
 	if (fd < 0) {
-		rc = gr_err_sys(err, GR_ESYS, errno, "cannot create a memfd for the seccomp filter");
+		rc =
+		    gr_err_sys(err, GR_ESYS, errno, "cannot create a memfd for the seccomp filter");
 		goto done;
 	}
 	rc = seccomp_export_bpf(ctx, fd);

@@ -8,6 +8,14 @@
  * Lifecycle: sbx_config_init() fills defaults; sbx_new() probes the host and
  * precompiles the seccomp filter once; sbx_run_cmd()/sbx_run_fn() may then be
  * called many times (each run is independent); sbx_free() releases it.
+ *
+ * One run at a time per sandbox (use one sandbox, and one slot, per worker).
+ * cfg->workdir is read at every run, so a worker may point one sandbox at a
+ * new work directory before each run. As root, sbx_new() creates the slot's
+ * cgroups and one empty network namespace that its runs share (runs of one
+ * sandbox never overlap, so nothing can pass between them through it).
+ * The caller must not reap children it did not create (no SIGCHLD handler
+ * calling waitpid(-1), SIGCHLD not ignored). Guarantees: docs/sandbox.md.
  */
 #ifndef GRADER_SANDBOX_H
 #define GRADER_SANDBOX_H
@@ -48,10 +56,11 @@ enum sbx_output {
 
 struct sbx_config {
 	struct sbx_limits limits;
-	const char *workdir;     /* the only writable host directory; appears at /box, the cwd */
+	const char *workdir;     /* the only writable host directory; appears at /box, the cwd
+				    (as root it is chown'ed to the slot's uid at each run) */
 	const char *const *ro_paths; /* extra host paths visible read-only at the same path
 				      (NULL-terminated) */
-	unsigned slot;           /* worker slot: selects the uid/gid and cgroup name */
+	unsigned slot;           /* worker slot: selects the uid/gid (61000 + slot) and cgroup */
 	int allow_weaker;        /* run even if a protection is missing on this host */
 	enum sbx_output output;
 	const int *keep_fds;     /* fds (besides 0/1/2) kept open in the child, -1-terminated */
@@ -107,7 +116,11 @@ int sbx_run_cmd(sbx *s, struct sbx_result *res, char *const argv[], struct gr_er
  * its return value is the exit code. fn runs in a copy of the caller's memory
  * (this is how the notebook zygote hands a preloaded interpreter to the box).
  * Returns 0 when a result was produced (whatever its status), negative on a
- * failure of the parent itself.
+ * failure of the parent itself. Safe from a multi-threaded caller: the first
+ * child is made by glibc's fork(). The worker is not pid 1 (a tiny init is),
+ * its stdin is /dev/null, stdout/stderr go to cfg->output, every other fd is
+ * closed except cfg->keep_fds. Built with ASan, fn mode sets no address-space
+ * rlimit (ASan reserves terabytes): the memory cgroup is the only memory limit.
  */
 int sbx_run_fn(sbx *s, struct sbx_result *res, int (*fn)(void *arg), void *arg,
 	       struct gr_err *err);

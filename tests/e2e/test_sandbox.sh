@@ -2,7 +2,9 @@
 # `grader run` and `grader doctor`: flags, defaults, exit codes, the result JSON,
 # the work directory, the environment and read-only paths.
 . "$(dirname "$0")/lib.sh"
-SLOT=38
+# A slot (uid) of our own: other runs of this suite may share the machine.
+SLOT=$((1001 + $$ % 2000 * 2))
+UID_BOX=$((61000 + SLOT))
 has_key() { json_get "$E2E_TMP/m.json" "[\"$1\"]" >/dev/null; }
 
 "$GRADER" run --help >"$E2E_TMP/h"; check "run --help exits 0" test $? -eq 0
@@ -33,7 +35,7 @@ echo "given" >"$box/input.txt"
 out=$("$GRADER" run --slot $SLOT --dir "$box" --meta "$E2E_TMP/m.json" -- sh -c 'cat input.txt; echo made >out.txt; pwd; id -u')
 check "output passes through" test "$out" = "given
 /box
-610$SLOT"
+$UID_BOX"
 check "files written in the box appear in DIR" grep -q made "$box/out.txt"
 check "meta status OK" test "$(json_get "$E2E_TMP/m.json" '["status"]')" = OK
 for k in exitcode signal time wall max_rss_kb killed message; do
@@ -62,5 +64,24 @@ n=$("$GRADER" run --slot $SLOT -- sh -c 'ls /proc | grep -c "^[0-9]"')
 check "fresh /proc shows only the box" test "$n" -le 4
 out=$("$GRADER" run --slot $SLOT -- /usr/bin/python3 -c 'import numpy; print(int(numpy.arange(5).sum()))' 2>&1)
 check "python3 with numpy runs under the default limits" test "$out" = 10
-check "no process left for the slot uid" test -z "$(pgrep -u 610$SLOT)"
+check "no process left for the slot uid" test -z "$(pgrep -u $UID_BOX)"
+
+# A weaker host: the same machine seen by an unprivileged user (user
+# namespace, no writable cgroups, no uid switching).
+if command -v setpriv >/dev/null && setpriv --reuid=nobody --regid=nogroup --clear-groups "$GRADER" --version >/dev/null 2>&1; then
+	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+	wbox=$E2E_TMP/weak
+	mkdir "$wbox"; cp "$BUILD/tests/hostile/syscalls" "$BUILD/tests/hostile/snoop" "$wbox/"
+	chown -R nobody "$wbox"
+	as_nobody "$GRADER" doctor >"$E2E_TMP/wdoc"; rc=$?
+	check "doctor as nobody exits 1" test $rc -eq 1
+	check "doctor as nobody names what is missing" grep -q "WEAKER: missing cgroup memory" "$E2E_TMP/wdoc"
+	(cd "$wbox" && as_nobody "$GRADER" run --dir "$wbox" -- /bin/true) 2>"$E2E_TMP/e"; rc=$?
+	check "weaker host: run refused" test $rc -eq 1
+	check "weaker host: refusal explained" grep -q "refusing to run untrusted code" "$E2E_TMP/e"
+	(cd "$wbox" && as_nobody "$GRADER" run --allow-weaker --dir "$wbox" -- ./syscalls) >"$E2E_TMP/o" 2>&1
+	check "weaker host, --allow-weaker: seccomp policy holds" grep -q "^all refused" "$E2E_TMP/o"
+	(cd "$wbox" && as_nobody "$GRADER" run --allow-weaker --dir "$wbox" -- ./snoop "$box") >"$E2E_TMP/o" 2>&1
+	check "weaker host, --allow-weaker: files outside the box refused" grep -q "^all refused" "$E2E_TMP/o"
+fi
 finish

@@ -7,7 +7,13 @@ if [ "$(id -u)" != 0 ]; then
 	echo "skip: the hostile tests need root (CI runs as root)"
 	finish
 fi
-SLOT=39
+# A slot (uid) of our own: other runs of this suite may share the machine.
+if ! "$GRADER" doctor >"$E2E_TMP/doctor"; then
+	cat "$E2E_TMP/doctor"
+	echo "skip: this host cannot build the full sandbox (test_sandbox's doctor check fails)"
+	finish
+fi
+SLOT=$((1000 + $$ % 2000 * 2))
 UID_BOX=$((61000 + SLOT))
 H=$BUILD/tests/hostile
 box=$E2E_TMP/box
@@ -19,7 +25,7 @@ meta=$E2E_TMP/meta.json
 run() {
 	n=$1; shift
 	"$GRADER" run --slot $SLOT --dir "$box" --meta "$meta" "$@" >"$E2E_TMP/out" 2>"$E2E_TMP/err"
-	check "$n: no process left" test -z "$(pgrep -u $UID_BOX)"
+	check "$n: no process left" test -z "$(pgrep -u $UID_BOX)" || ps -o pid,ppid,stat,etime,cmd -u $UID_BOX
 }
 status() { json_get "$meta" '["status"]'; }
 field() { json_get "$meta" "[\"$1\"]"; }
@@ -28,6 +34,11 @@ is() { test "$(status)" = "$1" || { echo "  status $(status): $(field message)";
 run loop --time 1 --wall 5 -- ./loop
 check "infinite loop -> TO" is TO
 check "infinite loop stopped near 1 s CPU" /usr/bin/python3 -c "import sys; sys.exit(not 0.9 <= $(field time) < 3)"
+
+run spinners --time 1 --wall 20 -- ./spinners
+check "CPU spread over processes, each under the limit -> TO" is TO
+check "... stopped for the whole run's CPU time" grep -q "all processes together" "$meta"
+check "... long before the wall limit" /usr/bin/python3 -c "import sys; sys.exit(not $(field wall) < 8)"
 
 run sleeper --wall 0.5 -- ./sleeper
 check "sleep past the wall -> TO" is TO

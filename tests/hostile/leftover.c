@@ -5,7 +5,7 @@
 #include <unistd.h>
 int main(int argc, char **argv)
 {
-	static const char *const paths[] = { "/tmp/leftover", "/dev/shm/leftover" };
+	static const char *const paths[] = {"/tmp/leftover", "/dev/shm/leftover"};
 	int found = 0;
 	if (argc < 2)
 		return 2;

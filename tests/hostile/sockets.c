@@ -15,10 +15,13 @@
 #endif
 int main(int argc, char **argv)
 {
-	static const struct { int fam, type; const char *name; } tries[] = {
-		{ AF_INET, SOCK_STREAM, "AF_INET" }, { AF_INET, SOCK_DGRAM, "AF_INET/udp" },
-		{ AF_INET6, SOCK_STREAM, "AF_INET6" }, { AF_VSOCK, SOCK_STREAM, "AF_VSOCK" },
-		{ AF_NETLINK, SOCK_RAW, "AF_NETLINK" }, { AF_PACKET, SOCK_RAW, "AF_PACKET" },
+	static const struct {
+		int fam, type;
+		const char *name;
+	} tries[] = {
+	    {AF_INET, SOCK_STREAM, "AF_INET"},	  {AF_INET, SOCK_DGRAM, "AF_INET/udp"},
+	    {AF_INET6, SOCK_STREAM, "AF_INET6"},  {AF_VSOCK, SOCK_STREAM, "AF_VSOCK"},
+	    {AF_NETLINK, SOCK_RAW, "AF_NETLINK"}, {AF_PACKET, SOCK_RAW, "AF_PACKET"},
 	};
 	int bad = 0, sv[2];
 	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
@@ -40,11 +43,12 @@ int main(int argc, char **argv)
 		bad = 1;
 	}
 	if (argc > 1) {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		size_t n = strlen(argv[1]);
 		memcpy(a.sun_path + 1, argv[1], n); /* leading NUL: abstract name */
-		if (connect(fd, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 1 + n) == 0) {
+		if (connect(fd, (struct sockaddr *)&a,
+			    offsetof(struct sockaddr_un, sun_path) + 1 + n) == 0) {
 			printf("abstract socket @%s: CONNECTED\n", argv[1]);
 			bad = 1;
 		} else {

@@ -37,9 +37,11 @@ static void expect(const char *what, long rc, int want)
 int main(void)
 {
 	char buf[16] = "x";
-	struct iovec l = { buf, 1 }, r = { buf, 1 };
-	struct { unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack,
-		 stack_size, tls; } args = { 0 };
+	struct iovec l = {buf, 1}, r = {buf, 1};
+	struct {
+		unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+		    stack_size, tls;
+	} args = {0};
 	pid_t child;
 
 	child = fork();
