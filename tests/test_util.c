@@ -83,6 +83,234 @@ static void test_util__path_join(void **state)
 	free(p);
 }
 
+/* Parse with flags; fail the test with the message when it does not parse. */
+static int64_t parse_ok(const char *text, unsigned flags, int32_t usec_want)
+{
+	struct gr_err err = {0};
+	int64_t sec = 0;
+	int32_t usec = -1;
+
+	if (gr_time_parse(&sec, &usec, text, flags, &err))
+		fail_msg("'%s': %s", text, err.msg);
+	assert_int_equal(usec, usec_want);
+	return sec;
+}
+
+/* The ISO form of what `text` parses to. */
+static void expect_iso(const char *text, unsigned flags, const char *want)
+{
+	char iso[GR_TIME_MAX];
+
+	gr_time_format(iso, sizeof(iso), parse_ok(text, flags, 0), 0, GR_TIME_ISO);
+	assert_string_equal(iso, want);
+}
+
+static void test_util__time_accepted_forms(void **state)
+{
+	/* 2026-10-30T10:00:00Z (date -u -d ... +%s) */
+	const int64_t t = 1793354400;
+	const char *same[] = {
+	    "2026-10-30T10:00:00Z",
+	    "2026-10-30t10:00:00z",
+	    "2026-10-30 10:00:00Z",
+	    "2026-10-30T10:00Z",
+	    "2026-10-30 10:00:00.000000 UTC",
+	    "2026-10-30 10:00:00 GMT",
+	    " \t2026-10-30 10:00:00 UTC \r\n",
+	    "2026-10-30T12:00:00+02:00",
+	    "2026-10-30T12:00:00+0200",
+	    "2026-10-30T12:00:00+02",
+	    "2026-10-30T12:00:00 +02:00",
+	    "2026-10-30T12:00:00+02:", /* accepted before, kept */
+	    "2026-10-30T12:00:00UTC+02:00",
+	    "2026-10-30T05:00:00 GMT-05",
+	    "2026-10-30 05:30:00 -0430",
+	    "2026-10-30 12:00:00.000000 CEST",
+	    "2026-10-30 11:00:00 CET",
+	    "2026-10-30 06:00:00 EDT",
+	    "2026-10-30 04:00:00 CST",
+	    "2026-10-30 02:00:00 PST",
+	    "2026-10-30 19:00:00 JST",
+	    "2026-10-30 23:00:00 NZDT",
+	    "2026-10-30 00:00:00 HST",
+	    "2026-10-30T09:59:60Z", /* a leap second reads as :59 */
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		int64_t sec = parse_ok(same[i], 0, 0);
+
+		if (sec != t - (i == sizeof(same) / sizeof(same[0]) - 1))
+			fail_msg("'%s' gave %lld", same[i], (long long)sec);
+	}
+	assert_true(parse_ok("1970-01-01T00:00:00Z", 0, 0) == 0);
+	assert_true(parse_ok("1970-01-01T00:00:01Z", 0, 0) == 1);
+	assert_true(parse_ok("1969-12-31T23:59:59Z", 0, 0) == -1);
+	assert_true(parse_ok("2026-10-31T09:30:00+02:00", 0, 0) == 1793431800);
+	/* no zone: UTC only when asked */
+	assert_true(parse_ok("2026-10-30 10:00:00", GR_TIME_NAIVE_UTC, 0) == t);
+	assert_true(parse_ok("2026-10-30 10:00", GR_TIME_NAIVE_UTC, 0) == t);
+}
+
+static void test_util__time_fractions(void **state)
+{
+	(void)state;
+
+	assert_true(parse_ok("2026-10-29 21:14:03.25 UTC", 0, 250000) == 1793308443);
+	assert_true(parse_ok("2026-10-29 21:14:03,5Z", 0, 500000) == 1793308443);
+	assert_true(parse_ok("2026-10-29 21:14:03.000042Z", 0, 42) == 1793308443);
+	assert_true(parse_ok("2026-10-29 21:14:03.1234567Z", 0, 123456) == 1793308443);
+	assert_true(parse_ok("2026-10-29 21:14:03.999999999Z", 0, 999999) == 1793308443);
+	assert_true(parse_ok("1969-12-31T23:59:59.5Z", 0, 500000) == -1);
+}
+
+static void test_util__time_calendar(void **state)
+{
+	(void)state;
+
+	/* leap years: every 4th, not every 100th, yet every 400th */
+	assert_true(parse_ok("2024-02-29T00:00:00Z", 0, 0) == 1709164800);
+	assert_true(parse_ok("2000-02-29T00:00:00Z", 0, 0) == 951782400);
+	expect_iso("2024-12-31T23:59:59Z", 0, "2024-12-31T23:59:59Z");
+	expect_iso("2024-02-28T23:59:59-00:01", 0, "2024-02-29T00:00:59Z");
+	expect_iso("2100-03-01T00:00:00Z", 0, "2100-03-01T00:00:00Z");
+	/* offsets that cross midnight, a month and a year */
+	expect_iso("2026-10-30T23:30-05", 0, "2026-10-31T04:30:00Z");
+	expect_iso("2026-10-31T01:00:00+02:00", 0, "2026-10-30T23:00:00Z");
+	expect_iso("2026-11-01T00:30:00+01:00", 0, "2026-10-31T23:30:00Z");
+	expect_iso("2027-01-01T00:30:00+01:00", 0, "2026-12-31T23:30:00Z");
+	expect_iso("2026-12-31T20:00:00 AKST", 0, "2027-01-01T05:00:00Z");
+	expect_iso("2024-03-01T00:00:00+00:01", 0, "2024-02-29T23:59:00Z");
+	expect_iso("1970-01-01T00:30:00+01:00", 0, "1969-12-31T23:30:00Z");
+}
+
+static void test_util__time_flags(void **state)
+{
+	int64_t sec = 7;
+	struct gr_err err = {0};
+	(void)state;
+
+	expect_iso("2026-10-30", GR_TIME_DATE_ONLY | GR_TIME_NAIVE_UTC, "2026-10-30T00:00:00Z");
+	expect_iso("2026-10-30+02:00", GR_TIME_DATE_ONLY, "2026-10-29T22:00:00Z");
+	expect_iso("2026-10-30-09-15-00", GR_TIME_BLACKBOARD | GR_TIME_NAIVE_UTC,
+		   "2026-10-30T09:15:00Z");
+	expect_iso("2026-10-30T24:00:00Z", GR_TIME_HOUR_24, "2026-10-31T00:00:00Z");
+	expect_iso("2026-12-31 24:00 UTC", GR_TIME_HOUR_24, "2027-01-01T00:00:00Z");
+	expect_iso("2026-10-30 10:00:00", GR_TIME_LENIENT, "2026-10-30T10:00:00Z");
+	/* each form only with its flag */
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30", GR_TIME_NAIVE_UTC, &err), GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30-09-15-00", GR_TIME_DATE_ONLY, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30T24:00:00Z", 0, &err), GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30T24:00:01Z", GR_TIME_LENIENT, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30T24:00:00.5Z", GR_TIME_LENIENT, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30-09-15", GR_TIME_LENIENT, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30-09:15:00", GR_TIME_LENIENT, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 UTC", GR_TIME_LENIENT, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 10:00:00", 0, &err), GR_EINVAL);
+	assert_string_equal(err.msg, "invalid time '2026-10-30 10:00:00': missing time zone");
+	assert_true(sec == 7); /* untouched on failure */
+}
+
+static void test_util__time_rejected_forms(void **state)
+{
+	const char *bad[] = {
+	    "",
+	    " \n",
+	    "yesterday",
+	    "2026-10-30T",
+	    "2026-10-30T10",
+	    "2026-10-30T10Z",
+	    "2026-10-30T1:00Z",
+	    "2026-1-30T10:00Z",
+	    "26-10-30T10:00Z",
+	    "2026/10/30 10:00Z",
+	    "2026-10-30_10:00Z",
+	    "2026-13-01 10:00:00 UTC",
+	    "2026-00-01 10:00:00 UTC",
+	    "2026-10-00 10:00:00 UTC",
+	    "2026-10-32 10:00:00 UTC",
+	    "2026-04-31 10:00:00 UTC",
+	    "2026-02-29T00:00:00Z",
+	    "2025-02-29 10:00:00 UTC",
+	    "2100-02-29T00:00:00Z",
+	    "1900-02-29T00:00:00Z",
+	    "2026-10-30 24:00:00 UTC",
+	    "2026-10-30T25:00:00Z",
+	    "2026-10-30T10:60:00Z",
+	    "2026-10-30T10:00:61Z",
+	    "2026-10-30T10:00:00.Z",
+	    "2026-10-30T10:00:00.5.5Z",
+	    "2026-10-30T10:00:00Zjunk",
+	    "2026-10-30T10:00:00 Europe/Paris",
+	    "2026-10-30T10:00:00 utc",
+	    "2026-10-30T10:00:00+25:00",
+	    "2026-10-30T10:00:00+02:60",
+	    "2026-10-30T10:00:00+2",
+	    "2026-10-30T10:00:00+020",
+	    "2026-10-30T10:00:00+02:00:00",
+	    "2026-10-30T10:00:00 GMT+2",
+	    "2026-10-30T10:00:00 Z Z",
+	    "2026-10-30T10:00:00\n+02:00",
+	};
+	struct gr_err err = {0};
+	int64_t sec;
+	char big[300];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (gr_time_parse(&sec, NULL, bad[i], GR_TIME_NAIVE_UTC, &err) != GR_EINVAL)
+			fail_msg("'%s' parsed", bad[i]);
+	assert_int_equal(gr_time_parse(&sec, NULL, NULL, 0, &err), GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "yesterday", 0, &err), GR_EINVAL);
+	assert_string_equal(
+	    err.msg, "invalid time 'yesterday': expected YYYY-MM-DD HH:MM[:SS[.ffffff]] and a zone");
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 10:00:00 Europe/Paris", 0, &err),
+			 GR_EINVAL);
+	assert_non_null(strstr(err.msg, "unknown time zone"));
+	memset(big, ' ', sizeof(big) - 1);
+	memcpy(big + 100, "2026-10-30T10:00:00Z", 20);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(gr_time_parse(&sec, NULL, big, 0, &err), 0); /* spaces are trimmed */
+	memset(big, 'x', sizeof(big) - 1);
+	assert_int_equal(gr_time_parse(&sec, NULL, big, 0, &err), GR_EINVAL);
+	assert_true(strlen(err.msg) < 100);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30T10:00:00Z", 0, NULL), 0);
+	assert_int_equal(gr_time_parse(&sec, NULL, "bad", 0, NULL), GR_EINVAL);
+}
+
+static void test_util__time_format(void **state)
+{
+	char out[GR_TIME_MAX], small[12];
+	(void)state;
+
+	gr_time_format(out, sizeof(out), 1793354400, 250000, GR_TIME_ISO);
+	assert_string_equal(out, "2026-10-30T10:00:00Z");
+	gr_time_format(out, sizeof(out), 1793354400, 42, GR_TIME_NBGRADER);
+	assert_string_equal(out, "2026-10-30 10:00:00.000042 UTC");
+	gr_time_format(out, sizeof(out), 1793354400, 0, GR_TIME_PYTHON);
+	assert_string_equal(out, "2026-10-30 10:00:00");
+	gr_time_format(out, sizeof(out), 1793354400, 250000, GR_TIME_PYTHON);
+	assert_string_equal(out, "2026-10-30 10:00:00.250000");
+	gr_time_format(out, sizeof(out), 1793354400, 0, GR_TIME_SQL);
+	assert_string_equal(out, "2026-10-30 10:00:00.000000");
+	gr_time_format(out, sizeof(out), -1, 0, GR_TIME_ISO);
+	assert_string_equal(out, "1969-12-31T23:59:59Z");
+	gr_time_format(out, sizeof(out), -86400, 0, GR_TIME_ISO);
+	assert_string_equal(out, "1969-12-31T00:00:00Z");
+	gr_time_format(out, sizeof(out), 1709164800 - 1, 0, GR_TIME_ISO);
+	assert_string_equal(out, "2024-02-28T23:59:59Z");
+	gr_time_format(out, sizeof(out), 951782400 + 86399, 0, GR_TIME_ISO);
+	assert_string_equal(out, "2000-02-29T23:59:59Z");
+	gr_time_format(small, sizeof(small), 1793354400, 0, GR_TIME_ISO);
+	assert_string_equal(small, "2026-10-30T");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -91,6 +319,12 @@ int main(void)
 		cmocka_unit_test(test_util__atomic_write_keeps_devices),
 		cmocka_unit_test(test_util__digests),
 		cmocka_unit_test(test_util__path_join),
+		cmocka_unit_test(test_util__time_accepted_forms),
+		cmocka_unit_test(test_util__time_fractions),
+		cmocka_unit_test(test_util__time_calendar),
+		cmocka_unit_test(test_util__time_flags),
+		cmocka_unit_test(test_util__time_rejected_forms),
+		cmocka_unit_test(test_util__time_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
