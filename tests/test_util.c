@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "grader/util.h"
@@ -81,6 +84,105 @@ static void test_util__path_join(void **state)
 	p = gr_path_join("a", "b");
 	assert_string_equal(p, "a/b");
 	free(p);
+}
+
+static void test_util__write_all_read_full(void **state)
+{
+	char dir[] = "/tmp/test_util.XXXXXX", *path, *big, *back;
+	const size_t n = 300000; /* several read(2)/write(2) calls on a pipe */
+	int fds[2], fd;
+	pid_t pid;
+	(void)state;
+
+	big = malloc(n);
+	back = malloc(n + 10);
+	assert_non_null(big);
+	assert_non_null(back);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (char)(i * 7 + i / 251);
+	/* a pipe larger than its buffer: the writer is a child, the reader loops */
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(gr_write_all(fds[1], big, n) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(gr_read_full(fds[0], back, n + 10), (ssize_t)n); /* short only at EOF */
+	assert_memory_equal(back, big, n);
+	assert_int_equal(gr_read_full(fds[0], back, 10), 0); /* EOF: 0 at once */
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &fd, 0), pid);
+	assert_true(WIFEXITED(fd) && WEXITSTATUS(fd) == 0);
+	/* a file: a torn frame reads as fewer bytes */
+	assert_non_null(mkdtemp(dir));
+	path = gr_path_join(dir, "f");
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(gr_write_all(fd, "abcde", 5), 0);
+	assert_int_equal(gr_write_all(fd, "", 0), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(gr_read_full(fd, back, 4), 4);
+	assert_int_equal(gr_read_full(fd, back, 4), 1);
+	assert_int_equal(back[0], 'e');
+	close(fd);
+	/* errors keep errno */
+	assert_int_equal(gr_write_all(-1, "x", 1), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(gr_read_full(-1, back, 1), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(gr_rm_rf(dir, NULL), 0);
+	free(path);
+	free(big);
+	free(back);
+}
+
+static void test_util__copy_file_no_links(void **state)
+{
+	char dir[] = "/tmp/test_util.XXXXXX", *src, *dst, *lnk, *fifo, *data = NULL;
+	struct gr_err err = { 0 };
+	struct stat st;
+	size_t len = 0;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	src = gr_path_join(dir, "src");
+	dst = gr_path_join(dir, "dst");
+	lnk = gr_path_join(dir, "lnk");
+	fifo = gr_path_join(dir, "fifo");
+	assert_int_equal(gr_write_file_atomic(src, "data\n\0x", 7, &err), 0);
+	assert_int_equal(gr_copy_file(src, dst, 0750, &err), 0);
+	assert_int_equal(gr_read_file(&data, &len, dst, 0, &err), 0);
+	assert_int_equal(len, 7);
+	assert_memory_equal(data, "data\n\0x", 7);
+	free(data);
+	assert_int_equal(stat(dst, &st), 0);
+	assert_int_equal(st.st_mode & 0700, 0700);
+	/* an existing target is not overwritten */
+	assert_int_equal(gr_copy_file(src, dst, 0644, &err), GR_EIO);
+	assert_non_null(strstr(err.msg, "cannot create"));
+	/* a symlink is followed at neither end */
+	assert_int_equal(symlink(src, lnk), 0);
+	assert_int_equal(gr_copy_file(lnk, dst, 0644, &err), GR_EIO);
+	assert_non_null(strstr(err.msg, "cannot open"));
+	assert_int_equal(unlink(dst), 0);
+	assert_int_equal(unlink(lnk), 0);
+	assert_int_equal(symlink(dst, lnk), 0);
+	assert_int_equal(gr_copy_file(src, lnk, 0644, &err), GR_EIO);
+	assert_int_equal(access(dst, F_OK), -1);
+	/* a FIFO or folder is refused without blocking */
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(gr_copy_file(fifo, dst, 0644, &err), GR_EIO);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	assert_int_equal(gr_copy_file(dir, dst, 0644, &err), GR_EIO);
+	assert_int_equal(access(dst, F_OK), -1);
+	assert_int_equal(gr_copy_file("/nonexistent/x", dst, 0644, NULL), GR_EIO);
+	assert_int_equal(gr_rm_rf(dir, NULL), 0);
+	free(src);
+	free(dst);
+	free(lnk);
+	free(fifo);
 }
 
 /* Parse with flags; fail the test with the message when it does not parse. */
@@ -319,6 +421,8 @@ int main(void)
 		cmocka_unit_test(test_util__atomic_write_keeps_devices),
 		cmocka_unit_test(test_util__digests),
 		cmocka_unit_test(test_util__path_join),
+		cmocka_unit_test(test_util__write_all_read_full),
+		cmocka_unit_test(test_util__copy_file_no_links),
 		cmocka_unit_test(test_util__time_accepted_forms),
 		cmocka_unit_test(test_util__time_fractions),
 		cmocka_unit_test(test_util__time_calendar),

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum {
 	GR_OK = 0,
@@ -46,6 +47,29 @@ int gr_read_file(char **out, size_t *len, const char *path, size_t max, struct g
 
 /* Write `len` bytes to `path` atomically (temp file in the same folder, fsync, rename). */
 int gr_write_file_atomic(const char *path, const void *data, size_t len, struct gr_err *err);
+
+/*
+ * Write all `len` bytes to fd, retrying on EINTR and short writes. 0, or -1
+ * with errno set (EIO when the descriptor accepts no byte); on -1 an unknown
+ * prefix may have been written.
+ */
+int gr_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Read until `len` bytes or end of file, retrying on EINTR and short reads.
+ * Returns the number of bytes read: `len`, fewer only when end of file came
+ * first (0 at once), or -1 with errno set on a read error. A caller reading
+ * fixed-size frames treats 0 as a clean end and 0 < n < len as a torn frame.
+ */
+ssize_t gr_read_full(int fd, void *buf, size_t len);
+
+/*
+ * Copy the regular file `src` to the new file `dst` (created with `mode`,
+ * minus the umask), following no symlink at either end: a link, FIFO or
+ * folder at `src` and anything already at `dst` are refused. GR_EIO with a
+ * message; a partly written `dst` is left for the caller to remove.
+ */
+int gr_copy_file(const char *src, const char *dst, unsigned mode, struct gr_err *err);
 
 /* mkdir -p with the given mode; existing directories are fine. */
 int gr_mkdir_p(const char *path, unsigned mode, struct gr_err *err);
