@@ -95,6 +95,29 @@ done:
 	return rc;
 }
 
+int gr_buf_put(struct gr_buf *b, const void *data, size_t n)
+{
+	if (n >= SIZE_MAX - b->len)
+		return GR_ENOMEM;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap = cap > SIZE_MAX / 2 ? b->len + n + 1 : cap * 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return GR_ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
 int gr_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -185,6 +185,31 @@ static void test_util__copy_file_no_links(void **state)
 	free(fifo);
 }
 
+static void test_util__buf_put(void **state)
+{
+	struct gr_buf b = { 0 };
+	char chunk[1000];
+	(void)state;
+
+	assert_int_equal(gr_buf_put(&b, "", 0), 0); /* empty still allocates "" */
+	assert_non_null(b.p);
+	assert_string_equal(b.p, "");
+	assert_int_equal(b.len, 0);
+	memset(chunk, 'a', sizeof(chunk));
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(gr_buf_put(&b, chunk, sizeof(chunk)), 0);
+	assert_int_equal(gr_buf_put(&b, "z\0y", 3), 0); /* bytes, NULs included */
+	assert_int_equal(b.len, 100003);
+	assert_true(b.cap > b.len);
+	assert_int_equal(b.p[99999], 'a');
+	assert_memory_equal(b.p + 100000, "z\0y", 4);
+	/* a size that cannot fit fails and leaves the buffer as it was */
+	assert_int_equal(gr_buf_put(&b, chunk, SIZE_MAX - 2), GR_ENOMEM);
+	assert_int_equal(b.len, 100003);
+	assert_int_equal(b.p[b.len], '\0');
+	free(b.p);
+}
+
 /* Parse with flags; fail the test with the message when it does not parse. */
 static int64_t parse_ok(const char *text, unsigned flags, int32_t usec_want)
 {
@@ -423,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_util__path_join),
 		cmocka_unit_test(test_util__write_all_read_full),
 		cmocka_unit_test(test_util__copy_file_no_links),
+		cmocka_unit_test(test_util__buf_put),
 		cmocka_unit_test(test_util__time_accepted_forms),
 		cmocka_unit_test(test_util__time_fractions),
 		cmocka_unit_test(test_util__time_calendar),

@@ -71,6 +71,18 @@ ssize_t gr_read_full(int fd, void *buf, size_t len);
  */
 int gr_copy_file(const char *src, const char *dst, unsigned mode, struct gr_err *err);
 
+/*
+ * A growable byte string, always NUL-terminated once anything was put:
+ * start with `struct gr_buf b = {0}` and free(b.p) when done.
+ */
+struct gr_buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* Append n bytes (n == 0 still allocates ""); GR_ENOMEM leaves b as it was. */
+int gr_buf_put(struct gr_buf *b, const void *data, size_t n);
+
 /* mkdir -p with the given mode; existing directories are fine. */
 int gr_mkdir_p(const char *path, unsigned mode, struct gr_err *err);
 
