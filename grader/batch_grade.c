@@ -29,44 +29,6 @@ static int add_flag(struct gb_submission *sub, const char *flag)
 	return gb_submission_add_flag(sub, flag);
 }
 
-/* Copy one regular file without following links; the box is ours to fill. */
-static int copy_file(const char *src, const char *dst, struct gr_err *err)
-{
-	char buf[65536];
-	int in = -1, out = -1, rc = 0;
-	ssize_t n;
-
-	in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (in < 0) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", src);
-		goto done;
-	}
-	unlink(dst);
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (out < 0) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s'", dst);
-		goto done;
-	}
-	while ((n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = gr_err_sys(err, GR_EIO, errno, "cannot read '%s'", src);
-			goto done;
-		}
-		if (write(out, buf, (size_t)n) != n) {
-			rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", dst);
-			goto done;
-		}
-	}
-done:
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	return rc;
-}
-
 /* Create `rel`'s parent folders under `root` and copy `src` to root/rel. */
 static int place(const char *root, const char *rel, const char *src, struct gr_err *err)
 {
@@ -81,8 +43,10 @@ static int place(const char *root, const char *rel, const char *src, struct gr_e
 		rc = gr_mkdir_p(dst, 0755, err);
 		*slash = '/';
 	}
-	if (!rc)
-		rc = copy_file(src, dst, err);
+	if (!rc) {
+		unlink(dst); /* the rubric's data files replace the student's */
+		rc = gr_copy_file(src, dst, 0644, err);
+	}
 	free(dst);
 	return rc;
 }

@@ -78,7 +78,7 @@ int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t 
 {
 	json_t *entry = NULL;
 	char *line = NULL;
-	size_t len, off = 0;
+	size_t len;
 	int rc = 0;
 
 	entry = json_pack("{s:s, s:s, s:O}", "key", it->key, "student_id", it->student_id,
@@ -91,15 +91,9 @@ int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t 
 	}
 	len = strlen(line);
 	line[len] = '\n'; /* replaces the NUL: written as one line */
-	while (off < len + 1) {
-		ssize_t n = write(j->fd, line + off, len + 1 - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = gr_err_sys(err, GR_EIO, errno, "cannot write journal '%s'", j->path);
-			goto done;
-		}
-		off += (size_t)n;
+	if (gr_write_all(j->fd, line, len + 1) < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot write journal '%s'", j->path);
+		goto done;
 	}
 	if (fdatasync(j->fd) < 0) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot sync journal '%s'", j->path);

@@ -27,41 +27,12 @@ struct worker {
 	size_t job; /* index being run, NO_JOB when idle */
 };
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* 1 when filled, 0 on clean EOF before any byte, -1 on error or torn frame. */
 static int read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-	size_t got = 0;
+	ssize_t n = gr_read_full(fd, buf, len);
 
-	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			return got == 0 ? 0 : -1;
-		got += (size_t)n;
-	}
-	return 1;
+	return n == (ssize_t)len ? 1 : n == 0 ? 0 : -1;
 }
 
 static void worker_main(const struct batch_worker_ops *ops, void *ctx, unsigned slot, int fd)
@@ -90,8 +61,8 @@ static void worker_main(const struct batch_worker_ops *ops, void *ctx, unsigned 
 			body = rc < 0 ? jerr.msg : (text ? text : "");
 		}
 		len = (uint32_t)strlen(body);
-		if (write_all(fd, &index, sizeof(index)) < 0 || write_all(fd, &rc, sizeof(rc)) < 0 ||
-		    write_all(fd, &len, sizeof(len)) < 0 || write_all(fd, body, len) < 0) {
+		if (gr_write_all(fd, &index, sizeof(index)) < 0 || gr_write_all(fd, &rc, sizeof(rc)) < 0 ||
+		    gr_write_all(fd, &len, sizeof(len)) < 0 || gr_write_all(fd, body, len) < 0) {
 			free(text);
 			break;
 		}
@@ -201,7 +172,7 @@ int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, un
 			if (ws[i].fd >= 0 && ws[i].job == NO_JOB && next < count) {
 				uint64_t index = indices[next];
 				ws[i].job = indices[next++];
-				if (write_all(ws[i].fd, &index, sizeof(index)) < 0) {
+				if (gr_write_all(ws[i].fd, &index, sizeof(index)) < 0) {
 					/* died while idle: give the job to its replacement */
 					next--;
 					ws[i].job = NO_JOB;

@@ -64,29 +64,6 @@ static void usage(FILE *f)
 		d.seed, d.output_cap);
 }
 
-static int copy_file(const char *from, const char *to, mode_t mode)
-{
-	char buf[65536];
-	int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out = -1, rc = -1;
-	ssize_t n;
-
-	if (in < 0)
-		return -1;
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode & 0755) | 0644);
-	if (out < 0)
-		goto done;
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			goto done;
-	rc = n < 0 ? -1 : 0;
-done:
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	return rc;
-}
-
 /* Copy regular files and folders (no symlinks, nothing hidden) within the budget. */
 static void copy_tree(const char *from, const char *to, int depth, struct copy_budget *b)
 {
@@ -109,7 +86,7 @@ static void copy_tree(const char *from, const char *to, int depth, struct copy_b
 				    b->bytes + (unsigned long long)st.st_size <= COPY_MAX_BYTES) {
 					b->files++;
 					b->bytes += (unsigned long long)st.st_size;
-					copy_file(src, dst, st.st_mode);
+					gr_copy_file(src, dst, (st.st_mode & 0755) | 0644, NULL);
 				} else if (!b->warned) {
 					b->warned = 1;
 					fprintf(stderr, "grader nb: '%s': not every file copied into the box "

@@ -80,45 +80,14 @@ void export_py_float(char out[32], double x)
 	}
 }
 
-/* Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm). */
-static void civil_from_days(long long z, int *y, int *m, int *d)
-{
-	long long era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static void format_utc(char out[40], long long sec, int usec, bool always_usec)
-{
-	long long days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
-	long long rem = sec - days * 86400;
-	int y, m, d;
-
-	civil_from_days(days, &y, &m, &d);
-	if (usec || always_usec)
-		snprintf(out, 40, "%04d-%02d-%02d %02d:%02d:%02d.%06d", y, m, d, (int)(rem / 3600),
-			 (int)(rem / 60 % 60), (int)(rem % 60), usec);
-	else
-		snprintf(out, 40, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, (int)(rem / 3600),
-			 (int)(rem / 60 % 60), (int)(rem % 60));
-}
-
 int export_utc_time(char out[40], const char *iso, bool python)
 {
-	long long sec;
-	int usec;
+	int64_t sec;
+	int32_t usec;
 
-	if (gb_parse_time(iso, &sec, &usec) < 0)
+	if (gr_time_parse(&sec, &usec, iso, GR_TIME_NAIVE_UTC, NULL) < 0)
 		return GR_EINVAL;
-	format_utc(out, sec, usec, !python);
+	gr_time_format(out, 40, sec, usec, python ? GR_TIME_PYTHON : GR_TIME_SQL);
 	return 0;
 }
 
@@ -128,7 +97,7 @@ void export_db_interval(char out[40], double seconds)
 	long long us = (long long)(seconds * 1e6 + (seconds >= 0 ? 0.5 : -0.5));
 	long long sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
 
-	format_utc(out, sec, (int)(us - sec * 1000000), true);
+	gr_time_format(out, 40, sec, (int32_t)(us - sec * 1000000), GR_TIME_SQL);
 }
 
 void export_csv_field(FILE *f, const char *s)

@@ -328,15 +328,9 @@ static int stage_entry(struct reading *r, struct archive *a, const struct level 
 			continue; /* keep reading to count the archive's bytes */
 		}
 		EVP_DigestUpdate(md, r->buf, (size_t)n);
-		for (la_ssize_t off = 0; off < n;) {
-			ssize_t w = write(fd, r->buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				rc = gr_err_sys(err, GR_EIO, errno, "cannot stage '%s'", name);
-				goto done;
-			}
-			off += w;
+		if (gr_write_all(fd, r->buf, (size_t)n) < 0) {
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot stage '%s'", name);
+			goto done;
 		}
 	}
 	if (over) {

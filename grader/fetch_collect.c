@@ -107,7 +107,7 @@ static int read_stage_time(struct fetch_collect *c, const char *stage, struct fe
 
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = gr_read_full(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
 		return -1;

@@ -514,7 +514,7 @@ int fetch_out_write(struct fetch_out *o, const char *path, const void *data, siz
 		    const char *origin, struct gr_err *err)
 {
 	char why[160], sha[65];
-	const char *leaf, *p = data;
+	const char *leaf;
 	int parent = -1, fd = -1, rc;
 
 	rc = admit(o, path, len, err);
@@ -534,16 +534,9 @@ int fetch_out_write(struct fetch_out *o, const char *path, const void *data, siz
 			 : GR_EDENIED;
 		goto done;
 	}
-	for (size_t left = len; left > 0;) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", path);
-			goto done;
-		}
-		p += n;
-		left -= (size_t)n;
+	if (gr_write_all(fd, data, len) < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", path);
+		goto done;
 	}
 	gr_sha256_hex(sha, data, len);
 	o->total += len;
@@ -592,17 +585,11 @@ static int write_at(int dir_fd, const char *name, const char *data, size_t len, 
 
 	if (fd < 0)
 		return gr_err_sys(err, GR_EIO, errno, "cannot create '%s'", name);
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			return gr_err_sys(err, GR_EIO, e, "cannot write '%s'", name);
-		}
-		data += n;
-		len -= (size_t)n;
+	if (gr_write_all(fd, data, len) < 0) {
+		int e = errno;
+
+		close(fd);
+		return gr_err_sys(err, GR_EIO, e, "cannot write '%s'", name);
 	}
 	if (close(fd) < 0)
 		return gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", name);

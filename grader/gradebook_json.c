@@ -122,12 +122,12 @@ int gb_json_array(json_t *o, const char *key, const char *where, json_t **out,
 
 int gb_json_time(json_t *o, const char *key, const char *where, char **out, struct gr_err *err)
 {
-	long long sec;
-	int usec, rc = gb_json_str(o, key, where, false, out, err);
+	int64_t sec;
+	int rc = gb_json_str(o, key, where, false, out, err);
 
 	if (rc < 0)
 		return rc;
-	if (*out && gb_parse_time(*out, &sec, &usec) < 0)
+	if (*out && gr_time_parse(&sec, NULL, *out, GR_TIME_NAIVE_UTC, NULL) < 0)
 		return gb_bad(err, where, key, "'%s' is not an ISO 8601 date-time", *out);
 	return 0;
 }

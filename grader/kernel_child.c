@@ -49,21 +49,6 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Frame and send one record; a failure to send ends the run (the caller sees a cut). */
 static void send_record(struct kchild *c, uint32_t type, const char *payload, size_t len)
 {
@@ -72,7 +57,7 @@ static void send_record(struct kchild *c, uint32_t type, const char *payload, si
 
 	pthread_mutex_lock(&c->wlock);
 	ok = buf && kchan_encode(buf, c->run->key, c->seq, type, payload, len) == 0 &&
-	     write_all(KFD_REC, buf, kchan_size(len)) == 0;
+	     gr_write_all(KFD_REC, buf, kchan_size(len)) == 0;
 	c->seq++;
 	pthread_mutex_unlock(&c->wlock);
 	free(buf);

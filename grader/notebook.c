@@ -429,6 +429,18 @@ static int too_many_values(const char *data, size_t len)
 	return 0;
 }
 
+int nb_text_prepare(const char **data, size_t *len, const char *name, struct gr_err *err)
+{
+	if (*len > NB_MAX_FILE)
+		return gr_err_set(err, GR_ELIMIT, "cannot read '%s': larger than %u bytes", name,
+				  NB_MAX_FILE);
+	if (*len >= 3 && !memcmp(*data, "\xef\xbb\xbf", 3)) {
+		*data += 3;
+		*len -= 3;
+	}
+	return 0;
+}
+
 static int parse_json(struct nb_notebook **out, const char *data, size_t len, const char *name,
 		      struct gr_err *err)
 {
@@ -437,14 +449,8 @@ static int parse_json(struct nb_notebook **out, const char *data, size_t len, co
 
 	if (!name)
 		name = "<notebook>";
-	if (len > NB_MAX_FILE)
-		return gr_err_set(err, GR_ELIMIT, "cannot read '%s': larger than %u bytes", name,
-				  NB_MAX_FILE);
-	/* Tolerate a UTF-8 byte order mark, as editors on Windows write one. */
-	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
-		data += 3;
-		len -= 3;
-	}
+	if (nb_text_prepare(&data, &len, name, err))
+		return GR_ELIMIT;
 	if (too_many_values(data, len))
 		return gr_err_set(err, GR_ELIMIT, "cannot read '%s': more than %u JSON values",
 				  name, NB_MAX_VALUES);

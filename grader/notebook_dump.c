@@ -16,8 +16,7 @@
 #include <string.h>
 
 struct out {
-	char *p;
-	size_t len, cap;
+	struct gr_buf b;
 	int oom;
 };
 
@@ -37,22 +36,8 @@ static void put(struct out *o, const char *s, size_t n)
 {
 	if (o->oom)
 		return;
-	if (o->len + n + 1 > o->cap) {
-		size_t ncap = o->cap ? o->cap : 4096;
-		char *np;
-		while (ncap < o->len + n + 1)
-			ncap *= 2;
-		np = realloc(o->p, ncap);
-		if (!np) {
-			o->oom = 1;
-			return;
-		}
-		o->p = np;
-		o->cap = ncap;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = '\0';
+	if (gr_buf_put(&o->b, s, n))
+		o->oom = 1;
 }
 
 static void puts_(struct out *o, const char *s)
@@ -376,13 +361,13 @@ static void put_value(struct out *o, const json_t *v, int depth, enum ctx ctx)
 
 static int finish(char **out, size_t *len, struct out *o, const char *what, struct gr_err *err)
 {
-	if (o->oom || !o->p) {
-		free(o->p);
+	if (o->oom || !o->b.p) {
+		free(o->b.p);
 		return gr_err_set(err, GR_ENOMEM, "cannot write '%s': out of memory", what);
 	}
-	*out = o->p;
+	*out = o->b.p;
 	if (len)
-		*len = o->len;
+		*len = o->b.len;
 	return 0;
 }
 

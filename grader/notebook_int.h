@@ -26,6 +26,13 @@ int nb_grader_read(struct nb_grader_meta *m, const json_t *cell, const char *nam
 		   struct gr_err *err);
 
 /*
+ * The checks every notebook or script text goes through before parsing:
+ * over NB_MAX_FILE fails with GR_ELIMIT naming `name`; a UTF-8 byte order
+ * mark (editors on Windows write one) is skipped by moving *data and *len.
+ */
+int nb_text_prepare(const char **data, size_t *len, const char *name, struct gr_err *err);
+
+/*
  * A notebook around `root`, which it takes over (even on failure): checks
  * nbformat 4 and reads the cells. `name` is copied as path.
  */

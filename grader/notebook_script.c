@@ -9,35 +9,11 @@
  * dropped (the separator line's neighbours in the script), CRLF becomes LF.
  */
 #include "grader/notebook.h"
+#include "notebook_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Text growing by appends; a copy per cell, so the whole script costs O(n). */
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static int text_put(struct text *t, const char *s, size_t n)
-{
-	if (t->len + n + 1 > t->cap) {
-		size_t ncap = t->cap ? t->cap : 256;
-		char *np;
-		while (ncap < t->len + n + 1)
-			ncap *= 2;
-		np = realloc(t->p, ncap);
-		if (!np)
-			return GR_ENOMEM;
-		t->p = np;
-		t->cap = ncap;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-	return 0;
-}
 
 /* First invalid UTF-8 byte offset, or len when the text is valid. */
 static size_t utf8_check(const unsigned char *s, size_t len)
@@ -119,7 +95,7 @@ static int is_separator(const char *s, size_t n, enum nb_cell_type *type)
 static int add_cell(json_t *cells, enum nb_cell_type type, const char *data, size_t from, size_t to,
 		    int preamble)
 {
-	struct text t = {0};
+	struct gr_buf t = {0};
 	json_t *cell = NULL;
 	const char *nl;
 	char id[32];
@@ -151,12 +127,12 @@ static int add_cell(json_t *cells, enum nb_cell_type type, const char *data, siz
 		} else if (type == NB_CELL_MARKDOWN && n == 1 && l[0] == '#') {
 			n = 0;
 		}
-		rc = text_put(&t, l, n);
+		rc = gr_buf_put(&t, l, n);
 		if (!rc && end < last_end)
-			rc = text_put(&t, "\n", 1);
+			rc = gr_buf_put(&t, "\n", 1);
 	}
 	if (!rc && !t.p)
-		rc = text_put(&t, "", 0);
+		rc = gr_buf_put(&t, "", 0);
 	/* Reproducible ids: the same script always gives the same notebook. */
 	snprintf(id, sizeof(id), "cell-%zu", json_array_size(cells));
 	if (!rc && (rc = nb_cell_new(&cell, type, t.p, id, NULL, NULL)) == 0)
@@ -177,13 +153,8 @@ int nb_parse_script(struct nb_notebook **out, const char *data, size_t len, cons
 
 	if (!name)
 		name = "<script>";
-	if (len > NB_MAX_FILE)
-		return gr_err_set(err, GR_ELIMIT, "cannot read '%s': larger than %u bytes", name,
-				  NB_MAX_FILE);
-	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
-		data += 3;
-		len -= 3;
-	}
+	if (nb_text_prepare(&data, &len, name, err))
+		return GR_ELIMIT;
 	nl = memchr(data, '\0', len);
 	bad = nl ? (size_t)(nl - data) : len;
 	i = utf8_check((const unsigned char *)data, len);

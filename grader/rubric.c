@@ -51,9 +51,9 @@ static int only_keys(struct vctx *v, const char *where, json_t *obj, const char 
 	return 0;
 }
 
-static int is_grade_id(const char *s)
+int rubric_is_grade_id(const char *s)
 {
-	if (!*s)
+	if (!s || !*s)
 		return 0;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -191,7 +191,7 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 	    get_bool(v, where, c, "task", &rc->task))
 		return GR_EINVAL;
 	x = json_object_get(c, "grade_id");
-	if (x && (!json_is_string(x) || !is_grade_id(json_string_value(x))))
+	if (x && (!json_is_string(x) || !rubric_is_grade_id(json_string_value(x))))
 		return bad(v, where, "grade_id must be letters, digits, '_' or '-'");
 	rc->grade_id = json_string_value(x);
 	role = rc->grade || rc->solution || rc->locked || rc->task;
@@ -436,7 +436,7 @@ static int validate(struct vctx *v, struct rubric *r)
 		return bad(v, "grader_rubric", "must be %d (the rubric format version)",
 			   RUBRIC_VERSION);
 	r->assignment = json_string_value(json_object_get(root, "assignment"));
-	if (!r->assignment || !is_grade_id(r->assignment))
+	if (!r->assignment || !rubric_is_grade_id(r->assignment))
 		return bad(v, "assignment", "must be a name of letters, digits, '_' or '-'");
 	x = json_object_get(root, "duedate");
 	if (x && !json_is_null(x)) {

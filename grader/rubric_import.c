@@ -72,17 +72,6 @@ static char *relpath(const char *from, const char *to)
 #define CELLF(nbname, idx, gid)                                                                    \
 	nbname, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "", gid ? "')" : ""
 
-static int is_grade_id(const char *s)
-{
-	if (!s || !*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-			return 0;
-	return 1;
-}
-
 /* nbgrader's rules for one source cell; messages name notebook and cell. */
 static int check_cell(const char *nbname, size_t idx, const struct nb_cell *c, struct gr_err *err)
 {
@@ -97,7 +86,7 @@ static int check_cell(const char *nbname, size_t idx, const struct nb_cell *c, s
 		    "'%s': cell %zu%s%s%s: nbgrader schema_version %d is not supported "
 		    "(3 expected: open and save it with nbgrader 0.9 or later)",
 		    CELLF(nbname, idx, gid), m->schema_version);
-	if ((m->grade || m->solution || m->locked || m->task) && !is_grade_id(gid))
+	if ((m->grade || m->solution || m->locked || m->task) && !rubric_is_grade_id(gid))
 		return gr_err_set(
 		    err, GR_EINVAL,
 		    "'%s': cell %zu%s%s%s: nbgrader cells need a grade_id of letters, "
@@ -375,7 +364,7 @@ int rubric_import(struct rubric **out, const struct rubric_import_opts *o, struc
 
 	if (!o->nsources)
 		return gr_err_set(err, GR_EINVAL, "no source notebook given");
-	if (!o->assignment || !is_grade_id(o->assignment))
+	if (!o->assignment || !rubric_is_grade_id(o->assignment))
 		return gr_err_set(err, GR_EINVAL,
 				  "invalid assignment name '%s': use letters, digits, '_' or '-'",
 				  o->assignment ? o->assignment : "");

@@ -97,36 +97,13 @@ void rubric_checksum(char out[33], const char *source, enum nb_cell_type type, i
 	free(buf);
 }
 
-/* A growable string. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *t = realloc(b->s, cap);
-
-		if (!t)
-			return GR_ENOMEM;
-		b->s = t;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
 /* One output line (with the "\n" separator before it unless first). */
-static int sb_line(struct sbuf *b, int *first, const char *s, size_t n)
+static int sb_line(struct gr_buf *b, int *first, const char *s, size_t n)
 {
-	if (!*first && sb_add(b, "\n", 1))
+	if (!*first && gr_buf_put(b, "\n", 1))
 		return GR_ENOMEM;
 	*first = 0;
-	return sb_add(b, s, n);
+	return gr_buf_put(b, s, n);
 }
 
 static int has(const char *line, size_t n, const char *needle)
@@ -146,12 +123,12 @@ static int has(const char *line, size_t n, const char *needle)
 static int clear_regions(char **out, int *found, const char *source, const char *begin,
 			 const char *end, const char *stub, const char *what, struct gr_err *err)
 {
-	struct sbuf b = {0};
+	struct gr_buf b = {0};
 	const char *p = source;
 	int in = 0, first = 1, rc = 0;
 
 	*found = 0;
-	if (sb_add(&b, "", 0))
+	if (gr_buf_put(&b, "", 0))
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	for (;;) {
 		const char *nl = strchr(p, '\n');
@@ -174,7 +151,7 @@ static int clear_regions(char **out, int *found, const char *source, const char 
 					const char *snl = strchr(s, '\n');
 					size_t sn = snl ? (size_t)(snl - s) : strlen(s);
 
-					if (sb_line(&b, &first, p, ind) || sb_add(&b, s, sn))
+					if (sb_line(&b, &first, p, ind) || gr_buf_put(&b, s, sn))
 						goto nomem;
 					if (!snl)
 						break;
@@ -195,13 +172,13 @@ static int clear_regions(char **out, int *found, const char *source, const char 
 		rc = gr_err_set(err, GR_EINVAL, "'%s' region without its END line", what);
 		goto done;
 	}
-	*out = b.s;
-	b.s = NULL;
+	*out = b.p;
+	b.p = NULL;
 done:
-	free(b.s);
+	free(b.p);
 	return rc;
 nomem:
-	free(b.s);
+	free(b.p);
 	return gr_err_set(err, GR_ENOMEM, "out of memory");
 }
 

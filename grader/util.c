@@ -95,19 +95,103 @@ done:
 	return rc;
 }
 
-static int write_all_fd(int fd, const char *p, size_t len)
+int gr_buf_put(struct gr_buf *b, const void *data, size_t n)
 {
+	if (n >= SIZE_MAX - b->len)
+		return GR_ENOMEM;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap = cap > SIZE_MAX / 2 ? b->len + n + 1 : cap * 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return GR_ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+int gr_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO; /* no progress: do not spin */
 			return -1;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+ssize_t gr_read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int gr_copy_file(const char *src, const char *dst, unsigned mode, struct gr_err *err)
+{
+	char buf[65536];
+	int in = -1, out = -1, rc = 0;
+	struct stat st;
+	ssize_t n;
+
+	/* O_NONBLOCK: a FIFO planted in place of a file must not hang the open. */
+	in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", src);
+		goto done;
+	}
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = gr_err_set(err, GR_EIO, "cannot copy '%s': not a regular file", src);
+		goto done;
+	}
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+	if (out < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s'", dst);
+		goto done;
+	}
+	while ((n = gr_read_full(in, buf, sizeof(buf))) > 0)
+		if (gr_write_all(out, buf, (size_t)n) < 0) {
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", dst);
+			goto done;
+		}
+	if (n < 0)
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot read '%s'", src);
+done:
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) < 0 && !rc)
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", dst);
+	return rc;
 }
 
 int gr_write_file_atomic(const char *path, const void *data, size_t len, struct gr_err *err)
@@ -124,7 +208,7 @@ int gr_write_file_atomic(const char *path, const void *data, size_t len, struct 
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			return gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", path);
-		if (write_all_fd(fd, data, len) < 0)
+		if (gr_write_all(fd, data, len) < 0)
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", path);
 		close(fd);
 		return rc;
@@ -139,7 +223,7 @@ int gr_write_file_atomic(const char *path, const void *data, size_t len, struct 
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s'", tmp);
 		goto done;
 	}
-	if (write_all_fd(fd, data, len) < 0) {
+	if (gr_write_all(fd, data, len) < 0) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", tmp);
 		goto done;
 	}

@@ -344,25 +344,6 @@ static void test_gradebook__output_is_capped(void **state)
 	free(big);
 }
 
-static void test_gradebook__parse_time(void **state)
-{
-	long long s;
-	int us;
-	(void)state;
-
-	assert_int_equal(gb_parse_time("1970-01-01T00:00:00Z", &s, &us), 0);
-	assert_true(s == 0 && us == 0);
-	assert_int_equal(gb_parse_time("2026-10-31T09:30:00+02:00", &s, &us), 0);
-	assert_true(s == 1793431800LL);
-	assert_int_equal(gb_parse_time("2026-10-29 21:14:03.25 UTC", &s, &us), 0);
-	assert_int_equal(us, 250000);
-	assert_int_equal(gb_parse_time("2024-02-29T00:00:00Z", &s, &us), 0);
-	assert_int_equal(gb_parse_time("2026-02-29T00:00:00Z", &s, &us), GR_EINVAL);
-	assert_int_equal(gb_parse_time("2026-10-31", &s, &us), GR_EINVAL);
-	assert_int_equal(gb_parse_time("2026-10-31T25:00:00Z", &s, &us), GR_EINVAL);
-	assert_int_equal(gb_parse_time("2026-10-31T10:00:00Zjunk", &s, &us), GR_EINVAL);
-}
-
 static void test_gradebook__lookups_scale(void **state)
 {
 	struct gb_gradebook *gb = NULL;
@@ -405,7 +386,6 @@ int main(void)
 		cmocka_unit_test(test_gradebook__build_sum_and_write),
 		cmocka_unit_test(test_gradebook__writer_streams_journal),
 		cmocka_unit_test(test_gradebook__output_is_capped),
-		cmocka_unit_test(test_gradebook__parse_time),
 		cmocka_unit_test(test_gradebook__lookups_scale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

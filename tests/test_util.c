@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "grader/util.h"
@@ -83,6 +86,358 @@ static void test_util__path_join(void **state)
 	free(p);
 }
 
+static void test_util__write_all_read_full(void **state)
+{
+	char dir[] = "/tmp/test_util.XXXXXX", *path, *big, *back;
+	const size_t n = 300000; /* several read(2)/write(2) calls on a pipe */
+	int fds[2], fd;
+	pid_t pid;
+	(void)state;
+
+	big = malloc(n);
+	back = malloc(n + 10);
+	assert_non_null(big);
+	assert_non_null(back);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (char)(i * 7 + i / 251);
+	/* a pipe larger than its buffer: the writer is a child, the reader loops */
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(gr_write_all(fds[1], big, n) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(gr_read_full(fds[0], back, n + 10), (ssize_t)n); /* short only at EOF */
+	assert_memory_equal(back, big, n);
+	assert_int_equal(gr_read_full(fds[0], back, 10), 0); /* EOF: 0 at once */
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &fd, 0), pid);
+	assert_true(WIFEXITED(fd) && WEXITSTATUS(fd) == 0);
+	/* a file: a torn frame reads as fewer bytes */
+	assert_non_null(mkdtemp(dir));
+	path = gr_path_join(dir, "f");
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(gr_write_all(fd, "abcde", 5), 0);
+	assert_int_equal(gr_write_all(fd, "", 0), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(gr_read_full(fd, back, 4), 4);
+	assert_int_equal(gr_read_full(fd, back, 4), 1);
+	assert_int_equal(back[0], 'e');
+	close(fd);
+	/* errors keep errno */
+	assert_int_equal(gr_write_all(-1, "x", 1), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(gr_read_full(-1, back, 1), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(gr_rm_rf(dir, NULL), 0);
+	free(path);
+	free(big);
+	free(back);
+}
+
+static void test_util__copy_file_no_links(void **state)
+{
+	char dir[] = "/tmp/test_util.XXXXXX", *src, *dst, *lnk, *fifo, *data = NULL;
+	struct gr_err err = { 0 };
+	struct stat st;
+	size_t len = 0;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	src = gr_path_join(dir, "src");
+	dst = gr_path_join(dir, "dst");
+	lnk = gr_path_join(dir, "lnk");
+	fifo = gr_path_join(dir, "fifo");
+	assert_int_equal(gr_write_file_atomic(src, "data\n\0x", 7, &err), 0);
+	assert_int_equal(gr_copy_file(src, dst, 0750, &err), 0);
+	assert_int_equal(gr_read_file(&data, &len, dst, 0, &err), 0);
+	assert_int_equal(len, 7);
+	assert_memory_equal(data, "data\n\0x", 7);
+	free(data);
+	assert_int_equal(stat(dst, &st), 0);
+	assert_int_equal(st.st_mode & 0700, 0700);
+	/* an existing target is not overwritten */
+	assert_int_equal(gr_copy_file(src, dst, 0644, &err), GR_EIO);
+	assert_non_null(strstr(err.msg, "cannot create"));
+	/* a symlink is followed at neither end */
+	assert_int_equal(symlink(src, lnk), 0);
+	assert_int_equal(gr_copy_file(lnk, dst, 0644, &err), GR_EIO);
+	assert_non_null(strstr(err.msg, "cannot open"));
+	assert_int_equal(unlink(dst), 0);
+	assert_int_equal(unlink(lnk), 0);
+	assert_int_equal(symlink(dst, lnk), 0);
+	assert_int_equal(gr_copy_file(src, lnk, 0644, &err), GR_EIO);
+	assert_int_equal(access(dst, F_OK), -1);
+	/* a FIFO or folder is refused without blocking */
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(gr_copy_file(fifo, dst, 0644, &err), GR_EIO);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	assert_int_equal(gr_copy_file(dir, dst, 0644, &err), GR_EIO);
+	assert_int_equal(access(dst, F_OK), -1);
+	assert_int_equal(gr_copy_file("/nonexistent/x", dst, 0644, NULL), GR_EIO);
+	assert_int_equal(gr_rm_rf(dir, NULL), 0);
+	free(src);
+	free(dst);
+	free(lnk);
+	free(fifo);
+}
+
+static void test_util__buf_put(void **state)
+{
+	struct gr_buf b = { 0 };
+	char chunk[1000];
+	(void)state;
+
+	assert_int_equal(gr_buf_put(&b, "", 0), 0); /* empty still allocates "" */
+	assert_non_null(b.p);
+	assert_string_equal(b.p, "");
+	assert_int_equal(b.len, 0);
+	memset(chunk, 'a', sizeof(chunk));
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(gr_buf_put(&b, chunk, sizeof(chunk)), 0);
+	assert_int_equal(gr_buf_put(&b, "z\0y", 3), 0); /* bytes, NULs included */
+	assert_int_equal(b.len, 100003);
+	assert_true(b.cap > b.len);
+	assert_int_equal(b.p[99999], 'a');
+	assert_memory_equal(b.p + 100000, "z\0y", 4);
+	/* a size that cannot fit fails and leaves the buffer as it was */
+	assert_int_equal(gr_buf_put(&b, chunk, SIZE_MAX - 2), GR_ENOMEM);
+	assert_int_equal(b.len, 100003);
+	assert_int_equal(b.p[b.len], '\0');
+	free(b.p);
+}
+
+/* Parse with flags; fail the test with the message when it does not parse. */
+static int64_t parse_ok(const char *text, unsigned flags, int32_t usec_want)
+{
+	struct gr_err err = {0};
+	int64_t sec = 0;
+	int32_t usec = -1;
+
+	if (gr_time_parse(&sec, &usec, text, flags, &err))
+		fail_msg("'%s': %s", text, err.msg);
+	assert_int_equal(usec, usec_want);
+	return sec;
+}
+
+/* The ISO form of what `text` parses to. */
+static void expect_iso(const char *text, unsigned flags, const char *want)
+{
+	char iso[GR_TIME_MAX];
+
+	gr_time_format(iso, sizeof(iso), parse_ok(text, flags, 0), 0, GR_TIME_ISO);
+	assert_string_equal(iso, want);
+}
+
+static void test_util__time_accepted_forms(void **state)
+{
+	/* 2026-10-30T10:00:00Z (date -u -d ... +%s) */
+	const int64_t t = 1793354400;
+	const char *same[] = {
+	    "2026-10-30T10:00:00Z",
+	    "2026-10-30t10:00:00z",
+	    "2026-10-30 10:00:00Z",
+	    "2026-10-30T10:00Z",
+	    "2026-10-30 10:00:00.000000 UTC",
+	    "2026-10-30 10:00:00 GMT",
+	    " \t2026-10-30 10:00:00 UTC \r\n",
+	    "2026-10-30T12:00:00+02:00",
+	    "2026-10-30T12:00:00+0200",
+	    "2026-10-30T12:00:00+02",
+	    "2026-10-30T12:00:00 +02:00",
+	    "2026-10-30T12:00:00+02:", /* accepted before, kept */
+	    "2026-10-30T12:00:00UTC+02:00",
+	    "2026-10-30T05:00:00 GMT-05",
+	    "2026-10-30 05:30:00 -0430",
+	    "2026-10-30 12:00:00.000000 CEST",
+	    "2026-10-30 11:00:00 CET",
+	    "2026-10-30 06:00:00 EDT",
+	    "2026-10-30 04:00:00 CST",
+	    "2026-10-30 02:00:00 PST",
+	    "2026-10-30 19:00:00 JST",
+	    "2026-10-30 23:00:00 NZDT",
+	    "2026-10-30 00:00:00 HST",
+	    "2026-10-30T09:59:60Z", /* a leap second reads as :59 */
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		int64_t sec = parse_ok(same[i], 0, 0);
+
+		if (sec != t - (i == sizeof(same) / sizeof(same[0]) - 1))
+			fail_msg("'%s' gave %lld", same[i], (long long)sec);
+	}
+	assert_true(parse_ok("1970-01-01T00:00:00Z", 0, 0) == 0);
+	assert_true(parse_ok("1970-01-01T00:00:01Z", 0, 0) == 1);
+	assert_true(parse_ok("1969-12-31T23:59:59Z", 0, 0) == -1);
+	assert_true(parse_ok("2026-10-31T09:30:00+02:00", 0, 0) == 1793431800);
+	/* no zone: UTC only when asked */
+	assert_true(parse_ok("2026-10-30 10:00:00", GR_TIME_NAIVE_UTC, 0) == t);
+	assert_true(parse_ok("2026-10-30 10:00", GR_TIME_NAIVE_UTC, 0) == t);
+}
+
+static void test_util__time_fractions(void **state)
+{
+	(void)state;
+
+	assert_true(parse_ok("2026-10-29 21:14:03.25 UTC", 0, 250000) == 1793308443);
+	assert_true(parse_ok("2026-10-29 21:14:03,5Z", 0, 500000) == 1793308443);
+	assert_true(parse_ok("2026-10-29 21:14:03.000042Z", 0, 42) == 1793308443);
+	assert_true(parse_ok("2026-10-29 21:14:03.1234567Z", 0, 123456) == 1793308443);
+	assert_true(parse_ok("2026-10-29 21:14:03.999999999Z", 0, 999999) == 1793308443);
+	assert_true(parse_ok("1969-12-31T23:59:59.5Z", 0, 500000) == -1);
+}
+
+static void test_util__time_calendar(void **state)
+{
+	(void)state;
+
+	/* leap years: every 4th, not every 100th, yet every 400th */
+	assert_true(parse_ok("2024-02-29T00:00:00Z", 0, 0) == 1709164800);
+	assert_true(parse_ok("2000-02-29T00:00:00Z", 0, 0) == 951782400);
+	expect_iso("2024-12-31T23:59:59Z", 0, "2024-12-31T23:59:59Z");
+	expect_iso("2024-02-28T23:59:59-00:01", 0, "2024-02-29T00:00:59Z");
+	expect_iso("2100-03-01T00:00:00Z", 0, "2100-03-01T00:00:00Z");
+	/* offsets that cross midnight, a month and a year */
+	expect_iso("2026-10-30T23:30-05", 0, "2026-10-31T04:30:00Z");
+	expect_iso("2026-10-31T01:00:00+02:00", 0, "2026-10-30T23:00:00Z");
+	expect_iso("2026-11-01T00:30:00+01:00", 0, "2026-10-31T23:30:00Z");
+	expect_iso("2027-01-01T00:30:00+01:00", 0, "2026-12-31T23:30:00Z");
+	expect_iso("2026-12-31T20:00:00 AKST", 0, "2027-01-01T05:00:00Z");
+	expect_iso("2024-03-01T00:00:00+00:01", 0, "2024-02-29T23:59:00Z");
+	expect_iso("1970-01-01T00:30:00+01:00", 0, "1969-12-31T23:30:00Z");
+}
+
+static void test_util__time_flags(void **state)
+{
+	int64_t sec = 7;
+	struct gr_err err = {0};
+	(void)state;
+
+	expect_iso("2026-10-30", GR_TIME_DATE_ONLY | GR_TIME_NAIVE_UTC, "2026-10-30T00:00:00Z");
+	expect_iso("2026-10-30+02:00", GR_TIME_DATE_ONLY, "2026-10-29T22:00:00Z");
+	expect_iso("2026-10-30-09-15-00", GR_TIME_BLACKBOARD | GR_TIME_NAIVE_UTC,
+		   "2026-10-30T09:15:00Z");
+	expect_iso("2026-10-30T24:00:00Z", GR_TIME_HOUR_24, "2026-10-31T00:00:00Z");
+	expect_iso("2026-12-31 24:00 UTC", GR_TIME_HOUR_24, "2027-01-01T00:00:00Z");
+	expect_iso("2026-10-30 10:00:00", GR_TIME_LENIENT, "2026-10-30T10:00:00Z");
+	/* each form only with its flag */
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30", GR_TIME_NAIVE_UTC, &err), GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30-09-15-00", GR_TIME_DATE_ONLY, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30T24:00:00Z", 0, &err), GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30T24:00:01Z", GR_TIME_LENIENT, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30T24:00:00.5Z", GR_TIME_LENIENT, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30-09-15", GR_TIME_LENIENT, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30-09:15:00", GR_TIME_LENIENT, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 UTC", GR_TIME_LENIENT, &err),
+			 GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 10:00:00", 0, &err), GR_EINVAL);
+	assert_string_equal(err.msg, "invalid time '2026-10-30 10:00:00': missing time zone");
+	assert_true(sec == 7); /* untouched on failure */
+}
+
+static void test_util__time_rejected_forms(void **state)
+{
+	const char *bad[] = {
+	    "",
+	    " \n",
+	    "yesterday",
+	    "2026-10-30T",
+	    "2026-10-30T10",
+	    "2026-10-30T10Z",
+	    "2026-10-30T1:00Z",
+	    "2026-1-30T10:00Z",
+	    "26-10-30T10:00Z",
+	    "2026/10/30 10:00Z",
+	    "2026-10-30_10:00Z",
+	    "2026-13-01 10:00:00 UTC",
+	    "2026-00-01 10:00:00 UTC",
+	    "2026-10-00 10:00:00 UTC",
+	    "2026-10-32 10:00:00 UTC",
+	    "2026-04-31 10:00:00 UTC",
+	    "2026-02-29T00:00:00Z",
+	    "2025-02-29 10:00:00 UTC",
+	    "2100-02-29T00:00:00Z",
+	    "1900-02-29T00:00:00Z",
+	    "2026-10-30 24:00:00 UTC",
+	    "2026-10-30T25:00:00Z",
+	    "2026-10-30T10:60:00Z",
+	    "2026-10-30T10:00:61Z",
+	    "2026-10-30T10:00:00.Z",
+	    "2026-10-30T10:00:00.5.5Z",
+	    "2026-10-30T10:00:00Zjunk",
+	    "2026-10-30T10:00:00 Europe/Paris",
+	    "2026-10-30T10:00:00 utc",
+	    "2026-10-30T10:00:00+25:00",
+	    "2026-10-30T10:00:00+02:60",
+	    "2026-10-30T10:00:00+2",
+	    "2026-10-30T10:00:00+020",
+	    "2026-10-30T10:00:00+02:00:00",
+	    "2026-10-30T10:00:00 GMT+2",
+	    "2026-10-30T10:00:00 Z Z",
+	    "2026-10-30T10:00:00\n+02:00",
+	};
+	struct gr_err err = {0};
+	int64_t sec;
+	char big[300];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (gr_time_parse(&sec, NULL, bad[i], GR_TIME_NAIVE_UTC, &err) != GR_EINVAL)
+			fail_msg("'%s' parsed", bad[i]);
+	assert_int_equal(gr_time_parse(&sec, NULL, NULL, 0, &err), GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "yesterday", 0, &err), GR_EINVAL);
+	assert_string_equal(
+	    err.msg, "invalid time 'yesterday': expected YYYY-MM-DD HH:MM[:SS[.ffffff]] and a zone");
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 10:00:00 Europe/Paris", 0, &err),
+			 GR_EINVAL);
+	assert_non_null(strstr(err.msg, "unknown time zone"));
+	memset(big, ' ', sizeof(big) - 1);
+	memcpy(big + 100, "2026-10-30T10:00:00Z", 20);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(gr_time_parse(&sec, NULL, big, 0, &err), 0); /* spaces are trimmed */
+	memset(big, 'x', sizeof(big) - 1);
+	assert_int_equal(gr_time_parse(&sec, NULL, big, 0, &err), GR_EINVAL);
+	assert_true(strlen(err.msg) < 100);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30T10:00:00Z", 0, NULL), 0);
+	assert_int_equal(gr_time_parse(&sec, NULL, "bad", 0, NULL), GR_EINVAL);
+}
+
+static void test_util__time_format(void **state)
+{
+	char out[GR_TIME_MAX], small[12];
+	(void)state;
+
+	gr_time_format(out, sizeof(out), 1793354400, 250000, GR_TIME_ISO);
+	assert_string_equal(out, "2026-10-30T10:00:00Z");
+	gr_time_format(out, sizeof(out), 1793354400, 42, GR_TIME_NBGRADER);
+	assert_string_equal(out, "2026-10-30 10:00:00.000042 UTC");
+	gr_time_format(out, sizeof(out), 1793354400, 0, GR_TIME_PYTHON);
+	assert_string_equal(out, "2026-10-30 10:00:00");
+	gr_time_format(out, sizeof(out), 1793354400, 250000, GR_TIME_PYTHON);
+	assert_string_equal(out, "2026-10-30 10:00:00.250000");
+	gr_time_format(out, sizeof(out), 1793354400, 0, GR_TIME_SQL);
+	assert_string_equal(out, "2026-10-30 10:00:00.000000");
+	gr_time_format(out, sizeof(out), -1, 0, GR_TIME_ISO);
+	assert_string_equal(out, "1969-12-31T23:59:59Z");
+	gr_time_format(out, sizeof(out), -86400, 0, GR_TIME_ISO);
+	assert_string_equal(out, "1969-12-31T00:00:00Z");
+	gr_time_format(out, sizeof(out), 1709164800 - 1, 0, GR_TIME_ISO);
+	assert_string_equal(out, "2024-02-28T23:59:59Z");
+	gr_time_format(out, sizeof(out), 951782400 + 86399, 0, GR_TIME_ISO);
+	assert_string_equal(out, "2000-02-29T23:59:59Z");
+	gr_time_format(small, sizeof(small), 1793354400, 0, GR_TIME_ISO);
+	assert_string_equal(small, "2026-10-30T");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -91,6 +446,15 @@ int main(void)
 		cmocka_unit_test(test_util__atomic_write_keeps_devices),
 		cmocka_unit_test(test_util__digests),
 		cmocka_unit_test(test_util__path_join),
+		cmocka_unit_test(test_util__write_all_read_full),
+		cmocka_unit_test(test_util__copy_file_no_links),
+		cmocka_unit_test(test_util__buf_put),
+		cmocka_unit_test(test_util__time_accepted_forms),
+		cmocka_unit_test(test_util__time_fractions),
+		cmocka_unit_test(test_util__time_calendar),
+		cmocka_unit_test(test_util__time_flags),
+		cmocka_unit_test(test_util__time_rejected_forms),
+		cmocka_unit_test(test_util__time_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,10 +35,12 @@ struct fetch_time {
 };
 
 /*
- * Parse a time: ISO 8601 (`2026-10-30`, `2026-10-30T10:00`, `...T10:00:00.5Z`,
- * `...+02:00`, `...-0500`, a space instead of `T`), nbgrader's timestamp.txt
- * format (`2026-10-30 10:00:00.000000 UTC`) and Blackboard's
- * `2026-10-30-10-00-00`. No zone means UTC. GR_EINVAL when malformed.
+ * Parse a time: gr_time_parse with GR_TIME_LENIENT, so ISO 8601
+ * (`2026-10-30`, `2026-10-30T10:00`, `...T10:00:00.5Z`, `...+02:00`,
+ * `...-0500`, a space instead of `T`, `T24:00`), nbgrader's timestamp.txt
+ * format (`2026-10-30 10:00:00.000000 UTC`), zone abbreviations (`CEST`) and
+ * Blackboard's `2026-10-30-10-00-00`. No zone means UTC. GR_EINVAL when
+ * malformed.
  */
 int fetch_time_parse(struct fetch_time *out, const char *s, struct gr_err *err);
 

@@ -241,13 +241,6 @@ int gb_status_parse(const char *name);
 const char *gb_cell_status_name(enum gb_cell_status s);
 int gb_cell_status_parse(const char *name);
 
-/*
- * Parse an ISO 8601 date-time ("YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM|-HH:MM)",
- * a space for the T and no zone meaning UTC are accepted) into seconds since
- * the epoch and microseconds. GR_EINVAL when malformed.
- */
-int gb_parse_time(const char *s, long long *sec, int *usec);
-
 /* ---- JSON -------------------------------------------------------------- */
 
 /*

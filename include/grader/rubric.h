@@ -114,6 +114,12 @@ int rubric_from_json(struct rubric **out, json_t *root, const char *name, struct
 
 void rubric_free(struct rubric *r);
 
+/*
+ * 1 when `s` is a valid grade_id or assignment name as nbgrader allows them
+ * (non-empty, ASCII letters, digits, '_' and '-' only), 0 otherwise or NULL.
+ */
+int rubric_is_grade_id(const char *s);
+
 /* Serialize (two-space indent, keys in a stable order); caller frees. */
 int rubric_dump(char **out, const struct rubric *r, struct gr_err *err);
 int rubric_write_file(const struct rubric *r, const char *path, struct gr_err *err);

@@ -93,15 +93,12 @@ double score_late_penalty(const struct score_late_policy *policy, double score,
 			  double seconds_late);
 
 /*
- * Parse a submission time: nbgrader's timestamp.txt format
- * ("2026-10-30 10:00:00.000000 UTC") or ISO 8601 ("2026-10-30T10:00:00Z",
- * "...+02:00", "... +0200"). Zones: Z, UTC, GMT, +HH, +HHMM, +HH:MM and a few
- * unambiguous abbreviations (EST/EDT, CST/CDT = US Central, MST/MDT, PST/PDT,
- * AKST/AKDT, HST, WET/WEST, BST, CET/CEST, EET/EEST, MSK, JST, KST, AEST/AEDT,
- * NZST/NZDT); named zones such as Europe/Paris are refused. Without
- * a zone the time is UTC when `naive_utc` (as nbgrader does), an error
- * otherwise. Surrounding whitespace is ignored. *out is seconds since the
- * epoch (UTC, with fractions). GR_EINVAL with a message naming the text.
+ * Parse a submission time with gr_time_parse (util.h: nbgrader's
+ * timestamp.txt form, ISO 8601, Z/UTC/GMT/+HH[[:]MM] and the unambiguous
+ * zone abbreviations; named zones such as Europe/Paris are refused).
+ * Without a zone the time is UTC when `naive_utc` (as nbgrader does), an
+ * error otherwise. *out is seconds since the epoch (UTC, with fractions to
+ * the microsecond). GR_EINVAL with a message naming the text.
  */
 int score_parse_time(double *out, const char *text, int naive_utc, struct gr_err *err);
 

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum {
 	GR_OK = 0,
@@ -47,6 +48,41 @@ int gr_read_file(char **out, size_t *len, const char *path, size_t max, struct g
 /* Write `len` bytes to `path` atomically (temp file in the same folder, fsync, rename). */
 int gr_write_file_atomic(const char *path, const void *data, size_t len, struct gr_err *err);
 
+/*
+ * Write all `len` bytes to fd, retrying on EINTR and short writes. 0, or -1
+ * with errno set (EIO when the descriptor accepts no byte); on -1 an unknown
+ * prefix may have been written.
+ */
+int gr_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Read until `len` bytes or end of file, retrying on EINTR and short reads.
+ * Returns the number of bytes read: `len`, fewer only when end of file came
+ * first (0 at once), or -1 with errno set on a read error. A caller reading
+ * fixed-size frames treats 0 as a clean end and 0 < n < len as a torn frame.
+ */
+ssize_t gr_read_full(int fd, void *buf, size_t len);
+
+/*
+ * Copy the regular file `src` to the new file `dst` (created with `mode`,
+ * minus the umask), following no symlink at either end: a link, FIFO or
+ * folder at `src` and anything already at `dst` are refused. GR_EIO with a
+ * message; a partly written `dst` is left for the caller to remove.
+ */
+int gr_copy_file(const char *src, const char *dst, unsigned mode, struct gr_err *err);
+
+/*
+ * A growable byte string, always NUL-terminated once anything was put:
+ * start with `struct gr_buf b = {0}` and free(b.p) when done.
+ */
+struct gr_buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* Append n bytes (n == 0 still allocates ""); GR_ENOMEM leaves b as it was. */
+int gr_buf_put(struct gr_buf *b, const void *data, size_t n);
+
 /* mkdir -p with the given mode; existing directories are fine. */
 int gr_mkdir_p(const char *path, unsigned mode, struct gr_err *err);
 
@@ -63,5 +99,47 @@ void gr_md5_hex(char out[33], const void *data, size_t len);
 
 /* Monotonic clock in seconds. */
 double gr_now(void);
+
+/* ---- wall-clock times ---------------------------------------------------- */
+
+/* Flags of gr_time_parse. */
+enum {
+	GR_TIME_NAIVE_UTC = 1 << 0, /* no zone means UTC (as nbgrader does); else an error */
+	GR_TIME_DATE_ONLY = 1 << 1, /* a bare date "2026-10-30" means its midnight */
+	GR_TIME_BLACKBOARD = 1 << 2, /* Blackboard's "2026-10-30-10-00-00" */
+	GR_TIME_HOUR_24 = 1 << 3,    /* "24:00[:00]" means the next day's midnight */
+};
+/* What LMS downloads and deadlines on the command line may use. */
+#define GR_TIME_LENIENT                                                                      \
+	(GR_TIME_NAIVE_UTC | GR_TIME_DATE_ONLY | GR_TIME_BLACKBOARD | GR_TIME_HOUR_24)
+
+/*
+ * Parse a time into seconds since the epoch (*sec, UTC) and microseconds
+ * (*usec, may be NULL; further fraction digits are dropped). Accepted:
+ * "YYYY-MM-DD" then "T", "t" or a space, then "HH:MM[:SS[(.|,)fraction]]",
+ * then an optional zone after optional spaces: Z, UTC, GMT, +HH, +HHMM,
+ * +HH:MM (also after UTC/GMT: "UTC+02:00") or an unambiguous abbreviation
+ * (WET/WEST, BST, CET/CEST, EET/EEST, MSK, JST, KST, AEST/AEDT, NZST/NZDT,
+ * EST/EDT, CST/CDT = US Central, MST/MDT, PST/PDT, AKST/AKDT, HST). So
+ * nbgrader's "2026-10-30 10:00:00.000000 UTC" and ISO 8601 both parse;
+ * named zones (Europe/Paris) do not. A leap second ":60" reads as ":59".
+ * Surrounding whitespace is ignored; `flags` (GR_TIME_*) widen the grammar.
+ * GR_EINVAL with a message naming the text; outputs set only on success.
+ */
+int gr_time_parse(int64_t *sec, int32_t *usec, const char *text, unsigned flags,
+		  struct gr_err *err);
+
+enum gr_time_style {
+	GR_TIME_ISO,	  /* 2026-10-30T10:00:00Z (microseconds dropped) */
+	GR_TIME_NBGRADER, /* 2026-10-30 10:00:00.000000 UTC (timestamp.txt) */
+	GR_TIME_PYTHON,	  /* 2026-10-30 10:00:00[.250000]: str() of a naive datetime */
+	GR_TIME_SQL,	  /* 2026-10-30 10:00:00.000000: microseconds always */
+};
+
+/* Room for any gr_time_format output. */
+#define GR_TIME_MAX 48
+
+/* Print a UTC instant in `style` into out (size bytes, NUL-terminated, truncated). */
+void gr_time_format(char *out, size_t size, int64_t sec, int32_t usec, enum gr_time_style style);
 
 #endif
