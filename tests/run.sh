@@ -15,8 +15,9 @@ log=$(mktemp)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:allow_user_segv_handler=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-for t in "$BUILD"/tests/test_*; do
+for t in "$BUILD"/tests/test_* $PLAIN_TESTS; do
 	[ -x "$t" ] || continue
+	case "$t" in *.d) continue ;; esac
 	name=$(basename "$t")
 	"$t" >"$log" 2>&1
 	rc=$?

@@ -198,9 +198,19 @@ static void test_sandbox__fn_threaded_caller(void **state)
 	struct sbx_result res;
 	struct gr_err err = {0};
 	pthread_t t;
-	sbx *s = make(f);
+	sbx *s = NULL;
 
 	/* fork() in a multi-threaded caller: the worker's malloc must not deadlock */
+#if defined(__SANITIZE_ADDRESS__)
+	/*
+	 * ASan's allocator (GCC 12) is not fork-safe against a thread allocating
+	 * at the moment of fork, so this test hangs there one run in three. The
+	 * product uses glibc's malloc, which is: `make check` runs this test in a
+	 * plain build too (build/plain).
+	 */
+	skip();
+#endif
+	s = make(f);
 	churn_stop = 0;
 	assert_int_equal(pthread_create(&t, NULL, churn, NULL), 0);
 	for (int i = 0; i < 20; i++) {
