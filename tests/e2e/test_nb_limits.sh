@@ -3,15 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 T="$E2E_TMP"
 OUT="$T/out.json"
-q() {
-	/usr/bin/python3 - "$1" "$2" "$3" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))["notebooks"][int(sys.argv[2])]
-c = d["cells"]
-print(eval(sys.argv[3]))
-PY
-}
-is() { check "$1" test "$(q "$2" "$3" "$4")" = True; }
+. "$(dirname "$0")/nb_lib.sh"
 
 cat >"$T/slow.py" <<'PY'
 # %%

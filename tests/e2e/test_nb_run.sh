@@ -5,16 +5,7 @@
 T="$E2E_TMP"
 OUT="$T/out.json"
 
-# q FILE NB EXPR: evaluate EXPR on notebook NB (0-based) of a --json result
-q() {
-	/usr/bin/python3 - "$1" "$2" "$3" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))["notebooks"][int(sys.argv[2])]
-c = d["cells"]
-print(eval(sys.argv[3]))
-PY
-}
-is() { check "$1" test "$(q "$2" "$3" "$4")" = True; }
+. "$(dirname "$0")/nb_lib.sh"
 
 "$GRADER" nb --help >/dev/null; check "nb --help exits 0" test $? -eq 0
 "$GRADER" nb run --help | grep -q -- '--timeout-cell'; check "help lists --timeout-cell" test $? -eq 0
