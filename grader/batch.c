@@ -13,6 +13,7 @@
 #include "grader/kernel.h"
 #include "grader/roster.h"
 #include "grader/rubric.h"
+#include "grader/sandbox.h"
 
 /* Everything the coordinator and (read-only, after fork) the workers share. */
 struct run {
@@ -228,7 +229,7 @@ static int job_done(void *dctx, size_t index, const char *text, const char *mess
 		if (rc)
 			return rc;
 	}
-	rc = batch_journal_append(&r->journal, it, j, &err);
+	rc = batch_journal_append(&r->journal, it, j, text != NULL, &err);
 	if (rc) {
 		fprintf(stderr, "grader grade: %s\n", err.msg);
 		json_decref(j);
@@ -368,6 +369,21 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 	rc = setup_grader(&r, err);
 	if (rc)
 		goto done;
+	if (ntodo > 0) {
+		/*
+		 * A host that cannot build the sandbox fails the whole run once,
+		 * here, rather than every student's entry in the workers.
+		 */
+		struct sbx_config cfg;
+		sbx *probe = NULL;
+
+		sbx_config_init(&cfg);
+		cfg.allow_weaker = opts->allow_weaker;
+		rc = sbx_new(&probe, &cfg, err);
+		sbx_free(probe);
+		if (rc)
+			goto done;
+	}
 	cores = sysconf(_SC_NPROCESSORS_ONLN);
 	batch_progress_init(&r.progress, opts->log, ntodo);
 	if (ntodo > 0) {

@@ -282,6 +282,11 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 	rc = kernel_run(g->kernel, &kr, sp->nb, box, err);
 	if (rc)
 		goto done;
+	if (kr->status == KERNEL_NB_FAILED) {
+		/* not the student's doing: no grade is recorded, the next run retries */
+		rc = gr_err_set(err, GR_ESYS, "cannot run '%s': %s", rn->name, kr->message);
+		goto done;
+	}
 	if (kr->tampered)
 		rc = add_flag(sub, "tampered");
 	if (!rc && kr->nreplaced)

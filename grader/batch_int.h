@@ -65,9 +65,14 @@ int batch_journal_open(struct batch_journal *j, const char *path, int truncate,
 		       struct gr_err *err);
 /* Mark every plan item whose key has an entry in the journal as done (last entry wins). */
 int batch_journal_match(struct batch_journal *j, struct batch_plan *plan, struct gr_err *err);
-/* Append an entry for plan item `it` and record its offset; `submission` is borrowed. */
+/*
+ * Append an entry for plan item `it` and record its offset; `submission` is
+ * borrowed. A `final` entry is reused by later runs while the key holds; a
+ * non-final one (the grader or the host failed, not the student) is written
+ * for this run's gradebook but graded again next time.
+ */
 int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t *submission,
-			 struct gr_err *err);
+			 int final, struct gr_err *err);
 /* Read back the "submission" object of a done item (new reference in *out). */
 int batch_journal_read(struct batch_journal *j, const struct batch_item *it, json_t **out,
 		       struct gr_err *err);

@@ -60,7 +60,10 @@ int batch_journal_match(struct batch_journal *j, struct batch_plan *plan, struct
 					     cmp_item_id)
 				   : NULL;
 
-			if (it && key && !strcmp(key, it->key)) {
+			/* an entry without "final" (older journals) counts as final */
+			json_t *final = json_object_get(entry, "final");
+
+			if (it && key && !strcmp(key, it->key) && !json_is_false(final)) {
 				it->done = 1;
 				it->journal_off = (off_t)start;
 				it->journal_len = end - start;
@@ -74,15 +77,15 @@ int batch_journal_match(struct batch_journal *j, struct batch_plan *plan, struct
 }
 
 int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t *submission,
-			 struct gr_err *err)
+			 int final, struct gr_err *err)
 {
 	json_t *entry = NULL;
 	char *line = NULL;
 	size_t len;
 	int rc = 0;
 
-	entry = json_pack("{s:s, s:s, s:O}", "key", it->key, "student_id", it->student_id,
-			  "submission", submission);
+	entry = json_pack("{s:s, s:s, s:b, s:O}", "key", it->key, "student_id", it->student_id,
+			  "final", final, "submission", submission);
 	line = entry ? json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (!line) {
 		rc = gr_err_set(err, GR_ENOMEM, "cannot record '%s': out of memory",

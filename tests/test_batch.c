@@ -111,7 +111,7 @@ static void test_batch__journal_resumes_and_ignores_torn_line(void **state)
 		free(subs);
 	}
 	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
-	assert_int_equal(batch_journal_append(&j, &plan.items[0], sub, &err), 0);
+	assert_int_equal(batch_journal_append(&j, &plan.items[0], sub, 1, &err), 0);
 	batch_journal_close(&j);
 	/* a run killed mid-write leaves a torn line */
 	fd = open(jp, O_WRONLY | O_APPEND);
@@ -134,6 +134,17 @@ static void test_batch__journal_resumes_and_ignores_torn_line(void **state)
 	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
 	assert_int_equal(batch_journal_match(&j, &plan, &err), 0);
 	assert_false(plan.items[0].done);
+	batch_journal_close(&j);
+
+	/* a non-final entry (the grader failed, not the student) is graded again */
+	plan.items[1].done = 0;
+	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_append(&j, &plan.items[1], sub, 0, &err), 0);
+	batch_journal_close(&j);
+	plan.items[1].done = 0;
+	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_match(&j, &plan, &err), 0);
+	assert_false(plan.items[1].done);
 	batch_journal_close(&j);
 
 	/* --force truncates */

@@ -103,6 +103,38 @@ sleep 0.5
 left=$(ps -eo stat=,args= | awk -v p="$T/sub" '$1 !~ /^Z/ && index($0, p) && !/awk/' | wc -l)
 check "no grading process left behind" test "$left" -eq 0
 
+# a grading worker killed mid-job costs only that submission, and a failure of
+# the grader's (not the student's) is graded again on the next run
+rm -f "$T/gb.json" "$T/gb.json.journal"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" -j 1 \
+	2>/dev/null &
+pid=$!
+i=0
+while [ "$(cat "$T/gb.json.journal" 2>/dev/null | wc -l)" -lt 3 ] && [ $i -lt 600 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+sleep 1   # dave's infinite loop runs for 5 s: his job is in the worker now
+kill -9 $(pgrep -P "$pid") 2>/dev/null
+wait "$pid"
+check "batch survives a killed worker" test $? -eq 0
+expect dave "s['status']" error
+expect dave "s['message']" 'grading worker died'
+expect erin "s['score']" 13.0
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" 2>"$T/log"
+check "worker failure regraded on the next run" grep -q '(1 graded, 8 unchanged' "$T/log"
+expect dave "s['score']" 10.0
+
+# a host that cannot build the sandbox refuses once, before any student
+if command -v setpriv >/dev/null && ! setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$GRADER" doctor >/dev/null 2>&1; then
+	mkdir -p "$T/weak" && cp -r "$T/sub/alice" "$T/weak/" && chmod -R a+rwX "$T/weak"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$GRADER" grade --rubric "$ex/ps1.json" \
+		--submissions "$T/weak" -o "$T/weak/gb.json" 2>"$T/err"
+	check "weaker host: exit 1" test $? -eq 1
+	check "weaker host: one line naming the missing protection" test "$(wc -l <"$T/err")" -eq 1
+	check "weaker host: no gradebook" test ! -e "$T/weak/gb.json"
+fi
+
 # --student and --roster
 "$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/one.json" \
 	--student bob,nobody 2>/dev/null
