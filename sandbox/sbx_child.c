@@ -533,7 +533,11 @@ void sbx_child_main(const struct sbx_job *job)
 	close(job->out_r);
 	close(job->err_r);
 	close(job->rep_r);
-	/* Join the slot's cgroups first: every later process is charged to them. */
+	/*
+	 * Join the slot's cgroups first: every later process is charged to
+	 * them. This process has a single thread, so moving it (v1: `tasks`)
+	 * moves the whole process.
+	 */
 	if (s->cg.mem_procs_fd >= 0 && write(s->cg.mem_procs_fd, "0", 1) != 1)
 		die(job, errno, "cannot join the memory cgroup");
 	if (s->cg.pids_procs_fd >= 0 && write(s->cg.pids_procs_fd, "0", 1) != 1)

@@ -19,7 +19,7 @@ struct sbx_cg {
 	int version;	     /* 0 none, 1, 2 */
 	char mem[PATH_MAX];  /* memory (v1) or the unified dir (v2); "" when absent */
 	char pids[PATH_MAX]; /* pids (v1); "" when absent or v2 */
-	int mem_procs_fd;    /* cgroup.procs of each, opened O_WRONLY|O_CLOEXEC */
+	int mem_procs_fd;    /* tasks (v1) or cgroup.procs (v2) of each, O_WRONLY|O_CLOEXEC */
 	int pids_procs_fd;
 	char cpu[PATH_MAX]; /* cpuacct (v1); "" when absent or v2 (cpu.stat of mem) */
 	int cpu_procs_fd;
