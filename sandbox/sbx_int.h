@@ -43,6 +43,7 @@ struct sbx {
 	char **envp;		/* the whitelisted environment, built once */
 	int ns_flags;		/* CLONE_NEW* flags this host lets us use */
 	int netns_fd;		/* a network namespace reused by every run (root), or -1 */
+	pid_t setup_pid;	/* last run's setup child, reaped at the next run or sbx_free */
 };
 
 /* What the run-time child code needs; lives on the parent's stack, copied by fork. */
@@ -62,7 +63,7 @@ struct sbx_job {
 enum { SBX_MSG_ERR = 'E', SBX_MSG_PID = 'P', SBX_MSG_STATUS = 'S' };
 struct sbx_msg {
 	char type;
-	int value;	/* pid of init (P), wait status of the worker (S) */
+	int value;	/* pid of init (P, sent by init), wait status of the worker (S) */
 	char text[200]; /* setup failure (E) */
 };
 
