@@ -93,6 +93,20 @@ static int place_fd(int fd, int at)
 	return r < 0 ? -1 : 0;
 }
 
+/*
+ * Frame one record under a throwaway all-zero key and discard it: OpenSSL
+ * reads its configuration, loads its provider and fetches HMAC and SHA-256
+ * here, once, rather than in every child before its first record (0.17 ms a
+ * notebook). No key of a run is involved.
+ */
+static void warm_mac(void)
+{
+	unsigned char key[KCHAN_KEY_LEN] = { 0 }, rec[KCHAN_HDR_LEN + KCHAN_MAC_LEN];
+
+	kchan_encode(rec, key, 0, KREC_DONE, NULL, 0);
+	OPENSSL_cleanse(rec, sizeof(rec));
+}
+
 /* One KZ_RUN: returns the JSON answer. */
 static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, const char *data,
 			 size_t len, int recfd)
@@ -215,6 +229,8 @@ void kernel_zygote_main(int sock, const struct kernel_opts *opts)
 		snprintf(msg, sizeof(msg), "%s", err.msg);
 	else
 		rc = kpy_start(&z, opts, msg, sizeof(msg));
+	if (rc == 0)
+		warm_mac();
 	ready = json_pack("{s:b,s:i,s:s,s:s}", "ok", rc == 0, "rc", rc, "error", msg, "python",
 			  Py_GetVersion());
 	send_json(sock, KZ_READY, ready);

@@ -19,7 +19,7 @@ struct sbx_cg {
 	int version;	     /* 0 none, 1, 2 */
 	char mem[PATH_MAX];  /* memory (v1) or the unified dir (v2); "" when absent */
 	char pids[PATH_MAX]; /* pids (v1); "" when absent or v2 */
-	int mem_procs_fd;    /* cgroup.procs of each, opened O_WRONLY|O_CLOEXEC */
+	int mem_procs_fd;    /* tasks (v1) or cgroup.procs (v2) of each, O_WRONLY|O_CLOEXEC */
 	int pids_procs_fd;
 	char cpu[PATH_MAX]; /* cpuacct (v1); "" when absent or v2 (cpu.stat of mem) */
 	int cpu_procs_fd;
@@ -43,6 +43,7 @@ struct sbx {
 	char **envp;		/* the whitelisted environment, built once */
 	int ns_flags;		/* CLONE_NEW* flags this host lets us use */
 	int netns_fd;		/* a network namespace reused by every run (root), or -1 */
+	pid_t setup_pid;	/* last run's setup child, reaped at the next run or sbx_free */
 };
 
 /* What the run-time child code needs; lives on the parent's stack, copied by fork. */
@@ -62,7 +63,7 @@ struct sbx_job {
 enum { SBX_MSG_ERR = 'E', SBX_MSG_PID = 'P', SBX_MSG_STATUS = 'S' };
 struct sbx_msg {
 	char type;
-	int value;	/* pid of init (P), wait status of the worker (S) */
+	int value;	/* pid of init (P, sent by init), wait status of the worker (S) */
 	char text[200]; /* setup failure (E) */
 };
 

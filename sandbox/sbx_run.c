@@ -66,6 +66,17 @@ static char **build_env(const char *const *extra)
 	return env;
 }
 
+/* Reap a setup child; it may still be finishing its exit. */
+static void reap(pid_t pid, int *status)
+{
+	int st = 0;
+
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (status)
+		*status = st;
+}
+
 static int flags_from_probe(const struct sbx_probe *p, int root)
 {
 	int f = 0;
@@ -142,6 +153,8 @@ void sbx_free(sbx *s)
 {
 	if (!s)
 		return;
+	if (s->setup_pid > 0)
+		reap(s->setup_pid, NULL);
 	sbx_cg_destroy(&s->cg);
 	if (s->netns_fd >= 0)
 		close(s->netns_fd);
@@ -321,18 +334,31 @@ static void classify(const sbx *s, struct sbx_result *res, int have_status, int 
 	}
 }
 
-/* Wait for the setup child; it reports init's pid (or a failure) before exiting. */
-static void wait_setup(pid_t setup, int rep, struct sbx_msg *xx, pid_t *init, int *wst, int *have)
+/*
+ * Wait until init reports its pid or the setup fails. Init reports first
+ * thing; setup stays stopped until init exits (see start_init()), so it is
+ * reaped here only when the setup failed, and otherwise after the run.
+ * Returns 1 when setup is reaped.
+ */
+static int wait_setup(pid_t setup, int rep, struct sbx_msg *xx, pid_t *init, int *wst, int *have)
 {
-	int st = 0;
+	struct pollfd pf = {rep, POLLIN, 0};
+	int st = 0, eof = 0;
 
-	while (waitpid(setup, &st, 0) < 0 && errno == EINTR)
-		;
-	read_reports(rep, xx, init, wst, have);
+	while (*init <= 0 && !xx->type && !eof) {
+		if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+			break;
+		eof = read_reports(rep, xx, init, wst, have);
+	}
+	if (*init > 0 && !xx->type)
+		return 0;
+	/* a failure: setup reported it, or every writer is gone */
+	reap(setup, &st);
 	if (*init <= 0 && !xx->type) {
 		xx->type = SBX_MSG_ERR;
 		snprintf(xx->text, sizeof(xx->text), "sandbox setup failed (status %d)", st);
 	}
+	return 1;
 }
 
 static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_err *err)
@@ -351,6 +377,10 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	double start, deadline;
 
 	memset(res, 0, sizeof(*res));
+	if (s->setup_pid > 0) {
+		reap(s->setup_pid, NULL);
+		s->setup_pid = -1;
+	}
 	if ((rc = prepare_workdir(s, workdir, err)) < 0)
 		return rc;
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) {
@@ -396,7 +426,8 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	if (!lim->output_kb)
 		so.limit = se.limit = (size_t)-1;
 
-	wait_setup(setup, rep[0], &xx, &init, &wstatus, &have);
+	if (wait_setup(setup, rep[0], &xx, &init, &wstatus, &have))
+		setup = -1;
 	if (init > 0)
 		pidfd = (int)syscall(SYS_pidfd_open, init, 0);
 	while (init > 0 && !reaped) {
@@ -444,6 +475,12 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 			reaped = 1;
 	}
 	res->wall = gr_now() - start;
+	/*
+	 * Init is gone, so setup is leaving too; its exit tears down a copy of
+	 * our address space: reap it now only if it is done, else later.
+	 */
+	if (setup > 0 && waitpid(setup, NULL, WNOHANG) == 0)
+		s->setup_pid = setup;
 	/* Every process of the box is gone: what is left in the pipes is final. */
 	if (out_open)
 		sink_read(&so);
