@@ -276,3 +276,18 @@ int export_sorted_assignments(const struct gb_assignment ***out, size_t *n,
 	*n = k;
 	return 0;
 }
+
+void export_duration(char out[32], double seconds)
+{
+	long t = seconds > 0 ? (long)seconds : 0;
+	long d = t / 86400, h = (t % 86400) / 3600, m = (t % 3600) / 60;
+
+	if (d > 0)
+		snprintf(out, 32, h ? "%ldd %ldh" : "%ldd", d, h);
+	else if (h > 0)
+		snprintf(out, 32, m ? "%ldh %ldmin" : "%ldh", h, m);
+	else if (m > 0)
+		snprintf(out, 32, "%ld min", m);
+	else
+		snprintf(out, 32, "%ld s", t);
+}

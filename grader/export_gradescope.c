@@ -119,9 +119,13 @@ int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
 	export_py_float(max, a->max_score);
 	if (missing)
 		rc = asprintf(&summary, "%s: no submission; score 0.0 / %s", a->name, max);
-	else if (sub->late_submission_penalty > 0)
-		rc = asprintf(&summary, "%s: %s points, minus %s for %.0f minutes late = %s / %s",
-			      a->name, raw, pen, sub->late_seconds / 60.0, score, max);
+	else if (sub->late_submission_penalty > 0) {
+		char late[32];
+
+		export_duration(late, sub->late_seconds);
+		rc = asprintf(&summary, "%s: %s points, minus %s for %s late = %s / %s", a->name,
+			      raw, pen, late, score, max);
+	}
 	else
 		rc = asprintf(&summary, "%s: %s / %s", a->name, score, max);
 	if (rc < 0) {

@@ -124,8 +124,12 @@ static void students(FILE *out, const struct gb_gradebook *gb, const struct gb_a
 		md_text(out, ss[i]->last_name);
 		fputs(" | ", out);
 		fputs(sub ? gb_status_name(sub->status) : "missing", out);
-		if (!missing && sub->late_seconds > 0)
-			fprintf(out, ", %.0f min late", sub->late_seconds / 60.0);
+		if (!missing && sub->late_seconds > 0) {
+			char late[32];
+
+			export_duration(late, sub->late_seconds);
+			fprintf(out, ", %s late", late);
+		}
 		fprintf(out, " | %s | %s | %s | %s | ", raw, pen, score, max);
 		for (size_t k = 0; sub && k < sub->n_flags; k++) {
 			fputs(k ? ", " : "", out);

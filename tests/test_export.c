@@ -81,6 +81,24 @@ static void test_export__times(void **state)
 	assert_string_equal(out, "1970-01-01 00:01:30.500000");
 }
 
+static void test_export__duration_for_people(void **state)
+{
+	char out[32];
+	const struct {
+		double s;
+		const char *want;
+	} cases[] = {
+		{ 0, "0 s" },	       { 45, "45 s" },	       { 60, "1 min" },
+		{ 3599, "59 min" },    { 7200, "2h" },	       { 7500, "2h 5min" },
+		{ 86400, "1d" },       { 180000, "2d 2h" },    { -5, "0 s" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		export_duration(out, cases[i].s);
+		assert_string_equal(out, cases[i].want);
+	}
+}
+
 static void test_export__csv_field_quoting(void **state)
 {
 	char *buf = NULL;
@@ -234,7 +252,7 @@ static void test_export__markdown(void **state)
 	assert_non_null(strstr(md, "| question | max | mean | median | full marks | zero |\n"));
 	assert_non_null(strstr(md, "| problem1/test\\_fib | 2 | 0.67 | 0 | 1 | 2 |\n"));
 	assert_non_null(strstr(md, "| problem1/test\\_squares\\_hidden (hidden tests) | 1 | 0.83 | 1 | 2 | 0 |\n"));
-	assert_non_null(strstr(md, "| bob | Robert O'Brien, Jr. | graded, 120 min late | 2.5 | 1 | 1.5 | 10 |  |\n"));
+	assert_non_null(strstr(md, "| bob | Robert O'Brien, Jr. | graded, 2h late | 2.5 | 1 | 1.5 | 10 |  |\n"));
 	assert_non_null(strstr(md, "| carol | Carol Zhang | missing | 0 | 0 | 0 | 10 |  |\n"));
 	assert_non_null(strstr(md, "tampered, modified\\_locked\\_cell"));
 	free(md);
@@ -262,7 +280,7 @@ static void test_export__gradescope_student(void **state)
 	assert_string_equal(json_string_value(json_object_get(t, "visibility")), "visible");
 	assert_non_null(strstr(json_string_value(json_object_get(t, "output")), "AssertionError: expected"));
 	assert_null(strchr(json_string_value(json_object_get(t, "output")), '\x1b'));
-	assert_non_null(strstr(json_string_value(json_object_get(j, "output")), "minus 1.0 for 120 minutes late"));
+	assert_non_null(strstr(json_string_value(json_object_get(j, "output")), "minus 1.0 for 2h late"));
 	json_decref(j);
 	assert_int_equal(export_gradescope_student(&j, gb, gb->assignments[0],
 						   gb_find_student(gb, "carol"), &err), 0);
@@ -307,6 +325,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_export__py_float_matches_python_repr),
 		cmocka_unit_test(test_export__times),
+		cmocka_unit_test(test_export__duration_for_people),
 		cmocka_unit_test(test_export__csv_field_quoting),
 		cmocka_unit_test(test_export__xml_escaping),
 		cmocka_unit_test(test_export__csv_matches_nbgrader),

@@ -96,6 +96,9 @@ int export_utc_time(char out[40], const char *iso, bool python);
 /* Seconds since the epoch as SQLAlchemy stores an Interval in SQLite. */
 void export_db_interval(char out[40], double seconds);
 
+/* A lateness for people: "45 s", "45 min", "2h", "2h 5min", "2d", "2d 2h" (rounded down). */
+void export_duration(char out[32], double seconds);
+
 /* One RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
 void export_csv_field(FILE *f, const char *s);
 

@@ -73,7 +73,7 @@ check "gradescope tells to use a folder" grep -q 'need a folder' "$T/err"
 # --- markdown
 "$GRADER" export "$GB" --to markdown >"$T/summary.md"; check "markdown exits 0" test $? -eq 0
 check "markdown has the per-question table" grep -q '^| question | max | mean | median | full marks | zero |$' "$T/summary.md"
-check "markdown has the per-student table" grep -q '^| bob | Robert O.Brien, Jr. | graded, 120 min late | 2.5 | 1 | 1.5 | 10 |' "$T/summary.md"
+check "markdown has the per-student table" grep -q '^| bob | Robert O.Brien, Jr. | graded, 2h late | 2.5 | 1 | 1.5 | 10 |' "$T/summary.md"
 
 # --- errors: one line naming the file and the field; exit codes
 "$GRADER" export "$T/none.json" --to csv 2>"$T/err"; rc=$?
