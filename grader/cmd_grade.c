@@ -35,24 +35,6 @@ static void usage(FILE *f)
 		"recorded in their entry), 1 when it could not be, 2 on a usage error.\n");
 }
 
-/* Split "a,b,c" into a NULL-terminated array pointing into `list` (modified). */
-static const char **split_ids(char *list)
-{
-	size_t n = 1;
-	const char **ids;
-	char *save = NULL, *tok;
-
-	for (const char *p = list; *p; p++)
-		n += *p == ',';
-	ids = calloc(n + 1, sizeof(*ids));
-	if (!ids)
-		return NULL;
-	n = 0;
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-		ids[n++] = tok;
-	return ids;
-}
-
 int cmd_grade(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -71,7 +53,7 @@ int cmd_grade(int argc, char **argv)
 	struct batch_opts opts;
 	struct batch_summary sum = { 0 };
 	struct gr_err err = { 0 };
-	const char **ids = NULL;
+	char **ids = NULL;
 	char *students = NULL, *end;
 	int c, quiet = 0, code = 1;
 	long jobs;
@@ -105,12 +87,11 @@ int cmd_grade(int argc, char **argv)
 		return 2;
 	}
 	if (students) {
-		ids = split_ids(students);
-		if (!ids) {
+		if (gr_split_list(&ids, students) < 0) {
 			fprintf(stderr, "grader grade: out of memory\n");
 			return 1;
 		}
-		opts.students = ids;
+		opts.students = (const char *const *)ids;
 	}
 	opts.log = quiet ? NULL : stderr;
 	if (batch_run(&opts, &sum, &err) < 0) {

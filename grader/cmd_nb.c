@@ -195,7 +195,7 @@ static int run_cmd(int argc, char **argv)
 	struct kernel_opts opts;
 	struct gr_err err = { 0 };
 	kernel *k = NULL;
-	char *preload_buf = NULL, **preload = NULL;
+	char **preload = NULL;
 	json_t *all = NULL;
 	int json = 0, rc = 0, c;
 	double v;
@@ -233,26 +233,16 @@ static int run_cmd(int argc, char **argv)
 			else
 				opts.seed = (long)v;
 			break;
-		case 'p': {
-			size_t n = 2;
-
-			free(preload_buf);
+		case 'p':
 			free(preload);
-			preload_buf = strdup(optarg);
-			for (const char *q = optarg; *q; q++)
-				n += *q == ',';
-			preload = calloc(n, sizeof(*preload));
-			if (!preload_buf || !preload) {
+			preload = NULL;
+			if (gr_split_list(&preload, optarg) < 0) {
 				fprintf(stderr, "grader nb: out of memory\n");
 				rc = 1;
 				goto done;
 			}
-			n = 0;
-			for (char *t = strtok(preload_buf, ","); t; t = strtok(NULL, ","))
-				preload[n++] = t;
 			opts.preload = (const char *const *)preload;
 			break;
-		}
 		case 'I': opts.ipython = 0; break;
 		case 'C': opts.allow_ctypes = 1; break;
 		case 'W': opts.allow_weaker = 1; break;
@@ -323,7 +313,6 @@ done:
 	kernel_free(k);
 	json_decref(all);
 	free(preload);
-	free(preload_buf);
 	return rc;
 }
 

@@ -106,7 +106,7 @@ static int do_import(int argc, char **argv)
 	struct list src = {0}, ext = {0}, pre = {0}, data = {0};
 	struct rubric *r = NULL;
 	struct gr_err err = {0};
-	char *preload = NULL;
+	char **preload = NULL;
 	int rc = 2;
 
 	memset(&o, 0, sizeof(o));
@@ -124,16 +124,13 @@ static int do_import(int argc, char **argv)
 			if (list_add(&ext, v))
 				goto oom;
 		} else if ((v = opt(argc, argv, &i, "--preload", &miss))) {
-			char *tok, *save = NULL;
-
 			free(preload);
-			preload = strdup(v);
-			if (!preload)
+			preload = NULL;
+			if (gr_split_list(&preload, v) < 0)
 				goto oom;
 			pre.n = 0;
-			for (tok = strtok_r(preload, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save))
-				if (list_add(&pre, tok))
+			for (char **m = preload; *m; m++)
+				if (list_add(&pre, *m))
 					goto oom;
 		} else if ((v = opt(argc, argv, &i, "--data", &miss))) {
 			if (list_add(&data, v))

@@ -321,6 +321,26 @@ int gr_rm_rf(const char *path, struct gr_err *err)
 	return rm_at(AT_FDCWD, path, path, err);
 }
 
+int gr_split_list(char ***out, const char *list)
+{
+	size_t n = 2, len = strlen(list);
+	char **v, *copy, *save = NULL, *tok;
+
+	for (const char *p = list; *p; p++)
+		n += *p == ',';
+	v = malloc(n * sizeof(*v) + len + 1);
+	if (!v)
+		return GR_ENOMEM;
+	copy = (char *)(v + n);
+	memcpy(copy, list, len + 1);
+	n = 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		v[n++] = tok;
+	v[n] = NULL;
+	*out = v;
+	return 0;
+}
+
 char *gr_path_join(const char *a, const char *b)
 {
 	char *out = NULL;

@@ -74,6 +74,21 @@ static void test_util__digests(void **state)
 	assert_string_equal(md5, "900150983cd24fb0d6963f7d28e17f72");
 }
 
+static void test_util__split_list(void **state)
+{
+	char **v = NULL;
+	(void)state;
+
+	assert_int_equal(gr_split_list(&v, "numpy,,matplotlib.pyplot,"), 0);
+	assert_string_equal(v[0], "numpy");
+	assert_string_equal(v[1], "matplotlib.pyplot");
+	assert_null(v[2]);
+	free(v);
+	assert_int_equal(gr_split_list(&v, ""), 0);
+	assert_null(v[0]);
+	free(v);
+}
+
 static void test_util__path_join(void **state)
 {
 	char *p;
@@ -445,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_util__write_read_roundtrip),
 		cmocka_unit_test(test_util__atomic_write_keeps_devices),
 		cmocka_unit_test(test_util__digests),
+		cmocka_unit_test(test_util__split_list),
 		cmocka_unit_test(test_util__path_join),
 		cmocka_unit_test(test_util__write_all_read_full),
 		cmocka_unit_test(test_util__copy_file_no_links),

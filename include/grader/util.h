@@ -89,6 +89,13 @@ int gr_mkdir_p(const char *path, unsigned mode, struct gr_err *err);
 /* rm -rf without following symlinks; a missing path is fine. */
 int gr_rm_rf(const char *path, struct gr_err *err);
 
+/*
+ * Split a comma-separated list ("numpy,matplotlib"): *out is a NULL-terminated
+ * array of its non-empty items, held with a copy of the text in one heap
+ * block, so one free(*out) releases everything. GR_ENOMEM.
+ */
+int gr_split_list(char ***out, const char *list);
+
 /* Heap "a/b" (one slash between); NULL on allocation failure. */
 char *gr_path_join(const char *a, const char *b);
 
