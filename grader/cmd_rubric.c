@@ -27,6 +27,8 @@ static const char USAGE[] =
     "  --preload MOD,...         modules imported once per worker (e.g. numpy,matplotlib)\n"
     "  --data FILE               data file placed beside the notebooks; repeatable\n"
     "  --seed N                  random seed set before every run (default 0)\n"
+    "  --allow-ctypes            let notebooks load ctypes/cffi (scipy needs it); student\n"
+    "                            code can then reach memory and forge results (default off)\n"
     "  --cell-timeout SEC        per cell (default 30)\n"
     "  --notebook-timeout SEC    per notebook (default 600)\n"
     "  --memory MB               per notebook (default 1024)\n"
@@ -114,7 +116,9 @@ static int do_import(int argc, char **argv)
 		int miss = 0;
 		const char *v;
 
-		if ((v = opt(argc, argv, &i, "--assignment", &miss)))
+		if (!strcmp(argv[i], "--allow-ctypes"))
+			o.allow_ctypes = 1;
+		else if ((v = opt(argc, argv, &i, "--assignment", &miss)))
 			o.assignment = v;
 		else if ((v = opt(argc, argv, &i, "--duedate", &miss)))
 			o.duedate = v;

@@ -414,7 +414,7 @@ static int load_limits(struct vctx *v, json_t *l, struct rubric_limits *lim)
 
 static const char *const TOP_KEYS[] = {"grader_rubric", "assignment", "duedate",   "late_policy",
 				       "extensions",	"limits",     "preload",   "seed",
-				       "public",	"files",      "notebooks", NULL};
+				       "allow_ctypes",	"public",     "files",	   "notebooks", NULL};
 
 static int validate(struct vctx *v, struct rubric *r)
 {
@@ -490,6 +490,10 @@ static int validate(struct vctx *v, struct rubric *r)
 		  json_integer_value(x) > 4294967295LL))
 		return bad(v, "seed", "must be an integer from 0 to 4294967295");
 	r->seed = x ? json_integer_value(x) : 0;
+	x = json_object_get(root, "allow_ctypes");
+	if (x && !json_is_boolean(x))
+		return bad(v, "allow_ctypes", "must be true or false");
+	r->allow_ctypes = json_is_true(x);
 	x = json_object_get(root, "files");
 	if (x && !json_is_array(x))
 		return bad(v, "files", "must be an array");

@@ -91,6 +91,7 @@ struct rubric {
 	size_t npreload;
 	const char **preload; /* module names */
 	long long seed;
+	int allow_ctypes; /* let ctypes/cffi load (scipy needs it); weakens forgery protection */
 	int is_public; /* hidden tests and solutions stripped */
 	size_t nfiles;
 	struct rubric_file *files;
@@ -174,6 +175,7 @@ struct rubric_import_opts {
 	size_t ndata;
 	const char *output; /* where the rubric will be written (for relative paths) */
 	long long seed;
+	int allow_ctypes; /* write "allow_ctypes": true */
 	struct rubric_limits limits; /* zero fields take the defaults */
 };
 

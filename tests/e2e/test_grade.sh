@@ -181,4 +181,34 @@ for p in 64 16; do
 done
 check "40 threads within a limit of 64" test "$(json_get "$T/pl/g64.json" "['submissions'][0]['raw_score']")" = 1.0
 check "40 threads refused by a limit of 16" test "$(json_get "$T/pl/g16.json" "['submissions'][0]['raw_score']")" = 0.0
+# ctypes is refused unless the rubric allows it (scipy needs it)
+mkdir -p "$T/ct/src" "$T/ct/sub/amy/c1"
+/usr/bin/python3 - "$T/ct/src/c1.ipynb" <<'PY'
+import json, sys
+meta = lambda **k: {"nbgrader": dict(dict(schema_version=3, grade=False, solution=False,
+                                          locked=False), **k)}
+cells = [
+    {"cell_type": "code", "id": "a", "metadata": meta(grade_id="use", solution=True),
+     "execution_count": None, "outputs": [],
+     "source": "import ctypes\nvalue = ctypes.c_int(3).value"},
+    {"cell_type": "code", "id": "b", "metadata": meta(grade_id="test_use", grade=True,
+                                                      locked=True, points=1),
+     "execution_count": None, "outputs": [], "source": "assert value == 3"},
+]
+json.dump({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells},
+          open(sys.argv[1], "w"))
+PY
+cp "$T/ct/src/c1.ipynb" "$T/ct/sub/amy/c1/"
+"$GRADER" rubric import "$T/ct/src/c1.ipynb" --assignment c1 -o "$T/ct/r0.json" 2>/dev/null
+"$GRADER" rubric import "$T/ct/src/c1.ipynb" --assignment c1 --allow-ctypes -o "$T/ct/r1.json" 2>/dev/null
+check "rubric records allow_ctypes" test "$(json_get "$T/ct/r1.json" "['allow_ctypes']")" = True
+check "allow_ctypes is off by default" test "$(json_get "$T/ct/r0.json" ".get('allow_ctypes', False)")" = False
+for n in 0 1; do
+	"$GRADER" grade --rubric "$T/ct/r$n.json" --submissions "$T/ct/sub" -o "$T/ct/g$n.json" --quiet
+done
+check "ctypes refused by default" test "$(json_get "$T/ct/g0.json" "['submissions'][0]['raw_score']")" = 0.0
+check "ctypes allowed by the rubric" test "$(json_get "$T/ct/g1.json" "['submissions'][0]['raw_score']")" = 1.0
+echo '{"grader_rubric": 1, "assignment": "c1", "allow_ctypes": "yes", "notebooks": []}' >"$T/ct/bad.json"
+"$GRADER" rubric check "$T/ct/bad.json" 2>"$T/err"
+check "allow_ctypes must be a boolean" grep -q "allow_ctypes: must be true or false" "$T/err"
 finish
