@@ -49,12 +49,10 @@ static int header_from_rubric(struct run *r, struct gr_err *err)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	for (size_t i = 0; i < rb->nnotebooks; i++) {
 		const struct rubric_notebook *rn = &rb->notebooks[i];
-		char *label = strdup(rn->name), *dot = label ? strrchr(label, '.') : NULL;
+		char *label = batch_notebook_label(rn->name);
 		struct gb_notebook *nb;
 		json_t *ks = json_object_get(json_object_get(rn->json, "metadata"), "kernelspec");
 
-		if (dot && !strcmp(dot, ".ipynb"))
-			*dot = '\0';
 		rc = label ? gb_assignment_add_notebook(a, &nb, label) : GR_ENOMEM;
 		free(label);
 		if (!rc && ks) {

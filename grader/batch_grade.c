@@ -22,13 +22,6 @@
 #define TIMESTAMP_MAX 4096
 #define COPY_MAX_BYTES ((off_t)512 * 1024 * 1024)
 
-static int add_flag(struct gb_submission *sub, const char *flag)
-{
-	if (gb_submission_has_flag(sub, flag))
-		return 0;
-	return gb_submission_add_flag(sub, flag);
-}
-
 /* Create `rel`'s parent folders under `root` and copy `src` to root/rel. */
 static int place(const char *root, const char *rel, const char *src, struct gr_err *err)
 {
@@ -227,7 +220,7 @@ static int grade_unrun(struct gb_nbresult *nr, const struct rubric_notebook *rn,
 	return 0;
 }
 
-static char *notebook_label(const char *file)
+char *batch_notebook_label(const char *file)
 {
 	char *name = strdup(file);
 	char *dot = name ? strrchr(name, '.') : NULL;
@@ -246,7 +239,7 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 	struct kernel_result *kr = NULL;
 	struct gb_nbresult *nr = NULL;
 	struct gr_err serr = { 0 };
-	char *label = notebook_label(rn->name), *path = NULL, *box = NULL;
+	char *label = batch_notebook_label(rn->name), *path = NULL, *box = NULL;
 	int rc = 0;
 
 	path = gr_path_join(it->path, rn->name);
@@ -274,7 +267,7 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 		goto done;
 	}
 	for (size_t f = 0; f < sp->nflags; f++)
-		if (add_flag(sub, sp->flags[f].flag))
+		if (gb_submission_add_flag(sub, sp->flags[f].flag))
 			rc = GR_ENOMEM;
 	rc = rc ? rc : fill_box(&box, g, it, err);
 	if (rc)
@@ -288,9 +281,9 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 		goto done;
 	}
 	if (kr->tampered)
-		rc = add_flag(sub, "tampered");
+		rc = gb_submission_add_flag(sub, "tampered");
 	if (!rc && kr->nreplaced)
-		rc = add_flag(sub, "replaced_builtins");
+		rc = gb_submission_add_flag(sub, "replaced_builtins");
 	if (!rc && kr->message[0])
 		rc = gb_set_str(&nr->message, kr->message);
 	for (size_t k = 0; !rc && k < sp->ngraded; k++) {
@@ -390,7 +383,7 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g,
 		goto oom;
 	have_time = read_timestamp(&t, it, &terr);
 	if (have_time < 0) {
-		rc = add_flag(sub, "bad_timestamp");
+		rc = gb_submission_add_flag(sub, "bad_timestamp");
 		if (!rc)
 			rc = gb_set_str(&sub->message, terr.msg);
 		if (rc)

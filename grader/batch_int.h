@@ -119,6 +119,9 @@ struct batch_grader {
 int batch_grade_one(struct gb_submission **out, struct batch_grader *g,
 		    const struct batch_item *it, struct gr_err *err);
 
+/* The gradebook's name of a notebook file: "ps1.ipynb" -> "ps1" (heap, NULL on ENOMEM). */
+char *batch_notebook_label(const char *file);
+
 /* A submission recording that grading `student` failed with `message`. */
 int batch_error_submission(struct gb_submission **out, const struct gb_assignment *a,
 			   const char *student, const char *message);
