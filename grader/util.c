@@ -14,35 +14,6 @@
 
 #include <openssl/evp.h>
 
-int gr_err_set(struct gr_err *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return code;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-int gr_err_sys(struct gr_err *err, int code, int errno_value, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-
-	if (!err)
-		return code;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	n = strlen(err->msg);
-	snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", strerror(errno_value));
-	return code;
-}
-
 int gr_read_file(char **out, size_t *len, const char *path, size_t max, struct gr_err *err)
 {
 	int fd = -1, rc = 0;
@@ -409,12 +380,4 @@ done:
 	if (fd >= 0)
 		close(fd);
 	return rc;
-}
-
-double gr_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
