@@ -40,14 +40,18 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SANFLAGS) \
 	-Iinclude -DGRADER_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 
-SBX_SRC  := $(wildcard sandbox/*.c)
-LIB_SRC  := $(filter-out grader/main.c,$(wildcard grader/*.c))
+# Link order: base (errors, clock) <- sandbox <- grader <- cli. libsandbox.a
+# carries base, so a program links with libsandbox.a alone (tests/sandbox_alone.c).
+BASE_SRC := $(wildcard sandbox/base/*.c)
+SBX_SRC  := $(wildcard sandbox/*.c) $(BASE_SRC)
+LIB_SRC  := $(wildcard grader/*.c)
+CLI_SRC  := $(wildcard grader/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 HOSTILE_SRC := $(wildcard tests/hostile/*.c)
 
 SBX_OBJ  := $(SBX_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ := $(BUILD)/obj/grader/main.o
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 HOSTILE_BIN := $(HOSTILE_SRC:%.c=$(BUILD)/%)
 
@@ -63,19 +67,24 @@ $(BUILD)/libsandbox.a: $(SBX_OBJ)
 $(BUILD)/libgrader.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/grader: $(MAIN_OBJ) $(BUILD)/libgrader.a $(BUILD)/libsandbox.a
+$(BUILD)/grader: $(CLI_OBJ) $(BUILD)/libgrader.a $(BUILD)/libsandbox.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/test_%: tests/test_%.c $(BUILD)/libgrader.a $(BUILD)/libsandbox.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(filter %.c %.a,$^) $(PKG_LIBS) $(TEST_LIBS)
 
+# The sandbox links alone: only libsandbox.a and its own system libraries.
+$(BUILD)/tests/sandbox_alone: tests/sandbox_alone.c $(BUILD)/libsandbox.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs libseccomp jansson)
+
 # Hostile programs are plain, unsanitized binaries: they are the attackers.
 $(BUILD)/tests/hostile/%: tests/hostile/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -w -o $@ $< -lpthread
 
-tests: $(BUILD)/grader $(TEST_BIN) $(HOSTILE_BIN)
+tests: $(BUILD)/grader $(TEST_BIN) $(HOSTILE_BIN) $(BUILD)/tests/sandbox_alone
 
 # Install what is missing from Debian's archive; only root can, others are told.
 deps:
@@ -107,4 +116,4 @@ install: $(BUILD)/grader
 clean:
 	rm -rf build
 
--include $(SBX_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(SBX_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "grader/util.h"
+#include "grader/base.h"
 
 enum sbx_status {
 	SBX_OK = 0, /* exited 0 */
