@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_skip.h"
 #include "grader/kernel.h"
 #include "grader/sandbox.h"
 #include "../grader/kernel_int.h"
@@ -213,8 +214,7 @@ static void test_kernel__run_through_zygote(void **state)
 	kernel *k = NULL;
 	(void)state;
 
-	if (!sandbox_available())
-		skip();
+	SKIP_UNLESS_ROOT_HOST(sandbox_available(), "this host cannot build the sandbox (root needed)");
 	kernel_opts_init(&opts);
 	assert_int_equal(kernel_new(&k, &opts, &err), 0);
 	assert_non_null(mkdtemp(dir));
@@ -271,8 +271,7 @@ static void test_kernel__restarts_a_dead_zygote(void **state)
 	kernel *k = NULL;
 	(void)state;
 
-	if (!sandbox_available())
-		skip();
+	SKIP_UNLESS_ROOT_HOST(sandbox_available(), "this host cannot build the sandbox (root needed)");
 	kernel_opts_init(&opts);
 	assert_int_equal(kernel_new(&k, &opts, &err), 0);
 	assert_non_null(mkdtemp(dir));
@@ -292,8 +291,7 @@ static void test_kernel__bad_preload_fails(void **state)
 	kernel *k = NULL;
 	(void)state;
 
-	if (!sandbox_available())
-		skip();
+	SKIP_UNLESS_ROOT_HOST(sandbox_available(), "this host cannot build the sandbox (root needed)");
 	kernel_opts_init(&opts);
 	opts.preload = pre;
 	assert_int_equal(kernel_new(&k, &opts, &err), GR_ENOTFOUND);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test_skip.h"
 #include "grader/notebook.h"
 #include "notebook_fixture.h"
 
@@ -344,7 +345,7 @@ static void test_notebook__matches_python_json(void **state)
 	size_t len;
 	(void)state;
 	if (access("/usr/bin/python3", X_OK))
-		skip();
+		SKIP_BECAUSE("/usr/bin/python3 is not installed");
 	dir = tmpdir_new();
 	script = gr_path_join(dir, "w.py");
 	nbpath = gr_path_join(dir, "py.ipynb");

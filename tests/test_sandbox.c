@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_skip.h"
 #include "grader/sandbox.h"
 #include "grader/util.h"
 
@@ -59,15 +60,10 @@ static sbx *make(struct fixture *f)
 {
 	struct gr_err err = {0};
 
-	if (geteuid() != 0)
-		skip(); /* CI runs as root; the full sandbox needs it */
+	SKIP_UNLESS_ROOT_HOST(geteuid() == 0, "the full sandbox needs root");
 	if (sbx_new(&f->s, &f->cfg, &err) < 0) {
-		if (err.code == GR_ESYS) {
-			/* loudly: e2e test_sandbox's doctor check fails on such a host */
-			print_message("skipping, this host cannot build the sandbox: %s\n",
-				      err.msg);
-			skip();
-		}
+		/* loudly: e2e test_sandbox's doctor check fails on such a host */
+		SKIP_UNLESS_ROOT_HOST(err.code != GR_ESYS, err.msg);
 		fail_msg("sbx_new: %s", err.msg);
 	}
 	return f->s;
@@ -208,7 +204,7 @@ static void test_sandbox__fn_threaded_caller(void **state)
 	 * product uses glibc's malloc, which is: `make check` runs this test in a
 	 * plain build too (build/plain).
 	 */
-	skip();
+	SKIP_BECAUSE("ASan's allocator is not fork-safe; run in the plain build");
 #endif
 	s = make(f);
 	churn_stop = 0;

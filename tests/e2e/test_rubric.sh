@@ -112,7 +112,7 @@ jsonschema.validate(json.load(open(sys.argv[2])), s)" "$ROOT/rubrics/rubric.sche
 		check "schema accepts $(basename "$f")" test $? -eq 0
 	done
 else
-	echo "skip - $E2E_NAME: python3-jsonschema not installed, schema not checked"
+	skip "JSON Schema check" "python3-jsonschema not installed"
 fi
 
 # errors: one line, exit codes

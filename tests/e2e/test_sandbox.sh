@@ -18,10 +18,7 @@ check "bad value is named" grep -q "bad value 'abc' for '--time'" "$E2E_TMP/e"
 "$GRADER" run 2>/dev/null; check "missing command exits 2" test $? -eq 2
 "$GRADER" doctor --help >"$E2E_TMP/h"; check "doctor --help exits 0" test $? -eq 0
 
-if [ "$(id -u)" != 0 ]; then
-	echo "skip: the sandbox tests below need root (CI runs as root)"
-	finish
-fi
+need_root "sandbox runs and doctor on a complete host"
 
 "$GRADER" doctor >"$E2E_TMP/doc"; rc=$?
 check "doctor exits 0 on a complete host" test $rc -eq 0
