@@ -198,6 +198,8 @@ static void on_record(struct asm_state *a, const struct kchan_rec *rec)
 		c->result = jdup(o, "result");
 		c->note = jdup(o, "note");
 		c->time = json_number_value(json_object_get(o, "time"));
+		json_decref(c->outputs);
+		c->outputs = kernel_cell_outputs(c, json_object_get(o, "displays"));
 		break;
 	case KREC_KILLED:
 		a->killed = 1;
@@ -484,6 +486,9 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 	if (kchan_reader_pending(&rd) && !rd.broken)
 		tamper(&a, "a record was cut short");
 	conclude(&a, &rd, ans, k->opts);
+	for (size_t i = 0; i < res->ncells; i++)
+		if (!res->cells[i].outputs)
+			res->cells[i].outputs = kernel_cell_outputs(&res->cells[i], NULL);
 	*out = res;
 	res = NULL;
 done:

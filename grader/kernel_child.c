@@ -371,6 +371,55 @@ static void describe_exception(struct kchild *c, json_t *res)
 	Py_XDECREF(tb);
 }
 
+/* Show the figures the cell left open, as IPython's inline backend does after a cell. */
+static void flush_figures(struct kchild *c)
+{
+	PyObject *f = PyDict_GetItemString(c->run->z->ns, "_flush_figures"), *r;
+
+	if (f && (r = PyObject_CallNoArgs(f)))
+		Py_DECREF(r);
+	PyErr_Clear();
+}
+
+/*
+ * The cell's display() calls and figures, oldest first, as
+ * [{"out", "err", "post", "data"}] (byte offsets into the captures when it was
+ * shown; "post": after the result), then forgotten. Shown, never scored.
+ */
+static json_t *take_displays(struct kchild *c)
+{
+	PyObject *list = PyDict_GetItemString(c->run->z->ns, "_displays");
+	json_t *arr = json_array();
+
+	for (Py_ssize_t k = 0; list && PyList_Check(list) && k < PyList_GET_SIZE(list); k++) {
+		PyObject *t = PyList_GET_ITEM(list, k), *key, *val;
+		Py_ssize_t pos = 0;
+		json_t *d, *data;
+
+		if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 4 ||
+		    !PyDict_Check(PyTuple_GET_ITEM(t, 3)))
+			continue;
+		d = json_object();
+		data = json_object();
+		json_object_set_new(d, "out", json_integer(PyLong_AsLongLong(PyTuple_GET_ITEM(t, 0))));
+		json_object_set_new(d, "err", json_integer(PyLong_AsLongLong(PyTuple_GET_ITEM(t, 1))));
+		json_object_set_new(d, "post", json_boolean(PyTuple_GET_ITEM(t, 2) == Py_True));
+		while (PyDict_Next(PyTuple_GET_ITEM(t, 3), &pos, &key, &val)) {
+			json_t *jk = py_text(key);
+
+			if (json_string_value(jk) && PyUnicode_Check(val))
+				json_object_set_new(data, json_string_value(jk), py_text(val));
+			json_decref(jk);
+		}
+		json_object_set_new(d, "data", data);
+		json_array_append_new(arr, d);
+	}
+	if (list && PyList_Check(list))
+		PyList_SetSlice(list, 0, PyList_GET_SIZE(list), NULL);
+	PyErr_Clear();
+	return arr;
+}
+
 /* Run cell i; its record goes out before the next cell starts. */
 static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, json_t *replaced,
 		     PyObject *notes)
@@ -415,6 +464,7 @@ static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, jso
 		} else if (repr) {
 			json_object_set_new(res, "result", py_text(repr));
 		}
+		flush_figures(c);
 	}
 	flush_streams(c);
 	/* a timeout signal that arrived as the cell ended must not hit the next one */
@@ -441,6 +491,7 @@ static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, jso
 	json_object_set_new(res, "stderr", read_capture(KFD_ERR, c->run->cap, &derr));
 	json_object_set_new(res, "stdout_dropped", json_integer((json_int_t)dout));
 	json_object_set_new(res, "stderr_dropped", json_integer((json_int_t)derr));
+	json_object_set_new(res, "displays", take_displays(c));
 	if (note != Py_None)
 		json_array_append_new(jnotes, py_text(note));
 	if (PyList_Check(notes)) {

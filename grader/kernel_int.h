@@ -77,6 +77,13 @@ size_t kchan_reader_pending(const struct kchan_reader *r);
  */
 char *kernel_utf8_clean(const char *s, size_t n);
 
+/*
+ * The nbformat outputs of a cell from its fields and the child's display
+ * records (`displays`, may be NULL: see take_displays in kernel_child.c).
+ * New reference; NULL on allocation failure.
+ */
+json_t *kernel_cell_outputs(const struct kernel_cell_result *c, const json_t *displays);
+
 /* ---- zygote protocol (kernel.c <-> kernel_zygote.c) over a socketpair ---- */
 
 enum kz_type {

@@ -241,6 +241,73 @@ static void test_kernel__run_through_zygote(void **state)
 	assert_int_equal(gr_rm_rf(dir, &err), 0);
 }
 
+static const char *out_type(json_t *outs, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(outs, i), "output_type"));
+}
+
+/* Every output of a cell, in the order a Jupyter kernel sends them. */
+static void test_kernel__outputs_in_order(void **state)
+{
+	static const char *const src[] = {
+		"import sys\nprint('before')\ndisplay(6 * 7)\nprint('w', file=sys.stderr)\n"
+		"print('after')\n'res'",
+		"import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+		"plt.plot([1, 2])",
+		"print('x')\n1 / 0",
+		"pass",
+	};
+	char dir[] = "/tmp/test_kernel.XXXXXX";
+	struct kernel_opts opts;
+	struct gr_err err = { 0 };
+	struct kernel_result *r = NULL;
+	kernel *k = NULL;
+	json_t *o, *e;
+	(void)state;
+
+	SKIP_UNLESS_ROOT_HOST(sandbox_available(), "this host cannot build the sandbox (root needed)");
+	kernel_opts_init(&opts);
+	assert_int_equal(kernel_new(&k, &opts, &err), 0);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(kernel_run_sources(k, &r, src, 4, dir, &err), 0);
+	o = r->cells[0].outputs;
+	assert_int_equal(json_array_size(o), 5);
+	assert_string_equal(out_type(o, 0), "stream");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(o, 0), "text")),
+			    "before\n");
+	assert_string_equal(out_type(o, 1), "display_data");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(json_array_get(o, 1), "data"), "text/plain")),
+			    "42");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(o, 2), "text")),
+			    "after\n");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(o, 3), "name")),
+			    "stderr");
+	assert_string_equal(out_type(o, 4), "execute_result");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(o, 4),
+							    "execution_count")), 1);
+	/* a figure left open is shown after the cell's result, as a PNG */
+	o = r->cells[1].outputs;
+	assert_int_equal(json_array_size(o), 2);
+	assert_string_equal(out_type(o, 0), "execute_result");
+	assert_string_equal(out_type(o, 1), "display_data");
+	assert_true(strncmp(json_string_value(json_object_get(
+				    json_object_get(json_array_get(o, 1), "data"), "image/png")),
+			    "iVBORw0KGgo", 11) == 0);
+	o = r->cells[2].outputs;
+	assert_int_equal(json_array_size(o), 2);
+	e = json_array_get(o, 1);
+	assert_string_equal(out_type(o, 1), "error");
+	assert_string_equal(json_string_value(json_object_get(e, "ename")), "ZeroDivisionError");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(e, "traceback"),
+							     json_array_size(json_object_get(e, "traceback")) - 1)),
+			    "ZeroDivisionError: division by zero");
+	assert_int_equal(json_array_size(r->cells[3].outputs), 0);
+	kernel_result_free(r);
+	kernel_free(k);
+	assert_int_equal(gr_rm_rf(dir, &err), 0);
+}
+
 /* Kill our children (the zygote) as found in /proc. */
 static int kill_children(void)
 {
@@ -307,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_kernel__utf8_clean),
 		cmocka_unit_test(test_kernel__result_json_shape),
 		cmocka_unit_test(test_kernel__run_through_zygote),
+		cmocka_unit_test(test_kernel__outputs_in_order),
 		cmocka_unit_test(test_kernel__restarts_a_dead_zygote),
 		cmocka_unit_test(test_kernel__bad_preload_fails),
 	};

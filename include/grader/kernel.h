@@ -71,6 +71,10 @@ struct kernel_cell_result {
 	char *result;            /* text/plain repr of a trailing expression; NULL if none */
 	char *note;              /* e.g. IPython syntax replaced by no-ops; NULL if none */
 	double time;             /* seconds */
+	json_t *outputs;         /* the cell's outputs as nbformat 4 writes them, in order:
+				    stream (stdout, stderr), display_data (display(), figures
+				    left open, with images), execute_result, error; owned,
+				    [] when the cell did not run */
 };
 
 struct kernel_result {
@@ -127,7 +131,7 @@ const char *kernel_status_name(enum kernel_status st);
  * {"status", "tampered", "timed_out", "wall", "max_rss_kb", "message",
  *  "replaced": [..], "cells": [{"index", "number", "status", "ename", "evalue",
  *  "traceback", "stdout", "stderr", "stdout_dropped", "stderr_dropped",
- *  "result", "note", "time"}]}. NULL on allocation failure.
+ *  "result", "note", "time", "outputs"}]}. NULL on allocation failure.
  */
 json_t *kernel_result_json(const struct kernel_result *res);
 
