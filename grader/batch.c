@@ -130,6 +130,7 @@ static int setup_grader(struct run *r, struct gr_err *err)
 	r->kopts.allow_weaker = r->opts->allow_weaker;
 	r->grader.rubric = r->rubric;
 	r->grader.assignment = r->assignment;
+	r->grader.autograded = r->opts->autograded;
 	return 0;
 }
 
@@ -269,6 +270,27 @@ static int write_gradebook(struct run *r, struct gr_err *err)
 	return rc;
 }
 
+/* An unchanged, graded submission whose autograded notebooks are gone is run again. */
+static int lost_autograded(struct run *r, const struct batch_item *it)
+{
+	char *dir;
+	json_t *prev = NULL;
+	const char *st;
+	struct gr_err err = { 0 };
+	int lost = 0;
+
+	if (!it->path || !r->opts->autograded)
+		return 0;
+	dir = batch_autograded_dir(&r->grader, it->student_id);
+	if (dir && access(dir, F_OK) < 0 && !batch_journal_read(&r->journal, it, &prev, &err)) {
+		st = json_string_value(json_object_get(prev, "status"));
+		lost = !st || strcmp(st, "error") != 0;
+	}
+	json_decref(prev);
+	free(dir);
+	return lost;
+}
+
 static int plan_with_roster(struct run *r, const struct roster *roster, const char *rubric_sha,
 			    struct gr_err *err)
 {
@@ -358,16 +380,19 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
+	rc = setup_grader(&r, err);
+	if (rc)
+		goto done;
 	for (size_t i = 0; i < r.plan.n; i++) {
+		struct batch_item *it = &r.plan.items[i];
+
+		if (it->done && lost_autograded(&r, it))
+			it->done = 0;
 		if (r.plan.items[i].done)
 			r.summary.reused++;
 		else
 			todo[ntodo++] = i;
 	}
-
-	rc = setup_grader(&r, err);
-	if (rc)
-		goto done;
 	if (ntodo > 0) {
 		/*
 		 * A host that cannot build the sandbox fails the whole run once,

@@ -280,6 +280,9 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 		rc = gr_err_set(err, GR_ESYS, "cannot run '%s': %s", rn->name, kr->message);
 		goto done;
 	}
+	rc = batch_autograded_write(g, it, rn->name, sp->nb, kr, err);
+	if (rc)
+		goto done;
 	if (kr->tampered)
 		rc = gb_submission_add_flag(sub, "tampered");
 	if (!rc && kr->nreplaced)
@@ -339,6 +342,15 @@ static int read_source(struct gb_submission *sub, const struct batch_item *it)
 	return rc;
 }
 
+static char *dirname_in_place(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (slash && slash > path)
+		*slash = '\0';
+	return path;
+}
+
 /* The submission time from timestamp.txt; 0 when absent, -1 when unreadable. */
 static int read_timestamp(double *t, const struct batch_item *it, struct gr_err *err)
 {
@@ -381,6 +393,9 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g,
 	rc = read_source(sub, it);
 	if (rc)
 		goto oom;
+	rc = batch_autograded_begin(g, it, err);
+	if (rc)
+		goto done;
 	have_time = read_timestamp(&t, it, &terr);
 	if (have_time < 0) {
 		rc = gb_submission_add_flag(sub, "bad_timestamp");
@@ -414,6 +429,14 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g,
 	if (sub->status == GB_ERROR && sub->n_notebooks && !sub->message &&
 	    gb_set_str(&sub->message, sub->notebooks[0]->message))
 		goto oom;
+	if (sub->status == GB_ERROR && g->autograded) {
+		/* as nbgrader's autograde: a submission that could not be run leaves no folder */
+		char *dir = batch_autograded_dir(g, it->student_id);
+
+		if (dir && !gr_rm_rf(dir, NULL))
+			rmdir(dirname_in_place(dir)); /* the student's folder, when empty */
+		free(dir);
+	}
 sum:
 	gb_submission_sum(sub, g->assignment);
 	*out = sub;

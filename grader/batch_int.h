@@ -109,7 +109,25 @@ struct batch_grader {
 	int data_optional;     /* a missing rubric data file is not an error (grader ci:
 				  the student's tree holds the released copy) */
 	unsigned runs;
+	const char *autograded; /* nbgrader's autograded/ folder to write, or NULL */
 };
+
+/*
+ * The autograded notebooks (batch_autograded.c). _dir: heap
+ * AUTOGRADED/{student}/{assignment}, NULL without a folder or on ENOMEM.
+ * _begin: empty that folder and copy the submission's timestamp.txt.
+ * _write: put each code cell's outputs and execution count from `kr` into
+ * `nb` (the notebook that ran; modified) and write it there as `name`.
+ * Both do nothing when g->autograded is NULL.
+ */
+char *batch_autograded_dir(const struct batch_grader *g, const char *student);
+int batch_autograded_begin(const struct batch_grader *g, const struct batch_item *it,
+			   struct gr_err *err);
+struct nb_notebook;
+struct kernel_result;
+int batch_autograded_write(const struct batch_grader *g, const struct batch_item *it,
+			   const char *name, struct nb_notebook *nb, const struct kernel_result *kr,
+			   struct gr_err *err);
 
 /*
  * Grade one planned submission into a new gradebook submission (*out). Every

@@ -13,7 +13,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: grader grade --rubric RUBRIC.json --submissions DIR -o GRADEBOOK.json\n"
 		"                    [--student ID,...] [--roster ROSTER.csv] [-j N] [--force]\n"
-		"                    [--allow-weaker] [--quiet]\n"
+		"                    [--autograded DIR | --no-autograded] [--allow-weaker] [--quiet]\n"
 		"\n"
 		"Grade every DIR/{student_id}/{assignment}/ against the rubric, each notebook\n"
 		"in the sandbox, and write the gradebook JSON (docs/gradebook.md).\n"
@@ -28,11 +28,40 @@ static void usage(FILE *f)
 		"  -j, --jobs N        parallel workers, each with its own interpreter\n"
 		"                      (default: the number of cores)\n"
 		"  --force             regrade submissions unchanged since the last run\n"
+		"  --autograded DIR    also write nbgrader's DIR/{student}/{assignment}/*.ipynb:\n"
+		"                      the notebooks as run, with outputs, and timestamp.txt\n"
+		"                      (nbgrader generate_feedback and formgrader read them);\n"
+		"                      the default when DIR/../nbgrader_config.py exists is\n"
+		"                      the course's autograded/ folder beside submitted/\n"
+		"  --no-autograded     write no autograded notebooks\n"
 		"  --allow-weaker      run even when a sandbox protection is missing here\n"
 		"  -q, --quiet         no progress output\n"
 		"\n"
 		"Exit status: 0 when the gradebook was written (a student's failure is\n"
 		"recorded in their entry), 1 when it could not be, 2 on a usage error.\n");
+}
+
+/*
+ * Inside an nbgrader course folder (SUBMITTED/../nbgrader_config.py) the
+ * autograded notebooks go where nbgrader puts them, beside submitted/.
+ */
+static char *course_autograded(const char *submissions)
+{
+	char *parent = NULL, *cfg = NULL, *out = NULL;
+	size_t n = strlen(submissions);
+
+	while (n > 1 && submissions[n - 1] == '/')
+		n--;
+	while (n > 0 && submissions[n - 1] != '/')
+		n--;
+	if (asprintf(&parent, "%.*s", n ? (int)n - (n > 1) : 1, n ? submissions : ".") < 0)
+		return NULL;
+	if (asprintf(&cfg, "%s/nbgrader_config.py", parent) >= 0 && access(cfg, F_OK) == 0 &&
+	    asprintf(&out, "%s/autograded", parent) < 0)
+		out = NULL;
+	free(cfg);
+	free(parent);
+	return out;
 }
 
 int cmd_grade(int argc, char **argv)
@@ -47,6 +76,8 @@ int cmd_grade(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "allow-weaker", no_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "autograded", required_argument, NULL, 'A' },
+		{ "no-autograded", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -54,8 +85,8 @@ int cmd_grade(int argc, char **argv)
 	struct batch_summary sum = { 0 };
 	struct gr_err err = { 0 };
 	char **ids = NULL;
-	char *students = NULL, *end;
-	int c, quiet = 0, code = 1;
+	char *students = NULL, *end, *course_auto = NULL;
+	int c, quiet = 0, code = 1, no_auto = 0;
 	long jobs;
 
 	batch_opts_init(&opts);
@@ -69,6 +100,8 @@ int cmd_grade(int argc, char **argv)
 		case 'f': opts.force = 1; break;
 		case 'w': opts.allow_weaker = 1; break;
 		case 'q': quiet = 1; break;
+		case 'A': opts.autograded = optarg; break;
+		case 'N': no_auto = 1; break;
 		case 'j':
 			jobs = strtol(optarg, &end, 10);
 			if (*end || jobs < 1 || jobs > 256) {
@@ -85,6 +118,14 @@ int cmd_grade(int argc, char **argv)
 		fprintf(stderr, "grader grade: --rubric, --submissions and -o are required\n");
 		usage(stderr);
 		return 2;
+	}
+	if (no_auto && opts.autograded) {
+		fprintf(stderr, "grader grade: --autograded and --no-autograded exclude each other\n");
+		return 2;
+	}
+	if (!no_auto && !opts.autograded) {
+		course_auto = course_autograded(opts.submissions);
+		opts.autograded = course_auto;
 	}
 	if (students) {
 		if (gr_split_list(&ids, students) < 0) {
@@ -107,5 +148,6 @@ int cmd_grade(int argc, char **argv)
 	code = 0;
 done:
 	free(ids);
+	free(course_auto);
 	return code;
 }

@@ -26,6 +26,8 @@ struct batch_opts {
 	unsigned jobs;           /* workers; 0 = number of cores */
 	int force;               /* regrade everything */
 	int allow_weaker;        /* run even with a sandbox protection missing */
+	const char *autograded;  /* write nbgrader's AUTOGRADED/{student}/{assignment}/
+				    notebooks (outputs, timestamp.txt), or NULL */
 	FILE *log;               /* progress and per-student lines (stderr), or NULL */
 };
 

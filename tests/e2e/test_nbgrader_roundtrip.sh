@@ -1,0 +1,122 @@
+#!/bin/sh
+# The nbgrader round trip, checked by the real nbgrader (../shared/nbgrader):
+# grade the demo course inside an nbgrader course folder, export the db, then
+# nbgrader's own generate_feedback, API, db upgrade and export take it from there.
+. "$(dirname "$0")/lib.sh"
+T=$E2E_TMP
+GRADER=$(cd "$(dirname "$GRADER")" && pwd)/$(basename "$GRADER")
+NBG=${NBGRADER_DIR:-$ROOT/../shared/nbgrader}
+if [ ! -f "$NBG/nbgrader/__init__.py" ]; then
+	skip "nbgrader round trip" "the real nbgrader is not in '$NBG'"
+	finish
+fi
+nbg() { PYTHONPATH=$NBG:$NBG/stubs PATH=$NBG/bin:$PATH /usr/bin/python3 "$@"; }
+if ! nbg -m nbgrader --version >/dev/null 2>&1; then
+	skip "nbgrader round trip" "nbgrader's Debian dependencies are missing (see $NBG/README.md)"
+	finish
+fi
+
+# the course folder: the demo's submissions under submitted/, our db beside them
+sh "$ROOT/rubrics/examples/demo.sh" "$GRADER" "$T/demo" >"$T/demo.out" 2>&1
+check "demo submissions generated" test $? -eq 0
+C=$T/course
+mkdir -p "$C"
+cp -r "$T/demo/submitted" "$C/submitted"
+cat >"$C/nbgrader_config.py" <<EOF
+c = get_config()
+c.CourseDirectory.root = '$C'
+c.CourseDirectory.db_url = 'sqlite:///$C/gradebook.db'
+c.CourseDirectory.course_id = 'demo'
+EOF
+weaker=
+"$GRADER" doctor >/dev/null 2>&1 || weaker=--allow-weaker
+"$GRADER" grade --rubric "$ROOT/rubrics/examples/ps1.json" --submissions "$C/submitted" \
+	-o "$C/gradebook.json" -q $weaker
+check "grade in a course folder exits 0" test $? -eq 0
+check "autograded notebooks by default in a course folder" \
+	test -f "$C/autograded/bob/ps1/ps1.ipynb" -a -f "$C/autograded/bob/ps1/timestamp.txt"
+check "an errored submission leaves no autograded folder" test ! -e "$C/autograded/heidi"
+"$GRADER" grade --rubric "$ROOT/rubrics/examples/ps1.json" --submissions "$C/submitted" \
+	-o "$C/gradebook.json" -q $weaker
+check "a rerun keeps the autograded notebooks" test -f "$C/autograded/alice/ps1/ps1.ipynb"
+rm -r "$C/autograded/alice"
+"$GRADER" grade --rubric "$ROOT/rubrics/examples/ps1.json" --submissions "$C/submitted" \
+	-o "$C/gradebook.json" -q $weaker
+check "an unchanged submission whose autograded folder is gone is run again" \
+	test -f "$C/autograded/alice/ps1/ps1.ipynb"
+check "autograded notebook: outputs, counts, hidden tests, nbgrader metadata" /usr/bin/python3 -c "
+import json, sys
+nb = json.load(open(sys.argv[1]))
+cells = {c['metadata']['nbgrader']['grade_id']: c for c in nb['cells']
+         if 'nbgrader' in c['metadata'] and 'grade_id' in c['metadata']['nbgrader']}
+t = cells['test_is_palindrome']
+assert 'BEGIN HIDDEN TESTS' in ''.join(t['source']), t['source']
+err = [o for o in t['outputs'] if o['output_type'] == 'error']
+assert err and err[0]['ename'] == 'AssertionError', t['outputs']
+assert isinstance(err[0]['traceback'], list)
+f = cells['test_fizzbuzz']['outputs']
+assert [o['output_type'] for o in f] == ['execute_result'], f
+assert ''.join(f[0]['data']['text/plain']) == '3', f
+code = [c for c in nb['cells'] if c['cell_type'] == 'code']
+assert [c['execution_count'] for c in code] == list(range(1, len(code) + 1))
+assert t['metadata']['nbgrader']['points'] == 3 and t['metadata']['nbgrader']['locked']
+" "$C/autograded/bob/ps1/ps1.ipynb"
+check "timestamp.txt copied as submitted" cmp -s "$C/submitted/ivan/ps1/timestamp.txt" \
+	"$C/autograded/ivan/ps1/timestamp.txt"
+"$GRADER" export "$C/gradebook.json" --to nbgrader-db -o "$C/gradebook.db"
+check "db exported" test $? -eq 0
+
+cd "$C" || exit 1
+nbg -m nbgrader generate_feedback ps1 >"$T/feedback.log" 2>&1
+check "nbgrader generate_feedback exits 0" test $? -eq 0
+check "feedback: every graded student's HTML, with scores and outputs" /usr/bin/python3 -c "
+import json, os, re, sys
+gb = json.load(open(sys.argv[1]))
+subs = gb['assignments'][0]['submissions'] if 'submissions' in gb['assignments'][0] else gb['submissions']
+n = 0
+for s in subs:
+    path = os.path.join(sys.argv[2], s['student_id'], 'ps1', 'ps1.html')
+    if s['status'] != 'graded':
+        assert not os.path.exists(path), path
+        continue
+    html = open(path).read()
+    m = re.search(r'Score: ([0-9.]+) / ([0-9.]+)', html)
+    assert m and float(m.group(1)) == s['score'] and float(m.group(2)) == 18, (s['student_id'], m and m.groups())
+    n += 1
+assert n == 8, n
+bob = open(os.path.join(sys.argv[2], 'bob', 'ps1', 'ps1.html')).read()
+assert 'AssertionError' in bob
+" "$C/gradebook.json" "$C/feedback"
+
+check "NbGraderAPI.get_submissions: autograded, with our scores" nbg -c "
+import json, sys
+from traitlets.config import Config
+from nbgrader.apps import NbGraderAPI
+c = Config()
+c.CourseDirectory.root = sys.argv[1]
+c.CourseDirectory.db_url = 'sqlite:///' + sys.argv[1] + '/gradebook.db'
+gb = json.load(open(sys.argv[1] + '/gradebook.json'))
+a = gb['assignments'][0]
+ours = {s['student_id']: s for s in (a['submissions'] if 'submissions' in a else gb['submissions'])}
+got = {s['student']: s for s in NbGraderAPI(config=c).get_submissions('ps1')}
+assert set(got) == set(ours), (sorted(got), sorted(ours))
+for sid, s in got.items():
+    assert s['submitted'], sid
+    assert s['autograded'] == (ours[sid]['status'] == 'graded'), (sid, s['autograded'])
+    if s['autograded']:
+        # nbgrader's submission score is before the late penalty
+        assert abs(s['score'] - ours[sid]['raw_score']) < 1e-12, (sid, s['score'])
+        assert s['max_score'] == 18.0
+" "$C"
+
+sqlite3 "$C/gradebook.db" .dump >"$T/before.sql"
+nbg -m nbgrader db upgrade >"$T/upgrade.log" 2>&1
+check "nbgrader db upgrade exits 0" test $? -eq 0
+sqlite3 "$C/gradebook.db" .dump >"$T/after.sql"
+check "nbgrader db upgrade changes nothing" cmp -s "$T/before.sql" "$T/after.sql"
+
+nbg -m nbgrader export --to "$T/nbgrader.csv" >"$T/export.log" 2>&1
+check "nbgrader export exits 0" test $? -eq 0
+"$GRADER" export "$C/gradebook.json" --to csv -o "$T/ours.csv"
+check "nbgrader export gives our CSV byte for byte" cmp "$T/nbgrader.csv" "$T/ours.csv"
+finish
