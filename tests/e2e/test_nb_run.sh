@@ -69,7 +69,7 @@ is "closing stdout does not stop the run" "$OUT" 0 'c[10]["status"] == "ok" and 
 is "no caller environment, cwd and HOME are /box" "$OUT" 0 'c[11]["result"] == repr((False, "/box", "/box"))'
 is "nested frames in order" "$OUT" 0 'c[12]["traceback"].index("in <module>") < c[12]["traceback"].index("in h") < c[12]["traceback"].index("in g")'
 is "notebook status ok" "$OUT" 0 'd["status"] == "ok" and not d["tampered"] and d["replaced"] == []'
-is "json shape" "$OUT" 0 'set(c[0]) == {"index","number","status","ename","evalue","traceback","stdout","stderr","stdout_dropped","stderr_dropped","result","note","time"}'
+is "json shape" "$OUT" 0 'set(c[0]) == {"index","number","status","ename","evalue","traceback","stdout","stderr","stdout_dropped","stderr_dropped","result","note","time","outputs"}'
 check "notebook file unchanged" test "$(sha256sum "$T/hw/basic.py")" = "$sum_before"
 check "box removed after the run" test -z "$(ls -A "$T/tmpd")"
 
