@@ -20,66 +20,6 @@ const char *export_format_names(void)
 	return "nbgrader-db, csv, gradescope, junit, markdown";
 }
 
-void export_py_float(char out[32], double x)
-{
-	char buf[40], digits[24], *p = out;
-	int exp10 = 0, nd = 0, decpt;
-
-	if (isnan(x)) {
-		strcpy(out, "nan");
-		return;
-	}
-	if (isinf(x)) {
-		strcpy(out, x < 0 ? "-inf" : "inf");
-		return;
-	}
-	if (x == 0.0) {
-		strcpy(out, signbit(x) ? "-0.0" : "0.0");
-		return;
-	}
-	/* The shortest digit string that reads back as x, as Python's repr finds it. */
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*e", prec - 1, x);
-		if (strtod(buf, NULL) == x)
-			break;
-	}
-	if (x < 0)
-		*p++ = '-';
-	for (const char *s = buf; *s && *s != 'e'; s++)
-		if (*s >= '0' && *s <= '9')
-			digits[nd++] = *s;
-	exp10 = atoi(strchr(buf, 'e') + 1);
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	digits[nd] = '\0';
-	decpt = exp10 + 1; /* x = 0.digits * 10^decpt */
-	if (decpt <= -4 || decpt > 16) {
-		*p++ = digits[0];
-		if (nd > 1) {
-			*p++ = '.';
-			memcpy(p, digits + 1, (size_t)nd - 1);
-			p += nd - 1;
-		}
-		sprintf(p, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
-	} else if (decpt <= 0) {
-		p += sprintf(p, "0.");
-		for (int i = 0; i < -decpt; i++)
-			*p++ = '0';
-		strcpy(p, digits);
-	} else if (decpt >= nd) {
-		memcpy(p, digits, (size_t)nd);
-		p += nd;
-		for (int i = nd; i < decpt; i++)
-			*p++ = '0';
-		strcpy(p, ".0");
-	} else {
-		memcpy(p, digits, (size_t)decpt);
-		p += decpt;
-		*p++ = '.';
-		strcpy(p, digits + decpt);
-	}
-}
-
 int export_utc_time(char out[40], const char *iso, bool python)
 {
 	int64_t sec;

@@ -68,7 +68,7 @@ static void cell_values(FILE *out, const struct gb_assignment *const *as, size_t
 				if (as[i] != a)
 					continue;
 				g = r ? gb_find_grade(r, nb->cells[k]->name) : NULL;
-				export_py_float(num, g ? gb_grade_score(g) : 0.0);
+				gr_py_float_repr(num, g ? gb_grade_score(g) : 0.0);
 				fputs(num, out);
 			}
 		}
@@ -104,13 +104,13 @@ static int row(FILE *out, const struct gb_assignment *a, const struct gb_student
 		pen = sub->late_submission_penalty;
 		score = raw - pen > 0.0 ? raw - pen : 0.0;
 	}
-	export_py_float(num, raw);
+	gr_py_float_repr(num, raw);
 	fprintf(out, ",%s", num);
-	export_py_float(num, pen);
+	gr_py_float_repr(num, pen);
 	fprintf(out, ",%s", num);
-	export_py_float(num, score);
+	gr_py_float_repr(num, score);
 	fprintf(out, ",%s", num);
-	export_py_float(num, a->max_score);
+	gr_py_float_repr(num, a->max_score);
 	fprintf(out, ",%s", num);
 	return 0;
 }

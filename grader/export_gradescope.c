@@ -113,10 +113,10 @@ int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
 				goto oom;
 		}
 	}
-	export_py_float(raw, missing ? 0.0 : sub->raw_score);
-	export_py_float(pen, missing ? 0.0 : sub->late_submission_penalty);
-	export_py_float(score, missing ? 0.0 : sub->score);
-	export_py_float(max, a->max_score);
+	gr_py_float_repr(raw, missing ? 0.0 : sub->raw_score);
+	gr_py_float_repr(pen, missing ? 0.0 : sub->late_submission_penalty);
+	gr_py_float_repr(score, missing ? 0.0 : sub->score);
+	gr_py_float_repr(max, a->max_score);
 	if (missing)
 		rc = asprintf(&summary, "%s: no submission; score 0.0 / %s", a->name, max);
 	else if (sub->late_submission_penalty > 0) {
@@ -149,7 +149,7 @@ oom:
 
 static int dump(json_t *j, char **text, struct gr_err *err)
 {
-	*text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	*text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
 	if (!*text)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	return 0;
@@ -208,7 +208,7 @@ int export_gradescope(const char *path, const struct gb_gradebook *gb,
 			goto done;
 		if (to_stdout) {
 			if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-							  JSON_REAL_PRECISION(15)) < 0 ||
+							  JSON_REAL_PRECISION(17)) < 0 ||
 			    fputc('\n', stdout) == EOF) {
 				rc = gr_err_set(err, GR_EIO, "cannot write to standard output");
 				goto done;

@@ -88,8 +88,8 @@ static void testcase(FILE *out, const char *classname, const struct gb_cell *cel
 		fputs("\"/>\n", out);
 		goto done;
 	}
-	export_py_float(got, gb_grade_score(g));
-	export_py_float(max, g->max_score);
+	gr_py_float_repr(got, gb_grade_score(g));
+	gr_py_float_repr(max, g->max_score);
 	if (v == V_SKIP) {
 		fputs("      <skipped message=\"needs manual grading\"/>\n", out);
 	} else if (v != V_PASS) {
@@ -135,11 +135,11 @@ static void suite(FILE *out, const struct gb_assignment *a, const struct gb_note
 	fputs("    <properties>\n      <property name=\"student_id\" value=\"", out);
 	export_xml_text(out, s->id, true);
 	fputs("\"/>\n", out);
-	export_py_float(num, r ? r->score : 0.0);
+	gr_py_float_repr(num, r ? r->score : 0.0);
 	fprintf(out, "      <property name=\"score\" value=\"%s\"/>\n", num);
-	export_py_float(num, nb->max_score);
+	gr_py_float_repr(num, nb->max_score);
 	fprintf(out, "      <property name=\"max_score\" value=\"%s\"/>\n", num);
-	export_py_float(num, r ? r->late_submission_penalty : 0.0);
+	gr_py_float_repr(num, r ? r->late_submission_penalty : 0.0);
 	fprintf(out, "      <property name=\"late_submission_penalty\" value=\"%s\"/>\n", num);
 	fputs("    </properties>\n", out);
 	for (size_t k = 0; k < nb->n_cells; k++)

@@ -55,7 +55,11 @@ int gb_seen_add(struct gb_seen *seen, const struct gb_submission *sub, const cha
 		struct gr_err *err);
 void gb_seen_free(struct gb_seen *seen);
 
-/* jansson flags of every gradebook line we write. */
-#define GB_DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
+/*
+ * jansson flags of every gradebook line we write: 17 significant digits, so
+ * that every score reads back as the very double it was (exporters then print
+ * Python's shortest repr of it, as nbgrader does).
+ */
+#define GB_DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17))
 
 #endif

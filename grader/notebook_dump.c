@@ -107,9 +107,7 @@ static void put_string(struct out *o, const char *s, size_t n)
 /* Python's repr(float): shortest round-trip digits, exponent outside 1e-4..1e16. */
 static void put_real(struct out *o, double v)
 {
-	char tmp[40], digits[24], res[64];
-	int prec, exp10, nd = 0, decpt, i, k = 0;
-	char *p, *e;
+	char res[32];
 
 	if (isnan(v)) {
 		puts_(o, "NaN");
@@ -119,58 +117,7 @@ static void put_real(struct out *o, double v)
 		puts_(o, v < 0 ? "-Infinity" : "Infinity");
 		return;
 	}
-	for (prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	p = tmp;
-	if (*p == '-') {
-		res[k++] = '-';
-		p++;
-	}
-	e = strchr(p, 'e');
-	exp10 = atoi(e + 1);
-	for (; p < e; p++)
-		if (*p != '.')
-			digits[nd++] = *p;
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	digits[nd] = '\0';
-	decpt = exp10 + 1;
-	if (decpt > -4 && decpt <= 16) {
-		if (decpt <= 0) {
-			res[k++] = '0';
-			res[k++] = '.';
-			for (i = 0; i < -decpt; i++)
-				res[k++] = '0';
-			for (i = 0; i < nd; i++)
-				res[k++] = digits[i];
-		} else if (decpt >= nd) {
-			for (i = 0; i < nd; i++)
-				res[k++] = digits[i];
-			for (; i < decpt; i++)
-				res[k++] = '0';
-			res[k++] = '.';
-			res[k++] = '0';
-		} else {
-			for (i = 0; i < nd; i++) {
-				if (i == decpt)
-					res[k++] = '.';
-				res[k++] = digits[i];
-			}
-		}
-		res[k] = '\0';
-	} else {
-		res[k++] = digits[0];
-		if (nd > 1) {
-			res[k++] = '.';
-			for (i = 1; i < nd; i++)
-				res[k++] = digits[i];
-		}
-		snprintf(res + k, sizeof(res) - (size_t)k, "e%c%02d", exp10 < 0 ? '-' : '+',
-			 exp10 < 0 ? -exp10 : exp10);
-	}
+	gr_py_float_repr(res, v);
 	puts_(o, res);
 }
 

@@ -13,60 +13,6 @@
 static const char CODE_STUB[] = "# YOUR CODE HERE\nraise NotImplementedError()";
 static const char TEXT_STUB[] = "YOUR ANSWER HERE";
 
-void rubric_pyfloat_repr(char out[32], double v)
-{
-	char tmp[40], digits[20], *e;
-	int prec, exp10, decpt, nd = 0, neg = 0;
-
-	if (v != v) {
-		snprintf(out, 32, "nan");
-		return;
-	}
-	if (v == 0) {
-		snprintf(out, 32, "%s", 1 / v < 0 ? "-0.0" : "0.0");
-		return;
-	}
-	if (v > 1.7976931348623157e308 || v < -1.7976931348623157e308) {
-		snprintf(out, 32, "%s", v < 0 ? "-inf" : "inf");
-		return;
-	}
-	/* the shortest %e precision that reads back as the same double, as repr() */
-	for (prec = 0; prec < 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", prec, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	snprintf(tmp, sizeof(tmp), "%.*e", prec, v);
-	e = strchr(tmp, 'e');
-	exp10 = atoi(e + 1);
-	*e = '\0';
-	for (char *p = tmp; *p; p++) {
-		if (*p == '-')
-			neg = 1;
-		else if (*p >= '0' && *p <= '9')
-			digits[nd++] = *p;
-	}
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	digits[nd] = '\0';
-	decpt = exp10 + 1; /* value = 0.DIGITS * 10^decpt */
-	if (decpt > 16 || decpt < -3) {
-		/* exponent form: d[.ddd]e+XX, at least two exponent digits */
-		snprintf(out, 32, "%s%c%s%.*s%c%+03d", neg ? "-" : "", digits[0], nd > 1 ? "." : "",
-			 nd - 1, digits + 1, 'e', exp10);
-	} else if (decpt <= 0) {
-		snprintf(out, 32, "%s0.%0*d%s", neg ? "-" : "", -decpt, 0, digits);
-		if (decpt == 0)
-			snprintf(out, 32, "%s0.%s", neg ? "-" : "", digits);
-	} else if (decpt >= nd) {
-		snprintf(out, 32, "%s%s%0*d.0", neg ? "-" : "", digits, decpt - nd, 0);
-		if (decpt == nd)
-			snprintf(out, 32, "%s%s.0", neg ? "-" : "", digits);
-	} else {
-		snprintf(out, 32, "%s%.*s.%s", neg ? "-" : "", decpt, digits, digits + decpt);
-	}
-}
-
 void rubric_checksum(char out[33], const char *source, enum nb_cell_type type, int grade,
 		     int solution, int locked, const char *grade_id, double points)
 {
@@ -79,7 +25,7 @@ void rubric_checksum(char out[33], const char *source, enum nb_cell_type type, i
 	/* nbgrader's is_locked: a solution cell never is, a grade cell always is */
 	locked = solution ? 0 : grade ? 1 : locked;
 	if (grade)
-		rubric_pyfloat_repr(pts, points);
+		gr_py_float_repr(pts, points);
 	buf = malloc(ls + lt + 15 + lg + strlen(pts) + 1);
 	if (!buf) {
 		memset(out, '0', 32);

@@ -76,8 +76,16 @@ bad:
 void score_format_time(char out[32], double t)
 {
 	int64_t secs = (int64_t)t;
+	long long usec;
 
 	if ((double)secs > t)
 		secs--; /* floor for negative times */
-	gr_time_format(out, 32, secs, 0, GR_TIME_ISO);
+	/* a double holds today's times to well below a microsecond: keep them (nbgrader does) */
+	usec = (long long)((t - (double)secs) * 1e6 + 0.5);
+
+	if (usec >= 1000000) {
+		secs++;
+		usec -= 1000000;
+	}
+	gr_time_format(out, 32, secs, (int32_t)usec, GR_TIME_ISO_USEC);
 }

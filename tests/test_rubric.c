@@ -232,27 +232,6 @@ static void test_rubric__checksums_match_nbgrader(void **state)
 	assert_string_equal(sum, "19a98e3767c9c4acf78e7988c79506c3");
 }
 
-static void test_rubric__pyfloat_repr(void **state)
-{
-	static const struct {
-		double v;
-		const char *s;
-	} cases[] = {{1, "1.0"},	  {0.5, "0.5"},
-		     {1e16, "1e+16"},	  {1e15, "1000000000000000.0"},
-		     {1.5e-5, "1.5e-05"}, {0.0001, "0.0001"},
-		     {0.001, "0.001"},	  {123.456, "123.456"},
-		     {1e100, "1e+100"},	  {0.1 + 0.2, "0.30000000000000004"},
-		     {7e22, "7e+22"},	  {1234567890123456.0, "1234567890123456.0"},
-		     {0, "0.0"},	  {2.5e-300, "2.5e-300"}};
-	char out[32];
-	(void)state;
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		rubric_pyfloat_repr(out, cases[i].v);
-		assert_string_equal(out, cases[i].s);
-	}
-}
-
 static void test_rubric__clear_regions(void **state)
 {
 	char *out = NULL;
@@ -734,7 +713,6 @@ int main(void)
 	    cmocka_unit_test(test_rubric__validation_errors),
 	    cmocka_unit_test(test_rubric__load_file_errors),
 	    cmocka_unit_test(test_rubric__checksums_match_nbgrader),
-	    cmocka_unit_test(test_rubric__pyfloat_repr),
 	    cmocka_unit_test(test_rubric__clear_regions),
 	    cmocka_unit_test(test_rubric__release_notebook),
 	    cmocka_unit_test(test_rubric__splice_untouched_submission),

@@ -207,6 +207,16 @@ static void test_score__timestamps(void **state)
 	assert_string_equal(buf, "2026-10-30T10:00:00Z");
 	score_format_time(buf, 1709164800.0 - 1);
 	assert_string_equal(buf, "2024-02-28T23:59:59Z");
+	/* timestamp.txt's microseconds survive, as in nbgrader's database */
+	assert_int_equal(score_parse_time(&u, "2026-10-30 10:00:00.123456 UTC", 1, &err), 0);
+	score_format_time(buf, u);
+	assert_string_equal(buf, "2026-10-30T10:00:00.123456Z");
+	assert_int_equal(score_parse_time(&u, "2026-10-30 09:59:59.999999 UTC", 1, &err), 0);
+	score_format_time(buf, u);
+	assert_string_equal(buf, "2026-10-30T09:59:59.999999Z");
+	assert_int_equal(score_parse_time(&u, "2026-10-30 10:00:00.000001 UTC", 1, &err), 0);
+	score_format_time(buf, u);
+	assert_string_equal(buf, "2026-10-30T10:00:00.000001Z");
 }
 
 static void test_score__durations(void **state)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,9 +454,38 @@ static void test_util__time_format(void **state)
 	assert_string_equal(small, "2026-10-30T");
 }
 
+/* Python's repr() of a float, for every format we write (the cases Python itself prints). */
+static void test_util__py_float_repr(void **state)
+{
+	static const struct {
+		double x;
+		const char *want;
+	} cases[] = {
+		{ 0.0, "0.0" }, { -0.0, "-0.0" }, { 1.0, "1.0" }, { 7.5, "7.5" }, { 10.0, "10.0" },
+		{ -2.5, "-2.5" }, { 0.1, "0.1" }, { 0.5, "0.5" }, { 1.0 / 3.0, "0.3333333333333333" },
+		{ 0.1 + 0.2, "0.30000000000000004" }, { 32.0 / 15.0, "2.1333333333333333" },
+		{ 1e16, "1e+16" }, { 1e15, "1000000000000000.0" }, { 1e-5, "1e-05" },
+		{ 1.5e-5, "1.5e-05" }, { 0.0001, "0.0001" }, { 0.001, "0.001" },
+		{ 123.456, "123.456" }, { 1e100, "1e+100" }, { 7e22, "7e+22" },
+		{ 123456789012345678.0, "1.2345678901234568e+17" },
+		{ 1234567890123456.0, "1234567890123456.0" }, { 2.675, "2.675" },
+		{ 100.25, "100.25" }, { 2.5e-300, "2.5e-300" },
+		{ 1.7976931348623157e308, "1.7976931348623157e+308" }, { 5e-324, "5e-324" },
+		{ NAN, "nan" }, { INFINITY, "inf" }, { -INFINITY, "-inf" },
+	};
+	char out[32];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		gr_py_float_repr(out, cases[i].x);
+		assert_string_equal(out, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_util__py_float_repr),
 		cmocka_unit_test(test_util__err_formats_message),
 		cmocka_unit_test(test_util__write_read_roundtrip),
 		cmocka_unit_test(test_util__atomic_write_keeps_devices),

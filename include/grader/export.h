@@ -84,9 +84,6 @@ int export_nbgrader_db(const char *path, const struct gb_gradebook *gb,
 
 /* ---- helpers shared by the exporters (pure, tested on their own) -------- */
 
-/* x as Python's repr()/str() of a float prints it: "0.0", "7.5", "1e-05". */
-void export_py_float(char out[32], double x);
-
 /*
  * An ISO 8601 time as UTC "YYYY-MM-DD HH:MM:SS[.ffffff]": python=true prints
  * like str(datetime) (microseconds only when non-zero), python=false like

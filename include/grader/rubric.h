@@ -140,8 +140,6 @@ double rubric_extension_for(const struct rubric *r, const char *student);
 void rubric_checksum(char out[33], const char *source, enum nb_cell_type type, int grade,
 		     int solution, int locked, const char *grade_id, double points);
 
-/* Python's repr of a float ("1.0", "0.5", "1e+16"); out holds 32 bytes. */
-void rubric_pyfloat_repr(char out[32], double v);
 
 /*
  * Source transforms, as nbgrader's ClearSolutions / ClearHiddenTests /

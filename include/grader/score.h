@@ -108,7 +108,10 @@ int score_parse_time(double *out, const char *text, int naive_utc, struct gr_err
  */
 int score_parse_duration(double *out, const char *text, struct gr_err *err);
 
-/* Format seconds since the epoch as ISO 8601 UTC ("2026-10-30T10:00:00Z"). */
+/*
+ * Format seconds since the epoch as ISO 8601 UTC ("2026-10-30T10:00:00Z"),
+ * with microseconds when there are any ("2026-10-30T10:00:00.250000Z").
+ */
 void score_format_time(char out[32], double t);
 
 #endif

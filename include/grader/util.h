@@ -110,6 +110,7 @@ enum gr_time_style {
 	GR_TIME_NBGRADER, /* 2026-10-30 10:00:00.000000 UTC (timestamp.txt) */
 	GR_TIME_PYTHON,	  /* 2026-10-30 10:00:00[.250000]: str() of a naive datetime */
 	GR_TIME_SQL,	  /* 2026-10-30 10:00:00.000000: microseconds always */
+	GR_TIME_ISO_USEC, /* 2026-10-30T10:00:00[.250000]Z: microseconds when not 0 */
 };
 
 /* Room for any gr_time_format output. */
@@ -117,5 +118,12 @@ enum gr_time_style {
 
 /* Print a UTC instant in `style` into out (size bytes, NUL-terminated, truncated). */
 void gr_time_format(char *out, size_t size, int64_t sec, int32_t usec, enum gr_time_style style);
+
+/*
+ * x as Python's repr() (and str(), json.dumps) prints a float: the shortest
+ * digits that read back as x, "0.0", "7.5", "0.30000000000000004", "1e-05",
+ * "1e+16", "nan", "inf". The one implementation for every format we write.
+ */
+void gr_py_float_repr(char out[32], double x);
 
 #endif

@@ -119,4 +119,71 @@ nbg -m nbgrader export --to "$T/nbgrader.csv" >"$T/export.log" 2>&1
 check "nbgrader export exits 0" test $? -eq 0
 "$GRADER" export "$C/gradebook.json" --to csv -o "$T/ours.csv"
 check "nbgrader export gives our CSV byte for byte" cmp "$T/nbgrader.csv" "$T/ours.csv"
+
+# non-round scores and a timestamp with microseconds, through the same round trip
+F=$T/frac
+mkdir -p "$F/source" "$F/submitted/s1/hw" "$F/submitted/s2/hw"
+/usr/bin/python3 - "$F/source/hw.ipynb" <<'EOF'
+import json, sys
+def cell(src, gid, points=None, solution=False):
+    md = {"grade": points is not None, "grade_id": gid, "locked": points is not None,
+          "schema_version": 3, "solution": solution}
+    if points is not None:
+        md["points"] = points
+    return {"cell_type": "code", "execution_count": None, "id": gid, "outputs": [],
+            "metadata": {"nbgrader": md}, "source": src}
+nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {
+      "display_name": "Python 3", "language": "python", "name": "python3"}},
+      "cells": [cell("x = 1\n### BEGIN SOLUTION\nx = 2\n### END SOLUTION", "answer", solution=True),
+                cell("1 / 3", "third", 1),
+                cell("0.1 + 0.2", "tenths", 1),
+                cell("assert x == 2", "full", 1)]}
+json.dump(nb, open(sys.argv[1], "w"))
+EOF
+"$GRADER" rubric import "$F/source/hw.ipynb" --assignment hw --duedate 2026-10-30T10:00:00Z \
+	--late-policy 10%/day -o "$F/hw.json" 2>/dev/null
+check "fractional course: rubric imported" test -s "$F/hw.json"
+"$GRADER" rubric release "$F/hw.json" -o "$F/release" >/dev/null 2>&1
+/usr/bin/python3 -c "
+import json, sys
+nb = json.load(open(sys.argv[1]))
+for c in nb['cells']:
+    if c['metadata']['nbgrader']['grade_id'] == 'answer':
+        c['source'] = 'x = 2'
+json.dump(nb, open(sys.argv[2], 'w'))" "$F/release/hw.ipynb" "$F/submitted/s1/hw/hw.ipynb"
+cp "$F/release/hw.ipynb" "$F/submitted/s2/hw/hw.ipynb"
+echo "2026-10-31 11:22:33.123456 UTC" >"$F/submitted/s1/hw/timestamp.txt"
+echo "2026-10-30 09:59:59.999999 UTC" >"$F/submitted/s2/hw/timestamp.txt"
+printf "c = get_config()\nc.CourseDirectory.root = '%s'\nc.CourseDirectory.db_url = 'sqlite:///%s/gradebook.db'\n" \
+	"$F" "$F" >"$F/nbgrader_config.py"
+"$GRADER" grade --rubric "$F/hw.json" --submissions "$F/submitted" -o "$F/gradebook.json" -q $weaker
+"$GRADER" export "$F/gradebook.json" --to nbgrader-db -o "$F/gradebook.db"
+"$GRADER" export "$F/gradebook.json" --to csv -o "$T/frac-ours.csv"
+check "csv: Python's shortest repr of non-round scores (as Python computes them)" /usr/bin/python3 -c "
+import sys
+raw = 1 / 3 + (0.1 + 0.2) + 1
+pen = raw * 0.2  # 1 day 1 h late: two started days at 10 %
+row = 'hw,2026-10-30 10:00:00,2026-10-31 11:22:33.123456,s1,,,,%r,%r,%r,3.0' % (raw, pen, raw - pen)
+assert row in open(sys.argv[1]).read().splitlines(), row
+raw = 1 / 3 + (0.1 + 0.2)  # s2 kept the stub: the last test fails
+row = 'hw,2026-10-30 10:00:00,2026-10-30 09:59:59.999999,s2,,,,%r,0.0,%r,3.0' % (raw, raw)
+assert row in open(sys.argv[1]).read().splitlines(), row
+" "$T/frac-ours.csv"
+check "csv: a timestamp's microseconds are kept" grep -q \
+	'^hw,2026-10-30 10:00:00,2026-10-30 09:59:59.999999,s2,' "$T/frac-ours.csv"
+cd "$F" || exit 1
+nbg -m nbgrader export --to "$T/frac-nbgrader.csv" >"$T/frac-export.log" 2>&1
+check "nbgrader export of non-round scores: our CSV byte for byte" \
+	cmp "$T/frac-nbgrader.csv" "$T/frac-ours.csv"
+check "NbGraderAPI: fractional timestamps still count as autograded" nbg -c "
+import sys
+from traitlets.config import Config
+from nbgrader.apps import NbGraderAPI
+c = Config()
+c.CourseDirectory.root = sys.argv[1]
+c.CourseDirectory.db_url = 'sqlite:///' + sys.argv[1] + '/gradebook.db'
+subs = {s['student']: s for s in NbGraderAPI(config=c).get_submissions('hw')}
+assert subs['s1']['autograded'] and subs['s2']['autograded'], subs
+assert subs['s1']['score'] == 1 / 3 + (0.1 + 0.2) + 1, subs['s1']['score']
+" "$F"
 finish
