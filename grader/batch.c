@@ -37,6 +37,26 @@ void batch_opts_init(struct batch_opts *opts)
 	memset(opts, 0, sizeof(*opts));
 }
 
+/*
+ * A cell's source as nbgrader's gradebook saves it (SaveCells runs after
+ * ClearSolutions, before ClearHiddenTests): the released stub in place of
+ * solutions, hidden tests kept. A later real autograde restores locked cells
+ * from it, and a solution cell left as released must match it.
+ */
+static int set_saved_source(struct gb_cell *gc, const struct rubric_cell *c)
+{
+	char *stubbed = NULL;
+	int found = 0, rc;
+
+	if (!c->solution || c->from_public)
+		return gb_set_str(&gc->source, c->source);
+	if (rubric_clear_solutions(&stubbed, &found, c->source, c->type, 1, NULL) < 0)
+		return gb_set_str(&gc->source, c->source); /* rubric_load checked the regions */
+	rc = gb_set_str(&gc->source, stubbed);
+	free(stubbed);
+	return rc;
+}
+
 static int header_from_rubric(struct run *r, struct gr_err *err)
 {
 	const struct rubric *rb = r->rubric;
@@ -64,7 +84,9 @@ static int header_from_rubric(struct run *r, struct gr_err *err)
 			const struct rubric_cell *rc_ = &rn->cells[c];
 			struct gb_cell *gc;
 
-			if (!rc_->grade_id || !(rc_->grade || rc_->solution || rc_->task))
+			/* every cell nbgrader records a source_cell for, read-only ones too */
+			if (!rc_->grade_id ||
+			    !(rc_->grade || rc_->solution || rc_->task || rc_->locked))
 				continue;
 			rc = gb_notebook_add_cell(nb, &gc, rc_->grade_id);
 			if (rc)
@@ -80,7 +102,7 @@ static int header_from_rubric(struct run *r, struct gr_err *err)
 			if (!rc && rc_->checksum[0])
 				rc = gb_set_str(&gc->checksum, rc_->checksum);
 			if (!rc)
-				rc = gb_set_str(&gc->source, rc_->source);
+				rc = set_saved_source(gc, rc_);
 		}
 		if (rc)
 			return gr_err_set(err, GR_ENOMEM, "out of memory");

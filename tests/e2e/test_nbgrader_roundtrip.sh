@@ -120,6 +120,20 @@ check "nbgrader export exits 0" test $? -eq 0
 "$GRADER" export "$C/gradebook.json" --to csv -o "$T/ours.csv"
 check "nbgrader export gives our CSV byte for byte" cmp "$T/nbgrader.csv" "$T/ours.csv"
 
+# source_cell as nbgrader's own generate_assignment records it, from the demo's source
+G=$T/gen
+mkdir -p "$G/source"
+cp -r "$ROOT/rubrics/examples/ps1/source" "$G/source/ps1"
+printf "c = get_config()\nc.CourseDirectory.root = '%s'\nc.CourseDirectory.db_url = 'sqlite:///%s/gradebook.db'\n" \
+	"$G" "$G" >"$G/nbgrader_config.py"
+(cd "$G" && nbg -m nbgrader generate_assignment ps1 --force >"$T/generate.log" 2>&1)
+check "nbgrader generate_assignment of the demo's source" test -s "$G/gradebook.db"
+cells() { sqlite3 "$1" "select name, cell_type, locked, checksum, hex(source) from source_cell order by name"; }
+cells "$G/gradebook.db" >"$T/cells.nbgrader"
+cells "$C/gradebook.db" >"$T/cells.ours"
+check "source_cell: locked read-only cells, released stubs, hidden tests, as nbgrader" \
+	cmp -s "$T/cells.nbgrader" "$T/cells.ours"
+
 # non-round scores and a timestamp with microseconds, through the same round trip
 F=$T/frac
 mkdir -p "$F/source" "$F/submitted/s1/hw" "$F/submitted/s2/hw"
