@@ -44,14 +44,17 @@ static json_t *test_json(const struct gb_notebook *nb, const struct gb_cell *cel
 	double score = g ? gb_grade_score(g) : 0.0;
 	char *name = NULL, *number = NULL, *text = NULL;
 	json_t *t = NULL;
-	bool passed = g && score >= cell->max_score - GB_EPSILON &&
-		      !(g->needs_manual_grade && !gb_isset(g->manual_score));
+	bool pending = g && g->needs_manual_grade && !gb_isset(g->manual_score);
+	bool passed = g && score >= cell->max_score - GB_EPSILON && !pending;
 	int rc = 0;
 
 	if (!g)
 		rc = add_text(&text, NULL, absent);
-	else if (g->needs_manual_grade && !gb_isset(g->manual_score))
-		rc = add_text(&text, NULL, "waiting for manual grading");
+	else if (pending)
+		rc = add_text(&text, NULL, "pending: waiting for manual grading");
+	else if ((g->status == GB_CELL_ERROR || g->status == GB_CELL_MISSING) &&
+		 !g->output.traceback && r && r->message)
+		rc = add_text(&text, "not run: ", r->message); /* e.g. an unreadable notebook */
 	if (rc == 0 && g && !passed) {
 		rc = add_text(&text, NULL, g->output.traceback);
 		if (rc == 0)
@@ -71,6 +74,9 @@ static json_t *test_json(const struct gb_notebook *nb, const struct gb_cell *cel
 		      "score", score, "max_score", cell->max_score, "status",
 		      passed ? "passed" : "failed", "output", text ? text : "", "visibility",
 		      cell->hidden_tests ? "after_published" : "visible");
+	/* Gradescope paints a status red or green: a cell a marker has yet to grade has none */
+	if (t && pending)
+		json_object_del(t, "status");
 done:
 	free(name);
 	free(number);
@@ -119,6 +125,9 @@ int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
 	gr_py_float_repr(max, a->max_score);
 	if (missing)
 		rc = asprintf(&summary, "%s: no submission; score 0.0 / %s", a->name, max);
+	else if (sub->status == GB_ERROR)
+		rc = asprintf(&summary, "%s: not graded: %s; score %s / %s", a->name,
+			      sub->message ? sub->message : "grading failed", score, max);
 	else if (sub->late_submission_penalty > 0) {
 		char late[32];
 

@@ -291,10 +291,11 @@ static int put_notebook(struct db *d, const char *a_id, const struct gb_notebook
 	return rc;
 }
 
-static int put_results(struct db *d, const char *sa_id, const struct gb_notebook *nb,
-		       const char *nb_id, const struct cell_ids *ids, const struct gb_nbresult *r)
+static int put_results_rows(struct db *d, const char *sa_id, const struct gb_notebook *nb,
+			    const char *nb_id, const struct cell_ids *ids,
+			    const struct gb_nbresult *r, const char *why, char sn_id[ID_LEN],
+			    char row_id[ID_LEN])
 {
-	char sn_id[ID_LEN], row_id[ID_LEN];
 	int rc;
 
 	rc = find_or_new(d, sn_id, q(d, sn_id, "SELECT id FROM submitted_notebook WHERE notebook_id = ? AND assignment_id = ?",
@@ -306,7 +307,7 @@ static int put_results(struct db *d, const char *sa_id, const struct gb_notebook
 	      "INSERT INTO submitted_notebook (id, assignment_id, notebook_id, flagged, late_submission_penalty) "
 	      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(notebook_id, assignment_id) DO UPDATE SET "
 	      "flagged = (coalesce(flagged, 0) OR ?4), late_submission_penalty = ?5",
-	      "tttid", sn_id, sa_id, nb_id, r ? (int)r->flagged : 0,
+	      "tttid", sn_id, sa_id, nb_id, (r && r->flagged) || why ? 1 : 0,
 	      r ? r->late_submission_penalty : 0.0) < 0)
 		return GR_EIO;
 	for (size_t i = 0; i < nb->n_cells; i++) {
@@ -346,13 +347,43 @@ static int put_results(struct db *d, const char *sa_id, const struct gb_notebook
 		      "INSERT INTO comment (id, notebook_id, cell_id, auto_comment, manual_comment) "
 		      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(cell_id, notebook_id) DO UPDATE SET "
 		      "auto_comment = ?4, manual_comment = coalesce(manual_comment, ?5)",
-		      "ttttt", row_id, sn_id, ids[i].comment, cm ? cm->auto_comment : NULL,
+		      "ttttt", row_id, sn_id, ids[i].comment, why ? why : cm ? cm->auto_comment : NULL,
 		      cm ? cm->manual_comment : NULL) < 0)
 			rc = GR_EIO;
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
+}
+
+
+/*
+ * Why a submitted notebook has no real grades (it could not be read or run),
+ * as a comment formgrader shows on each answer: heap, NULL when it was graded.
+ */
+static char *not_graded_reason(const struct gb_submission *sub, const struct gb_nbresult *r)
+{
+	const char *why = NULL;
+	char *text = NULL;
+
+	if (r && r->status == GB_ERROR)
+		why = r->message ? r->message : "grading failed";
+	else if (sub->status == GB_ERROR && (!r || r->status != GB_GRADED))
+		why = sub->message ? sub->message : "grading failed";
+	if (why && asprintf(&text, "not graded: %s", why) < 0)
+		text = NULL;
+	return text;
+}
+
+static int put_results(struct db *d, const char *sa_id, const struct gb_notebook *nb,
+		       const char *nb_id, const struct cell_ids *ids,
+		       const struct gb_submission *sub, const struct gb_nbresult *r)
+{
+	char sn_id[ID_LEN], row_id[ID_LEN], *why = not_graded_reason(sub, r);
+	int rc = put_results_rows(d, sa_id, nb, nb_id, ids, r, why, sn_id, row_id);
+
+	free(why);
+	return rc;
 }
 
 static int put_assignment(struct db *d, const struct gb_gradebook *gb,
@@ -415,7 +446,7 @@ static int put_assignment(struct db *d, const struct gb_gradebook *gb,
 		      gb_isset(sub->extension_seconds) ? ext : NULL) < 0)
 			rc = GR_EIO;
 		for (size_t j = 0; rc == 0 && j < a->n_notebooks; j++)
-			rc = put_results(d, sa_id, a->notebooks[j], nb_ids[j], ids[j],
+			rc = put_results(d, sa_id, a->notebooks[j], nb_ids[j], ids[j], sub,
 					 gb_find_nbresult(sub, a->notebooks[j]->name));
 		if (rc < 0)
 			goto done;

@@ -204,8 +204,10 @@ static void test_export__junit(void **state)
 	char *xml = run(export_junit, gb, &o);
 	(void)state;
 
-	assert_non_null(strstr(xml, "<testsuites name=\"grader\" tests=\"5\" failures=\"2\" errors=\"0\" skipped=\"2\""));
+	/* the common JUnit XSD has no `skipped` on <testsuites>: only per suite */
+	assert_non_null(strstr(xml, "<testsuites name=\"grader\" tests=\"5\" failures=\"2\" errors=\"0\" time=\""));
 	assert_non_null(strstr(xml, "<testsuite name=\"ps1/bob/problem1\" tests=\"3\" failures=\"2\""));
+	assert_non_null(strstr(xml, " skipped=\""));
 	/* The traceback, escaped, without colour codes, its bell replaced. */
 	assert_non_null(strstr(xml, "AssertionError: expected fib(10) == 55 &amp; fib(0) == 0, got &lt;function fib at 0x7f3a&gt; \xEF\xBF\xBD (bell)"));
 	assert_null(strchr(xml, '\x1b'));

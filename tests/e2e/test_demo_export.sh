@@ -33,6 +33,19 @@ f = carol['test_squares'].find('failure')
 assert f is not None and 'NameError' in (f.text or ''), f
 assert suites['alice'].get('failures') == '0'" "$T/j.xml"
 
+check "junit: no skipped on <testsuites> (the common JUnit XSD), kept per suite" /usr/bin/python3 -c "
+import xml.etree.ElementTree as E, sys
+r = E.parse(sys.argv[1]).getroot()
+assert 'skipped' not in r.attrib, r.attrib
+assert all('skipped' in s.attrib for s in r.iter('testsuite'))" "$T/j.xml"
+check "junit: an unreadable notebook's reason in every error message" /usr/bin/python3 -c "
+import xml.etree.ElementTree as E, sys
+r = E.parse(sys.argv[1]).getroot()
+heidi = [s for s in r.iter('testsuite') if s.get('name') == 'ps1/heidi/ps1'][0]
+errs = [e for c in heidi.iter('testcase') for e in c.findall('error')]
+assert errs and all('not valid JSON' in e.get('message') for e in errs), [e.get('message') for e in errs]
+" "$T/j.xml"
+
 # gradescope: one results.json per student
 "$GRADER" export "$GB" --to gradescope -o "$T/gs"
 check "gradescope: a results.json per student" test "$(ls "$T/gs" | wc -l)" -eq 9
@@ -43,6 +56,21 @@ t = {x['name'].split('/')[-1]: x for x in r['tests']}
 assert abs(r['score'] - 9.1) < 1e-9, r['score']
 assert t['test_is_palindrome']['visibility'] == 'after_published', t['test_is_palindrome']
 assert t['test_squares']['status'] == 'passed'" "$T/gs/ivan/results.json"
+
+check "gradescope: an errored submission says why, overall and per test" /usr/bin/python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert 'not graded' in r['output'] and 'not valid JSON' in r['output'], r['output']
+assert all('not valid JSON' in t['output'] for t in r['tests'] if 'status' in t), r['tests']
+" "$T/gs/heidi/results.json"
+check "gradescope: a cell waiting for a marker is pending, without a status" /usr/bin/python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))
+t = {x['name'].split('/')[-1]: x for x in r['tests']}
+for manual in ('palindrome_spaces', 'fizzbuzz_own_test'):
+    assert 'status' not in t[manual], t[manual]
+    assert t[manual]['output'].startswith('pending'), t[manual]
+assert t['test_squares']['status'] == 'passed'" "$T/gs/alice/results.json"
 
 # markdown
 "$GRADER" export "$GB" --to markdown -o "$T/m.md"
@@ -57,6 +85,13 @@ score() { sqlite3 "$DB" "select sum(coalesce(g.manual_score, g.auto_score, 0) + 
 	join submitted_assignment s on n.assignment_id = s.id where s.student_id = '$1'"; }
 check "db: alice's autograded score" test "$(score alice)" = 13.0
 check "db: frank's partial credit" test "$(score frank)" = 12.0
+check "db: an unreadable notebook is flagged, its reason in the answer comments" test \
+	"$(sqlite3 "$DB" "select n.flagged, count(*) from comment c join submitted_notebook n on c.notebook_id = n.id
+	join submitted_assignment s on n.assignment_id = s.id where s.student_id = 'heidi'
+	and c.auto_comment like 'not graded: cannot read %not valid JSON%' group by n.flagged")" = "1|7"
+check "db: a graded notebook is not flagged for it" test \
+	"$(sqlite3 "$DB" "select n.flagged from submitted_notebook n join submitted_assignment s
+	on n.assignment_id = s.id where s.student_id = 'alice'")" = 0
 check "db: alembic head stamped" test "$(sqlite3 "$DB" 'select version_num from alembic_version')" = e43177bfe90b
 sqlite3 "$DB" "update grade set manual_score = 3 where id = (select g.id from grade g
 	join base_cell c on g.cell_id = c.id join submitted_notebook n on g.notebook_id = n.id
