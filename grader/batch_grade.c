@@ -287,8 +287,15 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 		rc = gb_submission_add_flag(sub, "tampered");
 	if (!rc && kr->nreplaced)
 		rc = gb_submission_add_flag(sub, "replaced_builtins");
-	if (!rc && kr->message[0])
-		rc = gb_set_str(&nr->message, kr->message);
+	if (!rc && (kr->message[0] || student->orig_nbformat)) {
+		char note[sizeof(kr->message) + 96];
+
+		/* nbgrader upgrades such notebooks too; the marker should know it happened */
+		snprintf(note, sizeof(note), "%s%s%s",
+			 student->orig_nbformat ? "read as nbformat 3, upgraded to nbformat 4" : "",
+			 student->orig_nbformat && kr->message[0] ? "; " : "", kr->message);
+		rc = gb_set_str(&nr->message, note);
+	}
 	for (size_t k = 0; !rc && k < sp->ngraded; k++) {
 		const struct rubric_graded *gd = &sp->graded[k];
 

@@ -288,7 +288,7 @@ int nb_from_root(struct nb_notebook **out, json_t *root, const char *name, struc
 {
 	struct nb_notebook *nb = NULL;
 	const json_t *v;
-	int rc = 0;
+	int rc = 0, upgraded = 0;
 
 	if (!json_is_object(root)) {
 		rc = gr_err_set(err, GR_EINVAL,
@@ -302,6 +302,12 @@ int nb_from_root(struct nb_notebook **out, json_t *root, const char *name, struc
 				"cannot read '%s': not an nbformat 4 notebook (no nbformat field)",
 				name);
 		goto done;
+	}
+	if (json_is_integer(v) && json_integer_value(v) == 3) {
+		if ((rc = nb_upgrade_v3(root, name, err)))
+			goto done;
+		upgraded = 3;
+		v = json_object_get(root, "nbformat");
 	}
 	if (!json_is_integer(v) || json_integer_value(v) != 4) {
 		if (json_is_integer(v))
@@ -329,6 +335,7 @@ int nb_from_root(struct nb_notebook **out, json_t *root, const char *name, struc
 		goto done;
 	}
 	nb->nbformat_minor = v ? (int)json_integer_value(v) : 0;
+	nb->orig_nbformat = upgraded;
 	nb->root = root;
 	root = NULL;
 	if ((rc = nb_reindex(nb, err)))

@@ -22,6 +22,7 @@ int nb_copy(struct nb_notebook **out, const struct nb_notebook *nb, struct gr_er
 	if ((rc = nb_from_root(&copy, root, nb->path, err)))
 		return rc;
 	copy->from_script = nb->from_script;
+	copy->orig_nbformat = nb->orig_nbformat;
 	*out = copy;
 	return 0;
 }

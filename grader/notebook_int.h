@@ -38,4 +38,10 @@ int nb_text_prepare(const char **data, size_t *len, const char *name, struct gr_
  */
 int nb_from_root(struct nb_notebook **out, json_t *root, const char *name, struct gr_err *err);
 
+/*
+ * Upgrade an nbformat 3 document (worksheets) to nbformat 4.0 in place, as
+ * nbformat's converter does (notebook_v3.c). GR_EINVAL / GR_ENOMEM naming `name`.
+ */
+int nb_upgrade_v3(json_t *root, const char *name, struct gr_err *err);
+
 #endif

@@ -150,8 +150,10 @@ static void test_notebook__not_nbformat4(void **state)
 	(void)state;
 	parse_fails("{\"cells\": []}", GR_EINVAL,
 		    "cannot read 'ps1.ipynb': not an nbformat 4 notebook (no nbformat field)");
-	parse_fails("{\"nbformat\": 3, \"worksheets\": []}", GR_EINVAL,
-		    "cannot read 'ps1.ipynb': not an nbformat 4 notebook (nbformat is 3)");
+	parse_fails("{\"nbformat\": 2, \"worksheets\": []}", GR_EINVAL,
+		    "cannot read 'ps1.ipynb': not an nbformat 4 notebook (nbformat is 2)");
+	parse_fails("{\"nbformat\": 3, \"nbformat_minor\": 0, \"worksheets\": 7}", GR_EINVAL,
+		    "cannot read 'ps1.ipynb': nbformat 3 notebook whose worksheets is not a list");
 	parse_fails("{\"nbformat\": \"4\", \"cells\": []}", GR_EINVAL,
 		    "cannot read 'ps1.ipynb': not an nbformat 4 notebook "
 		    "(nbformat is not an integer)");
@@ -159,6 +161,53 @@ static void test_notebook__not_nbformat4(void **state)
 		    "cannot read 'ps1.ipynb': not a notebook (the top level is not an object)");
 	parse_fails("{\"nbformat\": 4, \"nbformat_minor\": -1, \"cells\": []}", GR_EINVAL,
 		    "cannot read 'ps1.ipynb': nbformat_minor is not a small integer");
+}
+
+/* nbformat 3 is read as nbgrader reads it: upgraded to 4 by nbformat's rules. */
+static void test_notebook__nbformat3_upgraded(void **state)
+{
+	static const char v3[] =
+		"{\"nbformat\": 3, \"nbformat_minor\": 0, \"metadata\": {\"name\": \"ps1\"},"
+		" \"worksheets\": [{\"cells\": ["
+		"{\"cell_type\": \"heading\", \"level\": 2, \"metadata\": {}, \"source\": [\"Part\\n\", \"one\\n\"]},"
+		"{\"cell_type\": \"code\", \"language\": \"python\", \"collapsed\": false,"
+		" \"input\": [\"x = 1\\n\", \"x\"], \"prompt_number\": 3, \"metadata\": {\"nbgrader\":"
+		" {\"grade\": true, \"grade_id\": \"t\", \"locked\": true, \"points\": 1, \"schema_version\": 3,"
+		" \"solution\": false}},"
+		" \"outputs\": [{\"output_type\": \"pyout\", \"prompt_number\": 3, \"text\": [\"1\"], \"metadata\": {}},"
+		"  {\"output_type\": \"stream\", \"stream\": \"stdout\", \"text\": [\"hi\"]}]}]},"
+		" {\"cells\": [{\"cell_type\": \"markdown\", \"metadata\": {}, \"source\": \"more\"}]}]}";
+	struct nb_notebook *nb = NULL;
+	struct gr_err err = {0};
+	json_t *c, *o;
+	(void)state;
+
+	assert_int_equal(nb_parse(&nb, v3, strlen(v3), "old.ipynb", &err), 0);
+	assert_int_equal(nb->orig_nbformat, 3);
+	assert_int_equal(nb->ncells, 3);
+	assert_int_equal(nb->cells[0].type, NB_CELL_MARKDOWN);
+	assert_string_equal(nb->cells[0].source, "## Part one");
+	assert_int_equal(nb->cells[1].type, NB_CELL_CODE);
+	assert_string_equal(nb->cells[1].source, "x = 1\nx");
+	assert_true(nb->cells[1].nbgrader.grade);
+	assert_string_equal(nb->cells[1].nbgrader.grade_id, "t");
+	c = nb->cells[1].json;
+	assert_int_equal(json_integer_value(json_object_get(c, "execution_count")), 3);
+	assert_null(json_object_get(c, "input"));
+	assert_null(json_object_get(c, "language"));
+	assert_true(json_is_false(json_object_get(json_object_get(c, "metadata"), "collapsed")));
+	o = json_array_get(json_object_get(c, "outputs"), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "output_type")), "execute_result");
+	assert_non_null(json_object_get(json_object_get(o, "data"), "text/plain"));
+	o = json_array_get(json_object_get(c, "outputs"), 1);
+	assert_string_equal(json_string_value(json_object_get(o, "name")), "stdout");
+	assert_string_equal(nb->cells[2].source, "more"); /* the second worksheet follows */
+	assert_int_equal(json_integer_value(json_object_get(nb->root, "nbformat")), 4);
+	assert_null(json_object_get(nb->root, "worksheets"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(nb->root, "metadata"),
+							    "orig_nbformat")), 3);
+	assert_null(json_object_get(json_object_get(nb->root, "metadata"), "name"));
+	nb_free(nb);
 }
 
 static void test_notebook__python_nonfinite_floats(void **state)
@@ -661,6 +710,7 @@ int main(void)
 	    cmocka_unit_test(test_notebook__nbgrader_meta),
 	    cmocka_unit_test(test_notebook__malformed_json),
 	    cmocka_unit_test(test_notebook__not_nbformat4),
+	    cmocka_unit_test(test_notebook__nbformat3_upgraded),
 	    cmocka_unit_test(test_notebook__python_nonfinite_floats),
 	    cmocka_unit_test(test_notebook__cells_array),
 	    cmocka_unit_test(test_notebook__malformed_cells),

@@ -1,6 +1,7 @@
 /*
  * notebook.h - the notebook model: reading and writing nbformat 4 notebooks
- * (any 4.x minor) and percent-format Python scripts (`# %%` cells).
+ * (any 4.x minor; nbformat 3 is read by upgrading it, as nbgrader does) and
+ * percent-format Python scripts (`# %%` cells).
  *
  * A notebook keeps its jansson document (`root`) so that writing it back
  * preserves every field we do not model; `cells[i].json` borrows the cell
@@ -40,6 +41,8 @@ struct nb_notebook {
 	json_t *root;       /* owned reference */
 	int nbformat_minor;
 	int from_script;    /* read from a percent-format script */
+	int orig_nbformat;  /* 3 when read from nbformat 3 (upgraded to 4 as nbgrader
+			       does: worksheets to cells), else 0 */
 	size_t ncells;
 	struct nb_cell *cells; /* owned array */
 };

@@ -168,6 +168,14 @@ json.dump(nb, open(sys.argv[2], 'w'))" "$F/release/hw.ipynb" "$F/submitted/s1/hw
 cp "$F/release/hw.ipynb" "$F/submitted/s2/hw/hw.ipynb"
 echo "2026-10-31 11:22:33.123456 UTC" >"$F/submitted/s1/hw/timestamp.txt"
 echo "2026-10-30 09:59:59.999999 UTC" >"$F/submitted/s2/hw/timestamp.txt"
+# s3 hands in s1's notebook saved as nbformat 3 (by nbformat itself)
+mkdir -p "$F/submitted/s3/hw"
+nbg -c "
+import sys, nbformat
+nb = nbformat.read(sys.argv[1], as_version=4)
+nbformat.write(nbformat.convert(nb, 3), sys.argv[2])" "$F/submitted/s1/hw/hw.ipynb" "$F/submitted/s3/hw/hw.ipynb"
+cp "$F/submitted/s1/hw/timestamp.txt" "$F/submitted/s3/hw/timestamp.txt"
+check "an nbformat 3 notebook made" grep -q '"worksheets"' "$F/submitted/s3/hw/hw.ipynb"
 printf "c = get_config()\nc.CourseDirectory.root = '%s'\nc.CourseDirectory.db_url = 'sqlite:///%s/gradebook.db'\n" \
 	"$F" "$F" >"$F/nbgrader_config.py"
 "$GRADER" grade --rubric "$F/hw.json" --submissions "$F/submitted" -o "$F/gradebook.json" -q $weaker
@@ -185,6 +193,14 @@ assert row in open(sys.argv[1]).read().splitlines(), row
 " "$T/frac-ours.csv"
 check "csv: a timestamp's microseconds are kept" grep -q \
 	'^hw,2026-10-30 10:00:00,2026-10-30 09:59:59.999999,s2,' "$T/frac-ours.csv"
+check "an nbformat 3 notebook is graded like its nbformat 4 twin, with a note" /usr/bin/python3 -c "
+import json, sys
+gb = json.load(open(sys.argv[1]))
+subs = {s['student_id']: s for s in gb['submissions']}
+assert subs['s3']['status'] == 'graded', subs['s3']
+assert subs['s3']['raw_score'] == subs['s1']['raw_score'], (subs['s3']['raw_score'], subs['s1']['raw_score'])
+assert 'nbformat 3' in subs['s3']['notebooks'][0]['message'], subs['s3']['notebooks'][0]
+" "$F/gradebook.json"
 cd "$F" || exit 1
 nbg -m nbgrader export --to "$T/frac-nbgrader.csv" >"$T/frac-export.log" 2>&1
 check "nbgrader export of non-round scores: our CSV byte for byte" \
