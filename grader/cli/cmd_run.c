@@ -47,6 +47,8 @@ static void usage(FILE *f, const struct sbx_limits *d)
 	    "  --slot N         worker slot 0-100000: box uid 61000 + N, own cgroups (default 0)\n"
 	    "  --meta FILE      write the result as JSON to FILE ('-' for stdout)\n"
 	    "  --allow-weaker   run even if this host lacks a protection (see grader doctor)\n"
+	    "  --allow-jit      lift W^X for a JIT (numba, a JVM): memory may then be writable\n"
+	    "                   and executable, so code the run wrote can run; off by default\n"
 	    "  --help           show this help\n"
 	    "\n"
 	    "exit status: 0 when the command ran and exited 0 (status OK), 1 for any other\n"
@@ -86,6 +88,7 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 		O_SLOT,
 		O_META,
 		O_WEAK,
+		O_JIT,
 		O_HELP
 	};
 	static const struct option longs[] = {
@@ -96,7 +99,8 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 	    {"dir", 1, NULL, O_DIR},	 {"ro", 1, NULL, O_RO},
 	    {"env", 1, NULL, O_ENV},	 {"slot", 1, NULL, O_SLOT},
 	    {"meta", 1, NULL, O_META},	 {"allow-weaker", 0, NULL, O_WEAK},
-	    {"help", 0, NULL, O_HELP},	 {NULL, 0, NULL, 0},
+	    {"allow-jit", 0, NULL, O_JIT}, {"help", 0, NULL, O_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	struct sbx_limits *l = &o->cfg.limits;
 	int c;
@@ -151,6 +155,9 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 			break;
 		case O_WEAK:
 			o->cfg.allow_weaker = 1;
+			break;
+		case O_JIT:
+			o->cfg.allow_jit = 1;
 			break;
 		case O_RO:
 			if (o->n_ro == MAX_LIST || optarg[0] != '/')
