@@ -453,6 +453,31 @@ static void test_util__time_format(void **state)
 	assert_string_equal(small, "2026-10-30T");
 }
 
+static void expect_escape(const char *in, const char *want)
+{
+	char *got = gr_term_escape(in);
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_util__term_escape(void **state)
+{
+	(void)state;
+	expect_escape("plain text, é, 漢字, 🙂", "plain text, é, 漢字, 🙂");
+	/* a forged "ok" line: carriage return, cursor moves, colour, title, bell */
+	expect_escape("x\r[1] ok\x1b[2K\x1b]0;pwned\x07", "x\\r[1] ok\\x1b[2K\\x1b]0;pwned\\x07");
+	expect_escape("a\nb\tc\x7f\x01", "a\\nb\\tc\\x7f\\x01");
+	/* C1 controls: CSI as UTF-8 (U+009B) and as a raw byte (not UTF-8) */
+	expect_escape("\xc2\x9b" "31m", "\\u009b31m");
+	expect_escape("\x9b" "31m \xff \xc3", "\\x9b31m \\xff \\xc3");
+	/* overlong and surrogate encodings are not UTF-8 */
+	expect_escape("\xc0\x8a\xed\xa0\x80", "\\xc0\\x8a\\xed\\xa0\\x80");
+	expect_escape(NULL, "");
+	expect_escape("", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_util__time_flags),
 		cmocka_unit_test(test_util__time_rejected_forms),
 		cmocka_unit_test(test_util__time_format),
+		cmocka_unit_test(test_util__term_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "grader/kernel.h"
 #include "grader/notebook.h"
+#include "grader/util.h"
 
 #define COPY_MAX_BYTES (256ull << 20)
 #define COPY_MAX_FILES 2000
@@ -142,26 +143,45 @@ static char *make_box(const char *nbpath)
 	return box;
 }
 
+/* One line: `lead`, then `s` escaped (it comes from the notebook's code). */
+static void put_escaped(const char *lead, const char *s)
+{
+	char *safe = gr_term_escape(s);
+
+	printf("%s%s\n", lead, safe ? safe : "(out of memory)");
+	free(safe);
+}
+
 static void print_table(const char *path, const struct kernel_result *r)
 {
-	printf("%s: %s%s (%zu cells, %.0f ms)%s%s\n", path, kernel_status_name(r->status),
-	       r->tampered ? ", TAMPERED" : "", r->ncells, r->wall * 1000,
-	       r->message[0] ? ": " : "", r->message);
+	char head[160];
+
+	snprintf(head, sizeof(head), "%s%s (%zu cells, %.0f ms)%s", kernel_status_name(r->status),
+		 r->tampered ? ", TAMPERED" : "", r->ncells, r->wall * 1000,
+		 r->message[0] ? ": " : "");
+	{
+		char *p = gr_term_escape(path);
+
+		printf("%s: ", p ? p : "?");
+		free(p);
+	}
+	put_escaped(head, r->message);
 	for (size_t i = 0; i < r->nreplaced; i++)
-		printf("  replaced: %s\n", r->replaced[i]);
+		put_escaped("  replaced: ", r->replaced[i]);
 	for (size_t i = 0; i < r->ncells; i++) {
 		const struct kernel_cell_result *c = &r->cells[i];
-		char detail[160] = "";
+		char detail[160] = "", lead[64];
 
 		if (c->ename)
 			snprintf(detail, sizeof(detail), "%s: %s", c->ename, c->evalue ? c->evalue : "");
 		else if (c->result)
 			snprintf(detail, sizeof(detail), "%s", c->result);
 		detail[strcspn(detail, "\n")] = 0;
-		printf("  [%zu] %-8s %8.1f ms  %s\n", c->number, kernel_cell_status_name(c->status),
-		       c->time * 1000, detail);
+		snprintf(lead, sizeof(lead), "  [%zu] %-8s %8.1f ms  ", c->number,
+			 kernel_cell_status_name(c->status), c->time * 1000);
+		put_escaped(lead, detail);
 		if (c->note)
-			printf("       note: %s\n", c->note);
+			put_escaped("       note: ", c->note);
 	}
 }
 

@@ -68,6 +68,16 @@ int gr_rm_rf(const char *path, struct gr_err *err);
  */
 int gr_split_list(char ***out, const char *list);
 
+/*
+ * Text safe to print on a terminal: every control character is shown
+ * escaped, so that what a student's code printed cannot move the cursor,
+ * rewrite a line, ring the bell or set the window title. \n \r \t as such,
+ * other C0 bytes and DEL as \xHH, C1 controls (U+0080-U+009F) as \uHHHH,
+ * bytes that are not UTF-8 as \xHH; everything else unchanged. A heap string
+ * (caller frees), "" for NULL, or NULL when out of memory.
+ */
+char *gr_term_escape(const char *s);
+
 /* Heap "a/b" (one slash between); NULL on allocation failure. */
 char *gr_path_join(const char *a, const char *b);
 
