@@ -123,17 +123,16 @@ static char *dir_of(const char *path)
 	return copy;
 }
 
-static char *make_box(const char *nbpath)
+static char *make_box(const char *nbpath, const char *parent, int n)
 {
-	const char *tmp = getenv("TMPDIR");
 	char *box = NULL, *dir = dir_of(nbpath);
 	struct copy_budget b = { 0 };
 
 	if (!dir)
 		return NULL;
-	if (asprintf(&box, "%s/grader-nb-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+	if (asprintf(&box, "%s/nb-%d", parent, n) < 0)
 		box = NULL;
-	if (box && !mkdtemp(box)) {
+	if (box && mkdir(box, 0700) < 0) {
 		free(box);
 		box = NULL;
 	}
@@ -217,6 +216,7 @@ static int run_cmd(int argc, char **argv)
 	kernel *k = NULL;
 	char **preload = NULL;
 	json_t *all = NULL;
+	struct gr_workdir work = { .lock_fd = -1 };
 	int json = 0, rc = 0, c;
 	double v;
 
@@ -282,6 +282,18 @@ static int run_cmd(int argc, char **argv)
 		rc = 1;
 		goto done;
 	}
+	{
+		const char *tmp = getenv("TMPDIR");
+
+		/* one locked work directory holds the boxes: a killed run's is swept later */
+		if (gr_workdir_make(&work, tmp && *tmp ? tmp : "/tmp", "grader-nb", &err) < 0) {
+			fprintf(stderr, "grader nb: %s\n", err.msg);
+			rc = 1;
+			goto done;
+		}
+		if (work.warning[0])
+			fprintf(stderr, "grader nb: warning: %s\n", work.warning);
+	}
 	all = json_array();
 	for (int i = optind; i < argc; i++) {
 		struct nb_notebook *nb = NULL;
@@ -293,7 +305,7 @@ static int run_cmd(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		box = make_box(argv[i]);
+		box = make_box(argv[i], work.path, i);
 		if (!box) {
 			fprintf(stderr, "grader nb: cannot create a box for '%s': %s\n", argv[i],
 				strerror(errno));
@@ -331,6 +343,10 @@ static int run_cmd(int argc, char **argv)
 	}
 done:
 	kernel_free(k);
+	if (work.path && gr_workdir_remove(&work, &err) < 0) {
+		fprintf(stderr, "grader nb: %s\n", err.msg);
+		rc = 1;
+	}
 	json_decref(all);
 	free(preload);
 	return rc;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "grader/sandbox.h"
@@ -217,8 +218,9 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o;
 	struct sbx_result res = {0};
 	struct gr_err err = {0};
-	char tmpdir[] = "/tmp/grader-run.XXXXXX";
-	int first = 0, rc, made_dir = 0, code = 1;
+	struct gr_workdir work = {.lock_fd = -1};
+	char *box = NULL;
+	int first = 0, rc, code = 1;
 	sbx *s = NULL;
 
 	memset(&o, 0, sizeof(o));
@@ -227,13 +229,20 @@ int cmd_run(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : 2;
 	if (!o.dir) {
-		if (!mkdtemp(tmpdir)) {
-			fprintf(stderr, "grader run: cannot create a work directory: %s\n",
-				strerror(errno));
+		/* the box is a folder of the work directory: its lock stays out of reach */
+		if (gr_workdir_make(&work, "/tmp", "grader-run", &err) < 0) {
+			fprintf(stderr, "grader run: %s\n", err.msg);
 			return 1;
 		}
-		o.dir = tmpdir;
-		made_dir = 1;
+		if (work.warning[0])
+			fprintf(stderr, "grader run: warning: %s\n", work.warning);
+		box = gr_path_join(work.path, "box");
+		if (!box || mkdir(box, 0700) < 0) {
+			fprintf(stderr, "grader run: cannot create a work directory: %s\n",
+				box ? strerror(errno) : "out of memory");
+			goto done;
+		}
+		o.dir = box;
 	}
 	o.cfg.workdir = o.dir;
 	o.cfg.ro_paths = o.ro;
@@ -256,7 +265,10 @@ int cmd_run(int argc, char **argv)
 done:
 	sbx_result_release(&res);
 	sbx_free(s);
-	if (made_dir && gr_rm_rf(tmpdir, &err) < 0)
+	free(box);
+	if (work.path && gr_workdir_remove(&work, &err) < 0) {
 		fprintf(stderr, "grader run: %s\n", err.msg);
+		code = 1;
+	}
 	return code;
 }
