@@ -23,7 +23,7 @@ TEST_LIBS  = $(shell pkg-config --libs cmocka)
 # Debian 12 packages needed to build, test and run the demo.
 DEB_PKGS = build-essential pkg-config git zip unzip \
 	libgit2-dev libseccomp-dev libjansson-dev libarchive-dev \
-	libsqlite3-dev libssl-dev libcmocka-dev python3-dev python3-numpy \
+	libsqlite3-dev libssl-dev libcmocka-dev python3-dev python3-numpy python3-pandas python3-scipy \
 	python3-matplotlib python3-jsonschema python3-ipython \
 	p7zip-full sqlite3 procps bc xz-utils bzip2
 
