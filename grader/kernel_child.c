@@ -35,8 +35,7 @@ struct kchild {
 	long cell;               /* cell being worked on, -1 before the first */
 	double soft, hard, nb_deadline;
 	int fired;               /* 0, 1 cell limit, 2 notebook limit: for `cell` */
-	size_t ncells;
-	char **src;              /* transformed sources, for traceback lines */
+	const char *src;         /* the running cell's text, for traceback lines */
 	PyObject *out, *err;     /* this cell's sys.stdout / sys.stderr */
 	PyObject *builtins;      /* __main__'s __builtins__ as _prepare() set it */
 };
@@ -273,16 +272,20 @@ static void append(char **buf, size_t *len, const char *fmt, ...)
 	*len += (size_t)n;
 }
 
-/* Line `lineno` (1-based) of cell `number`'s source, stripped, or NULL. */
+/*
+ * Line `lineno` (1-based) of cell `number`'s source, stripped, or "". Only the
+ * running cell's: any code can name its frames "<cell N>", and a hidden test
+ * cell's lines must not appear in another cell's traceback.
+ */
 static void cell_line(struct kchild *c, long number, long lineno, char *out, size_t len)
 {
 	const char *p;
 	const char *e;
 
 	out[0] = 0;
-	if (number < 1 || (size_t)number > c->ncells || !c->src[number - 1] || lineno < 1)
+	if (number != c->cell + 1 || !c->src || lineno < 1)
 		return;
-	p = c->src[number - 1];
+	p = c->src;
 	for (long l = 1; l < lineno && p; l++) {
 		p = strchr(p, '\n');
 		if (p)
@@ -371,17 +374,99 @@ static void describe_exception(struct kchild *c, json_t *res)
 	Py_XDECREF(tb);
 }
 
+/* Compile cell i's texts (C memory) now, right before it runs; NULL with an exception set. */
+static PyObject *compile_cell(const struct kcell *k, long i, PyObject **expr)
+{
+	char name[32];
+	PyObject *body;
+
+	snprintf(name, sizeof(name), "<cell %ld>", i + 1);
+	*expr = NULL;
+	body = Py_CompileStringExFlags(k->body ? k->body : "", name, Py_file_input, NULL, -1);
+	if (body && k->expr) {
+		*expr = Py_CompileStringExFlags(k->expr, name, Py_eval_input, NULL, -1);
+		if (!*expr)
+			Py_CLEAR(body);
+	}
+	return body;
+}
+
+/* Evaluate cell i in ns: 1 when it failed (res filled), else 0; *repr the trailing value's. */
+static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long i, json_t *res,
+		     PyObject **repr)
+{
+	PyObject *body, *expr = NULL, *r = NULL, *v = NULL;
+	int failed = 0;
+
+	*repr = NULL;
+	if (k->ename) {
+		json_object_set_new(res, "ename", json_string(k->ename));
+		json_object_set_new(res, "evalue", json_string(k->evalue));
+		json_object_set_new(res, "traceback", json_string(k->tb));
+		return 1;
+	}
+	body = compile_cell(k, i, &expr);
+	if (body)
+		r = PyEval_EvalCode(body, ns, ns);
+	if (r && expr) {
+		v = PyEval_EvalCode(expr, ns, ns);
+		if (v && v != Py_None) {
+			*repr = PyObject_Repr(v);
+			if (*repr)
+				PyDict_SetItemString(ns, "_", v);
+		}
+	}
+	if (!r || (expr && (!v || (v != Py_None && !*repr)))) {
+		failed = 1;
+		describe_exception(c, res);
+	}
+	Py_XDECREF(v);
+	Py_XDECREF(r);
+	Py_XDECREF(expr);
+	Py_XDECREF(body);
+	return failed;
+}
+
+/* The cell's "note": the helper's, IPython services', the audit hook's refusal. */
+static void add_notes(struct kchild *c, json_t *res, const char *note, PyObject *notes)
+{
+	json_t *jnotes = json_array();
+
+	if (note)
+		json_array_append_new(jnotes, json_string(note));
+	if (PyList_Check(notes)) {
+		for (Py_ssize_t k = 0; k < PyList_GET_SIZE(notes); k++)
+			json_array_append_new(jnotes, py_text(PyList_GET_ITEM(notes, k)));
+		PyList_SetSlice(notes, 0, PyList_GET_SIZE(notes), NULL);
+	}
+	if (c->run->z->audit.blocked[0]) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "refused: %s", c->run->z->audit.blocked);
+		json_array_append_new(jnotes, json_string(msg));
+	}
+	if (json_array_size(jnotes)) {
+		char *all = NULL;
+		size_t len = 0;
+
+		for (size_t k = 0; k < json_array_size(jnotes); k++)
+			append(&all, &len, "%s%s", k ? "; " : "",
+			       json_string_value(json_array_get(jnotes, k)));
+		json_object_set_new(res, "note", all ? json_string(all) : json_null());
+		free(all);
+	}
+	json_decref(jnotes);
+}
+
 /* Run cell i; its record goes out before the next cell starts. */
-static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, json_t *replaced,
+static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, json_t *replaced,
 		     PyObject *notes)
 {
-	PyObject *body = PyTuple_GET_ITEM(cell, 0), *expr = PyTuple_GET_ITEM(cell, 1);
-	PyObject *note = PyTuple_GET_ITEM(cell, 2), *synerr = PyTuple_GET_ITEM(cell, 3);
-	PyObject *r = NULL, *v = NULL, *repr = NULL;
-	json_t *res = json_object(), *jnotes = json_array();
+	PyObject *repr = NULL;
+	json_t *res = json_object();
 	size_t dout, derr;
 	double t0;
-	int f, failed = 0;
+	int f, failed;
 
 	reset_streams(c);
 	if (PyDict_GetItemString(ns, "__builtins__") != c->builtins) {
@@ -389,33 +474,15 @@ static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, jso
 		json_array_append_new(replaced, json_string("__main__.__builtins__"));
 	}
 	c->run->z->audit.blocked[0] = 0;
+	c->src = kc->code;
 	arm(c, i);
 	/* an interrupt meant for the previous cell, delivered late, is dropped here */
 	if (PyErr_CheckSignals() < 0)
 		PyErr_Clear();
 	t0 = now();
-	if (synerr != Py_None) {
-		failed = 1;
-		json_object_set_new(res, "ename", py_text(PyTuple_GET_ITEM(synerr, 0)));
-		json_object_set_new(res, "evalue", py_text(PyTuple_GET_ITEM(synerr, 1)));
-		json_object_set_new(res, "traceback", py_text(PyTuple_GET_ITEM(synerr, 2)));
-	} else {
-		r = PyEval_EvalCode(body, ns, ns);
-		if (r && expr != Py_None) {
-			v = PyEval_EvalCode(expr, ns, ns);
-			if (v && v != Py_None) {
-				repr = PyObject_Repr(v);
-				if (repr)
-					PyDict_SetItemString(ns, "_", v);
-			}
-		}
-		if (!r || (expr != Py_None && (!v || (v != Py_None && !repr)))) {
-			failed = 1;
-			describe_exception(c, res);
-		} else if (repr) {
-			json_object_set_new(res, "result", py_text(repr));
-		}
-	}
+	failed = eval_cell(c, ns, kc, i, res, &repr);
+	if (!failed && repr)
+		json_object_set_new(res, "result", py_text(repr));
 	flush_streams(c);
 	/* a timeout signal that arrived as the cell ended must not hit the next one */
 	if (PyErr_CheckSignals() < 0)
@@ -441,76 +508,21 @@ static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, jso
 	json_object_set_new(res, "stderr", read_capture(KFD_ERR, c->run->cap, &derr));
 	json_object_set_new(res, "stdout_dropped", json_integer((json_int_t)dout));
 	json_object_set_new(res, "stderr_dropped", json_integer((json_int_t)derr));
-	if (note != Py_None)
-		json_array_append_new(jnotes, py_text(note));
-	if (PyList_Check(notes)) {
-		for (Py_ssize_t k = 0; k < PyList_GET_SIZE(notes); k++)
-			json_array_append_new(jnotes, py_text(PyList_GET_ITEM(notes, k)));
-		PyList_SetSlice(notes, 0, PyList_GET_SIZE(notes), NULL);
-	}
-	if (c->run->z->audit.blocked[0]) {
-		char msg[200];
-
-		snprintf(msg, sizeof(msg), "refused: %s", c->run->z->audit.blocked);
-		json_array_append_new(jnotes, json_string(msg));
-	}
-	if (json_array_size(jnotes)) {
-		char *all = NULL;
-		size_t len = 0;
-
-		for (size_t k = 0; k < json_array_size(jnotes); k++)
-			append(&all, &len, "%s%s", k ? "; " : "",
-			       json_string_value(json_array_get(jnotes, k)));
-		json_object_set_new(res, "note", all ? json_string(all) : json_null());
-		free(all);
-	}
+	add_notes(c, res, kc->note, notes);
 	ksnap_check(&c->run->z->snap, replaced);
 	PyErr_Clear();
 	send_json(c, KREC_CELL, res);
 	json_decref(res);
-	json_decref(jnotes);
 	Py_XDECREF(repr);
-	Py_XDECREF(v);
-	Py_XDECREF(r);
+	c->src = NULL;
+	kpy_cell_clear(kc);
 }
 
-static int opt_code(PyObject *o)
-{
-	return o == Py_None || PyCode_Check(o);
-}
-
-static int opt_str(PyObject *o)
-{
-	return o == Py_None || PyUnicode_Check(o);
-}
-
-/*
- * What _prepare() gave back has the shape C relies on (a bug in the helper
- * must end the run with a message, not read past a tuple): (dict, list of
- * (code, code|None, str|None, (str, str, str)|None, str), list).
- */
+/* What _prepare() gave back has the shape C relies on: (dict, list). */
 static int prepared_ok(PyObject *ret)
 {
-	PyObject *cells;
-
-	if (!ret || !PyTuple_Check(ret) || PyTuple_GET_SIZE(ret) != 3 ||
-	    !PyDict_Check(PyTuple_GET_ITEM(ret, 0)) || !PyList_Check(PyTuple_GET_ITEM(ret, 1)) ||
-	    !PyList_Check(PyTuple_GET_ITEM(ret, 2)))
-		return 0;
-	cells = PyTuple_GET_ITEM(ret, 1);
-	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(cells); i++) {
-		PyObject *t = PyList_GET_ITEM(cells, i), *e;
-
-		if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5 ||
-		    !opt_code(PyTuple_GET_ITEM(t, 0)) || !opt_code(PyTuple_GET_ITEM(t, 1)) ||
-		    !opt_str(PyTuple_GET_ITEM(t, 2)) || !PyUnicode_Check(PyTuple_GET_ITEM(t, 4)))
-			return 0;
-		e = PyTuple_GET_ITEM(t, 3);
-		if (e == Py_None ? PyTuple_GET_ITEM(t, 0) == Py_None
-				 : !PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 3)
-			return 0;
-	}
-	return 1;
+	return ret && PyTuple_Check(ret) && PyTuple_GET_SIZE(ret) == 2 &&
+	       PyDict_Check(PyTuple_GET_ITEM(ret, 0)) && PyList_Check(PyTuple_GET_ITEM(ret, 1));
 }
 
 static void finish(struct kchild *c, json_t *replaced, int timed_out, const char *error)
@@ -528,7 +540,7 @@ static void finish(struct kchild *c, json_t *replaced, int timed_out, const char
 int kernel_child_main(void *arg)
 {
 	struct kchild c;
-	PyObject *prepare, *ret = NULL, *ns, *cells, *notes;
+	PyObject *prepare, *ret = NULL, *ns, *notes;
 	json_t *replaced = json_array();
 	pthread_t wd;
 	pthread_condattr_t ca;
@@ -561,8 +573,7 @@ int kernel_child_main(void *arg)
 
 	prepare = PyDict_GetItemString(c.run->z->ns, "_prepare");
 	if (prepare)
-		ret = PyObject_CallFunction(prepare, "Oili", c.run->sources, c.run->ipython,
-					    c.run->seed, KSIG_TIMEOUT);
+		ret = PyObject_CallFunction(prepare, "ili", c.run->ipython, c.run->seed, KSIG_TIMEOUT);
 	if (!ret) {
 		kpy_exc_message(msg, sizeof(msg));
 		finish(&c, replaced, 0, msg);
@@ -570,25 +581,17 @@ int kernel_child_main(void *arg)
 	if (!prepared_ok(ret))
 		finish(&c, replaced, 0, "the kernel helper returned a malformed preparation");
 	ns = PyTuple_GET_ITEM(ret, 0);
-	cells = PyTuple_GET_ITEM(ret, 1);
-	notes = PyTuple_GET_ITEM(ret, 2);
+	notes = PyTuple_GET_ITEM(ret, 1);
 	c.builtins = PyDict_GetItemString(ns, "__builtins__");
-	c.ncells = (size_t)PyList_GET_SIZE(cells);
-	c.src = calloc(c.ncells ? c.ncells : 1, sizeof(*c.src));
-	for (size_t i = 0; c.src && i < c.ncells; i++) {
-		const char *s = PyUnicode_AsUTF8(PyTuple_GET_ITEM(PyList_GET_ITEM(cells, i), 4));
-
-		c.src[i] = s ? strdup(s) : NULL;
-	}
 	PyErr_Clear();
 	/* Without a watchdog the sandbox's wall clock still ends the run. */
 	if (pthread_create(&wd, NULL, watchdog, &c) != 0)
 		fprintf(stderr, "grader: no watchdog thread\n");
 	c.run->z->audit.armed = 1;
-	for (long i = 0; i < (long)c.ncells; i++) {
+	for (long i = 0; i < (long)c.run->ncells; i++) {
 		if (now() >= c.nb_deadline)
 			finish(&c, replaced, 1, NULL);
-		run_cell(&c, ns, PyList_GET_ITEM(cells, i), i, replaced, notes);
+		run_cell(&c, ns, &c.run->cells[i], i, replaced, notes);
 		if (fired(&c) == 2)
 			finish(&c, replaced, 1, NULL);
 	}

@@ -25,7 +25,7 @@ PY
 is() { check "$1: $2" test "$(q "$1" "$2")" = True; }
 
 for name in forge_fd_write forge_stdout hide_traceback exit_early fork_exit ctypes_poke \
-	timeout_catcher proc_mem settrace_jump thread_garbage code_object; do
+	timeout_catcher proc_mem settrace_jump thread_garbage code_object later_cells; do
 	is $name 'c[-1]["status"] != "ok"'
 done
 
@@ -52,6 +52,12 @@ is code_object 'all(x["ename"] == "PermissionError" for x in c[2:8])'
 
 is timeout_catcher 'd["timed_out"] and d["status"] == "timeout"'
 is timeout_catcher 'c[2]["status"] == "timeout" and c[-1]["status"] == "not_run"'
+
+# A cell not yet run is no Python object: nothing to find, replace or print.
+is later_cells 'c[2]["status"] == "ok" and c[2]["stdout"].startswith("found 0 replaced 0 ")'
+is later_cells 'c[-1]["ename"] == "AssertionError" and "secret_expected" in c[-1]["traceback"]'
+is later_cells 'c[3]["ename"] == "ZeroDivisionError" and "<cell 6>\", line 3" in c[3]["traceback"]'
+is later_cells 'not any("SECRET" in (x["stdout"] + x["stderr"] + (x["traceback"] or "")) for x in c[:-1])'
 
 # Monkeypatching can make a test pass; it cannot go unnoticed.
 is monkeypatch '"builtins.len" in d["replaced"] and "numpy.allclose" in d["replaced"]'
