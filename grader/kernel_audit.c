@@ -337,7 +337,7 @@ static int hook(const char *event, PyObject *args, void *data)
 		return 0;
 	if ((starts(event, "ctypes.") && !a->allow_ctypes) || !strcmp(event, "sys.addaudithook") ||
 	    !strcmp(event, "sys.settrace") || !strcmp(event, "sys.setprofile") ||
-	    !strcmp(event, "os.fork") || !strcmp(event, "os.forkpty") ||
+	    (!a->allow_fork && (!strcmp(event, "os.fork") || !strcmp(event, "os.forkpty"))) ||
 	    !strcmp(event, "os.symlink") ||
 	    !strcmp(event, "os.link"))
 		return refuse(a, event);
@@ -430,6 +430,7 @@ int kaudit_install(struct kaudit *a, int allow_ctypes)
 {
 	a->armed = 0;
 	a->allow_ctypes = allow_ctypes;
+	a->allow_fork = 0;
 	a->blocked[0] = 0;
 	return PySys_AddAuditHook(hook, a);
 }

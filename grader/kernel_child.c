@@ -1,13 +1,14 @@
 /*
  * kernel_child.c - one notebook run, inside the sandbox: a copy of the zygote
  * made by fork. C drives everything after _prepare(): it evaluates each
- * cell's code objects in the fresh __main__, captures fds 1 and 2 (memfds the
- * zygote made), formats tracebacks from the traceback objects themselves,
+ * cell's code objects in the fresh __main__, captures fds 1 and 2 (pipes,
+ * kernel_capture.c), formats tracebacks from the traceback objects themselves,
  * takes the repr of a trailing expression, and writes one MAC'd record per
  * cell on the channel. A watchdog thread (plain C, no Python) interrupts a
  * cell at its deadline and kills the run after the grace period.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <math.h>
 #include <pthread.h>
@@ -15,10 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "kernel_py.h"
 
@@ -38,6 +42,9 @@ struct kchild {
 	const char *src;         /* the running cell's text, for traceback lines */
 	PyObject *out, *err;     /* this cell's sys.stdout / sys.stderr */
 	PyObject *builtins;      /* __main__'s __builtins__ as _prepare() set it */
+	struct kcap cap;         /* fds 1 and 2 */
+	pid_t pid;               /* this process: a process it forks sends nothing */
+	unsigned char *key;      /* the run's key, on a page wiped in any forked process */
 };
 
 static double now(void)
@@ -51,11 +58,15 @@ static double now(void)
 /* Frame and send one record; a failure to send ends the run (the caller sees a cut). */
 static void send_record(struct kchild *c, uint32_t type, const char *payload, size_t len)
 {
-	unsigned char *buf = malloc(kchan_size(len));
+	unsigned char *buf;
 	int ok;
 
+	/* a process student code forked returned here: it has no key, it says nothing */
+	if (getpid() != c->pid)
+		_exit(0);
+	buf = malloc(kchan_size(len));
 	pthread_mutex_lock(&c->wlock);
-	ok = buf && kchan_encode(buf, c->run->key, c->seq, type, payload, len) == 0 &&
+	ok = buf && kchan_encode(buf, c->key, c->seq, type, payload, len) == 0 &&
 	     gr_write_all(KFD_REC, buf, kchan_size(len)) == 0;
 	c->seq++;
 	pthread_mutex_unlock(&c->wlock);
@@ -175,10 +186,7 @@ static void reset_streams(struct kchild *c)
 {
 	dup2(KFD_OUT, 1);
 	dup2(KFD_ERR, 2);
-	if (ftruncate(KFD_OUT, 0) < 0 || ftruncate(KFD_ERR, 0) < 0)
-		return;
-	lseek(KFD_OUT, 0, SEEK_SET);
-	lseek(KFD_ERR, 0, SEEK_SET);
+	kcap_reset(&c->cap);
 	c->out = stream(c, c->out, 1);
 	c->err = stream(c, c->err, 2);
 	if (c->out)
@@ -198,33 +206,6 @@ static void flush_streams(struct kchild *c)
 	if (c->err && (r = PyObject_CallMethod(c->err, "flush", NULL)))
 		Py_DECREF(r);
 	PyErr_Clear();
-}
-
-static json_t *read_capture(int fd, size_t cap, size_t *dropped)
-{
-	struct stat st;
-	size_t n = 0;
-	char *buf = NULL, *clean;
-	json_t *j;
-
-	*dropped = 0;
-	if (!fstat(fd, &st) && st.st_size > 0) {
-		n = (size_t)st.st_size < cap ? (size_t)st.st_size : cap;
-		*dropped = (size_t)st.st_size - n;
-		buf = malloc(n + 1);
-		if (buf) {
-			ssize_t r = pread(fd, buf, n, 0);
-
-			n = r > 0 ? (size_t)r : 0;
-		} else {
-			n = 0;
-		}
-	}
-	clean = kernel_utf8_clean(buf ? buf : "", n);
-	free(buf);
-	j = json_string(clean ? clean : "");
-	free(clean);
-	return j;
 }
 
 static json_t *py_text(PyObject *o)
@@ -504,8 +485,8 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 		json_object_set_new(res, "status", json_string(failed ? "error" : "ok"));
 	}
 	json_object_set_new(res, "i", json_integer(i));
-	json_object_set_new(res, "stdout", read_capture(KFD_OUT, c->run->cap, &dout));
-	json_object_set_new(res, "stderr", read_capture(KFD_ERR, c->run->cap, &derr));
+	json_object_set_new(res, "stdout", kcap_take(&c->cap, 0, &dout));
+	json_object_set_new(res, "stderr", kcap_take(&c->cap, 1, &derr));
 	json_object_set_new(res, "stdout_dropped", json_integer((json_int_t)dout));
 	json_object_set_new(res, "stderr_dropped", json_integer((json_int_t)derr));
 	add_notes(c, res, kc->note, notes);
@@ -537,6 +518,36 @@ static void finish(struct kchild *c, json_t *replaced, int timed_out, const char
 	_exit(0);
 }
 
+/*
+ * In any process forked from the child (os.fork, multiprocessing): the result
+ * channel is closed, and so are the capture's read ends; the key's page was
+ * wiped by the kernel (MADV_WIPEONFORK).
+ */
+static void forked(void)
+{
+	close(KFD_REC);
+	close(KFD_OUT_R);
+	close(KFD_ERR_R);
+}
+
+/* Move the key to its own page that no forked process gets; 0, or -1 (fork then refused). */
+static int guard_key(struct kchild *c)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int rc = 0;
+
+	if (p == MAP_FAILED) {
+		c->key = c->run->key; /* no page: the key stays, and fork is refused */
+		return -1;
+	}
+	if (madvise(p, 4096, MADV_WIPEONFORK) < 0 || madvise(p, 4096, MADV_DONTDUMP) < 0)
+		rc = -1;
+	c->key = p;
+	memcpy(c->key, c->run->key, KCHAN_KEY_LEN);
+	OPENSSL_cleanse(c->run->key, KCHAN_KEY_LEN);
+	return rc;
+}
+
 int kernel_child_main(void *arg)
 {
 	struct kchild c;
@@ -551,6 +562,10 @@ int kernel_child_main(void *arg)
 	c.cell = -1;
 	prctl(PR_SET_DUMPABLE, 0);
 	PyOS_AfterFork_Child();
+	c.pid = getpid();
+	/* the sandbox hands KFD_REC over without FD_CLOEXEC: no program run from here gets it */
+	fcntl(KFD_REC, F_SETFD, FD_CLOEXEC);
+	c.run->z->audit.allow_fork = guard_key(&c) == 0 && pthread_atfork(NULL, NULL, forked) == 0;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 	/* a crash is the child's death by that signal, even under a sanitizer's handler */
@@ -569,6 +584,8 @@ int kernel_child_main(void *arg)
 	Py_XINCREF(c.out);
 	Py_XINCREF(c.err);
 	c.nb_deadline = now() + c.run->timeout;
+	if (kcap_start(&c.cap, c.run->cap) < 0)
+		finish(&c, replaced, 0, "cannot set up the capture");
 	reset_streams(&c);
 
 	prepare = PyDict_GetItemString(c.run->z->ns, "_prepare");

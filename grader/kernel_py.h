@@ -8,6 +8,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <jansson.h>
+#include <pthread.h>
 
 #include "kernel_int.h"
 
@@ -37,6 +38,7 @@ struct ksnap {
 struct kaudit {
 	int armed;
 	int allow_ctypes;   /* the course needs ctypes (scipy): weaker, documented */
+	int allow_fork;     /* set in the child once forked processes cannot use the channel */
 	char blocked[160];  /* the last refused event, for the cell's note */
 };
 
@@ -73,6 +75,26 @@ struct krun {
 	size_t cap;
 	int ipython;
 };
+
+/* The child's stdout and stderr capture (kernel_capture.c). */
+struct kcap_stream {
+	int rfd;
+	char *buf;
+	size_t len, size, dropped;
+};
+
+struct kcap {
+	pthread_mutex_t lock;
+	pthread_t thread;
+	size_t cap;          /* bytes kept of each stream per cell */
+	struct kcap_stream s[2];
+};
+
+/* Pipes on KFD_OUT/KFD_ERR (write) and KFD_OUT_R/KFD_ERR_R (read), and the thread. */
+int kcap_start(struct kcap *k, size_t cap);
+void kcap_reset(struct kcap *k);
+/* Stream i's (0 stdout, 1 stderr) output since the last reset or take, as a JSON string. */
+json_t *kcap_take(struct kcap *k, int i, size_t *dropped);
 
 /* kernel_py.c */
 int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t msglen);

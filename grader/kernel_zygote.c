@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -116,7 +115,7 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *da
 	struct sbx_result res;
 	struct gr_err err = { 0 };
 	json_t *req = NULL, *ans = json_object(), *srcs;
-	int rc = GR_EINVAL, mo = -1, me = -1;
+	int rc = GR_EINVAL;
 
 	memset(&run, 0, sizeof(run));
 	memset(&res, 0, sizeof(res));
@@ -141,15 +140,12 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *da
 	if ((rc = kpy_prepare_cells(z, &run, srcs, &err)) < 0)
 		goto done;
 	rc = GR_EINVAL;
-	mo = memfd_create("stdout", MFD_CLOEXEC);
-	me = memfd_create("stderr", MFD_CLOEXEC);
-	if (mo < 0 || me < 0 || place_fd(mo, KFD_OUT) < 0 || place_fd(me, KFD_ERR) < 0 ||
-	    place_fd(recfd, KFD_REC) < 0) {
-		mo = me = recfd = -1;
-		gr_err_sys(&err, GR_ESYS, errno, "cannot set up the capture");
+	if (place_fd(recfd, KFD_REC) < 0) {
+		recfd = -1;
+		gr_err_sys(&err, GR_ESYS, errno, "cannot set up the result channel");
 		goto done;
 	}
-	mo = me = recfd = -1;
+	recfd = -1;
 	run.z = z;
 	run.timeout_cell = opts->timeout_cell;
 	run.timeout = opts->timeout;
@@ -180,14 +176,8 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *da
 done:
 	OPENSSL_cleanse(run.key, sizeof(run.key));
 	close(KFD_REC);
-	close(KFD_OUT);
-	close(KFD_ERR);
 	if (recfd >= 0)
 		close(recfd);
-	if (mo >= 0)
-		close(mo);
-	if (me >= 0)
-		close(me);
 	sbx_result_release(&res);
 	kpy_cells_free(run.cells, run.ncells);
 	json_decref(req);
@@ -199,7 +189,7 @@ done:
 
 void kernel_zygote_main(int sock, const struct kernel_opts *opts)
 {
-	static const int keep[] = { KFD_REC, KFD_OUT, KFD_ERR, -1 };
+	static const int keep[] = { KFD_REC, -1 };
 	struct kzy z;
 	struct sbx_config cfg;
 	struct gr_err err = { 0 };

@@ -25,7 +25,8 @@ PY
 is() { check "$1: $2" test "$(q "$1" "$2")" = True; }
 
 for name in forge_fd_write forge_stdout hide_traceback exit_early fork_exit ctypes_poke \
-	timeout_catcher proc_mem settrace_jump thread_garbage code_object later_cells; do
+	timeout_catcher proc_mem settrace_jump thread_garbage code_object later_cells \
+	fork_channel; do
 	is $name 'c[-1]["status"] != "ok"'
 done
 
@@ -41,8 +42,12 @@ is hide_traceback 'c[-1]["ename"] == "AssertionError"'
 is hide_traceback '"<cell 4>" in c[-1]["traceback"] and "assert f(2) == 4" in c[-1]["traceback"]'
 is hide_traceback '"traceback.format_exc" in d["replaced"]'
 
-is fork_exit 'all(x["ename"] == "PermissionError" for x in c[2:4])'
-is fork_exit 'c[-1]["ename"] == "AssertionError"'
+# Forking is allowed; a forked process has no channel and no key: the copy
+# that carries on after its parent exited reports nothing.
+is fork_exit 'd["tampered"] and "without reporting" in d["message"]'
+is fork_exit 'c[2]["ename"] == "DeadKernelError" and c[-1]["status"] == "not_run"'
+is fork_channel 'c[2]["status"] == "ok" and c[2]["stdout"].strip() == "child reached []"'
+is fork_channel 'c[3]["status"] == "ok" and c[-1]["ename"] == "AssertionError" and not d["tampered"]'
 is ctypes_poke 'all(x["status"] == "error" for x in c[2:6])'
 is ctypes_poke 'c[6]["status"] == "ok"'
 is proc_mem 'all(x["ename"] == "PermissionError" for x in c[2:8])'
