@@ -36,16 +36,60 @@ def _load_ipython():
     return _tm
 
 # Never loaded in this interpreter: once _ctypes is in memory, pure Python can
-# reach its classes (object.__subclasses__) and read or write any address.
-_BLOCKED = ('ctypes', '_ctypes', 'cffi', '_cffi_backend', '_testcapi',
+# reach memory without an audit event (c_char_p(address).value reads any
+# address, a Union of c_void_p and POINTER writes any), whoever imported it.
+_BLOCKED = ('_ctypes', 'cffi', '_cffi_backend', '_testcapi',
             '_testinternalcapi', '_testbuffer', '_testmultiphase', '_ctypes_test',
             '_xxtestfuzz', '_testimportmultiple', '_xxsubinterpreters')
 
+def _ctypes_inert():
+    """What `import ctypes` gives without allow_ctypes: a module that imports
+    (pandas, scipy and numpy import ctypes and build types at import) but holds
+    no C: its objects are inert and every call that would reach C or memory is
+    refused."""
+    def refuse(*args, **kwargs):
+        raise PermissionError('ctypes cannot call C or reach memory when grading '
+                              "(a rubric's allow_ctypes lets it)")
+    class CData:
+        def __init__(self, *args, **kwargs):
+            pass
+        def __getattr__(self, name):
+            raise AttributeError('ctypes cannot reach memory when grading (%s)' % name)
+        __call__ = refuse
+    def cls(name):
+        return type(name, (CData,), {'__module__': 'ctypes'})
+    def cast(obj, typ):
+        # scipy casts its own C callbacks at import: an inert object, no address read
+        if isinstance(typ, type) and issubclass(typ, CData):
+            return typ()
+        refuse()
+    m = types.ModuleType('ctypes', 'ctypes without C (grading): importable, every use refused')
+    for n in ('c_bool c_byte c_char c_char_p c_double c_float c_int c_int8 c_int16 c_int32 '
+              'c_int64 c_long c_longdouble c_longlong c_short c_size_t c_ssize_t c_ubyte '
+              'c_uint c_uint8 c_uint16 c_uint32 c_uint64 c_ulong c_ulonglong c_ushort '
+              'c_void_p c_voidp c_wchar c_wchar_p py_object Structure Union Array '
+              'BigEndianStructure LittleEndianStructure CDLL PyDLL LibraryLoader '
+              '_CFuncPtr _SimpleCData _Pointer _CData').split():
+        setattr(m, n, cls(n))
+    for n in ('CFUNCTYPE', 'PYFUNCTYPE', 'POINTER'):
+        setattr(m, n, lambda *a, _n=n, **k: cls(_n + '_type'))
+    for n in ('pointer', 'byref', 'addressof', 'sizeof', 'alignment', 'resize', 'string_at',
+              'wstring_at', 'memmove', 'memset', 'create_string_buffer',
+              'create_unicode_buffer', 'get_errno', 'set_errno', 'WinError', 'FormatError'):
+        setattr(m, n, refuse)
+    m.cast = cast
+    m.ArgumentError = type('ArgumentError', (Exception,), {'__module__': 'ctypes'})
+    m.cdll = m.pydll = m.pythonapi = None
+    return m
+
 def _preload(names, allow_ctypes):
     os.environ['MPLBACKEND'] = 'Agg'
-    for m in _BLOCKED[4 if allow_ctypes else 0:]:
+    for m in ('ctypes',) + _BLOCKED:
         if m in sys.modules and sys.modules[m] is not None:
             return 'cannot block %r: already loaded' % m
+    if not allow_ctypes:
+        sys.modules['ctypes'] = _ctypes_inert()
+    for m in _BLOCKED[3 if allow_ctypes else 0:]:
         sys.modules[m] = None
     for name in names:
         try:

@@ -26,7 +26,7 @@ is() { check "$1: $2" test "$(q "$1" "$2")" = True; }
 
 for name in forge_fd_write forge_stdout hide_traceback exit_early fork_exit ctypes_poke \
 	timeout_catcher proc_mem settrace_jump thread_garbage code_object later_cells \
-	fork_channel; do
+	fork_channel native_routes; do
 	is $name 'c[-1]["status"] != "ok"'
 done
 
@@ -48,7 +48,8 @@ is fork_exit 'd["tampered"] and "without reporting" in d["message"]'
 is fork_exit 'c[2]["ename"] == "DeadKernelError" and c[-1]["status"] == "not_run"'
 is fork_channel 'c[2]["status"] == "ok" and c[2]["stdout"].strip() == "child reached []"'
 is fork_channel 'c[3]["status"] == "ok" and c[-1]["ename"] == "AssertionError" and not d["tampered"]'
-is ctypes_poke 'all(x["status"] == "error" for x in c[2:6])'
+# `import ctypes` gives an inert module (pandas imports ctypes); the real one never loads.
+is ctypes_poke 'c[2]["status"] == "ok" and all(x["status"] == "error" for x in c[3:6])'
 is ctypes_poke 'c[6]["status"] == "ok"'
 is proc_mem 'all(x["ename"] == "PermissionError" for x in c[2:8])'
 is settrace_jump 'c[2]["ename"] == "PermissionError" and c[3]["ename"] == "PermissionError"'
@@ -63,6 +64,13 @@ is later_cells 'c[2]["status"] == "ok" and c[2]["stdout"].startswith("found 0 re
 is later_cells 'c[-1]["ename"] == "AssertionError" and "secret_expected" in c[-1]["traceback"]'
 is later_cells 'c[3]["ename"] == "ZeroDivisionError" and "<cell 6>\", line 3" in c[3]["traceback"]'
 is later_cells 'not any("SECRET" in (x["stdout"] + x["stderr"] + (x["traceback"] or "")) for x in c[:-1])'
+
+# No route from Python to native code or to an address.
+is native_routes 'all(x["status"] == "error" for x in c[2:12])'
+is native_routes '"SQLite extension" in c[2]["evalue"] and "SQLite extension" in c[3]["evalue"]'
+is native_routes 'c[4]["ename"] == "ImportError" and "_tkinter" in c[5]["evalue"]'
+is native_routes 'all(x["ename"] in ("PermissionError", "AttributeError") for x in c[6:11])'
+is native_routes 'c[11]["ename"] in ("OSError", "PermissionError") and c[-1]["ename"] == "AssertionError"'
 
 # Monkeypatching can make a test pass; it cannot go unnoticed.
 is monkeypatch '"builtins.len" in d["replaced"] and "numpy.allclose" in d["replaced"]'
