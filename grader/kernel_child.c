@@ -28,6 +28,10 @@
 
 #define KSIG_TIMEOUT SIGUSR2
 #define KEXIT_KILLED 124
+/* Most bytes kept of a result's repr, an exception's name or message, a traceback. */
+#define KFIELD_MAX (1u << 20)
+/* Most bytes kept of stdout or stderr per cell, whatever the cap asked for. */
+#define KSTREAM_MAX (KCHAN_MAX_PAYLOAD / 16)
 
 struct kchild {
 	struct krun *run;
@@ -45,6 +49,7 @@ struct kchild {
 	struct kcap cap;         /* fds 1 and 2 */
 	pid_t pid;               /* this process: a process it forks sends nothing */
 	unsigned char *key;      /* the run's key, on a page wiped in any forked process */
+	char cut[256];           /* what of this cell's record was truncated, for its note */
 };
 
 static double now(void)
@@ -82,6 +87,43 @@ static void send_json(struct kchild *c, uint32_t type, json_t *obj)
 	if (!s)
 		_exit(3);
 	send_record(c, type, s, strlen(s));
+	free(s);
+}
+
+/*
+ * A cell's record, always within what the channel carries: an honest result
+ * is never taken for tampering. Only escaped control characters (six bytes
+ * each in JSON) can push the capped fields past it; they are cut further.
+ */
+static void send_cell(struct kchild *c, json_t *res)
+{
+	static const char *const keys[] = { "stdout", "stderr", "result", "traceback", "evalue", NULL };
+	char *s = json_dumps(res, JSON_COMPACT);
+
+	if (s && strlen(s) > KCHAN_MAX_PAYLOAD - 4096) {
+		const char *old = json_string_value(json_object_get(res, "note"));
+		char *note = NULL;
+
+		free(s);
+		for (size_t k = 0; keys[k]; k++) {
+			const char *v = json_string_value(json_object_get(res, keys[k]));
+
+			if (v && strlen(v) > 65536) {
+				char *cut = kernel_utf8_clean(v, 65536);
+
+				json_object_set_new(res, keys[k], json_string(cut ? cut : ""));
+				free(cut);
+			}
+		}
+		if (asprintf(&note, "%s%srecord cut to fit the result channel", old ? old : "",
+			     old ? "; " : "") >= 0)
+			json_object_set_new(res, "note", json_string(note));
+		free(note);
+		s = json_dumps(res, JSON_COMPACT);
+	}
+	if (!s)
+		_exit(3);
+	send_record(c, KREC_CELL, s, strlen(s));
 	free(s);
 }
 
@@ -208,7 +250,24 @@ static void flush_streams(struct kchild *c)
 	PyErr_Clear();
 }
 
-static json_t *py_text(PyObject *o)
+static void note_cut(struct kchild *c, const char *what, size_t kept, size_t total)
+{
+	size_t n = strlen(c->cut);
+
+	snprintf(c->cut + n, sizeof(c->cut) - n, "%s%s truncated to %zu of %zu bytes", n ? "; " : "",
+		 what, kept, total);
+}
+
+/* Bytes a cell's text fields keep: the output cap, within bounds the channel can carry. */
+static size_t field_cap(const struct kchild *c)
+{
+	size_t cap = c->run->cap < 4096 ? 4096 : c->run->cap;
+
+	return cap < KFIELD_MAX ? cap : KFIELD_MAX;
+}
+
+/* str `o` as JSON, cut to field_cap() bytes (noted as `what`) when `what` is given. */
+static json_t *py_text_cap(struct kchild *c, PyObject *o, const char *what)
 {
 	const char *s;
 	Py_ssize_t n;
@@ -222,10 +281,20 @@ static json_t *py_text(PyObject *o)
 		PyErr_Clear();
 		return json_string("<unprintable>");
 	}
+	/* a cut UTF-8 sequence at the end is dropped by kernel_utf8_clean */
+	if (what && (size_t)n > field_cap(c)) {
+		note_cut(c, what, field_cap(c), (size_t)n);
+		n = (Py_ssize_t)field_cap(c);
+	}
 	clean = kernel_utf8_clean(s, (size_t)n);
 	j = json_string(clean ? clean : "");
 	free(clean);
 	return j;
+}
+
+static json_t *py_text(PyObject *o)
+{
+	return py_text_cap(NULL, o, NULL);
 }
 
 static void append(char **buf, size_t *len, const char *fmt, ...)
@@ -325,6 +394,28 @@ static char *format_tb(struct kchild *c, PyObject *tb, const char *ename, const 
 	return buf;
 }
 
+/* A traceback within field_cap(): its end kept (the failing frames, the error). */
+static json_t *tb_json(struct kchild *c, const char *text)
+{
+	size_t n = text ? strlen(text) : 0, cap = field_cap(c);
+	char *clean, *all = NULL;
+	json_t *j;
+
+	if (!text)
+		return json_null();
+	if (n <= cap)
+		return json_string(text);
+	note_cut(c, "traceback", cap, n);
+	/* a sequence cut at the start becomes U+FFFD */
+	clean = kernel_utf8_clean(text + n - cap, cap);
+	if (clean && asprintf(&all, "[... %zu bytes of traceback cut]\n%s", n - cap, clean) < 0)
+		all = NULL;
+	j = json_string(all ? all : "[traceback cut]");
+	free(clean);
+	free(all);
+	return j;
+}
+
 /* Fill ename/evalue/traceback from the pending exception (cleared). */
 static void describe_exception(struct kchild *c, json_t *res)
 {
@@ -340,13 +431,13 @@ static void describe_exception(struct kchild *c, json_t *res)
 	if (value)
 		str = PyObject_Str(value);
 	PyErr_Clear();
-	jn = name ? py_text(name) : json_string("Exception");
-	jv = str ? py_text(str) : json_string("<unprintable>");
+	jn = name ? py_text_cap(c, name, "ename") : json_string("Exception");
+	jv = str ? py_text_cap(c, str, "evalue") : json_string("<unprintable>");
 	text = format_tb(c, tb, json_string_value(jn) ? json_string_value(jn) : "Exception",
 			 json_string_value(jv));
 	json_object_set_new(res, "ename", jn);
 	json_object_set_new(res, "evalue", jv);
-	json_object_set_new(res, "traceback", text ? json_string(text) : json_null());
+	json_object_set_new(res, "traceback", tb_json(c, text));
 	free(text);
 	Py_XDECREF(name);
 	Py_XDECREF(str);
@@ -426,6 +517,8 @@ static void add_notes(struct kchild *c, json_t *res, const char *note, PyObject 
 		snprintf(msg, sizeof(msg), "refused: %s", c->run->z->audit.blocked);
 		json_array_append_new(jnotes, json_string(msg));
 	}
+	if (c->cut[0])
+		json_array_append_new(jnotes, json_string(c->cut));
 	if (json_array_size(jnotes)) {
 		char *all = NULL;
 		size_t len = 0;
@@ -455,6 +548,7 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 		json_array_append_new(replaced, json_string("__main__.__builtins__"));
 	}
 	c->run->z->audit.blocked[0] = 0;
+	c->cut[0] = 0;
 	c->src = kc->code;
 	arm(c, i);
 	/* an interrupt meant for the previous cell, delivered late, is dropped here */
@@ -463,7 +557,7 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	t0 = now();
 	failed = eval_cell(c, ns, kc, i, res, &repr);
 	if (!failed && repr)
-		json_object_set_new(res, "result", py_text(repr));
+		json_object_set_new(res, "result", py_text_cap(c, repr, "result"));
 	flush_streams(c);
 	/* a timeout signal that arrived as the cell ended must not hit the next one */
 	if (PyErr_CheckSignals() < 0)
@@ -492,7 +586,7 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	add_notes(c, res, kc->note, notes);
 	ksnap_check(&c->run->z->snap, replaced);
 	PyErr_Clear();
-	send_json(c, KREC_CELL, res);
+	send_cell(c, res);
 	json_decref(res);
 	Py_XDECREF(repr);
 	c->src = NULL;
@@ -584,7 +678,7 @@ int kernel_child_main(void *arg)
 	Py_XINCREF(c.out);
 	Py_XINCREF(c.err);
 	c.nb_deadline = now() + c.run->timeout;
-	if (kcap_start(&c.cap, c.run->cap) < 0)
+	if (kcap_start(&c.cap, c.run->cap < KSTREAM_MAX ? c.run->cap : KSTREAM_MAX) < 0)
 		finish(&c, replaced, 0, "cannot set up the capture");
 	reset_streams(&c);
 

@@ -26,7 +26,7 @@ is() { check "$1: $2" test "$(q "$1" "$2")" = True; }
 
 for name in forge_fd_write forge_stdout hide_traceback exit_early fork_exit ctypes_poke \
 	timeout_catcher proc_mem settrace_jump thread_garbage code_object later_cells \
-	fork_channel native_routes; do
+	fork_channel native_routes huge_values; do
 	is $name 'c[-1]["status"] != "ok"'
 done
 
@@ -71,6 +71,12 @@ is native_routes '"SQLite extension" in c[2]["evalue"] and "SQLite extension" in
 is native_routes 'c[4]["ename"] == "ImportError" and "_tkinter" in c[5]["evalue"]'
 is native_routes 'all(x["ename"] in ("PermissionError", "AttributeError") for x in c[6:11])'
 is native_routes 'c[11]["ename"] in ("OSError", "PermissionError") and c[-1]["ename"] == "AssertionError"'
+
+# What a student prints is cut in the child, never taken for tampering.
+is huge_values 'not d["tampered"] and d["status"] == "ok" and c[-1]["ename"] == "AssertionError"'
+is huge_values 'len(c[2]["result"]) == 65536 and "result truncated" in c[2]["note"]'
+is huge_values 'len(c[3]["evalue"]) == 65536 and "evalue truncated" in c[3]["note"]'
+is huge_values '"ename truncated" in c[4]["note"] and "ename truncated" in c[6]["note"]'
 
 # Monkeypatching can make a test pass; it cannot go unnoticed.
 is monkeypatch '"builtins.len" in d["replaced"] and "numpy.allclose" in d["replaced"]'
