@@ -17,5 +17,6 @@ int cmd_fetch(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_ci(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_feedback(int argc, char **argv);
 
 #endif
