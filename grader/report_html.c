@@ -11,13 +11,14 @@
 #define H gr_html_text
 
 static const char css[] =
-	"body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222}"
+	"body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222;"
+	"padding:0 1.5em}"
 	"h1{font-size:1.6em}h2{border-bottom:2px solid #ccc;margin-top:2em}"
 	"table{border-collapse:collapse;margin:.5em 0 1em}"
 	"th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}"
 	"th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}"
 	".cards{display:flex;flex-wrap:wrap;gap:.6em}"
-	".card{border:1px solid #ddd;border-radius:6px;padding:.4em .9em;min-width:6em}"
+	".card{border:1px solid #ddd;border-radius:6px;padding:.4em .8em;min-width:4.5em}"
 	".card b{display:block;font-size:1.5em}.warn b{color:#b35900}"
 	"svg text{font:12px system-ui,sans-serif;fill:#333}.low{color:#b00}"
 	".note{color:#666;font-size:.9em}";
