@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "feedback_int.h"
+#include "grader/rubric.h"
 
 void fb_num(char out[32], double x)
 {
@@ -54,7 +55,7 @@ bool fb_is_hidden(const struct fb_page *p, const char *grade_id, const char *sou
 {
 	const struct gb_cell *c = p->def && grade_id ? gb_find_cell(p->def, grade_id) : NULL;
 
-	return (c && c->hidden_tests) || (source && strstr(source, "BEGIN HIDDEN TESTS"));
+	return (c && c->hidden_tests) || (source && rubric_has_hidden_tests(source));
 }
 
 char *fb_error_line(const char *tb)
@@ -102,6 +103,12 @@ static bool line_has(const char *s, const char *e, const char *marker)
 	return false;
 }
 
+/*
+ * Not rubric_clear_hidden_tests: that one refuses nested or unterminated
+ * regions, as nbgrader does; a feedback page must never fail open, so here
+ * an unterminated region hides everything after it, and a marker line says
+ * where tests were taken out.
+ */
 char *fb_strip_hidden(const char *src)
 {
 	struct gr_buf b = { 0 };
