@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "grader/base.h"
@@ -123,6 +124,14 @@ char *gr_path_join(const char *a, const char *b);
 void gr_sha256_hex(char out[65], const void *data, size_t len);
 int gr_sha256_file(char out[65], const char *path, struct gr_err *err);
 void gr_md5_hex(char out[33], const void *data, size_t len);
+
+/*
+ * Write s as HTML text, safe inside an element or a double- or single-quoted
+ * attribute: & < > " ' become entities, ANSI escape sequences are dropped,
+ * control characters (but tab, LF and CR), DEL and bytes that are not UTF-8
+ * become U+FFFD. Nothing in s is ever read as markup. NULL writes nothing.
+ */
+void gr_html_text(FILE *f, const char *s);
 
 /* ---- wall-clock times ---------------------------------------------------- */
 
