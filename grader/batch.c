@@ -21,6 +21,7 @@ struct run {
 	struct rubric *rubric;
 	struct gb_gradebook *header; /* assignment + students, no submissions */
 	struct gb_assignment *assignment;
+	struct gb_gradebook *keep;   /* other students' results kept (--merge), or NULL */
 	struct batch_plan plan;
 	struct batch_journal journal;
 	struct batch_progress progress;
@@ -267,9 +268,12 @@ static int job_done(void *dctx, size_t index, const char *text, const char *mess
 		return rc;
 	}
 	status = json_string_value(json_object_get(j, "status"));
-	r->summary.graded++;
 	if (status && !strcmp(status, "error"))
 		r->summary.failed++;
+	else if (status && !strcmp(status, "missing"))
+		r->summary.missing++;
+	else
+		r->summary.graded++;
 	log_line(r, it, j);
 	json_decref(j);
 	return 0;
@@ -283,18 +287,16 @@ static int write_gradebook(struct run *r, struct gr_err *err)
 	rc = gb_writer_open(&w, r->opts->output, r->header, err);
 	for (size_t i = 0; !rc && i < r->plan.n; i++) {
 		struct batch_item *it = &r->plan.items[i];
-		const char *status;
 		json_t *sub = NULL;
 
 		rc = batch_journal_read(&r->journal, it, &sub, err);
 		if (rc)
 			break;
-		status = json_string_value(json_object_get(sub, "status"));
-		if (status && !strcmp(status, "missing"))
-			r->summary.missing++;
 		rc = gb_writer_add_json(w, sub, err);
 		json_decref(sub);
 	}
+	if (!rc)
+		rc = batch_output_add_kept(w, r->keep, &r->plan, &r->summary.kept, err);
 	if (!rc)
 		rc = gb_writer_commit(w, err);
 	gb_writer_free(w);
@@ -320,6 +322,15 @@ static int lost_autograded(struct run *r, const struct batch_item *it)
 	json_decref(prev);
 	free(dir);
 	return lost;
+}
+
+/* Whether any planned student handed something in (a roster alone is not work). */
+static int has_work(const struct batch_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->items[i].path)
+			return 1;
+	return 0;
 }
 
 static int plan_with_roster(struct run *r, const struct roster *roster, const char *rubric_sha,
@@ -391,9 +402,19 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 	rc = plan_with_roster(&r, roster, rubric_sha, err);
 	if (rc)
 		goto done;
+	if (!opts->students && !has_work(&r.plan)) {
+		rc = gr_err_set(err, GR_ENOTFOUND, "no submissions in '%s' (expected %s/STUDENT/%s/)",
+				opts->submissions, opts->submissions, r.rubric->assignment);
+		goto done;
+	}
+	rc = batch_output_check(&r.keep, opts, r.rubric->assignment, &r.plan, err);
+	if (rc)
+		goto done;
 	rc = header_from_rubric(&r, err);
 	if (!rc)
 		rc = add_students(&r, roster, err);
+	if (!rc)
+		rc = batch_output_keep_students(r.header, r.keep, &r.plan, err);
 	if (rc)
 		goto done;
 	if (asprintf(&journal, "%s.journal", opts->output) < 0) {
@@ -455,7 +476,7 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 	rc = write_gradebook(&r, err);
 	if (rc)
 		goto done;
-	r.summary.total = r.plan.n;
+	r.summary.total = r.plan.n + r.summary.kept;
 	r.summary.wall = gr_now() - start;
 	if (out)
 		*out = r.summary;
@@ -467,6 +488,7 @@ done:
 	batch_journal_close(&r.journal);
 	batch_plan_release(&r.plan);
 	gb_free(r.header);
+	gb_free(r.keep);
 	rubric_free(r.rubric);
 	roster_free(roster);
 	return rc;

@@ -157,4 +157,22 @@ void batch_progress_init(struct batch_progress *p, FILE *f, size_t total);
 void batch_progress_step(struct batch_progress *p, const char *line);
 void batch_progress_finish(struct batch_progress *p);
 
+/*
+ * The output gradebook (batch_output.c). _check, before grading: -o is a
+ * file in a writable folder; an existing gradebook there is of this
+ * assignment; with opts->students, the other students' rows it holds are
+ * refused unless opts->merge, and then *keep holds them (gb_free it; NULL
+ * when there is nothing to keep). _keep_students adds their students to the
+ * header; _add_kept writes their submissions (*kept counts them).
+ */
+struct gb_gradebook;
+struct gb_writer;
+struct batch_opts;
+int batch_output_check(struct gb_gradebook **keep, const struct batch_opts *o,
+		       const char *assignment, const struct batch_plan *plan, struct gr_err *err);
+int batch_output_keep_students(struct gb_gradebook *header, const struct gb_gradebook *keep,
+			       const struct batch_plan *plan, struct gr_err *err);
+int batch_output_add_kept(struct gb_writer *w, const struct gb_gradebook *keep,
+			  const struct batch_plan *plan, size_t *kept, struct gr_err *err);
+
 #endif

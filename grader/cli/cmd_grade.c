@@ -12,7 +12,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: grader grade --rubric RUBRIC.json --submissions DIR -o GRADEBOOK.json\n"
-		"                    [--student ID,...] [--roster ROSTER.csv] [-j N] [--force]\n"
+		"                    [--student ID,...] [--merge] [--roster ROSTER.csv] [-j N] [--force]\n"
 		"                    [--autograded DIR | --no-autograded] [--allow-weaker] [--quiet]\n"
 		"\n"
 		"Grade every DIR/{student_id}/{assignment}/ against the rubric, each notebook\n"
@@ -28,6 +28,9 @@ static void usage(FILE *f)
 		"  -j, --jobs N        parallel workers, each with its own interpreter\n"
 		"                      (default: the number of cores)\n"
 		"  --force             regrade submissions unchanged since the last run\n"
+		"  --merge             with --student: keep the other students' results already\n"
+		"                      in the gradebook (without it such a gradebook is refused;\n"
+		"                      a gradebook of another assignment always is)\n"
 		"  --autograded DIR    also write nbgrader's DIR/{student}/{assignment}/*.ipynb:\n"
 		"                      the notebooks as run, with outputs, and timestamp.txt\n"
 		"                      (nbgrader generate_feedback and formgrader read them);\n"
@@ -74,6 +77,7 @@ int cmd_grade(int argc, char **argv)
 		{ "roster", required_argument, NULL, 'R' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "merge", no_argument, NULL, 'M' },
 		{ "allow-weaker", no_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "autograded", required_argument, NULL, 'A' },
@@ -98,6 +102,7 @@ int cmd_grade(int argc, char **argv)
 		case 'S': students = optarg; break;
 		case 'R': opts.roster = optarg; break;
 		case 'f': opts.force = 1; break;
+		case 'M': opts.merge = 1; break;
 		case 'w': opts.allow_weaker = 1; break;
 		case 'q': quiet = 1; break;
 		case 'A': opts.autograded = optarg; break;
@@ -139,11 +144,18 @@ int cmd_grade(int argc, char **argv)
 		goto done;
 	}
 	if (!quiet)
+	{
+		/* the parts add up to the total: each submission is counted once */
+		char kept[48] = "";
+
+		if (sum.kept)
+			snprintf(kept, sizeof(kept), ", %zu kept", sum.kept);
 		fprintf(stderr,
 			"grader grade: %zu submissions (%zu graded, %zu unchanged, %zu errors, "
-			"%zu missing) in %.1f s -> %s\n",
-			sum.total, sum.graded, sum.reused, sum.failed, sum.missing, sum.wall,
+			"%zu missing%s) in %.1f s -> %s\n",
+			sum.total, sum.graded, sum.reused, sum.failed, sum.missing, kept, sum.wall,
 			opts.output);
+	}
 	code = 0;
 done:
 	free(ids);

@@ -25,18 +25,22 @@ struct batch_opts {
 	const char *const *students; /* only these ids (NULL-terminated), or NULL for all */
 	unsigned jobs;           /* workers; 0 = number of cores */
 	int force;               /* regrade everything */
+	int merge;               /* with `students`: keep the other students' results already
+				    in `output` (else such an output is refused) */
 	int allow_weaker;        /* run even with a sandbox protection missing */
 	const char *autograded;  /* write nbgrader's AUTOGRADED/{student}/{assignment}/
 				    notebooks (outputs, timestamp.txt), or NULL */
 	FILE *log;               /* progress and per-student lines (stderr), or NULL */
 };
 
+/* total = graded + failed + missing + reused + kept */
 struct batch_summary {
 	size_t total;   /* submissions in the gradebook */
 	size_t graded;  /* graded in this run */
 	size_t reused;  /* unchanged since an earlier run: taken from the journal */
-	size_t failed;  /* recorded with status "error" */
-	size_t missing; /* no submission folder */
+	size_t failed;  /* run in this run and recorded with status "error" */
+	size_t missing; /* no submission folder (this run) */
+	size_t kept;    /* other students' results kept from the output (--merge) */
 	double wall;
 };
 
@@ -46,7 +50,9 @@ void batch_opts_init(struct batch_opts *opts);
 /*
  * Grade as described above. Returns 0 when the gradebook was written, whatever
  * happened to individual students; negative (with a message) when the rubric,
- * the submissions folder or the output cannot be used.
+ * the submissions folder (GR_ENOTFOUND "no submissions in 'DIR'" when it holds
+ * none of the assignment) or the output cannot be used; the output is checked
+ * before anyone is graded (see batch_opts.merge).
  */
 int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct gr_err *err);
 

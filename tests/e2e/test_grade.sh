@@ -68,7 +68,8 @@ PY
 check "changed submission regraded alone" grep -q '(1 graded, 8 unchanged' "$T/log"
 expect bob "s['score']" 12.0
 "$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" --force 2>"$T/log"
-check "--force regrades all" grep -q '(9 graded, 0 unchanged' "$T/log"
+# the summary counts each submission once: heidi's unreadable notebook is an error, not graded
+check "--force regrades all" grep -q '9 submissions (8 graded, 0 unchanged, 1 errors, 0 missing)' "$T/log"
 cp "$T/gb.json" "$T/full.json"
 
 # kill -9 in the middle, then resume: same gradebook as an uninterrupted run
@@ -86,7 +87,13 @@ check "killed run left no gradebook" test ! -e "$T/gb.json"
 done_before=$(wc -l <"$T/gb.json.journal")
 "$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" 2>"$T/log"
 check "resume exits 0" test $? -eq 0
-check "resume regrades only the rest" grep -q "($((9 - done_before)) graded, $done_before unchanged" "$T/log"
+check "resume regrades only the rest" /usr/bin/python3 -c "
+import re, sys
+m = re.search(r'(\d+) submissions \((\d+) graded, (\d+) unchanged, (\d+) errors, (\d+) missing\)',
+              open(sys.argv[1]).read())
+total, graded, unchanged, errors, missing = map(int, m.groups())
+assert unchanged == int(sys.argv[2]) and graded + errors == 9 - unchanged, m.group(0)
+assert total == graded + unchanged + errors + missing == 9, m.group(0)" "$T/log" "$done_before"
 # same grades, comments, flags and outputs; only the measured cell times differ
 same_but_times() { /usr/bin/python3 -c "
 import json, sys
@@ -146,6 +153,32 @@ printf 'student_id,first_name,last_name,email\nalice,Alice,Archer,alice@example.
 got=$(/usr/bin/python3 -c "import json,sys; gb=json.load(open(sys.argv[1])); print([s['email'] for s in gb['students'] if s['id']=='alice'][0], len(gb['submissions']))" "$T/r.json")
 check "roster names and emails reach the gradebook" test "$got" = "alice@example.org 10"
 got=$(field zed "s['status']" "$T/r.json"); check "roster student without work is missing" test "$got" = missing
+
+# the output is checked before anyone is graded, and no gradebook loses rows
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/one.json" --student bob \
+	2>"$T/err"
+check "--student into a fuller gradebook is refused" test $? -eq 1
+check "... saying --merge keeps the others" grep -q "holds the results of 1 other student.*--merge" "$T/err"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" --student bob \
+	--merge 2>"$T/log"
+check "--student --merge exits 0" test $? -eq 0
+check "--student --merge keeps every other student" test "$(json_get "$T/gb.json" "['submissions'].__len__()")" = 9
+check "--merge summary adds up" grep -q '9 submissions (0 graded, 1 unchanged, 0 errors, 0 missing, 8 kept)' "$T/log"
+expect alice "s['score']" 13.0
+sed 's/"assignment": "ps1"/"assignment": "ps2"/' "$ex/ps1.json" >"$T/ps2.json"
+if grep -q '"ps2"' "$T/ps2.json"; then
+	mkdir -p "$T/sub2/alice" && cp -r "$T/sub/alice/ps1" "$T/sub2/alice/ps2"
+	"$GRADER" grade --rubric "$T/ps2.json" --submissions "$T/sub2" -o "$T/gb.json" 2>"$T/err"
+	check "grading another assignment into a gradebook is refused" test $? -eq 1
+	check "... naming both assignments" grep -q "gradebook of assignment 'ps1', not 'ps2'" "$T/err"
+	check "... and the gradebook is untouched" test "$(json_get "$T/gb.json" "['submissions'].__len__()")" = 9
+fi
+mkdir -p "$T/outdir" "$T/empty"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/outdir" 2>"$T/err" >/dev/null
+check "-o a folder fails before grading" sh -c "test \$(grep -c . '$T/err') -eq 1 && grep -q 'is a folder' '$T/err'"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/empty" -o "$T/e.json" 2>"$T/err"
+check "an empty submissions folder exits 1" test $? -eq 1
+check "... saying so" grep -q "no submissions in '$T/empty'" "$T/err"
 
 # usage and fatal errors
 "$GRADER" grade --submissions "$T/sub" -o "$T/x.json" 2>/dev/null
