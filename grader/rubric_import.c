@@ -72,6 +72,16 @@ static char *relpath(const char *from, const char *to)
 #define CELLF(nbname, idx, gid)                                                                    \
 	nbname, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "", gid ? "')" : ""
 
+/* "'nb': cell N (grade_id 'g'): REASON", the reason being err's own message when rc != 0. */
+static int region_error(struct gr_err *err, int rc, const char *nbname, size_t idx,
+			const char *gid, const char *otherwise)
+{
+	char why[GR_ERR_MAX];
+
+	snprintf(why, sizeof(why), "%s", rc || !otherwise ? err->msg : otherwise);
+	return gr_err_set(err, GR_EINVAL, "'%s': cell %zu%s%s%s: %s", CELLF(nbname, idx, gid), why);
+}
+
 /* nbgrader's rules for one source cell; messages name notebook and cell. */
 static int check_cell(const char *nbname, size_t idx, const struct nb_cell *c, struct gr_err *err)
 {
@@ -109,25 +119,23 @@ static int check_cell(const char *nbname, size_t idx, const struct nb_cell *c, s
 				  "'%s': cell %zu%s%s%s: a markdown cell must be both grade and "
 				  "solution, or neither",
 				  CELLF(nbname, idx, gid));
+	/* the reason is copied out first: it becomes part of the message in the same err */
 	rc = rubric_clear_solutions(&tmp, &found, c->source, c->type, 0, err);
 	free(tmp);
 	tmp = NULL;
 	if (rc || (found && !m->solution))
-		return gr_err_set(
-		    err, GR_EINVAL, "'%s': cell %zu%s%s%s: %s", CELLF(nbname, idx, gid),
-		    rc ? err->msg : "solution region in a cell that is not a solution cell");
+		return region_error(err, rc, nbname, idx, gid,
+				    "solution region in a cell that is not a solution cell");
 	rc = rubric_clear_hidden_tests(&tmp, &found, c->source, err);
 	free(tmp);
 	tmp = NULL;
 	if (rc || (found && !m->grade))
-		return gr_err_set(
-		    err, GR_EINVAL, "'%s': cell %zu%s%s%s: %s", CELLF(nbname, idx, gid),
-		    rc ? err->msg : "hidden tests in a cell that is not a grade cell");
+		return region_error(err, rc, nbname, idx, gid,
+				    "hidden tests in a cell that is not a grade cell");
 	rc = rubric_clear_mark_scheme(&tmp, &found, c->source, err);
 	free(tmp);
 	if (rc)
-		return gr_err_set(err, GR_EINVAL, "'%s': cell %zu%s%s%s: %s",
-				  CELLF(nbname, idx, gid), err->msg);
+		return region_error(err, rc, nbname, idx, gid, NULL);
 	return 0;
 }
 
@@ -160,7 +168,10 @@ static int cell_json(json_t **out, const struct nb_cell *c)
 		bad |= json_object_set_new(j, "grade", json_boolean(m->grade));
 		bad |= json_object_set_new(j, "solution", json_boolean(m->solution));
 		bad |= json_object_set_new(j, "locked", json_boolean(m->locked));
-		bad |= json_object_set_new(j, "task", json_boolean(m->task));
+		/* no "task" key where the instructor's cell had none: nbgrader adds none */
+		if (m->task || json_object_get(json_object_get(json_object_get(c->json, "metadata"),
+							       "nbgrader"), "task"))
+			bad |= json_object_set_new(j, "task", json_boolean(m->task));
 		if (m->grade || m->task) {
 			double p = m->has_points ? m->points : 0;
 

@@ -33,6 +33,9 @@ static int released_meta(json_t **out, const struct rubric_cell *c, const char *
 	}
 	if ((rc = nb_grader_meta_to_json(&g, &m, err)))
 		return rc;
+	/* nbgrader writes no "task" where the instructor's cell had none (nor the rubric) */
+	if (!c->task && !json_object_get(c->json, "task"))
+		json_object_del(g, "task");
 	if (m.checksum &&
 	    json_object_set_new(g, "cell_type", json_string(nb_cell_type_name(c->type)))) {
 		json_decref(g);
@@ -56,6 +59,9 @@ static int build_cell(json_t **out, const struct rubric_cell *c, const char *sou
 		md = json_object();
 	if (!md || json_object_set_new(cell, "metadata", md))
 		goto nomem;
+	/* nbgrader's ClearOutput drops the view state with the outputs */
+	json_object_del(md, "scrolled");
+	json_object_del(md, "collapsed");
 	att = json_object_get(c->json, "attachments");
 	if (att && json_object_set(cell, "attachments", att))
 		goto nomem;

@@ -71,7 +71,7 @@ static int clear_regions(char **out, int *found, const char *source, const char 
 {
 	struct gr_buf b = {0};
 	const char *p = source;
-	int in = 0, first = 1, rc = 0;
+	int in = 0, first = 1, rc = 0, line = 1, opened = 0;
 
 	*found = 0;
 	if (gr_buf_put(&b, "", 0))
@@ -82,10 +82,14 @@ static int clear_regions(char **out, int *found, const char *source, const char 
 
 		if (has(p, n, begin)) {
 			if (in) {
-				rc = gr_err_set(err, GR_EINVAL, "nested '%s' regions", what);
+				rc = gr_err_set(err, GR_EINVAL,
+						"line %d: a '%s' inside the region opened on line %d "
+						"(regions cannot nest)",
+						line, what, opened);
 				goto done;
 			}
 			in = 1;
+			opened = line;
 			*found = 1;
 			if (stub) {
 				size_t ind = 0;
@@ -113,9 +117,11 @@ static int clear_regions(char **out, int *found, const char *source, const char 
 		if (!nl)
 			break;
 		p = nl + 1;
+		line++;
 	}
 	if (in) {
-		rc = gr_err_set(err, GR_EINVAL, "'%s' region without its END line", what);
+		rc = gr_err_set(err, GR_EINVAL, "line %d: the '%s' region is never closed (no END line)",
+				opened, what);
 		goto done;
 	}
 	*out = b.p;

@@ -135,7 +135,7 @@ static void test_rubric__validation_errors(void **state)
 	expect_invalid(j, "hidden tests in a cell that is not a grade cell");
 	j = base();
 	json_object_set_new(cell(j, 1), "source", json_string("### BEGIN SOLUTION\nx"));
-	expect_invalid(j, "region without its END line");
+	expect_invalid(j, "line 1: the 'BEGIN SOLUTION' region is never closed (no END line)");
 	j = base();
 	json_object_set_new(cell(j, 2), "checksum",
 			    json_string("00000000000000000000000000000000"));
@@ -264,7 +264,8 @@ static void test_rubric__clear_regions(void **state)
 						"\t### BEGIN SOLUTION\n\t### BEGIN SOLUTION\n",
 						NB_CELL_CODE, 1, &err),
 			 GR_EINVAL);
-	assert_non_null(strstr(err.msg, "nested"));
+	assert_string_equal(err.msg, "line 2: a 'BEGIN SOLUTION' inside the region opened on line 1 "
+				     "(regions cannot nest)");
 	assert_int_equal(rubric_clear_hidden_tests(&out, &found,
 						   "assert a\n### BEGIN HIDDEN TESTS\nassert b\n"
 						   "### END HIDDEN TESTS\nassert c\n",

@@ -134,6 +134,34 @@ cells "$C/gradebook.db" >"$T/cells.ours"
 check "source_cell: locked read-only cells, released stubs, hidden tests, as nbgrader" \
 	cmp -s "$T/cells.nbgrader" "$T/cells.ours"
 
+# the released notebook's cell metadata as nbgrader's release writes it: view state
+# (scrolled, collapsed) cleared, no "task" key where the source had none
+mkdir -p "$G/source/meta"
+/usr/bin/python3 - "$G/source/meta/meta.ipynb" <<'EOF'
+import json, sys
+def cell(src, gid, **kw):
+    md = {"grade": False, "grade_id": gid, "locked": False, "schema_version": 3, "solution": True}
+    md.update(kw)
+    return {"cell_type": "code", "execution_count": None, "outputs": [], "source": src,
+            "metadata": {"nbgrader": md, "scrolled": True, "collapsed": False, "tags": ["q"]}}
+json.dump({"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [
+    cell("x = 1\n### BEGIN SOLUTION\nx = 2\n### END SOLUTION", "answer"),
+    cell("assert x == 2", "test", grade=True, solution=False, locked=True, points=1),
+    cell("print(1)", "readonly", solution=False, locked=True),
+    {"cell_type": "markdown", "source": "do it", "metadata": {"nbgrader": {
+        "grade": False, "grade_id": "task", "locked": True, "schema_version": 3,
+        "solution": False, "task": True, "points": 2}}}]}, open(sys.argv[1], "w"))
+EOF
+(cd "$G" && nbg -m nbgrader generate_assignment meta --force >>"$T/generate.log" 2>&1)
+"$GRADER" rubric import "$G/source/meta/meta.ipynb" --assignment meta -o "$T/meta.json" 2>/dev/null
+"$GRADER" rubric release "$T/meta.json" -o "$T/meta-release" >/dev/null 2>&1
+check "released cell metadata equals nbgrader's release" /usr/bin/python3 -c "
+import json, sys
+ours = [c['metadata'] for c in json.load(open(sys.argv[1]))['cells']]
+theirs = [c['metadata'] for c in json.load(open(sys.argv[2]))['cells']]
+assert len(theirs) == 4 and ours == theirs, (ours, theirs)
+" "$T/meta-release/meta.ipynb" "$G/release/meta/meta.ipynb"
+
 # non-round scores and a timestamp with microseconds, through the same round trip
 F=$T/frac
 mkdir -p "$F/source" "$F/submitted/s1/hw" "$F/submitted/s2/hw"

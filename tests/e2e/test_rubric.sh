@@ -142,4 +142,25 @@ for f in --assignment --duedate --late-policy --extension --preload --data --see
 	--notebook-timeout --memory --processes --output-limit; do
 	check "help lists $f" grep -q -- "$f" "$T/help"
 done
+
+# regions that nest or never close: one location and a reason, as real courses hit them
+$PY - "$T" <<'EOF'
+import json, sys
+def nb(src, gid, **kw):
+    md = {"grade": False, "grade_id": gid, "locked": False, "schema_version": 3, "solution": True}
+    md.update(kw)
+    return {"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "intro"},
+        {"cell_type": "code", "execution_count": None, "metadata": {"nbgrader": md},
+         "outputs": [], "source": src}]}
+json.dump(nb("x = 0\n### BEGIN SOLUTION\nx = 1\n### BEGIN SOLUTION\nx = 2\n### END SOLUTION\n",
+             "nest"), open(sys.argv[1] + "/Review Questions.ipynb", "w"))
+json.dump(nb("assert x\n### BEGIN HIDDEN TESTS\nassert x > 0\n", "unterm", grade=True,
+             solution=False, locked=True, points=1), open(sys.argv[1] + "/unterm.ipynb", "w"))
+EOF
+"$GRADER" rubric import "$T/Review Questions.ipynb" --assignment ps1 -o "$T/x.json" 2>"$T/err"
+check "nested regions: exit 1" test $? -eq 1
+check "nested regions: one location, then the reason" grep -qx "grader rubric import: 'Review Questions.ipynb': cell 2 (grade_id 'nest'): line 4: a 'BEGIN SOLUTION' inside the region opened on line 2 (regions cannot nest)" "$T/err"
+"$GRADER" rubric import "$T/unterm.ipynb" --assignment ps1 -o "$T/x.json" 2>"$T/err"
+check "unterminated region: one location, then the reason" grep -qx "grader rubric import: 'unterm.ipynb': cell 2 (grade_id 'unterm'): line 2: the 'BEGIN HIDDEN TESTS' region is never closed (no END line)" "$T/err"
 finish
