@@ -230,6 +230,66 @@ char *batch_notebook_label(const char *file)
 	return name;
 }
 
+static int add_part(struct gr_buf *b, const char *text)
+{
+	if (b->len && gr_buf_put(b, "; ", 2))
+		return GR_ENOMEM;
+	return gr_buf_put(b, text, strlen(text));
+}
+
+static int is_test_cell(const struct rubric_splice *sp, size_t index)
+{
+	for (size_t k = 0; k < sp->ngraded; k++)
+		if (sp->graded[k].kind == RUBRIC_TESTS && sp->graded[k].index == index)
+			return 1;
+	return 0;
+}
+
+/*
+ * The notebook's message for the marker: an nbformat 3 upgrade (nbgrader
+ * does it too), why the run ended early, and why cells that are not tests
+ * failed, with the engine's note (a refused import): otherwise the marker
+ * sees only the NameErrors they cause in later tests.
+ */
+static int set_message(struct gb_nbresult *nr, const struct nb_notebook *student,
+		       const struct rubric_splice *sp, const struct kernel_result *kr)
+{
+	struct gr_buf b = { 0 };
+	size_t shown = 0;
+	int rc = 0;
+
+	if (student->orig_nbformat)
+		rc = add_part(&b, "read as nbformat 3, upgraded to nbformat 4");
+	if (!rc && kr->message[0])
+		rc = add_part(&b, kr->message);
+	for (size_t i = 0; !rc && i < kr->ncells; i++) {
+		const struct kernel_cell_result *c = &kr->cells[i];
+		const char *gid = c->index < sp->nb->ncells ? sp->nb->cells[c->index].nbgrader.grade_id
+							    : NULL;
+		char line[400];
+
+		if (c->status != KERNEL_CELL_ERROR || is_test_cell(sp, c->index))
+			continue;
+		if (++shown > 3) /* the first failures explain the rest */
+			continue;
+		snprintf(line, sizeof(line), "cell %zu%s%s%s raised %s%s%.120s%s%.160s", c->number,
+			 gid ? " (" : "", gid ? gid : "", gid ? ")" : "", c->ename ? c->ename : "an error",
+			 c->evalue && *c->evalue ? ": " : "", c->evalue ? c->evalue : "",
+			 c->note ? " - " : "", c->note ? c->note : "");
+		rc = add_part(&b, line);
+	}
+	if (!rc && shown > 3) {
+		char more[64];
+
+		snprintf(more, sizeof(more), "and %zu more cells that are not tests failed", shown - 3);
+		rc = add_part(&b, more);
+	}
+	if (!rc && b.len)
+		rc = gb_set_str(&nr->message, b.p);
+	free(b.p);
+	return rc;
+}
+
 static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 			  const struct batch_item *it, size_t i, double late, struct gr_err *err)
 {
@@ -287,15 +347,8 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 		rc = gb_submission_add_flag(sub, "tampered");
 	if (!rc && kr->nreplaced)
 		rc = gb_submission_add_flag(sub, "replaced_builtins");
-	if (!rc && (kr->message[0] || student->orig_nbformat)) {
-		char note[sizeof(kr->message) + 96];
-
-		/* nbgrader upgrades such notebooks too; the marker should know it happened */
-		snprintf(note, sizeof(note), "%s%s%s",
-			 student->orig_nbformat ? "read as nbformat 3, upgraded to nbformat 4" : "",
-			 student->orig_nbformat && kr->message[0] ? "; " : "", kr->message);
-		rc = gb_set_str(&nr->message, note);
-	}
+	if (!rc)
+		rc = set_message(nr, student, sp, kr);
 	for (size_t k = 0; !rc && k < sp->ngraded; k++) {
 		const struct rubric_graded *gd = &sp->graded[k];
 

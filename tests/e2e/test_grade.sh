@@ -180,6 +180,24 @@ check "-o a folder fails before grading" sh -c "test \$(grep -c . '$T/err') -eq 
 check "an empty submissions folder exits 1" test $? -eq 1
 check "... saying so" grep -q "no submissions in '$T/empty'" "$T/err"
 
+# why a cell that is not a test failed (a refused import) reaches the gradebook
+mkdir -p "$T/refused/zoe"
+cp -r "$T/sub/alice/ps1" "$T/refused/zoe/ps1"
+/usr/bin/python3 - "$T/refused/zoe/ps1/ps1.ipynb" <<'PY'
+import json, sys
+nb = json.load(open(sys.argv[1]))
+for c in nb["cells"]:
+    if c["metadata"].get("nbgrader", {}).get("grade_id") == "squares":
+        c["source"] = "import _testcapi\n" + "".join(c["source"])
+json.dump(nb, open(sys.argv[1], "w"))
+PY
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/refused" -o "$T/refused.json" 2>/dev/null
+got=$(field zoe "g['test_squares']['status']" "$T/refused.json")
+check "a test after the refused import fails" test "$got" = failed
+got=$(field zoe "s['notebooks'][0]['message']" "$T/refused.json")
+check "the refused import is explained in the notebook's message" test "$got" = \
+	"cell 2 (squares) raised ImportError: importing ctypes, cffi or a test module is not allowed when grading - refused: importing ctypes, cffi or a test module"
+
 # usage and fatal errors
 "$GRADER" grade --submissions "$T/sub" -o "$T/x.json" 2>/dev/null
 check "missing --rubric is a usage error" test $? -eq 2
