@@ -145,7 +145,7 @@ static int get_number(struct vctx *v, const char *where, json_t *obj, const char
 
 static const char *const CELL_KEYS[] = {
     "cell_type", "id",	   "source", "metadata", "attachments", "grade_id", "grade",
-    "solution",	 "locked", "task",   "points",	 "checksum",	NULL};
+    "solution",	 "locked", "task",   "points",	 "checksum",	"hidden_tests", NULL};
 
 static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric_cell *rc)
 {
@@ -188,7 +188,8 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 	if (get_bool(v, where, c, "grade", &rc->grade) ||
 	    get_bool(v, where, c, "solution", &rc->solution) ||
 	    get_bool(v, where, c, "locked", &rc->locked) ||
-	    get_bool(v, where, c, "task", &rc->task))
+	    get_bool(v, where, c, "task", &rc->task) ||
+	    get_bool(v, where, c, "hidden_tests", &rc->hidden_tests))
 		return GR_EINVAL;
 	x = json_object_get(c, "grade_id");
 	if (x && (!json_is_string(x) || !rubric_is_grade_id(json_string_value(x))))

@@ -231,6 +231,13 @@ int rubric_public(struct rubric **out, const struct rubric *r, struct gr_err *er
 			if ((rc = rubric_released_source(&src, &r->notebooks[i].cells[k], err)))
 				goto done;
 			json_object_del(c, "checksum");
+			/* students' CI says which tests have more to come when graded */
+			if (rubric_has_hidden_tests(r->notebooks[i].cells[k].source) &&
+			    json_object_set_new(c, "hidden_tests", json_true())) {
+				free(src);
+				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+				goto done;
+			}
 			if (json_object_set_new(c, "source", json_string(src))) {
 				free(src);
 				rc = gr_err_set(err, GR_ENOMEM, "out of memory");

@@ -104,9 +104,14 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 			free(name);
 			free(msg);
 		}
+		const struct gb_notebook *gnb = gb_find_notebook(a, nr->name);
+
 		for (size_t g = 0; g < nr->n_grades; g++) {
 			const struct gb_grade *gr = nr->grades[g];
-			int manual = gr->needs_manual_grade || gr->status == GB_CELL_MANUAL;
+			const struct gb_cell *cell = gnb ? gb_find_cell(gnb, gr->grade_id) : NULL;
+			/* an answer or task a marker grades is no test, answered or not */
+			int manual = gr->needs_manual_grade || gr->status == GB_CELL_MANUAL ||
+				     (cell && (cell->solution || cell->task));
 
 			if (manual) {
 				snprintf(score, sizeof(score), "-");
@@ -120,6 +125,12 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 			last_line(why, sizeof(why), gr->output.traceback);
 			if (!why[0] && manual)
 				snprintf(why, sizeof(why), "graded by hand");
+			if (cell && cell->hidden_tests && !manual) {
+				size_t used = strlen(why);
+
+				snprintf(why + used, sizeof(why) - used, "%shidden tests run when graded",
+					 used ? "; " : "");
+			}
 			{
 				char *id = gr_term_escape(gr->grade_id), *w = gr_term_escape(why);
 
@@ -132,6 +143,8 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 			}
 		}
 	}
+	fprintf(f, "\n%zu of %zu visible tests passed\n", *tests - *failed > *tests ? 0 : *tests - *failed,
+		*tests);
 	if (md)
 		fprintf(f, "\n");
 }
@@ -222,8 +235,6 @@ int cmd_ci(int argc, char **argv)
 	}
 	code = 1;
 	report(stdout, 0, gb, &tests, &failed);
-	printf("\n%zu of %zu visible tests passed\n", tests - failed > tests ? 0 : tests - failed,
-	       tests);
 	summary = getenv("GITHUB_STEP_SUMMARY");
 	if (summary && summary[0] && write_report(summary, 1, gb) != 0)
 		fprintf(stderr, "grader ci: cannot append to '%s'\n", summary);

@@ -47,6 +47,7 @@ struct rubric_cell {
 	 */
 	char checksum[33];
 	int from_public; /* in a public rubric: the source is already released */
+	int hidden_tests; /* the source has hidden tests, or (public rubric) had them */
 	json_t *json;	 /* borrowed: the cell object inside root */
 };
 

@@ -43,6 +43,17 @@ assert r.find('testsuite').get('name').split('/')[1] == 'frank'" "$T/fail.xml"
 make_repo hidden bob
 (cd "$T/hidden" && "$GRADER" ci >"$T/out" 2>&1)
 check "hidden tests are not in the public rubric's run" grep -q '^test_is_palindrome  *3  *3  passed' "$T/out"
+check "... and the table says they run when graded" \
+	grep -q '^test_is_palindrome  *3  *3  passed  *hidden tests run when graded' "$T/out"
+check "the step summary has the visible-tests line" grep -q '^5 of 5 visible tests passed' "$T/summary.md"
+
+# the released notebook as handed out: the hand-graded answer left blank is no test
+mkdir -p "$T/blank/.grader"
+cp "$T/release/ps1.ipynb" "$T/release/data.csv" "$T/blank/"
+cp "$T/pass/.grader/rubric.json" "$T/blank/.grader/"
+(cd "$T/blank" && "$GRADER" ci >"$T/out" 2>&1)
+check "manual cells are not counted as tests" grep -q '^0 of 5 visible tests passed' "$T/out"
+check "... they are listed as graded by hand" grep -q '^palindrome_spaces .*graded by hand' "$T/out"
 
 # usage and rubric errors exit 2
 "$GRADER" ci "$T/nowhere" >/dev/null 2>"$T/err"
