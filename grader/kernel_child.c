@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -371,6 +372,36 @@ static void describe_exception(struct kchild *c, json_t *res)
 	Py_XDECREF(tb);
 }
 
+/*
+ * A helper function around the cell (_pre_cell, _post_cell): what IPython does
+ * between cells. It runs as student code does and decides nothing: its
+ * errors are dropped, its output is the cell's.
+ */
+static void call_hook(struct kchild *c, const char *name, PyObject *arg)
+{
+	PyObject *f = PyDict_GetItemString(c->run->z->ns, name), *r = NULL;
+
+	if (f)
+		r = arg ? PyObject_CallOneArg(f, arg) : PyObject_CallNoArgs(f);
+	Py_XDECREF(r);
+	PyErr_Clear();
+}
+
+/* Evaluate one code object; a top-level-await cell's coroutine runs on the loop. */
+static PyObject *eval_code(struct kchild *c, PyObject *code, PyObject *ns)
+{
+	PyObject *r = PyEval_EvalCode(code, ns, ns), *f, *v;
+
+	if (!r || !PyCode_Check(code) || !(((PyCodeObject *)code)->co_flags & CO_COROUTINE))
+		return r;
+	f = PyDict_GetItemString(c->run->z->ns, "_run_async");
+	v = f ? PyObject_CallOneArg(f, r) : NULL;
+	if (!f)
+		PyErr_SetString(PyExc_RuntimeError, "no event loop for a top-level await");
+	Py_DECREF(r);
+	return v;
+}
+
 /* Run cell i; its record goes out before the next cell starts. */
 static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, json_t *replaced,
 		     PyObject *notes)
@@ -400,9 +431,10 @@ static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, jso
 		json_object_set_new(res, "evalue", py_text(PyTuple_GET_ITEM(synerr, 1)));
 		json_object_set_new(res, "traceback", py_text(PyTuple_GET_ITEM(synerr, 2)));
 	} else {
-		r = PyEval_EvalCode(body, ns, ns);
+		call_hook(c, "_pre_cell", PyTuple_GET_ITEM(cell, 4));
+		r = eval_code(c, body, ns);
 		if (r && expr != Py_None) {
-			v = PyEval_EvalCode(expr, ns, ns);
+			v = eval_code(c, expr, ns);
 			if (v && v != Py_None) {
 				repr = PyObject_Repr(v);
 				if (repr)
@@ -416,6 +448,8 @@ static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, jso
 			json_object_set_new(res, "result", py_text(repr));
 		}
 	}
+	if (synerr == Py_None)
+		call_hook(c, "_post_cell", NULL);
 	flush_streams(c);
 	/* a timeout signal that arrived as the cell ended must not hit the next one */
 	if (PyErr_CheckSignals() < 0)
@@ -513,6 +547,61 @@ static int prepared_ok(PyObject *ret)
 	return 1;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * A sanitized build's allocator answers an allocation over the data limit
+ * (limit_data) with NULL, as glibc's does, rather than ending the process:
+ * the notebook then sees its MemoryError in both builds.
+ */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "allocator_may_return_null=1";
+}
+#endif
+
+/* Private writable memory mapped now (VmData), in bytes; 0 when unknown. */
+static unsigned long long data_now(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmData: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/*
+ * A cell that asks for more memory than the run may have gets a MemoryError
+ * in that cell, as on a machine that is full, and the notebook goes on: the
+ * data limit (what malloc and numpy map) stops new memory a little under the
+ * cgroup's limit, which stays the last resort (page cache, kernel memory).
+ * Counted from what the child inherits, so a sanitizer's reservations or the
+ * zygote's heap do not count.
+ */
+static void limit_data(size_t mem_mb)
+{
+	unsigned long long lim = (unsigned long long)mem_mb << 20, margin = lim / 8, base;
+	struct rlimit rl;
+
+	if (!mem_mb)
+		return;
+	if (margin < (32ull << 20))
+		margin = 32ull << 20;
+	base = data_now();
+	if (!base || margin >= lim || getrlimit(RLIMIT_DATA, &rl) < 0)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= base + lim - margin)
+		return;
+	rl.rlim_cur = base + lim - margin;
+	setrlimit(RLIMIT_DATA, &rl);
+}
+
 static void finish(struct kchild *c, json_t *replaced, int timed_out, const char *error)
 {
 	json_t *done = json_object();
@@ -558,6 +647,7 @@ int kernel_child_main(void *arg)
 	Py_XINCREF(c.err);
 	c.nb_deadline = now() + c.run->timeout;
 	reset_streams(&c);
+	limit_data(c.run->z->opts->mem_mb);
 
 	prepare = PyDict_GetItemString(c.run->z->ns, "_prepare");
 	if (prepare)
