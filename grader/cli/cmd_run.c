@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "grader/sandbox.h"
@@ -47,25 +48,14 @@ static void usage(FILE *f, const struct sbx_limits *d)
 	    "  --slot N         worker slot 0-100000: box uid 61000 + N, own cgroups (default 0)\n"
 	    "  --meta FILE      write the result as JSON to FILE ('-' for stdout)\n"
 	    "  --allow-weaker   run even if this host lacks a protection (see grader doctor)\n"
+	    "  --allow-jit      lift W^X for a JIT (numba, a JVM): memory may then be writable\n"
+	    "                   and executable, so code the run wrote can run; off by default\n"
 	    "  --help           show this help\n"
 	    "\n"
 	    "exit status: 0 when the command ran and exited 0 (status OK), 1 for any other\n"
 	    "status (RE, SG, TO, ML, OL) or a sandbox failure (XX), 2 for a usage error.\n",
 	    d->cpu_s, d->wall_s, d->mem_kb / 1024, d->procs, d->fsize_kb / 1024, d->output_kb,
 	    d->tmp_kb / 1024, d->nofile);
-}
-
-static int parse_num(const char *s, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0 || v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 /* Returns 0, or 2 after printing a usage error. */
@@ -86,6 +76,7 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 		O_SLOT,
 		O_META,
 		O_WEAK,
+		O_JIT,
 		O_HELP
 	};
 	static const struct option longs[] = {
@@ -96,7 +87,8 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 	    {"dir", 1, NULL, O_DIR},	 {"ro", 1, NULL, O_RO},
 	    {"env", 1, NULL, O_ENV},	 {"slot", 1, NULL, O_SLOT},
 	    {"meta", 1, NULL, O_META},	 {"allow-weaker", 0, NULL, O_WEAK},
-	    {"help", 0, NULL, O_HELP},	 {NULL, 0, NULL, 0},
+	    {"allow-jit", 0, NULL, O_JIT}, {"help", 0, NULL, O_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	struct sbx_limits *l = &o->cfg.limits;
 	int c;
@@ -110,37 +102,37 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 		int bad = 0;
 		switch (c) {
 		case O_TIME:
-			bad = parse_num(optarg, 1e6, &l->cpu_s);
+			bad = cmd_parse_double(optarg, 0, 1e6, &l->cpu_s);
 			break;
 		case O_WALL:
-			bad = parse_num(optarg, 1e6, &l->wall_s);
+			bad = cmd_parse_double(optarg, 0, 1e6, &l->wall_s);
 			break;
 		case O_MEM:
-			bad = parse_num(optarg, 1 << 30, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 30, &v);
 			l->mem_kb = (size_t)(v * 1024);
 			break;
 		case O_PROCS:
-			bad = parse_num(optarg, 1 << 20, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 20, &v);
 			l->procs = (unsigned)v;
 			break;
 		case O_FSIZE:
-			bad = parse_num(optarg, 1 << 30, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 30, &v);
 			l->fsize_kb = (size_t)(v * 1024);
 			break;
 		case O_OUTPUT:
-			bad = parse_num(optarg, 1 << 30, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 30, &v);
 			l->output_kb = (size_t)v;
 			break;
 		case O_TMP:
-			bad = parse_num(optarg, 1 << 20, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 20, &v);
 			l->tmp_kb = (size_t)(v * 1024);
 			break;
 		case O_NOFILE:
-			bad = parse_num(optarg, 1 << 20, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 20, &v);
 			l->nofile = (unsigned)v;
 			break;
 		case O_SLOT:
-			bad = parse_num(optarg, 100000, &v);
+			bad = cmd_parse_double(optarg, 0, 100000, &v);
 			o->cfg.slot = (unsigned)v;
 			break;
 		case O_DIR:
@@ -151,6 +143,9 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 			break;
 		case O_WEAK:
 			o->cfg.allow_weaker = 1;
+			break;
+		case O_JIT:
+			o->cfg.allow_jit = 1;
 			break;
 		case O_RO:
 			if (o->n_ro == MAX_LIST || optarg[0] != '/')
@@ -210,8 +205,9 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o;
 	struct sbx_result res = {0};
 	struct gr_err err = {0};
-	char tmpdir[] = "/tmp/grader-run.XXXXXX";
-	int first = 0, rc, made_dir = 0, code = 1;
+	struct gr_workdir work = {.lock_fd = -1};
+	char *box = NULL;
+	int first = 0, rc, code = 1;
 	sbx *s = NULL;
 
 	memset(&o, 0, sizeof(o));
@@ -220,13 +216,20 @@ int cmd_run(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : 2;
 	if (!o.dir) {
-		if (!mkdtemp(tmpdir)) {
-			fprintf(stderr, "grader run: cannot create a work directory: %s\n",
-				strerror(errno));
+		/* the box is a folder of the work directory: its lock stays out of reach */
+		if (gr_workdir_make(&work, "/tmp", "grader-run", &err) < 0) {
+			fprintf(stderr, "grader run: %s\n", err.msg);
 			return 1;
 		}
-		o.dir = tmpdir;
-		made_dir = 1;
+		if (work.warning[0])
+			fprintf(stderr, "grader run: warning: %s\n", work.warning);
+		box = gr_path_join(work.path, "box");
+		if (!box || mkdir(box, 0700) < 0) {
+			fprintf(stderr, "grader run: cannot create a work directory: %s\n",
+				box ? strerror(errno) : "out of memory");
+			goto done;
+		}
+		o.dir = box;
 	}
 	o.cfg.workdir = o.dir;
 	o.cfg.ro_paths = o.ro;
@@ -249,7 +252,10 @@ int cmd_run(int argc, char **argv)
 done:
 	sbx_result_release(&res);
 	sbx_free(s);
-	if (made_dir && gr_rm_rf(tmpdir, &err) < 0)
+	free(box);
+	if (work.path && gr_workdir_remove(&work, &err) < 0) {
 		fprintf(stderr, "grader run: %s\n", err.msg);
+		code = 1;
+	}
 	return code;
 }
