@@ -39,7 +39,7 @@ static const char USAGE[] =
     "                            wrote can then run, weakening the same guarantee (off)\n"
     "  --cell-timeout SEC        per cell (default 30)\n"
     "  --notebook-timeout SEC    per notebook (default 600)\n"
-    "  --memory MB               per notebook (default 1024)\n"
+    "  --memory MB               per notebook (default 4096)\n"
     "  --processes N             per notebook (default 64)\n"
     "  --output-limit BYTES      output kept per cell (default 1048576)\n"
     "  -o, --output FILE         write the rubric here (default: stdout)\n"
