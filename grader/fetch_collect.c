@@ -168,7 +168,8 @@ static void write_group(void *ctx, size_t gi)
 			goto done;
 		}
 		if (it->kind == ITEM_SKIP) {
-			fetch_result_skip(res, it->origin, "%s", it->reason);
+			if (fetch_result_skip(res, it->origin, "%s", it->reason) == 0)
+				res->skips[res->nskips - 1].unreadable = it->unreadable;
 			continue;
 		}
 		if (it->name.kind == FETCH_NAME_RECEIPT) {
@@ -195,6 +196,7 @@ static void write_group(void *ctx, size_t gi)
 		if (fetch_out_place(&out, it->name.path, c->stage_fd, it->stage, it->size,
 				    it->sha256, it->origin, &err) == 0) {
 			it->stage[0] = '\0';
+			res->files[res->nfiles - 1].name_encoding = it->name_encoding;
 		} else if (err.code != 0 && err.code != GR_EDENIED) {
 			fetch_result_fail(res, "%s", err.msg);
 			goto done;
@@ -238,6 +240,10 @@ static void write_group(void *ctx, size_t gi)
 		fetch_result_fail(res, "%s", err.msg);
 		goto done;
 	}
+	if (res->nfiles == 0 && res->nskips > 0)
+		/* failed, not missing; the folder's provenance lists what was refused */
+		fetch_result_fail(res, "every file was refused (%zu entr%s skipped)", res->nskips,
+				  res->nskips == 1 ? "y" : "ies");
 	if (o->verbose)
 		fetch_log(o, "student '%s': %zu files, %zu skipped%s", res->student_id, res->nfiles,
 			  res->nskips, res->late ? ", late" : "");
@@ -301,7 +307,7 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 	const struct fetch_opts *o = c->o;
 	struct writer w = {.c = c};
 	struct fetch_report *rep = NULL;
-	size_t ngroups = 0;
+	size_t ngroups = 0, nslots = 0;
 	int rc = 0;
 
 	rep = calloc(1, sizeof(*rep));
@@ -316,11 +322,24 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 		goto done;
 	}
 	for (size_t i = 0; i < c->nitems; i++) {
-		w.slots[i].item = i;
-		w.slots[i].sid = student_of(o, &c->items[i].name);
+		const struct fetch_item *it = &c->items[i];
+		if (it->orphan) {
+			if (!rep->orphans && !(rep->orphans = fetch_result_new(""))) {
+				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+				goto done;
+			}
+			if (fetch_result_skip(rep->orphans, it->origin, "%s", it->reason) < 0) {
+				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+				goto done;
+			}
+			rep->orphans->skips[rep->orphans->nskips - 1].unreadable = it->unreadable;
+			continue;
+		}
+		w.slots[nslots].item = i;
+		w.slots[nslots++].sid = student_of(o, &it->name);
 	}
-	qsort_r(w.slots, c->nitems, sizeof(*w.slots), cmp_slot, c->items);
-	for (size_t i = 0; i < c->nitems; i++) {
+	qsort_r(w.slots, nslots, sizeof(*w.slots), cmp_slot, c->items);
+	for (size_t i = 0; i < nslots; i++) {
 		const struct fetch_item *it = &c->items[w.slots[i].item];
 		const char *key = w.slots[i].sid ? w.slots[i].sid : it->name.lms_id;
 		struct group *g = ngroups ? &w.groups[ngroups - 1] : NULL;

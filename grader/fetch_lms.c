@@ -106,8 +106,9 @@ static int parse_canvas(struct fetch_name *out, const char *full)
 			goto next;
 		q++;
 	found:
+		/* Canvas keeps the letters of any script (Ruby's [[:word:]]) */
 		for (const char *c = b; c < u; c++)
-			if (!isalnum((unsigned char)*c) && *c != '_')
+			if (!isalnum((unsigned char)*c) && *c != '_' && (unsigned char)*c < 0x80)
 				return GR_ENOTFOUND;
 		out->layout = FETCH_LAYOUT_CANVAS;
 		out->late = late;

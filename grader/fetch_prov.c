@@ -24,9 +24,10 @@ json_t *fetch_prov_json(const struct fetch_result *r, const char *assignment)
 		goto fail;
 	for (size_t i = 0; i < r->nfiles; i++) {
 		const struct fetch_file *f = &r->files[i];
-		if (json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:s}", "path", f->path,
-							   "size", (json_int_t)f->size, "sha256",
-							   f->sha256, "origin", f->origin)) < 0)
+		if (json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:s, s:s?}", "path",
+							   f->path, "size", (json_int_t)f->size,
+							   "sha256", f->sha256, "origin", f->origin,
+							   "name_encoding", f->name_encoding)) < 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < r->nskips; i++) {
@@ -70,6 +71,14 @@ void fetch_report_finish(struct fetch_report *rep)
 {
 	qsort(rep->results, rep->count, sizeof(*rep->results), cmp_result);
 	rep->fetched = rep->failed = rep->missing = 0;
+	rep->skipped = rep->unreadable = 0;
+	for (size_t i = 0; i <= rep->count; i++) {
+		const struct fetch_result *res = i < rep->count ? rep->results[i] : rep->orphans;
+		for (size_t k = 0; res && k < res->nskips; k++) {
+			rep->skipped++;
+			rep->unreadable += res->skips[k].unreadable != 0;
+		}
+	}
 	for (size_t i = 0; i < rep->count; i++) {
 		if (rep->results[i]->missing)
 			rep->missing++;
@@ -86,6 +95,7 @@ void fetch_report_free(struct fetch_report *r)
 		return;
 	for (size_t i = 0; i < r->count; i++)
 		fetch_result_free(r->results[i]);
+	fetch_result_free(r->orphans);
 	free(r->results);
 	free(r);
 }
@@ -111,6 +121,28 @@ static void csv_field(FILE *f, const char *s, int last)
 	if (quote)
 		fputc('"', f);
 	fputs(last ? "\r\n" : ",", f);
+}
+
+/* One row per skipped entry: `failed` when its name could not be read. */
+static void manifest_skips(FILE *f, const struct fetch_result *res, const char *assignment,
+			   const char *late, const char *ts)
+{
+	for (size_t k = 0; k < res->nskips; k++) {
+		const struct fetch_skip *s = &res->skips[k];
+		const char *name =
+		    gr_utf8_valid(s->path, strlen(s->path)) ? s->path : "(name not UTF-8)";
+		const char *row[] = {res->student_id,
+				     assignment,
+				     s->unreadable ? "failed" : "skipped",
+				     late,
+				     ts,
+				     name,
+				     "",
+				     "",
+				     s->reason};
+		for (size_t c = 0; c < 9; c++)
+			csv_field(f, row[c], c == 8);
+	}
 }
 
 int fetch_manifest_write(const struct fetch_report *r, const char *assignment, const char *path,
@@ -154,6 +186,7 @@ int fetch_manifest_write(const struct fetch_report *r, const char *assignment, c
 					     res->error ? res->error : ""};
 			for (size_t k = 0; k < 9; k++)
 				csv_field(f, row[k], k == 8);
+			manifest_skips(f, res, assignment, "", "");
 			continue;
 		}
 		for (size_t k = 0; k < res->nfiles; k++) {
@@ -164,18 +197,10 @@ int fetch_manifest_write(const struct fetch_report *r, const char *assignment, c
 			for (size_t c = 0; c < 9; c++)
 				csv_field(f, row[c], c == 8);
 		}
-		for (size_t k = 0; k < res->nskips; k++) {
-			const struct fetch_skip *s = &res->skips[k];
-			const char *name = fetch_utf8_valid(s->path, strlen(s->path))
-					       ? s->path
-					       : "(name not UTF-8)";
-			const char *row[] = {
-			    res->student_id, assignment, "skipped", late, ts, name, "", "",
-			    s->reason};
-			for (size_t c = 0; c < 9; c++)
-				csv_field(f, row[c], c == 8);
-		}
+		manifest_skips(f, res, assignment, late, ts);
 	}
+	if (r->orphans)
+		manifest_skips(f, r->orphans, assignment, "", "");
 	if (fclose(f) != 0) {
 		free(buf);
 		return gr_err_set(err, GR_ENOMEM, "cannot write manifest '%s': out of memory",

@@ -453,6 +453,56 @@ static void test_util__time_format(void **state)
 	assert_string_equal(small, "2026-10-30T");
 }
 
+static void test_util__utf8_valid(void **state)
+{
+	(void)state;
+	assert_true(gr_utf8_valid("plain", 5));
+	assert_true(gr_utf8_valid("Chlo\xc3\xa9 \xe7\x8e\x8b \xf0\x9f\x98\x80", 16));
+	assert_false(gr_utf8_valid("\xc3", 1));	       /* truncated */
+	assert_false(gr_utf8_valid("\xc0\xaf", 2));	       /* overlong '/' */
+	assert_false(gr_utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
+	assert_false(gr_utf8_valid("\xf4\x90\x80\x80", 4)); /* over U+10FFFF */
+	assert_false(gr_utf8_valid("M\x81ller", 7));	       /* CP437 */
+	assert_true(gr_utf8_valid("", 0));
+}
+
+static void test_util__utf8_nfc(void **state)
+{
+	char *out = NULL;
+	(void)state;
+	assert_int_equal(gr_utf8_nfc(&out, "Chloe\xcc\x81.txt"), 0); /* NFD from macOS */
+	assert_string_equal(out, "Chlo\xc3\xa9.txt");
+	free(out);
+	assert_int_equal(gr_utf8_nfc(&out, "Chlo\xc3\xa9"), 0);
+	assert_string_equal(out, "Chlo\xc3\xa9");
+	free(out);
+	/* NFC keeps compatibility forms: a full-width A stays one */
+	assert_int_equal(gr_utf8_nfc(&out, "\xef\xbc\xa1"), 0);
+	assert_string_equal(out, "\xef\xbc\xa1");
+	free(out);
+	out = NULL;
+	assert_int_equal(gr_utf8_nfc(&out, "M\x81ller"), GR_EINVAL);
+	assert_null(out);
+}
+
+static void test_util__utf8_name_key(void **state)
+{
+	char *a = NULL, *b = NULL;
+	(void)state;
+	assert_int_equal(gr_utf8_name_key(&a, "GARC\xc3\x8d" "A, Ana-Mar\xc3\xad" "a"), 0);
+	assert_string_equal(a, "garc\xc3\xad" "aanamar\xc3\xad" "a");
+	assert_int_equal(gr_utf8_name_key(&b, "garci\xcc\x81" "a_ana mari\xcc\x81" "a"), 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	assert_int_equal(gr_utf8_name_key(&a, "\xe2\x80\x8f\xd8\xb9\xd9\x84\xd9\x8a 2"), 0);
+	assert_string_equal(a, "\xd8\xb9\xd9\x84\xd9\x8a" "2"); /* RLM and space gone */
+	free(a);
+	a = NULL;
+	assert_int_equal(gr_utf8_name_key(&a, "\xff"), GR_EINVAL);
+	assert_null(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +515,9 @@ int main(void)
 		cmocka_unit_test(test_util__write_all_read_full),
 		cmocka_unit_test(test_util__copy_file_no_links),
 		cmocka_unit_test(test_util__buf_put),
+		cmocka_unit_test(test_util__utf8_valid),
+		cmocka_unit_test(test_util__utf8_nfc),
+		cmocka_unit_test(test_util__utf8_name_key),
 		cmocka_unit_test(test_util__time_accepted_forms),
 		cmocka_unit_test(test_util__time_fractions),
 		cmocka_unit_test(test_util__time_calendar),

@@ -45,7 +45,8 @@ static const char usage_text[] =
     "  --max-ratio N          refuse an archive expanding more than N:1 (default 200)\n"
     "  --max-depth N          archives inside archives (default 3)\n"
     "\n"
-    "Exit status: 0 all fetched, 1 some student or archive failed, 2 usage error.\n";
+    "Exit status: 0 all fetched, 1 some student or archive failed or an entry's\n"
+    "name could not be read, 2 usage error.\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -293,8 +294,12 @@ int cmd_fetch(int argc, char **argv)
 	if (rep->archive_errors)
 		printf(", %zu archive%s refused", rep->archive_errors,
 		       rep->archive_errors > 1 ? "s" : "");
+	if (rep->skipped)
+		printf(", %zu entr%s skipped", rep->skipped, rep->skipped > 1 ? "ies" : "y");
+	if (rep->unreadable)
+		printf(" (%zu with an unreadable name)", rep->unreadable);
 	printf("\n");
-	rc = rep->failed || rep->archive_errors ? 1 : 0;
+	rc = rep->failed || rep->archive_errors || rep->unreadable ? 1 : 0;
 done:
 	fetch_report_free(rep);
 	fetch_regex_free(re);

@@ -145,11 +145,14 @@ struct fetch_file {
 	uint64_t size;
 	char sha256[65];
 	char *origin; /* "archive.zip!entry" chain, or "git:<blob id>" */
+	const char *name_encoding; /* archive entries: how the name's bytes were
+				      read, "utf-8" or "cp437" (NULL for git) */
 };
 
 struct fetch_skip {
 	char *path; /* as named by the source (may be unsafe: printed quoted) */
 	char *reason;
+	int unreadable; /* the entry's name could not be read: the run fails */
 };
 
 /* One student's submission as fetched (or why it failed). */
@@ -175,6 +178,10 @@ struct fetch_report {
 	size_t fetched, failed;	       /* students */
 	size_t missing;		       /* roster students absent from the archives */
 	size_t archive_errors;	       /* whole archives refused */
+	size_t skipped;		       /* entries skipped, every student's and nobody's */
+	size_t unreadable;	       /* of them, entries whose name could not be read */
+	struct fetch_result *orphans;  /* skips of entries no student could be told
+					  for (student_id ""); NULL when none */
 };
 
 void fetch_report_free(struct fetch_report *r);

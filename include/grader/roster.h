@@ -71,9 +71,10 @@ const struct roster_student *roster_find_lms(const struct roster *r, const char 
 
 /*
  * The row whose names match a display name from an LMS, or NULL when none or
- * several match. Letters and digits are compared case-insensitively, other
- * characters ignored; "First Last", "Last First" and "Last, First" all match
- * (Canvas's sortable name "lastfirst" too).
+ * several match. Letters, marks and digits of any script are compared after
+ * NFKC and Unicode case folding (gr_utf8_name_key), other characters ignored
+ * (so Moodle's spaces for '_' match); "First Last", "Last First" and "Last,
+ * First" all match (Canvas's sortable name "lastfirst" too).
  */
 const struct roster_student *roster_find_name(const struct roster *r, const char *display);
 

@@ -71,6 +71,27 @@ int gr_split_list(char ***out, const char *list);
 /* Heap "a/b" (one slash between); NULL on allocation failure. */
 char *gr_path_join(const char *a, const char *b);
 
+/* ---- UTF-8 (util_text.c) ------------------------------------------------- */
+
+/* Whether n bytes are strict UTF-8 (no overlong forms, surrogates, > U+10FFFF). */
+int gr_utf8_valid(const char *s, size_t n);
+
+/*
+ * *out = s in Unicode NFC (heap, caller frees), so that a name written
+ * decomposed (macOS zips) and the same name composed are one byte string.
+ * GR_EINVAL when s is not valid UTF-8, GR_ENOMEM.
+ */
+int gr_utf8_nfc(char **out, const char *s);
+
+/*
+ * The key people's names are compared by (heap, caller frees): NFKC, case
+ * folded, invisible marks (RLM, ZWJ) dropped, only letters, marks and digits
+ * kept: "Ana García", "ANA GARCÍA" and "Ana_García" (Moodle writes a space
+ * for '_') give one key; word order is the caller's business.
+ * GR_EINVAL when s is not valid UTF-8, GR_ENOMEM.
+ */
+int gr_utf8_name_key(char **out, const char *s);
+
 /* Lowercase hex digests (out must hold 65 / 33 bytes). */
 void gr_sha256_hex(char out[65], const void *data, size_t len);
 int gr_sha256_file(char out[65], const char *path, struct gr_err *err);

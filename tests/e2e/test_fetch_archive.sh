@@ -143,7 +143,7 @@ check "manifest ok row" grep -q "^jsmith,ps1,ok,no,2026-10-29T09:00:00Z,ps1.ipyn
 check "manifest failed row" grep -q '^104,ps1,failed,' "$T/m.csv"
 check "manifest late" grep -q '^jdoe,ps1,ok,yes,' "$T/m.csv"
 check "manifest missing row" grep -q '^nobody,ps1,missing,' "$T/m.csv"
-check "summary counts missing" grep -qx '3 fetched, 4 failed, 1 missing' "$T/out"
+check "summary counts missing and skipped" grep -qx '3 fetched, 4 failed, 1 missing, 2 entries skipped' "$T/out"
 cp -r "$D" "$T/first"
 sleep 1
 run canvas.zip --roster "$T/roster.csv" --manifest "$T/m2.csv" -j 2
