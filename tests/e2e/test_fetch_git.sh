@@ -48,7 +48,7 @@ D=$T/submitted
 	--deadline 2026-10-30T10:00:00Z --max-file-size 1M --branch main -j 2 >out 2>err; rc=$?
 cat out err
 check "exit 1 when some fail" test $rc -eq 1
-check "summary line" grep -qx "2 fetched, 4 failed" out
+check "summary line" grep -qx "2 fetched, 4 failed, 4 entries skipped" out
 check "no commit before deadline" grep -q "^fetch: student 'bob': no commit on 'main' before 2026-10-30T10:00:00Z" err
 check "empty repo" grep -q "^fetch: student 'carol': repository '.*carol' is empty" err
 check "missing branch" grep -q "^fetch: student 'dave': no branch 'main'" err
