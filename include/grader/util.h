@@ -117,14 +117,26 @@ enum {
  * then an optional zone after optional spaces: Z, UTC, GMT, +HH, +HHMM,
  * +HH:MM (also after UTC/GMT: "UTC+02:00") or an unambiguous abbreviation
  * (WET/WEST, BST, CET/CEST, EET/EEST, MSK, JST, KST, AEST/AEDT, NZST/NZDT,
- * EST/EDT, CST/CDT = US Central, MST/MDT, PST/PDT, AKST/AKDT, HST). So
- * nbgrader's "2026-10-30 10:00:00.000000 UTC" and ISO 8601 both parse;
- * named zones (Europe/Paris) do not. A leap second ":60" reads as ":59".
+ * EST/EDT, CST/CDT = US Central, MST/MDT, PST/PDT, AKST/AKDT, HST) or a tz
+ * database name (Europe/London, America/Los_Angeles: the system's tzdata,
+ * with its daylight-saving rules; see gr_time_zone_to_utc). So nbgrader's
+ * "2026-10-30 10:00:00.000000 UTC", its user guide's "... America/Los_Angeles"
+ * and ISO 8601 all parse. A leap second ":60" reads as ":59".
  * Surrounding whitespace is ignored; `flags` (GR_TIME_*) widen the grammar.
  * GR_EINVAL with a message naming the text; outputs set only on success.
  */
 int gr_time_parse(int64_t *sec, int32_t *usec, const char *text, unsigned flags,
 		  struct gr_err *err);
+
+/*
+ * The UTC instant (*utc) of the wall-clock time `local` (seconds since the
+ * epoch as if the wall clock were UTC) in tz database zone `name`. A time
+ * that happens twice (clocks going back) is its first occurrence; one that
+ * never happens (clocks going forward) is read with the offset in force
+ * after the change (as nbgrader reads both). Safe from any thread (no TZ).
+ * GR_EINVAL when the zone is not in the tz database.
+ */
+int gr_time_zone_to_utc(int64_t *utc, int64_t local, const char *name, struct gr_err *err);
 
 enum gr_time_style {
 	GR_TIME_ISO,	  /* 2026-10-30T10:00:00Z (microseconds dropped) */
