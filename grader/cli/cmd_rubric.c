@@ -3,6 +3,8 @@
  * from nbgrader instructor notebooks, hand out the student version, publish
  * the tests students may see, and validate rubrics.
  */
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +79,9 @@ static const char *opt(int argc, char **argv, int *i, const char *name, int *mis
 
 static int number(const char *flag, const char *s, double *out)
 {
-	char *end;
-	double v = strtod(s, &end);
+	double v;
 
-	if (end == s || *end || !(v > 0)) {
+	if (cmd_parse_double(s, 0, HUGE_VAL, &v) < 0 || v == 0) {
 		fprintf(stderr, "grader rubric: %s expects a positive number, not '%s'\n", flag, s);
 		return -1;
 	}
@@ -140,10 +141,11 @@ static int do_import(int argc, char **argv)
 			if (list_add(&data, v))
 				goto oom;
 		} else if ((v = opt(argc, argv, &i, "--seed", &miss))) {
-			char *end;
+			long long seed;
 
-			o.seed = strtoll(v, &end, 10);
-			if (end == v || *end) {
+			if (cmd_parse_long(v, LLONG_MIN, LLONG_MAX, &seed) == 0) {
+				o.seed = seed;
+			} else {
 				fprintf(stderr,
 					"grader rubric: --seed expects an integer, not '%s'\n", v);
 				goto done;
