@@ -218,11 +218,17 @@ static void write_group(void *ctx, size_t gi)
 	} else if (has_lms) {
 		res->time = lms;
 		res->time_source = "lms";
+	} else if (first->name.layout == FETCH_LAYOUT_CANVAS) {
+		/* rubyzip's get_output_stream stamps entries with the zip's making */
+		res->has_time = 0;
+		res->time_note = "Canvas stamps every entry with the time the download was made, "
+				 "not the submission time; late comes from Canvas's LATE flag";
 	} else if (mtime > 0) {
 		res->time.sec = mtime;
 		res->time_source = "archive-entry";
 	} else {
 		res->has_time = 0;
+		res->time_note = "the archive holds no time for this submission";
 	}
 	if (res->has_time && o->has_deadline &&
 	    (res->time.sec > o->deadline.sec ||

@@ -577,14 +577,16 @@ int fetch_out_commit(struct fetch_out *o, struct gr_err *err)
 	size_t len;
 	int rc = 0;
 
-	if (!o->res->has_time) {
-		o->res->time = o->res->fetched_at;
-		o->res->time_source = "fetch";
-	}
 	if (o->res->nfiles > 1)
 		qsort(o->res->files, o->res->nfiles, sizeof(*o->res->files), cmp_file);
-	fetch_time_nbgrader(line, &o->res->time);
-	strcat(line, "\n");
+	line[0] = '\0';
+	if (!o->res->has_time) {
+		/* an empty timestamp.txt: nbgrader reads it as no time, and so do we */
+		o->res->time_source = "unknown";
+	} else {
+		fetch_time_nbgrader(line, &o->res->time);
+		strcat(line, "\n");
+	}
 	rc = write_at(o->dir_fd, FETCH_TIMESTAMP_NAME, line, strlen(line), err);
 	if (rc)
 		goto done;

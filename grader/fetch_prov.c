@@ -49,11 +49,12 @@ json_t *fetch_prov_json(const struct fetch_result *r, const char *assignment)
 							   r->skips[i].reason)) < 0)
 			goto fail;
 	}
-	doc =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:O?, s:o, s:o}", "format",
-		      "grader-provenance/1", "student_id", r->student_id, "assignment", assignment,
-		      "timestamp", ts, "timestamp_source", r->time_source, "late", r->late,
-		      "fetched_at", fetched, "source", r->source, "files", files, "skipped", skips);
+	doc = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s?, s:b, s:s, s:O?, s:o, s:o}", "format",
+			"grader-provenance/1", "student_id", r->student_id, "assignment",
+			assignment, "timestamp", r->has_time ? ts : NULL, "timestamp_source",
+			r->time_source, "timestamp_note", r->time_note, "late", r->late,
+			"fetched_at", fetched, "source", r->source, "files", files, "skipped",
+			skips);
 	return doc;
 fail:
 	json_decref(files);
@@ -166,7 +167,7 @@ int fetch_manifest_write(const struct fetch_report *r, const char *assignment, c
 		const struct fetch_result *res = r->results[i];
 		char ts[32] = "", size[32];
 		const char *late = res->late ? "yes" : "no";
-		if (!res->failed && !res->missing)
+		if (!res->failed && !res->missing && res->has_time)
 			fetch_time_iso(ts, &res->time);
 		if (res->missing) {
 			const char *row[] = {

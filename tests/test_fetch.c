@@ -311,10 +311,17 @@ static void test_fetch__manifest_quoting(void **state)
 				  .nskips = 1,
 				  .skips = skips,
 				  .late = 1,
+				  .has_time = 1,
 				  .time = {.sec = 1793354400}};
 	struct fetch_result bad = {.student_id = "bob", .failed = 1, .error = "no branch 'main'"};
-	struct fetch_result *list[] = {&ok, &bad};
-	struct fetch_report rep = {.count = 2, .results = list};
+	struct fetch_result unknown = {
+	    .student_id = "carol", .nfiles = 1, .files = files + 1, .late = 1}; /* Canvas */
+	struct fetch_skip lost[] = {
+	    {.path = "d.zip!#3", .reason = "name cannot be read", .unreadable = 1},
+	    {.path = "d.zip!README.txt", .reason = "name matches no known layout"}};
+	struct fetch_result nobody = {.student_id = "", .nskips = 2, .skips = lost};
+	struct fetch_result *list[] = {&ok, &bad, &unknown};
+	struct fetch_report rep = {.count = 3, .results = list, .orphans = &nobody};
 	char path[] = "/tmp/test_fetch.XXXXXX", *text = NULL;
 	struct gr_err err = {0};
 	int fd = mkstemp(path);
@@ -332,7 +339,10 @@ static void test_fetch__manifest_quoting(void **state)
 			    "alice,ps1,ok,yes,2026-10-30T10:00:00Z,'=cmd(),1,bb,\r\n"
 			    "alice,ps1,skipped,yes,2026-10-30T10:00:00Z,pw,,,symlink to "
 			    "'/etc/passwd'\r\n"
-			    "bob,ps1,failed,,,,,,no branch 'main'\r\n");
+			    "bob,ps1,failed,,,,,,no branch 'main'\r\n"
+			    "carol,ps1,ok,yes,,'=cmd(),1,bb,\r\n"
+			    ",ps1,failed,,,d.zip!#3,,,name cannot be read\r\n"
+			    ",ps1,skipped,,,d.zip!README.txt,,,name matches no known layout\r\n");
 	free(text);
 	unlink(path);
 }

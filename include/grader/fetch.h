@@ -167,7 +167,10 @@ struct fetch_result {
 	int late;
 	int has_time;
 	struct fetch_time time;	 /* what timestamp.txt says */
-	const char *time_source; /* "commit", "lms", "archive-entry", "fetch" */
+	const char *time_source; /* "commit", "timestamp.txt", "lms", "archive-entry",
+				    "unknown" (timestamp.txt left empty, as nbgrader
+				    reads "no time") */
+	const char *time_note;	 /* why the time is unknown (static), or NULL */
 	struct fetch_time fetched_at;
 	json_t *source; /* provenance "source" object (owned reference) */
 };
