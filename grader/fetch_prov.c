@@ -308,6 +308,9 @@ int fetch_origin_read(struct fetch_origin *out, const char *dir, struct gr_err *
 		goto oom;
 	if (!o.location && (rc = dup_member(&o.location, src, "archive")))
 		goto oom;
+	o.late = json_is_true(json_object_get(doc, "late"));
+	if ((rc = dup_member(&o.time_note, doc, "timestamp_note")))
+		goto oom;
 	*out = o;
 	memset(&o, 0, sizeof(o));
 	goto done;
@@ -327,5 +330,6 @@ void fetch_origin_release(struct fetch_origin *o)
 	free(o->kind);
 	free(o->location);
 	free(o->commit);
+	free(o->time_note);
 	memset(o, 0, sizeof(*o));
 }

@@ -320,6 +320,14 @@ void gr_time_format(char *out, size_t size, int64_t sec, int32_t usec, enum gr_t
 		snprintf(out, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d, h, mi,
 			 s);
 		break;
+	case GR_TIME_ISO_FRAC:
+		if (usec)
+			snprintf(out, size, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, m,
+				 d, h, mi, s, (int)usec);
+		else
+			snprintf(out, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
+				 h, mi, s);
+		break;
 	case GR_TIME_NBGRADER:
 		snprintf(out, size, "%04lld-%02u-%02u %02d:%02d:%02d.%06d UTC", (long long)y, m, d,
 			 h, mi, s, (int)usec);

@@ -266,6 +266,8 @@ struct fetch_origin {
 	char *kind;     /* "git", "archive", ...; heap */
 	char *location; /* the repository URL or the archive's path; heap, may be NULL */
 	char *commit;   /* the commit graded (git), heap, may be NULL */
+	int late;       /* the LMS (or the fetch deadline) marked it late */
+	char *time_note; /* why its time is unknown, heap, or NULL */
 };
 
 /*

@@ -140,6 +140,7 @@ int gr_time_zone_to_utc(int64_t *utc, int64_t local, const char *name, struct gr
 
 enum gr_time_style {
 	GR_TIME_ISO,	  /* 2026-10-30T10:00:00Z (microseconds dropped) */
+	GR_TIME_ISO_FRAC, /* 2026-10-30T10:00:00[.749302]Z: microseconds when not 0 */
 	GR_TIME_NBGRADER, /* 2026-10-30 10:00:00.000000 UTC (timestamp.txt) */
 	GR_TIME_PYTHON,	  /* 2026-10-30 10:00:00[.250000]: str() of a naive datetime */
 	GR_TIME_SQL,	  /* 2026-10-30 10:00:00.000000: microseconds always */
