@@ -154,7 +154,7 @@ static const struct {
 } known_columns[] = {
     {"student_id", ROSTER_STUDENT_ID}, {"repo", ROSTER_REPO},	{"first_name", ROSTER_FIRST_NAME},
     {"last_name", ROSTER_LAST_NAME},   {"email", ROSTER_EMAIL}, {"branch", ROSTER_BRANCH},
-    {"lms_id", ROSTER_LMS_ID},
+    {"lms_id", ROSTER_LMS_ID},	       {"subdir", ROSTER_SUBDIR},
 };
 
 static char **field_of(struct roster_student *st, enum roster_column col)
@@ -174,6 +174,8 @@ static char **field_of(struct roster_student *st, enum roster_column col)
 		return &st->branch;
 	case ROSTER_LMS_ID:
 		return &st->lms_id;
+	case ROSTER_SUBDIR:
+		return &st->subdir;
 	}
 	return NULL;
 }

@@ -20,7 +20,7 @@ static const char usage_text[] =
     "  --assignment NAME      assignment folder name (required)\n"
     "  --dest DIR             destination, e.g. submitted/ (required; created)\n"
     "  --roster FILE          roster CSV: student_id plus repo, first_name, last_name,\n"
-    "                         email, branch, lms_id columns (required for git)\n"
+    "                         email, branch, subdir, lms_id columns (required for git)\n"
     "  --deadline TIME        ISO 8601, e.g. 2026-10-30T10:00:00Z or ...+02:00, or\n"
     "                         with a tz name: \"2026-10-30 17:00 Europe/London\"\n"
     "                         (git: newest commit at or before it; archive: sets late)\n"
@@ -34,6 +34,8 @@ static const char usage_text[] =
     "\n"
     "git options:\n"
     "  --branch B             branch when the roster has none (default: remote HEAD)\n"
+    "  --subdir PATH          take this folder of each repository (e.g. ps1) when\n"
+    "                         the roster row has no subdir (default: the root)\n"
     "  environment: GRADER_GIT_TOKEN (https token), GRADER_GIT_USER (its user name,\n"
     "  default x-access-token); ssh URLs use the ssh agent\n"
     "\n"
@@ -126,6 +128,8 @@ static int parse(int argc, char **argv, int git, struct fetch_opts *o, struct ar
 			o->limits.max_files = (size_t)n;
 		} else if (git && !strcmp(arg, "--branch")) {
 			o->branch = val;
+		} else if (git && !strcmp(arg, "--subdir")) {
+			o->subdir = val;
 		} else if (!git && !strcmp(arg, "--layout")) {
 			a->layout = val;
 		} else if (!git && !strcmp(arg, "--max-entries")) {

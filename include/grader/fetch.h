@@ -207,6 +207,8 @@ struct fetch_opts {
 	void *log_payload;
 	/* git */
 	const char *branch;	/* default when the roster has none; NULL = remote HEAD */
+	const char *subdir;	/* default when the roster has none: the repository's
+				   folder to take ("ps1"); NULL = its root */
 	const char *base_dir;	/* relative repo paths are taken from here */
 	const char *https_user; /* with https_token: credentials for https URLs */
 	const char *https_token;

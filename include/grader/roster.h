@@ -27,6 +27,7 @@ enum roster_column {
 	ROSTER_EMAIL = 1u << 4,
 	ROSTER_BRANCH = 1u << 5,
 	ROSTER_LMS_ID = 1u << 6,
+	ROSTER_SUBDIR = 1u << 7, /* fetch git: the folder of the repository to take */
 };
 
 /* One row. Absent columns and empty fields are "" (never NULL). */
@@ -38,6 +39,7 @@ struct roster_student {
 	char *email;
 	char *branch;
 	char *lms_id;
+	char *subdir;
 	size_t line; /* 1-based line where the row starts, for messages */
 };
 
