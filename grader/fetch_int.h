@@ -81,9 +81,6 @@ int fetch_pool_run(unsigned jobs, size_t n, void (*fn)(void *ctx, size_t i), voi
 /* Open (creating) DEST as a directory fd. */
 int fetch_dest_open(int *out, const char *dest, struct gr_err *err);
 
-/* Remove a tree under dir_fd without following symlinks; 0 or -1. */
-int fetch_remove_at(int dir_fd, const char *name);
-
 /* ---- archives: fetch_archive.c reads, fetch_collect.c sorts and writes ---- */
 
 enum item_kind { ITEM_FILE, ITEM_SKIP };
