@@ -99,7 +99,7 @@ static int cmp_slot(const void *a, const void *b, void *items)
 }
 
 /* Read nbgrader's timestamp.txt from the staging folder. */
-static int read_stage_time(struct fetch_collect *c, const char *stage, struct fetch_time *t)
+static int read_stage_time(struct fetch_collect *c, const char *stage, struct gr_time *t)
 {
 	char buf[128];
 	ssize_t n;
@@ -113,7 +113,7 @@ static int read_stage_time(struct fetch_collect *c, const char *stage, struct fe
 		return -1;
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
-	return fetch_time_parse(t, buf, NULL);
+	return gr_time_parse(&t->sec, &t->usec, buf, GR_TIME_LENIENT, NULL);
 }
 
 static int add_archive(json_t *arr, const struct fetch_collect *c, size_t idx)
@@ -140,7 +140,7 @@ static void write_group(void *ctx, size_t gi)
 	struct gr_err err = {0};
 	const struct fetch_item *first = slot_item(w, g->first), *prev_kept = NULL;
 	json_t *archives = json_array(), *receipts = json_array();
-	struct fetch_time latest_bb = {0}, nbts = {0}, lms = {0};
+	struct gr_time latest_bb = {0}, nbts = {0}, lms = {0};
 	int64_t mtime = 0;
 	int has_bb = 0, has_nbts = 0, has_lms = 0;
 
@@ -184,7 +184,7 @@ static void write_group(void *ctx, size_t gi)
 		}
 		if (has_bb && it->name.layout == FETCH_LAYOUT_BLACKBOARD &&
 		    it->name.time.sec < latest_bb.sec) {
-			fetch_time_iso(ts, &latest_bb);
+			gr_time_format(ts, sizeof(ts), latest_bb.sec, latest_bb.usec, GR_TIME_ISO);
 			fetch_result_skip(res, it->origin, "superseded by the attempt of %s", ts);
 			continue;
 		}

@@ -340,10 +340,10 @@ done:
 
 static json_t *time_json(int64_t sec)
 {
-	struct fetch_time t = {.sec = sec};
+	struct gr_time t = {.sec = sec};
 	char s[32];
 
-	fetch_time_iso(s, &t);
+	gr_time_format(s, sizeof(s), t.sec, t.usec, GR_TIME_ISO);
 	return json_string(s);
 }
 
@@ -444,7 +444,8 @@ static void fetch_one(void *ctx, size_t i)
 		git_commit *parent = NULL;
 		skipped_newer++;
 		if (git_commit_parentcount(c) == 0 || git_commit_parent(&parent, c, 0) < 0) {
-			fetch_time_iso(dl, &o->deadline);
+			gr_time_format(dl, sizeof(dl), o->deadline.sec, o->deadline.usec,
+				       GR_TIME_ISO);
 			fetch_result_fail(res, "no commit on '%s' before %s", branch, dl);
 			goto done;
 		}
@@ -463,7 +464,7 @@ static void fetch_one(void *ctx, size_t i)
 	res->time.usec = 0;
 	res->time_source = "commit";
 	if (o->has_deadline)
-		fetch_time_iso(dl, &o->deadline);
+		gr_time_format(dl, sizeof(dl), o->deadline.sec, o->deadline.usec, GR_TIME_ISO);
 	res->source = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:i, s:s*, s:s}", "kind", "git", "url", shown,
 	    "branch", branch, "commit", hex, "commit_time", time_json(git_commit_time(c)),

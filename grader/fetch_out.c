@@ -127,7 +127,7 @@ struct fetch_result *fetch_result_new(const char *student_id)
 		return NULL;
 	}
 	r->time_source = "fetch";
-	fetch_time_now(&r->fetched_at);
+	gr_time_now(&r->fetched_at);
 	return r;
 }
 
@@ -555,7 +555,8 @@ int fetch_out_commit(struct fetch_out *o, struct gr_err *err)
 		/* an empty timestamp.txt: nbgrader reads it as no time, and so do we */
 		o->res->time_source = "unknown";
 	} else {
-		fetch_time_nbgrader(line, &o->res->time);
+		gr_time_format(line, sizeof(line), o->res->time.sec, o->res->time.usec,
+			       GR_TIME_NBGRADER);
 		strcat(line, "\n");
 	}
 	rc = write_at(o->dir_fd, FETCH_TIMESTAMP_NAME, line, strlen(line), err);

@@ -17,8 +17,9 @@ json_t *fetch_prov_json(const struct fetch_result *r, const char *assignment)
 	json_t *doc = NULL, *files = NULL, *skips = NULL;
 	char ts[32], fetched[32];
 
-	fetch_time_iso(ts, &r->time);
-	fetch_time_iso(fetched, &r->fetched_at);
+	gr_time_format(ts, sizeof(ts), r->time.sec, r->time.usec, GR_TIME_ISO);
+	gr_time_format(fetched, sizeof(fetched), r->fetched_at.sec, r->fetched_at.usec,
+		       GR_TIME_ISO);
 	files = json_array();
 	skips = json_array();
 	if (!files || !skips)
@@ -168,7 +169,7 @@ int fetch_manifest_write(const struct fetch_report *r, const char *assignment, c
 		char ts[32] = "", size[32];
 		const char *late = res->late ? "yes" : "no";
 		if (!res->failed && !res->missing && res->has_time)
-			fetch_time_iso(ts, &res->time);
+			gr_time_format(ts, sizeof(ts), res->time.sec, res->time.usec, GR_TIME_ISO);
 		if (res->missing) {
 			const char *row[] = {
 			    res->student_id, assignment, "missing", "", "", "", "", "", ""};

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -342,4 +343,13 @@ void gr_time_format(char *out, size_t size, int64_t sec, int32_t usec, enum gr_t
 				 h, mi, s);
 		break;
 	}
+}
+
+void gr_time_now(struct gr_time *out)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	out->sec = ts.tv_sec;
+	out->usec = (int32_t)(ts.tv_nsec / 1000);
 }

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "grader/util.h"
@@ -706,6 +707,22 @@ static void test_util__term_escape(void **state)
 	expect_escape("", "");
 }
 
+static void test_util__time_now_and_frac(void **state)
+{
+	struct gr_time t = {0};
+	char out[GR_TIME_MAX];
+	int64_t before = (int64_t)time(NULL);
+	(void)state;
+
+	gr_time_now(&t);
+	assert_true(t.sec >= before && t.sec <= before + 5);
+	assert_true(t.usec >= 0 && t.usec < 1000000);
+	gr_time_format(out, sizeof(out), 1422811738, 749302, GR_TIME_ISO_FRAC);
+	assert_string_equal(out, "2015-02-01T17:28:58.749302Z");
+	gr_time_format(out, sizeof(out), 1422811738, 0, GR_TIME_ISO_FRAC);
+	assert_string_equal(out, "2015-02-01T17:28:58Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_util__time_zone_names),
 		cmocka_unit_test(test_util__time_zone_threads),
 		cmocka_unit_test(test_util__time_format),
+		cmocka_unit_test(test_util__time_now_and_frac),
 		cmocka_unit_test(test_util__term_escape),
 		cmocka_unit_test(test_util__rm_rf_deep_tree),
 		cmocka_unit_test(test_util__rm_rf_wide_links_modes),

@@ -26,32 +26,8 @@
 #define FETCH_TIMESTAMP_NAME "timestamp.txt"
 #define FETCH_CACHE_DIR ".grader-cache"
 
-/* ---- time ---------------------------------------------------------------- */
-
-/* A UTC instant: seconds since the epoch plus microseconds. */
-struct fetch_time {
-	int64_t sec;
-	int32_t usec;
-};
-
-/*
- * Parse a time: gr_time_parse with GR_TIME_LENIENT, so ISO 8601
- * (`2026-10-30`, `2026-10-30T10:00`, `...T10:00:00.5Z`, `...+02:00`,
- * `...-0500`, a space instead of `T`, `T24:00`), nbgrader's timestamp.txt
- * format (`2026-10-30 10:00:00.000000 UTC`), zone abbreviations (`CEST`) and
- * Blackboard's `2026-10-30-10-00-00`. No zone means UTC. GR_EINVAL when
- * malformed.
- */
-int fetch_time_parse(struct fetch_time *out, const char *s, struct gr_err *err);
-
-/* `2026-10-30T10:00:00Z` (microseconds dropped); out holds 32 bytes. */
-void fetch_time_iso(char out[32], const struct fetch_time *t);
-
-/* nbgrader's timestamp.txt line without newline: `2026-10-30 10:00:00.000000 UTC`. */
-void fetch_time_nbgrader(char out[40], const struct fetch_time *t);
-
-/* The current wall-clock time. */
-void fetch_time_now(struct fetch_time *out);
+/* Times are util.h's struct gr_time (UTC seconds + microseconds), read with
+ * gr_time_parse(..., GR_TIME_LENIENT, ...) and printed with gr_time_format. */
 
 /* ---- limits --------------------------------------------------------------- */
 
@@ -102,7 +78,7 @@ struct fetch_name {
 			       (Canvas `-1` suffix), else NULL */
 	int late;	    /* Canvas LATE flag */
 	int has_time;	    /* Blackboard attempt time, regex timestamp */
-	struct fetch_time time;
+	struct gr_time time;
 	uint64_t version[2]; /* order among duplicates: Canvas attachment id and
 				resubmission suffix; newest = largest */
 };
@@ -166,12 +142,12 @@ struct fetch_result {
 	struct fetch_skip *skips;
 	int late;
 	int has_time;
-	struct fetch_time time;	 /* what timestamp.txt says */
+	struct gr_time time;	 /* what timestamp.txt says */
 	const char *time_source; /* "commit", "timestamp.txt", "lms", "archive-entry",
 				    "unknown" (timestamp.txt left empty, as nbgrader
 				    reads "no time") */
 	const char *time_note;	 /* why the time is unknown (static), or NULL */
-	struct fetch_time fetched_at;
+	struct gr_time fetched_at;
 	json_t *source; /* provenance "source" object (owned reference) */
 };
 
@@ -201,7 +177,7 @@ struct fetch_opts {
 	struct fetch_limits limits;
 	unsigned jobs; /* parallel workers (>= 1) */
 	int has_deadline;
-	struct fetch_time deadline;
+	struct gr_time deadline;
 	int verbose; /* log a line per fetched student */
 	fetch_log_fn log;
 	void *log_payload;

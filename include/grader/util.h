@@ -156,6 +156,15 @@ void gr_html_text(FILE *f, const char *s);
 
 /* ---- wall-clock times ---------------------------------------------------- */
 
+/* A UTC instant: seconds since the epoch plus microseconds. */
+struct gr_time {
+	int64_t sec;
+	int32_t usec;
+};
+
+/* The current wall-clock time (CLOCK_REALTIME). */
+void gr_time_now(struct gr_time *out);
+
 /* Flags of gr_time_parse. */
 enum {
 	GR_TIME_NAIVE_UTC = 1 << 0, /* no zone means UTC (as nbgrader does); else an error */
