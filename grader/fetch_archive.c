@@ -572,6 +572,10 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 			}
 			if (p == 0)
 				who = &parsed;
+			if (p == 0 && parsed.time_naive && o->lms_zone &&
+			    gr_time_zone_to_utc(&parsed.time.sec, parsed.time.sec, o->lms_zone,
+						NULL) == 0)
+				parsed.time_naive = 0;
 		}
 		if (d < 0) {
 			rc = skip_entry_as(r, lv, who, raw,

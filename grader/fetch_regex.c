@@ -288,8 +288,13 @@ int fetch_regex_match_name(const struct fetch_regex *re, const char *s, struct f
 	if (!out->lms_id[0] || !out->path[0])
 		return GR_ENOTFOUND;
 	ts = group_dup(re, m, s, "timestamp");
-	if (ts && gr_time_parse(&out->time.sec, &out->time.usec, ts, GR_TIME_LENIENT, NULL) == 0)
+	if (ts && gr_time_parse(&out->time.sec, &out->time.usec, ts, GR_TIME_LENIENT, NULL) == 0) {
+		int64_t sec;
 		out->has_time = 1;
+		/* no zone in the name: read as UTC unless --lms-timezone says */
+		out->time_naive =
+		    gr_time_parse(&sec, NULL, ts, GR_TIME_LENIENT & ~GR_TIME_NAIVE_UTC, NULL) < 0;
+	}
 	first = group_dup(re, m, s, "first_name");
 	last = group_dup(re, m, s, "last_name");
 	if (first || last) {

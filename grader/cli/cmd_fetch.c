@@ -43,6 +43,9 @@ static const char usage_text[] =
     "  --layout L             auto (default), canvas, moodle, blackboard, nbgrader,\n"
     "                         or regex:PATTERN with (?P<student_id>..) (?P<file_id>..)\n"
     "                         and optional (?P<timestamp>..) groups\n"
+    "  --lms-timezone ZONE    the tz database zone of LMS times written without one\n"
+    "                         (Blackboard attempts, regex timestamps), e.g.\n"
+    "                         America/Chicago (default: UTC)\n"
     "  --max-entries N        refuse an archive with more entries (default 100000)\n"
     "  --max-archive-size S   refuse an archive unpacking to more (default 8G)\n"
     "  --max-ratio N          refuse an archive expanding more than N:1 (default 200)\n"
@@ -132,6 +135,12 @@ static int parse(int argc, char **argv, int git, struct fetch_opts *o, struct ar
 			o->subdir = val;
 		} else if (!git && !strcmp(arg, "--layout")) {
 			a->layout = val;
+		} else if (!git && !strcmp(arg, "--lms-timezone")) {
+			int64_t utc;
+			struct gr_err zerr = {0};
+			if (gr_time_zone_to_utc(&utc, 0, val, &zerr) < 0)
+				return usage_error("--lms-timezone: %s", zerr.msg);
+			o->lms_zone = val;
 		} else if (!git && !strcmp(arg, "--max-entries")) {
 			if (cmd_parse_size(val, &n) < 0)
 				return usage_error("invalid count '%s'", val);

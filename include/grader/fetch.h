@@ -78,6 +78,7 @@ struct fetch_name {
 			       (Canvas `-1` suffix), else NULL */
 	int late;	    /* Canvas LATE flag */
 	int has_time;	    /* Blackboard attempt time, regex timestamp */
+	int time_naive;	    /* ... written without a zone (read as UTC) */
 	struct gr_time time;
 	uint64_t version[2]; /* order among duplicates: Canvas attachment id and
 				resubmission suffix; newest = largest */
@@ -191,6 +192,8 @@ struct fetch_opts {
 	/* archives */
 	enum fetch_layout layout;
 	const struct fetch_regex *regex; /* for FETCH_LAYOUT_REGEX */
+	const char *lms_zone; /* tz database zone of LMS times written without one
+				 (Blackboard attempts, regex timestamps); NULL = UTC */
 };
 
 /* Defaults: limits as fetch_limits_init, one job, auto layout. */

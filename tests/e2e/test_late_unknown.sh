@@ -78,6 +78,23 @@ check "bad timestamp: a line naming the student and the text" grep -q "^grader g
 "$GRADER" export "$T/gbbad.json" --to markdown -o "$T/bad.md" 2>/dev/null
 check "bad timestamp: markdown export notes it" grep -qF 'bad\_timestamp' "$T/bad.md"
 
+# --- Blackboard writes attempt times in the server's local time, without a zone
+$PY - "$T/bb.zip" <<'PYEOF'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    z.writestr('PS1_bob_attempt_2026-10-30-09-30-00_ps1.ipynb', '{}')
+PYEOF
+"$GRADER" fetch archive "$T/bb.zip" --assignment ps1 --dest "$T/bb" --deadline 2026-10-30T14:00:00Z >/dev/null 2>&1
+check "blackboard: no zone given, read as UTC" test "$(cat "$T/bb/bob/ps1/timestamp.txt")" = "2026-10-30 09:30:00.000000 UTC"
+rm -rf "$T/bb"
+"$GRADER" fetch archive "$T/bb.zip" --assignment ps1 --dest "$T/bb" --deadline 2026-10-30T14:00:00Z \
+	--lms-timezone America/Chicago >/dev/null 2>&1
+check "blackboard: --lms-timezone (CDT)" test "$(cat "$T/bb/bob/ps1/timestamp.txt")" = "2026-10-30 14:30:00.000000 UTC"
+check "blackboard: late in that zone" test "$(json_get "$T/bb/bob/ps1/.grader-provenance.json" '["late"]')" = True
+"$GRADER" fetch archive "$T/bb.zip" --assignment ps1 --dest "$T/bb" --lms-timezone Mars/Olympus >/dev/null 2>"$T/errz"
+check "--lms-timezone: unknown zone is a usage error" test $? -eq 2
+check "--lms-timezone: says why" grep -q "unknown time zone 'Mars/Olympus'" "$T/errz"
+
 # --- timestamp.txt as nbgrader's user guide writes it (a tz database zone)
 mkdir -p "$T/guide/hacker/ps1" "$T/guide/bitdiddle/ps1"
 cp "$T/demo/alice/ps1/ps1.ipynb" "$T/guide/hacker/ps1/"
