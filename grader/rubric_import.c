@@ -431,6 +431,7 @@ int rubric_import(struct rubric **out, const struct rubric_import_opts *o, struc
 	}
 	if (json_object_set_new(root, "seed", json_integer(o->seed)) ||
 	    (o->allow_ctypes && json_object_set_new(root, "allow_ctypes", json_true())) ||
+	    (o->allow_jit && json_object_set_new(root, "allow_jit", json_true())) ||
 	    json_object_set_new(root, "public", json_false()))
 		goto nomem;
 	if ((rc = add_files(root, o, err)))
