@@ -77,6 +77,13 @@ expect "$T/gbbad.json" bob "'late_unknown' in s['flags']" True
 check "bad timestamp: a line naming the student and the text" grep -q "^grader grade: student 'bob': invalid time 'last Tuesday'" "$T/logbad"
 "$GRADER" export "$T/gbbad.json" --to markdown -o "$T/bad.md" 2>/dev/null
 check "bad timestamp: markdown export notes it" grep -qF 'bad\_timestamp' "$T/bad.md"
+"$GRADER" export "$T/gbbad.json" --to gradescope --student bob -o "$T/bad-gs.json" 2>/dev/null
+check "bad timestamp: gradescope output notes it" \
+	sh -c "$PY -c \"import json,sys; print(json.load(open(sys.argv[1]))['output'])\" '$T/bad-gs.json' | grep -q \"invalid time 'last Tuesday'\""
+"$GRADER" export "$T/gbbad.json" --to junit -o "$T/bad.xml" 2>/dev/null
+check "bad timestamp: junit property notes it" grep -q "<property name=\"time_note\" value=\"invalid time 'last Tuesday'" "$T/bad.xml"
+"$GRADER" export "$T/gb.json" --to junit -o "$T/canvas.xml" 2>/dev/null
+check "canvas: junit notes the unknown time" grep -q '<property name="time_note" value="submission time unknown: Canvas stamps' "$T/canvas.xml"
 
 # --- Blackboard writes attempt times in the server's local time, without a zone
 $PY - "$T/bb.zip" <<'PYEOF'
