@@ -3,7 +3,8 @@
 # Arabic in every LMS layout (Canvas, Moodle folder and flat mode,
 # Blackboard, nbgrader trees in zip, tar and 7z), names decomposed as macOS
 # writes them, a zip from Windows (CP437, no UTF-8 flag) and names no
-# encoding can read. Each download is fetched under LC_ALL=C and C.UTF-8 and
+# encoding can read, and an Info-ZIP Unicode path field. Each download is
+# fetched under LC_ALL=C and C.UTF-8 and
 # must come out the same: every student in the manifest, nothing dropped
 # without a line, a row and a count.
 . "$(dirname "$0")/lib.sh"
@@ -69,6 +70,15 @@ with tarfile.open('nbtree.tar.gz', 'w:gz', format=tarfile.PAX_FORMAT) as t:
 # zip tools on Windows: CP437 names, no UTF-8 flag (0x81 = u-umlaut, 0x82 = e-acute)
 zraw('windows.zip', [(b'Jon M\x81ller_401_assignsubmission_file_/L\x94sung.txt', 'jon'),
                      (b'Ren\x82e Roy_402_assignsubmission_file_/caf\x82.txt', 'renee')], False)
+# Info-ZIP's Unicode path extra field (0x7075): a lossy native name, the UTF-8 one beside it
+import struct, zlib
+native = b'Jon M?ller_701_assignsubmission_file_/L?sung.txt'
+upath = 'Jon Müller_701_assignsubmission_file_/Lösung.txt'.encode()
+field = struct.pack('<B', 1) + struct.pack('<I', zlib.crc32(native)) + upath
+zi = zipfile.ZipInfo(native.decode('ascii'), (2026, 10, 29, 9, 0, 0))
+zi.extra = struct.pack('<HH', 0x7075, len(field)) + field
+with zipfile.ZipFile('infozip.zip', 'w') as z:
+    z.writestr(zi, 'jon')
 # names that are not the UTF-8 their flag declares: nothing can read them
 zraw('broken.zip', [(b'Ana Garc\xff\xfea_501_assignsubmission_file_/a.txt', 'lost'),
                     (b'Bo Lind_502_assignsubmission_file_/ok.txt', 'bo')], True)
@@ -155,6 +165,12 @@ for L in C C.UTF-8; do
 		test "$(json_get "$D/401/ps1/.grader-provenance.json" '["files"][0]["name_encoding"]')" = cp437
 	check "$L cp437: display name decoded" \
 		test "$(json_get "$D/402/ps1/.grader-provenance.json" '["source"]["display_name"]')" = "Renée Roy"
+
+	run "$L" infozip.zip
+	check "$L Info-ZIP unicode path: exit 0" test "$(cat "$T/rc")" = 0
+	check "$L Info-ZIP unicode path: the UTF-8 name wins" has 701 Lösung.txt
+	check "$L Info-ZIP unicode path: display name" \
+		test "$(json_get "$D/701/ps1/.grader-provenance.json" '["source"]["display_name"]')" = "Jon Müller"
 
 	run "$L" broken.zip
 	check "$L broken: exit 1" test "$(cat "$T/rc")" = 1
