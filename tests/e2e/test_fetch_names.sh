@@ -60,6 +60,8 @@ zfile('blackboard.zip', [
     ('PS1_fatima_attempt_2026-10-29-11-00-00_واجب.ipynb', '{"b": 2}'),
 ])
 zfile('nbtree.zip', [('submitted/王明/ps1/笔记.ipynb', '{"t": 1}'),
+                     ('submitted/王明/ps1/Lösung.txt', 'first'),
+                     ('submitted/王明/ps1/LÖSUNG.txt', 'same name on macOS and Windows'),
                      ('submitted/chloé/ps1/ps1.ipynb', '{"t": 2}'),
                      ('submitted/chloé/ps1/timestamp.txt', '2026-10-30 09:00:00.000000 UTC\n')])
 with tarfile.open('nbtree.tar.gz', 'w:gz', format=tarfile.PAX_FORMAT) as t:
@@ -151,6 +153,8 @@ for L in C C.UTF-8; do
 	run "$L" nbtree.zip nbtree.tar.gz nbtree.7z --layout nbgrader
 	check "$L nbgrader: exit 0" test "$(cat "$T/rc")" = 0
 	check "$L nbgrader zip: CJK student" has 王明 笔记.ipynb
+	check "$L nbgrader zip: Lösung/LÖSUNG collide: one kept" test "$(ls "$D/王明/ps1" | grep -ci 'sung.txt')" = 1
+	check "$L nbgrader zip: ... the other listed" grep -q 'same name ignoring case' "$D/王明/ps1/.grader-provenance.json"
 	check "$L nbgrader zip: accented student, timestamp" test "$(cat "$D/chloé/ps1/timestamp.txt")" = "2026-10-30 09:00:00.000000 UTC"
 	check "$L nbgrader tar (pax): Arabic student" has فاطمة ps1.ipynb
 	check "$L nbgrader tar: NFD file name stored NFC" has zoë "$(printf 'r\303\252ve.ipynb')"
