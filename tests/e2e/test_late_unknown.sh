@@ -120,6 +120,20 @@ if [ -d "$NBG/nbgrader" ]; then
 from nbgrader.utils import parse_utc
 print(parse_utc(open('$T/guide/hacker/ps1/timestamp.txt').read().strip()))")
 	check "nbgrader's parse_utc agrees" grep -q ",$want,hacker," "$T/grades.csv"
+	# the figures docs/scoring.md gives for the zones nbgrader reads differently
+	PYTHONPATH=$NBG:$NBG/stubs $PY - >"$T/nbg" 2>&1 <<'PYEOF'
+from nbgrader.utils import parse_utc
+for text, want in [("2026-10-30 10:00:00.000000 PST", "2026-10-30 10:00:00"),
+                   ("2026-10-30 10:00:00.000000 CEST", "2026-10-30 10:00:00"),
+                   ("2026-10-30 10:00:00.000000 -0800", "2026-10-30 10:13:20"),
+                   ("2026-10-30 10:00:00.000000 +0100", "2026-10-30 09:58:20"),
+                   ("2026-10-30 10:00:00 Mars/Olympus", "2026-10-30 10:00:00"),
+                   ("2026-03-29 01:30:00 Europe/London", "2026-03-29 00:30:00"),
+                   ("2026-10-25 01:30:00 Europe/London", "2026-10-25 00:30:00")]:
+    got = str(parse_utc(text))
+    print(("same" if got == want else "DIFFERENT"), text, got)
+PYEOF
+	check "nbgrader's figures in docs/scoring.md still hold" sh -c "! grep -q DIFFERENT '$T/nbg' && test \$(grep -c ^same '$T/nbg') = 7"
 else
 	skip "nbgrader's parse_utc agrees" "no ../shared/nbgrader beside the checkout"
 fi
