@@ -122,6 +122,7 @@ static int setup_grader(struct run *r, struct gr_err *err)
 	r->kopts.preload = r->preload;
 	r->kopts.seed = (long)r->rubric->seed;
 	r->kopts.allow_ctypes = r->rubric->allow_ctypes;
+	r->kopts.allow_jit = r->rubric->allow_jit;
 	r->kopts.timeout_cell = r->rubric->limits.cell_timeout;
 	r->kopts.timeout = r->rubric->limits.notebook_timeout;
 	r->kopts.mem_mb = (size_t)r->rubric->limits.memory_mb;

@@ -33,11 +33,14 @@ static const char USAGE[] =
     "  --no-auto-preload         without --preload, preload nothing\n"
     "  --data FILE               data file placed beside the notebooks; repeatable\n"
     "  --seed N                  random seed set before every run (default 0)\n"
-    "  --allow-ctypes            let notebooks load ctypes/cffi (scipy needs it); student\n"
+    "  --allow-ctypes            let notebooks load the real ctypes/cffi (only for code that\n"
+    "                            calls C itself; pandas and scipy run without it); student\n"
     "                            code can then reach memory and forge results (default off)\n"
+    "  --allow-jit               let a JIT (numba) make memory executable; code the box\n"
+    "                            wrote can then run, weakening the same guarantee (off)\n"
     "  --cell-timeout SEC        per cell (default 30)\n"
     "  --notebook-timeout SEC    per notebook (default 600)\n"
-    "  --memory MB               per notebook (default 1024)\n"
+    "  --memory MB               per notebook (default 4096)\n"
     "  --processes N             per notebook (default 64)\n"
     "  --output-limit BYTES      output kept per cell (default 1048576)\n"
     "  -o, --output FILE         write the rubric here (default: stdout)\n"
@@ -162,6 +165,8 @@ static int do_import(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--allow-ctypes"))
 			o.allow_ctypes = 1;
+		else if (!strcmp(argv[i], "--allow-jit"))
+			o.allow_jit = 1;
 		else if (!strcmp(argv[i], "--no-auto-preload"))
 			auto_preload = 0;
 		else if ((v = opt(argc, argv, &i, "--assignment", &miss)))
