@@ -394,7 +394,7 @@ static int load_limits(struct vctx *v, json_t *l, struct rubric_limits *lim)
 
 	lim->cell_timeout = 30;
 	lim->notebook_timeout = 600;
-	lim->memory_mb = 1024;
+	lim->memory_mb = 4096;
 	lim->processes = 64;
 	lim->output_bytes = 1 << 20;
 	if (!l)
