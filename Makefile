@@ -24,7 +24,7 @@ TEST_LIBS  = $(shell pkg-config --libs cmocka)
 DEB_PKGS = build-essential pkg-config git zip unzip \
 	libgit2-dev libseccomp-dev libjansson-dev libarchive-dev \
 	libsqlite3-dev libssl-dev libcmocka-dev python3-dev python3-numpy \
-	python3-matplotlib python3-jsonschema python3-ipython \
+	python3-matplotlib python3-jsonschema python3-ipython python3-pandas \
 	p7zip-full sqlite3 procps bc xz-utils bzip2
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes

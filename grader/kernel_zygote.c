@@ -167,6 +167,17 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, const ch
 	run.seed = opts->seed;
 	run.cap = opts->output_cap;
 	run.ipython = opts->ipython;
+	/* grade cells, by position: the watcher checks right before each */
+	if (json_array_size(json_object_get(req, "grade"))) {
+		json_t *g;
+		size_t k;
+
+		run.grade = calloc(json_array_size(srcs) + 1, 1);
+		json_array_foreach(json_object_get(req, "grade"), k, g)
+			if (run.grade && json_integer_value(g) >= 0 &&
+			    (size_t)json_integer_value(g) < json_array_size(srcs))
+				run.grade[json_integer_value(g)] = 1;
+	}
 
 	/* the sandbox reads cfg->workdir at each run */
 	cfg->workdir = json_string_value(json_object_get(req, "workdir"));
@@ -200,6 +211,7 @@ done:
 	if (me >= 0)
 		close(me);
 	sbx_result_release(&res);
+	free(run.grade);
 	Py_XDECREF(list);
 	json_decref(req);
 	json_object_set_new(ans, "rc", json_integer(rc));
