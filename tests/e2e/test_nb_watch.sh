@@ -33,9 +33,12 @@ nb = {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
                                   "language": "python"}}}
 json.dump(nb, open(os.path.join(d, "hw.ipynb"), "w"))
 PY
+# nothing preloaded: every module the cells use is imported by student code first
 "$GRADER" rubric import "$T/course/hw.ipynb" --assignment hw --cell-timeout 10 \
-	-o "$T/hw.json" >/dev/null 2>"$T/err"
-check "rubric built" test -s "$T/hw.json"
+	--no-auto-preload -o "$T/hw.json" >/dev/null 2>"$T/err"
+check "rubric built, preloading nothing" /usr/bin/python3 -c "
+import json, sys
+sys.exit(0 if json.load(open(sys.argv[1])).get('preload', []) == [] else 1)" "$T/hw.json"
 "$GRADER" rubric release "$T/hw.json" -o "$T/release" >/dev/null
 
 # student NAME ANSWER [FILE CONTENT]: a submission whose answer cell is ANSWER
