@@ -62,6 +62,7 @@ struct kwatch {
 	PyObject *seen;       /* ids of the namespaces watched */
 	PyObject *shadows;    /* names to give back their system module before a grade cell */
 	PyObject *forged;     /* names whose sys.modules entry was put there by hand */
+	PyObject *originals;  /* name -> the system's module a forged entry replaced */
 	PyObject *builtins;   /* builtins.__dict__ */
 	PyObject *stdlib;     /* sys.stdlib_module_names */
 	PyObject *syspath;    /* the system's entries of sys.path (list) */
@@ -509,13 +510,19 @@ static void check_modules(struct kwatch *w, int flagging)
 			continue;
 		by_hand = !w->depth;
 		sys_ = module_origin(mod);
-		if (PyDict_SetItem(w->known, name, mod) < 0)
+		prev = PyDict_GetItemWithError(w->known, name);
+		Py_XINCREF(prev);
+		if (PyDict_SetItem(w->known, name, mod) < 0) {
+			Py_XDECREF(prev);
 			break;
+		}
 		if (by_hand && flagging && system_name(w, name)) {
 			add_flag(w, "shadowed_module", utf8(name),
 				 "sys.modules['%s'] replaced by hand (cell %ld)", utf8(name), w->cell);
 			PySet_Add(w->shadows, name);
 			PySet_Add(w->forged, name);
+			if (prev && module_origin(prev) == 1 && !PyDict_GetItemWithError(w->originals, name))
+				PyDict_SetItem(w->originals, name, prev);
 		} else if (sys_ == 1) {
 			add_module(w, utf8(name), mod);
 		} else if (PyModule_Check(mod)) {
@@ -531,6 +538,7 @@ static void check_modules(struct kwatch *w, int flagging)
 				PySet_Add(w->shadows, name);
 			}
 		}
+		Py_XDECREF(prev);
 	}
 	PyErr_Clear();
 	Py_XDECREF(changed);
@@ -640,14 +648,32 @@ int kwatch_on_setattr(struct kwatch *w, void *argp)
 
 /* ---- before a grade cell ---- */
 
-static long other_threads(void)
+/* Python threads other than this one; `names` gets their classes (no student code runs). */
+static long other_threads(char *names, size_t len)
 {
 	PyThreadState *me = PyThreadState_Get();
+	PyObject *threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");
+	PyObject *active = threading && PyModule_Check(threading)
+				   ? PyDict_GetItemString(PyModule_GetDict(threading), "_active")
+				   : NULL;
+	PyObject *key, *t;
+	Py_ssize_t pos = 0;
+	size_t used = 0;
 	long n = 0;
 
-	for (PyThreadState *t = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(me)); t;
-	     t = PyThreadState_Next(t))
-		n += t != me;
+	for (PyThreadState *ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(me)); ts;
+	     ts = PyThreadState_Next(ts))
+		n += ts != me;
+	names[0] = 0;
+	while (n && active && PyDict_Check(active) && PyDict_Next(active, &pos, &key, &t)) {
+		if (PyLong_Check(key) && PyLong_AsUnsignedLong(key) == PyThread_get_thread_ident())
+			continue;
+		if (used + strlen(Py_TYPE(t)->tp_name) + 3 >= len)
+			break;
+		used += (size_t)snprintf(names + used, len - used, "%s%s", used ? ", " : "",
+					 Py_TYPE(t)->tp_name);
+	}
+	PyErr_Clear();
 	return n;
 }
 
@@ -699,6 +725,14 @@ static void restore_module(struct kwatch *w, PyObject *name)
 
 	if (cur && system_module(cur) && PySet_Contains(w->forged, name) != 1)
 		return; /* the import system's, from the system */
+	/* the very module the forgery replaced, if there was one */
+	mod = PyDict_GetItemWithError(w->originals, name);
+	if (mod) {
+		Py_INCREF(mod);
+		if (PyDict_SetItem(w->known, name, mod) == 0 && PyDict_SetItem(modules, name, mod) == 0)
+			PySet_Discard(w->forged, name);
+		goto done;
+	}
 	spec = system_spec(w, utf8(name));
 	loader = spec ? PyObject_GetAttrString(spec, "loader") : NULL;
 	if (!loader)
@@ -742,12 +776,14 @@ void kwatch_check(struct kwatch *w, int grade)
 	check_all(w, 1);
 	scan_box(w);
 	if (grade) {
-		long n = other_threads();
+		char kinds[120];
+		long n = other_threads(kinds, sizeof(kinds));
 
 		if (n > 0)
 			add_flag(w, "background_threads", NULL,
-				 "%ld Python thread%s still running when grade cell %ld started", n,
-				 n > 1 ? "s" : "", cell);
+				 "%ld Python thread%s still running when grade cell %ld started%s%s%s",
+				 n, n > 1 ? "s" : "", cell, kinds[0] ? " (" : "", kinds,
+				 kinds[0] ? ")" : "");
 		names = PySequence_List(w->shadows);
 		for (Py_ssize_t i = 0; names && i < PyList_GET_SIZE(names); i++)
 			restore_module(w, PyList_GET_ITEM(names, i));
@@ -789,6 +825,7 @@ static int init_refs(struct kwatch *w)
 	w->seen = PySet_New(NULL);
 	w->shadows = PySet_New(NULL);
 	w->forged = PySet_New(NULL);
+	w->originals = PyDict_New();
 	w->flags = json_array();
 	w->builtins = PyEval_GetBuiltins();
 	Py_XINCREF(w->builtins);
@@ -807,7 +844,7 @@ static int init_refs(struct kwatch *w)
 	w->from_spec = attr("importlib.util", "module_from_spec");
 	w->orig_load = attr("_frozen_importlib", "_find_and_load");
 	w->wrapped_key = PyUnicode_InternFromString("__wrapped__");
-	if (!w->known || !w->seen || !w->shadows || !w->forged || !w->flags || !w->builtins || !w->stdlib ||
+	if (!w->known || !w->seen || !w->shadows || !w->forged || !w->originals || !w->flags || !w->builtins || !w->stdlib ||
 	    !w->syspath || !w->find_spec || !w->from_spec || !w->orig_load || !w->wrapped_key)
 		return -1;
 	return 0;

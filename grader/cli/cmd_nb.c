@@ -151,6 +151,8 @@ static void print_table(const char *path, const struct kernel_result *r)
 	       r->message[0] ? ": " : "", r->message);
 	for (size_t i = 0; i < r->nreplaced; i++)
 		printf("  replaced: %s\n", r->replaced[i]);
+	for (size_t i = 0; i < r->nflags; i++)
+		printf("  flag %s: %s\n", r->flags[i].flag, r->flags[i].reason);
 	for (size_t i = 0; i < r->ncells; i++) {
 		const struct kernel_cell_result *c = &r->cells[i];
 		char detail[160] = "";

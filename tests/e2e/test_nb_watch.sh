@@ -103,6 +103,14 @@ import sys, types
 _fake = types.ModuleType('statistics')
 _fake.fmean = lambda xs: 4 * math.pi
 sys.modules['statistics'] = _fake"
+student modnumpy "$WRONG
+import sys, types
+_fake = types.ModuleType('numpy')
+_fake.allclose = lambda *a, **k: True
+sys.modules['numpy'] = _fake"
+student method "$WRONG
+import fractions
+fractions.Fraction.__eq__ = lambda self, other: True"
 student shadowfile "$WRONG" statistics.py 'import math
 def fmean(xs):
     return 4 * math.pi'
@@ -132,10 +140,13 @@ flagged imp replaced_builtins 'builtins.__import__ rebound'
 flagged klass replaced_builtins 'module numpy given the class Liar'
 flagged defaults replaced_builtins 'allclose.__defaults__ replaced'
 flagged code replaced_builtins 'allclose.__code__ replaced'
-flagged thread background_threads 'still running when grade cell 3 started'
+flagged thread background_threads 'still running when grade cell 3 started (Thread)'
 flagged nopreload replaced_builtins 'numpy.allclose rebound (cell 2)'
 flagged modules shadowed_module "sys.modules['statistics'] replaced by hand"
 expect modules "g['test_mean']['auto_score'] == 0"
+flagged modnumpy shadowed_module "sys.modules['numpy'] replaced by hand (cell 2)"
+expect modnumpy "g['test_area']['auto_score'] == 0"
+flagged method replaced_builtins 'fractions.Fraction.__eq__ rebound (cell 2)'
 flagged shadowfile shadowed_module "submission file 'statistics.py' shadows the system module"
 expect shadowfile "g['test_mean']['auto_score'] == 0"
 expect shadowfile "all(nb['flagged'] for nb in s['notebooks'])"
