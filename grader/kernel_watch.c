@@ -145,6 +145,27 @@ static uint64_t dict_version(PyObject *d)
 /* ---- what is the system's ---- */
 
 /*
+ * An attribute of a module or of its spec, read from the instance's own dict:
+ * a class with a lying __getattribute__ (student code) never runs here.
+ * New reference or NULL.
+ */
+static PyObject *own_attr(PyObject *o, const char *name)
+{
+	PyObject *d, *v = NULL;
+
+	if (!o || o == Py_None)
+		return NULL;
+	d = PyModule_Check(o) ? PyModule_GetDict(o) : PyObject_GenericGetDict(o, NULL);
+	if (d && PyDict_Check(d))
+		v = PyDict_GetItemString(d, name);
+	Py_XINCREF(v);
+	if (!PyModule_Check(o))
+		Py_XDECREF(d);
+	PyErr_Clear();
+	return v;
+}
+
+/*
  * 1: the module was loaded from the system (built in, frozen, or a file under
  * /usr); 0: from somewhere else; -1: made in memory (no spec, no origin).
  */
@@ -155,10 +176,8 @@ static int module_origin(PyObject *mod)
 
 	if (!PyModule_Check(mod))
 		return 0;
-	spec = PyObject_GetAttrString(mod, "__spec__");
-	if (spec && spec != Py_None)
-		origin = PyObject_GetAttrString(spec, "origin");
-	PyErr_Clear();
+	spec = own_attr(mod, "__spec__");
+	origin = own_attr(spec, "origin");
 	if (origin && PyUnicode_Check(origin)) {
 		const char *o = utf8(origin);
 
@@ -166,16 +185,25 @@ static int module_origin(PyObject *mod)
 	} else if (spec && spec != Py_None) {
 		sys_ = 0;
 		/* a namespace package: every portion under /usr */
-		path = PyObject_GetAttrString(spec, "submodule_search_locations");
-		PyErr_Clear();
-		if (path && PySequence_Check(path) && PySequence_Size(path) > 0) {
+		path = own_attr(spec, "submodule_search_locations");
+		if (path && PyList_Check(path) && PyList_GET_SIZE(path) > 0) {
 			sys_ = 1;
-			for (Py_ssize_t i = 0; sys_ && i < PySequence_Size(path); i++) {
-				PyObject *p = PySequence_GetItem(path, i);
+			for (Py_ssize_t i = 0; sys_ && i < PyList_GET_SIZE(path); i++) {
+				PyObject *p = PyList_GET_ITEM(path, i);
 
-				sys_ = p && PyUnicode_Check(p) && trusted_file(utf8(p));
-				Py_XDECREF(p);
+				sys_ = PyUnicode_Check(p) && trusted_file(utf8(p));
 			}
+		} else if (path) {
+			/* importlib's _NamespacePath keeps its list in _path */
+			PyObject *l = own_attr(path, "_path");
+
+			if (l && PyList_Check(l) && PyList_GET_SIZE(l) > 0) {
+				sys_ = 1;
+				for (Py_ssize_t i = 0; sys_ && i < PyList_GET_SIZE(l); i++)
+					sys_ = PyUnicode_Check(PyList_GET_ITEM(l, i)) &&
+					       trusted_file(utf8(PyList_GET_ITEM(l, i)));
+			}
+			Py_XDECREF(l);
 		}
 	}
 	PyErr_Clear();
@@ -193,11 +221,10 @@ static int system_module(PyObject *mod)
 /* The module is still running its own import (its spec says so). */
 static int initializing(PyObject *mod)
 {
-	PyObject *spec = mod ? PyObject_GetAttrString(mod, "__spec__") : NULL;
-	PyObject *v = spec && spec != Py_None ? PyObject_GetAttrString(spec, "_initializing") : NULL;
+	PyObject *spec = PyModule_Check(mod) ? own_attr(mod, "__spec__") : NULL;
+	PyObject *v = own_attr(spec, "_initializing");
 	int r = v == Py_True;
 
-	PyErr_Clear();
 	Py_XDECREF(v);
 	Py_XDECREF(spec);
 	return r;
@@ -217,7 +244,7 @@ static PyObject *system_spec(struct kwatch *w, const char *name)
 		Py_XDECREF(pn);
 		Py_CLEAR(path);
 		if (parent && system_module(parent))
-			path = PyObject_GetAttrString(parent, "__path__");
+			path = own_attr(parent, "__path__");
 		if (!path)
 			goto done;
 	}
@@ -528,9 +555,8 @@ static void check_modules(struct kwatch *w, int flagging)
 		} else if (PyModule_Check(mod)) {
 			w->nonsys += sys_ == 0;
 			if (flagging && system_name(w, name)) {
-				PyObject *file = PyObject_GetAttrString(mod, "__file__");
+				PyObject *file = own_attr(mod, "__file__");
 
-				PyErr_Clear();
 				add_flag(w, "shadowed_module", utf8(name),
 					 "'%s' loaded from %s shadows the system module (cell %ld)",
 					 utf8(name), file ? utf8(file) : "a non-system place", w->cell);
