@@ -29,6 +29,7 @@ struct run {
 	struct kernel_opts kopts;
 	const char **preload;
 	struct batch_grader grader;
+	struct gr_workdir work; /* holds grader.scratch; .path NULL when none */
 	struct gr_err werr;
 };
 
@@ -138,18 +139,21 @@ static int setup_grader(struct run *r, struct gr_err *err)
 static int worker_init(void *ctx, unsigned slot, struct gr_err *err)
 {
 	struct run *r = ctx;
-	char tmpl[] = "/tmp/grader-work.XXXXXX";
 	int rc;
 
-	if (!mkdtemp(tmpl))
-		return gr_err_sys(err, GR_EIO, errno, "cannot create a scratch folder");
-	r->grader.scratch = strdup(tmpl);
-	if (!r->grader.scratch)
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	r->kopts.slot = slot;
 	rc = kernel_new(&r->grader.kernel, &r->kopts, err);
 	if (rc)
 		return rc;
+	/* after the zygote's fork: only this worker holds the work directory's lock */
+	rc = gr_workdir_make(&r->work, "/tmp", "grader-work", err);
+	if (rc)
+		return rc;
+	if (r->work.warning[0])
+		fprintf(stderr, "grader grade: warning: %s\n", r->work.warning);
+	r->grader.scratch = strdup(r->work.path);
+	if (!r->grader.scratch)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -181,8 +185,13 @@ static void worker_fini(void *ctx)
 
 	kernel_free(r->grader.kernel);
 	r->grader.kernel = NULL;
-	if (r->grader.scratch)
-		gr_rm_rf(r->grader.scratch, NULL);
+	if (r->work.path) {
+		struct gr_err err = { 0 };
+
+		/* student files: never left behind in silence */
+		if (gr_workdir_remove(&r->work, &err) < 0)
+			fprintf(stderr, "grader grade: %s\n", err.msg);
+	}
 	free(r->grader.scratch);
 	r->grader.scratch = NULL;
 }

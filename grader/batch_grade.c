@@ -313,8 +313,12 @@ done:
 		nr->score = score;
 		nr->late_submission_penalty = score_late_penalty(&g->rubric->late, score, late);
 	}
-	if (box)
-		gr_rm_rf(box, NULL);
+	if (box) {
+		struct gr_err rm = { 0 };
+
+		if (gr_rm_rf(box, &rm) < 0)
+			fprintf(stderr, "grader grade: %s\n", rm.msg);
+	}
 	free(box);
 	kernel_result_free(kr);
 	rubric_splice_free(sp);

@@ -424,7 +424,7 @@ int fetch_archive_run(struct fetch_report **out, const struct fetch_opts *o, cha
 	if (rc)
 		return rc;
 	snprintf(c.stage_name, sizeof(c.stage_name), ".grader-stage-%ld", (long)getpid());
-	fetch_remove_at(c.dest_fd, c.stage_name);
+	gr_rm_rf_at(c.dest_fd, c.stage_name, NULL);
 	if (mkdirat(c.dest_fd, c.stage_name, 0700) < 0) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s/%s'", o->dest, c.stage_name);
 		c.stage_name[0] = '\0';
@@ -449,7 +449,7 @@ done:
 	if (c.stage_fd >= 0)
 		close(c.stage_fd);
 	if (c.stage_name[0])
-		fetch_remove_at(c.dest_fd, c.stage_name);
+		gr_rm_rf_at(c.dest_fd, c.stage_name, NULL);
 	close(c.dest_fd);
 	return rc;
 }

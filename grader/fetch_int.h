@@ -81,9 +81,6 @@ int fetch_pool_run(unsigned jobs, size_t n, void (*fn)(void *ctx, size_t i), voi
 /* Open (creating) DEST as a directory fd. */
 int fetch_dest_open(int *out, const char *dest, struct gr_err *err);
 
-/* Remove a tree under dir_fd without following symlinks; 0 or -1. */
-int fetch_remove_at(int dir_fd, const char *name);
-
 /* Strict UTF-8 check of n bytes. */
 int fetch_utf8_valid(const char *s, size_t n);
 

@@ -269,35 +269,6 @@ int fetch_dest_open(int *out, const char *dest, struct gr_err *err)
 	return 0;
 }
 
-int fetch_remove_at(int dir_fd, const char *name)
-{
-	struct stat st;
-	struct dirent *e;
-	DIR *d;
-	int fd, rc = 0;
-
-	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
-	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		    fetch_remove_at(dirfd(d), e->d_name) < 0)
-			rc = -1;
-	closedir(d);
-	if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		rc = -1;
-	return rc;
-}
-
 /* Remove leftovers `.{assignment}.tmp-*` of interrupted runs. */
 static void remove_stale(int student_fd, const char *assignment)
 {
@@ -315,7 +286,7 @@ static void remove_stale(int student_fd, const char *assignment)
 	}
 	while ((e = readdir(d)))
 		if (!strncmp(e->d_name, prefix, strlen(prefix)))
-			fetch_remove_at(student_fd, e->d_name);
+			gr_rm_rf_at(student_fd, e->d_name, NULL);
 	closedir(d);
 }
 
@@ -660,7 +631,7 @@ void fetch_out_abort(struct fetch_out *o)
 		close(o->dir_fd);
 	o->dir_fd = -1;
 	if (o->student_fd >= 0 && o->tmpname[0])
-		fetch_remove_at(o->student_fd, o->tmpname);
+		gr_rm_rf_at(o->student_fd, o->tmpname, NULL);
 	o->tmpname[0] = '\0';
 	if (o->student_fd >= 0)
 		close(o->student_fd);

@@ -7,7 +7,8 @@
  *   kernel_chan.c    the result channel: record framing and HMAC; UTF-8 cleaning
  *   kernel_zygote.c  the zygote process: request loop, sandbox, fork per run
  *   kernel_py.c      CPython set-up; runs the helper (kernel_helper.py, embedded)
- *   kernel_child.c   the child: runs the cells, watchdog, capture, records
+ *   kernel_child.c   the child: runs the cells, watchdog, records
+ *   kernel_capture.c the child's stdout and stderr: pipes drained by a thread
  *   kernel_audit.c   the PEP 578 audit hook
  *   kernel_watch.c   the monkeypatch watcher: system modules, sys.modules, threads
  */
@@ -132,7 +133,9 @@ json_t *kwatch_take(struct kwatch *w, int all);
 
 /* Fixed descriptor numbers inside the child (the zygote dup2()s onto them). */
 #define KFD_REC 250
-#define KFD_OUT 251
+#define KFD_OUT 251   /* write ends of the capture pipes (kernel_capture.c) */
 #define KFD_ERR 252
+#define KFD_OUT_R 253 /* their read ends */
+#define KFD_ERR_R 254
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -453,6 +454,118 @@ static void test_util__time_format(void **state)
 	assert_string_equal(small, "2026-10-30T");
 }
 
+/* dir/d/d/.../d, n levels, each holding a file; one descriptor at a time. */
+static void make_deep(const char *dir, unsigned n)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	assert_true(fd >= 0);
+	for (unsigned i = 0; i < n; i++) {
+		int sub, f;
+
+		assert_int_equal(mkdirat(fd, "d", 0755), 0);
+		f = openat(fd, "f", O_WRONLY | O_CREAT, 0644);
+		assert_true(f >= 0);
+		close(f);
+		sub = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		assert_true(sub >= 0);
+		close(fd);
+		fd = sub;
+	}
+	close(fd);
+}
+
+static void test_util__rm_rf_deep_tree(void **state)
+{
+	/* tmpfs when there is one: 25 000 levels cost a minute on a busy ext4 */
+	char dir[] = "/dev/shm/test_util.XXXXXX";
+	struct gr_err err = { 0 };
+	struct rlimit rl;
+	(void)state;
+	if (!mkdtemp(dir)) {
+		memcpy(dir, "/tmp/test_util.XXXXXX", sizeof("/tmp/test_util.XXXXXX"));
+		assert_non_null(mkdtemp(dir));
+	}
+	make_deep(dir, 25000);
+	/* far more levels than descriptors: the old recursion needed one per level */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	assert_true(rl.rlim_cur < 25000);
+	assert_int_equal(gr_rm_rf(dir, &err), 0);
+	assert_int_equal(access(dir, F_OK), -1);
+}
+
+static void test_util__rm_rf_wide_links_modes(void **state)
+{
+	char dir[] = "/tmp/test_util.XXXXXX", keep[] = "/tmp/test_util_keep.XXXXXX", p[512];
+	struct gr_err err = { 0 };
+	int fd;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	fd = mkstemp(keep);
+	assert_true(fd >= 0);
+	close(fd);
+	for (int i = 0; i < 300; i++) {
+		snprintf(p, sizeof(p), "%s/sub%d", dir, i);
+		assert_int_equal(mkdir(p, 0755), 0);
+		snprintf(p, sizeof(p), "%s/sub%d/file", dir, i);
+		fd = open(p, O_WRONLY | O_CREAT, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+		snprintf(p, sizeof(p), "%s/file%d", dir, i);
+		fd = open(p, O_WRONLY | O_CREAT, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	/* links out of the tree are removed, never followed */
+	snprintf(p, sizeof(p), "%s/sub7/out", dir);
+	assert_int_equal(symlink(keep, p), 0);
+	snprintf(p, sizeof(p), "%s/sub8/up", dir);
+	assert_int_equal(symlink("/tmp", p), 0);
+	/* a folder left without permissions (mode 0) still goes */
+	snprintf(p, sizeof(p), "%s/sub9", dir);
+	assert_int_equal(chmod(p, 0), 0);
+	assert_int_equal(gr_rm_rf(dir, &err), 0);
+	assert_int_equal(access(dir, F_OK), -1);
+	assert_int_equal(access(keep, F_OK), 0);
+	unlink(keep);
+	/* a missing path is fine */
+	assert_int_equal(gr_rm_rf(dir, &err), 0);
+}
+
+static void test_util__rm_rf_says_what_stayed(void **state)
+{
+	struct gr_err err = { 0 };
+	(void)state;
+	/* nothing in /proc can be removed: the message names where it stopped */
+	assert_int_equal(gr_rm_rf("/proc/self/task", &err), GR_EIO);
+	assert_non_null(strstr(err.msg, "cannot remove '/proc/self/task/"));
+}
+
+static void expect_escape(const char *in, const char *want)
+{
+	char *got = gr_term_escape(in);
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_util__term_escape(void **state)
+{
+	(void)state;
+	expect_escape("plain text, é, 漢字, 🙂", "plain text, é, 漢字, 🙂");
+	/* a forged "ok" line: carriage return, cursor moves, colour, title, bell */
+	expect_escape("x\r[1] ok\x1b[2K\x1b]0;pwned\x07", "x\\r[1] ok\\x1b[2K\\x1b]0;pwned\\x07");
+	expect_escape("a\nb\tc\x7f\x01", "a\\nb\\tc\\x7f\\x01");
+	/* C1 controls: CSI as UTF-8 (U+009B) and as a raw byte (not UTF-8) */
+	expect_escape("\xc2\x9b" "31m", "\\u009b31m");
+	expect_escape("\x9b" "31m \xff \xc3", "\\x9b31m \\xff \\xc3");
+	/* overlong and surrogate encodings are not UTF-8 */
+	expect_escape("\xc0\x8a\xed\xa0\x80", "\\xc0\\x8a\\xed\\xa0\\x80");
+	expect_escape(NULL, "");
+	expect_escape("", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +584,10 @@ int main(void)
 		cmocka_unit_test(test_util__time_flags),
 		cmocka_unit_test(test_util__time_rejected_forms),
 		cmocka_unit_test(test_util__time_format),
+		cmocka_unit_test(test_util__term_escape),
+		cmocka_unit_test(test_util__rm_rf_deep_tree),
+		cmocka_unit_test(test_util__rm_rf_wide_links_modes),
+		cmocka_unit_test(test_util__rm_rf_says_what_stayed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "grader/kernel.h"
 #include "grader/notebook.h"
+#include "grader/util.h"
 
 #define COPY_MAX_BYTES (256ull << 20)
 #define COPY_MAX_FILES 2000
@@ -124,17 +125,16 @@ static char *dir_of(const char *path)
 	return copy;
 }
 
-static char *make_box(const char *nbpath)
+static char *make_box(const char *nbpath, const char *parent, int n)
 {
-	const char *tmp = getenv("TMPDIR");
 	char *box = NULL, *dir = dir_of(nbpath);
 	struct copy_budget b = { 0 };
 
 	if (!dir)
 		return NULL;
-	if (asprintf(&box, "%s/grader-nb-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+	if (asprintf(&box, "%s/nb-%d", parent, n) < 0)
 		box = NULL;
-	if (box && !mkdtemp(box)) {
+	if (box && mkdir(box, 0700) < 0) {
 		free(box);
 		box = NULL;
 	}
@@ -144,28 +144,51 @@ static char *make_box(const char *nbpath)
 	return box;
 }
 
+/* One line: `lead`, then `s` escaped (it comes from the notebook's code). */
+static void put_escaped(const char *lead, const char *s)
+{
+	char *safe = gr_term_escape(s);
+
+	printf("%s%s\n", lead, safe ? safe : "(out of memory)");
+	free(safe);
+}
+
 static void print_table(const char *path, const struct kernel_result *r)
 {
-	printf("%s: %s%s (%zu cells, %.0f ms)%s%s\n", path, kernel_status_name(r->status),
-	       r->tampered ? ", TAMPERED" : "", r->ncells, r->wall * 1000,
-	       r->message[0] ? ": " : "", r->message);
+	char head[160];
+
+	snprintf(head, sizeof(head), "%s%s (%zu cells, %.0f ms)%s", kernel_status_name(r->status),
+		 r->tampered ? ", TAMPERED" : "", r->ncells, r->wall * 1000,
+		 r->message[0] ? ": " : "");
+	{
+		char *p = gr_term_escape(path);
+
+		printf("%s: ", p ? p : "?");
+		free(p);
+	}
+	put_escaped(head, r->message);
 	for (size_t i = 0; i < r->nreplaced; i++)
-		printf("  replaced: %s\n", r->replaced[i]);
-	for (size_t i = 0; i < r->nflags; i++)
-		printf("  flag %s: %s\n", r->flags[i].flag, r->flags[i].reason);
+		put_escaped("  replaced: ", r->replaced[i]);
+	for (size_t i = 0; i < r->nflags; i++) {
+		char lead[64];
+
+		snprintf(lead, sizeof(lead), "  flag %s: ", r->flags[i].flag);
+		put_escaped(lead, r->flags[i].reason);
+	}
 	for (size_t i = 0; i < r->ncells; i++) {
 		const struct kernel_cell_result *c = &r->cells[i];
-		char detail[160] = "";
+		char detail[160] = "", lead[64];
 
 		if (c->ename)
 			snprintf(detail, sizeof(detail), "%s: %s", c->ename, c->evalue ? c->evalue : "");
 		else if (c->result)
 			snprintf(detail, sizeof(detail), "%s", c->result);
 		detail[strcspn(detail, "\n")] = 0;
-		printf("  [%zu] %-8s %8.1f ms  %s\n", c->number, kernel_cell_status_name(c->status),
-		       c->time * 1000, detail);
+		snprintf(lead, sizeof(lead), "  [%zu] %-8s %8.1f ms  ", c->number,
+			 kernel_cell_status_name(c->status), c->time * 1000);
+		put_escaped(lead, detail);
 		if (c->note)
-			printf("       note: %s\n", c->note);
+			put_escaped("       note: ", c->note);
 	}
 }
 
@@ -192,6 +215,7 @@ static int run_cmd(int argc, char **argv)
 	kernel *k = NULL;
 	char **preload = NULL;
 	json_t *all = NULL;
+	struct gr_workdir work = { .lock_fd = -1 };
 	int json = 0, rc = 0, c;
 	double v;
 
@@ -257,6 +281,18 @@ static int run_cmd(int argc, char **argv)
 		rc = 1;
 		goto done;
 	}
+	{
+		const char *tmp = getenv("TMPDIR");
+
+		/* one locked work directory holds the boxes: a killed run's is swept later */
+		if (gr_workdir_make(&work, tmp && *tmp ? tmp : "/tmp", "grader-nb", &err) < 0) {
+			fprintf(stderr, "grader nb: %s\n", err.msg);
+			rc = 1;
+			goto done;
+		}
+		if (work.warning[0])
+			fprintf(stderr, "grader nb: warning: %s\n", work.warning);
+	}
 	all = json_array();
 	for (int i = optind; i < argc; i++) {
 		struct nb_notebook *nb = NULL;
@@ -268,7 +304,7 @@ static int run_cmd(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		box = make_box(argv[i]);
+		box = make_box(argv[i], work.path, i);
 		if (!box) {
 			fprintf(stderr, "grader nb: cannot create a box for '%s': %s\n", argv[i],
 				strerror(errno));
@@ -306,6 +342,10 @@ static int run_cmd(int argc, char **argv)
 	}
 done:
 	kernel_free(k);
+	if (work.path && gr_workdir_remove(&work, &err) < 0) {
+		fprintf(stderr, "grader nb: %s\n", err.msg);
+		rc = 1;
+	}
 	json_decref(all);
 	free(preload);
 	return rc;

@@ -15,6 +15,8 @@ static const struct command commands[] = {
 	{ "rubric", cmd_rubric, "build, release and publish rubrics from nbgrader notebooks" },
 	{ "grade", cmd_grade, "grade a folder of submissions into a gradebook" },
 	{ "export", cmd_export, "export a gradebook (nbgrader-db, csv, gradescope, junit, markdown)" },
+	{ "feedback", cmd_feedback, "write feedback pages for students (HTML or Markdown)" },
+	{ "report", cmd_report, "the course report: score histogram, item analysis, flagged work" },
 	{ "ci", cmd_ci, "grade one working tree in a student's CI job" },
 	{ "nb", cmd_nb, "run notebooks in the sandbox and report per-cell results" },
 	{ "run", cmd_run, "run one command in the sandbox" },

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "grader/base.h"
@@ -58,8 +59,46 @@ int gr_buf_put(struct gr_buf *b, const void *data, size_t n);
 /* mkdir -p with the given mode; existing directories are fine. */
 int gr_mkdir_p(const char *path, unsigned mode, struct gr_err *err);
 
-/* rm -rf without following symlinks; a missing path is fine. */
+/*
+ * rm -rf without following symlinks; a missing path is fine. No depth limit
+ * (one directory open at a time); folders of ours without write or search
+ * permission are opened up first. GR_EIO with a message naming what could
+ * not be removed. gr_rm_rf_at: `name` relative to the directory dir_fd.
+ */
 int gr_rm_rf(const char *path, struct gr_err *err);
+int gr_rm_rf_at(int dir_fd, const char *name, struct gr_err *err);
+
+/*
+ * A private work directory `<parent>/<prefix>.XXXXXX` (mode 0700) holding
+ * student files, which a grader killed with SIGKILL cannot remove itself:
+ * its owner holds a lock on `<path>/.lock` (flock, dropped by the kernel
+ * when the owner dies), so that the next run can tell it is stale.
+ */
+struct gr_workdir {
+	char *path;		   /* heap */
+	int lock_fd;		   /* the held lock, -1 when none */
+	char warning[GR_ERR_MAX]; /* why a stale directory could not be removed, or "" */
+};
+
+/*
+ * Create one, after removing the stale ones of the same prefix in `parent`
+ * (gr_workdir_sweep; what it could not remove is in w->warning, for the
+ * caller to print: it does not stop this run). GR_EIO/GR_ENOMEM.
+ */
+int gr_workdir_make(struct gr_workdir *w, const char *parent, const char *prefix,
+		    struct gr_err *err);
+
+/* rm -rf it and drop the lock; GR_EIO naming what stayed. `w` is released either way. */
+int gr_workdir_remove(struct gr_workdir *w, struct gr_err *err);
+
+/*
+ * Remove `<parent>/<prefix>.*` directories whose lock nobody holds (their
+ * owner died); live ones, and directories without a lock file (not made by
+ * gr_workdir_make), are left alone. *removed (may be NULL) counts them. The
+ * sweep goes on past a failure; the first one is returned (GR_EIO).
+ */
+int gr_workdir_sweep(const char *parent, const char *prefix, unsigned *removed,
+		     struct gr_err *err);
 
 /*
  * Split a comma-separated list ("numpy,matplotlib"): *out is a NULL-terminated
@@ -68,6 +107,16 @@ int gr_rm_rf(const char *path, struct gr_err *err);
  */
 int gr_split_list(char ***out, const char *list);
 
+/*
+ * Text safe to print on a terminal: every control character is shown
+ * escaped, so that what a student's code printed cannot move the cursor,
+ * rewrite a line, ring the bell or set the window title. \n \r \t as such,
+ * other C0 bytes and DEL as \xHH, C1 controls (U+0080-U+009F) as \uHHHH,
+ * bytes that are not UTF-8 as \xHH; everything else unchanged. A heap string
+ * (caller frees), "" for NULL, or NULL when out of memory.
+ */
+char *gr_term_escape(const char *s);
+
 /* Heap "a/b" (one slash between); NULL on allocation failure. */
 char *gr_path_join(const char *a, const char *b);
 
@@ -75,6 +124,14 @@ char *gr_path_join(const char *a, const char *b);
 void gr_sha256_hex(char out[65], const void *data, size_t len);
 int gr_sha256_file(char out[65], const char *path, struct gr_err *err);
 void gr_md5_hex(char out[33], const void *data, size_t len);
+
+/*
+ * Write s as HTML text, safe inside an element or a double- or single-quoted
+ * attribute: & < > " ' become entities, ANSI escape sequences are dropped,
+ * control characters (but tab, LF and CR), DEL and bytes that are not UTF-8
+ * become U+FFFD. Nothing in s is ever read as markup. NULL writes nothing.
+ */
+void gr_html_text(FILE *f, const char *s);
 
 /* ---- wall-clock times ---------------------------------------------------- */
 
