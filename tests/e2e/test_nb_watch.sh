@@ -182,6 +182,20 @@ is "nb run: defaults swap flagged with numpy preloaded" "$T/nb.json" 0 \
 is "nb run: rebinding a preloaded module flagged" "$T/nb.json" 1 \
 	'any(f["reason"] == "numpy.allclose rebound (cell 2)" for f in d["flags"])'
 
+# Keyword defaults, and a class method of a module the student imported first.
+cat >"$T/kwdefaults.py" <<'PY'
+# %%
+import json, pathlib
+json.dumps.__kwdefaults__ = dict(json.dumps.__kwdefaults__, sort_keys=True)
+# %%
+pathlib.PurePath.__eq__ = lambda self, other: True
+PY
+"$GRADER" nb run --json "$T/kwdefaults.py" >"$T/kw.json" 2>"$T/err"
+is "nb run: __kwdefaults__ swap flagged" "$T/kw.json" 0 \
+	'any(f["reason"] == "json.dumps.__kwdefaults__ replaced (cell 1)" for f in d["flags"])'
+is "nb run: a class's method rebound, flagged" "$T/kw.json" 0 \
+	'any("pathlib.PurePath.__eq__ rebound" in f["reason"] and "(cell 2)" in f["reason"] for f in d["flags"])'
+
 # Honest controls: the demo course, a matplotlib notebook, pandas.
 ex="$ROOT/rubrics/examples"
 "$GRADER" rubric release "$ex/ps1.json" -o "$T/demo" >/dev/null
