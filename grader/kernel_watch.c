@@ -262,15 +262,37 @@ done:
 	return spec;
 }
 
+/* A top-level module `name` in one of the system's directories, by stat() alone. */
+static int system_file(struct kwatch *w, const char *name)
+{
+	/* the last: a namespace package (a bare directory) */
+	static const char *const forms[] = { ".py", "/__init__.py",
+		".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so", "", NULL };
+	struct stat st;
+	char path[4096];
+
+	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(w->syspath); i++)
+		for (size_t f = 0; forms[f]; f++) {
+			snprintf(path, sizeof(path), "%s/%s%s", utf8(PyList_GET_ITEM(w->syspath, i)),
+				 name, forms[f]);
+			if (!stat(path, &st) && (forms[f + 1] || S_ISDIR(st.st_mode)))
+				return 1;
+		}
+	return 0;
+}
+
 /* `name` is the name of a module the system has (whether loaded or not). */
 static int system_name(struct kwatch *w, PyObject *name)
 {
 	PyObject *spec;
+	const char *n = utf8(name);
 
 	if (PySet_Contains(w->stdlib, name) == 1)
 		return 1;
 	PyErr_Clear();
-	spec = system_spec(w, utf8(name));
+	if (!strchr(n, '.'))
+		return !strchr(n, '/') && n[0] != '.' && system_file(w, n);
+	spec = system_spec(w, n);
 	Py_XDECREF(spec);
 	return spec != NULL;
 }
