@@ -201,13 +201,16 @@ static int write_page(const char *out_dir, const struct gb_gradebook *gb,
 				e.msg, sub->student_id);
 	}
 	f = open_memstream(&buf, &len);
-	if (!f || fb_render(f, o->format, gb, sub, r, nb, &e) < 0 || fclose(f) != 0) {
+	rc = f ? fb_render(f, o->format, gb, sub, r, nb, &e) : GR_ENOMEM;
+	if ((f && fclose(f) != 0) || rc < 0) {
 		f = NULL;
+		rc = -1;
 		if (log)
 			fprintf(log, "warning: %s\n", e.msg[0] ? e.msg : "out of memory");
 		goto done;
 	}
 	f = NULL;
+	rc = -1;
 	if (gr_mkdir_p(dir, 0755, &e) < 0 || gr_write_file_atomic(path, buf, len, &e) < 0) {
 		if (log)
 			fprintf(log, "warning: %s\n", e.msg);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -471,17 +472,49 @@ static void put_flags(struct kchild *c, json_t *res, json_t *replaced)
 	json_decref(flags);
 }
 
+/*
+ * A helper function around the cell (_pre_cell, _post_cell): what IPython does
+ * between cells. It runs as student code does and decides nothing: its
+ * errors are dropped, its output is the cell's.
+ */
+static void call_hook(struct kchild *c, const char *name, PyObject *arg)
+{
+	PyObject *f = PyDict_GetItemString(c->run->z->ns, name), *r = NULL;
+
+	if (f)
+		r = arg ? PyObject_CallOneArg(f, arg) : PyObject_CallNoArgs(f);
+	Py_XDECREF(r);
+	PyErr_Clear();
+}
+
+/* Evaluate one code object; a top-level-await cell's coroutine runs on the loop. */
+static PyObject *eval_code(struct kchild *c, PyObject *code, PyObject *ns)
+{
+	PyObject *r = PyEval_EvalCode(code, ns, ns), *f, *v;
+
+	if (!r || !PyCode_Check(code) || !(((PyCodeObject *)code)->co_flags & CO_COROUTINE))
+		return r;
+	f = PyDict_GetItemString(c->run->z->ns, "_run_async");
+	v = f ? PyObject_CallOneArg(f, r) : NULL;
+	if (!f)
+		PyErr_SetString(PyExc_RuntimeError, "no event loop for a top-level await");
+	Py_DECREF(r);
+	return v;
+}
+
 /* Compile cell i's texts (C memory) now, right before it runs; NULL with an exception set. */
 static PyObject *compile_cell(const struct kcell *k, long i, PyObject **expr)
 {
+	/* top-level await, as IPython's autoawait: eval_code runs the coroutine */
+	PyCompilerFlags flags = {PyCF_ALLOW_TOP_LEVEL_AWAIT, PY_MINOR_VERSION};
 	char name[32];
 	PyObject *body;
 
 	snprintf(name, sizeof(name), "<cell %ld>", i + 1);
 	*expr = NULL;
-	body = Py_CompileStringExFlags(k->body ? k->body : "", name, Py_file_input, NULL, -1);
+	body = Py_CompileStringExFlags(k->body ? k->body : "", name, Py_file_input, &flags, -1);
 	if (body && k->expr) {
-		*expr = Py_CompileStringExFlags(k->expr, name, Py_eval_input, NULL, -1);
+		*expr = Py_CompileStringExFlags(k->expr, name, Py_eval_input, &flags, -1);
 		if (!*expr)
 			Py_CLEAR(body);
 	}
@@ -502,11 +535,14 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		json_object_set_new(res, "traceback", json_string(k->tb));
 		return 1;
 	}
+	call_hook(c, "_pre_cell",
+		  k->code && (strstr(k->code, "async") || strstr(k->code, "await")) ? Py_True
+										 : Py_False);
 	body = compile_cell(k, i, &expr);
 	if (body)
-		r = PyEval_EvalCode(body, ns, ns);
+		r = eval_code(c, body, ns);
 	if (r && expr) {
-		v = PyEval_EvalCode(expr, ns, ns);
+		v = eval_code(c, expr, ns);
 		if (v && v != Py_None) {
 			*repr = PyObject_Repr(v);
 			if (*repr)
@@ -517,6 +553,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		failed = 1;
 		describe_exception(c, res);
 	}
+	call_hook(c, "_post_cell", NULL);
 	Py_XDECREF(v);
 	Py_XDECREF(r);
 	Py_XDECREF(expr);
@@ -628,6 +665,61 @@ static int prepared_ok(PyObject *ret)
 	       PyDict_Check(PyTuple_GET_ITEM(ret, 0)) && PyList_Check(PyTuple_GET_ITEM(ret, 1));
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * A sanitized build's allocator answers an allocation over the data limit
+ * (limit_data) with NULL, as glibc's does, rather than ending the process:
+ * the notebook then sees its MemoryError in both builds.
+ */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "allocator_may_return_null=1";
+}
+#endif
+
+/* Private writable memory mapped now (VmData), in bytes; 0 when unknown. */
+static unsigned long long data_now(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmData: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/*
+ * A cell that asks for more memory than the run may have gets a MemoryError
+ * in that cell, as on a machine that is full, and the notebook goes on: the
+ * data limit (what malloc and numpy map) stops new memory a little under the
+ * cgroup's limit, which stays the last resort (page cache, kernel memory).
+ * Counted from what the child inherits, so a sanitizer's reservations or the
+ * zygote's heap do not count.
+ */
+static void limit_data(size_t mem_mb)
+{
+	unsigned long long lim = (unsigned long long)mem_mb << 20, margin = lim / 8, base;
+	struct rlimit rl;
+
+	if (!mem_mb)
+		return;
+	if (margin < (32ull << 20))
+		margin = 32ull << 20;
+	base = data_now();
+	if (!base || margin >= lim || getrlimit(RLIMIT_DATA, &rl) < 0)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= base + lim - margin)
+		return;
+	rl.rlim_cur = base + lim - margin;
+	setrlimit(RLIMIT_DATA, &rl);
+}
+
 static void finish(struct kchild *c, json_t *replaced, int timed_out, const char *error)
 {
 	json_t *done = json_object();
@@ -710,6 +802,7 @@ int kernel_child_main(void *arg)
 	if (kcap_start(&c.cap, c.run->cap < KSTREAM_MAX ? c.run->cap : KSTREAM_MAX) < 0)
 		finish(&c, replaced, 0, "cannot set up the capture");
 	reset_streams(&c);
+	limit_data(c.run->z->opts->mem_mb);
 
 	prepare = PyDict_GetItemString(c.run->z->ns, "_prepare");
 	if (prepare)

@@ -80,6 +80,7 @@ static void set_limits(struct sbx_config *cfg, const struct kernel_opts *o)
 		cfg->limits.procs = 32;
 	cfg->slot = o->slot;
 	cfg->allow_weaker = o->allow_weaker;
+	cfg->allow_jit = o->allow_jit;
 	cfg->ro_paths = o->ro_paths;
 	cfg->output = SBX_OUT_CAPTURE;
 }

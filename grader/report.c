@@ -113,6 +113,8 @@ static char *reasons(const struct gb_submission *sub)
 			gr_buf_put(&b, ": ", 2);
 		gr_buf_put(&b, sub->message, strlen(sub->message));
 	}
+	if (!b.len)
+		gr_buf_put(&b, gb_status_name(sub->status), strlen(gb_status_name(sub->status)));
 	return b.p;
 }
 
