@@ -145,6 +145,7 @@ static int setup_grader(struct run *r, struct gr_err *err)
 	r->kopts.preload = r->preload;
 	r->kopts.seed = (long)r->rubric->seed;
 	r->kopts.allow_ctypes = r->rubric->allow_ctypes;
+	r->kopts.allow_jit = r->rubric->allow_jit;
 	r->kopts.timeout_cell = r->rubric->limits.cell_timeout;
 	r->kopts.timeout = r->rubric->limits.notebook_timeout;
 	r->kopts.mem_mb = (size_t)r->rubric->limits.memory_mb;
@@ -155,6 +156,7 @@ static int setup_grader(struct run *r, struct gr_err *err)
 	r->grader.rubric = r->rubric;
 	r->grader.assignment = r->assignment;
 	r->grader.autograded = r->opts->autograded;
+	r->grader.late_unknown = r->opts->late_unknown;
 	return 0;
 }
 
@@ -222,6 +224,17 @@ static void worker_fini(void *ctx)
 
 /* ---- coordinator side ---------------------------------------------------- */
 
+static int has_flag(json_t *sub, const char *flag)
+{
+	json_t *flags = json_object_get(sub, "flags"), *v;
+	size_t i;
+
+	json_array_foreach(flags, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), flag))
+			return 1;
+	return 0;
+}
+
 static void log_line(struct run *r, const struct batch_item *it, json_t *sub)
 {
 	char line[512];
@@ -236,6 +249,13 @@ static void log_line(struct run *r, const struct batch_item *it, json_t *sub)
 		snprintf(line, sizeof(line), "%s %s%s%s", status ? status : "?", it->student_id,
 			 msg ? ": " : "", msg ? msg : "");
 	batch_progress_step(&r->progress, line);
+	/* a time that could not be read, or that nobody knows, is never quiet */
+	if (has_flag(sub, "bad_timestamp") ||
+	    (has_flag(sub, "time_unknown") && r->rubric->duedate_text)) {
+		snprintf(line, sizeof(line), "grader grade: student '%s': %s", it->student_id,
+			 msg ? msg : "submission time unknown");
+		batch_progress_note(&r->progress, line);
+	}
 }
 
 static int job_done(void *dctx, size_t index, const char *text, const char *message)
@@ -388,9 +408,13 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 	if (rc)
 		goto done;
 	{
-		/* the key changes with the rubric and with the grader itself */
+		/* the key changes with the rubric, the grader itself and the options
+		 * that change a score (--late-unknown) */
 		char *salted = NULL;
-		if (asprintf(&salted, "%s\n%s", GRADER_VERSION, text) < 0) {
+		if (asprintf(&salted, "%s\n%s%s", GRADER_VERSION, text,
+			     opts->late_unknown == BATCH_LATE_UNKNOWN_FLAG ? ""
+			     : opts->late_unknown == BATCH_LATE_UNKNOWN_NONE ? "\nlate-unknown none"
+									   : "\nlate-unknown zero") < 0) {
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 			goto done;
 		}

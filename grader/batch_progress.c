@@ -73,3 +73,19 @@ void batch_progress_finish(struct batch_progress *p)
 		fputc('\n', p->f);
 	}
 }
+
+void batch_progress_note(struct batch_progress *p, const char *line)
+{
+	FILE *f = p->f ? p->f : stderr;
+	/* a timestamp.txt's text is the student's: escaped */
+	char *safe = gr_term_escape(line);
+
+	/* on a terminal the bar is redrawn under the note */
+	if (p->f && p->tty)
+		fputs("\r\033[K", f);
+	fprintf(f, "%s\n", safe ? safe : "(out of memory)");
+	free(safe);
+	if (p->f && p->tty)
+		draw(p);
+	fflush(f);
+}

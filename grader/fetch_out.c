@@ -20,40 +20,6 @@
 #define PATH_MAX_BYTES 1024
 #define COMPONENT_MAX 255
 
-int fetch_utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-
-	while (p < end) {
-		unsigned c = *p, need, min;
-		uint32_t cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if ((c & 0xE0) == 0xC0) {
-			need = 1, min = 0x80, cp = c & 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			need = 2, min = 0x800, cp = c & 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			need = 3, min = 0x10000, cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if ((size_t)(end - p) <= need)
-			return 0;
-		for (unsigned i = 1; i <= need; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		p += need + 1;
-	}
-	return 1;
-}
-
 static int has_control(const char *s)
 {
 	for (; *s; s++)
@@ -67,7 +33,7 @@ int fetch_name_is_safe(const char *name)
 	size_t n = strlen(name);
 
 	return n > 0 && n <= COMPONENT_MAX && name[0] != '.' && !strchr(name, '/') &&
-	       !strchr(name, '\\') && !has_control(name) && fetch_utf8_valid(name, n);
+	       !strchr(name, '\\') && !has_control(name) && gr_utf8_valid(name, n);
 }
 
 int fetch_path_check(const char *path, char *why, size_t whylen)
@@ -81,7 +47,7 @@ int fetch_path_check(const char *path, char *why, size_t whylen)
 		why_s = "absolute path";
 	else if (n > PATH_MAX_BYTES)
 		why_s = "path too long";
-	else if (!fetch_utf8_valid(path, n))
+	else if (!gr_utf8_valid(path, n))
 		why_s = "name is not valid UTF-8";
 	else if (has_control(path))
 		why_s = "control character in name";
@@ -161,7 +127,7 @@ struct fetch_result *fetch_result_new(const char *student_id)
 		return NULL;
 	}
 	r->time_source = "fetch";
-	fetch_time_now(&r->fetched_at);
+	gr_time_now(&r->fetched_at);
 	return r;
 }
 
@@ -217,6 +183,7 @@ int fetch_result_skip(struct fetch_result *r, const char *path, const char *fmt,
 	}
 	s = &r->skips[r->nskips];
 	s->path = strdup(path);
+	s->unreadable = 0;
 	va_start(ap, fmt);
 	n = vasprintf(&s->reason, fmt, ap);
 	va_end(ap);
@@ -244,6 +211,7 @@ static int add_file(struct fetch_result *r, const char *path, uint64_t size, con
 	f = &r->files[r->nfiles];
 	f->path = strdup(path);
 	f->origin = strdup(origin ? origin : "");
+	f->name_encoding = NULL;
 	if (!f->path || !f->origin) {
 		free(f->path);
 		free(f->origin);
@@ -328,18 +296,30 @@ int fetch_out_begin(struct fetch_out *o, struct fetch_result *res, int dest_fd,
 	return 0;
 }
 
+/* kind ("f:" or "d:") and the first n bytes of path, Unicode case folded */
 static char *folded(const char *kind, const char *path, size_t n)
 {
-	char *s = malloc(n + 3);
+	char *f = NULL, *s;
+	size_t len;
 
-	if (!s)
+	if (gr_utf8_casefold(&f, path, n) == GR_ENOMEM)
 		return NULL;
-	memcpy(s, kind, 2);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)path[i];
-		s[i + 2] = (char)(c < 0x80 && c >= 'A' && c <= 'Z' ? c + 32 : c);
+	len = f ? strlen(f) : n;
+	s = malloc(len + 3);
+	if (s) {
+		memcpy(s, kind, 2);
+		if (f) {
+			memcpy(s + 2, f, len + 1);
+		} else {
+			/* not UTF-8 (refused before we get here): ASCII folding */
+			for (size_t i = 0; i < n; i++) {
+				unsigned char c = (unsigned char)path[i];
+				s[i + 2] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			s[n + 2] = '\0';
+		}
 	}
-	s[n + 2] = '\0';
+	free(f);
 	return s;
 }
 
@@ -361,22 +341,23 @@ static int folded_push(struct fetch_out *o, char *s)
 
 /*
  * Whether `path` collides with a file or folder already written, comparing
- * ASCII case-insensitively (as macOS and Windows would when a marker copies
- * the tree). Returns 1 on collision, 0 if free, GR_ENOMEM.
+ * Unicode case-insensitively (as macOS and Windows would when a marker
+ * copies the tree). Returns 1 on collision, 0 if free, GR_ENOMEM.
  */
 static int collides(struct fetch_out *o, const char *path, char *why, size_t whylen)
 {
-	size_t n = strlen(path);
+	size_t n = strlen(path), fn;
 	char *f = folded("f:", path, n);
 
 	if (!f)
 		return GR_ENOMEM;
+	fn = strlen(f + 2); /* folding may change the length ("ß" -> "ss") */
 	for (size_t i = 0; i < o->nfolded; i++) {
 		const char *g = o->folded[i];
 		size_t gl = strlen(g + 2);
 		/* the same name, or a file used where a folder is needed, or the reverse */
 		if (!strcmp(g + 2, f + 2) ||
-		    (g[0] == 'f' && gl < n && f[2 + gl] == '/' && !memcmp(g + 2, f + 2, gl))) {
+		    (g[0] == 'f' && gl < fn && f[2 + gl] == '/' && !memcmp(g + 2, f + 2, gl))) {
 			snprintf(why, whylen,
 				 "name collides with an earlier entry "
 				 "(same name ignoring case)");
@@ -580,14 +561,17 @@ int fetch_out_commit(struct fetch_out *o, struct gr_err *err)
 	size_t len;
 	int rc = 0;
 
-	if (!o->res->has_time) {
-		o->res->time = o->res->fetched_at;
-		o->res->time_source = "fetch";
-	}
 	if (o->res->nfiles > 1)
 		qsort(o->res->files, o->res->nfiles, sizeof(*o->res->files), cmp_file);
-	fetch_time_nbgrader(line, &o->res->time);
-	strcat(line, "\n");
+	line[0] = '\0';
+	if (!o->res->has_time) {
+		/* an empty timestamp.txt: nbgrader reads it as no time, and so do we */
+		o->res->time_source = "unknown";
+	} else {
+		gr_time_format(line, sizeof(line), o->res->time.sec, o->res->time.usec,
+			       GR_TIME_NBGRADER);
+		strcat(line, "\n");
+	}
 	rc = write_at(o->dir_fd, FETCH_TIMESTAMP_NAME, line, strlen(line), err);
 	if (rc)
 		goto done;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -520,17 +521,74 @@ static json_t *take_displays(struct kchild *c)
 	return arr;
 }
 
+/*
+ * The watcher's new findings into the cell's record ("flags"), and the names
+ * they concern into `replaced` (no duplicates).
+ */
+static void put_flags(struct kchild *c, json_t *res, json_t *replaced)
+{
+	json_t *flags = kwatch_take(c->run->z->watch, 0), *f;
+	size_t k, j;
+
+	json_array_foreach(flags, k, f) {
+		const char *name = json_string_value(json_object_get(f, "name"));
+
+		if (!name || strcmp(json_string_value(json_object_get(f, "flag")), "replaced_builtins"))
+			continue;
+		for (j = 0; j < json_array_size(replaced); j++)
+			if (!strcmp(json_string_value(json_array_get(replaced, j)), name))
+				break;
+		if (j == json_array_size(replaced) && j < 200)
+			json_array_append_new(replaced, json_string(name));
+	}
+	if (json_array_size(flags))
+		json_object_set(res, "flags", flags);
+	json_decref(flags);
+}
+
+/*
+ * A helper function around the cell (_pre_cell, _post_cell): what IPython does
+ * between cells. It runs as student code does and decides nothing: its
+ * errors are dropped, its output is the cell's.
+ */
+static void call_hook(struct kchild *c, const char *name, PyObject *arg)
+{
+	PyObject *f = PyDict_GetItemString(c->run->z->ns, name), *r = NULL;
+
+	if (f)
+		r = arg ? PyObject_CallOneArg(f, arg) : PyObject_CallNoArgs(f);
+	Py_XDECREF(r);
+	PyErr_Clear();
+}
+
+/* Evaluate one code object; a top-level-await cell's coroutine runs on the loop. */
+static PyObject *eval_code(struct kchild *c, PyObject *code, PyObject *ns)
+{
+	PyObject *r = PyEval_EvalCode(code, ns, ns), *f, *v;
+
+	if (!r || !PyCode_Check(code) || !(((PyCodeObject *)code)->co_flags & CO_COROUTINE))
+		return r;
+	f = PyDict_GetItemString(c->run->z->ns, "_run_async");
+	v = f ? PyObject_CallOneArg(f, r) : NULL;
+	if (!f)
+		PyErr_SetString(PyExc_RuntimeError, "no event loop for a top-level await");
+	Py_DECREF(r);
+	return v;
+}
+
 /* Compile cell i's texts (C memory) now, right before it runs; NULL with an exception set. */
 static PyObject *compile_cell(const struct kcell *k, long i, PyObject **expr)
 {
+	/* top-level await, as IPython's autoawait: eval_code runs the coroutine */
+	PyCompilerFlags flags = {PyCF_ALLOW_TOP_LEVEL_AWAIT, PY_MINOR_VERSION};
 	char name[32];
 	PyObject *body;
 
 	snprintf(name, sizeof(name), "<cell %ld>", i + 1);
 	*expr = NULL;
-	body = Py_CompileStringExFlags(k->body ? k->body : "", name, Py_file_input, NULL, -1);
+	body = Py_CompileStringExFlags(k->body ? k->body : "", name, Py_file_input, &flags, -1);
 	if (body && k->expr) {
-		*expr = Py_CompileStringExFlags(k->expr, name, Py_eval_input, NULL, -1);
+		*expr = Py_CompileStringExFlags(k->expr, name, Py_eval_input, &flags, -1);
 		if (!*expr)
 			Py_CLEAR(body);
 	}
@@ -551,11 +609,14 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		json_object_set_new(res, "traceback", json_string(k->tb));
 		return 1;
 	}
+	call_hook(c, "_pre_cell",
+		  k->code && (strstr(k->code, "async") || strstr(k->code, "await")) ? Py_True
+										 : Py_False);
 	body = compile_cell(k, i, &expr);
 	if (body)
-		r = PyEval_EvalCode(body, ns, ns);
+		r = eval_code(c, body, ns);
 	if (r && expr) {
-		v = PyEval_EvalCode(expr, ns, ns);
+		v = eval_code(c, expr, ns);
 		if (v && v != Py_None) {
 			*repr = PyObject_Repr(v);
 			if (*repr)
@@ -566,6 +627,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		failed = 1;
 		describe_exception(c, res);
 	}
+	call_hook(c, "_post_cell", NULL);
 	Py_XDECREF(v);
 	Py_XDECREF(r);
 	Py_XDECREF(expr);
@@ -617,6 +679,8 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	int f, failed;
 
 	reset_streams(c);
+	/* right before a grade cell: what student code changed, and threads still running */
+	kwatch_enter(c->run->z->watch, i + 1, c->run->grade && c->run->grade[i]);
 	if (PyDict_GetItemString(ns, "__builtins__") != c->builtins) {
 		PyDict_SetItemString(ns, "__builtins__", c->builtins);
 		json_array_append_new(replaced, json_string("__main__.__builtins__"));
@@ -661,7 +725,8 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	json_object_set_new(res, "stderr_dropped", json_integer((json_int_t)derr));
 	json_object_set_new(res, "displays", take_displays(c));
 	add_notes(c, res, kc->note, notes);
-	ksnap_check(&c->run->z->snap, replaced);
+	kwatch_check(c->run->z->watch, 0);
+	put_flags(c, res, replaced);
 	PyErr_Clear();
 	send_cell(c, res);
 	json_decref(res);
@@ -677,11 +742,67 @@ static int prepared_ok(PyObject *ret)
 	       PyDict_Check(PyTuple_GET_ITEM(ret, 0)) && PyList_Check(PyTuple_GET_ITEM(ret, 1));
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * A sanitized build's allocator answers an allocation over the data limit
+ * (limit_data) with NULL, as glibc's does, rather than ending the process:
+ * the notebook then sees its MemoryError in both builds.
+ */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "allocator_may_return_null=1";
+}
+#endif
+
+/* Private writable memory mapped now (VmData), in bytes; 0 when unknown. */
+static unsigned long long data_now(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmData: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/*
+ * A cell that asks for more memory than the run may have gets a MemoryError
+ * in that cell, as on a machine that is full, and the notebook goes on: the
+ * data limit (what malloc and numpy map) stops new memory a little under the
+ * cgroup's limit, which stays the last resort (page cache, kernel memory).
+ * Counted from what the child inherits, so a sanitizer's reservations or the
+ * zygote's heap do not count.
+ */
+static void limit_data(size_t mem_mb)
+{
+	unsigned long long lim = (unsigned long long)mem_mb << 20, margin = lim / 8, base;
+	struct rlimit rl;
+
+	if (!mem_mb)
+		return;
+	if (margin < (32ull << 20))
+		margin = 32ull << 20;
+	base = data_now();
+	if (!base || margin >= lim || getrlimit(RLIMIT_DATA, &rl) < 0)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= base + lim - margin)
+		return;
+	rl.rlim_cur = base + lim - margin;
+	setrlimit(RLIMIT_DATA, &rl);
+}
+
 static void finish(struct kchild *c, json_t *replaced, int timed_out, const char *error)
 {
 	json_t *done = json_object();
 
 	json_object_set(done, "replaced", replaced);
+	json_object_set_new(done, "flags", kwatch_take(c->run->z->watch, 1));
 	json_object_set_new(done, "timed_out", json_boolean(timed_out));
 	if (error)
 		json_object_set_new(done, "error", json_string(error));
@@ -701,7 +822,7 @@ static void forked(void)
 	close(KFD_ERR_R);
 }
 
-/* Move the key to its own page that no forked process gets; 0, or -1 (fork then refused). */
+/* Move the key to its own page that no forked process gets; 0, or GR_ESYS (fork then refused). */
 static int guard_key(struct kchild *c)
 {
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -709,10 +830,10 @@ static int guard_key(struct kchild *c)
 
 	if (p == MAP_FAILED) {
 		c->key = c->run->key; /* no page: the key stays, and fork is refused */
-		return -1;
+		return GR_ESYS;
 	}
 	if (madvise(p, 4096, MADV_WIPEONFORK) < 0 || madvise(p, 4096, MADV_DONTDUMP) < 0)
-		rc = -1;
+		rc = GR_ESYS;
 	c->key = p;
 	memcpy(c->key, c->run->key, KCHAN_KEY_LEN);
 	OPENSSL_cleanse(c->run->key, KCHAN_KEY_LEN);
@@ -759,6 +880,7 @@ int kernel_child_main(void *arg)
 		finish(&c, replaced, 0, "cannot set up the capture");
 	expose_cap_pos(&c);
 	reset_streams(&c);
+	limit_data(c.run->z->opts->mem_mb);
 
 	prepare = PyDict_GetItemString(c.run->z->ns, "_prepare");
 	if (prepare)
@@ -784,7 +906,6 @@ int kernel_child_main(void *arg)
 		if (fired(&c) == 2)
 			finish(&c, replaced, 1, NULL);
 	}
-	ksnap_check(&c.run->z->snap, replaced);
 	finish(&c, replaced, 0, NULL);
 	return 0;
 }

@@ -15,13 +15,26 @@ _LINE = re.compile(r'^(\s*)(?:[%!?]|[\w.]+\s*=\s*[%!])')
 _HELP = re.compile(r'^\s*[\w.]+\?\??\s*$')
 _ASSIGN = re.compile(r'^(\s*)([\w.]+)\s*=\s*[%!]')
 _tm = None
+_TLA = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 
 def _ipy_lines(src):
     return [n for n, l in enumerate(src.split('\n'), 1)
             if _LINE.match(l) or _HELP.match(l)]
 
 def _needs_ipython(sources):
-    return any(_ipy_lines(s) for s in sources)
+    # IPython transforms every cell that is not Python (indentation, >>>
+    # prompts, magics, shell escapes); valid Python it leaves as it is.
+    # A one-line magic (automagic) needs no transformer, but IPython installed.
+    for s in sources:
+        if _ipy_lines(s) or _automagic(s):
+            return True
+        try:
+            compile(s, '<cell>', 'exec', ast.PyCF_ONLY_AST | _TLA, True)
+        except SyntaxError:
+            return True
+        except Exception:
+            pass
+    return False
 
 def _load_ipython():
     global _tm
@@ -111,13 +124,43 @@ def _freeze():
                        'LANG': 'C.UTF-8', 'TMPDIR': '/tmp', 'MPLBACKEND': 'Agg',
                        'MPLCONFIGDIR': '/tmp/matplotlib', 'OPENBLAS_NUM_THREADS': '1',
                        'OMP_NUM_THREADS': '1'})
-    sys.argv = ['']
+    # what ipykernel's process has (argparse in an answer exits 2, as in Jupyter)
+    sys.argv = ['/usr/lib/python3/dist-packages/ipykernel_launcher.py', '-f',
+                '/tmp/kernel-grader.json', '--HistoryManager.hist_file=:memory:']
     sys.stdin = io.StringIO('')
+    # stdin is closed: breakpoint() returns at once, as in a kernel
+    sys.breakpointhook = _no_breakpoint
+    sys.setrecursionlimit(_RECURSION)
     if sys.path[:1] != ['']:
         sys.path.insert(0, '')
+    _BASE[:] = [set(sys.modules), list(warnings.filters), list(sys.meta_path)]
     # Children never walk what the zygote built: fewer copy-on-write faults.
     gc.collect()
     gc.freeze()
+
+# IPython's recursion limit, and the zygote's state as _freeze() left it: a
+# module the zygote imports later for one notebook (IPython's transformer)
+# must not change what the next notebook sees.
+_RECURSION = 3000
+_BASE = []
+
+def _no_breakpoint(*args, **kw):
+    return None
+
+def _restore():
+    import warnings
+    sys.setrecursionlimit(_RECURSION)
+    if not _BASE:
+        return
+    mods, filters, meta = _BASE
+    if len(sys.modules) != len(mods):
+        for m in [m for m in sys.modules if m not in mods]:
+            del sys.modules[m]
+    if warnings.filters != filters:
+        warnings.filters[:] = filters
+        warnings._filters_mutated()
+    if sys.meta_path != meta:
+        sys.meta_path[:] = meta
 
 def _fallback(src, bad):
     lines = src.split('\n')
@@ -153,7 +196,7 @@ def _split(code, name):
     """(body, expr): the texts of a cell's statements and of its trailing
     expression (None when there is none), to be compiled as 'exec' and
     'eval'. expr keeps its line numbers (blank lines before it)."""
-    tree = compile(code, name, 'exec', ast.PyCF_ONLY_AST, True)
+    tree = compile(code, name, 'exec', ast.PyCF_ONLY_AST | _TLA, True)
     if not tree.body or not isinstance(tree.body[-1], ast.Expr) or code.rstrip().endswith(';'):
         return code, None
     last = tree.body[-1]
@@ -172,40 +215,182 @@ def _transform(src, n, use_ipython):
     # the parser's line ends, so that offsets into code are the parser's
     code, note = src.replace('\r\n', '\n').replace('\r', '\n'), None
     try:
-        try:
-            body, expr = _split(code, name)
-        except SyntaxError:
-            bad = _ipy_lines(code)
-            if not bad:
-                raise
-            tm = _load_ipython() if use_ipython else None
-            if tm:
-                code = tm.transform_cell(code)
-            else:
-                code, note = _fallback(code, bad)
-            body, expr = _split(code, name)
+        code, note = _cell_code(code, _load_ipython if use_ipython else None, use_ipython)
+        body, expr = _split(code, name)
         return code, note, None, body, expr
     except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
         tb = ''.join(traceback.format_exception_only(type(e), e))
         return code, note, (type(e).__name__, str(e), tb), '', None
 
+class _Events:
+    """get_ipython().events: callbacks run around every cell, as IPython's."""
+    def __init__(self):
+        self.callbacks = {'pre_execute': [], 'pre_run_cell': [],
+                          'post_execute': [], 'post_run_cell': []}
+    def register(self, event, function):
+        if event not in self.callbacks:
+            raise KeyError('Unknown event %s' % event)
+        if not callable(function):
+            raise TypeError('Need a callable, got %r' % function)
+        if function not in self.callbacks[event]:
+            self.callbacks[event].append(function)
+    def unregister(self, event, function):
+        try:
+            self.callbacks[event].remove(function)
+        except ValueError:
+            raise ValueError('Function %r is not registered as a %s callback'
+                             % (function, event)) from None
+    def trigger(self, event, *args, **kw):
+        for f in self.callbacks[event][:]:
+            try:
+                f(*args, **kw)
+            except (Exception, KeyboardInterrupt):
+                print('Error in callback %r (for %s):' % (f, event), file=sys.stderr)
+                traceback.print_exc()
+
+class _Result:
+    """What post_run_cell callbacks receive (ExecutionResult's common fields)."""
+    def __init__(self, info):
+        self.info, self.success = info, True
+        self.error_before_exec = self.error_in_exec = self.result = None
+
+# Aliases IPython defines on POSIX, and the line magics run here by name
+# (automagic: a bare `pwd` or `ls -l` on a line of its own).
+_ALIASES = {'ls': 'ls -F', 'll': 'ls -F -l', 'lf': 'ls -F -l | grep ^-',
+            'lk': 'ls -F -l | grep ^l', 'ldir': 'ls -F -l | grep /$',
+            'lx': 'ls -F -l | grep ^-..x', 'cat': 'cat', 'cp': 'cp', 'mv': 'mv',
+            'rm': 'rm', 'mkdir': 'mkdir', 'rmdir': 'rmdir', 'clear': 'true'}
+_NOOP = ('matplotlib', 'autoreload', 'aimport', 'config', 'precision', 'xmode',
+         'pinfo', 'pinfo2', 'autosave', 'colors', 'automagic', 'pdb', 'load_ext',
+         'reload_ext', 'unload_ext', 'time', 'timeit', 'run', 'reset', 'pwd',
+         'cd', 'env', 'who', 'whos', 'pip', 'conda', 'sx', 'system', 'prun',
+         'history', 'store', 'alias', 'doctest_mode', 'page', 'rehashx')
+_MAGICS = frozenset(_NOOP) | frozenset(_ALIASES)
+_AUTO = re.compile(r'^([A-Za-z_]\w*)(?:\s+(.*?))?\s*$', re.S)
+
+def _automagic(code):
+    """IPython's automagic for a one-line cell: `pwd`, `ls -l`, `cd ..`,
+    decided when it runs (a name the notebook defined is Python again)."""
+    if '\n' in code.strip():
+        return None
+    m = _AUTO.match(code.strip())
+    if not m or m.group(1) not in _MAGICS or m.group(1) in ('time', 'system'):
+        return None
+    rest = m.group(2) or ''
+    if rest[:1] in ('=', '(', '[', '.', ',', ')') or rest[:2] in ('==',) or \
+            re.match(r'^(?:[-+*/%&|^<>]=|is\b|in\b|and\b|or\b|if\b)', rest):
+        return None
+    return 'get_ipython()._automagic(%r, %r, %r)\n' % (m.group(1), rest, code.strip())
+
 class _Shell:
-    """The few IPython services transformed cells call (get_ipython())."""
+    """The IPython services notebooks call through get_ipython(), served
+    without an IPython shell: magics students use, the shell, the events."""
     def __init__(self, ns, notes):
         self.user_ns = ns
         self._notes = notes
+        self.events = _Events()
+        self.execution_count = 0
+        self.extension_manager = self
+        self.loaded = set()
+        self._tm = None
     def _run(self, code):
+        # a cell magic's body is IPython input too (%%time over %matplotlib)
+        if self._tm:
+            code = _cell_code(code, lambda: self._tm, True)[0]
         body, expr = _split(code, '<magic>')
-        exec(compile(body, '<magic>', 'exec', 0, True), self.user_ns)
-        return eval(compile(expr, '<magic>', 'eval', 0, True), self.user_ns) if expr else None
-    def run_line_magic(self, name, line, _stack_depth=1):
-        if name in ('time', 'timeit'):
-            return self._run(line) if line.strip() else None
-        if name in ('matplotlib', 'load_ext', 'reload_ext', 'autoreload', 'config',
-                    'pinfo', 'pinfo2', 'precision', 'xmode'):
+        exec(compile(body, '<magic>', 'exec', _TLA, True), self.user_ns)
+        return eval(compile(expr, '<magic>', 'eval', _TLA, True), self.user_ns) if expr else None
+    def _automagic(self, name, rest, line):
+        if name in self.user_ns or hasattr(builtins, name):
+            return self._run(line)
+        return self.run_line_magic(name, rest)
+    def magic(self, line):
+        name, _, rest = line.lstrip('%').partition(' ')
+        return self.run_line_magic(name, rest)
+    def _ext(self, name, reload):
+        import importlib
+        if name in ('autoreload', 'storemagic'):
             return None
+        fresh = name not in sys.modules
+        mod = importlib.import_module(name)
+        if reload and not fresh:
+            mod = importlib.reload(mod)
+        elif name in self.loaded:
+            return 'already loaded'
+        load = getattr(mod, 'load_ipython_extension', None)
+        if load is not None:
+            try:
+                load(self)
+            except AttributeError as e:
+                self._notes.append('extension %s: %s (not an IPython shell)' % (name, e))
+        self.loaded.add(name)
+        return None
+    def _runfile(self, line):
+        import runpy, shlex
+        args = shlex.split(line)
+        inside = '-i' in args
+        args = [a for a in args if a not in ('-i', '-e')]
+        if not args:
+            raise UsageError('%run: a file name is needed')
+        path = args[0]
+        if not os.path.exists(path) and os.path.exists(path + '.py'):
+            path += '.py'
+        if not os.path.isfile(path):
+            raise UsageError('File %r not found.' % args[0])
+        saved = sys.argv
+        sys.argv = [path] + args[1:]
+        try:
+            if inside:
+                g = runpy.run_path(path, init_globals=dict(self.user_ns), run_name='__main__')
+            else:
+                g = runpy.run_path(path, run_name='__main__')
+        finally:
+            sys.argv = saved
+        for k, v in g.items():
+            if k not in ('__builtins__', '__name__', '__file__', '__cached__',
+                         '__loader__', '__spec__', '__package__', '__doc__'):
+                self.user_ns[k] = v
+    def _reset(self, line):
+        if '-f' not in line.split():
+            raise UsageError('%reset asks for confirmation, and stdin is closed: use %reset -f')
+        keep = {k: self.user_ns[k] for k in ('__name__', '__builtins__', '__doc__',
+                                             'get_ipython', 'display') if k in self.user_ns}
+        self.user_ns.clear()
+        self.user_ns.update(keep)
+    def run_line_magic(self, name, line, _stack_depth=1):
+        if name in ('time', 'timeit', 'prun'):
+            return self._run(line) if line.strip() else None
+        if name in ('load_ext', 'reload_ext'):
+            for ext in line.split():
+                if self._ext(ext, name == 'reload_ext') == 'already loaded':
+                    print('The %s extension is already loaded. To reload it, use:\n'
+                          '  %%reload_ext %s' % (ext, ext))
+            return None
+        if name == 'run':
+            return self._runfile(line)
+        if name == 'reset':
+            return self._reset(line)
         if name == 'pwd':
             return os.getcwd()
+        if name == 'cd':
+            os.chdir(os.path.expanduser(line.strip() or '~'))
+            print(os.getcwd())
+            return None
+        if name == 'env':
+            return dict(os.environ) if not line.strip() else os.environ.get(line.strip())
+        if name in ('who', 'whos'):
+            print('  '.join(sorted(k for k in self.user_ns if not k.startswith('_')
+                                   and k not in ('get_ipython', 'display'))))
+            return None
+        if name in ('sx', 'system'):
+            return self.getoutput(line)
+        if name in ('pip', 'conda'):
+            self._notes.append('%%%s not run (no network in the box)' % name)
+            return None
+        if name in _ALIASES:
+            return self.system(_ALIASES[name] + (' ' + line if line else ''))
+        if name in _NOOP:
+            return None
         self._notes.append('%' + name + ' not run')
     def run_cell_magic(self, name, line, cell):
         if name in ('time', 'timeit', 'capture', 'prun'):
@@ -214,16 +399,83 @@ class _Shell:
             a = line.split()
             with open(a[-1], 'a' if '-a' in a else 'w') as f:
                 f.write(cell)
+            print('Appending to %s' % a[-1] if '-a' in a else 'Writing %s' % a[-1])
+            return None
+        if name in ('bash', 'sh', 'script'):
+            import subprocess
+            sys.stdout.flush()
+            subprocess.run(['/bin/bash' if name == 'bash' else '/bin/sh', '-c', cell])
             return None
         self._notes.append('%%' + name + ' not run')
     def system(self, cmd):
         import subprocess
         sys.stdout.flush()
-        subprocess.run(cmd, shell=True)
+        sys.stderr.flush()
+        self.user_ns['_exit_code'] = subprocess.run(cmd, shell=True).returncode
     def getoutput(self, cmd, split=True):
         import subprocess
         out = subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout
         return out.splitlines() if split else out
+    def ev(self, expr):
+        return eval(expr, self.user_ns)
+    def ex(self, cmd):
+        exec(cmd, self.user_ns)
+    def push(self, variables, interactive=True):
+        self.user_ns.update(variables)
+
+class UsageError(Exception):
+    """IPython's UsageError, raised by a magic used wrongly."""
+
+# asyncio as in a kernel: cells run inside a running event loop (asyncio.run()
+# and run_until_complete() say so), and a cell may `await` at top level.
+_LOOP = []
+
+def _loop_running(on):
+    import asyncio, threading
+    if not _LOOP:
+        _LOOP.append(asyncio.new_event_loop())
+        asyncio.set_event_loop(_LOOP[0])
+    loop = _LOOP[0]
+    loop._thread_id = threading.get_ident() if on else None
+    asyncio.events._set_running_loop(loop if on else None)
+    return loop
+
+def _run_async(coro):
+    """Run a top-level-await cell's coroutine on the notebook's loop."""
+    loop = _loop_running(False)
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        _loop_running(True)
+
+_SHELL = []
+
+def _pre_cell(uses_async):
+    """Before each cell (C calls it, telling whether the cell's text mentions
+    async or await): warnings show again, as in a kernel; the event loop
+    counts as running from the first cell that uses asyncio on."""
+    import warnings
+    warnings._filters_mutated()
+    if _LOOP or uses_async:
+        _loop_running(True)
+    if _SHELL:
+        sh = _SHELL[0]
+        sh.execution_count += 1
+        sh.events.trigger('pre_execute')
+        sh.events.trigger('pre_run_cell', _Result(None))
+
+def _post_cell():
+    """After each cell: the events, then the figures (inline backend)."""
+    if _SHELL:
+        sh = _SHELL[0]
+        sh.events.trigger('post_execute')
+        sh.events.trigger('post_run_cell', _Result(None))
+    if 'matplotlib.pyplot' in sys.modules:
+        _flush_figures()
+
+def _flush_figures():
+    # IPython's inline backend closes every figure at the end of a cell.
+    sys.modules['matplotlib.pyplot'].close('all')
 
 # display() and the figures left open by a cell become display_data outputs:
 # (bytes of stdout and stderr written before it, after the result?, mime data).
@@ -285,6 +537,29 @@ def _flush_figures():
 def _on_timeout(signum, frame):
     raise TimeoutError('cell timed out')
 
+def _cell_code(src, load, use_ipython):
+    """The text that runs for one cell, and a note: IPython's transformations
+    for what is not Python (with IPython, else no-ops), automagic when the
+    cell is one line. load() gives IPython's TransformerManager (or a false
+    value); it is called only for a cell that is not Python."""
+    code, note = src, None
+    try:
+        compile(src, '<cell>', 'exec', ast.PyCF_ONLY_AST | _TLA, True)
+    except SyntaxError:
+        bad = _ipy_lines(src)
+        tm = load() if load else None
+        if tm:
+            code = tm.transform_cell(src)
+        elif bad:
+            code, note = _fallback(src, bad)
+        else:
+            return src, None
+    if use_ipython:
+        auto = _automagic(code)
+        if auto:
+            code = auto
+    return code, note
+
 def _prepare(use_ipython, seed, sig):
     """The child's fresh __main__ and the notes list IPython services append to."""
     main = types.ModuleType('__main__')
@@ -292,9 +567,11 @@ def _prepare(use_ipython, seed, sig):
     ns['__builtins__'] = builtins
     sys.modules['__main__'] = main
     notes = []
-    if use_ipython:
-        shell = _Shell(ns, notes)
-        ns['get_ipython'] = lambda: shell
+    _restore()
+    shell = _Shell(ns, notes)
+    shell._tm = _tm if use_ipython else None
+    _SHELL[:] = [shell]
+    ns['get_ipython'] = lambda: shell
     ns['display'] = _display
     random.seed(seed)
     if 'numpy' in sys.modules:

@@ -1,9 +1,10 @@
 /*
  * kernel_py.c - CPython start-up in the zygote: an isolated configuration on
  * Debian's /usr prefix (no environment variable, no user site, no PATH or
- * pyenv lookup), the helper module, preloads, the snapshot of preloaded names
- * and the audit hook.
+ * pyenv lookup), the helper module, preloads, the monkeypatch watcher and the
+ * audit hook.
  */
+#include <locale.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,9 +37,24 @@ void kpy_exc_message(char *buf, size_t len)
 
 static int init_interpreter(char *msg, size_t msglen)
 {
+	PyPreConfig pre;
 	PyConfig config;
 	PyStatus st;
 
+	/*
+	 * A kernel reads and writes UTF-8 whatever the caller's locale: PEP 540's
+	 * UTF-8 mode (open(), the filesystem encoding, the standard streams), and
+	 * a UTF-8 LC_CTYPE for the C library (mbstowcs, extensions, subprocesses).
+	 */
+	setlocale(LC_CTYPE, "C.UTF-8");
+	PyPreConfig_InitIsolatedConfig(&pre);
+	pre.utf8_mode = 1;
+	st = Py_PreInitialize(&pre);
+	if (PyStatus_Exception(st)) {
+		snprintf(msg, msglen, "cannot start Python: %s",
+			 st.err_msg ? st.err_msg : "unknown error");
+		return GR_ESYS;
+	}
 	PyConfig_InitIsolatedConfig(&config);
 	config.site_import = 1;           /* Debian's dist-packages and .pth files */
 	config.user_site_directory = 0;
@@ -116,10 +132,14 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 	z->err = PyObject_CallFunction(z->io_open, "isissOO", 2, "w", 1, "utf-8", "backslashreplace",
 				       Py_None, Py_False);
 	PyErr_Clear();
-	if (ksnap_take(&z->snap) < 0)
-		goto pyfail;
+	if (kwatch_start(&z->watch, &z->audit.armed) < 0) {
+		snprintf(msg, msglen, "cannot watch the system's modules");
+		rc = GR_ESYS;
+		goto done;
+	}
 	if (kaudit_install(&z->audit, opts->allow_ctypes) < 0)
 		goto pyfail;
+	z->audit.watch = z->watch;
 	goto done;
 pyfail:
 	kpy_exc_message(msg, msglen);

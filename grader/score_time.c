@@ -87,5 +87,5 @@ void score_format_time(char out[32], double t)
 		secs++;
 		usec -= 1000000;
 	}
-	gr_time_format(out, 32, secs, (int32_t)usec, GR_TIME_ISO_USEC);
+	gr_time_format(out, 32, secs, (int32_t)usec, GR_TIME_ISO_FRAC);
 }

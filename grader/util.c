@@ -334,8 +334,8 @@ static int rm_up(struct rm_walk *w)
 	    !(parent = fdopendir(fd))) {
 		if (fd >= 0)
 			close(fd);
-		return gr_err_set(w->err, GR_EIO, "cannot remove '%s': the tree moved while being removed",
-				  w->top);
+		return gr_err_set(w->err, GR_EIO,
+				  "cannot remove '%s': the tree moved while being removed", w->top);
 	}
 	closedir(w->d);
 	w->d = parent;
@@ -397,7 +397,8 @@ static int rm_tree(int dir_fd, const char *name, int again, struct gr_err *err)
 	int fd = -1, rc;
 
 	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", name);
+		return errno == ENOENT ? 0
+				       : gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", name);
 	if (!S_ISDIR(st.st_mode)) {
 		if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT)
 			return gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", name);

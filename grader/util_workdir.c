@@ -31,7 +31,8 @@ static int is_family(const char *name, const char *prefix)
 	if (strncmp(name, prefix, n) || name[n] != '.' || strlen(name + n + 1) != 6)
 		return 0;
 	for (const char *p = name + n + 1; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9')))
 			return 0;
 	return 1;
 }
@@ -60,8 +61,7 @@ static int claim(int parent_fd, const char *name)
 	return fd;
 }
 
-int gr_workdir_sweep(const char *parent, const char *prefix, unsigned *removed,
-		     struct gr_err *err)
+int gr_workdir_sweep(const char *parent, const char *prefix, unsigned *removed, struct gr_err *err)
 {
 	DIR *d = NULL;
 	struct dirent *e;
@@ -85,7 +85,8 @@ int gr_workdir_sweep(const char *parent, const char *prefix, unsigned *removed,
 		snprintf(shown, sizeof(shown), "%s/%s", parent, e->d_name);
 		if (gr_rm_rf_at(dirfd(d), e->d_name, &one) < 0) {
 			if (!rc)
-				rc = gr_err_set(err, GR_EIO, "cannot remove the stale work directory '%s': %s",
+				rc = gr_err_set(err, GR_EIO,
+						"cannot remove the stale work directory '%s': %s",
 						shown, one.msg);
 		} else if (removed) {
 			(*removed)++;
@@ -130,7 +131,8 @@ int gr_workdir_make(struct gr_workdir *w, const char *parent, const char *prefix
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	}
 	if (!mkdtemp(w->path)) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot create a work directory in '%s'", parent);
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot create a work directory in '%s'",
+				parent);
 		goto fail;
 	}
 	dfd = open(w->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -267,7 +267,8 @@ static void dev_dir(const struct sbx_job *job, const char *tmp_opts)
 		 * PROT_EXEC mapping of /dev/zero would be writable memory
 		 * turned executable (nodev would break the node itself).
 		 */
-		if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_NOEXEC | MS_NOSUID | locked_flags(src),
+		if (mount(NULL, dst, NULL,
+			  MS_BIND | MS_REMOUNT | MS_NOEXEC | MS_NOSUID | locked_flags(src),
 			  NULL) < 0)
 			die(job, errno, "cannot remount '%s' noexec", dst);
 	}
@@ -328,8 +329,8 @@ static void finish_root(const struct sbx_job *job)
 {
 	if (umount2("/oldroot", MNT_DETACH) < 0 || rmdir("/oldroot") < 0)
 		die(job, errno, "cannot detach the host's root");
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
-	    0)
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
 		die(job, errno, "cannot remount the root read-only");
 }
 

@@ -91,7 +91,7 @@ static const char *const denied[] = {
     "inotify_init",
     "inotify_init1",
     "pidfd_getfd",
-    "memfd_create",	/* an anonymous file on no mount of ours: executable */
+    "memfd_create", /* an anonymous file on no mount of ours: executable */
     "memfd_secret",
     "remap_file_pages", /* rewires a shared mapping's pages in place */
 };
@@ -152,8 +152,8 @@ static int add_wx(scmp_filter_ctx ctx, struct gr_err *err)
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
 	    SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS),
 	};
-	struct scmp_arg_cmp wx = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC,
-					 PROT_WRITE | PROT_EXEC);
+	struct scmp_arg_cmp wx =
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC, PROT_WRITE | PROT_EXEC);
 	struct scmp_arg_cmp x = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC);
 	struct scmp_arg_cmp shm_x = SCMP_A2(SCMP_CMP_MASKED_EQ, SHM_EXEC, SHM_EXEC);
 	int rc;

@@ -135,7 +135,8 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 				char *id = gr_term_escape(gr->grade_id), *w = gr_term_escape(why);
 
 				fprintf(f,
-					md ? "| %s | %s | %g | %s | %s |\n" : "%-28s %7s %7g  %-8s %s\n",
+					md ? "| %s | %s | %g | %s | %s |\n"
+					   : "%-28s %7s %7g  %-8s %s\n",
 					id ? id : "?", score, gr->max_score,
 					gb_cell_status_name(gr->status), w ? w : "?");
 				free(id);

@@ -54,8 +54,10 @@ static void usage(FILE *f)
 		"  --output-cap N    bytes kept of stdout and of stderr per cell (default %zu)\n"
 		"  --no-ipython      never use IPython's input transformer (IPython syntax\n"
 		"                    becomes no-ops, as when IPython is not installed)\n"
-		"  --allow-ctypes    let ctypes/cffi load (scipy needs them); student code can\n"
-		"                    then forge results: only for trusted notebooks\n"
+		"  --allow-ctypes    let the real ctypes/cffi load (pandas and scipy run without\n"
+		"                    it); student code can then forge results: trusted notebooks\n"
+		"  --allow-jit       let a JIT (numba) make memory executable; weakens the same\n"
+		"                    guarantee: trusted notebooks only\n"
 		"  --slot N          sandbox worker slot (default 0)\n"
 		"  --allow-weaker    run even if this host lacks a sandbox protection\n"
 		"  --json            print one JSON document (see docs/notebook-engine.md)\n"
@@ -169,6 +171,12 @@ static void print_table(const char *path, const struct kernel_result *r)
 	put_escaped(head, r->message);
 	for (size_t i = 0; i < r->nreplaced; i++)
 		put_escaped("  replaced: ", r->replaced[i]);
+	for (size_t i = 0; i < r->nflags; i++) {
+		char lead[64];
+
+		snprintf(lead, sizeof(lead), "  flag %s: ", r->flags[i].flag);
+		put_escaped(lead, r->flags[i].reason);
+	}
 	for (size_t i = 0; i < r->ncells; i++) {
 		const struct kernel_cell_result *c = &r->cells[i];
 		char detail[160] = "", lead[64];
@@ -199,6 +207,7 @@ static int run_cmd(int argc, char **argv)
 		{ "slot", required_argument, NULL, 'S' },
 		{ "no-ipython", no_argument, NULL, 'I' },
 		{ "allow-ctypes", no_argument, NULL, 'C' },
+		{ "allow-jit", no_argument, NULL, 'J' },
 		{ "allow-weaker", no_argument, NULL, 'W' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -258,6 +267,7 @@ static int run_cmd(int argc, char **argv)
 			break;
 		case 'I': opts.ipython = 0; break;
 		case 'C': opts.allow_ctypes = 1; break;
+		case 'J': opts.allow_jit = 1; break;
 		case 'W': opts.allow_weaker = 1; break;
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); rc = 0; goto done;

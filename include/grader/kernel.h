@@ -52,9 +52,12 @@ struct kernel_opts {
 	const char *const *preload; /* modules imported by the zygote (NULL-terminated, may be NULL) */
 	long seed;                  /* random.seed / numpy.random.seed before each run (default 0) */
 	int ipython;                /* use IPython's input transformer when importable (default 1) */
-	int allow_ctypes;           /* let ctypes/cffi load (scipy needs it): student code can then
-				       read and write interpreter memory, so results become forgeable
-				       (default 0; see docs/notebook-engine.md) */
+	int allow_ctypes;           /* let the real ctypes/cffi load (only code that calls C
+				       itself needs it; pandas and scipy get an inert ctypes):
+				       student code can then read and write interpreter memory,
+				       so results become forgeable (default 0; docs/security.md) */
+	int allow_jit;              /* lift the sandbox's W^X for a JIT (numba): code the box
+				       wrote can then run (default 0; docs/security.md) */
 	unsigned slot;              /* sandbox worker slot (uid, cgroup) */
 	int allow_weaker;           /* run even if a sandbox protection is missing */
 	const char *const *ro_paths; /* extra read-only host paths for the sandbox */
@@ -77,6 +80,13 @@ struct kernel_cell_result {
 				    [] when the cell did not run */
 };
 
+/* A finding of the monkeypatch watcher, for the marker. */
+struct kernel_flag {
+	char *flag;              /* "replaced_builtins", "shadowed_module", "background_threads" */
+	char *reason;            /* one line naming what was replaced, e.g.
+				    "numpy.allclose rebound (cell 3)" */
+};
+
 struct kernel_result {
 	enum kernel_status status;
 	int tampered;            /* the result channel was not trustworthy */
@@ -86,6 +96,9 @@ struct kernel_result {
 	size_t nreplaced;
 	char **replaced;         /* builtins / preloaded module attributes student code rebound,
 				    e.g. "builtins.len", "numpy.allclose" */
+	size_t nflags;
+	struct kernel_flag *flags; /* what student code did to the system's modules, or threads it
+				      left running into a grade cell (no duplicates) */
 	double wall;             /* seconds, fork to exit */
 	long max_rss_kb;         /* -1 when unknown */
 	char message[256];       /* why the run ended early; "" when it did not */
@@ -108,7 +121,9 @@ void kernel_free(kernel *k);
 
 /*
  * Run the code cells of `nb` in a fresh child confined to `workdir` (which
- * appears at /box, the current directory; the caller fills it). On success
+ * appears at /box, the current directory; the caller fills it). Cells marked
+ * as nbgrader autograder tests (grade, not solution) are grade cells: the
+ * monkeypatch watcher checks right before each. On success
  * *out holds a result whatever happened to the student code (a crash or a
  * forgery is a result, not an error); returns negative only when the engine
  * itself failed. The caller frees *out with kernel_result_free().
@@ -129,7 +144,7 @@ const char *kernel_status_name(enum kernel_status st);
 /*
  * The result as a new jansson object (shape in docs/notebook-engine.md):
  * {"status", "tampered", "timed_out", "wall", "max_rss_kb", "message",
- *  "replaced": [..], "cells": [{"index", "number", "status", "ename", "evalue",
+ *  "replaced": [..], "flags": [{"flag", "reason"}], "cells": [{"index", "number", "status", "ename", "evalue",
  *  "traceback", "stdout", "stderr", "stdout_dropped", "stderr_dropped",
  *  "result", "note", "time", "outputs"}]}. NULL on allocation failure.
  */

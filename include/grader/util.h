@@ -120,6 +120,34 @@ char *gr_term_escape(const char *s);
 /* Heap "a/b" (one slash between); NULL on allocation failure. */
 char *gr_path_join(const char *a, const char *b);
 
+/* ---- UTF-8 (util_text.c) ------------------------------------------------- */
+
+/* Whether n bytes are strict UTF-8 (no overlong forms, surrogates, > U+10FFFF). */
+int gr_utf8_valid(const char *s, size_t n);
+
+/*
+ * *out = s in Unicode NFC (heap, caller frees), so that a name written
+ * decomposed (macOS zips) and the same name composed are one byte string.
+ * GR_EINVAL when s is not valid UTF-8, GR_ENOMEM.
+ */
+int gr_utf8_nfc(char **out, const char *s);
+
+/*
+ * *out = the first n bytes of s case folded (Unicode full case folding,
+ * then NFC: "LÖSUNG" and "lösung" fold alike, "Straße" is "strasse"); heap,
+ * caller frees. GR_EINVAL when not valid UTF-8, GR_ENOMEM.
+ */
+int gr_utf8_casefold(char **out, const char *s, size_t n);
+
+/*
+ * The key people's names are compared by (heap, caller frees): NFKC, case
+ * folded, invisible marks (RLM, ZWJ) dropped, only letters, marks and digits
+ * kept: "Ana García", "ANA GARCÍA" and "Ana_García" (Moodle writes a space
+ * for '_') give one key; word order is the caller's business.
+ * GR_EINVAL when s is not valid UTF-8, GR_ENOMEM.
+ */
+int gr_utf8_name_key(char **out, const char *s);
+
 /* Lowercase hex digests (out must hold 65 / 33 bytes). */
 void gr_sha256_hex(char out[65], const void *data, size_t len);
 int gr_sha256_file(char out[65], const char *path, struct gr_err *err);
@@ -134,6 +162,15 @@ void gr_md5_hex(char out[33], const void *data, size_t len);
 void gr_html_text(FILE *f, const char *s);
 
 /* ---- wall-clock times ---------------------------------------------------- */
+
+/* A UTC instant: seconds since the epoch plus microseconds. */
+struct gr_time {
+	int64_t sec;
+	int32_t usec;
+};
+
+/* The current wall-clock time (CLOCK_REALTIME). */
+void gr_time_now(struct gr_time *out);
 
 /* Flags of gr_time_parse. */
 enum {
@@ -153,21 +190,33 @@ enum {
  * then an optional zone after optional spaces: Z, UTC, GMT, +HH, +HHMM,
  * +HH:MM (also after UTC/GMT: "UTC+02:00") or an unambiguous abbreviation
  * (WET/WEST, BST, CET/CEST, EET/EEST, MSK, JST, KST, AEST/AEDT, NZST/NZDT,
- * EST/EDT, CST/CDT = US Central, MST/MDT, PST/PDT, AKST/AKDT, HST). So
- * nbgrader's "2026-10-30 10:00:00.000000 UTC" and ISO 8601 both parse;
- * named zones (Europe/Paris) do not. A leap second ":60" reads as ":59".
+ * EST/EDT, CST/CDT = US Central, MST/MDT, PST/PDT, AKST/AKDT, HST) or a tz
+ * database name (Europe/London, America/Los_Angeles: the system's tzdata,
+ * with its daylight-saving rules; see gr_time_zone_to_utc). So nbgrader's
+ * "2026-10-30 10:00:00.000000 UTC", its user guide's "... America/Los_Angeles"
+ * and ISO 8601 all parse. A leap second ":60" reads as ":59".
  * Surrounding whitespace is ignored; `flags` (GR_TIME_*) widen the grammar.
  * GR_EINVAL with a message naming the text; outputs set only on success.
  */
 int gr_time_parse(int64_t *sec, int32_t *usec, const char *text, unsigned flags,
 		  struct gr_err *err);
 
+/*
+ * The UTC instant (*utc) of the wall-clock time `local` (seconds since the
+ * epoch as if the wall clock were UTC) in tz database zone `name`. A time
+ * that happens twice (clocks going back) is its first occurrence; one that
+ * never happens (clocks going forward) is read with the offset in force
+ * after the change (as nbgrader reads both). Safe from any thread (no TZ).
+ * GR_EINVAL when the zone is not in the tz database.
+ */
+int gr_time_zone_to_utc(int64_t *utc, int64_t local, const char *name, struct gr_err *err);
+
 enum gr_time_style {
 	GR_TIME_ISO,	  /* 2026-10-30T10:00:00Z (microseconds dropped) */
+	GR_TIME_ISO_FRAC, /* 2026-10-30T10:00:00[.749302]Z: microseconds when not 0 */
 	GR_TIME_NBGRADER, /* 2026-10-30 10:00:00.000000 UTC (timestamp.txt) */
 	GR_TIME_PYTHON,	  /* 2026-10-30 10:00:00[.250000]: str() of a naive datetime */
 	GR_TIME_SQL,	  /* 2026-10-30 10:00:00.000000: microseconds always */
-	GR_TIME_ISO_USEC, /* 2026-10-30T10:00:00[.250000]Z: microseconds when not 0 */
 };
 
 /* Room for any gr_time_format output. */
