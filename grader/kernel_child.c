@@ -447,6 +447,8 @@ static void describe_exception(struct kchild *c, json_t *res)
 	Py_XDECREF(tb);
 }
 
+#define KDISPLAY_MAX ((size_t)8 << 20)
+
 /* _cap_pos(): (stdout, stderr) bytes captured so far in this cell, for display records. */
 static PyObject *cap_pos(PyObject *self, PyObject *unused)
 {
@@ -491,6 +493,7 @@ static json_t *take_displays(struct kchild *c)
 {
 	PyObject *list = PyDict_GetItemString(c->run->z->ns, "_displays");
 	json_t *arr = json_array();
+	size_t total = 0;
 
 	for (Py_ssize_t k = 0; list && PyList_Check(list) && k < PyList_GET_SIZE(list); k++) {
 		PyObject *t = PyList_GET_ITEM(list, k), *key, *val;
@@ -508,8 +511,15 @@ static json_t *take_displays(struct kchild *c)
 		while (PyDict_Next(PyTuple_GET_ITEM(t, 3), &pos, &key, &val)) {
 			json_t *jk = py_text(key);
 
-			if (json_string_value(jk) && PyUnicode_Check(val))
-				json_object_set_new(data, json_string_value(jk), py_text(val));
+			/* a cell's displays stay well inside one record (KCHAN_MAX_PAYLOAD) */
+			if (json_string_value(jk) && PyUnicode_Check(val)) {
+				total += (size_t)PyUnicode_GET_LENGTH(val);
+				json_object_set_new(data, json_string_value(jk),
+						    total <= KDISPLAY_MAX
+							    ? py_text(val)
+							    : json_string("[display dropped: a cell's "
+									  "displays are capped at 8 MiB]"));
+			}
 			json_decref(jk);
 		}
 		json_object_set_new(d, "data", data);

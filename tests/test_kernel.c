@@ -256,6 +256,8 @@ static void test_kernel__outputs_in_order(void **state)
 		"plt.plot([1, 2])",
 		"print('x')\n1 / 0",
 		"pass",
+		"class H:\n    def _repr_html_(self):\n        return 'x' * (5 << 20)\n"
+		"display(H())\ndisplay(H())",
 	};
 	char dir[] = "/tmp/test_kernel.XXXXXX";
 	struct kernel_opts opts;
@@ -269,7 +271,7 @@ static void test_kernel__outputs_in_order(void **state)
 	kernel_opts_init(&opts);
 	assert_int_equal(kernel_new(&k, &opts, &err), 0);
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(kernel_run_sources(k, &r, src, 4, dir, &err), 0);
+	assert_int_equal(kernel_run_sources(k, &r, src, 5, dir, &err), 0);
 	o = r->cells[0].outputs;
 	assert_int_equal(json_array_size(o), 5);
 	assert_string_equal(out_type(o, 0), "stream");
@@ -303,6 +305,16 @@ static void test_kernel__outputs_in_order(void **state)
 							     json_array_size(json_object_get(e, "traceback")) - 1)),
 			    "ZeroDivisionError: division by zero");
 	assert_int_equal(json_array_size(r->cells[3].outputs), 0);
+	/* displays past the cap are dropped with a word, never costing the run */
+	o = r->cells[4].outputs;
+	assert_false(r->tampered);
+	assert_int_equal(json_array_size(o), 2);
+	assert_int_equal(json_string_length(json_object_get(
+				 json_object_get(json_array_get(o, 0), "data"), "text/html")),
+			 5 << 20);
+	assert_non_null(strstr(json_string_value(json_object_get(
+				       json_object_get(json_array_get(o, 1), "data"), "text/html")),
+			       "display dropped"));
 	kernel_result_free(r);
 	kernel_free(k);
 	assert_int_equal(gr_rm_rf(dir, &err), 0);
