@@ -15,7 +15,8 @@ VERSION  := 0.1.0
 
 # Libraries are found through pkg-config only; evaluated lazily so that
 # `make deps` can install them first.
-PKGS      = libgit2 libseccomp jansson libarchive python3-embed sqlite3 libcrypto
+PKGS      = libgit2 libseccomp jansson libarchive python3-embed sqlite3 libcrypto \
+	libmicrohttpd libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 TEST_LIBS  = $(shell pkg-config --libs cmocka)
@@ -25,7 +26,8 @@ DEB_PKGS = build-essential pkg-config git zip unzip \
 	libgit2-dev libseccomp-dev libjansson-dev libarchive-dev \
 	libsqlite3-dev libssl-dev libcmocka-dev python3-dev python3-numpy \
 	python3-matplotlib python3-jsonschema python3-ipython \
-	p7zip-full sqlite3 procps bc xz-utils bzip2
+	p7zip-full sqlite3 procps bc xz-utils bzip2 \
+	libmicrohttpd-dev libcurl4-openssl-dev curl
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE

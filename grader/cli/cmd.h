@@ -16,5 +16,6 @@ int cmd_grade(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_ci(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

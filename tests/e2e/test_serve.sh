@@ -1,0 +1,132 @@
+#!/bin/sh
+# grader serve: a real server on 127.0.0.1 (HTTP side as 'nobody'), real bare
+# repositories pushed with git, webhooks delivered with curl exactly as
+# GitHub, GitLab and Gitea send them; scores compared with `grader grade` on
+# the same commit; every bad delivery answered with a 4xx and nothing queued;
+# `kill -9` with jobs queued and one running, then every job done exactly once.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_lib.sh"
+T=$E2E_TMP
+need_root "serve (the sandbox and --user need root)"
+trap 'stop_server KILL; rm -rf "$T"' EXIT
+
+make_course "$T" alice bob carol || { fail "course setup"; finish; }
+
+# ---- the config -----------------------------------------------------------
+check "check-config accepts the course" "$GRADER" serve --config "$T/course.json" --check-config
+sed -e 's/"queue"/"qeueu"/' -e 's/GRADER_ADMIN_TOKEN/NO_SUCH_VAR_X/' \
+	-e 's#"rubric": "[^"]*"#"rubric": "nope.json"#' "$T/course.json" >"$T/bad.json"
+"$GRADER" serve --config "$T/bad.json" --check-config 2>"$T/bad.err"; rc=$?
+cat "$T/bad.err"
+check "check-config: exit 1 on problems" test $rc -eq 1
+check "check-config: unknown key named" grep -q "config: unknown key 'qeueu'" "$T/bad.err"
+check "check-config: unset variable named, no secret printed" \
+	sh -c "grep -q \"admin_token: environment variable 'NO_SUCH_VAR_X' is not set\" '$T/bad.err' && ! grep -q s3cret '$T/bad.err'"
+check "check-config: missing rubric named" grep -q "assignments\[0\].rubric: .*nope.json" "$T/bad.err"
+check "check-config: one line per problem" test "$(wc -l <"$T/bad.err")" -eq 3
+check "refuses to run the HTTP side as root" sh -c "! '$GRADER' serve --config '$T/course.json' 2>/dev/null"
+
+start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
+pass "server starts"
+check "HTTP side runs as nobody" sh -c "ps -o user= --ppid $SRV_PID | grep -qx nobody"
+
+# ---- a GitHub push is graded like `grader grade` grades that commit ----------
+c1=$(push_nb "$T" alice alice 2026-10-29T10:00:00Z)
+github_body "$T/p1.json" course/ps1-alice refs/heads/main "$c1"
+code=$(deliver github "$T/p1.json" gh-1)
+check "github push: 202" test "$code" = 202
+job1=$(json_get "$T/resp" '["job"]')
+check "github push: job done" test "$(wait_job "$job1")" = done
+cp "$T/resp" "$T/job1.json"
+check "job records the commit" test "$(json_get "$T/job1.json" '["commit"]')" = "$c1"
+mkdir -p "$T/ref/alice/ps1" && git -C "$T/work/alice" archive "$c1" | tar -x -C "$T/ref/alice/ps1"
+"$GRADER" grade --rubric "$ROOT/rubrics/examples/ps1.json" --submissions "$T/ref" \
+	-o "$T/ref.json" -j 1 >/dev/null 2>&1
+want=$(json_get "$T/ref.json" '["submissions"][0]["raw_score"]')
+got=$(json_get "$T/job1.json" '["submission"]["raw_score"]')
+check "same raw score as grader grade ($got = $want)" test -n "$want" -a "$got" = "$want"
+check "late by receive time, not the commit date" /usr/bin/python3 -c "
+import json,sys; s=json.load(open('$T/job1.json'))['submission']
+sys.exit(not (s['late_seconds'] > 86400*20 and s['timestamp'] > '2026-11'))"
+
+# ---- bad deliveries: a 4xx each, nothing queued --------------------------------
+n0=$(jobs_count "$T")
+check "replayed delivery: 409" test "$(deliver github "$T/p1.json" gh-1)" = 409
+check "no signature: 401" test "$(deliver github "$T/p1.json" gh-2 '')" = 401
+check "wrong signature: 401" test "$(deliver github "$T/p1.json" gh-3 wrong)" = 401
+check "gitlab wrong token: 401" test "$(deliver gitlab "$T/p1.json" gl-x wrong)" = 401
+check "gitea wrong signature: 401" test "$(deliver gitea "$T/p1.json" gt-x wrong)" = 401
+head -c 1100000 /dev/zero | tr '\0' ' ' >"$T/big.json"
+check "body over 1 MiB: 413" test "$(deliver github "$T/big.json" gh-4)" = 413
+head -c 60 "$T/p1.json" >"$T/trunc.json"
+check "truncated JSON: 400" test "$(deliver github "$T/trunc.json" gh-5)" = 400
+check "truncated JSON: error says so" grep -q 'malformed JSON' "$T/resp"
+github_body "$T/unk.json" course/ps9-alice refs/heads/main "$c1"
+check "unknown repository: 404" test "$(deliver github "$T/unk.json" gh-6)" = 404
+github_body "$T/nos.json" course/ps1-mallory refs/heads/main "$c1"
+check "student not in the roster: 404" test "$(deliver github "$T/nos.json" gh-7)" = 404
+github_body "$T/del.json" course/ps1-alice refs/heads/main 0000000000000000000000000000000000000000
+check "push deleting the branch: 422" test "$(deliver github "$T/del.json" gh-8)" = 422
+github_body "$T/dev.json" course/ps1-alice refs/heads/dev "$c1"
+check "push to another branch: acknowledged" test "$(deliver github "$T/dev.json" gh-9)" = 202
+check "push to another branch: ignored" grep -q '"ignored"' "$T/resp"
+check "ping: 200" test "$(deliver github "$T/p1.json" gh-10 "$GRADER_WEBHOOK_SECRET" ping)" = 200
+check "results without a token: 401" test "$(api /api/v1/results/ps1/alice '')" = 401
+check "results with a wrong token: 401" test "$(api /api/v1/results/ps1/alice wrong)" = 401
+check "unknown job: 404" test "$(api /api/v1/jobs/999999)" = 404
+check "unknown assignment: 404" test "$(api /api/v1/results/ps9/alice)" = 404
+check "nothing queued by bad deliveries" test "$(jobs_count "$T")" = "$n0"
+check "no secret in the log" sh -c "! grep -q -e s3cret -e admin-tok '$T/serve.log'"
+check "one log line per request" grep -q 'POST /hooks/github 401' "$T/serve.log"
+
+# ---- GitLab and Gitea ------------------------------------------------------------
+c2=$(push_nb "$T" bob bob 2026-10-29T11:00:00Z)
+gitlab_body "$T/p2.json" course/ps1-bob refs/heads/main "$c2"
+check "gitlab push: 202" test "$(deliver gitlab "$T/p2.json" gl-1)" = 202
+job2=$(json_get "$T/resp" '["job"]')
+c3=$(push_nb "$T" carol carol 2026-10-29T12:00:00Z)
+github_body "$T/p3.json" course/ps1-carol refs/heads/main "$c3"
+check "gitea push: 202" test "$(deliver gitea "$T/p3.json" gt-1)" = 202
+job3=$(json_get "$T/resp" '["job"]')
+check "gitlab job done" test "$(wait_job "$job2")" = done
+check "gitea job done" test "$(wait_job "$job3")" = done
+check "results: 200" test "$(api /api/v1/results/ps1/bob)" = 200
+check "results: the student's newest" test "$(json_get "$T/resp" '["commit"]')" = "$c2"
+check "gradebook over the API" test "$(api /api/v1/assignments/ps1/gradebook)" = 200
+cp "$T/resp" "$T/gb-api.json"
+check "gradebook is grader's own" cmp -s "$T/gb-api.json" "$T/state/gradebooks/ps1.json"
+"$GRADER" export "$T/state/gradebooks/ps1.json" --to csv -o "$T/grades.csv" 2>"$T/export.err"
+cat "$T/export.err"
+check "grader export reads it unchanged" grep -q ',bob,' "$T/grades.csv"
+
+# ---- kill -9 with jobs queued and one running: each job runs exactly once -----------
+ids=
+for s in alice bob carol; do
+	c=$(push_nb "$T" $s alice 2026-10-29T13:00:00Z)
+	github_body "$T/k.json" "course/ps1-$s" refs/heads/main "$c"
+	deliver github "$T/k.json" "kill-$s" >/dev/null
+	ids="$ids $(json_get "$T/resp" '["job"]')"
+done
+i=0
+while [ $i -lt 300 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select count(*) from jobs where state='running'")" != 1 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+stop_server KILL
+running=$(sqlite3 "$T/state/db/grader.sqlite" "select count(*) from jobs where state='running'")
+queued=$(sqlite3 "$T/state/db/grader.sqlite" "select count(*) from jobs where state='queued'")
+check "killed with one running and the rest queued ($running, $queued)" test "$running" = 1 -a "$queued" -ge 1
+start_server "$T" || fail "server restarts"
+for id in $ids; do
+	check "job $id done after the restart" test "$(wait_job "$id")" = done
+done
+check "restart requeued the running job" grep -q 'left running by an earlier run queued again' "$T/serve.log"
+for id in $ids; do
+	check "job $id finished exactly once" test "$(grep -c "job $id: .*: done in" "$T/serve.log")" = 1
+done
+check "gradebook holds each student once" /usr/bin/python3 -c "
+import json,sys; g=json.load(open('$T/state/gradebooks/ps1.json'))
+ids=[s['student_id'] for s in g['submissions']]; sys.exit(sorted(ids)!=['alice','bob','carol'])"
+
+stop_server TERM
+check "SIGTERM: clean stop" grep -q 'stopping: queued jobs stay queued' "$T/serve.log"
+finish
