@@ -52,7 +52,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 HOSTILE_SRC := $(wildcard tests/hostile/*.c)
 
 SBX_OBJ  := $(SBX_SRC:%.c=$(BUILD)/obj/%.o)
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/kernel_helper.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 HOSTILE_BIN := $(HOSTILE_SRC:%.c=$(BUILD)/%)
@@ -61,6 +61,19 @@ HOSTILE_BIN := $(HOSTILE_SRC:%.c=$(BUILD)/%)
 all: $(BUILD)/grader
 
 $(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# The kernel's Python helper, embedded as one C string of \xNN escapes
+# (od is in coreutils): the binary installs no .py file.
+$(BUILD)/gen/kernel_helper.c: grader/kernel_helper.py
+	@mkdir -p $(dir $@)
+	@echo "  GEN $@"; { \
+	  echo '/* generated from $< by the Makefile; do not edit */'; \
+	  echo 'const char kernel_py_source[] ='; \
+	  od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/\\x\1/g; s/.*/"&"/'; \
+	  echo ';'; } > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/gen/kernel_helper.o: $(BUILD)/gen/kernel_helper.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"; $(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -103,6 +116,7 @@ deps:
 # Everything under ASan+UBSan; the sandbox's unit tests also in a plain build,
 # for what ASan's own allocator cannot show (fork-safety of glibc malloc).
 check: deps
+	PYTHONPYCACHEPREFIX=$(CURDIR)/build/check/pycache python3 -m py_compile grader/kernel_helper.py
 	$(MAKE) --no-print-directory BUILD=build/check SANITIZE=address,undefined tests
 	$(MAKE) --no-print-directory BUILD=build/plain build/plain/tests/test_sandbox
 	BUILD=build/check PLAIN_TESTS=build/plain/tests/test_sandbox sh tests/run.sh

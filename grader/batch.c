@@ -74,7 +74,7 @@ static int header_from_rubric(struct run *r, struct gr_err *err)
 			gc->task = rc_->task;
 			gc->locked = rc_->locked;
 			gc->max_score = (rc_->grade || rc_->task) ? rc_->points : NAN;
-			gc->hidden_tests = strstr(rc_->source, "BEGIN HIDDEN TESTS") != NULL;
+			gc->hidden_tests = rubric_has_hidden_tests(rc_->source);
 			rc = gb_set_str(&gc->cell_type,
 					rc_->type == NB_CELL_MARKDOWN ? "markdown" : "code");
 			if (!rc && rc_->checksum[0])

@@ -318,24 +318,20 @@ done:
 /* Where the work came from: fetch's provenance when present, else the folder. */
 static int read_source(struct gb_submission *sub, const struct batch_item *it)
 {
-	char *path = gr_path_join(it->path, FETCH_PROVENANCE_NAME);
-	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
-	json_t *src = json_object_get(doc, "source");
-	const char *kind = json_string_value(json_object_get(src, "kind"));
-	const char *url = json_string_value(json_object_get(src, "url"));
-	const char *archive = json_string_value(json_object_get(src, "archive"));
+	struct fetch_origin o = {0};
 	int rc;
 
-	rc = gb_set_str(&sub->source.kind, kind ? kind : "directory");
+	/* a folder without (readable) provenance is graded as a plain directory */
+	if (fetch_origin_read(&o, it->path, NULL) == GR_ENOMEM)
+		return GR_ENOMEM;
+	rc = gb_set_str(&sub->source.kind, o.kind ? o.kind : "directory");
 	if (!rc)
-		rc = gb_set_str(&sub->source.location, url ? url : archive ? archive : it->path);
+		rc = gb_set_str(&sub->source.location, o.location ? o.location : it->path);
 	if (!rc)
-		rc = gb_set_str(&sub->source.commit,
-				json_string_value(json_object_get(src, "commit")));
+		rc = gb_set_str(&sub->source.commit, o.commit);
 	if (!rc)
 		rc = gb_set_str(&sub->source.checksum, it->tree);
-	json_decref(doc);
-	free(path);
+	fetch_origin_release(&o);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 json_t *fetch_prov_json(const struct fetch_result *r, const char *assignment)
 {
@@ -246,4 +247,59 @@ done:
 	free(threads);
 	pthread_mutex_destroy(&p.lock);
 	return rc;
+}
+
+static int dup_member(char **out, json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	*out = v ? strdup(v) : NULL;
+	return v && !*out ? GR_ENOMEM : 0;
+}
+
+int fetch_origin_read(struct fetch_origin *out, const char *dir, struct gr_err *err)
+{
+	struct fetch_origin o = {0};
+	char *path = gr_path_join(dir, FETCH_PROVENANCE_NAME);
+	json_t *doc = NULL, *src;
+	json_error_t jerr;
+	int rc = 0;
+
+	if (!path)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	if (access(path, F_OK) != 0) {
+		rc = gr_err_set(err, GR_ENOTFOUND, "'%s': no provenance", dir);
+		goto done;
+	}
+	doc = json_load_file(path, 0, &jerr);
+	src = json_object_get(doc, "source");
+	if (!json_is_object(src) || !json_is_string(json_object_get(src, "kind"))) {
+		rc = gr_err_set(err, GR_EINVAL, "'%s': not a provenance file", path);
+		goto done;
+	}
+	if ((rc = dup_member(&o.kind, src, "kind")) || (rc = dup_member(&o.commit, src, "commit")) ||
+	    (rc = dup_member(&o.location, src, "url")))
+		goto oom;
+	if (!o.location && (rc = dup_member(&o.location, src, "archive")))
+		goto oom;
+	*out = o;
+	memset(&o, 0, sizeof(o));
+	goto done;
+oom:
+	rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+done:
+	fetch_origin_release(&o);
+	json_decref(doc);
+	free(path);
+	return rc;
+}
+
+void fetch_origin_release(struct fetch_origin *o)
+{
+	if (!o)
+		return;
+	free(o->kind);
+	free(o->location);
+	free(o->commit);
+	memset(o, 0, sizeof(*o));
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradebook_internal.h"
+#include "gradebook_int.h"
 
 static bool close_to(double a, double b)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradebook_internal.h"
+#include "gradebook_int.h"
 
 /* ---- submissions --------------------------------------------------------- */
 

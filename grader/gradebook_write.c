@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gradebook_internal.h"
+#include "gradebook_int.h"
 
 /* Dump `j` (stolen) as one line; 0 or GR_ENOMEM/GR_EIO. */
 static int emit(FILE *f, json_t *j)

@@ -474,6 +474,45 @@ static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, jso
 	Py_XDECREF(r);
 }
 
+static int opt_code(PyObject *o)
+{
+	return o == Py_None || PyCode_Check(o);
+}
+
+static int opt_str(PyObject *o)
+{
+	return o == Py_None || PyUnicode_Check(o);
+}
+
+/*
+ * What _prepare() gave back has the shape C relies on (a bug in the helper
+ * must end the run with a message, not read past a tuple): (dict, list of
+ * (code, code|None, str|None, (str, str, str)|None, str), list).
+ */
+static int prepared_ok(PyObject *ret)
+{
+	PyObject *cells;
+
+	if (!ret || !PyTuple_Check(ret) || PyTuple_GET_SIZE(ret) != 3 ||
+	    !PyDict_Check(PyTuple_GET_ITEM(ret, 0)) || !PyList_Check(PyTuple_GET_ITEM(ret, 1)) ||
+	    !PyList_Check(PyTuple_GET_ITEM(ret, 2)))
+		return 0;
+	cells = PyTuple_GET_ITEM(ret, 1);
+	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(cells); i++) {
+		PyObject *t = PyList_GET_ITEM(cells, i), *e;
+
+		if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5 ||
+		    !opt_code(PyTuple_GET_ITEM(t, 0)) || !opt_code(PyTuple_GET_ITEM(t, 1)) ||
+		    !opt_str(PyTuple_GET_ITEM(t, 2)) || !PyUnicode_Check(PyTuple_GET_ITEM(t, 4)))
+			return 0;
+		e = PyTuple_GET_ITEM(t, 3);
+		if (e == Py_None ? PyTuple_GET_ITEM(t, 0) == Py_None
+				 : !PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 3)
+			return 0;
+	}
+	return 1;
+}
+
 static void finish(struct kchild *c, json_t *replaced, int timed_out, const char *error)
 {
 	json_t *done = json_object();
@@ -524,10 +563,12 @@ int kernel_child_main(void *arg)
 	if (prepare)
 		ret = PyObject_CallFunction(prepare, "Oili", c.run->sources, c.run->ipython,
 					    c.run->seed, KSIG_TIMEOUT);
-	if (!ret || !PyTuple_Check(ret) || PyTuple_GET_SIZE(ret) != 3) {
+	if (!ret) {
 		kpy_exc_message(msg, sizeof(msg));
 		finish(&c, replaced, 0, msg);
 	}
+	if (!prepared_ok(ret))
+		finish(&c, replaced, 0, "the kernel helper returned a malformed preparation");
 	ns = PyTuple_GET_ITEM(ret, 0);
 	cells = PyTuple_GET_ITEM(ret, 1);
 	notes = PyTuple_GET_ITEM(ret, 2);

@@ -6,7 +6,7 @@
  *   kernel_json.c    results: names, JSON, free
  *   kernel_chan.c    the result channel: record framing and HMAC; UTF-8 cleaning
  *   kernel_zygote.c  the zygote process: request loop, sandbox, fork per run
- *   kernel_py.c      CPython set-up and the embedded Python helper source
+ *   kernel_py.c      CPython set-up; runs the helper (kernel_helper.py, embedded)
  *   kernel_child.c   the child: runs the cells, watchdog, capture, records
  *   kernel_audit.c   the PEP 578 audit hook and the snapshot of preloaded names
  */

@@ -11,7 +11,7 @@
 
 #include "kernel_int.h"
 
-/* kernel_pysrc.c: the Python helper module's source. */
+/* The Python helper module's source: grader/kernel_helper.py, embedded by the build. */
 extern const char kernel_py_source[];
 
 /* Identities of preloaded names, taken by the zygote (kernel_audit.c). */

@@ -1,7 +1,9 @@
 /*
  * notebook.c - reading nbformat 4 notebooks into the notebook model (see
  * include/grader/notebook.h). Edits are in notebook_edit.c, writing in
- * notebook_dump.c, percent-format scripts in notebook_script.c.
+ * notebook_dump.c, percent-format scripts in notebook_script.c, opening a
+ * file of either format in notebook_read.c. The model's lifecycle (nb_new,
+ * nb_free) is here.
  *
  * Every input is untrusted (student files): each shape check fails with a
  * one-line message naming the file and, for cell problems, the cell (counted
@@ -492,42 +494,17 @@ int nb_parse(struct nb_notebook **out, const char *data, size_t len, const char 
 	return nb_err_one_line(parse_json(out, data, len, name, err), err);
 }
 
-/* Does the path end with `ext` (case-insensitive, ext includes the dot)? */
-static int has_ext(const char *path, const char *ext)
+int nb_new(struct nb_notebook **out, const char *name, struct gr_err *err)
 {
-	size_t n = strlen(path), e = strlen(ext);
+	json_t *root;
 
-	return n > e && !strcasecmp(path + n - e, ext);
-}
-
-/* For unknown extensions: JSON notebooks start with '{' after blanks (and a BOM). */
-static int looks_like_json(const char *data, size_t len)
-{
-	size_t i = 0;
-
-	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
-		i = 3;
-	while (i < len && strchr(" \t\r\n", data[i]) && data[i])
-		i++;
-	return i < len && data[i] == '{';
-}
-
-int nb_read_file(struct nb_notebook **out, const char *path, struct gr_err *err)
-{
-	char *data = NULL;
-	size_t len = 0;
-	int rc;
-
-	if ((rc = gr_read_file(&data, &len, path, NB_MAX_FILE, err)))
-		return rc;
-	if (has_ext(path, ".ipynb"))
-		rc = nb_parse(out, data, len, path, err);
-	else if (has_ext(path, ".py"))
-		rc = nb_parse_script(out, data, len, path, err);
-	else if (looks_like_json(data, len))
-		rc = nb_parse(out, data, len, path, err);
-	else
-		rc = nb_parse_script(out, data, len, path, err);
-	free(data);
-	return nb_err_one_line(rc, err);
+	if (!name)
+		name = "<notebook>";
+	root = json_pack("{s:[], s:{s:{s:s, s:s, s:s}, s:{s:s}}, s:i, s:i}", "cells", "metadata",
+			 "kernelspec", "display_name", "Python 3", "language", "python", "name",
+			 "python3", "language_info", "name", "python", "nbformat", 4,
+			 "nbformat_minor", 5);
+	if (!root)
+		return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", name);
+	return nb_from_root(out, root, name, err);
 }

@@ -11,21 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int nb_new(struct nb_notebook **out, const char *name, struct gr_err *err)
-{
-	json_t *root;
-
-	if (!name)
-		name = "<notebook>";
-	root = json_pack("{s:[], s:{s:{s:s, s:s, s:s}, s:{s:s}}, s:i, s:i}", "cells", "metadata",
-			 "kernelspec", "display_name", "Python 3", "language", "python", "name",
-			 "python3", "language_info", "name", "python", "nbformat", 4,
-			 "nbformat_minor", 5);
-	if (!root)
-		return gr_err_set(err, GR_ENOMEM, "'%s': out of memory", name);
-	return nb_from_root(out, root, name, err);
-}
-
 int nb_copy(struct nb_notebook **out, const struct nb_notebook *nb, struct gr_err *err)
 {
 	struct nb_notebook *copy = NULL;

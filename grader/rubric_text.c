@@ -208,6 +208,11 @@ int rubric_clear_hidden_tests(char **out, int *found, const char *source, struct
 			     "BEGIN HIDDEN TESTS", err);
 }
 
+int rubric_has_hidden_tests(const char *source)
+{
+	return source && strstr(source, "BEGIN HIDDEN TESTS") != NULL;
+}
+
 int rubric_clear_mark_scheme(char **out, int *found, const char *source, struct gr_err *err)
 {
 	return clear_regions(out, found, source, "BEGIN MARK SCHEME", "END MARK SCHEME", NULL,

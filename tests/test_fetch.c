@@ -379,6 +379,46 @@ static void test_fetch__random_names_do_not_crash(void **state)
 	fetch_regex_free(re);
 }
 
+/* Provenance is read back through fetch, whatever else the file holds. */
+static void test_fetch__origin_read(void **state)
+{
+	char dir[] = "/tmp/test-fetch-origin.XXXXXX", *path;
+	struct fetch_origin o = {0};
+	struct gr_err err = {0};
+	FILE *f;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(fetch_origin_read(&o, dir, &err), GR_ENOTFOUND);
+	assert_null(o.kind);
+	path = gr_path_join(dir, FETCH_PROVENANCE_NAME);
+	f = fopen(path, "w");
+	fputs("{\"source\": 3}", f);
+	fclose(f);
+	assert_int_equal(fetch_origin_read(&o, dir, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "not a provenance file"));
+	f = fopen(path, "w");
+	fputs("{\"source\": {\"kind\": \"git\", \"url\": \"https://h/r.git\", "
+	      "\"commit\": \"abc\"}, \"files\": []}", f);
+	fclose(f);
+	assert_int_equal(fetch_origin_read(&o, dir, &err), 0);
+	assert_string_equal(o.kind, "git");
+	assert_string_equal(o.location, "https://h/r.git");
+	assert_string_equal(o.commit, "abc");
+	fetch_origin_release(&o);
+	f = fopen(path, "w");
+	fputs("{\"source\": {\"kind\": \"archive\", \"archive\": \"c.zip\"}}", f);
+	fclose(f);
+	assert_int_equal(fetch_origin_read(&o, dir, &err), 0);
+	assert_string_equal(o.location, "c.zip");
+	assert_null(o.commit);
+	fetch_origin_release(&o);
+	fetch_origin_release(NULL);
+	unlink(path);
+	free(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +433,7 @@ int main(void)
 	    cmocka_unit_test(test_fetch__manifest_quoting),
 	    cmocka_unit_test(test_fetch__layout_names),
 	    cmocka_unit_test(test_fetch__random_names_do_not_crash),
+	    cmocka_unit_test(test_fetch__origin_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

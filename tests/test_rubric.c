@@ -719,6 +719,14 @@ static void test_rubric__import_builds_rubric(void **state)
 	assert_int_equal(gr_rm_rf(dir, NULL), 0);
 }
 
+static void test_rubric__has_hidden_tests(void **state)
+{
+	(void)state;
+	assert_true(rubric_has_hidden_tests("assert f(1)\n### BEGIN HIDDEN TESTS\nassert f(2)\n"));
+	assert_false(rubric_has_hidden_tests("assert f(1)\n# hidden tests run later\n"));
+	assert_false(rubric_has_hidden_tests(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -735,6 +743,7 @@ int main(void)
 	    cmocka_unit_test(test_rubric__public),
 	    cmocka_unit_test(test_rubric__import_checks_nbgrader_rules),
 	    cmocka_unit_test(test_rubric__import_builds_rubric),
+	    cmocka_unit_test(test_rubric__has_hidden_tests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,42 +59,6 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	return 2;
 }
 
-static int parse_size(uint64_t *out, const char *s)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -1;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		v <<= 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		v <<= 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		v <<= 30;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (*end == 'i' || *end == 'B')
-		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
-	if (*end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static void log_line(void *payload, const char *line)
 {
 	(void)payload;
@@ -145,17 +109,17 @@ static int parse(int argc, char **argv, int git, struct fetch_opts *o, struct ar
 		} else if (!strcmp(arg, "--manifest")) {
 			a->manifest = val;
 		} else if (!strcmp(arg, "-j") || !strcmp(arg, "--jobs")) {
-			if (parse_size(&n, val) < 0 || n < 1 || n > 256)
+			if (cmd_parse_size(val, &n) < 0 || n < 1 || n > 256)
 				return usage_error("invalid job count '%s' (1..256)", val);
 			o->jobs = (unsigned)n;
 		} else if (!strcmp(arg, "--max-file-size")) {
-			if (parse_size(&o->limits.max_file_size, val) < 0)
+			if (cmd_parse_size(val, &o->limits.max_file_size) < 0)
 				return usage_error("invalid size '%s'", val);
 		} else if (!strcmp(arg, "--max-total-size")) {
-			if (parse_size(&o->limits.max_total_size, val) < 0)
+			if (cmd_parse_size(val, &o->limits.max_total_size) < 0)
 				return usage_error("invalid size '%s'", val);
 		} else if (!strcmp(arg, "--max-files")) {
-			if (parse_size(&n, val) < 0)
+			if (cmd_parse_size(val, &n) < 0)
 				return usage_error("invalid count '%s'", val);
 			o->limits.max_files = (size_t)n;
 		} else if (git && !strcmp(arg, "--branch")) {
@@ -163,18 +127,18 @@ static int parse(int argc, char **argv, int git, struct fetch_opts *o, struct ar
 		} else if (!git && !strcmp(arg, "--layout")) {
 			a->layout = val;
 		} else if (!git && !strcmp(arg, "--max-entries")) {
-			if (parse_size(&n, val) < 0)
+			if (cmd_parse_size(val, &n) < 0)
 				return usage_error("invalid count '%s'", val);
 			o->limits.max_entries = (size_t)n;
 		} else if (!git && !strcmp(arg, "--max-archive-size")) {
-			if (parse_size(&o->limits.max_archive_size, val) < 0)
+			if (cmd_parse_size(val, &o->limits.max_archive_size) < 0)
 				return usage_error("invalid size '%s'", val);
 		} else if (!git && !strcmp(arg, "--max-ratio")) {
-			if (parse_size(&n, val) < 0 || n < 1 || n > 1000000)
+			if (cmd_parse_size(val, &n) < 0 || n < 1 || n > 1000000)
 				return usage_error("invalid ratio '%s'", val);
 			o->limits.max_ratio = (unsigned)n;
 		} else if (!git && !strcmp(arg, "--max-depth")) {
-			if (parse_size(&n, val) < 0 || n > 16)
+			if (cmd_parse_size(val, &n) < 0 || n > 16)
 				return usage_error("invalid depth '%s' (0..16)", val);
 			o->limits.max_depth = (unsigned)n;
 		} else {

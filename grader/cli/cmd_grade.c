@@ -54,9 +54,9 @@ int cmd_grade(int argc, char **argv)
 	struct batch_summary sum = { 0 };
 	struct gr_err err = { 0 };
 	char **ids = NULL;
-	char *students = NULL, *end;
+	char *students = NULL;
 	int c, quiet = 0, code = 1;
-	long jobs;
+	long long jobs;
 
 	batch_opts_init(&opts);
 	while ((c = getopt_long(argc, argv, "o:j:qh", longopts, NULL)) != -1) {
@@ -70,9 +70,8 @@ int cmd_grade(int argc, char **argv)
 		case 'w': opts.allow_weaker = 1; break;
 		case 'q': quiet = 1; break;
 		case 'j':
-			jobs = strtol(optarg, &end, 10);
-			if (*end || jobs < 1 || jobs > 256) {
-				fprintf(stderr, "grader grade: -j takes a number from 1 to 256\n");
+			if (cmd_parse_long(optarg, 1, 256, &jobs) < 0) {
+				fprintf(stderr, "grader grade: -j takes a number from 1 to 256, not '%s'\n", optarg);
 				return 2;
 			}
 			opts.jobs = (unsigned)jobs;

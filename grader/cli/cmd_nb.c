@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,15 +167,6 @@ static void print_table(const char *path, const struct kernel_result *r)
 	}
 }
 
-static int parse_num(const char *s, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return errno || end == s || *end || *out < 0 ? -1 : 0;
-}
-
 static int run_cmd(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -211,7 +204,7 @@ static int run_cmd(int argc, char **argv)
 		case 'o':
 		case 'S':
 		case 's':
-			if (parse_num(optarg, &v) < 0 || (c != 'g' && c != 's' && c != 'S' && v == 0)) {
+			if (cmd_parse_double(optarg, 0, HUGE_VAL, &v) < 0 || (c != 'g' && c != 's' && c != 'S' && v == 0)) {
 				fprintf(stderr, "grader nb: invalid value '%s' for --%s\n", optarg,
 					longopts[c == 'c' ? 0 : c == 't' ? 1 : c == 'g' ? 2 : c == 'm' ? 3
 						 : c == 's' ? 5 : c == 'o' ? 6 : 7].name);

@@ -3,11 +3,14 @@
  * from nbgrader instructor notebooks, hand out the student version, publish
  * the tests students may see, and validate rubrics.
  */
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "grader/batch.h"
 #include "grader/rubric.h"
 
 static const char USAGE[] =
@@ -24,7 +27,9 @@ static const char USAGE[] =
     "  --late-policy P           none (default), zero, or PCT%/hour|day[,cap=PCT%]\n"
     "                            (e.g. 10%/day,cap=50%: 10% per started day, at most 50%)\n"
     "  --extension STUDENT=DUR   per-student extension (36h, 2d, 1d12h); repeatable\n"
-    "  --preload MOD,...         modules imported once per worker (e.g. numpy,matplotlib)\n"
+    "  --preload MOD,...         modules imported once per worker (e.g. numpy,matplotlib);\n"
+    "                            default: the system modules the notebooks import\n"
+    "  --no-auto-preload         without --preload, preload nothing\n"
     "  --data FILE               data file placed beside the notebooks; repeatable\n"
     "  --seed N                  random seed set before every run (default 0)\n"
     "  --allow-ctypes            let notebooks load ctypes/cffi (scipy needs it); student\n"
@@ -38,7 +43,8 @@ static const char USAGE[] =
     "release: write the student notebooks (solutions stubbed, hidden tests removed,\n"
     "  outputs cleared) and the data files into DIR.\n"
     "public: write the rubric without hidden tests and solutions, for students' CI.\n"
-    "check: validate rubrics and print a one-line summary of each.\n";
+    "check: validate rubrics and print a one-line summary of each; warn about preload\n"
+    "  modules that cannot be imported.\n";
 
 struct list {
 	const char **v;
@@ -77,10 +83,9 @@ static const char *opt(int argc, char **argv, int *i, const char *name, int *mis
 
 static int number(const char *flag, const char *s, double *out)
 {
-	char *end;
-	double v = strtod(s, &end);
+	double v;
 
-	if (end == s || *end || !(v > 0)) {
+	if (cmd_parse_double(s, 0, HUGE_VAL, &v) < 0 || v == 0) {
 		fprintf(stderr, "grader rubric: %s expects a positive number, not '%s'\n", flag, s);
 		return -1;
 	}
@@ -102,14 +107,52 @@ static int write_rubric(const struct rubric *r, const char *out, struct gr_err *
 	return 0;
 }
 
+/*
+ * No --preload: preload the system modules the notebooks import, and say
+ * which. The rubric is imported again with them (import is deterministic).
+ * A host where Python cannot run keeps the rubric without preloads, loudly.
+ */
+static int choose_preload(struct rubric **r, struct rubric_import_opts *o, char ***found)
+{
+	struct batch_preload_opts po = {.slot = 0, .log = stderr};
+	struct rubric *again = NULL;
+	struct gr_err err = {0};
+	size_t n = 0;
+
+	if (batch_detect_preload(found, *r, &po, &err) < 0) {
+		fprintf(stderr, "grader rubric import: no preload chosen: %s\n", err.msg);
+		return 0;
+	}
+	while ((*found)[n])
+		n++;
+	if (!n) {
+		fprintf(stderr, "preload: none (the notebooks import no system module)\n");
+		return 0;
+	}
+	o->preload = (const char *const *)*found;
+	o->npreload = n;
+	if (rubric_import(&again, o, &err) < 0) {
+		fprintf(stderr, "grader rubric import: %s\n", err.msg);
+		return -1;
+	}
+	rubric_free(*r);
+	*r = again;
+	fprintf(stderr, "preload:");
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", (*found)[i]);
+	fprintf(stderr, " (imported by the notebooks; --preload chooses, --no-auto-preload "
+			"turns this off)\n");
+	return 0;
+}
+
 static int do_import(int argc, char **argv)
 {
 	struct rubric_import_opts o;
 	struct list src = {0}, ext = {0}, pre = {0}, data = {0};
 	struct rubric *r = NULL;
 	struct gr_err err = {0};
-	char **preload = NULL;
-	int rc = 2;
+	char **preload = NULL, **found = NULL;
+	int rc = 2, auto_preload = 1;
 
 	memset(&o, 0, sizeof(o));
 	for (int i = 2; i < argc; i++) {
@@ -118,6 +161,8 @@ static int do_import(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--allow-ctypes"))
 			o.allow_ctypes = 1;
+		else if (!strcmp(argv[i], "--no-auto-preload"))
+			auto_preload = 0;
 		else if ((v = opt(argc, argv, &i, "--assignment", &miss)))
 			o.assignment = v;
 		else if ((v = opt(argc, argv, &i, "--duedate", &miss)))
@@ -130,6 +175,7 @@ static int do_import(int argc, char **argv)
 		} else if ((v = opt(argc, argv, &i, "--preload", &miss))) {
 			free(preload);
 			preload = NULL;
+			auto_preload = 0;
 			if (gr_split_list(&preload, v) < 0)
 				goto oom;
 			pre.n = 0;
@@ -140,10 +186,11 @@ static int do_import(int argc, char **argv)
 			if (list_add(&data, v))
 				goto oom;
 		} else if ((v = opt(argc, argv, &i, "--seed", &miss))) {
-			char *end;
+			long long seed;
 
-			o.seed = strtoll(v, &end, 10);
-			if (end == v || *end) {
+			if (cmd_parse_long(v, LLONG_MIN, LLONG_MAX, &seed) == 0) {
+				o.seed = seed;
+			} else {
 				fprintf(stderr,
 					"grader rubric: --seed expects an integer, not '%s'\n", v);
 				goto done;
@@ -194,7 +241,13 @@ static int do_import(int argc, char **argv)
 	o.data = data.v;
 	o.ndata = data.n;
 	rc = 1;
-	if (rubric_import(&r, &o, &err) || write_rubric(r, o.output, &err)) {
+	if (rubric_import(&r, &o, &err)) {
+		fprintf(stderr, "grader rubric import: %s\n", err.msg);
+		goto done;
+	}
+	if (auto_preload && choose_preload(&r, &o, &found) < 0)
+		goto done;
+	if (write_rubric(r, o.output, &err)) {
 		fprintf(stderr, "grader rubric import: %s\n", err.msg);
 		goto done;
 	}
@@ -218,6 +271,7 @@ done:
 	free(pre.v);
 	free(data.v);
 	free(preload);
+	free(found);
 	return rc;
 }
 
@@ -296,6 +350,13 @@ static int do_check(int argc, char **argv)
 		printf("ok %s: assignment %s, %zu notebook(s), %zu graded cell(s), %g points%s\n",
 		       argv[i], r->assignment, r->nnotebooks, graded, points,
 		       r->is_public ? " (public)" : "");
+		{
+			struct batch_preload_opts po = {.slot = 0, .log = stderr};
+
+			if (batch_preload_check(r, &po) > 0)
+				fprintf(stderr, "warning: %s: grading will fail until every preload "
+						"module can be imported\n", argv[i]);
+		}
 		rubric_free(r);
 	}
 	return rc;

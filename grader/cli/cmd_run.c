@@ -55,19 +55,6 @@ static void usage(FILE *f, const struct sbx_limits *d)
 	    d->tmp_kb / 1024, d->nofile);
 }
 
-static int parse_num(const char *s, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0 || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Returns 0, or 2 after printing a usage error. */
 static int parse(int argc, char **argv, struct run_opts *o, int *first)
 {
@@ -110,37 +97,37 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 		int bad = 0;
 		switch (c) {
 		case O_TIME:
-			bad = parse_num(optarg, 1e6, &l->cpu_s);
+			bad = cmd_parse_double(optarg, 0, 1e6, &l->cpu_s);
 			break;
 		case O_WALL:
-			bad = parse_num(optarg, 1e6, &l->wall_s);
+			bad = cmd_parse_double(optarg, 0, 1e6, &l->wall_s);
 			break;
 		case O_MEM:
-			bad = parse_num(optarg, 1 << 30, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 30, &v);
 			l->mem_kb = (size_t)(v * 1024);
 			break;
 		case O_PROCS:
-			bad = parse_num(optarg, 1 << 20, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 20, &v);
 			l->procs = (unsigned)v;
 			break;
 		case O_FSIZE:
-			bad = parse_num(optarg, 1 << 30, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 30, &v);
 			l->fsize_kb = (size_t)(v * 1024);
 			break;
 		case O_OUTPUT:
-			bad = parse_num(optarg, 1 << 30, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 30, &v);
 			l->output_kb = (size_t)v;
 			break;
 		case O_TMP:
-			bad = parse_num(optarg, 1 << 20, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 20, &v);
 			l->tmp_kb = (size_t)(v * 1024);
 			break;
 		case O_NOFILE:
-			bad = parse_num(optarg, 1 << 20, &v);
+			bad = cmd_parse_double(optarg, 0, 1 << 20, &v);
 			l->nofile = (unsigned)v;
 			break;
 		case O_SLOT:
-			bad = parse_num(optarg, 100000, &v);
+			bad = cmd_parse_double(optarg, 0, 100000, &v);
 			o->cfg.slot = (unsigned)v;
 			break;
 		case O_DIR:

@@ -49,6 +49,30 @@ void batch_opts_init(struct batch_opts *opts);
 int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct gr_err *err);
 
 struct gb_gradebook;
+struct rubric;
+
+struct batch_preload_opts {
+	unsigned slot; /* sandbox worker slot for the runs it makes */
+	FILE *log;     /* one line per module left out and why, or NULL */
+};
+
+/*
+ * The modules rubric `r`'s code cells import (`import x`, `import x.y as z`,
+ * `from x import y`, `%matplotlib` for matplotlib; in module-level code, not
+ * inside functions) that the system's Python provides (standard library or
+ * site-packages, never a course or student file) and that load together in
+ * a zygote. The sources are parsed, never run, in a sandboxed child. *out is
+ * NULL-terminated, in the order first imported, possibly empty, and one
+ * free(*out) releases it (as gr_split_list). GR_ESYS when Python cannot run.
+ */
+int batch_detect_preload(char ***out, const struct rubric *r, const struct batch_preload_opts *o,
+			 struct gr_err *err);
+
+/*
+ * How many of `r`'s preload modules cannot be imported in a zygote (0 when
+ * all load); each is named on o->log with the reason.
+ */
+int batch_preload_check(const struct rubric *r, const struct batch_preload_opts *o);
 
 /*
  * Grade one folder (a student's working tree, as in `grader ci`) in this

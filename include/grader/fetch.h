@@ -253,4 +253,19 @@ int fetch_name_is_safe(const char *name);
  */
 int fetch_path_check(const char *path, char *why, size_t whylen);
 
+/* Where a fetched submission came from, read back from its provenance file. */
+struct fetch_origin {
+	char *kind;     /* "git", "archive", ...; heap */
+	char *location; /* the repository URL or the archive's path; heap, may be NULL */
+	char *commit;   /* the commit graded (git), heap, may be NULL */
+};
+
+/*
+ * Read the provenance file in submission folder `dir` into `out` (release
+ * with fetch_origin_release). GR_ENOTFOUND when the folder has none (it was
+ * not made by fetch), GR_EINVAL when it is not provenance, GR_ENOMEM.
+ */
+int fetch_origin_read(struct fetch_origin *out, const char *dir, struct gr_err *err);
+void fetch_origin_release(struct fetch_origin *o);
+
 #endif

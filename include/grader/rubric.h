@@ -157,6 +157,9 @@ int rubric_clear_solutions(char **out, int *found, const char *source, enum nb_c
 int rubric_clear_hidden_tests(char **out, int *found, const char *source, struct gr_err *err);
 int rubric_clear_mark_scheme(char **out, int *found, const char *source, struct gr_err *err);
 
+/* Whether a cell's source holds a hidden-tests region (its BEGIN marker). */
+int rubric_has_hidden_tests(const char *source);
+
 /* The source a student receives for a cell (all three transforms applied). */
 int rubric_released_source(char **out, const struct rubric_cell *cell, struct gr_err *err);
 

@@ -10,4 +10,23 @@ check "unknown command names it" grep -q "unknown command 'nosuch'" "$E2E_TMP/e"
 for c in fetch rubric grade export ci nb run doctor; do
 	"$GRADER" help $c >"$E2E_TMP/h" 2>&1; check "help $c" test $? -eq 0
 done
+
+# option values: the whole string is the number, in range, or exit 2 naming the flag
+# usage_error NAME BAD CMD...: CMD exits 2 with one line quoting the bad value
+usage_error() {
+	n=$1 bad=$2; shift 2
+	"$GRADER" "$@" >/dev/null 2>"$E2E_TMP/e"
+	check "$n exits 2" test $? -eq 2
+	check "$n names '$bad'" grep -qF -- "$bad" "$E2E_TMP/e"
+}
+usage_error "grade -j 0" "0" grade -j 0 -o "$E2E_TMP/gb.json" "$E2E_TMP/none.json" "$E2E_TMP"
+usage_error "grade -j 2x" "2x" grade -j 2x -o "$E2E_TMP/gb.json" "$E2E_TMP/none.json" "$E2E_TMP"
+usage_error "nb run --mem nan" "nan" nb run --mem nan "$E2E_TMP/x.ipynb"
+usage_error "nb run --timeout -1" "-1" nb run --timeout -1 "$E2E_TMP/x.ipynb"
+usage_error "run --time 1e" "1e" run --time 1e -- /bin/true
+usage_error "run --mem inf" "inf" run --mem inf -- /bin/true
+usage_error "rubric import --memory 0" "0" rubric import --memory 0 "$E2E_TMP/x.ipynb"
+usage_error "rubric import --seed 1.5" "1.5" rubric import --seed 1.5 "$E2E_TMP/x.ipynb"
+usage_error "fetch archive --jobs 99999999999999999999k" "99999999999999999999k" fetch archive --jobs 99999999999999999999k --assignment a --dest "$E2E_TMP/d" "$E2E_TMP/a.zip"
+usage_error "fetch archive --max-file-size 17179869184G" "17179869184G" fetch archive --max-file-size 17179869184G --assignment a --dest "$E2E_TMP/d" "$E2E_TMP/a.zip"
 finish

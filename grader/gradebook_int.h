@@ -1,9 +1,9 @@
 /*
- * gradebook_internal.h - helpers shared by the gradebook*.c files only
+ * gradebook_int.h - helpers shared by the gradebook*.c files only
  * (not a public header: other modules use include/grader/gradebook.h).
  */
-#ifndef GRADER_GRADEBOOK_INTERNAL_H
-#define GRADER_GRADEBOOK_INTERNAL_H
+#ifndef GRADER_GRADEBOOK_INT_H
+#define GRADER_GRADEBOOK_INT_H
 
 #include "grader/gradebook.h"
 
