@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "grader/fetch.h"
 #include "grader/roster.h"
@@ -197,11 +198,72 @@ static int load_assignment(struct check *ck, struct srv_assignment *a, json_t *j
 	return 0;
 }
 
+/* "STUDENT_ID TOKEN" a line; blank lines and '#' comments skipped. Tokens are never printed. */
+static int parse_tokens(struct check *ck, struct srv_config *c, char *text)
+{
+	size_t n = 1, line = 0;
+	char *save = NULL, *l;
+
+	for (const char *p = text; *p; p++)
+		n += *p == '\n';
+	c->tokens = calloc(n, sizeof(*c->tokens));
+	if (!c->tokens)
+		return GR_ENOMEM;
+	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char id[256], tok[256], extra;
+		int k;
+
+		line++;
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (!*l || *l == '#' || *l == '\r')
+			continue;
+		k = sscanf(l, "%255s %255s %c", id, tok, &extra);
+		if (k != 2 || !fetch_name_is_safe(id) || strlen(tok) < 16) {
+			problem(ck, "student_tokens: line %zu: must be 'STUDENT_ID TOKEN' with a "
+				    "token of 16 characters or more",
+				line);
+			continue;
+		}
+		for (size_t i = 0; i < c->ntokens; i++)
+			if (!strcmp(c->tokens[i].token, tok) || !strcmp(c->tokens[i].student, id))
+				problem(ck, "student_tokens: line %zu: student '%s' or the token is "
+					    "listed twice",
+					line, id);
+		c->tokens[c->ntokens].student = strdup(id);
+		c->tokens[c->ntokens].token = strdup(tok);
+		explicit_bzero(tok, sizeof(tok));
+		if (!c->tokens[c->ntokens].student || !c->tokens[c->ntokens].token) {
+			free(c->tokens[c->ntokens].student);
+			free(c->tokens[c->ntokens].token);
+			return GR_ENOMEM;
+		}
+		c->ntokens++;
+	}
+	return 0;
+}
+
+const char *srv_config_token_student(const struct srv_config *c, const char *token)
+{
+	const char *who = NULL;
+	size_t n = strlen(token);
+
+	/* no early exit: the time does not tell which token matched */
+	for (size_t i = 0; i < c->ntokens; i++) {
+		const char *t = c->tokens[i].token;
+
+		if (strlen(t) == n && CRYPTO_memcmp(t, token, n) == 0)
+			who = c->tokens[i].student;
+	}
+	return who;
+}
+
 static int load_all(struct check *ck, struct srv_config *c, json_t *root, const char *dir,
 		    const char *state)
 {
-	static const char *const known[] = { "listen", "state", "roster", "webhooks",
-					     "admin_token", "queue", "assignments", NULL };
+	static const char *const known[] = { "listen",	  "state",	   "roster",
+					     "webhooks",	  "admin_token",   "queue",
+					     "assignments", "student_tokens", NULL };
 	static const char *const qknown[] = { "max", "per_student", NULL };
 	json_t *hooks = json_object_get(root, "webhooks"), *q = json_object_get(root, "queue");
 	json_t *as = json_object_get(root, "assignments"), *v;
@@ -241,6 +303,16 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 	}
 	if ((v = json_object_get(root, "admin_token")))
 		c->admin_token = read_secret(ck, v, "admin_token", dir);
+	if ((v = json_object_get(root, "student_tokens"))) {
+		char *text = read_secret(ck, v, "student_tokens", dir);
+
+		rc = text ? parse_tokens(ck, c, text) : 0;
+		if (text)
+			explicit_bzero(text, strlen(text));
+		free(text);
+		if (rc)
+			return rc;
+	}
 	if (q && !json_is_object(q))
 		problem(ck, "queue: must be an object");
 	else if (q)
@@ -327,6 +399,12 @@ void srv_config_free(struct srv_config *c)
 		free(a->branch);
 	}
 	free(c->assignments);
+	for (size_t i = 0; i < c->ntokens; i++) {
+		explicit_bzero(c->tokens[i].token, strlen(c->tokens[i].token));
+		free(c->tokens[i].token);
+		free(c->tokens[i].student);
+	}
+	free(c->tokens);
 	for (int f = 0; f < SRV_NFORGES; f++) {
 		if (c->secret[f])
 			explicit_bzero(c->secret[f], strlen(c->secret[f]));

@@ -77,19 +77,59 @@ int srv_reply_text(struct srv_req *r, struct MHD_Connection *c, unsigned status,
 	return ok == MHD_YES ? MHD_YES : MHD_NO;
 }
 
-/* Whether the request carries the instructor token ("Authorization: Bearer T"). */
-int srv_is_admin(const struct srv_http *h, struct MHD_Connection *c)
+/* The instructor's page asks a browser for the token as a Basic password. */
+static int srv_reply_basic(struct srv_req *r, struct MHD_Connection *c)
 {
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	struct MHD_Response *resp;
+	const char *msg = "the instructor token is required (as the password)\n";
+	enum MHD_Result ok;
+
+	resp = MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", "text/plain");
+	MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"grader\"");
+	r->status = MHD_HTTP_UNAUTHORIZED;
+	ok = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, resp);
+	MHD_destroy_response(resp);
+	return ok == MHD_YES ? MHD_YES : MHD_NO;
+}
+
+/* Which token `auth` is. */
+static int srv_auth_token(const struct srv_http *h, const char *auth, const char **student)
+{
 	const char *tok = h->cfg->admin_token;
 	size_t n;
 
-	if (!auth || !tok || strncmp(auth, "Bearer ", 7))
-		return 0;
-	auth += 7;
-	n = strlen(tok);
-	return strlen(auth) == n && CRYPTO_memcmp(auth, tok, n) == 0;
+	n = tok ? strlen(tok) : 0;
+	if (tok && strlen(auth) == n && CRYPTO_memcmp(auth, tok, n) == 0)
+		return SRV_AUTH_ADMIN;
+	*student = srv_config_token_student(h->cfg, auth);
+	return *student ? SRV_AUTH_STUDENT : SRV_AUTH_NONE;
 }
+
+int srv_auth(const struct srv_http *h, struct MHD_Connection *c, const char **student)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	char *user = NULL, *pass = NULL;
+	int who = SRV_AUTH_NONE;
+
+	*student = NULL;
+	if (auth && !strncmp(auth, "Basic ", 6)) {
+		user = MHD_basic_auth_get_username_password(c, &pass);
+		if (pass)
+			who = srv_auth_token(h, pass, student);
+		if (pass)
+			explicit_bzero(pass, strlen(pass));
+		MHD_free(user);
+		MHD_free(pass);
+		return who;
+	}
+	if (!auth || strncmp(auth, "Bearer ", 7))
+		return SRV_AUTH_NONE;
+	return srv_auth_token(h, auth + 7, student);
+}
+
 
 /* The outcome of srv_store_enqueue as an HTTP answer. */
 int srv_reply_enqueued(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c, int rc,
@@ -209,7 +249,7 @@ static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 					 .commit_time = p.commit_time,
 					 .received = r->received };
 
-		rc = srv_store_enqueue(h->store, &in, NULL, h->cfg->queue_max,
+		rc = srv_store_enqueue(h->store, &in, NULL, 0, h->cfg->queue_max,
 				       h->cfg->per_student, &job, &err);
 		out = srv_reply_enqueued(h, r, c, rc, job, &err);
 	}
@@ -263,9 +303,10 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 		  const char *url)
 {
 	struct gr_err err = { 0 };
+	const char *student = NULL;
 	json_t *j = NULL;
 	char buf[512], *seg[3], *end;
-	int rc;
+	int rc, who;
 
 	if (!strcmp(url, "/healthz")) {
 		rc = srv_store_stats(h->store, &j, 0, &err);
@@ -275,20 +316,40 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 		json_object_del(j, "recent");
 		return srv_reply(r, c, MHD_HTTP_OK, j, NULL);
 	}
-	if (!srv_is_admin(h, c))
+	if (!strcmp(url, "/metrics"))
+		return srv_page_metrics(h, r, c);
+	who = srv_auth(h, c, &student);
+	if (!strcmp(url, "/")) {
+		if (who == SRV_AUTH_ADMIN)
+			return srv_page_index(h, r, c);
+		return srv_reply_basic(r, c);
+	}
+	if (who == SRV_AUTH_NONE)
 		return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, "a valid token is required");
 	if (!segments(url, "/api/v1/jobs/", seg, 1, buf, sizeof(buf))) {
 		long long id = strtoll(seg[0], &end, 10);
 
 		if (*end || id <= 0)
 			return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such job");
-		rc = srv_store_job_json(h->store, id, &j, &err);
+		rc = srv_store_job_json(h->store, id, who == SRV_AUTH_STUDENT, &j, &err);
+		if (!rc && student &&
+		    strcmp(json_string_value(json_object_get(j, "student")), student)) {
+			json_decref(j);
+			return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN, "not your job");
+		}
 	} else if (!segments(url, "/api/v1/results/", seg, 2, buf, sizeof(buf))) {
 		if (!srv_config_assignment(h->cfg, seg[0]))
 			return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such assignment");
-		rc = srv_store_result_json(h->store, seg[0], seg[1], &j, &err);
+		if (student && strcmp(seg[1], student))
+			return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN,
+					       "a student token sees only its own results");
+		rc = srv_store_result_json(h->store, seg[0], seg[1], who == SRV_AUTH_STUDENT, &j,
+					   &err);
 	} else if (!segments(url, "/api/v1/assignments/", seg, 2, buf, sizeof(buf)) &&
 		   !strcmp(seg[1], "gradebook")) {
+		if (who != SRV_AUTH_ADMIN)
+			return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN,
+					       "the gradebook needs the instructor token");
 		return on_gradebook(h, r, c, seg[0]);
 	} else {
 		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such resource");
@@ -320,26 +381,42 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->url, sizeof(r->url), "%s", url);
 		*con_cls = r;
+		r->cap = SRV_BODY_MAX;
+		if (!strcmp(method, "POST") && !strcmp(url, "/api/v1/submissions")) {
+			r->cap = SRV_UPLOAD_MAX;
+			if (srv_upload_begin(r, c) < 0)
+				return srv_reply_error(r, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+						       "an upload is multipart/form-data");
+		}
 		/* refuse an announced oversized body before reading a byte of it */
-		if (cl && strtoull(cl, NULL, 10) > SRV_BODY_MAX)
+		if (cl && strtoull(cl, NULL, 10) > r->cap)
 			r->too_big = 1;
 		if (r->too_big)
 			return srv_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE,
-					       "request body over 1 MiB");
+					       "request body too large");
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!r->too_big && r->body.len + *upload_size > SRV_BODY_MAX)
+		if (!r->too_big && r->seen + *upload_size > r->cap)
 			r->too_big = 1;
-		if (!r->too_big && gr_buf_put(&r->body, upload, *upload_size))
+		r->seen += *upload_size;
+		if (!r->too_big && !r->status && r->pp) {
+			if (MHD_post_process(r->pp, upload, *upload_size) != MHD_YES)
+				r->bad_form = 1;
+		} else if (!r->too_big && !r->status && gr_buf_put(&r->body, upload, *upload_size)) {
 			return MHD_NO;
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (r->status)
-		return MHD_YES; /* answered already (oversized) */
+		return MHD_YES; /* answered already */
 	if (r->too_big)
-		return srv_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over 1 MiB");
+		return srv_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+	if (r->bad_form)
+		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "malformed form data");
+	if (r->upload)
+		return srv_upload_finish(h, r, c);
 	if (!strcmp(method, "POST")) {
 		for (int f = 0; f < SRV_NFORGES; f++)
 			if (!strcmp(url, hooks[f]))
@@ -356,17 +433,20 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 		    enum MHD_RequestTerminationCode toe)
 {
 	struct srv_req *r = *con_cls;
+	struct srv_http *h = cls;
 	char job[32] = "";
 
-	(void)cls;
 	(void)c;
 	if (!r)
 		return;
 	if (r->job)
 		snprintf(job, sizeof(job), " job %lld", r->job);
+	if (r->status >= 100 && r->status < 600)
+		h->requests[r->status / 100]++;
 	srv_log("%s %s %u%s %.1f ms%s", r->method, r->url, r->status, job,
 		(gr_now() - r->start) * 1e3, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
 										: " (aborted)");
+	srv_upload_free(r);
 	free(r->body.p);
 	free(r);
 	*con_cls = NULL;

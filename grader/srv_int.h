@@ -46,14 +46,27 @@ enum {
 	SRV_STUDENT_FULL = 3, /* this student has per_student jobs waiting */
 };
 
+/* One uploaded file: a plain name and its bytes. */
+struct srv_file {
+	char *name;
+	struct gr_buf data;
+};
+
+/* Free n files and the array. */
+void srv_files_free(struct srv_file *f, size_t n);
+
 /*
  * In one transaction: refuse a replayed delivery, a full queue or a
- * student over their limit; else record the delivery and the job (*id).
- * Uploads carry their files (`files`: a JSON array of {name, data base64}),
- * else NULL. GR_ELIMIT when the disk is full.
+ * student over their limit; else record the delivery, the job (*id) and,
+ * for an upload, its files. GR_ELIMIT when the disk is full.
  */
-int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in, const char *files,
-		      size_t queue_max, size_t per_student, long long *id, struct gr_err *err);
+int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
+		      const struct srv_file *files, size_t nfiles, size_t queue_max,
+		      size_t per_student, long long *id, struct gr_err *err);
+
+/* The files of upload job `id` (*out: srv_files_free). */
+int srv_store_files(struct srv_store *s, long long id, struct srv_file **out, size_t *n,
+		    struct gr_err *err);
 
 /* Record a delivery that queued nothing (ignored push): replays still refused. */
 int srv_store_delivery(struct srv_store *s, const char *forge, const char *delivery,
@@ -62,7 +75,7 @@ int srv_store_delivery(struct srv_store *s, const char *forge, const char *deliv
 /* A job taken by the grading side (heap strings; srv_job_release). */
 struct srv_job {
 	long long id;
-	char *assignment, *student, *kind, *repository, *commit, *commit_time, *files;
+	char *assignment, *student, *kind, *repository, *commit, *commit_time;
 	double received;
 	int attempts;
 };
@@ -79,16 +92,32 @@ int srv_store_recover(struct srv_store *s, int *n, struct gr_err *err);
  */
 int srv_store_take(struct srv_store *s, struct srv_job *out, int *superseded, struct gr_err *err);
 
-/* Finish a job: "done" with the submission JSON and score, or "failed" with why. */
+/*
+ * Finish a job: "done" with the submission JSON (and the student's view of
+ * it, hidden tests' output removed) and score, or "failed" with why.
+ */
 int srv_store_finish(struct srv_store *s, long long id, const char *state, const char *error,
-		     const char *result, double score, double max_score, struct gr_err *err);
+		     const char *result, const char *student_result, double score,
+		     double max_score, struct gr_err *err);
 
-/* GET helpers: new JSON objects, or GR_ENOTFOUND. */
-int srv_store_job_json(struct srv_store *s, long long id, json_t **out, struct gr_err *err);
+/*
+ * GET helpers: new JSON objects, or GR_ENOTFOUND. With student_view the
+ * submission is the student's view. The result is the student's newest done job.
+ */
+int srv_store_job_json(struct srv_store *s, long long id, int student_view, json_t **out,
+		       struct gr_err *err);
 int srv_store_result_json(struct srv_store *s, const char *assignment, const char *student,
-			  json_t **out, struct gr_err *err);
+			  int student_view, json_t **out, struct gr_err *err);
 /* Counts of jobs by state {"queued": n, ...} and the recent jobs, for / and /metrics. */
 int srv_store_stats(struct srv_store *s, json_t **out, size_t recent, struct gr_err *err);
+
+/*
+ * A cumulative histogram of `expr` (a column expression of ours, e.g.
+ * "finished-started") over the done jobs: counts[i] jobs at or under le[i].
+ */
+int srv_store_histogram(struct srv_store *s, const char *expr, const double *le, size_t n,
+			unsigned long long *counts, double *sum, unsigned long long *total,
+			struct gr_err *err);
 
 /* ---- the sides (srv_http.c, srv_work.c) ---------------------------------- */
 

@@ -27,7 +27,10 @@ static const char schema[] =
 	" forge TEXT, delivery TEXT, repository TEXT, commit_id TEXT, commit_time TEXT,"
 	" received REAL NOT NULL, state TEXT NOT NULL DEFAULT 'queued',"
 	" attempts INTEGER NOT NULL DEFAULT 0, started REAL, finished REAL,"
-	" error TEXT, score REAL, max_score REAL, result TEXT, files TEXT);"
+	" error TEXT, score REAL, max_score REAL, result TEXT, student_result TEXT);"
+	"CREATE TABLE IF NOT EXISTS files ("
+	" job INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS files_job ON files(job);"
 	"CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);"
 	"CREATE INDEX IF NOT EXISTS jobs_student ON jobs(assignment, student, id);"
 	"CREATE TABLE IF NOT EXISTS deliveries ("
@@ -159,8 +162,87 @@ int srv_store_delivery(struct srv_store *s, const char *forge, const char *deliv
 	return add_delivery(s, forge, delivery, received, err);
 }
 
-int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in, const char *files,
-		      size_t queue_max, size_t per_student, long long *id, struct gr_err *err)
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+void srv_files_free(struct srv_file *f, size_t n)
+{
+	for (size_t i = 0; f && i < n; i++) {
+		free(f[i].name);
+		free(f[i].data.p);
+	}
+	free(f);
+}
+
+static int add_files(struct srv_store *s, long long id, const struct srv_file *files,
+		     size_t nfiles, struct gr_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (!nfiles)
+		return 0;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO files(job, name, data) VALUES(?,?,?)", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare a query");
+	for (size_t i = 0; !rc && i < nfiles; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, id);
+		bind_text(st, 2, files[i].name);
+		sqlite3_bind_blob64(st, 3, files[i].data.p ? files[i].data.p : "",
+				    files[i].data.len, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(s, err, "store an upload");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int srv_store_files(struct srv_store *s, long long id, struct srv_file **out, size_t *n,
+		    struct gr_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct srv_file *f = NULL, *bigger;
+	size_t k = 0;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT name, data FROM files WHERE job=? ORDER BY rowid", -1,
+			       &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare a query");
+	sqlite3_bind_int64(st, 1, id);
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		const void *data = sqlite3_column_blob(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+
+		bigger = realloc(f, (k + 1) * sizeof(*f));
+		if (!bigger) {
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+			break;
+		}
+		f = bigger;
+		memset(&f[k], 0, sizeof(f[k]));
+		f[k].name = col_dup(st, 0);
+		k++;
+		if (!f[k - 1].name || gr_buf_put(&f[k - 1].data, data ? data : "", len))
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	}
+	sqlite3_finalize(st);
+	if (rc) {
+		srv_files_free(f, k);
+		return rc;
+	}
+	*out = f;
+	*n = k;
+	return 0;
+}
+
+int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
+		      const struct srv_file *files, size_t nfiles, size_t queue_max,
+		      size_t per_student, long long *id, struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	long long waiting = 0, mine = 0;
@@ -186,8 +268,8 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in, const ch
 		goto done;
 	if (sqlite3_prepare_v2(s->db,
 			       "INSERT INTO jobs(assignment, student, kind, forge, delivery, "
-			       "repository, commit_id, commit_time, received, files) "
-			       "VALUES(?,?,?,?,?,?,?,?,?,?)",
+			       "repository, commit_id, commit_time, received) "
+			       "VALUES(?,?,?,?,?,?,?,?,?)",
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = db_fail(s, err, "prepare a query");
 		goto done;
@@ -201,13 +283,14 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in, const ch
 	bind_text(st, 7, in->commit);
 	bind_text(st, 8, in->commit_time);
 	sqlite3_bind_double(st, 9, in->received);
-	bind_text(st, 10, files);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = db_fail(s, err, "queue a job");
 		goto done;
 	}
 	*id = sqlite3_last_insert_rowid(s->db);
-	rc = exec(s, "COMMIT", err);
+	rc = add_files(s, *id, files, nfiles, err);
+	if (!rc)
+		rc = exec(s, "COMMIT", err);
 done:
 	sqlite3_finalize(st);
 	if (rc)
@@ -223,7 +306,6 @@ void srv_job_release(struct srv_job *j)
 	free(j->repository);
 	free(j->commit);
 	free(j->commit_time);
-	free(j->files);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -236,13 +318,6 @@ int srv_store_recover(struct srv_store *s, int *n, struct gr_err *err)
 	return rc;
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? strdup((const char *)t) : NULL;
-}
-
 /* Read job `id` into *j (the columns the grading side needs). */
 static int read_job(struct srv_store *s, long long id, struct srv_job *j, struct gr_err *err)
 {
@@ -251,7 +326,7 @@ static int read_job(struct srv_store *s, long long id, struct srv_job *j, struct
 
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT assignment, student, kind, repository, commit_id, "
-			       "commit_time, files, received, attempts FROM jobs WHERE id=?",
+			       "commit_time, received, attempts FROM jobs WHERE id=?",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare a query");
 	sqlite3_bind_int64(st, 1, id);
@@ -266,9 +341,8 @@ static int read_job(struct srv_store *s, long long id, struct srv_job *j, struct
 	j->repository = col_dup(st, 3);
 	j->commit = col_dup(st, 4);
 	j->commit_time = col_dup(st, 5);
-	j->files = col_dup(st, 6);
-	j->received = sqlite3_column_double(st, 7);
-	j->attempts = sqlite3_column_int(st, 8);
+	j->received = sqlite3_column_double(st, 6);
+	j->attempts = sqlite3_column_int(st, 7);
 	if (!j->assignment || !j->student || !j->kind) {
 		srv_job_release(j);
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
@@ -338,6 +412,11 @@ int srv_store_take(struct srv_store *s, struct srv_job *out, int *superseded, st
 			    "state='queued' AND id<?1 AND assignment=?2 AND student=?3",
 			    newest, a, stu, err);
 		*superseded = rc ? 0 : sqlite3_changes(s->db);
+		if (!rc)
+			rc = exec(s,
+				  "DELETE FROM files WHERE job IN (SELECT id FROM jobs WHERE "
+				  "state='superseded')",
+				  err);
 		id = newest;
 	}
 	if (!rc)
@@ -359,7 +438,8 @@ done:
 }
 
 int srv_store_finish(struct srv_store *s, long long id, const char *state, const char *error,
-		     const char *result, double score, double max_score, struct gr_err *err)
+		     const char *result, const char *student_result, double score,
+		     double max_score, struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
@@ -367,13 +447,14 @@ int srv_store_finish(struct srv_store *s, long long id, const char *state, const
 	if (sqlite3_prepare_v2(s->db,
 			       "UPDATE jobs SET state=?2, error=?3, result=?4, score=?5, "
 			       "max_score=?6, finished=(julianday('now')-2440587.5)*86400.0, "
-			       "files=NULL WHERE id=?1",
+			       "student_result=?7 WHERE id=?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare a query");
 	sqlite3_bind_int64(st, 1, id);
 	bind_text(st, 2, state);
 	bind_text(st, 3, error);
 	bind_text(st, 4, result);
+	bind_text(st, 7, student_result);
 	if (result) {
 		sqlite3_bind_double(st, 5, score);
 		sqlite3_bind_double(st, 6, max_score);
@@ -381,6 +462,9 @@ int srv_store_finish(struct srv_store *s, long long id, const char *state, const
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(s, err, "finish a job");
 	sqlite3_finalize(st);
+	/* the upload's bytes are in the submission folder now */
+	if (!rc)
+		rc = run_id(s, "DELETE FROM files WHERE job=?", id, NULL, NULL, err);
 	return rc;
 }
 
@@ -416,10 +500,11 @@ static json_t *job_row(sqlite3_stmt *st)
 
 #define JOB_COLS                                                                              \
 	"id, assignment, student, kind, repository, commit_id, state, error, received, "      \
-	"started, finished, score, max_score, attempts, commit_time, result"
+	"started, finished, score, max_score, attempts, commit_time, result, student_result"
 
 /* One job as JSON, with its queue position and submission when it has them. */
-static int job_query(struct srv_store *s, sqlite3_stmt *st, json_t **out, struct gr_err *err)
+static int job_query(struct srv_store *s, sqlite3_stmt *st, int student_view, json_t **out,
+		     struct gr_err *err)
 {
 	json_t *j = NULL;
 	const char *result, *state;
@@ -432,7 +517,7 @@ static int job_query(struct srv_store *s, sqlite3_stmt *st, json_t **out, struct
 	if (!j)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	state = (const char *)sqlite3_column_text(st, 6);
-	result = (const char *)sqlite3_column_text(st, 15);
+	result = (const char *)sqlite3_column_text(st, student_view ? 16 : 15);
 	if (result)
 		json_object_set_new(j, "submission", json_loads(result, 0, NULL));
 	if (state && !strcmp(state, "queued")) {
@@ -450,7 +535,8 @@ static int job_query(struct srv_store *s, sqlite3_stmt *st, json_t **out, struct
 	return rc;
 }
 
-int srv_store_job_json(struct srv_store *s, long long id, json_t **out, struct gr_err *err)
+int srv_store_job_json(struct srv_store *s, long long id, int student_view, json_t **out,
+		       struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -459,13 +545,13 @@ int srv_store_job_json(struct srv_store *s, long long id, json_t **out, struct g
 			       NULL) != SQLITE_OK)
 		return db_fail(s, err, "prepare a query");
 	sqlite3_bind_int64(st, 1, id);
-	rc = job_query(s, st, out, err);
+	rc = job_query(s, st, student_view, out, err);
 	sqlite3_finalize(st);
 	return rc;
 }
 
 int srv_store_result_json(struct srv_store *s, const char *assignment, const char *student,
-			  json_t **out, struct gr_err *err)
+			  int student_view, json_t **out, struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -477,7 +563,7 @@ int srv_store_result_json(struct srv_store *s, const char *assignment, const cha
 		return db_fail(s, err, "prepare a query");
 	bind_text(st, 1, assignment);
 	bind_text(st, 2, student);
-	rc = job_query(s, st, out, err);
+	rc = job_query(s, st, student_view, out, err);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -521,5 +607,39 @@ done:
 	json_decref(j);
 	json_decref(by);
 	json_decref(list);
+	return rc;
+}
+
+int srv_store_histogram(struct srv_store *s, const char *expr, const double *le, size_t n,
+			unsigned long long *counts, double *sum, unsigned long long *total,
+			struct gr_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	char *sql = NULL;
+	int rc = 0;
+
+	/* `expr` is one of our own column expressions, never request text */
+	if (asprintf(&sql, "SELECT %s FROM jobs WHERE state='done' AND finished IS NOT NULL",
+		     expr) < 0)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	memset(counts, 0, n * sizeof(*counts));
+	*sum = 0;
+	*total = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		rc = db_fail(s, err, "prepare a query");
+		goto done;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		double v = sqlite3_column_double(st, 0);
+
+		for (size_t i = 0; i < n; i++)
+			if (v <= le[i])
+				counts[i]++;
+		*sum += v;
+		(*total)++;
+	}
+done:
+	sqlite3_finalize(st);
+	free(sql);
 	return rc;
 }

@@ -7,10 +7,12 @@
  * student's submission as the job's result.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -115,10 +117,127 @@ static int fetch_commit(char **why, const struct srv_config *cfg, const struct s
 	return rc;
 }
 
-/* The student's submission from the gradebook batch_run wrote. */
-static int read_result(char **text, double *score, double *max, const char *gradebook,
-		       const struct srv_job *job, struct gr_err *err)
+/*
+ * What the student may see: everything but the output of cells holding
+ * hidden tests (a traceback would show the hidden test's code); their
+ * scores stay.
+ */
+static json_t *student_view(const json_t *sub, const struct gb_gradebook *gb,
+			    const char *assignment)
 {
+	const struct gb_assignment *a = gb_find_assignment(gb, assignment);
+	json_t *view = json_deep_copy(sub), *nr, *gr;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(view, "notebooks"), i, nr) {
+		const struct gb_notebook *nb =
+			a ? gb_find_notebook(a, json_string_value(json_object_get(nr, "name")))
+			  : NULL;
+
+		json_array_foreach(json_object_get(nr, "grades"), k, gr) {
+			const struct gb_cell *c =
+				nb ? gb_find_cell(nb, json_string_value(
+							      json_object_get(gr, "grade_id")))
+				   : NULL;
+
+			if (!c || c->hidden_tests) {
+				json_object_del(gr, "output");
+				json_object_set_new(gr, "hidden_tests", json_true());
+			}
+		}
+	}
+	return view;
+}
+
+/* Write one uploaded file into dir_fd: a new regular file, no link followed. */
+static int write_upload(int dir_fd, const struct srv_file *f, const char *dir, struct gr_err *err)
+{
+	int fd;
+
+	if (!fetch_name_is_safe(f->name) || strchr(f->name, '/') ||
+	    !strncmp(f->name, ".grader-", 8) || !strcmp(f->name, FETCH_TIMESTAMP_NAME))
+		return gr_err_set(err, GR_EDENIED, "unsafe file name in the upload");
+	fd = openat(dir_fd, f->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return gr_err_sys(err, GR_EIO, errno, "cannot write into '%s'", dir);
+	if (gr_write_all(fd, f->data.p ? f->data.p : "", f->data.len) < 0 || fsync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		return gr_err_sys(err, GR_EIO, e, "cannot write into '%s'", dir);
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * An upload becomes STATE/submitted/{student}/{assignment}: written beside
+ * it and swapped in with one rename, as fetch does, so batch_run sees the
+ * old or the new submission, never half of one.
+ */
+static int place_upload(struct srv_store *st, const struct srv_job *job, const char *dest,
+			const char *dir, struct gr_err *err)
+{
+	struct srv_file *files = NULL;
+	char *sdir = NULL, *tmp = NULL, *old = NULL, prov[256];
+	size_t n = 0;
+	int rc, dfd = -1;
+
+	rc = srv_store_files(st, job->id, &files, &n, err);
+	if (rc)
+		return rc;
+	if (asprintf(&sdir, "%s/%s", dest, job->student) < 0 ||
+	    asprintf(&tmp, "%s/.%s.upload-%lld", sdir, job->assignment, job->id) < 0 ||
+	    asprintf(&old, "%s/.%s.old-%lld", sdir, job->assignment, job->id) < 0) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	gr_rm_rf(tmp, NULL);
+	rc = gr_mkdir_p(tmp, 0755, err);
+	if (rc)
+		goto done;
+	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", tmp);
+		goto done;
+	}
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = write_upload(dfd, &files[i], tmp, err);
+	snprintf(prov, sizeof(prov), "{\"source\": {\"kind\": \"upload\", \"job\": %lld}}\n",
+		 job->id);
+	if (!rc) {
+		char *p = gr_path_join(tmp, FETCH_PROVENANCE_NAME);
+		rc = p ? gr_write_file_atomic(p, prov, strlen(prov), err)
+		       : gr_err_set(err, GR_ENOMEM, "out of memory");
+		free(p);
+	}
+	if (rc)
+		goto done;
+	if (rename(dir, old) < 0 && errno != ENOENT) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot replace '%s'", dir);
+		goto done;
+	}
+	if (rename(tmp, dir) < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot replace '%s'", dir);
+		goto done;
+	}
+	gr_rm_rf(old, NULL);
+done:
+	if (dfd >= 0)
+		close(dfd);
+	if (rc && tmp)
+		gr_rm_rf(tmp, NULL);
+	srv_files_free(files, n);
+	free(sdir);
+	free(tmp);
+	free(old);
+	return rc;
+}
+
+/* The student's submission from the gradebook batch_run wrote, and the student's view. */
+static int read_result(char **text, char **mine, double *score, double *max,
+		       const char *gradebook, const struct srv_job *job, struct gr_err *err)
+{
+	json_t *view = NULL;
 	struct gb_gradebook *gb = NULL;
 	struct gb_submission *sub;
 	json_t *j = NULL;
@@ -136,12 +255,15 @@ static int read_result(char **text, double *score, double *max, const char *grad
 	rc = gb_submission_to_json(&j, sub, err);
 	if (rc)
 		goto done;
+	view = student_view(j, gb, job->assignment);
 	*text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!*text)
+	*mine = view ? json_dumps(view, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (!*text || !*mine)
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 	*score = sub->score;
 	*max = sub->max_score;
 done:
+	json_decref(view);
 	json_decref(j);
 	gb_free(gb);
 	return rc;
@@ -152,6 +274,7 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 {
 	const struct srv_assignment *a = srv_config_assignment(cfg, job->assignment);
 	char *dest = NULL, *dir = NULL, *gradebook = NULL, *why = NULL, *result = NULL;
+	char *mine = NULL;
 	struct batch_summary sum;
 	struct batch_opts bo;
 	double score = 0, max = 0, t0 = gr_now();
@@ -168,13 +291,15 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (!job->commit) {
-		why = strdup("uploads are not supported yet");
-		goto finish;
+	if (!strcmp(job->kind, "upload")) {
+		rc = place_upload(st, job, dest, dir, err);
+		if (rc)
+			goto finish;
+	} else {
+		rc = fetch_commit(&why, cfg, a, job, dest, err);
+		if (rc || why)
+			goto finish;
 	}
-	rc = fetch_commit(&why, cfg, a, job, dest, err);
-	if (rc || why)
-		goto finish;
 	rc = stamp_received(dir, job->received, err);
 	if (rc)
 		goto done;
@@ -190,11 +315,12 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	if (!rc && chmod(gradebook, 0644) < 0)
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot publish '%s'", gradebook);
 	if (!rc)
-		rc = read_result(&result, &score, &max, gradebook, job, err);
+		rc = read_result(&result, &mine, &score, &max, gradebook, job, err);
 finish:
 	if (rc && !why)
 		why = strdup(err->msg);
-	rc = srv_store_finish(st, job->id, why ? "failed" : "done", why, result, score, max, err);
+	rc = srv_store_finish(st, job->id, why ? "failed" : "done", why, result, mine, score, max,
+			      err);
 	if (!rc && why)
 		srv_log("job %lld: %s %s %.12s: failed in %.2f s: %s", job->id, job->assignment,
 			job->student, job->commit ? job->commit : "-", gr_now() - t0, why);
@@ -202,6 +328,7 @@ finish:
 		srv_log("job %lld: %s %s %.12s: done in %.2f s: %g/%g", job->id, job->assignment,
 			job->student, job->commit ? job->commit : "-", gr_now() - t0, score, max);
 done:
+	free(mine);
 	free(result);
 	free(why);
 	free(gradebook);

@@ -186,7 +186,7 @@ static long long push(struct srv_store *s, const char *student, const char *deli
 	struct gr_err err = { 0 };
 	long long id = 0;
 
-	*rc = srv_store_enqueue(s, &in, NULL, 4, 2, &id, &err);
+	*rc = srv_store_enqueue(s, &in, NULL, 0, 4, 2, &id, &err);
 	return id;
 }
 
@@ -219,7 +219,7 @@ static void test_serve__queue(void **state)
 	assert_int_equal(rc, SRV_QUEUE_FULL); /* max 4 */
 	push(s, "dave", "d6", &rc);
 	assert_int_equal(rc, SRV_QUEUE_FULL); /* a refused delivery may come again */
-	assert_int_equal(srv_store_job_json(s, b1, &js, &err), 0);
+	assert_int_equal(srv_store_job_json(s, b1, 0, &js, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(js, "position")), 3);
 	json_decref(js);
 	/* alice's older push is superseded by her newer one */
@@ -228,7 +228,7 @@ static void test_serve__queue(void **state)
 	assert_int_equal(sup, 1);
 	assert_int_equal(j.attempts, 1);
 	srv_job_release(&j);
-	assert_int_equal(srv_store_job_json(s, a1, &js, &err), 0);
+	assert_int_equal(srv_store_job_json(s, a1, 0, &js, &err), 0);
 	assert_string_equal(json_string_value(json_object_get(js, "state")), "superseded");
 	json_decref(js);
 	/* the grading side dies: the running job is queued again and taken next */
@@ -239,13 +239,14 @@ static void test_serve__queue(void **state)
 	assert_int_equal(srv_store_take(s, &j, &sup, &err), 0);
 	assert_int_equal(j.id, a2);
 	assert_int_equal(j.attempts, 2);
-	assert_int_equal(srv_store_finish(s, j.id, "done", NULL, "{\"score\":1}", 1, 2, &err), 0);
+	assert_int_equal(srv_store_finish(s, j.id, "done", NULL, "{\"score\":1}", "{}", 1, 2,
+					  &err), 0);
 	srv_job_release(&j);
-	assert_int_equal(srv_store_result_json(s, "ps1", "alice", &js, &err), 0);
+	assert_int_equal(srv_store_result_json(s, "ps1", "alice", 0, &js, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(js, "id")), a2);
 	assert_non_null(json_object_get(js, "submission"));
 	json_decref(js);
-	assert_int_equal(srv_store_result_json(s, "ps1", "bob", &js, &err), GR_ENOTFOUND);
+	assert_int_equal(srv_store_result_json(s, "ps1", "bob", 0, &js, &err), GR_ENOTFOUND);
 	assert_int_equal(srv_store_take(s, &j, &sup, &err), 0);
 	assert_int_equal(j.id, b1);
 	srv_job_release(&j);

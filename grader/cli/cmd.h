@@ -19,6 +19,7 @@ int cmd_fetch(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_ci(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
 
 /*
  * Option values (cmd_opt.c): the whole string must be the number. Each

@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "export", cmd_export, "export a gradebook (nbgrader-db, csv, gradescope, junit, markdown)" },
 	{ "ci", cmd_ci, "grade one working tree in a student's CI job" },
 	{ "serve", cmd_serve, "run the autograding service (webhooks, queue, results)" },
+	{ "submit", cmd_submit, "upload work to a grading service and print its grade" },
 	{ "nb", cmd_nb, "run notebooks in the sandbox and report per-cell results" },
 	{ "run", cmd_run, "run one command in the sandbox" },
 	{ "doctor", cmd_doctor, "report which sandbox protections this host provides" },

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "grader/util.h"
 
 /* The forges whose push webhooks are understood. */
@@ -34,6 +36,12 @@ struct srv_assignment {
 	char *branch;	  /* the branch graded; pushes to others are ignored */
 };
 
+/* A student's token for uploads and their own results. */
+struct srv_token {
+	char *student;
+	char *token;
+};
+
 struct srv_config {
 	char *path;   /* the config file as given */
 	char *listen; /* "127.0.0.1:8080" */
@@ -45,6 +53,8 @@ struct srv_config {
 	size_t per_student;	   /* jobs one student may have waiting */
 	size_t nassignments;
 	struct srv_assignment *assignments;
+	size_t ntokens;
+	struct srv_token *tokens; /* from "student_tokens": lines "STUDENT_ID TOKEN" */
 };
 
 /* Called with one line (no newline) per problem found in a config. */
@@ -61,6 +71,9 @@ typedef void (*srv_problem_fn)(void *payload, const char *line);
 int srv_config_load(struct srv_config **out, const char *path, const char *state,
 		    srv_problem_fn problem, void *payload, struct gr_err *err);
 void srv_config_free(struct srv_config *c);
+
+/* The student whose token `token` is (every token compared in constant time), or NULL. */
+const char *srv_config_token_student(const struct srv_config *c, const char *token);
 
 /* The assignment named `name`, or NULL. */
 const struct srv_assignment *srv_config_assignment(const struct srv_config *c, const char *name);
@@ -109,6 +122,21 @@ int srv_hook_is_push(enum srv_forge forge, const char *event);
 
 /* Lowercase hex HMAC-SHA256 of data keyed by key (out: 65 bytes). */
 void srv_hmac_sha256_hex(char out[65], const char *key, const void *data, size_t len);
+
+/* ---- the client (libcurl) ---------------------------------------------- */
+
+/*
+ * POST the files to SERVER/api/v1/submissions as `assignment` (for `student`
+ * when not NULL: the instructor's token), with the token. *out is the server's JSON reply (json_decref it), *status its HTTP
+ * status. GR_EIO when the server cannot be reached.
+ */
+int srv_client_submit(json_t **out, long *status, const char *server, const char *token,
+		      const char *assignment, const char *student, char *const *files,
+		      size_t nfiles, struct gr_err *err);
+
+/* GET SERVER/PATH with the token; the reply as above. */
+int srv_client_get(json_t **out, long *status, const char *server, const char *token,
+		   const char *path, struct gr_err *err);
 
 /* ---- running ------------------------------------------------------------- */
 

@@ -29,9 +29,11 @@ make_course() {
 		git clone -q "$d/remote/$s.git" "$d/work/$s" 2>/dev/null
 		echo "$s,$s,T,$s@example.org" >>"$d/roster.csv"
 	done
+	printf 'alice alice-token-0123456789\nbob bob-token-0123456789abc\n' >"$d/tokens.txt"
 	cat >"$d/course.json" <<JSON
 {
   "state": "state",
+  "student_tokens": {"file": "tokens.txt"},
   "roster": "roster.csv",
   "webhooks": {
     "github": {"env": "GRADER_WEBHOOK_SECRET"},

@@ -89,6 +89,7 @@ github_body "$T/p3.json" course/ps1-carol refs/heads/main "$c3"
 check "gitea push: 202" test "$(deliver gitea "$T/p3.json" gt-1)" = 202
 job3=$(json_get "$T/resp" '["job"]')
 check "gitlab job done" test "$(wait_job "$job2")" = done
+cp "$T/resp" "$T/job2.json"
 check "gitea job done" test "$(wait_job "$job3")" = done
 check "results: 200" test "$(api /api/v1/results/ps1/bob)" = 200
 check "results: the student's newest" test "$(json_get "$T/resp" '["commit"]')" = "$c2"
@@ -98,6 +99,55 @@ check "gradebook is grader's own" cmp -s "$T/gb-api.json" "$T/state/gradebooks/p
 "$GRADER" export "$T/state/gradebooks/ps1.json" --to csv -o "$T/grades.csv" 2>"$T/export.err"
 cat "$T/export.err"
 check "grader export reads it unchanged" grep -q ',bob,' "$T/grades.csv"
+
+# ---- student tokens: their own results only, hidden tests' output withheld ------
+ALICE=alice-token-0123456789 BOB=bob-token-0123456789abc
+check "student token: own result" test "$(api /api/v1/results/ps1/alice "$ALICE")" = 200
+check "student view: hidden tests' output withheld" /usr/bin/python3 -c "
+import json,sys; s=json.load(open('$T/resp'))['submission']
+g=[g for n in s['notebooks'] for g in n['grades'] if g.get('hidden_tests')]
+sys.exit(not g or any('output' in x for x in g))"
+check "another student's result: 403" test "$(api /api/v1/results/ps1/alice "$BOB")" = 403
+check "another student's job: 403" test "$(api "/api/v1/jobs/$job2" "$ALICE")" = 403
+check "gradebook with a student token: 403" test "$(api /api/v1/assignments/ps1/gradebook "$ALICE")" = 403
+
+# ---- uploads and grader submit -----------------------------------------------------
+URL=http://127.0.0.1:$SRV_PORT
+n0=$(jobs_count "$T")
+up() { # up TOKEN FIELD...: POST a form to /api/v1/submissions, print the status
+	tok=$1; shift
+	$CURL -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $tok" "$@" "$URL/api/v1/submissions"
+}
+check "upload without a token: 401" test "$(up none -F assignment=ps1 -F "file=@$T/gen/bob/ps1/ps1.ipynb")" = 401
+check "upload to an unknown assignment: 404" test "$(up "$BOB" -F assignment=ps9 -F "file=@$T/gen/bob/ps1/ps1.ipynb")" = 404
+(cd "$T/gen/bob/ps1" && zip -q "$T/work.zip" ps1.ipynb)
+check "upload of an archive: 415" test "$(up "$BOB" -F assignment=ps1 -F "file=@$T/work.zip")" = 415
+check "upload for another student: 403" test "$(up "$BOB" -F assignment=ps1 -F student=alice -F "file=@$T/gen/bob/ps1/ps1.ipynb")" = 403
+check "upload without a file: 400" test "$(up "$BOB" -F assignment=ps1)" = 400
+check "refused uploads queue nothing" test "$(jobs_count "$T")" = "$n0"
+GRADER_TOKEN=$BOB "$GRADER" submit --server "$URL" --assignment ps1 "$T/gen/bob/ps1/ps1.ipynb" \
+	>"$T/submit.out" 2>"$T/submit.err"; rc=$?
+cat "$T/submit.out" "$T/submit.err"
+check "grader submit: graded" test $rc -eq 0
+check "grader submit: per-question table" grep -q '^test_squares ' "$T/submit.out"
+want=$(json_get "$T/job2.json" '["submission"]["score"]')
+check "grader submit: same score as bob's push ($want)" grep -q "^score $want of" "$T/submit.out"
+GRADER_TOKEN=$BOB "$GRADER" submit --server "$URL" --assignment ps9 "$T/gen/bob/ps1/ps1.ipynb" \
+	>/dev/null 2>"$T/submit.err"; rc=$?
+check "grader submit: refusal explained" sh -c "test $rc -eq 1 && grep -q 'refused (404)' '$T/submit.err'"
+
+# ---- /metrics and the instructor's page ----------------------------------------------
+$CURL -o "$T/metrics" "$URL/metrics"
+check "metrics: queue depth" grep -q '^grader_queue_depth 0$' "$T/metrics"
+check "metrics: jobs by outcome" grep -q '^grader_jobs{state="done"} 4$' "$T/metrics"
+check "metrics: push-to-result histogram" grep -q '^grader_push_to_result_seconds_count 4$' "$T/metrics"
+check "metrics: grading histogram buckets" grep -q '^grader_grading_seconds_bucket{le="+Inf"} 4$' "$T/metrics"
+code=$($CURL -o /dev/null -w '%{http_code}' -D "$T/hdr" "$URL/")
+check "page without the token: 401 asking for it" sh -c "test $code = 401 && grep -qi '^WWW-Authenticate: Basic' '$T/hdr'"
+code=$($CURL -o "$T/page.html" -w '%{http_code}' -u "instructor:$GRADER_ADMIN_TOKEN" "$URL/")
+check "page with the token: 200" test "$code" = 200
+check "page lists the recent jobs" grep -q 'Recent jobs' "$T/page.html"
+check "page shows no student code" sh -c "! grep -q -e 'def squares' -e 'return' '$T/page.html'"
 
 # ---- kill -9 with jobs queued and one running: each job runs exactly once -----------
 ids=
@@ -129,4 +179,5 @@ ids=[s['student_id'] for s in g['submissions']]; sys.exit(sorted(ids)!=['alice',
 
 stop_server TERM
 check "SIGTERM: clean stop" grep -q 'stopping: queued jobs stay queued' "$T/serve.log"
+check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
 finish
