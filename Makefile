@@ -3,6 +3,7 @@
 #   make check      install missing Debian packages (as root), build with
 #                   ASan+UBSan, run cmocka unit tests and end-to-end tests
 #   make demo       grade the bundled demo course
+#   make serve-demo run `grader serve` on the demo course (127.0.0.1:8080)
 #   make install    PREFIX=/usr/local DESTDIR=
 .SUFFIXES:
 
@@ -57,7 +58,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 HOSTILE_BIN := $(HOSTILE_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all check demo install clean deps tests
+.PHONY: all check demo serve-demo install clean deps tests
 all: $(BUILD)/grader
 
 $(BUILD)/obj/%.o: %.c
@@ -124,6 +125,10 @@ check: deps
 demo: deps
 	$(MAKE) --no-print-directory all
 	sh rubrics/examples/demo.sh $(BUILD)/grader
+
+serve-demo: deps
+	$(MAKE) --no-print-directory all
+	sh rubrics/examples/serve-demo.sh $(BUILD)/grader
 
 install: $(BUILD)/grader
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -470,7 +470,8 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL,
+			     NULL,
 			     on_request, &h, MHD_OPTION_LISTEN_SOCKET, listen_fd,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_done, &h,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
@@ -481,8 +482,14 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 		rc = gr_err_set(err, GR_EIO, "cannot start the HTTP daemon");
 		goto done;
 	}
+	srv_log("HTTP side ready as uid %d", (int)getuid());
 	while (sigwait(&set, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
 		;
+	/*
+	 * Stop accepting without letting the daemon shut the listening socket
+	 * down: the grading side holds it for the next HTTP side (SIGHUP).
+	 */
+	MHD_quiesce_daemon(d);
 	MHD_stop_daemon(d);
 done:
 	roster_free(h.roster);

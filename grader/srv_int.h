@@ -126,7 +126,7 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 
 /* Grade one taken job; stores its outcome. */
 int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struct srv_job *job,
-		 int allow_weaker, struct gr_err *err);
+		 const struct srv_opts *opts, struct gr_err *err);
 
 /* One log line on stderr: "grader serve: ..." with the time. */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

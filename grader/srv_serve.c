@@ -204,7 +204,8 @@ static void idle(int wake_rd)
 }
 
 /* Run one queued job if there is one: 1 ran, 0 none waits, negative on a store error. */
-static int run_one(const struct srv_config *cfg, struct srv_store *st, int allow_weaker)
+static int run_one(const struct srv_config *cfg, struct srv_store *st,
+		   const struct srv_opts *opts)
 {
 	struct srv_job job = { 0 };
 	struct gr_err err = { 0 };
@@ -222,7 +223,7 @@ static int run_one(const struct srv_config *cfg, struct srv_store *st, int allow
 			job.student, superseded);
 	srv_log("job %lld: %s %s: running (attempt %d)", job.id, job.assignment, job.student,
 		job.attempts);
-	rc = srv_work_job(cfg, st, &job, allow_weaker, &err);
+	rc = srv_work_job(cfg, st, &job, opts, &err);
 	if (rc)
 		srv_log("job %lld: %s", job.id, err.msg);
 	srv_job_release(&job);
@@ -296,14 +297,12 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 			stop_http(&http); /* started again with the new config */
 			continue;
 		}
-		rc = run_one(cfg, st, opts->allow_weaker);
+		rc = run_one(cfg, st, opts);
 		if (rc < 0) {
 			/* the store failed (a full disk): wait, the job stays queued or running */
 			sleep(1);
 			continue;
 		}
-		if (rc == 0 && opts->once)
-			break;
 		if (rc == 0)
 			idle(wake[0]);
 	}

@@ -82,7 +82,7 @@ static int stamp_received(const char *dir, double received, struct gr_err *err)
 
 /* Fetch job->commit into STATE/submitted/{student}/{assignment}; *why when the student's
  * repository is at fault (the job fails, the service goes on). */
-static int fetch_commit(char **why, const struct srv_config *cfg, const struct srv_assignment *a,
+static int fetch_commit(char **why, const struct srv_opts *so, const struct srv_assignment *a,
 			const struct srv_job *job, const char *dest, struct gr_err *err)
 {
 	struct roster_student st = { 0 };
@@ -94,7 +94,6 @@ static int fetch_commit(char **why, const struct srv_config *cfg, const struct s
 	char empty[1] = "";
 	int rc;
 
-	(void)cfg;
 	st.student_id = job->student;
 	st.repo = clone_url(a, job->student);
 	st.branch = a->branch;
@@ -109,6 +108,8 @@ static int fetch_commit(char **why, const struct srv_config *cfg, const struct s
 	o.branch = a->branch;
 	o.log = fetch_line;
 	o.log_payload = &lctx;
+	o.https_user = so->git_user;
+	o.https_token = so->git_token;
 	rc = fetch_git_run(&rep, &o, err);
 	if (!rc && rep->count == 1 && rep->results[0]->failed)
 		*why = strdup(rep->results[0]->error ? rep->results[0]->error : "fetch failed");
@@ -270,7 +271,7 @@ done:
 }
 
 int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struct srv_job *job,
-		 int allow_weaker, struct gr_err *err)
+		 const struct srv_opts *opts, struct gr_err *err)
 {
 	const struct srv_assignment *a = srv_config_assignment(cfg, job->assignment);
 	char *dest = NULL, *dir = NULL, *gradebook = NULL, *why = NULL, *result = NULL;
@@ -296,7 +297,7 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 		if (rc)
 			goto finish;
 	} else {
-		rc = fetch_commit(&why, cfg, a, job, dest, err);
+		rc = fetch_commit(&why, opts, a, job, dest, err);
 		if (rc || why)
 			goto finish;
 	}
@@ -309,7 +310,7 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	bo.output = gradebook;
 	bo.roster = cfg->roster;
 	bo.jobs = 1;
-	bo.allow_weaker = allow_weaker;
+	bo.allow_weaker = opts->allow_weaker;
 	rc = batch_run(&bo, &sum, err);
 	/* the HTTP side (another user) serves the gradebook; the journal stays private */
 	if (!rc && chmod(gradebook, 0644) < 0)

@@ -1,6 +1,7 @@
 /* cmd_serve.c - `grader serve`: options, help, exit codes. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,6 +29,9 @@ static const char usage_text[] =
 	"  --allow-weaker       grade even with a sandbox protection missing\n"
 	"  --help               show this help\n"
 	"\n"
+	"environment: GRADER_GIT_TOKEN (https token for private repositories),\n"
+	"GRADER_GIT_USER (its user name); the config's secrets by their names.\n"
+	"\n"
 	"Signals: SIGTERM/SIGINT finish the running job and exit (queued jobs stay\n"
 	"queued); SIGHUP reloads the config.\n"
 	"\n"
@@ -48,7 +52,6 @@ int cmd_serve(int argc, char **argv)
 		{ "state", required_argument, NULL, 's' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "allow-weaker", no_argument, NULL, 'w' },
-		{ "once", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -67,7 +70,6 @@ int cmd_serve(int argc, char **argv)
 		case 's': state = optarg; break;
 		case 'u': opts.user = optarg; break;
 		case 'w': opts.allow_weaker = 1; break;
-		case 'o': opts.once = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default:
 			fprintf(stderr, "See 'grader serve --help'.\n");
@@ -97,6 +99,8 @@ int cmd_serve(int argc, char **argv)
 		srv_config_free(cfg);
 		return 2;
 	}
+	opts.git_token = getenv("GRADER_GIT_TOKEN");
+	opts.git_user = getenv("GRADER_GIT_USER");
 	rc = srv_run(cfg, &opts, &err);
 	if (rc)
 		fprintf(stderr, "grader serve: %s\n", err.msg);

@@ -144,7 +144,8 @@ struct srv_opts {
 	const char *listen; /* overrides the config's */
 	const char *user;   /* unprivileged user of the HTTP side, or NULL */
 	int allow_weaker;   /* grade with a sandbox protection missing */
-	int once;	    /* grading side: run the queued jobs, then exit (tests) */
+	const char *git_user;  /* https credentials for fetching (fetch_opts) */
+	const char *git_token;
 };
 
 /*

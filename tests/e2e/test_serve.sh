@@ -177,6 +177,37 @@ check "gradebook holds each student once" /usr/bin/python3 -c "
 import json,sys; g=json.load(open('$T/state/gradebooks/ps1.json'))
 ids=[s['student_id'] for s in g['submissions']]; sys.exit(sorted(ids)!=['alice','bob','carol'])"
 
+# ---- a repository that disappears: that job fails with the reason, the next one runs ----
+c=$(push_nb "$T" carol carol 2026-10-29T14:00:00Z)
+mv "$T/remote/carol.git" "$T/remote/carol.gone"
+github_body "$T/g.json" course/ps1-carol refs/heads/main "$c"
+deliver github "$T/g.json" gone-1 >/dev/null
+jg=$(json_get "$T/resp" '["job"]')
+check "vanished repository: job failed" test "$(wait_job "$jg")" = failed
+check "vanished repository: the reason" grep -q 'cannot fetch' "$T/resp"
+mv "$T/remote/carol.gone" "$T/remote/carol.git"
+deliver github "$T/g.json" gone-2 >/dev/null
+check "the service goes on" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = done
+
+# ---- SIGHUP reloads the config; a broken one is refused and the old one kept ----------
+sed 's#"course/ps1-{student}"#"course2/ps1-{student}"#' "$T/course.json" >"$T/new.json"
+cp "$T/course.json" "$T/old.json" && cp "$T/new.json" "$T/course.json"
+ready=$(grep -c 'HTTP side ready' "$T/serve.log")
+kill -HUP "$SRV_PID"
+i=0; while [ $i -lt 100 ] && [ "$(grep -c 'HTTP side ready' "$T/serve.log")" = "$ready" ]; do
+	sleep 0.1; i=$((i + 1))
+done
+check "SIGHUP: reloaded" grep -q "config '.*course.json' reloaded" "$T/serve.log"
+github_body "$T/h.json" course2/ps1-alice refs/heads/main "$c1"
+check "SIGHUP: the new config is used" test "$(deliver github "$T/h.json" hup-1)" = 202
+echo '{"broken": ' >"$T/course.json"
+kill -HUP "$SRV_PID"
+i=0; while [ $i -lt 100 ] && ! grep -q 'reload refused' "$T/serve.log"; do sleep 0.1; i=$((i + 1)); done
+check "SIGHUP: a broken config is refused" grep -q 'reload refused, keeping the running config' "$T/serve.log"
+github_body "$T/h.json" course2/ps1-bob refs/heads/main "$c2"
+check "SIGHUP: the running config kept" test "$(deliver github "$T/h.json" hup-2)" = 202
+cp "$T/old.json" "$T/course.json"
+
 stop_server TERM
 check "SIGTERM: clean stop" grep -q 'stopping: queued jobs stay queued' "$T/serve.log"
 check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
