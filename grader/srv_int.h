@@ -15,6 +15,10 @@
 /* Largest request body accepted (webhooks and uploads alike). */
 #define SRV_BODY_MAX ((size_t)1 << 20)
 #define SRV_DB_NAME "db/grader.sqlite"
+/* Below this much free space in the state folder nothing new is accepted or started. */
+#define SRV_MIN_FREE ((unsigned long long)2 << 20)
+/* Tries of a job the host (not the student) failed, before it is marked failed. */
+#define SRV_ATTEMPTS_MAX 5
 
 /* ---- the state database (srv_store.c) ------------------------------------ */
 
@@ -81,6 +85,9 @@ struct srv_job {
 };
 void srv_job_release(struct srv_job *j);
 
+/* Put one taken job back in the queue (the host failed it). */
+int srv_store_requeue(struct srv_store *s, long long id, struct gr_err *err);
+
 /* Put jobs left running by a dead grading side back in the queue; *n of them. */
 int srv_store_recover(struct srv_store *s, int *n, struct gr_err *err);
 
@@ -127,6 +134,9 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 /* Grade one taken job; stores its outcome. */
 int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struct srv_job *job,
 		 const struct srv_opts *opts, struct gr_err *err);
+
+/* Whether the folder's file system has less than SRV_MIN_FREE bytes free. */
+int srv_low_space(const char *dir);
 
 /* One log line on stderr: "grader serve: ..." with the time. */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

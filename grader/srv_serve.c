@@ -251,7 +251,7 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 	struct passwd *pw = NULL;
 	struct srv_store *st = NULL;
 	struct sigaction sa = { 0 };
-	int listen_fd = -1, wake[2] = { -1, -1 }, rc, n = 0;
+	int listen_fd = -1, wake[2] = { -1, -1 }, rc, n = 0, full = 0, dirty = 0;
 	pid_t http = -1;
 
 	if (opts->user && !(pw = getpwnam(opts->user)))
@@ -297,9 +297,31 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 			stop_http(&http); /* started again with the new config */
 			continue;
 		}
+		/*
+		 * A job could not be finished or queued again (a full disk):
+		 * nothing runs now, so whatever is marked running goes back to
+		 * the queue as soon as the store takes writes again.
+		 */
+		n = 0;
+		if (dirty && srv_store_recover(st, &n, err) == 0) {
+			dirty = 0;
+			if (n)
+				srv_log("%d unfinished job(s) queued again", n);
+		}
+		if (srv_low_space(cfg->state)) {
+			/* jobs wait in the queue until there is room to grade them */
+			if (!full)
+				srv_log("state folder '%s' is full: grading paused", cfg->state);
+			full = 1;
+			idle(wake[0]);
+			continue;
+		}
+		if (full)
+			srv_log("state folder has room again: grading resumed");
+		full = 0;
 		rc = run_one(cfg, st, opts);
 		if (rc < 0) {
-			/* the store failed (a full disk): wait, the job stays queued or running */
+			dirty = 1;
 			sleep(1);
 			continue;
 		}

@@ -18,7 +18,11 @@
 struct srv_store {
 	sqlite3 *db;
 	char *path;
+	char *dir; /* the state folder */
 };
+
+static int run_id(struct srv_store *s, const char *sql, long long id, const char *a,
+		  const char *b, struct gr_err *err);
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS jobs ("
@@ -62,8 +66,9 @@ int srv_store_open(struct srv_store **out, const char *state, struct gr_err *err
 	if (!s)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	s->path = gr_path_join(state, SRV_DB_NAME);
+	s->dir = strdup(state);
 	dir = gr_path_join(state, "db");
-	if (!s->path || !dir) {
+	if (!s->path || !s->dir || !dir) {
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -100,6 +105,7 @@ void srv_store_close(struct srv_store *s)
 		return;
 	sqlite3_close(s->db);
 	free(s->path);
+	free(s->dir);
 	free(s);
 }
 
@@ -248,6 +254,9 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	long long waiting = 0, mine = 0;
 	int rc;
 
+	/* a job accepted on a nearly full disk might not be gradable: refuse it now */
+	if (srv_low_space(s->dir))
+		return gr_err_set(err, GR_ELIMIT, "state folder '%s' is full", s->dir);
 	rc = exec(s, "BEGIN IMMEDIATE", err);
 	if (rc)
 		return rc;
@@ -307,6 +316,12 @@ void srv_job_release(struct srv_job *j)
 	free(j->commit);
 	free(j->commit_time);
 	memset(j, 0, sizeof(*j));
+}
+
+int srv_store_requeue(struct srv_store *s, long long id, struct gr_err *err)
+{
+	return run_id(s, "UPDATE jobs SET state='queued', started=NULL WHERE id=?", id, NULL, NULL,
+		      err);
 }
 
 int srv_store_recover(struct srv_store *s, int *n, struct gr_err *err)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -31,6 +32,14 @@ static void fetch_line(void *payload, const char *line)
 	const struct fetch_log_ctx *ctx = payload;
 
 	srv_log("job %lld: fetch: %s", ctx->job, line);
+}
+
+int srv_low_space(const char *dir)
+{
+	struct statvfs sv;
+
+	return statvfs(dir, &sv) == 0 &&
+	       (unsigned long long)sv.f_bavail * sv.f_frsize < SRV_MIN_FREE;
 }
 
 /* The clone URL of `student`: the assignment's template with the id in place. */
@@ -318,6 +327,19 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	if (!rc)
 		rc = read_result(&result, &mine, &score, &max, gradebook, job, err);
 finish:
+	/*
+	 * The host failed, not the student (a full disk, an I/O error): the job
+	 * goes back in the queue rather than failing; after a few tries it fails.
+	 */
+	if (rc || (why && srv_low_space(cfg->state))) {
+		if (job->attempts < SRV_ATTEMPTS_MAX &&
+		    srv_store_requeue(st, job->id, NULL) == 0) {
+			srv_log("job %lld: %s %s: queued again (%s)", job->id, job->assignment,
+				job->student, rc ? err->msg : "the state folder is full");
+			rc = GR_EIO;
+			goto done;
+		}
+	}
 	if (rc && !why)
 		why = strdup(err->msg);
 	rc = srv_store_finish(st, job->id, why ? "failed" : "done", why, result, mine, score, max,
