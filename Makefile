@@ -16,19 +16,23 @@ VERSION  := 0.1.0
 
 # Libraries are found through pkg-config only; evaluated lazily so that
 # `make deps` can install them first.
-PKGS      = libgit2 libseccomp jansson libarchive python3-embed sqlite3 libcrypto \
+PKGS      = libgit2 libseccomp jansson libarchive python3-embed sqlite3 libcrypto libutf8proc glib-2.0 \
 	libmicrohttpd libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS  = $(shell pkg-config --libs cmocka)
 
 # Debian 12 packages needed to build, test and run the demo.
 DEB_PKGS = build-essential pkg-config git zip unzip \
 	libgit2-dev libseccomp-dev libjansson-dev libarchive-dev \
-	libsqlite3-dev libssl-dev libcmocka-dev python3-dev python3-numpy \
+	libsqlite3-dev libssl-dev libcmocka-dev python3-dev python3-numpy python3-pandas python3-scipy \
 	python3-matplotlib python3-jsonschema python3-ipython \
-	p7zip-full sqlite3 procps bc xz-utils bzip2 \
+	p7zip-full sqlite3 procps bc xz-utils bzip2 chromium libutf8proc-dev libglib2.0-dev tzdata \
 	libmicrohttpd-dev libcurl4-openssl-dev curl
+# What the real nbgrader (../shared/nbgrader, the tests' oracle) runs on.
+DEB_PKGS += python3-nbformat python3-nbclient python3-ipykernel jupyter-nbconvert \
+	python3-sqlalchemy python3-alembic python3-dateutil python3-jupyter-server \
+	python3-jinja2 python3-yaml python3-requests
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE

@@ -29,6 +29,7 @@ struct run {
 	struct kernel_opts kopts;
 	const char **preload;
 	struct batch_grader grader;
+	struct gr_workdir work; /* holds grader.scratch; .path NULL when none */
 	struct gr_err werr;
 };
 
@@ -121,6 +122,7 @@ static int setup_grader(struct run *r, struct gr_err *err)
 	r->kopts.preload = r->preload;
 	r->kopts.seed = (long)r->rubric->seed;
 	r->kopts.allow_ctypes = r->rubric->allow_ctypes;
+	r->kopts.allow_jit = r->rubric->allow_jit;
 	r->kopts.timeout_cell = r->rubric->limits.cell_timeout;
 	r->kopts.timeout = r->rubric->limits.notebook_timeout;
 	r->kopts.mem_mb = (size_t)r->rubric->limits.memory_mb;
@@ -130,6 +132,7 @@ static int setup_grader(struct run *r, struct gr_err *err)
 	r->kopts.allow_weaker = r->opts->allow_weaker;
 	r->grader.rubric = r->rubric;
 	r->grader.assignment = r->assignment;
+	r->grader.late_unknown = r->opts->late_unknown;
 	return 0;
 }
 
@@ -138,18 +141,21 @@ static int setup_grader(struct run *r, struct gr_err *err)
 static int worker_init(void *ctx, unsigned slot, struct gr_err *err)
 {
 	struct run *r = ctx;
-	char tmpl[] = "/tmp/grader-work.XXXXXX";
 	int rc;
 
-	if (!mkdtemp(tmpl))
-		return gr_err_sys(err, GR_EIO, errno, "cannot create a scratch folder");
-	r->grader.scratch = strdup(tmpl);
-	if (!r->grader.scratch)
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	r->kopts.slot = slot;
 	rc = kernel_new(&r->grader.kernel, &r->kopts, err);
 	if (rc)
 		return rc;
+	/* after the zygote's fork: only this worker holds the work directory's lock */
+	rc = gr_workdir_make(&r->work, "/tmp", "grader-work", err);
+	if (rc)
+		return rc;
+	if (r->work.warning[0])
+		fprintf(stderr, "grader grade: warning: %s\n", r->work.warning);
+	r->grader.scratch = strdup(r->work.path);
+	if (!r->grader.scratch)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -181,13 +187,29 @@ static void worker_fini(void *ctx)
 
 	kernel_free(r->grader.kernel);
 	r->grader.kernel = NULL;
-	if (r->grader.scratch)
-		gr_rm_rf(r->grader.scratch, NULL);
+	if (r->work.path) {
+		struct gr_err err = { 0 };
+
+		/* student files: never left behind in silence */
+		if (gr_workdir_remove(&r->work, &err) < 0)
+			fprintf(stderr, "grader grade: %s\n", err.msg);
+	}
 	free(r->grader.scratch);
 	r->grader.scratch = NULL;
 }
 
 /* ---- coordinator side ---------------------------------------------------- */
+
+static int has_flag(json_t *sub, const char *flag)
+{
+	json_t *flags = json_object_get(sub, "flags"), *v;
+	size_t i;
+
+	json_array_foreach(flags, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), flag))
+			return 1;
+	return 0;
+}
 
 static void log_line(struct run *r, const struct batch_item *it, json_t *sub)
 {
@@ -203,6 +225,13 @@ static void log_line(struct run *r, const struct batch_item *it, json_t *sub)
 		snprintf(line, sizeof(line), "%s %s%s%s", status ? status : "?", it->student_id,
 			 msg ? ": " : "", msg ? msg : "");
 	batch_progress_step(&r->progress, line);
+	/* a time that could not be read, or that nobody knows, is never quiet */
+	if (has_flag(sub, "bad_timestamp") ||
+	    (has_flag(sub, "time_unknown") && r->rubric->duedate_text)) {
+		snprintf(line, sizeof(line), "grader grade: student '%s': %s", it->student_id,
+			 msg ? msg : "submission time unknown");
+		batch_progress_note(&r->progress, line);
+	}
 }
 
 static int job_done(void *dctx, size_t index, const char *text, const char *message)
@@ -324,9 +353,13 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 	if (rc)
 		goto done;
 	{
-		/* the key changes with the rubric and with the grader itself */
+		/* the key changes with the rubric, the grader itself and the options
+		 * that change a score (--late-unknown) */
 		char *salted = NULL;
-		if (asprintf(&salted, "%s\n%s", GRADER_VERSION, text) < 0) {
+		if (asprintf(&salted, "%s\n%s%s", GRADER_VERSION, text,
+			     opts->late_unknown == BATCH_LATE_UNKNOWN_FLAG ? ""
+			     : opts->late_unknown == BATCH_LATE_UNKNOWN_NONE ? "\nlate-unknown none"
+									   : "\nlate-unknown zero") < 0) {
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 			goto done;
 		}

@@ -302,10 +302,16 @@ done:
 		for (size_t k = 0; k < nr->n_grades; k++)
 			score += gb_grade_score(nr->grades[k]);
 		nr->score = score;
-		nr->late_submission_penalty = score_late_penalty(&g->rubric->late, score, late);
+		/* late < 0: lateness unknown under --late-unknown zero */
+		nr->late_submission_penalty =
+		    late < 0 ? score : score_late_penalty(&g->rubric->late, score, late);
 	}
-	if (box)
-		gr_rm_rf(box, NULL);
+	if (box) {
+		struct gr_err rm = { 0 };
+
+		if (gr_rm_rf(box, &rm) < 0)
+			fprintf(stderr, "grader grade: %s\n", rm.msg);
+	}
 	free(box);
 	kernel_result_free(kr);
 	rubric_splice_free(sp);
@@ -315,8 +321,13 @@ done:
 	return rc;
 }
 
-/* Where the work came from: fetch's provenance when present, else the folder. */
-static int read_source(struct gb_submission *sub, const struct batch_item *it)
+/*
+ * Where the work came from: fetch's provenance when present, else the
+ * folder. *lms_late: the LMS flagged it late; *why_unknown: why fetch had no
+ * time for it (heap, or NULL).
+ */
+static int read_source(struct gb_submission *sub, const struct batch_item *it, int *lms_late,
+		       char **why_unknown)
 {
 	struct fetch_origin o = {0};
 	int rc;
@@ -331,12 +342,19 @@ static int read_source(struct gb_submission *sub, const struct batch_item *it)
 		rc = gb_set_str(&sub->source.commit, o.commit);
 	if (!rc)
 		rc = gb_set_str(&sub->source.checksum, it->tree);
+	*lms_late = o.late;
+	*why_unknown = o.time_note;
+	o.time_note = NULL;
 	fetch_origin_release(&o);
 	return rc;
 }
 
-/* The submission time from timestamp.txt; 0 when absent, -1 when unreadable. */
-static int read_timestamp(double *t, const struct batch_item *it, struct gr_err *err)
+/*
+ * The submission time from timestamp.txt: 1 read, 0 when absent, 2 when
+ * empty (fetch had no time: nbgrader reads it as none), -1 when unreadable.
+ */
+static int read_timestamp(double *t, char iso[GR_TIME_MAX], const struct batch_item *it,
+			  struct gr_err *err)
 {
 	char *path = gr_path_join(it->path, FETCH_TIMESTAMP_NAME), *text = NULL;
 	int rc;
@@ -346,12 +364,60 @@ static int read_timestamp(double *t, const struct batch_item *it, struct gr_err 
 	rc = gr_read_file(&text, NULL, path, TIMESTAMP_MAX, err);
 	if (rc == GR_ENOTFOUND)
 		rc = 0;
-	else if (!rc)
-		rc = score_parse_time(t, text, 1, err) < 0 ? -1 : 1;
+	else if (!rc && !text[strspn(text, " \t\r\n")])
+		rc = 2;
+	else if (!rc) {
+		int64_t sec;
+		int32_t usec;
+		/* nbgrader reads a time without a zone as UTC */
+		rc = gr_time_parse(&sec, &usec, text, GR_TIME_NAIVE_UTC, err) < 0 ? -1 : 1;
+		*t = (double)sec + usec / 1e6;
+		/* microseconds kept: nbgrader's export prints them */
+		gr_time_format(iso, GR_TIME_MAX, sec, usec, GR_TIME_ISO_FRAC);
+	}
 	else
 		rc = -1;
 	free(text);
 	free(path);
+	return rc;
+}
+
+/*
+ * A submission without a usable time: `bad` is why timestamp.txt is
+ * unreadable (NULL: it is empty, fetch had no time). Flags and a message
+ * say so; *late becomes -1 (penalty = whole score) under --late-unknown zero
+ * when lateness matters (a due date, a late policy, and a bad timestamp or
+ * an LMS late flag). Never counted on time silently. 0 or GR_ENOMEM.
+ */
+static int unknown_time(struct gb_submission *sub, const struct batch_grader *g, const char *bad,
+			int lms_late, const char *why, double *late)
+{
+	const struct rubric *r = g->rubric;
+	int policy = r->duedate_text && r->late.method != SCORE_LATE_NONE;
+	int maybe_late = bad || lms_late;
+	const char *what = !maybe_late ? "no late penalty (the LMS did not mark it late)"
+			   : !policy   ? "no late policy"
+			   : g->late_unknown == BATCH_LATE_UNKNOWN_ZERO
+			       ? "late penalty: the whole score (--late-unknown zero)"
+			   : g->late_unknown == BATCH_LATE_UNKNOWN_NONE
+			       ? "graded without a late penalty (--late-unknown none)"
+			       : "graded without a late penalty, flagged for review (--late-unknown flag)";
+	char *msg = NULL;
+	int rc;
+
+	rc = gb_submission_add_flag(sub, bad ? "bad_timestamp" : "time_unknown");
+	if (!rc && maybe_late && policy && g->late_unknown == BATCH_LATE_UNKNOWN_FLAG)
+		rc = gb_submission_add_flag(sub, "late_unknown");
+	if (rc)
+		return rc;
+	if (maybe_late && policy && g->late_unknown == BATCH_LATE_UNKNOWN_ZERO)
+		*late = -1;
+	if (asprintf(&msg, "%s%s%s; %s%s", bad ? bad : "submission time unknown",
+		     !bad && why ? ": " : "", !bad && why ? why : "",
+		     lms_late ? "marked late by the LMS; " : "", what) < 0)
+		return GR_ENOMEM;
+	rc = gb_set_str(&sub->message, msg);
+	free(msg);
 	return rc;
 }
 
@@ -362,7 +428,8 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g,
 	struct gb_submission *sub = NULL;
 	struct gr_err terr = { 0 };
 	double t = 0, late = 0, ext;
-	int rc, have_time;
+	char *why_unknown = NULL, iso[GR_TIME_MAX];
+	int rc, have_time, lms_late = 0;
 
 	rc = gb_submission_new(&sub, r->assignment, it->student_id);
 	if (rc) {
@@ -374,20 +441,16 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g,
 		rc = gb_set_str(&sub->message, "no submission");
 		goto sum;
 	}
-	rc = read_source(sub, it);
+	rc = read_source(sub, it, &lms_late, &why_unknown);
 	if (rc)
 		goto oom;
-	have_time = read_timestamp(&t, it, &terr);
-	if (have_time < 0) {
-		rc = gb_submission_add_flag(sub, "bad_timestamp");
-		if (!rc)
-			rc = gb_set_str(&sub->message, terr.msg);
+	have_time = read_timestamp(&t, iso, it, &terr);
+	if (have_time < 0 || have_time == 2) {
+		rc = unknown_time(sub, g, have_time < 0 ? terr.msg : NULL, lms_late, why_unknown,
+				  &late);
 		if (rc)
 			goto oom;
 	} else if (have_time > 0) {
-		char iso[32];
-
-		score_format_time(iso, t);
 		if (gb_set_str(&sub->timestamp, iso))
 			goto oom;
 		ext = rubric_extension_for(r, it->student_id);
@@ -396,7 +459,7 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g,
 		if (r->duedate_text)
 			late = score_seconds_late(t, r->duedate, ext);
 	}
-	sub->late_seconds = late;
+	sub->late_seconds = late > 0 ? late : 0;
 	for (size_t i = 0; i < r->nnotebooks; i++) {
 		rc = grade_notebook(sub, g, it, i, late, err);
 		if (rc)
@@ -418,6 +481,7 @@ sum:
 oom:
 	rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 done:
+	free(why_unknown);
 	gb_submission_free(sub);
 	return rc;
 }

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "grader/batch.h"
 #include "grader/util.h"
 
 /* One submission folder to grade: DIR/{student_id}/{assignment}/. */
@@ -108,6 +109,7 @@ struct batch_grader {
 	char *scratch;         /* the worker's scratch folder for box directories */
 	int data_optional;     /* a missing rubric data file is not an error (grader ci:
 				  the student's tree holds the released copy) */
+	enum batch_late_unknown late_unknown;
 	unsigned runs;
 };
 
@@ -138,5 +140,7 @@ void batch_progress_init(struct batch_progress *p, FILE *f, size_t total);
 /* One item finished; `line` is printed as-is when not on a terminal. */
 void batch_progress_step(struct batch_progress *p, const char *line);
 void batch_progress_finish(struct batch_progress *p);
+/* A warning about one student: always printed (stderr when quiet), above the bar. */
+void batch_progress_note(struct batch_progress *p, const char *line);
 
 #endif

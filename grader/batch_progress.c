@@ -1,8 +1,10 @@
 /* batch_progress.c - a progress bar with rate and ETA on a terminal, else one line per item. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "batch_int.h"
+#include "grader/util.h"
 
 void batch_progress_init(struct batch_progress *p, FILE *f, size_t total)
 {
@@ -51,8 +53,12 @@ void batch_progress_step(struct batch_progress *p, const char *line)
 		return;
 	p->done++;
 	if (!p->tty) {
+		/* student ids and messages may carry what a submission chose: escaped */
+		char *safe = line ? gr_term_escape(line) : NULL;
+
 		if (line)
-			fprintf(p->f, "%s\n", line);
+			fprintf(p->f, "%s\n", safe ? safe : "(out of memory)");
+		free(safe);
 		return;
 	}
 	/* redraw at most ten times a second, and always for the last item */
@@ -66,4 +72,20 @@ void batch_progress_finish(struct batch_progress *p)
 		draw(p);
 		fputc('\n', p->f);
 	}
+}
+
+void batch_progress_note(struct batch_progress *p, const char *line)
+{
+	FILE *f = p->f ? p->f : stderr;
+	/* a timestamp.txt's text is the student's: escaped */
+	char *safe = gr_term_escape(line);
+
+	/* on a terminal the bar is redrawn under the note */
+	if (p->f && p->tty)
+		fputs("\r\033[K", f);
+	fprintf(f, "%s\n", safe ? safe : "(out of memory)");
+	free(safe);
+	if (p->f && p->tty)
+		draw(p);
+	fflush(f);
 }

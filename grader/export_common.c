@@ -4,8 +4,8 @@
 
 #include "grader/export.h"
 
-static const char *const format_names[] = { "nbgrader-db", "csv", "gradescope", "junit",
-					    "markdown" };
+static const char *const format_names[] = { "nbgrader-db", "csv",      "gradescope",
+					    "junit",	   "markdown", "items" };
 
 int export_format_parse(const char *name)
 {
@@ -17,7 +17,7 @@ int export_format_parse(const char *name)
 
 const char *export_format_names(void)
 {
-	return "nbgrader-db, csv, gradescope, junit, markdown";
+	return "nbgrader-db, csv, gradescope, junit, markdown, items";
 }
 
 void export_py_float(char out[32], double x)

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,7 @@ struct reading {
 	int corrupt; /* ... because it is corrupt (not over a cap) */
 	char why[512];
 	unsigned char *buf;
+	const char *encoding; /* of the entry being read: "utf-8", "cp437" */
 };
 
 void fetch_item_release(struct fetch_item *it)
@@ -127,41 +130,125 @@ static int copy_name(struct fetch_name *dst, const struct fetch_name *src, const
 	return 0;
 }
 
-/* Record a skipped entry: for its student when known, and in the log. */
-static int skip_entry(struct reading *r, const struct level *lv, const struct fetch_name *who,
-		      const char *name, const char *why)
+/*
+ * Show an entry name in a message: valid UTF-8 sequences as they are,
+ * control bytes and bytes that are no UTF-8 as \xNN.
+ */
+static void escape_name(char *out, size_t size, const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t k = 0;
+
+	while (*p && k + 5 < size) {
+		size_t len = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+		if (*p >= 0x80 && strnlen((const char *)p, len) == len &&
+		    gr_utf8_valid((const char *)p, len) && k + len < size) {
+			memcpy(out + k, p, len);
+			k += len;
+			p += len;
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			k += (size_t)snprintf(out + k, 5, "\\x%02x", *p++);
+		} else {
+			out[k++] = (char)*p++;
+		}
+	}
+	out[k] = '\0';
+}
+
+/*
+ * Record a skipped entry: for its student when known, else as an entry of
+ * nobody's (still listed and counted), and in the log. `unreadable`: its
+ * name could not be read, which makes the run fail.
+ */
+static int skip_entry_as(struct reading *r, const struct level *lv, const struct fetch_name *who,
+			 const char *name, const char *why, int unreadable)
 {
 	struct fetch_item *it;
 	char shown[512];
-	size_t k = 0;
 
-	/* names that are not UTF-8 or hold control bytes are shown escaped */
-	for (const unsigned char *p = (const unsigned char *)name; *p && k + 5 < sizeof(shown);
-	     p++) {
-		if (*p >= 0x20 && *p < 0x7f)
-			shown[k++] = (char)*p;
-		else if (*p >= 0x80 && fetch_utf8_valid(name, strlen(name)))
-			shown[k++] = (char)*p;
-		else
-			k += (size_t)snprintf(shown + k, 5, "\\x%02x", *p);
-	}
-	shown[k] = '\0';
-	if (strcmp(why, MACOS_JUNK))
+	escape_name(shown, sizeof(shown), name);
+	if (strcmp(why, MACOS_JUNK) && who)
+		fetch_log(r->c->o, "'%s': entry '%s%s%s': skipped: %s (%s id '%s')", r->shown,
+			  lv->depth ? lv->chain : "", lv->depth ? "!" : "", shown, why,
+			  fetch_layout_name(who->layout), who->lms_id);
+	else if (strcmp(why, MACOS_JUNK))
 		fetch_log(r->c->o, "'%s': entry '%s%s%s': skipped: %s", r->shown,
 			  lv->depth ? lv->chain : "", lv->depth ? "!" : "", shown, why);
-	if (!who)
-		return 0;
 	it = new_item(r->c);
 	if (!it)
 		return GR_ENOMEM;
 	it->kind = ITEM_SKIP;
 	it->archive = r->index;
-	if (copy_name(&it->name, who, name) < 0 || !(it->reason = strdup(why)) ||
-	    asprintf(&it->origin, "%s!%s", lv->chain, name) < 0) {
+	it->unreadable = unreadable;
+	if (!who) {
+		/* nobody's: listed in the report under no student */
+		it->orphan = 1;
+		if (!(it->name.lms_id = strdup("")) || !(it->name.path = strdup(shown)))
+			return GR_ENOMEM;
+	} else if (copy_name(&it->name, who, shown) < 0) {
+		return GR_ENOMEM;
+	}
+	if (!(it->reason = strdup(why)) || asprintf(&it->origin, "%s!%s", lv->chain, shown) < 0) {
 		it->origin = NULL;
 		return GR_ENOMEM;
 	}
 	return 0;
+}
+
+static int skip_entry(struct reading *r, const struct level *lv, const struct fetch_name *who,
+		      const char *name, const char *why)
+{
+	return skip_entry_as(r, lv, who, name, why, 0);
+}
+
+/* CP437 bytes (what zip tools on Windows write) to UTF-8, with glibc's iconv. */
+static int from_cp437(char **out, const char *raw)
+{
+	size_t in_left = strlen(raw), out_left = in_left * 3 + 1;
+	char *buf = malloc(out_left), *in = (char *)raw, *o = buf;
+	iconv_t cd = iconv_open("UTF-8", "CP437");
+	int rc = 0;
+
+	if (!buf || cd == (iconv_t)-1) {
+		rc = buf ? GR_ESYS : GR_ENOMEM;
+		goto done;
+	}
+	if (iconv(cd, &in, &in_left, &o, &out_left) == (size_t)-1) {
+		rc = GR_EINVAL;
+		goto done;
+	}
+	*o = '\0';
+	*out = buf;
+	buf = NULL;
+done:
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+	free(buf);
+	return rc;
+}
+
+/*
+ * Decode an entry name from its bytes: UTF-8 when it is valid UTF-8 (a zip's
+ * UTF-8 flag, a pax or 7z name, or plain UTF-8 bytes), else CP437 for a zip;
+ * then NFC. *encoding names the decoding for the provenance. GR_EINVAL when
+ * no decoding applies.
+ */
+static int decode_name(char **out, const char **encoding, const char *raw, int zip)
+{
+	char *conv = NULL;
+	const char *src = raw;
+	int rc;
+
+	*encoding = "utf-8";
+	if (!gr_utf8_valid(raw, strlen(raw))) {
+		if (!zip || from_cp437(&conv, raw) < 0)
+			return GR_EINVAL;
+		*encoding = "cp437";
+		src = conv;
+	}
+	rc = gr_utf8_nfc(out, src);
+	free(conv);
+	return rc;
 }
 
 static int refuse(struct reading *r, const struct level *lv, const char *entry, const char *why,
@@ -349,6 +436,7 @@ static int stage_entry(struct reading *r, struct archive *a, const struct level 
 	it->archive = r->index;
 	it->size = size;
 	it->mtime = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0;
+	it->name_encoding = r->encoding;
 	memcpy(it->stage, stage, sizeof(stage));
 	for (unsigned i = 0; i < dlen; i++)
 		sprintf(it->sha256 + 2 * i, "%02x", dig[i]);
@@ -416,6 +504,8 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 	const struct fetch_opts *o = r->c->o;
 	struct archive_entry *e;
 	uint64_t lvl_out = 0;
+	char *decoded = NULL, shown[512];
+	size_t index = 0; /* of the entry in this archive, for names that cannot be shown */
 	int rc = 0;
 
 	while (!r->refused && rc == 0) {
@@ -423,6 +513,7 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 		const char *raw, *name;
 		char *logical = NULL, why[256];
 		int h = archive_read_next_header(a, &e);
+		int is_zip = (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
 
 		if (h == ARCHIVE_EOF)
 			break;
@@ -438,12 +529,27 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 			refuse(r, lv, NULL, why, 0);
 			break;
 		}
-		raw = archive_entry_pathname_utf8(e);
-		if (!raw)
-			raw = archive_entry_pathname(e);
-		if (!raw)
-			raw = "";
-		name = raw;
+		index++;
+		/* the bytes as stored (the reader runs in a UTF-8 locale, see below) */
+		raw = archive_entry_pathname(e);
+		if (!raw) {
+			snprintf(why, sizeof(why), "name cannot be read: %s",
+				 archive_error_string(a) ? archive_error_string(a) : "unknown");
+			snprintf(shown, sizeof(shown), "#%zu", index);
+			rc = skip_entry_as(r, lv, lv->identified ? lv->who : NULL, shown, why, 1);
+			continue;
+		}
+		free(decoded);
+		decoded = NULL;
+		int d = decode_name(&decoded, &r->encoding, raw, is_zip);
+		if (d == GR_ENOMEM) {
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+			break;
+		}
+		/* undecodable: the escaped name may still tell whose it was */
+		if (d < 0)
+			escape_name(shown, sizeof(shown), raw);
+		name = d < 0 ? shown : decoded;
 		while (name[0] == '.' && name[1] == '/')
 			name += 2;
 		if (archive_entry_filetype(e) == AE_IFDIR ||
@@ -466,8 +572,17 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 			}
 			if (p == 0)
 				who = &parsed;
+			if (p == 0 && parsed.time_naive && o->lms_zone &&
+			    gr_time_zone_to_utc(&parsed.time.sec, parsed.time.sec, o->lms_zone,
+						NULL) == 0)
+				parsed.time_naive = 0;
 		}
-		if (is_macos_junk(name)) {
+		if (d < 0) {
+			rc = skip_entry_as(r, lv, who, raw,
+					   is_zip ? "name is neither UTF-8 nor CP437"
+						  : "name is not valid UTF-8",
+					   1);
+		} else if (is_macos_junk(name)) {
 			rc = skip_entry(r, lv, who, name, MACOS_JUNK);
 		} else if (archive_entry_hardlink(e)) {
 			snprintf(why, sizeof(why), "hard link to '%.100s' not followed",
@@ -481,7 +596,7 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 				 archive_entry_symlink(e) ? "')" : "");
 			rc = skip_entry(r, lv, who, name, why);
 		} else if (fetch_path_check(name, why, sizeof(why)) < 0) {
-			rc = skip_entry(r, lv, who, raw, why);
+			rc = skip_entry(r, lv, who, name, why);
 		} else if (archive_entry_is_encrypted(e)) {
 			rc = skip_entry(r, lv, who, name, "encrypted entry");
 		} else if (archive_entry_size_is_set(e) &&
@@ -525,6 +640,7 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 		fetch_name_release(&parsed);
 		free(logical);
 	}
+	free(decoded);
 	return rc;
 }
 
@@ -536,8 +652,22 @@ int fetch_archive_read(struct fetch_collect *c, size_t index, struct gr_err *err
 	struct archive *a = NULL;
 	size_t mark = c->nitems;
 	struct gr_err herr = {0};
+	locale_t utf8 = (locale_t)0, prev = (locale_t)0;
 	int rc = 0;
 
+	/*
+	 * libarchive converts names to the current locale's charset, and in the
+	 * "C" locale a zip's UTF-8 names convert to nothing. This thread reads
+	 * in C.UTF-8 (uselocale is per thread): UTF-8 names arrive as UTF-8,
+	 * names without a declared charset arrive as their bytes, and
+	 * decode_name chooses.
+	 */
+	utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (utf8 == (locale_t)0) {
+		rc = gr_err_sys(err, GR_ESYS, errno, "cannot read archives: no C.UTF-8 locale");
+		goto done;
+	}
+	prev = uselocale(utf8);
 	r.buf = malloc(BLOCK);
 	a = new_reader();
 	if (!r.buf || !a) {
@@ -567,5 +697,9 @@ done:
 		rollback(c, mark);
 	archive_read_free(a);
 	free(r.buf);
+	if (utf8 != (locale_t)0) {
+		uselocale(prev);
+		freelocale(utf8);
+	}
 	return rc;
 }

@@ -99,7 +99,7 @@ static int cmp_slot(const void *a, const void *b, void *items)
 }
 
 /* Read nbgrader's timestamp.txt from the staging folder. */
-static int read_stage_time(struct fetch_collect *c, const char *stage, struct fetch_time *t)
+static int read_stage_time(struct fetch_collect *c, const char *stage, struct gr_time *t)
 {
 	char buf[128];
 	ssize_t n;
@@ -113,7 +113,7 @@ static int read_stage_time(struct fetch_collect *c, const char *stage, struct fe
 		return -1;
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
-	return fetch_time_parse(t, buf, NULL);
+	return gr_time_parse(&t->sec, &t->usec, buf, GR_TIME_LENIENT, NULL);
 }
 
 static int add_archive(json_t *arr, const struct fetch_collect *c, size_t idx)
@@ -140,7 +140,7 @@ static void write_group(void *ctx, size_t gi)
 	struct gr_err err = {0};
 	const struct fetch_item *first = slot_item(w, g->first), *prev_kept = NULL;
 	json_t *archives = json_array(), *receipts = json_array();
-	struct fetch_time latest_bb = {0}, nbts = {0}, lms = {0};
+	struct gr_time latest_bb = {0}, nbts = {0}, lms = {0};
 	int64_t mtime = 0;
 	int has_bb = 0, has_nbts = 0, has_lms = 0;
 
@@ -168,7 +168,8 @@ static void write_group(void *ctx, size_t gi)
 			goto done;
 		}
 		if (it->kind == ITEM_SKIP) {
-			fetch_result_skip(res, it->origin, "%s", it->reason);
+			if (fetch_result_skip(res, it->origin, "%s", it->reason) == 0)
+				res->skips[res->nskips - 1].unreadable = it->unreadable;
 			continue;
 		}
 		if (it->name.kind == FETCH_NAME_RECEIPT) {
@@ -183,7 +184,7 @@ static void write_group(void *ctx, size_t gi)
 		}
 		if (has_bb && it->name.layout == FETCH_LAYOUT_BLACKBOARD &&
 		    it->name.time.sec < latest_bb.sec) {
-			fetch_time_iso(ts, &latest_bb);
+			gr_time_format(ts, sizeof(ts), latest_bb.sec, latest_bb.usec, GR_TIME_ISO);
 			fetch_result_skip(res, it->origin, "superseded by the attempt of %s", ts);
 			continue;
 		}
@@ -195,6 +196,7 @@ static void write_group(void *ctx, size_t gi)
 		if (fetch_out_place(&out, it->name.path, c->stage_fd, it->stage, it->size,
 				    it->sha256, it->origin, &err) == 0) {
 			it->stage[0] = '\0';
+			res->files[res->nfiles - 1].name_encoding = it->name_encoding;
 		} else if (err.code != 0 && err.code != GR_EDENIED) {
 			fetch_result_fail(res, "%s", err.msg);
 			goto done;
@@ -216,11 +218,17 @@ static void write_group(void *ctx, size_t gi)
 	} else if (has_lms) {
 		res->time = lms;
 		res->time_source = "lms";
+	} else if (first->name.layout == FETCH_LAYOUT_CANVAS) {
+		/* rubyzip's get_output_stream stamps entries with the zip's making */
+		res->has_time = 0;
+		res->time_note = "Canvas stamps every entry with the time the download was made, "
+				 "not the submission time; late comes from Canvas's LATE flag";
 	} else if (mtime > 0) {
 		res->time.sec = mtime;
 		res->time_source = "archive-entry";
 	} else {
 		res->has_time = 0;
+		res->time_note = "the archive holds no time for this submission";
 	}
 	if (res->has_time && o->has_deadline &&
 	    (res->time.sec > o->deadline.sec ||
@@ -238,6 +246,10 @@ static void write_group(void *ctx, size_t gi)
 		fetch_result_fail(res, "%s", err.msg);
 		goto done;
 	}
+	if (res->nfiles == 0 && res->nskips > 0)
+		/* failed, not missing; the folder's provenance lists what was refused */
+		fetch_result_fail(res, "every file was refused (%zu entr%s skipped)", res->nskips,
+				  res->nskips == 1 ? "y" : "ies");
 	if (o->verbose)
 		fetch_log(o, "student '%s': %zu files, %zu skipped%s", res->student_id, res->nfiles,
 			  res->nskips, res->late ? ", late" : "");
@@ -301,7 +313,7 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 	const struct fetch_opts *o = c->o;
 	struct writer w = {.c = c};
 	struct fetch_report *rep = NULL;
-	size_t ngroups = 0;
+	size_t ngroups = 0, nslots = 0;
 	int rc = 0;
 
 	rep = calloc(1, sizeof(*rep));
@@ -316,11 +328,24 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 		goto done;
 	}
 	for (size_t i = 0; i < c->nitems; i++) {
-		w.slots[i].item = i;
-		w.slots[i].sid = student_of(o, &c->items[i].name);
+		const struct fetch_item *it = &c->items[i];
+		if (it->orphan) {
+			if (!rep->orphans && !(rep->orphans = fetch_result_new(""))) {
+				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+				goto done;
+			}
+			if (fetch_result_skip(rep->orphans, it->origin, "%s", it->reason) < 0) {
+				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+				goto done;
+			}
+			rep->orphans->skips[rep->orphans->nskips - 1].unreadable = it->unreadable;
+			continue;
+		}
+		w.slots[nslots].item = i;
+		w.slots[nslots++].sid = student_of(o, &it->name);
 	}
-	qsort_r(w.slots, c->nitems, sizeof(*w.slots), cmp_slot, c->items);
-	for (size_t i = 0; i < c->nitems; i++) {
+	qsort_r(w.slots, nslots, sizeof(*w.slots), cmp_slot, c->items);
+	for (size_t i = 0; i < nslots; i++) {
 		const struct fetch_item *it = &c->items[w.slots[i].item];
 		const char *key = w.slots[i].sid ? w.slots[i].sid : it->name.lms_id;
 		struct group *g = ngroups ? &w.groups[ngroups - 1] : NULL;
@@ -424,7 +449,7 @@ int fetch_archive_run(struct fetch_report **out, const struct fetch_opts *o, cha
 	if (rc)
 		return rc;
 	snprintf(c.stage_name, sizeof(c.stage_name), ".grader-stage-%ld", (long)getpid());
-	fetch_remove_at(c.dest_fd, c.stage_name);
+	gr_rm_rf_at(c.dest_fd, c.stage_name, NULL);
 	if (mkdirat(c.dest_fd, c.stage_name, 0700) < 0) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot create '%s/%s'", o->dest, c.stage_name);
 		c.stage_name[0] = '\0';
@@ -449,7 +474,7 @@ done:
 	if (c.stage_fd >= 0)
 		close(c.stage_fd);
 	if (c.stage_name[0])
-		fetch_remove_at(c.dest_fd, c.stage_name);
+		gr_rm_rf_at(c.dest_fd, c.stage_name, NULL);
 	close(c.dest_fd);
 	return rc;
 }

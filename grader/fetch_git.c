@@ -340,11 +340,51 @@ done:
 
 static json_t *time_json(int64_t sec)
 {
-	struct fetch_time t = {.sec = sec};
+	struct gr_time t = {.sec = sec};
 	char s[32];
 
-	fetch_time_iso(s, &t);
+	gr_time_format(s, sizeof(s), t.sec, t.usec, GR_TIME_ISO);
 	return json_string(s);
+}
+
+/*
+ * Replace *tree by its folder `subdir` ("ps1", "course/ps1"): a repository
+ * holding several assignments. The student fails when it is unsafe or absent.
+ */
+static int take_subdir(git_tree **tree, git_repository *repo, const char *subdir,
+		       const char *hex, struct fetch_result *res)
+{
+	git_tree_entry *e = NULL;
+	git_tree *sub = NULL;
+	char why[128], *path = strdup(subdir);
+	size_t n = path ? strlen(path) : 0;
+	int rc = -1;
+
+	if (!path) {
+		fetch_result_fail(res, "out of memory");
+		return -1;
+	}
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	if (fetch_path_check(path, why, sizeof(why)) < 0) {
+		fetch_result_fail(res, "unsafe subdir '%s': %s", subdir, why);
+		goto done;
+	}
+	if (git_tree_entry_bypath(&e, *tree, path) < 0 || git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+		fetch_result_fail(res, "no folder '%s' in commit %.12s", path, hex);
+		goto done;
+	}
+	if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0) {
+		fetch_result_fail(res, "cannot read '%s' in commit %.12s: %s", path, hex, git_msg());
+		goto done;
+	}
+	git_tree_free(*tree);
+	*tree = sub;
+	rc = 0;
+done:
+	git_tree_entry_free(e);
+	free(path);
+	return rc;
 }
 
 static void fetch_one(void *ctx, size_t i)
@@ -362,6 +402,7 @@ static void fetch_one(void *ctx, size_t i)
 	git_odb *odb = NULL;
 	char *url = NULL, *branch = NULL, *cache_path = NULL, *refname = NULL, *shown = NULL;
 	char hex[GIT_OID_HEXSZ + 1], tiphex[GIT_OID_HEXSZ + 1], dl[32];
+	const char *subdir = st->subdir && st->subdir[0] ? st->subdir : o->subdir;
 	unsigned skipped_newer = 0;
 
 	if (!st->repo[0]) {
@@ -419,7 +460,8 @@ static void fetch_one(void *ctx, size_t i)
 		git_commit *parent = NULL;
 		skipped_newer++;
 		if (git_commit_parentcount(c) == 0 || git_commit_parent(&parent, c, 0) < 0) {
-			fetch_time_iso(dl, &o->deadline);
+			gr_time_format(dl, sizeof(dl), o->deadline.sec, o->deadline.usec,
+				       GR_TIME_ISO);
 			fetch_result_fail(res, "no commit on '%s' before %s", branch, dl);
 			goto done;
 		}
@@ -431,12 +473,14 @@ static void fetch_one(void *ctx, size_t i)
 		fetch_result_fail(res, "cannot read commit %s: %s", hex, git_msg());
 		goto done;
 	}
+	if (subdir && take_subdir(&tree, repo, subdir, hex, res) < 0)
+		goto done;
 	res->has_time = 1;
 	res->time.sec = git_commit_time(c);
 	res->time.usec = 0;
 	res->time_source = "commit";
 	if (o->has_deadline)
-		fetch_time_iso(dl, &o->deadline);
+		gr_time_format(dl, sizeof(dl), o->deadline.sec, o->deadline.usec, GR_TIME_ISO);
 	res->source = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:i, s:s*, s:s}", "kind", "git", "url", shown,
 	    "branch", branch, "commit", hex, "commit_time", time_json(git_commit_time(c)),
@@ -445,6 +489,8 @@ static void fetch_one(void *ctx, size_t i)
 	    "deadline", o->has_deadline ? dl : NULL, "rule",
 	    o->commit ? "the commit asked for"
 		      : "newest first-parent commit with committer time <= deadline");
+	if (res->source && subdir && json_object_set_new(res->source, "subdir", json_string(subdir)))
+		json_decref(res->source), res->source = NULL;
 	if (!res->source) {
 		fetch_result_fail(res, "out of memory");
 		goto done;

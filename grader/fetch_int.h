@@ -81,12 +81,6 @@ int fetch_pool_run(unsigned jobs, size_t n, void (*fn)(void *ctx, size_t i), voi
 /* Open (creating) DEST as a directory fd. */
 int fetch_dest_open(int *out, const char *dest, struct gr_err *err);
 
-/* Remove a tree under dir_fd without following symlinks; 0 or -1. */
-int fetch_remove_at(int dir_fd, const char *name);
-
-/* Strict UTF-8 check of n bytes. */
-int fetch_utf8_valid(const char *s, size_t n);
-
 /* ---- archives: fetch_archive.c reads, fetch_collect.c sorts and writes ---- */
 
 enum item_kind { ITEM_FILE, ITEM_SKIP };
@@ -102,6 +96,9 @@ struct fetch_item {
 	char *reason;	/* ITEM_SKIP */
 	size_t archive; /* index of the top-level archive */
 	int64_t mtime;
+	const char *name_encoding; /* how the entry name was read: "utf-8", "cp437" */
+	int unreadable;		   /* ITEM_SKIP: the name could not be read */
+	int orphan;		   /* ITEM_SKIP: belongs to no student that can be told */
 	size_t seq;	    /* order of discovery */
 	size_t nest;	    /* nonzero: from a student's own archive number `nest` */
 	size_t nest_prefix; /* bytes of name.path before that archive's content */

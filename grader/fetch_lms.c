@@ -106,8 +106,9 @@ static int parse_canvas(struct fetch_name *out, const char *full)
 			goto next;
 		q++;
 	found:
+		/* Canvas keeps the letters of any script (Ruby's [[:word:]]) */
 		for (const char *c = b; c < u; c++)
-			if (!isalnum((unsigned char)*c) && *c != '_')
+			if (!isalnum((unsigned char)*c) && *c != '_' && (unsigned char)*c < 0x80)
 				return GR_ENOTFOUND;
 		out->layout = FETCH_LAYOUT_CANVAS;
 		out->late = late;
@@ -170,8 +171,10 @@ static int parse_blackboard(struct fetch_name *out, const char *full)
 			memcpy(ts, q, 19);
 			ts[19] = '\0';
 			if (ts[4] == '-' && ts[10] == '-' &&
-			    fetch_time_parse(&out->time, ts, NULL) == 0)
+			    gr_time_parse(&out->time.sec, &out->time.usec, ts, GR_TIME_LENIENT, NULL) == 0) {
+				out->time_naive = 1; /* the server's local time */
 				break;
+			}
 		}
 		mark++;
 	}

@@ -20,40 +20,6 @@
 #define PATH_MAX_BYTES 1024
 #define COMPONENT_MAX 255
 
-int fetch_utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-
-	while (p < end) {
-		unsigned c = *p, need, min;
-		uint32_t cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if ((c & 0xE0) == 0xC0) {
-			need = 1, min = 0x80, cp = c & 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			need = 2, min = 0x800, cp = c & 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			need = 3, min = 0x10000, cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if ((size_t)(end - p) <= need)
-			return 0;
-		for (unsigned i = 1; i <= need; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		p += need + 1;
-	}
-	return 1;
-}
-
 static int has_control(const char *s)
 {
 	for (; *s; s++)
@@ -67,7 +33,7 @@ int fetch_name_is_safe(const char *name)
 	size_t n = strlen(name);
 
 	return n > 0 && n <= COMPONENT_MAX && name[0] != '.' && !strchr(name, '/') &&
-	       !strchr(name, '\\') && !has_control(name) && fetch_utf8_valid(name, n);
+	       !strchr(name, '\\') && !has_control(name) && gr_utf8_valid(name, n);
 }
 
 int fetch_path_check(const char *path, char *why, size_t whylen)
@@ -81,7 +47,7 @@ int fetch_path_check(const char *path, char *why, size_t whylen)
 		why_s = "absolute path";
 	else if (n > PATH_MAX_BYTES)
 		why_s = "path too long";
-	else if (!fetch_utf8_valid(path, n))
+	else if (!gr_utf8_valid(path, n))
 		why_s = "name is not valid UTF-8";
 	else if (has_control(path))
 		why_s = "control character in name";
@@ -161,7 +127,7 @@ struct fetch_result *fetch_result_new(const char *student_id)
 		return NULL;
 	}
 	r->time_source = "fetch";
-	fetch_time_now(&r->fetched_at);
+	gr_time_now(&r->fetched_at);
 	return r;
 }
 
@@ -217,6 +183,7 @@ int fetch_result_skip(struct fetch_result *r, const char *path, const char *fmt,
 	}
 	s = &r->skips[r->nskips];
 	s->path = strdup(path);
+	s->unreadable = 0;
 	va_start(ap, fmt);
 	n = vasprintf(&s->reason, fmt, ap);
 	va_end(ap);
@@ -244,6 +211,7 @@ static int add_file(struct fetch_result *r, const char *path, uint64_t size, con
 	f = &r->files[r->nfiles];
 	f->path = strdup(path);
 	f->origin = strdup(origin ? origin : "");
+	f->name_encoding = NULL;
 	if (!f->path || !f->origin) {
 		free(f->path);
 		free(f->origin);
@@ -269,35 +237,6 @@ int fetch_dest_open(int *out, const char *dest, struct gr_err *err)
 	return 0;
 }
 
-int fetch_remove_at(int dir_fd, const char *name)
-{
-	struct stat st;
-	struct dirent *e;
-	DIR *d;
-	int fd, rc = 0;
-
-	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
-	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		    fetch_remove_at(dirfd(d), e->d_name) < 0)
-			rc = -1;
-	closedir(d);
-	if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		rc = -1;
-	return rc;
-}
-
 /* Remove leftovers `.{assignment}.tmp-*` of interrupted runs. */
 static void remove_stale(int student_fd, const char *assignment)
 {
@@ -315,7 +254,7 @@ static void remove_stale(int student_fd, const char *assignment)
 	}
 	while ((e = readdir(d)))
 		if (!strncmp(e->d_name, prefix, strlen(prefix)))
-			fetch_remove_at(student_fd, e->d_name);
+			gr_rm_rf_at(student_fd, e->d_name, NULL);
 	closedir(d);
 }
 
@@ -609,14 +548,17 @@ int fetch_out_commit(struct fetch_out *o, struct gr_err *err)
 	size_t len;
 	int rc = 0;
 
-	if (!o->res->has_time) {
-		o->res->time = o->res->fetched_at;
-		o->res->time_source = "fetch";
-	}
 	if (o->res->nfiles > 1)
 		qsort(o->res->files, o->res->nfiles, sizeof(*o->res->files), cmp_file);
-	fetch_time_nbgrader(line, &o->res->time);
-	strcat(line, "\n");
+	line[0] = '\0';
+	if (!o->res->has_time) {
+		/* an empty timestamp.txt: nbgrader reads it as no time, and so do we */
+		o->res->time_source = "unknown";
+	} else {
+		gr_time_format(line, sizeof(line), o->res->time.sec, o->res->time.usec,
+			       GR_TIME_NBGRADER);
+		strcat(line, "\n");
+	}
 	rc = write_at(o->dir_fd, FETCH_TIMESTAMP_NAME, line, strlen(line), err);
 	if (rc)
 		goto done;
@@ -660,7 +602,7 @@ void fetch_out_abort(struct fetch_out *o)
 		close(o->dir_fd);
 	o->dir_fd = -1;
 	if (o->student_fd >= 0 && o->tmpname[0])
-		fetch_remove_at(o->student_fd, o->tmpname);
+		gr_rm_rf_at(o->student_fd, o->tmpname, NULL);
 	o->tmpname[0] = '\0';
 	if (o->student_fd >= 0)
 		close(o->student_fd);

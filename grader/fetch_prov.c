@@ -17,17 +17,19 @@ json_t *fetch_prov_json(const struct fetch_result *r, const char *assignment)
 	json_t *doc = NULL, *files = NULL, *skips = NULL;
 	char ts[32], fetched[32];
 
-	fetch_time_iso(ts, &r->time);
-	fetch_time_iso(fetched, &r->fetched_at);
+	gr_time_format(ts, sizeof(ts), r->time.sec, r->time.usec, GR_TIME_ISO);
+	gr_time_format(fetched, sizeof(fetched), r->fetched_at.sec, r->fetched_at.usec,
+		       GR_TIME_ISO);
 	files = json_array();
 	skips = json_array();
 	if (!files || !skips)
 		goto fail;
 	for (size_t i = 0; i < r->nfiles; i++) {
 		const struct fetch_file *f = &r->files[i];
-		if (json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:s}", "path", f->path,
-							   "size", (json_int_t)f->size, "sha256",
-							   f->sha256, "origin", f->origin)) < 0)
+		if (json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:s, s:s?}", "path",
+							   f->path, "size", (json_int_t)f->size,
+							   "sha256", f->sha256, "origin", f->origin,
+							   "name_encoding", f->name_encoding)) < 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < r->nskips; i++) {
@@ -48,11 +50,12 @@ json_t *fetch_prov_json(const struct fetch_result *r, const char *assignment)
 							   r->skips[i].reason)) < 0)
 			goto fail;
 	}
-	doc =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:O?, s:o, s:o}", "format",
-		      "grader-provenance/1", "student_id", r->student_id, "assignment", assignment,
-		      "timestamp", ts, "timestamp_source", r->time_source, "late", r->late,
-		      "fetched_at", fetched, "source", r->source, "files", files, "skipped", skips);
+	doc = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s?, s:b, s:s, s:O?, s:o, s:o}", "format",
+			"grader-provenance/1", "student_id", r->student_id, "assignment",
+			assignment, "timestamp", r->has_time ? ts : NULL, "timestamp_source",
+			r->time_source, "timestamp_note", r->time_note, "late", r->late,
+			"fetched_at", fetched, "source", r->source, "files", files, "skipped",
+			skips);
 	return doc;
 fail:
 	json_decref(files);
@@ -71,6 +74,14 @@ void fetch_report_finish(struct fetch_report *rep)
 {
 	qsort(rep->results, rep->count, sizeof(*rep->results), cmp_result);
 	rep->fetched = rep->failed = rep->missing = 0;
+	rep->skipped = rep->unreadable = 0;
+	for (size_t i = 0; i <= rep->count; i++) {
+		const struct fetch_result *res = i < rep->count ? rep->results[i] : rep->orphans;
+		for (size_t k = 0; res && k < res->nskips; k++) {
+			rep->skipped++;
+			rep->unreadable += res->skips[k].unreadable != 0;
+		}
+	}
 	for (size_t i = 0; i < rep->count; i++) {
 		if (rep->results[i]->missing)
 			rep->missing++;
@@ -87,6 +98,7 @@ void fetch_report_free(struct fetch_report *r)
 		return;
 	for (size_t i = 0; i < r->count; i++)
 		fetch_result_free(r->results[i]);
+	fetch_result_free(r->orphans);
 	free(r->results);
 	free(r);
 }
@@ -114,6 +126,28 @@ static void csv_field(FILE *f, const char *s, int last)
 	fputs(last ? "\r\n" : ",", f);
 }
 
+/* One row per skipped entry: `failed` when its name could not be read. */
+static void manifest_skips(FILE *f, const struct fetch_result *res, const char *assignment,
+			   const char *late, const char *ts)
+{
+	for (size_t k = 0; k < res->nskips; k++) {
+		const struct fetch_skip *s = &res->skips[k];
+		const char *name =
+		    gr_utf8_valid(s->path, strlen(s->path)) ? s->path : "(name not UTF-8)";
+		const char *row[] = {res->student_id,
+				     assignment,
+				     s->unreadable ? "failed" : "skipped",
+				     late,
+				     ts,
+				     name,
+				     "",
+				     "",
+				     s->reason};
+		for (size_t c = 0; c < 9; c++)
+			csv_field(f, row[c], c == 8);
+	}
+}
+
 int fetch_manifest_write(const struct fetch_report *r, const char *assignment, const char *path,
 			 struct gr_err *err)
 {
@@ -134,8 +168,8 @@ int fetch_manifest_write(const struct fetch_report *r, const char *assignment, c
 		const struct fetch_result *res = r->results[i];
 		char ts[32] = "", size[32];
 		const char *late = res->late ? "yes" : "no";
-		if (!res->failed && !res->missing)
-			fetch_time_iso(ts, &res->time);
+		if (!res->failed && !res->missing && res->has_time)
+			gr_time_format(ts, sizeof(ts), res->time.sec, res->time.usec, GR_TIME_ISO);
 		if (res->missing) {
 			const char *row[] = {
 			    res->student_id, assignment, "missing", "", "", "", "", "", ""};
@@ -155,6 +189,7 @@ int fetch_manifest_write(const struct fetch_report *r, const char *assignment, c
 					     res->error ? res->error : ""};
 			for (size_t k = 0; k < 9; k++)
 				csv_field(f, row[k], k == 8);
+			manifest_skips(f, res, assignment, "", "");
 			continue;
 		}
 		for (size_t k = 0; k < res->nfiles; k++) {
@@ -165,18 +200,10 @@ int fetch_manifest_write(const struct fetch_report *r, const char *assignment, c
 			for (size_t c = 0; c < 9; c++)
 				csv_field(f, row[c], c == 8);
 		}
-		for (size_t k = 0; k < res->nskips; k++) {
-			const struct fetch_skip *s = &res->skips[k];
-			const char *name = fetch_utf8_valid(s->path, strlen(s->path))
-					       ? s->path
-					       : "(name not UTF-8)";
-			const char *row[] = {
-			    res->student_id, assignment, "skipped", late, ts, name, "", "",
-			    s->reason};
-			for (size_t c = 0; c < 9; c++)
-				csv_field(f, row[c], c == 8);
-		}
+		manifest_skips(f, res, assignment, late, ts);
 	}
+	if (r->orphans)
+		manifest_skips(f, r->orphans, assignment, "", "");
 	if (fclose(f) != 0) {
 		free(buf);
 		return gr_err_set(err, GR_ENOMEM, "cannot write manifest '%s': out of memory",
@@ -282,6 +309,9 @@ int fetch_origin_read(struct fetch_origin *out, const char *dir, struct gr_err *
 		goto oom;
 	if (!o.location && (rc = dup_member(&o.location, src, "archive")))
 		goto oom;
+	o.late = json_is_true(json_object_get(doc, "late"));
+	if ((rc = dup_member(&o.time_note, doc, "timestamp_note")))
+		goto oom;
 	*out = o;
 	memset(&o, 0, sizeof(o));
 	goto done;
@@ -301,5 +331,6 @@ void fetch_origin_release(struct fetch_origin *o)
 	free(o->kind);
 	free(o->location);
 	free(o->commit);
+	free(o->time_note);
 	memset(o, 0, sizeof(*o));
 }

@@ -22,32 +22,19 @@ struct fetch_regex {
 	size_t index[GROUP_NAMES_MAX]; /* 1-based group numbers */
 };
 
-struct sbuf {
-	char *s;
-	size_t len, cap;
+/* util's gr_buf, with an out-of-memory that sticks until the end */
+struct pattern_out {
+	struct gr_buf b;
 	int oom;
 };
 
-static void put(struct sbuf *b, const char *s, size_t n)
+static void put(struct pattern_out *b, const char *s, size_t n)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t ncap = (b->len + n + 1) * 2;
-		char *ns = realloc(b->s, ncap);
-		if (!ns) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = ncap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
+	if (!b->oom && gr_buf_put(&b->b, s, n) < 0)
+		b->oom = 1;
 }
 
-static void puts_(struct sbuf *b, const char *s)
+static void puts_(struct pattern_out *b, const char *s)
 {
 	put(b, s, strlen(s));
 }
@@ -59,7 +46,7 @@ static void puts_(struct sbuf *b, const char *s)
  */
 static int translate(char **out, struct fetch_regex *re, const char *pat, struct gr_err *err)
 {
-	struct sbuf b = {0};
+	struct pattern_out b = {0};
 	size_t groups = 1, nnames = 0;
 	int in_bracket = 0, after_quant = 0, rc = 0;
 	const char *p = pat;
@@ -207,10 +194,10 @@ static int translate(char **out, struct fetch_regex *re, const char *pat, struct
 	}
 	if (re)
 		re->ngroups = groups;
-	*out = b.s;
-	b.s = NULL;
+	*out = b.b.p;
+	b.b.p = NULL;
 done:
-	free(b.s);
+	free(b.b.p);
 	return rc;
 }
 
@@ -301,8 +288,13 @@ int fetch_regex_match_name(const struct fetch_regex *re, const char *s, struct f
 	if (!out->lms_id[0] || !out->path[0])
 		return GR_ENOTFOUND;
 	ts = group_dup(re, m, s, "timestamp");
-	if (ts && fetch_time_parse(&out->time, ts, NULL) == 0)
+	if (ts && gr_time_parse(&out->time.sec, &out->time.usec, ts, GR_TIME_LENIENT, NULL) == 0) {
+		int64_t sec;
 		out->has_time = 1;
+		/* no zone in the name: read as UTC unless --lms-timezone says */
+		out->time_naive =
+		    gr_time_parse(&sec, NULL, ts, GR_TIME_LENIENT & ~GR_TIME_NAIVE_UTC, NULL) < 0;
+	}
 	first = group_dup(re, m, s, "first_name");
 	last = group_dup(re, m, s, "last_name");
 	if (first || last) {

@@ -32,7 +32,7 @@ void kernel_opts_init(struct kernel_opts *opts)
 	opts->timeout_cell = 30;
 	opts->timeout = 300;
 	opts->grace = 2;
-	opts->mem_mb = 1024;
+	opts->mem_mb = 4096;
 	opts->output_cap = 65536;
 	opts->ipython = 1;
 }

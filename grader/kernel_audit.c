@@ -3,9 +3,12 @@
  * did to shared names:
  *   - a PEP 578 audit hook, installed from C by the zygote (it cannot be
  *     removed) and armed in the child just before the first cell, refuses
- *     ctypes/cffi, direct memory access through /proc/<pid>/mem and friends,
- *     new audit hooks, tracing (which can move a test cell's frame past an
- *     assert), fork, code-object construction, and symlink games;
+ *     the real ctypes/cffi (student code gets an inert ctypes, see
+ *     kernel_helper.py), SQLite extensions and Tcl/Tk (both load native
+ *     code), direct memory access through /proc/<pid>/mem and friends, new
+ *     audit hooks, tracing (which can move a test cell's frame past an
+ *     assert), fork until forked processes cannot use the result channel,
+ *     code-object construction, and symlink games;
  *   - a snapshot of the identities of every public name of the modules loaded
  *     by the zygote (builtins and preloads, and their classes), compared after
  *     each cell to report rebound names (`replaced`).
@@ -327,6 +330,58 @@ static int refuse(struct kaudit *a, const char *what)
 	return refuse_as(a, PyExc_PermissionError, what);
 }
 
+/* `name` is module `mod` or inside it, or its last part is: "x._ctypes" loads _ctypes too. */
+static int names_module(const char *name, const char *mod)
+{
+	size_t n = strlen(mod);
+	const char *last = strrchr(name, '.');
+
+	if (!strncmp(name, mod, n) && (!name[n] || name[n] == '.'))
+		return 1;
+	return last && !strcmp(last + 1, mod);
+}
+
+/* The extension file's own module name: "_ctypes" for ".../_ctypes.cpython-311-....so". */
+static int file_is_module(const char *path, const char *mod)
+{
+	const char *base = strrchr(path, '/');
+	size_t n = strlen(mod);
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, mod, n) && base[n] == '.';
+}
+
+static int on_import(struct kaudit *a, PyObject *args)
+{
+	static const char *const blocked[] = { "ctypes", "_ctypes", "cffi", "_cffi_backend",
+		"_testcapi", "_testinternalcapi", "_testbuffer", "_testmultiphase",
+		"_ctypes_test", "_xxtestfuzz", "_testimportmultiple", "_xxsubinterpreters", NULL };
+	PyObject *m = PyTuple_Size(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL;
+	PyObject *file = PyTuple_Size(args) > 1 ? PyTuple_GET_ITEM(args, 1) : NULL;
+	const char *name = m && PyUnicode_Check(m) ? PyUnicode_AsUTF8(m) : NULL;
+	char path[PATH_MAX], real[PATH_MAX];
+	int have_file = file && file != Py_None && path_arg(file, path, sizeof(path)) == 1;
+
+	PyErr_Clear();
+	/* native code (an extension module) only from the system's packages */
+	if (have_file && (!realpath(path, real) || !trusted_dir(real)))
+		return refuse_as(a, PyExc_ImportError, "loading native code from outside /usr");
+	/* Tcl's `load` runs any shared object the notebook wrote */
+	if ((name && names_module(name, "_tkinter")) || (have_file && file_is_module(path, "_tkinter")))
+		return refuse_as(a, PyExc_ImportError, "Tcl/Tk (_tkinter, which can load native code)");
+	for (size_t i = a->allow_ctypes ? 4 : 0; blocked[i]; i++) {
+		if (!(name && names_module(name, blocked[i])) &&
+		    !(have_file && file_is_module(path, blocked[i])))
+			continue;
+		/* ImportError: libraries with an optional ctypes fall back */
+		if (trusted_file(caller_file(path, sizeof(path))) || starts(path, "<frozen"))
+			return refuse_as(a, PyExc_ImportError,
+					 "ctypes/cffi (wanted by a library; see --allow-ctypes)");
+		return refuse_as(a, PyExc_ImportError, "importing ctypes, cffi or a test module");
+	}
+	return 0;
+}
+
 static int hook(const char *event, PyObject *args, void *data)
 {
 	struct kaudit *a = data;
@@ -337,40 +392,15 @@ static int hook(const char *event, PyObject *args, void *data)
 		return 0;
 	if ((starts(event, "ctypes.") && !a->allow_ctypes) || !strcmp(event, "sys.addaudithook") ||
 	    !strcmp(event, "sys.settrace") || !strcmp(event, "sys.setprofile") ||
-	    !strcmp(event, "os.fork") || !strcmp(event, "os.forkpty") ||
+	    (!a->allow_fork && (!strcmp(event, "os.fork") || !strcmp(event, "os.forkpty"))) ||
 	    !strcmp(event, "os.symlink") ||
 	    !strcmp(event, "os.link"))
 		return refuse(a, event);
-	if (!strcmp(event, "import")) {
-		PyObject *m = PyTuple_Size(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL;
-		const char *name = m && PyUnicode_Check(m) ? PyUnicode_AsUTF8(m) : NULL;
-
-		static const char *const blocked[] = { "ctypes", "_ctypes", "cffi", "_cffi_backend",
-			"_testcapi", "_testinternalcapi", "_testbuffer", "_testmultiphase",
-			"_ctypes_test", "_xxtestfuzz", "_testimportmultiple", "_xxsubinterpreters",
-			NULL };
-
-		PyObject *file = PyTuple_Size(args) > 1 ? PyTuple_GET_ITEM(args, 1) : NULL;
-		char real[PATH_MAX];
-
-		/* native code (an extension module) only from the system's packages */
-		if (file && file != Py_None && path_arg(file, path, sizeof(path)) == 1 &&
-		    (!realpath(path, real) || !trusted_dir(real)))
-			return refuse_as(a, PyExc_ImportError, "loading native code from outside /usr");
-		for (size_t i = a->allow_ctypes ? 4 : 0; name && blocked[i]; i++) {
-			size_t n = strlen(blocked[i]);
-
-			/* ImportError: libraries with an optional ctypes fall back */
-			if (!strncmp(name, blocked[i], n) && (!name[n] || name[n] == '.')) {
-				/* often a library's optional import: say it plainly in the note */
-				if (trusted_file(caller_file(path, sizeof(path))) || starts(path, "<frozen"))
-					return refuse_as(a, PyExc_ImportError,
-							 "ctypes/cffi (wanted by a library; see --allow-ctypes)");
-				return refuse_as(a, PyExc_ImportError, "importing ctypes, cffi or a test module");
-			}
-		}
-		return 0;
-	}
+	if (!strcmp(event, "import"))
+		return on_import(a, args);
+	/* SQLite extensions are native code from any file, Tcl's `load` too */
+	if (!strcmp(event, "sqlite3.enable_load_extension") || !strcmp(event, "sqlite3.load_extension"))
+		return refuse(a, "loading an SQLite extension (native code)");
 	if (!strcmp(event, "open")) {
 		r = path_arg(PyTuple_Size(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL, path,
 			     sizeof(path));
@@ -430,6 +460,7 @@ int kaudit_install(struct kaudit *a, int allow_ctypes)
 {
 	a->armed = 0;
 	a->allow_ctypes = allow_ctypes;
+	a->allow_fork = 0;
 	a->blocked[0] = 0;
 	return PySys_AddAuditHook(hook, a);
 }

@@ -1,13 +1,14 @@
 /*
  * kernel_child.c - one notebook run, inside the sandbox: a copy of the zygote
  * made by fork. C drives everything after _prepare(): it evaluates each
- * cell's code objects in the fresh __main__, captures fds 1 and 2 (memfds the
- * zygote made), formats tracebacks from the traceback objects themselves,
+ * cell's code objects in the fresh __main__, captures fds 1 and 2 (pipes,
+ * kernel_capture.c), formats tracebacks from the traceback objects themselves,
  * takes the repr of a trailing expression, and writes one MAC'd record per
  * cell on the channel. A watchdog thread (plain C, no Python) interrupts a
  * cell at its deadline and kills the run after the grace period.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <math.h>
 #include <pthread.h>
@@ -15,15 +16,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "kernel_py.h"
 
 #define KSIG_TIMEOUT SIGUSR2
 #define KEXIT_KILLED 124
+/* Most bytes kept of a result's repr, an exception's name or message, a traceback. */
+#define KFIELD_MAX (1u << 20)
+/* Most bytes kept of stdout or stderr per cell, whatever the cap asked for. */
+#define KSTREAM_MAX (KCHAN_MAX_PAYLOAD / 16)
 
 struct kchild {
 	struct krun *run;
@@ -35,10 +44,13 @@ struct kchild {
 	long cell;               /* cell being worked on, -1 before the first */
 	double soft, hard, nb_deadline;
 	int fired;               /* 0, 1 cell limit, 2 notebook limit: for `cell` */
-	size_t ncells;
-	char **src;              /* transformed sources, for traceback lines */
+	const char *src;         /* the running cell's text, for traceback lines */
 	PyObject *out, *err;     /* this cell's sys.stdout / sys.stderr */
 	PyObject *builtins;      /* __main__'s __builtins__ as _prepare() set it */
+	struct kcap cap;         /* fds 1 and 2 */
+	pid_t pid;               /* this process: a process it forks sends nothing */
+	unsigned char *key;      /* the run's key, on a page wiped in any forked process */
+	char cut[256];           /* what of this cell's record was truncated, for its note */
 };
 
 static double now(void)
@@ -52,11 +64,15 @@ static double now(void)
 /* Frame and send one record; a failure to send ends the run (the caller sees a cut). */
 static void send_record(struct kchild *c, uint32_t type, const char *payload, size_t len)
 {
-	unsigned char *buf = malloc(kchan_size(len));
+	unsigned char *buf;
 	int ok;
 
+	/* a process student code forked returned here: it has no key, it says nothing */
+	if (getpid() != c->pid)
+		_exit(0);
+	buf = malloc(kchan_size(len));
 	pthread_mutex_lock(&c->wlock);
-	ok = buf && kchan_encode(buf, c->run->key, c->seq, type, payload, len) == 0 &&
+	ok = buf && kchan_encode(buf, c->key, c->seq, type, payload, len) == 0 &&
 	     gr_write_all(KFD_REC, buf, kchan_size(len)) == 0;
 	c->seq++;
 	pthread_mutex_unlock(&c->wlock);
@@ -72,6 +88,43 @@ static void send_json(struct kchild *c, uint32_t type, json_t *obj)
 	if (!s)
 		_exit(3);
 	send_record(c, type, s, strlen(s));
+	free(s);
+}
+
+/*
+ * A cell's record, always within what the channel carries: an honest result
+ * is never taken for tampering. Only escaped control characters (six bytes
+ * each in JSON) can push the capped fields past it; they are cut further.
+ */
+static void send_cell(struct kchild *c, json_t *res)
+{
+	static const char *const keys[] = { "stdout", "stderr", "result", "traceback", "evalue", NULL };
+	char *s = json_dumps(res, JSON_COMPACT);
+
+	if (s && strlen(s) > KCHAN_MAX_PAYLOAD - 4096) {
+		const char *old = json_string_value(json_object_get(res, "note"));
+		char *note = NULL;
+
+		free(s);
+		for (size_t k = 0; keys[k]; k++) {
+			const char *v = json_string_value(json_object_get(res, keys[k]));
+
+			if (v && strlen(v) > 65536) {
+				char *cut = kernel_utf8_clean(v, 65536);
+
+				json_object_set_new(res, keys[k], json_string(cut ? cut : ""));
+				free(cut);
+			}
+		}
+		if (asprintf(&note, "%s%srecord cut to fit the result channel", old ? old : "",
+			     old ? "; " : "") >= 0)
+			json_object_set_new(res, "note", json_string(note));
+		free(note);
+		s = json_dumps(res, JSON_COMPACT);
+	}
+	if (!s)
+		_exit(3);
+	send_record(c, KREC_CELL, s, strlen(s));
 	free(s);
 }
 
@@ -176,10 +229,7 @@ static void reset_streams(struct kchild *c)
 {
 	dup2(KFD_OUT, 1);
 	dup2(KFD_ERR, 2);
-	if (ftruncate(KFD_OUT, 0) < 0 || ftruncate(KFD_ERR, 0) < 0)
-		return;
-	lseek(KFD_OUT, 0, SEEK_SET);
-	lseek(KFD_ERR, 0, SEEK_SET);
+	kcap_reset(&c->cap);
 	c->out = stream(c, c->out, 1);
 	c->err = stream(c, c->err, 2);
 	if (c->out)
@@ -201,34 +251,24 @@ static void flush_streams(struct kchild *c)
 	PyErr_Clear();
 }
 
-static json_t *read_capture(int fd, size_t cap, size_t *dropped)
+static void note_cut(struct kchild *c, const char *what, size_t kept, size_t total)
 {
-	struct stat st;
-	size_t n = 0;
-	char *buf = NULL, *clean;
-	json_t *j;
+	size_t n = strlen(c->cut);
 
-	*dropped = 0;
-	if (!fstat(fd, &st) && st.st_size > 0) {
-		n = (size_t)st.st_size < cap ? (size_t)st.st_size : cap;
-		*dropped = (size_t)st.st_size - n;
-		buf = malloc(n + 1);
-		if (buf) {
-			ssize_t r = pread(fd, buf, n, 0);
-
-			n = r > 0 ? (size_t)r : 0;
-		} else {
-			n = 0;
-		}
-	}
-	clean = kernel_utf8_clean(buf ? buf : "", n);
-	free(buf);
-	j = json_string(clean ? clean : "");
-	free(clean);
-	return j;
+	snprintf(c->cut + n, sizeof(c->cut) - n, "%s%s truncated to %zu of %zu bytes", n ? "; " : "",
+		 what, kept, total);
 }
 
-static json_t *py_text(PyObject *o)
+/* Bytes a cell's text fields keep: the output cap, within bounds the channel can carry. */
+static size_t field_cap(const struct kchild *c)
+{
+	size_t cap = c->run->cap < 4096 ? 4096 : c->run->cap;
+
+	return cap < KFIELD_MAX ? cap : KFIELD_MAX;
+}
+
+/* str `o` as JSON, cut to field_cap() bytes (noted as `what`) when `what` is given. */
+static json_t *py_text_cap(struct kchild *c, PyObject *o, const char *what)
 {
 	const char *s;
 	Py_ssize_t n;
@@ -242,10 +282,20 @@ static json_t *py_text(PyObject *o)
 		PyErr_Clear();
 		return json_string("<unprintable>");
 	}
+	/* a cut UTF-8 sequence at the end is dropped by kernel_utf8_clean */
+	if (what && (size_t)n > field_cap(c)) {
+		note_cut(c, what, field_cap(c), (size_t)n);
+		n = (Py_ssize_t)field_cap(c);
+	}
 	clean = kernel_utf8_clean(s, (size_t)n);
 	j = json_string(clean ? clean : "");
 	free(clean);
 	return j;
+}
+
+static json_t *py_text(PyObject *o)
+{
+	return py_text_cap(NULL, o, NULL);
 }
 
 static void append(char **buf, size_t *len, const char *fmt, ...)
@@ -273,16 +323,20 @@ static void append(char **buf, size_t *len, const char *fmt, ...)
 	*len += (size_t)n;
 }
 
-/* Line `lineno` (1-based) of cell `number`'s source, stripped, or NULL. */
+/*
+ * Line `lineno` (1-based) of cell `number`'s source, stripped, or "". Only the
+ * running cell's: any code can name its frames "<cell N>", and a hidden test
+ * cell's lines must not appear in another cell's traceback.
+ */
 static void cell_line(struct kchild *c, long number, long lineno, char *out, size_t len)
 {
 	const char *p;
 	const char *e;
 
 	out[0] = 0;
-	if (number < 1 || (size_t)number > c->ncells || !c->src[number - 1] || lineno < 1)
+	if (number != c->cell + 1 || !c->src || lineno < 1)
 		return;
-	p = c->src[number - 1];
+	p = c->src;
 	for (long l = 1; l < lineno && p; l++) {
 		p = strchr(p, '\n');
 		if (p)
@@ -341,6 +395,28 @@ static char *format_tb(struct kchild *c, PyObject *tb, const char *ename, const 
 	return buf;
 }
 
+/* A traceback within field_cap(): its end kept (the failing frames, the error). */
+static json_t *tb_json(struct kchild *c, const char *text)
+{
+	size_t n = text ? strlen(text) : 0, cap = field_cap(c);
+	char *clean, *all = NULL;
+	json_t *j;
+
+	if (!text)
+		return json_null();
+	if (n <= cap)
+		return json_string(text);
+	note_cut(c, "traceback", cap, n);
+	/* a sequence cut at the start becomes U+FFFD */
+	clean = kernel_utf8_clean(text + n - cap, cap);
+	if (clean && asprintf(&all, "[... %zu bytes of traceback cut]\n%s", n - cap, clean) < 0)
+		all = NULL;
+	j = json_string(all ? all : "[traceback cut]");
+	free(clean);
+	free(all);
+	return j;
+}
+
 /* Fill ename/evalue/traceback from the pending exception (cleared). */
 static void describe_exception(struct kchild *c, json_t *res)
 {
@@ -356,13 +432,13 @@ static void describe_exception(struct kchild *c, json_t *res)
 	if (value)
 		str = PyObject_Str(value);
 	PyErr_Clear();
-	jn = name ? py_text(name) : json_string("Exception");
-	jv = str ? py_text(str) : json_string("<unprintable>");
+	jn = name ? py_text_cap(c, name, "ename") : json_string("Exception");
+	jv = str ? py_text_cap(c, str, "evalue") : json_string("<unprintable>");
 	text = format_tb(c, tb, json_string_value(jn) ? json_string_value(jn) : "Exception",
 			 json_string_value(jv));
 	json_object_set_new(res, "ename", jn);
 	json_object_set_new(res, "evalue", jv);
-	json_object_set_new(res, "traceback", text ? json_string(text) : json_null());
+	json_object_set_new(res, "traceback", tb_json(c, text));
 	free(text);
 	Py_XDECREF(name);
 	Py_XDECREF(str);
@@ -371,17 +447,137 @@ static void describe_exception(struct kchild *c, json_t *res)
 	Py_XDECREF(tb);
 }
 
+/*
+ * A helper function around the cell (_pre_cell, _post_cell): what IPython does
+ * between cells. It runs as student code does and decides nothing: its
+ * errors are dropped, its output is the cell's.
+ */
+static void call_hook(struct kchild *c, const char *name, PyObject *arg)
+{
+	PyObject *f = PyDict_GetItemString(c->run->z->ns, name), *r = NULL;
+
+	if (f)
+		r = arg ? PyObject_CallOneArg(f, arg) : PyObject_CallNoArgs(f);
+	Py_XDECREF(r);
+	PyErr_Clear();
+}
+
+/* Evaluate one code object; a top-level-await cell's coroutine runs on the loop. */
+static PyObject *eval_code(struct kchild *c, PyObject *code, PyObject *ns)
+{
+	PyObject *r = PyEval_EvalCode(code, ns, ns), *f, *v;
+
+	if (!r || !PyCode_Check(code) || !(((PyCodeObject *)code)->co_flags & CO_COROUTINE))
+		return r;
+	f = PyDict_GetItemString(c->run->z->ns, "_run_async");
+	v = f ? PyObject_CallOneArg(f, r) : NULL;
+	if (!f)
+		PyErr_SetString(PyExc_RuntimeError, "no event loop for a top-level await");
+	Py_DECREF(r);
+	return v;
+}
+
+/* Compile cell i's texts (C memory) now, right before it runs; NULL with an exception set. */
+static PyObject *compile_cell(const struct kcell *k, long i, PyObject **expr)
+{
+	/* top-level await, as IPython's autoawait: eval_code runs the coroutine */
+	PyCompilerFlags flags = {PyCF_ALLOW_TOP_LEVEL_AWAIT, PY_MINOR_VERSION};
+	char name[32];
+	PyObject *body;
+
+	snprintf(name, sizeof(name), "<cell %ld>", i + 1);
+	*expr = NULL;
+	body = Py_CompileStringExFlags(k->body ? k->body : "", name, Py_file_input, &flags, -1);
+	if (body && k->expr) {
+		*expr = Py_CompileStringExFlags(k->expr, name, Py_eval_input, &flags, -1);
+		if (!*expr)
+			Py_CLEAR(body);
+	}
+	return body;
+}
+
+/* Evaluate cell i in ns: 1 when it failed (res filled), else 0; *repr the trailing value's. */
+static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long i, json_t *res,
+		     PyObject **repr)
+{
+	PyObject *body, *expr = NULL, *r = NULL, *v = NULL;
+	int failed = 0;
+
+	*repr = NULL;
+	if (k->ename) {
+		json_object_set_new(res, "ename", json_string(k->ename));
+		json_object_set_new(res, "evalue", json_string(k->evalue));
+		json_object_set_new(res, "traceback", json_string(k->tb));
+		return 1;
+	}
+	call_hook(c, "_pre_cell",
+		  k->code && (strstr(k->code, "async") || strstr(k->code, "await")) ? Py_True
+										 : Py_False);
+	body = compile_cell(k, i, &expr);
+	if (body)
+		r = eval_code(c, body, ns);
+	if (r && expr) {
+		v = eval_code(c, expr, ns);
+		if (v && v != Py_None) {
+			*repr = PyObject_Repr(v);
+			if (*repr)
+				PyDict_SetItemString(ns, "_", v);
+		}
+	}
+	if (!r || (expr && (!v || (v != Py_None && !*repr)))) {
+		failed = 1;
+		describe_exception(c, res);
+	}
+	call_hook(c, "_post_cell", NULL);
+	Py_XDECREF(v);
+	Py_XDECREF(r);
+	Py_XDECREF(expr);
+	Py_XDECREF(body);
+	return failed;
+}
+
+/* The cell's "note": the helper's, IPython services', the audit hook's refusal. */
+static void add_notes(struct kchild *c, json_t *res, const char *note, PyObject *notes)
+{
+	json_t *jnotes = json_array();
+
+	if (note)
+		json_array_append_new(jnotes, json_string(note));
+	if (PyList_Check(notes)) {
+		for (Py_ssize_t k = 0; k < PyList_GET_SIZE(notes); k++)
+			json_array_append_new(jnotes, py_text(PyList_GET_ITEM(notes, k)));
+		PyList_SetSlice(notes, 0, PyList_GET_SIZE(notes), NULL);
+	}
+	if (c->run->z->audit.blocked[0]) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "refused: %s", c->run->z->audit.blocked);
+		json_array_append_new(jnotes, json_string(msg));
+	}
+	if (c->cut[0])
+		json_array_append_new(jnotes, json_string(c->cut));
+	if (json_array_size(jnotes)) {
+		char *all = NULL;
+		size_t len = 0;
+
+		for (size_t k = 0; k < json_array_size(jnotes); k++)
+			append(&all, &len, "%s%s", k ? "; " : "",
+			       json_string_value(json_array_get(jnotes, k)));
+		json_object_set_new(res, "note", all ? json_string(all) : json_null());
+		free(all);
+	}
+	json_decref(jnotes);
+}
+
 /* Run cell i; its record goes out before the next cell starts. */
-static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, json_t *replaced,
+static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, json_t *replaced,
 		     PyObject *notes)
 {
-	PyObject *body = PyTuple_GET_ITEM(cell, 0), *expr = PyTuple_GET_ITEM(cell, 1);
-	PyObject *note = PyTuple_GET_ITEM(cell, 2), *synerr = PyTuple_GET_ITEM(cell, 3);
-	PyObject *r = NULL, *v = NULL, *repr = NULL;
-	json_t *res = json_object(), *jnotes = json_array();
+	PyObject *repr = NULL;
+	json_t *res = json_object();
 	size_t dout, derr;
 	double t0;
-	int f, failed = 0;
+	int f, failed;
 
 	reset_streams(c);
 	if (PyDict_GetItemString(ns, "__builtins__") != c->builtins) {
@@ -389,33 +585,16 @@ static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, jso
 		json_array_append_new(replaced, json_string("__main__.__builtins__"));
 	}
 	c->run->z->audit.blocked[0] = 0;
+	c->cut[0] = 0;
+	c->src = kc->code;
 	arm(c, i);
 	/* an interrupt meant for the previous cell, delivered late, is dropped here */
 	if (PyErr_CheckSignals() < 0)
 		PyErr_Clear();
 	t0 = now();
-	if (synerr != Py_None) {
-		failed = 1;
-		json_object_set_new(res, "ename", py_text(PyTuple_GET_ITEM(synerr, 0)));
-		json_object_set_new(res, "evalue", py_text(PyTuple_GET_ITEM(synerr, 1)));
-		json_object_set_new(res, "traceback", py_text(PyTuple_GET_ITEM(synerr, 2)));
-	} else {
-		r = PyEval_EvalCode(body, ns, ns);
-		if (r && expr != Py_None) {
-			v = PyEval_EvalCode(expr, ns, ns);
-			if (v && v != Py_None) {
-				repr = PyObject_Repr(v);
-				if (repr)
-					PyDict_SetItemString(ns, "_", v);
-			}
-		}
-		if (!r || (expr != Py_None && (!v || (v != Py_None && !repr)))) {
-			failed = 1;
-			describe_exception(c, res);
-		} else if (repr) {
-			json_object_set_new(res, "result", py_text(repr));
-		}
-	}
+	failed = eval_cell(c, ns, kc, i, res, &repr);
+	if (!failed && repr)
+		json_object_set_new(res, "result", py_text_cap(c, repr, "result"));
 	flush_streams(c);
 	/* a timeout signal that arrived as the cell ended must not hit the next one */
 	if (PyErr_CheckSignals() < 0)
@@ -437,80 +616,80 @@ static void run_cell(struct kchild *c, PyObject *ns, PyObject *cell, long i, jso
 		json_object_set_new(res, "status", json_string(failed ? "error" : "ok"));
 	}
 	json_object_set_new(res, "i", json_integer(i));
-	json_object_set_new(res, "stdout", read_capture(KFD_OUT, c->run->cap, &dout));
-	json_object_set_new(res, "stderr", read_capture(KFD_ERR, c->run->cap, &derr));
+	json_object_set_new(res, "stdout", kcap_take(&c->cap, 0, &dout));
+	json_object_set_new(res, "stderr", kcap_take(&c->cap, 1, &derr));
 	json_object_set_new(res, "stdout_dropped", json_integer((json_int_t)dout));
 	json_object_set_new(res, "stderr_dropped", json_integer((json_int_t)derr));
-	if (note != Py_None)
-		json_array_append_new(jnotes, py_text(note));
-	if (PyList_Check(notes)) {
-		for (Py_ssize_t k = 0; k < PyList_GET_SIZE(notes); k++)
-			json_array_append_new(jnotes, py_text(PyList_GET_ITEM(notes, k)));
-		PyList_SetSlice(notes, 0, PyList_GET_SIZE(notes), NULL);
-	}
-	if (c->run->z->audit.blocked[0]) {
-		char msg[200];
-
-		snprintf(msg, sizeof(msg), "refused: %s", c->run->z->audit.blocked);
-		json_array_append_new(jnotes, json_string(msg));
-	}
-	if (json_array_size(jnotes)) {
-		char *all = NULL;
-		size_t len = 0;
-
-		for (size_t k = 0; k < json_array_size(jnotes); k++)
-			append(&all, &len, "%s%s", k ? "; " : "",
-			       json_string_value(json_array_get(jnotes, k)));
-		json_object_set_new(res, "note", all ? json_string(all) : json_null());
-		free(all);
-	}
+	add_notes(c, res, kc->note, notes);
 	ksnap_check(&c->run->z->snap, replaced);
 	PyErr_Clear();
-	send_json(c, KREC_CELL, res);
+	send_cell(c, res);
 	json_decref(res);
-	json_decref(jnotes);
 	Py_XDECREF(repr);
-	Py_XDECREF(v);
-	Py_XDECREF(r);
+	c->src = NULL;
+	kpy_cell_clear(kc);
 }
 
-static int opt_code(PyObject *o)
+/* What _prepare() gave back has the shape C relies on: (dict, list). */
+static int prepared_ok(PyObject *ret)
 {
-	return o == Py_None || PyCode_Check(o);
+	return ret && PyTuple_Check(ret) && PyTuple_GET_SIZE(ret) == 2 &&
+	       PyDict_Check(PyTuple_GET_ITEM(ret, 0)) && PyList_Check(PyTuple_GET_ITEM(ret, 1));
 }
 
-static int opt_str(PyObject *o)
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * A sanitized build's allocator answers an allocation over the data limit
+ * (limit_data) with NULL, as glibc's does, rather than ending the process:
+ * the notebook then sees its MemoryError in both builds.
+ */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
 {
-	return o == Py_None || PyUnicode_Check(o);
+	return "allocator_may_return_null=1";
+}
+#endif
+
+/* Private writable memory mapped now (VmData), in bytes; 0 when unknown. */
+static unsigned long long data_now(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmData: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
 }
 
 /*
- * What _prepare() gave back has the shape C relies on (a bug in the helper
- * must end the run with a message, not read past a tuple): (dict, list of
- * (code, code|None, str|None, (str, str, str)|None, str), list).
+ * A cell that asks for more memory than the run may have gets a MemoryError
+ * in that cell, as on a machine that is full, and the notebook goes on: the
+ * data limit (what malloc and numpy map) stops new memory a little under the
+ * cgroup's limit, which stays the last resort (page cache, kernel memory).
+ * Counted from what the child inherits, so a sanitizer's reservations or the
+ * zygote's heap do not count.
  */
-static int prepared_ok(PyObject *ret)
+static void limit_data(size_t mem_mb)
 {
-	PyObject *cells;
+	unsigned long long lim = (unsigned long long)mem_mb << 20, margin = lim / 8, base;
+	struct rlimit rl;
 
-	if (!ret || !PyTuple_Check(ret) || PyTuple_GET_SIZE(ret) != 3 ||
-	    !PyDict_Check(PyTuple_GET_ITEM(ret, 0)) || !PyList_Check(PyTuple_GET_ITEM(ret, 1)) ||
-	    !PyList_Check(PyTuple_GET_ITEM(ret, 2)))
-		return 0;
-	cells = PyTuple_GET_ITEM(ret, 1);
-	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(cells); i++) {
-		PyObject *t = PyList_GET_ITEM(cells, i), *e;
-
-		if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5 ||
-		    !opt_code(PyTuple_GET_ITEM(t, 0)) || !opt_code(PyTuple_GET_ITEM(t, 1)) ||
-		    !opt_str(PyTuple_GET_ITEM(t, 2)) || !PyUnicode_Check(PyTuple_GET_ITEM(t, 4)))
-			return 0;
-		e = PyTuple_GET_ITEM(t, 3);
-		if (e == Py_None ? PyTuple_GET_ITEM(t, 0) == Py_None
-				 : !PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 3)
-			return 0;
-	}
-	return 1;
+	if (!mem_mb)
+		return;
+	if (margin < (32ull << 20))
+		margin = 32ull << 20;
+	base = data_now();
+	if (!base || margin >= lim || getrlimit(RLIMIT_DATA, &rl) < 0)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= base + lim - margin)
+		return;
+	rl.rlim_cur = base + lim - margin;
+	setrlimit(RLIMIT_DATA, &rl);
 }
 
 static void finish(struct kchild *c, json_t *replaced, int timed_out, const char *error)
@@ -525,10 +704,40 @@ static void finish(struct kchild *c, json_t *replaced, int timed_out, const char
 	_exit(0);
 }
 
+/*
+ * In any process forked from the child (os.fork, multiprocessing): the result
+ * channel is closed, and so are the capture's read ends; the key's page was
+ * wiped by the kernel (MADV_WIPEONFORK).
+ */
+static void forked(void)
+{
+	close(KFD_REC);
+	close(KFD_OUT_R);
+	close(KFD_ERR_R);
+}
+
+/* Move the key to its own page that no forked process gets; 0, or -1 (fork then refused). */
+static int guard_key(struct kchild *c)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int rc = 0;
+
+	if (p == MAP_FAILED) {
+		c->key = c->run->key; /* no page: the key stays, and fork is refused */
+		return -1;
+	}
+	if (madvise(p, 4096, MADV_WIPEONFORK) < 0 || madvise(p, 4096, MADV_DONTDUMP) < 0)
+		rc = -1;
+	c->key = p;
+	memcpy(c->key, c->run->key, KCHAN_KEY_LEN);
+	OPENSSL_cleanse(c->run->key, KCHAN_KEY_LEN);
+	return rc;
+}
+
 int kernel_child_main(void *arg)
 {
 	struct kchild c;
-	PyObject *prepare, *ret = NULL, *ns, *cells, *notes;
+	PyObject *prepare, *ret = NULL, *ns, *notes;
 	json_t *replaced = json_array();
 	pthread_t wd;
 	pthread_condattr_t ca;
@@ -539,6 +748,10 @@ int kernel_child_main(void *arg)
 	c.cell = -1;
 	prctl(PR_SET_DUMPABLE, 0);
 	PyOS_AfterFork_Child();
+	c.pid = getpid();
+	/* the sandbox hands KFD_REC over without FD_CLOEXEC: no program run from here gets it */
+	fcntl(KFD_REC, F_SETFD, FD_CLOEXEC);
+	c.run->z->audit.allow_fork = guard_key(&c) == 0 && pthread_atfork(NULL, NULL, forked) == 0;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 	/* a crash is the child's death by that signal, even under a sanitizer's handler */
@@ -557,12 +770,14 @@ int kernel_child_main(void *arg)
 	Py_XINCREF(c.out);
 	Py_XINCREF(c.err);
 	c.nb_deadline = now() + c.run->timeout;
+	if (kcap_start(&c.cap, c.run->cap < KSTREAM_MAX ? c.run->cap : KSTREAM_MAX) < 0)
+		finish(&c, replaced, 0, "cannot set up the capture");
 	reset_streams(&c);
+	limit_data(c.run->z->opts->mem_mb);
 
 	prepare = PyDict_GetItemString(c.run->z->ns, "_prepare");
 	if (prepare)
-		ret = PyObject_CallFunction(prepare, "Oili", c.run->sources, c.run->ipython,
-					    c.run->seed, KSIG_TIMEOUT);
+		ret = PyObject_CallFunction(prepare, "ili", c.run->ipython, c.run->seed, KSIG_TIMEOUT);
 	if (!ret) {
 		kpy_exc_message(msg, sizeof(msg));
 		finish(&c, replaced, 0, msg);
@@ -570,25 +785,17 @@ int kernel_child_main(void *arg)
 	if (!prepared_ok(ret))
 		finish(&c, replaced, 0, "the kernel helper returned a malformed preparation");
 	ns = PyTuple_GET_ITEM(ret, 0);
-	cells = PyTuple_GET_ITEM(ret, 1);
-	notes = PyTuple_GET_ITEM(ret, 2);
+	notes = PyTuple_GET_ITEM(ret, 1);
 	c.builtins = PyDict_GetItemString(ns, "__builtins__");
-	c.ncells = (size_t)PyList_GET_SIZE(cells);
-	c.src = calloc(c.ncells ? c.ncells : 1, sizeof(*c.src));
-	for (size_t i = 0; c.src && i < c.ncells; i++) {
-		const char *s = PyUnicode_AsUTF8(PyTuple_GET_ITEM(PyList_GET_ITEM(cells, i), 4));
-
-		c.src[i] = s ? strdup(s) : NULL;
-	}
 	PyErr_Clear();
 	/* Without a watchdog the sandbox's wall clock still ends the run. */
 	if (pthread_create(&wd, NULL, watchdog, &c) != 0)
 		fprintf(stderr, "grader: no watchdog thread\n");
 	c.run->z->audit.armed = 1;
-	for (long i = 0; i < (long)c.ncells; i++) {
+	for (long i = 0; i < (long)c.run->ncells; i++) {
 		if (now() >= c.nb_deadline)
 			finish(&c, replaced, 1, NULL);
-		run_cell(&c, ns, PyList_GET_ITEM(cells, i), i, replaced, notes);
+		run_cell(&c, ns, &c.run->cells[i], i, replaced, notes);
 		if (fired(&c) == 2)
 			finish(&c, replaced, 1, NULL);
 	}

@@ -7,7 +7,8 @@
  *   kernel_chan.c    the result channel: record framing and HMAC; UTF-8 cleaning
  *   kernel_zygote.c  the zygote process: request loop, sandbox, fork per run
  *   kernel_py.c      CPython set-up; runs the helper (kernel_helper.py, embedded)
- *   kernel_child.c   the child: runs the cells, watchdog, capture, records
+ *   kernel_child.c   the child: runs the cells, watchdog, records
+ *   kernel_capture.c the child's stdout and stderr: pipes drained by a thread
  *   kernel_audit.c   the PEP 578 audit hook and the snapshot of preloaded names
  */
 #ifndef GRADER_KERNEL_INT_H
@@ -100,7 +101,9 @@ void kernel_zygote_main(int sock, const struct kernel_opts *opts) __attribute__(
 
 /* Fixed descriptor numbers inside the child (the zygote dup2()s onto them). */
 #define KFD_REC 250
-#define KFD_OUT 251
+#define KFD_OUT 251   /* write ends of the capture pipes (kernel_capture.c) */
 #define KFD_ERR 252
+#define KFD_OUT_R 253 /* their read ends */
+#define KFD_ERR_R 254
 
 #endif

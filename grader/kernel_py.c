@@ -4,6 +4,8 @@
  * pyenv lookup), the helper module, preloads, the snapshot of preloaded names
  * and the audit hook.
  */
+#include <locale.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,9 +37,24 @@ void kpy_exc_message(char *buf, size_t len)
 
 static int init_interpreter(char *msg, size_t msglen)
 {
+	PyPreConfig pre;
 	PyConfig config;
 	PyStatus st;
 
+	/*
+	 * A kernel reads and writes UTF-8 whatever the caller's locale: PEP 540's
+	 * UTF-8 mode (open(), the filesystem encoding, the standard streams), and
+	 * a UTF-8 LC_CTYPE for the C library (mbstowcs, extensions, subprocesses).
+	 */
+	setlocale(LC_CTYPE, "C.UTF-8");
+	PyPreConfig_InitIsolatedConfig(&pre);
+	pre.utf8_mode = 1;
+	st = Py_PreInitialize(&pre);
+	if (PyStatus_Exception(st)) {
+		snprintf(msg, msglen, "cannot start Python: %s",
+			 st.err_msg ? st.err_msg : "unknown error");
+		return GR_ESYS;
+	}
 	PyConfig_InitIsolatedConfig(&config);
 	config.site_import = 1;           /* Debian's dist-packages and .pth files */
 	config.user_site_directory = 0;
@@ -132,21 +149,136 @@ done:
 	return rc;
 }
 
-void kpy_maybe_ipython(struct kzy *z, PyObject *sources)
+/* Whether IPython's transformer is wanted for `list` and loaded (in the zygote). */
+static int want_ipython(struct kzy *z, PyObject *list)
 {
 	PyObject *needs, *r = NULL;
+	int use = 0;
 
 	if (!z->opts->ipython)
-		return;
+		return 0;
 	needs = PyDict_GetItemString(z->ns, "_needs_ipython");
 	if (needs)
-		r = PyObject_CallOneArg(needs, sources);
+		r = PyObject_CallOneArg(needs, list);
 	if (r && PyObject_IsTrue(r) == 1) {
 		PyObject *load = PyDict_GetItemString(z->ns, "_load_ipython");
 
 		Py_DECREF(r);
 		r = load ? PyObject_CallNoArgs(load) : NULL;
+		use = r && PyObject_IsTrue(r) == 1;
 	}
 	Py_XDECREF(r);
 	PyErr_Clear();
+	return use;
+}
+
+/* A heap copy of str `o` (UTF-8), of None as NULL; -1 when `o` is neither. */
+static int copy_text(char **out, PyObject *o)
+{
+	const char *s;
+
+	*out = NULL;
+	if (o == Py_None)
+		return 0;
+	if (!PyUnicode_Check(o) || !(s = PyUnicode_AsUTF8(o)))
+		return -1;
+	*out = strdup(s);
+	return *out ? 0 : -1;
+}
+
+/* _transform()'s answer into `c`, its shape checked: (str, str|None, (str, str, str)|None, str, str|None). */
+static int take_cell(struct kcell *c, PyObject *t)
+{
+	PyObject *e;
+
+	if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5 || !PyUnicode_Check(PyTuple_GET_ITEM(t, 0)) ||
+	    !PyUnicode_Check(PyTuple_GET_ITEM(t, 3)))
+		return -1;
+	e = PyTuple_GET_ITEM(t, 2);
+	if (e != Py_None && (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 3))
+		return -1;
+	if (copy_text(&c->code, PyTuple_GET_ITEM(t, 0)) < 0 ||
+	    copy_text(&c->note, PyTuple_GET_ITEM(t, 1)) < 0 ||
+	    copy_text(&c->body, PyTuple_GET_ITEM(t, 3)) < 0 ||
+	    copy_text(&c->expr, PyTuple_GET_ITEM(t, 4)) < 0)
+		return -1;
+	if (e != Py_None && (copy_text(&c->ename, PyTuple_GET_ITEM(e, 0)) < 0 || !c->ename ||
+			     copy_text(&c->evalue, PyTuple_GET_ITEM(e, 1)) < 0 || !c->evalue ||
+			     copy_text(&c->tb, PyTuple_GET_ITEM(e, 2)) < 0 || !c->tb))
+		return -1;
+	return 0;
+}
+
+int kpy_prepare_cells(struct kzy *z, struct krun *run, json_t *sources, struct gr_err *err)
+{
+	size_t n = json_array_size(sources);
+	PyObject *list = PyList_New(0), *fn;
+	int rc = 0;
+
+	run->ncells = 0;
+	run->cells = calloc(n ? n : 1, sizeof(*run->cells));
+	if (!list || !run->cells) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = json_array_get(sources, i);
+		PyObject *u = PyUnicode_DecodeUTF8(json_string_value(j),
+						   (Py_ssize_t)json_string_length(j), "replace");
+
+		if (!u || PyList_Append(list, u) < 0) {
+			Py_XDECREF(u);
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+			goto done;
+		}
+		Py_DECREF(u);
+	}
+	run->ipython = want_ipython(z, list);
+	fn = PyDict_GetItemString(z->ns, "_transform");
+	for (size_t i = 0; fn && i < n; i++) {
+		PyObject *t = PyObject_CallFunction(fn, "Oni", PyList_GET_ITEM(list, i),
+						    (Py_ssize_t)(i + 1), run->ipython);
+		int bad = !t || take_cell(&run->cells[i], t) < 0;
+
+		Py_XDECREF(t);
+		run->ncells = i + 1;
+		if (bad) {
+			char msg[200];
+
+			kpy_exc_message(msg, sizeof(msg));
+			rc = gr_err_set(err, GR_ESYS, "cannot prepare cell %zu: %s", i + 1,
+					t ? "the kernel helper answered a malformed cell" : msg);
+			goto done;
+		}
+	}
+	if (!fn)
+		rc = gr_err_set(err, GR_ESYS, "the kernel helper has no _transform");
+done:
+	Py_XDECREF(list);
+	PyErr_Clear();
+	if (rc < 0) {
+		kpy_cells_free(run->cells, run->ncells);
+		run->cells = NULL;
+		run->ncells = 0;
+	}
+	return rc;
+}
+
+void kpy_cell_clear(struct kcell *c)
+{
+	free(c->code);
+	free(c->body);
+	free(c->expr);
+	free(c->note);
+	free(c->ename);
+	free(c->evalue);
+	free(c->tb);
+	memset(c, 0, sizeof(*c));
+}
+
+void kpy_cells_free(struct kcell *cells, size_t n)
+{
+	for (size_t i = 0; cells && i < n; i++)
+		kpy_cell_clear(&cells[i]);
+	free(cells);
 }

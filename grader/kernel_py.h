@@ -8,6 +8,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <jansson.h>
+#include <pthread.h>
 
 #include "kernel_int.h"
 
@@ -37,6 +38,7 @@ struct ksnap {
 struct kaudit {
 	int armed;
 	int allow_ctypes;   /* the course needs ctypes (scipy): weaker, documented */
+	int allow_fork;     /* set in the child once forked processes cannot use the channel */
 	char blocked[160];  /* the last refused event, for the cell's note */
 };
 
@@ -50,21 +52,61 @@ struct kzy {
 	struct kaudit audit;
 };
 
+/*
+ * One cell as the zygote prepared it, in C memory only: no cell exists as a
+ * Python object in the child before its turn (student code could find it).
+ */
+struct kcell {
+	char *code;         /* the text run (IPython syntax transformed), for tracebacks */
+	char *body;         /* its statements, compiled as 'exec' */
+	char *expr;         /* its trailing expression, compiled as 'eval', or NULL */
+	char *note;         /* or NULL */
+	char *ename, *evalue, *tb; /* a syntax error found in the zygote, or NULL */
+};
+
 /* One run: built by the zygote, copied into the child by fork. */
 struct krun {
 	struct kzy *z;
 	unsigned char key[KCHAN_KEY_LEN];
-	PyObject *sources;  /* list of str */
+	struct kcell *cells;
+	size_t ncells;
 	double timeout_cell, timeout, grace;
 	long seed;
 	size_t cap;
 	int ipython;
 };
 
+/* The child's stdout and stderr capture (kernel_capture.c). */
+struct kcap_stream {
+	int rfd;
+	char *buf;
+	size_t len, size, dropped;
+};
+
+struct kcap {
+	pthread_mutex_t lock;
+	pthread_t thread;
+	size_t cap;          /* bytes kept of each stream per cell */
+	struct kcap_stream s[2];
+};
+
+/* Pipes on KFD_OUT/KFD_ERR (write) and KFD_OUT_R/KFD_ERR_R (read), and the thread. */
+int kcap_start(struct kcap *k, size_t cap);
+void kcap_reset(struct kcap *k);
+/* Stream i's (0 stdout, 1 stderr) output since the last reset or take, as a JSON string. */
+json_t *kcap_take(struct kcap *k, int i, size_t *dropped);
+
 /* kernel_py.c */
 int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t msglen);
-/* Import IPython's transformer into the zygote when these sources need it. */
-void kpy_maybe_ipython(struct kzy *z, PyObject *sources);
+/*
+ * Prepare the cells of a run from `sources` (a JSON array of strings) in the
+ * zygote: run->cells, run->ncells, run->ipython. No Python object of them
+ * survives the call. GR_ENOMEM, GR_ESYS with `err` set.
+ */
+int kpy_prepare_cells(struct kzy *z, struct krun *run, json_t *sources, struct gr_err *err);
+void kpy_cells_free(struct kcell *cells, size_t n);
+/* Free one cell's texts (in the child, once it ran). */
+void kpy_cell_clear(struct kcell *c);
 /* The current Python exception as "Type: message" (cleared). */
 void kpy_exc_message(char *buf, size_t len);
 

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -81,6 +80,7 @@ static void set_limits(struct sbx_config *cfg, const struct kernel_opts *o)
 		cfg->limits.procs = 32;
 	cfg->slot = o->slot;
 	cfg->allow_weaker = o->allow_weaker;
+	cfg->allow_jit = o->allow_jit;
 	cfg->ro_paths = o->ro_paths;
 	cfg->output = SBX_OUT_CAPTURE;
 }
@@ -108,7 +108,7 @@ static void warm_mac(void)
 }
 
 /* One KZ_RUN: returns the JSON answer. */
-static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, const char *data,
+static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *data,
 			 size_t len, int recfd)
 {
 	const struct kernel_opts *opts = z->opts;
@@ -116,8 +116,7 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, const ch
 	struct sbx_result res;
 	struct gr_err err = { 0 };
 	json_t *req = NULL, *ans = json_object(), *srcs;
-	PyObject *list = NULL;
-	int rc = GR_EINVAL, mo = -1, me = -1;
+	int rc = GR_EINVAL;
 
 	memset(&run, 0, sizeof(run));
 	memset(&res, 0, sizeof(res));
@@ -126,47 +125,34 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, const ch
 		goto done;
 	}
 	memcpy(run.key, data, KCHAN_KEY_LEN);
+	/* one copy of the key goes into the child: run.key, moved there to a wiped-on-fork page */
+	OPENSSL_cleanse(data, KCHAN_KEY_LEN);
 	req = json_loadb(data + KCHAN_KEY_LEN, len - KCHAN_KEY_LEN, 0, NULL);
 	srcs = json_object_get(req, "sources");
 	if (!json_is_array(srcs) || !json_is_string(json_object_get(req, "workdir"))) {
 		gr_err_set(&err, GR_EINVAL, "malformed run request");
 		goto done;
 	}
-	list = PyList_New(0);
-	for (size_t i = 0; list && i < json_array_size(srcs); i++) {
-		json_t *j = json_array_get(srcs, i);
-		PyObject *u = PyUnicode_DecodeUTF8(json_string_value(j), (Py_ssize_t)json_string_length(j),
-						   "replace");
-
-		if (!u || PyList_Append(list, u) < 0) {
-			Py_XDECREF(u);
-			Py_CLEAR(list);
+	for (size_t i = 0; i < json_array_size(srcs); i++)
+		if (!json_is_string(json_array_get(srcs, i))) {
+			gr_err_set(&err, GR_EINVAL, "malformed run request");
+			goto done;
 		}
-		Py_XDECREF(u);
-	}
-	if (!list) {
-		PyErr_Clear();
-		gr_err_set(&err, GR_ENOMEM, "out of memory");
+	if ((rc = kpy_prepare_cells(z, &run, srcs, &err)) < 0)
+		goto done;
+	rc = GR_EINVAL;
+	if (place_fd(recfd, KFD_REC) < 0) {
+		recfd = -1;
+		gr_err_sys(&err, GR_ESYS, errno, "cannot set up the result channel");
 		goto done;
 	}
-	kpy_maybe_ipython(z, list);
-	mo = memfd_create("stdout", MFD_CLOEXEC);
-	me = memfd_create("stderr", MFD_CLOEXEC);
-	if (mo < 0 || me < 0 || place_fd(mo, KFD_OUT) < 0 || place_fd(me, KFD_ERR) < 0 ||
-	    place_fd(recfd, KFD_REC) < 0) {
-		mo = me = recfd = -1;
-		gr_err_sys(&err, GR_ESYS, errno, "cannot set up the capture");
-		goto done;
-	}
-	mo = me = recfd = -1;
+	recfd = -1;
 	run.z = z;
-	run.sources = list;
 	run.timeout_cell = opts->timeout_cell;
 	run.timeout = opts->timeout;
 	run.grace = opts->grace;
 	run.seed = opts->seed;
 	run.cap = opts->output_cap;
-	run.ipython = opts->ipython;
 
 	/* the sandbox reads cfg->workdir at each run */
 	cfg->workdir = json_string_value(json_object_get(req, "workdir"));
@@ -191,16 +177,10 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, const ch
 done:
 	OPENSSL_cleanse(run.key, sizeof(run.key));
 	close(KFD_REC);
-	close(KFD_OUT);
-	close(KFD_ERR);
 	if (recfd >= 0)
 		close(recfd);
-	if (mo >= 0)
-		close(mo);
-	if (me >= 0)
-		close(me);
 	sbx_result_release(&res);
-	Py_XDECREF(list);
+	kpy_cells_free(run.cells, run.ncells);
 	json_decref(req);
 	json_object_set_new(ans, "rc", json_integer(rc));
 	if (rc < 0)
@@ -210,7 +190,7 @@ done:
 
 void kernel_zygote_main(int sock, const struct kernel_opts *opts)
 {
-	static const int keep[] = { KFD_REC, KFD_OUT, KFD_ERR, -1 };
+	static const int keep[] = { KFD_REC, -1 };
 	struct kzy z;
 	struct sbx_config cfg;
 	struct gr_err err = { 0 };

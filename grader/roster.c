@@ -1,7 +1,6 @@
 /* roster.c - the roster CSV reader (see include/grader/roster.h). */
 #include "grader/roster.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -155,7 +154,7 @@ static const struct {
 } known_columns[] = {
     {"student_id", ROSTER_STUDENT_ID}, {"repo", ROSTER_REPO},	{"first_name", ROSTER_FIRST_NAME},
     {"last_name", ROSTER_LAST_NAME},   {"email", ROSTER_EMAIL}, {"branch", ROSTER_BRANCH},
-    {"lms_id", ROSTER_LMS_ID},
+    {"lms_id", ROSTER_LMS_ID},	       {"subdir", ROSTER_SUBDIR},
 };
 
 static char **field_of(struct roster_student *st, enum roster_column col)
@@ -175,6 +174,8 @@ static char **field_of(struct roster_student *st, enum roster_column col)
 		return &st->branch;
 	case ROSTER_LMS_ID:
 		return &st->lms_id;
+	case ROSTER_SUBDIR:
+		return &st->subdir;
 	}
 	return NULL;
 }
@@ -294,6 +295,25 @@ int roster_parse(struct roster **out, const char *data, size_t len, const char *
 				goto done;
 			}
 		}
+		for (size_t k = 0; k < sizeof(known_columns) / sizeof(known_columns[0]); k++) {
+			/* names compare as NFC: a roster typed on macOS may be NFD */
+			char **f = field_of(st, known_columns[k].col), *nfc = NULL;
+			int u = gr_utf8_nfc(&nfc, *f);
+			if (u == GR_ENOMEM) {
+				rc = gr_err_set(err, GR_ENOMEM,
+						"cannot read roster '%s': out of memory", name);
+				goto done;
+			}
+			if (u < 0) {
+				rc = gr_err_set(err, GR_EINVAL,
+						"cannot read roster '%s': line %zu: column '%s' is "
+						"not UTF-8 (save the file as UTF-8)",
+						name, row_line, known_columns[k].name);
+				goto done;
+			}
+			free(*f);
+			*f = nfc;
+		}
 		if (!st->student_id[0]) {
 			rc = gr_err_set(err, GR_EINVAL,
 					"cannot read roster '%s': line %zu: empty student_id", name,
@@ -307,6 +327,15 @@ int roster_parse(struct roster **out, const char *data, size_t len, const char *
 					       "cannot read roster '%s': line %zu: student '%s' "
 					       "already on line %zu",
 					       name, row_line, st->student_id, r->students[j].line);
+				goto done;
+			}
+			if (st->lms_id[0] && !strcmp(r->students[j].lms_id, st->lms_id)) {
+				/* the first would silently win every LMS entry of both */
+				rc = gr_err_set(err, GR_EINVAL,
+						"cannot read roster '%s': line %zu: lms_id '%s' "
+						"already on line %zu (student '%s')",
+						name, row_line, st->lms_id, r->students[j].line,
+						r->students[j].student_id);
 				goto done;
 			}
 		}
@@ -361,41 +390,46 @@ const struct roster_student *roster_find_lms(const struct roster *r, const char 
 	return NULL;
 }
 
-/* Append the lowercased letters and digits of s (UTF-8 bytes kept as they are). */
-static void squash(char *out, size_t cap, size_t *n, const char *s)
+/* Whether key(first) key(last) in either order is `want`. */
+static int name_matches(const char *want, const char *first, const char *last)
 {
-	for (; *s && *n + 1 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x80 || isalnum(c))
-			out[(*n)++] = (char)tolower(c);
-	}
-	out[*n] = '\0';
+	char *f = NULL, *l = NULL;
+	size_t nf, nl, nw = strlen(want);
+	int hit = 0;
+
+	if (gr_utf8_name_key(&f, first) < 0 || gr_utf8_name_key(&l, last) < 0)
+		goto done;
+	nf = strlen(f);
+	nl = strlen(l);
+	hit = nf + nl == nw && ((!memcmp(want, f, nf) && !memcmp(want + nf, l, nl)) ||
+				(!memcmp(want, l, nl) && !memcmp(want + nl, f, nf)));
+done:
+	free(f);
+	free(l);
+	return hit;
 }
 
 const struct roster_student *roster_find_name(const struct roster *r, const char *display)
 {
 	const struct roster_student *found = NULL;
-	char want[256], a[256], b[256];
-	size_t n = 0;
+	char *want = NULL;
 
-	squash(want, sizeof(want), &n, display);
-	if (!want[0])
-		return NULL;
+	if (gr_utf8_name_key(&want, display) < 0 || !want[0])
+		goto done;
 	for (size_t i = 0; r && i < r->count; i++) {
 		const struct roster_student *st = &r->students[i];
-		size_t na = 0, nb = 0;
 		if (!st->first_name[0] && !st->last_name[0])
 			continue;
-		squash(a, sizeof(a), &na, st->first_name);
-		squash(a, sizeof(a), &na, st->last_name);
-		squash(b, sizeof(b), &nb, st->last_name);
-		squash(b, sizeof(b), &nb, st->first_name);
-		if (strcmp(want, a) && strcmp(want, b))
+		if (!name_matches(want, st->first_name, st->last_name))
 			continue;
-		if (found && found != st)
-			return NULL;
+		if (found && found != st) {
+			found = NULL;
+			goto done;
+		}
 		found = st;
 	}
+done:
+	free(want);
 	return found;
 }
 

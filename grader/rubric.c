@@ -394,7 +394,7 @@ static int load_limits(struct vctx *v, json_t *l, struct rubric_limits *lim)
 
 	lim->cell_timeout = 30;
 	lim->notebook_timeout = 600;
-	lim->memory_mb = 1024;
+	lim->memory_mb = 4096;
 	lim->processes = 64;
 	lim->output_bytes = 1 << 20;
 	if (!l)
@@ -414,7 +414,8 @@ static int load_limits(struct vctx *v, json_t *l, struct rubric_limits *lim)
 
 static const char *const TOP_KEYS[] = {"grader_rubric", "assignment", "duedate",   "late_policy",
 				       "extensions",	"limits",     "preload",   "seed",
-				       "allow_ctypes",	"public",     "files",	   "notebooks", NULL};
+				       "allow_ctypes",	"allow_jit",  "public",    "files",
+				       "notebooks",	NULL};
 
 static int validate(struct vctx *v, struct rubric *r)
 {
@@ -494,6 +495,10 @@ static int validate(struct vctx *v, struct rubric *r)
 	if (x && !json_is_boolean(x))
 		return bad(v, "allow_ctypes", "must be true or false");
 	r->allow_ctypes = json_is_true(x);
+	x = json_object_get(root, "allow_jit");
+	if (x && !json_is_boolean(x))
+		return bad(v, "allow_jit", "must be true or false");
+	r->allow_jit = json_is_true(x);
 	x = json_object_get(root, "files");
 	if (x && !json_is_array(x))
 		return bad(v, "files", "must be an array");

@@ -414,7 +414,7 @@ int rubric_import(struct rubric **out, const struct rubric_import_opts *o, struc
 	x = json_pack("{s:o, s:o, s:o, s:o, s:o}", "cell_timeout",
 		      num(l->cell_timeout > 0 ? l->cell_timeout : 30), "notebook_timeout",
 		      num(l->notebook_timeout > 0 ? l->notebook_timeout : 600), "memory_mb",
-		      num(l->memory_mb > 0 ? l->memory_mb : 1024), "processes",
+		      num(l->memory_mb > 0 ? l->memory_mb : 4096), "processes",
 		      num(l->processes > 0 ? l->processes : 64), "output_bytes",
 		      num(l->output_bytes > 0 ? l->output_bytes : 1 << 20));
 	if (!x || json_object_set_new(root, "limits", x))
@@ -431,6 +431,7 @@ int rubric_import(struct rubric **out, const struct rubric_import_opts *o, struc
 	}
 	if (json_object_set_new(root, "seed", json_integer(o->seed)) ||
 	    (o->allow_ctypes && json_object_set_new(root, "allow_ctypes", json_true())) ||
+	    (o->allow_jit && json_object_set_new(root, "allow_jit", json_true())) ||
 	    json_object_set_new(root, "public", json_false()))
 		goto nomem;
 	if ((rc = add_files(root, o, err)))

@@ -129,6 +129,35 @@ static size_t insert_position(const struct nb_notebook *nb, const struct rubric_
 	return 0;
 }
 
+/*
+ * Equal texts once line endings are normalised: a notebook saved on Windows
+ * (CRLF, or old Mac CR) still holds the cell the student was given; nbgrader
+ * does not count that as a change either.
+ */
+static int same_text(const char *a, const char *b)
+{
+	for (;;) {
+		char ca = *a, cb = *b;
+
+		if (ca == '\r') {
+			ca = '\n';
+			if (a[1] == '\n')
+				a++;
+		}
+		if (cb == '\r') {
+			cb = '\n';
+			if (b[1] == '\n')
+				b++;
+		}
+		if (ca != cb)
+			return 0;
+		if (!ca)
+			return 1;
+		a++;
+		b++;
+	}
+}
+
 static int splice_cell(struct rubric_splice *s, const struct rubric_cell *rc_, struct gr_err *err)
 {
 	struct nb_notebook *nb = s->nb;
@@ -166,7 +195,7 @@ static int splice_cell(struct rubric_splice *s, const struct rubric_cell *rc_, s
 	id = json_incref(json_object_get(c->json, "id"));
 	if (is_locked_kind(rc_->kind)) {
 		/* modified: not what the student received (type or source) */
-		if (c->type != rc_->type || strcmp(c->source, released))
+		if (c->type != rc_->type || !same_text(c->source, released))
 			if ((rc = add_flag(s, RUBRIC_FLAG_MODIFIED_LOCKED, rc_->grade_id, err)))
 				goto done;
 		rc = rubric_cell_json(&cell, rc_, rc_->source, 0, err);

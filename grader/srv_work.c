@@ -60,22 +60,23 @@ static char *clone_url(const struct srv_assignment *a, const char *student)
  */
 static int stamp_received(const char *dir, double received, struct gr_err *err)
 {
-	struct fetch_time t = { .sec = (int64_t)received,
-				.usec = (int32_t)((received - (double)(int64_t)received) * 1e6) };
-	char line[48], iso[32], *path = gr_path_join(dir, FETCH_TIMESTAMP_NAME), *prov = NULL;
+	int64_t sec = (int64_t)received;
+	int32_t usec = (int32_t)((received - (double)sec) * 1e6);
+	char line[GR_TIME_MAX + 1], iso[GR_TIME_MAX];
+	char *path = gr_path_join(dir, FETCH_TIMESTAMP_NAME), *prov = NULL;
 	json_t *doc = NULL;
 	char *text = NULL;
 	int rc;
 
 	if (!path)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	fetch_time_nbgrader(line, &t);
+	gr_time_format(line, sizeof(line) - 1, sec, usec, GR_TIME_NBGRADER);
 	strcat(line, "\n");
 	rc = gr_write_file_atomic(path, line, strlen(line), err);
 	prov = rc ? NULL : gr_path_join(dir, FETCH_PROVENANCE_NAME);
 	doc = prov ? json_load_file(prov, 0, NULL) : NULL;
 	if (doc) {
-		fetch_time_iso(iso, &t);
+		gr_time_format(iso, sizeof(iso), sec, usec, GR_TIME_ISO);
 		json_object_set_new(doc, "time_source", json_string("received"));
 		json_object_set_new(doc, "received_at", json_string(iso));
 		text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);

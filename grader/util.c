@@ -242,54 +242,203 @@ done:
 	return rc;
 }
 
-static int rm_at(int parent, const char *name, const char *shown, struct gr_err *err)
-{
-	struct stat st;
-	int fd = -1, rc = 0;
-	DIR *d = NULL;
-	struct dirent *e;
+/*
+ * rm -rf without a descriptor per level: one directory is open at a time,
+ * going down by name and back up through "..", checked against the inode
+ * recorded on the way down. Each level keeps only its position in its
+ * parent (a telldir cookie) so that a wide directory is read once, not again
+ * after each subfolder. A tree left by the box is dead by then (its
+ * processes are gone), so nothing moves under us; the check refuses to go on
+ * if something did.
+ */
+struct rm_level {
+	dev_t dev;
+	ino_t ino;
+	long resume; /* where to read this directory again after a subfolder */
+};
 
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", shown);
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
-			return gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", shown);
+struct rm_walk {
+	const char *top; /* for messages */
+	struct rm_level *lv;
+	size_t depth, cap;
+	DIR *d; /* the directory at lv[depth] */
+	struct gr_err *err;
+};
+
+static int rm_fail(struct rm_walk *w, int e, const char *name)
+{
+	if (w->depth == 0)
+		return gr_err_sys(w->err, GR_EIO, e, "cannot remove '%s/%s'", w->top, name);
+	return gr_err_sys(w->err, GR_EIO, e, "cannot remove '%s/.../%s' (%zu levels down)", w->top,
+			  name, w->depth);
+}
+
+/* Unlink or rmdir `name` in the current directory; a read-only folder of ours is opened up. */
+static int rm_unlink(struct rm_walk *w, const char *name, int flags)
+{
+	int fd = dirfd(w->d);
+
+	if (unlinkat(fd, name, flags) == 0 || errno == ENOENT)
 		return 0;
+	if (errno == EACCES && fchmod(fd, 0700) == 0 && unlinkat(fd, name, flags) == 0)
+		return 0;
+	return -1;
+}
+
+/* Enter subfolder `name` of the current directory; `here` is where to resume. */
+static int rm_down(struct rm_walk *w, const char *name, long here)
+{
+	int fd = openat(dirfd(w->d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	DIR *sub;
+
+	if (fd < 0 && errno == EACCES && fchmodat(dirfd(w->d), name, 0700, 0) == 0)
+		fd = openat(dirfd(w->d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0; /* gone meanwhile */
+	if (fd < 0 || fstat(fd, &st) < 0 || !(sub = fdopendir(fd))) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return rm_fail(w, e, name);
 	}
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", shown);
-		goto done;
+	if (w->depth + 1 == w->cap) {
+		size_t cap = w->cap * 2;
+		struct rm_level *lv = realloc(w->lv, cap * sizeof(*lv));
+		if (!lv) {
+			closedir(sub);
+			return gr_err_set(w->err, GR_ENOMEM, "cannot remove '%s': out of memory",
+					  w->top);
+		}
+		w->lv = lv;
+		w->cap = cap;
 	}
-	d = fdopendir(fd);
-	if (!d) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", shown);
-		goto done;
+	w->lv[w->depth].resume = here;
+	w->depth++;
+	w->lv[w->depth] = (struct rm_level){st.st_dev, st.st_ino, 0};
+	closedir(w->d);
+	w->d = sub;
+	return 0;
+}
+
+/* Back to the parent through "..", which must be the folder we came from. */
+static int rm_up(struct rm_walk *w)
+{
+	int fd = openat(dirfd(w->d), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const struct rm_level *up = &w->lv[w->depth - 1];
+	struct stat st;
+	DIR *parent;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_dev != up->dev || st.st_ino != up->ino ||
+	    !(parent = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return gr_err_set(w->err, GR_EIO,
+				  "cannot remove '%s': the tree moved while being removed", w->top);
 	}
-	fd = -1;
-	while ((e = readdir(d))) {
+	closedir(w->d);
+	w->d = parent;
+	w->depth--;
+	seekdir(w->d, w->lv[w->depth].resume); /* the folder we left is read again: now empty */
+	return 0;
+}
+
+/* Empty the directory open in w->d (w->depth 0), however deep. */
+static int rm_walk(struct rm_walk *w)
+{
+	for (;;) {
+		long here = telldir(w->d);
+		struct dirent *e;
+		int rc, dir;
+
+		errno = 0;
+		e = readdir(w->d);
+		if (!e) {
+			if (errno)
+				return rm_fail(w, errno, ".");
+			if (w->depth == 0)
+				return 0;
+			if ((rc = rm_up(w)) < 0)
+				return rc;
+			continue;
+		}
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		rc = rm_at(dirfd(d), e->d_name, shown, err);
-		if (rc)
-			goto done;
+		dir = e->d_type == DT_DIR;
+		if (e->d_type == DT_UNKNOWN) {
+			struct stat st;
+			if (fstatat(dirfd(w->d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				if (errno == ENOENT)
+					continue;
+				return rm_fail(w, errno, e->d_name);
+			}
+			dir = S_ISDIR(st.st_mode);
+		}
+		if (!dir) {
+			if (rm_unlink(w, e->d_name, 0) < 0)
+				return rm_fail(w, errno, e->d_name);
+			continue;
+		}
+		if (rm_unlink(w, e->d_name, AT_REMOVEDIR) == 0)
+			continue; /* empty, or emptied on an earlier visit */
+		if (errno != ENOTEMPTY && errno != EEXIST)
+			return rm_fail(w, errno, e->d_name);
+		if ((rc = rm_down(w, e->d_name, here)) < 0)
+			return rc;
 	}
-	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", shown);
+}
+
+/* `again`: how many more passes an entry a reopened directory skipped may cost. */
+static int rm_tree(int dir_fd, const char *name, int again, struct gr_err *err)
+{
+	struct rm_walk w = {name, NULL, 0, 16, NULL, err};
+	struct stat st;
+	int fd = -1, rc;
+
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0
+				       : gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", name);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT)
+			return gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", name);
+		return 0;
+	}
+	w.lv = malloc(w.cap * sizeof(*w.lv));
+	if (!w.lv)
+		return gr_err_set(err, GR_ENOMEM, "cannot remove '%s': out of memory", name);
+	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && fchmodat(dir_fd, name, 0700, 0) == 0)
+		fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(w.d = fdopendir(fd))) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", name);
+		if (fd >= 0)
+			close(fd);
+		goto done;
+	}
+	w.lv[0] = (struct rm_level){st.st_dev, st.st_ino, 0};
+	rc = rm_walk(&w);
+	closedir(w.d);
+	/* A cookie that did not survive a reopen could have skipped an entry: once more. */
+	if (!rc && unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+		if ((errno == ENOTEMPTY || errno == EEXIST) && again > 0) {
+			free(w.lv);
+			return rm_tree(dir_fd, name, again - 1, err);
+		}
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot remove '%s'", name);
+	}
 done:
-	if (d)
-		closedir(d);
-	if (fd >= 0)
-		close(fd);
+	free(w.lv);
 	return rc;
+}
+
+int gr_rm_rf_at(int dir_fd, const char *name, struct gr_err *err)
+{
+	return rm_tree(dir_fd, name, 2, err);
 }
 
 int gr_rm_rf(const char *path, struct gr_err *err)
 {
-	return rm_at(AT_FDCWD, path, path, err);
+	return rm_tree(AT_FDCWD, path, 2, err);
 }
 
 int gr_split_list(char ***out, const char *list)
@@ -310,6 +459,69 @@ int gr_split_list(char ***out, const char *list)
 	v[n] = NULL;
 	*out = v;
 	return 0;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (1-4), 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
+{
+	size_t n;
+	uint32_t c, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2, c = s[0] & 0x1f, min = 0x80;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, c = s[0] & 0x0f, min = 0x800;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, c = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0; /* also stops at the NUL */
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+char *gr_term_escape(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t len = strlen((const char *)p);
+	char *out = malloc(len * 6 + 1), *o = out; /* \u0085 is the longest: 6 per byte at most */
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		uint32_t cp = 0;
+		size_t n = utf8_seq(p, &cp);
+
+		if (n == 0) {
+			o += sprintf(o, "\\x%02x", *p++);
+		} else if (cp == '\n' || cp == '\r' || cp == '\t') {
+			*o++ = '\\';
+			*o++ = cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't';
+			p++;
+		} else if (cp < 0x20 || cp == 0x7f) {
+			o += sprintf(o, "\\x%02x", (unsigned)cp);
+			p++;
+		} else if (cp >= 0x80 && cp <= 0x9f) {
+			o += sprintf(o, "\\u%04x", (unsigned)cp);
+			p += n;
+		} else {
+			memcpy(o, p, n);
+			o += n;
+			p += n;
+		}
+	}
+	*o = '\0';
+	return out;
 }
 
 char *gr_path_join(const char *a, const char *b)

@@ -2,10 +2,22 @@
  * util_time.c - the one parser and printer of wall-clock times (UTC instants
  * as seconds since the epoch plus microseconds). Our own grammar, not
  * strptime: the accepted forms are exactly the ones documented in util.h.
+ *
+ * Named zones (Europe/London) come from the system's tz database through
+ * GLib's GTimeZone, which reads the TZif files and is safe to share between
+ * threads. The C library's only zone interface is the process-wide TZ
+ * variable (setenv + tzset + mktime): not safe while fetch's writer threads
+ * read timestamp.txt files, and setenv races every getenv in the process.
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib.h>
 
 #include "grader/util.h"
 
@@ -75,8 +87,85 @@ static const struct {
     {"PST", -480}, {"PDT", -420}, {"AKST", -540}, {"AKDT", -480}, {"HST", -600},
 };
 
-/* Parse the zone that ends the text at p; *off in seconds east of UTC. */
-static int parse_zone(const char *p, int *off, int *has)
+/* Whether p looks like a tz database name: "Europe/London", "Etc/GMT+5". */
+static int is_zone_name(const char *p)
+{
+	const char *c = p;
+
+	if (!isalpha((unsigned char)*p) || strlen(p) > 64 || strstr(p, ".."))
+		return 0;
+	for (; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("/_+-", *c))
+			return 0;
+	return 1;
+}
+
+/*
+ * Whether the tz database has a zone file for `name` (TZDIR, else
+ * /usr/share/zoneinfo). Checked here because GLib, like TZ, would take an
+ * unknown name for a POSIX rule ("ABC3") or for UTC.
+ */
+static int zone_file_exists(const char *name)
+{
+	const char *dir = getenv("TZDIR");
+	char path[512], magic[4];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return 0;
+	ok = read(fd, magic, 4) == 4 && !memcmp(magic, "TZif", 4);
+	close(fd);
+	return ok;
+}
+
+static int32_t offset_at(GTimeZone *tz, int64_t utc)
+{
+	gint i = g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL, utc);
+
+	return i < 0 ? 0 : g_time_zone_get_offset(tz, i);
+}
+
+/*
+ * The UTC instant of wall-clock time `local` (seconds, as if it were UTC)
+ * in zone `name`. A time that happens twice (clocks going back) is the
+ * first, a time that never happens (clocks going forward) is read with the
+ * offset after the change: both as nbgrader (dateutil) reads them.
+ */
+int gr_time_zone_to_utc(int64_t *utc, int64_t local, const char *name, struct gr_err *err)
+{
+	GTimeZone *tz = NULL;
+	int32_t before, after;
+	int64_t t1, t2;
+	int ok1, ok2;
+
+	if (!is_zone_name(name) || !zone_file_exists(name) ||
+	    !(tz = g_time_zone_new_identifier(name)))
+		return gr_err_set(err, GR_EINVAL, "unknown time zone '%s' (not in the tz database)",
+				  name);
+	/* zones change their offset at most once within a day */
+	before = offset_at(tz, local - 86400);
+	after = offset_at(tz, local + 86400);
+	t1 = local - before;
+	t2 = local - after;
+	ok1 = offset_at(tz, t1) == before;
+	ok2 = offset_at(tz, t2) == after;
+	if (ok1 && ok2)
+		*utc = t1 < t2 ? t1 : t2;
+	else if (ok1 || ok2)
+		*utc = ok1 ? t1 : t2;
+	else
+		*utc = t2;
+	g_time_zone_unref(tz);
+	return 0;
+}
+
+/*
+ * Parse the zone that ends the text at p: *off in seconds east of UTC, or
+ * *named pointing at a tz database name (resolved by the caller).
+ */
+static int parse_zone(const char *p, int *off, int *has, const char **named)
 {
 	int sign, hh, mm = 0;
 
@@ -84,6 +173,7 @@ static int parse_zone(const char *p, int *off, int *has)
 		p++;
 	*has = 1;
 	*off = 0;
+	*named = NULL;
 	if (!*p) {
 		*has = 0;
 		return 0;
@@ -95,6 +185,10 @@ static int parse_zone(const char *p, int *off, int *has)
 		}
 	if ((!strncmp(p, "UTC", 3) || !strncmp(p, "GMT", 3)) && (p[3] == '+' || p[3] == '-'))
 		p += 3;
+	else if (is_zone_name(p)) {
+		*named = p;
+		return 0;
+	}
 	if (*p != '+' && *p != '-')
 		return -1;
 	sign = *p++ == '-' ? -1 : 1;
@@ -135,6 +229,8 @@ int gr_time_parse(int64_t *sec, int32_t *usec, const char *text, unsigned flags,
 	char buf[128];
 	const char *p;
 	size_t n;
+	const char *named = NULL;
+	int64_t local;
 	int y, mo, d, h = 0, mi = 0, se = 0, us = 0, off = 0, has_zone = 0;
 
 	if (!text)
@@ -180,15 +276,23 @@ int gr_time_parse(int64_t *sec, int32_t *usec, const char *text, unsigned flags,
 		goto bad;
 	if (se == 60)
 		se = 59; /* a leap second is clamped */
-	if (parse_zone(p, &off, &has_zone))
-		return gr_err_set(
-		    err, GR_EINVAL,
-		    "invalid time '%s': unknown time zone (use UTC, Z, +HH:MM or EST, CET, ...)",
-		    buf);
+	if (parse_zone(p, &off, &has_zone, &named))
+		return gr_err_set(err, GR_EINVAL,
+				  "invalid time '%s': unknown time zone (use UTC, Z, +HH:MM, a tz "
+				  "database name such as Europe/London, or EST, CET, ...)",
+				  buf);
 	if (!has_zone && !(flags & GR_TIME_NAIVE_UTC))
 		return gr_err_set(err, GR_EINVAL, "invalid time '%s': missing time zone", buf);
-	*sec = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600LL + mi * 60LL + se -
-	       off;
+	local = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600LL + mi * 60LL + se;
+	if (named) {
+		int64_t utc;
+		struct gr_err zerr = {0};
+		if (gr_time_zone_to_utc(&utc, local, named, &zerr) < 0)
+			return gr_err_set(err, GR_EINVAL, "invalid time '%s': %s", buf, zerr.msg);
+		*sec = utc;
+	} else {
+		*sec = local - off;
+	}
 	if (usec)
 		*usec = us;
 	return 0;
@@ -217,6 +321,14 @@ void gr_time_format(char *out, size_t size, int64_t sec, int32_t usec, enum gr_t
 		snprintf(out, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d, h, mi,
 			 s);
 		break;
+	case GR_TIME_ISO_FRAC:
+		if (usec)
+			snprintf(out, size, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, m,
+				 d, h, mi, s, (int)usec);
+		else
+			snprintf(out, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
+				 h, mi, s);
+		break;
 	case GR_TIME_NBGRADER:
 		snprintf(out, size, "%04lld-%02u-%02u %02d:%02d:%02d.%06d UTC", (long long)y, m, d,
 			 h, mi, s, (int)usec);
@@ -231,4 +343,13 @@ void gr_time_format(char *out, size_t size, int64_t sec, int32_t usec, enum gr_t
 				 h, mi, s);
 		break;
 	}
+}
+
+void gr_time_now(struct gr_time *out)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	out->sec = ts.tv_sec;
+	out->usec = (int32_t)(ts.tv_nsec / 1000);
 }

@@ -21,12 +21,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/prctl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -146,27 +148,35 @@ static unsigned long locked_flags(const char *path)
 	return f;
 }
 
+/* How bind() mounts: writable (else read-only), and whether nothing may run from it. */
+enum { BIND_RW = 1, BIND_NOEXEC = 2 };
+
 /*
- * Bind `src` (under /oldroot) at `dst`, read-only unless `rw`, always nosuid
- * and nodev. As root the bind is not recursive (mounts below `src` stay
- * hidden); in a user namespace the kernel refuses that when the host has
- * mounts below `src`, so the bind is recursive and made read-only recursively.
+ * Bind `src` (under /oldroot) at `dst`, read-only unless BIND_RW, always
+ * nosuid and nodev, noexec with BIND_NOEXEC. As root the bind is not
+ * recursive (mounts below `src` stay hidden); in a user namespace the kernel
+ * refuses that when the host has mounts below `src`, so the bind is recursive
+ * and its flags are set recursively.
  */
-static void bind(const struct sbx_job *job, const char *src, const char *dst, int rw)
+static void bind(const struct sbx_job *job, const char *src, const char *dst, int how)
 {
 	unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | locked_flags(src);
-	int rec = !job->s->root;
+	int rec = !job->s->root, rw = how & BIND_RW;
 
 	if (mount(src, dst, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0)
 		die(job, errno, "cannot bind '%s'", src + strlen("/oldroot"));
 	if (!rw)
 		flags |= MS_RDONLY;
+	if (how & BIND_NOEXEC)
+		flags |= MS_NOEXEC;
 	if (rec) {
 		struct {
 			unsigned long long set, clr, prop, userns;
 		} attr = {0x1 /* RDONLY */ | 0x2 /* NOSUID */ | 0x4 /* NODEV */, 0, 0, 0};
 		if (rw)
 			attr.set &= ~0x1ull;
+		if (how & BIND_NOEXEC)
+			attr.set |= 0x8ull; /* NOEXEC */
 		if (syscall(SYS_mount_setattr, AT_FDCWD, dst, 0x8000 /* AT_RECURSIVE */, &attr,
 			    sizeof(attr)) == 0)
 			return;
@@ -252,13 +262,22 @@ static void dev_dir(const struct sbx_job *job, const char *tmp_opts)
 		close(fd);
 		if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
 			die(job, errno, "cannot bind '%s'", dst);
+		/*
+		 * Each node is a mount of its own: without noexec, a
+		 * PROT_EXEC mapping of /dev/zero would be writable memory
+		 * turned executable (nodev would break the node itself).
+		 */
+		if (mount(NULL, dst, NULL,
+			  MS_BIND | MS_REMOUNT | MS_NOEXEC | MS_NOSUID | locked_flags(src),
+			  NULL) < 0)
+			die(job, errno, "cannot remount '%s' noexec", dst);
 	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlink(links[i][0], links[i][1]) < 0)
 			die(job, errno, "cannot link '%s'", links[i][1]);
 	if (mkdir("/dev/shm", 01777) < 0)
 		die(job, errno, "cannot create '/dev/shm'");
-	tmpfs(job, "/dev/shm", tmp_opts, 0);
+	tmpfs(job, "/dev/shm", tmp_opts, MS_NOEXEC);
 	if (mount(NULL, "/dev", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)
 		die(job, errno, "cannot remount '/dev' read-only");
@@ -291,10 +310,10 @@ static void build_root(const struct sbx_job *job)
 	if (mkdir("/box", 0755) < 0 ||
 	    snprintf(src, sizeof(src), "/oldroot%s", job->workdir) >= (int)sizeof(src))
 		die(job, errno, "cannot create '/box'");
-	bind(job, src, "/box", 1);
+	bind(job, src, "/box", BIND_RW | BIND_NOEXEC);
 	if (mkdir("/tmp", 01777) < 0)
 		die(job, errno, "cannot create '/tmp'");
-	tmpfs(job, "/tmp", tmp_opts, 0);
+	tmpfs(job, "/tmp", tmp_opts, MS_NOEXEC);
 	dev_dir(job, tmp_opts);
 	extra_paths(job); /* last: a path under /tmp must not be hidden by the tmpfs */
 	if (mkdir("/proc", 0555) < 0)
@@ -310,7 +329,8 @@ static void finish_root(const struct sbx_job *job)
 {
 	if (umount2("/oldroot", MNT_DETACH) < 0 || rmdir("/oldroot") < 0)
 		die(job, errno, "cannot detach the host's root");
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
 		die(job, errno, "cannot remount the root read-only");
 }
 
@@ -432,6 +452,15 @@ static void __attribute__((noreturn)) worker_main(const struct sbx_job *job)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (s->root)
 		write_file("/proc/self/oom_score_adj", "0");
+	/*
+	 * From here on /proc is read-only: a write through /proc/self/mem
+	 * ignores page protections, which would undo W^X (read-only code
+	 * pages patched in place). The bind remount changes only this mount.
+	 */
+	if ((s->ns_flags & (CLONE_NEWNS | CLONE_NEWPID)) == (CLONE_NEWNS | CLONE_NEWPID) &&
+	    mount(NULL, "/proc", NULL,
+		  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		die(job, errno, "cannot remount '/proc' read-only");
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || dup2(fd, 0) < 0 || dup2(job->out_w, 1) < 0 || dup2(job->err_w, 2) < 0)
 		die(job, errno, "cannot set up standard streams");
@@ -546,6 +575,68 @@ static __attribute__((noinline)) long start_init(const struct sbx_job *job)
 	return r;
 }
 
+/* Fields 26..51 of /proc/self/stat (1-based, as proc(5) counts them); 0 on failure. */
+static int read_stat_fields(unsigned long long f[52])
+{
+	char buf[1024], *p;
+	ssize_t n;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	if (!p)
+		return -1;
+	p++;
+	for (int i = 3; i < 52; i++) {
+		char *end;
+		while (*p == ' ')
+			p++;
+		f[i] = strtoull(p, &end, 10);
+		if (end == p && i >= 26)
+			return -1;
+		p = end;
+		while (*p && *p != ' ')
+			p++; /* the state letter */
+	}
+	return 0;
+}
+
+/*
+ * Init and a fn-mode worker are copies of the caller: /proc/1/cmdline and
+ * /proc/1/environ would show the grader's command line and environment
+ * (host paths, the rubric's). Make both ranges empty (as a kernel thread's)
+ * instead of clearing the strings: the caller's argv strings are still in
+ * use (the command to run, --env values). PR_SET_MM_MAP, unlike the single
+ * fields, needs no CAP_SYS_RESOURCE; the other fields are set as they are.
+ * Best effort: a kernel without it leaves the ranges (docs/sandbox.md).
+ */
+static void hide_cmdline(void)
+{
+	unsigned long long f[52];
+	struct prctl_mm_map m;
+
+	prctl(PR_SET_NAME, "init", 0, 0, 0);
+	if (read_stat_fields(f) < 0)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.start_code = f[26];
+	m.end_code = f[27];
+	m.start_stack = f[28];
+	m.start_data = f[45];
+	m.end_data = f[46];
+	m.start_brk = f[47];
+	m.brk = (unsigned long)syscall(SYS_brk, 0);
+	m.arg_start = m.arg_end = m.env_start = m.env_end = f[48];
+	m.exe_fd = (unsigned)-1;
+	prctl(PR_SET_MM, PR_SET_MM_MAP, &m, sizeof(m), 0);
+}
+
 /* Map our own uid/gid into the new user namespace (non-root hosts). */
 static void map_ids(const struct sbx_job *job)
 {
@@ -594,6 +685,7 @@ void sbx_child_main(const struct sbx_job *job)
 	}
 	if (s->ns_flags & CLONE_NEWUSER)
 		map_ids(job);
+	hide_cmdline(); /* before build_root: it reads the host's /proc/self */
 	if (s->ns_flags & CLONE_NEWUTS)
 		if (sethostname("box", 3) < 0)
 			die(job, errno, "cannot set the host name");

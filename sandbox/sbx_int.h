@@ -74,8 +74,8 @@ int sbx_probe_fast(int *netns_fd);
 /* sbx_child.c: the code after fork; never returns. */
 void sbx_child_main(const struct sbx_job *job) __attribute__((noreturn));
 
-/* sbx_seccomp.c: compile the policy into s->prog (heap). */
-int sbx_seccomp_compile(struct sock_fprog *prog, struct gr_err *err);
+/* sbx_seccomp.c: compile the policy into s->prog (heap); W^X unless allow_jit. */
+int sbx_seccomp_compile(struct sock_fprog *prog, int allow_jit, struct gr_err *err);
 
 /* sbx_cgroup.c */
 int sbx_cg_create(struct sbx_cg *cg, const struct sbx_limits *lim, unsigned slot,

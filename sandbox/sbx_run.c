@@ -132,7 +132,7 @@ int sbx_new(sbx **out, const struct sbx_config *cfg, struct gr_err *err)
 	s->box_uid = s->root ? (uid_t)(SBX_UID_BASE + cfg->slot) : geteuid();
 	s->box_gid = s->root ? (gid_t)(SBX_UID_BASE + cfg->slot) : getegid();
 	s->ns_flags = flags_from_probe(&s->probe, s->root);
-	if (s->probe.seccomp && (rc = sbx_seccomp_compile(&s->prog, err)) < 0)
+	if (s->probe.seccomp && (rc = sbx_seccomp_compile(&s->prog, cfg->allow_jit, err)) < 0)
 		goto done;
 	if (s->root && (rc = sbx_cg_create(&s->cg, &cfg->limits, cfg->slot, err)) < 0)
 		goto done;

@@ -5,9 +5,15 @@
  *
  * Default allow; the filter removes the kernel surface a student program has
  * no business touching (debugging other processes, mounts, namespaces, keys,
- * bpf, perf, io_uring, non-local sockets, terminal injection, ...). Foreign
- * ABIs (x32, and i386 through `int 0x80`) hit the bad-arch action, which
- * kills the whole process.
+ * bpf, perf, io_uring, non-local sockets, terminal injection, watching files,
+ * ...). Foreign ABIs (x32, and i386 through `int 0x80`) hit the bad-arch
+ * action, which kills the whole process.
+ *
+ * W^X (unless cfg->allow_jit): no memory is ever both writable and
+ * executable, and nothing becomes executable after being mapped. With the
+ * writable mounts noexec (sbx_child.c), the only executable memory is a file
+ * of the read-only system root, mapped as it is: native code a student
+ * wrote cannot run inside the box's processes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,7 +88,12 @@ static const char *const denied[] = {
     "setsid",
     "setpgid",
     "fanotify_init",
+    "inotify_init",
+    "inotify_init1",
     "pidfd_getfd",
+    "memfd_create", /* an anonymous file on no mount of ours: executable */
+    "memfd_secret",
+    "remap_file_pages", /* rewires a shared mapping's pages in place */
 };
 
 /* Answered with ENOSYS so that libraries fall back (clone3 -> clone). */
@@ -125,7 +137,37 @@ static int add_personality(scmp_filter_ctx ctx, struct gr_err *err)
 	return 0;
 }
 
-static int build(scmp_filter_ctx ctx, struct gr_err *err)
+/*
+ * W^X with masked comparisons on the protection and flag bits: anonymous
+ * executable mappings, mappings both writable and executable (a private
+ * copy of a system library's pages would do), PROT_EXEC added later by
+ * mprotect/pkey_mprotect, and System V segments attached SHM_EXEC.
+ * File-backed read+exec mappings (ld.so, dlopen) stay allowed; noexec on
+ * every writable mount makes those system files only.
+ */
+static int add_wx(scmp_filter_ctx ctx, struct gr_err *err)
+{
+	const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+	struct scmp_arg_cmp anon_x[] = {
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
+	    SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS),
+	};
+	struct scmp_arg_cmp wx =
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC, PROT_WRITE | PROT_EXEC);
+	struct scmp_arg_cmp x = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC);
+	struct scmp_arg_cmp shm_x = SCMP_A2(SCMP_CMP_MASKED_EQ, SHM_EXEC, SHM_EXEC);
+	int rc;
+
+	if ((rc = add(ctx, eperm, "mmap", 2, anon_x, err)) < 0 ||
+	    (rc = add(ctx, eperm, "mmap", 1, &wx, err)) < 0 ||
+	    (rc = add(ctx, eperm, "mprotect", 1, &x, err)) < 0 ||
+	    (rc = add(ctx, eperm, "pkey_mprotect", 1, &x, err)) < 0 ||
+	    (rc = add(ctx, eperm, "shmat", 1, &shm_x, err)) < 0)
+		return rc;
+	return 0;
+}
+
+static int build(scmp_filter_ctx ctx, int allow_jit, struct gr_err *err)
 {
 	static const unsigned long ns_flags[] = {
 	    CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWPID,	  CLONE_NEWNET,
@@ -159,6 +201,8 @@ static int build(scmp_filter_ctx ctx, struct gr_err *err)
 		    (rc = add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socketpair", 1, &c, err)) < 0)
 			return rc;
 	}
+	if (!allow_jit && (rc = add_wx(ctx, err)) < 0)
+		return rc;
 	return add_personality(ctx, err);
 }
 
@@ -168,7 +212,7 @@ static int build(scmp_filter_ctx ctx, struct gr_err *err)
  * kill the whole process. The BPF is exported through a memfd into a heap
  * array (`prog->filter`, freed by the caller).
  */
-int sbx_seccomp_compile(struct sock_fprog *prog, struct gr_err *err)
+int sbx_seccomp_compile(struct sock_fprog *prog, int allow_jit, struct gr_err *err)
 {
 	scmp_filter_ctx ctx = NULL;
 	int fd = -1, rc;
@@ -187,7 +231,7 @@ int sbx_seccomp_compile(struct sock_fprog *prog, struct gr_err *err)
 	}
 	/* We set no_new_privs ourselves, just before loading. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	if ((rc = build(ctx, err)) < 0)
+	if ((rc = build(ctx, allow_jit, err)) < 0)
 		goto done;
 	fd = memfd_create("sbx-bpf", MFD_CLOEXEC);
 	if (fd < 0) {

@@ -320,6 +320,29 @@ static void test_export__unknown_selection(void **state)
 	gb_free(gb);
 }
 
+static void test_export__pseudonym_is_truncated_hmac_sha256(void **state)
+{
+	char p[EXPORT_PSEUDONYM_HEX + 1];
+	(void)state;
+
+	/* RFC 4231, test case 2: HMAC-SHA256("Jefe", "what do ya want for nothing?") */
+	export_pseudonym(p, "Jefe", 4, "what do ya want for nothing?");
+	assert_string_equal(p, "5bdcc146bf60754e");
+}
+
+static void test_export__items(void **state)
+{
+	struct gb_gradebook *gb = fixture();
+	char *out = run(export_items, gb, NULL);
+	(void)state;
+
+	assert_true(strncmp(out, "assignment,student_id,notebook,question,score,max_score,status,time\n",
+			    68) == 0);
+	assert_int_equal(export_format_parse("items"), EXPORT_ITEMS);
+	free(out);
+	gb_free(gb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +359,8 @@ int main(void)
 		cmocka_unit_test(test_export__gradescope_student),
 		cmocka_unit_test(test_export__format_names),
 		cmocka_unit_test(test_export__unknown_selection),
+		cmocka_unit_test(test_export__pseudonym_is_truncated_hmac_sha256),
+		cmocka_unit_test(test_export__items),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,7 +113,7 @@ static void test_fetch__blackboard_names(void **state)
 	parse_ok(&n, "Homework 1_jdoe_attempt_2026-10-30-09-15-00_ps1.ipynb", FETCH_LAYOUT_AUTO,
 		 FETCH_LAYOUT_BLACKBOARD, "jdoe", "ps1.ipynb");
 	assert_true(n.has_time);
-	fetch_time_iso(iso, &n.time);
+	gr_time_format(iso, sizeof(iso), n.time.sec, n.time.usec, GR_TIME_ISO);
 	assert_string_equal(iso, "2026-10-30T09:15:00Z");
 	assert_int_equal(n.kind, FETCH_NAME_FILE);
 	assert_string_equal(n.display_name, "Homework 1_jdoe");
@@ -192,7 +192,7 @@ static void test_fetch__regex_groups_and_match(void **state)
 	assert_string_equal(n.lms_id, "alice");
 	assert_string_equal(n.path, "sub/a.py");
 	assert_true(n.has_time);
-	fetch_time_iso(iso, &n.time);
+	gr_time_format(iso, sizeof(iso), n.time.sec, n.time.usec, GR_TIME_ISO);
 	assert_string_equal(iso, "2026-10-30T10:00:00Z");
 	fetch_name_release(&n);
 	/* anchored at the start like re.match */
@@ -214,20 +214,20 @@ static void test_fetch__regex_groups_and_match(void **state)
 
 static void expect_time(const char *in, const char *iso_want, int usec)
 {
-	struct fetch_time t;
+	struct gr_time t;
 	struct gr_err err = {0};
 	char iso[32];
 
-	if (fetch_time_parse(&t, in, &err))
+	if (gr_time_parse(&t.sec, &t.usec, in, GR_TIME_LENIENT, &err))
 		fail_msg("'%s': %s", in, err.msg);
-	fetch_time_iso(iso, &t);
+	gr_time_format(iso, sizeof(iso), t.sec, t.usec, GR_TIME_ISO);
 	assert_string_equal(iso, iso_want);
 	assert_int_equal(t.usec, usec);
 }
 
 static void test_fetch__deadline_parsing(void **state)
 {
-	struct fetch_time t;
+	struct gr_time t;
 	struct gr_err err = {0};
 	char nb[40];
 	(void)state;
@@ -242,7 +242,7 @@ static void test_fetch__deadline_parsing(void **state)
 	expect_time("2026-10-30-09-15-00", "2026-10-30T09:15:00Z", 0);
 	expect_time("2024-02-29T00:00:00Z", "2024-02-29T00:00:00Z", 0);
 	expect_time("1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z", 0);
-	assert_int_equal(fetch_time_parse(&t, "1970-01-01T00:00:01Z", &err), 0);
+	assert_int_equal(gr_time_parse(&t.sec, &t.usec, "1970-01-01T00:00:01Z", GR_TIME_LENIENT, &err), 0);
 	assert_int_equal(t.sec, 1);
 	const char *bad[] = {"tomorrow",
 			     "2026-13-01",
@@ -254,13 +254,13 @@ static void test_fetch__deadline_parsing(void **state)
 			     "2026-10-30T10:00:00Zjunk",
 			     ""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (fetch_time_parse(&t, bad[i], &err) != GR_EINVAL)
+		if (gr_time_parse(&t.sec, &t.usec, bad[i], GR_TIME_LENIENT, &err) != GR_EINVAL)
 			fail_msg("'%s' parsed", bad[i]);
 	}
 	assert_non_null(strstr(err.msg, "invalid time"));
 	t.sec = 1793354400;
 	t.usec = 42;
-	fetch_time_nbgrader(nb, &t);
+	gr_time_format(nb, sizeof(nb), t.sec, t.usec, GR_TIME_NBGRADER);
 	assert_string_equal(nb, "2026-10-30 10:00:00.000042 UTC");
 }
 
@@ -311,10 +311,17 @@ static void test_fetch__manifest_quoting(void **state)
 				  .nskips = 1,
 				  .skips = skips,
 				  .late = 1,
+				  .has_time = 1,
 				  .time = {.sec = 1793354400}};
 	struct fetch_result bad = {.student_id = "bob", .failed = 1, .error = "no branch 'main'"};
-	struct fetch_result *list[] = {&ok, &bad};
-	struct fetch_report rep = {.count = 2, .results = list};
+	struct fetch_result unknown = {
+	    .student_id = "carol", .nfiles = 1, .files = files + 1, .late = 1}; /* Canvas */
+	struct fetch_skip lost[] = {
+	    {.path = "d.zip!#3", .reason = "name cannot be read", .unreadable = 1},
+	    {.path = "d.zip!README.txt", .reason = "name matches no known layout"}};
+	struct fetch_result nobody = {.student_id = "", .nskips = 2, .skips = lost};
+	struct fetch_result *list[] = {&ok, &bad, &unknown};
+	struct fetch_report rep = {.count = 3, .results = list, .orphans = &nobody};
 	char path[] = "/tmp/test_fetch.XXXXXX", *text = NULL;
 	struct gr_err err = {0};
 	int fd = mkstemp(path);
@@ -332,7 +339,10 @@ static void test_fetch__manifest_quoting(void **state)
 			    "alice,ps1,ok,yes,2026-10-30T10:00:00Z,'=cmd(),1,bb,\r\n"
 			    "alice,ps1,skipped,yes,2026-10-30T10:00:00Z,pw,,,symlink to "
 			    "'/etc/passwd'\r\n"
-			    "bob,ps1,failed,,,,,,no branch 'main'\r\n");
+			    "bob,ps1,failed,,,,,,no branch 'main'\r\n"
+			    "carol,ps1,ok,yes,,'=cmd(),1,bb,\r\n"
+			    ",ps1,failed,,,d.zip!#3,,,name cannot be read\r\n"
+			    ",ps1,skipped,,,d.zip!README.txt,,,name matches no known layout\r\n");
 	free(text);
 	unlink(path);
 }

@@ -94,6 +94,38 @@ static void test_roster__errors(void **state)
 	expect_error("student_id\nalice\nbob\nalice\n",
 		     "line 4: student 'alice' already on line 2");
 	expect_error("student_id,STUDENT_ID\na,b\n", "appears twice");
+	expect_error("student_id,lms_id\na,101\nb,102\nc,101\n",
+		     "line 4: lms_id '101' already on line 2 (student 'a')");
+	expect_error("student_id,first_name\na,Chlo\xe9\n",
+		     "line 2: column 'first_name' is not UTF-8");
+}
+
+/* Names of every script match the LMS's spelling of them. */
+static void test_roster__find_name_unicode(void **state)
+{
+	/* Chloé written decomposed (e + U+0301), as a roster saved on macOS */
+	struct roster *r = parse_ok("student_id,first_name,last_name\n"
+				    "cs,Chloe\xcc\x81,Smith\nag,Ana,Garc\xc3\xad"
+				    "a\nwm,\xe6\x98\x8e,\xe7\x8e\x8b\n"
+				    "fa,\xd9\x81\xd8\xa7\xd8\xb7\xd9\x85\xd8\xa9,"
+				    "\xd8\xb9\xd9\x84\xd9\x8a\nmj,Mary_Jo,Kent\n");
+	(void)state;
+	assert_string_equal(r->students[0].first_name, "Chlo\xc3\xa9"); /* stored NFC */
+	assert_ptr_equal(roster_find_name(r, "Chlo\xc3\xa9 Smith"), &r->students[0]);
+	assert_ptr_equal(roster_find_name(r, "smithchlo\xc3\xa9"), &r->students[0]);
+	assert_ptr_equal(roster_find_name(r, "ANA GARC\xc3\x8d" "A"), &r->students[1]);
+	assert_ptr_equal(roster_find_name(r, "garc\xc3\xad" "aana"), &r->students[1]);
+	assert_null(roster_find_name(r, "Ana Garcia")); /* an accent is a letter */
+	/* CJK family name first, as Moodle shows it */
+	assert_ptr_equal(roster_find_name(r, "\xe7\x8e\x8b \xe6\x98\x8e"), &r->students[2]);
+	/* Arabic, with a right-to-left mark the LMS left in */
+	assert_ptr_equal(roster_find_name(r, "\xe2\x80\x8f\xd9\x81\xd8\xa7\xd8\xb7\xd9"
+					     "\x85\xd8\xa9 \xd8\xb9\xd9\x84\xd9\x8a"),
+			 &r->students[3]);
+	/* Moodle writes "Mary Jo" for a "Mary_Jo" in its user table */
+	assert_ptr_equal(roster_find_name(r, "Mary Jo Kent"), &r->students[4]);
+	assert_null(roster_find_name(r, "\xff"));
+	roster_free(r);
 }
 
 static void test_roster__find_name(void **state)
@@ -168,6 +200,7 @@ int main(void)
 	    cmocka_unit_test(test_roster__quotes_bom_crlf),
 	    cmocka_unit_test(test_roster__errors),
 	    cmocka_unit_test(test_roster__find_name),
+	    cmocka_unit_test(test_roster__find_name_unicode),
 	    cmocka_unit_test(test_roster__load_file),
 	    cmocka_unit_test(test_roster__random_input_does_not_crash),
 	};

@@ -470,6 +470,36 @@ static void test_rubric__splice_hostile_submission(void **state)
 	rubric_free(r);
 }
 
+/* A notebook saved with Windows line endings is not a modified locked cell. */
+static void test_rubric__splice_crlf_not_modified(void **state)
+{
+	struct rubric *r = NULL;
+	struct nb_notebook *nb;
+	struct rubric_splice *s = NULL;
+	struct gr_err err = {0};
+	json_t *root = base();
+	(void)state;
+
+	json_object_set_new(cell(root, 0), "source", json_string("import math\nimport os\n"));
+	assert_int_equal(rubric_from_json(&r, root, "ps0.json", &err), 0);
+	json_decref(root);
+	nb = student_from(r);
+	assert_int_equal(nb_cell_set_source(&nb->cells[0], "import math\r\nimport os\r\n", &err), 0);
+	assert_int_equal(nb_cell_set_source(&nb->cells[4], "g = 1\r\n", &err), 0);
+	assert_int_equal(rubric_splice(&s, r, 0, nb, &err), 0);
+	assert_int_equal(s->nflags, 0);
+	/* the rubric's copy runs */
+	assert_string_equal(s->nb->cells[0].source, "import math\nimport os\n");
+	rubric_splice_free(s);
+	/* a real edit is still one, whatever the line endings */
+	assert_int_equal(nb_cell_set_source(&nb->cells[0], "import math\r\nimport sys\r\n", &err), 0);
+	assert_int_equal(rubric_splice(&s, r, 0, nb, &err), 0);
+	assert_true(has_flag(s, RUBRIC_FLAG_MODIFIED_LOCKED, "setup"));
+	rubric_splice_free(s);
+	nb_free(nb);
+	rubric_free(r);
+}
+
 static void test_rubric__splice_deleted_answer_and_type_change(void **state)
 {
 	struct rubric *r = NULL;
@@ -739,6 +769,7 @@ int main(void)
 	    cmocka_unit_test(test_rubric__release_notebook),
 	    cmocka_unit_test(test_rubric__splice_untouched_submission),
 	    cmocka_unit_test(test_rubric__splice_hostile_submission),
+	    cmocka_unit_test(test_rubric__splice_crlf_not_modified),
 	    cmocka_unit_test(test_rubric__splice_deleted_answer_and_type_change),
 	    cmocka_unit_test(test_rubric__public),
 	    cmocka_unit_test(test_rubric__import_checks_nbgrader_rules),

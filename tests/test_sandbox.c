@@ -258,7 +258,9 @@ static void test_sandbox__fn_cpu_timeout(void **state)
 	assert_int_equal(sbx_run_fn(s, &res, spin, NULL, &err), 0);
 	assert_int_equal(res.status, SBX_TO);
 	assert_true(res.time >= 0.5);
-	assert_true(res.wall < 4);
+	/* the CPU limit ended it, not the wall clock (no timing bound: machines are shared) */
+	assert_null(strstr(res.message, "wall"));
+	assert_non_null(strstr(res.message, "time limit exceeded"));
 	sbx_result_release(&res);
 }
 
@@ -274,7 +276,8 @@ static void test_sandbox__fn_wall_timeout(void **state)
 	assert_int_equal(sbx_run_fn(s, &res, nap, NULL, &err), 0);
 	assert_int_equal(res.status, SBX_TO);
 	assert_true(res.killed);
-	assert_true(res.wall >= 0.3 && res.wall < 2);
+	assert_true(res.wall >= 0.3);
+	assert_non_null(strstr(res.message, "wall time limit exceeded"));
 	sbx_result_release(&res);
 }
 

@@ -7,8 +7,10 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "grader/score.h"
+#include "test_skip.h"
 
 static struct score_cell ran(double points, int raised, int err, const char *result,
 			     int result_first)
@@ -193,9 +195,12 @@ static void test_score__timestamps(void **state)
 	assert_true(u == t);
 	assert_int_equal(score_parse_time(&u, "2026-10-30 06:00:00 EDT", 1, &err), 0);
 	assert_true(u == t);
-	assert_int_equal(score_parse_time(&u, "2026-10-30 10:00:00 Europe/Paris", 1, &err),
+	/* tz database names: Paris is on CET again after 2026-10-25 */
+	assert_int_equal(score_parse_time(&u, "2026-10-30 11:00:00 Europe/Paris", 1, &err), 0);
+	assert_true(u == t);
+	assert_int_equal(score_parse_time(&u, "2026-10-30 10:00:00 Europe/Atlantis", 1, &err),
 			 GR_EINVAL);
-	assert_non_null(strstr(err.msg, "unknown time zone"));
+	assert_non_null(strstr(err.msg, "unknown time zone 'Europe/Atlantis'"));
 	assert_int_equal(score_parse_time(&u, "2025-02-29 10:00:00 UTC", 1, &err), GR_EINVAL);
 	assert_int_equal(score_parse_time(&u, "2026-13-01 10:00:00 UTC", 1, &err), GR_EINVAL);
 	assert_int_equal(score_parse_time(&u, "2026-10-30 24:00:00 UTC", 1, &err), GR_EINVAL);
@@ -228,6 +233,38 @@ static void test_score__durations(void **state)
 	assert_int_equal(score_parse_duration(&v, "", NULL), GR_EINVAL);
 }
 
+/* A due date and a submission on either side of a daylight-saving change. */
+static void test_score__duedate_across_dst(void **state)
+{
+	struct score_late_policy day = {
+	    .method = SCORE_LATE_PERCENT, .percent = 10, .period = 86400, .cap = 100};
+	struct gr_err err = {0};
+	double due, sub;
+	(void)state;
+
+	if (access("/usr/share/zoneinfo/Europe/London", R_OK) != 0) {
+		SKIP_BECAUSE("no tz database here (Debian's tzdata)");
+		return;
+	}
+	/* due 17:00 BST (16:00Z); London goes back to GMT on 2026-10-25 */
+	assert_int_equal(score_parse_time(&due, "2026-10-24 17:00:00 Europe/London", 0, &err), 0);
+	assert_int_equal(score_parse_time(&sub, "2026-10-25 17:00:00 Europe/London", 0, &err), 0);
+	/* one wall-clock day later is 25 hours: two started days late */
+	assert_true(score_seconds_late(sub, due, 0) == 25 * 3600);
+	assert_true(score_late_penalty(&day, 10, score_seconds_late(sub, due, 0)) == 2);
+	/* spring: due 2026-03-28 12:00 GMT, in 2026-03-29 12:00 BST: 23 hours, one day */
+	assert_int_equal(score_parse_time(&due, "2026-03-28 12:00:00 Europe/London", 0, &err), 0);
+	assert_int_equal(score_parse_time(&sub, "2026-03-29 12:00:00 Europe/London", 0, &err), 0);
+	assert_true(score_seconds_late(sub, due, 0) == 23 * 3600);
+	assert_true(score_late_penalty(&day, 10, score_seconds_late(sub, due, 0)) == 1);
+	/* the same instant written in two zones is on time to the second */
+	assert_int_equal(score_parse_time(&due, "2026-07-01 09:00:00 America/Los_Angeles", 0, &err),
+			 0);
+	assert_int_equal(score_parse_time(&sub, "2026-07-01 17:00:00 Europe/London", 0, &err), 0);
+	assert_true(score_seconds_late(sub, due, 0) == 0);
+	assert_true(due == sub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +275,7 @@ int main(void)
 	    cmocka_unit_test(test_score__pyfloat_grammar),
 	    cmocka_unit_test(test_score__late_penalties),
 	    cmocka_unit_test(test_score__timestamps),
+	    cmocka_unit_test(test_score__duedate_across_dst),
 	    cmocka_unit_test(test_score__durations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

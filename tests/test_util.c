@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "grader/util.h"
+#include "test_skip.h"
 
 static void test_util__err_formats_message(void **state)
 {
@@ -389,7 +393,10 @@ static void test_util__time_rejected_forms(void **state)
 	    "2026-10-30T10:00:00.Z",
 	    "2026-10-30T10:00:00.5.5Z",
 	    "2026-10-30T10:00:00Zjunk",
-	    "2026-10-30T10:00:00 Europe/Paris",
+	    "2026-10-30T10:00:00 Europe/Atlantis", /* no such zone in the tz database */
+	    "2026-10-30T10:00:00 europe/paris",
+	    "2026-10-30T10:00:00 Europe/../../etc/passwd",
+	    "2026-10-30T10:00:00 ABC3", /* a POSIX TZ rule, not a zone name */
 	    "2026-10-30T10:00:00 utc",
 	    "2026-10-30T10:00:00+25:00",
 	    "2026-10-30T10:00:00+02:60",
@@ -412,7 +419,7 @@ static void test_util__time_rejected_forms(void **state)
 	assert_int_equal(gr_time_parse(&sec, NULL, "yesterday", 0, &err), GR_EINVAL);
 	assert_string_equal(
 	    err.msg, "invalid time 'yesterday': expected YYYY-MM-DD HH:MM[:SS[.ffffff]] and a zone");
-	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 10:00:00 Europe/Paris", 0, &err),
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 10:00:00 Europe/Atlantis", 0, &err),
 			 GR_EINVAL);
 	assert_non_null(strstr(err.msg, "unknown time zone"));
 	memset(big, ' ', sizeof(big) - 1);
@@ -453,6 +460,269 @@ static void test_util__time_format(void **state)
 	assert_string_equal(small, "2026-10-30T");
 }
 
+static void test_util__utf8_valid(void **state)
+{
+	(void)state;
+	assert_true(gr_utf8_valid("plain", 5));
+	assert_true(gr_utf8_valid("Chlo\xc3\xa9 \xe7\x8e\x8b \xf0\x9f\x98\x80", 16));
+	assert_false(gr_utf8_valid("\xc3", 1));	       /* truncated */
+	assert_false(gr_utf8_valid("\xc0\xaf", 2));	       /* overlong '/' */
+	assert_false(gr_utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
+	assert_false(gr_utf8_valid("\xf4\x90\x80\x80", 4)); /* over U+10FFFF */
+	assert_false(gr_utf8_valid("M\x81ller", 7));	       /* CP437 */
+	assert_true(gr_utf8_valid("", 0));
+}
+
+static void test_util__utf8_nfc(void **state)
+{
+	char *out = NULL;
+	(void)state;
+	assert_int_equal(gr_utf8_nfc(&out, "Chloe\xcc\x81.txt"), 0); /* NFD from macOS */
+	assert_string_equal(out, "Chlo\xc3\xa9.txt");
+	free(out);
+	assert_int_equal(gr_utf8_nfc(&out, "Chlo\xc3\xa9"), 0);
+	assert_string_equal(out, "Chlo\xc3\xa9");
+	free(out);
+	/* NFC keeps compatibility forms: a full-width A stays one */
+	assert_int_equal(gr_utf8_nfc(&out, "\xef\xbc\xa1"), 0);
+	assert_string_equal(out, "\xef\xbc\xa1");
+	free(out);
+	out = NULL;
+	assert_int_equal(gr_utf8_nfc(&out, "M\x81ller"), GR_EINVAL);
+	assert_null(out);
+}
+
+static void test_util__utf8_name_key(void **state)
+{
+	char *a = NULL, *b = NULL;
+	(void)state;
+	assert_int_equal(gr_utf8_name_key(&a, "GARC\xc3\x8d" "A, Ana-Mar\xc3\xad" "a"), 0);
+	assert_string_equal(a, "garc\xc3\xad" "aanamar\xc3\xad" "a");
+	assert_int_equal(gr_utf8_name_key(&b, "garci\xcc\x81" "a_ana mari\xcc\x81" "a"), 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	assert_int_equal(gr_utf8_name_key(&a, "\xe2\x80\x8f\xd8\xb9\xd9\x84\xd9\x8a 2"), 0);
+	assert_string_equal(a, "\xd8\xb9\xd9\x84\xd9\x8a" "2"); /* RLM and space gone */
+	free(a);
+	a = NULL;
+	assert_int_equal(gr_utf8_name_key(&a, "\xff"), GR_EINVAL);
+	assert_null(a);
+}
+
+/* The UTC ISO form of a parse, or the error. */
+static void expect_utc(const char *text, const char *want)
+{
+	char got[GR_TIME_MAX];
+	int64_t sec = 0;
+	int32_t usec = 0;
+	struct gr_err err = {0};
+
+	if (gr_time_parse(&sec, &usec, text, 0, &err))
+		fail_msg("'%s': %s", text, err.msg);
+	gr_time_format(got, sizeof(got), sec, usec, GR_TIME_PYTHON);
+	if (strcmp(got, want))
+		fail_msg("'%s' gave %s, want %s", text, got, want);
+}
+
+/* tz database names, with the figures nbgrader's parse_utc gives. */
+static void test_util__time_zone_names(void **state)
+{
+	struct gr_err err = {0};
+	int64_t sec;
+	(void)state;
+
+	if (access("/usr/share/zoneinfo/Europe/London", R_OK) != 0) {
+		SKIP_BECAUSE("no tz database here (Debian's tzdata)");
+		return;
+	}
+	/* nbgrader's user guide: submitted/hacker/ps1/timestamp.txt */
+	expect_utc("2015-02-01 09:28:58.749302 America/Los_Angeles", "2015-02-01 17:28:58.749302");
+	expect_utc("2026-07-01 10:00:00 America/Los_Angeles", "2026-07-01 17:00:00"); /* PDT */
+	expect_utc("2026-10-20 10:00:00 Europe/London", "2026-10-20 09:00:00");	      /* BST */
+	expect_utc("2026-10-30 10:00:00 Europe/London", "2026-10-30 10:00:00");	      /* GMT */
+	expect_utc("2026-10-30T15:30:00 Asia/Kolkata", "2026-10-30 10:00:00");
+	expect_utc("2026-10-30 10:00:00 Etc/GMT+5", "2026-10-30 15:00:00");
+	/* clocks forward in London at 01:00 GMT: 01:30 never happens, read as BST */
+	expect_utc("2026-03-29 00:30:00 Europe/London", "2026-03-29 00:30:00");
+	expect_utc("2026-03-29 01:30:00 Europe/London", "2026-03-29 00:30:00");
+	expect_utc("2026-03-29 02:30:00 Europe/London", "2026-03-29 01:30:00");
+	/* clocks back at 02:00 BST: 01:30 happens twice, the first (BST) counts */
+	expect_utc("2026-10-25 01:30:00 Europe/London", "2026-10-25 00:30:00");
+	expect_utc("2026-10-25 02:30:00 Europe/London", "2026-10-25 02:30:00");
+	/* a zone name never falls back to UTC */
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 10:00 Mars/Olympus", 0, &err),
+			 GR_EINVAL);
+	assert_non_null(strstr(err.msg, "unknown time zone 'Mars/Olympus' (not in the tz database)"));
+}
+
+struct zone_thread {
+	int64_t sum;
+};
+
+static void *zone_worker(void *arg)
+{
+	struct zone_thread *z = arg;
+	const char *text[] = {"2026-10-20 10:00:00 Europe/London", "2026-07-01 10:00:00 America/Los_Angeles",
+			      "2026-01-15 10:00:00 Australia/Sydney", "2026-10-30T10:00:00Z"};
+
+	for (int i = 0; i < 2000; i++) {
+		int64_t sec = 0;
+		if (gr_time_parse(&sec, NULL, text[i % 4], 0, NULL) == 0)
+			z->sum += sec;
+	}
+	return NULL;
+}
+
+/* Zones resolved from many threads at once give the one-thread answer. */
+static void test_util__time_zone_threads(void **state)
+{
+	pthread_t th[4];
+	struct zone_thread z[4] = {{0}}, one = {0};
+	(void)state;
+
+	if (access("/usr/share/zoneinfo/Europe/London", R_OK) != 0) {
+		SKIP_BECAUSE("no tz database here (Debian's tzdata)");
+		return;
+	}
+	zone_worker(&one);
+	assert_true(one.sum != 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, zone_worker, &z[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(z[i].sum == one.sum);
+	}
+}
+
+/* dir/d/d/.../d, n levels, each holding a file; one descriptor at a time. */
+static void make_deep(const char *dir, unsigned n)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	assert_true(fd >= 0);
+	for (unsigned i = 0; i < n; i++) {
+		int sub, f;
+
+		assert_int_equal(mkdirat(fd, "d", 0755), 0);
+		f = openat(fd, "f", O_WRONLY | O_CREAT, 0644);
+		assert_true(f >= 0);
+		close(f);
+		sub = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		assert_true(sub >= 0);
+		close(fd);
+		fd = sub;
+	}
+	close(fd);
+}
+
+static void test_util__rm_rf_deep_tree(void **state)
+{
+	/* tmpfs when there is one: 25 000 levels cost a minute on a busy ext4 */
+	char dir[] = "/dev/shm/test_util.XXXXXX";
+	struct gr_err err = { 0 };
+	struct rlimit rl;
+	(void)state;
+	if (!mkdtemp(dir)) {
+		memcpy(dir, "/tmp/test_util.XXXXXX", sizeof("/tmp/test_util.XXXXXX"));
+		assert_non_null(mkdtemp(dir));
+	}
+	make_deep(dir, 25000);
+	/* far more levels than descriptors: the old recursion needed one per level */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	assert_true(rl.rlim_cur < 25000);
+	assert_int_equal(gr_rm_rf(dir, &err), 0);
+	assert_int_equal(access(dir, F_OK), -1);
+}
+
+static void test_util__rm_rf_wide_links_modes(void **state)
+{
+	char dir[] = "/tmp/test_util.XXXXXX", keep[] = "/tmp/test_util_keep.XXXXXX", p[512];
+	struct gr_err err = { 0 };
+	int fd;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	fd = mkstemp(keep);
+	assert_true(fd >= 0);
+	close(fd);
+	for (int i = 0; i < 300; i++) {
+		snprintf(p, sizeof(p), "%s/sub%d", dir, i);
+		assert_int_equal(mkdir(p, 0755), 0);
+		snprintf(p, sizeof(p), "%s/sub%d/file", dir, i);
+		fd = open(p, O_WRONLY | O_CREAT, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+		snprintf(p, sizeof(p), "%s/file%d", dir, i);
+		fd = open(p, O_WRONLY | O_CREAT, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	/* links out of the tree are removed, never followed */
+	snprintf(p, sizeof(p), "%s/sub7/out", dir);
+	assert_int_equal(symlink(keep, p), 0);
+	snprintf(p, sizeof(p), "%s/sub8/up", dir);
+	assert_int_equal(symlink("/tmp", p), 0);
+	/* a folder left without permissions (mode 0) still goes */
+	snprintf(p, sizeof(p), "%s/sub9", dir);
+	assert_int_equal(chmod(p, 0), 0);
+	assert_int_equal(gr_rm_rf(dir, &err), 0);
+	assert_int_equal(access(dir, F_OK), -1);
+	assert_int_equal(access(keep, F_OK), 0);
+	unlink(keep);
+	/* a missing path is fine */
+	assert_int_equal(gr_rm_rf(dir, &err), 0);
+}
+
+static void test_util__rm_rf_says_what_stayed(void **state)
+{
+	struct gr_err err = { 0 };
+	(void)state;
+	/* nothing in /proc can be removed: the message names where it stopped */
+	assert_int_equal(gr_rm_rf("/proc/self/task", &err), GR_EIO);
+	assert_non_null(strstr(err.msg, "cannot remove '/proc/self/task/"));
+}
+
+static void expect_escape(const char *in, const char *want)
+{
+	char *got = gr_term_escape(in);
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_util__term_escape(void **state)
+{
+	(void)state;
+	expect_escape("plain text, é, 漢字, 🙂", "plain text, é, 漢字, 🙂");
+	/* a forged "ok" line: carriage return, cursor moves, colour, title, bell */
+	expect_escape("x\r[1] ok\x1b[2K\x1b]0;pwned\x07", "x\\r[1] ok\\x1b[2K\\x1b]0;pwned\\x07");
+	expect_escape("a\nb\tc\x7f\x01", "a\\nb\\tc\\x7f\\x01");
+	/* C1 controls: CSI as UTF-8 (U+009B) and as a raw byte (not UTF-8) */
+	expect_escape("\xc2\x9b" "31m", "\\u009b31m");
+	expect_escape("\x9b" "31m \xff \xc3", "\\x9b31m \\xff \\xc3");
+	/* overlong and surrogate encodings are not UTF-8 */
+	expect_escape("\xc0\x8a\xed\xa0\x80", "\\xc0\\x8a\\xed\\xa0\\x80");
+	expect_escape(NULL, "");
+	expect_escape("", "");
+}
+
+static void test_util__time_now_and_frac(void **state)
+{
+	struct gr_time t = {0};
+	char out[GR_TIME_MAX];
+	int64_t before = (int64_t)time(NULL);
+	(void)state;
+
+	gr_time_now(&t);
+	assert_true(t.sec >= before && t.sec <= before + 5);
+	assert_true(t.usec >= 0 && t.usec < 1000000);
+	gr_time_format(out, sizeof(out), 1422811738, 749302, GR_TIME_ISO_FRAC);
+	assert_string_equal(out, "2015-02-01T17:28:58.749302Z");
+	gr_time_format(out, sizeof(out), 1422811738, 0, GR_TIME_ISO_FRAC);
+	assert_string_equal(out, "2015-02-01T17:28:58Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,12 +735,22 @@ int main(void)
 		cmocka_unit_test(test_util__write_all_read_full),
 		cmocka_unit_test(test_util__copy_file_no_links),
 		cmocka_unit_test(test_util__buf_put),
+		cmocka_unit_test(test_util__utf8_valid),
+		cmocka_unit_test(test_util__utf8_nfc),
+		cmocka_unit_test(test_util__utf8_name_key),
 		cmocka_unit_test(test_util__time_accepted_forms),
 		cmocka_unit_test(test_util__time_fractions),
 		cmocka_unit_test(test_util__time_calendar),
 		cmocka_unit_test(test_util__time_flags),
 		cmocka_unit_test(test_util__time_rejected_forms),
+		cmocka_unit_test(test_util__time_zone_names),
+		cmocka_unit_test(test_util__time_zone_threads),
 		cmocka_unit_test(test_util__time_format),
+		cmocka_unit_test(test_util__time_now_and_frac),
+		cmocka_unit_test(test_util__term_escape),
+		cmocka_unit_test(test_util__rm_rf_deep_tree),
+		cmocka_unit_test(test_util__rm_rf_wide_links_modes),
+		cmocka_unit_test(test_util__rm_rf_says_what_stayed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,8 @@ int cmd_export(int argc, char **argv);
 int cmd_ci(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_feedback(int argc, char **argv);
 
 /*
  * Option values (cmd_opt.c): the whole string must be the number. Each

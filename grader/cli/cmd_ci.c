@@ -12,6 +12,7 @@
 #include "grader/batch.h"
 #include "grader/export.h"
 #include "grader/gradebook.h"
+#include "grader/util.h"
 
 #define DEFAULT_RUBRIC ".grader/rubric.json"
 
@@ -68,7 +69,7 @@ static void last_line(char *out, size_t len, const char *tb)
 	snprintf(out, len, "%.*s", (int)(end - start), start);
 	for (char *p = out; *p; p++)
 		if (*p == '|' || (unsigned char)*p < 0x20)
-			*p = ' ';
+			*p = ' '; /* one table cell; the rest is escaped when printed */
 }
 
 /*
@@ -93,10 +94,15 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 		const char *nmsg = nr->message ? nr->message : "";
 
 		if (nr->status != GB_GRADED) {
+			char *name = gr_term_escape(nr->name), *msg = gr_term_escape(nmsg);
+
 			(*failed)++;
 			fprintf(f, md ? "| %s | | | %s | %s |\n" : "%-28s %7s %7s  %-8s %s\n",
-				nr->name, md ? gb_status_name(nr->status) : "",
-				md ? nmsg : "", md ? "" : gb_status_name(nr->status), md ? "" : nmsg);
+				name ? name : "?", md ? gb_status_name(nr->status) : "",
+				md ? (msg ? msg : "?") : "", md ? "" : gb_status_name(nr->status),
+				md ? "" : (msg ? msg : "?"));
+			free(name);
+			free(msg);
 		}
 		for (size_t g = 0; g < nr->n_grades; g++) {
 			const struct gb_grade *gr = nr->grades[g];
@@ -114,9 +120,17 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 			last_line(why, sizeof(why), gr->output.traceback);
 			if (!why[0] && manual)
 				snprintf(why, sizeof(why), "graded by hand");
-			fprintf(f, md ? "| %s | %s | %g | %s | %s |\n" : "%-28s %7s %7g  %-8s %s\n",
-				gr->grade_id, score, gr->max_score, gb_cell_status_name(gr->status),
-				why);
+			{
+				char *id = gr_term_escape(gr->grade_id), *w = gr_term_escape(why);
+
+				fprintf(f,
+					md ? "| %s | %s | %g | %s | %s |\n"
+					   : "%-28s %7s %7g  %-8s %s\n",
+					id ? id : "?", score, gr->max_score,
+					gb_cell_status_name(gr->status), w ? w : "?");
+				free(id);
+				free(w);
+			}
 		}
 	}
 	if (md)

@@ -51,7 +51,10 @@ static int smoke_test(void)
 	}
 	sbx_result_release(&res);
 	sbx_free(s);
-	gr_rm_rf(dir, NULL);
+	if (gr_rm_rf(dir, &err) < 0) {
+		printf("%-22s FAILED: %s\n", "clean-up", err.msg);
+		rc = 1;
+	}
 	return rc;
 }
 

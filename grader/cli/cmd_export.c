@@ -25,6 +25,7 @@ static void usage(FILE *f)
 		"                -o FILE.json or stdout: one student)\n"
 		"  junit         JUnit XML, a testsuite per student notebook, a testcase per cell\n"
 		"  markdown      per-question statistics and per-student table\n"
+		"  items         CSV, one row per student and question: score, max, status, time\n"
 		"\n"
 		"options:\n"
 		"  --to FORMAT          output format (required)\n"
@@ -33,6 +34,9 @@ static void usage(FILE *f)
 		"  --student ID         only this student (default: all)\n"
 		"  --per-cell           csv: add one column per grade cell, named NOTEBOOK/CELL\n"
 		"  --course-id ID       nbgrader-db: course of a new assignment (default: default_course)\n"
+		"  --pseudonymise KEY   any format: student ids become HMAC-SHA256(KEY file, id),\n"
+		"                       16 hex digits; names, emails, outputs, comments and\n"
+		"                       messages are dropped (the same key gives the same pseudonyms)\n"
 		"  -h, --help           show this help\n"
 		"\n"
 		"exit status: 0 ok, 1 unreadable or invalid gradebook or write failure,\n"
@@ -54,6 +58,8 @@ static int text_export(int fmt, const char *out, const struct gb_gradebook *gb,
 		rc = export_csv(f, gb, o, err);
 	else if (fmt == EXPORT_JUNIT)
 		rc = export_junit(f, gb, o, err);
+	else if (fmt == EXPORT_ITEMS)
+		rc = export_items(f, gb, o, err);
 	else
 		rc = export_markdown(f, gb, o, err);
 	if (fclose(f) != 0 && rc == 0)
@@ -72,7 +78,7 @@ static int text_export(int fmt, const char *out, const struct gb_gradebook *gb,
 
 int cmd_export(int argc, char **argv)
 {
-	enum { OPT_TO = 256, OPT_ASSIGNMENT, OPT_STUDENT, OPT_PER_CELL, OPT_COURSE };
+	enum { OPT_TO = 256, OPT_ASSIGNMENT, OPT_STUDENT, OPT_PER_CELL, OPT_COURSE, OPT_PSEUDO };
 	static const struct option longopts[] = {
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "output", required_argument, NULL, 'o' },
@@ -80,13 +86,15 @@ int cmd_export(int argc, char **argv)
 		{ "student", required_argument, NULL, OPT_STUDENT },
 		{ "per-cell", no_argument, NULL, OPT_PER_CELL },
 		{ "course-id", required_argument, NULL, OPT_COURSE },
+		{ "pseudonymise", required_argument, NULL, OPT_PSEUDO },
+		{ "pseudonymize", required_argument, NULL, OPT_PSEUDO },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct export_opts o = { 0 };
 	struct gb_gradebook *gb = NULL;
 	struct gr_err err = { 0 };
-	const char *to = NULL, *out = NULL, *in;
+	const char *to = NULL, *out = NULL, *in, *key = NULL;
 	int c, fmt, rc;
 
 	optind = 1;
@@ -99,6 +107,7 @@ int cmd_export(int argc, char **argv)
 		case OPT_STUDENT: o.student = optarg; break;
 		case OPT_PER_CELL: o.per_cell = true; break;
 		case OPT_COURSE: o.course_id = optarg; break;
+		case OPT_PSEUDO: key = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fprintf(stderr, "grader export: unknown or incomplete option '%s'\n",
@@ -132,8 +141,9 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, "grader export: --per-cell applies to --to csv only\n");
 		return 2;
 	}
-	if (gb_read_file(&gb, in, &err) < 0) {
+	if (gb_read_file(&gb, in, &err) < 0 || (key && export_pseudonymise(&gb, key, &err) < 0)) {
 		fprintf(stderr, "grader export: %s\n", err.msg);
+		gb_free(gb);
 		return 1;
 	}
 	if (fmt == EXPORT_NBGRADER_DB)

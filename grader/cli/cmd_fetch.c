@@ -20,8 +20,9 @@ static const char usage_text[] =
     "  --assignment NAME      assignment folder name (required)\n"
     "  --dest DIR             destination, e.g. submitted/ (required; created)\n"
     "  --roster FILE          roster CSV: student_id plus repo, first_name, last_name,\n"
-    "                         email, branch, lms_id columns (required for git)\n"
-    "  --deadline TIME        ISO 8601, e.g. 2026-10-30T10:00:00Z or ...+02:00\n"
+    "                         email, branch, subdir, lms_id columns (required for git)\n"
+    "  --deadline TIME        ISO 8601, e.g. 2026-10-30T10:00:00Z or ...+02:00, or\n"
+    "                         with a tz name: \"2026-10-30 17:00 Europe/London\"\n"
     "                         (git: newest commit at or before it; archive: sets late)\n"
     "  -j, --jobs N           parallel workers (default 1)\n"
     "  --manifest FILE        also write a CSV of every file, skip and failure\n"
@@ -33,6 +34,8 @@ static const char usage_text[] =
     "\n"
     "git options:\n"
     "  --branch B             branch when the roster has none (default: remote HEAD)\n"
+    "  --subdir PATH          take this folder of each repository (e.g. ps1) when\n"
+    "                         the roster row has no subdir (default: the root)\n"
     "  environment: GRADER_GIT_TOKEN (https token), GRADER_GIT_USER (its user name,\n"
     "  default x-access-token); ssh URLs use the ssh agent\n"
     "\n"
@@ -40,12 +43,16 @@ static const char usage_text[] =
     "  --layout L             auto (default), canvas, moodle, blackboard, nbgrader,\n"
     "                         or regex:PATTERN with (?P<student_id>..) (?P<file_id>..)\n"
     "                         and optional (?P<timestamp>..) groups\n"
+    "  --lms-timezone ZONE    the tz database zone of LMS times written without one\n"
+    "                         (Blackboard attempts, regex timestamps), e.g.\n"
+    "                         America/Chicago (default: UTC)\n"
     "  --max-entries N        refuse an archive with more entries (default 100000)\n"
     "  --max-archive-size S   refuse an archive unpacking to more (default 8G)\n"
     "  --max-ratio N          refuse an archive expanding more than N:1 (default 200)\n"
     "  --max-depth N          archives inside archives (default 3)\n"
     "\n"
-    "Exit status: 0 all fetched, 1 some student or archive failed, 2 usage error.\n";
+    "Exit status: 0 all fetched, 1 some student or archive failed or an entry's\n"
+    "name could not be read, 2 usage error.\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -124,8 +131,16 @@ static int parse(int argc, char **argv, int git, struct fetch_opts *o, struct ar
 			o->limits.max_files = (size_t)n;
 		} else if (git && !strcmp(arg, "--branch")) {
 			o->branch = val;
+		} else if (git && !strcmp(arg, "--subdir")) {
+			o->subdir = val;
 		} else if (!git && !strcmp(arg, "--layout")) {
 			a->layout = val;
+		} else if (!git && !strcmp(arg, "--lms-timezone")) {
+			int64_t utc;
+			struct gr_err zerr = {0};
+			if (gr_time_zone_to_utc(&utc, 0, val, &zerr) < 0)
+				return usage_error("--lms-timezone: %s", zerr.msg);
+			o->lms_zone = val;
 		} else if (!git && !strcmp(arg, "--max-entries")) {
 			if (cmd_parse_size(val, &n) < 0)
 				return usage_error("invalid count '%s'", val);
@@ -213,7 +228,7 @@ int cmd_fetch(int argc, char **argv)
 		goto done;
 	rc = 2;
 	if (a.deadline) {
-		if (fetch_time_parse(&o.deadline, a.deadline, &err) < 0) {
+		if (gr_time_parse(&o.deadline.sec, &o.deadline.usec, a.deadline, GR_TIME_LENIENT, &err) < 0) {
 			fprintf(stderr, "grader fetch: %s\n", err.msg);
 			goto done;
 		}
@@ -257,8 +272,12 @@ int cmd_fetch(int argc, char **argv)
 	if (rep->archive_errors)
 		printf(", %zu archive%s refused", rep->archive_errors,
 		       rep->archive_errors > 1 ? "s" : "");
+	if (rep->skipped)
+		printf(", %zu entr%s skipped", rep->skipped, rep->skipped > 1 ? "ies" : "y");
+	if (rep->unreadable)
+		printf(" (%zu with an unreadable name)", rep->unreadable);
 	printf("\n");
-	rc = rep->failed || rep->archive_errors ? 1 : 0;
+	rc = rep->failed || rep->archive_errors || rep->unreadable ? 1 : 0;
 done:
 	fetch_report_free(rep);
 	fetch_regex_free(re);

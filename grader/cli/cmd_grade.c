@@ -13,7 +13,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: grader grade --rubric RUBRIC.json --submissions DIR -o GRADEBOOK.json\n"
 		"                    [--student ID,...] [--roster ROSTER.csv] [-j N] [--force]\n"
-		"                    [--allow-weaker] [--quiet]\n"
+		"                    [--late-unknown none|zero|flag] [--allow-weaker] [--quiet]\n"
 		"\n"
 		"Grade every DIR/{student_id}/{assignment}/ against the rubric, each notebook\n"
 		"in the sandbox, and write the gradebook JSON (docs/gradebook.md).\n"
@@ -28,6 +28,11 @@ static void usage(FILE *f)
 		"  -j, --jobs N        parallel workers, each with its own interpreter\n"
 		"                      (default: the number of cores)\n"
 		"  --force             regrade submissions unchanged since the last run\n"
+		"  --late-unknown HOW  under a due date and late policy, a submission whose\n"
+		"                      time is unreadable, or unknown but marked late by the\n"
+		"                      LMS (Canvas): flag (default: no penalty, flagged\n"
+		"                      late_unknown for review), none (no penalty), or zero\n"
+		"                      (the penalty takes the whole score); docs/scoring.md\n"
 		"  --allow-weaker      run even when a sandbox protection is missing here\n"
 		"  -q, --quiet         no progress output\n"
 		"\n"
@@ -46,6 +51,7 @@ int cmd_grade(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "allow-weaker", no_argument, NULL, 'w' },
+		{ "late-unknown", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -69,6 +75,18 @@ int cmd_grade(int argc, char **argv)
 		case 'f': opts.force = 1; break;
 		case 'w': opts.allow_weaker = 1; break;
 		case 'q': quiet = 1; break;
+		case 'L':
+			if (!strcmp(optarg, "flag"))
+				opts.late_unknown = BATCH_LATE_UNKNOWN_FLAG;
+			else if (!strcmp(optarg, "none"))
+				opts.late_unknown = BATCH_LATE_UNKNOWN_NONE;
+			else if (!strcmp(optarg, "zero"))
+				opts.late_unknown = BATCH_LATE_UNKNOWN_ZERO;
+			else {
+				fprintf(stderr, "grader grade: --late-unknown takes none, zero or flag, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'j':
 			if (cmd_parse_long(optarg, 1, 256, &jobs) < 0) {
 				fprintf(stderr, "grader grade: -j takes a number from 1 to 256, not '%s'\n", optarg);

@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "grader/kernel.h"
 #include "grader/notebook.h"
+#include "grader/util.h"
 
 #define COPY_MAX_BYTES (256ull << 20)
 #define COPY_MAX_FILES 2000
@@ -53,8 +54,10 @@ static void usage(FILE *f)
 		"  --output-cap N    bytes kept of stdout and of stderr per cell (default %zu)\n"
 		"  --no-ipython      never use IPython's input transformer (IPython syntax\n"
 		"                    becomes no-ops, as when IPython is not installed)\n"
-		"  --allow-ctypes    let ctypes/cffi load (scipy needs them); student code can\n"
-		"                    then forge results: only for trusted notebooks\n"
+		"  --allow-ctypes    let the real ctypes/cffi load (pandas and scipy run without\n"
+		"                    it); student code can then forge results: trusted notebooks\n"
+		"  --allow-jit       let a JIT (numba) make memory executable; weakens the same\n"
+		"                    guarantee: trusted notebooks only\n"
 		"  --slot N          sandbox worker slot (default 0)\n"
 		"  --allow-weaker    run even if this host lacks a sandbox protection\n"
 		"  --json            print one JSON document (see docs/notebook-engine.md)\n"
@@ -124,17 +127,16 @@ static char *dir_of(const char *path)
 	return copy;
 }
 
-static char *make_box(const char *nbpath)
+static char *make_box(const char *nbpath, const char *parent, int n)
 {
-	const char *tmp = getenv("TMPDIR");
 	char *box = NULL, *dir = dir_of(nbpath);
 	struct copy_budget b = { 0 };
 
 	if (!dir)
 		return NULL;
-	if (asprintf(&box, "%s/grader-nb-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+	if (asprintf(&box, "%s/nb-%d", parent, n) < 0)
 		box = NULL;
-	if (box && !mkdtemp(box)) {
+	if (box && mkdir(box, 0700) < 0) {
 		free(box);
 		box = NULL;
 	}
@@ -144,26 +146,45 @@ static char *make_box(const char *nbpath)
 	return box;
 }
 
+/* One line: `lead`, then `s` escaped (it comes from the notebook's code). */
+static void put_escaped(const char *lead, const char *s)
+{
+	char *safe = gr_term_escape(s);
+
+	printf("%s%s\n", lead, safe ? safe : "(out of memory)");
+	free(safe);
+}
+
 static void print_table(const char *path, const struct kernel_result *r)
 {
-	printf("%s: %s%s (%zu cells, %.0f ms)%s%s\n", path, kernel_status_name(r->status),
-	       r->tampered ? ", TAMPERED" : "", r->ncells, r->wall * 1000,
-	       r->message[0] ? ": " : "", r->message);
+	char head[160];
+
+	snprintf(head, sizeof(head), "%s%s (%zu cells, %.0f ms)%s", kernel_status_name(r->status),
+		 r->tampered ? ", TAMPERED" : "", r->ncells, r->wall * 1000,
+		 r->message[0] ? ": " : "");
+	{
+		char *p = gr_term_escape(path);
+
+		printf("%s: ", p ? p : "?");
+		free(p);
+	}
+	put_escaped(head, r->message);
 	for (size_t i = 0; i < r->nreplaced; i++)
-		printf("  replaced: %s\n", r->replaced[i]);
+		put_escaped("  replaced: ", r->replaced[i]);
 	for (size_t i = 0; i < r->ncells; i++) {
 		const struct kernel_cell_result *c = &r->cells[i];
-		char detail[160] = "";
+		char detail[160] = "", lead[64];
 
 		if (c->ename)
 			snprintf(detail, sizeof(detail), "%s: %s", c->ename, c->evalue ? c->evalue : "");
 		else if (c->result)
 			snprintf(detail, sizeof(detail), "%s", c->result);
 		detail[strcspn(detail, "\n")] = 0;
-		printf("  [%zu] %-8s %8.1f ms  %s\n", c->number, kernel_cell_status_name(c->status),
-		       c->time * 1000, detail);
+		snprintf(lead, sizeof(lead), "  [%zu] %-8s %8.1f ms  ", c->number,
+			 kernel_cell_status_name(c->status), c->time * 1000);
+		put_escaped(lead, detail);
 		if (c->note)
-			printf("       note: %s\n", c->note);
+			put_escaped("       note: ", c->note);
 	}
 }
 
@@ -180,6 +201,7 @@ static int run_cmd(int argc, char **argv)
 		{ "slot", required_argument, NULL, 'S' },
 		{ "no-ipython", no_argument, NULL, 'I' },
 		{ "allow-ctypes", no_argument, NULL, 'C' },
+		{ "allow-jit", no_argument, NULL, 'J' },
 		{ "allow-weaker", no_argument, NULL, 'W' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -190,6 +212,7 @@ static int run_cmd(int argc, char **argv)
 	kernel *k = NULL;
 	char **preload = NULL;
 	json_t *all = NULL;
+	struct gr_workdir work = { .lock_fd = -1 };
 	int json = 0, rc = 0, c;
 	double v;
 
@@ -238,6 +261,7 @@ static int run_cmd(int argc, char **argv)
 			break;
 		case 'I': opts.ipython = 0; break;
 		case 'C': opts.allow_ctypes = 1; break;
+		case 'J': opts.allow_jit = 1; break;
 		case 'W': opts.allow_weaker = 1; break;
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); rc = 0; goto done;
@@ -255,6 +279,18 @@ static int run_cmd(int argc, char **argv)
 		rc = 1;
 		goto done;
 	}
+	{
+		const char *tmp = getenv("TMPDIR");
+
+		/* one locked work directory holds the boxes: a killed run's is swept later */
+		if (gr_workdir_make(&work, tmp && *tmp ? tmp : "/tmp", "grader-nb", &err) < 0) {
+			fprintf(stderr, "grader nb: %s\n", err.msg);
+			rc = 1;
+			goto done;
+		}
+		if (work.warning[0])
+			fprintf(stderr, "grader nb: warning: %s\n", work.warning);
+	}
 	all = json_array();
 	for (int i = optind; i < argc; i++) {
 		struct nb_notebook *nb = NULL;
@@ -266,7 +302,7 @@ static int run_cmd(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		box = make_box(argv[i]);
+		box = make_box(argv[i], work.path, i);
 		if (!box) {
 			fprintf(stderr, "grader nb: cannot create a box for '%s': %s\n", argv[i],
 				strerror(errno));
@@ -304,6 +340,10 @@ static int run_cmd(int argc, char **argv)
 	}
 done:
 	kernel_free(k);
+	if (work.path && gr_workdir_remove(&work, &err) < 0) {
+		fprintf(stderr, "grader nb: %s\n", err.msg);
+		rc = 1;
+	}
 	json_decref(all);
 	free(preload);
 	return rc;

@@ -22,7 +22,8 @@ static const char USAGE[] =
     "import: build a rubric from nbgrader source notebooks (schema 3 metadata,\n"
     "### BEGIN/END SOLUTION, ### BEGIN/END HIDDEN TESTS), checked with nbgrader's rules.\n"
     "  --assignment NAME         assignment name (letters, digits, _ or -; required)\n"
-    "  --duedate TIME            due date, ISO 8601 with a zone (2026-10-30T10:00:00Z);\n"
+    "  --duedate TIME            due date with a zone: 2026-10-30T10:00:00Z, ...+02:00,\n"
+    "                            or a tz name: \"2026-10-30 17:00:00 Europe/London\";\n"
     "                            default: none (never late)\n"
     "  --late-policy P           none (default), zero, or PCT%/hour|day[,cap=PCT%]\n"
     "                            (e.g. 10%/day,cap=50%: 10% per started day, at most 50%)\n"
@@ -32,11 +33,14 @@ static const char USAGE[] =
     "  --no-auto-preload         without --preload, preload nothing\n"
     "  --data FILE               data file placed beside the notebooks; repeatable\n"
     "  --seed N                  random seed set before every run (default 0)\n"
-    "  --allow-ctypes            let notebooks load ctypes/cffi (scipy needs it); student\n"
+    "  --allow-ctypes            let notebooks load the real ctypes/cffi (only for code that\n"
+    "                            calls C itself; pandas and scipy run without it); student\n"
     "                            code can then reach memory and forge results (default off)\n"
+    "  --allow-jit               let a JIT (numba) make memory executable; code the box\n"
+    "                            wrote can then run, weakening the same guarantee (off)\n"
     "  --cell-timeout SEC        per cell (default 30)\n"
     "  --notebook-timeout SEC    per notebook (default 600)\n"
-    "  --memory MB               per notebook (default 1024)\n"
+    "  --memory MB               per notebook (default 4096)\n"
     "  --processes N             per notebook (default 64)\n"
     "  --output-limit BYTES      output kept per cell (default 1048576)\n"
     "  -o, --output FILE         write the rubric here (default: stdout)\n"
@@ -161,6 +165,8 @@ static int do_import(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--allow-ctypes"))
 			o.allow_ctypes = 1;
+		else if (!strcmp(argv[i], "--allow-jit"))
+			o.allow_jit = 1;
 		else if (!strcmp(argv[i], "--no-auto-preload"))
 			auto_preload = 0;
 		else if ((v = opt(argc, argv, &i, "--assignment", &miss)))

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "grader/sandbox.h"
@@ -47,6 +48,8 @@ static void usage(FILE *f, const struct sbx_limits *d)
 	    "  --slot N         worker slot 0-100000: box uid 61000 + N, own cgroups (default 0)\n"
 	    "  --meta FILE      write the result as JSON to FILE ('-' for stdout)\n"
 	    "  --allow-weaker   run even if this host lacks a protection (see grader doctor)\n"
+	    "  --allow-jit      lift W^X for a JIT (numba, a JVM): memory may then be writable\n"
+	    "                   and executable, so code the run wrote can run; off by default\n"
 	    "  --help           show this help\n"
 	    "\n"
 	    "exit status: 0 when the command ran and exited 0 (status OK), 1 for any other\n"
@@ -73,6 +76,7 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 		O_SLOT,
 		O_META,
 		O_WEAK,
+		O_JIT,
 		O_HELP
 	};
 	static const struct option longs[] = {
@@ -83,7 +87,8 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 	    {"dir", 1, NULL, O_DIR},	 {"ro", 1, NULL, O_RO},
 	    {"env", 1, NULL, O_ENV},	 {"slot", 1, NULL, O_SLOT},
 	    {"meta", 1, NULL, O_META},	 {"allow-weaker", 0, NULL, O_WEAK},
-	    {"help", 0, NULL, O_HELP},	 {NULL, 0, NULL, 0},
+	    {"allow-jit", 0, NULL, O_JIT}, {"help", 0, NULL, O_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	struct sbx_limits *l = &o->cfg.limits;
 	int c;
@@ -138,6 +143,9 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 			break;
 		case O_WEAK:
 			o->cfg.allow_weaker = 1;
+			break;
+		case O_JIT:
+			o->cfg.allow_jit = 1;
 			break;
 		case O_RO:
 			if (o->n_ro == MAX_LIST || optarg[0] != '/')
@@ -197,8 +205,9 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o;
 	struct sbx_result res = {0};
 	struct gr_err err = {0};
-	char tmpdir[] = "/tmp/grader-run.XXXXXX";
-	int first = 0, rc, made_dir = 0, code = 1;
+	struct gr_workdir work = {.lock_fd = -1};
+	char *box = NULL;
+	int first = 0, rc, code = 1;
 	sbx *s = NULL;
 
 	memset(&o, 0, sizeof(o));
@@ -207,13 +216,20 @@ int cmd_run(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : 2;
 	if (!o.dir) {
-		if (!mkdtemp(tmpdir)) {
-			fprintf(stderr, "grader run: cannot create a work directory: %s\n",
-				strerror(errno));
+		/* the box is a folder of the work directory: its lock stays out of reach */
+		if (gr_workdir_make(&work, "/tmp", "grader-run", &err) < 0) {
+			fprintf(stderr, "grader run: %s\n", err.msg);
 			return 1;
 		}
-		o.dir = tmpdir;
-		made_dir = 1;
+		if (work.warning[0])
+			fprintf(stderr, "grader run: warning: %s\n", work.warning);
+		box = gr_path_join(work.path, "box");
+		if (!box || mkdir(box, 0700) < 0) {
+			fprintf(stderr, "grader run: cannot create a work directory: %s\n",
+				box ? strerror(errno) : "out of memory");
+			goto done;
+		}
+		o.dir = box;
 	}
 	o.cfg.workdir = o.dir;
 	o.cfg.ro_paths = o.ro;
@@ -236,7 +252,10 @@ int cmd_run(int argc, char **argv)
 done:
 	sbx_result_release(&res);
 	sbx_free(s);
-	if (made_dir && gr_rm_rf(tmpdir, &err) < 0)
+	free(box);
+	if (work.path && gr_workdir_remove(&work, &err) < 0) {
 		fprintf(stderr, "grader run: %s\n", err.msg);
+		code = 1;
+	}
 	return code;
 }

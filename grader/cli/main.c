@@ -15,6 +15,8 @@ static const struct command commands[] = {
 	{ "rubric", cmd_rubric, "build, release and publish rubrics from nbgrader notebooks" },
 	{ "grade", cmd_grade, "grade a folder of submissions into a gradebook" },
 	{ "export", cmd_export, "export a gradebook (nbgrader-db, csv, gradescope, junit, markdown)" },
+	{ "feedback", cmd_feedback, "write feedback pages for students (HTML or Markdown)" },
+	{ "report", cmd_report, "the course report: score histogram, item analysis, flagged work" },
 	{ "ci", cmd_ci, "grade one working tree in a student's CI job" },
 	{ "serve", cmd_serve, "run the autograding service (webhooks, queue, results)" },
 	{ "submit", cmd_submit, "upload work to a grading service and print its grade" },

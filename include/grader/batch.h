@@ -17,6 +17,18 @@
 
 #include "grader/util.h"
 
+/*
+ * What `grade` does, under a due date and a late policy, with a submission
+ * whose lateness cannot be computed: its timestamp.txt is unreadable, or
+ * empty (the LMS gave no time, as in a Canvas download) while the LMS
+ * flagged it late. See docs/scoring.md.
+ */
+enum batch_late_unknown {
+	BATCH_LATE_UNKNOWN_FLAG, /* no penalty, flagged "late_unknown" for review (default) */
+	BATCH_LATE_UNKNOWN_NONE, /* no penalty, no flag */
+	BATCH_LATE_UNKNOWN_ZERO, /* the late penalty takes the whole score */
+};
+
 struct batch_opts {
 	const char *rubric;      /* rubric JSON path */
 	const char *submissions; /* folder of {student_id}/{assignment}/ */
@@ -26,6 +38,7 @@ struct batch_opts {
 	unsigned jobs;           /* workers; 0 = number of cores */
 	int force;               /* regrade everything */
 	int allow_weaker;        /* run even with a sandbox protection missing */
+	enum batch_late_unknown late_unknown;
 	FILE *log;               /* progress and per-student lines (stderr), or NULL */
 };
 

@@ -25,6 +25,7 @@ enum export_format {
 	EXPORT_GRADESCOPE,
 	EXPORT_JUNIT,
 	EXPORT_MARKDOWN,
+	EXPORT_ITEMS,
 };
 
 /* The format named `name` ("nbgrader-db", "csv", ...), or -1 when unknown. */
@@ -56,6 +57,14 @@ int export_junit(FILE *out, const struct gb_gradebook *gb, const struct export_o
 int export_markdown(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
 		    struct gr_err *err);
 
+/*
+ * One CSV row per student and question: assignment,student_id,notebook,
+ * question,score,max_score,status,time (every selected assignment and
+ * student; no names, no free text).
+ */
+int export_items(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
+		 struct gr_err *err);
+
 /* Gradescope results.json of one student for one assignment (*out, json_decref it). */
 int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
 			      const struct gb_assignment *a, const struct gb_student *s,
@@ -81,6 +90,18 @@ int export_gradescope(const char *path, const struct gb_gradebook *gb,
 #define EXPORT_NBGRADER_ALEMBIC "e43177bfe90b"
 int export_nbgrader_db(const char *path, const struct gb_gradebook *gb,
 		       const struct export_opts *o, struct gr_err *err);
+
+/*
+ * Pseudonymise *gb for research exports (export_pseudo.c): student ids become
+ * the first EXPORT_PSEUDONYM_HEX hex digits of HMAC-SHA256(key, id), the key
+ * being the bytes of `keyfile` (at least 16); names, emails, LMS ids, captured
+ * outputs, tracebacks, comments, messages and source locations are dropped.
+ * *gb is replaced by the new gradebook on success. GR_EINVAL / GR_EIO.
+ */
+#define EXPORT_PSEUDONYM_HEX 16
+int export_pseudonymise(struct gb_gradebook **gb, const char *keyfile, struct gr_err *err);
+void export_pseudonym(char out[EXPORT_PSEUDONYM_HEX + 1], const void *key, size_t keylen,
+		      const char *id);
 
 /* ---- helpers shared by the exporters (pure, tested on their own) -------- */
 

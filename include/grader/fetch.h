@@ -26,32 +26,8 @@
 #define FETCH_TIMESTAMP_NAME "timestamp.txt"
 #define FETCH_CACHE_DIR ".grader-cache"
 
-/* ---- time ---------------------------------------------------------------- */
-
-/* A UTC instant: seconds since the epoch plus microseconds. */
-struct fetch_time {
-	int64_t sec;
-	int32_t usec;
-};
-
-/*
- * Parse a time: gr_time_parse with GR_TIME_LENIENT, so ISO 8601
- * (`2026-10-30`, `2026-10-30T10:00`, `...T10:00:00.5Z`, `...+02:00`,
- * `...-0500`, a space instead of `T`, `T24:00`), nbgrader's timestamp.txt
- * format (`2026-10-30 10:00:00.000000 UTC`), zone abbreviations (`CEST`) and
- * Blackboard's `2026-10-30-10-00-00`. No zone means UTC. GR_EINVAL when
- * malformed.
- */
-int fetch_time_parse(struct fetch_time *out, const char *s, struct gr_err *err);
-
-/* `2026-10-30T10:00:00Z` (microseconds dropped); out holds 32 bytes. */
-void fetch_time_iso(char out[32], const struct fetch_time *t);
-
-/* nbgrader's timestamp.txt line without newline: `2026-10-30 10:00:00.000000 UTC`. */
-void fetch_time_nbgrader(char out[40], const struct fetch_time *t);
-
-/* The current wall-clock time. */
-void fetch_time_now(struct fetch_time *out);
+/* Times are util.h's struct gr_time (UTC seconds + microseconds), read with
+ * gr_time_parse(..., GR_TIME_LENIENT, ...) and printed with gr_time_format. */
 
 /* ---- limits --------------------------------------------------------------- */
 
@@ -102,7 +78,8 @@ struct fetch_name {
 			       (Canvas `-1` suffix), else NULL */
 	int late;	    /* Canvas LATE flag */
 	int has_time;	    /* Blackboard attempt time, regex timestamp */
-	struct fetch_time time;
+	int time_naive;	    /* ... written without a zone (read as UTC) */
+	struct gr_time time;
 	uint64_t version[2]; /* order among duplicates: Canvas attachment id and
 				resubmission suffix; newest = largest */
 };
@@ -145,11 +122,14 @@ struct fetch_file {
 	uint64_t size;
 	char sha256[65];
 	char *origin; /* "archive.zip!entry" chain, or "git:<blob id>" */
+	const char *name_encoding; /* archive entries: how the name's bytes were
+				      read, "utf-8" or "cp437" (NULL for git) */
 };
 
 struct fetch_skip {
 	char *path; /* as named by the source (may be unsafe: printed quoted) */
 	char *reason;
+	int unreadable; /* the entry's name could not be read: the run fails */
 };
 
 /* One student's submission as fetched (or why it failed). */
@@ -163,9 +143,12 @@ struct fetch_result {
 	struct fetch_skip *skips;
 	int late;
 	int has_time;
-	struct fetch_time time;	 /* what timestamp.txt says */
-	const char *time_source; /* "commit", "lms", "archive-entry", "fetch" */
-	struct fetch_time fetched_at;
+	struct gr_time time;	 /* what timestamp.txt says */
+	const char *time_source; /* "commit", "timestamp.txt", "lms", "archive-entry",
+				    "unknown" (timestamp.txt left empty, as nbgrader
+				    reads "no time") */
+	const char *time_note;	 /* why the time is unknown (static), or NULL */
+	struct gr_time fetched_at;
 	json_t *source; /* provenance "source" object (owned reference) */
 };
 
@@ -175,6 +158,10 @@ struct fetch_report {
 	size_t fetched, failed;	       /* students */
 	size_t missing;		       /* roster students absent from the archives */
 	size_t archive_errors;	       /* whole archives refused */
+	size_t skipped;		       /* entries skipped, every student's and nobody's */
+	size_t unreadable;	       /* of them, entries whose name could not be read */
+	struct fetch_result *orphans;  /* skips of entries no student could be told
+					  for (student_id ""); NULL when none */
 };
 
 void fetch_report_free(struct fetch_report *r);
@@ -191,12 +178,14 @@ struct fetch_opts {
 	struct fetch_limits limits;
 	unsigned jobs; /* parallel workers (>= 1) */
 	int has_deadline;
-	struct fetch_time deadline;
+	struct gr_time deadline;
 	int verbose; /* log a line per fetched student */
 	fetch_log_fn log;
 	void *log_payload;
 	/* git */
 	const char *branch;	/* default when the roster has none; NULL = remote HEAD */
+	const char *subdir;	/* default when the roster has none: the repository's
+				   folder to take ("ps1"); NULL = its root */
 	const char *base_dir;	/* relative repo paths are taken from here */
 	const char *https_user; /* with https_token: credentials for https URLs */
 	const char *https_token;
@@ -205,6 +194,8 @@ struct fetch_opts {
 	/* archives */
 	enum fetch_layout layout;
 	const struct fetch_regex *regex; /* for FETCH_LAYOUT_REGEX */
+	const char *lms_zone; /* tz database zone of LMS times written without one
+				 (Blackboard attempts, regex timestamps); NULL = UTC */
 };
 
 /* Defaults: limits as fetch_limits_init, one job, auto layout. */
@@ -258,6 +249,8 @@ struct fetch_origin {
 	char *kind;     /* "git", "archive", ...; heap */
 	char *location; /* the repository URL or the archive's path; heap, may be NULL */
 	char *commit;   /* the commit graded (git), heap, may be NULL */
+	int late;       /* the LMS (or the fetch deadline) marked it late */
+	char *time_note; /* why its time is unknown, heap, or NULL */
 };
 
 /*

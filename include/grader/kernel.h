@@ -52,9 +52,12 @@ struct kernel_opts {
 	const char *const *preload; /* modules imported by the zygote (NULL-terminated, may be NULL) */
 	long seed;                  /* random.seed / numpy.random.seed before each run (default 0) */
 	int ipython;                /* use IPython's input transformer when importable (default 1) */
-	int allow_ctypes;           /* let ctypes/cffi load (scipy needs it): student code can then
-				       read and write interpreter memory, so results become forgeable
-				       (default 0; see docs/notebook-engine.md) */
+	int allow_ctypes;           /* let the real ctypes/cffi load (only code that calls C
+				       itself needs it; pandas and scipy get an inert ctypes):
+				       student code can then read and write interpreter memory,
+				       so results become forgeable (default 0; docs/security.md) */
+	int allow_jit;              /* lift the sandbox's W^X for a JIT (numba): code the box
+				       wrote can then run (default 0; docs/security.md) */
 	unsigned slot;              /* sandbox worker slot (uid, cgroup) */
 	int allow_weaker;           /* run even if a sandbox protection is missing */
 	const char *const *ro_paths; /* extra read-only host paths for the sandbox */

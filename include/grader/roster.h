@@ -27,6 +27,7 @@ enum roster_column {
 	ROSTER_EMAIL = 1u << 4,
 	ROSTER_BRANCH = 1u << 5,
 	ROSTER_LMS_ID = 1u << 6,
+	ROSTER_SUBDIR = 1u << 7, /* fetch git: the folder of the repository to take */
 };
 
 /* One row. Absent columns and empty fields are "" (never NULL). */
@@ -38,6 +39,7 @@ struct roster_student {
 	char *email;
 	char *branch;
 	char *lms_id;
+	char *subdir;
 	size_t line; /* 1-based line where the row starts, for messages */
 };
 
@@ -71,9 +73,10 @@ const struct roster_student *roster_find_lms(const struct roster *r, const char 
 
 /*
  * The row whose names match a display name from an LMS, or NULL when none or
- * several match. Letters and digits are compared case-insensitively, other
- * characters ignored; "First Last", "Last First" and "Last, First" all match
- * (Canvas's sortable name "lastfirst" too).
+ * several match. Letters, marks and digits of any script are compared after
+ * NFKC and Unicode case folding (gr_utf8_name_key), other characters ignored
+ * (so Moodle's spaces for '_' match); "First Last", "Last First" and "Last,
+ * First" all match (Canvas's sortable name "lastfirst" too).
  */
 const struct roster_student *roster_find_name(const struct roster *r, const char *display);
 

@@ -91,7 +91,8 @@ struct rubric {
 	size_t npreload;
 	const char **preload; /* module names */
 	long long seed;
-	int allow_ctypes; /* let ctypes/cffi load (scipy needs it); weakens forgery protection */
+	int allow_ctypes; /* let the real ctypes/cffi load; weakens forgery protection */
+	int allow_jit;    /* lift the sandbox's W^X for a JIT; weakens forgery protection */
 	int is_public; /* hidden tests and solutions stripped */
 	size_t nfiles;
 	struct rubric_file *files;
@@ -179,6 +180,7 @@ struct rubric_import_opts {
 	const char *output; /* where the rubric will be written (for relative paths) */
 	long long seed;
 	int allow_ctypes; /* write "allow_ctypes": true */
+	int allow_jit;    /* write "allow_jit": true */
 	struct rubric_limits limits; /* zero fields take the defaults */
 };
 

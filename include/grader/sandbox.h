@@ -65,6 +65,9 @@ struct sbx_config {
 	enum sbx_output output;
 	const int *keep_fds;     /* fds (besides 0/1/2) kept open in the child, -1-terminated */
 	const char *const *env;  /* extra "K=V" environment entries (NULL-terminated) */
+	int allow_jit;           /* lift W^X (for a JIT such as numba's): memory may then be
+				    made writable and executable, so code the box wrote can
+				    run in its processes. Off by default; read by sbx_new() */
 };
 
 struct sbx_result {

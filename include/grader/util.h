@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "grader/base.h"
@@ -58,8 +59,46 @@ int gr_buf_put(struct gr_buf *b, const void *data, size_t n);
 /* mkdir -p with the given mode; existing directories are fine. */
 int gr_mkdir_p(const char *path, unsigned mode, struct gr_err *err);
 
-/* rm -rf without following symlinks; a missing path is fine. */
+/*
+ * rm -rf without following symlinks; a missing path is fine. No depth limit
+ * (one directory open at a time); folders of ours without write or search
+ * permission are opened up first. GR_EIO with a message naming what could
+ * not be removed. gr_rm_rf_at: `name` relative to the directory dir_fd.
+ */
 int gr_rm_rf(const char *path, struct gr_err *err);
+int gr_rm_rf_at(int dir_fd, const char *name, struct gr_err *err);
+
+/*
+ * A private work directory `<parent>/<prefix>.XXXXXX` (mode 0700) holding
+ * student files, which a grader killed with SIGKILL cannot remove itself:
+ * its owner holds a lock on `<path>/.lock` (flock, dropped by the kernel
+ * when the owner dies), so that the next run can tell it is stale.
+ */
+struct gr_workdir {
+	char *path;		   /* heap */
+	int lock_fd;		   /* the held lock, -1 when none */
+	char warning[GR_ERR_MAX]; /* why a stale directory could not be removed, or "" */
+};
+
+/*
+ * Create one, after removing the stale ones of the same prefix in `parent`
+ * (gr_workdir_sweep; what it could not remove is in w->warning, for the
+ * caller to print: it does not stop this run). GR_EIO/GR_ENOMEM.
+ */
+int gr_workdir_make(struct gr_workdir *w, const char *parent, const char *prefix,
+		    struct gr_err *err);
+
+/* rm -rf it and drop the lock; GR_EIO naming what stayed. `w` is released either way. */
+int gr_workdir_remove(struct gr_workdir *w, struct gr_err *err);
+
+/*
+ * Remove `<parent>/<prefix>.*` directories whose lock nobody holds (their
+ * owner died); live ones, and directories without a lock file (not made by
+ * gr_workdir_make), are left alone. *removed (may be NULL) counts them. The
+ * sweep goes on past a failure; the first one is returned (GR_EIO).
+ */
+int gr_workdir_sweep(const char *parent, const char *prefix, unsigned *removed,
+		     struct gr_err *err);
 
 /*
  * Split a comma-separated list ("numpy,matplotlib"): *out is a NULL-terminated
@@ -68,15 +107,63 @@ int gr_rm_rf(const char *path, struct gr_err *err);
  */
 int gr_split_list(char ***out, const char *list);
 
+/*
+ * Text safe to print on a terminal: every control character is shown
+ * escaped, so that what a student's code printed cannot move the cursor,
+ * rewrite a line, ring the bell or set the window title. \n \r \t as such,
+ * other C0 bytes and DEL as \xHH, C1 controls (U+0080-U+009F) as \uHHHH,
+ * bytes that are not UTF-8 as \xHH; everything else unchanged. A heap string
+ * (caller frees), "" for NULL, or NULL when out of memory.
+ */
+char *gr_term_escape(const char *s);
+
 /* Heap "a/b" (one slash between); NULL on allocation failure. */
 char *gr_path_join(const char *a, const char *b);
+
+/* ---- UTF-8 (util_text.c) ------------------------------------------------- */
+
+/* Whether n bytes are strict UTF-8 (no overlong forms, surrogates, > U+10FFFF). */
+int gr_utf8_valid(const char *s, size_t n);
+
+/*
+ * *out = s in Unicode NFC (heap, caller frees), so that a name written
+ * decomposed (macOS zips) and the same name composed are one byte string.
+ * GR_EINVAL when s is not valid UTF-8, GR_ENOMEM.
+ */
+int gr_utf8_nfc(char **out, const char *s);
+
+/*
+ * The key people's names are compared by (heap, caller frees): NFKC, case
+ * folded, invisible marks (RLM, ZWJ) dropped, only letters, marks and digits
+ * kept: "Ana García", "ANA GARCÍA" and "Ana_García" (Moodle writes a space
+ * for '_') give one key; word order is the caller's business.
+ * GR_EINVAL when s is not valid UTF-8, GR_ENOMEM.
+ */
+int gr_utf8_name_key(char **out, const char *s);
 
 /* Lowercase hex digests (out must hold 65 / 33 bytes). */
 void gr_sha256_hex(char out[65], const void *data, size_t len);
 int gr_sha256_file(char out[65], const char *path, struct gr_err *err);
 void gr_md5_hex(char out[33], const void *data, size_t len);
 
+/*
+ * Write s as HTML text, safe inside an element or a double- or single-quoted
+ * attribute: & < > " ' become entities, ANSI escape sequences are dropped,
+ * control characters (but tab, LF and CR), DEL and bytes that are not UTF-8
+ * become U+FFFD. Nothing in s is ever read as markup. NULL writes nothing.
+ */
+void gr_html_text(FILE *f, const char *s);
+
 /* ---- wall-clock times ---------------------------------------------------- */
+
+/* A UTC instant: seconds since the epoch plus microseconds. */
+struct gr_time {
+	int64_t sec;
+	int32_t usec;
+};
+
+/* The current wall-clock time (CLOCK_REALTIME). */
+void gr_time_now(struct gr_time *out);
 
 /* Flags of gr_time_parse. */
 enum {
@@ -96,17 +183,30 @@ enum {
  * then an optional zone after optional spaces: Z, UTC, GMT, +HH, +HHMM,
  * +HH:MM (also after UTC/GMT: "UTC+02:00") or an unambiguous abbreviation
  * (WET/WEST, BST, CET/CEST, EET/EEST, MSK, JST, KST, AEST/AEDT, NZST/NZDT,
- * EST/EDT, CST/CDT = US Central, MST/MDT, PST/PDT, AKST/AKDT, HST). So
- * nbgrader's "2026-10-30 10:00:00.000000 UTC" and ISO 8601 both parse;
- * named zones (Europe/Paris) do not. A leap second ":60" reads as ":59".
+ * EST/EDT, CST/CDT = US Central, MST/MDT, PST/PDT, AKST/AKDT, HST) or a tz
+ * database name (Europe/London, America/Los_Angeles: the system's tzdata,
+ * with its daylight-saving rules; see gr_time_zone_to_utc). So nbgrader's
+ * "2026-10-30 10:00:00.000000 UTC", its user guide's "... America/Los_Angeles"
+ * and ISO 8601 all parse. A leap second ":60" reads as ":59".
  * Surrounding whitespace is ignored; `flags` (GR_TIME_*) widen the grammar.
  * GR_EINVAL with a message naming the text; outputs set only on success.
  */
 int gr_time_parse(int64_t *sec, int32_t *usec, const char *text, unsigned flags,
 		  struct gr_err *err);
 
+/*
+ * The UTC instant (*utc) of the wall-clock time `local` (seconds since the
+ * epoch as if the wall clock were UTC) in tz database zone `name`. A time
+ * that happens twice (clocks going back) is its first occurrence; one that
+ * never happens (clocks going forward) is read with the offset in force
+ * after the change (as nbgrader reads both). Safe from any thread (no TZ).
+ * GR_EINVAL when the zone is not in the tz database.
+ */
+int gr_time_zone_to_utc(int64_t *utc, int64_t local, const char *name, struct gr_err *err);
+
 enum gr_time_style {
 	GR_TIME_ISO,	  /* 2026-10-30T10:00:00Z (microseconds dropped) */
+	GR_TIME_ISO_FRAC, /* 2026-10-30T10:00:00[.749302]Z: microseconds when not 0 */
 	GR_TIME_NBGRADER, /* 2026-10-30 10:00:00.000000 UTC (timestamp.txt) */
 	GR_TIME_PYTHON,	  /* 2026-10-30 10:00:00[.250000]: str() of a naive datetime */
 	GR_TIME_SQL,	  /* 2026-10-30 10:00:00.000000: microseconds always */

@@ -48,7 +48,7 @@ D=$T/submitted
 	--deadline 2026-10-30T10:00:00Z --max-file-size 1M --branch main -j 2 >out 2>err; rc=$?
 cat out err
 check "exit 1 when some fail" test $rc -eq 1
-check "summary line" grep -qx "2 fetched, 4 failed" out
+check "summary line" grep -qx "2 fetched, 4 failed, 4 entries skipped" out
 check "no commit before deadline" grep -q "^fetch: student 'bob': no commit on 'main' before 2026-10-30T10:00:00Z" err
 check "empty repo" grep -q "^fetch: student 'carol': repository '.*carol' is empty" err
 check "missing branch" grep -q "^fetch: student 'dave': no branch 'main'" err
@@ -126,6 +126,37 @@ GRADER_GIT_TOKEN=wrong "$GRADER" fetch git --roster r5.csv --assignment ps1 --de
 check "token in URL never printed" sh -c "! grep -q tok-123 out"
 check "token in URL never stored" sh -c "! grep -rq tok-123 '$T/h4'"
 kill "$server"
+
+# --- one repository holding every assignment: --subdir, and a per-row subdir
+cd "$T/repos" || exit 1
+git init -q mono && mkdir -p mono/ps1/data mono/ps2 mono/course/ps3
+echo '{"m": 1}' >mono/ps1/ps1.ipynb && echo 1 >mono/ps1/data/d.csv && echo x >mono/README.md
+echo '{"m": 2}' >mono/ps2/ps2.ipynb && echo '{"m": 3}' >mono/course/ps3/ps3.ipynb
+ln -s ../.. mono/ps1/up
+commit mono 2026-10-29T10:00:00Z all
+cd "$T" || exit 1
+cat >r7.csv <<CSV
+student_id,repo,subdir
+mia,repos/mono,
+ned,repos/mono,course/ps3/
+oli,repos/mono,nothere
+pam,repos/mono,../mono
+CSV
+"$GRADER" fetch git --roster r7.csv --assignment ps1 --dest "$T/s1" --subdir ps1 >out 2>err
+check "subdir: exit 1 (a row names a missing folder)" test $? -eq 1
+check "subdir: the folder's files at the top" test -f "$T/s1/mia/ps1/ps1.ipynb" -a -f "$T/s1/mia/ps1/data/d.csv"
+check "subdir: nothing from outside it" test ! -e "$T/s1/mia/ps1/README.md" -a ! -e "$T/s1/mia/ps1/ps1"
+check "subdir: symlink inside still refused" test ! -e "$T/s1/mia/ps1/up"
+check "subdir: per-row value wins" test -f "$T/s1/ned/ps1/ps3.ipynb" -a ! -e "$T/s1/ned/ps1/ps1.ipynb"
+check "subdir: recorded in provenance" test "$(json_get "$T/s1/ned/ps1/.grader-provenance.json" '["source"]["subdir"]')" = course/ps3/
+check "subdir: missing folder named" grep -q "^fetch: student 'oli': no folder 'nothere' in commit [0-9a-f]\{12\}" err
+check "subdir: unsafe path refused" grep -q "^fetch: student 'pam': unsafe subdir '../mono': '..' escapes the destination" err
+
+# --- a roster naming one LMS id twice is refused, naming both rows
+printf 'student_id,repo,lms_id\nqin,repos/mono,77\nray,repos/mono,77\n' >r8.csv
+"$GRADER" fetch git --roster r8.csv --assignment ps1 --dest "$T/s2" >out 2>err
+check "duplicate lms_id: refused" test $? -ne 0 -a ! -e "$T/s2/qin"
+check "duplicate lms_id: line names it" grep -q "line 3: lms_id '77' already on line 2 (student 'qin')" err
 
 check "usage error exit 2" sh -c "'$GRADER' fetch git --assignment x --dest y 2>/dev/null; test \$? -eq 2"
 check "help exits 0" sh -c "'$GRADER' fetch --help | grep -q -- '--deadline'"

@@ -61,5 +61,6 @@ check "crashes do not stop the batch" test $? -eq 0
 is "segfault: cell error, rest not run" "$OUT" 0 'c[0]["status"] == "ok" and c[1]["ename"] == "DeadKernelError" and "signal 11" in c[1]["evalue"] and c[2]["status"] == "not_run"'
 is "segfault: notebook crashed, not tampered" "$OUT" 0 'd["status"] == "crashed" and not d["tampered"]'
 is "memory limit: the cell fails" "$OUT" 1 'c[0]["status"] == "error" and c[0]["ename"] == "MemoryError"'
+is "memory limit: a MemoryError in the cell, the next cell runs" "$OUT" 1 'c[1]["status"] == "ok" and d["status"] == "ok"'
 is "next notebook runs after a crash" "$OUT" 2 'c[0]["result"] == "42"'
 finish

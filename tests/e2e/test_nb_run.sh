@@ -150,7 +150,7 @@ import scipy.special
 float(scipy.special.gamma(5))
 ' >"$T/sp.py"
 	"$GRADER" nb run --json "$T/sp.py" >"$OUT"
-	is "scipy needs ctypes: refused by default" "$OUT" 0 'c[0]["ename"] == "ImportError"'
+	is "scipy runs by default (an inert ctypes)" "$OUT" 0 'c[0]["result"] == "24.0"'
 	"$GRADER" nb run --json --allow-ctypes "$T/sp.py" >"$OUT"
 	is "scipy with --allow-ctypes" "$OUT" 0 'c[0]["result"] == "24.0"'
 fi

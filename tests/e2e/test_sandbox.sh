@@ -68,17 +68,22 @@ check "no process left for the slot uid" test -z "$(pgrep -u $UID_BOX)"
 if command -v setpriv >/dev/null && setpriv --reuid=nobody --regid=nogroup --clear-groups "$GRADER" --version >/dev/null 2>&1; then
 	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 	wbox=$E2E_TMP/weak
-	mkdir "$wbox"; cp "$BUILD/tests/hostile/syscalls" "$BUILD/tests/hostile/snoop" "$wbox/"
-	chown -R nobody "$wbox"
+	wbin=$E2E_TMP/weak-bin # read-only in the box: nothing runs from DIR (noexec)
+	mkdir "$wbox" "$wbin"
+	cp "$BUILD/tests/hostile/syscalls" "$BUILD/tests/hostile/snoop" "$BUILD/tests/hostile/nativecode" "$wbin/"
+	chown -R nobody "$wbox" "$wbin"
 	as_nobody "$GRADER" doctor >"$E2E_TMP/wdoc"; rc=$?
 	check "doctor as nobody exits 1" test $rc -eq 1
 	check "doctor as nobody names what is missing" grep -q "WEAKER: missing cgroup memory" "$E2E_TMP/wdoc"
 	(cd "$wbox" && as_nobody "$GRADER" run --dir "$wbox" -- /bin/true) 2>"$E2E_TMP/e"; rc=$?
 	check "weaker host: run refused" test $rc -eq 1
 	check "weaker host: refusal explained" grep -q "refusing to run untrusted code" "$E2E_TMP/e"
-	(cd "$wbox" && as_nobody "$GRADER" run --allow-weaker --dir "$wbox" -- ./syscalls) >"$E2E_TMP/o" 2>&1
+	(cd "$wbox" && as_nobody "$GRADER" run --allow-weaker --dir "$wbox" --ro "$wbin" -- "$wbin/syscalls") >"$E2E_TMP/o" 2>&1
 	check "weaker host, --allow-weaker: seccomp policy holds" grep -q "^all refused" "$E2E_TMP/o"
-	(cd "$wbox" && as_nobody "$GRADER" run --allow-weaker --dir "$wbox" -- ./snoop "$box") >"$E2E_TMP/o" 2>&1
+	(cd "$wbox" && as_nobody "$GRADER" run --allow-weaker --dir "$wbox" --ro "$wbin" -- "$wbin/snoop" "$box") >"$E2E_TMP/o" 2>&1
 	check "weaker host, --allow-weaker: files outside the box refused" grep -q "^all refused" "$E2E_TMP/o"
+	(cd "$wbox" && as_nobody "$GRADER" run --allow-weaker --dir "$wbox" --ro "$wbin" -- "$wbin/nativecode") >"$E2E_TMP/o" 2>&1
+	check "weaker host, --allow-weaker: no native code from writable places, W^X" \
+		sh -c "! grep -e 'NOT REFUSED' -e FAILED '$E2E_TMP/o' && grep -q 'dlopen /box/libm-copy.so *refused' '$E2E_TMP/o'"
 fi
 finish

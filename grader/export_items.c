@@ -1,0 +1,77 @@
+/*
+ * export_items.c - one CSV row per student and question, for learning
+ * analytics: assignment,student_id,notebook,question,score,max_score,status,
+ * time. Every (assignment, student) pair of the selection appears, a student
+ * without a submission with status "missing" and score 0; `time` is the
+ * seconds the cell ran (empty when unknown).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "grader/export.h"
+
+static void row(FILE *out, const struct gb_assignment *a, const struct gb_student *s,
+		const struct gb_notebook *nb, const struct gb_cell *c, const struct gb_submission *sub)
+{
+	const struct gb_nbresult *r = sub ? gb_find_nbresult(sub, nb->name) : NULL;
+	const struct gb_grade *g = r ? gb_find_grade(r, c->name) : NULL;
+	bool missing = !sub || sub->status == GB_MISSING;
+	char score[32], max[32], t[32] = "";
+	const char *status;
+
+	export_py_float(score, g && !missing ? gb_grade_score(g) : 0.0);
+	export_py_float(max, gb_isset(c->max_score) ? c->max_score : 0.0);
+	if (missing)
+		status = "missing";
+	else if (!g)
+		status = gb_cell_status_name(GB_CELL_MISSING);
+	else if (g->needs_manual_grade && !gb_isset(g->manual_score))
+		status = "needs_manual_grade";
+	else
+		status = gb_cell_status_name(g->status);
+	if (g && !missing && gb_isset(g->time))
+		snprintf(t, sizeof(t), "%.6f", g->time);
+	export_csv_field(out, a->name);
+	fputc(',', out);
+	export_csv_field(out, s->id);
+	fputc(',', out);
+	export_csv_field(out, nb->name);
+	fputc(',', out);
+	export_csv_field(out, c->name);
+	fprintf(out, ",%s,%s,%s,%s\n", score, max, status, t);
+}
+
+int export_items(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
+		 struct gr_err *err)
+{
+	const struct gb_assignment **as = NULL;
+	const struct gb_student **ss = NULL;
+	size_t na = 0, ns;
+	int rc;
+
+	rc = export_sorted_assignments(&as, &na, gb, o, err);
+	if (rc == 0)
+		rc = export_sorted_students(&ss, gb, o, err);
+	if (rc < 0)
+		goto done;
+	ns = export_n_students(gb, o);
+	fputs("assignment,student_id,notebook,question,score,max_score,status,time\n", out);
+	for (size_t i = 0; i < na; i++)
+		for (size_t k = 0; k < ns; k++) {
+			const struct gb_submission *sub = gb_find_submission(gb, as[i]->name, ss[k]->id);
+
+			for (size_t j = 0; j < as[i]->n_notebooks; j++) {
+				const struct gb_notebook *nb = as[i]->notebooks[j];
+
+				for (size_t c = 0; c < nb->n_cells; c++)
+					if (nb->cells[c]->grade || nb->cells[c]->task)
+						row(out, as[i], ss[k], nb, nb->cells[c], sub);
+			}
+		}
+	if (ferror(out))
+		rc = gr_err_set(err, GR_EIO, "cannot write the items export");
+done:
+	free(as);
+	free(ss);
+	return rc;
+}

@@ -1,0 +1,44 @@
+/* feedback_int.h - helpers shared by the feedback renderers (private). */
+#ifndef GRADER_FEEDBACK_INT_H
+#define GRADER_FEEDBACK_INT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "grader/feedback.h"
+
+/* What a page shows about its notebook and student. */
+struct fb_page {
+	const struct gb_gradebook *gb;
+	const struct gb_submission *sub;
+	const struct gb_nbresult *r;
+	const struct nb_notebook *nb; /* or NULL */
+	const struct gb_assignment *a;
+	const struct gb_notebook *def; /* the notebook's definition, or NULL */
+	const struct gb_student *student; /* or NULL */
+};
+
+/* A score with at most two decimals, trailing zeros dropped: 2.5, 3, 0.33. */
+void fb_num(char out[32], double x);
+
+/* Human name of a cell status: "passed", "partly passed", "waiting for a marker"... */
+const char *fb_status_text(enum gb_cell_status s);
+
+/* The grade's comment written by a marker (from the gradebook or the db), or NULL. */
+const char *fb_manual_comment(const struct gb_nbresult *r, const char *grade_id);
+
+/* Does the cell `grade_id` of this notebook hold hidden tests (definition or source)? */
+bool fb_is_hidden(const struct fb_page *p, const char *grade_id, const char *source);
+
+/* The last non-empty line of a traceback (its error line), heap copy; NULL if none. */
+char *fb_error_line(const char *traceback);
+
+/* A notebook field that is a string or a list of strings, joined (heap copy, never NULL on success). */
+char *fb_join_text(const json_t *v);
+
+int fb_render_html(FILE *out, const struct fb_page *p);
+int fb_render_markdown(FILE *out, const struct fb_page *p);
+
+#endif
