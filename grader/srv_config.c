@@ -147,11 +147,41 @@ static int has_one_mark(const char *s)
 	return m && !strstr(m + 1, STUDENT_MARK);
 }
 
+/* "status": {"forge", "api", "token": SECRET, "context"}: commit statuses of pushes. */
+static void load_status(struct check *ck, struct srv_status *st, json_t *j, const char *where,
+			const char *dir)
+{
+	static const char *const known[] = { "forge", "api", "token", "context", NULL };
+	const char *forge = json_string_value(json_object_get(j, "forge"));
+	const char *api = json_string_value(json_object_get(j, "api"));
+	const char *context = json_string_value(json_object_get(j, "context"));
+	char w[96];
+	int f;
+
+	snprintf(w, sizeof(w), "%s.status", where);
+	if (!json_is_object(j)) {
+		problem(ck, "%s: must be an object", w);
+		return;
+	}
+	unknown_keys(ck, j, w, known);
+	for (f = 0; f < SRV_NFORGES && (!forge || strcmp(forge, srv_forge_name(f))); f++)
+		;
+	if (f == SRV_NFORGES)
+		problem(ck, "%s.forge: must be github, gitlab or gitea", w);
+	if (!api || (strncmp(api, "https://", 8) && strncmp(api, "http://", 7)))
+		problem(ck, "%s.api: must be the forge's API URL", w);
+	snprintf(w, sizeof(w), "%s.status.token", where);
+	st->token = read_secret(ck, json_object_get(j, "token"), w, dir);
+	st->forge = f == SRV_NFORGES ? SRV_GITHUB : (enum srv_forge)f;
+	st->api = api ? strndup(api, strlen(api) - (api[strlen(api) - 1] == '/')) : NULL;
+	st->context = strdup(context ? context : "grader");
+}
+
 static int load_assignment(struct check *ck, struct srv_assignment *a, json_t *j, size_t i,
 			   const char *dir)
 {
-	static const char *const known[] = { "name", "rubric", "repository", "clone", "branch",
-					     NULL };
+	static const char *const known[] = { "name",  "rubric", "repository", "clone",
+					     "branch", "status", NULL };
 	const char *name = json_string_value(json_object_get(j, "name"));
 	const char *rubric = json_string_value(json_object_get(j, "rubric"));
 	const char *repo = json_string_value(json_object_get(j, "repository"));
@@ -187,6 +217,8 @@ static int load_assignment(struct check *ck, struct srv_assignment *a, json_t *j
 	if (!a->branch || (name && !a->name) || (rubric && !a->rubric) || (repo && !a->repository) ||
 	    (clone && !a->clone))
 		return GR_ENOMEM;
+	if (json_object_get(j, "status"))
+		load_status(ck, &a->status, json_object_get(j, "status"), where, dir);
 	if (a->rubric) {
 		if (rubric_load(&r, a->rubric, &e) < 0)
 			problem(ck, "%s.rubric: %s", where, e.msg);
@@ -261,9 +293,10 @@ const char *srv_config_token_student(const struct srv_config *c, const char *tok
 static int load_all(struct check *ck, struct srv_config *c, json_t *root, const char *dir,
 		    const char *state)
 {
-	static const char *const known[] = { "listen",	  "state",	   "roster",
-					     "webhooks",	  "admin_token",   "queue",
-					     "assignments", "student_tokens", NULL };
+	static const char *const known[] = { "listen",	     "state",	      "roster",
+					     "webhooks",     "admin_token",    "queue",
+					     "assignments", "student_tokens", "callback",
+					     NULL };
 	static const char *const qknown[] = { "max", "per_student", NULL };
 	json_t *hooks = json_object_get(root, "webhooks"), *q = json_object_get(root, "queue");
 	json_t *as = json_object_get(root, "assignments"), *v;
@@ -303,6 +336,19 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 	}
 	if ((v = json_object_get(root, "admin_token")))
 		c->admin_token = read_secret(ck, v, "admin_token", dir);
+	if ((v = json_object_get(root, "callback"))) {
+		static const char *const cknown[] = { "url", "secret", NULL };
+		const char *url = json_string_value(json_object_get(v, "url"));
+
+		if (!json_is_object(v) || !url ||
+		    (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)))
+			problem(ck, "callback: must be {\"url\": URL, \"secret\": SECRET}");
+		else
+			unknown_keys(ck, v, "callback", cknown);
+		c->callback_url = url ? strdup(url) : NULL;
+		c->callback_secret =
+			read_secret(ck, json_object_get(v, "secret"), "callback.secret", dir);
+	}
 	if ((v = json_object_get(root, "student_tokens"))) {
 		char *text = read_secret(ck, v, "student_tokens", dir);
 
@@ -397,6 +443,11 @@ void srv_config_free(struct srv_config *c)
 		free(a->repository);
 		free(a->clone);
 		free(a->branch);
+		free(a->status.api);
+		free(a->status.context);
+		if (a->status.token)
+			explicit_bzero(a->status.token, strlen(a->status.token));
+		free(a->status.token);
 	}
 	free(c->assignments);
 	for (size_t i = 0; i < c->ntokens; i++) {
@@ -413,6 +464,10 @@ void srv_config_free(struct srv_config *c)
 	if (c->admin_token)
 		explicit_bzero(c->admin_token, strlen(c->admin_token));
 	free(c->admin_token);
+	if (c->callback_secret)
+		explicit_bzero(c->callback_secret, strlen(c->callback_secret));
+	free(c->callback_secret);
+	free(c->callback_url);
 	free(c->path);
 	free(c->listen);
 	free(c->state);

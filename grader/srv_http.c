@@ -346,10 +346,14 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 		rc = srv_store_result_json(h->store, seg[0], seg[1], who == SRV_AUTH_STUDENT, &j,
 					   &err);
 	} else if (!segments(url, "/api/v1/assignments/", seg, 2, buf, sizeof(buf)) &&
-		   !strcmp(seg[1], "gradebook")) {
+		   (!strcmp(seg[1], "gradebook") || !strcmp(seg[1], "export"))) {
 		if (who != SRV_AUTH_ADMIN)
 			return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN,
 					       "the gradebook needs the instructor token");
+		if (!srv_config_assignment(h->cfg, seg[0]))
+			return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such assignment");
+		if (!strcmp(seg[1], "export"))
+			return srv_page_export(h, r, c, seg[0]);
 		return on_gradebook(h, r, c, seg[0]);
 	} else {
 		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such resource");

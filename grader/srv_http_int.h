@@ -47,6 +47,9 @@ void srv_upload_free(struct srv_req *r);
 /* GET /metrics (Prometheus text) and GET / (HTML for instructors). */
 int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
 int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
+/* GET /api/v1/assignments/{a}/export?to=csv|nbgrader-db|junit|markdown|items. */
+int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
+		    const char *assignment);
 
 /* Queue `body` (stolen, JSON) with `status`; Retry-After when not NULL. */
 int srv_reply(struct srv_req *r, struct MHD_Connection *c, unsigned status, json_t *body,

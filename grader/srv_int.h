@@ -138,6 +138,14 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 /* Whether the folder's file system has less than SRV_MIN_FREE bytes free. */
 int srv_low_space(const char *dir);
 
+/*
+ * After a job ("done" or "failed"): the commit status on the forge when the
+ * assignment has one, and the course's signed JSON POST when configured.
+ * Best effort: failures are logged.
+ */
+void srv_callback_job(const struct srv_config *cfg, const struct srv_job *job, const char *state,
+		      const char *error, double score, double max);
+
 /* One log line on stderr: "grader serve: ..." with the time. */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

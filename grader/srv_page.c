@@ -1,13 +1,17 @@
 /*
  * srv_page.c - what the service shows about itself: GET /metrics in
  * Prometheus's text format and GET /, an HTML page of the queue and the
- * recent jobs for instructors (no student code, no external assets).
+ * recent jobs for instructors (no student code, no external assets), and
+ * GET /api/v1/assignments/{a}/export?to=FORMAT with export's own code.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "grader/export.h"
+#include "grader/gradebook.h"
 #include "srv_http_int.h"
 
 static const double buckets[] = { 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300 };
@@ -161,4 +165,93 @@ int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 	if (!b.p)
 		return MHD_NO;
 	return srv_reply_text(r, c, MHD_HTTP_OK, "text/html; charset=utf-8", b.p);
+}
+
+/* The gradebook in another format, made here from the gradebook file. */
+static int export_text(char **out, size_t *len, const struct gb_gradebook *gb, int fmt,
+		       const struct export_opts *o, struct gr_err *err)
+{
+	FILE *f = open_memstream(out, len);
+	int rc;
+
+	if (!f)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	switch (fmt) {
+	case EXPORT_CSV: rc = export_csv(f, gb, o, err); break;
+	case EXPORT_JUNIT: rc = export_junit(f, gb, o, err); break;
+	case EXPORT_MARKDOWN: rc = export_markdown(f, gb, o, err); break;
+	case EXPORT_ITEMS: rc = export_items(f, gb, o, err); break;
+	default: rc = gr_err_set(err, GR_EINVAL, "format not served");
+	}
+	fclose(f);
+	return rc;
+}
+
+/* nbgrader's gradebook.db: written to a private temporary file, then sent. */
+static int export_db(char **out, size_t *len, const struct gb_gradebook *gb,
+		     const struct export_opts *o, struct gr_err *err)
+{
+	char dir[] = "/tmp/grader-export.XXXXXX", *path = NULL;
+	int rc;
+
+	if (!mkdtemp(dir))
+		return gr_err_sys(err, GR_EIO, errno, "cannot make a temporary folder");
+	path = gr_path_join(dir, "gradebook.db");
+	rc = path ? export_nbgrader_db(path, gb, o, err) : gr_err_set(err, GR_ENOMEM, "oom");
+	if (!rc)
+		rc = gr_read_file(out, len, path, 0, err);
+	gr_rm_rf(dir, NULL);
+	free(path);
+	return rc;
+}
+
+int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
+		    const char *assignment)
+{
+	static const char *const types[] = {
+		[EXPORT_NBGRADER_DB] = "application/vnd.sqlite3",
+		[EXPORT_CSV] = "text/csv; charset=utf-8",
+		[EXPORT_JUNIT] = "application/xml",
+		[EXPORT_MARKDOWN] = "text/markdown; charset=utf-8",
+		[EXPORT_ITEMS] = "text/csv; charset=utf-8",
+	};
+	const char *to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+	int fmt = to ? export_format_parse(to) : -1;
+	struct export_opts o = { .assignment = assignment };
+	struct gb_gradebook *gb = NULL;
+	struct gr_err err = { 0 };
+	struct MHD_Response *resp;
+	char *path = NULL, *data = NULL;
+	size_t len = 0;
+	enum MHD_Result ok;
+	int rc;
+
+	if (fmt < 0 || fmt == EXPORT_GRADESCOPE)
+		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST,
+				       "to= must be csv, nbgrader-db, junit, markdown or items");
+	if (asprintf(&path, "%s/gradebooks/%s.json", h->cfg->state, assignment) < 0)
+		return MHD_NO;
+	rc = gb_read_file(&gb, path, &err);
+	free(path);
+	if (rc == GR_ENOTFOUND)
+		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "nothing graded yet");
+	if (!rc)
+		rc = fmt == EXPORT_NBGRADER_DB ? export_db(&data, &len, gb, &o, &err)
+					       : export_text(&data, &len, gb, fmt, &o, &err);
+	gb_free(gb);
+	if (rc) {
+		free(data);
+		srv_log("export: %s", err.msg);
+		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot export");
+	}
+	resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", types[fmt]);
+	r->status = MHD_HTTP_OK;
+	ok = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ok == MHD_YES ? MHD_YES : MHD_NO;
 }

@@ -351,6 +351,8 @@ finish:
 	else if (!rc)
 		srv_log("job %lld: %s %s %.12s: done in %.2f s: %g/%g", job->id, job->assignment,
 			job->student, job->commit ? job->commit : "-", gr_now() - t0, score, max);
+	if (!rc)
+		srv_callback_job(cfg, job, why ? "failed" : "done", why, score, max);
 done:
 	free(mine);
 	free(result);

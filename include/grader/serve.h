@@ -28,12 +28,21 @@ enum srv_forge { SRV_GITHUB, SRV_GITLAB, SRV_GITEA, SRV_NFORGES };
 /* "github", "gitlab", "gitea" (NULL when out of range). */
 const char *srv_forge_name(enum srv_forge f);
 
+/* Where a push's commit status goes (the forge's statuses API), or api NULL. */
+struct srv_status {
+	enum srv_forge forge;
+	char *api;     /* "https://api.github.com", "https://gitlab.example.org/api/v4" */
+	char *token;   /* the forge token allowed to set statuses */
+	char *context; /* the status's name, "grader" by default */
+};
+
 struct srv_assignment {
 	char *name;	  /* a safe folder name; the rubric's assignment */
 	char *rubric;	  /* absolute path of the rubric JSON */
 	char *repository; /* forge repository name with "{student}": "course/ps1-{student}" */
 	char *clone;	  /* clone URL or path with "{student}" */
 	char *branch;	  /* the branch graded; pushes to others are ignored */
+	struct srv_status status;
 };
 
 /* A student's token for uploads and their own results. */
@@ -55,6 +64,8 @@ struct srv_config {
 	struct srv_assignment *assignments;
 	size_t ntokens;
 	struct srv_token *tokens; /* from "student_tokens": lines "STUDENT_ID TOKEN" */
+	char *callback_url;	  /* a JSON POST after every job, or NULL */
+	char *callback_secret;	  /* its HMAC-SHA256 key */
 };
 
 /* Called with one line (no newline) per problem found in a config. */

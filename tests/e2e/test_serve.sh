@@ -8,9 +8,37 @@
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
 need_root "serve (the sandbox and --user need root)"
-trap 'stop_server KILL; rm -rf "$T"' EXIT
+trap 'stop_server KILL; [ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null; rm -rf "$T"' EXIT
 
 make_course "$T" alice bob carol || { fail "course setup"; finish; }
+# a stand-in for the forge's statuses API and the course's callback URL, on loopback
+FPORT=$(free_port)
+/usr/bin/python3 - "$FPORT" "$T/calls.jsonl" <<'PY' &
+import http.server, json, sys, threading
+port, log = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get('Content-Length', 0))).decode()
+        with open(log, 'a') as f:
+            f.write(json.dumps({'path': self.path, 'auth': self.headers.get('Authorization'),
+                                'sig': self.headers.get('X-Grader-Signature-256'),
+                                'body': body}) + '\n')
+        self.send_response(201); self.end_headers(); self.wfile.write(b'{}')
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(('127.0.0.1', port), H)
+threading.Timer(600, srv.shutdown).start()
+srv.serve_forever()
+PY
+FAKE_PID=$!
+export GRADER_FORGE_TOKEN=forge-tok GRADER_CALLBACK_SECRET=cb-secret
+/usr/bin/python3 - "$T/course.json" "$FPORT" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c['assignments'][0]['status'] = {'forge': 'github', 'api': 'http://127.0.0.1:%s' % sys.argv[2],
+                                 'token': {'env': 'GRADER_FORGE_TOKEN'}}
+c['callback'] = {'url': 'http://127.0.0.1:%s/hook' % sys.argv[2], 'secret': {'env': 'GRADER_CALLBACK_SECRET'}}
+json.dump(c, open(sys.argv[1], 'w'), indent=1)
+PY
 
 # ---- the config -----------------------------------------------------------
 check "check-config accepts the course" "$GRADER" serve --config "$T/course.json" --check-config
@@ -48,6 +76,19 @@ check "same raw score as grader grade ($got = $want)" test -n "$want" -a "$got" 
 check "late by receive time, not the commit date" /usr/bin/python3 -c "
 import json,sys; s=json.load(open('$T/job1.json'))['submission']
 sys.exit(not (s['late_seconds'] > 86400*20 and s['timestamp'] > '2026-11'))"
+
+# ---- commit status and the course's callback --------------------------------------
+i=0; while [ $i -lt 50 ] && [ "$(grep -c . "$T/calls.jsonl" 2>/dev/null)" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+check "commit status set on the forge" /usr/bin/python3 -c "
+import json,sys; c=[json.loads(l) for l in open('$T/calls.jsonl')]
+s=[x for x in c if x['path']=='/repos/course/ps1-alice/statuses/$c1']
+b=json.loads(s[0]['body']) if s else {}
+sys.exit(not (s and s[0]['auth']=='Bearer forge-tok' and b['state']=='success' and b['context']=='grader'))"
+check "callback signed with the course's secret" /usr/bin/python3 -c "
+import hashlib,hmac,json,sys; c=[json.loads(l) for l in open('$T/calls.jsonl') if '\"/hook\"' in l]
+x=c[0]; b=json.loads(x['body'])
+want='sha256='+hmac.new(b'cb-secret', x['body'].encode(), hashlib.sha256).hexdigest()
+sys.exit(not (x['sig']==want and b['job']==$job1 and b['state']=='done' and 'score' in b))"
 
 # ---- bad deliveries: a 4xx each, nothing queued --------------------------------
 n0=$(jobs_count "$T")
@@ -97,6 +138,10 @@ check "gradebook over the API" test "$(api /api/v1/assignments/ps1/gradebook)" =
 cp "$T/resp" "$T/gb-api.json"
 check "gradebook is grader's own" cmp -s "$T/gb-api.json" "$T/state/gradebooks/ps1.json"
 "$GRADER" export "$T/state/gradebooks/ps1.json" --to csv -o "$T/grades.csv" 2>"$T/export.err"
+check "export over the API: csv" test "$(api '/api/v1/assignments/ps1/export?to=csv')" = 200
+check "export over the API: same csv as grader export" cmp -s "$T/resp" "$T/grades.csv"
+check "export over the API: nbgrader-db" sh -c "test \"\$($CURL -o '$T/gb.db' -w '%{http_code}' -H 'Authorization: Bearer $GRADER_ADMIN_TOKEN' 'http://127.0.0.1:$SRV_PORT/api/v1/assignments/ps1/export?to=nbgrader-db')\" = 200 && sqlite3 '$T/gb.db' 'select count(*) from submitted_assignment' | grep -qx 3"
+check "export over the API: unknown format 400" test "$(api '/api/v1/assignments/ps1/export?to=pdf')" = 400
 cat "$T/export.err"
 check "grader export reads it unchanged" grep -q ',bob,' "$T/grades.csv"
 
@@ -185,6 +230,8 @@ deliver github "$T/g.json" gone-1 >/dev/null
 jg=$(json_get "$T/resp" '["job"]')
 check "vanished repository: job failed" test "$(wait_job "$jg")" = failed
 check "vanished repository: the reason" grep -q 'cannot fetch' "$T/resp"
+i=0; while [ $i -lt 50 ] && ! grep -q "statuses/$c" "$T/calls.jsonl"; do sleep 0.1; i=$((i + 1)); done
+check "vanished repository: commit status error" grep -q "statuses/$c\".*state.*error" "$T/calls.jsonl"
 mv "$T/remote/carol.gone" "$T/remote/carol.git"
 deliver github "$T/g.json" gone-2 >/dev/null
 check "the service goes on" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = done
