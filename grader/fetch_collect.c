@@ -129,6 +129,41 @@ static int add_archive(json_t *arr, const struct fetch_collect *c, size_t idx)
 	    arr, json_pack("{s:s, s:s}", "path", path, "sha256", c->archive_sha[idx]));
 }
 
+/*
+ * The submission's time, from the best source there is: nbgrader's
+ * timestamp.txt, the LMS's own time, the entries' times; none (unknown,
+ * with why) for Canvas, whose entry times are the download's. Late is also
+ * the time being after the deadline.
+ */
+static void set_time(struct fetch_result *res, const struct fetch_opts *o,
+		     enum fetch_layout layout, const struct gr_time *nbts,
+		     const struct gr_time *lms, int64_t mtime)
+{
+	res->has_time = 1;
+	if (nbts) {
+		res->time = *nbts;
+		res->time_source = "timestamp.txt";
+	} else if (lms) {
+		res->time = *lms;
+		res->time_source = "lms";
+	} else if (layout == FETCH_LAYOUT_CANVAS) {
+		/* rubyzip's get_output_stream stamps entries with the zip's making */
+		res->has_time = 0;
+		res->time_note = "Canvas stamps every entry with the time the download was made, "
+				 "not the submission time; late comes from Canvas's LATE flag";
+	} else if (mtime > 0) {
+		res->time.sec = mtime;
+		res->time_source = "archive-entry";
+	} else {
+		res->has_time = 0;
+		res->time_note = "the archive holds no time for this submission";
+	}
+	if (res->has_time && o->has_deadline &&
+	    (res->time.sec > o->deadline.sec ||
+	     (res->time.sec == o->deadline.sec && res->time.usec > o->deadline.usec)))
+		res->late = 1;
+}
+
 static void write_group(void *ctx, size_t gi)
 {
 	struct writer *w = ctx;
@@ -211,29 +246,8 @@ static void write_group(void *ctx, size_t gi)
 		if (it->mtime > mtime)
 			mtime = it->mtime;
 	}
-	res->has_time = 1;
-	if (has_nbts) {
-		res->time = nbts;
-		res->time_source = "timestamp.txt";
-	} else if (has_lms) {
-		res->time = lms;
-		res->time_source = "lms";
-	} else if (first->name.layout == FETCH_LAYOUT_CANVAS) {
-		/* rubyzip's get_output_stream stamps entries with the zip's making */
-		res->has_time = 0;
-		res->time_note = "Canvas stamps every entry with the time the download was made, "
-				 "not the submission time; late comes from Canvas's LATE flag";
-	} else if (mtime > 0) {
-		res->time.sec = mtime;
-		res->time_source = "archive-entry";
-	} else {
-		res->has_time = 0;
-		res->time_note = "the archive holds no time for this submission";
-	}
-	if (res->has_time && o->has_deadline &&
-	    (res->time.sec > o->deadline.sec ||
-	     (res->time.sec == o->deadline.sec && res->time.usec > o->deadline.usec)))
-		res->late = 1;
+	set_time(res, o, first->name.layout, has_nbts ? &nbts : NULL, has_lms ? &lms : NULL,
+		 mtime);
 	res->source = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:O}", "kind", "archive", "layout",
 				fetch_layout_name(first->name.layout), "lms_id", first->name.lms_id,
 				"display_name", first->name.display_name, "archives", archives,
