@@ -43,7 +43,8 @@ check "infinite loop stopped near 1 s CPU" /usr/bin/python3 -c "import sys; sys.
 run spinners --time 1 --wall 20 -- $bin/spinners
 check "CPU spread over processes, each under the limit -> TO" is TO
 check "... stopped for the whole run's CPU time" grep -q "all processes together" "$meta"
-check "... long before the wall limit" /usr/bin/python3 -c "import sys; sys.exit(not $(field wall) < 8)"
+# which limit fired, not how fast (a loaded machine stretches the wall time)
+check "... not by the wall limit" sh -c "! grep -q 'wall time limit' '$meta'"
 
 run sleeper --wall 0.5 -- $bin/sleeper
 check "sleep past the wall -> TO" is TO
