@@ -8,12 +8,17 @@
 #      extrapolated the same way);
 #   3. grader nb run on all 100 (one zygote, numpy preloaded, each notebook in a
 #      fresh sandboxed child).
-# Usage: sh bench/notebook.sh [path/to/grader]   (default build/grader)
+# Usage: sh bench/notebook.sh [path/to/grader [path/to/baseline/grader]]
+#   (default build/grader). With a baseline, both run the 100 notebooks in
+#   turn, BENCH_ROUNDS times (default 3), and the best of each is compared:
+#   before and after a change, in one run.
 # nbconvert comes from Debian's jupyter-nbconvert and python3-ipykernel; as root
 # the script installs them if missing, otherwise that column is skipped.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 GRADER=${1:-$ROOT/build/grader}
+BASE=${2:-}
+ROUNDS=${BENCH_ROUNDS:-3}
 N=100
 NBC=${BENCH_NBCONVERT:-5}
 NPY=${BENCH_PY:-20}
@@ -107,3 +112,36 @@ printf '%-44s %10s\n' "  of which: sandboxed run, fork to exit" "$2"
 printf '%-44s %10s\n' "  of which: the cells' own compute" "$3"
 printf '%-44s %10s\n' "  engine + sandbox overhead per notebook" "$4"
 echo "notebooks with every cell ok: $1/$N"
+
+# before and after: the same notebooks, both binaries in turn
+[ -n "$BASE" ] || exit 0
+[ -x "$BASE" ] || { echo "no baseline grader at $BASE" >&2; exit 1; }
+one() { # GRADER -> "ms_per_notebook overhead_per_notebook"
+	t0=$(now)
+	"$1" nb run --json --preload numpy "$T"/nb/*/hw.ipynb >"$T/ab.json" || return 1
+	t1=$(now)
+	/usr/bin/python3 - "$T/ab.json" "$(ms "$t0" "$t1" "$N")" <<'PY'
+import json, sys
+nbs = json.load(open(sys.argv[1]))["notebooks"]
+wall = sum(n["wall"] for n in nbs) / len(nbs) * 1000
+cells = sum(c["time"] for n in nbs for c in n["cells"]) / len(nbs) * 1000
+print("%s %.2f" % (sys.argv[2], wall - cells))
+PY
+}
+best_new=""; best_old=""; ov_new=""; ov_old=""
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+	set -- $(one "$GRADER"); n_ms=$1; n_ov=$2
+	set -- $(one "$BASE"); o_ms=$1; o_ov=$2
+	echo "round $((r + 1)): after $n_ms ms (overhead $n_ov), before $o_ms ms (overhead $o_ov)"
+	best_new=$(awk -v a="$best_new" -v b="$n_ms" 'BEGIN { print (a == "" || b < a) ? b : a }')
+	best_old=$(awk -v a="$best_old" -v b="$o_ms" 'BEGIN { print (a == "" || b < a) ? b : a }')
+	ov_new=$(awk -v a="$ov_new" -v b="$n_ov" 'BEGIN { print (a == "" || b < a) ? b : a }')
+	ov_old=$(awk -v a="$ov_old" -v b="$o_ov" 'BEGIN { print (a == "" || b < a) ? b : a }')
+	r=$((r + 1))
+done
+printf '%-44s %10s %10s %8s\n' "best of $ROUNDS, per notebook" "before" "after" "ratio"
+printf '%-44s %10s %10s %8s\n' "grader nb run, all $N" "$best_old" "$best_new" \
+	"$(awk -v a="$best_new" -v b="$best_old" 'BEGIN { printf "%.3f", a / b }')"
+printf '%-44s %10s %10s %8s\n' "engine + sandbox overhead" "$ov_old" "$ov_new" \
+	"$(awk -v a="$ov_new" -v b="$ov_old" 'BEGIN { printf "%.3f", a / b }')"

@@ -282,8 +282,17 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 	}
 	if (kr->tampered)
 		rc = gb_submission_add_flag(sub, "tampered");
-	if (!rc && kr->nreplaced)
-		rc = gb_submission_add_flag(sub, "replaced_builtins");
+	/* the watcher's findings, each with its reason for the marker */
+	for (size_t f = 0; !rc && f < kr->nflags; f++)
+		rc = gb_submission_add_flag_reason(sub, kr->flags[f].flag, kr->flags[f].reason);
+	for (size_t f = 0; !rc && f < kr->nreplaced; f++) {
+		char why[300];
+
+		if (gb_submission_flag_reason(sub, "replaced_builtins"))
+			break;
+		snprintf(why, sizeof(why), "%s rebound", kr->replaced[f]);
+		rc = gb_submission_add_flag_reason(sub, "replaced_builtins", why);
+	}
 	if (!rc && kr->message[0])
 		rc = gb_set_str(&nr->message, kr->message);
 	for (size_t k = 0; !rc && k < sp->ngraded; k++) {
@@ -294,7 +303,7 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 	}
 	if (rc)
 		goto done;
-	nr->flagged = sp->nflags > 0 || kr->tampered || kr->nreplaced > 0;
+	nr->flagged = sp->nflags > 0 || kr->tampered || kr->nreplaced > 0 || kr->nflags > 0;
 done:
 	if (nr && !rc) {
 		double score = 0;

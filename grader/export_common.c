@@ -291,3 +291,11 @@ void export_duration(char out[32], double seconds)
 	else
 		snprintf(out, 32, "%ld s", t);
 }
+
+const char *export_time_note(const struct gb_submission *sub)
+{
+	for (size_t i = 0; sub && i < sub->n_flags; i++)
+		if (!strcmp(sub->flags[i], "bad_timestamp") || !strcmp(sub->flags[i], "time_unknown"))
+			return sub->message ? sub->message : "submission time unknown";
+	return NULL;
+}

@@ -132,6 +132,13 @@ int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
 		summary = NULL;
 		goto oom;
 	}
+	if (!missing && export_time_note(sub)) {
+		char *noted = NULL;
+		if (asprintf(&noted, "%s (%s)", summary, export_time_note(sub)) < 0)
+			goto oom;
+		free(summary);
+		summary = noted;
+	}
 	res = json_pack("{s:f, s:f, s:s, s:s, s:o}", "score", missing ? 0.0 : sub->score,
 			"execution_time", time, "output", summary, "visibility", "visible", "tests",
 			tests);

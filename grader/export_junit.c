@@ -141,6 +141,11 @@ static void suite(FILE *out, const struct gb_assignment *a, const struct gb_note
 	fprintf(out, "      <property name=\"max_score\" value=\"%s\"/>\n", num);
 	export_py_float(num, r ? r->late_submission_penalty : 0.0);
 	fprintf(out, "      <property name=\"late_submission_penalty\" value=\"%s\"/>\n", num);
+	if (export_time_note(sub)) {
+		fputs("      <property name=\"time_note\" value=\"", out);
+		export_xml_text(out, export_time_note(sub), true);
+		fputs("\"/>\n", out);
+	}
 	fputs("    </properties>\n", out);
 	for (size_t k = 0; k < nb->n_cells; k++)
 		if (nb->cells[k]->grade || nb->cells[k]->task)

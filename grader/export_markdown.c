@@ -134,6 +134,11 @@ static void students(FILE *out, const struct gb_gradebook *gb, const struct gb_a
 		for (size_t k = 0; sub && k < sub->n_flags; k++) {
 			fputs(k ? ", " : "", out);
 			md_text(out, sub->flags[k]);
+			if (gb_submission_flag_reason(sub, sub->flags[k])) {
+				fputs(" (", out);
+				md_text(out, gb_submission_flag_reason(sub, sub->flags[k]));
+				fputs(")", out);
+			}
 		}
 		fputs(" |\n", out);
 	}

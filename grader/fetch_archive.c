@@ -498,6 +498,78 @@ static const char *type_name(mode_t t)
 	}
 }
 
+/*
+ * What to do with one readable entry of a level, named `name` (decoded;
+ * `logical` is its name for layout parsing at an unidentified level),
+ * belonging to `who` (NULL: nobody known): skip it with the reason, unpack
+ * it as a nested archive, or stage it.
+ */
+static int take_entry(struct reading *r, struct archive *a, const struct level *lv,
+		      uint64_t *lvl_out, struct archive_entry *e, const char *name,
+		      const char *logical, const struct fetch_name *who, struct gr_err *err)
+{
+	const struct fetch_opts *o = r->c->o;
+	char why[256];
+	int rc;
+
+	if (is_macos_junk(name)) {
+		rc = skip_entry(r, lv, who, name, MACOS_JUNK);
+	} else if (archive_entry_hardlink(e)) {
+		snprintf(why, sizeof(why), "hard link to '%.100s' not followed",
+			 archive_entry_hardlink(e));
+		rc = skip_entry(r, lv, who, name, why);
+	} else if (archive_entry_filetype(e) != AE_IFREG) {
+		snprintf(why, sizeof(why), "%s not copied%s%.100s%s",
+			 type_name(archive_entry_filetype(e)),
+			 archive_entry_symlink(e) ? " (target '" : "",
+			 archive_entry_symlink(e) ? archive_entry_symlink(e) : "",
+			 archive_entry_symlink(e) ? "')" : "");
+		rc = skip_entry(r, lv, who, name, why);
+	} else if (fetch_path_check(name, why, sizeof(why)) < 0) {
+		rc = skip_entry(r, lv, who, name, why);
+	} else if (archive_entry_is_encrypted(e)) {
+		rc = skip_entry(r, lv, who, name, "encrypted entry");
+	} else if (archive_entry_size_is_set(e) &&
+		   (uint64_t)archive_entry_size(e) > o->limits.max_file_size &&
+		   !is_archive_name(name)) {
+		snprintf(why, sizeof(why), "file of %lld bytes is over the cap of %llu",
+			 (long long)archive_entry_size(e),
+			 (unsigned long long)o->limits.max_file_size);
+		rc = skip_entry(r, lv, who, name, why);
+	} else if (is_archive_name(name) && lv->depth < o->limits.max_depth) {
+		char *pre = NULL;
+		if (who) {
+			/* a student's own archive unpacks where it was */
+			const char *path = lv->identified ? name : who->path;
+			const char *slash = strrchr(path, '/');
+			if (asprintf(&pre, "%s%.*s", lv->identified ? lv->prefix : "",
+				     slash ? (int)(slash - path + 1) : 0, path) < 0)
+				pre = NULL;
+		} else if (asprintf(&pre, "%s/", logical) < 0) {
+			pre = NULL;
+		}
+		if (!pre)
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		else
+			rc = nested(r, a, lv, lvl_out, name, who, pre, err);
+		free(pre);
+	} else if (!who) {
+		if (o->layout == FETCH_LAYOUT_AUTO)
+			snprintf(why, sizeof(why),
+				 "name matches no known layout (canvas, "
+				 "moodle, blackboard, nbgrader; see --layout)");
+		else
+			snprintf(why, sizeof(why), "name does not match the %s layout",
+				 fetch_layout_name(o->layout));
+		rc = skip_entry(r, lv, NULL, name, why);
+	} else if (who->kind == FETCH_NAME_FILE && !who->path[0]) {
+		rc = skip_entry(r, lv, who, name, "empty file name");
+	} else {
+		rc = stage_entry(r, a, lv, lvl_out, e, name, who, err);
+	}
+	return rc;
+}
+
 static int read_level(struct reading *r, struct archive *a, const struct level *lv,
 		      struct gr_err *err)
 {
@@ -577,66 +649,13 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 						NULL) == 0)
 				parsed.time_naive = 0;
 		}
-		if (d < 0) {
+		if (d < 0)
 			rc = skip_entry_as(r, lv, who, raw,
 					   is_zip ? "name is neither UTF-8 nor CP437"
 						  : "name is not valid UTF-8",
 					   1);
-		} else if (is_macos_junk(name)) {
-			rc = skip_entry(r, lv, who, name, MACOS_JUNK);
-		} else if (archive_entry_hardlink(e)) {
-			snprintf(why, sizeof(why), "hard link to '%.100s' not followed",
-				 archive_entry_hardlink(e));
-			rc = skip_entry(r, lv, who, name, why);
-		} else if (archive_entry_filetype(e) != AE_IFREG) {
-			snprintf(why, sizeof(why), "%s not copied%s%.100s%s",
-				 type_name(archive_entry_filetype(e)),
-				 archive_entry_symlink(e) ? " (target '" : "",
-				 archive_entry_symlink(e) ? archive_entry_symlink(e) : "",
-				 archive_entry_symlink(e) ? "')" : "");
-			rc = skip_entry(r, lv, who, name, why);
-		} else if (fetch_path_check(name, why, sizeof(why)) < 0) {
-			rc = skip_entry(r, lv, who, name, why);
-		} else if (archive_entry_is_encrypted(e)) {
-			rc = skip_entry(r, lv, who, name, "encrypted entry");
-		} else if (archive_entry_size_is_set(e) &&
-			   (uint64_t)archive_entry_size(e) > o->limits.max_file_size &&
-			   !is_archive_name(name)) {
-			snprintf(why, sizeof(why), "file of %lld bytes is over the cap of %llu",
-				 (long long)archive_entry_size(e),
-				 (unsigned long long)o->limits.max_file_size);
-			rc = skip_entry(r, lv, who, name, why);
-		} else if (is_archive_name(name) && lv->depth < o->limits.max_depth) {
-			char *pre = NULL;
-			if (who) {
-				/* a student's own archive unpacks where it was */
-				const char *path = lv->identified ? name : who->path;
-				const char *slash = strrchr(path, '/');
-				if (asprintf(&pre, "%s%.*s", lv->identified ? lv->prefix : "",
-					     slash ? (int)(slash - path + 1) : 0, path) < 0)
-					pre = NULL;
-			} else if (asprintf(&pre, "%s/", logical) < 0) {
-				pre = NULL;
-			}
-			if (!pre)
-				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-			else
-				rc = nested(r, a, lv, &lvl_out, name, who, pre, err);
-			free(pre);
-		} else if (!who) {
-			if (o->layout == FETCH_LAYOUT_AUTO)
-				snprintf(why, sizeof(why),
-					 "name matches no known layout (canvas, "
-					 "moodle, blackboard, nbgrader; see --layout)");
-			else
-				snprintf(why, sizeof(why), "name does not match the %s layout",
-					 fetch_layout_name(o->layout));
-			rc = skip_entry(r, lv, NULL, name, why);
-		} else if (who->kind == FETCH_NAME_FILE && !who->path[0]) {
-			rc = skip_entry(r, lv, who, name, "empty file name");
-		} else {
-			rc = stage_entry(r, a, lv, &lvl_out, e, name, who, err);
-		}
+		else
+			rc = take_entry(r, a, lv, &lvl_out, e, name, logical, who, err);
 		fetch_name_release(&parsed);
 		free(logical);
 	}

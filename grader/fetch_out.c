@@ -296,18 +296,30 @@ int fetch_out_begin(struct fetch_out *o, struct fetch_result *res, int dest_fd,
 	return 0;
 }
 
+/* kind ("f:" or "d:") and the first n bytes of path, Unicode case folded */
 static char *folded(const char *kind, const char *path, size_t n)
 {
-	char *s = malloc(n + 3);
+	char *f = NULL, *s;
+	size_t len;
 
-	if (!s)
+	if (gr_utf8_casefold(&f, path, n) == GR_ENOMEM)
 		return NULL;
-	memcpy(s, kind, 2);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)path[i];
-		s[i + 2] = (char)(c < 0x80 && c >= 'A' && c <= 'Z' ? c + 32 : c);
+	len = f ? strlen(f) : n;
+	s = malloc(len + 3);
+	if (s) {
+		memcpy(s, kind, 2);
+		if (f) {
+			memcpy(s + 2, f, len + 1);
+		} else {
+			/* not UTF-8 (refused before we get here): ASCII folding */
+			for (size_t i = 0; i < n; i++) {
+				unsigned char c = (unsigned char)path[i];
+				s[i + 2] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			s[n + 2] = '\0';
+		}
 	}
-	s[n + 2] = '\0';
+	free(f);
 	return s;
 }
 
@@ -329,22 +341,23 @@ static int folded_push(struct fetch_out *o, char *s)
 
 /*
  * Whether `path` collides with a file or folder already written, comparing
- * ASCII case-insensitively (as macOS and Windows would when a marker copies
- * the tree). Returns 1 on collision, 0 if free, GR_ENOMEM.
+ * Unicode case-insensitively (as macOS and Windows would when a marker
+ * copies the tree). Returns 1 on collision, 0 if free, GR_ENOMEM.
  */
 static int collides(struct fetch_out *o, const char *path, char *why, size_t whylen)
 {
-	size_t n = strlen(path);
+	size_t n = strlen(path), fn;
 	char *f = folded("f:", path, n);
 
 	if (!f)
 		return GR_ENOMEM;
+	fn = strlen(f + 2); /* folding may change the length ("ß" -> "ss") */
 	for (size_t i = 0; i < o->nfolded; i++) {
 		const char *g = o->folded[i];
 		size_t gl = strlen(g + 2);
 		/* the same name, or a file used where a folder is needed, or the reverse */
 		if (!strcmp(g + 2, f + 2) ||
-		    (g[0] == 'f' && gl < n && f[2 + gl] == '/' && !memcmp(g + 2, f + 2, gl))) {
+		    (g[0] == 'f' && gl < fn && f[2 + gl] == '/' && !memcmp(g + 2, f + 2, gl))) {
 			snprintf(why, whylen,
 				 "name collides with an earlier entry "
 				 "(same name ignoring case)");

@@ -126,6 +126,11 @@ void gb_submission_free(struct gb_submission *sub)
 		free(sub->flags[i]);
 	free(sub->notebooks);
 	free(sub->flags);
+	for (size_t i = 0; i < sub->n_flag_reasons; i++) {
+		free(sub->flag_reasons[i].flag);
+		free(sub->flag_reasons[i].reason);
+	}
+	free(sub->flag_reasons);
 	free(sub->assignment);
 	free(sub->student_id);
 	free(sub->timestamp);
@@ -382,6 +387,55 @@ int gb_submission_add_flag(struct gb_submission *sub, const char *flag)
 		return GR_ENOMEM;
 	}
 	sub->flags[sub->n_flags++] = copy;
+	return 0;
+}
+
+const char *gb_submission_flag_reason(const struct gb_submission *sub, const char *flag)
+{
+	for (size_t i = 0; i < sub->n_flag_reasons; i++)
+		if (!strcmp(sub->flag_reasons[i].flag, flag))
+			return sub->flag_reasons[i].reason;
+	return NULL;
+}
+
+int gb_submission_add_flag_reason(struct gb_submission *sub, const char *flag, const char *reason)
+{
+	struct gb_flag_reason *r = NULL;
+	const char *old;
+	char *joined;
+	size_t n;
+
+	if (gb_submission_add_flag(sub, flag) < 0)
+		return GR_ENOMEM;
+	for (size_t i = 0; i < sub->n_flag_reasons && !r; i++)
+		if (!strcmp(sub->flag_reasons[i].flag, flag))
+			r = &sub->flag_reasons[i];
+	if (!r) {
+		struct gb_flag_reason *p = realloc(sub->flag_reasons,
+						   (sub->n_flag_reasons + 1) * sizeof(*p));
+
+		if (!p)
+			return GR_ENOMEM;
+		sub->flag_reasons = p;
+		r = &p[sub->n_flag_reasons];
+		r->flag = strdup(flag);
+		r->reason = NULL;
+		if (!r->flag)
+			return GR_ENOMEM;
+		sub->n_flag_reasons++;
+	}
+	old = r->reason;
+	if (old && (strstr(old, reason) || strlen(old) >= 1000))
+		return 0;
+	n = (old ? strlen(old) + 2 : 0) + strlen(reason) + 1;
+	if (n > 1001)
+		n = 1001;
+	joined = malloc(n);
+	if (!joined)
+		return GR_ENOMEM;
+	snprintf(joined, n, "%s%s%s", old ? old : "", old ? "; " : "", reason);
+	free(r->reason);
+	r->reason = joined;
 	return 0;
 }
 

@@ -111,6 +111,15 @@ int gb_submission_to_json(json_t **out, const struct gb_submission *sub, struct 
 		gb_jput(o, "max_score", json_real(sub->max_score), &ok);
 		gb_jput(o, "flags", flags, &ok);
 		flags = NULL;
+		if (sub->n_flag_reasons) {
+			json_t *why = json_object();
+
+			ok = ok && why;
+			for (size_t i = 0; ok && i < sub->n_flag_reasons; i++)
+				gb_jput(why, sub->flag_reasons[i].flag,
+					gb_jstr(sub->flag_reasons[i].reason), &ok);
+			gb_jput(o, "flag_reasons", why, &ok);
+		}
 		gb_jput(o, "notebooks", nbs, &ok);
 		nbs = NULL;
 	}
@@ -281,6 +290,7 @@ int gb_submission_from_json(struct gb_submission **out, json_t *j, const char *w
 					    "score",
 					    "max_score",
 					    "flags",
+					    "flag_reasons",
 					    "notebooks",
 					    NULL };
 	static const char *const skeys[] = { "kind", "location", "commit", "checksum", NULL };
@@ -331,6 +341,28 @@ int gb_submission_from_json(struct gb_submission **out, json_t *j, const char *w
 		if (gb_submission_add_flag(sub, json_string_value(v)) < 0) {
 			rc = OOM(err);
 			goto done;
+		}
+	}
+	src = json_object_get(j, "flag_reasons");
+	if (src && !json_is_null(src)) {
+		const char *flag;
+
+		snprintf(w, sizeof(w), "%s.flag_reasons", where);
+		TRY(gb_json_object(src, w, NULL, err));
+		json_object_foreach(src, flag, v) {
+			snprintf(w, sizeof(w), "%s.flag_reasons.%s", where, flag);
+			if (!json_is_string(v)) {
+				rc = gb_bad(err, w, NULL, "expected a string");
+				goto done;
+			}
+			if (!gb_submission_has_flag(sub, flag)) {
+				rc = gb_bad(err, w, NULL, "'%s' is not one of the flags", flag);
+				goto done;
+			}
+			if (gb_submission_add_flag_reason(sub, flag, json_string_value(v)) < 0) {
+				rc = OOM(err);
+				goto done;
+			}
 		}
 	}
 	TRY(gb_json_array(j, "notebooks", where, &arr, err));

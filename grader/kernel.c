@@ -158,6 +158,36 @@ static void tamper(struct asm_state *a, const char *why)
 	a->res->tampered = 1;
 }
 
+/* The watcher's findings of a record: {"flag", "reason"} each, kept once. */
+static void add_flags(struct kernel_result *r, json_t *flags)
+{
+	json_t *f;
+	size_t i, k;
+
+	json_array_foreach(flags, i, f) {
+		const char *flag = json_string_value(json_object_get(f, "flag"));
+		const char *reason = json_string_value(json_object_get(f, "reason"));
+		struct kernel_flag *nf;
+
+		if (!flag || !reason || r->nflags >= 200)
+			continue;
+		for (k = 0; k < r->nflags; k++)
+			if (!strcmp(r->flags[k].flag, flag) && !strcmp(r->flags[k].reason, reason))
+				break;
+		if (k < r->nflags || !(nf = realloc(r->flags, (r->nflags + 1) * sizeof(*nf))))
+			continue;
+		r->flags = nf;
+		nf[r->nflags].flag = strdup(flag);
+		nf[r->nflags].reason = strdup(reason);
+		if (nf[r->nflags].flag && nf[r->nflags].reason)
+			r->nflags++;
+		else {
+			free(nf[r->nflags].flag);
+			free(nf[r->nflags].reason);
+		}
+	}
+}
+
 static void on_record(struct asm_state *a, const struct kchan_rec *rec)
 {
 	json_t *o = json_loadb(rec->payload, rec->len, 0, NULL);
@@ -198,6 +228,7 @@ static void on_record(struct asm_state *a, const struct kchan_rec *rec)
 		c->result = jdup(o, "result");
 		c->note = jdup(o, "note");
 		c->time = json_number_value(json_object_get(o, "time"));
+		add_flags(a->res, json_object_get(o, "flags"));
 		break;
 	case KREC_KILLED:
 		a->killed = 1;
@@ -214,6 +245,7 @@ static void on_record(struct asm_state *a, const struct kchan_rec *rec)
 		if (json_string_value(json_object_get(o, "error")))
 			snprintf(a->error, sizeof(a->error), "%s",
 				 json_string_value(json_object_get(o, "error")));
+		add_flags(a->res, json_object_get(o, "flags"));
 		a->res->replaced = n ? calloc(n, sizeof(char *)) : NULL;
 		for (size_t i = 0; a->res->replaced && i < n; i++) {
 			const char *s = json_string_value(json_array_get(rep, i));
@@ -373,7 +405,8 @@ static void drain(int fd, struct kchan_reader *rd, struct asm_state *a, int *ope
 }
 
 static int run(kernel *k, struct kernel_result **out, const char *const *sources,
-	       const size_t *index, size_t n, const char *workdir, struct gr_err *err)
+	       const size_t *index, const unsigned char *grade, size_t n, const char *workdir,
+	       struct gr_err *err)
 {
 	unsigned char key[KCHAN_KEY_LEN];
 	struct kchan_reader rd;
@@ -415,6 +448,14 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 	json_object_set_new(req, "sources", srcs);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(srcs, json_string(sources[i] ? sources[i] : ""));
+	if (grade) {
+		json_t *g = json_array();
+
+		for (size_t i = 0; g && i < n; i++)
+			if (grade[i])
+				json_array_append_new(g, json_integer((json_int_t)i));
+		json_object_set_new(req, "grade", g ? g : json_array());
+	}
 	body = json_dumps(req, JSON_COMPACT);
 	if (!body || json_array_size(srcs) != n) {
 		rc = gr_err_set(err, GR_EINVAL, "cannot encode the cells (invalid UTF-8?)");
@@ -504,7 +545,7 @@ done:
 int kernel_run_sources(kernel *k, struct kernel_result **out, const char *const *sources,
 		       size_t n, const char *workdir, struct gr_err *err)
 {
-	return run(k, out, sources, NULL, n, workdir, err);
+	return run(k, out, sources, NULL, NULL, n, workdir, err);
 }
 
 int kernel_run(kernel *k, struct kernel_result **out, const struct nb_notebook *nb,
@@ -512,22 +553,29 @@ int kernel_run(kernel *k, struct kernel_result **out, const struct nb_notebook *
 {
 	const char **src = calloc(nb->ncells ? nb->ncells : 1, sizeof(*src));
 	size_t *index = calloc(nb->ncells ? nb->ncells : 1, sizeof(*index));
+	unsigned char *grade = calloc(nb->ncells ? nb->ncells : 1, 1);
 	size_t n = 0;
 	int rc;
 
-	if (!src || !index) {
+	if (!src || !index || !grade) {
 		free(src);
 		free(index);
+		free(grade);
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < nb->ncells; i++) {
+		const struct nb_grader_meta *m = &nb->cells[i].nbgrader;
+
 		if (nb->cells[i].type != NB_CELL_CODE)
 			continue;
 		src[n] = nb->cells[i].source ? nb->cells[i].source : "";
+		/* nbgrader's autograder tests: grade cells that are not answers */
+		grade[n] = m->present && m->grade && !m->solution;
 		index[n++] = i;
 	}
-	rc = run(k, out, src, index, n, workdir, err);
+	rc = run(k, out, src, index, grade, n, workdir, err);
 	free(src);
 	free(index);
+	free(grade);
 	return rc;
 }

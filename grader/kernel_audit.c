@@ -9,9 +9,8 @@
  *     audit hooks, tracing (which can move a test cell's frame past an
  *     assert), fork until forked processes cannot use the result channel,
  *     code-object construction, and symlink games;
- *   - a snapshot of the identities of every public name of the modules loaded
- *     by the zygote (builtins and preloads, and their classes), compared after
- *     each cell to report rebound names (`replaced`).
+ *   - it hands object.__setattr__ events to the monkeypatch watcher
+ *     (kernel_watch.c).
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -20,197 +19,6 @@
 #include <sys/stat.h>
 
 #include "kernel_py.h"
-
-/* ---- snapshot ---- */
-
-static uint64_t dict_version(PyObject *d)
-{
-#if PY_VERSION_HEX < 0x030c0000
-	return ((PyDictObject *)d)->ma_version_tag;
-#else
-	(void)d;
-	return 0; /* no public version tag: always compare */
-#endif
-}
-
-static int keep_key(PyObject *key, int is_class)
-{
-	static const char *const skip[] = { "__doc__", "__module__", "__dict__", "__weakref__",
-		"__qualname__", "__annotations__", "__slots__", "__abstractmethods__",
-		"__parameters__", "__orig_bases__", "__match_args__", NULL };
-	const char *k;
-	size_t n;
-
-	if (!PyUnicode_Check(key))
-		return 0;
-	k = PyUnicode_AsUTF8(key);
-	if (!k) {
-		PyErr_Clear();
-		return 0;
-	}
-	if (k[0] != '_')
-		return 1;
-	n = strlen(k);
-	if (!is_class || n < 5 || k[1] != '_' || k[n - 1] != '_' || k[n - 2] != '_')
-		return 0;
-	for (size_t i = 0; skip[i]; i++)
-		if (!strcmp(k, skip[i]))
-			return 0;
-	return 1;
-}
-
-static int add_dict(struct ksnap *s, PyObject *dict, const char *prefix, int is_class)
-{
-	Py_ssize_t pos = 0;
-	PyObject *key, *val;
-	struct ksnap_dict *d;
-
-	if (s->ndicts == s->capd) {
-		size_t ncap = s->capd ? s->capd * 2 : 256;
-		void *p = realloc(s->dicts, ncap * sizeof(*s->dicts));
-
-		if (!p)
-			return GR_ENOMEM;
-		s->dicts = p;
-		s->capd = ncap;
-	}
-	d = &s->dicts[s->ndicts];
-	d->prefix = strdup(prefix);
-	if (!d->prefix)
-		return GR_ENOMEM;
-	d->dict = dict;
-	Py_INCREF(dict);
-	d->version = dict_version(dict);
-	d->first = s->nents;
-	while (PyDict_Next(dict, &pos, &key, &val)) {
-		if (!keep_key(key, is_class))
-			continue;
-		if (s->nents == s->cape) {
-			size_t ncap = s->cape ? s->cape * 2 : 4096;
-			void *p = realloc(s->ents, ncap * sizeof(*s->ents));
-
-			if (!p)
-				return GR_ENOMEM;
-			s->ents = p;
-			s->cape = ncap;
-		}
-		Py_INCREF(key);
-		Py_INCREF(val);
-		s->ents[s->nents].key = key;
-		s->ents[s->nents].val = val;
-		s->nents++;
-	}
-	d->count = s->nents - d->first;
-	s->ndicts++;
-	return 0;
-}
-
-static int skip_module(const char *name)
-{
-	return name[0] == '_' || !strcmp(name, "sys") || strstr(name, "._") != NULL;
-}
-
-int ksnap_take(struct ksnap *s)
-{
-	PyObject *modules = PySys_GetObject("modules"); /* borrowed */
-	PyObject *items = NULL, *seen = NULL;
-	int rc = -1;
-
-	memset(s, 0, sizeof(*s));
-	if (!modules)
-		return -1;
-	items = PyDict_Items(modules);
-	seen = PySet_New(NULL);
-	if (!items || !seen)
-		goto done;
-	if (add_dict(s, modules, "sys.modules", 0) < 0)
-		goto done;
-	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
-		PyObject *it = PyList_GET_ITEM(items, i);
-		PyObject *name = PyTuple_GET_ITEM(it, 0), *mod = PyTuple_GET_ITEM(it, 1);
-		PyObject *dict, *id, *key, *val;
-		Py_ssize_t pos = 0;
-		const char *mname;
-		int r;
-
-		if (!PyUnicode_Check(name) || !PyModule_Check(mod))
-			continue;
-		mname = PyUnicode_AsUTF8(name);
-		if (!mname || skip_module(mname))
-			continue;
-		dict = PyModule_GetDict(mod);
-		id = PyLong_FromVoidPtr(dict);
-		r = id ? PySet_Contains(seen, id) : -1;
-		if (r == 0)
-			r = PySet_Add(seen, id);
-		Py_XDECREF(id);
-		if (r < 0)
-			goto done;
-		if (r == 1)
-			continue; /* the same module under another name */
-		if (add_dict(s, dict, mname, 0) < 0)
-			goto done;
-		while (PyDict_Next(dict, &pos, &key, &val)) {
-			PyTypeObject *t = (PyTypeObject *)val;
-			PyObject *owner;
-			char prefix[512];
-
-			if (!keep_key(key, 0) || !PyType_Check(val) ||
-			    !(t->tp_flags & Py_TPFLAGS_HEAPTYPE) || !t->tp_dict)
-				continue;
-			owner = PyDict_GetItemString(t->tp_dict, "__module__");
-			if (!owner || !PyUnicode_Check(owner) ||
-			    PyUnicode_CompareWithASCIIString(owner, mname))
-				continue;
-			snprintf(prefix, sizeof(prefix), "%s.%s", mname, PyUnicode_AsUTF8(key));
-			if (add_dict(s, t->tp_dict, prefix, 1) < 0)
-				goto done;
-		}
-	}
-	rc = 0;
-done:
-	Py_XDECREF(items);
-	Py_XDECREF(seen);
-	PyErr_Clear();
-	return rc;
-}
-
-static void add_name(json_t *names, const char *prefix, PyObject *key)
-{
-	char buf[600];
-	const char *k = PyUnicode_AsUTF8(key);
-	size_t i;
-
-	if (!k) {
-		PyErr_Clear();
-		return;
-	}
-	snprintf(buf, sizeof(buf), "%s.%s", prefix, k);
-	for (i = 0; i < json_array_size(names); i++)
-		if (!strcmp(json_string_value(json_array_get(names, i)), buf))
-			return;
-	if (json_array_size(names) < 200)
-		json_array_append_new(names, json_string(buf));
-}
-
-void ksnap_check(struct ksnap *s, json_t *names)
-{
-	for (size_t i = 0; i < s->ndicts; i++) {
-		struct ksnap_dict *d = &s->dicts[i];
-		uint64_t v = dict_version(d->dict);
-
-		if (v && v == d->version)
-			continue;
-		d->version = v;
-		for (size_t j = d->first; j < d->first + d->count; j++) {
-			PyObject *cur = PyDict_GetItemWithError(d->dict, s->ents[j].key);
-
-			if (cur != s->ents[j].val)
-				add_name(names, d->prefix, s->ents[j].key);
-		}
-	}
-	PyErr_Clear();
-}
 
 /* ---- audit hook ---- */
 
@@ -390,6 +198,8 @@ static int hook(const char *event, PyObject *args, void *data)
 
 	if (!a->armed)
 		return 0;
+	if (!strcmp(event, "object.__setattr__"))
+		return kwatch_on_setattr(a->watch, args);
 	if ((starts(event, "ctypes.") && !a->allow_ctypes) || !strcmp(event, "sys.addaudithook") ||
 	    !strcmp(event, "sys.settrace") || !strcmp(event, "sys.setprofile") ||
 	    (!a->allow_fork && (!strcmp(event, "os.fork") || !strcmp(event, "os.forkpty"))) ||
@@ -398,8 +208,9 @@ static int hook(const char *event, PyObject *args, void *data)
 		return refuse(a, event);
 	if (!strcmp(event, "import"))
 		return on_import(a, args);
-	/* SQLite extensions are native code from any file, Tcl's `load` too */
-	if (!strcmp(event, "sqlite3.enable_load_extension") || !strcmp(event, "sqlite3.load_extension"))
+	/* an SQLite extension is native code from any file (allow_ctypes opens that door anyway) */
+	if (!a->allow_ctypes && (!strcmp(event, "sqlite3.enable_load_extension") ||
+				 !strcmp(event, "sqlite3.load_extension")))
 		return refuse(a, "loading an SQLite extension (native code)");
 	if (!strcmp(event, "open")) {
 		r = path_arg(PyTuple_Size(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL, path,

@@ -448,6 +448,31 @@ static void describe_exception(struct kchild *c, json_t *res)
 }
 
 /*
+ * The watcher's new findings into the cell's record ("flags"), and the names
+ * they concern into `replaced` (no duplicates).
+ */
+static void put_flags(struct kchild *c, json_t *res, json_t *replaced)
+{
+	json_t *flags = kwatch_take(c->run->z->watch, 0), *f;
+	size_t k, j;
+
+	json_array_foreach(flags, k, f) {
+		const char *name = json_string_value(json_object_get(f, "name"));
+
+		if (!name || strcmp(json_string_value(json_object_get(f, "flag")), "replaced_builtins"))
+			continue;
+		for (j = 0; j < json_array_size(replaced); j++)
+			if (!strcmp(json_string_value(json_array_get(replaced, j)), name))
+				break;
+		if (j == json_array_size(replaced) && j < 200)
+			json_array_append_new(replaced, json_string(name));
+	}
+	if (json_array_size(flags))
+		json_object_set(res, "flags", flags);
+	json_decref(flags);
+}
+
+/*
  * A helper function around the cell (_pre_cell, _post_cell): what IPython does
  * between cells. It runs as student code does and decides nothing: its
  * errors are dropped, its output is the cell's.
@@ -580,6 +605,8 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	int f, failed;
 
 	reset_streams(c);
+	/* right before a grade cell: what student code changed, and threads still running */
+	kwatch_enter(c->run->z->watch, i + 1, c->run->grade && c->run->grade[i]);
 	if (PyDict_GetItemString(ns, "__builtins__") != c->builtins) {
 		PyDict_SetItemString(ns, "__builtins__", c->builtins);
 		json_array_append_new(replaced, json_string("__main__.__builtins__"));
@@ -621,7 +648,8 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	json_object_set_new(res, "stdout_dropped", json_integer((json_int_t)dout));
 	json_object_set_new(res, "stderr_dropped", json_integer((json_int_t)derr));
 	add_notes(c, res, kc->note, notes);
-	ksnap_check(&c->run->z->snap, replaced);
+	kwatch_check(c->run->z->watch, 0);
+	put_flags(c, res, replaced);
 	PyErr_Clear();
 	send_cell(c, res);
 	json_decref(res);
@@ -697,6 +725,7 @@ static void finish(struct kchild *c, json_t *replaced, int timed_out, const char
 	json_t *done = json_object();
 
 	json_object_set(done, "replaced", replaced);
+	json_object_set_new(done, "flags", kwatch_take(c->run->z->watch, 1));
 	json_object_set_new(done, "timed_out", json_boolean(timed_out));
 	if (error)
 		json_object_set_new(done, "error", json_string(error));
@@ -716,7 +745,7 @@ static void forked(void)
 	close(KFD_ERR_R);
 }
 
-/* Move the key to its own page that no forked process gets; 0, or -1 (fork then refused). */
+/* Move the key to its own page that no forked process gets; 0, or GR_ESYS (fork then refused). */
 static int guard_key(struct kchild *c)
 {
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -724,10 +753,10 @@ static int guard_key(struct kchild *c)
 
 	if (p == MAP_FAILED) {
 		c->key = c->run->key; /* no page: the key stays, and fork is refused */
-		return -1;
+		return GR_ESYS;
 	}
 	if (madvise(p, 4096, MADV_WIPEONFORK) < 0 || madvise(p, 4096, MADV_DONTDUMP) < 0)
-		rc = -1;
+		rc = GR_ESYS;
 	c->key = p;
 	memcpy(c->key, c->run->key, KCHAN_KEY_LEN);
 	OPENSSL_cleanse(c->run->key, KCHAN_KEY_LEN);
@@ -799,7 +828,6 @@ int kernel_child_main(void *arg)
 		if (fired(&c) == 2)
 			finish(&c, replaced, 1, NULL);
 	}
-	ksnap_check(&c.run->z->snap, replaced);
 	finish(&c, replaced, 0, NULL);
 	return 0;
 }

@@ -450,18 +450,19 @@ def _run_async(coro):
 
 _SHELL = []
 
-def _pre_cell(code):
-    """Before each cell (C calls it): warnings show again, as in a kernel;
-    the event loop counts as running once the notebook uses asyncio."""
+def _pre_cell(uses_async):
+    """Before each cell (C calls it, telling whether the cell's text mentions
+    async or await): warnings show again, as in a kernel; the event loop
+    counts as running from the first cell that uses asyncio on."""
     import warnings
     warnings._filters_mutated()
-    if _LOOP or 'async' in code or 'await' in code:
+    if _LOOP or uses_async:
         _loop_running(True)
     if _SHELL:
         sh = _SHELL[0]
         sh.execution_count += 1
         sh.events.trigger('pre_execute')
-        sh.events.trigger('pre_run_cell', _Result(code))
+        sh.events.trigger('pre_run_cell', _Result(None))
 
 def _post_cell():
     """After each cell: the events, then the figures (inline backend)."""
@@ -473,7 +474,10 @@ def _post_cell():
         _flush_figures()
 
 def _flush_figures():
-    # IPython's inline backend closes every figure at the end of a cell.
+    # IPython's inline backend shows, then closes, every figure at the end of
+    # a cell. _post_cell is the one place that calls this: keeping the images
+    # as display_data outputs means recording each open figure here, before
+    # the close.
     sys.modules['matplotlib.pyplot'].close('all')
 
 def _display(*objs, **kw):

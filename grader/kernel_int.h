@@ -9,7 +9,8 @@
  *   kernel_py.c      CPython set-up; runs the helper (kernel_helper.py, embedded)
  *   kernel_child.c   the child: runs the cells, watchdog, records
  *   kernel_capture.c the child's stdout and stderr: pipes drained by a thread
- *   kernel_audit.c   the PEP 578 audit hook and the snapshot of preloaded names
+ *   kernel_audit.c   the PEP 578 audit hook
+ *   kernel_watch.c   the monkeypatch watcher: system modules, sys.modules, threads
  */
 #ifndef GRADER_KERNEL_INT_H
 #define GRADER_KERNEL_INT_H
@@ -98,6 +99,37 @@ int kz_recv(int sock, uint32_t *type, char **data, size_t *len, int *fd);
 
 /* The zygote's main; runs in the forked process and never returns. */
 void kernel_zygote_main(int sock, const struct kernel_opts *opts) __attribute__((noreturn));
+
+/* ---- the monkeypatch watcher (kernel_watch.c), in the zygote and its children ---- */
+
+struct kwatch;
+
+/*
+ * Start watching (in the zygote, after the preloads): snapshot every system
+ * module loaded so far and wrap the import system's loader so that each later
+ * system module is snapshotted when its import completes. `armed` points at
+ * the audit hook's flag: set while student code may run. 0, or -1 (Python
+ * error left cleared) when the import system is not what we expect.
+ */
+int kwatch_start(struct kwatch **out, const int *armed);
+/*
+ * Cell `cell` (1-based) is about to run; a grade cell (`grade`) is checked
+ * first (kwatch_check).
+ */
+void kwatch_enter(struct kwatch *w, long cell, int grade);
+/*
+ * Compare everything watched with its snapshot and record what changed.
+ * `grade`: a grade cell is about to start, so also flag Python threads still
+ * running and give shadowed names their system module.
+ */
+void kwatch_check(struct kwatch *w, int grade);
+/* The audit event object.__setattr__ (args: a tuple): a function's code or defaults, a module's class. */
+int kwatch_on_setattr(struct kwatch *w, void *args);
+/*
+ * Findings as a new JSON array of {"flag", "reason", "name"?}: those not
+ * taken before, or (`all`) every one. NULL on allocation failure.
+ */
+json_t *kwatch_take(struct kwatch *w, int all);
 
 /* Fixed descriptor numbers inside the child (the zygote dup2()s onto them). */
 #define KFD_REC 250

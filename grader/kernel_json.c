@@ -50,6 +50,11 @@ json_t *kernel_result_json(const struct kernel_result *res)
 	for (size_t i = 0; i < res->nreplaced; i++)
 		json_array_append_new(rep, json_string(res->replaced[i]));
 	json_object_set_new(o, "replaced", rep);
+	rep = json_array();
+	for (size_t i = 0; rep && i < res->nflags; i++)
+		json_array_append_new(rep, json_pack("{s:s,s:s}", "flag", res->flags[i].flag, "reason",
+						     res->flags[i].reason));
+	json_object_set_new(o, "flags", rep ? rep : json_array());
 	for (size_t i = 0; i < res->ncells; i++) {
 		const struct kernel_cell_result *c = &res->cells[i];
 		json_t *j = json_object();
@@ -92,5 +97,10 @@ void kernel_result_free(struct kernel_result *res)
 	for (size_t i = 0; i < res->nreplaced; i++)
 		free(res->replaced[i]);
 	free(res->replaced);
+	for (size_t i = 0; i < res->nflags; i++) {
+		free(res->flags[i].flag);
+		free(res->flags[i].reason);
+	}
+	free(res->flags);
 	free(res);
 }

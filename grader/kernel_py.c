@@ -1,8 +1,8 @@
 /*
  * kernel_py.c - CPython start-up in the zygote: an isolated configuration on
  * Debian's /usr prefix (no environment variable, no user site, no PATH or
- * pyenv lookup), the helper module, preloads, the snapshot of preloaded names
- * and the audit hook.
+ * pyenv lookup), the helper module, preloads, the monkeypatch watcher and the
+ * audit hook.
  */
 #include <locale.h>
 #include <stdlib.h>
@@ -132,10 +132,14 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 	z->err = PyObject_CallFunction(z->io_open, "isissOO", 2, "w", 1, "utf-8", "backslashreplace",
 				       Py_None, Py_False);
 	PyErr_Clear();
-	if (ksnap_take(&z->snap) < 0)
-		goto pyfail;
+	if (kwatch_start(&z->watch, &z->audit.armed) < 0) {
+		snprintf(msg, msglen, "cannot watch the system's modules");
+		rc = GR_ESYS;
+		goto done;
+	}
 	if (kaudit_install(&z->audit, opts->allow_ctypes) < 0)
 		goto pyfail;
+	z->audit.watch = z->watch;
 	goto done;
 pyfail:
 	kpy_exc_message(msg, msglen);

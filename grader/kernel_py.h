@@ -15,31 +15,13 @@
 /* The Python helper module's source: grader/kernel_helper.py, embedded by the build. */
 extern const char kernel_py_source[];
 
-/* Identities of preloaded names, taken by the zygote (kernel_audit.c). */
-struct ksnap_dict {
-	PyObject *dict;     /* a module's or a class's namespace (owned reference) */
-	char *prefix;       /* "numpy", "pandas.DataFrame" (heap) */
-	uint64_t version;   /* dict version tag when taken */
-	size_t first, count; /* its entries in ksnap.ents */
-};
-
-struct ksnap_ent {
-	PyObject *key, *val; /* owned references */
-};
-
-struct ksnap {
-	struct ksnap_dict *dicts;
-	size_t ndicts, capd;
-	struct ksnap_ent *ents;
-	size_t nents, cape;
-};
-
 /* State of the audit hook; `armed` is set in the child before student code. */
 struct kaudit {
 	int armed;
 	int allow_ctypes;   /* the course needs ctypes (scipy): weaker, documented */
 	int allow_fork;     /* set in the child once forked processes cannot use the channel */
 	char blocked[160];  /* the last refused event, for the cell's note */
+	struct kwatch *watch; /* told of object.__setattr__ events */
 };
 
 /* The zygote: an initialised interpreter, inherited by every child. */
@@ -48,7 +30,7 @@ struct kzy {
 	PyObject *ns;       /* globals of the helper module */
 	PyObject *io_open;  /* io.open, held from before any student code */
 	PyObject *out, *err; /* stream objects on fds 1 and 2, made once for every child */
-	struct ksnap snap;
+	struct kwatch *watch;
 	struct kaudit audit;
 };
 
@@ -74,6 +56,7 @@ struct krun {
 	long seed;
 	size_t cap;
 	int ipython;
+	unsigned char *grade; /* grade[i]: cell i is a grade cell (NULL: none is) */
 };
 
 /* The child's stdout and stderr capture (kernel_capture.c). */
@@ -90,7 +73,7 @@ struct kcap {
 	struct kcap_stream s[2];
 };
 
-/* Pipes on KFD_OUT/KFD_ERR (write) and KFD_OUT_R/KFD_ERR_R (read), and the thread. */
+/* Pipes on KFD_OUT/KFD_ERR (write) and KFD_OUT_R/KFD_ERR_R (read), and the thread; GR_ESYS. */
 int kcap_start(struct kcap *k, size_t cap);
 void kcap_reset(struct kcap *k);
 /* Stream i's (0 stdout, 1 stderr) output since the last reset or take, as a JSON string. */
@@ -111,9 +94,6 @@ void kpy_cell_clear(struct kcell *c);
 void kpy_exc_message(char *buf, size_t len);
 
 /* kernel_audit.c */
-int ksnap_take(struct ksnap *s);
-/* Add to `names` (a JSON array, no duplicates) every snapshot name rebound since. */
-void ksnap_check(struct ksnap *s, json_t *names);
 int kaudit_install(struct kaudit *a, int allow_ctypes);
 
 /* kernel_child.c: sbx_run_fn's function; arg is a struct krun. */

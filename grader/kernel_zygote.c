@@ -153,6 +153,17 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *da
 	run.grace = opts->grace;
 	run.seed = opts->seed;
 	run.cap = opts->output_cap;
+	/* grade cells, by position: the watcher checks right before each */
+	if (json_array_size(json_object_get(req, "grade"))) {
+		json_t *g;
+		size_t k;
+
+		run.grade = calloc(json_array_size(srcs) + 1, 1);
+		json_array_foreach(json_object_get(req, "grade"), k, g)
+			if (run.grade && json_integer_value(g) >= 0 &&
+			    (size_t)json_integer_value(g) < json_array_size(srcs))
+				run.grade[json_integer_value(g)] = 1;
+	}
 
 	/* the sandbox reads cfg->workdir at each run */
 	cfg->workdir = json_string_value(json_object_get(req, "workdir"));
@@ -180,6 +191,7 @@ done:
 	if (recfd >= 0)
 		close(recfd);
 	sbx_result_release(&res);
+	free(run.grade);
 	kpy_cells_free(run.cells, run.ncells);
 	json_decref(req);
 	json_object_set_new(ans, "rc", json_integer(rc));

@@ -60,6 +60,21 @@ int gr_utf8_nfc(char **out, const char *s)
 	return 0;
 }
 
+int gr_utf8_casefold(char **out, const char *s, size_t n)
+{
+	utf8proc_uint8_t *r = NULL;
+	utf8proc_ssize_t len;
+
+	if (!gr_utf8_valid(s, n))
+		return GR_EINVAL;
+	len = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &r,
+			   UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+	if (len < 0)
+		return len == UTF8PROC_ERROR_NOMEM ? GR_ENOMEM : GR_EINVAL;
+	*out = (char *)r;
+	return 0;
+}
+
 int gr_utf8_name_key(char **out, const char *s)
 {
 	utf8proc_uint8_t *folded = NULL;

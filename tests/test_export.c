@@ -343,6 +343,20 @@ static void test_export__items(void **state)
 	gb_free(gb);
 }
 
+static void test_export__time_note(void **state)
+{
+	char *flags[] = {"tampered", "time_unknown"};
+	struct gb_submission sub = {.n_flags = 1, .flags = flags};
+	(void)state;
+
+	assert_null(export_time_note(NULL));
+	assert_null(export_time_note(&sub)); /* tampered only */
+	sub.n_flags = 2;
+	assert_string_equal(export_time_note(&sub), "submission time unknown");
+	sub.message = "invalid time 'x'";
+	assert_string_equal(export_time_note(&sub), "invalid time 'x'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_export__unknown_selection),
 		cmocka_unit_test(test_export__pseudonym_is_truncated_hmac_sha256),
 		cmocka_unit_test(test_export__items),
+		cmocka_unit_test(test_export__time_note),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -344,6 +344,40 @@ static void test_gradebook__output_is_capped(void **state)
 	free(big);
 }
 
+/* A flag's reason: joined once per finding, written only when present, read back. */
+static void test_gradebook__flag_reasons_round_trip(void **state)
+{
+	struct gb_submission *sub = NULL, *back = NULL;
+	struct gr_err err = { 0 };
+	json_t *j = NULL;
+
+	(void)state;
+	assert_int_equal(gb_submission_new(&sub, "ps1", "alice"), 0);
+	assert_int_equal(gb_submission_to_json(&j, sub, &err), 0);
+	assert_null(json_object_get(j, "flag_reasons"));
+	json_decref(j);
+	assert_int_equal(gb_submission_add_flag_reason(sub, "replaced_builtins", "numpy.allclose rebound (cell 3)"), 0);
+	assert_int_equal(gb_submission_add_flag_reason(sub, "replaced_builtins", "builtins.len rebound (cell 4)"), 0);
+	assert_int_equal(gb_submission_add_flag_reason(sub, "replaced_builtins", "builtins.len rebound (cell 4)"), 0);
+	assert_true(gb_submission_has_flag(sub, "replaced_builtins"));
+	assert_string_equal(gb_submission_flag_reason(sub, "replaced_builtins"),
+			    "numpy.allclose rebound (cell 3); builtins.len rebound (cell 4)");
+	assert_null(gb_submission_flag_reason(sub, "tampered"));
+	assert_int_equal(gb_submission_to_json(&j, sub, &err), 0);
+	assert_int_equal(gb_submission_from_json(&back, j, NULL, &err), 0);
+	assert_string_equal(gb_submission_flag_reason(back, "replaced_builtins"),
+			    "numpy.allclose rebound (cell 3); builtins.len rebound (cell 4)");
+	gb_submission_free(back);
+	back = NULL;
+	/* a reason for a flag the submission does not have is refused, naming the field */
+	json_object_set_new(json_object_get(j, "flag_reasons"), "tampered", json_string("x"));
+	assert_true(gb_submission_from_json(&back, j, NULL, &err) < 0);
+	assert_non_null(strstr(err.msg, "flag_reasons.tampered"));
+	assert_null(back);
+	json_decref(j);
+	gb_submission_free(sub);
+}
+
 static void test_gradebook__lookups_scale(void **state)
 {
 	struct gb_gradebook *gb = NULL;
@@ -387,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_gradebook__writer_streams_journal),
 		cmocka_unit_test(test_gradebook__output_is_capped),
 		cmocka_unit_test(test_gradebook__lookups_scale),
+		cmocka_unit_test(test_gradebook__flag_reasons_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

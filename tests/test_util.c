@@ -492,6 +492,24 @@ static void test_util__utf8_nfc(void **state)
 	assert_null(out);
 }
 
+static void test_util__utf8_casefold(void **state)
+{
+	char *a = NULL, *b = NULL;
+	(void)state;
+	assert_int_equal(gr_utf8_casefold(&a, "L\xc3\x96SUNG.txt", 11), 0);
+	assert_int_equal(gr_utf8_casefold(&b, "lo\xcc\x88sung.TXT", 12), 0); /* NFD */
+	assert_string_equal(a, "l\xc3\xb6sung.txt");
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	assert_int_equal(gr_utf8_casefold(&a, "Stra\xc3\x9f" "e/x", 6), 0); /* first 6 bytes */
+	assert_string_equal(a, "strass");
+	free(a);
+	a = NULL;
+	assert_int_equal(gr_utf8_casefold(&a, "M\x81ller", 7), GR_EINVAL);
+	assert_null(a);
+}
+
 static void test_util__utf8_name_key(void **state)
 {
 	char *a = NULL, *b = NULL;
@@ -737,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_util__buf_put),
 		cmocka_unit_test(test_util__utf8_valid),
 		cmocka_unit_test(test_util__utf8_nfc),
+		cmocka_unit_test(test_util__utf8_casefold),
 		cmocka_unit_test(test_util__utf8_name_key),
 		cmocka_unit_test(test_util__time_accepted_forms),
 		cmocka_unit_test(test_util__time_fractions),

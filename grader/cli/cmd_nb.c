@@ -171,6 +171,12 @@ static void print_table(const char *path, const struct kernel_result *r)
 	put_escaped(head, r->message);
 	for (size_t i = 0; i < r->nreplaced; i++)
 		put_escaped("  replaced: ", r->replaced[i]);
+	for (size_t i = 0; i < r->nflags; i++) {
+		char lead[64];
+
+		snprintf(lead, sizeof(lead), "  flag %s: ", r->flags[i].flag);
+		put_escaped(lead, r->flags[i].reason);
+	}
 	for (size_t i = 0; i < r->ncells; i++) {
 		const struct kernel_cell_result *c = &r->cells[i];
 		char detail[160] = "", lead[64];

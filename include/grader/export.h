@@ -120,6 +120,13 @@ void export_db_interval(char out[40], double seconds);
 /* A lateness for people: "45 s", "45 min", "2h", "2h 5min", "2d", "2d 2h" (rounded down). */
 void export_duration(char out[32], double seconds);
 
+/*
+ * The note every export carries for a submission whose time is unreadable
+ * or unknown (flags bad_timestamp, time_unknown): its message, else a
+ * default; NULL when its time is known. Points into sub.
+ */
+const char *export_time_note(const struct gb_submission *sub);
+
 /* One RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
 void export_csv_field(FILE *f, const char *s);
 

@@ -149,8 +149,16 @@ struct gb_submission {
 	char *message;
 	size_t n_flags;
 	char **flags; /* "tampered", "modified_locked_cell", ... */
+	size_t n_flag_reasons;
+	struct gb_flag_reason *flag_reasons; /* why some of `flags` were raised, for the marker */
 	size_t n_notebooks;
 	struct gb_nbresult **notebooks;
+};
+
+/* One line saying what raised a flag ("numpy.allclose rebound (cell 3)"). */
+struct gb_flag_reason {
+	char *flag;   /* one of the submission's flags */
+	char *reason; /* several findings joined with "; " */
 };
 
 struct gb_gradebook {
@@ -194,6 +202,14 @@ int gb_submission_new(struct gb_submission **out, const char *assignment, const 
 void gb_submission_free(struct gb_submission *sub);
 int gb_submission_add_flag(struct gb_submission *sub, const char *flag);
 bool gb_submission_has_flag(const struct gb_submission *sub, const char *flag);
+/*
+ * Add `flag` (if missing) with `reason`, appended with "; " to the reason it
+ * already has (a repeated reason is kept once; the whole is capped at 1000
+ * bytes). GR_ENOMEM.
+ */
+int gb_submission_add_flag_reason(struct gb_submission *sub, const char *flag, const char *reason);
+/* The reason recorded for `flag`, or NULL. */
+const char *gb_submission_flag_reason(const struct gb_submission *sub, const char *flag);
 int gb_submission_add_notebook(struct gb_submission *sub, struct gb_nbresult **out, const char *name);
 int gb_nbresult_add_grade(struct gb_nbresult *nb, struct gb_grade **out, const char *grade_id);
 int gb_nbresult_add_comment(struct gb_nbresult *nb, struct gb_comment **out, const char *grade_id);

@@ -76,6 +76,13 @@ struct kernel_cell_result {
 	double time;             /* seconds */
 };
 
+/* A finding of the monkeypatch watcher, for the marker. */
+struct kernel_flag {
+	char *flag;              /* "replaced_builtins", "shadowed_module", "background_threads" */
+	char *reason;            /* one line naming what was replaced, e.g.
+				    "numpy.allclose rebound (cell 3)" */
+};
+
 struct kernel_result {
 	enum kernel_status status;
 	int tampered;            /* the result channel was not trustworthy */
@@ -85,6 +92,9 @@ struct kernel_result {
 	size_t nreplaced;
 	char **replaced;         /* builtins / preloaded module attributes student code rebound,
 				    e.g. "builtins.len", "numpy.allclose" */
+	size_t nflags;
+	struct kernel_flag *flags; /* what student code did to the system's modules, or threads it
+				      left running into a grade cell (no duplicates) */
 	double wall;             /* seconds, fork to exit */
 	long max_rss_kb;         /* -1 when unknown */
 	char message[256];       /* why the run ended early; "" when it did not */
@@ -107,7 +117,9 @@ void kernel_free(kernel *k);
 
 /*
  * Run the code cells of `nb` in a fresh child confined to `workdir` (which
- * appears at /box, the current directory; the caller fills it). On success
+ * appears at /box, the current directory; the caller fills it). Cells marked
+ * as nbgrader autograder tests (grade, not solution) are grade cells: the
+ * monkeypatch watcher checks right before each. On success
  * *out holds a result whatever happened to the student code (a crash or a
  * forgery is a result, not an error); returns negative only when the engine
  * itself failed. The caller frees *out with kernel_result_free().
@@ -128,7 +140,7 @@ const char *kernel_status_name(enum kernel_status st);
 /*
  * The result as a new jansson object (shape in docs/notebook-engine.md):
  * {"status", "tampered", "timed_out", "wall", "max_rss_kb", "message",
- *  "replaced": [..], "cells": [{"index", "number", "status", "ename", "evalue",
+ *  "replaced": [..], "flags": [{"flag", "reason"}], "cells": [{"index", "number", "status", "ename", "evalue",
  *  "traceback", "stdout", "stderr", "stdout_dropped", "stderr_dropped",
  *  "result", "note", "time"}]}. NULL on allocation failure.
  */

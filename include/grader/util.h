@@ -133,6 +133,13 @@ int gr_utf8_valid(const char *s, size_t n);
 int gr_utf8_nfc(char **out, const char *s);
 
 /*
+ * *out = the first n bytes of s case folded (Unicode full case folding,
+ * then NFC: "LÖSUNG" and "lösung" fold alike, "Straße" is "strasse"); heap,
+ * caller frees. GR_EINVAL when not valid UTF-8, GR_ENOMEM.
+ */
+int gr_utf8_casefold(char **out, const char *s, size_t n);
+
+/*
  * The key people's names are compared by (heap, caller frees): NFKC, case
  * folded, invisible marks (RLM, ZWJ) dropped, only letters, marks and digits
  * kept: "Ana García", "ANA GARCÍA" and "Ana_García" (Moodle writes a space

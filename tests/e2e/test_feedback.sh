@@ -31,11 +31,17 @@ nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "id": "evilmd",
 json.dump(nb, open(sys.argv[2], "w"))
 PYEOF
 weaker=; "$GRADER" doctor >/dev/null 2>&1 || weaker=--allow-weaker
-"$GRADER" grade --rubric "$ROOT/rubrics/examples/ps1.json" --submissions "$T/demo/submitted" \
-	-o "$GB" -q $weaker >"$T/grade.out" 2>&1
+# The grader writes nbgrader's autograded notebooks itself where it can; else
+# they are made by hand in nbgrader's format from the gradebook's outputs.
+if "$GRADER" grade --help | grep -q -- '--autograded'; then
+	"$GRADER" grade --rubric "$ROOT/rubrics/examples/ps1.json" --submissions "$T/demo/submitted" \
+		-o "$GB" -q --force --autograded "$T/autograded" $weaker >"$T/grade.out" 2>&1
+else
+	"$GRADER" grade --rubric "$ROOT/rubrics/examples/ps1.json" --submissions "$T/demo/submitted" \
+		-o "$GB" -q $weaker >"$T/grade.out" 2>&1
+	$PY "$ROOT/tests/e2e/make_autograded.py" "$GB" "$T/demo/submitted" "$T/autograded"
+fi
 check "the hostile student is graded" sh -c "grep -q 'mallory' '$GB'"
-
-$PY "$ROOT/tests/e2e/make_autograded.py" "$GB" "$T/demo/submitted" "$T/autograded"
 check "autograded notebooks in nbgrader's layout" test -s "$T/autograded/alice/ps1/ps1.ipynb"
 # Rich outputs a notebook may carry, hostile ones included, on the hostile student's cell.
 $PY - "$T/autograded/$EVIL/ps1/ps1.ipynb" <<'PYEOF'

@@ -3,7 +3,8 @@
 # Arabic in every LMS layout (Canvas, Moodle folder and flat mode,
 # Blackboard, nbgrader trees in zip, tar and 7z), names decomposed as macOS
 # writes them, a zip from Windows (CP437, no UTF-8 flag) and names no
-# encoding can read. Each download is fetched under LC_ALL=C and C.UTF-8 and
+# encoding can read, and an Info-ZIP Unicode path field. Each download is
+# fetched under LC_ALL=C and C.UTF-8 and
 # must come out the same: every student in the manifest, nothing dropped
 # without a line, a row and a count.
 . "$(dirname "$0")/lib.sh"
@@ -59,6 +60,8 @@ zfile('blackboard.zip', [
     ('PS1_fatima_attempt_2026-10-29-11-00-00_واجب.ipynb', '{"b": 2}'),
 ])
 zfile('nbtree.zip', [('submitted/王明/ps1/笔记.ipynb', '{"t": 1}'),
+                     ('submitted/王明/ps1/Lösung.txt', 'first'),
+                     ('submitted/王明/ps1/LÖSUNG.txt', 'same name on macOS and Windows'),
                      ('submitted/chloé/ps1/ps1.ipynb', '{"t": 2}'),
                      ('submitted/chloé/ps1/timestamp.txt', '2026-10-30 09:00:00.000000 UTC\n')])
 with tarfile.open('nbtree.tar.gz', 'w:gz', format=tarfile.PAX_FORMAT) as t:
@@ -69,6 +72,15 @@ with tarfile.open('nbtree.tar.gz', 'w:gz', format=tarfile.PAX_FORMAT) as t:
 # zip tools on Windows: CP437 names, no UTF-8 flag (0x81 = u-umlaut, 0x82 = e-acute)
 zraw('windows.zip', [(b'Jon M\x81ller_401_assignsubmission_file_/L\x94sung.txt', 'jon'),
                      (b'Ren\x82e Roy_402_assignsubmission_file_/caf\x82.txt', 'renee')], False)
+# Info-ZIP's Unicode path extra field (0x7075): a lossy native name, the UTF-8 one beside it
+import struct, zlib
+native = b'Jon M?ller_701_assignsubmission_file_/L?sung.txt'
+upath = 'Jon Müller_701_assignsubmission_file_/Lösung.txt'.encode()
+field = struct.pack('<B', 1) + struct.pack('<I', zlib.crc32(native)) + upath
+zi = zipfile.ZipInfo(native.decode('ascii'), (2026, 10, 29, 9, 0, 0))
+zi.extra = struct.pack('<HH', 0x7075, len(field)) + field
+with zipfile.ZipFile('infozip.zip', 'w') as z:
+    z.writestr(zi, 'jon')
 # names that are not the UTF-8 their flag declares: nothing can read them
 zraw('broken.zip', [(b'Ana Garc\xff\xfea_501_assignsubmission_file_/a.txt', 'lost'),
                     (b'Bo Lind_502_assignsubmission_file_/ok.txt', 'bo')], True)
@@ -141,6 +153,8 @@ for L in C C.UTF-8; do
 	run "$L" nbtree.zip nbtree.tar.gz nbtree.7z --layout nbgrader
 	check "$L nbgrader: exit 0" test "$(cat "$T/rc")" = 0
 	check "$L nbgrader zip: CJK student" has 王明 笔记.ipynb
+	check "$L nbgrader zip: Lösung/LÖSUNG collide: one kept" test "$(ls "$D/王明/ps1" | grep -ci 'sung.txt')" = 1
+	check "$L nbgrader zip: ... the other listed" grep -q 'same name ignoring case' "$D/王明/ps1/.grader-provenance.json"
 	check "$L nbgrader zip: accented student, timestamp" test "$(cat "$D/chloé/ps1/timestamp.txt")" = "2026-10-30 09:00:00.000000 UTC"
 	check "$L nbgrader tar (pax): Arabic student" has فاطمة ps1.ipynb
 	check "$L nbgrader tar: NFD file name stored NFC" has zoë "$(printf 'r\303\252ve.ipynb')"
@@ -155,6 +169,12 @@ for L in C C.UTF-8; do
 		test "$(json_get "$D/401/ps1/.grader-provenance.json" '["files"][0]["name_encoding"]')" = cp437
 	check "$L cp437: display name decoded" \
 		test "$(json_get "$D/402/ps1/.grader-provenance.json" '["source"]["display_name"]')" = "Renée Roy"
+
+	run "$L" infozip.zip
+	check "$L Info-ZIP unicode path: exit 0" test "$(cat "$T/rc")" = 0
+	check "$L Info-ZIP unicode path: the UTF-8 name wins" has 701 Lösung.txt
+	check "$L Info-ZIP unicode path: display name" \
+		test "$(json_get "$D/701/ps1/.grader-provenance.json" '["source"]["display_name"]')" = "Jon Müller"
 
 	run "$L" broken.zip
 	check "$L broken: exit 1" test "$(cat "$T/rc")" = 1

@@ -77,6 +77,30 @@ expect "$T/gbbad.json" bob "'late_unknown' in s['flags']" True
 check "bad timestamp: a line naming the student and the text" grep -q "^grader grade: student 'bob': invalid time 'last Tuesday'" "$T/logbad"
 "$GRADER" export "$T/gbbad.json" --to markdown -o "$T/bad.md" 2>/dev/null
 check "bad timestamp: markdown export notes it" grep -qF 'bad\_timestamp' "$T/bad.md"
+"$GRADER" export "$T/gbbad.json" --to gradescope --student bob -o "$T/bad-gs.json" 2>/dev/null
+check "bad timestamp: gradescope output notes it" \
+	sh -c "$PY -c \"import json,sys; print(json.load(open(sys.argv[1]))['output'])\" '$T/bad-gs.json' | grep -q \"invalid time 'last Tuesday'\""
+"$GRADER" export "$T/gbbad.json" --to junit -o "$T/bad.xml" 2>/dev/null
+check "bad timestamp: junit property notes it" grep -q "<property name=\"time_note\" value=\"invalid time 'last Tuesday'" "$T/bad.xml"
+"$GRADER" export "$T/gb.json" --to junit -o "$T/canvas.xml" 2>/dev/null
+check "canvas: junit notes the unknown time" grep -q '<property name="time_note" value="submission time unknown: Canvas stamps' "$T/canvas.xml"
+
+# --- an nbgrader tree whose timestamp.txt is unreadable, or empty: no time is made up
+$PY - "$T/nbts.tar" <<'PYEOF'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w') as t:
+    for name, data in (('tess/ps1/ps1.ipynb', b'{}'), ('tess/ps1/timestamp.txt', b'soon\n'),
+                       ('uma/ps1/ps1.ipynb', b'{}'), ('uma/ps1/timestamp.txt', b'')):
+        ti = tarfile.TarInfo(name); ti.size = len(data); ti.mtime = 1790000000
+        t.addfile(ti, io.BytesIO(data))
+PYEOF
+"$GRADER" fetch archive "$T/nbts.tar" --layout nbgrader --assignment ps1 --dest "$T/nbts" \
+	--manifest "$T/nbts.csv" >/dev/null 2>"$T/errts"
+check "archive timestamp.txt unreadable: a line" grep -q "^fetch: student 'tess': 'nbts.tar!tess/ps1/timestamp.txt': invalid time 'soon'.*; the submission time is unknown" "$T/errts"
+check "... no time made up" test -f "$T/nbts/tess/ps1/timestamp.txt" -a ! -s "$T/nbts/tess/ps1/timestamp.txt"
+check "... provenance says why" grep -q "timestamp.txt is empty or unreadable" "$T/nbts/tess/ps1/.grader-provenance.json"
+check "... listed in the manifest" grep -q "^tess,ps1,skipped,.*unreadable timestamp.txt: invalid time 'soon'" "$T/nbts.csv"
+check "archive timestamp.txt empty: no time, quietly" test ! -s "$T/nbts/uma/ps1/timestamp.txt" -a -z "$(grep uma "$T/errts")"
 
 # --- Blackboard writes attempt times in the server's local time, without a zone
 $PY - "$T/bb.zip" <<'PYEOF'
@@ -113,6 +137,20 @@ if [ -d "$NBG/nbgrader" ]; then
 from nbgrader.utils import parse_utc
 print(parse_utc(open('$T/guide/hacker/ps1/timestamp.txt').read().strip()))")
 	check "nbgrader's parse_utc agrees" grep -q ",$want,hacker," "$T/grades.csv"
+	# the figures docs/scoring.md gives for the zones nbgrader reads differently
+	PYTHONPATH=$NBG:$NBG/stubs $PY - >"$T/nbg" 2>&1 <<'PYEOF'
+from nbgrader.utils import parse_utc
+for text, want in [("2026-10-30 10:00:00.000000 PST", "2026-10-30 10:00:00"),
+                   ("2026-10-30 10:00:00.000000 CEST", "2026-10-30 10:00:00"),
+                   ("2026-10-30 10:00:00.000000 -0800", "2026-10-30 10:13:20"),
+                   ("2026-10-30 10:00:00.000000 +0100", "2026-10-30 09:58:20"),
+                   ("2026-10-30 10:00:00 Mars/Olympus", "2026-10-30 10:00:00"),
+                   ("2026-03-29 01:30:00 Europe/London", "2026-03-29 00:30:00"),
+                   ("2026-10-25 01:30:00 Europe/London", "2026-10-25 00:30:00")]:
+    got = str(parse_utc(text))
+    print(("same" if got == want else "DIFFERENT"), text, got)
+PYEOF
+	check "nbgrader's figures in docs/scoring.md still hold" sh -c "! grep -q DIFFERENT '$T/nbg' && test \$(grep -c ^same '$T/nbg') = 7"
 else
 	skip "nbgrader's parse_utc agrees" "no ../shared/nbgrader beside the checkout"
 fi

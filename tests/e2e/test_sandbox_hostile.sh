@@ -36,14 +36,13 @@ field() { json_get "$meta" "[\"$1\"]"; }
 is() { test "$(status)" = "$1" || { echo "  status $(status): $(field message)"; cat "$E2E_TMP/out"; false; }; }
 
 # a wall far past the CPU limit: on a loaded machine the CPU second comes late
-run loop --time 1 --wall 20 -- $bin/loop
+run loop --time 1 --wall 60 -- $bin/loop
 check "infinite loop -> TO" is TO
 check "infinite loop stopped near 1 s CPU" /usr/bin/python3 -c "import sys; sys.exit(not 0.9 <= $(field time) < 3)"
 
 run spinners --time 1 --wall 20 -- $bin/spinners
 check "CPU spread over processes, each under the limit -> TO" is TO
 check "... stopped for the whole run's CPU time" grep -q "all processes together" "$meta"
-# which limit fired, not how fast (a loaded machine stretches the wall time)
 check "... not by the wall limit" sh -c "! grep -q 'wall time limit' '$meta'"
 
 run sleeper --wall 0.5 -- $bin/sleeper
