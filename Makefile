@@ -3,6 +3,7 @@
 #   make check      install missing Debian packages (as root), build with
 #                   ASan+UBSan, run cmocka unit tests and end-to-end tests
 #   make demo       grade the bundled demo course
+#   make serve-demo run `grader serve` on the demo course (127.0.0.1:8080)
 #   make install    PREFIX=/usr/local DESTDIR=
 .SUFFIXES:
 
@@ -15,7 +16,8 @@ VERSION  := 0.1.0
 
 # Libraries are found through pkg-config only; evaluated lazily so that
 # `make deps` can install them first.
-PKGS      = libgit2 libseccomp jansson libarchive python3-embed sqlite3 libcrypto libutf8proc glib-2.0
+PKGS      = libgit2 libseccomp jansson libarchive python3-embed sqlite3 libcrypto libutf8proc glib-2.0 \
+	libmicrohttpd libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS  = $(shell pkg-config --libs cmocka)
@@ -25,7 +27,8 @@ DEB_PKGS = build-essential pkg-config git zip unzip \
 	libgit2-dev libseccomp-dev libjansson-dev libarchive-dev \
 	libsqlite3-dev libssl-dev libcmocka-dev python3-dev python3-numpy python3-pandas python3-scipy \
 	python3-matplotlib python3-jsonschema python3-ipython \
-	p7zip-full sqlite3 procps bc xz-utils bzip2 chromium libutf8proc-dev libglib2.0-dev tzdata
+	p7zip-full sqlite3 procps bc xz-utils bzip2 chromium libutf8proc-dev libglib2.0-dev tzdata \
+	libmicrohttpd-dev libcurl4-openssl-dev curl
 # What the real nbgrader (../shared/nbgrader, the tests' oracle) runs on.
 DEB_PKGS += python3-nbformat python3-nbclient python3-ipykernel jupyter-nbconvert \
 	python3-sqlalchemy python3-alembic python3-dateutil python3-jupyter-server \
@@ -59,7 +62,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 HOSTILE_BIN := $(HOSTILE_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all check demo install clean deps tests
+.PHONY: all check demo serve-demo install clean deps tests
 all: $(BUILD)/grader
 
 $(BUILD)/obj/%.o: %.c
@@ -126,6 +129,10 @@ check: deps
 demo: deps
 	$(MAKE) --no-print-directory all
 	sh rubrics/examples/demo.sh $(BUILD)/grader
+
+serve-demo: deps
+	$(MAKE) --no-print-directory all
+	sh rubrics/examples/serve-demo.sh $(BUILD)/grader
 
 install: $(BUILD)/grader
 	install -d $(DESTDIR)$(PREFIX)/bin

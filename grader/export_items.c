@@ -11,7 +11,8 @@
 #include "grader/export.h"
 
 static void row(FILE *out, const struct gb_assignment *a, const struct gb_student *s,
-		const struct gb_notebook *nb, const struct gb_cell *c, const struct gb_submission *sub)
+		const struct gb_notebook *nb, const struct gb_cell *c,
+		const struct gb_submission *sub)
 {
 	const struct gb_nbresult *r = sub ? gb_find_nbresult(sub, nb->name) : NULL;
 	const struct gb_grade *g = r ? gb_find_grade(r, c->name) : NULL;
@@ -58,7 +59,8 @@ int export_items(FILE *out, const struct gb_gradebook *gb, const struct export_o
 	fputs("assignment,student_id,notebook,question,score,max_score,status,time\n", out);
 	for (size_t i = 0; i < na; i++)
 		for (size_t k = 0; k < ns; k++) {
-			const struct gb_submission *sub = gb_find_submission(gb, as[i]->name, ss[k]->id);
+			const struct gb_submission *sub =
+			    gb_find_submission(gb, as[i]->name, ss[k]->id);
 
 			for (size_t j = 0; j < as[i]->n_notebooks; j++) {
 				const struct gb_notebook *nb = as[i]->notebooks[j];

@@ -42,8 +42,7 @@ static int set_null(json_t *o, const char *key)
 /* Replace every student id in j (students, submissions) by its pseudonym. */
 static int rename_ids(json_t *j, const void *key, size_t keylen, struct gr_err *err)
 {
-	static const char *const personal[] = { "first_name", "last_name", "email",
-						"lms_user_id" };
+	static const char *const personal[] = {"first_name", "last_name", "email", "lms_user_id"};
 	json_t *seen = json_object(), *v;
 	char p[EXPORT_PSEUDONYM_HEX + 1];
 	size_t i;
@@ -51,7 +50,8 @@ static int rename_ids(json_t *j, const void *key, size_t keylen, struct gr_err *
 
 	if (!seen)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	json_array_foreach(json_object_get(j, "students"), i, v) {
+	json_array_foreach(json_object_get(j, "students"), i, v)
+	{
 		const char *id = json_string_value(json_object_get(v, "id"));
 
 		if (!id)
@@ -67,7 +67,8 @@ static int rename_ids(json_t *j, const void *key, size_t keylen, struct gr_err *
 		for (size_t k = 0; k < sizeof(personal) / sizeof(*personal); k++)
 			set_null(v, personal[k]);
 	}
-	json_array_foreach(json_object_get(j, "submissions"), i, v) {
+	json_array_foreach(json_object_get(j, "submissions"), i, v)
+	{
 		const char *id = json_string_value(json_object_get(v, "student_id"));
 
 		if (!id)
@@ -90,9 +91,11 @@ static void drop_texts(json_t *sub)
 	set_null(src, "location");
 	set_null(src, "commit");
 	set_null(src, "checksum");
-	json_array_foreach(json_object_get(sub, "notebooks"), i, nb) {
+	json_array_foreach(json_object_get(sub, "notebooks"), i, nb)
+	{
 		set_null(nb, "message");
-		json_array_foreach(json_object_get(nb, "grades"), k, g) {
+		json_array_foreach(json_object_get(nb, "grades"), k, g)
+		{
 			json_t *o = json_object_get(g, "output");
 
 			set_null(o, "stdout");
@@ -102,7 +105,8 @@ static void drop_texts(json_t *sub)
 				json_object_set_new(o, "truncated", json_false());
 			set_null(g, "auto_comment");
 		}
-		json_array_foreach(json_object_get(nb, "comments"), k, g) {
+		json_array_foreach(json_object_get(nb, "comments"), k, g)
+		{
 			set_null(g, "auto_comment");
 			set_null(g, "manual_comment");
 		}
@@ -124,7 +128,8 @@ int export_pseudonymise(struct gb_gradebook **gb, const char *keyfile, struct gr
 	if (keylen < KEY_MIN) {
 		rc = gr_err_set(err, GR_EINVAL,
 				"key file '%s' is too short: %zu bytes, at least %d wanted "
-				"(head -c 32 /dev/urandom > KEYFILE)", keyfile, keylen, KEY_MIN);
+				"(head -c 32 /dev/urandom > KEYFILE)",
+				keyfile, keylen, KEY_MIN);
 		goto done;
 	}
 	rc = gb_to_json(&j, *gb, err);
@@ -133,8 +138,7 @@ int export_pseudonymise(struct gb_gradebook **gb, const char *keyfile, struct gr
 	rc = rename_ids(j, key, keylen, err);
 	if (rc < 0)
 		goto done;
-	json_array_foreach(json_object_get(j, "submissions"), i, sub)
-		drop_texts(sub);
+	json_array_foreach(json_object_get(j, "submissions"), i, sub) drop_texts(sub);
 	rc = gb_from_json(&out, j, err);
 	if (rc < 0)
 		goto done;

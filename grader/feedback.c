@@ -31,13 +31,20 @@ void fb_num(char out[32], double x)
 const char *fb_status_text(enum gb_cell_status s)
 {
 	switch (s) {
-	case GB_CELL_PASSED: return "passed";
-	case GB_CELL_PARTIAL: return "partly passed";
-	case GB_CELL_FAILED: return "failed";
-	case GB_CELL_ERROR: return "could not run";
-	case GB_CELL_TIMEOUT: return "took too long";
-	case GB_CELL_MANUAL: return "graded by hand";
-	case GB_CELL_MISSING: return "missing from the notebook";
+	case GB_CELL_PASSED:
+		return "passed";
+	case GB_CELL_PARTIAL:
+		return "partly passed";
+	case GB_CELL_FAILED:
+		return "failed";
+	case GB_CELL_ERROR:
+		return "could not run";
+	case GB_CELL_TIMEOUT:
+		return "took too long";
+	case GB_CELL_MANUAL:
+		return "graded by hand";
+	case GB_CELL_MISSING:
+		return "missing from the notebook";
 	}
 	return "unknown";
 }
@@ -75,7 +82,7 @@ char *fb_error_line(const char *tb)
 
 char *fb_join_text(const json_t *v)
 {
-	struct gr_buf b = { 0 };
+	struct gr_buf b = {0};
 	size_t i;
 	json_t *s;
 
@@ -83,12 +90,13 @@ char *fb_join_text(const json_t *v)
 		return strdup(json_string_value(v));
 	if (gr_buf_put(&b, "", 0) < 0)
 		return NULL;
-	json_array_foreach(v, i, s)
-		if (json_is_string(s) && gr_buf_put(&b, json_string_value(s),
-						    strlen(json_string_value(s))) < 0) {
-			free(b.p);
-			return NULL;
-		}
+	json_array_foreach(v, i,
+			   s) if (json_is_string(s) && gr_buf_put(&b, json_string_value(s),
+								  strlen(json_string_value(s))) < 0)
+	{
+		free(b.p);
+		return NULL;
+	}
 	return b.p;
 }
 
@@ -111,7 +119,7 @@ static bool line_has(const char *s, const char *e, const char *marker)
  */
 char *fb_strip_hidden(const char *src)
 {
-	struct gr_buf b = { 0 };
+	struct gr_buf b = {0};
 	bool hidden = false;
 
 	if (gr_buf_put(&b, "", 0) < 0)
@@ -144,7 +152,7 @@ int fb_render(FILE *out, enum fb_format fmt, const struct gb_gradebook *gb,
 	      const struct gb_submission *sub, const struct gb_nbresult *r,
 	      const struct nb_notebook *nb, struct gr_err *err)
 {
-	struct fb_page p = { gb, sub, r, nb, NULL, NULL, NULL };
+	struct fb_page p = {gb, sub, r, nb, NULL, NULL, NULL};
 	int rc;
 
 	p.a = gb_find_assignment(gb, sub->assignment);
@@ -171,7 +179,7 @@ static int write_page(const char *out_dir, const struct gb_gradebook *gb,
 	const char *ext = o->format == FB_MARKDOWN ? "md" : "html";
 	char *dir = NULL, *path = NULL, *nbpath = NULL, *buf = NULL;
 	struct nb_notebook *nb = NULL;
-	struct gr_err e = { 0 };
+	struct gr_err e = {0};
 	size_t len = 0;
 	FILE *f = NULL;
 	int rc = -1;
@@ -179,8 +187,10 @@ static int write_page(const char *out_dir, const struct gb_gradebook *gb,
 	if (!safe_component(sub->student_id) || !safe_component(sub->assignment) ||
 	    !safe_component(r->name)) {
 		if (log)
-			fprintf(log, "warning: no feedback for student '%s': '%s/%s' is not a "
-				     "usable file name\n", sub->student_id, sub->assignment, r->name);
+			fprintf(log,
+				"warning: no feedback for student '%s': '%s/%s' is not a "
+				"usable file name\n",
+				sub->student_id, sub->assignment, r->name);
 		goto done;
 	}
 	if (asprintf(&dir, "%s/%s/%s", out_dir, sub->student_id, sub->assignment) < 0 ||
@@ -237,7 +247,7 @@ int fb_write_all(const char *out_dir, const struct gb_gradebook *gb, const struc
 {
 	bool a_seen = !o->assignment, s_seen = !o->student;
 
-	*st = (struct fb_stats){ 0 };
+	*st = (struct fb_stats){0};
 	for (size_t i = 0; i < gb->n_assignments; i++)
 		a_seen |= o->assignment && !strcmp(o->assignment, gb->assignments[i]->name);
 	for (size_t i = 0; i < gb->n_students; i++)
@@ -246,7 +256,8 @@ int fb_write_all(const char *out_dir, const struct gb_gradebook *gb, const struc
 		return gr_err_set(err, GR_ENOTFOUND, "no assignment '%s' in the gradebook",
 				  o->assignment);
 	if (!s_seen)
-		return gr_err_set(err, GR_ENOTFOUND, "no student '%s' in the gradebook", o->student);
+		return gr_err_set(err, GR_ENOTFOUND, "no student '%s' in the gradebook",
+				  o->student);
 	if (gr_mkdir_p(out_dir, 0755, err) < 0)
 		return err ? err->code : GR_EIO;
 	for (size_t i = 0; i < gb->n_submissions; i++) {

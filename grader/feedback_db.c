@@ -11,18 +11,18 @@
 
 /* Every graded or commented cell of every submitted notebook, by names. */
 static const char grades_sql[] =
-	"SELECT a.name, sa.student_id, n.name, bc.name, g.manual_score, g.extra_credit "
-	"FROM grade g JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-	"JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-	"JOIN assignment a ON sa.assignment_id = a.id "
-	"JOIN notebook n ON sn.notebook_id = n.id JOIN base_cell bc ON g.cell_id = bc.id";
+    "SELECT a.name, sa.student_id, n.name, bc.name, g.manual_score, g.extra_credit "
+    "FROM grade g JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+    "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+    "JOIN assignment a ON sa.assignment_id = a.id "
+    "JOIN notebook n ON sn.notebook_id = n.id JOIN base_cell bc ON g.cell_id = bc.id";
 static const char comments_sql[] =
-	"SELECT a.name, sa.student_id, n.name, bc.name, c.manual_comment "
-	"FROM comment c JOIN submitted_notebook sn ON c.notebook_id = sn.id "
-	"JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-	"JOIN assignment a ON sa.assignment_id = a.id "
-	"JOIN notebook n ON sn.notebook_id = n.id JOIN base_cell bc ON c.cell_id = bc.id "
-	"WHERE c.manual_comment IS NOT NULL AND c.manual_comment != ''";
+    "SELECT a.name, sa.student_id, n.name, bc.name, c.manual_comment "
+    "FROM comment c JOIN submitted_notebook sn ON c.notebook_id = sn.id "
+    "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+    "JOIN assignment a ON sa.assignment_id = a.id "
+    "JOIN notebook n ON sn.notebook_id = n.id JOIN base_cell bc ON c.cell_id = bc.id "
+    "WHERE c.manual_comment IS NOT NULL AND c.manual_comment != ''";
 
 static const char *col(sqlite3_stmt *st, int i)
 {
@@ -124,9 +124,10 @@ int fb_apply_db(struct gb_gradebook *gb, const char *db, struct gr_err *err)
 	}
 	rc = apply_comments(gb, st);
 	if (rc < 0) {
-		rc = rc == GR_ENOMEM ? gr_err_set(err, rc, "out of memory")
-				     : gr_err_set(err, GR_EINVAL, "cannot read comments from '%s': %s",
-						  db, sqlite3_errmsg(h));
+		rc = rc == GR_ENOMEM
+			 ? gr_err_set(err, rc, "out of memory")
+			 : gr_err_set(err, GR_EINVAL, "cannot read comments from '%s': %s", db,
+				      sqlite3_errmsg(h));
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++)

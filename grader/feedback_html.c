@@ -17,29 +17,29 @@
 #define H gr_html_text
 
 static const char css[] =
-	"body{font:15px/1.5 system-ui,sans-serif;margin:2em auto;max-width:56em;color:#222;"
-	"padding:0 1em}h1{font-size:1.5em}"
-	"table{border-collapse:collapse;margin:.5em 0 1em}"
-	"th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left}th{background:#f3f3f3}"
-	"td.n{text-align:right}"
-	".cell{margin:1em 0;border-left:3px solid #ddd;padding-left:.8em}"
-	".prompt{color:#888;font:12px monospace}"
-	"pre{background:#f7f7f7;padding:.5em;overflow-x:auto;white-space:pre-wrap;"
-	"word-wrap:break-word;margin:.3em 0}"
-	"pre.out{background:#fff;border:1px solid #eee}pre.err{background:#fff3f3}"
-	".md{white-space:pre-wrap;font-family:inherit;background:none;padding:0}"
-	".grade{border:1px solid #ccc;border-radius:6px;padding:.4em .8em;margin:.4em 0}"
-	".passed{border-color:#5aa469;background:#f1f8f2}"
-	".partial{border-color:#d9a400;background:#fdf8e6}"
-	".failed,.error,.timeout,.missing{border-color:#c44;background:#fcf0f0}"
-	".manual{border-color:#4a7ab5;background:#eef3fa}"
-	".comment{border-left:3px solid #4a7ab5;padding-left:.6em;white-space:pre-wrap}"
-	".note{color:#666;font-size:.9em}img{max-width:100%}";
+    "body{font:15px/1.5 system-ui,sans-serif;margin:2em auto;max-width:56em;color:#222;"
+    "padding:0 1em}h1{font-size:1.5em}"
+    "table{border-collapse:collapse;margin:.5em 0 1em}"
+    "th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left}th{background:#f3f3f3}"
+    "td.n{text-align:right}"
+    ".cell{margin:1em 0;border-left:3px solid #ddd;padding-left:.8em}"
+    ".prompt{color:#888;font:12px monospace}"
+    "pre{background:#f7f7f7;padding:.5em;overflow-x:auto;white-space:pre-wrap;"
+    "word-wrap:break-word;margin:.3em 0}"
+    "pre.out{background:#fff;border:1px solid #eee}pre.err{background:#fff3f3}"
+    ".md{white-space:pre-wrap;font-family:inherit;background:none;padding:0}"
+    ".grade{border:1px solid #ccc;border-radius:6px;padding:.4em .8em;margin:.4em 0}"
+    ".passed{border-color:#5aa469;background:#f1f8f2}"
+    ".partial{border-color:#d9a400;background:#fdf8e6}"
+    ".failed,.error,.timeout,.missing{border-color:#c44;background:#fcf0f0}"
+    ".manual{border-color:#4a7ab5;background:#eef3fa}"
+    ".comment{border-left:3px solid #4a7ab5;padding-left:.6em;white-space:pre-wrap}"
+    ".note{color:#666;font-size:.9em}img{max-width:100%}";
 
 static const char *status_class(enum gb_cell_status s)
 {
-	static const char *const names[] = { "passed", "partial", "failed", "error",
-					     "timeout", "manual", "missing" };
+	static const char *const names[] = {"passed",  "partial", "failed", "error",
+					    "timeout", "manual",  "missing"};
 
 	return (unsigned)s < sizeof(names) / sizeof(*names) ? names[s] : "error";
 }
@@ -52,7 +52,8 @@ static bool is_base64(const char *s)
 	for (; *s; s++) {
 		if (*s == '\n' || *s == '\r' || *s == ' ')
 			continue;
-		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", *s))
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+			    *s))
 			return false;
 		n++;
 	}
@@ -92,7 +93,7 @@ static void pre(FILE *f, const char *cls, const char *text)
 /* The richest form of a display_data or execute_result we can show as text or image. */
 static int rich_output(FILE *f, const json_t *data)
 {
-	static const char *const images[] = { "image/png", "image/jpeg", "image/gif" };
+	static const char *const images[] = {"image/png", "image/jpeg", "image/gif"};
 	char *text = NULL;
 	int rc = 0;
 
@@ -127,7 +128,8 @@ static int outputs(FILE *f, const json_t *cell, bool hidden)
 	const json_t *o;
 	size_t i;
 
-	json_array_foreach(json_object_get(cell, "outputs"), i, o) {
+	json_array_foreach(json_object_get(cell, "outputs"), i, o)
+	{
 		const char *type = json_string_value(json_object_get(o, "output_type"));
 		char *text = NULL;
 
@@ -146,17 +148,17 @@ static int outputs(FILE *f, const json_t *cell, bool hidden)
 			/* A traceback quotes the failing source: a hidden test's stays hidden. */
 			if (!hidden) {
 				const json_t *tb = json_object_get(o, "traceback");
-				struct gr_buf b = { 0 };
+				struct gr_buf b = {0};
 				const json_t *line;
 				size_t k;
 
 				gr_buf_put(&b, "", 0);
-				json_array_foreach(tb, k, line)
-					if (json_is_string(line)) {
-						gr_buf_put(&b, json_string_value(line),
-							   strlen(json_string_value(line)));
-						gr_buf_put(&b, "\n", 1);
-					}
+				json_array_foreach(tb, k, line) if (json_is_string(line))
+				{
+					gr_buf_put(&b, json_string_value(line),
+						   strlen(json_string_value(line)));
+					gr_buf_put(&b, "\n", 1);
+				}
 				text = b.p;
 			}
 			if (text && *text) {
@@ -310,7 +312,9 @@ static void summary(FILE *f, const struct fb_page *p)
 	fputs("</table>\n", f);
 	if (s->status != GB_GRADED || r->status != GB_GRADED) {
 		fputs("<p class=\"grade error\">", f);
-		H(f, r->message ? r->message : s->message ? s->message : "this notebook was not graded");
+		H(f, r->message	  ? r->message
+		     : s->message ? s->message
+				  : "this notebook was not graded");
 		fputs("</p>\n", f);
 	}
 }
@@ -389,7 +393,8 @@ int fb_render_html(FILE *f, const struct fb_page *p)
 			continue;
 		if (!shown++)
 			fputs(p->nb ? "<h2>Graded cells not in your notebook</h2>\n"
-				    : "<h2>Graded cells</h2>\n", f);
+				    : "<h2>Graded cells</h2>\n",
+			      f);
 		grade_box(f, p, g, true, fb_is_hidden(p, g->grade_id, NULL));
 	}
 	fputs("</body></html>\n", f);

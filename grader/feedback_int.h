@@ -16,7 +16,7 @@ struct fb_page {
 	const struct gb_nbresult *r;
 	const struct nb_notebook *nb; /* or NULL */
 	const struct gb_assignment *a;
-	const struct gb_notebook *def; /* the notebook's definition, or NULL */
+	const struct gb_notebook *def;	  /* the notebook's definition, or NULL */
 	const struct gb_student *student; /* or NULL */
 };
 
@@ -35,7 +35,8 @@ bool fb_is_hidden(const struct fb_page *p, const char *grade_id, const char *sou
 /* The last non-empty line of a traceback (its error line), heap copy; NULL if none. */
 char *fb_error_line(const char *traceback);
 
-/* A notebook field that is a string or a list of strings, joined (heap copy, never NULL on success). */
+/* A notebook field that is a string or a list of strings, joined (heap copy, never NULL on
+ * success). */
 char *fb_join_text(const json_t *v);
 
 int fb_render_html(FILE *out, const struct fb_page *p);

@@ -131,8 +131,9 @@ int fb_render_markdown(FILE *f, const struct fb_page *p)
 	}
 	fputs(".\n\n", f);
 	if (p->sub->status != GB_GRADED || r->status != GB_GRADED) {
-		md_text(f, r->message ? r->message : p->sub->message ? p->sub->message
-								    : "this notebook was not graded");
+		md_text(f, r->message	     ? r->message
+			   : p->sub->message ? p->sub->message
+					     : "this notebook was not graded");
 		fputs("\n\n", f);
 	}
 	if (r->n_grades)

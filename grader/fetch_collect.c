@@ -99,21 +99,25 @@ static int cmp_slot(const void *a, const void *b, void *items)
 }
 
 /* Read nbgrader's timestamp.txt from the staging folder. */
-static int read_stage_time(struct fetch_collect *c, const char *stage, struct gr_time *t)
+/* 0 read, 1 empty (nbgrader's "no time"), -1 unreadable (why in err). */
+static int read_stage_time(struct fetch_collect *c, const char *stage, struct gr_time *t,
+			   struct gr_err *err)
 {
 	char buf[128];
 	ssize_t n;
 	int fd = openat(c->stage_fd, stage, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
-		return -1;
+		return gr_err_sys(err, GR_EIO, errno, "cannot open it");
 	n = gr_read_full(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
-		return -1;
+	if (n < 0)
+		return gr_err_sys(err, GR_EIO, errno, "cannot read it");
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
-	return gr_time_parse(&t->sec, &t->usec, buf, GR_TIME_LENIENT, NULL);
+	if (!buf[strspn(buf, " \t")])
+		return 1;
+	return gr_time_parse(&t->sec, &t->usec, buf, GR_TIME_LENIENT, err) < 0 ? -1 : 0;
 }
 
 static int add_archive(json_t *arr, const struct fetch_collect *c, size_t idx)
@@ -132,7 +136,8 @@ static int add_archive(json_t *arr, const struct fetch_collect *c, size_t idx)
 /*
  * The submission's time, from the best source there is: nbgrader's
  * timestamp.txt, the LMS's own time, the entries' times; none (unknown,
- * with why) for Canvas, whose entry times are the download's. Late is also
+ * with why) for Canvas, whose entry times are the download's, and when the
+ * archive's timestamp.txt is empty or unreadable (mtime < 0). Late is also
  * the time being after the deadline.
  */
 static void set_time(struct fetch_result *res, const struct fetch_opts *o,
@@ -146,6 +151,9 @@ static void set_time(struct fetch_result *res, const struct fetch_opts *o,
 	} else if (lms) {
 		res->time = *lms;
 		res->time_source = "lms";
+	} else if (mtime < 0) {
+		res->has_time = 0;
+		res->time_note = "the archive's timestamp.txt is empty or unreadable";
 	} else if (layout == FETCH_LAYOUT_CANVAS) {
 		/* rubyzip's get_output_stream stamps entries with the zip's making */
 		res->has_time = 0;
@@ -177,7 +185,7 @@ static void write_group(void *ctx, size_t gi)
 	json_t *archives = json_array(), *receipts = json_array();
 	struct gr_time latest_bb = {0}, nbts = {0}, lms = {0};
 	int64_t mtime = 0;
-	int has_bb = 0, has_nbts = 0, has_lms = 0;
+	int has_bb = 0, has_nbts = 0, has_lms = 0, bad_nbts = 0;
 
 	if (!archives || !receipts) {
 		fetch_result_fail(res, "out of memory");
@@ -214,7 +222,17 @@ static void write_group(void *ctx, size_t gi)
 			continue;
 		}
 		if (it->name.kind == FETCH_NAME_TIMESTAMP) {
-			has_nbts = read_stage_time(c, it->stage, &nbts) == 0;
+			struct gr_err terr = {0};
+			int t = read_stage_time(c, it->stage, &nbts, &terr);
+			has_nbts = t == 0;
+			bad_nbts = t != 0;
+			if (t < 0) {
+				/* never silently replaced by another time */
+				fetch_log(o, "student '%s': '%s': %s; the submission time is unknown",
+					  res->student_id, it->origin, terr.msg);
+				fetch_result_skip(res, it->origin, "unreadable timestamp.txt: %s",
+						  terr.msg);
+			}
 			continue;
 		}
 		if (has_bb && it->name.layout == FETCH_LAYOUT_BLACKBOARD &&
@@ -247,7 +265,7 @@ static void write_group(void *ctx, size_t gi)
 			mtime = it->mtime;
 	}
 	set_time(res, o, first->name.layout, has_nbts ? &nbts : NULL, has_lms ? &lms : NULL,
-		 mtime);
+		 bad_nbts ? -1 : mtime);
 	res->source = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:O}", "kind", "archive", "layout",
 				fetch_layout_name(first->name.layout), "lms_id", first->name.lms_id,
 				"display_name", first->name.display_name, "archives", archives,

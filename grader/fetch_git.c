@@ -440,7 +440,23 @@ static void fetch_one(void *ctx, size_t i)
 		fetch_result_fail(res, "out of memory");
 		goto done;
 	}
-	while (o->has_deadline && git_commit_time(c) > o->deadline.sec) {
+	if (o->commit) {
+		git_oid want;
+		git_commit *exact = NULL;
+
+		/* a pushed commit no longer on the branch (force-push) is refused */
+		if (git_oid_fromstr(&want, o->commit) < 0 ||
+		    git_commit_lookup(&exact, repo, &want) < 0 ||
+		    (!git_oid_equal(&want, git_commit_id(tip)) &&
+		     git_graph_descendant_of(repo, git_commit_id(tip), &want) != 1)) {
+			git_commit_free(exact);
+			fetch_result_fail(res, "commit %.12s is not on '%s'", o->commit, branch);
+			goto done;
+		}
+		git_commit_free(c);
+		c = exact;
+	}
+	while (!o->commit && o->has_deadline && git_commit_time(c) > o->deadline.sec) {
 		git_commit *parent = NULL;
 		skipped_newer++;
 		if (git_commit_parentcount(c) == 0 || git_commit_parent(&parent, c, 0) < 0) {
@@ -471,7 +487,8 @@ static void fetch_one(void *ctx, size_t i)
 	    "author_time", time_json(git_commit_author(c)->when.time), "tip", tiphex, "tip_time",
 	    time_json(git_commit_time(tip)), "commits_after_deadline", (int)skipped_newer,
 	    "deadline", o->has_deadline ? dl : NULL, "rule",
-	    "newest first-parent commit with committer time <= deadline");
+	    o->commit ? "the commit asked for"
+		      : "newest first-parent commit with committer time <= deadline");
 	if (res->source && subdir && json_object_set_new(res->source, "subdir", json_string(subdir)))
 		json_decref(res->source), res->source = NULL;
 	if (!res->source) {

@@ -208,8 +208,9 @@ static int hook(const char *event, PyObject *args, void *data)
 		return refuse(a, event);
 	if (!strcmp(event, "import"))
 		return on_import(a, args);
-	/* SQLite extensions are native code from any file, Tcl's `load` too */
-	if (!strcmp(event, "sqlite3.enable_load_extension") || !strcmp(event, "sqlite3.load_extension"))
+	/* an SQLite extension is native code from any file (allow_ctypes opens that door anyway) */
+	if (!a->allow_ctypes && (!strcmp(event, "sqlite3.enable_load_extension") ||
+				 !strcmp(event, "sqlite3.load_extension")))
 		return refuse(a, "loading an SQLite extension (native code)");
 	if (!strcmp(event, "open")) {
 		r = path_arg(PyTuple_Size(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL, path,

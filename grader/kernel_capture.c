@@ -78,8 +78,8 @@ static int drain(struct kcap *k, int i)
 static void *drainer(void *arg)
 {
 	struct kcap *k = arg;
-	struct pollfd pf[2] = { { .fd = k->s[0].rfd, .events = POLLIN },
-				{ .fd = k->s[1].rfd, .events = POLLIN } };
+	struct pollfd pf[2] = {{.fd = k->s[0].rfd, .events = POLLIN},
+			       {.fd = k->s[1].rfd, .events = POLLIN}};
 
 	/* a stream that ended or whose read end student code closed is left to the main thread */
 	while (pf[0].fd >= 0 || pf[1].fd >= 0) {
@@ -102,7 +102,7 @@ static void *drainer(void *arg)
 
 int kcap_start(struct kcap *k, size_t cap)
 {
-	static const int wfd[2] = { KFD_OUT, KFD_ERR }, rfd[2] = { KFD_OUT_R, KFD_ERR_R };
+	static const int wfd[2] = {KFD_OUT, KFD_ERR}, rfd[2] = {KFD_OUT_R, KFD_ERR_R};
 
 	memset(k, 0, sizeof(*k));
 	k->cap = cap;
@@ -112,19 +112,19 @@ int kcap_start(struct kcap *k, size_t cap)
 
 		k->s[i].rfd = -1;
 		if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-			return -1;
+			return GR_ESYS;
 		fcntl(p[1], F_SETPIPE_SZ, KCAP_PIPE_SIZE);
 		/* writers block as on a file; only the reading end never waits */
 		fcntl(p[1], F_SETFL, 0);
 		if (place(p[0], rfd[i]) < 0) {
 			close(p[1]);
-			return -1;
+			return GR_ESYS;
 		}
 		if (place(p[1], wfd[i]) < 0)
-			return -1;
+			return GR_ESYS;
 		k->s[i].rfd = rfd[i];
 	}
-	return pthread_create(&k->thread, NULL, drainer, k) == 0 ? 0 : -1;
+	return pthread_create(&k->thread, NULL, drainer, k) == 0 ? 0 : GR_ESYS;
 }
 
 /* Forget everything written so far (between cells). */

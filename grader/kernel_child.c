@@ -745,7 +745,7 @@ static void forked(void)
 	close(KFD_ERR_R);
 }
 
-/* Move the key to its own page that no forked process gets; 0, or -1 (fork then refused). */
+/* Move the key to its own page that no forked process gets; 0, or GR_ESYS (fork then refused). */
 static int guard_key(struct kchild *c)
 {
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -753,10 +753,10 @@ static int guard_key(struct kchild *c)
 
 	if (p == MAP_FAILED) {
 		c->key = c->run->key; /* no page: the key stays, and fork is refused */
-		return -1;
+		return GR_ESYS;
 	}
 	if (madvise(p, 4096, MADV_WIPEONFORK) < 0 || madvise(p, 4096, MADV_DONTDUMP) < 0)
-		rc = -1;
+		rc = GR_ESYS;
 	c->key = p;
 	memcpy(c->key, c->run->key, KCHAN_KEY_LEN);
 	OPENSSL_cleanse(c->run->key, KCHAN_KEY_LEN);

@@ -474,7 +474,10 @@ def _post_cell():
         _flush_figures()
 
 def _flush_figures():
-    # IPython's inline backend closes every figure at the end of a cell.
+    # IPython's inline backend shows, then closes, every figure at the end of
+    # a cell. _post_cell is the one place that calls this: keeping the images
+    # as display_data outputs means recording each open figure here, before
+    # the close.
     sys.modules['matplotlib.pyplot'].close('all')
 
 def _display(*objs, **kw):

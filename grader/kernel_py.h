@@ -74,7 +74,7 @@ struct kcap {
 	struct kcap_stream s[2];
 };
 
-/* Pipes on KFD_OUT/KFD_ERR (write) and KFD_OUT_R/KFD_ERR_R (read), and the thread. */
+/* Pipes on KFD_OUT/KFD_ERR (write) and KFD_OUT_R/KFD_ERR_R (read), and the thread; GR_ESYS. */
 int kcap_start(struct kcap *k, size_t cap);
 void kcap_reset(struct kcap *k);
 /* Stream i's (0 stdout, 1 stderr) output since the last reset or take, as a JSON string. */

@@ -89,14 +89,14 @@ static void note_slow(struct report_assignment *ra, const char *student, const c
 		return;
 	if (ra->n_slow < REPORT_SLOWEST)
 		ra->n_slow++;
-	ra->slow[ra->n_slow - 1] = (struct report_slow){ student, nb, seconds };
+	ra->slow[ra->n_slow - 1] = (struct report_slow){student, nb, seconds};
 	qsort(ra->slow, ra->n_slow, sizeof(*ra->slow), cmp_slow);
 }
 
 /* "flag, flag: message" for a flagged or errored submission; NULL when none. */
 static char *reasons(const struct gb_submission *sub)
 {
-	struct gr_buf b = { 0 };
+	struct gr_buf b = {0};
 	bool nb_flagged = false;
 
 	for (size_t i = 0; i < sub->n_flags; i++) {
@@ -279,7 +279,7 @@ static int count_submission(struct report_assignment *ra, const struct gb_submis
 	why = reasons(sub);
 	if (!why)
 		return GR_ENOMEM;
-	ra->flagged[ra->n_flagged_list++] = (struct report_flagged){ sub->student_id, why };
+	ra->flagged[ra->n_flagged_list++] = (struct report_flagged){sub->student_id, why};
 	return 0;
 }
 
@@ -368,7 +368,8 @@ int report_compute(struct report **out, const struct gb_gradebook *gb, const cha
 			goto done;
 	}
 	if (assignment && !r->n_assignments) {
-		rc = gr_err_set(err, GR_ENOTFOUND, "no assignment '%s' in the gradebook", assignment);
+		rc = gr_err_set(err, GR_ENOTFOUND, "no assignment '%s' in the gradebook",
+				assignment);
 		goto done;
 	}
 	*out = r;
@@ -409,10 +410,9 @@ static json_t *assignment_json(const struct report_assignment *ra)
 		if (json_array_append_new(items, item_json(&ra->items[i])))
 			goto done;
 	for (size_t i = 0; i < ra->n_flagged_list; i++)
-		if (json_array_append_new(flagged,
-					  json_pack("{s:s, s:s}", "student_id",
-						    ra->flagged[i].student_id, "reasons",
-						    ra->flagged[i].reasons)))
+		if (json_array_append_new(flagged, json_pack("{s:s, s:s}", "student_id",
+							     ra->flagged[i].student_id, "reasons",
+							     ra->flagged[i].reasons)))
 			goto done;
 	for (size_t i = 0; i < ra->n_slow; i++)
 		if (json_array_append_new(slow, json_pack("{s:s, s:s, s:f}", "student_id",
@@ -422,14 +422,14 @@ static json_t *assignment_json(const struct report_assignment *ra)
 			goto done;
 	o = json_pack("{s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
 		      "s:{s:o, s:o, s:o, s:o, s:o}, s:o, s:O, s:O, s:O, s:O}",
-		      "name", ra->a->name, "max_score", num(ra->a->max_score), "counts",
-		      "students", (json_int_t)ra->n_students, "received",
-		      (json_int_t)ra->n_received, "graded", (json_int_t)ra->n_graded, "missing",
-		      (json_int_t)ra->n_missing, "error", (json_int_t)ra->n_error, "late",
-		      (json_int_t)ra->n_late, "flagged", (json_int_t)ra->n_flagged, "scores",
-		      "mean", num(ra->mean), "median", num(ra->median), "min", num(ra->min), "max",
-		      num(ra->max), "stdev", num(ra->stdev), "cronbach_alpha", num(ra->alpha),
-		      "histogram", hist, "questions", items, "flagged", flagged, "slowest", slow);
+		      "name", ra->a->name, "max_score", num(ra->a->max_score), "counts", "students",
+		      (json_int_t)ra->n_students, "received", (json_int_t)ra->n_received, "graded",
+		      (json_int_t)ra->n_graded, "missing", (json_int_t)ra->n_missing, "error",
+		      (json_int_t)ra->n_error, "late", (json_int_t)ra->n_late, "flagged",
+		      (json_int_t)ra->n_flagged, "scores", "mean", num(ra->mean), "median",
+		      num(ra->median), "min", num(ra->min), "max", num(ra->max), "stdev",
+		      num(ra->stdev), "cronbach_alpha", num(ra->alpha), "histogram", hist,
+		      "questions", items, "flagged", flagged, "slowest", slow);
 done:
 	json_decref(items);
 	json_decref(hist);

@@ -11,17 +11,17 @@
 #define H gr_html_text
 
 static const char css[] =
-	"body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222;"
-	"padding:0 1.5em}"
-	"h1{font-size:1.6em}h2{border-bottom:2px solid #ccc;margin-top:2em}"
-	"table{border-collapse:collapse;margin:.5em 0 1em}"
-	"th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}"
-	"th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}"
-	".cards{display:flex;flex-wrap:wrap;gap:.6em}"
-	".card{border:1px solid #ddd;border-radius:6px;padding:.4em .8em;min-width:4.5em}"
-	".card b{display:block;font-size:1.5em}.warn b{color:#b35900}"
-	"svg text{font:12px system-ui,sans-serif;fill:#333}.low{color:#b00}"
-	".note{color:#666;font-size:.9em}";
+    "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222;"
+    "padding:0 1.5em}"
+    "h1{font-size:1.6em}h2{border-bottom:2px solid #ccc;margin-top:2em}"
+    "table{border-collapse:collapse;margin:.5em 0 1em}"
+    "th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}"
+    "th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}"
+    ".cards{display:flex;flex-wrap:wrap;gap:.6em}"
+    ".card{border:1px solid #ddd;border-radius:6px;padding:.4em .8em;min-width:4.5em}"
+    ".card b{display:block;font-size:1.5em}.warn b{color:#b35900}"
+    "svg text{font:12px system-ui,sans-serif;fill:#333}.low{color:#b00}"
+    ".note{color:#666;font-size:.9em}";
 
 /* A figure with `dec` decimals, or an en dash when undefined. */
 static void fig(FILE *f, double x, int dec)
@@ -48,16 +48,20 @@ static void histogram(FILE *f, const struct report_assignment *ra)
 
 	for (int i = 0; i < REPORT_BINS; i++)
 		peak = ra->hist[i] > peak ? ra->hist[i] : peak;
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		   "role=\"img\" aria-label=\"score histogram\">", W, Hh);
+	fprintf(f,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"role=\"img\" aria-label=\"score histogram\">",
+		W, Hh);
 	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>", left,
 		Hh - bottom, W - 10, Hh - bottom);
 	for (int i = 0; i < REPORT_BINS; i++) {
 		double h = (double)ra->hist[i] / (double)peak * (Hh - bottom - top - 14);
 		double x = left + i * bw;
 
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-			   "fill=\"#4a7ab5\"/>", x + 2, Hh - bottom - h, bw - 4, h);
+		fprintf(f,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+			"fill=\"#4a7ab5\"/>",
+			x + 2, Hh - bottom - h, bw - 4, h);
 		if (ra->hist[i])
 			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%zu</text>",
 				x + bw / 2, Hh - bottom - h - 3, ra->hist[i]);
@@ -77,8 +81,10 @@ static void question_bars(FILE *f, const struct report_assignment *ra)
 	const int label = 230, W = 640, row = 34, bar = 12;
 	int plot = W - label - 60, Hh = (int)ra->n_items * row + 30;
 
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		   "role=\"img\" aria-label=\"per-question mean and pass rate\">", W, Hh);
+	fprintf(f,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"role=\"img\" aria-label=\"per-question mean and pass rate\">",
+		W, Hh);
 	for (size_t i = 0; i < ra->n_items; i++) {
 		const struct report_item *it = &ra->items[i];
 		double mean = isfinite(it->difficulty) ? it->difficulty : 0;
@@ -89,31 +95,39 @@ static void question_bars(FILE *f, const struct report_assignment *ra)
 		H(f, it->grade_id);
 		fputs("</text>", f);
 		if (!it->analysed) {
-			fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#666\">awaiting manual "
-				   "grading</text>", label, y + bar + 4);
+			fprintf(f,
+				"<text x=\"%d\" y=\"%d\" fill=\"#666\">awaiting manual "
+				"grading</text>",
+				label, y + bar + 4);
 			continue;
 		}
-		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#4a7ab5\"/>",
+		fprintf(f,
+			"<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#4a7ab5\"/>",
 			label, y, mean * plot, bar);
 		fprintf(f, "<text x=\"%.1f\" y=\"%d\">%.0f%%</text>", label + mean * plot + 4,
 			y + bar - 2, mean * 100);
-		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#5aa469\"/>",
+		fprintf(f,
+			"<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#5aa469\"/>",
 			label, y + bar + 2, pass * plot, bar);
 		fprintf(f, "<text x=\"%.1f\" y=\"%d\">%.0f%%</text>", label + pass * plot + 4,
 			y + 2 * bar, pass * 100);
 	}
-	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"#4a7ab5\"/>"
-		   "<text x=\"%d\" y=\"%d\">mean / max</text>", label, Hh - 16, label + 14, Hh - 7);
-	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"#5aa469\"/>"
-		   "<text x=\"%d\" y=\"%d\">pass rate (full marks)</text>", label + 110, Hh - 16,
-		label + 124, Hh - 7);
+	fprintf(f,
+		"<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"#4a7ab5\"/>"
+		"<text x=\"%d\" y=\"%d\">mean / max</text>",
+		label, Hh - 16, label + 14, Hh - 7);
+	fprintf(f,
+		"<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"#5aa469\"/>"
+		"<text x=\"%d\" y=\"%d\">pass rate (full marks)</text>",
+		label + 110, Hh - 16, label + 124, Hh - 7);
 	fputs("</svg>\n", f);
 }
 
 static void items_table(FILE *f, const struct report_assignment *ra)
 {
 	fputs("<table><tr><th>question</th><th>max</th><th>mean</th><th>difficulty</th>"
-	      "<th>pass rate</th><th>discrimination</th></tr>\n", f);
+	      "<th>pass rate</th><th>discrimination</th></tr>\n",
+	      f);
 	for (size_t i = 0; i < ra->n_items; i++) {
 		const struct report_item *it = &ra->items[i];
 		bool low = isfinite(it->discrimination) && it->discrimination < 0.2;
@@ -143,15 +157,17 @@ static void items_table(FILE *f, const struct report_assignment *ra)
 	      "(1 = everyone has full marks). Discrimination is the correlation of the "
 	      "question's score with the rest of the assignment (corrected point-biserial); "
 	      "below 0.2 (red) the question tells strong and weak submissions apart poorly. "
-	      "A dash: undefined (no variation).</p>\n", f);
+	      "A dash: undefined (no variation).</p>\n",
+	      f);
 }
 
 static void lists(FILE *f, const struct report_assignment *ra)
 {
 	fprintf(f, "<h3>Flagged and failed submissions (%zu)</h3>\n", ra->n_flagged_list);
 	if (ra->n_flagged_list) {
-		fputs("<table><tr><th>student</th><th style=\"text-align:left\">reasons</th></tr>\n",
-		      f);
+		fputs(
+		    "<table><tr><th>student</th><th style=\"text-align:left\">reasons</th></tr>\n",
+		    f);
 		for (size_t i = 0; i < ra->n_flagged_list; i++) {
 			fputs("<tr><td>", f);
 			H(f, ra->flagged[i].student_id);
@@ -223,7 +239,8 @@ int report_write_html(FILE *f, const struct report *r, struct gr_err *err)
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 	      "style-src 'unsafe-inline'; img-src data:\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	      "<title>Course report</title>\n<style>", f);
+	      "<title>Course report</title>\n<style>",
+	      f);
 	fputs(css, f);
 	fputs("</style></head><body>\n<h1>Course report</h1>\n", f);
 	if (r->gb->generator) {

@@ -40,7 +40,7 @@ static size_t ansi_len(const char *s)
 		while (s[i] && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] <= 0x3F)
 			i++;
 		return s[i] && (unsigned char)s[i] >= 0x40 && (unsigned char)s[i] <= 0x7E ? i + 1
-											     : i;
+											  : i;
 	}
 	if (s[1] == ']') {
 		while (s[i] && s[i] != '\a' && !(s[i] == '\x1b' && s[i + 1] == '\\'))
@@ -63,14 +63,26 @@ void gr_html_text(FILE *f, const char *s)
 			continue;
 		}
 		switch (c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
 		case '\t':
 		case '\n':
-		case '\r': fputc(c, f); break;
+		case '\r':
+			fputc(c, f);
+			break;
 		default:
 			if (c < 0x20 || c == 0x7f) {
 				fputs("\xEF\xBF\xBD", f);

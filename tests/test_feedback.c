@@ -28,15 +28,16 @@ static void test_feedback__html_text_escapes(void **state)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{ "</pre><script>", "&lt;/pre&gt;&lt;script&gt;" },
-		{ "a & \"b\" 'c'", "a &amp; &quot;b&quot; &#39;c&#39;" },
-		{ "tab\tnl\ncr\r", "tab\tnl\ncr\r" },
-		{ "bell\a nul-ish\x01 del\x7f", "bell\xEF\xBF\xBD nul-ish\xEF\xBF\xBD del\xEF\xBF\xBD" },
-		{ "\x1b[31mred\x1b[0m", "red" },
-		{ "caf\xC3\xA9 \xF0\x9F\x98\x80", "caf\xC3\xA9 \xF0\x9F\x98\x80" },
-		{ "bad \xC3( \xED\xA0\x80 \xC0\xAF", "bad \xEF\xBF\xBD( \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD "
-						      "\xEF\xBF\xBD\xEF\xBF\xBD" },
-		{ "cut \xE2\x82", "cut \xEF\xBF\xBD\xEF\xBF\xBD" },
+	    {"</pre><script>", "&lt;/pre&gt;&lt;script&gt;"},
+	    {"a & \"b\" 'c'", "a &amp; &quot;b&quot; &#39;c&#39;"},
+	    {"tab\tnl\ncr\r", "tab\tnl\ncr\r"},
+	    {"bell\a nul-ish\x01 del\x7f", "bell\xEF\xBF\xBD nul-ish\xEF\xBF\xBD del\xEF\xBF\xBD"},
+	    {"\x1b[31mred\x1b[0m", "red"},
+	    {"caf\xC3\xA9 \xF0\x9F\x98\x80", "caf\xC3\xA9 \xF0\x9F\x98\x80"},
+	    {"bad \xC3( \xED\xA0\x80 \xC0\xAF",
+	     "bad \xEF\xBF\xBD( \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD "
+	     "\xEF\xBF\xBD\xEF\xBF\xBD"},
+	    {"cut \xE2\x82", "cut \xEF\xBF\xBD\xEF\xBF\xBD"},
 	};
 	(void)state;
 
@@ -53,8 +54,9 @@ static void test_feedback__strip_hidden(void **state)
 	char *s;
 	(void)state;
 
-	s = fb_strip_hidden("assert f(1)\n### BEGIN HIDDEN TESTS\nassert f(2)\n### END HIDDEN TESTS\n"
-			    "assert f(3)");
+	s = fb_strip_hidden(
+	    "assert f(1)\n### BEGIN HIDDEN TESTS\nassert f(2)\n### END HIDDEN TESTS\n"
+	    "assert f(3)");
 	assert_string_equal(s, "assert f(1)\n# hidden tests\nassert f(3)");
 	free(s);
 	s = fb_strip_hidden("def t():\n    ### BEGIN HIDDEN TESTS\n    secret()\n"
@@ -105,13 +107,12 @@ static struct gb_gradebook *gradebook(void)
 	return gb;
 }
 
-static char *render(enum fb_format fmt, const struct gb_gradebook *gb,
-		    const struct nb_notebook *nb)
+static char *render(enum fb_format fmt, const struct gb_gradebook *gb, const struct nb_notebook *nb)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	const struct gb_submission *sub = gb->submissions[0];
 
 	assert_int_equal(fb_render(f, fmt, gb, sub, sub->notebooks[0], nb, &err), 0);
@@ -122,17 +123,17 @@ static char *render(enum fb_format fmt, const struct gb_gradebook *gb,
 static void test_feedback__hidden_tests_stay_hidden(void **state)
 {
 	static const char nbjson[] =
-		"{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {}, \"cells\": ["
-		"{\"cell_type\": \"code\", \"id\": \"a\", \"execution_count\": 1, \"metadata\": "
-		"{\"nbgrader\": {\"grade\": true, \"grade_id\": \"t1\", \"points\": 2, "
-		"\"solution\": false, \"locked\": true, \"schema_version\": 3}}, "
-		"\"source\": \"assert visible()\\n### BEGIN HIDDEN TESTS\\nassert secret_case()\\n"
-		"### END HIDDEN TESTS\", \"outputs\": [{\"output_type\": \"error\", \"ename\": "
-		"\"AssertionError\", \"evalue\": \"nope\", \"traceback\": "
-		"[\"    assert secret_case()\", \"AssertionError: nope\"]}]}]}";
+	    "{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {}, \"cells\": ["
+	    "{\"cell_type\": \"code\", \"id\": \"a\", \"execution_count\": 1, \"metadata\": "
+	    "{\"nbgrader\": {\"grade\": true, \"grade_id\": \"t1\", \"points\": 2, "
+	    "\"solution\": false, \"locked\": true, \"schema_version\": 3}}, "
+	    "\"source\": \"assert visible()\\n### BEGIN HIDDEN TESTS\\nassert secret_case()\\n"
+	    "### END HIDDEN TESTS\", \"outputs\": [{\"output_type\": \"error\", \"ename\": "
+	    "\"AssertionError\", \"evalue\": \"nope\", \"traceback\": "
+	    "[\"    assert secret_case()\", \"AssertionError: nope\"]}]}]}";
 	struct gb_gradebook *gb = gradebook();
 	struct nb_notebook *nb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *html, *md, *bare;
 	(void)state;
 
@@ -140,7 +141,7 @@ static void test_feedback__hidden_tests_stay_hidden(void **state)
 	html = render(FB_HTML, gb, nb);
 	md = render(FB_MARKDOWN, gb, NULL);
 	bare = render(FB_HTML, gb, NULL);
-	for (char *page, **p = (char *[]){ html, md, bare, NULL }; (page = *p); p++) {
+	for (char *page, **p = (char *[]){html, md, bare, NULL}; (page = *p); p++) {
 		assert_null(strstr(page, "secret_case"));
 		assert_non_null(strstr(page, "AssertionError: nope"));
 	}
@@ -164,8 +165,8 @@ static void test_feedback__markdown_fence_cannot_be_closed(void **state)
 	(void)state;
 
 	gb->assignments[0]->notebooks[0]->cells[0]->hidden_tests = false;
-	assert_int_equal(gb_output_set(&g->output, &g->output.stdout_text, "a ````\n# not a title",
-				       20), 0);
+	assert_int_equal(
+	    gb_output_set(&g->output, &g->output.stdout_text, "a ````\n# not a title", 20), 0);
 	md = render(FB_MARKDOWN, gb, NULL);
 	assert_non_null(strstr(md, "`````text\na ````\n# not a title\n`````\n"));
 	free(md);
@@ -175,10 +176,10 @@ static void test_feedback__markdown_fence_cannot_be_closed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_feedback__html_text_escapes),
-		cmocka_unit_test(test_feedback__strip_hidden),
-		cmocka_unit_test(test_feedback__hidden_tests_stay_hidden),
-		cmocka_unit_test(test_feedback__markdown_fence_cannot_be_closed),
+	    cmocka_unit_test(test_feedback__html_text_escapes),
+	    cmocka_unit_test(test_feedback__strip_hidden),
+	    cmocka_unit_test(test_feedback__hidden_tests_stay_hidden),
+	    cmocka_unit_test(test_feedback__markdown_fence_cannot_be_closed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,9 +18,9 @@
 
 static void test_report__pearson(void **state)
 {
-	double a[] = { 1, 2, 3, 4 }, b[] = { 2, 4, 6, 8 }, c[] = { 8, 6, 4, 2 };
+	double a[] = {1, 2, 3, 4}, b[] = {2, 4, 6, 8}, c[] = {8, 6, 4, 2};
 	/* dx = -2 -1 0 1 2, dy = -1 -2 1 0 2: sxy = 8, sxx = syy = 10, r = 0.8 */
-	double x[] = { 1, 2, 3, 4, 5 }, y[] = { 2, 1, 4, 3, 5 }, k[] = { 3, 3, 3, 3, 3 };
+	double x[] = {1, 2, 3, 4, 5}, y[] = {2, 1, 4, 3, 5}, k[] = {3, 3, 3, 3, 3};
 	(void)state;
 
 	assert_float_equal(report_pearson(a, b, 4), 1.0, 1e-12);
@@ -32,14 +32,14 @@ static void test_report__pearson(void **state)
 
 static void test_report__cronbach_alpha(void **state)
 {
-	double same[] = { 1, 1, 2, 2, 3, 3 };	  /* identical items: alpha 1 */
-	double indep[] = { 1, 0, 0, 1, 1, 1, 0, 0 }; /* sum of item variances = total's: 0 */
+	double same[] = {1, 1, 2, 2, 3, 3};	   /* identical items: alpha 1 */
+	double indep[] = {1, 0, 0, 1, 1, 1, 0, 0}; /* sum of item variances = total's: 0 */
 	/*
 	 * Item variances (over n) .6875, .5, .25 sum to 1.4375; totals 4 2 5 0
 	 * have variance 3.6875; alpha = 3/2 * (1 - 1.4375 / 3.6875) = 0.9152542...
 	 */
-	double m[] = { 2, 1, 1, 1, 1, 0, 2, 2, 1, 0, 0, 0 };
-	double flat[] = { 1, 1, 1, 1 };
+	double m[] = {2, 1, 1, 1, 1, 0, 2, 2, 1, 0, 0, 0};
+	double flat[] = {1, 1, 1, 1};
 	(void)state;
 
 	assert_float_equal(report_cronbach_alpha(same, 3, 2), 1.0, 1e-12);
@@ -53,10 +53,10 @@ static void test_report__cronbach_alpha(void **state)
 /* The matrix of test_report__cronbach_alpha as four students' grades on q1..q3 (max 2, 2, 1). */
 static struct gb_gradebook *small_gradebook(void)
 {
-	static const double m[4][3] = { { 2, 1, 1 }, { 1, 1, 0 }, { 2, 2, 1 }, { 0, 0, 0 } };
-	static const char *ids[] = { "s1", "s2", "s3", "s4", "s5" };
-	static const char *q[] = { "q1", "q2", "q3", "essay" };
-	static const double maxes[] = { 2, 2, 1, 5 };
+	static const double m[4][3] = {{2, 1, 1}, {1, 1, 0}, {2, 2, 1}, {0, 0, 0}};
+	static const char *ids[] = {"s1", "s2", "s3", "s4", "s5"};
+	static const char *q[] = {"q1", "q2", "q3", "essay"};
+	static const double maxes[] = {2, 2, 1, 5};
 	struct gb_gradebook *gb;
 	struct gb_assignment *a;
 	struct gb_notebook *nb;
@@ -111,7 +111,7 @@ static void test_report__figures(void **state)
 {
 	struct gb_gradebook *gb = small_gradebook();
 	struct report *r = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	const struct report_assignment *ra;
 	(void)state;
 
@@ -160,7 +160,7 @@ static void test_report__html_and_json(void **state)
 {
 	struct gb_gradebook *gb = small_gradebook();
 	struct report *r = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *buf = NULL, *dump;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -169,7 +169,8 @@ static void test_report__html_and_json(void **state)
 
 	/* A hostile question name must come out as text. */
 	assert_int_equal(gb_set_str(&gb->assignments[0]->notebooks[0]->cells[0]->name,
-				    "<script>alert(1)</script>"), 0);
+				    "<script>alert(1)</script>"),
+			 0);
 	assert_int_equal(report_compute(&r, gb, "hw", &err), 0);
 	assert_int_equal(report_write_html(f, r, &err), 0);
 	fclose(f);
@@ -193,10 +194,10 @@ static void test_report__html_and_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_report__pearson),
-		cmocka_unit_test(test_report__cronbach_alpha),
-		cmocka_unit_test(test_report__figures),
-		cmocka_unit_test(test_report__html_and_json),
+	    cmocka_unit_test(test_report__pearson),
+	    cmocka_unit_test(test_report__cronbach_alpha),
+	    cmocka_unit_test(test_report__figures),
+	    cmocka_unit_test(test_report__html_and_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,8 @@ int cmd_grade(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_ci(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_feedback(int argc, char **argv);
 

@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	{ "feedback", cmd_feedback, "write feedback pages for students (HTML or Markdown)" },
 	{ "report", cmd_report, "the course report: score histogram, item analysis, flagged work" },
 	{ "ci", cmd_ci, "grade one working tree in a student's CI job" },
+	{ "serve", cmd_serve, "run the autograding service (webhooks, queue, results)" },
+	{ "submit", cmd_submit, "upload work to a grading service and print its grade" },
 	{ "nb", cmd_nb, "run notebooks in the sandbox and report per-cell results" },
 	{ "run", cmd_run, "run one command in the sandbox" },
 	{ "doctor", cmd_doctor, "report which sandbox protections this host provides" },

@@ -28,14 +28,14 @@ enum fb_format { FB_HTML, FB_MARKDOWN };
 struct fb_opts {
 	const char *autograded; /* autograded/ folder; NULL: pages from the gradebook alone */
 	const char *assignment; /* only this assignment (NULL: all) */
-	const char *student;    /* only this student (NULL: all) */
+	const char *student;	/* only this student (NULL: all) */
 	enum fb_format format;
 };
 
 struct fb_stats {
-	size_t written;	     /* files written */
-	size_t no_notebook;  /* of which without the autograded notebook (scores only) */
-	size_t failed;	     /* notebooks whose feedback could not be written */
+	size_t written;	    /* files written */
+	size_t no_notebook; /* of which without the autograded notebook (scores only) */
+	size_t failed;	    /* notebooks whose feedback could not be written */
 };
 
 /*

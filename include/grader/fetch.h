@@ -189,6 +189,8 @@ struct fetch_opts {
 	const char *base_dir;	/* relative repo paths are taken from here */
 	const char *https_user; /* with https_token: credentials for https URLs */
 	const char *https_token;
+	const char *commit; /* this exact commit (hex id) instead of the deadline rule; it
+			       must be the branch's tip or an ancestor of it */
 	/* archives */
 	enum fetch_layout layout;
 	const struct fetch_regex *regex; /* for FETCH_LAYOUT_REGEX */
@@ -204,7 +206,7 @@ void fetch_opts_init(struct fetch_opts *o);
  * is a failed student). Clones once into dest/.grader-cache/{id}.git
  * (bare) and fetches on later runs; picks the last commit of the branch, along
  * first parents from the tip, whose committer time is at or before the
- * deadline. A failing student is recorded in the report and the batch goes
+ * deadline (or o->commit when set). A failing student is recorded in the report and the batch goes
  * on. Returns 0 unless the whole run could not start (bad dest, ...);
  * *out is the report (free with fetch_report_free).
  */

@@ -36,30 +36,30 @@ struct report_item {
 	const char *notebook, *grade_id; /* borrowed from the gradebook */
 	double max_score;
 	bool hidden_tests, manual; /* manual: a task or hand-graded answer */
-	bool analysed;   /* someone has a score: part of alpha and rest scores */
-	size_t n;        /* submissions counted */
-	double mean;     /* NAN when n == 0 or not analysed */
-	double pass_rate; /* share with full marks; NAN like mean */
-	double difficulty;     /* mean / max; NAN when max is 0 */
-	double discrimination; /* item-rest correlation; NAN when undefined */
+	bool analysed;		   /* someone has a score: part of alpha and rest scores */
+	size_t n;		   /* submissions counted */
+	double mean;		   /* NAN when n == 0 or not analysed */
+	double pass_rate;	   /* share with full marks; NAN like mean */
+	double difficulty;	   /* mean / max; NAN when max is 0 */
+	double discrimination;	   /* item-rest correlation; NAN when undefined */
 };
 
 struct report_flagged {
 	const char *student_id; /* borrowed */
-	char *reasons;          /* "tampered, modified_locked_cell: message" (owned) */
+	char *reasons;		/* "tampered, modified_locked_cell: message" (owned) */
 };
 
 struct report_slow {
 	const char *student_id, *notebook; /* borrowed */
-	double seconds;                    /* sum of its cells' recorded times */
+	double seconds;			   /* sum of its cells' recorded times */
 };
 
 struct report_assignment {
 	const struct gb_assignment *a; /* borrowed */
 	size_t n_students, n_received, n_graded, n_missing, n_error, n_late, n_flagged;
 	double mean, median, min, max, stdev; /* final scores received; NAN when none */
-	double alpha;                         /* Cronbach's alpha; NAN when undefined */
-	size_t hist[REPORT_BINS];             /* final scores, bin i = [i, i+1) * max / BINS */
+	double alpha;			      /* Cronbach's alpha; NAN when undefined */
+	size_t hist[REPORT_BINS];	      /* final scores, bin i = [i, i+1) * max / BINS */
 	size_t n_items;
 	struct report_item *items;
 	size_t n_flagged_list;

@@ -85,6 +85,23 @@ check "bad timestamp: junit property notes it" grep -q "<property name=\"time_no
 "$GRADER" export "$T/gb.json" --to junit -o "$T/canvas.xml" 2>/dev/null
 check "canvas: junit notes the unknown time" grep -q '<property name="time_note" value="submission time unknown: Canvas stamps' "$T/canvas.xml"
 
+# --- an nbgrader tree whose timestamp.txt is unreadable, or empty: no time is made up
+$PY - "$T/nbts.tar" <<'PYEOF'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w') as t:
+    for name, data in (('tess/ps1/ps1.ipynb', b'{}'), ('tess/ps1/timestamp.txt', b'soon\n'),
+                       ('uma/ps1/ps1.ipynb', b'{}'), ('uma/ps1/timestamp.txt', b'')):
+        ti = tarfile.TarInfo(name); ti.size = len(data); ti.mtime = 1790000000
+        t.addfile(ti, io.BytesIO(data))
+PYEOF
+"$GRADER" fetch archive "$T/nbts.tar" --layout nbgrader --assignment ps1 --dest "$T/nbts" \
+	--manifest "$T/nbts.csv" >/dev/null 2>"$T/errts"
+check "archive timestamp.txt unreadable: a line" grep -q "^fetch: student 'tess': 'nbts.tar!tess/ps1/timestamp.txt': invalid time 'soon'.*; the submission time is unknown" "$T/errts"
+check "... no time made up" test -f "$T/nbts/tess/ps1/timestamp.txt" -a ! -s "$T/nbts/tess/ps1/timestamp.txt"
+check "... provenance says why" grep -q "timestamp.txt is empty or unreadable" "$T/nbts/tess/ps1/.grader-provenance.json"
+check "... listed in the manifest" grep -q "^tess,ps1,skipped,.*unreadable timestamp.txt: invalid time 'soon'" "$T/nbts.csv"
+check "archive timestamp.txt empty: no time, quietly" test ! -s "$T/nbts/uma/ps1/timestamp.txt" -a -z "$(grep uma "$T/errts")"
+
 # --- Blackboard writes attempt times in the server's local time, without a zone
 $PY - "$T/bb.zip" <<'PYEOF'
 import sys, zipfile

@@ -94,6 +94,21 @@ check "allow_jit is off by default" test "$(json_get "$T/r.json" ".get('allow_ji
 echo '{"grader_rubric": 1, "assignment": "s1", "allow_jit": 1, "notebooks": []}' >"$T/bad.json"
 "$GRADER" rubric check "$T/bad.json" 2>"$T/err"
 check "allow_jit must be a boolean" grep -q "allow_jit: must be true or false" "$T/err"
+# ... and reaches the sandbox: memory both writable and executable only with it
+mkdir -p "$T/subj/jo/s1"
+/usr/bin/python3 - "$T/src/s1.ipynb" "$T/subj/jo/s1/s1.ipynb" <<'PY'
+import json, sys
+nb = json.load(open(sys.argv[1]))
+nb["cells"][0]["source"] = ("import mmap\n"
+    "mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC).close()\n"
+    "def f(x):\n    return 2 * x")
+json.dump(nb, open(sys.argv[2], "w"))
+PY
+for r in r rj; do
+	"$GRADER" grade --rubric "$T/$r.json" --submissions "$T/subj" -o "$T/gj-$r.json" --quiet 2>/dev/null
+done
+check "W^X holds by default" test "$(json_get "$T/gj-r.json" "['submissions'][0]['raw_score']")" = 0.0
+check "allow_jit lifts it" test "$(json_get "$T/gj-rj.json" "['submissions'][0]['raw_score']")" = 3.0
 
 # ---- nb run: honest notebooks ----
 cat >"$T/libs.py" <<'PY'

@@ -35,6 +35,7 @@ status() { json_get "$meta" '["status"]'; }
 field() { json_get "$meta" "[\"$1\"]"; }
 is() { test "$(status)" = "$1" || { echo "  status $(status): $(field message)"; cat "$E2E_TMP/out"; false; }; }
 
+# a wall far past the CPU limit: on a loaded machine the CPU second comes late
 run loop --time 1 --wall 60 -- $bin/loop
 check "infinite loop -> TO" is TO
 check "infinite loop stopped near 1 s CPU" /usr/bin/python3 -c "import sys; sys.exit(not 0.9 <= $(field time) < 3)"

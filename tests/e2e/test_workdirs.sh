@@ -77,10 +77,12 @@ check "grade: a locked scratch directory per worker" test -n "$stale"
 kill -9 -$gpid
 wait $gpid 2>/dev/null
 sleep 0.5
-check "grade killed with SIGKILL: the scratch directories stay" sh -c "for d in $stale; do test -d \$d || exit 1; done"
+# shellcheck disable=SC2086
+check "grade killed with SIGKILL: the scratch directories stay" sh -c 'for d; do test -d "$d" || exit 1; done' sh $stale
 "$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb2.json" -j 1 2>"$T/log"
 check "the next grade succeeds" test $? -eq 0
-check "... and removed them" sh -c "for d in $stale; do test ! -e \$d || exit 1; done"
+# shellcheck disable=SC2086
+check "... and removed them" sh -c 'for d; do test ! -e "$d" || exit 1; done' sh $stale
 
 # A box that leaves 3000 nested folders (more than the grader's descriptors)
 cat >"$T/deep.py" <<'PY'

@@ -1,0 +1,143 @@
+#!/bin/sh
+# bench/serve.sh [GRADER] - a bounded load run of `grader serve` on 127.0.0.1:
+# N students (default 100), P signed GitHub pushes (default 500) spread over
+# about D seconds (default 60) on the demo notebook, then up to DRAIN seconds
+# (default 300) for the queue to empty. Prints graded pushes per second,
+# p50/p95/p99 of webhook response time and of push-to-result latency, the
+# superseded count, and the RSS of both sides at start and end. No network
+# beyond loopback; everything it makes is in one temporary folder.
+set -eu
+GRADER=${1:-${GRADER:-build/grader}}
+GRADER=$(cd "$(dirname "$GRADER")" && pwd)/$(basename "$GRADER")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+N=${N:-100} P=${P:-500} D=${D:-60} DRAIN=${DRAIN:-300}
+T=$(mktemp -d /tmp/grader-bench-serve.XXXXXX)
+chmod 755 "$T"
+PID=
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+export GIT_CONFIG_NOSYSTEM=1 HOME=$T
+git config --global user.name b && git config --global user.email b@example.org
+git config --global init.defaultBranch main
+export GRADER_WEBHOOK_SECRET=bench-secret GRADER_ADMIN_TOKEN=bench-admin
+
+echo "building $N student repositories (5 commits each) in $T ..." >&2
+"$GRADER" rubric release "$ROOT/rubrics/examples/ps1.json" -o "$T/release" >/dev/null
+/usr/bin/python3 "$ROOT/rubrics/examples/make_submissions.py" "$T/release/ps1.ipynb" "$T/gen"
+/usr/bin/python3 - "$T" "$N" <<'PY'
+import os, shutil, subprocess, sys
+t, n = sys.argv[1], int(sys.argv[2])
+kinds = ['alice', 'bob', 'carol', 'erin', 'frank']
+env = dict(os.environ, GIT_AUTHOR_DATE='2026-10-29T10:00:00Z', GIT_COMMITTER_DATE='2026-10-29T10:00:00Z')
+with open(os.path.join(t, 'commits.txt'), 'w') as out:
+    for i in range(n):
+        s = 's%03d' % i
+        w = os.path.join(t, 'work', s)
+        subprocess.run(['git', 'init', '-q', '--bare', os.path.join(t, 'remote', s + '.git')], check=True)
+        subprocess.run(['git', 'init', '-q', w], check=True)
+        for k in kinds:
+            shutil.copy(os.path.join(t, 'gen', k, 'ps1', 'ps1.ipynb'), os.path.join(w, 'ps1.ipynb'))
+            subprocess.run(['git', '-C', w, 'add', '-A'], check=True)
+            subprocess.run(['git', '-C', w, 'commit', '-qm', k, '--allow-empty'], check=True, env=env)
+            sha = subprocess.run(['git', '-C', w, 'rev-parse', 'HEAD'], check=True,
+                                 capture_output=True, text=True).stdout.strip()
+            out.write('%s %s\n' % (s, sha))
+        subprocess.run(['git', '-C', w, 'push', '-q', os.path.join(t, 'remote', s + '.git'),
+                        'HEAD:main'], check=True)
+PY
+cat >"$T/course.json" <<JSON
+{"state": "state",
+ "webhooks": {"github": {"env": "GRADER_WEBHOOK_SECRET"}},
+ "admin_token": {"env": "GRADER_ADMIN_TOKEN"},
+ "queue": {"max": 100000, "per_student": 100000},
+ "assignments": [{"name": "ps1", "rubric": "$ROOT/rubrics/examples/ps1.json",
+   "repository": "bench/ps1-{student}", "clone": "remote/{student}.git"}]}
+JSON
+PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+user= weaker=
+[ "$(id -u)" = 0 ] && user="--user nobody"
+"$GRADER" doctor >/dev/null 2>&1 || weaker=--allow-weaker
+"$GRADER" serve --config "$T/course.json" --listen "127.0.0.1:$PORT" $user $weaker 2>"$T/serve.log" &
+PID=$!
+/usr/bin/python3 - "$T" "$PORT" "$PID" "$P" "$D" "$DRAIN" <<'PY'
+import hashlib, hmac, json, os, random, sqlite3, sys, time, urllib.request, urllib.error
+t, port, pid, pushes, dur, drain = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
+url = 'http://127.0.0.1:%d' % port
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+def get(path):
+    return opener.open(urllib.request.Request(url + path, headers={'Authorization': 'Bearer bench-admin'}), timeout=10)
+for _ in range(100):
+    try:
+        get('/healthz'); break
+    except Exception:
+        time.sleep(0.1)
+def rss(p):
+    try:
+        for line in open('/proc/%d/status' % p):
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        return float('nan')
+def http_pid():
+    for p in os.listdir('/proc'):
+        if p.isdigit():
+            try:
+                st = open('/proc/%s/stat' % p).read()
+            except OSError:
+                continue
+            if int(st.rsplit(')', 1)[1].split()[1]) == pid and 'grader' in st:
+                return int(p)
+    return None
+hp = http_pid()
+rss0 = (rss(pid), rss(hp) if hp else float('nan'))
+commits = [l.split() for l in open(os.path.join(t, 'commits.txt'))]
+random.seed(1)
+lat, ids = [], []
+start = time.monotonic()
+for i in range(pushes):
+    due = start + i * dur / pushes
+    now = time.monotonic()
+    if due > now:
+        time.sleep(due - now)
+    s, sha = random.choice(commits)
+    body = json.dumps({'ref': 'refs/heads/main', 'after': sha,
+                       'repository': {'full_name': 'bench/ps1-' + s}}).encode()
+    sig = hmac.new(b'bench-secret', body, hashlib.sha256).hexdigest()
+    req = urllib.request.Request(url + '/hooks/github', data=body, headers={
+        'Content-Type': 'application/json', 'X-GitHub-Event': 'push',
+        'X-GitHub-Delivery': 'bench-%d' % i, 'X-Hub-Signature-256': 'sha256=' + sig})
+    t0 = time.monotonic()
+    try:
+        r = opener.open(req, timeout=10)
+        ids.append(json.load(r)['job'])
+    except urllib.error.HTTPError as e:
+        print('push %d refused: %d' % (i, e.code), file=sys.stderr)
+    lat.append(time.monotonic() - t0)
+sent = time.monotonic() - start
+db = sqlite3.connect(os.path.join(t, 'state', 'db', 'grader.sqlite'), timeout=30)
+deadline = time.monotonic() + drain
+while time.monotonic() < deadline:
+    left = db.execute("select count(*) from jobs where state in ('queued','running')").fetchone()[0]
+    if left == 0:
+        break
+    time.sleep(1)
+rss1 = (rss(pid), rss(hp) if hp else float('nan'))
+rows = db.execute("select state, received, started, finished from jobs").fetchall()
+done = [r for r in rows if r[0] == 'done']
+sup = sum(1 for r in rows if r[0] == 'superseded')
+failed = sum(1 for r in rows if r[0] == 'failed')
+left = sum(1 for r in rows if r[0] in ('queued', 'running'))
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))] if v else float('nan')
+p2r = [r[3] - r[1] for r in done]
+grade = [r[3] - r[2] for r in done]
+span = (max(r[3] for r in done) - min(r[1] for r in done)) if done else float('nan')
+print('pushes sent           %d in %.1f s (%.1f/s), %d accepted' % (pushes, sent, pushes / sent, len(ids)))
+print('webhook response      p50 %.1f ms  p95 %.1f ms  p99 %.1f ms' % tuple(1e3 * pct(lat, p) for p in (50, 95, 99)))
+print('graded                %d (%.2f graded pushes/s sustained), %d superseded, %d failed, %d left after %.0f s drain' % (len(done), len(done) / span if done else 0, sup, failed, left, drain))
+print('grading time          p50 %.2f s  p95 %.2f s' % (pct(grade, 50), pct(grade, 95)))
+print('push to result        p50 %.2f s  p95 %.2f s  p99 %.2f s' % tuple(pct(p2r, p) for p in (50, 95, 99)))
+print('RSS grading side      %.1f MB -> %.1f MB' % (rss0[0], rss1[0]))
+print('RSS HTTP side         %.1f MB -> %.1f MB (ratio %.2f)' % (rss0[1], rss1[1], rss1[1] / rss0[1]))
+print('superseded / accepted %.2f' % (sup / float(len(ids)) if ids else 0))
+PY

@@ -1,0 +1,502 @@
+/*
+ * srv_http.c - the HTTP side of `grader serve` (libmicrohttpd): webhooks in,
+ * jobs into the state database, results and gradebooks out. It runs as an
+ * unprivileged user in its own process and never grades anything.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+
+#include "grader/roster.h"
+#include "srv_int.h"
+#include "srv_http_int.h"
+
+/* Wall-clock seconds since the epoch, with microseconds. */
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int srv_reply(struct srv_req *r, struct MHD_Connection *c, unsigned status, json_t *body,
+	      const char *retry_after)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+
+	json_decref(body);
+	if (!text)
+		text = strdup("{\"error\":\"out of memory\"}");
+	if (!text)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	if (retry_after)
+		MHD_add_response_header(resp, "Retry-After", retry_after);
+	r->status = status;
+	ok = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ok == MHD_YES ? MHD_YES : MHD_NO;
+}
+
+int srv_reply_error(struct srv_req *r, struct MHD_Connection *c, unsigned status,
+		    const char *message)
+{
+	return srv_reply(r, c, status, json_pack("{s:s}", "error", message), NULL);
+}
+
+int srv_reply_text(struct srv_req *r, struct MHD_Connection *c, unsigned status,
+		   const char *type, char *text)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	r->status = status;
+	ok = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ok == MHD_YES ? MHD_YES : MHD_NO;
+}
+
+/* The instructor's page asks a browser for the token as a Basic password. */
+static int srv_reply_basic(struct srv_req *r, struct MHD_Connection *c)
+{
+	struct MHD_Response *resp;
+	const char *msg = "the instructor token is required (as the password)\n";
+	enum MHD_Result ok;
+
+	resp = MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", "text/plain");
+	MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"grader\"");
+	r->status = MHD_HTTP_UNAUTHORIZED;
+	ok = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, resp);
+	MHD_destroy_response(resp);
+	return ok == MHD_YES ? MHD_YES : MHD_NO;
+}
+
+/* Which token `auth` is. */
+static int srv_auth_token(const struct srv_http *h, const char *auth, const char **student)
+{
+	const char *tok = h->cfg->admin_token;
+	size_t n;
+
+	n = tok ? strlen(tok) : 0;
+	if (tok && strlen(auth) == n && CRYPTO_memcmp(auth, tok, n) == 0)
+		return SRV_AUTH_ADMIN;
+	*student = srv_config_token_student(h->cfg, auth);
+	return *student ? SRV_AUTH_STUDENT : SRV_AUTH_NONE;
+}
+
+int srv_auth(const struct srv_http *h, struct MHD_Connection *c, const char **student)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	char *user = NULL, *pass = NULL;
+	int who = SRV_AUTH_NONE;
+
+	*student = NULL;
+	if (auth && !strncmp(auth, "Basic ", 6)) {
+		user = MHD_basic_auth_get_username_password(c, &pass);
+		if (pass)
+			who = srv_auth_token(h, pass, student);
+		if (pass)
+			explicit_bzero(pass, strlen(pass));
+		MHD_free(user);
+		MHD_free(pass);
+		return who;
+	}
+	if (!auth || strncmp(auth, "Bearer ", 7))
+		return SRV_AUTH_NONE;
+	return srv_auth_token(h, auth + 7, student);
+}
+
+
+/* The outcome of srv_store_enqueue as an HTTP answer. */
+int srv_reply_enqueued(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c, int rc,
+		       long long id, const struct gr_err *err)
+{
+	char url[64];
+
+	switch (rc) {
+	case 0:
+		if (h->wake >= 0 && write(h->wake, "j", 1) < 0 && errno != EAGAIN)
+			srv_log("cannot wake the grading side: %s", strerror(errno));
+		snprintf(url, sizeof(url), "/api/v1/jobs/%lld", id);
+		r->job = id;
+		return srv_reply(r, c, MHD_HTTP_ACCEPTED,
+				 json_pack("{s:I, s:s, s:s}", "job", (json_int_t)id, "status",
+					   "queued", "url", url),
+				 NULL);
+	case SRV_REPLAY:
+		return srv_reply_error(r, c, MHD_HTTP_CONFLICT,
+				       "delivery already received (replay refused)");
+	case SRV_QUEUE_FULL:
+		return srv_reply(r, c, MHD_HTTP_TOO_MANY_REQUESTS,
+				 json_pack("{s:s}", "error", "the queue is full, try again later"),
+				 "30");
+	case SRV_STUDENT_FULL:
+		return srv_reply(r, c, MHD_HTTP_TOO_MANY_REQUESTS,
+				 json_pack("{s:s}", "error",
+					   "too many jobs of this student wait already"),
+				 "60");
+	case GR_ELIMIT:
+		srv_log("%s", err->msg);
+		return srv_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 json_pack("{s:s}", "error", "cannot store the job now (disk full)"),
+				 "60");
+	default:
+		srv_log("%s", err->msg);
+		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "cannot store the job");
+	}
+}
+
+/* One push: signature first, then the body, then the queue. */
+static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
+		   enum srv_forge f)
+{
+	static const char *const sig_h[] = { "X-Hub-Signature-256", "X-Gitlab-Token",
+					     "X-Gitea-Signature" };
+	static const char *const ev_h[] = { "X-GitHub-Event", "X-Gitlab-Event", "X-Gitea-Event" };
+	static const char *const id_h[] = { "X-GitHub-Delivery", "X-Gitlab-Event-UUID",
+					    "X-Gitea-Delivery" };
+	const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, sig_h[f]);
+	const char *ev = MHD_lookup_connection_value(c, MHD_HEADER_KIND, ev_h[f]);
+	const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, id_h[f]);
+	const struct srv_assignment *a = NULL;
+	struct srv_push p = { 0 };
+	struct gr_err err = { 0 };
+	char *student = NULL, want[300], why[400];
+	long long job = 0;
+	int rc, out;
+
+	if (!h->cfg->secret[f])
+		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "webhooks of this forge are off");
+	if (srv_hook_verify(f, h->cfg->secret[f], sig, r->body.p ? r->body.p : "", r->body.len,
+			    &err) < 0)
+		return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, err.msg);
+	if (!id || !id[0] || strlen(id) > 200)
+		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "no delivery id header");
+	if (srv_hook_parse(&p, f, ev, id, r->body.p ? r->body.p : "", r->body.len, &err) < 0)
+		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST, err.msg);
+	if (!srv_hook_is_push(f, p.event)) {
+		snprintf(why, sizeof(why), "event '%.100s' ignored", p.event);
+		rc = srv_store_delivery(h->store, srv_forge_name(f), id, r->received, &err);
+		out = rc ? srv_reply_enqueued(h, r, c, rc, 0, &err)
+			 : srv_reply(r, c, MHD_HTTP_OK,
+				     json_pack("{s:s, s:s}", "status", "ignored", "reason", why),
+				     NULL);
+		goto done;
+	}
+	if (srv_config_match(&a, &student, h->cfg, p.repository) < 0) {
+		snprintf(why, sizeof(why), "repository '%.200s' belongs to no assignment",
+			 p.repository);
+		srv_log("push ignored: %s", why);
+		out = srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, why);
+		goto done;
+	}
+	if (h->roster && !roster_find(h->roster, student)) {
+		snprintf(why, sizeof(why), "student '%.200s' is not in the roster", student);
+		srv_log("push ignored: %s", why);
+		out = srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, why);
+		goto done;
+	}
+	snprintf(want, sizeof(want), "refs/heads/%s", a->branch);
+	if (strcmp(p.ref, want)) {
+		/* another branch: acknowledged, not graded */
+		rc = srv_store_delivery(h->store, srv_forge_name(f), id, r->received, &err);
+		snprintf(why, sizeof(why), "'%.200s' is not the graded branch '%.60s'", p.ref,
+			 a->branch);
+		out = rc ? srv_reply_enqueued(h, r, c, rc, 0, &err)
+			 : srv_reply(r, c, MHD_HTTP_ACCEPTED,
+				     json_pack("{s:s, s:s}", "status", "ignored", "reason", why),
+				     NULL);
+		goto done;
+	}
+	if (p.deleted) {
+		out = srv_reply_error(r, c, MHD_HTTP_UNPROCESSABLE_CONTENT,
+				      "the push deletes the branch: nothing to grade");
+		goto done;
+	}
+	{
+		struct srv_job_in in = { .assignment = a->name,
+					 .student = student,
+					 .kind = "push",
+					 .forge = srv_forge_name(f),
+					 .delivery = id,
+					 .repository = p.repository,
+					 .commit = p.after,
+					 .commit_time = p.commit_time,
+					 .received = r->received };
+
+		rc = srv_store_enqueue(h->store, &in, NULL, 0, h->cfg->queue_max,
+				       h->cfg->per_student, &job, &err);
+		out = srv_reply_enqueued(h, r, c, rc, job, &err);
+	}
+done:
+	free(student);
+	srv_push_release(&p);
+	return out;
+}
+
+/* GET /api/v1/assignments/{a}/gradebook: the gradebook file as `grader grade` writes it. */
+static int on_gradebook(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
+			const char *name)
+{
+	char *path = NULL, *text = NULL;
+	struct gr_err err = { 0 };
+	int rc;
+
+	if (!srv_config_assignment(h->cfg, name))
+		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such assignment");
+	if (asprintf(&path, "%s/gradebooks/%s.json", h->cfg->state, name) < 0)
+		return MHD_NO;
+	rc = gr_read_file(&text, NULL, path, 0, &err);
+	free(path);
+	if (rc == GR_ENOTFOUND)
+		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "nothing graded yet");
+	if (rc)
+		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "cannot read the gradebook");
+	return srv_reply_text(r, c, MHD_HTTP_OK, "application/json", text);
+}
+
+/* Split "/api/v1/results/A/S" style paths: the n-th segment after `prefix`. */
+static int segments(const char *url, const char *prefix, char *seg[], size_t n, char *buf,
+		    size_t len)
+{
+	size_t plen = strlen(prefix), k = 0;
+	char *save = NULL, *tok;
+
+	if (strncmp(url, prefix, plen) || strlen(url + plen) >= len)
+		return -1;
+	strcpy(buf, url + plen);
+	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (k == n)
+			return -1;
+		seg[k++] = tok;
+	}
+	return k == n ? 0 : -1;
+}
+
+static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
+		  const char *url)
+{
+	struct gr_err err = { 0 };
+	const char *student = NULL;
+	json_t *j = NULL;
+	char buf[512], *seg[3], *end;
+	int rc, who;
+
+	if (!strcmp(url, "/healthz")) {
+		rc = srv_store_stats(h->store, &j, 0, &err);
+		if (rc)
+			return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
+		json_object_set_new(j, "status", json_string("ok"));
+		json_object_del(j, "recent");
+		return srv_reply(r, c, MHD_HTTP_OK, j, NULL);
+	}
+	if (!strcmp(url, "/metrics"))
+		return srv_page_metrics(h, r, c);
+	who = srv_auth(h, c, &student);
+	if (!strcmp(url, "/")) {
+		if (who == SRV_AUTH_ADMIN)
+			return srv_page_index(h, r, c);
+		return srv_reply_basic(r, c);
+	}
+	if (who == SRV_AUTH_NONE)
+		return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, "a valid token is required");
+	if (!segments(url, "/api/v1/jobs/", seg, 1, buf, sizeof(buf))) {
+		long long id = strtoll(seg[0], &end, 10);
+
+		if (*end || id <= 0)
+			return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such job");
+		rc = srv_store_job_json(h->store, id, who == SRV_AUTH_STUDENT, &j, &err);
+		if (!rc && student &&
+		    strcmp(json_string_value(json_object_get(j, "student")), student)) {
+			json_decref(j);
+			return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN, "not your job");
+		}
+	} else if (!segments(url, "/api/v1/results/", seg, 2, buf, sizeof(buf))) {
+		if (!srv_config_assignment(h->cfg, seg[0]))
+			return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such assignment");
+		if (student && strcmp(seg[1], student))
+			return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN,
+					       "a student token sees only its own results");
+		rc = srv_store_result_json(h->store, seg[0], seg[1], who == SRV_AUTH_STUDENT, &j,
+					   &err);
+	} else if (!segments(url, "/api/v1/assignments/", seg, 2, buf, sizeof(buf)) &&
+		   (!strcmp(seg[1], "gradebook") || !strcmp(seg[1], "export"))) {
+		if (who != SRV_AUTH_ADMIN)
+			return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN,
+					       "the gradebook needs the instructor token");
+		if (!srv_config_assignment(h->cfg, seg[0]))
+			return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such assignment");
+		if (!strcmp(seg[1], "export"))
+			return srv_page_export(h, r, c, seg[0]);
+		return on_gradebook(h, r, c, seg[0]);
+	} else {
+		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such resource");
+	}
+	if (rc == GR_ENOTFOUND)
+		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, err.msg);
+	if (rc)
+		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
+	return srv_reply(r, c, MHD_HTTP_OK, j, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct srv_http *h = cls;
+	struct srv_req *r = *con_cls;
+	static const char *const hooks[] = { "/hooks/github", "/hooks/gitlab", "/hooks/gitea" };
+
+	(void)version;
+	if (!r) {
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		r->start = gr_now();
+		r->received = wall_now();
+		snprintf(r->method, sizeof(r->method), "%s", method);
+		snprintf(r->url, sizeof(r->url), "%s", url);
+		*con_cls = r;
+		r->cap = SRV_BODY_MAX;
+		if (!strcmp(method, "POST") && !strcmp(url, "/api/v1/submissions")) {
+			r->cap = SRV_UPLOAD_MAX;
+			if (srv_upload_begin(r, c) < 0)
+				return srv_reply_error(r, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+						       "an upload is multipart/form-data");
+		}
+		/* refuse an announced oversized body before reading a byte of it */
+		if (cl && strtoull(cl, NULL, 10) > r->cap)
+			r->too_big = 1;
+		if (r->too_big)
+			return srv_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE,
+					       "request body too large");
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!r->too_big && r->seen + *upload_size > r->cap)
+			r->too_big = 1;
+		r->seen += *upload_size;
+		if (!r->too_big && !r->status && r->pp) {
+			if (MHD_post_process(r->pp, upload, *upload_size) != MHD_YES)
+				r->bad_form = 1;
+		} else if (!r->too_big && !r->status && gr_buf_put(&r->body, upload, *upload_size)) {
+			return MHD_NO;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->status)
+		return MHD_YES; /* answered already */
+	if (r->too_big)
+		return srv_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+	if (r->bad_form)
+		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "malformed form data");
+	if (r->upload)
+		return srv_upload_finish(h, r, c);
+	if (!strcmp(method, "POST")) {
+		for (int f = 0; f < SRV_NFORGES; f++)
+			if (!strcmp(url, hooks[f]))
+				return on_hook(h, r, c, (enum srv_forge)f);
+		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such resource");
+	}
+	if (!strcmp(method, "GET"))
+		return on_get(h, r, c, url);
+	return srv_reply_error(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+}
+
+/* One line per request: method, path, status, job, milliseconds. No headers, no body. */
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+		    enum MHD_RequestTerminationCode toe)
+{
+	struct srv_req *r = *con_cls;
+	struct srv_http *h = cls;
+	char job[32] = "";
+
+	(void)c;
+	if (!r)
+		return;
+	if (r->job)
+		snprintf(job, sizeof(job), " job %lld", r->job);
+	if (r->status >= 100 && r->status < 600)
+		h->requests[r->status / 100]++;
+	srv_log("%s %s %u%s %.1f ms%s", r->method, r->url, r->status, job,
+		(gr_now() - r->start) * 1e3, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
+										: " (aborted)");
+	srv_upload_free(r);
+	free(r->body.p);
+	free(r);
+	*con_cls = NULL;
+}
+
+int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct gr_err *err)
+{
+	struct srv_http h = { .cfg = cfg, .wake = wake };
+	struct MHD_Daemon *d = NULL;
+	sigset_t set;
+	int rc, sig = 0;
+
+	rc = srv_store_open(&h.store, cfg->state, err);
+	if (!rc && cfg->roster)
+		rc = roster_load(&h.roster, cfg->roster, err);
+	if (rc)
+		goto done;
+	/* the daemon's thread inherits the mask: signals come to sigwait below */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL,
+			     NULL,
+			     on_request, &h, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_done, &h,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+			     MHD_OPTION_END);
+	if (!d) {
+		rc = gr_err_set(err, GR_EIO, "cannot start the HTTP daemon");
+		goto done;
+	}
+	srv_log("HTTP side ready as uid %d", (int)getuid());
+	while (sigwait(&set, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
+		;
+	/*
+	 * Stop accepting without letting the daemon shut the listening socket
+	 * down: the grading side holds it for the next HTTP side (SIGHUP).
+	 */
+	MHD_quiesce_daemon(d);
+	MHD_stop_daemon(d);
+done:
+	roster_free(h.roster);
+	srv_store_close(h.store);
+	return rc;
+}

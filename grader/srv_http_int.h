@@ -1,0 +1,74 @@
+/*
+ * srv_http_int.h - private to the HTTP side (grader/srv_http*.c): the
+ * per-process state, the per-request state and the reply helpers.
+ */
+#ifndef GRADER_SRV_HTTP_INT_H
+#define GRADER_SRV_HTTP_INT_H
+
+#include <microhttpd.h>
+
+#include "srv_int.h"
+
+struct roster;
+struct srv_upload;
+
+struct srv_http {
+	const struct srv_config *cfg;
+	struct srv_store *store;
+	struct roster *roster; /* or NULL */
+	int wake;	       /* write end of the grading side's wake-up pipe */
+	unsigned long long requests[6]; /* answered, by status class (1xx..5xx) */
+};
+
+/* One request while it is read and answered. */
+struct srv_req {
+	struct gr_buf body; /* webhooks: the raw body */
+	size_t seen, cap;   /* body bytes received, and the most accepted */
+	int too_big, bad_form;
+	unsigned status; /* answered with this (0: not yet) */
+	long long job;	 /* the job it queued, for the log line */
+	double start;	 /* gr_now() when it arrived */
+	double received; /* wall clock when it arrived (lateness is judged by it) */
+	char method[16];
+	char url[160];
+	struct MHD_PostProcessor *pp; /* uploads: multipart/form-data */
+	struct srv_upload *upload;
+};
+
+/* Largest upload (all files together). */
+#define SRV_UPLOAD_MAX ((size_t)16 << 20)
+
+/* Start parsing an upload's form (-1: not a form libmicrohttpd can read). */
+int srv_upload_begin(struct srv_req *r, struct MHD_Connection *c);
+/* The whole form is in: check it and queue the job. */
+int srv_upload_finish(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
+void srv_upload_free(struct srv_req *r);
+
+/* GET /metrics (Prometheus text) and GET / (HTML for instructors). */
+int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
+int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
+/* GET /api/v1/assignments/{a}/export?to=csv|nbgrader-db|junit|markdown|items. */
+int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
+		    const char *assignment);
+
+/* Queue `body` (stolen, JSON) with `status`; Retry-After when not NULL. */
+int srv_reply(struct srv_req *r, struct MHD_Connection *c, unsigned status, json_t *body,
+	      const char *retry_after);
+/* {"error": message}. */
+int srv_reply_error(struct srv_req *r, struct MHD_Connection *c, unsigned status,
+		    const char *message);
+/* A heap text (stolen) of the given Content-Type. */
+int srv_reply_text(struct srv_req *r, struct MHD_Connection *c, unsigned status,
+		   const char *type, char *text);
+/* The answer to srv_store_enqueue's outcome `rc` (202, 409, 429, 503, 500). */
+int srv_reply_enqueued(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c, int rc,
+		       long long id, const struct gr_err *err);
+enum { SRV_AUTH_NONE, SRV_AUTH_STUDENT, SRV_AUTH_ADMIN };
+
+/*
+ * Who the request's "Authorization: Bearer TOKEN" is: the instructor, a
+ * student (*student: their id, borrowed from the config) or nobody.
+ */
+int srv_auth(const struct srv_http *h, struct MHD_Connection *c, const char **student);
+
+#endif

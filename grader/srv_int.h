@@ -1,0 +1,152 @@
+/*
+ * srv_int.h - private to the service (grader/srv_*.c): the state database,
+ * the HTTP side and the grading side.
+ */
+#ifndef GRADER_SRV_INT_H
+#define GRADER_SRV_INT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "grader/serve.h"
+
+/* Largest request body accepted (webhooks and uploads alike). */
+#define SRV_BODY_MAX ((size_t)1 << 20)
+#define SRV_DB_NAME "db/grader.sqlite"
+/* Below this much free space in the state folder nothing new is accepted or started. */
+#define SRV_MIN_FREE ((unsigned long long)2 << 20)
+/* Tries of a job the host (not the student) failed, before it is marked failed. */
+#define SRV_ATTEMPTS_MAX 5
+
+/* ---- the state database (srv_store.c) ------------------------------------ */
+
+struct srv_store;
+
+/*
+ * Open (creating) STATE/db/grader.sqlite in WAL mode, with the schema.
+ * Both sides open their own connection; SQLite's locks order them.
+ */
+int srv_store_open(struct srv_store **out, const char *state, struct gr_err *err);
+void srv_store_close(struct srv_store *s);
+
+/* A job to enqueue: strings borrowed. */
+struct srv_job_in {
+	const char *assignment, *student;
+	const char *kind;      /* "push" or "upload" */
+	const char *forge;     /* or NULL */
+	const char *delivery;  /* forge delivery id (unique per forge), or NULL */
+	const char *repository;
+	const char *commit;    /* or NULL for uploads */
+	const char *commit_time;
+	double received;       /* wall clock, seconds since the epoch */
+};
+
+/* Outcomes of srv_store_enqueue besides 0 (queued) and GR_E* errors. */
+enum {
+	SRV_REPLAY = 1,	     /* the delivery id was seen before */
+	SRV_QUEUE_FULL = 2,  /* queue_max jobs wait already */
+	SRV_STUDENT_FULL = 3, /* this student has per_student jobs waiting */
+};
+
+/* One uploaded file: a plain name and its bytes. */
+struct srv_file {
+	char *name;
+	struct gr_buf data;
+};
+
+/* Free n files and the array. */
+void srv_files_free(struct srv_file *f, size_t n);
+
+/*
+ * In one transaction: refuse a replayed delivery, a full queue or a
+ * student over their limit; else record the delivery, the job (*id) and,
+ * for an upload, its files. GR_ELIMIT when the disk is full.
+ */
+int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
+		      const struct srv_file *files, size_t nfiles, size_t queue_max,
+		      size_t per_student, long long *id, struct gr_err *err);
+
+/* The files of upload job `id` (*out: srv_files_free). */
+int srv_store_files(struct srv_store *s, long long id, struct srv_file **out, size_t *n,
+		    struct gr_err *err);
+
+/* Record a delivery that queued nothing (ignored push): replays still refused. */
+int srv_store_delivery(struct srv_store *s, const char *forge, const char *delivery,
+		       double received, struct gr_err *err);
+
+/* A job taken by the grading side (heap strings; srv_job_release). */
+struct srv_job {
+	long long id;
+	char *assignment, *student, *kind, *repository, *commit, *commit_time;
+	double received;
+	int attempts;
+};
+void srv_job_release(struct srv_job *j);
+
+/* Put one taken job back in the queue (the host failed it). */
+int srv_store_requeue(struct srv_store *s, long long id, struct gr_err *err);
+
+/* Put jobs left running by a dead grading side back in the queue; *n of them. */
+int srv_store_recover(struct srv_store *s, int *n, struct gr_err *err);
+
+/*
+ * Take the oldest queued job and mark it running; when the same student has
+ * newer jobs for the same assignment, the newest is taken instead and the
+ * older ones are marked superseded (*superseded of them). GR_ENOTFOUND when
+ * nothing waits.
+ */
+int srv_store_take(struct srv_store *s, struct srv_job *out, int *superseded, struct gr_err *err);
+
+/*
+ * Finish a job: "done" with the submission JSON (and the student's view of
+ * it, hidden tests' output removed) and score, or "failed" with why.
+ */
+int srv_store_finish(struct srv_store *s, long long id, const char *state, const char *error,
+		     const char *result, const char *student_result, double score,
+		     double max_score, struct gr_err *err);
+
+/*
+ * GET helpers: new JSON objects, or GR_ENOTFOUND. With student_view the
+ * submission is the student's view. The result is the student's newest done job.
+ */
+int srv_store_job_json(struct srv_store *s, long long id, int student_view, json_t **out,
+		       struct gr_err *err);
+int srv_store_result_json(struct srv_store *s, const char *assignment, const char *student,
+			  int student_view, json_t **out, struct gr_err *err);
+/* Counts of jobs by state {"queued": n, ...} and the recent jobs, for / and /metrics. */
+int srv_store_stats(struct srv_store *s, json_t **out, size_t recent, struct gr_err *err);
+
+/*
+ * A cumulative histogram of `expr` (a column expression of ours, e.g.
+ * "finished-started") over the done jobs: counts[i] jobs at or under le[i].
+ */
+int srv_store_histogram(struct srv_store *s, const char *expr, const double *le, size_t n,
+			unsigned long long *counts, double *sum, unsigned long long *total,
+			struct gr_err *err);
+
+/* ---- the sides (srv_http.c, srv_work.c) ---------------------------------- */
+
+/* Serve HTTP on `listen_fd` until SIGTERM; `wake` gets a byte per job queued. */
+int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct gr_err *err);
+
+/* Grade one taken job; stores its outcome. */
+int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struct srv_job *job,
+		 const struct srv_opts *opts, struct gr_err *err);
+
+/* Whether the folder's file system has less than SRV_MIN_FREE bytes free. */
+int srv_low_space(const char *dir);
+
+/*
+ * After a job ("done" or "failed"): the commit status on the forge when the
+ * assignment has one, and the course's signed JSON POST when configured.
+ * Best effort: failures are logged.
+ */
+void srv_callback_job(const struct srv_config *cfg, const struct srv_job *job, const char *state,
+		      const char *error, double score, double max);
+
+/* One log line on stderr: "grader serve: ..." with the time. */
+void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,257 @@
+/*
+ * srv_page.c - what the service shows about itself: GET /metrics in
+ * Prometheus's text format and GET /, an HTML page of the queue and the
+ * recent jobs for instructors (no student code, no external assets), and
+ * GET /api/v1/assignments/{a}/export?to=FORMAT with export's own code.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "grader/export.h"
+#include "grader/gradebook.h"
+#include "srv_http_int.h"
+
+static const double buckets[] = { 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300 };
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+static void histogram(struct gr_buf *b, struct srv_store *st, const char *name,
+		      const char *help, const char *expr)
+{
+	unsigned long long counts[NBUCKETS], total = 0;
+	double sum = 0;
+	char line[256];
+
+	if (srv_store_histogram(st, expr, buckets, NBUCKETS, counts, &sum, &total, NULL) < 0)
+		return;
+	snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	gr_buf_put(b, line, strlen(line));
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		snprintf(line, sizeof(line), "%s_bucket{le=\"%g\"} %llu\n", name, buckets[i],
+			 counts[i]);
+		gr_buf_put(b, line, strlen(line));
+	}
+	snprintf(line, sizeof(line), "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
+		 name, total, name, sum, name, total);
+	gr_buf_put(b, line, strlen(line));
+}
+
+int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c)
+{
+	static const char *const states[] = { "queued", "running", "done", "failed",
+					      "superseded" };
+	struct gr_buf b = { 0 };
+	json_t *stats = NULL, *by;
+	char line[256];
+
+	if (srv_store_stats(h->store, &stats, 0, NULL) < 0)
+		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
+	by = json_object_get(stats, "jobs");
+	snprintf(line, sizeof(line),
+		 "# HELP grader_queue_depth Jobs waiting to be graded.\n"
+		 "# TYPE grader_queue_depth gauge\ngrader_queue_depth %lld\n"
+		 "# HELP grader_jobs Jobs in the state database by state.\n"
+		 "# TYPE grader_jobs gauge\n",
+		 (long long)json_integer_value(json_object_get(by, "queued")));
+	gr_buf_put(&b, line, strlen(line));
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		snprintf(line, sizeof(line), "grader_jobs{state=\"%s\"} %lld\n", states[i],
+			 (long long)json_integer_value(json_object_get(by, states[i])));
+		gr_buf_put(&b, line, strlen(line));
+	}
+	snprintf(line, sizeof(line),
+		 "# HELP grader_http_requests_total Requests answered by this HTTP side.\n"
+		 "# TYPE grader_http_requests_total counter\n");
+	gr_buf_put(&b, line, strlen(line));
+	for (int k = 1; k <= 5; k++) {
+		snprintf(line, sizeof(line), "grader_http_requests_total{code=\"%dxx\"} %llu\n", k,
+			 h->requests[k]);
+		gr_buf_put(&b, line, strlen(line));
+	}
+	histogram(&b, h->store, "grader_grading_seconds", "Seconds from taking a job to its result.",
+		  "finished-started");
+	histogram(&b, h->store, "grader_push_to_result_seconds",
+		  "Seconds from receiving a push or upload to its result.", "finished-received");
+	json_decref(stats);
+	if (!b.p)
+		return MHD_NO;
+	return srv_reply_text(r, c, MHD_HTTP_OK, "text/plain; version=0.0.4", b.p);
+}
+
+/* Append `s` with &, <, >, " and ' escaped. */
+static void put_html(struct gr_buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		const char *e = *s == '&'  ? "&amp;"
+				: *s == '<'  ? "&lt;"
+				: *s == '>'  ? "&gt;"
+				: *s == '"'  ? "&quot;"
+				: *s == '\'' ? "&#39;"
+					     : NULL;
+
+		if (e)
+			gr_buf_put(b, e, strlen(e));
+		else
+			gr_buf_put(b, s, 1);
+	}
+}
+
+static void put(struct gr_buf *b, const char *s)
+{
+	gr_buf_put(b, s, strlen(s));
+}
+
+static void cell_json(struct gr_buf *b, json_t *v)
+{
+	char num[64];
+
+	put(b, "<td>");
+	if (json_is_string(v)) {
+		put_html(b, json_string_value(v));
+	} else if (json_is_number(v)) {
+		snprintf(num, sizeof(num), "%g", json_number_value(v));
+		put(b, num);
+	}
+	put(b, "</td>");
+}
+
+int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c)
+{
+	static const char *const cols[] = { "id", "assignment", "student", "kind", "state",
+					    "score", "max_score", "error" };
+	struct gr_buf b = { 0 };
+	json_t *stats = NULL, *job;
+	const char *key;
+	json_t *v;
+	size_t i;
+	char when[64];
+
+	if (srv_store_stats(h->store, &stats, 50, NULL) < 0)
+		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
+	put(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>grader serve</title>"
+		"<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+		"td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}</style></head>"
+		"<body><h1>grader serve</h1><h2>Queue</h2><ul>");
+	json_object_foreach(json_object_get(stats, "jobs"), key, v) {
+		char line[128];
+
+		snprintf(line, sizeof(line), ": %lld</li>", (long long)json_integer_value(v));
+		put(&b, "<li>");
+		put_html(&b, key);
+		put(&b, line);
+	}
+	put(&b, "</ul><h2>Recent jobs</h2><table><tr>");
+	for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+		put(&b, "<th>");
+		put(&b, cols[k]);
+		put(&b, "</th>");
+	}
+	put(&b, "<th>received</th></tr>\n");
+	json_array_foreach(json_object_get(stats, "recent"), i, job) {
+		time_t t = (time_t)json_number_value(json_object_get(job, "received"));
+		struct tm tm;
+
+		put(&b, "<tr>");
+		for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
+			cell_json(&b, json_object_get(job, cols[k]));
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "<td>%Y-%m-%d %H:%M:%SZ</td></tr>\n", &tm);
+		put(&b, when);
+	}
+	put(&b, "</table></body></html>\n");
+	json_decref(stats);
+	if (!b.p)
+		return MHD_NO;
+	return srv_reply_text(r, c, MHD_HTTP_OK, "text/html; charset=utf-8", b.p);
+}
+
+/* The gradebook in another format, made here from the gradebook file. */
+static int export_text(char **out, size_t *len, const struct gb_gradebook *gb, int fmt,
+		       const struct export_opts *o, struct gr_err *err)
+{
+	FILE *f = open_memstream(out, len);
+	int rc;
+
+	if (!f)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	switch (fmt) {
+	case EXPORT_CSV: rc = export_csv(f, gb, o, err); break;
+	case EXPORT_JUNIT: rc = export_junit(f, gb, o, err); break;
+	case EXPORT_MARKDOWN: rc = export_markdown(f, gb, o, err); break;
+	case EXPORT_ITEMS: rc = export_items(f, gb, o, err); break;
+	default: rc = gr_err_set(err, GR_EINVAL, "format not served");
+	}
+	fclose(f);
+	return rc;
+}
+
+/* nbgrader's gradebook.db: written to a private temporary file, then sent. */
+static int export_db(char **out, size_t *len, const struct gb_gradebook *gb,
+		     const struct export_opts *o, struct gr_err *err)
+{
+	char dir[] = "/tmp/grader-export.XXXXXX", *path = NULL;
+	int rc;
+
+	if (!mkdtemp(dir))
+		return gr_err_sys(err, GR_EIO, errno, "cannot make a temporary folder");
+	path = gr_path_join(dir, "gradebook.db");
+	rc = path ? export_nbgrader_db(path, gb, o, err) : gr_err_set(err, GR_ENOMEM, "oom");
+	if (!rc)
+		rc = gr_read_file(out, len, path, 0, err);
+	gr_rm_rf(dir, NULL);
+	free(path);
+	return rc;
+}
+
+int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
+		    const char *assignment)
+{
+	static const char *const types[] = {
+		[EXPORT_NBGRADER_DB] = "application/vnd.sqlite3",
+		[EXPORT_CSV] = "text/csv; charset=utf-8",
+		[EXPORT_JUNIT] = "application/xml",
+		[EXPORT_MARKDOWN] = "text/markdown; charset=utf-8",
+		[EXPORT_ITEMS] = "text/csv; charset=utf-8",
+	};
+	const char *to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+	int fmt = to ? export_format_parse(to) : -1;
+	struct export_opts o = { .assignment = assignment };
+	struct gb_gradebook *gb = NULL;
+	struct gr_err err = { 0 };
+	struct MHD_Response *resp;
+	char *path = NULL, *data = NULL;
+	size_t len = 0;
+	enum MHD_Result ok;
+	int rc;
+
+	if (fmt < 0 || fmt == EXPORT_GRADESCOPE)
+		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST,
+				       "to= must be csv, nbgrader-db, junit, markdown or items");
+	if (asprintf(&path, "%s/gradebooks/%s.json", h->cfg->state, assignment) < 0)
+		return MHD_NO;
+	rc = gb_read_file(&gb, path, &err);
+	free(path);
+	if (rc == GR_ENOTFOUND)
+		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "nothing graded yet");
+	if (!rc)
+		rc = fmt == EXPORT_NBGRADER_DB ? export_db(&data, &len, gb, &o, &err)
+					       : export_text(&data, &len, gb, fmt, &o, &err);
+	gb_free(gb);
+	if (rc) {
+		free(data);
+		srv_log("export: %s", err.msg);
+		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot export");
+	}
+	resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", types[fmt]);
+	r->status = MHD_HTTP_OK;
+	ok = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ok == MHD_YES ? MHD_YES : MHD_NO;
+}

@@ -1,0 +1,344 @@
+/*
+ * srv_serve.c - srv_run: the two processes of `grader serve`. The parent is
+ * the grading side (root: the sandbox needs it); it opens the listening
+ * socket, forks the HTTP side, which drops to the unprivileged user before
+ * it reads a byte from the network, then takes jobs from the state database
+ * one at a time. The database is the only channel; a pipe only wakes the
+ * grader early.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "srv_int.h"
+
+#define IDLE_POLL_MS 1000
+
+static volatile sig_atomic_t stop_flag, reload_flag;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void on_reload(int sig)
+{
+	(void)sig;
+	reload_flag = 1;
+}
+
+void srv_log(const char *fmt, ...)
+{
+	char line[1024], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* one write per line: the two sides share stderr */
+	fprintf(stderr, "grader serve: %s [%d] %s\n", when, (int)getpid(), line);
+	fflush(stderr);
+}
+
+/* Bind "ADDR:PORT" ("[::1]:8080", "127.0.0.1:0"); *out is the listening socket. */
+static int listen_on(int *out, const char *spec, struct gr_err *err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai = NULL;
+	char host[256], port[16], shown[300];
+	const char *colon = strrchr(spec, ':');
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = -1, one = 1, e;
+
+	if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(host) ||
+	    strlen(colon + 1) >= sizeof(port) || !colon[1])
+		return gr_err_set(err, GR_EINVAL, "cannot listen on '%s': not ADDR:PORT", spec);
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	e = getaddrinfo(host, port, &hints, &ai);
+	if (e)
+		return gr_err_set(err, GR_EINVAL, "cannot listen on '%s': %s", spec, gai_strerror(e));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 256) < 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return gr_err_sys(err, GR_EIO, e, "cannot listen on '%s'", spec);
+	}
+	freeaddrinfo(ai);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+		snprintf(shown, sizeof(shown), strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
+		srv_log("listening on %s", shown);
+	}
+	*out = fd;
+	return 0;
+}
+
+/* The state folders, the database's owned by the HTTP side's user (it writes jobs there). */
+static int make_state(const struct srv_config *cfg, const struct passwd *pw, struct gr_err *err)
+{
+	static const char *const dirs[] = { "", "/db", "/submitted", "/gradebooks" };
+	char path[4096];
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", cfg->state, dirs[i]);
+		rc = gr_mkdir_p(path, 0755, err);
+		if (!rc && pw && i == 1 && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot hand '%s' to '%s'", path,
+					pw->pw_name);
+	}
+	/*
+	 * The database file exists before SQLite opens it, owned by the HTTP
+	 * side's user; SQLite, running as root, gives the -wal and -shm files it
+	 * creates the database's owner. Files of an earlier run are handed over too.
+	 */
+	for (int i = 0; !rc && pw && i < 3; i++) {
+		static const char *const sfx[] = { "", "-wal", "-shm" };
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s%s", cfg->state, SRV_DB_NAME, sfx[i]);
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (i == 0 ? O_CREAT : 0), 0644);
+		if (fd < 0 && (i == 0 || errno != ENOENT))
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", path);
+		else if (fd >= 0 && fchown(fd, pw->pw_uid, pw->pw_gid) < 0)
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot hand '%s' to '%s'", path,
+					pw->pw_name);
+		if (fd >= 0)
+			close(fd);
+	}
+	return rc;
+}
+
+/* Become `pw` for good: groups, gid, uid; no way back, no new privileges. */
+static int drop_to(const struct passwd *pw, struct gr_err *err)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		return gr_err_sys(err, GR_EDENIED, errno, "cannot become user '%s'", pw->pw_name);
+	if (setuid(0) == 0)
+		return gr_err_set(err, GR_EDENIED, "still root after dropping to '%s'", pw->pw_name);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return gr_err_sys(err, GR_EDENIED, errno, "cannot set no_new_privs");
+	return 0;
+}
+
+/* Fork the HTTP side; it exits when this process dies. */
+static int start_http(pid_t *out, const struct srv_config *cfg, const struct passwd *pw,
+		      int listen_fd, int wake)
+{
+	pid_t parent = getpid(), pid;
+	struct gr_err err = { 0 };
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		*out = pid;
+		return 0;
+	}
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (pw && drop_to(pw, &err) < 0) {
+		srv_log("%s", err.msg);
+		_exit(1);
+	}
+	/* set after the uid change, which clears it */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		_exit(1);
+	if (srv_http_main(cfg, listen_fd, wake, &err) < 0) {
+		srv_log("http side: %s", err.msg);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+static void stop_http(pid_t *pid)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	*pid = -1;
+}
+
+/* Wait for a wake-up byte or the idle timeout; drain what came. */
+static void idle(int wake_rd)
+{
+	struct pollfd p = { .fd = wake_rd, .events = POLLIN };
+	char buf[256];
+
+	if (poll(&p, 1, IDLE_POLL_MS) > 0)
+		while (read(wake_rd, buf, sizeof(buf)) > 0)
+			;
+}
+
+/* Run one queued job if there is one: 1 ran, 0 none waits, negative on a store error. */
+static int run_one(const struct srv_config *cfg, struct srv_store *st,
+		   const struct srv_opts *opts)
+{
+	struct srv_job job = { 0 };
+	struct gr_err err = { 0 };
+	int superseded = 0, rc;
+
+	rc = srv_store_take(st, &job, &superseded, &err);
+	if (rc == GR_ENOTFOUND)
+		return 0;
+	if (rc) {
+		srv_log("%s", err.msg);
+		return rc;
+	}
+	if (superseded)
+		srv_log("job %lld: %s %s: %d older push(es) superseded", job.id, job.assignment,
+			job.student, superseded);
+	srv_log("job %lld: %s %s: running (attempt %d)", job.id, job.assignment, job.student,
+		job.attempts);
+	rc = srv_work_job(cfg, st, &job, opts, &err);
+	if (rc)
+		srv_log("job %lld: %s", job.id, err.msg);
+	srv_job_release(&job);
+	return rc ? rc : 1;
+}
+
+/* SIGHUP: read the config again; keep the old one when the new one is bad. */
+static void reload(struct srv_config **cur, struct srv_config **owned)
+{
+	struct srv_config *c = NULL;
+	struct gr_err err = { 0 };
+
+	if (srv_config_load(&c, (*cur)->path, (*cur)->state, NULL, NULL, &err) < 0) {
+		srv_log("reload refused, keeping the running config: %s", err.msg);
+		return;
+	}
+	srv_config_free(*owned);
+	*owned = *cur = c;
+	srv_log("config '%s' reloaded", c->path);
+}
+
+int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct gr_err *err)
+{
+	struct srv_config *cfg = (struct srv_config *)cfg0, *owned = NULL;
+	struct passwd *pw = NULL;
+	struct srv_store *st = NULL;
+	struct sigaction sa = { 0 };
+	int listen_fd = -1, wake[2] = { -1, -1 }, rc, n = 0, full = 0, dirty = 0;
+	pid_t http = -1;
+
+	if (opts->user && !(pw = getpwnam(opts->user)))
+		return gr_err_set(err, GR_ENOTFOUND, "no user '%s'", opts->user);
+	if (pw && pw->pw_uid == 0)
+		return gr_err_set(err, GR_EDENIED, "--user '%s' is root", opts->user);
+	rc = make_state(cfg, pw, err);
+	if (!rc)
+		rc = srv_store_open(&st, cfg->state, err);
+	if (!rc)
+		rc = srv_store_recover(st, &n, err);
+	if (rc)
+		goto done;
+	if (n)
+		srv_log("%d job(s) left running by an earlier run queued again", n);
+	rc = listen_on(&listen_fd, opts->listen ? opts->listen : cfg->listen, err);
+	if (rc)
+		goto done;
+	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot make a pipe");
+		goto done;
+	}
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_reload;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	while (!stop_flag) {
+		if (http > 0 && waitpid(http, NULL, WNOHANG) == http) {
+			srv_log("the HTTP side exited; starting it again");
+			http = -1;
+			sleep(1);
+		}
+		if (http <= 0 && start_http(&http, cfg, pw, listen_fd, wake[1]) < 0) {
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot start the HTTP side");
+			goto done;
+		}
+		if (reload_flag) {
+			reload_flag = 0;
+			reload(&cfg, &owned);
+			stop_http(&http); /* started again with the new config */
+			continue;
+		}
+		/*
+		 * A job could not be finished or queued again (a full disk):
+		 * nothing runs now, so whatever is marked running goes back to
+		 * the queue as soon as the store takes writes again.
+		 */
+		n = 0;
+		if (dirty && srv_store_recover(st, &n, err) == 0) {
+			dirty = 0;
+			if (n)
+				srv_log("%d unfinished job(s) queued again", n);
+		}
+		if (srv_low_space(cfg->state)) {
+			/* jobs wait in the queue until there is room to grade them */
+			if (!full)
+				srv_log("state folder '%s' is full: grading paused", cfg->state);
+			full = 1;
+			idle(wake[0]);
+			continue;
+		}
+		if (full)
+			srv_log("state folder has room again: grading resumed");
+		full = 0;
+		rc = run_one(cfg, st, opts);
+		if (rc < 0) {
+			dirty = 1;
+			sleep(1);
+			continue;
+		}
+		if (rc == 0)
+			idle(wake[0]);
+	}
+	rc = 0;
+	srv_log("stopping: queued jobs stay queued");
+done:
+	stop_http(&http);
+	if (listen_fd >= 0)
+		close(listen_fd);
+	if (wake[0] >= 0)
+		close(wake[0]);
+	if (wake[1] >= 0)
+		close(wake[1]);
+	srv_store_close(st);
+	srv_config_free(owned);
+	return rc;
+}

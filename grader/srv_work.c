@@ -1,0 +1,364 @@
+/*
+ * srv_work.c - the grading side's job: fetch the pushed commit into the
+ * student's folder of STATE/submitted (fetch_git_run, its bare cache and its
+ * safe tree walk), stamp it with the time the push was received, grade the
+ * assignment with batch_run (only what changed is graded; the journal and
+ * gradebook in STATE/gradebooks are `grader grade`'s own), and store the
+ * student's submission as the job's result.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "grader/batch.h"
+#include "grader/fetch.h"
+#include "grader/gradebook.h"
+#include "grader/roster.h"
+#include "srv_int.h"
+
+struct fetch_log_ctx {
+	long long job;
+};
+
+static void fetch_line(void *payload, const char *line)
+{
+	const struct fetch_log_ctx *ctx = payload;
+
+	srv_log("job %lld: fetch: %s", ctx->job, line);
+}
+
+int srv_low_space(const char *dir)
+{
+	struct statvfs sv;
+
+	return statvfs(dir, &sv) == 0 &&
+	       (unsigned long long)sv.f_bavail * sv.f_frsize < SRV_MIN_FREE;
+}
+
+/* The clone URL of `student`: the assignment's template with the id in place. */
+static char *clone_url(const struct srv_assignment *a, const char *student)
+{
+	const char *mark = strstr(a->clone, "{student}");
+	char *url = NULL;
+
+	if (asprintf(&url, "%.*s%s%s", (int)(mark - a->clone), a->clone, student, mark + 9) < 0)
+		return NULL;
+	return url;
+}
+
+/*
+ * Lateness is judged by when the service received the push, not by the
+ * commit's date (students set those): timestamp.txt says so, and the
+ * provenance keeps both.
+ */
+static int stamp_received(const char *dir, double received, struct gr_err *err)
+{
+	int64_t sec = (int64_t)received;
+	int32_t usec = (int32_t)((received - (double)sec) * 1e6);
+	char line[GR_TIME_MAX + 1], iso[GR_TIME_MAX];
+	char *path = gr_path_join(dir, FETCH_TIMESTAMP_NAME), *prov = NULL;
+	json_t *doc = NULL;
+	char *text = NULL;
+	int rc;
+
+	if (!path)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	gr_time_format(line, sizeof(line) - 1, sec, usec, GR_TIME_NBGRADER);
+	strcat(line, "\n");
+	rc = gr_write_file_atomic(path, line, strlen(line), err);
+	prov = rc ? NULL : gr_path_join(dir, FETCH_PROVENANCE_NAME);
+	doc = prov ? json_load_file(prov, 0, NULL) : NULL;
+	if (doc) {
+		gr_time_format(iso, sizeof(iso), sec, usec, GR_TIME_ISO);
+		json_object_set_new(doc, "time_source", json_string("received"));
+		json_object_set_new(doc, "received_at", json_string(iso));
+		text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+		rc = text ? gr_write_file_atomic(prov, text, strlen(text), err)
+			  : gr_err_set(err, GR_ENOMEM, "out of memory");
+	}
+	free(text);
+	json_decref(doc);
+	free(prov);
+	free(path);
+	return rc;
+}
+
+/* Fetch job->commit into STATE/submitted/{student}/{assignment}; *why when the student's
+ * repository is at fault (the job fails, the service goes on). */
+static int fetch_commit(char **why, const struct srv_opts *so, const struct srv_assignment *a,
+			const struct srv_job *job, const char *dest, struct gr_err *err)
+{
+	struct roster_student st = { 0 };
+	struct roster ro = { .path = "config", .columns = ROSTER_STUDENT_ID | ROSTER_REPO,
+			     .count = 1, .students = &st };
+	struct fetch_report *rep = NULL;
+	struct fetch_log_ctx lctx = { job->id };
+	struct fetch_opts o;
+	char empty[1] = "";
+	int rc;
+
+	st.student_id = job->student;
+	st.repo = clone_url(a, job->student);
+	st.branch = a->branch;
+	st.first_name = st.last_name = st.email = st.lms_id = empty;
+	if (!st.repo)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	fetch_opts_init(&o);
+	o.dest = dest;
+	o.assignment = a->name;
+	o.roster = &ro;
+	o.commit = job->commit;
+	o.branch = a->branch;
+	o.log = fetch_line;
+	o.log_payload = &lctx;
+	o.https_user = so->git_user;
+	o.https_token = so->git_token;
+	rc = fetch_git_run(&rep, &o, err);
+	if (!rc && rep->count == 1 && rep->results[0]->failed)
+		*why = strdup(rep->results[0]->error ? rep->results[0]->error : "fetch failed");
+	fetch_report_free(rep);
+	free(st.repo);
+	return rc;
+}
+
+/*
+ * What the student may see: everything but the output of cells holding
+ * hidden tests (a traceback would show the hidden test's code); their
+ * scores stay.
+ */
+static json_t *student_view(const json_t *sub, const struct gb_gradebook *gb,
+			    const char *assignment)
+{
+	const struct gb_assignment *a = gb_find_assignment(gb, assignment);
+	json_t *view = json_deep_copy(sub), *nr, *gr;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(view, "notebooks"), i, nr) {
+		const struct gb_notebook *nb =
+			a ? gb_find_notebook(a, json_string_value(json_object_get(nr, "name")))
+			  : NULL;
+
+		json_array_foreach(json_object_get(nr, "grades"), k, gr) {
+			const struct gb_cell *c =
+				nb ? gb_find_cell(nb, json_string_value(
+							      json_object_get(gr, "grade_id")))
+				   : NULL;
+
+			if (!c || c->hidden_tests) {
+				json_object_del(gr, "output");
+				json_object_set_new(gr, "hidden_tests", json_true());
+			}
+		}
+	}
+	return view;
+}
+
+/* Write one uploaded file into dir_fd: a new regular file, no link followed. */
+static int write_upload(int dir_fd, const struct srv_file *f, const char *dir, struct gr_err *err)
+{
+	int fd;
+
+	if (!fetch_name_is_safe(f->name) || strchr(f->name, '/') ||
+	    !strncmp(f->name, ".grader-", 8) || !strcmp(f->name, FETCH_TIMESTAMP_NAME))
+		return gr_err_set(err, GR_EDENIED, "unsafe file name in the upload");
+	fd = openat(dir_fd, f->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return gr_err_sys(err, GR_EIO, errno, "cannot write into '%s'", dir);
+	if (gr_write_all(fd, f->data.p ? f->data.p : "", f->data.len) < 0 || fsync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		return gr_err_sys(err, GR_EIO, e, "cannot write into '%s'", dir);
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * An upload becomes STATE/submitted/{student}/{assignment}: written beside
+ * it and swapped in with one rename, as fetch does, so batch_run sees the
+ * old or the new submission, never half of one.
+ */
+static int place_upload(struct srv_store *st, const struct srv_job *job, const char *dest,
+			const char *dir, struct gr_err *err)
+{
+	struct srv_file *files = NULL;
+	char *sdir = NULL, *tmp = NULL, *old = NULL, prov[256];
+	size_t n = 0;
+	int rc, dfd = -1;
+
+	rc = srv_store_files(st, job->id, &files, &n, err);
+	if (rc)
+		return rc;
+	if (asprintf(&sdir, "%s/%s", dest, job->student) < 0 ||
+	    asprintf(&tmp, "%s/.%s.upload-%lld", sdir, job->assignment, job->id) < 0 ||
+	    asprintf(&old, "%s/.%s.old-%lld", sdir, job->assignment, job->id) < 0) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	gr_rm_rf(tmp, NULL);
+	rc = gr_mkdir_p(tmp, 0755, err);
+	if (rc)
+		goto done;
+	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", tmp);
+		goto done;
+	}
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = write_upload(dfd, &files[i], tmp, err);
+	snprintf(prov, sizeof(prov), "{\"source\": {\"kind\": \"upload\", \"job\": %lld}}\n",
+		 job->id);
+	if (!rc) {
+		char *p = gr_path_join(tmp, FETCH_PROVENANCE_NAME);
+		rc = p ? gr_write_file_atomic(p, prov, strlen(prov), err)
+		       : gr_err_set(err, GR_ENOMEM, "out of memory");
+		free(p);
+	}
+	if (rc)
+		goto done;
+	if (rename(dir, old) < 0 && errno != ENOENT) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot replace '%s'", dir);
+		goto done;
+	}
+	if (rename(tmp, dir) < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot replace '%s'", dir);
+		goto done;
+	}
+	gr_rm_rf(old, NULL);
+done:
+	if (dfd >= 0)
+		close(dfd);
+	if (rc && tmp)
+		gr_rm_rf(tmp, NULL);
+	srv_files_free(files, n);
+	free(sdir);
+	free(tmp);
+	free(old);
+	return rc;
+}
+
+/* The student's submission from the gradebook batch_run wrote, and the student's view. */
+static int read_result(char **text, char **mine, double *score, double *max,
+		       const char *gradebook, const struct srv_job *job, struct gr_err *err)
+{
+	json_t *view = NULL;
+	struct gb_gradebook *gb = NULL;
+	struct gb_submission *sub;
+	json_t *j = NULL;
+	int rc;
+
+	rc = gb_read_file(&gb, gradebook, err);
+	if (rc)
+		return rc;
+	sub = gb_find_submission(gb, job->assignment, job->student);
+	if (!sub) {
+		rc = gr_err_set(err, GR_ENOTFOUND, "gradebook '%s' has no submission of '%s'",
+				gradebook, job->student);
+		goto done;
+	}
+	rc = gb_submission_to_json(&j, sub, err);
+	if (rc)
+		goto done;
+	view = student_view(j, gb, job->assignment);
+	*text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	*mine = view ? json_dumps(view, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (!*text || !*mine)
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	*score = sub->score;
+	*max = sub->max_score;
+done:
+	json_decref(view);
+	json_decref(j);
+	gb_free(gb);
+	return rc;
+}
+
+int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struct srv_job *job,
+		 const struct srv_opts *opts, struct gr_err *err)
+{
+	const struct srv_assignment *a = srv_config_assignment(cfg, job->assignment);
+	char *dest = NULL, *dir = NULL, *gradebook = NULL, *why = NULL, *result = NULL;
+	char *mine = NULL;
+	struct batch_summary sum;
+	struct batch_opts bo;
+	double score = 0, max = 0, t0 = gr_now();
+	int rc = 0;
+
+	if (!a) {
+		why = strdup("the assignment is no longer in the config");
+		goto finish;
+	}
+	dest = gr_path_join(cfg->state, "submitted");
+	if (!dest || asprintf(&dir, "%s/%s/%s", dest, job->student, a->name) < 0 ||
+	    asprintf(&gradebook, "%s/gradebooks/%s.json", cfg->state, a->name) < 0) {
+		dir = gradebook = NULL;
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (!strcmp(job->kind, "upload")) {
+		rc = place_upload(st, job, dest, dir, err);
+		if (rc)
+			goto finish;
+	} else {
+		rc = fetch_commit(&why, opts, a, job, dest, err);
+		if (rc || why)
+			goto finish;
+	}
+	rc = stamp_received(dir, job->received, err);
+	if (rc)
+		goto done;
+	batch_opts_init(&bo);
+	bo.rubric = a->rubric;
+	bo.submissions = dest;
+	bo.output = gradebook;
+	bo.roster = cfg->roster;
+	bo.jobs = 1;
+	bo.allow_weaker = opts->allow_weaker;
+	rc = batch_run(&bo, &sum, err);
+	/* the HTTP side (another user) serves the gradebook; the journal stays private */
+	if (!rc && chmod(gradebook, 0644) < 0)
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot publish '%s'", gradebook);
+	if (!rc)
+		rc = read_result(&result, &mine, &score, &max, gradebook, job, err);
+finish:
+	/*
+	 * The host failed, not the student (a full disk, an I/O error): the job
+	 * goes back in the queue rather than failing; after a few tries it fails.
+	 */
+	if (rc || (why && srv_low_space(cfg->state))) {
+		if (job->attempts < SRV_ATTEMPTS_MAX &&
+		    srv_store_requeue(st, job->id, NULL) == 0) {
+			srv_log("job %lld: %s %s: queued again (%s)", job->id, job->assignment,
+				job->student, rc ? err->msg : "the state folder is full");
+			rc = GR_EIO;
+			goto done;
+		}
+	}
+	if (rc && !why)
+		why = strdup(err->msg);
+	rc = srv_store_finish(st, job->id, why ? "failed" : "done", why, result, mine, score, max,
+			      err);
+	if (!rc && why)
+		srv_log("job %lld: %s %s %.12s: failed in %.2f s: %s", job->id, job->assignment,
+			job->student, job->commit ? job->commit : "-", gr_now() - t0, why);
+	else if (!rc)
+		srv_log("job %lld: %s %s %.12s: done in %.2f s: %g/%g", job->id, job->assignment,
+			job->student, job->commit ? job->commit : "-", gr_now() - t0, score, max);
+	if (!rc)
+		srv_callback_job(cfg, job, why ? "failed" : "done", why, score, max);
+done:
+	free(mine);
+	free(result);
+	free(why);
+	free(gradebook);
+	free(dir);
+	free(dest);
+	return rc;
+}

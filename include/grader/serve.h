@@ -1,0 +1,170 @@
+/*
+ * serve.h - `grader serve`: the autograding service.
+ *
+ * One course config (JSON, docs/serve.md) names the assignments (rubric,
+ * which repositories belong to it and how to clone them), the roster, the
+ * webhook secrets and the instructor token. The service is two processes:
+ * an HTTP side (libmicrohttpd) that verifies webhooks, answers queries and
+ * writes jobs into the state database, running as an unprivileged user; and
+ * the grading side (root, for the sandbox) that takes jobs from that
+ * database, fetches the exact commit with fetch_git_run, grades it with
+ * batch_run into the assignment's gradebook (journal included, so `grader
+ * export` reads it unchanged) and stores the result. The state database
+ * (SQLite, WAL) is the only channel between them.
+ */
+#ifndef GRADER_SERVE_H
+#define GRADER_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "grader/util.h"
+
+/* The forges whose push webhooks are understood. */
+enum srv_forge { SRV_GITHUB, SRV_GITLAB, SRV_GITEA, SRV_NFORGES };
+
+/* "github", "gitlab", "gitea" (NULL when out of range). */
+const char *srv_forge_name(enum srv_forge f);
+
+/* Where a push's commit status goes (the forge's statuses API), or api NULL. */
+struct srv_status {
+	enum srv_forge forge;
+	char *api;     /* "https://api.github.com", "https://gitlab.example.org/api/v4" */
+	char *token;   /* the forge token allowed to set statuses */
+	char *context; /* the status's name, "grader" by default */
+};
+
+struct srv_assignment {
+	char *name;	  /* a safe folder name; the rubric's assignment */
+	char *rubric;	  /* absolute path of the rubric JSON */
+	char *repository; /* forge repository name with "{student}": "course/ps1-{student}" */
+	char *clone;	  /* clone URL or path with "{student}" */
+	char *branch;	  /* the branch graded; pushes to others are ignored */
+	struct srv_status status;
+};
+
+/* A student's token for uploads and their own results. */
+struct srv_token {
+	char *student;
+	char *token;
+};
+
+struct srv_config {
+	char *path;   /* the config file as given */
+	char *listen; /* "127.0.0.1:8080" */
+	char *state;  /* state folder (absolute) */
+	char *roster; /* absolute path of the roster CSV, or NULL */
+	char *secret[SRV_NFORGES]; /* webhook secret of each forge, or NULL (disabled) */
+	char *admin_token;	   /* instructor token, or NULL */
+	size_t queue_max;	   /* jobs waiting at most; beyond: 429 */
+	size_t per_student;	   /* jobs one student may have waiting */
+	size_t nassignments;
+	struct srv_assignment *assignments;
+	size_t ntokens;
+	struct srv_token *tokens; /* from "student_tokens": lines "STUDENT_ID TOKEN" */
+	char *callback_url;	  /* a JSON POST after every job, or NULL */
+	char *callback_secret;	  /* its HMAC-SHA256 key */
+};
+
+/* Called with one line (no newline) per problem found in a config. */
+typedef void (*srv_problem_fn)(void *payload, const char *line);
+
+/*
+ * Read and check a course config. Relative paths are taken from the config's
+ * folder; secrets are read from the environment ({"env": NAME}) or a file
+ * ({"file": PATH}), never from the config itself. Every problem is reported
+ * through `problem` (when not NULL) as "FILE: what is wrong"; with any
+ * problem the result is GR_EINVAL (err holds the first one). `state`, when
+ * not NULL, overrides the config's state folder. *out: srv_config_free.
+ */
+int srv_config_load(struct srv_config **out, const char *path, const char *state,
+		    srv_problem_fn problem, void *payload, struct gr_err *err);
+void srv_config_free(struct srv_config *c);
+
+/* The student whose token `token` is (every token compared in constant time), or NULL. */
+const char *srv_config_token_student(const struct srv_config *c, const char *token);
+
+/* The assignment named `name`, or NULL. */
+const struct srv_assignment *srv_config_assignment(const struct srv_config *c, const char *name);
+
+/*
+ * Match a forge repository name against the assignments' patterns: on a
+ * match *a is the assignment and student (heap, caller frees) the id that
+ * took the place of "{student}". GR_ENOTFOUND when no assignment matches.
+ */
+int srv_config_match(const struct srv_assignment **a, char **student, const struct srv_config *c,
+		     const char *repository);
+
+/* ---- webhooks ------------------------------------------------------------ */
+
+/* A verified push. Strings are heap copies (srv_push_release). */
+struct srv_push {
+	enum srv_forge forge;
+	char *delivery;	  /* the forge's delivery id (replays are refused by it) */
+	char *event;	  /* "push", "ping", "Push Hook", ... */
+	char *repository; /* "course/ps1-alice" */
+	char *ref;	  /* "refs/heads/main" */
+	char *after;	  /* the new tip (40 hex) */
+	char *commit_time; /* head commit timestamp as sent, or NULL */
+	int deleted;	  /* the push deleted the branch */
+};
+
+/*
+ * Check a delivery's authenticity before looking at its body: the forge's
+ * header (X-Hub-Signature-256 "sha256=HEX", X-Gitlab-Token, X-Gitea-Signature
+ * "HEX") against `secret` in constant time over the raw body. GR_EDENIED
+ * with the reason when missing or wrong.
+ */
+int srv_hook_verify(enum srv_forge forge, const char *secret, const char *signature,
+		    const void *body, size_t len, struct gr_err *err);
+
+/*
+ * Parse a verified push body and its headers (event, delivery). GR_EINVAL
+ * for malformed JSON or a push without the fields we need.
+ */
+int srv_hook_parse(struct srv_push *out, enum srv_forge forge, const char *event,
+		   const char *delivery, const void *body, size_t len, struct gr_err *err);
+void srv_push_release(struct srv_push *p);
+
+/* Whether `event` names a push on that forge ("push", GitLab's "Push Hook"). */
+int srv_hook_is_push(enum srv_forge forge, const char *event);
+
+/* Lowercase hex HMAC-SHA256 of data keyed by key (out: 65 bytes). */
+void srv_hmac_sha256_hex(char out[65], const char *key, const void *data, size_t len);
+
+/* ---- the client (libcurl) ---------------------------------------------- */
+
+/*
+ * POST the files to SERVER/api/v1/submissions as `assignment` (for `student`
+ * when not NULL: the instructor's token), with the token. *out is the server's JSON reply (json_decref it), *status its HTTP
+ * status. GR_EIO when the server cannot be reached.
+ */
+int srv_client_submit(json_t **out, long *status, const char *server, const char *token,
+		      const char *assignment, const char *student, char *const *files,
+		      size_t nfiles, struct gr_err *err);
+
+/* GET SERVER/PATH with the token; the reply as above. */
+int srv_client_get(json_t **out, long *status, const char *server, const char *token,
+		   const char *path, struct gr_err *err);
+
+/* ---- running ------------------------------------------------------------- */
+
+struct srv_opts {
+	const char *listen; /* overrides the config's */
+	const char *user;   /* unprivileged user of the HTTP side, or NULL */
+	int allow_weaker;   /* grade with a sandbox protection missing */
+	const char *git_user;  /* https credentials for fetching (fetch_opts) */
+	const char *git_token;
+};
+
+/*
+ * Run the service until SIGTERM or SIGINT: the HTTP side in a child process
+ * (as opts->user when given), the grading side in this one. SIGTERM lets the
+ * running job finish; queued jobs stay queued. Logs one line per request and
+ * per job on stderr. Returns 0 after a clean stop.
+ */
+int srv_run(const struct srv_config *cfg, const struct srv_opts *opts, struct gr_err *err);
+
+#endif

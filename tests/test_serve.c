@@ -1,0 +1,270 @@
+/* test_serve.c - unit tests for the service: webhook signatures, the config, the queue. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../grader/srv_int.h"
+#include "grader/serve.h"
+
+/* RFC 4231 test case 2: key "Jefe". */
+static void test_serve__hmac_known_vector(void **state)
+{
+	char mac[65];
+
+	(void)state;
+	srv_hmac_sha256_hex(mac, "Jefe", "what do ya want for nothing?", 28);
+	assert_string_equal(mac,
+			    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+static void test_serve__verify(void **state)
+{
+	const char *body = "{\"ref\":\"refs/heads/main\"}";
+	char mac[65], sig[80], upper[80];
+	struct gr_err err = { 0 };
+
+	(void)state;
+	srv_hmac_sha256_hex(mac, "k", body, strlen(body));
+	snprintf(sig, sizeof(sig), "sha256=%s", mac);
+	assert_int_equal(srv_hook_verify(SRV_GITHUB, "k", sig, body, strlen(body), &err), 0);
+	assert_int_equal(srv_hook_verify(SRV_GITEA, "k", mac, body, strlen(body), &err), 0);
+	for (size_t i = 0; i <= strlen(mac); i++)
+		upper[i] = (char)(mac[i] >= 'a' && mac[i] <= 'f' ? mac[i] - 32 : mac[i]);
+	assert_int_equal(srv_hook_verify(SRV_GITEA, "k", upper, body, strlen(body), &err), 0);
+	/* a body changed by one byte, the wrong key, no prefix, no signature, a prefix only */
+	assert_int_equal(srv_hook_verify(SRV_GITHUB, "k", sig, body, strlen(body) - 1, &err),
+			 GR_EDENIED);
+	assert_int_equal(srv_hook_verify(SRV_GITHUB, "K", sig, body, strlen(body), &err),
+			 GR_EDENIED);
+	assert_int_equal(srv_hook_verify(SRV_GITHUB, "k", mac, body, strlen(body), &err),
+			 GR_EDENIED);
+	assert_int_equal(srv_hook_verify(SRV_GITHUB, "k", NULL, body, strlen(body), &err),
+			 GR_EDENIED);
+	assert_string_equal(err.msg, "delivery is not signed");
+	sig[20] = '\0';
+	assert_int_equal(srv_hook_verify(SRV_GITHUB, "k", sig, body, strlen(body), &err),
+			 GR_EDENIED);
+	assert_int_equal(srv_hook_verify(SRV_GITLAB, "tok", "tok", body, 3, &err), 0);
+	assert_int_equal(srv_hook_verify(SRV_GITLAB, "tok", "tok2", body, 3, &err), GR_EDENIED);
+	assert_int_equal(srv_hook_verify(SRV_GITLAB, "tok", "to", body, 3, &err), GR_EDENIED);
+	assert_int_equal(srv_hook_verify(SRV_GITLAB, NULL, "tok", body, 3, &err), GR_EDENIED);
+}
+
+static void test_serve__parse(void **state)
+{
+	const char *gh = "{\"ref\":\"refs/heads/main\",\"after\":"
+			 "\"0123456789abcdef0123456789abcdef01234567\","
+			 "\"repository\":{\"full_name\":\"c/ps1-alice\"},"
+			 "\"head_commit\":{\"timestamp\":\"2026-10-29T10:00:00Z\"}}";
+	const char *gl = "{\"ref\":\"refs/heads/main\",\"checkout_sha\":null,\"after\":"
+			 "\"0000000000000000000000000000000000000000\","
+			 "\"project\":{\"path_with_namespace\":\"c/ps1-bob\"}}";
+	struct srv_push p = { 0 };
+	struct gr_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(srv_hook_parse(&p, SRV_GITHUB, "push", "d1", gh, strlen(gh), &err), 0);
+	assert_string_equal(p.repository, "c/ps1-alice");
+	assert_string_equal(p.after, "0123456789abcdef0123456789abcdef01234567");
+	assert_string_equal(p.commit_time, "2026-10-29T10:00:00Z");
+	assert_false(p.deleted);
+	srv_push_release(&p);
+	assert_int_equal(srv_hook_parse(&p, SRV_GITLAB, "Push Hook", "d2", gl, strlen(gl), &err),
+			 0);
+	assert_true(p.deleted);
+	assert_string_equal(p.repository, "c/ps1-bob");
+	srv_push_release(&p);
+	assert_int_equal(srv_hook_parse(&p, SRV_GITHUB, "push", "d3", gh, 30, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "malformed JSON"));
+	assert_int_equal(srv_hook_parse(&p, SRV_GITHUB, "push", "d4", "{\"ref\":\"x\"}", 11, &err),
+			 GR_EINVAL);
+	assert_int_equal(srv_hook_parse(&p, SRV_GITHUB, "ping", "d5", "{}", 2, &err), 0);
+	assert_false(srv_hook_is_push(SRV_GITHUB, p.event));
+	srv_push_release(&p);
+	assert_int_equal(srv_hook_parse(&p, SRV_GITHUB, NULL, "d6", gh, strlen(gh), &err),
+			 GR_EINVAL);
+}
+
+static void rm_rf(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A temporary folder with a config and a one-line rubric stand-in. */
+static char *write_config(char dir[64], const char *json)
+{
+	char *path = NULL;
+	FILE *f;
+
+	strcpy(dir, "/tmp/grader-test-serve.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_true(asprintf(&path, "%s/course.json", dir) > 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(json, f);
+	fclose(f);
+	return path;
+}
+
+static void problems(void *payload, const char *line)
+{
+	(*(int *)payload)++;
+	assert_null(strstr(line, "hush-secret")); /* secrets never reach a message */
+}
+
+static void test_serve__config(void **state)
+{
+	char dir[64], *path, *student = NULL;
+	struct srv_config *c = NULL;
+	const struct srv_assignment *a = NULL;
+	struct gr_err err = { 0 };
+	int n = 0;
+
+	(void)state;
+	setenv("TEST_SERVE_SECRET", "hush-secret", 1);
+	path = write_config(dir, "{\"webhooks\": {\"github\": {\"env\": \"TEST_SERVE_SECRET\"},"
+				 " \"gitlab\": \"hush-secret\"},"
+				 " \"queue\": {\"max\": 0}, \"colour\": 1,"
+				 " \"assignments\": [{\"name\": \"ps1\", \"rubric\": \"none.json\","
+				 " \"repository\": \"c/ps1\", \"clone\": \"r/{student}.git\"}]}");
+	assert_int_equal(srv_config_load(&c, path, NULL, problems, &n, &err), GR_EINVAL);
+	assert_null(c);
+	/* the literal secret, max 0, 'colour', no {student} in repository, the rubric */
+	assert_int_equal(n, 5);
+	free(path);
+	rm_rf(dir);
+	{
+		const char *root = getenv("ROOT");
+		char rubric[4096], cwd[2048], *text = NULL;
+
+		assert_non_null(getcwd(cwd, sizeof(cwd)));
+		snprintf(rubric, sizeof(rubric), "%s/rubrics/examples/ps1.json", root ? root : cwd);
+		assert_true(asprintf(&text,
+				     "{\"webhooks\": {\"github\": {\"env\": \"TEST_SERVE_SECRET\"}},"
+				     " \"assignments\": [{\"name\": \"ps1\", \"rubric\": \"%s\","
+				     " \"repository\": \"c/ps1-{student}\","
+				     " \"clone\": \"r/{student}.git\"}]}",
+				     rubric) > 0);
+		path = write_config(dir, text);
+		free(text);
+	}
+	n = 0;
+	assert_int_equal(srv_config_load(&c, path, NULL, problems, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_string_equal(c->secret[SRV_GITHUB], "hush-secret");
+	assert_null(c->secret[SRV_GITLAB]);
+	assert_int_equal(c->queue_max, 1000);
+	assert_int_equal(srv_config_match(&a, &student, c, "c/ps1-alice"), 0);
+	assert_string_equal(student, "alice");
+	assert_string_equal(a->branch, "main");
+	free(student);
+	assert_int_equal(srv_config_match(&a, &student, c, "c/ps1-"), GR_ENOTFOUND);
+	assert_int_equal(srv_config_match(&a, &student, c, "c/ps1-a/b"), GR_ENOTFOUND);
+	assert_int_equal(srv_config_match(&a, &student, c, "c/ps1-.hidden"), GR_ENOTFOUND);
+	assert_int_equal(srv_config_match(&a, &student, c, "d/ps1-alice"), GR_ENOTFOUND);
+	srv_config_free(c);
+	free(path);
+	rm_rf(dir);
+}
+
+static long long push(struct srv_store *s, const char *student, const char *delivery, int *rc)
+{
+	struct srv_job_in in = { .assignment = "ps1", .student = student, .kind = "push",
+				 .forge = "github", .delivery = delivery, .repository = "c/r",
+				 .commit = "0123456789abcdef0123456789abcdef01234567",
+				 .received = 1.8e9 };
+	struct gr_err err = { 0 };
+	long long id = 0;
+
+	*rc = srv_store_enqueue(s, &in, NULL, 0, 4, 2, &id, &err);
+	return id;
+}
+
+static void test_serve__queue(void **state)
+{
+	char dir[] = "/tmp/grader-test-serve.XXXXXX";
+	struct srv_store *s = NULL;
+	struct srv_job j = { 0 };
+	struct gr_err err = { 0 };
+	long long a1, a2, b1;
+	int rc, sup = 0, n = 0;
+	json_t *js = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(srv_store_open(&s, dir, &err), 0);
+	a1 = push(s, "alice", "d1", &rc);
+	assert_int_equal(rc, 0);
+	push(s, "alice", "d1", &rc);
+	assert_int_equal(rc, SRV_REPLAY);
+	a2 = push(s, "alice", "d2", &rc);
+	assert_int_equal(rc, 0);
+	push(s, "alice", "d3", &rc);
+	assert_int_equal(rc, SRV_STUDENT_FULL); /* per_student 2 */
+	b1 = push(s, "bob", "d4", &rc);
+	assert_int_equal(rc, 0);
+	push(s, "carol", "d5", &rc);
+	assert_int_equal(rc, 0);
+	push(s, "dave", "d6", &rc);
+	assert_int_equal(rc, SRV_QUEUE_FULL); /* max 4 */
+	push(s, "dave", "d6", &rc);
+	assert_int_equal(rc, SRV_QUEUE_FULL); /* a refused delivery may come again */
+	assert_int_equal(srv_store_job_json(s, b1, 0, &js, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(js, "position")), 3);
+	json_decref(js);
+	/* alice's older push is superseded by her newer one */
+	assert_int_equal(srv_store_take(s, &j, &sup, &err), 0);
+	assert_int_equal(j.id, a2);
+	assert_int_equal(sup, 1);
+	assert_int_equal(j.attempts, 1);
+	srv_job_release(&j);
+	assert_int_equal(srv_store_job_json(s, a1, 0, &js, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(js, "state")), "superseded");
+	json_decref(js);
+	/* the grading side dies: the running job is queued again and taken next */
+	srv_store_close(s);
+	assert_int_equal(srv_store_open(&s, dir, &err), 0);
+	assert_int_equal(srv_store_recover(s, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(srv_store_take(s, &j, &sup, &err), 0);
+	assert_int_equal(j.id, a2);
+	assert_int_equal(j.attempts, 2);
+	assert_int_equal(srv_store_finish(s, j.id, "done", NULL, "{\"score\":1}", "{}", 1, 2,
+					  &err), 0);
+	srv_job_release(&j);
+	assert_int_equal(srv_store_result_json(s, "ps1", "alice", 0, &js, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(js, "id")), a2);
+	assert_non_null(json_object_get(js, "submission"));
+	json_decref(js);
+	assert_int_equal(srv_store_result_json(s, "ps1", "bob", 0, &js, &err), GR_ENOTFOUND);
+	assert_int_equal(srv_store_take(s, &j, &sup, &err), 0);
+	assert_int_equal(j.id, b1);
+	srv_job_release(&j);
+	assert_int_equal(srv_store_take(s, &j, &sup, &err), 0);
+	srv_job_release(&j);
+	assert_int_equal(srv_store_take(s, &j, &sup, &err), GR_ENOTFOUND);
+	srv_store_close(s);
+	rm_rf(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_serve__hmac_known_vector),
+		cmocka_unit_test(test_serve__verify),
+		cmocka_unit_test(test_serve__parse),
+		cmocka_unit_test(test_serve__config),
+		cmocka_unit_test(test_serve__queue),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
