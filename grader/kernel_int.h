@@ -10,7 +10,8 @@
  *   kernel_child.c   the child: runs the cells, watchdog, records
  *   kernel_capture.c the child's stdout and stderr: pipes drained by a thread
  *   kernel_audit.c   the PEP 578 audit hook
- *   kernel_watch.c   the monkeypatch watcher: system modules, sys.modules, threads
+ *   kernel_watch.c   the monkeypatch watcher: snapshots, checks, threads
+ *   kernel_watch_mods.c  its view of modules: system or not, sys.modules, the box
  */
 #ifndef GRADER_KERNEL_INT_H
 #define GRADER_KERNEL_INT_H

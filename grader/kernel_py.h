@@ -9,6 +9,7 @@
 #include <Python.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include "kernel_int.h"
 
@@ -97,6 +98,78 @@ void kpy_exc_message(char *buf, size_t len);
 
 /* kernel_audit.c */
 int kaudit_install(struct kaudit *a, int allow_ctypes);
+
+/* ---- the monkeypatch watcher's state (kernel_watch.c, kernel_watch_mods.c) ---- */
+
+#define KW_DEPTH 64
+
+struct kw_rec {
+	PyObject *owner;      /* the module or the class (owned) */
+	PyObject *dict;       /* its namespace (owned) */
+	PyObject *snap;       /* the namespace as last accepted (owned copy) */
+	PyTypeObject *type;   /* modules: the type when accepted */
+	uint64_t version;
+	char *name;           /* "numpy", "pandas.DataFrame" (heap) */
+	int is_class;
+};
+
+struct kw_wrap {
+	PyObject *fn, *wrapped; /* owned */
+	char *name;
+};
+
+struct kwatch {
+	struct kw_rec *recs;
+	size_t nrecs, caprecs;
+	struct kw_wrap *wraps;
+	size_t nwraps, capwraps;
+	PyObject *known;      /* sys.modules name -> module, every entry seen */
+	PyObject *seen;       /* ids of the namespaces watched */
+	PyObject *shadows;    /* names to give back their system module before a grade cell */
+	PyObject *forged;     /* names whose sys.modules entry was put there by hand */
+	PyObject *originals;  /* name -> the system's module a forged entry replaced */
+	PyObject *builtins;   /* builtins.__dict__ */
+	PyObject *stdlib;     /* sys.stdlib_module_names */
+	PyObject *syspath;    /* the system's entries of sys.path (list) */
+	PyObject *find_spec;  /* importlib.machinery.PathFinder.find_spec */
+	PyObject *from_spec;  /* importlib.util.module_from_spec */
+	PyObject *orig_load;  /* the import system's own _find_and_load */
+	PyObject *wrapped_key; /* "__wrapped__", interned */
+	PyObject *stack[KW_DEPTH];
+	int depth;
+	unsigned long nonsys; /* modules loaded from outside the system so far */
+	uint64_t modules_version;
+	const int *armed;     /* the audit hook's: student code may be running */
+	long cell;            /* 1-based cell being run, 0 before the first */
+	json_t *flags;        /* [{"flag", "reason", "name"}], every finding */
+	size_t sent;          /* flags[0..sent) already reported */
+	struct stat box;      /* the working directory when last scanned */
+};
+
+/* kernel_watch.c, shared with kernel_watch_mods.c */
+/* Record a finding (once; at most 200); control characters in the reason become '?'. */
+void kwatch_flag(struct kwatch *w, const char *flag, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* A str's UTF-8, or "?" (borrowed). */
+const char *kwatch_str(PyObject *s);
+/* A file of the system's Python (under /usr/lib/python3*, /usr/local/lib/python3*). */
+int kwatch_trusted(const char *file);
+uint64_t kwatch_dict_version(PyObject *d);
+/* Watch a system module: its namespace, the classes it defines, its wrapped functions. */
+void kwatch_add_module(struct kwatch *w, const char *mname, PyObject *mod);
+
+/* kernel_watch_mods.c: which modules are the system's; sys.modules and the box */
+/* 1 loaded from the system, 0 from elsewhere, -1 made in memory; no student code runs. */
+int kwatch_module_origin(PyObject *mod);
+int kwatch_system_module(PyObject *mod);
+/* The module is still running its own import. */
+int kwatch_initializing(PyObject *mod);
+/* New or replaced sys.modules entries: watch the system's, flag hand-made or shadowing ones. */
+void kwatch_check_modules(struct kwatch *w, int flagging);
+/* Submission files in the working directory named like a system module. */
+void kwatch_scan_box(struct kwatch *w);
+/* Make sys.modules[name] the system's module again. */
+void kwatch_restore(struct kwatch *w, PyObject *name);
 
 /* kernel_child.c: sbx_run_fn's function; arg is a struct krun. */
 int kernel_child_main(void *arg);

@@ -26,6 +26,7 @@
  * before a grade cell it also flags Python threads still running, and puts
  * the system's module back in sys.modules where a submission file or a
  * hand-made entry shadows it. Every finding is a flag with a one-line reason.
+ * Which modules are the system's, sys.modules and the box: kernel_watch_mods.c.
  */
 #include <dirent.h>
 #include <stdarg.h>
@@ -36,57 +37,9 @@
 
 #include "kernel_py.h"
 
-#define KW_DEPTH 64
-
-struct kw_rec {
-	PyObject *owner;      /* the module or the class (owned) */
-	PyObject *dict;       /* its namespace (owned) */
-	PyObject *snap;       /* the namespace as last accepted (owned copy) */
-	PyTypeObject *type;   /* modules: the type when accepted */
-	uint64_t version;
-	char *name;           /* "numpy", "pandas.DataFrame" (heap) */
-	int is_class;
-};
-
-struct kw_wrap {
-	PyObject *fn, *wrapped; /* owned */
-	char *name;
-};
-
-struct kwatch {
-	struct kw_rec *recs;
-	size_t nrecs, caprecs;
-	struct kw_wrap *wraps;
-	size_t nwraps, capwraps;
-	PyObject *known;      /* sys.modules name -> module, every entry seen */
-	PyObject *seen;       /* ids of the namespaces watched */
-	PyObject *shadows;    /* names to give back their system module before a grade cell */
-	PyObject *forged;     /* names whose sys.modules entry was put there by hand */
-	PyObject *originals;  /* name -> the system's module a forged entry replaced */
-	PyObject *builtins;   /* builtins.__dict__ */
-	PyObject *stdlib;     /* sys.stdlib_module_names */
-	PyObject *syspath;    /* the system's entries of sys.path (list) */
-	PyObject *find_spec;  /* importlib.machinery.PathFinder.find_spec */
-	PyObject *from_spec;  /* importlib.util.module_from_spec */
-	PyObject *orig_load;  /* the import system's own _find_and_load */
-	PyObject *wrapped_key; /* "__wrapped__", interned */
-	PyObject *stack[KW_DEPTH];
-	int depth;
-	unsigned long nonsys; /* modules loaded from outside the system so far */
-	uint64_t modules_version;
-	const int *armed;     /* the audit hook's: student code may be running */
-	long cell;            /* 1-based cell being run, 0 before the first */
-	json_t *flags;        /* [{"flag", "reason", "name"}], every finding */
-	size_t sent;          /* flags[0..sent) already reported */
-	struct stat box;      /* the working directory when last scanned */
-};
-
 /* ---- findings ---- */
 
-static void add_flag(struct kwatch *w, const char *flag, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void add_flag(struct kwatch *w, const char *flag, const char *name, const char *fmt, ...)
+void kwatch_flag(struct kwatch *w, const char *flag, const char *name, const char *fmt, ...)
 {
 	char reason[300];
 	va_list ap;
@@ -113,7 +66,7 @@ static void add_flag(struct kwatch *w, const char *flag, const char *name, const
 		json_array_append_new(w->flags, f);
 }
 
-static const char *utf8(PyObject *s)
+const char *kwatch_str(PyObject *s)
 {
 	const char *p = s && PyUnicode_Check(s) ? PyUnicode_AsUTF8(s) : NULL;
 
@@ -127,12 +80,12 @@ static int starts(const char *s, const char *p)
 	return !strncmp(s, p, strlen(p));
 }
 
-static int trusted_file(const char *f)
+int kwatch_trusted(const char *f)
 {
 	return starts(f, "/usr/lib/python3") || starts(f, "/usr/local/lib/python3");
 }
 
-static uint64_t dict_version(PyObject *d)
+uint64_t kwatch_dict_version(PyObject *d)
 {
 #if PY_VERSION_HEX < 0x030c0000
 	return ((PyDictObject *)d)->ma_version_tag;
@@ -140,161 +93,6 @@ static uint64_t dict_version(PyObject *d)
 	(void)d;
 	return 0; /* no version tag: always compare */
 #endif
-}
-
-/* ---- what is the system's ---- */
-
-/*
- * An attribute of a module or of its spec, read from the instance's own dict:
- * a class with a lying __getattribute__ (student code) never runs here.
- * New reference or NULL.
- */
-static PyObject *own_attr(PyObject *o, const char *name)
-{
-	PyObject *d, *v = NULL;
-
-	if (!o || o == Py_None)
-		return NULL;
-	d = PyModule_Check(o) ? PyModule_GetDict(o) : PyObject_GenericGetDict(o, NULL);
-	if (d && PyDict_Check(d))
-		v = PyDict_GetItemString(d, name);
-	Py_XINCREF(v);
-	if (!PyModule_Check(o))
-		Py_XDECREF(d);
-	PyErr_Clear();
-	return v;
-}
-
-/*
- * 1: the module was loaded from the system (built in, frozen, or a file under
- * /usr); 0: from somewhere else; -1: made in memory (no spec, no origin).
- */
-static int module_origin(PyObject *mod)
-{
-	PyObject *spec, *origin = NULL, *path = NULL;
-	int sys_ = -1;
-
-	if (!PyModule_Check(mod))
-		return 0;
-	spec = own_attr(mod, "__spec__");
-	origin = own_attr(spec, "origin");
-	if (origin && PyUnicode_Check(origin)) {
-		const char *o = utf8(origin);
-
-		sys_ = !strcmp(o, "built-in") || !strcmp(o, "frozen") || trusted_file(o);
-	} else if (spec && spec != Py_None) {
-		sys_ = 0;
-		/* a namespace package: every portion under /usr */
-		path = own_attr(spec, "submodule_search_locations");
-		if (path && PyList_Check(path) && PyList_GET_SIZE(path) > 0) {
-			sys_ = 1;
-			for (Py_ssize_t i = 0; sys_ && i < PyList_GET_SIZE(path); i++) {
-				PyObject *p = PyList_GET_ITEM(path, i);
-
-				sys_ = PyUnicode_Check(p) && trusted_file(utf8(p));
-			}
-		} else if (path) {
-			/* importlib's _NamespacePath keeps its list in _path */
-			PyObject *l = own_attr(path, "_path");
-
-			if (l && PyList_Check(l) && PyList_GET_SIZE(l) > 0) {
-				sys_ = 1;
-				for (Py_ssize_t i = 0; sys_ && i < PyList_GET_SIZE(l); i++)
-					sys_ = PyUnicode_Check(PyList_GET_ITEM(l, i)) &&
-					       trusted_file(utf8(PyList_GET_ITEM(l, i)));
-			}
-			Py_XDECREF(l);
-		}
-	}
-	PyErr_Clear();
-	Py_XDECREF(path);
-	Py_XDECREF(origin);
-	Py_XDECREF(spec);
-	return sys_;
-}
-
-static int system_module(PyObject *mod)
-{
-	return module_origin(mod) == 1;
-}
-
-/* The module is still running its own import (its spec says so). */
-static int initializing(PyObject *mod)
-{
-	PyObject *spec = PyModule_Check(mod) ? own_attr(mod, "__spec__") : NULL;
-	PyObject *v = own_attr(spec, "_initializing");
-	int r = v == Py_True;
-
-	Py_XDECREF(v);
-	Py_XDECREF(spec);
-	return r;
-}
-
-/* The system's spec for `name` (new reference, trusted origin) or NULL. */
-static PyObject *system_spec(struct kwatch *w, const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	PyObject *path = w->syspath, *parent = NULL, *spec = NULL, *origin = NULL;
-
-	Py_INCREF(path);
-	if (dot) {
-		PyObject *pn = PyUnicode_FromStringAndSize(name, dot - name);
-
-		parent = pn ? PyDict_GetItemWithError(w->known, pn) : NULL; /* borrowed */
-		Py_XDECREF(pn);
-		Py_CLEAR(path);
-		if (parent && system_module(parent))
-			path = own_attr(parent, "__path__");
-		if (!path)
-			goto done;
-	}
-	spec = PyObject_CallFunction(w->find_spec, "sO", name, path);
-	if (spec == Py_None)
-		Py_CLEAR(spec);
-	if (spec)
-		origin = PyObject_GetAttrString(spec, "origin");
-	if (spec && !(origin && PyUnicode_Check(origin) && trusted_file(utf8(origin))))
-		Py_CLEAR(spec);
-done:
-	PyErr_Clear();
-	Py_XDECREF(origin);
-	Py_XDECREF(path);
-	return spec;
-}
-
-/* A top-level module `name` in one of the system's directories, by stat() alone. */
-static int system_file(struct kwatch *w, const char *name)
-{
-	/* the last: a namespace package (a bare directory) */
-	static const char *const forms[] = { ".py", "/__init__.py",
-		".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so", "", NULL };
-	struct stat st;
-	char path[4096];
-
-	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(w->syspath); i++)
-		for (size_t f = 0; forms[f]; f++) {
-			snprintf(path, sizeof(path), "%s/%s%s", utf8(PyList_GET_ITEM(w->syspath, i)),
-				 name, forms[f]);
-			if (!stat(path, &st) && (forms[f + 1] || S_ISDIR(st.st_mode)))
-				return 1;
-		}
-	return 0;
-}
-
-/* `name` is the name of a module the system has (whether loaded or not). */
-static int system_name(struct kwatch *w, PyObject *name)
-{
-	PyObject *spec;
-	const char *n = utf8(name);
-
-	if (PySet_Contains(w->stdlib, name) == 1)
-		return 1;
-	PyErr_Clear();
-	if (!strchr(n, '.'))
-		return !strchr(n, '/') && n[0] != '.' && system_file(w, n);
-	spec = system_spec(w, n);
-	Py_XDECREF(spec);
-	return spec != NULL;
 }
 
 /* ---- snapshots ---- */
@@ -334,7 +132,7 @@ static int add_rec(struct kwatch *w, PyObject *owner, PyObject *dict, const char
 	Py_INCREF(owner);
 	Py_INCREF(dict);
 	r->type = Py_TYPE(owner);
-	r->version = dict_version(dict);
+	r->version = kwatch_dict_version(dict);
 	r->is_class = is_class;
 	w->nrecs++;
 	return 0;
@@ -365,7 +163,7 @@ static void add_wrap(struct kwatch *w, PyObject *fn, PyObject *wrapped, const ch
 }
 
 /* Watch a system module: its namespace, the classes it defines, its wrapped functions. */
-static void add_module(struct kwatch *w, const char *mname, PyObject *mod)
+void kwatch_add_module(struct kwatch *w, const char *mname, PyObject *mod)
 {
 	PyObject *dict = PyModule_GetDict(mod), *key, *val;
 	Py_ssize_t pos = 0;
@@ -379,7 +177,7 @@ static void add_module(struct kwatch *w, const char *mname, PyObject *mod)
 	while (PyDict_Next(dict, &pos, &key, &val)) {
 		if (!PyUnicode_Check(key))
 			continue;
-		snprintf(name, sizeof(name), "%s.%s", mname, utf8(key));
+		snprintf(name, sizeof(name), "%s.%s", mname, kwatch_str(key));
 		if (PyType_Check(val) && (((PyTypeObject *)val)->tp_flags & Py_TPFLAGS_HEAPTYPE) &&
 		    ((PyTypeObject *)val)->tp_dict) {
 			PyObject *owner = PyDict_GetItemString(((PyTypeObject *)val)->tp_dict,
@@ -451,14 +249,14 @@ static const char *shadowing(struct kwatch *w, struct kw_rec *r, PyObject *key, 
 /* Compare one namespace with its snapshot; `flagging` 0 accepts every change. */
 static void check_rec(struct kwatch *w, struct kw_rec *r, int flagging)
 {
-	uint64_t v = dict_version(r->dict);
+	uint64_t v = kwatch_dict_version(r->dict);
 	PyObject *key, *old, *cur, *copy;
 	Py_ssize_t pos = 0;
 	int moved = 0;
 
 	if (!r->is_class && Py_TYPE(r->owner) != r->type) {
 		if (flagging)
-			add_flag(w, "replaced_builtins", r->name,
+			kwatch_flag(w, "replaced_builtins", r->name,
 				 "module %s given the class %s (cell %ld)", r->name,
 				 Py_TYPE(r->owner)->tp_name, w->cell);
 		r->type = Py_TYPE(r->owner);
@@ -466,7 +264,7 @@ static void check_rec(struct kwatch *w, struct kw_rec *r, int flagging)
 	if (v && v == r->version)
 		return;
 	while (PyDict_Next(r->snap, &pos, &key, &old)) {
-		const char *k = utf8(key);
+		const char *k = kwatch_str(key);
 
 		cur = PyDict_GetItemWithError(r->dict, key);
 		if (cur == old)
@@ -478,7 +276,7 @@ static void check_rec(struct kwatch *w, struct kw_rec *r, int flagging)
 			char name[600];
 
 			snprintf(name, sizeof(name), "%s.%s", r->name, k);
-			add_flag(w, "replaced_builtins", name, "%s %s (cell %ld)", name,
+			kwatch_flag(w, "replaced_builtins", name, "%s %s (cell %ld)", name,
 				 cur ? "rebound" : "deleted", w->cell);
 		}
 	}
@@ -493,8 +291,8 @@ static void check_rec(struct kwatch *w, struct kw_rec *r, int flagging)
 		if (why) {
 			char name[600];
 
-			snprintf(name, sizeof(name), "%s.%s", r->name, utf8(key));
-			add_flag(w, "replaced_builtins", name, "%s added: %s (cell %ld)", name, why,
+			snprintf(name, sizeof(name), "%s.%s", r->name, kwatch_str(key));
+			kwatch_flag(w, "replaced_builtins", name, "%s added: %s (cell %ld)", name, why,
 				 w->cell);
 		}
 	}
@@ -515,7 +313,7 @@ static void check_wraps(struct kwatch *w, int flagging)
 		if (cur == x->wrapped)
 			continue;
 		if (flagging)
-			add_flag(w, "replaced_builtins", x->name, "%s.__wrapped__ replaced (cell %ld)",
+			kwatch_flag(w, "replaced_builtins", x->name, "%s.__wrapped__ replaced (cell %ld)",
 				 x->name, w->cell);
 		Py_XINCREF(cur);
 		Py_XSETREF(x->wrapped, cur);
@@ -524,78 +322,9 @@ static void check_wraps(struct kwatch *w, int flagging)
 	}
 }
 
-/*
- * New or changed sys.modules entries. Inside an import (w->depth > 0) a new
- * entry is the import system's work; outside, or replacing an entry seen
- * before, it was put there by hand.
- */
-static void check_modules(struct kwatch *w, int flagging)
-{
-	PyObject *modules = PyImport_GetModuleDict(), *changed, *name, *mod, *prev;
-	uint64_t v = dict_version(modules);
-	Py_ssize_t pos = 0;
-
-	if (v && v == w->modules_version)
-		return;
-	/* a plain walk first: no reference taken, no page of the zygote's written */
-	changed = PyList_New(0);
-	while (changed && PyDict_Next(modules, &pos, &name, &mod)) {
-		prev = PyDict_GetItemWithError(w->known, name);
-		if (prev != mod && PyUnicode_Check(name)) {
-			PyObject *t = PyTuple_Pack(2, name, mod);
-
-			if (!t || PyList_Append(changed, t) < 0)
-				Py_CLEAR(changed);
-			Py_XDECREF(t);
-		}
-	}
-	for (Py_ssize_t i = 0; changed && i < PyList_GET_SIZE(changed); i++) {
-		int by_hand, sys_;
-
-		name = PyTuple_GET_ITEM(PyList_GET_ITEM(changed, i), 0);
-		mod = PyTuple_GET_ITEM(PyList_GET_ITEM(changed, i), 1);
-		/* still running its own import: taken once that is over */
-		if (w->depth && PyModule_Check(mod) && initializing(mod))
-			continue;
-		by_hand = !w->depth;
-		sys_ = module_origin(mod);
-		prev = PyDict_GetItemWithError(w->known, name);
-		Py_XINCREF(prev);
-		if (PyDict_SetItem(w->known, name, mod) < 0) {
-			Py_XDECREF(prev);
-			break;
-		}
-		if (by_hand && flagging && system_name(w, name)) {
-			add_flag(w, "shadowed_module", utf8(name),
-				 "sys.modules['%s'] replaced by hand (cell %ld)", utf8(name), w->cell);
-			PySet_Add(w->shadows, name);
-			PySet_Add(w->forged, name);
-			if (prev && module_origin(prev) == 1 && !PyDict_GetItemWithError(w->originals, name))
-				PyDict_SetItem(w->originals, name, prev);
-		} else if (sys_ == 1) {
-			add_module(w, utf8(name), mod);
-		} else if (PyModule_Check(mod)) {
-			w->nonsys += sys_ == 0;
-			if (flagging && system_name(w, name)) {
-				PyObject *file = own_attr(mod, "__file__");
-
-				add_flag(w, "shadowed_module", utf8(name),
-					 "'%s' loaded from %s shadows the system module (cell %ld)",
-					 utf8(name), file ? utf8(file) : "a non-system place", w->cell);
-				Py_XDECREF(file);
-				PySet_Add(w->shadows, name);
-			}
-		}
-		Py_XDECREF(prev);
-	}
-	PyErr_Clear();
-	Py_XDECREF(changed);
-	w->modules_version = dict_version(modules);
-}
-
 static void check_all(struct kwatch *w, int flagging)
 {
-	check_modules(w, flagging);
+	kwatch_check_modules(w, flagging);
 	for (size_t i = 0; i < w->nrecs; i++)
 		check_rec(w, &w->recs[i], flagging);
 	check_wraps(w, flagging);
@@ -617,7 +346,7 @@ static PyObject *load_hook(PyObject *self, PyObject *const *args, Py_ssize_t nar
 	charge = !w->depth;
 	if (!charge && w->depth <= KW_DEPTH) {
 		mod = PyDict_GetItemWithError(PyImport_GetModuleDict(), w->stack[w->depth - 1]);
-		charge = !mod || !system_module(mod);
+		charge = !mod || !kwatch_system_module(mod);
 	}
 	if (charge)
 		check_all(w, *w->armed);
@@ -629,10 +358,10 @@ static PyObject *load_hook(PyObject *self, PyObject *const *args, Py_ssize_t nar
 		PyObject *type, *value, *tb;
 
 		PyErr_Fetch(&type, &value, &tb);
-		check_modules(w, *w->armed);
+		kwatch_check_modules(w, *w->armed);
 		mod = nargs > 0 ? PyDict_GetItemWithError(PyImport_GetModuleDict(), args[0]) : NULL;
 		/* a load during which only the system's code ran: its changes are accepted */
-		check_all(w, *w->armed && !(w->nonsys == nonsys0 && mod && system_module(mod)));
+		check_all(w, *w->armed && !(w->nonsys == nonsys0 && mod && kwatch_system_module(mod)));
 		PyErr_Restore(type, value, tb);
 	}
 	w->depth--;
@@ -652,7 +381,7 @@ static int library_import(struct kwatch *w)
 {
 	PyFrameObject *f = PyEval_GetFrame(); /* borrowed */
 	PyCodeObject *co = f ? PyFrame_GetCode(f) : NULL;
-	int r = w->depth > 0 && co && trusted_file(utf8(co->co_filename));
+	int r = w->depth > 0 && co && kwatch_trusted(kwatch_str(co->co_filename));
 
 	Py_XDECREF(co);
 	return r;
@@ -667,7 +396,7 @@ int kwatch_on_setattr(struct kwatch *w, void *argp)
 		return 0;
 	obj = PyTuple_GET_ITEM(args, 0);
 	name = PyTuple_GET_ITEM(args, 1);
-	n = utf8(name);
+	n = kwatch_str(name);
 	if (PyFunction_Check(obj) &&
 	    (!strcmp(n, "__code__") || !strcmp(n, "__defaults__") || !strcmp(n, "__kwdefaults__"))) {
 		PyFunctionObject *f = (PyFunctionObject *)obj;
@@ -675,18 +404,18 @@ int kwatch_on_setattr(struct kwatch *w, void *argp)
 		PyObject *mod = mname ? PyDict_GetItemWithError(PyImport_GetModuleDict(), mname) : NULL;
 		char full[600];
 
-		if (!trusted_file(utf8(((PyCodeObject *)f->func_code)->co_filename)) ||
-		    initializing(mod) || library_import(w))
+		if (!kwatch_trusted(kwatch_str(((PyCodeObject *)f->func_code)->co_filename)) ||
+		    kwatch_initializing(mod) || library_import(w))
 			return 0; /* not a library's function, or the library's own set-up */
-		snprintf(full, sizeof(full), "%s.%s.%s", mname ? utf8(mname) : "?",
-			 utf8(f->func_qualname), n);
-		add_flag(w, "replaced_builtins", full, "%s replaced (cell %ld)", full, w->cell);
-	} else if (PyModule_Check(obj) && !strcmp(n, "__class__") && system_module(obj) &&
-		   !initializing(obj) && !library_import(w)) {
+		snprintf(full, sizeof(full), "%s.%s.%s", mname ? kwatch_str(mname) : "?",
+			 kwatch_str(f->func_qualname), n);
+		kwatch_flag(w, "replaced_builtins", full, "%s replaced (cell %ld)", full, w->cell);
+	} else if (PyModule_Check(obj) && !strcmp(n, "__class__") && kwatch_system_module(obj) &&
+		   !kwatch_initializing(obj) && !library_import(w)) {
 		PyObject *to = PyTuple_GET_SIZE(args) > 2 ? PyTuple_GET_ITEM(args, 2) : NULL;
 		const char *mn = PyModule_GetName(obj);
 
-		add_flag(w, "replaced_builtins", mn, "module %s given the class %s (cell %ld)",
+		kwatch_flag(w, "replaced_builtins", mn, "module %s given the class %s (cell %ld)",
 			 mn ? mn : "?", to && PyType_Check(to) ? ((PyTypeObject *)to)->tp_name : "?",
 			 w->cell);
 	}
@@ -725,85 +454,6 @@ static long other_threads(char *names, size_t len)
 	return n;
 }
 
-/* Submission files in the working directory named like a system module. */
-static void scan_box(struct kwatch *w)
-{
-	struct stat st;
-	struct dirent *e;
-	DIR *d;
-
-	if (stat(".", &st) < 0 || (st.st_mtim.tv_sec == w->box.st_mtim.tv_sec &&
-				   st.st_mtim.tv_nsec == w->box.st_mtim.tv_nsec &&
-				   st.st_ino == w->box.st_ino))
-		return;
-	w->box = st;
-	d = opendir(".");
-	while (d && (e = readdir(d))) {
-		char mod[256], init[300];
-		size_t n = strlen(e->d_name);
-		PyObject *name;
-
-		if (n > 3 && n < sizeof(mod) && !strcmp(e->d_name + n - 3, ".py")) {
-			snprintf(mod, sizeof(mod), "%.*s", (int)(n - 3), e->d_name);
-		} else {
-			snprintf(init, sizeof(init), "%s/__init__.py", e->d_name);
-			if (e->d_name[0] == '.' || n >= sizeof(mod) || stat(init, &st) < 0)
-				continue;
-			snprintf(mod, sizeof(mod), "%s", e->d_name);
-		}
-		name = PyUnicode_FromString(mod);
-		if (name && system_name(w, name)) {
-			add_flag(w, "shadowed_module", mod,
-				 "submission file '%s' shadows the system module '%s'", e->d_name, mod);
-			PySet_Add(w->shadows, name);
-		}
-		Py_XDECREF(name);
-		PyErr_Clear();
-	}
-	if (d)
-		closedir(d);
-}
-
-/* Make sys.modules[name] the system's module, loading it from the system's path. */
-static void restore_module(struct kwatch *w, PyObject *name)
-{
-	PyObject *modules = PyImport_GetModuleDict();
-	PyObject *cur = PyDict_GetItemWithError(modules, name), *spec = NULL, *mod = NULL;
-	PyObject *loader = NULL, *r;
-
-	if (cur && system_module(cur) && PySet_Contains(w->forged, name) != 1)
-		return; /* the import system's, from the system */
-	/* the very module the forgery replaced, if there was one */
-	mod = PyDict_GetItemWithError(w->originals, name);
-	if (mod) {
-		Py_INCREF(mod);
-		if (PyDict_SetItem(w->known, name, mod) == 0 && PyDict_SetItem(modules, name, mod) == 0)
-			PySet_Discard(w->forged, name);
-		goto done;
-	}
-	spec = system_spec(w, utf8(name));
-	loader = spec ? PyObject_GetAttrString(spec, "loader") : NULL;
-	if (!loader)
-		goto done;
-	mod = PyObject_CallOneArg(w->from_spec, spec);
-	/* known first: the imports it makes while it runs must not take it for a forgery */
-	if (!mod || PyDict_SetItem(w->known, name, mod) < 0 || PyDict_SetItem(modules, name, mod) < 0)
-		goto done;
-	r = PyObject_CallMethod(loader, "exec_module", "O", mod);
-	if (!r) {
-		PyDict_DelItem(modules, name);
-		goto done;
-	}
-	Py_DECREF(r);
-	PySet_Discard(w->forged, name);
-	add_module(w, utf8(name), mod);
-done:
-	PyErr_Clear();
-	Py_XDECREF(loader);
-	Py_XDECREF(mod);
-	Py_XDECREF(spec);
-}
-
 void kwatch_enter(struct kwatch *w, long cell, int grade)
 {
 	if (!w)
@@ -822,22 +472,22 @@ void kwatch_check(struct kwatch *w, int grade)
 		return;
 	PyErr_Fetch(&type, &value, &tb);
 	check_all(w, 1);
-	scan_box(w);
+	kwatch_scan_box(w);
 	if (grade) {
 		char kinds[120];
 		long n = other_threads(kinds, sizeof(kinds));
 
 		if (n > 0)
-			add_flag(w, "background_threads", NULL,
+			kwatch_flag(w, "background_threads", NULL,
 				 "%ld Python thread%s still running when grade cell %ld started%s%s%s",
 				 n, n > 1 ? "s" : "", cell, kinds[0] ? " (" : "", kinds,
 				 kinds[0] ? ")" : "");
 		names = PySequence_List(w->shadows);
 		for (Py_ssize_t i = 0; names && i < PyList_GET_SIZE(names); i++)
-			restore_module(w, PyList_GET_ITEM(names, i));
+			kwatch_restore(w, PyList_GET_ITEM(names, i));
 		Py_XDECREF(names);
 		w->modules_version = 0;
-		check_modules(w, 0);
+		kwatch_check_modules(w, 0);
 	}
 	PyErr_Clear();
 	PyErr_Restore(type, value, tb);
@@ -883,7 +533,7 @@ static int init_refs(struct kwatch *w)
 	for (Py_ssize_t i = 0; path && w->syspath && i < PyList_Size(path); i++) {
 		PyObject *p = PyList_GET_ITEM(path, i);
 
-		if (PyUnicode_Check(p) && trusted_file(utf8(p)))
+		if (PyUnicode_Check(p) && kwatch_trusted(kwatch_str(p)))
 			PyList_Append(w->syspath, p);
 	}
 	pf = attr("importlib.machinery", "PathFinder");
@@ -909,7 +559,7 @@ int kwatch_start(struct kwatch **out, const int *armed)
 	w->armed = armed;
 	if (init_refs(w) < 0)
 		goto done;
-	check_modules(w, 0); /* everything loaded so far is the zygote's */
+	kwatch_check_modules(w, 0); /* everything loaded so far is the zygote's */
 	cap = PyCapsule_New(w, "grader.kwatch", NULL);
 	fn = cap ? PyCFunction_New(&load_def, cap) : NULL;
 	bootstrap = PyImport_ImportModule("_frozen_importlib");
