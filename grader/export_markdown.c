@@ -8,21 +8,6 @@
 
 #include "grader/export.h"
 
-/* A number with at most two decimals, trailing zeros dropped: 2.5, 3, 0.33. */
-static void num(char out[32], double x)
-{
-	char *p;
-
-	snprintf(out, 32, "%.2f", x);
-	p = out + strlen(out) - 1;
-	while (*p == '0')
-		*p-- = '\0';
-	if (*p == '.')
-		*p = '\0';
-	if (!strcmp(out, "-0"))
-		strcpy(out, "0");
-}
-
 /* Table-safe text: no pipes, no line breaks, no HTML, no emphasis by accident. */
 static void md_text(FILE *out, const char *s)
 {
@@ -92,9 +77,9 @@ static void questions(FILE *out, const struct gb_gradebook *gb, const struct gb_
 			md_text(out, cell->name);
 			if (cell->hidden_tests)
 				fputs(" (hidden tests)", out);
-			num(c1, cell->max_score);
-			num(c2, n ? sum / (double)n : 0.0);
-			num(c3, median);
+			gr_num_short(c1, cell->max_score);
+			gr_num_short(c2, n ? sum / (double)n : 0.0);
+			gr_num_short(c3, median);
 			fprintf(out, " | %s | %s | %s | %zu | %zu |\n", c1, c2, c3, full, zero);
 		}
 	}
@@ -111,10 +96,10 @@ static void students(FILE *out, const struct gb_gradebook *gb, const struct gb_a
 		const struct gb_submission *sub = gb_find_submission(gb, a->name, ss[i]->id);
 		bool missing = !sub || sub->status == GB_MISSING;
 
-		num(raw, missing ? 0.0 : sub->raw_score);
-		num(pen, missing ? 0.0 : sub->late_submission_penalty);
-		num(score, missing ? 0.0 : sub->score);
-		num(max, a->max_score);
+		gr_num_short(raw, missing ? 0.0 : sub->raw_score);
+		gr_num_short(pen, missing ? 0.0 : sub->late_submission_penalty);
+		gr_num_short(score, missing ? 0.0 : sub->score);
+		gr_num_short(max, a->max_score);
 		fputs("| ", out);
 		md_text(out, ss[i]->id);
 		fputs(" | ", out);
@@ -177,8 +162,8 @@ int export_markdown(FILE *out, const struct gb_gradebook *gb, const struct expor
 				total += sub->score;
 			}
 		}
-		num(mean, submitted ? total / (double)submitted : 0.0);
-		num(max, a->max_score);
+		gr_num_short(mean, submitted ? total / (double)submitted : 0.0);
+		gr_num_short(max, a->max_score);
 		fprintf(out, "%s## ", i ? "\n" : "");
 		md_text(out, a->name);
 		fprintf(out, "\n\n%zu students, %zu submitted, %zu missing; mean score %s / %s",

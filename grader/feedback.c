@@ -12,20 +12,10 @@
 
 void fb_num(char out[32], double x)
 {
-	char *p;
-
-	if (!gb_isset(x)) {
+	if (!gb_isset(x))
 		strcpy(out, "-");
-		return;
-	}
-	snprintf(out, 32, "%.2f", x);
-	p = out + strlen(out) - 1;
-	while (*p == '0')
-		*p-- = '\0';
-	if (*p == '.')
-		*p = '\0';
-	if (!strcmp(out, "-0"))
-		strcpy(out, "0");
+	else
+		gr_num_short(out, x);
 }
 
 const char *fb_status_text(enum gb_cell_status s)

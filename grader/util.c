@@ -654,3 +654,17 @@ void gr_py_float_repr(char out[32], double x)
 		strcpy(p, digits + decpt);
 	}
 }
+
+void gr_num_short(char out[32], double x)
+{
+	char *p;
+
+	snprintf(out, 32, "%.2f", x);
+	p = out + strlen(out) - 1;
+	while (*p == '0')
+		*p-- = '\0';
+	if (*p == '.')
+		*p = '\0';
+	if (!strcmp(out, "-0"))
+		strcpy(out, "0");
+}

@@ -232,4 +232,7 @@ void gr_time_format(char *out, size_t size, int64_t sec, int32_t usec, enum gr_t
  */
 void gr_py_float_repr(char out[32], double x);
 
+/* x for people: at most two decimals, trailing zeros dropped ("2.5", "3", "0.33"). */
+void gr_num_short(char out[32], double x);
+
 #endif
