@@ -558,12 +558,13 @@ static void put_flags(struct kchild *c, json_t *res, json_t *replaced)
 
 /*
  * A helper function around the cell (_pre_cell, _post_cell): what IPython does
- * between cells. It runs as student code does and decides nothing: its
- * errors are dropped, its output is the cell's.
+ * between cells. It runs as student code does (event handlers a notebook
+ * registered run inside it) and decides nothing: its errors are dropped, its
+ * output is the cell's. `f` is the zygote's own reference (struct kzy).
  */
-static void call_hook(struct kchild *c, const char *name, PyObject *arg)
+static void call_hook(PyObject *f, PyObject *arg)
 {
-	PyObject *f = PyDict_GetItemString(c->run->z->ns, name), *r = NULL;
+	PyObject *r = NULL;
 
 	if (f)
 		r = arg ? PyObject_CallOneArg(f, arg) : PyObject_CallNoArgs(f);
@@ -578,7 +579,7 @@ static PyObject *eval_code(struct kchild *c, PyObject *code, PyObject *ns)
 
 	if (!r || !PyCode_Check(code) || !(((PyCodeObject *)code)->co_flags & CO_COROUTINE))
 		return r;
-	f = PyDict_GetItemString(c->run->z->ns, "_run_async");
+	f = c->run->z->run_async;
 	v = f ? PyObject_CallOneArg(f, r) : NULL;
 	if (!f)
 		PyErr_SetString(PyExc_RuntimeError, "no event loop for a top-level await");
@@ -617,11 +618,18 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		json_object_set_new(res, "ename", json_string(k->ename));
 		json_object_set_new(res, "evalue", json_string(k->evalue));
 		json_object_set_new(res, "traceback", json_string(k->tb));
+		kwatch_enter(c->run->z->watch, i + 1, 0); /* it does not run */
 		return 1;
 	}
-	call_hook(c, "_pre_cell",
+	call_hook(c->run->z->pre_cell,
 		  k->code && (strstr(k->code, "async") || strstr(k->code, "await")) ? Py_True
 										 : Py_False);
+	/*
+	 * Right before a grade cell, after every piece of student code that runs
+	 * ahead of it (the pre-cell events a notebook registered included): what
+	 * student code changed, and threads still running.
+	 */
+	kwatch_enter(c->run->z->watch, i + 1, c->run->grade && c->run->grade[i]);
 	body = compile_cell(k, i, &expr);
 	if (body)
 		r = eval_code(c, body, ns);
@@ -637,7 +645,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		failed = 1;
 		describe_exception(c, res);
 	}
-	call_hook(c, "_post_cell", NULL);
+	call_hook(c->run->z->post_cell, NULL);
 	Py_XDECREF(v);
 	Py_XDECREF(r);
 	Py_XDECREF(expr);
@@ -689,8 +697,6 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	int f, failed;
 
 	reset_streams(c);
-	/* right before a grade cell: what student code changed, and threads still running */
-	kwatch_enter(c->run->z->watch, i + 1, c->run->grade && c->run->grade[i]);
 	if (PyDict_GetItemString(ns, "__builtins__") != c->builtins) {
 		PyDict_SetItemString(ns, "__builtins__", c->builtins);
 		json_array_append_new(replaced, json_string("__main__.__builtins__"));

@@ -99,6 +99,17 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 	if (!r)
 		goto pyfail;
 	Py_CLEAR(r);
+	z->pre_cell = PyDict_GetItemString(z->ns, "_pre_cell");
+	z->post_cell = PyDict_GetItemString(z->ns, "_post_cell");
+	z->run_async = PyDict_GetItemString(z->ns, "_run_async");
+	if (!z->pre_cell || !z->post_cell || !z->run_async) {
+		snprintf(msg, msglen, "the Python helper lacks a cell hook");
+		rc = GR_ESYS;
+		goto done;
+	}
+	Py_INCREF(z->pre_cell);
+	Py_INCREF(z->post_cell);
+	Py_INCREF(z->run_async);
 	io = PyImport_ImportModule("io");
 	if (!io)
 		goto pyfail;

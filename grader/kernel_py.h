@@ -30,6 +30,12 @@ struct kzy {
 	const struct kernel_opts *opts;
 	PyObject *ns;       /* globals of the helper module */
 	PyObject *io_open;  /* io.open, held from before any student code */
+	/*
+	 * The helper's hooks around a cell, held from before any student code:
+	 * student code can rebind names in the helper's dict (a helper
+	 * function's __globals__ is that dict), never these references.
+	 */
+	PyObject *pre_cell, *post_cell, *run_async;
 	PyObject *out, *err; /* stream objects on fds 1 and 2, made once for every child */
 	struct kwatch *watch;
 	struct kaudit audit;

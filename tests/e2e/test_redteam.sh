@@ -1,0 +1,34 @@
+#!/bin/sh
+# Attacks a red-team review ran through the real sandbox with `grader grade`,
+# each a wrong answer plus a way to fake the test's tools while the tests run;
+# each must be flagged with a reason, and the honest control must not be.
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+T=$E2E_TMP
+weaker=
+[ "$(id -u)" = 0 ] || weaker=--allow-weaker
+$PY "$ROOT/tests/fixtures/redteam/make_course.py" source "$T/hw.ipynb"
+(cd "$T" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload -o rubric.json 2>/dev/null)
+check "rubric imports" test -s "$T/rubric.json"
+"$GRADER" rubric release "$T/rubric.json" -o "$T/release" 2>/dev/null
+$PY "$ROOT/tests/fixtures/redteam/make_course.py" submit "$T/release/hw.ipynb" "$T/sub"
+"$GRADER" grade --rubric "$T/rubric.json" --submissions "$T/sub" -o "$T/gb.json" -q $weaker 2>"$T/err"
+check "grade exits 0" test $? -eq 0
+# sub STUDENT EXPR: EXPR holds for the student's submission s
+sub() {
+	$PY - "$T/gb.json" "$1" "$2" <<'PYEOF'
+import json, sys
+g = json.load(open(sys.argv[1]))
+s = [x for x in g["submissions"] if x["student_id"] == sys.argv[2]][0]
+sys.exit(0 if eval(sys.argv[3]) else 1)
+PYEOF
+}
+check "honest: full marks, no flag" sub honest 's["score"] == 7 and not s["flags"]'
+# the helper's hooks are the zygote's own references: rebinding their names does nothing
+check "hooks: the wrong answer scores 0" sub hooks 's["score"] == 0'
+for a in events pre_execute; do
+	# the pre-test check runs after every piece of student code that precedes the test
+	check "$a: flagged replaced_builtins" sub $a '"replaced_builtins" in s["flags"]'
+	check "$a: the reason names builtins.abs" sub $a '"builtins.abs" in json.dumps(s.get("flag_reasons", {}))'
+done
+finish
