@@ -431,6 +431,9 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 				opts->submissions, opts->submissions, r.rubric->assignment);
 		goto done;
 	}
+	/* the course as a whole must have work; one shard may hold none of it */
+	if (opts->shards > 1)
+		batch_plan_shard(&r.plan, opts->shard, opts->shards);
 	rc = batch_output_check(&r.keep, opts, r.rubric->assignment, &r.plan, err);
 	if (rc)
 		goto done;

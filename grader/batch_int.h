@@ -39,6 +39,8 @@ struct batch_plan {
 int batch_plan_build(struct batch_plan *plan, const char *dir, const char *assignment,
 		     const char *const *only, const char *rubric_sha, struct gr_err *err);
 void batch_plan_release(struct batch_plan *plan);
+/* Keep only the items of shard k (1..n) of n (batch_shard_of). */
+void batch_plan_shard(struct batch_plan *plan, unsigned k, unsigned n);
 
 /*
  * The relative paths of the regular files below `dir` (symlinks and special

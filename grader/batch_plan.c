@@ -292,3 +292,35 @@ void batch_plan_release(struct batch_plan *plan)
 	plan->items = NULL;
 	plan->n = 0;
 }
+
+unsigned batch_shard_of(const char *id, unsigned n)
+{
+	char hex[65];
+	unsigned long long v = 0;
+
+	if (n <= 1)
+		return 1;
+	gr_sha256_hex(hex, id, strlen(id));
+	for (int i = 0; i < 16; i++) {
+		char c = hex[i];
+		v = v << 4 | (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+	}
+	return (unsigned)(v % n) + 1;
+}
+
+void batch_plan_shard(struct batch_plan *plan, unsigned k, unsigned n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		struct batch_item *it = &plan->items[i];
+
+		if (batch_shard_of(it->student_id, n) != k) {
+			free(it->student_id);
+			free(it->path);
+			continue;
+		}
+		plan->items[kept++] = *it;
+	}
+	plan->n = kept;
+}

@@ -232,6 +232,44 @@ static void test_batch__progress_lines_when_not_a_tty(void **state)
 	assert_int_equal(p.done, 2);
 }
 
+/* Shards of one N split any plan into disjoint parts that cover it. */
+static void test_batch__shards_partition_the_plan(void **state)
+{
+	char ids[200][16], *d = tmpdir();
+	const char *only[201];
+	struct gr_err err = { 0 };
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "s%03d", i);
+		only[i] = ids[i];
+	}
+	only[200] = NULL;
+	for (unsigned n = 1; n <= 7; n++) {
+		size_t total = 0;
+
+		for (unsigned k = 1; k <= n; k++) {
+			struct batch_plan plan = { 0 };
+
+			assert_int_equal(batch_plan_build(&plan, d, "ps1", only, "r", &err), 0);
+			batch_plan_shard(&plan, k, n);
+			for (size_t i = 0; i < plan.n; i++)
+				assert_int_equal(batch_shard_of(plan.items[i].student_id, n), k);
+			assert_true(plan.n > 0); /* 200 ids leave no part empty */
+			total += plan.n;
+			batch_plan_release(&plan);
+		}
+		assert_int_equal(total, 200);
+	}
+	/* the documented formula, as Python's hashlib computes it */
+	assert_int_equal(batch_shard_of("alice", 3), 3);
+	assert_int_equal(batch_shard_of("dave", 3), 2);
+	assert_int_equal(batch_shard_of("erin", 3), 1);
+	assert_int_equal(batch_shard_of("anyone", 1), 1);
+	rmdir(d);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_batch__journal_resumes_and_ignores_torn_line),
 		cmocka_unit_test(test_batch__pool_survives_a_crashing_worker),
 		cmocka_unit_test(test_batch__progress_lines_when_not_a_tty),
+		cmocka_unit_test(test_batch__shards_partition_the_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

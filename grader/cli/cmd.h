@@ -15,6 +15,7 @@ int cmd_doctor(int argc, char **argv);
 int cmd_nb(int argc, char **argv);
 int cmd_rubric(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_ci(int argc, char **argv);

@@ -14,7 +14,7 @@ static void usage(FILE *f)
 		"usage: grader grade --rubric RUBRIC.json --submissions DIR -o GRADEBOOK.json\n"
 		"                    [--student ID,...] [--merge] [--roster ROSTER.csv] [-j N] [--force]\n"
 		"                    [--late-unknown none|zero|flag] [--autograded DIR | --no-autograded]\n"
-		"                    [--allow-weaker] [--quiet]\n"
+		"                    [--shard K/N] [--allow-weaker] [--quiet]\n"
 		"\n"
 		"Grade every DIR/{student_id}/{assignment}/ against the rubric, each notebook\n"
 		"in the sandbox, and write the gradebook JSON (docs/gradebook.md).\n"
@@ -43,6 +43,10 @@ static void usage(FILE *f)
 		"                      LMS (Canvas): flag (default: no penalty, flagged\n"
 		"                      late_unknown for review), none (no penalty), or zero\n"
 		"                      (the penalty takes the whole score); docs/scoring.md\n"
+		"  --shard K/N         grade only part K (1 to N) of N: the students whose\n"
+		"                      sha256(id) mod N is K-1, so the N parts never overlap;\n"
+		"                      -o is that part's gradebook (and journal), put\n"
+		"                      together with grader merge (docs/deploy/README.md)\n"
 		"  --allow-weaker      run even when a sandbox protection is missing here\n"
 		"  -q, --quiet         no progress output\n"
 		"\n"
@@ -73,6 +77,26 @@ static char *course_autograded(const char *submissions)
 	return out;
 }
 
+/* "K/N", 1-based as Slurm's --array=1-N counts (Kubernetes' index is K-1). */
+static int parse_shard(const char *arg, struct batch_opts *opts)
+{
+	const char *slash = strchr(arg, '/');
+	char *k = NULL;
+	long long kv, nv;
+	int rc;
+
+	if (!slash || asprintf(&k, "%.*s", (int)(slash - arg), arg) < 0)
+		return -1;
+	rc = cmd_parse_long(k, 1, 65536, &kv) < 0 || cmd_parse_long(slash + 1, 1, 65536, &nv) < 0 ||
+	     kv > nv ? -1 : 0;
+	free(k);
+	if (rc)
+		return rc;
+	opts->shard = (unsigned)kv;
+	opts->shards = (unsigned)nv;
+	return 0;
+}
+
 int cmd_grade(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -89,6 +113,7 @@ int cmd_grade(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "autograded", required_argument, NULL, 'A' },
 		{ "no-autograded", no_argument, NULL, 'N' },
+		{ "shard", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -132,6 +157,12 @@ int cmd_grade(int argc, char **argv)
 				return 2;
 			}
 			opts.jobs = (unsigned)jobs;
+			break;
+		case 'K':
+			if (parse_shard(optarg, &opts) < 0) {
+				fprintf(stderr, "grader grade: --shard takes K/N with 1 <= K <= N <= 65536, not '%s'\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

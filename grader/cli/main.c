@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{ "fetch", cmd_fetch, "collect submissions from git repositories or archives" },
 	{ "rubric", cmd_rubric, "build, release and publish rubrics from nbgrader notebooks" },
 	{ "grade", cmd_grade, "grade a folder of submissions into a gradebook" },
+	{ "merge", cmd_merge, "merge the gradebooks of a sharded grade run (grade --shard)" },
 	{ "export", cmd_export, "export a gradebook (nbgrader-db, csv, gradescope, junit, markdown, items)" },
 	{ "feedback", cmd_feedback, "write feedback pages for students (HTML or Markdown)" },
 	{ "report", cmd_report, "the course report: score histogram, item analysis, flagged work" },

@@ -43,6 +43,8 @@ struct batch_opts {
 	const char *autograded;  /* write nbgrader's AUTOGRADED/{student}/{assignment}/
 				    notebooks (outputs, timestamp.txt), or NULL */
 	enum batch_late_unknown late_unknown;
+	unsigned shard, shards;  /* grade only shard `shard` (1..shards) of `shards`, see
+				    batch_shard_of; shards = 0: every student */
 	FILE *log;               /* progress and per-student lines (stderr), or NULL */
 };
 
@@ -56,6 +58,13 @@ struct batch_summary {
 	size_t kept;    /* other students' results kept from the output (--merge) */
 	double wall;
 };
+
+/*
+ * The shard (1..n) of student `id` among n: the first 8 bytes of the sha256
+ * of the id, big-endian, mod n, plus one. It depends on the id alone, so the
+ * shards of one n never overlap and every student is in exactly one.
+ */
+unsigned batch_shard_of(const char *id, unsigned n);
 
 /* Fill defaults (no allocation). */
 void batch_opts_init(struct batch_opts *opts);

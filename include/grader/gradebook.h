@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -311,5 +312,21 @@ int gb_writer_add_json(struct gb_writer *w, json_t *sub, struct gr_err *err);
 int gb_writer_commit(struct gb_writer *w, struct gr_err *err);
 /* Free the writer; an uncommitted temporary file is removed. */
 void gb_writer_free(struct gb_writer *w);
+
+/* ---- merging ----------------------------------------------------------- */
+
+/*
+ * Write `out` from the n partial gradebooks `paths` (grader grade --shard):
+ * all must hold the same assignments (the same rubric) and come from the
+ * same grader version; a submission in two parts is refused (GR_EINVAL
+ * naming the student). Each `expected` student (NULL-terminated, or NULL)
+ * without a submission in any part is named on `log` and counted in
+ * *n_missing; then unless `allow_missing` nothing is written (GR_ENOTFOUND).
+ * Students and submissions keep the parts' order; one part is in memory at
+ * a time and submissions go through gb_writer. The result depends on the
+ * parts alone, so merging again gives the same file.
+ */
+int gb_merge(const char *out, const char *const *paths, size_t n, const char *const *expected,
+	     int allow_missing, FILE *log, size_t *n_missing, struct gr_err *err);
 
 #endif

@@ -1,0 +1,104 @@
+#!/bin/sh
+# docs/deploy: the Slurm batch script run as Slurm would run it (array task
+# variables, then the merge) on the demo course, equal to one unsharded run;
+# the Kubernetes manifest parsed and its required fields checked, and its
+# shard and merge commands run the same way.
+. "$(dirname "$0")/lib.sh"
+ex="$ROOT/rubrics/examples"
+T=$E2E_TMP
+SB="$ROOT/docs/deploy/slurm/grade.sbatch"
+K8S="$ROOT/docs/deploy/k8s/grade-job.yaml"
+
+check "grade.sbatch is valid sh" sh -n "$SB"
+check "grade.sbatch asks for an array" grep -q 'SLURM_ARRAY_TASK_ID' "$SB"
+check "grade.sbatch sizes shards from SLURM_ARRAY_TASK_COUNT" grep -q 'SLURM_ARRAY_TASK_COUNT' "$SB"
+check "grade.sbatch documents the dependent merge" grep -q 'sbatch --dependency=afterok:' "$SB"
+
+"$GRADER" rubric release "$ex/ps1.json" -o "$T/release" >/dev/null
+mkdir -p "$T/course"
+/usr/bin/python3 "$ex/make_submissions.py" "$T/release/ps1.ipynb" "$T/course/submitted"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/course/submitted" \
+	-o "$T/full.json" -j 2 -q
+
+# same(A, B): the two gradebooks hold the same submissions, cell by cell
+same() { /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, sys
+def strip(v):
+    if isinstance(v, dict):
+        return {k: strip(x) for k, x in v.items() if k != "time"}
+    if isinstance(v, list):
+        return [strip(x) for x in v]
+    return v
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+key = lambda gb: {(s["assignment"], s["student_id"]): strip(s) for s in gb["submissions"]}
+alice = [s for s in a["submissions"] if s["student_id"] == "alice"][0]
+sys.exit(0 if a["assignments"] == b["assignments"] and key(a) == key(b) and len(key(a)) == 9
+         and alice["score"] == 13.0 else 1)
+PY
+}
+
+# Slurm: a 3-task array numbered from 0 (SLURM_ARRAY_TASK_MIN), then the merge
+(
+	cd "$T/course" || exit 1
+	for id in 0 1 2; do
+		SLURM_ARRAY_TASK_ID=$id SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_COUNT=3 \
+			SLURM_CPUS_PER_TASK=2 RUBRIC="$ex/ps1.json" SUBMISSIONS="$T/course/submitted" GRADER="$GRADER" sh "$SB" 2>>"$T/slurm.log" || exit 1
+	done
+	MERGE=1 SHARDS=3 GRADER="$GRADER" sh "$SB" 2>>"$T/slurm.log"
+)
+check "the sbatch array and merge run" test $? -eq 0
+check "the array wrote one part per task" test -s "$T/course/parts/part-1-of-3.json" \
+	-a -s "$T/course/parts/part-2-of-3.json" -a -s "$T/course/parts/part-3-of-3.json"
+check "the sbatch merge equals one grader grade" same "$T/full.json" "$T/course/gradebook.json"
+(cd "$T/course" && MERGE=1 GRADER="$GRADER" sh "$SB" 2>/dev/null)
+check "the merge without SHARDS is refused" test $? -ne 0
+
+if ! /usr/bin/python3 -c "import yaml" 2>/dev/null; then
+	skip "kubernetes manifest" "python3-yaml is missing"
+	finish
+fi
+# the manifest's shape; then its two commands, run here with /course -> $T/k8s
+rm -rf "$T/course/parts" "$T/course/gradebook.json"
+/usr/bin/python3 - "$K8S" "$T" "$ex/ps1.json" <<'PY' >"$T/k8s.out"
+import sys, yaml
+docs = {d["metadata"]["name"]: d for d in yaml.safe_load_all(open(sys.argv[1]))}
+bad = []
+def need(cond, what):
+    if not cond:
+        bad.append(what)
+sh, mg = docs.get("grader-shards"), docs.get("grader-merge")
+need(sh and mg, "two Jobs, grader-shards and grader-merge")
+for d in (sh, mg):
+    need(d["apiVersion"] == "batch/v1" and d["kind"] == "Job", d["metadata"]["name"] + " is a batch/v1 Job")
+    pod = d["spec"]["template"]["spec"]
+    need(pod["restartPolicy"] in ("Never", "OnFailure"), "restartPolicy")
+    c = pod["containers"][0]
+    need(c["securityContext"]["runAsUser"] == 0, "runs as root")
+    claims = [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"]]
+    need(claims == ["grader-course"], "the shared volume")
+    need(c["volumeMounts"][0]["mountPath"] == "/course", "mounted at /course")
+s = sh["spec"]
+need(s["completionMode"] == "Indexed", "completionMode: Indexed")
+c = s["template"]["spec"]["containers"][0]
+env = {e["name"]: e["value"] for e in c["env"]}
+need(int(env["SHARDS"]) == s["completions"], "SHARDS equals completions")
+need(int({e["name"]: e["value"] for e in mg["spec"]["template"]["spec"]["containers"][0]["env"]}["SHARDS"]) == s["completions"], "merge SHARDS")
+need("SYS_ADMIN" in c["securityContext"]["capabilities"]["add"], "CAP_SYS_ADMIN for the sandbox")
+need(c["securityContext"]["seccompProfile"]["type"] == "Unconfined", "the sandbox's own seccomp")
+need("JOB_COMPLETION_INDEX" in c["args"][0] and "--shard" in c["args"][0], "shard from JOB_COMPLETION_INDEX")
+need("grader merge" in mg["spec"]["template"]["spec"]["containers"][0]["args"][0], "the merge Job merges")
+print("shape ok" if not bad else "missing: " + "; ".join(bad))
+t = sys.argv[2]
+open(t + "/shard.sh", "w").write(c["args"][0].replace("/course/ps1.json", sys.argv[3]).replace("/course", t + "/course"))
+open(t + "/merge.sh", "w").write(mg["spec"]["template"]["spec"]["containers"][0]["args"][0].replace("/course", t + "/course"))
+PY
+check "the kubernetes manifest has its required fields ($(head -n 1 "$T/k8s.out"))" grep -q '^shape ok' "$T/k8s.out"
+d=$(dirname "$GRADER")
+for i in 0 1 2 3 4 5 6 7; do
+	PATH="$d:$PATH" JOB_COMPLETION_INDEX=$i SHARDS=8 sh -c "$(cat "$T/shard.sh")" 2>>"$T/k8s.log" || break
+done
+check "the 8 indexed shard commands run" test -s "$T/course/parts/part-8-of-8.json"
+PATH="$d:$PATH" SHARDS=8 sh -c "$(cat "$T/merge.sh")" 2>>"$T/k8s.log"
+check "the merge Job's command runs" test $? -eq 0
+check "the indexed shards merged equal one grader grade" same "$T/full.json" "$T/course/gradebook.json"
+finish
