@@ -31,4 +31,13 @@ for a in events pre_execute; do
 	check "$a: flagged replaced_builtins" sub $a '"replaced_builtins" in s["flags"]'
 	check "$a: the reason names builtins.abs" sub $a '"builtins.abs" in json.dumps(s.get("flag_reasons", {}))'
 done
+# frames run with builtins from their globals' __builtins__ key: rebinding it is flagged
+for a in builtins_key builtins_sub; do
+	check "$a: the wrong answer scores 0" sub $a 's["score"] == 0'
+	check "$a: flagged replaced_builtins" sub $a '"__builtins__ rebound" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+done
+# a background thread faking abs only while a test's frame runs is flagged
+check "frame_thread: flagged background_threads" sub frame_thread '"background_threads" in s["flags"]'
+# student code writing to the result channel's fd never scores
+check "channel: the wrong answer scores 0" sub channel 's["score"] == 0'
 finish
