@@ -47,6 +47,7 @@ struct kchild {
 	const char *src;         /* the running cell's text, for traceback lines */
 	PyObject *out, *err;     /* this cell's sys.stdout / sys.stderr */
 	PyObject *builtins;      /* __main__'s __builtins__ as _prepare() set it */
+	PyObject *sigmod;        /* the signal module, imported before student code */
 	struct kcap cap;         /* fds 1 and 2 */
 	pid_t pid;               /* this process: a process it forks sends nothing */
 	unsigned char *key;      /* the run's key, on a page wiped in any forked process */
@@ -629,8 +630,14 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 	 * ahead of it (the pre-cell events a notebook registered included): what
 	 * student code changed, and threads still running.
 	 */
+	if (c->run->grade && c->run->grade[i])
+		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT);
 	kwatch_enter(c->run->z->watch, i + 1, c->run->grade && c->run->grade[i]);
 	body = compile_cell(k, i, &expr);
+	if (body && c->run->grade && c->run->grade[i]) {
+		kguard_shadowed(c->run->z->watch, body, ns, i + 1);
+		kguard_shadowed(c->run->z->watch, expr, ns, i + 1);
+	}
 	if (body)
 		r = eval_code(c, body, ns);
 	if (r && expr) {
@@ -910,6 +917,7 @@ int kernel_child_main(void *arg)
 	ns = PyTuple_GET_ITEM(ret, 0);
 	notes = PyTuple_GET_ITEM(ret, 1);
 	c.builtins = PyDict_GetItemString(ns, "__builtins__");
+	c.sigmod = PyImport_ImportModule("signal");
 	PyErr_Clear();
 	/* Without a watchdog the sandbox's wall clock still ends the run. */
 	if (pthread_create(&wd, NULL, watchdog, &c) != 0)

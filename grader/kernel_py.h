@@ -154,6 +154,15 @@ struct kwatch {
 
 /* kernel_watch.c, shared with kernel_watch_mods.c */
 /* Record a finding (once; at most 200); control characters in the reason become '?'. */
+/*
+ * kernel_guard.c, right before a grade cell: Python signal handlers and
+ * interval timers disarmed and flagged (first, so no handler runs during the
+ * checks); then names the compiled test reads that the notebook bound over a
+ * builtin, flagged.
+ */
+void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signal);
+void kguard_shadowed(struct kwatch *w, PyObject *code, PyObject *ns, long cell);
+
 void kwatch_flag(struct kwatch *w, const char *flag, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* A str's UTF-8, or "?" (borrowed). */

@@ -40,4 +40,10 @@ done
 check "frame_thread: flagged background_threads" sub frame_thread '"background_threads" in s["flags"]'
 # student code writing to the result channel's fd never scores
 check "channel: the wrong answer scores 0" sub channel 's["score"] == 0'
+# the test's names are checked against the builtins right before it runs
+check "shadow: flagged replaced_builtins" sub shadow '"replaced_builtins" in s["flags"]'
+check "shadow: the reason names abs" sub shadow "\"binds 'abs' over builtins.abs\" in json.dumps(s.get('flag_reasons', {}))"
+# signal handlers and interval timers are disarmed before a test, and flagged
+check "sigalrm: the wrong answer scores 0" sub sigalrm 's["score"] == 0'
+check "sigalrm: flagged with the timer and the handler" sub sigalrm '"interval timer" in json.dumps(s.get("flag_reasons", {})) and "handler of signal" in json.dumps(s.get("flag_reasons", {}))'
 finish
