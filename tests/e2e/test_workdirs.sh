@@ -12,10 +12,11 @@ dirs_of() {
 		[ -f "$d/.lock" ] && [ "$(cat "$d/.lock" 2>/dev/null)" = "$1" ] && echo "$d"
 	done
 }
-# wait_dir PID PREFIX [PARENT]: until PID has made its directory (5 s at most)
+# wait_dir PID PREFIX [PARENT]: until PID has made its directory (30 s at most: a
+# loaded machine starts a grader slowly)
 wait_dir() {
 	i=0
-	while [ -z "$(dirs_of "$@")" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ -z "$(dirs_of "$@")" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 	dirs_of "$@"
 }
 
