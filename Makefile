@@ -28,7 +28,7 @@ DEB_PKGS = build-essential pkg-config git zip unzip \
 	libsqlite3-dev libssl-dev libcmocka-dev python3-dev python3-numpy python3-pandas python3-scipy \
 	python3-matplotlib python3-jsonschema python3-ipython \
 	p7zip-full sqlite3 procps bc xz-utils bzip2 chromium libutf8proc-dev libglib2.0-dev tzdata \
-	libmicrohttpd-dev libcurl4-openssl-dev curl
+	libmicrohttpd-dev libcurl4-openssl-dev curl clang-format
 # What the real nbgrader (../shared/nbgrader, the tests' oracle) runs on.
 DEB_PKGS += python3-nbformat python3-nbclient python3-ipykernel jupyter-nbconvert \
 	python3-sqlalchemy python3-alembic python3-dateutil python3-jupyter-server \
@@ -62,7 +62,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 HOSTILE_BIN := $(HOSTILE_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all check demo serve-demo install clean deps tests
+.PHONY: all check demo serve-demo install clean deps tests format format-check
 all: $(BUILD)/grader
 
 $(BUILD)/obj/%.o: %.c
@@ -120,11 +120,21 @@ deps:
 
 # Everything under ASan+UBSan; the sandbox's unit tests also in a plain build,
 # for what ASan's own allocator cannot show (fork-safety of glibc malloc).
-check: deps
+check: deps format-check
 	PYTHONPYCACHEPREFIX=$(CURDIR)/build/check/pycache python3 -m py_compile grader/kernel_helper.py
 	$(MAKE) --no-print-directory BUILD=build/check SANITIZE=address,undefined tests
 	$(MAKE) --no-print-directory BUILD=build/plain build/plain/tests/test_sandbox
 	BUILD=build/check PLAIN_TESTS=build/plain/tests/test_sandbox sh tests/run.sh
+
+# Every C file as .clang-format lays it out; `make format` rewrites them.
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find grader sandbox include tests bench -name '*.[ch]')
+
+format-check: deps
+	@clang-format --dry-run -Werror $(FORMAT_FILES)
+	@echo "format-check: $(words $(FORMAT_FILES)) files laid out as .clang-format says"
+
+format:
+	clang-format -i $(FORMAT_FILES)
 
 demo: deps
 	$(MAKE) --no-print-directory all

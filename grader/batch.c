@@ -21,7 +21,7 @@ struct run {
 	struct rubric *rubric;
 	struct gb_gradebook *header; /* assignment + students, no submissions */
 	struct gb_assignment *assignment;
-	struct gb_gradebook *keep;   /* other students' results kept (--merge), or NULL */
+	struct gb_gradebook *keep; /* other students' results kept (--merge), or NULL */
 	struct batch_plan plan;
 	struct batch_journal journal;
 	struct batch_progress progress;
@@ -98,7 +98,8 @@ static int header_from_rubric(struct run *r, struct gr_err *err)
 			gc->task = rc_->task;
 			gc->locked = rc_->locked;
 			gc->max_score = (rc_->grade || rc_->task) ? rc_->points : NAN;
-			gc->hidden_tests = rc_->hidden_tests || rubric_has_hidden_tests(rc_->source);
+			gc->hidden_tests =
+			    rc_->hidden_tests || rubric_has_hidden_tests(rc_->source);
 			rc = gb_set_str(&gc->cell_type,
 					rc_->type == NB_CELL_MARKDOWN ? "markdown" : "code");
 			if (!rc && rc_->checksum[0])
@@ -119,7 +120,7 @@ static int add_students(struct run *r, const struct roster *roster, struct gr_er
 {
 	for (size_t i = 0; i < r->plan.n; i++) {
 		const struct roster_student *rs =
-			roster ? roster_find(roster, r->plan.items[i].student_id) : NULL;
+		    roster ? roster_find(roster, r->plan.items[i].student_id) : NULL;
 		struct gb_student *s;
 
 		if (gb_add_student(r->header, &s, r->plan.items[i].student_id))
@@ -212,7 +213,7 @@ static void worker_fini(void *ctx)
 	kernel_free(r->grader.kernel);
 	r->grader.kernel = NULL;
 	if (r->work.path) {
-		struct gr_err err = { 0 };
+		struct gr_err err = {0};
 
 		/* student files: never left behind in silence */
 		if (gr_workdir_remove(&r->work, &err) < 0)
@@ -229,9 +230,8 @@ static int has_flag(json_t *sub, const char *flag)
 	json_t *flags = json_object_get(sub, "flags"), *v;
 	size_t i;
 
-	json_array_foreach(flags, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), flag))
-			return 1;
+	json_array_foreach(flags, i, v) if (json_is_string(v) &&
+					    !strcmp(json_string_value(v), flag)) return 1;
 	return 0;
 }
 
@@ -263,7 +263,7 @@ static int job_done(void *dctx, size_t index, const char *text, const char *mess
 	struct run *r = dctx;
 	struct batch_item *it = &r->plan.items[index];
 	struct gb_submission *sub = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	json_t *j = NULL;
 	const char *status;
 	int rc = 0;
@@ -273,7 +273,8 @@ static int job_done(void *dctx, size_t index, const char *text, const char *mess
 	if (!j) {
 		char why[GR_ERR_MAX];
 
-		snprintf(why, sizeof(why), "%s", message && message[0] ? message : "grading failed");
+		snprintf(why, sizeof(why), "%s",
+			 message && message[0] ? message : "grading failed");
 		rc = batch_error_submission(&sub, r->assignment, it->student_id, why);
 		if (!rc)
 			rc = gb_submission_to_json(&j, sub, &err);
@@ -329,7 +330,7 @@ static int lost_autograded(struct run *r, const struct batch_item *it)
 	char *dir;
 	json_t *prev = NULL;
 	const char *st;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	int lost = 0;
 
 	if (!it->path || !r->opts->autograded)
@@ -376,7 +377,7 @@ static int plan_with_roster(struct run *r, const struct roster *roster, const ch
 	for (size_t i = 0; i < roster->count; i++)
 		ids[n++] = roster->students[i].student_id;
 	{
-		struct batch_plan full = { 0 };
+		struct batch_plan full = {0};
 		rc = batch_plan_build(&full, r->opts->submissions, r->rubric->assignment, ids,
 				      rubric_sha, err);
 		free(ids);
@@ -390,7 +391,7 @@ static int plan_with_roster(struct run *r, const struct roster *roster, const ch
 
 int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct gr_err *err)
 {
-	struct run r = { 0 };
+	struct run r = {0};
 	struct roster *roster = NULL;
 	size_t *todo = NULL, ntodo = 0;
 	char *journal = NULL, *text = NULL, rubric_sha[65];
@@ -413,8 +414,9 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 		char *salted = NULL;
 		if (asprintf(&salted, "%s\n%s%s", GRADER_VERSION, text,
 			     opts->late_unknown == BATCH_LATE_UNKNOWN_FLAG ? ""
-			     : opts->late_unknown == BATCH_LATE_UNKNOWN_NONE ? "\nlate-unknown none"
-									   : "\nlate-unknown zero") < 0) {
+			     : opts->late_unknown == BATCH_LATE_UNKNOWN_NONE
+				 ? "\nlate-unknown none"
+				 : "\nlate-unknown zero") < 0) {
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 			goto done;
 		}
@@ -427,7 +429,8 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 	if (rc)
 		goto done;
 	if (!opts->students && !has_work(&r.plan)) {
-		rc = gr_err_set(err, GR_ENOTFOUND, "no submissions in '%s' (expected %s/STUDENT/%s/)",
+		rc = gr_err_set(err, GR_ENOTFOUND,
+				"no submissions in '%s' (expected %s/STUDENT/%s/)",
 				opts->submissions, opts->submissions, r.rubric->assignment);
 		goto done;
 	}
@@ -490,8 +493,8 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 	cores = sysconf(_SC_NPROCESSORS_ONLN);
 	batch_progress_init(&r.progress, opts->log, ntodo);
 	if (ntodo > 0) {
-		const struct batch_worker_ops ops = { worker_init, worker_job, worker_fini,
-						      job_done };
+		const struct batch_worker_ops ops = {worker_init, worker_job, worker_fini,
+						     job_done};
 		unsigned jobs = opts->jobs ? opts->jobs : (unsigned)(cores > 0 ? cores : 1);
 
 		fflush(NULL); /* nothing buffered may be written twice by the workers */
@@ -524,8 +527,8 @@ done:
 int batch_grade_dir(struct gb_gradebook **out, const struct batch_opts *opts, const char *dir,
 		    const char *student, struct gr_err *err)
 {
-	struct run r = { 0 };
-	struct batch_item it = { 0 };
+	struct run r = {0};
+	struct batch_item it = {0};
 	struct gb_submission *sub = NULL;
 	struct gb_student *s;
 	int rc, started = 0;

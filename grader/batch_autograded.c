@@ -86,11 +86,12 @@ int batch_autograded_write(const struct batch_grader *g, const struct batch_item
 			continue;
 		c = result_of(kr, i);
 		if (json_object_set_new(cell, "outputs",
-					c && c->outputs ? json_deep_copy(c->outputs) : json_array()) ||
+					c && c->outputs ? json_deep_copy(c->outputs)
+							: json_array()) ||
 		    json_object_set_new(cell, "execution_count",
 					c && c->status != KERNEL_CELL_NOT_RUN
-						? json_integer((json_int_t)c->number)
-						: json_null()))
+					    ? json_integer((json_int_t)c->number)
+					    : json_null()))
 			return gr_err_set(err, GR_ENOMEM, "out of memory");
 	}
 	dir = batch_autograded_dir(g, it->student_id);

@@ -125,8 +125,8 @@ static int grade_test(struct gb_nbresult *nr, const struct rubric_graded *gd,
 		      const struct kernel_result *kr, struct gr_err *err)
 {
 	const struct kernel_cell_result *kc =
-		gd->index == RUBRIC_NO_CELL ? NULL : kernel_cell(kr, gd->index);
-	struct score_run run = { 0 };
+	    gd->index == RUBRIC_NO_CELL ? NULL : kernel_cell(kr, gd->index);
+	struct score_run run = {0};
 	struct score_cell sc;
 	struct gb_grade *gr;
 	int rc;
@@ -170,7 +170,7 @@ static int grade_test(struct gb_nbresult *nr, const struct rubric_graded *gd,
 /* Answer, manually graded answer and task cells: comments and manual grades. */
 static int grade_answer(struct gb_nbresult *nr, const struct rubric_graded *gd, struct gr_err *err)
 {
-	struct score_cell sc = { 0 };
+	struct score_cell sc = {0};
 	struct gb_comment *cm;
 	struct gb_grade *gr;
 	int rc;
@@ -254,7 +254,7 @@ static int is_test_cell(const struct rubric_splice *sp, size_t index)
 static int set_message(struct gb_nbresult *nr, const struct nb_notebook *student,
 		       const struct rubric_splice *sp, const struct kernel_result *kr)
 {
-	struct gr_buf b = { 0 };
+	struct gr_buf b = {0};
 	size_t shown = 0;
 	int rc = 0;
 
@@ -264,8 +264,8 @@ static int set_message(struct gb_nbresult *nr, const struct nb_notebook *student
 		rc = add_part(&b, kr->message);
 	for (size_t i = 0; !rc && i < kr->ncells; i++) {
 		const struct kernel_cell_result *c = &kr->cells[i];
-		const char *gid = c->index < sp->nb->ncells ? sp->nb->cells[c->index].nbgrader.grade_id
-							    : NULL;
+		const char *gid =
+		    c->index < sp->nb->ncells ? sp->nb->cells[c->index].nbgrader.grade_id : NULL;
 		char line[400];
 
 		if (c->status != KERNEL_CELL_ERROR || is_test_cell(sp, c->index))
@@ -273,15 +273,16 @@ static int set_message(struct gb_nbresult *nr, const struct nb_notebook *student
 		if (++shown > 3) /* the first failures explain the rest */
 			continue;
 		snprintf(line, sizeof(line), "cell %zu%s%s%s raised %s%s%.120s%s%.160s", c->number,
-			 gid ? " (" : "", gid ? gid : "", gid ? ")" : "", c->ename ? c->ename : "an error",
-			 c->evalue && *c->evalue ? ": " : "", c->evalue ? c->evalue : "",
-			 c->note ? " - " : "", c->note ? c->note : "");
+			 gid ? " (" : "", gid ? gid : "", gid ? ")" : "",
+			 c->ename ? c->ename : "an error", c->evalue && *c->evalue ? ": " : "",
+			 c->evalue ? c->evalue : "", c->note ? " - " : "", c->note ? c->note : "");
 		rc = add_part(&b, line);
 	}
 	if (!rc && shown > 3) {
 		char more[64];
 
-		snprintf(more, sizeof(more), "and %zu more cells that are not tests failed", shown - 3);
+		snprintf(more, sizeof(more), "and %zu more cells that are not tests failed",
+			 shown - 3);
 		rc = add_part(&b, more);
 	}
 	if (!rc && b.len)
@@ -298,7 +299,7 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 	struct rubric_splice *sp = NULL;
 	struct kernel_result *kr = NULL;
 	struct gb_nbresult *nr = NULL;
-	struct gr_err serr = { 0 };
+	struct gr_err serr = {0};
 	char *label = batch_notebook_label(rn->name), *path = NULL, *box = NULL;
 	int rc = 0;
 
@@ -379,7 +380,7 @@ done:
 		    late < 0 ? score : score_late_penalty(&g->rubric->late, score, late);
 	}
 	if (box) {
-		struct gr_err rm = { 0 };
+		struct gr_err rm = {0};
 
 		if (gr_rm_rf(box, &rm) < 0)
 			fprintf(stderr, "grader grade: %s\n", rm.msg);
@@ -455,8 +456,7 @@ static int read_timestamp(double *t, char iso[GR_TIME_MAX], const struct batch_i
 		*t = (double)sec + usec / 1e6;
 		/* microseconds kept: nbgrader's export prints them */
 		gr_time_format(iso, GR_TIME_MAX, sec, usec, GR_TIME_ISO_FRAC);
-	}
-	else
+	} else
 		rc = -1;
 	free(text);
 	free(path);
@@ -476,13 +476,14 @@ static int unknown_time(struct gb_submission *sub, const struct batch_grader *g,
 	const struct rubric *r = g->rubric;
 	int policy = r->duedate_text && r->late.method != SCORE_LATE_NONE;
 	int maybe_late = bad || lms_late;
-	const char *what = !maybe_late ? "no late penalty (the LMS did not mark it late)"
-			   : !policy   ? "no late policy"
-			   : g->late_unknown == BATCH_LATE_UNKNOWN_ZERO
-			       ? "late penalty: the whole score (--late-unknown zero)"
-			   : g->late_unknown == BATCH_LATE_UNKNOWN_NONE
-			       ? "graded without a late penalty (--late-unknown none)"
-			       : "graded without a late penalty, flagged for review (--late-unknown flag)";
+	const char *what =
+	    !maybe_late ? "no late penalty (the LMS did not mark it late)"
+	    : !policy	? "no late policy"
+	    : g->late_unknown == BATCH_LATE_UNKNOWN_ZERO
+		? "late penalty: the whole score (--late-unknown zero)"
+	    : g->late_unknown == BATCH_LATE_UNKNOWN_NONE
+		? "graded without a late penalty (--late-unknown none)"
+		: "graded without a late penalty, flagged for review (--late-unknown flag)";
 	char *msg = NULL;
 	int rc;
 
@@ -502,12 +503,12 @@ static int unknown_time(struct gb_submission *sub, const struct batch_grader *g,
 	return rc;
 }
 
-int batch_grade_one(struct gb_submission **out, struct batch_grader *g,
-		    const struct batch_item *it, struct gr_err *err)
+int batch_grade_one(struct gb_submission **out, struct batch_grader *g, const struct batch_item *it,
+		    struct gr_err *err)
 {
 	const struct rubric *r = g->rubric;
 	struct gb_submission *sub = NULL;
-	struct gr_err terr = { 0 };
+	struct gr_err terr = {0};
 	double t = 0, late = 0, ext;
 	char *why_unknown = NULL, iso[GR_TIME_MAX];
 	int rc, have_time, lms_late = 0;

@@ -18,9 +18,9 @@
 /* One submission folder to grade: DIR/{student_id}/{assignment}/. */
 struct batch_item {
 	char *student_id;
-	char *path;       /* the submission folder; NULL when the student has none */
-	char tree[65];    /* sha256 of the submission's files ("none" without a folder) */
-	char key[65];     /* sha256 of rubric + tree: unchanged -> not rerun */
+	char *path;	   /* the submission folder; NULL when the student has none */
+	char tree[65];	   /* sha256 of the submission's files ("none" without a folder) */
+	char key[65];	   /* sha256 of rubric + tree: unchanged -> not rerun */
 	off_t journal_off; /* where its finished entry starts in the journal, -1 if none */
 	size_t journal_len;
 	int done;
@@ -64,8 +64,7 @@ struct batch_journal {
 };
 
 /* Open (creating) the journal; with `truncate` start afresh (--force). */
-int batch_journal_open(struct batch_journal *j, const char *path, int truncate,
-		       struct gr_err *err);
+int batch_journal_open(struct batch_journal *j, const char *path, int truncate, struct gr_err *err);
 /* Mark every plan item whose key has an entry in the journal as done (last entry wins). */
 int batch_journal_match(struct batch_journal *j, struct batch_plan *plan, struct gr_err *err);
 /*
@@ -108,7 +107,7 @@ struct batch_grader {
 	const struct rubric *rubric;
 	const struct gb_assignment *assignment;
 	struct kernel *kernel; /* the worker's own zygote */
-	char *scratch;         /* the worker's scratch folder for box directories */
+	char *scratch;	       /* the worker's scratch folder for box directories */
 	int data_optional;     /* a missing rubric data file is not an error (grader ci:
 				  the student's tree holds the released copy) */
 	enum batch_late_unknown late_unknown;
@@ -138,8 +137,8 @@ int batch_autograded_write(const struct batch_grader *g, const struct batch_item
  * problem of the student's own (missing or malformed notebook, crash, timeout)
  * is recorded in it; negative only when the grader itself failed.
  */
-int batch_grade_one(struct gb_submission **out, struct batch_grader *g,
-		    const struct batch_item *it, struct gr_err *err);
+int batch_grade_one(struct gb_submission **out, struct batch_grader *g, const struct batch_item *it,
+		    struct gr_err *err);
 
 /* The gradebook's name of a notebook file: "ps1.ipynb" -> "ps1" (heap, NULL on ENOMEM). */
 char *batch_notebook_label(const char *file);

@@ -8,8 +8,7 @@
 
 #include "batch_int.h"
 
-int batch_journal_open(struct batch_journal *j, const char *path, int truncate,
-		       struct gr_err *err)
+int batch_journal_open(struct batch_journal *j, const char *path, int truncate, struct gr_err *err)
 {
 	struct stat st;
 
@@ -18,8 +17,8 @@ int batch_journal_open(struct batch_journal *j, const char *path, int truncate,
 	j->path = strdup(path);
 	if (!j->path)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0),
-		     0600);
+	j->fd =
+	    open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
 	if (j->fd < 0 || fstat(j->fd, &st) < 0) {
 		int e = errno;
 		batch_journal_close(j);
@@ -55,10 +54,9 @@ int batch_journal_match(struct batch_journal *j, struct batch_plan *plan, struct
 		if (entry) {
 			const char *id = json_string_value(json_object_get(entry, "student_id"));
 			const char *key = json_string_value(json_object_get(entry, "key"));
-			struct batch_item *it =
-				id ? bsearch(id, plan->items, plan->n, sizeof(*plan->items),
-					     cmp_item_id)
-				   : NULL;
+			struct batch_item *it = id ? bsearch(id, plan->items, plan->n,
+							     sizeof(*plan->items), cmp_item_id)
+						   : NULL;
 
 			/* an entry without "final" (older journals) counts as final */
 			json_t *final = json_object_get(entry, "final");
@@ -88,8 +86,8 @@ int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t 
 			  "final", final, "submission", submission);
 	line = entry ? json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (!line) {
-		rc = gr_err_set(err, GR_ENOMEM, "cannot record '%s': out of memory",
-				it->student_id);
+		rc =
+		    gr_err_set(err, GR_ENOMEM, "cannot record '%s': out of memory", it->student_id);
 		goto done;
 	}
 	len = strlen(line);

@@ -37,11 +37,14 @@ static int check_path(const char *output, struct gr_err *err)
 	if (!copy)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	if (stat(output, &st) == 0 && S_ISDIR(st.st_mode))
-		rc = gr_err_set(err, GR_EINVAL, "cannot write '%s': it is a folder (-o names the "
-				"gradebook file)", output);
+		rc = gr_err_set(err, GR_EINVAL,
+				"cannot write '%s': it is a folder (-o names the "
+				"gradebook file)",
+				output);
 	dir = dirname(copy);
 	if (!rc && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
-		rc = gr_err_set(err, GR_ENOTFOUND, "cannot write '%s': no folder '%s'", output, dir);
+		rc =
+		    gr_err_set(err, GR_ENOTFOUND, "cannot write '%s': no folder '%s'", output, dir);
 	else if (!rc && access(dir, W_OK) < 0)
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", output);
 	free(copy);

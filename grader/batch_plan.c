@@ -47,8 +47,7 @@ static int cmp_str(const void *a, const void *b)
  * Collect "rel/path" of every regular file below dir/rel into `out`,
  * skipping symlinks and anything else that is not a plain file or folder.
  */
-static int walk(struct names *out, const char *dir, const char *rel, int depth,
-		struct gr_err *err)
+static int walk(struct names *out, const char *dir, const char *rel, int depth, struct gr_err *err)
 {
 	char *path = NULL;
 	DIR *d = NULL;
@@ -100,7 +99,7 @@ done:
 
 int batch_list_files(char ***out, size_t *n, const char *dir, struct gr_err *err)
 {
-	struct names files = { 0 };
+	struct names files = {0};
 	int rc;
 
 	rc = walk(&files, dir, "", 0, err);
@@ -117,13 +116,13 @@ int batch_list_files(char ***out, size_t *n, const char *dir, struct gr_err *err
 
 void batch_files_free(char **files, size_t n)
 {
-	struct names ns = { files, n, n };
+	struct names ns = {files, n, n};
 	names_release(&ns);
 }
 
 int batch_hash_tree(char out[65], const char *dir, struct gr_err *err)
 {
-	struct names files = { 0 };
+	struct names files = {0};
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int rc;
@@ -186,7 +185,7 @@ static int item_key(struct batch_item *it, const char *rubric_sha, struct gr_err
 int batch_plan_build(struct batch_plan *plan, const char *dir, const char *assignment,
 		     const char *const *only, const char *rubric_sha, struct gr_err *err)
 {
-	struct names ids = { 0 };
+	struct names ids = {0};
 	struct batch_item *items = NULL;
 	DIR *d = NULL;
 	struct dirent *e;

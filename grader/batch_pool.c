@@ -37,7 +37,7 @@ static int read_all(int fd, void *buf, size_t len)
 
 static void worker_main(const struct batch_worker_ops *ops, void *ctx, unsigned slot, int fd)
 {
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	uint64_t index;
 	int status = 0;
 
@@ -51,7 +51,7 @@ static void worker_main(const struct batch_worker_ops *ops, void *ctx, unsigned 
 		const char *body;
 		int32_t rc = 0;
 		uint32_t len;
-		struct gr_err jerr = { 0 };
+		struct gr_err jerr = {0};
 
 		if (status < 0) {
 			rc = -1;
@@ -61,7 +61,8 @@ static void worker_main(const struct batch_worker_ops *ops, void *ctx, unsigned 
 			body = rc < 0 ? jerr.msg : (text ? text : "");
 		}
 		len = (uint32_t)strlen(body);
-		if (gr_write_all(fd, &index, sizeof(index)) < 0 || gr_write_all(fd, &rc, sizeof(rc)) < 0 ||
+		if (gr_write_all(fd, &index, sizeof(index)) < 0 ||
+		    gr_write_all(fd, &rc, sizeof(rc)) < 0 ||
 		    gr_write_all(fd, &len, sizeof(len)) < 0 || gr_write_all(fd, body, len) < 0) {
 			free(text);
 			break;
@@ -118,8 +119,7 @@ static void reap(struct worker *w, int kill_it)
 }
 
 /* Read one reply frame; on a broken worker report its job as crashed. */
-static int collect(struct worker *w, const struct batch_worker_ops *ops, void *dctx,
-		   int *broken)
+static int collect(struct worker *w, const struct batch_worker_ops *ops, void *dctx, int *broken)
 {
 	uint64_t index;
 	int32_t rc;

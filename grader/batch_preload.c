@@ -23,66 +23,66 @@
  * sources, hex-encoded so that no source text can end the literal.
  */
 static const char DETECT_PY[] =
-	"import ast, importlib.util, json, os, site, sys, sysconfig\n"
-	"_SRC = json.loads(bytes.fromhex(_HEX).decode())\n"
-	"def _roots():\n"
-	"    p = sysconfig.get_paths()\n"
-	"    r = [p[k] for k in ('stdlib', 'platstdlib', 'purelib', 'platlib') if k in p]\n"
-	"    r += site.getsitepackages()\n"
-	"    return tuple(os.path.realpath(x) + os.sep for x in r)\n"
-	"def _clean(src):\n"
-	"    keep, found = [], []\n"
-	"    for line in src.splitlines():\n"
-	"        s = line.strip()\n"
-	"        if s.startswith('%matplotlib') or s.startswith('%pylab'):\n"
-	"            found.append('matplotlib')\n"
-	"        if s.startswith(('%', '!')) or s.endswith('?'):\n"
-	"            line = ''\n"
-	"        keep.append(line)\n"
-	"    return '\\n'.join(keep), found\n"
-	"def _top(body, out):\n"
-	"    for n in body:\n"
-	"        if isinstance(n, ast.Import):\n"
-	"            out += [a.name for a in n.names]\n"
-	"        elif isinstance(n, ast.ImportFrom) and not n.level and n.module:\n"
-	"            out.append(n.module)\n"
-	"        elif isinstance(n, (ast.If, ast.Try, ast.With, ast.For, ast.While)):\n"
-	"            for f in ('body', 'orelse', 'finalbody'):\n"
-	"                _top(getattr(n, f, []), out)\n"
-	"            for h in getattr(n, 'handlers', []):\n"
-	"                _top(h.body, out)\n"
-	"def _system(name, roots):\n"
-	"    if name in sys.builtin_module_names:\n"
-	"        return None\n"
-	"    try:\n"
-	"        spec = importlib.util.find_spec(name)\n"
-	"    except Exception as e:\n"
-	"        return 'cannot be found: %s' % type(e).__name__\n"
-	"    if spec is None:\n"
-	"        return 'not installed'\n"
-	"    where = spec.origin if spec.has_location else None\n"
-	"    if where is None and spec.submodule_search_locations:\n"
-	"        where = list(spec.submodule_search_locations)[0]\n"
-	"    if where is None or os.path.realpath(where).startswith(roots):\n"
-	"        return None\n"
-	"    return 'not from the system Python (%s)' % where\n"
-	"def _detect():\n"
-	"    names, why, roots = [], {}, _roots()\n"
-	"    for src in _SRC:\n"
-	"        text, found = _clean(src)\n"
-	"        try:\n"
-	"            _top(ast.parse(text).body, found)\n"
-	"        except SyntaxError:\n"
-	"            pass\n"
-	"        for n in found:\n"
-	"            if n not in names and n not in why:\n"
-	"                w = _system(n.split('.')[0], roots)\n"
-	"                if w:\n"
-	"                    why[n] = w\n"
-	"                else:\n"
-	"                    names.append(n)\n"
-	"    print(json.dumps({'modules': names, 'skipped': why}))\n"
-	"_detect()\n";
+    "import ast, importlib.util, json, os, site, sys, sysconfig\n"
+    "_SRC = json.loads(bytes.fromhex(_HEX).decode())\n"
+    "def _roots():\n"
+    "    p = sysconfig.get_paths()\n"
+    "    r = [p[k] for k in ('stdlib', 'platstdlib', 'purelib', 'platlib') if k in p]\n"
+    "    r += site.getsitepackages()\n"
+    "    return tuple(os.path.realpath(x) + os.sep for x in r)\n"
+    "def _clean(src):\n"
+    "    keep, found = [], []\n"
+    "    for line in src.splitlines():\n"
+    "        s = line.strip()\n"
+    "        if s.startswith('%matplotlib') or s.startswith('%pylab'):\n"
+    "            found.append('matplotlib')\n"
+    "        if s.startswith(('%', '!')) or s.endswith('?'):\n"
+    "            line = ''\n"
+    "        keep.append(line)\n"
+    "    return '\\n'.join(keep), found\n"
+    "def _top(body, out):\n"
+    "    for n in body:\n"
+    "        if isinstance(n, ast.Import):\n"
+    "            out += [a.name for a in n.names]\n"
+    "        elif isinstance(n, ast.ImportFrom) and not n.level and n.module:\n"
+    "            out.append(n.module)\n"
+    "        elif isinstance(n, (ast.If, ast.Try, ast.With, ast.For, ast.While)):\n"
+    "            for f in ('body', 'orelse', 'finalbody'):\n"
+    "                _top(getattr(n, f, []), out)\n"
+    "            for h in getattr(n, 'handlers', []):\n"
+    "                _top(h.body, out)\n"
+    "def _system(name, roots):\n"
+    "    if name in sys.builtin_module_names:\n"
+    "        return None\n"
+    "    try:\n"
+    "        spec = importlib.util.find_spec(name)\n"
+    "    except Exception as e:\n"
+    "        return 'cannot be found: %s' % type(e).__name__\n"
+    "    if spec is None:\n"
+    "        return 'not installed'\n"
+    "    where = spec.origin if spec.has_location else None\n"
+    "    if where is None and spec.submodule_search_locations:\n"
+    "        where = list(spec.submodule_search_locations)[0]\n"
+    "    if where is None or os.path.realpath(where).startswith(roots):\n"
+    "        return None\n"
+    "    return 'not from the system Python (%s)' % where\n"
+    "def _detect():\n"
+    "    names, why, roots = [], {}, _roots()\n"
+    "    for src in _SRC:\n"
+    "        text, found = _clean(src)\n"
+    "        try:\n"
+    "            _top(ast.parse(text).body, found)\n"
+    "        except SyntaxError:\n"
+    "            pass\n"
+    "        for n in found:\n"
+    "            if n not in names and n not in why:\n"
+    "                w = _system(n.split('.')[0], roots)\n"
+    "                if w:\n"
+    "                    why[n] = w\n"
+    "                else:\n"
+    "                    names.append(n)\n"
+    "    print(json.dumps({'modules': names, 'skipped': why}))\n"
+    "_detect()\n";
 
 /* The code cells of every notebook of `r`, as one JSON array, hex-encoded. */
 static char *sources_hex(const struct rubric *r)
@@ -144,7 +144,8 @@ static int detect(json_t **found, const struct rubric *r, const struct batch_pre
 	ko.ipython = 0;
 	ko.timeout_cell = ko.timeout = 60;
 	srcs[0] = src;
-	if ((rc = kernel_new(&k, &ko, err)) || (rc = kernel_run_sources(k, &res, srcs, 1, box, err)))
+	if ((rc = kernel_new(&k, &ko, err)) ||
+	    (rc = kernel_run_sources(k, &res, srcs, 1, box, err)))
 		goto done;
 	if (res->ncells != 1 || res->cells[0].status != KERNEL_CELL_OK) {
 		rc = gr_err_set(err, GR_ESYS, "cannot list the notebooks' imports: %s%s%s",
@@ -168,8 +169,7 @@ done:
 }
 
 /* Whether a zygote can preload `mods` (NULL-terminated) together. */
-static int preloads(const char *const *mods, const struct batch_preload_opts *o,
-		    struct gr_err *err)
+static int preloads(const char *const *mods, const struct batch_preload_opts *o, struct gr_err *err)
 {
 	struct kernel_opts ko;
 	kernel *k = NULL;
@@ -202,7 +202,7 @@ int batch_detect_preload(char ***out, const struct rubric *r, const struct batch
 	if ((rc = detect(&found, r, o, err)))
 		return rc;
 	json_object_foreach(json_object_get(found, "skipped"), key, v)
-		note(o, key, json_string_value(v) ? json_string_value(v) : "?");
+	    note(o, key, json_string_value(v) ? json_string_value(v) : "?");
 	mods = json_object_get(found, "modules");
 	list = calloc(json_array_size(mods) + 1, sizeof(*list));
 	if (!list) {

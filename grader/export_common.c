@@ -4,8 +4,8 @@
 
 #include "grader/export.h"
 
-static const char *const format_names[] = { "nbgrader-db", "csv",      "gradescope",
-					    "junit",	   "markdown", "items" };
+static const char *const format_names[] = {"nbgrader-db", "csv",      "gradescope",
+					   "junit",	  "markdown", "items"};
 
 int export_format_parse(const char *name)
 {
@@ -66,7 +66,7 @@ static size_t ansi_len(const char *s)
 		for (i = 2; s[i] && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] <= 0x3F; i++)
 			;
 		return s[i] && (unsigned char)s[i] >= 0x40 && (unsigned char)s[i] <= 0x7E ? i + 1
-											     : i;
+											  : i;
 	}
 	if (s[1] == ']') { /* OSC: up to BEL or ESC \ */
 		for (i = 2; s[i] && s[i] != '\a' && !(s[i] == '\x1b' && s[i + 1] == '\\'); i++)
@@ -171,7 +171,8 @@ int export_sorted_students(const struct gb_student ***out, const struct gb_grade
 			v[n++] = gb->students[i];
 	if (o && o->student && n == 0) {
 		free(v);
-		return gr_err_set(err, GR_ENOTFOUND, "no student '%s' in the gradebook", o->student);
+		return gr_err_set(err, GR_ENOTFOUND, "no student '%s' in the gradebook",
+				  o->student);
 	}
 	qsort(v, n, sizeof(*v), cmp_students);
 	*out = v;
@@ -235,7 +236,8 @@ void export_duration(char out[32], double seconds)
 const char *export_time_note(const struct gb_submission *sub)
 {
 	for (size_t i = 0; sub && i < sub->n_flags; i++)
-		if (!strcmp(sub->flags[i], "bad_timestamp") || !strcmp(sub->flags[i], "time_unknown"))
+		if (!strcmp(sub->flags[i], "bad_timestamp") ||
+		    !strcmp(sub->flags[i], "time_unknown"))
 			return sub->message ? sub->message : "submission time unknown";
 	return NULL;
 }

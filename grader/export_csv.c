@@ -8,10 +8,10 @@
 
 #include "grader/export.h"
 
-static const char *const columns[] = { "assignment", "duedate",	   "timestamp",
-				       "student_id", "last_name",  "first_name",
-				       "email",	     "raw_score",  "late_submission_penalty",
-				       "score",	     "max_score" };
+static const char *const columns[] = {"assignment", "duedate",	 "timestamp",
+				      "student_id", "last_name", "first_name",
+				      "email",	    "raw_score", "late_submission_penalty",
+				      "score",	    "max_score"};
 
 /* True when the cell earns points (a column with --per-cell). */
 static bool scored(const struct gb_cell *c)
@@ -131,7 +131,8 @@ int export_csv(FILE *out, const struct gb_gradebook *gb, const struct export_opt
 	header(out, as, na, o && o->per_cell);
 	for (size_t i = 0; i < na; i++) {
 		for (size_t j = 0; j < ns; j++) {
-			const struct gb_submission *sub = gb_find_submission(gb, as[i]->name, ss[j]->id);
+			const struct gb_submission *sub =
+			    gb_find_submission(gb, as[i]->name, ss[j]->id);
 
 			/* A submission marked missing is no submission, as in nbgrader. */
 			if (sub && sub->status == GB_MISSING)

@@ -62,8 +62,8 @@ static json_t *test_json(const struct gb_notebook *nb, const struct gb_cell *cel
 	}
 	if (rc == 0 && g)
 		rc = add_text(&text, NULL, g->auto_comment);
-	if (rc == 0 && c && c->auto_comment && (!g || !g->auto_comment ||
-						strcmp(c->auto_comment, g->auto_comment)))
+	if (rc == 0 && c && c->auto_comment &&
+	    (!g || !g->auto_comment || strcmp(c->auto_comment, g->auto_comment)))
 		rc = add_text(&text, NULL, c->auto_comment);
 	if (rc == 0 && c)
 		rc = add_text(&text, "Marker: ", c->manual_comment);
@@ -100,10 +100,10 @@ int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
 	for (size_t j = 0; j < a->n_notebooks; j++) {
 		const struct gb_notebook *nb = a->notebooks[j];
 		const struct gb_nbresult *r = missing ? NULL : gb_find_nbresult(sub, nb->name);
-		const char *absent = missing		  ? "no submission"
+		const char *absent = missing	       ? "no submission"
 				     : r && r->message ? r->message
-				     : r		  ? "cell missing from the submission"
-							  : "notebook missing from the submission";
+				     : r	       ? "cell missing from the submission"
+						       : "notebook missing from the submission";
 		size_t ci = 0;
 
 		for (size_t k = 0; k < nb->n_cells; k++) {
@@ -114,8 +114,8 @@ int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
 			g = r ? gb_find_grade(r, nb->cells[k]->name) : NULL;
 			if (g && gb_isset(g->time))
 				time += g->time;
-			if (json_array_append_new(tests, test_json(nb, nb->cells[k], j + 1, ++ci, r,
-								   absent)) < 0)
+			if (json_array_append_new(
+				tests, test_json(nb, nb->cells[k], j + 1, ++ci, r, absent)) < 0)
 				goto oom;
 		}
 	}
@@ -134,8 +134,7 @@ int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
 		export_duration(late, sub->late_seconds);
 		rc = asprintf(&summary, "%s: %s points, minus %s for %s late = %s / %s", a->name,
 			      raw, pen, late, score, max);
-	}
-	else
+	} else
 		rc = asprintf(&summary, "%s: %s / %s", a->name, score, max);
 	if (rc < 0) {
 		summary = NULL;
@@ -191,8 +190,8 @@ static int write_one(const char *path, json_t *j, struct gr_err *err)
 	return rc;
 }
 
-int export_gradescope(const char *path, const struct gb_gradebook *gb,
-		      const struct export_opts *o, struct gr_err *err)
+int export_gradescope(const char *path, const struct gb_gradebook *gb, const struct export_opts *o,
+		      struct gr_err *err)
 {
 	const struct gb_assignment **as = NULL;
 	const struct gb_student **ss = NULL;
@@ -208,7 +207,8 @@ int export_gradescope(const char *path, const struct gb_gradebook *gb,
 	if (na != 1) {
 		rc = gr_err_set(err, GR_EINVAL,
 				"gradescope results cover one assignment: the gradebook has %zu, "
-				"choose one with --assignment", na);
+				"choose one with --assignment",
+				na);
 		goto done;
 	}
 	if ((rc = export_sorted_students(&ss, gb, o, err)) < 0)
@@ -216,15 +216,17 @@ int export_gradescope(const char *path, const struct gb_gradebook *gb,
 	ns = export_n_students(gb, o);
 	if ((to_stdout || to_file) && ns != 1) {
 		rc = gr_err_set(err, GR_EINVAL,
-				"%zu students need a folder (-o DIR), or choose one with --student", ns);
+				"%zu students need a folder (-o DIR), or choose one with --student",
+				ns);
 		goto done;
 	}
 	for (size_t i = 0; i < ns; i++) {
 		if ((rc = export_gradescope_student(&j, gb, as[0], ss[i], err)) < 0)
 			goto done;
 		if (to_stdout) {
-			if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-							  JSON_REAL_PRECISION(17)) < 0 ||
+			if (json_dumpf(j, stdout,
+				       JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+					   JSON_REAL_PRECISION(17)) < 0 ||
 			    fputc('\n', stdout) == EOF) {
 				rc = gr_err_set(err, GR_EIO, "cannot write to standard output");
 				goto done;

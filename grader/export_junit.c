@@ -55,7 +55,7 @@ static const char *absent_reason(const struct gb_submission *sub, const struct g
 
 static void body(FILE *out, const struct gb_grade *g)
 {
-	const char *parts[] = { g->output.traceback, g->output.stderr_text, g->auto_comment };
+	const char *parts[] = {g->output.traceback, g->output.stderr_text, g->auto_comment};
 
 	for (size_t i = 0, n = 0; i < 3; i++) {
 		if (!parts[i] || !*parts[i])
@@ -99,8 +99,8 @@ static void testcase(FILE *out, const char *classname, const struct gb_cell *cel
 		/* a cell that could not run says why (the notebook's reason, e.g. unreadable) */
 		const char *why = g->auto_comment ? g->auto_comment
 				  : g->status == GB_CELL_ERROR || g->status == GB_CELL_MISSING
-					  ? absent_reason(sub, r)
-					  : NULL;
+				      ? absent_reason(sub, r)
+				      : NULL;
 
 		fprintf(out, "      <%s type=\"%s\" message=\"%s of %s points", tag,
 			gb_cell_status_name(g->status), got, max);
@@ -127,7 +127,7 @@ static void suite(FILE *out, const struct gb_assignment *a, const struct gb_note
 		  const struct gb_student *s, const struct gb_submission *sub, struct counts *total)
 {
 	const struct gb_nbresult *r = sub ? gb_find_nbresult(sub, nb->name) : NULL;
-	struct counts c = { 0 };
+	struct counts c = {0};
 	char *name = NULL, *classname = NULL, num[32];
 
 	for (size_t k = 0; k < nb->n_cells; k++)
@@ -139,7 +139,8 @@ static void suite(FILE *out, const struct gb_assignment *a, const struct gb_note
 		classname = NULL;
 	fputs("  <testsuite name=\"", out);
 	export_xml_text(out, name ? name : nb->name, true);
-	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
+	fprintf(out,
+		"\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
 		c.tests, c.failures, c.errors, c.skipped, c.time);
 	fputs("    <properties>\n      <property name=\"student_id\" value=\"", out);
 	export_xml_text(out, s->id, true);
@@ -175,7 +176,7 @@ int export_junit(FILE *out, const struct gb_gradebook *gb, const struct export_o
 {
 	const struct gb_assignment **as = NULL;
 	const struct gb_student **ss = NULL;
-	struct counts total = { 0 };
+	struct counts total = {0};
 	char *suites = NULL;
 	size_t na = 0, ns, len = 0;
 	FILE *mem = NULL;
@@ -194,7 +195,8 @@ int export_junit(FILE *out, const struct gb_gradebook *gb, const struct export_o
 	}
 	for (size_t i = 0; i < na; i++) {
 		for (size_t j = 0; j < ns; j++) {
-			const struct gb_submission *sub = gb_find_submission(gb, as[i]->name, ss[j]->id);
+			const struct gb_submission *sub =
+			    gb_find_submission(gb, as[i]->name, ss[j]->id);
 
 			for (size_t k = 0; k < as[i]->n_notebooks; k++)
 				suite(mem, as[i], as[i]->notebooks[k], ss[j], sub, &total);

@@ -53,7 +53,8 @@ static void questions(FILE *out, const struct gb_gradebook *gb, const struct gb_
 			if (!cell->grade && !cell->task)
 				continue;
 			for (size_t i = 0; i < ns; i++) {
-				const struct gb_submission *sub = gb_find_submission(gb, a->name, ss[i]->id);
+				const struct gb_submission *sub =
+				    gb_find_submission(gb, a->name, ss[i]->id);
 				const struct gb_nbresult *r;
 				const struct gb_grade *g;
 
@@ -69,7 +70,8 @@ static void questions(FILE *out, const struct gb_gradebook *gb, const struct gb_
 			}
 			if (n) {
 				qsort(scores, n, sizeof(*scores), cmp_double);
-				median = n % 2 ? scores[n / 2] : (scores[n / 2 - 1] + scores[n / 2]) / 2;
+				median =
+				    n % 2 ? scores[n / 2] : (scores[n / 2 - 1] + scores[n / 2]) / 2;
 			}
 			fputs("| ", out);
 			md_text(out, nb->name);
@@ -90,7 +92,8 @@ static void students(FILE *out, const struct gb_gradebook *gb, const struct gb_a
 {
 	char raw[32], pen[32], score[32], max[32];
 
-	fputs("| student | name | status | raw score | late penalty | score | max | flags |\n", out);
+	fputs("| student | name | status | raw score | late penalty | score | max | flags |\n",
+	      out);
 	fputs("|---|---|---|---:|---:|---:|---:|---|\n", out);
 	for (size_t i = 0; i < ns; i++) {
 		const struct gb_submission *sub = gb_find_submission(gb, a->name, ss[i]->id);
@@ -155,7 +158,8 @@ int export_markdown(FILE *out, const struct gb_gradebook *gb, const struct expor
 		char mean[32], max[32];
 
 		for (size_t j = 0; j < ns; j++) {
-			const struct gb_submission *sub = gb_find_submission(gb, a->name, ss[j]->id);
+			const struct gb_submission *sub =
+			    gb_find_submission(gb, a->name, ss[j]->id);
 
 			if (sub && sub->status != GB_MISSING) {
 				submitted++;
@@ -166,8 +170,8 @@ int export_markdown(FILE *out, const struct gb_gradebook *gb, const struct expor
 		gr_num_short(max, a->max_score);
 		fprintf(out, "%s## ", i ? "\n" : "");
 		md_text(out, a->name);
-		fprintf(out, "\n\n%zu students, %zu submitted, %zu missing; mean score %s / %s",
-			ns, submitted, ns - submitted, mean, max);
+		fprintf(out, "\n\n%zu students, %zu submitted, %zu missing; mean score %s / %s", ns,
+			submitted, ns - submitted, mean, max);
 		if (a->duedate)
 			fprintf(out, "; due %s", a->duedate);
 		fputs(".\n\n### Per question\n\n", out);

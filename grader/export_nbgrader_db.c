@@ -171,8 +171,8 @@ static int create_or_check(struct db *d)
 				return rc;
 		return q(d, NULL, "INSERT INTO alembic_version (version_num) VALUES (?)", "t",
 			 EXPORT_NBGRADER_ALEMBIC) < 0
-			       ? GR_EIO
-			       : 0;
+			   ? GR_EIO
+			   : 0;
 	}
 	for (size_t i = 0; export_nbgrader_tables[i]; i++) {
 		n = q(d, NULL, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", "t",
@@ -181,8 +181,8 @@ static int create_or_check(struct db *d)
 			return n;
 		if (n == 0)
 			return gr_err_set(d->err, GR_EINVAL,
-					  "'%s' is not an nbgrader gradebook: no table '%s'", d->path,
-					  export_nbgrader_tables[i]);
+					  "'%s' is not an nbgrader gradebook: no table '%s'",
+					  d->path, export_nbgrader_tables[i]);
 	}
 	n = q(d, head, "SELECT version_num FROM alembic_version", "");
 	if (n < 0)
@@ -210,13 +210,15 @@ static int put_student(struct db *d, const struct gb_student *s)
 static int put_typed_cell(struct db *d, const char *nb_id, const struct gb_cell *c,
 			  const char *type, char id[ID_LEN])
 {
-	int rc = find_or_new(d, id,
-			     q(d, id, "SELECT id FROM base_cell WHERE name = ? AND notebook_id = ? AND type = ?",
-			       "ttt", c->name, nb_id, type));
+	int rc = find_or_new(
+	    d, id,
+	    q(d, id, "SELECT id FROM base_cell WHERE name = ? AND notebook_id = ? AND type = ?",
+	      "ttt", c->name, nb_id, type));
 
 	if (rc < 0)
 		return rc;
-	if (q(d, NULL, "INSERT OR IGNORE INTO base_cell (id, name, notebook_id, type) VALUES (?, ?, ?, ?)",
+	if (q(d, NULL,
+	      "INSERT OR IGNORE INTO base_cell (id, name, notebook_id, type) VALUES (?, ?, ?, ?)",
 	      "tttt", id, c->name, nb_id, type) < 0)
 		return GR_EIO;
 	if (!strcmp(type, "SolutionCell"))
@@ -253,12 +255,14 @@ static int put_notebook(struct db *d, const char *a_id, const struct gb_notebook
 		ks = j ? json_dumps(j, JSON_SORT_KEYS) : NULL;
 		json_decref(j);
 	}
-	rc = find_or_new(d, nb_id, q(d, nb_id, "SELECT id FROM notebook WHERE name = ? AND assignment_id = ?",
-				     "tt", nb->name, a_id));
+	rc = find_or_new(d, nb_id,
+			 q(d, nb_id, "SELECT id FROM notebook WHERE name = ? AND assignment_id = ?",
+			   "tt", nb->name, a_id));
 	if (rc == 0 &&
 	    q(d, NULL,
 	      "INSERT INTO notebook (id, name, assignment_id, kernelspec) VALUES (?1, ?2, ?3, ?4) "
-	      "ON CONFLICT(name, assignment_id) DO UPDATE SET kernelspec = coalesce(?4, kernelspec)",
+	      "ON CONFLICT(name, assignment_id) DO UPDATE SET kernelspec = coalesce(?4, "
+	      "kernelspec)",
 	      "tttt", nb_id, nb->name, a_id, ks) < 0)
 		rc = GR_EIO;
 	free(ks);
@@ -276,16 +280,19 @@ static int put_notebook(struct db *d, const char *a_id, const struct gb_notebook
 		}
 		if (rc < 0)
 			break;
-		rc = find_or_new(d, src_id, q(d, src_id, "SELECT id FROM source_cell WHERE name = ? AND notebook_id = ?",
-					      "tt", c->name, nb_id));
-		if (rc == 0 &&
-		    q(d, NULL,
-		      "INSERT INTO source_cell (id, name, cell_type, locked, source, checksum, notebook_id) "
-		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name, notebook_id) DO UPDATE SET "
-		      "cell_type = ?3, locked = ?4, source = coalesce(?5, source), "
-		      "checksum = coalesce(?6, checksum)",
-		      "tttittt", src_id, c->name, c->cell_type, (int)c->locked, c->source, c->checksum,
-		      nb_id) < 0)
+		rc = find_or_new(d, src_id,
+				 q(d, src_id,
+				   "SELECT id FROM source_cell WHERE name = ? AND notebook_id = ?",
+				   "tt", c->name, nb_id));
+		if (rc == 0 && q(d, NULL,
+				 "INSERT INTO source_cell (id, name, cell_type, locked, source, "
+				 "checksum, notebook_id) "
+				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name, "
+				 "notebook_id) DO UPDATE SET "
+				 "cell_type = ?3, locked = ?4, source = coalesce(?5, source), "
+				 "checksum = coalesce(?6, checksum)",
+				 "tttittt", src_id, c->name, c->cell_type, (int)c->locked,
+				 c->source, c->checksum, nb_id) < 0)
 			rc = GR_EIO;
 	}
 	return rc;
@@ -298,13 +305,17 @@ static int put_results_rows(struct db *d, const char *sa_id, const struct gb_not
 {
 	int rc;
 
-	rc = find_or_new(d, sn_id, q(d, sn_id, "SELECT id FROM submitted_notebook WHERE notebook_id = ? AND assignment_id = ?",
-				     "tt", nb_id, sa_id));
+	rc = find_or_new(
+	    d, sn_id,
+	    q(d, sn_id,
+	      "SELECT id FROM submitted_notebook WHERE notebook_id = ? AND assignment_id = ?", "tt",
+	      nb_id, sa_id));
 	if (rc < 0)
 		return rc;
 	/* A flag a marker set in formgrader stays set. */
 	if (q(d, NULL,
-	      "INSERT INTO submitted_notebook (id, assignment_id, notebook_id, flagged, late_submission_penalty) "
+	      "INSERT INTO submitted_notebook (id, assignment_id, notebook_id, flagged, "
+	      "late_submission_penalty) "
 	      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(notebook_id, assignment_id) DO UPDATE SET "
 	      "flagged = (coalesce(flagged, 0) OR ?4), late_submission_penalty = ?5",
 	      "tttid", sn_id, sa_id, nb_id, (r && r->flagged) || why ? 1 : 0,
@@ -316,13 +327,18 @@ static int put_results_rows(struct db *d, const char *sa_id, const struct gb_not
 		const struct gb_comment *cm = NULL;
 
 		if (ids[i].grade[0]) {
-			rc = find_or_new(d, row_id, q(d, row_id, "SELECT id FROM grade WHERE cell_id = ? AND notebook_id = ?",
-						      "tt", ids[i].grade, sn_id));
+			rc = find_or_new(
+			    d, row_id,
+			    q(d, row_id,
+			      "SELECT id FROM grade WHERE cell_id = ? AND notebook_id = ?", "tt",
+			      ids[i].grade, sn_id));
 			/* An absent grade is a zero the autograder gave, not work for a marker. */
 			if (rc == 0 &&
 			    q(d, NULL,
-			      "INSERT INTO grade (id, notebook_id, cell_id, auto_score, manual_score, "
-			      "extra_credit, needs_manual_grade) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+			      "INSERT INTO grade (id, notebook_id, cell_id, auto_score, "
+			      "manual_score, "
+			      "extra_credit, needs_manual_grade) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+			      "?7) "
 			      "ON CONFLICT(cell_id, notebook_id) DO UPDATE SET auto_score = ?4, "
 			      "manual_score = coalesce(manual_score, ?5), "
 			      "extra_credit = coalesce(extra_credit, ?6), "
@@ -340,14 +356,20 @@ static int put_results_rows(struct db *d, const char *sa_id, const struct gb_not
 		for (size_t k = 0; r && k < r->n_comments; k++)
 			if (!strcmp(r->comments[k]->grade_id, c->name))
 				cm = r->comments[k];
-		rc = find_or_new(d, row_id, q(d, row_id, "SELECT id FROM comment WHERE cell_id = ? AND notebook_id = ?",
-					      "tt", ids[i].comment, sn_id));
+		rc = find_or_new(d, row_id,
+				 q(d, row_id,
+				   "SELECT id FROM comment WHERE cell_id = ? AND notebook_id = ?",
+				   "tt", ids[i].comment, sn_id));
 		if (rc == 0 &&
 		    q(d, NULL,
-		      "INSERT INTO comment (id, notebook_id, cell_id, auto_comment, manual_comment) "
+		      "INSERT INTO comment (id, notebook_id, cell_id, auto_comment, "
+		      "manual_comment) "
 		      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(cell_id, notebook_id) DO UPDATE SET "
 		      "auto_comment = ?4, manual_comment = coalesce(manual_comment, ?5)",
-		      "ttttt", row_id, sn_id, ids[i].comment, why ? why : cm ? cm->auto_comment : NULL,
+		      "ttttt", row_id, sn_id, ids[i].comment,
+		      why  ? why
+		      : cm ? cm->auto_comment
+			   : NULL,
 		      cm ? cm->manual_comment : NULL) < 0)
 			rc = GR_EIO;
 		if (rc < 0)
@@ -355,7 +377,6 @@ static int put_results_rows(struct db *d, const char *sa_id, const struct gb_not
 	}
 	return 0;
 }
-
 
 /*
  * Why a submitted notebook has no real grades (it could not be read or run),
@@ -398,7 +419,8 @@ static int put_assignment(struct db *d, const struct gb_gradebook *gb,
 		return gr_err_set(d->err, GR_EINVAL, "assignment '%s': bad duedate", a->name);
 	if (*course && q(d, NULL, "INSERT OR IGNORE INTO course (id) VALUES (?)", "t", course) < 0)
 		return GR_EIO;
-	rc = find_or_new(d, a_id, q(d, a_id, "SELECT id FROM assignment WHERE name = ?", "t", a->name));
+	rc = find_or_new(d, a_id,
+			 q(d, a_id, "SELECT id FROM assignment WHERE name = ?", "t", a->name));
 	if (rc < 0)
 		return rc;
 	if (q(d, NULL,
@@ -435,12 +457,17 @@ static int put_assignment(struct db *d, const struct gb_gradebook *gb,
 		}
 		if (gb_isset(sub->extension_seconds))
 			export_db_interval(ext, sub->extension_seconds);
-		rc = find_or_new(d, sa_id, q(d, sa_id, "SELECT id FROM submitted_assignment WHERE assignment_id = ? AND student_id = ?",
-					     "tt", a_id, sub->student_id));
+		rc = find_or_new(d, sa_id,
+				 q(d, sa_id,
+				   "SELECT id FROM submitted_assignment WHERE assignment_id = ? "
+				   "AND student_id = ?",
+				   "tt", a_id, sub->student_id));
 		if (rc == 0 &&
 		    q(d, NULL,
-		      "INSERT INTO submitted_assignment (id, assignment_id, student_id, timestamp, extension) "
-		      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(assignment_id, student_id) DO UPDATE SET "
+		      "INSERT INTO submitted_assignment (id, assignment_id, student_id, timestamp, "
+		      "extension) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(assignment_id, student_id) DO "
+		      "UPDATE SET "
 		      "timestamp = ?4, extension = ?5",
 		      "ttttt", sa_id, a_id, sub->student_id, sub->timestamp ? when : NULL,
 		      gb_isset(sub->extension_seconds) ? ext : NULL) < 0)
@@ -463,10 +490,10 @@ done:
 	return rc;
 }
 
-int export_nbgrader_db(const char *path, const struct gb_gradebook *gb,
-		       const struct export_opts *o, struct gr_err *err)
+int export_nbgrader_db(const char *path, const struct gb_gradebook *gb, const struct export_opts *o,
+		       struct gr_err *err)
 {
-	struct db d = { .path = path, .err = err };
+	struct db d = {.path = path, .err = err};
 	const struct gb_assignment **as = NULL;
 	size_t na = 0;
 	bool began = false;

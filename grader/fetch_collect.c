@@ -140,9 +140,8 @@ static int add_archive(json_t *arr, const struct fetch_collect *c, size_t idx)
  * archive's timestamp.txt is empty or unreadable (mtime < 0). Late is also
  * the time being after the deadline.
  */
-static void set_time(struct fetch_result *res, const struct fetch_opts *o,
-		     enum fetch_layout layout, const struct gr_time *nbts,
-		     const struct gr_time *lms, int64_t mtime)
+static void set_time(struct fetch_result *res, const struct fetch_opts *o, enum fetch_layout layout,
+		     const struct gr_time *nbts, const struct gr_time *lms, int64_t mtime)
 {
 	res->has_time = 1;
 	if (nbts) {
@@ -228,7 +227,8 @@ static void write_group(void *ctx, size_t gi)
 			bad_nbts = t != 0;
 			if (t < 0) {
 				/* never silently replaced by another time */
-				fetch_log(o, "student '%s': '%s': %s; the submission time is unknown",
+				fetch_log(o,
+					  "student '%s': '%s': %s; the submission time is unknown",
 					  res->student_id, it->origin, terr.msg);
 				fetch_result_skip(res, it->origin, "unreadable timestamp.txt: %s",
 						  terr.msg);

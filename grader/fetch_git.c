@@ -351,8 +351,8 @@ static json_t *time_json(int64_t sec)
  * Replace *tree by its folder `subdir` ("ps1", "course/ps1"): a repository
  * holding several assignments. The student fails when it is unsafe or absent.
  */
-static int take_subdir(git_tree **tree, git_repository *repo, const char *subdir,
-		       const char *hex, struct fetch_result *res)
+static int take_subdir(git_tree **tree, git_repository *repo, const char *subdir, const char *hex,
+		       struct fetch_result *res)
 {
 	git_tree_entry *e = NULL;
 	git_tree *sub = NULL;
@@ -370,12 +370,14 @@ static int take_subdir(git_tree **tree, git_repository *repo, const char *subdir
 		fetch_result_fail(res, "unsafe subdir '%s': %s", subdir, why);
 		goto done;
 	}
-	if (git_tree_entry_bypath(&e, *tree, path) < 0 || git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+	if (git_tree_entry_bypath(&e, *tree, path) < 0 ||
+	    git_tree_entry_type(e) != GIT_OBJECT_TREE) {
 		fetch_result_fail(res, "no folder '%s' in commit %.12s", path, hex);
 		goto done;
 	}
 	if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0) {
-		fetch_result_fail(res, "cannot read '%s' in commit %.12s: %s", path, hex, git_msg());
+		fetch_result_fail(res, "cannot read '%s' in commit %.12s: %s", path, hex,
+				  git_msg());
 		goto done;
 	}
 	git_tree_free(*tree);
@@ -489,7 +491,8 @@ static void fetch_one(void *ctx, size_t i)
 	    "deadline", o->has_deadline ? dl : NULL, "rule",
 	    o->commit ? "the commit asked for"
 		      : "newest first-parent commit with committer time <= deadline");
-	if (res->source && subdir && json_object_set_new(res->source, "subdir", json_string(subdir)))
+	if (res->source && subdir &&
+	    json_object_set_new(res->source, "subdir", json_string(subdir)))
 		json_decref(res->source), res->source = NULL;
 	if (!res->source) {
 		fetch_result_fail(res, "out of memory");

@@ -99,9 +99,9 @@ struct fetch_item {
 	const char *name_encoding; /* how the entry name was read: "utf-8", "cp437" */
 	int unreadable;		   /* ITEM_SKIP: the name could not be read */
 	int orphan;		   /* ITEM_SKIP: belongs to no student that can be told */
-	size_t seq;	    /* order of discovery */
-	size_t nest;	    /* nonzero: from a student's own archive number `nest` */
-	size_t nest_prefix; /* bytes of name.path before that archive's content */
+	size_t seq;		   /* order of discovery */
+	size_t nest;		   /* nonzero: from a student's own archive number `nest` */
+	size_t nest_prefix;	   /* bytes of name.path before that archive's content */
 };
 
 struct fetch_collect {

@@ -171,7 +171,8 @@ static int parse_blackboard(struct fetch_name *out, const char *full)
 			memcpy(ts, q, 19);
 			ts[19] = '\0';
 			if (ts[4] == '-' && ts[10] == '-' &&
-			    gr_time_parse(&out->time.sec, &out->time.usec, ts, GR_TIME_LENIENT, NULL) == 0) {
+			    gr_time_parse(&out->time.sec, &out->time.usec, ts, GR_TIME_LENIENT,
+					  NULL) == 0) {
 				out->time_naive = 1; /* the server's local time */
 				break;
 			}

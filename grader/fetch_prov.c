@@ -50,12 +50,12 @@ json_t *fetch_prov_json(const struct fetch_result *r, const char *assignment)
 							   r->skips[i].reason)) < 0)
 			goto fail;
 	}
-	doc = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s?, s:b, s:s, s:O?, s:o, s:o}", "format",
-			"grader-provenance/1", "student_id", r->student_id, "assignment",
-			assignment, "timestamp", r->has_time ? ts : NULL, "timestamp_source",
-			r->time_source, "timestamp_note", r->time_note, "late", r->late,
-			"fetched_at", fetched, "source", r->source, "files", files, "skipped",
-			skips);
+	doc =
+	    json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s?, s:b, s:s, s:O?, s:o, s:o}", "format",
+		      "grader-provenance/1", "student_id", r->student_id, "assignment", assignment,
+		      "timestamp", r->has_time ? ts : NULL, "timestamp_source", r->time_source,
+		      "timestamp_note", r->time_note, "late", r->late, "fetched_at", fetched,
+		      "source", r->source, "files", files, "skipped", skips);
 	return doc;
 fail:
 	json_decref(files);
@@ -304,7 +304,8 @@ int fetch_origin_read(struct fetch_origin *out, const char *dir, struct gr_err *
 		rc = gr_err_set(err, GR_EINVAL, "'%s': not a provenance file", path);
 		goto done;
 	}
-	if ((rc = dup_member(&o.kind, src, "kind")) || (rc = dup_member(&o.commit, src, "commit")) ||
+	if ((rc = dup_member(&o.kind, src, "kind")) ||
+	    (rc = dup_member(&o.commit, src, "commit")) ||
 	    (rc = dup_member(&o.location, src, "url")))
 		goto oom;
 	if (!o.location && (rc = dup_member(&o.location, src, "archive")))

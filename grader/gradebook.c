@@ -225,7 +225,7 @@ static int index_add(struct gb_index **ixp, bool is_sub, void *el)
 		return 0;
 	}
 	if (2 * (ix->n + 1) > ix->cap) {
-		struct gb_index bigger = { .cap = ix->cap * 2 };
+		struct gb_index bigger = {.cap = ix->cap * 2};
 		size_t n = ix->n;
 
 		bigger.slots = calloc(bigger.cap, sizeof(void *));
@@ -411,8 +411,8 @@ int gb_submission_add_flag_reason(struct gb_submission *sub, const char *flag, c
 		if (!strcmp(sub->flag_reasons[i].flag, flag))
 			r = &sub->flag_reasons[i];
 	if (!r) {
-		struct gb_flag_reason *p = realloc(sub->flag_reasons,
-						   (sub->n_flag_reasons + 1) * sizeof(*p));
+		struct gb_flag_reason *p =
+		    realloc(sub->flag_reasons, (sub->n_flag_reasons + 1) * sizeof(*p));
 
 		if (!p)
 			return GR_ENOMEM;
@@ -447,7 +447,8 @@ bool gb_submission_has_flag(const struct gb_submission *sub, const char *flag)
 	return false;
 }
 
-int gb_submission_add_notebook(struct gb_submission *sub, struct gb_nbresult **out, const char *name)
+int gb_submission_add_notebook(struct gb_submission *sub, struct gb_nbresult **out,
+			       const char *name)
 {
 	struct gb_nbresult *nb;
 	int rc = add_named(&sub->notebooks, &sub->n_notebooks, sizeof(*nb), name, (void **)&nb);
@@ -661,9 +662,9 @@ struct gb_grade *gb_find_grade(const struct gb_nbresult *nb, const char *grade_i
 	return NULL;
 }
 
-static const char *const status_names[] = { "graded", "missing", "error" };
-static const char *const cell_status_names[] = { "passed", "partial", "failed", "error",
-						  "timeout", "manual", "missing" };
+static const char *const status_names[] = {"graded", "missing", "error"};
+static const char *const cell_status_names[] = {"passed",  "partial", "failed", "error",
+						"timeout", "manual",  "missing"};
 
 static int parse_name(const char *const *names, size_t n, const char *name)
 {
@@ -686,8 +687,8 @@ int gb_status_parse(const char *name)
 const char *gb_cell_status_name(enum gb_cell_status s)
 {
 	return (size_t)s < sizeof(cell_status_names) / sizeof(*cell_status_names)
-		       ? cell_status_names[s]
-		       : "?";
+		   ? cell_status_names[s]
+		   : "?";
 }
 
 int gb_cell_status_parse(const char *name)

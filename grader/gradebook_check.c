@@ -27,10 +27,11 @@ static int check_cells(const struct gb_notebook *nb, const char *where, struct g
 			if (!strcmp(nb->cells[k]->name, c->name))
 				return gb_bad(err, w, "name", "duplicate cell '%s'", c->name);
 		if (strcmp(c->cell_type, "code") && strcmp(c->cell_type, "markdown"))
-			return gb_bad(err, w, "cell_type", "expected \"code\" or \"markdown\", not '%s'",
-				      c->cell_type);
+			return gb_bad(err, w, "cell_type",
+				      "expected \"code\" or \"markdown\", not '%s'", c->cell_type);
 		if (c->grade && c->task)
-			return gb_bad(err, w, "task", "a cell cannot be both a grade and a task cell");
+			return gb_bad(err, w, "task",
+				      "a cell cannot be both a grade and a task cell");
 		if (c->grade || c->task) {
 			if (!gb_isset(c->max_score) || c->max_score < 0)
 				return gb_bad(err, w, "max_score",
@@ -39,8 +40,8 @@ static int check_cells(const struct gb_notebook *nb, const char *where, struct g
 		}
 	}
 	if (!close_to(sum, nb->max_score))
-		return gb_bad(err, where, "max_score", "%g is not the sum of its cells' max_score (%g)",
-			      nb->max_score, sum);
+		return gb_bad(err, where, "max_score",
+			      "%g is not the sum of its cells' max_score (%g)", nb->max_score, sum);
 	return 0;
 }
 
@@ -103,8 +104,8 @@ int gb_check_header(const struct gb_gradebook *gb, struct gr_err *err)
 		}
 		if (!close_to(sum, a->max_score))
 			return gb_bad(err, w, "max_score",
-				      "%g is not the sum of its notebooks' max_score (%g)", a->max_score,
-				      sum);
+				      "%g is not the sum of its notebooks' max_score (%g)",
+				      a->max_score, sum);
 	}
 	return check_students(gb, err);
 }
@@ -139,7 +140,8 @@ static int check_grade(const struct gb_notebook *def, const struct gb_nbresult *
 	if (!close_to(g->max_score, c->max_score))
 		return gb_bad(err, w, "max_score", "%g differs from the cell's max_score %g",
 			      g->max_score, c->max_score);
-	if (gb_isset(g->auto_score) && (g->auto_score < 0 || g->auto_score > g->max_score + GB_EPSILON))
+	if (gb_isset(g->auto_score) &&
+	    (g->auto_score < 0 || g->auto_score > g->max_score + GB_EPSILON))
 		return gb_bad(err, w, "auto_score", "%g is outside [0, %g]", g->auto_score,
 			      g->max_score);
 	if (gb_isset(g->manual_score) && g->manual_score < 0)
@@ -213,7 +215,8 @@ int gb_submission_validate(const struct gb_gradebook *gb, const struct gb_submis
 	for (size_t i = 0; i < sub->n_flags; i++) {
 		snprintf(w, sizeof(w), "%s.flags[%zu]", where, i);
 		if (!flag_ok(sub->flags[i]))
-			return gb_bad(err, w, NULL, "'%s' is not a flag (lowercase letters, digits, _)",
+			return gb_bad(err, w, NULL,
+				      "'%s' is not a flag (lowercase letters, digits, _)",
 				      sub->flags[i]);
 	}
 	if (sub->late_seconds < 0)
@@ -225,8 +228,9 @@ int gb_submission_validate(const struct gb_gradebook *gb, const struct gb_submis
 		pen += sub->notebooks[i]->late_submission_penalty;
 	}
 	if (!close_to(sub->raw_score, raw))
-		return gb_bad(err, where, "raw_score", "%g is not the sum of its notebooks' scores (%g)",
-			      sub->raw_score, raw);
+		return gb_bad(err, where, "raw_score",
+			      "%g is not the sum of its notebooks' scores (%g)", sub->raw_score,
+			      raw);
 	if (!close_to(sub->late_submission_penalty, pen))
 		return gb_bad(err, where, "late_submission_penalty",
 			      "%g is not the sum of its notebooks' penalties (%g)",
@@ -236,8 +240,9 @@ int gb_submission_validate(const struct gb_gradebook *gb, const struct gb_submis
 		return gb_bad(err, where, "score", "%g is not max(0, raw_score - penalty) = %g",
 			      sub->score, want);
 	if (!close_to(sub->max_score, a->max_score))
-		return gb_bad(err, where, "max_score", "%g differs from the assignment's max_score %g",
-			      sub->max_score, a->max_score);
+		return gb_bad(err, where, "max_score",
+			      "%g differs from the assignment's max_score %g", sub->max_score,
+			      a->max_score);
 	return 0;
 }
 

@@ -41,7 +41,8 @@ int gb_json_keys(json_t *o, const char *where, const char *const *allowed, struc
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		size_t i;
 
 		for (i = 0; allowed[i]; i++)
@@ -55,7 +56,7 @@ int gb_json_keys(json_t *o, const char *where, const char *const *allowed, struc
 
 /* A string field; absent or null gives NULL unless `required`. */
 int gb_json_str(json_t *o, const char *key, const char *where, bool required, char **out,
-		   struct gr_err *err)
+		struct gr_err *err)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -70,13 +71,14 @@ int gb_json_str(json_t *o, const char *key, const char *where, bool required, ch
 		return gb_bad(err, where, key, "must not be empty");
 	if (memchr(json_string_value(v), '\0', json_string_length(v)))
 		return gb_bad(err, where, key, "contains a NUL character");
-	return gb_set_str(out, json_string_value(v)) < 0 ? gr_err_set(err, GR_ENOMEM, "out of memory")
-							   : 0;
+	return gb_set_str(out, json_string_value(v)) < 0
+		   ? gr_err_set(err, GR_ENOMEM, "out of memory")
+		   : 0;
 }
 
 /* A number field; absent or null gives `dflt` (NAN for optional ones). */
 int gb_json_num(json_t *o, const char *key, const char *where, double dflt, bool nullable,
-		   double *out, struct gr_err *err)
+		double *out, struct gr_err *err)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -106,8 +108,7 @@ int gb_json_bool(json_t *o, const char *key, const char *where, bool *out, struc
 	return 0;
 }
 
-int gb_json_array(json_t *o, const char *key, const char *where, json_t **out,
-		     struct gr_err *err)
+int gb_json_array(json_t *o, const char *key, const char *where, json_t **out, struct gr_err *err)
 {
 	json_t *v = json_object_get(o, key);
 

@@ -9,7 +9,7 @@
 
 /* Store "where.key: message" as a GR_EINVAL error; returns GR_EINVAL. */
 int gb_bad(struct gr_err *err, const char *where, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* JSON field readers: absent or null gives NULL / dflt; errors name where.key. */
 int gb_json_object(json_t *j, const char *where, const char *key, struct gr_err *err);
@@ -19,8 +19,7 @@ int gb_json_str(json_t *o, const char *key, const char *where, bool required, ch
 int gb_json_num(json_t *o, const char *key, const char *where, double dflt, bool nullable,
 		double *out, struct gr_err *err);
 int gb_json_bool(json_t *o, const char *key, const char *where, bool *out, struct gr_err *err);
-int gb_json_array(json_t *o, const char *key, const char *where, json_t **out,
-		  struct gr_err *err);
+int gb_json_array(json_t *o, const char *key, const char *where, json_t **out, struct gr_err *err);
 int gb_json_time(json_t *o, const char *key, const char *where, char **out, struct gr_err *err);
 
 /* JSON builders: NULL / NAN become null; gb_jput and gb_jappend steal v, clear *ok on failure. */
@@ -30,18 +29,17 @@ void gb_jput(json_t *o, const char *key, json_t *v, bool *ok);
 void gb_jappend(json_t *a, json_t *v, bool *ok);
 
 #define OOM(err) gr_err_set(err, GR_ENOMEM, "out of memory")
-#define TRY(expr)                  \
-	do {                       \
-		if ((rc = (expr)) < 0) \
-			goto done; \
+#define TRY(expr)                                                                                  \
+	do {                                                                                       \
+		if ((rc = (expr)) < 0)                                                             \
+			goto done;                                                                 \
 	} while (0)
 
 json_t *gb_assignment_to_json(const struct gb_assignment *a);
 json_t *gb_student_to_json(const struct gb_student *s);
 int gb_assignment_from_json(struct gb_gradebook *gb, json_t *j, const char *where,
 			    struct gr_err *err);
-int gb_student_from_json(struct gb_gradebook *gb, json_t *j, const char *where,
-			 struct gr_err *err);
+int gb_student_from_json(struct gb_gradebook *gb, json_t *j, const char *where, struct gr_err *err);
 
 /* Read format, assignments and students (not submissions) and check them. */
 int gb_header_from_json(struct gb_gradebook **out, json_t *j, struct gr_err *err);

@@ -102,9 +102,9 @@ json_t *gb_student_to_json(const struct gb_student *s)
 
 static int cell_from_json(struct gb_notebook *nb, json_t *j, const char *where, struct gr_err *err)
 {
-	static const char *const keys[] = { "name",	"cell_type",	"grade",    "solution",
-					    "task",	"locked",	"max_score", "hidden_tests",
-					    "checksum", "source",	NULL };
+	static const char *const keys[] = {"name",     "cell_type", "grade",	 "solution",
+					   "task",     "locked",    "max_score", "hidden_tests",
+					   "checksum", "source",    NULL};
 	struct gb_cell *c = NULL;
 	char *name = NULL;
 	int rc;
@@ -133,8 +133,8 @@ done:
 int gb_assignment_from_json(struct gb_gradebook *gb, json_t *j, const char *where,
 			    struct gr_err *err)
 {
-	static const char *const keys[] = { "name", "duedate", "max_score", "notebooks", NULL };
-	static const char *const nb_keys[] = { "name", "kernelspec", "max_score", "cells", NULL };
+	static const char *const keys[] = {"name", "duedate", "max_score", "notebooks", NULL};
+	static const char *const nb_keys[] = {"name", "kernelspec", "max_score", "cells", NULL};
 	struct gb_assignment *a = NULL;
 	json_t *nbs, *v;
 	char *name = NULL, w[192], wc[256];
@@ -151,7 +151,8 @@ int gb_assignment_from_json(struct gb_gradebook *gb, json_t *j, const char *wher
 	TRY(gb_json_time(j, "duedate", where, &a->duedate, err));
 	TRY(gb_json_num(j, "max_score", where, 0.0, false, &a->max_score, err));
 	TRY(gb_json_array(j, "notebooks", where, &nbs, err));
-	json_array_foreach(nbs, i, v) {
+	json_array_foreach(nbs, i, v)
+	{
 		struct gb_notebook *nb = NULL;
 		json_t *cells, *ks, *cv;
 
@@ -177,7 +178,8 @@ int gb_assignment_from_json(struct gb_gradebook *gb, json_t *j, const char *wher
 		}
 		TRY(gb_json_num(v, "max_score", w, 0.0, false, &nb->max_score, err));
 		TRY(gb_json_array(v, "cells", w, &cells, err));
-		json_array_foreach(cells, k, cv) {
+		json_array_foreach(cells, k, cv)
+		{
 			snprintf(wc, sizeof(wc), "%s.cells[%zu]", w, k);
 			TRY(cell_from_json(nb, cv, wc, err));
 		}
@@ -188,11 +190,10 @@ done:
 	return rc;
 }
 
-int gb_student_from_json(struct gb_gradebook *gb, json_t *j, const char *where,
-			 struct gr_err *err)
+int gb_student_from_json(struct gb_gradebook *gb, json_t *j, const char *where, struct gr_err *err)
 {
-	static const char *const keys[] = { "id", "first_name", "last_name", "email",
-					    "lms_user_id", NULL };
+	static const char *const keys[] = {"id",    "first_name",  "last_name",
+					   "email", "lms_user_id", NULL};
 	struct gb_student *s = NULL;
 	char *id = NULL;
 	int rc;
@@ -256,9 +257,8 @@ int gb_to_json(json_t **out, const struct gb_gradebook *gb, struct gr_err *err)
 
 int gb_header_from_json(struct gb_gradebook **out, json_t *j, struct gr_err *err)
 {
-	static const char *const keys[] = { "format",	   "format_version", "generator",
-					    "assignments", "students",	     "submissions",
-					    NULL };
+	static const char *const keys[] = {"format",   "format_version", "generator", "assignments",
+					   "students", "submissions",	 NULL};
 	struct gb_gradebook *gb = NULL;
 	json_t *arr, *v, *fmt, *ver;
 	char w[64];
@@ -278,7 +278,8 @@ int gb_header_from_json(struct gb_gradebook **out, json_t *j, struct gr_err *err
 		goto done;
 	}
 	if (json_integer_value(ver) != GB_FORMAT_VERSION) {
-		rc = gb_bad(err, "", "format_version", "version %lld is not supported (this grader reads %d)",
+		rc = gb_bad(err, "", "format_version",
+			    "version %lld is not supported (this grader reads %d)",
 			    (long long)json_integer_value(ver), GB_FORMAT_VERSION);
 		goto done;
 	}
@@ -288,12 +289,14 @@ int gb_header_from_json(struct gb_gradebook **out, json_t *j, struct gr_err *err
 	}
 	TRY(gb_json_str(j, "generator", "", false, &gb->generator, err));
 	TRY(gb_json_array(j, "assignments", "", &arr, err));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		snprintf(w, sizeof(w), "assignments[%zu]", i);
 		TRY(gb_assignment_from_json(gb, v, w, err));
 	}
 	TRY(gb_json_array(j, "students", "", &arr, err));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		snprintf(w, sizeof(w), "students[%zu]", i);
 		TRY(gb_student_from_json(gb, v, w, err));
 	}
@@ -317,7 +320,8 @@ int gb_from_json(struct gb_gradebook **out, json_t *j, struct gr_err *err)
 	TRY(gb_header_from_json(&gb, j, err));
 	TRY(gb_seen_new(&seen, err));
 	TRY(gb_json_array(j, "submissions", "", &arr, err));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		struct gb_submission *sub = NULL;
 
 		snprintf(w, sizeof(w), "submissions[%zu]", i);
@@ -341,7 +345,7 @@ done:
 
 int gb_read_file(struct gb_gradebook **out, const char *path, struct gr_err *err)
 {
-	struct gr_err inner = { 0 };
+	struct gr_err inner = {0};
 	json_error_t jerr;
 	json_t *j = NULL;
 	char *data = NULL;

@@ -9,7 +9,7 @@
 static int load_part(json_t **out, const char *path, struct gr_err *err)
 {
 	struct gb_gradebook *gb = NULL;
-	struct gr_err inner = { 0 };
+	struct gr_err inner = {0};
 	json_error_t jerr;
 	char *data = NULL;
 	size_t len = 0;
@@ -58,13 +58,15 @@ static int add_part(json_t *hdr, json_t *seen, json_t *part, const char *const *
 	if (strcmp(str_of(hdr, "generator"), str_of(part, "generator")))
 		return gr_err_set(err, GR_EINVAL, "'%s': made by '%s', '%s' by '%s'", paths[i],
 				  str_of(part, "generator"), paths[0], str_of(hdr, "generator"));
-	json_array_foreach(json_object_get(part, "students"), k, v) {
+	json_array_foreach(json_object_get(part, "students"), k, v)
+	{
 		const char *id = str_of(v, "id");
 		if (!json_object_get(ids, id) &&
 		    (json_object_set_new(ids, id, json_true()) || json_array_append(students, v)))
 			return gr_err_set(err, GR_ENOMEM, "out of memory");
 	}
-	json_array_foreach(json_object_get(part, "submissions"), k, v) {
+	json_array_foreach(json_object_get(part, "submissions"), k, v)
+	{
 		char *key = NULL;
 		json_t *prev;
 		int rc = 0;
@@ -74,8 +76,8 @@ static int add_part(json_t *hdr, json_t *seen, json_t *part, const char *const *
 		prev = json_object_get(seen, key);
 		if (prev)
 			rc = gr_err_set(err, GR_EINVAL, "student '%s' is in both '%s' and '%s'",
-					str_of(v, "student_id"),
-					paths[json_integer_value(prev)], paths[i]);
+					str_of(v, "student_id"), paths[json_integer_value(prev)],
+					paths[i]);
 		else if (json_object_set_new(seen, key, json_integer((json_int_t)i)))
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		free(key);
@@ -93,7 +95,8 @@ static size_t report_missing(json_t *hdr, json_t *seen, const char *const *expec
 
 	if (!expected)
 		return 0;
-	json_array_foreach(json_object_get(hdr, "assignments"), k, a) {
+	json_array_foreach(json_object_get(hdr, "assignments"), k, a)
+	{
 		for (size_t i = 0; expected[i]; i++) {
 			char *key = NULL;
 			int found;
@@ -106,7 +109,8 @@ static size_t report_missing(json_t *hdr, json_t *seen, const char *const *expec
 				continue;
 			missing++;
 			if (log)
-				fprintf(log, "in no part: '%s' (%s)\n", expected[i], str_of(a, "name"));
+				fprintf(log, "in no part: '%s' (%s)\n", expected[i],
+					str_of(a, "name"));
 		}
 	}
 	return missing;
@@ -157,7 +161,8 @@ int gb_merge(const char *out, const char *const *paths, size_t n, const char *co
 	/* pass 2: stream each part's submissions into the output */
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = load_part(&part, paths[i], err);
-		json_array_foreach(rc ? NULL : json_object_get(part, "submissions"), k, v) {
+		json_array_foreach(rc ? NULL : json_object_get(part, "submissions"), k, v)
+		{
 			rc = gb_writer_add_json(w, v, err);
 			if (rc)
 				break;

@@ -136,9 +136,9 @@ int gb_submission_to_json(json_t **out, const struct gb_submission *sub, struct 
 
 static int output_from_json(struct gb_grade *g, json_t *j, const char *where, struct gr_err *err)
 {
-	static const char *const keys[] = { "stdout", "stderr", "traceback", "truncated", NULL };
-	static const char *const names[] = { "stdout", "stderr", "traceback" };
-	char **fields[] = { &g->output.stdout_text, &g->output.stderr_text, &g->output.traceback };
+	static const char *const keys[] = {"stdout", "stderr", "traceback", "truncated", NULL};
+	static const char *const names[] = {"stdout", "stderr", "traceback"};
+	char **fields[] = {&g->output.stdout_text, &g->output.stderr_text, &g->output.traceback};
 	int rc;
 
 	if (!j || json_is_null(j))
@@ -177,20 +177,20 @@ static int status_from_json(json_t *o, const char *where, bool cell, int *out, s
 	}
 	if (!json_is_string(v))
 		return gb_bad(err, where, "status", "expected a string");
-	s = cell ? gb_cell_status_parse(json_string_value(v)) : gb_status_parse(json_string_value(v));
+	s = cell ? gb_cell_status_parse(json_string_value(v))
+		 : gb_status_parse(json_string_value(v));
 	if (s < 0)
 		return gb_bad(err, where, "status", "unknown status '%s'", json_string_value(v));
 	*out = s;
 	return 0;
 }
 
-static int grade_from_json(struct gb_nbresult *nb, json_t *j, const char *where,
-			   struct gr_err *err)
+static int grade_from_json(struct gb_nbresult *nb, json_t *j, const char *where, struct gr_err *err)
 {
-	static const char *const keys[] = { "grade_id",	    "max_score", "auto_score",
-					    "manual_score", "extra_credit", "needs_manual_grade",
-					    "status",	    "time",	 "output",
-					    "auto_comment", NULL };
+	static const char *const keys[] = {
+	    "grade_id",	    "max_score",	  "auto_score", "manual_score",
+	    "extra_credit", "needs_manual_grade", "status",	"time",
+	    "output",	    "auto_comment",	  NULL};
 	struct gb_grade *g = NULL;
 	char *id = NULL, w[320];
 	int rc, st;
@@ -221,12 +221,10 @@ done:
 static int nbresult_from_json(struct gb_submission *sub, json_t *j, const char *where,
 			      struct gr_err *err)
 {
-	static const char *const keys[] = { "name",	 "status",
-					    "message",	 "score",
-					    "max_score", "late_submission_penalty",
-					    "flagged",	 "grades",
-					    "comments",	 NULL };
-	static const char *const ckeys[] = { "grade_id", "auto_comment", "manual_comment", NULL };
+	static const char *const keys[] = {
+	    "name",    "status", "message",  "score", "max_score", "late_submission_penalty",
+	    "flagged", "grades", "comments", NULL};
+	static const char *const ckeys[] = {"grade_id", "auto_comment", "manual_comment", NULL};
 	struct gb_nbresult *nb = NULL;
 	json_t *arr, *v;
 	char *name = NULL, w[288];
@@ -245,16 +243,18 @@ static int nbresult_from_json(struct gb_submission *sub, json_t *j, const char *
 	TRY(gb_json_str(j, "message", where, false, &nb->message, err));
 	TRY(gb_json_num(j, "score", where, 0.0, false, &nb->score, err));
 	TRY(gb_json_num(j, "max_score", where, 0.0, false, &nb->max_score, err));
-	TRY(gb_json_num(j, "late_submission_penalty", where, 0.0, false, &nb->late_submission_penalty,
-		    err));
+	TRY(gb_json_num(j, "late_submission_penalty", where, 0.0, false,
+			&nb->late_submission_penalty, err));
 	TRY(gb_json_bool(j, "flagged", where, &nb->flagged, err));
 	TRY(gb_json_array(j, "grades", where, &arr, err));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		snprintf(w, sizeof(w), "%s.grades[%zu]", where, i);
 		TRY(grade_from_json(nb, v, w, err));
 	}
 	TRY(gb_json_array(j, "comments", where, &arr, err));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		struct gb_comment *c = NULL;
 
 		snprintf(w, sizeof(w), "%s.comments[%zu]", where, i);
@@ -277,23 +277,15 @@ done:
 int gb_submission_from_json(struct gb_submission **out, json_t *j, const char *where,
 			    struct gr_err *err)
 {
-	static const char *const keys[] = { "assignment",
-					    "student_id",
-					    "status",
-					    "message",
-					    "timestamp",
-					    "source",
-					    "late_seconds",
-					    "extension_seconds",
-					    "raw_score",
-					    "late_submission_penalty",
-					    "score",
-					    "max_score",
-					    "flags",
-					    "flag_reasons",
-					    "notebooks",
-					    NULL };
-	static const char *const skeys[] = { "kind", "location", "commit", "checksum", NULL };
+	static const char *const keys[] = {"assignment",   "student_id",
+					   "status",	   "message",
+					   "timestamp",	   "source",
+					   "late_seconds", "extension_seconds",
+					   "raw_score",	   "late_submission_penalty",
+					   "score",	   "max_score",
+					   "flags",	   "flag_reasons",
+					   "notebooks",	   NULL};
+	static const char *const skeys[] = {"kind", "location", "commit", "checksum", NULL};
 	struct gb_submission *sub = NULL;
 	char *a = NULL, *s = NULL, w[224];
 	json_t *arr, *v, *src;
@@ -327,12 +319,13 @@ int gb_submission_from_json(struct gb_submission **out, json_t *j, const char *w
 	TRY(gb_json_num(j, "late_seconds", where, 0.0, false, &sub->late_seconds, err));
 	TRY(gb_json_num(j, "extension_seconds", where, NAN, true, &sub->extension_seconds, err));
 	TRY(gb_json_num(j, "raw_score", where, 0.0, false, &sub->raw_score, err));
-	TRY(gb_json_num(j, "late_submission_penalty", where, 0.0, false, &sub->late_submission_penalty,
-		    err));
+	TRY(gb_json_num(j, "late_submission_penalty", where, 0.0, false,
+			&sub->late_submission_penalty, err));
 	TRY(gb_json_num(j, "score", where, 0.0, false, &sub->score, err));
 	TRY(gb_json_num(j, "max_score", where, 0.0, false, &sub->max_score, err));
 	TRY(gb_json_array(j, "flags", where, &arr, err));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		snprintf(w, sizeof(w), "%s.flags[%zu]", where, i);
 		if (!json_is_string(v)) {
 			rc = gb_bad(err, w, NULL, "expected a string");
@@ -349,7 +342,8 @@ int gb_submission_from_json(struct gb_submission **out, json_t *j, const char *w
 
 		snprintf(w, sizeof(w), "%s.flag_reasons", where);
 		TRY(gb_json_object(src, w, NULL, err));
-		json_object_foreach(src, flag, v) {
+		json_object_foreach(src, flag, v)
+		{
 			snprintf(w, sizeof(w), "%s.flag_reasons.%s", where, flag);
 			if (!json_is_string(v)) {
 				rc = gb_bad(err, w, NULL, "expected a string");
@@ -366,7 +360,8 @@ int gb_submission_from_json(struct gb_submission **out, json_t *j, const char *w
 		}
 	}
 	TRY(gb_json_array(j, "notebooks", where, &arr, err));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		snprintf(w, sizeof(w), "%s.notebooks[%zu]", where, i);
 		TRY(nbresult_from_json(sub, v, w, err));
 	}
@@ -379,4 +374,3 @@ done:
 	free(s);
 	return rc;
 }
-

@@ -49,8 +49,7 @@ static int emit_header(FILE *f, const struct gb_gradebook *gb)
 	return rc;
 }
 
-static int emit_submission(FILE *f, const struct gb_submission *sub, bool first,
-			   struct gr_err *err)
+static int emit_submission(FILE *f, const struct gb_submission *sub, bool first, struct gr_err *err)
 {
 	json_t *j = NULL;
 	int rc = gb_submission_to_json(&j, sub, err);
@@ -124,7 +123,8 @@ int gb_writer_open(struct gb_writer **out, const char *path, const struct gb_gra
 	if (fd < 0) {
 		free(w->tmp);
 		w->tmp = NULL;
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot create a temporary file for '%s'", path);
+		rc =
+		    gr_err_sys(err, GR_EIO, errno, "cannot create a temporary file for '%s'", path);
 		goto done;
 	}
 	(void)fchmod(fd, 0644);
@@ -151,7 +151,8 @@ int gb_writer_add(struct gb_writer *w, const struct gb_submission *sub, struct g
 	int rc;
 
 	if (w->failed)
-		return gr_err_set(err, GR_EIO, "cannot write '%s': an earlier write failed", w->path);
+		return gr_err_set(err, GR_EIO, "cannot write '%s': an earlier write failed",
+				  w->path);
 	snprintf(where, sizeof(where), "submissions[%zu]", w->count);
 	if ((rc = gb_submission_validate(w->header, sub, where, err)) < 0)
 		return rc;
@@ -185,7 +186,8 @@ int gb_writer_commit(struct gb_writer *w, struct gr_err *err)
 	int fd, rc = 0;
 
 	if (w->failed || !f)
-		return gr_err_set(err, GR_EIO, "cannot write '%s': an earlier write failed", w->path);
+		return gr_err_set(err, GR_EIO, "cannot write '%s': an earlier write failed",
+				  w->path);
 	w->f = NULL;
 	fputs(footer, f);
 	fd = fileno(f);

@@ -54,14 +54,14 @@ static void stop(kernel *k)
 		}
 		kill(k->pid, SIGKILL);
 		waitpid(k->pid, &status, 0);
-reaped:
+	reaped:
 		k->pid = -1;
 	}
 }
 
 static int start(kernel *k, struct gr_err *err)
 {
-	int sv[2] = { -1, -1 }, fd, rc = 0;
+	int sv[2] = {-1, -1}, fd, rc = 0;
 	uint32_t type;
 	char *data = NULL;
 	size_t len;
@@ -96,8 +96,8 @@ static int start(kernel *k, struct gr_err *err)
 
 		rc = gr_err_set(err, code < 0 ? (int)code : GR_ESYS, "%s",
 				json_string_value(json_object_get(ready, "error"))
-					? json_string_value(json_object_get(ready, "error"))
-					: "the notebook engine did not start");
+				    ? json_string_value(json_object_get(ready, "error"))
+				    : "the notebook engine did not start");
 	}
 done:
 	if (rc < 0)
@@ -138,7 +138,7 @@ void kernel_free(kernel *k)
 
 struct asm_state {
 	struct kernel_result *res;
-	size_t next;       /* first cell without a verified record */
+	size_t next; /* first cell without a verified record */
 	int done, killed, timed_out;
 	char error[256];
 	char killed_reason[16];
@@ -164,7 +164,8 @@ static void add_flags(struct kernel_result *r, json_t *flags)
 	json_t *f;
 	size_t i, k;
 
-	json_array_foreach(flags, i, f) {
+	json_array_foreach(flags, i, f)
+	{
 		const char *flag = json_string_value(json_object_get(f, "flag"));
 		const char *reason = json_string_value(json_object_get(f, "reason"));
 		struct kernel_flag *nf;
@@ -207,9 +208,9 @@ static void on_record(struct asm_state *a, const struct kchan_rec *rec)
 		}
 		c = &a->res->cells[a->next++];
 		st = json_string_value(json_object_get(o, "status"));
-		c->status = st && !strcmp(st, "ok") ? KERNEL_CELL_OK
+		c->status = st && !strcmp(st, "ok")	   ? KERNEL_CELL_OK
 			    : st && !strcmp(st, "timeout") ? KERNEL_CELL_TIMEOUT
-							    : KERNEL_CELL_ERROR;
+							   : KERNEL_CELL_ERROR;
 		if (c->status == KERNEL_CELL_TIMEOUT)
 			a->timed_out = 1;
 		c->ename = jdup(o, "ename");
@@ -235,7 +236,9 @@ static void on_record(struct asm_state *a, const struct kchan_rec *rec)
 	case KREC_KILLED:
 		a->killed = 1;
 		snprintf(a->killed_reason, sizeof(a->killed_reason), "%s",
-			 json_string_value(json_object_get(o, "reason")) ? json_string_value(json_object_get(o, "reason")) : "cell");
+			 json_string_value(json_object_get(o, "reason"))
+			     ? json_string_value(json_object_get(o, "reason"))
+			     : "cell");
 		break;
 	case KREC_DONE: {
 		json_t *rep = json_object_get(o, "replaced");
@@ -286,16 +289,16 @@ static void conclude(struct asm_state *a, const struct kchan_reader *rd, json_t 
 
 	r->wall = json_number_value(json_object_get(ans, "wall"));
 	r->max_rss_kb = json_is_integer(json_object_get(ans, "max_rss_kb"))
-				? (long)json_integer_value(json_object_get(ans, "max_rss_kb"))
-				: -1;
+			    ? (long)json_integer_value(json_object_get(ans, "max_rss_kb"))
+			    : -1;
 	if (rd->broken)
 		tamper(a, rd->why);
 	if (json_integer_value(json_object_get(ans, "rc")) < 0 || (st && !strcmp(st, "XX"))) {
 		r->status = KERNEL_NB_FAILED;
 		snprintf(r->message, sizeof(r->message), "%s",
 			 json_string_value(json_object_get(ans, "error"))
-				 ? json_string_value(json_object_get(ans, "error"))
-				 : json_string_value(json_object_get(ans, "message")));
+			     ? json_string_value(json_object_get(ans, "error"))
+			     : json_string_value(json_object_get(ans, "message")));
 		return;
 	}
 	if (r->tampered) {
@@ -328,16 +331,19 @@ static void conclude(struct asm_state *a, const struct kchan_reader *rd, json_t 
 				snprintf(r->message, sizeof(r->message),
 					 "notebook time limit of %g s exceeded", o->timeout);
 		} else if (cur)
-			tamper(a, "the run ended before every cell reported"), r->status = KERNEL_NB_TAMPERED;
+			tamper(a, "the run ended before every cell reported"),
+			    r->status = KERNEL_NB_TAMPERED;
 		return;
 	}
 	if (a->killed) {
 		r->timed_out = 1;
 		r->status = KERNEL_NB_TIMEOUT;
-		snprintf(msg, sizeof(msg), "%s time limit of %g s exceeded; the cell ignored the "
+		snprintf(msg, sizeof(msg),
+			 "%s time limit of %g s exceeded; the cell ignored the "
 			 "interrupt and was killed after %g s",
 			 strcmp(a->killed_reason, "notebook") ? "cell" : "notebook",
-			 strcmp(a->killed_reason, "notebook") ? o->timeout_cell : o->timeout, o->grace);
+			 strcmp(a->killed_reason, "notebook") ? o->timeout_cell : o->timeout,
+			 o->grace);
 		snprintf(r->message, sizeof(r->message), "%s", msg);
 		if (cur) {
 			set_cell(cur, KERNEL_CELL_TIMEOUT, "TimeoutError", msg);
@@ -369,8 +375,10 @@ static void conclude(struct asm_state *a, const struct kchan_reader *rd, json_t 
 		if (cur)
 			set_cell(cur, KERNEL_CELL_ERROR, "DeadKernelError", msg);
 	} else {
-		snprintf(msg, sizeof(msg), "the process exited with status %d without reporting "
-			 "(os._exit?)", (int)json_integer_value(json_object_get(ans, "exitcode")));
+		snprintf(msg, sizeof(msg),
+			 "the process exited with status %d without reporting "
+			 "(os._exit?)",
+			 (int)json_integer_value(json_object_get(ans, "exitcode")));
 		tamper(a, msg);
 		r->status = KERNEL_NB_TAMPERED;
 		if (cur)
@@ -416,7 +424,7 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 	struct kernel_result *res = NULL;
 	json_t *req = NULL, *srcs, *ans = NULL;
 	char *body = NULL, *real = NULL, *data = NULL;
-	int p[2] = { -1, -1 }, rc = 0, pipe_open = 1, fd;
+	int p[2] = {-1, -1}, rc = 0, pipe_open = 1, fd;
 	double deadline;
 
 	memset(&a, 0, sizeof(a));
@@ -426,7 +434,8 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 		goto done;
 	real = realpath(workdir, NULL);
 	if (!real) {
-		rc = gr_err_sys(err, GR_ENOTFOUND, errno, "cannot use work directory '%s'", workdir);
+		rc =
+		    gr_err_sys(err, GR_ENOTFOUND, errno, "cannot use work directory '%s'", workdir);
 		goto done;
 	}
 	res = calloc(1, sizeof(*res));
@@ -491,8 +500,8 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 	}
 	deadline = gr_now() + k->opts->timeout + 3 * k->opts->grace + 60;
 	while (!ans) {
-		struct pollfd pf[2] = { { .fd = pipe_open ? p[0] : -1, .events = POLLIN },
-					{ .fd = k->sock, .events = POLLIN } };
+		struct pollfd pf[2] = {{.fd = pipe_open ? p[0] : -1, .events = POLLIN},
+				       {.fd = k->sock, .events = POLLIN}};
 		double left = deadline - gr_now();
 		uint32_t type;
 		size_t len;
@@ -547,8 +556,8 @@ done:
 	return rc;
 }
 
-int kernel_run_sources(kernel *k, struct kernel_result **out, const char *const *sources,
-		       size_t n, const char *workdir, struct gr_err *err)
+int kernel_run_sources(kernel *k, struct kernel_result **out, const char *const *sources, size_t n,
+		       const char *workdir, struct gr_err *err)
 {
 	return run(k, out, sources, NULL, NULL, n, workdir, err);
 }

@@ -30,7 +30,7 @@ static int starts(const char *s, const char *p)
 /* A path that gives direct access to memory, or a /proc directory usable as dir_fd. */
 static int bad_path(const char *path)
 {
-	static const char *const names[] = { "mem", "kmem", "pagemap", "kcore", "port", NULL };
+	static const char *const names[] = {"mem", "kmem", "pagemap", "kcore", "port", NULL};
 	char real[PATH_MAX];
 	const char *base = strrchr(path, '/');
 
@@ -52,8 +52,8 @@ static int bad_path(const char *path)
 		size_t n = strspn(p, "0123456789");
 
 		if (n && (!p[n] || !strcmp(p + n, "/task") ||
-			  (starts(p + n, "/task/") && strspn(p + n + 6, "0123456789") ==
-							     strlen(p + n + 6))))
+			  (starts(p + n, "/task/") &&
+			   strspn(p + n + 6, "0123456789") == strlen(p + n + 6))))
 			return 1;
 	}
 	return 0;
@@ -161,9 +161,19 @@ static int file_is_module(const char *path, const char *mod)
 
 static int on_import(struct kaudit *a, PyObject *args)
 {
-	static const char *const blocked[] = { "ctypes", "_ctypes", "cffi", "_cffi_backend",
-		"_testcapi", "_testinternalcapi", "_testbuffer", "_testmultiphase",
-		"_ctypes_test", "_xxtestfuzz", "_testimportmultiple", "_xxsubinterpreters", NULL };
+	static const char *const blocked[] = {"ctypes",
+					      "_ctypes",
+					      "cffi",
+					      "_cffi_backend",
+					      "_testcapi",
+					      "_testinternalcapi",
+					      "_testbuffer",
+					      "_testmultiphase",
+					      "_ctypes_test",
+					      "_xxtestfuzz",
+					      "_testimportmultiple",
+					      "_xxsubinterpreters",
+					      NULL};
 	PyObject *m = PyTuple_Size(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL;
 	PyObject *file = PyTuple_Size(args) > 1 ? PyTuple_GET_ITEM(args, 1) : NULL;
 	const char *name = m && PyUnicode_Check(m) ? PyUnicode_AsUTF8(m) : NULL;
@@ -175,8 +185,10 @@ static int on_import(struct kaudit *a, PyObject *args)
 	if (have_file && (!realpath(path, real) || !trusted_dir(real)))
 		return refuse_as(a, PyExc_ImportError, "loading native code from outside /usr");
 	/* Tcl's `load` runs any shared object the notebook wrote */
-	if ((name && names_module(name, "_tkinter")) || (have_file && file_is_module(path, "_tkinter")))
-		return refuse_as(a, PyExc_ImportError, "Tcl/Tk (_tkinter, which can load native code)");
+	if ((name && names_module(name, "_tkinter")) ||
+	    (have_file && file_is_module(path, "_tkinter")))
+		return refuse_as(a, PyExc_ImportError,
+				 "Tcl/Tk (_tkinter, which can load native code)");
 	for (size_t i = a->allow_ctypes ? 4 : 0; blocked[i]; i++) {
 		if (!(name && names_module(name, blocked[i])) &&
 		    !(have_file && file_is_module(path, blocked[i])))
@@ -203,8 +215,7 @@ static int hook(const char *event, PyObject *args, void *data)
 	if ((starts(event, "ctypes.") && !a->allow_ctypes) || !strcmp(event, "sys.addaudithook") ||
 	    !strcmp(event, "sys.settrace") || !strcmp(event, "sys.setprofile") ||
 	    (!a->allow_fork && (!strcmp(event, "os.fork") || !strcmp(event, "os.forkpty"))) ||
-	    !strcmp(event, "os.symlink") ||
-	    !strcmp(event, "os.link"))
+	    !strcmp(event, "os.symlink") || !strcmp(event, "os.link"))
 		return refuse(a, event);
 	if (!strcmp(event, "import"))
 		return on_import(a, args);
@@ -239,7 +250,8 @@ static int hook(const char *event, PyObject *args, void *data)
 		return 0;
 	}
 	if (!strcmp(event, "marshal.loads") || !strcmp(event, "marshal.load")) {
-		if (strcmp(caller_file(path, sizeof(path)), "<frozen importlib._bootstrap_external>"))
+		if (strcmp(caller_file(path, sizeof(path)),
+			   "<frozen importlib._bootstrap_external>"))
 			return refuse(a, event);
 		return 0;
 	}

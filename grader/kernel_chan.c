@@ -35,8 +35,7 @@ static int mac(unsigned char out[KCHAN_MAC_LEN], const unsigned char key[KCHAN_K
 {
 	unsigned int olen = KCHAN_MAC_LEN;
 
-	if (!HMAC(EVP_sha256(), key, KCHAN_KEY_LEN, data, len, out, &olen) ||
-	    olen != KCHAN_MAC_LEN)
+	if (!HMAC(EVP_sha256(), key, KCHAN_KEY_LEN, data, len, out, &olen) || olen != KCHAN_MAC_LEN)
 		return GR_ESYS;
 	return 0;
 }
@@ -193,7 +192,8 @@ char *kernel_utf8_clean(const char *s, size_t n)
 					break;
 				cp = cp << 6 | (p[i + j] & 0x3f);
 			}
-			if (j == k + 1 && cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) {
+			if (j == k + 1 && cp >= min && cp <= 0x10ffff &&
+			    !(cp >= 0xd800 && cp <= 0xdfff)) {
 				memcpy(o, p + i, k + 1);
 				o += k + 1;
 				i += k + 1;

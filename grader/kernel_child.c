@@ -37,21 +37,21 @@
 struct kchild {
 	struct krun *run;
 	uint32_t seq;
-	pthread_mutex_t wlock;   /* one record at a time on the channel */
-	pthread_mutex_t lock;    /* the watchdog's state below */
+	pthread_mutex_t wlock; /* one record at a time on the channel */
+	pthread_mutex_t lock;  /* the watchdog's state below */
 	pthread_cond_t cond;
 	pthread_t main_thread;
-	long cell;               /* cell being worked on, -1 before the first */
+	long cell; /* cell being worked on, -1 before the first */
 	double soft, hard, nb_deadline;
-	int fired;               /* 0, 1 cell limit, 2 notebook limit: for `cell` */
-	const char *src;         /* the running cell's text, for traceback lines */
-	PyObject *out, *err;     /* this cell's sys.stdout / sys.stderr */
-	PyObject *builtins;      /* __main__'s __builtins__ as _prepare() set it */
-	PyObject *sigmod;        /* the signal module, imported before student code */
-	struct kcap cap;         /* fds 1 and 2 */
-	pid_t pid;               /* this process: a process it forks sends nothing */
-	unsigned char *key;      /* the run's key, on a page wiped in any forked process */
-	char cut[256];           /* what of this cell's record was truncated, for its note */
+	int fired;	     /* 0, 1 cell limit, 2 notebook limit: for `cell` */
+	const char *src;     /* the running cell's text, for traceback lines */
+	PyObject *out, *err; /* this cell's sys.stdout / sys.stderr */
+	PyObject *builtins;  /* __main__'s __builtins__ as _prepare() set it */
+	PyObject *sigmod;    /* the signal module, imported before student code */
+	struct kcap cap;     /* fds 1 and 2 */
+	pid_t pid;	     /* this process: a process it forks sends nothing */
+	unsigned char *key;  /* the run's key, on a page wiped in any forked process */
+	char cut[256];	     /* what of this cell's record was truncated, for its note */
 };
 
 static double now(void)
@@ -99,7 +99,8 @@ static void send_json(struct kchild *c, uint32_t type, json_t *obj)
  */
 static void send_cell(struct kchild *c, json_t *res)
 {
-	static const char *const keys[] = { "stdout", "stderr", "result", "traceback", "evalue", NULL };
+	static const char *const keys[] = {"stdout",	"stderr", "result",
+					   "traceback", "evalue", NULL};
 	char *s = json_dumps(res, JSON_COMPACT);
 
 	if (s && strlen(s) > KCHAN_MAX_PAYLOAD - 4096) {
@@ -256,8 +257,8 @@ static void note_cut(struct kchild *c, const char *what, size_t kept, size_t tot
 {
 	size_t n = strlen(c->cut);
 
-	snprintf(c->cut + n, sizeof(c->cut) - n, "%s%s truncated to %zu of %zu bytes", n ? "; " : "",
-		 what, kept, total);
+	snprintf(c->cut + n, sizeof(c->cut) - n, "%s%s truncated to %zu of %zu bytes",
+		 n ? "; " : "", what, kept, total);
 }
 
 /* Bytes a cell's text fields keep: the output cap, within bounds the channel can carry. */
@@ -300,7 +301,7 @@ static json_t *py_text(PyObject *o)
 }
 
 static void append(char **buf, size_t *len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void append(char **buf, size_t *len, const char *fmt, ...)
 {
@@ -362,7 +363,8 @@ static char *format_tb(struct kchild *c, PyObject *tb, const char *ename, const 
 	size_t len = 0, hidden = 0;
 
 	append(&buf, &len, "Traceback (most recent call last):\n");
-	for (PyObject *t = tb; t && PyTraceBack_Check(t); t = (PyObject *)((PyTracebackObject *)t)->tb_next) {
+	for (PyObject *t = tb; t && PyTraceBack_Check(t);
+	     t = (PyObject *)((PyTracebackObject *)t)->tb_next) {
 		PyFrameObject *f = ((PyTracebackObject *)t)->tb_frame;
 		PyCodeObject *co = f ? PyFrame_GetCode(f) : NULL;
 		PyObject *lo = PyObject_GetAttrString(t, "tb_lineno");
@@ -388,7 +390,8 @@ static char *format_tb(struct kchild *c, PyObject *tb, const char *ename, const 
 		Py_XDECREF(co);
 	}
 	if (hidden)
-		append(&buf, &len, "  [... %zu frame%s in library code]\n", hidden, hidden > 1 ? "s" : "");
+		append(&buf, &len, "  [... %zu frame%s in library code]\n", hidden,
+		       hidden > 1 ? "s" : "");
 	if (evalue && *evalue)
 		append(&buf, &len, "%s: %s\n", ename, evalue);
 	else
@@ -461,7 +464,7 @@ static PyObject *cap_pos(PyObject *self, PyObject *unused)
 	return Py_BuildValue("(nn)", (Py_ssize_t)kcap_pos(k, 0), (Py_ssize_t)kcap_pos(k, 1));
 }
 
-static PyMethodDef cap_pos_def = { "_cap_pos", cap_pos, METH_NOARGS, NULL };
+static PyMethodDef cap_pos_def = {"_cap_pos", cap_pos, METH_NOARGS, NULL};
 
 static void expose_cap_pos(struct kchild *c)
 {
@@ -506,8 +509,10 @@ static json_t *take_displays(struct kchild *c)
 			continue;
 		d = json_object();
 		data = json_object();
-		json_object_set_new(d, "out", json_integer(PyLong_AsLongLong(PyTuple_GET_ITEM(t, 0))));
-		json_object_set_new(d, "err", json_integer(PyLong_AsLongLong(PyTuple_GET_ITEM(t, 1))));
+		json_object_set_new(d, "out",
+				    json_integer(PyLong_AsLongLong(PyTuple_GET_ITEM(t, 0))));
+		json_object_set_new(d, "err",
+				    json_integer(PyLong_AsLongLong(PyTuple_GET_ITEM(t, 1))));
 		json_object_set_new(d, "post", json_boolean(PyTuple_GET_ITEM(t, 2) == Py_True));
 		while (PyDict_Next(PyTuple_GET_ITEM(t, 3), &pos, &key, &val)) {
 			json_t *jk = py_text(key);
@@ -515,11 +520,12 @@ static json_t *take_displays(struct kchild *c)
 			/* a cell's displays stay well inside one record (KCHAN_MAX_PAYLOAD) */
 			if (json_string_value(jk) && PyUnicode_Check(val)) {
 				total += (size_t)PyUnicode_GET_LENGTH(val);
-				json_object_set_new(data, json_string_value(jk),
-						    total <= KDISPLAY_MAX
-							    ? py_text(val)
-							    : json_string("[display dropped: a cell's "
-									  "displays are capped at 8 MiB]"));
+				json_object_set_new(
+				    data, json_string_value(jk),
+				    total <= KDISPLAY_MAX
+					? py_text(val)
+					: json_string("[display dropped: a cell's "
+						      "displays are capped at 8 MiB]"));
 			}
 			json_decref(jk);
 		}
@@ -541,10 +547,12 @@ static void put_flags(struct kchild *c, json_t *res, json_t *replaced)
 	json_t *flags = kwatch_take(c->run->z->watch, 0), *f;
 	size_t k, j;
 
-	json_array_foreach(flags, k, f) {
+	json_array_foreach(flags, k, f)
+	{
 		const char *name = json_string_value(json_object_get(f, "name"));
 
-		if (!name || strcmp(json_string_value(json_object_get(f, "flag")), "replaced_builtins"))
+		if (!name ||
+		    strcmp(json_string_value(json_object_get(f, "flag")), "replaced_builtins"))
 			continue;
 		for (j = 0; j < json_array_size(replaced); j++)
 			if (!strcmp(json_string_value(json_array_get(replaced, j)), name))
@@ -624,7 +632,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 	}
 	call_hook(c->run->z->pre_cell,
 		  k->code && (strstr(k->code, "async") || strstr(k->code, "await")) ? Py_True
-										 : Py_False);
+										    : Py_False);
 	/*
 	 * Right before a grade cell, after every piece of student code that runs
 	 * ahead of it (the pre-cell events a notebook registered included): what
@@ -907,7 +915,8 @@ int kernel_child_main(void *arg)
 
 	prepare = PyDict_GetItemString(c.run->z->ns, "_prepare");
 	if (prepare)
-		ret = PyObject_CallFunction(prepare, "ili", c.run->ipython, c.run->seed, KSIG_TIMEOUT);
+		ret = PyObject_CallFunction(prepare, "ili", c.run->ipython, c.run->seed,
+					    KSIG_TIMEOUT);
 	if (!ret) {
 		kpy_exc_message(msg, sizeof(msg));
 		finish(&c, replaced, 0, msg);

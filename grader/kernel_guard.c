@@ -54,7 +54,8 @@ static void signals(struct kwatch *w, PyObject *sigmod, long cell, int own)
 		    (old.it_value.tv_sec || old.it_value.tv_usec)) {
 			setitimer(timers[t], &off, NULL);
 			kwatch_flag(w, "replaced_builtins", "itimer",
-				    "an interval timer was armed when grade cell %ld started", cell);
+				    "an interval timer was armed when grade cell %ld started",
+				    cell);
 		}
 	}
 	for (int s = 1; getsig && setsig && s < NSIG; s++) {
@@ -64,7 +65,8 @@ static void signals(struct kwatch *w, PyObject *sigmod, long cell, int own)
 			continue;
 		h = PyObject_CallFunction(getsig, "i", s);
 		if (h && PyCallable_Check(h) && h != dflt_int) {
-			PyObject *r = PyObject_CallFunction(setsig, "ii", s, (int)(intptr_t)SIG_IGN);
+			PyObject *r =
+			    PyObject_CallFunction(setsig, "ii", s, (int)(intptr_t)SIG_IGN);
 
 			Py_XDECREF(r);
 			kwatch_flag(w, "replaced_builtins", "signal",

@@ -31,9 +31,9 @@
 #define KCHAN_MAX_PAYLOAD (64u << 20)
 
 enum kchan_type {
-	KREC_CELL = 1,   /* one cell's result (JSON) */
+	KREC_CELL = 1,	 /* one cell's result (JSON) */
 	KREC_KILLED = 2, /* the watchdog kills the run: {"i", "reason"} */
-	KREC_DONE = 3,   /* the run finished: {"replaced", "timed_out", "message"} */
+	KREC_DONE = 3,	 /* the run finished: {"replaced", "timed_out", "message"} */
 };
 
 /* Bytes of a framed record with a payload of `len` bytes. */
@@ -52,13 +52,13 @@ struct kchan_reader {
 	uint32_t next_seq;
 	unsigned char *buf;
 	size_t len, cap, off;
-	int broken;           /* once set, stays set: nothing more is believed */
+	int broken; /* once set, stays set: nothing more is believed */
 	char why[128];
 };
 
 struct kchan_rec {
 	uint32_t seq, type;
-	const char *payload;  /* NUL-terminated copy inside the reader; valid until next call */
+	const char *payload; /* NUL-terminated copy inside the reader; valid until next call */
 	size_t len;
 };
 
@@ -90,10 +90,10 @@ json_t *kernel_cell_outputs(const struct kernel_cell_result *c, const json_t *di
 /* ---- zygote protocol (kernel.c <-> kernel_zygote.c) over a socketpair ---- */
 
 enum kz_type {
-	KZ_READY = 1,    /* zygote -> caller: JSON {"ok", "error", "python"} */
-	KZ_RUN = 2,      /* caller -> zygote: key (32 bytes) + JSON; carries the record fd */
-	KZ_RESULT = 3,   /* zygote -> caller: JSON, the sandbox result */
-	KZ_QUIT = 4,     /* caller -> zygote */
+	KZ_READY = 1,  /* zygote -> caller: JSON {"ok", "error", "python"} */
+	KZ_RUN = 2,    /* caller -> zygote: key (32 bytes) + JSON; carries the record fd */
+	KZ_RESULT = 3, /* zygote -> caller: JSON, the sandbox result */
+	KZ_QUIT = 4,   /* caller -> zygote */
 };
 
 /* Send one message (optionally passing fd `pass_fd` >= 0 with it). */
@@ -131,7 +131,8 @@ void kwatch_enter(struct kwatch *w, long cell, int grade);
  * running and give shadowed names their system module.
  */
 void kwatch_check(struct kwatch *w, int grade);
-/* The audit event object.__setattr__ (args: a tuple): a function's code or defaults, a module's class. */
+/* The audit event object.__setattr__ (args: a tuple): a function's code or defaults, a module's
+ * class. */
 int kwatch_on_setattr(struct kwatch *w, void *args);
 /*
  * Findings as a new JSON array of {"flag", "reason", "name"?}: those not
@@ -141,7 +142,7 @@ json_t *kwatch_take(struct kwatch *w, int all);
 
 /* Fixed descriptor numbers inside the child (the zygote dup2()s onto them). */
 #define KFD_REC 250
-#define KFD_OUT 251   /* write ends of the capture pipes (kernel_capture.c) */
+#define KFD_OUT 251 /* write ends of the capture pipes (kernel_capture.c) */
 #define KFD_ERR 252
 #define KFD_OUT_R 253 /* their read ends */
 #define KFD_ERR_R 254

@@ -7,10 +7,14 @@
 const char *kernel_cell_status_name(enum kernel_cell_status st)
 {
 	switch (st) {
-	case KERNEL_CELL_OK: return "ok";
-	case KERNEL_CELL_ERROR: return "error";
-	case KERNEL_CELL_TIMEOUT: return "timeout";
-	case KERNEL_CELL_NOT_RUN: return "not_run";
+	case KERNEL_CELL_OK:
+		return "ok";
+	case KERNEL_CELL_ERROR:
+		return "error";
+	case KERNEL_CELL_TIMEOUT:
+		return "timeout";
+	case KERNEL_CELL_NOT_RUN:
+		return "not_run";
 	}
 	return "?";
 }
@@ -18,11 +22,16 @@ const char *kernel_cell_status_name(enum kernel_cell_status st)
 const char *kernel_status_name(enum kernel_status st)
 {
 	switch (st) {
-	case KERNEL_NB_OK: return "ok";
-	case KERNEL_NB_TIMEOUT: return "timeout";
-	case KERNEL_NB_CRASHED: return "crashed";
-	case KERNEL_NB_TAMPERED: return "tampered";
-	case KERNEL_NB_FAILED: return "failed";
+	case KERNEL_NB_OK:
+		return "ok";
+	case KERNEL_NB_TIMEOUT:
+		return "timeout";
+	case KERNEL_NB_CRASHED:
+		return "crashed";
+	case KERNEL_NB_TAMPERED:
+		return "tampered";
+	case KERNEL_NB_FAILED:
+		return "failed";
 	}
 	return "?";
 }
@@ -53,8 +62,8 @@ json_t *kernel_result_json(const struct kernel_result *res)
 	json_object_set_new(o, "replaced", rep);
 	rep = json_array();
 	for (size_t i = 0; rep && i < res->nflags; i++)
-		json_array_append_new(rep, json_pack("{s:s,s:s}", "flag", res->flags[i].flag, "reason",
-						     res->flags[i].reason));
+		json_array_append_new(rep, json_pack("{s:s,s:s}", "flag", res->flags[i].flag,
+						     "reason", res->flags[i].reason));
 	json_object_set_new(o, "flags", rep ? rep : json_array());
 	for (size_t i = 0; i < res->ncells; i++) {
 		const struct kernel_cell_result *c = &res->cells[i];
@@ -73,7 +82,8 @@ json_t *kernel_result_json(const struct kernel_result *res)
 		json_object_set_new(j, "result", str_or_null(c->result));
 		json_object_set_new(j, "note", str_or_null(c->note));
 		json_object_set_new(j, "time", json_real(c->time));
-		json_object_set_new(j, "outputs", c->outputs ? json_incref(c->outputs) : json_array());
+		json_object_set_new(j, "outputs",
+				    c->outputs ? json_incref(c->outputs) : json_array());
 		json_array_append_new(cells, j);
 	}
 	json_object_set_new(o, "cells", cells);
@@ -172,7 +182,8 @@ json_t *kernel_cell_outputs(const struct kernel_cell_result *c, const json_t *di
 
 	if (!outs || c->status == KERNEL_CELL_NOT_RUN)
 		return outs;
-	json_array_foreach(displays, k, d) {
+	json_array_foreach(displays, k, d)
+	{
 		size_t o2 = cut_at(out, olen, op, json_integer_value(json_object_get(d, "out")));
 		size_t e2 = cut_at(err, elen, ep, json_integer_value(json_object_get(d, "err")));
 
@@ -196,9 +207,8 @@ json_t *kernel_cell_outputs(const struct kernel_cell_result *c, const json_t *di
 		json_object_set_new(r, "output_type", json_string("execute_result"));
 		json_array_append_new(outs, r);
 	}
-	json_array_foreach(displays, k, d)
-		if (json_is_true(json_object_get(d, "post")))
-			add_display(outs, d);
+	json_array_foreach(displays, k, d) if (json_is_true(json_object_get(d, "post")))
+	    add_display(outs, d);
 	if (c->status != KERNEL_CELL_OK) {
 		json_t *e = json_object();
 

@@ -52,13 +52,13 @@ static int recv_all(int sock, void *p, size_t n)
 int kz_send(int sock, uint32_t type, const void *a, size_t alen, const void *b, size_t blen,
 	    int pass_fd)
 {
-	uint32_t hdr[3] = { KZ_MAGIC, type, (uint32_t)(alen + blen) };
-	struct iovec iov = { .iov_base = hdr, .iov_len = sizeof(hdr) };
+	uint32_t hdr[3] = {KZ_MAGIC, type, (uint32_t)(alen + blen)};
+	struct iovec iov = {.iov_base = hdr, .iov_len = sizeof(hdr)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t w;
 
 	if (alen + blen > KZ_MAX)
@@ -90,13 +90,15 @@ int kz_send(int sock, uint32_t type, const void *a, size_t alen, const void *b, 
 int kz_recv(int sock, uint32_t *type, char **data, size_t *len, int *fd)
 {
 	uint32_t hdr[3];
-	struct iovec iov = { .iov_base = hdr, .iov_len = sizeof(hdr) };
+	struct iovec iov = {.iov_base = hdr, .iov_len = sizeof(hdr)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm;
 	ssize_t r;
 	char *buf;

@@ -56,9 +56,9 @@ static int init_interpreter(char *msg, size_t msglen)
 		return GR_ESYS;
 	}
 	PyConfig_InitIsolatedConfig(&config);
-	config.site_import = 1;           /* Debian's dist-packages and .pth files */
+	config.site_import = 1; /* Debian's dist-packages and .pth files */
 	config.user_site_directory = 0;
-	config.write_bytecode = 0;        /* never write __pycache__ into /usr or /box */
+	config.write_bytecode = 0; /* never write __pycache__ into /usr or /box */
 	config.install_signal_handlers = 0;
 	config.parse_argv = 0;
 	config.buffered_stdio = 1;
@@ -133,15 +133,16 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 	if (!r)
 		goto pyfail;
 	if (r != Py_None) {
-		snprintf(msg, msglen, "%s", PyUnicode_Check(r) ? PyUnicode_AsUTF8(r) : "preload failed");
+		snprintf(msg, msglen, "%s",
+			 PyUnicode_Check(r) ? PyUnicode_AsUTF8(r) : "preload failed");
 		rc = GR_ENOTFOUND;
 		goto done;
 	}
 	/* made here once rather than in every child (about 1 ms each) */
-	z->out = PyObject_CallFunction(z->io_open, "isissOO", 1, "w", 1, "utf-8", "backslashreplace",
-				       Py_None, Py_False);
-	z->err = PyObject_CallFunction(z->io_open, "isissOO", 2, "w", 1, "utf-8", "backslashreplace",
-				       Py_None, Py_False);
+	z->out = PyObject_CallFunction(z->io_open, "isissOO", 1, "w", 1, "utf-8",
+				       "backslashreplace", Py_None, Py_False);
+	z->err = PyObject_CallFunction(z->io_open, "isissOO", 2, "w", 1, "utf-8",
+				       "backslashreplace", Py_None, Py_False);
 	PyErr_Clear();
 	if (kwatch_start(&z->watch, &z->audit.armed) < 0) {
 		snprintf(msg, msglen, "cannot watch the system's modules");
@@ -201,13 +202,14 @@ static int copy_text(char **out, PyObject *o)
 	return *out ? 0 : -1;
 }
 
-/* _transform()'s answer into `c`, its shape checked: (str, str|None, (str, str, str)|None, str, str|None). */
+/* _transform()'s answer into `c`, its shape checked: (str, str|None, (str, str, str)|None, str,
+ * str|None). */
 static int take_cell(struct kcell *c, PyObject *t)
 {
 	PyObject *e;
 
-	if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5 || !PyUnicode_Check(PyTuple_GET_ITEM(t, 0)) ||
-	    !PyUnicode_Check(PyTuple_GET_ITEM(t, 3)))
+	if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5 ||
+	    !PyUnicode_Check(PyTuple_GET_ITEM(t, 0)) || !PyUnicode_Check(PyTuple_GET_ITEM(t, 3)))
 		return -1;
 	e = PyTuple_GET_ITEM(t, 2);
 	if (e != Py_None && (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 3))

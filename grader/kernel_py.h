@@ -19,17 +19,17 @@ extern const char kernel_py_source[];
 /* State of the audit hook; `armed` is set in the child before student code. */
 struct kaudit {
 	int armed;
-	int allow_ctypes;   /* the course needs ctypes (scipy): weaker, documented */
-	int allow_fork;     /* set in the child once forked processes cannot use the channel */
-	char blocked[160];  /* the last refused event, for the cell's note */
+	int allow_ctypes;     /* the course needs ctypes (scipy): weaker, documented */
+	int allow_fork;	      /* set in the child once forked processes cannot use the channel */
+	char blocked[160];    /* the last refused event, for the cell's note */
 	struct kwatch *watch; /* told of object.__setattr__ events */
 };
 
 /* The zygote: an initialised interpreter, inherited by every child. */
 struct kzy {
 	const struct kernel_opts *opts;
-	PyObject *ns;       /* globals of the helper module */
-	PyObject *io_open;  /* io.open, held from before any student code */
+	PyObject *ns;	   /* globals of the helper module */
+	PyObject *io_open; /* io.open, held from before any student code */
 	/*
 	 * The helper's hooks around a cell, held from before any student code:
 	 * student code can rebind names in the helper's dict (a helper
@@ -46,10 +46,10 @@ struct kzy {
  * Python object in the child before its turn (student code could find it).
  */
 struct kcell {
-	char *code;         /* the text run (IPython syntax transformed), for tracebacks */
-	char *body;         /* its statements, compiled as 'exec' */
-	char *expr;         /* its trailing expression, compiled as 'eval', or NULL */
-	char *note;         /* or NULL */
+	char *code;		   /* the text run (IPython syntax transformed), for tracebacks */
+	char *body;		   /* its statements, compiled as 'exec' */
+	char *expr;		   /* its trailing expression, compiled as 'eval', or NULL */
+	char *note;		   /* or NULL */
 	char *ename, *evalue, *tb; /* a syntax error found in the zygote, or NULL */
 };
 
@@ -76,7 +76,7 @@ struct kcap_stream {
 struct kcap {
 	pthread_mutex_t lock;
 	pthread_t thread;
-	size_t cap;          /* bytes kept of each stream per cell */
+	size_t cap; /* bytes kept of each stream per cell */
 	struct kcap_stream s[2];
 };
 
@@ -110,12 +110,12 @@ int kaudit_install(struct kaudit *a, int allow_ctypes);
 #define KW_DEPTH 64
 
 struct kw_rec {
-	PyObject *owner;      /* the module or the class (owned) */
-	PyObject *dict;       /* its namespace (owned) */
-	PyObject *snap;       /* the namespace as last accepted (owned copy) */
-	PyTypeObject *type;   /* modules: the type when accepted */
+	PyObject *owner;    /* the module or the class (owned) */
+	PyObject *dict;	    /* its namespace (owned) */
+	PyObject *snap;	    /* the namespace as last accepted (owned copy) */
+	PyTypeObject *type; /* modules: the type when accepted */
 	uint64_t version;
-	char *name;           /* "numpy", "pandas.DataFrame" (heap) */
+	char *name; /* "numpy", "pandas.DataFrame" (heap) */
 	int is_class;
 };
 
@@ -129,27 +129,27 @@ struct kwatch {
 	size_t nrecs, caprecs;
 	struct kw_wrap *wraps;
 	size_t nwraps, capwraps;
-	PyObject *known;      /* sys.modules name -> module, every entry seen */
-	PyObject *seen;       /* ids of the namespaces watched */
-	PyObject *shadows;    /* names to give back their system module before a grade cell */
-	PyObject *forged;     /* names whose sys.modules entry was put there by hand */
-	PyObject *originals;  /* name -> the system's module a forged entry replaced */
-	PyObject *builtins;   /* builtins.__dict__ */
-	PyObject *stdlib;     /* sys.stdlib_module_names */
-	PyObject *syspath;    /* the system's entries of sys.path (list) */
-	PyObject *find_spec;  /* importlib.machinery.PathFinder.find_spec */
-	PyObject *from_spec;  /* importlib.util.module_from_spec */
-	PyObject *orig_load;  /* the import system's own _find_and_load */
+	PyObject *known;       /* sys.modules name -> module, every entry seen */
+	PyObject *seen;	       /* ids of the namespaces watched */
+	PyObject *shadows;     /* names to give back their system module before a grade cell */
+	PyObject *forged;      /* names whose sys.modules entry was put there by hand */
+	PyObject *originals;   /* name -> the system's module a forged entry replaced */
+	PyObject *builtins;    /* builtins.__dict__ */
+	PyObject *stdlib;      /* sys.stdlib_module_names */
+	PyObject *syspath;     /* the system's entries of sys.path (list) */
+	PyObject *find_spec;   /* importlib.machinery.PathFinder.find_spec */
+	PyObject *from_spec;   /* importlib.util.module_from_spec */
+	PyObject *orig_load;   /* the import system's own _find_and_load */
 	PyObject *wrapped_key; /* "__wrapped__", interned */
 	PyObject *stack[KW_DEPTH];
 	int depth;
 	unsigned long nonsys; /* modules loaded from outside the system so far */
 	uint64_t modules_version;
-	const int *armed;     /* the audit hook's: student code may be running */
-	long cell;            /* 1-based cell being run, 0 before the first */
-	json_t *flags;        /* [{"flag", "reason", "name"}], every finding */
-	size_t sent;          /* flags[0..sent) already reported */
-	struct stat box;      /* the working directory when last scanned */
+	const int *armed; /* the audit hook's: student code may be running */
+	long cell;	  /* 1-based cell being run, 0 before the first */
+	json_t *flags;	  /* [{"flag", "reason", "name"}], every finding */
+	size_t sent;	  /* flags[0..sent) already reported */
+	struct stat box;  /* the working directory when last scanned */
 };
 
 /* kernel_watch.c, shared with kernel_watch_mods.c */
@@ -164,7 +164,7 @@ void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signa
 void kguard_shadowed(struct kwatch *w, PyObject *code, PyObject *ns, long cell);
 
 void kwatch_flag(struct kwatch *w, const char *flag, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* A str's UTF-8, or "?" (borrowed). */
 const char *kwatch_str(PyObject *s);
 /* A file of the system's Python (under /usr/lib/python3*, /usr/local/lib/python3*). */

@@ -53,10 +53,10 @@ void kwatch_flag(struct kwatch *w, const char *flag, const char *name, const cha
 	for (char *p = reason; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	json_array_foreach(w->flags, i, f)
-		if (!strcmp(json_string_value(json_object_get(f, "flag")), flag) &&
-		    !strcmp(json_string_value(json_object_get(f, "reason")), reason))
-			return;
+	json_array_foreach(
+	    w->flags, i,
+	    f) if (!strcmp(json_string_value(json_object_get(f, "flag")), flag) &&
+		   !strcmp(json_string_value(json_object_get(f, "reason")), reason)) return;
 	if (json_array_size(w->flags) >= 200)
 		return;
 	f = json_pack("{s:s,s:s}", "flag", flag, "reason", reason);
@@ -97,7 +97,8 @@ uint64_t kwatch_dict_version(PyObject *d)
 
 /* ---- snapshots ---- */
 
-static int add_rec(struct kwatch *w, PyObject *owner, PyObject *dict, const char *name, int is_class)
+static int add_rec(struct kwatch *w, PyObject *owner, PyObject *dict, const char *name,
+		   int is_class)
 {
 	PyObject *id = PyLong_FromVoidPtr(dict);
 	struct kw_rec *r;
@@ -180,8 +181,8 @@ void kwatch_add_module(struct kwatch *w, const char *mname, PyObject *mod)
 		snprintf(name, sizeof(name), "%s.%s", mname, kwatch_str(key));
 		if (PyType_Check(val) && (((PyTypeObject *)val)->tp_flags & Py_TPFLAGS_HEAPTYPE) &&
 		    ((PyTypeObject *)val)->tp_dict) {
-			PyObject *owner = PyDict_GetItemString(((PyTypeObject *)val)->tp_dict,
-							       "__module__");
+			PyObject *owner =
+			    PyDict_GetItemString(((PyTypeObject *)val)->tp_dict, "__module__");
 
 			if (owner && PyUnicode_Check(owner) &&
 			    !PyUnicode_CompareWithASCIIString(owner, mname))
@@ -218,9 +219,19 @@ static int harmless(const char *k, PyObject *old, PyObject *cur)
 
 static int skip_key(const char *k, int is_class)
 {
-	static const char *const skip[] = { "__doc__", "__module__", "__dict__", "__weakref__",
-		"__qualname__", "__annotations__", "__slots__", "__abstractmethods__",
-		"__parameters__", "__orig_bases__", "__match_args__", "__signature__", NULL };
+	static const char *const skip[] = {"__doc__",
+					   "__module__",
+					   "__dict__",
+					   "__weakref__",
+					   "__qualname__",
+					   "__annotations__",
+					   "__slots__",
+					   "__abstractmethods__",
+					   "__parameters__",
+					   "__orig_bases__",
+					   "__match_args__",
+					   "__signature__",
+					   NULL};
 
 	if (!is_class)
 		return !strcmp(k, "__doc__");
@@ -238,7 +249,8 @@ static const char *shadowing(struct kwatch *w, struct kw_rec *r, PyObject *key, 
 	if (!r->is_class)
 		return PyDict_GetItemWithError(w->builtins, key) ? "shadows the builtin" : NULL;
 	for (Py_ssize_t i = 1; i < PyTuple_GET_SIZE(((PyTypeObject *)r->owner)->tp_mro); i++) {
-		PyTypeObject *b = (PyTypeObject *)PyTuple_GET_ITEM(((PyTypeObject *)r->owner)->tp_mro, i);
+		PyTypeObject *b =
+		    (PyTypeObject *)PyTuple_GET_ITEM(((PyTypeObject *)r->owner)->tp_mro, i);
 
 		if (b->tp_dict && PyDict_GetItemWithError(b->tp_dict, key))
 			return "overrides an inherited attribute";
@@ -257,8 +269,8 @@ static void check_rec(struct kwatch *w, struct kw_rec *r, int flagging)
 	if (!r->is_class && Py_TYPE(r->owner) != r->type) {
 		if (flagging)
 			kwatch_flag(w, "replaced_builtins", r->name,
-				 "module %s given the class %s (cell %ld)", r->name,
-				 Py_TYPE(r->owner)->tp_name, w->cell);
+				    "module %s given the class %s (cell %ld)", r->name,
+				    Py_TYPE(r->owner)->tp_name, w->cell);
 		r->type = Py_TYPE(r->owner);
 	}
 	if (v && v == r->version)
@@ -277,7 +289,7 @@ static void check_rec(struct kwatch *w, struct kw_rec *r, int flagging)
 
 			snprintf(name, sizeof(name), "%s.%s", r->name, k);
 			kwatch_flag(w, "replaced_builtins", name, "%s %s (cell %ld)", name,
-				 cur ? "rebound" : "deleted", w->cell);
+				    cur ? "rebound" : "deleted", w->cell);
 		}
 	}
 	pos = 0;
@@ -292,8 +304,8 @@ static void check_rec(struct kwatch *w, struct kw_rec *r, int flagging)
 			char name[600];
 
 			snprintf(name, sizeof(name), "%s.%s", r->name, kwatch_str(key));
-			kwatch_flag(w, "replaced_builtins", name, "%s added: %s (cell %ld)", name, why,
-				 w->cell);
+			kwatch_flag(w, "replaced_builtins", name, "%s added: %s (cell %ld)", name,
+				    why, w->cell);
 		}
 	}
 	PyErr_Clear();
@@ -313,8 +325,8 @@ static void check_wraps(struct kwatch *w, int flagging)
 		if (cur == x->wrapped)
 			continue;
 		if (flagging)
-			kwatch_flag(w, "replaced_builtins", x->name, "%s.__wrapped__ replaced (cell %ld)",
-				 x->name, w->cell);
+			kwatch_flag(w, "replaced_builtins", x->name,
+				    "%s.__wrapped__ replaced (cell %ld)", x->name, w->cell);
 		Py_XINCREF(cur);
 		Py_XSETREF(x->wrapped, cur);
 		if (!cur)
@@ -361,15 +373,16 @@ static PyObject *load_hook(PyObject *self, PyObject *const *args, Py_ssize_t nar
 		kwatch_check_modules(w, *w->armed);
 		mod = nargs > 0 ? PyDict_GetItemWithError(PyImport_GetModuleDict(), args[0]) : NULL;
 		/* a load during which only the system's code ran: its changes are accepted */
-		check_all(w, *w->armed && !(w->nonsys == nonsys0 && mod && kwatch_system_module(mod)));
+		check_all(w,
+			  *w->armed && !(w->nonsys == nonsys0 && mod && kwatch_system_module(mod)));
 		PyErr_Restore(type, value, tb);
 	}
 	w->depth--;
 	return r;
 }
 
-static PyMethodDef load_def = { "_find_and_load", (PyCFunction)(void (*)(void))load_hook,
-				METH_FASTCALL, NULL };
+static PyMethodDef load_def = {"_find_and_load", (PyCFunction)(void (*)(void))load_hook,
+			       METH_FASTCALL, NULL};
 
 /* ---- audit events ---- */
 
@@ -397,11 +410,12 @@ int kwatch_on_setattr(struct kwatch *w, void *argp)
 	obj = PyTuple_GET_ITEM(args, 0);
 	name = PyTuple_GET_ITEM(args, 1);
 	n = kwatch_str(name);
-	if (PyFunction_Check(obj) &&
-	    (!strcmp(n, "__code__") || !strcmp(n, "__defaults__") || !strcmp(n, "__kwdefaults__"))) {
+	if (PyFunction_Check(obj) && (!strcmp(n, "__code__") || !strcmp(n, "__defaults__") ||
+				      !strcmp(n, "__kwdefaults__"))) {
 		PyFunctionObject *f = (PyFunctionObject *)obj;
 		PyObject *mname = PyDict_GetItemString(f->func_globals, "__name__");
-		PyObject *mod = mname ? PyDict_GetItemWithError(PyImport_GetModuleDict(), mname) : NULL;
+		PyObject *mod =
+		    mname ? PyDict_GetItemWithError(PyImport_GetModuleDict(), mname) : NULL;
 		char full[600];
 
 		if (!kwatch_trusted(kwatch_str(((PyCodeObject *)f->func_code)->co_filename)) ||
@@ -416,8 +430,8 @@ int kwatch_on_setattr(struct kwatch *w, void *argp)
 		const char *mn = PyModule_GetName(obj);
 
 		kwatch_flag(w, "replaced_builtins", mn, "module %s given the class %s (cell %ld)",
-			 mn ? mn : "?", to && PyType_Check(to) ? ((PyTypeObject *)to)->tp_name : "?",
-			 w->cell);
+			    mn ? mn : "?",
+			    to && PyType_Check(to) ? ((PyTypeObject *)to)->tp_name : "?", w->cell);
 	}
 	PyErr_Clear();
 	return 0;
@@ -431,15 +445,15 @@ static long other_threads(char *names, size_t len)
 	PyThreadState *me = PyThreadState_Get();
 	PyObject *threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");
 	PyObject *active = threading && PyModule_Check(threading)
-				   ? PyDict_GetItemString(PyModule_GetDict(threading), "_active")
-				   : NULL;
+			       ? PyDict_GetItemString(PyModule_GetDict(threading), "_active")
+			       : NULL;
 	PyObject *key, *t;
 	Py_ssize_t pos = 0;
 	size_t used = 0;
 	long n = 0;
 
-	for (PyThreadState *ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(me)); ts;
-	     ts = PyThreadState_Next(ts))
+	for (PyThreadState *ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(me));
+	     ts; ts = PyThreadState_Next(ts))
 		n += ts != me;
 	names[0] = 0;
 	while (n && active && PyDict_Check(active) && PyDict_Next(active, &pos, &key, &t)) {
@@ -478,10 +492,11 @@ void kwatch_check(struct kwatch *w, int grade)
 		long n = other_threads(kinds, sizeof(kinds));
 
 		if (n > 0)
-			kwatch_flag(w, "background_threads", NULL,
-				 "%ld Python thread%s still running when grade cell %ld started%s%s%s",
-				 n, n > 1 ? "s" : "", cell, kinds[0] ? " (" : "", kinds,
-				 kinds[0] ? ")" : "");
+			kwatch_flag(
+			    w, "background_threads", NULL,
+			    "%ld Python thread%s still running when grade cell %ld started%s%s%s",
+			    n, n > 1 ? "s" : "", cell, kinds[0] ? " (" : "", kinds,
+			    kinds[0] ? ")" : "");
 		names = PySequence_List(w->shadows);
 		for (Py_ssize_t i = 0; names && i < PyList_GET_SIZE(names); i++)
 			kwatch_restore(w, PyList_GET_ITEM(names, i));
@@ -542,8 +557,9 @@ static int init_refs(struct kwatch *w)
 	w->from_spec = attr("importlib.util", "module_from_spec");
 	w->orig_load = attr("_frozen_importlib", "_find_and_load");
 	w->wrapped_key = PyUnicode_InternFromString("__wrapped__");
-	if (!w->known || !w->seen || !w->shadows || !w->forged || !w->originals || !w->flags || !w->builtins || !w->stdlib ||
-	    !w->syspath || !w->find_spec || !w->from_spec || !w->orig_load || !w->wrapped_key)
+	if (!w->known || !w->seen || !w->shadows || !w->forged || !w->originals || !w->flags ||
+	    !w->builtins || !w->stdlib || !w->syspath || !w->find_spec || !w->from_spec ||
+	    !w->orig_load || !w->wrapped_key)
 		return -1;
 	return 0;
 }

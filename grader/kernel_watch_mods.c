@@ -135,15 +135,15 @@ done:
 static int system_file(struct kwatch *w, const char *name)
 {
 	/* the last: a namespace package (a bare directory) */
-	static const char *const forms[] = { ".py", "/__init__.py",
-		".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so", "", NULL };
+	static const char *const forms[] = {
+	    ".py", "/__init__.py", ".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so", "", NULL};
 	struct stat st;
 	char path[4096];
 
 	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(w->syspath); i++)
 		for (size_t f = 0; forms[f]; f++) {
-			snprintf(path, sizeof(path), "%s/%s%s", kwatch_str(PyList_GET_ITEM(w->syspath, i)),
-				 name, forms[f]);
+			snprintf(path, sizeof(path), "%s/%s%s",
+				 kwatch_str(PyList_GET_ITEM(w->syspath, i)), name, forms[f]);
 			if (!stat(path, &st) && (forms[f + 1] || S_ISDIR(st.st_mode)))
 				return 1;
 		}
@@ -209,10 +209,12 @@ void kwatch_check_modules(struct kwatch *w, int flagging)
 		}
 		if (by_hand && flagging && system_name(w, name)) {
 			kwatch_flag(w, "shadowed_module", kwatch_str(name),
-				 "sys.modules['%s'] replaced by hand (cell %ld)", kwatch_str(name), w->cell);
+				    "sys.modules['%s'] replaced by hand (cell %ld)",
+				    kwatch_str(name), w->cell);
 			PySet_Add(w->shadows, name);
 			PySet_Add(w->forged, name);
-			if (prev && kwatch_module_origin(prev) == 1 && !PyDict_GetItemWithError(w->originals, name))
+			if (prev && kwatch_module_origin(prev) == 1 &&
+			    !PyDict_GetItemWithError(w->originals, name))
 				PyDict_SetItem(w->originals, name, prev);
 		} else if (sys_ == 1) {
 			kwatch_add_module(w, kwatch_str(name), mod);
@@ -221,9 +223,11 @@ void kwatch_check_modules(struct kwatch *w, int flagging)
 			if (flagging && system_name(w, name)) {
 				PyObject *file = own_attr(mod, "__file__");
 
-				kwatch_flag(w, "shadowed_module", kwatch_str(name),
-					 "'%s' loaded from %s shadows the system module (cell %ld)",
-					 kwatch_str(name), file ? kwatch_str(file) : "a non-system place", w->cell);
+				kwatch_flag(
+				    w, "shadowed_module", kwatch_str(name),
+				    "'%s' loaded from %s shadows the system module (cell %ld)",
+				    kwatch_str(name),
+				    file ? kwatch_str(file) : "a non-system place", w->cell);
 				Py_XDECREF(file);
 				PySet_Add(w->shadows, name);
 			}
@@ -242,9 +246,9 @@ void kwatch_scan_box(struct kwatch *w)
 	struct dirent *e;
 	DIR *d;
 
-	if (stat(".", &st) < 0 || (st.st_mtim.tv_sec == w->box.st_mtim.tv_sec &&
-				   st.st_mtim.tv_nsec == w->box.st_mtim.tv_nsec &&
-				   st.st_ino == w->box.st_ino))
+	if (stat(".", &st) < 0 ||
+	    (st.st_mtim.tv_sec == w->box.st_mtim.tv_sec &&
+	     st.st_mtim.tv_nsec == w->box.st_mtim.tv_nsec && st.st_ino == w->box.st_ino))
 		return;
 	w->box = st;
 	d = opendir(".");
@@ -264,7 +268,8 @@ void kwatch_scan_box(struct kwatch *w)
 		name = PyUnicode_FromString(mod);
 		if (name && system_name(w, name)) {
 			kwatch_flag(w, "shadowed_module", mod,
-				 "submission file '%s' shadows the system module '%s'", e->d_name, mod);
+				    "submission file '%s' shadows the system module '%s'",
+				    e->d_name, mod);
 			PySet_Add(w->shadows, name);
 		}
 		Py_XDECREF(name);
@@ -287,7 +292,8 @@ void kwatch_restore(struct kwatch *w, PyObject *name)
 	mod = PyDict_GetItemWithError(w->originals, name);
 	if (mod) {
 		Py_INCREF(mod);
-		if (PyDict_SetItem(w->known, name, mod) == 0 && PyDict_SetItem(modules, name, mod) == 0)
+		if (PyDict_SetItem(w->known, name, mod) == 0 &&
+		    PyDict_SetItem(modules, name, mod) == 0)
 			PySet_Discard(w->forged, name);
 		goto done;
 	}
@@ -297,7 +303,8 @@ void kwatch_restore(struct kwatch *w, PyObject *name)
 		goto done;
 	mod = PyObject_CallOneArg(w->from_spec, spec);
 	/* known first: the imports it makes while it runs must not take it for a forgery */
-	if (!mod || PyDict_SetItem(w->known, name, mod) < 0 || PyDict_SetItem(modules, name, mod) < 0)
+	if (!mod || PyDict_SetItem(w->known, name, mod) < 0 ||
+	    PyDict_SetItem(modules, name, mod) < 0)
 		goto done;
 	r = PyObject_CallMethod(loader, "exec_module", "O", mod);
 	if (!r) {
@@ -313,4 +320,3 @@ done:
 	Py_XDECREF(mod);
 	Py_XDECREF(spec);
 }
-

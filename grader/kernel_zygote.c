@@ -101,20 +101,20 @@ static int place_fd(int fd, int at)
  */
 static void warm_mac(void)
 {
-	unsigned char key[KCHAN_KEY_LEN] = { 0 }, rec[KCHAN_HDR_LEN + KCHAN_MAC_LEN];
+	unsigned char key[KCHAN_KEY_LEN] = {0}, rec[KCHAN_HDR_LEN + KCHAN_MAC_LEN];
 
 	kchan_encode(rec, key, 0, KREC_DONE, NULL, 0);
 	OPENSSL_cleanse(rec, sizeof(rec));
 }
 
 /* One KZ_RUN: returns the JSON answer. */
-static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *data,
-			 size_t len, int recfd)
+static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *data, size_t len,
+			 int recfd)
 {
 	const struct kernel_opts *opts = z->opts;
 	struct krun run;
 	struct sbx_result res;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	json_t *req = NULL, *ans = json_object(), *srcs;
 	int rc = GR_EINVAL;
 
@@ -159,10 +159,10 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *da
 		size_t k;
 
 		run.grade = calloc(json_array_size(srcs) + 1, 1);
-		json_array_foreach(json_object_get(req, "grade"), k, g)
-			if (run.grade && json_integer_value(g) >= 0 &&
-			    (size_t)json_integer_value(g) < json_array_size(srcs))
-				run.grade[json_integer_value(g)] = 1;
+		json_array_foreach(json_object_get(req, "grade"), k,
+				   g) if (run.grade && json_integer_value(g) >= 0 &&
+					  (size_t)json_integer_value(g) < json_array_size(srcs))
+		    run.grade[json_integer_value(g)] = 1;
 	}
 
 	/* the sandbox reads cfg->workdir at each run */
@@ -179,7 +179,8 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *da
 		json_object_set_new(ans, "max_rss_kb", json_integer(res.max_rss_kb));
 		json_object_set_new(ans, "message", json_string(res.message));
 		if (res.err && res.err_len) {
-			char *clean = kernel_utf8_clean(res.err, res.err_len < 2000 ? res.err_len : 2000);
+			char *clean =
+			    kernel_utf8_clean(res.err, res.err_len < 2000 ? res.err_len : 2000);
 
 			json_object_set_new(ans, "stderr", json_string(clean ? clean : ""));
 			free(clean);
@@ -202,10 +203,10 @@ done:
 
 void kernel_zygote_main(int sock, const struct kernel_opts *opts)
 {
-	static const int keep[] = { KFD_REC, -1 };
+	static const int keep[] = {KFD_REC, -1};
 	struct kzy z;
 	struct sbx_config cfg;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	sbx *s = NULL;
 	char msg[512] = "";
 	json_t *ready;

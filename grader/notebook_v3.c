@@ -13,10 +13,14 @@
 
 /* v3 output data keys and their v4 MIME types (nbformat.v4.convert). */
 static const char *const mime_map[][2] = {
-	{ "text", "text/plain" },	{ "html", "text/html" },
-	{ "svg", "image/svg+xml" },	{ "png", "image/png" },
-	{ "jpeg", "image/jpeg" },	{ "latex", "text/latex" },
-	{ "javascript", "application/javascript" }, { "json", "application/json" },
+    {"text", "text/plain"},
+    {"html", "text/html"},
+    {"svg", "image/svg+xml"},
+    {"png", "image/png"},
+    {"jpeg", "image/jpeg"},
+    {"latex", "text/latex"},
+    {"javascript", "application/javascript"},
+    {"json", "application/json"},
 };
 
 static int move_key(json_t *o, const char *from, const char *to)
@@ -83,9 +87,8 @@ static json_t *heading_source(json_t *source, json_int_t level)
 		size_t i;
 		json_t *line;
 
-		json_array_foreach(source, i, line)
-			if (json_is_string(line))
-				fputs(json_string_value(line), f);
+		json_array_foreach(source, i, line) if (json_is_string(line))
+		    fputs(json_string_value(line), f);
 	}
 	if (fclose(f) != 0)
 		return NULL;
@@ -138,9 +141,7 @@ static int upgrade_cell(json_t *cell)
 	outs = json_object_get(cell, "outputs");
 	if (!outs)
 		return json_object_set_new(cell, "outputs", json_array());
-	json_array_foreach(outs, i, o)
-		if (upgrade_output(o) < 0)
-			return -1;
+	json_array_foreach(outs, i, o) if (upgrade_output(o) < 0) return -1;
 	return 0;
 }
 
@@ -154,19 +155,20 @@ int nb_upgrade_v3(json_t *root, const char *name, struct gr_err *err)
 	ws = json_object_get(root, "worksheets");
 	if (ws && !json_is_array(ws)) {
 		json_decref(cells);
-		return gr_err_set(err, GR_EINVAL,
-				  "cannot read '%s': nbformat 3 notebook whose worksheets is not a list",
-				  name);
+		return gr_err_set(
+		    err, GR_EINVAL,
+		    "cannot read '%s': nbformat 3 notebook whose worksheets is not a list", name);
 	}
-	json_array_foreach(ws, i, w) {
+	json_array_foreach(ws, i, w)
+	{
 		json_t *c;
 
-		json_array_foreach(json_object_get(w, "cells"), k, c)
-			if (upgrade_cell(c) < 0 || json_array_append(cells, c) < 0) {
-				json_decref(cells);
-				return gr_err_set(err, GR_ENOMEM, "cannot read '%s': out of memory",
-						  name);
-			}
+		json_array_foreach(json_object_get(w, "cells"), k,
+				   c) if (upgrade_cell(c) < 0 || json_array_append(cells, c) < 0)
+		{
+			json_decref(cells);
+			return gr_err_set(err, GR_ENOMEM, "cannot read '%s': out of memory", name);
+		}
 	}
 	meta = json_object_get(root, "metadata");
 	if (!json_is_object(meta)) {
@@ -176,8 +178,9 @@ int nb_upgrade_v3(json_t *root, const char *name, struct gr_err *err)
 	json_object_del(meta, "name");
 	json_object_del(meta, "signature");
 	json_object_set_new(meta, "orig_nbformat", json_integer(3));
-	json_object_set_new(meta, "orig_nbformat_minor",
-			    json_integer(json_integer_value(json_object_get(root, "nbformat_minor"))));
+	json_object_set_new(
+	    meta, "orig_nbformat_minor",
+	    json_integer(json_integer_value(json_object_get(root, "nbformat_minor"))));
 	json_object_del(root, "worksheets");
 	if (json_object_set_new(root, "cells", cells) < 0 ||
 	    json_object_set_new(root, "nbformat", json_integer(4)) < 0 ||

@@ -152,8 +152,8 @@ static const struct {
 	const char *name;
 	enum roster_column col;
 } known_columns[] = {
-    {"student_id", ROSTER_STUDENT_ID}, {"repo", ROSTER_REPO},	{"first_name", ROSTER_FIRST_NAME},
-    {"last_name", ROSTER_LAST_NAME},   {"email", ROSTER_EMAIL}, {"branch", ROSTER_BRANCH},
+    {"student_id", ROSTER_STUDENT_ID}, {"repo", ROSTER_REPO},	  {"first_name", ROSTER_FIRST_NAME},
+    {"last_name", ROSTER_LAST_NAME},   {"email", ROSTER_EMAIL},	  {"branch", ROSTER_BRANCH},
     {"lms_id", ROSTER_LMS_ID},	       {"subdir", ROSTER_SUBDIR},
 };
 

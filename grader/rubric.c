@@ -144,7 +144,7 @@ static int get_number(struct vctx *v, const char *where, json_t *obj, const char
 }
 
 static const char *const CELL_KEYS[] = {
-    "cell_type", "id",	   "source", "metadata", "attachments", "grade_id", "grade",
+    "cell_type", "id",	   "source", "metadata", "attachments", "grade_id",	"grade",
     "solution",	 "locked", "task",   "points",	 "checksum",	"hidden_tests", NULL};
 
 static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric_cell *rc)
@@ -413,9 +413,9 @@ static int load_limits(struct vctx *v, json_t *l, struct rubric_limits *lim)
 	return 0;
 }
 
-static const char *const TOP_KEYS[] = {"grader_rubric", "assignment", "duedate",   "late_policy",
-				       "extensions",	"limits",     "preload",   "seed",
-				       "allow_ctypes",	"allow_jit",  "public",    "files",
+static const char *const TOP_KEYS[] = {"grader_rubric", "assignment", "duedate", "late_policy",
+				       "extensions",	"limits",     "preload", "seed",
+				       "allow_ctypes",	"allow_jit",  "public",	 "files",
 				       "notebooks",	NULL};
 
 static int validate(struct vctx *v, struct rubric *r)

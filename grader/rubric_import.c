@@ -73,8 +73,8 @@ static char *relpath(const char *from, const char *to)
 	nbname, idx + 1, gid ? " (grade_id '" : "", gid ? gid : "", gid ? "')" : ""
 
 /* "'nb': cell N (grade_id 'g'): REASON", the reason being err's own message when rc != 0. */
-static int region_error(struct gr_err *err, int rc, const char *nbname, size_t idx,
-			const char *gid, const char *otherwise)
+static int region_error(struct gr_err *err, int rc, const char *nbname, size_t idx, const char *gid,
+			const char *otherwise)
 {
 	char why[GR_ERR_MAX];
 
@@ -169,8 +169,9 @@ static int cell_json(json_t **out, const struct nb_cell *c)
 		bad |= json_object_set_new(j, "solution", json_boolean(m->solution));
 		bad |= json_object_set_new(j, "locked", json_boolean(m->locked));
 		/* no "task" key where the instructor's cell had none: nbgrader adds none */
-		if (m->task || json_object_get(json_object_get(json_object_get(c->json, "metadata"),
-							       "nbgrader"), "task"))
+		if (m->task ||
+		    json_object_get(
+			json_object_get(json_object_get(c->json, "metadata"), "nbgrader"), "task"))
 			bad |= json_object_set_new(j, "task", json_boolean(m->task));
 		if (m->grade || m->task) {
 			double p = m->has_points ? m->points : 0;

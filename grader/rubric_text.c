@@ -82,10 +82,11 @@ static int clear_regions(char **out, int *found, const char *source, const char 
 
 		if (has(p, n, begin)) {
 			if (in) {
-				rc = gr_err_set(err, GR_EINVAL,
-						"line %d: a '%s' inside the region opened on line %d "
-						"(regions cannot nest)",
-						line, what, opened);
+				rc = gr_err_set(
+				    err, GR_EINVAL,
+				    "line %d: a '%s' inside the region opened on line %d "
+				    "(regions cannot nest)",
+				    line, what, opened);
 				goto done;
 			}
 			in = 1;
@@ -120,8 +121,9 @@ static int clear_regions(char **out, int *found, const char *source, const char 
 		line++;
 	}
 	if (in) {
-		rc = gr_err_set(err, GR_EINVAL, "line %d: the '%s' region is never closed (no END line)",
-				opened, what);
+		rc = gr_err_set(err, GR_EINVAL,
+				"line %d: the '%s' region is never closed (no END line)", opened,
+				what);
 		goto done;
 	}
 	*out = b.p;

@@ -69,22 +69,25 @@ static void commit_status(const struct srv_assignment *a, const struct srv_job *
 	else
 		snprintf(desc, sizeof(desc), "grader: could not grade this commit");
 	j = json_pack("{s:s, s:s, s:s}", "state",
-		      ok ? "success" : gitlab ? "failed" : "error", "description", desc,
-		      gitlab ? "name" : "context", st->context);
+		      ok       ? "success"
+		      : gitlab ? "failed"
+			       : "error",
+		      "description", desc, gitlab ? "name" : "context", st->context);
 	body = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (gitlab) {
 		esc = curl_easy_escape(NULL, job->repository, 0);
-		if (esc && asprintf(&url, "%s/projects/%s/statuses/%s", st->api, esc, job->commit) < 0)
+		if (esc &&
+		    asprintf(&url, "%s/projects/%s/statuses/%s", st->api, esc, job->commit) < 0)
 			url = NULL;
 		if (asprintf(&auth, "PRIVATE-TOKEN: %s", st->token) < 0)
 			auth = NULL;
 	} else {
-		if (asprintf(&url, "%s/repos/%s/statuses/%s", st->api, job->repository, job->commit) <
-		    0)
+		if (asprintf(&url, "%s/repos/%s/statuses/%s", st->api, job->repository,
+			     job->commit) < 0)
 			url = NULL;
-		if (asprintf(&auth, "Authorization: %s %s", st->forge == SRV_GITEA ? "token" : "Bearer",
-			     st->token) < 0)
+		if (asprintf(&auth, "Authorization: %s %s",
+			     st->forge == SRV_GITEA ? "token" : "Bearer", st->token) < 0)
 			auth = NULL;
 	}
 	if (body && url && auth) {

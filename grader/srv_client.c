@@ -25,7 +25,7 @@ static int perform(json_t **out, long *status, CURL *curl, const char *token, co
 		   struct gr_err *err)
 {
 	struct curl_slist *hdr = NULL;
-	struct gr_buf body = { 0 };
+	struct gr_buf body = {0};
 	char *auth = NULL;
 	json_error_t jerr;
 	CURLcode cc;

@@ -51,7 +51,7 @@ static void problem(struct check *ck, const char *fmt, ...)
 
 const char *srv_forge_name(enum srv_forge f)
 {
-	static const char *const names[] = { "github", "gitlab", "gitea" };
+	static const char *const names[] = {"github", "gitlab", "gitea"};
 
 	return (unsigned)f < SRV_NFORGES ? names[f] : NULL;
 }
@@ -63,13 +63,13 @@ static char *config_path(const char *dir, const char *p)
 }
 
 /* Keys of `obj` outside `known` (NULL-terminated) are problems: typos are caught. */
-static void unknown_keys(struct check *ck, json_t *obj, const char *where,
-			 const char *const *known)
+static void unknown_keys(struct check *ck, json_t *obj, const char *where, const char *const *known)
 {
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		size_t i;
 
 		for (i = 0; known[i] && strcmp(known[i], key); i++)
@@ -90,7 +90,7 @@ static char *read_secret(struct check *ck, json_t *spec, const char *where, cons
 	const char *file = json_string_value(json_object_get(spec, "file"));
 	char *val = NULL, *path;
 	size_t len = 0;
-	struct gr_err e = { 0 };
+	struct gr_err e = {0};
 
 	if (!json_is_object(spec) || !!env == !!file || json_object_size(spec) != 1) {
 		problem(ck, "%s: must be {\"env\": NAME} or {\"file\": PATH}", where);
@@ -131,8 +131,7 @@ static size_t get_count(struct check *ck, json_t *obj, const char *key, const ch
 
 	if (!v)
 		return def;
-	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) > 1000000) {
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000) {
 		problem(ck, "%s.%s: must be an integer from 1 to 1000000", where, key);
 		return def;
 	}
@@ -151,7 +150,7 @@ static int has_one_mark(const char *s)
 static void load_status(struct check *ck, struct srv_status *st, json_t *j, const char *where,
 			const char *dir)
 {
-	static const char *const known[] = { "forge", "api", "token", "context", NULL };
+	static const char *const known[] = {"forge", "api", "token", "context", NULL};
 	const char *forge = json_string_value(json_object_get(j, "forge"));
 	const char *api = json_string_value(json_object_get(j, "api"));
 	const char *context = json_string_value(json_object_get(j, "context"));
@@ -180,15 +179,15 @@ static void load_status(struct check *ck, struct srv_status *st, json_t *j, cons
 static int load_assignment(struct check *ck, struct srv_assignment *a, json_t *j, size_t i,
 			   const char *dir)
 {
-	static const char *const known[] = { "name",  "rubric", "repository", "clone",
-					     "branch", "status", NULL };
+	static const char *const known[] = {"name",   "rubric", "repository", "clone",
+					    "branch", "status", NULL};
 	const char *name = json_string_value(json_object_get(j, "name"));
 	const char *rubric = json_string_value(json_object_get(j, "rubric"));
 	const char *repo = json_string_value(json_object_get(j, "repository"));
 	const char *clone = json_string_value(json_object_get(j, "clone"));
 	const char *branch = json_string_value(json_object_get(j, "branch"));
 	struct rubric *r = NULL;
-	struct gr_err e = { 0 };
+	struct gr_err e = {0};
 	char where[64];
 
 	snprintf(where, sizeof(where), "assignments[%zu]", i);
@@ -211,11 +210,11 @@ static int load_assignment(struct check *ck, struct srv_assignment *a, json_t *j
 	a->rubric = rubric ? config_path(dir, rubric) : NULL;
 	a->repository = repo ? strdup(repo) : NULL;
 	a->clone = clone ? (strstr(clone, "://") || clone[0] == '/' ? strdup(clone)
-								   : config_path(dir, clone))
+								    : config_path(dir, clone))
 			 : NULL;
 	a->branch = strdup(branch ? branch : "main");
-	if (!a->branch || (name && !a->name) || (rubric && !a->rubric) || (repo && !a->repository) ||
-	    (clone && !a->clone))
+	if (!a->branch || (name && !a->name) || (rubric && !a->rubric) ||
+	    (repo && !a->repository) || (clone && !a->clone))
 		return GR_ENOMEM;
 	if (json_object_get(j, "status"))
 		load_status(ck, &a->status, json_object_get(j, "status"), where, dir);
@@ -252,15 +251,17 @@ static int parse_tokens(struct check *ck, struct srv_config *c, char *text)
 			continue;
 		k = sscanf(l, "%255s %255s %c", id, tok, &extra);
 		if (k != 2 || !fetch_name_is_safe(id) || strlen(tok) < 16) {
-			problem(ck, "student_tokens: line %zu: must be 'STUDENT_ID TOKEN' with a "
-				    "token of 16 characters or more",
+			problem(ck,
+				"student_tokens: line %zu: must be 'STUDENT_ID TOKEN' with a "
+				"token of 16 characters or more",
 				line);
 			continue;
 		}
 		for (size_t i = 0; i < c->ntokens; i++)
 			if (!strcmp(c->tokens[i].token, tok) || !strcmp(c->tokens[i].student, id))
-				problem(ck, "student_tokens: line %zu: student '%s' or the token is "
-					    "listed twice",
+				problem(ck,
+					"student_tokens: line %zu: student '%s' or the token is "
+					"listed twice",
 					line, id);
 		c->tokens[c->ntokens].student = strdup(id);
 		c->tokens[c->ntokens].token = strdup(tok);
@@ -293,11 +294,10 @@ const char *srv_config_token_student(const struct srv_config *c, const char *tok
 static int load_all(struct check *ck, struct srv_config *c, json_t *root, const char *dir,
 		    const char *state)
 {
-	static const char *const known[] = { "listen",	     "state",	      "roster",
-					     "webhooks",     "admin_token",    "queue",
-					     "assignments", "student_tokens", "callback",
-					     NULL };
-	static const char *const qknown[] = { "max", "per_student", NULL };
+	static const char *const known[] = {"listen",	   "state", "roster",	   "webhooks",
+					    "admin_token", "queue", "assignments", "student_tokens",
+					    "callback",	   NULL};
+	static const char *const qknown[] = {"max", "per_student", NULL};
 	json_t *hooks = json_object_get(root, "webhooks"), *q = json_object_get(root, "queue");
 	json_t *as = json_object_get(root, "assignments"), *v;
 	const char *s;
@@ -312,7 +312,7 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 		return GR_ENOMEM;
 	if ((v = json_object_get(root, "roster"))) {
 		struct roster *ro = NULL;
-		struct gr_err e = { 0 };
+		struct gr_err e = {0};
 
 		c->roster = json_is_string(v) ? config_path(dir, json_string_value(v)) : NULL;
 		if (!c->roster)
@@ -331,13 +331,13 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 			c->secret[f] = read_secret(ck, v, where, dir);
 	}
 	if (json_is_object(hooks)) {
-		static const char *const fknown[] = { "github", "gitlab", "gitea", NULL };
+		static const char *const fknown[] = {"github", "gitlab", "gitea", NULL};
 		unknown_keys(ck, hooks, "webhooks", fknown);
 	}
 	if ((v = json_object_get(root, "admin_token")))
 		c->admin_token = read_secret(ck, v, "admin_token", dir);
 	if ((v = json_object_get(root, "callback"))) {
-		static const char *const cknown[] = { "url", "secret", NULL };
+		static const char *const cknown[] = {"url", "secret", NULL};
 		const char *url = json_string_value(json_object_get(v, "url"));
 
 		if (!json_is_object(v) || !url ||
@@ -347,7 +347,7 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 			unknown_keys(ck, v, "callback", cknown);
 		c->callback_url = url ? strdup(url) : NULL;
 		c->callback_secret =
-			read_secret(ck, json_object_get(v, "secret"), "callback.secret", dir);
+		    read_secret(ck, json_object_get(v, "secret"), "callback.secret", dir);
 	}
 	if ((v = json_object_get(root, "student_tokens"))) {
 		char *text = read_secret(ck, v, "student_tokens", dir);
@@ -384,10 +384,10 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 	return rc;
 }
 
-int srv_config_load(struct srv_config **out, const char *path, const char *state,
-		    srv_problem_fn fn, void *payload, struct gr_err *err)
+int srv_config_load(struct srv_config **out, const char *path, const char *state, srv_problem_fn fn,
+		    void *payload, struct gr_err *err)
 {
-	struct check ck = { .path = path, .fn = fn, .payload = payload, .err = err };
+	struct check ck = {.path = path, .fn = fn, .payload = payload, .err = err};
 	struct srv_config *c = NULL;
 	json_t *root = NULL;
 	json_error_t jerr;

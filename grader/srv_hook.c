@@ -63,7 +63,8 @@ int srv_hook_verify(enum srv_forge forge, const char *secret, const char *signat
 	if (n != 64)
 		return gr_err_set(err, GR_EDENIED, "wrong signature");
 	for (size_t i = 0; i < n; i++)
-		given[i] = (char)(signature[i] | (signature[i] >= 'A' && signature[i] <= 'F' ? 32 : 0));
+		given[i] =
+		    (char)(signature[i] | (signature[i] >= 'A' && signature[i] <= 'F' ? 32 : 0));
 	given[n] = '\0';
 	srv_hmac_sha256_hex(mac, secret, body, len);
 	if (!same(given, mac))
@@ -105,7 +106,7 @@ static char *dup_or_null(const char *s)
 int srv_hook_parse(struct srv_push *out, enum srv_forge forge, const char *event,
 		   const char *delivery, const void *body, size_t len, struct gr_err *err)
 {
-	struct srv_push p = { .forge = forge };
+	struct srv_push p = {.forge = forge};
 	json_error_t jerr;
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr), *repo;
 	const char *name, *after, *ref, *when;
@@ -126,10 +127,10 @@ int srv_hook_parse(struct srv_push *out, enum srv_forge forge, const char *event
 		goto fill; /* a ping or another event: acknowledged by the caller */
 	repo = json_object_get(root, forge == SRV_GITLAB ? "project" : "repository");
 	name = json_string_value(
-		json_object_get(repo, forge == SRV_GITLAB ? "path_with_namespace" : "full_name"));
+	    json_object_get(repo, forge == SRV_GITLAB ? "path_with_namespace" : "full_name"));
 	ref = json_string_value(json_object_get(root, "ref"));
-	after = json_string_value(json_object_get(root, forge == SRV_GITLAB ? "checkout_sha"
-									   : "after"));
+	after = json_string_value(
+	    json_object_get(root, forge == SRV_GITLAB ? "checkout_sha" : "after"));
 	if (forge == SRV_GITLAB && !after)
 		after = json_string_value(json_object_get(root, "after"));
 	if (!name || !ref) {
@@ -143,7 +144,8 @@ int srv_hook_parse(struct srv_push *out, enum srv_forge forge, const char *event
 		rc = gr_err_set(err, GR_EINVAL, "push without a commit id in 'after'");
 		goto done;
 	}
-	when = json_string_value(json_object_get(json_object_get(root, "head_commit"), "timestamp"));
+	when =
+	    json_string_value(json_object_get(json_object_get(root, "head_commit"), "timestamp"));
 	p.repository = strdup(name);
 	p.ref = strdup(ref);
 	p.after = dup_or_null(p.deleted ? NULL : after);

@@ -59,8 +59,8 @@ int srv_reply_error(struct srv_req *r, struct MHD_Connection *c, unsigned status
 	return srv_reply(r, c, status, json_pack("{s:s}", "error", message), NULL);
 }
 
-int srv_reply_text(struct srv_req *r, struct MHD_Connection *c, unsigned status,
-		   const char *type, char *text)
+int srv_reply_text(struct srv_req *r, struct MHD_Connection *c, unsigned status, const char *type,
+		   char *text)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
@@ -130,7 +130,6 @@ int srv_auth(const struct srv_http *h, struct MHD_Connection *c, const char **st
 	return srv_auth_token(h, auth + 7, student);
 }
 
-
 /* The outcome of srv_store_enqueue as an HTTP answer. */
 int srv_reply_enqueued(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c, int rc,
 		       long long id, const struct gr_err *err)
@@ -155,15 +154,15 @@ int srv_reply_enqueued(struct srv_http *h, struct srv_req *r, struct MHD_Connect
 				 json_pack("{s:s}", "error", "the queue is full, try again later"),
 				 "30");
 	case SRV_STUDENT_FULL:
-		return srv_reply(r, c, MHD_HTTP_TOO_MANY_REQUESTS,
-				 json_pack("{s:s}", "error",
-					   "too many jobs of this student wait already"),
-				 "60");
+		return srv_reply(
+		    r, c, MHD_HTTP_TOO_MANY_REQUESTS,
+		    json_pack("{s:s}", "error", "too many jobs of this student wait already"),
+		    "60");
 	case GR_ELIMIT:
 		srv_log("%s", err->msg);
-		return srv_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
-				 json_pack("{s:s}", "error", "cannot store the job now (disk full)"),
-				 "60");
+		return srv_reply(
+		    r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    json_pack("{s:s}", "error", "cannot store the job now (disk full)"), "60");
 	default:
 		srv_log("%s", err->msg);
 		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -175,17 +174,17 @@ int srv_reply_enqueued(struct srv_http *h, struct srv_req *r, struct MHD_Connect
 static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 		   enum srv_forge f)
 {
-	static const char *const sig_h[] = { "X-Hub-Signature-256", "X-Gitlab-Token",
-					     "X-Gitea-Signature" };
-	static const char *const ev_h[] = { "X-GitHub-Event", "X-Gitlab-Event", "X-Gitea-Event" };
-	static const char *const id_h[] = { "X-GitHub-Delivery", "X-Gitlab-Event-UUID",
-					    "X-Gitea-Delivery" };
+	static const char *const sig_h[] = {"X-Hub-Signature-256", "X-Gitlab-Token",
+					    "X-Gitea-Signature"};
+	static const char *const ev_h[] = {"X-GitHub-Event", "X-Gitlab-Event", "X-Gitea-Event"};
+	static const char *const id_h[] = {"X-GitHub-Delivery", "X-Gitlab-Event-UUID",
+					   "X-Gitea-Delivery"};
 	const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, sig_h[f]);
 	const char *ev = MHD_lookup_connection_value(c, MHD_HEADER_KIND, ev_h[f]);
 	const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, id_h[f]);
 	const struct srv_assignment *a = NULL;
-	struct srv_push p = { 0 };
-	struct gr_err err = { 0 };
+	struct srv_push p = {0};
+	struct gr_err err = {0};
 	char *student = NULL, want[300], why[400];
 	long long job = 0;
 	int rc, out;
@@ -239,15 +238,15 @@ static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 		goto done;
 	}
 	{
-		struct srv_job_in in = { .assignment = a->name,
-					 .student = student,
-					 .kind = "push",
-					 .forge = srv_forge_name(f),
-					 .delivery = id,
-					 .repository = p.repository,
-					 .commit = p.after,
-					 .commit_time = p.commit_time,
-					 .received = r->received };
+		struct srv_job_in in = {.assignment = a->name,
+					.student = student,
+					.kind = "push",
+					.forge = srv_forge_name(f),
+					.delivery = id,
+					.repository = p.repository,
+					.commit = p.after,
+					.commit_time = p.commit_time,
+					.received = r->received};
 
 		rc = srv_store_enqueue(h->store, &in, NULL, 0, h->cfg->queue_max,
 				       h->cfg->per_student, &job, &err);
@@ -264,7 +263,7 @@ static int on_gradebook(struct srv_http *h, struct srv_req *r, struct MHD_Connec
 			const char *name)
 {
 	char *path = NULL, *text = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	int rc;
 
 	if (!srv_config_assignment(h->cfg, name))
@@ -299,10 +298,9 @@ static int segments(const char *url, const char *prefix, char *seg[], size_t n, 
 	return k == n ? 0 : -1;
 }
 
-static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
-		  const char *url)
+static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c, const char *url)
 {
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	const char *student = NULL;
 	json_t *j = NULL;
 	char buf[512], *seg[3], *end;
@@ -311,7 +309,8 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 	if (!strcmp(url, "/healthz")) {
 		rc = srv_store_stats(h->store, &j, 0, &err);
 		if (rc)
-			return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
+			return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+					       "state unreadable");
 		json_object_set_new(j, "status", json_string("ok"));
 		json_object_del(j, "recent");
 		return srv_reply(r, c, MHD_HTTP_OK, j, NULL);
@@ -366,12 +365,12 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload, size_t *upload_size, void **con_cls)
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
 {
 	struct srv_http *h = cls;
 	struct srv_req *r = *con_cls;
-	static const char *const hooks[] = { "/hooks/github", "/hooks/gitlab", "/hooks/gitea" };
+	static const char *const hooks[] = {"/hooks/github", "/hooks/gitlab", "/hooks/gitea"};
 
 	(void)version;
 	if (!r) {
@@ -407,7 +406,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!r->too_big && !r->status && r->pp) {
 			if (MHD_post_process(r->pp, upload, *upload_size) != MHD_YES)
 				r->bad_form = 1;
-		} else if (!r->too_big && !r->status && gr_buf_put(&r->body, upload, *upload_size)) {
+		} else if (!r->too_big && !r->status &&
+			   gr_buf_put(&r->body, upload, *upload_size)) {
 			return MHD_NO;
 		}
 		*upload_size = 0;
@@ -448,8 +448,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r->status >= 100 && r->status < 600)
 		h->requests[r->status / 100]++;
 	srv_log("%s %s %u%s %.1f ms%s", r->method, r->url, r->status, job,
-		(gr_now() - r->start) * 1e3, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
-										: " (aborted)");
+		(gr_now() - r->start) * 1e3,
+		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	srv_upload_free(r);
 	free(r->body.p);
 	free(r);
@@ -458,7 +458,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 
 int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct gr_err *err)
 {
-	struct srv_http h = { .cfg = cfg, .wake = wake };
+	struct srv_http h = {.cfg = cfg, .wake = wake};
 	struct MHD_Daemon *d = NULL;
 	sigset_t set;
 	int rc, sig = 0;
@@ -474,14 +474,11 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL,
-			     NULL,
-			     on_request, &h, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_done, &h,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-			     MHD_OPTION_END);
+	d = MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL, NULL,
+	    on_request, &h, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_done, &h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)512, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 	if (!d) {
 		rc = gr_err_set(err, GR_EIO, "cannot start the HTTP daemon");
 		goto done;

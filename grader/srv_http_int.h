@@ -15,8 +15,8 @@ struct srv_upload;
 struct srv_http {
 	const struct srv_config *cfg;
 	struct srv_store *store;
-	struct roster *roster; /* or NULL */
-	int wake;	       /* write end of the grading side's wake-up pipe */
+	struct roster *roster;		/* or NULL */
+	int wake;			/* write end of the grading side's wake-up pipe */
 	unsigned long long requests[6]; /* answered, by status class (1xx..5xx) */
 };
 
@@ -58,8 +58,8 @@ int srv_reply(struct srv_req *r, struct MHD_Connection *c, unsigned status, json
 int srv_reply_error(struct srv_req *r, struct MHD_Connection *c, unsigned status,
 		    const char *message);
 /* A heap text (stolen) of the given Content-Type. */
-int srv_reply_text(struct srv_req *r, struct MHD_Connection *c, unsigned status,
-		   const char *type, char *text);
+int srv_reply_text(struct srv_req *r, struct MHD_Connection *c, unsigned status, const char *type,
+		   char *text);
 /* The answer to srv_store_enqueue's outcome `rc` (202, 409, 429, 503, 500). */
 int srv_reply_enqueued(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c, int rc,
 		       long long id, const struct gr_err *err);

@@ -34,19 +34,19 @@ void srv_store_close(struct srv_store *s);
 /* A job to enqueue: strings borrowed. */
 struct srv_job_in {
 	const char *assignment, *student;
-	const char *kind;      /* "push" or "upload" */
-	const char *forge;     /* or NULL */
-	const char *delivery;  /* forge delivery id (unique per forge), or NULL */
+	const char *kind;     /* "push" or "upload" */
+	const char *forge;    /* or NULL */
+	const char *delivery; /* forge delivery id (unique per forge), or NULL */
 	const char *repository;
-	const char *commit;    /* or NULL for uploads */
+	const char *commit; /* or NULL for uploads */
 	const char *commit_time;
-	double received;       /* wall clock, seconds since the epoch */
+	double received; /* wall clock, seconds since the epoch */
 };
 
 /* Outcomes of srv_store_enqueue besides 0 (queued) and GR_E* errors. */
 enum {
-	SRV_REPLAY = 1,	     /* the delivery id was seen before */
-	SRV_QUEUE_FULL = 2,  /* queue_max jobs wait already */
+	SRV_REPLAY = 1,	      /* the delivery id was seen before */
+	SRV_QUEUE_FULL = 2,   /* queue_max jobs wait already */
 	SRV_STUDENT_FULL = 3, /* this student has per_student jobs waiting */
 };
 
@@ -104,8 +104,8 @@ int srv_store_take(struct srv_store *s, struct srv_job *out, int *superseded, st
  * it, hidden tests' output removed) and score, or "failed" with why.
  */
 int srv_store_finish(struct srv_store *s, long long id, const char *state, const char *error,
-		     const char *result, const char *student_result, double score,
-		     double max_score, struct gr_err *err);
+		     const char *result, const char *student_result, double score, double max_score,
+		     struct gr_err *err);
 
 /*
  * GET helpers: new JSON objects, or GR_ENOTFOUND. With student_view the

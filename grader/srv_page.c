@@ -14,11 +14,11 @@
 #include "grader/gradebook.h"
 #include "srv_http_int.h"
 
-static const double buckets[] = { 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300 };
+static const double buckets[] = {0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
-static void histogram(struct gr_buf *b, struct srv_store *st, const char *name,
-		      const char *help, const char *expr)
+static void histogram(struct gr_buf *b, struct srv_store *st, const char *name, const char *help,
+		      const char *expr)
 {
 	unsigned long long counts[NBUCKETS], total = 0;
 	double sum = 0;
@@ -40,9 +40,8 @@ static void histogram(struct gr_buf *b, struct srv_store *st, const char *name,
 
 int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c)
 {
-	static const char *const states[] = { "queued", "running", "done", "failed",
-					      "superseded" };
-	struct gr_buf b = { 0 };
+	static const char *const states[] = {"queued", "running", "done", "failed", "superseded"};
+	struct gr_buf b = {0};
 	json_t *stats = NULL, *by;
 	char line[256];
 
@@ -70,8 +69,8 @@ int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connectio
 			 h->requests[k]);
 		gr_buf_put(&b, line, strlen(line));
 	}
-	histogram(&b, h->store, "grader_grading_seconds", "Seconds from taking a job to its result.",
-		  "finished-started");
+	histogram(&b, h->store, "grader_grading_seconds",
+		  "Seconds from taking a job to its result.", "finished-started");
 	histogram(&b, h->store, "grader_push_to_result_seconds",
 		  "Seconds from receiving a push or upload to its result.", "finished-received");
 	json_decref(stats);
@@ -84,7 +83,7 @@ int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connectio
 static void put_html(struct gr_buf *b, const char *s)
 {
 	for (; s && *s; s++) {
-		const char *e = *s == '&'  ? "&amp;"
+		const char *e = *s == '&'    ? "&amp;"
 				: *s == '<'  ? "&lt;"
 				: *s == '>'  ? "&gt;"
 				: *s == '"'  ? "&quot;"
@@ -119,9 +118,9 @@ static void cell_json(struct gr_buf *b, json_t *v)
 
 int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c)
 {
-	static const char *const cols[] = { "id", "assignment", "student", "kind", "state",
-					    "score", "max_score", "error" };
-	struct gr_buf b = { 0 };
+	static const char *const cols[] = {"id",    "assignment", "student",   "kind",
+					   "state", "score",	  "max_score", "error"};
+	struct gr_buf b = {0};
 	json_t *stats = NULL, *job;
 	const char *key;
 	json_t *v;
@@ -134,7 +133,8 @@ int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 		"<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
 		"td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}</style></head>"
 		"<body><h1>grader serve</h1><h2>Queue</h2><ul>");
-	json_object_foreach(json_object_get(stats, "jobs"), key, v) {
+	json_object_foreach(json_object_get(stats, "jobs"), key, v)
+	{
 		char line[128];
 
 		snprintf(line, sizeof(line), ": %lld</li>", (long long)json_integer_value(v));
@@ -149,7 +149,8 @@ int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 		put(&b, "</th>");
 	}
 	put(&b, "<th>received</th></tr>\n");
-	json_array_foreach(json_object_get(stats, "recent"), i, job) {
+	json_array_foreach(json_object_get(stats, "recent"), i, job)
+	{
 		time_t t = (time_t)json_number_value(json_object_get(job, "received"));
 		struct tm tm;
 
@@ -177,11 +178,20 @@ static int export_text(char **out, size_t *len, const struct gb_gradebook *gb, i
 	if (!f)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	switch (fmt) {
-	case EXPORT_CSV: rc = export_csv(f, gb, o, err); break;
-	case EXPORT_JUNIT: rc = export_junit(f, gb, o, err); break;
-	case EXPORT_MARKDOWN: rc = export_markdown(f, gb, o, err); break;
-	case EXPORT_ITEMS: rc = export_items(f, gb, o, err); break;
-	default: rc = gr_err_set(err, GR_EINVAL, "format not served");
+	case EXPORT_CSV:
+		rc = export_csv(f, gb, o, err);
+		break;
+	case EXPORT_JUNIT:
+		rc = export_junit(f, gb, o, err);
+		break;
+	case EXPORT_MARKDOWN:
+		rc = export_markdown(f, gb, o, err);
+		break;
+	case EXPORT_ITEMS:
+		rc = export_items(f, gb, o, err);
+		break;
+	default:
+		rc = gr_err_set(err, GR_EINVAL, "format not served");
 	}
 	fclose(f);
 	return rc;
@@ -209,17 +219,17 @@ int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection
 		    const char *assignment)
 {
 	static const char *const types[] = {
-		[EXPORT_NBGRADER_DB] = "application/vnd.sqlite3",
-		[EXPORT_CSV] = "text/csv; charset=utf-8",
-		[EXPORT_JUNIT] = "application/xml",
-		[EXPORT_MARKDOWN] = "text/markdown; charset=utf-8",
-		[EXPORT_ITEMS] = "text/csv; charset=utf-8",
+	    [EXPORT_NBGRADER_DB] = "application/vnd.sqlite3",
+	    [EXPORT_CSV] = "text/csv; charset=utf-8",
+	    [EXPORT_JUNIT] = "application/xml",
+	    [EXPORT_MARKDOWN] = "text/markdown; charset=utf-8",
+	    [EXPORT_ITEMS] = "text/csv; charset=utf-8",
 	};
 	const char *to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
 	int fmt = to ? export_format_parse(to) : -1;
-	struct export_opts o = { .assignment = assignment };
+	struct export_opts o = {.assignment = assignment};
 	struct gb_gradebook *gb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	struct MHD_Response *resp;
 	char *path = NULL, *data = NULL;
 	size_t len = 0;

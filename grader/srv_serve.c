@@ -62,7 +62,7 @@ void srv_log(const char *fmt, ...)
 /* Bind "ADDR:PORT" ("[::1]:8080", "127.0.0.1:0"); *out is the listening socket. */
 static int listen_on(int *out, const char *spec, struct gr_err *err)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai = NULL;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
 	char host[256], port[16], shown[300];
 	const char *colon = strrchr(spec, ':');
 	struct sockaddr_storage ss;
@@ -80,7 +80,8 @@ static int listen_on(int *out, const char *spec, struct gr_err *err)
 	}
 	e = getaddrinfo(host, port, &hints, &ai);
 	if (e)
-		return gr_err_set(err, GR_EINVAL, "cannot listen on '%s': %s", spec, gai_strerror(e));
+		return gr_err_set(err, GR_EINVAL, "cannot listen on '%s': %s", spec,
+				  gai_strerror(e));
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 256) < 0) {
@@ -104,7 +105,7 @@ static int listen_on(int *out, const char *spec, struct gr_err *err)
 /* The state folders, the database's owned by the HTTP side's user (it writes jobs there). */
 static int make_state(const struct srv_config *cfg, const struct passwd *pw, struct gr_err *err)
 {
-	static const char *const dirs[] = { "", "/db", "/submitted", "/gradebooks" };
+	static const char *const dirs[] = {"", "/db", "/submitted", "/gradebooks"};
 	char path[4096];
 	int rc = 0;
 
@@ -121,7 +122,7 @@ static int make_state(const struct srv_config *cfg, const struct passwd *pw, str
 	 * creates the database's owner. Files of an earlier run are handed over too.
 	 */
 	for (int i = 0; !rc && pw && i < 3; i++) {
-		static const char *const sfx[] = { "", "-wal", "-shm" };
+		static const char *const sfx[] = {"", "-wal", "-shm"};
 		int fd;
 
 		snprintf(path, sizeof(path), "%s/%s%s", cfg->state, SRV_DB_NAME, sfx[i]);
@@ -144,7 +145,8 @@ static int drop_to(const struct passwd *pw, struct gr_err *err)
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
 		return gr_err_sys(err, GR_EDENIED, errno, "cannot become user '%s'", pw->pw_name);
 	if (setuid(0) == 0)
-		return gr_err_set(err, GR_EDENIED, "still root after dropping to '%s'", pw->pw_name);
+		return gr_err_set(err, GR_EDENIED, "still root after dropping to '%s'",
+				  pw->pw_name);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return gr_err_sys(err, GR_EDENIED, errno, "cannot set no_new_privs");
 	return 0;
@@ -155,7 +157,7 @@ static int start_http(pid_t *out, const struct srv_config *cfg, const struct pas
 		      int listen_fd, int wake)
 {
 	pid_t parent = getpid(), pid;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	fflush(NULL);
 	pid = fork();
@@ -195,7 +197,7 @@ static void stop_http(pid_t *pid)
 /* Wait for a wake-up byte or the idle timeout; drain what came. */
 static void idle(int wake_rd)
 {
-	struct pollfd p = { .fd = wake_rd, .events = POLLIN };
+	struct pollfd p = {.fd = wake_rd, .events = POLLIN};
 	char buf[256];
 
 	if (poll(&p, 1, IDLE_POLL_MS) > 0)
@@ -204,11 +206,10 @@ static void idle(int wake_rd)
 }
 
 /* Run one queued job if there is one: 1 ran, 0 none waits, negative on a store error. */
-static int run_one(const struct srv_config *cfg, struct srv_store *st,
-		   const struct srv_opts *opts)
+static int run_one(const struct srv_config *cfg, struct srv_store *st, const struct srv_opts *opts)
 {
-	struct srv_job job = { 0 };
-	struct gr_err err = { 0 };
+	struct srv_job job = {0};
+	struct gr_err err = {0};
 	int superseded = 0, rc;
 
 	rc = srv_store_take(st, &job, &superseded, &err);
@@ -234,7 +235,7 @@ static int run_one(const struct srv_config *cfg, struct srv_store *st,
 static void reload(struct srv_config **cur, struct srv_config **owned)
 {
 	struct srv_config *c = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	if (srv_config_load(&c, (*cur)->path, (*cur)->state, NULL, NULL, &err) < 0) {
 		srv_log("reload refused, keeping the running config: %s", err.msg);
@@ -250,8 +251,8 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 	struct srv_config *cfg = (struct srv_config *)cfg0, *owned = NULL;
 	struct passwd *pw = NULL;
 	struct srv_store *st = NULL;
-	struct sigaction sa = { 0 };
-	int listen_fd = -1, wake[2] = { -1, -1 }, rc, n = 0, full = 0, dirty = 0;
+	struct sigaction sa = {0};
+	int listen_fd = -1, wake[2] = {-1, -1}, rc, n = 0, full = 0, dirty = 0;
 	pid_t http = -1;
 
 	if (opts->user && !(pw = getpwnam(opts->user)))

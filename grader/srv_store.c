@@ -21,25 +21,25 @@ struct srv_store {
 	char *dir; /* the state folder */
 };
 
-static int run_id(struct srv_store *s, const char *sql, long long id, const char *a,
-		  const char *b, struct gr_err *err);
+static int run_id(struct srv_store *s, const char *sql, long long id, const char *a, const char *b,
+		  struct gr_err *err);
 
 static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS jobs ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" assignment TEXT NOT NULL, student TEXT NOT NULL, kind TEXT NOT NULL,"
-	" forge TEXT, delivery TEXT, repository TEXT, commit_id TEXT, commit_time TEXT,"
-	" received REAL NOT NULL, state TEXT NOT NULL DEFAULT 'queued',"
-	" attempts INTEGER NOT NULL DEFAULT 0, started REAL, finished REAL,"
-	" error TEXT, score REAL, max_score REAL, result TEXT, student_result TEXT);"
-	"CREATE TABLE IF NOT EXISTS files ("
-	" job INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS files_job ON files(job);"
-	"CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);"
-	"CREATE INDEX IF NOT EXISTS jobs_student ON jobs(assignment, student, id);"
-	"CREATE TABLE IF NOT EXISTS deliveries ("
-	" forge TEXT NOT NULL, id TEXT NOT NULL, received REAL NOT NULL,"
-	" PRIMARY KEY (forge, id));";
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " assignment TEXT NOT NULL, student TEXT NOT NULL, kind TEXT NOT NULL,"
+    " forge TEXT, delivery TEXT, repository TEXT, commit_id TEXT, commit_time TEXT,"
+    " received REAL NOT NULL, state TEXT NOT NULL DEFAULT 'queued',"
+    " attempts INTEGER NOT NULL DEFAULT 0, started REAL, finished REAL,"
+    " error TEXT, score REAL, max_score REAL, result TEXT, student_result TEXT);"
+    "CREATE TABLE IF NOT EXISTS files ("
+    " job INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS files_job ON files(job);"
+    "CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);"
+    "CREATE INDEX IF NOT EXISTS jobs_student ON jobs(assignment, student, id);"
+    "CREATE TABLE IF NOT EXISTS deliveries ("
+    " forge TEXT NOT NULL, id TEXT NOT NULL, received REAL NOT NULL,"
+    " PRIMARY KEY (forge, id));";
 
 /* The database's complaint as a GR_E* code: a full disk is a limit, not a bug. */
 static int db_fail(struct srv_store *s, struct gr_err *err, const char *what)
@@ -47,7 +47,8 @@ static int db_fail(struct srv_store *s, struct gr_err *err, const char *what)
 	int ext = sqlite3_extended_errcode(s->db), code = ext & 0xff;
 
 	return gr_err_set(err, code == SQLITE_FULL ? GR_ELIMIT : GR_EIO,
-			  "state database '%s': cannot %s: %s", s->path, what, sqlite3_errmsg(s->db));
+			  "state database '%s': cannot %s: %s", s->path, what,
+			  sqlite3_errmsg(s->db));
 }
 
 static int exec(struct srv_store *s, const char *sql, struct gr_err *err)
@@ -78,8 +79,7 @@ int srv_store_open(struct srv_store **out, const char *state, struct gr_err *err
 	if (sqlite3_open_v2(s->path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
-		rc = s->db ? db_fail(s, err, "open")
-			   : gr_err_set(err, GR_ENOMEM, "out of memory");
+		rc = s->db ? db_fail(s, err, "open") : gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
 	/* the other side may write what this one reads: keep the schema inert */
@@ -118,8 +118,8 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* The integer the one-row query `sql` (binding a and b as text) returns. */
-static int count(struct srv_store *s, long long *n, const char *sql, const char *a,
-		 const char *b, struct gr_err *err)
+static int count(struct srv_store *s, long long *n, const char *sql, const char *a, const char *b,
+		 struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
@@ -184,8 +184,8 @@ void srv_files_free(struct srv_file *f, size_t n)
 	free(f);
 }
 
-static int add_files(struct srv_store *s, long long id, const struct srv_file *files,
-		     size_t nfiles, struct gr_err *err)
+static int add_files(struct srv_store *s, long long id, const struct srv_file *files, size_t nfiles,
+		     struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
@@ -262,8 +262,8 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 		return rc;
 	rc = add_delivery(s, in->forge, in->delivery, in->received, err);
 	if (!rc)
-		rc = count(s, &waiting, "SELECT count(*) FROM jobs WHERE state='queued'", NULL, NULL,
-			   err);
+		rc = count(s, &waiting, "SELECT count(*) FROM jobs WHERE state='queued'", NULL,
+			   NULL, err);
 	if (!rc && (size_t)waiting >= queue_max)
 		rc = SRV_QUEUE_FULL;
 	if (!rc)
@@ -368,8 +368,8 @@ done:
 }
 
 /* Run `sql` binding the integer `id` (and optional text a, b). */
-static int run_id(struct srv_store *s, const char *sql, long long id, const char *a,
-		  const char *b, struct gr_err *err)
+static int run_id(struct srv_store *s, const char *sql, long long id, const char *a, const char *b,
+		  struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
@@ -417,8 +417,8 @@ int srv_store_take(struct srv_store *s, struct srv_job *out, int *superseded, st
 		goto done;
 	}
 	rc = count(s, &newest,
-		   "SELECT max(id) FROM jobs WHERE state='queued' AND assignment=? AND student=?", a,
-		   stu, err);
+		   "SELECT max(id) FROM jobs WHERE state='queued' AND assignment=? AND student=?",
+		   a, stu, err);
 	if (!rc && newest > id) {
 		/* several pushes of one student wait: only the newest is graded */
 		rc = run_id(s,
@@ -453,8 +453,8 @@ done:
 }
 
 int srv_store_finish(struct srv_store *s, long long id, const char *state, const char *error,
-		     const char *result, const char *student_result, double score,
-		     double max_score, struct gr_err *err)
+		     const char *result, const char *student_result, double score, double max_score,
+		     struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
@@ -487,10 +487,10 @@ int srv_store_finish(struct srv_store *s, long long id, const char *state, const
 static json_t *job_row(sqlite3_stmt *st)
 {
 	json_t *j = json_object();
-	static const char *const names[] = { "id",	   "assignment", "student", "kind",
-					     "repository", "commit",	 "state",   "error",
-					     "received",   "started",	 "finished", "score",
-					     "max_score",  "attempts",	 "commit_time" };
+	static const char *const names[] = {"id",	  "assignment", "student",    "kind",
+					    "repository", "commit",	"state",      "error",
+					    "received",	  "started",	"finished",   "score",
+					    "max_score",  "attempts",	"commit_time"};
 
 	for (int i = 0; j && i < (int)(sizeof(names) / sizeof(names[0])); i++) {
 		json_t *v = NULL;
@@ -513,8 +513,8 @@ static json_t *job_row(sqlite3_stmt *st)
 	return j;
 }
 
-#define JOB_COLS                                                                              \
-	"id, assignment, student, kind, repository, commit_id, state, error, received, "      \
+#define JOB_COLS                                                                                   \
+	"id, assignment, student, kind, repository, commit_id, state, error, received, "           \
 	"started, finished, score, max_score, attempts, commit_time, result, student_result"
 
 /* One job as JSON, with its queue position and submission when it has them. */
@@ -556,8 +556,8 @@ int srv_store_job_json(struct srv_store *s, long long id, int student_view, json
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT " JOB_COLS " FROM jobs WHERE id=?", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT " JOB_COLS " FROM jobs WHERE id=?", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return db_fail(s, err, "prepare a query");
 	sqlite3_bind_int64(st, 1, id);
 	rc = job_query(s, st, student_view, out, err);
@@ -603,9 +603,8 @@ int srv_store_stats(struct srv_store *s, json_t **out, size_t recent, struct gr_
 				    json_integer(sqlite3_column_int64(st, 1)));
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?", -1, &st,
-			       NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(s->db, "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?", -1,
+			       &st, NULL) != SQLITE_OK) {
 		rc = db_fail(s, err, "prepare a query");
 		goto done;
 	}

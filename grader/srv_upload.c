@@ -112,7 +112,7 @@ int srv_upload_finish(struct srv_http *h, struct srv_req *r, struct MHD_Connecti
 	struct srv_upload *u = r->upload;
 	const char *student = NULL, *why;
 	const struct srv_assignment *a;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	long long id = 0;
 	int who, rc;
 
@@ -141,10 +141,10 @@ int srv_upload_finish(struct srv_http *h, struct srv_req *r, struct MHD_Connecti
 							       : MHD_HTTP_BAD_REQUEST,
 				       why);
 	{
-		struct srv_job_in in = { .assignment = a->name,
-					 .student = student,
-					 .kind = "upload",
-					 .received = r->received };
+		struct srv_job_in in = {.assignment = a->name,
+					.student = student,
+					.kind = "upload",
+					.received = r->received};
 
 		rc = srv_store_enqueue(h->store, &in, u->files, u->nfiles, h->cfg->queue_max,
 				       h->cfg->per_student, &id, &err);

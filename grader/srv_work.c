@@ -95,11 +95,13 @@ static int stamp_received(const char *dir, double received, struct gr_err *err)
 static int fetch_commit(char **why, const struct srv_opts *so, const struct srv_assignment *a,
 			const struct srv_job *job, const char *dest, struct gr_err *err)
 {
-	struct roster_student st = { 0 };
-	struct roster ro = { .path = "config", .columns = ROSTER_STUDENT_ID | ROSTER_REPO,
-			     .count = 1, .students = &st };
+	struct roster_student st = {0};
+	struct roster ro = {.path = "config",
+			    .columns = ROSTER_STUDENT_ID | ROSTER_REPO,
+			    .count = 1,
+			    .students = &st};
 	struct fetch_report *rep = NULL;
-	struct fetch_log_ctx lctx = { job->id };
+	struct fetch_log_ctx lctx = {job->id};
 	struct fetch_opts o;
 	char empty[1] = "";
 	int rc;
@@ -140,16 +142,17 @@ static json_t *student_view(const json_t *sub, const struct gb_gradebook *gb,
 	json_t *view = json_deep_copy(sub), *nr, *gr;
 	size_t i, k;
 
-	json_array_foreach(json_object_get(view, "notebooks"), i, nr) {
+	json_array_foreach(json_object_get(view, "notebooks"), i, nr)
+	{
 		const struct gb_notebook *nb =
-			a ? gb_find_notebook(a, json_string_value(json_object_get(nr, "name")))
-			  : NULL;
+		    a ? gb_find_notebook(a, json_string_value(json_object_get(nr, "name"))) : NULL;
 
-		json_array_foreach(json_object_get(nr, "grades"), k, gr) {
+		json_array_foreach(json_object_get(nr, "grades"), k, gr)
+		{
 			const struct gb_cell *c =
-				nb ? gb_find_cell(nb, json_string_value(
-							      json_object_get(gr, "grade_id")))
-				   : NULL;
+			    nb ? gb_find_cell(nb,
+					      json_string_value(json_object_get(gr, "grade_id")))
+			       : NULL;
 
 			if (!c || c->hidden_tests) {
 				json_object_del(gr, "output");
@@ -245,8 +248,8 @@ done:
 }
 
 /* The student's submission from the gradebook batch_run wrote, and the student's view. */
-static int read_result(char **text, char **mine, double *score, double *max,
-		       const char *gradebook, const struct srv_job *job, struct gr_err *err)
+static int read_result(char **text, char **mine, double *score, double *max, const char *gradebook,
+		       const struct srv_job *job, struct gr_err *err)
 {
 	json_t *view = NULL;
 	struct gb_gradebook *gb = NULL;
@@ -333,8 +336,7 @@ finish:
 	 * goes back in the queue rather than failing; after a few tries it fails.
 	 */
 	if (rc || (why && srv_low_space(cfg->state))) {
-		if (job->attempts < SRV_ATTEMPTS_MAX &&
-		    srv_store_requeue(st, job->id, NULL) == 0) {
+		if (job->attempts < SRV_ATTEMPTS_MAX && srv_store_requeue(st, job->id, NULL) == 0) {
 			srv_log("job %lld: %s %s: queued again (%s)", job->id, job->assignment,
 				job->student, rc ? err->msg : "the state folder is full");
 			rc = GR_EIO;

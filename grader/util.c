@@ -33,7 +33,8 @@ int gr_read_file(char **out, size_t *len, const char *path, size_t max, struct g
 			size_t ncap = cap ? cap * 2 : 65536;
 			char *nb = realloc(buf, ncap);
 			if (!nb) {
-				rc = gr_err_set(err, GR_ENOMEM, "cannot read '%s': out of memory", path);
+				rc = gr_err_set(err, GR_ENOMEM, "cannot read '%s': out of memory",
+						path);
 				goto done;
 			}
 			buf = nb;

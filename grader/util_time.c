@@ -258,8 +258,7 @@ static int parse_seconds(const char **pp, int *se, int *usec)
 	return 0;
 }
 
-int gr_time_parse(int64_t *sec, int32_t *usec, const char *text, unsigned flags,
-		  struct gr_err *err)
+int gr_time_parse(int64_t *sec, int32_t *usec, const char *text, unsigned flags, struct gr_err *err)
 {
 	char buf[128];
 	const char *p;
@@ -358,8 +357,8 @@ void gr_time_format(char *out, size_t size, int64_t sec, int32_t usec, enum gr_t
 		break;
 	case GR_TIME_ISO_FRAC:
 		if (usec)
-			snprintf(out, size, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, m,
-				 d, h, mi, s, (int)usec);
+			snprintf(out, size, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y,
+				 m, d, h, mi, s, (int)usec);
 		else
 			snprintf(out, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
 				 h, mi, s);

@@ -563,13 +563,13 @@ static __attribute__((noinline)) long start_init(const struct sbx_job *job)
 	register long r8 __asm__("r8") = 0;   /* tls */
 	long r;
 
-	__asm__ volatile("syscall"
-			 : "=a"(r)
-			 : "0"((long)SYS_clone),
-			   "D"((long)(CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PARENT_SETTID |
-				      SIGCHLD)),
-			   "S"(0L), "d"(&pid), "r"(r10), "r"(r8)
-			 : "rcx", "r11", "memory");
+	__asm__ volatile(
+	    "syscall"
+	    : "=a"(r)
+	    : "0"((long)SYS_clone),
+	      "D"((long)(CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD)),
+	      "S"(0L), "d"(&pid), "r"(r10), "r"(r8)
+	    : "rcx", "r11", "memory");
 	if (r == 0)
 		init_main(job, pid);
 	return r;

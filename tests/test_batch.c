@@ -24,7 +24,7 @@ static char *tmpdir(void)
 static void put(const char *dir, const char *rel, const char *text)
 {
 	char *p = gr_path_join(dir, rel), *slash;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	slash = strrchr(p, '/');
 	*slash = '\0';
@@ -37,7 +37,7 @@ static void put(const char *dir, const char *rel, const char *text)
 static void test_batch__hash_tree_sees_content_and_names(void **state)
 {
 	char *d = tmpdir(), h1[65], h2[65], h3[65];
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
 	put(d, "a/x.ipynb", "one");
@@ -64,9 +64,9 @@ static void test_batch__hash_tree_sees_content_and_names(void **state)
 static void test_batch__plan_lists_students_and_missing(void **state)
 {
 	char *d = tmpdir();
-	struct batch_plan plan = { 0 };
-	struct gr_err err = { 0 };
-	const char *only[] = { "zoe", "bob", "nobody", NULL };
+	struct batch_plan plan = {0};
+	struct gr_err err = {0};
+	const char *only[] = {"zoe", "bob", "nobody", NULL};
 	(void)state;
 
 	put(d, "zoe/ps1/ps1.ipynb", "{}");
@@ -96,9 +96,9 @@ static void test_batch__plan_lists_students_and_missing(void **state)
 static void test_batch__journal_resumes_and_ignores_torn_line(void **state)
 {
 	char *d = tmpdir(), *jp = gr_path_join(d, "gb.json.journal");
-	struct batch_plan plan = { 0 };
+	struct batch_plan plan = {0};
 	struct batch_journal j;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	json_t *sub = json_pack("{s:f}", "score", 7.5), *back = NULL;
 	int fd;
 	(void)state;
@@ -190,10 +190,10 @@ static int fake_done(void *dctx, size_t index, const char *text, const char *mes
 
 static void test_batch__pool_survives_a_crashing_worker(void **state)
 {
-	const struct batch_worker_ops ops = { NULL, fake_job, NULL, fake_done };
-	struct pool_results r = { 0 };
-	size_t idx[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
-	struct gr_err err = { 0 };
+	const struct batch_worker_ops ops = {NULL, fake_job, NULL, fake_done};
+	struct pool_results r = {0};
+	size_t idx[] = {0, 1, 2, 3, 4, 5, 6, 7};
+	struct gr_err err = {0};
 	(void)state;
 
 	assert_int_equal(batch_pool_run(&ops, NULL, &r, 2, idx, 8, &err), 0);
@@ -218,7 +218,7 @@ static void test_batch__pool_survives_a_crashing_worker(void **state)
 
 static void test_batch__progress_lines_when_not_a_tty(void **state)
 {
-	char buf[256] = { 0 };
+	char buf[256] = {0};
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct batch_progress p;
 	(void)state;
@@ -237,7 +237,7 @@ static void test_batch__shards_partition_the_plan(void **state)
 {
 	char ids[200][16], *d = tmpdir();
 	const char *only[201];
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	(void)state;
 	for (int i = 0; i < 200; i++) {
@@ -249,7 +249,7 @@ static void test_batch__shards_partition_the_plan(void **state)
 		size_t total = 0;
 
 		for (unsigned k = 1; k <= n; k++) {
-			struct batch_plan plan = { 0 };
+			struct batch_plan plan = {0};
 
 			assert_int_equal(batch_plan_build(&plan, d, "ps1", only, "r", &err), 0);
 			batch_plan_shard(&plan, k, n);
@@ -273,12 +273,12 @@ static void test_batch__shards_partition_the_plan(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_batch__hash_tree_sees_content_and_names),
-		cmocka_unit_test(test_batch__plan_lists_students_and_missing),
-		cmocka_unit_test(test_batch__journal_resumes_and_ignores_torn_line),
-		cmocka_unit_test(test_batch__pool_survives_a_crashing_worker),
-		cmocka_unit_test(test_batch__progress_lines_when_not_a_tty),
-		cmocka_unit_test(test_batch__shards_partition_the_plan),
+	    cmocka_unit_test(test_batch__hash_tree_sees_content_and_names),
+	    cmocka_unit_test(test_batch__plan_lists_students_and_missing),
+	    cmocka_unit_test(test_batch__journal_resumes_and_ignores_torn_line),
+	    cmocka_unit_test(test_batch__pool_survives_a_crashing_worker),
+	    cmocka_unit_test(test_batch__progress_lines_when_not_a_tty),
+	    cmocka_unit_test(test_batch__shards_partition_the_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@ static struct gb_gradebook *fixture(void)
 	const char *root = getenv("ROOT");
 	char *path = gr_path_join(root ? root : ".", "tests/fixtures/gradebook/ps1.json");
 	struct gb_gradebook *gb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	assert_int_equal(gb_read_file(&gb, path, &err), 0);
 	free(path);
@@ -31,7 +31,7 @@ static char *run(int (*fn)(FILE *, const struct gb_gradebook *, const struct exp
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	assert_non_null(f);
 	assert_int_equal(fn(f, gb, o, &err), 0);
@@ -66,9 +66,8 @@ static void test_export__duration_for_people(void **state)
 		double s;
 		const char *want;
 	} cases[] = {
-		{ 0, "0 s" },	       { 45, "45 s" },	       { 60, "1 min" },
-		{ 3599, "59 min" },    { 7200, "2h" },	       { 7500, "2h 5min" },
-		{ 86400, "1d" },       { 180000, "2d 2h" },    { -5, "0 s" },
+	    {0, "0 s"},	       {45, "45 s"},  {60, "1 min"},	 {3599, "59 min"}, {7200, "2h"},
+	    {7500, "2h 5min"}, {86400, "1d"}, {180000, "2d 2h"}, {-5, "0 s"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -119,33 +118,33 @@ static void test_export__xml_escaping(void **state)
 static void test_export__csv_matches_nbgrader(void **state)
 {
 	struct gb_gradebook *gb = fixture();
-	struct export_opts o = { 0 };
+	struct export_opts o = {0};
 	char *csv = run(export_csv, gb, &o);
 	(void)state;
 
 	/* Students in nbgrader's order (last name, first name); carol submitted nothing. */
 	assert_string_equal(
-		csv,
-		"assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
-		"late_submission_penalty,score,max_score\n"
-		"ps1,2026-10-30 10:00:00,2026-10-29 21:14:03.250000,alice,Liddell,Alice,"
-		"alice@example.edu,10.0,0.0,10.0,10.0\n"
-		"ps1,2026-10-30 10:00:00,2026-10-31 07:30:00,dave,Nguyễn,Đức,dave@example.edu,3.0,0.0,"
-		"3.0,10.0\n"
-		"ps1,2026-10-30 10:00:00,2026-10-30 12:00:00,bob,\"O'Brien, Jr.\",Robert,"
-		"bob@example.edu,2.5,1.0,1.5,10.0\n"
-		"ps1,2026-10-30 10:00:00,,carol,Zhang,Carol,,0.0,0.0,0.0,10.0\n");
+	    csv,
+	    "assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
+	    "late_submission_penalty,score,max_score\n"
+	    "ps1,2026-10-30 10:00:00,2026-10-29 21:14:03.250000,alice,Liddell,Alice,"
+	    "alice@example.edu,10.0,0.0,10.0,10.0\n"
+	    "ps1,2026-10-30 10:00:00,2026-10-31 07:30:00,dave,Nguyễn,Đức,dave@example.edu,3.0,0.0,"
+	    "3.0,10.0\n"
+	    "ps1,2026-10-30 10:00:00,2026-10-30 12:00:00,bob,\"O'Brien, Jr.\",Robert,"
+	    "bob@example.edu,2.5,1.0,1.5,10.0\n"
+	    "ps1,2026-10-30 10:00:00,,carol,Zhang,Carol,,0.0,0.0,0.0,10.0\n");
 	free(csv);
 	o.per_cell = true;
 	o.student = "bob";
 	csv = run(export_csv, gb, &o);
 	assert_string_equal(
-		csv,
-		"assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
-		"late_submission_penalty,score,max_score,problem1/test_squares,"
-		"problem1/test_squares_hidden,problem1/test_fib,problem2/explain,problem2/plot_task\n"
-		"ps1,2026-10-30 10:00:00,2026-10-30 12:00:00,bob,\"O'Brien, Jr.\",Robert,"
-		"bob@example.edu,2.5,1.0,1.5,10.0,2.0,0.5,0.0,0.0,0.0\n");
+	    csv,
+	    "assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
+	    "late_submission_penalty,score,max_score,problem1/test_squares,"
+	    "problem1/test_squares_hidden,problem1/test_fib,problem2/explain,problem2/plot_task\n"
+	    "ps1,2026-10-30 10:00:00,2026-10-30 12:00:00,bob,\"O'Brien, Jr.\",Robert,"
+	    "bob@example.edu,2.5,1.0,1.5,10.0,2.0,0.5,0.0,0.0,0.0\n");
 	free(csv);
 	gb_free(gb);
 }
@@ -156,7 +155,7 @@ static void test_export__csv_rounding(void **state)
 	struct gb_gradebook *gb = fixture();
 	struct gb_submission *dave = gb_find_submission(gb, "ps1", "dave");
 	struct gb_nbresult *r = gb_find_nbresult(dave, "problem1");
-	struct export_opts o = { .student = "dave" };
+	struct export_opts o = {.student = "dave"};
 	char *csv;
 	(void)state;
 
@@ -165,7 +164,8 @@ static void test_export__csv_rounding(void **state)
 	r->late_submission_penalty = 1.0 / 3.0;
 	gb_submission_sum(dave, gb_find_assignment(gb, "ps1"));
 	csv = run(export_csv, gb, &o);
-	assert_non_null(strstr(csv, ",dave@example.edu,0.30000000000000004,0.3333333333333333,0.0,10.0\n"));
+	assert_non_null(
+	    strstr(csv, ",dave@example.edu,0.30000000000000004,0.3333333333333333,0.0,10.0\n"));
 	free(csv);
 	gb_free(gb);
 }
@@ -177,7 +177,7 @@ static void test_export__csv_several_assignments(void **state)
 	struct gb_assignment *a;
 	struct gb_notebook *nb;
 	struct gb_cell *c;
-	struct export_opts o = { .per_cell = true, .student = "alice" };
+	struct export_opts o = {.per_cell = true, .student = "alice"};
 	char *csv;
 	(void)state;
 
@@ -190,8 +190,9 @@ static void test_export__csv_several_assignments(void **state)
 	gb_assignment_sum(a);
 	csv = run(export_csv, gb, &o);
 	assert_non_null(strstr(csv, ",max_score,ps0/warmup/t,ps1/problem1/test_squares,"));
-	assert_non_null(strstr(csv, "\nps0,2026-09-01 10:00:00,,alice,Liddell,Alice,alice@example.edu,"
-				    "0.0,0.0,0.0,1.0,0.0,,,,,\nps1,"));
+	assert_non_null(strstr(csv,
+			       "\nps0,2026-09-01 10:00:00,,alice,Liddell,Alice,alice@example.edu,"
+			       "0.0,0.0,0.0,1.0,0.0,,,,,\nps1,"));
 	assert_non_null(strstr(csv, ",10.0,0.0,10.0,10.0,,2.0,1.0,2.0,2.5,2.5\n"));
 	free(csv);
 	gb_free(gb);
@@ -200,16 +201,19 @@ static void test_export__csv_several_assignments(void **state)
 static void test_export__junit(void **state)
 {
 	struct gb_gradebook *gb = fixture();
-	struct export_opts o = { .student = "bob" };
+	struct export_opts o = {.student = "bob"};
 	char *xml = run(export_junit, gb, &o);
 	(void)state;
 
 	/* the common JUnit XSD has no `skipped` on <testsuites>: only per suite */
-	assert_non_null(strstr(xml, "<testsuites name=\"grader\" tests=\"5\" failures=\"2\" errors=\"0\" time=\""));
-	assert_non_null(strstr(xml, "<testsuite name=\"ps1/bob/problem1\" tests=\"3\" failures=\"2\""));
+	assert_non_null(strstr(
+	    xml, "<testsuites name=\"grader\" tests=\"5\" failures=\"2\" errors=\"0\" time=\""));
+	assert_non_null(
+	    strstr(xml, "<testsuite name=\"ps1/bob/problem1\" tests=\"3\" failures=\"2\""));
 	assert_non_null(strstr(xml, " skipped=\""));
 	/* The traceback, escaped, without colour codes, its bell replaced. */
-	assert_non_null(strstr(xml, "AssertionError: expected fib(10) == 55 &amp; fib(0) == 0, got &lt;function fib at 0x7f3a&gt; \xEF\xBF\xBD (bell)"));
+	assert_non_null(strstr(xml, "AssertionError: expected fib(10) == 55 &amp; fib(0) == 0, got "
+				    "&lt;function fib at 0x7f3a&gt; \xEF\xBF\xBD (bell)"));
 	assert_null(strchr(xml, '\x1b'));
 	assert_null(strchr(xml, '\a'));
 	assert_non_null(strstr(xml, "<skipped message=\"needs manual grading\"/>"));
@@ -231,8 +235,10 @@ static void test_export__markdown(void **state)
 	assert_non_null(strstr(md, "4 students, 3 submitted, 1 missing; mean score 4.83 / 10"));
 	assert_non_null(strstr(md, "| question | max | mean | median | full marks | zero |\n"));
 	assert_non_null(strstr(md, "| problem1/test\\_fib | 2 | 0.67 | 0 | 1 | 2 |\n"));
-	assert_non_null(strstr(md, "| problem1/test\\_squares\\_hidden (hidden tests) | 1 | 0.83 | 1 | 2 | 0 |\n"));
-	assert_non_null(strstr(md, "| bob | Robert O'Brien, Jr. | graded, 2h late | 2.5 | 1 | 1.5 | 10 |  |\n"));
+	assert_non_null(strstr(
+	    md, "| problem1/test\\_squares\\_hidden (hidden tests) | 1 | 0.83 | 1 | 2 | 0 |\n"));
+	assert_non_null(strstr(
+	    md, "| bob | Robert O'Brien, Jr. | graded, 2h late | 2.5 | 1 | 1.5 | 10 |  |\n"));
 	assert_non_null(strstr(md, "| carol | Carol Zhang | missing | 0 | 0 | 0 | 10 |  |\n"));
 	assert_non_null(strstr(md, "tampered, modified\\_locked\\_cell"));
 	free(md);
@@ -242,30 +248,36 @@ static void test_export__markdown(void **state)
 static void test_export__gradescope_student(void **state)
 {
 	struct gb_gradebook *gb = fixture();
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	json_t *j = NULL, *tests, *t;
 	(void)state;
 
-	assert_int_equal(export_gradescope_student(&j, gb, gb->assignments[0],
-						   gb_find_student(gb, "bob"), &err), 0);
+	assert_int_equal(
+	    export_gradescope_student(&j, gb, gb->assignments[0], gb_find_student(gb, "bob"), &err),
+	    0);
 	assert_true(json_real_value(json_object_get(j, "score")) == 1.5);
 	tests = json_object_get(j, "tests");
 	assert_int_equal(json_array_size(tests), 5);
 	t = json_array_get(tests, 1);
-	assert_string_equal(json_string_value(json_object_get(t, "name")), "problem1/test_squares_hidden");
+	assert_string_equal(json_string_value(json_object_get(t, "name")),
+			    "problem1/test_squares_hidden");
 	assert_string_equal(json_string_value(json_object_get(t, "visibility")), "after_published");
 	assert_string_equal(json_string_value(json_object_get(t, "status")), "failed");
 	assert_true(json_real_value(json_object_get(t, "score")) == 0.5);
 	t = json_array_get(tests, 2);
 	assert_string_equal(json_string_value(json_object_get(t, "visibility")), "visible");
-	assert_non_null(strstr(json_string_value(json_object_get(t, "output")), "AssertionError: expected"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(t, "output")), "AssertionError: expected"));
 	assert_null(strchr(json_string_value(json_object_get(t, "output")), '\x1b'));
-	assert_non_null(strstr(json_string_value(json_object_get(j, "output")), "minus 1.0 for 2h late"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(j, "output")), "minus 1.0 for 2h late"));
 	json_decref(j);
 	assert_int_equal(export_gradescope_student(&j, gb, gb->assignments[0],
-						   gb_find_student(gb, "carol"), &err), 0);
+						   gb_find_student(gb, "carol"), &err),
+			 0);
 	assert_true(json_real_value(json_object_get(j, "score")) == 0.0);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "tests"), 0), "output")),
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(json_object_get(j, "tests"), 0), "output")),
 			    "no submission");
 	json_decref(j);
 	gb_free(gb);
@@ -286,8 +298,8 @@ static void test_export__format_names(void **state)
 static void test_export__unknown_selection(void **state)
 {
 	struct gb_gradebook *gb = fixture();
-	struct export_opts o = { .student = "nobody" };
-	struct gr_err err = { 0 };
+	struct export_opts o = {.student = "nobody"};
+	struct gr_err err = {0};
 	FILE *f = fopen("/dev/null", "w");
 	(void)state;
 
@@ -316,7 +328,8 @@ static void test_export__items(void **state)
 	char *out = run(export_items, gb, NULL);
 	(void)state;
 
-	assert_true(strncmp(out, "assignment,student_id,notebook,question,score,max_score,status,time\n",
+	assert_true(strncmp(out,
+			    "assignment,student_id,notebook,question,score,max_score,status,time\n",
 			    68) == 0);
 	assert_int_equal(export_format_parse("items"), EXPORT_ITEMS);
 	free(out);
@@ -340,21 +353,21 @@ static void test_export__time_note(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_export__times),
-		cmocka_unit_test(test_export__duration_for_people),
-		cmocka_unit_test(test_export__csv_field_quoting),
-		cmocka_unit_test(test_export__xml_escaping),
-		cmocka_unit_test(test_export__csv_matches_nbgrader),
-		cmocka_unit_test(test_export__csv_rounding),
-		cmocka_unit_test(test_export__csv_several_assignments),
-		cmocka_unit_test(test_export__junit),
-		cmocka_unit_test(test_export__markdown),
-		cmocka_unit_test(test_export__gradescope_student),
-		cmocka_unit_test(test_export__format_names),
-		cmocka_unit_test(test_export__unknown_selection),
-		cmocka_unit_test(test_export__pseudonym_is_truncated_hmac_sha256),
-		cmocka_unit_test(test_export__items),
-		cmocka_unit_test(test_export__time_note),
+	    cmocka_unit_test(test_export__times),
+	    cmocka_unit_test(test_export__duration_for_people),
+	    cmocka_unit_test(test_export__csv_field_quoting),
+	    cmocka_unit_test(test_export__xml_escaping),
+	    cmocka_unit_test(test_export__csv_matches_nbgrader),
+	    cmocka_unit_test(test_export__csv_rounding),
+	    cmocka_unit_test(test_export__csv_several_assignments),
+	    cmocka_unit_test(test_export__junit),
+	    cmocka_unit_test(test_export__markdown),
+	    cmocka_unit_test(test_export__gradescope_student),
+	    cmocka_unit_test(test_export__format_names),
+	    cmocka_unit_test(test_export__unknown_selection),
+	    cmocka_unit_test(test_export__pseudonym_is_truncated_hmac_sha256),
+	    cmocka_unit_test(test_export__items),
+	    cmocka_unit_test(test_export__time_note),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -242,7 +242,8 @@ static void test_fetch__deadline_parsing(void **state)
 	expect_time("2026-10-30-09-15-00", "2026-10-30T09:15:00Z", 0);
 	expect_time("2024-02-29T00:00:00Z", "2024-02-29T00:00:00Z", 0);
 	expect_time("1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z", 0);
-	assert_int_equal(gr_time_parse(&t.sec, &t.usec, "1970-01-01T00:00:01Z", GR_TIME_LENIENT, &err), 0);
+	assert_int_equal(
+	    gr_time_parse(&t.sec, &t.usec, "1970-01-01T00:00:01Z", GR_TIME_LENIENT, &err), 0);
 	assert_int_equal(t.sec, 1);
 	const char *bad[] = {"tomorrow",
 			     "2026-13-01",
@@ -409,7 +410,8 @@ static void test_fetch__origin_read(void **state)
 	assert_non_null(strstr(err.msg, "not a provenance file"));
 	f = fopen(path, "w");
 	fputs("{\"source\": {\"kind\": \"git\", \"url\": \"https://h/r.git\", "
-	      "\"commit\": \"abc\"}, \"files\": []}", f);
+	      "\"commit\": \"abc\"}, \"files\": []}",
+	      f);
 	fclose(f);
 	assert_int_equal(fetch_origin_read(&o, dir, &err), 0);
 	assert_string_equal(o.kind, "git");

@@ -49,7 +49,7 @@ static char *slurp(const char *path)
 static void test_gradebook__fixture_reads(void **state)
 {
 	struct gb_gradebook *gb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *path = fixture_path();
 	struct gb_submission *bob;
 	struct gb_grade *g;
@@ -66,7 +66,8 @@ static void test_gradebook__fixture_reads(void **state)
 	g = gb_find_grade(gb_find_nbresult(bob, "problem1"), "test_fib");
 	assert_int_equal(g->status, GB_CELL_FAILED);
 	assert_non_null(strchr(g->output.traceback, '\a'));
-	assert_false(gb_isset(gb_find_grade(gb_find_nbresult(bob, "problem2"), "explain")->manual_score));
+	assert_false(
+	    gb_isset(gb_find_grade(gb_find_nbresult(bob, "problem2"), "explain")->manual_score));
 	assert_true(gb_find_submission(gb, "ps1", "dave")->extension_seconds == 86400.0);
 	assert_true(gb_submission_has_flag(gb_find_submission(gb, "ps1", "dave"), "tampered"));
 	assert_int_equal(gb_find_submission(gb, "ps1", "carol")->status, GB_MISSING);
@@ -77,7 +78,7 @@ static void test_gradebook__fixture_reads(void **state)
 static void test_gradebook__round_trip_identical(void **state)
 {
 	struct gb_gradebook *a = NULL, *b = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *path = fixture_path(), *dir = tmpdir();
 	char *p1 = gr_path_join(dir, "one.json"), *p2 = gr_path_join(dir, "two.json");
 	char *t1, *t2;
@@ -98,7 +99,8 @@ static void test_gradebook__round_trip_identical(void **state)
 	t2 = slurp(p2);
 	assert_string_equal(t1, t2);
 	/* Deterministic layout: one line per submission, keys in a fixed order. */
-	assert_non_null(strstr(t1, "\n{\"assignment\": \"ps1\", \"student_id\": \"alice\", \"status\": \"graded\""));
+	assert_non_null(strstr(
+	    t1, "\n{\"assignment\": \"ps1\", \"student_id\": \"alice\", \"status\": \"graded\""));
 	json_decref(orig);
 	json_decref(ja);
 	json_decref(jb);
@@ -118,7 +120,7 @@ static void expect_invalid(const char *pointer_path, json_t *value, const char *
 {
 	json_t *j = fixture_json(), *cur = j;
 	struct gb_gradebook *gb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *copy = strdup(pointer_path), *save = NULL, *tok, *last = NULL;
 
 	/* pointer_path: "submissions/1/score"; the last component is set to value. */
@@ -152,7 +154,8 @@ static void test_gradebook__validation_names_the_field(void **state)
 		       "submissions[0].student_id: unknown student 'zed'");
 	expect_invalid("assignments/0/notebooks/0/cells/1/bogus", json_true(),
 		       "assignments[0].notebooks[0].cells[1].bogus: unknown field");
-	expect_invalid("format_version", json_integer(2), "format_version: version 2 is not supported");
+	expect_invalid("format_version", json_integer(2),
+		       "format_version: version 2 is not supported");
 	expect_invalid("submissions/1/notebooks/0/grades/0/grade_id", json_string("squares"),
 		       "submissions[1].notebooks[0].grades[0].grade_id: cell 'squares' is neither");
 	expect_invalid("submissions/2/timestamp", json_string("yesterday"),
@@ -161,9 +164,11 @@ static void test_gradebook__validation_names_the_field(void **state)
 		       "submissions[3].status: unknown status 'weird'");
 	expect_invalid("submissions/1/notebooks/0/grades/1/auto_score", json_real(1.5),
 		       "submissions[1].notebooks[0].grades[1].auto_score: 1.5 is outside [0, 1]");
-	expect_invalid("assignments/0/max_score", json_real(12.0),
-		       "assignments[0].max_score: 12 is not the sum of its notebooks' max_score (10)");
-	expect_invalid("students/1/id", json_string("alice"), "students[1].id: duplicate student 'alice'");
+	expect_invalid(
+	    "assignments/0/max_score", json_real(12.0),
+	    "assignments[0].max_score: 12 is not the sum of its notebooks' max_score (10)");
+	expect_invalid("students/1/id", json_string("alice"),
+		       "students[1].id: duplicate student 'alice'");
 	expect_invalid("submissions/0/flags", json_pack("[s]", "Bad Flag"),
 		       "submissions[0].flags[0]: 'Bad Flag' is not a flag");
 	expect_invalid("submissions/2/assignment", json_string("ps9"),
@@ -174,7 +179,7 @@ static void test_gradebook__duplicate_submission_refused(void **state)
 {
 	json_t *j = fixture_json(), *subs = json_object_get(j, "submissions");
 	struct gb_gradebook *gb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
 	json_array_append(subs, json_array_get(subs, 0));
@@ -187,7 +192,7 @@ static void test_gradebook__read_file_errors_name_the_file(void **state)
 {
 	char *dir = tmpdir(), *p = gr_path_join(dir, "gb.json");
 	struct gb_gradebook *gb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	json_t *j = fixture_json();
 	(void)state;
 
@@ -217,7 +222,7 @@ static void test_gradebook__build_sum_and_write(void **state)
 	struct gb_submission *sub;
 	struct gb_nbresult *r;
 	struct gb_grade *g;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *dir = tmpdir(), *p = gr_path_join(dir, "gb.json");
 	(void)state;
 
@@ -261,9 +266,10 @@ static void test_gradebook__writer_streams_journal(void **state)
 {
 	struct gb_gradebook *gb = NULL;
 	struct gb_writer *w = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *path = fixture_path(), *dir = tmpdir();
-	char *whole = gr_path_join(dir, "whole.json"), *streamed = gr_path_join(dir, "streamed.json");
+	char *whole = gr_path_join(dir, "whole.json"),
+	     *streamed = gr_path_join(dir, "streamed.json");
 	char *t1, *t2;
 	json_t *bad;
 	(void)state;
@@ -317,7 +323,7 @@ static void test_gradebook__writer_streams_journal(void **state)
 
 static void test_gradebook__output_is_capped(void **state)
 {
-	struct gb_output out = { 0 };
+	struct gb_output out = {0};
 	size_t len = 100000;
 	char *big = malloc(len + 1);
 	(void)state;
@@ -348,7 +354,7 @@ static void test_gradebook__output_is_capped(void **state)
 static void test_gradebook__flag_reasons_round_trip(void **state)
 {
 	struct gb_submission *sub = NULL, *back = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	json_t *j = NULL;
 
 	(void)state;
@@ -356,9 +362,15 @@ static void test_gradebook__flag_reasons_round_trip(void **state)
 	assert_int_equal(gb_submission_to_json(&j, sub, &err), 0);
 	assert_null(json_object_get(j, "flag_reasons"));
 	json_decref(j);
-	assert_int_equal(gb_submission_add_flag_reason(sub, "replaced_builtins", "numpy.allclose rebound (cell 3)"), 0);
-	assert_int_equal(gb_submission_add_flag_reason(sub, "replaced_builtins", "builtins.len rebound (cell 4)"), 0);
-	assert_int_equal(gb_submission_add_flag_reason(sub, "replaced_builtins", "builtins.len rebound (cell 4)"), 0);
+	assert_int_equal(gb_submission_add_flag_reason(sub, "replaced_builtins",
+						       "numpy.allclose rebound (cell 3)"),
+			 0);
+	assert_int_equal(gb_submission_add_flag_reason(sub, "replaced_builtins",
+						       "builtins.len rebound (cell 4)"),
+			 0);
+	assert_int_equal(gb_submission_add_flag_reason(sub, "replaced_builtins",
+						       "builtins.len rebound (cell 4)"),
+			 0);
 	assert_true(gb_submission_has_flag(sub, "replaced_builtins"));
 	assert_string_equal(gb_submission_flag_reason(sub, "replaced_builtins"),
 			    "numpy.allclose rebound (cell 3); builtins.len rebound (cell 4)");
@@ -396,7 +408,8 @@ static void test_gradebook__lookups_scale(void **state)
 	for (int i = 0; i < 5000; i++) {
 		snprintf(id, sizeof(id), "s%04d", i);
 		assert_ptr_equal(gb_find_student(gb, id), gb->students[i]);
-		assert_ptr_equal(gb_find_submission(gb, i % 2 ? "a1" : "a2", id), gb->submissions[i]);
+		assert_ptr_equal(gb_find_submission(gb, i % 2 ? "a1" : "a2", id),
+				 gb->submissions[i]);
 		assert_null(gb_find_submission(gb, i % 2 ? "a2" : "a1", id));
 	}
 	assert_null(gb_find_student(gb, "nobody"));
@@ -412,16 +425,16 @@ static void test_gradebook__lookups_scale(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_gradebook__fixture_reads),
-		cmocka_unit_test(test_gradebook__round_trip_identical),
-		cmocka_unit_test(test_gradebook__validation_names_the_field),
-		cmocka_unit_test(test_gradebook__duplicate_submission_refused),
-		cmocka_unit_test(test_gradebook__read_file_errors_name_the_file),
-		cmocka_unit_test(test_gradebook__build_sum_and_write),
-		cmocka_unit_test(test_gradebook__writer_streams_journal),
-		cmocka_unit_test(test_gradebook__output_is_capped),
-		cmocka_unit_test(test_gradebook__lookups_scale),
-		cmocka_unit_test(test_gradebook__flag_reasons_round_trip),
+	    cmocka_unit_test(test_gradebook__fixture_reads),
+	    cmocka_unit_test(test_gradebook__round_trip_identical),
+	    cmocka_unit_test(test_gradebook__validation_names_the_field),
+	    cmocka_unit_test(test_gradebook__duplicate_submission_refused),
+	    cmocka_unit_test(test_gradebook__read_file_errors_name_the_file),
+	    cmocka_unit_test(test_gradebook__build_sum_and_write),
+	    cmocka_unit_test(test_gradebook__writer_streams_journal),
+	    cmocka_unit_test(test_gradebook__output_is_capped),
+	    cmocka_unit_test(test_gradebook__lookups_scale),
+	    cmocka_unit_test(test_gradebook__flag_reasons_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,11 +129,15 @@ static void test_kernel__utf8_clean(void **state)
 	s = kernel_utf8_clean("h\xc3\xa9llo \xe2\x82\xac", 10);
 	assert_string_equal(s, "h\xc3\xa9llo \xe2\x82\xac");
 	free(s);
-	s = kernel_utf8_clean("a\xff" "b", 3);
-	assert_string_equal(s, "a\xef\xbf\xbd" "b");
+	s = kernel_utf8_clean("a\xff"
+			      "b",
+			      3);
+	assert_string_equal(s, "a\xef\xbf\xbd"
+			       "b");
 	free(s);
 	s = kernel_utf8_clean("a\0b", 3);
-	assert_string_equal(s, "a\xef\xbf\xbd" "b");
+	assert_string_equal(s, "a\xef\xbf\xbd"
+			       "b");
 	free(s);
 	/* a character cut by the output cap is dropped */
 	s = kernel_utf8_clean("ab\xe2\x82", 4);
@@ -201,20 +205,17 @@ static int sandbox_available(void)
 static void test_kernel__run_through_zygote(void **state)
 {
 	static const char *const src[] = {
-		"x = 6 * 7\nprint('hi')",
-		"x",
-		"raise KeyError('k')",
-		"import os\nos._exit(0)",
-		"x",
+	    "x = 6 * 7\nprint('hi')", "x", "raise KeyError('k')", "import os\nos._exit(0)", "x",
 	};
 	char dir[] = "/tmp/test_kernel.XXXXXX";
 	struct kernel_opts opts;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	struct kernel_result *r = NULL;
 	kernel *k = NULL;
 	(void)state;
 
-	SKIP_UNLESS_ROOT_HOST(sandbox_available(), "this host cannot build the sandbox (root needed)");
+	SKIP_UNLESS_ROOT_HOST(sandbox_available(),
+			      "this host cannot build the sandbox (root needed)");
 	kernel_opts_init(&opts);
 	assert_int_equal(kernel_new(&k, &opts, &err), 0);
 	assert_non_null(mkdtemp(dir));
@@ -250,24 +251,25 @@ static const char *out_type(json_t *outs, size_t i)
 static void test_kernel__outputs_in_order(void **state)
 {
 	static const char *const src[] = {
-		"import sys\nprint('before')\ndisplay(6 * 7)\nprint('w', file=sys.stderr)\n"
-		"print('after')\n'res'",
-		"import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
-		"plt.plot([1, 2])",
-		"print('x')\n1 / 0",
-		"pass",
-		"class H:\n    def _repr_html_(self):\n        return 'x' * (5 << 20)\n"
-		"display(H())\ndisplay(H())",
+	    "import sys\nprint('before')\ndisplay(6 * 7)\nprint('w', file=sys.stderr)\n"
+	    "print('after')\n'res'",
+	    "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+	    "plt.plot([1, 2])",
+	    "print('x')\n1 / 0",
+	    "pass",
+	    "class H:\n    def _repr_html_(self):\n        return 'x' * (5 << 20)\n"
+	    "display(H())\ndisplay(H())",
 	};
 	char dir[] = "/tmp/test_kernel.XXXXXX";
 	struct kernel_opts opts;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	struct kernel_result *r = NULL;
 	kernel *k = NULL;
 	json_t *o, *e;
 	(void)state;
 
-	SKIP_UNLESS_ROOT_HOST(sandbox_available(), "this host cannot build the sandbox (root needed)");
+	SKIP_UNLESS_ROOT_HOST(sandbox_available(),
+			      "this host cannot build the sandbox (root needed)");
 	kernel_opts_init(&opts);
 	assert_int_equal(kernel_new(&k, &opts, &err), 0);
 	assert_non_null(mkdtemp(dir));
@@ -279,41 +281,42 @@ static void test_kernel__outputs_in_order(void **state)
 			    "before\n");
 	assert_string_equal(out_type(o, 1), "display_data");
 	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(json_array_get(o, 1), "data"), "text/plain")),
+				json_object_get(json_array_get(o, 1), "data"), "text/plain")),
 			    "42");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(o, 2), "text")),
 			    "after\n");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(o, 3), "name")),
 			    "stderr");
 	assert_string_equal(out_type(o, 4), "execute_result");
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(o, 4),
-							    "execution_count")), 1);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_array_get(o, 4), "execution_count")), 1);
 	/* a figure left open is shown after the cell's result, as a PNG */
 	o = r->cells[1].outputs;
 	assert_int_equal(json_array_size(o), 2);
 	assert_string_equal(out_type(o, 0), "execute_result");
 	assert_string_equal(out_type(o, 1), "display_data");
 	assert_true(strncmp(json_string_value(json_object_get(
-				    json_object_get(json_array_get(o, 1), "data"), "image/png")),
+				json_object_get(json_array_get(o, 1), "data"), "image/png")),
 			    "iVBORw0KGgo", 11) == 0);
 	o = r->cells[2].outputs;
 	assert_int_equal(json_array_size(o), 2);
 	e = json_array_get(o, 1);
 	assert_string_equal(out_type(o, 1), "error");
 	assert_string_equal(json_string_value(json_object_get(e, "ename")), "ZeroDivisionError");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(e, "traceback"),
-							     json_array_size(json_object_get(e, "traceback")) - 1)),
-			    "ZeroDivisionError: division by zero");
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(e, "traceback"),
+					     json_array_size(json_object_get(e, "traceback")) - 1)),
+	    "ZeroDivisionError: division by zero");
 	assert_int_equal(json_array_size(r->cells[3].outputs), 0);
 	/* displays past the cap are dropped with a word, never costing the run */
 	o = r->cells[4].outputs;
 	assert_false(r->tampered);
 	assert_int_equal(json_array_size(o), 2);
 	assert_int_equal(json_string_length(json_object_get(
-				 json_object_get(json_array_get(o, 0), "data"), "text/html")),
+			     json_object_get(json_array_get(o, 0), "data"), "text/html")),
 			 5 << 20);
 	assert_non_null(strstr(json_string_value(json_object_get(
-				       json_object_get(json_array_get(o, 1), "data"), "text/html")),
+				   json_object_get(json_array_get(o, 1), "data"), "text/html")),
 			       "display dropped"));
 	kernel_result_free(r);
 	kernel_free(k);
@@ -342,15 +345,16 @@ static int kill_children(void)
 
 static void test_kernel__restarts_a_dead_zygote(void **state)
 {
-	static const char *const src[] = { "6 * 7" };
+	static const char *const src[] = {"6 * 7"};
 	char dir[] = "/tmp/test_kernel.XXXXXX";
 	struct kernel_opts opts;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	struct kernel_result *r = NULL;
 	kernel *k = NULL;
 	(void)state;
 
-	SKIP_UNLESS_ROOT_HOST(sandbox_available(), "this host cannot build the sandbox (root needed)");
+	SKIP_UNLESS_ROOT_HOST(sandbox_available(),
+			      "this host cannot build the sandbox (root needed)");
 	kernel_opts_init(&opts);
 	assert_int_equal(kernel_new(&k, &opts, &err), 0);
 	assert_non_null(mkdtemp(dir));
@@ -364,13 +368,14 @@ static void test_kernel__restarts_a_dead_zygote(void **state)
 
 static void test_kernel__bad_preload_fails(void **state)
 {
-	static const char *const pre[] = { "no_such_module_xyz", NULL };
+	static const char *const pre[] = {"no_such_module_xyz", NULL};
 	struct kernel_opts opts;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	kernel *k = NULL;
 	(void)state;
 
-	SKIP_UNLESS_ROOT_HOST(sandbox_available(), "this host cannot build the sandbox (root needed)");
+	SKIP_UNLESS_ROOT_HOST(sandbox_available(),
+			      "this host cannot build the sandbox (root needed)");
 	kernel_opts_init(&opts);
 	opts.preload = pre;
 	assert_int_equal(kernel_new(&k, &opts, &err), GR_ENOTFOUND);
@@ -381,14 +386,14 @@ static void test_kernel__bad_preload_fails(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kernel__chan_roundtrip),
-		cmocka_unit_test(test_kernel__chan_rejects_forgeries),
-		cmocka_unit_test(test_kernel__utf8_clean),
-		cmocka_unit_test(test_kernel__result_json_shape),
-		cmocka_unit_test(test_kernel__run_through_zygote),
-		cmocka_unit_test(test_kernel__outputs_in_order),
-		cmocka_unit_test(test_kernel__restarts_a_dead_zygote),
-		cmocka_unit_test(test_kernel__bad_preload_fails),
+	    cmocka_unit_test(test_kernel__chan_roundtrip),
+	    cmocka_unit_test(test_kernel__chan_rejects_forgeries),
+	    cmocka_unit_test(test_kernel__utf8_clean),
+	    cmocka_unit_test(test_kernel__result_json_shape),
+	    cmocka_unit_test(test_kernel__run_through_zygote),
+	    cmocka_unit_test(test_kernel__outputs_in_order),
+	    cmocka_unit_test(test_kernel__restarts_a_dead_zygote),
+	    cmocka_unit_test(test_kernel__bad_preload_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,16 +167,20 @@ static void test_notebook__not_nbformat4(void **state)
 static void test_notebook__nbformat3_upgraded(void **state)
 {
 	static const char v3[] =
-		"{\"nbformat\": 3, \"nbformat_minor\": 0, \"metadata\": {\"name\": \"ps1\"},"
-		" \"worksheets\": [{\"cells\": ["
-		"{\"cell_type\": \"heading\", \"level\": 2, \"metadata\": {}, \"source\": [\"Part\\n\", \"one\\n\"]},"
-		"{\"cell_type\": \"code\", \"language\": \"python\", \"collapsed\": false,"
-		" \"input\": [\"x = 1\\n\", \"x\"], \"prompt_number\": 3, \"metadata\": {\"nbgrader\":"
-		" {\"grade\": true, \"grade_id\": \"t\", \"locked\": true, \"points\": 1, \"schema_version\": 3,"
-		" \"solution\": false}},"
-		" \"outputs\": [{\"output_type\": \"pyout\", \"prompt_number\": 3, \"text\": [\"1\"], \"metadata\": {}},"
-		"  {\"output_type\": \"stream\", \"stream\": \"stdout\", \"text\": [\"hi\"]}]}]},"
-		" {\"cells\": [{\"cell_type\": \"markdown\", \"metadata\": {}, \"source\": \"more\"}]}]}";
+	    "{\"nbformat\": 3, \"nbformat_minor\": 0, \"metadata\": {\"name\": \"ps1\"},"
+	    " \"worksheets\": [{\"cells\": ["
+	    "{\"cell_type\": \"heading\", \"level\": 2, \"metadata\": {}, \"source\": "
+	    "[\"Part\\n\", \"one\\n\"]},"
+	    "{\"cell_type\": \"code\", \"language\": \"python\", \"collapsed\": false,"
+	    " \"input\": [\"x = 1\\n\", \"x\"], \"prompt_number\": 3, \"metadata\": {\"nbgrader\":"
+	    " {\"grade\": true, \"grade_id\": \"t\", \"locked\": true, \"points\": 1, "
+	    "\"schema_version\": 3,"
+	    " \"solution\": false}},"
+	    " \"outputs\": [{\"output_type\": \"pyout\", \"prompt_number\": 3, \"text\": [\"1\"], "
+	    "\"metadata\": {}},"
+	    "  {\"output_type\": \"stream\", \"stream\": \"stdout\", \"text\": [\"hi\"]}]}]},"
+	    " {\"cells\": [{\"cell_type\": \"markdown\", \"metadata\": {}, \"source\": "
+	    "\"more\"}]}]}";
 	struct nb_notebook *nb = NULL;
 	struct gr_err err = {0};
 	json_t *c, *o;
@@ -205,7 +209,8 @@ static void test_notebook__nbformat3_upgraded(void **state)
 	assert_int_equal(json_integer_value(json_object_get(nb->root, "nbformat")), 4);
 	assert_null(json_object_get(nb->root, "worksheets"));
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(nb->root, "metadata"),
-							    "orig_nbformat")), 3);
+							    "orig_nbformat")),
+			 3);
 	assert_null(json_object_get(json_object_get(nb->root, "metadata"), "name"));
 	nb_free(nb);
 }

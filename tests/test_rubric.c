@@ -264,8 +264,9 @@ static void test_rubric__clear_regions(void **state)
 						"\t### BEGIN SOLUTION\n\t### BEGIN SOLUTION\n",
 						NB_CELL_CODE, 1, &err),
 			 GR_EINVAL);
-	assert_string_equal(err.msg, "line 2: a 'BEGIN SOLUTION' inside the region opened on line 1 "
-				     "(regions cannot nest)");
+	assert_string_equal(err.msg,
+			    "line 2: a 'BEGIN SOLUTION' inside the region opened on line 1 "
+			    "(regions cannot nest)");
 	assert_int_equal(rubric_clear_hidden_tests(&out, &found,
 						   "assert a\n### BEGIN HIDDEN TESTS\nassert b\n"
 						   "### END HIDDEN TESTS\nassert c\n",
@@ -464,7 +465,8 @@ static void test_rubric__splice_crlf_not_modified(void **state)
 	assert_int_equal(rubric_from_json(&r, root, "ps0.json", &err), 0);
 	json_decref(root);
 	nb = student_from(r);
-	assert_int_equal(nb_cell_set_source(&nb->cells[0], "import math\r\nimport os\r\n", &err), 0);
+	assert_int_equal(nb_cell_set_source(&nb->cells[0], "import math\r\nimport os\r\n", &err),
+			 0);
 	assert_int_equal(nb_cell_set_source(&nb->cells[4], "g = 1\r\n", &err), 0);
 	assert_int_equal(rubric_splice(&s, r, 0, nb, &err), 0);
 	assert_int_equal(s->nflags, 0);
@@ -472,7 +474,8 @@ static void test_rubric__splice_crlf_not_modified(void **state)
 	assert_string_equal(s->nb->cells[0].source, "import math\nimport os\n");
 	rubric_splice_free(s);
 	/* a real edit is still one, whatever the line endings */
-	assert_int_equal(nb_cell_set_source(&nb->cells[0], "import math\r\nimport sys\r\n", &err), 0);
+	assert_int_equal(nb_cell_set_source(&nb->cells[0], "import math\r\nimport sys\r\n", &err),
+			 0);
 	assert_int_equal(rubric_splice(&s, r, 0, nb, &err), 0);
 	assert_true(has_flag(s, RUBRIC_FLAG_MODIFIED_LOCKED, "setup"));
 	rubric_splice_free(s);

@@ -28,7 +28,7 @@ static void test_serve__verify(void **state)
 {
 	const char *body = "{\"ref\":\"refs/heads/main\"}";
 	char mac[65], sig[80], upper[80];
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	(void)state;
 	srv_hmac_sha256_hex(mac, "k", body, strlen(body));
@@ -66,8 +66,8 @@ static void test_serve__parse(void **state)
 	const char *gl = "{\"ref\":\"refs/heads/main\",\"checkout_sha\":null,\"after\":"
 			 "\"0000000000000000000000000000000000000000\","
 			 "\"project\":{\"path_with_namespace\":\"c/ps1-bob\"}}";
-	struct srv_push p = { 0 };
-	struct gr_err err = { 0 };
+	struct srv_push p = {0};
+	struct gr_err err = {0};
 
 	(void)state;
 	assert_int_equal(srv_hook_parse(&p, SRV_GITHUB, "push", "d1", gh, strlen(gh), &err), 0);
@@ -127,7 +127,7 @@ static void test_serve__config(void **state)
 	char dir[64], *path, *student = NULL;
 	struct srv_config *c = NULL;
 	const struct srv_assignment *a = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	int n = 0;
 
 	(void)state;
@@ -149,12 +149,13 @@ static void test_serve__config(void **state)
 
 		assert_non_null(getcwd(cwd, sizeof(cwd)));
 		snprintf(rubric, sizeof(rubric), "%s/rubrics/examples/ps1.json", root ? root : cwd);
-		assert_true(asprintf(&text,
-				     "{\"webhooks\": {\"github\": {\"env\": \"TEST_SERVE_SECRET\"}},"
-				     " \"assignments\": [{\"name\": \"ps1\", \"rubric\": \"%s\","
-				     " \"repository\": \"c/ps1-{student}\","
-				     " \"clone\": \"r/{student}.git\"}]}",
-				     rubric) > 0);
+		assert_true(
+		    asprintf(&text,
+			     "{\"webhooks\": {\"github\": {\"env\": \"TEST_SERVE_SECRET\"}},"
+			     " \"assignments\": [{\"name\": \"ps1\", \"rubric\": \"%s\","
+			     " \"repository\": \"c/ps1-{student}\","
+			     " \"clone\": \"r/{student}.git\"}]}",
+			     rubric) > 0);
 		path = write_config(dir, text);
 		free(text);
 	}
@@ -179,11 +180,15 @@ static void test_serve__config(void **state)
 
 static long long push(struct srv_store *s, const char *student, const char *delivery, int *rc)
 {
-	struct srv_job_in in = { .assignment = "ps1", .student = student, .kind = "push",
-				 .forge = "github", .delivery = delivery, .repository = "c/r",
-				 .commit = "0123456789abcdef0123456789abcdef01234567",
-				 .received = 1.8e9 };
-	struct gr_err err = { 0 };
+	struct srv_job_in in = {.assignment = "ps1",
+				.student = student,
+				.kind = "push",
+				.forge = "github",
+				.delivery = delivery,
+				.repository = "c/r",
+				.commit = "0123456789abcdef0123456789abcdef01234567",
+				.received = 1.8e9};
+	struct gr_err err = {0};
 	long long id = 0;
 
 	*rc = srv_store_enqueue(s, &in, NULL, 0, 4, 2, &id, &err);
@@ -194,8 +199,8 @@ static void test_serve__queue(void **state)
 {
 	char dir[] = "/tmp/grader-test-serve.XXXXXX";
 	struct srv_store *s = NULL;
-	struct srv_job j = { 0 };
-	struct gr_err err = { 0 };
+	struct srv_job j = {0};
+	struct gr_err err = {0};
 	long long a1, a2, b1;
 	int rc, sup = 0, n = 0;
 	json_t *js = NULL;
@@ -239,8 +244,8 @@ static void test_serve__queue(void **state)
 	assert_int_equal(srv_store_take(s, &j, &sup, &err), 0);
 	assert_int_equal(j.id, a2);
 	assert_int_equal(j.attempts, 2);
-	assert_int_equal(srv_store_finish(s, j.id, "done", NULL, "{\"score\":1}", "{}", 1, 2,
-					  &err), 0);
+	assert_int_equal(srv_store_finish(s, j.id, "done", NULL, "{\"score\":1}", "{}", 1, 2, &err),
+			 0);
 	srv_job_release(&j);
 	assert_int_equal(srv_store_result_json(s, "ps1", "alice", 0, &js, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(js, "id")), a2);
@@ -260,11 +265,11 @@ static void test_serve__queue(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_serve__hmac_known_vector),
-		cmocka_unit_test(test_serve__verify),
-		cmocka_unit_test(test_serve__parse),
-		cmocka_unit_test(test_serve__config),
-		cmocka_unit_test(test_serve__queue),
+	    cmocka_unit_test(test_serve__hmac_known_vector),
+	    cmocka_unit_test(test_serve__verify),
+	    cmocka_unit_test(test_serve__parse),
+	    cmocka_unit_test(test_serve__config),
+	    cmocka_unit_test(test_serve__queue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 /* Skip the current test, printing why. */
-#define SKIP_BECAUSE(why)                                  \
-	do {                                               \
-		print_message("[  SKIP    ] %s\n", (why));    \
-		skip();                                    \
+#define SKIP_BECAUSE(why)                                                                          \
+	do {                                                                                       \
+		print_message("[  SKIP    ] %s\n", (why));                                         \
+		skip();                                                                            \
 	} while (0)
 
 static inline int test_require_root(void)
@@ -25,13 +25,13 @@ static inline int test_require_root(void)
 }
 
 /* Skip (or fail under REQUIRE_ROOT=1) unless `cond` holds; `why` names the want. */
-#define SKIP_UNLESS_ROOT_HOST(cond, why)                                  \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			if (test_require_root())                          \
-				fail_msg("%s and REQUIRE_ROOT=1", (why)); \
-			SKIP_BECAUSE(why);                                \
-		}                                                         \
+#define SKIP_UNLESS_ROOT_HOST(cond, why)                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			if (test_require_root())                                                   \
+				fail_msg("%s and REQUIRE_ROOT=1", (why));                          \
+			SKIP_BECAUSE(why);                                                         \
+		}                                                                                  \
 	} while (0)
 
 #endif

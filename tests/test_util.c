@@ -23,7 +23,7 @@
 
 static void test_util__err_formats_message(void **state)
 {
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 	assert_int_equal(gr_err_set(&err, GR_EINVAL, "cannot open '%s': %s", "a.ipynb", "bad"),
 			 GR_EINVAL);
@@ -36,7 +36,7 @@ static void test_util__write_read_roundtrip(void **state)
 	char dir[] = "/tmp/test_util.XXXXXX";
 	char *path, *sub, *data = NULL;
 	size_t len = 0;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
 	assert_non_null(mkdtemp(dir));
@@ -60,7 +60,7 @@ static void test_util__write_read_roundtrip(void **state)
 static void test_util__atomic_write_keeps_devices(void **state)
 {
 	struct stat st;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 
 	/* renaming over /dev/null would replace the device for the whole machine */
@@ -74,7 +74,8 @@ static void test_util__digests(void **state)
 	char sha[65], md5[33];
 	(void)state;
 	gr_sha256_hex(sha, "abc", 3);
-	assert_string_equal(sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(sha,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	gr_md5_hex(md5, "abc", 3);
 	assert_string_equal(md5, "900150983cd24fb0d6963f7d28e17f72");
 }
@@ -161,7 +162,7 @@ static void test_util__write_all_read_full(void **state)
 static void test_util__copy_file_no_links(void **state)
 {
 	char dir[] = "/tmp/test_util.XXXXXX", *src, *dst, *lnk, *fifo, *data = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	struct stat st;
 	size_t len = 0;
 	(void)state;
@@ -207,7 +208,7 @@ static void test_util__copy_file_no_links(void **state)
 
 static void test_util__buf_put(void **state)
 {
-	struct gr_buf b = { 0 };
+	struct gr_buf b = {0};
 	char chunk[1000];
 	(void)state;
 
@@ -345,7 +346,8 @@ static void test_util__time_flags(void **state)
 	expect_iso("2026-12-31 24:00 UTC", GR_TIME_HOUR_24, "2027-01-01T00:00:00Z");
 	expect_iso("2026-10-30 10:00:00", GR_TIME_LENIENT, "2026-10-30T10:00:00Z");
 	/* each form only with its flag */
-	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30", GR_TIME_NAIVE_UTC, &err), GR_EINVAL);
+	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30", GR_TIME_NAIVE_UTC, &err),
+			 GR_EINVAL);
 	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30-09-15-00", GR_TIME_DATE_ONLY, &err),
 			 GR_EINVAL);
 	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30T24:00:00Z", 0, &err), GR_EINVAL);
@@ -419,7 +421,8 @@ static void test_util__time_rejected_forms(void **state)
 	assert_int_equal(gr_time_parse(&sec, NULL, NULL, 0, &err), GR_EINVAL);
 	assert_int_equal(gr_time_parse(&sec, NULL, "yesterday", 0, &err), GR_EINVAL);
 	assert_string_equal(
-	    err.msg, "invalid time 'yesterday': expected YYYY-MM-DD HH:MM[:SS[.ffffff]] and a zone");
+	    err.msg,
+	    "invalid time 'yesterday': expected YYYY-MM-DD HH:MM[:SS[.ffffff]] and a zone");
 	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 10:00:00 Europe/Atlantis", 0, &err),
 			 GR_EINVAL);
 	assert_non_null(strstr(err.msg, "unknown time zone"));
@@ -468,17 +471,36 @@ static void test_util__py_float_repr(void **state)
 		double x;
 		const char *want;
 	} cases[] = {
-		{ 0.0, "0.0" }, { -0.0, "-0.0" }, { 1.0, "1.0" }, { 7.5, "7.5" }, { 10.0, "10.0" },
-		{ -2.5, "-2.5" }, { 0.1, "0.1" }, { 0.5, "0.5" }, { 1.0 / 3.0, "0.3333333333333333" },
-		{ 0.1 + 0.2, "0.30000000000000004" }, { 32.0 / 15.0, "2.1333333333333333" },
-		{ 1e16, "1e+16" }, { 1e15, "1000000000000000.0" }, { 1e-5, "1e-05" },
-		{ 1.5e-5, "1.5e-05" }, { 0.0001, "0.0001" }, { 0.001, "0.001" },
-		{ 123.456, "123.456" }, { 1e100, "1e+100" }, { 7e22, "7e+22" },
-		{ 123456789012345678.0, "1.2345678901234568e+17" },
-		{ 1234567890123456.0, "1234567890123456.0" }, { 2.675, "2.675" },
-		{ 100.25, "100.25" }, { 2.5e-300, "2.5e-300" },
-		{ 1.7976931348623157e308, "1.7976931348623157e+308" }, { 5e-324, "5e-324" },
-		{ NAN, "nan" }, { INFINITY, "inf" }, { -INFINITY, "-inf" },
+	    {0.0, "0.0"},
+	    {-0.0, "-0.0"},
+	    {1.0, "1.0"},
+	    {7.5, "7.5"},
+	    {10.0, "10.0"},
+	    {-2.5, "-2.5"},
+	    {0.1, "0.1"},
+	    {0.5, "0.5"},
+	    {1.0 / 3.0, "0.3333333333333333"},
+	    {0.1 + 0.2, "0.30000000000000004"},
+	    {32.0 / 15.0, "2.1333333333333333"},
+	    {1e16, "1e+16"},
+	    {1e15, "1000000000000000.0"},
+	    {1e-5, "1e-05"},
+	    {1.5e-5, "1.5e-05"},
+	    {0.0001, "0.0001"},
+	    {0.001, "0.001"},
+	    {123.456, "123.456"},
+	    {1e100, "1e+100"},
+	    {7e22, "7e+22"},
+	    {123456789012345678.0, "1.2345678901234568e+17"},
+	    {1234567890123456.0, "1234567890123456.0"},
+	    {2.675, "2.675"},
+	    {100.25, "100.25"},
+	    {2.5e-300, "2.5e-300"},
+	    {1.7976931348623157e308, "1.7976931348623157e+308"},
+	    {5e-324, "5e-324"},
+	    {NAN, "nan"},
+	    {INFINITY, "inf"},
+	    {-INFINITY, "-inf"},
 	};
 	char out[32];
 	(void)state;
@@ -494,11 +516,11 @@ static void test_util__utf8_valid(void **state)
 	(void)state;
 	assert_true(gr_utf8_valid("plain", 5));
 	assert_true(gr_utf8_valid("Chlo\xc3\xa9 \xe7\x8e\x8b \xf0\x9f\x98\x80", 16));
-	assert_false(gr_utf8_valid("\xc3", 1));	       /* truncated */
-	assert_false(gr_utf8_valid("\xc0\xaf", 2));	       /* overlong '/' */
-	assert_false(gr_utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
+	assert_false(gr_utf8_valid("\xc3", 1));		    /* truncated */
+	assert_false(gr_utf8_valid("\xc0\xaf", 2));	    /* overlong '/' */
+	assert_false(gr_utf8_valid("\xed\xa0\x80", 3));	    /* surrogate */
 	assert_false(gr_utf8_valid("\xf4\x90\x80\x80", 4)); /* over U+10FFFF */
-	assert_false(gr_utf8_valid("M\x81ller", 7));	       /* CP437 */
+	assert_false(gr_utf8_valid("M\x81ller", 7));	    /* CP437 */
 	assert_true(gr_utf8_valid("", 0));
 }
 
@@ -531,7 +553,11 @@ static void test_util__utf8_casefold(void **state)
 	assert_string_equal(a, b);
 	free(a);
 	free(b);
-	assert_int_equal(gr_utf8_casefold(&a, "Stra\xc3\x9f" "e/x", 6), 0); /* first 6 bytes */
+	assert_int_equal(gr_utf8_casefold(&a,
+					  "Stra\xc3\x9f"
+					  "e/x",
+					  6),
+			 0); /* first 6 bytes */
 	assert_string_equal(a, "strass");
 	free(a);
 	a = NULL;
@@ -543,14 +569,23 @@ static void test_util__utf8_name_key(void **state)
 {
 	char *a = NULL, *b = NULL;
 	(void)state;
-	assert_int_equal(gr_utf8_name_key(&a, "GARC\xc3\x8d" "A, Ana-Mar\xc3\xad" "a"), 0);
-	assert_string_equal(a, "garc\xc3\xad" "aanamar\xc3\xad" "a");
-	assert_int_equal(gr_utf8_name_key(&b, "garci\xcc\x81" "a_ana mari\xcc\x81" "a"), 0);
+	assert_int_equal(gr_utf8_name_key(&a, "GARC\xc3\x8d"
+					      "A, Ana-Mar\xc3\xad"
+					      "a"),
+			 0);
+	assert_string_equal(a, "garc\xc3\xad"
+			       "aanamar\xc3\xad"
+			       "a");
+	assert_int_equal(gr_utf8_name_key(&b, "garci\xcc\x81"
+					      "a_ana mari\xcc\x81"
+					      "a"),
+			 0);
 	assert_string_equal(a, b);
 	free(a);
 	free(b);
 	assert_int_equal(gr_utf8_name_key(&a, "\xe2\x80\x8f\xd8\xb9\xd9\x84\xd9\x8a 2"), 0);
-	assert_string_equal(a, "\xd8\xb9\xd9\x84\xd9\x8a" "2"); /* RLM and space gone */
+	assert_string_equal(a, "\xd8\xb9\xd9\x84\xd9\x8a"
+			       "2"); /* RLM and space gone */
 	free(a);
 	a = NULL;
 	assert_int_equal(gr_utf8_name_key(&a, "\xff"), GR_EINVAL);
@@ -600,7 +635,8 @@ static void test_util__time_zone_names(void **state)
 	/* a zone name never falls back to UTC */
 	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 10:00 Mars/Olympus", 0, &err),
 			 GR_EINVAL);
-	assert_non_null(strstr(err.msg, "unknown time zone 'Mars/Olympus' (not in the tz database)"));
+	assert_non_null(
+	    strstr(err.msg, "unknown time zone 'Mars/Olympus' (not in the tz database)"));
 }
 
 struct zone_thread {
@@ -610,7 +646,8 @@ struct zone_thread {
 static void *zone_worker(void *arg)
 {
 	struct zone_thread *z = arg;
-	const char *text[] = {"2026-10-20 10:00:00 Europe/London", "2026-07-01 10:00:00 America/Los_Angeles",
+	const char *text[] = {"2026-10-20 10:00:00 Europe/London",
+			      "2026-07-01 10:00:00 America/Los_Angeles",
 			      "2026-01-15 10:00:00 Australia/Sydney", "2026-10-30T10:00:00Z"};
 
 	for (int i = 0; i < 2000; i++) {
@@ -667,7 +704,7 @@ static void test_util__rm_rf_deep_tree(void **state)
 {
 	/* tmpfs when there is one: 25 000 levels cost a minute on a busy ext4 */
 	char dir[] = "/dev/shm/test_util.XXXXXX";
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	struct rlimit rl;
 	(void)state;
 	if (!mkdtemp(dir)) {
@@ -685,7 +722,7 @@ static void test_util__rm_rf_deep_tree(void **state)
 static void test_util__rm_rf_wide_links_modes(void **state)
 {
 	char dir[] = "/tmp/test_util.XXXXXX", keep[] = "/tmp/test_util_keep.XXXXXX", p[512];
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	int fd;
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -722,7 +759,7 @@ static void test_util__rm_rf_wide_links_modes(void **state)
 
 static void test_util__rm_rf_says_what_stayed(void **state)
 {
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	(void)state;
 	/* nothing in /proc can be removed: the message names where it stopped */
 	assert_int_equal(gr_rm_rf("/proc/self/task", &err), GR_EIO);
@@ -746,8 +783,12 @@ static void test_util__term_escape(void **state)
 	expect_escape("x\r[1] ok\x1b[2K\x1b]0;pwned\x07", "x\\r[1] ok\\x1b[2K\\x1b]0;pwned\\x07");
 	expect_escape("a\nb\tc\x7f\x01", "a\\nb\\tc\\x7f\\x01");
 	/* C1 controls: CSI as UTF-8 (U+009B) and as a raw byte (not UTF-8) */
-	expect_escape("\xc2\x9b" "31m", "\\u009b31m");
-	expect_escape("\x9b" "31m \xff \xc3", "\\x9b31m \\xff \\xc3");
+	expect_escape("\xc2\x9b"
+		      "31m",
+		      "\\u009b31m");
+	expect_escape("\x9b"
+		      "31m \xff \xc3",
+		      "\\x9b31m \\xff \\xc3");
 	/* overlong and surrogate encodings are not UTF-8 */
 	expect_escape("\xc0\x8a\xed\xa0\x80", "\\xc0\\x8a\\xed\\xa0\\x80");
 	expect_escape(NULL, "");
@@ -773,33 +814,33 @@ static void test_util__time_now_and_frac(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_util__py_float_repr),
-		cmocka_unit_test(test_util__err_formats_message),
-		cmocka_unit_test(test_util__write_read_roundtrip),
-		cmocka_unit_test(test_util__atomic_write_keeps_devices),
-		cmocka_unit_test(test_util__digests),
-		cmocka_unit_test(test_util__split_list),
-		cmocka_unit_test(test_util__path_join),
-		cmocka_unit_test(test_util__write_all_read_full),
-		cmocka_unit_test(test_util__copy_file_no_links),
-		cmocka_unit_test(test_util__buf_put),
-		cmocka_unit_test(test_util__utf8_valid),
-		cmocka_unit_test(test_util__utf8_nfc),
-		cmocka_unit_test(test_util__utf8_casefold),
-		cmocka_unit_test(test_util__utf8_name_key),
-		cmocka_unit_test(test_util__time_accepted_forms),
-		cmocka_unit_test(test_util__time_fractions),
-		cmocka_unit_test(test_util__time_calendar),
-		cmocka_unit_test(test_util__time_flags),
-		cmocka_unit_test(test_util__time_rejected_forms),
-		cmocka_unit_test(test_util__time_zone_names),
-		cmocka_unit_test(test_util__time_zone_threads),
-		cmocka_unit_test(test_util__time_format),
-		cmocka_unit_test(test_util__time_now_and_frac),
-		cmocka_unit_test(test_util__term_escape),
-		cmocka_unit_test(test_util__rm_rf_deep_tree),
-		cmocka_unit_test(test_util__rm_rf_wide_links_modes),
-		cmocka_unit_test(test_util__rm_rf_says_what_stayed),
+	    cmocka_unit_test(test_util__py_float_repr),
+	    cmocka_unit_test(test_util__err_formats_message),
+	    cmocka_unit_test(test_util__write_read_roundtrip),
+	    cmocka_unit_test(test_util__atomic_write_keeps_devices),
+	    cmocka_unit_test(test_util__digests),
+	    cmocka_unit_test(test_util__split_list),
+	    cmocka_unit_test(test_util__path_join),
+	    cmocka_unit_test(test_util__write_all_read_full),
+	    cmocka_unit_test(test_util__copy_file_no_links),
+	    cmocka_unit_test(test_util__buf_put),
+	    cmocka_unit_test(test_util__utf8_valid),
+	    cmocka_unit_test(test_util__utf8_nfc),
+	    cmocka_unit_test(test_util__utf8_casefold),
+	    cmocka_unit_test(test_util__utf8_name_key),
+	    cmocka_unit_test(test_util__time_accepted_forms),
+	    cmocka_unit_test(test_util__time_fractions),
+	    cmocka_unit_test(test_util__time_calendar),
+	    cmocka_unit_test(test_util__time_flags),
+	    cmocka_unit_test(test_util__time_rejected_forms),
+	    cmocka_unit_test(test_util__time_zone_names),
+	    cmocka_unit_test(test_util__time_zone_threads),
+	    cmocka_unit_test(test_util__time_format),
+	    cmocka_unit_test(test_util__time_now_and_frac),
+	    cmocka_unit_test(test_util__term_escape),
+	    cmocka_unit_test(test_util__rm_rf_deep_tree),
+	    cmocka_unit_test(test_util__rm_rf_wide_links_modes),
+	    cmocka_unit_test(test_util__rm_rf_says_what_stayed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,31 +18,30 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: grader ci [--rubric PUBLIC.json] [--student ID] [--junit FILE]\n"
-		"                 [--gradescope FILE] [--gradebook FILE] [--markdown FILE]\n"
-		"                 [--allow-weaker] [PATH]\n"
-		"\n"
-		"Grade the working tree PATH (default: .) against a public rubric (made by\n"
-		"`grader rubric public`) in the sandbox, print a per-question table, append\n"
-		"it to $GITHUB_STEP_SUMMARY when that is set, and write the chosen reports.\n"
-		"\n"
-		"  --rubric FILE      the public rubric (default: PATH/" DEFAULT_RUBRIC ")\n"
-		"  --student ID       the student's id (default: $GITHUB_ACTOR,\n"
-		"                     $GITLAB_USER_LOGIN, $GITEA_ACTOR, else \"student\")\n"
-		"  --junit FILE       JUnit XML report (GitLab, Jenkins)\n"
-		"  --gradescope FILE  Gradescope results.json\n"
-		"  --gradebook FILE   the gradebook JSON (docs/gradebook.md)\n"
-		"  --markdown FILE    the per-question table as Markdown\n"
-		"  --allow-weaker     run even when a sandbox protection is missing\n"
-		"\n"
-		"Exit status: 0 when every visible test passes, 1 when some fail (or a\n"
-		"notebook is missing or broken), 2 on a usage or rubric error.\n");
+	fprintf(f, "usage: grader ci [--rubric PUBLIC.json] [--student ID] [--junit FILE]\n"
+		   "                 [--gradescope FILE] [--gradebook FILE] [--markdown FILE]\n"
+		   "                 [--allow-weaker] [PATH]\n"
+		   "\n"
+		   "Grade the working tree PATH (default: .) against a public rubric (made by\n"
+		   "`grader rubric public`) in the sandbox, print a per-question table, append\n"
+		   "it to $GITHUB_STEP_SUMMARY when that is set, and write the chosen reports.\n"
+		   "\n"
+		   "  --rubric FILE      the public rubric (default: PATH/" DEFAULT_RUBRIC ")\n"
+		   "  --student ID       the student's id (default: $GITHUB_ACTOR,\n"
+		   "                     $GITLAB_USER_LOGIN, $GITEA_ACTOR, else \"student\")\n"
+		   "  --junit FILE       JUnit XML report (GitLab, Jenkins)\n"
+		   "  --gradescope FILE  Gradescope results.json\n"
+		   "  --gradebook FILE   the gradebook JSON (docs/gradebook.md)\n"
+		   "  --markdown FILE    the per-question table as Markdown\n"
+		   "  --allow-weaker     run even when a sandbox protection is missing\n"
+		   "\n"
+		   "Exit status: 0 when every visible test passes, 1 when some fail (or a\n"
+		   "notebook is missing or broken), 2 on a usage or rubric error.\n");
 }
 
 static const char *default_student(void)
 {
-	const char *vars[] = { "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "GITEA_ACTOR" };
+	const char *vars[] = {"GITHUB_ACTOR", "GITLAB_USER_LOGIN", "GITEA_ACTOR"};
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
 		const char *v = getenv(vars[i]);
@@ -85,10 +84,13 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 
 	*tests = *failed = 0;
 	if (md)
-		fprintf(f, "### grader: %s\n\n| question | score | max | status | note |\n"
-			   "|---|---:|---:|---|---|\n", a->name);
+		fprintf(f,
+			"### grader: %s\n\n| question | score | max | status | note |\n"
+			"|---|---:|---:|---|---|\n",
+			a->name);
 	else
-		fprintf(f, "%-28s %7s %7s  %-8s %s\n", "question", "score", "max", "status", "note");
+		fprintf(f, "%-28s %7s %7s  %-8s %s\n", "question", "score", "max", "status",
+			"note");
 	for (size_t n = 0; n < sub->n_notebooks; n++) {
 		const struct gb_nbresult *nr = sub->notebooks[n];
 		const char *nmsg = nr->message ? nr->message : "";
@@ -128,8 +130,8 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 			if (cell && cell->hidden_tests && !manual) {
 				size_t used = strlen(why);
 
-				snprintf(why + used, sizeof(why) - used, "%shidden tests run when graded",
-					 used ? "; " : "");
+				snprintf(why + used, sizeof(why) - used,
+					 "%shidden tests run when graded", used ? "; " : "");
 			}
 			{
 				char *id = gr_term_escape(gr->grade_id), *w = gr_term_escape(why);
@@ -144,8 +146,8 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 			}
 		}
 	}
-	fprintf(f, "\n%zu of %zu visible tests passed\n", *tests - *failed > *tests ? 0 : *tests - *failed,
-		*tests);
+	fprintf(f, "\n%zu of %zu visible tests passed\n",
+		*tests - *failed > *tests ? 0 : *tests - *failed, *tests);
 	if (md)
 		fprintf(f, "\n");
 }
@@ -164,7 +166,7 @@ static int write_report(const char *path, int md, const struct gb_gradebook *gb)
 static int write_export(const char *path, int fmt, const struct gb_gradebook *gb,
 			struct gr_err *err)
 {
-	struct export_opts eo = { 0 };
+	struct export_opts eo = {0};
 	FILE *f;
 	int rc;
 
@@ -182,21 +184,21 @@ static int write_export(const char *path, int fmt, const struct gb_gradebook *gb
 int cmd_ci(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "rubric", required_argument, NULL, 'r' },
-		{ "student", required_argument, NULL, 's' },
-		{ "junit", required_argument, NULL, 'J' },
-		{ "gradescope", required_argument, NULL, 'G' },
-		{ "gradebook", required_argument, NULL, 'B' },
-		{ "markdown", required_argument, NULL, 'M' },
-		{ "allow-weaker", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"rubric", required_argument, NULL, 'r'},
+	    {"student", required_argument, NULL, 's'},
+	    {"junit", required_argument, NULL, 'J'},
+	    {"gradescope", required_argument, NULL, 'G'},
+	    {"gradebook", required_argument, NULL, 'B'},
+	    {"markdown", required_argument, NULL, 'M'},
+	    {"allow-weaker", no_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *rubric = NULL, *student = NULL, *junit = NULL, *gradescope = NULL;
 	const char *gradebook = NULL, *markdown = NULL, *path = ".", *summary;
 	struct batch_opts opts;
 	struct gb_gradebook *gb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	char *rubric_path = NULL;
 	size_t tests = 0, failed = 0;
 	int c, code = 2;
@@ -204,15 +206,33 @@ int cmd_ci(int argc, char **argv)
 	batch_opts_init(&opts);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': rubric = optarg; break;
-		case 's': student = optarg; break;
-		case 'J': junit = optarg; break;
-		case 'G': gradescope = optarg; break;
-		case 'B': gradebook = optarg; break;
-		case 'M': markdown = optarg; break;
-		case 'w': opts.allow_weaker = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'r':
+			rubric = optarg;
+			break;
+		case 's':
+			student = optarg;
+			break;
+		case 'J':
+			junit = optarg;
+			break;
+		case 'G':
+			gradescope = optarg;
+			break;
+		case 'B':
+			gradebook = optarg;
+			break;
+		case 'M':
+			markdown = optarg;
+			break;
+		case 'w':
+			opts.allow_weaker = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind + 1 < argc) {

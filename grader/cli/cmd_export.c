@@ -11,36 +11,38 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: grader export GRADEBOOK.json --to FORMAT [-o OUT] [options]\n"
-		"\n"
-		"Export a gradebook written by 'grader grade' to another format.\n"
-		"\n"
-		"formats:\n"
-		"  nbgrader-db   nbgrader's SQLite gradebook.db (-o required): created with\n"
-		"                nbgrader's schema, or updated; marker's manual scores and\n"
-		"                comments are kept\n"
-		"  csv           the CSV of 'nbgrader export' (one row per assignment and student)\n"
-		"  gradescope    Gradescope results.json (-o DIR: DIR/STUDENT/results.json each;\n"
-		"                -o FILE.json or stdout: one student)\n"
-		"  junit         JUnit XML, a testsuite per student notebook, a testcase per cell\n"
-		"  markdown      per-question statistics and per-student table\n"
-		"  items         CSV, one row per student and question: score, max, status, time\n"
-		"\n"
-		"options:\n"
-		"  --to FORMAT          output format (required)\n"
-		"  -o, --output OUT     output file, folder or database; '-' or absent: stdout\n"
-		"  --assignment NAME    only this assignment (default: all)\n"
-		"  --student ID         only this student (default: all)\n"
-		"  --per-cell           csv: add one column per grade cell, named NOTEBOOK/CELL\n"
-		"  --course-id ID       nbgrader-db: course of a new assignment (default: default_course)\n"
-		"  --pseudonymise KEY   any format: student ids become HMAC-SHA256(KEY file, id),\n"
-		"                       16 hex digits; names, emails, outputs, comments and\n"
-		"                       messages are dropped (the same key gives the same pseudonyms)\n"
-		"  -h, --help           show this help\n"
-		"\n"
-		"exit status: 0 ok, 1 unreadable or invalid gradebook or write failure,\n"
-		"2 usage error (unknown format, missing argument)\n");
+	fprintf(
+	    f,
+	    "usage: grader export GRADEBOOK.json --to FORMAT [-o OUT] [options]\n"
+	    "\n"
+	    "Export a gradebook written by 'grader grade' to another format.\n"
+	    "\n"
+	    "formats:\n"
+	    "  nbgrader-db   nbgrader's SQLite gradebook.db (-o required): created with\n"
+	    "                nbgrader's schema, or updated; marker's manual scores and\n"
+	    "                comments are kept\n"
+	    "  csv           the CSV of 'nbgrader export' (one row per assignment and student)\n"
+	    "  gradescope    Gradescope results.json (-o DIR: DIR/STUDENT/results.json each;\n"
+	    "                -o FILE.json or stdout: one student)\n"
+	    "  junit         JUnit XML, a testsuite per student notebook, a testcase per cell\n"
+	    "  markdown      per-question statistics and per-student table\n"
+	    "  items         CSV, one row per student and question: score, max, status, time\n"
+	    "\n"
+	    "options:\n"
+	    "  --to FORMAT          output format (required)\n"
+	    "  -o, --output OUT     output file, folder or database; '-' or absent: stdout\n"
+	    "  --assignment NAME    only this assignment (default: all)\n"
+	    "  --student ID         only this student (default: all)\n"
+	    "  --per-cell           csv: add one column per grade cell, named NOTEBOOK/CELL\n"
+	    "  --course-id ID       nbgrader-db: course of a new assignment (default: "
+	    "default_course)\n"
+	    "  --pseudonymise KEY   any format: student ids become HMAC-SHA256(KEY file, id),\n"
+	    "                       16 hex digits; names, emails, outputs, comments and\n"
+	    "                       messages are dropped (the same key gives the same pseudonyms)\n"
+	    "  -h, --help           show this help\n"
+	    "\n"
+	    "exit status: 0 ok, 1 unreadable or invalid gradebook or write failure,\n"
+	    "2 usage error (unknown format, missing argument)\n");
 }
 
 /* Run a text exporter into memory, then write it atomically (or to stdout). */
@@ -67,7 +69,8 @@ static int text_export(int fmt, const char *out, const struct gb_gradebook *gb,
 	if (rc == 0) {
 		if (!out || !strcmp(out, "-")) {
 			if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
-				rc = gr_err_sys(err, GR_EIO, errno, "cannot write to standard output");
+				rc = gr_err_sys(err, GR_EIO, errno,
+						"cannot write to standard output");
 		} else {
 			rc = gr_write_file_atomic(out, buf, len, err);
 		}
@@ -80,20 +83,20 @@ int cmd_export(int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_ASSIGNMENT, OPT_STUDENT, OPT_PER_CELL, OPT_COURSE, OPT_PSEUDO };
 	static const struct option longopts[] = {
-		{ "to", required_argument, NULL, OPT_TO },
-		{ "output", required_argument, NULL, 'o' },
-		{ "assignment", required_argument, NULL, OPT_ASSIGNMENT },
-		{ "student", required_argument, NULL, OPT_STUDENT },
-		{ "per-cell", no_argument, NULL, OPT_PER_CELL },
-		{ "course-id", required_argument, NULL, OPT_COURSE },
-		{ "pseudonymise", required_argument, NULL, OPT_PSEUDO },
-		{ "pseudonymize", required_argument, NULL, OPT_PSEUDO },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"to", required_argument, NULL, OPT_TO},
+	    {"output", required_argument, NULL, 'o'},
+	    {"assignment", required_argument, NULL, OPT_ASSIGNMENT},
+	    {"student", required_argument, NULL, OPT_STUDENT},
+	    {"per-cell", no_argument, NULL, OPT_PER_CELL},
+	    {"course-id", required_argument, NULL, OPT_COURSE},
+	    {"pseudonymise", required_argument, NULL, OPT_PSEUDO},
+	    {"pseudonymize", required_argument, NULL, OPT_PSEUDO},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct export_opts o = { 0 };
+	struct export_opts o = {0};
 	struct gb_gradebook *gb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	const char *to = NULL, *out = NULL, *in, *key = NULL;
 	int c, fmt, rc;
 
@@ -101,14 +104,30 @@ int cmd_export(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case OPT_TO: to = optarg; break;
-		case 'o': out = optarg; break;
-		case OPT_ASSIGNMENT: o.assignment = optarg; break;
-		case OPT_STUDENT: o.student = optarg; break;
-		case OPT_PER_CELL: o.per_cell = true; break;
-		case OPT_COURSE: o.course_id = optarg; break;
-		case OPT_PSEUDO: key = optarg; break;
-		case 'h': usage(stdout); return 0;
+		case OPT_TO:
+			to = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case OPT_ASSIGNMENT:
+			o.assignment = optarg;
+			break;
+		case OPT_STUDENT:
+			o.student = optarg;
+			break;
+		case OPT_PER_CELL:
+			o.per_cell = true;
+			break;
+		case OPT_COURSE:
+			o.course_id = optarg;
+			break;
+		case OPT_PSEUDO:
+			key = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
 			fprintf(stderr, "grader export: unknown or incomplete option '%s'\n",
 				argv[optind - 1]);

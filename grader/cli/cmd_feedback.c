@@ -9,51 +9,51 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: grader feedback GRADEBOOK.json -o DIR [--autograded DIR] [--db FILE]\n"
-		"                       [--to html|markdown] [--assignment NAME] [--student ID]\n"
-		"\n"
-		"Write feedback for students: DIR/{student}/{assignment}/{notebook}.html, the\n"
-		"layout nbgrader releases. Each page stands alone (inline CSS and images, no\n"
-		"script, nothing fetched): the student's notebook with its outputs, each graded\n"
-		"cell's score, points, status, captured output and traceback, the late penalty,\n"
-		"the totals and the marker's comments. Hidden tests are never shown (their name\n"
-		"and result are); student code and outputs are shown as text, never as HTML.\n"
-		"\n"
-		"options:\n"
-		"  -o, --output DIR     the feedback folder (required)\n"
-		"  --autograded DIR     nbgrader's autograded/ folder: DIR/{student}/{assignment}/\n"
-		"                       {notebook}.ipynb (without it: scores and outputs only)\n"
-		"  --db FILE            nbgrader's gradebook.db: the marker's manual scores, extra\n"
-		"                       credit and comments (read only)\n"
-		"  --to FORMAT          html (default) or markdown (.md, for LMS comments)\n"
-		"  --assignment NAME    only this assignment (default: all)\n"
-		"  --student ID         only this student (default: all)\n"
-		"  -h, --help           show this help\n"
-		"\n"
-		"A notebook that cannot be read costs only its own page, made from the gradebook\n"
-		"alone, with a warning naming the file. Exit status: 0 when every page was\n"
-		"written, 1 when the gradebook or the db cannot be read or a page could not be\n"
-		"written, 2 on a usage error.\n");
+	fprintf(
+	    f, "usage: grader feedback GRADEBOOK.json -o DIR [--autograded DIR] [--db FILE]\n"
+	       "                       [--to html|markdown] [--assignment NAME] [--student ID]\n"
+	       "\n"
+	       "Write feedback for students: DIR/{student}/{assignment}/{notebook}.html, the\n"
+	       "layout nbgrader releases. Each page stands alone (inline CSS and images, no\n"
+	       "script, nothing fetched): the student's notebook with its outputs, each graded\n"
+	       "cell's score, points, status, captured output and traceback, the late penalty,\n"
+	       "the totals and the marker's comments. Hidden tests are never shown (their name\n"
+	       "and result are); student code and outputs are shown as text, never as HTML.\n"
+	       "\n"
+	       "options:\n"
+	       "  -o, --output DIR     the feedback folder (required)\n"
+	       "  --autograded DIR     nbgrader's autograded/ folder: DIR/{student}/{assignment}/\n"
+	       "                       {notebook}.ipynb (without it: scores and outputs only)\n"
+	       "  --db FILE            nbgrader's gradebook.db: the marker's manual scores, extra\n"
+	       "                       credit and comments (read only)\n"
+	       "  --to FORMAT          html (default) or markdown (.md, for LMS comments)\n"
+	       "  --assignment NAME    only this assignment (default: all)\n"
+	       "  --student ID         only this student (default: all)\n"
+	       "  -h, --help           show this help\n"
+	       "\n"
+	       "A notebook that cannot be read costs only its own page, made from the gradebook\n"
+	       "alone, with a warning naming the file. Exit status: 0 when every page was\n"
+	       "written, 1 when the gradebook or the db cannot be read or a page could not be\n"
+	       "written, 2 on a usage error.\n");
 }
 
 int cmd_feedback(int argc, char **argv)
 {
 	enum { OPT_AUTOGRADED = 256, OPT_DB, OPT_TO, OPT_ASSIGNMENT, OPT_STUDENT };
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "autograded", required_argument, NULL, OPT_AUTOGRADED },
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "to", required_argument, NULL, OPT_TO },
-		{ "assignment", required_argument, NULL, OPT_ASSIGNMENT },
-		{ "student", required_argument, NULL, OPT_STUDENT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"output", required_argument, NULL, 'o'},
+	    {"autograded", required_argument, NULL, OPT_AUTOGRADED},
+	    {"db", required_argument, NULL, OPT_DB},
+	    {"to", required_argument, NULL, OPT_TO},
+	    {"assignment", required_argument, NULL, OPT_ASSIGNMENT},
+	    {"student", required_argument, NULL, OPT_STUDENT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct fb_opts o = { 0 };
-	struct fb_stats st = { 0 };
+	struct fb_opts o = {0};
+	struct fb_stats st = {0};
 	struct gb_gradebook *gb = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	const char *out = NULL, *db = NULL;
 	int c, rc, status = 1;
 
@@ -61,21 +61,35 @@ int cmd_feedback(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': out = optarg; break;
-		case OPT_AUTOGRADED: o.autograded = optarg; break;
-		case OPT_DB: db = optarg; break;
+		case 'o':
+			out = optarg;
+			break;
+		case OPT_AUTOGRADED:
+			o.autograded = optarg;
+			break;
+		case OPT_DB:
+			db = optarg;
+			break;
 		case OPT_TO:
 			if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md")) {
 				o.format = FB_MARKDOWN;
 			} else if (strcmp(optarg, "html")) {
-				fprintf(stderr, "grader feedback: unknown format '%s' (known: html, "
-						"markdown)\n", optarg);
+				fprintf(stderr,
+					"grader feedback: unknown format '%s' (known: html, "
+					"markdown)\n",
+					optarg);
 				return 2;
 			}
 			break;
-		case OPT_ASSIGNMENT: o.assignment = optarg; break;
-		case OPT_STUDENT: o.student = optarg; break;
-		case 'h': usage(stdout); return 0;
+		case OPT_ASSIGNMENT:
+			o.assignment = optarg;
+			break;
+		case OPT_STUDENT:
+			o.student = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
 			fprintf(stderr, "grader feedback: unknown or incomplete option '%s'\n",
 				argv[optind - 1]);
@@ -85,8 +99,9 @@ int cmd_feedback(int argc, char **argv)
 	}
 	if (optind != argc - 1 || !out) {
 		fprintf(stderr, "grader feedback: %s\n",
-			!out ? "missing -o DIR" :
-			optind >= argc ? "missing GRADEBOOK.json" : "expected one GRADEBOOK.json");
+			!out		 ? "missing -o DIR"
+			: optind >= argc ? "missing GRADEBOOK.json"
+					 : "expected one GRADEBOOK.json");
 		usage(stderr);
 		return 2;
 	}

@@ -228,7 +228,8 @@ int cmd_fetch(int argc, char **argv)
 		goto done;
 	rc = 2;
 	if (a.deadline) {
-		if (gr_time_parse(&o.deadline.sec, &o.deadline.usec, a.deadline, GR_TIME_LENIENT, &err) < 0) {
+		if (gr_time_parse(&o.deadline.sec, &o.deadline.usec, a.deadline, GR_TIME_LENIENT,
+				  &err) < 0) {
 			fprintf(stderr, "grader fetch: %s\n", err.msg);
 			goto done;
 		}

@@ -12,8 +12,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: grader grade --rubric RUBRIC.json --submissions DIR -o GRADEBOOK.json\n"
-		"                    [--student ID,...] [--merge] [--roster ROSTER.csv] [-j N] [--force]\n"
-		"                    [--late-unknown none|zero|flag] [--autograded DIR | --no-autograded]\n"
+		"                    [--student ID,...] [--merge] [--roster ROSTER.csv] [-j N] "
+		"[--force]\n"
+		"                    [--late-unknown none|zero|flag] [--autograded DIR | "
+		"--no-autograded]\n"
 		"                    [--shard K/N] [--allow-weaker] [--quiet]\n"
 		"\n"
 		"Grade every DIR/{student_id}/{assignment}/ against the rubric, each notebook\n"
@@ -88,7 +90,9 @@ static int parse_shard(const char *arg, struct batch_opts *opts)
 	if (!slash || asprintf(&k, "%.*s", (int)(slash - arg), arg) < 0)
 		return -1;
 	rc = cmd_parse_long(k, 1, 65536, &kv) < 0 || cmd_parse_long(slash + 1, 1, 65536, &nv) < 0 ||
-	     kv > nv ? -1 : 0;
+		     kv > nv
+		 ? -1
+		 : 0;
 	free(k);
 	if (rc)
 		return rc;
@@ -100,26 +104,26 @@ static int parse_shard(const char *arg, struct batch_opts *opts)
 int cmd_grade(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "rubric", required_argument, NULL, 'r' },
-		{ "submissions", required_argument, NULL, 's' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "student", required_argument, NULL, 'S' },
-		{ "roster", required_argument, NULL, 'R' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "merge", no_argument, NULL, 'M' },
-		{ "allow-weaker", no_argument, NULL, 'w' },
-		{ "late-unknown", required_argument, NULL, 'L' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "autograded", required_argument, NULL, 'A' },
-		{ "no-autograded", no_argument, NULL, 'N' },
-		{ "shard", required_argument, NULL, 'K' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"rubric", required_argument, NULL, 'r'},
+	    {"submissions", required_argument, NULL, 's'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"student", required_argument, NULL, 'S'},
+	    {"roster", required_argument, NULL, 'R'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"merge", no_argument, NULL, 'M'},
+	    {"allow-weaker", no_argument, NULL, 'w'},
+	    {"late-unknown", required_argument, NULL, 'L'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"autograded", required_argument, NULL, 'A'},
+	    {"no-autograded", no_argument, NULL, 'N'},
+	    {"shard", required_argument, NULL, 'K'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct batch_opts opts;
-	struct batch_summary sum = { 0 };
-	struct gr_err err = { 0 };
+	struct batch_summary sum = {0};
+	struct gr_err err = {0};
 	char **ids = NULL;
 	char *students = NULL, *course_auto = NULL;
 	int c, quiet = 0, code = 1, no_auto = 0;
@@ -128,17 +132,39 @@ int cmd_grade(int argc, char **argv)
 	batch_opts_init(&opts);
 	while ((c = getopt_long(argc, argv, "o:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': opts.rubric = optarg; break;
-		case 's': opts.submissions = optarg; break;
-		case 'o': opts.output = optarg; break;
-		case 'S': students = optarg; break;
-		case 'R': opts.roster = optarg; break;
-		case 'f': opts.force = 1; break;
-		case 'M': opts.merge = 1; break;
-		case 'w': opts.allow_weaker = 1; break;
-		case 'q': quiet = 1; break;
-		case 'A': opts.autograded = optarg; break;
-		case 'N': no_auto = 1; break;
+		case 'r':
+			opts.rubric = optarg;
+			break;
+		case 's':
+			opts.submissions = optarg;
+			break;
+		case 'o':
+			opts.output = optarg;
+			break;
+		case 'S':
+			students = optarg;
+			break;
+		case 'R':
+			opts.roster = optarg;
+			break;
+		case 'f':
+			opts.force = 1;
+			break;
+		case 'M':
+			opts.merge = 1;
+			break;
+		case 'w':
+			opts.allow_weaker = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'A':
+			opts.autograded = optarg;
+			break;
+		case 'N':
+			no_auto = 1;
+			break;
 		case 'L':
 			if (!strcmp(optarg, "flag"))
 				opts.late_unknown = BATCH_LATE_UNKNOWN_FLAG;
@@ -147,25 +173,37 @@ int cmd_grade(int argc, char **argv)
 			else if (!strcmp(optarg, "zero"))
 				opts.late_unknown = BATCH_LATE_UNKNOWN_ZERO;
 			else {
-				fprintf(stderr, "grader grade: --late-unknown takes none, zero or flag, not '%s'\n", optarg);
+				fprintf(stderr,
+					"grader grade: --late-unknown takes none, zero or flag, "
+					"not '%s'\n",
+					optarg);
 				return 2;
 			}
 			break;
 		case 'j':
 			if (cmd_parse_long(optarg, 1, 256, &jobs) < 0) {
-				fprintf(stderr, "grader grade: -j takes a number from 1 to 256, not '%s'\n", optarg);
+				fprintf(stderr,
+					"grader grade: -j takes a number from 1 to 256, not '%s'\n",
+					optarg);
 				return 2;
 			}
 			opts.jobs = (unsigned)jobs;
 			break;
 		case 'K':
 			if (parse_shard(optarg, &opts) < 0) {
-				fprintf(stderr, "grader grade: --shard takes K/N with 1 <= K <= N <= 65536, not '%s'\n", optarg);
+				fprintf(stderr,
+					"grader grade: --shard takes K/N with 1 <= K <= N <= "
+					"65536, not '%s'\n",
+					optarg);
 				return 2;
 			}
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc || !opts.rubric || !opts.submissions || !opts.output) {
@@ -174,7 +212,8 @@ int cmd_grade(int argc, char **argv)
 		return 2;
 	}
 	if (no_auto && opts.autograded) {
-		fprintf(stderr, "grader grade: --autograded and --no-autograded exclude each other\n");
+		fprintf(stderr,
+			"grader grade: --autograded and --no-autograded exclude each other\n");
 		return 2;
 	}
 	if (!no_auto && !opts.autograded) {
@@ -193,8 +232,7 @@ int cmd_grade(int argc, char **argv)
 		fprintf(stderr, "grader grade: %s\n", err.msg);
 		goto done;
 	}
-	if (!quiet)
-	{
+	if (!quiet) {
 		/* the parts add up to the total: each submission is counted once */
 		char kept[48] = "";
 

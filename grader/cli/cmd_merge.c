@@ -9,47 +9,56 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: grader merge PART.json... -o GRADEBOOK.json [--roster ROSTER.csv]\n"
-		"                    [--allow-missing]\n"
-		"\n"
-		"Write one gradebook from the parts written by grader grade --shard K/N.\n"
-		"The parts must hold the same assignment (the same rubric) and come from\n"
-		"the same grader version; a student in two parts is refused. Merging the\n"
-		"same parts again writes the same file.\n"
-		"\n"
-		"  -o, --output FILE   the gradebook to write (atomically)\n"
-		"  --roster FILE       every student of the roster must be in a part: those\n"
-		"                      that are not are named, and nothing is written\n"
-		"  --allow-missing     with --roster: name them but write the gradebook\n"
-		"\n"
-		"Exit status: 0 when the gradebook was written, 1 when it was not, 2 on a\n"
-		"usage error.\n");
+	fprintf(f, "usage: grader merge PART.json... -o GRADEBOOK.json [--roster ROSTER.csv]\n"
+		   "                    [--allow-missing]\n"
+		   "\n"
+		   "Write one gradebook from the parts written by grader grade --shard K/N.\n"
+		   "The parts must hold the same assignment (the same rubric) and come from\n"
+		   "the same grader version; a student in two parts is refused. Merging the\n"
+		   "same parts again writes the same file.\n"
+		   "\n"
+		   "  -o, --output FILE   the gradebook to write (atomically)\n"
+		   "  --roster FILE       every student of the roster must be in a part: those\n"
+		   "                      that are not are named, and nothing is written\n"
+		   "  --allow-missing     with --roster: name them but write the gradebook\n"
+		   "\n"
+		   "Exit status: 0 when the gradebook was written, 1 when it was not, 2 on a\n"
+		   "usage error.\n");
 }
 
 int cmd_merge(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "roster", required_argument, NULL, 'R' },
-		{ "allow-missing", no_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"output", required_argument, NULL, 'o'},
+	    {"roster", required_argument, NULL, 'R'},
+	    {"allow-missing", no_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *output = NULL, *roster_path = NULL;
 	const char **expected = NULL;
 	struct roster *roster = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	size_t missing = 0;
 	int c, allow_missing = 0, code = 1;
 
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': output = optarg; break;
-		case 'R': roster_path = optarg; break;
-		case 'm': allow_missing = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'o':
+			output = optarg;
+			break;
+		case 'R':
+			roster_path = optarg;
+			break;
+		case 'm':
+			allow_missing = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind >= argc || !output) {
@@ -70,8 +79,8 @@ int cmd_merge(int argc, char **argv)
 		for (size_t i = 0; i < roster->count; i++)
 			expected[i] = roster->students[i].student_id;
 	}
-	if (gb_merge(output, (const char *const *)argv + optind, (size_t)(argc - optind),
-		     expected, allow_missing, stderr, &missing, &err) < 0) {
+	if (gb_merge(output, (const char *const *)argv + optind, (size_t)(argc - optind), expected,
+		     allow_missing, stderr, &missing, &err) < 0) {
 		fprintf(stderr, "grader merge: %s\n", err.msg);
 		goto done;
 	}

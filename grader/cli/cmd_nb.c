@@ -50,7 +50,8 @@ static void usage(FILE *f)
 		"  --grace S         from a cell's interrupt to its kill, seconds (default %g)\n"
 		"  --mem MB          memory limit per notebook, MiB (default %zu)\n"
 		"  --preload MOD,... modules imported once, before any notebook (default none)\n"
-		"  --seed N          random.seed / numpy.random.seed before each notebook (default %ld)\n"
+		"  --seed N          random.seed / numpy.random.seed before each notebook (default "
+		"%ld)\n"
 		"  --output-cap N    bytes kept of stdout and of stderr per cell (default %zu)\n"
 		"  --no-ipython      never use IPython's input transformer (IPython syntax\n"
 		"                    becomes no-ops, as when IPython is not installed)\n"
@@ -94,9 +95,11 @@ static void copy_tree(const char *from, const char *to, int depth, struct copy_b
 					gr_copy_file(src, dst, (st.st_mode & 0755) | 0644, NULL);
 				} else if (!b->warned) {
 					b->warned = 1;
-					fprintf(stderr, "grader nb: '%s': not every file copied into the box "
-						"(limit %u files, %llu MiB)\n", from, COPY_MAX_FILES,
-						COPY_MAX_BYTES >> 20);
+					fprintf(
+					    stderr,
+					    "grader nb: '%s': not every file copied into the box "
+					    "(limit %u files, %llu MiB)\n",
+					    from, COPY_MAX_FILES, COPY_MAX_BYTES >> 20);
 				}
 			} else if (S_ISDIR(st.st_mode) && depth < COPY_MAX_DEPTH &&
 				   mkdir(dst, 0755) == 0) {
@@ -130,7 +133,7 @@ static char *dir_of(const char *path)
 static char *make_box(const char *nbpath, const char *parent, int n)
 {
 	char *box = NULL, *dir = dir_of(nbpath);
-	struct copy_budget b = { 0 };
+	struct copy_budget b = {0};
 
 	if (!dir)
 		return NULL;
@@ -182,7 +185,8 @@ static void print_table(const char *path, const struct kernel_result *r)
 		char detail[160] = "", lead[64];
 
 		if (c->ename)
-			snprintf(detail, sizeof(detail), "%s: %s", c->ename, c->evalue ? c->evalue : "");
+			snprintf(detail, sizeof(detail), "%s: %s", c->ename,
+				 c->evalue ? c->evalue : "");
 		else if (c->result)
 			snprintf(detail, sizeof(detail), "%s", c->result);
 		detail[strcspn(detail, "\n")] = 0;
@@ -197,28 +201,28 @@ static void print_table(const char *path, const struct kernel_result *r)
 static int run_cmd(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "timeout-cell", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "grace", required_argument, NULL, 'g' },
-		{ "mem", required_argument, NULL, 'm' },
-		{ "preload", required_argument, NULL, 'p' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "output-cap", required_argument, NULL, 'o' },
-		{ "slot", required_argument, NULL, 'S' },
-		{ "no-ipython", no_argument, NULL, 'I' },
-		{ "allow-ctypes", no_argument, NULL, 'C' },
-		{ "allow-jit", no_argument, NULL, 'J' },
-		{ "allow-weaker", no_argument, NULL, 'W' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"timeout-cell", required_argument, NULL, 'c'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"grace", required_argument, NULL, 'g'},
+	    {"mem", required_argument, NULL, 'm'},
+	    {"preload", required_argument, NULL, 'p'},
+	    {"seed", required_argument, NULL, 's'},
+	    {"output-cap", required_argument, NULL, 'o'},
+	    {"slot", required_argument, NULL, 'S'},
+	    {"no-ipython", no_argument, NULL, 'I'},
+	    {"allow-ctypes", no_argument, NULL, 'C'},
+	    {"allow-jit", no_argument, NULL, 'J'},
+	    {"allow-weaker", no_argument, NULL, 'W'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct kernel_opts opts;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	kernel *k = NULL;
 	char **preload = NULL;
 	json_t *all = NULL;
-	struct gr_workdir work = { .lock_fd = -1 };
+	struct gr_workdir work = {.lock_fd = -1};
 	int json = 0, rc = 0, c;
 	double v;
 
@@ -233,10 +237,17 @@ static int run_cmd(int argc, char **argv)
 		case 'o':
 		case 'S':
 		case 's':
-			if (cmd_parse_double(optarg, 0, HUGE_VAL, &v) < 0 || (c != 'g' && c != 's' && c != 'S' && v == 0)) {
+			if (cmd_parse_double(optarg, 0, HUGE_VAL, &v) < 0 ||
+			    (c != 'g' && c != 's' && c != 'S' && v == 0)) {
 				fprintf(stderr, "grader nb: invalid value '%s' for --%s\n", optarg,
-					longopts[c == 'c' ? 0 : c == 't' ? 1 : c == 'g' ? 2 : c == 'm' ? 3
-						 : c == 's' ? 5 : c == 'o' ? 6 : 7].name);
+					longopts[c == 'c'   ? 0
+						 : c == 't' ? 1
+						 : c == 'g' ? 2
+						 : c == 'm' ? 3
+						 : c == 's' ? 5
+						 : c == 'o' ? 6
+							    : 7]
+					    .name);
 				rc = 2;
 				goto done;
 			}
@@ -265,13 +276,29 @@ static int run_cmd(int argc, char **argv)
 			}
 			opts.preload = (const char *const *)preload;
 			break;
-		case 'I': opts.ipython = 0; break;
-		case 'C': opts.allow_ctypes = 1; break;
-		case 'J': opts.allow_jit = 1; break;
-		case 'W': opts.allow_weaker = 1; break;
-		case 'j': json = 1; break;
-		case 'h': usage(stdout); rc = 0; goto done;
-		default: usage(stderr); rc = 2; goto done;
+		case 'I':
+			opts.ipython = 0;
+			break;
+		case 'C':
+			opts.allow_ctypes = 1;
+			break;
+		case 'J':
+			opts.allow_jit = 1;
+			break;
+		case 'W':
+			opts.allow_weaker = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			rc = 0;
+			goto done;
+		default:
+			usage(stderr);
+			rc = 2;
+			goto done;
 		}
 	}
 	if (optind >= argc) {

@@ -11,28 +11,28 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: grader report GRADEBOOK.json [-o OUT] [--json] [--assignment NAME]\n"
-		"\n"
-		"The course report for the instructor: one self-contained HTML page (inline\n"
-		"SVG charts, no script, nothing fetched) with a score histogram, per-question\n"
-		"mean and pass rate, item analysis (difficulty = mean / max, discrimination =\n"
-		"corrected point-biserial with the rest score, Cronbach's alpha), late,\n"
-		"missing, error and flagged counts, the flagged submissions with their\n"
-		"reasons and the slowest notebooks.\n"
-		"\n"
-		"options:\n"
-		"  -o, --output OUT     the page (or JSON) to write atomically; '-' or absent: stdout\n"
-		"  --json               the same figures as JSON, for scripts\n"
-		"  --assignment NAME    only this assignment (default: all)\n"
-		"  -h, --help           show this help\n"
-		"\n"
-		"exit status: 0 ok, 1 unreadable or invalid gradebook or write failure,\n"
-		"2 usage error\n");
+	fprintf(
+	    f,
+	    "usage: grader report GRADEBOOK.json [-o OUT] [--json] [--assignment NAME]\n"
+	    "\n"
+	    "The course report for the instructor: one self-contained HTML page (inline\n"
+	    "SVG charts, no script, nothing fetched) with a score histogram, per-question\n"
+	    "mean and pass rate, item analysis (difficulty = mean / max, discrimination =\n"
+	    "corrected point-biserial with the rest score, Cronbach's alpha), late,\n"
+	    "missing, error and flagged counts, the flagged submissions with their\n"
+	    "reasons and the slowest notebooks.\n"
+	    "\n"
+	    "options:\n"
+	    "  -o, --output OUT     the page (or JSON) to write atomically; '-' or absent: stdout\n"
+	    "  --json               the same figures as JSON, for scripts\n"
+	    "  --assignment NAME    only this assignment (default: all)\n"
+	    "  -h, --help           show this help\n"
+	    "\n"
+	    "exit status: 0 ok, 1 unreadable or invalid gradebook or write failure,\n"
+	    "2 usage error\n");
 }
 
-static int render(char **buf, size_t *len, const struct report *r, bool json,
-		  struct gr_err *err)
+static int render(char **buf, size_t *len, const struct report *r, bool json, struct gr_err *err)
 {
 	FILE *f;
 	json_t *j = NULL;
@@ -62,15 +62,15 @@ int cmd_report(int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_ASSIGNMENT };
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "assignment", required_argument, NULL, OPT_ASSIGNMENT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"output", required_argument, NULL, 'o'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"assignment", required_argument, NULL, OPT_ASSIGNMENT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct gb_gradebook *gb = NULL;
 	struct report *r = NULL;
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	const char *out = NULL, *assignment = NULL;
 	char *buf = NULL;
 	size_t len = 0;
@@ -81,10 +81,18 @@ int cmd_report(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': out = optarg; break;
-		case OPT_JSON: json = true; break;
-		case OPT_ASSIGNMENT: assignment = optarg; break;
-		case 'h': usage(stdout); return 0;
+		case 'o':
+			out = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_ASSIGNMENT:
+			assignment = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
 			fprintf(stderr, "grader report: unknown or incomplete option '%s'\n",
 				argv[optind - 1]);

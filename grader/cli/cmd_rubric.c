@@ -360,8 +360,10 @@ static int do_check(int argc, char **argv)
 			struct batch_preload_opts po = {.slot = 0, .log = stderr};
 
 			if (batch_preload_check(r, &po) > 0)
-				fprintf(stderr, "warning: %s: grading will fail until every preload "
-						"module can be imported\n", argv[i]);
+				fprintf(stderr,
+					"warning: %s: grading will fail until every preload "
+					"module can be imported\n",
+					argv[i]);
 		}
 		rubric_free(r);
 	}

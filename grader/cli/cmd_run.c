@@ -33,7 +33,8 @@ static void usage(FILE *f, const struct sbx_limits *d)
 	    "written as JSON with --meta.\n"
 	    "\n"
 	    "options:\n"
-	    "  --time S         CPU seconds per process; the whole run stops at S + 1 (default %g)\n"
+	    "  --time S         CPU seconds per process; the whole run stops at S + 1 (default "
+	    "%g)\n"
 	    "  --wall S         wall-clock limit for the whole run, seconds (default %g)\n"
 	    "  --mem MB         memory limit of the whole run, MiB (default %zu)\n"
 	    "  --procs N        processes and threads (default %u)\n"
@@ -80,14 +81,22 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 		O_HELP
 	};
 	static const struct option longs[] = {
-	    {"time", 1, NULL, O_TIME},	 {"wall", 1, NULL, O_WALL},
-	    {"mem", 1, NULL, O_MEM},	 {"procs", 1, NULL, O_PROCS},
-	    {"fsize", 1, NULL, O_FSIZE}, {"output", 1, NULL, O_OUTPUT},
-	    {"tmp", 1, NULL, O_TMP},	 {"nofile", 1, NULL, O_NOFILE},
-	    {"dir", 1, NULL, O_DIR},	 {"ro", 1, NULL, O_RO},
-	    {"env", 1, NULL, O_ENV},	 {"slot", 1, NULL, O_SLOT},
-	    {"meta", 1, NULL, O_META},	 {"allow-weaker", 0, NULL, O_WEAK},
-	    {"allow-jit", 0, NULL, O_JIT}, {"help", 0, NULL, O_HELP},
+	    {"time", 1, NULL, O_TIME},
+	    {"wall", 1, NULL, O_WALL},
+	    {"mem", 1, NULL, O_MEM},
+	    {"procs", 1, NULL, O_PROCS},
+	    {"fsize", 1, NULL, O_FSIZE},
+	    {"output", 1, NULL, O_OUTPUT},
+	    {"tmp", 1, NULL, O_TMP},
+	    {"nofile", 1, NULL, O_NOFILE},
+	    {"dir", 1, NULL, O_DIR},
+	    {"ro", 1, NULL, O_RO},
+	    {"env", 1, NULL, O_ENV},
+	    {"slot", 1, NULL, O_SLOT},
+	    {"meta", 1, NULL, O_META},
+	    {"allow-weaker", 0, NULL, O_WEAK},
+	    {"allow-jit", 0, NULL, O_JIT},
+	    {"help", 0, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
 	struct sbx_limits *l = &o->cfg.limits;

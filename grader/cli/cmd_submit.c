@@ -14,22 +14,22 @@
 #include "grader/serve.h"
 
 static const char usage_text[] =
-	"usage: grader submit --server URL --assignment NAME [--no-wait] [--timeout S] FILE...\n"
-	"\n"
-	"Upload FILE... (the notebook and any files it needs) to a grading service\n"
-	"started with 'grader serve', wait until it is graded and print the score of\n"
-	"each question. The token comes from GRADER_TOKEN (the student's own, or the\n"
-	"instructor's with --student).\n"
-	"\n"
-	"  --server URL        the service, e.g. https://grader.example.org\n"
-	"  --assignment NAME   the assignment (required)\n"
-	"  --student ID        with the instructor's token: submit for this student\n"
-	"  --no-wait           print the job id and exit once the upload is accepted\n"
-	"  --timeout S         wait at most S seconds for the grade (default 600)\n"
-	"  --help              show this help\n"
-	"\n"
-	"Exit status: 0 graded (or accepted with --no-wait), 1 refused, failed or\n"
-	"timed out, 2 usage error.\n";
+    "usage: grader submit --server URL --assignment NAME [--no-wait] [--timeout S] FILE...\n"
+    "\n"
+    "Upload FILE... (the notebook and any files it needs) to a grading service\n"
+    "started with 'grader serve', wait until it is graded and print the score of\n"
+    "each question. The token comes from GRADER_TOKEN (the student's own, or the\n"
+    "instructor's with --student).\n"
+    "\n"
+    "  --server URL        the service, e.g. https://grader.example.org\n"
+    "  --assignment NAME   the assignment (required)\n"
+    "  --student ID        with the instructor's token: submit for this student\n"
+    "  --no-wait           print the job id and exit once the upload is accepted\n"
+    "  --timeout S         wait at most S seconds for the grade (default 600)\n"
+    "  --help              show this help\n"
+    "\n"
+    "Exit status: 0 graded (or accepted with --no-wait), 1 refused, failed or\n"
+    "timed out, 2 usage error.\n";
 
 static double num(json_t *o, const char *k)
 {
@@ -42,13 +42,15 @@ static void print_table(json_t *sub)
 	size_t i, k;
 
 	printf("%-28s %7s %7s  %s\n", "question", "score", "max", "status");
-	json_array_foreach(json_object_get(sub, "notebooks"), i, nr) {
+	json_array_foreach(json_object_get(sub, "notebooks"), i, nr)
+	{
 		const char *msg = json_string_value(json_object_get(nr, "message"));
 
 		if (msg)
-			printf("%-28s %7s %7s  %s\n", json_string_value(json_object_get(nr, "name")),
-			       "", "", msg);
-		json_array_foreach(json_object_get(nr, "grades"), k, gr) {
+			printf("%-28s %7s %7s  %s\n",
+			       json_string_value(json_object_get(nr, "name")), "", "", msg);
+		json_array_foreach(json_object_get(nr, "grades"), k, gr)
+		{
 			json_t *auto_score = json_object_get(gr, "auto_score");
 			char score[32];
 
@@ -58,7 +60,8 @@ static void print_table(json_t *sub)
 				snprintf(score, sizeof(score), "-");
 			printf("%-28s %7s %7g  %s%s\n",
 			       json_string_value(json_object_get(gr, "grade_id")), score,
-			       num(gr, "max_score"), json_string_value(json_object_get(gr, "status")),
+			       num(gr, "max_score"),
+			       json_string_value(json_object_get(gr, "status")),
 			       json_is_true(json_object_get(gr, "hidden_tests")) ? " (hidden tests)"
 										 : "");
 		}
@@ -73,7 +76,7 @@ static void print_table(json_t *sub)
 static int wait_job(const char *server, const char *token, long long id, int timeout)
 {
 	char path[64];
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
 	for (int waited = 0; waited <= timeout; waited++) {
@@ -102,8 +105,8 @@ static int wait_job(const char *server, const char *token, long long id, int tim
 				fprintf(stderr, "grader submit: job %lld %s%s%s\n", id, state,
 					json_object_get(j, "error") ? ": " : "",
 					json_object_get(j, "error")
-						? json_string_value(json_object_get(j, "error"))
-						: "");
+					    ? json_string_value(json_object_get(j, "error"))
+					    : "");
 			json_decref(j);
 			return rc;
 		}
@@ -117,17 +120,17 @@ static int wait_job(const char *server, const char *token, long long id, int tim
 int cmd_submit(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "assignment", required_argument, NULL, 'a' },
-		{ "student", required_argument, NULL, 'u' },
-		{ "no-wait", no_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"server", required_argument, NULL, 's'},
+	    {"assignment", required_argument, NULL, 'a'},
+	    {"student", required_argument, NULL, 'u'},
+	    {"no-wait", no_argument, NULL, 'n'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *server = NULL, *assignment = NULL, *student = NULL;
 	const char *token = getenv("GRADER_TOKEN");
-	struct gr_err err = { 0 };
+	struct gr_err err = {0};
 	int nowait = 0, timeout = 600, c, rc;
 	json_t *reply = NULL;
 	long status = 0;
@@ -136,13 +139,27 @@ int cmd_submit(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': server = optarg; break;
-		case 'a': assignment = optarg; break;
-		case 'u': student = optarg; break;
-		case 'n': nowait = 1; break;
-		case 't': timeout = atoi(optarg); break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		default: fprintf(stderr, "See 'grader submit --help'.\n"); return 2;
+		case 's':
+			server = optarg;
+			break;
+		case 'a':
+			assignment = optarg;
+			break;
+		case 'u':
+			student = optarg;
+			break;
+		case 'n':
+			nowait = 1;
+			break;
+		case 't':
+			timeout = atoi(optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "See 'grader submit --help'.\n");
+			return 2;
 		}
 	}
 	if (!server || !assignment || optind >= argc || timeout < 0) {

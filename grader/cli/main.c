@@ -11,19 +11,20 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "fetch", cmd_fetch, "collect submissions from git repositories or archives" },
-	{ "rubric", cmd_rubric, "build, release and publish rubrics from nbgrader notebooks" },
-	{ "grade", cmd_grade, "grade a folder of submissions into a gradebook" },
-	{ "merge", cmd_merge, "merge the gradebooks of a sharded grade run (grade --shard)" },
-	{ "export", cmd_export, "export a gradebook (nbgrader-db, csv, gradescope, junit, markdown, items)" },
-	{ "feedback", cmd_feedback, "write feedback pages for students (HTML or Markdown)" },
-	{ "report", cmd_report, "the course report: score histogram, item analysis, flagged work" },
-	{ "ci", cmd_ci, "grade one working tree in a student's CI job" },
-	{ "serve", cmd_serve, "run the autograding service (webhooks, queue, results)" },
-	{ "submit", cmd_submit, "upload work to a grading service and print its grade" },
-	{ "nb", cmd_nb, "run notebooks in the sandbox and report per-cell results" },
-	{ "run", cmd_run, "run one command in the sandbox" },
-	{ "doctor", cmd_doctor, "report which sandbox protections this host provides" },
+    {"fetch", cmd_fetch, "collect submissions from git repositories or archives"},
+    {"rubric", cmd_rubric, "build, release and publish rubrics from nbgrader notebooks"},
+    {"grade", cmd_grade, "grade a folder of submissions into a gradebook"},
+    {"merge", cmd_merge, "merge the gradebooks of a sharded grade run (grade --shard)"},
+    {"export", cmd_export,
+     "export a gradebook (nbgrader-db, csv, gradescope, junit, markdown, items)"},
+    {"feedback", cmd_feedback, "write feedback pages for students (HTML or Markdown)"},
+    {"report", cmd_report, "the course report: score histogram, item analysis, flagged work"},
+    {"ci", cmd_ci, "grade one working tree in a student's CI job"},
+    {"serve", cmd_serve, "run the autograding service (webhooks, queue, results)"},
+    {"submit", cmd_submit, "upload work to a grading service and print its grade"},
+    {"nb", cmd_nb, "run notebooks in the sandbox and report per-cell results"},
+    {"run", cmd_run, "run one command in the sandbox"},
+    {"doctor", cmd_doctor, "report which sandbox protections this host provides"},
 };
 
 static void usage(FILE *f)
@@ -68,7 +69,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "grader: unknown command '%s'\n", argv[2]);
 			return 2;
 		}
-		char *help_argv[] = { argv[2], "--help", NULL };
+		char *help_argv[] = {argv[2], "--help", NULL};
 		return c->fn(2, help_argv);
 	}
 	c = find(argv[1]);

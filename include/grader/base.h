@@ -33,11 +33,11 @@ struct gr_err {
 
 /* Store a printf-style message in `err` (when not NULL); returns `code`. */
 int gr_err_set(struct gr_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Like gr_err_set, appending ": strerror(errno_value)". */
 int gr_err_sys(struct gr_err *err, int code, int errno_value, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Seconds on the monotonic clock (CLOCK_MONOTONIC), for durations only. */
 double gr_now(void);

@@ -30,32 +30,32 @@ enum batch_late_unknown {
 };
 
 struct batch_opts {
-	const char *rubric;      /* rubric JSON path */
-	const char *submissions; /* folder of {student_id}/{assignment}/ */
-	const char *output;      /* gradebook JSON path */
-	const char *roster;      /* optional roster CSV: names, emails, students without work */
+	const char *rubric;	     /* rubric JSON path */
+	const char *submissions;     /* folder of {student_id}/{assignment}/ */
+	const char *output;	     /* gradebook JSON path */
+	const char *roster;	     /* optional roster CSV: names, emails, students without work */
 	const char *const *students; /* only these ids (NULL-terminated), or NULL for all */
-	unsigned jobs;           /* workers; 0 = number of cores */
-	int force;               /* regrade everything */
-	int merge;               /* with `students`: keep the other students' results already
-				    in `output` (else such an output is refused) */
-	int allow_weaker;        /* run even with a sandbox protection missing */
-	const char *autograded;  /* write nbgrader's AUTOGRADED/{student}/{assignment}/
-				    notebooks (outputs, timestamp.txt), or NULL */
+	unsigned jobs;		     /* workers; 0 = number of cores */
+	int force;		     /* regrade everything */
+	int merge;		     /* with `students`: keep the other students' results already
+					in `output` (else such an output is refused) */
+	int allow_weaker;	     /* run even with a sandbox protection missing */
+	const char *autograded;	     /* write nbgrader's AUTOGRADED/{student}/{assignment}/
+					notebooks (outputs, timestamp.txt), or NULL */
 	enum batch_late_unknown late_unknown;
-	unsigned shard, shards;  /* grade only shard `shard` (1..shards) of `shards`, see
-				    batch_shard_of; shards = 0: every student */
-	FILE *log;               /* progress and per-student lines (stderr), or NULL */
+	unsigned shard, shards; /* grade only shard `shard` (1..shards) of `shards`, see
+				   batch_shard_of; shards = 0: every student */
+	FILE *log;		/* progress and per-student lines (stderr), or NULL */
 };
 
 /* total = graded + failed + missing + reused + kept */
 struct batch_summary {
-	size_t total;   /* submissions in the gradebook */
-	size_t graded;  /* graded in this run */
-	size_t reused;  /* unchanged since an earlier run: taken from the journal */
-	size_t failed;  /* run in this run and recorded with status "error" */
+	size_t total;	/* submissions in the gradebook */
+	size_t graded;	/* graded in this run */
+	size_t reused;	/* unchanged since an earlier run: taken from the journal */
+	size_t failed;	/* run in this run and recorded with status "error" */
 	size_t missing; /* no submission folder (this run) */
-	size_t kept;    /* other students' results kept from the output (--merge) */
+	size_t kept;	/* other students' results kept from the output (--merge) */
 	double wall;
 };
 

@@ -35,9 +35,9 @@ const char *export_format_names(void);
 
 struct export_opts {
 	const char *assignment; /* only this assignment (NULL: all) */
-	const char *student;    /* only this student (NULL: all) */
-	bool per_cell;          /* csv: one more column per grade cell */
-	const char *course_id;  /* nbgrader-db: course of a new assignment */
+	const char *student;	/* only this student (NULL: all) */
+	bool per_cell;		/* csv: one more column per grade cell */
+	const char *course_id;	/* nbgrader-db: course of a new assignment */
 };
 
 /*
@@ -78,8 +78,8 @@ int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
  * selection does not fit (several assignments, or several students without a
  * folder).
  */
-int export_gradescope(const char *path, const struct gb_gradebook *gb,
-		      const struct export_opts *o, struct gr_err *err);
+int export_gradescope(const char *path, const struct gb_gradebook *gb, const struct export_opts *o,
+		      struct gr_err *err);
 
 /*
  * Write the gradebook into nbgrader's SQLite gradebook.db at `path`, creating
@@ -88,8 +88,8 @@ int export_gradescope(const char *path, const struct gb_gradebook *gb,
  * scores, extra credit, manual comments and flags a marker entered are kept.
  */
 #define EXPORT_NBGRADER_ALEMBIC "e43177bfe90b"
-int export_nbgrader_db(const char *path, const struct gb_gradebook *gb,
-		       const struct export_opts *o, struct gr_err *err);
+int export_nbgrader_db(const char *path, const struct gb_gradebook *gb, const struct export_opts *o,
+		       struct gr_err *err);
 
 /*
  * Pseudonymise *gb for research exports (export_pseudo.c): student ids become

@@ -121,7 +121,7 @@ struct fetch_file {
 	char *path; /* relative to the submission folder */
 	uint64_t size;
 	char sha256[65];
-	char *origin; /* "archive.zip!entry" chain, or "git:<blob id>" */
+	char *origin;		   /* "archive.zip!entry" chain, or "git:<blob id>" */
 	const char *name_encoding; /* archive entries: how the name's bytes were
 				      read, "utf-8" or "cp437" (NULL for git) */
 };
@@ -194,8 +194,8 @@ struct fetch_opts {
 	/* archives */
 	enum fetch_layout layout;
 	const struct fetch_regex *regex; /* for FETCH_LAYOUT_REGEX */
-	const char *lms_zone; /* tz database zone of LMS times written without one
-				 (Blackboard attempts, regex timestamps); NULL = UTC */
+	const char *lms_zone;		 /* tz database zone of LMS times written without one
+					    (Blackboard attempts, regex timestamps); NULL = UTC */
 };
 
 /* Defaults: limits as fetch_limits_init, one job, auto layout. */
@@ -246,10 +246,10 @@ int fetch_path_check(const char *path, char *why, size_t whylen);
 
 /* Where a fetched submission came from, read back from its provenance file. */
 struct fetch_origin {
-	char *kind;     /* "git", "archive", ...; heap */
-	char *location; /* the repository URL or the archive's path; heap, may be NULL */
-	char *commit;   /* the commit graded (git), heap, may be NULL */
-	int late;       /* the LMS (or the fetch deadline) marked it late */
+	char *kind;	 /* "git", "archive", ...; heap */
+	char *location;	 /* the repository URL or the archive's path; heap, may be NULL */
+	char *commit;	 /* the commit graded (git), heap, may be NULL */
+	int late;	 /* the LMS (or the fetch deadline) marked it late */
 	char *time_note; /* why its time is unknown, heap, or NULL */
 };
 

@@ -39,24 +39,27 @@
 /* Tolerance when checking that scores add up. */
 #define GB_EPSILON 1e-6
 
-static inline bool gb_isset(double x) { return !isnan(x); }
+static inline bool gb_isset(double x)
+{
+	return !isnan(x);
+}
 
 /* A cell of the instructor's source notebook that nbgrader tracks. */
 struct gb_cell {
-	char *name;        /* nbgrader grade_id, unique in its notebook */
+	char *name;	   /* nbgrader grade_id, unique in its notebook */
 	char *cell_type;   /* "code" or "markdown" */
-	bool grade;        /* graded (autograder tests or manually graded answer) */
-	bool solution;     /* the student writes here */
-	bool task;         /* a manually graded task (markdown, locked) */
-	bool locked;       /* read-only for students */
+	bool grade;	   /* graded (autograder tests or manually graded answer) */
+	bool solution;	   /* the student writes here */
+	bool task;	   /* a manually graded task (markdown, locked) */
+	bool locked;	   /* read-only for students */
 	double max_score;  /* points of grade and task cells; NAN otherwise */
 	bool hidden_tests; /* holds BEGIN/END HIDDEN TESTS regions */
-	char *checksum;    /* nbgrader's md5 checksum of the cell, or NULL */
-	char *source;      /* instructor's source (with hidden tests), or NULL */
+	char *checksum;	   /* nbgrader's md5 checksum of the cell, or NULL */
+	char *source;	   /* instructor's source (with hidden tests), or NULL */
 };
 
 struct gb_notebook {
-	char *name;       /* file name without .ipynb */
+	char *name;	  /* file name without .ipynb */
 	char *kernelspec; /* kernelspec as compact JSON text, or NULL */
 	double max_score; /* sum of its grade and task cells' max_score */
 	size_t n_cells;
@@ -65,7 +68,7 @@ struct gb_notebook {
 
 struct gb_assignment {
 	char *name;
-	char *duedate;    /* ISO 8601 ("2026-10-30T10:00:00Z"), or NULL */
+	char *duedate;	  /* ISO 8601 ("2026-10-30T10:00:00Z"), or NULL */
 	double max_score; /* sum of its notebooks' max_score */
 	size_t n_notebooks;
 	struct gb_notebook **notebooks;
@@ -78,27 +81,27 @@ struct gb_student {
 
 /* Where a submission came from. */
 struct gb_source {
-	char *kind;     /* "git", "archive", "directory", ... */
+	char *kind;	/* "git", "archive", "directory", ... */
 	char *location; /* URL or path, or NULL */
-	char *commit;   /* git commit id, or NULL */
+	char *commit;	/* git commit id, or NULL */
 	char *checksum; /* sha256 of the submitted files, or NULL */
 };
 
 enum gb_status { GB_GRADED, GB_MISSING, GB_ERROR };
 
 enum gb_cell_status {
-	GB_CELL_PASSED,  /* full marks */
+	GB_CELL_PASSED,	 /* full marks */
 	GB_CELL_PARTIAL, /* 0 < score < max */
-	GB_CELL_FAILED,  /* 0: error output, stderr or failed assertion */
-	GB_CELL_ERROR,   /* could not run: crash, sandbox or kernel failure */
+	GB_CELL_FAILED,	 /* 0: error output, stderr or failed assertion */
+	GB_CELL_ERROR,	 /* could not run: crash, sandbox or kernel failure */
 	GB_CELL_TIMEOUT, /* exceeded its time limit */
-	GB_CELL_MANUAL,  /* waits for (or received) a manual grade */
+	GB_CELL_MANUAL,	 /* waits for (or received) a manual grade */
 	GB_CELL_MISSING, /* the cell is absent from the submission */
 };
 
 struct gb_output {
 	char *stdout_text, *stderr_text, *traceback; /* capped, or NULL */
-	bool truncated;                              /* something was cut */
+	bool truncated;				     /* something was cut */
 };
 
 /* The grade of one grade or task cell of a submitted notebook. */
@@ -140,11 +143,11 @@ struct gb_submission {
 	char *student_id; /* id of a student of the gradebook */
 	char *timestamp;  /* ISO 8601, or NULL */
 	struct gb_source source;
-	double late_seconds;      /* max(0, timestamp - duedate - extension) */
+	double late_seconds;	  /* max(0, timestamp - duedate - extension) */
 	double extension_seconds; /* NAN when none */
-	double raw_score;         /* sum of its notebooks' scores */
+	double raw_score;	  /* sum of its notebooks' scores */
 	double late_submission_penalty;
-	double score;     /* max(0, raw_score - late_submission_penalty) */
+	double score;	  /* max(0, raw_score - late_submission_penalty) */
 	double max_score; /* the assignment's max_score */
 	enum gb_status status;
 	char *message;
@@ -211,7 +214,8 @@ bool gb_submission_has_flag(const struct gb_submission *sub, const char *flag);
 int gb_submission_add_flag_reason(struct gb_submission *sub, const char *flag, const char *reason);
 /* The reason recorded for `flag`, or NULL. */
 const char *gb_submission_flag_reason(const struct gb_submission *sub, const char *flag);
-int gb_submission_add_notebook(struct gb_submission *sub, struct gb_nbresult **out, const char *name);
+int gb_submission_add_notebook(struct gb_submission *sub, struct gb_nbresult **out,
+			       const char *name);
 int gb_nbresult_add_grade(struct gb_nbresult *nb, struct gb_grade **out, const char *grade_id);
 int gb_nbresult_add_comment(struct gb_nbresult *nb, struct gb_comment **out, const char *grade_id);
 

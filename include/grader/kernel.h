@@ -42,66 +42,67 @@ enum kernel_status {
 };
 
 struct kernel_opts {
-	double timeout_cell;        /* seconds per cell (default 30) */
-	double timeout;             /* seconds for the whole notebook (default 300) */
-	double grace;               /* seconds between the soft interrupt and the kill (default 2) */
-	size_t mem_mb;              /* memory limit of one run (default 1024; 0 none) */
-	unsigned procs;             /* processes + threads of one run (default 0: the
-				       sandbox's default, 64) */
-	size_t output_cap;          /* bytes kept of stdout and of stderr per cell (default 65536) */
-	const char *const *preload; /* modules imported by the zygote (NULL-terminated, may be NULL) */
-	long seed;                  /* random.seed / numpy.random.seed before each run (default 0) */
-	int ipython;                /* use IPython's input transformer when importable (default 1) */
-	int allow_ctypes;           /* let the real ctypes/cffi load (only code that calls C
-				       itself needs it; pandas and scipy get an inert ctypes):
-				       student code can then read and write interpreter memory,
-				       so results become forgeable (default 0; docs/security.md) */
-	int allow_jit;              /* lift the sandbox's W^X for a JIT (numba): code the box
-				       wrote can then run (default 0; docs/security.md) */
-	unsigned slot;              /* sandbox worker slot (uid, cgroup) */
-	int allow_weaker;           /* run even if a sandbox protection is missing */
+	double timeout_cell; /* seconds per cell (default 30) */
+	double timeout;	     /* seconds for the whole notebook (default 300) */
+	double grace;	     /* seconds between the soft interrupt and the kill (default 2) */
+	size_t mem_mb;	     /* memory limit of one run (default 1024; 0 none) */
+	unsigned procs;	     /* processes + threads of one run (default 0: the
+				sandbox's default, 64) */
+	size_t output_cap;   /* bytes kept of stdout and of stderr per cell (default 65536) */
+	const char *const
+	    *preload;	  /* modules imported by the zygote (NULL-terminated, may be NULL) */
+	long seed;	  /* random.seed / numpy.random.seed before each run (default 0) */
+	int ipython;	  /* use IPython's input transformer when importable (default 1) */
+	int allow_ctypes; /* let the real ctypes/cffi load (only code that calls C
+			     itself needs it; pandas and scipy get an inert ctypes):
+			     student code can then read and write interpreter memory,
+			     so results become forgeable (default 0; docs/security.md) */
+	int allow_jit;	  /* lift the sandbox's W^X for a JIT (numba): code the box
+			     wrote can then run (default 0; docs/security.md) */
+	unsigned slot;	  /* sandbox worker slot (uid, cgroup) */
+	int allow_weaker; /* run even if a sandbox protection is missing */
 	const char *const *ro_paths; /* extra read-only host paths for the sandbox */
 };
 
 struct kernel_cell_result {
-	size_t index;            /* position of the cell in the notebook (or source list) */
-	size_t number;           /* execution count: 1-based among code cells; "<cell N>" */
+	size_t index;  /* position of the cell in the notebook (or source list) */
+	size_t number; /* execution count: 1-based among code cells; "<cell N>" */
 	enum kernel_cell_status status;
-	char *ename, *evalue;    /* exception type name and str(); NULL when ok */
-	char *traceback;         /* the student's own frames only; NULL when ok */
-	char *out, *err;         /* captured stdout, stderr (each capped); never NULL */
+	char *ename, *evalue;		 /* exception type name and str(); NULL when ok */
+	char *traceback;		 /* the student's own frames only; NULL when ok */
+	char *out, *err;		 /* captured stdout, stderr (each capped); never NULL */
 	size_t out_dropped, err_dropped; /* bytes beyond the cap */
-	char *result;            /* text/plain repr of a trailing expression; NULL if none */
-	char *note;              /* e.g. IPython syntax replaced by no-ops; NULL if none */
-	double time;             /* seconds */
-	json_t *outputs;         /* the cell's outputs as nbformat 4 writes them, in order:
-				    stream (stdout, stderr), display_data (display(), figures
-				    left open, with images), execute_result, error; owned,
-				    [] when the cell did not run */
+	char *result;	 /* text/plain repr of a trailing expression; NULL if none */
+	char *note;	 /* e.g. IPython syntax replaced by no-ops; NULL if none */
+	double time;	 /* seconds */
+	json_t *outputs; /* the cell's outputs as nbformat 4 writes them, in order:
+			    stream (stdout, stderr), display_data (display(), figures
+			    left open, with images), execute_result, error; owned,
+			    [] when the cell did not run */
 };
 
 /* A finding of the monkeypatch watcher, for the marker. */
 struct kernel_flag {
-	char *flag;              /* "replaced_builtins", "shadowed_module", "background_threads" */
-	char *reason;            /* one line naming what was replaced, e.g.
-				    "numpy.allclose rebound (cell 3)" */
+	char *flag;   /* "replaced_builtins", "shadowed_module", "background_threads" */
+	char *reason; /* one line naming what was replaced, e.g.
+			 "numpy.allclose rebound (cell 3)" */
 };
 
 struct kernel_result {
 	enum kernel_status status;
-	int tampered;            /* the result channel was not trustworthy */
-	int timed_out;           /* a time limit was hit */
+	int tampered;  /* the result channel was not trustworthy */
+	int timed_out; /* a time limit was hit */
 	size_t ncells;
 	struct kernel_cell_result *cells; /* one per code cell, in order */
 	size_t nreplaced;
-	char **replaced;         /* builtins / preloaded module attributes student code rebound,
-				    e.g. "builtins.len", "numpy.allclose" */
+	char **replaced; /* builtins / preloaded module attributes student code rebound,
+			    e.g. "builtins.len", "numpy.allclose" */
 	size_t nflags;
 	struct kernel_flag *flags; /* what student code did to the system's modules, or threads it
 				      left running into a grade cell (no duplicates) */
-	double wall;             /* seconds, fork to exit */
-	long max_rss_kb;         /* -1 when unknown */
-	char message[256];       /* why the run ended early; "" when it did not */
+	double wall;		   /* seconds, fork to exit */
+	long max_rss_kb;	   /* -1 when unknown */
+	char message[256];	   /* why the run ended early; "" when it did not */
 };
 
 typedef struct kernel kernel;
@@ -132,8 +133,8 @@ int kernel_run(kernel *k, struct kernel_result **out, const struct nb_notebook *
 	       const char *workdir, struct gr_err *err);
 
 /* Same with plain cell sources (cell i has index i). */
-int kernel_run_sources(kernel *k, struct kernel_result **out, const char *const *sources,
-		       size_t n, const char *workdir, struct gr_err *err);
+int kernel_run_sources(kernel *k, struct kernel_result **out, const char *const *sources, size_t n,
+		       const char *workdir, struct gr_err *err);
 
 void kernel_result_free(struct kernel_result *res);
 
@@ -144,9 +145,9 @@ const char *kernel_status_name(enum kernel_status st);
 /*
  * The result as a new jansson object (shape in docs/notebook-engine.md):
  * {"status", "tampered", "timed_out", "wall", "max_rss_kb", "message",
- *  "replaced": [..], "flags": [{"flag", "reason"}], "cells": [{"index", "number", "status", "ename", "evalue",
- *  "traceback", "stdout", "stderr", "stdout_dropped", "stderr_dropped",
- *  "result", "note", "time", "outputs"}]}. NULL on allocation failure.
+ *  "replaced": [..], "flags": [{"flag", "reason"}], "cells": [{"index", "number", "status",
+ * "ename", "evalue", "traceback", "stdout", "stderr", "stdout_dropped", "stderr_dropped", "result",
+ * "note", "time", "outputs"}]}. NULL on allocation failure.
  */
 json_t *kernel_result_json(const struct kernel_result *res);
 

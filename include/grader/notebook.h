@@ -19,10 +19,10 @@ enum nb_cell_type { NB_CELL_CODE, NB_CELL_MARKDOWN, NB_CELL_RAW };
 
 /* nbgrader metadata of a cell (metadata.nbgrader, schema version 3). */
 struct nb_grader_meta {
-	int present;      /* the cell has metadata.nbgrader */
+	int present; /* the cell has metadata.nbgrader */
 	int grade, solution, locked, task;
 	const char *grade_id; /* borrowed; NULL when absent */
-	double points;    /* 0 when absent */
+	double points;	      /* 0 when absent */
 	int has_points;
 	const char *checksum; /* borrowed; NULL when absent */
 	int schema_version;
@@ -30,19 +30,19 @@ struct nb_grader_meta {
 
 struct nb_cell {
 	enum nb_cell_type type;
-	const char *id;     /* borrowed; NULL for nbformat < 4.5 */
-	char *source;       /* owned, joined from string or list of strings */
-	json_t *json;       /* borrowed cell object inside the notebook's root */
+	const char *id; /* borrowed; NULL for nbformat < 4.5 */
+	char *source;	/* owned, joined from string or list of strings */
+	json_t *json;	/* borrowed cell object inside the notebook's root */
 	struct nb_grader_meta nbgrader;
 };
 
 struct nb_notebook {
-	char *path;         /* owned; as given to nb_read_file, or the name passed to nb_parse */
-	json_t *root;       /* owned reference */
+	char *path;   /* owned; as given to nb_read_file, or the name passed to nb_parse */
+	json_t *root; /* owned reference */
 	int nbformat_minor;
-	int from_script;    /* read from a percent-format script */
-	int orig_nbformat;  /* 3 when read from nbformat 3 (upgraded to 4 as nbgrader
-			       does: worksheets to cells), else 0 */
+	int from_script;   /* read from a percent-format script */
+	int orig_nbformat; /* 3 when read from nbformat 3 (upgraded to 4 as nbgrader
+			      does: worksheets to cells), else 0 */
 	size_t ncells;
 	struct nb_cell *cells; /* owned array */
 };
@@ -139,8 +139,7 @@ int nb_remove_cell(struct nb_notebook *nb, size_t at, struct gr_err *err);
  * with a checksum, "cell_type" is set from the cell when missing, as
  * nbgrader does.
  */
-int nb_cell_set_grader(struct nb_cell *cell, const struct nb_grader_meta *meta,
-		       struct gr_err *err);
+int nb_cell_set_grader(struct nb_cell *cell, const struct nb_grader_meta *meta, struct gr_err *err);
 
 /* metadata.nbgrader object for `meta` (fields as nbgrader writes them); caller owns it. */
 int nb_grader_meta_to_json(json_t **out, const struct nb_grader_meta *meta, struct gr_err *err);

@@ -46,9 +46,9 @@ struct rubric_cell {
 	 * student's answer cell whose checksum equals it was left as released.
 	 */
 	char checksum[33];
-	int from_public; /* in a public rubric: the source is already released */
+	int from_public;  /* in a public rubric: the source is already released */
 	int hidden_tests; /* the source has hidden tests, or (public rubric) had them */
-	json_t *json;	 /* borrowed: the cell object inside root */
+	json_t *json;	  /* borrowed: the cell object inside root */
 };
 
 struct rubric_notebook {
@@ -93,8 +93,8 @@ struct rubric {
 	const char **preload; /* module names */
 	long long seed;
 	int allow_ctypes; /* let the real ctypes/cffi load; weakens forgery protection */
-	int allow_jit;    /* lift the sandbox's W^X for a JIT; weakens forgery protection */
-	int is_public; /* hidden tests and solutions stripped */
+	int allow_jit;	  /* lift the sandbox's W^X for a JIT; weakens forgery protection */
+	int is_public;	  /* hidden tests and solutions stripped */
 	size_t nfiles;
 	struct rubric_file *files;
 	size_t nnotebooks;
@@ -142,7 +142,6 @@ double rubric_extension_for(const struct rubric *r, const char *student);
 void rubric_checksum(char out[33], const char *source, enum nb_cell_type type, int grade,
 		     int solution, int locked, const char *grade_id, double points);
 
-
 /*
  * Source transforms, as nbgrader's ClearSolutions / ClearHiddenTests /
  * ClearMarkScheme do them (lines split on "\n"; a marker is any line
@@ -178,8 +177,8 @@ struct rubric_import_opts {
 	size_t ndata;
 	const char *output; /* where the rubric will be written (for relative paths) */
 	long long seed;
-	int allow_ctypes; /* write "allow_ctypes": true */
-	int allow_jit;    /* write "allow_jit": true */
+	int allow_ctypes;	     /* write "allow_ctypes": true */
+	int allow_jit;		     /* write "allow_jit": true */
 	struct rubric_limits limits; /* zero fields take the defaults */
 };
 

@@ -27,59 +27,59 @@
 
 enum sbx_status {
 	SBX_OK = 0, /* exited 0 */
-	SBX_RE,     /* non-zero exit */
-	SBX_SG,     /* killed by a signal */
-	SBX_TO,     /* CPU or wall time limit */
-	SBX_ML,     /* memory limit */
-	SBX_OL,     /* output limit */
-	SBX_XX,     /* sandbox failure (setup failed, host refused) */
+	SBX_RE,	    /* non-zero exit */
+	SBX_SG,	    /* killed by a signal */
+	SBX_TO,	    /* CPU or wall time limit */
+	SBX_ML,	    /* memory limit */
+	SBX_OL,	    /* output limit */
+	SBX_XX,	    /* sandbox failure (setup failed, host refused) */
 };
 
 /* Limits; 0 means "no limit" except where a default is given by sbx_config_init(). */
 struct sbx_limits {
-	double cpu_s;      /* CPU seconds (soft; hard = soft + 1) */
-	double wall_s;     /* wall-clock seconds, enforced by the parent */
-	size_t mem_kb;     /* memory (cgroup when available, else RLIMIT_AS/DATA) */
-	unsigned procs;    /* processes+threads (cgroup pids, else RLIMIT_NPROC per uid) */
-	size_t fsize_kb;   /* largest file the box may write (RLIMIT_FSIZE) */
-	size_t output_kb;  /* captured stdout and stderr, each; the rest is dropped */
-	size_t tmp_kb;     /* size of the fresh tmpfs on /tmp and /dev/shm */
-	unsigned nofile;   /* open files (RLIMIT_NOFILE) */
+	double cpu_s;	  /* CPU seconds (soft; hard = soft + 1) */
+	double wall_s;	  /* wall-clock seconds, enforced by the parent */
+	size_t mem_kb;	  /* memory (cgroup when available, else RLIMIT_AS/DATA) */
+	unsigned procs;	  /* processes+threads (cgroup pids, else RLIMIT_NPROC per uid) */
+	size_t fsize_kb;  /* largest file the box may write (RLIMIT_FSIZE) */
+	size_t output_kb; /* captured stdout and stderr, each; the rest is dropped */
+	size_t tmp_kb;	  /* size of the fresh tmpfs on /tmp and /dev/shm */
+	unsigned nofile;  /* open files (RLIMIT_NOFILE) */
 };
 
 /* What the parent does with the child's stdout/stderr. */
 enum sbx_output {
 	SBX_OUT_CAPTURE, /* collect into sbx_result.out/err (capped) */
-	SBX_OUT_PASS,    /* copy to our own stdout/stderr (capped) */
+	SBX_OUT_PASS,	 /* copy to our own stdout/stderr (capped) */
 	SBX_OUT_DISCARD, /* read and drop */
 };
 
 struct sbx_config {
 	struct sbx_limits limits;
-	const char *workdir;     /* the only writable host directory; appears at /box, the cwd
-				    (as root it is chown'ed to the slot's uid at each run) */
+	const char *workdir;	     /* the only writable host directory; appears at /box, the cwd
+					(as root it is chown'ed to the slot's uid at each run) */
 	const char *const *ro_paths; /* extra host paths visible read-only at the same path
 				      (NULL-terminated) */
-	unsigned slot;           /* worker slot: selects the uid/gid (61000 + slot) and cgroup */
-	int allow_weaker;        /* run even if a protection is missing on this host */
+	unsigned slot;	  /* worker slot: selects the uid/gid (61000 + slot) and cgroup */
+	int allow_weaker; /* run even if a protection is missing on this host */
 	enum sbx_output output;
-	const int *keep_fds;     /* fds (besides 0/1/2) kept open in the child, -1-terminated */
-	const char *const *env;  /* extra "K=V" environment entries (NULL-terminated) */
-	int allow_jit;           /* lift W^X (for a JIT such as numba's): memory may then be
-				    made writable and executable, so code the box wrote can
-				    run in its processes. Off by default; read by sbx_new() */
+	const int *keep_fds;	/* fds (besides 0/1/2) kept open in the child, -1-terminated */
+	const char *const *env; /* extra "K=V" environment entries (NULL-terminated) */
+	int allow_jit;		/* lift W^X (for a JIT such as numba's): memory may then be
+				   made writable and executable, so code the box wrote can
+				   run in its processes. Off by default; read by sbx_new() */
 };
 
 struct sbx_result {
 	enum sbx_status status;
 	int exitcode;
 	int signal;
-	double time;       /* CPU seconds, user + system, of the whole process tree */
-	double wall;       /* wall-clock seconds */
+	double time; /* CPU seconds, user + system, of the whole process tree */
+	double wall; /* wall-clock seconds */
 	long max_rss_kb;
-	int killed;        /* the parent killed the tree (timeout, limit) */
+	int killed;			 /* the parent killed the tree (timeout, limit) */
 	size_t out_dropped, err_dropped; /* bytes dropped past the output cap */
-	char *out, *err;   /* captured output (SBX_OUT_CAPTURE), NUL-terminated, owned */
+	char *out, *err; /* captured output (SBX_OUT_CAPTURE), NUL-terminated, owned */
 	size_t out_len, err_len;
 	char message[256]; /* human-readable reason, empty when OK */
 };
@@ -87,12 +87,12 @@ struct sbx_result {
 /* One line per protection, as `grader doctor` prints them. */
 struct sbx_probe {
 	int userns, pidns, mntns, netns, ipcns, utsns;
-	int cgroup_version;      /* 0 none, 1, 2 */
+	int cgroup_version; /* 0 none, 1, 2 */
 	int cg_memory, cg_pids, cg_cpu;
 	int seccomp;
-	int uid_switch;          /* running as root: per-slot uids available */
-	int complete;            /* every protection needed for untrusted code is present */
-	char detail[1024];       /* multi-line human report */
+	int uid_switch;	   /* running as root: per-slot uids available */
+	int complete;	   /* every protection needed for untrusted code is present */
+	char detail[1024]; /* multi-line human report */
 };
 
 typedef struct sbx sbx;
@@ -125,8 +125,7 @@ int sbx_run_cmd(sbx *s, struct sbx_result *res, char *const argv[], struct gr_er
  * closed except cfg->keep_fds. Built with ASan, fn mode sets no address-space
  * rlimit (ASan reserves terabytes): the memory cgroup is the only memory limit.
  */
-int sbx_run_fn(sbx *s, struct sbx_result *res, int (*fn)(void *arg), void *arg,
-	       struct gr_err *err);
+int sbx_run_fn(sbx *s, struct sbx_result *res, int (*fn)(void *arg), void *arg, struct gr_err *err);
 
 /* Free the captured buffers of a result (not the struct). */
 void sbx_result_release(struct sbx_result *res);

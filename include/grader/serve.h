@@ -52,10 +52,10 @@ struct srv_token {
 };
 
 struct srv_config {
-	char *path;   /* the config file as given */
-	char *listen; /* "127.0.0.1:8080" */
-	char *state;  /* state folder (absolute) */
-	char *roster; /* absolute path of the roster CSV, or NULL */
+	char *path;		   /* the config file as given */
+	char *listen;		   /* "127.0.0.1:8080" */
+	char *state;		   /* state folder (absolute) */
+	char *roster;		   /* absolute path of the roster CSV, or NULL */
 	char *secret[SRV_NFORGES]; /* webhook secret of each forge, or NULL (disabled) */
 	char *admin_token;	   /* instructor token, or NULL */
 	size_t queue_max;	   /* jobs waiting at most; beyond: 429 */
@@ -102,13 +102,13 @@ int srv_config_match(const struct srv_assignment **a, char **student, const stru
 /* A verified push. Strings are heap copies (srv_push_release). */
 struct srv_push {
 	enum srv_forge forge;
-	char *delivery;	  /* the forge's delivery id (replays are refused by it) */
-	char *event;	  /* "push", "ping", "Push Hook", ... */
-	char *repository; /* "course/ps1-alice" */
-	char *ref;	  /* "refs/heads/main" */
-	char *after;	  /* the new tip (40 hex) */
+	char *delivery;	   /* the forge's delivery id (replays are refused by it) */
+	char *event;	   /* "push", "ping", "Push Hook", ... */
+	char *repository;  /* "course/ps1-alice" */
+	char *ref;	   /* "refs/heads/main" */
+	char *after;	   /* the new tip (40 hex) */
 	char *commit_time; /* head commit timestamp as sent, or NULL */
-	int deleted;	  /* the push deleted the branch */
+	int deleted;	   /* the push deleted the branch */
 };
 
 /*
@@ -138,8 +138,8 @@ void srv_hmac_sha256_hex(char out[65], const char *key, const void *data, size_t
 
 /*
  * POST the files to SERVER/api/v1/submissions as `assignment` (for `student`
- * when not NULL: the instructor's token), with the token. *out is the server's JSON reply (json_decref it), *status its HTTP
- * status. GR_EIO when the server cannot be reached.
+ * when not NULL: the instructor's token), with the token. *out is the server's JSON reply
+ * (json_decref it), *status its HTTP status. GR_EIO when the server cannot be reached.
  */
 int srv_client_submit(json_t **out, long *status, const char *server, const char *token,
 		      const char *assignment, const char *student, char *const *files,
@@ -152,10 +152,10 @@ int srv_client_get(json_t **out, long *status, const char *server, const char *t
 /* ---- running ------------------------------------------------------------- */
 
 struct srv_opts {
-	const char *listen; /* overrides the config's */
-	const char *user;   /* unprivileged user of the HTTP side, or NULL */
-	int allow_weaker;   /* grade with a sandbox protection missing */
-	const char *git_user;  /* https credentials for fetching (fetch_opts) */
+	const char *listen;   /* overrides the config's */
+	const char *user;     /* unprivileged user of the HTTP side, or NULL */
+	int allow_weaker;     /* grade with a sandbox protection missing */
+	const char *git_user; /* https credentials for fetching (fetch_opts) */
 	const char *git_token;
 };
 

@@ -75,8 +75,8 @@ int gr_rm_rf_at(int dir_fd, const char *name, struct gr_err *err);
  * when the owner dies), so that the next run can tell it is stale.
  */
 struct gr_workdir {
-	char *path;		   /* heap */
-	int lock_fd;		   /* the held lock, -1 when none */
+	char *path;		  /* heap */
+	int lock_fd;		  /* the held lock, -1 when none */
 	char warning[GR_ERR_MAX]; /* why a stale directory could not be removed, or "" */
 };
 
@@ -97,8 +97,7 @@ int gr_workdir_remove(struct gr_workdir *w, struct gr_err *err);
  * gr_workdir_make), are left alone. *removed (may be NULL) counts them. The
  * sweep goes on past a failure; the first one is returned (GR_EIO).
  */
-int gr_workdir_sweep(const char *parent, const char *prefix, unsigned *removed,
-		     struct gr_err *err);
+int gr_workdir_sweep(const char *parent, const char *prefix, unsigned *removed, struct gr_err *err);
 
 /*
  * Split a comma-separated list ("numpy,matplotlib"): *out is a NULL-terminated
@@ -174,13 +173,13 @@ void gr_time_now(struct gr_time *out);
 
 /* Flags of gr_time_parse. */
 enum {
-	GR_TIME_NAIVE_UTC = 1 << 0, /* no zone means UTC (as nbgrader does); else an error */
-	GR_TIME_DATE_ONLY = 1 << 1, /* a bare date "2026-10-30" means its midnight */
+	GR_TIME_NAIVE_UTC = 1 << 0,  /* no zone means UTC (as nbgrader does); else an error */
+	GR_TIME_DATE_ONLY = 1 << 1,  /* a bare date "2026-10-30" means its midnight */
 	GR_TIME_BLACKBOARD = 1 << 2, /* Blackboard's "2026-10-30-10-00-00" */
 	GR_TIME_HOUR_24 = 1 << 3,    /* "24:00[:00]" means the next day's midnight */
 };
 /* What LMS downloads and deadlines on the command line may use. */
-#define GR_TIME_LENIENT                                                                      \
+#define GR_TIME_LENIENT                                                                            \
 	(GR_TIME_NAIVE_UTC | GR_TIME_DATE_ONLY | GR_TIME_BLACKBOARD | GR_TIME_HOUR_24)
 
 /*

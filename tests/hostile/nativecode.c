@@ -140,8 +140,9 @@ static void writable_place(const char *dir)
 	refused(what, run(elf, 1), EACCES, EPERM);
 	fd = open(lib, O_RDONLY);
 	snprintf(what, sizeof(what), "fexecve-style execveat %s", elf);
-	refused(what, syscall(SYS_execveat, open(elf, O_RDONLY), "", (char *[]){elf, NULL},
-			      (char *[]){NULL}, AT_EMPTY_PATH),
+	refused(what,
+		syscall(SYS_execveat, open(elf, O_RDONLY), "", (char *[]){elf, NULL},
+			(char *[]){NULL}, AT_EMPTY_PATH),
 		EACCES, EPERM);
 	snprintf(what, sizeof(what), "mmap PROT_EXEC %s", lib);
 	m = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
