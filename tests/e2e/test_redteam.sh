@@ -69,9 +69,9 @@ check "forged_spec: flagged shadowed_module" sub2 forged_spec '"sys.modules[\x27
 cp "$ROOT/tests/fixtures/redteam/reach.py" "$T/reach.py"
 "$GRADER" nb run --json $weaker "$T/reach.py" >"$T/reach.json" 2>"$T/reach.err"
 check "reach: nb run exits 0" test $? -eq 0
-# line WORD: the JSON the notebook printed after WORD
+# line RESULT.json WORD: what the notebook printed after WORD
 line() {
-	$PY - "$T/reach.json" "$1" <<'PYEOF'
+	$PY - "$1" "$2" <<'PYEOF'
 import json, sys
 for c in json.load(open(sys.argv[1]))["notebooks"][0]["cells"]:
     for l in (c["stdout"] or "").splitlines():
@@ -79,14 +79,20 @@ for c in json.load(open(sys.argv[1]))["notebooks"][0]["cells"]:
             print(l[len(sys.argv[2]) + 1:])
 PYEOF
 }
-line REACH >"$T/reach.out"
+line "$T/reach.json" REACH >"$T/reach.out"
 reach() { $PY -c 'import json, sys; r = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/reach.out" "$1"; }
 for k in process_vm_readv ptrace_attach pidfd_getfd; do
 	check "reach: $k refused (EPERM)" reach "r['$k'] == [-1, 1]"
 done
 check "reach: /proc of the notebook and of pid 1 not readable" reach 'all(v == 13 for k, v in r.items() if k.startswith("/proc/"))'
-line PRELOAD >"$T/preload.out"
+line "$T/reach.json" PRELOAD >"$T/preload.out"
 check "preload: a box-written library is not preloaded into a program" grep -q 'cannot be preloaded' "$T/preload.out"
-line EXTENSION >"$T/ext.out"
+line "$T/reach.json" EXTENSION >"$T/ext.out"
 check "extension: a box-written extension does not load in a fresh interpreter" grep -q 'failed to map segment' "$T/ext.out"
+# bytecode from a zip on sys.path is unmarshalled by zipimport, not importlib: refused
+cp "$ROOT/tests/fixtures/redteam/bytecode_zip.py" "$T/bytecode_zip.py"
+"$GRADER" nb run --json $weaker "$T/bytecode_zip.py" >"$T/zip.json" 2>"$T/zip.err"
+check "zipimport: nb run exits 0" test $? -eq 0
+line "$T/zip.json" ZIP >"$T/zip.out"
+check "zipimport: the .pyc is refused" grep -qx 'refused PermissionError' "$T/zip.out"
 finish
