@@ -17,7 +17,7 @@ static const char USAGE[] =
     "usage: grader rubric import SOURCE.ipynb... --assignment NAME [options] [-o RUBRIC.json]\n"
     "       grader rubric release RUBRIC.json -o DIR\n"
     "       grader rubric public RUBRIC.json [-o PUBLIC.json]\n"
-    "       grader rubric check RUBRIC.json...\n"
+    "       grader rubric check [--validate] RUBRIC.json...\n"
     "\n"
     "import: build a rubric from nbgrader source notebooks (schema 3 metadata,\n"
     "### BEGIN/END SOLUTION, ### BEGIN/END HIDDEN TESTS), checked with nbgrader's rules.\n"
@@ -44,11 +44,20 @@ static const char USAGE[] =
     "  --processes N             per notebook (default 64)\n"
     "  --output-limit BYTES      output kept per cell (default 1048576)\n"
     "  -o, --output FILE         write the rubric here (default: stdout)\n"
+    "  --no-validate             write the rubric without proving it on the solution\n"
+    "  Before writing, import proves the rubric on the solution, as nbgrader validate:\n"
+    "  each source notebook (solutions in place, hidden tests included) runs in the\n"
+    "  sandbox as grade runs a submission (limits, preloads, data, seed, switches).\n"
+    "  A test cell short of full points, a failing import, a flag or a time limit hit\n"
+    "  is an error: exit 1, nothing written. A cell or notebook using more than a\n"
+    "  third of its time limit gets a suggested --cell-timeout / --notebook-timeout.\n"
+    "  Needs the sandbox (root, user namespaces); elsewhere use --no-validate.\n"
     "release: write the student notebooks (solutions stubbed, hidden tests removed,\n"
     "  outputs cleared) and the data files into DIR.\n"
     "public: write the rubric without hidden tests and solutions, for students' CI.\n"
     "check: validate rubrics and print a one-line summary of each; warn about preload\n"
-    "  modules that cannot be imported.\n";
+    "  modules that cannot be imported. --validate also proves each on its own\n"
+    "  solution, as import does.\n";
 
 struct list {
 	const char **v;
@@ -149,6 +158,30 @@ static int choose_preload(struct rubric **r, struct rubric_import_opts *o, char 
 	return 0;
 }
 
+/*
+ * Prove `r` on its own solution and print the findings: 0 when it passes,
+ * -1 (told on stderr by `who`) when it fails or cannot be run here.
+ */
+static int validate(const struct rubric *r, const char *who, const char *fix)
+{
+	struct rubric_validation *v = NULL;
+	struct gr_err err = {0};
+	size_t errors;
+
+	if (batch_validate(&v, r, &err) < 0) {
+		fprintf(stderr, "%s: cannot prove the rubric on the solution: %s%s\n", who, err.msg,
+			fix);
+		return -1;
+	}
+	errors = rubric_validation_report(stderr, v);
+	rubric_validation_free(v);
+	if (!errors)
+		return 0;
+	fprintf(stderr, "%s: the solution fails its own rubric (%zu error%s)%s\n", who, errors,
+		errors == 1 ? "" : "s", fix);
+	return -1;
+}
+
 static int do_import(int argc, char **argv)
 {
 	struct rubric_import_opts o;
@@ -156,7 +189,7 @@ static int do_import(int argc, char **argv)
 	struct rubric *r = NULL;
 	struct gr_err err = {0};
 	char **preload = NULL, **found = NULL;
-	int rc = 2, auto_preload = 1;
+	int rc = 2, auto_preload = 1, prove = 1;
 
 	memset(&o, 0, sizeof(o));
 	for (int i = 2; i < argc; i++) {
@@ -169,6 +202,8 @@ static int do_import(int argc, char **argv)
 			o.allow_jit = 1;
 		else if (!strcmp(argv[i], "--no-auto-preload"))
 			auto_preload = 0;
+		else if (!strcmp(argv[i], "--no-validate"))
+			prove = 0;
 		else if ((v = opt(argc, argv, &i, "--assignment", &miss)))
 			o.assignment = v;
 		else if ((v = opt(argc, argv, &i, "--duedate", &miss)))
@@ -253,6 +288,9 @@ static int do_import(int argc, char **argv)
 	}
 	if (auto_preload && choose_preload(&r, &o, &found) < 0)
 		goto done;
+	if (prove && validate(r, "grader rubric import",
+			      ": the rubric is not written (--no-validate writes it unproven)") < 0)
+		goto done;
 	if (write_rubric(r, o.output, &err)) {
 		fprintf(stderr, "grader rubric import: %s\n", err.msg);
 		goto done;
@@ -330,9 +368,15 @@ done:
 
 static int do_check(int argc, char **argv)
 {
-	int rc = 0;
+	int rc = 0, prove = 0, nrubrics = 0;
 
-	if (argc < 3) {
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--validate"))
+			prove = 1;
+		else
+			nrubrics++;
+	}
+	if (!nrubrics) {
 		fprintf(stderr, "grader rubric check: no rubric given\n%s", USAGE);
 		return 2;
 	}
@@ -341,6 +385,9 @@ static int do_check(int argc, char **argv)
 		struct gr_err err = {0};
 		size_t graded = 0;
 		double points = 0;
+
+		if (!strcmp(argv[i], "--validate"))
+			continue;
 
 		if (rubric_load(&r, argv[i], &err)) {
 			fprintf(stderr, "%s\n", err.msg);
@@ -365,6 +412,8 @@ static int do_check(int argc, char **argv)
 					"module can be imported\n",
 					argv[i]);
 		}
+		if (prove && validate(r, "grader rubric check", "") < 0)
+			rc = 1;
 		rubric_free(r);
 	}
 	return rc;
