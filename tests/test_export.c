@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "grader/export.h"
+#include "../grader/export_int.h"
 
 static struct gb_gradebook *fixture(void)
 {
