@@ -106,7 +106,8 @@ static int text_close(struct text_out *t, bool ok, struct gr_err *err)
 		if (ok && fflush(stdout) != 0)
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot write to standard output");
 	} else if (t->f) {
-		if (ok && (fflush(t->f) != 0 || ferror(t->f) || (t->tmp && fsync(fileno(t->f)) < 0)))
+		if (ok &&
+		    (fflush(t->f) != 0 || ferror(t->f) || (t->tmp && fsync(fileno(t->f)) < 0)))
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'",
 					t->tmp ? t->tmp : t->path);
 		if (fclose(t->f) != 0 && ok && rc == 0)

@@ -33,8 +33,8 @@ struct gb_reader {
 	struct gb_gradebook *header;
 	struct entry *v;
 	size_t n, cap;
-	uint32_t *by_id;  /* student indexes sorted by id */
-	uint32_t *slots;  /* [assignment * n_students + student] -> entry, or NONE */
+	uint32_t *by_id;   /* student indexes sorted by id */
+	uint32_t *slots;   /* [assignment * n_students + student] -> entry, or NONE */
 	struct gr_buf buf; /* the submission last read */
 };
 
@@ -42,8 +42,8 @@ struct gb_reader {
 
 struct scan {
 	FILE *f;
-	off_t off;	    /* offset of the next byte */
-	unsigned line, col; /* of the next byte */
+	off_t off;	     /* offset of the next byte */
+	unsigned line, col;  /* of the next byte */
 	struct gr_buf *keep; /* bytes copied to the header, or NULL */
 	struct gb_reader *r;
 	struct gr_err *err;
@@ -202,8 +202,13 @@ static int scan_submissions(struct scan *s)
 		c = next_token(s);
 		if (c == ']')
 			return 0;
-		if (c != ',')
+		if (c == EOF || c == -2)
 			return fail(s, c, "the submissions");
+		if (c != ',')
+			return gr_err_set(
+			    s->err, GR_EINVAL,
+			    "'%s': line %u column %u: %s ends with '%c', not ',' or ']'",
+			    s->r->path, s->line, s->col - 1, what, c >= 0x20 && c < 0x7f ? c : '?');
 		c = next_token(s);
 	}
 }
@@ -311,8 +316,8 @@ static int build_index(struct gb_reader *r, struct gr_err *err)
 	const struct gb_gradebook *gb = r->header;
 	size_t n = gb->n_assignments * gb->n_students;
 
-	if (gb->n_students >= NONE || r->n >= NONE || (gb->n_students && n / gb->n_students !=
-								      gb->n_assignments))
+	if (gb->n_students >= NONE || r->n >= NONE ||
+	    (gb->n_students && n / gb->n_students != gb->n_assignments))
 		return gr_err_set(err, GR_ELIMIT, "'%s': too many students", r->path);
 	r->by_id = malloc((gb->n_students + 1) * sizeof(*r->by_id));
 	r->slots = malloc((n + 1) * sizeof(*r->slots));
@@ -399,7 +404,13 @@ int gb_reader_open(struct gb_reader **out, const char *path, struct gr_err *err)
 		rc = gr_err_set(err, GR_EINVAL, "'%s': %s", path, jerr.text);
 		goto done;
 	}
-	if ((rc = gb_header_from_json(&r->header, j, &inner)) < 0) {
+	rc = gb_header_from_json(&r->header, j, &inner);
+	/* the header's text and JSON go before the submissions are read: a lower peak */
+	json_decref(j);
+	j = NULL;
+	free(hdr.p);
+	hdr.p = NULL;
+	if (rc < 0) {
 		gr_err_set(err, rc, "'%s': %s", path, inner.msg);
 		goto done;
 	}
@@ -462,8 +473,8 @@ int gb_reader_get_json(struct gb_reader *r, size_t i, json_t **out, struct gr_er
 	if (got < 0)
 		return gr_err_sys(err, GR_EIO, errno, "cannot read '%s'", r->path);
 	if ((size_t)got != e->len)
-		return gr_err_set(err, GR_EIO, "'%s': submissions[%zu]: the file changed while read",
-				  r->path, i);
+		return gr_err_set(
+		    err, GR_EIO, "'%s': submissions[%zu]: the file changed while read", r->path, i);
 	*out = json_loadb(r->buf.p, e->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!*out)
 		return gr_err_set(err, GR_EINVAL, "'%s': submissions[%zu]: line %u column %d: %s",
