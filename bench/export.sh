@@ -31,7 +31,7 @@ measure() {
 	/usr/bin/python3 -c '
 import resource, subprocess, sys, time
 t = time.monotonic()
-rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
 if rc:
     sys.exit("failed (%d): %s" % (rc, " ".join(sys.argv[1:])))
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
