@@ -5,12 +5,15 @@
 # (default 300) for the queue to empty. Prints graded pushes per second,
 # p50/p95/p99 of webhook response time and of push-to-result latency, the
 # superseded count, and the RSS of both sides at start and end. No network
-# beyond loopback; everything it makes is in one temporary folder.
+# beyond loopback; everything it makes is in one temporary folder. WORKERS
+# (default: the number of CPUs) grading workers; the pushes start once each
+# has its zygote warm.
 set -eu
 GRADER=${1:-${GRADER:-build/grader}}
 GRADER=$(cd "$(dirname "$GRADER")" && pwd)/$(basename "$GRADER")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-N=${N:-100} P=${P:-500} D=${D:-60} DRAIN=${DRAIN:-300}
+N=${N:-100} P=${P:-500} D=${D:-60} DRAIN=${DRAIN:-300} WORKERS=${WORKERS:-$(nproc)}
+export WORKERS
 T=$(mktemp -d /tmp/grader-bench-serve.XXXXXX)
 chmod 755 "$T"
 PID=
@@ -49,6 +52,7 @@ cat >"$T/course.json" <<JSON
  "webhooks": {"github": {"env": "GRADER_WEBHOOK_SECRET"}},
  "admin_token": {"env": "GRADER_ADMIN_TOKEN"},
  "queue": {"max": 100000, "per_student": 100000},
+ "workers": $WORKERS,
  "assignments": [{"name": "ps1", "rubric": "$ROOT/rubrics/examples/ps1.json",
    "repository": "bench/ps1-{student}", "clone": "remote/{student}.git"}]}
 JSON
@@ -87,6 +91,14 @@ def http_pid():
             if int(st.rsplit(')', 1)[1].split()[1]) == pid and 'grader' in st:
                 return int(p)
     return None
+# the service is measured warm: each worker has started its zygote
+t_warm = time.monotonic()
+workers = int(os.environ.get('WORKERS', os.cpu_count() or 1))
+while time.monotonic() - t_warm < 120:
+    if open(os.path.join(t, 'serve.log'), errors='replace').read().count('zygote warm') >= workers:
+        break
+    time.sleep(0.2)
+print('warm-up               %.1f s (%d workers start their zygotes)' % (time.monotonic() - t_warm, workers))
 hp = http_pid()
 rss0 = (rss(pid), rss(hp) if hp else float('nan'))
 commits = [l.split() for l in open(os.path.join(t, 'commits.txt'))]
@@ -140,4 +152,18 @@ print('push to result        p50 %.2f s  p95 %.2f s  p99 %.2f s' % tuple(pct(p2r
 print('RSS grading side      %.1f MB -> %.1f MB' % (rss0[0], rss1[0]))
 print('RSS HTTP side         %.1f MB -> %.1f MB (ratio %.2f)' % (rss0[1], rss1[1], rss1[1] / rss0[1]))
 print('superseded / accepted %.2f' % (sup / float(len(ids)) if ids else 0))
+# where a job's time goes: the grading side logs each phase of every done job
+import re
+phases = {k: [] for k in ('fetch', 'zygote', 'grade', 'gradebook', 'store')}
+for line in open(os.path.join(t, 'serve.log'), errors='replace'):
+    m = re.search(r'done in [0-9.]+ s \(fetch ([0-9.]+), zygote ([0-9.]+), grade ([0-9.]+), '
+                  r'gradebook ([0-9.]+), store ([0-9.]+)\)', line)
+    if m:
+        for k, v in zip(phases, m.groups()):
+            phases[k].append(float(v))
+if phases['fetch']:
+    print('job phases (p50/p95 s) ' + ', '.join('%s %.3f/%.3f' % (k, pct(v, 50), pct(v, 95))
+                                          for k, v in phases.items()))
+    print('zygote starts         %d (one per worker and rubric; the other jobs reuse one)'
+          % sum(1 for v in phases['zygote'] if v > 0.05))
 PY

@@ -464,6 +464,8 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	int rc, sig = 0;
 
 	rc = srv_store_open(&h.store, cfg->state, err);
+	if (!rc)
+		srv_store_http_side(h.store);
 	if (!rc && cfg->roster)
 		rc = roster_load(&h.roster, cfg->roster, err);
 	if (rc)

@@ -17,6 +17,8 @@
 #define SRV_DB_NAME "db/grader.sqlite"
 /* Below this much free space in the state folder nothing new is accepted or started. */
 #define SRV_MIN_FREE ((unsigned long long)2 << 20)
+/* Grading workers at most (config "workers"). */
+#define SRV_WORKERS_MAX 64
 /* Tries of a job the host (not the student) failed, before it is marked failed. */
 #define SRV_ATTEMPTS_MAX 5
 
@@ -88,16 +90,25 @@ void srv_job_release(struct srv_job *j);
 /* Put one taken job back in the queue (the host failed it). */
 int srv_store_requeue(struct srv_store *s, long long id, struct gr_err *err);
 
-/* Put jobs left running by a dead grading side back in the queue; *n of them. */
-int srv_store_recover(struct srv_store *s, int *n, struct gr_err *err);
+/*
+ * Put jobs left running by a dead grading side back in the queue; *n of
+ * them. With `runner` not 0, only the jobs of that worker (its pid).
+ */
+int srv_store_recover(struct srv_store *s, long long runner, int *n, struct gr_err *err);
+
+/* The HTTP side's connection: it never runs a WAL checkpoint (the grading side does). */
+void srv_store_http_side(struct srv_store *s);
 
 /*
- * Take the oldest queued job and mark it running; when the same student has
- * newer jobs for the same assignment, the newest is taken instead and the
- * older ones are marked superseded (*superseded of them). GR_ENOTFOUND when
- * nothing waits.
+ * Take the oldest queued job whose student and assignment has no job
+ * running, and mark it running by `runner` (a worker's pid), in one
+ * transaction: two workers never take the same student and assignment at
+ * once. When the same student has newer jobs for the same assignment, the
+ * newest is taken instead and the older ones are marked superseded
+ * (*superseded of them). GR_ENOTFOUND when nothing waits.
  */
-int srv_store_take(struct srv_store *s, struct srv_job *out, int *superseded, struct gr_err *err);
+int srv_store_take(struct srv_store *s, long long runner, struct srv_job *out, int *superseded,
+		   struct gr_err *err);
 
 /*
  * Finish a job: "done" with the submission JSON (and the student's view of
@@ -131,9 +142,28 @@ int srv_store_histogram(struct srv_store *s, const char *expr, const double *le,
 /* Serve HTTP on `listen_fd` until SIGTERM; `wake` gets a byte per job queued. */
 int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct gr_err *err);
 
-/* Grade one taken job; stores its outcome. */
+/* A grading worker's own: its sandbox slot and its warm zygotes. */
+#define SRV_WARM_MAX 4
+struct batch_warm;
+struct srv_worker {
+	unsigned slot;
+	size_t nwarm;
+	struct {
+		char *assignment;
+		struct batch_warm *warm;
+	} warm[SRV_WARM_MAX]; /* most recently used first */
+};
+void srv_worker_release(struct srv_worker *w);
+/* Start the zygotes of the config's first SRV_WARM_MAX assignments before any job. */
+void srv_worker_prewarm(struct srv_worker *w, const struct srv_config *cfg,
+			const struct srv_opts *so);
+
+/*
+ * Grade one taken job in worker w (a warm zygote per assignment and rubric,
+ * made on first use and kept across jobs); stores its outcome.
+ */
 int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struct srv_job *job,
-		 const struct srv_opts *opts, struct gr_err *err);
+		 const struct srv_opts *opts, struct srv_worker *w, struct gr_err *err);
 
 /* Whether the folder's file system has less than SRV_MIN_FREE bytes free. */
 int srv_low_space(const char *dir);

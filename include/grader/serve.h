@@ -60,6 +60,7 @@ struct srv_config {
 	char *admin_token;	   /* instructor token, or NULL */
 	size_t queue_max;	   /* jobs waiting at most; beyond: 429 */
 	size_t per_student;	   /* jobs one student may have waiting */
+	size_t workers;		   /* grading workers (default: the number of CPUs) */
 	size_t nassignments;
 	struct srv_assignment *assignments;
 	size_t ntokens;
@@ -161,8 +162,9 @@ struct srv_opts {
 
 /*
  * Run the service until SIGTERM or SIGINT: the HTTP side in a child process
- * (as opts->user when given), the grading side in this one. SIGTERM lets the
- * running job finish; queued jobs stay queued. Logs one line per request and
+ * (as opts->user when given), the grading side in this one and its
+ * cfg->workers worker processes. SIGTERM lets the running jobs finish; queued
+ * jobs stay queued. Logs one line per request and
  * per job on stderr. Returns 0 after a clean stop.
  */
 int srv_run(const struct srv_config *cfg, const struct srv_opts *opts, struct gr_err *err);
