@@ -6,6 +6,7 @@
 #define GRADER_SRV_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -17,6 +18,8 @@
 #define SRV_DB_NAME "db/grader.sqlite"
 /* Below this much free space in the state folder nothing new is accepted or started. */
 #define SRV_MIN_FREE ((unsigned long long)2 << 20)
+/* What an uploaded zip may unpack to, in all and per file. */
+#define SRV_UNPACKED_MAX ((uint64_t)64 << 20)
 /* Grading workers at most (config "workers"). */
 #define SRV_WORKERS_MAX 64
 /* Tries of a job the host (not the student) failed, before it is marked failed. */
@@ -175,6 +178,17 @@ int srv_low_space(const char *dir);
  */
 void srv_callback_job(const struct srv_config *cfg, const struct srv_job *job, const char *state,
 		      const char *error, double score, double max);
+
+/*
+ * An uploaded zip (srv_archive.c): _is_zip by its name. _unpack: the zip
+ * `zip` of `student`, read by fetch's archive code, into
+ * DEST/STUDENT/ASSIGNMENT (dest NULL: into a temporary folder, removed, to
+ * check it). 1 with `why` (one line) when the zip is refused: corrupt, over
+ * a limit, an unsafe or linked entry, nothing in it.
+ */
+int srv_archive_is_zip(const char *name);
+int srv_archive_unpack(const struct srv_file *zip, const char *dest, const char *assignment,
+		       const char *student, char *why, size_t whylen, struct gr_err *err);
 
 /* One log line on stderr: "grader serve: ..." with the time. */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

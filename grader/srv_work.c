@@ -189,8 +189,8 @@ static int write_upload(int dir_fd, const struct srv_file *f, const char *dir, s
  * it and swapped in with one rename, as fetch does, so batch_run sees the
  * old or the new submission, never half of one.
  */
-static int place_upload(struct srv_store *st, const struct srv_job *job, const char *dest,
-			const char *dir, struct gr_err *err)
+static int place_upload(char **why, struct srv_store *st, const struct srv_job *job,
+			const char *dest, const char *dir, struct gr_err *err)
 {
 	struct srv_file *files = NULL;
 	char *sdir = NULL, *tmp = NULL, *old = NULL, prov[256];
@@ -200,6 +200,18 @@ static int place_upload(struct srv_store *st, const struct srv_job *job, const c
 	rc = srv_store_files(st, job->id, &files, &n, err);
 	if (rc)
 		return rc;
+	/* a zip: fetch's archive code writes the folder (checked by the HTTP side already) */
+	if (n == 1 && srv_archive_is_zip(files[0].name)) {
+		char zwhy[300];
+
+		rc = srv_archive_unpack(&files[0], dest, job->assignment, job->student, zwhy,
+					sizeof(zwhy), err);
+		if (rc > 0 && !(*why = strdup(zwhy)))
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		else if (rc > 0)
+			rc = 0;
+		goto done;
+	}
 	if (asprintf(&sdir, "%s/%s", dest, job->student) < 0 ||
 	    asprintf(&tmp, "%s/.%s.upload-%lld", sdir, job->assignment, job->id) < 0 ||
 	    asprintf(&old, "%s/.%s.old-%lld", sdir, job->assignment, job->id) < 0) {
@@ -477,8 +489,8 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 		goto done;
 	}
 	if (!strcmp(job->kind, "upload")) {
-		rc = place_upload(st, job, dest, dir, err);
-		if (rc)
+		rc = place_upload(&why, st, job, dest, dir, err);
+		if (rc || why)
 			goto finish;
 	} else {
 		rc = fetch_commit(&why, opts, a, job, dest, err);

@@ -139,7 +139,8 @@ void srv_hmac_sha256_hex(char out[65], const char *key, const void *data, size_t
 
 /*
  * POST the files to SERVER/api/v1/submissions as `assignment` (for `student`
- * when not NULL: the instructor's token), with the token. *out is the server's JSON reply
+ * when not NULL: the instructor's token), with the token; a folder goes as a zip of
+ * its regular, non-hidden files (FOLDER.zip). *out is the server's JSON reply
  * (json_decref it), *status its HTTP status. GR_EIO when the server cannot be reached.
  */
 int srv_client_submit(json_t **out, long *status, const char *server, const char *token,

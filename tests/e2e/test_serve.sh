@@ -165,8 +165,8 @@ up() { # up TOKEN FIELD...: POST a form to /api/v1/submissions, print the status
 }
 check "upload without a token: 401" test "$(up none -F assignment=ps1 -F "file=@$T/gen/bob/ps1/ps1.ipynb")" = 401
 check "upload to an unknown assignment: 404" test "$(up "$BOB" -F assignment=ps9 -F "file=@$T/gen/bob/ps1/ps1.ipynb")" = 404
-(cd "$T/gen/bob/ps1" && zip -q "$T/work.zip" ps1.ipynb)
-check "upload of an archive: 415" test "$(up "$BOB" -F assignment=ps1 -F "file=@$T/work.zip")" = 415
+(cd "$T/gen/bob/ps1" && tar czf "$T/work.tar.gz" ps1.ipynb)
+check "upload of a tar archive: 415" test "$(up "$BOB" -F assignment=ps1 -F "file=@$T/work.tar.gz")" = 415
 check "upload for another student: 403" test "$(up "$BOB" -F assignment=ps1 -F student=alice -F "file=@$T/gen/bob/ps1/ps1.ipynb")" = 403
 check "upload without a file: 400" test "$(up "$BOB" -F assignment=ps1)" = 400
 check "refused uploads queue nothing" test "$(jobs_count "$T")" = "$n0"
