@@ -19,7 +19,7 @@
 #include "srv_http_int.h"
 
 /* Wall-clock seconds since the epoch, with microseconds. */
-static double wall_now(void)
+double srv_wall_now(void)
 {
 	struct timespec ts;
 
@@ -380,7 +380,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!r)
 			return MHD_NO;
 		r->start = gr_now();
-		r->received = wall_now();
+		r->received = srv_wall_now();
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->url, sizeof(r->url), "%s", url);
 		*con_cls = r;

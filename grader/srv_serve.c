@@ -245,9 +245,9 @@ static int run_one(const struct srv_config *cfg, struct srv_store *st, const str
  * the grading side (a service killed with kill -9 leaves no worker grading).
  */
 static void worker_main(const struct srv_config *cfg, const struct srv_opts *opts, unsigned slot,
-			pid_t parent, int listen_fd, const int wake[2])
+			const char *key, pid_t parent, int listen_fd, const int wake[2])
 {
-	struct srv_worker w = {.slot = slot};
+	struct srv_worker w = {.slot = slot, .key = key};
 	struct srv_store *st = NULL;
 	struct gr_err err = {0};
 	int rc, n, full = 0, dirty = 0;
@@ -297,7 +297,7 @@ static void worker_main(const struct srv_config *cfg, const struct srv_opts *opt
 }
 
 static int start_worker(pid_t *out, const struct srv_config *cfg, const struct srv_opts *opts,
-			unsigned slot, int listen_fd, const int wake[2])
+			unsigned slot, const char *key, int listen_fd, const int wake[2])
 {
 	pid_t parent = getpid(), pid;
 
@@ -306,7 +306,7 @@ static int start_worker(pid_t *out, const struct srv_config *cfg, const struct s
 	if (pid < 0)
 		return -1;
 	if (pid == 0)
-		worker_main(cfg, opts, slot, parent, listen_fd, wake);
+		worker_main(cfg, opts, slot, key, parent, listen_fd, wake);
 	*out = pid;
 	return 0;
 }
@@ -390,6 +390,7 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 	struct srv_store *st = NULL;
 	struct sigaction sa = {0};
 	int listen_fd = -1, wake[2] = {-1, -1}, rc, n = 0, restarting = 0;
+	char key[65] = "";
 	size_t nworkers = cfg->workers ? cfg->workers : 1;
 	pid_t http = -1, *workers = NULL;
 
@@ -403,6 +404,8 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 	for (size_t i = 0; i < SRV_WORKERS_MAX; i++)
 		workers[i] = -1;
 	rc = make_state(cfg, pw, err);
+	if (!rc)
+		rc = srv_callback_key(key, cfg->state, err);
 	if (!rc)
 		rc = srv_store_open(&st, cfg->state, err);
 	if (!rc)
@@ -447,11 +450,13 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 		restarting = 0;
 		for (size_t i = 0; i < nworkers && i < SRV_WORKERS_MAX; i++)
 			if (workers[i] <= 0 && start_worker(&workers[i], cfg, opts, (unsigned)i,
-							    listen_fd, wake) < 0) {
+							    key, listen_fd, wake) < 0) {
 				rc = gr_err_sys(err, GR_EIO, errno, "cannot start a worker");
 				goto done;
 			}
-		reap(IDLE_POLL_MS / 2, &http, workers, SRV_WORKERS_MAX, st);
+		/* the calls finished jobs owe, those of an earlier run too */
+		srv_callback_send_due(cfg, key, st);
+		reap(IDLE_POLL_MS / 4, &http, workers, SRV_WORKERS_MAX, st);
 		if (http <= 0 && !stop_flag)
 			sleep(1);
 	}
@@ -477,6 +482,7 @@ done:
 	if (wake[1] >= 0)
 		close(wake[1]);
 	free(workers);
+	explicit_bzero(key, sizeof(key));
 	srv_store_close(st);
 	srv_config_free(owned);
 	return rc;

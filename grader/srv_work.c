@@ -474,6 +474,8 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	char *dest = NULL, *dir = NULL, *gradebook = NULL, *why = NULL, *result = NULL;
 	char *mine = NULL, *text = NULL;
 	struct batch_warm *bw = NULL;
+	struct srv_call_in calls[2];
+	size_t ncalls = 0;
 	double score = 0, max = 0, t0 = gr_now(), t[4] = {0};
 	int rc = 0;
 
@@ -531,8 +533,14 @@ finish:
 	}
 	if (rc && !why)
 		why = strdup(err->msg);
-	rc = srv_store_finish(st, job->id, why ? "failed" : "done", why, result, mine, score, max,
-			      err);
+	rc = srv_callback_build(cfg, w->key, job, why ? "failed" : "done", why, score, max, calls,
+				&ncalls);
+	if (rc)
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	else
+		rc = srv_store_finish(st, job->id, why ? "failed" : "done", why, result, mine,
+				      score, max, calls, ncalls, err);
+	srv_callback_free(calls, ncalls);
 	if (!rc && why)
 		srv_log("job %lld: %s %s %.12s: failed in %.2f s: %s", job->id, job->assignment,
 			job->student, job->commit ? job->commit : "-", gr_now() - t0, why);
@@ -543,8 +551,6 @@ finish:
 			job->id, job->assignment, job->student, job->commit ? job->commit : "-",
 			gr_now() - t0, t[0] - t0, t[1] - t[0], t[2] - t[1], t[3] - t[2],
 			gr_now() - t[3], score, max);
-	if (!rc)
-		srv_callback_job(cfg, job, why ? "failed" : "done", why, score, max);
 done:
 	free(text);
 	free(mine);

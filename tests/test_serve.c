@@ -244,8 +244,8 @@ static void test_serve__queue(void **state)
 	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), 0);
 	assert_int_equal(j.id, a2);
 	assert_int_equal(j.attempts, 2);
-	assert_int_equal(srv_store_finish(s, j.id, "done", NULL, "{\"score\":1}", "{}", 1, 2, &err),
-			 0);
+	assert_int_equal(
+	    srv_store_finish(s, j.id, "done", NULL, "{\"score\":1}", "{}", 1, 2, NULL, 0, &err), 0);
 	srv_job_release(&j);
 	assert_int_equal(srv_store_result_json(s, "ps1", "alice", 0, &js, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(js, "id")), a2);

@@ -51,6 +51,9 @@ check "the job runs on a worker" test -n "$runner"
 [ -n "$runner" ] && kill -KILL "$runner"
 check "the job is graded after all" test "$(wait_job "$job")" = done
 check "the dead worker was seen" grep -q "worker [0-9]* died by signal .*1 job(s) queued again" "$T/serve.log"
+i=0; while [ $i -lt 600 ] && [ "$(grep -c 'zygote warm' "$T/serve.log")" -lt 3 ]; do
+	sleep 0.1; i=$((i + 1))
+done
 check "a new worker warmed a zygote" test "$(grep -c 'zygote warm' "$T/serve.log")" = 3
 check "the job finished exactly once" test "$(grep -c "job $job: .*: done in" "$T/serve.log")" = 1
 check "ran twice (attempts)" test "$(sqlite3 "$DB" "select attempts from jobs where id=$job")" = 2
