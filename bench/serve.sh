@@ -5,12 +5,18 @@
 # (default 300) for the queue to empty. Prints graded pushes per second,
 # p50/p95/p99 of webhook response time and of push-to-result latency, the
 # superseded count, and the RSS of both sides at start and end. No network
-# beyond loopback; everything it makes is in one temporary folder.
+# beyond loopback; everything it makes is in one temporary folder. WORKERS
+# (default: the number of CPUs) grading workers; the pushes start once each
+# has its zygote warm. LONG=10000 then sends that many more signed pushes as
+# fast as one client can (most are superseded) and prints the HTTP side's RSS
+# every 1000 of them: the HTTP and queue side must stay flat.
 set -eu
 GRADER=${1:-${GRADER:-build/grader}}
 GRADER=$(cd "$(dirname "$GRADER")" && pwd)/$(basename "$GRADER")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-N=${N:-100} P=${P:-500} D=${D:-60} DRAIN=${DRAIN:-300}
+N=${N:-100} P=${P:-500} D=${D:-60} DRAIN=${DRAIN:-300} WORKERS=${WORKERS:-$(nproc)}
+LONG=${LONG:-0}
+export WORKERS LONG
 T=$(mktemp -d /tmp/grader-bench-serve.XXXXXX)
 chmod 755 "$T"
 PID=
@@ -49,6 +55,7 @@ cat >"$T/course.json" <<JSON
  "webhooks": {"github": {"env": "GRADER_WEBHOOK_SECRET"}},
  "admin_token": {"env": "GRADER_ADMIN_TOKEN"},
  "queue": {"max": 100000, "per_student": 100000},
+ "workers": $WORKERS,
  "assignments": [{"name": "ps1", "rubric": "$ROOT/rubrics/examples/ps1.json",
    "repository": "bench/ps1-{student}", "clone": "remote/{student}.git"}]}
 JSON
@@ -77,18 +84,40 @@ def rss(p):
                 return int(line.split()[1]) / 1024.0
     except OSError:
         return float('nan')
-def http_pid():
+def children(parent):
+    out = []
     for p in os.listdir('/proc'):
         if p.isdigit():
             try:
                 st = open('/proc/%s/stat' % p).read()
             except OSError:
                 continue
-            if int(st.rsplit(')', 1)[1].split()[1]) == pid and 'grader' in st:
-                return int(p)
-    return None
+            if int(st.rsplit(')', 1)[1].split()[1]) == parent and 'grader' in st:
+                out.append(int(p))
+    return out
+def http_pid():
+    # the HTTP side is the child running as the unprivileged user (or the first child)
+    kids = children(pid)
+    for k in kids:
+        try:
+            if os.stat('/proc/%d' % k).st_uid != 0:
+                return k
+        except OSError:
+            pass
+    return kids[0] if kids else None
+def workers_rss():
+    hp = http_pid()
+    return sum(rss(k) for k in children(pid) if k != hp)
+# the service is measured warm: each worker has started its zygote
+t_warm = time.monotonic()
+workers = int(os.environ.get('WORKERS', os.cpu_count() or 1))
+while time.monotonic() - t_warm < 120:
+    if open(os.path.join(t, 'serve.log'), errors='replace').read().count('zygote warm') >= workers:
+        break
+    time.sleep(0.2)
+print('warm-up               %.1f s (%d workers start their zygotes)' % (time.monotonic() - t_warm, workers))
 hp = http_pid()
-rss0 = (rss(pid), rss(hp) if hp else float('nan'))
+rss0 = (rss(pid), rss(hp) if hp else float('nan'), workers_rss())
 commits = [l.split() for l in open(os.path.join(t, 'commits.txt'))]
 random.seed(1)
 lat, ids = [], []
@@ -120,7 +149,7 @@ while time.monotonic() < deadline:
     if left == 0:
         break
     time.sleep(1)
-rss1 = (rss(pid), rss(hp) if hp else float('nan'))
+rss1 = (rss(pid), rss(hp) if hp else float('nan'), workers_rss())
 rows = db.execute("select state, received, started, finished from jobs").fetchall()
 done = [r for r in rows if r[0] == 'done']
 sup = sum(1 for r in rows if r[0] == 'superseded')
@@ -137,7 +166,47 @@ print('webhook response      p50 %.1f ms  p95 %.1f ms  p99 %.1f ms' % tuple(1e3 
 print('graded                %d (%.2f graded pushes/s sustained), %d superseded, %d failed, %d left after %.0f s drain' % (len(done), len(done) / span if done else 0, sup, failed, left, drain))
 print('grading time          p50 %.2f s  p95 %.2f s' % (pct(grade, 50), pct(grade, 95)))
 print('push to result        p50 %.2f s  p95 %.2f s  p99 %.2f s' % tuple(pct(p2r, p) for p in (50, 95, 99)))
-print('RSS grading side      %.1f MB -> %.1f MB' % (rss0[0], rss1[0]))
+print('RSS grading side      %.1f MB -> %.1f MB (its %d workers together: %.1f MB -> %.1f MB, zygotes not counted)' % (rss0[0], rss1[0], workers, rss0[2], rss1[2]))
 print('RSS HTTP side         %.1f MB -> %.1f MB (ratio %.2f)' % (rss0[1], rss1[1], rss1[1] / rss0[1]))
 print('superseded / accepted %.2f' % (sup / float(len(ids)) if ids else 0))
+# where a job's time goes: the grading side logs each phase of every done job
+import re
+phases = {k: [] for k in ('fetch', 'zygote', 'grade', 'gradebook', 'store')}
+for line in open(os.path.join(t, 'serve.log'), errors='replace'):
+    m = re.search(r'done in [0-9.]+ s \(fetch ([0-9.]+), zygote ([0-9.]+), grade ([0-9.]+), '
+                  r'gradebook ([0-9.]+), store ([0-9.]+)\)', line)
+    if m:
+        for k, v in zip(phases, m.groups()):
+            phases[k].append(float(v))
+if phases['fetch']:
+    print('job phases (p50/p95 s) ' + ', '.join('%s %.3f/%.3f' % (k, pct(v, 50), pct(v, 95))
+                                          for k, v in phases.items()))
+    print('zygote starts         %d (one per worker and rubric; the other jobs reuse one)'
+          % sum(1 for v in phases['zygote'] if v > 0.05))
+long_n = int(os.environ.get('LONG', '0'))
+if long_n:
+    hp = http_pid()
+    seen, lat2, t0 = [rss(hp)], [], time.monotonic()
+    for i in range(long_n):
+        s, sha = commits[i % len(commits)]
+        body = json.dumps({'ref': 'refs/heads/main', 'after': sha,
+                           'repository': {'full_name': 'bench/ps1-' + s}}).encode()
+        sig = hmac.new(b'bench-secret', body, hashlib.sha256).hexdigest()
+        req = urllib.request.Request(url + '/hooks/github', data=body, headers={
+            'Content-Type': 'application/json', 'X-GitHub-Event': 'push',
+            'X-GitHub-Delivery': 'long-%d' % i, 'X-Hub-Signature-256': 'sha256=' + sig})
+        t1 = time.monotonic()
+        try:
+            opener.open(req, timeout=10).read()
+        except urllib.error.HTTPError as e:
+            print('push %d refused: %d' % (i, e.code), file=sys.stderr)
+        lat2.append(time.monotonic() - t1)
+        if (i + 1) % 1000 == 0:
+            seen.append(rss(hp))
+    el = time.monotonic() - t0
+    n_jobs = db.execute('select count(*) from jobs').fetchone()[0]
+    print('long run              %d pushes in %.0f s (%.0f/s), %d jobs in the database; webhook p50 %.1f ms p99 %.1f ms'
+          % (long_n, el, long_n / el, n_jobs, 1e3 * pct(lat2, 50), 1e3 * pct(lat2, 99)))
+    print('RSS HTTP side (MB)    ' + ' '.join('%.1f' % v for v in seen) + '  (every 1000 pushes; max %.1f)' % max(seen))
+    print('RSS grading side      %.1f MB' % rss(pid))
 PY

@@ -621,3 +621,131 @@ int batch_grade_rubric_dir(struct gb_gradebook **out, const struct rubric *rubri
 	r.grader.observe_ctx = observe_ctx;
 	return grade_dir(out, &r, dir, student, err);
 }
+
+/* ---- a warm zygote, one submission at a time (grader serve) -------------- */
+
+struct batch_warm {
+	struct run r;
+	struct batch_opts opts; /* r.opts points here */
+	char *rubric_path;
+	char key[65];	   /* rubric_key: the journal's key of this rubric's results */
+	char file_sha[65]; /* the rubric file as loaded */
+	int started;
+};
+
+void batch_warm_free(struct batch_warm *w)
+{
+	if (!w)
+		return;
+	if (w->started)
+		worker_fini(&w->r);
+	free(w->r.preload);
+	gb_free(w->r.header);
+	rubric_free(w->r.rubric);
+	free(w->rubric_path);
+	free(w);
+}
+
+/* sha256 of the rubric file's text (*text: heap, or NULL when not wanted). */
+static int rubric_file_sha(char out[65], char **text, const char *path, struct gr_err *err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = gr_read_file(&data, &len, path, RUBRIC_MAX_FILE, err);
+	if (rc)
+		return rc;
+	gr_sha256_hex(out, data, len);
+	if (text)
+		*text = data;
+	else
+		free(data);
+	return 0;
+}
+
+int batch_warm_new(struct batch_warm **out, const struct batch_opts *opts, unsigned slot,
+		   struct gr_err *err)
+{
+	struct batch_warm *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (!w || !(w->rubric_path = strdup(opts->rubric))) {
+		free(w);
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	}
+	w->opts = *opts;
+	w->opts.rubric = w->rubric_path;
+	w->opts.students = NULL;
+	w->opts.log = NULL;
+	w->r.opts = &w->opts;
+	w->r.journal.fd = -1;
+	rc = rubric_file_sha(w->file_sha, NULL, opts->rubric, err);
+	if (!rc)
+		rc = rubric_key(w->key, &w->opts, err);
+	if (!rc)
+		rc = rubric_load(&w->r.rubric, opts->rubric, err);
+	if (!rc)
+		rc = header_from_rubric(&w->r, err);
+	if (!rc)
+		rc = setup_grader(&w->r, err);
+	if (!rc) {
+		w->started = 1;
+		rc = worker_init(&w->r, slot, err);
+	}
+	if (rc) {
+		batch_warm_free(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+int batch_warm_stale(const struct batch_warm *w)
+{
+	char sha[65];
+
+	return rubric_file_sha(sha, NULL, w->rubric_path, NULL) != 0 ||
+	       strcmp(sha, w->file_sha) != 0;
+}
+
+int batch_warm_grade(struct batch_warm *w, const char *submissions, const char *output,
+		     const char *student, char **text, struct gr_err *err)
+{
+	const char *only[] = {student, NULL};
+	struct batch_plan plan = {0};
+	struct batch_journal j = {.fd = -1};
+	struct gb_submission *sub = NULL;
+	json_t *js = NULL;
+	char *journal = NULL;
+	int rc;
+
+	*text = NULL;
+	rc = batch_plan_build(&plan, submissions, w->r.rubric->assignment, only, w->key, err);
+	if (!rc && (plan.n != 1 || !plan.items[0].path))
+		rc = gr_err_set(err, GR_ENOTFOUND, "no submission of '%s' in '%s'", student,
+				submissions);
+	if (rc)
+		goto done;
+	if (asprintf(&journal, "%s.journal", output) < 0) {
+		journal = NULL;
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = batch_journal_open(&j, journal, 0, err);
+	if (!rc)
+		rc = batch_grade_one(&sub, &w->r.grader, &plan.items[0], err);
+	if (!rc)
+		rc = gb_submission_to_json(&js, sub, err);
+	if (!rc)
+		rc = batch_journal_append(&j, &plan.items[0], js, 1, err);
+	if (!rc && !(*text = json_dumps(js, JSON_COMPACT | JSON_SORT_KEYS)))
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+done:
+	json_decref(js);
+	gb_submission_free(sub);
+	batch_journal_close(&j);
+	free(journal);
+	batch_plan_release(&plan);
+	return rc;
+}

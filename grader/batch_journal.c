@@ -80,6 +80,7 @@ int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t 
 	json_t *entry = NULL;
 	char *line = NULL;
 	size_t len;
+	off_t end;
 	int rc = 0;
 
 	entry = json_pack("{s:s, s:s, s:b, s:O}", "key", it->key, "student_id", it->student_id,
@@ -100,10 +101,16 @@ int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t 
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot sync journal '%s'", j->path);
 		goto done;
 	}
-	it->journal_off = j->size;
+	/* O_APPEND: the line ends where the offset is now, whoever else appended before */
+	end = lseek(j->fd, 0, SEEK_CUR);
+	if (end < (off_t)len + 1) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot write journal '%s'", j->path);
+		goto done;
+	}
+	it->journal_off = end - (off_t)len - 1;
 	it->journal_len = len;
 	it->done = 1;
-	j->size += (off_t)len + 1;
+	j->size = end;
 done:
 	free(line);
 	json_decref(entry);

@@ -705,6 +705,17 @@ int fetch_archive_read(struct fetch_collect *c, size_t index, struct gr_err *err
 		goto done;
 	}
 	struct level top = {.chain = base, .depth = 0, .identified = 0, .logical = ""};
+	/* one student's own archive: its entries are that student's, where they are */
+	struct fetch_name owner = {.layout = FETCH_LAYOUT_NBGRADER,
+				   .kind = FETCH_NAME_FILE,
+				   .lms_id = (char *)c->o->owner,
+				   .path = (char *)base};
+	if (c->o->owner) {
+		top.identified = 1;
+		top.who = &owner;
+		top.prefix = "";
+		top.nest = ++c->nests;
+	}
 	rc = read_level(&r, a, &top, err);
 	if (rc == 0 && r.refused) {
 		fetch_log(c->o, "'%s': refused: %s; nothing from it was written", path, r.why);

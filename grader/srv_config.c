@@ -294,9 +294,9 @@ const char *srv_config_token_student(const struct srv_config *c, const char *tok
 static int load_all(struct check *ck, struct srv_config *c, json_t *root, const char *dir,
 		    const char *state)
 {
-	static const char *const known[] = {"listen",	   "state", "roster",	   "webhooks",
-					    "admin_token", "queue", "assignments", "student_tokens",
-					    "callback",	   NULL};
+	static const char *const known[] = {
+	    "listen",	   "state",	     "roster",	 "webhooks", "admin_token", "queue",
+	    "assignments", "student_tokens", "callback", "workers",  NULL};
 	static const char *const qknown[] = {"max", "per_student", NULL};
 	json_t *hooks = json_object_get(root, "webhooks"), *q = json_object_get(root, "queue");
 	json_t *as = json_object_get(root, "assignments"), *v;
@@ -365,6 +365,16 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 		unknown_keys(ck, q, "queue", qknown);
 	c->queue_max = get_count(ck, q, "max", "queue", 1000);
 	c->per_student = get_count(ck, q, "per_student", "queue", 5);
+	{
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		c->workers =
+		    get_count(ck, root, "workers", "config", cores > 0 ? (size_t)cores : 1);
+		if (c->workers > SRV_WORKERS_MAX && json_object_get(root, "workers"))
+			problem(ck, "workers: must be an integer from 1 to %d", SRV_WORKERS_MAX);
+		if (c->workers > SRV_WORKERS_MAX)
+			c->workers = SRV_WORKERS_MAX;
+	}
 	if (!json_is_array(as) || json_array_size(as) == 0) {
 		problem(ck, "assignments: must be a non-empty array");
 		return 0;

@@ -19,7 +19,7 @@
 #include "srv_http_int.h"
 
 /* Wall-clock seconds since the epoch, with microseconds. */
-static double wall_now(void)
+double srv_wall_now(void)
 {
 	struct timespec ts;
 
@@ -380,7 +380,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!r)
 			return MHD_NO;
 		r->start = gr_now();
-		r->received = wall_now();
+		r->received = srv_wall_now();
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->url, sizeof(r->url), "%s", url);
 		*con_cls = r;
@@ -464,6 +464,8 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	int rc, sig = 0;
 
 	rc = srv_store_open(&h.store, cfg->state, err);
+	if (!rc)
+		srv_store_http_side(h.store);
 	if (!rc && cfg->roster)
 		rc = roster_load(&h.roster, cfg->roster, err);
 	if (rc)

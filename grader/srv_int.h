@@ -6,6 +6,7 @@
 #define GRADER_SRV_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -17,6 +18,12 @@
 #define SRV_DB_NAME "db/grader.sqlite"
 /* Below this much free space in the state folder nothing new is accepted or started. */
 #define SRV_MIN_FREE ((unsigned long long)2 << 20)
+/* What an uploaded zip may unpack to, in all and per file. */
+#define SRV_UNPACKED_MAX ((uint64_t)64 << 20)
+/* Grading workers at most (config "workers"). */
+#define SRV_WORKERS_MAX 64
+/* Tries of a call (commit status, callback) before it is marked failed. */
+#define SRV_CALL_TRIES 10
 /* Tries of a job the host (not the student) failed, before it is marked failed. */
 #define SRV_ATTEMPTS_MAX 5
 
@@ -144,24 +151,55 @@ void srv_job_release(struct srv_job *j);
 /* Put one taken job back in the queue (the host failed it). */
 int srv_store_requeue(struct srv_store *s, long long id, struct gr_err *err);
 
-/* Put jobs left running by a dead grading side back in the queue; *n of them. */
-int srv_store_recover(struct srv_store *s, int *n, struct gr_err *err);
-
 /*
- * Take the oldest queued job and mark it running; when the same student has
- * newer jobs for the same assignment, the newest is taken instead and the
- * older ones are marked superseded (*superseded of them). GR_ENOTFOUND when
- * nothing waits.
+ * Put jobs left running by a dead grading side back in the queue; *n of
+ * them. With `runner` not 0, only the jobs of that worker (its pid).
  */
-int srv_store_take(struct srv_store *s, struct srv_job *out, int *superseded, struct gr_err *err);
+int srv_store_recover(struct srv_store *s, long long runner, int *n, struct gr_err *err);
+
+/* The HTTP side's connection: it never runs a WAL checkpoint (the grading side does). */
+void srv_store_http_side(struct srv_store *s);
 
 /*
- * Finish a job: "done" with the submission JSON (and the student's view of
- * it, hidden tests' output removed) and score, or "failed" with why.
+ * Take the oldest queued job whose student and assignment has no job
+ * running, and mark it running by `runner` (a worker's pid), in one
+ * transaction: two workers never take the same student and assignment at
+ * once. When the same student has newer jobs for the same assignment, the
+ * newest is taken instead and the older ones are marked superseded
+ * (*superseded of them). GR_ENOTFOUND when nothing waits.
+ */
+int srv_store_take(struct srv_store *s, long long runner, struct srv_job *out, int *superseded,
+		   struct gr_err *err);
+
+/* A call a finished job owes: its body and the grading side's MAC of it (strings borrowed). */
+struct srv_call_in {
+	const char *kind; /* "status" (the forge's commit status) or "callback" */
+	const char *body;
+	char mac[65];
+};
+
+/*
+ * Finish a job, in one transaction with the calls it owes: "done" with the
+ * submission JSON (and the student's view of it, hidden tests' output
+ * removed) and score, or "failed" with why.
  */
 int srv_store_finish(struct srv_store *s, long long id, const char *state, const char *error,
 		     const char *result, const char *student_result, double score, double max_score,
-		     struct gr_err *err);
+		     const struct srv_call_in *calls, size_t ncalls, struct gr_err *err);
+
+/* A pending call, with its job's assignment, repository and commit (heap strings). */
+struct srv_call {
+	long long id, job;
+	char *kind, *body, *mac, *assignment, *repository, *commit;
+	int attempts;
+};
+void srv_calls_free(struct srv_call *c, size_t n);
+/* The pending calls due at `now` (at most max), oldest first. */
+int srv_store_calls_due(struct srv_store *s, double now, size_t max, struct srv_call **out,
+			size_t *n, struct gr_err *err);
+/* Record an attempt: state "sent", "pending" (next_try) or "failed", with the error. */
+int srv_store_call_update(struct srv_store *s, long long id, const char *state, int attempts,
+			  double next_try, const char *error, struct gr_err *err);
 
 /*
  * GET helpers: new JSON objects, or GR_ENOTFOUND. With student_view the
@@ -187,20 +225,68 @@ int srv_store_histogram(struct srv_store *s, const char *expr, const double *le,
 /* Serve HTTP on `listen_fd` until SIGTERM; `wake` gets a byte per job queued. */
 int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct gr_err *err);
 
-/* Grade one taken job; stores its outcome. */
+/* A grading worker's own: its sandbox slot and its warm zygotes. */
+#define SRV_WARM_MAX 4
+struct batch_warm;
+struct srv_worker {
+	unsigned slot;
+	const char *key; /* the calls' MAC key (srv_callback_key) */
+	size_t nwarm;
+	struct {
+		char *assignment;
+		struct batch_warm *warm;
+	} warm[SRV_WARM_MAX]; /* most recently used first */
+};
+void srv_worker_release(struct srv_worker *w);
+/* Start the zygotes of the config's first SRV_WARM_MAX assignments before any job. */
+void srv_worker_prewarm(struct srv_worker *w, const struct srv_config *cfg,
+			const struct srv_opts *so);
+
+/*
+ * Grade one taken job in worker w (a warm zygote per assignment and rubric,
+ * made on first use and kept across jobs); stores its outcome.
+ */
 int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struct srv_job *job,
-		 const struct srv_opts *opts, struct gr_err *err);
+		 const struct srv_opts *opts, struct srv_worker *w, struct gr_err *err);
 
 /* Whether the folder's file system has less than SRV_MIN_FREE bytes free. */
 int srv_low_space(const char *dir);
 
 /*
- * After a job ("done" or "failed"): the commit status on the forge when the
- * assignment has one, and the course's signed JSON POST when configured.
- * Best effort: failures are logged.
+ * The calls a finished job ("done" or "failed") owes: the commit status on
+ * the forge when the assignment has one, the course's signed JSON POST when
+ * configured. out[] gets up to two (bodies on the heap: srv_callback_free),
+ * each with its MAC under `key` (the grading side's own, STATE/calls.key) so
+ * that a row the HTTP side wrote is never sent.
  */
-void srv_callback_job(const struct srv_config *cfg, const struct srv_job *job, const char *state,
-		      const char *error, double score, double max);
+int srv_callback_build(const struct srv_config *cfg, const char *key, const struct srv_job *job,
+		       const char *state, const char *error, double score, double max,
+		       struct srv_call_in out[2], size_t *n);
+void srv_callback_free(struct srv_call_in *c, size_t n);
+
+/*
+ * Send the calls that are due, a few at a time: a 2xx answer marks one
+ * sent; otherwise it is tried again after 4, 8, 16 ... seconds (at most 5
+ * minutes) until SRV_CALL_TRIES tries, then marked failed. Logged.
+ */
+void srv_callback_send_due(const struct srv_config *cfg, const char *key, struct srv_store *st);
+
+/* The grading side's key for the calls' MACs: STATE/calls.key (root's, 0600), made once. */
+int srv_callback_key(char key[65], const char *state, struct gr_err *err);
+
+/*
+ * An uploaded zip (srv_archive.c): _is_zip by its name. _unpack: the zip
+ * `zip` of `student`, read by fetch's archive code, into
+ * DEST/STUDENT/ASSIGNMENT (dest NULL: into a temporary folder, removed, to
+ * check it). 1 with `why` (one line) when the zip is refused: corrupt, over
+ * a limit, an unsafe or linked entry, nothing in it.
+ */
+int srv_archive_is_zip(const char *name);
+int srv_archive_unpack(const struct srv_file *zip, const char *dest, const char *assignment,
+		       const char *student, char *why, size_t whylen, struct gr_err *err);
+
+/* Seconds since the epoch (CLOCK_REALTIME), as the database keeps times. */
+double srv_wall_now(void);
 
 /* One log line on stderr: "grader serve: ..." with the time. */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,10 +1,10 @@
 /*
- * srv_serve.c - srv_run: the two processes of `grader serve`. The parent is
- * the grading side (root: the sandbox needs it); it opens the listening
- * socket, forks the HTTP side, which drops to the unprivileged user before
- * it reads a byte from the network, then takes jobs from the state database
- * one at a time. The database is the only channel; a pipe only wakes the
- * grader early.
+ * srv_serve.c - srv_run: the processes of `grader serve`. The parent is the
+ * grading side (root: the sandbox needs it); it opens the listening socket,
+ * forks the HTTP side, which drops to the unprivileged user before it reads
+ * a byte from the network, and forks the grading workers, which take jobs
+ * from the state database, each keeping its warm zygotes across jobs. The
+ * database is the only channel; a pipe only wakes idle workers early.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -170,6 +171,9 @@ static int start_http(pid_t *out, const struct srv_config *cfg, const struct pas
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	/* answers first: the HTTP side is ahead of the graders for the CPU (best effort) */
+	if (setpriority(PRIO_PROCESS, 0, -5) < 0)
+		errno = 0;
 	if (pw && drop_to(pw, &err) < 0) {
 		srv_log("%s", err.msg);
 		_exit(1);
@@ -206,29 +210,142 @@ static void idle(int wake_rd)
 }
 
 /* Run one queued job if there is one: 1 ran, 0 none waits, negative on a store error. */
-static int run_one(const struct srv_config *cfg, struct srv_store *st, const struct srv_opts *opts)
+static int run_one(const struct srv_config *cfg, struct srv_store *st, const struct srv_opts *opts,
+		   struct srv_worker *w, int wake_wr)
 {
 	struct srv_job job = {0};
 	struct gr_err err = {0};
 	int superseded = 0, rc;
 
-	rc = srv_store_take(st, &job, &superseded, &err);
+	rc = srv_store_take(st, (long long)getpid(), &job, &superseded, &err);
 	if (rc == GR_ENOTFOUND)
 		return 0;
 	if (rc) {
 		srv_log("%s", err.msg);
 		return rc;
 	}
+	/* more may wait: wake another idle worker (each take passes one wake-up on) */
+	if (write(wake_wr, "j", 1) < 0 && errno != EAGAIN)
+		srv_log("cannot wake a worker: %s", strerror(errno));
 	if (superseded)
 		srv_log("job %lld: %s %s: %d older push(es) superseded", job.id, job.assignment,
 			job.student, superseded);
 	srv_log("job %lld: %s %s: running (attempt %d)", job.id, job.assignment, job.student,
 		job.attempts);
-	rc = srv_work_job(cfg, st, &job, opts, &err);
+	rc = srv_work_job(cfg, st, &job, opts, w, &err);
 	if (rc)
 		srv_log("job %lld: %s", job.id, err.msg);
 	srv_job_release(&job);
 	return rc ? rc : 1;
+}
+
+/*
+ * One grading worker (root, forked by the grading side): takes jobs from
+ * the store until SIGTERM, keeping its warm zygotes across jobs; dies with
+ * the grading side (a service killed with kill -9 leaves no worker grading).
+ */
+static void worker_main(const struct srv_config *cfg, const struct srv_opts *opts, unsigned slot,
+			const char *key, pid_t parent, int listen_fd, const int wake[2])
+{
+	struct srv_worker w = {.slot = slot, .key = key};
+	struct srv_store *st = NULL;
+	struct gr_err err = {0};
+	int rc, n, full = 0, dirty = 0;
+
+	signal(SIGHUP, SIG_IGN);
+	close(listen_fd); /* the network is the HTTP side's alone */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
+	if (srv_store_open(&st, cfg->state, &err) < 0) {
+		srv_log("worker %u: %s", slot, err.msg);
+		_exit(1);
+	}
+	srv_worker_prewarm(&w, cfg, opts);
+	while (!stop_flag) {
+		/*
+		 * A job could not be finished or queued again (a full disk):
+		 * this worker's running job goes back to the queue as soon as
+		 * the store takes writes again.
+		 */
+		n = 0;
+		if (dirty && srv_store_recover(st, (long long)getpid(), &n, &err) == 0) {
+			dirty = 0;
+			if (n)
+				srv_log("%d unfinished job(s) queued again", n);
+		}
+		if (srv_low_space(cfg->state)) {
+			/* jobs wait in the queue until there is room to grade them */
+			if (!full)
+				srv_log("state folder '%s' is full: grading paused", cfg->state);
+			full = 1;
+			idle(wake[0]);
+			continue;
+		}
+		if (full)
+			srv_log("state folder has room again: grading resumed");
+		full = 0;
+		rc = run_one(cfg, st, opts, &w, wake[1]);
+		if (rc < 0) {
+			dirty = 1;
+			sleep(1);
+		} else if (rc == 0)
+			idle(wake[0]);
+	}
+	srv_worker_release(&w);
+	srv_store_close(st);
+	_exit(0);
+}
+
+static int start_worker(pid_t *out, const struct srv_config *cfg, const struct srv_opts *opts,
+			unsigned slot, const char *key, int listen_fd, const int wake[2])
+{
+	pid_t parent = getpid(), pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		worker_main(cfg, opts, slot, key, parent, listen_fd, wake);
+	*out = pid;
+	return 0;
+}
+
+/*
+ * A child ended: the HTTP side (started again by the loop) or a worker.
+ * A worker that did not stop cleanly leaves its running job to the queue.
+ */
+static void reaped(pid_t pid, int status, pid_t *http, pid_t *workers, size_t nworkers,
+		   struct srv_store *st)
+{
+	struct gr_err err = {0};
+	int n = 0;
+
+	if (pid == *http) {
+		if (!stop_flag)
+			srv_log("the HTTP side exited; starting it again");
+		*http = -1;
+		return;
+	}
+	for (size_t i = 0; i < nworkers; i++) {
+		if (workers[i] != pid)
+			continue;
+		workers[i] = -1;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			return;
+		if (srv_store_recover(st, (long long)pid, &n, &err) < 0)
+			srv_log("%s", err.msg);
+		srv_log("worker %zu died%s%s; %d job(s) queued again", i,
+			WIFSIGNALED(status) ? " by signal " : "",
+			WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "", n);
+	}
+}
+
+static void signal_workers(const pid_t *workers, size_t n, int sig)
+{
+	for (size_t i = 0; i < n; i++)
+		if (workers[i] > 0)
+			kill(workers[i], sig);
 }
 
 /* SIGHUP: read the config again; keep the old one when the new one is bad. */
@@ -246,24 +363,53 @@ static void reload(struct srv_config **cur, struct srv_config **owned)
 	srv_log("config '%s' reloaded", c->path);
 }
 
+/* Reap what ended, for up to `ms` milliseconds (any child; 0: do not wait). */
+static void reap(int ms, pid_t *http, pid_t *workers, size_t n, struct srv_store *st)
+{
+	int status;
+	pid_t pid;
+
+	if (ms > 0)
+		poll(NULL, 0, ms);
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		reaped(pid, status, http, workers, n, st);
+}
+
+static int running(const pid_t *workers, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (workers[i] > 0)
+			return 1;
+	return 0;
+}
+
 int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct gr_err *err)
 {
 	struct srv_config *cfg = (struct srv_config *)cfg0, *owned = NULL;
 	struct passwd *pw = NULL;
 	struct srv_store *st = NULL;
 	struct sigaction sa = {0};
-	int listen_fd = -1, wake[2] = {-1, -1}, rc, n = 0, full = 0, dirty = 0;
-	pid_t http = -1;
+	int listen_fd = -1, wake[2] = {-1, -1}, rc, n = 0, restarting = 0;
+	char key[65] = "";
+	size_t nworkers = cfg->workers ? cfg->workers : 1;
+	pid_t http = -1, *workers = NULL;
 
 	if (opts->user && !(pw = getpwnam(opts->user)))
 		return gr_err_set(err, GR_ENOTFOUND, "no user '%s'", opts->user);
 	if (pw && pw->pw_uid == 0)
 		return gr_err_set(err, GR_EDENIED, "--user '%s' is root", opts->user);
+	workers = calloc(SRV_WORKERS_MAX, sizeof(*workers));
+	if (!workers)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	for (size_t i = 0; i < SRV_WORKERS_MAX; i++)
+		workers[i] = -1;
 	rc = make_state(cfg, pw, err);
+	if (!rc)
+		rc = srv_callback_key(key, cfg->state, err);
 	if (!rc)
 		rc = srv_store_open(&st, cfg->state, err);
 	if (!rc)
-		rc = srv_store_recover(st, &n, err);
+		rc = srv_store_recover(st, 0, &n, err);
 	if (rc)
 		goto done;
 	if (n)
@@ -283,11 +429,6 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	while (!stop_flag) {
-		if (http > 0 && waitpid(http, NULL, WNOHANG) == http) {
-			srv_log("the HTTP side exited; starting it again");
-			http = -1;
-			sleep(1);
-		}
 		if (http <= 0 && start_http(&http, cfg, pw, listen_fd, wake[1]) < 0) {
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot start the HTTP side");
 			goto done;
@@ -296,42 +437,43 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 			reload_flag = 0;
 			reload(&cfg, &owned);
 			stop_http(&http); /* started again with the new config */
+			/* the workers finish their job and are started again with it */
+			signal_workers(workers, nworkers, SIGTERM);
+			restarting = 1;
+			nworkers = cfg->workers ? cfg->workers : 1;
 			continue;
 		}
-		/*
-		 * A job could not be finished or queued again (a full disk):
-		 * nothing runs now, so whatever is marked running goes back to
-		 * the queue as soon as the store takes writes again.
-		 */
-		n = 0;
-		if (dirty && srv_store_recover(st, &n, err) == 0) {
-			dirty = 0;
-			if (n)
-				srv_log("%d unfinished job(s) queued again", n);
-		}
-		if (srv_low_space(cfg->state)) {
-			/* jobs wait in the queue until there is room to grade them */
-			if (!full)
-				srv_log("state folder '%s' is full: grading paused", cfg->state);
-			full = 1;
-			idle(wake[0]);
+		if (restarting && running(workers, SRV_WORKERS_MAX)) {
+			reap(IDLE_POLL_MS / 4, &http, workers, SRV_WORKERS_MAX, st);
 			continue;
 		}
-		if (full)
-			srv_log("state folder has room again: grading resumed");
-		full = 0;
-		rc = run_one(cfg, st, opts);
-		if (rc < 0) {
-			dirty = 1;
+		restarting = 0;
+		for (size_t i = 0; i < nworkers && i < SRV_WORKERS_MAX; i++)
+			if (workers[i] <= 0 && start_worker(&workers[i], cfg, opts, (unsigned)i,
+							    key, listen_fd, wake) < 0) {
+				rc = gr_err_sys(err, GR_EIO, errno, "cannot start a worker");
+				goto done;
+			}
+		/* the calls finished jobs owe, those of an earlier run too */
+		srv_callback_send_due(cfg, key, st);
+		reap(IDLE_POLL_MS / 4, &http, workers, SRV_WORKERS_MAX, st);
+		if (http <= 0 && !stop_flag)
 			sleep(1);
-			continue;
-		}
-		if (rc == 0)
-			idle(wake[0]);
 	}
 	rc = 0;
 	srv_log("stopping: queued jobs stay queued");
 done:
+	/* SIGTERM: a worker finishes its job and exits */
+	signal_workers(workers, SRV_WORKERS_MAX, SIGTERM);
+	while (workers && running(workers, SRV_WORKERS_MAX)) {
+		int status;
+		pid_t pid = wait(&status);
+
+		if (pid < 0 && errno != EINTR)
+			break;
+		if (pid > 0)
+			reaped(pid, status, &http, workers, SRV_WORKERS_MAX, st);
+	}
 	stop_http(&http);
 	if (listen_fd >= 0)
 		close(listen_fd);
@@ -339,6 +481,8 @@ done:
 		close(wake[0]);
 	if (wake[1] >= 0)
 		close(wake[1]);
+	free(workers);
+	explicit_bzero(key, sizeof(key));
 	srv_store_close(st);
 	srv_config_free(owned);
 	return rc;

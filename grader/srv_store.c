@@ -8,18 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "srv_int.h"
+#include "srv_store_int.h"
 
 #define BUSY_MS 10000
-
-struct srv_store {
-	sqlite3 *db;
-	char *path;
-	char *dir; /* the state folder */
-};
 
 static int run_id(struct srv_store *s, const char *sql, long long id, const char *a, const char *b,
 		  struct gr_err *err);
@@ -31,7 +27,8 @@ static const char schema[] =
     " forge TEXT, delivery TEXT, repository TEXT, commit_id TEXT, commit_time TEXT,"
     " received REAL NOT NULL, state TEXT NOT NULL DEFAULT 'queued',"
     " attempts INTEGER NOT NULL DEFAULT 0, started REAL, finished REAL,"
-    " error TEXT, score REAL, max_score REAL, result TEXT, student_result TEXT);"
+    " error TEXT, score REAL, max_score REAL, result TEXT, student_result TEXT,"
+    " runner INTEGER);"
     "CREATE TABLE IF NOT EXISTS files ("
     " job INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL);"
     "CREATE INDEX IF NOT EXISTS files_job ON files(job);"
@@ -39,10 +36,15 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS jobs_student ON jobs(assignment, student, id);"
     "CREATE TABLE IF NOT EXISTS deliveries ("
     " forge TEXT NOT NULL, id TEXT NOT NULL, received REAL NOT NULL,"
-    " PRIMARY KEY (forge, id));";
+    " PRIMARY KEY (forge, id));"
+    "CREATE TABLE IF NOT EXISTS calls ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, job INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " body TEXT NOT NULL, mac TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_try REAL NOT NULL, error TEXT, sent REAL);"
+    "CREATE INDEX IF NOT EXISTS calls_due ON calls(state, next_try);";
 
 /* The database's complaint as a GR_E* code: a full disk is a limit, not a bug. */
-static int db_fail(struct srv_store *s, struct gr_err *err, const char *what)
+int srv_db_fail(struct srv_store *s, struct gr_err *err, const char *what)
 {
 	int ext = sqlite3_extended_errcode(s->db), code = ext & 0xff;
 
@@ -54,8 +56,34 @@ static int db_fail(struct srv_store *s, struct gr_err *err, const char *what)
 static int exec(struct srv_store *s, const char *sql, struct gr_err *err)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(s, err, "run a statement");
+		return srv_db_fail(s, err, "run a statement");
 	return 0;
+}
+
+/*
+ * The other side holds the write lock for a short transaction: try again
+ * every millisecond rather than SQLite's growing sleeps, which put tens of
+ * milliseconds on a request that waited once.
+ */
+static int busy_wait(void *payload, int tries)
+{
+	(void)payload;
+	if (tries >= BUSY_MS)
+		return 0;
+	usleep(1000);
+	return 1;
+}
+
+static int has_runner(struct srv_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT runner FROM jobs LIMIT 0", -1, &st, NULL) ==
+	    SQLITE_OK)
+		found = 1;
+	sqlite3_finalize(st);
+	return found;
 }
 
 int srv_store_open(struct srv_store **out, const char *state, struct gr_err *err)
@@ -79,16 +107,25 @@ int srv_store_open(struct srv_store **out, const char *state, struct gr_err *err
 	if (sqlite3_open_v2(s->path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
-		rc = s->db ? db_fail(s, err, "open") : gr_err_set(err, GR_ENOMEM, "out of memory");
+		rc = s->db ? srv_db_fail(s, err, "open")
+			   : gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
 	/* the other side may write what this one reads: keep the schema inert */
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_busy_timeout(s->db, BUSY_MS);
-	rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err);
+	sqlite3_busy_handler(s->db, busy_wait, NULL);
+	/*
+	 * WAL with synchronous=NORMAL: a commit is in the WAL file before the
+	 * answer, so it survives the process being killed (kill -9), not a power
+	 * cut; it costs no fsync per request (the checkpoints sync).
+	 */
+	rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err);
 	if (!rc)
 		rc = exec(s, schema, err);
+	/* a database of an earlier version: the column saying which worker runs a job */
+	if (!rc && !has_runner(s))
+		rc = exec(s, "ALTER TABLE jobs ADD COLUMN runner INTEGER", err);
 	if (rc)
 		goto done;
 	*out = s;
@@ -125,7 +162,7 @@ static int count(struct srv_store *s, long long *n, const char *sql, const char 
 	int rc = 0;
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare a query");
+		return srv_db_fail(s, err, "prepare a query");
 	if (a)
 		bind_text(st, 1, a);
 	if (b)
@@ -133,7 +170,7 @@ static int count(struct srv_store *s, long long *n, const char *sql, const char 
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);
 	else
-		rc = db_fail(s, err, "count jobs");
+		rc = srv_db_fail(s, err, "count jobs");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -149,7 +186,7 @@ static int add_delivery(struct srv_store *s, const char *forge, const char *id, 
 		return 0;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO deliveries(forge, id, received) VALUES(?,?,?)",
 			       -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare a query");
+		return srv_db_fail(s, err, "prepare a query");
 	bind_text(st, 1, forge);
 	bind_text(st, 2, id);
 	sqlite3_bind_double(st, 3, when);
@@ -157,7 +194,7 @@ static int add_delivery(struct srv_store *s, const char *forge, const char *id, 
 	if (step == SQLITE_CONSTRAINT)
 		rc = SRV_REPLAY;
 	else if (step != SQLITE_DONE)
-		rc = db_fail(s, err, "record a delivery");
+		rc = srv_db_fail(s, err, "record a delivery");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -194,7 +231,7 @@ static int add_files(struct srv_store *s, long long id, const struct srv_file *f
 		return 0;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO files(job, name, data) VALUES(?,?,?)", -1, &st,
 			       NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare a query");
+		return srv_db_fail(s, err, "prepare a query");
 	for (size_t i = 0; !rc && i < nfiles; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, id);
@@ -202,7 +239,7 @@ static int add_files(struct srv_store *s, long long id, const struct srv_file *f
 		sqlite3_bind_blob64(st, 3, files[i].data.p ? files[i].data.p : "",
 				    files[i].data.len, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = db_fail(s, err, "store an upload");
+			rc = srv_db_fail(s, err, "store an upload");
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -218,7 +255,7 @@ int srv_store_files(struct srv_store *s, long long id, struct srv_file **out, si
 
 	if (sqlite3_prepare_v2(s->db, "SELECT name, data FROM files WHERE job=? ORDER BY rowid", -1,
 			       &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare a query");
+		return srv_db_fail(s, err, "prepare a query");
 	sqlite3_bind_int64(st, 1, id);
 	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
 		const void *data = sqlite3_column_blob(st, 1);
@@ -280,7 +317,7 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 			       "repository, commit_id, commit_time, received) "
 			       "VALUES(?,?,?,?,?,?,?,?,?)",
 			       -1, &st, NULL) != SQLITE_OK) {
-		rc = db_fail(s, err, "prepare a query");
+		rc = srv_db_fail(s, err, "prepare a query");
 		goto done;
 	}
 	bind_text(st, 1, in->assignment);
@@ -293,7 +330,7 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	bind_text(st, 8, in->commit_time);
 	sqlite3_bind_double(st, 9, in->received);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = db_fail(s, err, "queue a job");
+		rc = srv_db_fail(s, err, "queue a job");
 		goto done;
 	}
 	*id = sqlite3_last_insert_rowid(s->db);
@@ -324,9 +361,21 @@ int srv_store_requeue(struct srv_store *s, long long id, struct gr_err *err)
 		      err);
 }
 
-int srv_store_recover(struct srv_store *s, int *n, struct gr_err *err)
+void srv_store_http_side(struct srv_store *s)
 {
-	int rc = exec(s, "UPDATE jobs SET state='queued', started=NULL WHERE state='running'", err);
+	/* checkpoints (and their fsync) are the grading side's: requests never wait on one */
+	exec(s, "PRAGMA wal_autocheckpoint=0", NULL);
+}
+
+int srv_store_recover(struct srv_store *s, long long runner, int *n, struct gr_err *err)
+{
+	int rc = runner
+		     ? run_id(s,
+			      "UPDATE jobs SET state='queued', started=NULL WHERE "
+			      "state='running' AND runner=?",
+			      runner, NULL, NULL, err)
+		     : exec(s, "UPDATE jobs SET state='queued', started=NULL WHERE state='running'",
+			    err);
 
 	if (!rc)
 		*n = sqlite3_changes(s->db);
@@ -343,10 +392,10 @@ static int read_job(struct srv_store *s, long long id, struct srv_job *j, struct
 			       "SELECT assignment, student, kind, repository, commit_id, "
 			       "commit_time, received, attempts FROM jobs WHERE id=?",
 			       -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare a query");
+		return srv_db_fail(s, err, "prepare a query");
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = db_fail(s, err, "read a job");
+		rc = srv_db_fail(s, err, "read a job");
 		goto done;
 	}
 	j->id = id;
@@ -375,19 +424,20 @@ static int run_id(struct srv_store *s, const char *sql, long long id, const char
 	int rc = 0;
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare a query");
+		return srv_db_fail(s, err, "prepare a query");
 	sqlite3_bind_int64(st, 1, id);
 	if (a)
 		bind_text(st, 2, a);
 	if (b)
 		bind_text(st, 3, b);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_fail(s, err, "update a job");
+		rc = srv_db_fail(s, err, "update a job");
 	sqlite3_finalize(st);
 	return rc;
 }
 
-int srv_store_take(struct srv_store *s, struct srv_job *out, int *superseded, struct gr_err *err)
+int srv_store_take(struct srv_store *s, long long runner, struct srv_job *out, int *superseded,
+		   struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	long long id = 0, newest = 0;
@@ -399,10 +449,12 @@ int srv_store_take(struct srv_store *s, struct srv_job *out, int *superseded, st
 	if (rc)
 		return rc;
 	if (sqlite3_prepare_v2(s->db,
-			       "SELECT id, assignment, student FROM jobs WHERE state='queued' "
+			       "SELECT id, assignment, student FROM jobs q WHERE state='queued' "
+			       "AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state='running' AND "
+			       "r.assignment=q.assignment AND r.student=q.student) "
 			       "ORDER BY id LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK) {
-		rc = db_fail(s, err, "prepare a query");
+		rc = srv_db_fail(s, err, "prepare a query");
 		goto done;
 	}
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -434,11 +486,16 @@ int srv_store_take(struct srv_store *s, struct srv_job *out, int *superseded, st
 				  err);
 		id = newest;
 	}
-	if (!rc)
-		rc = run_id(s,
-			    "UPDATE jobs SET state='running', attempts=attempts+1, "
-			    "started=(julianday('now')-2440587.5)*86400.0 WHERE id=?",
-			    id, NULL, NULL, err);
+	if (!rc) {
+		char sql[160];
+
+		/* runner: the worker's pid, an integer of ours */
+		snprintf(sql, sizeof(sql),
+			 "UPDATE jobs SET state='running', attempts=attempts+1, runner=%lld, "
+			 "started=(julianday('now')-2440587.5)*86400.0 WHERE id=?",
+			 runner);
+		rc = run_id(s, sql, id, NULL, NULL, err);
+	}
 	if (!rc)
 		rc = exec(s, "COMMIT", err);
 	if (!rc)
@@ -454,17 +511,23 @@ done:
 
 int srv_store_finish(struct srv_store *s, long long id, const char *state, const char *error,
 		     const char *result, const char *student_result, double score, double max_score,
-		     struct gr_err *err)
+		     const struct srv_call_in *calls, size_t ncalls, struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	int rc;
 
+	/* the outcome and the calls it owes, together: a crash loses neither */
+	rc = exec(s, "BEGIN IMMEDIATE", err);
+	if (rc)
+		return rc;
 	if (sqlite3_prepare_v2(s->db,
 			       "UPDATE jobs SET state=?2, error=?3, result=?4, score=?5, "
 			       "max_score=?6, finished=(julianday('now')-2440587.5)*86400.0, "
 			       "student_result=?7 WHERE id=?1",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare a query");
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = srv_db_fail(s, err, "prepare a query");
+		goto done;
+	}
 	sqlite3_bind_int64(st, 1, id);
 	bind_text(st, 2, state);
 	bind_text(st, 3, error);
@@ -475,11 +538,18 @@ int srv_store_finish(struct srv_store *s, long long id, const char *state, const
 		sqlite3_bind_double(st, 6, max_score);
 	}
 	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_fail(s, err, "finish a job");
-	sqlite3_finalize(st);
+		rc = srv_db_fail(s, err, "finish a job");
 	/* the upload's bytes are in the submission folder now */
 	if (!rc)
 		rc = run_id(s, "DELETE FROM files WHERE job=?", id, NULL, NULL, err);
+	if (!rc)
+		rc = srv_store_add_calls(s, id, calls, ncalls, err);
+	if (!rc)
+		rc = exec(s, "COMMIT", err);
+done:
+	sqlite3_finalize(st);
+	if (rc)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
 
@@ -558,7 +628,7 @@ int srv_store_job_json(struct srv_store *s, long long id, int student_view, json
 
 	if (sqlite3_prepare_v2(s->db, "SELECT " JOB_COLS " FROM jobs WHERE id=?", -1, &st, NULL) !=
 	    SQLITE_OK)
-		return db_fail(s, err, "prepare a query");
+		return srv_db_fail(s, err, "prepare a query");
 	sqlite3_bind_int64(st, 1, id);
 	rc = job_query(s, st, student_view, out, err);
 	sqlite3_finalize(st);
@@ -575,7 +645,7 @@ int srv_store_result_json(struct srv_store *s, const char *assignment, const cha
 			       "SELECT " JOB_COLS " FROM jobs WHERE assignment=? AND student=? "
 			       "AND state='done' ORDER BY finished DESC, id DESC LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare a query");
+		return srv_db_fail(s, err, "prepare a query");
 	bind_text(st, 1, assignment);
 	bind_text(st, 2, student);
 	rc = job_query(s, st, student_view, out, err);
@@ -595,7 +665,7 @@ int srv_store_stats(struct srv_store *s, json_t **out, size_t recent, struct gr_
 	}
 	if (sqlite3_prepare_v2(s->db, "SELECT state, count(*) FROM jobs GROUP BY state", -1, &st,
 			       NULL) != SQLITE_OK) {
-		rc = db_fail(s, err, "prepare a query");
+		rc = srv_db_fail(s, err, "prepare a query");
 		goto done;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW)
@@ -605,7 +675,7 @@ int srv_store_stats(struct srv_store *s, json_t **out, size_t recent, struct gr_
 	st = NULL;
 	if (sqlite3_prepare_v2(s->db, "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?", -1,
 			       &st, NULL) != SQLITE_OK) {
-		rc = db_fail(s, err, "prepare a query");
+		rc = srv_db_fail(s, err, "prepare a query");
 		goto done;
 	}
 	sqlite3_bind_int64(st, 1, (long long)recent);
@@ -640,7 +710,7 @@ int srv_store_histogram(struct srv_store *s, const char *expr, const double *le,
 	*sum = 0;
 	*total = 0;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = db_fail(s, err, "prepare a query");
+		rc = srv_db_fail(s, err, "prepare a query");
 		goto done;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {

@@ -88,7 +88,7 @@ void srv_upload_free(struct srv_req *r)
 	r->upload = NULL;
 }
 
-/* Every file a plain, safe name; no archives (not handled yet). */
+/* Every file a plain, safe name; a zip comes alone; no other archives. */
 static const char *check_files(const struct srv_upload *u)
 {
 	if (!u->nfiles)
@@ -98,8 +98,11 @@ static const char *check_files(const struct srv_upload *u)
 
 		if (!fetch_name_is_safe(n) || strchr(n, '/') || strchr(n, '\\'))
 			return "a file name is not a plain, safe name";
-		if (dot && (!strcmp(dot, ".zip") || !strcmp(dot, ".gz") || !strcmp(dot, ".tar")))
-			return "archives are not accepted: send the files themselves";
+		if (srv_archive_is_zip(n) && u->nfiles > 1)
+			return "a zip comes alone: send one zip, or the files themselves";
+		if (dot && (!strcmp(dot, ".gz") || !strcmp(dot, ".tar") || !strcmp(dot, ".tgz") ||
+			    !strcmp(dot, ".7z") || !strcmp(dot, ".xz") || !strcmp(dot, ".bz2")))
+			return "archives but zip are not accepted: send a zip or the files";
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(u->files[k].name, n))
 				return "a file name is sent twice";
@@ -140,6 +143,18 @@ int srv_upload_finish(struct srv_http *h, struct srv_req *r, struct MHD_Connecti
 				       strstr(why, "archives") ? MHD_HTTP_UNSUPPORTED_MEDIA_TYPE
 							       : MHD_HTTP_BAD_REQUEST,
 				       why);
+	/* a zip is unpacked once here, as the grading side will, so a bad one queues nothing */
+	if (srv_archive_is_zip(u->files[0].name)) {
+		char zwhy[300];
+
+		rc = srv_archive_unpack(&u->files[0], NULL, a->name, student, zwhy, sizeof(zwhy),
+					&err);
+		if (rc < 0)
+			return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+					       "cannot read the zip now");
+		if (rc > 0)
+			return srv_reply_error(r, c, MHD_HTTP_UNPROCESSABLE_CONTENT, zwhy);
+	}
 	{
 		struct srv_job_in in = {.assignment = a->name,
 					.student = student,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -188,8 +189,8 @@ static int write_upload(int dir_fd, const struct srv_file *f, const char *dir, s
  * it and swapped in with one rename, as fetch does, so batch_run sees the
  * old or the new submission, never half of one.
  */
-static int place_upload(struct srv_store *st, const struct srv_job *job, const char *dest,
-			const char *dir, struct gr_err *err)
+static int place_upload(char **why, struct srv_store *st, const struct srv_job *job,
+			const char *dest, const char *dir, struct gr_err *err)
 {
 	struct srv_file *files = NULL;
 	char *sdir = NULL, *tmp = NULL, *old = NULL, prov[256];
@@ -199,6 +200,18 @@ static int place_upload(struct srv_store *st, const struct srv_job *job, const c
 	rc = srv_store_files(st, job->id, &files, &n, err);
 	if (rc)
 		return rc;
+	/* a zip: fetch's archive code writes the folder (checked by the HTTP side already) */
+	if (n == 1 && srv_archive_is_zip(files[0].name)) {
+		char zwhy[300];
+
+		rc = srv_archive_unpack(&files[0], dest, job->assignment, job->student, zwhy,
+					sizeof(zwhy), err);
+		if (rc > 0 && !(*why = strdup(zwhy)))
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		else if (rc > 0)
+			rc = 0;
+		goto done;
+	}
 	if (asprintf(&sdir, "%s/%s", dest, job->student) < 0 ||
 	    asprintf(&tmp, "%s/.%s.upload-%lld", sdir, job->assignment, job->id) < 0 ||
 	    asprintf(&old, "%s/.%s.old-%lld", sdir, job->assignment, job->id) < 0) {
@@ -283,15 +296,187 @@ done:
 	return rc;
 }
 
+void srv_worker_release(struct srv_worker *w)
+{
+	for (size_t i = 0; i < w->nwarm; i++) {
+		batch_warm_free(w->warm[i].warm);
+		free(w->warm[i].assignment);
+	}
+	w->nwarm = 0;
+}
+
+static void warm_drop(struct srv_worker *w, size_t i)
+{
+	batch_warm_free(w->warm[i].warm);
+	free(w->warm[i].assignment);
+	memmove(&w->warm[i], &w->warm[i + 1], (w->nwarm - i - 1) * sizeof(w->warm[0]));
+	w->nwarm--;
+}
+
+/*
+ * The worker's warm zygote of assignment a, moved to the front; a new one
+ * when there is none or the rubric file changed (the least recently used
+ * goes when SRV_WARM_MAX are warm).
+ */
+static int warm_get(struct batch_warm **out, struct srv_worker *w, const struct srv_assignment *a,
+		    const struct srv_opts *so, struct gr_err *err)
+{
+	struct batch_opts bo;
+	struct batch_warm *bw = NULL;
+	char *name;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < w->nwarm && strcmp(w->warm[i].assignment, a->name); i++)
+		;
+	if (i < w->nwarm && batch_warm_stale(w->warm[i].warm))
+		warm_drop(w, i);
+	else if (i < w->nwarm) {
+		bw = w->warm[i].warm;
+		name = w->warm[i].assignment;
+		memmove(&w->warm[1], &w->warm[0], i * sizeof(w->warm[0]));
+		w->warm[0].warm = bw;
+		w->warm[0].assignment = name;
+		*out = bw;
+		return 0;
+	}
+	if (w->nwarm == SRV_WARM_MAX)
+		warm_drop(w, w->nwarm - 1);
+	batch_opts_init(&bo);
+	bo.rubric = a->rubric;
+	bo.allow_weaker = so->allow_weaker;
+	rc = batch_warm_new(&bw, &bo, w->slot, err);
+	if (rc)
+		return rc;
+	name = strdup(a->name);
+	if (!name) {
+		batch_warm_free(bw);
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	}
+	memmove(&w->warm[1], &w->warm[0], w->nwarm * sizeof(w->warm[0]));
+	w->warm[0].warm = bw;
+	w->warm[0].assignment = name;
+	w->nwarm++;
+	*out = bw;
+	return 0;
+}
+
+void srv_worker_prewarm(struct srv_worker *w, const struct srv_config *cfg,
+			const struct srv_opts *so)
+{
+	for (size_t i = 0; i < cfg->nassignments && i < SRV_WARM_MAX; i++) {
+		struct batch_warm *bw = NULL;
+		struct gr_err err = {0};
+		double t0 = gr_now();
+
+		if (warm_get(&bw, w, &cfg->assignments[i], so, &err) < 0)
+			srv_log("worker %u: %s: %s", w->slot, cfg->assignments[i].name, err.msg);
+		else
+			srv_log("worker %u: %s: zygote warm in %.2f s", w->slot,
+				cfg->assignments[i].name, gr_now() - t0);
+	}
+}
+
+/*
+ * The gradebook (and `grader export`) of the assignment: written by
+ * batch_run from the journal, which already holds this student's result;
+ * the other students' results are kept from the gradebook as it is. One
+ * worker at a time per assignment (a lock file beside it), so two workers
+ * never write it from the same old copy.
+ */
+/*
+ * The students batch_run writes: this job's, and the roster's who never
+ * handed anything in (their "missing" entries are graded once, then reused),
+ * so the gradebook lists the whole roster as `grader grade --roster` does.
+ */
+static int gradebook_students(const char ***out, struct roster **ro, const struct srv_config *cfg,
+			      const char *dest, const struct srv_job *job, struct gr_err *err)
+{
+	const char **only;
+	size_t n = 0;
+	int rc;
+
+	*ro = NULL;
+	if (cfg->roster && (rc = roster_load(ro, cfg->roster, err)))
+		return rc;
+	only = calloc((*ro ? (*ro)->count : 0) + 2, sizeof(*only));
+	if (!only)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	only[n++] = job->student;
+	for (size_t i = 0; *ro && i < (*ro)->count; i++) {
+		const char *id = (*ro)->students[i].student_id;
+		char *dir = NULL;
+
+		if (!strcmp(id, job->student))
+			continue;
+		if (asprintf(&dir, "%s/%s/%s", dest, id, job->assignment) < 0) {
+			free(only);
+			return gr_err_set(err, GR_ENOMEM, "out of memory");
+		}
+		if (access(dir, F_OK) < 0)
+			only[n++] = id;
+		free(dir);
+	}
+	*out = only;
+	return 0;
+}
+
+static int write_gradebook(const struct srv_config *cfg, const struct srv_opts *so,
+			   const struct srv_assignment *a, const struct srv_job *job,
+			   const char *dest, const char *gradebook, char **result, char **mine,
+			   double *score, double *max, struct gr_err *err)
+{
+	const char **only = NULL;
+	struct roster *ro = NULL;
+	struct batch_summary sum;
+	struct batch_opts bo;
+	char *lock = NULL;
+	int rc, fd = -1;
+
+	if (asprintf(&lock, "%s.lock", gradebook) < 0)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	rc = gradebook_students(&only, &ro, cfg, dest, job, err);
+	if (rc)
+		goto done;
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot lock '%s'", lock);
+		goto done;
+	}
+	batch_opts_init(&bo);
+	bo.rubric = a->rubric;
+	bo.submissions = dest;
+	bo.output = gradebook;
+	bo.roster = cfg->roster;
+	bo.students = only;
+	bo.merge = 1;
+	bo.jobs = 1;
+	bo.allow_weaker = so->allow_weaker;
+	rc = batch_run(&bo, &sum, err);
+	/* the HTTP side (another user) serves the gradebook; the journal stays private */
+	if (!rc && chmod(gradebook, 0644) < 0)
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot publish '%s'", gradebook);
+	if (!rc)
+		rc = read_result(result, mine, score, max, gradebook, job, err);
+done:
+	if (fd >= 0)
+		close(fd);
+	free(only);
+	roster_free(ro);
+	free(lock);
+	return rc;
+}
+
 int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struct srv_job *job,
-		 const struct srv_opts *opts, struct gr_err *err)
+		 const struct srv_opts *opts, struct srv_worker *w, struct gr_err *err)
 {
 	const struct srv_assignment *a = srv_config_assignment(cfg, job->assignment);
 	char *dest = NULL, *dir = NULL, *gradebook = NULL, *why = NULL, *result = NULL;
-	char *mine = NULL;
-	struct batch_summary sum;
-	struct batch_opts bo;
-	double score = 0, max = 0, t0 = gr_now();
+	char *mine = NULL, *text = NULL;
+	struct batch_warm *bw = NULL;
+	struct srv_call_in calls[2];
+	size_t ncalls = 0;
+	double score = 0, max = 0, t0 = gr_now(), t[4] = {0};
 	int rc = 0;
 
 	if (!a) {
@@ -306,8 +491,8 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 		goto done;
 	}
 	if (!strcmp(job->kind, "upload")) {
-		rc = place_upload(st, job, dest, dir, err);
-		if (rc)
+		rc = place_upload(&why, st, job, dest, dir, err);
+		if (rc || why)
 			goto finish;
 	} else {
 		rc = fetch_commit(&why, opts, a, job, dest, err);
@@ -317,19 +502,22 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	rc = stamp_received(dir, job->received, err);
 	if (rc)
 		goto done;
-	batch_opts_init(&bo);
-	bo.rubric = a->rubric;
-	bo.submissions = dest;
-	bo.output = gradebook;
-	bo.roster = cfg->roster;
-	bo.jobs = 1;
-	bo.allow_weaker = opts->allow_weaker;
-	rc = batch_run(&bo, &sum, err);
-	/* the HTTP side (another user) serves the gradebook; the journal stays private */
-	if (!rc && chmod(gradebook, 0644) < 0)
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot publish '%s'", gradebook);
+	t[0] = gr_now();
+	rc = warm_get(&bw, w, a, opts, err);
+	t[1] = gr_now();
 	if (!rc)
-		rc = read_result(&result, &mine, &score, &max, gradebook, job, err);
+		rc = batch_warm_grade(bw, dest, gradebook, job->student, &text, err);
+	if (rc && bw) {
+		/* the zygote may be what failed: the next job starts a fresh one */
+		for (size_t i = 0; i < w->nwarm; i++)
+			if (w->warm[i].warm == bw)
+				warm_drop(w, i);
+	}
+	t[2] = gr_now();
+	if (!rc)
+		rc = write_gradebook(cfg, opts, a, job, dest, gradebook, &result, &mine, &score,
+				     &max, err);
+	t[3] = gr_now();
 finish:
 	/*
 	 * The host failed, not the student (a full disk, an I/O error): the job
@@ -345,17 +533,26 @@ finish:
 	}
 	if (rc && !why)
 		why = strdup(err->msg);
-	rc = srv_store_finish(st, job->id, why ? "failed" : "done", why, result, mine, score, max,
-			      err);
+	rc = srv_callback_build(cfg, w->key, job, why ? "failed" : "done", why, score, max, calls,
+				&ncalls);
+	if (rc)
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	else
+		rc = srv_store_finish(st, job->id, why ? "failed" : "done", why, result, mine,
+				      score, max, calls, ncalls, err);
+	srv_callback_free(calls, ncalls);
 	if (!rc && why)
 		srv_log("job %lld: %s %s %.12s: failed in %.2f s: %s", job->id, job->assignment,
 			job->student, job->commit ? job->commit : "-", gr_now() - t0, why);
 	else if (!rc)
-		srv_log("job %lld: %s %s %.12s: done in %.2f s: %g/%g", job->id, job->assignment,
-			job->student, job->commit ? job->commit : "-", gr_now() - t0, score, max);
-	if (!rc)
-		srv_callback_job(cfg, job, why ? "failed" : "done", why, score, max);
+		/* where the time went: fetch, zygote start (first job only), grading, gradebook */
+		srv_log("job %lld: %s %s %.12s: done in %.2f s (fetch %.2f, zygote %.2f, grade "
+			"%.2f, gradebook %.2f, store %.2f): %g/%g",
+			job->id, job->assignment, job->student, job->commit ? job->commit : "-",
+			gr_now() - t0, t[0] - t0, t[1] - t[0], t[2] - t[1], t[3] - t[2],
+			gr_now() - t[3], score, max);
 done:
+	free(text);
 	free(mine);
 	free(result);
 	free(why);

@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "../grader/batch_int.h"
+#include "grader/rubric.h"
+#include "grader/sandbox.h"
+#include "test_skip.h"
 
 static char *tmpdir(void)
 {
@@ -270,6 +273,106 @@ static void test_batch__shards_partition_the_plan(void **state)
 	free(d);
 }
 
+/* Two processes append to one journal: each entry is read back where it landed. */
+static void test_batch__journal_two_writers_keep_their_offsets(void **state)
+{
+	char *d = tmpdir(), *jp = gr_path_join(d, "gb.json.journal"), *subs;
+	struct batch_plan plan = {0};
+	struct batch_journal j1, j2;
+	struct gr_err err = {0};
+	json_t *a = json_pack("{s:f}", "score", 1.0), *b = json_pack("{s:f}", "score", 2.0);
+	json_t *back = NULL;
+	(void)state;
+
+	put(d, "subs/a/ps1/n.ipynb", "1");
+	put(d, "subs/b/ps1/n.ipynb", "2");
+	subs = gr_path_join(d, "subs");
+	assert_int_equal(batch_plan_build(&plan, subs, "ps1", NULL, "r", &err), 0);
+	assert_int_equal(batch_journal_open(&j1, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_open(&j2, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_append(&j2, &plan.items[1], b, 1, &err), 0);
+	assert_int_equal(batch_journal_append(&j1, &plan.items[0], a, 1, &err), 0);
+	assert_true(plan.items[0].journal_off > 0);
+	assert_int_equal(batch_journal_read(&j2, &plan.items[0], &back, &err), 0);
+	assert_true(json_equal(back, a));
+	json_decref(back);
+	assert_int_equal(batch_journal_read(&j1, &plan.items[1], &back, &err), 0);
+	assert_true(json_equal(back, b));
+	json_decref(back);
+	batch_journal_close(&j1);
+	batch_journal_close(&j2);
+	batch_plan_release(&plan);
+	json_decref(a);
+	json_decref(b);
+	gr_rm_rf(d, NULL);
+	free(subs);
+	free(jp);
+	free(d);
+}
+
+static int sandbox_available(void)
+{
+	struct sbx_probe p;
+
+	return sbx_probe_host(&p, NULL) == 0 && p.complete;
+}
+
+/*
+ * One warm zygote grades two students one after the other; their entries
+ * carry batch_run's keys, so batch_run reuses them and grades nothing.
+ */
+static void test_batch__warm_zygote_grades_for_batch_run(void **state)
+{
+	const char *root = getenv("ROOT");
+	char cwd[2048], rubric_path[4096], *d = tmpdir(), *subs = NULL, *out = NULL, *text = NULL;
+	const char *only[] = {"s1", "s2", NULL};
+	struct rubric *r = NULL;
+	struct batch_warm *w = NULL;
+	struct batch_summary sum;
+	struct batch_opts o;
+	struct gr_err err = {0};
+	(void)state;
+
+	SKIP_UNLESS_ROOT_HOST(sandbox_available(),
+			      "this host cannot build the sandbox (root needed)");
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(rubric_path, sizeof(rubric_path), "%s/rubrics/examples/ps1.json",
+		 root ? root : cwd);
+	assert_int_equal(rubric_load(&r, rubric_path, &err), 0);
+	assert_true(asprintf(&subs, "%s/subs", d) > 0 && asprintf(&out, "%s/gb.json", d) > 0);
+	for (int i = 0; i < 2; i++) {
+		char *dir = NULL;
+
+		assert_true(asprintf(&dir, "%s/%s/ps1", subs, only[i]) > 0);
+		assert_int_equal(rubric_release(r, dir, &err), 0);
+		free(dir);
+	}
+	batch_opts_init(&o);
+	o.rubric = rubric_path;
+	assert_int_equal(batch_warm_new(&w, &o, 0, &err), 0);
+	assert_false(batch_warm_stale(w));
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(batch_warm_grade(w, subs, out, only[i], &text, &err), 0);
+		assert_non_null(strstr(text, "\"status\":\"graded\""));
+		free(text);
+	}
+	assert_int_equal(batch_warm_grade(w, subs, out, "nobody", &text, &err), GR_ENOTFOUND);
+	assert_null(text);
+	batch_warm_free(w);
+
+	o.submissions = subs;
+	o.output = out;
+	o.students = only;
+	assert_int_equal(batch_run(&o, &sum, &err), 0);
+	assert_int_equal(sum.reused, 2);
+	assert_int_equal(sum.graded, 0);
+	rubric_free(r);
+	gr_rm_rf(d, NULL);
+	free(subs);
+	free(out);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +382,8 @@ int main(void)
 	    cmocka_unit_test(test_batch__pool_survives_a_crashing_worker),
 	    cmocka_unit_test(test_batch__progress_lines_when_not_a_tty),
 	    cmocka_unit_test(test_batch__shards_partition_the_plan),
+	    cmocka_unit_test(test_batch__journal_two_writers_keep_their_offsets),
+	    cmocka_unit_test(test_batch__warm_zygote_grades_for_batch_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

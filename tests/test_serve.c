@@ -228,7 +228,7 @@ static void test_serve__queue(void **state)
 	assert_int_equal(json_integer_value(json_object_get(js, "position")), 3);
 	json_decref(js);
 	/* alice's older push is superseded by her newer one */
-	assert_int_equal(srv_store_take(s, &j, &sup, &err), 0);
+	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), 0);
 	assert_int_equal(j.id, a2);
 	assert_int_equal(sup, 1);
 	assert_int_equal(j.attempts, 1);
@@ -239,25 +239,67 @@ static void test_serve__queue(void **state)
 	/* the grading side dies: the running job is queued again and taken next */
 	srv_store_close(s);
 	assert_int_equal(srv_store_open(&s, dir, &err), 0);
-	assert_int_equal(srv_store_recover(s, &n, &err), 0);
+	assert_int_equal(srv_store_recover(s, 0, &n, &err), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(srv_store_take(s, &j, &sup, &err), 0);
+	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), 0);
 	assert_int_equal(j.id, a2);
 	assert_int_equal(j.attempts, 2);
-	assert_int_equal(srv_store_finish(s, j.id, "done", NULL, "{\"score\":1}", "{}", 1, 2, &err),
-			 0);
+	assert_int_equal(
+	    srv_store_finish(s, j.id, "done", NULL, "{\"score\":1}", "{}", 1, 2, NULL, 0, &err), 0);
 	srv_job_release(&j);
 	assert_int_equal(srv_store_result_json(s, "ps1", "alice", 0, &js, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(js, "id")), a2);
 	assert_non_null(json_object_get(js, "submission"));
 	json_decref(js);
 	assert_int_equal(srv_store_result_json(s, "ps1", "bob", 0, &js, &err), GR_ENOTFOUND);
-	assert_int_equal(srv_store_take(s, &j, &sup, &err), 0);
+	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), 0);
 	assert_int_equal(j.id, b1);
 	srv_job_release(&j);
-	assert_int_equal(srv_store_take(s, &j, &sup, &err), 0);
+	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), 0);
 	srv_job_release(&j);
-	assert_int_equal(srv_store_take(s, &j, &sup, &err), GR_ENOTFOUND);
+	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), GR_ENOTFOUND);
+	srv_store_close(s);
+	rm_rf(dir);
+}
+
+/*
+ * Two workers: while one grades alice, the other never takes alice's newer
+ * push (it takes bob's); a dead worker's job goes back to the queue, the
+ * other worker's stays running.
+ */
+static void test_serve__workers_never_share_a_student(void **state)
+{
+	char dir[] = "/tmp/grader-test-serve.XXXXXX";
+	struct srv_store *s = NULL;
+	struct srv_job j1 = {0}, j2 = {0}, j3 = {0};
+	struct gr_err err = {0};
+	long long a1, a2, b1;
+	int rc, sup = 0, n = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(srv_store_open(&s, dir, &err), 0);
+	a1 = push(s, "alice", "w1", &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(srv_store_take(s, 101, &j1, &sup, &err), 0);
+	assert_int_equal(j1.id, a1);
+	a2 = push(s, "alice", "w2", &rc);
+	b1 = push(s, "bob", "w3", &rc);
+	assert_int_equal(srv_store_take(s, 102, &j2, &sup, &err), 0);
+	assert_int_equal(j2.id, b1);
+	assert_int_equal(srv_store_take(s, 102, &j3, &sup, &err), GR_ENOTFOUND);
+	/* worker 101 dies: only its job is queued again */
+	assert_int_equal(srv_store_recover(s, 101, &n, &err), 0);
+	assert_int_equal(n, 1);
+	/* alice's newer push supersedes the one that was running */
+	assert_int_equal(srv_store_take(s, 103, &j3, &sup, &err), 0);
+	assert_int_equal(j3.id, a2);
+	assert_int_equal(sup, 1);
+	assert_int_equal(srv_store_recover(s, 101, &n, &err), 0);
+	assert_int_equal(n, 0);
+	srv_job_release(&j1);
+	srv_job_release(&j2);
+	srv_job_release(&j3);
 	srv_store_close(s);
 	rm_rf(dir);
 }
@@ -270,6 +312,7 @@ int main(void)
 	    cmocka_unit_test(test_serve__parse),
 	    cmocka_unit_test(test_serve__config),
 	    cmocka_unit_test(test_serve__queue),
+	    cmocka_unit_test(test_serve__workers_never_share_a_student),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

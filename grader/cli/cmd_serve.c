@@ -31,8 +31,9 @@ static const char usage_text[] =
     "environment: GRADER_GIT_TOKEN (https token for private repositories),\n"
     "GRADER_GIT_USER (its user name); the config's secrets by their names.\n"
     "\n"
-    "Signals: SIGTERM/SIGINT finish the running job and exit (queued jobs stay\n"
-    "queued); SIGHUP reloads the config.\n"
+    "Signals: SIGTERM/SIGINT finish the running jobs and exit (queued jobs stay\n"
+    "queued); SIGHUP reloads the config. The config's 'workers' (default: the\n"
+    "number of CPUs) grade at once, each with a warm zygote per assignment.\n"
     "\n"
     "Exit status: 0 clean stop or a good config, 1 failure or a bad config, 2 usage.\n";
 

@@ -127,4 +127,27 @@ struct rubric_validation;
  */
 int batch_validate(struct rubric_validation **out, const struct rubric *r, struct gr_err *err);
 
+/*
+ * A zygote kept warm for one rubric, grading one submission at a time in
+ * this process (grader serve's workers). Each notebook still runs in a
+ * fresh child forked from the zygote, as in batch_run. _new uses
+ * opts->rubric, allow_weaker and late_unknown; `slot` is the sandbox worker
+ * slot. _stale: whether the rubric file changed since (a new warm one is due).
+ */
+struct batch_warm;
+int batch_warm_new(struct batch_warm **out, const struct batch_opts *opts, unsigned slot,
+		   struct gr_err *err);
+int batch_warm_stale(const struct batch_warm *w);
+void batch_warm_free(struct batch_warm *w);
+
+/*
+ * Grade SUBMISSIONS/STUDENT/ASSIGNMENT in w's zygote and append it to the
+ * journal of `output` (OUTPUT.journal, with the key batch_run gives it, so a
+ * later batch_run of that student reuses it; several processes may append at
+ * once). The gradebook itself is not written. *text: the submission JSON
+ * (heap). Negative when the grader, not the student, failed.
+ */
+int batch_warm_grade(struct batch_warm *w, const char *submissions, const char *output,
+		     const char *student, char **text, struct gr_err *err);
+
 #endif

@@ -153,6 +153,8 @@ struct fetch_opts {
 	const struct fetch_regex *regex; /* for FETCH_LAYOUT_REGEX */
 	const char *lms_zone;		 /* tz database zone of LMS times written without one
 					    (Blackboard attempts, regex timestamps); NULL = UTC */
+	const char *owner; /* archives of this one student's own work (an upload): every
+			      entry is theirs, at its path in the archive; no layout */
 };
 
 /* Defaults: limits as fetch_limits_init, one job, auto layout. */

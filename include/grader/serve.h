@@ -57,6 +57,7 @@ struct srv_config {
 	char *admin_token;	   /* instructor token, or NULL */
 	size_t queue_max;	   /* jobs waiting at most; beyond: 429 */
 	size_t per_student;	   /* jobs one student may have waiting */
+	size_t workers;		   /* grading workers (default: the number of CPUs) */
 	size_t nassignments;
 	struct srv_assignment *assignments;
 	size_t ntokens;
@@ -84,7 +85,8 @@ void srv_config_free(struct srv_config *c);
 
 /*
  * POST the files to SERVER/api/v1/submissions as `assignment` (for `student`
- * when not NULL: the instructor's token), with the token. *out is the server's JSON reply
+ * when not NULL: the instructor's token), with the token; a folder goes as a zip of
+ * its regular, non-hidden files (FOLDER.zip). *out is the server's JSON reply
  * (json_decref it), *status its HTTP status. GR_EIO when the server cannot be reached.
  */
 int srv_client_submit(json_t **out, long *status, const char *server, const char *token,
@@ -107,8 +109,9 @@ struct srv_opts {
 
 /*
  * Run the service until SIGTERM or SIGINT: the HTTP side in a child process
- * (as opts->user when given), the grading side in this one. SIGTERM lets the
- * running job finish; queued jobs stay queued. Logs one line per request and
+ * (as opts->user when given), the grading side in this one and its
+ * cfg->workers worker processes. SIGTERM lets the running jobs finish; queued
+ * jobs stay queued. Logs one line per request and
  * per job on stderr. Returns 0 after a clean stop.
  */
 int srv_run(const struct srv_config *cfg, const struct srv_opts *opts, struct gr_err *err);

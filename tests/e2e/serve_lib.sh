@@ -42,6 +42,7 @@ make_course() {
   },
   "admin_token": {"env": "GRADER_ADMIN_TOKEN"},
   "queue": {"max": 50, "per_student": 5},
+  "workers": 2,
   "assignments": [
     {"name": "ps1", "rubric": "$ROOT/rubrics/examples/ps1.json",
      "repository": "course/ps1-{student}", "clone": "remote/{student}.git", "branch": "main"}

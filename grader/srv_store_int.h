@@ -1,0 +1,24 @@
+/*
+ * srv_store_int.h - private to the state database's files (srv_store*.c).
+ */
+#ifndef GRADER_SRV_STORE_INT_H
+#define GRADER_SRV_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "srv_int.h"
+
+struct srv_store {
+	sqlite3 *db;
+	char *path;
+	char *dir; /* the state folder */
+};
+
+/* The database's complaint as a GR_E* code: a full disk is a limit, not a bug. */
+int srv_db_fail(struct srv_store *s, struct gr_err *err, const char *what);
+
+/* Insert the calls of job `job` (inside the caller's transaction). */
+int srv_store_add_calls(struct srv_store *s, long long job, const struct srv_call_in *calls,
+			size_t n, struct gr_err *err);
+
+#endif
