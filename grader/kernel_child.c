@@ -757,6 +757,7 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	json_object_set_new(res, "displays", take_displays(c));
 	add_notes(c, res, kc->note, notes);
 	kwatch_check(c->run->z->watch, 0);
+	kguard_note_ns(c->run->z->watch, ns, i + 1);
 	put_flags(c, res, replaced);
 	PyErr_Clear();
 	send_cell(c, res);

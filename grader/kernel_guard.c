@@ -1,11 +1,12 @@
 /*
  * kernel_guard.c - what the child does right before a grade cell, beyond
  * the watcher (kernel_watch.c): names the test reads that the notebook bound
- * over a builtin, and signal handlers or interval timers student code left
- * armed (a handler can install a fake only while the test's frames run and
- * take it away before the check after the cell). Each is flagged with a
- * reason; handlers are set to ignore and timers cleared, so nothing of the
- * student's runs between the check and the test's own code.
+ * over a builtin or over a module (a fake `math`, `np`), and signal handlers
+ * or interval timers student code left armed (a handler can install a fake
+ * only while the test's frames run and take it away before the check after
+ * the cell). Each is flagged with a reason; handlers are set to ignore and
+ * timers cleared, so nothing of the student's runs between the check and the
+ * test's own code; a module name bound to a fake is given its module back.
  */
 #include <signal.h>
 #include <string.h>
@@ -13,29 +14,204 @@
 
 #include "kernel_py.h"
 
-/* Flag every name `code` (and the code nested in it) reads that `ns` binds
- * to a callable other than the builtin of that name. */
-static void shadowed(struct kwatch *w, PyObject *code, PyObject *ns, PyObject *bdict, long cell,
-		     int depth)
+/* Every name `code` and the code nested in it read (globals and attributes) into `names`. */
+static void code_names(PyObject *code, PyObject *names, int depth)
 {
 	PyCodeObject *co = (PyCodeObject *)code;
-	PyObject *names = co->co_names, *consts = co->co_consts;
 
-	for (Py_ssize_t i = 0; names && i < PyTuple_GET_SIZE(names); i++) {
-		PyObject *n = PyTuple_GET_ITEM(names, i);
-		PyObject *mine = PyDict_GetItemWithError(ns, n);
-		PyObject *real = mine ? PyDict_GetItemWithError(bdict, n) : NULL;
+	for (Py_ssize_t i = 0; co->co_names && i < PyTuple_GET_SIZE(co->co_names); i++)
+		PySet_Add(names, PyTuple_GET_ITEM(co->co_names, i));
+	for (Py_ssize_t i = 0; depth < 32 && co->co_consts && i < PyTuple_GET_SIZE(co->co_consts);
+	     i++)
+		if (PyCode_Check(PyTuple_GET_ITEM(co->co_consts, i)))
+			code_names(PyTuple_GET_ITEM(co->co_consts, i), names, depth + 1);
+}
 
+/* The names conventionally bound to a library's module, read by tests as that module. */
+static const char *alias_of(const char *n)
+{
+	static const char *const aliases[][2] = {{"np", "numpy"},
+						 {"pd", "pandas"},
+						 {"plt", "matplotlib.pyplot"},
+						 {"mpl", "matplotlib"},
+						 {"sns", "seaborn"},
+						 {"nx", "networkx"},
+						 {"sm", "statsmodels.api"},
+						 {"smf", "statsmodels.formula.api"},
+						 {NULL, NULL}};
+
+	for (size_t i = 0; aliases[i][0]; i++)
+		if (!strcmp(n, aliases[i][0]))
+			return aliases[i][1];
+	return NULL;
+}
+
+/* A module the import system loaded from the system (its namespace is watched), or sys. */
+static int system_module(struct kwatch *w, PyObject *v)
+{
+	PyObject *id;
+	int r;
+
+	if (!PyModule_Check(v))
+		return 0;
+	if (v == PyDict_GetItemString(PyImport_GetModuleDict(), "sys") && kwatch_system_module(v))
+		return 1;
+	id = PyLong_FromVoidPtr(PyModule_GetDict(v));
+	r = id ? PySet_Contains(w->seen, id) == 1 : 0;
+	Py_XDECREF(id);
+	PyErr_Clear();
+	return r;
+}
+
+/* A Python function of the student's (not of a system file) defining `slot` in tp's MRO. */
+static int student_hook(PyTypeObject *tp, const char *slot)
+{
+	PyObject *name = PyUnicode_FromString(slot);
+	PyObject *f = name && tp->tp_dict ? _PyType_Lookup(tp, name) : NULL; /* borrowed */
+	int r = f && PyFunction_Check(f) &&
+		!kwatch_trusted(kwatch_str(((PyCodeObject *)PyFunction_GET_CODE(f))->co_filename));
+
+	Py_XDECREF(name);
+	PyErr_Clear();
+	return r;
+}
+
+/*
+ * `v`, not a module, stands in for module `mod` (NULL: not loaded) for a test
+ * reading `names`: it has, without running any of its code, an attribute the
+ * test reads and the module has too, or makes up attributes with a
+ * __getattr__ of the student's.
+ */
+static int stands_in(PyObject *v, PyObject *mod, PyObject *self, PyObject *names)
+{
+	PyObject **dp = _PyObject_GetDictPtr(v), *it = PyObject_GetIter(names), *a;
+	int r =
+	    student_hook(Py_TYPE(v), "__getattr__") || student_hook(Py_TYPE(v), "__getattribute__");
+
+	PyErr_Clear();
+	while (!r && it && (a = PyIter_Next(it))) {
+		int mine = PyUnicode_Compare(a, self) != 0 &&
+			   ((dp && *dp && PyDict_Check(*dp) && PyDict_GetItemWithError(*dp, a)) ||
+			    _PyType_Lookup(Py_TYPE(v), a));
+
+		r = mine && (!mod || PyDict_GetItemWithError(PyModule_GetDict(mod), a));
+		PyErr_Clear();
+		Py_DECREF(a);
+	}
+	Py_XDECREF(it);
+	PyErr_Clear();
+	return r;
+}
+
+/*
+ * What the test would get under name `n`: the system module the notebook
+ * bound to it before, the system module of that name, or the library a
+ * conventional alias names. *expect is the module (borrowed) when loaded;
+ * *what its name. 0 when the name is no module's.
+ */
+static int expected(struct kwatch *w, PyObject *n, PyObject **expect, const char **what)
+{
+	PyObject *m = PyDict_GetItemWithError(w->nsmods, n);
+	const char *alias = alias_of(kwatch_str(n));
+
+	*expect = NULL;
+	if (m) {
+		*expect = m;
+		*what = PyModule_GetName(m);
+	} else if (kwatch_system_name(w, n)) {
+		*what = kwatch_str(n);
+	} else if (alias) {
+		*what = alias;
+	} else {
+		PyErr_Clear();
+		return 0;
+	}
+	if (!*expect) {
+		m = PyDict_GetItemString(PyImport_GetModuleDict(), *what);
+		*expect = m && system_module(w, m) ? m : NULL;
+	}
+	PyErr_Clear();
+	return 1;
+}
+
+/* The cell that gave `n` its current value (0: unknown). */
+static long bound_in(struct kwatch *w, PyObject *n, PyObject *v)
+{
+	PyObject *t = PyDict_GetItemWithError(w->nsbind, n);
+	long cell = 0;
+
+	if (t && PyTuple_Check(t) && PyTuple_GET_SIZE(t) == 2 &&
+	    PyLong_AsVoidPtr(PyTuple_GET_ITEM(t, 0)) == (void *)v)
+		cell = PyLong_AsLong(PyTuple_GET_ITEM(t, 1));
+	PyErr_Clear();
+	return cell;
+}
+
+/* A name the test reads, bound by the notebook to a fake of the module it names. */
+static void fake_module(struct kwatch *w, PyObject *ns, PyObject *n, PyObject *v, PyObject *names,
+			long cell)
+{
+	PyObject *mod;
+	const char *what = NULL;
+	char since[40] = "", desc[160];
+	long at;
+
+	if (system_module(w, v) || !expected(w, n, &mod, &what))
+		return;
+	if (!PyModule_Check(v) && !stands_in(v, mod, n, names))
+		return;
+	at = bound_in(w, n, v);
+	if (at > 0)
+		snprintf(since, sizeof(since), " by cell %ld", at);
+	if (PyModule_Check(v)) {
+		const char *mn = PyModule_GetName(v);
+
+		PyErr_Clear();
+		snprintf(desc, sizeof(desc), "a module '%.60s' (%.40s) not from the system",
+			 mn ? mn : "?", Py_TYPE(v)->tp_name);
+	} else {
+		snprintf(desc, sizeof(desc), "an object of type %.60s", Py_TYPE(v)->tp_name);
+	}
+	kwatch_flag(w, "shadowed_module", kwatch_str(n),
+		    "'%s', read by grade cell %ld, is bound%s to %s, not the system module "
+		    "'%s'%s",
+		    kwatch_str(n), cell, since, desc, what,
+		    mod ? " (the test gets the system's)" : "");
+	if (mod)
+		PyDict_SetItem(ns, n, mod);
+	PyErr_Clear();
+}
+
+/*
+ * Flag every name `code` (and the code nested in it) reads that `ns` binds to
+ * a callable other than the builtin of that name, or to a fake of a module.
+ */
+static void shadowed(struct kwatch *w, PyObject *code, PyObject *ns, PyObject *bdict, long cell)
+{
+	PyObject *names = PySet_New(NULL), *list, *n;
+
+	if (!names)
+		return;
+	code_names(code, names, 0);
+	list = PySequence_List(names);
+	for (Py_ssize_t i = 0; list && i < PyList_GET_SIZE(list); i++) {
+		PyObject *mine, *real;
+
+		n = PyList_GET_ITEM(list, i);
+		mine = PyDict_GetItemWithError(ns, n);
+		real = mine ? PyDict_GetItemWithError(bdict, n) : NULL;
 		if (mine && real && mine != real && PyCallable_Check(mine))
 			kwatch_flag(w, "replaced_builtins", PyUnicode_AsUTF8(n),
 				    "the notebook binds '%s' over builtins.%s, and grade cell %ld "
 				    "reads it",
 				    PyUnicode_AsUTF8(n), PyUnicode_AsUTF8(n), cell);
+		else if (mine && PyUnicode_Check(n))
+			fake_module(w, ns, n, mine, names, cell);
 		PyErr_Clear();
 	}
-	for (Py_ssize_t i = 0; depth < 32 && consts && i < PyTuple_GET_SIZE(consts); i++)
-		if (PyCode_Check(PyTuple_GET_ITEM(consts, i)))
-			shadowed(w, PyTuple_GET_ITEM(consts, i), ns, bdict, cell, depth + 1);
+	Py_XDECREF(list);
+	Py_DECREF(names);
+	PyErr_Clear();
 }
 
 /* Python handlers on any signal but ours, and interval timers: off, and flagged. */
@@ -101,7 +277,35 @@ void kguard_shadowed(struct kwatch *w, PyObject *code, PyObject *ns, long cell)
 	if (!w || !code || !PyCode_Check(code))
 		return;
 	PyErr_Fetch(&type, &value, &tb);
-	shadowed(w, code, ns, PyEval_GetBuiltins(), cell, 0);
+	shadowed(w, code, ns, PyEval_GetBuiltins(), cell);
+	PyErr_Clear();
+	PyErr_Restore(type, value, tb);
+}
+
+void kguard_note_ns(struct kwatch *w, PyObject *ns, long cell)
+{
+	PyObject *type, *value, *tb, *key, *v;
+	Py_ssize_t pos = 0;
+
+	if (!w || !ns || !PyDict_Check(ns))
+		return;
+	PyErr_Fetch(&type, &value, &tb);
+	while (PyDict_Next(ns, &pos, &key, &v)) {
+		PyObject *t = PyDict_GetItemWithError(w->nsbind, key), *id;
+
+		if (!PyUnicode_Check(key))
+			continue;
+		if (PyModule_Check(v) && !PyDict_GetItemWithError(w->nsmods, key) &&
+		    system_module(w, v))
+			PyDict_SetItem(w->nsmods, key, v);
+		if (t && PyTuple_Check(t) && PyLong_AsVoidPtr(PyTuple_GET_ITEM(t, 0)) == (void *)v)
+			continue;
+		id = PyLong_FromVoidPtr(v);
+		t = id ? Py_BuildValue("(Nl)", id, cell) : NULL;
+		if (t)
+			PyDict_SetItem(w->nsbind, key, t);
+		Py_XDECREF(t);
+	}
 	PyErr_Clear();
 	PyErr_Restore(type, value, tb);
 }

@@ -141,6 +141,8 @@ struct kwatch {
 	PyObject *from_spec;   /* importlib.util.module_from_spec */
 	PyObject *orig_load;   /* the import system's own _find_and_load */
 	PyObject *wrapped_key; /* "__wrapped__", interned */
+	PyObject *nsmods;      /* name -> the system module the notebook bound it to first */
+	PyObject *nsbind;      /* name -> (id of its value, cell that bound it) */
 	PyObject *stack[KW_DEPTH];
 	int depth;
 	unsigned long nonsys; /* modules loaded from outside the system so far */
@@ -162,6 +164,12 @@ struct kwatch {
  */
 void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signal);
 void kguard_shadowed(struct kwatch *w, PyObject *code, PyObject *ns, long cell);
+/*
+ * After each cell: which names of the notebook's namespace hold a system
+ * module (what a test reading that name expects) and in which cell each name
+ * got its current value (for the reasons).
+ */
+void kguard_note_ns(struct kwatch *w, PyObject *ns, long cell);
 
 void kwatch_flag(struct kwatch *w, const char *flag, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -177,6 +185,8 @@ void kwatch_add_module(struct kwatch *w, const char *mname, PyObject *mod);
 /* 1 loaded from the system, 0 from elsewhere, -1 made in memory; no student code runs. */
 int kwatch_module_origin(PyObject *mod);
 int kwatch_system_module(PyObject *mod);
+/* `name` is the name of a module the system has (whether loaded or not). */
+int kwatch_system_name(struct kwatch *w, PyObject *name);
 /* The module is still running its own import. */
 int kwatch_initializing(PyObject *mod);
 /* New or replaced sys.modules entries: watch the system's, flag hand-made or shadowing ones. */

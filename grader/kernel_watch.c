@@ -539,6 +539,8 @@ static int init_refs(struct kwatch *w)
 	w->shadows = PySet_New(NULL);
 	w->forged = PySet_New(NULL);
 	w->originals = PyDict_New();
+	w->nsmods = PyDict_New();
+	w->nsbind = PyDict_New();
 	w->flags = json_array();
 	w->builtins = PyEval_GetBuiltins();
 	Py_XINCREF(w->builtins);
@@ -557,9 +559,9 @@ static int init_refs(struct kwatch *w)
 	w->from_spec = attr("importlib.util", "module_from_spec");
 	w->orig_load = attr("_frozen_importlib", "_find_and_load");
 	w->wrapped_key = PyUnicode_InternFromString("__wrapped__");
-	if (!w->known || !w->seen || !w->shadows || !w->forged || !w->originals || !w->flags ||
-	    !w->builtins || !w->stdlib || !w->syspath || !w->find_spec || !w->from_spec ||
-	    !w->orig_load || !w->wrapped_key)
+	if (!w->known || !w->seen || !w->shadows || !w->forged || !w->originals || !w->nsmods ||
+	    !w->nsbind || !w->flags || !w->builtins || !w->stdlib || !w->syspath || !w->find_spec ||
+	    !w->from_spec || !w->orig_load || !w->wrapped_key)
 		return -1;
 	return 0;
 }

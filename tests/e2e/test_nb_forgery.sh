@@ -1,0 +1,44 @@
+#!/bin/sh
+# Forgeries through the real sandbox with `grader grade`: a wrong answer plus
+# a way to make the test cells pass anyway. Each must score 0 or be flagged
+# with a reason; the honest control must score full marks with no flag.
+#   - module names the tests read (math, np) rebound in the notebook to a
+#     namespace, a fake class, a submission's module, a module subclass;
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+T=$E2E_TMP
+weaker=
+[ "$(id -u)" = 0 ] || weaker=--allow-weaker
+if ! $PY -c "import numpy, matplotlib" 2>/dev/null; then
+	skip "forgery course" "numpy and matplotlib are not installed (python3-numpy, python3-matplotlib)"
+	finish
+fi
+$PY "$ROOT/tests/fixtures/forgery/make_course.py" source "$T/hw.ipynb"
+(cd "$T" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload -o rubric.json 2>/dev/null)
+check "rubric imports" test -s "$T/rubric.json"
+"$GRADER" rubric release "$T/rubric.json" -o "$T/release" 2>/dev/null
+$PY "$ROOT/tests/fixtures/forgery/make_course.py" submit "$T/release/hw.ipynb" "$T/sub"
+"$GRADER" grade --rubric "$T/rubric.json" --submissions "$T/sub" -o "$T/gb.json" -q $weaker 2>"$T/err"
+check "grade exits 0" test $? -eq 0
+# sub STUDENT EXPR: EXPR holds for the student's submission s (r: its reasons as text)
+sub() {
+	$PY - "$T/gb.json" "$1" "$2" <<'PYEOF'
+import json, sys
+g = json.load(open(sys.argv[1]))
+s = [x for x in g["submissions"] if x["student_id"] == sys.argv[2]][0]
+r = json.dumps(s.get("flag_reasons", {}))
+sys.exit(0 if eval(sys.argv[3]) else 1)
+PYEOF
+}
+# import math, numpy as np, matplotlib.pyplot as plt: no false accusation
+check "honest: full marks, no flag" sub honest 's["score"] == 8 and not s["flags"]'
+# 1. a module name the test reads, bound in the notebook to something else
+for a in ns_math fakemod modsub; do
+	check "$a: the wrong answer scores 0" sub $a 's["score"] == 0'
+	check "$a: flagged shadowed_module, naming 'math' and the cell" sub $a \
+		'"shadowed_module" in s["flags"] and "'"'math', read by grade cell 3, is bound by cell 2"'" in r'
+done
+check "fake_np: the wrong answer scores 0" sub fake_np 's["score"] == 0'
+check "fake_np: flagged shadowed_module, naming 'np' and numpy" sub fake_np \
+	'"shadowed_module" in s["flags"] and "'"'np', read by grade cell 4"'" in r and "FakeNumpy" in r and "numpy" in r'
+finish
