@@ -8,7 +8,8 @@
 # the generators and set the environment. Compiling each cell right before it
 # runs, running, capturing and reporting are done by C (kernel_child.c), so
 # that nothing student code can rebind takes part in producing a result; C
-# checks the shape of every value it reads back.
+# checks the shape of every value it reads back. C runs this file twice: the
+# engine's copy, and the copy whose shell and display() the notebook gets.
 import sys, os, io, ast, re, signal, random, builtins, types, traceback
 
 _LINE = re.compile(r'^(\s*)(?:[%!?]|[\w.]+\s*=\s*[%!])')
@@ -426,38 +427,14 @@ class _Shell:
 class UsageError(Exception):
     """IPython's UsageError, raised by a magic used wrongly."""
 
-# asyncio as in a kernel: cells run inside a running event loop (asyncio.run()
-# and run_until_complete() say so), and a cell may `await` at top level.
-_LOOP = []
-
-def _loop_running(on):
-    import asyncio, threading
-    if not _LOOP:
-        _LOOP.append(asyncio.new_event_loop())
-        asyncio.set_event_loop(_LOOP[0])
-    loop = _LOOP[0]
-    loop._thread_id = threading.get_ident() if on else None
-    asyncio.events._set_running_loop(loop if on else None)
-    return loop
-
-def _run_async(coro):
-    """Run a top-level-await cell's coroutine on the notebook's loop."""
-    loop = _loop_running(False)
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        _loop_running(True)
-
 _SHELL = []
 
 def _pre_cell(uses_async):
     """Before each cell (C calls it, telling whether the cell's text mentions
-    async or await): warnings show again, as in a kernel; the event loop
-    counts as running from the first cell that uses asyncio on."""
+    async or await; C marks the event loop running): warnings show again, as
+    in a kernel, and the events fire."""
     import warnings
     warnings._filters_mutated()
-    if _LOOP or uses_async:
-        _loop_running(True)
     if _SHELL:
         sh = _SHELL[0]
         sh.execution_count += 1
@@ -563,19 +540,26 @@ def _cell_code(src, load, use_ipython):
             code = auto
     return code, note
 
+def _getter(shell):
+    return lambda: shell
+
 def _prepare(use_ipython, seed, sig):
-    """The child's fresh __main__ and the notes list IPython services append to."""
+    """The child's fresh __main__ and the notes list IPython services append to.
+    What the notebook gets (the shell, display, get_ipython) comes from the
+    helper's second copy (_PUB, set by C): its functions' __globals__ lead
+    there, not here."""
     main = types.ModuleType('__main__')
     ns = main.__dict__
     ns['__builtins__'] = builtins
     sys.modules['__main__'] = main
     notes = []
     _restore()
-    shell = _Shell(ns, notes)
+    pub = _PUB
+    shell = pub['_Shell'](ns, notes)
     shell._tm = _tm if use_ipython else None
-    _SHELL[:] = [shell]
-    ns['get_ipython'] = lambda: shell
-    ns['display'] = _display
+    pub['_SHELL'][:] = [shell]
+    ns['get_ipython'] = pub['_getter'](shell)
+    ns['display'] = pub['_display']
     random.seed(seed)
     if 'numpy' in sys.modules:
         sys.modules['numpy'].random.seed(seed & 0xffffffff)

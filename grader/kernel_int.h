@@ -12,6 +12,8 @@
  *   kernel_audit.c   the PEP 578 audit hook
  *   kernel_watch.c   the monkeypatch watcher: snapshots, checks, threads
  *   kernel_watch_mods.c  its view of modules: system or not, sys.modules, the box
+ *   kernel_guard.c   right before a grade cell: names the test reads, signals
+ *   kernel_loop.c    the event loop of top-level await, held by C
  */
 #ifndef GRADER_KERNEL_INT_H
 #define GRADER_KERNEL_INT_H

@@ -78,7 +78,7 @@ static int init_interpreter(char *msg, size_t msglen)
 
 int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t msglen)
 {
-	PyObject *mod = NULL, *code = NULL, *r = NULL, *names = NULL, *io = NULL;
+	PyObject *mod = NULL, *pub = NULL, *code = NULL, *r = NULL, *names = NULL, *io = NULL;
 	int rc = 0;
 
 	z->opts = opts;
@@ -99,17 +99,38 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 	if (!r)
 		goto pyfail;
 	Py_CLEAR(r);
-	z->pre_cell = PyDict_GetItemString(z->ns, "_pre_cell");
-	z->post_cell = PyDict_GetItemString(z->ns, "_post_cell");
-	z->run_async = PyDict_GetItemString(z->ns, "_run_async");
-	if (!z->pre_cell || !z->post_cell || !z->run_async) {
+	/*
+	 * A second copy for what the notebook gets: a function's __globals__ (or a
+	 * frame's f_globals in an event callback) then leads to this copy, never
+	 * to the engine's.
+	 */
+	pub = PyModule_New("_grader_shell");
+	if (!pub)
+		goto pyfail;
+	z->pub = PyModule_GetDict(pub);
+	Py_INCREF(z->pub);
+	if (PyDict_SetItemString(z->pub, "__builtins__", PyEval_GetBuiltins()) < 0 ||
+	    PyDict_SetItemString(z->ns, "_PUB", z->pub) < 0)
+		goto pyfail;
+	r = PyEval_EvalCode(code, z->pub, z->pub);
+	if (!r)
+		goto pyfail;
+	Py_CLEAR(r);
+	z->pre_cell = PyDict_GetItemString(z->pub, "_pre_cell");
+	z->post_cell = PyDict_GetItemString(z->pub, "_post_cell");
+	if (!z->pre_cell || !z->post_cell) {
 		snprintf(msg, msglen, "the Python helper lacks a cell hook");
 		rc = GR_ESYS;
 		goto done;
 	}
 	Py_INCREF(z->pre_cell);
 	Py_INCREF(z->post_cell);
-	Py_INCREF(z->run_async);
+	/* before the preloads, so that every child starts with it (and it is watched) */
+	if (kloop_init(&z->loop) < 0) {
+		snprintf(msg, msglen, "cannot set up asyncio for top-level await");
+		rc = GR_ESYS;
+		goto done;
+	}
 	io = PyImport_ImportModule("io");
 	if (!io)
 		goto pyfail;
@@ -161,6 +182,7 @@ done:
 	Py_XDECREF(code);
 	Py_XDECREF(names);
 	Py_XDECREF(io);
+	Py_XDECREF(pub);
 	Py_XDECREF(mod);
 	return rc;
 }

@@ -25,17 +25,38 @@ struct kaudit {
 	struct kwatch *watch; /* told of object.__setattr__ events */
 };
 
+/*
+ * The notebook's event loop (kernel_loop.c): the class and its
+ * run_until_complete are the zygote's references, the loop is made in the
+ * child at its first use.
+ */
+struct kloop {
+	PyObject *cls;	       /* asyncio.SelectorEventLoop */
+	PyObject *run;	       /* its run_until_complete (a function of the class) */
+	PyObject *set_running; /* asyncio.events._set_running_loop */
+	PyObject *set_loop;    /* asyncio.events.set_event_loop */
+	PyObject *loop;	       /* the notebook's loop, or NULL */
+	PyTypeObject *type;    /* its class when made */
+	PyObject *snap;	       /* a copy of its attributes when made */
+};
+
 /* The zygote: an initialised interpreter, inherited by every child. */
 struct kzy {
 	const struct kernel_opts *opts;
-	PyObject *ns;	   /* globals of the helper module */
+	PyObject *ns;	   /* globals of the helper module: only the zygote's code and
+			      _prepare() (before student code) run with them */
+	PyObject *pub;	   /* globals of the helper's second copy, whose functions and
+			      classes the notebook gets (display, get_ipython): student
+			      code can reach and rebind them; nothing that decides a
+			      result reads them */
 	PyObject *io_open; /* io.open, held from before any student code */
 	/*
 	 * The helper's hooks around a cell, held from before any student code:
 	 * student code can rebind names in the helper's dict (a helper
 	 * function's __globals__ is that dict), never these references.
 	 */
-	PyObject *pre_cell, *post_cell, *run_async;
+	PyObject *pre_cell, *post_cell;
+	struct kloop loop;
 	PyObject *out, *err; /* stream objects on fds 1 and 2, made once for every child */
 	struct kwatch *watch;
 	struct kaudit audit;
@@ -101,6 +122,13 @@ void kpy_cells_free(struct kcell *cells, size_t n);
 void kpy_cell_clear(struct kcell *c);
 /* The current Python exception as "Type: message" (cleared). */
 void kpy_exc_message(char *buf, size_t len);
+
+/* kernel_loop.c: the zygote's references (0, or -1 when asyncio is unusable) */
+int kloop_init(struct kloop *l);
+/* Mark the loop running in this thread (`on`) or not, making it at its first use. */
+void kloop_mark(struct kloop *l, int on);
+/* Run a top-level-await cell's coroutine to its end; a changed loop is flagged and replaced. */
+PyObject *kloop_run(struct kloop *l, struct kwatch *w, PyObject *coro);
 
 /* kernel_audit.c */
 int kaudit_install(struct kaudit *a, int allow_ctypes);

@@ -4,6 +4,8 @@
 # with a reason; the honest control must score full marks with no flag.
 #   - module names the tests read (math, np) rebound in the notebook to a
 #     namespace, a fake class, a submission's module, a module subclass;
+#   - the event loop a top-level await runs on: a method set on the loop, a
+#     task factory, the engine's helpers rebound through display.__globals__;
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 T=$E2E_TMP
@@ -11,7 +13,15 @@ weaker=
 [ "$(id -u)" = 0 ] || weaker=--allow-weaker
 if ! $PY -c "import numpy, matplotlib" 2>/dev/null; then
 	skip "forgery course" "numpy and matplotlib are not installed (python3-numpy, python3-matplotlib)"
-	finish
+	# 2. the event loop: C holds its class and run_until_complete, checks the loop
+for a in loop_attr loop_factory loop_globals; do
+	check "$a: the wrong answer scores 0" sub $a 's["score"] == 0'
+done
+check "loop_attr: flagged, naming run_until_complete" sub loop_attr \
+	'"replaced_builtins" in s["flags"] and "the event loop'"'"'s run_until_complete replaced" in r'
+check "loop_factory: flagged, naming the task factory" sub loop_factory \
+	'"replaced_builtins" in s["flags"] and "_task_factory replaced" in r'
+finish
 fi
 $PY "$ROOT/tests/fixtures/forgery/make_course.py" source "$T/hw.ipynb"
 (cd "$T" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload -o rubric.json 2>/dev/null)
@@ -41,4 +51,12 @@ done
 check "fake_np: the wrong answer scores 0" sub fake_np 's["score"] == 0'
 check "fake_np: flagged shadowed_module, naming 'np' and numpy" sub fake_np \
 	'"shadowed_module" in s["flags"] and "'"'np', read by grade cell 4"'" in r and "FakeNumpy" in r and "numpy" in r'
+# 2. the event loop: C holds its class and run_until_complete, checks the loop
+for a in loop_attr loop_factory loop_globals; do
+	check "$a: the wrong answer scores 0" sub $a 's["score"] == 0'
+done
+check "loop_attr: flagged, naming run_until_complete" sub loop_attr \
+	'"replaced_builtins" in s["flags"] and "the event loop'"'"'s run_until_complete replaced" in r'
+check "loop_factory: flagged, naming the task factory" sub loop_factory \
+	'"replaced_builtins" in s["flags"] and "_task_factory replaced" in r'
 finish
