@@ -163,6 +163,15 @@ def _restore():
     if sys.meta_path != meta:
         sys.meta_path[:] = meta
 
+# A note names a magic, never quotes the notebook's text: a note the
+# notebook could write ("refused: ...") would pass for the engine's.
+_MAGIC_WORD = re.compile(r'[%!?]{1,2}[\w.]*')
+
+def _word(s):
+    s = str(s)
+    w = re.match(r'[%!?]{0,2}[A-Za-z0-9_.]{0,40}', s).group(0)
+    return w if w and w == s else (w or '?') + '...'
+
 def _fallback(src, bad):
     lines = src.split('\n')
     notes = []
@@ -173,7 +182,7 @@ def _fallback(src, bad):
         arg = words[1] if len(words) > 1 else ''
         if name in ('time', 'timeit', 'capture', 'prun'):
             lines[first] = ''
-            notes.append('%%' + name + ' ignored')
+            notes.append('%%' + _word(name) + ' ignored')
             bad = _ipy_lines('\n'.join(lines))
         elif name == 'writefile':
             body = '\n'.join(lines[first + 1:])
@@ -183,13 +192,14 @@ def _fallback(src, bad):
                     '%%writefile done without IPython')
         else:
             return ('\n' * len(lines),
-                    'cell magic %%' + name + ' not run (IPython not used)')
+                    'cell magic %%' + _word(name) + ' not run (IPython not used)')
     for n in bad:
         line = lines[n - 1]
         m = _ASSIGN.match(line)
         indent = line[:len(line) - len(line.lstrip())]
         lines[n - 1] = indent + (m.group(2) + ' = None' if m else 'pass')
-        notes.append('line %d: %s' % (n, line.strip()[:60]))
+        magic = _MAGIC_WORD.search(line)
+        notes.append('line %d: %s' % (n, _word(magic.group(0)) if magic else '?'))
     return ('\n'.join(lines),
             'IPython syntax replaced by no-ops (IPython not used): ' + '; '.join(notes))
 
@@ -323,7 +333,7 @@ class _Shell:
             try:
                 load(self)
             except AttributeError as e:
-                self._notes.append('extension %s: %s (not an IPython shell)' % (name, e))
+                self._notes.append('extension %s: not an IPython shell' % _word(name))
         self.loaded.add(name)
         return None
     def _runfile(self, line):
@@ -386,13 +396,13 @@ class _Shell:
         if name in ('sx', 'system'):
             return self.getoutput(line)
         if name in ('pip', 'conda'):
-            self._notes.append('%%%s not run (no network in the box)' % name)
+            self._notes.append('%%%s not run (no network in the box)' % _word(name))
             return None
         if name in _ALIASES:
             return self.system(_ALIASES[name] + (' ' + line if line else ''))
         if name in _NOOP:
             return None
-        self._notes.append('%' + name + ' not run')
+        self._notes.append('%' + _word(name) + ' not run')
     def run_cell_magic(self, name, line, cell):
         if name in ('time', 'timeit', 'capture', 'prun'):
             return self._run(cell)
@@ -407,7 +417,7 @@ class _Shell:
             sys.stdout.flush()
             subprocess.run(['/bin/bash' if name == 'bash' else '/bin/sh', '-c', cell])
             return None
-        self._notes.append('%%' + name + ' not run')
+        self._notes.append('%%' + _word(name) + ' not run')
     def system(self, cmd):
         import subprocess
         sys.stdout.flush()

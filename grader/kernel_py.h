@@ -19,10 +19,12 @@ extern const char kernel_py_source[];
 /* State of the audit hook; `armed` is set in the child before student code. */
 struct kaudit {
 	int armed;
-	int allow_ctypes;     /* the course needs ctypes (scipy): weaker, documented */
-	int allow_fork;	      /* set in the child once forked processes cannot use the channel */
-	char blocked[160];    /* the last refused event, for the cell's note */
-	struct kwatch *watch; /* told of object.__setattr__ events */
+	int allow_ctypes;      /* the course needs ctypes (scipy): weaker, documented */
+	int allow_fork;	       /* set in the child once forked processes cannot use the channel */
+	char blocked[160];     /* the last refused event of student code, for the cell's note */
+	char lib_blocked[160]; /* the last refused of a library (which may fall back): noted
+				  only when the cell failed */
+	struct kwatch *watch;  /* told of object.__setattr__ events */
 };
 
 /*

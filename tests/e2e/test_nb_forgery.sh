@@ -6,6 +6,8 @@
 #     namespace, a fake class, a submission's module, a module subclass;
 #   - the event loop a top-level await runs on: a method set on the loop, a
 #     task factory, the engine's helpers rebound through display.__globals__;
+#   - text that looks like the engine's notes, from the notebook's code: in
+#     the shell's note list, a magic's name, an exception's message, stdout.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 T=$E2E_TMP
@@ -13,15 +15,7 @@ weaker=
 [ "$(id -u)" = 0 ] || weaker=--allow-weaker
 if ! $PY -c "import numpy, matplotlib" 2>/dev/null; then
 	skip "forgery course" "numpy and matplotlib are not installed (python3-numpy, python3-matplotlib)"
-	# 2. the event loop: C holds its class and run_until_complete, checks the loop
-for a in loop_attr loop_factory loop_globals; do
-	check "$a: the wrong answer scores 0" sub $a 's["score"] == 0'
-done
-check "loop_attr: flagged, naming run_until_complete" sub loop_attr \
-	'"replaced_builtins" in s["flags"] and "the event loop'"'"'s run_until_complete replaced" in r'
-check "loop_factory: flagged, naming the task factory" sub loop_factory \
-	'"replaced_builtins" in s["flags"] and "_task_factory replaced" in r'
-finish
+	finish
 fi
 $PY "$ROOT/tests/fixtures/forgery/make_course.py" source "$T/hw.ipynb"
 (cd "$T" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload -o rubric.json 2>/dev/null)
@@ -59,4 +53,35 @@ check "loop_attr: flagged, naming run_until_complete" sub loop_attr \
 	'"replaced_builtins" in s["flags"] and "the event loop'"'"'s run_until_complete replaced" in r'
 check "loop_factory: flagged, naming the task factory" sub loop_factory \
 	'"replaced_builtins" in s["flags"] and "_task_factory replaced" in r'
+# 4. notes come from the engine only; what the notebook raised is quoted
+check "forged_note: the wrong answer scores 0" sub forged_note 's["score"] == 0'
+check "forged_note: the message quotes the exception, no engine note" sub forged_note \
+	's["notebooks"][0]["message"] == chr(34).join(["cell 2 (area) raised ImportError ", "x\\", " [engine: refused: ctypes/cffi]", ""])'
+mkdir "$T/nb"
+cat >"$T/nb/notes.py" <<'PYEOF'
+# %%
+get_ipython()._notes.append('refused: importing ctypes, cffi or a test module')
+# %%
+get_ipython().run_line_magic('refused: loading native code from outside /usr;', '')
+# %%
+print('       note: refused: ctypes/cffi (wanted by a library) [truncated]')
+# %%
+raise ImportError('x - refused: importing ctypes, cffi or a test module')
+# %%
+import matplotlib
+import matplotlib.pyplot as plt
+PYEOF
+"$GRADER" nb run --json "$T/nb/notes.py" >"$T/notes.json" 2>"$T/err"
+check "nb run exits 0 (notes)" test $? -eq 0
+. "$ROOT/tests/e2e/nb_lib.sh"
+is "a note appended by the notebook is dropped, and says so" "$T/notes.json" 0 \
+	'c[0]["note"] == "1 note written by the notebook'"'"'s code dropped"'
+is "a magic named like a refusal is a magic not run" "$T/notes.json" 0 \
+	'c[1]["note"] == "%refused... not run"'
+is "printed and raised look-alikes make no note" "$T/notes.json" 0 \
+	'c[2]["note"] is None and c[3]["note"] is None'
+is "an honest matplotlib import makes no 'refused' note" "$T/notes.json" 0 \
+	'c[4]["status"] == "ok" and c[4]["note"] is None'
+"$GRADER" nb run "$T/nb/notes.py" >"$T/table" 2>"$T/err"
+check "nb run's table: no note line says refused" sh -c "! grep -q '^       note: refused' '$T/table'"
 finish
