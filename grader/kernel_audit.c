@@ -219,6 +219,9 @@ static int hook(const char *event, PyObject *args, void *data)
 		return 0;
 	if (!strcmp(event, "object.__setattr__"))
 		return kwatch_on_setattr(a->watch, args);
+	/* the watcher's own profile function around an import (kernel_watch.c) */
+	if (!strcmp(event, "sys.setprofile") && a->watch && a->watch->profiling)
+		return 0;
 	if ((starts(event, "ctypes.") && !a->allow_ctypes) || !strcmp(event, "sys.addaudithook") ||
 	    !strcmp(event, "sys.settrace") || !strcmp(event, "sys.setprofile") ||
 	    (!a->allow_fork && (!strcmp(event, "os.fork") || !strcmp(event, "os.forkpty"))) ||

@@ -266,6 +266,9 @@ void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signa
 	if (!w || !sigmod)
 		return;
 	PyErr_Fetch(&type, &value, &tb);
+	/* finalizers that are due run now, before the checks, not during the test */
+	PyGC_Collect();
+	PyErr_Clear();
 	signals(w, sigmod, cell, own_signal);
 	PyErr_Restore(type, value, tb);
 }
@@ -308,4 +311,168 @@ void kguard_note_ns(struct kwatch *w, PyObject *ns, long cell)
 	}
 	PyErr_Clear();
 	PyErr_Restore(type, value, tb);
+}
+
+/* ---- import hooks and collector callbacks the notebook added ---- */
+
+/* Code of the system's Python or of the import system itself. */
+static int trusted_code(PyObject *code)
+{
+	const char *f = PyCode_Check(code) ? kwatch_str(((PyCodeObject *)code)->co_filename) : "";
+
+	return kwatch_trusted(f) || !strncmp(f, "<frozen ", 8);
+}
+
+/* Every Python function in `dict` (and staticmethod/classmethod wrappers) is the system's. */
+static int trusted_dict(PyObject *dict)
+{
+	PyObject *key, *v;
+	Py_ssize_t pos = 0;
+
+	while (dict && PyDict_Check(dict) && PyDict_Next(dict, &pos, &key, &v)) {
+		PyObject *f = v;
+
+		if (!PyFunction_Check(v) &&
+		    (Py_IS_TYPE(v, &PyStaticMethod_Type) || Py_IS_TYPE(v, &PyClassMethod_Type)))
+			f = PyObject_GetAttrString(v, "__func__");
+		else
+			Py_INCREF(f);
+		PyErr_Clear();
+		if (f && PyFunction_Check(f) && !trusted_code(PyFunction_GET_CODE(f))) {
+			Py_DECREF(f);
+			return 0;
+		}
+		Py_XDECREF(f);
+	}
+	return 1;
+}
+
+static int trusted_type(PyTypeObject *t)
+{
+	PyObject *mro = t->tp_mro;
+
+	for (Py_ssize_t i = 0; mro && i < PyTuple_GET_SIZE(mro); i++) {
+		PyTypeObject *b = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+
+		if ((b->tp_flags & Py_TPFLAGS_HEAPTYPE) && !trusted_dict(b->tp_dict))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A finder, path hook or collector callback of the system's: a function of a
+ * system file, a builtin, a class whose methods are all the system's or an
+ * instance of one with no function of its own. Anything else (a partial of
+ * setattr, a lambda of a cell) is the notebook's. No code of it runs.
+ */
+static int system_object(PyObject *o)
+{
+	PyObject **dp;
+
+	if (PyFunction_Check(o))
+		return trusted_code(PyFunction_GET_CODE(o));
+	if (PyCFunction_Check(o)) {
+		PyObject *self = PyCFunction_GET_SELF(o);
+
+		return !self || PyModule_Check(self);
+	}
+	if (PyMethod_Check(o))
+		return system_object(PyMethod_GET_FUNCTION(o)) &&
+		       system_object(PyMethod_GET_SELF(o));
+	if (PyType_Check(o))
+		return trusted_type((PyTypeObject *)o);
+	if (!(Py_TYPE(o)->tp_flags & Py_TPFLAGS_HEAPTYPE))
+		return !PyCallable_Check(o); /* a C object, not callable: data */
+	dp = _PyObject_GetDictPtr(o);
+	PyErr_Clear();
+	return trusted_type(Py_TYPE(o)) && (!dp || !*dp || trusted_dict(*dp));
+}
+
+/* The lists a notebook can hook imports and collections with, by where they live. */
+static PyObject *hook_list(int which)
+{
+	PyObject *gc;
+
+	if (which < 2)
+		return PySys_GetObject(which ? "path_hooks" : "meta_path"); /* borrowed */
+	gc = PyDict_GetItemString(PyImport_GetModuleDict(), "gc");
+	return gc && PyModule_Check(gc) ? PyDict_GetItemString(PyModule_GetDict(gc), "callbacks")
+					: NULL;
+}
+
+static const char *const hook_names[] = {"sys.meta_path", "sys.path_hooks", "gc.callbacks"};
+
+int kguard_foreign_hooks(struct kwatch *w, long cell, int remove)
+{
+	int found = 0;
+
+	for (int which = 0; which < 3; which++) {
+		PyObject *l = hook_list(which), *keep;
+
+		if (!l || !PyList_Check(l) || !(keep = PyList_New(0)))
+			continue;
+		for (Py_ssize_t i = 0; i < PyList_GET_SIZE(l); i++) {
+			PyObject *o = PyList_GET_ITEM(l, i);
+			int base = w->base_hooks[which] &&
+				   PySequence_Contains(w->base_hooks[which], o) == 1;
+
+			PyErr_Clear();
+			if (base || system_object(o)) {
+				PyList_Append(keep, o);
+				continue;
+			}
+			found = 1;
+			if (remove)
+				kwatch_flag(w, "replaced_builtins", hook_names[which],
+					    "%s held a %.60s of the notebook's when grade cell %ld "
+					    "started (removed)",
+					    hook_names[which],
+					    PyType_Check(o) ? ((PyTypeObject *)o)->tp_name
+							    : Py_TYPE(o)->tp_name,
+					    cell);
+		}
+		if (remove && found && PyList_GET_SIZE(keep) != PyList_GET_SIZE(l))
+			PyList_SetSlice(l, 0, PyList_GET_SIZE(l), keep);
+		Py_DECREF(keep);
+	}
+	/* what threading.setprofile()/settrace() leave for threads started later */
+	for (int k = 0; remove && k < 2; k++) {
+		PyObject *th = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");
+		const char *name = k ? "_trace_hook" : "_profile_hook";
+		PyObject *d = th && PyModule_Check(th) ? PyModule_GetDict(th) : NULL;
+		PyObject *h = d ? PyDict_GetItemString(d, name) : NULL;
+
+		if (h && h != Py_None) {
+			kwatch_flag(w, "replaced_builtins", name,
+				    "threading.%s%s was set when grade cell %ld started (removed)",
+				    k ? "settrace" : "setprofile", "()", cell);
+			PyDict_SetItemString(d, name, Py_None);
+		}
+	}
+	/* finders the notebook's hooks made for sys.path entries go with them */
+	if (remove && found) {
+		PyObject *cache = PySys_GetObject("path_importer_cache"), *key, *v, *drop;
+		Py_ssize_t pos = 0;
+
+		drop = cache && PyDict_Check(cache) ? PyList_New(0) : NULL;
+		while (drop && PyDict_Next(cache, &pos, &key, &v))
+			if (v != Py_None && !system_object(v))
+				PyList_Append(drop, key);
+		for (Py_ssize_t i = 0; drop && i < PyList_GET_SIZE(drop); i++)
+			PyDict_DelItem(cache, PyList_GET_ITEM(drop, i));
+		Py_XDECREF(drop);
+	}
+	PyErr_Clear();
+	return found;
+}
+
+void kguard_hooks_base(struct kwatch *w)
+{
+	for (int which = 0; which < 3; which++) {
+		PyObject *l = hook_list(which);
+
+		w->base_hooks[which] = l && PyList_Check(l) ? PySequence_Tuple(l) : NULL;
+	}
+	PyErr_Clear();
 }

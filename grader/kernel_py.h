@@ -159,20 +159,23 @@ struct kwatch {
 	size_t nrecs, caprecs;
 	struct kw_wrap *wraps;
 	size_t nwraps, capwraps;
-	PyObject *known;       /* sys.modules name -> module, every entry seen */
-	PyObject *seen;	       /* ids of the namespaces watched */
-	PyObject *shadows;     /* names to give back their system module before a grade cell */
-	PyObject *forged;      /* names whose sys.modules entry was put there by hand */
-	PyObject *originals;   /* name -> the system's module a forged entry replaced */
-	PyObject *builtins;    /* builtins.__dict__ */
-	PyObject *stdlib;      /* sys.stdlib_module_names */
-	PyObject *syspath;     /* the system's entries of sys.path (list) */
-	PyObject *find_spec;   /* importlib.machinery.PathFinder.find_spec */
-	PyObject *from_spec;   /* importlib.util.module_from_spec */
-	PyObject *orig_load;   /* the import system's own _find_and_load */
-	PyObject *wrapped_key; /* "__wrapped__", interned */
-	PyObject *nsmods;      /* name -> the system module the notebook bound it to first */
-	PyObject *nsbind;      /* name -> (id of its value, cell that bound it) */
+	PyObject *known;	 /* sys.modules name -> module, every entry seen */
+	PyObject *seen;		 /* ids of the namespaces watched */
+	PyObject *shadows;	 /* names to give back their system module before a grade cell */
+	PyObject *forged;	 /* names whose sys.modules entry was put there by hand */
+	PyObject *originals;	 /* name -> the system's module a forged entry replaced */
+	PyObject *builtins;	 /* builtins.__dict__ */
+	PyObject *stdlib;	 /* sys.stdlib_module_names */
+	PyObject *syspath;	 /* the system's entries of sys.path (list) */
+	PyObject *find_spec;	 /* importlib.machinery.PathFinder.find_spec */
+	PyObject *from_spec;	 /* importlib.util.module_from_spec */
+	PyObject *orig_load;	 /* the import system's own _find_and_load */
+	PyObject *wrapped_key;	 /* "__wrapped__", interned */
+	PyObject *nsmods;	 /* name -> the system module the notebook bound it to first */
+	PyObject *nsbind;	 /* name -> (id of its value, cell that bound it) */
+	PyObject *base_hooks[3]; /* sys.meta_path, sys.path_hooks, gc.callbacks in the zygote */
+	int student_ran;	 /* code of the notebook's ran during the current import */
+	int profiling;		 /* the watcher itself is setting its profile function */
 	PyObject *stack[KW_DEPTH];
 	int depth;
 	unsigned long nonsys; /* modules loaded from outside the system so far */
@@ -200,6 +203,15 @@ void kguard_shadowed(struct kwatch *w, PyObject *code, PyObject *ns, long cell);
  * got its current value (for the reasons).
  */
 void kguard_note_ns(struct kwatch *w, PyObject *ns, long cell);
+/*
+ * Finders, path hooks or garbage-collector callbacks that are the notebook's
+ * (not in the zygote's lists, no system object): 1 when there is one. With
+ * `remove` (right before grade cell `cell`) each is flagged and removed, and
+ * the finders they made for sys.path entries with them.
+ */
+int kguard_foreign_hooks(struct kwatch *w, long cell, int remove);
+/* Remember the zygote's lists (kwatch_start). */
+void kguard_hooks_base(struct kwatch *w);
 
 void kwatch_flag(struct kwatch *w, const char *flag, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -6,6 +6,8 @@
 #     namespace, a fake class, a submission's module, a module subclass;
 #   - the event loop a top-level await runs on: a method set on the loop, a
 #     task factory, the engine's helpers rebound through display.__globals__;
+#   - code of the notebook's run inside a system module's import: a finder,
+#     a path hook, a garbage-collector callback, a finalizer;
 #   - text that looks like the engine's notes, from the notebook's code: in
 #     the shell's note list, a magic's name, an exception's message, stdout.
 . "$(dirname "$0")/lib.sh"
@@ -53,6 +55,19 @@ check "loop_attr: flagged, naming run_until_complete" sub loop_attr \
 	'"replaced_builtins" in s["flags"] and "the event loop'"'"'s run_until_complete replaced" in r'
 check "loop_factory: flagged, naming the task factory" sub loop_factory \
 	'"replaced_builtins" in s["flags"] and "_task_factory replaced" in r'
+# 3. code of the notebook's run inside an import (a finder, a path hook, a
+# collector callback, a finalizer due): its changes are the notebook's, and
+# the hooks are flagged and removed before a grade cell
+for a in meta_finder path_hook gc_callback finalizer; do
+	check "$a: flagged, math.isclose rebound" sub $a \
+		'"replaced_builtins" in s["flags"] and "math.isclose rebound (cell 2)" in r'
+done
+check "meta_finder: the finder is flagged and removed" sub meta_finder \
+	'"sys.meta_path held a _F of the notebook'"'"'s when grade cell 3 started (removed)" in r'
+check "path_hook: the hook is flagged and removed" sub path_hook \
+	'"sys.path_hooks held a function of the notebook'"'"'s when grade cell 3 started (removed)" in r'
+check "gc_callback: the callback is flagged and removed" sub gc_callback \
+	'"gc.callbacks held a function of the notebook'"'"'s when grade cell 3 started (removed)" in r'
 # 4. notes come from the engine only; what the notebook raised is quoted
 check "forged_note: the wrong answer scores 0" sub forged_note 's["score"] == 0'
 check "forged_note: the message quotes the exception, no engine note" sub forged_note \
