@@ -9,7 +9,9 @@
 #   - code of the notebook's run inside a system module's import: a finder,
 #     a path hook, a garbage-collector callback, a finalizer;
 #   - text that looks like the engine's notes, from the notebook's code: in
-#     the shell's note list, a magic's name, an exception's message, stdout.
+#     the shell's note list, a magic's name, an exception's message, stdout;
+#   - the notebook process's memory read or attached to from a program of
+#     /usr/bin, a forked child, a multiprocessing worker (with `nb run`).
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 T=$E2E_TMP
@@ -99,4 +101,23 @@ is "an honest matplotlib import makes no 'refused' note" "$T/notes.json" 0 \
 	'c[4]["status"] == "ok" and c[4]["note"] is None'
 "$GRADER" nb run "$T/nb/notes.py" >"$T/table" 2>"$T/err"
 check "nb run's table: no note line says refused" sh -c "! grep -q '^       note: refused' '$T/table'"
+
+# 6. the notebook process's memory: /proc/<pid>/mem, ptrace, process_vm_readv
+# from a program of /usr/bin, a forked child and a multiprocessing worker
+"$GRADER" nb run --json $weaker "$ROOT/tests/fixtures/forgery/peek_memory.py" >"$T/peek.json" 2>"$T/err"
+check "nb run exits 0 (memory)" test $? -eq 0
+for n in 0 1 2; do
+	is "cell $((n + 1)): ran" "$T/peek.json" 0 "c[$n]['status'] == 'ok'"
+done
+is "a program of /usr/bin: /proc/<notebook>/mem, environ, maps, fd/250 denied" "$T/peek.json" 0 \
+	'all(x in c[0]["stdout"] for x in ("mem: denied EACCES", "environ: denied", "maps: denied", "fd/250: denied"))'
+is "... ptrace(PTRACE_ATTACH) and process_vm_readv refused" "$T/peek.json" 0 \
+	'"ptrace: EPERM" in c[0]["stdout"] and "process_vm_readv: EPERM" in c[0]["stdout"]'
+is "... while its own /proc/self works (the probe ran)" "$T/peek.json" 0 '"own status: ok" in c[0]["stdout"]'
+is "a forked child: denied, and so is a program it runs" "$T/peek.json" 0 \
+	'"fork mem: denied" in c[1]["stdout"] and "fork native: mem: denied EACCES | ptrace: EPERM | process_vm_readv: EPERM" in c[1]["stdout"]'
+is "a multiprocessing worker: denied, and so is a program it runs" "$T/peek.json" 0 \
+	'"mp mem: denied" in c[2]["stdout"] and "mp native: mem: denied EACCES | ptrace: EPERM | process_vm_readv: EPERM" in c[2]["stdout"]'
+is "nothing read or attached anywhere" "$T/peek.json" 0 \
+	'not any(w in x["stdout"] for x in c for w in (": read", "attached"))'
 finish
