@@ -11,7 +11,8 @@
 #   - text that looks like the engine's notes, from the notebook's code: in
 #     the shell's note list, a magic's name, an exception's message, stdout;
 #   - the notebook process's memory read or attached to from a program of
-#     /usr/bin, a forked child, a multiprocessing worker (with `nb run`).
+#     /usr/bin, a forked child, a multiprocessing worker (with `nb run`);
+#   - what the box shows of the host (mountinfo, init's command line).
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 T=$E2E_TMP
@@ -70,6 +71,12 @@ check "path_hook: the hook is flagged and removed" sub path_hook \
 	'"sys.path_hooks held a function of the notebook'"'"'s when grade cell 3 started (removed)" in r'
 check "gc_callback: the callback is flagged and removed" sub gc_callback \
 	'"gc.callbacks held a function of the notebook'"'"'s when grade cell 3 started (removed)" in r'
+# 7. the box's mounts and init: no student, course or rubric name, no host command line
+check "peek_box: the probe ran" sub peek_box '"/box" in s["notebooks"][0]["grades"][0]["output"]["stdout"]'
+check "peek_box: mountinfo names no student, no submission or rubric path" sub peek_box \
+	'not any(x in s["notebooks"][0]["grades"][0]["output"]["stdout"] for x in ("peek_box", sys.argv[1].rsplit("/", 1)[0], "rubric"))'
+check "peek_box: /proc/1/cmdline empty, /proc/1/environ empty or denied" sub peek_box \
+	'"cmdline b'"''"'" in s["notebooks"][0]["grades"][0]["output"]["stdout"] and ("environ b'"''"'" in s["notebooks"][0]["grades"][0]["output"]["stdout"] or "environ denied" in s["notebooks"][0]["grades"][0]["output"]["stdout"])'
 # 4. notes come from the engine only; what the notebook raised is quoted
 check "forged_note: the wrong answer scores 0" sub forged_note 's["score"] == 0'
 check "forged_note: the message quotes the exception, no engine note" sub forged_note \
