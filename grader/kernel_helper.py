@@ -145,6 +145,17 @@ def _freeze():
 _RECURSION = 3000
 _BASE = []
 
+def _import_asyncio():
+    # imported by the zygote for a notebook that awaits, asyncio stays for
+    # every later child (C holds its loop class); what an earlier notebook's
+    # IPython import brought does not
+    import gc
+    before = set(sys.modules)
+    import asyncio
+    if _BASE:
+        _BASE[0] |= set(sys.modules) - before
+    gc.freeze()
+
 def _no_breakpoint(*args, **kw):
     return None
 

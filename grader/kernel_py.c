@@ -125,12 +125,6 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 	}
 	Py_INCREF(z->pre_cell);
 	Py_INCREF(z->post_cell);
-	/* before the preloads, so that every child starts with it (and it is watched) */
-	if (kloop_init(&z->loop) < 0) {
-		snprintf(msg, msglen, "cannot set up asyncio for top-level await");
-		rc = GR_ESYS;
-		goto done;
-	}
 	io = PyImport_ImportModule("io");
 	if (!io)
 		goto pyfail;
@@ -210,6 +204,35 @@ static int want_ipython(struct kzy *z, PyObject *list)
 	return use;
 }
 
+/*
+ * asyncio, imported by the zygote the first time a notebook's text mentions
+ * async or await (before any student code, so that the loop's class is the
+ * system's, and watched), and kept for every later child.
+ */
+static void want_asyncio(struct kzy *z, json_t *sources)
+{
+	PyObject *imp, *r;
+	size_t i;
+	json_t *s;
+
+	if (z->loop.cls)
+		return;
+	json_array_foreach(sources, i, s)
+	{
+		const char *t = json_string_value(s);
+
+		if (t && (strstr(t, "async") || strstr(t, "await")))
+			break;
+	}
+	if (i == json_array_size(sources))
+		return;
+	imp = PyDict_GetItemString(z->ns, "_import_asyncio");
+	r = imp ? PyObject_CallNoArgs(imp) : NULL;
+	Py_XDECREF(r);
+	PyErr_Clear();
+	kloop_init(&z->loop); /* if it fails, a top-level await fails with a clear error */
+}
+
 /* A heap copy of str `o` (UTF-8), of None as NULL; -1 when `o` is neither. */
 static int copy_text(char **out, PyObject *o)
 {
@@ -273,6 +296,7 @@ int kpy_prepare_cells(struct kzy *z, struct krun *run, json_t *sources, struct g
 		Py_DECREF(u);
 	}
 	run->ipython = want_ipython(z, list);
+	want_asyncio(z, sources);
 	fn = PyDict_GetItemString(z->ns, "_transform");
 	for (size_t i = 0; fn && i < n; i++) {
 		PyObject *t = PyObject_CallFunction(fn, "Oni", PyList_GET_ITEM(list, i),
