@@ -112,6 +112,44 @@ open(t + "/shard.sh", "w").write(c["args"][0].replace("/course/ps1.json", sys.ar
 open(t + "/merge.sh", "w").write(mg["spec"]["template"]["spec"]["containers"][0]["args"][0].replace("/course", t + "/course"))
 PY
 check "the kubernetes manifest has its required fields ($(head -n 1 "$T/k8s.out"))" grep -q '^shape ok' "$T/k8s.out"
+# stricter: every field one of the Job API's, of its type, and the API
+# server's rules for an Indexed Job; each mistake below must be caught
+CHK="$ROOT/tests/e2e/k8s_job_check.py"
+/usr/bin/python3 "$CHK" "$K8S" >"$T/strict.out" 2>&1
+check "the manifest passes the strict Job check ($(head -n 1 "$T/strict.out"))" grep -qx ok "$T/strict.out"
+/usr/bin/python3 - "$K8S" "$T" <<'PY'
+import copy, sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+def mutant(name, change):
+    d = copy.deepcopy(docs)
+    change(d[0]["spec"], d[0]["spec"]["template"]["spec"])
+    yaml.safe_dump_all(d, open(f"{sys.argv[2]}/mut-{name}.yaml", "w"))
+def typo(s, p):
+    s["completionmode"] = s.pop("completionMode")
+def int_env(s, p):
+    p["containers"][0]["env"][0]["value"] = 8
+def no_completions(s, p):
+    del s["completions"]
+def on_failure(s, p):
+    p["restartPolicy"] = "OnFailure"
+def cap_prefix(s, p):
+    p["containers"][0]["securityContext"]["capabilities"]["add"][0] = "CAP_SYS_ADMIN"
+def lost_volume(s, p):
+    p["containers"][0]["volumeMounts"][0]["name"] = "coarse"
+def over_limit(s, p):
+    p["containers"][0]["resources"]["requests"]["cpu"] = "4"
+for f in (typo, int_env, no_completions, on_failure, cap_prefix, lost_volume, over_limit):
+    mutant(f.__name__, f)
+PY
+for m in "typo:completionmode: unknown field" "int_env:string expected, got 8" \
+	"no_completions:an Indexed Job needs completions" \
+	"on_failure:backoffLimitPerIndex needs restartPolicy Never" \
+	"cap_prefix:no capability 'CAP_SYS_ADMIN'" "lost_volume:'coarse' names no volume" \
+	"over_limit:cpu request above its limit"; do
+	/usr/bin/python3 "$CHK" "$T/mut-${m%%:*}.yaml" >"$T/mut.out" 2>&1
+	check "the strict check refuses ${m%%:*} (${m#*:})" sh -c 'test "$0" -eq 1 && grep -qF "$1" "$2"' \
+		"$?" "${m#*:}" "$T/mut.out"
+done
 d=$(dirname "$GRADER")
 for i in 0 1 2 3 4 5 6 7; do
 	PATH="$d:$PATH" JOB_COMPLETION_INDEX=$i SHARDS=8 sh -c "$(cat "$T/shard.sh")" 2>>"$T/k8s.log" || break
