@@ -257,6 +257,9 @@ check "the merge job completed ($mst)" test "$mst" = COMPLETED
 [ "$mst" = COMPLETED ] || show_outs
 check "each task wrote its part" test -s "$C/parts/part-1-of-4.json" -a \
 	-s "$C/parts/part-2-of-4.json" -a -s "$C/parts/part-3-of-4.json" -a -s "$C/parts/part-4-of-4.json"
+scontrol -o show job "${ARRAY}_1" >"$T/task1"
+check "a task holds the script's 2 CPUs and 10 GiB, not the whole node" \
+	grep -q 'TRES=cpu=2,mem=10G,' "$T/task1"
 check "each task has its output file" test -s "$C/grade-${ARRAY}_1.out" -a -s "$C/grade-${ARRAY}_4.out"
 check "the merge has its output file" grep -q '^grader merge: 4 parts -> gradebook.json' \
 	"$C/grade-merge-$MERGEJOB.out"
