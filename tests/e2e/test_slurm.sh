@@ -190,7 +190,7 @@ check "the README resubmits one task, then the merge (task '$K')" \
 # and print its states, one a line
 final_state() {
 	i=0
-	while [ $i -lt $((${2:-150} * 5)) ]; do
+	while [ $i -lt $((${2:-300} * 5)) ]; do
 		st=$(scontrol -o show job "$1" 2>/dev/null | sed 's/.*JobState=\([A-Z_]*\).*/\1/')
 		echo "$st" | grep -qE '^(PENDING|RUNNING|CONFIGURING|COMPLETING|SUSPENDED|REQUEUED)' ||
 			break
