@@ -33,6 +33,8 @@ DEB_PKGS = build-essential pkg-config git zip unzip \
 DEB_PKGS += python3-nbformat python3-nbclient python3-ipykernel jupyter-nbconvert \
 	python3-sqlalchemy python3-alembic python3-dateutil python3-jupyter-server \
 	python3-jinja2 python3-yaml python3-requests
+# A real single-node Slurm cluster for tests/e2e/test_slurm.sh (docs/deploy).
+DEB_PKGS += slurm-wlm slurm-client munge
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
