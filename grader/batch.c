@@ -32,6 +32,7 @@ struct run {
 	struct batch_grader grader;
 	struct gr_workdir work; /* holds grader.scratch; .path NULL when none */
 	struct gr_err werr;
+	struct batch_prof *prof; /* GRADER_PROFILE: slot 0 + one per worker, or NULL */
 };
 
 void batch_opts_init(struct batch_opts *opts)
@@ -166,12 +167,16 @@ static int setup_grader(struct run *r, struct gr_err *err)
 static int worker_init(void *ctx, unsigned slot, struct gr_err *err)
 {
 	struct run *r = ctx;
+	double t;
 	int rc;
 
+	r->grader.prof = r->prof ? &r->prof[1 + slot] : NULL;
+	t = batch_prof_now(r->grader.prof);
 	r->kopts.slot = slot;
 	rc = kernel_new(&r->grader.kernel, &r->kopts, err);
 	if (rc)
 		return rc;
+	r->grader.job_end = batch_prof_add(r->grader.prof, BATCH_PH_ZYGOTE, t);
 	/* after the zygote's fork: only this worker holds the work directory's lock */
 	rc = gr_workdir_make(&r->work, "/tmp", "grader-work", err);
 	if (rc)
@@ -189,18 +194,23 @@ static int worker_job(void *ctx, size_t index, char **text, struct gr_err *err)
 	struct run *r = ctx;
 	struct gb_submission *sub = NULL;
 	json_t *j = NULL;
+	double t = batch_prof_add(r->grader.prof, BATCH_PH_IDLE, r->grader.job_end);
 	int rc;
 
 	rc = batch_grade_one(&sub, &r->grader, &r->plan.items[index], err);
 	if (rc)
 		goto done;
+	t = batch_prof_now(r->grader.prof);
 	rc = gb_submission_to_json(&j, sub, err);
 	if (rc)
 		goto done;
 	*text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!*text)
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	r->grader.job_end = batch_prof_add(r->grader.prof, BATCH_PH_ENCODE, t);
 done:
+	if (rc)
+		r->grader.job_end = batch_prof_now(r->grader.prof);
 	json_decref(j);
 	gb_submission_free(sub);
 	return rc;
@@ -266,10 +276,12 @@ static int job_done(void *dctx, size_t index, const char *text, const char *mess
 	struct gr_err err = {0};
 	json_t *j = NULL;
 	const char *status;
+	double t = batch_prof_now(r->prof);
 	int rc = 0;
 
 	if (text)
 		j = json_loads(text, 0, NULL);
+	t = batch_prof_add(r->prof, BATCH_PH_PARSE, t);
 	if (!j) {
 		char why[GR_ERR_MAX];
 
@@ -295,7 +307,9 @@ static int job_done(void *dctx, size_t index, const char *text, const char *mess
 		r->summary.missing++;
 	else
 		r->summary.graded++;
+	t = batch_prof_now(r->prof);
 	log_line(r, it, j);
+	batch_prof_add(r->prof, BATCH_PH_PROGRESS, t);
 	json_decref(j);
 	return 0;
 }
@@ -396,12 +410,15 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 	size_t *todo = NULL, ntodo = 0;
 	char *journal = NULL, *text = NULL, rubric_sha[65];
 	size_t len = 0;
-	double start = gr_now();
-	long cores;
+	double start = gr_now(), t;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned jobs = opts->jobs ? opts->jobs : (unsigned)(cores > 0 ? cores : 1);
 	int rc;
 
 	r.opts = opts;
 	r.journal.fd = -1;
+	if (getenv("GRADER_PROFILE"))
+		r.prof = batch_prof_new(jobs);
 	rc = rubric_load(&r.rubric, opts->rubric, err);
 	if (rc)
 		goto done;
@@ -490,12 +507,12 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 		if (rc)
 			goto done;
 	}
-	cores = sysconf(_SC_NPROCESSORS_ONLN);
 	batch_progress_init(&r.progress, opts->log, ntodo);
+	r.journal.prof = r.prof;
+	batch_prof_add(r.prof, BATCH_PH_START, start);
 	if (ntodo > 0) {
 		const struct batch_worker_ops ops = {worker_init, worker_job, worker_fini,
 						     job_done};
-		unsigned jobs = opts->jobs ? opts->jobs : (unsigned)(cores > 0 ? cores : 1);
 
 		fflush(NULL); /* nothing buffered may be written twice by the workers */
 		rc = batch_pool_run(&ops, &r, &r, jobs, todo, ntodo, err);
@@ -503,11 +520,15 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 		if (rc)
 			goto done;
 	}
+	t = batch_prof_now(r.prof);
 	rc = write_gradebook(&r, err);
 	if (rc)
 		goto done;
+	batch_prof_add(r.prof, BATCH_PH_GRADEBOOK, t);
 	r.summary.total = r.plan.n + r.summary.kept;
 	r.summary.wall = gr_now() - start;
+	batch_prof_print(stderr, r.prof, ntodo < jobs ? (unsigned)(ntodo ? ntodo : 1) : jobs, ntodo,
+			 r.summary.wall);
 	if (out)
 		*out = r.summary;
 done:
@@ -521,6 +542,7 @@ done:
 	gb_free(r.keep);
 	rubric_free(r.rubric);
 	roster_free(roster);
+	batch_prof_free(r.prof, jobs);
 	return rc;
 }
 

@@ -61,6 +61,7 @@ struct batch_journal {
 	int fd;
 	char *path;
 	off_t size;
+	struct batch_prof *prof; /* the coordinator's profile slot, or NULL */
 };
 
 /* Open (creating) the journal; with `truncate` start afresh (--force). */
@@ -97,6 +98,51 @@ struct batch_worker_ops {
 int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, unsigned n,
 		   const size_t *indices, size_t count, struct gr_err *err);
 
+/*
+ * The profile (batch_prof.c), on when the environment sets GRADER_PROFILE:
+ * seconds and counts per phase, one slot per process (0 the coordinator, 1 +
+ * i worker slot i) in a mapping shared across the workers' fork. Every
+ * function does nothing with p NULL (profiling off).
+ */
+enum batch_phase {
+	BATCH_PH_START,
+	BATCH_PH_ZYGOTE,
+	BATCH_PH_SOURCE,
+	BATCH_PH_READ,
+	BATCH_PH_SPLICE,
+	BATCH_PH_BOX,
+	BATCH_PH_REQUEST,
+	BATCH_PH_SANDBOX,
+	BATCH_PH_CELLS,
+	BATCH_PH_SCORE,
+	BATCH_PH_CLEAN,
+	BATCH_PH_ENCODE,
+	BATCH_PH_IDLE,
+	BATCH_PH_PARSE,
+	BATCH_PH_JOURNAL,
+	BATCH_PH_SYNC,
+	BATCH_PH_PROGRESS,
+	BATCH_PH_GRADEBOOK,
+	BATCH_PH_N
+};
+
+struct batch_prof {
+	double sec[BATCH_PH_N];
+	unsigned long count[BATCH_PH_N];
+};
+
+/* workers + 1 zeroed slots, or NULL when they cannot be mapped. */
+struct batch_prof *batch_prof_new(unsigned workers);
+void batch_prof_free(struct batch_prof *p, unsigned workers);
+/* gr_now(), or 0 when p is NULL */
+double batch_prof_now(const struct batch_prof *p);
+/* Add now - since to phase ph; returns now (0 when p is NULL). */
+double batch_prof_add(struct batch_prof *p, enum batch_phase ph, double since);
+void batch_prof_add_sec(struct batch_prof *p, enum batch_phase ph, double sec);
+/* The per-phase table, totals and per submission graded, on f. */
+void batch_prof_print(FILE *f, const struct batch_prof *p, unsigned workers, size_t graded,
+		      double wall);
+
 struct rubric;
 struct gb_assignment;
 struct gb_submission;
@@ -112,7 +158,9 @@ struct batch_grader {
 				  the student's tree holds the released copy) */
 	enum batch_late_unknown late_unknown;
 	unsigned runs;
-	const char *autograded; /* nbgrader's autograded/ folder to write, or NULL */
+	const char *autograded;	 /* nbgrader's autograded/ folder to write, or NULL */
+	struct batch_prof *prof; /* this worker's profile slot, or NULL */
+	double job_end;		 /* when the last job's reply was ready (profile) */
 };
 
 /*

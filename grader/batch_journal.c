@@ -14,6 +14,7 @@ int batch_journal_open(struct batch_journal *j, const char *path, int truncate, 
 
 	j->fd = -1;
 	j->size = 0;
+	j->prof = NULL;
 	j->path = strdup(path);
 	if (!j->path)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
@@ -80,6 +81,7 @@ int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t 
 	json_t *entry = NULL;
 	char *line = NULL;
 	size_t len;
+	double t = batch_prof_now(j->prof);
 	int rc = 0;
 
 	entry = json_pack("{s:s, s:s, s:b, s:O}", "key", it->key, "student_id", it->student_id,
@@ -96,10 +98,12 @@ int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t 
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot write journal '%s'", j->path);
 		goto done;
 	}
+	t = batch_prof_add(j->prof, BATCH_PH_JOURNAL, t);
 	if (fdatasync(j->fd) < 0) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot sync journal '%s'", j->path);
 		goto done;
 	}
+	batch_prof_add(j->prof, BATCH_PH_SYNC, t);
 	it->journal_off = j->size;
 	it->journal_len = len;
 	it->done = 1;
