@@ -54,8 +54,9 @@ int batch_hash_tree(char out[65], const char *dir, struct gr_err *err);
 
 /*
  * The journal: one JSON object a line, {"key", "student_id", "submission"},
- * appended and fsync'd as each submission finishes, so that a run killed at
- * any moment resumes where it stopped. A torn last line is ignored.
+ * written as each submission finishes, so that a run killed at any moment
+ * resumes where it stopped, and fsync'd in groups (batch.c: a submission is
+ * reported done only once its entry is synced). A torn last line is ignored.
  */
 struct batch_journal {
 	int fd;
@@ -76,6 +77,10 @@ int batch_journal_match(struct batch_journal *j, struct batch_plan *plan, struct
  */
 int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t *submission,
 			 int final, struct gr_err *err);
+/* The same without the fdatasync; batch_journal_sync makes what was written durable. */
+int batch_journal_write(struct batch_journal *j, struct batch_item *it, json_t *submission,
+			int final, struct gr_err *err);
+int batch_journal_sync(struct batch_journal *j, struct gr_err *err);
 /* Read back the "submission" object of a done item (new reference in *out). */
 int batch_journal_read(struct batch_journal *j, const struct batch_item *it, json_t **out,
 		       struct gr_err *err);
@@ -93,6 +98,9 @@ struct batch_worker_ops {
 	int (*job)(void *ctx, size_t index, char **text, struct gr_err *err);
 	void (*fini)(void *ctx);
 	int (*done)(void *dctx, size_t index, const char *text, const char *message);
+	/* optional: called before the coordinator waits for a worker; may do
+	   deferred work, and sets *wait_ms to how long it may wait (-1: no limit) */
+	int (*tick)(void *dctx, int *wait_ms);
 };
 
 int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, unsigned n,

@@ -75,8 +75,8 @@ int batch_journal_match(struct batch_journal *j, struct batch_plan *plan, struct
 	return 0;
 }
 
-int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t *submission,
-			 int final, struct gr_err *err)
+int batch_journal_write(struct batch_journal *j, struct batch_item *it, json_t *submission,
+			int final, struct gr_err *err)
 {
 	json_t *entry = NULL;
 	char *line = NULL;
@@ -98,12 +98,7 @@ int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t 
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot write journal '%s'", j->path);
 		goto done;
 	}
-	t = batch_prof_add(j->prof, BATCH_PH_JOURNAL, t);
-	if (fdatasync(j->fd) < 0) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot sync journal '%s'", j->path);
-		goto done;
-	}
-	batch_prof_add(j->prof, BATCH_PH_SYNC, t);
+	batch_prof_add(j->prof, BATCH_PH_JOURNAL, t);
 	it->journal_off = j->size;
 	it->journal_len = len;
 	it->done = 1;
@@ -112,6 +107,24 @@ done:
 	free(line);
 	json_decref(entry);
 	return rc;
+}
+
+int batch_journal_sync(struct batch_journal *j, struct gr_err *err)
+{
+	double t = batch_prof_now(j->prof);
+
+	if (fdatasync(j->fd) < 0)
+		return gr_err_sys(err, GR_EIO, errno, "cannot sync journal '%s'", j->path);
+	batch_prof_add(j->prof, BATCH_PH_SYNC, t);
+	return 0;
+}
+
+int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t *submission,
+			 int final, struct gr_err *err)
+{
+	int rc = batch_journal_write(j, it, submission, final, err);
+
+	return rc ? rc : batch_journal_sync(j, err);
 }
 
 int batch_journal_read(struct batch_journal *j, const struct batch_item *it, json_t **out,

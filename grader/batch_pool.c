@@ -216,7 +216,7 @@ int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, un
 	struct worker *ws = NULL;
 	struct pollfd *pfd = NULL;
 	size_t finished = 0;
-	int rc = 0;
+	int rc = 0, timeout = -1;
 
 	if (n == 0)
 		n = 1;
@@ -252,7 +252,17 @@ int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, un
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
-		if (poll(pfd, n, -1) < 0) {
+		if (ops->tick) {
+			int wait_ms = -1;
+
+			rc = ops->tick(dctx, &wait_ms);
+			if (rc) {
+				gr_err_set(err, rc, "stopped: cannot record a result");
+				goto done;
+			}
+			timeout = wait_ms;
+		}
+		if (poll(pfd, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot wait for workers");

@@ -125,6 +125,5 @@ void batch_prof_print(FILE *f, const struct batch_prof *p, unsigned workers, siz
 		(wall * workers - sum[BATCH_PH_CELLS]) * 1000 / n);
 	fprintf(f, "profile: %-56s %10.3f %10.3f\n", "CPU time of every process of the run",
 		cpu_seconds(), cpu_seconds() * 1000 / n);
-	fprintf(f, "profile: %-56s %10lu\n", "journal fdatasync calls",
-		p[0].count[BATCH_PH_SYNC]);
+	fprintf(f, "profile: %-56s %10lu\n", "journal fdatasync calls", p[0].count[BATCH_PH_SYNC]);
 }
