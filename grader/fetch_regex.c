@@ -39,6 +39,126 @@ static void puts_(struct pattern_out *b, const char *s)
 	put(b, s, strlen(s));
 }
 
+/* One piece of a bracket expression at p; returns what follows it. */
+static const char *put_in_bracket(struct pattern_out *b, const char *p, int *in_bracket)
+{
+	if (*p == '\\' && p[1]) {
+		switch (p[1]) {
+		case 'd':
+			puts_(b, "0-9");
+			break;
+		case 'w':
+			puts_(b, "[:alnum:]_");
+			break;
+		case 's':
+			puts_(b, "[:space:]");
+			break;
+		default:
+			put(b, p + 1, 1);
+			break;
+		}
+		return p + 2;
+	}
+	if (*p == '[' && p[1] == ':') {
+		const char *end = strstr(p + 2, ":]");
+		if (end) {
+			put(b, p, (size_t)(end + 2 - p));
+			return end + 2;
+		}
+	}
+	if (*p == ']')
+		*in_bracket = 0;
+	put(b, p, 1);
+	return p + 1;
+}
+
+/* The escape p[0..2) outside brackets: Perl's classes as POSIX brackets, the rest kept. */
+static void put_escape(struct pattern_out *b, const char *p)
+{
+	switch (p[1]) {
+	case 'd':
+		puts_(b, "[0-9]");
+		break;
+	case 'D':
+		puts_(b, "[^0-9]");
+		break;
+	case 'w':
+		puts_(b, "[[:alnum:]_]");
+		break;
+	case 'W':
+		puts_(b, "[^[:alnum:]_]");
+		break;
+	case 's':
+		puts_(b, "[[:space:]]");
+		break;
+	case 'S':
+		puts_(b, "[^[:space:]]");
+		break;
+	default:
+		put(b, p, 2);
+		break;
+	}
+}
+
+/* Record group `name[0..len)` as number `group` in re (when not NULL); GR_EINVAL/GR_ENOMEM. */
+static int add_name(struct fetch_regex *re, size_t *nnames, const char *name, size_t len,
+		    size_t group, const char *pat, struct gr_err *err)
+{
+	if (!re)
+		return 0;
+	for (size_t k = 0; k < *nnames; k++)
+		if (strlen(re->names[k]) == len && !strncmp(re->names[k], name, len))
+			return gr_err_set(err, GR_EINVAL, "regex '%s': group '%s' named twice", pat,
+					  re->names[k]);
+	if (*nnames == GROUP_NAMES_MAX)
+		return gr_err_set(err, GR_EINVAL, "regex '%s': too many named groups", pat);
+	re->names[*nnames] = strndup(name, len);
+	if (!re->names[*nnames])
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	re->index[*nnames] = group;
+	re->nnames = ++*nnames;
+	return 0;
+}
+
+/*
+ * The extension group at *pp ("(?"): a named group becomes a plain one (its
+ * name recorded), "(?:" a plain one too; anything else is refused. *pp moves
+ * past the group's opening, *groups counts it.
+ */
+static int put_group(struct pattern_out *b, struct fetch_regex *re, const char *pat,
+		     const char **pp, size_t *groups, size_t *nnames, struct gr_err *err)
+{
+	const char *p = *pp, *name = NULL, *end;
+	int rc;
+
+	if (p[2] == 'P' && p[3] == '<')
+		name = p + 4;
+	else if (p[2] == '<' && p[3] != '=' && p[3] != '!')
+		name = p + 3;
+	else if (p[2] == ':') {
+		++*groups;
+		puts_(b, "(");
+		*pp = p + 3;
+		return 0;
+	} else {
+		return gr_err_set(err, GR_EINVAL,
+				  "regex '%s': only (?P<name>...), (?<name>...) and "
+				  "(?:...) groups are supported",
+				  pat);
+	}
+	end = name;
+	while (isalnum((unsigned char)*end) || *end == '_')
+		end++;
+	if (*end != '>' || end == name || isdigit((unsigned char)*name))
+		return gr_err_set(err, GR_EINVAL, "regex '%s': bad group name", pat);
+	++*groups;
+	if ((rc = add_name(re, nnames, name, (size_t)(end - name), *groups, pat, err)) < 0)
+		return rc;
+	puts_(b, "(");
+	*pp = end + 1;
+	return 0;
+}
+
 /*
  * Translate; when re is not NULL, record the group names into it. Group
  * numbers count the wrapping "^(" added in front, so the first group of the
@@ -55,35 +175,7 @@ static int translate(char **out, struct fetch_regex *re, const char *pat, struct
 	while (*p) {
 		char c = *p;
 		if (in_bracket) {
-			if (c == '\\' && p[1]) {
-				switch (p[1]) {
-				case 'd':
-					puts_(&b, "0-9");
-					break;
-				case 'w':
-					puts_(&b, "[:alnum:]_");
-					break;
-				case 's':
-					puts_(&b, "[:space:]");
-					break;
-				default:
-					put(&b, p + 1, 1);
-					break;
-				}
-				p += 2;
-				continue;
-			}
-			if (c == '[' && p[1] == ':') {
-				const char *end = strstr(p + 2, ":]");
-				if (end) {
-					put(&b, p, (size_t)(end + 2 - p));
-					p = end + 2;
-					continue;
-				}
-			}
-			if (c == ']')
-				in_bracket = 0;
-			put(&b, p++, 1);
+			p = put_in_bracket(&b, p, &in_bracket);
 			continue;
 		}
 		if (c == '?' && after_quant) {
@@ -94,29 +186,7 @@ static int translate(char **out, struct fetch_regex *re, const char *pat, struct
 		}
 		after_quant = c == '*' || c == '+' || c == '?' || c == '}';
 		if (c == '\\' && p[1]) {
-			switch (p[1]) {
-			case 'd':
-				puts_(&b, "[0-9]");
-				break;
-			case 'D':
-				puts_(&b, "[^0-9]");
-				break;
-			case 'w':
-				puts_(&b, "[[:alnum:]_]");
-				break;
-			case 'W':
-				puts_(&b, "[^[:alnum:]_]");
-				break;
-			case 's':
-				puts_(&b, "[[:space:]]");
-				break;
-			case 'S':
-				puts_(&b, "[^[:space:]]");
-				break;
-			default:
-				put(&b, p, 2);
-				break;
-			}
+			put_escape(&b, p);
 			p += 2;
 			continue;
 		}
@@ -130,57 +200,8 @@ static int translate(char **out, struct fetch_regex *re, const char *pat, struct
 			continue;
 		}
 		if (c == '(' && p[1] == '?') {
-			const char *name = NULL, *end;
-			if (p[2] == 'P' && p[3] == '<')
-				name = p + 4;
-			else if (p[2] == '<' && p[3] != '=' && p[3] != '!')
-				name = p + 3;
-			else if (p[2] == ':') {
-				groups++;
-				puts_(&b, "(");
-				p += 3;
-				continue;
-			} else {
-				rc = gr_err_set(err, GR_EINVAL,
-						"regex '%s': only (?P<name>...), (?<name>...) and "
-						"(?:...) groups are supported",
-						pat);
+			if ((rc = put_group(&b, re, pat, &p, &groups, &nnames, err)) < 0)
 				goto done;
-			}
-			end = name;
-			while (isalnum((unsigned char)*end) || *end == '_')
-				end++;
-			if (*end != '>' || end == name || isdigit((unsigned char)*name)) {
-				rc = gr_err_set(err, GR_EINVAL, "regex '%s': bad group name", pat);
-				goto done;
-			}
-			groups++;
-			if (re) {
-				for (size_t k = 0; k < nnames; k++) {
-					if (strlen(re->names[k]) == (size_t)(end - name) &&
-					    !strncmp(re->names[k], name, (size_t)(end - name))) {
-						rc = gr_err_set(err, GR_EINVAL,
-								"regex '%s': group '%s' named "
-								"twice",
-								pat, re->names[k]);
-						goto done;
-					}
-				}
-				if (nnames == GROUP_NAMES_MAX) {
-					rc = gr_err_set(err, GR_EINVAL,
-							"regex '%s': too many named groups", pat);
-					goto done;
-				}
-				re->names[nnames] = strndup(name, (size_t)(end - name));
-				if (!re->names[nnames]) {
-					rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-					goto done;
-				}
-				re->index[nnames] = groups;
-				re->nnames = ++nnames;
-			}
-			puts_(&b, "(");
-			p = end + 1;
 			continue;
 		}
 		if (c == '(')

@@ -414,34 +414,14 @@ static void drain(int fd, struct kchan_reader *rd, struct asm_state *a, int *ope
 	}
 }
 
-static int run(kernel *k, struct kernel_result **out, const char *const *sources,
-	       const size_t *index, const unsigned char *grade, size_t n, const char *workdir,
-	       struct gr_err *err)
+/* A result of n cells not run yet, each with empty outputs; NULL on allocation failure. */
+static struct kernel_result *result_new(const size_t *index, size_t n)
 {
-	unsigned char key[KCHAN_KEY_LEN];
-	struct kchan_reader rd;
-	struct asm_state a;
-	struct kernel_result *res = NULL;
-	json_t *req = NULL, *srcs, *ans = NULL;
-	char *body = NULL, *real = NULL, *data = NULL;
-	int p[2] = {-1, -1}, rc = 0, pipe_open = 1, fd;
-	double deadline;
+	struct kernel_result *res = calloc(1, sizeof(*res));
 
-	memset(&a, 0, sizeof(a));
-	memset(key, 0, sizeof(key));
-	kchan_reader_init(&rd, key);
-	if (k->pid < 0 && (rc = start(k, err)) < 0)
-		goto done;
-	real = realpath(workdir, NULL);
-	if (!real) {
-		rc =
-		    gr_err_sys(err, GR_ENOTFOUND, errno, "cannot use work directory '%s'", workdir);
-		goto done;
-	}
-	res = calloc(1, sizeof(*res));
 	if (!res || !(res->cells = calloc(n ? n : 1, sizeof(*res->cells)))) {
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		goto done;
+		free(res);
+		return NULL;
 	}
 	res->ncells = n;
 	res->max_rss_kb = -1;
@@ -452,10 +432,17 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 		res->cells[i].out = strdup("");
 		res->cells[i].err = strdup("");
 	}
-	a.res = res;
-	req = json_object();
-	srcs = json_array();
-	json_object_set_new(req, "workdir", json_string(real));
+	return res;
+}
+
+/* The run request the zygote reads: {"workdir", "sources", "grade"?}, as compact JSON. */
+static char *request_body(const char *workdir, const char *const *sources,
+			  const unsigned char *grade, size_t n, struct gr_err *err)
+{
+	json_t *req = json_object(), *srcs = json_array();
+	char *body = NULL;
+
+	json_object_set_new(req, "workdir", json_string(workdir));
 	json_object_set_new(req, "sources", srcs);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(srcs, json_string(sources[i] ? sources[i] : ""));
@@ -468,21 +455,37 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 		json_object_set_new(req, "grade", g ? g : json_array());
 	}
 	body = json_dumps(req, JSON_COMPACT);
-	if (!body || json_array_size(srcs) != n) {
-		rc = gr_err_set(err, GR_EINVAL, "cannot encode the cells (invalid UTF-8?)");
-		goto done;
+	if (body && json_array_size(srcs) != n) {
+		free(body);
+		body = NULL;
 	}
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		rc = gr_err_sys(err, GR_ESYS, errno, "cannot create the result channel");
-		goto done;
-	}
+	if (!body)
+		gr_err_set(err, GR_EINVAL, "cannot encode the cells (invalid UTF-8?)");
+	json_decref(req);
+	return body;
+}
+
+/*
+ * Open the result channel (*rfd, non-blocking), draw the run's key into the
+ * reader and hand the request with the channel's write end to the zygote,
+ * starting a new one when the last one died. The key leaves no copy here.
+ */
+static int send_run(kernel *k, const char *body, int *rfd, struct kchan_reader *rd,
+		    struct gr_err *err)
+{
+	unsigned char key[KCHAN_KEY_LEN];
+	int p[2], rc;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return gr_err_sys(err, GR_ESYS, errno, "cannot create the result channel");
+	*rfd = p[0];
 	fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	if (RAND_bytes(key, sizeof(key)) != 1) {
-		rc = gr_err_set(err, GR_ESYS, "cannot draw a random key");
-		goto done;
+		close(p[1]);
+		return gr_err_set(err, GR_ESYS, "cannot draw a random key");
 	}
-	kchan_reader_init(&rd, key);
+	kchan_reader_init(rd, key);
 	rc = kz_send(k->sock, KZ_RUN, key, sizeof(key), body, strlen(body), p[1]);
 	if (rc < 0) {
 		/* the zygote died since the last run (killed, crashed): start a new one */
@@ -492,15 +495,27 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 	}
 	OPENSSL_cleanse(key, sizeof(key));
 	close(p[1]);
-	p[1] = -1;
 	if (rc < 0) {
 		stop(k);
-		rc = gr_err_set(err, GR_ESYS, "the notebook engine is gone");
-		goto done;
+		return gr_err_set(err, GR_ESYS, "the notebook engine is gone");
 	}
-	deadline = gr_now() + k->opts->timeout + 3 * k->opts->grace + 60;
-	while (!ans) {
-		struct pollfd pf[2] = {{.fd = pipe_open ? p[0] : -1, .events = POLLIN},
+	return 0;
+}
+
+/*
+ * Read records from the channel `rfd` until the zygote sends the sandbox's
+ * answer (*ans), then what is left in the channel. GR_ESYS when the engine
+ * dies or stops responding (it is stopped).
+ */
+static int wait_answer(kernel *k, int rfd, struct kchan_reader *rd, struct asm_state *a,
+		       json_t **ans, struct gr_err *err)
+{
+	double deadline = gr_now() + k->opts->timeout + 3 * k->opts->grace + 60;
+	int pipe_open = 1, fd, rc = 0;
+	char *data = NULL;
+
+	while (!*ans) {
+		struct pollfd pf[2] = {{.fd = pipe_open ? rfd : -1, .events = POLLIN},
 				       {.fd = k->sock, .events = POLLIN}};
 		double left = deadline - gr_now();
 		uint32_t type;
@@ -516,8 +531,10 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 			goto done;
 		}
 		if (pf[0].revents)
-			drain(p[0], &rd, &a, &pipe_open);
+			drain(rfd, rd, a, &pipe_open);
 		if (pf[1].revents) {
+			free(data);
+			data = NULL;
 			if (kz_recv(k->sock, &type, &data, &len, &fd) < 0 || type != KZ_RESULT) {
 				stop(k);
 				rc = gr_err_set(err, GR_ESYS, "the notebook engine died");
@@ -525,14 +542,56 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 			}
 			if (fd >= 0)
 				close(fd);
-			ans = json_loadb(data, len, 0, NULL);
-			if (!ans)
-				ans = json_object();
+			*ans = json_loadb(data, len, 0, NULL);
+			if (!*ans)
+				*ans = json_object();
 		}
 	}
 	/* The child is gone: what it wrote is in the pipe now. */
 	if (pipe_open)
-		drain(p[0], &rd, &a, &pipe_open);
+		drain(rfd, rd, a, &pipe_open);
+done:
+	free(data);
+	return rc;
+}
+
+static int run(kernel *k, struct kernel_result **out, const char *const *sources,
+	       const size_t *index, const unsigned char *grade, size_t n, const char *workdir,
+	       struct gr_err *err)
+{
+	unsigned char nokey[KCHAN_KEY_LEN];
+	struct kchan_reader rd;
+	struct asm_state a;
+	struct kernel_result *res = NULL;
+	json_t *ans = NULL;
+	char *body = NULL, *real = NULL;
+	int rc = 0, rfd = -1;
+
+	memset(&a, 0, sizeof(a));
+	memset(nokey, 0, sizeof(nokey));
+	kchan_reader_init(&rd, nokey);
+	if (k->pid < 0 && (rc = start(k, err)) < 0)
+		goto done;
+	real = realpath(workdir, NULL);
+	if (!real) {
+		rc =
+		    gr_err_sys(err, GR_ENOTFOUND, errno, "cannot use work directory '%s'", workdir);
+		goto done;
+	}
+	res = result_new(index, n);
+	if (!res) {
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		goto done;
+	}
+	a.res = res;
+	body = request_body(real, sources, grade, n, err);
+	if (!body) {
+		rc = GR_EINVAL;
+		goto done;
+	}
+	if ((rc = send_run(k, body, &rfd, &rd, err)) < 0 ||
+	    (rc = wait_answer(k, rfd, &rd, &a, &ans, err)) < 0)
+		goto done;
 	if (kchan_reader_pending(&rd) && !rd.broken)
 		tamper(&a, "a record was cut short");
 	conclude(&a, &rd, ans, k->opts);
@@ -543,16 +602,12 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 	res = NULL;
 done:
 	kchan_reader_release(&rd);
-	if (p[0] >= 0)
-		close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
+	if (rfd >= 0)
+		close(rfd);
 	kernel_result_free(res);
-	json_decref(req);
 	json_decref(ans);
 	free(body);
 	free(real);
-	free(data);
 	return rc;
 }
 

@@ -147,7 +147,7 @@ json_t *kcap_take(struct kcap *k, int i, size_t *dropped)
 
 	pthread_mutex_lock(&k->lock);
 	drain(k, i);
-	clean = kernel_utf8_clean(s->buf ? s->buf : "", s->len);
+	clean = gr_utf8_clean(s->buf ? s->buf : "", s->len);
 	*dropped = s->dropped;
 	s->len = 0;
 	s->dropped = 0;

@@ -1,7 +1,7 @@
 /*
  * kernel_chan.c - the result channel between a notebook child and the caller:
  * records framed with a sequence number and an HMAC-SHA256 under a per-run
- * key that exists only in C memory; and a UTF-8 cleaner for captured bytes.
+ * key that exists only in C memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,60 +150,4 @@ int kchan_reader_next(struct kchan_reader *r, struct kchan_rec *rec)
 	rec->len = len;
 	r->off += kchan_size(len);
 	return 1;
-}
-
-char *kernel_utf8_clean(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	char *out = malloc(n * 3 + 1), *o = out;
-	size_t i = 0;
-
-	if (!out)
-		return NULL;
-	while (i < n) {
-		unsigned c = p[i];
-		size_t k = 0;
-		unsigned cp = 0, min = 0;
-
-		if (c >= 0x01 && c < 0x80) {
-			*o++ = (char)c;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1, cp = c & 0x1f, min = 0x80;
-		else if (c >= 0xe0 && c <= 0xef)
-			k = 2, cp = c & 0x0f, min = 0x800;
-		else if (c >= 0xf0 && c <= 0xf4)
-			k = 3, cp = c & 0x07, min = 0x10000;
-		if (k) {
-			size_t j;
-
-			if (i + k >= n) {
-				/* possibly cut at the end: drop if every byte is a continuation */
-				for (j = 1; i + j < n; j++)
-					if ((p[i + j] & 0xc0) != 0x80)
-						break;
-				if (i + j == n)
-					break;
-			}
-			for (j = 1; j <= k && i + j < n; j++) {
-				if ((p[i + j] & 0xc0) != 0x80)
-					break;
-				cp = cp << 6 | (p[i + j] & 0x3f);
-			}
-			if (j == k + 1 && cp >= min && cp <= 0x10ffff &&
-			    !(cp >= 0xd800 && cp <= 0xdfff)) {
-				memcpy(o, p + i, k + 1);
-				o += k + 1;
-				i += k + 1;
-				continue;
-			}
-		}
-		memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
-		o += 3;
-		i++;
-	}
-	*o = 0;
-	return out;
 }

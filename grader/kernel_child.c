@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -29,38 +28,8 @@
 
 #define KSIG_TIMEOUT SIGUSR2
 #define KEXIT_KILLED 124
-/* Most bytes kept of a result's repr, an exception's name or message, a traceback. */
-#define KFIELD_MAX (1u << 20)
 /* Most bytes kept of stdout or stderr per cell, whatever the cap asked for. */
 #define KSTREAM_MAX (KCHAN_MAX_PAYLOAD / 16)
-
-struct kchild {
-	struct krun *run;
-	uint32_t seq;
-	pthread_mutex_t wlock; /* one record at a time on the channel */
-	pthread_mutex_t lock;  /* the watchdog's state below */
-	pthread_cond_t cond;
-	pthread_t main_thread;
-	long cell; /* cell being worked on, -1 before the first */
-	double soft, hard, nb_deadline;
-	int fired;	     /* 0, 1 cell limit, 2 notebook limit: for `cell` */
-	const char *src;     /* the running cell's text, for traceback lines */
-	PyObject *out, *err; /* this cell's sys.stdout / sys.stderr */
-	PyObject *builtins;  /* __main__'s __builtins__ as _prepare() set it */
-	PyObject *sigmod;    /* the signal module, imported before student code */
-	struct kcap cap;     /* fds 1 and 2 */
-	pid_t pid;	     /* this process: a process it forks sends nothing */
-	unsigned char *key;  /* the run's key, on a page wiped in any forked process */
-	char cut[256];	     /* what of this cell's record was truncated, for its note */
-};
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Frame and send one record; a failure to send ends the run (the caller sees a cut). */
 static void send_record(struct kchild *c, uint32_t type, const char *payload, size_t len)
@@ -112,7 +81,7 @@ static void send_cell(struct kchild *c, json_t *res)
 			const char *v = json_string_value(json_object_get(res, keys[k]));
 
 			if (v && strlen(v) > 65536) {
-				char *cut = kernel_utf8_clean(v, 65536);
+				char *cut = gr_utf8_clean(v, 65536);
 
 				json_object_set_new(res, keys[k], json_string(cut ? cut : ""));
 				free(cut);
@@ -143,7 +112,7 @@ static void *watchdog(void *arg)
 
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
-		double t = now(), next;
+		double t = gr_now(), next;
 
 		if (c->cell < 0) {
 			pthread_cond_wait(&c->cond, &c->lock);
@@ -183,7 +152,7 @@ static void arm(struct kchild *c, long cell)
 	pthread_mutex_lock(&c->lock);
 	c->cell = cell;
 	c->fired = 0;
-	c->soft = now() + c->run->timeout_cell;
+	c->soft = gr_now() + c->run->timeout_cell;
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -253,231 +222,6 @@ static void flush_streams(struct kchild *c)
 	PyErr_Clear();
 }
 
-static void note_cut(struct kchild *c, const char *what, size_t kept, size_t total)
-{
-	size_t n = strlen(c->cut);
-
-	snprintf(c->cut + n, sizeof(c->cut) - n, "%s%s truncated to %zu of %zu bytes",
-		 n ? "; " : "", what, kept, total);
-}
-
-/* Bytes a cell's text fields keep: the output cap, within bounds the channel can carry. */
-static size_t field_cap(const struct kchild *c)
-{
-	size_t cap = c->run->cap < 4096 ? 4096 : c->run->cap;
-
-	return cap < KFIELD_MAX ? cap : KFIELD_MAX;
-}
-
-/* str `o` as JSON, cut to field_cap() bytes (noted as `what`) when `what` is given. */
-static json_t *py_text_cap(struct kchild *c, PyObject *o, const char *what)
-{
-	const char *s;
-	Py_ssize_t n;
-	char *clean;
-	json_t *j;
-
-	if (!o || !PyUnicode_Check(o))
-		return json_null();
-	s = PyUnicode_AsUTF8AndSize(o, &n);
-	if (!s) {
-		PyErr_Clear();
-		return json_string("<unprintable>");
-	}
-	/* a cut UTF-8 sequence at the end is dropped by kernel_utf8_clean */
-	if (what && (size_t)n > field_cap(c)) {
-		note_cut(c, what, field_cap(c), (size_t)n);
-		n = (Py_ssize_t)field_cap(c);
-	}
-	clean = kernel_utf8_clean(s, (size_t)n);
-	j = json_string(clean ? clean : "");
-	free(clean);
-	return j;
-}
-
-static json_t *py_text(PyObject *o)
-{
-	return py_text_cap(NULL, o, NULL);
-}
-
-static void append(char **buf, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void append(char **buf, size_t *len, const char *fmt, ...)
-{
-	va_list ap;
-	char tmp[1024];
-	int n;
-	char *nb;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(tmp))
-		n = sizeof(tmp) - 1;
-	nb = realloc(*buf, *len + (size_t)n + 1);
-	if (!nb)
-		return;
-	memcpy(nb + *len, tmp, (size_t)n + 1);
-	*buf = nb;
-	*len += (size_t)n;
-}
-
-/*
- * Line `lineno` (1-based) of cell `number`'s source, stripped, or "". Only the
- * running cell's: any code can name its frames "<cell N>", and a hidden test
- * cell's lines must not appear in another cell's traceback.
- */
-static void cell_line(struct kchild *c, long number, long lineno, char *out, size_t len)
-{
-	const char *p;
-	const char *e;
-
-	out[0] = 0;
-	if (number != c->cell + 1 || !c->src || lineno < 1)
-		return;
-	p = c->src;
-	for (long l = 1; l < lineno && p; l++) {
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	if (!p)
-		return;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	e = strchr(p, '\n');
-	snprintf(out, len, "%.*s", (int)(e ? (size_t)(e - p) : strlen(p)), p);
-}
-
-/*
- * The traceback restricted to frames of cells ("<cell N>"), formatted from the
- * traceback objects by C: student code cannot hide it by replacing
- * sys.excepthook or the traceback module.
- */
-static char *format_tb(struct kchild *c, PyObject *tb, const char *ename, const char *evalue)
-{
-	char *buf = NULL, line[512];
-	size_t len = 0, hidden = 0;
-
-	append(&buf, &len, "Traceback (most recent call last):\n");
-	for (PyObject *t = tb; t && PyTraceBack_Check(t);
-	     t = (PyObject *)((PyTracebackObject *)t)->tb_next) {
-		PyFrameObject *f = ((PyTracebackObject *)t)->tb_frame;
-		PyCodeObject *co = f ? PyFrame_GetCode(f) : NULL;
-		PyObject *lo = PyObject_GetAttrString(t, "tb_lineno");
-		long lineno = lo ? PyLong_AsLong(lo) : -1, number = 0;
-		const char *file = co ? PyUnicode_AsUTF8(co->co_filename) : NULL;
-		const char *fn = co ? PyUnicode_AsUTF8(co->co_name) : NULL;
-
-		Py_XDECREF(lo);
-		PyErr_Clear();
-		if (file && sscanf(file, "<cell %ld>", &number) == 1) {
-			if (hidden)
-				append(&buf, &len, "  [... %zu frame%s in library code]\n", hidden,
-				       hidden > 1 ? "s" : "");
-			hidden = 0;
-			append(&buf, &len, "  File \"%s\", line %ld, in %s\n", file, lineno,
-			       fn ? fn : "?");
-			cell_line(c, number, lineno, line, sizeof(line));
-			if (line[0])
-				append(&buf, &len, "    %s\n", line);
-		} else {
-			hidden++;
-		}
-		Py_XDECREF(co);
-	}
-	if (hidden)
-		append(&buf, &len, "  [... %zu frame%s in library code]\n", hidden,
-		       hidden > 1 ? "s" : "");
-	if (evalue && *evalue)
-		append(&buf, &len, "%s: %s\n", ename, evalue);
-	else
-		append(&buf, &len, "%s\n", ename);
-	return buf;
-}
-
-/* A traceback within field_cap(): its end kept (the failing frames, the error). */
-static json_t *tb_json(struct kchild *c, const char *text)
-{
-	size_t n = text ? strlen(text) : 0, cap = field_cap(c);
-	char *clean, *all = NULL;
-	json_t *j;
-
-	if (!text)
-		return json_null();
-	if (n <= cap)
-		return json_string(text);
-	note_cut(c, "traceback", cap, n);
-	/* a sequence cut at the start becomes U+FFFD */
-	clean = kernel_utf8_clean(text + n - cap, cap);
-	if (clean && asprintf(&all, "[... %zu bytes of traceback cut]\n%s", n - cap, clean) < 0)
-		all = NULL;
-	j = json_string(all ? all : "[traceback cut]");
-	free(clean);
-	free(all);
-	return j;
-}
-
-/* Fill ename/evalue/traceback from the pending exception (cleared). */
-static void describe_exception(struct kchild *c, json_t *res)
-{
-	PyObject *type = NULL, *value = NULL, *tb = NULL, *name = NULL, *str = NULL;
-	json_t *jn, *jv;
-	char *text;
-
-	PyErr_Fetch(&type, &value, &tb);
-	PyErr_NormalizeException(&type, &value, &tb);
-	if (type && PyType_Check(type))
-		name = PyType_GetName((PyTypeObject *)type);
-	PyErr_Clear();
-	if (value)
-		str = PyObject_Str(value);
-	PyErr_Clear();
-	jn = name ? py_text_cap(c, name, "ename") : json_string("Exception");
-	jv = str ? py_text_cap(c, str, "evalue") : json_string("<unprintable>");
-	text = format_tb(c, tb, json_string_value(jn) ? json_string_value(jn) : "Exception",
-			 json_string_value(jv));
-	json_object_set_new(res, "ename", jn);
-	json_object_set_new(res, "evalue", jv);
-	json_object_set_new(res, "traceback", tb_json(c, text));
-	free(text);
-	Py_XDECREF(name);
-	Py_XDECREF(str);
-	Py_XDECREF(type);
-	Py_XDECREF(value);
-	Py_XDECREF(tb);
-}
-
-#define KDISPLAY_MAX ((size_t)8 << 20)
-
-/* _cap_pos(): (stdout, stderr) bytes captured so far in this cell, for display records. */
-static PyObject *cap_pos(PyObject *self, PyObject *unused)
-{
-	struct kcap *k = PyCapsule_GetPointer(self, "grader.kcap");
-
-	(void)unused;
-	if (!k)
-		return NULL;
-	return Py_BuildValue("(nn)", (Py_ssize_t)kcap_pos(k, 0), (Py_ssize_t)kcap_pos(k, 1));
-}
-
-static PyMethodDef cap_pos_def = {"_cap_pos", cap_pos, METH_NOARGS, NULL};
-
-static void expose_cap_pos(struct kchild *c)
-{
-	PyObject *cap = PyCapsule_New(&c->cap, "grader.kcap", NULL);
-	PyObject *f = cap ? PyCFunction_New(&cap_pos_def, cap) : NULL;
-
-	if (f)
-		PyDict_SetItemString(c->run->z->ns, "_cap_pos", f);
-	Py_XDECREF(f);
-	Py_XDECREF(cap);
-	PyErr_Clear();
-}
-
 /* Show the figures the cell left open, as IPython's inline backend does after a cell. */
 static void flush_figures(struct kchild *c)
 {
@@ -486,83 +230,6 @@ static void flush_figures(struct kchild *c)
 	if (f && (r = PyObject_CallNoArgs(f)))
 		Py_DECREF(r);
 	PyErr_Clear();
-}
-
-/*
- * The cell's display() calls and figures, oldest first, as
- * [{"out", "err", "post", "data"}] (byte offsets into the captures when it was
- * shown; "post": after the result), then forgotten. Shown, never scored.
- */
-static json_t *take_displays(struct kchild *c)
-{
-	PyObject *list = PyDict_GetItemString(c->run->z->ns, "_displays");
-	json_t *arr = json_array();
-	size_t total = 0;
-
-	for (Py_ssize_t k = 0; list && PyList_Check(list) && k < PyList_GET_SIZE(list); k++) {
-		PyObject *t = PyList_GET_ITEM(list, k), *key, *val;
-		Py_ssize_t pos = 0;
-		json_t *d, *data;
-
-		if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 4 ||
-		    !PyDict_Check(PyTuple_GET_ITEM(t, 3)))
-			continue;
-		d = json_object();
-		data = json_object();
-		json_object_set_new(d, "out",
-				    json_integer(PyLong_AsLongLong(PyTuple_GET_ITEM(t, 0))));
-		json_object_set_new(d, "err",
-				    json_integer(PyLong_AsLongLong(PyTuple_GET_ITEM(t, 1))));
-		json_object_set_new(d, "post", json_boolean(PyTuple_GET_ITEM(t, 2) == Py_True));
-		while (PyDict_Next(PyTuple_GET_ITEM(t, 3), &pos, &key, &val)) {
-			json_t *jk = py_text(key);
-
-			/* a cell's displays stay well inside one record (KCHAN_MAX_PAYLOAD) */
-			if (json_string_value(jk) && PyUnicode_Check(val)) {
-				total += (size_t)PyUnicode_GET_LENGTH(val);
-				json_object_set_new(
-				    data, json_string_value(jk),
-				    total <= KDISPLAY_MAX
-					? py_text(val)
-					: json_string("[display dropped: a cell's "
-						      "displays are capped at 8 MiB]"));
-			}
-			json_decref(jk);
-		}
-		json_object_set_new(d, "data", data);
-		json_array_append_new(arr, d);
-	}
-	if (list && PyList_Check(list))
-		PyList_SetSlice(list, 0, PyList_GET_SIZE(list), NULL);
-	PyErr_Clear();
-	return arr;
-}
-
-/*
- * The watcher's new findings into the cell's record ("flags"), and the names
- * they concern into `replaced` (no duplicates).
- */
-static void put_flags(struct kchild *c, json_t *res, json_t *replaced)
-{
-	json_t *flags = kwatch_take(c->run->z->watch, 0), *f;
-	size_t k, j;
-
-	json_array_foreach(flags, k, f)
-	{
-		const char *name = json_string_value(json_object_get(f, "name"));
-
-		if (!name ||
-		    strcmp(json_string_value(json_object_get(f, "flag")), "replaced_builtins"))
-			continue;
-		for (j = 0; j < json_array_size(replaced); j++)
-			if (!strcmp(json_string_value(json_array_get(replaced, j)), name))
-				break;
-		if (j == json_array_size(replaced) && j < 200)
-			json_array_append_new(replaced, json_string(name));
-	}
-	if (json_array_size(flags))
-		json_object_set(res, "flags", flags);
-	json_decref(flags);
 }
 
 /*
@@ -658,7 +325,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 	}
 	if (!r || (expr && (!v || (v != Py_None && !*repr)))) {
 		failed = 1;
-		describe_exception(c, res);
+		kchild_exception(c, res);
 	}
 	call_hook(c->run->z->post_cell, NULL);
 	Py_XDECREF(v);
@@ -666,39 +333,6 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 	Py_XDECREF(expr);
 	Py_XDECREF(body);
 	return failed;
-}
-
-/* The cell's "note": the helper's, IPython services', the audit hook's refusal. */
-static void add_notes(struct kchild *c, json_t *res, const char *note, PyObject *notes)
-{
-	json_t *jnotes = json_array();
-
-	if (note)
-		json_array_append_new(jnotes, json_string(note));
-	if (PyList_Check(notes)) {
-		for (Py_ssize_t k = 0; k < PyList_GET_SIZE(notes); k++)
-			json_array_append_new(jnotes, py_text(PyList_GET_ITEM(notes, k)));
-		PyList_SetSlice(notes, 0, PyList_GET_SIZE(notes), NULL);
-	}
-	if (c->run->z->audit.blocked[0]) {
-		char msg[200];
-
-		snprintf(msg, sizeof(msg), "refused: %s", c->run->z->audit.blocked);
-		json_array_append_new(jnotes, json_string(msg));
-	}
-	if (c->cut[0])
-		json_array_append_new(jnotes, json_string(c->cut));
-	if (json_array_size(jnotes)) {
-		char *all = NULL;
-		size_t len = 0;
-
-		for (size_t k = 0; k < json_array_size(jnotes); k++)
-			append(&all, &len, "%s%s", k ? "; " : "",
-			       json_string_value(json_array_get(jnotes, k)));
-		json_object_set_new(res, "note", all ? json_string(all) : json_null());
-		free(all);
-	}
-	json_decref(jnotes);
 }
 
 /* Run cell i; its record goes out before the next cell starts. */
@@ -723,17 +357,17 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	/* an interrupt meant for the previous cell, delivered late, is dropped here */
 	if (PyErr_CheckSignals() < 0)
 		PyErr_Clear();
-	t0 = now();
+	t0 = gr_now();
 	failed = eval_cell(c, ns, kc, i, res, &repr);
 	if (!failed && repr)
-		json_object_set_new(res, "result", py_text_cap(c, repr, "result"));
+		json_object_set_new(res, "result", kchild_text(c, repr, "result"));
 	if (!kc->ename)
 		flush_figures(c);
 	flush_streams(c);
 	/* a timeout signal that arrived as the cell ended must not hit the next one */
 	if (PyErr_CheckSignals() < 0)
 		PyErr_Clear();
-	json_object_set_new(res, "time", json_real(now() - t0));
+	json_object_set_new(res, "time", json_real(gr_now() - t0));
 	f = fired(c);
 	if (f) {
 		char msg[160];
@@ -754,10 +388,10 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	json_object_set_new(res, "stderr", kcap_take(&c->cap, 1, &derr));
 	json_object_set_new(res, "stdout_dropped", json_integer((json_int_t)dout));
 	json_object_set_new(res, "stderr_dropped", json_integer((json_int_t)derr));
-	json_object_set_new(res, "displays", take_displays(c));
-	add_notes(c, res, kc->note, notes);
+	json_object_set_new(res, "displays", kchild_displays(c));
+	kchild_notes(c, res, kc->note, notes);
 	kwatch_check(c->run->z->watch, 0);
-	put_flags(c, res, replaced);
+	kchild_flags(c, res, replaced);
 	PyErr_Clear();
 	send_cell(c, res);
 	json_decref(res);
@@ -906,10 +540,10 @@ int kernel_child_main(void *arg)
 	c.err = c.run->z->err;
 	Py_XINCREF(c.out);
 	Py_XINCREF(c.err);
-	c.nb_deadline = now() + c.run->timeout;
+	c.nb_deadline = gr_now() + c.run->timeout;
 	if (kcap_start(&c.cap, c.run->cap < KSTREAM_MAX ? c.run->cap : KSTREAM_MAX) < 0)
 		finish(&c, replaced, 0, "cannot set up the capture");
-	expose_cap_pos(&c);
+	kchild_expose_cap_pos(&c);
 	reset_streams(&c);
 	limit_data(c.run->z->opts->mem_mb);
 
@@ -933,7 +567,7 @@ int kernel_child_main(void *arg)
 		fprintf(stderr, "grader: no watchdog thread\n");
 	c.run->z->audit.armed = 1;
 	for (long i = 0; i < (long)c.run->ncells; i++) {
-		if (now() >= c.nb_deadline)
+		if (gr_now() >= c.nb_deadline)
 			finish(&c, replaced, 1, NULL);
 		run_cell(&c, ns, &c.run->cells[i], i, replaced, notes);
 		if (fired(&c) == 2)

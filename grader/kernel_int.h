@@ -4,14 +4,19 @@
  *
  *   kernel.c         caller side: starts the zygote, sends runs, verifies records
  *   kernel_json.c    results: names, JSON, free
- *   kernel_chan.c    the result channel: record framing and HMAC; UTF-8 cleaning
+ *   kernel_chan.c    the result channel: record framing and HMAC
+ *   kernel_proto.c   the zygote protocol: messages (and a passed fd) over a socketpair
  *   kernel_zygote.c  the zygote process: request loop, sandbox, fork per run
  *   kernel_py.c      CPython set-up; runs the helper (kernel_helper.py, embedded)
- *   kernel_child.c   the child: runs the cells, watchdog, records
+ *   kernel_guard.c   right before a grade cell: signal handlers, timers, shadowed names
+ *   kernel_child.c   the child: runs the cells, watchdog, sends the records
+ *   kernel_child_rec.c  what a cell's record says: capped texts, traceback, displays, notes
  *   kernel_capture.c the child's stdout and stderr: pipes drained by a thread
  *   kernel_audit.c   the PEP 578 audit hook
  *   kernel_watch.c   the monkeypatch watcher: snapshots, checks, threads
  *   kernel_watch_mods.c  its view of modules: system or not, sys.modules, the box
+ *
+ * kernel_py.h holds what only the zygote and its children share (CPython).
  */
 #ifndef GRADER_KERNEL_INT_H
 #define GRADER_KERNEL_INT_H
@@ -75,14 +80,8 @@ int kchan_reader_next(struct kchan_reader *r, struct kchan_rec *rec);
 size_t kchan_reader_pending(const struct kchan_reader *r);
 
 /*
- * A copy of `s[0..n)` that is valid UTF-8 without NUL bytes (invalid bytes and
- * NUL become U+FFFD; a sequence cut at the end is dropped). Heap, NULL on OOM.
- */
-char *kernel_utf8_clean(const char *s, size_t n);
-
-/*
  * The nbformat outputs of a cell from its fields and the child's display
- * records (`displays`, may be NULL: see take_displays in kernel_child.c).
+ * records (`displays`, may be NULL: see kchild_displays in kernel_child_rec.c).
  * New reference; NULL on allocation failure.
  */
 json_t *kernel_cell_outputs(const struct kernel_cell_result *c, const json_t *displays);

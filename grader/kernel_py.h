@@ -186,7 +186,47 @@ void kwatch_scan_box(struct kwatch *w);
 /* Make sys.modules[name] the system's module again. */
 void kwatch_restore(struct kwatch *w, PyObject *name);
 
+/* ---- the child (kernel_child.c, kernel_child_rec.c) ---- */
+
+/* Most bytes kept of a result's repr, an exception's name or message, a traceback. */
+#define KFIELD_MAX (1u << 20)
+
+/* One run's state in the child, shared by its main thread and its watchdog. */
+struct kchild {
+	struct krun *run;
+	uint32_t seq;
+	pthread_mutex_t wlock; /* one record at a time on the channel */
+	pthread_mutex_t lock;  /* the watchdog's state below */
+	pthread_cond_t cond;
+	pthread_t main_thread;
+	long cell; /* cell being worked on, -1 before the first */
+	double soft, hard, nb_deadline;
+	int fired;	     /* 0, 1 cell limit, 2 notebook limit: for `cell` */
+	const char *src;     /* the running cell's text, for traceback lines */
+	PyObject *out, *err; /* this cell's sys.stdout / sys.stderr */
+	PyObject *builtins;  /* __main__'s __builtins__ as _prepare() set it */
+	PyObject *sigmod;    /* the signal module, imported before student code */
+	struct kcap cap;     /* fds 1 and 2 */
+	pid_t pid;	     /* this process: a process it forks sends nothing */
+	unsigned char *key;  /* the run's key, on a page wiped in any forked process */
+	char cut[256];	     /* what of this cell's record was truncated, for its note */
+};
+
 /* kernel_child.c: sbx_run_fn's function; arg is a struct krun. */
 int kernel_child_main(void *arg);
+
+/* kernel_child_rec.c: the parts of a cell's record */
+/* str `o` as JSON, cut to the output cap (noted in c->cut as `what`) when `what` is given. */
+json_t *kchild_text(struct kchild *c, PyObject *o, const char *what);
+/* Fill ename/evalue/traceback of `res` from the pending exception (cleared). */
+void kchild_exception(struct kchild *c, json_t *res);
+/* Give the helper _cap_pos(): the capture's positions, for display records. */
+void kchild_expose_cap_pos(struct kchild *c);
+/* The cell's display() calls and figures as a JSON array, then forgotten. */
+json_t *kchild_displays(struct kchild *c);
+/* The watcher's new findings into res's "flags", the names they concern into `replaced`. */
+void kchild_flags(struct kchild *c, json_t *res, json_t *replaced);
+/* The cell's "note": the helper's `note`, IPython's `notes`, the audit hook's refusal, cuts. */
+void kchild_notes(struct kchild *c, json_t *res, const char *note, PyObject *notes);
 
 #endif

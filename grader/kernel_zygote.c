@@ -180,7 +180,7 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *da
 		json_object_set_new(ans, "message", json_string(res.message));
 		if (res.err && res.err_len) {
 			char *clean =
-			    kernel_utf8_clean(res.err, res.err_len < 2000 ? res.err_len : 2000);
+			    gr_utf8_clean(res.err, res.err_len < 2000 ? res.err_len : 2000);
 
 			json_object_set_new(ans, "stderr", json_string(clean ? clean : ""));
 			free(clean);

@@ -157,6 +157,8 @@ static const struct {
     {"lms_id", ROSTER_LMS_ID},	       {"subdir", ROSTER_SUBDIR},
 };
 
+#define NCOLUMNS (sizeof(known_columns) / sizeof(known_columns[0]))
+
 static char **field_of(struct roster_student *st, enum roster_column col)
 {
 	switch (col) {
@@ -182,13 +184,122 @@ static char **field_of(struct roster_student *st, enum roster_column col)
 
 static void student_release(struct roster_student *st)
 {
-	for (size_t k = 0; k < sizeof(known_columns) / sizeof(known_columns[0]); k++)
+	for (size_t k = 0; k < NCOLUMNS; k++)
 		free(*field_of(st, known_columns[k].col));
 }
 
 static int is_blank(const struct record *rec)
 {
 	return rec->count == 1 && rec->fields[0][0] == '\0';
+}
+
+/* The header's columns: map[c] the known column of column c (0: ignored), r->columns set. */
+static int map_header(struct roster *r, const struct record *rec, enum roster_column *map,
+		      const char *name, struct gr_err *err)
+{
+	for (size_t c = 0; c < rec->count; c++) {
+		char *h = trimmed_dup(rec->fields[c]);
+		if (!h)
+			return gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': out of memory",
+					  name);
+		for (size_t k = 0; k < NCOLUMNS; k++) {
+			if (strcasecmp(h, known_columns[k].name))
+				continue;
+			if (r->columns & known_columns[k].col) {
+				free(h);
+				return gr_err_set(
+				    err, GR_EINVAL,
+				    "cannot read roster '%s': column '%s' appears twice", name,
+				    known_columns[k].name);
+			}
+			map[c] = known_columns[k].col;
+			r->columns |= known_columns[k].col;
+		}
+		free(h);
+	}
+	if (!(r->columns & ROSTER_STUDENT_ID))
+		return gr_err_set(err, GR_EINVAL, "cannot read roster '%s': no 'student_id' column",
+				  name);
+	return 0;
+}
+
+/* A student's fields from a row (trimmed, NFC, "" when absent); the row is at line `row_line`. */
+static int fill_student(struct roster_student *st, const struct record *rec,
+			const enum roster_column *map, size_t ncols, size_t row_line,
+			const char *name, struct gr_err *err)
+{
+	for (size_t c = 0; c < ncols; c++) {
+		if (!map[c])
+			continue;
+		*field_of(st, map[c]) = trimmed_dup(c < rec->count ? rec->fields[c] : "");
+	}
+	for (size_t k = 0; k < NCOLUMNS; k++) {
+		char **f = field_of(st, known_columns[k].col);
+		if (!*f && !(*f = strdup("")))
+			return gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': out of memory",
+					  name);
+	}
+	for (size_t k = 0; k < NCOLUMNS; k++) {
+		/* names compare as NFC: a roster typed on macOS may be NFD */
+		char **f = field_of(st, known_columns[k].col), *nfc = NULL;
+		int u = gr_utf8_nfc(&nfc, *f);
+		if (u == GR_ENOMEM)
+			return gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': out of memory",
+					  name);
+		if (u < 0)
+			return gr_err_set(err, GR_EINVAL,
+					  "cannot read roster '%s': line %zu: column '%s' is "
+					  "not UTF-8 (save the file as UTF-8)",
+					  name, row_line, known_columns[k].name);
+		free(*f);
+		*f = nfc;
+	}
+	if (!st->student_id[0])
+		return gr_err_set(err, GR_EINVAL,
+				  "cannot read roster '%s': line %zu: empty student_id", name,
+				  row_line);
+	return 0;
+}
+
+/* The last student of r against the ones before: one line per student_id and per lms_id. */
+static int check_unique(const struct roster *r, size_t row_line, const char *name,
+			struct gr_err *err)
+{
+	const struct roster_student *st = &r->students[r->count - 1];
+
+	for (size_t j = 0; j + 1 < r->count; j++) {
+		if (!strcmp(r->students[j].student_id, st->student_id))
+			return gr_err_set(err, GR_EINVAL,
+					  "cannot read roster '%s': line %zu: student '%s' "
+					  "already on line %zu",
+					  name, row_line, st->student_id, r->students[j].line);
+		if (st->lms_id[0] && !strcmp(r->students[j].lms_id, st->lms_id))
+			/* the first would silently win every LMS entry of both */
+			return gr_err_set(err, GR_EINVAL,
+					  "cannot read roster '%s': line %zu: lms_id '%s' "
+					  "already on line %zu (student '%s')",
+					  name, row_line, st->lms_id, r->students[j].line,
+					  r->students[j].student_id);
+	}
+	return 0;
+}
+
+/* A new zeroed student at the end of r; NULL on allocation failure. */
+static struct roster_student *add_student(struct roster *r, size_t *cap)
+{
+	struct roster_student *st;
+
+	if (r->count == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+		struct roster_student *ns = realloc(r->students, ncap * sizeof(*ns));
+		if (!ns)
+			return NULL;
+		r->students = ns;
+		*cap = ncap;
+	}
+	st = &r->students[r->count++];
+	memset(st, 0, sizeof(*st));
+	return st;
 }
 
 int roster_parse(struct roster **out, const char *data, size_t len, const char *name,
@@ -224,34 +335,8 @@ int roster_parse(struct roster **out, const char *data, size_t len, const char *
 		rc = gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': out of memory", name);
 		goto done;
 	}
-	for (size_t c = 0; c < ncols; c++) {
-		char *h = trimmed_dup(rec.fields[c]);
-		if (!h) {
-			rc = gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': out of memory",
-					name);
-			goto done;
-		}
-		for (size_t k = 0; k < sizeof(known_columns) / sizeof(known_columns[0]); k++) {
-			if (strcasecmp(h, known_columns[k].name))
-				continue;
-			if (r->columns & known_columns[k].col) {
-				rc =
-				    gr_err_set(err, GR_EINVAL,
-					       "cannot read roster '%s': column '%s' appears twice",
-					       name, known_columns[k].name);
-				free(h);
-				goto done;
-			}
-			map[c] = known_columns[k].col;
-			r->columns |= known_columns[k].col;
-		}
-		free(h);
-	}
-	if (!(r->columns & ROSTER_STUDENT_ID)) {
-		rc = gr_err_set(err, GR_EINVAL, "cannot read roster '%s': no 'student_id' column",
-				name);
+	if ((rc = map_header(r, &rec, map, name, err)) < 0)
 		goto done;
-	}
 	while (pos < len) {
 		size_t row_line = line;
 		struct roster_student *st;
@@ -268,77 +353,15 @@ int roster_parse(struct roster **out, const char *data, size_t len, const char *
 			    row_line, rec.count, ncols);
 			goto done;
 		}
-		if (r->count == cap) {
-			size_t ncap = cap ? cap * 2 : 32;
-			struct roster_student *ns = realloc(r->students, ncap * sizeof(*ns));
-			if (!ns) {
-				rc = gr_err_set(err, GR_ENOMEM,
-						"cannot read roster '%s': out of memory", name);
-				goto done;
-			}
-			r->students = ns;
-			cap = ncap;
-		}
-		st = &r->students[r->count++];
-		memset(st, 0, sizeof(*st));
-		st->line = row_line;
-		for (size_t c = 0; c < ncols; c++) {
-			if (!map[c])
-				continue;
-			*field_of(st, map[c]) = trimmed_dup(c < rec.count ? rec.fields[c] : "");
-		}
-		for (size_t k = 0; k < sizeof(known_columns) / sizeof(known_columns[0]); k++) {
-			char **f = field_of(st, known_columns[k].col);
-			if (!*f && !(*f = strdup(""))) {
-				rc = gr_err_set(err, GR_ENOMEM,
-						"cannot read roster '%s': out of memory", name);
-				goto done;
-			}
-		}
-		for (size_t k = 0; k < sizeof(known_columns) / sizeof(known_columns[0]); k++) {
-			/* names compare as NFC: a roster typed on macOS may be NFD */
-			char **f = field_of(st, known_columns[k].col), *nfc = NULL;
-			int u = gr_utf8_nfc(&nfc, *f);
-			if (u == GR_ENOMEM) {
-				rc = gr_err_set(err, GR_ENOMEM,
-						"cannot read roster '%s': out of memory", name);
-				goto done;
-			}
-			if (u < 0) {
-				rc = gr_err_set(err, GR_EINVAL,
-						"cannot read roster '%s': line %zu: column '%s' is "
-						"not UTF-8 (save the file as UTF-8)",
-						name, row_line, known_columns[k].name);
-				goto done;
-			}
-			free(*f);
-			*f = nfc;
-		}
-		if (!st->student_id[0]) {
-			rc = gr_err_set(err, GR_EINVAL,
-					"cannot read roster '%s': line %zu: empty student_id", name,
-					row_line);
+		if (!(st = add_student(r, &cap))) {
+			rc = gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': out of memory",
+					name);
 			goto done;
 		}
-		for (size_t j = 0; j + 1 < r->count; j++) {
-			if (!strcmp(r->students[j].student_id, st->student_id)) {
-				rc =
-				    gr_err_set(err, GR_EINVAL,
-					       "cannot read roster '%s': line %zu: student '%s' "
-					       "already on line %zu",
-					       name, row_line, st->student_id, r->students[j].line);
-				goto done;
-			}
-			if (st->lms_id[0] && !strcmp(r->students[j].lms_id, st->lms_id)) {
-				/* the first would silently win every LMS entry of both */
-				rc = gr_err_set(err, GR_EINVAL,
-						"cannot read roster '%s': line %zu: lms_id '%s' "
-						"already on line %zu (student '%s')",
-						name, row_line, st->lms_id, r->students[j].line,
-						r->students[j].student_id);
-				goto done;
-			}
-		}
+		st->line = row_line;
+		if ((rc = fill_student(st, &rec, map, ncols, row_line, name, err)) < 0 ||
+		    (rc = check_unique(r, row_line, name, err)) < 0)
+			goto done;
 	}
 	*out = r;
 	r = NULL;

@@ -147,20 +147,12 @@ static const char *const CELL_KEYS[] = {
     "cell_type", "id",	   "source", "metadata", "attachments", "grade_id",	"grade",
     "solution",	 "locked", "task",   "points",	 "checksum",	"hidden_tests", NULL};
 
-static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric_cell *rc)
+/* The cell's type, source, id and metadata. */
+static int cell_basics(struct vctx *v, const char *where, json_t *c, struct rubric_cell *rc)
 {
-	json_t *t, *x;
-	const char *type;
-	char *cleared = NULL;
-	int found, rc_ = 0, role;
+	const char *type = json_string_value(json_object_get(c, "cell_type"));
+	json_t *x;
 
-	if (!json_is_object(c))
-		return bad(v, where, "must be an object");
-	if (only_keys(v, where, c, CELL_KEYS))
-		return GR_EINVAL;
-	rc->json = c;
-	t = json_object_get(c, "cell_type");
-	type = json_string_value(t);
 	if (!type)
 		return bad(v, where, "cell_type must be \"code\", \"markdown\" or \"raw\"");
 	if (!strcmp(type, "code"))
@@ -185,6 +177,15 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 		return bad(v, where,
 			   "metadata.nbgrader is not used here: put grade_id, points, "
 			   "... on the cell itself");
+	return 0;
+}
+
+/* The cell's roles (grade, solution, ...), grade_id and points, and the kind they make. */
+static int cell_roles(struct vctx *v, const char *where, json_t *c, struct rubric_cell *rc)
+{
+	json_t *x;
+	int role;
+
 	if (get_bool(v, where, c, "grade", &rc->grade) ||
 	    get_bool(v, where, c, "solution", &rc->solution) ||
 	    get_bool(v, where, c, "locked", &rc->locked) ||
@@ -230,62 +231,87 @@ static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric
 		rc->kind = RUBRIC_READONLY;
 	else
 		rc->kind = RUBRIC_PLAIN;
+	return 0;
+}
 
-	/* the regions must be well formed and where nbgrader allows them */
+/*
+ * The regions (solutions, hidden tests, mark schemes) must be well formed
+ * and where nbgrader allows them. *cleared: the source with its solutions
+ * cleared (heap), what the checksum is computed on.
+ */
+static int cell_regions(struct vctx *v, const char *where, struct rubric_cell *rc, char **cleared)
+{
+	char *tmp = NULL;
+	int found, hidden, rc_;
+
 	rc->from_public = v->is_public;
-	rc_ = rubric_clear_solutions(&cleared, &found, rc->source, rc->type,
+	rc_ = rubric_clear_solutions(cleared, &found, rc->source, rc->type,
 				     rc->solution && !v->is_public, v->err);
 	if (rc_)
 		return bad(v, where, "%s", v->err ? v->err->msg : "bad solution region");
-	if (found && (!rc->solution || v->is_public)) {
-		free(cleared);
+	if (found && (!rc->solution || v->is_public))
 		return bad(v, where,
 			   v->is_public
 			       ? "a public rubric must not hold solutions"
 			       : "a solution region in a cell that is not a solution cell");
-	}
-	{
-		char *tmp = NULL;
-		int hidden;
+	rc_ = rubric_clear_hidden_tests(&tmp, &hidden, rc->source, v->err);
+	free(tmp);
+	if (rc_)
+		return bad(v, where, "%s", v->err ? v->err->msg : "bad hidden tests");
+	if (hidden && (!rc->grade || v->is_public))
+		return bad(v, where,
+			   v->is_public ? "a public rubric must not hold hidden tests"
+					: "hidden tests in a cell that is not a grade cell");
+	rc_ = rubric_clear_mark_scheme(&tmp, &hidden, rc->source, v->err);
+	free(tmp);
+	if (rc_)
+		return bad(v, where, "%s", v->err ? v->err->msg : "bad mark scheme");
+	return 0;
+}
 
-		rc_ = rubric_clear_hidden_tests(&tmp, &hidden, rc->source, v->err);
-		free(tmp);
-		if (rc_) {
-			free(cleared);
-			return bad(v, where, "%s", v->err ? v->err->msg : "bad hidden tests");
-		}
-		if (hidden && (!rc->grade || v->is_public)) {
-			free(cleared);
-			return bad(v, where,
-				   v->is_public
-				       ? "a public rubric must not hold hidden tests"
-				       : "hidden tests in a cell that is not a grade cell");
-		}
-		rc_ = rubric_clear_mark_scheme(&tmp, &hidden, rc->source, v->err);
-		free(tmp);
-		if (rc_) {
-			free(cleared);
-			return bad(v, where, "%s", v->err ? v->err->msg : "bad mark scheme");
-		}
+/* A given checksum must be the one computed (rc->checksum). */
+static int cell_checksum(struct vctx *v, const char *where, json_t *c, const struct rubric_cell *rc,
+			 int role)
+{
+	json_t *x = json_object_get(c, "checksum");
+
+	if (!x)
+		return 0;
+	if (!json_is_string(x) || !is_hex(json_string_value(x), 32))
+		return bad(v, where, "checksum must be 32 lowercase hex digits");
+	if (!role)
+		return bad(v, where, "checksum on a cell without a grade_id");
+	if (strcmp(json_string_value(x), rc->checksum))
+		return bad(v, where,
+			   "checksum does not match the cell (expected %s; remove "
+			   "it to have it computed)",
+			   rc->checksum);
+	return 0;
+}
+
+static int load_cell(struct vctx *v, const char *where, json_t *c, struct rubric_cell *rc)
+{
+	char *cleared = NULL;
+	int rc_, role;
+
+	if (!json_is_object(c))
+		return bad(v, where, "must be an object");
+	if (only_keys(v, where, c, CELL_KEYS))
+		return GR_EINVAL;
+	rc->json = c;
+	if ((rc_ = cell_basics(v, where, c, rc)) || (rc_ = cell_roles(v, where, c, rc)))
+		return rc_;
+	role = rc->grade || rc->solution || rc->locked || rc->task;
+	if ((rc_ = cell_regions(v, where, rc, &cleared))) {
+		free(cleared);
+		return rc_;
 	}
 	if (role) {
 		rubric_checksum(rc->checksum, cleared, rc->type, rc->grade, rc->solution,
 				rc->locked, rc->grade_id, rc->points);
 	}
 	free(cleared);
-	x = json_object_get(c, "checksum");
-	if (x) {
-		if (!json_is_string(x) || !is_hex(json_string_value(x), 32))
-			return bad(v, where, "checksum must be 32 lowercase hex digits");
-		if (!role)
-			return bad(v, where, "checksum on a cell without a grade_id");
-		if (strcmp(json_string_value(x), rc->checksum))
-			return bad(v, where,
-				   "checksum does not match the cell (expected %s; remove "
-				   "it to have it computed)",
-				   rc->checksum);
-	}
-	return 0;
+	return cell_checksum(v, where, c, rc, role);
 }
 
 static const char *const NB_KEYS[] = {"name",		"cells",	 "metadata", "nbformat",
@@ -418,70 +444,46 @@ static const char *const TOP_KEYS[] = {"grader_rubric", "assignment", "duedate",
 				       "allow_ctypes",	"allow_jit",  "public",	 "files",
 				       "notebooks",	NULL};
 
-static int validate(struct vctx *v, struct rubric *r)
+/* "extensions": student -> a duration added to the due date. */
+static int load_extensions(struct vctx *v, json_t *x, struct rubric *r)
 {
-	json_t *root = r->root, *x;
 	const char *key;
 	json_t *val;
-	size_t i;
 
-	if (!json_is_object(root))
-		return bad(v, NULL, "the top level must be an object");
-	if (only_keys(v, NULL, root, TOP_KEYS))
-		return GR_EINVAL;
-	x = json_object_get(root, "public");
-	if (x && !json_is_boolean(x))
-		return bad(v, "public", "must be true or false");
-	r->is_public = v->is_public = json_is_true(x);
-	x = json_object_get(root, "grader_rubric");
-	if (!json_is_integer(x) || json_integer_value(x) != RUBRIC_VERSION)
-		return bad(v, "grader_rubric", "must be %d (the rubric format version)",
-			   RUBRIC_VERSION);
-	r->assignment = json_string_value(json_object_get(root, "assignment"));
-	if (!r->assignment || !rubric_is_grade_id(r->assignment))
-		return bad(v, "assignment", "must be a name of letters, digits, '_' or '-'");
-	x = json_object_get(root, "duedate");
-	if (x && !json_is_null(x)) {
-		struct gr_err e = {0};
-
-		if (!json_is_string(x))
-			return bad(v, "duedate", "must be an ISO 8601 time with a zone, or null");
-		r->duedate_text = json_string_value(x);
-		if (score_parse_time(&r->duedate, r->duedate_text, 0, &e))
-			return bad(v, "duedate", "%s", e.msg);
-	}
-	if (load_late(v, json_object_get(root, "late_policy"), &r->late))
-		return GR_EINVAL;
-	x = json_object_get(root, "extensions");
 	if (x && !json_is_object(x))
 		return bad(v, "extensions", "must be an object of student: duration");
-	if (x) {
-		r->extensions = calloc(json_object_size(x) + 1, sizeof(*r->extensions));
-		if (!r->extensions)
-			return gr_err_set(v->err, GR_ENOMEM, "out of memory");
-		json_object_foreach(x, key, val)
-		{
-			struct gr_err e = {0};
-			struct rubric_extension *ext = &r->extensions[r->nextensions];
+	if (!x)
+		return 0;
+	r->extensions = calloc(json_object_size(x) + 1, sizeof(*r->extensions));
+	if (!r->extensions)
+		return gr_err_set(v->err, GR_ENOMEM, "out of memory");
+	json_object_foreach(x, key, val)
+	{
+		struct gr_err e = {0};
+		struct rubric_extension *ext = &r->extensions[r->nextensions];
 
-			if (!json_is_string(val) ||
-			    score_parse_duration(&ext->seconds, json_string_value(val), &e))
-				return bad(v, "extensions", "'%s': %s", key,
-					   e.msg[0] ? e.msg : "must be a duration such as \"2d\"");
-			ext->student = key;
-			r->nextensions++;
-		}
+		if (!json_is_string(val) ||
+		    score_parse_duration(&ext->seconds, json_string_value(val), &e))
+			return bad(v, "extensions", "'%s': %s", key,
+				   e.msg[0] ? e.msg : "must be a duration such as \"2d\"");
+		ext->student = key;
+		r->nextensions++;
 	}
-	if (load_limits(v, json_object_get(root, "limits"), &r->limits))
-		return GR_EINVAL;
-	x = json_object_get(root, "preload");
+	return 0;
+}
+
+/* How the notebooks run: "preload", "seed", "allow_ctypes", "allow_jit". */
+static int load_run(struct vctx *v, json_t *root, struct rubric *r)
+{
+	json_t *x = json_object_get(root, "preload");
+
 	if (x && !json_is_array(x))
 		return bad(v, "preload", "must be an array of module names");
 	r->npreload = json_array_size(x);
 	r->preload = calloc(r->npreload + 1, sizeof(*r->preload));
 	if (!r->preload)
 		return gr_err_set(v->err, GR_ENOMEM, "out of memory");
-	for (i = 0; i < r->npreload; i++) {
+	for (size_t i = 0; i < r->npreload; i++) {
 		r->preload[i] = json_string_value(json_array_get(x, i));
 		if (!r->preload[i] || !is_module_name(r->preload[i]))
 			return bad(v, "preload", "[%zu] must be a module name such as \"numpy\"",
@@ -500,15 +502,21 @@ static int validate(struct vctx *v, struct rubric *r)
 	if (x && !json_is_boolean(x))
 		return bad(v, "allow_jit", "must be true or false");
 	r->allow_jit = json_is_true(x);
-	x = json_object_get(root, "files");
+	return 0;
+}
+
+/* "files": the files copied next to each notebook, each with its checksum. */
+static int load_files(struct vctx *v, json_t *x, struct rubric *r)
+{
+	static const char *const keys[] = {"path", "target", "sha256", NULL};
+
 	if (x && !json_is_array(x))
 		return bad(v, "files", "must be an array");
 	r->nfiles = json_array_size(x);
 	r->files = calloc(r->nfiles + 1, sizeof(*r->files));
 	if (!r->files)
 		return gr_err_set(v->err, GR_ENOMEM, "out of memory");
-	for (i = 0; i < r->nfiles; i++) {
-		static const char *const keys[] = {"path", "target", "sha256", NULL};
+	for (size_t i = 0; i < r->nfiles; i++) {
 		json_t *f = json_array_get(x, i);
 		struct rubric_file *rf = &r->files[i];
 		char where[48];
@@ -531,13 +539,63 @@ static int validate(struct vctx *v, struct rubric *r)
 			if (!strcmp(r->files[k].target, rf->target))
 				return bad(v, where, "target '%s' listed twice", rf->target);
 	}
+	return 0;
+}
+
+/* "grader_rubric", "assignment", "duedate". */
+static int load_head(struct vctx *v, json_t *root, struct rubric *r)
+{
+	json_t *x = json_object_get(root, "grader_rubric");
+
+	if (!json_is_integer(x) || json_integer_value(x) != RUBRIC_VERSION)
+		return bad(v, "grader_rubric", "must be %d (the rubric format version)",
+			   RUBRIC_VERSION);
+	r->assignment = json_string_value(json_object_get(root, "assignment"));
+	if (!r->assignment || !rubric_is_grade_id(r->assignment))
+		return bad(v, "assignment", "must be a name of letters, digits, '_' or '-'");
+	x = json_object_get(root, "duedate");
+	if (x && !json_is_null(x)) {
+		struct gr_err e = {0};
+
+		if (!json_is_string(x))
+			return bad(v, "duedate", "must be an ISO 8601 time with a zone, or null");
+		r->duedate_text = json_string_value(x);
+		if (score_parse_time(&r->duedate, r->duedate_text, 0, &e))
+			return bad(v, "duedate", "%s", e.msg);
+	}
+	return 0;
+}
+
+static int validate(struct vctx *v, struct rubric *r)
+{
+	json_t *root = r->root, *x;
+	int rc;
+
+	if (!json_is_object(root))
+		return bad(v, NULL, "the top level must be an object");
+	if (only_keys(v, NULL, root, TOP_KEYS))
+		return GR_EINVAL;
+	x = json_object_get(root, "public");
+	if (x && !json_is_boolean(x))
+		return bad(v, "public", "must be true or false");
+	r->is_public = v->is_public = json_is_true(x);
+	if ((rc = load_head(v, root, r)))
+		return rc;
+	if (load_late(v, json_object_get(root, "late_policy"), &r->late))
+		return GR_EINVAL;
+	if ((rc = load_extensions(v, json_object_get(root, "extensions"), r)))
+		return rc;
+	if (load_limits(v, json_object_get(root, "limits"), &r->limits))
+		return GR_EINVAL;
+	if ((rc = load_run(v, root, r)) || (rc = load_files(v, json_object_get(root, "files"), r)))
+		return rc;
 	x = json_object_get(root, "notebooks");
 	if (!json_is_array(x) || json_array_size(x) == 0)
 		return bad(v, "notebooks", "must be a non-empty array");
 	r->notebooks = calloc(json_array_size(x), sizeof(*r->notebooks));
 	if (!r->notebooks)
 		return gr_err_set(v->err, GR_ENOMEM, "out of memory");
-	for (i = 0; i < json_array_size(x); i++) {
+	for (size_t i = 0; i < json_array_size(x); i++) {
 		r->nnotebooks = i + 1;
 		if (load_notebook(v, i, json_array_get(x, i), &r->notebooks[i], r))
 			return GR_EINVAL;

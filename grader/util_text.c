@@ -1,5 +1,5 @@
 /*
- * util_text.c - UTF-8: the one validator, NFC normalisation and the folding
+ * util_text.c - UTF-8: the one decoder (validation, cleaning), NFC normalisation and the folding
  * used to compare people's names. Unicode tables come from utf8proc, never
  * from us.
  */
@@ -11,38 +11,99 @@
 
 #include <utf8proc.h>
 
+size_t gr_utf8_seq(const char *s, size_t n, uint32_t *cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned c, need, min;
+	uint32_t v;
+
+	if (!n)
+		return 0;
+	c = p[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xE0) == 0xC0)
+		need = 1, min = 0x80, v = c & 0x1F;
+	else if ((c & 0xF0) == 0xE0)
+		need = 2, min = 0x800, v = c & 0x0F;
+	else if ((c & 0xF8) == 0xF0)
+		need = 3, min = 0x10000, v = c & 0x07;
+	else
+		return 0;
+	if (n <= need)
+		return 0;
+	for (unsigned i = 1; i <= need; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3F);
+	}
+	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return need + 1;
+}
+
 int gr_utf8_valid(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	size_t i = 0, k;
+	uint32_t cp;
 
-	while (p < end) {
-		unsigned c = *p, need, min;
-		uint32_t cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if ((c & 0xE0) == 0xC0) {
-			need = 1, min = 0x80, cp = c & 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			need = 2, min = 0x800, cp = c & 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			need = 3, min = 0x10000, cp = c & 0x07;
-		} else {
+	while (i < n) {
+		k = gr_utf8_seq(s + i, n - i, &cp);
+		if (!k)
 			return 0;
-		}
-		if ((size_t)(end - p) <= need)
-			return 0;
-		for (unsigned i = 1; i <= need; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		p += need + 1;
+		i += k;
 	}
 	return 1;
+}
+
+/*
+ * Whether p[0..n) is the start of a sequence the end of the text cut off: a
+ * lead byte whose continuation bytes would run past the end, followed by
+ * continuation bytes only.
+ */
+static int cut_at_end(const unsigned char *p, size_t n)
+{
+	size_t need = p[0] >= 0xc2 && p[0] <= 0xdf   ? 1
+		      : p[0] >= 0xe0 && p[0] <= 0xef ? 2
+		      : p[0] >= 0xf0 && p[0] <= 0xf4 ? 3
+						     : 0;
+
+	if (!need || n > need)
+		return 0;
+	for (size_t j = 1; j < n; j++)
+		if ((p[j] & 0xc0) != 0x80)
+			return 0;
+	return 1;
+}
+
+char *gr_utf8_clean(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = malloc(n * 3 + 1), *o = out;
+	size_t i = 0, k;
+	uint32_t cp;
+
+	if (!out)
+		return NULL;
+	while (i < n) {
+		k = p[i] ? gr_utf8_seq(s + i, n - i, &cp) : 0;
+		if (k) {
+			memcpy(o, p + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		if (cut_at_end(p + i, n - i))
+			break;
+		memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+		o += 3;
+		i++;
+	}
+	*o = 0;
+	return out;
 }
 
 int gr_utf8_nfc(char **out, const char *s)

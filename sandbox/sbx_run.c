@@ -361,21 +361,159 @@ static int wait_setup(pid_t setup, int rep, struct sbx_msg *xx, pid_t *init, int
 	return 1;
 }
 
+/* One run as the parent follows it: the pipes from the box, init, what ended it. */
+struct box_run {
+	int out[2], errp[2], rep[2], pidfd;
+	struct sink so, se;
+	struct sbx_msg xx;
+	struct rusage ru;
+	pid_t init;
+	int wstatus, have, wall_hit, cpu_hit, reaped, out_open, err_open, rep_open;
+	long long cpu_cap; /* ns of CPU time for the whole run, 0 when not watched */
+	double start, deadline;
+};
+
+/* The hard limit of RLIMIT_CPU (soft rounded up, + 1) for the whole run, in ns; 0: none. */
+static long long cpu_cap_ns(const sbx *s)
+{
+	const struct sbx_limits *lim = &s->cfg->limits;
+	long long sec;
+
+	if (!(lim->cpu_s > 0 && s->cg.has_cpu))
+		return 0;
+	sec = (long long)lim->cpu_s;
+	sec += (double)sec < lim->cpu_s ? 2 : 1;
+	return sec * 1000000000LL;
+}
+
+/*
+ * Until init is reaped: copy the box's output into the sinks, read the
+ * reports, and kill the box at the wall deadline or when all its processes
+ * together spent the CPU cap. 0, or GR_EIO when poll failed (the box is
+ * killed and still waited for).
+ */
+static int supervise(sbx *s, struct box_run *b, struct gr_err *err)
+{
+	int rc = 0, ist;
+
+	while (b->init > 0 && !b->reaped) {
+		struct pollfd pf[4];
+		int n = 0, timeout = -1, w;
+
+		if (b->out_open)
+			pf[n++] = (struct pollfd){b->out[0], POLLIN, 0};
+		if (b->err_open)
+			pf[n++] = (struct pollfd){b->errp[0], POLLIN, 0};
+		if (b->rep_open)
+			pf[n++] = (struct pollfd){b->rep[0], POLLIN, 0};
+		if (b->pidfd >= 0)
+			pf[n++] = (struct pollfd){b->pidfd, POLLIN, 0};
+		if (b->deadline && !b->wall_hit) {
+			double left = b->deadline - gr_now();
+			timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
+		}
+		if (b->pidfd < 0 && (timeout < 0 || timeout > 10))
+			timeout = 10; /* no pidfd: poll for init's exit */
+		if (b->cpu_cap > 0 && !b->wall_hit && !b->cpu_hit && (timeout < 0 || timeout > 100))
+			timeout = 100; /* watch the whole run's CPU time */
+		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR) {
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot poll the box");
+			kill(b->init, SIGKILL);
+		}
+		if (b->out_open && sink_read(&b->so) != 0)
+			b->out_open = 0;
+		if (b->err_open && sink_read(&b->se) != 0)
+			b->err_open = 0;
+		if (b->rep_open && read_reports(b->rep[0], &b->xx, &b->init, &b->wstatus, &b->have))
+			b->rep_open = 0;
+		if (b->deadline && !b->wall_hit && gr_now() >= b->deadline) {
+			/* Killing the namespace's init kills every process in it. */
+			kill(b->init, SIGKILL);
+			b->wall_hit = 1;
+		}
+		if (b->cpu_cap > 0 && !b->wall_hit && !b->cpu_hit &&
+		    sbx_cg_cpu_ns(&s->cg) > b->cpu_cap) {
+			/* many processes, each under RLIMIT_CPU, together over it */
+			kill(b->init, SIGKILL);
+			b->cpu_hit = 1;
+		}
+		w = wait4(b->init, &ist, WNOHANG, &b->ru);
+		if (w == b->init || (w < 0 && errno == ECHILD))
+			b->reaped = 1;
+	}
+	return rc;
+}
+
+/*
+ * Every process of the box is gone: read what is left in the pipes (final
+ * now) and fill the result: times, memory, drops, status. 0, or GR_ENOMEM
+ * (the result released).
+ */
+static int conclude(sbx *s, struct sbx_result *res, struct box_run *b, struct gr_err *err)
+{
+	long long ns;
+	long peak = -1;
+	int oom = 0;
+
+	if (b->out_open)
+		sink_read(&b->so);
+	if (b->err_open)
+		sink_read(&b->se);
+	read_reports(b->rep[0], &b->xx, &b->init, &b->wstatus, &b->have);
+	res->time = b->ru.ru_utime.tv_sec + b->ru.ru_utime.tv_usec / 1e6 + b->ru.ru_stime.tv_sec +
+		    b->ru.ru_stime.tv_usec / 1e6;
+	/* Processes killed with the namespace are missing from rusage. */
+	ns = sbx_cg_cpu_ns(&s->cg);
+	if (ns >= 0 && ns / 1e9 > res->time)
+		res->time = ns / 1e9;
+	sbx_cg_after_run(&s->cg, &peak, &oom);
+	res->max_rss_kb = b->ru.ru_maxrss > peak ? b->ru.ru_maxrss : peak;
+	res->killed = b->wall_hit || b->cpu_hit;
+	res->out_dropped = b->so.dropped;
+	res->err_dropped = b->se.dropped;
+	classify(s, res, b->have, b->wstatus, oom, b->wall_hit, b->cpu_hit, &b->xx);
+	if (s->cfg->output == SBX_OUT_CAPTURE) {
+		res->out = b->so.buf ? b->so.buf : calloc(1, 1);
+		res->err = b->se.buf ? b->se.buf : calloc(1, 1);
+		res->out_len = b->so.kept;
+		res->err_len = b->se.kept;
+		b->so.buf = b->se.buf = NULL;
+		if (!res->out || !res->err) {
+			sbx_result_release(res);
+			return gr_err_set(err, GR_ENOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+/* The parent's ends of the pipes, non-blocking, each drained into its sink. */
+static void open_sinks(sbx *s, struct box_run *b)
+{
+	const struct sbx_limits *lim = &s->cfg->limits;
+
+	close(b->out[1]);
+	close(b->errp[1]);
+	close(b->rep[1]);
+	b->out[1] = b->errp[1] = b->rep[1] = -1;
+	set_nonblock(b->out[0]);
+	set_nonblock(b->errp[0]);
+	set_nonblock(b->rep[0]);
+	b->so = (struct sink){b->out[0], 1, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0};
+	b->se = (struct sink){b->errp[0], 2, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0};
+	if (!lim->output_kb)
+		b->so.limit = b->se.limit = (size_t)-1;
+}
+
 static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_err *err)
 {
 	const struct sbx_limits *lim = &s->cfg->limits;
-	int out[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1}, pidfd = -1;
-	struct sink so = {0}, se = {0};
-	struct sbx_msg xx = {0};
-	struct rusage ru = {0};
+	struct box_run b = {.out = {-1, -1}, .errp = {-1, -1}, .rep = {-1, -1}, .pidfd = -1};
 	char workdir[PATH_MAX];
-	pid_t setup, init = -1;
-	int rc, wstatus = 0, have = 0, wall_hit = 0, reaped = 0, out_open = 1, err_open = 1;
-	int rep_open = 1, oom = 0, ist, cpu_hit = 0;
-	long long cpu_cap = 0;
-	long peak = -1;
-	double start, deadline;
+	pid_t setup;
+	int rc, rc2;
 
+	b.init = -1;
+	b.out_open = b.err_open = b.rep_open = 1;
 	memset(res, 0, sizeof(*res));
 	if (s->setup_pid > 0) {
 		reap(s->setup_pid, NULL);
@@ -383,30 +521,26 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	}
 	if ((rc = prepare_workdir(s, workdir, err)) < 0)
 		return rc;
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) {
+	if (pipe2(b.out, O_CLOEXEC) < 0 || pipe2(b.errp, O_CLOEXEC) < 0 ||
+	    pipe2(b.rep, O_CLOEXEC) < 0) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot create pipes");
 		goto done;
 	}
 	job->s = s;
-	job->out_w = out[1];
-	job->err_w = errp[1];
-	job->rep_w = rep[1];
-	job->out_r = out[0];
-	job->err_r = errp[0];
-	job->rep_r = rep[0];
+	job->out_w = b.out[1];
+	job->err_w = b.errp[1];
+	job->rep_w = b.rep[1];
+	job->out_r = b.out[0];
+	job->err_r = b.errp[0];
+	job->rep_r = b.rep[0];
 	job->parent = getpid();
 	job->workdir = workdir;
 	sbx_cg_before_run(&s->cg, lim);
 	/* Unwritten stdio buffers would be copied into the box and flushed there. */
 	fflush(NULL);
-	if (lim->cpu_s > 0 && s->cg.has_cpu) {
-		/* the hard limit of RLIMIT_CPU (soft rounded up, + 1), for the whole run */
-		long long sec = (long long)lim->cpu_s;
-		sec += (double)sec < lim->cpu_s ? 2 : 1;
-		cpu_cap = sec * 1000000000LL;
-	}
-	start = gr_now();
-	deadline = lim->wall_s > 0 ? start + lim->wall_s : 0;
+	b.cpu_cap = cpu_cap_ns(s);
+	b.start = gr_now();
+	b.deadline = lim->wall_s > 0 ? b.start + lim->wall_s : 0;
 	setup = fork();
 	if (setup < 0) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot fork");
@@ -414,112 +548,29 @@ static int run(sbx *s, struct sbx_result *res, struct sbx_job *job, struct gr_er
 	}
 	if (setup == 0)
 		sbx_child_main(job);
-	close(out[1]);
-	close(errp[1]);
-	close(rep[1]);
-	out[1] = errp[1] = rep[1] = -1;
-	set_nonblock(out[0]);
-	set_nonblock(errp[0]);
-	set_nonblock(rep[0]);
-	so = (struct sink){out[0], 1, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0};
-	se = (struct sink){errp[0], 2, s->cfg->output, lim->output_kb * 1024, 0, 0, NULL, 0};
-	if (!lim->output_kb)
-		so.limit = se.limit = (size_t)-1;
-
-	if (wait_setup(setup, rep[0], &xx, &init, &wstatus, &have))
+	open_sinks(s, &b);
+	if (wait_setup(setup, b.rep[0], &b.xx, &b.init, &b.wstatus, &b.have))
 		setup = -1;
-	if (init > 0)
-		pidfd = (int)syscall(SYS_pidfd_open, init, 0);
-	while (init > 0 && !reaped) {
-		struct pollfd pf[4];
-		int n = 0, timeout = -1, w;
-
-		if (out_open)
-			pf[n++] = (struct pollfd){out[0], POLLIN, 0};
-		if (err_open)
-			pf[n++] = (struct pollfd){errp[0], POLLIN, 0};
-		if (rep_open)
-			pf[n++] = (struct pollfd){rep[0], POLLIN, 0};
-		if (pidfd >= 0)
-			pf[n++] = (struct pollfd){pidfd, POLLIN, 0};
-		if (deadline && !wall_hit) {
-			double left = deadline - gr_now();
-			timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
-		}
-		if (pidfd < 0 && (timeout < 0 || timeout > 10))
-			timeout = 10; /* no pidfd: poll for init's exit */
-		if (cpu_cap > 0 && !wall_hit && !cpu_hit && (timeout < 0 || timeout > 100))
-			timeout = 100; /* watch the whole run's CPU time */
-		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR) {
-			rc = gr_err_sys(err, GR_EIO, errno, "cannot poll the box");
-			kill(init, SIGKILL);
-		}
-		if (out_open && sink_read(&so) != 0)
-			out_open = 0;
-		if (err_open && sink_read(&se) != 0)
-			err_open = 0;
-		if (rep_open && read_reports(rep[0], &xx, &init, &wstatus, &have))
-			rep_open = 0;
-		if (deadline && !wall_hit && gr_now() >= deadline) {
-			/* Killing the namespace's init kills every process in it. */
-			kill(init, SIGKILL);
-			wall_hit = 1;
-		}
-		if (cpu_cap > 0 && !wall_hit && !cpu_hit && sbx_cg_cpu_ns(&s->cg) > cpu_cap) {
-			/* many processes, each under RLIMIT_CPU, together over it */
-			kill(init, SIGKILL);
-			cpu_hit = 1;
-		}
-		w = wait4(init, &ist, WNOHANG, &ru);
-		if (w == init || (w < 0 && errno == ECHILD))
-			reaped = 1;
-	}
-	res->wall = gr_now() - start;
+	if (b.init > 0)
+		b.pidfd = (int)syscall(SYS_pidfd_open, b.init, 0);
+	rc = supervise(s, &b, err);
+	res->wall = gr_now() - b.start;
 	/*
 	 * Init is gone, so setup is leaving too; its exit tears down a copy of
 	 * our address space: reap it now only if it is done, else later.
 	 */
 	if (setup > 0 && waitpid(setup, NULL, WNOHANG) == 0)
 		s->setup_pid = setup;
-	/* Every process of the box is gone: what is left in the pipes is final. */
-	if (out_open)
-		sink_read(&so);
-	if (err_open)
-		sink_read(&se);
-	read_reports(rep[0], &xx, &init, &wstatus, &have);
-	res->time = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-		    ru.ru_stime.tv_usec / 1e6;
-	{
-		/* Processes killed with the namespace are missing from rusage. */
-		long long ns = sbx_cg_cpu_ns(&s->cg);
-		if (ns >= 0 && ns / 1e9 > res->time)
-			res->time = ns / 1e9;
-	}
-	sbx_cg_after_run(&s->cg, &peak, &oom);
-	res->max_rss_kb = ru.ru_maxrss > peak ? ru.ru_maxrss : peak;
-	res->killed = wall_hit || cpu_hit;
-	res->out_dropped = so.dropped;
-	res->err_dropped = se.dropped;
-	classify(s, res, have, wstatus, oom, wall_hit, cpu_hit, &xx);
-	if (s->cfg->output == SBX_OUT_CAPTURE) {
-		res->out = so.buf ? so.buf : calloc(1, 1);
-		res->err = se.buf ? se.buf : calloc(1, 1);
-		res->out_len = so.kept;
-		res->err_len = se.kept;
-		so.buf = se.buf = NULL;
-		if (!res->out || !res->err) {
-			sbx_result_release(res);
-			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		}
-	}
+	if ((rc2 = conclude(s, res, &b, err)) < 0)
+		rc = rc2;
 done:
-	free(so.buf);
-	free(se.buf);
-	if (pidfd >= 0)
-		close(pidfd);
-	close_pair(out);
-	close_pair(errp);
-	close_pair(rep);
+	free(b.so.buf);
+	free(b.se.buf);
+	if (b.pidfd >= 0)
+		close(b.pidfd);
+	close_pair(b.out);
+	close_pair(b.errp);
+	close_pair(b.rep);
 	return rc;
 }
 

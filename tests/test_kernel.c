@@ -121,38 +121,6 @@ static void test_kernel__chan_rejects_forgeries(void **state)
 	free(both);
 }
 
-static void test_kernel__utf8_clean(void **state)
-{
-	char *s;
-	(void)state;
-
-	s = kernel_utf8_clean("h\xc3\xa9llo \xe2\x82\xac", 10);
-	assert_string_equal(s, "h\xc3\xa9llo \xe2\x82\xac");
-	free(s);
-	s = kernel_utf8_clean("a\xff"
-			      "b",
-			      3);
-	assert_string_equal(s, "a\xef\xbf\xbd"
-			       "b");
-	free(s);
-	s = kernel_utf8_clean("a\0b", 3);
-	assert_string_equal(s, "a\xef\xbf\xbd"
-			       "b");
-	free(s);
-	/* a character cut by the output cap is dropped */
-	s = kernel_utf8_clean("ab\xe2\x82", 4);
-	assert_string_equal(s, "ab");
-	free(s);
-	/* overlong encodings and surrogates are not UTF-8 */
-	s = kernel_utf8_clean("\xc0\xaf", 2);
-	assert_string_equal(s, "\xef\xbf\xbd\xef\xbf\xbd");
-	free(s);
-	s = kernel_utf8_clean("\xed\xa0\x80x", 4);
-	assert_non_null(strstr(s, "\xef\xbf\xbd"));
-	assert_int_equal(s[strlen(s) - 1], 'x');
-	free(s);
-}
-
 static void test_kernel__result_json_shape(void **state)
 {
 	struct kernel_result *r = calloc(1, sizeof(*r));
@@ -388,7 +356,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kernel__chan_roundtrip),
 	    cmocka_unit_test(test_kernel__chan_rejects_forgeries),
-	    cmocka_unit_test(test_kernel__utf8_clean),
 	    cmocka_unit_test(test_kernel__result_json_shape),
 	    cmocka_unit_test(test_kernel__run_through_zygote),
 	    cmocka_unit_test(test_kernel__outputs_in_order),

@@ -524,6 +524,75 @@ static void test_util__utf8_valid(void **state)
 	assert_true(gr_utf8_valid("", 0));
 }
 
+static void test_util__utf8_clean(void **state)
+{
+	char *s;
+	(void)state;
+
+	s = gr_utf8_clean("h\xc3\xa9llo \xe2\x82\xac", 10);
+	assert_string_equal(s, "h\xc3\xa9llo \xe2\x82\xac");
+	free(s);
+	s = gr_utf8_clean("a\xff"
+			  "b",
+			  3);
+	assert_string_equal(s, "a\xef\xbf\xbd"
+			       "b");
+	free(s);
+	s = gr_utf8_clean("a\0b", 3);
+	assert_string_equal(s, "a\xef\xbf\xbd"
+			       "b");
+	free(s);
+	/* a character cut by the output cap is dropped */
+	s = gr_utf8_clean("ab\xe2\x82", 4);
+	assert_string_equal(s, "ab");
+	free(s);
+	/* overlong encodings and surrogates are not UTF-8 */
+	s = gr_utf8_clean("\xc0\xaf", 2);
+	assert_string_equal(s, "\xef\xbf\xbd\xef\xbf\xbd");
+	free(s);
+	s = gr_utf8_clean("\xed\xa0\x80x", 4);
+	assert_non_null(strstr(s, "\xef\xbf\xbd"));
+	assert_int_equal(s[strlen(s) - 1], 'x');
+	free(s);
+	/* continuation bytes a cut at the start left, lead bytes no sequence has */
+	s = gr_utf8_clean("\x82\xacx\xf5\x80", 5);
+	assert_string_equal(s, "\xef\xbf\xbd\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbd");
+	free(s);
+	/* a lead byte cut at the very end is dropped; one followed by ASCII is not */
+	s = gr_utf8_clean("a\xf0\x9f\x98", 4);
+	assert_string_equal(s, "a");
+	free(s);
+	s = gr_utf8_clean("\xe2\x82z", 3);
+	assert_string_equal(s, "\xef\xbf\xbd\xef\xbf\xbdz");
+	free(s);
+	s = gr_utf8_clean("", 0);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void test_util__utf8_seq(void **state)
+{
+	uint32_t cp = 0;
+	(void)state;
+
+	assert_int_equal(gr_utf8_seq("A", 1, &cp), 1);
+	assert_int_equal(cp, 'A');
+	assert_int_equal(gr_utf8_seq("\0", 1, &cp), 1);
+	assert_int_equal(cp, 0);
+	assert_int_equal(gr_utf8_seq("\xc3\xa9!", 3, &cp), 2);
+	assert_int_equal(cp, 0xe9);
+	assert_int_equal(gr_utf8_seq("\xe2\x82\xac", 3, &cp), 3);
+	assert_int_equal(cp, 0x20ac);
+	assert_int_equal(gr_utf8_seq("\xf0\x9f\x98\x80", 4, &cp), 4);
+	assert_int_equal(cp, 0x1f600);
+	assert_int_equal(gr_utf8_seq("\xe2\x82\xac", 2, &cp), 0); /* cut */
+	assert_int_equal(gr_utf8_seq("\xc1\xbf", 2, &cp), 0);	  /* overlong */
+	assert_int_equal(gr_utf8_seq("\xed\xb0\x80", 3, &cp), 0); /* surrogate */
+	assert_int_equal(gr_utf8_seq("\xf5\x80\x80\x80", 4, &cp), 0);
+	assert_int_equal(gr_utf8_seq("\x80", 1, &cp), 0);
+	assert_int_equal(gr_utf8_seq("", 0, &cp), 0);
+}
+
 static void test_util__utf8_nfc(void **state)
 {
 	char *out = NULL;
@@ -825,6 +894,8 @@ int main(void)
 	    cmocka_unit_test(test_util__copy_file_no_links),
 	    cmocka_unit_test(test_util__buf_put),
 	    cmocka_unit_test(test_util__utf8_valid),
+	    cmocka_unit_test(test_util__utf8_seq),
+	    cmocka_unit_test(test_util__utf8_clean),
 	    cmocka_unit_test(test_util__utf8_nfc),
 	    cmocka_unit_test(test_util__utf8_casefold),
 	    cmocka_unit_test(test_util__utf8_name_key),

@@ -198,37 +198,70 @@ static void print_table(const char *path, const struct kernel_result *r)
 	}
 }
 
-static int run_cmd(int argc, char **argv)
+static const struct option run_longopts[] = {
+    {"timeout-cell", required_argument, NULL, 'c'},
+    {"timeout", required_argument, NULL, 't'},
+    {"grace", required_argument, NULL, 'g'},
+    {"mem", required_argument, NULL, 'm'},
+    {"preload", required_argument, NULL, 'p'},
+    {"seed", required_argument, NULL, 's'},
+    {"output-cap", required_argument, NULL, 'o'},
+    {"slot", required_argument, NULL, 'S'},
+    {"no-ipython", no_argument, NULL, 'I'},
+    {"allow-ctypes", no_argument, NULL, 'C'},
+    {"allow-jit", no_argument, NULL, 'J'},
+    {"allow-weaker", no_argument, NULL, 'W'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* A number option's value into opts: 0, or 2 after a usage error naming the flag. */
+static int set_number(struct kernel_opts *opts, int c, const char *arg)
 {
-	static const struct option longopts[] = {
-	    {"timeout-cell", required_argument, NULL, 'c'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"grace", required_argument, NULL, 'g'},
-	    {"mem", required_argument, NULL, 'm'},
-	    {"preload", required_argument, NULL, 'p'},
-	    {"seed", required_argument, NULL, 's'},
-	    {"output-cap", required_argument, NULL, 'o'},
-	    {"slot", required_argument, NULL, 'S'},
-	    {"no-ipython", no_argument, NULL, 'I'},
-	    {"allow-ctypes", no_argument, NULL, 'C'},
-	    {"allow-jit", no_argument, NULL, 'J'},
-	    {"allow-weaker", no_argument, NULL, 'W'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct kernel_opts opts;
-	struct gr_err err = {0};
-	kernel *k = NULL;
-	char **preload = NULL;
-	json_t *all = NULL;
-	struct gr_workdir work = {.lock_fd = -1};
-	int json = 0, rc = 0, c;
 	double v;
 
-	kernel_opts_init(&opts);
+	if (cmd_parse_double(arg, 0, HUGE_VAL, &v) < 0 ||
+	    (c != 'g' && c != 's' && c != 'S' && v == 0)) {
+		fprintf(stderr, "grader nb: invalid value '%s' for --%s\n", arg,
+			run_longopts[c == 'c'	? 0
+				     : c == 't' ? 1
+				     : c == 'g' ? 2
+				     : c == 'm' ? 3
+				     : c == 's' ? 5
+				     : c == 'o' ? 6
+						: 7]
+			    .name);
+		return 2;
+	}
+	if (c == 'c')
+		opts->timeout_cell = v;
+	else if (c == 't')
+		opts->timeout = v;
+	else if (c == 'g')
+		opts->grace = v;
+	else if (c == 'm')
+		opts->mem_mb = (size_t)v;
+	else if (c == 'o')
+		opts->output_cap = (size_t)v;
+	else if (c == 'S')
+		opts->slot = (unsigned)v;
+	else
+		opts->seed = (long)v;
+	return 0;
+}
+
+/*
+ * `grader nb run`'s options into opts (*preload holds the preload list's
+ * memory, *json the --json flag): -1 to go on with the notebooks at
+ * argv[optind], or the exit code (--help, a usage error).
+ */
+static int parse_run(int argc, char **argv, struct kernel_opts *opts, char ***preload, int *json)
+{
+	int c, rc;
+
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", run_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 		case 't':
@@ -237,132 +270,128 @@ static int run_cmd(int argc, char **argv)
 		case 'o':
 		case 'S':
 		case 's':
-			if (cmd_parse_double(optarg, 0, HUGE_VAL, &v) < 0 ||
-			    (c != 'g' && c != 's' && c != 'S' && v == 0)) {
-				fprintf(stderr, "grader nb: invalid value '%s' for --%s\n", optarg,
-					longopts[c == 'c'   ? 0
-						 : c == 't' ? 1
-						 : c == 'g' ? 2
-						 : c == 'm' ? 3
-						 : c == 's' ? 5
-						 : c == 'o' ? 6
-							    : 7]
-					    .name);
-				rc = 2;
-				goto done;
-			}
-			if (c == 'c')
-				opts.timeout_cell = v;
-			else if (c == 't')
-				opts.timeout = v;
-			else if (c == 'g')
-				opts.grace = v;
-			else if (c == 'm')
-				opts.mem_mb = (size_t)v;
-			else if (c == 'o')
-				opts.output_cap = (size_t)v;
-			else if (c == 'S')
-				opts.slot = (unsigned)v;
-			else
-				opts.seed = (long)v;
+			if ((rc = set_number(opts, c, optarg)))
+				return rc;
 			break;
 		case 'p':
-			free(preload);
-			preload = NULL;
-			if (gr_split_list(&preload, optarg) < 0) {
+			free(*preload);
+			*preload = NULL;
+			if (gr_split_list(preload, optarg) < 0) {
 				fprintf(stderr, "grader nb: out of memory\n");
-				rc = 1;
-				goto done;
+				return 1;
 			}
-			opts.preload = (const char *const *)preload;
+			opts->preload = (const char *const *)*preload;
 			break;
 		case 'I':
-			opts.ipython = 0;
+			opts->ipython = 0;
 			break;
 		case 'C':
-			opts.allow_ctypes = 1;
+			opts->allow_ctypes = 1;
 			break;
 		case 'J':
-			opts.allow_jit = 1;
+			opts->allow_jit = 1;
 			break;
 		case 'W':
-			opts.allow_weaker = 1;
+			opts->allow_weaker = 1;
 			break;
 		case 'j':
-			json = 1;
+			*json = 1;
 			break;
 		case 'h':
 			usage(stdout);
-			rc = 0;
-			goto done;
+			return 0;
 		default:
 			usage(stderr);
-			rc = 2;
-			goto done;
+			return 2;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "grader nb run: no notebook given\n");
 		usage(stderr);
-		rc = 2;
-		goto done;
+		return 2;
 	}
+	return -1;
+}
+
+/*
+ * Run the notebook at `path` in a fresh box `n` under `parent`: its results
+ * printed, or appended to `all` (--json). 0, or 1 when it could not be read
+ * or run.
+ */
+static int run_one(kernel *k, const char *path, const char *parent, int n, json_t *all)
+{
+	struct nb_notebook *nb = NULL;
+	struct kernel_result *res = NULL;
+	struct gr_err err = {0};
+	char *box = NULL;
+	int rc = 0;
+
+	if (nb_read_file(&nb, path, &err) < 0) {
+		fprintf(stderr, "grader nb: %s\n", err.msg);
+		return 1;
+	}
+	box = make_box(path, parent, n);
+	if (!box) {
+		fprintf(stderr, "grader nb: cannot create a box for '%s': %s\n", path,
+			strerror(errno));
+		rc = 1;
+	} else if (kernel_run(k, &res, nb, box, &err) < 0) {
+		fprintf(stderr, "grader nb: '%s': %s\n", path, err.msg);
+		rc = 1;
+	} else if (all) {
+		json_t *o = kernel_result_json(res);
+
+		if (o) {
+			json_object_set_new(o, "notebook", json_string(path));
+			json_array_append_new(all, o);
+		}
+	} else {
+		print_table(path, res);
+	}
+	if (res && res->status == KERNEL_NB_FAILED) {
+		fprintf(stderr, "grader nb: '%s': %s\n", path, res->message);
+		rc = 1;
+	}
+	if (box && gr_rm_rf(box, &err) < 0)
+		fprintf(stderr, "grader nb: %s\n", err.msg);
+	free(box);
+	kernel_result_free(res);
+	nb_free(nb);
+	return rc;
+}
+
+static int run_cmd(int argc, char **argv)
+{
+	struct kernel_opts opts;
+	struct gr_err err = {0};
+	kernel *k = NULL;
+	char **preload = NULL;
+	json_t *all = NULL;
+	struct gr_workdir work = {.lock_fd = -1};
+	const char *tmp = getenv("TMPDIR");
+	int json = 0, rc;
+
+	kernel_opts_init(&opts);
+	if ((rc = parse_run(argc, argv, &opts, &preload, &json)) >= 0)
+		goto done;
+	rc = 0;
 	if (kernel_new(&k, &opts, &err) < 0) {
 		fprintf(stderr, "grader nb: %s\n", err.msg);
 		rc = 1;
 		goto done;
 	}
-	{
-		const char *tmp = getenv("TMPDIR");
-
-		/* one locked work directory holds the boxes: a killed run's is swept later */
-		if (gr_workdir_make(&work, tmp && *tmp ? tmp : "/tmp", "grader-nb", &err) < 0) {
-			fprintf(stderr, "grader nb: %s\n", err.msg);
-			rc = 1;
-			goto done;
-		}
-		if (work.warning[0])
-			fprintf(stderr, "grader nb: warning: %s\n", work.warning);
+	/* one locked work directory holds the boxes: a killed run's is swept later */
+	if (gr_workdir_make(&work, tmp && *tmp ? tmp : "/tmp", "grader-nb", &err) < 0) {
+		fprintf(stderr, "grader nb: %s\n", err.msg);
+		rc = 1;
+		goto done;
 	}
-	all = json_array();
-	for (int i = optind; i < argc; i++) {
-		struct nb_notebook *nb = NULL;
-		struct kernel_result *res = NULL;
-		char *box = NULL;
-
-		if (nb_read_file(&nb, argv[i], &err) < 0) {
-			fprintf(stderr, "grader nb: %s\n", err.msg);
+	if (work.warning[0])
+		fprintf(stderr, "grader nb: warning: %s\n", work.warning);
+	all = json ? json_array() : NULL;
+	for (int i = optind; i < argc; i++)
+		if (run_one(k, argv[i], work.path, i, all))
 			rc = 1;
-			continue;
-		}
-		box = make_box(argv[i], work.path, i);
-		if (!box) {
-			fprintf(stderr, "grader nb: cannot create a box for '%s': %s\n", argv[i],
-				strerror(errno));
-			rc = 1;
-		} else if (kernel_run(k, &res, nb, box, &err) < 0) {
-			fprintf(stderr, "grader nb: '%s': %s\n", argv[i], err.msg);
-			rc = 1;
-		} else if (json) {
-			json_t *o = kernel_result_json(res);
-
-			if (o) {
-				json_object_set_new(o, "notebook", json_string(argv[i]));
-				json_array_append_new(all, o);
-			}
-		} else {
-			print_table(argv[i], res);
-		}
-		if (res && res->status == KERNEL_NB_FAILED) {
-			fprintf(stderr, "grader nb: '%s': %s\n", argv[i], res->message);
-			rc = 1;
-		}
-		if (box && gr_rm_rf(box, &err) < 0)
-			fprintf(stderr, "grader nb: %s\n", err.msg);
-		free(box);
-		kernel_result_free(res);
-		nb_free(nb);
-	}
 	if (json) {
 		json_t *doc = json_pack("{s:O}", "notebooks", all);
 

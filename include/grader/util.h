@@ -121,8 +121,22 @@ char *gr_path_join(const char *a, const char *b);
 
 /* ---- UTF-8 (util_text.c) ------------------------------------------------- */
 
+/*
+ * The strict UTF-8 sequence at s (n bytes there): its length 1-4 with *cp its
+ * code point, or 0 when the bytes there are not a whole valid sequence
+ * (overlong forms, surrogates, > U+10FFFF, cut). NUL is a sequence of one.
+ */
+size_t gr_utf8_seq(const char *s, size_t n, uint32_t *cp);
+
 /* Whether n bytes are strict UTF-8 (no overlong forms, surrogates, > U+10FFFF). */
 int gr_utf8_valid(const char *s, size_t n);
+
+/*
+ * A copy of s[0..n) that is valid UTF-8 without NUL bytes: each byte that
+ * starts no valid sequence, and NUL, becomes U+FFFD; a sequence the end cut
+ * off (a capped output) is dropped. Heap, NULL on allocation failure.
+ */
+char *gr_utf8_clean(const char *s, size_t n);
 
 /*
  * *out = s in Unicode NFC (heap, caller frees), so that a name written
