@@ -161,6 +161,9 @@ c.CourseDirectory.db_url = 'sqlite:///$C/gradebook.db'
 c.Execute.timeout = 60
 EOF
 	(cd "$C" && nbg -m nbgrader generate_assignment ps1 --create --force >"$work/nbg.log" 2>&1)
+	# not grace's forgery: its os._exit leaves nbgrader waiting on a dead kernel
+	# (timeout, interrupt, then no end: measured 2026-12-01)
+	kinds="alice bob carol erin frank heidi ivan"
 	course "$C/submitted" "$NBGN" "$work/kinds" ps1
 	for s in $(ls "$C/submitted"); do
 		(cd "$C" && nbg -m nbgrader db student add "$s" >>"$work/nbg.log" 2>&1) || true
@@ -169,7 +172,8 @@ EOF
 	(cd "$C" && nbg -m nbgrader autograde ps1 --force >>"$work/nbg.log" 2>&1) || true
 	tn=$(echo "$(date +%s.%N) - $start" | bc)
 	done_n=$(ls "$C/autograded" 2>/dev/null | wc -l)
-	echo "4. the real nbgrader 0.9 (../shared/nbgrader), autograde of $NBGN demo submissions ($done_n autograded)"
+	echo "4. the real nbgrader 0.9 (../shared/nbgrader), autograde of $NBGN demo submissions"
+	echo "   (7 of the 8 scenarios, without the forgery; $done_n autograded)"
 	printf '%-40s %9.2f s %9.0f ms/each\n' "nbgrader autograde" "$tn" "$(f "$tn * 1000 / $NBGN" 0)"
 	printf '%-40s %9.1f ms/each: %.0fx faster than nbgrader\n' "grader grade -j 1 (section 1)" \
 		"$(f "$t1 * 1000 / $N")" "$(f "($tn / $NBGN) / ($t1 / $N)" 0)"
