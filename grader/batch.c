@@ -461,13 +461,87 @@ static int plan_with_roster(struct run *r, const struct roster *roster, const ch
 	return 0;
 }
 
+/*
+ * The key of the journal's entries (64 hex digits): it changes with the
+ * rubric's text, the grader itself and the options that change a score
+ * (--late-unknown).
+ */
+static int rubric_key(char out[65], const struct batch_opts *opts, struct gr_err *err)
+{
+	char *text = NULL, *salted = NULL;
+	size_t len = 0;
+	int rc = gr_read_file(&text, &len, opts->rubric, RUBRIC_MAX_FILE, err);
+
+	if (rc)
+		return rc;
+	if (asprintf(&salted, "%s\n%s%s", GRADER_VERSION, text,
+		     opts->late_unknown == BATCH_LATE_UNKNOWN_FLAG   ? ""
+		     : opts->late_unknown == BATCH_LATE_UNKNOWN_NONE ? "\nlate-unknown none"
+								     : "\nlate-unknown zero") < 0)
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	else
+		gr_sha256_hex(out, salted, strlen(salted));
+	free(salted);
+	free(text);
+	return rc;
+}
+
+/* Open `<output>.journal` and match its entries to the plan (done ones are reused). */
+static int open_journal(struct run *r, struct gr_err *err)
+{
+	char *journal = NULL;
+	int rc;
+
+	if (asprintf(&journal, "%s.journal", r->opts->output) < 0)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	rc = batch_journal_open(&r->journal, journal, r->opts->force, err);
+	if (!rc)
+		rc = batch_journal_match(&r->journal, &r->plan, err);
+	free(journal);
+	return rc;
+}
+
+/*
+ * Grade the planned students todo[0..ntodo) in the worker pool, after one
+ * check that this host can build the sandbox: a host that cannot fails the
+ * whole run once, here, rather than every student's entry in the workers.
+ */
+static int grade_todo(struct run *r, unsigned jobs, size_t *todo, size_t ntodo, struct gr_err *err)
+{
+	const struct batch_worker_ops ops = {worker_init, worker_job, worker_fini, job_done,
+					     job_tick};
+	struct sbx_config cfg;
+	sbx *probe = NULL;
+	int rc, src;
+
+	if (ntodo > 0) {
+		sbx_config_init(&cfg);
+		cfg.allow_weaker = r->opts->allow_weaker;
+		rc = sbx_new(&probe, &cfg, err);
+		sbx_free(probe);
+		if (rc)
+			return rc;
+	}
+	batch_progress_init(&r->progress, r->opts->log, ntodo);
+	r->journal.prof = r->prof;
+	if (ntodo == 0)
+		return 0;
+	fflush(NULL); /* nothing buffered may be written twice by the workers */
+	rc = batch_pool_run(&ops, r, r, jobs, todo, ntodo, err);
+	/* what was recorded before a failure is synced and reported too */
+	src = sync_group(r);
+	if (!rc && src)
+		rc = gr_err_set(err, src, "cannot sync journal '%s'", r->journal.path);
+	batch_progress_finish(&r->progress);
+	return rc;
+}
+
 int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct gr_err *err)
 {
 	struct run r = {0};
 	struct roster *roster = NULL;
 	size_t *todo = NULL, ntodo = 0;
-	char *journal = NULL, *text = NULL, rubric_sha[65];
-	size_t len = 0;
+	char rubric_sha[65];
 	double start = gr_now(), t;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned jobs = opts->jobs ? opts->jobs : (unsigned)(cores > 0 ? cores : 1);
@@ -478,26 +552,10 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 	if (getenv("GRADER_PROFILE"))
 		r.prof = batch_prof_new(jobs);
 	rc = rubric_load(&r.rubric, opts->rubric, err);
+	if (!rc)
+		rc = rubric_key(rubric_sha, opts, err);
 	if (rc)
 		goto done;
-	rc = gr_read_file(&text, &len, opts->rubric, RUBRIC_MAX_FILE, err);
-	if (rc)
-		goto done;
-	{
-		/* the key changes with the rubric, the grader itself and the options
-		 * that change a score (--late-unknown) */
-		char *salted = NULL;
-		if (asprintf(&salted, "%s\n%s%s", GRADER_VERSION, text,
-			     opts->late_unknown == BATCH_LATE_UNKNOWN_FLAG ? ""
-			     : opts->late_unknown == BATCH_LATE_UNKNOWN_NONE
-				 ? "\nlate-unknown none"
-				 : "\nlate-unknown zero") < 0) {
-			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-			goto done;
-		}
-		gr_sha256_hex(rubric_sha, salted, strlen(salted));
-		free(salted);
-	}
 	if (opts->roster && (rc = roster_load(&roster, opts->roster, err)))
 		goto done;
 	rc = plan_with_roster(&r, roster, rubric_sha, err);
@@ -520,16 +578,8 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 		rc = add_students(&r, roster, err);
 	if (!rc)
 		rc = batch_output_keep_students(r.header, r.keep, &r.plan, err);
-	if (rc)
-		goto done;
-	if (asprintf(&journal, "%s.journal", opts->output) < 0) {
-		journal = NULL;
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		goto done;
-	}
-	rc = batch_journal_open(&r.journal, journal, opts->force, err);
 	if (!rc)
-		rc = batch_journal_match(&r.journal, &r.plan, err);
+		rc = open_journal(&r, err);
 	if (rc)
 		goto done;
 	todo = calloc(r.plan.n + 1, sizeof(*todo));
@@ -550,41 +600,11 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 		else
 			todo[ntodo++] = i;
 	}
-	if (ntodo > 0) {
-		/*
-		 * A host that cannot build the sandbox fails the whole run once,
-		 * here, rather than every student's entry in the workers.
-		 */
-		struct sbx_config cfg;
-		sbx *probe = NULL;
-
-		sbx_config_init(&cfg);
-		cfg.allow_weaker = opts->allow_weaker;
-		rc = sbx_new(&probe, &cfg, err);
-		sbx_free(probe);
-		if (rc)
-			goto done;
-	}
-	batch_progress_init(&r.progress, opts->log, ntodo);
-	r.journal.prof = r.prof;
 	batch_prof_add(r.prof, BATCH_PH_START, start);
-	if (ntodo > 0) {
-		const struct batch_worker_ops ops = {worker_init, worker_job, worker_fini, job_done,
-						     job_tick};
-		int src;
-
-		fflush(NULL); /* nothing buffered may be written twice by the workers */
-		rc = batch_pool_run(&ops, &r, &r, jobs, todo, ntodo, err);
-		/* what was recorded before a failure is synced and reported too */
-		src = sync_group(&r);
-		if (!rc && src)
-			rc = gr_err_set(err, src, "cannot sync journal '%s'", r.journal.path);
-		batch_progress_finish(&r.progress);
-		if (rc)
-			goto done;
-	}
+	rc = grade_todo(&r, jobs, todo, ntodo, err);
 	t = batch_prof_now(r.prof);
-	rc = write_gradebook(&r, err);
+	if (!rc)
+		rc = write_gradebook(&r, err);
 	if (rc)
 		goto done;
 	batch_prof_add(r.prof, BATCH_PH_GRADEBOOK, t);
@@ -597,8 +617,6 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 done:
 	free(todo);
 	free(r.preload);
-	free(journal);
-	free(text);
 	batch_journal_close(&r.journal);
 	batch_plan_release(&r.plan);
 	gb_free(r.header);

@@ -18,7 +18,7 @@ static const struct {
 	const char *name;
 	int worker; /* a worker's phase (else the coordinator's) */
 } phases[BATCH_PH_N] = {
-    [BATCH_PH_START] = {"start: rubric, plan (hash every tree), journal, probe", 0},
+    [BATCH_PH_START] = {"start: rubric, plan (hash every tree), journal", 0},
     [BATCH_PH_ZYGOTE] = {"zygote start (Python, preloads), once per worker", 1},
     [BATCH_PH_SOURCE] = {"provenance, timestamp.txt", 1},
     [BATCH_PH_READ] = {"read and parse the notebook", 1},

@@ -9,6 +9,22 @@
 
 #include "grader/feedback.h"
 
+/*
+ * Render the feedback of one notebook result `r` of submission `sub` into
+ * `out`; `nb` is the autograded notebook, or NULL for a page from the
+ * gradebook alone. GR_EIO when the stream fails.
+ */
+int fb_render(FILE *out, enum fb_format fmt, const struct gb_gradebook *gb,
+	      const struct gb_submission *sub, const struct gb_nbresult *r,
+	      const struct nb_notebook *nb, struct gr_err *err);
+
+/*
+ * Heap copy of a cell's source with every BEGIN/END HIDDEN TESTS region
+ * (nbgrader's markers, on lines of their own; an unterminated region runs
+ * to the end) replaced by one "# hidden tests" line. NULL on ENOMEM.
+ */
+char *fb_strip_hidden(const char *source);
+
 /* What a page shows about its notebook and student. */
 struct fb_page {
 	const struct gb_gradebook *gb;

@@ -340,9 +340,122 @@ static int unwrap(struct fetch_collect *c)
 	return 0;
 }
 
-int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, struct gr_err *err)
+/*
+ * The items that belong to somebody as slots (item, student) in w->slots
+ * (*nslots of them), sorted by student; the orphans into rep->orphans as
+ * skips. GR_ENOMEM.
+ */
+static int take_slots(struct fetch_collect *c, struct writer *w, struct fetch_report *rep,
+		      size_t *nslots, struct gr_err *err)
+{
+	for (size_t i = 0; i < c->nitems; i++) {
+		const struct fetch_item *it = &c->items[i];
+		if (it->orphan) {
+			if (!rep->orphans && !(rep->orphans = fetch_result_new("")))
+				return gr_err_set(err, GR_ENOMEM, "out of memory");
+			if (fetch_result_skip(rep->orphans, it->origin, "%s", it->reason) < 0)
+				return gr_err_set(err, GR_ENOMEM, "out of memory");
+			rep->orphans->skips[rep->orphans->nskips - 1].unreadable = it->unreadable;
+			continue;
+		}
+		w->slots[*nslots].item = i;
+		w->slots[(*nslots)++].sid = student_of(c->o, &it->name);
+	}
+	qsort_r(w->slots, *nslots, sizeof(*w->slots), cmp_slot, c->items);
+	return 0;
+}
+
+/*
+ * One group per student (w->groups, *ngroups) from the sorted slots, each
+ * with its result; an LMS id not in the roster, or an unsafe student id,
+ * fails its group here. GR_ENOMEM.
+ */
+static int make_groups(struct fetch_collect *c, struct writer *w, size_t nslots, size_t *ngroups,
+		       struct gr_err *err)
 {
 	const struct fetch_opts *o = c->o;
+
+	for (size_t i = 0; i < nslots; i++) {
+		const struct fetch_item *it = &c->items[w->slots[i].item];
+		const char *key = w->slots[i].sid ? w->slots[i].sid : it->name.lms_id;
+		struct group *g = *ngroups ? &w->groups[*ngroups - 1] : NULL;
+		const char *gkey = g ? g->sid : NULL;
+		if (g && !strcmp(gkey, key) && (!w->slots[g->first].sid == !w->slots[i].sid)) {
+			g->count++;
+			continue;
+		}
+		g = &w->groups[(*ngroups)++];
+		g->sid = key;
+		g->first = i;
+		g->count = 1;
+		g->res = fetch_result_new(key);
+		if (!g->res)
+			return gr_err_set(err, GR_ENOMEM, "out of memory");
+		if (!w->slots[i].sid) {
+			fetch_result_fail(g->res, "%s id '%s'%s%s%s is not in roster '%s'",
+					  fetch_layout_name(it->name.layout), it->name.lms_id,
+					  it->name.display_name ? " ('" : "",
+					  it->name.display_name ? it->name.display_name : "",
+					  it->name.display_name ? "')" : "", o->roster->path);
+			fetch_log(o, "student '%s': %s", key, g->res->error);
+		} else if (!fetch_name_is_safe(key)) {
+			fetch_result_fail(g->res, "student id '%s' is not a safe folder name", key);
+			fetch_log(o, "student '%s': %s", key, g->res->error);
+		}
+	}
+	return 0;
+}
+
+/* Write the groups that did not fail, in the pool; failed groups stay in w->groups. */
+static int write_good(struct writer *w, size_t ngroups, struct gr_err *err)
+{
+	struct group *good = calloc(ngroups + 1, sizeof(*good)), *all = w->groups;
+	size_t ngood = 0;
+	int rc;
+
+	if (!good)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	for (size_t i = 0; i < ngroups; i++)
+		if (!w->groups[i].res->failed)
+			good[ngood++] = w->groups[i];
+	w->groups = good;
+	rc = fetch_pool_run(w->c->o->jobs, ngood, write_group, w, err);
+	w->groups = all;
+	free(good);
+	return rc;
+}
+
+/* The groups' results into rep, then a "missing" one for each roster student without any. */
+static int collect_results(const struct fetch_opts *o, struct fetch_report *rep, struct writer *w,
+			   size_t ngroups, struct gr_err *err)
+{
+	rep->results =
+	    calloc(ngroups + (o->roster ? o->roster->count : 0) + 1, sizeof(*rep->results));
+	if (!rep->results)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	for (size_t i = 0; i < ngroups; i++) {
+		rep->results[i] = w->groups[i].res;
+		w->groups[i].res = NULL;
+	}
+	rep->count = ngroups;
+	for (size_t i = 0; o->roster && i < o->roster->count; i++) {
+		const char *sid = o->roster->students[i].student_id;
+		size_t k = 0;
+		while (k < ngroups && strcmp(rep->results[k]->student_id, sid))
+			k++;
+		if (k < ngroups)
+			continue;
+		struct fetch_result *m = fetch_result_new(sid);
+		if (!m)
+			return gr_err_set(err, GR_ENOMEM, "out of memory");
+		m->missing = 1;
+		rep->results[rep->count++] = m;
+	}
+	return 0;
+}
+
+int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, struct gr_err *err)
+{
 	struct writer w = {.c = c};
 	struct fetch_report *rep = NULL;
 	size_t ngroups = 0, nslots = 0;
@@ -359,99 +472,11 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < c->nitems; i++) {
-		const struct fetch_item *it = &c->items[i];
-		if (it->orphan) {
-			if (!rep->orphans && !(rep->orphans = fetch_result_new(""))) {
-				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-				goto done;
-			}
-			if (fetch_result_skip(rep->orphans, it->origin, "%s", it->reason) < 0) {
-				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-				goto done;
-			}
-			rep->orphans->skips[rep->orphans->nskips - 1].unreadable = it->unreadable;
-			continue;
-		}
-		w.slots[nslots].item = i;
-		w.slots[nslots++].sid = student_of(o, &it->name);
-	}
-	qsort_r(w.slots, nslots, sizeof(*w.slots), cmp_slot, c->items);
-	for (size_t i = 0; i < nslots; i++) {
-		const struct fetch_item *it = &c->items[w.slots[i].item];
-		const char *key = w.slots[i].sid ? w.slots[i].sid : it->name.lms_id;
-		struct group *g = ngroups ? &w.groups[ngroups - 1] : NULL;
-		const char *gkey = g ? g->sid : NULL;
-		if (g && !strcmp(gkey, key) && (!w.slots[g->first].sid == !w.slots[i].sid)) {
-			g->count++;
-			continue;
-		}
-		g = &w.groups[ngroups++];
-		g->sid = key;
-		g->first = i;
-		g->count = 1;
-		g->res = fetch_result_new(key);
-		if (!g->res) {
-			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-			goto done;
-		}
-		if (!w.slots[i].sid) {
-			fetch_result_fail(g->res, "%s id '%s'%s%s%s is not in roster '%s'",
-					  fetch_layout_name(it->name.layout), it->name.lms_id,
-					  it->name.display_name ? " ('" : "",
-					  it->name.display_name ? it->name.display_name : "",
-					  it->name.display_name ? "')" : "", o->roster->path);
-			fetch_log(o, "student '%s': %s", key, g->res->error);
-		} else if (!fetch_name_is_safe(key)) {
-			fetch_result_fail(g->res, "student id '%s' is not a safe folder name", key);
-			fetch_log(o, "student '%s': %s", key, g->res->error);
-		}
-	}
-	/* failed groups sit in w.groups too; write_group is only run on good ones */
-	{
-		struct group *good = calloc(ngroups + 1, sizeof(*good));
-		size_t ngood = 0;
-		if (!good) {
-			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-			goto done;
-		}
-		for (size_t i = 0; i < ngroups; i++)
-			if (!w.groups[i].res->failed)
-				good[ngood++] = w.groups[i];
-		struct group *all = w.groups;
-		w.groups = good;
-		rc = fetch_pool_run(o->jobs, ngood, write_group, &w, err);
-		w.groups = all;
-		free(good);
-		if (rc)
-			goto done;
-	}
-	rep->results =
-	    calloc(ngroups + (o->roster ? o->roster->count : 0) + 1, sizeof(*rep->results));
-	if (!rep->results) {
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	if ((rc = take_slots(c, &w, rep, &nslots, err)) ||
+	    (rc = make_groups(c, &w, nslots, &ngroups, err)) ||
+	    (rc = write_good(&w, ngroups, err)) ||
+	    (rc = collect_results(c->o, rep, &w, ngroups, err)))
 		goto done;
-	}
-	for (size_t i = 0; i < ngroups; i++) {
-		rep->results[i] = w.groups[i].res;
-		w.groups[i].res = NULL;
-	}
-	rep->count = ngroups;
-	for (size_t i = 0; o->roster && i < o->roster->count; i++) {
-		const char *sid = o->roster->students[i].student_id;
-		size_t k = 0;
-		while (k < ngroups && strcmp(rep->results[k]->student_id, sid))
-			k++;
-		if (k < ngroups)
-			continue;
-		struct fetch_result *m = fetch_result_new(sid);
-		if (!m) {
-			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-			goto done;
-		}
-		m->missing = 1;
-		rep->results[rep->count++] = m;
-	}
 	rep->archive_errors = c->archive_errors;
 	fetch_report_finish(rep);
 	*out = rep;

@@ -389,6 +389,80 @@ done:
 	return rc;
 }
 
+/*
+ * *c: the commit graded on `branch` (tip `tip`): the one asked for, which
+ * must be on the branch, or the newest of the first-parent walk at or before
+ * the deadline (*skipped counts the newer ones). -1 with the student failed.
+ */
+static int pick_commit(git_commit **c, unsigned *skipped, git_repository *repo, git_commit *tip,
+		       const char *branch, const struct fetch_opts *o, struct fetch_result *res)
+{
+	char dl[32];
+
+	if (git_commit_dup(c, tip) < 0) {
+		fetch_result_fail(res, "out of memory");
+		return -1;
+	}
+	if (o->commit) {
+		git_oid want;
+		git_commit *exact = NULL;
+
+		/* a pushed commit no longer on the branch (force-push) is refused */
+		if (git_oid_fromstr(&want, o->commit) < 0 ||
+		    git_commit_lookup(&exact, repo, &want) < 0 ||
+		    (!git_oid_equal(&want, git_commit_id(tip)) &&
+		     git_graph_descendant_of(repo, git_commit_id(tip), &want) != 1)) {
+			git_commit_free(exact);
+			fetch_result_fail(res, "commit %.12s is not on '%s'", o->commit, branch);
+			return -1;
+		}
+		git_commit_free(*c);
+		*c = exact;
+	}
+	while (!o->commit && o->has_deadline && git_commit_time(*c) > o->deadline.sec) {
+		git_commit *parent = NULL;
+		++*skipped;
+		if (git_commit_parentcount(*c) == 0 || git_commit_parent(&parent, *c, 0) < 0) {
+			gr_time_format(dl, sizeof(dl), o->deadline.sec, o->deadline.usec,
+				       GR_TIME_ISO);
+			fetch_result_fail(res, "no commit on '%s' before %s", branch, dl);
+			return -1;
+		}
+		git_commit_free(*c);
+		*c = parent;
+	}
+	return 0;
+}
+
+/* The provenance of a git submission (res->source): where, which commit, by which rule. */
+static int git_source(struct fetch_result *res, const struct fetch_opts *o, const char *shown,
+		      const char *branch, git_commit *c, git_commit *tip, unsigned skipped,
+		      const char *subdir)
+{
+	char hex[GIT_OID_HEXSZ + 1], tiphex[GIT_OID_HEXSZ + 1], dl[32];
+
+	oid_str(hex, git_commit_id(c));
+	oid_str(tiphex, git_commit_id(tip));
+	if (o->has_deadline)
+		gr_time_format(dl, sizeof(dl), o->deadline.sec, o->deadline.usec, GR_TIME_ISO);
+	res->source = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:i, s:s*, s:s}", "kind", "git", "url", shown,
+	    "branch", branch, "commit", hex, "commit_time", time_json(git_commit_time(c)),
+	    "author_time", time_json(git_commit_author(c)->when.time), "tip", tiphex, "tip_time",
+	    time_json(git_commit_time(tip)), "commits_after_deadline", (int)skipped, "deadline",
+	    o->has_deadline ? dl : NULL, "rule",
+	    o->commit ? "the commit asked for"
+		      : "newest first-parent commit with committer time <= deadline");
+	if (res->source && subdir &&
+	    json_object_set_new(res->source, "subdir", json_string(subdir)))
+		json_decref(res->source), res->source = NULL;
+	if (!res->source) {
+		fetch_result_fail(res, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static void fetch_one(void *ctx, size_t i)
 {
 	struct git_batch *b = ctx;
@@ -403,7 +477,7 @@ static void fetch_one(void *ctx, size_t i)
 	git_tree *tree = NULL;
 	git_odb *odb = NULL;
 	char *url = NULL, *branch = NULL, *cache_path = NULL, *refname = NULL, *shown = NULL;
-	char hex[GIT_OID_HEXSZ + 1], tiphex[GIT_OID_HEXSZ + 1], dl[32];
+	char hex[GIT_OID_HEXSZ + 1];
 	const char *subdir = st->subdir && st->subdir[0] ? st->subdir : o->subdir;
 	unsigned skipped_newer = 0;
 
@@ -436,40 +510,9 @@ static void fetch_one(void *ctx, size_t i)
 		fetch_result_fail(res, "no branch '%s' in '%s'", branch, shown);
 		goto done;
 	}
-	oid_str(tiphex, git_commit_id(tip));
 	/* first-parent walk from the tip: the newest commit at or before the deadline */
-	if (git_commit_dup(&c, tip) < 0) {
-		fetch_result_fail(res, "out of memory");
+	if (pick_commit(&c, &skipped_newer, repo, tip, branch, o, res) < 0)
 		goto done;
-	}
-	if (o->commit) {
-		git_oid want;
-		git_commit *exact = NULL;
-
-		/* a pushed commit no longer on the branch (force-push) is refused */
-		if (git_oid_fromstr(&want, o->commit) < 0 ||
-		    git_commit_lookup(&exact, repo, &want) < 0 ||
-		    (!git_oid_equal(&want, git_commit_id(tip)) &&
-		     git_graph_descendant_of(repo, git_commit_id(tip), &want) != 1)) {
-			git_commit_free(exact);
-			fetch_result_fail(res, "commit %.12s is not on '%s'", o->commit, branch);
-			goto done;
-		}
-		git_commit_free(c);
-		c = exact;
-	}
-	while (!o->commit && o->has_deadline && git_commit_time(c) > o->deadline.sec) {
-		git_commit *parent = NULL;
-		skipped_newer++;
-		if (git_commit_parentcount(c) == 0 || git_commit_parent(&parent, c, 0) < 0) {
-			gr_time_format(dl, sizeof(dl), o->deadline.sec, o->deadline.usec,
-				       GR_TIME_ISO);
-			fetch_result_fail(res, "no commit on '%s' before %s", branch, dl);
-			goto done;
-		}
-		git_commit_free(c);
-		c = parent;
-	}
 	oid_str(hex, git_commit_id(c));
 	if (git_commit_tree(&tree, c) < 0 || git_repository_odb(&odb, repo) < 0) {
 		fetch_result_fail(res, "cannot read commit %s: %s", hex, git_msg());
@@ -481,23 +524,8 @@ static void fetch_one(void *ctx, size_t i)
 	res->time.sec = git_commit_time(c);
 	res->time.usec = 0;
 	res->time_source = "commit";
-	if (o->has_deadline)
-		gr_time_format(dl, sizeof(dl), o->deadline.sec, o->deadline.usec, GR_TIME_ISO);
-	res->source = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:i, s:s*, s:s}", "kind", "git", "url", shown,
-	    "branch", branch, "commit", hex, "commit_time", time_json(git_commit_time(c)),
-	    "author_time", time_json(git_commit_author(c)->when.time), "tip", tiphex, "tip_time",
-	    time_json(git_commit_time(tip)), "commits_after_deadline", (int)skipped_newer,
-	    "deadline", o->has_deadline ? dl : NULL, "rule",
-	    o->commit ? "the commit asked for"
-		      : "newest first-parent commit with committer time <= deadline");
-	if (res->source && subdir &&
-	    json_object_set_new(res->source, "subdir", json_string(subdir)))
-		json_decref(res->source), res->source = NULL;
-	if (!res->source) {
-		fetch_result_fail(res, "out of memory");
+	if (git_source(res, o, shown, branch, c, tip, skipped_newer, subdir) < 0)
 		goto done;
-	}
 	if (fetch_out_begin(&out, res, b->dest_fd, o->assignment, &o->limits, &err) < 0 ||
 	    write_tree(&out, repo, odb, tree, "", 0, &err) < 0 ||
 	    fetch_out_commit(&out, &err) < 0) {

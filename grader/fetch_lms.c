@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int fetch_regex_match_name(const struct fetch_regex *re, const char *s, struct fetch_name *out);
-
 void fetch_name_release(struct fetch_name *n)
 {
 	if (!n)

@@ -289,9 +289,7 @@ static char *group_dup(const struct fetch_regex *re, const regmatch_t *m, const 
 	return strndup(s + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
 }
 
-/* Used by fetch_name_parse for FETCH_LAYOUT_REGEX (declared in fetch_lms.c). */
-int fetch_regex_match_name(const struct fetch_regex *re, const char *s, struct fetch_name *out);
-
+/* Used by fetch_name_parse for FETCH_LAYOUT_REGEX. */
 int fetch_regex_match_name(const struct fetch_regex *re, const char *s, struct fetch_name *out)
 {
 	regmatch_t m[GROUP_NAMES_MAX * 4];

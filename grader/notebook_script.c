@@ -15,43 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* First invalid UTF-8 byte offset, or len when the text is valid. */
-static size_t utf8_check(const unsigned char *s, size_t len)
-{
-	size_t i = 0, k, need;
-	unsigned cp;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			cp = c & 0x07;
-		} else {
-			return i;
-		}
-		for (k = 1; k <= need; k++) {
-			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return i;
-		i += need + 1;
-	}
-	return len;
-}
-
 static int is_blank(const char *s, size_t n)
 {
 	size_t i;
@@ -157,7 +120,7 @@ int nb_parse_script(struct nb_notebook **out, const char *data, size_t len, cons
 		return GR_ELIMIT;
 	nl = memchr(data, '\0', len);
 	bad = nl ? (size_t)(nl - data) : len;
-	i = utf8_check((const unsigned char *)data, len);
+	i = gr_utf8_prefix(data, len);
 	if (i < len || bad < len) {
 		bad = i < bad ? i : bad;
 		line = 1;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grader/report.h"
+#include "report_int.h"
 
 double report_pearson(const double *x, const double *y, size_t n)
 {

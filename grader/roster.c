@@ -50,14 +50,13 @@ static int read_record(struct record *rec, const char *s, size_t len, size_t *po
 		       const char *name, struct gr_err *err)
 {
 	size_t i = *pos, start_line = *line;
-	char *buf = NULL;
-	size_t blen = 0, bcap = 0;
+	struct gr_buf b = {0};
 	int rc = 0;
 
 	record_clear(rec);
 	for (;;) {
 		int quoted = 0;
-		blen = 0;
+		b.len = 0;
 		if (i < len && s[i] == '"') {
 			quoted = 1;
 			i++;
@@ -98,23 +97,14 @@ static int read_record(struct record *rec, const char *s, size_t len, size_t *po
 			} else if (c == '\n') {
 				(*line)++;
 			}
-			if (blen + 1 >= bcap) {
-				size_t ncap = bcap ? bcap * 2 : 64;
-				char *nb = realloc(buf, ncap);
-				if (!nb) {
-					rc = gr_err_set(err, GR_ENOMEM,
-							"cannot read roster '%s': "
-							"out of memory",
-							name);
-					goto done;
-				}
-				buf = nb;
-				bcap = ncap;
+			if (gr_buf_put(&b, &c, 1) < 0) {
+				rc = gr_err_set(err, GR_ENOMEM,
+						"cannot read roster '%s': out of memory", name);
+				goto done;
 			}
-			buf[blen++] = c;
 			i++;
 		}
-		if (record_push(rec, buf ? buf : "", blen) < 0) {
+		if (record_push(rec, b.p ? b.p : "", b.len) < 0) {
 			rc = gr_err_set(err, GR_ENOMEM, "cannot read roster '%s': out of memory",
 					name);
 			goto done;
@@ -131,7 +121,7 @@ static int read_record(struct record *rec, const char *s, size_t len, size_t *po
 		break;
 	}
 done:
-	free(buf);
+	free(b.p);
 	*pos = i;
 	return rc;
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grader/rubric.h"
+#include "rubric_int.h"
 
 /* Validation context: the rubric's name and the current place. */
 struct vctx {

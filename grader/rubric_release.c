@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grader/rubric.h"
+#include "rubric_int.h"
 
 /* metadata.nbgrader of a released cell, as nbgrader's generate_assignment writes it. */
 static int released_meta(json_t **out, const struct rubric_cell *c, const char *source,

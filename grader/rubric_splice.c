@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grader/rubric.h"
+#include "rubric_int.h"
 
 static int add_flag(struct rubric_splice *s, const char *flag, const char *grade_id,
 		    struct gr_err *err)

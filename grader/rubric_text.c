@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grader/rubric.h"
+#include "rubric_int.h"
 
 static const char CODE_STUB[] = "# YOUR CODE HERE\nraise NotImplementedError()";
 static const char TEXT_STUB[] = "YOUR ANSWER HERE";

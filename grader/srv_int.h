@@ -20,6 +20,62 @@
 /* Tries of a job the host (not the student) failed, before it is marked failed. */
 #define SRV_ATTEMPTS_MAX 5
 
+/* ---- the course config (srv_config.c) ------------------------------------ */
+
+/* "github", "gitlab", "gitea" (NULL when out of range). */
+const char *srv_forge_name(enum srv_forge f);
+
+/* The student whose token `token` is (every token compared in constant time), or NULL. */
+const char *srv_config_token_student(const struct srv_config *c, const char *token);
+
+/* The assignment named `name`, or NULL. */
+const struct srv_assignment *srv_config_assignment(const struct srv_config *c, const char *name);
+
+/*
+ * Match a forge repository name against the assignments' patterns: on a
+ * match *a is the assignment and student (heap, caller frees) the id that
+ * took the place of "{student}". GR_ENOTFOUND when no assignment matches.
+ */
+int srv_config_match(const struct srv_assignment **a, char **student, const struct srv_config *c,
+		     const char *repository);
+
+/* ---- webhooks ------------------------------------------------------------ */
+
+/* A verified push. Strings are heap copies (srv_push_release). */
+struct srv_push {
+	enum srv_forge forge;
+	char *delivery;	   /* the forge's delivery id (replays are refused by it) */
+	char *event;	   /* "push", "ping", "Push Hook", ... */
+	char *repository;  /* "course/ps1-alice" */
+	char *ref;	   /* "refs/heads/main" */
+	char *after;	   /* the new tip (40 hex) */
+	char *commit_time; /* head commit timestamp as sent, or NULL */
+	int deleted;	   /* the push deleted the branch */
+};
+
+/*
+ * Check a delivery's authenticity before looking at its body: the forge's
+ * header (X-Hub-Signature-256 "sha256=HEX", X-Gitlab-Token, X-Gitea-Signature
+ * "HEX") against `secret` in constant time over the raw body. GR_EDENIED
+ * with the reason when missing or wrong.
+ */
+int srv_hook_verify(enum srv_forge forge, const char *secret, const char *signature,
+		    const void *body, size_t len, struct gr_err *err);
+
+/*
+ * Parse a verified push body and its headers (event, delivery). GR_EINVAL
+ * for malformed JSON or a push without the fields we need.
+ */
+int srv_hook_parse(struct srv_push *out, enum srv_forge forge, const char *event,
+		   const char *delivery, const void *body, size_t len, struct gr_err *err);
+void srv_push_release(struct srv_push *p);
+
+/* Whether `event` names a push on that forge ("push", GitLab's "Push Hook"). */
+int srv_hook_is_push(enum srv_forge forge, const char *event);
+
+/* Lowercase hex HMAC-SHA256 of data keyed by key (out: 65 bytes). */
+void srv_hmac_sha256_hex(char out[65], const char *key, const void *data, size_t len);
+
 /* ---- the state database (srv_store.c) ------------------------------------ */
 
 struct srv_store;

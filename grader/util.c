@@ -463,46 +463,18 @@ int gr_split_list(char ***out, const char *list)
 	return 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (1-4), 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
-{
-	size_t n;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, c = s[0] & 0x1f, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, c = s[0] & 0x0f, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0; /* also stops at the NUL */
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 char *gr_term_escape(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t len = strlen((const char *)p);
+	const unsigned char *end = p + len;
 	char *out = malloc(len * 6 + 1), *o = out; /* \u0085 is the longest: 6 per byte at most */
 
 	if (!out)
 		return NULL;
 	while (*p) {
 		uint32_t cp = 0;
-		size_t n = utf8_seq(p, &cp);
+		size_t n = gr_utf8_seq((const char *)p, (size_t)(end - p), &cp);
 
 		if (n == 0) {
 			o += sprintf(o, "\\x%02x", *p++);

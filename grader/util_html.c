@@ -1,35 +1,9 @@
 /* util_html.c - escaping text for HTML pages (feedback, course report). */
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "grader/util.h"
-
-/* Length of a valid UTF-8 sequence at s, 0 when the bytes are not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	/* Overlong forms, surrogates and beyond U+10FFFF are not UTF-8. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
 
 /* Length of the ANSI escape sequence at s (s[0] == ESC). */
 static size_t ansi_len(const char *s)
@@ -52,10 +26,14 @@ static size_t ansi_len(const char *s)
 
 void gr_html_text(FILE *f, const char *s)
 {
+	const char *end;
+
 	if (!s)
 		return;
+	end = s + strlen(s);
 	while (*s) {
 		unsigned char c = (unsigned char)*s;
+		uint32_t cp;
 		size_t n;
 
 		if (c == 0x1b) {
@@ -88,7 +66,7 @@ void gr_html_text(FILE *f, const char *s)
 				fputs("\xEF\xBF\xBD", f);
 				break;
 			}
-			n = utf8_len((const unsigned char *)s);
+			n = gr_utf8_seq(s, (size_t)(end - s), &cp);
 			if (!n) {
 				fputs("\xEF\xBF\xBD", f);
 				break;

@@ -45,18 +45,19 @@ size_t gr_utf8_seq(const char *s, size_t n, uint32_t *cp)
 	return need + 1;
 }
 
-int gr_utf8_valid(const char *s, size_t n)
+size_t gr_utf8_prefix(const char *s, size_t n)
 {
 	size_t i = 0, k;
 	uint32_t cp;
 
-	while (i < n) {
-		k = gr_utf8_seq(s + i, n - i, &cp);
-		if (!k)
-			return 0;
+	while (i < n && (k = gr_utf8_seq(s + i, n - i, &cp)))
 		i += k;
-	}
-	return 1;
+	return i;
+}
+
+int gr_utf8_valid(const char *s, size_t n)
+{
+	return gr_utf8_prefix(s, n) == n;
 }
 
 /*

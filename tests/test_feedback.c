@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "grader/feedback.h"
+#include "../grader/feedback_int.h"
 
 static char *html_of(const char *s)
 {

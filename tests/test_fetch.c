@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "grader/fetch.h"
+#include "../grader/fetch_int.h"
 
 static void parse_ok(struct fetch_name *n, const char *name, enum fetch_layout layout,
 		     enum fetch_layout want, const char *lms_id, const char *path)

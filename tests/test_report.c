@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "grader/report.h"
+#include "../grader/report_int.h"
 
 static void test_report__pearson(void **state)
 {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "grader/rubric.h"
+#include "../grader/rubric_int.h"
 
 /* A small valid rubric: setup, q1 answer + tests (hidden), q2 answer + tests, manual, task. */
 static const char BASE[] =

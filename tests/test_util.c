@@ -570,6 +570,18 @@ static void test_util__utf8_clean(void **state)
 	free(s);
 }
 
+static void test_util__utf8_prefix(void **state)
+{
+	(void)state;
+	assert_int_equal(gr_utf8_prefix("plain", 5), 5);
+	assert_int_equal(gr_utf8_prefix("", 0), 0);
+	assert_int_equal(gr_utf8_prefix("a\0b", 3), 3);		     /* NUL is UTF-8 */
+	assert_int_equal(gr_utf8_prefix("ab\xc3\xa9\xff", 5), 4);    /* stops at the bad byte */
+	assert_int_equal(gr_utf8_prefix("ab\xe2\x82", 4), 2);	     /* a cut sequence */
+	assert_int_equal(gr_utf8_prefix("\xed\xa0\x80ok", 5), 0);    /* surrogate */
+	assert_int_equal(gr_utf8_prefix("x\xf4\x90\x80\x80", 5), 1); /* over U+10FFFF */
+}
+
 static void test_util__utf8_seq(void **state)
 {
 	uint32_t cp = 0;
@@ -895,6 +907,7 @@ int main(void)
 	    cmocka_unit_test(test_util__buf_put),
 	    cmocka_unit_test(test_util__utf8_valid),
 	    cmocka_unit_test(test_util__utf8_seq),
+	    cmocka_unit_test(test_util__utf8_prefix),
 	    cmocka_unit_test(test_util__utf8_clean),
 	    cmocka_unit_test(test_util__utf8_nfc),
 	    cmocka_unit_test(test_util__utf8_casefold),

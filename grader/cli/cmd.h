@@ -8,6 +8,7 @@
 #ifndef GRADER_CMD_H
 #define GRADER_CMD_H
 
+#include <getopt.h>
 #include <stdint.h>
 
 int cmd_run(int argc, char **argv);
@@ -35,5 +36,52 @@ int cmd_parse_double(const char *s, double min, double max, double *out);
 int cmd_parse_long(const char *s, long long min, long long max, long long *out);
 /* A byte count with an optional k/M/G suffix (powers of 1024, "KiB"/"MB" accepted). */
 int cmd_parse_size(const char *s, uint64_t *out);
+
+/*
+ * Options (cmd_opt.c): each subcommand describes its options in one table
+ * and reads them with cmd_opts_next (getopt_long underneath: --name VALUE,
+ * --name=VALUE, unambiguous abbreviations, -kVALUE, operands anywhere
+ * unless CMD_OPTS_IN_ORDER). Each subcommand words its own errors.
+ */
+#define CMD_OPTS_MAX 40
+
+struct cmd_opt {
+	const char *name; /* long name, without "--" */
+	int letter;	  /* its short form (-o), or 0 */
+	int value;	  /* 1: takes a value */
+	int key;	  /* what cmd_opts_next returns; 0: the letter */
+};
+
+enum {
+	CMD_OPTS_IN_ORDER = 1,	    /* options end at the first operand (`grader run ... CMD`) */
+	CMD_OPTS_GETOPT_ERRORS = 2, /* getopt prints its own message for a bad option (a
+				       missing value is then CMD_OPT_UNKNOWN too) */
+};
+
+/* Returned by cmd_opts_next for an unknown option and for one missing its value. */
+#define CMD_OPT_UNKNOWN '?'
+#define CMD_OPT_MISSING ':'
+
+struct cmd_opts {
+	int argc;
+	char **argv;
+	char *arg;	  /* the value of the option just read (optarg) */
+	const char *name; /* its long name when it was given long, else NULL */
+	const char *bad;  /* the argument refused (CMD_OPT_UNKNOWN, CMD_OPT_MISSING) */
+	int ind;	  /* after the last option: the first operand's index */
+	/* private */
+	const struct cmd_opt *table;
+	struct option longs[CMD_OPTS_MAX + 1];
+	char shorts[2 * CMD_OPTS_MAX + 3];
+};
+
+/* Start reading argv (argv[0]: the subcommand's name) with `table` (ends with {NULL}). */
+void cmd_opts_init(struct cmd_opts *p, const struct cmd_opt *table, int argc, char **argv,
+		   unsigned flags);
+/*
+ * The next option's key, -1 after the last one (p->ind is then the first
+ * operand), or CMD_OPT_UNKNOWN / CMD_OPT_MISSING with p->bad set.
+ */
+int cmd_opts_next(struct cmd_opts *p);
 
 #endif

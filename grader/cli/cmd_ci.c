@@ -3,7 +3,6 @@
  * (GitHub Actions, GitLab CI, Gitea Actions) against a public rubric.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,17 +182,12 @@ static int write_export(const char *path, int fmt, const struct gb_gradebook *gb
 
 int cmd_ci(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"rubric", required_argument, NULL, 'r'},
-	    {"student", required_argument, NULL, 's'},
-	    {"junit", required_argument, NULL, 'J'},
-	    {"gradescope", required_argument, NULL, 'G'},
-	    {"gradebook", required_argument, NULL, 'B'},
-	    {"markdown", required_argument, NULL, 'M'},
-	    {"allow-weaker", no_argument, NULL, 'w'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	static const struct cmd_opt table[] = {
+	    {"rubric", 0, 1, 'r'},	 {"student", 0, 1, 's'},   {"junit", 0, 1, 'J'},
+	    {"gradescope", 0, 1, 'G'},	 {"gradebook", 0, 1, 'B'}, {"markdown", 0, 1, 'M'},
+	    {"allow-weaker", 0, 0, 'w'}, {"help", 'h', 0, 0},	   {NULL, 0, 0, 0},
 	};
+	struct cmd_opts p;
 	const char *rubric = NULL, *student = NULL, *junit = NULL, *gradescope = NULL;
 	const char *gradebook = NULL, *markdown = NULL, *path = ".", *summary;
 	struct batch_opts opts;
@@ -204,25 +198,26 @@ int cmd_ci(int argc, char **argv)
 	int c, code = 2;
 
 	batch_opts_init(&opts);
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	cmd_opts_init(&p, table, argc, argv, CMD_OPTS_GETOPT_ERRORS);
+	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
 		case 'r':
-			rubric = optarg;
+			rubric = p.arg;
 			break;
 		case 's':
-			student = optarg;
+			student = p.arg;
 			break;
 		case 'J':
-			junit = optarg;
+			junit = p.arg;
 			break;
 		case 'G':
-			gradescope = optarg;
+			gradescope = p.arg;
 			break;
 		case 'B':
-			gradebook = optarg;
+			gradebook = p.arg;
 			break;
 		case 'M':
-			markdown = optarg;
+			markdown = p.arg;
 			break;
 		case 'w':
 			opts.allow_weaker = 1;
@@ -235,12 +230,12 @@ int cmd_ci(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind + 1 < argc) {
+	if (p.ind + 1 < argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (optind < argc)
-		path = argv[optind];
+	if (p.ind < argc)
+		path = argv[p.ind];
 	if (!rubric) {
 		rubric_path = gr_path_join(path, DEFAULT_RUBRIC);
 		if (!rubric_path) {

@@ -1,6 +1,5 @@
 /* cmd_export.c - `grader export GRADEBOOK.json --to FORMAT [-o OUT]`. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,66 +81,66 @@ static int text_export(int fmt, const char *out, const struct gb_gradebook *gb,
 int cmd_export(int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_ASSIGNMENT, OPT_STUDENT, OPT_PER_CELL, OPT_COURSE, OPT_PSEUDO };
-	static const struct option longopts[] = {
-	    {"to", required_argument, NULL, OPT_TO},
-	    {"output", required_argument, NULL, 'o'},
-	    {"assignment", required_argument, NULL, OPT_ASSIGNMENT},
-	    {"student", required_argument, NULL, OPT_STUDENT},
-	    {"per-cell", no_argument, NULL, OPT_PER_CELL},
-	    {"course-id", required_argument, NULL, OPT_COURSE},
-	    {"pseudonymise", required_argument, NULL, OPT_PSEUDO},
-	    {"pseudonymize", required_argument, NULL, OPT_PSEUDO},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	static const struct cmd_opt table[] = {
+	    {"to", 0, 1, OPT_TO},
+	    {"output", 'o', 1, 0},
+	    {"assignment", 0, 1, OPT_ASSIGNMENT},
+	    {"student", 0, 1, OPT_STUDENT},
+	    {"per-cell", 0, 0, OPT_PER_CELL},
+	    {"course-id", 0, 1, OPT_COURSE},
+	    {"pseudonymise", 0, 1, OPT_PSEUDO},
+	    {"pseudonymize", 0, 1, OPT_PSEUDO},
+	    {"help", 'h', 0, 0},
+	    {NULL, 0, 0, 0},
 	};
+	struct cmd_opts p;
 	struct export_opts o = {0};
 	struct gb_gradebook *gb = NULL;
 	struct gr_err err = {0};
 	const char *to = NULL, *out = NULL, *in, *key = NULL;
 	int c, fmt, rc;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	cmd_opts_init(&p, table, argc, argv, 0);
+	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
 		case OPT_TO:
-			to = optarg;
+			to = p.arg;
 			break;
 		case 'o':
-			out = optarg;
+			out = p.arg;
 			break;
 		case OPT_ASSIGNMENT:
-			o.assignment = optarg;
+			o.assignment = p.arg;
 			break;
 		case OPT_STUDENT:
-			o.student = optarg;
+			o.student = p.arg;
 			break;
 		case OPT_PER_CELL:
 			o.per_cell = true;
 			break;
 		case OPT_COURSE:
-			o.course_id = optarg;
+			o.course_id = p.arg;
 			break;
 		case OPT_PSEUDO:
-			key = optarg;
+			key = p.arg;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
 			fprintf(stderr, "grader export: unknown or incomplete option '%s'\n",
-				argv[optind - 1]);
+				p.bad);
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (p.ind != argc - 1) {
 		fprintf(stderr, "grader export: %s\n",
-			optind >= argc ? "missing GRADEBOOK.json" : "expected one GRADEBOOK.json");
+			p.ind >= argc ? "missing GRADEBOOK.json" : "expected one GRADEBOOK.json");
 		usage(stderr);
 		return 2;
 	}
-	in = argv[optind];
+	in = argv[p.ind];
 	if (!to) {
 		fprintf(stderr, "grader export: missing --to FORMAT (%s)\n", export_format_names());
 		return 2;

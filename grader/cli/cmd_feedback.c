@@ -1,5 +1,4 @@
 /* cmd_feedback.c - `grader feedback GRADEBOOK.json --autograded DIR -o feedback/`. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,16 +39,17 @@ static void usage(FILE *f)
 int cmd_feedback(int argc, char **argv)
 {
 	enum { OPT_AUTOGRADED = 256, OPT_DB, OPT_TO, OPT_ASSIGNMENT, OPT_STUDENT };
-	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"autograded", required_argument, NULL, OPT_AUTOGRADED},
-	    {"db", required_argument, NULL, OPT_DB},
-	    {"to", required_argument, NULL, OPT_TO},
-	    {"assignment", required_argument, NULL, OPT_ASSIGNMENT},
-	    {"student", required_argument, NULL, OPT_STUDENT},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	static const struct cmd_opt table[] = {
+	    {"output", 'o', 1, 0},
+	    {"autograded", 0, 1, OPT_AUTOGRADED},
+	    {"db", 0, 1, OPT_DB},
+	    {"to", 0, 1, OPT_TO},
+	    {"assignment", 0, 1, OPT_ASSIGNMENT},
+	    {"student", 0, 1, OPT_STUDENT},
+	    {"help", 'h', 0, 0},
+	    {NULL, 0, 0, 0},
 	};
+	struct cmd_opts p;
 	struct fb_opts o = {0};
 	struct fb_stats st = {0};
 	struct gb_gradebook *gb = NULL;
@@ -57,55 +57,54 @@ int cmd_feedback(int argc, char **argv)
 	const char *out = NULL, *db = NULL;
 	int c, rc, status = 1;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	cmd_opts_init(&p, table, argc, argv, 0);
+	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
 		case 'o':
-			out = optarg;
+			out = p.arg;
 			break;
 		case OPT_AUTOGRADED:
-			o.autograded = optarg;
+			o.autograded = p.arg;
 			break;
 		case OPT_DB:
-			db = optarg;
+			db = p.arg;
 			break;
 		case OPT_TO:
-			if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md")) {
+			if (!strcmp(p.arg, "markdown") || !strcmp(p.arg, "md")) {
 				o.format = FB_MARKDOWN;
-			} else if (strcmp(optarg, "html")) {
+			} else if (strcmp(p.arg, "html")) {
 				fprintf(stderr,
 					"grader feedback: unknown format '%s' (known: html, "
 					"markdown)\n",
-					optarg);
+					p.arg);
 				return 2;
 			}
 			break;
 		case OPT_ASSIGNMENT:
-			o.assignment = optarg;
+			o.assignment = p.arg;
 			break;
 		case OPT_STUDENT:
-			o.student = optarg;
+			o.student = p.arg;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
 			fprintf(stderr, "grader feedback: unknown or incomplete option '%s'\n",
-				argv[optind - 1]);
+				p.bad);
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || !out) {
+	if (p.ind != argc - 1 || !out) {
 		fprintf(stderr, "grader feedback: %s\n",
-			!out		 ? "missing -o DIR"
-			: optind >= argc ? "missing GRADEBOOK.json"
-					 : "expected one GRADEBOOK.json");
+			!out		? "missing -o DIR"
+			: p.ind >= argc ? "missing GRADEBOOK.json"
+					: "expected one GRADEBOOK.json");
 		usage(stderr);
 		return 2;
 	}
-	if (gb_read_file(&gb, argv[optind], &err) < 0 || (db && fb_apply_db(gb, db, &err) < 0))
+	if (gb_read_file(&gb, argv[p.ind], &err) < 0 || (db && fb_apply_db(gb, db, &err) < 0))
 		goto done;
 	rc = fb_write_all(out, gb, &o, stderr, &st, &err);
 	if (rc < 0) {

@@ -78,87 +78,153 @@ struct args {
 	size_t nfiles;
 };
 
+enum {
+	F_ASSIGNMENT = 256,
+	F_DEST,
+	F_ROSTER,
+	F_DEADLINE,
+	F_MANIFEST,
+	F_MAX_FILE_SIZE,
+	F_MAX_TOTAL_SIZE,
+	F_MAX_FILES,
+	F_BRANCH,
+	F_SUBDIR,
+	F_LAYOUT,
+	F_LMS_TZ,
+	F_MAX_ENTRIES,
+	F_MAX_ARCHIVE_SIZE,
+	F_MAX_RATIO,
+	F_MAX_DEPTH,
+};
+
+/* The options of both sources; F_BRANCH.. F_SUBDIR are git's, F_LAYOUT and after the archives'. */
+static const struct cmd_opt table[] = {
+    {"help", 'h', 0, 0},
+    {"verbose", 'v', 0, 0},
+    {"assignment", 0, 1, F_ASSIGNMENT},
+    {"dest", 0, 1, F_DEST},
+    {"roster", 0, 1, F_ROSTER},
+    {"deadline", 0, 1, F_DEADLINE},
+    {"manifest", 0, 1, F_MANIFEST},
+    {"jobs", 'j', 1, 0},
+    {"max-file-size", 0, 1, F_MAX_FILE_SIZE},
+    {"max-total-size", 0, 1, F_MAX_TOTAL_SIZE},
+    {"max-files", 0, 1, F_MAX_FILES},
+    {"branch", 0, 1, F_BRANCH},
+    {"subdir", 0, 1, F_SUBDIR},
+    {"layout", 0, 1, F_LAYOUT},
+    {"lms-timezone", 0, 1, F_LMS_TZ},
+    {"max-entries", 0, 1, F_MAX_ENTRIES},
+    {"max-archive-size", 0, 1, F_MAX_ARCHIVE_SIZE},
+    {"max-ratio", 0, 1, F_MAX_RATIO},
+    {"max-depth", 0, 1, F_MAX_DEPTH},
+    {NULL, 0, 0, 0},
+};
+
+/* One option (key c, value val) into opts/args; 0, or 2 after a usage error. */
+static int set_option(int c, const char *val, struct fetch_opts *o, struct args *a)
+{
+	uint64_t n;
+
+	switch (c) {
+	case F_ASSIGNMENT:
+		o->assignment = val;
+		break;
+	case F_DEST:
+		o->dest = val;
+		break;
+	case F_ROSTER:
+		a->roster = val;
+		break;
+	case F_DEADLINE:
+		a->deadline = val;
+		break;
+	case F_MANIFEST:
+		a->manifest = val;
+		break;
+	case 'j':
+		if (cmd_parse_size(val, &n) < 0 || n < 1 || n > 256)
+			return usage_error("invalid job count '%s' (1..256)", val);
+		o->jobs = (unsigned)n;
+		break;
+	case F_MAX_FILE_SIZE:
+		if (cmd_parse_size(val, &o->limits.max_file_size) < 0)
+			return usage_error("invalid size '%s'", val);
+		break;
+	case F_MAX_TOTAL_SIZE:
+		if (cmd_parse_size(val, &o->limits.max_total_size) < 0)
+			return usage_error("invalid size '%s'", val);
+		break;
+	case F_MAX_FILES:
+		if (cmd_parse_size(val, &n) < 0)
+			return usage_error("invalid count '%s'", val);
+		o->limits.max_files = (size_t)n;
+		break;
+	case F_BRANCH:
+		o->branch = val;
+		break;
+	case F_SUBDIR:
+		o->subdir = val;
+		break;
+	case F_LAYOUT:
+		a->layout = val;
+		break;
+	case F_LMS_TZ: {
+		int64_t utc;
+		struct gr_err zerr = {0};
+		if (gr_time_zone_to_utc(&utc, 0, val, &zerr) < 0)
+			return usage_error("--lms-timezone: %s", zerr.msg);
+		o->lms_zone = val;
+		break;
+	}
+	case F_MAX_ENTRIES:
+		if (cmd_parse_size(val, &n) < 0)
+			return usage_error("invalid count '%s'", val);
+		o->limits.max_entries = (size_t)n;
+		break;
+	case F_MAX_ARCHIVE_SIZE:
+		if (cmd_parse_size(val, &o->limits.max_archive_size) < 0)
+			return usage_error("invalid size '%s'", val);
+		break;
+	case F_MAX_RATIO:
+		if (cmd_parse_size(val, &n) < 0 || n < 1 || n > 1000000)
+			return usage_error("invalid ratio '%s'", val);
+		o->limits.max_ratio = (unsigned)n;
+		break;
+	case F_MAX_DEPTH:
+		if (cmd_parse_size(val, &n) < 0 || n > 16)
+			return usage_error("invalid depth '%s' (0..16)", val);
+		o->limits.max_depth = (unsigned)n;
+		break;
+	}
+	return 0;
+}
+
 /* Parse argv[2..] into opts/args; returns 0, 1 for --help, 2 on error. */
 static int parse(int argc, char **argv, int git, struct fetch_opts *o, struct args *a)
 {
-	for (int i = 2; i < argc; i++) {
-		char *arg = argv[i], *val = NULL, *eq;
-		uint64_t n;
-		if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
+	struct cmd_opts p;
+	int c, rc;
+
+	cmd_opts_init(&p, table, argc - 1, argv + 1, 0);
+	while ((c = cmd_opts_next(&p)) != -1) {
+		if (c == 'h')
 			return 1;
-		if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
+		if (c == 'v')
 			o->verbose = 1;
-			continue;
-		}
-		if (arg[0] != '-' || !strcmp(arg, "-")) {
-			if (git)
-				return usage_error("unexpected argument '%s'", arg);
-			a->files[a->nfiles++] = arg;
-			continue;
-		}
-		eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
-		if (eq) {
-			*eq = '\0';
-			val = eq + 1;
-		} else if (i + 1 < argc) {
-			val = argv[++i];
-		} else {
-			return usage_error("option '%s' needs a value", arg);
-		}
-		if (!strcmp(arg, "--assignment")) {
-			o->assignment = val;
-		} else if (!strcmp(arg, "--dest")) {
-			o->dest = val;
-		} else if (!strcmp(arg, "--roster")) {
-			a->roster = val;
-		} else if (!strcmp(arg, "--deadline")) {
-			a->deadline = val;
-		} else if (!strcmp(arg, "--manifest")) {
-			a->manifest = val;
-		} else if (!strcmp(arg, "-j") || !strcmp(arg, "--jobs")) {
-			if (cmd_parse_size(val, &n) < 0 || n < 1 || n > 256)
-				return usage_error("invalid job count '%s' (1..256)", val);
-			o->jobs = (unsigned)n;
-		} else if (!strcmp(arg, "--max-file-size")) {
-			if (cmd_parse_size(val, &o->limits.max_file_size) < 0)
-				return usage_error("invalid size '%s'", val);
-		} else if (!strcmp(arg, "--max-total-size")) {
-			if (cmd_parse_size(val, &o->limits.max_total_size) < 0)
-				return usage_error("invalid size '%s'", val);
-		} else if (!strcmp(arg, "--max-files")) {
-			if (cmd_parse_size(val, &n) < 0)
-				return usage_error("invalid count '%s'", val);
-			o->limits.max_files = (size_t)n;
-		} else if (git && !strcmp(arg, "--branch")) {
-			o->branch = val;
-		} else if (git && !strcmp(arg, "--subdir")) {
-			o->subdir = val;
-		} else if (!git && !strcmp(arg, "--layout")) {
-			a->layout = val;
-		} else if (!git && !strcmp(arg, "--lms-timezone")) {
-			int64_t utc;
-			struct gr_err zerr = {0};
-			if (gr_time_zone_to_utc(&utc, 0, val, &zerr) < 0)
-				return usage_error("--lms-timezone: %s", zerr.msg);
-			o->lms_zone = val;
-		} else if (!git && !strcmp(arg, "--max-entries")) {
-			if (cmd_parse_size(val, &n) < 0)
-				return usage_error("invalid count '%s'", val);
-			o->limits.max_entries = (size_t)n;
-		} else if (!git && !strcmp(arg, "--max-archive-size")) {
-			if (cmd_parse_size(val, &o->limits.max_archive_size) < 0)
-				return usage_error("invalid size '%s'", val);
-		} else if (!git && !strcmp(arg, "--max-ratio")) {
-			if (cmd_parse_size(val, &n) < 0 || n < 1 || n > 1000000)
-				return usage_error("invalid ratio '%s'", val);
-			o->limits.max_ratio = (unsigned)n;
-		} else if (!git && !strcmp(arg, "--max-depth")) {
-			if (cmd_parse_size(val, &n) < 0 || n > 16)
-				return usage_error("invalid depth '%s' (0..16)", val);
-			o->limits.max_depth = (unsigned)n;
-		} else {
-			return usage_error("unknown option '%s'", arg);
-		}
+		else if (c == CMD_OPT_MISSING)
+			return usage_error("option '%s' needs a value", p.bad);
+		else if (c == CMD_OPT_UNKNOWN)
+			return usage_error("unknown option '%s'", p.bad);
+		else if ((git && c >= F_LAYOUT) || (!git && (c == F_BRANCH || c == F_SUBDIR)))
+			return usage_error("unknown option '--%s'", p.name);
+		else if ((rc = set_option(c, p.arg, o, a)))
+			return rc;
+	}
+	for (int i = p.ind + 1; i < argc; i++) {
+		if (git)
+			return usage_error("unexpected argument '%s'", argv[i]);
+		a->files[a->nfiles++] = argv[i];
 	}
 	if (!o->assignment)
 		return usage_error("%s", "--assignment is required");

@@ -1,5 +1,4 @@
 /* cmd_grade.c - `grader grade`: grade a folder of submissions into a gradebook. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,51 +100,86 @@ static int parse_shard(const char *arg, struct batch_opts *opts)
 	return 0;
 }
 
+/* The value of --late-unknown, -j or --shard (key c) into opts: 0, or 2 after a usage error. */
+static int checked_option(int c, const char *arg, struct batch_opts *opts)
+{
+	long long jobs;
+
+	switch (c) {
+	case 'L':
+		if (!strcmp(arg, "flag"))
+			opts->late_unknown = BATCH_LATE_UNKNOWN_FLAG;
+		else if (!strcmp(arg, "none"))
+			opts->late_unknown = BATCH_LATE_UNKNOWN_NONE;
+		else if (!strcmp(arg, "zero"))
+			opts->late_unknown = BATCH_LATE_UNKNOWN_ZERO;
+		else {
+			fprintf(stderr,
+				"grader grade: --late-unknown takes none, zero or flag, "
+				"not '%s'\n",
+				arg);
+			return 2;
+		}
+		break;
+	case 'j':
+		if (cmd_parse_long(arg, 1, 256, &jobs) < 0) {
+			fprintf(stderr, "grader grade: -j takes a number from 1 to 256, not '%s'\n",
+				arg);
+			return 2;
+		}
+		opts->jobs = (unsigned)jobs;
+		break;
+	case 'K':
+		if (parse_shard(arg, opts) < 0) {
+			fprintf(stderr,
+				"grader grade: --shard takes K/N with 1 <= K <= N <= "
+				"65536, not '%s'\n",
+				arg);
+			return 2;
+		}
+		break;
+	}
+	return 0;
+}
+
 int cmd_grade(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"rubric", required_argument, NULL, 'r'},
-	    {"submissions", required_argument, NULL, 's'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"student", required_argument, NULL, 'S'},
-	    {"roster", required_argument, NULL, 'R'},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"merge", no_argument, NULL, 'M'},
-	    {"allow-weaker", no_argument, NULL, 'w'},
-	    {"late-unknown", required_argument, NULL, 'L'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"autograded", required_argument, NULL, 'A'},
-	    {"no-autograded", no_argument, NULL, 'N'},
-	    {"shard", required_argument, NULL, 'K'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	static const struct cmd_opt table[] = {
+	    {"rubric", 0, 1, 'r'},	  {"submissions", 0, 1, 's'},
+	    {"output", 'o', 1, 0},	  {"student", 0, 1, 'S'},
+	    {"roster", 0, 1, 'R'},	  {"jobs", 'j', 1, 0},
+	    {"force", 0, 0, 'f'},	  {"merge", 0, 0, 'M'},
+	    {"allow-weaker", 0, 0, 'w'},  {"late-unknown", 0, 1, 'L'},
+	    {"quiet", 'q', 0, 0},	  {"autograded", 0, 1, 'A'},
+	    {"no-autograded", 0, 0, 'N'}, {"shard", 0, 1, 'K'},
+	    {"help", 'h', 0, 0},	  {NULL, 0, 0, 0},
 	};
+	struct cmd_opts p;
 	struct batch_opts opts;
 	struct batch_summary sum = {0};
 	struct gr_err err = {0};
 	char **ids = NULL;
 	char *students = NULL, *course_auto = NULL;
 	int c, quiet = 0, code = 1, no_auto = 0;
-	long long jobs;
 
 	batch_opts_init(&opts);
-	while ((c = getopt_long(argc, argv, "o:j:qh", longopts, NULL)) != -1) {
+	cmd_opts_init(&p, table, argc, argv, CMD_OPTS_GETOPT_ERRORS);
+	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
 		case 'r':
-			opts.rubric = optarg;
+			opts.rubric = p.arg;
 			break;
 		case 's':
-			opts.submissions = optarg;
+			opts.submissions = p.arg;
 			break;
 		case 'o':
-			opts.output = optarg;
+			opts.output = p.arg;
 			break;
 		case 'S':
-			students = optarg;
+			students = p.arg;
 			break;
 		case 'R':
-			opts.roster = optarg;
+			opts.roster = p.arg;
 			break;
 		case 'f':
 			opts.force = 1;
@@ -160,43 +194,16 @@ int cmd_grade(int argc, char **argv)
 			quiet = 1;
 			break;
 		case 'A':
-			opts.autograded = optarg;
+			opts.autograded = p.arg;
 			break;
 		case 'N':
 			no_auto = 1;
 			break;
 		case 'L':
-			if (!strcmp(optarg, "flag"))
-				opts.late_unknown = BATCH_LATE_UNKNOWN_FLAG;
-			else if (!strcmp(optarg, "none"))
-				opts.late_unknown = BATCH_LATE_UNKNOWN_NONE;
-			else if (!strcmp(optarg, "zero"))
-				opts.late_unknown = BATCH_LATE_UNKNOWN_ZERO;
-			else {
-				fprintf(stderr,
-					"grader grade: --late-unknown takes none, zero or flag, "
-					"not '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
 		case 'j':
-			if (cmd_parse_long(optarg, 1, 256, &jobs) < 0) {
-				fprintf(stderr,
-					"grader grade: -j takes a number from 1 to 256, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			opts.jobs = (unsigned)jobs;
-			break;
 		case 'K':
-			if (parse_shard(optarg, &opts) < 0) {
-				fprintf(stderr,
-					"grader grade: --shard takes K/N with 1 <= K <= N <= "
-					"65536, not '%s'\n",
-					optarg);
+			if (checked_option(c, p.arg, &opts))
 				return 2;
-			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -206,7 +213,7 @@ int cmd_grade(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc || !opts.rubric || !opts.submissions || !opts.output) {
+	if (p.ind < argc || !opts.rubric || !opts.submissions || !opts.output) {
 		fprintf(stderr, "grader grade: --rubric, --submissions and -o are required\n");
 		usage(stderr);
 		return 2;

@@ -1,5 +1,4 @@
 /* cmd_merge.c - `grader merge`: put the gradebooks of `grade --shard` together. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -28,13 +27,11 @@ static void usage(FILE *f)
 
 int cmd_merge(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"roster", required_argument, NULL, 'R'},
-	    {"allow-missing", no_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	static const struct cmd_opt table[] = {
+	    {"output", 'o', 1, 0}, {"roster", 0, 1, 'R'}, {"allow-missing", 0, 0, 'm'},
+	    {"help", 'h', 0, 0},   {NULL, 0, 0, 0},
 	};
+	struct cmd_opts p;
 	const char *output = NULL, *roster_path = NULL;
 	const char **expected = NULL;
 	struct roster *roster = NULL;
@@ -42,13 +39,14 @@ int cmd_merge(int argc, char **argv)
 	size_t missing = 0;
 	int c, allow_missing = 0, code = 1;
 
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	cmd_opts_init(&p, table, argc, argv, CMD_OPTS_GETOPT_ERRORS);
+	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
 		case 'o':
-			output = optarg;
+			output = p.arg;
 			break;
 		case 'R':
-			roster_path = optarg;
+			roster_path = p.arg;
 			break;
 		case 'm':
 			allow_missing = 1;
@@ -61,7 +59,7 @@ int cmd_merge(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind >= argc || !output) {
+	if (p.ind >= argc || !output) {
 		fprintf(stderr, "grader merge: at least one part and -o are required\n");
 		usage(stderr);
 		return 2;
@@ -79,12 +77,12 @@ int cmd_merge(int argc, char **argv)
 		for (size_t i = 0; i < roster->count; i++)
 			expected[i] = roster->students[i].student_id;
 	}
-	if (gb_merge(output, (const char *const *)argv + optind, (size_t)(argc - optind), expected,
+	if (gb_merge(output, (const char *const *)argv + p.ind, (size_t)(argc - p.ind), expected,
 		     allow_missing, stderr, &missing, &err) < 0) {
 		fprintf(stderr, "grader merge: %s\n", err.msg);
 		goto done;
 	}
-	fprintf(stderr, "grader merge: %d parts -> %s%s\n", argc - optind, output,
+	fprintf(stderr, "grader merge: %d parts -> %s%s\n", argc - p.ind, output,
 		missing ? " (with students missing)" : "");
 	code = 0;
 done:

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -198,40 +197,22 @@ static void print_table(const char *path, const struct kernel_result *r)
 	}
 }
 
-static const struct option run_longopts[] = {
-    {"timeout-cell", required_argument, NULL, 'c'},
-    {"timeout", required_argument, NULL, 't'},
-    {"grace", required_argument, NULL, 'g'},
-    {"mem", required_argument, NULL, 'm'},
-    {"preload", required_argument, NULL, 'p'},
-    {"seed", required_argument, NULL, 's'},
-    {"output-cap", required_argument, NULL, 'o'},
-    {"slot", required_argument, NULL, 'S'},
-    {"no-ipython", no_argument, NULL, 'I'},
-    {"allow-ctypes", no_argument, NULL, 'C'},
-    {"allow-jit", no_argument, NULL, 'J'},
-    {"allow-weaker", no_argument, NULL, 'W'},
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const struct cmd_opt run_table[] = {
+    {"timeout-cell", 0, 1, 'c'}, {"timeout", 0, 1, 't'},   {"grace", 0, 1, 'g'},
+    {"mem", 0, 1, 'm'},		 {"preload", 0, 1, 'p'},   {"seed", 0, 1, 's'},
+    {"output-cap", 0, 1, 'o'},	 {"slot", 0, 1, 'S'},	   {"no-ipython", 0, 0, 'I'},
+    {"allow-ctypes", 0, 0, 'C'}, {"allow-jit", 0, 0, 'J'}, {"allow-weaker", 0, 0, 'W'},
+    {"json", 0, 0, 'j'},	 {"help", 0, 0, 'h'},	   {NULL, 0, 0, 0},
 };
 
 /* A number option's value into opts: 0, or 2 after a usage error naming the flag. */
-static int set_number(struct kernel_opts *opts, int c, const char *arg)
+static int set_number(struct kernel_opts *opts, int c, const char *name, const char *arg)
 {
 	double v;
 
 	if (cmd_parse_double(arg, 0, HUGE_VAL, &v) < 0 ||
 	    (c != 'g' && c != 's' && c != 'S' && v == 0)) {
-		fprintf(stderr, "grader nb: invalid value '%s' for --%s\n", arg,
-			run_longopts[c == 'c'	? 0
-				     : c == 't' ? 1
-				     : c == 'g' ? 2
-				     : c == 'm' ? 3
-				     : c == 's' ? 5
-				     : c == 'o' ? 6
-						: 7]
-			    .name);
+		fprintf(stderr, "grader nb: invalid value '%s' for --%s\n", arg, name);
 		return 2;
 	}
 	if (c == 'c')
@@ -254,14 +235,16 @@ static int set_number(struct kernel_opts *opts, int c, const char *arg)
 /*
  * `grader nb run`'s options into opts (*preload holds the preload list's
  * memory, *json the --json flag): -1 to go on with the notebooks at
- * argv[optind], or the exit code (--help, a usage error).
+ * argv[*first], or the exit code (--help, a usage error).
  */
-static int parse_run(int argc, char **argv, struct kernel_opts *opts, char ***preload, int *json)
+static int parse_run(int argc, char **argv, struct kernel_opts *opts, char ***preload, int *json,
+		     int *first)
 {
+	struct cmd_opts p;
 	int c, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", run_longopts, NULL)) != -1) {
+	cmd_opts_init(&p, run_table, argc, argv, CMD_OPTS_GETOPT_ERRORS);
+	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
 		case 'c':
 		case 't':
@@ -270,13 +253,13 @@ static int parse_run(int argc, char **argv, struct kernel_opts *opts, char ***pr
 		case 'o':
 		case 'S':
 		case 's':
-			if ((rc = set_number(opts, c, optarg)))
+			if ((rc = set_number(opts, c, p.name, p.arg)))
 				return rc;
 			break;
 		case 'p':
 			free(*preload);
 			*preload = NULL;
-			if (gr_split_list(preload, optarg) < 0) {
+			if (gr_split_list(preload, p.arg) < 0) {
 				fprintf(stderr, "grader nb: out of memory\n");
 				return 1;
 			}
@@ -305,7 +288,8 @@ static int parse_run(int argc, char **argv, struct kernel_opts *opts, char ***pr
 			return 2;
 		}
 	}
-	if (optind >= argc) {
+	*first = p.ind;
+	if (p.ind >= argc) {
 		fprintf(stderr, "grader nb run: no notebook given\n");
 		usage(stderr);
 		return 2;
@@ -369,10 +353,10 @@ static int run_cmd(int argc, char **argv)
 	json_t *all = NULL;
 	struct gr_workdir work = {.lock_fd = -1};
 	const char *tmp = getenv("TMPDIR");
-	int json = 0, rc;
+	int json = 0, rc, first = 1;
 
 	kernel_opts_init(&opts);
-	if ((rc = parse_run(argc, argv, &opts, &preload, &json)) >= 0)
+	if ((rc = parse_run(argc, argv, &opts, &preload, &json, &first)) >= 0)
 		goto done;
 	rc = 0;
 	if (kernel_new(&k, &opts, &err) < 0) {
@@ -389,7 +373,7 @@ static int run_cmd(int argc, char **argv)
 	if (work.warning[0])
 		fprintf(stderr, "grader nb: warning: %s\n", work.warning);
 	all = json ? json_array() : NULL;
-	for (int i = optind; i < argc; i++)
+	for (int i = first; i < argc; i++)
 		if (run_one(k, argv[i], work.path, i, all))
 			rc = 1;
 	if (json) {

@@ -1,10 +1,12 @@
 /*
- * cmd_opt.c - the number parsers every subcommand's options share (cmd.h):
- * whole strings only, ranges checked, so `--mem 1e` or `-j 0` is a usage
- * error and not a surprise.
+ * cmd_opt.c - what every subcommand's options share (cmd.h): the table
+ * reader over getopt_long, and the number parsers (whole strings only,
+ * ranges checked, so `--mem 1e` or `-j 0` is a usage error and not a
+ * surprise).
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
 
@@ -73,4 +75,56 @@ int cmd_parse_size(const char *s, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+void cmd_opts_init(struct cmd_opts *p, const struct cmd_opt *table, int argc, char **argv,
+		   unsigned flags)
+{
+	size_t n = 0, k = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->argc = argc;
+	p->argv = argv;
+	p->table = table;
+	p->ind = 1;
+	if (flags & CMD_OPTS_IN_ORDER)
+		p->shorts[k++] = '+';
+	/* a leading ':' tells a missing value from an unknown option (and silences getopt) */
+	if (!(flags & CMD_OPTS_GETOPT_ERRORS))
+		p->shorts[k++] = ':';
+	for (; table[n].name && n < CMD_OPTS_MAX; n++) {
+		int key = table[n].key ? table[n].key : table[n].letter;
+
+		p->longs[n] = (struct option){
+		    table[n].name, table[n].value ? required_argument : no_argument, NULL, key};
+		if (table[n].letter) {
+			p->shorts[k++] = (char)table[n].letter;
+			if (table[n].value)
+				p->shorts[k++] = ':';
+		}
+	}
+	p->longs[n] = (struct option){NULL, 0, NULL, 0};
+	p->shorts[k] = 0;
+	optind = 1;
+	opterr = (flags & CMD_OPTS_GETOPT_ERRORS) != 0;
+}
+
+int cmd_opts_next(struct cmd_opts *p)
+{
+	int li = -1, c = getopt_long(p->argc, p->argv, p->shorts, p->longs, &li);
+
+	p->ind = optind;
+	p->arg = optarg;
+	p->name = li >= 0 ? p->longs[li].name : NULL;
+	if (c == '?' || c == ':') {
+		p->bad = p->argv[optind - 1];
+		return c == ':' ? CMD_OPT_MISSING : CMD_OPT_UNKNOWN;
+	}
+	if (c == -1)
+		return -1;
+	/* a short letter gives the key of its table entry */
+	for (size_t n = 0; li < 0 && p->table[n].name; n++)
+		if (p->table[n].letter == c)
+			return p->table[n].key ? p->table[n].key : c;
+	return c;
 }

@@ -1,6 +1,5 @@
 /* cmd_report.c - `grader report GRADEBOOK.json [-o report.html] [--json]`. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,13 +60,11 @@ static int render(char **buf, size_t *len, const struct report *r, bool json, st
 int cmd_report(int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_ASSIGNMENT };
-	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"assignment", required_argument, NULL, OPT_ASSIGNMENT},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	static const struct cmd_opt table[] = {
+	    {"output", 'o', 1, 0}, {"json", 0, 0, OPT_JSON}, {"assignment", 0, 1, OPT_ASSIGNMENT},
+	    {"help", 'h', 0, 0},   {NULL, 0, 0, 0},
 	};
+	struct cmd_opts p;
 	struct gb_gradebook *gb = NULL;
 	struct report *r = NULL;
 	struct gr_err err = {0};
@@ -77,36 +74,35 @@ int cmd_report(int argc, char **argv)
 	bool json = false;
 	int c, rc, status = 1;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	cmd_opts_init(&p, table, argc, argv, 0);
+	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
 		case 'o':
-			out = optarg;
+			out = p.arg;
 			break;
 		case OPT_JSON:
 			json = true;
 			break;
 		case OPT_ASSIGNMENT:
-			assignment = optarg;
+			assignment = p.arg;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
 			fprintf(stderr, "grader report: unknown or incomplete option '%s'\n",
-				argv[optind - 1]);
+				p.bad);
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (p.ind != argc - 1) {
 		fprintf(stderr, "grader report: %s\n",
-			optind >= argc ? "missing GRADEBOOK.json" : "expected one GRADEBOOK.json");
+			p.ind >= argc ? "missing GRADEBOOK.json" : "expected one GRADEBOOK.json");
 		usage(stderr);
 		return 2;
 	}
-	if (gb_read_file(&gb, argv[optind], &err) < 0)
+	if (gb_read_file(&gb, argv[p.ind], &err) < 0)
 		goto done;
 	rc = report_compute(&r, gb, assignment, &err);
 	if (rc < 0) {

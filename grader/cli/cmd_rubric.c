@@ -66,25 +66,6 @@ static int list_add(struct list *l, const char *s)
 	return 0;
 }
 
-/* `--name VALUE` or `--name=VALUE`; advances *i. NULL when argv[*i] is not it. */
-static const char *opt(int argc, char **argv, int *i, const char *name, int *missing)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = 1;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 static int number(const char *flag, const char *s, double *out)
 {
 	double v;
@@ -149,121 +130,196 @@ static int choose_preload(struct rubric **r, struct rubric_import_opts *o, char 
 	return 0;
 }
 
+enum {
+	O_CTYPES = 256,
+	O_JIT,
+	O_NO_AUTO,
+	O_ASSIGNMENT,
+	O_DUEDATE,
+	O_LATE,
+	O_EXTENSION,
+	O_PRELOAD,
+	O_DATA,
+	O_SEED,
+	O_CELL_TIMEOUT,
+	O_NB_TIMEOUT,
+	O_MEMORY,
+	O_PROCESSES,
+	O_OUTPUT_LIMIT,
+};
+
+static const struct cmd_opt import_table[] = {
+    {"allow-ctypes", 0, 0, O_CTYPES},
+    {"allow-jit", 0, 0, O_JIT},
+    {"no-auto-preload", 0, 0, O_NO_AUTO},
+    {"assignment", 0, 1, O_ASSIGNMENT},
+    {"duedate", 0, 1, O_DUEDATE},
+    {"late-policy", 0, 1, O_LATE},
+    {"extension", 0, 1, O_EXTENSION},
+    {"preload", 0, 1, O_PRELOAD},
+    {"data", 0, 1, O_DATA},
+    {"seed", 0, 1, O_SEED},
+    {"cell-timeout", 0, 1, O_CELL_TIMEOUT},
+    {"notebook-timeout", 0, 1, O_NB_TIMEOUT},
+    {"memory", 0, 1, O_MEMORY},
+    {"processes", 0, 1, O_PROCESSES},
+    {"output-limit", 0, 1, O_OUTPUT_LIMIT},
+    {"output", 'o', 1, 0},
+    {NULL, 0, 0, 0},
+};
+
+static const struct cmd_opt output_table[] = {
+    {"output", 'o', 1, 0},
+    {NULL, 0, 0, 0},
+};
+
+/* What `grader rubric import` is asked: the import's options and the lists they fill. */
+struct import_args {
+	struct rubric_import_opts o;
+	struct list src, ext, pre, data;
+	char **preload; /* the --preload list's memory */
+	int auto_preload;
+};
+
+/* One option (key c, value p->arg) into a: 0, 2 after a usage error, GR_ENOMEM. */
+static int import_option(struct import_args *a, int c, const struct cmd_opts *p)
+{
+	const char *v = p->arg;
+
+	switch (c) {
+	case O_CTYPES:
+		a->o.allow_ctypes = 1;
+		break;
+	case O_JIT:
+		a->o.allow_jit = 1;
+		break;
+	case O_NO_AUTO:
+		a->auto_preload = 0;
+		break;
+	case O_ASSIGNMENT:
+		a->o.assignment = v;
+		break;
+	case O_DUEDATE:
+		a->o.duedate = v;
+		break;
+	case O_LATE:
+		a->o.late_policy = v;
+		break;
+	case O_EXTENSION:
+		if (list_add(&a->ext, v))
+			return GR_ENOMEM;
+		break;
+	case O_PRELOAD:
+		free(a->preload);
+		a->preload = NULL;
+		a->auto_preload = 0;
+		if (gr_split_list(&a->preload, v) < 0)
+			return GR_ENOMEM;
+		a->pre.n = 0;
+		for (char **m = a->preload; *m; m++)
+			if (list_add(&a->pre, *m))
+				return GR_ENOMEM;
+		break;
+	case O_DATA:
+		if (list_add(&a->data, v))
+			return GR_ENOMEM;
+		break;
+	case O_SEED: {
+		long long seed;
+
+		if (cmd_parse_long(v, LLONG_MIN, LLONG_MAX, &seed) == 0) {
+			a->o.seed = seed;
+		} else {
+			fprintf(stderr, "grader rubric: --seed expects an integer, not '%s'\n", v);
+			return 2;
+		}
+		break;
+	}
+	case O_CELL_TIMEOUT:
+		if (number("--cell-timeout", v, &a->o.limits.cell_timeout))
+			return 2;
+		break;
+	case O_NB_TIMEOUT:
+		if (number("--notebook-timeout", v, &a->o.limits.notebook_timeout))
+			return 2;
+		break;
+	case O_MEMORY:
+		if (number("--memory", v, &a->o.limits.memory_mb))
+			return 2;
+		break;
+	case O_PROCESSES:
+		if (number("--processes", v, &a->o.limits.processes))
+			return 2;
+		break;
+	case O_OUTPUT_LIMIT:
+		if (number("--output-limit", v, &a->o.limits.output_bytes))
+			return 2;
+		break;
+	case 'o':
+		a->o.output = v;
+		break;
+	case CMD_OPT_MISSING:
+		fprintf(stderr, "grader rubric: %s needs a value\n", p->bad);
+		return 2;
+	default:
+		fprintf(stderr, "grader rubric: unknown option '%s'\n%s", p->bad, USAGE);
+		return 2;
+	}
+	return 0;
+}
+
 static int do_import(int argc, char **argv)
 {
-	struct rubric_import_opts o;
-	struct list src = {0}, ext = {0}, pre = {0}, data = {0};
+	struct cmd_opts p;
+	struct import_args a = {.auto_preload = 1};
 	struct rubric *r = NULL;
 	struct gr_err err = {0};
-	char **preload = NULL, **found = NULL;
-	int rc = 2, auto_preload = 1;
+	char **found = NULL;
+	int rc = 2, c;
 
-	memset(&o, 0, sizeof(o));
-	for (int i = 2; i < argc; i++) {
-		int miss = 0;
-		const char *v;
-
-		if (!strcmp(argv[i], "--allow-ctypes"))
-			o.allow_ctypes = 1;
-		else if (!strcmp(argv[i], "--allow-jit"))
-			o.allow_jit = 1;
-		else if (!strcmp(argv[i], "--no-auto-preload"))
-			auto_preload = 0;
-		else if ((v = opt(argc, argv, &i, "--assignment", &miss)))
-			o.assignment = v;
-		else if ((v = opt(argc, argv, &i, "--duedate", &miss)))
-			o.duedate = v;
-		else if ((v = opt(argc, argv, &i, "--late-policy", &miss)))
-			o.late_policy = v;
-		else if ((v = opt(argc, argv, &i, "--extension", &miss))) {
-			if (list_add(&ext, v))
-				goto oom;
-		} else if ((v = opt(argc, argv, &i, "--preload", &miss))) {
-			free(preload);
-			preload = NULL;
-			auto_preload = 0;
-			if (gr_split_list(&preload, v) < 0)
-				goto oom;
-			pre.n = 0;
-			for (char **m = preload; *m; m++)
-				if (list_add(&pre, *m))
-					goto oom;
-		} else if ((v = opt(argc, argv, &i, "--data", &miss))) {
-			if (list_add(&data, v))
-				goto oom;
-		} else if ((v = opt(argc, argv, &i, "--seed", &miss))) {
-			long long seed;
-
-			if (cmd_parse_long(v, LLONG_MIN, LLONG_MAX, &seed) == 0) {
-				o.seed = seed;
-			} else {
-				fprintf(stderr,
-					"grader rubric: --seed expects an integer, not '%s'\n", v);
-				goto done;
-			}
-		} else if ((v = opt(argc, argv, &i, "--cell-timeout", &miss))) {
-			if (number("--cell-timeout", v, &o.limits.cell_timeout))
-				goto done;
-		} else if ((v = opt(argc, argv, &i, "--notebook-timeout", &miss))) {
-			if (number("--notebook-timeout", v, &o.limits.notebook_timeout))
-				goto done;
-		} else if ((v = opt(argc, argv, &i, "--memory", &miss))) {
-			if (number("--memory", v, &o.limits.memory_mb))
-				goto done;
-		} else if ((v = opt(argc, argv, &i, "--processes", &miss))) {
-			if (number("--processes", v, &o.limits.processes))
-				goto done;
-		} else if ((v = opt(argc, argv, &i, "--output-limit", &miss))) {
-			if (number("--output-limit", v, &o.limits.output_bytes))
-				goto done;
-		} else if ((v = opt(argc, argv, &i, "-o", &miss)) ||
-			   (v = opt(argc, argv, &i, "--output", &miss))) {
-			o.output = v;
-		} else if (miss) {
-			fprintf(stderr, "grader rubric: %s needs a value\n", argv[i]);
-			goto done;
-		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "grader rubric: unknown option '%s'\n%s", argv[i], USAGE);
-			goto done;
-		} else if (list_add(&src, argv[i])) {
+	cmd_opts_init(&p, import_table, argc - 1, argv + 1, 0);
+	while ((c = cmd_opts_next(&p)) != -1) {
+		rc = import_option(&a, c, &p);
+		if (rc == GR_ENOMEM)
 			goto oom;
-		}
-		if (miss) {
-			fprintf(stderr, "grader rubric: %s needs a value\n", argv[i]);
+		if (rc)
 			goto done;
-		}
 	}
-	if (!src.n || !o.assignment) {
+	rc = 2;
+	for (int i = p.ind + 1; i < argc; i++)
+		if (list_add(&a.src, argv[i]))
+			goto oom;
+	if (!a.src.n || !a.o.assignment) {
 		fprintf(stderr, "grader rubric import: %s\n%s",
-			!src.n ? "no source notebook given" : "--assignment is required", USAGE);
+			!a.src.n ? "no source notebook given" : "--assignment is required", USAGE);
 		goto done;
 	}
-	o.sources = src.v;
-	o.nsources = src.n;
-	o.extensions = ext.v;
-	o.nextensions = ext.n;
-	o.preload = pre.v;
-	o.npreload = pre.n;
-	o.data = data.v;
-	o.ndata = data.n;
+	a.o.sources = a.src.v;
+	a.o.nsources = a.src.n;
+	a.o.extensions = a.ext.v;
+	a.o.nextensions = a.ext.n;
+	a.o.preload = a.pre.v;
+	a.o.npreload = a.pre.n;
+	a.o.data = a.data.v;
+	a.o.ndata = a.data.n;
 	rc = 1;
-	if (rubric_import(&r, &o, &err)) {
+	if (rubric_import(&r, &a.o, &err)) {
 		fprintf(stderr, "grader rubric import: %s\n", err.msg);
 		goto done;
 	}
-	if (auto_preload && choose_preload(&r, &o, &found) < 0)
+	if (a.auto_preload && choose_preload(&r, &a.o, &found) < 0)
 		goto done;
-	if (write_rubric(r, o.output, &err)) {
+	if (write_rubric(r, a.o.output, &err)) {
 		fprintf(stderr, "grader rubric import: %s\n", err.msg);
 		goto done;
 	}
-	if (o.output) {
+	if (a.o.output) {
 		double points = 0;
 
 		for (size_t n = 0; n < r->nnotebooks; n++)
 			points += r->notebooks[n].max_points;
-		fprintf(stderr, "wrote '%s': %zu notebook(s), %g points\n", o.output, r->nnotebooks,
-			points);
+		fprintf(stderr, "wrote '%s': %zu notebook(s), %g points\n", a.o.output,
+			r->nnotebooks, points);
 	}
 	rc = 0;
 	goto done;
@@ -272,11 +328,11 @@ oom:
 	rc = 1;
 done:
 	rubric_free(r);
-	free(src.v);
-	free(ext.v);
-	free(pre.v);
-	free(data.v);
-	free(preload);
+	free(a.src.v);
+	free(a.ext.v);
+	free(a.pre.v);
+	free(a.data.v);
+	free(a.preload);
 	free(found);
 	return rc;
 }
@@ -284,24 +340,28 @@ done:
 /* release / public: one rubric and -o. */
 static int do_one(int argc, char **argv, int release)
 {
+	struct cmd_opts p;
 	const char *in = NULL, *out = NULL;
 	struct rubric *r = NULL, *pub = NULL;
 	struct gr_err err = {0};
-	int rc = 1;
+	int rc = 1, c;
 
-	for (int i = 2; i < argc; i++) {
-		int miss = 0;
-		const char *v;
-
-		if ((v = opt(argc, argv, &i, "-o", &miss)) ||
-		    (v = opt(argc, argv, &i, "--output", &miss)))
-			out = v;
-		else if (miss || argv[i][0] == '-' || in) {
+	cmd_opts_init(&p, output_table, argc - 1, argv + 1, 0);
+	while ((c = cmd_opts_next(&p)) != -1) {
+		if (c == 'o') {
+			out = p.arg;
+			continue;
+		}
+		fprintf(stderr, "grader rubric %s: unexpected '%s'\n%s", argv[1], p.bad, USAGE);
+		return 2;
+	}
+	for (int i = p.ind + 1; i < argc; i++) {
+		if (in) {
 			fprintf(stderr, "grader rubric %s: unexpected '%s'\n%s", argv[1], argv[i],
 				USAGE);
 			return 2;
-		} else
-			in = argv[i];
+		}
+		in = argv[i];
 	}
 	if (!in || (release && !out)) {
 		fprintf(stderr, "grader rubric %s: %s\n%s", argv[1],

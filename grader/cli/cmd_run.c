@@ -1,6 +1,5 @@
 /* cmd_run.c - `grader run`: run one command in the sandbox and report its result. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,96 +58,117 @@ static void usage(FILE *f, const struct sbx_limits *d)
 	    d->tmp_kb / 1024, d->nofile);
 }
 
+enum {
+	O_TIME = 256,
+	O_WALL,
+	O_MEM,
+	O_PROCS,
+	O_FSIZE,
+	O_OUTPUT,
+	O_TMP,
+	O_NOFILE,
+	O_DIR,
+	O_RO,
+	O_ENV,
+	O_SLOT,
+	O_META,
+	O_WEAK,
+	O_JIT,
+	O_HELP
+};
+
+/* A number option (key c) into the limits: 0, or 1 when `arg` is not a number in its range. */
+static int set_limit(int c, const char *arg, struct run_opts *o)
+{
+	struct sbx_limits *l = &o->cfg.limits;
+	int bad = 0;
+	double v;
+
+	switch (c) {
+	case O_TIME:
+		bad = cmd_parse_double(arg, 0, 1e6, &l->cpu_s);
+		break;
+	case O_WALL:
+		bad = cmd_parse_double(arg, 0, 1e6, &l->wall_s);
+		break;
+	case O_MEM:
+		bad = cmd_parse_double(arg, 0, 1 << 30, &v);
+		l->mem_kb = (size_t)(v * 1024);
+		break;
+	case O_PROCS:
+		bad = cmd_parse_double(arg, 0, 1 << 20, &v);
+		l->procs = (unsigned)v;
+		break;
+	case O_FSIZE:
+		bad = cmd_parse_double(arg, 0, 1 << 30, &v);
+		l->fsize_kb = (size_t)(v * 1024);
+		break;
+	case O_OUTPUT:
+		bad = cmd_parse_double(arg, 0, 1 << 30, &v);
+		l->output_kb = (size_t)v;
+		break;
+	case O_TMP:
+		bad = cmd_parse_double(arg, 0, 1 << 20, &v);
+		l->tmp_kb = (size_t)(v * 1024);
+		break;
+	case O_NOFILE:
+		bad = cmd_parse_double(arg, 0, 1 << 20, &v);
+		l->nofile = (unsigned)v;
+		break;
+	case O_SLOT:
+		bad = cmd_parse_double(arg, 0, 100000, &v);
+		o->cfg.slot = (unsigned)v;
+		break;
+	}
+	return bad;
+}
+
 /* Returns 0, or 2 after printing a usage error. */
 static int parse(int argc, char **argv, struct run_opts *o, int *first)
 {
-	enum {
-		O_TIME = 256,
-		O_WALL,
-		O_MEM,
-		O_PROCS,
-		O_FSIZE,
-		O_OUTPUT,
-		O_TMP,
-		O_NOFILE,
-		O_DIR,
-		O_RO,
-		O_ENV,
-		O_SLOT,
-		O_META,
-		O_WEAK,
-		O_JIT,
-		O_HELP
+	static const struct cmd_opt table[] = {
+	    {"time", 0, 1, O_TIME},
+	    {"wall", 0, 1, O_WALL},
+	    {"mem", 0, 1, O_MEM},
+	    {"procs", 0, 1, O_PROCS},
+	    {"fsize", 0, 1, O_FSIZE},
+	    {"output", 0, 1, O_OUTPUT},
+	    {"tmp", 0, 1, O_TMP},
+	    {"nofile", 0, 1, O_NOFILE},
+	    {"dir", 0, 1, O_DIR},
+	    {"ro", 0, 1, O_RO},
+	    {"env", 0, 1, O_ENV},
+	    {"slot", 0, 1, O_SLOT},
+	    {"meta", 0, 1, O_META},
+	    {"allow-weaker", 0, 0, O_WEAK},
+	    {"allow-jit", 0, 0, O_JIT},
+	    {"help", 0, 0, O_HELP},
+	    {NULL, 0, 0, 0},
 	};
-	static const struct option longs[] = {
-	    {"time", 1, NULL, O_TIME},
-	    {"wall", 1, NULL, O_WALL},
-	    {"mem", 1, NULL, O_MEM},
-	    {"procs", 1, NULL, O_PROCS},
-	    {"fsize", 1, NULL, O_FSIZE},
-	    {"output", 1, NULL, O_OUTPUT},
-	    {"tmp", 1, NULL, O_TMP},
-	    {"nofile", 1, NULL, O_NOFILE},
-	    {"dir", 1, NULL, O_DIR},
-	    {"ro", 1, NULL, O_RO},
-	    {"env", 1, NULL, O_ENV},
-	    {"slot", 1, NULL, O_SLOT},
-	    {"meta", 1, NULL, O_META},
-	    {"allow-weaker", 0, NULL, O_WEAK},
-	    {"allow-jit", 0, NULL, O_JIT},
-	    {"help", 0, NULL, O_HELP},
-	    {NULL, 0, NULL, 0},
-	};
+	struct cmd_opts p;
 	struct sbx_limits *l = &o->cfg.limits;
 	int c;
-	double v;
 
-	optind = 1;
-	opterr = 0;
-	int li = -1;
-
-	while ((c = getopt_long(argc, argv, "+", longs, &li)) != -1) {
+	cmd_opts_init(&p, table, argc, argv, CMD_OPTS_IN_ORDER);
+	while ((c = cmd_opts_next(&p)) != -1) {
 		int bad = 0;
 		switch (c) {
 		case O_TIME:
-			bad = cmd_parse_double(optarg, 0, 1e6, &l->cpu_s);
-			break;
 		case O_WALL:
-			bad = cmd_parse_double(optarg, 0, 1e6, &l->wall_s);
-			break;
 		case O_MEM:
-			bad = cmd_parse_double(optarg, 0, 1 << 30, &v);
-			l->mem_kb = (size_t)(v * 1024);
-			break;
 		case O_PROCS:
-			bad = cmd_parse_double(optarg, 0, 1 << 20, &v);
-			l->procs = (unsigned)v;
-			break;
 		case O_FSIZE:
-			bad = cmd_parse_double(optarg, 0, 1 << 30, &v);
-			l->fsize_kb = (size_t)(v * 1024);
-			break;
 		case O_OUTPUT:
-			bad = cmd_parse_double(optarg, 0, 1 << 30, &v);
-			l->output_kb = (size_t)v;
-			break;
 		case O_TMP:
-			bad = cmd_parse_double(optarg, 0, 1 << 20, &v);
-			l->tmp_kb = (size_t)(v * 1024);
-			break;
 		case O_NOFILE:
-			bad = cmd_parse_double(optarg, 0, 1 << 20, &v);
-			l->nofile = (unsigned)v;
-			break;
 		case O_SLOT:
-			bad = cmd_parse_double(optarg, 0, 100000, &v);
-			o->cfg.slot = (unsigned)v;
+			bad = set_limit(c, p.arg, o);
 			break;
 		case O_DIR:
-			o->dir = optarg;
+			o->dir = p.arg;
 			break;
 		case O_META:
-			o->meta = optarg;
+			o->meta = p.arg;
 			break;
 		case O_WEAK:
 			o->cfg.allow_weaker = 1;
@@ -157,35 +177,35 @@ static int parse(int argc, char **argv, struct run_opts *o, int *first)
 			o->cfg.allow_jit = 1;
 			break;
 		case O_RO:
-			if (o->n_ro == MAX_LIST || optarg[0] != '/')
+			if (o->n_ro == MAX_LIST || p.arg[0] != '/')
 				bad = 1;
 			else
-				o->ro[o->n_ro++] = optarg;
+				o->ro[o->n_ro++] = p.arg;
 			break;
 		case O_ENV:
-			if (o->n_env == MAX_LIST || !strchr(optarg, '='))
+			if (o->n_env == MAX_LIST || !strchr(p.arg, '='))
 				bad = 1;
 			else
-				o->env[o->n_env++] = optarg;
+				o->env[o->n_env++] = p.arg;
 			break;
 		case O_HELP:
 			usage(stdout, &l[0]);
 			return 1;
 		default:
-			fprintf(stderr, "grader run: unknown option '%s'\n", argv[optind - 1]);
+			fprintf(stderr, "grader run: unknown option '%s'\n", p.bad);
 			return 2;
 		}
 		if (bad) {
-			fprintf(stderr, "grader run: bad value '%s' for '--%s'\n", optarg,
-				li >= 0 ? longs[li].name : "?");
+			fprintf(stderr, "grader run: bad value '%s' for '--%s'\n", p.arg,
+				p.name ? p.name : "?");
 			return 2;
 		}
 	}
-	if (optind >= argc) {
+	if (p.ind >= argc) {
 		fprintf(stderr, "grader run: no command given (grader run [options] -- CMD)\n");
 		return 2;
 	}
-	*first = optind;
+	*first = p.ind;
 	return 0;
 }
 

@@ -1,5 +1,4 @@
 /* cmd_serve.c - `grader serve`: options, help, exit codes. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,35 +44,36 @@ static void print_problem(void *payload, const char *line)
 
 int cmd_serve(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
-	    {"listen", required_argument, NULL, 'l'}, {"state", required_argument, NULL, 's'},
-	    {"user", required_argument, NULL, 'u'},   {"allow-weaker", no_argument, NULL, 'w'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	static const struct cmd_opt table[] = {
+	    {"config", 0, 1, 'c'}, {"check-config", 0, 0, 'k'},
+	    {"listen", 0, 1, 'l'}, {"state", 0, 1, 's'},
+	    {"user", 0, 1, 'u'},   {"allow-weaker", 0, 0, 'w'},
+	    {"help", 0, 0, 'h'},   {NULL, 0, 0, 0},
 	};
+	struct cmd_opts p;
 	struct srv_opts opts = {0};
 	struct srv_config *cfg = NULL;
 	struct gr_err err = {0};
 	const char *config = NULL, *state = NULL;
 	int check = 0, c, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	cmd_opts_init(&p, table, argc, argv, CMD_OPTS_GETOPT_ERRORS);
+	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
 		case 'c':
-			config = optarg;
+			config = p.arg;
 			break;
 		case 'k':
 			check = 1;
 			break;
 		case 'l':
-			opts.listen = optarg;
+			opts.listen = p.arg;
 			break;
 		case 's':
-			state = optarg;
+			state = p.arg;
 			break;
 		case 'u':
-			opts.user = optarg;
+			opts.user = p.arg;
 			break;
 		case 'w':
 			opts.allow_weaker = 1;
@@ -86,9 +86,9 @@ int cmd_serve(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc || !config) {
+	if (p.ind < argc || !config) {
 		fprintf(stderr, "grader serve: %s\nSee 'grader serve --help'.\n",
-			optind < argc ? "unexpected argument" : "--config is required");
+			p.ind < argc ? "unexpected argument" : "--config is required");
 		return 2;
 	}
 	rc = srv_config_load(&cfg, config, state, print_problem, NULL, &err);

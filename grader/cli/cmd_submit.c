@@ -2,7 +2,6 @@
  * cmd_submit.c - `grader submit`: upload files to a `grader serve`, wait for
  * the grade and print the per-question table.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,15 +118,12 @@ static int wait_job(const char *server, const char *token, long long id, int tim
 
 int cmd_submit(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"server", required_argument, NULL, 's'},
-	    {"assignment", required_argument, NULL, 'a'},
-	    {"student", required_argument, NULL, 'u'},
-	    {"no-wait", no_argument, NULL, 'n'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	static const struct cmd_opt table[] = {
+	    {"server", 0, 1, 's'},  {"assignment", 0, 1, 'a'}, {"student", 0, 1, 'u'},
+	    {"no-wait", 0, 0, 'n'}, {"timeout", 0, 1, 't'},    {"help", 0, 0, 'h'},
+	    {NULL, 0, 0, 0},
 	};
+	struct cmd_opts p;
 	const char *server = NULL, *assignment = NULL, *student = NULL;
 	const char *token = getenv("GRADER_TOKEN");
 	struct gr_err err = {0};
@@ -136,23 +132,23 @@ int cmd_submit(int argc, char **argv)
 	long status = 0;
 	long long id;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	cmd_opts_init(&p, table, argc, argv, CMD_OPTS_GETOPT_ERRORS);
+	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
 		case 's':
-			server = optarg;
+			server = p.arg;
 			break;
 		case 'a':
-			assignment = optarg;
+			assignment = p.arg;
 			break;
 		case 'u':
-			student = optarg;
+			student = p.arg;
 			break;
 		case 'n':
 			nowait = 1;
 			break;
 		case 't':
-			timeout = atoi(optarg);
+			timeout = atoi(p.arg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -162,7 +158,7 @@ int cmd_submit(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!server || !assignment || optind >= argc || timeout < 0) {
+	if (!server || !assignment || p.ind >= argc || timeout < 0) {
 		fprintf(stderr, "grader submit: --server, --assignment and a FILE are required\n"
 				"See 'grader submit --help'.\n");
 		return 2;
@@ -171,8 +167,8 @@ int cmd_submit(int argc, char **argv)
 		fprintf(stderr, "grader submit: set GRADER_TOKEN to your token\n");
 		return 2;
 	}
-	rc = srv_client_submit(&reply, &status, server, token, assignment, student, argv + optind,
-			       (size_t)(argc - optind), &err);
+	rc = srv_client_submit(&reply, &status, server, token, assignment, student, argv + p.ind,
+			       (size_t)(argc - p.ind), &err);
 	if (rc) {
 		fprintf(stderr, "grader submit: %s\n", err.msg);
 		return 1;

@@ -47,15 +47,6 @@ struct fb_stats {
 int fb_apply_db(struct gb_gradebook *gb, const char *db, struct gr_err *err);
 
 /*
- * Render the feedback of one notebook result `r` of submission `sub` into
- * `out`; `nb` is the autograded notebook, or NULL for a page from the
- * gradebook alone. GR_EIO when the stream fails.
- */
-int fb_render(FILE *out, enum fb_format fmt, const struct gb_gradebook *gb,
-	      const struct gb_submission *sub, const struct gb_nbresult *r,
-	      const struct nb_notebook *nb, struct gr_err *err);
-
-/*
  * Write out_dir/{student}/{assignment}/{notebook}.html (or .md) for every
  * selected submission that was received (missing ones get none), each
  * atomically. A notebook that cannot be read costs only its own page: a
@@ -66,12 +57,5 @@ int fb_render(FILE *out, enum fb_format fmt, const struct gb_gradebook *gb,
  */
 int fb_write_all(const char *out_dir, const struct gb_gradebook *gb, const struct fb_opts *o,
 		 FILE *log, struct fb_stats *st, struct gr_err *err);
-
-/*
- * Heap copy of a cell's source with every BEGIN/END HIDDEN TESTS region
- * (nbgrader's markers, on lines of their own; an unterminated region runs
- * to the end) replaced by one "# hidden tests" line. NULL on ENOMEM.
- */
-char *fb_strip_hidden(const char *source);
 
 #endif

@@ -59,31 +59,6 @@ enum fetch_layout {
 /* "auto", "canvas", ... ; NULL for an out-of-range value. */
 const char *fetch_layout_name(enum fetch_layout l);
 
-enum fetch_name_kind {
-	FETCH_NAME_FILE,      /* a file of the submission */
-	FETCH_NAME_RECEIPT,   /* Blackboard's receipt .txt (recorded, not copied) */
-	FETCH_NAME_TIMESTAMP, /* nbgrader's timestamp.txt (read, not copied) */
-};
-
-/* What an archive entry's name says about its submission. */
-struct fetch_name {
-	enum fetch_layout layout; /* the layout that matched */
-	enum fetch_name_kind kind;
-	char *lms_id;	    /* Canvas user id or anon id, Moodle participant id,
-			       Blackboard username, nbgrader/regex student_id */
-	char *display_name; /* Canvas sortable name, Moodle full name, regex
-			       first/last name; NULL when absent */
-	char *path;	    /* path inside the submission ("" for a receipt) */
-	char *original;	    /* the file name as stored when `path` was renamed
-			       (Canvas `-1` suffix), else NULL */
-	int late;	    /* Canvas LATE flag */
-	int has_time;	    /* Blackboard attempt time, regex timestamp */
-	int time_naive;	    /* ... written without a zone (read as UTC) */
-	struct gr_time time;
-	uint64_t version[2]; /* order among duplicates: Canvas attachment id and
-				resubmission suffix; newest = largest */
-};
-
 struct fetch_regex;
 
 /*
@@ -96,24 +71,6 @@ struct fetch_regex;
  */
 int fetch_regex_new(struct fetch_regex **out, const char *pattern, struct gr_err *err);
 void fetch_regex_free(struct fetch_regex *re);
-
-/*
- * The translation alone, for tests and messages: *out is the POSIX pattern
- * (caller frees); group_of_name(name) gives the 1-based group number or 0.
- */
-int fetch_regex_translate(char **out, const char *pattern, struct gr_err *err);
-size_t fetch_regex_group(const struct fetch_regex *re, const char *name);
-
-/*
- * Read an archive entry's path `name` under `layout` (FETCH_LAYOUT_AUTO tries
- * Moodle, Blackboard, Canvas, then nbgrader). `assignment` is needed for the
- * nbgrader layout, `re` for FETCH_LAYOUT_REGEX. Returns 0 and fills *out
- * (release with fetch_name_release), GR_ENOTFOUND when the name does not
- * match, GR_ENOMEM.
- */
-int fetch_name_parse(struct fetch_name *out, const char *name, enum fetch_layout layout,
-		     const struct fetch_regex *re, const char *assignment);
-void fetch_name_release(struct fetch_name *n);
 
 /* ---- results --------------------------------------------------------------- */
 
@@ -236,13 +193,6 @@ int fetch_manifest_write(const struct fetch_report *r, const char *assignment, c
  * UTF-8 without control characters, `/`, or a leading `.`, 1..255 bytes.
  */
 int fetch_name_is_safe(const char *name);
-
-/*
- * Check a relative path from an untrusted source. Returns 0 when every
- * component is safe, else GR_EDENIED with the reason in `why` (absolute,
- * `..`, `.git`, empty component, not UTF-8, control character, too long).
- */
-int fetch_path_check(const char *path, char *why, size_t whylen);
 
 /* Where a fetched submission came from, read back from its provenance file. */
 struct fetch_origin {

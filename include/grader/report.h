@@ -89,16 +89,4 @@ int report_to_json(json_t **out, const struct report *r, struct gr_err *err);
 /* The self-contained HTML page into `out` (owned by the caller). GR_EIO. */
 int report_write_html(FILE *out, const struct report *r, struct gr_err *err);
 
-/* ---- statistics (pure, tested on their own) ----------------------------- */
-
-/* Pearson correlation of x and y (n values each); NAN when n < 2 or a variance is 0. */
-double report_pearson(const double *x, const double *y, size_t n);
-
-/*
- * Cronbach's alpha of n respondents over k items, scores[i * k + j] being
- * respondent i's score on item j; NAN when k < 2, n < 2 or the totals do
- * not vary.
- */
-double report_cronbach_alpha(const double *scores, size_t n, size_t k);
-
 #endif

@@ -134,15 +134,6 @@ const struct rubric_notebook *rubric_find_notebook(const struct rubric *r, const
 double rubric_extension_for(const struct rubric *r, const char *student);
 
 /*
- * nbgrader's compute_checksum: md5 of the UTF-8 source, the cell type,
- * "True"/"False" for grade, solution and locked (a solution cell is never
- * locked, a grade cell always is), the grade_id, and for grade cells
- * Python's str(float(points)).
- */
-void rubric_checksum(char out[33], const char *source, enum nb_cell_type type, int grade,
-		     int solution, int locked, const char *grade_id, double points);
-
-/*
  * Source transforms, as nbgrader's ClearSolutions / ClearHiddenTests /
  * ClearMarkScheme do them (lines split on "\n"; a marker is any line
  * containing "BEGIN SOLUTION", "END SOLUTION", ...). Solutions become the stub
@@ -158,9 +149,6 @@ int rubric_clear_mark_scheme(char **out, int *found, const char *source, struct 
 
 /* Whether a cell's source holds a hidden-tests region (its BEGIN marker). */
 int rubric_has_hidden_tests(const char *source);
-
-/* The source a student receives for a cell (all three transforms applied). */
-int rubric_released_source(char **out, const struct rubric_cell *cell, struct gr_err *err);
 
 /* Options of rubric_import (strings borrowed). */
 struct rubric_import_opts {
@@ -198,14 +186,6 @@ int rubric_import(struct rubric **out, const struct rubric_import_opts *opts, st
  */
 int rubric_release_notebook(struct nb_notebook **out, const struct rubric *r, size_t i,
 			    struct gr_err *err);
-
-/*
- * A notebook cell object for rubric cell `c` holding `source`, with the
- * rubric's metadata, nbgrader's locks and metadata.nbgrader (checksum of
- * `source` when `release`, else the rubric's grading checksum). Caller owns it.
- */
-int rubric_cell_json(json_t **out, const struct rubric_cell *c, const char *source, int release,
-		     struct gr_err *err);
 
 /* Write every released notebook and data file into `dir` (created). */
 int rubric_release(const struct rubric *r, const char *dir, struct gr_err *err);

@@ -128,6 +128,9 @@ char *gr_path_join(const char *a, const char *b);
  */
 size_t gr_utf8_seq(const char *s, size_t n, uint32_t *cp);
 
+/* Bytes of the longest prefix of s[0..n) that is strict UTF-8 (n: all of it). */
+size_t gr_utf8_prefix(const char *s, size_t n);
+
 /* Whether n bytes are strict UTF-8 (no overlong forms, surrogates, > U+10FFFF). */
 int gr_utf8_valid(const char *s, size_t n);
 

@@ -29,4 +29,24 @@ usage_error "rubric import --memory 0" "0" rubric import --memory 0 "$E2E_TMP/x.
 usage_error "rubric import --seed 1.5" "1.5" rubric import --seed 1.5 "$E2E_TMP/x.ipynb"
 usage_error "fetch archive --jobs 99999999999999999999k" "99999999999999999999k" fetch archive --jobs 99999999999999999999k --assignment a --dest "$E2E_TMP/d" "$E2E_TMP/a.zip"
 usage_error "fetch archive --max-file-size 17179869184G" "17179869184G" fetch archive --max-file-size 17179869184G --assignment a --dest "$E2E_TMP/d" "$E2E_TMP/a.zip"
+# every subcommand: an unknown flag and a flag missing its value exit 2, naming the flag
+for c in "export" "feedback" "report" "grade" "merge" "ci" "serve" "submit" "nb run" \
+	"run" "rubric import" "rubric release" "rubric public" "fetch git" "fetch archive"; do
+	# shellcheck disable=SC2086 # $c is a command and its subcommand
+	usage_error "$c --no-such-flag" "--no-such-flag" $c --no-such-flag "$E2E_TMP/x"
+done
+usage_error "export --to (no value)" "--to" export "$E2E_TMP/gb.json" --to
+usage_error "feedback -o (no value)" "-o" feedback "$E2E_TMP/gb.json" -o
+usage_error "report -o (no value)" "-o" report "$E2E_TMP/gb.json" -o
+usage_error "grade --rubric (no value)" "--rubric" grade --rubric
+usage_error "merge -o (no value)" "-o" merge -o
+usage_error "ci --rubric (no value)" "--rubric" ci --rubric
+usage_error "serve --config (no value)" "--config" serve --config
+usage_error "submit --server (no value)" "--server" submit --server
+usage_error "nb run --mem (no value)" "--mem" nb run --mem
+usage_error "run --time (no value)" "--time" run --time
+usage_error "rubric import --assignment (no value)" "--assignment" rubric import "$E2E_TMP/x.ipynb" --assignment
+usage_error "rubric release -o (no value)" "-o" rubric release "$E2E_TMP/r.json" -o
+usage_error "fetch git --dest (no value)" "--dest" fetch git --dest
+usage_error "fetch archive --layout (no value)" "--layout" fetch archive --layout
 finish
