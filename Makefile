@@ -28,7 +28,7 @@ DEB_PKGS = build-essential pkg-config git zip unzip \
 	libsqlite3-dev libssl-dev libcmocka-dev python3-dev python3-numpy python3-pandas python3-scipy \
 	python3-matplotlib python3-jsonschema python3-ipython \
 	p7zip-full sqlite3 procps bc xz-utils bzip2 chromium libutf8proc-dev libglib2.0-dev tzdata \
-	libmicrohttpd-dev libcurl4-openssl-dev curl clang-format
+	libmicrohttpd-dev libcurl4-openssl-dev curl clang-format strace
 # What the real nbgrader (../shared/nbgrader, the tests' oracle) runs on.
 DEB_PKGS += python3-nbformat python3-nbclient python3-ipykernel jupyter-nbconvert \
 	python3-sqlalchemy python3-alembic python3-dateutil python3-jupyter-server \

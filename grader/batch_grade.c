@@ -335,6 +335,21 @@ static int set_message(struct gb_nbresult *nr, const struct nb_notebook *student
 	return rc;
 }
 
+/* Split kernel_run's time since t into the cells, the sandbox and the rest. */
+static double prof_run(struct batch_prof *p, const struct kernel_result *kr, double t)
+{
+	double now = batch_prof_now(p), cells = 0;
+
+	if (!p)
+		return 0;
+	for (size_t c = 0; c < kr->ncells; c++)
+		cells += kr->cells[c].time;
+	batch_prof_add_sec(p, BATCH_PH_CELLS, cells);
+	batch_prof_add_sec(p, BATCH_PH_SANDBOX, kr->wall - cells);
+	batch_prof_add_sec(p, BATCH_PH_REQUEST, now - t - kr->wall);
+	return now;
+}
+
 static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 			  const struct batch_item *it, size_t i, double late, struct gr_err *err)
 {
@@ -345,6 +360,7 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 	struct gb_nbresult *nr = NULL;
 	struct gr_err serr = {0};
 	char *label = batch_notebook_label(rn->name), *path = NULL, *box = NULL;
+	double t = batch_prof_now(g->prof);
 	int rc = 0;
 
 	path = gr_path_join(it->path, rn->name);
@@ -353,7 +369,9 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 		goto done;
 	}
 	nr->max_score = rn->max_points;
-	if (nb_read_file(&student, path, &serr) < 0) {
+	rc = nb_read_file(&student, path, &serr);
+	t = batch_prof_add(g->prof, BATCH_PH_READ, t);
+	if (rc < 0) {
 		int missing = serr.code == GR_ENOTFOUND;
 
 		nr->status = missing ? GB_MISSING : GB_ERROR;
@@ -364,22 +382,27 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 			rc = grade_unrun(nr, rn, missing ? GB_CELL_MISSING : GB_CELL_ERROR, err);
 		goto done;
 	}
-	if (rubric_splice(&sp, g->rubric, i, student, &serr) < 0) {
+	rc = rubric_splice(&sp, g->rubric, i, student, &serr);
+	t = batch_prof_add(g->prof, BATCH_PH_SPLICE, t);
+	if (rc < 0) {
 		nr->status = GB_ERROR;
 		rc = gb_set_str(&nr->message, serr.msg);
 		if (!rc)
 			rc = grade_unrun(nr, rn, GB_CELL_ERROR, err);
 		goto done;
 	}
+	rc = 0;
 	for (size_t f = 0; f < sp->nflags; f++)
 		if (gb_submission_add_flag(sub, sp->flags[f].flag))
 			rc = GR_ENOMEM;
 	rc = rc ? rc : fill_box(&box, g, it, err);
 	if (rc)
 		goto done;
+	t = batch_prof_add(g->prof, BATCH_PH_BOX, t);
 	rc = kernel_run(g->kernel, &kr, sp->nb, box, err);
 	if (rc)
 		goto done;
+	t = prof_run(g->prof, kr, t);
 	if (kr->status == KERNEL_NB_FAILED) {
 		/* not the student's doing: no grade is recorded, the next run retries */
 		rc = gr_err_set(err, GR_ESYS, "cannot run '%s': %s", rn->name, kr->message);
@@ -414,6 +437,7 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 	if (rc)
 		goto done;
 	nr->flagged = sp->nflags > 0 || kr->tampered || kr->nreplaced > 0 || kr->nflags > 0;
+	t = batch_prof_add(g->prof, BATCH_PH_SCORE, t);
 done:
 	if (nr && !rc) {
 		double score = 0;
@@ -430,6 +454,7 @@ done:
 
 		if (gr_rm_rf(box, &rm) < 0)
 			fprintf(stderr, "grader grade: %s\n", rm.msg);
+		batch_prof_add(g->prof, BATCH_PH_CLEAN, t);
 	}
 	free(box);
 	kernel_result_free(kr);
@@ -557,6 +582,7 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g, const st
 	struct gr_err terr = {0};
 	double t = 0, late = 0, ext;
 	char *why_unknown = NULL, iso[GR_TIME_MAX];
+	double pt = batch_prof_now(g->prof);
 	int rc, have_time, lms_late = 0;
 
 	rc = gb_submission_new(&sub, r->assignment, it->student_id);
@@ -591,6 +617,7 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g, const st
 			late = score_seconds_late(t, r->duedate, ext);
 	}
 	sub->late_seconds = late > 0 ? late : 0;
+	batch_prof_add(g->prof, BATCH_PH_SOURCE, pt);
 	for (size_t i = 0; i < r->nnotebooks; i++) {
 		rc = grade_notebook(sub, g, it, i, late, err);
 		if (rc)

@@ -54,13 +54,15 @@ int batch_hash_tree(char out[65], const char *dir, struct gr_err *err);
 
 /*
  * The journal: one JSON object a line, {"key", "student_id", "submission"},
- * appended and fsync'd as each submission finishes, so that a run killed at
- * any moment resumes where it stopped. A torn last line is ignored.
+ * written as each submission finishes, so that a run killed at any moment
+ * resumes where it stopped, and fsync'd in groups (batch.c: a submission is
+ * reported done only once its entry is synced). A torn last line is ignored.
  */
 struct batch_journal {
 	int fd;
 	char *path;
 	off_t size;
+	struct batch_prof *prof; /* the coordinator's profile slot, or NULL */
 };
 
 /* Open (creating) the journal; with `truncate` start afresh (--force). */
@@ -75,6 +77,10 @@ int batch_journal_match(struct batch_journal *j, struct batch_plan *plan, struct
  */
 int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t *submission,
 			 int final, struct gr_err *err);
+/* The same without the fdatasync; batch_journal_sync makes what was written durable. */
+int batch_journal_write(struct batch_journal *j, struct batch_item *it, json_t *submission,
+			int final, struct gr_err *err);
+int batch_journal_sync(struct batch_journal *j, struct gr_err *err);
 /* Read back the "submission" object of a done item (new reference in *out). */
 int batch_journal_read(struct batch_journal *j, const struct batch_item *it, json_t **out,
 		       struct gr_err *err);
@@ -92,10 +98,58 @@ struct batch_worker_ops {
 	int (*job)(void *ctx, size_t index, char **text, struct gr_err *err);
 	void (*fini)(void *ctx);
 	int (*done)(void *dctx, size_t index, const char *text, const char *message);
+	/* optional: called before the coordinator waits for a worker; may do
+	   deferred work, and sets *wait_ms to how long it may wait (-1: no limit) */
+	int (*tick)(void *dctx, int *wait_ms);
 };
 
 int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, unsigned n,
 		   const size_t *indices, size_t count, struct gr_err *err);
+
+/*
+ * The profile (batch_prof.c), on when the environment sets GRADER_PROFILE:
+ * seconds and counts per phase, one slot per process (0 the coordinator, 1 +
+ * i worker slot i) in a mapping shared across the workers' fork. Every
+ * function does nothing with p NULL (profiling off).
+ */
+enum batch_phase {
+	BATCH_PH_START,
+	BATCH_PH_ZYGOTE,
+	BATCH_PH_SOURCE,
+	BATCH_PH_READ,
+	BATCH_PH_SPLICE,
+	BATCH_PH_BOX,
+	BATCH_PH_REQUEST,
+	BATCH_PH_SANDBOX,
+	BATCH_PH_CELLS,
+	BATCH_PH_SCORE,
+	BATCH_PH_CLEAN,
+	BATCH_PH_ENCODE,
+	BATCH_PH_IDLE,
+	BATCH_PH_PARSE,
+	BATCH_PH_JOURNAL,
+	BATCH_PH_SYNC,
+	BATCH_PH_PROGRESS,
+	BATCH_PH_GRADEBOOK,
+	BATCH_PH_N
+};
+
+struct batch_prof {
+	double sec[BATCH_PH_N];
+	unsigned long count[BATCH_PH_N];
+};
+
+/* workers + 1 zeroed slots, or NULL when they cannot be mapped. */
+struct batch_prof *batch_prof_new(unsigned workers);
+void batch_prof_free(struct batch_prof *p, unsigned workers);
+/* gr_now(), or 0 when p is NULL */
+double batch_prof_now(const struct batch_prof *p);
+/* Add now - since to phase ph; returns now (0 when p is NULL). */
+double batch_prof_add(struct batch_prof *p, enum batch_phase ph, double since);
+void batch_prof_add_sec(struct batch_prof *p, enum batch_phase ph, double sec);
+/* The per-phase table, totals and per submission graded, on f. */
+void batch_prof_print(FILE *f, const struct batch_prof *p, unsigned workers, size_t graded,
+		      double wall);
 
 struct rubric;
 struct gb_gradebook;
@@ -120,6 +174,8 @@ struct batch_grader {
 	void (*observe)(void *ctx, size_t notebook, const struct nb_notebook *ran,
 			const struct kernel_result *kr);
 	void *observe_ctx;
+	struct batch_prof *prof; /* this worker's profile slot, or NULL */
+	double job_end;		 /* when the last job's reply was ready (profile) */
 };
 
 /*

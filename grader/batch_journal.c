@@ -14,6 +14,7 @@ int batch_journal_open(struct batch_journal *j, const char *path, int truncate, 
 
 	j->fd = -1;
 	j->size = 0;
+	j->prof = NULL;
 	j->path = strdup(path);
 	if (!j->path)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
@@ -74,13 +75,14 @@ int batch_journal_match(struct batch_journal *j, struct batch_plan *plan, struct
 	return 0;
 }
 
-int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t *submission,
-			 int final, struct gr_err *err)
+int batch_journal_write(struct batch_journal *j, struct batch_item *it, json_t *submission,
+			int final, struct gr_err *err)
 {
 	json_t *entry = NULL;
 	char *line = NULL;
 	size_t len;
 	off_t end;
+	double t = batch_prof_now(j->prof);
 	int rc = 0;
 
 	entry = json_pack("{s:s, s:s, s:b, s:O}", "key", it->key, "student_id", it->student_id,
@@ -97,10 +99,7 @@ int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t 
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot write journal '%s'", j->path);
 		goto done;
 	}
-	if (fdatasync(j->fd) < 0) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot sync journal '%s'", j->path);
-		goto done;
-	}
+	batch_prof_add(j->prof, BATCH_PH_JOURNAL, t);
 	/* O_APPEND: the line ends where the offset is now, whoever else appended before */
 	end = lseek(j->fd, 0, SEEK_CUR);
 	if (end < (off_t)len + 1) {
@@ -115,6 +114,24 @@ done:
 	free(line);
 	json_decref(entry);
 	return rc;
+}
+
+int batch_journal_sync(struct batch_journal *j, struct gr_err *err)
+{
+	double t = batch_prof_now(j->prof);
+
+	if (fdatasync(j->fd) < 0)
+		return gr_err_sys(err, GR_EIO, errno, "cannot sync journal '%s'", j->path);
+	batch_prof_add(j->prof, BATCH_PH_SYNC, t);
+	return 0;
+}
+
+int batch_journal_append(struct batch_journal *j, struct batch_item *it, json_t *submission,
+			 int final, struct gr_err *err)
+{
+	int rc = batch_journal_write(j, it, submission, final, err);
+
+	return rc ? rc : batch_journal_sync(j, err);
 }
 
 int batch_journal_read(struct batch_journal *j, const struct batch_item *it, json_t **out,

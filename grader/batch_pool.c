@@ -4,8 +4,11 @@
  * A worker is a plain fork of the grader; its init() typically starts a
  * notebook zygote. Frames: coordinator -> worker: u64 index; worker ->
  * coordinator: u64 index, i32 rc, u32 length, bytes (the result text, or the
- * error message when rc < 0). A worker that dies mid-job costs only that job:
- * it is reported with text NULL and a fresh worker takes its place.
+ * error message when rc < 0). Each worker holds up to QUEUE jobs: the one it
+ * runs and the next, already in its socket, so that it never waits for the
+ * coordinator to read a reply and answer. A worker that dies mid-job costs
+ * only that job: it is reported with text NULL, the jobs queued behind it go
+ * to the other workers, and a fresh worker takes its place.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,12 +22,14 @@
 
 #include "batch_int.h"
 
-#define NO_JOB ((size_t)-1)
+#define QUEUE 2
 
 struct worker {
 	pid_t pid;
 	int fd;
-	size_t job; /* index being run, NO_JOB when idle */
+	size_t job[QUEUE]; /* job[0] is being run, the others wait in order */
+	unsigned njobs;
+	int dead; /* a job could not be sent: only its replies are still read */
 };
 
 /* 1 when filled, 0 on clean EOF before any byte, -1 on error or torn frame. */
@@ -99,7 +104,8 @@ static int spawn(struct worker *w, struct worker *all, unsigned n, unsigned slot
 	close(sv[1]);
 	w->pid = pid;
 	w->fd = sv[0];
-	w->job = NO_JOB;
+	w->njobs = 0;
+	w->dead = 0;
 	return 0;
 }
 
@@ -118,8 +124,64 @@ static void reap(struct worker *w, int kill_it)
 	w->pid = -1;
 }
 
-/* Read one reply frame; on a broken worker report its job as crashed. */
-static int collect(struct worker *w, const struct batch_worker_ops *ops, void *dctx, int *broken)
+/* The pool's state in the coordinator. */
+struct pool {
+	const struct batch_worker_ops *ops;
+	void *dctx;
+	const size_t *indices;
+	size_t count, next;
+	size_t *retry; /* jobs queued on a worker that died, to hand out first */
+	size_t nretry;
+};
+
+static size_t jobs_left(const struct pool *p)
+{
+	return p->nretry + (p->count - p->next);
+}
+
+static int has_job(const struct pool *p)
+{
+	return jobs_left(p) > 0;
+}
+
+/*
+ * Fill a worker's queue. A job that cannot be sent (the worker died) is kept
+ * for another; an idle dead worker is reaped, a busy one is read to its end.
+ */
+static void feed(struct pool *p, struct worker *w, unsigned nworkers)
+{
+	/* a second job only while there are more than enough: the last ones go to whoever is free
+	 */
+	while (w->fd >= 0 && !w->dead && has_job(p) &&
+	       (w->njobs == 0 || (w->njobs < QUEUE && jobs_left(p) > nworkers))) {
+		size_t job = p->nretry ? p->retry[p->nretry - 1] : p->indices[p->next];
+		uint64_t index = job;
+		ssize_t sent;
+
+		/* MSG_NOSIGNAL: a worker that died is not the coordinator's death */
+		do
+			sent = send(w->fd, &index, sizeof(index), MSG_NOSIGNAL);
+		while (sent < 0 && errno == EINTR);
+		if (sent != (ssize_t)sizeof(index)) {
+			w->dead = 1;
+			if (!w->njobs)
+				reap(w, 1);
+			return;
+		}
+		if (p->nretry)
+			p->nretry--;
+		else
+			p->next++;
+		w->job[w->njobs++] = job;
+	}
+}
+
+/*
+ * Read one reply frame and record it; on a broken worker report the job it
+ * ran as crashed and give the ones queued behind it back. The worker's queue
+ * is refilled before the result is recorded.
+ */
+static int collect(struct pool *p, struct worker *w, unsigned nworkers, int *broken)
 {
 	uint64_t index;
 	int32_t rc;
@@ -133,22 +195,28 @@ static int collect(struct worker *w, const struct batch_worker_ops *ops, void *d
 	    read_all(w->fd, body, len) != 1) {
 		free(body);
 		*broken = 1;
-		return ops->done(dctx, w->job, NULL, "grading worker died");
+		for (unsigned k = w->njobs; k > 1; k--)
+			p->retry[p->nretry++] = w->job[k - 1];
+		w->njobs = 0;
+		return p->ops->done(p->dctx, w->job[0], NULL, "grading worker died");
 	}
 	body[len] = '\0';
-	r = ops->done(dctx, (size_t)index, rc < 0 ? NULL : body, rc < 0 ? body : NULL);
+	memmove(w->job, w->job + 1, (QUEUE - 1) * sizeof(w->job[0]));
+	w->njobs--;
+	feed(p, w, nworkers);
+	r = p->ops->done(p->dctx, (size_t)index, rc < 0 ? NULL : body, rc < 0 ? body : NULL);
 	free(body);
-	w->job = NO_JOB;
 	return r;
 }
 
 int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, unsigned n,
 		   const size_t *indices, size_t count, struct gr_err *err)
 {
+	struct pool p = {ops, dctx, indices, count, 0, NULL, 0};
 	struct worker *ws = NULL;
 	struct pollfd *pfd = NULL;
-	size_t next = 0, finished = 0;
-	int rc = 0;
+	size_t finished = 0;
+	int rc = 0, timeout = -1;
 
 	if (n == 0)
 		n = 1;
@@ -156,7 +224,8 @@ int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, un
 		n = count ? (unsigned)count : 1;
 	ws = calloc(n, sizeof(*ws));
 	pfd = calloc(n, sizeof(*pfd));
-	if (!ws || !pfd) {
+	p.retry = calloc((size_t)n * QUEUE, sizeof(*p.retry));
+	if (!ws || !pfd || !p.retry) {
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -169,28 +238,31 @@ int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, un
 	}
 	while (finished < count) {
 		for (unsigned i = 0; i < n; i++) {
-			if (ws[i].fd >= 0 && ws[i].job == NO_JOB && next < count) {
-				uint64_t index = indices[next];
-				ws[i].job = indices[next++];
-				if (gr_write_all(ws[i].fd, &index, sizeof(index)) < 0) {
-					/* died while idle: give the job to its replacement */
-					next--;
-					ws[i].job = NO_JOB;
-					reap(&ws[i], 1);
-				}
-			}
-			if (ws[i].fd < 0 && next < count) {
+			feed(&p, &ws[i], n);
+			if (ws[i].dead && !ws[i].njobs)
+				reap(&ws[i], 1);
+			if (ws[i].fd < 0 && has_job(&p)) {
 				rc = spawn(&ws[i], ws, n, i, ops, ctx, err);
 				if (rc)
 					goto done;
 				i--; /* hand it a job */
 				continue;
 			}
-			pfd[i].fd = ws[i].job != NO_JOB ? ws[i].fd : -1;
+			pfd[i].fd = ws[i].njobs ? ws[i].fd : -1;
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
-		if (poll(pfd, n, -1) < 0) {
+		if (ops->tick) {
+			int wait_ms = -1;
+
+			rc = ops->tick(dctx, &wait_ms);
+			if (rc) {
+				gr_err_set(err, rc, "stopped: cannot record a result");
+				goto done;
+			}
+			timeout = wait_ms;
+		}
+		if (poll(pfd, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot wait for workers");
@@ -201,7 +273,7 @@ int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, un
 
 			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			rc = collect(&ws[i], ops, dctx, &broken);
+			rc = collect(&p, &ws[i], n, &broken);
 			finished++;
 			if (broken)
 				reap(&ws[i], 1);
@@ -216,5 +288,6 @@ done:
 		reap(&ws[i], rc != 0);
 	free(ws);
 	free(pfd);
+	free(p.retry);
 	return rc;
 }

@@ -193,7 +193,7 @@ static int fake_done(void *dctx, size_t index, const char *text, const char *mes
 
 static void test_batch__pool_survives_a_crashing_worker(void **state)
 {
-	const struct batch_worker_ops ops = {NULL, fake_job, NULL, fake_done};
+	const struct batch_worker_ops ops = {NULL, fake_job, NULL, fake_done, NULL};
 	struct pool_results r = {0};
 	size_t idx[] = {0, 1, 2, 3, 4, 5, 6, 7};
 	struct gr_err err = {0};
