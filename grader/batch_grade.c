@@ -246,6 +246,45 @@ static int is_test_cell(const struct rubric_splice *sp, size_t index)
 }
 
 /*
+ * `s` in double quotes, `"` and `\` escaped, control bytes as '?', at most
+ * `max` bytes of it (cut on a character boundary): what student code raised
+ * cannot pass for the engine's note beside it.
+ */
+static void quoted(char *out, size_t len, const char *s, size_t max)
+{
+	size_t o = 0, i = 0;
+
+	out[o++] = '"';
+	for (; s[i] && i < max && o + 4 < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\')
+			out[o++] = '\\';
+		out[o++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	/* a sequence cut in the middle is dropped */
+	while (s[i] && o > 1 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
+		o--;
+	if (s[i] && o > 1 && ((unsigned char)out[o - 1] & 0xc0) == 0xc0)
+		o--;
+	out[o++] = '"';
+	out[o] = 0;
+}
+
+/* An exception's type name (student code names its classes): [A-Za-z0-9_.] only. */
+static void type_name(char *out, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	for (; s && *s && o + 1 < len; s++)
+		out[o++] =
+		    strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.", *s)
+			? *s
+			: '?';
+	out[o] = 0;
+}
+
+/*
  * The notebook's message for the marker: an nbformat 3 upgrade (nbgrader
  * does it too), why the run ended early, and why cells that are not tests
  * failed, with the engine's note (a refused import): otherwise the marker
@@ -266,16 +305,21 @@ static int set_message(struct gb_nbresult *nr, const struct nb_notebook *student
 		const struct kernel_cell_result *c = &kr->cells[i];
 		const char *gid =
 		    c->index < sp->nb->ncells ? sp->nb->cells[c->index].nbgrader.grade_id : NULL;
-		char line[400];
+		char line[560], value[260], ename[64];
 
 		if (c->status != KERNEL_CELL_ERROR || is_test_cell(sp, c->index))
 			continue;
 		if (++shown > 3) /* the first failures explain the rest */
 			continue;
-		snprintf(line, sizeof(line), "cell %zu%s%s%s raised %s%s%.120s%s%.160s", c->number,
-			 gid ? " (" : "", gid ? gid : "", gid ? ")" : "",
-			 c->ename ? c->ename : "an error", c->evalue && *c->evalue ? ": " : "",
-			 c->evalue ? c->evalue : "", c->note ? " - " : "", c->note ? c->note : "");
+		quoted(value, sizeof(value), c->evalue ? c->evalue : "", 120);
+		if (c->ename)
+			type_name(ename, sizeof(ename), c->ename);
+		else
+			snprintf(ename, sizeof(ename), "an error");
+		snprintf(line, sizeof(line), "cell %zu%s%s%s raised %s%s%s%s%.160s%s", c->number,
+			 gid ? " (" : "", gid ? gid : "", gid ? ")" : "", ename,
+			 c->evalue && *c->evalue ? " " : "", c->evalue && *c->evalue ? value : "",
+			 c->note ? " [engine: " : "", c->note ? c->note : "", c->note ? "]" : "");
 		rc = add_part(&b, line);
 	}
 	if (!rc && shown > 3) {

@@ -193,10 +193,17 @@ static int on_import(struct kaudit *a, PyObject *args)
 		if (!(name && names_module(name, blocked[i])) &&
 		    !(have_file && file_is_module(path, blocked[i])))
 			continue;
-		/* ImportError: libraries with an optional ctypes fall back */
-		if (trusted_file(caller_file(path, sizeof(path))) || starts(path, "<frozen"))
-			return refuse_as(a, PyExc_ImportError,
-					 "ctypes/cffi (wanted by a library; see --allow-ctypes)");
+		/*
+		 * ImportError: libraries with an optional ctypes fall back (matplotlib
+		 * does), so this is no news unless the cell then fails
+		 */
+		if (trusted_file(caller_file(path, sizeof(path))) || starts(path, "<frozen")) {
+			snprintf(a->lib_blocked, sizeof(a->lib_blocked), "%s",
+				 "ctypes/cffi (wanted by a library; see --allow-ctypes)");
+			PyErr_Format(PyExc_ImportError, "%s is not allowed when grading",
+				     a->lib_blocked);
+			return -1;
+		}
 		return refuse_as(a, PyExc_ImportError, "importing ctypes, cffi or a test module");
 	}
 	return 0;
@@ -212,6 +219,9 @@ static int hook(const char *event, PyObject *args, void *data)
 		return 0;
 	if (!strcmp(event, "object.__setattr__"))
 		return kwatch_on_setattr(a->watch, args);
+	/* the watcher's own profile function around an import (kernel_watch.c) */
+	if (!strcmp(event, "sys.setprofile") && a->watch && a->watch->profiling)
+		return 0;
 	if ((starts(event, "ctypes.") && !a->allow_ctypes) || !strcmp(event, "sys.addaudithook") ||
 	    !strcmp(event, "sys.settrace") || !strcmp(event, "sys.setprofile") ||
 	    (!a->allow_fork && (!strcmp(event, "os.fork") || !strcmp(event, "os.forkpty"))) ||
@@ -285,5 +295,6 @@ int kaudit_install(struct kaudit *a, int allow_ctypes)
 	a->allow_ctypes = allow_ctypes;
 	a->allow_fork = 0;
 	a->blocked[0] = 0;
+	a->lib_blocked[0] = 0;
 	return PySys_AddAuditHook(hook, a);
 }

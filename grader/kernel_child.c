@@ -225,7 +225,7 @@ static void flush_streams(struct kchild *c)
 /* Show the figures the cell left open, as IPython's inline backend does after a cell. */
 static void flush_figures(struct kchild *c)
 {
-	PyObject *f = PyDict_GetItemString(c->run->z->ns, "_flush_figures"), *r;
+	PyObject *f = PyDict_GetItemString(c->run->z->pub, "_flush_figures"), *r;
 
 	if (f && (r = PyObject_CallNoArgs(f)))
 		Py_DECREF(r);
@@ -251,14 +251,11 @@ static void call_hook(PyObject *f, PyObject *arg)
 /* Evaluate one code object; a top-level-await cell's coroutine runs on the loop. */
 static PyObject *eval_code(struct kchild *c, PyObject *code, PyObject *ns)
 {
-	PyObject *r = PyEval_EvalCode(code, ns, ns), *f, *v;
+	PyObject *r = PyEval_EvalCode(code, ns, ns), *v;
 
 	if (!r || !PyCode_Check(code) || !(((PyCodeObject *)code)->co_flags & CO_COROUTINE))
 		return r;
-	f = c->run->z->run_async;
-	v = f ? PyObject_CallOneArg(f, r) : NULL;
-	if (!f)
-		PyErr_SetString(PyExc_RuntimeError, "no event loop for a top-level await");
+	v = kloop_run(&c->run->z->loop, c->run->z->watch, r);
 	Py_DECREF(r);
 	return v;
 }
@@ -287,7 +284,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		     PyObject **repr)
 {
 	PyObject *body, *expr = NULL, *r = NULL, *v = NULL;
-	int failed = 0;
+	int failed = 0, uses_async;
 
 	*repr = NULL;
 	if (k->ename) {
@@ -297,9 +294,11 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		kwatch_enter(c->run->z->watch, i + 1, 0); /* it does not run */
 		return 1;
 	}
-	call_hook(c->run->z->pre_cell,
-		  k->code && (strstr(k->code, "async") || strstr(k->code, "await")) ? Py_True
-										    : Py_False);
+	uses_async = k->code && (strstr(k->code, "async") || strstr(k->code, "await"));
+	/* the loop counts as running from the first cell that uses asyncio on */
+	if (uses_async || c->run->z->loop.loop)
+		kloop_mark(&c->run->z->loop, 1);
+	call_hook(c->run->z->pre_cell, uses_async ? Py_True : Py_False);
 	/*
 	 * Right before a grade cell, after every piece of student code that runs
 	 * ahead of it (the pre-cell events a notebook registered included): what
@@ -351,6 +350,7 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 		json_array_append_new(replaced, json_string("__main__.__builtins__"));
 	}
 	c->run->z->audit.blocked[0] = 0;
+	c->run->z->audit.lib_blocked[0] = 0;
 	c->cut[0] = 0;
 	c->src = kc->code;
 	arm(c, i);
@@ -391,6 +391,7 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	json_object_set_new(res, "displays", kchild_displays(c));
 	kchild_notes(c, res, kc->note, notes);
 	kwatch_check(c->run->z->watch, 0);
+	kguard_note_ns(c->run->z->watch, ns, i + 1);
 	kchild_flags(c, res, replaced);
 	PyErr_Clear();
 	send_cell(c, res);

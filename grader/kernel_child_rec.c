@@ -223,7 +223,7 @@ void kchild_expose_cap_pos(struct kchild *c)
 	PyObject *f = cap ? PyCFunction_New(&cap_pos_def, cap) : NULL;
 
 	if (f)
-		PyDict_SetItemString(c->run->z->ns, "_cap_pos", f);
+		PyDict_SetItemString(c->run->z->pub, "_cap_pos", f);
 	Py_XDECREF(f);
 	Py_XDECREF(cap);
 	PyErr_Clear();
@@ -236,7 +236,7 @@ void kchild_expose_cap_pos(struct kchild *c)
  */
 json_t *kchild_displays(struct kchild *c)
 {
-	PyObject *list = PyDict_GetItemString(c->run->z->ns, "_displays");
+	PyObject *list = PyDict_GetItemString(c->run->z->pub, "_displays");
 	json_t *arr = json_array();
 	size_t total = 0;
 
@@ -306,22 +306,79 @@ void kchild_flags(struct kchild *c, json_t *res, json_t *replaced)
 	json_decref(flags);
 }
 
-/* The cell's "note": the helper's, IPython services', the audit hook's refusal. */
+/* [A-Za-z0-9_.]+, optionally "...", and what follows: a name _word() made. */
+static const char *note_word(const char *p)
+{
+	size_t k = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.");
+
+	if (k && !strncmp(p + k, "...", 3))
+		k += 3;
+	return k ? p + k : NULL;
+}
+
+/*
+ * A note the helper's shell may add: a magic not run, an extension that wants
+ * a real IPython shell. The shell is within reach of student code (its list,
+ * its functions' globals), so anything else there is not taken as a note: it
+ * would pass for the engine's ("refused: ...").
+ */
+static int shell_note(const char *s)
+{
+	static const char *const ends[] = {" not run", " not run (no network in the box)", NULL};
+	const char *e;
+
+	if (!strncmp(s, "extension ", 10)) {
+		e = note_word(s + 10);
+		return e && !strcmp(e, ": not an IPython shell");
+	}
+	if (*s != '%')
+		return 0;
+	e = note_word(s + (s[1] == '%' ? 2 : 1));
+	for (size_t k = 0; e && ends[k]; k++)
+		if (!strcmp(e, ends[k]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The cell's "note": the helper's, IPython services' (in their own forms
+ * only), the audit hook's refusal (a library's only when the cell failed:
+ * matplotlib falls back without ctypes), what was cut.
+ */
 void kchild_notes(struct kchild *c, json_t *res, const char *note, PyObject *notes)
 {
 	json_t *jnotes = json_array();
+	const char *status = json_string_value(json_object_get(res, "status"));
+	const char *lib = c->run->z->audit.lib_blocked;
+	size_t dropped = 0;
 
 	if (note)
 		json_array_append_new(jnotes, json_string(note));
 	if (PyList_Check(notes)) {
-		for (Py_ssize_t k = 0; k < PyList_GET_SIZE(notes); k++)
-			json_array_append_new(jnotes, py_text(PyList_GET_ITEM(notes, k)));
+		for (Py_ssize_t k = 0; k < PyList_GET_SIZE(notes); k++) {
+			json_t *t = py_text(PyList_GET_ITEM(notes, k));
+
+			if (json_string_value(t) && shell_note(json_string_value(t))) {
+				json_array_append_new(jnotes, t);
+			} else {
+				json_decref(t);
+				dropped++;
+			}
+		}
 		PyList_SetSlice(notes, 0, PyList_GET_SIZE(notes), NULL);
 	}
-	if (c->run->z->audit.blocked[0]) {
+	if (dropped) {
+		char msg[80];
+
+		snprintf(msg, sizeof(msg), "%zu note%s written by the notebook's code dropped",
+			 dropped, dropped > 1 ? "s" : "");
+		json_array_append_new(jnotes, json_string(msg));
+	}
+	if (c->run->z->audit.blocked[0] || (lib[0] && status && strcmp(status, "ok"))) {
 		char msg[200];
 
-		snprintf(msg, sizeof(msg), "refused: %s", c->run->z->audit.blocked);
+		snprintf(msg, sizeof(msg), "refused: %s",
+			 c->run->z->audit.blocked[0] ? c->run->z->audit.blocked : lib);
 		json_array_append_new(jnotes, json_string(msg));
 	}
 	if (c->cut[0])

@@ -8,7 +8,8 @@
 # the generators and set the environment. Compiling each cell right before it
 # runs, running, capturing and reporting are done by C (kernel_child.c), so
 # that nothing student code can rebind takes part in producing a result; C
-# checks the shape of every value it reads back.
+# checks the shape of every value it reads back. C runs this file twice: the
+# engine's copy, and the copy whose shell and display() the notebook gets.
 import sys, os, io, ast, re, signal, random, builtins, types, traceback
 
 _LINE = re.compile(r'^(\s*)(?:[%!?]|[\w.]+\s*=\s*[%!])')
@@ -144,6 +145,17 @@ def _freeze():
 _RECURSION = 3000
 _BASE = []
 
+def _import_asyncio():
+    # imported by the zygote for a notebook that awaits, asyncio stays for
+    # every later child (C holds its loop class); what an earlier notebook's
+    # IPython import brought does not
+    import gc
+    before = set(sys.modules)
+    import asyncio
+    if _BASE:
+        _BASE[0] |= set(sys.modules) - before
+    gc.freeze()
+
 def _no_breakpoint(*args, **kw):
     return None
 
@@ -162,6 +174,15 @@ def _restore():
     if sys.meta_path != meta:
         sys.meta_path[:] = meta
 
+# A note names a magic, never quotes the notebook's text: a note the
+# notebook could write ("refused: ...") would pass for the engine's.
+_MAGIC_WORD = re.compile(r'[%!?]{1,2}[\w.]*')
+
+def _word(s):
+    s = str(s)
+    w = re.match(r'[%!?]{0,2}[A-Za-z0-9_.]{0,40}', s).group(0)
+    return w if w and w == s else (w or '?') + '...'
+
 def _fallback(src, bad):
     lines = src.split('\n')
     notes = []
@@ -172,7 +193,7 @@ def _fallback(src, bad):
         arg = words[1] if len(words) > 1 else ''
         if name in ('time', 'timeit', 'capture', 'prun'):
             lines[first] = ''
-            notes.append('%%' + name + ' ignored')
+            notes.append('%%' + _word(name) + ' ignored')
             bad = _ipy_lines('\n'.join(lines))
         elif name == 'writefile':
             body = '\n'.join(lines[first + 1:])
@@ -182,13 +203,14 @@ def _fallback(src, bad):
                     '%%writefile done without IPython')
         else:
             return ('\n' * len(lines),
-                    'cell magic %%' + name + ' not run (IPython not used)')
+                    'cell magic %%' + _word(name) + ' not run (IPython not used)')
     for n in bad:
         line = lines[n - 1]
         m = _ASSIGN.match(line)
         indent = line[:len(line) - len(line.lstrip())]
         lines[n - 1] = indent + (m.group(2) + ' = None' if m else 'pass')
-        notes.append('line %d: %s' % (n, line.strip()[:60]))
+        magic = _MAGIC_WORD.search(line)
+        notes.append('line %d: %s' % (n, _word(magic.group(0)) if magic else '?'))
     return ('\n'.join(lines),
             'IPython syntax replaced by no-ops (IPython not used): ' + '; '.join(notes))
 
@@ -322,7 +344,7 @@ class _Shell:
             try:
                 load(self)
             except AttributeError as e:
-                self._notes.append('extension %s: %s (not an IPython shell)' % (name, e))
+                self._notes.append('extension %s: not an IPython shell' % _word(name))
         self.loaded.add(name)
         return None
     def _runfile(self, line):
@@ -385,13 +407,13 @@ class _Shell:
         if name in ('sx', 'system'):
             return self.getoutput(line)
         if name in ('pip', 'conda'):
-            self._notes.append('%%%s not run (no network in the box)' % name)
+            self._notes.append('%%%s not run (no network in the box)' % _word(name))
             return None
         if name in _ALIASES:
             return self.system(_ALIASES[name] + (' ' + line if line else ''))
         if name in _NOOP:
             return None
-        self._notes.append('%' + name + ' not run')
+        self._notes.append('%' + _word(name) + ' not run')
     def run_cell_magic(self, name, line, cell):
         if name in ('time', 'timeit', 'capture', 'prun'):
             return self._run(cell)
@@ -406,7 +428,7 @@ class _Shell:
             sys.stdout.flush()
             subprocess.run(['/bin/bash' if name == 'bash' else '/bin/sh', '-c', cell])
             return None
-        self._notes.append('%%' + name + ' not run')
+        self._notes.append('%%' + _word(name) + ' not run')
     def system(self, cmd):
         import subprocess
         sys.stdout.flush()
@@ -426,38 +448,14 @@ class _Shell:
 class UsageError(Exception):
     """IPython's UsageError, raised by a magic used wrongly."""
 
-# asyncio as in a kernel: cells run inside a running event loop (asyncio.run()
-# and run_until_complete() say so), and a cell may `await` at top level.
-_LOOP = []
-
-def _loop_running(on):
-    import asyncio, threading
-    if not _LOOP:
-        _LOOP.append(asyncio.new_event_loop())
-        asyncio.set_event_loop(_LOOP[0])
-    loop = _LOOP[0]
-    loop._thread_id = threading.get_ident() if on else None
-    asyncio.events._set_running_loop(loop if on else None)
-    return loop
-
-def _run_async(coro):
-    """Run a top-level-await cell's coroutine on the notebook's loop."""
-    loop = _loop_running(False)
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        _loop_running(True)
-
 _SHELL = []
 
 def _pre_cell(uses_async):
     """Before each cell (C calls it, telling whether the cell's text mentions
-    async or await): warnings show again, as in a kernel; the event loop
-    counts as running from the first cell that uses asyncio on."""
+    async or await; C marks the event loop running): warnings show again, as
+    in a kernel, and the events fire."""
     import warnings
     warnings._filters_mutated()
-    if _LOOP or uses_async:
-        _loop_running(True)
     if _SHELL:
         sh = _SHELL[0]
         sh.execution_count += 1
@@ -563,19 +561,26 @@ def _cell_code(src, load, use_ipython):
             code = auto
     return code, note
 
+def _getter(shell):
+    return lambda: shell
+
 def _prepare(use_ipython, seed, sig):
-    """The child's fresh __main__ and the notes list IPython services append to."""
+    """The child's fresh __main__ and the notes list IPython services append to.
+    What the notebook gets (the shell, display, get_ipython) comes from the
+    helper's second copy (_PUB, set by C): its functions' __globals__ lead
+    there, not here."""
     main = types.ModuleType('__main__')
     ns = main.__dict__
     ns['__builtins__'] = builtins
     sys.modules['__main__'] = main
     notes = []
     _restore()
-    shell = _Shell(ns, notes)
+    pub = _PUB
+    shell = pub['_Shell'](ns, notes)
     shell._tm = _tm if use_ipython else None
-    _SHELL[:] = [shell]
-    ns['get_ipython'] = lambda: shell
-    ns['display'] = _display
+    pub['_SHELL'][:] = [shell]
+    ns['get_ipython'] = pub['_getter'](shell)
+    ns['display'] = pub['_display']
     random.seed(seed)
     if 'numpy' in sys.modules:
         sys.modules['numpy'].random.seed(seed & 0xffffffff)

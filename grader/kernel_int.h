@@ -9,12 +9,14 @@
  *   kernel_zygote.c  the zygote process: request loop, sandbox, fork per run
  *   kernel_py.c      CPython set-up; runs the helper (kernel_helper.py, embedded)
  *   kernel_guard.c   right before a grade cell: signal handlers, timers, shadowed names
+ *                    and modules
  *   kernel_child.c   the child: runs the cells, watchdog, sends the records
  *   kernel_child_rec.c  what a cell's record says: capped texts, traceback, displays, notes
  *   kernel_capture.c the child's stdout and stderr: pipes drained by a thread
  *   kernel_audit.c   the PEP 578 audit hook
  *   kernel_watch.c   the monkeypatch watcher: snapshots, checks, threads
  *   kernel_watch_mods.c  its view of modules: system or not, sys.modules, the box
+ *   kernel_loop.c    the event loop of top-level await, held by C
  *
  * kernel_py.h holds what only the zygote and its children share (CPython).
  */

@@ -78,7 +78,7 @@ static int init_interpreter(char *msg, size_t msglen)
 
 int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t msglen)
 {
-	PyObject *mod = NULL, *code = NULL, *r = NULL, *names = NULL, *io = NULL;
+	PyObject *mod = NULL, *pub = NULL, *code = NULL, *r = NULL, *names = NULL, *io = NULL;
 	int rc = 0;
 
 	z->opts = opts;
@@ -99,17 +99,32 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 	if (!r)
 		goto pyfail;
 	Py_CLEAR(r);
-	z->pre_cell = PyDict_GetItemString(z->ns, "_pre_cell");
-	z->post_cell = PyDict_GetItemString(z->ns, "_post_cell");
-	z->run_async = PyDict_GetItemString(z->ns, "_run_async");
-	if (!z->pre_cell || !z->post_cell || !z->run_async) {
+	/*
+	 * A second copy for what the notebook gets: a function's __globals__ (or a
+	 * frame's f_globals in an event callback) then leads to this copy, never
+	 * to the engine's.
+	 */
+	pub = PyModule_New("_grader_shell");
+	if (!pub)
+		goto pyfail;
+	z->pub = PyModule_GetDict(pub);
+	Py_INCREF(z->pub);
+	if (PyDict_SetItemString(z->pub, "__builtins__", PyEval_GetBuiltins()) < 0 ||
+	    PyDict_SetItemString(z->ns, "_PUB", z->pub) < 0)
+		goto pyfail;
+	r = PyEval_EvalCode(code, z->pub, z->pub);
+	if (!r)
+		goto pyfail;
+	Py_CLEAR(r);
+	z->pre_cell = PyDict_GetItemString(z->pub, "_pre_cell");
+	z->post_cell = PyDict_GetItemString(z->pub, "_post_cell");
+	if (!z->pre_cell || !z->post_cell) {
 		snprintf(msg, msglen, "the Python helper lacks a cell hook");
 		rc = GR_ESYS;
 		goto done;
 	}
 	Py_INCREF(z->pre_cell);
 	Py_INCREF(z->post_cell);
-	Py_INCREF(z->run_async);
 	io = PyImport_ImportModule("io");
 	if (!io)
 		goto pyfail;
@@ -161,6 +176,7 @@ done:
 	Py_XDECREF(code);
 	Py_XDECREF(names);
 	Py_XDECREF(io);
+	Py_XDECREF(pub);
 	Py_XDECREF(mod);
 	return rc;
 }
@@ -186,6 +202,35 @@ static int want_ipython(struct kzy *z, PyObject *list)
 	Py_XDECREF(r);
 	PyErr_Clear();
 	return use;
+}
+
+/*
+ * asyncio, imported by the zygote the first time a notebook's text mentions
+ * async or await (before any student code, so that the loop's class is the
+ * system's, and watched), and kept for every later child.
+ */
+static void want_asyncio(struct kzy *z, json_t *sources)
+{
+	PyObject *imp, *r;
+	size_t i;
+	json_t *s;
+
+	if (z->loop.cls)
+		return;
+	json_array_foreach(sources, i, s)
+	{
+		const char *t = json_string_value(s);
+
+		if (t && (strstr(t, "async") || strstr(t, "await")))
+			break;
+	}
+	if (i == json_array_size(sources))
+		return;
+	imp = PyDict_GetItemString(z->ns, "_import_asyncio");
+	r = imp ? PyObject_CallNoArgs(imp) : NULL;
+	Py_XDECREF(r);
+	PyErr_Clear();
+	kloop_init(&z->loop); /* if it fails, a top-level await fails with a clear error */
 }
 
 /* A heap copy of str `o` (UTF-8), of None as NULL; -1 when `o` is neither. */
@@ -251,6 +296,7 @@ int kpy_prepare_cells(struct kzy *z, struct krun *run, json_t *sources, struct g
 		Py_DECREF(u);
 	}
 	run->ipython = want_ipython(z, list);
+	want_asyncio(z, sources);
 	fn = PyDict_GetItemString(z->ns, "_transform");
 	for (size_t i = 0; fn && i < n; i++) {
 		PyObject *t = PyObject_CallFunction(fn, "Oni", PyList_GET_ITEM(list, i),

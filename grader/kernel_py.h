@@ -19,23 +19,46 @@ extern const char kernel_py_source[];
 /* State of the audit hook; `armed` is set in the child before student code. */
 struct kaudit {
 	int armed;
-	int allow_ctypes;     /* the course needs ctypes (scipy): weaker, documented */
-	int allow_fork;	      /* set in the child once forked processes cannot use the channel */
-	char blocked[160];    /* the last refused event, for the cell's note */
-	struct kwatch *watch; /* told of object.__setattr__ events */
+	int allow_ctypes;      /* the course needs ctypes (scipy): weaker, documented */
+	int allow_fork;	       /* set in the child once forked processes cannot use the channel */
+	char blocked[160];     /* the last refused event of student code, for the cell's note */
+	char lib_blocked[160]; /* the last refused of a library (which may fall back): noted
+				  only when the cell failed */
+	struct kwatch *watch;  /* told of object.__setattr__ events */
+};
+
+/*
+ * The notebook's event loop (kernel_loop.c): the class and its
+ * run_until_complete are the zygote's references, the loop is made in the
+ * child at its first use.
+ */
+struct kloop {
+	PyObject *cls;	       /* asyncio.SelectorEventLoop */
+	PyObject *run;	       /* its run_until_complete (a function of the class) */
+	PyObject *set_running; /* asyncio.events._set_running_loop */
+	PyObject *set_loop;    /* asyncio.events.set_event_loop */
+	PyObject *loop;	       /* the notebook's loop, or NULL */
+	PyTypeObject *type;    /* its class when made */
+	PyObject *snap;	       /* a copy of its attributes when made */
 };
 
 /* The zygote: an initialised interpreter, inherited by every child. */
 struct kzy {
 	const struct kernel_opts *opts;
-	PyObject *ns;	   /* globals of the helper module */
+	PyObject *ns;	   /* globals of the helper module: only the zygote's code and
+			      _prepare() (before student code) run with them */
+	PyObject *pub;	   /* globals of the helper's second copy, whose functions and
+			      classes the notebook gets (display, get_ipython): student
+			      code can reach and rebind them; nothing that decides a
+			      result reads them */
 	PyObject *io_open; /* io.open, held from before any student code */
 	/*
 	 * The helper's hooks around a cell, held from before any student code:
 	 * student code can rebind names in the helper's dict (a helper
 	 * function's __globals__ is that dict), never these references.
 	 */
-	PyObject *pre_cell, *post_cell, *run_async;
+	PyObject *pre_cell, *post_cell;
+	struct kloop loop;
 	PyObject *out, *err; /* stream objects on fds 1 and 2, made once for every child */
 	struct kwatch *watch;
 	struct kaudit audit;
@@ -102,6 +125,13 @@ void kpy_cell_clear(struct kcell *c);
 /* The current Python exception as "Type: message" (cleared). */
 void kpy_exc_message(char *buf, size_t len);
 
+/* kernel_loop.c: the zygote's references (0, or -1 when asyncio is unusable) */
+int kloop_init(struct kloop *l);
+/* Mark the loop running in this thread (`on`) or not, making it at its first use. */
+void kloop_mark(struct kloop *l, int on);
+/* Run a top-level-await cell's coroutine to its end; a changed loop is flagged and replaced. */
+PyObject *kloop_run(struct kloop *l, struct kwatch *w, PyObject *coro);
+
 /* kernel_audit.c */
 int kaudit_install(struct kaudit *a, int allow_ctypes);
 
@@ -129,18 +159,23 @@ struct kwatch {
 	size_t nrecs, caprecs;
 	struct kw_wrap *wraps;
 	size_t nwraps, capwraps;
-	PyObject *known;       /* sys.modules name -> module, every entry seen */
-	PyObject *seen;	       /* ids of the namespaces watched */
-	PyObject *shadows;     /* names to give back their system module before a grade cell */
-	PyObject *forged;      /* names whose sys.modules entry was put there by hand */
-	PyObject *originals;   /* name -> the system's module a forged entry replaced */
-	PyObject *builtins;    /* builtins.__dict__ */
-	PyObject *stdlib;      /* sys.stdlib_module_names */
-	PyObject *syspath;     /* the system's entries of sys.path (list) */
-	PyObject *find_spec;   /* importlib.machinery.PathFinder.find_spec */
-	PyObject *from_spec;   /* importlib.util.module_from_spec */
-	PyObject *orig_load;   /* the import system's own _find_and_load */
-	PyObject *wrapped_key; /* "__wrapped__", interned */
+	PyObject *known;	 /* sys.modules name -> module, every entry seen */
+	PyObject *seen;		 /* ids of the namespaces watched */
+	PyObject *shadows;	 /* names to give back their system module before a grade cell */
+	PyObject *forged;	 /* names whose sys.modules entry was put there by hand */
+	PyObject *originals;	 /* name -> the system's module a forged entry replaced */
+	PyObject *builtins;	 /* builtins.__dict__ */
+	PyObject *stdlib;	 /* sys.stdlib_module_names */
+	PyObject *syspath;	 /* the system's entries of sys.path (list) */
+	PyObject *find_spec;	 /* importlib.machinery.PathFinder.find_spec */
+	PyObject *from_spec;	 /* importlib.util.module_from_spec */
+	PyObject *orig_load;	 /* the import system's own _find_and_load */
+	PyObject *wrapped_key;	 /* "__wrapped__", interned */
+	PyObject *nsmods;	 /* name -> the system module the notebook bound it to first */
+	PyObject *nsbind;	 /* name -> (id of its value, cell that bound it) */
+	PyObject *base_hooks[3]; /* sys.meta_path, sys.path_hooks, gc.callbacks in the zygote */
+	int student_ran;	 /* code of the notebook's ran during the current import */
+	int profiling;		 /* the watcher itself is setting its profile function */
 	PyObject *stack[KW_DEPTH];
 	int depth;
 	unsigned long nonsys; /* modules loaded from outside the system so far */
@@ -162,6 +197,21 @@ struct kwatch {
  */
 void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signal);
 void kguard_shadowed(struct kwatch *w, PyObject *code, PyObject *ns, long cell);
+/*
+ * After each cell: which names of the notebook's namespace hold a system
+ * module (what a test reading that name expects) and in which cell each name
+ * got its current value (for the reasons).
+ */
+void kguard_note_ns(struct kwatch *w, PyObject *ns, long cell);
+/*
+ * Finders, path hooks or garbage-collector callbacks that are the notebook's
+ * (not in the zygote's lists, no system object): 1 when there is one. With
+ * `remove` (right before grade cell `cell`) each is flagged and removed, and
+ * the finders they made for sys.path entries with them.
+ */
+int kguard_foreign_hooks(struct kwatch *w, long cell, int remove);
+/* Remember the zygote's lists (kwatch_start). */
+void kguard_hooks_base(struct kwatch *w);
 
 void kwatch_flag(struct kwatch *w, const char *flag, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -177,6 +227,8 @@ void kwatch_add_module(struct kwatch *w, const char *mname, PyObject *mod);
 /* 1 loaded from the system, 0 from elsewhere, -1 made in memory; no student code runs. */
 int kwatch_module_origin(PyObject *mod);
 int kwatch_system_module(PyObject *mod);
+/* `name` is the name of a module the system has (whether loaded or not). */
+int kwatch_system_name(struct kwatch *w, PyObject *name);
 /* The module is still running its own import. */
 int kwatch_initializing(PyObject *mod);
 /* New or replaced sys.modules entries: watch the system's, flag hand-made or shadowing ones. */

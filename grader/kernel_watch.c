@@ -345,15 +345,78 @@ static void check_all(struct kwatch *w, int flagging)
 
 /* ---- the import wrapper ---- */
 
+/* Code of the notebook's: a cell, a magic's body, a file that is not the system's, __main__. */
+static int student_frame(PyFrameObject *f)
+{
+	PyCodeObject *co = PyFrame_GetCode(f);
+	const char *file = kwatch_str(co->co_filename);
+	PyObject *g, *main;
+	int r;
+
+	if (!strncmp(file, "<cell ", 6) || !strcmp(file, "<magic>"))
+		r = 1;
+	else if (file[0] == '<')
+		r = 0;
+	else
+		r = !kwatch_trusted(file);
+	Py_DECREF(co);
+	if (r)
+		return 1;
+	g = PyFrame_GetGlobals(f);
+	main = PyDict_GetItemString(PyImport_GetModuleDict(), "__main__");
+	r = g && main && PyModule_Check(main) && g == PyModule_GetDict(main);
+	Py_XDECREF(g);
+	return r;
+}
+
+/*
+ * The profile function of an import (C, not Python's sys.setprofile): a call
+ * into the notebook's code while a module is being imported (a finder of its
+ * own, a codec search function, a finalizer) makes the import's changes the
+ * notebook's.
+ */
+static int on_call(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+{
+	struct kwatch *w = PyCapsule_GetPointer(obj, "grader.kwatch");
+
+	(void)arg;
+	if (w && what == PyTrace_CALL && !w->student_ran && f && student_frame(f))
+		w->student_ran = 1;
+	PyErr_Clear();
+	return 0;
+}
+
+static void profile(struct kwatch *w, PyObject *self, int on)
+{
+	PyObject *type, *value, *tb;
+
+	PyErr_Fetch(&type, &value, &tb);
+	w->profiling = 1; /* the audit hook lets this one through */
+	PyEval_SetProfile(on ? on_call : NULL, on ? self : NULL);
+	w->profiling = 0;
+	PyErr_Clear();
+	PyErr_Restore(type, value, tb);
+}
+
 static PyObject *load_hook(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
 	struct kwatch *w = PyCapsule_GetPointer(self, "grader.kwatch");
 	unsigned long nonsys0 = w ? w->nonsys : 0;
 	PyObject *r, *mod;
-	int charge;
+	int charge, outer;
 
 	if (!w)
 		return NULL;
+	/*
+	 * An import student code asked for: finalizers that were pending run
+	 * now, not during it; a hook of the notebook's in place, or code of the
+	 * notebook's called while it runs, makes its changes the notebook's.
+	 */
+	outer = !w->depth && *w->armed;
+	if (outer) {
+		PyGC_Collect();
+		w->student_ran = kguard_foreign_hooks(w, 0, 0);
+	}
 	/* what came before this import is not the import's doing (unless a system module's) */
 	charge = !w->depth;
 	if (!charge && w->depth <= KW_DEPTH) {
@@ -365,7 +428,11 @@ static PyObject *load_hook(PyObject *self, PyObject *const *args, Py_ssize_t nar
 	if (w->depth < KW_DEPTH && nargs > 0)
 		w->stack[w->depth] = args[0];
 	w->depth++;
+	if (outer)
+		profile(w, self, 1);
 	r = PyObject_Vectorcall(w->orig_load, args, (size_t)nargs, NULL);
+	if (outer)
+		profile(w, self, 0);
 	{
 		PyObject *type, *value, *tb;
 
@@ -373,11 +440,13 @@ static PyObject *load_hook(PyObject *self, PyObject *const *args, Py_ssize_t nar
 		kwatch_check_modules(w, *w->armed);
 		mod = nargs > 0 ? PyDict_GetItemWithError(PyImport_GetModuleDict(), args[0]) : NULL;
 		/* a load during which only the system's code ran: its changes are accepted */
-		check_all(w,
-			  *w->armed && !(w->nonsys == nonsys0 && mod && kwatch_system_module(mod)));
+		check_all(w, *w->armed && !(w->nonsys == nonsys0 && !w->student_ran && mod &&
+					    kwatch_system_module(mod)));
 		PyErr_Restore(type, value, tb);
 	}
 	w->depth--;
+	if (outer)
+		w->student_ran = 0;
 	return r;
 }
 
@@ -497,6 +566,7 @@ void kwatch_check(struct kwatch *w, int grade)
 			    "%ld Python thread%s still running when grade cell %ld started%s%s%s",
 			    n, n > 1 ? "s" : "", cell, kinds[0] ? " (" : "", kinds,
 			    kinds[0] ? ")" : "");
+		kguard_foreign_hooks(w, cell, 1);
 		names = PySequence_List(w->shadows);
 		for (Py_ssize_t i = 0; names && i < PyList_GET_SIZE(names); i++)
 			kwatch_restore(w, PyList_GET_ITEM(names, i));
@@ -539,6 +609,8 @@ static int init_refs(struct kwatch *w)
 	w->shadows = PySet_New(NULL);
 	w->forged = PySet_New(NULL);
 	w->originals = PyDict_New();
+	w->nsmods = PyDict_New();
+	w->nsbind = PyDict_New();
 	w->flags = json_array();
 	w->builtins = PyEval_GetBuiltins();
 	Py_XINCREF(w->builtins);
@@ -557,9 +629,9 @@ static int init_refs(struct kwatch *w)
 	w->from_spec = attr("importlib.util", "module_from_spec");
 	w->orig_load = attr("_frozen_importlib", "_find_and_load");
 	w->wrapped_key = PyUnicode_InternFromString("__wrapped__");
-	if (!w->known || !w->seen || !w->shadows || !w->forged || !w->originals || !w->flags ||
-	    !w->builtins || !w->stdlib || !w->syspath || !w->find_spec || !w->from_spec ||
-	    !w->orig_load || !w->wrapped_key)
+	if (!w->known || !w->seen || !w->shadows || !w->forged || !w->originals || !w->nsmods ||
+	    !w->nsbind || !w->flags || !w->builtins || !w->stdlib || !w->syspath || !w->find_spec ||
+	    !w->from_spec || !w->orig_load || !w->wrapped_key)
 		return -1;
 	return 0;
 }
@@ -576,6 +648,7 @@ int kwatch_start(struct kwatch **out, const int *armed)
 	if (init_refs(w) < 0)
 		goto done;
 	kwatch_check_modules(w, 0); /* everything loaded so far is the zygote's */
+	kguard_hooks_base(w);
 	cap = PyCapsule_New(w, "grader.kwatch", NULL);
 	fn = cap ? PyCFunction_New(&load_def, cap) : NULL;
 	bootstrap = PyImport_ImportModule("_frozen_importlib");

@@ -166,6 +166,11 @@ static int system_name(struct kwatch *w, PyObject *name)
 	return spec != NULL;
 }
 
+int kwatch_system_name(struct kwatch *w, PyObject *name)
+{
+	return PyUnicode_Check(name) && system_name(w, name);
+}
+
 /*
  * New or changed sys.modules entries. Inside an import (w->depth > 0) a new
  * entry is the import system's work; outside, or replacing an entry seen

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <utf8proc.h>
 
 int gr_read_file(char **out, size_t *len, const char *path, size_t max, struct gr_err *err)
 {
@@ -463,6 +464,18 @@ int gr_split_list(char ***out, const char *list)
 	return 0;
 }
 
+/*
+ * A character a terminal shows as nothing but that changes what is shown: the
+ * bidi controls (U+202E turns "gnp.exe" around), zero-width and other format
+ * characters (Cf), and the line and paragraph separators.
+ */
+static int invisible(uint32_t cp)
+{
+	utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
+
+	return c == UTF8PROC_CATEGORY_CF || c == UTF8PROC_CATEGORY_ZL || c == UTF8PROC_CATEGORY_ZP;
+}
+
 char *gr_term_escape(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -485,8 +498,8 @@ char *gr_term_escape(const char *s)
 		} else if (cp < 0x20 || cp == 0x7f) {
 			o += sprintf(o, "\\x%02x", (unsigned)cp);
 			p++;
-		} else if (cp >= 0x80 && cp <= 0x9f) {
-			o += sprintf(o, "\\u%04x", (unsigned)cp);
+		} else if ((cp >= 0x80 && cp <= 0x9f) || invisible(cp)) {
+			o += sprintf(o, cp > 0xffff ? "\\U%08x" : "\\u%04x", (unsigned)cp);
 			p += n;
 		} else {
 			memcpy(o, p, n);

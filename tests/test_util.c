@@ -872,6 +872,18 @@ static void test_util__term_escape(void **state)
 		      "\\x9b31m \\xff \\xc3");
 	/* overlong and surrogate encodings are not UTF-8 */
 	expect_escape("\xc0\x8a\xed\xa0\x80", "\\xc0\\x8a\\xed\\xa0\\x80");
+	/* bidi controls and other invisible format characters: a reversed "ok" */
+	expect_escape("\xe2\x80\xae"
+		      "ko]1[ \xe2\x81\xa6"
+		      "x\xe2\x81\xa9 \xe2\x80\x8e\xe2\x80\x8f\xd8\x9c",
+		      "\\u202eko]1[ \\u2066x\\u2069 \\u200e\\u200f\\u061c");
+	expect_escape("a\xe2\x80\xaa"
+		      "b\xe2\x80\xad"
+		      "c\xe2\x80\x8b"
+		      "d\xef\xbb\xbf\xe2\x80\xa8",
+		      "a\\u202ab\\u202dc\\u200bd\\ufeff\\u2028");
+	/* a tag character (plane 14) */
+	expect_escape("\xf3\xa0\x80\x81", "\\U000e0001");
 	expect_escape(NULL, "");
 	expect_escape("", "");
 }

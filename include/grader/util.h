@@ -110,8 +110,11 @@ int gr_split_list(char ***out, const char *list);
  * Text safe to print on a terminal: every control character is shown
  * escaped, so that what a student's code printed cannot move the cursor,
  * rewrite a line, ring the bell or set the window title. \n \r \t as such,
- * other C0 bytes and DEL as \xHH, C1 controls (U+0080-U+009F) as \uHHHH,
- * bytes that are not UTF-8 as \xHH; everything else unchanged. A heap string
+ * other C0 bytes and DEL as \xHH, C1 controls (U+0080-U+009F) and the
+ * characters that show as nothing but change what is shown (bidi controls
+ * such as U+202E, zero-width and other format characters, U+2028/U+2029) as
+ * \uHHHH (\UHHHHHHHH above U+FFFF), bytes that are not UTF-8 as \xHH;
+ * everything else unchanged. A heap string
  * (caller frees), "" for NULL, or NULL when out of memory.
  */
 char *gr_term_escape(const char *s);

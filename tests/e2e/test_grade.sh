@@ -196,7 +196,7 @@ got=$(field zoe "g['test_squares']['status']" "$T/refused.json")
 check "a test after the refused import fails" test "$got" = failed
 got=$(field zoe "s['notebooks'][0]['message']" "$T/refused.json")
 check "the refused import is explained in the notebook's message" test "$got" = \
-	"cell 2 (squares) raised ImportError: importing ctypes, cffi or a test module is not allowed when grading - refused: importing ctypes, cffi or a test module"
+	'cell 2 (squares) raised ImportError "importing ctypes, cffi or a test module is not allowed when grading" [engine: refused: importing ctypes, cffi or a test module]'
 
 # usage and fatal errors
 "$GRADER" grade --submissions "$T/sub" -o "$T/x.json" 2>/dev/null
