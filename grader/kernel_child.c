@@ -283,8 +283,9 @@ static PyObject *compile_cell(const struct kcell *k, long i, PyObject **expr)
 static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long i, json_t *res,
 		     PyObject **repr)
 {
-	PyObject *body, *expr = NULL, *r = NULL, *v = NULL;
-	int failed = 0, uses_async;
+	PyObject *body, *expr = NULL, *r = NULL, *v = NULL, *et, *ev, *etb;
+	int failed = 0, uses_async, grade = c->run->grade && c->run->grade[i];
+	struct kgrade g = {NULL, 0, 0};
 
 	*repr = NULL;
 	if (k->ename) {
@@ -299,19 +300,24 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 	if (uses_async || c->run->z->loop.loop)
 		kloop_mark(&c->run->z->loop, 1);
 	call_hook(c->run->z->pre_cell, uses_async ? Py_True : Py_False);
+	/* compiling can run student code (a collector callback): before the checks */
+	body = compile_cell(k, i, &expr);
+	PyErr_Fetch(&et, &ev, &etb);
 	/*
 	 * Right before a grade cell, after every piece of student code that runs
 	 * ahead of it (the pre-cell events a notebook registered included): what
-	 * student code changed, and threads still running.
+	 * student code changed, and threads still running; then the test at once.
 	 */
-	if (c->run->grade && c->run->grade[i])
+	if (grade)
 		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT);
-	kwatch_enter(c->run->z->watch, i + 1, c->run->grade && c->run->grade[i]);
-	body = compile_cell(k, i, &expr);
-	if (body && c->run->grade && c->run->grade[i]) {
+	kwatch_enter(c->run->z->watch, i + 1, grade);
+	if (body && grade) {
 		kguard_shadowed(c->run->z->watch, body, ns, i + 1);
 		kguard_shadowed(c->run->z->watch, expr, ns, i + 1);
 	}
+	if (grade)
+		kgrade_begin(&g, c->pristine, c->builtins, ns);
+	PyErr_Restore(et, ev, etb);
 	if (body)
 		r = eval_code(c, body, ns);
 	if (r && expr) {
@@ -326,6 +332,8 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		failed = 1;
 		kchild_exception(c, res);
 	}
+	if (grade)
+		kgrade_end(&g, c->run->z->watch, c->builtins, ns, i + 1);
 	call_hook(c->run->z->post_cell, NULL);
 	Py_XDECREF(v);
 	Py_XDECREF(r);
@@ -561,6 +569,7 @@ int kernel_child_main(void *arg)
 	ns = PyTuple_GET_ITEM(ret, 0);
 	notes = PyTuple_GET_ITEM(ret, 1);
 	c.builtins = PyDict_GetItemString(ns, "__builtins__");
+	c.pristine = kgrade_pristine(c.builtins);
 	c.sigmod = PyImport_ImportModule("signal");
 	PyErr_Clear();
 	/* Without a watchdog the sandbox's wall clock still ends the run. */

@@ -238,6 +238,19 @@ void kwatch_scan_box(struct kwatch *w);
 /* Make sys.modules[name] the system's module again. */
 void kwatch_restore(struct kwatch *w, PyObject *name);
 
+/* kernel_grade.c: a grade cell's builtins, a fresh copy, and writes to them while it runs */
+struct kgrade {
+	PyObject *fresh; /* the copy the grade cell reads, owned */
+	uint64_t v_fresh, v_real;
+};
+/* A copy of the builtins' namespace, taken before student code runs (new reference or NULL). */
+PyObject *kgrade_pristine(PyObject *builtins_mod);
+/* Give the namespace a fresh copy of `pristine` as __builtins__; note both versions. */
+void kgrade_begin(struct kgrade *g, PyObject *pristine, PyObject *builtins_mod, PyObject *ns);
+/* Flag a write to the copy or the real builtins since kgrade_begin; put the real ones back. */
+void kgrade_end(struct kgrade *g, struct kwatch *w, PyObject *builtins_mod, PyObject *ns,
+		long cell);
+
 /* ---- the child (kernel_child.c, kernel_child_rec.c) ---- */
 
 /* Most bytes kept of a result's repr, an exception's name or message, a traceback. */
@@ -258,6 +271,7 @@ struct kchild {
 	PyObject *out, *err; /* this cell's sys.stdout / sys.stderr */
 	PyObject *builtins;  /* __main__'s __builtins__ as _prepare() set it */
 	PyObject *sigmod;    /* the signal module, imported before student code */
+	PyObject *pristine;  /* builtins' namespace before student code ran (kernel_grade.c) */
 	struct kcap cap;     /* fds 1 and 2 */
 	pid_t pid;	     /* this process: a process it forks sends nothing */
 	unsigned char *key;  /* the run's key, on a page wiped in any forked process */

@@ -46,4 +46,11 @@ check "shadow: the reason names abs" sub shadow "\"binds 'abs' over builtins.abs
 # signal handlers and interval timers are disarmed before a test, and flagged
 check "sigalrm: the wrong answer scores 0" sub sigalrm 's["score"] == 0'
 check "sigalrm: flagged with the timer and the handler" sub sigalrm '"interval timer" in json.dumps(s.get("flag_reasons", {})) and "handler of signal" in json.dumps(s.get("flag_reasons", {}))'
+# a grade cell reads a fresh copy of the builtins; a write to builtins while it runs is
+# flagged even when undone before the cell ends (no frame of the student's at check time)
+check "gc_cb: the wrong answer scores 0" sub gc_cb 's["score"] == 0'
+# finalizer: right for the visible values only, so the hidden test's 4 points are lost
+check "finalizer: the hidden test fails" sub finalizer 's["score"] == 3'
+check "gc_cb: flagged replaced_builtins" sub gc_cb '"gc.callbacks" in s.get("flag_reasons", {}).get("replaced_builtins", "") or "builtins written during grade cell" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+check "finalizer: flagged builtins written" sub finalizer '"builtins written during grade cell 3" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
 finish
