@@ -309,14 +309,18 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 	 * student code changed, and threads still running; then the test at once.
 	 */
 	if (grade)
-		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT);
+		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT, c->on_timeout, 1);
 	kwatch_enter(c->run->z->watch, i + 1, grade);
 	if (body && grade) {
 		kguard_shadowed(c->run->z->watch, body, ns, i + 1);
 		kguard_shadowed(c->run->z->watch, expr, ns, i + 1);
 	}
-	if (grade)
+	if (grade) {
+		/* once more after the checks (the box scan can be slow): then the test at once */
+		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT, c->on_timeout, 0);
+		kgrade_processes(c->run->z->watch, i + 1);
 		kgrade_begin(&g, c->pristine, c->builtins, ns);
+	}
 	PyErr_Restore(et, ev, etb);
 	if (body)
 		r = eval_code(c, body, ns);
@@ -571,6 +575,8 @@ int kernel_child_main(void *arg)
 	c.builtins = PyDict_GetItemString(ns, "__builtins__");
 	c.pristine = kgrade_pristine(c.builtins);
 	c.sigmod = PyImport_ImportModule("signal");
+	c.on_timeout =
+	    c.sigmod ? PyObject_CallMethod(c.sigmod, "getsignal", "i", KSIG_TIMEOUT) : NULL;
 	PyErr_Clear();
 	/* Without a watchdog the sandbox's wall clock still ends the run. */
 	if (pthread_create(&wd, NULL, watchdog, &c) != 0)

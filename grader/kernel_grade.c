@@ -9,6 +9,13 @@
  * write) tells whether the copy or the real builtins were written while the
  * test ran, even when the write was undone.
  */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "kernel_py.h"
 
 PyObject *kgrade_pristine(PyObject *builtins_mod)
@@ -53,4 +60,42 @@ void kgrade_end(struct kgrade *g, struct kwatch *w, PyObject *builtins_mod, PyOb
 	Py_CLEAR(g->fresh);
 	PyErr_Clear();
 	PyErr_Restore(type, value, tb);
+}
+
+void kgrade_processes(struct kwatch *w, long cell)
+{
+	struct dirent *e;
+	pid_t self = getpid();
+	long n = 0;
+	DIR *d;
+
+	if (!w || !(d = opendir("/proc")))
+		return;
+	while ((e = readdir(d))) {
+		char path[64], buf[512], *p;
+		long pid = strtol(e->d_name, &p, 10);
+		ssize_t len;
+		int fd;
+
+		if (*p || pid <= 1 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue; /* gone meanwhile */
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* the state follows the command's closing parenthesis; a zombie runs nothing */
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X')
+			n++;
+	}
+	closedir(d);
+	if (n > 0)
+		kwatch_flag(w, "background_processes", NULL,
+			    "%ld other process%s of the box still running when grade cell %ld "
+			    "started",
+			    n, n > 1 ? "es" : "", cell);
 }

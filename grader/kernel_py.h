@@ -195,7 +195,8 @@ struct kwatch {
  * checks); then names the compiled test reads that the notebook bound over a
  * builtin, flagged.
  */
-void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signal);
+void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signal,
+		    PyObject *own_handler, int collect);
 void kguard_shadowed(struct kwatch *w, PyObject *code, PyObject *ns, long cell);
 /*
  * After each cell: which names of the notebook's namespace hold a system
@@ -247,6 +248,12 @@ struct kgrade {
 PyObject *kgrade_pristine(PyObject *builtins_mod);
 /* Give the namespace a fresh copy of `pristine` as __builtins__; note both versions. */
 void kgrade_begin(struct kgrade *g, PyObject *pristine, PyObject *builtins_mod, PyObject *ns);
+/*
+ * Processes of the box other than the notebook process and the box's init
+ * still running (not zombies) when grade cell `cell` starts: flagged
+ * `background_processes` (a child can signal the notebook while the test runs).
+ */
+void kgrade_processes(struct kwatch *w, long cell);
 /* Flag a write to the copy or the real builtins since kgrade_begin; put the real ones back. */
 void kgrade_end(struct kgrade *g, struct kwatch *w, PyObject *builtins_mod, PyObject *ns,
 		long cell);
@@ -266,16 +273,17 @@ struct kchild {
 	pthread_t main_thread;
 	long cell; /* cell being worked on, -1 before the first */
 	double soft, hard, nb_deadline;
-	int fired;	     /* 0, 1 cell limit, 2 notebook limit: for `cell` */
-	const char *src;     /* the running cell's text, for traceback lines */
-	PyObject *out, *err; /* this cell's sys.stdout / sys.stderr */
-	PyObject *builtins;  /* __main__'s __builtins__ as _prepare() set it */
-	PyObject *sigmod;    /* the signal module, imported before student code */
-	PyObject *pristine;  /* builtins' namespace before student code ran (kernel_grade.c) */
-	struct kcap cap;     /* fds 1 and 2 */
-	pid_t pid;	     /* this process: a process it forks sends nothing */
-	unsigned char *key;  /* the run's key, on a page wiped in any forked process */
-	char cut[256];	     /* what of this cell's record was truncated, for its note */
+	int fired;	      /* 0, 1 cell limit, 2 notebook limit: for `cell` */
+	const char *src;      /* the running cell's text, for traceback lines */
+	PyObject *out, *err;  /* this cell's sys.stdout / sys.stderr */
+	PyObject *builtins;   /* __main__'s __builtins__ as _prepare() set it */
+	PyObject *sigmod;     /* the signal module, imported before student code */
+	PyObject *pristine;   /* builtins' namespace before student code ran (kernel_grade.c) */
+	PyObject *on_timeout; /* the engine's Python handler of KSIG_TIMEOUT (_prepare's) */
+	struct kcap cap;      /* fds 1 and 2 */
+	pid_t pid;	      /* this process: a process it forks sends nothing */
+	unsigned char *key;   /* the run's key, on a page wiped in any forked process */
+	char cut[256];	      /* what of this cell's record was truncated, for its note */
 };
 
 /* kernel_child.c: sbx_run_fn's function; arg is a struct krun. */

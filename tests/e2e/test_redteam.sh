@@ -53,4 +53,9 @@ check "gc_cb: the wrong answer scores 0" sub gc_cb 's["score"] == 0'
 check "finalizer: the hidden test fails" sub finalizer 's["score"] == 3'
 check "gc_cb: flagged replaced_builtins" sub gc_cb '"gc.callbacks" in s.get("flag_reasons", {}).get("replaced_builtins", "") or "builtins written during grade cell" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
 check "finalizer: flagged builtins written" sub finalizer '"builtins written during grade cell 3" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+# the engine's own signal keeps the engine's handler; a child process left running is flagged
+check "usr2: the wrong answer scores 0" sub usr2 's["score"] == 0'
+check "usr2: the engine's handler put back, flagged" sub usr2 '"(the engine\x27s) was replaced" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+check "usr2: flagged background_processes" sub usr2 '"of the box still running when grade cell 2" in s.get("flag_reasons", {}).get("background_processes", "")'
+check "pool: a closed and joined process pool is no flag" sub pool 's["score"] == 7 and not s["flags"]'
 finish
