@@ -173,6 +173,8 @@ struct kwatch {
 	PyObject *wrapped_key;	 /* "__wrapped__", interned */
 	PyObject *nsmods;	 /* name -> the system module the notebook bound it to first */
 	PyObject *nsbind;	 /* name -> (id of its value, cell that bound it) */
+	PyObject *closures;	 /* [(closure, its cells' contents as accepted, name)] */
+	PyObject *closure_seen;	 /* ids of the functions in closures */
 	PyObject *base_hooks[3]; /* sys.meta_path, sys.path_hooks, gc.callbacks in the zygote */
 	int student_ran;	 /* code of the notebook's ran during the current import */
 	int profiling;		 /* the watcher itself is setting its profile function */

@@ -58,4 +58,20 @@ check "usr2: the wrong answer scores 0" sub usr2 's["score"] == 0'
 check "usr2: the engine's handler put back, flagged" sub usr2 '"(the engine\x27s) was replaced" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
 check "usr2: flagged background_processes" sub usr2 '"of the box still running when grade cell 2" in s.get("flag_reasons", {}).get("background_processes", "")'
 check "pool: a closed and joined process pool is no flag" sub pool 's["score"] == 7 and not s["flags"]'
+# numpy's dispatchers keep the implementation in a closure cell: replacing it is flagged, undone
+if $PY -c 'import numpy' 2>/dev/null; then
+	N=$T/np
+	mkdir -p "$N"
+	$PY "$ROOT/tests/fixtures/redteam/make_course.py" source-np "$N/hw.ipynb"
+	(cd "$N" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload -o rubric.json 2>/dev/null)
+	"$GRADER" rubric release "$N/rubric.json" -o "$N/release" 2>/dev/null
+	$PY "$ROOT/tests/fixtures/redteam/make_course.py" submit-np "$N/release/hw.ipynb" "$N/sub"
+	"$GRADER" grade --rubric "$N/rubric.json" --submissions "$N/sub" -o "$T/gb.json" -q $weaker 2>"$T/err"
+	check "numpy course: grade exits 0" test $? -eq 0
+	check "numpy course: honest full marks, no flag" sub honest 's["score"] == 7 and not s["flags"]'
+	check "closure: the wrong answer scores 0" sub closure 's["score"] == 0'
+	check "closure: flagged with the function" sub closure '"closure cell of numpy" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+else
+	skip "closure" "numpy is not installed"
+fi
 finish
