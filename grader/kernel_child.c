@@ -255,7 +255,8 @@ static PyObject *eval_code(struct kchild *c, PyObject *code, PyObject *ns)
 
 	if (!r || !PyCode_Check(code) || !(((PyCodeObject *)code)->co_flags & CO_COROUTINE))
 		return r;
-	v = kloop_run(&c->run->z->loop, c->run->z->watch, r);
+	v = kloop_run(&c->run->z->loop, c->run->z->watch, r,
+		      c->run->grade && c->cell >= 0 && c->run->grade[c->cell]);
 	Py_DECREF(r);
 	return v;
 }

@@ -78,20 +78,23 @@ static int student_hook(PyTypeObject *tp, const char *slot)
 
 /*
  * `v`, not a module, stands in for module `mod` (NULL: not loaded) for a test
- * reading `names`: it has, without running any of its code, an attribute the
- * test reads and the module has too, or makes up attributes with a
- * __getattr__ of the student's.
+ * reading `names`: it makes up attributes with a __getattr__ of the
+ * student's, or it has (without running any of its code), or may make up (a
+ * class with its own attribute lookup: unittest.mock's, a proxy), an
+ * attribute the test reads that the module has too.
  */
 static int stands_in(PyObject *v, PyObject *mod, PyObject *self, PyObject *names)
 {
 	PyObject **dp = _PyObject_GetDictPtr(v), *it = PyObject_GetIter(names), *a;
+	int made_up = Py_TYPE(v)->tp_getattro != PyObject_GenericGetAttr;
 	int r =
 	    student_hook(Py_TYPE(v), "__getattr__") || student_hook(Py_TYPE(v), "__getattribute__");
 
 	PyErr_Clear();
 	while (!r && it && (a = PyIter_Next(it))) {
 		int mine = PyUnicode_Compare(a, self) != 0 &&
-			   ((dp && *dp && PyDict_Check(*dp) && PyDict_GetItemWithError(*dp, a)) ||
+			   (made_up ||
+			    (dp && *dp && PyDict_Check(*dp) && PyDict_GetItemWithError(*dp, a)) ||
 			    _PyType_Lookup(Py_TYPE(v), a));
 
 		r = mine && (!mod || PyDict_GetItemWithError(PyModule_GetDict(mod), a));
@@ -207,6 +210,8 @@ static void shadowed(struct kwatch *w, PyObject *code, PyObject *ns, PyObject *b
 				    PyUnicode_AsUTF8(n), PyUnicode_AsUTF8(n), cell);
 		else if (mine && PyUnicode_Check(n))
 			fake_module(w, ns, n, mine, names, cell);
+		else if (!mine && PyUnicode_Check(n) && (real = PyDict_GetItemWithError(bdict, n)))
+			fake_module(w, ns, n, real, names, cell); /* builtins.math = fake */
 		PyErr_Clear();
 	}
 	Py_XDECREF(list);

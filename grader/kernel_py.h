@@ -35,6 +35,7 @@ struct kaudit {
 struct kloop {
 	PyObject *cls;	       /* asyncio.SelectorEventLoop */
 	PyObject *run;	       /* its run_until_complete (a function of the class) */
+	PyObject *close;       /* its close */
 	PyObject *set_running; /* asyncio.events._set_running_loop */
 	PyObject *set_loop;    /* asyncio.events.set_event_loop */
 	PyObject *loop;	       /* the notebook's loop, or NULL */
@@ -129,8 +130,11 @@ void kpy_exc_message(char *buf, size_t len);
 int kloop_init(struct kloop *l);
 /* Mark the loop running in this thread (`on`) or not, making it at its first use. */
 void kloop_mark(struct kloop *l, int on);
-/* Run a top-level-await cell's coroutine to its end; a changed loop is flagged and replaced. */
-PyObject *kloop_run(struct kloop *l, struct kwatch *w, PyObject *coro);
+/*
+ * Run a top-level-await cell's coroutine to its end; a changed loop is flagged
+ * and replaced. A grade cell's (`grade`) runs on a loop of its own.
+ */
+PyObject *kloop_run(struct kloop *l, struct kwatch *w, PyObject *coro, int grade);
 
 /* kernel_audit.c */
 int kaudit_install(struct kaudit *a, int allow_ctypes);

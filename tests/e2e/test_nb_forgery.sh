@@ -47,11 +47,17 @@ for a in ns_math fakemod modsub; do
 	check "$a: flagged shadowed_module, naming 'math' and the cell" sub $a \
 		'"shadowed_module" in s["flags"] and "'"'math', read by grade cell 3, is bound by cell 2"'" in r'
 done
+for a in mock_math builtins_math; do
+	check "$a: the wrong answer scores 0" sub $a 's["score"] == 0'
+	check "$a: flagged shadowed_module, naming 'math'" sub $a \
+		'"shadowed_module" in s["flags"] and "'"'math', read by grade cell 3"'" in r'
+done
 check "fake_np: the wrong answer scores 0" sub fake_np 's["score"] == 0'
 check "fake_np: flagged shadowed_module, naming 'np' and numpy" sub fake_np \
 	'"shadowed_module" in s["flags"] and "'"'np', read by grade cell 4"'" in r and "FakeNumpy" in r and "numpy" in r'
 # 2. the event loop: C holds its class and run_until_complete, checks the loop
-for a in loop_attr loop_factory loop_globals; do
+# a grade cell's await runs on a loop of its own: the notebook's tasks wait
+for a in loop_attr loop_factory loop_globals loop_task; do
 	check "$a: the wrong answer scores 0" sub $a 's["score"] == 0'
 done
 check "loop_attr: flagged, naming run_until_complete" sub loop_attr \

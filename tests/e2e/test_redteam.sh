@@ -23,6 +23,14 @@ s = [x for x in g["submissions"] if x["student_id"] == sys.argv[2]][0]
 sys.exit(0 if eval(sys.argv[3]) else 1)
 PYEOF
 }
+sub2() {
+	$PY - "$T/gb2.json" "$1" "$2" <<'PYEOF'
+import json, sys
+g = json.load(open(sys.argv[1]))
+s = [x for x in g["submissions"] if x["student_id"] == sys.argv[2]][0]
+sys.exit(0 if eval(sys.argv[3]) else 1)
+PYEOF
+}
 check "honest: full marks, no flag" sub honest 's["score"] == 7 and not s["flags"]'
 # the helper's hooks are the zygote's own references: rebinding their names does nothing
 check "hooks: the wrong answer scores 0" sub hooks 's["score"] == 0'
@@ -74,4 +82,49 @@ if $PY -c 'import numpy' 2>/dev/null; then
 else
 	skip "closure" "numpy is not installed"
 fi
+# the import-time attacks, graded in a run of their own
+$PY "$ROOT/tests/fixtures/redteam/make_course.py" submit-more "$T/release/hw.ipynb" "$T/sub2"
+"$GRADER" grade --rubric "$T/rubric.json" --submissions "$T/sub2" -o "$T/gb2.json" -q $weaker 2>"$T/err2"
+check "grade of the import-time attacks exits 0" test $? -eq 0
+check "honest (second run): full marks, no flag" sub2 honest 's["score"] == 7 and not s["flags"]'
+# a submission module's import is the student's code: what it replaces is flagged
+check "in_import: flagged replaced_builtins for builtins.abs" sub2 in_import '"builtins.abs" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+check "in_import: flagged shadowed_module for statistics" sub2 in_import '"statistics" in s.get("flag_reasons", {}).get("shadowed_module", "")'
+check "in_import_attr: flagged statistics.mean" sub2 in_import_attr '"statistics.mean rebound" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+# a module made by hand is flagged even when its spec claims a system file
+check "forged_spec: flagged shadowed_module" sub2 forged_spec '"sys.modules[\x27statistics\x27] replaced by hand" in s.get("flag_reasons", {}).get("shadowed_module", "")'
+# a fresh interpreter (no audit hook, real ctypes) started by the notebook cannot reach it
+cp "$ROOT/tests/fixtures/redteam/reach.py" "$T/reach.py"
+"$GRADER" nb run --json $weaker "$T/reach.py" >"$T/reach.json" 2>"$T/reach.err"
+check "reach: nb run exits 0" test $? -eq 0
+# line RESULT.json WORD: what the notebook printed after WORD
+line() {
+	$PY - "$1" "$2" <<'PYEOF'
+import json, sys
+for c in json.load(open(sys.argv[1]))["notebooks"][0]["cells"]:
+    for l in (c["stdout"] or "").splitlines():
+        if l.startswith(sys.argv[2] + " "):
+            print(l[len(sys.argv[2]) + 1:])
+PYEOF
+}
+line "$T/reach.json" REACH >"$T/reach.out"
+reach() { $PY -c 'import json, sys; r = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/reach.out" "$1"; }
+for k in process_vm_readv ptrace_attach pidfd_getfd; do
+	check "reach: $k refused (EPERM)" reach "r['$k'] == [-1, 1]"
+done
+if [ -z "$weaker" ]; then
+	check "reach: /proc of the notebook and of pid 1 not readable" reach 'all(v == 13 for k, v in r.items() if k.startswith("/proc/"))'
+else
+	skip "reach: /proc of the notebook and of pid 1 not readable" "as non-root the box keeps the caller's uid"
+fi
+line "$T/reach.json" PRELOAD >"$T/preload.out"
+check "preload: a box-written library is not preloaded into a program" grep -q 'cannot be preloaded' "$T/preload.out"
+line "$T/reach.json" EXTENSION >"$T/ext.out"
+check "extension: a box-written extension does not load in a fresh interpreter" grep -q 'failed to map segment' "$T/ext.out"
+# bytecode from a zip on sys.path is unmarshalled by zipimport, not importlib: refused
+cp "$ROOT/tests/fixtures/redteam/bytecode_zip.py" "$T/bytecode_zip.py"
+"$GRADER" nb run --json $weaker "$T/bytecode_zip.py" >"$T/zip.json" 2>"$T/zip.err"
+check "zipimport: nb run exits 0" test $? -eq 0
+line "$T/zip.json" ZIP >"$T/zip.out"
+check "zipimport: the .pyc is refused" grep -qx 'refused PermissionError' "$T/zip.out"
 finish
