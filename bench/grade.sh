@@ -6,6 +6,7 @@
 set -e
 N=${1:-1000}
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 grader=${2:-$root/build/grader}
 [ -x "$grader" ] || { echo "build first: make" >&2; exit 1; }
 work=$(mktemp -d /tmp/grader-bench-grade.XXXXXX)
@@ -13,19 +14,7 @@ trap 'rm -rf "$work"' EXIT
 ex=$root/rubrics/examples
 
 "$grader" rubric release "$ex/ps1.json" -o "$work/release" >/dev/null
-/usr/bin/python3 "$ex/make_submissions.py" "$work/release/ps1.ipynb" "$work/kinds"
-# realistic mix without the 5 s infinite loop: correct, partial, syntax error,
-# deleted/edited test cell, forgery, malformed, late
-kinds="alice bob carol erin frank grace heidi ivan"
-i=0
-while [ $i -lt "$N" ]; do
-	for k in $kinds; do
-		[ $i -lt "$N" ] || break
-		mkdir -p "$work/sub/s$i"
-		cp -r "$work/kinds/$k/ps1" "$work/sub/s$i/ps1"
-		i=$((i + 1))
-	done
-done
+demo_submissions "$N" "$work/release/ps1.ipynb" "$work"
 
 # run JOBS: grade everything afresh; prints "seconds peak_rss_kb"
 run() {

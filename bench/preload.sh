@@ -6,6 +6,7 @@
 set -e
 N=${1:-200}
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 grader=${2:-$root/build/grader}
 [ -x "$grader" ] || { echo "build first: make" >&2; exit 1; }
 work=$(mktemp -d /tmp/grader-bench-preload.XXXXXX)
@@ -20,15 +21,7 @@ imp none --no-auto-preload
 imp auto
 imp hand --preload numpy,matplotlib,matplotlib.pyplot,csv,math
 "$grader" rubric release "$work/auto.json" -o "$work/release" >/dev/null 2>&1
-/usr/bin/python3 "$root/rubrics/examples/make_submissions.py" "$work/release/ps1.ipynb" "$work/kinds" >/dev/null
-i=0
-while [ $i -lt "$N" ]; do
-	for k in alice bob carol erin frank grace heidi ivan; do
-		[ $i -lt "$N" ] || break
-		mkdir -p "$work/sub/s$i" && cp -r "$work/kinds/$k/ps1" "$work/sub/s$i/ps1"
-		i=$((i + 1))
-	done
-done
+demo_submissions "$N" "$work/release/ps1.ipynb" "$work" >/dev/null
 run() {
 	rm -f "$work/gb.json" "$work/gb.json.journal"
 	start=$(date +%s.%N)

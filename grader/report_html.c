@@ -75,6 +75,23 @@ static void histogram(FILE *f, const struct report_assignment *ra)
 	fputs("</svg>\n", f);
 }
 
+/* One horizontal bar `len` long at (x, y), its percentage `frac` written after it. */
+static void hbar(FILE *f, int x, int y, double len, int bar, const char *color, double frac)
+{
+	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>", x, y, len,
+		bar, color);
+	fprintf(f, "<text x=\"%.1f\" y=\"%d\">%.0f%%</text>", x + len + 4, y + bar - 2, frac * 100);
+}
+
+/* A legend entry at the foot of a chart `height` high: a square of `color`, then `text`. */
+static void legend(FILE *f, int x, int height, const char *color, const char *text)
+{
+	fprintf(f,
+		"<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+		"<text x=\"%d\" y=\"%d\">%s</text>",
+		x, height - 16, color, x + 14, height - 7, text);
+}
+
 /* Horizontal bars per question: mean as % of max (blue), pass rate (green). */
 static void question_bars(FILE *f, const struct report_assignment *ra)
 {
@@ -101,25 +118,11 @@ static void question_bars(FILE *f, const struct report_assignment *ra)
 				label, y + bar + 4);
 			continue;
 		}
-		fprintf(f,
-			"<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#4a7ab5\"/>",
-			label, y, mean * plot, bar);
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\">%.0f%%</text>", label + mean * plot + 4,
-			y + bar - 2, mean * 100);
-		fprintf(f,
-			"<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#5aa469\"/>",
-			label, y + bar + 2, pass * plot, bar);
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\">%.0f%%</text>", label + pass * plot + 4,
-			y + 2 * bar, pass * 100);
+		hbar(f, label, y, mean * plot, bar, "#4a7ab5", mean);
+		hbar(f, label, y + bar + 2, pass * plot, bar, "#5aa469", pass);
 	}
-	fprintf(f,
-		"<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"#4a7ab5\"/>"
-		"<text x=\"%d\" y=\"%d\">mean / max</text>",
-		label, Hh - 16, label + 14, Hh - 7);
-	fprintf(f,
-		"<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"#5aa469\"/>"
-		"<text x=\"%d\" y=\"%d\">pass rate (full marks)</text>",
-		label + 110, Hh - 16, label + 124, Hh - 7);
+	legend(f, label, Hh, "#4a7ab5", "mean / max");
+	legend(f, label + 110, Hh, "#5aa469", "pass rate (full marks)");
 	fputs("</svg>\n", f);
 }
 
