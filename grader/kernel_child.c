@@ -353,7 +353,7 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 {
 	PyObject *repr = NULL;
 	json_t *res = json_object();
-	size_t dout, derr;
+	size_t dout, derr, dbytes = 0;
 	double t0;
 	int f, failed;
 
@@ -401,7 +401,9 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	json_object_set_new(res, "stderr", kcap_take(&c->cap, 1, &derr));
 	json_object_set_new(res, "stdout_dropped", json_integer((json_int_t)dout));
 	json_object_set_new(res, "stderr_dropped", json_integer((json_int_t)derr));
-	json_object_set_new(res, "displays", kchild_displays(c));
+	json_object_set_new(res, "displays", kchild_displays(c, &dbytes));
+	kchild_budget(c, res, dbytes,
+		      KNB_BUDGET(c->run->cap < KSTREAM_MAX ? c->run->cap : KSTREAM_MAX));
 	kchild_notes(c, res, kc->note, notes);
 	kwatch_check(c->run->z->watch, 0);
 	kguard_note_ns(c->run->z->watch, ns, i + 1);

@@ -289,6 +289,7 @@ struct kchild {
 	struct kcap cap;      /* fds 1 and 2 */
 	pid_t pid;	      /* this process: a process it forks sends nothing */
 	unsigned char *key;   /* the run's key, on a page wiped in any forked process */
+	size_t spent;	      /* output bytes the notebook's records carried (kchild_budget) */
 	char cut[256];	      /* what of this cell's record was truncated, for its note */
 };
 
@@ -302,8 +303,12 @@ json_t *kchild_text(struct kchild *c, PyObject *o, const char *what);
 void kchild_exception(struct kchild *c, json_t *res);
 /* Give the helper _cap_pos(): the capture's positions, for display records. */
 void kchild_expose_cap_pos(struct kchild *c);
-/* The cell's display() calls and figures as a JSON array, then forgotten. */
-json_t *kchild_displays(struct kchild *c);
+/* The cell's display() calls and figures as a JSON array, then forgotten; *bytes their text. */
+json_t *kchild_displays(struct kchild *c, size_t *bytes);
+/* A notebook's output budget: 16 times the output cap (at most 4 MiB), at least 16 MiB. */
+#define KNB_BUDGET(cap) ((cap)*16 > ((size_t)16 << 20) ? (cap)*16 : ((size_t)16 << 20))
+/* Past `budget` bytes for the notebook, the cell's outputs are dropped from `res` (noted). */
+void kchild_budget(struct kchild *c, json_t *res, size_t displays, size_t budget);
 /* The watcher's new findings into res's "flags", the names they concern into `replaced`. */
 void kchild_flags(struct kchild *c, json_t *res, json_t *replaced);
 /* The cell's "note": the helper's `note`, IPython's `notes`, the audit hook's refusal, cuts. */

@@ -127,4 +127,13 @@ cp "$ROOT/tests/fixtures/redteam/bytecode_zip.py" "$T/bytecode_zip.py"
 check "zipimport: nb run exits 0" test $? -eq 0
 line "$T/zip.json" ZIP >"$T/zip.out"
 check "zipimport: the .pyc is refused" grep -qx 'refused PermissionError' "$T/zip.out"
+# a notebook's outputs are capped as a whole, and a cell's displays are counted
+cp "$ROOT/tests/fixtures/redteam/outputs.py" "$T/outputs.py"
+"$GRADER" nb run --json --output-cap 1048576 $weaker "$T/outputs.py" >"$T/out.json" 2>"$T/out.err"
+check "outputs: nb run exits 0" test $? -eq 0
+outputs() { $PY -c 'import json, sys; n = json.load(open(sys.argv[1]))["notebooks"][0]; sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out.json" "$1"; }
+check "outputs: not tampered, every cell ok" outputs 'not n["tampered"] and all(c["status"] == "ok" for c in n["cells"])'
+check "outputs: the total is capped" outputs 'sum(len(c["stdout"] or "") + len(c["result"] or "") for c in n["cells"]) <= 17 << 20'
+check "outputs: the later cells say their outputs were dropped" outputs '"outputs dropped" in (n["cells"][-1]["note"] or "")'
+check "outputs: 30 000 displays, 10 000 kept, noted" outputs 'any(5000 <= len(c["outputs"]) <= 10001 and "30000 displays, 10000 kept" in (c["note"] or "") for c in n["cells"])'
 finish
