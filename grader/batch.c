@@ -541,50 +541,83 @@ done:
 	return rc;
 }
 
-int batch_grade_dir(struct gb_gradebook **out, const struct batch_opts *opts, const char *dir,
-		    const char *student, struct gr_err *err)
+/*
+ * One folder graded in this process's own zygote. r->opts and r->rubric are
+ * set, and r->grader's data_optional and observe; the rubric stays the caller's.
+ */
+static int grade_dir(struct gb_gradebook **out, struct run *r, const char *dir, const char *student,
+		     struct gr_err *err)
 {
-	struct run r = {0};
 	struct batch_item it = {0};
 	struct gb_submission *sub = NULL;
 	struct gb_student *s;
 	int rc, started = 0;
 
-	r.opts = opts;
 	it.student_id = (char *)student;
 	it.path = (char *)dir;
 	it.journal_off = -1;
-	rc = rubric_load(&r.rubric, opts->rubric, err);
-	if (!rc)
-		rc = header_from_rubric(&r, err);
-	if (!rc && gb_add_student(r.header, &s, student))
+	rc = header_from_rubric(r, err);
+	if (!rc && gb_add_student(r->header, &s, student))
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 	if (!rc)
 		rc = batch_hash_tree(it.tree, dir, err);
 	if (!rc)
-		rc = setup_grader(&r, err);
+		rc = setup_grader(r, err);
 	if (rc)
 		goto done;
 	started = 1;
-	r.grader.data_optional = 1;
-	rc = worker_init(&r, 0, err);
+	rc = worker_init(r, 0, err);
 	if (!rc)
-		rc = batch_grade_one(&sub, &r.grader, &it, err);
+		rc = batch_grade_one(&sub, &r->grader, &it, err);
 	if (rc)
 		goto done;
-	if (gb_take_submission(r.header, sub)) {
+	if (gb_take_submission(r->header, sub)) {
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
 	sub = NULL;
-	*out = r.header;
-	r.header = NULL;
+	*out = r->header;
+	r->header = NULL;
 done:
 	if (started)
-		worker_fini(&r);
+		worker_fini(r);
 	gb_submission_free(sub);
-	free(r.preload);
-	gb_free(r.header);
+	free(r->preload);
+	r->preload = NULL;
+	gb_free(r->header);
+	r->header = NULL;
+	return rc;
+}
+
+int batch_grade_dir(struct gb_gradebook **out, const struct batch_opts *opts, const char *dir,
+		    const char *student, struct gr_err *err)
+{
+	struct run r = {0};
+	int rc;
+
+	r.opts = opts;
+	/* grader ci: the student's tree holds the released copy of the data */
+	r.grader.data_optional = 1;
+	rc = rubric_load(&r.rubric, opts->rubric, err);
+	if (!rc)
+		rc = grade_dir(out, &r, dir, student, err);
 	rubric_free(r.rubric);
 	return rc;
+}
+
+int batch_grade_rubric_dir(struct gb_gradebook **out, const struct rubric *rubric,
+			   const struct batch_opts *opts, const char *dir, const char *student,
+			   void (*observe)(void *ctx, size_t notebook,
+					   const struct nb_notebook *ran,
+					   const struct kernel_result *kr),
+			   void *observe_ctx, struct gr_err *err)
+{
+	struct run r = {0};
+
+	r.opts = opts;
+	/* only read: setup_grader and header_from_rubric take what they need */
+	r.rubric = (struct rubric *)rubric;
+	r.grader.observe = observe;
+	r.grader.observe_ctx = observe_ctx;
+	return grade_dir(out, &r, dir, student, err);
 }

@@ -385,6 +385,8 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 		rc = gr_err_set(err, GR_ESYS, "cannot run '%s': %s", rn->name, kr->message);
 		goto done;
 	}
+	if (g->observe)
+		g->observe(g->observe_ctx, i, sp->nb, kr);
 	rc = batch_autograded_write(g, it, rn->name, sp->nb, kr, err);
 	if (rc)
 		goto done;

@@ -98,9 +98,12 @@ int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, un
 		   const size_t *indices, size_t count, struct gr_err *err);
 
 struct rubric;
+struct gb_gradebook;
 struct gb_assignment;
 struct gb_submission;
 struct kernel;
+struct nb_notebook;
+struct kernel_result;
 
 /* What a worker needs to grade one submission (shared read-only after fork). */
 struct batch_grader {
@@ -113,6 +116,10 @@ struct batch_grader {
 	enum batch_late_unknown late_unknown;
 	unsigned runs;
 	const char *autograded; /* nbgrader's autograded/ folder to write, or NULL */
+	/* validation (batch_validate.c): shown every notebook run, or NULL */
+	void (*observe)(void *ctx, size_t notebook, const struct nb_notebook *ran,
+			const struct kernel_result *kr);
+	void *observe_ctx;
 };
 
 /*
@@ -126,8 +133,6 @@ struct batch_grader {
 char *batch_autograded_dir(const struct batch_grader *g, const char *student);
 int batch_autograded_begin(const struct batch_grader *g, const struct batch_item *it,
 			   struct gr_err *err);
-struct nb_notebook;
-struct kernel_result;
 int batch_autograded_write(const struct batch_grader *g, const struct batch_item *it,
 			   const char *name, struct nb_notebook *nb, const struct kernel_result *kr,
 			   struct gr_err *err);
@@ -139,6 +144,18 @@ int batch_autograded_write(const struct batch_grader *g, const struct batch_item
  */
 int batch_grade_one(struct gb_submission **out, struct batch_grader *g, const struct batch_item *it,
 		    struct gr_err *err);
+
+/*
+ * batch_grade_dir on a rubric already in memory (`rubric` is only read),
+ * every rubric data file required, `observe` (may be NULL) shown each run:
+ * the path `grade` takes for one submission, for batch_validate.
+ */
+int batch_grade_rubric_dir(struct gb_gradebook **out, const struct rubric *rubric,
+			   const struct batch_opts *opts, const char *dir, const char *student,
+			   void (*observe)(void *ctx, size_t notebook,
+					   const struct nb_notebook *ran,
+					   const struct kernel_result *kr),
+			   void *observe_ctx, struct gr_err *err);
 
 /* The gradebook's name of a notebook file: "ps1.ipynb" -> "ps1" (heap, NULL on ENOMEM). */
 char *batch_notebook_label(const char *file);

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grader/export.h"
+#include "export_int.h"
 
 static const char *const format_names[] = {"nbgrader-db", "csv",      "gradescope",
 					   "junit",	  "markdown", "items"};
@@ -137,10 +137,11 @@ static int cmp_nullable(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-static int cmp_students(const void *pa, const void *pb)
+static int cmp_students(const void *pa, const void *pb, void *ctx)
 {
-	const struct gb_student *a = *(const struct gb_student *const *)pa;
-	const struct gb_student *b = *(const struct gb_student *const *)pb;
+	const struct gb_gradebook *gb = ctx;
+	const struct gb_student *a = gb->students[*(const size_t *)pa];
+	const struct gb_student *b = gb->students[*(const size_t *)pb];
 	int c = cmp_nullable(a->last_name, b->last_name);
 
 	if (!c)
@@ -148,41 +149,11 @@ static int cmp_students(const void *pa, const void *pb)
 	return c ? c : strcmp(a->id, b->id);
 }
 
-size_t export_n_students(const struct gb_gradebook *gb, const struct export_opts *o)
+static int cmp_assignments(const void *pa, const void *pb, void *ctx)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < gb->n_students; i++)
-		if (!o || !o->student || !strcmp(o->student, gb->students[i]->id))
-			n++;
-	return n;
-}
-
-int export_sorted_students(const struct gb_student ***out, const struct gb_gradebook *gb,
-			   const struct export_opts *o, struct gr_err *err)
-{
-	const struct gb_student **v = calloc(gb->n_students + 1, sizeof(*v));
-	size_t n = 0;
-
-	if (!v)
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	for (size_t i = 0; i < gb->n_students; i++)
-		if (!o || !o->student || !strcmp(o->student, gb->students[i]->id))
-			v[n++] = gb->students[i];
-	if (o && o->student && n == 0) {
-		free(v);
-		return gr_err_set(err, GR_ENOTFOUND, "no student '%s' in the gradebook",
-				  o->student);
-	}
-	qsort(v, n, sizeof(*v), cmp_students);
-	*out = v;
-	return 0;
-}
-
-static int cmp_assignments(const void *pa, const void *pb)
-{
-	const struct gb_assignment *a = *(const struct gb_assignment *const *)pa;
-	const struct gb_assignment *b = *(const struct gb_assignment *const *)pb;
+	const struct gb_gradebook *gb = ctx;
+	const struct gb_assignment *a = gb->assignments[*(const size_t *)pa];
+	const struct gb_assignment *b = gb->assignments[*(const size_t *)pb];
 	char da[40] = "", db[40] = "";
 	int c;
 
@@ -195,27 +166,118 @@ static int cmp_assignments(const void *pa, const void *pb)
 	return c ? c : strcmp(a->name, b->name);
 }
 
-int export_sorted_assignments(const struct gb_assignment ***out, size_t *n,
-			      const struct gb_gradebook *gb, const struct export_opts *o,
-			      struct gr_err *err)
+int export_sorted(struct export_sel *sel, const struct gb_gradebook *gb, struct gb_reader *reader,
+		  const struct export_opts *o, struct gr_err *err)
 {
-	const struct gb_assignment **v = calloc(gb->n_assignments + 1, sizeof(*v));
-	size_t k = 0;
-
-	if (!v)
+	*sel = (struct export_sel){.gb = gb, .reader = reader};
+	sel->ai = calloc(gb->n_assignments + 1, sizeof(*sel->ai));
+	sel->as = calloc(gb->n_assignments + 1, sizeof(*sel->as));
+	sel->si = calloc(gb->n_students + 1, sizeof(*sel->si));
+	sel->ss = calloc(gb->n_students + 1, sizeof(*sel->ss));
+	if (!sel->ai || !sel->as || !sel->si || !sel->ss) {
+		export_sel_release(sel);
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < gb->n_assignments; i++)
 		if (!o || !o->assignment || !strcmp(o->assignment, gb->assignments[i]->name))
-			v[k++] = gb->assignments[i];
-	if (o && o->assignment && k == 0) {
-		free(v);
+			sel->ai[sel->na++] = i;
+	for (size_t i = 0; i < gb->n_students; i++)
+		if (!o || !o->student || !strcmp(o->student, gb->students[i]->id))
+			sel->si[sel->ns++] = i;
+	if (o && o->assignment && sel->na == 0) {
+		export_sel_release(sel);
 		return gr_err_set(err, GR_ENOTFOUND, "no assignment '%s' in the gradebook",
 				  o->assignment);
 	}
-	qsort(v, k, sizeof(*v), cmp_assignments);
-	*out = v;
-	*n = k;
+	if (o && o->student && sel->ns == 0) {
+		export_sel_release(sel);
+		return gr_err_set(err, GR_ENOTFOUND, "no student '%s' in the gradebook",
+				  o->student);
+	}
+	qsort_r(sel->ai, sel->na, sizeof(*sel->ai), cmp_assignments, (void *)gb);
+	qsort_r(sel->si, sel->ns, sizeof(*sel->si), cmp_students, (void *)gb);
+	for (size_t i = 0; i < sel->na; i++)
+		sel->as[i] = gb->assignments[sel->ai[i]];
+	for (size_t j = 0; j < sel->ns; j++)
+		sel->ss[j] = gb->students[sel->si[j]];
 	return 0;
+}
+
+void export_sel_release(struct export_sel *sel)
+{
+	free(sel->ai);
+	free(sel->as);
+	free(sel->si);
+	free(sel->ss);
+	gb_submission_free(sel->held);
+	*sel = (struct export_sel){0};
+}
+
+int export_over(export_text_fn *fn, FILE *out, const struct gb_gradebook *gb,
+		const struct export_opts *o, struct gr_err *err)
+{
+	struct export_sel sel;
+	int rc = export_sorted(&sel, gb, NULL, o, err);
+
+	if (rc == 0)
+		rc = fn(out, &sel, o, err);
+	export_sel_release(&sel);
+	return rc;
+}
+
+/* Read submission k of the file into sel->held, pseudonymised when asked. */
+static int hold(struct export_sel *sel, size_t k, const struct gb_submission **out,
+		struct gr_err *err)
+{
+	int rc;
+
+	gb_submission_free(sel->held);
+	sel->held = NULL;
+	if ((rc = gb_reader_get(sel->reader, k, &sel->held, err)) < 0)
+		return rc;
+	if (sel->key && export_pseudo_submission(sel->held, sel->key, sel->keylen) < 0)
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	*out = sel->held;
+	return 0;
+}
+
+int export_sel_sub(struct export_sel *sel, size_t i, size_t j, const struct gb_submission **out,
+		   struct gr_err *err)
+{
+	long k;
+
+	*out = NULL;
+	if (!sel->reader) {
+		*out = gb_find_submission(sel->gb, sel->as[i]->name, sel->ss[j]->id);
+		return 0;
+	}
+	k = gb_reader_find(sel->reader, sel->ai[i], sel->si[j]);
+	return k < 0 ? 0 : hold(sel, (size_t)k, out, err);
+}
+
+size_t export_sel_count(const struct export_sel *sel)
+{
+	return sel->reader ? gb_reader_count(sel->reader) : sel->gb->n_submissions;
+}
+
+const char *export_sel_nth_assignment(const struct export_sel *sel, size_t k)
+{
+	size_t a, s;
+
+	if (!sel->reader)
+		return sel->gb->submissions[k]->assignment;
+	gb_reader_keys(sel->reader, k, &a, &s);
+	return sel->gb->assignments[a]->name;
+}
+
+int export_sel_nth(struct export_sel *sel, size_t k, const struct gb_submission **out,
+		   struct gr_err *err)
+{
+	if (!sel->reader) {
+		*out = sel->gb->submissions[k];
+		return 0;
+	}
+	return hold(sel, k, out, err);
 }
 
 void export_duration(char out[32], double seconds)

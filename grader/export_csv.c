@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grader/export.h"
+#include "export_int.h"
 
 static const char *const columns[] = {"assignment", "duedate",	 "timestamp",
 				      "student_id", "last_name", "first_name",
@@ -115,38 +115,35 @@ static int row(FILE *out, const struct gb_assignment *a, const struct gb_student
 	return 0;
 }
 
-int export_csv(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
-	       struct gr_err *err)
+int export_csv_sel(FILE *out, struct export_sel *sel, const struct export_opts *o,
+		   struct gr_err *err)
 {
-	const struct gb_assignment **as = NULL;
-	const struct gb_student **ss = NULL;
-	size_t na = 0, ns;
-	int rc;
+	int rc = 0;
 
-	if ((rc = export_sorted_assignments(&as, &na, gb, o, err)) < 0)
-		goto done;
-	if ((rc = export_sorted_students(&ss, gb, o, err)) < 0)
-		goto done;
-	ns = export_n_students(gb, o);
-	header(out, as, na, o && o->per_cell);
-	for (size_t i = 0; i < na; i++) {
-		for (size_t j = 0; j < ns; j++) {
-			const struct gb_submission *sub =
-			    gb_find_submission(gb, as[i]->name, ss[j]->id);
+	header(out, sel->as, sel->na, o && o->per_cell);
+	for (size_t i = 0; i < sel->na; i++) {
+		for (size_t j = 0; j < sel->ns; j++) {
+			const struct gb_submission *sub = NULL;
 
+			if ((rc = export_sel_sub(sel, i, j, &sub, err)) < 0)
+				return rc;
 			/* A submission marked missing is no submission, as in nbgrader. */
 			if (sub && sub->status == GB_MISSING)
 				sub = NULL;
-			if ((rc = row(out, as[i], ss[j], sub, err)) < 0)
-				goto done;
+			if ((rc = row(out, sel->as[i], sel->ss[j], sub, err)) < 0)
+				return rc;
 			if (o && o->per_cell)
-				cell_values(out, as, na, as[i], sub);
+				cell_values(out, sel->as, sel->na, sel->as[i], sub);
 			fputc('\n', out);
 		}
 	}
-	rc = 0;
-done:
-	free(as);
-	free(ss);
+	if (ferror(out))
+		rc = gr_err_set(err, GR_EIO, "cannot write the csv export");
 	return rc;
+}
+
+int export_csv(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
+	       struct gr_err *err)
+{
+	return export_over(export_csv_sel, out, gb, o, err);
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grader/export.h"
+#include "export_int.h"
 
 /* Append s (ANSI codes removed) to the text in *buf, a blank line between parts. */
 static int add_text(char **buf, const char *label, const char *s)
@@ -84,11 +84,10 @@ done:
 	return t;
 }
 
-int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
-			      const struct gb_assignment *a, const struct gb_student *s,
-			      struct gr_err *err)
+/* One student's results for assignment a from their submission (NULL: none). */
+static int student_json(json_t **out, const struct gb_assignment *a,
+			const struct gb_submission *sub, struct gr_err *err)
 {
-	const struct gb_submission *sub = gb_find_submission(gb, a->name, s->id);
 	bool missing = !sub || sub->status == GB_MISSING;
 	json_t *res = NULL, *tests = json_array();
 	char *summary = NULL, raw[32], pen[32], score[32], max[32];
@@ -162,6 +161,13 @@ oom:
 	return gr_err_set(err, GR_ENOMEM, "out of memory");
 }
 
+int export_gradescope_student(json_t **out, const struct gb_gradebook *gb,
+			      const struct gb_assignment *a, const struct gb_student *s,
+			      struct gr_err *err)
+{
+	return student_json(out, a, gb_find_submission(gb, a->name, s->id), err);
+}
+
 static int dump(json_t *j, char **text, struct gr_err *err)
 {
 	*text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
@@ -190,38 +196,36 @@ static int write_one(const char *path, json_t *j, struct gr_err *err)
 	return rc;
 }
 
-int export_gradescope(const char *path, const struct gb_gradebook *gb, const struct export_opts *o,
-		      struct gr_err *err)
+int export_gradescope_sel(const char *path, struct export_sel *sel, const struct export_opts *o,
+			  struct gr_err *err)
 {
-	const struct gb_assignment **as = NULL;
-	const struct gb_student **ss = NULL;
-	size_t na = 0, ns = 0, len;
+	size_t len;
 	bool to_stdout = !path || !strcmp(path, "-");
 	bool to_file = !to_stdout && (len = strlen(path)) > 5 && !strcmp(path + len - 5, ".json");
+	const struct gb_submission *sub;
 	json_t *j = NULL;
 	char *dir = NULL, *file = NULL;
 	int rc;
 
-	if ((rc = export_sorted_assignments(&as, &na, gb, o, err)) < 0)
-		goto done;
-	if (na != 1) {
+	(void)o;
+	if (sel->na != 1) {
 		rc = gr_err_set(err, GR_EINVAL,
 				"gradescope results cover one assignment: the gradebook has %zu, "
 				"choose one with --assignment",
-				na);
+				sel->na);
 		goto done;
 	}
-	if ((rc = export_sorted_students(&ss, gb, o, err)) < 0)
-		goto done;
-	ns = export_n_students(gb, o);
-	if ((to_stdout || to_file) && ns != 1) {
+	if ((to_stdout || to_file) && sel->ns != 1) {
 		rc = gr_err_set(err, GR_EINVAL,
 				"%zu students need a folder (-o DIR), or choose one with --student",
-				ns);
+				sel->ns);
 		goto done;
 	}
-	for (size_t i = 0; i < ns; i++) {
-		if ((rc = export_gradescope_student(&j, gb, as[0], ss[i], err)) < 0)
+	for (size_t i = 0; i < sel->ns; i++) {
+		const struct gb_student *s = sel->ss[i];
+
+		if ((rc = export_sel_sub(sel, 0, i, &sub, err)) < 0 ||
+		    (rc = student_json(&j, sel->as[0], sub, err)) < 0)
 			goto done;
 		if (to_stdout) {
 			if (json_dumpf(j, stdout,
@@ -235,12 +239,12 @@ int export_gradescope(const char *path, const struct gb_gradebook *gb, const str
 			if ((rc = write_one(path, j, err)) < 0)
 				goto done;
 		} else {
-			if (!safe_component(ss[i]->id)) {
+			if (!safe_component(s->id)) {
 				rc = gr_err_set(err, GR_EDENIED,
-						"student id '%s' cannot name a folder", ss[i]->id);
+						"student id '%s' cannot name a folder", s->id);
 				goto done;
 			}
-			dir = gr_path_join(path, ss[i]->id);
+			dir = gr_path_join(path, s->id);
 			file = dir ? gr_path_join(dir, "results.json") : NULL;
 			if (!file) {
 				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
@@ -261,7 +265,17 @@ done:
 	json_decref(j);
 	free(dir);
 	free(file);
-	free(as);
-	free(ss);
+	return rc;
+}
+
+int export_gradescope(const char *path, const struct gb_gradebook *gb, const struct export_opts *o,
+		      struct gr_err *err)
+{
+	struct export_sel sel;
+	int rc = export_sorted(&sel, gb, NULL, o, err);
+
+	if (rc == 0)
+		rc = export_gradescope_sel(path, &sel, o, err);
+	export_sel_release(&sel);
 	return rc;
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grader/export.h"
+#include "export_int.h"
 
 static void row(FILE *out, const struct gb_assignment *a, const struct gb_student *s,
 		const struct gb_notebook *nb, const struct gb_cell *c,
@@ -42,38 +42,37 @@ static void row(FILE *out, const struct gb_assignment *a, const struct gb_studen
 	fprintf(out, ",%s,%s,%s,%s\n", score, max, status, t);
 }
 
-int export_items(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
-		 struct gr_err *err)
+int export_items_sel(FILE *out, struct export_sel *sel, const struct export_opts *o,
+		     struct gr_err *err)
 {
-	const struct gb_assignment **as = NULL;
-	const struct gb_student **ss = NULL;
-	size_t na = 0, ns;
-	int rc;
+	int rc = 0;
 
-	rc = export_sorted_assignments(&as, &na, gb, o, err);
-	if (rc == 0)
-		rc = export_sorted_students(&ss, gb, o, err);
-	if (rc < 0)
-		goto done;
-	ns = export_n_students(gb, o);
+	(void)o;
 	fputs("assignment,student_id,notebook,question,score,max_score,status,time\n", out);
-	for (size_t i = 0; i < na; i++)
-		for (size_t k = 0; k < ns; k++) {
-			const struct gb_submission *sub =
-			    gb_find_submission(gb, as[i]->name, ss[k]->id);
+	for (size_t i = 0; i < sel->na; i++) {
+		const struct gb_assignment *a = sel->as[i];
 
-			for (size_t j = 0; j < as[i]->n_notebooks; j++) {
-				const struct gb_notebook *nb = as[i]->notebooks[j];
+		for (size_t k = 0; k < sel->ns; k++) {
+			const struct gb_submission *sub = NULL;
+
+			if ((rc = export_sel_sub(sel, i, k, &sub, err)) < 0)
+				return rc;
+			for (size_t j = 0; j < a->n_notebooks; j++) {
+				const struct gb_notebook *nb = a->notebooks[j];
 
 				for (size_t c = 0; c < nb->n_cells; c++)
 					if (nb->cells[c]->grade || nb->cells[c]->task)
-						row(out, as[i], ss[k], nb, nb->cells[c], sub);
+						row(out, a, sel->ss[k], nb, nb->cells[c], sub);
 			}
 		}
+	}
 	if (ferror(out))
 		rc = gr_err_set(err, GR_EIO, "cannot write the items export");
-done:
-	free(as);
-	free(ss);
 	return rc;
+}
+
+int export_items(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
+		 struct gr_err *err)
+{
+	return export_over(export_items_sel, out, gb, o, err);
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grader/export.h"
+#include "export_int.h"
 
 enum verdict { V_PASS, V_FAIL, V_ERROR, V_SKIP };
 
@@ -123,16 +123,34 @@ done:
 	fputs("    </testcase>\n", out);
 }
 
-static void suite(FILE *out, const struct gb_assignment *a, const struct gb_notebook *nb,
-		  const struct gb_student *s, const struct gb_submission *sub, struct counts *total)
+/* The counts of one suite: a student's notebook. */
+static void suite_counts(struct counts *c, const struct gb_notebook *nb,
+			 const struct gb_nbresult *r)
 {
-	const struct gb_nbresult *r = sub ? gb_find_nbresult(sub, nb->name) : NULL;
-	struct counts c = {0};
-	char *name = NULL, *classname = NULL, num[32];
-
+	*c = (struct counts){0};
 	for (size_t k = 0; k < nb->n_cells; k++)
 		if (nb->cells[k]->grade || nb->cells[k]->task)
-			count(&c, r ? gb_find_grade(r, nb->cells[k]->name) : NULL);
+			count(c, r ? gb_find_grade(r, nb->cells[k]->name) : NULL);
+}
+
+/* Add one suite to the totals, in the order the suites are written (time is a sum of doubles). */
+static void add_counts(struct counts *total, const struct counts *c)
+{
+	total->tests += c->tests;
+	total->failures += c->failures;
+	total->errors += c->errors;
+	total->skipped += c->skipped;
+	total->time += c->time;
+}
+
+static void suite(FILE *out, const struct gb_assignment *a, const struct gb_notebook *nb,
+		  const struct gb_student *s, const struct gb_submission *sub)
+{
+	const struct gb_nbresult *r = sub ? gb_find_nbresult(sub, nb->name) : NULL;
+	struct counts c;
+	char *name = NULL, *classname = NULL, num[32];
+
+	suite_counts(&c, nb, r);
 	if (asprintf(&name, "%s/%s/%s", a->name, s->id, nb->name) < 0)
 		name = NULL;
 	if (asprintf(&classname, "%s.%s.%s", a->name, s->id, nb->name) < 0)
@@ -162,65 +180,55 @@ static void suite(FILE *out, const struct gb_assignment *a, const struct gb_note
 			testcase(out, classname ? classname : nb->name, nb->cells[k],
 				 r ? gb_find_grade(r, nb->cells[k]->name) : NULL, sub, r);
 	fputs("  </testsuite>\n", out);
-	total->tests += c.tests;
-	total->failures += c.failures;
-	total->errors += c.errors;
-	total->skipped += c.skipped;
-	total->time += c.time;
 	free(name);
 	free(classname);
 }
 
-int export_junit(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
-		 struct gr_err *err)
+/*
+ * The root element carries the totals, so a first pass over the submissions
+ * adds them up (counts only) and a second writes the suites as it goes.
+ */
+int export_junit_sel(FILE *out, struct export_sel *sel, const struct export_opts *o,
+		     struct gr_err *err)
 {
-	const struct gb_assignment **as = NULL;
-	const struct gb_student **ss = NULL;
-	struct counts total = {0};
-	char *suites = NULL;
-	size_t na = 0, ns, len = 0;
-	FILE *mem = NULL;
+	const struct gb_submission *sub;
+	struct counts total = {0}, c;
 	int rc;
 
-	if ((rc = export_sorted_assignments(&as, &na, gb, o, err)) < 0)
-		goto done;
-	if ((rc = export_sorted_students(&ss, gb, o, err)) < 0)
-		goto done;
-	ns = export_n_students(gb, o);
-	/* Suites go to memory first: the root element carries the totals. */
-	mem = open_memstream(&suites, &len);
-	if (!mem) {
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < na; i++) {
-		for (size_t j = 0; j < ns; j++) {
-			const struct gb_submission *sub =
-			    gb_find_submission(gb, as[i]->name, ss[j]->id);
+	(void)o;
+	for (size_t i = 0; i < sel->na; i++) {
+		for (size_t j = 0; j < sel->ns; j++) {
+			if ((rc = export_sel_sub(sel, i, j, &sub, err)) < 0)
+				return rc;
+			for (size_t k = 0; k < sel->as[i]->n_notebooks; k++) {
+				const struct gb_notebook *nb = sel->as[i]->notebooks[k];
 
-			for (size_t k = 0; k < as[i]->n_notebooks; k++)
-				suite(mem, as[i], as[i]->notebooks[k], ss[j], sub, &total);
+				suite_counts(&c, nb, sub ? gb_find_nbresult(sub, nb->name) : NULL);
+				add_counts(&total, &c);
+			}
 		}
 	}
-	if (fclose(mem) != 0) {
-		mem = NULL;
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		goto done;
-	}
-	mem = NULL;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
 	fprintf(out,
 		"<testsuites name=\"grader\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
 		"time=\"%.3f\">\n",
 		total.tests, total.failures, total.errors, total.time);
-	fwrite(suites, 1, len, out);
+	for (size_t i = 0; i < sel->na; i++) {
+		for (size_t j = 0; j < sel->ns; j++) {
+			if ((rc = export_sel_sub(sel, i, j, &sub, err)) < 0)
+				return rc;
+			for (size_t k = 0; k < sel->as[i]->n_notebooks; k++)
+				suite(out, sel->as[i], sel->as[i]->notebooks[k], sel->ss[j], sub);
+		}
+	}
 	fputs("</testsuites>\n", out);
-	rc = 0;
-done:
-	if (mem)
-		fclose(mem);
-	free(suites);
-	free(as);
-	free(ss);
-	return rc;
+	if (ferror(out))
+		return gr_err_set(err, GR_EIO, "cannot write the junit export");
+	return 0;
+}
+
+int export_junit(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
+		 struct gr_err *err)
+{
+	return export_over(export_junit_sel, out, gb, o, err);
 }

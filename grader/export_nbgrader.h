@@ -2,7 +2,7 @@
 #ifndef GRADER_EXPORT_NBGRADER_H
 #define GRADER_EXPORT_NBGRADER_H
 
-#include "grader/export.h"
+#include "export_int.h"
 
 /* CREATE TABLE statements of nbgrader's gradebook.db, NULL-terminated. */
 extern const char *const export_nbgrader_ddl[];

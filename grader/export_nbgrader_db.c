@@ -407,8 +407,8 @@ static int put_results(struct db *d, const char *sa_id, const struct gb_notebook
 	return rc;
 }
 
-static int put_assignment(struct db *d, const struct gb_gradebook *gb,
-			  const struct gb_assignment *a, const struct export_opts *o)
+static int put_assignment(struct db *d, struct export_sel *sel, const struct gb_assignment *a,
+			  const struct export_opts *o)
 {
 	const char *course = o && o->course_id ? o->course_id : "default_course";
 	char a_id[ID_LEN], sa_id[ID_LEN], when[40], ext[40], **nb_ids = NULL;
@@ -444,10 +444,15 @@ static int put_assignment(struct db *d, const struct gb_gradebook *gb,
 		if ((rc = put_notebook(d, a_id, a->notebooks[j], nb_ids[j], ids[j])) < 0)
 			goto done;
 	}
-	for (size_t i = 0; i < gb->n_submissions; i++) {
-		const struct gb_submission *sub = gb->submissions[i];
+	for (size_t i = 0; i < export_sel_count(sel); i++) {
+		const struct gb_submission *sub = NULL;
 
-		if (strcmp(sub->assignment, a->name) || sub->status == GB_MISSING ||
+		/* the file's order, as a whole gradebook lists them; each read once */
+		if (strcmp(export_sel_nth_assignment(sel, i), a->name))
+			continue;
+		if ((rc = export_sel_nth(sel, i, &sub, d->err)) < 0)
+			goto done;
+		if (sub->status == GB_MISSING ||
 		    (o && o->student && strcmp(o->student, sub->student_id)))
 			continue;
 		if (sub->timestamp && export_utc_time(when, sub->timestamp, false) < 0) {
@@ -490,21 +495,14 @@ done:
 	return rc;
 }
 
-int export_nbgrader_db(const char *path, const struct gb_gradebook *gb, const struct export_opts *o,
-		       struct gr_err *err)
+int export_nbgrader_db_sel(const char *path, struct export_sel *sel, const struct export_opts *o,
+			   struct gr_err *err)
 {
 	struct db d = {.path = path, .err = err};
-	const struct gb_assignment **as = NULL;
-	size_t na = 0;
+	const struct gb_gradebook *gb = sel->gb;
 	bool began = false;
 	int rc;
 
-	if ((rc = export_sorted_assignments(&as, &na, gb, o, err)) < 0)
-		goto done;
-	if (o && o->student && !gb_find_student(gb, o->student)) {
-		rc = gr_err_set(err, GR_ENOTFOUND, "no student '%s' in the gradebook", o->student);
-		goto done;
-	}
 	if (sqlite3_open_v2(path, &d.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		rc = gr_err_set(err, GR_EIO, "cannot open '%s': %s", path,
@@ -524,8 +522,8 @@ int export_nbgrader_db(const char *path, const struct gb_gradebook *gb, const st
 		if ((rc = put_student(&d, gb->students[i])) < 0)
 			goto done;
 	}
-	for (size_t i = 0; i < na; i++)
-		if ((rc = put_assignment(&d, gb, as[i], o)) < 0)
+	for (size_t i = 0; i < sel->na; i++)
+		if ((rc = put_assignment(&d, sel, sel->as[i], o)) < 0)
 			goto done;
 	rc = exec(&d, "COMMIT");
 	if (rc == 0)
@@ -537,6 +535,17 @@ done:
 		sqlite3_exec(d.db, "ROLLBACK", NULL, NULL, NULL);
 	if (d.db)
 		sqlite3_close(d.db);
-	free(as);
 	return rc < 0 ? rc : 0;
+}
+
+int export_nbgrader_db(const char *path, const struct gb_gradebook *gb, const struct export_opts *o,
+		       struct gr_err *err)
+{
+	struct export_sel sel;
+	int rc = export_sorted(&sel, gb, NULL, o, err);
+
+	if (rc == 0)
+		rc = export_nbgrader_db_sel(path, &sel, o, err);
+	export_sel_release(&sel);
+	return rc;
 }

@@ -17,7 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "grader/export.h"
+#include "export_int.h"
 
 /* Keys shorter than this are refused: a guessable key undoes the pseudonyms. */
 #define KEY_MIN 16
@@ -113,41 +113,96 @@ static void drop_texts(json_t *sub)
 	}
 }
 
+int export_pseudo_key(char **key, size_t *keylen, const char *keyfile, struct gr_err *err)
+{
+	int rc = gr_read_file(key, keylen, keyfile, KEY_MAX, err);
+
+	if (rc < 0)
+		return rc;
+	if (*keylen < KEY_MIN) {
+		rc = gr_err_set(err, GR_EINVAL,
+				"key file '%s' is too short: %zu bytes, at least %d wanted "
+				"(head -c 32 /dev/urandom > KEYFILE)",
+				keyfile, *keylen, KEY_MIN);
+		export_pseudo_key_free(*key, *keylen);
+		*key = NULL;
+	}
+	return rc;
+}
+
+void export_pseudo_key_free(char *key, size_t keylen)
+{
+	if (key)
+		OPENSSL_cleanse(key, keylen);
+	free(key);
+}
+
+int export_pseudo_copy(struct gb_gradebook **out, const struct gb_gradebook *gb, const void *key,
+		       size_t keylen, struct gr_err *err)
+{
+	json_t *j = NULL, *sub;
+	size_t i;
+	int rc;
+
+	/* Done on the JSON form, so the result is checked like a gradebook read from a file. */
+	rc = gb_to_json(&j, gb, err);
+	if (rc == 0)
+		rc = rename_ids(j, key, keylen, err);
+	if (rc == 0) {
+		json_array_foreach(json_object_get(j, "submissions"), i, sub) drop_texts(sub);
+		rc = gb_from_json(out, j, err);
+	}
+	json_decref(j);
+	return rc;
+}
+
+/* The same as rename_ids and drop_texts do to a submission's JSON. */
+int export_pseudo_submission(struct gb_submission *sub, const void *key, size_t keylen)
+{
+	char p[EXPORT_PSEUDONYM_HEX + 1];
+
+	export_pseudonym(p, key, keylen, sub->student_id);
+	if (gb_set_str(&sub->student_id, p) < 0)
+		return GR_ENOMEM;
+	gb_set_str(&sub->message, NULL);
+	gb_set_str(&sub->source.location, NULL);
+	gb_set_str(&sub->source.commit, NULL);
+	gb_set_str(&sub->source.checksum, NULL);
+	for (size_t i = 0; i < sub->n_notebooks; i++) {
+		struct gb_nbresult *nb = sub->notebooks[i];
+
+		gb_set_str(&nb->message, NULL);
+		for (size_t k = 0; k < nb->n_grades; k++) {
+			struct gb_grade *g = nb->grades[k];
+
+			gb_set_str(&g->output.stdout_text, NULL);
+			gb_set_str(&g->output.stderr_text, NULL);
+			gb_set_str(&g->output.traceback, NULL);
+			g->output.truncated = false;
+			gb_set_str(&g->auto_comment, NULL);
+		}
+		for (size_t k = 0; k < nb->n_comments; k++) {
+			gb_set_str(&nb->comments[k]->auto_comment, NULL);
+			gb_set_str(&nb->comments[k]->manual_comment, NULL);
+		}
+	}
+	return 0;
+}
+
 int export_pseudonymise(struct gb_gradebook **gb, const char *keyfile, struct gr_err *err)
 {
 	struct gb_gradebook *out = NULL;
 	char *key = NULL;
 	size_t keylen = 0;
-	json_t *j = NULL, *sub;
-	size_t i;
 	int rc;
 
-	rc = gr_read_file(&key, &keylen, keyfile, KEY_MAX, err);
-	if (rc < 0)
-		return rc;
-	if (keylen < KEY_MIN) {
-		rc = gr_err_set(err, GR_EINVAL,
-				"key file '%s' is too short: %zu bytes, at least %d wanted "
-				"(head -c 32 /dev/urandom > KEYFILE)",
-				keyfile, keylen, KEY_MIN);
-		goto done;
+	rc = export_pseudo_key(&key, &keylen, keyfile, err);
+	if (rc == 0)
+		rc = export_pseudo_copy(&out, *gb, key, keylen, err);
+	if (rc == 0) {
+		gb_free(*gb);
+		*gb = out;
 	}
-	rc = gb_to_json(&j, *gb, err);
-	if (rc < 0)
-		goto done;
-	rc = rename_ids(j, key, keylen, err);
-	if (rc < 0)
-		goto done;
-	json_array_foreach(json_object_get(j, "submissions"), i, sub) drop_texts(sub);
-	rc = gb_from_json(&out, j, err);
-	if (rc < 0)
-		goto done;
-	gb_free(*gb);
-	*gb = out;
-done:
-	json_decref(j);
-	if (key)
-		OPENSSL_cleanse(key, keylen);
-	free(key);
+	export_pseudo_key_free(key, keylen);
 	return rc;
 }

@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "grader/export.h"
+#include "../grader/export_int.h"
 
 static struct gb_gradebook *fixture(void)
 {
@@ -350,6 +352,143 @@ static void test_export__time_note(void **state)
 	assert_string_equal(export_time_note(&sub), "invalid time 'x'");
 }
 
+/* ---- exports read as a stream from the file ------------------------------ */
+
+static char *fixture_file(void)
+{
+	const char *root = getenv("ROOT");
+
+	return gr_path_join(root ? root : ".", "tests/fixtures/gradebook/ps1.json");
+}
+
+static char *tmpdir(void)
+{
+	char *d = strdup("/tmp/test_export.XXXXXX");
+
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+/* Export the file `in` through export_src into dir/out and return what was written. */
+static char *run_src(const char *in, const char *dir, int fmt, const char *key,
+		     const struct export_opts *o)
+{
+	char *out = gr_path_join(dir, "out"), *data = NULL;
+	struct export_src *src = NULL;
+	struct gr_err err = {0};
+	size_t len = 0;
+
+	assert_int_equal(export_src_open(&src, in, key, &err), 0);
+	assert_int_equal(export_src_write(src, fmt, out, o, &err), 0);
+	export_src_free(src);
+	assert_int_equal(gr_read_file(&data, &len, out, 0, NULL), 0);
+	unlink(out);
+	free(out);
+	return data;
+}
+
+/* Every text format streamed from the file is byte for byte the export of the loaded gradebook. */
+static void test_export__stream_equals_whole(void **state)
+{
+	static int (*const fns[])(FILE *, const struct gb_gradebook *, const struct export_opts *,
+				  struct gr_err *) = {export_csv, export_junit, export_markdown,
+						      export_items};
+	static const int fmts[] = {EXPORT_CSV, EXPORT_JUNIT, EXPORT_MARKDOWN, EXPORT_ITEMS};
+	const struct export_opts sel[] = {{0}, {.student = "bob"}, {.per_cell = true}};
+	char *in = fixture_file(), *dir = tmpdir(), *key = gr_path_join(dir, "key");
+	struct gb_gradebook *gb = fixture(), *pseudo = fixture();
+	struct gr_err err = {0};
+	(void)state;
+
+	assert_int_equal(gr_write_file_atomic(key, "0123456789abcdef0123", 20, NULL), 0);
+	assert_int_equal(export_pseudonymise(&pseudo, key, &err), 0);
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(*fmts); i++)
+		for (size_t k = 0; k < sizeof(sel) / sizeof(*sel); k++) {
+			char *whole, *streamed;
+
+			if (sel[k].per_cell && fmts[i] != EXPORT_CSV)
+				continue;
+			whole = run(fns[i], gb, &sel[k]);
+			streamed = run_src(in, dir, fmts[i], NULL, &sel[k]);
+			assert_string_equal(streamed, whole);
+			free(whole);
+			free(streamed);
+			if (sel[k].student)
+				continue;
+			whole = run(fns[i], pseudo, &sel[k]);
+			streamed = run_src(in, dir, fmts[i], key, &sel[k]);
+			assert_string_equal(streamed, whole);
+			free(whole);
+			free(streamed);
+		}
+	gr_rm_rf(dir, NULL);
+	gb_free(gb);
+	gb_free(pseudo);
+	free(key);
+	free(dir);
+	free(in);
+}
+
+/* No submission at all: every student is listed as without one. */
+static void test_export__stream_empty_gradebook(void **state)
+{
+	char *dir = tmpdir(), *in = gr_path_join(dir, "gb.json"), *csv, *md;
+	struct gb_gradebook *gb = fixture();
+	(void)state;
+
+	for (size_t i = 0; i < gb->n_submissions; i++)
+		gb_submission_free(gb->submissions[i]);
+	gb->n_submissions = 0;
+	assert_int_equal(gb_write_file(gb, in, NULL), 0);
+	csv = run_src(in, dir, EXPORT_CSV, NULL, NULL);
+	assert_non_null(
+	    strstr(csv, ",,bob,\"O'Brien, Jr.\",Robert,bob@example.edu,0.0,0.0,0.0,10.0\n"));
+	md = run_src(in, dir, EXPORT_MARKDOWN, NULL, NULL);
+	assert_non_null(strstr(md, "4 students, 0 submitted, 4 missing; mean score 0 / 10"));
+	free(csv);
+	free(md);
+	gr_rm_rf(dir, NULL);
+	gb_free(gb);
+	free(in);
+	free(dir);
+}
+
+/* A malformed submission in the middle: refused with the file and index, no output left. */
+static void test_export__stream_refuses_a_bad_file(void **state)
+{
+	char *dir = tmpdir(), *in = gr_path_join(dir, "gb.json"), *out = gr_path_join(dir, "o.csv");
+	struct gb_gradebook *gb = fixture();
+	struct export_src *src = NULL;
+	struct gr_err err = {0};
+	char *text = NULL, *at;
+	size_t len = 0;
+	(void)state;
+
+	assert_int_equal(gb_write_file(gb, in, NULL), 0);
+	assert_int_equal(gr_read_file(&text, &len, in, 0, NULL), 0);
+	at = strstr(text, "\"raw_score\": ");
+	at = strstr(at + 1, "\"raw_score\": ");
+	assert_non_null(at);
+	at[13] = 'x'; /* submissions[1] no longer parses */
+	assert_int_equal(gr_write_file_atomic(in, text, len, NULL), 0);
+	assert_int_equal(export_src_open(&src, in, NULL, &err), GR_EINVAL);
+	assert_null(src);
+	assert_non_null(strstr(err.msg, "gb.json': submissions[1]: line "));
+	assert_null(strchr(err.msg, '\n'));
+	/* its object closed too early: the scan names it */
+	at[12] = '}';
+	assert_int_equal(gr_write_file_atomic(in, text, len, NULL), 0);
+	assert_int_equal(export_src_open(&src, in, NULL, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "submissions[1] ends with 'x', not ',' or ']'"));
+	assert_int_equal(access(out, F_OK), -1);
+	free(text);
+	gr_rm_rf(dir, NULL);
+	gb_free(gb);
+	free(out);
+	free(in);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +507,9 @@ int main(void)
 	    cmocka_unit_test(test_export__pseudonym_is_truncated_hmac_sha256),
 	    cmocka_unit_test(test_export__items),
 	    cmocka_unit_test(test_export__time_note),
+	    cmocka_unit_test(test_export__stream_equals_whole),
+	    cmocka_unit_test(test_export__stream_empty_gradebook),
+	    cmocka_unit_test(test_export__stream_refuses_a_bad_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -422,6 +422,247 @@ static void test_gradebook__lookups_scale(void **state)
 	gb_free(gb);
 }
 
+/* ---- the streaming reader ------------------------------------------------ */
+
+/* Write `j` to dir/name with its top-level keys in the given order (NULL-terminated). */
+static char *write_keys(const char *dir, const char *name, json_t *j, const char *const *keys)
+{
+	char *p = gr_path_join(dir, name);
+	json_t *o = json_object();
+
+	for (size_t i = 0; keys[i]; i++)
+		json_object_set(o, keys[i], json_object_get(j, keys[i]));
+	assert_int_equal(json_dump_file(o, p, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)), 0);
+	json_decref(o);
+	return p;
+}
+
+/* Every submission the reader gives back is the one gb_read_file reads. */
+static void assert_reader_matches(const char *path)
+{
+	struct gb_gradebook *gb = NULL;
+	struct gb_reader *r = NULL;
+	struct gr_err err = {0};
+
+	assert_int_equal(gb_read_file(&gb, path, &err), 0);
+	assert_int_equal(gb_reader_open(&r, path, &err), 0);
+	assert_int_equal(gb_reader_count(r), gb->n_submissions);
+	assert_int_equal(gb_reader_header(r)->n_students, gb->n_students);
+	for (size_t i = 0; i < gb->n_submissions; i++) {
+		struct gb_submission *sub = NULL;
+		json_t *a = NULL, *b = NULL;
+		size_t ai, si;
+
+		assert_int_equal(gb_reader_get(r, i, &sub, &err), 0);
+		assert_int_equal(gb_submission_to_json(&a, gb->submissions[i], &err), 0);
+		assert_int_equal(gb_submission_to_json(&b, sub, &err), 0);
+		assert_true(json_equal(a, b));
+		gb_reader_keys(r, i, &ai, &si);
+		assert_string_equal(gb_reader_header(r)->students[si]->id, sub->student_id);
+		assert_int_equal(gb_reader_find(r, ai, si), (long)i);
+		json_decref(a);
+		json_decref(b);
+		gb_submission_free(sub);
+	}
+	gb_reader_free(r);
+	gb_free(gb);
+}
+
+static void test_gradebook__reader_reads_every_layout(void **state)
+{
+	static const char *const written[] = {"format",	     "format_version", "generator",
+					      "assignments", "students",       "submissions",
+					      NULL};
+	static const char *const subs_first[] = {"submissions", "students",    "generator",
+						 "format",	"assignments", "format_version",
+						 NULL};
+	char *dir = tmpdir(), *path = fixture_path(), *p1, *p2;
+	json_t *j = fixture_json();
+	(void)state;
+
+	assert_reader_matches(path);
+	/* one line, and the submissions before the assignments they refer to */
+	p1 = write_keys(dir, "line.json", j, written);
+	p2 = write_keys(dir, "first.json", j, subs_first);
+	assert_reader_matches(p1);
+	assert_reader_matches(p2);
+	gr_rm_rf(dir, NULL);
+	json_decref(j);
+	free(p1);
+	free(p2);
+	free(path);
+	free(dir);
+}
+
+/* The fixture as gb_writer lays it out: one line per submission. */
+static char *writer_text(const char *dir)
+{
+	char *p = gr_path_join(dir, "written.json"), *path = fixture_path(), *text;
+	struct gb_gradebook *gb = NULL;
+
+	assert_int_equal(gb_read_file(&gb, path, NULL), 0);
+	assert_int_equal(gb_write_file(gb, p, NULL), 0);
+	text = slurp(p);
+	gb_free(gb);
+	free(path);
+	free(p);
+	return text;
+}
+
+/* Open `text` as a gradebook file: the return code, the message in err. */
+static int open_text(const char *dir, const char *text, struct gr_err *err)
+{
+	char *p = gr_path_join(dir, "gb.json");
+	struct gb_reader *r = NULL;
+	int rc;
+
+	assert_int_equal(gr_write_file_atomic(p, text, strlen(text), NULL), 0);
+	rc = gb_reader_open(&r, p, err);
+	gb_reader_free(r);
+	free(p);
+	return rc;
+}
+
+static void test_gradebook__reader_refuses_truncated_files(void **state)
+{
+	char *dir = tmpdir(), *text = writer_text(dir), *cut, *second;
+	struct gr_err err = {0};
+	(void)state;
+
+	/* cut inside the third submission: the message names it */
+	second = strstr(text, "\n{\"assignment\"");
+	second = strstr(second + 1, "\n{\"assignment\"");
+	second = strstr(second + 1, "\n{\"assignment\"");
+	assert_non_null(second);
+	cut = strndup(text, (size_t)(second - text) + 40);
+	assert_int_equal(open_text(dir, cut, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "gb.json': line "));
+	assert_non_null(strstr(err.msg, "the file ends inside submissions[2]"));
+	assert_null(strchr(err.msg, '\n'));
+	free(cut);
+	/* cut after the last submission's object, before the closing bracket */
+	cut = strndup(text, strlen(text) - 4);
+	assert_int_equal(open_text(dir, cut, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "gb.json': line "));
+	assert_non_null(strstr(err.msg, "the file ends inside"));
+	free(cut);
+	assert_int_equal(open_text(dir, "", &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "gb.json': the file is empty"));
+	text[strlen(text) - 1] = '\0';
+	cut = NULL;
+	assert_int_equal(asprintf(&cut, "%s{}", text), (int)strlen(text) + 2);
+	assert_int_equal(open_text(dir, cut, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "data after the gradebook"));
+	free(cut);
+	gr_rm_rf(dir, NULL);
+	free(text);
+	free(dir);
+}
+
+/*
+ * A malformed submission in the middle refuses the whole file (an export
+ * missing a row would give that student 0): one line naming the file and
+ * the submission's index.
+ */
+static void test_gradebook__reader_names_a_bad_submission(void **state)
+{
+	char *dir = tmpdir(), *text = writer_text(dir), *at, *bad;
+	json_t *j = fixture_json();
+	struct gr_err err = {0};
+	(void)state;
+
+	/* not JSON: the position is the file's */
+	at = strstr(text, "\"student_id\": \"bob\"");
+	assert_non_null(at);
+	bad = strdup(text);
+	memcpy(bad + (at - text), "\"student_id\"; \"bob\"", 19);
+	assert_int_equal(open_text(dir, bad, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "gb.json': submissions[1]: line "));
+	assert_null(strchr(err.msg, '\n'));
+	free(bad);
+	/* JSON, but not a submission */
+	json_object_set_new(json_array_get(json_object_get(j, "submissions"), 2), "score",
+			    json_string("ten"));
+	bad = json_dumps(j, JSON_PRESERVE_ORDER);
+	assert_int_equal(open_text(dir, bad, &err), GR_EINVAL);
+	assert_string_equal(strstr(err.msg, "gb.json': "),
+			    "gb.json': submissions[2].score: expected a number");
+	free(bad);
+	/* a second submission of the same student */
+	json_decref(j);
+	j = fixture_json();
+	json_array_append(json_object_get(j, "submissions"),
+			  json_array_get(json_object_get(j, "submissions"), 0));
+	bad = json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+	assert_int_equal(open_text(dir, bad, &err), GR_EINVAL);
+	assert_non_null(strstr(err.msg, "gb.json': submissions[4]: second submission of 'ps1' by "
+					"'alice'"));
+	free(bad);
+	gr_rm_rf(dir, NULL);
+	json_decref(j);
+	free(text);
+	free(dir);
+}
+
+static void test_gradebook__reader_empty_gradebook(void **state)
+{
+	char *dir = tmpdir(), *p = gr_path_join(dir, "gb.json");
+	json_t *j = fixture_json();
+	struct gb_reader *r = NULL;
+	struct gr_err err = {0};
+	(void)state;
+
+	json_object_set_new(j, "submissions", json_array());
+	assert_int_equal(json_dump_file(j, p, JSON_INDENT(2)), 0);
+	assert_int_equal(gb_reader_open(&r, p, &err), 0);
+	assert_int_equal(gb_reader_count(r), 0);
+	assert_int_equal(gb_reader_header(r)->n_students, 4);
+	assert_int_equal(gb_reader_find(r, 0, 0), -1);
+	gb_reader_free(r);
+	gr_rm_rf(dir, NULL);
+	json_decref(j);
+	free(p);
+	free(dir);
+}
+
+/* Strings of megabytes, full of what a scanner could take for structure. */
+static void test_gradebook__reader_huge_strings(void **state)
+{
+	char *dir = tmpdir(), *p = gr_path_join(dir, "gb.json");
+	size_t n = (size_t)4 << 20;
+	char *big = malloc(n + 1);
+	json_t *j = fixture_json(), *sub;
+	struct gb_submission *back = NULL;
+	struct gb_reader *r = NULL;
+	struct gr_err err = {0};
+	(void)state;
+
+	for (size_t i = 0; i < n; i++)
+		big[i] = "{[\"\\]}\n,x"[i % 9];
+	big[n] = '\0';
+	sub = json_array_get(json_object_get(j, "submissions"), 1);
+	json_object_set_new(sub, "message", json_string(big));
+	assert_int_equal(json_dump_file(j, p, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)), 0);
+	assert_int_equal(gb_reader_open(&r, p, &err), 0);
+	assert_int_equal(gb_reader_count(r), 4);
+	assert_int_equal(gb_reader_get(r, 1, &back, &err), 0);
+	assert_string_equal(back->message, big);
+	gb_submission_free(back);
+	back = NULL;
+	assert_int_equal(gb_reader_get(r, 2, &back, &err), 0);
+	assert_string_equal(
+	    back->student_id,
+	    json_string_value(json_object_get(json_array_get(json_object_get(j, "submissions"), 2),
+					      "student_id")));
+	gb_submission_free(back);
+	gb_reader_free(r);
+	gr_rm_rf(dir, NULL);
+	json_decref(j);
+	free(big);
+	free(p);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +676,11 @@ int main(void)
 	    cmocka_unit_test(test_gradebook__output_is_capped),
 	    cmocka_unit_test(test_gradebook__lookups_scale),
 	    cmocka_unit_test(test_gradebook__flag_reasons_round_trip),
+	    cmocka_unit_test(test_gradebook__reader_reads_every_layout),
+	    cmocka_unit_test(test_gradebook__reader_refuses_truncated_files),
+	    cmocka_unit_test(test_gradebook__reader_names_a_bad_submission),
+	    cmocka_unit_test(test_gradebook__reader_empty_gradebook),
+	    cmocka_unit_test(test_gradebook__reader_huge_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

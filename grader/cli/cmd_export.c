@@ -6,7 +6,6 @@
 
 #include "cmd.h"
 #include "grader/export.h"
-#include "grader/gradebook.h"
 
 static void usage(FILE *f)
 {
@@ -44,40 +43,6 @@ static void usage(FILE *f)
 	    "2 usage error (unknown format, missing argument)\n");
 }
 
-/* Run a text exporter into memory, then write it atomically (or to stdout). */
-static int text_export(int fmt, const char *out, const struct gb_gradebook *gb,
-		       const struct export_opts *o, struct gr_err *err)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	int rc;
-
-	if (!f)
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	if (fmt == EXPORT_CSV)
-		rc = export_csv(f, gb, o, err);
-	else if (fmt == EXPORT_JUNIT)
-		rc = export_junit(f, gb, o, err);
-	else if (fmt == EXPORT_ITEMS)
-		rc = export_items(f, gb, o, err);
-	else
-		rc = export_markdown(f, gb, o, err);
-	if (fclose(f) != 0 && rc == 0)
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-	if (rc == 0) {
-		if (!out || !strcmp(out, "-")) {
-			if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
-				rc = gr_err_sys(err, GR_EIO, errno,
-						"cannot write to standard output");
-		} else {
-			rc = gr_write_file_atomic(out, buf, len, err);
-		}
-	}
-	free(buf);
-	return rc;
-}
-
 int cmd_export(int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_ASSIGNMENT, OPT_STUDENT, OPT_PER_CELL, OPT_COURSE, OPT_PSEUDO };
@@ -95,7 +60,7 @@ int cmd_export(int argc, char **argv)
 	};
 	struct cmd_opts p;
 	struct export_opts o = {0};
-	struct gb_gradebook *gb = NULL;
+	struct export_src *src = NULL;
 	struct gr_err err = {0};
 	const char *to = NULL, *out = NULL, *in, *key = NULL;
 	int c, fmt, rc;
@@ -159,18 +124,13 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, "grader export: --per-cell applies to --to csv only\n");
 		return 2;
 	}
-	if (gb_read_file(&gb, in, &err) < 0 || (key && export_pseudonymise(&gb, key, &err) < 0)) {
+	/* The gradebook is read as a stream: memory stays flat whatever the course size. */
+	if (export_src_open(&src, in, key, &err) < 0) {
 		fprintf(stderr, "grader export: %s\n", err.msg);
-		gb_free(gb);
 		return 1;
 	}
-	if (fmt == EXPORT_NBGRADER_DB)
-		rc = export_nbgrader_db(out, gb, &o, &err);
-	else if (fmt == EXPORT_GRADESCOPE)
-		rc = export_gradescope(out, gb, &o, &err);
-	else
-		rc = text_export(fmt, out, gb, &o, &err);
-	gb_free(gb);
+	rc = export_src_write(src, fmt, out, &o, &err);
+	export_src_free(src);
 	if (rc < 0) {
 		fprintf(stderr, "grader export: %s\n", err.msg);
 		/* A selection that does not fit the gradebook is a usage error. */

@@ -17,7 +17,7 @@ static const char USAGE[] =
     "usage: grader rubric import SOURCE.ipynb... --assignment NAME [options] [-o RUBRIC.json]\n"
     "       grader rubric release RUBRIC.json -o DIR\n"
     "       grader rubric public RUBRIC.json [-o PUBLIC.json]\n"
-    "       grader rubric check RUBRIC.json...\n"
+    "       grader rubric check [--validate] RUBRIC.json...\n"
     "\n"
     "import: build a rubric from nbgrader source notebooks (schema 3 metadata,\n"
     "### BEGIN/END SOLUTION, ### BEGIN/END HIDDEN TESTS), checked with nbgrader's rules.\n"
@@ -44,11 +44,20 @@ static const char USAGE[] =
     "  --processes N             per notebook (default 64)\n"
     "  --output-limit BYTES      output kept per cell (default 1048576)\n"
     "  -o, --output FILE         write the rubric here (default: stdout)\n"
+    "  --no-validate             write the rubric without proving it on the solution\n"
+    "  Before writing, import proves the rubric on the solution, as nbgrader validate:\n"
+    "  each source notebook (solutions in place, hidden tests included) runs in the\n"
+    "  sandbox as grade runs a submission (limits, preloads, data, seed, switches).\n"
+    "  A test cell short of full points, a failing import, a flag or a time limit hit\n"
+    "  is an error: exit 1, nothing written. A cell or notebook using more than a\n"
+    "  third of its time limit gets a suggested --cell-timeout / --notebook-timeout.\n"
+    "  Needs the sandbox (root, user namespaces); elsewhere use --no-validate.\n"
     "release: write the student notebooks (solutions stubbed, hidden tests removed,\n"
     "  outputs cleared) and the data files into DIR.\n"
     "public: write the rubric without hidden tests and solutions, for students' CI.\n"
     "check: validate rubrics and print a one-line summary of each; warn about preload\n"
-    "  modules that cannot be imported.\n";
+    "  modules that cannot be imported. --validate also proves each on its own\n"
+    "  solution, as import does.\n";
 
 struct list {
 	const char **v;
@@ -134,6 +143,7 @@ enum {
 	O_CTYPES = 256,
 	O_JIT,
 	O_NO_AUTO,
+	O_NO_VALIDATE,
 	O_ASSIGNMENT,
 	O_DUEDATE,
 	O_LATE,
@@ -152,6 +162,7 @@ static const struct cmd_opt import_table[] = {
     {"allow-ctypes", 0, 0, O_CTYPES},
     {"allow-jit", 0, 0, O_JIT},
     {"no-auto-preload", 0, 0, O_NO_AUTO},
+    {"no-validate", 0, 0, O_NO_VALIDATE},
     {"assignment", 0, 1, O_ASSIGNMENT},
     {"duedate", 0, 1, O_DUEDATE},
     {"late-policy", 0, 1, O_LATE},
@@ -179,6 +190,7 @@ struct import_args {
 	struct list src, ext, pre, data;
 	char **preload; /* the --preload list's memory */
 	int auto_preload;
+	int prove; /* prove the rubric on the solution before writing it */
 };
 
 /* One option (key c, value p->arg) into a: 0, 2 after a usage error, GR_ENOMEM. */
@@ -195,6 +207,9 @@ static int import_option(struct import_args *a, int c, const struct cmd_opts *p)
 		break;
 	case O_NO_AUTO:
 		a->auto_preload = 0;
+		break;
+	case O_NO_VALIDATE:
+		a->prove = 0;
 		break;
 	case O_ASSIGNMENT:
 		a->o.assignment = v;
@@ -268,10 +283,34 @@ static int import_option(struct import_args *a, int c, const struct cmd_opts *p)
 	return 0;
 }
 
+/*
+ * Prove `r` on its own solution and print the findings: 0 when it passes,
+ * -1 (told on stderr by `who`) when it fails or cannot be run here.
+ */
+static int validate(const struct rubric *r, const char *who, const char *fix)
+{
+	struct rubric_validation *v = NULL;
+	struct gr_err err = {0};
+	size_t errors;
+
+	if (batch_validate(&v, r, &err) < 0) {
+		fprintf(stderr, "%s: cannot prove the rubric on the solution: %s%s\n", who, err.msg,
+			fix);
+		return -1;
+	}
+	errors = rubric_validation_report(stderr, v);
+	rubric_validation_free(v);
+	if (!errors)
+		return 0;
+	fprintf(stderr, "%s: the solution fails its own rubric (%zu error%s)%s\n", who, errors,
+		errors == 1 ? "" : "s", fix);
+	return -1;
+}
+
 static int do_import(int argc, char **argv)
 {
 	struct cmd_opts p;
-	struct import_args a = {.auto_preload = 1};
+	struct import_args a = {.auto_preload = 1, .prove = 1};
 	struct rubric *r = NULL;
 	struct gr_err err = {0};
 	char **found = NULL;
@@ -308,6 +347,10 @@ static int do_import(int argc, char **argv)
 		goto done;
 	}
 	if (a.auto_preload && choose_preload(&r, &a.o, &found) < 0)
+		goto done;
+	if (a.prove &&
+	    validate(r, "grader rubric import",
+		     ": the rubric is not written (--no-validate writes it unproven)") < 0)
 		goto done;
 	if (write_rubric(r, a.o.output, &err)) {
 		fprintf(stderr, "grader rubric import: %s\n", err.msg);
@@ -390,9 +433,15 @@ done:
 
 static int do_check(int argc, char **argv)
 {
-	int rc = 0;
+	int rc = 0, prove = 0, nrubrics = 0;
 
-	if (argc < 3) {
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--validate"))
+			prove = 1;
+		else
+			nrubrics++;
+	}
+	if (!nrubrics) {
 		fprintf(stderr, "grader rubric check: no rubric given\n%s", USAGE);
 		return 2;
 	}
@@ -402,6 +451,8 @@ static int do_check(int argc, char **argv)
 		size_t graded = 0;
 		double points = 0;
 
+		if (!strcmp(argv[i], "--validate"))
+			continue;
 		if (rubric_load(&r, argv[i], &err)) {
 			fprintf(stderr, "%s\n", err.msg);
 			rc = 1;
@@ -425,6 +476,8 @@ static int do_check(int argc, char **argv)
 					"module can be imported\n",
 					argv[i]);
 		}
+		if (prove && validate(r, "grader rubric check", "") < 0)
+			rc = 1;
 		rubric_free(r);
 	}
 	return rc;

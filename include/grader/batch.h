@@ -113,4 +113,18 @@ int batch_preload_check(const struct rubric *r, const struct batch_preload_opts 
 int batch_grade_dir(struct gb_gradebook **out, const struct batch_opts *opts, const char *dir,
 		    const char *student, struct gr_err *err);
 
+struct rubric_validation;
+
+/*
+ * Prove rubric `r` on the instructor's own solution, as `nbgrader validate`
+ * does: each notebook, solutions in place and hidden tests included, is
+ * graded as one submission the way `grade` grades one (the rubric's limits,
+ * preloads, data files, seed and allow_* switches; never a weaker sandbox).
+ * *out holds every cell's result and time and the flags raised
+ * (rubric_validation_report decides; rubric_validation_free it). GR_ESYS
+ * "the sandbox cannot run here: ..." when this host cannot run it; GR_EINVAL
+ * for a public rubric (it has no solutions).
+ */
+int batch_validate(struct rubric_validation **out, const struct rubric *r, struct gr_err *err);
+
 #endif

@@ -103,50 +103,36 @@ int export_pseudonymise(struct gb_gradebook **gb, const char *keyfile, struct gr
 void export_pseudonym(char out[EXPORT_PSEUDONYM_HEX + 1], const void *key, size_t keylen,
 		      const char *id);
 
-/* ---- helpers shared by the exporters (pure, tested on their own) -------- */
+/*
+ * A gradebook file opened for export (export_src_open): checked whole as
+ * gb_read_file checks it, then read as a stream of submissions (gb_reader),
+ * so that every exporter runs in the memory of the assignments, the
+ * students, a small index and one submission, whatever the course size.
+ * With `keyfile` (or NULL) everything read is pseudonymised as
+ * export_pseudonymise does. GR_EINVAL / GR_EIO / GR_ENOTFOUND name the file.
+ */
+struct export_src;
+int export_src_open(struct export_src **out, const char *path, const char *keyfile,
+		    struct gr_err *err);
+void export_src_free(struct export_src *src);
 
 /*
- * An ISO 8601 time as UTC "YYYY-MM-DD HH:MM:SS[.ffffff]": python=true prints
- * like str(datetime) (microseconds only when non-zero), python=false like
- * SQLAlchemy stores DATETIME in SQLite (always 6 digits). GR_EINVAL if bad.
+ * Export `src` in format `fmt` (enum export_format). Text formats go to the
+ * file `out`, written as they are made into a temporary file beside it and
+ * renamed into place once complete, or to stdout when `out` is NULL or "-";
+ * nbgrader-db and gradescope take `out` as export_nbgrader_db and
+ * export_gradescope do. GR_ENOTFOUND: the selection names an assignment or
+ * student the gradebook lacks.
  */
-int export_utc_time(char out[40], const char *iso, bool python);
-/* Seconds since the epoch as SQLAlchemy stores an Interval in SQLite. */
-void export_db_interval(char out[40], double seconds);
+int export_src_write(struct export_src *src, int fmt, const char *out, const struct export_opts *o,
+		     struct gr_err *err);
+
+/* ---- helpers other modules share ---------------------------------------- */
 
 /* A lateness for people: "45 s", "45 min", "2h", "2h 5min", "2d", "2d 2h" (rounded down). */
 void export_duration(char out[32], double seconds);
 
-/*
- * The note every export carries for a submission whose time is unreadable
- * or unknown (flags bad_timestamp, time_unknown): its message, else a
- * default; NULL when its time is known. Points into sub.
- */
-const char *export_time_note(const struct gb_submission *sub);
-
-/* One RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
-void export_csv_field(FILE *f, const char *s);
-
 /* Heap copy of s without ANSI escape sequences (colour codes of tracebacks). */
 char *export_strip_ansi(const char *s);
-
-/*
- * Write s escaped for XML 1.0 text (attr=false) or a double-quoted attribute
- * (attr=true): markup characters become entities, ANSI escapes are dropped
- * and characters XML 1.0 forbids (C0 controls but tab/LF/CR) become U+FFFD.
- */
-void export_xml_text(FILE *f, const char *s, bool attr);
-
-/* Students sorted as nbgrader lists them: last name, first name (NULL first), id. */
-int export_sorted_students(const struct gb_student ***out, const struct gb_gradebook *gb,
-			   const struct export_opts *o, struct gr_err *err);
-
-/* Assignments sorted as nbgrader lists them (duedate, name), filtered by o. */
-int export_sorted_assignments(const struct gb_assignment ***out, size_t *n,
-			      const struct gb_gradebook *gb, const struct export_opts *o,
-			      struct gr_err *err);
-
-/* Count of the students export_sorted_students returns. */
-size_t export_n_students(const struct gb_gradebook *gb, const struct export_opts *o);
 
 #endif

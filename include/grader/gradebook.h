@@ -317,6 +317,33 @@ int gb_writer_commit(struct gb_writer *w, struct gr_err *err);
 /* Free the writer; an uncommitted temporary file is removed. */
 void gb_writer_free(struct gb_writer *w);
 
+/* ---- streaming reader -------------------------------------------------- */
+
+struct gb_reader;
+
+/*
+ * Open the gradebook file `path` and check it as gb_read_file does, without
+ * holding its submissions: the header (format, assignments, students) is read
+ * whole, each submission is read, checked and forgotten, and an index of
+ * where each one lies in the file is kept (a few dozen bytes each). Memory is
+ * the header, the index and the largest submission, whatever their number.
+ * A file with one bad or truncated submission is refused whole: the one-line
+ * error names the file and the submission ("'gb.json': submissions[7]...").
+ */
+int gb_reader_open(struct gb_reader **out, const char *path, struct gr_err *err);
+void gb_reader_free(struct gb_reader *r);
+/* Assignments and students (no submissions), owned by the reader. */
+const struct gb_gradebook *gb_reader_header(const struct gb_reader *r);
+/* Number of submissions, numbered 0.. in the file's order. */
+size_t gb_reader_count(const struct gb_reader *r);
+/* Indexes in the header's assignments and students of submission i. */
+void gb_reader_keys(const struct gb_reader *r, size_t i, size_t *assignment, size_t *student);
+/* Number of the submission of (assignment, student) indexes, or -1 when none. */
+long gb_reader_find(const struct gb_reader *r, size_t assignment, size_t student);
+/* Read submission i again from the file (*out, gb_submission_free / json_decref it). */
+int gb_reader_get(struct gb_reader *r, size_t i, struct gb_submission **out, struct gr_err *err);
+int gb_reader_get_json(struct gb_reader *r, size_t i, json_t **out, struct gr_err *err);
+
 /* ---- merging ----------------------------------------------------------- */
 
 /*
@@ -326,9 +353,12 @@ void gb_writer_free(struct gb_writer *w);
  * naming the student). Each `expected` student (NULL-terminated, or NULL)
  * without a submission in any part is named on `log` and counted in
  * *n_missing; then unless `allow_missing` nothing is written (GR_ENOTFOUND).
- * Students and submissions keep the parts' order; one part is in memory at
- * a time and submissions go through gb_writer. The result depends on the
- * parts alone, so merging again gives the same file.
+ * Students are written sorted by id and submissions by (student id,
+ * assignment), the order of a plain `grade` run, so merging shards gives the
+ * file one run would (but for what differs by nature: cells' run times). The
+ * result depends on the parts alone, whatever their order: merging again, or
+ * merging the result, gives the same file. No part is held in memory: each is
+ * a gb_reader (header and index), submissions are read one at a time.
  */
 int gb_merge(const char *out, const char *const *paths, size_t n, const char *const *expected,
 	     int allow_missing, FILE *log, size_t *n_missing, struct gr_err *err);

@@ -13,6 +13,7 @@
 #define GRADER_RUBRIC_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <jansson.h>
 
 #include "grader/notebook.h"
@@ -192,6 +193,76 @@ int rubric_release(const struct rubric *r, const char *dir, struct gr_err *err);
 
 /* The public rubric (no hidden tests, no solutions, "public": true). */
 int rubric_public(struct rubric **out, const struct rubric *r, struct gr_err *err);
+
+/*
+ * ---- validation: the rubric proved on the instructor's own solution ----
+ * (rubric_validate.c). What running the solution found is gathered here by
+ * the runner (batch_validate); deciding and reporting needs no sandbox.
+ */
+enum rubric_vstatus {
+	RUBRIC_V_OK = 0,
+	RUBRIC_V_ERROR,	  /* raised (or failed to compile) */
+	RUBRIC_V_TIMEOUT, /* killed at the cell or notebook time limit */
+	RUBRIC_V_NOT_RUN, /* never started: an earlier cell ended the run */
+};
+
+/* One code cell of the solution as the sandbox ran it. */
+struct rubric_vcell {
+	size_t number;	      /* 1-based position in the notebook, as import's messages */
+	const char *grade_id; /* borrowed from the rubric; NULL for a plain cell */
+	int test;	      /* an autograded test cell (grade, not solution) */
+	double points, score; /* test cells: possible, and scored by grade's rules */
+	enum rubric_vstatus status;
+	char *ename, *evalue, *note; /* owned; NULL when none */
+	double time;		     /* seconds */
+};
+
+struct rubric_vnotebook {
+	const char *name; /* borrowed from the rubric */
+	double wall;	  /* seconds its run took */
+	char *message;	  /* owned: why the run ended early or was not scored; NULL */
+	size_t ncells;
+	struct rubric_vcell *cells;
+};
+
+struct rubric_validation {
+	const char *assignment; /* borrowed */
+	struct rubric_limits limits;
+	size_t nnotebooks;
+	struct rubric_vnotebook *notebooks; /* one per rubric notebook, in order */
+	size_t nflags;
+	char **flags, **reasons; /* owned: what the engine flagged, and why (reason may be NULL) */
+	double wall;		 /* seconds the whole proof took */
+};
+
+/* An empty validation of `r` (one empty notebook entry per notebook); `r` outlives it. */
+int rubric_validation_new(struct rubric_validation **out, const struct rubric *r,
+			  struct gr_err *err);
+void rubric_validation_free(struct rubric_validation *v);
+
+/* Append a copy of `c` (its strings copied) to notebook `nb`. GR_ENOMEM. */
+int rubric_validation_add_cell(struct rubric_validation *v, size_t nb, const struct rubric_vcell *c,
+			       struct gr_err *err);
+int rubric_validation_add_flag(struct rubric_validation *v, const char *flag, const char *reason,
+			       struct gr_err *err);
+
+/*
+ * The limit to suggest for something that took `used` seconds: three times
+ * it, in whole seconds, so that the solution uses at most a third.
+ */
+double rubric_suggest_limit(double used);
+
+/*
+ * Decide and print (to `f`, one line per finding, escaped for a terminal):
+ * "error:" for every test cell short of full points (grade_id, got/possible,
+ * "ename: evalue"), every failing import (naming the module), every time
+ * limit hit, every flag and every run that ended early; "warning:" with a
+ * suggested --cell-timeout / --notebook-timeout for a cell or notebook that
+ * used more than a third of its limit; "note:" for another cell that raised.
+ * Last, the summary ("validated ps1: 5/5 grade cells full marks (13 points) in
+ * 0.4 s" when clean). Returns the number of errors (0: the rubric passes).
+ */
+size_t rubric_validation_report(FILE *f, const struct rubric_validation *v);
 
 /* Flags raised while splicing (names are stable: they reach the gradebook). */
 #define RUBRIC_FLAG_MODIFIED_LOCKED "modified_locked_cell"

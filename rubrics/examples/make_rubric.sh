@@ -1,9 +1,11 @@
 #!/bin/sh
 # Rebuild rubrics/examples/ps1.json from the demo course's source notebook.
-# Usage: sh rubrics/examples/make_rubric.sh [path/to/grader]   (default build/grader)
+# Usage: sh rubrics/examples/make_rubric.sh [path/to/grader [import flags...]]
+#        (default build/grader). Import proves the rubric on the solution first.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 grader=${1:-$here/../../build/grader}
+[ $# -gt 0 ] && shift
 "$grader" rubric import "$here/ps1/source/ps1.ipynb" \
 	--assignment ps1 \
 	--duedate 2026-10-30T10:00:00Z \
@@ -14,4 +16,4 @@ grader=${1:-$here/../../build/grader}
 	--seed 42 \
 	--cell-timeout 5 \
 	--notebook-timeout 120 \
-	-o "$here/ps1.json"
+	-o "$here/ps1.json" "$@"

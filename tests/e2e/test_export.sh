@@ -94,6 +94,14 @@ check "invalid gradebook exits 1" test $rc -eq 1
 check "invalid gradebook error is one line" test "$(wc -l <"$T/err")" -eq 1
 check "error names file and field" grep -q "bad.json': submissions\[1\].notebooks\[0\].grades\[2\].auto_score: expected a number" "$T/err"
 check "nothing on stdout after an error" test ! -s "$T/out"
+# a gradebook cut short is refused whole (exports read it as a stream), nothing written
+head -c $(($(wc -c <"$GB") * 2 / 3)) "$GB" >"$T/cut.json"
+"$GRADER" export "$T/cut.json" --to csv -o "$T/cut.csv" 2>"$T/err"; rc=$?
+check "truncated gradebook exits 1" test $rc -eq 1
+check "truncated gradebook error is one line" test "$(wc -l <"$T/err")" -eq 1
+check "truncated gradebook error names the file and where it ends" \
+	grep -q "cut.json': line [0-9]*: the file ends inside \(the \)*submissions" "$T/err"
+check "truncated gradebook writes nothing" test ! -e "$T/cut.csv"
 "$GRADER" export "$GB" --to xlsx 2>"$T/err"; rc=$?
 check "unknown format exits 2" test $rc -eq 2
 check "unknown format is named" grep -q "unknown format 'xlsx'" "$T/err"

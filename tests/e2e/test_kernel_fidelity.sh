@@ -18,8 +18,10 @@ weaker=
 
 $PY "$FID" write "$T/source/ps"
 $PY "$FID" expected >"$T/expected.json"
+# the fidelity notebooks fail on purpose (an IndentationError, a MemoryError,
+# stderr in a test, as under nbgrader): the rubric is written unproven
 (cd "$T/source/ps" && "$GRADER" rubric import ./*.ipynb --assignment ps --memory 1024 \
-	--data data.csv --data helper.py -o "$T/rubric.json") 2>"$T/import.err"
+	--data data.csv --data helper.py --no-validate -o "$T/rubric.json") 2>"$T/import.err"
 check "rubric import of the fidelity notebooks" test -s "$T/rubric.json"
 "$GRADER" rubric release "$T/rubric.json" -o "$T/release" >/dev/null 2>&1
 check "released" test -f "$T/release/utf8.ipynb"

@@ -182,8 +182,10 @@ nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {
                 cell("assert x == 2", "full", 1)]}
 json.dump(nb, open(sys.argv[1], "w"))
 EOF
+# partial credit (1/3, 0.1 + 0.2) is the point here, so the solution is short on
+# purpose: the rubric is written unproven
 "$GRADER" rubric import "$F/source/hw.ipynb" --assignment hw --duedate 2026-10-30T10:00:00Z \
-	--late-policy 10%/day -o "$F/hw.json" 2>/dev/null
+	--late-policy 10%/day --no-validate -o "$F/hw.json" 2>/dev/null
 check "fractional course: rubric imported" test -s "$F/hw.json"
 "$GRADER" rubric release "$F/hw.json" -o "$F/release" >/dev/null 2>&1
 /usr/bin/python3 -c "

@@ -7,17 +7,22 @@ PY=/usr/bin/python3
 SRC=$ROOT/rubrics/examples/ps1/source
 T=$E2E_TMP
 preload() { json_get "$1" '["preload"]'; }
+# proving a rubric on its solution needs the sandbox: without root this test
+# is about the preloads chosen only
+nv=
+[ "$(id -u)" = 0 ] || nv=--no-validate
 
-"$GRADER" rubric import "$SRC/ps1.ipynb" --assignment ps1 --data "$SRC/data.csv" \
+"$GRADER" rubric import "$SRC/ps1.ipynb" --assignment ps1 --data "$SRC/data.csv" $nv \
 	-o "$T/auto.json" 2>"$T/err"
 check "import without --preload exits 0" test $? -eq 0
 check "the demo's imports are preloaded" test "$(preload "$T/auto.json")" = \
 	'["csv", "math", "matplotlib", "matplotlib.pyplot"]'
 check "import says what it preloads" grep -q '^preload: csv, math, matplotlib, matplotlib.pyplot' "$T/err"
 
-"$GRADER" rubric import "$SRC/ps1.ipynb" --assignment ps1 --no-auto-preload --data "$SRC/data.csv" -o "$T/none.json" 2>"$T/err"
+"$GRADER" rubric import "$SRC/ps1.ipynb" --assignment ps1 --no-auto-preload --data "$SRC/data.csv" $nv -o "$T/none.json" 2>"$T/err"
 check "--no-auto-preload preloads nothing" test "$(preload "$T/none.json")" = '[]'
-"$GRADER" rubric import "$SRC/ps1.ipynb" --assignment ps1 --preload json -o "$T/given.json" 2>"$T/err"
+# without its data file the demo's solution fails: only the preload matters here
+"$GRADER" rubric import "$SRC/ps1.ipynb" --assignment ps1 --preload json --no-validate -o "$T/given.json" 2>"$T/err"
 check "--preload is taken as given" test "$(preload "$T/given.json")" = '["json"]'
 check "--preload: no detection line" sh -c "! grep -q '^preload:' '$T/err'"
 
@@ -47,7 +52,9 @@ cells = [
 nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
 json.dump(nb, open(sys.argv[1], "w"))
 PYEOF
-(cd "$T/course" && "$GRADER" rubric import c.ipynb --assignment c -o "$T/c.json" 2>"$T/err")
+# the course imports modules that are not there on purpose: its solution
+# cannot pass, only the preloads chosen matter here
+(cd "$T/course" && "$GRADER" rubric import c.ipynb --assignment c --no-validate -o "$T/c.json" 2>"$T/err")
 check "course import exits 0" test $? -eq 0
 check "system modules kept, course files and unknown names left out" \
 	test "$(preload "$T/c.json")" = '["matplotlib", "numpy", "json", "statistics", "xml.dom.minidom"]'
