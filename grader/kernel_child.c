@@ -284,8 +284,9 @@ static PyObject *compile_cell(const struct kcell *k, long i, PyObject **expr)
 static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long i, json_t *res,
 		     PyObject **repr)
 {
-	PyObject *body, *expr = NULL, *r = NULL, *v = NULL;
-	int failed = 0, uses_async;
+	PyObject *body, *expr = NULL, *r = NULL, *v = NULL, *et, *ev, *etb;
+	int failed = 0, uses_async, grade = c->run->grade && c->run->grade[i];
+	struct kgrade g = {NULL, 0, 0};
 
 	*repr = NULL;
 	if (k->ename) {
@@ -300,19 +301,28 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 	if (uses_async || c->run->z->loop.loop)
 		kloop_mark(&c->run->z->loop, 1);
 	call_hook(c->run->z->pre_cell, uses_async ? Py_True : Py_False);
+	/* compiling can run student code (a collector callback): before the checks */
+	body = compile_cell(k, i, &expr);
+	PyErr_Fetch(&et, &ev, &etb);
 	/*
 	 * Right before a grade cell, after every piece of student code that runs
 	 * ahead of it (the pre-cell events a notebook registered included): what
-	 * student code changed, and threads still running.
+	 * student code changed, and threads still running; then the test at once.
 	 */
-	if (c->run->grade && c->run->grade[i])
-		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT);
-	kwatch_enter(c->run->z->watch, i + 1, c->run->grade && c->run->grade[i]);
-	body = compile_cell(k, i, &expr);
-	if (body && c->run->grade && c->run->grade[i]) {
+	if (grade)
+		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT, c->on_timeout, 1);
+	kwatch_enter(c->run->z->watch, i + 1, grade);
+	if (body && grade) {
 		kguard_shadowed(c->run->z->watch, body, ns, i + 1);
 		kguard_shadowed(c->run->z->watch, expr, ns, i + 1);
 	}
+	if (grade) {
+		/* once more after the checks (the box scan can be slow): then the test at once */
+		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT, c->on_timeout, 0);
+		kgrade_processes(c->run->z->watch, i + 1);
+		kgrade_begin(&g, c->pristine, c->builtins, ns);
+	}
+	PyErr_Restore(et, ev, etb);
 	if (body)
 		r = eval_code(c, body, ns);
 	if (r && expr) {
@@ -327,6 +337,8 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		failed = 1;
 		kchild_exception(c, res);
 	}
+	if (grade)
+		kgrade_end(&g, c->run->z->watch, c->builtins, ns, i + 1);
 	call_hook(c->run->z->post_cell, NULL);
 	Py_XDECREF(v);
 	Py_XDECREF(r);
@@ -341,7 +353,7 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 {
 	PyObject *repr = NULL;
 	json_t *res = json_object();
-	size_t dout, derr;
+	size_t dout, derr, dbytes = 0;
 	double t0;
 	int f, failed;
 
@@ -389,7 +401,9 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	json_object_set_new(res, "stderr", kcap_take(&c->cap, 1, &derr));
 	json_object_set_new(res, "stdout_dropped", json_integer((json_int_t)dout));
 	json_object_set_new(res, "stderr_dropped", json_integer((json_int_t)derr));
-	json_object_set_new(res, "displays", kchild_displays(c));
+	json_object_set_new(res, "displays", kchild_displays(c, &dbytes));
+	kchild_budget(c, res, dbytes,
+		      KNB_BUDGET(c->run->cap < KSTREAM_MAX ? c->run->cap : KSTREAM_MAX));
 	kchild_notes(c, res, kc->note, notes);
 	kwatch_check(c->run->z->watch, 0);
 	kguard_note_ns(c->run->z->watch, ns, i + 1);
@@ -562,7 +576,10 @@ int kernel_child_main(void *arg)
 	ns = PyTuple_GET_ITEM(ret, 0);
 	notes = PyTuple_GET_ITEM(ret, 1);
 	c.builtins = PyDict_GetItemString(ns, "__builtins__");
+	c.pristine = kgrade_pristine(c.builtins);
 	c.sigmod = PyImport_ImportModule("signal");
+	c.on_timeout =
+	    c.sigmod ? PyObject_CallMethod(c.sigmod, "getsignal", "i", KSIG_TIMEOUT) : NULL;
 	PyErr_Clear();
 	/* Without a watchdog the sandbox's wall clock still ends the run. */
 	if (pthread_create(&wd, NULL, watchdog, &c) != 0)

@@ -203,6 +203,8 @@ void kchild_exception(struct kchild *c, json_t *res)
 }
 
 #define KDISPLAY_MAX ((size_t)8 << 20)
+/* Displays kept per cell: each is a JSON object in the record, empty ones included. */
+#define KDISPLAY_COUNT 10000
 
 /* _cap_pos(): (stdout, stderr) bytes captured so far in this cell, for display records. */
 static PyObject *cap_pos(PyObject *self, PyObject *unused)
@@ -234,7 +236,7 @@ void kchild_expose_cap_pos(struct kchild *c)
  * [{"out", "err", "post", "data"}] (byte offsets into the captures when it was
  * shown; "post": after the result), then forgotten. Shown, never scored.
  */
-json_t *kchild_displays(struct kchild *c)
+json_t *kchild_displays(struct kchild *c, size_t *bytes)
 {
 	PyObject *list = PyDict_GetItemString(c->run->z->pub, "_displays");
 	json_t *arr = json_array();
@@ -245,6 +247,14 @@ json_t *kchild_displays(struct kchild *c)
 		Py_ssize_t pos = 0;
 		json_t *d, *data;
 
+		if (k == KDISPLAY_COUNT) {
+			size_t n = strlen(c->cut);
+
+			snprintf(c->cut + n, sizeof(c->cut) - n,
+				 "%s%zd displays, %d kept (a cell's displays are capped)",
+				 n ? "; " : "", PyList_GET_SIZE(list), KDISPLAY_COUNT);
+			break;
+		}
 		if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 4 ||
 		    !PyDict_Check(PyTuple_GET_ITEM(t, 3)))
 			continue;
@@ -273,10 +283,38 @@ json_t *kchild_displays(struct kchild *c)
 		json_object_set_new(d, "data", data);
 		json_array_append_new(arr, d);
 	}
+	*bytes = total;
 	if (list && PyList_Check(list))
 		PyList_SetSlice(list, 0, PyList_GET_SIZE(list), NULL);
 	PyErr_Clear();
 	return arr;
+}
+
+/*
+ * A notebook's outputs are capped as a whole (KNB_BUDGET): once a notebook's
+ * cells have carried that much, later cells keep their status, not their
+ * outputs, so the grader holding every record stays small.
+ */
+void kchild_budget(struct kchild *c, json_t *res, size_t displays, size_t budget)
+{
+	static const char *const fields[] = {"stdout", "stderr", "result", NULL};
+	size_t n = displays;
+
+	for (size_t i = 0; fields[i]; i++)
+		n += json_string_length(json_object_get(res, fields[i]));
+	if (c->spent + n <= budget) {
+		c->spent += n;
+		return;
+	}
+	c->spent = budget;
+	json_object_set_new(res, "stdout", json_string(""));
+	json_object_set_new(res, "stderr", json_string(""));
+	json_object_set_new(res, "displays", json_array());
+	json_object_del(res, "result");
+	n = strlen(c->cut);
+	snprintf(c->cut + n, sizeof(c->cut) - n,
+		 "%soutputs dropped: the notebook's outputs passed %zu MiB", n ? "; " : "",
+		 budget >> 20);
 }
 
 /*

@@ -220,7 +220,7 @@ static void shadowed(struct kwatch *w, PyObject *code, PyObject *ns, PyObject *b
 }
 
 /* Python handlers on any signal but ours, and interval timers: off, and flagged. */
-static void signals(struct kwatch *w, PyObject *sigmod, long cell, int own)
+static void signals(struct kwatch *w, PyObject *sigmod, long cell, int own, PyObject *own_handler)
 {
 	static const int timers[] = {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF};
 	static const struct itimerval off = {{0, 0}, {0, 0}};
@@ -242,9 +242,24 @@ static void signals(struct kwatch *w, PyObject *sigmod, long cell, int own)
 	for (int s = 1; getsig && setsig && s < NSIG; s++) {
 		PyObject *h;
 
-		if (s == own || s == SIGKILL || s == SIGSTOP)
+		if (s == SIGKILL || s == SIGSTOP)
 			continue;
 		h = PyObject_CallFunction(getsig, "i", s);
+		if (s == own) {
+			/* the engine's own signal keeps the engine's handler, nothing else */
+			if (h && own_handler && h != own_handler) {
+				PyObject *r = PyObject_CallFunction(setsig, "iO", s, own_handler);
+
+				Py_XDECREF(r);
+				kwatch_flag(w, "replaced_builtins", "signal",
+					    "the handler of signal %d (the engine's) was replaced "
+					    "when grade cell %ld started (put back)",
+					    s, cell);
+			}
+			Py_XDECREF(h);
+			PyErr_Clear();
+			continue;
+		}
 		if (h && PyCallable_Check(h) && h != dflt_int) {
 			PyObject *r =
 			    PyObject_CallFunction(setsig, "ii", s, (int)(intptr_t)SIG_IGN);
@@ -264,7 +279,8 @@ static void signals(struct kwatch *w, PyObject *sigmod, long cell, int own)
 	PyErr_Clear();
 }
 
-void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signal)
+void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signal,
+		    PyObject *own_handler, int collect)
 {
 	PyObject *type, *value, *tb;
 
@@ -272,9 +288,10 @@ void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signa
 		return;
 	PyErr_Fetch(&type, &value, &tb);
 	/* finalizers that are due run now, before the checks, not during the test */
-	PyGC_Collect();
+	if (collect)
+		PyGC_Collect();
 	PyErr_Clear();
-	signals(w, sigmod, cell, own_signal);
+	signals(w, sigmod, cell, own_signal, own_handler);
 	PyErr_Restore(type, value, tb);
 }
 

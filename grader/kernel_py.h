@@ -177,6 +177,8 @@ struct kwatch {
 	PyObject *wrapped_key;	 /* "__wrapped__", interned */
 	PyObject *nsmods;	 /* name -> the system module the notebook bound it to first */
 	PyObject *nsbind;	 /* name -> (id of its value, cell that bound it) */
+	PyObject *closures;	 /* [(closure, its cells' contents as accepted, name)] */
+	PyObject *closure_seen;	 /* ids of the functions in closures */
 	PyObject *base_hooks[3]; /* sys.meta_path, sys.path_hooks, gc.callbacks in the zygote */
 	int student_ran;	 /* code of the notebook's ran during the current import */
 	int profiling;		 /* the watcher itself is setting its profile function */
@@ -199,7 +201,8 @@ struct kwatch {
  * checks); then names the compiled test reads that the notebook bound over a
  * builtin, flagged.
  */
-void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signal);
+void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signal,
+		    PyObject *own_handler, int collect);
 void kguard_shadowed(struct kwatch *w, PyObject *code, PyObject *ns, long cell);
 /*
  * After each cell: which names of the notebook's namespace hold a system
@@ -242,6 +245,25 @@ void kwatch_scan_box(struct kwatch *w);
 /* Make sys.modules[name] the system's module again. */
 void kwatch_restore(struct kwatch *w, PyObject *name);
 
+/* kernel_grade.c: a grade cell's builtins, a fresh copy, and writes to them while it runs */
+struct kgrade {
+	PyObject *fresh; /* the copy the grade cell reads, owned */
+	uint64_t v_fresh, v_real;
+};
+/* A copy of the builtins' namespace, taken before student code runs (new reference or NULL). */
+PyObject *kgrade_pristine(PyObject *builtins_mod);
+/* Give the namespace a fresh copy of `pristine` as __builtins__; note both versions. */
+void kgrade_begin(struct kgrade *g, PyObject *pristine, PyObject *builtins_mod, PyObject *ns);
+/*
+ * Processes of the box other than the notebook process and the box's init
+ * still running (not zombies) when grade cell `cell` starts: flagged
+ * `background_processes` (a child can signal the notebook while the test runs).
+ */
+void kgrade_processes(struct kwatch *w, long cell);
+/* Flag a write to the copy or the real builtins since kgrade_begin; put the real ones back. */
+void kgrade_end(struct kgrade *g, struct kwatch *w, PyObject *builtins_mod, PyObject *ns,
+		long cell);
+
 /* ---- the child (kernel_child.c, kernel_child_rec.c) ---- */
 
 /* Most bytes kept of a result's repr, an exception's name or message, a traceback. */
@@ -257,15 +279,18 @@ struct kchild {
 	pthread_t main_thread;
 	long cell; /* cell being worked on, -1 before the first */
 	double soft, hard, nb_deadline;
-	int fired;	     /* 0, 1 cell limit, 2 notebook limit: for `cell` */
-	const char *src;     /* the running cell's text, for traceback lines */
-	PyObject *out, *err; /* this cell's sys.stdout / sys.stderr */
-	PyObject *builtins;  /* __main__'s __builtins__ as _prepare() set it */
-	PyObject *sigmod;    /* the signal module, imported before student code */
-	struct kcap cap;     /* fds 1 and 2 */
-	pid_t pid;	     /* this process: a process it forks sends nothing */
-	unsigned char *key;  /* the run's key, on a page wiped in any forked process */
-	char cut[256];	     /* what of this cell's record was truncated, for its note */
+	int fired;	      /* 0, 1 cell limit, 2 notebook limit: for `cell` */
+	const char *src;      /* the running cell's text, for traceback lines */
+	PyObject *out, *err;  /* this cell's sys.stdout / sys.stderr */
+	PyObject *builtins;   /* __main__'s __builtins__ as _prepare() set it */
+	PyObject *sigmod;     /* the signal module, imported before student code */
+	PyObject *pristine;   /* builtins' namespace before student code ran (kernel_grade.c) */
+	PyObject *on_timeout; /* the engine's Python handler of KSIG_TIMEOUT (_prepare's) */
+	struct kcap cap;      /* fds 1 and 2 */
+	pid_t pid;	      /* this process: a process it forks sends nothing */
+	unsigned char *key;   /* the run's key, on a page wiped in any forked process */
+	size_t spent;	      /* output bytes the notebook's records carried (kchild_budget) */
+	char cut[256];	      /* what of this cell's record was truncated, for its note */
 };
 
 /* kernel_child.c: sbx_run_fn's function; arg is a struct krun. */
@@ -278,8 +303,12 @@ json_t *kchild_text(struct kchild *c, PyObject *o, const char *what);
 void kchild_exception(struct kchild *c, json_t *res);
 /* Give the helper _cap_pos(): the capture's positions, for display records. */
 void kchild_expose_cap_pos(struct kchild *c);
-/* The cell's display() calls and figures as a JSON array, then forgotten. */
-json_t *kchild_displays(struct kchild *c);
+/* The cell's display() calls and figures as a JSON array, then forgotten; *bytes their text. */
+json_t *kchild_displays(struct kchild *c, size_t *bytes);
+/* A notebook's output budget: 16 times the output cap (at most 4 MiB), at least 16 MiB. */
+#define KNB_BUDGET(cap) ((cap)*16 > ((size_t)16 << 20) ? (cap)*16 : ((size_t)16 << 20))
+/* Past `budget` bytes for the notebook, the cell's outputs are dropped from `res` (noted). */
+void kchild_budget(struct kchild *c, json_t *res, size_t displays, size_t budget);
 /* The watcher's new findings into res's "flags", the names they concern into `replaced`. */
 void kchild_flags(struct kchild *c, json_t *res, json_t *replaced);
 /* The cell's "note": the helper's `note`, IPython's `notes`, the audit hook's refusal, cuts. */

@@ -163,6 +163,39 @@ static void add_wrap(struct kwatch *w, PyObject *fn, PyObject *wrapped, const ch
 	w->nwraps++;
 }
 
+/*
+ * A library function's closure cells (numpy's dispatchers keep the
+ * implementation in one): a cell's contents can be set from Python without
+ * an audit event, so they are snapshotted, once per function.
+ */
+static void add_closure(struct kwatch *w, PyObject *fn, const char *name)
+{
+	PyObject *cl = ((PyFunctionObject *)fn)->func_closure, *id, *snap, *entry;
+
+	if (!cl || !PyTuple_Check(cl) || !w->closures || !w->closure_seen)
+		return;
+	id = PyLong_FromVoidPtr(fn);
+	if (!id || PySet_Contains(w->closure_seen, id) != 0 || PySet_Add(w->closure_seen, id) < 0) {
+		Py_XDECREF(id);
+		PyErr_Clear();
+		return;
+	}
+	Py_DECREF(id);
+	snap = PyTuple_New(PyTuple_GET_SIZE(cl));
+	for (Py_ssize_t i = 0; snap && i < PyTuple_GET_SIZE(cl); i++) {
+		PyObject *c = PyTuple_GET_ITEM(cl, i);
+		PyObject *v = PyCell_Check(c) ? PyCell_GET(c) : NULL;
+
+		PyTuple_SET_ITEM(snap, i, Py_NewRef(v ? v : Py_None));
+	}
+	entry = snap ? Py_BuildValue("(OOs)", cl, snap, name) : NULL;
+	if (entry)
+		PyList_Append(w->closures, entry);
+	Py_XDECREF(entry);
+	Py_XDECREF(snap);
+	PyErr_Clear();
+}
+
 /* Watch a system module: its namespace, the classes it defines, its wrapped functions. */
 void kwatch_add_module(struct kwatch *w, const char *mname, PyObject *mod)
 {
@@ -187,12 +220,15 @@ void kwatch_add_module(struct kwatch *w, const char *mname, PyObject *mod)
 			if (owner && PyUnicode_Check(owner) &&
 			    !PyUnicode_CompareWithASCIIString(owner, mname))
 				add_rec(w, val, ((PyTypeObject *)val)->tp_dict, name, 1);
-		} else if (PyFunction_Check(val) && ((PyFunctionObject *)val)->func_dict) {
-			PyObject *wr = PyDict_GetItemString(((PyFunctionObject *)val)->func_dict,
-							    "__wrapped__");
+		} else if (PyFunction_Check(val)) {
+			PyObject *fd = ((PyFunctionObject *)val)->func_dict;
+			PyObject *wr = fd ? PyDict_GetItemString(fd, "__wrapped__") : NULL;
 
 			if (wr)
 				add_wrap(w, val, wr, name);
+			add_closure(w, val, name);
+			if (wr && PyFunction_Check(wr))
+				add_closure(w, wr, name);
 		}
 	}
 	PyErr_Clear();
@@ -334,12 +370,46 @@ static void check_wraps(struct kwatch *w, int flagging)
 	}
 }
 
+/*
+ * A closure cell that held a tool (a callable, a module) and now holds
+ * something else: flagged and put back. A cell filled later (None before)
+ * or holding data is the library's own state.
+ */
+static void check_closures(struct kwatch *w, int flagging)
+{
+	for (Py_ssize_t i = 0; w->closures && i < PyList_GET_SIZE(w->closures); i++) {
+		PyObject *e = PyList_GET_ITEM(w->closures, i);
+		PyObject *cl = PyTuple_GET_ITEM(e, 0), *snap = PyTuple_GET_ITEM(e, 1);
+		const char *name = kwatch_str(PyTuple_GET_ITEM(e, 2));
+
+		for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(cl); j++) {
+			PyObject *c = PyTuple_GET_ITEM(cl, j), *old = PyTuple_GET_ITEM(snap, j);
+			PyObject *cur = PyCell_Check(c) ? PyCell_GET(c) : NULL;
+
+			if (cur == old || !cur)
+				continue;
+			if (flagging && old != Py_None && is_tool(old)) {
+				kwatch_flag(w, "replaced_builtins", name,
+					    "a closure cell of %s replaced (cell %ld; put back)",
+					    name, w->cell);
+				PyCell_Set(c, old);
+				continue;
+			}
+			/* accepted: the library's own state (the tuple is ours alone) */
+			PyTuple_SET_ITEM(snap, j, Py_NewRef(cur));
+			Py_DECREF(old);
+		}
+	}
+	PyErr_Clear();
+}
+
 static void check_all(struct kwatch *w, int flagging)
 {
 	kwatch_check_modules(w, flagging);
 	for (size_t i = 0; i < w->nrecs; i++)
 		check_rec(w, &w->recs[i], flagging);
 	check_wraps(w, flagging);
+	check_closures(w, flagging);
 	PyErr_Clear();
 }
 
@@ -611,6 +681,8 @@ static int init_refs(struct kwatch *w)
 	w->originals = PyDict_New();
 	w->nsmods = PyDict_New();
 	w->nsbind = PyDict_New();
+	w->closures = PyList_New(0);
+	w->closure_seen = PySet_New(NULL);
 	w->flags = json_array();
 	w->builtins = PyEval_GetBuiltins();
 	Py_XINCREF(w->builtins);
@@ -630,8 +702,9 @@ static int init_refs(struct kwatch *w)
 	w->orig_load = attr("_frozen_importlib", "_find_and_load");
 	w->wrapped_key = PyUnicode_InternFromString("__wrapped__");
 	if (!w->known || !w->seen || !w->shadows || !w->forged || !w->originals || !w->nsmods ||
-	    !w->nsbind || !w->flags || !w->builtins || !w->stdlib || !w->syspath || !w->find_spec ||
-	    !w->from_spec || !w->orig_load || !w->wrapped_key)
+	    !w->nsbind || !w->closures || !w->closure_seen || !w->flags || !w->builtins ||
+	    !w->stdlib || !w->syspath || !w->find_spec || !w->from_spec || !w->orig_load ||
+	    !w->wrapped_key)
 		return -1;
 	return 0;
 }

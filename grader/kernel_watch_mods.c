@@ -244,11 +244,15 @@ void kwatch_check_modules(struct kwatch *w, int flagging)
 	w->modules_version = kwatch_dict_version(modules);
 }
 
+/* Entries of the working directory looked at per scan: the scan runs before each grade cell. */
+#define KW_SCAN_MAX 10000
+
 /* Submission files in the working directory named like a system module. */
 void kwatch_scan_box(struct kwatch *w)
 {
 	struct stat st;
 	struct dirent *e;
+	long seen = 0;
 	DIR *d;
 
 	if (stat(".", &st) < 0 ||
@@ -262,6 +266,16 @@ void kwatch_scan_box(struct kwatch *w)
 		size_t n = strlen(e->d_name);
 		PyObject *name;
 
+		if (++seen > KW_SCAN_MAX) {
+			kwatch_flag(w, "shadowed_module", NULL,
+				    "the working directory holds more than %d entries: the rest "
+				    "were not checked for files shadowing a system module",
+				    KW_SCAN_MAX);
+			break;
+		}
+		/* a name with a dot can only be a module as NAME.py: no stat for data files */
+		if (strchr(e->d_name, '.') && (n <= 3 || strcmp(e->d_name + n - 3, ".py")))
+			continue;
 		if (n > 3 && n < sizeof(mod) && !strcmp(e->d_name + n - 3, ".py")) {
 			snprintf(mod, sizeof(mod), "%.*s", (int)(n - 3), e->d_name);
 		} else {

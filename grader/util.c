@@ -481,7 +481,7 @@ char *gr_term_escape(const char *s)
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t len = strlen((const char *)p);
 	const unsigned char *end = p + len;
-	char *out = malloc(len * 6 + 1), *o = out; /* at most 4 bytes out per byte in (\xHH) */
+	char *out = malloc(len * 6 + 1), *o = out; /* \u0085 is the longest: 6 per byte at most */
 
 	if (!out)
 		return NULL;

@@ -55,6 +55,34 @@ check "shadow: the reason names abs" sub shadow "\"binds 'abs' over builtins.abs
 # signal handlers and interval timers are disarmed before a test, and flagged
 check "sigalrm: the wrong answer scores 0" sub sigalrm 's["score"] == 0'
 check "sigalrm: flagged with the timer and the handler" sub sigalrm '"interval timer" in json.dumps(s.get("flag_reasons", {})) and "handler of signal" in json.dumps(s.get("flag_reasons", {}))'
+# a grade cell reads a fresh copy of the builtins; a write to builtins while it runs is
+# flagged even when undone before the cell ends (no frame of the student's at check time)
+check "gc_cb: the wrong answer scores 0" sub gc_cb 's["score"] == 0'
+# finalizer: right for the visible values only, so the hidden test's 4 points are lost
+check "finalizer: the hidden test fails" sub finalizer 's["score"] == 3'
+check "gc_cb: flagged replaced_builtins" sub gc_cb '"gc.callbacks" in s.get("flag_reasons", {}).get("replaced_builtins", "") or "builtins written during grade cell" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+check "finalizer: flagged builtins written" sub finalizer '"builtins written during grade cell 3" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+# the engine's own signal keeps the engine's handler; a child process left running is flagged
+check "usr2: the wrong answer scores 0" sub usr2 's["score"] == 0'
+check "usr2: the engine's handler put back, flagged" sub usr2 '"(the engine\x27s) was replaced" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+check "usr2: flagged background_processes" sub usr2 '"of the box still running when grade cell 2" in s.get("flag_reasons", {}).get("background_processes", "")'
+check "pool: a closed and joined process pool is no flag" sub pool 's["score"] == 7 and not s["flags"]'
+# numpy's dispatchers keep the implementation in a closure cell: replacing it is flagged, undone
+if $PY -c 'import numpy' 2>/dev/null; then
+	N=$T/np
+	mkdir -p "$N"
+	$PY "$ROOT/tests/fixtures/redteam/make_course.py" source-np "$N/hw.ipynb"
+	(cd "$N" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload $nv -o rubric.json 2>/dev/null)
+	"$GRADER" rubric release "$N/rubric.json" -o "$N/release" 2>/dev/null
+	$PY "$ROOT/tests/fixtures/redteam/make_course.py" submit-np "$N/release/hw.ipynb" "$N/sub"
+	"$GRADER" grade --rubric "$N/rubric.json" --submissions "$N/sub" -o "$T/gb.json" -q $weaker 2>"$T/err"
+	check "numpy course: grade exits 0" test $? -eq 0
+	check "numpy course: honest full marks, no flag" sub honest 's["score"] == 7 and not s["flags"]'
+	check "closure: the wrong answer scores 0" sub closure 's["score"] == 0'
+	check "closure: flagged with the function" sub closure '"closure cell of numpy" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+else
+	skip "closure" "numpy is not installed"
+fi
 # the import-time attacks, graded in a run of their own
 $PY "$ROOT/tests/fixtures/redteam/make_course.py" submit-more "$T/release/hw.ipynb" "$T/sub2"
 "$GRADER" grade --rubric "$T/rubric.json" --submissions "$T/sub2" -o "$T/gb2.json" -q $weaker 2>"$T/err2"
@@ -100,4 +128,13 @@ cp "$ROOT/tests/fixtures/redteam/bytecode_zip.py" "$T/bytecode_zip.py"
 check "zipimport: nb run exits 0" test $? -eq 0
 line "$T/zip.json" ZIP >"$T/zip.out"
 check "zipimport: the .pyc is refused" grep -qx 'refused PermissionError' "$T/zip.out"
+# a notebook's outputs are capped as a whole, and a cell's displays are counted
+cp "$ROOT/tests/fixtures/redteam/outputs.py" "$T/outputs.py"
+"$GRADER" nb run --json --output-cap 1048576 $weaker "$T/outputs.py" >"$T/out.json" 2>"$T/out.err"
+check "outputs: nb run exits 0" test $? -eq 0
+outputs() { $PY -c 'import json, sys; n = json.load(open(sys.argv[1]))["notebooks"][0]; sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out.json" "$1"; }
+check "outputs: not tampered, every cell ok" outputs 'not n["tampered"] and all(c["status"] == "ok" for c in n["cells"])'
+check "outputs: the total is capped" outputs 'sum(len(c["stdout"] or "") + len(c["result"] or "") for c in n["cells"]) <= 17 << 20'
+check "outputs: the later cells say their outputs were dropped" outputs '"outputs dropped" in (n["cells"][-1]["note"] or "")'
+check "outputs: 30 000 displays, 10 000 kept, noted" outputs 'any(5000 <= len(c["outputs"]) <= 10001 and "30000 displays, 10000 kept" in (c["note"] or "") for c in n["cells"])'
 finish
