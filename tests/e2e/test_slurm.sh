@@ -214,33 +214,7 @@ show_outs() {
 
 # same A B: the merged gradebook equals the unsharded one: the header, the
 # students, and every submission cell by cell, but for the cells' run times
-same() { /usr/bin/python3 - "$1" "$2" <<'PY'
-import json, sys
-def strip(v):
-    # a cell's run time differs from run to run; everything else must not
-    if isinstance(v, dict):
-        return {k: strip(x) for k, x in v.items() if k != "time"}
-    if isinstance(v, list):
-        return [strip(x) for x in v]
-    return v
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-diffs = [k for k in set(a) | set(b) if k not in ("students", "submissions") and a.get(k) != b.get(k)]
-if sorted(a["students"], key=lambda s: s["id"]) != sorted(b["students"], key=lambda s: s["id"]):
-    diffs.append("students")
-ua = {(s["assignment"], s["student_id"]): strip(s) for s in a["submissions"]}
-ub = {(s["assignment"], s["student_id"]): strip(s) for s in b["submissions"]}
-if len(ua) != len(a["submissions"]) or len(ub) != len(b["submissions"]):
-    diffs.append("a submission twice")
-if ua.keys() != ub.keys():
-    diffs.append("submission keys")
-cells = 0
-for k in ua:
-    if k in ub and ua[k] != ub[k]:
-        diffs.append("submission %s" % k[1])
-    cells += sum(len(nb["grades"]) for nb in ua[k]["notebooks"])
-print("equal %d submissions %d cells" % (len(ua), cells) if not diffs else "differ: " + ", ".join(diffs))
-PY
-}
+same() { /usr/bin/python3 "$ROOT/tests/e2e/gb_same.py" "$1" "$2"; }
 
 # 1. the array and the merge, as the README submits them
 if ! run_block 1; then
