@@ -280,20 +280,13 @@ static int parse_run(int argc, char **argv, struct kernel_opts *opts, char ***pr
 		case 'j':
 			*json = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_opts_other(&p, c, "grader nb run", usage);
 		}
 	}
 	*first = p.ind;
-	if (p.ind >= argc) {
-		fprintf(stderr, "grader nb run: no notebook given\n");
-		usage(stderr);
-		return 2;
-	}
+	if (p.ind >= argc)
+		return cmd_usage_error(usage, "grader nb run: no notebook given");
 	return -1;
 }
 
@@ -397,17 +390,11 @@ done:
 
 int cmd_nb(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(stdout);
-		return 0;
-	}
+	int code;
+
+	if (cmd_help_asked(argc, argv, usage, &code))
+		return code;
 	if (!strcmp(argv[1], "run"))
 		return run_cmd(argc - 1, argv + 1);
-	fprintf(stderr, "grader nb: unknown subcommand '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	return cmd_usage_error(usage, "grader nb: unknown subcommand '%s'", argv[1]);
 }
