@@ -109,6 +109,13 @@ struct rubric {
  */
 int rubric_load(struct rubric **out, const char *path, struct gr_err *err);
 
+/*
+ * rubric_load that also puts the sha256 (hex) of the very bytes it read in
+ * sha; with out NULL, only the sha (the file is read but not parsed: a
+ * rubric changed on disk is seen by comparing two).
+ */
+int rubric_load_sha(struct rubric **out, char sha[65], const char *path, struct gr_err *err);
+
 /* Same from JSON text; `name` is used in messages (and as path). */
 int rubric_parse(struct rubric **out, const char *data, size_t len, const char *name,
 		 struct gr_err *err);
