@@ -20,7 +20,6 @@
 #include "grader/score.h"
 
 #define TIMESTAMP_MAX 4096
-#define COPY_MAX_BYTES ((off_t)512 * 1024 * 1024)
 
 /* Create `rel`'s parent folders under `root` and copy `src` to root/rel. */
 static int place(const char *root, const char *rel, const char *src, struct gr_err *err)
@@ -51,8 +50,9 @@ static int place(const char *root, const char *rel, const char *src, struct gr_e
 static int fill_box(char **out, struct batch_grader *g, const struct batch_item *it,
 		    struct gr_err *err)
 {
-	char name[32], *box = NULL, **files = NULL;
-	size_t n = 0;
+	/* all of the student's files but the grader's own notes, or an error */
+	static const struct gr_copy_opts student = {.max_depth = 32, .skip_prefix = ".grader-"};
+	char name[32], *box = NULL;
 	int rc;
 
 	snprintf(name, sizeof(name), "box-%u", g->runs++);
@@ -63,16 +63,7 @@ static int fill_box(char **out, struct batch_grader *g, const struct batch_item 
 	rc = gr_mkdir_p(box, 0755, err);
 	if (rc)
 		goto done;
-	rc = batch_list_files(&files, &n, it->path, err);
-	for (size_t i = 0; !rc && i < n; i++) {
-		char *src;
-
-		if (!strncmp(files[i], ".grader-", 8))
-			continue;
-		src = gr_path_join(it->path, files[i]);
-		rc = src ? place(box, files[i], src, err) : gr_err_set(err, GR_ENOMEM, "oom");
-		free(src);
-	}
+	rc = gr_copy_tree(it->path, box, &student, NULL, err);
 	for (size_t i = 0; !rc && i < g->rubric->nfiles; i++) {
 		const struct rubric_file *f = &g->rubric->files[i];
 		char *src = gr_path_join(g->rubric->dir, f->path);
@@ -89,7 +80,6 @@ static int fill_box(char **out, struct batch_grader *g, const struct batch_item 
 		box = NULL;
 	}
 done:
-	batch_files_free(files, n);
 	if (box)
 		gr_rm_rf(box, NULL);
 	free(box);
