@@ -496,7 +496,7 @@ static char *dirname_in_place(char *path)
  * The submission time from timestamp.txt: 1 read, 0 when absent, 2 when
  * empty (fetch had no time: nbgrader reads it as none), -1 when unreadable.
  */
-static int read_timestamp(double *t, char iso[GR_TIME_MAX], const struct batch_item *it,
+static int read_timestamp(struct gr_time *t, char iso[GR_TIME_MAX], const struct batch_item *it,
 			  struct gr_err *err)
 {
 	char *path = gr_path_join(it->path, FETCH_TIMESTAMP_NAME), *text = NULL;
@@ -510,13 +510,11 @@ static int read_timestamp(double *t, char iso[GR_TIME_MAX], const struct batch_i
 	else if (!rc && !text[strspn(text, " \t\r\n")])
 		rc = 2;
 	else if (!rc) {
-		int64_t sec;
-		int32_t usec;
 		/* nbgrader reads a time without a zone as UTC */
-		rc = gr_time_parse(&sec, &usec, text, GR_TIME_NAIVE_UTC, err) < 0 ? -1 : 1;
-		*t = (double)sec + usec / 1e6;
+		rc = gr_time_parse(&t->sec, &t->usec, text, GR_TIME_NAIVE_UTC, err) < 0 ? -1 : 1;
 		/* microseconds kept: nbgrader's export prints them */
-		gr_time_format(iso, GR_TIME_MAX, sec, usec, GR_TIME_ISO_FRAC);
+		if (rc > 0)
+			gr_time_format(iso, GR_TIME_MAX, t->sec, t->usec, GR_TIME_ISO_FRAC);
 	} else
 		rc = -1;
 	free(text);
@@ -570,7 +568,8 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g, const st
 	const struct rubric *r = g->rubric;
 	struct gb_submission *sub = NULL;
 	struct gr_err terr = {0};
-	double t = 0, late = 0, ext;
+	struct gr_time t = {0};
+	double late = 0, ext;
 	char *why_unknown = NULL, iso[GR_TIME_MAX];
 	double pt = batch_prof_now(g->prof);
 	int rc, have_time, lms_late = 0;
@@ -604,7 +603,7 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g, const st
 		if (ext > 0)
 			sub->extension_seconds = ext;
 		if (r->duedate_text)
-			late = score_seconds_late(t, r->duedate, ext);
+			late = score_seconds_late(&t, &r->duedate, ext);
 	}
 	sub->late_seconds = late > 0 ? late : 0;
 	batch_prof_add(g->prof, BATCH_PH_SOURCE, pt);

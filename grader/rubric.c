@@ -560,7 +560,7 @@ static int load_head(struct vctx *v, json_t *root, struct rubric *r)
 		if (!json_is_string(x))
 			return bad(v, "duedate", "must be an ISO 8601 time with a zone, or null");
 		r->duedate_text = json_string_value(x);
-		if (score_parse_time(&r->duedate, r->duedate_text, 0, &e))
+		if (gr_time_parse(&r->duedate.sec, &r->duedate.usec, r->duedate_text, 0, &e))
 			return bad(v, "duedate", "%s", e.msg);
 	}
 	return 0;

@@ -85,7 +85,7 @@ struct rubric {
 	json_t *root; /* owned reference */
 	const char *assignment;
 	const char *duedate_text; /* NULL when no due date */
-	double duedate;		  /* seconds since the epoch (UTC) */
+	struct gr_time duedate;	  /* the instant (util's one time representation) */
 	struct score_late_policy late;
 	size_t nextensions;
 	struct rubric_extension *extensions;
