@@ -40,6 +40,21 @@ void export_db_interval(char out[40], double seconds)
 	gr_time_format(out, 40, sec, (int32_t)(us - sec * 1000000), GR_TIME_SQL);
 }
 
+char *export_traceback(const char *tb, bool hidden)
+{
+	const char *end, *start;
+
+	if (!tb || !hidden)
+		return tb ? strdup(tb) : NULL;
+	end = tb + strlen(tb);
+	while (end > tb && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > tb && start[-1] != '\n')
+		start--;
+	return end > start ? strndup(start, (size_t)(end - start)) : NULL;
+}
+
 void export_csv_field(FILE *f, const char *s)
 {
 	if (!s)

@@ -1,6 +1,8 @@
 /*
  * export_gradescope.c - Gradescope autograder results.json: one test per
- * grade or task cell, hidden tests visible only once grades are published.
+ * grade or task cell, hidden tests visible only once grades are published,
+ * and then with only the error line of their traceback (the lines above it
+ * quote the hidden test's source).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +58,11 @@ static json_t *test_json(const struct gb_notebook *nb, const struct gb_cell *cel
 		 !g->output.traceback && r && r->message)
 		rc = add_text(&text, "not run: ", r->message); /* e.g. an unreadable notebook */
 	if (rc == 0 && g && !passed) {
-		rc = add_text(&text, NULL, g->output.traceback);
+		/* a hidden test's traceback quotes its source: only the error line */
+		char *tb = export_traceback(g->output.traceback, cell->hidden_tests);
+
+		rc = add_text(&text, NULL, tb);
+		free(tb);
 		if (rc == 0)
 			rc = add_text(&text, NULL, g->output.stderr_text);
 	}

@@ -23,6 +23,13 @@ void export_db_interval(char out[40], double seconds);
  */
 const char *export_time_note(const struct gb_submission *sub);
 
+/*
+ * What of a cell's traceback students may see: all of it, or for a cell
+ * holding hidden tests (`hidden`) only its last line (the error), since the
+ * lines above quote the hidden test's source. Heap string or NULL.
+ */
+char *export_traceback(const char *traceback, bool hidden);
+
 /* One RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
 void export_csv_field(FILE *f, const char *s);
 /* n such fields, comma-separated (a NULL one is empty); no line end. */
