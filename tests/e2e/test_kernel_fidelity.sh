@@ -133,6 +133,9 @@ nbg -m nbgrader generate_assignment ps --create --force >"$T/gen.log" 2>&1
 check "nbgrader generate_assignment" test $? -eq 0
 nbg -m nbgrader db student add s1 >>"$T/gen.log" 2>&1
 cp -r "$S" "$C/submitted/s1/ps"
+# a HOME that exists: IPython makes a temporary folder for every kernel whose
+# HOME is missing, and never removes it
+mkdir -p "$T/home"
 HOME=$T/home nbg -m nbgrader autograde ps --force >"$T/autograde.log" 2>&1
 check "nbgrader autograde" test $? -eq 0
 nbg - "$C/gradebook.db" >"$T/nbgrader.json" <<'PY'
