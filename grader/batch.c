@@ -38,7 +38,7 @@ struct run {
 	struct rubric *rubric;
 	struct gb_gradebook *header; /* assignment + students, no submissions */
 	struct gb_assignment *assignment;
-	struct gb_gradebook *keep; /* other students' results kept (--merge), or NULL */
+	struct gb_reader *keep; /* other students' results kept (--merge), or NULL */
 	struct batch_plan plan;
 	struct batch_journal journal;
 	struct batch_progress progress;
@@ -676,7 +676,7 @@ done:
 	batch_journal_close(&r.journal);
 	batch_plan_release(&r.plan);
 	gb_free(r.header);
-	gb_free(r.keep);
+	gb_reader_free(r.keep);
 	rubric_free(r.rubric);
 	roster_free(roster);
 	batch_prof_free(r.prof, jobs);
