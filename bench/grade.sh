@@ -5,8 +5,8 @@
 #      submission above it, the scaling ratio (target: -j 2 at least 1.8x -j 1)
 #      and the coordinator's peak RSS;
 #   2. the coordinator's peak RSS with a tiny notebook at each count of
-#      BENCH_BIG (default "1000"; BENCH_BIG="1000 10000" for the large run,
-#      a few minutes; target: under 64 MB), and its peak RSS regrading one
+#      BENCH_BIG (default "1000 10000", a few minutes; BENCH_BIG=1000 for a
+#      quick run; target: under 64 MB), and its peak RSS regrading one
 #      student with --merge into that gradebook (the others' rows streamed);
 #   3. a rubric imported with no flags (preloads detected) against the same
 #      with the right explicit --preload, on the demo course and on a notebook
@@ -14,16 +14,20 @@
 #      default 200, -j 2, best of 2; target: within 15 %);
 #   4. the real nbgrader's autograde on BENCH_NBGRADER demo submissions
 #      (default 10; 0 to skip) when ../shared/nbgrader runs here, else the
-#      reference figure, labelled as such.
+#      reference figure, labelled as such;
+#   5. every exporter and `grader merge` at BENCH_EXPORT_N submissions
+#      (default 10000; 0 to skip): time and peak RSS, by bench/export.sh
+#      (target: every exporter under 64 MB at 10 000).
 # Usage: sh bench/grade.sh [N] [path/to/grader]      (N defaults to 1000)
 set -e
 N=${1:-1000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/bench/lib.sh"
 grader=${2:-$root/build/grader}
-BIG=${BENCH_BIG:-1000}
+BIG=${BENCH_BIG:-1000 10000}
 PN=${BENCH_PRELOAD_N:-200}
 NBGN=${BENCH_NBGRADER:-10}
+EXN=${BENCH_EXPORT_N:-10000}
 merge=
 [ -x "$grader" ] || { echo "build first: make" >&2; exit 1; }
 work=$(mktemp -d /tmp/grader-bench-grade.XXXXXX)
@@ -120,7 +124,7 @@ for n in $BIG; do
 	big_rss="$big_rss $n:$2"
 done
 rm -rf "$work/big"
-echo "target: under 65536 kB at 10 000, both (BENCH_BIG=\"1000 10000\" runs it)"
+echo "target: under 65536 kB at 10 000, both"
 
 # ---- 3. detected preloads against the right explicit --preload ------------
 best() { # RUBRIC SUBS: best of 2 runs at -j 2, seconds
@@ -194,4 +198,13 @@ else
 	echo "   submission for a 5-question notebook (the product's reference notes)"
 	printf '%-40s %9.1f ms/each: %.0fx faster than that figure\n' "grader grade -j 2 (section 1)" \
 		"$(f "$t2 * 1000 / $N")" "$(f "2.7 / ($t2 / $N)" 0)"
+fi
+
+# ---- 5. the exporters at scale ----------------------------------------------
+echo
+if [ "$EXN" -gt 0 ]; then
+	echo "5. every exporter and grader merge on a synthetic gradebook of $EXN submissions (bench/export.sh)"
+	sh "$root/bench/export.sh" "$EXN" "$grader"
+else
+	echo "5. the exporters: not run (BENCH_EXPORT_N=0; sh bench/export.sh runs them alone)"
 fi
