@@ -67,6 +67,13 @@ for run in "term TERM 0 143" "int INT 1 130"; do
 	check "SIG$sig: stopped in the middle ($kept of $total kept)" \
 		test "${kept:-0}" -ge 2 -a "${kept:-0}" -lt "$total"
 	check "SIG$sig: no work directory left in TMPDIR" test -z "$(ls -A "$T/tmp")"
+	# workers and zygotes are forks of the grader: the same command line
+	i=0
+	while pgrep -f -- "-o $T/$name.json" >/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "SIG$sig: no process of the run is left" sh -c "! pgrep -f -- '-o $T/$name[.]json' >/dev/null"
 	check "SIG$sig: no gradebook written" test ! -e "$T/$name.json"
 	check "SIG$sig: the journal holds whole entries only" /usr/bin/python3 -c "
 import json, sys
