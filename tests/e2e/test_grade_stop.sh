@@ -94,17 +94,20 @@ for line in data.splitlines():
 	check "SIG$sig: no work directory left after the rerun" test -z "$(ls -A "$T/tmp")"
 done
 
-# merge: a part that never comes (a FIFO nobody writes) holds it until SIGTERM;
+# merge: a part that never comes (a FIFO nothing is written to) holds it until SIGTERM;
 # the gradebook already there is left as it was, no temporary file beside it
 mkdir "$T/m"
 cp "$T/full.json" "$T/m/out.json"
 mkfifo "$T/never.json"
 "$GRADER" merge "$T/full.json" "$T/never.json" -o "$T/m/out.json" 2>"$T/merge.err" &
 pid=$!
-sleep 1
+exec 3>"$T/never.json" # returns once the merge has opened the part: it waits in read
 kill -TERM $pid
+# the read goes on after the signal: end the part, the merge then finds its flag
+exec 3>&-
 wait $pid
-check "merge: SIGTERM gives exit status 143" test $? -eq 143
+echo $? >"$T/merge.rc"
+check "merge: SIGTERM gives exit status 143" test "$(cat "$T/merge.rc")" -eq 143
 check "merge: one line says nothing was written" test "$(wc -l <"$T/merge.err")" -eq 1 -a \
 	"$(grep -c "^grader merge: stopped by SIGTERM: nothing written to '$T/m/out.json'" \
 		"$T/merge.err")" -eq 1
