@@ -388,6 +388,7 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 	struct srv_config *cfg = (struct srv_config *)cfg0, *owned = NULL;
 	struct passwd *pw = NULL;
 	struct srv_store *st = NULL;
+	struct srv_gbooks gb = {0};
 	struct sigaction sa = {0};
 	int listen_fd = -1, wake[2] = {-1, -1}, rc, n = 0, restarting = 0;
 	char key[65] = "";
@@ -410,6 +411,8 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 		rc = srv_store_open(&st, cfg->state, err);
 	if (!rc)
 		rc = srv_store_recover(st, 0, &n, err);
+	if (!rc)
+		rc = srv_gbooks_init(&gb, cfg, err);
 	if (rc)
 		goto done;
 	if (n)
@@ -436,6 +439,10 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 		if (reload_flag) {
 			reload_flag = 0;
 			reload(&cfg, &owned);
+			srv_gbooks_release(&gb);
+			rc = srv_gbooks_init(&gb, cfg, err);
+			if (rc)
+				goto done;
 			stop_http(&http); /* started again with the new config */
 			/* the workers finish their job and are started again with it */
 			signal_workers(workers, nworkers, SIGTERM);
@@ -456,6 +463,7 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 			}
 		/* the calls finished jobs owe, those of an earlier run too */
 		srv_callback_send_due(cfg, key, st);
+		srv_gbooks_flush(&gb, cfg, opts, st, 0);
 		reap(IDLE_POLL_MS / 4, &http, workers, SRV_WORKERS_MAX, st);
 		if (http <= 0 && !stop_flag)
 			sleep(1);
@@ -475,6 +483,10 @@ done:
 			reaped(pid, status, &http, workers, SRV_WORKERS_MAX, st);
 	}
 	stop_http(&http);
+	/* the gradebook files catch up with every job finished */
+	if (st && gb.a)
+		srv_gbooks_flush(&gb, cfg, opts, st, 1);
+	srv_gbooks_release(&gb);
 	if (listen_fd >= 0)
 		close(listen_fd);
 	if (wake[0] >= 0)
