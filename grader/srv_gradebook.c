@@ -191,7 +191,8 @@ static int write_one(double *mark, const struct srv_config *cfg, const struct sr
 		bo.roster = cfg->roster;
 		bo.students = (const char *const *)ids;
 		bo.merge = 1;
-		bo.jobs = 1;
+		/* all reused but after a rubric change, when everyone is graded again */
+		bo.jobs = (unsigned)cfg->workers;
 		bo.allow_weaker = so->allow_weaker;
 		rc = batch_run(&bo, &sum, err);
 		/* the HTTP side (another user) serves the gradebook; the journal stays private */

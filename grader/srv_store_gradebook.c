@@ -39,8 +39,7 @@ static int upsert(struct srv_store *s, const char *sql, const char *assignment, 
 	return rc;
 }
 
-int srv_store_gb_want(struct srv_store *s, const char *assignment, double when,
-		      struct gr_err *err)
+int srv_store_gb_want(struct srv_store *s, const char *assignment, double when, struct gr_err *err)
 {
 	return upsert(s,
 		      "INSERT INTO gradebooks(assignment, wanted) VALUES(?1, ?2) "
@@ -57,16 +56,15 @@ int srv_store_gb_written(struct srv_store *s, const char *assignment, double upt
 		      assignment, upto, err);
 }
 
-int srv_store_gb_state(struct srv_store *s, const char *assignment, double *wanted,
-		       double *written, struct gr_err *err)
+int srv_store_gb_state(struct srv_store *s, const char *assignment, double *wanted, double *written,
+		       struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0, step;
 
 	*wanted = *written = 0;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT wanted, written FROM gradebooks WHERE assignment=?", -1,
-			       &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT wanted, written FROM gradebooks WHERE assignment=?",
+			       -1, &st, NULL) != SQLITE_OK)
 		return srv_db_fail(s, err, "prepare a query");
 	sqlite3_bind_text(st, 1, assignment, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
