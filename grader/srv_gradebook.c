@@ -235,6 +235,16 @@ void srv_gbooks_flush(struct srv_gbooks *g, const struct srv_config *cfg, const 
 			srv_log("gradebook %s: %s", a->name, err.msg);
 			continue;
 		}
+		/*
+		 * A request is the HTTP side's clock: one from the future (a
+		 * side gone wrong) is answered once, not with a write a loop.
+		 */
+		if (wanted > written && wanted > now + GB_PERIOD) {
+			srv_log("gradebook %s: a request from the future ignored", a->name);
+			if (srv_store_gb_written(st, a->name, wanted, &err) < 0)
+				srv_log("gradebook %s: %s", a->name, err.msg);
+			continue;
+		}
 		/* a finished job waits for the period; a request (a read) does not */
 		if (!(changed && (final || now - b->last >= GB_PERIOD)) && !(wanted > written))
 			continue;
