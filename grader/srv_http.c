@@ -279,7 +279,12 @@ int srv_gradebook_current(struct srv_req *r, const char *assignment, struct gr_e
 					  assignment);
 		poll(NULL, 0, 20);
 	}
-	return rc;
+	/* the database's own message names its path: logged here, not sent */
+	if (rc) {
+		srv_log("%s", err->msg);
+		return gr_err_set(err, GR_EIO, "state unreadable");
+	}
+	return 0;
 }
 
 int srv_reply_fd(struct srv_req *r, struct MHD_Connection *c, const char *type, int fd)
@@ -320,10 +325,8 @@ static int on_gradebook(struct srv_http *h, struct srv_req *r, struct MHD_Connec
 	if (rc == GR_ELIMIT)
 		return srv_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				 json_pack("{s:s}", "error", err.msg), "5");
-	if (rc) {
-		srv_log("%s", err.msg);
+	if (rc)
 		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
-	}
 	if (asprintf(&path, "%s/gradebooks/%s.json", h->cfg->state, name) < 0)
 		return MHD_NO;
 	/* the file is replaced by a rename: this descriptor keeps the one opened whole */

@@ -202,10 +202,8 @@ int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection
 	if (rc == GR_ELIMIT)
 		return srv_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				 json_pack("{s:s}", "error", err.msg), "5");
-	if (rc) {
-		srv_log("export: %s", err.msg);
+	if (rc)
 		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
-	}
 	if (asprintf(&path, "%s/gradebooks/%s.json", h->cfg->state, assignment) < 0)
 		return MHD_NO;
 	rc = export_src_open(&src, path, NULL, &err);
