@@ -32,7 +32,8 @@ struct kaudit {
 	 */
 	PyObject **hidden;
 	size_t nhidden, caphidden;
-	int in_hidden; /* a cell holding hidden tests is running */
+	int in_hidden;	/* a cell holding hidden tests is running */
+	int has_hidden; /* the run has cells holding hidden tests */
 };
 
 /*

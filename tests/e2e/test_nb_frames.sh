@@ -32,13 +32,14 @@ sys.exit(0 if eval(sys.argv[3]) else 1)
 PYEOF
 }
 # the hidden test's constants: its expected value and its message
-SECRET='1234321|HIDDEN_SECRET_MARK'
+SECRET='1234321|1111|HIDDEN_SECRET_MARK'
 check "honest: full marks, no flag" sub honest 's["score"] == 8 and not s["flags"]'
-# logging, warnings and inspect.stack() walk through the hidden test's frames
+# logging, warnings, traceback's summaries and pandas walk through the hidden test's frames
 check "honest_frames: full marks, no flag" sub honest_frames 's["score"] == 8 and not s["flags"]'
-check "honest_frames: logging and inspect.stack() saw the hidden test's frames" sub honest_frames \
-	'all(w in out("t3") for w in ("log:_hidden_check", "log:<module>", "stack:<genexpr>", "stack:_hidden_check"))'
-for a in getframe inspect traceback func_code referents get_objects; do
+check "honest_frames: logging and stack summaries saw the hidden test's frames" sub honest_frames \
+	'all(w in out("t3") for w in ("log:_hidden_check", "log:<module>", "summary:<genexpr>", "summary:_hidden_check", "pandas:True"))'
+check "honest_frames: inspect.stack() in a visible test" sub honest_frames '"stack:square" in out("t3") and "stack:<module>" in out("t3")'
+for a in getframe inspect traceback func_code referents get_objects locals stack gen_frame; do
 	# the right answer keeps its points; the code it tried to read was refused
 	check "$a: full marks for the right answer" sub $a 's["score"] == 8'
 	check "$a: reading the hidden test's code refused" sub $a 'out("t3").startswith("LEAK [\x27PermissionError\x27")'
