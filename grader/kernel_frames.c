@@ -97,19 +97,33 @@ static PyObject *code_of(PyObject *o, const char *name)
 	return NULL;
 }
 
-/* The innermost Python frame's code: who is asking (new reference or NULL). */
-static PyCodeObject *caller(void)
+/*
+ * Frame `f` runs with a system module's own namespace as its globals, one
+ * the import system loaded (kernel_watch.c): not a system file's code lent
+ * to globals of the notebook's (types.FunctionType(code, mine)), which could
+ * hand what the code takes to a function of the student's.
+ */
+static int system_globals(const struct kaudit *a, PyFrameObject *f)
 {
-	PyFrameObject *f = PyEval_GetFrame(); /* borrowed */
+	PyObject *g, *id;
+	int r;
 
-	return f ? PyFrame_GetCode(f) : NULL;
+	if (!a->watch)
+		return 1;
+	g = PyFrame_GetGlobals(f);
+	id = g ? PyLong_FromVoidPtr(g) : NULL;
+	r = id && PySet_Contains(a->watch->seen, id) == 1;
+	Py_XDECREF(id);
+	Py_XDECREF(g);
+	PyErr_Clear();
+	return r;
 }
 
 /*
  * The functions of the system's library that read a code object only for
  * its file, name, flags, line or signature, never handing it back.
  */
-static int honest_reader(void)
+static int honest_reader(const struct kaudit *a)
 {
 	static const char *const readers[][2] = {
 	    {"/logging/__init__.py", "_is_internal_frame"},
@@ -132,7 +146,8 @@ static int honest_reader(void)
 	    {"/asyncio/coroutines.py", "_format_coroutine"},
 	    {"/asyncio/format_helpers.py", "_get_function_source"},
 	    {NULL, NULL}};
-	PyCodeObject *co = caller();
+	PyFrameObject *f = PyEval_GetFrame(); /* borrowed */
+	PyCodeObject *co = f ? PyFrame_GetCode(f) : NULL;
 	const char *file = co ? kwatch_str(co->co_filename) : "";
 	const char *name = co ? kwatch_str(co->co_name) : "";
 	int r = 0;
@@ -140,24 +155,28 @@ static int honest_reader(void)
 	for (size_t i = 0; !r && kwatch_trusted(file) && readers[i][0]; i++)
 		r = ends(file, readers[i][0]) && !strcmp(name, readers[i][1]);
 	Py_XDECREF(co);
-	return r;
+	return r && system_globals(a, f);
 }
 
 /* Library functions that hand the frames they take back to their caller. */
 static int hands_frames(PyCodeObject *co)
 {
-	static const char *const handers[][2] = {{"/inspect.py", "currentframe"},
-						 {"/inspect.py", "stack"},
-						 {"/inspect.py", "trace"},
-						 {"/inspect.py", "getouterframes"},
-						 {"/inspect.py", "getinnerframes"},
-						 {"/inspect.py", "getgeneratorlocals"},
-						 {"/inspect.py", "getcoroutinelocals"},
-						 {"/traceback.py", "walk_stack"},
-						 {"/traceback.py", "walk_tb"},
-						 {"/logging/__init__.py", "<lambda>"},
-						 {"/asyncio/base_tasks.py", "_task_get_stack"},
-						 {NULL, NULL}};
+	static const char *const handers[][2] = {
+	    {"/inspect.py", "currentframe"},
+	    {"/inspect.py", "stack"},
+	    {"/inspect.py", "trace"},
+	    {"/inspect.py", "getouterframes"},
+	    {"/inspect.py", "getinnerframes"},
+	    {"/inspect.py", "getgeneratorlocals"},
+	    {"/inspect.py", "getcoroutinelocals"},
+	    {"/traceback.py", "walk_stack"},
+	    {"/traceback.py", "walk_tb"},
+	    {"/traceback.py", "extract"},
+	    {"/traceback.py", "_extract_from_extended_frame_gen"},
+	    {"/traceback.py", "extended_frame_gen"},
+	    {"/logging/__init__.py", "<lambda>"},
+	    {"/asyncio/base_tasks.py", "_task_get_stack"},
+	    {NULL, NULL}};
 	const char *file = kwatch_str(co->co_filename), *name = kwatch_str(co->co_name);
 
 	for (size_t i = 0; kwatch_trusted(file) && handers[i][0]; i++)
@@ -171,7 +190,7 @@ static int hands_frames(PyCodeObject *co)
  * library functions that hand frames back to their caller, is of a system
  * file (a cell, a file of the box or code compiled by the notebook is not).
  */
-static int system_asks(void)
+static int system_asks(const struct kaudit *a)
 {
 	PyFrameObject *f = PyEval_GetFrame(), *back; /* borrowed */
 	int r = 0;
@@ -182,7 +201,7 @@ static int system_asks(void)
 		int hand = hands_frames(co);
 
 		if (!hand)
-			r = kwatch_trusted(kwatch_str(co->co_filename));
+			r = kwatch_trusted(kwatch_str(co->co_filename)) && system_globals(a, f);
 		Py_DECREF(co);
 		if (!hand)
 			break;
@@ -256,23 +275,23 @@ int kaudit_frames(struct kaudit *a, const char *event, PyObject *args)
 		PyErr_Clear();
 		if (!name)
 			return 0;
-		if (is_hidden(a, code_of(o, name)) && !honest_reader())
+		if (is_hidden(a, code_of(o, name)) && !honest_reader(a))
 			return refuse(a, "reading a hidden test's code");
-		if (PyTraceBack_Check(o) && !strcmp(name, "tb_frame") && !system_asks() &&
+		if (PyTraceBack_Check(o) && !strcmp(name, "tb_frame") && !system_asks(a) &&
 		    leads_on(a, ((PyTracebackObject *)o)->tb_frame))
 			return refuse(a, "taking a frame that leads to a hidden test's");
 		if ((!strcmp(name, "gi_frame") || !strcmp(name, "cr_frame") ||
 		     !strcmp(name, "ag_frame")) &&
-		    !system_asks())
+		    !system_asks(a))
 			return refuse(a, "taking a generator's frame when grading hidden tests");
 	} else if (!strcmp(event, "sys._getframe")) {
-		if (o && PyFrame_Check(o) && !system_asks() && leads_on(a, (PyFrameObject *)o))
+		if (o && PyFrame_Check(o) && !system_asks(a) && leads_on(a, (PyFrameObject *)o))
 			return refuse(a, "taking a frame that leads to a hidden test's");
 	} else if (!strcmp(event, "sys._current_frames")) {
-		if (a->in_hidden && !system_asks())
+		if (a->in_hidden && !system_asks(a))
 			return refuse(a, "sys._current_frames while hidden tests run");
 	} else if (!strcmp(event, "gc.get_referents")) {
-		if (a->in_hidden && !system_asks())
+		if (a->in_hidden && !system_asks(a))
 			return refuse(a, "gc.get_referents while hidden tests run");
 		for (Py_ssize_t i = 0; o && PyTuple_Check(o) && i < PyTuple_GET_SIZE(o); i++)
 			if (reaches_hidden(a, PyTuple_GET_ITEM(o, i)))
