@@ -72,6 +72,15 @@ void export_csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void export_csv_fields(FILE *f, const char *const *fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		export_csv_field(f, fields[i]);
+	}
+}
+
 /* Length of the ANSI escape sequence at s (s[0] == ESC), 1 for a lone ESC. */
 static size_t ansi_len(const char *s)
 {
@@ -228,7 +237,7 @@ void export_sel_release(struct export_sel *sel)
 	*sel = (struct export_sel){0};
 }
 
-int export_over(export_text_fn *fn, FILE *out, const struct gb_gradebook *gb,
+int export_over(export_text_fn *fn, const char *what, FILE *out, const struct gb_gradebook *gb,
 		const struct export_opts *o, struct gr_err *err)
 {
 	struct export_sel sel;
@@ -236,6 +245,8 @@ int export_over(export_text_fn *fn, FILE *out, const struct gb_gradebook *gb,
 
 	if (rc == 0)
 		rc = fn(out, &sel, o, err);
+	if (rc == 0 && ferror(out))
+		rc = gr_err_set(err, GR_EIO, "cannot write the %s export", what);
 	export_sel_release(&sel);
 	return rc;
 }

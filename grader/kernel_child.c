@@ -286,7 +286,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 {
 	PyObject *body, *expr = NULL, *r = NULL, *v = NULL, *et, *ev, *etb;
 	int failed = 0, uses_async, grade = c->run->grade ? c->run->grade[i] : 0;
-	struct kgrade g = {NULL, 0, 0};
+	struct kgrade g = {0};
 
 	*repr = NULL;
 	if (k->ename) {
@@ -331,6 +331,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT, c->on_timeout, 0);
 		kgrade_processes(c->run->z->watch, i + 1);
 		kgrade_begin(&g, c->pristine, c->builtins, ns);
+		kgrade_trace(&g, c->run->z->watch, &c->run->z->audit.armed, ns, body, expr, i + 1);
 	}
 	PyErr_Restore(et, ev, etb);
 	c->run->z->audit.in_hidden = (grade & 2) != 0;

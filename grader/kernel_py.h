@@ -292,6 +292,8 @@ void kwatch_restore(struct kwatch *w, PyObject *name);
 struct kgrade {
 	PyObject *fresh; /* the copy the grade cell reads, owned */
 	uint64_t v_fresh, v_real;
+	struct ktrace *trace; /* the checkpoints inside the cell (kernel_trace.c), or NULL */
+	int *armed;	      /* the audit hook's flag (the trace function is set from C) */
 };
 /* A copy of the builtins' namespace, taken before student code runs (new reference or NULL). */
 PyObject *kgrade_pristine(PyObject *builtins_mod);
@@ -303,9 +305,33 @@ void kgrade_begin(struct kgrade *g, PyObject *pristine, PyObject *builtins_mod, 
  * `background_processes` (a child can signal the notebook while the test runs).
  */
 void kgrade_processes(struct kwatch *w, long cell);
-/* Flag a write to the copy or the real builtins since kgrade_begin; put the real ones back. */
+/*
+ * Last before the test's code runs: the checkpoints inside the cell (its code
+ * objects `body` and `expr`, which may be NULL), kernel_trace.c.
+ */
+void kgrade_trace(struct kgrade *g, struct kwatch *w, int *armed, PyObject *ns, PyObject *body,
+		  PyObject *expr, long cell);
+/*
+ * Stop the checkpoints and flag what they found; flag a write to the copy or
+ * the real builtins since kgrade_begin; put the real ones back.
+ */
 void kgrade_end(struct kgrade *g, struct kwatch *w, PyObject *builtins_mod, PyObject *ns,
 		long cell);
+
+/*
+ * kernel_trace.c: while grade cell `cell` runs, a C trace function with opcode
+ * events for the cell's own code objects only; before each instruction that
+ * reads a global name or a module's attribute, what it is about to read is
+ * compared with what the test itself stored there or what was there when the
+ * cell started. NULL when it cannot run (not CPython 3.11, no memory).
+ */
+struct ktrace;
+struct ktrace *ktrace_start(struct kwatch *w, int *armed, PyObject *ns, PyObject *builtins,
+			    PyObject *body, PyObject *expr, long cell);
+/* Remove the trace function and flag a tool that was faked and put back before the end. */
+void ktrace_stop(struct ktrace *t, int *armed);
+/* Free (stopping it first when `armed` is given); NULL is a no-op. */
+void ktrace_free(struct ktrace *t, int *armed);
 
 /* ---- the child (kernel_child.c, kernel_child_rec.c) ---- */
 
