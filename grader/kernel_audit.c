@@ -304,6 +304,6 @@ int kaudit_install(struct kaudit *a, int allow_ctypes)
 	a->lib_blocked[0] = 0;
 	a->hidden = NULL;
 	a->nhidden = a->caphidden = 0;
-	a->in_hidden = 0;
+	a->in_hidden = a->has_hidden = 0;
 	return PySys_AddAuditHook(hook, a);
 }

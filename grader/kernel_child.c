@@ -605,6 +605,8 @@ int kernel_child_main(void *arg)
 	/* Without a watchdog the sandbox's wall clock still ends the run. */
 	if (pthread_create(&wd, NULL, watchdog, &c) != 0)
 		fprintf(stderr, "grader: no watchdog thread\n");
+	for (size_t i = 0; c.run->grade && i < c.run->ncells; i++)
+		c.run->z->audit.has_hidden |= (c.run->grade[i] & 2) != 0;
 	c.run->z->audit.armed = 1;
 	for (long i = 0; i < (long)c.run->ncells; i++) {
 		if (gr_now() >= c.nb_deadline)

@@ -32,7 +32,8 @@ struct kaudit {
 	 */
 	PyObject **hidden;
 	size_t nhidden, caphidden;
-	int in_hidden; /* a cell holding hidden tests is running */
+	int in_hidden;	/* a cell holding hidden tests is running */
+	int has_hidden; /* the run has cells holding hidden tests */
 };
 
 /*
@@ -275,6 +276,11 @@ int kwatch_system_module(PyObject *mod);
 int kwatch_system_name(struct kwatch *w, PyObject *name);
 /* The module is still running its own import. */
 int kwatch_initializing(PyObject *mod);
+/*
+ * `v` is a callable of the system's from the same top-level package as module
+ * `mod` (a library's lazy set-up), read without running any of its code.
+ */
+int kwatch_own_callable(const char *mod, PyObject *v);
 /* New or replaced sys.modules entries: watch the system's, flag hand-made or shadowing ones. */
 void kwatch_check_modules(struct kwatch *w, int flagging);
 /* Submission files in the working directory named like a system module. */

@@ -280,11 +280,11 @@ static int skip_key(const char *k, int is_class)
 
 /*
  * A name added to a namespace that changes what existing code finds, or a
- * tool of the notebook's added to a system module under a public name (a
- * test reading another module's attribute through it: `keyword.isclose = f;
- * math = keyword`). A module bound under its own name (a submodule, bound by
- * its import), a system module, and the system's callables (a library's lazy
- * set-up: concurrent.futures binding ProcessPoolExecutor) are not.
+ * tool added to a system module under a public name (a test reading another
+ * module's attribute through it: `keyword.isclose = f; math = keyword`). A
+ * module bound under its own name (a submodule, bound by its import), a
+ * system module, and the package's own callables (kwatch_own_callable) are
+ * not.
  */
 static const char *shadowing(struct kwatch *w, struct kw_rec *r, PyObject *key, PyObject *val)
 {
@@ -305,8 +305,8 @@ static const char *shadowing(struct kwatch *w, struct kw_rec *r, PyObject *key, 
 		return "shadows the builtin";
 	if (!r->is_class)
 		return PyUnicode_CheckExact(key) && kwatch_str(key)[0] != '_' &&
-			       !kguard_system_object(val)
-			   ? "a callable of the notebook's"
+			       !kwatch_own_callable(r->name, val)
+			   ? "a callable that is not the module's own"
 			   : NULL;
 	for (Py_ssize_t i = 1; i < PyTuple_GET_SIZE(((PyTypeObject *)r->owner)->tp_mro); i++) {
 		PyTypeObject *b =

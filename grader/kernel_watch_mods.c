@@ -87,6 +87,51 @@ int kwatch_system_module(PyObject *mod)
 	return kwatch_module_origin(mod) == 1;
 }
 
+/* The name of the module a callable comes from, read without running it (borrowed) or "". */
+static const char *owner_of(PyObject *v, char *buf, size_t len)
+{
+	PyObject *m = NULL;
+	PyTypeObject *t = PyType_Check(v) ? (PyTypeObject *)v : Py_TYPE(v);
+
+	if (PyMethod_Check(v))
+		v = PyMethod_GET_FUNCTION(v);
+	if (PyFunction_Check(v)) {
+		m = PyDict_GetItemString(((PyFunctionObject *)v)->func_globals, "__name__");
+	} else if (PyCFunction_Check(v)) {
+		PyObject *self = PyCFunction_GET_SELF(v);
+
+		m = ((PyCFunctionObject *)v)->m_module;
+		if ((!m || !PyUnicode_Check(m)) && self && PyModule_Check(self))
+			m = PyDict_GetItemString(PyModule_GetDict(self), "__name__");
+	} else if ((t->tp_flags & Py_TPFLAGS_HEAPTYPE) && t->tp_dict) {
+		m = PyDict_GetItemString(t->tp_dict, "__module__");
+	} else {
+		const char *dot = strrchr(t->tp_name, '.');
+
+		snprintf(buf, len, "%.*s", dot ? (int)(dot - t->tp_name) : 8,
+			 dot ? t->tp_name : "builtins");
+		return buf;
+	}
+	snprintf(buf, len, "%s", m && PyUnicode_Check(m) ? kwatch_str(m) : "");
+	PyErr_Clear();
+	return buf;
+}
+
+/*
+ * A callable of the system's from the same top-level package as module
+ * `mod`: what a library's own lazy set-up adds (concurrent.futures binding
+ * its ProcessPoolExecutor on first use), not another module's tool put there
+ * (`keyword.allclose = max`).
+ */
+int kwatch_own_callable(const char *mod, PyObject *v)
+{
+	char buf[256];
+	const char *o = owner_of(v, buf, sizeof(buf));
+	size_t n = strcspn(mod, ".");
+
+	return kguard_system_object(v) && !strncmp(o, mod, n) && (!o[n] || o[n] == '.');
+}
+
 /* The module is still running its own import (its spec says so). */
 int kwatch_initializing(PyObject *mod)
 {
@@ -224,7 +269,13 @@ void kwatch_check_modules(struct kwatch *w, int flagging)
 			if (prev && kwatch_module_origin(prev) == 1 &&
 			    !PyDict_GetItemWithError(w->originals, name))
 				PyDict_SetItem(w->originals, name, prev);
-		} else if (sys_ == 1) {
+		} else if (sys_ == 1 && (!by_hand || !flagging)) {
+			/*
+			 * the import system's (or the zygote's): a module put in by
+			 * hand under a new name, its spec claiming a system file, is
+			 * not watched as the system's (kernel_frames.c trusts the
+			 * watched namespaces)
+			 */
 			kwatch_add_module(w, kwatch_str(name), mod);
 		} else if (PyModule_Check(mod)) {
 			w->nonsys += sys_ == 0;

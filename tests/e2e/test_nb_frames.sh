@@ -32,13 +32,15 @@ sys.exit(0 if eval(sys.argv[3]) else 1)
 PYEOF
 }
 # the hidden test's constants: its expected value and its message
-SECRET='1234321|HIDDEN_SECRET_MARK'
+SECRET='1234321|1111|HIDDEN_SECRET_MARK'
 check "honest: full marks, no flag" sub honest 's["score"] == 8 and not s["flags"]'
-# logging, warnings and inspect.stack() walk through the hidden test's frames
+# logging, warnings, traceback's summaries and pandas walk through the hidden test's frames
 check "honest_frames: full marks, no flag" sub honest_frames 's["score"] == 8 and not s["flags"]'
-check "honest_frames: logging and inspect.stack() saw the hidden test's frames" sub honest_frames \
-	'all(w in out("t3") for w in ("log:_hidden_check", "log:<module>", "stack:<genexpr>", "stack:_hidden_check"))'
-for a in getframe inspect traceback func_code referents get_objects; do
+check "honest_frames: logging and stack summaries saw the hidden test's frames" sub honest_frames \
+	'all(w in out("t3") for w in ("log:_hidden_check", "log:<module>", "summary:<genexpr>", "summary:_hidden_check", "pandas:True"))'
+check "honest_frames: inspect.stack() in a visible test" sub honest_frames '"stack:square" in out("t3") and "stack:<module>" in out("t3")'
+for a in getframe inspect traceback func_code referents get_objects locals stack gen_frame \
+	lent_code capture_locals; do
 	# the right answer keeps its points; the code it tried to read was refused
 	check "$a: full marks for the right answer" sub $a 's["score"] == 8'
 	check "$a: reading the hidden test's code refused" sub $a 'out("t3").startswith("LEAK [\x27PermissionError\x27")'
@@ -87,12 +89,12 @@ check "key_module_dict: flagged with the module" sub key_module_dict \
 check "key_builtins: flagged with the key" sub key_builtins \
 	'"builtins holds a key of type S equal to \x27len\x27" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
 # a module name the test reads bound to another system module, given the attribute it reads
-for a in other_module other_alias; do
+for a in other_module other_alias other_builtin; do
 	check "$a: the wrong answer scores 0" sub $a 's["score"] == 0'
 	check "$a: flagged with both modules" sub $a \
 		'"bound by cell 1 to another system module \x27keyword\x27, not the system module \x27math\x27 (the test gets the system\x27s)" in s.get("flag_reasons", {}).get("shadowed_module", "")'
 	check "$a: the attribute added is flagged" sub $a \
-		'"keyword.isclose added: a callable of the notebook\x27s (cell 1)" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+		'"keyword.isclose added: a callable that is not the module\x27s own (cell 1)" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
 done
 check "honest_modules: submodules and modules under their own names, no flag" sub honest_modules 's["score"] == 8 and not s["flags"]'
 # nb run of the instructor's notebook with a leaking answer: its hidden tests are guarded too
