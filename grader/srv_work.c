@@ -133,8 +133,9 @@ static int fetch_commit(char **why, const struct srv_opts *so, const struct srv_
 
 /*
  * What the student may see: everything but the output of cells holding
- * hidden tests (a traceback would show the hidden test's code); their
- * scores stay.
+ * hidden tests (a traceback would show the hidden test's code, and what the
+ * notebook's code printed or raised may carry values the test handed it);
+ * their scores, status and the name of the exception stay.
  */
 static json_t *student_view(const json_t *sub, const struct gb_gradebook *gb,
 			    const char *assignment)
@@ -156,6 +157,14 @@ static json_t *student_view(const json_t *sub, const struct gb_gradebook *gb,
 			       : NULL;
 
 			if (!c || c->hidden_tests) {
+				const char *tb = json_string_value(
+				    json_object_get(json_object_get(gr, "output"), "traceback"));
+
+				/* the exception's name only: gb_hidden_error */
+				if (tb)
+					json_object_set_new(gr, "error",
+							    json_string(gb_hidden_error(tb)));
+				json_object_set_new(gr, "withheld", json_string(GB_HIDDEN_NOTE));
 				json_object_del(gr, "output");
 				json_object_set_new(gr, "hidden_tests", json_true());
 			}
