@@ -153,8 +153,10 @@ static int shown_cell(const struct rubric *r, const char *nb, const char *id)
 
 /*
  * What the student may see: everything but the output of cells holding
- * hidden tests (a traceback would show the hidden test's code); their
- * scores stay. A cell the rubric does not know is treated as hidden.
+ * hidden tests (a traceback would show the hidden test's code, and what the
+ * notebook's code printed or raised may carry values the test handed it);
+ * their scores, status and the name of the exception stay. A cell the
+ * rubric does not know is treated as hidden.
  */
 static json_t *student_view(const json_t *sub, const struct rubric *r)
 {
@@ -169,6 +171,14 @@ static json_t *student_view(const json_t *sub, const struct rubric *r)
 		{
 			if (!shown_cell(r, nb,
 					json_string_value(json_object_get(gr, "grade_id")))) {
+				const char *tb = json_string_value(
+				    json_object_get(json_object_get(gr, "output"), "traceback"));
+
+				/* the exception's name only: gb_hidden_error */
+				if (tb)
+					json_object_set_new(gr, "error",
+							    json_string(gb_hidden_error(tb)));
+				json_object_set_new(gr, "withheld", json_string(GB_HIDDEN_NOTE));
 				json_object_del(gr, "output");
 				json_object_set_new(gr, "hidden_tests", json_true());
 			}

@@ -256,6 +256,17 @@ struct gb_cell *gb_find_cell(const struct gb_notebook *nb, const char *name);
 struct gb_nbresult *gb_find_nbresult(const struct gb_submission *sub, const char *name);
 struct gb_grade *gb_find_grade(const struct gb_nbresult *nb, const char *grade_id);
 
+/*
+ * What a student may see of the error of a cell holding hidden tests: the
+ * name of a built-in exception ("an exception" for any other), from a
+ * traceback's text or from an ename; never its message or other output.
+ */
+const char *gb_hidden_error(const char *traceback);
+const char *gb_hidden_ename(const char *ename);
+#define GB_HIDDEN_NOTE                                                                             \
+	"the rest is withheld: this cell holds hidden tests, and what the notebook's code "        \
+	"printed or raised in it may carry their values"
+
 /* Names of statuses as written in JSON ("graded", "passed", ...). */
 const char *gb_status_name(enum gb_status s);
 const char *gb_cell_status_name(enum gb_cell_status s);
