@@ -41,6 +41,13 @@ void kgrade_begin(struct kgrade *g, PyObject *pristine, PyObject *builtins_mod, 
 	g->v_real = real ? kwatch_dict_version(real) : 0;
 }
 
+void kgrade_trace(struct kgrade *g, struct kwatch *w, int *armed, PyObject *ns, PyObject *body,
+		  PyObject *expr, long cell)
+{
+	g->armed = armed;
+	g->trace = ktrace_start(w, armed, ns, g->fresh, body, expr, cell);
+}
+
 void kgrade_end(struct kgrade *g, struct kwatch *w, PyObject *builtins_mod, PyObject *ns, long cell)
 {
 	PyObject *real =
@@ -49,6 +56,8 @@ void kgrade_end(struct kgrade *g, struct kwatch *w, PyObject *builtins_mod, PyOb
 	int written;
 
 	PyErr_Fetch(&type, &value, &tb);
+	ktrace_free(g->trace, g->armed);
+	g->trace = NULL;
 	/* no version tag (CPython 3.12+ reads 0): nothing to compare, the copy still holds */
 	written = (g->fresh && kwatch_dict_version(g->fresh) != g->v_fresh) ||
 		  (real && kwatch_dict_version(real) != g->v_real);

@@ -83,7 +83,7 @@ struct kernel_cell_result {
 
 /* A finding of the monkeypatch watcher, for the marker. */
 struct kernel_flag {
-	char *flag;   /* "replaced_builtins", "shadowed_module", "background_threads" */
+	char *flag;   /* "replaced_builtins", "shadowed_module", "namespace_written", ... */
 	char *reason; /* one line naming what was replaced, e.g.
 			 "numpy.allclose rebound (cell 3)" */
 };

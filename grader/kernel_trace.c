@@ -1,0 +1,674 @@
+/*
+ * kernel_trace.c - checkpoints inside a grade cell. Student code can run
+ * while a test runs (a student function the test calls, a finalizer or a
+ * weakref callback fired by a refcount inside the test, an __eq__ the test
+ * triggers), change a name the rest of the test reads or an attribute of a
+ * module the test reads, and put it back before the check after the cell.
+ * A comparison after the cell cannot see that; so, while a grade cell runs, a
+ * C trace function gets an opcode event before each instruction of the
+ * cell's own code objects (its frames, its functions, comprehensions and
+ * lambdas). Whenever the namespace or the builtins were written since the
+ * last event, the names the cell's code uses are compared with what the test
+ * itself stored there (read from the value stack at its store instruction) or
+ * what was there when the cell started; before an attribute read on a module,
+ * the attribute with its value when the cell started. Other code runs
+ * untraced (a frame evaluator of ours switches tracing off for its frames).
+ * CPython 3.11 only: the instruction, the value stack and the tracing switch
+ * are read from the interpreter's own structures (internal headers).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <patchlevel.h>
+
+/* the interpreter's frame layout is 3.11's: elsewhere no checkpoints (documented) */
+#if PY_VERSION_HEX >= 0x030b0000 && PY_VERSION_HEX < 0x030c0000
+#define KTRACE_ON 1
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include <opcode.h>
+
+#include "internal/pycore_frame.h"
+#undef Py_BUILD_CORE
+#endif
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel_py.h"
+
+/* Most code objects of one grade cell traced, modules looked into at its start, frames deep. */
+#define KT_CODES 256
+#define KT_MODS 64
+#define KT_DEPTH 256
+
+struct kt_code {
+	PyCodeObject *code; /* borrowed: the cell's code objects live until kgrade_end */
+	PyObject *bytes;    /* its instructions unspecialised (co_code), owned */
+};
+
+/* A global name the cell's code reads or writes; every reference owned. */
+struct kt_name {
+	PyObject *name;
+	PyObject *start;   /* its value when the cell started (namespace, then builtins), or NULL */
+	PyObject *stored;  /* what the test itself last stored (own), or NULL */
+	PyObject *acc;	   /* the value as last seen, or NULL (unbound) */
+	PyObject *foreign; /* the last value other code bound it to inside a call of the test's */
+	int own;	   /* the test itself stored or deleted it */
+	int flagged;
+};
+
+/* A frame of the cell's code running, and its last instruction (-1: none yet). */
+struct kt_frame {
+	PyFrameObject *f;
+	int lastop;
+};
+
+struct ktrace {
+	struct kwatch *w;
+	PyObject *ns, *builtins; /* borrowed: the namespace and the builtins the test reads */
+	long cell;
+	struct kt_code codes[KT_CODES];
+	int ncodes;
+	struct kt_name *names;
+	Py_ssize_t nnames;
+	PyObject *index;	   /* name -> its index in names */
+	PyObject *attrs;	   /* (module, name) -> the value last accepted */
+	PyObject *grave;	   /* references whose release could run code inside the tracer */
+	PyObject *self;		   /* the capsule the trace function gets */
+	uint64_t v_ns, v_builtins; /* their version tags at the last scan */
+	struct kt_frame stack[KT_DEPTH];
+	int depth;
+	int resync; /* a `from m import *` of the test ran: accept what it bound */
+	int off_flagged;
+	int hooked;	   /* eval_frame below is the interpreter's frame evaluator */
+	PyThreadState *ts; /* the thread the cell runs in */
+};
+
+#ifdef KTRACE_ON
+
+static int tool(PyObject *v)
+{
+	return v && (PyCallable_Check(v) || PyModule_Check(v));
+}
+
+static const char *mod_name(PyObject *m)
+{
+	PyObject *n = PyModule_GetNameObject(m);
+	const char *s;
+
+	if (!n) {
+		PyErr_Clear();
+		return "?";
+	}
+	s = kwatch_str(n);
+	Py_DECREF(n); /* the module's dict keeps the string */
+	return s;
+}
+
+/*
+ * Drop a reference the tracer held. When it is the last one the object's
+ * finalizer would run inside the trace function, where no event is seen:
+ * such references are kept until the cell ends.
+ */
+static void drop(struct ktrace *t, PyObject *v)
+{
+	if (!v)
+		return;
+	if (Py_REFCNT(v) == 1 && t->grave && PyList_Append(t->grave, v) < 0)
+		PyErr_Clear();
+	Py_DECREF(v);
+}
+
+static void set_ref(struct ktrace *t, PyObject **slot, PyObject *v)
+{
+	PyObject *old = *slot;
+
+	Py_XINCREF(v);
+	*slot = v;
+	drop(t, old);
+}
+
+static int find_code(const struct ktrace *t, const PyCodeObject *co)
+{
+	for (int i = 0; i < t->ncodes; i++)
+		if (t->codes[i].code == co)
+			return i;
+	return -1;
+}
+
+static void add_code(struct ktrace *t, PyObject *code, int depth)
+{
+	PyCodeObject *co = (PyCodeObject *)code;
+	PyObject *names, *consts;
+
+	if (!code || !PyCode_Check(code) || t->ncodes >= KT_CODES || find_code(t, co) >= 0)
+		return;
+	names = co->co_names;
+	consts = co->co_consts;
+	t->codes[t->ncodes].code = co;
+	t->codes[t->ncodes].bytes = PyObject_GetAttrString(code, "co_code");
+	if (!t->codes[t->ncodes].bytes || !PyBytes_Check(t->codes[t->ncodes].bytes)) {
+		Py_CLEAR(t->codes[t->ncodes].bytes);
+		PyErr_Clear();
+		return;
+	}
+	/* code that names nothing (a comprehension over its locals) has nothing to check */
+	if (names && PyTuple_GET_SIZE(names) > 0)
+		t->ncodes++;
+	else
+		Py_CLEAR(t->codes[t->ncodes].bytes);
+	for (Py_ssize_t i = 0; names && i < PyTuple_GET_SIZE(names); i++) {
+		PyObject *n = PyTuple_GET_ITEM(names, i), *ix;
+
+		if (!PyUnicode_CheckExact(n) || PyDict_GetItemWithError(t->index, n))
+			continue;
+		ix = PyLong_FromSsize_t(PyDict_GET_SIZE(t->index));
+		if (!ix || PyDict_SetItem(t->index, n, ix) < 0)
+			PyErr_Clear();
+		Py_XDECREF(ix);
+	}
+	for (Py_ssize_t i = 0; depth < 32 && consts && i < PyTuple_GET_SIZE(consts); i++)
+		if (PyCode_Check(PyTuple_GET_ITEM(consts, i)))
+			add_code(t, PyTuple_GET_ITEM(consts, i), depth + 1);
+}
+
+/* What a global read of `name` finds now: the namespace's, else the builtins' (borrowed). */
+static PyObject *lookup(const struct ktrace *t, PyObject *name)
+{
+	PyObject *v = PyDict_GetItemWithError(t->ns, name);
+
+	if (!v && !PyErr_Occurred() && t->builtins)
+		v = PyDict_GetItemWithError(t->builtins, name);
+	PyErr_Clear();
+	return v;
+}
+
+static struct kt_name *entry(const struct ktrace *t, PyObject *name)
+{
+	PyObject *ix = PyDict_GetItemWithError(t->index, name);
+	Py_ssize_t i = ix ? PyLong_AsSsize_t(ix) : -1;
+
+	PyErr_Clear();
+	return i >= 0 && i < t->nnames ? &t->names[i] : NULL;
+}
+
+/*
+ * The modules the cell's names lead to (`np`, `np.linalg`, a module the test
+ * imports itself: sys.modules), and the value of each of their attributes the
+ * cell's code names, as they are when the cell starts.
+ */
+static void note_modules(struct ktrace *t)
+{
+	PyObject *mods[KT_MODS], *sysmods = PyImport_GetModuleDict(), *key, *ix;
+	int n = 0;
+	Py_ssize_t pos = 0;
+
+	while (PyDict_Next(t->index, &pos, &key, &ix)) {
+		PyObject *v = lookup(t, key);
+
+		if (!v || !PyModule_Check(v))
+			v = PyDict_GetItemWithError(sysmods, key);
+		PyErr_Clear();
+		if (v && PyModule_Check(v) && n < KT_MODS)
+			mods[n++] = v;
+	}
+	for (int m = 0; m < n; m++) {
+		PyObject *d = PyModule_GetDict(mods[m]);
+
+		pos = 0;
+		while (d && PyDict_Next(t->index, &pos, &key, &ix)) {
+			PyObject *v = PyDict_GetItemWithError(d, key), *k;
+
+			if (!v) {
+				PyErr_Clear();
+				continue;
+			}
+			k = PyTuple_Pack(2, mods[m], key);
+			if (!k || PyDict_SetItem(t->attrs, k, v) < 0)
+				PyErr_Clear();
+			Py_XDECREF(k);
+			if (PyModule_Check(v) && n < KT_MODS) {
+				int seen = 0;
+
+				for (int j = 0; j < n; j++)
+					seen |= mods[j] == v;
+				if (!seen)
+					mods[n++] = v;
+			}
+		}
+	}
+}
+
+/*
+ * Instructions during which the test hands control to code it calls (a
+ * function, a context manager, an iterator, an awaitable, an import, a
+ * consumer of its generator): what that code binds is the notebook's, as in
+ * nbgrader (a student function's `global count`). During any other
+ * instruction (a store, a deletion, an operator) student code only runs
+ * uninvited: a finalizer, a weakref callback, a special method.
+ */
+static int call_op(int op)
+{
+	switch (op) {
+	case PRECALL:
+	case CALL:
+	case CALL_FUNCTION_EX:
+	case BEFORE_WITH:
+	case BEFORE_ASYNC_WITH:
+	case WITH_EXCEPT_START:
+	case GET_ITER:
+	case FOR_ITER:
+	case SEND:
+	case GET_AWAITABLE:
+	case YIELD_VALUE:
+	case IMPORT_NAME:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The names the cell's code uses, compared with what they were last seen
+ * holding: a name the test bound itself, or one holding a callable or a
+ * module (a tool the test reads), rebound during an instruction that called
+ * nothing (`uninvited`) is flagged; rebound inside a call to something else
+ * than it was, it is noted for the check at the end.
+ */
+static void scan(struct ktrace *t, int uninvited)
+{
+	for (Py_ssize_t i = 0; i < t->nnames; i++) {
+		struct kt_name *e = &t->names[i];
+		PyObject *cur = lookup(t, e->name);
+		int watched;
+
+		if (cur == e->acc)
+			continue;
+		watched = e->own || tool(cur) || tool(e->acc);
+		if (watched && uninvited && !e->flagged) {
+			e->flagged = 1;
+			kwatch_flag(t->w, "namespace_written", kwatch_str(e->name),
+				    "'%s', %s grade cell %ld%s, was rebound by code the test did "
+				    "not call (a finalizer, a callback, a special method)",
+				    kwatch_str(e->name), e->own ? "bound by" : "read by", t->cell,
+				    e->own ? " itself" : "");
+		} else if (watched && cur != (e->own ? e->stored : e->start)) {
+			set_ref(t, &e->foreign, cur);
+		}
+		set_ref(t, &e->acc, cur);
+	}
+}
+
+/* An attribute of a module about to be read by the test's instruction. */
+static void check_attr(struct ktrace *t, PyObject *owner, PyObject *name)
+{
+	PyObject *cur, *rec, *k;
+
+	if (!owner || !PyModule_Check(owner) || !PyModule_GetDict(owner))
+		return;
+	cur = PyDict_GetItemWithError(PyModule_GetDict(owner), name);
+	k = PyTuple_Pack(2, owner, name);
+	rec = k ? PyDict_GetItemWithError(t->attrs, k) : NULL;
+	PyErr_Clear();
+	if (rec && rec != cur && tool(rec))
+		kwatch_flag(t->w, "replaced_builtins", mod_name(owner),
+			    "%s.%s, read by grade cell %ld, was replaced while the test ran",
+			    mod_name(owner), kwatch_str(name), t->cell);
+	if (k && rec != cur) {
+		if (rec) {
+			Py_INCREF(rec);
+			if (cur ? PyDict_SetItem(t->attrs, k, cur) : PyDict_DelItem(t->attrs, k))
+				PyErr_Clear();
+			drop(t, rec);
+		} else if (cur && PyDict_SetItem(t->attrs, k, cur) < 0) {
+			PyErr_Clear();
+		}
+	}
+	Py_XDECREF(k);
+}
+
+/* The test's own store into a module's attribute: what it stores is what it reads after. */
+static void own_attr(struct ktrace *t, PyObject *owner, PyObject *name, PyObject *v)
+{
+	PyObject *k;
+
+	if (!owner || !PyModule_Check(owner))
+		return;
+	k = PyTuple_Pack(2, owner, name);
+	if (k && (v ? PyDict_SetItem(t->attrs, k, v) : PyDict_DelItem(t->attrs, k)) < 0)
+		PyErr_Clear();
+	Py_XDECREF(k);
+}
+
+/* The test's own store (`v`) or deletion (NULL: a read then finds the builtin, if any). */
+static void own_name(struct ktrace *t, PyObject *name, PyObject *v)
+{
+	struct kt_name *e = entry(t, name);
+
+	if (!e)
+		return;
+	if (!v && t->builtins)
+		v = PyDict_GetItemWithError(t->builtins, name);
+	PyErr_Clear();
+	e->own = 1;
+	set_ref(t, &e->acc, v);
+	set_ref(t, &e->stored, v);
+	drop(t, e->foreign);
+	e->foreign = NULL;
+}
+
+/* After the test's `from m import *`: what the namespace holds now is the test's. */
+static void resync(struct ktrace *t)
+{
+	t->resync = 0;
+	for (Py_ssize_t i = 0; i < t->nnames; i++)
+		own_name(t, t->names[i].name, lookup(t, t->names[i].name));
+}
+
+/* The instruction frame `f` (the cell's code k) is about to run. */
+static void checkpoint(struct ktrace *t, PyFrameObject *f, int k)
+{
+	struct kt_frame *s = NULL;
+	_PyInterpreterFrame *fr = f->f_frame;
+	const _Py_CODEUNIT *code = (const _Py_CODEUNIT *)PyBytes_AS_STRING(t->codes[k].bytes);
+	Py_ssize_t n = PyBytes_GET_SIZE(t->codes[k].bytes) / (Py_ssize_t)sizeof(_Py_CODEUNIT);
+	Py_ssize_t i = fr->prev_instr - _PyCode_CODE(fr->f_code), sp = fr->stacktop;
+	PyObject *names = fr->f_code->co_names, *name, *tos, *tos1;
+	int op, arg = 0, module_level = fr->f_locals == fr->f_globals;
+
+	if (fr->f_globals != t->ns || i < 0 || i >= n)
+		return;
+	for (int d = t->depth - 1; d >= 0 && !s; d--)
+		if (t->stack[d].f == f)
+			s = &t->stack[d];
+	if (t->resync)
+		resync(t);
+	/*
+	 * Something was written since the last checkpoint: during this frame's
+	 * last instruction (none yet: its first, or the first after a resume,
+	 * control was elsewhere and called it).
+	 */
+	if (kwatch_dict_version(t->ns) != t->v_ns ||
+	    (t->builtins && kwatch_dict_version(t->builtins) != t->v_builtins)) {
+		scan(t, s && s->lastop >= 0 && !call_op(s->lastop));
+		t->v_ns = kwatch_dict_version(t->ns);
+		t->v_builtins = t->builtins ? kwatch_dict_version(t->builtins) : 0;
+	}
+	/* EXTENDED_ARG: the instruction it extends gets no event of its own */
+	while (i < n - 1 && _Py_OPCODE(code[i]) == EXTENDED_ARG)
+		arg = (arg | _Py_OPARG(code[i++])) << 8;
+	op = _Py_OPCODE(code[i]);
+	arg |= _Py_OPARG(code[i]);
+	if (s)
+		s->lastop = op;
+	if (op == LOAD_GLOBAL)
+		arg >>= 1;
+	if (op == IMPORT_STAR) {
+		t->resync = 1;
+		return;
+	}
+	if (!names || arg >= PyTuple_GET_SIZE(names))
+		return;
+	name = PyTuple_GET_ITEM(names, arg);
+	tos = sp >= 1 && sp <= fr->f_code->co_nlocalsplus + fr->f_code->co_stacksize
+		  ? fr->localsplus[sp - 1]
+		  : NULL;
+	tos1 = tos && sp >= 2 ? fr->localsplus[sp - 2] : NULL;
+	switch (op) {
+	case STORE_NAME:
+	case DELETE_NAME:
+		if (!module_level)
+			break;
+		/* fall through */
+	case STORE_GLOBAL:
+	case DELETE_GLOBAL:
+		own_name(t, name, op == STORE_NAME || op == STORE_GLOBAL ? tos : NULL);
+		break;
+	case LOAD_ATTR:
+	case LOAD_METHOD:
+	case IMPORT_FROM:
+		check_attr(t, tos, name);
+		break;
+	case STORE_ATTR:
+		own_attr(t, tos, name, tos1);
+		break;
+	case DELETE_ATTR:
+		own_attr(t, tos, name, NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * The trace function. The cell's frames get opcode events (switched on again
+ * at each of their lines and whenever code they called returns to them, so
+ * student code holding one of their frames cannot keep them off); other
+ * frames get none.
+ */
+static int on_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+{
+	struct ktrace *t = PyCapsule_GetPointer(obj, "grader.ktrace");
+	PyObject *type, *value, *tb;
+	int k;
+
+	(void)arg;
+	if (!t || !f) {
+		PyErr_Clear();
+		return 0;
+	}
+	PyErr_Fetch(&type, &value, &tb);
+	k = find_code(t, f->f_frame->f_code);
+	switch (what) {
+	case PyTrace_CALL:
+		f->f_trace_lines = k >= 0;
+		f->f_trace_opcodes = k >= 0;
+		if (k >= 0 && t->depth < KT_DEPTH) {
+			t->stack[t->depth].f = f;
+			t->stack[t->depth++].lastop = -1;
+		}
+		break;
+	case PyTrace_LINE:
+		f->f_trace_opcodes = k >= 0;
+		break;
+	case PyTrace_RETURN:
+		for (int d = t->depth - 1; k >= 0 && d >= 0; d--)
+			if (t->stack[d].f == f) {
+				t->depth = d;
+				break;
+			}
+		if (k >= 0 && !f->f_trace_opcodes && !t->off_flagged) {
+			t->off_flagged = 1;
+			kwatch_flag(t->w, "namespace_written", NULL,
+				    "the checks inside grade cell %ld were switched off by other "
+				    "code while the test ran",
+				    t->cell);
+		} else if (k < 0 && f->f_frame->previous && f->f_frame->previous->frame_obj &&
+			   find_code(t, f->f_frame->previous->f_code) >= 0) {
+			f->f_frame->previous->frame_obj->f_trace_opcodes = 1;
+		}
+		break;
+	case PyTrace_OPCODE:
+		if (k >= 0)
+			checkpoint(t, f, k);
+		break;
+	default:
+		break;
+	}
+	PyErr_Clear();
+	PyErr_Restore(type, value, tb);
+	return 0;
+}
+
+/*
+ * The interpreter's frame evaluator while the cell runs (PEP 523): tracing
+ * is switched off for the frames of other code the cell's code calls and on
+ * again for the cell's own frames, whoever calls them, so that a student
+ * function a test calls runs at full speed (3.11 runs every frame of a
+ * traced thread unspecialised). Left on while a profile function is set (the
+ * watcher's, during an import: it must see every call). Only a specialised
+ * `__getitem__` call made by code running untraced does not come through
+ * here: a cell's own `__getitem__` method called that way runs untraced
+ * (what it changed is seen at the cell's next checkpoint).
+ */
+static PyObject *eval_frame(PyThreadState *ts, struct _PyInterpreterFrame *fr, int throwflag)
+{
+	struct ktrace *t = ts->c_tracefunc == on_trace && ts->c_traceobj
+			       ? PyCapsule_GetPointer(ts->c_traceobj, "grader.ktrace")
+			       : NULL;
+	int own, on = ts->cframe->use_tracing != 0;
+	_PyInterpreterFrame *back;
+	PyObject *r;
+
+	if (!t || ts != t->ts || ts->tracing || ts->c_profilefunc)
+		return _PyEval_EvalFrameDefault(ts, fr, throwflag);
+	own = find_code(t, fr->f_code) >= 0;
+	if (own == on)
+		return _PyEval_EvalFrameDefault(ts, fr, throwflag);
+	ts->cframe->use_tracing = own ? 255 : 0;
+	r = _PyEval_EvalFrameDefault(ts, fr, throwflag);
+	/* back in the caller: traced again if it is the cell's (or a profile was set meanwhile) */
+	ts->cframe->use_tracing = on || ts->c_profilefunc ? 255 : 0;
+	back = ts->cframe->current_frame;
+	if (on && back && back->frame_obj && find_code(t, back->f_code) >= 0) {
+		back->frame_obj->f_trace_lines = 1;
+		back->frame_obj->f_trace_opcodes = 1;
+	}
+	return r;
+}
+
+#endif /* KTRACE_ON */
+
+struct ktrace *ktrace_start(struct kwatch *w, int *armed, PyObject *ns, PyObject *builtins,
+			    PyObject *body, PyObject *expr, long cell)
+{
+#ifdef KTRACE_ON
+	struct ktrace *t = calloc(1, sizeof(*t));
+	PyObject *key, *ix;
+	Py_ssize_t pos = 0;
+	int was;
+
+	if (!t || !w || !ns || !PyDict_Check(ns))
+		goto fail;
+	t->w = w;
+	t->ns = ns;
+	t->builtins = builtins && PyDict_Check(builtins) ? builtins : NULL;
+	t->cell = cell;
+	t->index = PyDict_New();
+	t->attrs = PyDict_New();
+	t->grave = PyList_New(0);
+	t->self = PyCapsule_New(t, "grader.ktrace", NULL);
+	if (!t->index || !t->attrs || !t->grave || !t->self)
+		goto fail;
+	add_code(t, body, 0);
+	add_code(t, expr, 0);
+	t->nnames = PyDict_GET_SIZE(t->index);
+	t->names = calloc(t->nnames ? (size_t)t->nnames : 1, sizeof(*t->names));
+	if (!t->names)
+		goto fail;
+	while (PyDict_Next(t->index, &pos, &key, &ix)) {
+		struct kt_name *e = &t->names[PyLong_AsSsize_t(ix)];
+
+		Py_INCREF(key);
+		e->name = key;
+		e->start = lookup(t, key);
+		Py_XINCREF(e->start);
+		e->acc = e->start;
+		Py_XINCREF(e->acc);
+	}
+	note_modules(t);
+	t->v_ns = kwatch_dict_version(ns);
+	t->v_builtins = t->builtins ? kwatch_dict_version(t->builtins) : 0;
+	PyErr_Clear();
+	/* the audit hook refuses sys.settrace to student code; this one is the engine's */
+	was = *armed;
+	*armed = 0;
+	PyEval_SetTrace(on_trace, t->self);
+	*armed = was;
+	PyErr_Clear();
+	t->ts = PyThreadState_Get();
+	if (_PyInterpreterState_GetEvalFrameFunc(t->ts->interp) == _PyEval_EvalFrameDefault) {
+		_PyInterpreterState_SetEvalFrameFunc(t->ts->interp, eval_frame);
+		t->hooked = 1;
+	}
+	return t;
+fail:
+	PyErr_Clear();
+	ktrace_free(t, NULL);
+	return NULL;
+#else
+	(void)w, (void)armed, (void)ns, (void)builtins, (void)body, (void)expr, (void)cell;
+	return NULL;
+#endif
+}
+
+void ktrace_stop(struct ktrace *t, int *armed)
+{
+#ifdef KTRACE_ON
+	int was;
+
+	if (!t)
+		return;
+	if (t->hooked)
+		_PyInterpreterState_SetEvalFrameFunc(t->ts->interp, _PyEval_EvalFrameDefault);
+	t->hooked = 0;
+	was = *armed;
+	*armed = 0;
+	PyEval_SetTrace(NULL, NULL);
+	*armed = was;
+	PyErr_Clear();
+	/*
+	 * A tool the test read that code it called had bound is back to what it
+	 * was when the cell started: a fake put in place for the test and taken
+	 * away before the check after the cell.
+	 */
+	for (Py_ssize_t i = 0; i < t->nnames; i++) {
+		struct kt_name *e = &t->names[i];
+		PyObject *base = e->own ? e->stored : e->start, *cur = lookup(t, e->name);
+
+		if (!e->foreign || e->flagged)
+			continue;
+		if (e->foreign != base && cur == base)
+			kwatch_flag(t->w, "namespace_written", kwatch_str(e->name),
+				    "'%s', %s grade cell %ld%s, was bound by other code while "
+				    "the test ran and put back before it ended",
+				    kwatch_str(e->name), e->own ? "bound by" : "read by", t->cell,
+				    e->own ? " itself" : "");
+		/* a callable left over a builtin: the next grade cell's check may never come */
+		else if (!e->own && cur != base && tool(cur) && t->builtins &&
+			 base == PyDict_GetItemWithError(t->builtins, e->name))
+			kwatch_flag(t->w, "replaced_builtins", kwatch_str(e->name),
+				    "the notebook binds '%s' over builtins.%s while grade cell %ld "
+				    "runs, from code the test called",
+				    kwatch_str(e->name), kwatch_str(e->name), t->cell);
+		PyErr_Clear();
+	}
+#else
+	(void)t, (void)armed;
+#endif
+}
+
+void ktrace_free(struct ktrace *t, int *armed)
+{
+	if (!t)
+		return;
+	if (armed)
+		ktrace_stop(t, armed);
+#ifdef KTRACE_ON
+	for (int i = 0; i < t->ncodes; i++)
+		Py_CLEAR(t->codes[i].bytes);
+	for (Py_ssize_t i = 0; t->names && i < t->nnames; i++) {
+		Py_CLEAR(t->names[i].name);
+		Py_CLEAR(t->names[i].start);
+		Py_CLEAR(t->names[i].acc);
+		Py_CLEAR(t->names[i].stored);
+		Py_CLEAR(t->names[i].foreign);
+	}
+#endif
+	free(t->names);
+	Py_CLEAR(t->index);
+	Py_CLEAR(t->attrs);
+	Py_CLEAR(t->grave);
+	Py_CLEAR(t->self);
+	free(t);
+	PyErr_Clear();
+}

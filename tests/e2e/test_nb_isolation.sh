@@ -1,0 +1,84 @@
+#!/bin/sh
+# Student code that runs while a grade cell runs (a function the test calls, a
+# finalizer or weakref callback fired by the test's own `r = ...`, a dunder
+# method the test triggers) changes a name or a module attribute the rest of
+# the test reads and puts it back before the check after the cell; each route
+# must be flagged with a reason, graded through the real sandbox with
+# `grader grade`, and the honest controls must not be.
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+T=$E2E_TMP
+MK=$ROOT/tests/fixtures/isolation/make_course.py
+weaker= nv=
+# without root: a weaker sandbox to grade, and the rubric written unproven
+[ "$(id -u)" = 0 ] || weaker=--allow-weaker nv=--no-validate
+# course DIR KIND: build, import, release and grade a course of make_course.py
+course() {
+	mkdir -p "$1"
+	$PY "$MK" "source$2" "$1/hw.ipynb"
+	(cd "$1" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload $nv \
+		-o rubric.json 2>/dev/null)
+	"$GRADER" rubric release "$1/rubric.json" -o "$1/release" 2>/dev/null
+	$PY "$MK" "submit$2" "$1/release/hw.ipynb" "$1/sub"
+	"$GRADER" grade --rubric "$1/rubric.json" --submissions "$1/sub" -o "$1/gb.json" -q \
+		$weaker 2>"$1/err"
+}
+# sub GRADEBOOK STUDENT EXPR: EXPR holds for the student's submission s
+sub() {
+	$PY - "$1" "$2" "$3" <<'PYEOF'
+import json, sys
+g = json.load(open(sys.argv[1]))
+s = [x for x in g["submissions"] if x["student_id"] == sys.argv[2]][0]
+r = s.get("flag_reasons", {})
+sys.exit(0 if eval(sys.argv[3]) else 1)
+PYEOF
+}
+course "$T/c" ""
+check "grade exits 0" test $? -eq 0
+G=$T/c/gb.json
+check "honest: full marks, no flag" sub "$G" honest 's["score"] == 7 and not s["flags"]'
+# a. a fake abs bound in the namespace while the test runs, removing itself when called:
+# from the student's function the test calls (globals(), a frame's f_globals or f_locals,
+# a traceback's frame): put back before the cell ended
+for a in a_globals a_getframe a_flocals a_tbframe; do
+	check "$a: flagged namespace_written, abs put back" sub "$G" $a \
+		"\"'abs', read by grade cell 2, was bound by other code while the test ran and put back\" in r.get('namespace_written', '')"
+done
+check "a_left: flagged replaced_builtins, abs left over the builtin" sub "$G" a_left \
+	"\"binds 'abs' over builtins.abs while grade cell 2 runs\" in r.get('replaced_builtins', '')"
+# ... from code the test did not call: a finalizer, weakref.finalize, a weakref callback,
+# a C function (weakref.finalize(o, operator.setitem, ...)), a dunder method (r - 9)
+for a in a_del a_finalize a_weakref a_partial a_dunder; do
+	check "$a: flagged namespace_written, abs rebound uninvited" sub "$G" $a \
+		"\"'abs', read by grade cell 2, was rebound by code the test did not call\" in r.get('namespace_written', '')"
+done
+# b. a module function the test reads replaced while it runs, put back by the fake
+check "b_module: flagged replaced_builtins, naming math.isclose" sub "$G" b_module \
+	"'math.isclose, read by grade cell 3, was replaced while the test ran' in r.get('replaced_builtins', '')"
+# the finalizer would fire when the test rebinds r, but what the namespace held when the
+# cell started is held until it ends: the fake comes too late, the test fails
+check "b_partial: the second test cell scores 0" sub "$G" b_partial 's["score"] == 3'
+
+# c. the test's own r rewritten by a finalizer its `r = ...` fires, by every route
+for a in c_getframe c_flocals c_globals c_tbframe c_partial c_settrace; do
+	check "$a: flagged namespace_written, naming r" sub "$G" $a \
+		"\"'r', bound by grade cell 2 itself, was rebound by code the test did not call\" in r.get('namespace_written', '')"
+done
+# the checks switched off on the test's frame, then r rewritten (weakref.finalize)
+check "c_off: flagged namespace_written" sub "$G" c_off \
+	"'checks inside grade cell 2 were switched off' in r.get('namespace_written', '') or \"'r', bound by grade cell 2 itself, was rebound by code the test did not call\" in r.get('namespace_written', '')"
+# honest: lazy imports (scipy.linalg when installed), warnings.catch_warnings and
+# contextlib.redirect_stdout inside the student's function; a helper the first test cell
+# defines used by the second; a test cell importing a module
+check "honest_lazy: full marks, no flag" sub "$G" honest_lazy 's["score"] == 7 and not s["flags"]'
+if $PY -c 'import scipy.linalg' 2>/dev/null; then
+	check "honest_scipy: full marks, no flag" sub "$G" honest_scipy \
+		's["score"] == 7 and not s["flags"]'
+else
+	skip "honest_scipy" "scipy is not installed"
+fi
+# a student function with `global count`: the test reads what it wrote, as in nbgrader
+course "$T/k" -counter
+check "counter course: grade exits 0" test $? -eq 0
+check "counter: full marks, no flag" sub "$T/k/gb.json" honest 's["score"] == 7 and not s["flags"]'
+finish
