@@ -38,13 +38,29 @@ def _needs_ipython(sources):
     return False
 
 def _load_ipython():
+    # Only IPython's input transformer, executed from the installed package's
+    # own file: that module imports nothing but the standard library, whereas
+    # importing it through the package runs IPython/__init__, some 500 modules
+    # and 24 MB that every child's fork would copy and every check of the
+    # monkeypatch watcher would walk, for one class. Not in sys.modules: a
+    # notebook's `import IPython` imports the package afresh, as in a child
+    # before. Then the zygote puts back what the notebook sees (_restore), so
+    # that children need not.
     global _tm
     if _tm is None:
         try:
-            from IPython.core.inputtransformer2 import TransformerManager
-            _tm = TransformerManager()
             import gc
+            import importlib.util
+            pkg = importlib.util.find_spec('IPython')
+            path = os.path.join(pkg.submodule_search_locations[0], 'core',
+                                'inputtransformer2.py')
+            spec = importlib.util.spec_from_file_location(
+                'IPython.core.inputtransformer2', path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            _tm = mod.TransformerManager()
             gc.freeze()
+            _restore()
         except Exception:
             _tm = False
     return _tm
