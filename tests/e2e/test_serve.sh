@@ -152,6 +152,10 @@ check "student view: hidden tests' output withheld" /usr/bin/python3 -c "
 import json,sys; s=json.load(open('$T/resp'))['submission']
 g=[g for n in s['notebooks'] for g in n['grades'] if g.get('hidden_tests')]
 sys.exit(not g or any('output' in x for x in g))"
+check "student view: a hidden cell's exception by name only, and why the rest is withheld" /usr/bin/python3 -c "
+import json,sys; s=json.load(open('$T/resp'))['submission']
+g=[g for n in s['notebooks'] for g in n['grades'] if g.get('hidden_tests')]
+sys.exit(not g or not all('hidden tests' in x['withheld'] and ':' not in x.get('error', '') for x in g))"
 check "another student's result: 403" test "$(api /api/v1/results/ps1/alice "$BOB")" = 403
 check "another student's job: 403" test "$(api "/api/v1/jobs/$job2" "$ALICE")" = 403
 check "gradebook with a student token: 403" test "$(api /api/v1/assignments/ps1/gradebook "$ALICE")" = 403
