@@ -321,7 +321,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT, c->on_timeout, 0);
 		kgrade_processes(c->run->z->watch, i + 1);
 		kgrade_begin(&g, c->pristine, c->builtins, ns);
-		kgrade_trace(&g, c->run->z->watch, &c->run->z->audit.armed, ns, body, expr, i + 1);
+		kgrade_trace(&g, c, ns, body, expr, i + 1);
 	}
 	PyErr_Restore(et, ev, etb);
 	if (body)

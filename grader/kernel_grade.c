@@ -41,11 +41,12 @@ void kgrade_begin(struct kgrade *g, PyObject *pristine, PyObject *builtins_mod, 
 	g->v_real = real ? kwatch_dict_version(real) : 0;
 }
 
-void kgrade_trace(struct kgrade *g, struct kwatch *w, int *armed, PyObject *ns, PyObject *body,
-		  PyObject *expr, long cell)
+void kgrade_trace(struct kgrade *g, struct kchild *c, PyObject *ns, PyObject *body, PyObject *expr,
+		  long cell)
 {
-	g->armed = armed;
-	g->trace = ktrace_start(w, armed, ns, g->fresh, body, expr, cell);
+	g->armed = &c->run->z->audit.armed;
+	g->trace = ktrace_start(c->run->z->watch, g->armed, &c->test_codes, ns, g->fresh, body,
+				expr, cell);
 }
 
 void kgrade_end(struct kgrade *g, struct kwatch *w, PyObject *builtins_mod, PyObject *ns, long cell)

@@ -262,12 +262,13 @@ void kgrade_begin(struct kgrade *g, PyObject *pristine, PyObject *builtins_mod, 
  * `background_processes` (a child can signal the notebook while the test runs).
  */
 void kgrade_processes(struct kwatch *w, long cell);
+struct kchild;
 /*
  * Last before the test's code runs: the checkpoints inside the cell (its code
  * objects `body` and `expr`, which may be NULL), kernel_trace.c.
  */
-void kgrade_trace(struct kgrade *g, struct kwatch *w, int *armed, PyObject *ns, PyObject *body,
-		  PyObject *expr, long cell);
+void kgrade_trace(struct kgrade *g, struct kchild *c, PyObject *ns, PyObject *body, PyObject *expr,
+		  long cell);
 /*
  * Stop the checkpoints and flag what they found; flag a write to the copy or
  * the real builtins since kgrade_begin; put the real ones back.
@@ -283,8 +284,18 @@ void kgrade_end(struct kgrade *g, struct kwatch *w, PyObject *builtins_mod, PyOb
  * cell started. NULL when it cannot run (not CPython 3.11, no memory).
  */
 struct ktrace;
-struct ktrace *ktrace_start(struct kwatch *w, int *armed, PyObject *ns, PyObject *builtins,
-			    PyObject *body, PyObject *expr, long cell);
+/*
+ * The code of functions earlier grade cells defined (a helper a later test
+ * calls is checked as the test's own), as weak references: a hidden test's
+ * code lives no longer than what it defined.
+ */
+struct ktrace_codes {
+	PyObject **refs; /* owned weak references */
+	size_t n, cap;
+};
+struct ktrace *ktrace_start(struct kwatch *w, int *armed, struct ktrace_codes *earlier,
+			    PyObject *ns, PyObject *builtins, PyObject *body, PyObject *expr,
+			    long cell);
 /* Remove the trace function and flag a tool that was faked and put back before the end. */
 void ktrace_stop(struct ktrace *t, int *armed);
 /* Free (stopping it first when `armed` is given); NULL is a no-op. */
@@ -317,6 +328,7 @@ struct kchild {
 	unsigned char *key;   /* the run's key, on a page wiped in any forked process */
 	size_t spent;	      /* output bytes the notebook's records carried (kchild_budget) */
 	char cut[256];	      /* what of this cell's record was truncated, for its note */
+	struct ktrace_codes test_codes; /* kernel_trace.c */
 };
 
 /* kernel_child.c: sbx_run_fn's function; arg is a struct krun. */

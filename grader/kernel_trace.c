@@ -81,6 +81,8 @@ struct ktrace {
 	int off_flagged;
 	int hooked;	   /* eval_frame below is the interpreter's frame evaluator */
 	PyThreadState *ts; /* the thread the cell runs in */
+	struct ktrace_codes *earlier;
+	int ncell; /* codes[0..ncell) are this cell's, the rest earlier cells' */
 };
 
 #ifdef KTRACE_ON
@@ -536,10 +538,59 @@ static PyObject *eval_frame(PyThreadState *ts, struct _PyInterpreterFrame *fr, i
 	return r;
 }
 
+/* Keep weak references to the functions' code this cell compiled, for later grade cells. */
+static void remember(struct ktrace *t)
+{
+	struct ktrace_codes *e = t->earlier;
+
+	for (int i = 0; e && i < t->ncell; i++) {
+		PyCodeObject *co = t->codes[i].code;
+		PyObject *ref;
+
+		/* the cell's own body and trailing expression are gone once it ran */
+		if (!(co->co_flags & CO_OPTIMIZED))
+			continue;
+		if (e->n == e->cap) {
+			size_t cap = e->cap ? e->cap * 2 : 16;
+			PyObject **p = realloc(e->refs, cap * sizeof(*p));
+
+			if (!p)
+				return;
+			e->refs = p;
+			e->cap = cap;
+		}
+		ref = PyWeakref_NewRef((PyObject *)co, NULL);
+		if (ref)
+			e->refs[e->n++] = ref;
+		PyErr_Clear();
+	}
+}
+
+/* The earlier grade cells' functions still alive, checked as this cell's; dead ones dropped. */
+static void add_earlier(struct ktrace *t)
+{
+	struct ktrace_codes *e = t->earlier;
+	size_t k = 0;
+
+	for (size_t i = 0; e && i < e->n; i++) {
+		PyObject *co = PyWeakref_GetObject(e->refs[i]);
+
+		if (co && PyCode_Check(co)) {
+			add_code(t, co, 0);
+			e->refs[k++] = e->refs[i];
+		} else {
+			Py_DECREF(e->refs[i]);
+		}
+	}
+	if (e)
+		e->n = k;
+}
+
 #endif /* KTRACE_ON */
 
-struct ktrace *ktrace_start(struct kwatch *w, int *armed, PyObject *ns, PyObject *builtins,
-			    PyObject *body, PyObject *expr, long cell)
+struct ktrace *ktrace_start(struct kwatch *w, int *armed, struct ktrace_codes *earlier,
+			    PyObject *ns, PyObject *builtins, PyObject *body, PyObject *expr,
+			    long cell)
 {
 #ifdef KTRACE_ON
 	struct ktrace *t = calloc(1, sizeof(*t));
@@ -559,8 +610,11 @@ struct ktrace *ktrace_start(struct kwatch *w, int *armed, PyObject *ns, PyObject
 	t->self = PyCapsule_New(t, "grader.ktrace", NULL);
 	if (!t->index || !t->attrs || !t->grave || !t->self)
 		goto fail;
+	t->earlier = earlier;
 	add_code(t, body, 0);
 	add_code(t, expr, 0);
+	t->ncell = t->ncodes;
+	add_earlier(t);
 	t->nnames = PyDict_GET_SIZE(t->index);
 	t->names = calloc(t->nnames ? (size_t)t->nnames : 1, sizeof(*t->names));
 	if (!t->names)
@@ -596,7 +650,8 @@ fail:
 	ktrace_free(t, NULL);
 	return NULL;
 #else
-	(void)w, (void)armed, (void)ns, (void)builtins, (void)body, (void)expr, (void)cell;
+	(void)w, (void)armed, (void)earlier, (void)ns, (void)builtins, (void)body, (void)expr,
+	    (void)cell;
 	return NULL;
 #endif
 }
@@ -611,6 +666,8 @@ void ktrace_stop(struct ktrace *t, int *armed)
 	if (t->hooked)
 		_PyInterpreterState_SetEvalFrameFunc(t->ts->interp, _PyEval_EvalFrameDefault);
 	t->hooked = 0;
+	remember(t);
+	t->earlier = NULL;
 	was = *armed;
 	*armed = 0;
 	PyEval_SetTrace(NULL, NULL);

@@ -44,6 +44,9 @@ for a in a_globals a_getframe a_flocals a_tbframe; do
 	check "$a: flagged namespace_written, abs put back" sub "$G" $a \
 		"\"'abs', read by grade cell 2, was bound by other code while the test ran and put back\" in r.get('namespace_written', '')"
 done
+# the same for abs read by close(), the helper the first test cell defined
+check "a_helper: flagged namespace_written, abs put back, by the second test cell" sub "$G" a_helper \
+	"\"'abs', read by grade cell 3, was bound by other code while the test ran and put back\" in r.get('namespace_written', '')"
 check "a_left: flagged replaced_builtins, abs left over the builtin" sub "$G" a_left \
 	"\"binds 'abs' over builtins.abs while grade cell 2 runs\" in r.get('replaced_builtins', '')"
 # ... from code the test did not call: a finalizer, weakref.finalize, a weakref callback,
