@@ -58,6 +58,8 @@ done
 # b. a module function the test reads replaced while it runs, put back by the fake
 check "b_module: flagged replaced_builtins, naming math.isclose" sub "$G" b_module \
 	"'math.isclose, read by grade cell 3, was replaced while the test ran' in r.get('replaced_builtins', '')"
+check "b_class: flagged replaced_builtins, naming Counter.most_common" sub "$G" b_class \
+	"'collections.Counter.most_common, read by grade cell 3, was replaced while the test ran' in r.get('replaced_builtins', '')"
 # the finalizer would fire when the test rebinds r, but what the namespace held when the
 # cell started is held until it ends: the fake comes too late, the test fails
 check "b_partial: the second test cell scores 0" sub "$G" b_partial 's["score"] == 3'
