@@ -31,21 +31,7 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH # Debian's python3, not a pyenv 
 weaker=
 "$grader" doctor >/dev/null 2>&1 || weaker=--allow-weaker
 
-# realistic mix without the 5 s infinite loop: correct, partial, syntax error,
-# deleted/edited test cell, forgery, malformed, late
-kinds="alice bob carol erin frank grace heidi ivan"
-# course DIR COUNT FROM: DIR/s0..s{COUNT-1}/ASSIGNMENT, copies of FROM/KIND/ASSIGNMENT
-course() {
-	i=0
-	while [ $i -lt "$2" ]; do
-		for k in $kinds; do
-			[ $i -lt "$2" ] || break
-			mkdir -p "$1/s$i"
-			cp -r "$3/$k/$4" "$1/s$i/$4"
-			i=$((i + 1))
-		done
-	done
-}
+# course and $kinds (the demo course's mix of submissions) come from lib.sh
 # same DIR COUNT NOTEBOOK_DIR ASSIGNMENT: COUNT copies of one submission folder
 same() {
 	i=0

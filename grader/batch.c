@@ -732,24 +732,6 @@ void batch_warm_free(struct batch_warm *w)
 	free(w);
 }
 
-/* sha256 of the rubric file's text (*text: heap, or NULL when not wanted). */
-static int rubric_file_sha(char out[65], char **text, const char *path, struct gr_err *err)
-{
-	char *data = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = gr_read_file(&data, &len, path, RUBRIC_MAX_FILE, err);
-	if (rc)
-		return rc;
-	gr_sha256_hex(out, data, len);
-	if (text)
-		*text = data;
-	else
-		free(data);
-	return 0;
-}
-
 int batch_warm_new(struct batch_warm **out, const struct batch_opts *opts, unsigned slot,
 		   struct gr_err *err)
 {
@@ -766,11 +748,10 @@ int batch_warm_new(struct batch_warm **out, const struct batch_opts *opts, unsig
 	w->opts.log = NULL;
 	w->r.opts = &w->opts;
 	w->r.journal.fd = -1;
-	rc = rubric_file_sha(w->file_sha, NULL, opts->rubric, err);
+	/* the sha of the bytes parsed: batch_warm_stale compares the file's with it */
+	rc = rubric_load_sha(&w->r.rubric, w->file_sha, opts->rubric, err);
 	if (!rc)
 		rc = rubric_key(w->key, &w->opts, err);
-	if (!rc)
-		rc = rubric_load(&w->r.rubric, opts->rubric, err);
 	if (!rc)
 		rc = header_from_rubric(&w->r, err);
 	if (!rc)
@@ -791,7 +772,7 @@ int batch_warm_stale(const struct batch_warm *w)
 {
 	char sha[65];
 
-	return rubric_file_sha(sha, NULL, w->rubric_path, NULL) != 0 ||
+	return rubric_load_sha(NULL, sha, w->rubric_path, NULL) != 0 ||
 	       strcmp(sha, w->file_sha) != 0;
 }
 

@@ -20,7 +20,6 @@
 #include "grader/score.h"
 
 #define TIMESTAMP_MAX 4096
-#define COPY_MAX_BYTES ((off_t)512 * 1024 * 1024)
 
 /* Create `rel`'s parent folders under `root` and copy `src` to root/rel. */
 static int place(const char *root, const char *rel, const char *src, struct gr_err *err)
@@ -51,8 +50,9 @@ static int place(const char *root, const char *rel, const char *src, struct gr_e
 static int fill_box(char **out, struct batch_grader *g, const struct batch_item *it,
 		    struct gr_err *err)
 {
-	char name[32], *box = NULL, **files = NULL;
-	size_t n = 0;
+	/* all of the student's files but the grader's own notes, or an error */
+	static const struct gr_copy_opts student = {.max_depth = 32, .skip_prefix = ".grader-"};
+	char name[32], *box = NULL;
 	int rc;
 
 	snprintf(name, sizeof(name), "box-%u", g->runs++);
@@ -63,16 +63,7 @@ static int fill_box(char **out, struct batch_grader *g, const struct batch_item 
 	rc = gr_mkdir_p(box, 0755, err);
 	if (rc)
 		goto done;
-	rc = batch_list_files(&files, &n, it->path, err);
-	for (size_t i = 0; !rc && i < n; i++) {
-		char *src;
-
-		if (!strncmp(files[i], ".grader-", 8))
-			continue;
-		src = gr_path_join(it->path, files[i]);
-		rc = src ? place(box, files[i], src, err) : gr_err_set(err, GR_ENOMEM, "oom");
-		free(src);
-	}
+	rc = gr_copy_tree(it->path, box, &student, NULL, err);
 	for (size_t i = 0; !rc && i < g->rubric->nfiles; i++) {
 		const struct rubric_file *f = &g->rubric->files[i];
 		char *src = gr_path_join(g->rubric->dir, f->path);
@@ -89,7 +80,6 @@ static int fill_box(char **out, struct batch_grader *g, const struct batch_item 
 		box = NULL;
 	}
 done:
-	batch_files_free(files, n);
 	if (box)
 		gr_rm_rf(box, NULL);
 	free(box);
@@ -506,7 +496,7 @@ static char *dirname_in_place(char *path)
  * The submission time from timestamp.txt: 1 read, 0 when absent, 2 when
  * empty (fetch had no time: nbgrader reads it as none), -1 when unreadable.
  */
-static int read_timestamp(double *t, char iso[GR_TIME_MAX], const struct batch_item *it,
+static int read_timestamp(struct gr_time *t, char iso[GR_TIME_MAX], const struct batch_item *it,
 			  struct gr_err *err)
 {
 	char *path = gr_path_join(it->path, FETCH_TIMESTAMP_NAME), *text = NULL;
@@ -520,13 +510,11 @@ static int read_timestamp(double *t, char iso[GR_TIME_MAX], const struct batch_i
 	else if (!rc && !text[strspn(text, " \t\r\n")])
 		rc = 2;
 	else if (!rc) {
-		int64_t sec;
-		int32_t usec;
 		/* nbgrader reads a time without a zone as UTC */
-		rc = gr_time_parse(&sec, &usec, text, GR_TIME_NAIVE_UTC, err) < 0 ? -1 : 1;
-		*t = (double)sec + usec / 1e6;
+		rc = gr_time_parse(&t->sec, &t->usec, text, GR_TIME_NAIVE_UTC, err) < 0 ? -1 : 1;
 		/* microseconds kept: nbgrader's export prints them */
-		gr_time_format(iso, GR_TIME_MAX, sec, usec, GR_TIME_ISO_FRAC);
+		if (rc > 0)
+			gr_time_format(iso, GR_TIME_MAX, t->sec, t->usec, GR_TIME_ISO_FRAC);
 	} else
 		rc = -1;
 	free(text);
@@ -580,7 +568,8 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g, const st
 	const struct rubric *r = g->rubric;
 	struct gb_submission *sub = NULL;
 	struct gr_err terr = {0};
-	double t = 0, late = 0, ext;
+	struct gr_time t = {0};
+	double late = 0, ext;
 	char *why_unknown = NULL, iso[GR_TIME_MAX];
 	double pt = batch_prof_now(g->prof);
 	int rc, have_time, lms_late = 0;
@@ -614,7 +603,7 @@ int batch_grade_one(struct gb_submission **out, struct batch_grader *g, const st
 		if (ext > 0)
 			sub->extension_seconds = ext;
 		if (r->duedate_text)
-			late = score_seconds_late(t, r->duedate, ext);
+			late = score_seconds_late(&t, &r->duedate, ext);
 	}
 	sub->late_seconds = late > 0 ? late : 0;
 	batch_prof_add(g->prof, BATCH_PH_SOURCE, pt);

@@ -40,6 +40,21 @@ void export_db_interval(char out[40], double seconds)
 	gr_time_format(out, 40, sec, (int32_t)(us - sec * 1000000), GR_TIME_SQL);
 }
 
+char *export_traceback(const char *tb, bool hidden)
+{
+	const char *end, *start;
+
+	if (!tb || !hidden)
+		return tb ? strdup(tb) : NULL;
+	end = tb + strlen(tb);
+	while (end > tb && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > tb && start[-1] != '\n')
+		start--;
+	return end > start ? strndup(start, (size_t)(end - start)) : NULL;
+}
+
 void export_csv_field(FILE *f, const char *s)
 {
 	if (!s)
@@ -55,6 +70,15 @@ void export_csv_field(FILE *f, const char *s)
 		fputc(*s, f);
 	}
 	fputc('"', f);
+}
+
+void export_csv_fields(FILE *f, const char *const *fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		export_csv_field(f, fields[i]);
+	}
 }
 
 /* Length of the ANSI escape sequence at s (s[0] == ESC), 1 for a lone ESC. */
@@ -213,7 +237,7 @@ void export_sel_release(struct export_sel *sel)
 	*sel = (struct export_sel){0};
 }
 
-int export_over(export_text_fn *fn, FILE *out, const struct gb_gradebook *gb,
+int export_over(export_text_fn *fn, const char *what, FILE *out, const struct gb_gradebook *gb,
 		const struct export_opts *o, struct gr_err *err)
 {
 	struct export_sel sel;
@@ -221,6 +245,8 @@ int export_over(export_text_fn *fn, FILE *out, const struct gb_gradebook *gb,
 
 	if (rc == 0)
 		rc = fn(out, &sel, o, err);
+	if (rc == 0 && ferror(out))
+		rc = gr_err_set(err, GR_EIO, "cannot write the %s export", what);
 	export_sel_release(&sel);
 	return rc;
 }

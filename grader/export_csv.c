@@ -78,27 +78,17 @@ static void cell_values(FILE *out, const struct gb_assignment *const *as, size_t
 static int row(FILE *out, const struct gb_assignment *a, const struct gb_student *s,
 	       const struct gb_submission *sub, struct gr_err *err)
 {
-	char date[40] = "", num[32];
+	char due[40] = "", date[40] = "", num[32];
 	double raw = 0.0, pen = 0.0, score = 0.0;
 
-	export_csv_field(out, a->name);
-	fputc(',', out);
-	if (a->duedate && export_utc_time(date, a->duedate, true) < 0)
+	if (a->duedate && export_utc_time(due, a->duedate, true) < 0)
 		return gr_err_set(err, GR_EINVAL, "assignment '%s': bad duedate", a->name);
-	export_csv_field(out, date);
-	fputc(',', out);
-	date[0] = '\0';
 	if (sub && sub->timestamp && export_utc_time(date, sub->timestamp, true) < 0)
 		return gr_err_set(err, GR_EINVAL, "submission of '%s': bad timestamp", s->id);
-	export_csv_field(out, date);
-	fputc(',', out);
-	export_csv_field(out, s->id);
-	fputc(',', out);
-	export_csv_field(out, s->last_name);
-	fputc(',', out);
-	export_csv_field(out, s->first_name);
-	fputc(',', out);
-	export_csv_field(out, s->email);
+	export_csv_fields(
+	    out,
+	    (const char *const[]){a->name, due, date, s->id, s->last_name, s->first_name, s->email},
+	    7);
 	if (sub) {
 		raw = sub->raw_score;
 		pen = sub->late_submission_penalty;
@@ -137,13 +127,11 @@ int export_csv_sel(FILE *out, struct export_sel *sel, const struct export_opts *
 			fputc('\n', out);
 		}
 	}
-	if (ferror(out))
-		rc = gr_err_set(err, GR_EIO, "cannot write the csv export");
 	return rc;
 }
 
 int export_csv(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
 	       struct gr_err *err)
 {
-	return export_over(export_csv_sel, out, gb, o, err);
+	return export_over(export_csv_sel, "csv", out, gb, o, err);
 }

@@ -1,6 +1,8 @@
 /*
  * export_gradescope.c - Gradescope autograder results.json: one test per
- * grade or task cell, hidden tests visible only once grades are published.
+ * grade or task cell, hidden tests visible only once grades are published,
+ * and then with only the error line of their traceback (the lines above it
+ * quote the hidden test's source).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +58,11 @@ static json_t *test_json(const struct gb_notebook *nb, const struct gb_cell *cel
 		 !g->output.traceback && r && r->message)
 		rc = add_text(&text, "not run: ", r->message); /* e.g. an unreadable notebook */
 	if (rc == 0 && g && !passed) {
-		rc = add_text(&text, NULL, g->output.traceback);
+		/* a hidden test's traceback quotes its source: only the error line */
+		char *tb = export_traceback(g->output.traceback, cell->hidden_tests);
+
+		rc = add_text(&text, NULL, tb);
+		free(tb);
 		if (rc == 0)
 			rc = add_text(&text, NULL, g->output.stderr_text);
 	}
@@ -196,6 +202,25 @@ static int write_one(const char *path, json_t *j, struct gr_err *err)
 	return rc;
 }
 
+/* One student's results as DIR/{student}/results.json, the folder made as needed. */
+static int write_in_folder(const char *path, const char *student, json_t *j, struct gr_err *err)
+{
+	char *dir = NULL, *file = NULL;
+	int rc;
+
+	if (!safe_component(student))
+		return gr_err_set(err, GR_EDENIED, "student id '%s' cannot name a folder", student);
+	dir = gr_path_join(path, student);
+	file = dir ? gr_path_join(dir, "results.json") : NULL;
+	if (!file)
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	else if ((rc = gr_mkdir_p(dir, 0755, err)) == 0)
+		rc = write_one(file, j, err);
+	free(dir);
+	free(file);
+	return rc;
+}
+
 int export_gradescope_sel(const char *path, struct export_sel *sel, const struct export_opts *o,
 			  struct gr_err *err)
 {
@@ -204,7 +229,6 @@ int export_gradescope_sel(const char *path, struct export_sel *sel, const struct
 	bool to_file = !to_stdout && (len = strlen(path)) > 5 && !strcmp(path + len - 5, ".json");
 	const struct gb_submission *sub;
 	json_t *j = NULL;
-	char *dir = NULL, *file = NULL;
 	int rc;
 
 	(void)o;
@@ -235,27 +259,9 @@ int export_gradescope_sel(const char *path, struct export_sel *sel, const struct
 				rc = gr_err_set(err, GR_EIO, "cannot write to standard output");
 				goto done;
 			}
-		} else if (to_file) {
-			if ((rc = write_one(path, j, err)) < 0)
-				goto done;
-		} else {
-			if (!safe_component(s->id)) {
-				rc = gr_err_set(err, GR_EDENIED,
-						"student id '%s' cannot name a folder", s->id);
-				goto done;
-			}
-			dir = gr_path_join(path, s->id);
-			file = dir ? gr_path_join(dir, "results.json") : NULL;
-			if (!file) {
-				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-				goto done;
-			}
-			if ((rc = gr_mkdir_p(dir, 0755, err)) < 0 ||
-			    (rc = write_one(file, j, err)) < 0)
-				goto done;
-			free(dir);
-			free(file);
-			dir = file = NULL;
+		} else if ((rc = to_file ? write_one(path, j, err)
+					 : write_in_folder(path, s->id, j, err)) < 0) {
+			goto done;
 		}
 		json_decref(j);
 		j = NULL;
@@ -263,8 +269,6 @@ int export_gradescope_sel(const char *path, struct export_sel *sel, const struct
 	rc = 0;
 done:
 	json_decref(j);
-	free(dir);
-	free(file);
 	return rc;
 }
 

@@ -23,8 +23,17 @@ void export_db_interval(char out[40], double seconds);
  */
 const char *export_time_note(const struct gb_submission *sub);
 
+/*
+ * What of a cell's traceback students may see: all of it, or for a cell
+ * holding hidden tests (`hidden`) only its last line (the error), since the
+ * lines above quote the hidden test's source. Heap string or NULL.
+ */
+char *export_traceback(const char *traceback, bool hidden);
+
 /* One RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
 void export_csv_field(FILE *f, const char *s);
+/* n such fields, comma-separated (a NULL one is empty); no line end. */
+void export_csv_fields(FILE *f, const char *const *fields, size_t n);
 
 /*
  * Write s escaped for XML 1.0 text (attr=false) or a double-quoted attribute
@@ -93,10 +102,15 @@ int export_gradescope_sel(const char *path, struct export_sel *sel, const struct
 int export_nbgrader_db_sel(const char *path, struct export_sel *sel, const struct export_opts *o,
 			   struct gr_err *err);
 
-/* Run one of the above over a whole gradebook in memory (export_csv and the like). */
+/*
+ * Run one of the above over a whole gradebook in memory (export_csv and the
+ * like); a write error on out fails it as "cannot write the WHAT export".
+ * The text writers leave that check to their callers (this, and
+ * export_src_write, which names the file).
+ */
 typedef int export_text_fn(FILE *out, struct export_sel *sel, const struct export_opts *o,
 			   struct gr_err *err);
-int export_over(export_text_fn *fn, FILE *out, const struct gb_gradebook *gb,
+int export_over(export_text_fn *fn, const char *what, FILE *out, const struct gb_gradebook *gb,
 		const struct export_opts *o, struct gr_err *err);
 
 /*

@@ -32,13 +32,7 @@ static void row(FILE *out, const struct gb_assignment *a, const struct gb_studen
 		status = gb_cell_status_name(g->status);
 	if (g && !missing && gb_isset(g->time))
 		snprintf(t, sizeof(t), "%.6f", g->time);
-	export_csv_field(out, a->name);
-	fputc(',', out);
-	export_csv_field(out, s->id);
-	fputc(',', out);
-	export_csv_field(out, nb->name);
-	fputc(',', out);
-	export_csv_field(out, c->name);
+	export_csv_fields(out, (const char *const[]){a->name, s->id, nb->name, c->name}, 4);
 	fprintf(out, ",%s,%s,%s,%s\n", score, max, status, t);
 }
 
@@ -66,13 +60,11 @@ int export_items_sel(FILE *out, struct export_sel *sel, const struct export_opts
 			}
 		}
 	}
-	if (ferror(out))
-		rc = gr_err_set(err, GR_EIO, "cannot write the items export");
 	return rc;
 }
 
 int export_items(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
 		 struct gr_err *err)
 {
-	return export_over(export_items_sel, out, gb, o, err);
+	return export_over(export_items_sel, "items", out, gb, o, err);
 }

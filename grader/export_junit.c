@@ -1,7 +1,8 @@
 /*
  * export_junit.c - JUnit XML for CI dashboards (GitLab, Jenkins): one
  * testsuite per student notebook, one testcase per grade or task cell.
- * Full marks pass; fewer points fail with the captured traceback; cells that
+ * Full marks pass; fewer points fail with the captured traceback (only its
+ * error line for a cell holding hidden tests, whose source it quotes); cells that
  * could not run (crash, timeout) are errors; cells waiting for a marker are
  * skipped. The root carries no `skipped` (the common JUnit XSD allows it on
  * <testsuite> only). Text is escaped for XML 1.0, which cannot carry most controls.
@@ -53,9 +54,11 @@ static const char *absent_reason(const struct gb_submission *sub, const struct g
 	return r ? "cell missing from the submission" : "notebook missing from the submission";
 }
 
-static void body(FILE *out, const struct gb_grade *g)
+static void body(FILE *out, const struct gb_grade *g, bool hidden)
 {
-	const char *parts[] = {g->output.traceback, g->output.stderr_text, g->auto_comment};
+	/* a hidden test's traceback quotes its source: only the error line */
+	char *tb = export_traceback(g->output.traceback, hidden);
+	const char *parts[] = {tb, g->output.stderr_text, g->auto_comment};
 
 	for (size_t i = 0, n = 0; i < 3; i++) {
 		if (!parts[i] || !*parts[i])
@@ -64,6 +67,7 @@ static void body(FILE *out, const struct gb_grade *g)
 			fputc('\n', out);
 		export_xml_text(out, parts[i], false);
 	}
+	free(tb);
 }
 
 static void testcase(FILE *out, const char *classname, const struct gb_cell *cell,
@@ -109,7 +113,7 @@ static void testcase(FILE *out, const char *classname, const struct gb_cell *cel
 			export_xml_text(out, why, true);
 		}
 		fputs("\">", out);
-		body(out, g);
+		body(out, g, cell->hidden_tests);
 		if (why && why != g->auto_comment && !g->output.traceback)
 			export_xml_text(out, why, false);
 		fprintf(out, "</%s>\n", tag);
@@ -222,13 +226,11 @@ int export_junit_sel(FILE *out, struct export_sel *sel, const struct export_opts
 		}
 	}
 	fputs("</testsuites>\n", out);
-	if (ferror(out))
-		return gr_err_set(err, GR_EIO, "cannot write the junit export");
 	return 0;
 }
 
 int export_junit(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
 		 struct gr_err *err)
 {
-	return export_over(export_junit_sel, out, gb, o, err);
+	return export_over(export_junit_sel, "junit", out, gb, o, err);
 }

@@ -212,8 +212,6 @@ int export_markdown_sel(FILE *out, struct export_sel *sel, const struct export_o
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	for (size_t i = 0; i < sel->na && !rc; i++)
 		rc = section(out, sel, i, scores, err);
-	if (!rc && ferror(out))
-		rc = gr_err_set(err, GR_EIO, "cannot write the markdown export");
 	free(scores);
 	return rc;
 }
@@ -221,5 +219,5 @@ int export_markdown_sel(FILE *out, struct export_sel *sel, const struct export_o
 int export_markdown(FILE *out, const struct gb_gradebook *gb, const struct export_opts *o,
 		    struct gr_err *err)
 {
-	return export_over(export_markdown_sel, out, gb, o, err);
+	return export_over(export_markdown_sel, "markdown", out, gb, o, err);
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grader/gradebook.h"
+#include "gradebook_int.h"
 
 int gb_set_str(char **field, const char *value)
 {

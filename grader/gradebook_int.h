@@ -53,6 +53,30 @@ int gb_seen_add(struct gb_seen *seen, const struct gb_submission *sub, const cha
 		struct gr_err *err);
 void gb_seen_free(struct gb_seen *seen);
 
+/* Statuses back from their JSON names; -1 when unknown. */
+int gb_status_parse(const char *name);
+int gb_cell_status_parse(const char *name);
+
+bool gb_submission_has_flag(const struct gb_submission *sub, const char *flag);
+
+/*
+ * One submission back from its JSON object (*out): shapes and types only;
+ * `where` prefixes the field path in messages ("submissions[3]"). GR_EINVAL
+ * names the bad field.
+ */
+int gb_submission_from_json(struct gb_submission **out, json_t *j, const char *where,
+			    struct gr_err *err);
+
+/*
+ * Check one submission against the gradebook's assignments and students:
+ * names resolve, grades belong to grade/task cells, scores add up.
+ */
+int gb_submission_validate(const struct gb_gradebook *gb, const struct gb_submission *sub,
+			   const char *where, struct gr_err *err);
+
+/* Submission i of the file as its JSON object (*out, json_decref it). */
+int gb_reader_get_json(struct gb_reader *r, size_t i, json_t **out, struct gr_err *err);
+
 /*
  * jansson flags of every gradebook line we write: 17 significant digits, so
  * that every score reads back as the very double it was (exporters then print

@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "grader/rubric.h"
 #include "kernel_int.h"
 
 struct kernel {
@@ -435,7 +436,10 @@ static struct kernel_result *result_new(const size_t *index, size_t n)
 	return res;
 }
 
-/* The run request the zygote reads: {"workdir", "sources", "grade"?}, as compact JSON. */
+/*
+ * The run request the zygote reads: {"workdir", "sources", "grade"?, "hidden"?}, as
+ * compact JSON; grade[i] has bit 0 for a grade cell, bit 1 for a cell holding hidden tests.
+ */
 static char *request_body(const char *workdir, const char *const *sources,
 			  const unsigned char *grade, size_t n, struct gr_err *err)
 {
@@ -449,10 +453,16 @@ static char *request_body(const char *workdir, const char *const *sources,
 	if (grade) {
 		json_t *g = json_array();
 
-		for (size_t i = 0; g && i < n; i++)
-			if (grade[i])
+		json_t *h = json_array();
+
+		for (size_t i = 0; g && h && i < n; i++) {
+			if (grade[i] & 1)
 				json_array_append_new(g, json_integer((json_int_t)i));
+			if (grade[i] & 2)
+				json_array_append_new(h, json_integer((json_int_t)i));
+		}
 		json_object_set_new(req, "grade", g ? g : json_array());
+		json_object_set_new(req, "hidden", h ? h : json_array());
 	}
 	body = json_dumps(req, JSON_COMPACT);
 	if (body && json_array_size(srcs) != n) {
@@ -640,6 +650,9 @@ int kernel_run(kernel *k, struct kernel_result **out, const struct nb_notebook *
 		src[n] = nb->cells[i].source ? nb->cells[i].source : "";
 		/* nbgrader's autograder tests: grade cells that are not answers */
 		grade[n] = m->present && m->grade && !m->solution;
+		/* their hidden tests: no student code may read the test's code objects */
+		if (grade[n] && rubric_has_hidden_tests(src[n]))
+			grade[n] |= 2;
 		index[n++] = i;
 	}
 	rc = run(k, out, src, index, grade, n, workdir, err);

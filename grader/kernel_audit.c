@@ -9,6 +9,8 @@
  *     audit hooks, tracing (which can move a test cell's frame past an
  *     assert), fork until forked processes cannot use the result channel,
  *     code-object construction, and symlink games;
+ *   - it refuses student code the code objects of hidden tests
+ *     (kernel_frames.c);
  *   - it hands object.__setattr__ events to the monkeypatch watcher
  *     (kernel_watch.c).
  */
@@ -219,6 +221,10 @@ static int hook(const char *event, PyObject *args, void *data)
 		return 0;
 	if (!strcmp(event, "object.__setattr__"))
 		return kwatch_on_setattr(a->watch, args);
+	/* a hidden test's code objects (kernel_frames.c) */
+	if (!strcmp(event, "object.__getattr__") || starts(event, "sys._") ||
+	    starts(event, "gc.get_"))
+		return kaudit_frames(a, event, args);
 	/* the watcher's own profile function around an import (kernel_watch.c) */
 	if (!strcmp(event, "sys.setprofile") && a->watch && a->watch->profiling)
 		return 0;
@@ -296,5 +302,8 @@ int kaudit_install(struct kaudit *a, int allow_ctypes)
 	a->allow_fork = 0;
 	a->blocked[0] = 0;
 	a->lib_blocked[0] = 0;
+	a->hidden = NULL;
+	a->nhidden = a->caphidden = 0;
+	a->in_hidden = 0;
 	return PySys_AddAuditHook(hook, a);
 }

@@ -285,7 +285,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		     PyObject **repr)
 {
 	PyObject *body, *expr = NULL, *r = NULL, *v = NULL, *et, *ev, *etb;
-	int failed = 0, uses_async, grade = c->run->grade && c->run->grade[i];
+	int failed = 0, uses_async, grade = c->run->grade ? c->run->grade[i] : 0;
 	struct kgrade g = {0};
 
 	*repr = NULL;
@@ -303,6 +303,11 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 	call_hook(c->run->z->pre_cell, uses_async ? Py_True : Py_False);
 	/* compiling can run student code (a collector callback): before the checks */
 	body = compile_cell(k, i, &expr);
+	if (grade & 2) {
+		/* a hidden test's code objects: no student code may read them (kernel_frames.c) */
+		kaudit_hide(&c->run->z->audit, body);
+		kaudit_hide(&c->run->z->audit, expr);
+	}
 	PyErr_Fetch(&et, &ev, &etb);
 	/*
 	 * Right before a grade cell, after every piece of student code that runs
@@ -311,7 +316,12 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 	 */
 	if (grade)
 		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT, c->on_timeout, 1);
-	kwatch_enter(c->run->z->watch, i + 1, grade);
+	kwatch_enter(c->run->z->watch, i + 1, 0);
+	if (grade) {
+		/* keys that are no plain str first: any later look-up would run their __eq__ */
+		kguard_keys(c->run->z->watch, ns);
+		kwatch_enter(c->run->z->watch, i + 1, grade);
+	}
 	if (body && grade) {
 		kguard_shadowed(c->run->z->watch, body, ns, i + 1);
 		kguard_shadowed(c->run->z->watch, expr, ns, i + 1);
@@ -324,6 +334,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		kgrade_trace(&g, c, ns, body, expr, i + 1);
 	}
 	PyErr_Restore(et, ev, etb);
+	c->run->z->audit.in_hidden = (grade & 2) != 0;
 	if (body)
 		r = eval_code(c, body, ns);
 	if (r && expr) {
@@ -338,6 +349,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		failed = 1;
 		kchild_exception(c, res);
 	}
+	c->run->z->audit.in_hidden = 0;
 	if (grade)
 		kgrade_end(&g, c->run->z->watch, c->builtins, ns, i + 1);
 	call_hook(c->run->z->post_cell, NULL);
@@ -406,6 +418,8 @@ static void run_cell(struct kchild *c, PyObject *ns, struct kcell *kc, long i, j
 	kchild_budget(c, res, dbytes,
 		      KNB_BUDGET(c->run->cap < KSTREAM_MAX ? c->run->cap : KSTREAM_MAX));
 	kchild_notes(c, res, kc->note, notes);
+	kguard_note_imports(c->run->z->watch, kc->imports);
+	kguard_keys(c->run->z->watch, ns);
 	kwatch_check(c->run->z->watch, 0);
 	kguard_note_ns(c->run->z->watch, ns, i + 1);
 	kchild_flags(c, res, replaced);

@@ -107,25 +107,91 @@ static int stands_in(PyObject *v, PyObject *mod, PyObject *self, PyObject *names
 }
 
 /*
- * What the test would get under name `n`: the system module the notebook
- * bound to it before, the system module of that name, or the library a
- * conventional alias names. *expect is the module (borrowed) when loaded;
+ * The system module the notebook's own import statements bound `n` to
+ * (borrowed), or NULL; *natural: the statement named it by its own last part
+ * (`from numpy import random`, not `import keyword as math`). Read from
+ * sys.modules and the parent's dict: no code of the notebook's runs.
+ */
+static PyObject *imported_as(struct kwatch *w, PyObject *n, int *natural)
+{
+	PyObject *t = w->nsimports ? PyDict_GetItemWithError(w->nsimports, n) : NULL;
+	PyObject *mods = PyImport_GetModuleDict(), *m = NULL;
+	const char *full, *dot;
+
+	*natural = 0;
+	if (!t || !PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 2)
+		goto done;
+	full = kwatch_str(PyTuple_GET_ITEM(t, 0));
+	*natural = PyTuple_GET_ITEM(t, 1) == Py_True;
+	m = PyDict_GetItemString(mods, full);
+	dot = strrchr(full, '.');
+	if (!m && dot) {
+		/* `from P import x`, x a module P binds but sys.modules does not name so */
+		PyObject *pn = PyUnicode_FromStringAndSize(full, dot - full);
+		PyObject *parent = pn ? PyDict_GetItemWithError(mods, pn) : NULL;
+
+		Py_XDECREF(pn);
+		if (parent && PyModule_Check(parent))
+			m = PyDict_GetItemString(PyModule_GetDict(parent), dot + 1);
+	}
+	if (m && !system_module(w, m))
+		m = NULL;
+done:
+	PyErr_Clear();
+	return m;
+}
+
+void kguard_note_imports(struct kwatch *w, const char *lines)
+{
+	char name[256], mod[512];
+	int natural, used;
+
+	if (!w || !lines || (!w->nsimports && !(w->nsimports = PyDict_New())))
+		return;
+	while (sscanf(lines, "%255s %511s %d%n", name, mod, &natural, &used) == 3) {
+		PyObject *t = Py_BuildValue("(sO)", mod, natural ? Py_True : Py_False);
+
+		if (t)
+			PyDict_SetItemString(w->nsimports, name, t);
+		Py_XDECREF(t);
+		lines += used;
+	}
+	PyErr_Clear();
+}
+
+/*
+ * What the test should get under name `n`, and how firmly: the module a
+ * plain `import n` gives for a system module's name; for a conventional
+ * alias the module the notebook's own import statement bound it to, else
+ * the library the alias names (both firm: another system module there is
+ * flagged); else the system module the notebook bound it to first (any
+ * system module then passes). *expect is the module (borrowed) when loaded,
  * *what its name. 0 when the name is no module's.
  */
-static int expected(struct kwatch *w, PyObject *n, PyObject **expect, const char **what)
+static int expected(struct kwatch *w, PyObject *n, PyObject **expect, const char **what, int *firm)
 {
-	PyObject *m = PyDict_GetItemWithError(w->nsmods, n);
+	PyObject *m;
 	const char *alias = alias_of(kwatch_str(n));
+	int natural;
 
 	*expect = NULL;
-	if (m) {
+	*firm = 1;
+	if (kwatch_system_name(w, n)) {
+		*what = kwatch_str(n);
+	} else if (alias && (m = imported_as(w, n, &natural))) {
 		*expect = m;
 		*what = PyModule_GetName(m);
-	} else if (kwatch_system_name(w, n)) {
-		*what = kwatch_str(n);
 	} else if (alias) {
 		*what = alias;
+	} else if ((m = PyDict_GetItemWithError(w->nsmods, n))) {
+		*expect = m;
+		*what = PyModule_GetName(m);
+		*firm = 0;
 	} else {
+		PyErr_Clear();
+		return 0;
+	}
+	if (!*what) {
 		PyErr_Clear();
 		return 0;
 	}
@@ -135,6 +201,24 @@ static int expected(struct kwatch *w, PyObject *n, PyObject **expect, const char
 	}
 	PyErr_Clear();
 	return 1;
+}
+
+/*
+ * A system module `v` under a system module's name `n` that a plain `import
+ * n` would not give, but honestly the notebook's: one whose own name ends in
+ * `n` (`from numpy import random`, `random = np.random`), or one the
+ * notebook's import statement named naturally (`from os import path`).
+ */
+static int natural_module(struct kwatch *w, PyObject *n, PyObject *v)
+{
+	const char *mn = PyModule_GetName(v), *last;
+	int natural;
+
+	PyErr_Clear();
+	last = mn ? strrchr(mn, '.') : NULL;
+	if (mn && !strcmp(last ? last + 1 : mn, kwatch_str(n)))
+		return 1;
+	return imported_as(w, n, &natural) == v && natural;
 }
 
 /* The cell that gave `n` its current value (0: unknown). */
@@ -157,16 +241,31 @@ static void fake_module(struct kwatch *w, PyObject *ns, PyObject *n, PyObject *v
 	PyObject *mod;
 	const char *what = NULL;
 	char since[40] = "", desc[160];
+	int firm, sys_ = system_module(w, v);
 	long at;
 
-	if (system_module(w, v) || !expected(w, n, &mod, &what))
+	if (!expected(w, n, &mod, &what, &firm))
+		return;
+	if (sys_ && (!firm || v == mod || natural_module(w, n, v)))
 		return;
 	if (!PyModule_Check(v) && !stands_in(v, mod, n, names))
 		return;
+	/* the module the test should read, loaded for it if need be (a system import) */
+	if (!mod && firm && (mod = PyImport_ImportModule(what))) {
+		Py_DECREF(mod); /* sys.modules holds it */
+		if (!system_module(w, mod))
+			mod = NULL;
+	}
+	PyErr_Clear();
 	at = bound_in(w, n, v);
 	if (at > 0)
 		snprintf(since, sizeof(since), " by cell %ld", at);
-	if (PyModule_Check(v)) {
+	if (sys_) {
+		const char *mn = PyModule_GetName(v);
+
+		PyErr_Clear();
+		snprintf(desc, sizeof(desc), "another system module '%.60s'", mn ? mn : "?");
+	} else if (PyModule_Check(v)) {
 		const char *mn = PyModule_GetName(v);
 
 		PyErr_Clear();
@@ -316,10 +415,12 @@ void kguard_note_ns(struct kwatch *w, PyObject *ns, long cell)
 		return;
 	PyErr_Fetch(&type, &value, &tb);
 	while (PyDict_Next(ns, &pos, &key, &v)) {
-		PyObject *t = PyDict_GetItemWithError(w->nsbind, key), *id;
+		PyObject *t, *id;
 
-		if (!PyUnicode_Check(key))
+		/* before any lookup with it: a crafted key's __hash__ would run */
+		if (!PyUnicode_CheckExact(key))
 			continue;
+		t = PyDict_GetItemWithError(w->nsbind, key);
 		if (PyModule_Check(v) && !PyDict_GetItemWithError(w->nsmods, key) &&
 		    system_module(w, v))
 			PyDict_SetItem(w->nsmods, key, v);
@@ -330,6 +431,86 @@ void kguard_note_ns(struct kwatch *w, PyObject *ns, long cell)
 		if (t)
 			PyDict_SetItem(w->nsbind, key, t);
 		Py_XDECREF(t);
+	}
+	PyErr_Clear();
+	PyErr_Restore(type, value, tb);
+}
+
+/* ---- keys that are not plain strs ---- */
+
+/*
+ * Remove from `d` every key that is not an exact str, flagging each with
+ * `flag` and a reason naming it and `where`. Nothing of the keys' runs: the
+ * dict is read with PyDict_Next and rebuilt from its plain-str entries (their
+ * hash and equality are str's own); the removed entries are kept alive in
+ * w->dropped, so no __del__ of theirs runs before the test.
+ */
+static void plain_keys(struct kwatch *w, PyObject *d, const char *flag, const char *where)
+{
+	PyObject *key, *v, *items;
+	Py_ssize_t pos = 0;
+	int bad = 0;
+
+	while (PyDict_Next(d, &pos, &key, &v)) {
+		const char *text;
+
+		if (PyUnicode_CheckExact(key))
+			continue;
+		bad = 1;
+		/* a str subclass's own text, read by C: no method of it runs */
+		text = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+		PyErr_Clear();
+		if (text)
+			kwatch_flag(w, flag, text,
+				    "%s holds a key of type %.60s equal to '%.60s', not a str "
+				    "(cell %ld; removed)",
+				    where, Py_TYPE(key)->tp_name, text, w->cell);
+		else
+			kwatch_flag(w, flag, NULL,
+				    "%s holds a key of type %.60s, not a str (cell %ld; removed)",
+				    where, Py_TYPE(key)->tp_name, w->cell);
+	}
+	if (!bad || (!w->dropped && !(w->dropped = PyList_New(0))))
+		goto done;
+	items = PyDict_Items(d);
+	if (!items || PyList_Append(w->dropped, items) < 0) {
+		Py_XDECREF(items);
+		goto done;
+	}
+	Py_DECREF(items);
+	PyDict_Clear(d);
+	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+		PyObject *t = PyList_GET_ITEM(items, i);
+
+		if (PyUnicode_CheckExact(PyTuple_GET_ITEM(t, 0)))
+			PyDict_SetItem(d, PyTuple_GET_ITEM(t, 0), PyTuple_GET_ITEM(t, 1));
+	}
+done:
+	PyErr_Clear();
+}
+
+void kguard_keys(struct kwatch *w, PyObject *ns)
+{
+	PyObject *type, *value, *tb;
+
+	if (!w)
+		return;
+	PyErr_Fetch(&type, &value, &tb);
+	if (ns && PyDict_Check(ns))
+		plain_keys(w, ns, "replaced_builtins", "the notebook's namespace");
+	if (w->builtins && PyDict_Check(w->builtins))
+		plain_keys(w, w->builtins, "replaced_builtins", "builtins");
+	plain_keys(w, PyImport_GetModuleDict(), "shadowed_module", "sys.modules");
+	for (size_t i = 0; i < w->nrecs; i++) {
+		struct kw_rec *r = &w->recs[i];
+		uint64_t v = kwatch_dict_version(r->dict);
+		char where[560];
+
+		if (v && v == r->keys_version)
+			continue;
+		snprintf(where, sizeof(where), "%s %s", r->is_class ? "class" : "module", r->name);
+		plain_keys(w, r->dict, "replaced_builtins", where);
+		r->keys_version = kwatch_dict_version(r->dict);
 	}
 	PyErr_Clear();
 	PyErr_Restore(type, value, tb);
@@ -388,7 +569,7 @@ static int trusted_type(PyTypeObject *t)
  * instance of one with no function of its own. Anything else (a partial of
  * setattr, a lambda of a cell) is the notebook's. No code of it runs.
  */
-static int system_object(PyObject *o)
+int kguard_system_object(PyObject *o)
 {
 	PyObject **dp;
 
@@ -400,8 +581,8 @@ static int system_object(PyObject *o)
 		return !self || PyModule_Check(self);
 	}
 	if (PyMethod_Check(o))
-		return system_object(PyMethod_GET_FUNCTION(o)) &&
-		       system_object(PyMethod_GET_SELF(o));
+		return kguard_system_object(PyMethod_GET_FUNCTION(o)) &&
+		       kguard_system_object(PyMethod_GET_SELF(o));
 	if (PyType_Check(o))
 		return trusted_type((PyTypeObject *)o);
 	if (!(Py_TYPE(o)->tp_flags & Py_TPFLAGS_HEAPTYPE))
@@ -440,7 +621,7 @@ int kguard_foreign_hooks(struct kwatch *w, long cell, int remove)
 				   PySequence_Contains(w->base_hooks[which], o) == 1;
 
 			PyErr_Clear();
-			if (base || system_object(o)) {
+			if (base || kguard_system_object(o)) {
 				PyList_Append(keep, o);
 				continue;
 			}
@@ -479,7 +660,7 @@ int kguard_foreign_hooks(struct kwatch *w, long cell, int remove)
 
 		drop = cache && PyDict_Check(cache) ? PyList_New(0) : NULL;
 		while (drop && PyDict_Next(cache, &pos, &key, &v))
-			if (v != Py_None && !system_object(v))
+			if (v != Py_None && !kguard_system_object(v))
 				PyList_Append(drop, key);
 		for (Py_ssize_t i = 0; drop && i < PyList_GET_SIZE(drop); i++)
 			PyDict_DelItem(cache, PyList_GET_ITEM(drop, i));

@@ -214,11 +214,12 @@ def _fallback(src, bad):
     return ('\n'.join(lines),
             'IPython syntax replaced by no-ops (IPython not used): ' + '; '.join(notes))
 
-def _split(code, name):
+def _split(code, name, tree=None):
     """(body, expr): the texts of a cell's statements and of its trailing
     expression (None when there is none), to be compiled as 'exec' and
     'eval'. expr keeps its line numbers (blank lines before it)."""
-    tree = compile(code, name, 'exec', ast.PyCF_ONLY_AST | _TLA, True)
+    if tree is None:
+        tree = compile(code, name, 'exec', ast.PyCF_ONLY_AST | _TLA, True)
     if not tree.body or not isinstance(tree.body[-1], ast.Expr) or code.rstrip().endswith(';'):
         return code, None
     last = tree.body[-1]
@@ -229,20 +230,45 @@ def _split(code, name):
         len(line.encode('utf-8', 'surrogatepass')[:last.col_offset].decode('utf-8', 'surrogatepass'))
     return code[:start], '\n' * (last.lineno - 1) + code[start:]
 
+def _imports(tree):
+    """What the cell's own import statements bind in the notebook's
+    namespace (outside functions and classes), one 'NAME MODULE NATURAL'
+    line each, for C's check of the modules a test reads (kernel_guard.c):
+    `import numpy as np` -> 'np numpy 0', `from numpy import random` ->
+    'random numpy.random 1' (NATURAL: the name is the module's own last part,
+    not an alias chosen by the notebook)."""
+    out, todo = [], list(tree.body)
+    while todo:
+        st = todo.pop()
+        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(st, ast.Import):
+            for a in st.names:
+                top = a.name.split('.')[0]
+                out.append((a.asname, a.name, a.name.split('.')[-1] == a.asname)
+                           if a.asname else (top, top, True))
+        elif isinstance(st, ast.ImportFrom) and not st.level and st.module:
+            out.extend((a.asname or a.name, st.module + '.' + a.name,
+                        a.asname in (None, a.name)) for a in st.names if a.name != '*')
+        todo.extend(ast.iter_child_nodes(st))
+    return ''.join('%s %s %d\n' % t for t in out) or None
+
 def _transform(src, n, use_ipython):
-    """Cell n (1-based), in the zygote: (code, note, error, body, expr) where
-    code is the text run (IPython syntax transformed), error None or (ename,
-    evalue, traceback) of a syntax error, body/expr as _split()'s."""
+    """Cell n (1-based), in the zygote: (code, note, error, body, expr,
+    imports) where code is the text run (IPython syntax transformed), error
+    None or (ename, evalue, traceback) of a syntax error, body/expr as
+    _split()'s, imports as _imports()'."""
     name = '<cell %d>' % n
     # the parser's line ends, so that offsets into code are the parser's
     code, note = src.replace('\r\n', '\n').replace('\r', '\n'), None
     try:
         code, note = _cell_code(code, _load_ipython if use_ipython else None, use_ipython)
-        body, expr = _split(code, name)
-        return code, note, None, body, expr
+        tree = compile(code, name, 'exec', ast.PyCF_ONLY_AST | _TLA, True)
+        body, expr = _split(code, name, tree)
+        return code, note, None, body, expr, _imports(tree)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
         tb = ''.join(traceback.format_exception_only(type(e), e))
-        return code, note, (type(e).__name__, str(e), tb), '', None
+        return code, note, (type(e).__name__, str(e), tb), '', None, None
 
 class _Events:
     """get_ipython().events: callbacks run around every cell, as IPython's."""

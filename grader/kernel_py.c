@@ -248,12 +248,12 @@ static int copy_text(char **out, PyObject *o)
 }
 
 /* _transform()'s answer into `c`, its shape checked: (str, str|None, (str, str, str)|None, str,
- * str|None). */
+ * str|None, str|None). */
 static int take_cell(struct kcell *c, PyObject *t)
 {
 	PyObject *e;
 
-	if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5 ||
+	if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 6 ||
 	    !PyUnicode_Check(PyTuple_GET_ITEM(t, 0)) || !PyUnicode_Check(PyTuple_GET_ITEM(t, 3)))
 		return -1;
 	e = PyTuple_GET_ITEM(t, 2);
@@ -262,7 +262,8 @@ static int take_cell(struct kcell *c, PyObject *t)
 	if (copy_text(&c->code, PyTuple_GET_ITEM(t, 0)) < 0 ||
 	    copy_text(&c->note, PyTuple_GET_ITEM(t, 1)) < 0 ||
 	    copy_text(&c->body, PyTuple_GET_ITEM(t, 3)) < 0 ||
-	    copy_text(&c->expr, PyTuple_GET_ITEM(t, 4)) < 0)
+	    copy_text(&c->expr, PyTuple_GET_ITEM(t, 4)) < 0 ||
+	    copy_text(&c->imports, PyTuple_GET_ITEM(t, 5)) < 0)
 		return -1;
 	if (e != Py_None && (copy_text(&c->ename, PyTuple_GET_ITEM(e, 0)) < 0 || !c->ename ||
 			     copy_text(&c->evalue, PyTuple_GET_ITEM(e, 1)) < 0 || !c->evalue ||
@@ -336,6 +337,7 @@ void kpy_cell_clear(struct kcell *c)
 	free(c->ename);
 	free(c->evalue);
 	free(c->tb);
+	free(c->imports);
 	memset(c, 0, sizeof(*c));
 }
 

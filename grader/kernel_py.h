@@ -25,6 +25,14 @@ struct kaudit {
 	char lib_blocked[160]; /* the last refused of a library (which may fall back): noted
 				  only when the cell failed */
 	struct kwatch *watch;  /* told of object.__setattr__ events */
+	/*
+	 * The code objects of hidden-test cells and the code nested in them
+	 * (owned, so that an address is never reused): no student code may read
+	 * them, their constants being the expected values.
+	 */
+	PyObject **hidden;
+	size_t nhidden, caphidden;
+	int in_hidden; /* a cell holding hidden tests is running */
 };
 
 /*
@@ -75,6 +83,8 @@ struct kcell {
 	char *expr;		   /* its trailing expression, compiled as 'eval', or NULL */
 	char *note;		   /* or NULL */
 	char *ename, *evalue, *tb; /* a syntax error found in the zygote, or NULL */
+	char *imports;		   /* what its import statements bind: "NAME MODULE NATURAL\n"
+				      lines (kernel_helper.py's _imports), or NULL */
 };
 
 /* One run: built by the zygote, copied into the child by fork. */
@@ -87,7 +97,8 @@ struct krun {
 	long seed;
 	size_t cap;
 	int ipython;
-	unsigned char *grade; /* grade[i]: cell i is a grade cell (NULL: none is) */
+	unsigned char *grade; /* grade[i]: bit 0, cell i is a grade cell; bit 1, it holds hidden
+				 tests (NULL: none is) */
 };
 
 /* The child's stdout and stderr capture (kernel_capture.c). */
@@ -138,6 +149,10 @@ PyObject *kloop_run(struct kloop *l, struct kwatch *w, PyObject *coro, int grade
 
 /* kernel_audit.c */
 int kaudit_install(struct kaudit *a, int allow_ctypes);
+/* Code object `code` (and the code nested in it) is a hidden test's: refused to student code. */
+void kaudit_hide(struct kaudit *a, PyObject *code);
+/* kernel_frames.c: the audit events that reach code objects; 0, or -1 refused (error set). */
+int kaudit_frames(struct kaudit *a, const char *event, PyObject *args);
 
 /* ---- the monkeypatch watcher's state (kernel_watch.c, kernel_watch_mods.c) ---- */
 
@@ -149,7 +164,8 @@ struct kw_rec {
 	PyObject *snap;	    /* the namespace as last accepted (owned copy) */
 	PyTypeObject *type; /* modules: the type when accepted */
 	uint64_t version;
-	char *name; /* "numpy", "pandas.DataFrame" (heap) */
+	uint64_t keys_version; /* the version when its keys were last found plain strs */
+	char *name;	       /* "numpy", "pandas.DataFrame" (heap) */
 	int is_class;
 };
 
@@ -180,6 +196,10 @@ struct kwatch {
 	PyObject *closures;	 /* [(closure, its cells' contents as accepted, name)] */
 	PyObject *closure_seen;	 /* ids of the functions in closures */
 	PyObject *base_hooks[3]; /* sys.meta_path, sys.path_hooks, gc.callbacks in the zygote */
+	PyObject *nsimports;	 /* name -> (module's full name, natural): what the notebook's
+				    import statements bound (kguard_note_imports) */
+	PyObject *dropped;	 /* entries removed for keys that are not plain strs (kept: no
+				    __del__ of theirs runs before the test) */
 	int student_ran;	 /* code of the notebook's ran during the current import */
 	int profiling;		 /* the watcher itself is setting its profile function */
 	PyObject *stack[KW_DEPTH];
@@ -205,6 +225,17 @@ void kguard_signals(struct kwatch *w, PyObject *sigmod, long cell, int own_signa
 		    PyObject *own_handler, int collect);
 void kguard_shadowed(struct kwatch *w, PyObject *code, PyObject *ns, long cell);
 /*
+ * Keys that are not exact strs (a str subclass with its own __eq__/__hash__
+ * equal to 'abs', any other object) in the notebook's namespace, the
+ * builtins, sys.modules and every watched namespace: flagged with the key,
+ * and removed, so that a lookup by the test finds what the checks saw. Runs
+ * after every cell and right before each grade cell, before any other check
+ * looks a name up in those dicts (a crafted key's __eq__ would run).
+ */
+void kguard_keys(struct kwatch *w, PyObject *ns);
+/* What a cell's import statements bound (kcell.imports' lines), for the module checks. */
+void kguard_note_imports(struct kwatch *w, const char *lines);
+/*
  * After each cell: which names of the notebook's namespace hold a system
  * module (what a test reading that name expects) and in which cell each name
  * got its current value (for the reasons).
@@ -219,6 +250,12 @@ void kguard_note_ns(struct kwatch *w, PyObject *ns, long cell);
 int kguard_foreign_hooks(struct kwatch *w, long cell, int remove);
 /* Remember the zygote's lists (kwatch_start). */
 void kguard_hooks_base(struct kwatch *w);
+/*
+ * An object of the system's: a function of a system file, a builtin, a class
+ * whose methods are all the system's or an instance of one with no function
+ * of its own; no code of it runs.
+ */
+int kguard_system_object(PyObject *o);
 
 void kwatch_flag(struct kwatch *w, const char *flag, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -134,6 +134,7 @@ static int add_rec(struct kwatch *w, PyObject *owner, PyObject *dict, const char
 	Py_INCREF(dict);
 	r->type = Py_TYPE(owner);
 	r->version = kwatch_dict_version(dict);
+	r->keys_version = 0;
 	r->is_class = is_class;
 	w->nrecs++;
 	return 0;
@@ -277,13 +278,36 @@ static int skip_key(const char *k, int is_class)
 	return 0;
 }
 
-/* A name added to a namespace that changes what existing code finds. */
+/*
+ * A name added to a namespace that changes what existing code finds, or a
+ * tool of the notebook's added to a system module under a public name (a
+ * test reading another module's attribute through it: `keyword.isclose = f;
+ * math = keyword`). A module bound under its own name (a submodule, bound by
+ * its import), a system module, and the system's callables (a library's lazy
+ * set-up: concurrent.futures binding ProcessPoolExecutor) are not.
+ */
 static const char *shadowing(struct kwatch *w, struct kw_rec *r, PyObject *key, PyObject *val)
 {
+	if (!r->is_class && PyModule_Check(val) && PyUnicode_CheckExact(key) &&
+	    kwatch_str(key)[0] != '_' && kwatch_module_origin(val) != 1) {
+		const char *mn = PyModule_GetName(val);
+		size_t n = strlen(r->name);
+
+		PyErr_Clear();
+		if (!mn || strncmp(mn, r->name, n) || mn[n] != '.' ||
+		    strcmp(mn + n + 1, kwatch_str(key)))
+			return "a module not from the system, added by the notebook";
+		return NULL;
+	}
 	if (!PyCallable_Check(val))
 		return NULL;
+	if (!r->is_class && PyDict_GetItemWithError(w->builtins, key))
+		return "shadows the builtin";
 	if (!r->is_class)
-		return PyDict_GetItemWithError(w->builtins, key) ? "shadows the builtin" : NULL;
+		return PyUnicode_CheckExact(key) && kwatch_str(key)[0] != '_' &&
+			       !kguard_system_object(val)
+			   ? "a callable of the notebook's"
+			   : NULL;
 	for (Py_ssize_t i = 1; i < PyTuple_GET_SIZE(((PyTypeObject *)r->owner)->tp_mro); i++) {
 		PyTypeObject *b =
 		    (PyTypeObject *)PyTuple_GET_ITEM(((PyTypeObject *)r->owner)->tp_mro, i);

@@ -187,8 +187,11 @@ void kwatch_check_modules(struct kwatch *w, int flagging)
 	/* a plain walk first: no reference taken, no page of the zygote's written */
 	changed = PyList_New(0);
 	while (changed && PyDict_Next(modules, &pos, &name, &mod)) {
+		/* a key that is no plain str is kguard_keys' (its __hash__ would run here) */
+		if (!PyUnicode_CheckExact(name))
+			continue;
 		prev = PyDict_GetItemWithError(w->known, name);
-		if (prev != mod && PyUnicode_Check(name)) {
+		if (prev != mod) {
 			PyObject *t = PyTuple_Pack(2, name, mod);
 
 			if (!t || PyList_Append(changed, t) < 0)

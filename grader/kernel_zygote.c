@@ -163,6 +163,12 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *da
 				   g) if (run.grade && json_integer_value(g) >= 0 &&
 					  (size_t)json_integer_value(g) < json_array_size(srcs))
 		    run.grade[json_integer_value(g)] = 1;
+		/* the cells holding hidden tests among them */
+		json_array_foreach(json_object_get(req, "hidden"), k,
+				   g) if (run.grade && json_integer_value(g) >= 0 &&
+					  (size_t)json_integer_value(g) < json_array_size(srcs) &&
+					  run.grade[json_integer_value(g)])
+		    run.grade[json_integer_value(g)] |= 2;
 	}
 
 	/* the sandbox reads cfg->workdir at each run */

@@ -23,9 +23,13 @@ static const char css[] =
     "svg text{font:12px system-ui,sans-serif;fill:#333}.low{color:#b00}"
     ".note{color:#666;font-size:.9em}";
 
-/* A figure with `dec` decimals, or an en dash when undefined. */
-static void fig(FILE *f, double x, int dec)
+/*
+ * `lead` (markup or text of ours, written as is), then a figure with `dec`
+ * decimals, or an en dash when undefined.
+ */
+static void fig(FILE *f, const char *lead, double x, int dec)
 {
+	fputs(lead, f);
 	if (isfinite(x))
 		fprintf(f, "%.*f", dec, x);
 	else
@@ -143,17 +147,13 @@ static void items_table(FILE *f, const struct report_assignment *ra)
 			fputs(" <span class=\"note\">(hidden tests)</span>", f);
 		if (!it->analysed)
 			fputs(" <span class=\"note\">(awaiting manual grading)</span>", f);
-		fputs("</td><td>", f);
-		fig(f, it->max_score, 2);
-		fputs("</td><td>", f);
-		fig(f, it->mean, 2);
-		fputs("</td><td>", f);
-		fig(f, it->difficulty, 2);
-		fputs("</td><td>", f);
-		fig(f, isfinite(it->pass_rate) ? it->pass_rate * 100 : NAN, 0);
+		fig(f, "</td><td>", it->max_score, 2);
+		fig(f, "</td><td>", it->mean, 2);
+		fig(f, "</td><td>", it->difficulty, 2);
+		fig(f, "</td><td>", isfinite(it->pass_rate) ? it->pass_rate * 100 : NAN, 0);
 		fprintf(f, "%s</td><td%s>", isfinite(it->pass_rate) ? "%" : "",
 			low ? " class=\"low\"" : "");
-		fig(f, it->analysed ? it->discrimination : NAN, 2);
+		fig(f, "", it->analysed ? it->discrimination : NAN, 2);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n<p class=\"note\">Difficulty is the mean score over the maximum "
@@ -215,19 +215,14 @@ static void assignment(FILE *f, const struct report_assignment *ra)
 	card(f, "error", ra->n_error, true);
 	card(f, "late", ra->n_late, true);
 	card(f, "flagged", ra->n_flagged, true);
-	fputs("</div>\n<h3>Scores</h3>\n<p>Mean ", f);
-	fig(f, ra->mean, 2);
-	fputs(", median ", f);
-	fig(f, ra->median, 2);
-	fputs(", range ", f);
-	fig(f, ra->min, 2);
-	fputs("\xE2\x80\x93", f);
-	fig(f, ra->max, 2);
-	fputs(", standard deviation ", f);
-	fig(f, ra->stdev, 2);
+	fig(f, "</div>\n<h3>Scores</h3>\n<p>Mean ", ra->mean, 2);
+	fig(f, ", median ", ra->median, 2);
+	fig(f, ", range ", ra->min, 2);
+	fig(f, "\xE2\x80\x93", ra->max, 2);
+	fig(f, ", standard deviation ", ra->stdev, 2);
 	fprintf(f, " (of %.3g, %zu submissions received). Cronbach's alpha ", ra->a->max_score,
 		ra->n_received);
-	fig(f, ra->alpha, 2);
+	fig(f, "", ra->alpha, 2);
 	fputs(".</p>\n", f);
 	histogram(f, ra);
 	fputs("<h3>Per question</h3>\n", f);

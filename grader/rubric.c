@@ -560,7 +560,7 @@ static int load_head(struct vctx *v, json_t *root, struct rubric *r)
 		if (!json_is_string(x))
 			return bad(v, "duedate", "must be an ISO 8601 time with a zone, or null");
 		r->duedate_text = json_string_value(x);
-		if (score_parse_time(&r->duedate, r->duedate_text, 0, &e))
+		if (gr_time_parse(&r->duedate.sec, &r->duedate.usec, r->duedate_text, 0, &e))
 			return bad(v, "duedate", "%s", e.msg);
 	}
 	return 0;
@@ -668,18 +668,23 @@ int rubric_parse(struct rubric **out, const char *data, size_t len, const char *
 	return rc;
 }
 
-int rubric_load(struct rubric **out, const char *path, struct gr_err *err)
+int rubric_load_sha(struct rubric **out, char sha[65], const char *path, struct gr_err *err)
 {
 	char *data = NULL;
 	size_t len = 0;
-	int rc;
+	int rc = gr_read_file(&data, &len, path, RUBRIC_MAX_FILE, err);
 
-	rc = gr_read_file(&data, &len, path, RUBRIC_MAX_FILE, err);
-	if (rc)
-		return rc;
-	rc = rubric_parse(out, data, len, path, err);
+	if (!rc && sha)
+		gr_sha256_hex(sha, data, len);
+	if (!rc && out)
+		rc = rubric_parse(out, data, len, path, err);
 	free(data);
 	return rc;
+}
+
+int rubric_load(struct rubric **out, const char *path, struct gr_err *err)
+{
+	return rubric_load_sha(out, NULL, path, err);
 }
 
 int rubric_dump(char **out, const struct rubric *r, struct gr_err *err)

@@ -388,9 +388,9 @@ int rubric_import(struct rubric **out, const struct rubric_import_opts *o, struc
 	    json_object_set_new(root, "assignment", json_string(o->assignment)))
 		goto nomem;
 	if (o->duedate) {
-		double t;
+		int64_t t;
 
-		if ((rc = score_parse_time(&t, o->duedate, 0, err)))
+		if ((rc = gr_time_parse(&t, NULL, o->duedate, 0, err)))
 			goto done;
 		if (json_object_set_new(root, "duedate", json_string(o->duedate)))
 			goto nomem;

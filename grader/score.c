@@ -197,9 +197,12 @@ static double up(double x)
 	return whole < x ? whole + 1 : whole;
 }
 
-double score_seconds_late(double submitted, double due, double extension)
+double score_seconds_late(const struct gr_time *submitted, const struct gr_time *due,
+			  double extension)
 {
-	double late = submitted - (due + extension);
+	/* the whole seconds apart first: exact, whatever the epoch's distance */
+	double late =
+	    (double)(submitted->sec - due->sec) + (submitted->usec - due->usec) / 1e6 - extension;
 
 	return late > 0 ? late : 0.0;
 }

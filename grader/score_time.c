@@ -1,6 +1,6 @@
 /*
- * score_time.c - submission times and durations: times in seconds as double
- * on top of util's gr_time_parse, and our own "1d12h" style durations.
+ * score_time.c - durations: our own "1d12h" style (extensions, late
+ * policies). Times themselves are util's struct gr_time.
  */
 #include <ctype.h>
 #include <math.h>
@@ -9,18 +9,6 @@
 #include <string.h>
 
 #include "grader/score.h"
-
-int score_parse_time(double *out, const char *text, int naive_utc, struct gr_err *err)
-{
-	int64_t sec;
-	int32_t usec;
-	int rc = gr_time_parse(&sec, &usec, text, naive_utc ? GR_TIME_NAIVE_UTC : 0, err);
-
-	if (rc < 0)
-		return rc;
-	*out = (double)sec + usec / 1e6;
-	return 0;
-}
 
 int score_parse_duration(double *out, const char *text, struct gr_err *err)
 {
@@ -71,21 +59,4 @@ int score_parse_duration(double *out, const char *text, struct gr_err *err)
 bad:
 	return gr_err_set(err, GR_EINVAL,
 			  "invalid duration '%s': expected e.g. 36h, 1d12h, 90m or seconds", text);
-}
-
-void score_format_time(char out[32], double t)
-{
-	int64_t secs = (int64_t)t;
-	long long usec;
-
-	if ((double)secs > t)
-		secs--; /* floor for negative times */
-	/* a double holds today's times to well below a microsecond: keep them (nbgrader does) */
-	usec = (long long)((t - (double)secs) * 1e6 + 0.5);
-
-	if (usec >= 1000000) {
-		secs++;
-		usec -= 1000000;
-	}
-	gr_time_format(out, 32, secs, (int32_t)usec, GR_TIME_ISO_FRAC);
 }

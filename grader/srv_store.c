@@ -60,6 +60,41 @@ static int exec(struct srv_store *s, const char *sql, struct gr_err *err)
 	return 0;
 }
 
+static int prepare(struct srv_store *s, const char *sql, sqlite3_stmt **st, struct gr_err *err)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return srv_db_fail(s, err, "prepare a query");
+	return 0;
+}
+
+/*
+ * A write transaction (BEGIN IMMEDIATE: the lock is taken now, not at the
+ * first write) and its first statement; nothing is left open on failure.
+ */
+static int tx_begin(struct srv_store *s, const char *sql, sqlite3_stmt **st, struct gr_err *err)
+{
+	int rc = exec(s, "BEGIN IMMEDIATE", err);
+
+	if (!rc && (rc = prepare(s, sql, st, err)))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/*
+ * The end of a write transaction begun with BEGIN IMMEDIATE: st is
+ * finalized, then the transaction committed when rc is 0 and rolled back
+ * otherwise (a failed COMMIT too). Returns the outcome.
+ */
+static int tx_end(struct srv_store *s, sqlite3_stmt *st, int rc, struct gr_err *err)
+{
+	sqlite3_finalize(st);
+	if (!rc)
+		rc = exec(s, "COMMIT", err);
+	if (rc)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
 /*
  * The other side holds the write lock for a short transaction: try again
  * every millisecond rather than SQLite's growing sleeps, which put tens of
@@ -310,16 +345,14 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 			   in->assignment, in->student, err);
 	if (!rc && (size_t)mine >= per_student)
 		rc = SRV_STUDENT_FULL;
+	if (!rc)
+		rc = prepare(s,
+			     "INSERT INTO jobs(assignment, student, kind, forge, delivery, "
+			     "repository, commit_id, commit_time, received) "
+			     "VALUES(?,?,?,?,?,?,?,?,?)",
+			     &st, err);
 	if (rc)
 		goto done;
-	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO jobs(assignment, student, kind, forge, delivery, "
-			       "repository, commit_id, commit_time, received) "
-			       "VALUES(?,?,?,?,?,?,?,?,?)",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = srv_db_fail(s, err, "prepare a query");
-		goto done;
-	}
 	bind_text(st, 1, in->assignment);
 	bind_text(st, 2, in->student);
 	bind_text(st, 3, in->kind);
@@ -335,13 +368,8 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	}
 	*id = sqlite3_last_insert_rowid(s->db);
 	rc = add_files(s, *id, files, nfiles, err);
-	if (!rc)
-		rc = exec(s, "COMMIT", err);
 done:
-	sqlite3_finalize(st);
-	if (rc)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
+	return tx_end(s, st, rc, err);
 }
 
 void srv_job_release(struct srv_job *j)
@@ -445,18 +473,14 @@ int srv_store_take(struct srv_store *s, long long runner, struct srv_job *out, i
 	int rc;
 
 	*superseded = 0;
-	rc = exec(s, "BEGIN IMMEDIATE", err);
+	rc = tx_begin(s,
+		      "SELECT id, assignment, student FROM jobs q WHERE state='queued' "
+		      "AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state='running' AND "
+		      "r.assignment=q.assignment AND r.student=q.student) "
+		      "ORDER BY id LIMIT 1",
+		      &st, err);
 	if (rc)
 		return rc;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT id, assignment, student FROM jobs q WHERE state='queued' "
-			       "AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state='running' AND "
-			       "r.assignment=q.assignment AND r.student=q.student) "
-			       "ORDER BY id LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = srv_db_fail(s, err, "prepare a query");
-		goto done;
-	}
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		rc = gr_err_set(err, GR_ENOTFOUND, "no job waits");
 		goto done;
@@ -496,14 +520,10 @@ int srv_store_take(struct srv_store *s, long long runner, struct srv_job *out, i
 			 runner);
 		rc = run_id(s, sql, id, NULL, NULL, err);
 	}
-	if (!rc)
-		rc = exec(s, "COMMIT", err);
+done:
+	rc = tx_end(s, st, rc, err);
 	if (!rc)
 		rc = read_job(s, id, out, err);
-done:
-	sqlite3_finalize(st);
-	if (rc)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	free(a);
 	free(stu);
 	return rc;
@@ -517,17 +537,13 @@ int srv_store_finish(struct srv_store *s, long long id, const char *state, const
 	int rc;
 
 	/* the outcome and the calls it owes, together: a crash loses neither */
-	rc = exec(s, "BEGIN IMMEDIATE", err);
+	rc = tx_begin(s,
+		      "UPDATE jobs SET state=?2, error=?3, result=?4, score=?5, "
+		      "max_score=?6, finished=(julianday('now')-2440587.5)*86400.0, "
+		      "student_result=?7 WHERE id=?1",
+		      &st, err);
 	if (rc)
 		return rc;
-	if (sqlite3_prepare_v2(s->db,
-			       "UPDATE jobs SET state=?2, error=?3, result=?4, score=?5, "
-			       "max_score=?6, finished=(julianday('now')-2440587.5)*86400.0, "
-			       "student_result=?7 WHERE id=?1",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = srv_db_fail(s, err, "prepare a query");
-		goto done;
-	}
 	sqlite3_bind_int64(st, 1, id);
 	bind_text(st, 2, state);
 	bind_text(st, 3, error);
@@ -544,13 +560,7 @@ int srv_store_finish(struct srv_store *s, long long id, const char *state, const
 		rc = run_id(s, "DELETE FROM files WHERE job=?", id, NULL, NULL, err);
 	if (!rc)
 		rc = srv_store_add_calls(s, id, calls, ncalls, err);
-	if (!rc)
-		rc = exec(s, "COMMIT", err);
-done:
-	sqlite3_finalize(st);
-	if (rc)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
+	return tx_end(s, st, rc, err);
 }
 
 /* A job row as the API shows it (the submission itself is added by callers). */

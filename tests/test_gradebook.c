@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "grader/gradebook.h"
+#include "../grader/gradebook_int.h"
 
 static char *fixture_path(void)
 {

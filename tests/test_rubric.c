@@ -73,7 +73,7 @@ static void test_rubric__loads_valid(void **state)
 
 	assert_int_equal(rubric_parse(&r, BASE, strlen(BASE), "ps0.json", &err), 0);
 	assert_string_equal(r->assignment, "ps0");
-	assert_true(r->duedate == 1793354400.0);
+	assert_true(r->duedate.sec == 1793354400 && r->duedate.usec == 0);
 	assert_int_equal(r->late.method, SCORE_LATE_PERCENT);
 	assert_true(r->late.period == 3600 && r->late.percent == 10 && r->late.cap == 50);
 	assert_true(rubric_extension_for(r, "alice") == 36 * 3600);
@@ -685,7 +685,7 @@ static void test_rubric__import_builds_rubric(void **state)
 	assert_int_equal(rubric_import(&r, &o, &err), 0);
 	assert_int_equal(rubric_write_file(r, out, &err), 0);
 	assert_int_equal(rubric_load(&back, out, &err), 0);
-	assert_true(back->duedate == 1793354400.0);
+	assert_true(back->duedate.sec == 1793354400 && back->duedate.usec == 0);
 	assert_true(back->late.percent == 5 && back->late.cap == 40 && back->late.period == 3600);
 	assert_true(rubric_extension_for(back, "bob") == 36 * 3600);
 	assert_int_equal(back->npreload, 2);

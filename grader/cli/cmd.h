@@ -9,7 +9,9 @@
 #define GRADER_CMD_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 int cmd_run(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
@@ -71,6 +73,7 @@ struct cmd_opts {
 	int ind;	  /* after the last option: the first operand's index */
 	/* private */
 	const struct cmd_opt *table;
+	unsigned flags;
 	struct option longs[CMD_OPTS_MAX + 1];
 	char shorts[2 * CMD_OPTS_MAX + 3];
 };
@@ -83,5 +86,35 @@ void cmd_opts_init(struct cmd_opts *p, const struct cmd_opt *table, int argc, ch
  * operand), or CMD_OPT_UNKNOWN / CMD_OPT_MISSING with p->bad set.
  */
 int cmd_opts_next(struct cmd_opts *p);
+
+/* A command's usage printer: its help text to f (stdout for --help, stderr after an error). */
+typedef void cmd_usage_fn(FILE *f);
+
+/*
+ * The last case of an option switch, for any key the command's own cases do
+ * not take: -h/--help prints usage on stdout and gives exit code 0; anything
+ * else is a usage error, worded "CMD: unknown or incomplete option 'X'"
+ * (unless getopt worded it, CMD_OPTS_GETOPT_ERRORS), usage on stderr, code 2.
+ */
+int cmd_opts_other(const struct cmd_opts *p, int key, const char *cmd, cmd_usage_fn *usage);
+
+/*
+ * The single operand after the options, named `what` in the messages:
+ * argv[p->ind], or NULL after "CMD: missing WHAT" / "CMD: expected one WHAT"
+ * and usage on stderr (the caller returns 2).
+ */
+const char *cmd_opts_one_operand(const struct cmd_opts *p, const char *cmd, const char *what,
+				 cmd_usage_fn *usage);
+
+/* A usage error: the message line (printf-style) and usage on stderr; returns 2, the exit code. */
+int cmd_usage_error(cmd_usage_fn *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * The head of a command that dispatches on argv[1] (main, `grader nb`): with
+ * no argument, usage on stderr and *code 2; with -h/--help, usage on stdout
+ * and *code 0. Returns true when it answered (exit with *code), else false.
+ */
+bool cmd_help_asked(int argc, char **argv, cmd_usage_fn *usage, int *code);
 
 #endif

@@ -222,12 +222,8 @@ int cmd_ci(int argc, char **argv)
 		case 'w':
 			opts.allow_weaker = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_opts_other(&p, c, "grader ci", usage);
 		}
 	}
 	if (p.ind + 1 < argc) {

@@ -89,23 +89,13 @@ int cmd_export(int argc, char **argv)
 		case OPT_PSEUDO:
 			key = p.arg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			fprintf(stderr, "grader export: unknown or incomplete option '%s'\n",
-				p.bad);
-			usage(stderr);
-			return 2;
+			return cmd_opts_other(&p, c, "grader export", usage);
 		}
 	}
-	if (p.ind != argc - 1) {
-		fprintf(stderr, "grader export: %s\n",
-			p.ind >= argc ? "missing GRADEBOOK.json" : "expected one GRADEBOOK.json");
-		usage(stderr);
+	in = cmd_opts_one_operand(&p, "grader export", "GRADEBOOK.json", usage);
+	if (!in)
 		return 2;
-	}
-	in = argv[p.ind];
 	if (!to) {
 		fprintf(stderr, "grader export: missing --to FORMAT (%s)\n", export_format_names());
 		return 2;

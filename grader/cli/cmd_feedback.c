@@ -54,7 +54,7 @@ int cmd_feedback(int argc, char **argv)
 	struct fb_stats st = {0};
 	struct gb_gradebook *gb = NULL;
 	struct gr_err err = {0};
-	const char *out = NULL, *db = NULL;
+	const char *out = NULL, *db = NULL, *in;
 	int c, rc, status = 1;
 
 	cmd_opts_init(&p, table, argc, argv, 0);
@@ -86,25 +86,16 @@ int cmd_feedback(int argc, char **argv)
 		case OPT_STUDENT:
 			o.student = p.arg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			fprintf(stderr, "grader feedback: unknown or incomplete option '%s'\n",
-				p.bad);
-			usage(stderr);
-			return 2;
+			return cmd_opts_other(&p, c, "grader feedback", usage);
 		}
 	}
-	if (p.ind != argc - 1 || !out) {
-		fprintf(stderr, "grader feedback: %s\n",
-			!out		? "missing -o DIR"
-			: p.ind >= argc ? "missing GRADEBOOK.json"
-					: "expected one GRADEBOOK.json");
-		usage(stderr);
+	if (!out)
+		return cmd_usage_error(usage, "grader feedback: missing -o DIR");
+	in = cmd_opts_one_operand(&p, "grader feedback", "GRADEBOOK.json", usage);
+	if (!in)
 		return 2;
-	}
-	if (gb_read_file(&gb, argv[p.ind], &err) < 0 || (db && fb_apply_db(gb, db, &err) < 0))
+	if (gb_read_file(&gb, in, &err) < 0 || (db && fb_apply_db(gb, db, &err) < 0))
 		goto done;
 	rc = fb_write_all(out, gb, &o, stderr, &st, &err);
 	if (rc < 0) {

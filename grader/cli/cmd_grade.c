@@ -205,19 +205,13 @@ int cmd_grade(int argc, char **argv)
 			if (checked_option(c, p.arg, &opts))
 				return 2;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_opts_other(&p, c, "grader grade", usage);
 		}
 	}
-	if (p.ind < argc || !opts.rubric || !opts.submissions || !opts.output) {
-		fprintf(stderr, "grader grade: --rubric, --submissions and -o are required\n");
-		usage(stderr);
-		return 2;
-	}
+	if (p.ind < argc || !opts.rubric || !opts.submissions || !opts.output)
+		return cmd_usage_error(usage,
+				       "grader grade: --rubric, --submissions and -o are required");
 	if (no_auto && opts.autograded) {
 		fprintf(stderr,
 			"grader grade: --autograded and --no-autograded exclude each other\n");

@@ -53,19 +53,13 @@ int cmd_merge(int argc, char **argv)
 		case 'm':
 			allow_missing = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_opts_other(&p, c, "grader merge", usage);
 		}
 	}
-	if (p.ind >= argc || !output) {
-		fprintf(stderr, "grader merge: at least one part and -o are required\n");
-		usage(stderr);
-		return 2;
-	}
+	if (p.ind >= argc || !output)
+		return cmd_usage_error(usage,
+				       "grader merge: at least one part and -o are required");
 	if (roster_path) {
 		if (roster_load(&roster, roster_path, &err) < 0) {
 			fprintf(stderr, "grader merge: %s\n", err.msg);

@@ -2,7 +2,6 @@
  * cmd_nb.c - `grader nb run`: execute notebooks in the sandbox with the
  * embedded interpreter and print per-cell results (a table, or JSON).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,10 +21,17 @@
 #define COPY_MAX_FILES 2000
 #define COPY_MAX_DEPTH 3
 
-struct copy_budget {
-	unsigned long long bytes;
-	unsigned files;
-	int warned;
+/*
+ * What the box gets from the notebook's folder: its files and folders a few
+ * levels down, nothing hidden, within caps; what cannot be copied is left out.
+ */
+static const struct gr_copy_opts box_copy = {
+    .max_depth = COPY_MAX_DEPTH - 1,
+    .max_files = COPY_MAX_FILES,
+    .max_bytes = COPY_MAX_BYTES,
+    .skip_hidden = true,
+    .keep_exec = true,
+    .best_effort = true,
 };
 
 static void usage(FILE *f)
@@ -69,48 +75,6 @@ static void usage(FILE *f)
 		d.seed, d.output_cap);
 }
 
-/* Copy regular files and folders (no symlinks, nothing hidden) within the budget. */
-static void copy_tree(const char *from, const char *to, int depth, struct copy_budget *b)
-{
-	DIR *d = opendir(from);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char *src, *dst;
-		struct stat st;
-
-		if (e->d_name[0] == '.')
-			continue;
-		src = gr_path_join(from, e->d_name);
-		dst = gr_path_join(to, e->d_name);
-		if (src && dst && !lstat(src, &st)) {
-			if (S_ISREG(st.st_mode)) {
-				if (b->files < COPY_MAX_FILES &&
-				    b->bytes + (unsigned long long)st.st_size <= COPY_MAX_BYTES) {
-					b->files++;
-					b->bytes += (unsigned long long)st.st_size;
-					gr_copy_file(src, dst, (st.st_mode & 0755) | 0644, NULL);
-				} else if (!b->warned) {
-					b->warned = 1;
-					fprintf(
-					    stderr,
-					    "grader nb: '%s': not every file copied into the box "
-					    "(limit %u files, %llu MiB)\n",
-					    from, COPY_MAX_FILES, COPY_MAX_BYTES >> 20);
-				}
-			} else if (S_ISDIR(st.st_mode) && depth < COPY_MAX_DEPTH &&
-				   mkdir(dst, 0755) == 0) {
-				copy_tree(src, dst, depth + 1, b);
-			}
-		}
-		free(src);
-		free(dst);
-	}
-	closedir(d);
-}
-
 static char *dir_of(const char *path)
 {
 	char *copy = strdup(path), *slash;
@@ -132,7 +96,7 @@ static char *dir_of(const char *path)
 static char *make_box(const char *nbpath, const char *parent, int n)
 {
 	char *box = NULL, *dir = dir_of(nbpath);
-	struct copy_budget b = {0};
+	struct gr_copy_stats st;
 
 	if (!dir)
 		return NULL;
@@ -142,8 +106,11 @@ static char *make_box(const char *nbpath, const char *parent, int n)
 		free(box);
 		box = NULL;
 	}
-	if (box)
-		copy_tree(dir, box, 1, &b);
+	if (box && gr_copy_tree(dir, box, &box_copy, &st, NULL) == 0 && st.capped)
+		fprintf(stderr,
+			"grader nb: '%s': not every file copied into the box "
+			"(limit %u files, %llu MiB)\n",
+			dir, COPY_MAX_FILES, COPY_MAX_BYTES >> 20);
 	free(dir);
 	return box;
 }
@@ -280,20 +247,13 @@ static int parse_run(int argc, char **argv, struct kernel_opts *opts, char ***pr
 		case 'j':
 			*json = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_opts_other(&p, c, "grader nb run", usage);
 		}
 	}
 	*first = p.ind;
-	if (p.ind >= argc) {
-		fprintf(stderr, "grader nb run: no notebook given\n");
-		usage(stderr);
-		return 2;
-	}
+	if (p.ind >= argc)
+		return cmd_usage_error(usage, "grader nb run: no notebook given");
 	return -1;
 }
 
@@ -397,17 +357,11 @@ done:
 
 int cmd_nb(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(stdout);
-		return 0;
-	}
+	int code;
+
+	if (cmd_help_asked(argc, argv, usage, &code))
+		return code;
 	if (!strcmp(argv[1], "run"))
 		return run_cmd(argc - 1, argv + 1);
-	fprintf(stderr, "grader nb: unknown subcommand '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	return cmd_usage_error(usage, "grader nb: unknown subcommand '%s'", argv[1]);
 }

@@ -5,6 +5,7 @@
  * surprise).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,7 @@ void cmd_opts_init(struct cmd_opts *p, const struct cmd_opt *table, int argc, ch
 	p->argc = argc;
 	p->argv = argv;
 	p->table = table;
+	p->flags = flags;
 	p->ind = 1;
 	if (flags & CMD_OPTS_IN_ORDER)
 		p->shorts[k++] = '+';
@@ -127,4 +129,53 @@ int cmd_opts_next(struct cmd_opts *p)
 		if (p->table[n].letter == c)
 			return p->table[n].key ? p->table[n].key : c;
 	return c;
+}
+
+int cmd_opts_other(const struct cmd_opts *p, int key, const char *cmd, cmd_usage_fn *usage)
+{
+	if (key == 'h') {
+		usage(stdout);
+		return 0;
+	}
+	if (!(p->flags & CMD_OPTS_GETOPT_ERRORS))
+		fprintf(stderr, "%s: unknown or incomplete option '%s'\n", cmd, p->bad);
+	usage(stderr);
+	return 2;
+}
+
+const char *cmd_opts_one_operand(const struct cmd_opts *p, const char *cmd, const char *what,
+				 cmd_usage_fn *usage)
+{
+	if (p->ind == p->argc - 1)
+		return p->argv[p->ind];
+	cmd_usage_error(usage, "%s: %s %s", cmd, p->ind >= p->argc ? "missing" : "expected one",
+			what);
+	return NULL;
+}
+
+int cmd_usage_error(cmd_usage_fn *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 2;
+}
+
+bool cmd_help_asked(int argc, char **argv, cmd_usage_fn *usage, int *code)
+{
+	if (argc < 2) {
+		usage(stderr);
+		*code = 2;
+		return true;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		*code = 0;
+		return true;
+	}
+	return false;
 }

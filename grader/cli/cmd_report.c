@@ -68,7 +68,7 @@ int cmd_report(int argc, char **argv)
 	struct gb_gradebook *gb = NULL;
 	struct report *r = NULL;
 	struct gr_err err = {0};
-	const char *out = NULL, *assignment = NULL;
+	const char *out = NULL, *assignment = NULL, *in;
 	char *buf = NULL;
 	size_t len = 0;
 	bool json = false;
@@ -86,23 +86,14 @@ int cmd_report(int argc, char **argv)
 		case OPT_ASSIGNMENT:
 			assignment = p.arg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			fprintf(stderr, "grader report: unknown or incomplete option '%s'\n",
-				p.bad);
-			usage(stderr);
-			return 2;
+			return cmd_opts_other(&p, c, "grader report", usage);
 		}
 	}
-	if (p.ind != argc - 1) {
-		fprintf(stderr, "grader report: %s\n",
-			p.ind >= argc ? "missing GRADEBOOK.json" : "expected one GRADEBOOK.json");
-		usage(stderr);
+	in = cmd_opts_one_operand(&p, "grader report", "GRADEBOOK.json", usage);
+	if (!in)
 		return 2;
-	}
-	if (gb_read_file(&gb, argv[p.ind], &err) < 0)
+	if (gb_read_file(&gb, in, &err) < 0)
 		goto done;
 	rc = report_compute(&r, gb, assignment, &err);
 	if (rc < 0) {

@@ -46,15 +46,10 @@ static const struct command *find(const char *name)
 int main(int argc, char **argv)
 {
 	const struct command *c;
+	int code;
 
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(stdout);
-		return 0;
-	}
+	if (cmd_help_asked(argc, argv, usage, &code))
+		return code;
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("grader %s\n", GRADER_VERSION);
 		return 0;
@@ -73,10 +68,7 @@ int main(int argc, char **argv)
 		return c->fn(2, help_argv);
 	}
 	c = find(argv[1]);
-	if (!c) {
-		fprintf(stderr, "grader: unknown command '%s'\n", argv[1]);
-		usage(stderr);
-		return 2;
-	}
+	if (!c)
+		return cmd_usage_error(usage, "grader: unknown command '%s'", argv[1]);
 	return c->fn(argc - 1, argv + 1);
 }

@@ -205,7 +205,6 @@ int gb_add_student(struct gb_gradebook *gb, struct gb_student **out, const char 
 int gb_submission_new(struct gb_submission **out, const char *assignment, const char *student_id);
 void gb_submission_free(struct gb_submission *sub);
 int gb_submission_add_flag(struct gb_submission *sub, const char *flag);
-bool gb_submission_has_flag(const struct gb_submission *sub, const char *flag);
 /*
  * Add `flag` (if missing) with `reason`, appended with "; " to the reason it
  * already has (a repeated reason is kept once; the whole is capped at 1000
@@ -256,29 +255,14 @@ struct gb_cell *gb_find_cell(const struct gb_notebook *nb, const char *name);
 struct gb_nbresult *gb_find_nbresult(const struct gb_submission *sub, const char *name);
 struct gb_grade *gb_find_grade(const struct gb_nbresult *nb, const char *grade_id);
 
-/* Names of statuses as written in JSON ("graded", "passed", ...); -1 when unknown. */
+/* Names of statuses as written in JSON ("graded", "passed", ...). */
 const char *gb_status_name(enum gb_status s);
-int gb_status_parse(const char *name);
 const char *gb_cell_status_name(enum gb_cell_status s);
-int gb_cell_status_parse(const char *name);
 
 /* ---- JSON -------------------------------------------------------------- */
 
-/*
- * One submission as a JSON object (*out, json_decref it) / back from one.
- * gb_submission_from_json checks shapes and types only; `where` prefixes the
- * field path in messages ("submissions[3]"). GR_EINVAL names the bad field.
- */
+/* One submission as a JSON object (*out, json_decref it). */
 int gb_submission_to_json(json_t **out, const struct gb_submission *sub, struct gr_err *err);
-int gb_submission_from_json(struct gb_submission **out, json_t *j, const char *where,
-			    struct gr_err *err);
-
-/*
- * Check one submission against the gradebook's assignments and students:
- * names resolve, grades belong to grade/task cells, scores add up.
- */
-int gb_submission_validate(const struct gb_gradebook *gb, const struct gb_submission *sub,
-			   const char *where, struct gr_err *err);
 
 /* Whole gradebook to / from JSON (deterministic key order). */
 int gb_to_json(json_t **out, const struct gb_gradebook *gb, struct gr_err *err);
@@ -342,7 +326,6 @@ void gb_reader_keys(const struct gb_reader *r, size_t i, size_t *assignment, siz
 long gb_reader_find(const struct gb_reader *r, size_t assignment, size_t student);
 /* Read submission i again from the file (*out, gb_submission_free / json_decref it). */
 int gb_reader_get(struct gb_reader *r, size_t i, struct gb_submission **out, struct gr_err *err);
-int gb_reader_get_json(struct gb_reader *r, size_t i, json_t **out, struct gr_err *err);
 
 /* ---- merging ----------------------------------------------------------- */
 

@@ -85,7 +85,7 @@ struct rubric {
 	json_t *root; /* owned reference */
 	const char *assignment;
 	const char *duedate_text; /* NULL when no due date */
-	double duedate;		  /* seconds since the epoch (UTC) */
+	struct gr_time duedate;	  /* the instant (util's one time representation) */
 	struct score_late_policy late;
 	size_t nextensions;
 	struct rubric_extension *extensions;
@@ -108,6 +108,13 @@ struct rubric {
  * (GR_EINVAL); GR_ENOTFOUND / GR_EIO / GR_ELIMIT for the file itself.
  */
 int rubric_load(struct rubric **out, const char *path, struct gr_err *err);
+
+/*
+ * rubric_load that also puts the sha256 (hex) of the very bytes it read in
+ * sha; with out NULL, only the sha (the file is read but not parsed: a
+ * rubric changed on disk is seen by comparing two).
+ */
+int rubric_load_sha(struct rubric **out, char sha[65], const char *path, struct gr_err *err);
 
 /* Same from JSON text; `name` is used in messages (and as path). */
 int rubric_parse(struct rubric **out, const char *data, size_t len, const char *name,

@@ -80,8 +80,13 @@ struct score_late_policy {
 	double cap;	/* PERCENT: at most this percent in total (0-100) */
 };
 
-/* max(0, submitted - (due + extension)), all in seconds. */
-double score_seconds_late(double submitted, double due, double extension);
+/*
+ * max(0, submitted - (due + extension)) in seconds: the lateness of a
+ * submission, from the two instants (to the microsecond) and an extension
+ * in seconds.
+ */
+double score_seconds_late(const struct gr_time *submitted, const struct gr_time *due,
+			  double extension);
 
 /*
  * Late penalty for a notebook scoring `score` submitted `seconds_late`
@@ -93,25 +98,9 @@ double score_late_penalty(const struct score_late_policy *policy, double score,
 			  double seconds_late);
 
 /*
- * Parse a submission time with gr_time_parse (util.h: nbgrader's
- * timestamp.txt form, ISO 8601, Z/UTC/GMT/+HH[[:]MM] and the unambiguous
- * zone abbreviations; named zones such as Europe/Paris are refused).
- * Without a zone the time is UTC when `naive_utc` (as nbgrader does), an
- * error otherwise. *out is seconds since the epoch (UTC, with fractions to
- * the microsecond). GR_EINVAL with a message naming the text.
- */
-int score_parse_time(double *out, const char *text, int naive_utc, struct gr_err *err);
-
-/*
  * Parse a duration such as "36h", "1d12h", "90m", "2.5d", "3600s" or a bare
  * number of seconds into seconds. GR_EINVAL on anything else.
  */
 int score_parse_duration(double *out, const char *text, struct gr_err *err);
-
-/*
- * Format seconds since the epoch as ISO 8601 UTC ("2026-10-30T10:00:00Z"),
- * with microseconds when there are any ("2026-10-30T10:00:00.250000Z").
- */
-void score_format_time(char out[32], double t);
 
 #endif

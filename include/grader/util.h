@@ -5,6 +5,7 @@
 #ifndef GRADER_UTIL_H
 #define GRADER_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +44,35 @@ ssize_t gr_read_full(int fd, void *buf, size_t len);
  * message; a partly written `dst` is left for the caller to remove.
  */
 int gr_copy_file(const char *src, const char *dst, unsigned mode, struct gr_err *err);
+
+/* What gr_copy_tree copies, and what it does with what it cannot. */
+struct gr_copy_opts {
+	int max_depth;		 /* folders nested below `from` that are copied (0: none) */
+	size_t max_files;	 /* 0: no cap; past a cap files are left out (capped) */
+	uint64_t max_bytes;	 /* 0: no cap */
+	bool skip_hidden;	 /* leave out every name starting with '.' */
+	const char *skip_prefix; /* leave out `from`'s own entries starting with it, or NULL */
+	bool keep_exec;		 /* files keep their execute bits (else 0644) */
+	bool best_effort;	 /* leave out what cannot be read, copied or is nested too
+				    deep, rather than fail */
+};
+
+/* What a gr_copy_tree copied. */
+struct gr_copy_stats {
+	size_t files;
+	uint64_t bytes;
+	bool capped; /* files were left out for the caps */
+};
+
+/*
+ * Copy the regular files and folders under `from` into the existing folder
+ * `to`, following no symlink (links, FIFOs and devices are left out). Without
+ * best_effort: GR_EIO naming what could not be read or written, GR_ELIMIT
+ * "'FROM': folders nested too deep" past max_depth; `to` is then partly
+ * filled, for the caller to remove. st may be NULL.
+ */
+int gr_copy_tree(const char *from, const char *to, const struct gr_copy_opts *o,
+		 struct gr_copy_stats *st, struct gr_err *err);
 
 /*
  * A growable byte string, always NUL-terminated once anything was put:

@@ -34,5 +34,16 @@ need_root() {
 check() { n=$1; shift; if "$@"; then pass "$n"; else fail "$n"; fi; }
 # json_get FILE EXPR: print a value from a JSON file with python3 (e.g. '["status"]')
 json_get() { /usr/bin/python3 -c "import json,sys; v=json.load(open(sys.argv[1]))$2; print(v if not isinstance(v,(dict,list)) else json.dumps(v))" "$1"; }
+# gb_sub GRADEBOOK STUDENT EXPR: succeed when the Python EXPR holds for the
+# student's submission in GRADEBOOK, as `s` (and `r`: its flag_reasons as JSON text)
+gb_sub() {
+	/usr/bin/python3 - "$@" <<'PYEOF'
+import json, sys
+g = json.load(open(sys.argv[1]))
+s = [x for x in g["submissions"] if x["student_id"] == sys.argv[2]][0]
+r = json.dumps(s.get("flag_reasons", {}))
+sys.exit(0 if eval(sys.argv[3]) else 1)
+PYEOF
+}
 # finish: exit 1 when any check of this script failed
 finish() { if grep -q '^fail' "$E2E_OWN"; then exit 1; fi; exit 0; }

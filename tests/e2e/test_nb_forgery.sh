@@ -30,15 +30,7 @@ $PY "$ROOT/tests/fixtures/forgery/make_course.py" submit "$T/release/hw.ipynb" "
 "$GRADER" grade --rubric "$T/rubric.json" --submissions "$T/sub" -o "$T/gb.json" -q $weaker 2>"$T/err"
 check "grade exits 0" test $? -eq 0
 # sub STUDENT EXPR: EXPR holds for the student's submission s (r: its reasons as text)
-sub() {
-	$PY - "$T/gb.json" "$1" "$2" <<'PYEOF'
-import json, sys
-g = json.load(open(sys.argv[1]))
-s = [x for x in g["submissions"] if x["student_id"] == sys.argv[2]][0]
-r = json.dumps(s.get("flag_reasons", {}))
-sys.exit(0 if eval(sys.argv[3]) else 1)
-PYEOF
-}
+sub() { gb_sub "$T/gb.json" "$@"; }
 # import math, numpy as np, matplotlib.pyplot as plt: no false accusation
 check "honest: full marks, no flag" sub honest 's["score"] == 8 and not s["flags"]'
 # 1. a module name the test reads, bound in the notebook to something else

@@ -16,22 +16,8 @@ $PY "$ROOT/tests/fixtures/redteam/make_course.py" submit "$T/release/hw.ipynb" "
 "$GRADER" grade --rubric "$T/rubric.json" --submissions "$T/sub" -o "$T/gb.json" -q $weaker 2>"$T/err"
 check "grade exits 0" test $? -eq 0
 # sub STUDENT EXPR: EXPR holds for the student's submission s
-sub() {
-	$PY - "$T/gb.json" "$1" "$2" <<'PYEOF'
-import json, sys
-g = json.load(open(sys.argv[1]))
-s = [x for x in g["submissions"] if x["student_id"] == sys.argv[2]][0]
-sys.exit(0 if eval(sys.argv[3]) else 1)
-PYEOF
-}
-sub2() {
-	$PY - "$T/gb2.json" "$1" "$2" <<'PYEOF'
-import json, sys
-g = json.load(open(sys.argv[1]))
-s = [x for x in g["submissions"] if x["student_id"] == sys.argv[2]][0]
-sys.exit(0 if eval(sys.argv[3]) else 1)
-PYEOF
-}
+sub() { gb_sub "$T/gb.json" "$@"; }
+sub2() { gb_sub "$T/gb2.json" "$@"; }
 check "honest: full marks, no flag" sub honest 's["score"] == 7 and not s["flags"]'
 # the helper's hooks are the zygote's own references: rebinding their names does nothing
 check "hooks: the wrong answer scores 0" sub hooks 's["score"] == 0'
