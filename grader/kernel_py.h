@@ -98,7 +98,7 @@ struct krun {
 	size_t cap;
 	int ipython;
 	unsigned char *grade; /* grade[i]: bit 0, cell i is a grade cell; bit 1, it holds hidden
-				 tests (NULL: none is) */
+				 tests; bit 2, it is locked (NULL: none is) */
 };
 
 /* The child's stdout and stderr capture (kernel_capture.c). */
@@ -330,9 +330,25 @@ struct ktrace_codes {
 	PyObject **refs; /* owned weak references */
 	size_t n, cap;
 };
+/* A function a locked cell defined, as it was made (references owned). */
+struct kfunc {
+	PyObject *fn, *code, *defaults, *kwdefaults, *closure, *cells;
+	long cell, flagged; /* the cell that made it; the grade cell that last found it changed */
+};
+struct kfuncs {
+	struct kfunc *f;
+	size_t n, cap;
+};
+/*
+ * The functions locked cell `cell` (its code `body`) bound in `ns`, noted;
+ * kfuncs_check flags those whose code, defaults, keyword defaults or closure
+ * cells are no longer what they were made with (`when`: where it was found).
+ */
+void kfuncs_note(struct kfuncs *fs, PyObject *ns, PyObject *body, long cell);
+void kfuncs_check(struct kfuncs *fs, struct kwatch *w, const char *when, long cell);
 struct ktrace *ktrace_start(struct kwatch *w, int *armed, struct ktrace_codes *earlier,
-			    PyObject *ns, PyObject *builtins, PyObject *body, PyObject *expr,
-			    long cell);
+			    struct kfuncs *funcs, PyObject *ns, PyObject *builtins, PyObject *body,
+			    PyObject *expr, long cell);
 /* Remove the trace function and flag a tool that was faked and put back before the end. */
 void ktrace_stop(struct ktrace *t, int *armed);
 /* Free (stopping it first when `armed` is given); NULL is a no-op. */
@@ -366,6 +382,7 @@ struct kchild {
 	size_t spent;	      /* output bytes the notebook's records carried (kchild_budget) */
 	char cut[256];	      /* what of this cell's record was truncated, for its note */
 	struct ktrace_codes test_codes; /* kernel_trace.c */
+	struct kfuncs funcs;		/* kernel_grade.c */
 };
 
 /* kernel_child.c: sbx_run_fn's function; arg is a struct krun. */

@@ -83,7 +83,8 @@ struct ktrace {
 	int hooked;	   /* eval_frame below is the interpreter's frame evaluator */
 	PyThreadState *ts; /* the thread the cell runs in */
 	struct ktrace_codes *earlier;
-	int ncell; /* codes[0..ncell) are this cell's, the rest earlier cells' */
+	struct kfuncs *funcs; /* the locked cells' functions, checked at each checkpoint */
+	int ncell;	      /* codes[0..ncell) are this cell's, the rest earlier cells' */
 };
 
 #ifdef KTRACE_ON
@@ -450,6 +451,49 @@ static void own_attr(struct ktrace *t, PyObject *owner, PyObject *name, PyObject
 		attr_set(t, owner, name, v);
 }
 
+/*
+ * The test's own `import name` is about to run: each module on the dotted
+ * path must be the one the watcher knows as the system's under that name
+ * (sys.modules swapped, or emptied, while the test ran: a fake the import
+ * would return, or re-import through a finder of the student's). A
+ * different entry is flagged and the system's module put back first.
+ */
+static void check_import(struct ktrace *t, PyObject *name)
+{
+	PyObject *sysmods = PyImport_GetModuleDict(), *known, *cur, *part, *id;
+	Py_ssize_t len = PyUnicode_GET_LENGTH(name), end = 0;
+
+	while (end < len && t->w->known && t->w->seen) {
+		Py_ssize_t dot = PyUnicode_FindChar(name, '.', end, len, 1);
+
+		end = dot < 0 ? len : dot;
+		part = PyUnicode_Substring(name, 0, end);
+		end++;
+		/* the system's module a forged entry replaced, else the last entry accepted */
+		known = part ? get(t->w->originals, part) : NULL;
+		if (!known && part)
+			known = get(t->w->known, part);
+		cur = part ? get(sysmods, part) : NULL;
+		id = known && PyModule_Check(known) ? PyLong_FromVoidPtr(PyModule_GetDict(known))
+						    : NULL;
+		if (known && cur != known && id && PySet_Contains(t->w->seen, id) == 1) {
+			kwatch_flag(t->w, "shadowed_module", kwatch_str(part),
+				    "sys.modules['%s'] %s while grade cell %ld ran (the test's "
+				    "import gets the system's module)",
+				    kwatch_str(part), cur ? "replaced" : "removed", t->cell);
+			Py_XINCREF(cur); /* a module of the student's dies after the cell */
+			if (PyDict_SetItem(sysmods, part, known) < 0)
+				PyErr_Clear();
+			if (cur && t->grave && PyList_Append(t->grave, cur) < 0)
+				PyErr_Clear();
+			Py_XDECREF(cur);
+		}
+		Py_XDECREF(id);
+		Py_XDECREF(part);
+		PyErr_Clear();
+	}
+}
+
 /* The test's own store (`v`) or deletion (NULL: a read then finds the builtin, if any). */
 static void own_name(struct ktrace *t, PyObject *name, PyObject *v)
 {
@@ -492,6 +536,7 @@ static void checkpoint(struct ktrace *t, PyFrameObject *f, int k)
 			s = &t->stack[d];
 	if (t->resync)
 		resync(t);
+	kfuncs_check(t->funcs, t->w, "during grade cell", t->cell);
 	/*
 	 * Something was written since the last checkpoint: during this frame's
 	 * last instruction (none yet: its first, or the first after a resume,
@@ -537,6 +582,10 @@ static void checkpoint(struct ktrace *t, PyFrameObject *f, int k)
 	case LOAD_METHOD:
 	case IMPORT_FROM:
 		check_attr(t, tos, name);
+		break;
+	case IMPORT_NAME:
+		if (PyUnicode_CheckExact(name))
+			check_import(t, name);
 		break;
 	case STORE_ATTR:
 		own_attr(t, tos, name, tos1);
@@ -697,8 +746,8 @@ static void add_earlier(struct ktrace *t)
 #endif /* KTRACE_ON */
 
 struct ktrace *ktrace_start(struct kwatch *w, int *armed, struct ktrace_codes *earlier,
-			    PyObject *ns, PyObject *builtins, PyObject *body, PyObject *expr,
-			    long cell)
+			    struct kfuncs *funcs, PyObject *ns, PyObject *builtins, PyObject *body,
+			    PyObject *expr, long cell)
 {
 #ifdef KTRACE_ON
 	struct ktrace *t = calloc(1, sizeof(*t));
@@ -719,6 +768,7 @@ struct ktrace *ktrace_start(struct kwatch *w, int *armed, struct ktrace_codes *e
 	if (!t->index || !t->attrs || !t->grave || !t->self)
 		goto fail;
 	t->earlier = earlier;
+	t->funcs = funcs;
 	add_code(t, body, 0);
 	add_code(t, expr, 0);
 	t->ncell = t->ncodes;
@@ -758,8 +808,8 @@ fail:
 	ktrace_free(t, NULL);
 	return NULL;
 #else
-	(void)w, (void)armed, (void)earlier, (void)ns, (void)builtins, (void)body, (void)expr,
-	    (void)cell;
+	(void)w, (void)armed, (void)earlier, (void)funcs, (void)ns, (void)builtins, (void)body,
+	    (void)expr, (void)cell;
 	return NULL;
 #endif
 }
