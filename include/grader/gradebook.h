@@ -22,6 +22,7 @@
 #define GRADER_GRADEBOOK_H
 
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -342,8 +343,11 @@ int gb_reader_get(struct gb_reader *r, size_t i, struct gb_submission **out, str
  * result depends on the parts alone, whatever their order: merging again, or
  * merging the result, gives the same file. No part is held in memory: each is
  * a gb_reader (header and index), submissions are read one at a time.
+ * Once *stop (a signal handler's flag, or NULL) is set the merge stops with
+ * GR_ELIMIT and writes nothing: `out` is left as it was.
  */
 int gb_merge(const char *out, const char *const *paths, size_t n, const char *const *expected,
-	     int allow_missing, FILE *log, size_t *n_missing, struct gr_err *err);
+	     int allow_missing, FILE *log, size_t *n_missing, const volatile sig_atomic_t *stop,
+	     struct gr_err *err);
 
 #endif
