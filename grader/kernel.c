@@ -438,7 +438,8 @@ static struct kernel_result *result_new(const size_t *index, size_t n)
 
 /*
  * The run request the zygote reads: {"workdir", "sources", "grade"?, "hidden"?}, as
- * compact JSON; grade[i] has bit 0 for a grade cell, bit 1 for a cell holding hidden tests.
+ * compact JSON; grade[i] has bit 0 for a grade cell, bit 1 for a cell holding hidden tests,
+ * bit 2 for a locked cell.
  */
 static char *request_body(const char *workdir, const char *const *sources,
 			  const unsigned char *grade, size_t n, struct gr_err *err)
@@ -453,16 +454,19 @@ static char *request_body(const char *workdir, const char *const *sources,
 	if (grade) {
 		json_t *g = json_array();
 
-		json_t *h = json_array();
+		json_t *h = json_array(), *l = json_array();
 
-		for (size_t i = 0; g && h && i < n; i++) {
+		for (size_t i = 0; g && h && l && i < n; i++) {
 			if (grade[i] & 1)
 				json_array_append_new(g, json_integer((json_int_t)i));
 			if (grade[i] & 2)
 				json_array_append_new(h, json_integer((json_int_t)i));
+			if (grade[i] & 4)
+				json_array_append_new(l, json_integer((json_int_t)i));
 		}
 		json_object_set_new(req, "grade", g ? g : json_array());
 		json_object_set_new(req, "hidden", h ? h : json_array());
+		json_object_set_new(req, "locked", l ? l : json_array());
 	}
 	body = json_dumps(req, JSON_COMPACT);
 	if (body && json_array_size(srcs) != n) {
@@ -653,6 +657,9 @@ int kernel_run(kernel *k, struct kernel_result **out, const struct nb_notebook *
 		/* their hidden tests: no student code may read the test's code objects */
 		if (grade[n] && rubric_has_hidden_tests(src[n]))
 			grade[n] |= 2;
+		/* the instructor's cells: the functions they define are watched */
+		if (m->present && m->locked && !m->solution)
+			grade[n] |= 4;
 		index[n++] = i;
 	}
 	rc = run(k, out, src, index, grade, n, workdir, err);

@@ -256,7 +256,7 @@ static PyObject *eval_code(struct kchild *c, PyObject *code, PyObject *ns)
 	if (!r || !PyCode_Check(code) || !(((PyCodeObject *)code)->co_flags & CO_COROUTINE))
 		return r;
 	v = kloop_run(&c->run->z->loop, c->run->z->watch, r,
-		      c->run->grade && c->cell >= 0 && c->run->grade[c->cell]);
+		      c->run->grade && c->cell >= 0 && (c->run->grade[c->cell] & 1));
 	Py_DECREF(r);
 	return v;
 }
@@ -291,7 +291,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		     PyObject **repr)
 {
 	PyObject *body, *expr = NULL, *r = NULL, *v = NULL, *et, *ev, *etb;
-	int failed = 0, uses_async, grade = c->run->grade ? c->run->grade[i] : 0;
+	int failed = 0, uses_async, grade = c->run->grade ? c->run->grade[i] & 3 : 0;
 	struct kgrade g = {0};
 
 	*repr = NULL;
@@ -337,7 +337,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		kguard_signals(c->run->z->watch, c->sigmod, i + 1, KSIG_TIMEOUT, c->on_timeout, 0);
 		kgrade_processes(c->run->z->watch, i + 1);
 		kgrade_begin(&g, c->pristine, c->builtins, ns);
-		kgrade_trace(&g, c->run->z->watch, &c->run->z->audit.armed, ns, body, expr, i + 1);
+		kgrade_trace(&g, c, ns, body, expr, i + 1);
 	}
 	PyErr_Restore(et, ev, etb);
 	c->run->z->audit.in_hidden = (grade & 2) != 0;
@@ -358,6 +358,8 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 	c->run->z->audit.in_hidden = 0;
 	if (grade)
 		kgrade_end(&g, c->run->z->watch, c->builtins, ns, i + 1);
+	if (c->run->grade && (c->run->grade[i] & 5))
+		kfuncs_note(&c->funcs, ns, body, i + 1);
 	call_hook(c->run->z->post_cell, NULL);
 	Py_XDECREF(v);
 	Py_XDECREF(r);

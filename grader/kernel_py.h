@@ -99,7 +99,7 @@ struct krun {
 	size_t cap;
 	int ipython;
 	unsigned char *grade; /* grade[i]: bit 0, cell i is a grade cell; bit 1, it holds hidden
-				 tests (NULL: none is) */
+				 tests; bit 2, it is locked (NULL: none is) */
 };
 
 /* The child's stdout and stderr capture (kernel_capture.c). */
@@ -305,12 +305,13 @@ void kgrade_begin(struct kgrade *g, PyObject *pristine, PyObject *builtins_mod, 
  * `background_processes` (a child can signal the notebook while the test runs).
  */
 void kgrade_processes(struct kwatch *w, long cell);
+struct kchild;
 /*
  * Last before the test's code runs: the checkpoints inside the cell (its code
  * objects `body` and `expr`, which may be NULL), kernel_trace.c.
  */
-void kgrade_trace(struct kgrade *g, struct kwatch *w, int *armed, PyObject *ns, PyObject *body,
-		  PyObject *expr, long cell);
+void kgrade_trace(struct kgrade *g, struct kchild *c, PyObject *ns, PyObject *body, PyObject *expr,
+		  long cell);
 /*
  * Stop the checkpoints and flag what they found; flag a write to the copy or
  * the real builtins since kgrade_begin; put the real ones back.
@@ -326,8 +327,34 @@ void kgrade_end(struct kgrade *g, struct kwatch *w, PyObject *builtins_mod, PyOb
  * cell started. NULL when it cannot run (not CPython 3.11, no memory).
  */
 struct ktrace;
-struct ktrace *ktrace_start(struct kwatch *w, int *armed, PyObject *ns, PyObject *builtins,
-			    PyObject *body, PyObject *expr, long cell);
+/*
+ * The code of functions earlier grade cells defined (a helper a later test
+ * calls is checked as the test's own), as weak references: a hidden test's
+ * code lives no longer than what it defined.
+ */
+struct ktrace_codes {
+	PyObject **refs; /* owned weak references */
+	size_t n, cap;
+};
+/* A function a locked cell defined, as it was made (references owned). */
+struct kfunc {
+	PyObject *fn, *code, *defaults, *kwdefaults, *closure, *cells;
+	long cell, flagged; /* the cell that made it; the grade cell that last found it changed */
+};
+struct kfuncs {
+	struct kfunc *f;
+	size_t n, cap;
+};
+/*
+ * The functions locked cell `cell` (its code `body`) bound in `ns`, noted;
+ * kfuncs_check flags those whose code, defaults, keyword defaults or closure
+ * cells are no longer what they were made with (`when`: where it was found).
+ */
+void kfuncs_note(struct kfuncs *fs, PyObject *ns, PyObject *body, long cell);
+void kfuncs_check(struct kfuncs *fs, struct kwatch *w, const char *when, long cell);
+struct ktrace *ktrace_start(struct kwatch *w, int *armed, struct ktrace_codes *earlier,
+			    struct kfuncs *funcs, PyObject *ns, PyObject *builtins, PyObject *body,
+			    PyObject *expr, long cell);
 /* Remove the trace function and flag a tool that was faked and put back before the end. */
 void ktrace_stop(struct ktrace *t, int *armed);
 /* Free (stopping it first when `armed` is given); NULL is a no-op. */
@@ -361,6 +388,8 @@ struct kchild {
 	size_t spent;	      /* output bytes the notebook's records carried (kchild_budget) */
 	char cut[256];	      /* what of this cell's record was truncated, for its note */
 	int future;	      /* __future__ features of the cells run so far (compile flags) */
+	struct ktrace_codes test_codes; /* kernel_trace.c */
+	struct kfuncs funcs;		/* kernel_grade.c */
 };
 
 /* kernel_child.c: sbx_run_fn's function; arg is a struct krun. */

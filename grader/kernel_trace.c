@@ -26,6 +26,7 @@
 #include <Python.h>
 #include <opcode.h>
 
+#include "internal/pycore_dict.h"
 #include "internal/pycore_frame.h"
 #undef Py_BUILD_CORE
 #endif
@@ -71,7 +72,7 @@ struct ktrace {
 	struct kt_name *names;
 	Py_ssize_t nnames;
 	PyObject *index;	   /* name -> its index in names */
-	PyObject *attrs;	   /* (module, name) -> the value last accepted */
+	PyObject *attrs;	   /* (id of a module, name) -> (module, the value last accepted) */
 	PyObject *grave;	   /* references whose release could run code inside the tracer */
 	PyObject *self;		   /* the capsule the trace function gets */
 	uint64_t v_ns, v_builtins; /* their version tags at the last scan */
@@ -81,6 +82,9 @@ struct ktrace {
 	int off_flagged;
 	int hooked;	   /* eval_frame below is the interpreter's frame evaluator */
 	PyThreadState *ts; /* the thread the cell runs in */
+	struct ktrace_codes *earlier;
+	struct kfuncs *funcs; /* the locked cells' functions, checked at each checkpoint */
+	int ncell;	      /* codes[0..ncell) are this cell's, the rest earlier cells' */
 };
 
 #ifdef KTRACE_ON
@@ -90,18 +94,40 @@ static int tool(PyObject *v)
 	return v && (PyCallable_Check(v) || PyModule_Check(v));
 }
 
+/*
+ * A dict's value under the exact str `name` (borrowed) without running any
+ * code: the trace function must not give student code a moment inside it (a
+ * frame's f_lineno can be set from a trace event). A dict with a key that is
+ * not an exact str (its __eq__ could be the notebook's) is searched entry by
+ * entry instead.
+ */
+static PyObject *get(PyObject *d, PyObject *name)
+{
+	PyObject *k, *v;
+	Py_ssize_t pos = 0;
+
+	if (!d || !PyDict_Check(d))
+		return NULL;
+	if (DK_IS_UNICODE(((PyDictObject *)d)->ma_keys)) {
+		v = PyDict_GetItemWithError(d, name);
+		PyErr_Clear();
+		return v;
+	}
+	while (PyDict_Next(d, &pos, &k, &v))
+		if (k == name || (PyUnicode_CheckExact(k) && PyUnicode_Compare(k, name) == 0))
+			return v;
+	PyErr_Clear();
+	return NULL;
+}
+
 static const char *mod_name(PyObject *m)
 {
-	PyObject *n = PyModule_GetNameObject(m);
-	const char *s;
+	PyObject *n = PyUnicode_InternFromString("__name__"),
+		 *v = n ? get(PyModule_GetDict(m), n) : NULL;
 
-	if (!n) {
-		PyErr_Clear();
-		return "?";
-	}
-	s = kwatch_str(n);
-	Py_DECREF(n); /* the module's dict keeps the string */
-	return s;
+	Py_XDECREF(n); /* interned: the interpreter keeps it */
+	PyErr_Clear();
+	return v && PyUnicode_CheckExact(v) ? kwatch_str(v) : "?";
 }
 
 /*
@@ -174,12 +200,77 @@ static void add_code(struct ktrace *t, PyObject *code, int depth)
 /* What a global read of `name` finds now: the namespace's, else the builtins' (borrowed). */
 static PyObject *lookup(const struct ktrace *t, PyObject *name)
 {
-	PyObject *v = PyDict_GetItemWithError(t->ns, name);
+	PyObject *v = get(t->ns, name);
 
-	if (!v && !PyErr_Occurred() && t->builtins)
-		v = PyDict_GetItemWithError(t->builtins, name);
+	return v ? v : get(t->builtins, name);
+}
+
+/*
+ * The class that gives `owner` (a class or an instance) its attribute `name`,
+ * found along the MRO without running code, into *cls; its value (borrowed).
+ */
+static PyObject *class_attr(PyObject *owner, PyObject *name, PyObject **cls)
+{
+	PyTypeObject *tp = PyType_Check(owner) ? (PyTypeObject *)owner : Py_TYPE(owner);
+	PyObject *mro = tp->tp_mro, *v;
+
+	for (Py_ssize_t i = 0; mro && PyTuple_Check(mro) && i < PyTuple_GET_SIZE(mro); i++) {
+		PyObject *b = PyTuple_GET_ITEM(mro, i);
+
+		if (PyType_Check(b) && (v = get(((PyTypeObject *)b)->tp_dict, name))) {
+			*cls = b;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+/* A class of a system module, whose namespace the watcher snapshots (a Python class). */
+static int system_class(const struct ktrace *t, PyObject *cls)
+{
+	PyObject *id;
+	int r;
+
+	if (!PyType_Check(cls) || !(((PyTypeObject *)cls)->tp_flags & Py_TPFLAGS_HEAPTYPE) ||
+	    !t->w->seen)
+		return 0;
+	id = PyLong_FromVoidPtr(((PyTypeObject *)cls)->tp_dict);
+	r = id ? PySet_Contains(t->w->seen, id) == 1 : 0;
+	Py_XDECREF(id);
 	PyErr_Clear();
-	return v;
+	return r;
+}
+
+/* What the cell last accepted as module or class m's attribute `name` (borrowed), or NULL. */
+static PyObject *attr_get(const struct ktrace *t, PyObject *m, PyObject *name)
+{
+	PyObject *id = PyLong_FromVoidPtr(m), *k = id ? PyTuple_Pack(2, id, name) : NULL, *r;
+
+	r = k ? PyDict_GetItemWithError(t->attrs, k) : NULL;
+	Py_XDECREF(k);
+	Py_XDECREF(id);
+	PyErr_Clear();
+	return r && PyTuple_GET_ITEM(r, 0) == m ? PyTuple_GET_ITEM(r, 1) : NULL;
+}
+
+/* Accept `v` (NULL: none) as module m's attribute `name`; keys are ids, never the notebook's hash.
+ */
+static void attr_set(struct ktrace *t, PyObject *m, PyObject *name, PyObject *v)
+{
+	PyObject *id = PyLong_FromVoidPtr(m), *k = id ? PyTuple_Pack(2, id, name) : NULL;
+	PyObject *old = k ? PyDict_GetItemWithError(t->attrs, k) : NULL, *val;
+
+	Py_XINCREF(old); /* released by drop(): its value's finalizer must not run here */
+	val = v ? PyTuple_Pack(2, m, v) : NULL;
+	if (k && (val	? PyDict_SetItem(t->attrs, k, val)
+		  : old ? PyDict_DelItem(t->attrs, k)
+			: 0) < 0)
+		PyErr_Clear();
+	Py_XDECREF(val);
+	Py_XDECREF(k);
+	Py_XDECREF(id);
+	drop(t, old);
+	PyErr_Clear();
 }
 
 static struct kt_name *entry(const struct ktrace *t, PyObject *name)
@@ -189,6 +280,20 @@ static struct kt_name *entry(const struct ktrace *t, PyObject *name)
 
 	PyErr_Clear();
 	return i >= 0 && i < t->nnames ? &t->names[i] : NULL;
+}
+
+/* A system class a module the cell reaches holds: its attributes the cell's code names. */
+static void note_class(struct ktrace *t, PyObject *v)
+{
+	PyObject *key, *ix, *cls, *a;
+	Py_ssize_t pos = 0;
+
+	if (!system_class(t, v))
+		return;
+	while (PyDict_Next(t->index, &pos, &key, &ix))
+		if ((a = class_attr(v, key, &cls)) && system_class(t, cls) &&
+		    !attr_get(t, cls, key))
+			attr_set(t, cls, key, a);
 }
 
 /*
@@ -206,8 +311,7 @@ static void note_modules(struct ktrace *t)
 		PyObject *v = lookup(t, key);
 
 		if (!v || !PyModule_Check(v))
-			v = PyDict_GetItemWithError(sysmods, key);
-		PyErr_Clear();
+			v = get(sysmods, key);
 		if (v && PyModule_Check(v) && n < KT_MODS)
 			mods[n++] = v;
 	}
@@ -216,16 +320,12 @@ static void note_modules(struct ktrace *t)
 
 		pos = 0;
 		while (d && PyDict_Next(t->index, &pos, &key, &ix)) {
-			PyObject *v = PyDict_GetItemWithError(d, key), *k;
+			PyObject *v = get(d, key);
 
-			if (!v) {
-				PyErr_Clear();
+			if (!v)
 				continue;
-			}
-			k = PyTuple_Pack(2, mods[m], key);
-			if (!k || PyDict_SetItem(t->attrs, k, v) < 0)
-				PyErr_Clear();
-			Py_XDECREF(k);
+			attr_set(t, mods[m], key, v);
+			note_class(t, v);
 			if (PyModule_Check(v) && n < KT_MODS) {
 				int seen = 0;
 
@@ -298,45 +398,100 @@ static void scan(struct ktrace *t, int uninvited)
 	}
 }
 
-/* An attribute of a module about to be read by the test's instruction. */
+/* "module.Class" of a class, for a reason. */
+static void class_name(PyObject *cls, char *buf, size_t len)
+{
+	PyObject *k = PyUnicode_InternFromString("__module__");
+	PyObject *m = k ? get(((PyTypeObject *)cls)->tp_dict, k) : NULL;
+	PyObject *q = ((PyHeapTypeObject *)cls)->ht_qualname;
+
+	snprintf(buf, len, "%s.%s", m && PyUnicode_CheckExact(m) ? kwatch_str(m) : "?",
+		 q && PyUnicode_CheckExact(q) ? kwatch_str(q) : "?");
+	Py_XDECREF(k);
+	PyErr_Clear();
+}
+
+/*
+ * An attribute about to be read by the test's instruction: of a module, or
+ * of a system class (through the class or one of its instances).
+ */
 static void check_attr(struct ktrace *t, PyObject *owner, PyObject *name)
 {
-	PyObject *cur, *rec, *k;
+	PyObject *cur, *rec, *cls = NULL;
+	char what[200];
 
-	if (!owner || !PyModule_Check(owner) || !PyModule_GetDict(owner))
+	if (!owner)
 		return;
-	cur = PyDict_GetItemWithError(PyModule_GetDict(owner), name);
-	k = PyTuple_Pack(2, owner, name);
-	rec = k ? PyDict_GetItemWithError(t->attrs, k) : NULL;
-	PyErr_Clear();
-	if (rec && rec != cur && tool(rec))
-		kwatch_flag(t->w, "replaced_builtins", mod_name(owner),
-			    "%s.%s, read by grade cell %ld, was replaced while the test ran",
-			    mod_name(owner), kwatch_str(name), t->cell);
-	if (k && rec != cur) {
-		if (rec) {
-			Py_INCREF(rec);
-			if (cur ? PyDict_SetItem(t->attrs, k, cur) : PyDict_DelItem(t->attrs, k))
-				PyErr_Clear();
-			drop(t, rec);
-		} else if (cur && PyDict_SetItem(t->attrs, k, cur) < 0) {
-			PyErr_Clear();
-		}
+	if (PyModule_Check(owner)) {
+		cur = get(PyModule_GetDict(owner), name);
+		cls = owner;
+	} else if (!(cur = class_attr(owner, name, &cls)) || !system_class(t, cls)) {
+		return;
 	}
-	Py_XDECREF(k);
+	rec = attr_get(t, cls, name);
+	if (rec == cur)
+		return;
+	if (rec && tool(rec)) {
+		if (cls == owner && PyModule_Check(owner))
+			snprintf(what, sizeof(what), "%s", mod_name(owner));
+		else
+			class_name(cls, what, sizeof(what));
+		kwatch_flag(t->w, "replaced_builtins", what,
+			    "%s.%s, read by grade cell %ld, was replaced while the test ran", what,
+			    kwatch_str(name), t->cell);
+	}
+	/* a value first set during the test (lazy set-up) is taken as it is first read */
+	attr_set(t, cls, name, cur);
 }
 
 /* The test's own store into a module's attribute: what it stores is what it reads after. */
 static void own_attr(struct ktrace *t, PyObject *owner, PyObject *name, PyObject *v)
 {
-	PyObject *k;
+	if (owner && (PyModule_Check(owner) || system_class(t, owner)))
+		attr_set(t, owner, name, v);
+}
 
-	if (!owner || !PyModule_Check(owner))
-		return;
-	k = PyTuple_Pack(2, owner, name);
-	if (k && (v ? PyDict_SetItem(t->attrs, k, v) : PyDict_DelItem(t->attrs, k)) < 0)
+/*
+ * The test's own `import name` is about to run: each module on the dotted
+ * path must be the one the watcher knows as the system's under that name
+ * (sys.modules swapped, or emptied, while the test ran: a fake the import
+ * would return, or re-import through a finder of the student's). A
+ * different entry is flagged and the system's module put back first.
+ */
+static void check_import(struct ktrace *t, PyObject *name)
+{
+	PyObject *sysmods = PyImport_GetModuleDict(), *known, *cur, *part, *id;
+	Py_ssize_t len = PyUnicode_GET_LENGTH(name), end = 0;
+
+	while (end < len && t->w->known && t->w->seen) {
+		Py_ssize_t dot = PyUnicode_FindChar(name, '.', end, len, 1);
+
+		end = dot < 0 ? len : dot;
+		part = PyUnicode_Substring(name, 0, end);
+		end++;
+		/* the system's module a forged entry replaced, else the last entry accepted */
+		known = part ? get(t->w->originals, part) : NULL;
+		if (!known && part)
+			known = get(t->w->known, part);
+		cur = part ? get(sysmods, part) : NULL;
+		id = known && PyModule_Check(known) ? PyLong_FromVoidPtr(PyModule_GetDict(known))
+						    : NULL;
+		if (known && cur != known && id && PySet_Contains(t->w->seen, id) == 1) {
+			kwatch_flag(t->w, "shadowed_module", kwatch_str(part),
+				    "sys.modules['%s'] %s while grade cell %ld ran (the test's "
+				    "import gets the system's module)",
+				    kwatch_str(part), cur ? "replaced" : "removed", t->cell);
+			Py_XINCREF(cur); /* a module of the student's dies after the cell */
+			if (PyDict_SetItem(sysmods, part, known) < 0)
+				PyErr_Clear();
+			if (cur && t->grave && PyList_Append(t->grave, cur) < 0)
+				PyErr_Clear();
+			Py_XDECREF(cur);
+		}
+		Py_XDECREF(id);
+		Py_XDECREF(part);
 		PyErr_Clear();
-	Py_XDECREF(k);
+	}
 }
 
 /* The test's own store (`v`) or deletion (NULL: a read then finds the builtin, if any). */
@@ -346,9 +501,8 @@ static void own_name(struct ktrace *t, PyObject *name, PyObject *v)
 
 	if (!e)
 		return;
-	if (!v && t->builtins)
-		v = PyDict_GetItemWithError(t->builtins, name);
-	PyErr_Clear();
+	if (!v)
+		v = get(t->builtins, name);
 	e->own = 1;
 	set_ref(t, &e->acc, v);
 	set_ref(t, &e->stored, v);
@@ -382,6 +536,7 @@ static void checkpoint(struct ktrace *t, PyFrameObject *f, int k)
 			s = &t->stack[d];
 	if (t->resync)
 		resync(t);
+	kfuncs_check(t->funcs, t->w, "during grade cell", t->cell);
 	/*
 	 * Something was written since the last checkpoint: during this frame's
 	 * last instruction (none yet: its first, or the first after a resume,
@@ -427,6 +582,10 @@ static void checkpoint(struct ktrace *t, PyFrameObject *f, int k)
 	case LOAD_METHOD:
 	case IMPORT_FROM:
 		check_attr(t, tos, name);
+		break;
+	case IMPORT_NAME:
+		if (PyUnicode_CheckExact(name))
+			check_import(t, name);
 		break;
 	case STORE_ATTR:
 		own_attr(t, tos, name, tos1);
@@ -536,10 +695,59 @@ static PyObject *eval_frame(PyThreadState *ts, struct _PyInterpreterFrame *fr, i
 	return r;
 }
 
+/* Keep weak references to the functions' code this cell compiled, for later grade cells. */
+static void remember(struct ktrace *t)
+{
+	struct ktrace_codes *e = t->earlier;
+
+	for (int i = 0; e && i < t->ncell; i++) {
+		PyCodeObject *co = t->codes[i].code;
+		PyObject *ref;
+
+		/* the cell's own body and trailing expression are gone once it ran */
+		if (!(co->co_flags & CO_OPTIMIZED))
+			continue;
+		if (e->n == e->cap) {
+			size_t cap = e->cap ? e->cap * 2 : 16;
+			PyObject **p = realloc(e->refs, cap * sizeof(*p));
+
+			if (!p)
+				return;
+			e->refs = p;
+			e->cap = cap;
+		}
+		ref = PyWeakref_NewRef((PyObject *)co, NULL);
+		if (ref)
+			e->refs[e->n++] = ref;
+		PyErr_Clear();
+	}
+}
+
+/* The earlier grade cells' functions still alive, checked as this cell's; dead ones dropped. */
+static void add_earlier(struct ktrace *t)
+{
+	struct ktrace_codes *e = t->earlier;
+	size_t k = 0;
+
+	for (size_t i = 0; e && i < e->n; i++) {
+		PyObject *co = PyWeakref_GetObject(e->refs[i]);
+
+		if (co && PyCode_Check(co)) {
+			add_code(t, co, 0);
+			e->refs[k++] = e->refs[i];
+		} else {
+			Py_DECREF(e->refs[i]);
+		}
+	}
+	if (e)
+		e->n = k;
+}
+
 #endif /* KTRACE_ON */
 
-struct ktrace *ktrace_start(struct kwatch *w, int *armed, PyObject *ns, PyObject *builtins,
-			    PyObject *body, PyObject *expr, long cell)
+struct ktrace *ktrace_start(struct kwatch *w, int *armed, struct ktrace_codes *earlier,
+			    struct kfuncs *funcs, PyObject *ns, PyObject *builtins, PyObject *body,
+			    PyObject *expr, long cell)
 {
 #ifdef KTRACE_ON
 	struct ktrace *t = calloc(1, sizeof(*t));
@@ -559,8 +767,12 @@ struct ktrace *ktrace_start(struct kwatch *w, int *armed, PyObject *ns, PyObject
 	t->self = PyCapsule_New(t, "grader.ktrace", NULL);
 	if (!t->index || !t->attrs || !t->grave || !t->self)
 		goto fail;
+	t->earlier = earlier;
+	t->funcs = funcs;
 	add_code(t, body, 0);
 	add_code(t, expr, 0);
+	t->ncell = t->ncodes;
+	add_earlier(t);
 	t->nnames = PyDict_GET_SIZE(t->index);
 	t->names = calloc(t->nnames ? (size_t)t->nnames : 1, sizeof(*t->names));
 	if (!t->names)
@@ -596,7 +808,8 @@ fail:
 	ktrace_free(t, NULL);
 	return NULL;
 #else
-	(void)w, (void)armed, (void)ns, (void)builtins, (void)body, (void)expr, (void)cell;
+	(void)w, (void)armed, (void)earlier, (void)funcs, (void)ns, (void)builtins, (void)body,
+	    (void)expr, (void)cell;
 	return NULL;
 #endif
 }
@@ -611,6 +824,8 @@ void ktrace_stop(struct ktrace *t, int *armed)
 	if (t->hooked)
 		_PyInterpreterState_SetEvalFrameFunc(t->ts->interp, _PyEval_EvalFrameDefault);
 	t->hooked = 0;
+	remember(t);
+	t->earlier = NULL;
 	was = *armed;
 	*armed = 0;
 	PyEval_SetTrace(NULL, NULL);
@@ -634,8 +849,8 @@ void ktrace_stop(struct ktrace *t, int *armed)
 				    kwatch_str(e->name), e->own ? "bound by" : "read by", t->cell,
 				    e->own ? " itself" : "");
 		/* a callable left over a builtin: the next grade cell's check may never come */
-		else if (!e->own && cur != base && tool(cur) && t->builtins &&
-			 base == PyDict_GetItemWithError(t->builtins, e->name))
+		else if (!e->own && base && cur != base && tool(cur) &&
+			 base == get(t->builtins, e->name))
 			kwatch_flag(t->w, "replaced_builtins", kwatch_str(e->name),
 				    "the notebook binds '%s' over builtins.%s while grade cell %ld "
 				    "runs, from code the test called",

@@ -169,6 +169,11 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *da
 					  (size_t)json_integer_value(g) < json_array_size(srcs) &&
 					  run.grade[json_integer_value(g)])
 		    run.grade[json_integer_value(g)] |= 2;
+		/* locked cells (bit 2): the functions they define are watched (kernel_grade.c) */
+		json_array_foreach(json_object_get(req, "locked"), k,
+				   g) if (run.grade && json_integer_value(g) >= 0 &&
+					  (size_t)json_integer_value(g) < json_array_size(srcs))
+		    run.grade[json_integer_value(g)] |= 4;
 	}
 
 	/* the sandbox reads cfg->workdir at each run */

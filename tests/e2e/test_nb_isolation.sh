@@ -44,6 +44,12 @@ for a in a_globals a_getframe a_flocals a_tbframe; do
 	check "$a: flagged namespace_written, abs put back" sub "$G" $a \
 		"\"'abs', read by grade cell 2, was bound by other code while the test ran and put back\" in r.get('namespace_written', '')"
 done
+# the same for abs read by close(), the helper the first test cell defined
+check "a_helper: flagged namespace_written, abs put back, by the second test cell" sub "$G" a_helper \
+	"\"'abs', read by grade cell 3, was bound by other code while the test ran and put back\" in r.get('namespace_written', '')"
+# ... or its code swapped while the test runs
+check "a_helper_code: flagged replaced_builtins, close.__code__" sub "$G" a_helper_code \
+	"'close.__code__, of a function locked cell 2 defined, replaced (during grade cell 3)' in r.get('replaced_builtins', '')"
 check "a_left: flagged replaced_builtins, abs left over the builtin" sub "$G" a_left \
 	"\"binds 'abs' over builtins.abs while grade cell 2 runs\" in r.get('replaced_builtins', '')"
 # ... from code the test did not call: a finalizer, weakref.finalize, a weakref callback,
@@ -55,6 +61,13 @@ done
 # b. a module function the test reads replaced while it runs, put back by the fake
 check "b_module: flagged replaced_builtins, naming math.isclose" sub "$G" b_module \
 	"'math.isclose, read by grade cell 3, was replaced while the test ran' in r.get('replaced_builtins', '')"
+check "b_class: flagged replaced_builtins, naming Counter.most_common" sub "$G" b_class \
+	"'collections.Counter.most_common, read by grade cell 3, was replaced while the test ran' in r.get('replaced_builtins', '')"
+# sys.modules swapped (or emptied) while the test runs: its own import gets the system's module
+check "b_sysmod: flagged shadowed_module, the test's import got the system's" sub "$G" b_sysmod \
+	"\"sys.modules['statistics'] replaced while grade cell 3 ran\" in r.get('shadowed_module', '') and s['score'] <= 3"
+check "b_sysmod_del: flagged shadowed_module" sub "$G" b_sysmod_del \
+	"\"sys.modules['statistics'] removed while grade cell 3 ran\" in r.get('shadowed_module', '')"
 # the finalizer would fire when the test rebinds r, but what the namespace held when the
 # cell started is held until it ends: the fake comes too late, the test fails
 check "b_partial: the second test cell scores 0" sub "$G" b_partial 's["score"] == 3'
@@ -81,4 +94,12 @@ fi
 course "$T/k" -counter
 check "counter course: grade exits 0" test $? -eq 0
 check "counter: full marks, no flag" sub "$T/k/gb.json" honest 's["score"] == 7 and not s["flags"]'
+# a locked cell's helper (not a grade cell) with its code or defaults replaced before the test
+course "$T/l" -locked
+check "locked course: grade exits 0" test $? -eq 0
+check "locked: honest full marks, no flag" sub "$T/l/gb.json" honest 's["score"] == 1 and not s["flags"]'
+check "d_code: flagged check.__code__" sub "$T/l/gb.json" d_code \
+	"'check.__code__, of a function locked cell 1 defined, replaced (found before grade cell 3)' in r.get('replaced_builtins', '')"
+check "d_defaults: flagged check.__defaults__" sub "$T/l/gb.json" d_defaults \
+	"'check.__defaults__, of a function locked cell 1 defined, replaced (found before grade cell 3)' in r.get('replaced_builtins', '')"
 finish
