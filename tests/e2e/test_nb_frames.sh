@@ -45,6 +45,8 @@ for a in getframe inspect traceback func_code referents get_objects locals stack
 	check "$a: full marks for the right answer" sub $a 's["score"] == 8'
 	check "$a: reading the hidden test's code refused" sub $a 'out("t3").startswith("LEAK [\x27PermissionError\x27")'
 done
+check "saved_exception: the hidden test fails" sub saved_exception 's["score"] == 4'
+check "saved_exception: no local of the test's reached" sub saved_exception '"LEAK" in out("t3") and "1234321" not in out("t3")'
 # a thread listing every frame while the hidden test runs is refused (the test fails)
 check "threads: sys._current_frames refused during the hidden test" sub threads \
 	'"PermissionError" in (g["t2"].get("output") or {}).get("stderr", "")'
@@ -55,7 +57,7 @@ import json, re, sys
 gb = json.load(open(sys.argv[1]))
 # (but the traceback of a hidden test that failed: the gradebook is the instructor's)
 o = [x.get("output") for s in gb["submissions"] for nb in s["notebooks"] for x in nb["grades"]
-     if s["student_id"] != "wrong_hidden"]
+     if s["student_id"] not in ("wrong_hidden", "saved_exception")]
 sys.exit(1 if re.search(sys.argv[2], json.dumps(o)) else 0)
 PYEOF
 }
