@@ -445,7 +445,7 @@ void kguard_note_ns(struct kwatch *w, PyObject *ns, long cell)
  * hash and equality are str's own); the removed entries are kept alive in
  * w->dropped, so no __del__ of theirs runs before the test.
  */
-static void plain_keys(struct kwatch *w, PyObject *d, const char *flag, const char *where)
+static int plain_keys(struct kwatch *w, PyObject *d, const char *flag, const char *where)
 {
 	PyObject *key, *v, *items;
 	Py_ssize_t pos = 0;
@@ -487,11 +487,13 @@ static void plain_keys(struct kwatch *w, PyObject *d, const char *flag, const ch
 	}
 done:
 	PyErr_Clear();
+	return bad;
 }
 
 void kguard_keys(struct kwatch *w, PyObject *ns)
 {
-	PyObject *type, *value, *tb;
+	PyObject *type, *value, *tb, *k, *t;
+	Py_ssize_t pos;
 
 	if (!w)
 		return;
@@ -509,8 +511,22 @@ void kguard_keys(struct kwatch *w, PyObject *ns)
 		if (v && v == r->keys_version)
 			continue;
 		snprintf(where, sizeof(where), "%s %s", r->is_class ? "class" : "module", r->name);
-		plain_keys(w, r->dict, "replaced_builtins", where);
+		/* a class's lookups are cached by name: the cache forgets the key too */
+		if (plain_keys(w, r->dict, "replaced_builtins", where) && r->is_class)
+			PyType_Modified((PyTypeObject *)r->owner);
 		r->keys_version = kwatch_dict_version(r->dict);
+	}
+	/* the builtin types' own dicts (gc.get_referents(str.__dict__) reaches them) */
+	pos = 0;
+	while (w->builtins && PyDict_Check(w->builtins) && PyDict_Next(w->builtins, &pos, &k, &t)) {
+		PyTypeObject *tp = (PyTypeObject *)t;
+		char where[120];
+
+		if (!PyType_Check(t) || (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || !tp->tp_dict)
+			continue;
+		snprintf(where, sizeof(where), "the builtin type %.60s", tp->tp_name);
+		if (plain_keys(w, tp->tp_dict, "replaced_builtins", where))
+			PyType_Modified(tp);
 	}
 	PyErr_Clear();
 	PyErr_Restore(type, value, tb);

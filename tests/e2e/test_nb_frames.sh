@@ -99,6 +99,8 @@ for a in other_module other_alias other_builtin; do
 		'"keyword.isclose added: a callable that is not the module\x27s own (cell 1)" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
 done
 check "honest_modules: submodules and modules under their own names, no flag" sub honest_modules 's["score"] == 8 and not s["flags"]'
+check "key_type: a builtin type's dict, flagged with the key" sub key_type \
+	'"the builtin type int holds a key of type S equal to \x27bit_length\x27" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
 # nb run of the instructor's notebook with a leaking answer: its hidden tests are guarded too
 $PY - "$T/hw.ipynb" "$T/sub/getframe/hw/hw.ipynb" "$T/nb.ipynb" <<'PYEOF'
 import json, sys
