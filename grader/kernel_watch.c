@@ -661,6 +661,7 @@ void kwatch_check(struct kwatch *w, int grade)
 			    n, n > 1 ? "s" : "", cell, kinds[0] ? " (" : "", kinds,
 			    kinds[0] ? ")" : "");
 		kguard_foreign_hooks(w, cell, 1);
+		kwatch_scan_path(w);
 		names = PySequence_List(w->shadows);
 		for (Py_ssize_t i = 0; names && i < PyList_GET_SIZE(names); i++)
 			kwatch_restore(w, PyList_GET_ITEM(names, i));
