@@ -125,6 +125,10 @@ for a in cache_finder cache_other_dir path_file; do
 	check "$a: the wrong answer scores 0" stat_sub $a 's["score"] == 0'
 	check "$a: flagged shadowed_module" stat_sub $a '"shadowed_module" in s["flags"]'
 done
+for a in finder_rebound loader_exec; do
+	check "$a: the wrong answer scores 0" stat_sub $a 's["score"] == 0'
+	check "$a: flagged, undone for the tests" stat_sub $a '"(cell 1; put back for the tests)" in reasons or "(cell 1; removed for the tests)" in reasons'
+done
 check "cache_finder: the reason names the cache" stat_sub cache_finder '"sys.path_importer_cache held a _F" in reasons'
 check "path_file: the reason names the file" stat_sub path_file '"/tmp/zz/statistics.py\x27 on sys.path shadows the system module" in reasons'
 # nb run of the instructor's notebook with a leaking answer: its hidden tests are guarded too
