@@ -5,24 +5,30 @@
 #      submission above it, the scaling ratio (target: -j 2 at least 1.8x -j 1)
 #      and the coordinator's peak RSS;
 #   2. the coordinator's peak RSS with a tiny notebook at each count of
-#      BENCH_BIG (default "1000"; BENCH_BIG="1000 10000" for the large run,
-#      a few minutes; target: under 64 MB);
+#      BENCH_BIG (default "1000 10000", a few minutes; BENCH_BIG=1000 for a
+#      quick run; target: under 64 MB), and its peak RSS regrading one
+#      student with --merge into that gradebook (the others' rows streamed);
 #   3. a rubric imported with no flags (preloads detected) against the same
 #      with the right explicit --preload, on the demo course and on a notebook
 #      importing numpy, pandas and matplotlib (BENCH_PRELOAD_N submissions,
 #      default 200, -j 2, best of 2; target: within 15 %);
 #   4. the real nbgrader's autograde on BENCH_NBGRADER demo submissions
 #      (default 10; 0 to skip) when ../shared/nbgrader runs here, else the
-#      reference figure, labelled as such.
+#      reference figure, labelled as such;
+#   5. every exporter and `grader merge` at BENCH_EXPORT_N submissions
+#      (default 10000; 0 to skip): time and peak RSS, by bench/export.sh
+#      (target: every exporter under 64 MB at 10 000).
 # Usage: sh bench/grade.sh [N] [path/to/grader]      (N defaults to 1000)
 set -e
 N=${1:-1000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/bench/lib.sh"
 grader=${2:-$root/build/grader}
-BIG=${BENCH_BIG:-1000}
+BIG=${BENCH_BIG:-1000 10000}
 PN=${BENCH_PRELOAD_N:-200}
 NBGN=${BENCH_NBGRADER:-10}
+EXN=${BENCH_EXPORT_N:-10000}
+merge=
 [ -x "$grader" ] || { echo "build first: make" >&2; exit 1; }
 work=$(mktemp -d /tmp/grader-bench-grade.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -43,11 +49,12 @@ same() {
 
 # run RUBRIC SUBS JOBS: grade everything afresh with GRADER_PROFILE;
 # prints "seconds peak_rss_kb cells_seconds"
+# (merge=1: regrade student s0 alone with --merge into the gradebook there; "seconds peak_rss_kb")
 run() {
-	rm -f "$work/gb.json" "$work/gb.json.journal"
+	[ -n "$merge" ] || rm -f "$work/gb.json" "$work/gb.json.journal"
 	start=$(date +%s.%N)
 	GRADER_PROFILE=1 "$grader" grade --rubric "$1" --submissions "$2" -o "$work/gb.json" \
-		-j "$3" --quiet $weaker 2>"$work/profile" &
+		-j "$3" --quiet $weaker ${merge:+--student s0 --merge --force} 2>"$work/profile" &
 	pid=$!
 	peak=0
 	while kill -0 "$pid" 2>/dev/null; do
@@ -57,6 +64,7 @@ run() {
 	done
 	wait "$pid" || { cat "$work/profile" >&2; return 1; }
 	end=$(date +%s.%N)
+	[ -n "$merge" ] && { echo "$(echo "$end - $start" | bc) $peak"; return 0; }
 	cells=$(awk -F'  +' "/the cells' own compute/ {print \$2}" "$work/profile")
 	echo "$(echo "$end - $start" | bc) $peak ${cells:-0}"
 }
@@ -88,17 +96,21 @@ mkdir -p "$work/tiny"
 	-o "$work/tiny.json" >/dev/null 2>&1
 echo
 echo "2. a tiny notebook (1 answer, 1 test, no import) at -j 2: the coordinator's peak RSS"
-printf '%-12s %9s %9s %16s\n' submissions seconds ms/each "coordinator RSS"
+printf '%-12s %9s %9s %16s %28s\n' submissions seconds ms/each "coordinator RSS" \
+	"--student s0 --merge RSS"
 big_rss=
 for n in $BIG; do
 	rm -rf "$work/big"
 	same "$work/big" "$n" "$work/tiny" tiny
 	set -- $(run "$work/tiny.json" "$work/big" 2)
-	printf '%-12s %9.2f %9.1f %13s kB\n' "$n" "$1" "$(f "$1 * 1000 / $n")" "$2"
+	merge=1
+	set -- "$@" $(run "$work/tiny.json" "$work/big" 2)
+	merge=
+	printf '%-12s %9.2f %9.1f %13s kB %25s kB\n' "$n" "$1" "$(f "$1 * 1000 / $n")" "$2" "$5"
 	big_rss="$big_rss $n:$2"
 done
 rm -rf "$work/big"
-echo "target: under 65536 kB at 10 000 (BENCH_BIG=\"1000 10000\" runs it)"
+echo "target: under 65536 kB at 10 000, both"
 
 # ---- 3. detected preloads against the right explicit --preload ------------
 best() { # RUBRIC SUBS: best of 2 runs at -j 2, seconds
@@ -172,4 +184,13 @@ else
 	echo "   submission for a 5-question notebook (the product's reference notes)"
 	printf '%-40s %9.1f ms/each: %.0fx faster than that figure\n' "grader grade -j 2 (section 1)" \
 		"$(f "$t2 * 1000 / $N")" "$(f "2.7 / ($t2 / $N)" 0)"
+fi
+
+# ---- 5. the exporters at scale ----------------------------------------------
+echo
+if [ "$EXN" -gt 0 ]; then
+	echo "5. every exporter and grader merge on a synthetic gradebook of $EXN submissions (bench/export.sh)"
+	sh "$root/bench/export.sh" "$EXN" "$grader"
+else
+	echo "5. the exporters: not run (BENCH_EXPORT_N=0; sh bench/export.sh runs them alone)"
 fi

@@ -9,7 +9,9 @@
 # (default: the number of CPUs) grading workers; the pushes start once each
 # has its zygote warm. LONG=10000 then sends that many more signed pushes as
 # fast as one client can (most are superseded) and prints the HTTP side's RSS
-# every 1000 of them: the HTTP and queue side must stay flat.
+# every 1000 of them: the HTTP and queue side must stay flat. UPLOADS (default
+# 1) zip uploads a second go on while the pushes come, unpacked by the HTTP
+# side before each answer, so the webhook figures are measured beside them.
 set -eu
 GRADER=${1:-${GRADER:-build/grader}}
 GRADER=$(cd "$(dirname "$GRADER")" && pwd)/$(basename "$GRADER")
@@ -136,6 +138,38 @@ def push(student, sha, delivery):
     return time.monotonic() - t0, answer
 random.seed(1)
 lat, ids = [], []
+# zip uploads (as grader submit sends them) at UPLOADS a second while the pushes come:
+# each is unpacked by the HTTP side before its answer
+import io, threading, zipfile
+up_rate = float(os.environ.get('UPLOADS', '1'))
+up_lat, up_stop = [], threading.Event()
+zbuf = io.BytesIO()
+with zipfile.ZipFile(zbuf, 'w', zipfile.ZIP_DEFLATED) as z:
+    z.write(os.path.join(t, 'gen', 'bob', 'ps1', 'ps1.ipynb'), 'ps1/ps1.ipynb')
+zdata = zbuf.getvalue()
+def uploads():
+    k = 0
+    while up_rate > 0 and not up_stop.wait(1.0 / up_rate):
+        s = commits[(k * 7) % len(commits)][0]
+        b = 'bench-boundary-%d' % k
+        parts = []
+        for name, val in (('assignment', b'ps1'), ('student', s.encode())):
+            parts.append(('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n' % (b, name)).encode() + val + b'\r\n')
+        parts.append(('--%s\r\nContent-Disposition: form-data; name="file"; filename="ps1.zip"\r\n'
+                      'Content-Type: application/zip\r\n\r\n' % b).encode() + zdata + b'\r\n')
+        body = b''.join(parts) + ('--%s--\r\n' % b).encode()
+        req = urllib.request.Request(url + '/api/v1/submissions', data=body, headers={
+            'Authorization': 'Bearer bench-admin',
+            'Content-Type': 'multipart/form-data; boundary=' + b})
+        t1 = time.monotonic()
+        try:
+            opener.open(req, timeout=10).read()
+        except urllib.error.HTTPError as e:
+            print('upload %d refused: %d' % (k, e.code), file=sys.stderr)
+        up_lat.append(time.monotonic() - t1)
+        k += 1
+up_thread = threading.Thread(target=uploads)
+up_thread.start()
 start = time.monotonic()
 for i in range(pushes):
     due = start + i * dur / pushes
@@ -148,6 +182,8 @@ for i in range(pushes):
         ids.append(json.loads(answer)['job'])
     lat.append(took)
 sent = time.monotonic() - start
+up_stop.set()
+up_thread.join()
 db = sqlite3.connect(os.path.join(t, 'state', 'db', 'grader.sqlite'), timeout=30)
 deadline = time.monotonic() + drain
 while time.monotonic() < deadline:
@@ -156,7 +192,7 @@ while time.monotonic() < deadline:
         break
     time.sleep(1)
 rss1 = (rss(pid), rss(hp) if hp else float('nan'), workers_rss())
-rows = db.execute("select state, received, started, finished from jobs").fetchall()
+rows = db.execute("select state, received, started, finished, kind from jobs").fetchall()
 done = [r for r in rows if r[0] == 'done']
 sup = sum(1 for r in rows if r[0] == 'superseded')
 failed = sum(1 for r in rows if r[0] == 'failed')
@@ -164,11 +200,14 @@ left = sum(1 for r in rows if r[0] in ('queued', 'running'))
 def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))] if v else float('nan')
-p2r = [r[3] - r[1] for r in done]
+p2r = [r[3] - r[1] for r in done if r[4] == 'push']
 grade = [r[3] - r[2] for r in done]
 span = (max(r[3] for r in done) - min(r[1] for r in done)) if done else float('nan')
 print('pushes sent           %d in %.1f s (%.1f/s), %d accepted' % (pushes, sent, pushes / sent, len(ids)))
 print('webhook response      p50 %.1f ms  p95 %.1f ms  p99 %.1f ms' % tuple(1e3 * pct(lat, p) for p in (50, 95, 99)))
+if up_lat:
+    print('zip uploads           %d at %.1f/s meanwhile, response p50 %.1f ms  p99 %.1f ms'
+          % (len(up_lat), up_rate, 1e3 * pct(up_lat, 50), 1e3 * pct(up_lat, 99)))
 print('graded                %d (%.2f graded pushes/s sustained), %d superseded, %d failed, %d left after %.0f s drain' % (len(done), len(done) / span if done else 0, sup, failed, left, drain))
 print('grading time          p50 %.2f s  p95 %.2f s' % (pct(grade, 50), pct(grade, 95)))
 print('push to result        p50 %.2f s  p95 %.2f s  p99 %.2f s' % tuple(pct(p2r, p) for p in (50, 95, 99)))
@@ -177,18 +216,25 @@ print('RSS HTTP side         %.1f MB -> %.1f MB (ratio %.2f)' % (rss0[1], rss1[1
 print('superseded / accepted %.2f' % (sup / float(len(ids)) if ids else 0))
 # where a job's time goes: the grading side logs each phase of every done job
 import re
-phases = {k: [] for k in ('fetch', 'zygote', 'grade', 'gradebook', 'store')}
+phases = {k: [] for k in ('fetch', 'zygote', 'grade', 'store')}
+gbw = []
 for line in open(os.path.join(t, 'serve.log'), errors='replace'):
     m = re.search(r'done in [0-9.]+ s \(fetch ([0-9.]+), zygote ([0-9.]+), grade ([0-9.]+), '
-                  r'gradebook ([0-9.]+), store ([0-9.]+)\)', line)
+                  r'store ([0-9.]+)\)', line)
     if m:
         for k, v in zip(phases, m.groups()):
             phases[k].append(float(v))
+    m = re.search(r'gradebook ps1: written in ([0-9.]+) s', line)
+    if m:
+        gbw.append(float(m.group(1)))
 if phases['fetch']:
     print('job phases (p50/p95 s) ' + ', '.join('%s %.3f/%.3f' % (k, pct(v, 50), pct(v, 95))
                                           for k, v in phases.items()))
     print('zygote starts         %d (one per worker and rubric; the other jobs reuse one)'
           % sum(1 for v in phases['zygote'] if v > 0.05))
+if gbw:
+    print('gradebook writes      %d (by the grading side, at most one a second), p50 %.2f s  p95 %.2f s  max %.2f s'
+          % (len(gbw), pct(gbw, 50), pct(gbw, 95), max(gbw)))
 long_n = int(os.environ.get('LONG', '0'))
 if long_n:
     hp = http_pid()

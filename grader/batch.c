@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "batch_int.h"
@@ -37,7 +38,7 @@ struct run {
 	struct rubric *rubric;
 	struct gb_gradebook *header; /* assignment + students, no submissions */
 	struct gb_assignment *assignment;
-	struct gb_gradebook *keep; /* other students' results kept (--merge), or NULL */
+	struct gb_reader *keep; /* other students' results kept (--merge), or NULL */
 	struct batch_plan plan;
 	struct batch_journal journal;
 	struct batch_progress progress;
@@ -181,6 +182,20 @@ static int setup_grader(struct run *r, struct gr_err *err)
 	return 0;
 }
 
+/* Whether the caller's signal handler asked the run to stop. */
+static int stopped(const struct run *r)
+{
+	return r->opts->stop && *r->opts->stop;
+}
+
+/* Where work directories go: $TMPDIR when it is an absolute path, else /tmp. */
+static const char *work_parent(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	return tmp && tmp[0] == '/' ? tmp : "/tmp";
+}
+
 /* ---- worker side (runs in forked processes) ---------------------------- */
 
 static int worker_init(void *ctx, unsigned slot, struct gr_err *err)
@@ -197,7 +212,7 @@ static int worker_init(void *ctx, unsigned slot, struct gr_err *err)
 		return rc;
 	r->grader.job_end = batch_prof_add(r->grader.prof, BATCH_PH_ZYGOTE, t);
 	/* after the zygote's fork: only this worker holds the work directory's lock */
-	rc = gr_workdir_make(&r->work, "/tmp", "grader-work", err);
+	rc = gr_workdir_make(&r->work, work_parent(), "grader-work", err);
 	if (rc)
 		return rc;
 	if (r->work.warning[0])
@@ -321,6 +336,9 @@ static int job_done(void *dctx, size_t index, const char *text, const char *mess
 	double t = batch_prof_now(r->prof);
 	int rc = 0;
 
+	/* after a stop a result may be the signal's doing: the rerun grades it */
+	if (stopped(r))
+		return 0;
 	if (text)
 		j = json_loads(text, 0, NULL);
 	t = batch_prof_add(r->prof, BATCH_PH_PARSE, t);
@@ -363,6 +381,8 @@ static int job_tick(void *dctx, int *wait_ms)
 	double left;
 
 	*wait_ms = -1;
+	if (stopped(r))
+		return GR_ELIMIT;
 	if (!r->ngroup)
 		return 0;
 	left = r->group_start + GROUP_MS / 1000.0 - gr_now();
@@ -536,6 +556,38 @@ static int grade_todo(struct run *r, unsigned jobs, size_t *todo, size_t ntodo, 
 	return rc;
 }
 
+/*
+ * After a stop: the pool killed the workers (their zygotes and sandboxes die
+ * with them), so the locks of their work directories are free and a sweep
+ * removes them. A sandbox still dying may write into its box a moment
+ * longer, hence the retries.
+ */
+static int stop_run(struct run *r, double start, struct batch_summary *out, struct gr_err *err)
+{
+	struct gr_err werr = {0};
+	size_t kept =
+	    r->summary.reused + r->summary.graded + r->summary.failed + r->summary.missing;
+	int rc = -1;
+
+	for (int tries = 0; tries < 50 && rc < 0; tries++) {
+		struct timespec pause = {0, 20 * 1000000L};
+
+		if (tries)
+			nanosleep(&pause, NULL);
+		rc = gr_workdir_sweep(work_parent(), "grader-work", NULL, &werr);
+	}
+	r->summary.total = r->plan.n;
+	r->summary.wall = gr_now() - start;
+	if (out)
+		*out = r->summary;
+	if (rc < 0)
+		return gr_err_set(err, GR_EIO, "%zu of %zu submissions kept in '%s'; %s", kept,
+				  r->plan.n, r->journal.path, werr.msg);
+	return gr_err_set(err, GR_ELIMIT,
+			  "%zu of %zu submissions kept in '%s', work directories removed", kept,
+			  r->plan.n, r->journal.path);
+}
+
 int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct gr_err *err)
 {
 	struct run r = {0};
@@ -601,7 +653,11 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 			todo[ntodo++] = i;
 	}
 	batch_prof_add(r.prof, BATCH_PH_START, start);
-	rc = grade_todo(&r, jobs, todo, ntodo, err);
+	rc = stopped(&r) ? 0 : grade_todo(&r, jobs, todo, ntodo, err);
+	if (stopped(&r)) {
+		rc = stop_run(&r, start, out, err);
+		goto done;
+	}
 	t = batch_prof_now(r.prof);
 	if (!rc)
 		rc = write_gradebook(&r, err);
@@ -620,7 +676,7 @@ done:
 	batch_journal_close(&r.journal);
 	batch_plan_release(&r.plan);
 	gb_free(r.header);
-	gb_free(r.keep);
+	gb_reader_free(r.keep);
 	rubric_free(r.rubric);
 	roster_free(roster);
 	batch_prof_free(r.prof, jobs);

@@ -239,18 +239,20 @@ void batch_progress_note(struct batch_progress *p, const char *line);
  * The output gradebook (batch_output.c). _check, before grading: -o is a
  * file in a writable folder; an existing gradebook there is of this
  * assignment; with opts->students, the other students' rows it holds are
- * refused unless opts->merge, and then *keep holds them (gb_free it; NULL
- * when there is nothing to keep). _keep_students adds their students to the
- * header; _add_kept writes their submissions (*kept counts them).
+ * refused unless opts->merge, and then *keep reads them (gb_reader_free
+ * it; NULL when there is nothing to keep). _keep_students adds their
+ * students to the header; _add_kept streams their submissions into w (*kept
+ * counts them).
  */
 struct gb_gradebook;
+struct gb_reader;
 struct gb_writer;
 struct batch_opts;
-int batch_output_check(struct gb_gradebook **keep, const struct batch_opts *o,
-		       const char *assignment, const struct batch_plan *plan, struct gr_err *err);
-int batch_output_keep_students(struct gb_gradebook *header, const struct gb_gradebook *keep,
+int batch_output_check(struct gb_reader **keep, const struct batch_opts *o, const char *assignment,
+		       const struct batch_plan *plan, struct gr_err *err);
+int batch_output_keep_students(struct gb_gradebook *header, const struct gb_reader *keep,
 			       const struct batch_plan *plan, struct gr_err *err);
-int batch_output_add_kept(struct gb_writer *w, const struct gb_gradebook *keep,
+int batch_output_add_kept(struct gb_writer *w, struct gb_reader *keep,
 			  const struct batch_plan *plan, size_t *kept, struct gr_err *err);
 
 #endif

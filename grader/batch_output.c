@@ -2,7 +2,9 @@
  * batch_output.c - the gradebook a run writes, checked before anyone is
  * graded: -o must be a file we can create, a gradebook holds one
  * assignment, and grading some students (--student) never silently drops
- * the others' rows: it refuses, or with --merge carries them over.
+ * the others' rows: it refuses, or with --merge carries them over. The old
+ * gradebook is a gb_reader (header and index): the rows kept are streamed
+ * from it into the new one, so memory does not grow with the course.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -51,10 +53,11 @@ static int check_path(const char *output, struct gr_err *err)
 	return rc;
 }
 
-int batch_output_check(struct gb_gradebook **keep, const struct batch_opts *o,
-		       const char *assignment, const struct batch_plan *plan, struct gr_err *err)
+int batch_output_check(struct gb_reader **keep, const struct batch_opts *o, const char *assignment,
+		       const struct batch_plan *plan, struct gr_err *err)
 {
-	struct gb_gradebook *old = NULL;
+	struct gb_reader *old = NULL;
+	const struct gb_gradebook *h;
 	size_t others = 0;
 	int rc;
 
@@ -62,24 +65,29 @@ int batch_output_check(struct gb_gradebook **keep, const struct batch_opts *o,
 	rc = check_path(o->output, err);
 	if (rc || access(o->output, F_OK) < 0)
 		return rc;
-	rc = gb_read_file(&old, o->output, err);
+	rc = gb_reader_open(&old, o->output, err);
 	if (rc) {
 		char why[GR_ERR_MAX];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
 		return gr_err_set(err, rc, "will not replace '%s': %s", o->output, why);
 	}
-	for (size_t i = 0; i < old->n_assignments; i++)
-		if (strcmp(old->assignments[i]->name, assignment)) {
+	h = gb_reader_header(old);
+	for (size_t i = 0; i < h->n_assignments; i++)
+		if (strcmp(h->assignments[i]->name, assignment)) {
 			rc = gr_err_set(err, GR_EINVAL,
 					"'%s' is the gradebook of assignment '%s', not '%s': one "
 					"gradebook per assignment (choose another -o)",
-					o->output, old->assignments[i]->name, assignment);
+					o->output, h->assignments[i]->name, assignment);
 			goto done;
 		}
 	if (o->students)
-		for (size_t i = 0; i < old->n_submissions; i++)
-			others += !planned(plan, old->submissions[i]->student_id);
+		for (size_t i = 0; i < gb_reader_count(old); i++) {
+			size_t a, st;
+
+			gb_reader_keys(old, i, &a, &st);
+			others += !planned(plan, h->students[st]->id);
+		}
 	if (others && !o->merge) {
 		rc = gr_err_set(err, GR_EINVAL,
 				"'%s' holds the results of %zu other student%s, which grading only "
@@ -92,46 +100,60 @@ int batch_output_check(struct gb_gradebook **keep, const struct batch_opts *o,
 		old = NULL;
 	}
 done:
-	gb_free(old);
+	gb_reader_free(old);
 	return rc;
 }
 
-int batch_output_keep_students(struct gb_gradebook *header, const struct gb_gradebook *keep,
+/* The student of the old gradebook's submission i. */
+static const struct gb_student *student_of(const struct gb_reader *keep, size_t i)
+{
+	size_t a, st;
+
+	gb_reader_keys(keep, i, &a, &st);
+	return gb_reader_header(keep)->students[st];
+}
+
+int batch_output_keep_students(struct gb_gradebook *header, const struct gb_reader *keep,
 			       const struct batch_plan *plan, struct gr_err *err)
 {
-	for (size_t i = 0; keep && i < keep->n_submissions; i++) {
-		const char *id = keep->submissions[i]->student_id;
-		const struct gb_student *was = gb_find_student(keep, id);
+	for (size_t i = 0; keep && i < gb_reader_count(keep); i++) {
+		const struct gb_student *was = student_of(keep, i);
 		struct gb_student *s;
 
-		if (planned(plan, id) || gb_find_student(header, id))
+		if (planned(plan, was->id) || gb_find_student(header, was->id))
 			continue;
-		if (gb_add_student(header, &s, id) ||
-		    (was && (gb_set_str(&s->first_name, was->first_name) ||
-			     gb_set_str(&s->last_name, was->last_name) ||
-			     gb_set_str(&s->email, was->email) ||
-			     gb_set_str(&s->lms_user_id, was->lms_user_id))))
+		if (gb_add_student(header, &s, was->id) ||
+		    gb_set_str(&s->first_name, was->first_name) ||
+		    gb_set_str(&s->last_name, was->last_name) ||
+		    gb_set_str(&s->email, was->email) ||
+		    gb_set_str(&s->lms_user_id, was->lms_user_id))
 			return gr_err_set(err, GR_ENOMEM, "out of memory");
 	}
 	return 0;
 }
 
-int batch_output_add_kept(struct gb_writer *w, const struct gb_gradebook *keep,
+int batch_output_add_kept(struct gb_writer *w, struct gb_reader *keep,
 			  const struct batch_plan *plan, size_t *kept, struct gr_err *err)
 {
 	int rc = 0;
 
 	*kept = 0;
-	for (size_t i = 0; !rc && keep && i < keep->n_submissions; i++) {
-		if (planned(plan, keep->submissions[i]->student_id))
+	for (size_t i = 0; !rc && keep && i < gb_reader_count(keep); i++) {
+		const char *id = student_of(keep, i)->id;
+		struct gb_submission *sub = NULL;
+
+		if (planned(plan, id))
 			continue;
-		rc = gb_writer_add(w, keep->submissions[i], err);
+		rc = gb_reader_get(keep, i, &sub, err);
+		if (!rc)
+			rc = gb_writer_add(w, sub, err);
+		gb_submission_free(sub);
 		if (rc) {
 			char why[GR_ERR_MAX];
 
 			snprintf(why, sizeof(why), "%s", err->msg);
-			rc = gr_err_set(err, rc, "cannot keep the result of '%s' (--merge): %s",
-					keep->submissions[i]->student_id, why);
+			rc = gr_err_set(err, rc, "cannot keep the result of '%s' (--merge): %s", id,
+					why);
 		} else {
 			(*kept)++;
 		}

@@ -9,6 +9,11 @@
  * coordinator to read a reply and answer. A worker that dies mid-job costs
  * only that job: it is reported with text NULL, the jobs queued behind it go
  * to the other workers, and a fresh worker takes its place.
+ *
+ * SIGTERM and SIGINT reach the coordinator only while it waits (ppoll), so
+ * that tick() sees a stop flag set by the caller's handler before the next
+ * wait. Workers ignore both: the coordinator decides what a stop kills, and a
+ * Ctrl-C sent to the whole process group must not be a student's crash.
  */
 #include <errno.h>
 #include <poll.h>
@@ -46,7 +51,15 @@ static void worker_main(const struct batch_worker_ops *ops, void *ctx, unsigned 
 	uint64_t index;
 	int status = 0;
 
+	sigset_t stopsigs;
+
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &stopsigs, NULL);
 	if (ops->init && ops->init(ctx, slot, &err) < 0) {
 		/* answer every job with the reason, so each student gets the message */
 		status = -1;
@@ -217,6 +230,12 @@ int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, un
 	struct pollfd *pfd = NULL;
 	size_t finished = 0;
 	int rc = 0, timeout = -1;
+	sigset_t stopsigs, waiting;
+
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &stopsigs, &waiting);
 
 	if (n == 0)
 		n = 1;
@@ -262,12 +281,20 @@ int batch_pool_run(const struct batch_worker_ops *ops, void *ctx, void *dctx, un
 			}
 			timeout = wait_ms;
 		}
-		if (poll(pfd, n, timeout) < 0) {
+		struct timespec ts = {timeout / 1000, (timeout % 1000) * 1000000L};
+
+		if (ppoll(pfd, n, timeout < 0 ? NULL : &ts, &waiting) < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot wait for workers");
 			goto done;
 		}
+		/*
+		 * A ppoll that found replies leaves a signal sent with them pending:
+		 * let it in now, before a reply that may be its doing is recorded.
+		 */
+		sigprocmask(SIG_SETMASK, &waiting, NULL);
+		sigprocmask(SIG_BLOCK, &stopsigs, NULL);
 		for (unsigned i = 0; i < n; i++) {
 			int broken;
 
@@ -289,5 +316,6 @@ done:
 	free(ws);
 	free(pfd);
 	free(p.retry);
+	sigprocmask(SIG_SETMASK, &waiting, NULL);
 	return rc;
 }

@@ -42,17 +42,13 @@ void export_db_interval(char out[40], double seconds)
 
 char *export_traceback(const char *tb, bool hidden)
 {
-	const char *end, *start;
+	char *s = NULL;
 
 	if (!tb || !hidden)
 		return tb ? strdup(tb) : NULL;
-	end = tb + strlen(tb);
-	while (end > tb && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > tb && start[-1] != '\n')
-		start--;
-	return end > start ? strndup(start, (size_t)(end - start)) : NULL;
+	if (asprintf(&s, "%s (%s)", gb_hidden_error(tb), GB_HIDDEN_NOTE) < 0)
+		return NULL;
+	return s;
 }
 
 void export_csv_field(FILE *f, const char *s)

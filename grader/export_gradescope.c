@@ -1,8 +1,9 @@
 /*
  * export_gradescope.c - Gradescope autograder results.json: one test per
  * grade or task cell, hidden tests visible only once grades are published,
- * and then with only the error line of their traceback (the lines above it
- * quote the hidden test's source).
+ * and then with only the name of the exception that failed them (their
+ * traceback quotes their source; its message and the cell's stderr may carry
+ * values the hidden test handed the notebook's code).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +59,15 @@ static json_t *test_json(const struct gb_notebook *nb, const struct gb_cell *cel
 		 !g->output.traceback && r && r->message)
 		rc = add_text(&text, "not run: ", r->message); /* e.g. an unreadable notebook */
 	if (rc == 0 && g && !passed) {
-		/* a hidden test's traceback quotes its source: only the error line */
+		/* a cell with hidden tests: the exception's name only (export_traceback) */
 		char *tb = export_traceback(g->output.traceback, cell->hidden_tests);
 
 		rc = add_text(&text, NULL, tb);
 		free(tb);
-		if (rc == 0)
+		if (rc == 0 && !cell->hidden_tests)
 			rc = add_text(&text, NULL, g->output.stderr_text);
+		else if (rc == 0 && !g->output.traceback && g->output.stderr_text)
+			rc = add_text(&text, NULL, GB_HIDDEN_NOTE);
 	}
 	if (rc == 0 && g)
 		rc = add_text(&text, NULL, g->auto_comment);

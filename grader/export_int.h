@@ -25,8 +25,10 @@ const char *export_time_note(const struct gb_submission *sub);
 
 /*
  * What of a cell's traceback students may see: all of it, or for a cell
- * holding hidden tests (`hidden`) only its last line (the error), since the
- * lines above quote the hidden test's source. Heap string or NULL.
+ * holding hidden tests (`hidden`) only the exception's name and why the rest
+ * is withheld (the lines above quote the hidden test's source, and its
+ * message may carry values the hidden test handed the notebook's code).
+ * Heap string or NULL.
  */
 char *export_traceback(const char *traceback, bool hidden);
 

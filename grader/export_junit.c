@@ -1,8 +1,8 @@
 /*
  * export_junit.c - JUnit XML for CI dashboards (GitLab, Jenkins): one
  * testsuite per student notebook, one testcase per grade or task cell.
- * Full marks pass; fewer points fail with the captured traceback (only its
- * error line for a cell holding hidden tests, whose source it quotes); cells that
+ * Full marks pass; fewer points fail with the captured traceback (only the
+ * exception's name for a cell holding hidden tests: see export_traceback); cells that
  * could not run (crash, timeout) are errors; cells waiting for a marker are
  * skipped. The root carries no `skipped` (the common JUnit XSD allows it on
  * <testsuite> only). Text is escaped for XML 1.0, which cannot carry most controls.
@@ -56,9 +56,9 @@ static const char *absent_reason(const struct gb_submission *sub, const struct g
 
 static void body(FILE *out, const struct gb_grade *g, bool hidden)
 {
-	/* a hidden test's traceback quotes its source: only the error line */
+	/* a cell with hidden tests: the exception's name only (export_traceback) */
 	char *tb = export_traceback(g->output.traceback, hidden);
-	const char *parts[] = {tb, g->output.stderr_text, g->auto_comment};
+	const char *parts[] = {tb, hidden ? NULL : g->output.stderr_text, g->auto_comment};
 
 	for (size_t i = 0, n = 0; i < 3; i++) {
 		if (!parts[i] || !*parts[i])
@@ -76,13 +76,16 @@ static void testcase(FILE *out, const char *classname, const struct gb_cell *cel
 {
 	enum verdict v = judge(g);
 	char got[32], max[32];
+	/* a cell with hidden tests: its stdout withheld too (see export_traceback) */
+	bool out_shown =
+	    g && !cell->hidden_tests && g->output.stdout_text && *g->output.stdout_text;
 
 	fputs("    <testcase classname=\"", out);
 	export_xml_text(out, classname, true);
 	fputs("\" name=\"", out);
 	export_xml_text(out, cell->name, true);
 	fprintf(out, "\" time=\"%.3f\"", g && gb_isset(g->time) ? g->time : 0.0);
-	if (v == V_PASS && !(g->output.stdout_text && *g->output.stdout_text)) {
+	if (v == V_PASS && !out_shown) {
 		fputs("/>\n", out);
 		return;
 	}
@@ -118,7 +121,7 @@ static void testcase(FILE *out, const char *classname, const struct gb_cell *cel
 			export_xml_text(out, why, false);
 		fprintf(out, "</%s>\n", tag);
 	}
-	if (g->output.stdout_text && *g->output.stdout_text) {
+	if (out_shown) {
 		fputs("      <system-out>", out);
 		export_xml_text(out, g->output.stdout_text, false);
 		fputs("</system-out>\n", out);

@@ -55,21 +55,6 @@ bool fb_is_hidden(const struct fb_page *p, const char *grade_id, const char *sou
 	return (c && c->hidden_tests) || (source && rubric_has_hidden_tests(source));
 }
 
-char *fb_error_line(const char *tb)
-{
-	const char *end, *start;
-
-	if (!tb)
-		return NULL;
-	end = tb + strlen(tb);
-	while (end > tb && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > tb && start[-1] != '\n')
-		start--;
-	return end > start ? strndup(start, (size_t)(end - start)) : NULL;
-}
-
 char *fb_join_text(const json_t *v)
 {
 	struct gr_buf b = {0};

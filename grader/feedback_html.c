@@ -123,11 +123,39 @@ static int rich_output(FILE *f, const json_t *data)
 	return 0;
 }
 
+/*
+ * A cell holding hidden tests: the name of each exception only, no stream,
+ * display or message (they may carry values the hidden tests handed the
+ * notebook's code), and one line saying why.
+ */
+static void hidden_outputs(FILE *f, const json_t *cell)
+{
+	const json_t *o;
+	size_t i;
+
+	json_array_foreach(json_object_get(cell, "outputs"), i, o)
+	{
+		const char *type = json_string_value(json_object_get(o, "output_type"));
+
+		if (type && !strcmp(type, "error")) {
+			fputs("<pre class=\"out err\">", f);
+			H(f, gb_hidden_ename(json_string_value(json_object_get(o, "ename"))));
+			fputs("</pre>\n", f);
+		}
+	}
+	if (json_array_size(json_object_get(cell, "outputs")))
+		fputs("<p class=\"note\">(" GB_HIDDEN_NOTE ")</p>\n", f);
+}
+
 static int outputs(FILE *f, const json_t *cell, bool hidden)
 {
 	const json_t *o;
 	size_t i;
 
+	if (hidden) {
+		hidden_outputs(f, cell);
+		return 0;
+	}
 	json_array_foreach(json_object_get(cell, "outputs"), i, o)
 	{
 		const char *type = json_string_value(json_object_get(o, "output_type"));
@@ -145,22 +173,19 @@ static int outputs(FILE *f, const json_t *cell, bool hidden)
 			const char *en = json_string_value(json_object_get(o, "ename"));
 			const char *ev = json_string_value(json_object_get(o, "evalue"));
 
-			/* A traceback quotes the failing source: a hidden test's stays hidden. */
-			if (!hidden) {
-				const json_t *tb = json_object_get(o, "traceback");
-				struct gr_buf b = {0};
-				const json_t *line;
-				size_t k;
+			const json_t *tb = json_object_get(o, "traceback");
+			struct gr_buf b = {0};
+			const json_t *line;
+			size_t k;
 
-				gr_buf_put(&b, "", 0);
-				json_array_foreach(tb, k, line) if (json_is_string(line))
-				{
-					gr_buf_put(&b, json_string_value(line),
-						   strlen(json_string_value(line)));
-					gr_buf_put(&b, "\n", 1);
-				}
-				text = b.p;
+			gr_buf_put(&b, "", 0);
+			json_array_foreach(tb, k, line) if (json_is_string(line))
+			{
+				gr_buf_put(&b, json_string_value(line),
+					   strlen(json_string_value(line)));
+				gr_buf_put(&b, "\n", 1);
 			}
+			text = b.p;
 			if (text && *text) {
 				pre(f, "out err", text);
 			} else {
@@ -186,16 +211,21 @@ static void captured(FILE *f, const struct gb_grade *g, bool hidden)
 {
 	const struct gb_output *o = &g->output;
 
+	if (hidden) {
+		/* as hidden_outputs: the exception's name only */
+		if (o->traceback && *o->traceback)
+			pre(f, "out err", gb_hidden_error(o->traceback));
+		if ((o->traceback && *o->traceback) || (o->stdout_text && *o->stdout_text) ||
+		    (o->stderr_text && *o->stderr_text))
+			fputs("<p class=\"note\">(" GB_HIDDEN_NOTE ")</p>\n", f);
+		return;
+	}
 	if (o->stdout_text && *o->stdout_text)
 		pre(f, "out", o->stdout_text);
 	if (o->stderr_text && *o->stderr_text)
 		pre(f, "out err", o->stderr_text);
-	if (o->traceback && *o->traceback) {
-		char *line = hidden ? fb_error_line(o->traceback) : NULL;
-
-		pre(f, "out err", hidden ? (line ? line : "error") : o->traceback);
-		free(line);
-	}
+	if (o->traceback && *o->traceback)
+		pre(f, "out err", o->traceback);
 	if (o->truncated)
 		fputs("<p class=\"note\">(output shortened)</p>\n", f);
 }

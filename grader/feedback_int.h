@@ -48,9 +48,6 @@ const char *fb_manual_comment(const struct gb_nbresult *r, const char *grade_id)
 /* Does the cell `grade_id` of this notebook hold hidden tests (definition or source)? */
 bool fb_is_hidden(const struct fb_page *p, const char *grade_id, const char *source);
 
-/* The last non-empty line of a traceback (its error line), heap copy; NULL if none. */
-char *fb_error_line(const char *traceback);
-
 /* A notebook field that is a string or a list of strings, joined (heap copy, never NULL on
  * success). */
 char *fb_join_text(const json_t *v);

@@ -2,7 +2,8 @@
  * feedback_md.c - a student's feedback as Markdown, for an LMS comment box:
  * the totals, a table of the graded cells, then per graded cell its captured
  * output or traceback in a fence no output can close, and the comments. The
- * notebook itself is not repeated; hidden tests show their error line only.
+ * notebook itself is not repeated; a cell holding hidden tests shows only the
+ * name of the exception that failed it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -94,15 +95,22 @@ static void grade_detail(FILE *f, const struct fb_page *p, const struct gb_grade
 		md_text(f, g->auto_comment);
 		fputs("\n\n", f);
 	}
-	if (o->stdout_text && *o->stdout_text)
-		fence(f, o->stdout_text);
-	if (o->stderr_text && *o->stderr_text)
-		fence(f, o->stderr_text);
-	if (o->traceback && *o->traceback) {
-		char *line = hidden ? fb_error_line(o->traceback) : NULL;
-
-		fence(f, hidden ? (line ? line : "error") : o->traceback);
-		free(line);
+	if (hidden) {
+		/* the exception's name only: the rest may carry the hidden tests' values */
+		if (o->traceback && *o->traceback)
+			fence(f, gb_hidden_error(o->traceback));
+		if ((o->traceback && *o->traceback) || (o->stdout_text && *o->stdout_text) ||
+		    (o->stderr_text && *o->stderr_text)) {
+			md_text(f, "(" GB_HIDDEN_NOTE ")");
+			fputs("\n\n", f);
+		}
+	} else {
+		if (o->stdout_text && *o->stdout_text)
+			fence(f, o->stdout_text);
+		if (o->stderr_text && *o->stderr_text)
+			fence(f, o->stderr_text);
+		if (o->traceback && *o->traceback)
+			fence(f, o->traceback);
 	}
 	if (mc)
 		quote(f, mc);

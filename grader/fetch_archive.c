@@ -471,13 +471,17 @@ done:
 	return rc;
 }
 
-/* __MACOSX/ folders and .DS_Store files that macOS adds to every zip. */
+/*
+ * __MACOSX/ folders and .DS_Store files that macOS adds to every zip, and the
+ * AppleDouble "._name" files its tar and some zip tools write beside each
+ * file (a "._ps1.ipynb" would otherwise be graded as a notebook).
+ */
 static int is_macos_junk(const char *name)
 {
 	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 
 	return !strncmp(name, "__MACOSX/", 9) || strstr(name, "/__MACOSX/") ||
-	       !strcmp(base, ".DS_Store");
+	       !strcmp(base, ".DS_Store") || !strncmp(base, "._", 2);
 }
 
 static const char *type_name(mode_t t)

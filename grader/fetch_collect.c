@@ -366,6 +366,21 @@ static int take_slots(struct fetch_collect *c, struct writer *w, struct fetch_re
 }
 
 /*
+ * Why a display name found nobody when several rows carry it (two students
+ * called Wei Zhang): "; its name matches 'a', 'b': give them lms_id".
+ */
+static void same_name(const struct roster *r, const char *display, char *buf, size_t len)
+{
+	const struct roster_student *m[3];
+	size_t n = display ? roster_name_matches(r, display, m, 3) : 0;
+
+	if (n < 2)
+		return;
+	snprintf(buf, len, "; its name matches %zu students ('%.40s', '%.40s'%s): give them lms_id",
+		 n, m[0]->student_id, m[1]->student_id, n > 2 ? ", ..." : "");
+}
+
+/*
  * One group per student (w->groups, *ngroups) from the sorted slots, each
  * with its result; an LMS id not in the roster, or an unsafe student id,
  * fails its group here. GR_ENOMEM.
@@ -392,11 +407,13 @@ static int make_groups(struct fetch_collect *c, struct writer *w, size_t nslots,
 		if (!g->res)
 			return gr_err_set(err, GR_ENOMEM, "out of memory");
 		if (!w->slots[i].sid) {
-			fetch_result_fail(g->res, "%s id '%s'%s%s%s is not in roster '%s'",
+			char same[200] = "";
+			same_name(o->roster, it->name.display_name, same, sizeof(same));
+			fetch_result_fail(g->res, "%s id '%s'%s%s%s is not in roster '%s'%s",
 					  fetch_layout_name(it->name.layout), it->name.lms_id,
 					  it->name.display_name ? " ('" : "",
 					  it->name.display_name ? it->name.display_name : "",
-					  it->name.display_name ? "')" : "", o->roster->path);
+					  it->name.display_name ? "')" : "", o->roster->path, same);
 			fetch_log(o, "student '%s': %s", key, g->res->error);
 		} else if (!fetch_name_is_safe(key)) {
 			fetch_result_fail(g->res, "student id '%s' is not a safe folder name", key);

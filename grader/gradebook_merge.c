@@ -27,8 +27,16 @@ struct merge {
 	size_t n;
 	struct item *items;
 	size_t n_items;
+	const volatile sig_atomic_t *stop;
 	struct gr_err *err;
 };
+
+/* Whether a signal asked the merge to stop (then GR_ELIMIT, nothing written). */
+static int stopped(const struct merge *m)
+{
+	return m->stop && *m->stop &&
+	       gr_err_set(m->err, GR_ELIMIT, "stopped: nothing written to the output") < 0;
+}
 
 static int cmp_item(const void *pa, const void *pb)
 {
@@ -234,11 +242,17 @@ static int write_merged(struct merge *m, const char *out, const struct gb_gradeb
 	for (size_t k = 0; k < m->n_items && !rc; k++) {
 		struct gb_submission *sub = NULL;
 
+		if (stopped(m)) {
+			rc = GR_ELIMIT;
+			break;
+		}
 		rc = gb_reader_get(m->parts[m->items[k].part], m->items[k].k, &sub, m->err);
 		if (!rc)
 			rc = gb_writer_add(w, sub, m->err);
 		gb_submission_free(sub);
 	}
+	if (!rc && stopped(m))
+		rc = GR_ELIMIT;
 	if (!rc)
 		rc = gb_writer_commit(w, m->err);
 	gb_writer_free(w);
@@ -246,9 +260,10 @@ static int write_merged(struct merge *m, const char *out, const struct gb_gradeb
 }
 
 int gb_merge(const char *out, const char *const *paths, size_t n, const char *const *expected,
-	     int allow_missing, FILE *log, size_t *n_missing, struct gr_err *err)
+	     int allow_missing, FILE *log, size_t *n_missing, const volatile sig_atomic_t *stop,
+	     struct gr_err *err)
 {
-	struct merge m = {.paths = paths, .n = n, .err = err};
+	struct merge m = {.paths = paths, .n = n, .stop = stop, .err = err};
 	struct gb_gradebook *header = NULL;
 	size_t missing = 0;
 	int rc = 0;
@@ -259,7 +274,7 @@ int gb_merge(const char *out, const char *const *paths, size_t n, const char *co
 	if (!m.parts)
 		return OOM(err);
 	for (size_t i = 0; i < n && !rc; i++) {
-		rc = gb_reader_open(&m.parts[i], paths[i], err);
+		rc = stopped(&m) ? GR_ELIMIT : gb_reader_open(&m.parts[i], paths[i], err);
 		if (!rc && i > 0)
 			rc = same_rubric(&m, i);
 	}

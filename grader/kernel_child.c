@@ -261,17 +261,23 @@ static PyObject *eval_code(struct kchild *c, PyObject *code, PyObject *ns)
 	return v;
 }
 
-/* Compile cell i's texts (C memory) now, right before it runs; NULL with an exception set. */
-static PyObject *compile_cell(const struct kcell *k, long i, PyObject **expr)
+/*
+ * Compile cell i's texts (C memory) now, right before it runs; NULL with an
+ * exception set. *future holds the __future__ features of the cells before:
+ * IPython's compiler keeps them for every later cell, and so do we.
+ */
+static PyObject *compile_cell(const struct kcell *k, long i, PyObject **expr, int *future)
 {
 	/* top-level await, as IPython's autoawait: eval_code runs the coroutine */
-	PyCompilerFlags flags = {PyCF_ALLOW_TOP_LEVEL_AWAIT, PY_MINOR_VERSION};
+	PyCompilerFlags flags = {PyCF_ALLOW_TOP_LEVEL_AWAIT | *future, PY_MINOR_VERSION};
 	char name[32];
 	PyObject *body;
 
 	snprintf(name, sizeof(name), "<cell %ld>", i + 1);
 	*expr = NULL;
 	body = Py_CompileStringExFlags(k->body ? k->body : "", name, Py_file_input, &flags, -1);
+	if (body)
+		*future |= flags.cf_flags & PyCF_MASK;
 	if (body && k->expr) {
 		*expr = Py_CompileStringExFlags(k->expr, name, Py_eval_input, &flags, -1);
 		if (!*expr)
@@ -302,7 +308,7 @@ static int eval_cell(struct kchild *c, PyObject *ns, const struct kcell *k, long
 		kloop_mark(&c->run->z->loop, 1);
 	call_hook(c->run->z->pre_cell, uses_async ? Py_True : Py_False);
 	/* compiling can run student code (a collector callback): before the checks */
-	body = compile_cell(k, i, &expr);
+	body = compile_cell(k, i, &expr, &c->future);
 	if (grade & 2) {
 		/* a hidden test's code objects: no student code may read them (kernel_frames.c) */
 		kaudit_hide(&c->run->z->audit, body);

@@ -129,6 +129,9 @@ def _freeze():
     sys.argv = ['/usr/lib/python3/dist-packages/ipykernel_launcher.py', '-f',
                 '/tmp/kernel-grader.json', '--HistoryManager.hist_file=:memory:']
     sys.stdin = io.StringIO('')
+    # input() as ipykernel's when the frontend sends none (nbgrader's); the
+    # notebook's copy of the helper holds it
+    builtins.input = _PUB['_no_input']
     # stdin is closed: breakpoint() returns at once, as in a kernel
     sys.breakpointhook = _no_breakpoint
     sys.setrecursionlimit(_RECURSION)
@@ -405,8 +408,38 @@ class _Shell:
                                              'get_ipython', 'display') if k in self.user_ns}
         self.user_ns.clear()
         self.user_ns.update(keep)
+    def _timeit(self, line, cell=None):
+        # IPython times the statement inside a function: names it assigns do
+        # not stay (run once here, untimed)
+        while True:
+            m = _TIMEIT_OPT.match(line)
+            if not m or not m.group(0):
+                break
+            line = line[m.end():]
+        scratch = {}
+        for code in (line, cell):
+            if code and code.strip():
+                code = _cell_code(code, lambda: self._tm, True)[0] if self._tm else code
+                exec(compile(code, '<magic>', 'exec', _TLA, True), self.user_ns, scratch)
+        return None
+    def _capture(self, line, cell):
+        import contextlib
+        args = line.split()
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.ExitStack() as stack:
+            if '--no-stdout' not in args:
+                stack.enter_context(contextlib.redirect_stdout(out))
+            if '--no-stderr' not in args:
+                stack.enter_context(contextlib.redirect_stderr(err))
+            self._run(cell)
+        names = [a for a in args if not a.startswith('-')]
+        if names:
+            self.user_ns[names[0]] = _Captured(out.getvalue(), err.getvalue())
+        return None
     def run_line_magic(self, name, line, _stack_depth=1):
-        if name in ('time', 'timeit', 'prun'):
+        if name == 'timeit':
+            return self._timeit(line)
+        if name in ('time', 'prun'):
             return self._run(line) if line.strip() else None
         if name in ('load_ext', 'reload_ext'):
             for ext in line.split():
@@ -441,7 +474,11 @@ class _Shell:
             return None
         self._notes.append('%' + _word(name) + ' not run')
     def run_cell_magic(self, name, line, cell):
-        if name in ('time', 'timeit', 'capture', 'prun'):
+        if name == 'timeit':
+            return self._timeit(line, cell)
+        if name == 'capture':
+            return self._capture(line, cell)
+        if name in ('time', 'prun'):
             return self._run(cell)
         if name == 'writefile':
             a = line.split()
@@ -473,6 +510,28 @@ class _Shell:
 
 class UsageError(Exception):
     """IPython's UsageError, raised by a magic used wrongly."""
+
+# %timeit's options (IPython's getopt 'n:r:tcp:qo') before the statement
+_TIMEIT_OPT = re.compile(r'\s*-(?:[nrp]\s*\d+|[tcqo]+)(?=\s|$)\s*')
+
+class _Captured:
+    """What %%capture binds: IPython's CapturedIO, text only."""
+    def __init__(self, stdout, stderr):
+        self.stdout, self.stderr, self.outputs = stdout, stderr, []
+    def show(self):
+        sys.stdout.write(self.stdout)
+        sys.stderr.write(self.stderr)
+    __call__ = show
+    def __str__(self):
+        return self.stdout
+
+class StdinNotImplementedError(NotImplementedError):
+    """What input() raises in a Jupyter kernel: nbgrader sends no input."""
+StdinNotImplementedError.__module__ = 'IPython.core.error'
+
+def _no_input(prompt=''):
+    raise StdinNotImplementedError(
+        'raw_input was called, but this frontend does not support input requests.')
 
 _SHELL = []
 

@@ -362,6 +362,7 @@ struct kchild {
 	unsigned char *key;   /* the run's key, on a page wiped in any forked process */
 	size_t spent;	      /* output bytes the notebook's records carried (kchild_budget) */
 	char cut[256];	      /* what of this cell's record was truncated, for its note */
+	int future;	      /* __future__ features of the cells run so far (compile flags) */
 };
 
 /* kernel_child.c: sbx_run_fn's function; arg is a struct krun. */

@@ -422,10 +422,11 @@ done:
 	return hit;
 }
 
-const struct roster_student *roster_find_name(const struct roster *r, const char *display)
+size_t roster_name_matches(const struct roster *r, const char *display,
+			   const struct roster_student **found, size_t max)
 {
-	const struct roster_student *found = NULL;
 	char *want = NULL;
+	size_t n = 0;
 
 	if (gr_utf8_name_key(&want, display) < 0 || !want[0])
 		goto done;
@@ -435,15 +436,20 @@ const struct roster_student *roster_find_name(const struct roster *r, const char
 			continue;
 		if (!name_matches(want, st->first_name, st->last_name))
 			continue;
-		if (found && found != st) {
-			found = NULL;
-			goto done;
-		}
-		found = st;
+		if (n < max)
+			found[n] = st;
+		n++;
 	}
 done:
 	free(want);
-	return found;
+	return n;
+}
+
+const struct roster_student *roster_find_name(const struct roster *r, const char *display)
+{
+	const struct roster_student *found = NULL;
+
+	return roster_name_matches(r, display, &found, 1) == 1 ? found : NULL;
 }
 
 int roster_has(const struct roster *r, enum roster_column col)

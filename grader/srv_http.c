@@ -4,10 +4,13 @@
  * unprivileged user in its own process and never grades anything.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -200,7 +203,7 @@ static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST, err.msg);
 	if (!srv_hook_is_push(f, p.event)) {
 		snprintf(why, sizeof(why), "event '%.100s' ignored", p.event);
-		rc = srv_store_delivery(h->store, srv_forge_name(f), id, r->received, &err);
+		rc = srv_store_delivery(r->store, srv_forge_name(f), id, r->received, &err);
 		out = rc ? srv_reply_enqueued(h, r, c, rc, 0, &err)
 			 : srv_reply(r, c, MHD_HTTP_OK,
 				     json_pack("{s:s, s:s}", "status", "ignored", "reason", why),
@@ -223,7 +226,7 @@ static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 	snprintf(want, sizeof(want), "refs/heads/%s", a->branch);
 	if (strcmp(p.ref, want)) {
 		/* another branch: acknowledged, not graded */
-		rc = srv_store_delivery(h->store, srv_forge_name(f), id, r->received, &err);
+		rc = srv_store_delivery(r->store, srv_forge_name(f), id, r->received, &err);
 		snprintf(why, sizeof(why), "'%.200s' is not the graded branch '%.60s'", p.ref,
 			 a->branch);
 		out = rc ? srv_reply_enqueued(h, r, c, rc, 0, &err)
@@ -248,7 +251,7 @@ static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 					.commit_time = p.commit_time,
 					.received = r->received};
 
-		rc = srv_store_enqueue(h->store, &in, NULL, 0, h->cfg->queue_max,
+		rc = srv_store_enqueue(r->store, &in, NULL, 0, h->cfg->queue_max,
 				       h->cfg->per_student, &job, &err);
 		out = srv_reply_enqueued(h, r, c, rc, job, &err);
 	}
@@ -258,26 +261,83 @@ done:
 	return out;
 }
 
-/* GET /api/v1/assignments/{a}/gradebook: the gradebook file as `grader grade` writes it. */
+/* How long a gradebook or export request waits for the grading side to write the file. */
+#define GB_WAIT_MS 20000
+
+int srv_gradebook_current(struct srv_req *r, const char *assignment, struct gr_err *err)
+{
+	double asked = srv_wall_now(), wanted = 0, written = 0;
+	int rc;
+
+	rc = srv_store_gb_want(r->store, assignment, asked, err);
+	for (int waited = 0; !rc; waited += 20) {
+		rc = srv_store_gb_state(r->store, assignment, &wanted, &written, err);
+		if (rc || written >= asked)
+			break;
+		if (waited >= GB_WAIT_MS)
+			return gr_err_set(err, GR_ELIMIT, "gradebook '%s' is not written yet",
+					  assignment);
+		poll(NULL, 0, 20);
+	}
+	/* the database's own message names its path: logged here, not sent */
+	if (rc) {
+		srv_log("%s", err->msg);
+		return gr_err_set(err, GR_EIO, "state unreadable");
+	}
+	return 0;
+}
+
+int srv_reply_fd(struct srv_req *r, struct MHD_Connection *c, const char *type, int fd)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0) {
+		close(fd);
+		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read it");
+	}
+	/* libmicrohttpd sends the file as it goes and closes it */
+	resp = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+	if (!resp) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	r->status = MHD_HTTP_OK;
+	ok = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ok == MHD_YES ? MHD_YES : MHD_NO;
+}
+
+/*
+ * GET /api/v1/assignments/{a}/gradebook: the gradebook file as `grader
+ * grade` writes it, brought up to date first, sent from the file.
+ */
 static int on_gradebook(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 			const char *name)
 {
-	char *path = NULL, *text = NULL;
 	struct gr_err err = {0};
-	int rc;
+	char *path = NULL;
+	int fd, rc;
 
-	if (!srv_config_assignment(h->cfg, name))
-		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such assignment");
+	rc = srv_gradebook_current(r, name, &err);
+	if (rc == GR_ELIMIT)
+		return srv_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 json_pack("{s:s}", "error", err.msg), "5");
+	if (rc)
+		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
 	if (asprintf(&path, "%s/gradebooks/%s.json", h->cfg->state, name) < 0)
 		return MHD_NO;
-	rc = gr_read_file(&text, NULL, path, 0, &err);
+	/* the file is replaced by a rename: this descriptor keeps the one opened whole */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	free(path);
-	if (rc == GR_ENOTFOUND)
+	if (fd < 0 && errno == ENOENT)
 		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "nothing graded yet");
-	if (rc)
+	if (fd < 0)
 		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				       "cannot read the gradebook");
-	return srv_reply_text(r, c, MHD_HTTP_OK, "application/json", text);
+	return srv_reply_fd(r, c, "application/json", fd);
 }
 
 /* Split "/api/v1/results/A/S" style paths: the n-th segment after `prefix`. */
@@ -307,7 +367,7 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 	int rc, who;
 
 	if (!strcmp(url, "/healthz")) {
-		rc = srv_store_stats(h->store, &j, 0, &err);
+		rc = srv_store_stats(r->store, &j, 0, &err);
 		if (rc)
 			return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 					       "state unreadable");
@@ -330,7 +390,7 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 
 		if (*end || id <= 0)
 			return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such job");
-		rc = srv_store_job_json(h->store, id, who == SRV_AUTH_STUDENT, &j, &err);
+		rc = srv_store_job_json(r->store, id, who == SRV_AUTH_STUDENT, &j, &err);
 		if (!rc && student &&
 		    strcmp(json_string_value(json_object_get(j, "student")), student)) {
 			json_decref(j);
@@ -342,7 +402,7 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 		if (student && strcmp(seg[1], student))
 			return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN,
 					       "a student token sees only its own results");
-		rc = srv_store_result_json(h->store, seg[0], seg[1], who == SRV_AUTH_STUDENT, &j,
+		rc = srv_store_result_json(r->store, seg[0], seg[1], who == SRV_AUTH_STUDENT, &j,
 					   &err);
 	} else if (!segments(url, "/api/v1/assignments/", seg, 2, buf, sizeof(buf)) &&
 		   (!strcmp(seg[1], "gradebook") || !strcmp(seg[1], "export"))) {
@@ -364,15 +424,13 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 	return srv_reply(r, c, MHD_HTTP_OK, j, NULL);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *upload, size_t *upload_size,
+			      void **con_cls)
 {
-	struct srv_http *h = cls;
 	struct srv_req *r = *con_cls;
 	static const char *const hooks[] = {"/hooks/github", "/hooks/gitlab", "/hooks/gitea"};
 
-	(void)version;
 	if (!r) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 
@@ -432,6 +490,68 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return srv_reply_error(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 }
 
+/* A database connection for this thread's call (NULL when none can be opened). */
+static struct srv_store *pool_get(struct srv_http *h)
+{
+	struct srv_store *st = NULL;
+	struct gr_err err = {0};
+
+	pthread_mutex_lock(&h->lock);
+	if (h->npool)
+		st = h->pool[--h->npool];
+	pthread_mutex_unlock(&h->lock);
+	if (st)
+		return st;
+	if (srv_store_open(&st, h->cfg->state, &err) < 0) {
+		srv_log("http side: %s", err.msg);
+		return NULL;
+	}
+	srv_store_http_side(st);
+	return st;
+}
+
+static void pool_put(struct srv_http *h, struct srv_store *st)
+{
+	pthread_mutex_lock(&h->lock);
+	if (h->npool < SRV_STORE_POOL) {
+		h->pool[h->npool++] = st;
+		st = NULL;
+	}
+	pthread_mutex_unlock(&h->lock);
+	srv_store_close(st);
+}
+
+/*
+ * libmicrohttpd calls this from the connection's own thread: the call
+ * borrows a database connection for as long as it runs.
+ */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct srv_http *h = cls;
+	struct srv_store *st = NULL;
+	struct srv_req *r;
+	enum MHD_Result out;
+
+	(void)version;
+	r = *con_cls;
+	/* the first call and the body's pieces need no database; the answer may */
+	if (r && !*upload_size && !r->status) {
+		st = pool_get(h);
+		if (!st)
+			return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+					       "state unreadable");
+		r->store = st;
+	}
+	out = handle(h, c, url, method, upload, upload_size, con_cls);
+	if (st) {
+		r->store = NULL;
+		pool_put(h, st);
+	}
+	return out;
+}
+
 /* One line per request: method, path, status, job, milliseconds. No headers, no body. */
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 		    enum MHD_RequestTerminationCode toe)
@@ -446,7 +566,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r->job)
 		snprintf(job, sizeof(job), " job %lld", r->job);
 	if (r->status >= 100 && r->status < 600)
-		h->requests[r->status / 100]++;
+		atomic_fetch_add(&h->requests[r->status / 100], 1);
 	srv_log("%s %s %u%s %.1f ms%s", r->method, r->url, r->status, job,
 		(gr_now() - r->start) * 1e3,
 		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
@@ -460,12 +580,19 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 {
 	struct srv_http h = {.cfg = cfg, .wake = wake};
 	struct MHD_Daemon *d = NULL;
+	struct srv_store *st = NULL;
 	sigset_t set;
 	int rc, sig = 0;
 
-	rc = srv_store_open(&h.store, cfg->state, err);
-	if (!rc)
-		srv_store_http_side(h.store);
+	pthread_mutex_init(&h.lock, NULL);
+	for (size_t i = 0; i < sizeof(h.requests) / sizeof(h.requests[0]); i++)
+		atomic_init(&h.requests[i], 0);
+	/* one connection now: a state folder that cannot be opened stops the side here */
+	rc = srv_store_open(&st, cfg->state, err);
+	if (!rc) {
+		srv_store_http_side(st);
+		h.pool[h.npool++] = st;
+	}
 	if (!rc && cfg->roster)
 		rc = roster_load(&h.roster, cfg->roster, err);
 	if (rc)
@@ -476,9 +603,13 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/*
+	 * A thread per connection: an upload being unpacked or a gradebook
+	 * request waiting for its file holds its own thread, never a webhook's.
+	 */
 	d = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL, NULL,
-	    on_request, &h, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
+	    MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
+	    NULL, on_request, &h, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
 	    on_done, &h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)512, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 	if (!d) {
@@ -496,6 +627,8 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	MHD_stop_daemon(d);
 done:
 	roster_free(h.roster);
-	srv_store_close(h.store);
+	for (size_t i = 0; i < h.npool; i++)
+		srv_store_close(h.pool[i]);
+	pthread_mutex_destroy(&h.lock);
 	return rc;
 }

@@ -5,6 +5,9 @@
 #ifndef GRADER_SRV_HTTP_INT_H
 #define GRADER_SRV_HTTP_INT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include <microhttpd.h>
 
 #include "srv_int.h"
@@ -12,18 +15,30 @@
 struct roster;
 struct srv_upload;
 
+/* Database connections kept open for the connections' threads. */
+#define SRV_STORE_POOL 16
+
+/*
+ * The HTTP side: one thread per connection (libmicrohttpd's), so a slow
+ * answer (an upload unpacked, a gradebook waited for) never holds up a
+ * webhook. Each call into a connection borrows a database connection of
+ * its own from the pool (SQLite connections are not shared across threads).
+ */
 struct srv_http {
 	const struct srv_config *cfg;
-	struct srv_store *store;
-	struct roster *roster;		/* or NULL */
-	int wake;			/* write end of the grading side's wake-up pipe */
-	unsigned long long requests[6]; /* answered, by status class (1xx..5xx) */
+	struct roster *roster; /* or NULL; only read */
+	int wake;	       /* write end of the grading side's wake-up pipe */
+	pthread_mutex_t lock;  /* guards the pool */
+	struct srv_store *pool[SRV_STORE_POOL];
+	size_t npool;
+	atomic_ullong requests[6]; /* answered, by status class (1xx..5xx) */
 };
 
 /* One request while it is read and answered. */
 struct srv_req {
-	struct gr_buf body; /* webhooks: the raw body */
-	size_t seen, cap;   /* body bytes received, and the most accepted */
+	struct srv_store *store; /* borrowed for the call being answered */
+	struct gr_buf body;	 /* webhooks: the raw body */
+	size_t seen, cap;	 /* body bytes received, and the most accepted */
 	int too_big, bad_form;
 	unsigned status; /* answered with this (0: not yet) */
 	long long job;	 /* the job it queued, for the log line */
@@ -50,6 +65,14 @@ int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 /* GET /api/v1/assignments/{a}/export?to=csv|nbgrader-db|junit|markdown|items. */
 int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 		    const char *assignment);
+
+/*
+ * Ask the grading side to bring the gradebook of `assignment` up to date
+ * and wait (up to 20 s; GR_ELIMIT past that) until it has.
+ */
+int srv_gradebook_current(struct srv_req *r, const char *assignment, struct gr_err *err);
+/* Answer 200 with the file open on `fd` (taken), sent as it is read. */
+int srv_reply_fd(struct srv_req *r, struct MHD_Connection *c, const char *type, int fd);
 
 /* Queue `body` (stolen, JSON) with `status`; Retry-After when not NULL. */
 int srv_reply(struct srv_req *r, struct MHD_Connection *c, unsigned status, json_t *body,

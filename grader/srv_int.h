@@ -220,6 +220,54 @@ int srv_store_histogram(struct srv_store *s, const char *expr, const double *le,
 			unsigned long long *counts, double *sum, unsigned long long *total,
 			struct gr_err *err);
 
+/*
+ * Each assignment's gradebook file, as the database knows it
+ * (srv_store_gradebook.c): _want records that the HTTP side asked at `when`
+ * for a current one; _written that the grading side wrote it holding
+ * everything finished before `upto`; _state reads both (0 when never).
+ * _changed: whether a job of the assignment finished (done or failed)
+ * after `since`. _busy: the students (*out, srv_ids_free) whose folder a
+ * worker may be replacing (a job running, or queued again after a worker
+ * took it); *first_start is lowered to the earliest such job's start.
+ */
+int srv_store_gb_want(struct srv_store *s, const char *assignment, double when, struct gr_err *err);
+int srv_store_gb_written(struct srv_store *s, const char *assignment, double upto,
+			 struct gr_err *err);
+int srv_store_gb_state(struct srv_store *s, const char *assignment, double *wanted, double *written,
+		       struct gr_err *err);
+int srv_store_gb_changed(struct srv_store *s, const char *assignment, double since, int *changed,
+			 struct gr_err *err);
+int srv_store_gb_busy(struct srv_store *s, const char *assignment, char ***out, size_t *n,
+		      double *first_start, struct gr_err *err);
+void srv_ids_free(char **ids, size_t n);
+
+/*
+ * The grading side's writer of the gradebook files (srv_gradebook.c), one
+ * entry per assignment of the config: `mark`, every job finished after it
+ * is not in the file yet; `last`, when it was last written.
+ */
+struct srv_gbook {
+	char *assignment;
+	double mark, last;
+	int failing;
+};
+struct srv_gbooks {
+	size_t n;
+	struct srv_gbook *a;
+};
+int srv_gbooks_init(struct srv_gbooks *g, const struct srv_config *cfg, struct gr_err *err);
+void srv_gbooks_release(struct srv_gbooks *g);
+/*
+ * Write the gradebooks that are due: a job finished since the last write
+ * and a second has passed (at once with `final`, the service stopping), or
+ * the HTTP side asked for a current one. Problems are logged; a failed
+ * write is tried again.
+ */
+void srv_gbooks_flush(struct srv_gbooks *g, const struct srv_config *cfg, const struct srv_opts *so,
+		      struct srv_store *st, int final);
+/* Take the lock beside `gradebook` (*fd; close it to let go): writes and folder changes. */
+int srv_gradebook_lock(int *fd, const char *gradebook, struct gr_err *err);
+
 /* ---- the sides (srv_http.c, srv_work.c) ---------------------------------- */
 
 /* Serve HTTP on `listen_fd` until SIGTERM; `wake` gets a byte per job queued. */

@@ -5,10 +5,12 @@
  * GET /api/v1/assignments/{a}/export?to=FORMAT with export's own code.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "grader/export.h"
 #include "grader/gradebook.h"
@@ -45,7 +47,7 @@ int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connectio
 	json_t *stats = NULL, *by;
 	char line[256];
 
-	if (srv_store_stats(h->store, &stats, 0, NULL) < 0)
+	if (srv_store_stats(r->store, &stats, 0, NULL) < 0)
 		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
 	by = json_object_get(stats, "jobs");
 	snprintf(line, sizeof(line),
@@ -66,12 +68,12 @@ int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connectio
 	gr_buf_put(&b, line, strlen(line));
 	for (int k = 1; k <= 5; k++) {
 		snprintf(line, sizeof(line), "grader_http_requests_total{code=\"%dxx\"} %llu\n", k,
-			 h->requests[k]);
+			 (unsigned long long)atomic_load(&h->requests[k]));
 		gr_buf_put(&b, line, strlen(line));
 	}
-	histogram(&b, h->store, "grader_grading_seconds",
+	histogram(&b, r->store, "grader_grading_seconds",
 		  "Seconds from taking a job to its result.", "finished-started");
-	histogram(&b, h->store, "grader_push_to_result_seconds",
+	histogram(&b, r->store, "grader_push_to_result_seconds",
 		  "Seconds from receiving a push or upload to its result.", "finished-received");
 	json_decref(stats);
 	if (!b.p)
@@ -127,7 +129,9 @@ int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 	size_t i;
 	char when[64];
 
-	if (srv_store_stats(h->store, &stats, 50, NULL) < 0)
+	(void)h;
+
+	if (srv_store_stats(r->store, &stats, 50, NULL) < 0)
 		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
 	put(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>grader serve</title>"
 		"<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
@@ -168,53 +172,11 @@ int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 	return srv_reply_text(r, c, MHD_HTTP_OK, "text/html; charset=utf-8", b.p);
 }
 
-/* The gradebook in another format, made here from the gradebook file. */
-static int export_text(char **out, size_t *len, const struct gb_gradebook *gb, int fmt,
-		       const struct export_opts *o, struct gr_err *err)
-{
-	FILE *f = open_memstream(out, len);
-	int rc;
-
-	if (!f)
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	switch (fmt) {
-	case EXPORT_CSV:
-		rc = export_csv(f, gb, o, err);
-		break;
-	case EXPORT_JUNIT:
-		rc = export_junit(f, gb, o, err);
-		break;
-	case EXPORT_MARKDOWN:
-		rc = export_markdown(f, gb, o, err);
-		break;
-	case EXPORT_ITEMS:
-		rc = export_items(f, gb, o, err);
-		break;
-	default:
-		rc = gr_err_set(err, GR_EINVAL, "format not served");
-	}
-	fclose(f);
-	return rc;
-}
-
-/* nbgrader's gradebook.db: written to a private temporary file, then sent. */
-static int export_db(char **out, size_t *len, const struct gb_gradebook *gb,
-		     const struct export_opts *o, struct gr_err *err)
-{
-	char dir[] = "/tmp/grader-export.XXXXXX", *path = NULL;
-	int rc;
-
-	if (!mkdtemp(dir))
-		return gr_err_sys(err, GR_EIO, errno, "cannot make a temporary folder");
-	path = gr_path_join(dir, "gradebook.db");
-	rc = path ? export_nbgrader_db(path, gb, o, err) : gr_err_set(err, GR_ENOMEM, "oom");
-	if (!rc)
-		rc = gr_read_file(out, len, path, 0, err);
-	gr_rm_rf(dir, NULL);
-	free(path);
-	return rc;
-}
-
+/*
+ * GET .../export?to=F: `grader export --to F` of the gradebook, brought up
+ * to date first, read as a stream (export_src: one submission in memory at
+ * a time) into a private temporary file that is sent as it is read.
+ */
 int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 		    const char *assignment)
 {
@@ -228,40 +190,44 @@ int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection
 	const char *to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
 	int fmt = to ? export_format_parse(to) : -1;
 	struct export_opts o = {.assignment = assignment};
-	struct gb_gradebook *gb = NULL;
+	struct export_src *src = NULL;
 	struct gr_err err = {0};
-	struct MHD_Response *resp;
-	char *path = NULL, *data = NULL;
-	size_t len = 0;
-	enum MHD_Result ok;
-	int rc;
+	char dir[] = "/tmp/grader-export.XXXXXX", *path = NULL, *out = NULL;
+	int rc, fd = -1, made = 0;
 
 	if (fmt < 0 || fmt == EXPORT_GRADESCOPE)
 		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST,
 				       "to= must be csv, nbgrader-db, junit, markdown or items");
+	rc = srv_gradebook_current(r, assignment, &err);
+	if (rc == GR_ELIMIT)
+		return srv_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 json_pack("{s:s}", "error", err.msg), "5");
+	if (rc)
+		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
 	if (asprintf(&path, "%s/gradebooks/%s.json", h->cfg->state, assignment) < 0)
 		return MHD_NO;
-	rc = gb_read_file(&gb, path, &err);
+	rc = export_src_open(&src, path, NULL, &err);
 	free(path);
 	if (rc == GR_ENOTFOUND)
 		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "nothing graded yet");
+	if (!rc && !(made = mkdtemp(dir) != NULL))
+		rc = gr_err_sys(&err, GR_EIO, errno, "cannot make a temporary folder");
+	if (!rc && !(out = gr_path_join(dir, fmt == EXPORT_NBGRADER_DB ? "gradebook.db" : "out")))
+		rc = gr_err_set(&err, GR_ENOMEM, "out of memory");
 	if (!rc)
-		rc = fmt == EXPORT_NBGRADER_DB ? export_db(&data, &len, gb, &o, &err)
-					       : export_text(&data, &len, gb, fmt, &o, &err);
-	gb_free(gb);
+		rc = export_src_write(src, fmt, out, &o, &err);
+	if (!rc && (fd = open(out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		rc = gr_err_sys(&err, GR_EIO, errno, "cannot open '%s'", out);
+	/* the open descriptor keeps the file; the folder goes now */
+	if (made)
+		gr_rm_rf(dir, NULL);
+	free(out);
+	export_src_free(src);
 	if (rc) {
-		free(data);
+		if (fd >= 0)
+			close(fd);
 		srv_log("export: %s", err.msg);
 		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot export");
 	}
-	resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(data);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", types[fmt]);
-	r->status = MHD_HTTP_OK;
-	ok = MHD_queue_response(c, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ok == MHD_YES ? MHD_YES : MHD_NO;
+	return srv_reply_fd(r, c, types[fmt], fd);
 }

@@ -2,8 +2,9 @@
  * srv_serve.c - srv_run: the processes of `grader serve`. The parent is the
  * grading side (root: the sandbox needs it); it opens the listening socket,
  * forks the HTTP side, which drops to the unprivileged user before it reads
- * a byte from the network, and forks the grading workers, which take jobs
- * from the state database, each keeping its warm zygotes across jobs. The
+ * a byte from the network, the grading workers, which take jobs from the
+ * state database, each keeping its warm zygotes across jobs, and the
+ * gradebook writer, which writes the gradebook files from the journal. The
  * database is the only channel; a pipe only wakes idle workers early.
  */
 #include <errno.h>
@@ -28,6 +29,8 @@
 #include "srv_int.h"
 
 #define IDLE_POLL_MS 1000
+/* The gradebook writer's slot in the table of the grading side's children, after the workers. */
+#define WRITER SRV_WORKERS_MAX
 
 static volatile sig_atomic_t stop_flag, reload_flag;
 
@@ -312,6 +315,60 @@ static int start_worker(pid_t *out, const struct srv_config *cfg, const struct s
 }
 
 /*
+ * The gradebook writer (root, forked by the grading side): writes each
+ * assignment's gradebook from its journal when due (srv_gbooks_flush), in
+ * a process of its own so that a long write (the roster's missing students
+ * graded the first time, everyone after a rubric change) never holds up the
+ * grading side's loop (calls, workers). It ignores SIGTERM and SIGINT: the
+ * grading side sends SIGUSR1 once the workers have stopped, and it then
+ * writes every gradebook with every job done and exits.
+ */
+static void writer_main(const struct srv_config *cfg, const struct srv_opts *opts, pid_t parent,
+			int listen_fd)
+{
+	struct srv_gbooks gb = {0};
+	struct srv_store *st = NULL;
+	struct sigaction sa = {0};
+	struct gr_err err = {0};
+
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	sa.sa_handler = on_stop;
+	sigaction(SIGUSR1, &sa, NULL);
+	close(listen_fd);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
+	if (srv_store_open(&st, cfg->state, &err) < 0 || srv_gbooks_init(&gb, cfg, &err) < 0) {
+		srv_log("gradebook writer: %s", err.msg);
+		_exit(1);
+	}
+	while (!stop_flag) {
+		srv_gbooks_flush(&gb, cfg, opts, st, 0);
+		poll(NULL, 0, IDLE_POLL_MS / 4);
+	}
+	srv_gbooks_flush(&gb, cfg, opts, st, 1);
+	srv_gbooks_release(&gb);
+	srv_store_close(st);
+	_exit(0);
+}
+
+static int start_writer(pid_t *out, const struct srv_config *cfg, const struct srv_opts *opts,
+			int listen_fd)
+{
+	pid_t parent = getpid(), pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		writer_main(cfg, opts, parent, listen_fd);
+	*out = pid;
+	return 0;
+}
+
+/*
  * A child ended: the HTTP side (started again by the loop) or a worker.
  * A worker that did not stop cleanly leaves its running job to the queue.
  */
@@ -335,9 +392,14 @@ static void reaped(pid_t pid, int status, pid_t *http, pid_t *workers, size_t nw
 			return;
 		if (srv_store_recover(st, (long long)pid, &n, &err) < 0)
 			srv_log("%s", err.msg);
-		srv_log("worker %zu died%s%s; %d job(s) queued again", i,
-			WIFSIGNALED(status) ? " by signal " : "",
-			WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "", n);
+		if (i == WRITER)
+			srv_log("the gradebook writer died%s%s; starting it again",
+				WIFSIGNALED(status) ? " by signal " : "",
+				WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "");
+		else
+			srv_log("worker %zu died%s%s; %d job(s) queued again", i,
+				WIFSIGNALED(status) ? " by signal " : "",
+				WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "", n);
 	}
 }
 
@@ -398,10 +460,10 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 		return gr_err_set(err, GR_ENOTFOUND, "no user '%s'", opts->user);
 	if (pw && pw->pw_uid == 0)
 		return gr_err_set(err, GR_EDENIED, "--user '%s' is root", opts->user);
-	workers = calloc(SRV_WORKERS_MAX, sizeof(*workers));
+	workers = calloc(SRV_WORKERS_MAX + 1, sizeof(*workers));
 	if (!workers)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	for (size_t i = 0; i < SRV_WORKERS_MAX; i++)
+	for (size_t i = 0; i <= SRV_WORKERS_MAX; i++)
 		workers[i] = -1;
 	rc = make_state(cfg, pw, err);
 	if (!rc)
@@ -439,12 +501,14 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 			stop_http(&http); /* started again with the new config */
 			/* the workers finish their job and are started again with it */
 			signal_workers(workers, nworkers, SIGTERM);
+			if (workers[WRITER] > 0)
+				kill(workers[WRITER], SIGUSR1);
 			restarting = 1;
 			nworkers = cfg->workers ? cfg->workers : 1;
 			continue;
 		}
-		if (restarting && running(workers, SRV_WORKERS_MAX)) {
-			reap(IDLE_POLL_MS / 4, &http, workers, SRV_WORKERS_MAX, st);
+		if (restarting && running(workers, SRV_WORKERS_MAX + 1)) {
+			reap(IDLE_POLL_MS / 4, &http, workers, SRV_WORKERS_MAX + 1, st);
 			continue;
 		}
 		restarting = 0;
@@ -454,9 +518,14 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 				rc = gr_err_sys(err, GR_EIO, errno, "cannot start a worker");
 				goto done;
 			}
+		if (workers[WRITER] <= 0 &&
+		    start_writer(&workers[WRITER], cfg, opts, listen_fd) < 0) {
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot start the gradebook writer");
+			goto done;
+		}
 		/* the calls finished jobs owe, those of an earlier run too */
 		srv_callback_send_due(cfg, key, st);
-		reap(IDLE_POLL_MS / 4, &http, workers, SRV_WORKERS_MAX, st);
+		reap(IDLE_POLL_MS / 4, &http, workers, SRV_WORKERS_MAX + 1, st);
 		if (http <= 0 && !stop_flag)
 			sleep(1);
 	}
@@ -472,7 +541,19 @@ done:
 		if (pid < 0 && errno != EINTR)
 			break;
 		if (pid > 0)
-			reaped(pid, status, &http, workers, SRV_WORKERS_MAX, st);
+			reaped(pid, status, &http, workers, SRV_WORKERS_MAX + 1, st);
+	}
+	/* the workers are done: the gradebook files catch up with every job finished */
+	if (workers && workers[WRITER] > 0)
+		kill(workers[WRITER], SIGUSR1);
+	while (workers && workers[WRITER] > 0) {
+		int status;
+		pid_t pid = wait(&status);
+
+		if (pid < 0 && errno != EINTR)
+			break;
+		if (pid > 0)
+			reaped(pid, status, &http, workers, SRV_WORKERS_MAX + 1, st);
 	}
 	stop_http(&http);
 	if (listen_fd >= 0)

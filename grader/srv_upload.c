@@ -161,7 +161,7 @@ int srv_upload_finish(struct srv_http *h, struct srv_req *r, struct MHD_Connecti
 					.kind = "upload",
 					.received = r->received};
 
-		rc = srv_store_enqueue(h->store, &in, u->files, u->nfiles, h->cfg->queue_max,
+		rc = srv_store_enqueue(r->store, &in, u->files, u->nfiles, h->cfg->queue_max,
 				       h->cfg->per_student, &id, &err);
 	}
 	return srv_reply_enqueued(h, r, c, rc, id, &err);

@@ -1,17 +1,17 @@
 /*
  * srv_work.c - the grading side's job: fetch the pushed commit into the
  * student's folder of STATE/submitted (fetch_git_run, its bare cache and its
- * safe tree walk), stamp it with the time the push was received, grade the
- * assignment with batch_run (only what changed is graded; the journal and
- * gradebook in STATE/gradebooks are `grader grade`'s own), and store the
- * student's submission as the job's result.
+ * safe tree walk), stamp it with the time the push was received, grade it
+ * in the worker's warm zygote into the assignment's journal (the one
+ * `grader grade` keeps beside STATE/gradebooks/ASSIGNMENT.json, which
+ * srv_gradebook.c writes from it), and store the student's submission as
+ * the job's result.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -21,7 +21,7 @@
 #include "grader/batch.h"
 #include "grader/fetch.h"
 #include "grader/gradebook.h"
-#include "grader/roster.h"
+#include "grader/rubric.h"
 #include "srv_int.h"
 
 struct fetch_log_ctx {
@@ -131,37 +131,88 @@ static int fetch_commit(char **why, const struct srv_opts *so, const struct srv_
 	return rc;
 }
 
+/* Whether the rubric's notebook `nb` (gradebook name: the file less ".ipynb") holds cell `id`
+ * without hidden tests. */
+static int shown_cell(const struct rubric *r, const char *nb, const char *id)
+{
+	for (size_t i = 0; nb && id && i < r->nnotebooks; i++) {
+		const struct rubric_notebook *rn = &r->notebooks[i];
+		size_t len = strlen(rn->name);
+
+		if (len > 6 && !strcmp(rn->name + len - 6, ".ipynb"))
+			len -= 6;
+		if (strlen(nb) != len || strncmp(rn->name, nb, len))
+			continue;
+		for (size_t c = 0; c < rn->ncells; c++)
+			if (rn->cells[c].grade_id && !strcmp(rn->cells[c].grade_id, id))
+				return !rn->cells[c].hidden_tests &&
+				       !rubric_has_hidden_tests(rn->cells[c].source);
+	}
+	return 0;
+}
+
 /*
  * What the student may see: everything but the output of cells holding
- * hidden tests (a traceback would show the hidden test's code); their
- * scores stay.
+ * hidden tests (a traceback would show the hidden test's code, and what the
+ * notebook's code printed or raised may carry values the test handed it);
+ * their scores, status and the name of the exception stay. A cell the
+ * rubric does not know is treated as hidden.
  */
-static json_t *student_view(const json_t *sub, const struct gb_gradebook *gb,
-			    const char *assignment)
+static json_t *student_view(const json_t *sub, const struct rubric *r)
 {
-	const struct gb_assignment *a = gb_find_assignment(gb, assignment);
 	json_t *view = json_deep_copy(sub), *nr, *gr;
 	size_t i, k;
 
 	json_array_foreach(json_object_get(view, "notebooks"), i, nr)
 	{
-		const struct gb_notebook *nb =
-		    a ? gb_find_notebook(a, json_string_value(json_object_get(nr, "name"))) : NULL;
+		const char *nb = json_string_value(json_object_get(nr, "name"));
 
 		json_array_foreach(json_object_get(nr, "grades"), k, gr)
 		{
-			const struct gb_cell *c =
-			    nb ? gb_find_cell(nb,
-					      json_string_value(json_object_get(gr, "grade_id")))
-			       : NULL;
+			if (!shown_cell(r, nb,
+					json_string_value(json_object_get(gr, "grade_id")))) {
+				const char *tb = json_string_value(
+				    json_object_get(json_object_get(gr, "output"), "traceback"));
 
-			if (!c || c->hidden_tests) {
+				/* the exception's name only: gb_hidden_error */
+				if (tb)
+					json_object_set_new(gr, "error",
+							    json_string(gb_hidden_error(tb)));
+				json_object_set_new(gr, "withheld", json_string(GB_HIDDEN_NOTE));
 				json_object_del(gr, "output");
 				json_object_set_new(gr, "hidden_tests", json_true());
 			}
 		}
 	}
 	return view;
+}
+
+/*
+ * The job's result: the submission JSON the journal got (`text`), the
+ * student's view of it and its score. The gradebook file is written later
+ * from the journal (srv_gradebook.c); the result does not wait for it.
+ */
+static int job_result(char **mine, double *score, double *max, const char *text,
+		      const struct srv_assignment *a, struct gr_err *err)
+{
+	struct rubric *r = NULL;
+	json_t *j = NULL, *view = NULL;
+	int rc;
+
+	j = json_loads(text, 0, NULL);
+	if (!j)
+		return gr_err_set(err, GR_EINVAL, "cannot read back the result of '%s'", a->name);
+	rc = rubric_load(&r, a->rubric, err);
+	if (!rc && !(view = student_view(j, r)))
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	if (!rc && !(*mine = json_dumps(view, JSON_COMPACT | JSON_SORT_KEYS)))
+		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	*score = json_number_value(json_object_get(j, "score"));
+	*max = json_number_value(json_object_get(j, "max_score"));
+	json_decref(view);
+	json_decref(j);
+	rubric_free(r);
+	return rc;
 }
 
 /* Write one uploaded file into dir_fd: a new regular file, no link followed. */
@@ -260,42 +311,6 @@ done:
 	return rc;
 }
 
-/* The student's submission from the gradebook batch_run wrote, and the student's view. */
-static int read_result(char **text, char **mine, double *score, double *max, const char *gradebook,
-		       const struct srv_job *job, struct gr_err *err)
-{
-	json_t *view = NULL;
-	struct gb_gradebook *gb = NULL;
-	struct gb_submission *sub;
-	json_t *j = NULL;
-	int rc;
-
-	rc = gb_read_file(&gb, gradebook, err);
-	if (rc)
-		return rc;
-	sub = gb_find_submission(gb, job->assignment, job->student);
-	if (!sub) {
-		rc = gr_err_set(err, GR_ENOTFOUND, "gradebook '%s' has no submission of '%s'",
-				gradebook, job->student);
-		goto done;
-	}
-	rc = gb_submission_to_json(&j, sub, err);
-	if (rc)
-		goto done;
-	view = student_view(j, gb, job->assignment);
-	*text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	*mine = view ? json_dumps(view, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!*text || !*mine)
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-	*score = sub->score;
-	*max = sub->max_score;
-done:
-	json_decref(view);
-	json_decref(j);
-	gb_free(gb);
-	return rc;
-}
-
 void srv_worker_release(struct srv_worker *w)
 {
 	for (size_t i = 0; i < w->nwarm; i++) {
@@ -377,107 +392,17 @@ void srv_worker_prewarm(struct srv_worker *w, const struct srv_config *cfg,
 	}
 }
 
-/*
- * The gradebook (and `grader export`) of the assignment: written by
- * batch_run from the journal, which already holds this student's result;
- * the other students' results are kept from the gradebook as it is. One
- * worker at a time per assignment (a lock file beside it), so two workers
- * never write it from the same old copy.
- */
-/*
- * The students batch_run writes: this job's, and the roster's who never
- * handed anything in (their "missing" entries are graded once, then reused),
- * so the gradebook lists the whole roster as `grader grade --roster` does.
- */
-static int gradebook_students(const char ***out, struct roster **ro, const struct srv_config *cfg,
-			      const char *dest, const struct srv_job *job, struct gr_err *err)
-{
-	const char **only;
-	size_t n = 0;
-	int rc;
-
-	*ro = NULL;
-	if (cfg->roster && (rc = roster_load(ro, cfg->roster, err)))
-		return rc;
-	only = calloc((*ro ? (*ro)->count : 0) + 2, sizeof(*only));
-	if (!only)
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	only[n++] = job->student;
-	for (size_t i = 0; *ro && i < (*ro)->count; i++) {
-		const char *id = (*ro)->students[i].student_id;
-		char *dir = NULL;
-
-		if (!strcmp(id, job->student))
-			continue;
-		if (asprintf(&dir, "%s/%s/%s", dest, id, job->assignment) < 0) {
-			free(only);
-			return gr_err_set(err, GR_ENOMEM, "out of memory");
-		}
-		if (access(dir, F_OK) < 0)
-			only[n++] = id;
-		free(dir);
-	}
-	*out = only;
-	return 0;
-}
-
-static int write_gradebook(const struct srv_config *cfg, const struct srv_opts *so,
-			   const struct srv_assignment *a, const struct srv_job *job,
-			   const char *dest, const char *gradebook, char **result, char **mine,
-			   double *score, double *max, struct gr_err *err)
-{
-	const char **only = NULL;
-	struct roster *ro = NULL;
-	struct batch_summary sum;
-	struct batch_opts bo;
-	char *lock = NULL;
-	int rc, fd = -1;
-
-	if (asprintf(&lock, "%s.lock", gradebook) < 0)
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	rc = gradebook_students(&only, &ro, cfg, dest, job, err);
-	if (rc)
-		goto done;
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot lock '%s'", lock);
-		goto done;
-	}
-	batch_opts_init(&bo);
-	bo.rubric = a->rubric;
-	bo.submissions = dest;
-	bo.output = gradebook;
-	bo.roster = cfg->roster;
-	bo.students = only;
-	bo.merge = 1;
-	bo.jobs = 1;
-	bo.allow_weaker = so->allow_weaker;
-	rc = batch_run(&bo, &sum, err);
-	/* the HTTP side (another user) serves the gradebook; the journal stays private */
-	if (!rc && chmod(gradebook, 0644) < 0)
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot publish '%s'", gradebook);
-	if (!rc)
-		rc = read_result(result, mine, score, max, gradebook, job, err);
-done:
-	if (fd >= 0)
-		close(fd);
-	free(only);
-	roster_free(ro);
-	free(lock);
-	return rc;
-}
-
 int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struct srv_job *job,
 		 const struct srv_opts *opts, struct srv_worker *w, struct gr_err *err)
 {
 	const struct srv_assignment *a = srv_config_assignment(cfg, job->assignment);
 	char *dest = NULL, *dir = NULL, *gradebook = NULL, *why = NULL, *result = NULL;
-	char *mine = NULL, *text = NULL;
+	char *mine = NULL;
 	struct batch_warm *bw = NULL;
 	struct srv_call_in calls[2];
 	size_t ncalls = 0;
-	double score = 0, max = 0, t0 = gr_now(), t[4] = {0};
-	int rc = 0;
+	double score = 0, max = 0, t0 = gr_now(), t[3] = {0};
+	int rc = 0, lock = -1;
 
 	if (!a) {
 		why = strdup("the assignment is no longer in the config");
@@ -490,6 +415,14 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
+	/*
+	 * A gradebook write in progress reads the folders: wait for it before
+	 * replacing this one (it left this student out, their job being taken).
+	 */
+	rc = srv_gradebook_lock(&lock, gradebook, err);
+	if (rc)
+		goto finish;
+	close(lock);
 	if (!strcmp(job->kind, "upload")) {
 		rc = place_upload(&why, st, job, dest, dir, err);
 		if (rc || why)
@@ -506,7 +439,7 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	rc = warm_get(&bw, w, a, opts, err);
 	t[1] = gr_now();
 	if (!rc)
-		rc = batch_warm_grade(bw, dest, gradebook, job->student, &text, err);
+		rc = batch_warm_grade(bw, dest, gradebook, job->student, &result, err);
 	if (rc && bw) {
 		/* the zygote may be what failed: the next job starts a fresh one */
 		for (size_t i = 0; i < w->nwarm; i++)
@@ -515,9 +448,7 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	}
 	t[2] = gr_now();
 	if (!rc)
-		rc = write_gradebook(cfg, opts, a, job, dest, gradebook, &result, &mine, &score,
-				     &max, err);
-	t[3] = gr_now();
+		rc = job_result(&mine, &score, &max, result, a, err);
 finish:
 	/*
 	 * The host failed, not the student (a full disk, an I/O error): the job
@@ -545,14 +476,13 @@ finish:
 		srv_log("job %lld: %s %s %.12s: failed in %.2f s: %s", job->id, job->assignment,
 			job->student, job->commit ? job->commit : "-", gr_now() - t0, why);
 	else if (!rc)
-		/* where the time went: fetch, zygote start (first job only), grading, gradebook */
+		/* where the time went: fetch, zygote start (first job only), grading, store */
 		srv_log("job %lld: %s %s %.12s: done in %.2f s (fetch %.2f, zygote %.2f, grade "
-			"%.2f, gradebook %.2f, store %.2f): %g/%g",
+			"%.2f, store %.2f): %g/%g",
 			job->id, job->assignment, job->student, job->commit ? job->commit : "-",
-			gr_now() - t0, t[0] - t0, t[1] - t[0], t[2] - t[1], t[3] - t[2],
-			gr_now() - t[3], score, max);
+			gr_now() - t0, t[0] - t0, t[1] - t[0], t[2] - t[1], gr_now() - t[2], score,
+			max);
 done:
-	free(text);
 	free(mine);
 	free(result);
 	free(why);

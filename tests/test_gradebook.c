@@ -663,6 +663,26 @@ static void test_gradebook__reader_huge_strings(void **state)
 	free(dir);
 }
 
+/* A cell holding hidden tests shows only a built-in exception's name. */
+static void test_gradebook__hidden_error_name_only(void **state)
+{
+	(void)state;
+	assert_string_equal(gb_hidden_error("Traceback (most recent call last):\n"
+					    "  File \"<cell 2>\", line 1\n"
+					    "AssertionError: expected 25\n"),
+			    "AssertionError");
+	assert_string_equal(gb_hidden_error("ZeroDivisionError"), "ZeroDivisionError");
+	/* a message over several lines: its last line is not the exception's */
+	assert_string_equal(gb_hidden_error("KeyError: 'a\n25'\n"), "KeyError");
+	/* a class the notebook defines is named by the notebook: not published */
+	assert_string_equal(gb_hidden_error("Expected25: boo\n"), "an exception");
+	assert_string_equal(gb_hidden_error("mod.ValueError: 25\n"), "an exception");
+	assert_string_equal(gb_hidden_error(NULL), "an exception");
+	assert_string_equal(gb_hidden_ename("TypeError"), "TypeError");
+	assert_string_equal(gb_hidden_ename("TypeError25"), "an exception");
+	assert_string_equal(gb_hidden_ename(NULL), "an exception");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -681,6 +701,7 @@ int main(void)
 	    cmocka_unit_test(test_gradebook__reader_names_a_bad_submission),
 	    cmocka_unit_test(test_gradebook__reader_empty_gradebook),
 	    cmocka_unit_test(test_gradebook__reader_huge_strings),
+	    cmocka_unit_test(test_gradebook__hidden_error_name_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

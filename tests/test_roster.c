@@ -146,6 +146,26 @@ static void test_roster__find_name(void **state)
 	roster_free(r);
 }
 
+/* Two students with one name: neither is found, and both are counted. */
+static void test_roster__name_matches_same_name(void **state)
+{
+	struct roster *r = parse_ok("student_id,first_name,last_name\n"
+				    "w1,Wei,Zhang\nmj,Mary-Jo,O'Neil\nw2,Wei,Zhang\n");
+	const struct roster_student *m[2] = {NULL, NULL};
+	(void)state;
+	assert_null(roster_find_name(r, "Wei Zhang"));
+	assert_int_equal(roster_name_matches(r, "zhangwei", m, 2), 2);
+	assert_ptr_equal(m[0], &r->students[0]);
+	assert_ptr_equal(m[1], &r->students[2]);
+	assert_int_equal(roster_name_matches(r, "Wei Zhang", NULL, 0), 2);
+	/* hyphen and apostrophe (typed or typographic) are not letters */
+	assert_int_equal(roster_name_matches(r, "Mary-Jo O\xe2\x80\x99Neil", m, 1), 1);
+	assert_ptr_equal(m[0], &r->students[1]);
+	assert_ptr_equal(roster_find_name(r, "oneilmaryjo"), &r->students[1]);
+	assert_int_equal(roster_name_matches(r, "Nobody", m, 2), 0);
+	roster_free(r);
+}
+
 static void test_roster__load_file(void **state)
 {
 	char path[] = "/tmp/test_roster.XXXXXX";
@@ -205,6 +225,7 @@ int main(void)
 	    cmocka_unit_test(test_roster__errors),
 	    cmocka_unit_test(test_roster__find_name),
 	    cmocka_unit_test(test_roster__find_name_unicode),
+	    cmocka_unit_test(test_roster__name_matches_same_name),
 	    cmocka_unit_test(test_roster__load_file),
 	    cmocka_unit_test(test_roster__random_input_does_not_crash),
 	};

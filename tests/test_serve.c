@@ -304,6 +304,73 @@ static void test_serve__workers_never_share_a_student(void **state)
 	rm_rf(dir);
 }
 
+/*
+ * What the gradebook writer asks the database: a running job's student is
+ * busy (their folder may be changing), a job queued again after a worker
+ * took it too, a fresh queued one not; a job finished after the mark is a
+ * change; a request for the gradebook waits until it is written after it.
+ */
+static void test_serve__gradebook_state(void **state)
+{
+	char dir[] = "/tmp/grader-test-serve.XXXXXX";
+	struct srv_store *s = NULL;
+	struct srv_job j = {0};
+	struct gr_err err = {0};
+	double first = 1e18, wanted, written, mark;
+	char **busy = NULL;
+	size_t nbusy = 0;
+	int rc, sup = 0, n = 0, changed = 1;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(srv_store_open(&s, dir, &err), 0);
+	push(s, "alice", "g1", &rc);
+	push(s, "bob", "g2", &rc);
+	assert_int_equal(srv_store_gb_busy(s, "ps1", &busy, &nbusy, &first, &err), 0);
+	assert_int_equal(nbusy, 0); /* queued, never taken: their folders are as they were */
+	srv_ids_free(busy, nbusy);
+	assert_int_equal(srv_store_take(s, 7, &j, &sup, &err), 0);
+	assert_string_equal(j.student, "alice");
+	assert_int_equal(srv_store_gb_busy(s, "ps1", &busy, &nbusy, &first, &err), 0);
+	assert_int_equal(nbusy, 1);
+	assert_string_equal(busy[0], "alice");
+	assert_true(first < 1e18 && first > 0); /* lowered to the running job's start */
+	srv_ids_free(busy, nbusy);
+	/* the worker dies: alice's job waits again, her folder may be half replaced */
+	assert_int_equal(srv_store_recover(s, 7, &n, &err), 0);
+	assert_int_equal(srv_store_gb_busy(s, "ps1", &busy, &nbusy, &first, &err), 0);
+	assert_int_equal(nbusy, 1);
+	srv_ids_free(busy, nbusy);
+	srv_job_release(&j);
+	mark = srv_wall_now();
+	assert_int_equal(srv_store_gb_changed(s, "ps1", mark, &changed, &err), 0);
+	assert_int_equal(changed, 0);
+	usleep(20000); /* the database keeps times to the millisecond */
+	assert_int_equal(srv_store_take(s, 7, &j, &sup, &err), 0);
+	assert_int_equal(
+	    srv_store_finish(s, j.id, "done", NULL, "{\"score\":1}", "{}", 1, 2, NULL, 0, &err), 0);
+	srv_job_release(&j);
+	assert_int_equal(srv_store_gb_changed(s, "ps1", mark, &changed, &err), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(srv_store_gb_changed(s, "ps2", mark, &changed, &err), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(srv_store_gb_busy(s, "ps1", &busy, &nbusy, &first, &err), 0);
+	assert_int_equal(nbusy, 0);
+	srv_ids_free(busy, nbusy);
+	/* a read asks; the writer answers with the time its write holds */
+	assert_int_equal(srv_store_gb_state(s, "ps1", &wanted, &written, &err), 0);
+	assert_true(wanted == 0 && written == 0);
+	assert_int_equal(srv_store_gb_want(s, "ps1", 100.0, &err), 0);
+	assert_int_equal(srv_store_gb_want(s, "ps1", 50.0, &err), 0); /* never goes back */
+	assert_int_equal(srv_store_gb_state(s, "ps1", &wanted, &written, &err), 0);
+	assert_true(wanted == 100.0 && written < wanted);
+	assert_int_equal(srv_store_gb_written(s, "ps1", 101.0, &err), 0);
+	assert_int_equal(srv_store_gb_state(s, "ps1", &wanted, &written, &err), 0);
+	assert_true(written == 101.0 && written >= wanted);
+	srv_store_close(s);
+	rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +380,7 @@ int main(void)
 	    cmocka_unit_test(test_serve__config),
 	    cmocka_unit_test(test_serve__queue),
 	    cmocka_unit_test(test_serve__workers_never_share_a_student),
+	    cmocka_unit_test(test_serve__gradebook_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #define GRADER_CMD_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,14 @@ int cmd_serve(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_feedback(int argc, char **argv);
+
+/*
+ * Stop signals (cmd_stop.c): catch SIGTERM and SIGINT into a flag (set to the
+ * signal's number) and return it, for batch_opts.stop and gb_merge; the
+ * command then exits with 128 + *flag. cmd_stop_name: "SIGTERM", "SIGINT".
+ */
+const volatile sig_atomic_t *cmd_catch_stop(void);
+const char *cmd_stop_name(int sig);
 
 /*
  * Option values (cmd_opt.c): the whole string must be the number. Each

@@ -123,7 +123,12 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 				    nr->status != GB_GRADED)
 					(*failed)++;
 			}
-			last_line(why, sizeof(why), gr->output.traceback);
+			/* a cell with hidden tests (a full rubric's): the exception's name */
+			if (cell && cell->hidden_tests && gr->output.traceback)
+				snprintf(why, sizeof(why), "%s",
+					 gb_hidden_error(gr->output.traceback));
+			else
+				last_line(why, sizeof(why), gr->output.traceback);
 			if (!why[0] && manual)
 				snprintf(why, sizeof(why), "graded by hand");
 			if (cell && cell->hidden_tests && !manual) {

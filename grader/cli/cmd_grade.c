@@ -51,8 +51,13 @@ static void usage(FILE *f)
 		"  --allow-weaker      run even when a sandbox protection is missing here\n"
 		"  -q, --quiet         no progress output\n"
 		"\n"
+		"SIGTERM or SIGINT (scancel, a deleted pod, Ctrl-C) stops the run: the\n"
+		"sandboxes are killed, the journal keeps what finished (the same command\n"
+		"resumes), the work directories are removed, one line says what was kept.\n"
+		"\n"
 		"Exit status: 0 when the gradebook was written (a student's failure is\n"
-		"recorded in their entry), 1 when it could not be, 2 on a usage error.\n");
+		"recorded in their entry), 1 when it could not be, 2 on a usage error,\n"
+		"128 + the signal's number (143, 130) when stopped by a signal.\n");
 }
 
 /*
@@ -229,8 +234,15 @@ int cmd_grade(int argc, char **argv)
 		opts.students = (const char *const *)ids;
 	}
 	opts.log = quiet ? NULL : stderr;
+	opts.stop = cmd_catch_stop();
 	if (batch_run(&opts, &sum, &err) < 0) {
-		fprintf(stderr, "grader grade: %s\n", err.msg);
+		if (*opts.stop) {
+			fprintf(stderr, "grader grade: stopped by %s: %s; run again to resume\n",
+				cmd_stop_name(*opts.stop), err.msg);
+			code = 128 + *opts.stop;
+		} else {
+			fprintf(stderr, "grader grade: %s\n", err.msg);
+		}
 		goto done;
 	}
 	if (!quiet) {

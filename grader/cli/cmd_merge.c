@@ -23,8 +23,11 @@ static void usage(FILE *f)
 		   "                      that are not are named, and nothing is written\n"
 		   "  --allow-missing     with --roster: name them but write the gradebook\n"
 		   "\n"
+		   "SIGTERM or SIGINT stops the merge: nothing is written, the output is left\n"
+		   "as it was.\n"
+		   "\n"
 		   "Exit status: 0 when the gradebook was written, 1 when it was not, 2 on a\n"
-		   "usage error.\n");
+		   "usage error, 128 + the signal's number (143, 130) when stopped by one.\n");
 }
 
 int cmd_merge(int argc, char **argv)
@@ -38,6 +41,7 @@ int cmd_merge(int argc, char **argv)
 	const char **expected = NULL;
 	struct roster *roster = NULL;
 	struct gr_err err = {0};
+	const volatile sig_atomic_t *stop = cmd_catch_stop();
 	size_t missing = 0;
 	int c, allow_missing = 0, code = 1;
 
@@ -74,8 +78,14 @@ int cmd_merge(int argc, char **argv)
 			expected[i] = roster->students[i].student_id;
 	}
 	if (gb_merge(output, (const char *const *)argv + p.ind, (size_t)(argc - p.ind), expected,
-		     allow_missing, stderr, &missing, &err) < 0) {
-		fprintf(stderr, "grader merge: %s\n", err.msg);
+		     allow_missing, stderr, &missing, stop, &err) < 0) {
+		if (*stop) {
+			fprintf(stderr, "grader merge: stopped by %s: nothing written to '%s'\n",
+				cmd_stop_name(*stop), output);
+			code = 128 + *stop;
+		} else {
+			fprintf(stderr, "grader merge: %s\n", err.msg);
+		}
 		goto done;
 	}
 	fprintf(stderr, "grader merge: %d parts -> %s%s\n", argc - p.ind, output,

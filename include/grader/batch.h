@@ -12,6 +12,7 @@
 #ifndef GRADER_BATCH_H
 #define GRADER_BATCH_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -46,6 +47,9 @@ struct batch_opts {
 	unsigned shard, shards; /* grade only shard `shard` (1..shards) of `shards`, see
 				   batch_shard_of; shards = 0: every student */
 	FILE *log;		/* progress and per-student lines (stderr), or NULL */
+	/* set (to the signal's number) by the caller's SIGTERM/SIGINT handler, or
+	   NULL: once nonzero the run stops, see batch_run */
+	const volatile sig_atomic_t *stop;
 };
 
 /* total = graded + failed + missing + reused + kept */
@@ -75,6 +79,13 @@ void batch_opts_init(struct batch_opts *opts);
  * the submissions folder (GR_ENOTFOUND "no submissions in 'DIR'" when it holds
  * none of the assignment) or the output cannot be used; the output is checked
  * before anyone is graded (see batch_opts.merge).
+ *
+ * Once *opts->stop is set the run stops: the running sandboxes are killed,
+ * the journal keeps every submission finished before (a rerun resumes from
+ * it; nothing finished after the signal is recorded), the workers' work
+ * directories (student files) are removed, no gradebook is written, and
+ * GR_ELIMIT comes back with "N of M submissions kept in 'JOURNAL'", the
+ * summary filled.
  */
 int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct gr_err *err);
 

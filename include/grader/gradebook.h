@@ -22,6 +22,7 @@
 #define GRADER_GRADEBOOK_H
 
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -255,6 +256,17 @@ struct gb_cell *gb_find_cell(const struct gb_notebook *nb, const char *name);
 struct gb_nbresult *gb_find_nbresult(const struct gb_submission *sub, const char *name);
 struct gb_grade *gb_find_grade(const struct gb_nbresult *nb, const char *grade_id);
 
+/*
+ * What a student may see of the error of a cell holding hidden tests: the
+ * name of a built-in exception ("an exception" for any other), from a
+ * traceback's text or from an ename; never its message or other output.
+ */
+const char *gb_hidden_error(const char *traceback);
+const char *gb_hidden_ename(const char *ename);
+#define GB_HIDDEN_NOTE                                                                             \
+	"the rest is withheld: this cell holds hidden tests, and what the notebook's code "        \
+	"printed or raised in it may carry their values"
+
 /* Names of statuses as written in JSON ("graded", "passed", ...). */
 const char *gb_status_name(enum gb_status s);
 const char *gb_cell_status_name(enum gb_cell_status s);
@@ -342,8 +354,11 @@ int gb_reader_get(struct gb_reader *r, size_t i, struct gb_submission **out, str
  * result depends on the parts alone, whatever their order: merging again, or
  * merging the result, gives the same file. No part is held in memory: each is
  * a gb_reader (header and index), submissions are read one at a time.
+ * Once *stop (a signal handler's flag, or NULL) is set the merge stops with
+ * GR_ELIMIT and writes nothing: `out` is left as it was.
  */
 int gb_merge(const char *out, const char *const *paths, size_t n, const char *const *expected,
-	     int allow_missing, FILE *log, size_t *n_missing, struct gr_err *err);
+	     int allow_missing, FILE *log, size_t *n_missing, const volatile sig_atomic_t *stop,
+	     struct gr_err *err);
 
 #endif

@@ -80,6 +80,13 @@ const struct roster_student *roster_find_lms(const struct roster *r, const char 
  */
 const struct roster_student *roster_find_name(const struct roster *r, const char *display);
 
+/*
+ * How many rows' names match `display` as roster_find_name compares them;
+ * the first `max` of them in `found` (which may be NULL when max is 0).
+ */
+size_t roster_name_matches(const struct roster *r, const char *display,
+			   const struct roster_student **found, size_t max);
+
 /* Whether the header had column `col`. */
 int roster_has(const struct roster *r, enum roster_column col);
 

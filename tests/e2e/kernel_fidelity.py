@@ -11,7 +11,7 @@ import os
 import sys
 
 # name: [(kind, source, expected score of a test cell)]; kind a = answer,
-# t = test (1 point), c = plain code. DIFFERENT lists deliberate differences.
+# t = test (1 point), c = plain code, m = Markdown. DIFFERENT lists deliberate differences.
 NOTEBOOKS = {
     'utf8': [
         ('a', "name = open('data.csv').read().split()[1]\n"
@@ -109,6 +109,106 @@ NOTEBOOKS = {
         ('a', "def sq(x):\n    return x * x\n", None),
         ('t', "r = sq(3)\nassert r == 9\n", 1),
     ],
+    # notebooks as students write them
+    'timeit': [
+        ('a', "%timeit -n 1 -r 1 sum(range(10))\ntotal = sum(range(10))", None),
+        ('t', "assert total == 45", 1),
+    ],
+    'shell': [
+        ('a', "files = !ls\n!echo from the shell", None),
+        ('t', "assert 'data.csv' in files", 1),
+    ],
+    'display': [
+        ('a', "from IPython.display import display, Markdown\n"
+              "display(Markdown('**bold**'))\ndisplay({'a': 1})\nshown = True", None),
+        ('t', "display('again')\nassert shown", 1),
+    ],
+    'input': [
+        ('a', "try:\n    answer = input('your name? ')\n    kind = None\n"
+              "except Exception as e:\n    kind = e", None),
+        ('t', "assert isinstance(kind, NotImplementedError)", 1),
+        ('t', "name = input()", 0),
+    ],
+    'print_end': [
+        ('a', "print('no newline', end='')\nprint('a', 'b', sep='', end='')", None),
+        ('t', "print('x', end='')\nassert True", 1),
+    ],
+    'markdown': [
+        ('m', "# Question 1\nWrite `double`.", None),
+        ('a', "def double(x):\n    return 2 * x", None),
+        ('m', "Only prose here.", None),
+        ('t', "assert double(2) == 4", 1),
+    ],
+    'early_error': [
+        ('c', "import no_such_module_kfid", None),
+        ('c', "1 / 0", None),
+        ('a', "def half(x):\n    return x / 2", None),
+        ('t', "assert half(4) == 2", 1),
+        ('t', "assert no_such_module_kfid", 0),
+    ],
+    'assert_msg': [
+        ('a', "def inc(x):\n    return x + 2", None),
+        ('t', "assert inc(1) == 2, 'inc(1) should be 2, got %r' % inc(1)", 0),
+        ('t', "assert inc(0) == 2, 'inc(0) should be 2'", 1),
+    ],
+    'dataframe': [
+        ('a', "import pandas as pd\ndf = pd.DataFrame({'a': [1, 2], 'b': ['x', 'y']})\ndf", None),
+        ('t', "assert df['a'].sum() == 3\ndf.describe()", 1),
+    ],
+    'plot': [
+        ('a', "%matplotlib inline\nimport matplotlib.pyplot as plt\nimport numpy as np\n"
+              "xs = np.linspace(0, 1, 50)\nplt.plot(xs, xs ** 2)\nplt.title('x²')\nplt.show()",
+         None),
+        ('t', "fig, ax = plt.subplots()\nax.plot([1, 2, 3])\nassert len(ax.lines) == 1", 1),
+    ],
+    'deep': [
+        ('a', "def depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n"
+              "def forever(n):\n    return forever(n + 1)", None),
+        ('t', "assert depth(2500) == 2500", 1),
+        ('t', "try:\n    forever(0)\n    hit = False\nexcept RecursionError:\n    hit = True\n"
+              "assert hit", 1),
+        ('t', "forever(0)", 0),
+    ],
+    'unicode_names': [
+        ('a', "π = 3.14159\nnaïve_sum = lambda xs: sum(xs)\nΔt = 0.5\n名前 = 'ok'", None),
+        ('t', "assert round(π, 2) == 3.14 and naïve_sum([1, 2]) == 3\n"
+              "assert Δt == 0.5 and 名前 == 'ok'", 1),
+    ],
+    'long_output': [
+        ('a', "for i in range(20000):\n    print(i, 'x' * 40)\nlast = i", None),
+        ('t', "print('y' * 200000)\nassert last == 19999", 1),
+    ],
+    'comments_only': [
+        ('a', "# I did not do this one\n# (yet)", None),
+        ('t', "# the test is only a comment", 1),
+        ('t', "", 1),
+    ],
+    'main_guard': [
+        ('a', "def main():\n    return 7\n\nif __name__ == '__main__':\n    result = main()",
+         None),
+        ('t', "assert result == 7", 1),
+    ],
+    'future': [
+        ('a', "from __future__ import annotations\n"
+              "def typed(x: NotDefinedAnywhere) -> AlsoUndefined:\n    return x", None),
+        ('t', "assert typed(3) == 3", 1),
+        # IPython keeps a cell's __future__ flags for the cells after it
+        ('t', "def later(y: StillUndefined):\n    return y\nassert later(1) == 1", 1),
+    ],
+    'capture': [
+        ('a', "%%capture cap\nprint('hidden text')\nimport sys\n"
+              "print('err text', file=sys.stderr)", None),
+        ('t', "assert 'hidden text' in cap.stdout", 1),
+    ],
+    'help': [
+        ('a', "value = 5\nlen?\nvalue?", None),
+        ('c', "?print", None),
+        ('t', "assert value == 5", 1),
+    ],
+    'history': [
+        ('a', "x = 6 * 7\nx", None),
+        ('t', "assert Out[1] == 42 and 'x = 6 * 7' in In[1]", 0),
+    ],
     'stderr_redirect': [
         ('a', "import sys, os, warnings\nsys.stderr = open(os.devnull, 'w')\n"
               "def k():\n    warnings.warn('hidden?')\n    return 1", None),
@@ -121,6 +221,9 @@ DIFFERENT = {
     # we give every cell its own stderr back: a test that reports failure on
     # stderr cannot be silenced by the answer (nbgrader lets it)
     't_stderr_redirect_1': (0, 1),
+    # no In/Out history: In would hand the source of the cell running (a
+    # hidden test's too) to a callback the notebook registered
+    't_history_1': (0, 1),
 }
 
 FILES = {
@@ -130,6 +233,8 @@ FILES = {
 
 
 def cell(kind, src, gid, md_only=False):
+    if kind == 'm':
+        return {'cell_type': 'markdown', 'metadata': {}, 'source': src}
     md = {}
     if kind == 'a':
         md = {'nbgrader': {'schema_version': 3, 'grade': False, 'solution': True,

@@ -37,6 +37,19 @@ check "... with the notebook for the three autograded students" sh -c "
 	for s in alice bob carol; do grep -q 'Your notebook' '$T/fb/'\$s/ps1/ps1.html || exit 1; done"
 check "... and scores only for the others" sh -c "! grep -q 'Your notebook' '$T/fb/dave/ps1/ps1.html'"
 check "hidden tests of nbgrader's notebooks never shown" sh -c "! grep -rq 'Never odd or even' '$T/fb'"
+# unlike nbgrader's own feedback, a cell holding hidden tests shows only the
+# exception's name (what the student's code printed or raised there may
+# carry the hidden tests' values): bob fails the hidden palindrome test
+check "a hidden-test cell of nbgrader's notebook: its exception's name, the rest withheld" $PY - "$T/fb/bob/ps1/ps1.html" "$C/autograded/bob/ps1/ps1.ipynb" <<'PYEOF'
+import json, sys
+t = open(sys.argv[1]).read()
+nb = json.load(open(sys.argv[2]))
+c = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_is_palindrome"][0]
+errs = [o for o in c["outputs"] if o["output_type"] == "error"]
+assert errs and errs[0]["ename"] == "AssertionError", "nbgrader's run failed bob's hidden test"
+assert '<pre class="out err">AssertionError</pre>' in t
+assert "the rest is withheld: this cell holds hidden tests" in t
+PYEOF
 check "nbgrader's outputs shown as text: carol's SyntaxError, no terminal colours" $PY - "$T/fb/carol/ps1/ps1.html" <<'PYEOF'
 import sys
 t = open(sys.argv[1], "rb").read()

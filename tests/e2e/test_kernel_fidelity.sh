@@ -3,7 +3,8 @@
 # behaviour (tests/e2e/kernel_fidelity.py), graded by `grader grade` and, when
 # ../shared/nbgrader is there, by the real `nbgrader autograde` on the same
 # submission; every test cell must score what the real kernel gives, except
-# the deliberate differences listed there (and in the README's engine part).
+# the deliberate differences listed there (and in the README's engine part),
+# and fail with the exception the real kernel raises.
 # Also: the caller's locale does not matter, and grading a batch in two
 # orders gives identical gradebooks (nothing leaks from one notebook to the
 # next in a worker).
@@ -133,6 +134,9 @@ nbg -m nbgrader generate_assignment ps --create --force >"$T/gen.log" 2>&1
 check "nbgrader generate_assignment" test $? -eq 0
 nbg -m nbgrader db student add s1 >>"$T/gen.log" 2>&1
 cp -r "$S" "$C/submitted/s1/ps"
+# a HOME that exists: IPython makes a temporary folder for every kernel whose
+# HOME is missing, and never removes it
+mkdir -p "$T/home"
 HOME=$T/home nbg -m nbgrader autograde ps --force >"$T/autograde.log" 2>&1
 check "nbgrader autograde" test $? -eq 0
 nbg - "$C/gradebook.db" >"$T/nbgrader.json" <<'PY'
@@ -149,5 +153,33 @@ import json, sys
 exp, got = json.load(open(sys.argv[1]))[sys.argv[3]], json.load(open(sys.argv[2])).get(sys.argv[3])
 sys.exit(0 if got == exp[1] else 'nbgrader gave %s where we expect %s' % (got, exp[1]))" \
 		"$T/expected.json" "$T/nbgrader.json" "$gid"
+done
+# and the same error in each test cell: the exception's name a student sees
+# (but where we differ on purpose)
+$PY - "$T/ours/gb.json" "$C/autograded/s1/ps" "$T/expected.json" >"$T/enames.json" <<'PY'
+import glob, json, os, sys
+differ = {g for g, (a, b) in json.load(open(sys.argv[3])).items() if a != b}
+sub = [s for s in json.load(open(sys.argv[1]))['submissions'] if s['student_id'] == 's1'][0]
+ours = {}
+for nb in sub['notebooks']:
+    for g in nb['grades']:
+        tb = ((g.get('output') or {}).get('traceback') or '').strip()
+        ours[g['grade_id']] = tb.split('\n')[-1].split(':')[0] if tb else None
+theirs = {}
+for p in glob.glob(os.path.join(sys.argv[2], '*.ipynb')):
+    for c in json.load(open(p, encoding='utf-8'))['cells']:
+        md = c['metadata'].get('nbgrader', {})
+        if md.get('grade') and c['cell_type'] == 'code':
+            err = [o['ename'] for o in c.get('outputs', []) if o['output_type'] == 'error']
+            theirs[md['grade_id']] = err[0] if err else None
+print(json.dumps({g: [ours.get(g), theirs.get(g)] for g in theirs if g not in differ}))
+PY
+for gid in $($PY -c "import json,sys; print(' '.join(sorted(json.load(open(sys.argv[1])))))" \
+	"$T/enames.json"); do
+	check "same error as nbgrader: $gid" $PY -c "
+import json, sys
+ours, theirs = json.load(open(sys.argv[1]))[sys.argv[2]]
+sys.exit(0 if ours == theirs else 'we raise %s where nbgrader raises %s' % (ours, theirs))" \
+		"$T/enames.json" "$gid"
 done
 finish

@@ -70,12 +70,15 @@ check "junit export" test -s "$T/junit.xml"
 "$GRADER" feedback "$T/gb.json" -o "$T/fb" 2>/dev/null
 check "feedback" test -d "$T/fb"
 "$GRADER" feedback "$T/gb.json" -o "$T/fbmd" --to markdown 2>/dev/null
-# a hidden test's own traceback shows only its error line (its message, as feedback does)
+# a hidden test's own traceback shows only the exception's name (not its message)
 check "wrong_hidden: the hidden test fails" sub wrong_hidden 's["score"] == 4'
 for f in gs junit.xml fb fbmd; do
 	check "no hidden constant in $f" sh -c "! grep -rq 1234321 '$T/$f'"
 done
-check "gradescope: the hidden test's error line" grep -q 'AssertionError: HIDDEN_SECRET_MARK' "$T/gs/wrong_hidden/results.json"
+check "gradescope: the hidden test's exception by name" grep -q 'AssertionError (the rest is withheld' "$T/gs/wrong_hidden/results.json"
+for f in gs junit.xml fb fbmd; do
+	check "no hidden test's message in $f" sh -c "! grep -rq HIDDEN_SECRET_MARK '$T/$f'"
+done
 # dict keys that are no plain str, equal to a name only when a test's frame asks
 for a in key_ns key_obj key_modules key_module_dict; do
 	check "$a: the wrong answer scores 0" sub $a 's["score"] == 0'

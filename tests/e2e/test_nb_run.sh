@@ -63,7 +63,8 @@ is "error fields" "$OUT" 0 'c[6]["status"] == "error" and c[6]["ename"] == "JSON
 is "traceback keeps the cell frame" "$OUT" 0 '"File \"<cell 7>\", line 2, in <module>\n    json.loads(\"{\")" in c[6]["traceback"]'
 is "traceback drops library frames" "$OUT" 0 '"frames in library code" in c[6]["traceback"] and "decoder.py" not in c[6]["traceback"]'
 is "files next to the notebook are in the box" "$OUT" 0 'c[7]["result"] == repr("datamore")'
-is "input() gets EOFError" "$OUT" 0 'c[8]["ename"] == "EOFError"'
+is "input() raises what a Jupyter kernel without stdin raises" "$OUT" 0 \
+	'c[8]["ename"] == "StdinNotImplementedError"'
 is "sys.exit is a cell error" "$OUT" 0 'c[9]["ename"] == "SystemExit" and c[9]["evalue"] == "2"'
 is "closing stdout does not stop the run" "$OUT" 0 'c[10]["status"] == "ok" and c[11]["stdout"] == "back\n"'
 is "no caller environment, cwd and HOME are /box" "$OUT" 0 'c[11]["result"] == repr((False, "/box", "/box"))'

@@ -16,8 +16,9 @@ nv=
 	-o "$T/auto.json" 2>"$T/err"
 check "import without --preload exits 0" test $? -eq 0
 check "the demo's imports are preloaded" test "$(preload "$T/auto.json")" = \
-	'["csv", "math", "matplotlib", "matplotlib.pyplot"]'
-check "import says what it preloads" grep -q '^preload: csv, math, matplotlib, matplotlib.pyplot' "$T/err"
+	'["csv", "math", "matplotlib", "matplotlib.pyplot", "matplotlib.backends.backend_agg"]'
+check "import says what it preloads" grep -q \
+	'^preload: csv, math, matplotlib, matplotlib.pyplot, matplotlib.backends.backend_agg ' "$T/err"
 
 "$GRADER" rubric import "$SRC/ps1.ipynb" --assignment ps1 --no-auto-preload --data "$SRC/data.csv" $nv -o "$T/none.json" 2>"$T/err"
 check "--no-auto-preload preloads nothing" test "$(preload "$T/none.json")" = '[]'
@@ -57,10 +58,29 @@ PYEOF
 (cd "$T/course" && "$GRADER" rubric import c.ipynb --assignment c --no-validate -o "$T/c.json" 2>"$T/err")
 check "course import exits 0" test $? -eq 0
 check "system modules kept, course files and unknown names left out" \
-	test "$(preload "$T/c.json")" = '["matplotlib", "numpy", "json", "statistics", "xml.dom.minidom"]'
+	test "$(preload "$T/c.json")" = '["matplotlib", "numpy", "json", "statistics", "xml", "xml.dom", "xml.dom.minidom", "matplotlib.backends.backend_agg"]'
 check "a course module is named as left out" grep -q "^preload: 'helpers' left out: not installed" "$T/err"
 check "an unknown module is named as left out" grep -q "^preload: 'no_such_module_xyz' left out" "$T/err"
 check "imports inside functions are not preloaded" test -z "$(preload "$T/c.json" | grep sqlite3)"
+
+# numpy, pandas and pyplot: what a hand-written --preload would add comes too
+# (pyplot's parent, the sandbox's Agg backend, pandas' rendering and plotting glue)
+mkdir -p "$T/sci"
+$PY - "$T/sci/sci.ipynb" <<'PYEOF'
+import json, sys
+nbg = dict(schema_version=3, grade=True, solution=False, locked=True, grade_id="t", points=1)
+cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+          "source": "import numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt\n"},
+         {"cell_type": "code", "metadata": {"nbgrader": nbg}, "outputs": [],
+          "execution_count": None, "source": "assert np.ones(2).sum() == 2\n"}]
+json.dump({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells},
+          open(sys.argv[1], "w"))
+PYEOF
+"$GRADER" rubric import "$T/sci/sci.ipynb" --assignment sci --no-validate -o "$T/sci.json" \
+	2>"$T/err"
+check "sci import exits 0" test $? -eq 0
+check "sci: parents, the Agg backend and pandas' heavy parts are preloaded" \
+	test "$(preload "$T/sci.json")" = '["numpy", "pandas", "matplotlib", "matplotlib.pyplot", "matplotlib.backends.backend_agg", "pandas.io.formats.string", "pandas.plotting._matplotlib"]'
 
 # rubric check warns about a preload that cannot be imported
 $PY -c "

@@ -219,6 +219,8 @@ check "restart requeued the running job" grep -q 'left running by an earlier run
 for id in $ids; do
 	check "job $id finished exactly once" test "$(grep -c "job $id: .*: done in" "$T/serve.log")" = 1
 done
+# the gradebook file is written from the journal by the grading side: a read brings it up to date
+check "gradebook over the API: 200" test "$(api /api/v1/assignments/ps1/gradebook)" = 200
 check "gradebook holds each student once" /usr/bin/python3 -c "
 import json,sys; g=json.load(open('$T/state/gradebooks/ps1.json'))
 ids=[s['student_id'] for s in g['submissions']]; sys.exit(sorted(ids)!=['alice','bob','carol'])"

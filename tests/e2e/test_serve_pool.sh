@@ -58,6 +58,8 @@ check "a new worker warmed a zygote" test "$(grep -c 'zygote warm' "$T/serve.log
 check "the job finished exactly once" test "$(grep -c "job $job: .*: done in" "$T/serve.log")" = 1
 check "ran twice (attempts)" test "$(sqlite3 "$DB" "select attempts from jobs where id=$job")" = 2
 
+# the gradebook file is written from the journal by the grading side: a read brings it up to date
+check "gradebook over the API: 200" test "$(api /api/v1/assignments/ps1/gradebook)" = 200
 check "gradebook lists the whole roster, dave missing" /usr/bin/python3 -c "
 import json,sys; g=json.load(open('$T/state/gradebooks/ps1.json'))
 st={s['student_id']: s['status'] for s in g['submissions']}

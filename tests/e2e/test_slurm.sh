@@ -306,6 +306,12 @@ i=0
 while [ -n "$(task_procs)" ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
 check "the cancelled task's processes end" test -z "$(task_procs)"
 check "the cancelled task left its journal and no part" test -s "$J.journal" -a ! -e "$J"
+# scancel sends SIGTERM first: the grader stops itself, student files removed
+check "the cancelled grader removed its work directory ('$work') itself" \
+	test -n "$work" -a ! -e "$work"
+check "the cancelled grader said what it kept" \
+	grep -q "^grader grade: stopped by SIGTERM: [0-9]* of [0-9]* submissions kept in" \
+	"$C/grade-${ARRAY}_$K.out"
 before=$(finals "$J.journal")
 check "the cancelled run had finished a submission ($before)" test "$before" -ge 1
 mst=$(final_state "$MERGEJOB")
@@ -330,9 +336,6 @@ set -- $(sed -n "s/.*: \([0-9]*\) submissions (\([0-9]*\) graded, \([0-9]*\) unc
 check "the resubmitted task graded shard $K of 4 ($1 submissions, $nk expected)" test "$1" = "$nk"
 check "it reused the $before final journal records of the cancelled run ($3 unchanged)" test "$3" = "$before"
 check "and graded the rest ($2 graded, $4 errors)" test "$(($2 + $4 + before))" = "$nk"
-# a killed grader leaves its work directory; the next grader to start sweeps it
-check "the cancelled grader's work directory ('$work') is gone after the rerun" \
-	test -n "$work" -a ! -e "$work"
 check "the resubmitted task made no other part" test "$(ls "$C/parts" | grep -c 'json$')" -eq 4
 same "$T/full.json" "$C/gradebook.json" >"$T/cmp2" 2>&1
 check "after the cancel and resubmission the merge equals one grader grade ($(cat "$T/cmp2"))" \

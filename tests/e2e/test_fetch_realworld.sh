@@ -1,0 +1,162 @@
+#!/bin/sh
+# LMS downloads as students and instructors really make them, fetched and
+# graded end to end: a macOS zip and tar (__MACOSX, AppleDouble "._" files
+# beside each file and beside the student's own zip), a Windows zip
+# (backslash paths, CP437 names), names with hyphens, apostrophes (typed and
+# typographic), Greek, Cyrillic and decomposed accents, two students with the
+# same name, and Blackboard attempt times in Europe/London across both DST
+# changes against a deadline with a UTC offset.
+. "$(dirname "$0")/lib.sh"
+ex="$ROOT/rubrics/examples"
+T=$E2E_TMP
+PY=/usr/bin/python3
+"$GRADER" rubric release "$ex/ps1.json" -o "$T/release" >/dev/null
+$PY "$ex/make_submissions.py" "$T/release/ps1.ipynb" "$T/demo" >/dev/null
+
+# --- what the downloads hold: alice's answers for everybody
+$PY - "$T/demo/alice/ps1/ps1.ipynb" "$T" <<'PYEOF'
+import io, sys, tarfile, zipfile
+nb, out = open(sys.argv[1], 'rb').read(), sys.argv[2]
+AD = b'\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        '  # AppleDouble header
+
+def zi(name, system=3, t=(2026, 10, 29, 10, 0, 0)):
+    z = zipfile.ZipInfo(name, t)
+    z.create_system = system
+    return z
+
+def zipped(entries, system=3):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, 'w', zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            z.writestr(zi(name, system), data)
+    return b.getvalue()
+
+# macOS Finder's "Compress": __MACOSX/ twins; some tools put ._ files beside
+mac = zipped([('hw/ps1.ipynb', nb), ('hw/._ps1.ipynb', AD), ('__MACOSX/hw/._ps1.ipynb', AD),
+              ('hw/.DS_Store', b'\x00\x00\x00\x01Bud1')])
+# Windows (MS-DOS host, no UTF-8 flag): backslashes, a CP437 name (0x82 = e-acute)
+win = zipped([('hw1\\ps1.ipynb', nb), ('hw1\\data\\caf\x82.csv'.encode('latin-1').decode('cp437'),
+                                         b'a,b\n')], system=0)
+with zipfile.ZipFile(out + '/canvas.zip', 'w') as z:
+    z.writestr(zi('smithalice_101_5001_hw.zip'), mac)
+    z.writestr(zi('._smithalice_101_5001_hw.zip'), AD)
+    z.writestr(zi('__MACOSX/._smithalice_101_5001_hw.zip'), AD)
+    z.writestr(zi('doebob_102_5002_hw1.zip'), win)
+    # names as Canvas writes them: letters only, family name first
+    z.writestr(zi('oneilmaryjo_103_5003_ps1.ipynb'), nb)
+    z.writestr(zi('darcyjeanluc_LATE_104_5004_ps1.ipynb'), nb)
+    z.writestr(zi('zhangwei_105_5005_ps1.ipynb'), nb)
+    z.writestr(zi('zhangwei_106_5006_ps1.ipynb'), nb)
+
+# bsdtar on macOS writes ._name (the file's extended attributes) before each file
+t = tarfile.open(out + '/mac.tar.gz', 'w:gz', format=tarfile.PAX_FORMAT)
+for name, data in [('./carol/ps1/._ps1.ipynb', AD), ('./carol/ps1/ps1.ipynb', nb),
+                   ('./carol/ps1/._notes.txt', AD), ('./carol/ps1/notes.txt', b'notes\n')]:
+    ti = tarfile.TarInfo(name)
+    ti.size, ti.mtime = len(data), 1793264400
+    t.addfile(ti, io.BytesIO(data))
+t.close()
+
+# Moodle folder mode: the full names as people write them
+moodle = [("Mary-Jo O'Neil", 12345), ('Jean-Luc D\u2019Arcy', 12346), ('Wei Zhang', 12347),
+          ('Wei Zhang', 12348), ('Ελένη Παπαδοπούλου', 12349), ('Дмитрий Иванов', 12350),
+          ('Jose\u0301 Nu\u0301n\u0303ez', 12351)]
+with zipfile.ZipFile(out + '/moodle.zip', 'w') as z:
+    for name, pid in moodle:
+        z.writestr(zi('%s_%d_assignsubmission_file_/ps1.ipynb' % (name, pid)), nb)
+
+# Blackboard, server in Europe/London: attempt times around both DST changes
+with zipfile.ZipFile(out + '/bb.zip', 'w') as z:
+    for user, ts in [('ann', '2026-03-29-00-30-00'), ('cat', '2026-03-29-02-30-00'),
+                     ('dan', '2026-10-25-00-30-00'), ('fay', '2026-10-25-02-30-00')]:
+        z.writestr(zi('ps1_%s_attempt_%s.txt' % (user, ts)), 'Name: %s\n' % user)
+        z.writestr(zi('ps1_%s_attempt_%s_ps1.ipynb' % (user, ts)), nb)
+PYEOF
+cat >"$T/roster.csv" <<'EOF'
+student_id,first_name,last_name,lms_id
+alice,Alice,Smith,101
+bob,Bob,Doe,102
+carol,Carol,Jones,
+mjoneil,Mary-Jo,O'Neil,
+jldarcy,Jean-Luc,D'Arcy,
+wzhang1,Wei,Zhang,
+wzhang2,Wei,Zhang,
+epapa,Ελένη,Παπαδοπούλου,
+divanov,Дмитрий,Иванов,
+jnunez,José,Núñez,
+EOF
+
+# --- Canvas: macOS and Windows zips inside, names, the same name twice
+"$GRADER" fetch archive "$T/canvas.zip" --assignment ps1 --dest "$T/sub" --roster "$T/roster.csv" \
+	--manifest "$T/canvas.csv" >"$T/out" 2>"$T/err"
+check "canvas: exit 1 (two students cannot be told apart)" test $? -eq 1
+has() { test -f "$T/sub/$1/ps1/$2"; }
+check "macOS zip: the notebook, out of its folder" has alice ps1.ipynb
+check "macOS zip: no AppleDouble file copied" test -z "$(find "$T/sub" -name '._*')"
+check "macOS zip: no .DS_Store copied" test -z "$(find "$T/sub" -name .DS_Store)"
+check "macOS zip: metadata listed in provenance" \
+	grep -q '"path": "canvas.zip!smithalice_101_5001_hw.zip!hw/._ps1.ipynb"' \
+	"$T/sub/alice/ps1/.grader-provenance.json"
+check "macOS: the ._ twin of the student's zip is not read as an archive" \
+	test -z "$(grep 'not a readable archive' "$T/err")"
+check "Windows zip: backslashes are folders" has bob ps1.ipynb
+check "Windows zip: CP437 name in a subfolder" has bob data/café.csv
+check "hyphen and apostrophe: Canvas name found in the roster" has mjoneil ps1.ipynb
+check "Canvas LATE flag with a hyphenated name" \
+	test "$(json_get "$T/sub/jldarcy/ps1/.grader-provenance.json" '["late"]')" = True
+check "same name twice: neither gets the other's work" test ! -e "$T/sub/wzhang1" -a ! -e "$T/sub/wzhang2"
+check "same name twice: the line says why and what to do" \
+	grep -q "^fetch: student '105': canvas id '105' ('zhangwei') is not in roster '.*roster.csv'; its name matches 2 students ('wzhang1', 'wzhang2'): give them lms_id" "$T/err"
+check "same name twice: both failed in the manifest" test "$(grep -c '^10[56],ps1,failed,' "$T/canvas.csv")" = 2
+
+"$GRADER" fetch archive "$T/mac.tar.gz" --assignment ps1 --dest "$T/sub" --roster "$T/roster.csv" \
+	>"$T/out" 2>"$T/err"
+check "macOS tar: exit 0" test $? -eq 0
+check "macOS tar: the files" has carol ps1.ipynb
+check "macOS tar: a plain file kept" has carol notes.txt
+check "macOS tar: no ._ beside them" test -z "$(ls -A "$T/sub/carol/ps1" | grep '^\._')"
+
+# --- Moodle: the full names, an NFD name against the roster's NFC one
+"$GRADER" fetch archive "$T/moodle.zip" --assignment ps1 --dest "$T/moodle" --roster "$T/roster.csv" \
+	--manifest "$T/moodle.csv" >"$T/out" 2>"$T/err"
+for s in mjoneil jldarcy epapa divanov jnunez; do
+	check "moodle: $s by name" test -f "$T/moodle/$s/ps1/ps1.ipynb"
+done
+check "moodle: the same name twice is named" \
+	grep -q "^fetch: student '12347': moodle id '12347' ('Wei Zhang') is not in roster .*its name matches 2 students" "$T/err"
+check "moodle: display name stored NFC" \
+	grep -q "\"display_name\": \"$(printf 'Jos\303\251 N\303\272\303\261ez')\"" "$T/moodle/jnunez/ps1/.grader-provenance.json"
+# the same download with lms_id in the roster: everyone in
+sed -e 's/^wzhang1,Wei,Zhang,$/wzhang1,Wei,Zhang,12347/' -e 's/^wzhang2,Wei,Zhang,$/wzhang2,Wei,Zhang,12348/' \
+	"$T/roster.csv" >"$T/roster2.csv"
+"$GRADER" fetch archive "$T/moodle.zip" --assignment ps1 --dest "$T/moodle" --roster "$T/roster2.csv" \
+	>"$T/out" 2>"$T/err"
+check "moodle with lms_id: exit 0" test $? -eq 0
+check "moodle with lms_id: both Wei Zhangs" test -f "$T/moodle/wzhang1/ps1/ps1.ipynb" -a -f "$T/moodle/wzhang2/ps1/ps1.ipynb"
+
+# --- Blackboard times in Europe/London; the deadline 01:45 BST on 29 March is 00:45Z
+"$GRADER" fetch archive "$T/bb.zip" --assignment ps1 --dest "$T/bb" --lms-timezone Europe/London \
+	--deadline 2026-03-29T01:45:00+01:00 --manifest "$T/bb.csv" >"$T/out" 2>"$T/err"
+check "blackboard: exit 0" test $? -eq 0
+ts() { cat "$T/bb/$1/ps1/timestamp.txt"; }
+check "GMT before the March change" test "$(ts ann)" = "2026-03-29 00:30:00.000000 UTC"
+check "BST after the March change" test "$(ts cat)" = "2026-03-29 01:30:00.000000 UTC"
+check "BST before the October change" test "$(ts dan)" = "2026-10-24 23:30:00.000000 UTC"
+check "GMT after the October change" test "$(ts fay)" = "2026-10-25 02:30:00.000000 UTC"
+check "00:30 GMT is before 01:45 BST: on time" grep -q '^ann,ps1,ok,no,' "$T/bb.csv"
+check "02:30 BST is after it: late" grep -q '^cat,ps1,ok,yes,' "$T/bb.csv"
+
+# --- and graded: every fetched notebook scores what the same answers score
+cp -r "$T/moodle/"* "$T/bb/"* "$T/sub/"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" -q 2>"$T/grade.err"
+check "grade exits 0" test $? -eq 0
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/demo" -o "$T/demo.json" -q 2>/dev/null
+check "graded: each student scores alice's score, no error" $PY -c "
+import json, sys
+want = [s for s in json.load(open(sys.argv[2]))['submissions'] if s['student_id'] == 'alice'][0]
+subs = json.load(open(sys.argv[1]))['submissions']
+bad = [(s['student_id'], s['status'], s['score']) for s in subs
+       if s['status'] != 'graded' or s['score'] != want['score']]
+ids = sorted(s['student_id'] for s in subs)
+sys.exit(bad or (len(ids) != 14 and ids))" "$T/gb.json" "$T/demo.json"
+finish
