@@ -214,6 +214,47 @@ static int system_asks(const struct kaudit *a)
 }
 
 /*
+ * Who asks, past all of the system's code, is a hidden test itself: for a
+ * hidden test's own frame, which the system's code also reads on behalf of
+ * student code (traceback.TracebackException(..., capture_locals=True) of
+ * an exception that went through the test) and honestly for the test
+ * (logging.exception in its own except block).
+ */
+static int test_asks(const struct kaudit *a)
+{
+	PyFrameObject *f = PyEval_GetFrame(), *back; /* borrowed */
+	int r = 0;
+
+	Py_XINCREF(f);
+	while (f) {
+		PyCodeObject *co = PyFrame_GetCode(f);
+		int sys_ = hands_frames(co) ||
+			   (kwatch_trusted(kwatch_str(co->co_filename)) && system_globals(a, f));
+
+		if (!sys_)
+			r = is_hidden(a, co);
+		Py_DECREF(co);
+		if (!sys_)
+			break;
+		back = PyFrame_GetBack(f);
+		Py_DECREF(f);
+		f = back;
+	}
+	Py_XDECREF(f);
+	return r;
+}
+
+/* Frame `f` runs a hidden test's code. */
+static int hidden_frame(const struct kaudit *a, PyFrameObject *f)
+{
+	PyCodeObject *co = f ? PyFrame_GetCode(f) : NULL;
+	int r = co && is_hidden(a, co);
+
+	Py_XDECREF(co);
+	return r;
+}
+
+/*
  * From frame `f` outward (f_back), a frame running a hidden test's code, or
  * a generator's or coroutine's frame: f_back leaves it for whatever resumes
  * it next, a student function called by a hidden test perhaps.
@@ -237,6 +278,18 @@ static int leads_on(struct kaudit *a, PyFrameObject *f)
 	}
 	Py_XDECREF(f);
 	return r;
+}
+
+/*
+ * May `f` be handed to who asks: to the system's code (the test's own when
+ * `f` is a hidden test's frame), unless it is student code and f_back leads
+ * on to a hidden test's frame or a generator's.
+ */
+static int frame_ok(struct kaudit *a, PyFrameObject *f)
+{
+	if (hidden_frame(a, f))
+		return test_asks(a);
+	return system_asks(a) || !leads_on(a, f);
 }
 
 static int refuse(struct kaudit *a, const char *what)
@@ -277,15 +330,15 @@ int kaudit_frames(struct kaudit *a, const char *event, PyObject *args)
 			return 0;
 		if (is_hidden(a, code_of(o, name)) && !honest_reader(a))
 			return refuse(a, "reading a hidden test's code");
-		if (PyTraceBack_Check(o) && !strcmp(name, "tb_frame") && !system_asks(a) &&
-		    leads_on(a, ((PyTracebackObject *)o)->tb_frame))
+		if (PyTraceBack_Check(o) && !strcmp(name, "tb_frame") &&
+		    !frame_ok(a, ((PyTracebackObject *)o)->tb_frame))
 			return refuse(a, "taking a frame that leads to a hidden test's");
 		if ((!strcmp(name, "gi_frame") || !strcmp(name, "cr_frame") ||
 		     !strcmp(name, "ag_frame")) &&
 		    !system_asks(a))
 			return refuse(a, "taking a generator's frame when grading hidden tests");
 	} else if (!strcmp(event, "sys._getframe")) {
-		if (o && PyFrame_Check(o) && !system_asks(a) && leads_on(a, (PyFrameObject *)o))
+		if (o && PyFrame_Check(o) && !frame_ok(a, (PyFrameObject *)o))
 			return refuse(a, "taking a frame that leads to a hidden test's");
 	} else if (!strcmp(event, "sys._current_frames")) {
 		if (a->in_hidden && !system_asks(a))

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "kernel_py.h"
 
@@ -445,7 +446,7 @@ void kguard_note_ns(struct kwatch *w, PyObject *ns, long cell)
  * hash and equality are str's own); the removed entries are kept alive in
  * w->dropped, so no __del__ of theirs runs before the test.
  */
-static void plain_keys(struct kwatch *w, PyObject *d, const char *flag, const char *where)
+static int plain_keys(struct kwatch *w, PyObject *d, const char *flag, const char *where)
 {
 	PyObject *key, *v, *items;
 	Py_ssize_t pos = 0;
@@ -487,11 +488,13 @@ static void plain_keys(struct kwatch *w, PyObject *d, const char *flag, const ch
 	}
 done:
 	PyErr_Clear();
+	return bad;
 }
 
 void kguard_keys(struct kwatch *w, PyObject *ns)
 {
-	PyObject *type, *value, *tb;
+	PyObject *type, *value, *tb, *k, *t;
+	Py_ssize_t pos;
 
 	if (!w)
 		return;
@@ -509,8 +512,22 @@ void kguard_keys(struct kwatch *w, PyObject *ns)
 		if (v && v == r->keys_version)
 			continue;
 		snprintf(where, sizeof(where), "%s %s", r->is_class ? "class" : "module", r->name);
-		plain_keys(w, r->dict, "replaced_builtins", where);
+		/* a class's lookups are cached by name: the cache forgets the key too */
+		if (plain_keys(w, r->dict, "replaced_builtins", where) && r->is_class)
+			PyType_Modified((PyTypeObject *)r->owner);
 		r->keys_version = kwatch_dict_version(r->dict);
+	}
+	/* the builtin types' own dicts (gc.get_referents(str.__dict__) reaches them) */
+	pos = 0;
+	while (w->builtins && PyDict_Check(w->builtins) && PyDict_Next(w->builtins, &pos, &k, &t)) {
+		PyTypeObject *tp = (PyTypeObject *)t;
+		char where[120];
+
+		if (!PyType_Check(t) || (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || !tp->tp_dict)
+			continue;
+		snprintf(where, sizeof(where), "the builtin type %.60s", tp->tp_name);
+		if (plain_keys(w, tp->tp_dict, "replaced_builtins", where))
+			PyType_Modified(tp);
 	}
 	PyErr_Clear();
 	PyErr_Restore(type, value, tb);
@@ -592,6 +609,25 @@ int kguard_system_object(PyObject *o)
 	return trusted_type(Py_TYPE(o)) && (!dp || !*dp || trusted_dict(*dp));
 }
 
+/* A finder's `path` is the directory its sys.path_importer_cache key names. */
+static int finder_of(PyObject *key, PyObject *path)
+{
+	char cwd[4096], want[8300];
+	const char *k = PyUnicode_Check(key) ? kwatch_str(key) : NULL;
+	const char *p = PyUnicode_Check(path) ? kwatch_str(path) : NULL;
+
+	if (!k || !p)
+		return !k; /* a key that is no path: not ours to judge */
+	if (k[0] == '/')
+		return !strcmp(k, p);
+	/* a relative entry: the finder holds it joined to the working directory */
+	if (!getcwd(cwd, sizeof(cwd)))
+		return 0;
+	snprintf(want, sizeof(want), "%s%s%s", cwd, *k && strcmp(k, ".") ? "/" : "",
+		 *k && strcmp(k, ".") ? k : "");
+	return !strcmp(want, p);
+}
+
 /* The lists a notebook can hook imports and collections with, by where they live. */
 static PyObject *hook_list(int which)
 {
@@ -653,16 +689,44 @@ int kguard_foreign_hooks(struct kwatch *w, long cell, int remove)
 			PyDict_SetItemString(d, name, Py_None);
 		}
 	}
-	/* finders the notebook's hooks made for sys.path entries go with them */
-	if (remove && found) {
+	/*
+	 * The finders cached for sys.path entries: one of the notebook's (its
+	 * own class, or one its hooks made), or a system finder for another
+	 * directory than its key (a FileFinder of /tmp/zz under the standard
+	 * library's path), would serve a module of its own to the test's import.
+	 * Before a grade cell each is flagged and dropped (the import system
+	 * makes the system's again); inside an import it makes the import the
+	 * notebook's.
+	 */
+	{
 		PyObject *cache = PySys_GetObject("path_importer_cache"), *key, *v, *drop;
 		Py_ssize_t pos = 0;
+		char first[300] = "";
 
 		drop = cache && PyDict_Check(cache) ? PyList_New(0) : NULL;
-		while (drop && PyDict_Next(cache, &pos, &key, &v))
-			if (v != Py_None && !kguard_system_object(v))
-				PyList_Append(drop, key);
-		for (Py_ssize_t i = 0; drop && i < PyList_GET_SIZE(drop); i++)
+		while (drop && PyDict_Next(cache, &pos, &key, &v)) {
+			PyObject **dp = v != Py_None ? _PyObject_GetDictPtr(v) : NULL;
+			PyObject *path = dp && *dp && PyDict_Check(*dp)
+					     ? PyDict_GetItemString(*dp, "path")
+					     : NULL;
+
+			if (v == Py_None)
+				continue;
+			if (kguard_system_object(v) && (!path || finder_of(key, path)))
+				continue;
+			PyErr_Clear();
+			if (remove && !PyList_GET_SIZE(drop))
+				snprintf(first, sizeof(first), "a %.60s for '%.200s'",
+					 Py_TYPE(v)->tp_name, kwatch_str(key));
+			PyList_Append(drop, key);
+		}
+		if (remove && drop && PyList_GET_SIZE(drop) > 0)
+			kwatch_flag(w, "shadowed_module", "sys.path_importer_cache",
+				    "sys.path_importer_cache held %s%s when grade cell %ld started "
+				    "(removed)",
+				    first, PyList_GET_SIZE(drop) > 1 ? " and others" : "", cell);
+		found |= drop && PyList_GET_SIZE(drop) > 0;
+		for (Py_ssize_t i = 0; remove && drop && i < PyList_GET_SIZE(drop); i++)
 			PyDict_DelItem(cache, PyList_GET_ITEM(drop, i));
 		Py_XDECREF(drop);
 	}

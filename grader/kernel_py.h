@@ -285,6 +285,8 @@ int kwatch_own_callable(const char *mod, PyObject *v);
 void kwatch_check_modules(struct kwatch *w, int flagging);
 /* Submission files in the working directory named like a system module. */
 void kwatch_scan_box(struct kwatch *w);
+/* The same in sys.path's entries that are neither the system's nor the working directory. */
+void kwatch_scan_path(struct kwatch *w);
 /* Make sys.modules[name] the system's module again. */
 void kwatch_restore(struct kwatch *w, PyObject *name);
 

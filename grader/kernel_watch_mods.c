@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "kernel_py.h"
 
@@ -35,6 +36,28 @@ static PyObject *own_attr(PyObject *o, const char *name)
 }
 
 /*
+ * A spec's loader is the system's: a system class (or an instance of one
+ * with no function of its own) that, when it loads from a file, loads from
+ * the origin's file (a SourceFileLoader of /tmp/zz/x.py under a spec saying
+ * /usr/lib/python3.11/x.py is not). No code of the loader's runs.
+ */
+static int system_loader(PyObject *spec, PyObject *origin)
+{
+	PyObject *loader = own_attr(spec, "loader"), *path;
+	int r;
+
+	if (!loader)
+		return 1; /* no loader (a namespace package's portion) */
+	path = PyType_Check(loader) ? NULL : own_attr(loader, "path");
+	r = kguard_system_object(loader) &&
+	    (!path || (PyUnicode_Check(path) && !PyUnicode_Compare(path, origin)));
+	PyErr_Clear();
+	Py_XDECREF(path);
+	Py_DECREF(loader);
+	return r;
+}
+
+/*
  * 1: the module was loaded from the system (built in, frozen, or a file under
  * /usr); 0: from somewhere else; -1: made in memory (no spec, no origin).
  */
@@ -51,6 +74,9 @@ int kwatch_module_origin(PyObject *mod)
 		const char *o = kwatch_str(origin);
 
 		sys_ = !strcmp(o, "built-in") || !strcmp(o, "frozen") || kwatch_trusted(o);
+		/* the origin is a string anyone can write: the loader must be the system's */
+		if (sys_ && !system_loader(spec, origin))
+			sys_ = 0;
 	} else if (spec && spec != Py_None) {
 		sys_ = 0;
 		/* a namespace package: every portion under /usr */
@@ -167,7 +193,8 @@ static PyObject *system_spec(struct kwatch *w, const char *name)
 		Py_CLEAR(spec);
 	if (spec)
 		origin = PyObject_GetAttrString(spec, "origin");
-	if (spec && !(origin && PyUnicode_Check(origin) && kwatch_trusted(kwatch_str(origin))))
+	if (spec && !(origin && PyUnicode_Check(origin) && kwatch_trusted(kwatch_str(origin)) &&
+		      system_loader(spec, origin)))
 		Py_CLEAR(spec);
 done:
 	PyErr_Clear();
@@ -301,29 +328,29 @@ void kwatch_check_modules(struct kwatch *w, int flagging)
 /* Entries of the working directory looked at per scan: the scan runs before each grade cell. */
 #define KW_SCAN_MAX 10000
 
-/* Submission files in the working directory named like a system module. */
-void kwatch_scan_box(struct kwatch *w)
+/*
+ * Files in directory `dir` ("." for the working directory) named like a
+ * system module (NAME.py, NAME/__init__.py): flagged, and the name given its
+ * system module before the grade cell (w->shadows).
+ */
+static void scan_dir(struct kwatch *w, const char *dir)
 {
 	struct stat st;
 	struct dirent *e;
 	long seen = 0;
-	DIR *d;
+	int box = !strcmp(dir, ".");
+	DIR *d = opendir(dir);
 
-	if (stat(".", &st) < 0 ||
-	    (st.st_mtim.tv_sec == w->box.st_mtim.tv_sec &&
-	     st.st_mtim.tv_nsec == w->box.st_mtim.tv_nsec && st.st_ino == w->box.st_ino))
-		return;
-	w->box = st;
-	d = opendir(".");
 	while (d && (e = readdir(d))) {
-		char mod[256], init[300];
+		char mod[256], init[4500];
 		size_t n = strlen(e->d_name);
 		PyObject *name;
 
 		if (++seen > KW_SCAN_MAX) {
 			kwatch_flag(w, "shadowed_module", NULL,
-				    "the working directory holds more than %d entries: the rest "
-				    "were not checked for files shadowing a system module",
+				    "%s%s holds more than %d entries: the rest were not checked "
+				    "for files shadowing a system module",
+				    box ? "the working directory" : "sys.path's ", box ? "" : dir,
 				    KW_SCAN_MAX);
 			break;
 		}
@@ -333,15 +360,21 @@ void kwatch_scan_box(struct kwatch *w)
 		if (n > 3 && n < sizeof(mod) && !strcmp(e->d_name + n - 3, ".py")) {
 			snprintf(mod, sizeof(mod), "%.*s", (int)(n - 3), e->d_name);
 		} else {
-			snprintf(init, sizeof(init), "%s/__init__.py", e->d_name);
+			snprintf(init, sizeof(init), "%s/%s/__init__.py", dir, e->d_name);
 			if (e->d_name[0] == '.' || n >= sizeof(mod) || stat(init, &st) < 0)
 				continue;
 			snprintf(mod, sizeof(mod), "%s", e->d_name);
 		}
 		name = PyUnicode_FromString(mod);
 		if (name && system_name(w, name)) {
-			kwatch_flag(w, "shadowed_module", mod,
-				    "submission file '%s' shadows the system module '%s'",
+			if (box)
+				kwatch_flag(w, "shadowed_module", mod,
+					    "submission file '%s' shadows the system module '%s'",
+					    e->d_name, mod);
+			else
+				kwatch_flag(
+				    w, "shadowed_module", mod,
+				    "'%.200s/%s' on sys.path shadows the system module '%s'", dir,
 				    e->d_name, mod);
 			PySet_Add(w->shadows, name);
 		}
@@ -350,6 +383,39 @@ void kwatch_scan_box(struct kwatch *w)
 	}
 	if (d)
 		closedir(d);
+}
+
+/* Submission files in the working directory named like a system module. */
+void kwatch_scan_box(struct kwatch *w)
+{
+	struct stat st;
+
+	if (stat(".", &st) < 0 ||
+	    (st.st_mtim.tv_sec == w->box.st_mtim.tv_sec &&
+	     st.st_mtim.tv_nsec == w->box.st_mtim.tv_nsec && st.st_ino == w->box.st_ino))
+		return;
+	w->box = st;
+	scan_dir(w, ".");
+}
+
+void kwatch_scan_path(struct kwatch *w)
+{
+	PyObject *path = PySys_GetObject("path"); /* borrowed */
+	char cwd[4096];
+
+	if (!path || !PyList_Check(path) || !getcwd(cwd, sizeof(cwd)))
+		return;
+	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(path); i++) {
+		PyObject *p = PyList_GET_ITEM(path, i);
+		const char *dir = PyUnicode_Check(p) ? kwatch_str(p) : NULL;
+
+		/* the system's entries, and the working directory (kwatch_scan_box) */
+		if (!dir || !*dir || !strcmp(dir, ".") || !strcmp(dir, cwd) ||
+		    PySequence_Contains(w->syspath, p) == 1)
+			continue;
+		scan_dir(w, dir);
+	}
+	PyErr_Clear();
 }
 
 /* Make sys.modules[name] the system's module, loading it from the system's path. */

@@ -45,6 +45,8 @@ for a in getframe inspect traceback func_code referents get_objects locals stack
 	check "$a: full marks for the right answer" sub $a 's["score"] == 8'
 	check "$a: reading the hidden test's code refused" sub $a 'out("t3").startswith("LEAK [\x27PermissionError\x27")'
 done
+check "saved_exception: the hidden test fails" sub saved_exception 's["score"] == 4'
+check "saved_exception: no local of the test's reached" sub saved_exception '"LEAK" in out("t3") and "1234321" not in out("t3")'
 # a thread listing every frame while the hidden test runs is refused (the test fails)
 check "threads: sys._current_frames refused during the hidden test" sub threads \
 	'"PermissionError" in (g["t2"].get("output") or {}).get("stderr", "")'
@@ -55,7 +57,7 @@ import json, re, sys
 gb = json.load(open(sys.argv[1]))
 # (but the traceback of a hidden test that failed: the gradebook is the instructor's)
 o = [x.get("output") for s in gb["submissions"] for nb in s["notebooks"] for x in nb["grades"]
-     if s["student_id"] != "wrong_hidden"]
+     if s["student_id"] not in ("wrong_hidden", "saved_exception")]
 sys.exit(1 if re.search(sys.argv[2], json.dumps(o)) else 0)
 PYEOF
 }
@@ -100,6 +102,38 @@ for a in other_module other_alias other_builtin; do
 		'"keyword.isclose added: a callable that is not the module\x27s own (cell 1)" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
 done
 check "honest_modules: submodules and modules under their own names, no flag" sub honest_modules 's["score"] == 8 and not s["flags"]'
+check "key_type: a builtin type's dict, flagged with the key" sub key_type \
+	'"the builtin type int holds a key of type S equal to \x27bit_length\x27" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+# the statistics course: the test's own import must get the system's module
+S=$T/stats
+mkdir -p "$S"
+$PY "$MK" source-stats "$S/hw.ipynb"
+(cd "$S" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload $nv -o rubric.json 2>/dev/null)
+"$GRADER" rubric release "$S/rubric.json" -o "$S/release" 2>/dev/null
+$PY "$MK" submit-stats "$S/release/hw.ipynb" "$S/sub"
+"$GRADER" grade --rubric "$S/rubric.json" --submissions "$S/sub" -o "$S/gb.json" -q $weaker 2>"$S/err"
+check "statistics course: grade exits 0" test $? -eq 0
+stat_sub() {
+	$PY - "$S/gb.json" "$1" "$2" <<'PYEOF'
+import json, sys
+gb = json.load(open(sys.argv[1]))
+s = [x for x in gb["submissions"] if x["student_id"] == sys.argv[2]][0]
+reasons = json.dumps(s.get("flag_reasons", {}))
+sys.exit(0 if eval(sys.argv[3]) else 1)
+PYEOF
+}
+check "statistics course: honest full marks, no flag" stat_sub honest 's["score"] == 1 and not s["flags"]'
+check "honest_path: a helper folder on sys.path, no flag" stat_sub honest_path 's["score"] == 1 and not s["flags"]'
+for a in cache_finder cache_other_dir path_file; do
+	check "$a: the wrong answer scores 0" stat_sub $a 's["score"] == 0'
+	check "$a: flagged shadowed_module" stat_sub $a '"shadowed_module" in s["flags"]'
+done
+for a in finder_rebound loader_exec; do
+	check "$a: the wrong answer scores 0" stat_sub $a 's["score"] == 0'
+	check "$a: flagged, undone for the tests" stat_sub $a '"(cell 1; put back for the tests)" in reasons or "(cell 1; removed for the tests)" in reasons'
+done
+check "cache_finder: the reason names the cache" stat_sub cache_finder '"sys.path_importer_cache held a _F" in reasons'
+check "path_file: the reason names the file" stat_sub path_file '"/tmp/zz/statistics.py\x27 on sys.path shadows the system module" in reasons'
 # nb run of the instructor's notebook with a leaking answer: its hidden tests are guarded too
 $PY - "$T/hw.ipynb" "$T/sub/getframe/hw/hw.ipynb" "$T/nb.ipynb" <<'PYEOF'
 import json, sys
@@ -110,5 +144,6 @@ PYEOF
 "$GRADER" nb run --json $weaker "$T/nb.ipynb" >"$T/nb.json" 2>"$T/nb.err"
 check "nb run exits 0" test $? -eq 0
 check "nb run: the hidden test's code refused" grep -q "LEAK \[.PermissionError" "$T/nb.json"
-check "nb run: no hidden constant in its output" sh -c "! grep -Eq '$SECRET' '$T/nb.json'"
+# (not 1111: a time in the JSON may hold those digits)
+check "nb run: no hidden constant in its output" sh -c "! grep -Eq '1234321|HIDDEN_SECRET_MARK' '$T/nb.json'"
 finish
