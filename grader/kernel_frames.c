@@ -186,29 +186,43 @@ static int hands_frames(PyCodeObject *co)
 }
 
 /*
- * Who asks is the system's code: the innermost Python frame, past the
- * library functions that hand frames back to their caller, is of a system
- * file (a cell, a file of the box or code compiled by the notebook is not).
+ * The frame that asks (a new reference; NULL when none): the innermost
+ * Python frame past the library functions that hand frames back to their
+ * caller and, with `past_system`, past all of the system's own code too.
  */
-static int system_asks(const struct kaudit *a)
+static PyFrameObject *asker(const struct kaudit *a, int past_system)
 {
 	PyFrameObject *f = PyEval_GetFrame(), *back; /* borrowed */
-	int r = 0;
 
 	Py_XINCREF(f);
 	while (f) {
 		PyCodeObject *co = PyFrame_GetCode(f);
-		int hand = hands_frames(co);
+		int skip = hands_frames(co) ||
+			   (past_system && kwatch_trusted(kwatch_str(co->co_filename)) &&
+			    system_globals(a, f));
 
-		if (!hand)
-			r = kwatch_trusted(kwatch_str(co->co_filename)) && system_globals(a, f);
 		Py_DECREF(co);
-		if (!hand)
+		if (!skip)
 			break;
 		back = PyFrame_GetBack(f);
 		Py_DECREF(f);
 		f = back;
 	}
+	return f;
+}
+
+/*
+ * Who asks is the system's code: the asking frame is of a system file (a
+ * cell, a file of the box or code compiled by the notebook is not) and runs
+ * with a system module's globals.
+ */
+static int system_asks(const struct kaudit *a)
+{
+	PyFrameObject *f = asker(a, 0);
+	PyCodeObject *co = f ? PyFrame_GetCode(f) : NULL;
+	int r = co && kwatch_trusted(kwatch_str(co->co_filename)) && system_globals(a, f);
+
+	Py_XDECREF(co);
 	Py_XDECREF(f);
 	return r;
 }
@@ -222,24 +236,11 @@ static int system_asks(const struct kaudit *a)
  */
 static int test_asks(const struct kaudit *a)
 {
-	PyFrameObject *f = PyEval_GetFrame(), *back; /* borrowed */
-	int r = 0;
+	PyFrameObject *f = asker(a, 1);
+	PyCodeObject *co = f ? PyFrame_GetCode(f) : NULL;
+	int r = co && is_hidden(a, co);
 
-	Py_XINCREF(f);
-	while (f) {
-		PyCodeObject *co = PyFrame_GetCode(f);
-		int sys_ = hands_frames(co) ||
-			   (kwatch_trusted(kwatch_str(co->co_filename)) && system_globals(a, f));
-
-		if (!sys_)
-			r = is_hidden(a, co);
-		Py_DECREF(co);
-		if (!sys_)
-			break;
-		back = PyFrame_GetBack(f);
-		Py_DECREF(f);
-		f = back;
-	}
+	Py_XDECREF(co);
 	Py_XDECREF(f);
 	return r;
 }

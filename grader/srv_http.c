@@ -30,30 +30,48 @@ double srv_wall_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int srv_reply(struct srv_req *r, struct MHD_Connection *c, unsigned status, json_t *body,
-	      const char *retry_after)
+/*
+ * Queue `resp` (made by the caller; NULL when making it failed) with its
+ * content type and an optional Retry-After, and record the status for the log.
+ */
+static int queue(struct srv_req *r, struct MHD_Connection *c, unsigned status,
+		 struct MHD_Response *resp, const char *type, const char *retry_after)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	struct MHD_Response *resp;
 	enum MHD_Result ok;
 
-	json_decref(body);
-	if (!text)
-		text = strdup("{\"error\":\"out of memory\"}");
-	if (!text)
+	if (!resp)
 		return MHD_NO;
-	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Content-Type", type);
 	if (retry_after)
 		MHD_add_response_header(resp, "Retry-After", retry_after);
 	r->status = status;
 	ok = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return ok == MHD_YES ? MHD_YES : MHD_NO;
+}
+
+/* A response holding `text` (freed by libmicrohttpd, or here on failure). */
+static struct MHD_Response *from_text(char *text)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+
+	if (!resp)
+		free(text);
+	return resp;
+}
+
+int srv_reply(struct srv_req *r, struct MHD_Connection *c, unsigned status, json_t *body,
+	      const char *retry_after)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(body);
+	if (!text)
+		text = strdup("{\"error\":\"out of memory\"}");
+	if (!text)
+		return MHD_NO;
+	return queue(r, c, status, from_text(text), "application/json", retry_after);
 }
 
 int srv_reply_error(struct srv_req *r, struct MHD_Connection *c, unsigned status,
@@ -65,19 +83,7 @@ int srv_reply_error(struct srv_req *r, struct MHD_Connection *c, unsigned status
 int srv_reply_text(struct srv_req *r, struct MHD_Connection *c, unsigned status, const char *type,
 		   char *text)
 {
-	struct MHD_Response *resp;
-	enum MHD_Result ok;
-
-	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", type);
-	r->status = status;
-	ok = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	return ok == MHD_YES ? MHD_YES : MHD_NO;
+	return queue(r, c, status, from_text(text), type, NULL);
 }
 
 /* The instructor's page asks a browser for the token as a Basic password. */
@@ -290,7 +296,6 @@ int srv_gradebook_current(struct srv_req *r, const char *assignment, struct gr_e
 int srv_reply_fd(struct srv_req *r, struct MHD_Connection *c, const char *type, int fd)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result ok;
 	struct stat sb;
 
 	if (fstat(fd, &sb) < 0) {
@@ -299,15 +304,9 @@ int srv_reply_fd(struct srv_req *r, struct MHD_Connection *c, const char *type, 
 	}
 	/* libmicrohttpd sends the file as it goes and closes it */
 	resp = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
-	if (!resp) {
+	if (!resp)
 		close(fd);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", type);
-	r->status = MHD_HTTP_OK;
-	ok = MHD_queue_response(c, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ok == MHD_YES ? MHD_YES : MHD_NO;
+	return queue(r, c, MHD_HTTP_OK, resp, type, NULL);
 }
 
 /*
