@@ -13,6 +13,16 @@
  */
 #include "export_nbgrader.h"
 
+/* nbgrader's grade_cells and task_cells have the same columns */
+#define SCORED_CELLS(name)                                                                         \
+	"CREATE TABLE " name " (\n"                                                                \
+	"\tid VARCHAR(32) NOT NULL, \n"                                                            \
+	"\tmax_score FLOAT NOT NULL, \n"                                                           \
+	"\tcell_type VARCHAR(8) NOT NULL, \n"                                                      \
+	"\tPRIMARY KEY (id), \n"                                                                   \
+	"\tFOREIGN KEY(id) REFERENCES base_cell (id)\n"                                            \
+	")"
+
 const char *const export_nbgrader_ddl[] = {
     "CREATE TABLE course (\n"
     "\tid VARCHAR(128) NOT NULL, \n"
@@ -84,13 +94,7 @@ const char *const export_nbgrader_ddl[] = {
     "\tFOREIGN KEY(student_id) REFERENCES student (id)\n"
     ")",
 
-    "CREATE TABLE grade_cells (\n"
-    "\tid VARCHAR(32) NOT NULL, \n"
-    "\tmax_score FLOAT NOT NULL, \n"
-    "\tcell_type VARCHAR(8) NOT NULL, \n"
-    "\tPRIMARY KEY (id), \n"
-    "\tFOREIGN KEY(id) REFERENCES base_cell (id)\n"
-    ")",
+    SCORED_CELLS("grade_cells"),
 
     "CREATE TABLE solution_cells (\n"
     "\tid VARCHAR(32) NOT NULL, \n"
@@ -98,13 +102,7 @@ const char *const export_nbgrader_ddl[] = {
     "\tFOREIGN KEY(id) REFERENCES base_cell (id)\n"
     ")",
 
-    "CREATE TABLE task_cells (\n"
-    "\tid VARCHAR(32) NOT NULL, \n"
-    "\tmax_score FLOAT NOT NULL, \n"
-    "\tcell_type VARCHAR(8) NOT NULL, \n"
-    "\tPRIMARY KEY (id), \n"
-    "\tFOREIGN KEY(id) REFERENCES base_cell (id)\n"
-    ")",
+    SCORED_CELLS("task_cells"),
 
     "CREATE TABLE submitted_notebook (\n"
     "\tid VARCHAR(32) NOT NULL, \n"
