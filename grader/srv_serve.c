@@ -299,21 +299,6 @@ static void worker_main(const struct srv_config *cfg, const struct srv_opts *opt
 	_exit(0);
 }
 
-static int start_worker(pid_t *out, const struct srv_config *cfg, const struct srv_opts *opts,
-			unsigned slot, const char *key, int listen_fd, const int wake[2])
-{
-	pid_t parent = getpid(), pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0)
-		worker_main(cfg, opts, slot, key, parent, listen_fd, wake);
-	*out = pid;
-	return 0;
-}
-
 /*
  * The gradebook writer (root, forked by the grading side): writes each
  * assignment's gradebook from its journal when due (srv_gbooks_flush), in
@@ -353,8 +338,9 @@ static void writer_main(const struct srv_config *cfg, const struct srv_opts *opt
 	_exit(0);
 }
 
-static int start_writer(pid_t *out, const struct srv_config *cfg, const struct srv_opts *opts,
-			int listen_fd)
+/* Fork a grading worker for `slot`, or the gradebook writer when slot < 0. */
+static int start_child(pid_t *out, const struct srv_config *cfg, const struct srv_opts *opts,
+		       int slot, const char *key, int listen_fd, const int wake[2])
 {
 	pid_t parent = getpid(), pid;
 
@@ -362,8 +348,10 @@ static int start_writer(pid_t *out, const struct srv_config *cfg, const struct s
 	pid = fork();
 	if (pid < 0)
 		return -1;
-	if (pid == 0)
+	if (pid == 0 && slot < 0)
 		writer_main(cfg, opts, parent, listen_fd);
+	if (pid == 0)
+		worker_main(cfg, opts, (unsigned)slot, key, parent, listen_fd, wake);
 	*out = pid;
 	return 0;
 }
@@ -513,13 +501,13 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 		}
 		restarting = 0;
 		for (size_t i = 0; i < nworkers && i < SRV_WORKERS_MAX; i++)
-			if (workers[i] <= 0 && start_worker(&workers[i], cfg, opts, (unsigned)i,
-							    key, listen_fd, wake) < 0) {
+			if (workers[i] <= 0 &&
+			    start_child(&workers[i], cfg, opts, (int)i, key, listen_fd, wake) < 0) {
 				rc = gr_err_sys(err, GR_EIO, errno, "cannot start a worker");
 				goto done;
 			}
 		if (workers[WRITER] <= 0 &&
-		    start_writer(&workers[WRITER], cfg, opts, listen_fd) < 0) {
+		    start_child(&workers[WRITER], cfg, opts, -1, key, listen_fd, wake) < 0) {
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot start the gradebook writer");
 			goto done;
 		}
