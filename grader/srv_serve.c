@@ -433,6 +433,20 @@ static int running(const pid_t *workers, size_t n)
 	return 0;
 }
 
+/* Wait, reaping, until none of workers[first .. first + n) runs. */
+static void reap_all(pid_t *workers, size_t first, size_t n, pid_t *http, struct srv_store *st)
+{
+	while (running(workers + first, n)) {
+		int status;
+		pid_t pid = wait(&status);
+
+		if (pid < 0 && errno != EINTR)
+			break;
+		if (pid > 0)
+			reaped(pid, status, http, workers, SRV_WORKERS_MAX + 1, st);
+	}
+}
+
 int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct gr_err *err)
 {
 	struct srv_config *cfg = (struct srv_config *)cfg0, *owned = NULL;
@@ -522,27 +536,13 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 done:
 	/* SIGTERM: a worker finishes its job and exits */
 	signal_workers(workers, SRV_WORKERS_MAX, SIGTERM);
-	while (workers && running(workers, SRV_WORKERS_MAX)) {
-		int status;
-		pid_t pid = wait(&status);
-
-		if (pid < 0 && errno != EINTR)
-			break;
-		if (pid > 0)
-			reaped(pid, status, &http, workers, SRV_WORKERS_MAX + 1, st);
-	}
+	if (workers)
+		reap_all(workers, 0, SRV_WORKERS_MAX, &http, st);
 	/* the workers are done: the gradebook files catch up with every job finished */
 	if (workers && workers[WRITER] > 0)
 		kill(workers[WRITER], SIGUSR1);
-	while (workers && workers[WRITER] > 0) {
-		int status;
-		pid_t pid = wait(&status);
-
-		if (pid < 0 && errno != EINTR)
-			break;
-		if (pid > 0)
-			reaped(pid, status, &http, workers, SRV_WORKERS_MAX + 1, st);
-	}
+	if (workers)
+		reap_all(workers, WRITER, 1, &http, st);
 	stop_http(&http);
 	if (listen_fd >= 0)
 		close(listen_fd);
