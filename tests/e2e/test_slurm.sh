@@ -290,7 +290,7 @@ for p in filter(str.isdigit, os.listdir("/proc")):
             continue
         work = "-"
         for f in os.listdir(f"/proc/{p}/fd"):
-            m = re.fullmatch(r"(/tmp/grader-work\.[A-Za-z0-9]{6})/\.lock", os.readlink(f"/proc/{p}/fd/{f}"))
+            m = re.fullmatch(r"(/.*/grader-work\.[A-Za-z0-9]{6})/\.lock", os.readlink(f"/proc/{p}/fd/{f}"))
             work = m.group(1) if m else work
         print(p, work)
     except OSError:

@@ -69,7 +69,7 @@ gpid=$!
 i=0
 while [ $i -lt 100 ]; do
 	workers=$(pgrep -g $gpid | grep -v "^$gpid\$")
-	stale=$(for w in $workers; do dirs_of "$w" grader-work; done)
+	stale=$(for w in $workers; do dirs_of "$w" grader-work "${TMPDIR:-/tmp}"; done)
 	[ -n "$stale" ] && break
 	sleep 0.1
 	i=$((i + 1))
