@@ -296,9 +296,12 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 {
 	static const char *const known[] = {
 	    "listen",	   "state",	     "roster",	 "webhooks", "admin_token", "queue",
-	    "assignments", "student_tokens", "callback", "workers",  NULL};
+	    "assignments", "student_tokens", "callback", "workers",  "limits",	    NULL};
 	static const char *const qknown[] = {"max", "per_student", NULL};
+	static const char *const lknown[] = {"request_seconds", "connections_per_ip",
+					     "upload_buffer_mib", NULL};
 	json_t *hooks = json_object_get(root, "webhooks"), *q = json_object_get(root, "queue");
+	json_t *lim = json_object_get(root, "limits");
 	json_t *as = json_object_get(root, "assignments"), *v;
 	const char *s;
 	int rc = 0;
@@ -365,6 +368,13 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 		unknown_keys(ck, q, "queue", qknown);
 	c->queue_max = get_count(ck, q, "max", "queue", 1000);
 	c->per_student = get_count(ck, q, "per_student", "queue", 5);
+	if (lim && !json_is_object(lim))
+		problem(ck, "limits: must be an object");
+	else if (lim)
+		unknown_keys(ck, lim, "limits", lknown);
+	c->request_seconds = get_count(ck, lim, "request_seconds", "limits", 120);
+	c->per_ip = get_count(ck, lim, "connections_per_ip", "limits", 64);
+	c->buffer_mib = get_count(ck, lim, "upload_buffer_mib", "limits", 256);
 	{
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 

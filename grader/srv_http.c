@@ -437,7 +437,6 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 		if (!r)
 			return MHD_NO;
 		r->start = gr_now();
-		r->received = srv_wall_now();
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->url, sizeof(r->url), "%s", url);
 		*con_cls = r;
@@ -457,6 +456,15 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 		return MHD_YES;
 	}
 	if (*upload_size) {
+		/*
+		 * The idle timeout alone lets a byte every few seconds hold a
+		 * request open for ever: its whole time is bounded too (the
+		 * connection is closed; a response cannot be queued mid-body).
+		 */
+		if (gr_now() - r->start > (double)h->cfg->request_seconds) {
+			r->status = MHD_HTTP_REQUEST_TIMEOUT;
+			return MHD_NO;
+		}
 		if (!r->too_big && r->seen + *upload_size > r->cap)
 			r->too_big = 1;
 		r->seen += *upload_size;
@@ -472,6 +480,11 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 	}
 	if (r->status)
 		return MHD_YES; /* answered already */
+	/*
+	 * Received means the whole request is in: lateness is judged by it, so
+	 * an upload opened before the deadline and finished after it is late.
+	 */
+	r->received = srv_wall_now();
 	if (r->too_big)
 		return srv_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
 	if (r->bad_form)

@@ -43,7 +43,7 @@ struct srv_req {
 	unsigned status; /* answered with this (0: not yet) */
 	long long job;	 /* the job it queued, for the log line */
 	double start;	 /* gr_now() when it arrived */
-	double received; /* wall clock when it arrived (lateness is judged by it) */
+	double received; /* wall clock when its body was complete (lateness is judged by it) */
 	char method[16];
 	char url[160];
 	struct MHD_PostProcessor *pp; /* uploads: multipart/form-data */

@@ -147,3 +147,46 @@ wait_job() {
 
 # jobs_count DIR: rows in the job table
 jobs_count() { sqlite3 "$1/state/db/grader.sqlite" "select count(*) from jobs"; }
+
+# trickle PORT TOKEN NOTEBOOK SECONDS [STEP]: one upload of NOTEBOOK as ps1 whose body
+# (chunked multipart, an ignored field first) comes a byte every STEP seconds for
+# SECONDS, then the notebook and the end; prints the HTTP status (000: closed)
+# and leaves the answer in $E2E_TMP/resp
+trickle() {
+	/usr/bin/python3 - "$1" "$2" "$3" "$4" "${5:-1}" "$E2E_TMP" <<'PY'
+import os, socket, sys, time
+port, tok, nb, secs = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+step = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
+b = b'----trickle7'
+def chunk(data): return b'%x\r\n' % len(data) + data + b'\r\n'
+s = socket.create_connection(('127.0.0.1', port), timeout=60)
+out = b''
+try:
+    s.sendall(b'POST /api/v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+              b'Authorization: Bearer ' + tok.encode() + b'\r\n'
+              b'Content-Type: multipart/form-data; boundary=' + b + b'\r\n'
+              b'Transfer-Encoding: chunked\r\n\r\n')
+    s.sendall(chunk(b'--' + b + b'\r\nContent-Disposition: form-data; name="pad"\r\n\r\n'))
+    end = time.time() + secs
+    while time.time() < end:
+        s.sendall(chunk(b'x'))
+        time.sleep(step)
+    body = (b'\r\n--' + b + b'\r\nContent-Disposition: form-data; name="assignment"\r\n\r\nps1'
+            b'\r\n--' + b + b'\r\nContent-Disposition: form-data; name="file"; filename="ps1.ipynb"\r\n'
+            b'Content-Type: application/octet-stream\r\n\r\n' + open(nb, 'rb').read() +
+            b'\r\n--' + b + b'--\r\n')
+    s.sendall(chunk(body) + b'0\r\n\r\n')
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+        if b'\r\n\r\n' in out and b'}' in out.split(b'\r\n\r\n', 1)[1]:
+            break
+except OSError:
+    pass
+head, _, rest = out.partition(b'\r\n\r\n')
+open(sys.argv[6] + '/resp', 'wb').write(rest)
+print(head.split(b' ')[1].decode() if head.startswith(b'HTTP/') else '000')
+PY
+}
