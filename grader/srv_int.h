@@ -333,6 +333,45 @@ int srv_archive_is_zip(const char *name);
 int srv_archive_unpack(const struct srv_file *zip, const char *dest, const char *assignment,
 		       const char *student, char *why, size_t whylen, struct gr_err *err);
 
+/* ---- what the grading side takes from a job row (srv_check.c) --------- */
+
+struct roster;
+
+/*
+ * Whether `name` may be the name of an uploaded file: a plain, safe name
+ * (fetch_name_is_safe), not one of the files the grading side writes beside
+ * a submission (timestamp.txt, .grader-*). Both sides use this one rule.
+ */
+int srv_file_name_ok(const char *name);
+
+/*
+ * Why a job row the grading side took must not be graded (NULL: it may):
+ * a student id that is not a safe name or not in the roster (when there is
+ * one), a kind not push or upload, a push whose commit is not 40 hex digits
+ * or whose repository is not its assignment's and student's, an upload
+ * naming a commit or repository.
+ */
+const char *srv_job_check(const struct srv_config *cfg, const struct roster *roster,
+			  const struct srv_job *job);
+
+/* How long before the grading side first saw a job its received time may be (seconds). */
+#define SRV_SEEN_SLACK 60.0
+/*
+ * A job's received time as the grading side takes it: the row's when it is
+ * at most SRV_SEEN_SLACK seconds before `seen` (when the grading side first
+ * saw the job) and not after it; `seen` otherwise.
+ */
+double srv_job_received(double received, double seen);
+
+/*
+ * srv_store_seen.c: _stamp records `now` as the time the grading side first
+ * saw each queued job it has not seen yet, with an HMAC under `key` (the
+ * grading side's own); _seen_at reads job's stamp into *at: 1 when there is
+ * one and its MAC holds, 0 otherwise.
+ */
+int srv_store_stamp(struct srv_store *s, const char *key, double now, struct gr_err *err);
+int srv_store_seen_at(struct srv_store *s, const char *key, long long job, double *at);
+
 /* Seconds since the epoch (CLOCK_REALTIME), as the database keeps times. */
 double srv_wall_now(void);
 

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grader/roster.h"
 #include "srv_int.h"
 
 #define IDLE_POLL_MS 1000
@@ -212,20 +213,58 @@ static void idle(int wake_rd)
 			;
 }
 
+/*
+ * The row of a taken job is the HTTP side's writing: check what the
+ * grading side takes from it, and judge lateness by a received time no
+ * earlier than SRV_SEEN_SLACK before the grading side first saw the job.
+ * 1 when the job is refused (marked failed with why, no call made).
+ */
+static int refuse_row(const struct srv_config *cfg, const struct roster *ro, struct srv_store *st,
+		      struct srv_worker *w, struct srv_job *job)
+{
+	struct gr_err err = {0};
+	const char *why = srv_job_check(cfg, ro, job);
+	double seen = srv_wall_now(), was = job->received;
+	char msg[200];
+
+	if (why) {
+		snprintf(msg, sizeof(msg), "job refused: %s", why);
+		if (srv_store_finish(st, job->id, "failed", msg, NULL, NULL, 0, 0, NULL, 0, &err))
+			srv_log("%s", err.msg);
+		/* the row's own text is not logged: the check is what it failed */
+		srv_log("job %lld: %s", job->id, msg);
+		return 1;
+	}
+	if (!srv_store_seen_at(st, w->key, job->id, &seen))
+		seen = srv_wall_now();
+	job->received = srv_job_received(job->received, seen);
+	if (job->received != was)
+		srv_log("job %lld: received time %.3f out of bounds: judged by when the grading "
+			"side saw it, %.3f",
+			job->id, was, job->received);
+	return 0;
+}
+
 /* Run one queued job if there is one: 1 ran, 0 none waits, negative on a store error. */
-static int run_one(const struct srv_config *cfg, struct srv_store *st, const struct srv_opts *opts,
-		   struct srv_worker *w, int wake_wr)
+static int run_one(const struct srv_config *cfg, const struct roster *ro, struct srv_store *st,
+		   const struct srv_opts *opts, struct srv_worker *w, int wake_wr)
 {
 	struct srv_job job = {0};
 	struct gr_err err = {0};
 	int superseded = 0, rc;
 
+	if (srv_store_stamp(st, w->key, srv_wall_now(), &err) < 0)
+		srv_log("%s", err.msg);
 	rc = srv_store_take(st, (long long)getpid(), &job, &superseded, &err);
 	if (rc == GR_ENOTFOUND)
 		return 0;
 	if (rc) {
 		srv_log("%s", err.msg);
 		return rc;
+	}
+	if (refuse_row(cfg, ro, st, w, &job)) {
+		srv_job_release(&job);
+		return 1;
 	}
 	/* more may wait: wake another idle worker (each take passes one wake-up on) */
 	if (write(wake_wr, "j", 1) < 0 && errno != EAGAIN)
@@ -252,6 +291,7 @@ static void worker_main(const struct srv_config *cfg, const struct srv_opts *opt
 {
 	struct srv_worker w = {.slot = slot, .key = key};
 	struct srv_store *st = NULL;
+	struct roster *ro = NULL;
 	struct gr_err err = {0};
 	int rc, n, full = 0, dirty = 0;
 
@@ -259,7 +299,8 @@ static void worker_main(const struct srv_config *cfg, const struct srv_opts *opt
 	close(listen_fd); /* the network is the HTTP side's alone */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(1);
-	if (srv_store_open(&st, cfg->state, &err) < 0) {
+	if (srv_store_open(&st, cfg->state, &err) < 0 ||
+	    (cfg->roster && roster_load(&ro, cfg->roster, &err) < 0)) {
 		srv_log("worker %u: %s", slot, err.msg);
 		_exit(1);
 	}
@@ -287,7 +328,7 @@ static void worker_main(const struct srv_config *cfg, const struct srv_opts *opt
 		if (full)
 			srv_log("state folder has room again: grading resumed");
 		full = 0;
-		rc = run_one(cfg, st, opts, &w, wake[1]);
+		rc = run_one(cfg, ro, st, opts, &w, wake[1]);
 		if (rc < 0) {
 			dirty = 1;
 			sleep(1);
@@ -295,6 +336,7 @@ static void worker_main(const struct srv_config *cfg, const struct srv_opts *opt
 			idle(wake[0]);
 	}
 	srv_worker_release(&w);
+	roster_free(ro);
 	srv_store_close(st);
 	_exit(0);
 }
@@ -525,6 +567,9 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot start the gradebook writer");
 			goto done;
 		}
+		/* the jobs queued since the last turn: seen now (their received time is bounded by
+		 * it) */
+		srv_store_stamp(st, key, srv_wall_now(), NULL);
 		/* the calls finished jobs owe, those of an earlier run too */
 		srv_callback_send_due(cfg, key, st);
 		reap(IDLE_POLL_MS / 4, &http, workers, SRV_WORKERS_MAX + 1, st);

@@ -160,6 +160,8 @@ int srv_store_open(struct srv_store **out, const char *state, struct gr_err *err
 		rc = exec(s, schema, err);
 	if (!rc)
 		rc = srv_store_gb_schema(s, err);
+	if (!rc)
+		rc = srv_store_seen_schema(s, err);
 	/* a database of an earlier version: the column saying which worker runs a job */
 	if (!rc && !has_runner(s))
 		rc = exec(s, "ALTER TABLE jobs ADD COLUMN runner INTEGER", err);

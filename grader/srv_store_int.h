@@ -21,6 +21,9 @@ int srv_db_fail(struct srv_store *s, struct gr_err *err, const char *what);
 int srv_store_add_calls(struct srv_store *s, long long job, const struct srv_call_in *calls,
 			size_t n, struct gr_err *err);
 
+/* Make the table of jobs the grading side has seen (srv_store_seen.c). */
+int srv_store_seen_schema(struct srv_store *s, struct gr_err *err);
+
 /* Make the gradebooks table (srv_store_gradebook.c). */
 int srv_store_gb_schema(struct srv_store *s, struct gr_err *err);
 

@@ -220,8 +220,7 @@ static int write_upload(int dir_fd, const struct srv_file *f, const char *dir, s
 {
 	int fd;
 
-	if (!fetch_name_is_safe(f->name) || strchr(f->name, '/') ||
-	    !strncmp(f->name, ".grader-", 8) || !strcmp(f->name, FETCH_TIMESTAMP_NAME))
+	if (!srv_file_name_ok(f->name))
 		return gr_err_set(err, GR_EDENIED, "unsafe file name in the upload");
 	fd = openat(dir_fd, f->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -251,6 +250,13 @@ static int place_upload(char **why, struct srv_store *st, const struct srv_job *
 	rc = srv_store_files(st, job->id, &files, &n, err);
 	if (rc)
 		return rc;
+	/* the row's names are the HTTP side's: one it should have refused fails the job */
+	for (size_t i = 0; i < n && !*why; i++)
+		if (!srv_file_name_ok(files[i].name) &&
+		    !(*why = strdup("unsafe file name in the upload")))
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+	if (rc || *why)
+		goto done;
 	/* a zip: fetch's archive code writes the folder (checked by the HTTP side already) */
 	if (n == 1 && srv_archive_is_zip(files[0].name)) {
 		char zwhy[300];

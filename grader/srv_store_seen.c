@@ -1,0 +1,94 @@
+/*
+ * srv_store_seen.c - when the grading side first saw each queued job. The
+ * HTTP side writes a job's `received` time, and lateness is judged by it;
+ * the HTTP side is not trusted with it alone. The grading side stamps every
+ * queued job it has not seen yet (its own clock, an HMAC under its own key,
+ * STATE/calls.key, which the HTTP side cannot read), and a job's received
+ * time is taken only within SRV_SEEN_SLACK seconds before that stamp.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "srv_store_int.h"
+
+int srv_store_seen_schema(struct srv_store *s, struct gr_err *err)
+{
+	if (sqlite3_exec(s->db,
+			 "CREATE TABLE IF NOT EXISTS seen ("
+			 " job INTEGER PRIMARY KEY, at REAL NOT NULL, mac TEXT NOT NULL)",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return srv_db_fail(s, err, "make the table of jobs seen");
+	return 0;
+}
+
+/* The stamp's MAC: the job id and the time, as text, under the grading side's key. */
+static void seen_mac(char out[65], const char *key, long long job, double at)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "seen %lld %.6f", job, at);
+	srv_hmac_sha256_hex(out, key, text, strlen(text));
+}
+
+int srv_store_stamp(struct srv_store *s, const char *key, double now, struct gr_err *err)
+{
+	sqlite3_stmt *q = NULL, *ins = NULL;
+	char mac[65];
+	int rc = 0;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return srv_db_fail(s, err, "begin a transaction");
+	/* a row the HTTP side put there first is kept, and fails its check */
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT id FROM jobs WHERE state='queued' AND id NOT IN "
+			       "(SELECT job FROM seen)",
+			       -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO seen(job, at, mac) VALUES(?,?,?)", -1,
+			       &ins, NULL) != SQLITE_OK) {
+		rc = srv_db_fail(s, err, "prepare a query");
+		goto done;
+	}
+	while (!rc && sqlite3_step(q) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(q, 0);
+
+		seen_mac(mac, key, id, now);
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, id);
+		sqlite3_bind_double(ins, 2, now);
+		sqlite3_bind_text(ins, 3, mac, -1, SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			rc = srv_db_fail(s, err, "stamp a job");
+	}
+done:
+	sqlite3_finalize(q);
+	sqlite3_finalize(ins);
+	if (!rc && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = srv_db_fail(s, err, "stamp the jobs");
+	if (rc)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int srv_store_seen_at(struct srv_store *s, const char *key, long long job, double *at)
+{
+	sqlite3_stmt *q = NULL;
+	char mac[65];
+	int found = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT at, mac FROM seen WHERE job=?", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(q, 1, job);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_FLOAT &&
+	    sqlite3_column_text(q, 1)) {
+		*at = sqlite3_column_double(q, 0);
+		seen_mac(mac, key, job, *at);
+		found = strlen((const char *)sqlite3_column_text(q, 1)) == 64 &&
+			CRYPTO_memcmp(mac, sqlite3_column_text(q, 1), 64) == 0;
+	}
+	sqlite3_finalize(q);
+	return found;
+}
