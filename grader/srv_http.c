@@ -120,23 +120,59 @@ static int srv_auth_token(const struct srv_http *h, const char *auth, const char
 int srv_auth(const struct srv_http *h, struct MHD_Connection *c, const char **student)
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	char *user = NULL, *pass = NULL;
-	int who = SRV_AUTH_NONE;
 
+	/*
+	 * Bearer only: a browser never sends one on its own, so a page of
+	 * another site cannot make the instructor's browser use the token.
+	 */
 	*student = NULL;
-	if (auth && !strncmp(auth, "Basic ", 6)) {
-		user = MHD_basic_auth_get_username_password(c, &pass);
-		if (pass)
-			who = srv_auth_token(h, pass, student);
-		if (pass)
-			explicit_bzero(pass, strlen(pass));
-		MHD_free(user);
-		MHD_free(pass);
-		return who;
-	}
 	if (!auth || strncmp(auth, "Bearer ", 7))
 		return SRV_AUTH_NONE;
 	return srv_auth_token(h, auth + 7, student);
+}
+
+/*
+ * The instructor's page alone takes the token as a Basic password: the
+ * browser attaches it to every later request to the service, cross-site
+ * ones too, so it opens nothing but this read-only page.
+ */
+static int page_auth(const struct srv_http *h, struct MHD_Connection *c)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *student = NULL;
+	char *user = NULL, *pass = NULL;
+	int who = SRV_AUTH_NONE;
+
+	if (!auth || strncmp(auth, "Basic ", 6))
+		return SRV_AUTH_NONE;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	if (pass) {
+		who = srv_auth_token(h, pass, &student);
+		explicit_bzero(pass, strlen(pass));
+	}
+	MHD_free(user);
+	MHD_free(pass);
+	return who;
+}
+
+/*
+ * A request a browser sent from another site: Sec-Fetch-Site says so, or
+ * an Origin that is not the service's own host. Forges and scripts send
+ * neither.
+ */
+static int cross_site(struct MHD_Connection *c)
+{
+	const char *site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	const char *o;
+
+	if (site && strcmp(site, "same-origin") && strcmp(site, "none"))
+		return 1;
+	if (!origin)
+		return 0;
+	o = strstr(origin, "://");
+	return !o || !host || strcmp(o + 3, host);
 }
 
 /* The outcome of srv_store_enqueue as an HTTP answer. */
@@ -376,12 +412,12 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 	}
 	if (!strcmp(url, "/metrics"))
 		return srv_page_metrics(h, r, c);
-	who = srv_auth(h, c, &student);
 	if (!strcmp(url, "/")) {
-		if (who == SRV_AUTH_ADMIN)
+		if (page_auth(h, c) == SRV_AUTH_ADMIN)
 			return srv_page_index(h, r, c);
 		return srv_reply_basic(r, c);
 	}
+	who = srv_auth(h, c, &student);
 	if (who == SRV_AUTH_NONE)
 		return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, "a valid token is required");
 	if (!segments(url, "/api/v1/jobs/", seg, 1, buf, sizeof(buf))) {
@@ -441,6 +477,10 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 		snprintf(r->url, sizeof(r->url), "%s", url);
 		*con_cls = r;
 		r->cap = SRV_BODY_MAX;
+		/* what changes state is refused to another site's page, before its body is read */
+		if (strcmp(method, "GET") && strcmp(method, "HEAD") && cross_site(c))
+			return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN,
+					       "cross-site request refused");
 		if (!strcmp(method, "POST") && !strcmp(url, "/api/v1/submissions")) {
 			r->cap = SRV_UPLOAD_MAX;
 			if (srv_upload_begin(r, c) < 0)

@@ -90,7 +90,8 @@ enum { SRV_AUTH_NONE, SRV_AUTH_STUDENT, SRV_AUTH_ADMIN };
 
 /*
  * Who the request's "Authorization: Bearer TOKEN" is: the instructor, a
- * student (*student: their id, borrowed from the config) or nobody.
+ * student (*student: their id, borrowed from the config) or nobody. A Basic
+ * credential is nobody here: it opens the instructor's page (GET /) alone.
  */
 int srv_auth(const struct srv_http *h, struct MHD_Connection *c, const char **student);
 
