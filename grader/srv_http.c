@@ -194,6 +194,11 @@ int srv_reply_enqueued(struct srv_http *h, struct srv_req *r, struct MHD_Connect
 	case SRV_REPLAY:
 		return srv_reply_error(r, c, MHD_HTTP_CONFLICT,
 				       "delivery already received (replay refused)");
+	case SRV_KNOWN:
+		return srv_reply(r, c, MHD_HTTP_OK,
+				 json_pack("{s:s, s:s}", "status", "ignored", "reason",
+					   "this commit is queued or graded already"),
+				 NULL);
 	case SRV_QUEUE_FULL:
 		return srv_reply(r, c, MHD_HTTP_TOO_MANY_REQUESTS,
 				 json_pack("{s:s}", "error", "the queue is full, try again later"),

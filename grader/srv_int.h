@@ -111,6 +111,7 @@ enum {
 	SRV_REPLAY = 1,	      /* the delivery id was seen before */
 	SRV_QUEUE_FULL = 2,   /* queue_max jobs wait already */
 	SRV_STUDENT_FULL = 3, /* this student has per_student jobs waiting */
+	SRV_KNOWN = 4,	      /* the push's commit is queued or graded already */
 };
 
 /* One uploaded file: a plain name and its bytes. */

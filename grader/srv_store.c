@@ -219,10 +219,15 @@ static int add_delivery(struct srv_store *s, const char *forge, const char *id, 
 			struct gr_err *err)
 {
 	sqlite3_stmt *st = NULL;
+	long long seen = 0;
 	int rc = 0, step;
 
 	if (!forge || !id)
 		return 0;
+	/* the same delivery sent to another forge's endpoint is a replay too */
+	rc = count(s, &seen, "SELECT count(*) FROM deliveries WHERE id=?", id, NULL, err);
+	if (rc || seen)
+		return rc ? rc : SRV_REPLAY;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO deliveries(forge, id, received) VALUES(?,?,?)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return srv_db_fail(s, err, "prepare a query");
@@ -328,7 +333,7 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 {
 	sqlite3_stmt *st = NULL;
 	long long waiting = 0, mine = 0;
-	int rc;
+	int rc, known = 0;
 
 	/* a job accepted on a nearly full disk might not be gradable: refuse it now */
 	if (srv_low_space(s->dir))
@@ -337,6 +342,10 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	if (rc)
 		return rc;
 	rc = add_delivery(s, in->forge, in->delivery, in->received, err);
+	if (!rc)
+		rc = srv_store_commit_known(s, in, &known, err);
+	if (!rc && known)
+		rc = SRV_KNOWN; /* acknowledged, not queued: an old commit never replaces a newer */
 	if (!rc)
 		rc = count(s, &waiting, "SELECT count(*) FROM jobs WHERE state='queued'", NULL,
 			   NULL, err);

@@ -24,6 +24,14 @@ int srv_store_add_calls(struct srv_store *s, long long job, const struct srv_cal
 /* Make the table of jobs the grading side has seen (srv_store_seen.c). */
 int srv_store_seen_schema(struct srv_store *s, struct gr_err *err);
 
+/*
+ * Whether the push `in` names a commit already queued, running, graded or
+ * superseded for its student and assignment, or failed before a newer job
+ * came (srv_store_seen.c; inside the caller's transaction).
+ */
+int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int *known,
+			   struct gr_err *err);
+
 /* Make the gradebooks table (srv_store_gradebook.c). */
 int srv_store_gb_schema(struct srv_store *s, struct gr_err *err);
 

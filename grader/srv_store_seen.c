@@ -5,6 +5,8 @@
  * queued job it has not seen yet (its own clock, an HMAC under its own key,
  * STATE/calls.key, which the HTTP side cannot read), and a job's received
  * time is taken only within SRV_SEEN_SLACK seconds before that stamp.
+ * And whether a push repeats a commit known already (a replayed delivery
+ * under a new id must not grade an old commit again).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +18,11 @@
 
 int srv_store_seen_schema(struct srv_store *s, struct gr_err *err)
 {
+	/* deliveries by id alone: one delivery is one, whichever forge's endpoint it is sent to */
 	if (sqlite3_exec(s->db,
 			 "CREATE TABLE IF NOT EXISTS seen ("
-			 " job INTEGER PRIMARY KEY, at REAL NOT NULL, mac TEXT NOT NULL)",
+			 " job INTEGER PRIMARY KEY, at REAL NOT NULL, mac TEXT NOT NULL);"
+			 "CREATE INDEX IF NOT EXISTS deliveries_id ON deliveries(id);",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		return srv_db_fail(s, err, "make the table of jobs seen");
 	return 0;
@@ -91,4 +95,41 @@ int srv_store_seen_at(struct srv_store *s, const char *key, long long job, doubl
 	}
 	sqlite3_finalize(q);
 	return found;
+}
+
+int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int *known,
+			   struct gr_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+
+	/*
+	 * A commit queued, running, graded or superseded for this student and
+	 * assignment is known; a failed one too once a newer push or upload
+	 * came (it may be tried again while it is the newest).
+	 */
+	*known = 0;
+	if (!in->commit)
+		return 0;
+	if (sqlite3_prepare_v2(
+		s->db,
+		"SELECT 1 FROM jobs j WHERE assignment=?1 AND student=?2 AND commit_id=?3 AND "
+		"(state!='failed' OR EXISTS (SELECT 1 FROM jobs k WHERE k.assignment=?1 AND "
+		"k.student=?2 AND k.id>j.id AND k.commit_id IS NOT ?3)) LIMIT 1",
+		-1, &q, NULL) != SQLITE_OK)
+		return srv_db_fail(s, err, "prepare a query");
+	sqlite3_bind_text(q, 1, in->assignment, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, in->student, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, in->commit, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		*known = 1;
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		rc = srv_db_fail(s, err, "look up a commit");
+	}
+	sqlite3_finalize(q);
+	return rc;
 }

@@ -252,12 +252,15 @@ i=0; while [ $i -lt 100 ] && [ "$(grep -c 'HTTP side ready' "$T/serve.log")" = "
 	sleep 0.1; i=$((i + 1))
 done
 check "SIGHUP: reloaded" grep -q "config '.*course.json' reloaded" "$T/serve.log"
+# new commits: a commit graded already is acknowledged, not queued again
+c1=$(push_nb "$T" alice alice 2026-10-29T15:00:00Z)
 github_body "$T/h.json" course2/ps1-alice refs/heads/main "$c1"
 check "SIGHUP: the new config is used" test "$(deliver github "$T/h.json" hup-1)" = 202
 echo '{"broken": ' >"$T/course.json"
 kill -HUP "$SRV_PID"
 i=0; while [ $i -lt 100 ] && ! grep -q 'reload refused' "$T/serve.log"; do sleep 0.1; i=$((i + 1)); done
 check "SIGHUP: a broken config is refused" grep -q 'reload refused, keeping the running config' "$T/serve.log"
+c2=$(push_nb "$T" bob bob 2026-10-29T15:00:00Z)
 github_body "$T/h.json" course2/ps1-bob refs/heads/main "$c2"
 check "SIGHUP: the running config kept" test "$(deliver github "$T/h.json" hup-2)" = 202
 cp "$T/old.json" "$T/course.json"
