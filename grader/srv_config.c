@@ -333,6 +333,17 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 		if ((v = json_object_get(hooks, srv_forge_name(f))))
 			c->secret[f] = read_secret(ck, v, where, dir);
 	}
+	/*
+	 * GitLab sends its secret itself in a header: whoever sees one delivery
+	 * (its log in GitLab, a proxy) has it, so it must sign nothing else.
+	 */
+	for (int f = 0; f < SRV_NFORGES; f++)
+		if (f != SRV_GITLAB && c->secret[f] && c->secret[SRV_GITLAB] &&
+		    !strcmp(c->secret[f], c->secret[SRV_GITLAB]))
+			problem(ck,
+				"webhooks.gitlab: the same secret as webhooks.%s; GitLab sends it "
+				"in clear, so give each forge its own",
+				srv_forge_name(f));
 	if (json_is_object(hooks)) {
 		static const char *const fknown[] = {"github", "gitlab", "gitea", NULL};
 		unknown_keys(ck, hooks, "webhooks", fknown);

@@ -21,7 +21,10 @@ cp "$work/release/ps1.ipynb" "$work/work/alice/"
 	git -c user.name=alice -c user.email=alice@example.org commit -qm "start ps1" &&
 	git push -q origin HEAD:main)
 # the demo's secrets; a real course keeps them in files or the service's environment
+# (one secret per forge: GitLab sends its own in clear, so it must sign nothing else)
 export GRADER_WEBHOOK_SECRET=${GRADER_WEBHOOK_SECRET:-demo-webhook-secret}
+export GRADER_GITLAB_TOKEN=${GRADER_GITLAB_TOKEN:-demo-gitlab-token}
+export GRADER_GITEA_SECRET=${GRADER_GITEA_SECRET:-demo-gitea-secret}
 export GRADER_ADMIN_TOKEN=${GRADER_ADMIN_TOKEN:-demo-admin-token}
 export GRADER_STUDENT_TOKENS="alice alice-demo-token-0001
 bob bob-demo-token-00002

@@ -6,7 +6,8 @@ export GIT_CONFIG_NOSYSTEM=1 HOME=$E2E_TMP
 git config --global user.name t
 git config --global user.email t@example.org
 git config --global init.defaultBranch main
-export GRADER_WEBHOOK_SECRET=s3cret-hook GRADER_ADMIN_TOKEN=admin-tok
+export GRADER_WEBHOOK_SECRET=s3cret-hook GRADER_GITLAB_TOKEN=s3cret-gitlab GRADER_GITEA_SECRET=s3cret-gitea
+export GRADER_ADMIN_TOKEN=admin-tok
 SRV_PID=
 SRV_PORT=
 CURL="curl -s -m 20 --noproxy 127.0.0.1"
@@ -37,8 +38,8 @@ make_course() {
   "roster": "roster.csv",
   "webhooks": {
     "github": {"env": "GRADER_WEBHOOK_SECRET"},
-    "gitlab": {"env": "GRADER_WEBHOOK_SECRET"},
-    "gitea": {"env": "GRADER_WEBHOOK_SECRET"}
+    "gitlab": {"env": "GRADER_GITLAB_TOKEN"},
+    "gitea": {"env": "GRADER_GITEA_SECRET"}
   },
   "admin_token": {"env": "GRADER_ADMIN_TOKEN"},
   "queue": {"max": 50, "per_student": 5},
@@ -109,10 +110,15 @@ hmac_hex() { # hmac_hex FILE SECRET
 	/usr/bin/python3 -c 'import hmac,hashlib,sys; print(hmac.new(sys.argv[2].encode(), open(sys.argv[1],"rb").read(), hashlib.sha256).hexdigest())' "$1" "$2"
 }
 
-# deliver FORGE BODYFILE DELIVERY [SECRET] [EVENT]: POST like the forge (an empty
-# SECRET sends no signature); prints the HTTP status, the body goes to $E2E_TMP/resp
+# deliver FORGE BODYFILE DELIVERY [SECRET] [EVENT]: POST like the forge, signed with
+# its secret (an empty SECRET sends no signature); prints the HTTP status, the body
+# goes to $E2E_TMP/resp
 deliver() {
-	sec=${4-$GRADER_WEBHOOK_SECRET}
+	case $1 in
+	gitlab) sec=${4-$GRADER_GITLAB_TOKEN} ;;
+	gitea) sec=${4-$GRADER_GITEA_SECRET} ;;
+	*) sec=${4-$GRADER_WEBHOOK_SECRET} ;;
+	esac
 	case $1 in
 	github) h1="X-GitHub-Event: ${5:-push}"; h2="X-GitHub-Delivery: $3"
 		h3="X-Hub-Signature-256: sha256=$(hmac_hex "$2" "$sec")" ;;

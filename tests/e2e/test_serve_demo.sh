@@ -10,7 +10,7 @@ T=$E2E_TMP
 need_root "the serve demo (the sandbox and --user need root)"
 trap 'stop_server KILL; rm -rf "$T"' EXIT
 # the demo's own secrets, as the README uses them
-unset GRADER_WEBHOOK_SECRET GRADER_ADMIN_TOKEN GRADER_STUDENT_TOKENS
+unset GRADER_WEBHOOK_SECRET GRADER_GITLAB_TOKEN GRADER_GITEA_SECRET GRADER_ADMIN_TOKEN GRADER_STUDENT_TOKENS
 mkdir -p "$T/repo"
 cp -r "$ROOT/rubrics" "$T/repo/"
 W=$T/repo/build/serve-demo
@@ -55,6 +55,6 @@ check "grader export: the same markdown as the API" cmp -s "$T/export.md" "$T/ap
 check "the gradebook lists alice and bob" sh -c "grep -q alice '$T/export.md' && grep -q bob '$T/export.md'"
 stop_server TERM
 check "the demo stops on SIGTERM" grep -q 'stopping: queued jobs stay queued' "$T/serve.log"
-check "no demo secret in the log" sh -c "! grep -q -e demo-webhook-secret -e demo-admin-token -e demo-token '$T/serve.log'"
+check "no demo secret in the log" sh -c "! grep -q -e demo-webhook-secret -e demo-gitlab-token -e demo-gitea-secret -e demo-admin-token -e demo-token '$T/serve.log'"
 check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
 finish

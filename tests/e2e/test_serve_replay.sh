@@ -4,7 +4,8 @@
 # push of a commit already queued or graded for that student and assignment
 # is acknowledged and not queued, so an old commit never replaces the result
 # of a newer push, and the newest one is not graded again (late) after the
-# deadline; the same delivery sent to another forge's endpoint is a replay.
+# deadline; the same delivery sent to another forge's endpoint is a replay,
+# and a GitLab secret (sent in clear) may not be another forge's key.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
@@ -12,6 +13,15 @@ need_root "grader serve (the sandbox and --user need root)"
 trap 'stop_server KILL; rm -rf "$T"' EXIT
 
 make_course "$T" alice bob || { fail "course setup"; finish; }
+# GitLab sends its secret in clear: it must not be another forge's signing key
+sed 's/GRADER_GITLAB_TOKEN/GRADER_WEBHOOK_SECRET/' "$T/course.json" >"$T/shared.json"
+"$GRADER" serve --config "$T/shared.json" --check-config 2>"$T/shared.err"; rc=$?
+cat "$T/shared.err"
+check "check-config: a GitLab secret shared with GitHub refused" sh -c "test $rc = 1 && grep -q 'webhooks.gitlab: the same secret as webhooks.github' '$T/shared.err'"
+check "check-config: the refusal prints no secret" sh -c "! grep -q s3cret '$T/shared.err'"
+sed 's/GRADER_GITEA_SECRET/GRADER_WEBHOOK_SECRET/' "$T/course.json" >"$T/shared2.json"
+check "check-config: GitHub and Gitea may share theirs (both sign, neither sends it)" "$GRADER" serve --config "$T/shared2.json" --check-config
+check "grader serve will not start with a shared GitLab secret" sh -c "! '$GRADER' serve --config '$T/shared.json' --listen 127.0.0.1:0 --user nobody 2>/dev/null"
 start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
 result() { api /api/v1/results/ps1/alice >/dev/null; json_get "$T/resp" "$1"; }
 
@@ -33,7 +43,9 @@ n0=$(jobs_count "$T")
 check "X replayed under its own id: 409" test "$(deliver github "$T/x.json" d3)" = 409
 check "X replayed under a new id: acknowledged (200)" test "$(deliver github "$T/x.json" d3-REPLAYED)" = 200
 check "X replayed: said why" grep -q 'queued or graded already' "$T/resp"
-check "X replayed to the Gitea endpoint under the same id: 409" test "$(deliver gitea "$T/x.json" d3)" = 409
+# the captured GitHub signature's hex as X-Gitea-Signature: refused, each forge has its own secret
+check "X replayed to the Gitea endpoint with its GitHub signature: 401" test "$(deliver gitea "$T/x.json" d3 "$GRADER_WEBHOOK_SECRET")" = 401
+check "X's delivery id, signed for Gitea: 409 (one delivery id across the endpoints)" test "$(deliver gitea "$T/x.json" d3)" = 409
 check "Y replayed under a new id: acknowledged (200)" test "$(deliver github "$T/y.json" d4-again)" = 200
 check "the replays queued nothing" test "$(jobs_count "$T")" = "$n0"
 sleep 2 # a replayed job, had one been queued, would have been taken by now
