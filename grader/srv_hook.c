@@ -36,12 +36,9 @@ static int same(const char *a, const char *b)
 	return la == lb && CRYPTO_memcmp(a, b, la) == 0;
 }
 
-int srv_hook_verify(enum srv_forge forge, const char *secret, const char *signature,
-		    const void *body, size_t len, struct gr_err *err)
+int srv_hook_precheck(enum srv_forge forge, const char *secret, const char *signature,
+		      struct gr_err *err)
 {
-	char mac[65], given[65];
-	size_t n;
-
 	if (!secret)
 		return gr_err_set(err, GR_EDENIED, "%s webhooks are not enabled",
 				  srv_forge_name(forge));
@@ -53,15 +50,28 @@ int srv_hook_verify(enum srv_forge forge, const char *secret, const char *signat
 			return gr_err_set(err, GR_EDENIED, "wrong webhook token");
 		return 0;
 	}
-	if (forge == SRV_GITHUB) {
-		if (strncmp(signature, "sha256=", 7))
-			return gr_err_set(err, GR_EDENIED, "signature is not 'sha256=...'");
+	if (forge == SRV_GITHUB && strncmp(signature, "sha256=", 7))
+		return gr_err_set(err, GR_EDENIED, "signature is not 'sha256=...'");
+	if (forge == SRV_GITHUB)
 		signature += 7;
-	}
+	if (strlen(signature) != 64 || strspn(signature, "0123456789abcdefABCDEF") != 64)
+		return gr_err_set(err, GR_EDENIED, "wrong signature");
+	return 0;
+}
+
+int srv_hook_verify(enum srv_forge forge, const char *secret, const char *signature,
+		    const void *body, size_t len, struct gr_err *err)
+{
+	char mac[65], given[65];
+	size_t n;
+	int rc = srv_hook_precheck(forge, secret, signature, err);
+
+	if (rc || forge == SRV_GITLAB)
+		return rc;
+	if (forge == SRV_GITHUB)
+		signature += 7;
 	/* hex digits compare case-insensitively: normalise without branching on the MAC */
 	n = strlen(signature);
-	if (n != 64)
-		return gr_err_set(err, GR_EDENIED, "wrong signature");
 	for (size_t i = 0; i < n; i++)
 		given[i] =
 		    (char)(signature[i] | (signature[i] >= 'A' && signature[i] <= 'F' ? 32 : 0));

@@ -464,12 +464,99 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 	return srv_reply(r, c, MHD_HTTP_OK, j, NULL);
 }
 
+static const char *const hooks[] = {"/hooks/github", "/hooks/gitlab", "/hooks/gitea"};
+
+/*
+ * The headers are in: refuse now, before a byte of the body is read (and
+ * held), what needs no body to refuse: another site's page changing state,
+ * an upload without a valid token, a delivery to a forge that is off or
+ * without a well-formed signature. -1 when none applies.
+ */
+static int gate(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c, const char *url,
+		const char *method)
+{
+	static const char *const sig_h[] = {"X-Hub-Signature-256", "X-Gitlab-Token",
+					    "X-Gitea-Signature"};
+	const char *student = NULL;
+	struct gr_err err = {0};
+
+	if (strcmp(method, "GET") && strcmp(method, "HEAD") && cross_site(c))
+		return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN, "cross-site request refused");
+	if (strcmp(method, "POST"))
+		return -1;
+	if (!strcmp(url, "/api/v1/submissions")) {
+		if (srv_auth(h, c, &student) == SRV_AUTH_NONE)
+			return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED,
+					       "a valid token is required");
+		r->cap = SRV_UPLOAD_MAX;
+		if (srv_upload_begin(r, c) < 0)
+			return srv_reply_error(r, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+					       "an upload is multipart/form-data");
+		return -1;
+	}
+	for (int f = 0; f < SRV_NFORGES; f++) {
+		if (strcmp(url, hooks[f]))
+			continue;
+		if (!h->cfg->secret[f])
+			return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND,
+					       "webhooks of this forge are off");
+		if (srv_hook_precheck((enum srv_forge)f, h->cfg->secret[f],
+				      MHD_lookup_connection_value(c, MHD_HEADER_KIND, sig_h[f]),
+				      &err) < 0)
+			return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, err.msg);
+	}
+	return -1;
+}
+
+/*
+ * A piece of the body: parsed (an upload) or kept (a webhook), within the
+ * request's cap and the cap of what all requests together hold in memory.
+ */
+static enum MHD_Result body_piece(struct srv_http *h, struct srv_req *r, const char *upload,
+				  size_t n)
+{
+	unsigned long long cap = (unsigned long long)h->cfg->buffer_mib << 20;
+
+	/*
+	 * The idle timeout alone lets a byte every few seconds hold a request
+	 * open for ever: its whole time is bounded too (the connection is
+	 * closed; a response cannot be queued mid-body).
+	 */
+	if (gr_now() - r->start > (double)h->cfg->request_seconds) {
+		r->status = MHD_HTTP_REQUEST_TIMEOUT;
+		return MHD_NO;
+	}
+	if (!r->too_big && r->seen + n > r->cap)
+		r->too_big = 1;
+	r->seen += n;
+	if (r->too_big || r->busy || r->status)
+		return MHD_YES; /* read and dropped: the answer is known */
+	if (atomic_fetch_add(&h->buffered, n) + n > cap) {
+		/* what this request held goes now; it is answered 503 when its body ends */
+		atomic_fetch_sub(&h->buffered, r->held + n);
+		r->held = 0;
+		r->busy = 1;
+		srv_upload_free(r);
+		free(r->body.p);
+		memset(&r->body, 0, sizeof(r->body));
+		return MHD_YES;
+	}
+	r->held += n;
+	if (r->pp) {
+		if (MHD_post_process(r->pp, upload, n) != MHD_YES)
+			r->bad_form = 1;
+	} else if (gr_buf_put(&r->body, upload, n)) {
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *upload, size_t *upload_size,
 			      void **con_cls)
 {
 	struct srv_req *r = *con_cls;
-	static const char *const hooks[] = {"/hooks/github", "/hooks/gitlab", "/hooks/gitea"};
+	int out;
 
 	if (!r) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -482,16 +569,9 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 		snprintf(r->url, sizeof(r->url), "%s", url);
 		*con_cls = r;
 		r->cap = SRV_BODY_MAX;
-		/* what changes state is refused to another site's page, before its body is read */
-		if (strcmp(method, "GET") && strcmp(method, "HEAD") && cross_site(c))
-			return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN,
-					       "cross-site request refused");
-		if (!strcmp(method, "POST") && !strcmp(url, "/api/v1/submissions")) {
-			r->cap = SRV_UPLOAD_MAX;
-			if (srv_upload_begin(r, c) < 0)
-				return srv_reply_error(r, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-						       "an upload is multipart/form-data");
-		}
+		out = gate(h, r, c, url, method);
+		if (out >= 0)
+			return out;
 		/* refuse an announced oversized body before reading a byte of it */
 		if (cl && strtoull(cl, NULL, 10) > r->cap)
 			r->too_big = 1;
@@ -501,27 +581,10 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		/*
-		 * The idle timeout alone lets a byte every few seconds hold a
-		 * request open for ever: its whole time is bounded too (the
-		 * connection is closed; a response cannot be queued mid-body).
-		 */
-		if (gr_now() - r->start > (double)h->cfg->request_seconds) {
-			r->status = MHD_HTTP_REQUEST_TIMEOUT;
-			return MHD_NO;
-		}
-		if (!r->too_big && r->seen + *upload_size > r->cap)
-			r->too_big = 1;
-		r->seen += *upload_size;
-		if (!r->too_big && !r->status && r->pp) {
-			if (MHD_post_process(r->pp, upload, *upload_size) != MHD_YES)
-				r->bad_form = 1;
-		} else if (!r->too_big && !r->status &&
-			   gr_buf_put(&r->body, upload, *upload_size)) {
-			return MHD_NO;
-		}
+		enum MHD_Result more = body_piece(h, r, upload, *upload_size);
+
 		*upload_size = 0;
-		return MHD_YES;
+		return more;
 	}
 	if (r->status)
 		return MHD_YES; /* answered already */
@@ -532,6 +595,10 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 	r->received = srv_wall_now();
 	if (r->too_big)
 		return srv_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+	if (r->busy)
+		return srv_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 json_pack("{s:s}", "error", "too many uploads at once, try again"),
+				 "10");
 	if (r->bad_form)
 		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "malformed form data");
 	if (r->upload)
@@ -627,6 +694,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	srv_log("%s %s %u%s %.1f ms%s", r->method, r->url, r->status, job,
 		(gr_now() - r->start) * 1e3,
 		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	atomic_fetch_sub(&h->buffered, r->held);
 	srv_upload_free(r);
 	free(r->body.p);
 	free(r);
@@ -644,6 +712,7 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	pthread_mutex_init(&h.lock, NULL);
 	for (size_t i = 0; i < sizeof(h.requests) / sizeof(h.requests[0]); i++)
 		atomic_init(&h.requests[i], 0);
+	atomic_init(&h.buffered, 0);
 	/* one connection now: a state folder that cannot be opened stops the side here */
 	rc = srv_store_open(&st, cfg->state, err);
 	if (!rc) {
@@ -668,7 +737,8 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	    MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
 	    NULL, on_request, &h, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
 	    on_done, &h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)512, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+	    (unsigned)512, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 	if (!d) {
 		rc = gr_err_set(err, GR_EIO, "cannot start the HTTP daemon");
 		goto done;

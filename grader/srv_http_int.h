@@ -32,6 +32,7 @@ struct srv_http {
 	struct srv_store *pool[SRV_STORE_POOL];
 	size_t npool;
 	atomic_ullong requests[6]; /* answered, by status class (1xx..5xx) */
+	atomic_ullong buffered;	   /* request body bytes held in memory, all requests */
 };
 
 /* One request while it is read and answered. */
@@ -40,6 +41,8 @@ struct srv_req {
 	struct gr_buf body;	 /* webhooks: the raw body */
 	size_t seen, cap;	 /* body bytes received, and the most accepted */
 	int too_big, bad_form;
+	int busy;	 /* the bodies held in memory were at their cap: 503 */
+	size_t held;	 /* this request's part of srv_http.buffered */
 	unsigned status; /* answered with this (0: not yet) */
 	long long job;	 /* the job it queued, for the log line */
 	double start;	 /* gr_now() when it arrived */

@@ -70,6 +70,14 @@ int srv_hook_verify(enum srv_forge forge, const char *secret, const char *signat
 		    const void *body, size_t len, struct gr_err *err);
 
 /*
+ * What srv_hook_verify checks without the body: the forge on, the header
+ * there and well formed (GitLab's token compared whole): a delivery failing
+ * it is refused before its body is read.
+ */
+int srv_hook_precheck(enum srv_forge forge, const char *secret, const char *signature,
+		      struct gr_err *err);
+
+/*
  * Parse a verified push body and its headers (event, delivery). GR_EINVAL
  * for malformed JSON or a push without the fields we need.
  */
