@@ -691,6 +691,12 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 		snprintf(job, sizeof(job), " job %lld", r->job);
 	if (r->status >= 100 && r->status < 600)
 		atomic_fetch_add(&h->requests[r->status / 100], 1);
+	/* a space in the path would start a forged field: shown as '+' (srv_log escapes the rest)
+	 */
+	for (char *sp = strchr(r->url, ' '); sp; sp = strchr(sp, ' '))
+		*sp = '+';
+	for (char *sp = strchr(r->method, ' '); sp; sp = strchr(sp, ' '))
+		*sp = '+';
 	srv_log("%s %s %u%s %.1f ms%s", r->method, r->url, r->status, job,
 		(gr_now() - r->start) * 1e3,
 		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");

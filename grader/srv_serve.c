@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "grader/roster.h"
+#include "grader/util.h"
 #include "srv_int.h"
 
 #define IDLE_POLL_MS 1000
@@ -49,7 +50,7 @@ static void on_reload(int sig)
 
 void srv_log(const char *fmt, ...)
 {
-	char line[1024], when[32];
+	char line[1024], when[32], *safe;
 	time_t now = time(NULL);
 	struct tm tm;
 	va_list ap;
@@ -59,9 +60,17 @@ void srv_log(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/*
+	 * A line holds text from requests (a path, a repository name, a git
+	 * error): control and bidi characters are shown escaped, so none can
+	 * start a forged line or reach the terminal of whoever reads the log.
+	 */
+	safe = gr_term_escape(line);
 	/* one write per line: the two sides share stderr */
-	fprintf(stderr, "grader serve: %s [%d] %s\n", when, (int)getpid(), line);
+	fprintf(stderr, "grader serve: %s [%d] %s\n", when, (int)getpid(),
+		safe ? safe : "(a log line lost: out of memory)");
 	fflush(stderr);
+	free(safe);
 }
 
 /* Bind "ADDR:PORT" ("[::1]:8080", "127.0.0.1:0"); *out is the listening socket. */
