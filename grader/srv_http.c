@@ -406,15 +406,8 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 	char buf[512], *seg[3], *end;
 	int rc, who;
 
-	if (!strcmp(url, "/healthz")) {
-		rc = srv_store_stats(r->store, &j, 0, &err);
-		if (rc)
-			return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
-					       "state unreadable");
-		json_object_set_new(j, "status", json_string("ok"));
-		json_object_del(j, "recent");
-		return srv_reply(r, c, MHD_HTTP_OK, j, NULL);
-	}
+	if (!strcmp(url, "/healthz"))
+		return srv_page_health(h, r, c);
 	if (!strcmp(url, "/metrics"))
 		return srv_page_metrics(h, r, c);
 	if (!strcmp(url, "/")) {
@@ -716,6 +709,8 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	int rc, sig = 0;
 
 	pthread_mutex_init(&h.lock, NULL);
+	pthread_mutex_init(&h.metrics.lock, NULL);
+	pthread_mutex_init(&h.health.lock, NULL);
 	for (size_t i = 0; i < sizeof(h.requests) / sizeof(h.requests[0]); i++)
 		atomic_init(&h.requests[i], 0);
 	atomic_init(&h.buffered, 0);
@@ -763,5 +758,9 @@ done:
 	for (size_t i = 0; i < h.npool; i++)
 		srv_store_close(h.pool[i]);
 	pthread_mutex_destroy(&h.lock);
+	pthread_mutex_destroy(&h.metrics.lock);
+	pthread_mutex_destroy(&h.health.lock);
+	free(h.metrics.text);
+	free(h.health.text);
 	return rc;
 }

@@ -18,6 +18,16 @@ struct srv_upload;
 /* Database connections kept open for the connections' threads. */
 #define SRV_STORE_POOL 16
 
+/* How long an answer to /metrics or /healthz is reused (seconds). */
+#define SRV_CACHE_S 1.0
+
+/* One such answer: its text and when it was made. */
+struct srv_cache {
+	pthread_mutex_t lock;
+	char *text;
+	double at;
+};
+
 /*
  * The HTTP side: one thread per connection (libmicrohttpd's), so a slow
  * answer (an upload unpacked, a gradebook waited for) never holds up a
@@ -33,6 +43,7 @@ struct srv_http {
 	size_t npool;
 	atomic_ullong requests[6]; /* answered, by status class (1xx..5xx) */
 	atomic_ullong buffered;	   /* request body bytes held in memory, all requests */
+	struct srv_cache metrics, health;
 };
 
 /* One request while it is read and answered. */
@@ -62,8 +73,12 @@ int srv_upload_begin(struct srv_req *r, struct MHD_Connection *c);
 int srv_upload_finish(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
 void srv_upload_free(struct srv_req *r);
 
-/* GET /metrics (Prometheus text) and GET / (HTML for instructors). */
+/*
+ * GET /metrics (Prometheus text), GET /healthz (JSON), each made at most
+ * once a second, and GET / (HTML for instructors).
+ */
 int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
+int srv_page_health(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
 int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
 /* GET /api/v1/assignments/{a}/export?to=csv|nbgrader-db|junit|markdown|items. */
 int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,

@@ -40,7 +40,58 @@ static void histogram(struct gr_buf *b, struct srv_store *st, const char *name, 
 	gr_buf_put(b, line, strlen(line));
 }
 
-int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c)
+/*
+ * The text `make` gives, made at most once a second (SRV_CACHE_S): anyone may
+ * ask for /metrics and /healthz, and each making reads every job. Requests
+ * meanwhile get a copy of the last one (those arriving while it is made wait
+ * for it). A heap copy, or NULL when it could not be made.
+ */
+static char *cached(struct srv_cache *k, char *(*make)(struct srv_http *, struct srv_req *),
+		    struct srv_http *h, struct srv_req *r)
+{
+	char *text = NULL;
+
+	pthread_mutex_lock(&k->lock);
+	if (!k->text || gr_now() - k->at >= SRV_CACHE_S) {
+		char *fresh = make(h, r);
+
+		if (fresh) {
+			free(k->text);
+			k->text = fresh;
+			k->at = gr_now();
+		}
+	}
+	if (k->text)
+		text = strdup(k->text);
+	pthread_mutex_unlock(&k->lock);
+	return text;
+}
+
+static char *health_text(struct srv_http *h, struct srv_req *r)
+{
+	json_t *j = NULL;
+	char *text;
+
+	(void)h;
+	if (srv_store_stats(r->store, &j, 0, NULL) < 0)
+		return NULL;
+	json_object_set_new(j, "status", json_string("ok"));
+	json_object_del(j, "recent");
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	return text;
+}
+
+int srv_page_health(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c)
+{
+	char *text = cached(&h->health, health_text, h, r);
+
+	if (!text)
+		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
+	return srv_reply_text(r, c, MHD_HTTP_OK, "application/json", text);
+}
+
+static char *metrics_text(struct srv_http *h, struct srv_req *r)
 {
 	static const char *const states[] = {"queued", "running", "done", "failed", "superseded"};
 	struct gr_buf b = {0};
@@ -48,7 +99,7 @@ int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connectio
 	char line[256];
 
 	if (srv_store_stats(r->store, &stats, 0, NULL) < 0)
-		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
+		return NULL;
 	by = json_object_get(stats, "jobs");
 	snprintf(line, sizeof(line),
 		 "# HELP grader_queue_depth Jobs waiting to be graded.\n"
@@ -76,9 +127,16 @@ int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connectio
 	histogram(&b, r->store, "grader_push_to_result_seconds",
 		  "Seconds from receiving a push or upload to its result.", "finished-received");
 	json_decref(stats);
-	if (!b.p)
-		return MHD_NO;
-	return srv_reply_text(r, c, MHD_HTTP_OK, "text/plain; version=0.0.4", b.p);
+	return b.p;
+}
+
+int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c)
+{
+	char *text = cached(&h->metrics, metrics_text, h, r);
+
+	if (!text)
+		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
+	return srv_reply_text(r, c, MHD_HTTP_OK, "text/plain; version=0.0.4", text);
 }
 
 /* Append `s` with &, <, >, " and ' escaped. */
