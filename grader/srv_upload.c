@@ -96,8 +96,10 @@ static const char *check_files(const struct srv_upload *u)
 	for (size_t i = 0; i < u->nfiles; i++) {
 		const char *n = u->files[i].name, *dot = strrchr(n, '.');
 
-		if (!fetch_name_is_safe(n) || strchr(n, '/') || strchr(n, '\\'))
-			return "a file name is not a plain, safe name";
+		/* the grading side's writer applies the same rule */
+		if (!srv_file_name_ok(n))
+			return "a file name is not a plain, safe name (timestamp.txt and .grader-* "
+			       "are the grader's)";
 		if (srv_archive_is_zip(n) && u->nfiles > 1)
 			return "a zip comes alone: send one zip, or the files themselves";
 		if (dot && (!strcmp(dot, ".gz") || !strcmp(dot, ".tar") || !strcmp(dot, ".tgz") ||
