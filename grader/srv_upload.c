@@ -32,6 +32,11 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
 	(void)kind;
 	(void)type;
 	(void)enc;
+	/* a part without a name (or with one libmicrohttpd cannot read): a malformed form */
+	if (!key) {
+		u->bad = 1;
+		return MHD_YES;
+	}
 	if (!strcmp(key, "file") && filename) {
 		if (off == 0) {
 			struct srv_file *more;
