@@ -180,16 +180,24 @@ static void test_serve__config(void **state)
 
 static long long push(struct srv_store *s, const char *student, const char *delivery, int *rc)
 {
+	/* one commit per delivery: a commit queued already is not queued again */
+	char commit[41];
 	struct srv_job_in in = {.assignment = "ps1",
 				.student = student,
 				.kind = "push",
 				.forge = "github",
 				.delivery = delivery,
 				.repository = "c/r",
-				.commit = "0123456789abcdef0123456789abcdef01234567",
+				.commit = commit,
 				.received = 1.8e9};
 	struct gr_err err = {0};
 	long long id = 0;
+
+	unsigned h = 2166136261u;
+
+	for (const char *p = delivery; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(commit, sizeof(commit), "%040x", h);
 
 	*rc = srv_store_enqueue(s, &in, NULL, 0, 4, 2, &id, &err);
 	return id;
@@ -212,6 +220,30 @@ static void test_serve__queue(void **state)
 	assert_int_equal(rc, 0);
 	push(s, "alice", "d1", &rc);
 	assert_int_equal(rc, SRV_REPLAY);
+	{
+		/* d1's commit under another delivery id: acknowledged, not queued */
+		struct srv_job_in again = {.assignment = "ps1",
+					   .student = "alice",
+					   .kind = "push",
+					   .forge = "gitea",
+					   .delivery = "d1-again",
+					   .repository = "c/r",
+					   .received = 1.8e9};
+		char commit[41];
+		unsigned h = 2166136261u;
+		long long none = 0;
+
+		for (const char *p = "d1"; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		snprintf(commit, sizeof(commit), "%040x", h);
+		again.commit = commit;
+		assert_int_equal(srv_store_enqueue(s, &again, NULL, 0, 4, 2, &none, &err),
+				 SRV_KNOWN);
+		/* d1 itself, sent to another forge's endpoint: a replay */
+		again.delivery = "d1";
+		assert_int_equal(srv_store_enqueue(s, &again, NULL, 0, 4, 2, &none, &err),
+				 SRV_REPLAY);
+	}
 	a2 = push(s, "alice", "d2", &rc);
 	assert_int_equal(rc, 0);
 	push(s, "alice", "d3", &rc);
