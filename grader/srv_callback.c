@@ -102,14 +102,21 @@ static char *callback_body(const struct srv_job *job, const char *state, const c
 	return body;
 }
 
-/* The MAC binding a call's job, kind and body under the grading side's key. */
+/*
+ * The MAC binding a call's job, kind and body, and the job's assignment,
+ * repository and commit the status URL is made of at send time (read from
+ * the job's row, which the HTTP side's user can rewrite), under the grading
+ * side's key. NULL strings count as "", as the store reads them back.
+ */
 static void call_mac(char out[65], const char *key, long long job, const char *kind,
-		     const char *body)
+		     const char *body, const char *assignment, const char *repository,
+		     const char *commit)
 {
 	char *text = NULL;
 
 	out[0] = '\0';
-	if (asprintf(&text, "%lld\n%s\n%s", job, kind, body) < 0)
+	if (asprintf(&text, "%lld\n%s\n%s\n%s\n%s\n%s", job, kind, assignment ? assignment : "",
+		     repository ? repository : "", commit ? commit : "", body) < 0)
 		return;
 	srv_hmac_sha256_hex(out, key, text, strlen(text));
 	free(text);
@@ -129,7 +136,8 @@ int srv_callback_build(const struct srv_config *cfg, const char *key, const stru
 			return GR_ENOMEM;
 		out[*n].kind = "status";
 		out[*n].body = body;
-		call_mac(out[*n].mac, key, job->id, "status", body);
+		call_mac(out[*n].mac, key, job->id, "status", body, job->assignment,
+			 job->repository, job->commit);
 		(*n)++;
 	}
 	if (cfg->callback_url) {
@@ -141,7 +149,8 @@ int srv_callback_build(const struct srv_config *cfg, const char *key, const stru
 		}
 		out[*n].kind = "callback";
 		out[*n].body = body;
-		call_mac(out[*n].mac, key, job->id, "callback", body);
+		call_mac(out[*n].mac, key, job->id, "callback", body, job->assignment,
+			 job->repository, job->commit);
 		(*n)++;
 	}
 	return 0;
@@ -211,6 +220,20 @@ static int send_callback(const struct srv_config *cfg, const struct srv_call *c,
 	return post(cfg->callback_url, c->body, hdr, why, len);
 }
 
+/* A status goes to the job's own repository (the config's pattern) and to a commit id. */
+static int status_target_ok(const struct srv_config *cfg, const struct srv_call *c)
+{
+	const struct srv_assignment *a = NULL;
+	char *student = NULL;
+	size_t n = c->commit ? strlen(c->commit) : 0;
+	int ok = n == 40 && strspn(c->commit, "0123456789abcdef") == 40 && c->repository &&
+		 srv_config_match(&a, &student, cfg, c->repository) == 0 &&
+		 !strcmp(a->name, c->assignment);
+
+	free(student);
+	return ok;
+}
+
 static void send_one(const struct srv_config *cfg, const char *key, struct srv_store *st,
 		     const struct srv_call *c)
 {
@@ -221,8 +244,8 @@ static void send_one(const struct srv_config *cfg, const char *key, struct srv_s
 	struct gr_err err = {0};
 	double wait;
 
-	call_mac(mac, key, c->job, c->kind, c->body);
-	if (!mac[0] || strcmp(mac, c->mac)) {
+	call_mac(mac, key, c->job, c->kind, c->body, c->assignment, c->repository, c->commit);
+	if (!mac[0] || strcmp(mac, c->mac) || (status && !status_target_ok(cfg, c))) {
 		/* not written by a worker: never sent with the config's token or secret */
 		srv_log("job %lld: %s %lld refused: not the grading side's", c->job, what, c->id);
 		srv_store_call_update(st, c->id, "failed", tries, 0, "not the grading side's",
