@@ -3,8 +3,10 @@
  * HTTP side writes a job's `received` time, and lateness is judged by it;
  * the HTTP side is not trusted with it alone. The grading side stamps every
  * queued job it has not seen yet (its own clock, an HMAC under its own key,
- * STATE/calls.key, which the HTTP side cannot read), and a job's received
- * time is taken only within SRV_SEEN_SLACK seconds before that stamp.
+ * STATE/calls.key, which the HTTP side cannot read) over what the row
+ * holds then (its fields and files), and a job's received time is taken
+ * only within SRV_SEEN_SLACK seconds before that stamp, while the row still
+ * holds what was stamped.
  * And whether a push repeats a commit known already (a replayed delivery
  * under a new id must not grade an old commit again).
  */
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "srv_store_int.h"
 
@@ -28,13 +31,79 @@ int srv_store_seen_schema(struct srv_store *s, struct gr_err *err)
 	return 0;
 }
 
-/* The stamp's MAC: the job id and the time, as text, under the grading side's key. */
-static void seen_mac(char out[65], const char *key, long long job, double at)
+/*
+ * What a stamp vouches for: the row's fields the grading side uses and a
+ * SHA-256 of its files (names and bytes), as one text (heap; NULL when the
+ * job is gone or on a failure). A row re-queued with other files, another
+ * commit or another received time no longer matches its stamp.
+ */
+static char *content(struct srv_store *s, long long job)
 {
-	char text[64];
+	sqlite3_stmt *q = NULL;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char dig[EVP_MAX_MD_SIZE];
+	unsigned int dn = 0;
+	char hex[2 * EVP_MAX_MD_SIZE + 1] = "", *text = NULL;
+	const char *col[6];
+	double received = 0;
+	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 
-	snprintf(text, sizeof(text), "seen %lld %.6f", job, at);
-	srv_hmac_sha256_hex(out, key, text, strlen(text));
+	if (ok &&
+	    sqlite3_prepare_v2(s->db, "SELECT name, data FROM files WHERE job=? ORDER BY rowid", -1,
+			       &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, job);
+		while (ok && sqlite3_step(q) == SQLITE_ROW) {
+			const unsigned char *name = sqlite3_column_text(q, 0);
+			const void *data = sqlite3_column_blob(q, 1);
+			char len[32];
+
+			snprintf(len, sizeof(len), "\n%d\n", sqlite3_column_bytes(q, 1));
+			ok = EVP_DigestUpdate(md, name ? (const char *)name : "",
+					      name ? strlen((const char *)name) : 0) &&
+			     EVP_DigestUpdate(md, len, strlen(len)) &&
+			     EVP_DigestUpdate(md, data ? data : "",
+					      (size_t)sqlite3_column_bytes(q, 1));
+		}
+	} else {
+		ok = 0;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	ok = ok && EVP_DigestFinal_ex(md, dig, &dn);
+	EVP_MD_CTX_free(md);
+	for (unsigned i = 0; ok && i < dn; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	if (!ok || sqlite3_prepare_v2(s->db,
+				      "SELECT assignment, student, kind, repository, commit_id, "
+				      "received FROM jobs WHERE id=?",
+				      -1, &q, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(q, 1, job);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		for (int i = 0; i < 5; i++) {
+			col[i] = (const char *)sqlite3_column_text(q, i);
+			col[i] = col[i] ? col[i] : "";
+		}
+		received = sqlite3_column_double(q, 5);
+		if (asprintf(&text, "%lld\n%s\n%s\n%s\n%s\n%s\n%.6f\n%s", job, col[0], col[1],
+			     col[2], col[3], col[4], received, hex) < 0)
+			text = NULL;
+	}
+	sqlite3_finalize(q);
+	return text;
+}
+
+/* The stamp's MAC: the time and the job's content, under the grading side's key. */
+static int seen_mac(char out[65], struct srv_store *s, const char *key, long long job, double at)
+{
+	char *what = content(s, job), *text = NULL;
+
+	out[0] = '\0';
+	if (what && asprintf(&text, "seen %.6f\n%s", at, what) >= 0)
+		srv_hmac_sha256_hex(out, key, text, strlen(text));
+	free(text);
+	free(what);
+	return out[0] ? 0 : -1;
 }
 
 int srv_store_stamp(struct srv_store *s, const char *key, double now, struct gr_err *err)
@@ -58,7 +127,8 @@ int srv_store_stamp(struct srv_store *s, const char *key, double now, struct gr_
 	while (!rc && sqlite3_step(q) == SQLITE_ROW) {
 		long long id = sqlite3_column_int64(q, 0);
 
-		seen_mac(mac, key, id, now);
+		if (seen_mac(mac, s, key, id, now) < 0)
+			continue; /* gone meanwhile, or no memory: stamped at its take */
 		sqlite3_reset(ins);
 		sqlite3_bind_int64(ins, 1, id);
 		sqlite3_bind_double(ins, 2, now);
@@ -89,8 +159,8 @@ int srv_store_seen_at(struct srv_store *s, const char *key, long long job, doubl
 	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_FLOAT &&
 	    sqlite3_column_text(q, 1)) {
 		*at = sqlite3_column_double(q, 0);
-		seen_mac(mac, key, job, *at);
-		found = strlen((const char *)sqlite3_column_text(q, 1)) == 64 &&
+		found = seen_mac(mac, s, key, job, *at) == 0 &&
+			strlen((const char *)sqlite3_column_text(q, 1)) == 64 &&
 			CRYPTO_memcmp(mac, sqlite3_column_text(q, 1), 64) == 0;
 	}
 	sqlite3_finalize(q);
