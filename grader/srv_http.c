@@ -203,11 +203,6 @@ int srv_reply_enqueued(struct srv_http *h, struct srv_req *r, struct MHD_Connect
 		return srv_reply(r, c, MHD_HTTP_TOO_MANY_REQUESTS,
 				 json_pack("{s:s}", "error", "the queue is full, try again later"),
 				 "30");
-	case SRV_STUDENT_FULL:
-		return srv_reply(
-		    r, c, MHD_HTTP_TOO_MANY_REQUESTS,
-		    json_pack("{s:s}", "error", "too many jobs of this student wait already"),
-		    "60");
 	case GR_ELIMIT:
 		srv_log("%s", err->msg);
 		return srv_reply(

@@ -349,15 +349,20 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	if (!rc)
 		rc = count(s, &waiting, "SELECT count(*) FROM jobs WHERE state='queued'", NULL,
 			   NULL, err);
-	if (!rc && (size_t)waiting >= queue_max)
-		rc = SRV_QUEUE_FULL;
 	if (!rc)
 		rc = count(s, &mine,
 			   "SELECT count(*) FROM jobs WHERE state='queued' AND assignment=? AND "
 			   "student=?",
 			   in->assignment, in->student, err);
-	if (!rc && (size_t)mine >= per_student)
-		rc = SRV_STUDENT_FULL;
+	/*
+	 * The newest push or upload is never the one refused: at a bound, the
+	 * student's waiting jobs (which it would supersede at take anyway)
+	 * make way for it. Only a student with nothing waiting meets a full queue.
+	 */
+	if (!rc && mine && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
+		rc = srv_store_supersede(s, in->assignment, in->student, err);
+	else if (!rc && (size_t)waiting >= queue_max)
+		rc = SRV_QUEUE_FULL;
 	if (!rc)
 		rc = prepare(s,
 			     "INSERT INTO jobs(assignment, student, kind, forge, delivery, "

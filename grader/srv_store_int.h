@@ -32,6 +32,11 @@ int srv_store_seen_schema(struct srv_store *s, struct gr_err *err);
 int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int *known,
 			   struct gr_err *err);
 
+/* Mark the waiting jobs of a student and assignment superseded, their files gone (in a
+ * transaction). */
+int srv_store_supersede(struct srv_store *s, const char *assignment, const char *student,
+			struct gr_err *err);
+
 /* Make the gradebooks table (srv_store_gradebook.c). */
 int srv_store_gb_schema(struct srv_store *s, struct gr_err *err);
 

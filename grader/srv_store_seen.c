@@ -203,3 +203,27 @@ int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int
 	sqlite3_finalize(q);
 	return rc;
 }
+
+int srv_store_supersede(struct srv_store *s, const char *assignment, const char *student,
+			struct gr_err *err)
+{
+	static const char *const sql[] = {
+	    "DELETE FROM files WHERE job IN (SELECT id FROM jobs WHERE state='queued' AND "
+	    "assignment=?1 AND student=?2)",
+	    "UPDATE jobs SET state='superseded', finished=(julianday('now')-2440587.5)*86400.0 "
+	    "WHERE state='queued' AND assignment=?1 AND student=?2"};
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < 2; i++) {
+		sqlite3_stmt *q = NULL;
+
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &q, NULL) != SQLITE_OK)
+			return srv_db_fail(s, err, "prepare a query");
+		sqlite3_bind_text(q, 1, assignment, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, student, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = srv_db_fail(s, err, "supersede waiting jobs");
+		sqlite3_finalize(q);
+	}
+	return rc;
+}

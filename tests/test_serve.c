@@ -209,7 +209,7 @@ static void test_serve__queue(void **state)
 	struct srv_store *s = NULL;
 	struct srv_job j = {0};
 	struct gr_err err = {0};
-	long long a1, a2, b1;
+	long long a1, a2, a3, b1, b2, c1;
 	int rc, sup = 0, n = 0;
 	json_t *js = NULL;
 
@@ -246,26 +246,37 @@ static void test_serve__queue(void **state)
 	}
 	a2 = push(s, "alice", "d2", &rc);
 	assert_int_equal(rc, 0);
-	push(s, "alice", "d3", &rc);
-	assert_int_equal(rc, SRV_STUDENT_FULL); /* per_student 2 */
+	/* per_student 2: alice's newest is taken, her waiting ones make way for it */
+	a3 = push(s, "alice", "d3", &rc);
+	assert_int_equal(rc, 0);
 	b1 = push(s, "bob", "d4", &rc);
 	assert_int_equal(rc, 0);
-	push(s, "carol", "d5", &rc);
+	c1 = push(s, "carol", "d5", &rc);
 	assert_int_equal(rc, 0);
 	push(s, "dave", "d6", &rc);
-	assert_int_equal(rc, SRV_QUEUE_FULL); /* max 4 */
-	push(s, "dave", "d6", &rc);
+	assert_int_equal(rc, 0);
+	push(s, "erin", "d7", &rc);
+	assert_int_equal(rc, SRV_QUEUE_FULL); /* max 4, and erin has nothing waiting */
+	push(s, "erin", "d7", &rc);
 	assert_int_equal(rc, SRV_QUEUE_FULL); /* a refused delivery may come again */
-	assert_int_equal(srv_store_job_json(s, b1, 0, &js, &err), 0);
-	assert_int_equal(json_integer_value(json_object_get(js, "position")), 3);
+	/* a full queue still takes bob's newest: his waiting one makes way */
+	b2 = push(s, "bob", "d8", &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(srv_store_job_json(s, b2, 0, &js, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(js, "position")), 4);
 	json_decref(js);
-	/* alice's older push is superseded by her newer one */
+	assert_int_equal(srv_store_job_json(s, b1, 0, &js, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(js, "state")), "superseded");
+	json_decref(js);
 	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), 0);
-	assert_int_equal(j.id, a2);
-	assert_int_equal(sup, 1);
+	assert_int_equal(j.id, a3);
+	assert_int_equal(sup, 0);
 	assert_int_equal(j.attempts, 1);
 	srv_job_release(&j);
 	assert_int_equal(srv_store_job_json(s, a1, 0, &js, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(js, "state")), "superseded");
+	json_decref(js);
+	assert_int_equal(srv_store_job_json(s, a2, 0, &js, &err), 0);
 	assert_string_equal(json_string_value(json_object_get(js, "state")), "superseded");
 	json_decref(js);
 	/* the grading side dies: the running job is queued again and taken next */
@@ -274,20 +285,23 @@ static void test_serve__queue(void **state)
 	assert_int_equal(srv_store_recover(s, 0, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), 0);
-	assert_int_equal(j.id, a2);
+	assert_int_equal(j.id, a3);
 	assert_int_equal(j.attempts, 2);
 	assert_int_equal(
 	    srv_store_finish(s, j.id, "done", NULL, "{\"score\":1}", "{}", 1, 2, NULL, 0, &err), 0);
 	srv_job_release(&j);
 	assert_int_equal(srv_store_result_json(s, "ps1", "alice", 0, &js, &err), 0);
-	assert_int_equal(json_integer_value(json_object_get(js, "id")), a2);
+	assert_int_equal(json_integer_value(json_object_get(js, "id")), a3);
 	assert_non_null(json_object_get(js, "submission"));
 	json_decref(js);
 	assert_int_equal(srv_store_result_json(s, "ps1", "bob", 0, &js, &err), GR_ENOTFOUND);
 	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), 0);
-	assert_int_equal(j.id, b1);
+	assert_int_equal(j.id, c1);
+	srv_job_release(&j);
+	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), 0); /* dave's */
 	srv_job_release(&j);
 	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), 0);
+	assert_int_equal(j.id, b2);
 	srv_job_release(&j);
 	assert_int_equal(srv_store_take(s, 1, &j, &sup, &err), GR_ENOTFOUND);
 	srv_store_close(s);
