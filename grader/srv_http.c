@@ -503,7 +503,9 @@ static int gate(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 static enum MHD_Result body_piece(struct srv_http *h, struct srv_req *r, const char *upload,
 				  size_t n)
 {
-	unsigned long long cap = (unsigned long long)h->cfg->buffer_mib << 20;
+	/* uploads and webhooks each have their own share: held uploads never starve a push */
+	unsigned long long cap =
+	    r->pp ? (unsigned long long)h->cfg->buffer_mib << 20 : SRV_HOOK_BUFFER_MAX;
 
 	/*
 	 * The idle timeout alone lets a byte every few seconds hold a request
@@ -519,9 +521,11 @@ static enum MHD_Result body_piece(struct srv_http *h, struct srv_req *r, const c
 	r->seen += n;
 	if (r->too_big || r->busy || r->status)
 		return MHD_YES; /* read and dropped: the answer is known */
-	if (atomic_fetch_add(&h->buffered, n) + n > cap) {
+	if (!r->pool)
+		r->pool = r->pp ? &h->buffered : &h->hook_buffered;
+	if (atomic_fetch_add(r->pool, n) + n > cap) {
 		/* what this request held goes now; it is answered 503 when its body ends */
-		atomic_fetch_sub(&h->buffered, r->held + n);
+		atomic_fetch_sub(r->pool, r->held + n);
 		r->held = 0;
 		r->busy = 1;
 		srv_upload_free(r);
@@ -584,9 +588,9 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 	if (r->too_big)
 		return srv_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
 	if (r->busy)
-		return srv_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
-				 json_pack("{s:s}", "error", "too many uploads at once, try again"),
-				 "10");
+		return srv_reply(
+		    r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    json_pack("{s:s}", "error", "too many requests at once, try again"), "10");
 	if (r->bad_form)
 		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "malformed form data");
 	if (r->upload)
@@ -688,7 +692,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	srv_log("%s %s %u%s %.1f ms%s", r->method, r->url, r->status, job,
 		(gr_now() - r->start) * 1e3,
 		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-	atomic_fetch_sub(&h->buffered, r->held);
+	if (r->pool)
+		atomic_fetch_sub(r->pool, r->held);
 	srv_upload_free(r);
 	free(r->body.p);
 	free(r);
@@ -709,6 +714,7 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	for (size_t i = 0; i < sizeof(h.requests) / sizeof(h.requests[0]); i++)
 		atomic_init(&h.requests[i], 0);
 	atomic_init(&h.buffered, 0);
+	atomic_init(&h.hook_buffered, 0);
 	/* one connection now: a state folder that cannot be opened stops the side here */
 	rc = srv_store_open(&st, cfg->state, err);
 	if (!rc) {

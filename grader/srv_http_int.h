@@ -21,12 +21,16 @@ struct srv_upload;
 /* How long an answer to /metrics or /healthz is reused (seconds). */
 #define SRV_CACHE_S 1.0
 
-/* One such answer: its text and when it was made. */
+/* One such answer: its text, when it was made and what that cost (seconds). */
 struct srv_cache {
 	pthread_mutex_t lock;
 	char *text;
-	double at;
+	double at, cost;
+	int busy; /* a request is making the next one */
 };
+
+/* Request body bytes held in memory by all webhooks together at most (their own share). */
+#define SRV_HOOK_BUFFER_MAX ((unsigned long long)64 << 20)
 
 /*
  * The HTTP side: one thread per connection (libmicrohttpd's), so a slow
@@ -41,8 +45,9 @@ struct srv_http {
 	pthread_mutex_t lock;  /* guards the pool */
 	struct srv_store *pool[SRV_STORE_POOL];
 	size_t npool;
-	atomic_ullong requests[6]; /* answered, by status class (1xx..5xx) */
-	atomic_ullong buffered;	   /* request body bytes held in memory, all requests */
+	atomic_ullong requests[6];   /* answered, by status class (1xx..5xx) */
+	atomic_ullong buffered;	     /* upload body bytes held in memory, all uploads */
+	atomic_ullong hook_buffered; /* webhook body bytes held, all webhooks */
 	struct srv_cache metrics, health;
 };
 
@@ -52,12 +57,13 @@ struct srv_req {
 	struct gr_buf body;	 /* webhooks: the raw body */
 	size_t seen, cap;	 /* body bytes received, and the most accepted */
 	int too_big, bad_form;
-	int busy;	 /* the bodies held in memory were at their cap: 503 */
-	size_t held;	 /* this request's part of srv_http.buffered */
-	unsigned status; /* answered with this (0: not yet) */
-	long long job;	 /* the job it queued, for the log line */
-	double start;	 /* gr_now() when it arrived */
-	double received; /* wall clock when its body was complete (lateness is judged by it) */
+	int busy;	     /* the bodies held in memory were at their cap: 503 */
+	size_t held;	     /* this request's part of *pool */
+	atomic_ullong *pool; /* srv_http.buffered (uploads) or .hook_buffered */
+	unsigned status;     /* answered with this (0: not yet) */
+	long long job;	     /* the job it queued, for the log line */
+	double start;	     /* gr_now() when it arrived */
+	double received;     /* wall clock when its body was complete (lateness is judged by it) */
 	char method[16];
 	char url[160];
 	struct MHD_PostProcessor *pp; /* uploads: multipart/form-data */

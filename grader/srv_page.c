@@ -41,25 +41,35 @@ static void histogram(struct gr_buf *b, struct srv_store *st, const char *name, 
 }
 
 /*
- * The text `make` gives, made at most once a second (SRV_CACHE_S): anyone may
- * ask for /metrics and /healthz, and each making reads every job. Requests
- * meanwhile get a copy of the last one (those arriving while it is made wait
- * for it). A heap copy, or NULL when it could not be made.
+ * The text `make` gives, made at most once a second (SRV_CACHE_S) and no
+ * more often than every ten times what making it last cost: anyone may ask
+ * for /metrics and /healthz, and each making reads every job. Requests
+ * meanwhile get a copy of the last one, also while one request makes the
+ * next (only the very first waits for it). A heap copy, or NULL.
  */
 static char *cached(struct srv_cache *k, char *(*make)(struct srv_http *, struct srv_req *),
 		    struct srv_http *h, struct srv_req *r)
 {
-	char *text = NULL;
+	char *text = NULL, *fresh;
+	double t0 = gr_now(), every;
 
 	pthread_mutex_lock(&k->lock);
-	if (!k->text || gr_now() - k->at >= SRV_CACHE_S) {
-		char *fresh = make(h, r);
-
-		if (fresh) {
-			free(k->text);
-			k->text = fresh;
-			k->at = gr_now();
-		}
+	every = k->cost * 10 > SRV_CACHE_S ? k->cost * 10 : SRV_CACHE_S;
+	if (k->text && (k->busy || t0 - k->at < every)) {
+		text = strdup(k->text);
+		pthread_mutex_unlock(&k->lock);
+		return text;
+	}
+	k->busy = 1;
+	pthread_mutex_unlock(&k->lock);
+	fresh = make(h, r);
+	pthread_mutex_lock(&k->lock);
+	k->busy = 0;
+	if (fresh) {
+		free(k->text);
+		k->text = fresh;
+		k->at = gr_now();
+		k->cost = k->at - t0;
 	}
 	if (k->text)
 		text = strdup(k->text);

@@ -91,16 +91,18 @@ code=$($CURL --interface 127.0.0.2 -o "$T/resp" -w '%{http_code}' -H 'X-GitHub-E
 check "a signed push from another address during the slowloris: 202" test "$code" = 202
 kill "$LORIS" 2>/dev/null; wait "$LORIS" 2>/dev/null
 
-# two authorised uploads of 3 MiB each, held open together: over the 4 MiB cap, the second gets 503
-/usr/bin/python3 - "$SRV_PORT" "$BOB" "$T/gen/bob/ps1/ps1.ipynb" >"$T/held" <<'PY'
-import socket, sys, time
-port, tok, nb = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+# two authorised uploads of 3.5 and 3 MiB, held open together: over the 4 MiB cap, the
+# second gets 503; a signed push of 900 kB meanwhile is not starved (webhooks have their own share)
+c2=$(push_nb "$T" alice bob 2026-10-29T11:00:00Z)
+/usr/bin/python3 - "$SRV_PORT" "$BOB" "$T/gen/bob/ps1/ps1.ipynb" "$c2" "$GRADER_WEBHOOK_SECRET" >"$T/held" <<'PY'
+import hashlib, hmac, json, socket, sys, time
+port, tok, nb, commit, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 b = b'xx'
-def upload():
+def upload(pad):
     body = (b'--' + b + b'\r\nContent-Disposition: form-data; name="assignment"\r\n\r\nps1\r\n'
             b'--' + b + b'\r\nContent-Disposition: form-data; name="file"; filename="ps1.ipynb"\r\n\r\n' +
             open(nb, 'rb').read() + b'\r\n--' + b + b'\r\nContent-Disposition: form-data; name="file"; '
-            b'filename="pad.txt"\r\n\r\n' + b'p' * (3 << 20) + b'\r\n--' + b + b'--\r\n')
+            b'filename="pad.txt"\r\n\r\n' + b'p' * pad + b'\r\n--' + b + b'--\r\n')
     s = socket.create_connection(('127.0.0.1', port), timeout=30)
     s.sendall(b'POST /api/v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ' +
               tok.encode() + b'\r\nContent-Type: multipart/form-data; boundary=' + b +
@@ -113,16 +115,25 @@ def status(s):
         if not x: break
         d += x
     return d.split(b' ')[1].decode() if d.startswith(b'HTTP/') else 'none'
-a, ab = upload()
+a, ab = upload(7 << 19)
 a.sendall(ab[:-10])           # all but the end: held by the service
 time.sleep(1)
-c, cb = upload()
+push = json.dumps({'ref': 'refs/heads/main', 'after': commit, 'repository': {'full_name': 'course/ps1-alice'},
+                   'commits': [{'message': 'x' * 900000}]}).encode()
+h = socket.create_connection(('127.0.0.1', port), timeout=30)
+h.sendall(b'POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nX-GitHub-Event: push\r\n'
+          b'X-GitHub-Delivery: dos-big\r\nX-Hub-Signature-256: sha256=' +
+          hmac.new(secret.encode(), push, hashlib.sha256).hexdigest().encode() +
+          b'\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n' % len(push) + push)
+print('push', status(h))
+c, cb = upload(3 << 20)
 c.sendall(cb)
 print('second', status(c))
 a.sendall(ab[-10:])
 print('first', status(a))
 PY
 cat "$T/held"
+check "a 900 kB signed push while uploads hold the upload share: 202" grep -qx 'push 202' "$T/held"
 check "uploads over the memory cap: 503" grep -qx 'second 503' "$T/held"
 check "the upload within it: 202" grep -qx 'first 202' "$T/held"
 code=$($CURL -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $BOB" \
