@@ -60,10 +60,13 @@ static char *cached(struct srv_cache *k, char *(*make)(struct srv_http *, struct
 		pthread_mutex_unlock(&k->lock);
 		return text;
 	}
-	k->busy = 1;
-	pthread_mutex_unlock(&k->lock);
+	/* the first answer is made holding the lock: the others wait for it, not make their own */
+	k->busy = k->text != NULL;
+	if (k->busy)
+		pthread_mutex_unlock(&k->lock);
 	fresh = make(h, r);
-	pthread_mutex_lock(&k->lock);
+	if (k->busy)
+		pthread_mutex_lock(&k->lock);
 	k->busy = 0;
 	if (fresh) {
 		free(k->text);
