@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -35,6 +36,9 @@ struct level {
 	const char *prefix;	      /* identified: path prefix inside the submission */
 	const char *logical;	      /* unidentified: prefix of names for layout parsing */
 	size_t nest;		      /* identified nested archive: its number */
+	int64_t time;		      /* identified nested archive: the LMS's time of the
+					 entry holding it (0 = none), its files' time */
+	int64_t time_later;	      /* ... its fetch_item.mtime_later */
 };
 
 /* State of one top-level archive. */
@@ -291,10 +295,39 @@ static void account(struct reading *r, const struct level *lv, struct archive *a
 static int read_level(struct reading *r, struct archive *a, const struct level *lv,
 		      struct gr_err *err);
 
+/*
+ * The UTC time of entry e (0 = none). A zip stores an MS-DOS date and time
+ * without a zone, which libarchive turns into seconds with mktime, i.e. in
+ * this process's TZ, unless a UTC field (Info-ZIP's extended timestamp, as
+ * zip on Linux or macOS writes it) replaces it. With --lms-timezone the DOS
+ * time is the LMS's wall clock (Moodle writes its download in the site's
+ * zone): localtime_r gives back libarchive's fields and they are read in
+ * that zone, the repeated hour of a DST end as its first instant. A UTC
+ * field shows as an access time or an odd second (DOS times are even);
+ * 7-Zip's NTFS field is not read by libarchive, so its DOS time applies.
+ */
+static int64_t entry_time(const struct reading *r, struct archive *a, struct archive_entry *e,
+			  int64_t *later)
+{
+	const char *zone = r->c->o->lms_zone;
+	int64_t t = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0, utc, two;
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	*later = 0;
+	if (!t || !zone || (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_ZIP ||
+	    archive_entry_atime(e) != 0 || (t & 1) || !localtime_r(&tt, &tm) ||
+	    gr_time_zone_to_utc_both(&utc, &two, (int64_t)timegm(&tm), zone, NULL) < 0)
+		return t;
+	if (two != utc)
+		*later = two;
+	return utc;
+}
+
 /* Read a nested archive's bytes into memory (bounded) and recurse. */
 static int nested(struct reading *r, struct archive *a, const struct level *lv, uint64_t *lvl_out,
 		  const char *name, const struct fetch_name *who, const char *logical_or_prefix,
-		  struct gr_err *err)
+		  int64_t when, int64_t when_later, struct gr_err *err)
 {
 	const struct fetch_limits *lim = &r->c->o->limits;
 	unsigned char *data = NULL;
@@ -354,7 +387,9 @@ static int nested(struct reading *r, struct archive *a, const struct level *lv, 
 			    .who = who,
 			    .prefix = who ? logical_or_prefix : NULL,
 			    .logical = who ? NULL : logical_or_prefix,
-			    .nest = who ? ++r->c->nests : 0};
+			    .nest = who ? ++r->c->nests : 0,
+			    .time = who ? when : 0,
+			    .time_later = who ? when_later : 0};
 	rc = read_level(r, in, &sub, err);
 	if (rc == 0 && r->refused && r->corrupt) {
 		/* one student's broken archive does not sink the whole download */
@@ -435,7 +470,13 @@ static int stage_entry(struct reading *r, struct archive *a, const struct level 
 	it->kind = ITEM_FILE;
 	it->archive = r->index;
 	it->size = size;
-	it->mtime = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0;
+	/* a student's own archive: its files' times are the student's clock */
+	if (lv->time) {
+		it->mtime = lv->time;
+		it->mtime_later = lv->time_later;
+	} else {
+		it->mtime = entry_time(r, a, e, &it->mtime_later);
+	}
 	it->name_encoding = r->encoding;
 	memcpy(it->stage, stage, sizeof(stage));
 	for (unsigned i = 0; i < dlen; i++)
@@ -554,8 +595,14 @@ static int take_entry(struct reading *r, struct archive *a, const struct level *
 		}
 		if (!pre)
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		else
-			rc = nested(r, a, lv, lvl_out, name, who, pre, err);
+		else if (lv->time)
+			rc = nested(r, a, lv, lvl_out, name, who, pre, lv->time, lv->time_later,
+				    err);
+		else {
+			int64_t when, later;
+			when = entry_time(r, a, e, &later);
+			rc = nested(r, a, lv, lvl_out, name, who, pre, when, later, err);
+		}
 		free(pre);
 	} else if (!who) {
 		if (o->layout == FETCH_LAYOUT_AUTO)
@@ -648,10 +695,13 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 			}
 			if (p == 0)
 				who = &parsed;
+			int64_t later = 0;
 			if (p == 0 && parsed.time_naive && o->lms_zone &&
-			    gr_time_zone_to_utc(&parsed.time.sec, parsed.time.sec, o->lms_zone,
-						NULL) == 0)
+			    gr_time_zone_to_utc_both(&parsed.time.sec, &later, parsed.time.sec,
+						     o->lms_zone, NULL) == 0) {
 				parsed.time_naive = 0;
+				parsed.time_later = later != parsed.time.sec ? later : 0;
+			}
 		}
 		if (d < 0)
 			rc = skip_entry_as(r, lv, who, raw,

@@ -171,6 +171,26 @@ static void set_time(struct fetch_result *res, const struct fetch_opts *o, enum 
 		res->late = 1;
 }
 
+/*
+ * The LMS time of res happens twice in --lms-timezone (written in the hour
+ * a DST end repeats): it was read as the first instant, as nbgrader reads
+ * such a time; say so, naming the student, since it may decide lateness.
+ */
+static void warn_twice(const struct fetch_result *res, const struct fetch_opts *o, int64_t later)
+{
+	char first[32], second[32];
+
+	if (!res->has_time || !later)
+		return;
+	gr_time_format(first, sizeof(first), res->time.sec, 0, GR_TIME_ISO);
+	gr_time_format(second, sizeof(second), later, 0, GR_TIME_ISO);
+	fetch_log(o,
+		  "student '%s': warning: the %s time is in the hour that happens twice in %s "
+		  "(clocks go back): read as the first, %s, not %s",
+		  res->student_id, !strcmp(res->time_source, "lms") ? "LMS" : "archive entry",
+		  o->lms_zone, first, second);
+}
+
 static void write_group(void *ctx, size_t gi)
 {
 	struct writer *w = ctx;
@@ -183,7 +203,7 @@ static void write_group(void *ctx, size_t gi)
 	const struct fetch_item *first = slot_item(w, g->first), *prev_kept = NULL;
 	json_t *archives = json_array(), *receipts = json_array();
 	struct gr_time latest_bb = {0}, nbts = {0}, lms = {0};
-	int64_t mtime = 0;
+	int64_t mtime = 0, mtime_later = 0, lms_later = 0;
 	int has_bb = 0, has_nbts = 0, has_lms = 0, bad_nbts = 0;
 
 	if (!archives || !receipts) {
@@ -259,13 +279,20 @@ static void write_group(void *ctx, size_t gi)
 		res->late |= it->name.late;
 		if (it->name.has_time && (!has_lms || it->name.time.sec > lms.sec)) {
 			lms = it->name.time;
+			lms_later = it->name.time_later;
 			has_lms = 1;
 		}
-		if (it->mtime > mtime)
+		if (it->mtime > mtime) {
 			mtime = it->mtime;
+			mtime_later = it->mtime_later;
+		}
 	}
 	set_time(res, o, first->name.layout, has_nbts ? &nbts : NULL, has_lms ? &lms : NULL,
 		 bad_nbts ? -1 : mtime);
+	warn_twice(res, o,
+		   !strcmp(res->time_source, "lms")		? lms_later
+		   : !strcmp(res->time_source, "archive-entry") ? mtime_later
+								: 0);
 	res->source = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:O}", "kind", "archive", "layout",
 				fetch_layout_name(first->name.layout), "lms_id", first->name.lms_id,
 				"display_name", first->name.display_name, "archives", archives,

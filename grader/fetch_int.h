@@ -30,6 +30,9 @@ struct fetch_name {
 	int has_time;	    /* Blackboard attempt time, regex timestamp */
 	int time_naive;	    /* ... written without a zone (read as UTC) */
 	struct gr_time time;
+	int64_t time_later;  /* read in --lms-timezone, a wall time that happens twice
+				(the repeated hour of a DST end): the second instant
+				(time is the first), else 0 */
 	uint64_t version[2]; /* order among duplicates: Canvas attachment id and
 				resubmission suffix; newest = largest */
 };
@@ -153,6 +156,8 @@ struct fetch_item {
 	char *reason;	/* ITEM_SKIP */
 	size_t archive; /* index of the top-level archive */
 	int64_t mtime;
+	int64_t mtime_later;	   /* mtime is the first of a DOS time that happens twice
+				      in --lms-timezone: the second instant, else 0 */
 	const char *name_encoding; /* how the entry name was read: "utf-8", "cp437" */
 	int unreadable;		   /* ITEM_SKIP: the name could not be read */
 	int orphan;		   /* ITEM_SKIP: belongs to no student that can be told */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "grader/fetch.h"
@@ -44,8 +45,9 @@ static const char usage_text[] =
     "                         or regex:PATTERN with (?P<student_id>..) (?P<file_id>..)\n"
     "                         and optional (?P<timestamp>..) groups\n"
     "  --lms-timezone ZONE    the tz database zone of LMS times written without one\n"
-    "                         (Blackboard attempts, regex timestamps), e.g.\n"
-    "                         America/Chicago (default: UTC)\n"
+    "                         (Blackboard attempts, regex timestamps, zip entry\n"
+    "                         times as Moodle writes them), e.g. America/Chicago\n"
+    "                         (default: UTC; zip entry times: this machine's zone)\n"
     "  --max-entries N        refuse an archive with more entries (default 100000)\n"
     "  --max-archive-size S   refuse an archive unpacking to more (default 8G)\n"
     "  --max-ratio N          refuse an archive expanding more than N:1 (default 200)\n"
@@ -175,6 +177,14 @@ static int set_option(int c, const char *val, struct fetch_opts *o, struct args 
 		if (gr_time_zone_to_utc(&utc, 0, val, &zerr) < 0)
 			return usage_error("--lms-timezone: %s", zerr.msg);
 		o->lms_zone = val;
+		/*
+		 * libarchive turns a zip's DOS times into seconds with mktime in
+		 * TZ, and fetch turns them back to read them in ZONE: in UTC
+		 * that is exact (no hour of this machine's own DST change lost).
+		 * Still one thread here.
+		 */
+		setenv("TZ", "UTC0", 1);
+		tzset();
 		break;
 	}
 	case F_MAX_ENTRIES:

@@ -68,7 +68,8 @@ with zipfile.ZipFile(out + '/moodle.zip', 'w') as z:
 # Blackboard, server in Europe/London: attempt times around both DST changes
 with zipfile.ZipFile(out + '/bb.zip', 'w') as z:
     for user, ts in [('ann', '2026-03-29-00-30-00'), ('cat', '2026-03-29-02-30-00'),
-                     ('dan', '2026-10-25-00-30-00'), ('fay', '2026-10-25-02-30-00')]:
+                     ('dan', '2026-10-25-00-30-00'), ('fay', '2026-10-25-02-30-00'),
+                     ('eve', '2026-10-25-01-30-00')]:  # 01:30 happens twice that night
         z.writestr(zi('ps1_%s_attempt_%s.txt' % (user, ts)), 'Name: %s\n' % user)
         z.writestr(zi('ps1_%s_attempt_%s_ps1.ipynb' % (user, ts)), nb)
 PYEOF
@@ -143,6 +144,11 @@ check "GMT before the March change" test "$(ts ann)" = "2026-03-29 00:30:00.0000
 check "BST after the March change" test "$(ts cat)" = "2026-03-29 01:30:00.000000 UTC"
 check "BST before the October change" test "$(ts dan)" = "2026-10-24 23:30:00.000000 UTC"
 check "GMT after the October change" test "$(ts fay)" = "2026-10-25 02:30:00.000000 UTC"
+check "the repeated hour: the first (BST), as nbgrader reads it" \
+	test "$(ts eve)" = "2026-10-25 00:30:00.000000 UTC"
+check "the repeated hour: a warning naming the student and both instants" \
+	grep -q "^fetch: student 'eve': warning: the LMS time is in the hour that happens twice in Europe/London (clocks go back): read as the first, 2026-10-25T00:30:00Z, not 2026-10-25T01:30:00Z" "$T/err"
+check "the repeated hour: no warning for the others" test "$(grep -c warning "$T/err")" = 1
 check "00:30 GMT is before 01:45 BST: on time" grep -q '^ann,ps1,ok,no,' "$T/bb.csv"
 check "02:30 BST is after it: late" grep -q '^cat,ps1,ok,yes,' "$T/bb.csv"
 
@@ -158,5 +164,5 @@ subs = json.load(open(sys.argv[1]))['submissions']
 bad = [(s['student_id'], s['status'], s['score']) for s in subs
        if s['status'] != 'graded' or s['score'] != want['score']]
 ids = sorted(s['student_id'] for s in subs)
-sys.exit(bad or (len(ids) != 14 and ids))" "$T/gb.json" "$T/demo.json"
+sys.exit(bad or (len(ids) != 15 and ids))" "$T/gb.json" "$T/demo.json"
 finish
