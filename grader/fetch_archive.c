@@ -52,7 +52,10 @@ struct reading {
 	int corrupt; /* ... because it is corrupt (not over a cap) */
 	char why[512];
 	unsigned char *buf;
-	const char *encoding; /* of the entry being read: "utf-8", "cp437" */
+	const char *encoding; /* of the entry being read: "utf-8", "cp437", ... */
+	size_t odd_names;     /* names read as CP437 that look like another code page */
+	char odd_first[512];  /* the first of them, as read */
+	char odd_alt[512];    /* ... and as CP866 would read it */
 };
 
 void fetch_item_release(struct fetch_item *it)
@@ -205,12 +208,12 @@ static int skip_entry(struct reading *r, const struct level *lv, const struct fe
 	return skip_entry_as(r, lv, who, name, why, 0);
 }
 
-/* CP437 bytes (what zip tools on Windows write) to UTF-8, with glibc's iconv. */
-static int from_cp437(char **out, const char *raw)
+/* Bytes in code page `charset` to UTF-8, with glibc's iconv. */
+static int from_charset(char **out, const char *raw, const char *charset)
 {
-	size_t in_left = strlen(raw), out_left = in_left * 3 + 1;
+	size_t in_left = strlen(raw), out_left = in_left * 4 + 1;
 	char *buf = malloc(out_left), *in = (char *)raw, *o = buf;
-	iconv_t cd = iconv_open("UTF-8", "CP437");
+	iconv_t cd = iconv_open("UTF-8", charset);
 	int rc = 0;
 
 	if (!buf || cd == (iconv_t)-1) {
@@ -232,23 +235,56 @@ done:
 }
 
 /*
- * Decode an entry name from its bytes: UTF-8 when it is valid UTF-8 (a zip's
- * UTF-8 flag, a pax or 7z name, or plain UTF-8 bytes), else CP437 for a zip;
- * then NFC. *encoding names the decoding for the provenance. GR_EINVAL when
- * no decoding applies.
+ * Whether a name read as CP437 looks like text of another DOS code page:
+ * names of people and files written in CP437 use its accented letters
+ * (0x80-0x9A, 0xA0-0xA7) and ß, not its currency signs, fractions,
+ * box-drawing and Greek/maths symbols, where CP866 has Cyrillic letters,
+ * CP737 Greek ones and CP850 more accented ones.
  */
-static int decode_name(char **out, const char **encoding, const char *raw, int zip)
+static int cp437_looks_wrong(const char *raw)
 {
+	for (const unsigned char *p = (const unsigned char *)raw; *p; p++)
+		if ((*p >= 0x9B && *p <= 0x9F) || (*p >= 0xA8 && *p != 0xE1))
+			return 1;
+	return 0;
+}
+
+/*
+ * Decode an entry name from its bytes: UTF-8 when it is valid UTF-8 (a zip's
+ * UTF-8 flag, a pax or 7z name, or plain UTF-8 bytes), else the code page of
+ * zips made on Windows (--zip-charset, CP437 by default); then NFC.
+ * *encoding names the decoding for the provenance. GR_EINVAL when no
+ * decoding applies.
+ */
+static int decode_name(struct reading *r, char **out, const char *raw, int zip)
+{
+	const char *charset = r->c->o->zip_charset;
 	char *conv = NULL;
 	const char *src = raw;
 	int rc;
 
-	*encoding = "utf-8";
+	r->encoding = "utf-8";
 	if (!gr_utf8_valid(raw, strlen(raw))) {
-		if (!zip || from_cp437(&conv, raw) < 0)
+		if (!zip || from_charset(&conv, raw, charset ? charset : "CP437") < 0)
 			return GR_EINVAL;
-		*encoding = "cp437";
+		r->encoding = charset ? charset : "cp437";
 		src = conv;
+		/*
+		 * Windows tools write "dir\file": libarchive turns those into
+		 * folders only for names it could convert (UTF-8 ones), so names in
+		 * a code page get the same rule here, after decoding (in CP932 a
+		 * 0x5C byte can be half of a letter): no '/', '\' is the separator.
+		 */
+		if (!strchr(conv, '/'))
+			for (char *q = conv; (q = strchr(q, '\\'));)
+				*q++ = '/';
+		if (!charset && cp437_looks_wrong(raw) && r->odd_names++ == 0) {
+			char *alt = NULL;
+			escape_name(r->odd_first, sizeof(r->odd_first), conv);
+			if (from_charset(&alt, raw, "CP866") == 0)
+				escape_name(r->odd_alt, sizeof(r->odd_alt), alt);
+			free(alt);
+		}
 	}
 	rc = gr_utf8_nfc(out, src);
 	free(conv);
@@ -664,7 +700,7 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 		}
 		free(decoded);
 		decoded = NULL;
-		int d = decode_name(&decoded, &r->encoding, raw, is_zip);
+		int d = decode_name(r, &decoded, raw, is_zip);
 		if (d == GR_ENOMEM) {
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 			break;
@@ -705,8 +741,10 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 		}
 		if (d < 0)
 			rc = skip_entry_as(r, lv, who, raw,
-					   is_zip ? "name is neither UTF-8 nor CP437"
-						  : "name is not valid UTF-8",
+					   !is_zip ? "name is not valid UTF-8"
+					   : o->zip_charset
+					       ? "name is neither UTF-8 nor in --zip-charset"
+					       : "name is neither UTF-8 nor CP437",
 					   1);
 		else
 			rc = take_entry(r, a, lv, &lvl_out, e, name, logical, who, err);
@@ -771,6 +809,19 @@ int fetch_archive_read(struct fetch_collect *c, size_t index, struct gr_err *err
 		top.nest = ++c->nests;
 	}
 	rc = read_level(&r, a, &top, err);
+	if (rc == 0 && !r.refused && r.odd_names) {
+		/* mojibake would split a student in two or miss the roster: say so */
+		char more[48] = "";
+		if (r.odd_names > 1)
+			snprintf(more, sizeof(more), " (and %zu more)", r.odd_names - 1);
+		fetch_log(c->o,
+			  "'%s': warning: entry '%s'%s has no UTF-8 flag and reads as CP437 like "
+			  "text of another code page%s%s%s; if the zip was made on a Windows in "
+			  "another language, fetch again with --zip-charset (CP866 Cyrillic, "
+			  "CP737 Greek, CP850 Western European, ...)",
+			  path, r.odd_first, more, r.odd_alt[0] ? " (as CP866: '" : "", r.odd_alt,
+			  r.odd_alt[0] ? "')" : "");
+	}
 	if (rc == 0 && r.refused) {
 		fetch_log(c->o, "'%s': refused: %s; nothing from it was written", path, r.why);
 		c->archive_errors++;

@@ -158,7 +158,8 @@ struct fetch_item {
 	int64_t mtime;
 	int64_t mtime_later;	   /* mtime is the first of a DOS time that happens twice
 				      in --lms-timezone: the second instant, else 0 */
-	const char *name_encoding; /* how the entry name was read: "utf-8", "cp437" */
+	const char *name_encoding; /* how the entry name was read: "utf-8",
+				      "cp437", the --zip-charset */
 	int unreadable;		   /* ITEM_SKIP: the name could not be read */
 	int orphan;		   /* ITEM_SKIP: belongs to no student that can be told */
 	size_t seq;		   /* order of discovery */

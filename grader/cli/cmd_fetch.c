@@ -1,5 +1,6 @@
 /* cmd_fetch.c - `grader fetch git|archive`: options, help, exit codes. */
 #include <errno.h>
+#include <iconv.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +49,9 @@ static const char usage_text[] =
     "                         (Blackboard attempts, regex timestamps, zip entry\n"
     "                         times as Moodle writes them), e.g. America/Chicago\n"
     "                         (default: UTC; zip entry times: this machine's zone)\n"
+    "  --zip-charset CP       code page of zip entry names without the UTF-8 flag\n"
+    "                         that are not UTF-8 (default CP437; CP866 for a zip\n"
+    "                         made on a Russian Windows, CP850, CP737, ...)\n"
     "  --max-entries N        refuse an archive with more entries (default 100000)\n"
     "  --max-archive-size S   refuse an archive unpacking to more (default 8G)\n"
     "  --max-ratio N          refuse an archive expanding more than N:1 (default 200)\n"
@@ -93,6 +97,7 @@ enum {
 	F_SUBDIR,
 	F_LAYOUT,
 	F_LMS_TZ,
+	F_ZIP_CHARSET,
 	F_MAX_ENTRIES,
 	F_MAX_ARCHIVE_SIZE,
 	F_MAX_RATIO,
@@ -116,6 +121,7 @@ static const struct cmd_opt table[] = {
     {"subdir", 0, 1, F_SUBDIR},
     {"layout", 0, 1, F_LAYOUT},
     {"lms-timezone", 0, 1, F_LMS_TZ},
+    {"zip-charset", 0, 1, F_ZIP_CHARSET},
     {"max-entries", 0, 1, F_MAX_ENTRIES},
     {"max-archive-size", 0, 1, F_MAX_ARCHIVE_SIZE},
     {"max-ratio", 0, 1, F_MAX_RATIO},
@@ -185,6 +191,15 @@ static int set_option(int c, const char *val, struct fetch_opts *o, struct args 
 		 */
 		setenv("TZ", "UTC0", 1);
 		tzset();
+		break;
+	}
+	case F_ZIP_CHARSET: {
+		iconv_t cd = iconv_open("UTF-8", val);
+		if (cd == (iconv_t)-1)
+			return usage_error(
+			    "--zip-charset: unknown code page '%s' (iconv -l lists them)", val);
+		iconv_close(cd);
+		o->zip_charset = val;
 		break;
 	}
 	case F_MAX_ENTRIES:

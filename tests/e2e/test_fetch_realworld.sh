@@ -34,9 +34,10 @@ def zipped(entries, system=3):
 # macOS Finder's "Compress": __MACOSX/ twins; some tools put ._ files beside
 mac = zipped([('hw/ps1.ipynb', nb), ('hw/._ps1.ipynb', AD), ('__MACOSX/hw/._ps1.ipynb', AD),
               ('hw/.DS_Store', b'\x00\x00\x00\x01Bud1')])
-# Windows (MS-DOS host, no UTF-8 flag): backslashes, a CP437 name (0x82 = e-acute)
-win = zipped([('hw1\\ps1.ipynb', nb), ('hw1\\data\\caf\x82.csv'.encode('latin-1').decode('cp437'),
-                                         b'a,b\n')], system=0)
+# Windows (MS-DOS host, no UTF-8 flag): backslashes, a CP437 name (0x82 = e-acute);
+# zipfile would flag a non-ASCII name as UTF-8, so the byte is put in afterwards
+win = zipped([('hw1\\ps1.ipynb', nb), ('hw1\\data\\cafQ.csv', b'a,b\n')],
+             system=0).replace(b'cafQ.csv', b'caf\x82.csv')
 with zipfile.ZipFile(out + '/canvas.zip', 'w') as z:
     z.writestr(zi('smithalice_101_5001_hw.zip'), mac)
     z.writestr(zi('._smithalice_101_5001_hw.zip'), AD)
@@ -102,6 +103,7 @@ check "macOS: the ._ twin of the student's zip is not read as an archive" \
 	test -z "$(grep 'not a readable archive' "$T/err")"
 check "Windows zip: backslashes are folders" has bob ps1.ipynb
 check "Windows zip: CP437 name in a subfolder" has bob data/café.csv
+check "Windows zip: ... read as CP437" grep -q '"name_encoding": "cp437"' "$T/sub/bob/ps1/.grader-provenance.json"
 check "hyphen and apostrophe: Canvas name found in the roster" has mjoneil ps1.ipynb
 check "Canvas LATE flag with a hyphenated name" \
 	test "$(json_get "$T/sub/jldarcy/ps1/.grader-provenance.json" '["late"]')" = True
@@ -165,4 +167,4 @@ bad = [(s['student_id'], s['status'], s['score']) for s in subs
        if s['status'] != 'graded' or s['score'] != want['score']]
 ids = sorted(s['student_id'] for s in subs)
 sys.exit(bad or (len(ids) != 15 and ids))" "$T/gb.json" "$T/demo.json"
-finish
+cat "$T/sub/bob/ps1/.grader-provenance.json" | grep -E "path|encoding|reason"; finish
