@@ -367,6 +367,48 @@ static int unwrap(struct fetch_collect *c)
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Canvas renames a file uploaded again to "ps1-1.ipynb", and fetch_lms.c
+ * reads it back as "ps1.ipynb"; but "lab-1.ipynb" is also what a course
+ * calls its first lab. A "-N" is taken for Canvas's only when the name
+ * without it is in the download as a file of its own (some student's
+ * first upload) or is the assignment's ("ps1-1.ipynb" for ps1); otherwise
+ * the file keeps its name. Students' own archives are not concerned.
+ */
+static int canvas_suffixes(struct fetch_collect *c)
+{
+	const char **names = calloc(c->nitems + 1, sizeof(*names));
+	size_t n = 0, alen = strlen(c->o->assignment);
+
+	if (!names)
+		return GR_ENOMEM;
+	for (size_t i = 0; i < c->nitems; i++) {
+		const struct fetch_item *it = &c->items[i];
+		if (it->kind == ITEM_FILE && !it->nest && it->name.layout == FETCH_LAYOUT_CANVAS)
+			names[n++] = it->name.original ? it->name.original : it->name.path;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < c->nitems; i++) {
+		struct fetch_item *it = &c->items[i];
+		const char *p = it->name.path;
+		if (it->kind != ITEM_FILE || it->nest || it->name.layout != FETCH_LAYOUT_CANVAS ||
+		    !it->name.original || bsearch(&p, names, n, sizeof(*names), cmp_str) ||
+		    (!strncmp(p, c->o->assignment, alen) && (!p[alen] || p[alen] == '.')))
+			continue;
+		free(it->name.path);
+		it->name.path = it->name.original;
+		it->name.original = NULL;
+		it->name.version[1] = 0;
+	}
+	free(names);
+	return 0;
+}
+
 /*
  * The items that belong to somebody as slots (item, student) in w->slots
  * (*nslots of them), sorted by student; the orphans into rep->orphans as
@@ -512,7 +554,7 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (unwrap(c) < 0) {
+	if (unwrap(c) < 0 || canvas_suffixes(c) < 0) {
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}

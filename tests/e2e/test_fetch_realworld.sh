@@ -2,10 +2,11 @@
 # LMS downloads as students and instructors really make them, fetched and
 # graded end to end: a macOS zip and tar (__MACOSX, AppleDouble "._" files
 # beside each file and beside the student's own zip), a Windows zip
-# (backslash paths, CP437 names), names with hyphens, apostrophes (typed and
-# typographic), Greek, Cyrillic and decomposed accents, two students with the
-# same name, and Blackboard attempt times in Europe/London across both DST
-# changes against a deadline with a UTC offset.
+# (backslash paths, CP437 names), a Canvas course whose notebook is
+# lab-1.ipynb, names with hyphens, apostrophes (typed and typographic),
+# Greek, Cyrillic and decomposed accents, two students with the same name,
+# and Blackboard attempt times in Europe/London across both DST changes (and
+# in the hour that happens twice) against a deadline with a UTC offset.
 . "$(dirname "$0")/lib.sh"
 ex="$ROOT/rubrics/examples"
 T=$E2E_TMP
@@ -48,6 +49,13 @@ with zipfile.ZipFile(out + '/canvas.zip', 'w') as z:
     z.writestr(zi('darcyjeanluc_LATE_104_5004_ps1.ipynb'), nb)
     z.writestr(zi('zhangwei_105_5005_ps1.ipynb'), nb)
     z.writestr(zi('zhangwei_106_5006_ps1.ipynb'), nb)
+
+# Canvas, a course whose notebook is lab-1.ipynb: "-1" is its name, not a
+# resubmission; bob uploaded twice (Canvas named the second lab-1-1.ipynb)
+with zipfile.ZipFile(out + '/labs.zip', 'w') as z:
+    z.writestr(zi('smithalice_101_6001_lab-1.ipynb'), nb)
+    z.writestr(zi('doebob_102_6002_lab-1.ipynb'), b'{"cells": []}')
+    z.writestr(zi('doebob_102_6003_lab-1-1.ipynb'), nb)
 
 # bsdtar on macOS writes ._name (the file's extended attributes) before each file
 t = tarfile.open(out + '/mac.tar.gz', 'w:gz', format=tarfile.PAX_FORMAT)
@@ -118,6 +126,27 @@ check "macOS tar: exit 0" test $? -eq 0
 check "macOS tar: the files" has carol ps1.ipynb
 check "macOS tar: a plain file kept" has carol notes.txt
 check "macOS tar: no ._ beside them" test -z "$(ls -A "$T/sub/carol/ps1" | grep '^\._')"
+
+# --- Canvas: lab-1.ipynb keeps its name; lab-1-1.ipynb is bob's newer lab-1.ipynb
+"$GRADER" fetch archive "$T/labs.zip" --assignment lab-1 --dest "$T/labs" --roster "$T/roster.csv" \
+	>"$T/out" 2>"$T/err"
+check "canvas lab-1: exit 0" test $? -eq 0
+check "canvas lab-1: a name ending in -1 is kept" test -f "$T/labs/alice/lab-1/lab-1.ipynb"
+check "canvas lab-1: the resubmission is the newer lab-1.ipynb" \
+	cmp -s "$T/labs/bob/lab-1/lab-1.ipynb" "$T/demo/alice/ps1/ps1.ipynb"
+check "canvas lab-1: no lab.ipynb made up" test -z "$(find "$T/labs" -name lab.ipynb)"
+# graded with the course's rubric for lab-1 (the demo's source, so named)
+mkdir -p "$T/lab-src"
+cp "$ex/ps1/source/ps1.ipynb" "$T/lab-src/lab-1.ipynb"
+"$GRADER" rubric import "$T/lab-src/lab-1.ipynb" --assignment lab-1 --preload numpy,matplotlib.pyplot \
+	--data "$ex/ps1/source/data.csv" -o "$T/lab-1.json" >/dev/null 2>"$T/import.err"
+check "lab-1 rubric imported" test $? -eq 0
+"$GRADER" grade --rubric "$T/lab-1.json" --submissions "$T/labs" -o "$T/labs.json" -q 2>/dev/null
+check "canvas lab-1: both graded with alice's answers' score" $PY -c "
+import json, sys
+subs = json.load(open(sys.argv[1]))['submissions']
+sys.exit(sorted((s['student_id'], s['status'], s['score']) for s in subs)
+         != [('alice', 'graded', 13.0), ('bob', 'graded', 13.0)])" "$T/labs.json"
 
 # --- Moodle: the full names, an NFD name against the roster's NFC one
 "$GRADER" fetch archive "$T/moodle.zip" --assignment ps1 --dest "$T/moodle" --roster "$T/roster.csv" \
