@@ -279,6 +279,8 @@ int gr_time_parse(int64_t *sec, int32_t *usec, const char *text, unsigned flags,
 
 	if (!text)
 		return gr_err_set(err, GR_EINVAL, "missing time");
+	if (!strncmp(text, "\xef\xbb\xbf", 3))
+		text += 3; /* a UTF-8 byte order mark: a timestamp.txt saved by Notepad */
 	while (isspace((unsigned char)*text))
 		text++;
 	n = strlen(text);
