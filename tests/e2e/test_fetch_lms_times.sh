@@ -102,4 +102,10 @@ late = ('cy', 'ed')
 bad = [k for k, (st, sc) in got.items()
        if st != 'graded' or (sc >= want if k in late else sc != want)]
 sys.exit(bad or len(got) != 6)" "$T/gb.json" "$T/demo.json"
+# --- a notebook renamed by the student's browser: the message says which and what to do
+mkdir -p "$T/ren/gus/ps1"
+cp "$T/demo/alice/ps1/ps1.ipynb" "$T/ren/gus/ps1/ps1 (1).ipynb"
+"$GRADER" grade --rubric "$T/ps1.json" --submissions "$T/ren" -o "$T/ren.json" -q 2>/dev/null
+check "renamed notebook: the message names the file and the fix" gb_sub "$T/ren.json" gus \
+	"s['notebooks'][0]['message'] == \"no 'ps1.ipynb' in the submission (it has 'ps1 (1).ipynb'; rename it to 'ps1.ipynb' to grade it)\""
 finish
