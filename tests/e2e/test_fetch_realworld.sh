@@ -81,6 +81,10 @@ with zipfile.ZipFile(out + '/bb.zip', 'w') as z:
                      ('eve', '2026-10-25-01-30-00')]:  # 01:30 happens twice that night
         z.writestr(zi('ps1_%s_attempt_%s.txt' % (user, ts)), 'Name: %s\n' % user)
         z.writestr(zi('ps1_%s_attempt_%s_ps1.ipynb' % (user, ts)), nb)
+    # gil's second attempt is a comment alone: no file, only its receipt
+    z.writestr(zi('ps1_gil_attempt_2026-03-28-10-00-00.txt'), 'Name: gil\n')
+    z.writestr(zi('ps1_gil_attempt_2026-03-28-10-00-00_ps1.ipynb'), nb)
+    z.writestr(zi('ps1_gil_attempt_2026-03-29-09-00-00.txt'), 'Name: gil\nComments: forgot to say hi\n')
 PYEOF
 cat >"$T/roster.csv" <<'EOF'
 student_id,first_name,last_name,lms_id
@@ -179,7 +183,12 @@ check "the repeated hour: the first (BST), as nbgrader reads it" \
 	test "$(ts eve)" = "2026-10-25 00:30:00.000000 UTC"
 check "the repeated hour: a warning naming the student and both instants" \
 	grep -q "^fetch: student 'eve': warning: the LMS time is in the hour that happens twice in Europe/London (clocks go back): read as the first, 2026-10-25T00:30:00Z, not 2026-10-25T01:30:00Z" "$T/err"
-check "the repeated hour: no warning for the others" test "$(grep -c warning "$T/err")" = 1
+check "the repeated hour: no warning for the others" test "$(grep -c 'happens twice' "$T/err")" = 1
+check "an attempt with only a receipt keeps the files of the one before" \
+	cmp -s "$T/bb/gil/ps1/ps1.ipynb" "$T/demo/alice/ps1/ps1.ipynb"
+check "... at that attempt's time" test "$(ts gil)" = "2026-03-28 10:00:00.000000 UTC"
+check "... and a line says so" \
+	grep -q "^fetch: student 'gil': warning: the newest Blackboard attempt (2026-03-29T08:00:00Z) holds no file, only its receipt; the files of the attempt of 2026-03-28T10:00:00Z are taken" "$T/err"
 check "00:30 GMT is before 01:45 BST: on time" grep -q '^ann,ps1,ok,no,' "$T/bb.csv"
 check "02:30 BST is after it: late" grep -q '^cat,ps1,ok,yes,' "$T/bb.csv"
 
@@ -195,5 +204,5 @@ subs = json.load(open(sys.argv[1]))['submissions']
 bad = [(s['student_id'], s['status'], s['score']) for s in subs
        if s['status'] != 'graded' or s['score'] != want['score']]
 ids = sorted(s['student_id'] for s in subs)
-sys.exit(bad or (len(ids) != 15 and ids))" "$T/gb.json" "$T/demo.json"
+sys.exit(bad or (len(ids) != 16 and ids))" "$T/gb.json" "$T/demo.json"
 cat "$T/sub/bob/ps1/.grader-provenance.json" | grep -E "path|encoding|reason"; finish
