@@ -207,9 +207,29 @@ static int map_header(struct roster *r, const struct record *rec, enum roster_co
 		}
 		free(h);
 	}
-	if (!(r->columns & ROSTER_STUDENT_ID))
-		return gr_err_set(err, GR_EINVAL, "cannot read roster '%s': no 'student_id' column",
-				  name);
+	if (!(r->columns & ROSTER_STUDENT_ID)) {
+		/* what spreadsheets write: say what to change */
+		const char *h0 = rec->count ? rec->fields[0] : "", *sep = NULL;
+		char hint[160] = "";
+		if (rec->count == 1 && strchr(h0, ';'))
+			sep = "';'";
+		else if (rec->count == 1 && strchr(h0, '\t'))
+			sep = "tabs";
+		if (sep)
+			snprintf(hint, sizeof(hint),
+				 " (its header is separated by %s, not commas: save it as "
+				 "comma-separated CSV)",
+				 sep);
+		for (size_t c = 0; c < rec->count && !hint[0]; c++)
+			if (!strncasecmp(rec->fields[c], "student", 7) &&
+			    strchr(" -", rec->fields[c][7]) && rec->fields[c][7] &&
+			    !strcasecmp(rec->fields[c] + 8, "id"))
+				snprintf(hint, sizeof(hint),
+					 " (rename its column '%.40s' to student_id)",
+					 rec->fields[c]);
+		return gr_err_set(err, GR_EINVAL,
+				  "cannot read roster '%s': no 'student_id' column%s", name, hint);
+	}
 	return 0;
 }
 

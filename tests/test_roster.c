@@ -86,6 +86,13 @@ static void test_roster__errors(void **state)
 {
 	(void)state;
 	expect_error("name,repo\nalice,x\n", "no 'student_id' column");
+	/* spreadsheets: Excel's ';' in locales with a decimal comma, tabs, a spaced name */
+	expect_error("student_id;first_name\r\nalice;Alice\r\n",
+		     "no 'student_id' column (its header is separated by ';', not commas: save it "
+		     "as comma-separated CSV)");
+	expect_error("student_id\tfirst_name\nalice\tAlice\n", "separated by tabs");
+	expect_error("Student ID,Name\nalice,Alice\n",
+		     "no 'student_id' column (rename its column 'Student ID' to student_id)");
 	expect_error("", "empty file");
 	expect_error("student_id\n\"alice\n", "unterminated quoted field");
 	expect_error("student_id\n\"alice\"x\n", "text after a closing quote");
