@@ -205,4 +205,22 @@ bad = [(s['student_id'], s['status'], s['score']) for s in subs
        if s['status'] != 'graded' or s['score'] != want['score']]
 ids = sorted(s['student_id'] for s in subs)
 sys.exit(bad or (len(ids) != 16 and ids))" "$T/gb.json" "$T/demo.json"
+
+# --- submissions copied from a Mac: the folder's name is NFD, the roster's NFC
+nfd=$(printf 'zoe\314\210')
+mkdir -p "$T/macsub/$nfd/ps1"
+cp "$T/demo/alice/ps1/ps1.ipynb" "$T/macsub/$nfd/ps1/"
+printf 'student_id,first_name,last_name\nzo\303\253,Zo\303\253,Bront\303\253\n' >"$T/macroster.csv"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/macsub" --roster "$T/macroster.csv" \
+	-o "$T/mac.json" -q 2>/dev/null
+check "NFD folder, NFC roster: one student, graded, with the roster's names" $PY -c "
+import json, sys
+g = json.load(open(sys.argv[1]))
+subs = [(s['student_id'], s['status']) for s in g['submissions']]
+names = [(s['id'], s['first_name']) for s in g['students']]
+sys.exit(subs != [('zo\u00eb', 'graded')] or names != [('zo\u00eb', 'Zo\u00eb')])" "$T/mac.json"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/macsub" --student "$(printf 'zo\303\253')" \
+	-o "$T/mac1.json" -q 2>/dev/null
+check "NFD folder: --student with the NFC name finds it" gb_sub "$T/mac1.json" "$(printf 'zo\303\253')" \
+	"s['status'] == 'graded'"
 finish
