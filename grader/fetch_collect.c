@@ -204,7 +204,7 @@ static void write_group(void *ctx, size_t gi)
 	json_t *archives = json_array(), *receipts = json_array();
 	struct gr_time latest_bb = {0}, latest_receipt = {0}, nbts = {0}, lms = {0};
 	int64_t mtime = 0, mtime_later = 0, lms_later = 0;
-	int has_bb = 0, has_nbts = 0, has_lms = 0, bad_nbts = 0;
+	int has_bb = 0, has_nbts = 0, has_lms = 0, bad_nbts = 0, generated = 0;
 
 	if (!archives || !receipts) {
 		fetch_result_fail(res, "out of memory");
@@ -298,13 +298,17 @@ static void write_group(void *ctx, size_t gi)
 			lms_later = it->name.time_later;
 			has_lms = 1;
 		}
-		if (it->mtime > mtime) {
+		generated |= it->name.made_at_download;
+		if (it->mtime > mtime && !it->name.made_at_download) {
 			mtime = it->mtime;
 			mtime_later = it->mtime_later;
 		}
 	}
 	set_time(res, o, first->name.layout, has_nbts ? &nbts : NULL, has_lms ? &lms : NULL,
 		 bad_nbts ? -1 : mtime);
+	if (!res->has_time && generated && mtime == 0)
+		res->time_note = "Moodle stamps the online text with the time the download was "
+				 "made, not the submission time, and no other file holds a time";
 	warn_twice(res, o,
 		   !strcmp(res->time_source, "lms")		? lms_later
 		   : !strcmp(res->time_source, "archive-entry") ? mtime_later

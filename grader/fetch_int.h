@@ -30,11 +30,13 @@ struct fetch_name {
 	int has_time;	    /* Blackboard attempt time, regex timestamp */
 	int time_naive;	    /* ... written without a zone (read as UTC) */
 	struct gr_time time;
-	int64_t time_later;  /* read in --lms-timezone, a wall time that happens twice
-				(the repeated hour of a DST end): the second instant
-				(time is the first), else 0 */
-	uint64_t version[2]; /* order among duplicates: Canvas attachment id and
-				resubmission suffix; newest = largest */
+	int64_t time_later;   /* read in --lms-timezone, a wall time that happens twice
+				 (the repeated hour of a DST end): the second instant
+				 (time is the first), else 0 */
+	int made_at_download; /* written by the LMS when the download was made (Moodle's
+				 onlinetext.html): its entry time is not the student's */
+	uint64_t version[2];  /* order among duplicates: Canvas attachment id and
+				 resubmission suffix; newest = largest */
 };
 
 /*

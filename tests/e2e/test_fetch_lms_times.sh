@@ -3,7 +3,8 @@
 # download (ZipStream writes each entry's MS-DOS date and time, no zone, in
 # the site's zone) with entries on both sides of America/New_York's DST
 # changes, in the repeated hour of November and the skipped hour of March,
-# a student's own zip with old file times inside, and an entry with a UTC
+# a student's own zip with old file times inside, online text (stamped with
+# the download's time), and an entry with a UTC
 # extended timestamp (zip on Linux); read with --lms-timezone on a machine
 # whose own zone is another one. Deadline 2026-11-01T06:00:00Z.
 . "$(dirname "$0")/lib.sh"
@@ -47,6 +48,12 @@ with zipfile.ZipFile(out + '/moodle.zip', 'w') as z:
                      (2026, 11, 1, 2, 30, 0)), inner.getvalue())
     z.writestr(entry('Flo Unix_12406_assignsubmission_file_/ps1.ipynb',
                      (2026, 11, 1, 14, 0, 0), ut), nb)
+    # the online text is a string Moodle zips with the time of the download
+    z.writestr(entry('Ann Early_12401_assignsubmission_onlinetext_/onlinetext.html',
+                     (2026, 11, 5, 9, 0, 0)), '<p>see the notebook</p>')
+with zipfile.ZipFile(out + '/text.zip', 'w') as z:
+    z.writestr(entry('Gia Text_12407_assignsubmission_onlinetext_/onlinetext.html',
+                     (2026, 11, 5, 9, 0, 0)), '<p>my answer</p>')
 PYEOF
 cat >"$T/roster.csv" <<'EOF'
 student_id,first_name,last_name,lms_id
@@ -63,7 +70,8 @@ TZ=Asia/Tokyo "$GRADER" fetch archive "$T/moodle.zip" --assignment ps1 --dest "$
 	--manifest "$T/m.csv" >"$T/out" 2>"$T/err"
 check "moodle: exit 0" test $? -eq 0
 ts() { cat "$T/sub/$1/ps1/timestamp.txt"; }
-check "00:30 is EDT" test "$(ts ann)" = "2026-11-01 04:30:00.000000 UTC"
+check "00:30 is EDT (the online text's download time left out)" \
+	test "$(ts ann)" = "2026-11-01 04:30:00.000000 UTC"
 check "01:30 happens twice: the first, EDT" test "$(ts bea)" = "2026-11-01 05:30:00.000000 UTC"
 check "02:30 is EST" test "$(ts cy)" = "2026-11-01 07:30:00.000000 UTC"
 check "02:30 in March's skipped hour: the offset after (EDT)" \
@@ -84,6 +92,14 @@ check "the host's own zone plays no part" sh -c "
 TZ=Europe/Berlin '$GRADER' fetch archive '$T/moodle.zip' --assignment ps1 --dest '$T/sub2' \
 	--roster '$T/roster.csv' --lms-timezone America/New_York >/dev/null 2>&1 &&
 diff -r -x .grader-provenance.json '$T/sub' '$T/sub2'"
+# online text alone: the time is unknown, and why
+"$GRADER" fetch archive "$T/text.zip" --assignment ps1 --dest "$T/text" --lms-timezone America/New_York \
+	>/dev/null 2>&1
+check "online text alone: no time (the download's is not the student's)" \
+	test ! -s "$T/text/12407/ps1/timestamp.txt"
+check "online text alone: the provenance says why" \
+	grep -q '"timestamp_note": "Moodle stamps the online text with the time the download was made' \
+	"$T/text/12407/ps1/.grader-provenance.json"
 # without --lms-timezone a DOS time is this machine's local time, as before
 TZ=UTC "$GRADER" fetch archive "$T/moodle.zip" --assignment ps1 --dest "$T/utc" \
 	--roster "$T/roster.csv" >/dev/null 2>&1
