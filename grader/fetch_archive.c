@@ -814,13 +814,14 @@ int fetch_archive_read(struct fetch_collect *c, size_t index, struct gr_err *err
 		char more[48] = "";
 		if (r.odd_names > 1)
 			snprintf(more, sizeof(more), " (and %zu more)", r.odd_names - 1);
-		fetch_log(c->o,
-			  "'%s': warning: entry '%s'%s has no UTF-8 flag and reads as CP437 like "
-			  "text of another code page%s%s%s; if the zip was made on a Windows in "
-			  "another language, fetch again with --zip-charset (CP866 Cyrillic, "
-			  "CP737 Greek, CP850 Western European, ...)",
-			  path, r.odd_first, more, r.odd_alt[0] ? " (as CP866: '" : "", r.odd_alt,
-			  r.odd_alt[0] ? "')" : "");
+		fetch_log(
+		    c->o,
+		    "'%s': warning: entry '%s'%s has no UTF-8 flag and reads as CP437 like "
+		    "text of another code page%s%s%s; if the zip was made on a Windows in "
+		    "another language, fetch again with --zip-charset (CP866 Cyrillic, "
+		    "CP737 Greek, CP850 Western European, CP932 Japanese, CP936 Chinese, ...)",
+		    path, r.odd_first, more, r.odd_alt[0] ? " (as CP866: '" : "", r.odd_alt,
+		    r.odd_alt[0] ? "')" : "");
 	}
 	if (rc == 0 && r.refused) {
 		fetch_log(c->o, "'%s': refused: %s; nothing from it was written", path, r.why);
