@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <iconv.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,9 +52,7 @@ struct reading {
 	char why[512];
 	unsigned char *buf;
 	const char *encoding; /* of the entry being read: "utf-8", "cp437", ... */
-	size_t odd_names;     /* names read as CP437 that look like another code page */
-	char odd_first[512];  /* the first of them, as read */
-	char odd_alt[512];    /* ... and as CP866 would read it */
+	struct fetch_odd odd; /* names read as CP437 that look like another code page */
 };
 
 void fetch_item_release(struct fetch_item *it)
@@ -138,31 +135,6 @@ static int copy_name(struct fetch_name *dst, const struct fetch_name *src, const
 }
 
 /*
- * Show an entry name in a message: valid UTF-8 sequences as they are,
- * control bytes and bytes that are no UTF-8 as \xNN.
- */
-static void escape_name(char *out, size_t size, const char *name)
-{
-	const unsigned char *p = (const unsigned char *)name;
-	size_t k = 0;
-
-	while (*p && k + 5 < size) {
-		size_t len = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
-		if (*p >= 0x80 && strnlen((const char *)p, len) == len &&
-		    gr_utf8_valid((const char *)p, len) && k + len < size) {
-			memcpy(out + k, p, len);
-			k += len;
-			p += len;
-		} else if (*p < 0x20 || *p >= 0x7f) {
-			k += (size_t)snprintf(out + k, 5, "\\x%02x", *p++);
-		} else {
-			out[k++] = (char)*p++;
-		}
-	}
-	out[k] = '\0';
-}
-
-/*
  * Record a skipped entry: for its student when known, else as an entry of
  * nobody's (still listed and counted), and in the log. `unreadable`: its
  * name could not be read, which makes the run fail.
@@ -173,7 +145,7 @@ static int skip_entry_as(struct reading *r, const struct level *lv, const struct
 	struct fetch_item *it;
 	char shown[512];
 
-	escape_name(shown, sizeof(shown), name);
+	fetch_escape_name(shown, sizeof(shown), name);
 	if (strcmp(why, MACOS_JUNK) && who)
 		fetch_log(r->c->o, "'%s': entry '%s%s%s': skipped: %s (%s id '%s')", r->shown,
 			  lv->depth ? lv->chain : "", lv->depth ? "!" : "", shown, why,
@@ -206,89 +178,6 @@ static int skip_entry(struct reading *r, const struct level *lv, const struct fe
 		      const char *name, const char *why)
 {
 	return skip_entry_as(r, lv, who, name, why, 0);
-}
-
-/* Bytes in code page `charset` to UTF-8, with glibc's iconv. */
-static int from_charset(char **out, const char *raw, const char *charset)
-{
-	size_t in_left = strlen(raw), out_left = in_left * 4 + 1;
-	char *buf = malloc(out_left), *in = (char *)raw, *o = buf;
-	iconv_t cd = iconv_open("UTF-8", charset);
-	int rc = 0;
-
-	if (!buf || cd == (iconv_t)-1) {
-		rc = buf ? GR_ESYS : GR_ENOMEM;
-		goto done;
-	}
-	if (iconv(cd, &in, &in_left, &o, &out_left) == (size_t)-1) {
-		rc = GR_EINVAL;
-		goto done;
-	}
-	*o = '\0';
-	*out = buf;
-	buf = NULL;
-done:
-	if (cd != (iconv_t)-1)
-		iconv_close(cd);
-	free(buf);
-	return rc;
-}
-
-/*
- * Whether a name read as CP437 looks like text of another DOS code page:
- * names of people and files written in CP437 use its accented letters
- * (0x80-0x9A, 0xA0-0xA7) and ß, not its currency signs, fractions,
- * box-drawing and Greek/maths symbols, where CP866 has Cyrillic letters,
- * CP737 Greek ones and CP850 more accented ones.
- */
-static int cp437_looks_wrong(const char *raw)
-{
-	for (const unsigned char *p = (const unsigned char *)raw; *p; p++)
-		if ((*p >= 0x9B && *p <= 0x9F) || (*p >= 0xA8 && *p != 0xE1))
-			return 1;
-	return 0;
-}
-
-/*
- * Decode an entry name from its bytes: UTF-8 when it is valid UTF-8 (a zip's
- * UTF-8 flag, a pax or 7z name, or plain UTF-8 bytes), else the code page of
- * zips made on Windows (--zip-charset, CP437 by default); then NFC.
- * *encoding names the decoding for the provenance. GR_EINVAL when no
- * decoding applies.
- */
-static int decode_name(struct reading *r, char **out, const char *raw, int zip)
-{
-	const char *charset = r->c->o->zip_charset;
-	char *conv = NULL;
-	const char *src = raw;
-	int rc;
-
-	r->encoding = "utf-8";
-	if (!gr_utf8_valid(raw, strlen(raw))) {
-		if (!zip || from_charset(&conv, raw, charset ? charset : "CP437") < 0)
-			return GR_EINVAL;
-		r->encoding = charset ? charset : "cp437";
-		src = conv;
-		/*
-		 * Windows tools write "dir\file": libarchive turns those into
-		 * folders only for names it could convert (UTF-8 ones), so names in
-		 * a code page get the same rule here, after decoding (in CP932 a
-		 * 0x5C byte can be half of a letter): no '/', '\' is the separator.
-		 */
-		if (!strchr(conv, '/'))
-			for (char *q = conv; (q = strchr(q, '\\'));)
-				*q++ = '/';
-		if (!charset && cp437_looks_wrong(raw) && r->odd_names++ == 0) {
-			char *alt = NULL;
-			escape_name(r->odd_first, sizeof(r->odd_first), conv);
-			if (from_charset(&alt, raw, "CP866") == 0)
-				escape_name(r->odd_alt, sizeof(r->odd_alt), alt);
-			free(alt);
-		}
-	}
-	rc = gr_utf8_nfc(out, src);
-	free(conv);
-	return rc;
 }
 
 static int refuse(struct reading *r, const struct level *lv, const char *entry, const char *why,
@@ -700,14 +589,15 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 		}
 		free(decoded);
 		decoded = NULL;
-		int d = decode_name(r, &decoded, raw, is_zip);
+		int d =
+		    fetch_decode_name(&decoded, &r->encoding, raw, is_zip, o->zip_charset, &r->odd);
 		if (d == GR_ENOMEM) {
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 			break;
 		}
 		/* undecodable: the escaped name may still tell whose it was */
 		if (d < 0)
-			escape_name(shown, sizeof(shown), raw);
+			fetch_escape_name(shown, sizeof(shown), raw);
 		name = d < 0 ? shown : decoded;
 		while (name[0] == '.' && name[1] == '/')
 			name += 2;
@@ -809,19 +699,19 @@ int fetch_archive_read(struct fetch_collect *c, size_t index, struct gr_err *err
 		top.nest = ++c->nests;
 	}
 	rc = read_level(&r, a, &top, err);
-	if (rc == 0 && !r.refused && r.odd_names) {
+	if (rc == 0 && !r.refused && r.odd.n) {
 		/* mojibake would split a student in two or miss the roster: say so */
 		char more[48] = "";
-		if (r.odd_names > 1)
-			snprintf(more, sizeof(more), " (and %zu more)", r.odd_names - 1);
+		if (r.odd.n > 1)
+			snprintf(more, sizeof(more), " (and %zu more)", r.odd.n - 1);
 		fetch_log(
 		    c->o,
 		    "'%s': warning: entry '%s'%s has no UTF-8 flag and reads as CP437 like "
 		    "text of another code page%s%s%s; if the zip was made on a Windows in "
 		    "another language, fetch again with --zip-charset (CP866 Cyrillic, "
 		    "CP737 Greek, CP850 Western European, CP932 Japanese, CP936 Chinese, ...)",
-		    path, r.odd_first, more, r.odd_alt[0] ? " (as CP866: '" : "", r.odd_alt,
-		    r.odd_alt[0] ? "')" : "");
+		    path, r.odd.first, more, r.odd.alt[0] ? " (as CP866: '" : "", r.odd.alt,
+		    r.odd.alt[0] ? "')" : "");
 	}
 	if (rc == 0 && r.refused) {
 		fetch_log(c->o, "'%s': refused: %s; nothing from it was written", path, r.why);

@@ -67,6 +67,30 @@ int fetch_regex_match_name(const struct fetch_regex *re, const char *s, struct f
  */
 int fetch_path_check(const char *path, char *why, size_t whylen);
 
+/* ---- entry names (fetch_names.c) ---- */
+
+/* Names read as CP437 that look like another code page, for one warning. */
+struct fetch_odd {
+	size_t n;
+	char first[512]; /* the first of them, as read (escaped) */
+	char alt[512];	 /* ... and as CP866 would read it */
+};
+
+/*
+ * Decode an entry name from its bytes into *out (NFC, heap): UTF-8 when it
+ * is valid UTF-8, else, for a zip, `charset` (an iconv name; NULL = CP437,
+ * whose suspicious readings are counted in *odd). *encoding names the
+ * decoding for the provenance. GR_EINVAL when no decoding applies, GR_ENOMEM.
+ */
+int fetch_decode_name(char **out, const char **encoding, const char *raw, int zip,
+		      const char *charset, struct fetch_odd *odd);
+
+/*
+ * Show an entry name in a message: valid UTF-8 sequences as they are,
+ * control bytes and bytes that are no UTF-8 as \xNN.
+ */
+void fetch_escape_name(char *out, size_t size, const char *name);
+
 /* ---- the writer (fetch_out.c) ---- */
 
 /*
