@@ -41,12 +41,16 @@ static const char *student_of(const struct fetch_opts *o, const struct fetch_nam
 	st = roster_find_lms(o->roster, n->lms_id);
 	if (!st)
 		st = roster_find(o->roster, n->lms_id);
+	if (!st && n->layout == FETCH_LAYOUT_BLACKBOARD)
+		st = roster_find_email(o->roster, n->lms_id); /* usernames that are emails */
 	if (!st && n->layout == FETCH_LAYOUT_BLACKBOARD && n->display_name) {
 		/* "Assignment_user_name": the username may hold underscores */
 		for (const char *p = n->display_name; !st && (p = strchr(p, '_')); p++) {
 			st = roster_find_lms(o->roster, p + 1);
 			if (!st)
 				st = roster_find(o->roster, p + 1);
+			if (!st)
+				st = roster_find_email(o->roster, p + 1);
 		}
 	}
 	if (!st && n->display_name && n->layout != FETCH_LAYOUT_BLACKBOARD)

@@ -423,6 +423,21 @@ const struct roster_student *roster_find_lms(const struct roster *r, const char 
 	return NULL;
 }
 
+const struct roster_student *roster_find_email(const struct roster *r, const char *email)
+{
+	const struct roster_student *hit = NULL;
+
+	if (!r || !strchr(email, '@'))
+		return NULL;
+	for (size_t i = 0; i < r->count; i++)
+		if (!strcasecmp(r->students[i].email, email)) {
+			if (hit)
+				return NULL;
+			hit = &r->students[i];
+		}
+	return hit;
+}
+
 /* Whether key(first) key(last) in either order is `want`. */
 static int name_matches(const char *want, const char *first, const char *last)
 {

@@ -44,6 +44,13 @@ static void test_roster__all_columns_any_order(void **state)
 	assert_ptr_equal(roster_find_lms(r, "101"), &r->students[0]);
 	assert_null(roster_find(r, "carol"));
 	assert_null(roster_find_lms(r, ""));
+	assert_ptr_equal(roster_find_email(r, "B@X"), &r->students[1]);
+	assert_null(roster_find_email(r, "bob"));
+	roster_free(r);
+	/* two rows with one address: neither */
+	r = parse_ok("student_id,email\na,same@x\nb,Same@X\nc,\n");
+	assert_null(roster_find_email(r, "same@x"));
+	assert_null(roster_find_email(r, ""));
 	roster_free(r);
 }
 

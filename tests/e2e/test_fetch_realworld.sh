@@ -50,6 +50,11 @@ with zipfile.ZipFile(out + '/canvas.zip', 'w') as z:
     z.writestr(zi('zhangwei_105_5005_ps1.ipynb'), nb)
     z.writestr(zi('zhangwei_106_5006_ps1.ipynb'), nb)
 
+# Blackboard at a university whose usernames are email addresses
+with zipfile.ZipFile(out + '/bbmail.zip', 'w') as z:
+    z.writestr(zi('PS 1_jo.lee@uni.example_attempt_2026-10-29-10-00-00.txt'), 'Name: Jo Lee\n')
+    z.writestr(zi('PS 1_jo.lee@uni.example_attempt_2026-10-29-10-00-00_ps1.ipynb'), nb)
+
 # Canvas, a course whose notebook is lab-1.ipynb: "-1" is its name, not a
 # resubmission; bob uploaded twice (Canvas named the second lab-1-1.ipynb)
 with zipfile.ZipFile(out + '/labs.zip', 'w') as z:
@@ -191,6 +196,13 @@ check "... and a line says so" \
 	grep -q "^fetch: student 'gil': warning: the newest Blackboard attempt (2026-03-29T08:00:00Z) holds no file, only its receipt; the files of the attempt of 2026-03-28T10:00:00Z are taken" "$T/err"
 check "00:30 GMT is before 01:45 BST: on time" grep -q '^ann,ps1,ok,no,' "$T/bb.csv"
 check "02:30 BST is after it: late" grep -q '^cat,ps1,ok,yes,' "$T/bb.csv"
+
+# --- Blackboard usernames that are emails: the roster's email column finds them
+printf 'student_id,first_name,last_name,email\njlee,Jo,Lee,Jo.Lee@uni.example\n' >"$T/mailroster.csv"
+"$GRADER" fetch archive "$T/bbmail.zip" --assignment ps1 --dest "$T/bbmail" --roster "$T/mailroster.csv" \
+	>"$T/out" 2>"$T/err"
+check "blackboard email username: exit 0" test $? -eq 0
+check "blackboard email username: found by the roster's email" test -f "$T/bbmail/jlee/ps1/ps1.ipynb"
 
 # --- and graded: every fetched notebook scores what the same answers score
 cp -r "$T/moodle/"* "$T/bb/"* "$T/sub/"
