@@ -195,6 +195,43 @@ static void warn_twice(const struct fetch_result *res, const struct fetch_opts *
 		  o->lms_zone, first, second);
 }
 
+/*
+ * The time of a group's latest Blackboard attempt that holds a file, into
+ * *out: 1 when it has one. An attempt with only its receipt (a comment) does
+ * not take the files of the one before away; a line says so.
+ */
+static int latest_blackboard(struct gr_time *out, const struct writer *w, const struct group *g,
+			     const struct fetch_opts *o)
+{
+	struct gr_time receipt = {0};
+	int has = 0;
+
+	for (size_t i = 0; i < g->count; i++) {
+		const struct fetch_item *it = slot_item(w, g->first + i);
+
+		if (it->name.layout != FETCH_LAYOUT_BLACKBOARD || it->kind != ITEM_FILE)
+			continue;
+		if (it->name.kind == FETCH_NAME_RECEIPT) {
+			if (it->name.time.sec > receipt.sec)
+				receipt = it->name.time;
+		} else if (!has || it->name.time.sec > out->sec) {
+			*out = it->name.time;
+			has = 1;
+		}
+	}
+	if (has && receipt.sec > out->sec) {
+		char newer[32], taken[32];
+		gr_time_format(newer, sizeof(newer), receipt.sec, 0, GR_TIME_ISO);
+		gr_time_format(taken, sizeof(taken), out->sec, 0, GR_TIME_ISO);
+		fetch_log(
+		    o,
+		    "student '%s': warning: the newest Blackboard attempt (%s) holds no file, "
+		    "only its receipt; the files of the attempt of %s are taken",
+		    g->res->student_id, newer, taken);
+	}
+	return has;
+}
+
 static void write_group(void *ctx, size_t gi)
 {
 	struct writer *w = ctx;
@@ -206,7 +243,7 @@ static void write_group(void *ctx, size_t gi)
 	struct gr_err err = {0};
 	const struct fetch_item *first = slot_item(w, g->first), *prev_kept = NULL;
 	json_t *archives = json_array(), *receipts = json_array();
-	struct gr_time latest_bb = {0}, latest_receipt = {0}, nbts = {0}, lms = {0};
+	struct gr_time latest_bb = {0}, nbts = {0}, lms = {0};
 	int64_t mtime = 0, mtime_later = 0, lms_later = 0;
 	int has_bb = 0, has_nbts = 0, has_lms = 0, bad_nbts = 0, generated = 0;
 
@@ -214,30 +251,7 @@ static void write_group(void *ctx, size_t gi)
 		fetch_result_fail(res, "out of memory");
 		goto done;
 	}
-	/* the newest attempt that holds a file: one with only its receipt (a
-	   comment) does not take the files of the one before away */
-	for (size_t i = 0; i < g->count; i++) {
-		const struct fetch_item *it = slot_item(w, g->first + i);
-		if (it->name.layout != FETCH_LAYOUT_BLACKBOARD || it->kind != ITEM_FILE)
-			continue;
-		if (it->name.kind == FETCH_NAME_RECEIPT) {
-			if (it->name.time.sec > latest_receipt.sec)
-				latest_receipt = it->name.time;
-		} else if (!has_bb || it->name.time.sec > latest_bb.sec) {
-			latest_bb = it->name.time;
-			has_bb = 1;
-		}
-	}
-	if (has_bb && latest_receipt.sec > latest_bb.sec) {
-		char newer[32], taken[32];
-		gr_time_format(newer, sizeof(newer), latest_receipt.sec, 0, GR_TIME_ISO);
-		gr_time_format(taken, sizeof(taken), latest_bb.sec, 0, GR_TIME_ISO);
-		fetch_log(
-		    o,
-		    "student '%s': warning: the newest Blackboard attempt (%s) holds no file, "
-		    "only its receipt; the files of the attempt of %s are taken",
-		    res->student_id, newer, taken);
-	}
+	has_bb = latest_blackboard(&latest_bb, w, g, o);
 	if (fetch_out_begin(&out, res, c->dest_fd, o->assignment, &o->limits, &err) < 0) {
 		fetch_result_fail(res, "%s", err.msg);
 		goto done;

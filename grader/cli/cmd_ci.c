@@ -123,8 +123,9 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 				    nr->status != GB_GRADED)
 					(*failed)++;
 			}
-			/* a cell with hidden tests (a full rubric's): the exception's name */
-			if (cell && cell->hidden_tests && gr->output.traceback)
+			/* a cell holding hidden tests (a full rubric's), or run after one:
+			 * the exception's name */
+			if (gb_grade_withheld(cell, gr, NULL) && gr->output.traceback)
 				snprintf(why, sizeof(why), "%s",
 					 gb_hidden_error(gr->output.traceback));
 			else
