@@ -141,11 +141,13 @@ static int add_archive(json_t *arr, const struct fetch_collect *c, size_t idx)
  * The submission's time, from the best source there is: nbgrader's
  * timestamp.txt, the LMS's own time, the entries' times; none (unknown,
  * with why) for Canvas, whose entry times are the download's, and when the
- * archive's timestamp.txt is empty or unreadable (mtime < 0). Late is also
- * the time being after the deadline.
+ * archive's timestamp.txt is empty or unreadable (mtime < 0). `generated`:
+ * some entry's time was the download's, left out. Late is also the time
+ * being after the deadline.
  */
 static void set_time(struct fetch_result *res, const struct fetch_opts *o, enum fetch_layout layout,
-		     const struct gr_time *nbts, const struct gr_time *lms, int64_t mtime)
+		     const struct gr_time *nbts, const struct gr_time *lms, int64_t mtime,
+		     int generated)
 {
 	res->has_time = 1;
 	if (nbts) {
@@ -167,7 +169,10 @@ static void set_time(struct fetch_result *res, const struct fetch_opts *o, enum 
 		res->time_source = "archive-entry";
 	} else {
 		res->has_time = 0;
-		res->time_note = "the archive holds no time for this submission";
+		res->time_note = generated ? "Moodle stamps the online text with the time the "
+					     "download was made, not the submission time, and no "
+					     "other file holds a time"
+					   : "the archive holds no time for this submission";
 	}
 	if (res->has_time && o->has_deadline &&
 	    (res->time.sec > o->deadline.sec ||
@@ -323,10 +328,7 @@ static void write_group(void *ctx, size_t gi)
 		}
 	}
 	set_time(res, o, first->name.layout, has_nbts ? &nbts : NULL, has_lms ? &lms : NULL,
-		 bad_nbts ? -1 : mtime);
-	if (!res->has_time && generated && mtime == 0)
-		res->time_note = "Moodle stamps the online text with the time the download was "
-				 "made, not the submission time, and no other file holds a time";
+		 bad_nbts ? -1 : mtime, generated);
 	warn_twice(res, o,
 		   !strcmp(res->time_source, "lms")		? lms_later
 		   : !strcmp(res->time_source, "archive-entry") ? mtime_later
