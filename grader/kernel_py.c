@@ -167,6 +167,7 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 	if (kaudit_install(&z->audit, opts->allow_ctypes) < 0)
 		goto pyfail;
 	z->audit.watch = z->watch;
+	kguard_keys_prime(z->watch);
 	goto done;
 pyfail:
 	kpy_exc_message(msg, msglen);
