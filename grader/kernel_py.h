@@ -72,6 +72,8 @@ struct kzy {
 	PyObject *out, *err; /* stream objects on fds 1 and 2, made once for every child */
 	struct kwatch *watch;
 	struct kaudit audit;
+	json_t *cells;	    /* kernel_cells.c: the rubric's cells as prepared before */
+	size_t cells_bytes; /* what they hold */
 };
 
 /*
@@ -132,6 +134,16 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
  * survives the call. GR_ENOMEM, GR_ESYS with `err` set.
  */
 int kpy_prepare_cells(struct kzy *z, struct krun *run, json_t *sources, struct gr_err *err);
+/*
+ * kernel_cells.c: the zygote's cache of the rubric's cells (run->grade bits
+ * 1 and 4), by text, position and IPython use. kcache_get fills `c` from a
+ * cached preparation: 1, or 0 when there is none. kcache_needs: whether the
+ * text needs IPython's transformer, -1 when not known.
+ */
+int kcache_get(struct kzy *z, size_t n, int ipython, json_t *src, struct kcell *c);
+void kcache_put(struct kzy *z, size_t n, int ipython, json_t *src, const struct kcell *c);
+int kcache_needs(struct kzy *z, json_t *src);
+void kcache_set_needs(struct kzy *z, json_t *src, int needs);
 void kpy_cells_free(struct kcell *cells, size_t n);
 /* Free one cell's texts (in the child, once it ran). */
 void kpy_cell_clear(struct kcell *c);
