@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grader/fetch.h"
 #include "srv_int.h"
 
 #define IDLE_POLL_MS 1000
@@ -264,6 +265,7 @@ static void worker_main(const struct srv_config *cfg, const struct srv_opts *opt
 		_exit(1);
 	}
 	srv_worker_prewarm(&w, cfg, opts);
+	fetch_git_hold(); /* libgit2 set up once, not at every job's fetch */
 	while (!stop_flag) {
 		/*
 		 * A job could not be finished or queued again (a full disk):
@@ -294,6 +296,7 @@ static void worker_main(const struct srv_config *cfg, const struct srv_opts *opt
 		} else if (rc == 0)
 			idle(wake[0]);
 	}
+	fetch_git_release();
 	srv_worker_release(&w);
 	srv_store_close(st);
 	_exit(0);
