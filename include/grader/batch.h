@@ -149,6 +149,8 @@ struct batch_warm;
 int batch_warm_new(struct batch_warm **out, const struct batch_opts *opts, unsigned slot,
 		   struct gr_err *err);
 int batch_warm_stale(const struct batch_warm *w);
+/* The rubric w grades with, as loaded once (only read it; it lives as long as w). */
+const struct rubric *batch_warm_rubric(const struct batch_warm *w);
 void batch_warm_free(struct batch_warm *w);
 
 /*
