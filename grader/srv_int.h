@@ -244,12 +244,15 @@ void srv_ids_free(char **ids, size_t n);
 /*
  * The grading side's writer of the gradebook files (srv_gradebook.c), one
  * entry per assignment of the config: `mark`, every job finished after it
- * is not in the file yet; `last`, when it was last written.
+ * is not in the file yet; `last`, when it was last written; `jindex`, the
+ * places of the journal's entries read so far, kept across writes.
  */
+struct batch_jindex;
 struct srv_gbook {
 	char *assignment;
 	double mark, last;
 	int failing;
+	struct batch_jindex *jindex; /* the journal as read so far: a write reads what is new */
 };
 struct srv_gbooks {
 	size_t n;
