@@ -268,6 +268,12 @@ void srv_gbooks_release(struct srv_gbooks *g);
  */
 void srv_gbooks_flush(struct srv_gbooks *g, const struct srv_config *cfg, const struct srv_opts *so,
 		      struct srv_store *st, int final);
+/*
+ * Compact the journal at `path` (srv_journal.c) while no worker or writer
+ * runs: of each student only the last final entry is kept (*kept of *total
+ * lines), the file replaced atomically. A missing journal is nothing to do.
+ */
+int srv_journal_compact(const char *path, size_t *kept, size_t *total, struct gr_err *err);
 /* Take the lock beside `gradebook` (*fd; close it to let go): writes and folder changes. */
 int srv_gradebook_lock(int *fd, const char *gradebook, struct gr_err *err);
 

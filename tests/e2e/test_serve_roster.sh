@@ -4,7 +4,8 @@
 # writes the gradebook, never inside a student's job. With the writer held
 # still (SIGSTOP) a push of one student in a roster of 50 is graded and done
 # with one journal line, that student's; once the writer runs again the
-# gradebook lists the other 49 as missing.
+# gradebook lists the other 49 as missing. A restart compacts the journal to
+# the last result of each student, atomically, and the gradebook is the same.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
@@ -65,6 +66,37 @@ e=[json.loads(l) for l in open('$J')]
 rest=[x for x in e[1:]]
 sys.exit(not (e[0]['student_id']=='alice' and len(rest)==49 and all(x['submission']['status']=='missing' for x in rest)))"
 check "still one job done" test "$(grep -c ': done in ' "$T/serve.log")" = 1
+
+# ---- a restart compacts the journal: the last result of each student ---------------
+c=$(push_nb "$T" alice bob 2026-10-29T10:00:00Z)
+github_body "$T/p.json" course/ps1-alice refs/heads/main "$c"
+check "alice's second push: 202" test "$(deliver github "$T/p.json" roster-2)" = 202
+ja2=$(json_get "$T/resp" '["job"]')
+check "alice's second job done" test "$(wait_job "$ja2")" = done
+api "/api/v1/jobs/$ja2" >/dev/null
+sa2=$(json_get "$T/resp" '["submission"]["score"]')
+check "the journal holds both of alice's results" test "$(grep -c '"student_id":"alice"' "$J")" = 2
+stop_server TERM
+# what a kill -9 in the middle of a compaction leaves: the old journal and a part-written copy
+printf '{"torn' >"$J.compact"
+start_server "$T" || fail "server restarts"
+check "the restart compacts the journal" grep -q 'journal ps1: compacted to 50 of 51 line(s)' "$T/serve.log"
+check "one line a student, alice's the second result" /usr/bin/python3 -c "
+import json,sys
+e=[json.loads(l) for l in open('$J')]
+ids=[x['student_id'] for x in e]
+a=[x for x in e if x['student_id']=='alice']
+sys.exit(not (len(e)==50 and len(set(ids))==50 and a[0]['submission']['score']==float('$sa2')))"
+check "the journal stays root's alone" test "$(stat -c %a "$J")" = 600
+check "no copy left beside it" test ! -e "$J.compact"
+check "gradebook after the restart: 200" test "$(api /api/v1/assignments/ps1/gradebook)" = 200
+check "alice's second result, 49 missing" /usr/bin/python3 -c "
+import json,sys
+g=json.load(open('$T/resp'))
+st=dict((s['student_id'],(s['status'],s['score'])) for s in g['submissions'])
+sys.exit(not (len(st)==50 and st['alice']==('graded',float('$sa2')) and sum(v[0]=='missing' for v in st.values())==49))"
+check "nothing graded again by the write after the compaction" test "$(grep -c ': done in ' "$T/serve.log")" = 2
+check "grader export reads it" "$GRADER" export "$GB" --to csv -o "$T/grades.csv"
 stop_server TERM
 check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
 finish
