@@ -297,9 +297,21 @@ if phases['fetch']:
                                           for k, v in phases.items()))
     print('zygote starts         %d (one per worker and rubric; the other jobs reuse one)'
           % sum(1 for v in phases['zygote'] if v > 0.05))
+def journal_lines():
+    try:
+        return sum(1 for _ in open(os.path.join(t, 'state', 'gradebooks', 'ps1.json.journal'), 'rb'))
+    except OSError:
+        return 0
+def gb_writes():
+    out = []
+    for line in open(os.path.join(t, 'serve.log'), errors='replace'):
+        m = re.search(r'gradebook ps1: written in ([0-9.]+) s', line)
+        if m:
+            out.append(float(m.group(1)))
+    return out
 if gbw:
-    print('gradebook writes      %d (by the grading side, at most one a second), p50 %.2f s  p95 %.2f s  max %.2f s'
-          % (len(gbw), pct(gbw, 50), pct(gbw, 95), max(gbw)))
+    print('gradebook writes      %d (by the grading side, at most one a second), p50 %.2f s  p95 %.2f s  max %.2f s; journal %d lines'
+          % (len(gbw), pct(gbw, 50), pct(gbw, 95), max(gbw), journal_lines()))
 long_n = int(os.environ.get('LONG', '0'))
 if long_n:
     hp = http_pid()
@@ -315,4 +327,15 @@ if long_n:
           % (long_n, el, long_n / el, n_jobs, 1e3 * pct(lat2, 50), 1e3 * pct(lat2, 99)))
     print('RSS HTTP side (MB)    ' + ' '.join('%.1f' % v for v in seen) + '  (every 1000 pushes; max %.1f)' % max(seen))
     print('RSS grading side      %.1f MB' % rss(pid))
+    # the gradebook writer over the long run: its cost must follow the new results, not the journal
+    deadline = time.monotonic() + drain
+    while time.monotonic() < deadline:
+        if db.execute("select count(*) from jobs where state in ('queued','running')").fetchone()[0] == 0:
+            break
+        time.sleep(1)
+    w = gb_writes()[len(gbw):]
+    if w:
+        k = max(1, len(w) // 4)
+        print('gradebook writes      %d during the long run: first %d p50 %.3f s, last %d p50 %.3f s; journal %d lines'
+              % (len(w), k, pct(w[:k], 50), k, pct(w[-k:], 50), journal_lines()))
 PY
