@@ -16,128 +16,13 @@
 #include "grader/rubric.h"
 #include "grader/sandbox.h"
 
-/*
- * Journal entries are fsync'd in groups: at most GROUP_MAX of them, and no
- * later than GROUP_MS after the first was written. A submission is reported
- * (progress line, summary) only once its entry is synced. kill -9 loses
- * nothing written (the page cache keeps it); a host crash costs at most the
- * unreported entries of the last group, which the next run grades again.
- */
-#define GROUP_MAX 256
-#define GROUP_MS 100
-
-/* A journal entry written but not yet synced, nor reported. */
-struct unsynced {
-	size_t index;
-	json_t *sub;
-};
-
-/* Everything the coordinator and (read-only, after fork) the workers share. */
-struct run {
-	const struct batch_opts *opts;
-	struct rubric *rubric;
-	struct gb_gradebook *header; /* assignment + students, no submissions */
-	struct gb_assignment *assignment;
-	struct gb_reader *keep; /* other students' results kept (--merge), or NULL */
-	struct batch_plan plan;
-	struct batch_journal journal;
-	struct batch_progress progress;
-	struct batch_summary summary;
-	/* worker side */
-	struct kernel_opts kopts;
-	const char **preload;
-	struct batch_grader grader;
-	struct gr_workdir work; /* holds grader.scratch; .path NULL when none */
-	struct gr_err werr;
-	struct batch_prof *prof; /* GRADER_PROFILE: slot 0 + one per worker, or NULL */
-	struct unsynced group[GROUP_MAX];
-	size_t ngroup;
-	double group_start; /* when group[0] was written */
-};
-
 void batch_opts_init(struct batch_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
 }
 
-/*
- * A cell's source as nbgrader's gradebook saves it (SaveCells runs after
- * ClearSolutions, before ClearHiddenTests): the released stub in place of
- * solutions, hidden tests kept. A later real autograde restores locked cells
- * from it, and a solution cell left as released must match it.
- */
-static int set_saved_source(struct gb_cell *gc, const struct rubric_cell *c)
-{
-	char *stubbed = NULL;
-	int found = 0, rc;
-
-	if (!c->solution || c->from_public)
-		return gb_set_str(&gc->source, c->source);
-	if (rubric_clear_solutions(&stubbed, &found, c->source, c->type, 1, NULL) < 0)
-		return gb_set_str(&gc->source, c->source); /* rubric_load checked the regions */
-	rc = gb_set_str(&gc->source, stubbed);
-	free(stubbed);
-	return rc;
-}
-
-static int header_from_rubric(struct run *r, struct gr_err *err)
-{
-	const struct rubric *rb = r->rubric;
-	struct gb_assignment *a;
-	int rc;
-
-	if (gb_new(&r->header) || gb_add_assignment(r->header, &a, rb->assignment) ||
-	    gb_set_str(&a->duedate, rb->duedate_text) ||
-	    gb_set_str(&r->header->generator, "grader " GRADER_VERSION))
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	for (size_t i = 0; i < rb->nnotebooks; i++) {
-		const struct rubric_notebook *rn = &rb->notebooks[i];
-		char *label = batch_notebook_label(rn->name);
-		struct gb_notebook *nb;
-		json_t *ks = json_object_get(json_object_get(rn->json, "metadata"), "kernelspec");
-
-		rc = label ? gb_assignment_add_notebook(a, &nb, label) : GR_ENOMEM;
-		free(label);
-		if (!rc && ks) {
-			char *text = json_dumps(ks, JSON_COMPACT | JSON_SORT_KEYS);
-			rc = text ? gb_set_str(&nb->kernelspec, text) : GR_ENOMEM;
-			free(text);
-		}
-		for (size_t c = 0; !rc && c < rn->ncells; c++) {
-			const struct rubric_cell *rc_ = &rn->cells[c];
-			struct gb_cell *gc;
-
-			/* every cell nbgrader records a source_cell for, read-only ones too */
-			if (!rc_->grade_id ||
-			    !(rc_->grade || rc_->solution || rc_->task || rc_->locked))
-				continue;
-			rc = gb_notebook_add_cell(nb, &gc, rc_->grade_id);
-			if (rc)
-				break;
-			gc->grade = rc_->grade;
-			gc->solution = rc_->solution;
-			gc->task = rc_->task;
-			gc->locked = rc_->locked;
-			gc->max_score = (rc_->grade || rc_->task) ? rc_->points : NAN;
-			gc->hidden_tests =
-			    rc_->hidden_tests || rubric_has_hidden_tests(rc_->source);
-			rc = gb_set_str(&gc->cell_type,
-					rc_->type == NB_CELL_MARKDOWN ? "markdown" : "code");
-			if (!rc && rc_->checksum[0])
-				rc = gb_set_str(&gc->checksum, rc_->checksum);
-			if (!rc)
-				rc = set_saved_source(gc, rc_);
-		}
-		if (rc)
-			return gr_err_set(err, GR_ENOMEM, "out of memory");
-	}
-	gb_assignment_sum(a);
-	r->assignment = a;
-	return 0;
-}
-
 /* Students: from the roster (names, emails) and from the plan. */
-static int add_students(struct run *r, const struct roster *roster, struct gr_err *err)
+static int add_students(struct batch_ctx *r, const struct roster *roster, struct gr_err *err)
 {
 	for (size_t i = 0; i < r->plan.n; i++) {
 		const struct roster_student *rs =
@@ -155,77 +40,17 @@ static int add_students(struct run *r, const struct roster *roster, struct gr_er
 	return 0;
 }
 
-/* What each worker's zygote needs, taken from the rubric. */
-static int setup_grader(struct run *r, struct gr_err *err)
-{
-	kernel_opts_init(&r->kopts);
-	r->preload = calloc(r->rubric->npreload + 1, sizeof(*r->preload));
-	if (!r->preload)
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	for (size_t i = 0; i < r->rubric->npreload; i++)
-		r->preload[i] = r->rubric->preload[i];
-	r->kopts.preload = r->preload;
-	r->kopts.seed = (long)r->rubric->seed;
-	r->kopts.allow_ctypes = r->rubric->allow_ctypes;
-	r->kopts.allow_jit = r->rubric->allow_jit;
-	r->kopts.timeout_cell = r->rubric->limits.cell_timeout;
-	r->kopts.timeout = r->rubric->limits.notebook_timeout;
-	r->kopts.mem_mb = (size_t)r->rubric->limits.memory_mb;
-	r->kopts.procs = (unsigned)r->rubric->limits.processes;
-	if (r->rubric->limits.output_bytes > 0)
-		r->kopts.output_cap = (size_t)r->rubric->limits.output_bytes;
-	r->kopts.allow_weaker = r->opts->allow_weaker;
-	r->grader.rubric = r->rubric;
-	r->grader.assignment = r->assignment;
-	r->grader.autograded = r->opts->autograded;
-	r->grader.late_unknown = r->opts->late_unknown;
-	return 0;
-}
-
 /* Whether the caller's signal handler asked the run to stop. */
-static int stopped(const struct run *r)
+static int stopped(const struct batch_ctx *r)
 {
 	return r->opts->stop && *r->opts->stop;
 }
 
-/* Where work directories go: $TMPDIR when it is an absolute path, else /tmp. */
-static const char *work_parent(void)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	return tmp && tmp[0] == '/' ? tmp : "/tmp";
-}
-
 /* ---- worker side (runs in forked processes) ---------------------------- */
-
-static int worker_init(void *ctx, unsigned slot, struct gr_err *err)
-{
-	struct run *r = ctx;
-	double t;
-	int rc;
-
-	r->grader.prof = r->prof ? &r->prof[1 + slot] : NULL;
-	t = batch_prof_now(r->grader.prof);
-	r->kopts.slot = slot;
-	rc = kernel_new(&r->grader.kernel, &r->kopts, err);
-	if (rc)
-		return rc;
-	r->grader.job_end = batch_prof_add(r->grader.prof, BATCH_PH_ZYGOTE, t);
-	/* after the zygote's fork: only this worker holds the work directory's lock */
-	rc = gr_workdir_make(&r->work, work_parent(), "grader-work", err);
-	if (rc)
-		return rc;
-	if (r->work.warning[0])
-		fprintf(stderr, "grader grade: warning: %s\n", r->work.warning);
-	r->grader.scratch = strdup(r->work.path);
-	if (!r->grader.scratch)
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	return 0;
-}
 
 static int worker_job(void *ctx, size_t index, char **text, struct gr_err *err)
 {
-	struct run *r = ctx;
+	struct batch_ctx *r = ctx;
 	struct gb_submission *sub = NULL;
 	json_t *j = NULL;
 	double t = batch_prof_add(r->grader.prof, BATCH_PH_IDLE, r->grader.job_end);
@@ -250,23 +75,6 @@ done:
 	return rc;
 }
 
-static void worker_fini(void *ctx)
-{
-	struct run *r = ctx;
-
-	kernel_free(r->grader.kernel);
-	r->grader.kernel = NULL;
-	if (r->work.path) {
-		struct gr_err err = {0};
-
-		/* student files: never left behind in silence */
-		if (gr_workdir_remove(&r->work, &err) < 0)
-			fprintf(stderr, "grader grade: %s\n", err.msg);
-	}
-	free(r->grader.scratch);
-	r->grader.scratch = NULL;
-}
-
 /* ---- coordinator side ---------------------------------------------------- */
 
 static int has_flag(json_t *sub, const char *flag)
@@ -279,7 +87,7 @@ static int has_flag(json_t *sub, const char *flag)
 	return 0;
 }
 
-static void log_line(struct run *r, const struct batch_item *it, json_t *sub)
+static void log_line(struct batch_ctx *r, const struct batch_item *it, json_t *sub)
 {
 	char line[512];
 	const char *status = json_string_value(json_object_get(sub, "status"));
@@ -303,7 +111,7 @@ static void log_line(struct run *r, const struct batch_item *it, json_t *sub)
 }
 
 /* fdatasync the journal, then report the group's submissions: they are on disk. */
-static int sync_group(struct run *r)
+static int sync_group(struct batch_ctx *r)
 {
 	struct gr_err err = {0};
 	double t;
@@ -327,7 +135,7 @@ static int sync_group(struct run *r)
 
 static int job_done(void *dctx, size_t index, const char *text, const char *message)
 {
-	struct run *r = dctx;
+	struct batch_ctx *r = dctx;
 	struct batch_item *it = &r->plan.items[index];
 	struct gb_submission *sub = NULL;
 	struct gr_err err = {0};
@@ -371,13 +179,13 @@ static int job_done(void *dctx, size_t index, const char *text, const char *mess
 		r->group_start = gr_now();
 	r->group[r->ngroup].index = index;
 	r->group[r->ngroup++].sub = j;
-	return r->ngroup == GROUP_MAX ? sync_group(r) : 0;
+	return r->ngroup == BATCH_GROUP_MAX ? sync_group(r) : 0;
 }
 
-/* The pool's tick: sync the group once it is GROUP_MS old, else say when it will be. */
+/* The pool's tick: sync the group once it is BATCH_GROUP_MS old, else say when it will be. */
 static int job_tick(void *dctx, int *wait_ms)
 {
-	struct run *r = dctx;
+	struct batch_ctx *r = dctx;
 	double left;
 
 	*wait_ms = -1;
@@ -385,14 +193,14 @@ static int job_tick(void *dctx, int *wait_ms)
 		return GR_ELIMIT;
 	if (!r->ngroup)
 		return 0;
-	left = r->group_start + GROUP_MS / 1000.0 - gr_now();
+	left = r->group_start + BATCH_GROUP_MS / 1000.0 - gr_now();
 	if (left <= 0)
 		return sync_group(r);
 	*wait_ms = (int)(left * 1000) + 1;
 	return 0;
 }
 
-static int write_gradebook(struct run *r, struct gr_err *err)
+static int write_gradebook(struct batch_ctx *r, struct gr_err *err)
 {
 	struct gb_writer *w = NULL;
 	int rc;
@@ -417,7 +225,7 @@ static int write_gradebook(struct run *r, struct gr_err *err)
 }
 
 /* An unchanged, graded submission whose autograded notebooks are gone is run again. */
-static int lost_autograded(struct run *r, const struct batch_item *it)
+static int lost_autograded(struct batch_ctx *r, const struct batch_item *it)
 {
 	char *dir;
 	json_t *prev = NULL;
@@ -446,8 +254,8 @@ static int has_work(const struct batch_plan *plan)
 	return 0;
 }
 
-static int plan_with_roster(struct run *r, const struct roster *roster, const char *rubric_sha,
-			    struct gr_err *err)
+static int plan_with_roster(struct batch_ctx *r, const struct roster *roster,
+			    const char *rubric_sha, struct gr_err *err)
 {
 	const char **ids = NULL;
 	size_t n = 0;
@@ -481,33 +289,8 @@ static int plan_with_roster(struct run *r, const struct roster *roster, const ch
 	return 0;
 }
 
-/*
- * The key of the journal's entries (64 hex digits): it changes with the
- * rubric's text, the grader itself and the options that change a score
- * (--late-unknown).
- */
-static int rubric_key(char out[65], const struct batch_opts *opts, struct gr_err *err)
-{
-	char *text = NULL, *salted = NULL;
-	size_t len = 0;
-	int rc = gr_read_file(&text, &len, opts->rubric, RUBRIC_MAX_FILE, err);
-
-	if (rc)
-		return rc;
-	if (asprintf(&salted, "%s\n%s%s", GRADER_VERSION, text,
-		     opts->late_unknown == BATCH_LATE_UNKNOWN_FLAG   ? ""
-		     : opts->late_unknown == BATCH_LATE_UNKNOWN_NONE ? "\nlate-unknown none"
-								     : "\nlate-unknown zero") < 0)
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-	else
-		gr_sha256_hex(out, salted, strlen(salted));
-	free(salted);
-	free(text);
-	return rc;
-}
-
 /* Open `<output>.journal` and match its entries to the plan (done ones are reused). */
-static int open_journal(struct run *r, struct gr_err *err)
+static int open_journal(struct batch_ctx *r, struct gr_err *err)
 {
 	char *journal = NULL;
 	int rc;
@@ -528,10 +311,11 @@ static int open_journal(struct run *r, struct gr_err *err)
  * check that this host can build the sandbox: a host that cannot fails the
  * whole run once, here, rather than every student's entry in the workers.
  */
-static int grade_todo(struct run *r, unsigned jobs, size_t *todo, size_t ntodo, struct gr_err *err)
+static int grade_todo(struct batch_ctx *r, unsigned jobs, size_t *todo, size_t ntodo,
+		      struct gr_err *err)
 {
-	const struct batch_worker_ops ops = {worker_init, worker_job, worker_fini, job_done,
-					     job_tick};
+	const struct batch_worker_ops ops = {batch_worker_init, worker_job, batch_worker_fini,
+					     job_done, job_tick};
 	struct sbx_config cfg;
 	sbx *probe = NULL;
 	int rc, src;
@@ -564,7 +348,8 @@ static int grade_todo(struct run *r, unsigned jobs, size_t *todo, size_t ntodo, 
  * removes them. A sandbox still dying may write into its box a moment
  * longer, hence the retries.
  */
-static int stop_run(struct run *r, double start, struct batch_summary *out, struct gr_err *err)
+static int stop_run(struct batch_ctx *r, double start, struct batch_summary *out,
+		    struct gr_err *err)
 {
 	struct gr_err werr = {0};
 	size_t kept =
@@ -576,7 +361,7 @@ static int stop_run(struct run *r, double start, struct batch_summary *out, stru
 
 		if (tries)
 			nanosleep(&pause, NULL);
-		rc = gr_workdir_sweep(work_parent(), "grader-work", NULL, &werr);
+		rc = gr_workdir_sweep(batch_work_parent(), "grader-work", NULL, &werr);
 	}
 	r->summary.total = r->plan.n;
 	r->summary.wall = gr_now() - start;
@@ -592,7 +377,7 @@ static int stop_run(struct run *r, double start, struct batch_summary *out, stru
 
 int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct gr_err *err)
 {
-	struct run r = {0};
+	struct batch_ctx r = {0};
 	struct roster *roster = NULL;
 	size_t *todo = NULL, ntodo = 0;
 	char rubric_sha[65];
@@ -607,7 +392,7 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 		r.prof = batch_prof_new(jobs);
 	rc = rubric_load(&r.rubric, opts->rubric, err);
 	if (!rc)
-		rc = rubric_key(rubric_sha, opts, err);
+		rc = batch_rubric_key(rubric_sha, opts, err);
 	if (rc)
 		goto done;
 	if (opts->roster && (rc = roster_load(&roster, opts->roster, err)))
@@ -627,7 +412,7 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 	rc = batch_output_check(&r.keep, opts, r.rubric->assignment, &r.plan, err);
 	if (rc)
 		goto done;
-	rc = header_from_rubric(&r, err);
+	rc = batch_header_from_rubric(&r, err);
 	if (!rc)
 		rc = add_students(&r, roster, err);
 	if (!rc)
@@ -641,7 +426,7 @@ int batch_run(const struct batch_opts *opts, struct batch_summary *out, struct g
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
-	rc = setup_grader(&r, err);
+	rc = batch_setup_grader(&r, err);
 	if (rc)
 		goto done;
 	for (size_t i = 0; i < r.plan.n; i++) {
@@ -682,200 +467,5 @@ done:
 	rubric_free(r.rubric);
 	roster_free(roster);
 	batch_prof_free(r.prof, jobs);
-	return rc;
-}
-
-/*
- * One folder graded in this process's own zygote. r->opts and r->rubric are
- * set, and r->grader's data_optional and observe; the rubric stays the caller's.
- */
-static int grade_dir(struct gb_gradebook **out, struct run *r, const char *dir, const char *student,
-		     struct gr_err *err)
-{
-	struct batch_item it = {0};
-	struct gb_submission *sub = NULL;
-	struct gb_student *s;
-	int rc, started = 0;
-
-	it.student_id = (char *)student;
-	it.path = (char *)dir;
-	it.journal_off = -1;
-	rc = header_from_rubric(r, err);
-	if (!rc && gb_add_student(r->header, &s, student))
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-	if (!rc)
-		rc = batch_hash_tree(it.tree, dir, err);
-	if (!rc)
-		rc = setup_grader(r, err);
-	if (rc)
-		goto done;
-	started = 1;
-	rc = worker_init(r, 0, err);
-	if (!rc)
-		rc = batch_grade_one(&sub, &r->grader, &it, err);
-	if (rc)
-		goto done;
-	if (gb_take_submission(r->header, sub)) {
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		goto done;
-	}
-	sub = NULL;
-	*out = r->header;
-	r->header = NULL;
-done:
-	if (started)
-		worker_fini(r);
-	gb_submission_free(sub);
-	free(r->preload);
-	r->preload = NULL;
-	gb_free(r->header);
-	r->header = NULL;
-	return rc;
-}
-
-int batch_grade_dir(struct gb_gradebook **out, const struct batch_opts *opts, const char *dir,
-		    const char *student, struct gr_err *err)
-{
-	struct run r = {0};
-	int rc;
-
-	r.opts = opts;
-	/* grader ci: the student's tree holds the released copy of the data */
-	r.grader.data_optional = 1;
-	rc = rubric_load(&r.rubric, opts->rubric, err);
-	if (!rc)
-		rc = grade_dir(out, &r, dir, student, err);
-	rubric_free(r.rubric);
-	return rc;
-}
-
-int batch_grade_rubric_dir(struct gb_gradebook **out, const struct rubric *rubric,
-			   const struct batch_opts *opts, const char *dir, const char *student,
-			   void (*observe)(void *ctx, size_t notebook,
-					   const struct nb_notebook *ran,
-					   const struct kernel_result *kr),
-			   void *observe_ctx, struct gr_err *err)
-{
-	struct run r = {0};
-
-	r.opts = opts;
-	/* only read: setup_grader and header_from_rubric take what they need */
-	r.rubric = (struct rubric *)rubric;
-	r.grader.observe = observe;
-	r.grader.observe_ctx = observe_ctx;
-	return grade_dir(out, &r, dir, student, err);
-}
-
-/* ---- a warm zygote, one submission at a time (grader serve) -------------- */
-
-struct batch_warm {
-	struct run r;
-	struct batch_opts opts; /* r.opts points here */
-	char *rubric_path;
-	char key[65];	   /* rubric_key: the journal's key of this rubric's results */
-	char file_sha[65]; /* the rubric file as loaded */
-	int started;
-};
-
-void batch_warm_free(struct batch_warm *w)
-{
-	if (!w)
-		return;
-	if (w->started)
-		worker_fini(&w->r);
-	free(w->r.preload);
-	gb_free(w->r.header);
-	rubric_free(w->r.rubric);
-	free(w->rubric_path);
-	free(w);
-}
-
-int batch_warm_new(struct batch_warm **out, const struct batch_opts *opts, unsigned slot,
-		   struct gr_err *err)
-{
-	struct batch_warm *w = calloc(1, sizeof(*w));
-	int rc;
-
-	if (!w || !(w->rubric_path = strdup(opts->rubric))) {
-		free(w);
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	}
-	w->opts = *opts;
-	w->opts.rubric = w->rubric_path;
-	w->opts.students = NULL;
-	w->opts.log = NULL;
-	w->r.opts = &w->opts;
-	w->r.journal.fd = -1;
-	/* the sha of the bytes parsed: batch_warm_stale compares the file's with it */
-	rc = rubric_load_sha(&w->r.rubric, w->file_sha, opts->rubric, err);
-	if (!rc)
-		rc = rubric_key(w->key, &w->opts, err);
-	if (!rc)
-		rc = header_from_rubric(&w->r, err);
-	if (!rc)
-		rc = setup_grader(&w->r, err);
-	if (!rc) {
-		w->started = 1;
-		rc = worker_init(&w->r, slot, err);
-	}
-	if (rc) {
-		batch_warm_free(w);
-		return rc;
-	}
-	*out = w;
-	return 0;
-}
-
-int batch_warm_stale(const struct batch_warm *w)
-{
-	char sha[65];
-
-	return rubric_load_sha(NULL, sha, w->rubric_path, NULL) != 0 ||
-	       strcmp(sha, w->file_sha) != 0;
-}
-
-const struct rubric *batch_warm_rubric(const struct batch_warm *w)
-{
-	return w->r.rubric;
-}
-
-int batch_warm_grade(struct batch_warm *w, const char *submissions, const char *output,
-		     const char *student, char **text, struct gr_err *err)
-{
-	const char *only[] = {student, NULL};
-	struct batch_plan plan = {0};
-	struct batch_journal j = {.fd = -1};
-	struct gb_submission *sub = NULL;
-	json_t *js = NULL;
-	char *journal = NULL;
-	int rc;
-
-	*text = NULL;
-	rc = batch_plan_build(&plan, submissions, w->r.rubric->assignment, only, w->key, err);
-	if (!rc && (plan.n != 1 || !plan.items[0].path))
-		rc = gr_err_set(err, GR_ENOTFOUND, "no submission of '%s' in '%s'", student,
-				submissions);
-	if (rc)
-		goto done;
-	if (asprintf(&journal, "%s.journal", output) < 0) {
-		journal = NULL;
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		goto done;
-	}
-	rc = batch_journal_open(&j, journal, 0, err);
-	if (!rc)
-		rc = batch_grade_one(&sub, &w->r.grader, &plan.items[0], err);
-	if (!rc)
-		rc = gb_submission_to_json(&js, sub, err);
-	if (!rc)
-		rc = batch_journal_append(&j, &plan.items[0], js, 1, err);
-	if (!rc && !(*text = json_dumps(js, JSON_COMPACT | JSON_SORT_KEYS)))
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-done:
-	json_decref(js);
-	gb_submission_free(sub);
-	batch_journal_close(&j);
-	free(journal);
-	batch_plan_release(&plan);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "grader/batch.h"
+#include "grader/kernel.h"
 #include "grader/util.h"
 
 /* One submission folder to grade: DIR/{student_id}/{assignment}/. */
@@ -258,5 +259,64 @@ int batch_output_keep_students(struct gb_gradebook *header, const struct gb_read
 			       const struct batch_plan *plan, struct gr_err *err);
 int batch_output_add_kept(struct gb_writer *w, struct gb_reader *keep,
 			  const struct batch_plan *plan, size_t *kept, struct gr_err *err);
+
+/*
+ * Journal entries are fsync'd in groups: at most BATCH_GROUP_MAX of them, and no
+ * later than BATCH_GROUP_MS after the first was written. A submission is reported
+ * (progress line, summary) only once its entry is synced. kill -9 loses
+ * nothing written (the page cache keeps it); a host crash costs at most the
+ * unreported entries of the last group, which the next run grades again.
+ */
+#define BATCH_GROUP_MAX 256
+#define BATCH_GROUP_MS 100
+
+/* A journal entry written but not yet synced, nor reported. */
+struct batch_unsynced {
+	size_t index;
+	json_t *sub;
+};
+
+/*
+ * One grading: everything the coordinator and (read-only, after fork) the
+ * workers share (batch.c); a folder or a warm worker uses its worker side
+ * only (batch_one.c).
+ */
+struct batch_ctx {
+	const struct batch_opts *opts;
+	struct rubric *rubric;
+	struct gb_gradebook *header; /* assignment + students, no submissions */
+	struct gb_assignment *assignment;
+	struct gb_reader *keep; /* other students' results kept (--merge), or NULL */
+	struct batch_plan plan;
+	struct batch_journal journal;
+	struct batch_progress progress;
+	struct batch_summary summary;
+	/* worker side */
+	struct kernel_opts kopts;
+	const char **preload;
+	struct batch_grader grader;
+	struct gr_workdir work; /* holds grader.scratch; .path NULL when none */
+	struct gr_err werr;
+	struct batch_prof *prof; /* GRADER_PROFILE: slot 0 + one per worker, or NULL */
+	struct batch_unsynced group[BATCH_GROUP_MAX];
+	size_t ngroup;
+	double group_start; /* when group[0] was written */
+};
+
+/*
+ * What every grading sets up (batch_setup.c). _header_from_rubric: c->header
+ * with the assignment's notebooks and cells (c->rubric set), c->assignment.
+ * _setup_grader: c->kopts and c->grader from the rubric and c->opts.
+ * _worker_init and _worker_fini (a struct batch_ctx as ctx): a worker's own
+ * zygote and work folder, as batch_pool_run's init and fini. _rubric_key: the
+ * journal's key of opts->rubric's results (64 hex digits).
+ */
+int batch_header_from_rubric(struct batch_ctx *c, struct gr_err *err);
+int batch_setup_grader(struct batch_ctx *c, struct gr_err *err);
+int batch_worker_init(void *ctx, unsigned slot, struct gr_err *err);
+void batch_worker_fini(void *ctx);
+int batch_rubric_key(char out[65], const struct batch_opts *opts, struct gr_err *err);
+/* Where work directories go: $TMPDIR when it is an absolute path, else /tmp. */
+const char *batch_work_parent(void);
 
 #endif

@@ -171,6 +171,23 @@ static void set_time(struct fetch_result *res, const struct fetch_opts *o, enum 
 		res->late = 1;
 }
 
+/* The time of a group's latest Blackboard attempt, into *out: 1 when it has one. */
+static int latest_blackboard(struct gr_time *out, const struct writer *w, const struct group *g)
+{
+	int has = 0;
+
+	for (size_t i = 0; i < g->count; i++) {
+		const struct fetch_item *it = slot_item(w, g->first + i);
+
+		if (it->name.layout == FETCH_LAYOUT_BLACKBOARD && it->kind == ITEM_FILE &&
+		    (!has || it->name.time.sec > out->sec)) {
+			*out = it->name.time;
+			has = 1;
+		}
+	}
+	return has;
+}
+
 static void write_group(void *ctx, size_t gi)
 {
 	struct writer *w = ctx;
@@ -190,14 +207,7 @@ static void write_group(void *ctx, size_t gi)
 		fetch_result_fail(res, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < g->count; i++) {
-		const struct fetch_item *it = slot_item(w, g->first + i);
-		if (it->name.layout == FETCH_LAYOUT_BLACKBOARD && it->kind == ITEM_FILE &&
-		    (!has_bb || it->name.time.sec > latest_bb.sec)) {
-			latest_bb = it->name.time;
-			has_bb = 1;
-		}
-	}
+	has_bb = latest_blackboard(&latest_bb, w, g);
 	if (fetch_out_begin(&out, res, c->dest_fd, o->assignment, &o->limits, &err) < 0) {
 		fetch_result_fail(res, "%s", err.msg);
 		goto done;

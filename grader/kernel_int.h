@@ -15,6 +15,7 @@
  *   kernel_capture.c the child's stdout and stderr: pipes drained by a thread
  *   kernel_audit.c   the PEP 578 audit hook
  *   kernel_trace.c   checkpoints inside a grade cell: what its instructions read
+ *   kernel_trace_attr.c  their view of modules' and system classes' attributes, imports
  *   kernel_frames.c  its refusals of a hidden test's code objects (frames, gc)
  *   kernel_watch.c   the monkeypatch watcher: snapshots, checks, threads
  *   kernel_watch_mods.c  its view of modules: system or not, sys.modules, the box

@@ -354,6 +354,85 @@ struct kfuncs {
  */
 void kfuncs_note(struct kfuncs *fs, PyObject *ns, PyObject *body, long cell);
 void kfuncs_check(struct kfuncs *fs, struct kwatch *w, const char *when, long cell);
+
+/*
+ * The checkpoints' state, shared by kernel_trace.c (the trace function, the
+ * names) and kernel_trace_attr.c (attributes, imports). They run on CPython
+ * 3.11 only (KTRACE_ON: its frame layout); elsewhere ktrace_start gives NULL.
+ */
+#if PY_VERSION_HEX >= 0x030b0000 && PY_VERSION_HEX < 0x030c0000
+#define KTRACE_ON 1
+#endif
+/* Most code objects of one grade cell traced, modules looked into at its start, frames deep. */
+#define KT_CODES 256
+#define KT_MODS 64
+#define KT_DEPTH 256
+
+struct kt_code {
+	PyCodeObject *code; /* borrowed: the cell's code objects live until kgrade_end */
+	PyObject *bytes;    /* its instructions unspecialised (co_code), owned */
+};
+
+/* A global name the cell's code reads or writes; every reference owned. */
+struct kt_name {
+	PyObject *name;
+	PyObject *start;   /* its value when the cell started (namespace, then builtins), or NULL */
+	PyObject *stored;  /* what the test itself last stored (own), or NULL */
+	PyObject *acc;	   /* the value as last seen, or NULL (unbound) */
+	PyObject *foreign; /* the last value other code bound it to inside a call of the test's */
+	int own;	   /* the test itself stored or deleted it */
+	int flagged;
+};
+
+/* A frame of the cell's code running, and its last instruction (-1: none yet). */
+struct kt_frame {
+	PyFrameObject *f;
+	int lastop;
+};
+
+struct ktrace {
+	struct kwatch *w;
+	PyObject *ns, *builtins; /* borrowed: the namespace and the builtins the test reads */
+	long cell;
+	struct kt_code codes[KT_CODES];
+	int ncodes;
+	struct kt_name *names;
+	Py_ssize_t nnames;
+	PyObject *index;	   /* name -> its index in names */
+	PyObject *attrs;	   /* (id of a module, name) -> (module, the value last accepted) */
+	PyObject *grave;	   /* references whose release could run code inside the tracer */
+	PyObject *self;		   /* the capsule the trace function gets */
+	uint64_t v_ns, v_builtins; /* their version tags at the last scan */
+	struct kt_frame stack[KT_DEPTH];
+	int depth;
+	int resync; /* a `from m import *` of the test ran: accept what it bound */
+	int off_flagged;
+	int hooked;	   /* eval_frame below is the interpreter's frame evaluator */
+	PyThreadState *ts; /* the thread the cell runs in */
+	struct ktrace_codes *earlier;
+	struct kfuncs *funcs; /* the locked cells' functions, checked at each checkpoint */
+	int ncell;	      /* codes[0..ncell) are this cell's, the rest earlier cells' */
+};
+/* A callable or a module: a tool the test reads. */
+int ktrace_tool(PyObject *v);
+/* d's value under the exact str `name` (borrowed), found without running any code. */
+PyObject *ktrace_get(PyObject *d, PyObject *name);
+/* Release a reference; a last one is kept until the cell ends (its finalizer). */
+void ktrace_drop(struct ktrace *t, PyObject *v);
+/* What a global read of `name` finds now: the namespace's, else the builtins' (borrowed). */
+PyObject *ktrace_lookup(const struct ktrace *t, PyObject *name);
+/*
+ * kernel_trace_attr.c. _note_modules, at the cell's start: the modules its
+ * names lead to and their attributes (and system classes') it names.
+ * _check_attr: before the test's instruction reads owner.name (flagged when
+ * a tool was replaced); _own_attr: the test's own store (v) or deletion
+ * (NULL); _check_import: before the test's `import name` (a forged
+ * sys.modules entry flagged and the system's module put back).
+ */
+void ktrace_note_modules(struct ktrace *t);
+void ktrace_check_attr(struct ktrace *t, PyObject *owner, PyObject *name);
+void ktrace_own_attr(struct ktrace *t, PyObject *owner, PyObject *name, PyObject *v);
+void ktrace_check_import(struct ktrace *t, PyObject *name);
 struct ktrace *ktrace_start(struct kwatch *w, int *armed, struct ktrace_codes *earlier,
 			    struct kfuncs *funcs, PyObject *ns, PyObject *builtins, PyObject *body,
 			    PyObject *expr, long cell);

@@ -14,14 +14,14 @@
  * the attribute with its value when the cell started. Other code runs
  * untraced (a frame evaluator of ours switches tracing off for its frames).
  * CPython 3.11 only: the instruction, the value stack and the tracing switch
- * are read from the interpreter's own structures (internal headers).
+ * are read from the interpreter's own structures (internal headers). What
+ * concerns modules' and classes' attributes and imports is kernel_trace_attr.c.
  */
 #define PY_SSIZE_T_CLEAN
 #include <patchlevel.h>
 
 /* the interpreter's frame layout is 3.11's: elsewhere no checkpoints (documented) */
 #if PY_VERSION_HEX >= 0x030b0000 && PY_VERSION_HEX < 0x030c0000
-#define KTRACE_ON 1
 #define Py_BUILD_CORE 1
 #include <Python.h>
 #include <opcode.h>
@@ -36,60 +36,9 @@
 
 #include "kernel_py.h"
 
-/* Most code objects of one grade cell traced, modules looked into at its start, frames deep. */
-#define KT_CODES 256
-#define KT_MODS 64
-#define KT_DEPTH 256
-
-struct kt_code {
-	PyCodeObject *code; /* borrowed: the cell's code objects live until kgrade_end */
-	PyObject *bytes;    /* its instructions unspecialised (co_code), owned */
-};
-
-/* A global name the cell's code reads or writes; every reference owned. */
-struct kt_name {
-	PyObject *name;
-	PyObject *start;   /* its value when the cell started (namespace, then builtins), or NULL */
-	PyObject *stored;  /* what the test itself last stored (own), or NULL */
-	PyObject *acc;	   /* the value as last seen, or NULL (unbound) */
-	PyObject *foreign; /* the last value other code bound it to inside a call of the test's */
-	int own;	   /* the test itself stored or deleted it */
-	int flagged;
-};
-
-/* A frame of the cell's code running, and its last instruction (-1: none yet). */
-struct kt_frame {
-	PyFrameObject *f;
-	int lastop;
-};
-
-struct ktrace {
-	struct kwatch *w;
-	PyObject *ns, *builtins; /* borrowed: the namespace and the builtins the test reads */
-	long cell;
-	struct kt_code codes[KT_CODES];
-	int ncodes;
-	struct kt_name *names;
-	Py_ssize_t nnames;
-	PyObject *index;	   /* name -> its index in names */
-	PyObject *attrs;	   /* (id of a module, name) -> (module, the value last accepted) */
-	PyObject *grave;	   /* references whose release could run code inside the tracer */
-	PyObject *self;		   /* the capsule the trace function gets */
-	uint64_t v_ns, v_builtins; /* their version tags at the last scan */
-	struct kt_frame stack[KT_DEPTH];
-	int depth;
-	int resync; /* a `from m import *` of the test ran: accept what it bound */
-	int off_flagged;
-	int hooked;	   /* eval_frame below is the interpreter's frame evaluator */
-	PyThreadState *ts; /* the thread the cell runs in */
-	struct ktrace_codes *earlier;
-	struct kfuncs *funcs; /* the locked cells' functions, checked at each checkpoint */
-	int ncell;	      /* codes[0..ncell) are this cell's, the rest earlier cells' */
-};
-
 #ifdef KTRACE_ON
 
-static int tool(PyObject *v)
+int ktrace_tool(PyObject *v)
 {
 	return v && (PyCallable_Check(v) || PyModule_Check(v));
 }
@@ -101,7 +50,7 @@ static int tool(PyObject *v)
  * not an exact str (its __eq__ could be the notebook's) is searched entry by
  * entry instead.
  */
-static PyObject *get(PyObject *d, PyObject *name)
+PyObject *ktrace_get(PyObject *d, PyObject *name)
 {
 	PyObject *k, *v;
 	Py_ssize_t pos = 0;
@@ -120,22 +69,12 @@ static PyObject *get(PyObject *d, PyObject *name)
 	return NULL;
 }
 
-static const char *mod_name(PyObject *m)
-{
-	PyObject *n = PyUnicode_InternFromString("__name__"),
-		 *v = n ? get(PyModule_GetDict(m), n) : NULL;
-
-	Py_XDECREF(n); /* interned: the interpreter keeps it */
-	PyErr_Clear();
-	return v && PyUnicode_CheckExact(v) ? kwatch_str(v) : "?";
-}
-
 /*
  * Drop a reference the tracer held. When it is the last one the object's
  * finalizer would run inside the trace function, where no event is seen:
  * such references are kept until the cell ends.
  */
-static void drop(struct ktrace *t, PyObject *v)
+void ktrace_drop(struct ktrace *t, PyObject *v)
 {
 	if (!v)
 		return;
@@ -150,7 +89,7 @@ static void set_ref(struct ktrace *t, PyObject **slot, PyObject *v)
 
 	Py_XINCREF(v);
 	*slot = v;
-	drop(t, old);
+	ktrace_drop(t, old);
 }
 
 static int find_code(const struct ktrace *t, const PyCodeObject *co)
@@ -198,79 +137,11 @@ static void add_code(struct ktrace *t, PyObject *code, int depth)
 }
 
 /* What a global read of `name` finds now: the namespace's, else the builtins' (borrowed). */
-static PyObject *lookup(const struct ktrace *t, PyObject *name)
+PyObject *ktrace_lookup(const struct ktrace *t, PyObject *name)
 {
-	PyObject *v = get(t->ns, name);
+	PyObject *v = ktrace_get(t->ns, name);
 
-	return v ? v : get(t->builtins, name);
-}
-
-/*
- * The class that gives `owner` (a class or an instance) its attribute `name`,
- * found along the MRO without running code, into *cls; its value (borrowed).
- */
-static PyObject *class_attr(PyObject *owner, PyObject *name, PyObject **cls)
-{
-	PyTypeObject *tp = PyType_Check(owner) ? (PyTypeObject *)owner : Py_TYPE(owner);
-	PyObject *mro = tp->tp_mro, *v;
-
-	for (Py_ssize_t i = 0; mro && PyTuple_Check(mro) && i < PyTuple_GET_SIZE(mro); i++) {
-		PyObject *b = PyTuple_GET_ITEM(mro, i);
-
-		if (PyType_Check(b) && (v = get(((PyTypeObject *)b)->tp_dict, name))) {
-			*cls = b;
-			return v;
-		}
-	}
-	return NULL;
-}
-
-/* A class of a system module, whose namespace the watcher snapshots (a Python class). */
-static int system_class(const struct ktrace *t, PyObject *cls)
-{
-	PyObject *id;
-	int r;
-
-	if (!PyType_Check(cls) || !(((PyTypeObject *)cls)->tp_flags & Py_TPFLAGS_HEAPTYPE) ||
-	    !t->w->seen)
-		return 0;
-	id = PyLong_FromVoidPtr(((PyTypeObject *)cls)->tp_dict);
-	r = id ? PySet_Contains(t->w->seen, id) == 1 : 0;
-	Py_XDECREF(id);
-	PyErr_Clear();
-	return r;
-}
-
-/* What the cell last accepted as module or class m's attribute `name` (borrowed), or NULL. */
-static PyObject *attr_get(const struct ktrace *t, PyObject *m, PyObject *name)
-{
-	PyObject *id = PyLong_FromVoidPtr(m), *k = id ? PyTuple_Pack(2, id, name) : NULL, *r;
-
-	r = k ? PyDict_GetItemWithError(t->attrs, k) : NULL;
-	Py_XDECREF(k);
-	Py_XDECREF(id);
-	PyErr_Clear();
-	return r && PyTuple_GET_ITEM(r, 0) == m ? PyTuple_GET_ITEM(r, 1) : NULL;
-}
-
-/* Accept `v` (NULL: none) as module m's attribute `name`; keys are ids, never the notebook's hash.
- */
-static void attr_set(struct ktrace *t, PyObject *m, PyObject *name, PyObject *v)
-{
-	PyObject *id = PyLong_FromVoidPtr(m), *k = id ? PyTuple_Pack(2, id, name) : NULL;
-	PyObject *old = k ? PyDict_GetItemWithError(t->attrs, k) : NULL, *val;
-
-	Py_XINCREF(old); /* released by drop(): its value's finalizer must not run here */
-	val = v ? PyTuple_Pack(2, m, v) : NULL;
-	if (k && (val	? PyDict_SetItem(t->attrs, k, val)
-		  : old ? PyDict_DelItem(t->attrs, k)
-			: 0) < 0)
-		PyErr_Clear();
-	Py_XDECREF(val);
-	Py_XDECREF(k);
-	Py_XDECREF(id);
-	drop(t, old);
-	PyErr_Clear();
+	return v ? v : ktrace_get(t->builtins, name);
 }
 
 static struct kt_name *entry(const struct ktrace *t, PyObject *name)
@@ -280,62 +151,6 @@ static struct kt_name *entry(const struct ktrace *t, PyObject *name)
 
 	PyErr_Clear();
 	return i >= 0 && i < t->nnames ? &t->names[i] : NULL;
-}
-
-/* A system class a module the cell reaches holds: its attributes the cell's code names. */
-static void note_class(struct ktrace *t, PyObject *v)
-{
-	PyObject *key, *ix, *cls, *a;
-	Py_ssize_t pos = 0;
-
-	if (!system_class(t, v))
-		return;
-	while (PyDict_Next(t->index, &pos, &key, &ix))
-		if ((a = class_attr(v, key, &cls)) && system_class(t, cls) &&
-		    !attr_get(t, cls, key))
-			attr_set(t, cls, key, a);
-}
-
-/*
- * The modules the cell's names lead to (`np`, `np.linalg`, a module the test
- * imports itself: sys.modules), and the value of each of their attributes the
- * cell's code names, as they are when the cell starts.
- */
-static void note_modules(struct ktrace *t)
-{
-	PyObject *mods[KT_MODS], *sysmods = PyImport_GetModuleDict(), *key, *ix;
-	int n = 0;
-	Py_ssize_t pos = 0;
-
-	while (PyDict_Next(t->index, &pos, &key, &ix)) {
-		PyObject *v = lookup(t, key);
-
-		if (!v || !PyModule_Check(v))
-			v = get(sysmods, key);
-		if (v && PyModule_Check(v) && n < KT_MODS)
-			mods[n++] = v;
-	}
-	for (int m = 0; m < n; m++) {
-		PyObject *d = PyModule_GetDict(mods[m]);
-
-		pos = 0;
-		while (d && PyDict_Next(t->index, &pos, &key, &ix)) {
-			PyObject *v = get(d, key);
-
-			if (!v)
-				continue;
-			attr_set(t, mods[m], key, v);
-			note_class(t, v);
-			if (PyModule_Check(v) && n < KT_MODS) {
-				int seen = 0;
-
-				for (int j = 0; j < n; j++)
-					seen |= mods[j] == v;
-				if (!seen)
-					mods[n++] = v;
-			}
-		}
-	}
 }
 
 /*
@@ -378,12 +193,12 @@ static void scan(struct ktrace *t, int uninvited)
 {
 	for (Py_ssize_t i = 0; i < t->nnames; i++) {
 		struct kt_name *e = &t->names[i];
-		PyObject *cur = lookup(t, e->name);
+		PyObject *cur = ktrace_lookup(t, e->name);
 		int watched;
 
 		if (cur == e->acc)
 			continue;
-		watched = e->own || tool(cur) || tool(e->acc);
+		watched = e->own || ktrace_tool(cur) || ktrace_tool(e->acc);
 		if (watched && uninvited && !e->flagged) {
 			e->flagged = 1;
 			kwatch_flag(t->w, "namespace_written", kwatch_str(e->name),
@@ -398,102 +213,6 @@ static void scan(struct ktrace *t, int uninvited)
 	}
 }
 
-/* "module.Class" of a class, for a reason. */
-static void class_name(PyObject *cls, char *buf, size_t len)
-{
-	PyObject *k = PyUnicode_InternFromString("__module__");
-	PyObject *m = k ? get(((PyTypeObject *)cls)->tp_dict, k) : NULL;
-	PyObject *q = ((PyHeapTypeObject *)cls)->ht_qualname;
-
-	snprintf(buf, len, "%s.%s", m && PyUnicode_CheckExact(m) ? kwatch_str(m) : "?",
-		 q && PyUnicode_CheckExact(q) ? kwatch_str(q) : "?");
-	Py_XDECREF(k);
-	PyErr_Clear();
-}
-
-/*
- * An attribute about to be read by the test's instruction: of a module, or
- * of a system class (through the class or one of its instances).
- */
-static void check_attr(struct ktrace *t, PyObject *owner, PyObject *name)
-{
-	PyObject *cur, *rec, *cls = NULL;
-	char what[200];
-
-	if (!owner)
-		return;
-	if (PyModule_Check(owner)) {
-		cur = get(PyModule_GetDict(owner), name);
-		cls = owner;
-	} else if (!(cur = class_attr(owner, name, &cls)) || !system_class(t, cls)) {
-		return;
-	}
-	rec = attr_get(t, cls, name);
-	if (rec == cur)
-		return;
-	if (rec && tool(rec)) {
-		if (cls == owner && PyModule_Check(owner))
-			snprintf(what, sizeof(what), "%s", mod_name(owner));
-		else
-			class_name(cls, what, sizeof(what));
-		kwatch_flag(t->w, "replaced_builtins", what,
-			    "%s.%s, read by grade cell %ld, was replaced while the test ran", what,
-			    kwatch_str(name), t->cell);
-	}
-	/* a value first set during the test (lazy set-up) is taken as it is first read */
-	attr_set(t, cls, name, cur);
-}
-
-/* The test's own store into a module's attribute: what it stores is what it reads after. */
-static void own_attr(struct ktrace *t, PyObject *owner, PyObject *name, PyObject *v)
-{
-	if (owner && (PyModule_Check(owner) || system_class(t, owner)))
-		attr_set(t, owner, name, v);
-}
-
-/*
- * The test's own `import name` is about to run: each module on the dotted
- * path must be the one the watcher knows as the system's under that name
- * (sys.modules swapped, or emptied, while the test ran: a fake the import
- * would return, or re-import through a finder of the student's). A
- * different entry is flagged and the system's module put back first.
- */
-static void check_import(struct ktrace *t, PyObject *name)
-{
-	PyObject *sysmods = PyImport_GetModuleDict(), *known, *cur, *part, *id;
-	Py_ssize_t len = PyUnicode_GET_LENGTH(name), end = 0;
-
-	while (end < len && t->w->known && t->w->seen) {
-		Py_ssize_t dot = PyUnicode_FindChar(name, '.', end, len, 1);
-
-		end = dot < 0 ? len : dot;
-		part = PyUnicode_Substring(name, 0, end);
-		end++;
-		/* the system's module a forged entry replaced, else the last entry accepted */
-		known = part ? get(t->w->originals, part) : NULL;
-		if (!known && part)
-			known = get(t->w->known, part);
-		cur = part ? get(sysmods, part) : NULL;
-		id = known && PyModule_Check(known) ? PyLong_FromVoidPtr(PyModule_GetDict(known))
-						    : NULL;
-		if (known && cur != known && id && PySet_Contains(t->w->seen, id) == 1) {
-			kwatch_flag(t->w, "shadowed_module", kwatch_str(part),
-				    "sys.modules['%s'] %s while grade cell %ld ran (the test's "
-				    "import gets the system's module)",
-				    kwatch_str(part), cur ? "replaced" : "removed", t->cell);
-			Py_XINCREF(cur); /* a module of the student's dies after the cell */
-			if (PyDict_SetItem(sysmods, part, known) < 0)
-				PyErr_Clear();
-			if (cur && t->grave && PyList_Append(t->grave, cur) < 0)
-				PyErr_Clear();
-			Py_XDECREF(cur);
-		}
-		Py_XDECREF(id);
-		Py_XDECREF(part);
-		PyErr_Clear();
-	}
-}
-
 /* The test's own store (`v`) or deletion (NULL: a read then finds the builtin, if any). */
 static void own_name(struct ktrace *t, PyObject *name, PyObject *v)
 {
@@ -502,11 +221,11 @@ static void own_name(struct ktrace *t, PyObject *name, PyObject *v)
 	if (!e)
 		return;
 	if (!v)
-		v = get(t->builtins, name);
+		v = ktrace_get(t->builtins, name);
 	e->own = 1;
 	set_ref(t, &e->acc, v);
 	set_ref(t, &e->stored, v);
-	drop(t, e->foreign);
+	ktrace_drop(t, e->foreign);
 	e->foreign = NULL;
 }
 
@@ -515,7 +234,7 @@ static void resync(struct ktrace *t)
 {
 	t->resync = 0;
 	for (Py_ssize_t i = 0; i < t->nnames; i++)
-		own_name(t, t->names[i].name, lookup(t, t->names[i].name));
+		own_name(t, t->names[i].name, ktrace_lookup(t, t->names[i].name));
 }
 
 /* The instruction frame `f` (the cell's code k) is about to run. */
@@ -581,17 +300,17 @@ static void checkpoint(struct ktrace *t, PyFrameObject *f, int k)
 	case LOAD_ATTR:
 	case LOAD_METHOD:
 	case IMPORT_FROM:
-		check_attr(t, tos, name);
+		ktrace_check_attr(t, tos, name);
 		break;
 	case IMPORT_NAME:
 		if (PyUnicode_CheckExact(name))
-			check_import(t, name);
+			ktrace_check_import(t, name);
 		break;
 	case STORE_ATTR:
-		own_attr(t, tos, name, tos1);
+		ktrace_own_attr(t, tos, name, tos1);
 		break;
 	case DELETE_ATTR:
-		own_attr(t, tos, name, NULL);
+		ktrace_own_attr(t, tos, name, NULL);
 		break;
 	default:
 		break;
@@ -782,12 +501,12 @@ struct ktrace *ktrace_start(struct kwatch *w, int *armed, struct ktrace_codes *e
 
 		Py_INCREF(key);
 		e->name = key;
-		e->start = lookup(t, key);
+		e->start = ktrace_lookup(t, key);
 		Py_XINCREF(e->start);
 		e->acc = e->start;
 		Py_XINCREF(e->acc);
 	}
-	note_modules(t);
+	ktrace_note_modules(t);
 	t->v_ns = kwatch_dict_version(ns);
 	t->v_builtins = t->builtins ? kwatch_dict_version(t->builtins) : 0;
 	PyErr_Clear();
@@ -838,7 +557,7 @@ void ktrace_stop(struct ktrace *t, int *armed)
 	 */
 	for (Py_ssize_t i = 0; i < t->nnames; i++) {
 		struct kt_name *e = &t->names[i];
-		PyObject *base = e->own ? e->stored : e->start, *cur = lookup(t, e->name);
+		PyObject *base = e->own ? e->stored : e->start, *cur = ktrace_lookup(t, e->name);
 
 		if (!e->foreign || e->flagged)
 			continue;
@@ -849,8 +568,8 @@ void ktrace_stop(struct ktrace *t, int *armed)
 				    kwatch_str(e->name), e->own ? "bound by" : "read by", t->cell,
 				    e->own ? " itself" : "");
 		/* a callable left over a builtin: the next grade cell's check may never come */
-		else if (!e->own && base && cur != base && tool(cur) &&
-			 base == get(t->builtins, e->name))
+		else if (!e->own && base && cur != base && ktrace_tool(cur) &&
+			 base == ktrace_get(t->builtins, e->name))
 			kwatch_flag(t->w, "replaced_builtins", kwatch_str(e->name),
 				    "the notebook binds '%s' over builtins.%s while grade cell %ld "
 				    "runs, from code the test called",
