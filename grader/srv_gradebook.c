@@ -264,6 +264,10 @@ void srv_gbooks_flush(struct srv_gbooks *g, const struct srv_config *cfg, const 
 		b->last = now;
 		rc = write_one(b, cfg, so, st, a, &nbusy, &err);
 		if (rc) {
+			/* the next try reads the whole journal: the index may be what is wrong */
+			batch_jindex_free(b->jindex);
+			if (batch_jindex_new(&b->jindex, NULL) < 0)
+				b->jindex = NULL;
 			if (!b->failing)
 				srv_log("gradebook %s: cannot write it (tried again): %s", a->name,
 					err.msg);
