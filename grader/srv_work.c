@@ -123,9 +123,15 @@ static int fetch_commit(char **why, const struct srv_opts *so, const struct srv_
 	o.log_payload = &lctx;
 	o.https_user = so->git_user;
 	o.https_token = so->git_token;
+	o.limits.max_file_size = o.limits.max_total_size = SRV_PUSH_MAX;
+	o.limits.max_files = SRV_PUSH_FILES;
 	rc = fetch_git_run(&rep, &o, err);
 	if (!rc && rep->count == 1 && rep->results[0]->failed)
 		*why = strdup(rep->results[0]->error ? rep->results[0]->error : "fetch failed");
+	else if (!rc && rep->count == 1 && rep->results[0]->nskips)
+		/* the reason, not the name: names are the student's */
+		srv_log("job %lld: fetch: %zu file(s) left out, the first: %s", job->id,
+			rep->results[0]->nskips, rep->results[0]->skips[0].reason);
 	fetch_report_free(rep);
 	free(st.repo);
 	return rc;
