@@ -112,7 +112,7 @@ static int record_output(struct gb_grade *gr, const struct kernel_cell_result *k
 
 /* Score a test cell from what the kernel saw of it (nbgrader's determine_grade). */
 static int grade_test(struct gb_nbresult *nr, const struct rubric_graded *gd,
-		      const struct kernel_result *kr, struct gr_err *err)
+		      const struct kernel_result *kr, size_t first_hidden, struct gr_err *err)
 {
 	const struct kernel_cell_result *kc =
 	    gd->index == RUBRIC_NO_CELL ? NULL : kernel_cell(kr, gd->index);
@@ -151,10 +151,32 @@ static int grade_test(struct gb_nbresult *nr, const struct rubric_graded *gd,
 	if (kc) {
 		gr->time = kc->time;
 		rc = record_output(gr, kc);
+		gr->output.after_hidden =
+		    first_hidden != RUBRIC_NO_CELL && gd->index > first_hidden;
 	}
 	if (!rc && sc.comment)
 		rc = gb_set_str(&gr->auto_comment, sc.comment);
 	return rc ? gr_err_set(err, rc, "out of memory") : 0;
+}
+
+/*
+ * The index in the spliced notebook of the first cell holding hidden tests
+ * (RUBRIC_NO_CELL when none): in the student's order, which is the order
+ * the cells ran in, since a student may move a visible test below it.
+ */
+static size_t first_hidden_cell(const struct rubric_splice *sp)
+{
+	size_t first = RUBRIC_NO_CELL;
+
+	for (size_t k = 0; k < sp->ngraded; k++) {
+		const struct rubric_graded *gd = &sp->graded[k];
+
+		if (gd->kind == RUBRIC_TESTS && gd->index != RUBRIC_NO_CELL &&
+		    (gd->cell->hidden_tests || rubric_has_hidden_tests(gd->cell->source)) &&
+		    (first == RUBRIC_NO_CELL || gd->index < first))
+			first = gd->index;
+	}
+	return first;
 }
 
 /* Answer, manually graded answer and task cells: comments and manual grades. */
@@ -418,10 +440,10 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 	}
 	if (!rc)
 		rc = set_message(nr, student, sp, kr);
-	for (size_t k = 0; !rc && k < sp->ngraded; k++) {
+	for (size_t k = 0, first = first_hidden_cell(sp); !rc && k < sp->ngraded; k++) {
 		const struct rubric_graded *gd = &sp->graded[k];
 
-		rc = gd->kind == RUBRIC_TESTS ? grade_test(nr, gd, kr, err)
+		rc = gd->kind == RUBRIC_TESTS ? grade_test(nr, gd, kr, first, err)
 					      : grade_answer(nr, gd, err);
 	}
 	if (rc)

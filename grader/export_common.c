@@ -40,13 +40,13 @@ void export_db_interval(char out[40], double seconds)
 	gr_time_format(out, 40, sec, (int32_t)(us - sec * 1000000), GR_TIME_SQL);
 }
 
-char *export_traceback(const char *tb, bool hidden)
+char *export_traceback(const char *tb, const char *withheld)
 {
 	char *s = NULL;
 
-	if (!tb || !hidden)
+	if (!tb || !withheld)
 		return tb ? strdup(tb) : NULL;
-	if (asprintf(&s, "%s (%s)", gb_hidden_error(tb), GB_HIDDEN_NOTE) < 0)
+	if (asprintf(&s, "%s (%s)", gb_hidden_error(tb), withheld) < 0)
 		return NULL;
 	return s;
 }

@@ -10,6 +10,7 @@
  *   kernel_py.c      CPython set-up; runs the helper (kernel_helper.py, embedded)
  *   kernel_guard.c   right before a grade cell: signal handlers, timers, shadowed names
  *                    and modules
+ *   kernel_grade.c   a grade cell's own builtins, a fresh copy checked by its version
  *   kernel_child.c   the child: runs the cells, watchdog, sends the records
  *   kernel_child_rec.c  what a cell's record says: capped texts, traceback, displays, notes
  *   kernel_capture.c the child's stdout and stderr: pipes drained by a thread
