@@ -175,6 +175,14 @@ void fetch_opts_init(struct fetch_opts *o);
 int fetch_git_run(struct fetch_report **out, const struct fetch_opts *o, struct gr_err *err);
 
 /*
+ * Keep libgit2 set up between fetch_git_run calls of a long-lived process
+ * (grader serve's workers): setting it up reads the system's certificate
+ * bundle, milliseconds a call. Each _hold is undone by one _release.
+ */
+void fetch_git_hold(void);
+void fetch_git_release(void);
+
+/*
  * Unpack archives (zip, tar[.gz|.bz2|.xz], 7z; nested up to limits.max_depth)
  * and sort their entries into submissions by layout. With a roster, its
  * students without any entry are reported as missing (not failed). A hostile or corrupt
