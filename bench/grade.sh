@@ -147,28 +147,24 @@ done
 
 # ---- 4. the real nbgrader --------------------------------------------------
 echo
-NBG=${NBGRADER_DIR:-$root/../shared/nbgrader}
-nbg() { PYTHONPATH=$NBG:$NBG/stubs PATH=$NBG/bin:$PATH HOME=$work/home /usr/bin/python3 "$@"; }
-if [ "$NBGN" -gt 0 ] && [ -f "$NBG/nbgrader/__init__.py" ] && nbg -m nbgrader --version >/dev/null 2>&1; then
+ROOT=$root
+. "$root/tests/e2e/nbgrader.sh"
+if [ "$NBGN" -gt 0 ] && [ -f "$NBG/nbgrader/__init__.py" ] &&
+	HOME=$work/home nbg -m nbgrader --version >/dev/null 2>&1; then
 	C=$work/nbcourse
 	mkdir -p "$C/source/ps1" "$work/home"
 	cp "$src/ps1.ipynb" "$src/data.csv" "$C/source/ps1/"
-	cat >"$C/nbgrader_config.py" <<EOF
-c = get_config()
-c.CourseDirectory.root = '$C'
-c.CourseDirectory.db_url = 'sqlite:///$C/gradebook.db'
-c.Execute.timeout = 60
-EOF
-	(cd "$C" && nbg -m nbgrader generate_assignment ps1 --create --force >"$work/nbg.log" 2>&1)
+	nbg_config "$C" "Execute.timeout = 60"
+	(cd "$C" && HOME=$work/home nbg -m nbgrader generate_assignment ps1 --create --force >"$work/nbg.log" 2>&1)
 	# not grace's forgery: its os._exit leaves nbgrader waiting on a dead kernel
 	# (timeout, interrupt, then no end: measured 2026-12-01)
 	kinds="alice bob carol erin frank heidi ivan"
 	course "$C/submitted" "$NBGN" "$work/kinds" ps1
 	for s in $(ls "$C/submitted"); do
-		(cd "$C" && nbg -m nbgrader db student add "$s" >>"$work/nbg.log" 2>&1) || true
+		(cd "$C" && HOME=$work/home nbg -m nbgrader db student add "$s" >>"$work/nbg.log" 2>&1) || true
 	done
 	start=$(date +%s.%N)
-	(cd "$C" && nbg -m nbgrader autograde ps1 --force >>"$work/nbg.log" 2>&1) || true
+	(cd "$C" && HOME=$work/home nbg -m nbgrader autograde ps1 --force >>"$work/nbg.log" 2>&1) || true
 	tn=$(echo "$(date +%s.%N) - $start" | bc)
 	done_n=$(ls "$C/autograded" 2>/dev/null | wc -l)
 	echo "4. the real nbgrader 0.9 (../shared/nbgrader), autograde of $NBGN demo submissions"

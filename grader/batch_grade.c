@@ -3,6 +3,7 @@
  * rubric's tests in, run it in a fresh box, score every cell with nbgrader's
  * rules, apply the late penalty, and describe it all as a gradebook submission.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -112,7 +113,7 @@ static int record_output(struct gb_grade *gr, const struct kernel_cell_result *k
 
 /* Score a test cell from what the kernel saw of it (nbgrader's determine_grade). */
 static int grade_test(struct gb_nbresult *nr, const struct rubric_graded *gd,
-		      const struct kernel_result *kr, struct gr_err *err)
+		      const struct kernel_result *kr, size_t first_hidden, struct gr_err *err)
 {
 	const struct kernel_cell_result *kc =
 	    gd->index == RUBRIC_NO_CELL ? NULL : kernel_cell(kr, gd->index);
@@ -151,10 +152,32 @@ static int grade_test(struct gb_nbresult *nr, const struct rubric_graded *gd,
 	if (kc) {
 		gr->time = kc->time;
 		rc = record_output(gr, kc);
+		gr->output.after_hidden =
+		    first_hidden != RUBRIC_NO_CELL && gd->index > first_hidden;
 	}
 	if (!rc && sc.comment)
 		rc = gb_set_str(&gr->auto_comment, sc.comment);
 	return rc ? gr_err_set(err, rc, "out of memory") : 0;
+}
+
+/*
+ * The index in the spliced notebook of the first cell holding hidden tests
+ * (RUBRIC_NO_CELL when none): in the student's order, which is the order
+ * the cells ran in, since a student may move a visible test below it.
+ */
+static size_t first_hidden_cell(const struct rubric_splice *sp)
+{
+	size_t first = RUBRIC_NO_CELL;
+
+	for (size_t k = 0; k < sp->ngraded; k++) {
+		const struct rubric_graded *gd = &sp->graded[k];
+
+		if (gd->kind == RUBRIC_TESTS && gd->index != RUBRIC_NO_CELL &&
+		    (gd->cell->hidden_tests || rubric_has_hidden_tests(gd->cell->source)) &&
+		    (first == RUBRIC_NO_CELL || gd->index < first))
+			first = gd->index;
+	}
+	return first;
 }
 
 /* Answer, manually graded answer and task cells: comments and manual grades. */
@@ -340,6 +363,41 @@ static double prof_run(struct batch_prof *p, const struct kernel_result *kr, dou
 	return now;
 }
 
+/*
+ * Why a rubric notebook is missing, when the folder holds notebooks of no
+ * rubric name: students' browsers and Jupyter rename a second download or
+ * a copy ("ps1 (1).ipynb", "ps1-Copy1.ipynb"); the marker is told which.
+ */
+static void missing_hint(char *buf, size_t len, const char *dir, const struct rubric *r,
+			 const char *want)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t k = 0, n = 0;
+
+	buf[0] = '\0';
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		int known = 0;
+		if (de->d_name[0] == '.' || l < 7 || strcmp(de->d_name + l - 6, ".ipynb"))
+			continue;
+		for (size_t i = 0; i < r->nnotebooks && !known; i++)
+			known = !strcmp(r->notebooks[i].name, de->d_name);
+		if (known || k + 8 >= len)
+			continue;
+		if (n++ < 2)
+			k += (size_t)snprintf(buf + k, len - k, "%s'%.80s'", n > 1 ? ", " : "",
+					      de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (n > 2 && k + 16 < len)
+		k += (size_t)snprintf(buf + k, len - k, " and %zu more", n - 2);
+	if (n && k + 40 < len)
+		snprintf(buf + k, len - k, "; rename %s to '%s' to grade it", n > 1 ? "one" : "it",
+			 want);
+}
+
 static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 			  const struct batch_item *it, size_t i, double late, struct gr_err *err)
 {
@@ -365,8 +423,12 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 		int missing = serr.code == GR_ENOTFOUND;
 
 		nr->status = missing ? GB_MISSING : GB_ERROR;
-		if (missing)
-			gr_err_set(&serr, GR_ENOTFOUND, "no '%s' in the submission", rn->name);
+		if (missing) {
+			char other[256];
+			missing_hint(other, sizeof(other), it->path, g->rubric, rn->name);
+			gr_err_set(&serr, GR_ENOTFOUND, "no '%s' in the submission%s%s%s", rn->name,
+				   other[0] ? " (it has " : "", other, other[0] ? ")" : "");
+		}
 		rc = gb_set_str(&nr->message, serr.msg);
 		if (!rc)
 			rc = grade_unrun(nr, rn, missing ? GB_CELL_MISSING : GB_CELL_ERROR, err);
@@ -418,10 +480,10 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 	}
 	if (!rc)
 		rc = set_message(nr, student, sp, kr);
-	for (size_t k = 0; !rc && k < sp->ngraded; k++) {
+	for (size_t k = 0, first = first_hidden_cell(sp); !rc && k < sp->ngraded; k++) {
 		const struct rubric_graded *gd = &sp->graded[k];
 
-		rc = gd->kind == RUBRIC_TESTS ? grade_test(nr, gd, kr, err)
+		rc = gd->kind == RUBRIC_TESTS ? grade_test(nr, gd, kr, first, err)
 					      : grade_answer(nr, gd, err);
 	}
 	if (rc)

@@ -40,13 +40,13 @@ void export_db_interval(char out[40], double seconds)
 	gr_time_format(out, 40, sec, (int32_t)(us - sec * 1000000), GR_TIME_SQL);
 }
 
-char *export_traceback(const char *tb, bool hidden)
+char *export_traceback(const char *tb, const char *withheld)
 {
 	char *s = NULL;
 
-	if (!tb || !hidden)
+	if (!tb || !withheld)
 		return tb ? strdup(tb) : NULL;
-	if (asprintf(&s, "%s (%s)", gb_hidden_error(tb), GB_HIDDEN_NOTE) < 0)
+	if (asprintf(&s, "%s (%s)", gb_hidden_error(tb), withheld) < 0)
 		return NULL;
 	return s;
 }
@@ -66,6 +66,17 @@ void export_csv_field(FILE *f, const char *s)
 		fputc(*s, f);
 	}
 	fputc('"', f);
+}
+
+void export_csv_text(FILE *f, const char *s)
+{
+	char *guarded = NULL;
+
+	/* a name a student chose in the LMS, "=HYPERLINK(...)", is never run as a formula */
+	if (s && s[0] && strchr("=+-@\t\r", s[0]) && asprintf(&guarded, "'%s", s) >= 0)
+		s = guarded;
+	export_csv_field(f, s);
+	free(guarded);
 }
 
 void export_csv_fields(FILE *f, const char *const *fields, size_t n)

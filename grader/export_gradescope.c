@@ -59,15 +59,17 @@ static json_t *test_json(const struct gb_notebook *nb, const struct gb_cell *cel
 		 !g->output.traceback && r && r->message)
 		rc = add_text(&text, "not run: ", r->message); /* e.g. an unreadable notebook */
 	if (rc == 0 && g && !passed) {
-		/* a cell with hidden tests: the exception's name only (export_traceback) */
-		char *tb = export_traceback(g->output.traceback, cell->hidden_tests);
+		/* a cell holding hidden tests, or run after one: the exception's name only */
+		const char *why;
+		bool withheld = gb_grade_withheld(cell, g, &why);
+		char *tb = export_traceback(g->output.traceback, why);
 
 		rc = add_text(&text, NULL, tb);
 		free(tb);
-		if (rc == 0 && !cell->hidden_tests)
+		if (rc == 0 && !withheld)
 			rc = add_text(&text, NULL, g->output.stderr_text);
 		else if (rc == 0 && !g->output.traceback && g->output.stderr_text)
-			rc = add_text(&text, NULL, GB_HIDDEN_NOTE);
+			rc = add_text(&text, NULL, why);
 	}
 	if (rc == 0 && g)
 		rc = add_text(&text, NULL, g->auto_comment);

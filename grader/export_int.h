@@ -24,16 +24,19 @@ void export_db_interval(char out[40], double seconds);
 const char *export_time_note(const struct gb_submission *sub);
 
 /*
- * What of a cell's traceback students may see: all of it, or for a cell
- * holding hidden tests (`hidden`) only the exception's name and why the rest
- * is withheld (the lines above quote the hidden test's source, and its
- * message may carry values the hidden test handed the notebook's code).
+ * What of a cell's traceback students may see: all of it, or, when the grade
+ * is withheld (`withheld`: why, from gb_grade_withheld), only the exception's
+ * name and that note (the lines above quote a hidden test's source, and its
+ * message may carry values a hidden test handed the notebook's code).
  * Heap string or NULL.
  */
-char *export_traceback(const char *traceback, bool hidden);
+char *export_traceback(const char *traceback, const char *withheld);
 
 /* One RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
 void export_csv_field(FILE *f, const char *s);
+/* The same for text people type (names, emails): a leading = + - @ (a
+ * spreadsheet formula) gets a ' before it, as the fetch manifest does. */
+void export_csv_text(FILE *f, const char *s);
 /* n such fields, comma-separated (a NULL one is empty); no line end. */
 void export_csv_fields(FILE *f, const char *const *fields, size_t n);
 

@@ -54,11 +54,11 @@ static const char *absent_reason(const struct gb_submission *sub, const struct g
 	return r ? "cell missing from the submission" : "notebook missing from the submission";
 }
 
-static void body(FILE *out, const struct gb_grade *g, bool hidden)
+static void body(FILE *out, const struct gb_grade *g, const char *withheld)
 {
-	/* a cell with hidden tests: the exception's name only (export_traceback) */
-	char *tb = export_traceback(g->output.traceback, hidden);
-	const char *parts[] = {tb, hidden ? NULL : g->output.stderr_text, g->auto_comment};
+	/* a cell holding hidden tests, or run after one: the exception's name only */
+	char *tb = export_traceback(g->output.traceback, withheld);
+	const char *parts[] = {tb, withheld ? NULL : g->output.stderr_text, g->auto_comment};
 
 	for (size_t i = 0, n = 0; i < 3; i++) {
 		if (!parts[i] || !*parts[i])
@@ -76,9 +76,10 @@ static void testcase(FILE *out, const char *classname, const struct gb_cell *cel
 {
 	enum verdict v = judge(g);
 	char got[32], max[32];
-	/* a cell with hidden tests: its stdout withheld too (see export_traceback) */
-	bool out_shown =
-	    g && !cell->hidden_tests && g->output.stdout_text && *g->output.stdout_text;
+	/* a cell holding hidden tests, or run after one: its stdout withheld too */
+	const char *withheld = NULL;
+	bool out_shown = g && !gb_grade_withheld(cell, g, &withheld) && g->output.stdout_text &&
+			 *g->output.stdout_text;
 
 	fputs("    <testcase classname=\"", out);
 	export_xml_text(out, classname, true);
@@ -116,7 +117,7 @@ static void testcase(FILE *out, const char *classname, const struct gb_cell *cel
 			export_xml_text(out, why, true);
 		}
 		fputs("\">", out);
-		body(out, g, cell->hidden_tests);
+		body(out, g, withheld);
 		if (why && why != g->auto_comment && !g->output.traceback)
 			export_xml_text(out, why, false);
 		fprintf(out, "</%s>\n", tag);

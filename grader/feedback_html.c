@@ -124,11 +124,11 @@ static int rich_output(FILE *f, const json_t *data)
 }
 
 /*
- * A cell holding hidden tests: the name of each exception only, no stream,
- * display or message (they may carry values the hidden tests handed the
- * notebook's code), and one line saying why.
+ * A cell holding hidden tests, or run after one: the name of each exception
+ * only, no stream, display or message (they may carry values the hidden
+ * tests handed the notebook's code), and one line saying why (`why`).
  */
-static void hidden_outputs(FILE *f, const json_t *cell)
+static void hidden_outputs(FILE *f, const json_t *cell, const char *why)
 {
 	const json_t *o;
 	size_t i;
@@ -144,16 +144,17 @@ static void hidden_outputs(FILE *f, const json_t *cell)
 		}
 	}
 	if (json_array_size(json_object_get(cell, "outputs")))
-		fputs("<p class=\"note\">(" GB_HIDDEN_NOTE ")</p>\n", f);
+		fprintf(f, "<p class=\"note\">(%s)</p>\n", why);
 }
 
-static int outputs(FILE *f, const json_t *cell, bool hidden)
+/* A cell's outputs; when `withheld` (why), only what hidden_outputs shows. */
+static int outputs(FILE *f, const json_t *cell, const char *withheld)
 {
 	const json_t *o;
 	size_t i;
 
-	if (hidden) {
-		hidden_outputs(f, cell);
+	if (withheld) {
+		hidden_outputs(f, cell, withheld);
 		return 0;
 	}
 	json_array_foreach(json_object_get(cell, "outputs"), i, o)
@@ -207,17 +208,17 @@ static int outputs(FILE *f, const json_t *cell, bool hidden)
 }
 
 /* What the gradebook captured, for a grade whose cell shows no output here. */
-static void captured(FILE *f, const struct gb_grade *g, bool hidden)
+static void captured(FILE *f, const struct gb_grade *g, const char *withheld)
 {
 	const struct gb_output *o = &g->output;
 
-	if (hidden) {
+	if (withheld) {
 		/* as hidden_outputs: the exception's name only */
 		if (o->traceback && *o->traceback)
 			pre(f, "out err", gb_hidden_error(o->traceback));
 		if ((o->traceback && *o->traceback) || (o->stdout_text && *o->stdout_text) ||
 		    (o->stderr_text && *o->stderr_text))
-			fputs("<p class=\"note\">(" GB_HIDDEN_NOTE ")</p>\n", f);
+			fprintf(f, "<p class=\"note\">(%s)</p>\n", withheld);
 		return;
 	}
 	if (o->stdout_text && *o->stdout_text)
@@ -230,8 +231,9 @@ static void captured(FILE *f, const struct gb_grade *g, bool hidden)
 		fputs("<p class=\"note\">(output shortened)</p>\n", f);
 }
 
+/* `withheld`: why its captured output is not shown (hidden tests), or NULL. */
 static void grade_box(FILE *f, const struct fb_page *p, const struct gb_grade *g,
-		      bool show_captured, bool hidden)
+		      bool show_captured, bool hidden, const char *withheld)
 {
 	char sc[32], mx[32], ex[32];
 	const char *mc = fb_manual_comment(p->r, g->grade_id);
@@ -258,7 +260,7 @@ static void grade_box(FILE *f, const struct fb_page *p, const struct gb_grade *g
 		fputs("</div>\n", f);
 	}
 	if (show_captured)
-		captured(f, g, hidden);
+		captured(f, g, withheld);
 	if (mc) {
 		fputs("<div class=\"comment\">", f);
 		H(f, mc);
@@ -267,12 +269,21 @@ static void grade_box(FILE *f, const struct fb_page *p, const struct gb_grade *g
 	fputs("</div>\n", f);
 }
 
-static int code_or_text_cell(FILE *f, const struct fb_page *p, const struct nb_cell *c, size_t i)
+/*
+ * One cell of the notebook; `*after` is set once a code cell holding hidden
+ * tests has been shown: the cells below it ran after it, and what the
+ * notebook's code printed there may carry the values it kept of them.
+ */
+static int code_or_text_cell(FILE *f, const struct fb_page *p, const struct nb_cell *c, size_t i,
+			     bool *after)
 {
 	const char *gid = c->nbgrader.present ? c->nbgrader.grade_id : NULL;
 	const struct gb_grade *g = gid ? gb_find_grade(p->r, gid) : NULL;
 	const char *mc = gid && !g ? fb_manual_comment(p->r, gid) : NULL;
 	bool hidden = fb_is_hidden(p, gid, c->source);
+	const char *withheld = hidden					 ? GB_HIDDEN_NOTE
+			       : *after || (g && g->output.after_hidden) ? GB_AFTER_HIDDEN_NOTE
+									 : NULL;
 	char *src = hidden ? fb_strip_hidden(c->source) : NULL;
 	const json_t *ec = json_object_get(c->json, "execution_count");
 	size_t n_out = json_array_size(json_object_get(c->json, "outputs"));
@@ -285,7 +296,8 @@ static int code_or_text_cell(FILE *f, const struct fb_page *p, const struct nb_c
 			fprintf(f, "<div class=\"prompt\">In [%lld]:</div>",
 				(long long)json_integer_value(ec));
 		pre(f, "src", src ? src : c->source);
-		if (outputs(f, c->json, hidden) < 0) {
+		*after |= hidden;
+		if (outputs(f, c->json, withheld) < 0) {
 			free(src);
 			return GR_ENOMEM;
 		}
@@ -294,7 +306,7 @@ static int code_or_text_cell(FILE *f, const struct fb_page *p, const struct nb_c
 	}
 	free(src);
 	if (g)
-		grade_box(f, p, g, n_out == 0, hidden);
+		grade_box(f, p, g, n_out == 0, hidden, withheld);
 	if (mc) {
 		fputs("<div class=\"comment\">", f);
 		H(f, mc);
@@ -411,8 +423,10 @@ int fb_render_html(FILE *f, const struct fb_page *p)
 	grades_table(f, p);
 	if (p->nb) {
 		fputs("<h2>Your notebook</h2>\n", f);
+		bool after = false;
+
 		for (size_t i = 0; i < p->nb->ncells; i++)
-			if (code_or_text_cell(f, p, &p->nb->cells[i], i) < 0)
+			if (code_or_text_cell(f, p, &p->nb->cells[i], i, &after) < 0)
 				return GR_ENOMEM;
 	}
 	/* Grades whose cell the page did not show (no notebook, or a deleted cell). */
@@ -425,7 +439,12 @@ int fb_render_html(FILE *f, const struct fb_page *p)
 			fputs(p->nb ? "<h2>Graded cells not in your notebook</h2>\n"
 				    : "<h2>Graded cells</h2>\n",
 			      f);
-		grade_box(f, p, g, true, fb_is_hidden(p, g->grade_id, NULL));
+		bool hidden = fb_is_hidden(p, g->grade_id, NULL);
+		const char *why = NULL;
+
+		if (!gb_grade_withheld(NULL, g, &why) && hidden)
+			why = GB_HIDDEN_NOTE;
+		grade_box(f, p, g, true, hidden, why);
 	}
 	fputs("</body></html>\n", f);
 	return 0;

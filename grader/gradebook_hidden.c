@@ -5,7 +5,9 @@
  * as the operand of a comparison the student's __eq__ answers), so what that
  * code printed, displayed or raised in the cell may carry them; only the
  * name of a built-in exception is published, since a class the notebook
- * defines can be named anything.
+ * defines can be named anything. The same holds for every cell that runs
+ * after it: the notebook's code may have kept those values and prints them
+ * there.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -116,4 +118,13 @@ const char *gb_hidden_error(const char *traceback)
 		s = e ? e + 1 : s + n;
 	}
 	return found ? found : "an exception";
+}
+
+bool gb_grade_withheld(const struct gb_cell *cell, const struct gb_grade *g, const char **why)
+{
+	bool hidden = cell && cell->hidden_tests, after = g && g->output.after_hidden;
+
+	if (why)
+		*why = hidden ? GB_HIDDEN_NOTE : after ? GB_AFTER_HIDDEN_NOTE : NULL;
+	return hidden || after;
 }

@@ -20,6 +20,8 @@ static json_t *grade_to_json(const struct gb_grade *g)
 		gb_jput(out, "stderr", gb_jstr(g->output.stderr_text), &ok);
 		gb_jput(out, "traceback", gb_jstr(g->output.traceback), &ok);
 		gb_jput(out, "truncated", json_boolean(g->output.truncated), &ok);
+		if (g->output.after_hidden)
+			gb_jput(out, "after_hidden_tests", json_true(), &ok);
 		gb_jput(o, "grade_id", gb_jstr(g->grade_id), &ok);
 		gb_jput(o, "max_score", json_real(g->max_score), &ok);
 		gb_jput(o, "auto_score", gb_jnum(g->auto_score), &ok);
@@ -136,7 +138,8 @@ int gb_submission_to_json(json_t **out, const struct gb_submission *sub, struct 
 
 static int output_from_json(struct gb_grade *g, json_t *j, const char *where, struct gr_err *err)
 {
-	static const char *const keys[] = {"stdout", "stderr", "traceback", "truncated", NULL};
+	static const char *const keys[] = {
+	    "stdout", "stderr", "traceback", "truncated", "after_hidden_tests", NULL};
 	static const char *const names[] = {"stdout", "stderr", "traceback"};
 	char **fields[] = {&g->output.stdout_text, &g->output.stderr_text, &g->output.traceback};
 	int rc;
@@ -146,6 +149,7 @@ static int output_from_json(struct gb_grade *g, json_t *j, const char *where, st
 	TRY(gb_json_object(j, where, NULL, err));
 	TRY(gb_json_keys(j, where, keys, err));
 	TRY(gb_json_bool(j, "truncated", where, &g->output.truncated, err));
+	TRY(gb_json_bool(j, "after_hidden_tests", where, &g->output.after_hidden, err));
 	for (int i = 0; i < 3; i++) {
 		json_t *v = json_object_get(j, names[i]);
 

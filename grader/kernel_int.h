@@ -11,6 +11,7 @@
  *   kernel_cells.c   the zygote's cache of the rubric's prepared cells
  *   kernel_guard.c   right before a grade cell: signal handlers, timers, shadowed names
  *                    and modules
+ *   kernel_grade.c   a grade cell's own builtins, a fresh copy checked by its version
  *   kernel_child.c   the child: runs the cells, watchdog, sends the records
  *   kernel_child_rec.c  what a cell's record says: capped texts, traceback, displays, notes
  *   kernel_capture.c the child's stdout and stderr: pipes drained by a thread

@@ -154,9 +154,10 @@ static int shown_cell(const struct rubric *r, const char *nb, const char *id)
 /*
  * What the student may see: everything but the output of cells holding
  * hidden tests (a traceback would show the hidden test's code, and what the
- * notebook's code printed or raised may carry values the test handed it);
- * their scores, status and the name of the exception stay. A cell the
- * rubric does not know is treated as hidden.
+ * notebook's code printed or raised may carry values the test handed it)
+ * and of cells that ran after one (the notebook's code may have kept those
+ * values to print there); their scores, status and the name of the
+ * exception stay. A cell the rubric does not know is treated as hidden.
  */
 static json_t *student_view(const json_t *sub, const struct rubric *r)
 {
@@ -169,18 +170,25 @@ static json_t *student_view(const json_t *sub, const struct rubric *r)
 
 		json_array_foreach(json_object_get(nr, "grades"), k, gr)
 		{
-			if (!shown_cell(r, nb,
-					json_string_value(json_object_get(gr, "grade_id")))) {
-				const char *tb = json_string_value(
-				    json_object_get(json_object_get(gr, "output"), "traceback"));
+			json_t *out = json_object_get(gr, "output");
+			bool hidden = !shown_cell(
+				 r, nb, json_string_value(json_object_get(gr, "grade_id"))),
+			     after = json_is_true(json_object_get(out, "after_hidden_tests"));
+
+			if (hidden || after) {
+				const char *tb =
+				    json_string_value(json_object_get(out, "traceback"));
 
 				/* the exception's name only: gb_hidden_error */
 				if (tb)
 					json_object_set_new(gr, "error",
 							    json_string(gb_hidden_error(tb)));
-				json_object_set_new(gr, "withheld", json_string(GB_HIDDEN_NOTE));
+				json_object_set_new(
+				    gr, "withheld",
+				    json_string(hidden ? GB_HIDDEN_NOTE : GB_AFTER_HIDDEN_NOTE));
 				json_object_del(gr, "output");
-				json_object_set_new(gr, "hidden_tests", json_true());
+				if (hidden)
+					json_object_set_new(gr, "hidden_tests", json_true());
 			}
 		}
 	}

@@ -69,6 +69,20 @@ enum {
 				       missing value is then CMD_OPT_UNKNOWN too) */
 };
 
+/*
+ * Keys of the options several commands take: cmd_opts_next stores the value
+ * of an entry with one of these keys in the field of struct cmd_opts named
+ * after it (the last one given wins) and goes on to the next option, so a
+ * command's switch holds only its own: {"output", 'o', 1, CMD_KEY_OUTPUT}.
+ */
+enum {
+	CMD_KEY_OUTPUT = 0x10000, /* above any key of a command's own (letters, 256..) */
+	CMD_KEY_ASSIGNMENT,
+	CMD_KEY_STUDENT,
+	CMD_KEY_RUBRIC,
+	CMD_KEY_GRADEBOOK,
+};
+
 /* Returned by cmd_opts_next for an unknown option and for one missing its value. */
 #define CMD_OPT_UNKNOWN '?'
 #define CMD_OPT_MISSING ':'
@@ -80,6 +94,8 @@ struct cmd_opts {
 	const char *name; /* its long name when it was given long, else NULL */
 	const char *bad;  /* the argument refused (CMD_OPT_UNKNOWN, CMD_OPT_MISSING) */
 	int ind;	  /* after the last option: the first operand's index */
+	/* the values of the CMD_KEY_ options, NULL when not given */
+	const char *output, *assignment, *student, *rubric, *gradebook;
 	/* private */
 	const struct cmd_opt *table;
 	unsigned flags;

@@ -123,8 +123,9 @@ static void report(FILE *f, int md, const struct gb_gradebook *gb, size_t *tests
 				    nr->status != GB_GRADED)
 					(*failed)++;
 			}
-			/* a cell with hidden tests (a full rubric's): the exception's name */
-			if (cell && cell->hidden_tests && gr->output.traceback)
+			/* a cell holding hidden tests (a full rubric's), or run after one:
+			 * the exception's name */
+			if (gb_grade_withheld(cell, gr, NULL) && gr->output.traceback)
 				snprintf(why, sizeof(why), "%s",
 					 gb_hidden_error(gr->output.traceback));
 			else
@@ -188,13 +189,19 @@ static int write_export(const char *path, int fmt, const struct gb_gradebook *gb
 int cmd_ci(int argc, char **argv)
 {
 	static const struct cmd_opt table[] = {
-	    {"rubric", 0, 1, 'r'},	 {"student", 0, 1, 's'},   {"junit", 0, 1, 'J'},
-	    {"gradescope", 0, 1, 'G'},	 {"gradebook", 0, 1, 'B'}, {"markdown", 0, 1, 'M'},
-	    {"allow-weaker", 0, 0, 'w'}, {"help", 'h', 0, 0},	   {NULL, 0, 0, 0},
+	    {"rubric", 0, 1, CMD_KEY_RUBRIC},
+	    {"student", 0, 1, CMD_KEY_STUDENT},
+	    {"junit", 0, 1, 'J'},
+	    {"gradescope", 0, 1, 'G'},
+	    {"gradebook", 0, 1, CMD_KEY_GRADEBOOK},
+	    {"markdown", 0, 1, 'M'},
+	    {"allow-weaker", 0, 0, 'w'},
+	    {"help", 'h', 0, 0},
+	    {NULL, 0, 0, 0},
 	};
 	struct cmd_opts p;
-	const char *rubric = NULL, *student = NULL, *junit = NULL, *gradescope = NULL;
-	const char *gradebook = NULL, *markdown = NULL, *path = ".", *summary;
+	const char *rubric, *junit = NULL, *gradescope = NULL, *markdown = NULL;
+	const char *path = ".", *summary;
 	struct batch_opts opts;
 	struct gb_gradebook *gb = NULL;
 	struct gr_err err = {0};
@@ -206,20 +213,11 @@ int cmd_ci(int argc, char **argv)
 	cmd_opts_init(&p, table, argc, argv, CMD_OPTS_GETOPT_ERRORS);
 	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
-		case 'r':
-			rubric = p.arg;
-			break;
-		case 's':
-			student = p.arg;
-			break;
 		case 'J':
 			junit = p.arg;
 			break;
 		case 'G':
 			gradescope = p.arg;
-			break;
-		case 'B':
-			gradebook = p.arg;
 			break;
 		case 'M':
 			markdown = p.arg;
@@ -237,6 +235,7 @@ int cmd_ci(int argc, char **argv)
 	}
 	if (p.ind < argc)
 		path = argv[p.ind];
+	rubric = p.rubric;
 	if (!rubric) {
 		rubric_path = gr_path_join(path, DEFAULT_RUBRIC);
 		if (!rubric_path) {
@@ -246,7 +245,8 @@ int cmd_ci(int argc, char **argv)
 		rubric = rubric_path;
 	}
 	opts.rubric = rubric;
-	if (batch_grade_dir(&gb, &opts, path, student ? student : default_student(), &err) < 0) {
+	if (batch_grade_dir(&gb, &opts, path, p.student ? p.student : default_student(), &err) <
+	    0) {
 		fprintf(stderr, "grader ci: %s\n", err.msg);
 		goto done;
 	}
@@ -261,7 +261,7 @@ int cmd_ci(int argc, char **argv)
 	}
 	if ((junit && write_export(junit, EXPORT_JUNIT, gb, &err) < 0) ||
 	    (gradescope && write_export(gradescope, EXPORT_GRADESCOPE, gb, &err) < 0) ||
-	    (gradebook && gb_write_file(gb, gradebook, &err) < 0)) {
+	    (p.gradebook && gb_write_file(gb, p.gradebook, &err) < 0)) {
 		fprintf(stderr, "grader ci: %s\n", err.msg);
 		goto done;
 	}

@@ -45,12 +45,12 @@ static void usage(FILE *f)
 
 int cmd_export(int argc, char **argv)
 {
-	enum { OPT_TO = 256, OPT_ASSIGNMENT, OPT_STUDENT, OPT_PER_CELL, OPT_COURSE, OPT_PSEUDO };
+	enum { OPT_TO = 256, OPT_PER_CELL, OPT_COURSE, OPT_PSEUDO };
 	static const struct cmd_opt table[] = {
 	    {"to", 0, 1, OPT_TO},
-	    {"output", 'o', 1, 0},
-	    {"assignment", 0, 1, OPT_ASSIGNMENT},
-	    {"student", 0, 1, OPT_STUDENT},
+	    {"output", 'o', 1, CMD_KEY_OUTPUT},
+	    {"assignment", 0, 1, CMD_KEY_ASSIGNMENT},
+	    {"student", 0, 1, CMD_KEY_STUDENT},
 	    {"per-cell", 0, 0, OPT_PER_CELL},
 	    {"course-id", 0, 1, OPT_COURSE},
 	    {"pseudonymise", 0, 1, OPT_PSEUDO},
@@ -62,7 +62,7 @@ int cmd_export(int argc, char **argv)
 	struct export_opts o = {0};
 	struct export_src *src = NULL;
 	struct gr_err err = {0};
-	const char *to = NULL, *out = NULL, *in, *key = NULL;
+	const char *to = NULL, *out, *in, *key = NULL;
 	int c, fmt, rc;
 
 	cmd_opts_init(&p, table, argc, argv, 0);
@@ -70,15 +70,6 @@ int cmd_export(int argc, char **argv)
 		switch (c) {
 		case OPT_TO:
 			to = p.arg;
-			break;
-		case 'o':
-			out = p.arg;
-			break;
-		case OPT_ASSIGNMENT:
-			o.assignment = p.arg;
-			break;
-		case OPT_STUDENT:
-			o.student = p.arg;
 			break;
 		case OPT_PER_CELL:
 			o.per_cell = true;
@@ -96,6 +87,9 @@ int cmd_export(int argc, char **argv)
 	in = cmd_opts_one_operand(&p, "grader export", "GRADEBOOK.json", usage);
 	if (!in)
 		return 2;
+	out = p.output;
+	o.assignment = p.assignment;
+	o.student = p.student;
 	if (!to) {
 		fprintf(stderr, "grader export: missing --to FORMAT (%s)\n", export_format_names());
 		return 2;

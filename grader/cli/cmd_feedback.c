@@ -38,14 +38,14 @@ static void usage(FILE *f)
 
 int cmd_feedback(int argc, char **argv)
 {
-	enum { OPT_AUTOGRADED = 256, OPT_DB, OPT_TO, OPT_ASSIGNMENT, OPT_STUDENT };
+	enum { OPT_AUTOGRADED = 256, OPT_DB, OPT_TO };
 	static const struct cmd_opt table[] = {
-	    {"output", 'o', 1, 0},
+	    {"output", 'o', 1, CMD_KEY_OUTPUT},
 	    {"autograded", 0, 1, OPT_AUTOGRADED},
 	    {"db", 0, 1, OPT_DB},
 	    {"to", 0, 1, OPT_TO},
-	    {"assignment", 0, 1, OPT_ASSIGNMENT},
-	    {"student", 0, 1, OPT_STUDENT},
+	    {"assignment", 0, 1, CMD_KEY_ASSIGNMENT},
+	    {"student", 0, 1, CMD_KEY_STUDENT},
 	    {"help", 'h', 0, 0},
 	    {NULL, 0, 0, 0},
 	};
@@ -54,15 +54,12 @@ int cmd_feedback(int argc, char **argv)
 	struct fb_stats st = {0};
 	struct gb_gradebook *gb = NULL;
 	struct gr_err err = {0};
-	const char *out = NULL, *db = NULL, *in;
+	const char *db = NULL, *in;
 	int c, rc, status = 1;
 
 	cmd_opts_init(&p, table, argc, argv, 0);
 	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
-		case 'o':
-			out = p.arg;
-			break;
 		case OPT_AUTOGRADED:
 			o.autograded = p.arg;
 			break;
@@ -80,30 +77,26 @@ int cmd_feedback(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case OPT_ASSIGNMENT:
-			o.assignment = p.arg;
-			break;
-		case OPT_STUDENT:
-			o.student = p.arg;
-			break;
 		default:
 			return cmd_opts_other(&p, c, "grader feedback", usage);
 		}
 	}
-	if (!out)
+	if (!p.output)
 		return cmd_usage_error(usage, "grader feedback: missing -o DIR");
+	o.assignment = p.assignment;
+	o.student = p.student;
 	in = cmd_opts_one_operand(&p, "grader feedback", "GRADEBOOK.json", usage);
 	if (!in)
 		return 2;
 	if (gb_read_file(&gb, in, &err) < 0 || (db && fb_apply_db(gb, db, &err) < 0))
 		goto done;
-	rc = fb_write_all(out, gb, &o, stderr, &st, &err);
+	rc = fb_write_all(p.output, gb, &o, stderr, &st, &err);
 	if (rc < 0) {
 		status = rc == GR_ENOTFOUND ? 2 : 1;
 		goto done;
 	}
 	fprintf(stderr, "grader feedback: %zu page%s written to '%s'", st.written,
-		st.written == 1 ? "" : "s", out);
+		st.written == 1 ? "" : "s", p.output);
 	if (st.no_notebook)
 		fprintf(stderr, " (%zu without a notebook)", st.no_notebook);
 	if (st.failed)

@@ -150,38 +150,37 @@ static int checked_option(int c, const char *arg, struct batch_opts *opts)
 int cmd_grade(int argc, char **argv)
 {
 	static const struct cmd_opt table[] = {
-	    {"rubric", 0, 1, 'r'},	  {"submissions", 0, 1, 's'},
-	    {"output", 'o', 1, 0},	  {"student", 0, 1, 'S'},
-	    {"roster", 0, 1, 'R'},	  {"jobs", 'j', 1, 0},
-	    {"force", 0, 0, 'f'},	  {"merge", 0, 0, 'M'},
-	    {"allow-weaker", 0, 0, 'w'},  {"late-unknown", 0, 1, 'L'},
-	    {"quiet", 'q', 0, 0},	  {"autograded", 0, 1, 'A'},
-	    {"no-autograded", 0, 0, 'N'}, {"shard", 0, 1, 'K'},
-	    {"help", 'h', 0, 0},	  {NULL, 0, 0, 0},
+	    {"rubric", 0, 1, CMD_KEY_RUBRIC},
+	    {"submissions", 0, 1, 's'},
+	    {"output", 'o', 1, CMD_KEY_OUTPUT},
+	    {"student", 0, 1, CMD_KEY_STUDENT},
+	    {"roster", 0, 1, 'R'},
+	    {"jobs", 'j', 1, 0},
+	    {"force", 0, 0, 'f'},
+	    {"merge", 0, 0, 'M'},
+	    {"allow-weaker", 0, 0, 'w'},
+	    {"late-unknown", 0, 1, 'L'},
+	    {"quiet", 'q', 0, 0},
+	    {"autograded", 0, 1, 'A'},
+	    {"no-autograded", 0, 0, 'N'},
+	    {"shard", 0, 1, 'K'},
+	    {"help", 'h', 0, 0},
+	    {NULL, 0, 0, 0},
 	};
 	struct cmd_opts p;
 	struct batch_opts opts;
 	struct batch_summary sum = {0};
 	struct gr_err err = {0};
 	char **ids = NULL;
-	char *students = NULL, *course_auto = NULL;
+	char *course_auto = NULL;
 	int c, quiet = 0, code = 1, no_auto = 0;
 
 	batch_opts_init(&opts);
 	cmd_opts_init(&p, table, argc, argv, CMD_OPTS_GETOPT_ERRORS);
 	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
-		case 'r':
-			opts.rubric = p.arg;
-			break;
 		case 's':
 			opts.submissions = p.arg;
-			break;
-		case 'o':
-			opts.output = p.arg;
-			break;
-		case 'S':
-			students = p.arg;
 			break;
 		case 'R':
 			opts.roster = p.arg;
@@ -214,6 +213,8 @@ int cmd_grade(int argc, char **argv)
 			return cmd_opts_other(&p, c, "grader grade", usage);
 		}
 	}
+	opts.rubric = p.rubric;
+	opts.output = p.output;
 	if (p.ind < argc || !opts.rubric || !opts.submissions || !opts.output)
 		return cmd_usage_error(usage,
 				       "grader grade: --rubric, --submissions and -o are required");
@@ -226,8 +227,8 @@ int cmd_grade(int argc, char **argv)
 		course_auto = course_autograded(opts.submissions);
 		opts.autograded = course_auto;
 	}
-	if (students) {
-		if (gr_split_list(&ids, students) < 0) {
+	if (p.student) {
+		if (gr_split_list(&ids, p.student) < 0) {
 			fprintf(stderr, "grader grade: out of memory\n");
 			return 1;
 		}

@@ -33,11 +33,14 @@ static void usage(FILE *f)
 int cmd_merge(int argc, char **argv)
 {
 	static const struct cmd_opt table[] = {
-	    {"output", 'o', 1, 0}, {"roster", 0, 1, 'R'}, {"allow-missing", 0, 0, 'm'},
-	    {"help", 'h', 0, 0},   {NULL, 0, 0, 0},
+	    {"output", 'o', 1, CMD_KEY_OUTPUT},
+	    {"roster", 0, 1, 'R'},
+	    {"allow-missing", 0, 0, 'm'},
+	    {"help", 'h', 0, 0},
+	    {NULL, 0, 0, 0},
 	};
 	struct cmd_opts p;
-	const char *output = NULL, *roster_path = NULL;
+	const char *output, *roster_path = NULL;
 	const char **expected = NULL;
 	struct roster *roster = NULL;
 	struct gr_err err = {0};
@@ -48,9 +51,6 @@ int cmd_merge(int argc, char **argv)
 	cmd_opts_init(&p, table, argc, argv, CMD_OPTS_GETOPT_ERRORS);
 	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
-		case 'o':
-			output = p.arg;
-			break;
 		case 'R':
 			roster_path = p.arg;
 			break;
@@ -61,6 +61,7 @@ int cmd_merge(int argc, char **argv)
 			return cmd_opts_other(&p, c, "grader merge", usage);
 		}
 	}
+	output = p.output;
 	if (p.ind >= argc || !output)
 		return cmd_usage_error(usage,
 				       "grader merge: at least one part and -o are required");

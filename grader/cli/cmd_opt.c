@@ -1,8 +1,8 @@
 /*
  * cmd_opt.c - what every subcommand's options share (cmd.h): the table
- * reader over getopt_long, and the number parsers (whole strings only,
- * ranges checked, so `--mem 1e` or `-j 0` is a usage error and not a
- * surprise).
+ * reader over getopt_long, the values of the options several commands take,
+ * and the number parsers (whole strings only, ranges checked, so `--mem 1e`
+ * or `-j 0` is a usage error and not a surprise).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -111,7 +111,32 @@ void cmd_opts_init(struct cmd_opts *p, const struct cmd_opt *table, int argc, ch
 	opterr = (flags & CMD_OPTS_GETOPT_ERRORS) != 0;
 }
 
-int cmd_opts_next(struct cmd_opts *p)
+/* A CMD_KEY_ option's value into its field: 1 when `key` is one, else 0. */
+static int take_shared(struct cmd_opts *p, int key)
+{
+	switch (key) {
+	case CMD_KEY_OUTPUT:
+		p->output = p->arg;
+		return 1;
+	case CMD_KEY_ASSIGNMENT:
+		p->assignment = p->arg;
+		return 1;
+	case CMD_KEY_STUDENT:
+		p->student = p->arg;
+		return 1;
+	case CMD_KEY_RUBRIC:
+		p->rubric = p->arg;
+		return 1;
+	case CMD_KEY_GRADEBOOK:
+		p->gradebook = p->arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The next option getopt_long reads, as its table key. */
+static int next_key(struct cmd_opts *p)
 {
 	int li = -1, c = getopt_long(p->argc, p->argv, p->shorts, p->longs, &li);
 
@@ -128,6 +153,15 @@ int cmd_opts_next(struct cmd_opts *p)
 	for (size_t n = 0; li < 0 && p->table[n].name; n++)
 		if (p->table[n].letter == c)
 			return p->table[n].key ? p->table[n].key : c;
+	return c;
+}
+
+int cmd_opts_next(struct cmd_opts *p)
+{
+	int c;
+
+	while (take_shared(p, c = next_key(p)))
+		;
 	return c;
 }
 

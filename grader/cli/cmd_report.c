@@ -59,16 +59,19 @@ static int render(char **buf, size_t *len, const struct report *r, bool json, st
 
 int cmd_report(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_ASSIGNMENT };
+	enum { OPT_JSON = 256 };
 	static const struct cmd_opt table[] = {
-	    {"output", 'o', 1, 0}, {"json", 0, 0, OPT_JSON}, {"assignment", 0, 1, OPT_ASSIGNMENT},
-	    {"help", 'h', 0, 0},   {NULL, 0, 0, 0},
+	    {"output", 'o', 1, CMD_KEY_OUTPUT},
+	    {"json", 0, 0, OPT_JSON},
+	    {"assignment", 0, 1, CMD_KEY_ASSIGNMENT},
+	    {"help", 'h', 0, 0},
+	    {NULL, 0, 0, 0},
 	};
 	struct cmd_opts p;
 	struct gb_gradebook *gb = NULL;
 	struct report *r = NULL;
 	struct gr_err err = {0};
-	const char *out = NULL, *assignment = NULL, *in;
+	const char *out, *in;
 	char *buf = NULL;
 	size_t len = 0;
 	bool json = false;
@@ -77,14 +80,8 @@ int cmd_report(int argc, char **argv)
 	cmd_opts_init(&p, table, argc, argv, 0);
 	while ((c = cmd_opts_next(&p)) != -1) {
 		switch (c) {
-		case 'o':
-			out = p.arg;
-			break;
 		case OPT_JSON:
 			json = true;
-			break;
-		case OPT_ASSIGNMENT:
-			assignment = p.arg;
 			break;
 		default:
 			return cmd_opts_other(&p, c, "grader report", usage);
@@ -93,9 +90,10 @@ int cmd_report(int argc, char **argv)
 	in = cmd_opts_one_operand(&p, "grader report", "GRADEBOOK.json", usage);
 	if (!in)
 		return 2;
+	out = p.output;
 	if (gb_read_file(&gb, in, &err) < 0)
 		goto done;
-	rc = report_compute(&r, gb, assignment, &err);
+	rc = report_compute(&r, gb, p.assignment, &err);
 	if (rc < 0) {
 		if (rc == GR_ENOTFOUND)
 			status = 2;

@@ -144,7 +144,6 @@ enum {
 	O_JIT,
 	O_NO_AUTO,
 	O_NO_VALIDATE,
-	O_ASSIGNMENT,
 	O_DUEDATE,
 	O_LATE,
 	O_EXTENSION,
@@ -163,7 +162,7 @@ static const struct cmd_opt import_table[] = {
     {"allow-jit", 0, 0, O_JIT},
     {"no-auto-preload", 0, 0, O_NO_AUTO},
     {"no-validate", 0, 0, O_NO_VALIDATE},
-    {"assignment", 0, 1, O_ASSIGNMENT},
+    {"assignment", 0, 1, CMD_KEY_ASSIGNMENT},
     {"duedate", 0, 1, O_DUEDATE},
     {"late-policy", 0, 1, O_LATE},
     {"extension", 0, 1, O_EXTENSION},
@@ -175,12 +174,12 @@ static const struct cmd_opt import_table[] = {
     {"memory", 0, 1, O_MEMORY},
     {"processes", 0, 1, O_PROCESSES},
     {"output-limit", 0, 1, O_OUTPUT_LIMIT},
-    {"output", 'o', 1, 0},
+    {"output", 'o', 1, CMD_KEY_OUTPUT},
     {NULL, 0, 0, 0},
 };
 
 static const struct cmd_opt output_table[] = {
-    {"output", 'o', 1, 0},
+    {"output", 'o', 1, CMD_KEY_OUTPUT},
     {NULL, 0, 0, 0},
 };
 
@@ -210,9 +209,6 @@ static int import_option(struct import_args *a, int c, const struct cmd_opts *p)
 		break;
 	case O_NO_VALIDATE:
 		a->prove = 0;
-		break;
-	case O_ASSIGNMENT:
-		a->o.assignment = v;
 		break;
 	case O_DUEDATE:
 		a->o.duedate = v;
@@ -270,9 +266,6 @@ static int import_option(struct import_args *a, int c, const struct cmd_opts *p)
 		if (number("--output-limit", v, &a->o.limits.output_bytes))
 			return 2;
 		break;
-	case 'o':
-		a->o.output = v;
-		break;
 	case CMD_OPT_MISSING:
 		fprintf(stderr, "grader rubric: %s needs a value\n", p->bad);
 		return 2;
@@ -325,6 +318,8 @@ static int do_import(int argc, char **argv)
 			goto done;
 	}
 	rc = 2;
+	a.o.assignment = p.assignment;
+	a.o.output = p.output;
 	for (int i = p.ind + 1; i < argc; i++)
 		if (list_add(&a.src, argv[i]))
 			goto oom;
@@ -384,20 +379,17 @@ done:
 static int do_one(int argc, char **argv, int release)
 {
 	struct cmd_opts p;
-	const char *in = NULL, *out = NULL;
+	const char *in = NULL, *out;
 	struct rubric *r = NULL, *pub = NULL;
 	struct gr_err err = {0};
-	int rc = 1, c;
+	int rc = 1;
 
 	cmd_opts_init(&p, output_table, argc - 1, argv + 1, 0);
-	while ((c = cmd_opts_next(&p)) != -1) {
-		if (c == 'o') {
-			out = p.arg;
-			continue;
-		}
+	if (cmd_opts_next(&p) != -1) {
 		fprintf(stderr, "grader rubric %s: unexpected '%s'\n%s", argv[1], p.bad, USAGE);
 		return 2;
 	}
+	out = p.output;
 	for (int i = p.ind + 1; i < argc; i++) {
 		if (in) {
 			fprintf(stderr, "grader rubric %s: unexpected '%s'\n%s", argv[1], argv[i],

@@ -120,12 +120,16 @@ static int wait_job(const char *server, const char *token, long long id, int tim
 int cmd_submit(int argc, char **argv)
 {
 	static const struct cmd_opt table[] = {
-	    {"server", 0, 1, 's'},  {"assignment", 0, 1, 'a'}, {"student", 0, 1, 'u'},
-	    {"no-wait", 0, 0, 'n'}, {"timeout", 0, 1, 't'},    {"help", 0, 0, 'h'},
+	    {"server", 0, 1, 's'},
+	    {"assignment", 0, 1, CMD_KEY_ASSIGNMENT},
+	    {"student", 0, 1, CMD_KEY_STUDENT},
+	    {"no-wait", 0, 0, 'n'},
+	    {"timeout", 0, 1, 't'},
+	    {"help", 0, 0, 'h'},
 	    {NULL, 0, 0, 0},
 	};
 	struct cmd_opts p;
-	const char *server = NULL, *assignment = NULL, *student = NULL;
+	const char *server = NULL;
 	const char *token = getenv("GRADER_TOKEN");
 	struct gr_err err = {0};
 	int nowait = 0, timeout = 600, c, rc;
@@ -138,12 +142,6 @@ int cmd_submit(int argc, char **argv)
 		switch (c) {
 		case 's':
 			server = p.arg;
-			break;
-		case 'a':
-			assignment = p.arg;
-			break;
-		case 'u':
-			student = p.arg;
 			break;
 		case 'n':
 			nowait = 1;
@@ -159,7 +157,7 @@ int cmd_submit(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!server || !assignment || p.ind >= argc || timeout < 0) {
+	if (!server || !p.assignment || p.ind >= argc || timeout < 0) {
 		fprintf(stderr, "grader submit: --server, --assignment and a FILE are required\n"
 				"See 'grader submit --help'.\n");
 		return 2;
@@ -168,8 +166,8 @@ int cmd_submit(int argc, char **argv)
 		fprintf(stderr, "grader submit: set GRADER_TOKEN to your token\n");
 		return 2;
 	}
-	rc = srv_client_submit(&reply, &status, server, token, assignment, student, argv + p.ind,
-			       (size_t)(argc - p.ind), &err);
+	rc = srv_client_submit(&reply, &status, server, token, p.assignment, p.student,
+			       argv + p.ind, (size_t)(argc - p.ind), &err);
 	if (rc) {
 		fprintf(stderr, "grader submit: %s\n", err.msg);
 		return 1;

@@ -103,6 +103,9 @@ enum gb_cell_status {
 struct gb_output {
 	char *stdout_text, *stderr_text, *traceback; /* capped, or NULL */
 	bool truncated;				     /* something was cut */
+	/* The cell ran after a cell holding hidden tests: what the notebook's
+	 * code printed in it may carry values those tests handed it. */
+	bool after_hidden;
 };
 
 /* The grade of one grade or task cell of a submitted notebook. */
@@ -263,6 +266,15 @@ struct gb_grade *gb_find_grade(const struct gb_nbresult *nb, const char *grade_i
  */
 const char *gb_hidden_error(const char *traceback);
 const char *gb_hidden_ename(const char *ename);
+#define GB_AFTER_HIDDEN_NOTE                                                                       \
+	"the rest is withheld: this cell ran after a cell holding hidden tests, and the "          \
+	"notebook's code may have kept their values to print here"
+/*
+ * Whether students may see no more of a grade than its status, points and the
+ * name of its exception: its cell holds hidden tests (`cell`, may be NULL), or
+ * ran after one. The note saying why, for the caller to print.
+ */
+bool gb_grade_withheld(const struct gb_cell *cell, const struct gb_grade *g, const char **why);
 #define GB_HIDDEN_NOTE                                                                             \
 	"the rest is withheld: this cell holds hidden tests, and what the notebook's code "        \
 	"printed or raised in it may carry their values"

@@ -75,6 +75,15 @@ start_server() {
 	return 1
 }
 
+# serve_course DIR STUDENT...: the course (make_course) and a server started
+# on it (start_server), at $URL; a step that fails fails the script there
+serve_course() {
+	sc_dir=$1
+	make_course "$@" || { fail "course setup"; finish; }
+	start_server "$sc_dir" || { fail "server starts"; cat "$sc_dir/serve.log"; finish; }
+	URL=http://127.0.0.1:$SRV_PORT
+}
+
 stop_server() { # stop_server [SIGNAL]
 	[ -n "$SRV_PID" ] || return 0
 	kill -"${1:-TERM}" "$SRV_PID" 2>/dev/null

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 T=$E2E_TMP
 PY=/usr/bin/python3
-NBG=$(cd "$ROOT/.." && pwd)/shared/nbgrader
+. "$(dirname "$0")/nbgrader.sh"
 if [ ! -d "$NBG/nbgrader" ] || ! PYTHONPATH=$NBG:$NBG/stubs $PY -c 'import nbgrader, nbclient' 2>/dev/null; then
 	skip "feedback from nbgrader's autograded notebooks" "the real nbgrader is not at $NBG (or Debian's Jupyter packages are missing)"
 	finish
@@ -18,13 +18,8 @@ C=$T/course
 mkdir -p "$C/source/ps1" "$C/submitted"
 cp "$ROOT/rubrics/examples/ps1/source/"* "$C/source/ps1/"
 for s in alice bob carol; do cp -r "$T/demo/submitted/$s" "$C/submitted/"; done
-cat >"$C/nbgrader_config.py" <<PYEOF
-c = get_config()
-c.CourseDirectory.root = '$C'
-c.CourseDirectory.db_url = 'sqlite:///$C/gradebook.db'
-c.Execute.timeout = 10
-PYEOF
-nbgrader() { (cd "$C" && HOME=$T PYTHONPATH=$NBG:$NBG/stubs PATH=$NBG/bin:$PATH $PY -m nbgrader "$@"); }
+nbg_config "$C" "Execute.timeout = 10"
+nbgrader() { (cd "$C" && HOME=$T nbg -m nbgrader "$@"); }
 nbgrader generate_assignment ps1 --force >"$T/gen.log" 2>&1
 check "nbgrader generate_assignment" test $? -eq 0
 nbgrader autograde ps1 >"$T/ag.log" 2>&1

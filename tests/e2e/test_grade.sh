@@ -77,10 +77,7 @@ rm -f "$T/gb.json" "$T/gb.json.journal"
 setsid "$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" -j 1 \
 	2>/dev/null &
 pid=$!
-i=0
-while [ "$(cat "$T/gb.json.journal" 2>/dev/null | wc -l)" -lt 3 ] && [ $i -lt 600 ]; do
-	sleep 0.1; i=$((i + 1))
-done
+wait_lines "$T/gb.json.journal" 3
 kill -9 -"$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 check "killed run left no gradebook" test ! -e "$T/gb.json"
@@ -162,10 +159,7 @@ rm -f "$T/gb.json" "$T/gb.json.journal"
 "$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/sub" -o "$T/gb.json" -j 1 \
 	2>/dev/null &
 pid=$!
-i=0
-while [ "$(cat "$T/gb.json.journal" 2>/dev/null | wc -l)" -lt 3 ] && [ $i -lt 600 ]; do
-	sleep 0.1; i=$((i + 1))
-done
+wait_lines "$T/gb.json.journal" 3
 sleep 1   # dave's infinite loop runs for 5 s: his job is in the worker now
 kill -9 $(pgrep -P "$pid") 2>/dev/null
 wait "$pid"

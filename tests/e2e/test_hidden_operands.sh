@@ -4,9 +4,12 @@
 # student's code printed or raised in a cell holding hidden tests is withheld
 # from everything students see (Gradescope's results, JUnit, feedback pages),
 # only the status, points and the exception's name are shown; the instructor's
-# gradebook keeps it all. A later visible cell printing what was captured is
-# the documented limit (docs/security.md), asserted as such. Honest control: a
-# hidden test failing honestly still shows that it failed, and why by name.
+# gradebook keeps it all. The same holds for every cell that runs after a
+# hidden test, where the student's code may print what it kept of it: a later
+# visible test, a visible test the student moved below the hidden one, a cell
+# of the student's own at the end. Honest controls: a hidden test failing
+# honestly still shows that it failed, and why by name; a visible test above
+# the hidden one shows its whole message.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 T=$E2E_TMP
@@ -33,9 +36,20 @@ o = lambda k, f: (g[k].get("output") or {}).get(f) or ""
 sys.exit(0 if eval(sys.argv[3]) else 1)
 PYEOF
 }
-check "right: full marks" sub right 's["score"] == 2'
-check "wrong: the hidden test fails, the visible one passes" sub wrong \
-	'g["t1"]["auto_score"] == 0 and g["t2"]["auto_score"] == 1'
+check "right: full marks" sub right 's["score"] == 3'
+check "wrong: the hidden test fails, the visible ones pass" sub wrong \
+	'g["t1"]["auto_score"] == 0 and g["t0"]["auto_score"] == 1 and g["t2"]["auto_score"] == 1'
+check "early: the visible test above the hidden one fails" sub early \
+	'g["t0"]["auto_score"] == 0 and g["t1"]["auto_score"] == 1'
+check "moved: the moved visible test fails, the hidden one too" sub moved \
+	'g["t0"]["auto_score"] == 0 and g["t1"]["auto_score"] == 0 and g["t2"]["auto_score"] == 1'
+# which cells ran after the hidden test, in the order the student's notebook ran them
+check "gradebook: t2 ran after the hidden test, t0 did not" sub leak \
+	'g["t2"]["output"].get("after_hidden_tests") is True and "after_hidden_tests" not in g["t0"]["output"]'
+check "gradebook: the moved t0 ran after the hidden test" sub moved \
+	'g["t0"]["output"].get("after_hidden_tests") is True'
+check "gradebook keeps what the moved cell printed" sub moved \
+	'"MOVED [25]" in o("t0", "stdout") and "MOVED-TB [25]" in o("t0", "traceback")'
 check "leak: the hidden test fails" sub leak 'g["t1"]["auto_score"] == 0'
 # the instructor's gradebook keeps everything the cell printed and raised
 check "gradebook keeps the leak's message, stdout and stderr" sub leak \
@@ -49,10 +63,13 @@ check "junit export" test -s "$T/junit.xml"
 check "feedback" test -s "$T/fb/leak/hw/hw.html"
 "$GRADER" feedback "$T/gb.json" -o "$T/fbmd" --to markdown 2>/dev/null
 check "markdown feedback" test -d "$T/fbmd"
-# the hidden test's value reaches no student-facing output through the hidden cell
+# the hidden test's value reaches no student-facing output, through the hidden
+# cell or any cell that ran after it
 for f in gs junit.xml fb fbmd; do
 	check "no 'expected 25', 'OUT-LEAK', 'ERR-LEAK' in $f" sh -c \
 		"! grep -rqE 'expected 25|OUT-LEAK|ERR-LEAK' '$T/$f'"
+	check "no 'LEAKED', 'MOVED', 'TAIL' in $f" sh -c \
+		"! grep -rqE 'LEAKED|MOVED|TAIL' '$T/$f'"
 done
 # gs T STUDENT EXPR: EXPR holds for the Gradescope test t of student STUDENT's results
 gs() {
@@ -69,8 +86,10 @@ check "gradescope leak: failed, points and the exception's name, and why the res
 check "gradescope wrong: failed with AssertionError" gs wrong \
 	't["status"] == "failed" and t["score"] == 0 and t["max_score"] == 1 and "AssertionError" in t["output"]'
 check "gradescope right: passed" gs right 't["status"] == "passed" and t["score"] == 1'
-check "junit: the hidden cell's failures by name" sh -c \
-	"[ \$(grep -c 'AssertionError (the rest is withheld' '$T/junit.xml') -eq 2 ]"
+check "junit: the hidden cell's failures by name (leak, moved, wrong)" sh -c \
+	"[ \$(grep -c 'AssertionError (the rest is withheld: this cell holds hidden tests' '$T/junit.xml') -eq 3 ]"
+check "junit: the moved cell's failure by name" sh -c \
+	"[ \$(grep -c 'AssertionError (the rest is withheld: this cell ran after' '$T/junit.xml') -eq 1 ]"
 check "feedback wrong: the hidden test's failure shown by name" $PY - "$T/fb/wrong/hw/hw.html" <<'PYEOF'
 import sys
 t = open(sys.argv[1]).read()
@@ -80,7 +99,21 @@ assert "the rest is withheld: this cell holds hidden tests" in t, "why"
 assert "square(5)" not in t, "the hidden test"
 PYEOF
 check "markdown feedback wrong: the exception's name" grep -rq AssertionError "$T/fbmd"
-# the documented limit: a later visible cell prints what the student's code captured
-check "leak: the later visible cell's own print carries the value (documented limit)" \
-	grep -q 'LEAKED \[25\]' "$T/fb/leak/hw/hw.html"
+# what was withheld after the hidden test, and why
+check "feedback moved: the moved cell's failure by name, and why the rest is withheld" \
+	$PY - "$T/fb/moved/hw/hw.html" <<'PYEOF'
+import sys
+t = open(sys.argv[1]).read()
+assert "t0</b>: 0 / 1 points, failed" in t, "the result"
+assert "ran after a cell holding hidden tests" in t, "why"
+PYEOF
+check "gradescope moved: t0 failed, the exception's name and why" $PY - "$T/gs/moved/results.json" <<'PYEOF'
+import json, sys
+t = {x["name"]: x for x in json.load(open(sys.argv[1]))["tests"]}["hw/t0"]
+assert t["status"] == "failed" and t["output"].startswith("AssertionError (the rest is withheld: this cell ran after"), t
+PYEOF
+check "gradescope early: the visible test above the hidden one shows its message" \
+	grep -q "square(2) should be 4" "$T/gs/early/results.json"
+check "junit early: the message shown" grep -q "square(2) should be 4" "$T/junit.xml"
+check "feedback early: the message shown" grep -q "square(2) should be 4" "$T/fb/early/hw/hw.html"
 finish

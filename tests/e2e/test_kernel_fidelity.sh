@@ -110,25 +110,12 @@ b = by(sys.argv[2], {'a': 'recursion', 'b': 'prompts'})
 sys.exit(a != b)" "$T/batch1/gb.json" "$T/batch2/gb.json"
 
 # the real nbgrader on the same submission
-NBG=${NBGRADER_DIR:-$ROOT/../shared/nbgrader}
-if [ ! -f "$NBG/nbgrader/__init__.py" ]; then
-	skip "same scores as the real nbgrader" "the real nbgrader is not in '$NBG'"
-	finish
-fi
-nbg() { PYTHONPATH=$NBG:$NBG/stubs PATH=$NBG/bin:$PATH $PY "$@"; }
-if ! nbg -m nbgrader --version >/dev/null 2>&1; then
-	skip "same scores as the real nbgrader" "nbgrader's Debian dependencies are missing (see $NBG/README.md)"
-	finish
-fi
+. "$(dirname "$0")/nbgrader.sh"
+nbg_need "same scores as the real nbgrader"
 C=$T/course
 mkdir -p "$C/source" "$C/submitted/s1"
 cp -r "$T/source/ps" "$C/source/ps"
-cat >"$C/nbgrader_config.py" <<EOF
-c = get_config()
-c.CourseDirectory.root = '$C'
-c.CourseDirectory.db_url = 'sqlite:///$C/gradebook.db'
-c.Execute.timeout = 60
-EOF
+nbg_config "$C" "Execute.timeout = 60"
 cd "$C" || exit 1
 nbg -m nbgrader generate_assignment ps --create --force >"$T/gen.log" 2>&1
 check "nbgrader generate_assignment" test $? -eq 0

@@ -131,7 +131,7 @@ expect "$T/gbg.json" hacker "s['flags']" "[]"
 expect "$T/gbg.json" bitdiddle "s['late_seconds']" 1800.0
 "$GRADER" export "$T/gbg.json" --to csv -o "$T/grades.csv" 2>"$T/errcsv"
 check "csv: the user guide's time in UTC, as nbgrader export writes it" grep -q '^ps1,2026-10-30 10:00:00,2015-02-01 17:28:58.749302,hacker,' "$T/grades.csv"
-NBG=$ROOT/../shared/nbgrader
+. "$(dirname "$0")/nbgrader.sh"
 if [ -d "$NBG/nbgrader" ]; then
 	want=$(PYTHONPATH=$NBG:$NBG/stubs $PY -c "
 from nbgrader.utils import parse_utc

@@ -16,19 +16,15 @@
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 T=$E2E_TMP
-weaker=
-[ "$(id -u)" = 0 ] || weaker=--allow-weaker
+# the rubric is proven even without root (lib.sh's $nv not used)
+nv=
 if ! $PY -c "import numpy, matplotlib" 2>/dev/null; then
 	skip "forgery course" "numpy and matplotlib are not installed (python3-numpy, python3-matplotlib)"
 	finish
 fi
-$PY "$ROOT/tests/fixtures/forgery/make_course.py" source "$T/hw.ipynb"
-(cd "$T" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload -o rubric.json 2>/dev/null)
-check "rubric imports" test -s "$T/rubric.json"
-"$GRADER" rubric release "$T/rubric.json" -o "$T/release" 2>/dev/null
-$PY "$ROOT/tests/fixtures/forgery/make_course.py" submit "$T/release/hw.ipynb" "$T/sub"
-"$GRADER" grade --rubric "$T/rubric.json" --submissions "$T/sub" -o "$T/gb.json" -q $weaker 2>"$T/err"
+attack_course "$T" "$ROOT/tests/fixtures/forgery/make_course.py"
 check "grade exits 0" test $? -eq 0
+check "rubric imports" test -s "$T/rubric.json"
 # sub STUDENT EXPR: EXPR holds for the student's submission s (r: its reasons as text)
 sub() { gb_sub "$T/gb.json" "$@"; }
 # import math, numpy as np, matplotlib.pyplot as plt: no false accusation

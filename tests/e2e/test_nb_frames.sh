@@ -9,28 +9,11 @@
 PY=/usr/bin/python3
 T=$E2E_TMP
 MK=$ROOT/tests/fixtures/frames/make_course.py
-weaker= nv=
-# without root: a weaker sandbox to grade, and the rubric written unproven
-[ "$(id -u)" = 0 ] || weaker=--allow-weaker nv=--no-validate
-$PY "$MK" source "$T/hw.ipynb"
-(cd "$T" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload $nv -o rubric.json 2>/dev/null)
-check "rubric imports" test -s "$T/rubric.json"
-"$GRADER" rubric release "$T/rubric.json" -o "$T/release" 2>/dev/null
-$PY "$MK" submit "$T/release/hw.ipynb" "$T/sub"
-"$GRADER" grade --rubric "$T/rubric.json" --submissions "$T/sub" -o "$T/gb.json" -q $weaker 2>"$T/err"
+attack_course "$T" "$MK"
 check "grade exits 0" test $? -eq 0
+check "rubric imports" test -s "$T/rubric.json"
 # sub STUDENT EXPR: EXPR holds for the student's submission s (g: grades by id)
-sub() {
-	$PY - "$T/gb.json" "$1" "$2" <<'PYEOF'
-import json, sys
-gb = json.load(open(sys.argv[1]))
-s = [x for x in gb["submissions"] if x["student_id"] == sys.argv[2]][0]
-g = {x["grade_id"]: x for nb in s["notebooks"] for x in nb["grades"]}
-out = lambda k: (g[k].get("output") or {}).get("stdout") or ""
-reasons = json.dumps(s.get("flag_reasons", {}))
-sys.exit(0 if eval(sys.argv[3]) else 1)
-PYEOF
-}
+sub() { gb_sub "$T/gb.json" "$@"; }
 # the hidden test's constants: its expected value and its message
 SECRET='1234321|1111|HIDDEN_SECRET_MARK'
 check "honest: full marks, no flag" sub honest 's["score"] == 8 and not s["flags"]'
@@ -106,22 +89,10 @@ check "key_type: a builtin type's dict, flagged with the key" sub key_type \
 	'"the builtin type int holds a key of type S equal to \x27bit_length\x27" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
 # the statistics course: the test's own import must get the system's module
 S=$T/stats
-mkdir -p "$S"
-$PY "$MK" source-stats "$S/hw.ipynb"
-(cd "$S" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload $nv -o rubric.json 2>/dev/null)
-"$GRADER" rubric release "$S/rubric.json" -o "$S/release" 2>/dev/null
-$PY "$MK" submit-stats "$S/release/hw.ipynb" "$S/sub"
-"$GRADER" grade --rubric "$S/rubric.json" --submissions "$S/sub" -o "$S/gb.json" -q $weaker 2>"$S/err"
+attack_course "$S" "$MK" -stats
 check "statistics course: grade exits 0" test $? -eq 0
-stat_sub() {
-	$PY - "$S/gb.json" "$1" "$2" <<'PYEOF'
-import json, sys
-gb = json.load(open(sys.argv[1]))
-s = [x for x in gb["submissions"] if x["student_id"] == sys.argv[2]][0]
-reasons = json.dumps(s.get("flag_reasons", {}))
-sys.exit(0 if eval(sys.argv[3]) else 1)
-PYEOF
-}
+# stat_sub STUDENT EXPR: as sub, in the statistics course
+stat_sub() { gb_sub "$S/gb.json" "$@"; }
 check "statistics course: honest full marks, no flag" stat_sub honest 's["score"] == 1 and not s["flags"]'
 check "honest_path: a helper folder on sys.path, no flag" stat_sub honest_path 's["score"] == 1 and not s["flags"]'
 for a in cache_finder cache_other_dir path_file; do
@@ -130,10 +101,10 @@ for a in cache_finder cache_other_dir path_file; do
 done
 for a in finder_rebound loader_exec; do
 	check "$a: the wrong answer scores 0" stat_sub $a 's["score"] == 0'
-	check "$a: flagged, undone for the tests" stat_sub $a '"(cell 1; put back for the tests)" in reasons or "(cell 1; removed for the tests)" in reasons'
+	check "$a: flagged, undone for the tests" stat_sub $a '"(cell 1; put back for the tests)" in r or "(cell 1; removed for the tests)" in r'
 done
-check "cache_finder: the reason names the cache" stat_sub cache_finder '"sys.path_importer_cache held a _F" in reasons'
-check "path_file: the reason names the file" stat_sub path_file '"/tmp/zz/statistics.py\x27 on sys.path shadows the system module" in reasons'
+check "cache_finder: the reason names the cache" stat_sub cache_finder '"sys.path_importer_cache held a _F" in r'
+check "path_file: the reason names the file" stat_sub path_file '"/tmp/zz/statistics.py\x27 on sys.path shadows the system module" in r'
 # nb run of the instructor's notebook with a leaking answer: its hidden tests are guarded too
 $PY - "$T/hw.ipynb" "$T/sub/getframe/hw/hw.ipynb" "$T/nb.ipynb" <<'PYEOF'
 import json, sys

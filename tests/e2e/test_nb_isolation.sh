@@ -9,20 +9,6 @@
 PY=/usr/bin/python3
 T=$E2E_TMP
 MK=$ROOT/tests/fixtures/isolation/make_course.py
-weaker= nv=
-# without root: a weaker sandbox to grade, and the rubric written unproven
-[ "$(id -u)" = 0 ] || weaker=--allow-weaker nv=--no-validate
-# course DIR KIND: build, import, release and grade a course of make_course.py
-course() {
-	mkdir -p "$1"
-	$PY "$MK" "source$2" "$1/hw.ipynb"
-	(cd "$1" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload $nv \
-		-o rubric.json 2>/dev/null)
-	"$GRADER" rubric release "$1/rubric.json" -o "$1/release" 2>/dev/null
-	$PY "$MK" "submit$2" "$1/release/hw.ipynb" "$1/sub"
-	"$GRADER" grade --rubric "$1/rubric.json" --submissions "$1/sub" -o "$1/gb.json" -q \
-		$weaker 2>"$1/err"
-}
 # sub GRADEBOOK STUDENT EXPR: EXPR holds for the student's submission s
 sub() {
 	$PY - "$1" "$2" "$3" <<'PYEOF'
@@ -33,7 +19,7 @@ r = s.get("flag_reasons", {})
 sys.exit(0 if eval(sys.argv[3]) else 1)
 PYEOF
 }
-course "$T/c" ""
+attack_course "$T/c" "$MK"
 check "grade exits 0" test $? -eq 0
 G=$T/c/gb.json
 check "honest: full marks, no flag" sub "$G" honest 's["score"] == 7 and not s["flags"]'
@@ -91,11 +77,11 @@ else
 	skip "honest_scipy" "scipy is not installed"
 fi
 # a student function with `global count`: the test reads what it wrote, as in nbgrader
-course "$T/k" -counter
+attack_course "$T/k" "$MK" -counter
 check "counter course: grade exits 0" test $? -eq 0
 check "counter: full marks, no flag" sub "$T/k/gb.json" honest 's["score"] == 7 and not s["flags"]'
 # a locked cell's helper (not a grade cell) with its code or defaults replaced before the test
-course "$T/l" -locked
+attack_course "$T/l" "$MK" -locked
 check "locked course: grade exits 0" test $? -eq 0
 check "locked: honest full marks, no flag" sub "$T/l/gb.json" honest 's["score"] == 1 and not s["flags"]'
 check "d_code: flagged check.__code__" sub "$T/l/gb.json" d_code \

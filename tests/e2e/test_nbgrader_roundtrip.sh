@@ -5,16 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 T=$E2E_TMP
 GRADER=$(cd "$(dirname "$GRADER")" && pwd)/$(basename "$GRADER")
-NBG=${NBGRADER_DIR:-$ROOT/../shared/nbgrader}
-if [ ! -f "$NBG/nbgrader/__init__.py" ]; then
-	skip "nbgrader round trip" "the real nbgrader is not in '$NBG'"
-	finish
-fi
-nbg() { PYTHONPATH=$NBG:$NBG/stubs PATH=$NBG/bin:$PATH /usr/bin/python3 "$@"; }
-if ! nbg -m nbgrader --version >/dev/null 2>&1; then
-	skip "nbgrader round trip" "nbgrader's Debian dependencies are missing (see $NBG/README.md)"
-	finish
-fi
+. "$(dirname "$0")/nbgrader.sh"
+nbg_need "nbgrader round trip"
 
 # the course folder: the demo's submissions under submitted/, our db beside them
 sh "$ROOT/rubrics/examples/demo.sh" "$GRADER" "$T/demo" >"$T/demo.out" 2>&1
@@ -22,12 +14,7 @@ check "demo submissions generated" test $? -eq 0
 C=$T/course
 mkdir -p "$C"
 cp -r "$T/demo/submitted" "$C/submitted"
-cat >"$C/nbgrader_config.py" <<EOF
-c = get_config()
-c.CourseDirectory.root = '$C'
-c.CourseDirectory.db_url = 'sqlite:///$C/gradebook.db'
-c.CourseDirectory.course_id = 'demo'
-EOF
+nbg_config "$C" "CourseDirectory.course_id = 'demo'"
 weaker=
 "$GRADER" doctor >/dev/null 2>&1 || weaker=--allow-weaker
 "$GRADER" grade --rubric "$ROOT/rubrics/examples/ps1.json" --submissions "$C/submitted" \
@@ -124,8 +111,7 @@ check "nbgrader export gives our CSV byte for byte" cmp "$T/nbgrader.csv" "$T/ou
 G=$T/gen
 mkdir -p "$G/source"
 cp -r "$ROOT/rubrics/examples/ps1/source" "$G/source/ps1"
-printf "c = get_config()\nc.CourseDirectory.root = '%s'\nc.CourseDirectory.db_url = 'sqlite:///%s/gradebook.db'\n" \
-	"$G" "$G" >"$G/nbgrader_config.py"
+nbg_config "$G"
 (cd "$G" && nbg -m nbgrader generate_assignment ps1 --force >"$T/generate.log" 2>&1)
 check "nbgrader generate_assignment of the demo's source" test -s "$G/gradebook.db"
 cells() { sqlite3 "$1" "select name, cell_type, locked, checksum, hex(source) from source_cell order by name"; }
@@ -206,8 +192,7 @@ nb = nbformat.read(sys.argv[1], as_version=4)
 nbformat.write(nbformat.convert(nb, 3), sys.argv[2])" "$F/submitted/s1/hw/hw.ipynb" "$F/submitted/s3/hw/hw.ipynb"
 cp "$F/submitted/s1/hw/timestamp.txt" "$F/submitted/s3/hw/timestamp.txt"
 check "an nbformat 3 notebook made" grep -q '"worksheets"' "$F/submitted/s3/hw/hw.ipynb"
-printf "c = get_config()\nc.CourseDirectory.root = '%s'\nc.CourseDirectory.db_url = 'sqlite:///%s/gradebook.db'\n" \
-	"$F" "$F" >"$F/nbgrader_config.py"
+nbg_config "$F"
 "$GRADER" grade --rubric "$F/hw.json" --submissions "$F/submitted" -o "$F/gradebook.json" -q $weaker
 "$GRADER" export "$F/gradebook.json" --to nbgrader-db -o "$F/gradebook.db"
 "$GRADER" export "$F/gradebook.json" --to csv -o "$T/frac-ours.csv"

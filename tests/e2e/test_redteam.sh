@@ -5,16 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 T=$E2E_TMP
-weaker= nv=
-# without root: a weaker sandbox to grade, and the rubric written unproven
-[ "$(id -u)" = 0 ] || weaker=--allow-weaker nv=--no-validate
-$PY "$ROOT/tests/fixtures/redteam/make_course.py" source "$T/hw.ipynb"
-(cd "$T" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload $nv -o rubric.json 2>/dev/null)
-check "rubric imports" test -s "$T/rubric.json"
-"$GRADER" rubric release "$T/rubric.json" -o "$T/release" 2>/dev/null
-$PY "$ROOT/tests/fixtures/redteam/make_course.py" submit "$T/release/hw.ipynb" "$T/sub"
-"$GRADER" grade --rubric "$T/rubric.json" --submissions "$T/sub" -o "$T/gb.json" -q $weaker 2>"$T/err"
+attack_course "$T" "$ROOT/tests/fixtures/redteam/make_course.py"
 check "grade exits 0" test $? -eq 0
+check "rubric imports" test -s "$T/rubric.json"
 # sub STUDENT EXPR: EXPR holds for the student's submission s
 sub() { gb_sub "$T/gb.json" "$@"; }
 sub2() { gb_sub "$T/gb2.json" "$@"; }
@@ -56,16 +49,11 @@ check "pool: a closed and joined process pool is no flag" sub pool 's["score"] =
 # numpy's dispatchers keep the implementation in a closure cell: replacing it is flagged, undone
 if $PY -c 'import numpy' 2>/dev/null; then
 	N=$T/np
-	mkdir -p "$N"
-	$PY "$ROOT/tests/fixtures/redteam/make_course.py" source-np "$N/hw.ipynb"
-	(cd "$N" && "$GRADER" rubric import hw.ipynb --assignment hw --no-auto-preload $nv -o rubric.json 2>/dev/null)
-	"$GRADER" rubric release "$N/rubric.json" -o "$N/release" 2>/dev/null
-	$PY "$ROOT/tests/fixtures/redteam/make_course.py" submit-np "$N/release/hw.ipynb" "$N/sub"
-	"$GRADER" grade --rubric "$N/rubric.json" --submissions "$N/sub" -o "$T/gb.json" -q $weaker 2>"$T/err"
+	attack_course "$N" "$ROOT/tests/fixtures/redteam/make_course.py" -np
 	check "numpy course: grade exits 0" test $? -eq 0
-	check "numpy course: honest full marks, no flag" sub honest 's["score"] == 7 and not s["flags"]'
-	check "closure: the wrong answer scores 0" sub closure 's["score"] == 0'
-	check "closure: flagged with the function" sub closure '"closure cell of numpy" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
+	check "numpy course: honest full marks, no flag" gb_sub "$N/gb.json" honest 's["score"] == 7 and not s["flags"]'
+	check "closure: the wrong answer scores 0" gb_sub "$N/gb.json" closure 's["score"] == 0'
+	check "closure: flagged with the function" gb_sub "$N/gb.json" closure '"closure cell of numpy" in s.get("flag_reasons", {}).get("replaced_builtins", "")'
 else
 	skip "closure" "numpy is not installed"
 fi

@@ -156,6 +156,13 @@ check "student view: a hidden cell's exception by name only, and why the rest is
 import json,sys; s=json.load(open('$T/resp'))['submission']
 g=[g for n in s['notebooks'] for g in n['grades'] if g.get('hidden_tests')]
 sys.exit(not g or not all('hidden tests' in x['withheld'] and ':' not in x.get('error', '') for x in g))"
+check "student view: the cells after a hidden test's withheld too, the ones before kept" /usr/bin/python3 -c "
+import json,sys; s=json.load(open('$T/resp'))['submission']
+g=[g for n in s['notebooks'] for g in n['grades']]
+h=[i for i,x in enumerate(g) if x.get('hidden_tests')][0]
+after=[x for x in g[h+1:] if not x.get('hidden_tests') and x.get('status') not in ('manual',)]
+before=[x for x in g[:h] if 'output' in x]
+sys.exit(not after or not before or not all('ran after' in x.get('withheld', '') and 'output' not in x for x in after))"
 check "another student's result: 403" test "$(api /api/v1/results/ps1/alice "$BOB")" = 403
 check "another student's job: 403" test "$(api "/api/v1/jobs/$job2" "$ALICE")" = 403
 check "gradebook with a student token: 403" test "$(api /api/v1/assignments/ps1/gradebook "$ALICE")" = 403

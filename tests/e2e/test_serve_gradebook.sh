@@ -13,8 +13,7 @@ trap 'stop_server KILL; [ -n "${LOCK_PID:-}" ] && kill "$LOCK_PID" 2>/dev/null; 
 DB=$T/state/db/grader.sqlite
 GB=$T/state/gradebooks/ps1.json
 
-make_course "$T" alice bob carol dave || { fail "course setup"; finish; }
-start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
+serve_course "$T" alice bob carol dave
 
 # gb_row FILE STUDENT: "status score" of the student's row in gradebook FILE
 gb_row() {

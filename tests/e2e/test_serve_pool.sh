@@ -11,9 +11,7 @@ need_root "grader serve's workers (the sandbox needs root)"
 trap 'stop_server KILL; rm -rf "$T"' EXIT
 DB=$T/state/db/grader.sqlite
 
-make_course "$T" alice bob carol dave || { fail "course setup"; finish; }
-start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
-URL=http://127.0.0.1:$SRV_PORT
+serve_course "$T" alice bob carol dave
 i=0; while [ $i -lt 600 ] && [ "$(grep -c 'zygote warm' "$T/serve.log")" -lt 2 ]; do
 	sleep 0.1; i=$((i + 1))
 done

@@ -10,9 +10,7 @@ T=$E2E_TMP
 need_root "grader serve (the sandbox needs root)"
 trap 'stop_server KILL; rm -rf "$T"' EXIT
 
-make_course "$T" alice bob carol || { fail "course setup"; finish; }
-start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
-URL=http://127.0.0.1:$SRV_PORT
+serve_course "$T" alice bob carol
 BOB=bob-token-0123456789abc
 NB=$T/gen/bob/ps1/ps1.ipynb
 up() { # up FILE: upload FILE as bob's ps1, print the status
