@@ -545,6 +545,18 @@ static PyObject *hook_list(int which)
 
 static const char *const hook_names[] = {"sys.meta_path", "sys.path_hooks", "gc.callbacks"};
 
+/*
+ * Whether `o` itself is an item of the tuple `t`: by identity, never by an
+ * __eq__, which an object of the notebook's may define to equal anything.
+ */
+static int holds_itself(PyObject *t, PyObject *o)
+{
+	for (Py_ssize_t i = 0; t && PyTuple_Check(t) && i < PyTuple_GET_SIZE(t); i++)
+		if (PyTuple_GET_ITEM(t, i) == o)
+			return 1;
+	return 0;
+}
+
 int kguard_foreign_hooks(struct kwatch *w, long cell, int remove)
 {
 	int found = 0;
@@ -556,10 +568,8 @@ int kguard_foreign_hooks(struct kwatch *w, long cell, int remove)
 			continue;
 		for (Py_ssize_t i = 0; i < PyList_GET_SIZE(l); i++) {
 			PyObject *o = PyList_GET_ITEM(l, i);
-			int base = w->base_hooks[which] &&
-				   PySequence_Contains(w->base_hooks[which], o) == 1;
+			int base = holds_itself(w->base_hooks[which], o);
 
-			PyErr_Clear();
 			if (base || kguard_system_object(o)) {
 				PyList_Append(keep, o);
 				continue;
