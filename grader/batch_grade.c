@@ -572,8 +572,11 @@ static int read_timestamp(struct gr_time *t, char iso[GR_TIME_MAX], const struct
 	else if (!rc && !text[strspn(text, " \t\r\n")])
 		rc = 2;
 	else if (!rc) {
-		/* nbgrader reads a time without a zone as UTC */
-		rc = gr_time_parse(&t->sec, &t->usec, text, GR_TIME_NAIVE_UTC, err) < 0 ? -1 : 1;
+		/* nbgrader reads a time without a zone as UTC, a bare date as its midnight */
+		rc = gr_time_parse(&t->sec, &t->usec, text, GR_TIME_NAIVE_UTC | GR_TIME_DATE_ONLY,
+				   err) < 0
+			 ? -1
+			 : 1;
 		/* microseconds kept: nbgrader's export prints them */
 		if (rc > 0)
 			gr_time_format(iso, GR_TIME_MAX, t->sec, t->usec, GR_TIME_ISO_FRAC);
