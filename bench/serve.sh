@@ -12,6 +12,8 @@
 # every 1000 of them: the HTTP and queue side must stay flat. UPLOADS (default
 # 1) zip uploads a second go on while the pushes come, unpacked by the HTTP
 # side before each answer, so the webhook figures are measured beside them.
+# SERVE_LOG=FILE keeps the service's log there. The load average is printed:
+# the machine may be shared, and the figures depend on it.
 set -eu
 GRADER=${1:-${GRADER:-build/grader}}
 GRADER=$(cd "$(dirname "$GRADER")" && pwd)/$(basename "$GRADER")
@@ -22,7 +24,8 @@ export WORKERS LONG
 T=$(mktemp -d /tmp/grader-bench-serve.XXXXXX)
 chmod 755 "$T"
 PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+SERVE_LOG=${SERVE_LOG:-}
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; [ -n "$SERVE_LOG" ] && cp "$T/serve.log" "$SERVE_LOG"; rm -rf "$T"' EXIT
 export GIT_CONFIG_NOSYSTEM=1 HOME=$T
 git config --global user.name b && git config --global user.email b@example.org
 git config --global init.defaultBranch main
@@ -68,7 +71,7 @@ user= weaker=
 "$GRADER" serve --config "$T/course.json" --listen "127.0.0.1:$PORT" $user $weaker 2>"$T/serve.log" &
 PID=$!
 /usr/bin/python3 - "$T" "$PORT" "$PID" "$P" "$D" "$DRAIN" <<'PY'
-import hashlib, hmac, json, os, random, sqlite3, sys, time, urllib.request, urllib.error
+import hashlib, hmac, json, os, random, re, sqlite3, sys, time, urllib.request, urllib.error
 t, port, pid, pushes, dur, drain = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
 url = 'http://127.0.0.1:%d' % port
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -107,6 +110,52 @@ def http_pid():
         except OSError:
             pass
     return kids[0] if kids else None
+TICK = float(os.sysconf('SC_CLK_TCK'))
+def cpu_of(p, reaped=True):
+    # seconds of CPU of p, and of its children it has reaped (reaped=True)
+    try:
+        f = open('/proc/%d/stat' % p).read().rsplit(')', 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(f[11]) + int(f[12]) + ((int(f[13]) + int(f[14])) if reaped else 0)) / TICK
+def tree_cpu(p):
+    # CPU of p's whole live tree: a dead process counts in the one that reaped it
+    return cpu_of(p) + sum(tree_cpu(k) for k in all_children(p))
+def all_children(parent):
+    out = []
+    for q in os.listdir('/proc'):
+        if q.isdigit():
+            try:
+                st = open('/proc/%s/stat' % q).read()
+            except OSError:
+                continue
+            if int(st.rsplit(')', 1)[1].split()[1]) == parent:
+                out.append(int(q))
+    return out
+def roles():
+    # the grading side's children by what they logged: workers, the gradebook writer
+    log = open(os.path.join(t, 'serve.log'), errors='replace').read()
+    wk = set(int(m) for m in re.findall(r'\[(\d+)\] worker \d+: \S+: zygote warm', log))
+    wr = set(int(m) for m in re.findall(r'\[(\d+)\] gradebook \S+: written', log))
+    return wk, wr
+def cpu_split():
+    # CPU seconds so far: HTTP side, workers (with their zygotes and sandboxes), writer, the rest
+    hp = http_pid()
+    wk, wr = roles()
+    out = {'http': 0.0, 'workers': 0.0, 'writer': 0.0}
+    rest = cpu_of(pid, reaped=False)
+    for k in all_children(pid):
+        c = tree_cpu(k)
+        if k == hp:
+            out['http'] += c
+        elif k in wk:
+            out['workers'] += c
+        elif k in wr:
+            out['writer'] += c
+        else:
+            rest += c
+    out['main'] = rest
+    return out
 def workers_rss():
     hp = http_pid()
     return sum(rss(k) for k in children(pid) if k != hp)
@@ -118,6 +167,10 @@ while time.monotonic() - t_warm < 120:
         break
     time.sleep(0.2)
 print('warm-up               %.1f s (%d workers start their zygotes)' % (time.monotonic() - t_warm, workers))
+def loadavg():
+    return ' '.join(open('/proc/loadavg').read().split()[:3])
+load0 = loadavg()
+cpu0 = cpu_split()
 hp = http_pid()
 rss0 = (rss(pid), rss(hp) if hp else float('nan'), workers_rss())
 commits = [l.split() for l in open(os.path.join(t, 'commits.txt'))]
@@ -182,6 +235,7 @@ for i in range(pushes):
         ids.append(json.loads(answer)['job'])
     lat.append(took)
 sent = time.monotonic() - start
+load1 = loadavg()
 up_stop.set()
 up_thread.join()
 db = sqlite3.connect(os.path.join(t, 'state', 'db', 'grader.sqlite'), timeout=30)
@@ -192,6 +246,8 @@ while time.monotonic() < deadline:
         break
     time.sleep(1)
 rss1 = (rss(pid), rss(hp) if hp else float('nan'), workers_rss())
+load2 = loadavg()
+cpu1 = cpu_split()
 rows = db.execute("select state, received, started, finished, kind from jobs").fetchall()
 done = [r for r in rows if r[0] == 'done']
 sup = sum(1 for r in rows if r[0] == 'superseded')
@@ -203,6 +259,8 @@ def pct(v, p):
 p2r = [r[3] - r[1] for r in done if r[4] == 'push']
 grade = [r[3] - r[2] for r in done]
 span = (max(r[3] for r in done) - min(r[1] for r in done)) if done else float('nan')
+print('load average (1 5 15) %s before the pushes, %s after them, %s after the drain (%d CPUs)'
+      % (load0, load1, load2, os.cpu_count() or 1))
 print('pushes sent           %d in %.1f s (%.1f/s), %d accepted' % (pushes, sent, pushes / sent, len(ids)))
 print('webhook response      p50 %.1f ms  p95 %.1f ms  p99 %.1f ms' % tuple(1e3 * pct(lat, p) for p in (50, 95, 99)))
 if up_lat:
@@ -213,6 +271,13 @@ print('grading time          p50 %.2f s  p95 %.2f s' % (pct(grade, 50), pct(grad
 print('push to result        p50 %.2f s  p95 %.2f s  p99 %.2f s' % tuple(pct(p2r, p) for p in (50, 95, 99)))
 print('RSS grading side      %.1f MB -> %.1f MB (its %d workers together: %.1f MB -> %.1f MB, zygotes not counted)' % (rss0[0], rss1[0], workers, rss0[2], rss1[2]))
 print('RSS HTTP side         %.1f MB -> %.1f MB (ratio %.2f)' % (rss0[1], rss1[1], rss1[1] / rss0[1]))
+cpu = dict((k, cpu1[k] - cpu0.get(k, 0.0)) for k in cpu1)
+if done:
+    print('CPU per graded job    %.3f s in all: workers %.3f (fetch, zygote children, store), gradebook writer %.3f, HTTP side %.3f, grading side loop %.3f'
+          % (sum(cpu.values()) / len(done), cpu['workers'] / len(done), cpu['writer'] / len(done),
+             cpu['http'] / len(done), cpu['main'] / len(done)))
+    print('CPU over the run      %.1f s of %.1f s x %d CPUs (pushes sent to queue empty)'
+          % (sum(cpu.values()), span, os.cpu_count() or 1))
 print('superseded / accepted %.2f' % (sup / float(len(ids)) if ids else 0))
 # where a job's time goes: the grading side logs each phase of every done job
 import re
@@ -232,9 +297,21 @@ if phases['fetch']:
                                           for k, v in phases.items()))
     print('zygote starts         %d (one per worker and rubric; the other jobs reuse one)'
           % sum(1 for v in phases['zygote'] if v > 0.05))
+def journal_lines():
+    try:
+        return sum(1 for _ in open(os.path.join(t, 'state', 'gradebooks', 'ps1.json.journal'), 'rb'))
+    except OSError:
+        return 0
+def gb_writes():
+    out = []
+    for line in open(os.path.join(t, 'serve.log'), errors='replace'):
+        m = re.search(r'gradebook ps1: written in ([0-9.]+) s', line)
+        if m:
+            out.append(float(m.group(1)))
+    return out
 if gbw:
-    print('gradebook writes      %d (by the grading side, at most one a second), p50 %.2f s  p95 %.2f s  max %.2f s'
-          % (len(gbw), pct(gbw, 50), pct(gbw, 95), max(gbw)))
+    print('gradebook writes      %d (by the grading side, at most one a second), p50 %.2f s  p95 %.2f s  max %.2f s; journal %d lines'
+          % (len(gbw), pct(gbw, 50), pct(gbw, 95), max(gbw), journal_lines()))
 long_n = int(os.environ.get('LONG', '0'))
 if long_n:
     hp = http_pid()
@@ -250,4 +327,15 @@ if long_n:
           % (long_n, el, long_n / el, n_jobs, 1e3 * pct(lat2, 50), 1e3 * pct(lat2, 99)))
     print('RSS HTTP side (MB)    ' + ' '.join('%.1f' % v for v in seen) + '  (every 1000 pushes; max %.1f)' % max(seen))
     print('RSS grading side      %.1f MB' % rss(pid))
+    # the gradebook writer over the long run: its cost must follow the new results, not the journal
+    deadline = time.monotonic() + drain
+    while time.monotonic() < deadline:
+        if db.execute("select count(*) from jobs where state in ('queued','running')").fetchone()[0] == 0:
+            break
+        time.sleep(1)
+    w = gb_writes()[len(gbw):]
+    if w:
+        k = max(1, len(w) // 4)
+        print('gradebook writes      %d during the long run: first %d p50 %.3f s, last %d p50 %.3f s; journal %d lines'
+              % (len(w), k, pct(w[:k], 50), k, pct(w[-k:], 50), journal_lines()))
 PY

@@ -298,7 +298,9 @@ static int open_journal(struct batch_ctx *r, struct gr_err *err)
 	if (asprintf(&journal, "%s.journal", r->opts->output) < 0)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	rc = batch_journal_open(&r->journal, journal, r->opts->force, err);
-	if (!rc)
+	if (!rc && r->opts->jindex)
+		rc = batch_jindex_match(r->opts->jindex, &r->journal, &r->plan, err);
+	else if (!rc)
 		rc = batch_journal_match(&r->journal, &r->plan, err);
 	free(journal);
 	return rc;

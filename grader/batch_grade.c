@@ -3,6 +3,7 @@
  * rubric's tests in, run it in a fresh box, score every cell with nbgrader's
  * rules, apply the late penalty, and describe it all as a gradebook submission.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -362,6 +363,41 @@ static double prof_run(struct batch_prof *p, const struct kernel_result *kr, dou
 	return now;
 }
 
+/*
+ * Why a rubric notebook is missing, when the folder holds notebooks of no
+ * rubric name: students' browsers and Jupyter rename a second download or
+ * a copy ("ps1 (1).ipynb", "ps1-Copy1.ipynb"); the marker is told which.
+ */
+static void missing_hint(char *buf, size_t len, const char *dir, const struct rubric *r,
+			 const char *want)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t k = 0, n = 0;
+
+	buf[0] = '\0';
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		int known = 0;
+		if (de->d_name[0] == '.' || l < 7 || strcmp(de->d_name + l - 6, ".ipynb"))
+			continue;
+		for (size_t i = 0; i < r->nnotebooks && !known; i++)
+			known = !strcmp(r->notebooks[i].name, de->d_name);
+		if (known || k + 8 >= len)
+			continue;
+		if (n++ < 2)
+			k += (size_t)snprintf(buf + k, len - k, "%s'%.80s'", n > 1 ? ", " : "",
+					      de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (n > 2 && k + 16 < len)
+		k += (size_t)snprintf(buf + k, len - k, " and %zu more", n - 2);
+	if (n && k + 40 < len)
+		snprintf(buf + k, len - k, "; rename %s to '%s' to grade it", n > 1 ? "one" : "it",
+			 want);
+}
+
 static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 			  const struct batch_item *it, size_t i, double late, struct gr_err *err)
 {
@@ -387,8 +423,12 @@ static int grade_notebook(struct gb_submission *sub, struct batch_grader *g,
 		int missing = serr.code == GR_ENOTFOUND;
 
 		nr->status = missing ? GB_MISSING : GB_ERROR;
-		if (missing)
-			gr_err_set(&serr, GR_ENOTFOUND, "no '%s' in the submission", rn->name);
+		if (missing) {
+			char other[256];
+			missing_hint(other, sizeof(other), it->path, g->rubric, rn->name);
+			gr_err_set(&serr, GR_ENOTFOUND, "no '%s' in the submission%s%s%s", rn->name,
+				   other[0] ? " (it has " : "", other, other[0] ? ")" : "");
+		}
 		rc = gb_set_str(&nr->message, serr.msg);
 		if (!rc)
 			rc = grade_unrun(nr, rn, missing ? GB_CELL_MISSING : GB_CELL_ERROR, err);
@@ -532,8 +572,11 @@ static int read_timestamp(struct gr_time *t, char iso[GR_TIME_MAX], const struct
 	else if (!rc && !text[strspn(text, " \t\r\n")])
 		rc = 2;
 	else if (!rc) {
-		/* nbgrader reads a time without a zone as UTC */
-		rc = gr_time_parse(&t->sec, &t->usec, text, GR_TIME_NAIVE_UTC, err) < 0 ? -1 : 1;
+		/* nbgrader reads a time without a zone as UTC, a bare date as its midnight */
+		rc = gr_time_parse(&t->sec, &t->usec, text, GR_TIME_NAIVE_UTC | GR_TIME_DATE_ONLY,
+				   err) < 0
+			 ? -1
+			 : 1;
 		/* microseconds kept: nbgrader's export prints them */
 		if (rc > 0)
 			gr_time_format(iso, GR_TIME_MAX, t->sec, t->usec, GR_TIME_ISO_FRAC);

@@ -70,6 +70,10 @@ struct batch_journal {
 int batch_journal_open(struct batch_journal *j, const char *path, int truncate, struct gr_err *err);
 /* Mark every plan item whose key has an entry in the journal as done (last entry wins). */
 int batch_journal_match(struct batch_journal *j, struct batch_plan *plan, struct gr_err *err);
+/* batch_journal_match through index x: only the lines appended since its last match are read. */
+struct batch_jindex;
+int batch_jindex_match(struct batch_jindex *x, struct batch_journal *j, struct batch_plan *plan,
+		       struct gr_err *err);
 /*
  * Append an entry for plan item `it` and record its offset; `submission` is
  * borrowed. A `final` entry is reused by later runs while the key holds; a

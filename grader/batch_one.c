@@ -161,6 +161,11 @@ int batch_warm_stale(const struct batch_warm *w)
 	       strcmp(sha, w->file_sha) != 0;
 }
 
+const struct rubric *batch_warm_rubric(const struct batch_warm *w)
+{
+	return w->r.rubric;
+}
+
 int batch_warm_grade(struct batch_warm *w, const char *submissions, const char *output,
 		     const char *student, char **text, struct gr_err *err)
 {

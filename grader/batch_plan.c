@@ -38,6 +38,40 @@ static void names_release(struct names *ns)
 	ns->n = ns->cap = 0;
 }
 
+/* s in NFC (a folder copied from macOS has an NFD name), or as it is when not UTF-8. */
+static int names_push_nfc(struct names *ns, const char *s)
+{
+	char *nfc = NULL;
+	int rc;
+
+	if (gr_utf8_nfc(&nfc, s) == GR_ENOMEM)
+		return -1;
+	rc = names_push(ns, nfc ? nfc : s);
+	free(nfc);
+	return rc;
+}
+
+/*
+ * The folder under dir of student `id` (NFC): dir/id when it exists, else
+ * the listed folder whose name is id in another normalisation (zoë written
+ * decomposed), else dir/id. Heap; NULL when out of memory.
+ */
+static char *student_folder(const char *dir, const char *id, const struct names *folders,
+			    const struct names *nfcs)
+{
+	char *path = gr_path_join(dir, id);
+	struct stat st;
+
+	if (!path || lstat(path, &st) == 0)
+		return path;
+	for (size_t i = 0; i < folders->n; i++)
+		if (!strcmp(nfcs->v[i], id) && strcmp(folders->v[i], id)) {
+			free(path);
+			return gr_path_join(dir, folders->v[i]);
+		}
+	return path;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -185,26 +219,28 @@ static int item_key(struct batch_item *it, const char *rubric_sha, struct gr_err
 int batch_plan_build(struct batch_plan *plan, const char *dir, const char *assignment,
 		     const char *const *only, const char *rubric_sha, struct gr_err *err)
 {
-	struct names ids = {0};
+	struct names ids = {0}, folders = {0}, nfcs = {0};
 	struct batch_item *items = NULL;
 	DIR *d = NULL;
 	struct dirent *e;
 	size_t n = 0;
 	int rc = 0;
 
+	/* student ids are NFC, as the roster's and fetch's are, whatever the folder's bytes */
 	if (only) {
 		for (size_t i = 0; only[i]; i++)
-			if (names_push(&ids, only[i]) < 0) {
+			if (names_push_nfc(&ids, only[i]) < 0) {
 				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 				goto done;
 			}
-	} else {
-		d = opendir(dir);
-		if (!d) {
-			rc = gr_err_sys(err, errno == ENOENT ? GR_ENOTFOUND : GR_EIO, errno,
-					"cannot read submissions folder '%s'", dir);
-			goto done;
-		}
+	}
+	d = opendir(dir);
+	if (!d && !only) {
+		rc = gr_err_sys(err, errno == ENOENT ? GR_ENOTFOUND : GR_EIO, errno,
+				"cannot read submissions folder '%s'", dir);
+		goto done;
+	}
+	if (d) {
 		while ((e = readdir(d))) {
 			char *sub;
 			struct stat st;
@@ -219,7 +255,9 @@ int batch_plan_build(struct batch_plan *plan, const char *dir, const char *assig
 			}
 			ok = lstat(sub, &st) == 0 && S_ISDIR(st.st_mode);
 			free(sub);
-			if (ok && names_push(&ids, e->d_name) < 0) {
+			if (ok && (names_push(&folders, e->d_name) < 0 ||
+				   names_push_nfc(&nfcs, e->d_name) < 0 ||
+				   (!only && names_push_nfc(&ids, e->d_name) < 0))) {
 				rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 				goto done;
 			}
@@ -243,7 +281,7 @@ int batch_plan_build(struct batch_plan *plan, const char *dir, const char *assig
 		it->student_id = ids.v[i];
 		ids.v[i] = NULL;
 		n++;
-		student_dir = gr_path_join(dir, it->student_id);
+		student_dir = student_folder(dir, it->student_id, &folders, &nfcs);
 		it->path = student_dir ? gr_path_join(student_dir, assignment) : NULL;
 		free(student_dir);
 		if (!it->path) {
@@ -278,6 +316,8 @@ done:
 	if (d)
 		closedir(d);
 	names_release(&ids);
+	names_release(&folders);
+	names_release(&nfcs);
 	return rc;
 }
 

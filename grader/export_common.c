@@ -68,6 +68,17 @@ void export_csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void export_csv_text(FILE *f, const char *s)
+{
+	char *guarded = NULL;
+
+	/* a name a student chose in the LMS, "=HYPERLINK(...)", is never run as a formula */
+	if (s && s[0] && strchr("=+-@\t\r", s[0]) && asprintf(&guarded, "'%s", s) >= 0)
+		s = guarded;
+	export_csv_field(f, s);
+	free(guarded);
+}
+
 void export_csv_fields(FILE *f, const char *const *fields, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -85,10 +85,12 @@ static int row(FILE *out, const struct gb_assignment *a, const struct gb_student
 		return gr_err_set(err, GR_EINVAL, "assignment '%s': bad duedate", a->name);
 	if (sub && sub->timestamp && export_utc_time(date, sub->timestamp, true) < 0)
 		return gr_err_set(err, GR_EINVAL, "submission of '%s': bad timestamp", s->id);
-	export_csv_fields(
-	    out,
-	    (const char *const[]){a->name, due, date, s->id, s->last_name, s->first_name, s->email},
-	    7);
+	export_csv_fields(out, (const char *const[]){a->name, due, date}, 3);
+	for (size_t i = 0; i < 4; i++) {
+		fputc(',', out);
+		export_csv_text(
+		    out, (const char *const[]){s->id, s->last_name, s->first_name, s->email}[i]);
+	}
 	if (sub) {
 		raw = sub->raw_score;
 		pen = sub->late_submission_penalty;

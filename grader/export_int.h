@@ -34,6 +34,9 @@ char *export_traceback(const char *traceback, const char *withheld);
 
 /* One RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
 void export_csv_field(FILE *f, const char *s);
+/* The same for text people type (names, emails): a leading = + - @ (a
+ * spreadsheet formula) gets a ' before it, as the fetch manifest does. */
+void export_csv_text(FILE *f, const char *s);
 /* n such fields, comma-separated (a NULL one is empty); no line end. */
 void export_csv_fields(FILE *f, const char *const *fields, size_t n);
 

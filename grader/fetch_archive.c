@@ -9,13 +9,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <iconv.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -35,6 +35,9 @@ struct level {
 	const char *prefix;	      /* identified: path prefix inside the submission */
 	const char *logical;	      /* unidentified: prefix of names for layout parsing */
 	size_t nest;		      /* identified nested archive: its number */
+	int64_t time;		      /* identified nested archive: the LMS's time of the
+					 entry holding it (0 = none), its files' time */
+	int64_t time_later;	      /* ... its fetch_item.mtime_later */
 };
 
 /* State of one top-level archive. */
@@ -48,7 +51,8 @@ struct reading {
 	int corrupt; /* ... because it is corrupt (not over a cap) */
 	char why[512];
 	unsigned char *buf;
-	const char *encoding; /* of the entry being read: "utf-8", "cp437" */
+	const char *encoding; /* of the entry being read: "utf-8", "cp437", ... */
+	struct fetch_odd odd; /* names read as CP437 that look like another code page */
 };
 
 void fetch_item_release(struct fetch_item *it)
@@ -131,31 +135,6 @@ static int copy_name(struct fetch_name *dst, const struct fetch_name *src, const
 }
 
 /*
- * Show an entry name in a message: valid UTF-8 sequences as they are,
- * control bytes and bytes that are no UTF-8 as \xNN.
- */
-static void escape_name(char *out, size_t size, const char *name)
-{
-	const unsigned char *p = (const unsigned char *)name;
-	size_t k = 0;
-
-	while (*p && k + 5 < size) {
-		size_t len = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
-		if (*p >= 0x80 && strnlen((const char *)p, len) == len &&
-		    gr_utf8_valid((const char *)p, len) && k + len < size) {
-			memcpy(out + k, p, len);
-			k += len;
-			p += len;
-		} else if (*p < 0x20 || *p >= 0x7f) {
-			k += (size_t)snprintf(out + k, 5, "\\x%02x", *p++);
-		} else {
-			out[k++] = (char)*p++;
-		}
-	}
-	out[k] = '\0';
-}
-
-/*
  * Record a skipped entry: for its student when known, else as an entry of
  * nobody's (still listed and counted), and in the log. `unreadable`: its
  * name could not be read, which makes the run fail.
@@ -166,7 +145,7 @@ static int skip_entry_as(struct reading *r, const struct level *lv, const struct
 	struct fetch_item *it;
 	char shown[512];
 
-	escape_name(shown, sizeof(shown), name);
+	fetch_escape_name(shown, sizeof(shown), name);
 	if (strcmp(why, MACOS_JUNK) && who)
 		fetch_log(r->c->o, "'%s': entry '%s%s%s': skipped: %s (%s id '%s')", r->shown,
 			  lv->depth ? lv->chain : "", lv->depth ? "!" : "", shown, why,
@@ -199,56 +178,6 @@ static int skip_entry(struct reading *r, const struct level *lv, const struct fe
 		      const char *name, const char *why)
 {
 	return skip_entry_as(r, lv, who, name, why, 0);
-}
-
-/* CP437 bytes (what zip tools on Windows write) to UTF-8, with glibc's iconv. */
-static int from_cp437(char **out, const char *raw)
-{
-	size_t in_left = strlen(raw), out_left = in_left * 3 + 1;
-	char *buf = malloc(out_left), *in = (char *)raw, *o = buf;
-	iconv_t cd = iconv_open("UTF-8", "CP437");
-	int rc = 0;
-
-	if (!buf || cd == (iconv_t)-1) {
-		rc = buf ? GR_ESYS : GR_ENOMEM;
-		goto done;
-	}
-	if (iconv(cd, &in, &in_left, &o, &out_left) == (size_t)-1) {
-		rc = GR_EINVAL;
-		goto done;
-	}
-	*o = '\0';
-	*out = buf;
-	buf = NULL;
-done:
-	if (cd != (iconv_t)-1)
-		iconv_close(cd);
-	free(buf);
-	return rc;
-}
-
-/*
- * Decode an entry name from its bytes: UTF-8 when it is valid UTF-8 (a zip's
- * UTF-8 flag, a pax or 7z name, or plain UTF-8 bytes), else CP437 for a zip;
- * then NFC. *encoding names the decoding for the provenance. GR_EINVAL when
- * no decoding applies.
- */
-static int decode_name(char **out, const char **encoding, const char *raw, int zip)
-{
-	char *conv = NULL;
-	const char *src = raw;
-	int rc;
-
-	*encoding = "utf-8";
-	if (!gr_utf8_valid(raw, strlen(raw))) {
-		if (!zip || from_cp437(&conv, raw) < 0)
-			return GR_EINVAL;
-		*encoding = "cp437";
-		src = conv;
-	}
-	rc = gr_utf8_nfc(out, src);
-	free(conv);
-	return rc;
 }
 
 static int refuse(struct reading *r, const struct level *lv, const char *entry, const char *why,
@@ -291,10 +220,39 @@ static void account(struct reading *r, const struct level *lv, struct archive *a
 static int read_level(struct reading *r, struct archive *a, const struct level *lv,
 		      struct gr_err *err);
 
+/*
+ * The UTC time of entry e (0 = none). A zip stores an MS-DOS date and time
+ * without a zone, which libarchive turns into seconds with mktime, i.e. in
+ * this process's TZ, unless a UTC field (Info-ZIP's extended timestamp, as
+ * zip on Linux or macOS writes it) replaces it. With --lms-timezone the DOS
+ * time is the LMS's wall clock (Moodle writes its download in the site's
+ * zone): localtime_r gives back libarchive's fields and they are read in
+ * that zone, the repeated hour of a DST end as its first instant. A UTC
+ * field shows as an access time or an odd second (DOS times are even);
+ * 7-Zip's NTFS field is not read by libarchive, so its DOS time applies.
+ */
+static int64_t entry_time(const struct reading *r, struct archive *a, struct archive_entry *e,
+			  int64_t *later)
+{
+	const char *zone = r->c->o->lms_zone;
+	int64_t t = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0, utc, two;
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	*later = 0;
+	if (!t || !zone || (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_ZIP ||
+	    archive_entry_atime(e) != 0 || (t & 1) || !localtime_r(&tt, &tm) ||
+	    gr_time_zone_to_utc_both(&utc, &two, (int64_t)timegm(&tm), zone, NULL) < 0)
+		return t;
+	if (two != utc)
+		*later = two;
+	return utc;
+}
+
 /* Read a nested archive's bytes into memory (bounded) and recurse. */
 static int nested(struct reading *r, struct archive *a, const struct level *lv, uint64_t *lvl_out,
 		  const char *name, const struct fetch_name *who, const char *logical_or_prefix,
-		  struct gr_err *err)
+		  int64_t when, int64_t when_later, struct gr_err *err)
 {
 	const struct fetch_limits *lim = &r->c->o->limits;
 	unsigned char *data = NULL;
@@ -354,7 +312,9 @@ static int nested(struct reading *r, struct archive *a, const struct level *lv, 
 			    .who = who,
 			    .prefix = who ? logical_or_prefix : NULL,
 			    .logical = who ? NULL : logical_or_prefix,
-			    .nest = who ? ++r->c->nests : 0};
+			    .nest = who ? ++r->c->nests : 0,
+			    .time = who ? when : 0,
+			    .time_later = who ? when_later : 0};
 	rc = read_level(r, in, &sub, err);
 	if (rc == 0 && r->refused && r->corrupt) {
 		/* one student's broken archive does not sink the whole download */
@@ -435,7 +395,13 @@ static int stage_entry(struct reading *r, struct archive *a, const struct level 
 	it->kind = ITEM_FILE;
 	it->archive = r->index;
 	it->size = size;
-	it->mtime = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0;
+	/* a student's own archive: its files' times are the student's clock */
+	if (lv->time) {
+		it->mtime = lv->time;
+		it->mtime_later = lv->time_later;
+	} else {
+		it->mtime = entry_time(r, a, e, &it->mtime_later);
+	}
 	it->name_encoding = r->encoding;
 	memcpy(it->stage, stage, sizeof(stage));
 	for (unsigned i = 0; i < dlen; i++)
@@ -554,8 +520,14 @@ static int take_entry(struct reading *r, struct archive *a, const struct level *
 		}
 		if (!pre)
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		else
-			rc = nested(r, a, lv, lvl_out, name, who, pre, err);
+		else if (lv->time)
+			rc = nested(r, a, lv, lvl_out, name, who, pre, lv->time, lv->time_later,
+				    err);
+		else {
+			int64_t when, later;
+			when = entry_time(r, a, e, &later);
+			rc = nested(r, a, lv, lvl_out, name, who, pre, when, later, err);
+		}
 		free(pre);
 	} else if (!who) {
 		if (o->layout == FETCH_LAYOUT_AUTO)
@@ -617,14 +589,15 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 		}
 		free(decoded);
 		decoded = NULL;
-		int d = decode_name(&decoded, &r->encoding, raw, is_zip);
+		int d =
+		    fetch_decode_name(&decoded, &r->encoding, raw, is_zip, o->zip_charset, &r->odd);
 		if (d == GR_ENOMEM) {
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 			break;
 		}
 		/* undecodable: the escaped name may still tell whose it was */
 		if (d < 0)
-			escape_name(shown, sizeof(shown), raw);
+			fetch_escape_name(shown, sizeof(shown), raw);
 		name = d < 0 ? shown : decoded;
 		while (name[0] == '.' && name[1] == '/')
 			name += 2;
@@ -648,15 +621,20 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 			}
 			if (p == 0)
 				who = &parsed;
+			int64_t later = 0;
 			if (p == 0 && parsed.time_naive && o->lms_zone &&
-			    gr_time_zone_to_utc(&parsed.time.sec, parsed.time.sec, o->lms_zone,
-						NULL) == 0)
+			    gr_time_zone_to_utc_both(&parsed.time.sec, &later, parsed.time.sec,
+						     o->lms_zone, NULL) == 0) {
 				parsed.time_naive = 0;
+				parsed.time_later = later != parsed.time.sec ? later : 0;
+			}
 		}
 		if (d < 0)
 			rc = skip_entry_as(r, lv, who, raw,
-					   is_zip ? "name is neither UTF-8 nor CP437"
-						  : "name is not valid UTF-8",
+					   !is_zip ? "name is not valid UTF-8"
+					   : o->zip_charset
+					       ? "name is neither UTF-8 nor in --zip-charset"
+					       : "name is neither UTF-8 nor CP437",
 					   1);
 		else
 			rc = take_entry(r, a, lv, &lvl_out, e, name, logical, who, err);
@@ -721,6 +699,20 @@ int fetch_archive_read(struct fetch_collect *c, size_t index, struct gr_err *err
 		top.nest = ++c->nests;
 	}
 	rc = read_level(&r, a, &top, err);
+	if (rc == 0 && !r.refused && r.odd.n) {
+		/* mojibake would split a student in two or miss the roster: say so */
+		char more[48] = "";
+		if (r.odd.n > 1)
+			snprintf(more, sizeof(more), " (and %zu more)", r.odd.n - 1);
+		fetch_log(
+		    c->o,
+		    "'%s': warning: entry '%s'%s has no UTF-8 flag and reads as CP437 like "
+		    "text of another code page%s%s%s; if the zip was made on a Windows in "
+		    "another language, fetch again with --zip-charset (CP866 Cyrillic, "
+		    "CP737 Greek, CP850 Western European, CP932 Japanese, CP936 Chinese, ...)",
+		    path, r.odd.first, more, r.odd.alt[0] ? " (as CP866: '" : "", r.odd.alt,
+		    r.odd.alt[0] ? "')" : "");
+	}
 	if (rc == 0 && r.refused) {
 		fetch_log(c->o, "'%s': refused: %s; nothing from it was written", path, r.why);
 		c->archive_errors++;

@@ -41,12 +41,16 @@ static const char *student_of(const struct fetch_opts *o, const struct fetch_nam
 	st = roster_find_lms(o->roster, n->lms_id);
 	if (!st)
 		st = roster_find(o->roster, n->lms_id);
+	if (!st && n->layout == FETCH_LAYOUT_BLACKBOARD)
+		st = roster_find_email(o->roster, n->lms_id); /* usernames that are emails */
 	if (!st && n->layout == FETCH_LAYOUT_BLACKBOARD && n->display_name) {
 		/* "Assignment_user_name": the username may hold underscores */
 		for (const char *p = n->display_name; !st && (p = strchr(p, '_')); p++) {
 			st = roster_find_lms(o->roster, p + 1);
 			if (!st)
 				st = roster_find(o->roster, p + 1);
+			if (!st)
+				st = roster_find_email(o->roster, p + 1);
 		}
 	}
 	if (!st && n->display_name && n->layout != FETCH_LAYOUT_BLACKBOARD)
@@ -137,11 +141,13 @@ static int add_archive(json_t *arr, const struct fetch_collect *c, size_t idx)
  * The submission's time, from the best source there is: nbgrader's
  * timestamp.txt, the LMS's own time, the entries' times; none (unknown,
  * with why) for Canvas, whose entry times are the download's, and when the
- * archive's timestamp.txt is empty or unreadable (mtime < 0). Late is also
- * the time being after the deadline.
+ * archive's timestamp.txt is empty or unreadable (mtime < 0). `generated`:
+ * some entry's time was the download's, left out. Late is also the time
+ * being after the deadline.
  */
 static void set_time(struct fetch_result *res, const struct fetch_opts *o, enum fetch_layout layout,
-		     const struct gr_time *nbts, const struct gr_time *lms, int64_t mtime)
+		     const struct gr_time *nbts, const struct gr_time *lms, int64_t mtime,
+		     int generated)
 {
 	res->has_time = 1;
 	if (nbts) {
@@ -163,7 +169,10 @@ static void set_time(struct fetch_result *res, const struct fetch_opts *o, enum 
 		res->time_source = "archive-entry";
 	} else {
 		res->has_time = 0;
-		res->time_note = "the archive holds no time for this submission";
+		res->time_note = generated ? "Moodle stamps the online text with the time the "
+					     "download was made, not the submission time, and no "
+					     "other file holds a time"
+					   : "the archive holds no time for this submission";
 	}
 	if (res->has_time && o->has_deadline &&
 	    (res->time.sec > o->deadline.sec ||
@@ -171,19 +180,59 @@ static void set_time(struct fetch_result *res, const struct fetch_opts *o, enum 
 		res->late = 1;
 }
 
-/* The time of a group's latest Blackboard attempt, into *out: 1 when it has one. */
-static int latest_blackboard(struct gr_time *out, const struct writer *w, const struct group *g)
+/*
+ * The LMS time of res happens twice in --lms-timezone (written in the hour
+ * a DST end repeats): it was read as the first instant, as nbgrader reads
+ * such a time; say so, naming the student, since it may decide lateness.
+ */
+static void warn_twice(const struct fetch_result *res, const struct fetch_opts *o, int64_t later)
 {
+	char first[32], second[32];
+
+	if (!res->has_time || !later)
+		return;
+	gr_time_format(first, sizeof(first), res->time.sec, 0, GR_TIME_ISO);
+	gr_time_format(second, sizeof(second), later, 0, GR_TIME_ISO);
+	fetch_log(o,
+		  "student '%s': warning: the %s time is in the hour that happens twice in %s "
+		  "(clocks go back): read as the first, %s, not %s",
+		  res->student_id, !strcmp(res->time_source, "lms") ? "LMS" : "archive entry",
+		  o->lms_zone, first, second);
+}
+
+/*
+ * The time of a group's latest Blackboard attempt that holds a file, into
+ * *out: 1 when it has one. An attempt with only its receipt (a comment) does
+ * not take the files of the one before away; a line says so.
+ */
+static int latest_blackboard(struct gr_time *out, const struct writer *w, const struct group *g,
+			     const struct fetch_opts *o)
+{
+	struct gr_time receipt = {0};
 	int has = 0;
 
 	for (size_t i = 0; i < g->count; i++) {
 		const struct fetch_item *it = slot_item(w, g->first + i);
 
-		if (it->name.layout == FETCH_LAYOUT_BLACKBOARD && it->kind == ITEM_FILE &&
-		    (!has || it->name.time.sec > out->sec)) {
+		if (it->name.layout != FETCH_LAYOUT_BLACKBOARD || it->kind != ITEM_FILE)
+			continue;
+		if (it->name.kind == FETCH_NAME_RECEIPT) {
+			if (it->name.time.sec > receipt.sec)
+				receipt = it->name.time;
+		} else if (!has || it->name.time.sec > out->sec) {
 			*out = it->name.time;
 			has = 1;
 		}
+	}
+	if (has && receipt.sec > out->sec) {
+		char newer[32], taken[32];
+		gr_time_format(newer, sizeof(newer), receipt.sec, 0, GR_TIME_ISO);
+		gr_time_format(taken, sizeof(taken), out->sec, 0, GR_TIME_ISO);
+		fetch_log(
+		    o,
+		    "student '%s': warning: the newest Blackboard attempt (%s) holds no file, "
+		    "only its receipt; the files of the attempt of %s are taken",
+		    g->res->student_id, newer, taken);
 	}
 	return has;
 }
@@ -200,14 +249,14 @@ static void write_group(void *ctx, size_t gi)
 	const struct fetch_item *first = slot_item(w, g->first), *prev_kept = NULL;
 	json_t *archives = json_array(), *receipts = json_array();
 	struct gr_time latest_bb = {0}, nbts = {0}, lms = {0};
-	int64_t mtime = 0;
-	int has_bb = 0, has_nbts = 0, has_lms = 0, bad_nbts = 0;
+	int64_t mtime = 0, mtime_later = 0, lms_later = 0;
+	int has_bb = 0, has_nbts = 0, has_lms = 0, bad_nbts = 0, generated = 0;
 
 	if (!archives || !receipts) {
 		fetch_result_fail(res, "out of memory");
 		goto done;
 	}
-	has_bb = latest_blackboard(&latest_bb, w, g);
+	has_bb = latest_blackboard(&latest_bb, w, g, o);
 	if (fetch_out_begin(&out, res, c->dest_fd, o->assignment, &o->limits, &err) < 0) {
 		fetch_result_fail(res, "%s", err.msg);
 		goto done;
@@ -269,13 +318,21 @@ static void write_group(void *ctx, size_t gi)
 		res->late |= it->name.late;
 		if (it->name.has_time && (!has_lms || it->name.time.sec > lms.sec)) {
 			lms = it->name.time;
+			lms_later = it->name.time_later;
 			has_lms = 1;
 		}
-		if (it->mtime > mtime)
+		generated |= it->name.made_at_download;
+		if (it->mtime > mtime && !it->name.made_at_download) {
 			mtime = it->mtime;
+			mtime_later = it->mtime_later;
+		}
 	}
 	set_time(res, o, first->name.layout, has_nbts ? &nbts : NULL, has_lms ? &lms : NULL,
-		 bad_nbts ? -1 : mtime);
+		 bad_nbts ? -1 : mtime, generated);
+	warn_twice(res, o,
+		   !strcmp(res->time_source, "lms")		? lms_later
+		   : !strcmp(res->time_source, "archive-entry") ? mtime_later
+								: 0);
 	res->source = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:O}", "kind", "archive", "layout",
 				fetch_layout_name(first->name.layout), "lms_id", first->name.lms_id,
 				"display_name", first->name.display_name, "archives", archives,
@@ -347,6 +404,48 @@ static int unwrap(struct fetch_collect *c)
 		}
 	}
 	free(idx);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Canvas renames a file uploaded again to "ps1-1.ipynb", and fetch_lms.c
+ * reads it back as "ps1.ipynb"; but "lab-1.ipynb" is also what a course
+ * calls its first lab. A "-N" is taken for Canvas's only when the name
+ * without it is in the download as a file of its own (some student's
+ * first upload) or is the assignment's ("ps1-1.ipynb" for ps1); otherwise
+ * the file keeps its name. Students' own archives are not concerned.
+ */
+static int canvas_suffixes(struct fetch_collect *c)
+{
+	const char **names = calloc(c->nitems + 1, sizeof(*names));
+	size_t n = 0, alen = strlen(c->o->assignment);
+
+	if (!names)
+		return GR_ENOMEM;
+	for (size_t i = 0; i < c->nitems; i++) {
+		const struct fetch_item *it = &c->items[i];
+		if (it->kind == ITEM_FILE && !it->nest && it->name.layout == FETCH_LAYOUT_CANVAS)
+			names[n++] = it->name.original ? it->name.original : it->name.path;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < c->nitems; i++) {
+		struct fetch_item *it = &c->items[i];
+		const char *p = it->name.path;
+		if (it->kind != ITEM_FILE || it->nest || it->name.layout != FETCH_LAYOUT_CANVAS ||
+		    !it->name.original || bsearch(&p, names, n, sizeof(*names), cmp_str) ||
+		    (!strncmp(p, c->o->assignment, alen) && (!p[alen] || p[alen] == '.')))
+			continue;
+		free(it->name.path);
+		it->name.path = it->name.original;
+		it->name.original = NULL;
+		it->name.version[1] = 0;
+	}
+	free(names);
 	return 0;
 }
 
@@ -495,7 +594,7 @@ int fetch_collect_write(struct fetch_collect *c, struct fetch_report **out, stru
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (unwrap(c) < 0) {
+	if (unwrap(c) < 0 || canvas_suffixes(c) < 0) {
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}

@@ -617,3 +617,13 @@ done:
 		close(b.dest_fd);
 	return rc;
 }
+
+void fetch_git_hold(void)
+{
+	git_libgit2_init();
+}
+
+void fetch_git_release(void)
+{
+	git_libgit2_shutdown();
+}

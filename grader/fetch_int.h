@@ -30,8 +30,13 @@ struct fetch_name {
 	int has_time;	    /* Blackboard attempt time, regex timestamp */
 	int time_naive;	    /* ... written without a zone (read as UTC) */
 	struct gr_time time;
-	uint64_t version[2]; /* order among duplicates: Canvas attachment id and
-				resubmission suffix; newest = largest */
+	int64_t time_later;   /* read in --lms-timezone, a wall time that happens twice
+				 (the repeated hour of a DST end): the second instant
+				 (time is the first), else 0 */
+	int made_at_download; /* written by the LMS when the download was made (Moodle's
+				 onlinetext.html): its entry time is not the student's */
+	uint64_t version[2];  /* order among duplicates: Canvas attachment id and
+				 resubmission suffix; newest = largest */
 };
 
 /*
@@ -61,6 +66,30 @@ int fetch_regex_match_name(const struct fetch_regex *re, const char *s, struct f
  * `..`, `.git`, empty component, not UTF-8, control character, too long).
  */
 int fetch_path_check(const char *path, char *why, size_t whylen);
+
+/* ---- entry names (fetch_names.c) ---- */
+
+/* Names read as CP437 that look like another code page, for one warning. */
+struct fetch_odd {
+	size_t n;
+	char first[512]; /* the first of them, as read (escaped) */
+	char alt[512];	 /* ... and as CP866 would read it */
+};
+
+/*
+ * Decode an entry name from its bytes into *out (NFC, heap): UTF-8 when it
+ * is valid UTF-8, else, for a zip, `charset` (an iconv name; NULL = CP437,
+ * whose suspicious readings are counted in *odd). *encoding names the
+ * decoding for the provenance. GR_EINVAL when no decoding applies, GR_ENOMEM.
+ */
+int fetch_decode_name(char **out, const char **encoding, const char *raw, int zip,
+		      const char *charset, struct fetch_odd *odd);
+
+/*
+ * Show an entry name in a message: valid UTF-8 sequences as they are,
+ * control bytes and bytes that are no UTF-8 as \xNN.
+ */
+void fetch_escape_name(char *out, size_t size, const char *name);
 
 /* ---- the writer (fetch_out.c) ---- */
 
@@ -153,7 +182,10 @@ struct fetch_item {
 	char *reason;	/* ITEM_SKIP */
 	size_t archive; /* index of the top-level archive */
 	int64_t mtime;
-	const char *name_encoding; /* how the entry name was read: "utf-8", "cp437" */
+	int64_t mtime_later;	   /* mtime is the first of a DOS time that happens twice
+				      in --lms-timezone: the second instant, else 0 */
+	const char *name_encoding; /* how the entry name was read: "utf-8",
+				      "cp437", the --zip-charset */
 	int unreadable;		   /* ITEM_SKIP: the name could not be read */
 	int orphan;		   /* ITEM_SKIP: belongs to no student that can be told */
 	size_t seq;		   /* order of discovery */

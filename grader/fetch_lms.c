@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void fetch_name_release(struct fetch_name *n)
 {
@@ -150,6 +151,12 @@ static int parse_moodle(struct fetch_name *out, const char *full)
 	if (!*q)
 		return GR_ENOTFOUND;
 	out->layout = FETCH_LAYOUT_MOODLE;
+	/* the online text is a string Moodle zips with the time of the download */
+	size_t pl = (size_t)(plugin_end - (mark + strlen("_assignsubmission_")));
+	size_t ql = strlen(q);
+	out->made_at_download = pl == 10 &&
+				!strncmp(mark + strlen("_assignsubmission_"), "onlinetext", 10) &&
+				!strchr(q, '/') && ql > 5 && !strcasecmp(q + ql - 5, ".html");
 	out->lms_id = strndup(us + 1, (size_t)(mark - us - 1));
 	out->display_name = strndup(start, (size_t)(us - start));
 	out->path = strdup(q);

@@ -437,102 +437,6 @@ void kguard_note_ns(struct kwatch *w, PyObject *ns, long cell)
 	PyErr_Restore(type, value, tb);
 }
 
-/* ---- keys that are not plain strs ---- */
-
-/*
- * Remove from `d` every key that is not an exact str, flagging each with
- * `flag` and a reason naming it and `where`. Nothing of the keys' runs: the
- * dict is read with PyDict_Next and rebuilt from its plain-str entries (their
- * hash and equality are str's own); the removed entries are kept alive in
- * w->dropped, so no __del__ of theirs runs before the test.
- */
-static int plain_keys(struct kwatch *w, PyObject *d, const char *flag, const char *where)
-{
-	PyObject *key, *v, *items;
-	Py_ssize_t pos = 0;
-	int bad = 0;
-
-	while (PyDict_Next(d, &pos, &key, &v)) {
-		const char *text;
-
-		if (PyUnicode_CheckExact(key))
-			continue;
-		bad = 1;
-		/* a str subclass's own text, read by C: no method of it runs */
-		text = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
-		PyErr_Clear();
-		if (text)
-			kwatch_flag(w, flag, text,
-				    "%s holds a key of type %.60s equal to '%.60s', not a str "
-				    "(cell %ld; removed)",
-				    where, Py_TYPE(key)->tp_name, text, w->cell);
-		else
-			kwatch_flag(w, flag, NULL,
-				    "%s holds a key of type %.60s, not a str (cell %ld; removed)",
-				    where, Py_TYPE(key)->tp_name, w->cell);
-	}
-	if (!bad || (!w->dropped && !(w->dropped = PyList_New(0))))
-		goto done;
-	items = PyDict_Items(d);
-	if (!items || PyList_Append(w->dropped, items) < 0) {
-		Py_XDECREF(items);
-		goto done;
-	}
-	Py_DECREF(items);
-	PyDict_Clear(d);
-	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
-		PyObject *t = PyList_GET_ITEM(items, i);
-
-		if (PyUnicode_CheckExact(PyTuple_GET_ITEM(t, 0)))
-			PyDict_SetItem(d, PyTuple_GET_ITEM(t, 0), PyTuple_GET_ITEM(t, 1));
-	}
-done:
-	PyErr_Clear();
-	return bad;
-}
-
-void kguard_keys(struct kwatch *w, PyObject *ns)
-{
-	PyObject *type, *value, *tb, *k, *t;
-	Py_ssize_t pos;
-
-	if (!w)
-		return;
-	PyErr_Fetch(&type, &value, &tb);
-	if (ns && PyDict_Check(ns))
-		plain_keys(w, ns, "replaced_builtins", "the notebook's namespace");
-	if (w->builtins && PyDict_Check(w->builtins))
-		plain_keys(w, w->builtins, "replaced_builtins", "builtins");
-	plain_keys(w, PyImport_GetModuleDict(), "shadowed_module", "sys.modules");
-	for (size_t i = 0; i < w->nrecs; i++) {
-		struct kw_rec *r = &w->recs[i];
-		uint64_t v = kwatch_dict_version(r->dict);
-		char where[560];
-
-		if (v && v == r->keys_version)
-			continue;
-		snprintf(where, sizeof(where), "%s %s", r->is_class ? "class" : "module", r->name);
-		/* a class's lookups are cached by name: the cache forgets the key too */
-		if (plain_keys(w, r->dict, "replaced_builtins", where) && r->is_class)
-			PyType_Modified((PyTypeObject *)r->owner);
-		r->keys_version = kwatch_dict_version(r->dict);
-	}
-	/* the builtin types' own dicts (gc.get_referents(str.__dict__) reaches them) */
-	pos = 0;
-	while (w->builtins && PyDict_Check(w->builtins) && PyDict_Next(w->builtins, &pos, &k, &t)) {
-		PyTypeObject *tp = (PyTypeObject *)t;
-		char where[120];
-
-		if (!PyType_Check(t) || (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || !tp->tp_dict)
-			continue;
-		snprintf(where, sizeof(where), "the builtin type %.60s", tp->tp_name);
-		if (plain_keys(w, tp->tp_dict, "replaced_builtins", where))
-			PyType_Modified(tp);
-	}
-	PyErr_Clear();
-	PyErr_Restore(type, value, tb);
-}
-
 /* ---- import hooks and collector callbacks the notebook added ---- */
 
 /* Code of the system's Python or of the import system itself. */
@@ -550,19 +454,18 @@ static int trusted_dict(PyObject *dict)
 	Py_ssize_t pos = 0;
 
 	while (dict && PyDict_Check(dict) && PyDict_Next(dict, &pos, &key, &v)) {
-		PyObject *f = v;
+		/* borrowed where it can be (no code runs): no reference count written */
+		PyObject *own = NULL, *f = v;
+		int bad;
 
 		if (!PyFunction_Check(v) &&
 		    (Py_IS_TYPE(v, &PyStaticMethod_Type) || Py_IS_TYPE(v, &PyClassMethod_Type)))
-			f = PyObject_GetAttrString(v, "__func__");
-		else
-			Py_INCREF(f);
+			f = own = PyObject_GetAttrString(v, "__func__");
 		PyErr_Clear();
-		if (f && PyFunction_Check(f) && !trusted_code(PyFunction_GET_CODE(f))) {
-			Py_DECREF(f);
+		bad = f && PyFunction_Check(f) && !trusted_code(PyFunction_GET_CODE(f));
+		Py_XDECREF(own);
+		if (bad)
 			return 0;
-		}
-		Py_XDECREF(f);
 	}
 	return 1;
 }
@@ -642,6 +545,18 @@ static PyObject *hook_list(int which)
 
 static const char *const hook_names[] = {"sys.meta_path", "sys.path_hooks", "gc.callbacks"};
 
+/*
+ * Whether `o` itself is an item of the tuple `t`: by identity, never by an
+ * __eq__, which an object of the notebook's may define to equal anything.
+ */
+static int holds_itself(PyObject *t, PyObject *o)
+{
+	for (Py_ssize_t i = 0; t && PyTuple_Check(t) && i < PyTuple_GET_SIZE(t); i++)
+		if (PyTuple_GET_ITEM(t, i) == o)
+			return 1;
+	return 0;
+}
+
 int kguard_foreign_hooks(struct kwatch *w, long cell, int remove)
 {
 	int found = 0;
@@ -653,10 +568,8 @@ int kguard_foreign_hooks(struct kwatch *w, long cell, int remove)
 			continue;
 		for (Py_ssize_t i = 0; i < PyList_GET_SIZE(l); i++) {
 			PyObject *o = PyList_GET_ITEM(l, i);
-			int base = w->base_hooks[which] &&
-				   PySequence_Contains(w->base_hooks[which], o) == 1;
+			int base = holds_itself(w->base_hooks[which], o);
 
-			PyErr_Clear();
 			if (base || kguard_system_object(o)) {
 				PyList_Append(keep, o);
 				continue;

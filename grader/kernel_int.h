@@ -8,6 +8,7 @@
  *   kernel_proto.c   the zygote protocol: messages (and a passed fd) over a socketpair
  *   kernel_zygote.c  the zygote process: request loop, sandbox, fork per run
  *   kernel_py.c      CPython set-up; runs the helper (kernel_helper.py, embedded)
+ *   kernel_cells.c   the zygote's cache of the rubric's prepared cells
  *   kernel_guard.c   right before a grade cell: signal handlers, timers, shadowed names
  *                    and modules
  *   kernel_grade.c   a grade cell's own builtins, a fresh copy checked by its version
@@ -20,6 +21,7 @@
  *   kernel_frames.c  its refusals of a hidden test's code objects (frames, gc)
  *   kernel_watch.c   the monkeypatch watcher: snapshots, checks, threads
  *   kernel_watch_mods.c  its view of modules: system or not, sys.modules, the box
+ *   kernel_keys.c    its removal of keys that are not plain strs (kguard_keys)
  *   kernel_loop.c    the event loop of top-level await, held by C
  *
  * kernel_py.h holds what only the zygote and its children share (CPython).

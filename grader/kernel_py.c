@@ -167,6 +167,7 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
 	if (kaudit_install(&z->audit, opts->allow_ctypes) < 0)
 		goto pyfail;
 	z->audit.watch = z->watch;
+	kguard_keys_prime(z->watch);
 	goto done;
 pyfail:
 	kpy_exc_message(msg, msglen);
@@ -181,21 +182,53 @@ done:
 	return rc;
 }
 
-/* Whether IPython's transformer is wanted for `list` and loaded (in the zygote). */
-static int want_ipython(struct kzy *z, PyObject *list)
+/* Whether the cells of `list` need IPython's transformer (_needs_ipython). */
+static int needs_ipython(struct kzy *z, PyObject *list)
 {
-	PyObject *needs, *r = NULL;
+	PyObject *needs = PyDict_GetItemString(z->ns, "_needs_ipython");
+	PyObject *r = needs && PyList_GET_SIZE(list) ? PyObject_CallOneArg(needs, list) : NULL;
+	int yes = r ? PyObject_IsTrue(r) == 1 : 0;
+
+	Py_XDECREF(r);
+	PyErr_Clear();
+	return yes;
+}
+
+/*
+ * Whether IPython's transformer is wanted for `list` and loaded (in the
+ * zygote). A rubric's cell (cached, kernel_cells.c) is asked about once per
+ * zygote, the others together.
+ */
+static int want_ipython(struct kzy *z, PyObject *list, json_t *sources, const unsigned char *grade)
+{
+	PyObject *rest, *r = NULL;
 	int use = 0;
 
 	if (!z->opts->ipython)
 		return 0;
-	needs = PyDict_GetItemString(z->ns, "_needs_ipython");
-	if (needs)
-		r = PyObject_CallOneArg(needs, list);
-	if (r && PyObject_IsTrue(r) == 1) {
+	rest = PyList_New(0);
+	for (Py_ssize_t i = 0; rest && i < PyList_GET_SIZE(list); i++) {
+		PyObject *item = PyList_GET_ITEM(list, i), *one;
+		json_t *src = json_array_get(sources, (size_t)i);
+		int known;
+
+		if (!grade || !(grade[i] & 5) || (known = kcache_needs(z, src)) < 0) {
+			if (!grade || !(grade[i] & 5) || !(one = PyList_New(1))) {
+				PyList_Append(rest, item);
+				continue;
+			}
+			PyList_SET_ITEM(one, 0, Py_NewRef(item));
+			known = needs_ipython(z, one);
+			Py_DECREF(one);
+			kcache_set_needs(z, src, known);
+		}
+		use |= known == 1;
+	}
+	use |= rest && needs_ipython(z, rest) == 1;
+	Py_XDECREF(rest);
+	if (use) {
 		PyObject *load = PyDict_GetItemString(z->ns, "_load_ipython");
 
-		Py_DECREF(r);
 		r = load ? PyObject_CallNoArgs(load) : NULL;
 		use = r && PyObject_IsTrue(r) == 1;
 	}
@@ -296,16 +329,24 @@ int kpy_prepare_cells(struct kzy *z, struct krun *run, json_t *sources, struct g
 		}
 		Py_DECREF(u);
 	}
-	run->ipython = want_ipython(z, list);
+	run->ipython = want_ipython(z, list, sources, run->grade);
 	want_asyncio(z, sources);
 	fn = PyDict_GetItemString(z->ns, "_transform");
 	for (size_t i = 0; fn && i < n; i++) {
-		PyObject *t = PyObject_CallFunction(fn, "Oni", PyList_GET_ITEM(list, i),
-						    (Py_ssize_t)(i + 1), run->ipython);
-		int bad = !t || take_cell(&run->cells[i], t) < 0;
+		int rubric = run->grade && (run->grade[i] & 5);
+		json_t *src = json_array_get(sources, i);
+		PyObject *t = NULL;
+		int bad = 0;
 
-		Py_XDECREF(t);
 		run->ncells = i + 1;
+		if (rubric && kcache_get(z, i + 1, run->ipython, src, &run->cells[i]))
+			continue;
+		t = PyObject_CallFunction(fn, "Oni", PyList_GET_ITEM(list, i), (Py_ssize_t)(i + 1),
+					  run->ipython);
+		bad = !t || take_cell(&run->cells[i], t) < 0;
+		Py_XDECREF(t);
+		if (!bad && rubric)
+			kcache_put(z, i + 1, run->ipython, src, &run->cells[i]);
 		if (bad) {
 			char msg[200];
 

@@ -72,6 +72,8 @@ struct kzy {
 	PyObject *out, *err; /* stream objects on fds 1 and 2, made once for every child */
 	struct kwatch *watch;
 	struct kaudit audit;
+	json_t *cells;	    /* kernel_cells.c: the rubric's cells as prepared before */
+	size_t cells_bytes; /* what they hold */
 };
 
 /*
@@ -132,6 +134,16 @@ int kpy_start(struct kzy *z, const struct kernel_opts *opts, char *msg, size_t m
  * survives the call. GR_ENOMEM, GR_ESYS with `err` set.
  */
 int kpy_prepare_cells(struct kzy *z, struct krun *run, json_t *sources, struct gr_err *err);
+/*
+ * kernel_cells.c: the zygote's cache of the rubric's cells (run->grade bits
+ * 1 and 4), by text, position and IPython use. kcache_get fills `c` from a
+ * cached preparation: 1, or 0 when there is none. kcache_needs: whether the
+ * text needs IPython's transformer, -1 when not known.
+ */
+int kcache_get(struct kzy *z, size_t n, int ipython, json_t *src, struct kcell *c);
+void kcache_put(struct kzy *z, size_t n, int ipython, json_t *src, const struct kcell *c);
+int kcache_needs(struct kzy *z, json_t *src);
+void kcache_set_needs(struct kzy *z, json_t *src, int needs);
 void kpy_cells_free(struct kcell *cells, size_t n);
 /* Free one cell's texts (in the child, once it ran). */
 void kpy_cell_clear(struct kcell *c);
@@ -173,6 +185,14 @@ struct kw_rec {
 struct kw_wrap {
 	PyObject *fn, *wrapped; /* owned */
 	char *name;
+	PyObject *dict;	  /* fn's __dict__ when last compared (only compared, never read) */
+	uint64_t version; /* its version then */
+};
+
+/* A dict as last found unchanged: the same object at the same version (only compared). */
+struct kw_seen {
+	PyObject *dict;
+	uint64_t version;
 };
 
 struct kwatch {
@@ -201,8 +221,13 @@ struct kwatch {
 				    import statements bound (kguard_note_imports) */
 	PyObject *dropped;	 /* entries removed for keys that are not plain strs (kept: no
 				    __del__ of theirs runs before the test) */
-	int student_ran;	 /* code of the notebook's ran during the current import */
-	int profiling;		 /* the watcher itself is setting its profile function */
+	/* kguard_keys: the dicts last found holding plain-str keys only */
+	struct kw_seen keys_ns, keys_builtins, keys_modules, keys_types_of;
+	struct kw_seen *keys_types; /* the builtin types' dicts, by keys_types_of's builtins */
+	PyTypeObject **types;	    /* those types */
+	size_t ntypes, captypes;
+	int student_ran; /* code of the notebook's ran during the current import */
+	int profiling;	 /* the watcher itself is setting its profile function */
 	PyObject *stack[KW_DEPTH];
 	int depth;
 	unsigned long nonsys; /* modules loaded from outside the system so far */
@@ -234,6 +259,12 @@ void kguard_shadowed(struct kwatch *w, PyObject *code, PyObject *ns, long cell);
  * looks a name up in those dicts (a crafted key's __eq__ would run).
  */
 void kguard_keys(struct kwatch *w, PyObject *ns);
+/*
+ * In the zygote, once its modules are loaded: the dicts found clean now are
+ * not walked again by a child's kguard_keys until they change (nothing is
+ * flagged or removed here: a dict that is not clean is left to the child).
+ */
+void kguard_keys_prime(struct kwatch *w);
 /* What a cell's import statements bound (kcell.imports' lines), for the module checks. */
 void kguard_note_imports(struct kwatch *w, const char *lines);
 /*

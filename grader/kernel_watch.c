@@ -159,6 +159,8 @@ static void add_wrap(struct kwatch *w, PyObject *fn, PyObject *wrapped, const ch
 		return;
 	x->fn = fn;
 	x->wrapped = wrapped;
+	x->dict = NULL;
+	x->version = 0;
 	Py_INCREF(fn);
 	Py_INCREF(wrapped);
 	w->nwraps++;
@@ -330,9 +332,7 @@ static void check_rec(struct kwatch *w, struct kw_rec *r, int flagging)
 	 * code rebinds or adds there is undone at once, so that the tests'
 	 * imports run on the system's finders and loaders.
 	 */
-	int machinery =
-	    flagging && (starts(r->name, "importlib") || starts(r->name, "_frozen_importlib") ||
-			 starts(r->name, "zipimport"));
+	int machinery;
 
 	if (!r->is_class && Py_TYPE(r->owner) != r->type) {
 		if (flagging)
@@ -343,6 +343,9 @@ static void check_rec(struct kwatch *w, struct kw_rec *r, int flagging)
 	}
 	if (v && v == r->version)
 		return;
+	machinery =
+	    flagging && (starts(r->name, "importlib") || starts(r->name, "_frozen_importlib") ||
+			 starts(r->name, "zipimport"));
 	while (PyDict_Next(r->snap, &pos, &key, &old)) {
 		const char *k = kwatch_str(key);
 
@@ -398,9 +401,15 @@ static void check_wraps(struct kwatch *w, int flagging)
 {
 	for (size_t i = 0; i < w->nwraps; i++) {
 		struct kw_wrap *x = &w->wraps[i];
-		PyObject *d = ((PyFunctionObject *)x->fn)->func_dict;
-		PyObject *cur = d ? PyDict_GetItemWithError(d, w->wrapped_key) : NULL;
+		PyObject *d = ((PyFunctionObject *)x->fn)->func_dict, *cur;
+		uint64_t v = d ? kwatch_dict_version(d) : 0;
 
+		/* the same __dict__ at the same version: __wrapped__ did not move */
+		if (v && d == x->dict && v == x->version)
+			continue;
+		cur = d ? PyDict_GetItemWithError(d, w->wrapped_key) : NULL;
+		x->dict = d;
+		x->version = v;
 		if (cur == x->wrapped)
 			continue;
 		if (flagging)

@@ -409,9 +409,10 @@ void kwatch_scan_path(struct kwatch *w)
 		PyObject *p = PyList_GET_ITEM(path, i);
 		const char *dir = PyUnicode_Check(p) ? kwatch_str(p) : NULL;
 
-		/* the system's entries, and the working directory (kwatch_scan_box) */
+		/* the system's entries, and the working directory (kwatch_scan_box);
+		 * a str subclass is compared by no __eq__ of its own: it is scanned */
 		if (!dir || !*dir || !strcmp(dir, ".") || !strcmp(dir, cwd) ||
-		    PySequence_Contains(w->syspath, p) == 1)
+		    (PyUnicode_CheckExact(p) && PySequence_Contains(w->syspath, p) == 1))
 			continue;
 		scan_dir(w, dir);
 	}

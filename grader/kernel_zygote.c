@@ -138,21 +138,6 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *da
 			gr_err_set(&err, GR_EINVAL, "malformed run request");
 			goto done;
 		}
-	if ((rc = kpy_prepare_cells(z, &run, srcs, &err)) < 0)
-		goto done;
-	rc = GR_EINVAL;
-	if (place_fd(recfd, KFD_REC) < 0) {
-		recfd = -1;
-		gr_err_sys(&err, GR_ESYS, errno, "cannot set up the result channel");
-		goto done;
-	}
-	recfd = -1;
-	run.z = z;
-	run.timeout_cell = opts->timeout_cell;
-	run.timeout = opts->timeout;
-	run.grace = opts->grace;
-	run.seed = opts->seed;
-	run.cap = opts->output_cap;
 	/* grade cells, by position: the watcher checks right before each */
 	if (json_array_size(json_object_get(req, "grade"))) {
 		json_t *g;
@@ -176,6 +161,21 @@ static json_t *serve_run(struct kzy *z, sbx *s, struct sbx_config *cfg, char *da
 		    run.grade[json_integer_value(g)] |= 4;
 	}
 
+	if ((rc = kpy_prepare_cells(z, &run, srcs, &err)) < 0)
+		goto done;
+	rc = GR_EINVAL;
+	if (place_fd(recfd, KFD_REC) < 0) {
+		recfd = -1;
+		gr_err_sys(&err, GR_ESYS, errno, "cannot set up the result channel");
+		goto done;
+	}
+	recfd = -1;
+	run.z = z;
+	run.timeout_cell = opts->timeout_cell;
+	run.timeout = opts->timeout;
+	run.grace = opts->grace;
+	run.seed = opts->seed;
+	run.cap = opts->output_cap;
 	/* the sandbox reads cfg->workdir at each run */
 	cfg->workdir = json_string_value(json_object_get(req, "workdir"));
 	PyOS_BeforeFork();

@@ -207,9 +207,29 @@ static int map_header(struct roster *r, const struct record *rec, enum roster_co
 		}
 		free(h);
 	}
-	if (!(r->columns & ROSTER_STUDENT_ID))
-		return gr_err_set(err, GR_EINVAL, "cannot read roster '%s': no 'student_id' column",
-				  name);
+	if (!(r->columns & ROSTER_STUDENT_ID)) {
+		/* what spreadsheets write: say what to change */
+		const char *h0 = rec->count ? rec->fields[0] : "", *sep = NULL;
+		char hint[160] = "";
+		if (rec->count == 1 && strchr(h0, ';'))
+			sep = "';'";
+		else if (rec->count == 1 && strchr(h0, '\t'))
+			sep = "tabs";
+		if (sep)
+			snprintf(hint, sizeof(hint),
+				 " (its header is separated by %s, not commas: save it as "
+				 "comma-separated CSV)",
+				 sep);
+		for (size_t c = 0; c < rec->count && !hint[0]; c++)
+			if (!strncasecmp(rec->fields[c], "student", 7) &&
+			    strchr(" -", rec->fields[c][7]) && rec->fields[c][7] &&
+			    !strcasecmp(rec->fields[c] + 8, "id"))
+				snprintf(hint, sizeof(hint),
+					 " (rename its column '%.40s' to student_id)",
+					 rec->fields[c]);
+		return gr_err_set(err, GR_EINVAL,
+				  "cannot read roster '%s': no 'student_id' column%s", name, hint);
+	}
 	return 0;
 }
 
@@ -401,6 +421,21 @@ const struct roster_student *roster_find_lms(const struct roster *r, const char 
 		if (!strcmp(r->students[i].lms_id, lms_id))
 			return &r->students[i];
 	return NULL;
+}
+
+const struct roster_student *roster_find_email(const struct roster *r, const char *email)
+{
+	const struct roster_student *hit = NULL;
+
+	if (!r || !strchr(email, '@'))
+		return NULL;
+	for (size_t i = 0; i < r->count; i++)
+		if (!strcasecmp(r->students[i].email, email)) {
+			if (hit)
+				return NULL;
+			hit = &r->students[i];
+		}
+	return hit;
 }
 
 /* Whether key(first) key(last) in either order is `want`. */

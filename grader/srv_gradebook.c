@@ -41,7 +41,8 @@ int srv_gbooks_init(struct srv_gbooks *g, const struct srv_config *cfg, struct g
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	for (size_t i = 0; i < cfg->nassignments; i++) {
 		g->a[i].assignment = strdup(cfg->assignments[i].name);
-		if (!g->a[i].assignment) {
+		if (!g->a[i].assignment || batch_jindex_new(&g->a[i].jindex, err)) {
+			free(g->a[i].assignment);
 			srv_gbooks_release(g);
 			return gr_err_set(err, GR_ENOMEM, "out of memory");
 		}
@@ -52,8 +53,10 @@ int srv_gbooks_init(struct srv_gbooks *g, const struct srv_config *cfg, struct g
 
 void srv_gbooks_release(struct srv_gbooks *g)
 {
-	for (size_t i = 0; g->a && i < g->n; i++)
+	for (size_t i = 0; g->a && i < g->n; i++) {
 		free(g->a[i].assignment);
+		batch_jindex_free(g->a[i].jindex);
+	}
 	free(g->a);
 	g->a = NULL;
 	g->n = 0;
@@ -156,8 +159,11 @@ static int write_list(char ***out, size_t *n, const struct srv_config *cfg, cons
 	return 0;
 }
 
-/* Write one assignment's gradebook now; *mark: jobs finished after it are not in it. */
-static int write_one(double *mark, const struct srv_config *cfg, const struct srv_opts *so,
+/*
+ * Write one assignment's gradebook now; b->mark: jobs finished after it are
+ * not in it. The journal is read from where the last write stopped (b->jindex).
+ */
+static int write_one(struct srv_gbook *b, const struct srv_config *cfg, const struct srv_opts *so,
 		     struct srv_store *st, const struct srv_assignment *a, size_t *nbusy_out,
 		     struct gr_err *err)
 {
@@ -194,6 +200,7 @@ static int write_one(double *mark, const struct srv_config *cfg, const struct sr
 		/* all reused but after a rubric change, when everyone is graded again */
 		bo.jobs = (unsigned)cfg->workers;
 		bo.allow_weaker = so->allow_weaker;
+		bo.jindex = b->jindex;
 		rc = batch_run(&bo, &sum, err);
 		/* the HTTP side (another user) serves the gradebook; the journal stays private */
 		if (!rc && chmod(gradebook, 0644) < 0)
@@ -201,7 +208,7 @@ static int write_one(double *mark, const struct srv_config *cfg, const struct sr
 	}
 	if (!rc) {
 		/* a busy student's job finishes after it started: the next write takes it */
-		*mark = first;
+		b->mark = first;
 		*nbusy_out = nbusy;
 		rc = srv_store_gb_written(st, a->name, t0, err);
 	}
@@ -255,8 +262,12 @@ void srv_gbooks_flush(struct srv_gbooks *g, const struct srv_config *cfg, const 
 			continue;
 		}
 		b->last = now;
-		rc = write_one(&b->mark, cfg, so, st, a, &nbusy, &err);
+		rc = write_one(b, cfg, so, st, a, &nbusy, &err);
 		if (rc) {
+			/* the next try reads the whole journal: the index may be what is wrong */
+			batch_jindex_free(b->jindex);
+			if (batch_jindex_new(&b->jindex, NULL) < 0)
+				b->jindex = NULL;
 			if (!b->failing)
 				srv_log("gradebook %s: cannot write it (tried again): %s", a->name,
 					err.msg);

@@ -18,6 +18,14 @@
 #define SRV_DB_NAME "db/grader.sqlite"
 /* Below this much free space in the state folder nothing new is accepted or started. */
 #define SRV_MIN_FREE ((unsigned long long)2 << 20)
+/*
+ * What a push may put in the state folder, in all and per file, and how
+ * many files: a few MB pushed can be a GiB checked out (zeros compress),
+ * and every gradebook write reads every folder. A larger file is skipped;
+ * a larger submission fails its job with the reason.
+ */
+#define SRV_PUSH_MAX ((uint64_t)16 << 20)
+#define SRV_PUSH_FILES 1000
 /* What an uploaded zip may unpack to, in all and per file. */
 #define SRV_UNPACKED_MAX ((uint64_t)64 << 20)
 /* Grading workers at most (config "workers"). */
@@ -254,12 +262,15 @@ void srv_ids_free(char **ids, size_t n);
 /*
  * The grading side's writer of the gradebook files (srv_gradebook.c), one
  * entry per assignment of the config: `mark`, every job finished after it
- * is not in the file yet; `last`, when it was last written.
+ * is not in the file yet; `last`, when it was last written; `jindex`, the
+ * places of the journal's entries read so far, kept across writes.
  */
+struct batch_jindex;
 struct srv_gbook {
 	char *assignment;
 	double mark, last;
 	int failing;
+	struct batch_jindex *jindex; /* the journal as read so far: a write reads what is new */
 };
 struct srv_gbooks {
 	size_t n;
@@ -275,6 +286,12 @@ void srv_gbooks_release(struct srv_gbooks *g);
  */
 void srv_gbooks_flush(struct srv_gbooks *g, const struct srv_config *cfg, const struct srv_opts *so,
 		      struct srv_store *st, int final);
+/*
+ * Compact the journal at `path` (srv_journal.c) while no worker or writer
+ * runs: of each student only the last final entry is kept (*kept of *total
+ * lines), the file replaced atomically. A missing journal is nothing to do.
+ */
+int srv_journal_compact(const char *path, size_t *kept, size_t *total, struct gr_err *err);
 /* Take the lock beside `gradebook` (*fd; close it to let go): writes and folder changes. */
 int srv_gradebook_lock(int *fd, const char *gradebook, struct gr_err *err);
 

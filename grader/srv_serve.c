@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grader/fetch.h"
 #include "grader/roster.h"
 #include "grader/util.h"
 #include "srv_int.h"
@@ -314,6 +315,7 @@ static void worker_main(const struct srv_config *cfg, const struct srv_opts *opt
 		_exit(1);
 	}
 	srv_worker_prewarm(&w, cfg, opts);
+	fetch_git_hold(); /* libgit2 set up once, not at every job's fetch */
 	while (!stop_flag) {
 		/*
 		 * A job could not be finished or queued again (a full disk):
@@ -344,6 +346,7 @@ static void worker_main(const struct srv_config *cfg, const struct srv_opts *opt
 		} else if (rc == 0)
 			idle(wake[0]);
 	}
+	fetch_git_release();
 	srv_worker_release(&w);
 	roster_free(ro);
 	srv_store_close(st);
@@ -464,6 +467,32 @@ static void reload(struct srv_config **cur, struct srv_config **owned)
 	srv_log("config '%s' reloaded", c->path);
 }
 
+/*
+ * Before any worker or writer runs: each journal keeps the last result of
+ * each student (srv_journal.c), so it does not grow with every push for
+ * good. A journal that cannot be compacted is used as it is.
+ */
+static void compact_journals(const struct srv_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nassignments; i++) {
+		struct gr_err err = {0};
+		size_t kept = 0, total = 0;
+		char *path = NULL;
+		double t = gr_now();
+
+		if (asprintf(&path, "%s/gradebooks/%s.json.journal", cfg->state,
+			     cfg->assignments[i].name) < 0)
+			return;
+		if (srv_journal_compact(path, &kept, &total, &err) < 0)
+			srv_log("journal %s: left as it is: %s", cfg->assignments[i].name, err.msg);
+		else if (kept < total)
+			srv_log("journal %s: compacted to %zu of %zu line(s) in %.2f s (the last "
+				"result of each student)",
+				cfg->assignments[i].name, kept, total, gr_now() - t);
+		free(path);
+	}
+}
+
 /* Reap what ended, for up to `ms` milliseconds (any child; 0: do not wait). */
 static void reap(int ms, pid_t *http, pid_t *workers, size_t n, struct srv_store *st)
 {
@@ -529,6 +558,7 @@ int srv_run(const struct srv_config *cfg0, const struct srv_opts *opts, struct g
 		goto done;
 	if (n)
 		srv_log("%d job(s) left running by an earlier run queued again", n);
+	compact_journals(cfg);
 	rc = listen_on(&listen_fd, opts->listen ? opts->listen : cfg->listen, err);
 	if (rc)
 		goto done;

@@ -123,9 +123,15 @@ static int fetch_commit(char **why, const struct srv_opts *so, const struct srv_
 	o.log_payload = &lctx;
 	o.https_user = so->git_user;
 	o.https_token = so->git_token;
+	o.limits.max_file_size = o.limits.max_total_size = SRV_PUSH_MAX;
+	o.limits.max_files = SRV_PUSH_FILES;
 	rc = fetch_git_run(&rep, &o, err);
 	if (!rc && rep->count == 1 && rep->results[0]->failed)
 		*why = strdup(rep->results[0]->error ? rep->results[0]->error : "fetch failed");
+	else if (!rc && rep->count == 1 && rep->results[0]->nskips)
+		/* the reason, not the name: names are the student's */
+		srv_log("job %lld: fetch: %zu file(s) left out, the first: %s", job->id,
+			rep->results[0]->nskips, rep->results[0]->skips[0].reason);
 	fetch_report_free(rep);
 	free(st.repo);
 	return rc;
@@ -197,21 +203,20 @@ static json_t *student_view(const json_t *sub, const struct rubric *r)
 
 /*
  * The job's result: the submission JSON the journal got (`text`), the
- * student's view of it and its score. The gradebook file is written later
+ * student's view of it under the rubric it was graded with (the warm
+ * zygote's, loaded once) and its score. The gradebook file is written later
  * from the journal (srv_gradebook.c); the result does not wait for it.
  */
 static int job_result(char **mine, double *score, double *max, const char *text,
-		      const struct srv_assignment *a, struct gr_err *err)
+		      const struct srv_assignment *a, const struct rubric *r, struct gr_err *err)
 {
-	struct rubric *r = NULL;
 	json_t *j = NULL, *view = NULL;
-	int rc;
+	int rc = 0;
 
 	j = json_loads(text, 0, NULL);
 	if (!j)
 		return gr_err_set(err, GR_EINVAL, "cannot read back the result of '%s'", a->name);
-	rc = rubric_load(&r, a->rubric, err);
-	if (!rc && !(view = student_view(j, r)))
+	if (!(view = student_view(j, r)))
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 	if (!rc && !(*mine = json_dumps(view, JSON_COMPACT | JSON_SORT_KEYS)))
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
@@ -219,7 +224,6 @@ static int job_result(char **mine, double *score, double *max, const char *text,
 	*max = json_number_value(json_object_get(j, "max_score"));
 	json_decref(view);
 	json_decref(j);
-	rubric_free(r);
 	return rc;
 }
 
@@ -462,7 +466,7 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	}
 	t[2] = gr_now();
 	if (!rc)
-		rc = job_result(&mine, &score, &max, result, a, err);
+		rc = job_result(&mine, &score, &max, result, a, batch_warm_rubric(bw), err);
 finish:
 	/*
 	 * The host failed, not the student (a full disk, an I/O error): the job

@@ -166,10 +166,13 @@ static int32_t offset_at(GTimeZone *tz, int64_t utc)
 /*
  * The UTC instant of wall-clock time `local` (seconds, as if it were UTC)
  * in zone `name`. A time that happens twice (clocks going back) is the
- * first, a time that never happens (clocks going forward) is read with the
- * offset after the change: both as nbgrader (dateutil) reads them.
+ * first, and *later (when not NULL) the second; a time that never happens
+ * (clocks going forward) is read with the offset after the change: both as
+ * nbgrader (dateutil, fold=0) reads them. *later is *utc for a time that
+ * happens once.
  */
-int gr_time_zone_to_utc(int64_t *utc, int64_t local, const char *name, struct gr_err *err)
+int gr_time_zone_to_utc_both(int64_t *utc, int64_t *later, int64_t local, const char *name,
+			     struct gr_err *err)
 {
 	GTimeZone *tz = NULL;
 	int32_t before, after;
@@ -192,8 +195,15 @@ int gr_time_zone_to_utc(int64_t *utc, int64_t local, const char *name, struct gr
 		*utc = ok1 ? t1 : t2;
 	else
 		*utc = t2;
+	if (later)
+		*later = ok1 && ok2 ? (t1 < t2 ? t2 : t1) : *utc;
 	g_time_zone_unref(tz);
 	return 0;
+}
+
+int gr_time_zone_to_utc(int64_t *utc, int64_t local, const char *name, struct gr_err *err)
+{
+	return gr_time_zone_to_utc_both(utc, NULL, local, name, err);
 }
 
 /*
@@ -269,6 +279,8 @@ int gr_time_parse(int64_t *sec, int32_t *usec, const char *text, unsigned flags,
 
 	if (!text)
 		return gr_err_set(err, GR_EINVAL, "missing time");
+	if (!strncmp(text, "\xef\xbb\xbf", 3))
+		text += 3; /* a UTF-8 byte order mark: a timestamp.txt saved by Notepad */
 	while (isspace((unsigned char)*text))
 		text++;
 	n = strlen(text);

@@ -162,6 +162,94 @@ static void test_batch__journal_resumes_and_ignores_torn_line(void **state)
 	free(d);
 }
 
+/* Match plan's items through index x on a fresh open of jp; how many are done. */
+static size_t jindex_done(struct batch_jindex *x, const char *jp, struct batch_plan *plan,
+			  int truncate)
+{
+	struct batch_journal j;
+	struct gr_err err = {0};
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->n; i++)
+		plan->items[i].done = 0;
+	assert_int_equal(batch_journal_open(&j, jp, truncate, &err), 0);
+	assert_int_equal(batch_jindex_match(x, &j, plan, &err), 0);
+	for (size_t i = 0; i < plan->n; i++)
+		n += plan->items[i].done != 0;
+	batch_journal_close(&j);
+	return n;
+}
+
+static void test_batch__jindex_reads_only_what_was_appended(void **state)
+{
+	char *d = tmpdir(), *jp = gr_path_join(d, "gb.json.journal"),
+	     *subs = gr_path_join(d, "subs");
+	struct batch_plan plan = {0};
+	struct batch_jindex *x = NULL;
+	struct batch_journal j;
+	struct gr_err err = {0};
+	json_t *sub = json_pack("{s:f}", "score", 2.5), *back = NULL;
+	int fd;
+	(void)state;
+
+	put(d, "subs/a/ps1/n.ipynb", "1");
+	put(d, "subs/b/ps1/n.ipynb", "2");
+	assert_int_equal(batch_plan_build(&plan, subs, "ps1", NULL, "r", &err), 0);
+	assert_int_equal(batch_jindex_new(&x, &err), 0);
+	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_append(&j, &plan.items[0], sub, 1, &err), 0);
+	batch_journal_close(&j);
+	assert_int_equal(jindex_done(x, jp, &plan, 0), 1);
+	assert_true(plan.items[0].done);
+
+	/* b's entry comes after; a's line is then spoilt in place: the index read it already */
+	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_append(&j, &plan.items[1], sub, 1, &err), 0);
+	batch_journal_close(&j);
+	fd = open(jp, O_WRONLY);
+	assert_true(pwrite(fd, "#", 1, 0) == 1);
+	close(fd);
+	assert_int_equal(jindex_done(x, jp, &plan, 0), 2);
+	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_read(&j, &plan.items[1], &back, &err), 0);
+	assert_true(json_equal(back, sub));
+	json_decref(back);
+	/* the whole-journal reader sees the spoilt line: a is not reused there */
+	plan.items[0].done = plan.items[1].done = 0;
+	assert_int_equal(batch_journal_match(&j, &plan, &err), 0);
+	assert_false(plan.items[0].done);
+	assert_true(plan.items[1].done);
+	batch_journal_close(&j);
+
+	/* a torn line, then an entry of a new key on the same line: neither counts */
+	fd = open(jp, O_WRONLY | O_APPEND);
+	assert_true(write(fd, "{\"key\":\"", 8) == 8);
+	close(fd);
+	assert_int_equal(jindex_done(x, jp, &plan, 0), 2);
+	plan.items[1].key[0] = plan.items[1].key[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_append(&j, &plan.items[1], sub, 1, &err), 0);
+	batch_journal_close(&j);
+	assert_int_equal(jindex_done(x, jp, &plan, 0), 1);
+	assert_false(plan.items[1].done);
+	/* the next entry of that key, on a line of its own, is found */
+	assert_int_equal(batch_journal_open(&j, jp, 0, &err), 0);
+	assert_int_equal(batch_journal_append(&j, &plan.items[1], sub, 1, &err), 0);
+	batch_journal_close(&j);
+	assert_int_equal(jindex_done(x, jp, &plan, 0), 2);
+
+	/* truncated (--force): read from the start, nothing is done */
+	assert_int_equal(jindex_done(x, jp, &plan, 1), 0);
+
+	batch_jindex_free(x);
+	json_decref(sub);
+	batch_plan_release(&plan);
+	gr_rm_rf(d, NULL);
+	free(subs);
+	free(jp);
+	free(d);
+}
+
 struct pool_results {
 	char *text[8];
 	char *msg[8];
@@ -379,6 +467,7 @@ int main(void)
 	    cmocka_unit_test(test_batch__hash_tree_sees_content_and_names),
 	    cmocka_unit_test(test_batch__plan_lists_students_and_missing),
 	    cmocka_unit_test(test_batch__journal_resumes_and_ignores_torn_line),
+	    cmocka_unit_test(test_batch__jindex_reads_only_what_was_appended),
 	    cmocka_unit_test(test_batch__pool_survives_a_crashing_worker),
 	    cmocka_unit_test(test_batch__progress_lines_when_not_a_tty),
 	    cmocka_unit_test(test_batch__shards_partition_the_plan),

@@ -151,6 +151,28 @@ static void test_export__csv_matches_nbgrader(void **state)
 	gb_free(gb);
 }
 
+/* Names come from the LMS, where students choose them: never a formula in a spreadsheet. */
+static void test_export__csv_no_formula(void **state)
+{
+	struct gb_gradebook *gb = fixture();
+	struct export_opts o = {.student = "bob"};
+	char *csv;
+	(void)state;
+
+	for (size_t j = 0; j < gb->n_students; j++)
+		if (!strcmp(gb->students[j]->id, "bob")) {
+			free(gb->students[j]->first_name);
+			free(gb->students[j]->last_name);
+			gb->students[j]->first_name = strdup("=HYPERLINK(\"http://x\",\"y\")");
+			gb->students[j]->last_name = strdup("-O'Brien");
+		}
+	csv = run(export_csv, gb, &o);
+	assert_non_null(strstr(csv, ",bob,'-O'Brien,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\","
+				    "bob@example.edu,2.5,"));
+	free(csv);
+	gb_free(gb);
+}
+
 /* Scores that binary floating point cannot hold print as Python would print them. */
 static void test_export__csv_rounding(void **state)
 {
@@ -497,6 +519,7 @@ int main(void)
 	    cmocka_unit_test(test_export__csv_field_quoting),
 	    cmocka_unit_test(test_export__xml_escaping),
 	    cmocka_unit_test(test_export__csv_matches_nbgrader),
+	    cmocka_unit_test(test_export__csv_no_formula),
 	    cmocka_unit_test(test_export__csv_rounding),
 	    cmocka_unit_test(test_export__csv_several_assignments),
 	    cmocka_unit_test(test_export__junit),

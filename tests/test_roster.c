@@ -44,6 +44,13 @@ static void test_roster__all_columns_any_order(void **state)
 	assert_ptr_equal(roster_find_lms(r, "101"), &r->students[0]);
 	assert_null(roster_find(r, "carol"));
 	assert_null(roster_find_lms(r, ""));
+	assert_ptr_equal(roster_find_email(r, "B@X"), &r->students[1]);
+	assert_null(roster_find_email(r, "bob"));
+	roster_free(r);
+	/* two rows with one address: neither */
+	r = parse_ok("student_id,email\na,same@x\nb,Same@X\nc,\n");
+	assert_null(roster_find_email(r, "same@x"));
+	assert_null(roster_find_email(r, ""));
 	roster_free(r);
 }
 
@@ -86,6 +93,13 @@ static void test_roster__errors(void **state)
 {
 	(void)state;
 	expect_error("name,repo\nalice,x\n", "no 'student_id' column");
+	/* spreadsheets: Excel's ';' in locales with a decimal comma, tabs, a spaced name */
+	expect_error("student_id;first_name\r\nalice;Alice\r\n",
+		     "no 'student_id' column (its header is separated by ';', not commas: save it "
+		     "as comma-separated CSV)");
+	expect_error("student_id\tfirst_name\nalice\tAlice\n", "separated by tabs");
+	expect_error("Student ID,Name\nalice,Alice\n",
+		     "no 'student_id' column (rename its column 'Student ID' to student_id)");
 	expect_error("", "empty file");
 	expect_error("student_id\n\"alice\n", "unterminated quoted field");
 	expect_error("student_id\n\"alice\"x\n", "text after a closing quote");

@@ -713,6 +713,21 @@ static void test_util__time_zone_names(void **state)
 	/* clocks back at 02:00 BST: 01:30 happens twice, the first (BST) counts */
 	expect_utc("2026-10-25 01:30:00 Europe/London", "2026-10-25 00:30:00");
 	expect_utc("2026-10-25 02:30:00 Europe/London", "2026-10-25 02:30:00");
+	/* a timestamp.txt saved by Notepad: a byte order mark, CRLF */
+	expect_utc("\xef\xbb\xbf"
+		   "2026-10-30 10:00:00.000000 UTC\r\n",
+		   "2026-10-30 10:00:00");
+	/* ... and the second instant is told, for a warning (fetch) */
+	int64_t first, later, wall = 1792891800; /* 2026-10-25 01:30:00 as if UTC */
+	assert_int_equal(gr_time_zone_to_utc_both(&first, &later, wall, "Europe/London", &err), 0);
+	assert_int_equal(first, wall - 3600);
+	assert_int_equal(later, wall);
+	assert_int_equal(
+	    gr_time_zone_to_utc_both(&first, &later, wall + 3600, "Europe/London", &err), 0);
+	assert_int_equal(later, first); /* 02:30 happens once */
+	assert_int_equal(
+	    gr_time_zone_to_utc_both(&first, &later, wall - 86400 * 210, "Europe/London", &err), 0);
+	assert_int_equal(later, first); /* March's skipped hour is no repeated one */
 	/* a zone name never falls back to UTC */
 	assert_int_equal(gr_time_parse(&sec, NULL, "2026-10-30 10:00 Mars/Olympus", 0, &err),
 			 GR_EINVAL);

@@ -1,10 +1,12 @@
 /* cmd_fetch.c - `grader fetch git|archive`: options, help, exit codes. */
 #include <errno.h>
+#include <iconv.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "grader/fetch.h"
@@ -44,8 +46,12 @@ static const char usage_text[] =
     "                         or regex:PATTERN with (?P<student_id>..) (?P<file_id>..)\n"
     "                         and optional (?P<timestamp>..) groups\n"
     "  --lms-timezone ZONE    the tz database zone of LMS times written without one\n"
-    "                         (Blackboard attempts, regex timestamps), e.g.\n"
-    "                         America/Chicago (default: UTC)\n"
+    "                         (Blackboard attempts, regex timestamps, zip entry\n"
+    "                         times as Moodle writes them), e.g. America/Chicago\n"
+    "                         (default: UTC; zip entry times: this machine's zone)\n"
+    "  --zip-charset CP       code page of zip entry names without the UTF-8 flag\n"
+    "                         that are not UTF-8 (default CP437; CP866 for a zip\n"
+    "                         made on a Russian Windows, CP850, CP737, ...)\n"
     "  --max-entries N        refuse an archive with more entries (default 100000)\n"
     "  --max-archive-size S   refuse an archive unpacking to more (default 8G)\n"
     "  --max-ratio N          refuse an archive expanding more than N:1 (default 200)\n"
@@ -91,6 +97,7 @@ enum {
 	F_SUBDIR,
 	F_LAYOUT,
 	F_LMS_TZ,
+	F_ZIP_CHARSET,
 	F_MAX_ENTRIES,
 	F_MAX_ARCHIVE_SIZE,
 	F_MAX_RATIO,
@@ -114,6 +121,7 @@ static const struct cmd_opt table[] = {
     {"subdir", 0, 1, F_SUBDIR},
     {"layout", 0, 1, F_LAYOUT},
     {"lms-timezone", 0, 1, F_LMS_TZ},
+    {"zip-charset", 0, 1, F_ZIP_CHARSET},
     {"max-entries", 0, 1, F_MAX_ENTRIES},
     {"max-archive-size", 0, 1, F_MAX_ARCHIVE_SIZE},
     {"max-ratio", 0, 1, F_MAX_RATIO},
@@ -175,6 +183,23 @@ static int set_option(int c, const char *val, struct fetch_opts *o, struct args 
 		if (gr_time_zone_to_utc(&utc, 0, val, &zerr) < 0)
 			return usage_error("--lms-timezone: %s", zerr.msg);
 		o->lms_zone = val;
+		/*
+		 * libarchive turns a zip's DOS times into seconds with mktime in
+		 * TZ, and fetch turns them back to read them in ZONE: in UTC
+		 * that is exact (no hour of this machine's own DST change lost).
+		 * Still one thread here.
+		 */
+		setenv("TZ", "UTC0", 1);
+		tzset();
+		break;
+	}
+	case F_ZIP_CHARSET: {
+		iconv_t cd = iconv_open("UTF-8", val);
+		if (cd == (iconv_t)-1)
+			return usage_error(
+			    "--zip-charset: unknown code page '%s' (iconv -l lists them)", val);
+		iconv_close(cd);
+		o->zip_charset = val;
 		break;
 	}
 	case F_MAX_ENTRIES:

@@ -50,6 +50,9 @@ struct batch_opts {
 	/* set (to the signal's number) by the caller's SIGTERM/SIGINT handler, or
 	   NULL: once nonzero the run stops, see batch_run */
 	const volatile sig_atomic_t *stop;
+	/* what the caller keeps of the journal between runs (batch_jindex_new), or NULL:
+	   the journal is read whole */
+	struct batch_jindex *jindex;
 };
 
 /* total = graded + failed + missing + reused + kept */
@@ -72,6 +75,18 @@ unsigned batch_shard_of(const char *id, unsigned n);
 
 /* Fill defaults (no allocation). */
 void batch_opts_init(struct batch_opts *opts);
+
+/*
+ * What a long-lived caller (grader serve's gradebook writer) keeps of one
+ * output's journal between batch_run calls, set in batch_opts.jindex: the
+ * place of every final entry, by student and key, and how far the journal
+ * was read. A run then reads only the lines appended since the last (the
+ * whole journal again when it was replaced or truncated), so its cost
+ * follows the new entries, not the journal's history. One index per output.
+ */
+struct batch_jindex;
+int batch_jindex_new(struct batch_jindex **out, struct gr_err *err);
+void batch_jindex_free(struct batch_jindex *x);
 
 /*
  * Grade as described above. Returns 0 when the gradebook was written, whatever
@@ -149,6 +164,8 @@ struct batch_warm;
 int batch_warm_new(struct batch_warm **out, const struct batch_opts *opts, unsigned slot,
 		   struct gr_err *err);
 int batch_warm_stale(const struct batch_warm *w);
+/* The rubric w grades with, as loaded once (only read it; it lives as long as w). */
+const struct rubric *batch_warm_rubric(const struct batch_warm *w);
 void batch_warm_free(struct batch_warm *w);
 
 /*

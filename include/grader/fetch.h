@@ -80,7 +80,8 @@ struct fetch_file {
 	char sha256[65];
 	char *origin;		   /* "archive.zip!entry" chain, or "git:<blob id>" */
 	const char *name_encoding; /* archive entries: how the name's bytes were
-				      read, "utf-8" or "cp437" (NULL for git) */
+				      read, "utf-8", "cp437" or the zip_charset
+				      given (NULL for git) */
 };
 
 struct fetch_skip {
@@ -153,6 +154,8 @@ struct fetch_opts {
 	const struct fetch_regex *regex; /* for FETCH_LAYOUT_REGEX */
 	const char *lms_zone;		 /* tz database zone of LMS times written without one
 					    (Blackboard attempts, regex timestamps); NULL = UTC */
+	const char *zip_charset;	 /* code page (an iconv name) of zip entry names that
+					    are neither flagged nor valid UTF-8; NULL = CP437 */
 	const char *owner; /* archives of this one student's own work (an upload): every
 			      entry is theirs, at its path in the archive; no layout */
 };
@@ -170,6 +173,14 @@ void fetch_opts_init(struct fetch_opts *o);
  * *out is the report (free with fetch_report_free).
  */
 int fetch_git_run(struct fetch_report **out, const struct fetch_opts *o, struct gr_err *err);
+
+/*
+ * Keep libgit2 set up between fetch_git_run calls of a long-lived process
+ * (grader serve's workers): setting it up reads the system's certificate
+ * bundle, milliseconds a call. Each _hold is undone by one _release.
+ */
+void fetch_git_hold(void);
+void fetch_git_release(void);
 
 /*
  * Unpack archives (zip, tar[.gz|.bz2|.xz], 7z; nested up to limits.max_depth)

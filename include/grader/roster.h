@@ -71,6 +71,9 @@ const struct roster_student *roster_find(const struct roster *r, const char *id)
 /* The row whose lms_id is `lms_id` (exact match), or NULL. */
 const struct roster_student *roster_find_lms(const struct roster *r, const char *lms_id);
 
+/* The one row whose email is `email` (ignoring ASCII case), or NULL (none, several). */
+const struct roster_student *roster_find_email(const struct roster *r, const char *email);
+
 /*
  * The row whose names match a display name from an LMS, or NULL when none or
  * several match. Letters, marks and digits of any script are compared after

@@ -260,6 +260,10 @@ int gr_time_parse(int64_t *sec, int32_t *usec, const char *text, unsigned flags,
  */
 int gr_time_zone_to_utc(int64_t *utc, int64_t local, const char *name, struct gr_err *err);
 
+/* The same; *later is the second instant of a time that happens twice, else *utc. */
+int gr_time_zone_to_utc_both(int64_t *utc, int64_t *later, int64_t local, const char *name,
+			     struct gr_err *err);
+
 enum gr_time_style {
 	GR_TIME_ISO,	  /* 2026-10-30T10:00:00Z (microseconds dropped) */
 	GR_TIME_ISO_FRAC, /* 2026-10-30T10:00:00[.749302]Z: microseconds when not 0 */

@@ -2,7 +2,8 @@
 # grader fetch archive with the names of a real class: accents, CJK and
 # Arabic in every LMS layout (Canvas, Moodle folder and flat mode,
 # Blackboard, nbgrader trees in zip, tar and 7z), names decomposed as macOS
-# writes them, a zip from Windows (CP437, no UTF-8 flag) and names no
+# writes them, a zip from Windows (CP437, no UTF-8 flag), one from a Russian
+# Windows (CP866: a warning, then --zip-charset) and names no
 # encoding can read, and an Info-ZIP Unicode path field. Each download is
 # fetched under LC_ALL=C and C.UTF-8 and
 # must come out the same: every student in the manifest, nothing dropped
@@ -72,6 +73,13 @@ with tarfile.open('nbtree.tar.gz', 'w:gz', format=tarfile.PAX_FORMAT) as t:
 # zip tools on Windows: CP437 names, no UTF-8 flag (0x81 = u-umlaut, 0x82 = e-acute)
 zraw('windows.zip', [(b'Jon M\x81ller_401_assignsubmission_file_/L\x94sung.txt', 'jon'),
                      (b'Ren\x82e Roy_402_assignsubmission_file_/caf\x82.txt', 'renee')], False)
+# an nbgrader tree zipped on a Russian Windows: CP866 names, no UTF-8 flag; the
+# same student's other file in a zip with UTF-8 names
+ru = 'submitted/Дмитрий Иванов/ps1/'
+# (the longer name first: zraw's placeholders are zeros of the name's length)
+zraw('russian.zip', [((ru + 'Задание.txt').encode('cp866'), 'task'),
+                     ((ru + 'ps1.ipynb').encode('cp866'), '{"ru": 1}')], False)
+zfile('russian-utf8.zip', [(ru + 'notes.txt', 'notes')])
 # Info-ZIP's Unicode path extra field (0x7075): a lossy native name, the UTF-8 one beside it
 import struct, zlib
 native = b'Jon M?ller_701_assignsubmission_file_/L?sung.txt'
@@ -169,6 +177,21 @@ for L in C C.UTF-8; do
 		test "$(json_get "$D/401/ps1/.grader-provenance.json" '["files"][0]["name_encoding"]')" = cp437
 	check "$L cp437: display name decoded" \
 		test "$(json_get "$D/402/ps1/.grader-provenance.json" '["source"]["display_name"]')" = "Renée Roy"
+	check "$L cp437: Western names raise no code page warning" test ! -s "$T/err"
+
+	run "$L" russian.zip russian-utf8.zip --layout nbgrader
+	check "$L cp866 read as cp437: a warning naming the entry, its CP866 reading, the option" \
+		grep -q "^fetch: 'russian.zip': warning: entry 'submitted/.*/ps1/.*' (and 1 more) has no UTF-8 flag and reads as CP437 like text of another code page (as CP866: 'submitted/Дмитрий Иванов/ps1/Задание.txt'); if the zip was made on a Windows in another language, fetch again with --zip-charset (CP866 Cyrillic" "$T/err"
+	run "$L" russian.zip russian-utf8.zip --layout nbgrader --zip-charset CP866
+	ru="Дмитрий Иванов"
+	check "$L --zip-charset CP866: exit 0" test "$(cat "$T/rc")" = 0
+	check "$L --zip-charset CP866: one student from both zips" test "$(ls "$D")" = "$ru"
+	check "$L --zip-charset CP866: the Cyrillic file names" has "$ru" Задание.txt
+	check "$L --zip-charset CP866: ... and the notebook" has "$ru" ps1.ipynb
+	check "$L --zip-charset CP866: ... and the UTF-8 zip's file" has "$ru" notes.txt
+	check "$L --zip-charset CP866: encoding recorded" \
+		grep -q '"name_encoding": "CP866"' "$D/$ru/ps1/.grader-provenance.json"
+	check "$L --zip-charset CP866: no warning" test ! -s "$T/err"
 
 	run "$L" infozip.zip
 	check "$L Info-ZIP unicode path: exit 0" test "$(cat "$T/rc")" = 0
@@ -198,5 +221,9 @@ for L in C C.UTF-8; do
 	check "$L latin1 tar: summary" grep -qx '1 fetched, 1 failed, 1 entry skipped (1 with an unreadable name)' "$T/out"
 	check "$L latin1 tar: neighbour kept" has berg fine.txt
 done
+run C.UTF-8 russian.zip --zip-charset KOI9
+check "unknown --zip-charset: usage error" test "$(cat "$T/rc")" = 2
+check "unknown --zip-charset: the line says so" \
+	grep -q "unknown code page 'KOI9' (iconv -l lists them)" "$T/err"
 check "no staging left" test -z "$(find "$T" -name '.grader-stage-*')"
 finish

@@ -85,6 +85,13 @@ check "bad timestamp: junit property notes it" grep -q "<property name=\"time_no
 "$GRADER" export "$T/gb.json" --to junit -o "$T/canvas.xml" 2>/dev/null
 check "canvas: junit notes the unknown time" grep -q '<property name="time_note" value="submission time unknown: Canvas stamps' "$T/canvas.xml"
 
+# --- a bare date in timestamp.txt: its midnight in UTC, as nbgrader's parse_utc reads it
+mkdir -p "$T/date/bob/ps1" && cp "$T/demo/bob/ps1/ps1.ipynb" "$T/date/bob/ps1/"
+echo "2026-10-30" >"$T/date/bob/ps1/timestamp.txt"
+"$GRADER" grade --rubric "$ex/ps1.json" --submissions "$T/date" -o "$T/gbdate.json" -q 2>"$T/logdate"
+expect "$T/gbdate.json" bob "s['timestamp'].startswith('2026-10-30T00:00:00')" True
+expect "$T/gbdate.json" bob "'bad_timestamp' in s['flags']" False
+
 # --- an nbgrader tree whose timestamp.txt is unreadable, or empty: no time is made up
 $PY - "$T/nbts.tar" <<'PYEOF'
 import io, sys, tarfile

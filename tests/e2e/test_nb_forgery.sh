@@ -55,11 +55,13 @@ check "loop_factory: flagged, naming the task factory" sub loop_factory \
 # 3. code of the notebook's run inside an import (a finder, a path hook, a
 # collector callback, a finalizer due): its changes are the notebook's, and
 # the hooks are flagged and removed before a grade cell
-for a in meta_finder path_hook gc_callback finalizer; do
+for a in meta_finder meta_finder_eq path_hook gc_callback finalizer; do
 	check "$a: flagged, math.isclose rebound" sub $a \
 		'"replaced_builtins" in s["flags"] and "math.isclose rebound (cell 2)" in r'
 done
 check "meta_finder: the finder is flagged and removed" sub meta_finder \
+	'"sys.meta_path held a _F of the notebook'"'"'s when grade cell 3 started (removed)" in r'
+check "meta_finder_eq: a finder equal to everything is no system finder: flagged and removed" sub meta_finder_eq \
 	'"sys.meta_path held a _F of the notebook'"'"'s when grade cell 3 started (removed)" in r'
 check "path_hook: the hook is flagged and removed" sub path_hook \
 	'"sys.path_hooks held a function of the notebook'"'"'s when grade cell 3 started (removed)" in r'
