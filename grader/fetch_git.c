@@ -418,6 +418,16 @@ static int pick_commit(git_commit **c, unsigned *skipped, git_repository *repo, 
 		}
 		git_commit_free(*c);
 		*c = exact;
+		if (o->commit_is_tip && !git_oid_equal(&want, git_commit_id(tip))) {
+			char hex[GIT_OID_HEXSZ + 1];
+
+			git_oid_tostr(hex, sizeof(hex), git_commit_id(tip));
+			res->moved_on = true;
+			fetch_result_fail(res,
+					  "commit %.12s is no longer the tip of '%s' (%.12s is)",
+					  o->commit, branch, hex);
+			return -1;
+		}
 	}
 	while (!o->commit && o->has_deadline && git_commit_time(*c) > o->deadline.sec) {
 		git_commit *parent = NULL;

@@ -93,8 +93,15 @@ static int stamp_received(const char *dir, double received, struct gr_err *err)
 
 /* Fetch job->commit into STATE/submitted/{student}/{assignment}; *why when the student's
  * repository is at fault (the job fails, the service goes on). */
-static int fetch_commit(char **why, const struct srv_opts *so, const struct srv_assignment *a,
-			const struct srv_job *job, const char *dest, struct gr_err *err)
+/*
+ * The pushed commit into dest; *why when the student's fetch failed, and
+ * *moved when that is because the branch moved on past the commit: a
+ * delivery late or out of order, or a replayed one, never grades an old
+ * commit over the branch's newer one (whose own push is its job).
+ */
+static int fetch_commit(char **why, int *moved, const struct srv_opts *so,
+			const struct srv_assignment *a, const struct srv_job *job, const char *dest,
+			struct gr_err *err)
 {
 	struct roster_student st = {0};
 	struct roster ro = {.path = "config",
@@ -118,6 +125,7 @@ static int fetch_commit(char **why, const struct srv_opts *so, const struct srv_
 	o.assignment = a->name;
 	o.roster = &ro;
 	o.commit = job->commit;
+	o.commit_is_tip = true;
 	o.branch = a->branch;
 	o.log = fetch_line;
 	o.log_payload = &lctx;
@@ -126,9 +134,10 @@ static int fetch_commit(char **why, const struct srv_opts *so, const struct srv_
 	o.limits.max_file_size = o.limits.max_total_size = SRV_PUSH_MAX;
 	o.limits.max_files = SRV_PUSH_FILES;
 	rc = fetch_git_run(&rep, &o, err);
-	if (!rc && rep->count == 1 && rep->results[0]->failed)
+	if (!rc && rep->count == 1 && rep->results[0]->failed) {
 		*why = strdup(rep->results[0]->error ? rep->results[0]->error : "fetch failed");
-	else if (!rc && rep->count == 1 && rep->results[0]->nskips)
+		*moved = rep->results[0]->moved_on;
+	} else if (!rc && rep->count == 1 && rep->results[0]->nskips)
 		/* the reason, not the name: names are the student's */
 		srv_log("job %lld: fetch: %zu file(s) left out, the first: %s", job->id,
 			rep->results[0]->nskips, rep->results[0]->skips[0].reason);
@@ -348,11 +357,11 @@ static void warm_drop(struct srv_worker *w, size_t i)
 
 /*
  * The worker's warm zygote of assignment a, moved to the front; a new one
- * when there is none or the rubric file changed (the least recently used
- * goes when SRV_WARM_MAX are warm).
+ * (*started set) when there is none or the rubric file changed (the least
+ * recently used goes when SRV_WARM_MAX are warm).
  */
-static int warm_get(struct batch_warm **out, struct srv_worker *w, const struct srv_assignment *a,
-		    const struct srv_opts *so, struct gr_err *err)
+static int warm_get(struct batch_warm **out, int *started, struct srv_worker *w,
+		    const struct srv_assignment *a, const struct srv_opts *so, struct gr_err *err)
 {
 	struct batch_opts bo;
 	struct batch_warm *bw = NULL;
@@ -373,6 +382,7 @@ static int warm_get(struct batch_warm **out, struct srv_worker *w, const struct 
 		*out = bw;
 		return 0;
 	}
+	*started = 1;
 	if (w->nwarm == SRV_WARM_MAX)
 		warm_drop(w, w->nwarm - 1);
 	batch_opts_init(&bo);
@@ -402,7 +412,9 @@ void srv_worker_prewarm(struct srv_worker *w, const struct srv_config *cfg,
 		struct gr_err err = {0};
 		double t0 = gr_now();
 
-		if (warm_get(&bw, w, &cfg->assignments[i], so, &err) < 0)
+		int started = 0;
+
+		if (warm_get(&bw, &started, w, &cfg->assignments[i], so, &err) < 0)
 			srv_log("worker %u: %s: %s", w->slot, cfg->assignments[i].name, err.msg);
 		else
 			srv_log("worker %u: %s: zygote warm in %.2f s", w->slot,
@@ -420,7 +432,8 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	struct srv_call_in calls[2];
 	size_t ncalls = 0;
 	double score = 0, max = 0, t0 = gr_now(), t[3] = {0};
-	int rc = 0, lock = -1;
+	int rc = 0, lock = -1, moved = 0, started = 0;
+	const char *state;
 
 	if (!a) {
 		why = strdup("the assignment is no longer in the config");
@@ -446,7 +459,7 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 		if (rc || why)
 			goto finish;
 	} else {
-		rc = fetch_commit(&why, opts, a, job, dest, err);
+		rc = fetch_commit(&why, &moved, opts, a, job, dest, err);
 		if (rc || why)
 			goto finish;
 	}
@@ -454,8 +467,11 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	if (rc)
 		goto done;
 	t[0] = gr_now();
-	rc = warm_get(&bw, w, a, opts, err);
+	rc = warm_get(&bw, &started, w, a, opts, err);
 	t[1] = gr_now();
+	/* a fact the log states, not a time to read it from */
+	if (!rc && started)
+		srv_log("worker %u: %s: zygote started for job %lld", w->slot, a->name, job->id);
 	if (!rc)
 		rc = batch_warm_grade(bw, dest, gradebook, job->student, &result, err);
 	if (rc && bw) {
@@ -482,17 +498,19 @@ finish:
 	}
 	if (rc && !why)
 		why = strdup(err->msg);
-	rc = srv_callback_build(cfg, w->key, job, why ? "failed" : "done", why, score, max, calls,
-				&ncalls);
+	/* a commit the branch moved past is superseded: no status, no callback */
+	state = moved ? "superseded" : why ? "failed" : "done";
+	rc = moved ? 0
+		   : srv_callback_build(cfg, w->key, job, state, why, score, max, calls, &ncalls);
 	if (rc)
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 	else
-		rc = srv_store_finish(st, job->id, why ? "failed" : "done", why, result, mine,
-				      score, max, calls, ncalls, err);
+		rc = srv_store_finish(st, job->id, state, why, result, mine, score, max, calls,
+				      ncalls, err);
 	srv_callback_free(calls, ncalls);
 	if (!rc && why)
-		srv_log("job %lld: %s %s %.12s: failed in %.2f s: %s", job->id, job->assignment,
-			job->student, job->commit ? job->commit : "-", gr_now() - t0, why);
+		srv_log("job %lld: %s %s %.12s: %s in %.2f s: %s", job->id, job->assignment,
+			job->student, job->commit ? job->commit : "-", state, gr_now() - t0, why);
 	else if (!rc)
 		/* where the time went: fetch, zygote start (first job only), grading, store */
 		srv_log("job %lld: %s %s %.12s: done in %.2f s (fetch %.2f, zygote %.2f, grade "

@@ -95,7 +95,8 @@ struct fetch_result {
 	char *student_id;
 	int missing; /* archive mode: in the roster, nothing in the archives */
 	int failed;
-	char *error; /* one line when failed, e.g. "no commit on 'main' before ..." */
+	char *error;   /* one line when failed, e.g. "no commit on 'main' before ..." */
+	bool moved_on; /* failed: the commit asked for is no longer the tip (commit_is_tip) */
 	size_t nfiles, nskips;
 	struct fetch_file *files; /* sorted by path once written */
 	struct fetch_skip *skips;
@@ -149,6 +150,8 @@ struct fetch_opts {
 	const char *https_token;
 	const char *commit; /* this exact commit (hex id) instead of the deadline rule; it
 			       must be the branch's tip or an ancestor of it */
+	bool commit_is_tip; /* with commit: it must be the tip itself; an ancestor fails
+			       the student with moved_on set (the branch moved on) */
 	/* archives */
 	enum fetch_layout layout;
 	const struct fetch_regex *regex; /* for FETCH_LAYOUT_REGEX */

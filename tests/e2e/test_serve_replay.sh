@@ -73,6 +73,19 @@ check "bob's push: failed" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" 
 mv "$T/remote/bob.gone" "$T/remote/bob.git"
 check "bob's failed commit delivered again: 202" test "$(deliver github "$T/b.json" b2)" = 202
 check "bob's failed commit: graded now" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = done
+# out of order: V and W pushed, W's delivery first, then V's (late, reordered or
+# forged by one who saw a GitLab token): V is no longer the branch's tip, so its
+# job is superseded, and W stays the result
+cv=$(push_nb "$T" alice carol 2026-10-29T14:00:00Z)
+cw=$(push_nb "$T" alice alice 2026-10-29T15:00:00Z)
+github_body "$T/w.json" course/ps1-alice refs/heads/main "$cw"
+check "out of order: W's delivery first: 202" test "$(deliver github "$T/w.json" o1)" = 202
+check "out of order: W graded" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = done
+github_body "$T/v.json" course/ps1-alice refs/heads/main "$cv"
+check "out of order: V's delivery then: 202" test "$(deliver github "$T/v.json" o2)" = 202
+check "out of order: V is superseded (the branch moved on)" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = superseded
+check "out of order: the result is still W's" test "$(result '["commit"]')" = "$cw"
+check "out of order: the log says why" grep -q "superseded in .*is no longer the tip of 'main'" "$T/serve.log"
 stop_server TERM
 check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
 finish
