@@ -231,7 +231,8 @@ for i in range(pushes):
         time.sleep(due - now)
     s, sha = random.choice(commits)
     took, answer = push(s, sha, 'bench-%d' % i)
-    if answer is not None:
+    # a commit already queued or graded is acknowledged (200) and not queued
+    if answer is not None and 'job' in json.loads(answer):
         ids.append(json.loads(answer)['job'])
     lat.append(took)
 sent = time.monotonic() - start
