@@ -20,16 +20,6 @@ int srv_file_name_ok(const char *name)
 	       strncmp(name, ".grader-", 8) && strcmp(name, FETCH_TIMESTAMP_NAME);
 }
 
-static int is_hex40(const char *s)
-{
-	if (!s || strlen(s) != 40)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return 0;
-	return 1;
-}
-
 /* A push row's repository must be the one its assignment and student name. */
 static const char *check_repository(const struct srv_config *cfg, const struct srv_job *job)
 {
@@ -59,7 +49,7 @@ const char *srv_job_check(const struct srv_config *cfg, const struct roster *ros
 	if (!strcmp(job->kind, "upload"))
 		return job->commit || job->repository ? "an upload names a commit or repository"
 						      : NULL;
-	if (!is_hex40(job->commit))
+	if (!srv_is_commit_id(job->commit))
 		return "its commit is not a commit id";
 	return check_repository(cfg, job);
 }

@@ -98,7 +98,7 @@ int srv_hook_is_push(enum srv_forge forge, const char *event)
 	return event && !strcmp(event, forge == SRV_GITLAB ? "Push Hook" : "push");
 }
 
-static int is_hex40(const char *s)
+int srv_is_commit_id(const char *s)
 {
 	if (!s || strlen(s) != 40)
 		return 0;
@@ -150,7 +150,7 @@ int srv_hook_parse(struct srv_push *out, enum srv_forge forge, const char *event
 	}
 	p.deleted = json_is_true(json_object_get(root, "deleted")) ||
 		    (after && strspn(after, "0") == 40) || (forge == SRV_GITLAB && !after);
-	if (!p.deleted && !is_hex40(after)) {
+	if (!p.deleted && !srv_is_commit_id(after)) {
 		rc = gr_err_set(err, GR_EINVAL, "push without a commit id in 'after'");
 		goto done;
 	}

@@ -95,6 +95,8 @@ void srv_push_release(struct srv_push *p);
 
 /* Whether `event` names a push on that forge ("push", GitLab's "Push Hook"). */
 int srv_hook_is_push(enum srv_forge forge, const char *event);
+/* Whether s is a full commit id as the forges send it: 40 lowercase hex digits. */
+int srv_is_commit_id(const char *s);
 
 /* Lowercase hex HMAC-SHA256 of data keyed by key (out: 65 bytes). */
 void srv_hmac_sha256_hex(char out[65], const char *key, const void *data, size_t len);
