@@ -62,12 +62,19 @@ static char *config_path(const char *dir, const char *p)
 	return p[0] == '/' ? strdup(p) : gr_path_join(dir, p);
 }
 
-/* Keys of `obj` outside `known` (NULL-terminated) are problems: typos are caught. */
-static void unknown_keys(struct check *ck, json_t *obj, const char *where, const char *const *known)
+/*
+ * `obj` must be an object (else a problem, and 0), and its keys outside
+ * `known` (NULL-terminated) are problems: typos are caught. 1 for an object.
+ */
+static int object_keys(struct check *ck, json_t *obj, const char *where, const char *const *known)
 {
 	const char *key;
 	json_t *v;
 
+	if (!json_is_object(obj)) {
+		problem(ck, "%s: must be an object", where);
+		return 0;
+	}
 	json_object_foreach(obj, key, v)
 	{
 		size_t i;
@@ -77,6 +84,7 @@ static void unknown_keys(struct check *ck, json_t *obj, const char *where, const
 		if (!known[i])
 			problem(ck, "%s: unknown key '%s'", where, key);
 	}
+	return 1;
 }
 
 /*
@@ -158,11 +166,8 @@ static void load_status(struct check *ck, struct srv_status *st, json_t *j, cons
 	int f;
 
 	snprintf(w, sizeof(w), "%s.status", where);
-	if (!json_is_object(j)) {
-		problem(ck, "%s: must be an object", w);
+	if (!object_keys(ck, j, w, known))
 		return;
-	}
-	unknown_keys(ck, j, w, known);
 	for (f = 0; f < SRV_NFORGES && (!forge || strcmp(forge, srv_forge_name(f))); f++)
 		;
 	if (f == SRV_NFORGES)
@@ -191,11 +196,8 @@ static int load_assignment(struct check *ck, struct srv_assignment *a, json_t *j
 	char where[64];
 
 	snprintf(where, sizeof(where), "assignments[%zu]", i);
-	if (!json_is_object(j)) {
-		problem(ck, "%s: must be an object", where);
+	if (!object_keys(ck, j, where, known))
 		return 0;
-	}
-	unknown_keys(ck, j, where, known);
 	if (!name || !fetch_name_is_safe(name) || !rubric_is_grade_id(name))
 		problem(ck, "%s.name: missing or not a valid assignment name", where);
 	if (!rubric)
@@ -306,7 +308,7 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 	const char *s;
 	int rc = 0;
 
-	unknown_keys(ck, root, "config", known);
+	object_keys(ck, root, "config", known);
 	s = json_string_value(json_object_get(root, "listen"));
 	c->listen = strdup(s ? s : "127.0.0.1:8080");
 	s = state ? state : json_string_value(json_object_get(root, "state"));
@@ -346,7 +348,7 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 				srv_forge_name(f));
 	if (json_is_object(hooks)) {
 		static const char *const fknown[] = {"github", "gitlab", "gitea", NULL};
-		unknown_keys(ck, hooks, "webhooks", fknown);
+		object_keys(ck, hooks, "webhooks", fknown);
 	}
 	if ((v = json_object_get(root, "admin_token")))
 		c->admin_token = read_secret(ck, v, "admin_token", dir);
@@ -358,7 +360,7 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 		    (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)))
 			problem(ck, "callback: must be {\"url\": URL, \"secret\": SECRET}");
 		else
-			unknown_keys(ck, v, "callback", cknown);
+			object_keys(ck, v, "callback", cknown);
 		c->callback_url = url ? strdup(url) : NULL;
 		c->callback_secret =
 		    read_secret(ck, json_object_get(v, "secret"), "callback.secret", dir);
@@ -373,16 +375,12 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 		if (rc)
 			return rc;
 	}
-	if (q && !json_is_object(q))
-		problem(ck, "queue: must be an object");
-	else if (q)
-		unknown_keys(ck, q, "queue", qknown);
+	if (q)
+		object_keys(ck, q, "queue", qknown);
 	c->queue_max = get_count(ck, q, "max", "queue", 1000);
 	c->per_student = get_count(ck, q, "per_student", "queue", 5);
-	if (lim && !json_is_object(lim))
-		problem(ck, "limits: must be an object");
-	else if (lim)
-		unknown_keys(ck, lim, "limits", lknown);
+	if (lim)
+		object_keys(ck, lim, "limits", lknown);
 	c->request_seconds = get_count(ck, lim, "request_seconds", "limits", 120);
 	c->per_ip = get_count(ck, lim, "connections_per_ip", "limits", 64);
 	c->buffer_mib = get_count(ck, lim, "upload_buffer_mib", "limits", 256);
