@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "../grader/srv_int.h"
+
+#define TEST_DIR_MAX 512 /* a folder made in $TMPDIR */
 #include "grader/serve.h"
 
 /* RFC 4231 test case 2: key "Jefe". */
@@ -94,20 +96,28 @@ static void test_serve__parse(void **state)
 
 static void rm_rf(const char *dir)
 {
-	char cmd[128];
+	char cmd[TEST_DIR_MAX + 16];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A fresh folder in $TMPDIR (the suite gives each test its own), else /tmp. */
+static void make_dir(char dir[TEST_DIR_MAX])
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(dir, TEST_DIR_MAX, "%s/grader-test-serve.XXXXXX", t && *t ? t : "/tmp");
+	assert_non_null(mkdtemp(dir));
+}
+
 /* A temporary folder with a config and a one-line rubric stand-in. */
-static char *write_config(char dir[64], const char *json)
+static char *write_config(char dir[TEST_DIR_MAX], const char *json)
 {
 	char *path = NULL;
 	FILE *f;
 
-	strcpy(dir, "/tmp/grader-test-serve.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	make_dir(dir);
 	assert_true(asprintf(&path, "%s/course.json", dir) > 0);
 	f = fopen(path, "w");
 	assert_non_null(f);
@@ -124,7 +134,7 @@ static void problems(void *payload, const char *line)
 
 static void test_serve__config(void **state)
 {
-	char dir[64], *path, *student = NULL;
+	char dir[TEST_DIR_MAX], *path, *student = NULL;
 	struct srv_config *c = NULL;
 	const struct srv_assignment *a = NULL;
 	struct gr_err err = {0};
@@ -205,7 +215,7 @@ static long long push(struct srv_store *s, const char *student, const char *deli
 
 static void test_serve__queue(void **state)
 {
-	char dir[] = "/tmp/grader-test-serve.XXXXXX";
+	char dir[TEST_DIR_MAX];
 	struct srv_store *s = NULL;
 	struct srv_job j = {0};
 	struct gr_err err = {0};
@@ -214,7 +224,7 @@ static void test_serve__queue(void **state)
 	json_t *js = NULL;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	make_dir(dir);
 	assert_int_equal(srv_store_open(&s, dir, &err), 0);
 	a1 = push(s, "alice", "d1", &rc);
 	assert_int_equal(rc, 0);
@@ -315,7 +325,7 @@ static void test_serve__queue(void **state)
  */
 static void test_serve__workers_never_share_a_student(void **state)
 {
-	char dir[] = "/tmp/grader-test-serve.XXXXXX";
+	char dir[TEST_DIR_MAX];
 	struct srv_store *s = NULL;
 	struct srv_job j1 = {0}, j2 = {0}, j3 = {0};
 	struct gr_err err = {0};
@@ -323,7 +333,7 @@ static void test_serve__workers_never_share_a_student(void **state)
 	int rc, sup = 0, n = 0;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	make_dir(dir);
 	assert_int_equal(srv_store_open(&s, dir, &err), 0);
 	a1 = push(s, "alice", "w1", &rc);
 	assert_int_equal(rc, 0);
@@ -358,7 +368,7 @@ static void test_serve__workers_never_share_a_student(void **state)
  */
 static void test_serve__gradebook_state(void **state)
 {
-	char dir[] = "/tmp/grader-test-serve.XXXXXX";
+	char dir[TEST_DIR_MAX];
 	struct srv_store *s = NULL;
 	struct srv_job j = {0};
 	struct gr_err err = {0};
@@ -368,7 +378,7 @@ static void test_serve__gradebook_state(void **state)
 	int rc, sup = 0, n = 0, changed = 1;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	make_dir(dir);
 	assert_int_equal(srv_store_open(&s, dir, &err), 0);
 	push(s, "alice", "g1", &rc);
 	push(s, "bob", "g2", &rc);
