@@ -128,7 +128,7 @@ struct srv_job_in {
 enum {
 	SRV_REPLAY = 1,	    /* the delivery id was seen before */
 	SRV_QUEUE_FULL = 2, /* queue_max jobs wait already */
-	SRV_KNOWN = 4,	    /* the push's commit is queued or graded already */
+	SRV_KNOWN = 4,	    /* the push's commit is the student's newest job's */
 };
 
 /* One uploaded file: a plain name and its bytes. */

@@ -25,9 +25,9 @@ int srv_store_add_calls(struct srv_store *s, long long job, const struct srv_cal
 int srv_store_seen_schema(struct srv_store *s, struct gr_err *err);
 
 /*
- * Whether the push `in` names a commit already queued, running, graded or
- * superseded for its student and assignment, or failed before a newer job
- * came (srv_store_seen.c; inside the caller's transaction).
+ * Whether the push `in` names the commit of its student's newest job for
+ * the assignment that is queued, running or done (srv_store_seen.c; inside
+ * the caller's transaction).
  */
 int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int *known,
 			   struct gr_err *err);

@@ -7,8 +7,8 @@
  * holds then (its fields and files), and a job's received time is taken
  * only within SRV_SEEN_SLACK seconds before that stamp, while the row still
  * holds what was stamped.
- * And whether a push repeats a commit known already (a replayed delivery
- * under a new id must not grade an old commit again).
+ * And whether a push repeats the commit of the student's newest job (a
+ * replayed delivery under a new id must not grade it again, late).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,19 +174,21 @@ int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int
 	int rc = 0;
 
 	/*
-	 * A commit queued, running, graded or superseded for this student and
-	 * assignment is known; a failed one too once a newer push or upload
-	 * came (it may be tried again while it is the newest).
+	 * Known: the commit of the student's newest job for the assignment that
+	 * is queued, running or done (a replay of it, or the forge sending it
+	 * again). Any other commit is queued, even one graded before: a force
+	 * push back to it makes it the branch's tip again, and the grading side
+	 * grades a push only while its commit is the tip (a replay of a commit
+	 * the branch moved past is superseded there).
 	 */
 	*known = 0;
 	if (!in->commit)
 		return 0;
-	if (sqlite3_prepare_v2(
-		s->db,
-		"SELECT 1 FROM jobs j WHERE assignment=?1 AND student=?2 AND commit_id=?3 AND "
-		"(state!='failed' OR EXISTS (SELECT 1 FROM jobs k WHERE k.assignment=?1 AND "
-		"k.student=?2 AND k.id>j.id AND k.commit_id IS NOT ?3)) LIMIT 1",
-		-1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT 1 FROM (SELECT commit_id FROM jobs WHERE assignment=?1 AND "
+			       "student=?2 AND state IN ('queued', 'running', 'done') ORDER BY id "
+			       "DESC LIMIT 1) WHERE commit_id=?3",
+			       -1, &q, NULL) != SQLITE_OK)
 		return srv_db_fail(s, err, "prepare a query");
 	sqlite3_bind_text(q, 1, in->assignment, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, in->student, -1, SQLITE_STATIC);

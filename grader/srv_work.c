@@ -257,13 +257,16 @@ static int write_upload(int dir_fd, const struct srv_file *f, const char *dir, s
 /*
  * An upload becomes STATE/submitted/{student}/{assignment}: written beside
  * it and swapped in with one rename, as fetch does, so batch_run sees the
- * old or the new submission, never half of one.
+ * old or the new submission, never half of one. A zip is unpacked there too
+ * (fetch's archive code writes TMP/{student}/{assignment}) and goes in place
+ * only when the whole zip passed: an entry refused after good ones leaves
+ * nothing of it behind.
  */
 static int place_upload(char **why, struct srv_store *st, const struct srv_job *job,
 			const char *dest, const char *dir, struct gr_err *err)
 {
 	struct srv_file *files = NULL;
-	char *sdir = NULL, *tmp = NULL, *old = NULL, prov[256];
+	char *sdir = NULL, *tmp = NULL, *old = NULL, *from = NULL, prov[256];
 	size_t n = 0;
 	int rc, dfd = -1;
 
@@ -277,18 +280,6 @@ static int place_upload(char **why, struct srv_store *st, const struct srv_job *
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 	if (rc || *why)
 		goto done;
-	/* a zip: fetch's archive code writes the folder (checked by the HTTP side already) */
-	if (n == 1 && srv_archive_is_zip(files[0].name)) {
-		char zwhy[300];
-
-		rc = srv_archive_unpack(&files[0], dest, job->assignment, job->student, zwhy,
-					sizeof(zwhy), err);
-		if (rc > 0 && !(*why = strdup(zwhy)))
-			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		else if (rc > 0)
-			rc = 0;
-		goto done;
-	}
 	if (asprintf(&sdir, "%s/%s", dest, job->student) < 0 ||
 	    asprintf(&tmp, "%s/.%s.upload-%lld", sdir, job->assignment, job->id) < 0 ||
 	    asprintf(&old, "%s/.%s.old-%lld", sdir, job->assignment, job->id) < 0) {
@@ -299,28 +290,46 @@ static int place_upload(char **why, struct srv_store *st, const struct srv_job *
 	rc = gr_mkdir_p(tmp, 0755, err);
 	if (rc)
 		goto done;
-	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", tmp);
-		goto done;
+	if (n == 1 && srv_archive_is_zip(files[0].name)) {
+		char zwhy[300];
+
+		rc = srv_archive_unpack(&files[0], tmp, job->assignment, job->student, zwhy,
+					sizeof(zwhy), err);
+		if (rc > 0 && !(*why = strdup(zwhy)))
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		if (rc > 0)
+			rc = 0;
+		if (rc || *why)
+			goto done;
+		if (asprintf(&from, "%s/%s/%s", tmp, job->student, job->assignment) < 0) {
+			from = NULL;
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+			goto done;
+		}
+	} else {
+		dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0) {
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", tmp);
+			goto done;
+		}
+		for (size_t i = 0; !rc && i < n; i++)
+			rc = write_upload(dfd, &files[i], tmp, err);
+		snprintf(prov, sizeof(prov),
+			 "{\"source\": {\"kind\": \"upload\", \"job\": %lld}}\n", job->id);
+		if (!rc) {
+			char *p = gr_path_join(tmp, FETCH_PROVENANCE_NAME);
+			rc = p ? gr_write_file_atomic(p, prov, strlen(prov), err)
+			       : gr_err_set(err, GR_ENOMEM, "out of memory");
+			free(p);
+		}
+		if (rc)
+			goto done;
 	}
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = write_upload(dfd, &files[i], tmp, err);
-	snprintf(prov, sizeof(prov), "{\"source\": {\"kind\": \"upload\", \"job\": %lld}}\n",
-		 job->id);
-	if (!rc) {
-		char *p = gr_path_join(tmp, FETCH_PROVENANCE_NAME);
-		rc = p ? gr_write_file_atomic(p, prov, strlen(prov), err)
-		       : gr_err_set(err, GR_ENOMEM, "out of memory");
-		free(p);
-	}
-	if (rc)
-		goto done;
 	if (rename(dir, old) < 0 && errno != ENOENT) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot replace '%s'", dir);
 		goto done;
 	}
-	if (rename(tmp, dir) < 0) {
+	if (rename(from ? from : tmp, dir) < 0) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot replace '%s'", dir);
 		goto done;
 	}
@@ -328,12 +337,79 @@ static int place_upload(char **why, struct srv_store *st, const struct srv_job *
 done:
 	if (dfd >= 0)
 		close(dfd);
-	if (rc && tmp)
+	/* what is left of the temporary folder: all of it when the upload did not go in */
+	if (tmp)
 		gr_rm_rf(tmp, NULL);
 	srv_files_free(files, n);
 	free(sdir);
 	free(tmp);
 	free(old);
+	free(from);
+	return rc;
+}
+
+/*
+ * The student's folder as it was before the job, set aside while the job
+ * runs (STATE/submitted/{student}/.{assignment}.kept: that folder, or an
+ * empty file when there was none) and put back unless the job ends done: a
+ * job that fails, is superseded or goes back in the queue leaves
+ * STATE/submitted as it found it, so the gradebook (made from the folders)
+ * and the results (the newest done job) agree. One left by a worker that
+ * died in a job is put back first: that job never finished.
+ */
+struct kept {
+	char *path;
+	int held;
+};
+
+static void kept_put_back(struct kept *k, const char *dir)
+{
+	struct stat sb;
+
+	if (!k->held)
+		return;
+	k->held = 0;
+	if (lstat(k->path, &sb) < 0)
+		return;
+	gr_rm_rf(dir, NULL);
+	if (!S_ISDIR(sb.st_mode))
+		gr_rm_rf(k->path, NULL);
+	else if (rename(k->path, dir) < 0)
+		srv_log("cannot put '%s' back: %s", dir, strerror(errno));
+}
+
+static int kept_take(struct kept *k, const char *dest, const struct srv_job *job, const char *dir,
+		     struct gr_err *err)
+{
+	struct stat sb;
+	char *sdir = NULL;
+	int fd, rc = 0;
+
+	if (asprintf(&k->path, "%s/%s/.%s.kept", dest, job->student, job->assignment) < 0 ||
+	    asprintf(&sdir, "%s/%s", dest, job->student) < 0) {
+		free(k->path);
+		k->path = NULL;
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	}
+	k->held = lstat(k->path, &sb) == 0;
+	kept_put_back(k, dir);
+	if (rename(dir, k->path) == 0) {
+		k->held = 1;
+		goto done;
+	}
+	if (errno != ENOENT) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot set '%s' aside", dir);
+		goto done;
+	}
+	rc = gr_mkdir_p(sdir, 0755, err);
+	fd = rc ? -1 : open(k->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (!rc && fd < 0)
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", k->path);
+	if (fd >= 0)
+		close(fd);
+	k->held = !rc;
+done:
+	free(sdir);
 	return rc;
 }
 
@@ -429,6 +505,7 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	char *mine = NULL;
 	struct batch_warm *bw = NULL;
 	struct srv_call_in calls[2];
+	struct kept kept = {0};
 	size_t ncalls = 0;
 	double score = 0, max = 0, t0 = gr_now(), t[3] = {0};
 	int rc = 0, lock = -1, moved = 0, started = 0;
@@ -453,6 +530,9 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	if (rc)
 		goto finish;
 	close(lock);
+	rc = kept_take(&kept, dest, job, dir, err);
+	if (rc)
+		goto finish;
 	if (!strcmp(job->kind, "upload")) {
 		rc = place_upload(&why, st, job, dest, dir, err);
 		if (rc || why)
@@ -464,7 +544,7 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	}
 	rc = stamp_received(dir, job->received, err);
 	if (rc)
-		goto done;
+		goto finish;
 	t[0] = gr_now();
 	rc = warm_get(&bw, &started, w, a, opts, err);
 	t[1] = gr_now();
@@ -488,6 +568,8 @@ finish:
 	 * goes back in the queue rather than failing; after a few tries it fails.
 	 */
 	if (rc || (why && srv_low_space(cfg->state))) {
+		/* before the job is queued again: another worker may take it at once */
+		kept_put_back(&kept, dir);
 		if (job->attempts < SRV_ATTEMPTS_MAX && srv_store_requeue(st, job->id, NULL) == 0) {
 			srv_log("job %lld: %s %s: queued again (%s)", job->id, job->assignment,
 				job->student, rc ? err->msg : "the state folder is full");
@@ -499,6 +581,14 @@ finish:
 		why = strdup(err->msg);
 	/* a commit the branch moved past is superseded: no status, no callback */
 	state = moved ? "superseded" : why ? "failed" : "done";
+	/* before the job is finished: the gradebook may read the folder from then on */
+	if (why || moved)
+		kept_put_back(&kept, dir);
+	else if (kept.held) {
+		kept.held = 0;
+		if (gr_rm_rf(kept.path, NULL) < 0)
+			srv_log("job %lld: cannot remove '%s'", job->id, kept.path);
+	}
 	rc = moved ? 0
 		   : srv_callback_build(cfg, w->key, job, state, why, score, max, calls, &ncalls);
 	if (rc)
@@ -518,6 +608,8 @@ finish:
 			gr_now() - t0, t[0] - t0, t[1] - t[0], t[2] - t[1], gr_now() - t[2], score,
 			max);
 done:
+	kept_put_back(&kept, dir); /* the job did not end done: as it found it */
+	free(kept.path);
 	free(mine);
 	free(result);
 	free(why);

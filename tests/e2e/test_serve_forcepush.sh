@@ -1,0 +1,99 @@
+#!/bin/sh
+# grader serve and a force push back to an older commit: alice pushes A, then
+# B (both graded), then resets to A and force-pushes (the branch's tip is A
+# again). The forge's delivery of that push (a new delivery id) is queued and
+# graded: A becomes her result, her folder and her grade in the gradebook. A
+# replay of B's delivery under a new id afterwards is queued and fails (B is
+# no longer on the branch) and does not replace A; the force push's own
+# delivery sent again is acknowledged, not queued. And a replay of an old
+# commit that arrives while a newer push waits does not cost the newer push
+# its grading: the replay fails, the newer push it superseded waits again and
+# is graded.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_lib.sh"
+T=$E2E_TMP
+need_root "grader serve (the sandbox and --user need root)"
+workers() { ps -o pid=,user= --ppid "$SRV_PID" | awk '$2 == "root" {print $1}'; }
+trap '[ -n "$SRV_PID" ] && for p in $(workers); do kill -CONT "$p"; done; stop_server KILL; rm -rf "$T"' EXIT
+
+serve_course "$T" alice
+result() { api /api/v1/results/ps1/alice >/dev/null; json_get "$T/resp" "$1"; }
+gb_score() {
+	api /api/v1/assignments/ps1/gradebook >/dev/null
+	/usr/bin/python3 -c "
+import json,sys
+for s in json.load(open(sys.argv[1]))['submissions']:
+    if s['student_id']=='alice': print(s['score'])" "$T/resp"
+}
+# body FILE AFTER BEFORE: a GitHub push body of a forced push from BEFORE to AFTER
+body() {
+	cat >"$1" <<JSON
+{"ref": "refs/heads/main", "before": "$3", "after": "$2", "forced": true, "deleted": false,
+ "repository": {"full_name": "course/ps1-alice", "clone_url": "https://example.org/course/ps1-alice.git"},
+ "pusher": {"name": "alice"}, "head_commit": {"id": "$2", "timestamp": "2026-10-29T10:00:00Z"}}
+JSON
+}
+tip() { git -C "$T/remote/alice.git" rev-parse main; }
+
+ca=$(push_nb "$T" alice alice 2026-10-29T10:00:00Z)
+body "$T/a.json" "$ca" 0000000000000000000000000000000000000000
+check "push A: 202" test "$(deliver github "$T/a.json" f1)" = 202
+ja=$(json_get "$T/resp" '["job"]')
+check "push A: graded" test "$(wait_job "$ja")" = done
+sa=$(json_get "$T/resp" '["submission"]["score"]')
+cb=$(push_nb "$T" alice bob 2026-10-29T11:00:00Z)
+body "$T/b.json" "$cb" "$ca"
+check "push B: 202" test "$(deliver github "$T/b.json" f2)" = 202
+check "push B: graded" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = done
+sb=$(json_get "$T/resp" '["submission"]["score"]')
+check "A and B score differently ($sa, $sb: the checks below tell them apart)" test "$sa" != "$sb"
+check "the result is B's" test "$(result '["commit"]')" = "$cb"
+
+# back to A, force-pushed: the branch's tip is A again
+(cd "$T/work/alice" && git reset -q --hard "$ca" && git push -q -f origin HEAD:main 2>/dev/null)
+check "the branch's tip is A" test "$(tip)" = "$ca"
+body "$T/back.json" "$ca" "$cb"
+check "the force push back to A: 202 (queued, not ignored)" test "$(deliver github "$T/back.json" f3)" = 202
+jback=$(json_get "$T/resp" '["job"]')
+check "the force push back to A: graded" test "$(wait_job "$jback")" = done
+check "the force push back: A's score ($sa)" test "$(json_get "$T/resp" '["submission"]["score"]')" = "$sa"
+check "the result is A, from the force push's job" test "$(result '["id"]')" = "$jback"
+check "the result's commit is A" test "$(result '["commit"]')" = "$ca"
+check "the gradebook agrees: A's score ($sa)" test "$(gb_score)" = "$sa"
+check "alice's folder holds A" grep -q "\"commit\": \"$ca\"" "$T/state/submitted/alice/ps1/.grader-provenance.json"
+
+# B's delivery replayed under a new id: B is not the tip, so B never comes back
+check "B replayed under a new id: 202" test "$(deliver github "$T/b.json" f2-replayed)" = 202
+check "B replayed: not graded (B is not on the branch any more)" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = failed
+check "B replayed: said why" grep -q "is not on 'main'" "$T/resp"
+check "B replayed: the result is still the force push's" test "$(result '["id"]')" = "$jback"
+check "B replayed: the gradebook still has A ($sa)" test "$(gb_score)" = "$sa"
+check "B replayed: alice's folder still holds A" grep -q "\"commit\": \"$ca\"" "$T/state/submitted/alice/ps1/.grader-provenance.json"
+n0=$(jobs_count "$T")
+check "the force push's delivery again, under a new id: 200" test "$(deliver github "$T/back.json" f3-again)" = 200
+check "... and not queued" test "$(jobs_count "$T")" = "$n0"
+
+# a replay of B while a newer push C waits (the workers stopped): the replay is
+# the newest job and taken first, C waits again once it proves stale
+i=0; while [ $i -lt 300 ] && [ "$(grep -c 'zygote warm' "$T/serve.log")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+w=$(workers)
+check "the workers found" test -n "$w"
+for p in $w; do kill -STOP "$p"; done
+cc=$(push_nb "$T" alice bob 2026-10-29T12:00:00Z)
+body "$T/c.json" "$cc" "$ca"
+check "push C (workers stopped): 202" test "$(deliver github "$T/c.json" f4)" = 202
+jc=$(json_get "$T/resp" '["job"]')
+check "B replayed again while C waits: 202" test "$(deliver github "$T/b.json" f2-replayed-2)" = 202
+jr=$(json_get "$T/resp" '["job"]')
+for p in $w; do kill -CONT "$p"; done
+check "the replay: not graded" test "$(wait_job "$jr")" = failed
+check "C: graded all the same" test "$(wait_job "$jc")" = done
+check "the result is C" test "$(result '["id"]')" = "$jc"
+check "the result's commit is C, the tip" test "$(result '["commit"]')" = "$(tip)"
+# A's first delivery replayed: A is on the branch, but C came after it
+check "A's first delivery replayed under a new id: 202" test "$(deliver github "$T/a.json" f1-replayed)" = 202
+check "A replayed: superseded (the branch moved past A)" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = superseded
+check "A replayed: the result is still C" test "$(result '["id"]')" = "$jc"
+stop_server TERM
+check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
+finish
