@@ -467,15 +467,30 @@ static int gate(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 					    "X-Gitea-Signature"};
 	const char *student = NULL;
 	struct gr_err err = {0};
+	int who;
 
 	if (strcmp(method, "GET") && strcmp(method, "HEAD") && cross_site(c))
 		return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN, "cross-site request refused");
 	if (strcmp(method, "POST"))
 		return -1;
 	if (!strcmp(url, "/api/v1/submissions")) {
-		if (srv_auth(h, c, &student) == SRV_AUTH_NONE)
+		who = srv_auth(h, c, &student);
+		if (who == SRV_AUTH_NONE)
 			return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED,
 					       "a valid token is required");
+		/*
+		 * One upload in flight per student token (the instructor's: a
+		 * few), refused before its body: one student holding uploads
+		 * open cannot take the memory every other student's needs.
+		 */
+		r->uploader = who == SRV_AUTH_ADMIN ? NULL : student;
+		if (srv_conns_upload_begin(&h->conns, r->uploader) < 0)
+			return srv_reply(
+			    r, c, MHD_HTTP_TOO_MANY_REQUESTS,
+			    json_pack("{s:s}", "error",
+				      "this token has an upload in flight: one at a time"),
+			    "10");
+		r->uploading = 1;
 		r->cap = SRV_UPLOAD_MAX;
 		if (srv_upload_begin(r, c) < 0)
 			return srv_reply_error(r, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -494,6 +509,39 @@ static int gate(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 			return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, err.msg);
 	}
 	return -1;
+}
+
+/*
+ * Count `n` more bytes held by `r` in its pool and, for a body not an
+ * upload's (webhooks: unsigned until whole), in its address's share too:
+ * a few addresses holding bodies open cannot take a real delivery's room.
+ * 0 when over a cap (nothing counted then).
+ */
+static int hold(struct srv_http *h, struct srv_req *r, size_t n, unsigned long long cap)
+{
+	unsigned long long mine = (unsigned long long)h->cfg->hook_ip_mib << 20;
+
+	if (atomic_fetch_add(r->pool, n) + n > cap) {
+		atomic_fetch_sub(r->pool, n);
+		return 0;
+	}
+	r->by_addr = !r->pp && r->addr;
+	if (r->by_addr && atomic_fetch_add(&r->addr->hook, n) + n > mine) {
+		atomic_fetch_sub(&r->addr->hook, n);
+		atomic_fetch_sub(r->pool, n);
+		return 0;
+	}
+	return 1;
+}
+
+/* Give back every byte `r` holds counted (the pool's and the address's). */
+static void release(struct srv_req *r)
+{
+	if (r->pool)
+		atomic_fetch_sub(r->pool, r->held);
+	if (r->by_addr)
+		atomic_fetch_sub(&r->addr->hook, r->held);
+	r->held = 0;
 }
 
 /*
@@ -523,10 +571,9 @@ static enum MHD_Result body_piece(struct srv_http *h, struct srv_req *r, const c
 		return MHD_YES; /* read and dropped: the answer is known */
 	if (!r->pool)
 		r->pool = r->pp ? &h->buffered : &h->hook_buffered;
-	if (atomic_fetch_add(r->pool, n) + n > cap) {
+	if (!hold(h, r, n, cap)) {
 		/* what this request held goes now; it is answered 503 when its body ends */
-		atomic_fetch_sub(r->pool, r->held + n);
-		r->held = 0;
+		release(r);
 		r->busy = 1;
 		srv_upload_free(r);
 		free(r->body.p);
@@ -552,11 +599,16 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 
 	if (!r) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		const union MHD_ConnectionInfo *ci;
+		struct srv_conn *k;
 
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
 		r->start = gr_now();
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		k = ci ? ci->socket_context : NULL;
+		r->addr = k ? k->addr : NULL;
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->url, sizeof(r->url), "%s", url);
 		*con_cls = r;
@@ -692,8 +744,9 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	srv_log("%s %s %u%s %.1f ms%s", r->method, r->url, r->status, job,
 		(gr_now() - r->start) * 1e3,
 		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-	if (r->pool)
-		atomic_fetch_sub(r->pool, r->held);
+	release(r);
+	if (r->uploading)
+		srv_conns_upload_end(&h->conns, r->uploader);
 	srv_upload_free(r);
 	free(r->body.p);
 	free(r);
@@ -715,6 +768,7 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 		atomic_init(&h.requests[i], 0);
 	atomic_init(&h.buffered, 0);
 	atomic_init(&h.hook_buffered, 0);
+	srv_conns_init(&h.conns);
 	/* one connection now: a state folder that cannot be opened stops the side here */
 	rc = srv_store_open(&st, cfg->state, err);
 	if (!rc) {
@@ -738,8 +792,9 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	d = MHD_start_daemon(
 	    MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
 	    NULL, on_request, &h, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_done, &h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)512, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip,
+	    on_done, &h, MHD_OPTION_NOTIFY_CONNECTION, srv_conns_notify, &h.conns,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)SRV_CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 	if (!d) {
 		rc = gr_err_set(err, GR_EIO, "cannot start the HTTP daemon");
@@ -763,5 +818,6 @@ done:
 	pthread_mutex_destroy(&h.health.lock);
 	free(h.metrics.text);
 	free(h.health.text);
+	srv_conns_release(&h.conns);
 	return rc;
 }
