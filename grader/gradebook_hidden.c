@@ -120,11 +120,17 @@ const char *gb_hidden_error(const char *traceback)
 	return found ? found : "an exception";
 }
 
+const char *gb_withheld_note(bool hidden, bool after)
+{
+	return hidden ? GB_HIDDEN_NOTE : after ? GB_AFTER_HIDDEN_NOTE : NULL;
+}
+
 bool gb_grade_withheld(const struct gb_cell *cell, const struct gb_grade *g, const char **why)
 {
-	bool hidden = cell && cell->hidden_tests, after = g && g->output.after_hidden;
+	const char *note =
+	    gb_withheld_note(cell && cell->hidden_tests, g && g->output.after_hidden);
 
 	if (why)
-		*why = hidden ? GB_HIDDEN_NOTE : after ? GB_AFTER_HIDDEN_NOTE : NULL;
-	return hidden || after;
+		*why = note;
+	return note != NULL;
 }
