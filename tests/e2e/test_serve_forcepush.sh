@@ -9,7 +9,9 @@
 # that arrive while a newer push waits do not cost it its grading (it is taken
 # first; past per_student they are refused, not it), a delivery out of order
 # that is taken first gives its place back, and after an upload a replay of
-# the newest push is acknowledged, not graded over the upload.
+# the newest push is acknowledged, not graded over the upload. And B, C, then
+# a force push back to B while the student's own slow upload holds them: the
+# tip B is graded.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
@@ -133,6 +135,43 @@ check "alice's upload: graded" test "$(wait_job "$ju")" = done
 check "W's delivery replayed under a new id after the upload: 200" test "$(deliver github "$T/w.json" f5-again)" = 200
 sleep 1
 check "the result is still the upload" test "$(result '["id"]')" = "$ju"
+# B, then C, then a force push back to B, all while alice's own slow upload
+# runs (her jobs wait for it): C, taken first, is no longer on the branch,
+# and the tip B is what is graded
+/usr/bin/python3 - "$T/gen/alice/ps1/ps1.ipynb" "$T/slow.ipynb" <<'PY'
+import json, sys
+nb = json.load(open(sys.argv[1]))
+for cell in nb["cells"]:
+    if cell["cell_type"] == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+        cell["source"] = "import time\ntime.sleep(8)\n" + "".join(cell["source"])
+        break
+json.dump(nb, open(sys.argv[2], "w"))
+PY
+code=$($CURL -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer alice-token-0123456789" \
+	-F assignment=ps1 -F "file=@$T/slow.ipynb;filename=ps1.ipynb" "$URL/api/v1/submissions")
+check "alice's slow upload: 202" test "$code" = 202
+jslow=$(json_get "$T/resp" '["job"]')
+i=0; while [ $i -lt 100 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jslow")" != running ]; do sleep 0.1; i=$((i + 1)); done
+check "the slow upload runs" test "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jslow")" = running
+c2b=$(push_nb "$T" alice carol 2026-10-29T15:00:00Z)
+body "$T/2b.json" "$c2b" "$cw"
+check "G2: push B while the upload runs: 202" test "$(deliver github "$T/2b.json" g1)" = 202
+c2c=$(push_nb "$T" alice bob 2026-10-29T16:00:00Z)
+body "$T/2c.json" "$c2c" "$c2b"
+check "G2: push C: 202" test "$(deliver github "$T/2c.json" g2)" = 202
+j2c=$(json_get "$T/resp" '["job"]')
+(cd "$T/work/alice" && git reset -q --hard "$c2b" && git push -q -f origin HEAD:main 2>/dev/null)
+body "$T/2back.json" "$c2b" "$c2c"
+check "G2: the force push back to B: 202 (queued, not ignored)" test "$(deliver github "$T/2back.json" g3)" = 202
+j2back=$(json_get "$T/resp" '["job"]')
+check "G2: the jobs still wait for the upload" test "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jslow")" = running
+check "G2: the slow upload: graded" test "$(wait_job "$jslow" 60)" = done
+check "G2: C: not graded (not on the branch)" test "$(wait_job "$j2c")" = failed
+check "G2: the force push back: graded" test "$(wait_job "$j2back")" = done
+i=0; while [ $i -lt 100 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select count(*) from jobs where state in ('queued','running')")" != 0 ]; do sleep 0.2; i=$((i + 1)); done
+check "G2: the tip B is alice's result" test "$(result '["commit"]')" = "$c2b"
+check "G2: B is the tip" test "$c2b" = "$(tip)"
+check "G2: the gradebook has B's score" test "$(gb_score)" = "$(result '["score"]')"
 stop_server TERM
 check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
 finish
