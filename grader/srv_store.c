@@ -361,8 +361,9 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	 * student's waiting jobs (which it would supersede at take anyway)
 	 * make way for it. Only a student with nothing waiting meets a full queue.
 	 */
+	/* a commit seen before, maybe replayed, takes no one's place */
 	if (!rc && known == 2 && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
-		rc = SRV_QUEUE_FULL; /* a commit seen before, maybe replayed: it takes no one's place */
+		rc = SRV_QUEUE_FULL;
 	else if (!rc && mine && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
 		rc = srv_store_supersede(s, in->assignment, in->student, err);
 	else if (!rc && (size_t)waiting >= queue_max)

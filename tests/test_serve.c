@@ -449,10 +449,8 @@ static void test_serve__force_push(void **state)
 	assert_int_equal(take_finish(s, "done", &sup), 0);
 	/* after an upload, the newest push's commit sent again is still known */
 	{
-		struct srv_job_in up = {.assignment = "ps1",
-					.student = "alice",
-					.kind = "upload",
-					.received = 1.8e9};
+		struct srv_job_in up = {
+		    .assignment = "ps1", .student = "alice", .kind = "upload", .received = 1.8e9};
 		long long uid = 0;
 
 		assert_int_equal(srv_store_enqueue(s, &up, NULL, 0, 10, 5, &uid, &err), 0);
