@@ -301,7 +301,7 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 	    "assignments", "student_tokens", "callback", "workers",  "limits",	    NULL};
 	static const char *const qknown[] = {"max", "per_student", NULL};
 	static const char *const lknown[] = {"request_seconds", "connections_per_ip",
-					     "upload_buffer_mib", NULL};
+					     "upload_buffer_mib", "fetch_mib", NULL};
 	json_t *hooks = json_object_get(root, "webhooks"), *q = json_object_get(root, "queue");
 	json_t *lim = json_object_get(root, "limits");
 	json_t *as = json_object_get(root, "assignments"), *v;
@@ -384,6 +384,7 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 	c->request_seconds = get_count(ck, lim, "request_seconds", "limits", 120);
 	c->per_ip = get_count(ck, lim, "connections_per_ip", "limits", 64);
 	c->buffer_mib = get_count(ck, lim, "upload_buffer_mib", "limits", 256);
+	c->fetch_mib = get_count(ck, lim, "fetch_mib", "limits", 64);
 	{
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 

@@ -61,6 +61,8 @@ struct srv_config {
 	size_t request_seconds;	   /* a request's whole time at most, headers to body (120) */
 	size_t per_ip;		   /* connections of one client address at most (64) */
 	size_t buffer_mib;	   /* upload bytes held in memory across requests at most (256) */
+	size_t fetch_mib;	   /* bytes one push's fetch may receive, and a student's cache
+				      hold, at most (64) */
 	size_t nassignments;
 	struct srv_assignment *assignments;
 	size_t ntokens;
