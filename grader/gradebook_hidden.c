@@ -9,6 +9,7 @@
  * after it: the notebook's code may have kept those values and prints them
  * there.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -118,6 +119,11 @@ const char *gb_hidden_error(const char *traceback)
 		s = e ? e + 1 : s + n;
 	}
 	return found ? found : "an exception";
+}
+
+double gb_grade_shown_time(const struct gb_cell *cell, const struct gb_grade *g)
+{
+	return !g || gb_grade_withheld(cell, g, NULL) ? NAN : g->time;
 }
 
 const char *gb_withheld_note(bool hidden, bool after)

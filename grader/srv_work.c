@@ -203,6 +203,8 @@ static json_t *student_view(const json_t *sub, const struct rubric *r)
 				json_object_set_new(gr, "withheld",
 						    json_string(gb_withheld_note(hidden, after)));
 				json_object_del(gr, "output");
+				/* student code chooses how long a cell runs: a channel */
+				json_object_del(gr, "time");
 				if (hidden)
 					json_object_set_new(gr, "hidden_tests", json_true());
 			}
