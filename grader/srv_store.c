@@ -346,8 +346,8 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	rc = add_delivery(s, in->forge, in->delivery, in->received, err);
 	if (!rc)
 		rc = srv_store_commit_known(s, in, &known, err);
-	if (!rc && known)
-		rc = SRV_KNOWN; /* acknowledged, not queued: an old commit never replaces a newer */
+	if (!rc && known == 1)
+		rc = SRV_KNOWN; /* acknowledged, not queued: the newest is not graded again */
 	if (!rc)
 		rc = count(s, &waiting, "SELECT count(*) FROM jobs WHERE state='queued'", NULL,
 			   NULL, err);
@@ -361,7 +361,10 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	 * student's waiting jobs (which it would supersede at take anyway)
 	 * make way for it. Only a student with nothing waiting meets a full queue.
 	 */
-	if (!rc && mine && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
+	/* a commit seen before, maybe replayed, takes no one's place */
+	if (!rc && known == 2 && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
+		rc = SRV_QUEUE_FULL;
+	else if (!rc && mine && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
 		rc = srv_store_supersede(s, in->assignment, in->student, err);
 	else if (!rc && (size_t)waiting >= queue_max)
 		rc = SRV_QUEUE_FULL;
@@ -512,8 +515,17 @@ int srv_store_take(struct srv_store *s, long long runner, struct srv_job *out, i
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
+	/*
+	 * The student's newest job, but before a push of a commit one of
+	 * their jobs had already (a force push back or a replay, which the
+	 * branch's tip decides between at the fetch) the newest of the others:
+	 * replays sent after a newer push never keep it waiting.
+	 */
 	rc = count(s, &newest,
-		   "SELECT max(id) FROM jobs WHERE state='queued' AND assignment=? AND student=?",
+		   "SELECT coalesce(max(CASE WHEN NOT EXISTS (SELECT 1 FROM jobs k WHERE "
+		   "k.assignment=q.assignment AND k.student=q.student AND k.commit_id=q.commit_id "
+		   "AND k.id<q.id) THEN q.id END), max(q.id)) FROM jobs q WHERE q.state='queued' "
+		   "AND q.assignment=? AND q.student=?",
 		   a, stu, err);
 	if (!rc && newest > id) {
 		/*

@@ -99,9 +99,9 @@ static int stamp_received(const char *dir, double received, struct gr_err *err)
  * delivery late or out of order, or a replayed one, never grades an old
  * commit over the branch's newer one (whose own push is its job).
  */
-static int fetch_commit(char **why, int *moved, const struct srv_opts *so,
-			const struct srv_assignment *a, const struct srv_job *job, const char *dest,
-			struct gr_err *err)
+static int fetch_commit(char **why, int *moved, const struct srv_config *cfg,
+			const struct srv_opts *so, const struct srv_assignment *a,
+			const struct srv_job *job, const char *dest, struct gr_err *err)
 {
 	struct roster_student st = {0};
 	struct roster ro = {.path = "config",
@@ -133,6 +133,8 @@ static int fetch_commit(char **why, int *moved, const struct srv_opts *so,
 	o.https_token = so->git_token;
 	o.limits.max_file_size = o.limits.max_total_size = SRV_PUSH_MAX;
 	o.limits.max_files = SRV_PUSH_FILES;
+	/* only the graded branch is fetched, and at most this much of it (the cache too) */
+	o.limits.max_fetch_size = (uint64_t)cfg->fetch_mib << 20;
 	rc = fetch_git_run(&rep, &o, err);
 	if (!rc && rep->count == 1 && rep->results[0]->failed) {
 		*why = strdup(rep->results[0]->error ? rep->results[0]->error : "fetch failed");
@@ -540,7 +542,7 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 		if (rc || why)
 			goto finish;
 	} else {
-		rc = fetch_commit(&why, &moved, opts, a, job, dest, err);
+		rc = fetch_commit(&why, &moved, cfg, opts, a, job, dest, err);
 		if (rc || why)
 			goto finish;
 	}

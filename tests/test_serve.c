@@ -402,24 +402,62 @@ static void test_serve__force_push(void **state)
 	assert_int_equal(take_finish(s, "done", &sup), a2);
 	assert_int_equal(srv_store_result_json(s, "ps1", "alice", 0, &js, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(js, "id")), a2);
-	/* a newer push c waits; a replay of b comes after it and is taken first */
+	/* a newer push c waits; replays of b come after it: c is taken first */
 	c1 = push_commit(s, "d4", 'c', &rc);
 	assert_int_equal(rc, 0);
 	b2 = push_commit(s, "d2-replayed", 'b', &rc);
 	assert_int_equal(rc, 0);
-	assert_int_equal(take_finish(s, "superseded", &sup), b2);
-	assert_int_equal(sup, 1);
-	/* b was not the branch's tip: c, which its take superseded, waits again */
-	assert_string_equal(job_state(s, c1, &js), "queued");
+	push_commit(s, "d2-replayed-again", 'b', &rc);
+	assert_int_equal(rc, SRV_KNOWN); /* the newest push's commit now */
+	for (int i = 0; i < 3; i++) {
+		char id[32];
+
+		/* replays of older commits, one after the other */
+		snprintf(id, sizeof(id), "d-flood-%d", i);
+		push_commit(s, id, i % 2 ? 'b' : 'a', &rc);
+		assert_int_equal(rc, 0);
+	}
+	/* per_student 5 wait: a commit seen before takes no one's place */
+	push_commit(s, "d2-flood-3", 'b', &rc);
+	assert_int_equal(rc, SRV_QUEUE_FULL);
 	assert_int_equal(take_finish(s, "done", &sup), c1);
 	assert_int_equal(sup, 0);
+	assert_string_equal(job_state(s, b2, &js), "queued");
+	/* then the newest replay, in place of the others */
+	assert_int_equal(take_finish(s, "superseded", &sup), b2 + 3);
+	assert_int_equal(sup, 3);
+	/* it was not the branch's tip: the three its take superseded wait again */
+	assert_string_equal(job_state(s, b2, &js), "queued");
+	assert_int_equal(take_finish(s, "failed", &sup), b2 + 2);
+	assert_int_equal(sup, 2);
+	assert_int_equal(take_finish(s, "done", &sup), b2 + 1);
+	assert_int_equal(sup, 1);
 	assert_string_equal(job_state(s, b2, &js), "superseded");
-	/* a job superseded by one that was graded stays superseded */
-	push_commit(s, "d5", 'd', &rc);
+	assert_int_equal(take_finish(s, "done", &sup), 0);
+	/* a new commit e that arrives after d, out of order, is taken first */
+	c1 = push_commit(s, "d5", 'd', &rc);
 	b2 = push_commit(s, "d6", 'e', &rc);
+	assert_int_equal(take_finish(s, "superseded", &sup), b2);
+	assert_int_equal(sup, 1);
+	/* e was not the tip: d waits again, and is graded */
+	assert_int_equal(take_finish(s, "done", &sup), c1);
+	/* a job superseded by one that was graded stays superseded */
+	push_commit(s, "d7", 'f', &rc);
+	b2 = push_commit(s, "d8", 'g', &rc);
 	assert_int_equal(take_finish(s, "done", &sup), b2);
 	assert_int_equal(sup, 1);
 	assert_int_equal(take_finish(s, "done", &sup), 0);
+	/* after an upload, the newest push's commit sent again is still known */
+	{
+		struct srv_job_in up = {
+		    .assignment = "ps1", .student = "alice", .kind = "upload", .received = 1.8e9};
+		long long uid = 0;
+
+		assert_int_equal(srv_store_enqueue(s, &up, NULL, 0, 10, 5, &uid, &err), 0);
+		assert_int_equal(take_finish(s, "done", &sup), uid);
+		push_commit(s, "d8-again", 'g', &rc);
+		assert_int_equal(rc, SRV_KNOWN);
+	}
 	json_decref(js);
 	srv_store_close(s);
 	rm_rf(dir);

@@ -62,6 +62,8 @@ struct srv_config {
 	size_t per_ip;		   /* connections of one client address at most (64) */
 	size_t buffer_mib;	   /* upload bytes held in memory across requests at most (256) */
 	size_t hook_ip_mib;	   /* webhook body bytes held for one client address at most (2) */
+	size_t fetch_mib;	   /* bytes one push's fetch may receive, and a student's cache
+				      hold, at most (64) */
 	size_t nassignments;
 	struct srv_assignment *assignments;
 	size_t ntokens;

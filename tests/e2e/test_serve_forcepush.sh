@@ -5,10 +5,13 @@
 # graded: A becomes her result, her folder and her grade in the gradebook. A
 # replay of B's delivery under a new id afterwards is queued and fails (B is
 # no longer on the branch) and does not replace A; the force push's own
-# delivery sent again is acknowledged, not queued. And a replay of an old
-# commit that arrives while a newer push waits does not cost the newer push
-# its grading: the replay fails, the newer push it superseded waits again and
-# is graded.
+# delivery sent again is acknowledged, not queued. Replays of old commits
+# that arrive while a newer push waits do not cost it its grading (it is taken
+# first; past per_student they are refused, not it), a delivery out of order
+# that is taken first gives its place back, and after an upload a replay of
+# the newest push is acknowledged, not graded over the upload. And B, C, then
+# a force push back to B while the student's own slow upload holds them: the
+# tip B is graded.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
@@ -73,8 +76,8 @@ n0=$(jobs_count "$T")
 check "the force push's delivery again, under a new id: 200" test "$(deliver github "$T/back.json" f3-again)" = 200
 check "... and not queued" test "$(jobs_count "$T")" = "$n0"
 
-# a replay of B while a newer push C waits (the workers stopped): the replay is
-# the newest job and taken first, C waits again once it proves stale
+# replays of old commits while a newer push C waits (the workers stopped): C
+# is graded first, and the replays, past per_student, take no one's place
 i=0; while [ $i -lt 300 ] && [ "$(grep -c 'zygote warm' "$T/serve.log")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
 w=$(workers)
 check "the workers found" test -n "$w"
@@ -83,17 +86,92 @@ cc=$(push_nb "$T" alice bob 2026-10-29T12:00:00Z)
 body "$T/c.json" "$cc" "$ca"
 check "push C (workers stopped): 202" test "$(deliver github "$T/c.json" f4)" = 202
 jc=$(json_get "$T/resp" '["job"]')
-check "B replayed again while C waits: 202" test "$(deliver github "$T/b.json" f2-replayed-2)" = 202
+check "B replayed while C waits: 202" test "$(deliver github "$T/b.json" f2-replayed-2)" = 202
 jr=$(json_get "$T/resp" '["job"]')
+codes=
+for k in 1 2 3 4; do
+	f=$T/a.json; [ $((k % 2)) = 0 ] && f=$T/b.json
+	codes="$codes $(deliver github "$f" "flood-$k")"
+done
+check "replays of A and B by turns: queued up to per_student, then 429 ($codes)" test "$codes" = " 202 202 202 429"
+check "C still waits" test "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jc")" = queued
 for p in $w; do kill -CONT "$p"; done
-check "the replay: not graded" test "$(wait_job "$jr")" = failed
-check "C: graded all the same" test "$(wait_job "$jc")" = done
+check "C: graded" test "$(wait_job "$jc")" = done
+check "the replay of B: not graded" test "$(wait_job "$jr")" = failed
 check "the result is C" test "$(result '["id"]')" = "$jc"
 check "the result's commit is C, the tip" test "$(result '["commit"]')" = "$(tip)"
+i=0; while [ $i -lt 100 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select count(*) from jobs where state in ('queued','running')")" != 0 ]; do sleep 0.2; i=$((i + 1)); done
+check "the replays all finished, none done" test "$(sqlite3 "$T/state/db/grader.sqlite" "select count(*) from jobs where id>$jr and state='done'")" = 0
+check "the result is still C" test "$(result '["id"]')" = "$jc"
 # A's first delivery replayed: A is on the branch, but C came after it
 check "A's first delivery replayed under a new id: 202" test "$(deliver github "$T/a.json" f1-replayed)" = 202
 check "A replayed: superseded (the branch moved past A)" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = superseded
 check "A replayed: the result is still C" test "$(result '["id"]')" = "$jc"
+
+# out of order while the workers are stopped: V and W pushed, W's delivery
+# first, then V's (newer in the queue, older on the branch): V is taken
+# first and proves stale, and W, which its take superseded, waits again
+for p in $w; do kill -STOP "$p"; done
+cv=$(push_nb "$T" alice alice 2026-10-29T13:00:00Z)
+cw=$(push_nb "$T" alice bob 2026-10-29T14:00:00Z)
+body "$T/w.json" "$cw" "$cv"
+check "W's delivery (workers stopped): 202" test "$(deliver github "$T/w.json" f5)" = 202
+jw=$(json_get "$T/resp" '["job"]')
+body "$T/v.json" "$cv" "$cc"
+check "V's delivery after it: 202" test "$(deliver github "$T/v.json" f6)" = 202
+jv=$(json_get "$T/resp" '["job"]')
+for p in $w; do kill -CONT "$p"; done
+check "V: superseded (the branch moved past V)" test "$(wait_job "$jv")" = superseded
+check "W: graded all the same" test "$(wait_job "$jw")" = done
+check "the result is W, the tip" test "$(result '["commit"]')" = "$(tip)"
+check "W is the tip" test "$cw" = "$(tip)"
+
+# an upload after the pushes: a replay of the newest push does not replace it
+code=$($CURL -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer alice-token-0123456789" \
+	-F assignment=ps1 -F "file=@$T/gen/alice/ps1/ps1.ipynb" "$URL/api/v1/submissions")
+check "alice's upload: 202" test "$code" = 202
+ju=$(json_get "$T/resp" '["job"]')
+check "alice's upload: graded" test "$(wait_job "$ju")" = done
+check "W's delivery replayed under a new id after the upload: 200" test "$(deliver github "$T/w.json" f5-again)" = 200
+sleep 1
+check "the result is still the upload" test "$(result '["id"]')" = "$ju"
+# B, then C, then a force push back to B, all while alice's own slow upload
+# runs (her jobs wait for it): C, taken first, is no longer on the branch,
+# and the tip B is what is graded
+/usr/bin/python3 - "$T/gen/alice/ps1/ps1.ipynb" "$T/slow.ipynb" <<'PY'
+import json, sys
+nb = json.load(open(sys.argv[1]))
+for cell in nb["cells"]:
+    if cell["cell_type"] == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+        cell["source"] = "import time\ntime.sleep(8)\n" + "".join(cell["source"])
+        break
+json.dump(nb, open(sys.argv[2], "w"))
+PY
+code=$($CURL -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer alice-token-0123456789" \
+	-F assignment=ps1 -F "file=@$T/slow.ipynb;filename=ps1.ipynb" "$URL/api/v1/submissions")
+check "alice's slow upload: 202" test "$code" = 202
+jslow=$(json_get "$T/resp" '["job"]')
+i=0; while [ $i -lt 100 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jslow")" != running ]; do sleep 0.1; i=$((i + 1)); done
+check "the slow upload runs" test "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jslow")" = running
+c2b=$(push_nb "$T" alice carol 2026-10-29T15:00:00Z)
+body "$T/2b.json" "$c2b" "$cw"
+check "G2: push B while the upload runs: 202" test "$(deliver github "$T/2b.json" g1)" = 202
+c2c=$(push_nb "$T" alice bob 2026-10-29T16:00:00Z)
+body "$T/2c.json" "$c2c" "$c2b"
+check "G2: push C: 202" test "$(deliver github "$T/2c.json" g2)" = 202
+j2c=$(json_get "$T/resp" '["job"]')
+(cd "$T/work/alice" && git reset -q --hard "$c2b" && git push -q -f origin HEAD:main 2>/dev/null)
+body "$T/2back.json" "$c2b" "$c2c"
+check "G2: the force push back to B: 202 (queued, not ignored)" test "$(deliver github "$T/2back.json" g3)" = 202
+j2back=$(json_get "$T/resp" '["job"]')
+check "G2: the jobs still wait for the upload" test "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jslow")" = running
+check "G2: the slow upload: graded" test "$(wait_job "$jslow" 60)" = done
+check "G2: C: not graded (not on the branch)" test "$(wait_job "$j2c")" = failed
+check "G2: the force push back: graded" test "$(wait_job "$j2back")" = done
+i=0; while [ $i -lt 100 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select count(*) from jobs where state in ('queued','running')")" != 0 ]; do sleep 0.2; i=$((i + 1)); done
+check "G2: the tip B is alice's result" test "$(result '["commit"]')" = "$c2b"
+check "G2: B is the tip" test "$c2b" = "$(tip)"
+check "G2: the gradebook has B's score" test "$(gb_score)" = "$(result '["score"]')"
 stop_server TERM
 check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
 finish
