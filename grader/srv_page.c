@@ -17,21 +17,20 @@
 #include "grader/gradebook.h"
 #include "srv_http_int.h"
 
-static const double buckets[] = {0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300};
-#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+static const double buckets[SRV_HIST_N] = SRV_HIST_LE;
 
 static void histogram(struct gr_buf *b, struct srv_store *st, const char *name, const char *help,
-		      const char *expr)
+		      const char *metric)
 {
-	unsigned long long counts[NBUCKETS], total = 0;
+	unsigned long long counts[SRV_HIST_N], total = 0;
 	double sum = 0;
 	char line[256];
 
-	if (srv_store_histogram(st, expr, buckets, NBUCKETS, counts, &sum, &total, NULL) < 0)
+	if (srv_store_histogram(st, metric, counts, &sum, &total, NULL) < 0)
 		return;
 	snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
 	gr_buf_put(b, line, strlen(line));
-	for (size_t i = 0; i < NBUCKETS; i++) {
+	for (size_t i = 0; i < SRV_HIST_N; i++) {
 		snprintf(line, sizeof(line), "%s_bucket{le=\"%g\"} %llu\n", name, buckets[i],
 			 counts[i]);
 		gr_buf_put(b, line, strlen(line));
@@ -137,9 +136,9 @@ static char *metrics_text(struct srv_http *h, struct srv_req *r)
 		gr_buf_put(&b, line, strlen(line));
 	}
 	histogram(&b, r->store, "grader_grading_seconds",
-		  "Seconds from taking a job to its result.", "finished-started");
+		  "Seconds from taking a job to its result.", "grading");
 	histogram(&b, r->store, "grader_push_to_result_seconds",
-		  "Seconds from receiving a push or upload to its result.", "finished-received");
+		  "Seconds from receiving a push or upload to its result.", "push");
 	json_decref(stats);
 	return b.p;
 }
