@@ -3,19 +3,34 @@
  * everyone what the service has for all: every connection and the client
  * address it comes from (the webhook body bytes each address holds are
  * capped, since a body's signature can be checked only once it is whole),
- * and the uploads in flight (one per student token at a time).
+ * the uploads in flight (one per student token at a time), and the
+ * connection slots: a connection that has produced no complete request
+ * within header_s is closed whatever it trickles, and past
+ * SRV_CONN_MAX - SRV_CONN_RESERVE a new connection evicts one that holds a
+ * slot for nothing (no complete request, or an unproved body) from the
+ * address holding the most, so slow clients from several addresses cannot
+ * hold every slot while a forge's delivery waits.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "srv_http_int.h"
 
-void srv_conns_init(struct srv_conns *cs)
+void srv_conns_init(struct srv_conns *cs, double header_s)
 {
+	pthread_condattr_t ca;
+
 	memset(cs, 0, sizeof(*cs));
+	cs->header_s = header_s;
 	pthread_mutex_init(&cs->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cs->wake, &ca);
+	pthread_condattr_destroy(&ca);
 }
 
 void srv_conns_release(struct srv_conns *cs)
@@ -33,7 +48,105 @@ void srv_conns_release(struct srv_conns *cs)
 		cs->addrs = a->next;
 		free(a);
 	}
+	pthread_cond_destroy(&cs->wake);
 	pthread_mutex_destroy(&cs->lock);
+}
+
+/*
+ * Close `k` (lock held): its thread sees the socket shut and ends it. The
+ * descriptor is still the connection's: libmicrohttpd tells us of the
+ * cleanup (under this lock) before it closes it.
+ */
+static void shut(struct srv_conns *cs, struct srv_conn *k)
+{
+	if (k->closing || k->fd < 0)
+		return;
+	if (shutdown(k->fd, SHUT_RDWR) < 0 && errno != ENOTCONN)
+		return;
+	k->closing = 1;
+	cs->closing++;
+}
+
+/* Every second: the connections past header_s without a complete request go. */
+static void *sweep(void *arg)
+{
+	struct srv_conns *cs = arg;
+	struct timespec ts;
+	size_t closed;
+
+	pthread_mutex_lock(&cs->lock);
+	while (!cs->stop) {
+		double now = gr_now();
+
+		closed = 0;
+		for (struct srv_conn *k = cs->head; k; k = k->next)
+			if (!k->closing && k->phase == SRV_WAITING &&
+			    now - k->since > cs->header_s) {
+				shut(cs, k);
+				closed += k->closing;
+			}
+		if (closed)
+			srv_log("closed %zu connection(s) without a complete request in %.0f s",
+				closed, cs->header_s);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&cs->wake, &cs->lock, &ts);
+	}
+	pthread_mutex_unlock(&cs->lock);
+	return NULL;
+}
+
+int srv_conns_start(struct srv_conns *cs)
+{
+	if (pthread_create(&cs->sweeper, NULL, sweep, cs))
+		return -1;
+	cs->started = 1;
+	return 0;
+}
+
+void srv_conns_stop(struct srv_conns *cs)
+{
+	if (!cs->started)
+		return;
+	pthread_mutex_lock(&cs->lock);
+	cs->stop = 1;
+	pthread_cond_signal(&cs->wake);
+	pthread_mutex_unlock(&cs->lock);
+	pthread_join(cs->sweeper, NULL);
+	cs->started = 0;
+}
+
+void srv_conns_phase(struct srv_conns *cs, struct srv_conn *k, enum srv_phase phase)
+{
+	if (!k)
+		return;
+	pthread_mutex_lock(&cs->lock);
+	k->phase = phase;
+	if (phase == SRV_WAITING)
+		k->since = gr_now();
+	pthread_mutex_unlock(&cs->lock);
+}
+
+/*
+ * The slots are nearly all taken: close the connection that holds one for
+ * nothing (no complete request yet, or a body nothing proved) from the
+ * address with the most connections, its oldest. A forge's delivery has
+ * its headers in within milliseconds and is proved when its body ends, so
+ * it is neither old nor from the address holding most. Lock held.
+ */
+static void evict(struct srv_conns *cs)
+{
+	struct srv_conn *best = NULL;
+
+	for (struct srv_conn *k = cs->head; k; k = k->next) {
+		if (k->closing || k->phase == SRV_BUSY)
+			continue;
+		if (!best || k->addr->conns > best->addr->conns ||
+		    (k->addr->conns == best->addr->conns && k->since < best->since))
+			best = k;
+	}
+	if (best)
+		shut(cs, best);
 }
 
 /*
@@ -114,12 +227,20 @@ void srv_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context
 
 	pthread_mutex_lock(&cs->lock);
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (cs->n - cs->closing >= SRV_CONN_MAX - SRV_CONN_RESERVE)
+			evict(cs);
 		k = calloc(1, sizeof(*k));
 		if (k && !(k->addr = addr_get(cs, c))) {
 			free(k);
 			k = NULL;
 		}
 		if (k) {
+			k->fd = fd ? fd->connect_fd : -1;
+			k->phase = SRV_WAITING;
+			k->since = gr_now();
 			k->next = cs->head;
 			if (cs->head)
 				cs->head->prev = k;
@@ -135,6 +256,7 @@ void srv_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context
 		if (k->next)
 			k->next->prev = k->prev;
 		cs->n--;
+		cs->closing -= k->closing;
 		addr_put(cs, k->addr);
 		free(k);
 		*socket_context = NULL;

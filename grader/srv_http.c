@@ -303,32 +303,6 @@ done:
 	return out;
 }
 
-/* How long a gradebook or export request waits for the grading side to write the file. */
-#define GB_WAIT_MS 20000
-
-int srv_gradebook_current(struct srv_req *r, const char *assignment, struct gr_err *err)
-{
-	double asked = srv_wall_now(), wanted = 0, written = 0;
-	int rc;
-
-	rc = srv_store_gb_want(r->store, assignment, asked, err);
-	for (int waited = 0; !rc; waited += 20) {
-		rc = srv_store_gb_state(r->store, assignment, &wanted, &written, err);
-		if (rc || written >= asked)
-			break;
-		if (waited >= GB_WAIT_MS)
-			return gr_err_set(err, GR_ELIMIT, "gradebook '%s' is not written yet",
-					  assignment);
-		poll(NULL, 0, 20);
-	}
-	/* the database's own message names its path: logged here, not sent */
-	if (rc) {
-		srv_log("%s", err->msg);
-		return gr_err_set(err, GR_EIO, "state unreadable");
-	}
-	return 0;
-}
-
 int srv_reply_fd(struct srv_req *r, struct MHD_Connection *c, const char *type, int fd)
 {
 	struct MHD_Response *resp;
@@ -343,36 +317,6 @@ int srv_reply_fd(struct srv_req *r, struct MHD_Connection *c, const char *type, 
 	if (!resp)
 		close(fd);
 	return queue(r, c, MHD_HTTP_OK, resp, type, NULL);
-}
-
-/*
- * GET /api/v1/assignments/{a}/gradebook: the gradebook file as `grader
- * grade` writes it, brought up to date first, sent from the file.
- */
-static int on_gradebook(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
-			const char *name)
-{
-	struct gr_err err = {0};
-	char *path = NULL;
-	int fd, rc;
-
-	rc = srv_gradebook_current(r, name, &err);
-	if (rc == GR_ELIMIT)
-		return srv_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
-				 json_pack("{s:s}", "error", err.msg), "5");
-	if (rc)
-		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
-	if (asprintf(&path, "%s/gradebooks/%s.json", h->cfg->state, name) < 0)
-		return MHD_NO;
-	/* the file is replaced by a rename: this descriptor keeps the one opened whole */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	free(path);
-	if (fd < 0 && errno == ENOENT)
-		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "nothing graded yet");
-	if (fd < 0)
-		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				       "cannot read the gradebook");
-	return srv_reply_fd(r, c, "application/json", fd);
 }
 
 /* Split "/api/v1/results/A/S" style paths: the n-th segment after `prefix`. */
@@ -441,7 +385,7 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 			return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such assignment");
 		if (!strcmp(seg[1], "export"))
 			return srv_page_export(h, r, c, seg[0]);
-		return on_gradebook(h, r, c, seg[0]);
+		return srv_page_gradebook(h, r, c, seg[0]);
 	} else {
 		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such resource");
 	}
@@ -491,6 +435,7 @@ static int gate(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 				      "this token has an upload in flight: one at a time"),
 			    "10");
 		r->uploading = 1;
+		srv_conns_phase(&h->conns, r->conn, SRV_BUSY);
 		r->cap = SRV_UPLOAD_MAX;
 		if (srv_upload_begin(r, c) < 0)
 			return srv_reply_error(r, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -608,7 +553,10 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 		r->start = gr_now();
 		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 		k = ci ? ci->socket_context : NULL;
+		r->conn = k;
 		r->addr = k ? k->addr : NULL;
+		/* an upload is proved by its token; any other body only once it is whole */
+		srv_conns_phase(&h->conns, k, SRV_OPEN);
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->url, sizeof(r->url), "%s", url);
 		*con_cls = r;
@@ -637,6 +585,7 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 	 * an upload opened before the deadline and finished after it is late.
 	 */
 	r->received = srv_wall_now();
+	srv_conns_phase(&h->conns, r->conn, SRV_BUSY);
 	if (r->too_big)
 		return srv_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
 	if (r->busy)
@@ -745,6 +694,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 		(gr_now() - r->start) * 1e3,
 		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	release(r);
+	/* the connection may carry another request: its time to send one starts now */
+	srv_conns_phase(&h->conns, r->conn, SRV_WAITING);
 	if (r->uploading)
 		srv_conns_upload_end(&h->conns, r->uploader);
 	srv_upload_free(r);
@@ -768,7 +719,10 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 		atomic_init(&h.requests[i], 0);
 	atomic_init(&h.buffered, 0);
 	atomic_init(&h.hook_buffered, 0);
-	srv_conns_init(&h.conns);
+	/* the header phase is bounded in total, within a request's whole time */
+	srv_conns_init(&h.conns,
+		       (double)(cfg->header_seconds < cfg->request_seconds ? cfg->header_seconds
+									   : cfg->request_seconds));
 	/* one connection now: a state folder that cannot be opened stops the side here */
 	rc = srv_store_open(&st, cfg->state, err);
 	if (!rc) {
@@ -800,16 +754,23 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 		rc = gr_err_set(err, GR_EIO, "cannot start the HTTP daemon");
 		goto done;
 	}
+	if (srv_conns_start(&h.conns) < 0) {
+		rc = gr_err_set(err, GR_EIO, "cannot start the connections' sweeper");
+		goto done;
+	}
 	srv_log("HTTP side ready as uid %d", (int)getuid());
 	while (sigwait(&set, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
 		;
-	/*
-	 * Stop accepting without letting the daemon shut the listening socket
-	 * down: the grading side holds it for the next HTTP side (SIGHUP).
-	 */
-	MHD_quiesce_daemon(d);
-	MHD_stop_daemon(d);
 done:
+	if (d) {
+		/*
+		 * Stop accepting without letting the daemon shut the listening
+		 * socket down: the grading side holds it for the next HTTP side.
+		 */
+		MHD_quiesce_daemon(d);
+		MHD_stop_daemon(d);
+	}
+	srv_conns_stop(&h.conns);
 	roster_free(h.roster);
 	for (size_t i = 0; i < h.npool; i++)
 		srv_store_close(h.pool[i]);

@@ -41,6 +41,8 @@ struct srv_cache {
 
 /* Connections of all clients at most (libmicrohttpd's limit). */
 #define SRV_CONN_MAX 512
+/* Slots kept free: past SRV_CONN_MAX - SRV_CONN_RESERVE, a new connection evicts one. */
+#define SRV_CONN_RESERVE 32
 
 /* One client address (an IPv6 one by its /64) while it has connections. */
 struct srv_addr {
@@ -50,24 +52,44 @@ struct srv_addr {
 	struct srv_addr *next;
 };
 
+/* Where a connection is: what makes it one an attacker may hold at no cost. */
+enum srv_phase {
+	SRV_WAITING, /* no complete request yet: headers (or nothing) since since */
+	SRV_OPEN,    /* a request's body is read, nothing proved who sends it */
+	SRV_BUSY     /* a complete or authenticated request is answered */
+};
+
 /* One connection, from its accept to its close (libmicrohttpd's socket context). */
 struct srv_conn {
 	struct srv_addr *addr;
+	int fd;
+	enum srv_phase phase;
+	double since; /* gr_now() at its accept, or when its last request ended */
+	int closing;  /* shut down by us, not yet cleaned up */
 	struct srv_conn *prev, *next;
 };
 
 /* Every connection, every address and the uploads in flight (their tokens). */
 struct srv_conns {
 	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t sweeper;
+	int started, stop;
+	double header_s; /* a connection's time to a complete request at most */
 	struct srv_conn *head;
 	struct srv_addr *addrs;
-	size_t n;
+	size_t n, closing;
 	const char *uploading[SRV_CONN_MAX]; /* the student of each upload in flight */
 	size_t nuploading, admin_uploading;
 };
 
-void srv_conns_init(struct srv_conns *cs);
+void srv_conns_init(struct srv_conns *cs, double header_s);
+/* Start (stop) the thread closing connections past header_s without a request. */
+int srv_conns_start(struct srv_conns *cs);
+void srv_conns_stop(struct srv_conns *cs);
 void srv_conns_release(struct srv_conns *cs);
+/* `k` (a request's connection, or NULL) is now in `phase`. */
+void srv_conns_phase(struct srv_conns *cs, struct srv_conn *k, enum srv_phase phase);
 /* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback (cls: the srv_conns). */
 void srv_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		      enum MHD_ConnectionNotificationCode code);
@@ -107,6 +129,7 @@ struct srv_req {
 	int busy;	       /* the bodies held in memory were at their cap: 503 */
 	size_t held;	       /* this request's part of *pool (and of addr->hook) */
 	atomic_ullong *pool;   /* srv_http.buffered (uploads) or .hook_buffered */
+	struct srv_conn *conn; /* its connection (NULL: not known) */
 	struct srv_addr *addr; /* the client's address (its connection's) */
 	int by_addr;	       /* what it holds counts in addr->hook too */
 	int uploading;	       /* holds its token's upload slot */
@@ -137,6 +160,9 @@ void srv_upload_free(struct srv_req *r);
 int srv_page_metrics(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
 int srv_page_health(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
 int srv_page_index(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c);
+/* GET /api/v1/assignments/{a}/gradebook: the file, brought up to date first. */
+int srv_page_gradebook(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
+		       const char *name);
 /* GET /api/v1/assignments/{a}/export?to=csv|nbgrader-db|junit|markdown|items. */
 int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 		    const char *assignment);
