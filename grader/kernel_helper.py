@@ -280,6 +280,20 @@ def _imports(tree):
         todo.extend(ast.iter_child_nodes(st))
     return ''.join('%s %s %d\n' % t for t in out) or None
 
+class PrepTimeout(Exception):
+    """The zygote's CPU for preparing one run's cells ran out."""
+
+def _prep_guard(seconds):
+    """Around the preparation of one run's cells, in the zygote (kernel_py.c
+    arms ITIMER_PROF for `seconds` of CPU): SIGPROF then raises PrepTimeout
+    in whatever is preparing; 0 puts the default back before any fork."""
+    if seconds > 0:
+        def _over(signum, frame):
+            raise PrepTimeout('preparing the cells took over %d s of CPU' % seconds)
+        signal.signal(signal.SIGPROF, _over)
+    else:
+        signal.signal(signal.SIGPROF, signal.SIG_DFL)
+
 def _transform(src, n, use_ipython):
     """Cell n (1-based), in the zygote: (code, note, error, body, expr,
     imports) where code is the text run (IPython syntax transformed), error

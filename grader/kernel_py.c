@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "kernel_py.h"
 
@@ -305,6 +306,35 @@ static int take_cell(struct kcell *c, PyObject *t)
 	return 0;
 }
 
+/*
+ * The CPU the zygote may spend preparing one run's cells. It runs as root
+ * before the box's limits apply, and IPython's transformer reads a whole
+ * cell again after each magic it rewrites: a cell of many `!cmd` lines
+ * took minutes. Past it, SIGPROF raises PrepTimeout (kernel_helper.py).
+ */
+#define KPY_PREP_CPU_S 10
+
+/* Arm (seconds > 0) or disarm (0) the preparation's CPU budget. */
+static void prep_guard(struct kzy *z, int seconds)
+{
+	PyObject *g = PyDict_GetItemString(z->ns, "_prep_guard");
+	struct itimerval it = {.it_value = {.tv_sec = seconds}};
+
+	if (!seconds)
+		setitimer(ITIMER_PROF, &it, NULL); /* disarmed first: nothing trips after */
+	/* a trip still pending from before runs at the first call: the second restores */
+	for (int tries = 0; g && tries < 2; tries++) {
+		PyObject *r = PyObject_CallFunction(g, "i", seconds);
+
+		Py_XDECREF(r);
+		if (r)
+			break;
+		PyErr_Clear();
+	}
+	if (seconds)
+		setitimer(ITIMER_PROF, &it, NULL);
+}
+
 int kpy_prepare_cells(struct kzy *z, struct krun *run, json_t *sources, struct gr_err *err)
 {
 	size_t n = json_array_size(sources);
@@ -329,6 +359,7 @@ int kpy_prepare_cells(struct kzy *z, struct krun *run, json_t *sources, struct g
 		}
 		Py_DECREF(u);
 	}
+	prep_guard(z, KPY_PREP_CPU_S);
 	run->ipython = want_ipython(z, list, sources, run->grade);
 	want_asyncio(z, sources);
 	fn = PyDict_GetItemString(z->ns, "_transform");
@@ -359,6 +390,8 @@ int kpy_prepare_cells(struct kzy *z, struct krun *run, json_t *sources, struct g
 	if (!fn)
 		rc = gr_err_set(err, GR_ESYS, "the kernel helper has no _transform");
 done:
+	PyErr_Clear();
+	prep_guard(z, 0);
 	Py_XDECREF(list);
 	PyErr_Clear();
 	if (rc < 0) {

@@ -3,8 +3,9 @@
 # of a million numbers in one cell): the engine parses every cell before the
 # box's limits apply, at some 500 bytes of its memory a byte of code, so a
 # cell over 512 KiB, or cells over 4 MiB in all, fail that submission with a
-# one-line reason naming the cell, before any of it is parsed; the other
-# students of the batch are graded as always.
+# one-line reason naming the cell, before any of it is parsed; and the
+# preparation of one run's cells has 10 s of CPU. The other students of the
+# batch are graded as always.
 . "$(dirname "$0")/lib.sh"
 ex="$ROOT/rubrics/examples"
 T=$E2E_TMP
@@ -15,13 +16,17 @@ weaker=
 $PY "$ex/make_submissions.py" "$T/release/ps1.ipynb" "$T/gen"
 mkdir -p "$T/sub"
 cp -r "$T/gen/alice" "$T/gen/bob" "$T/sub/"
-# mallory: alice's notebook with a first code cell of 800 KiB; trudy: ten of 450 KiB
+# mallory: alice's notebook with a first code cell of 800 KiB; trudy: ten of
+# 450 KiB; oscar: one of 53 KB whose 450 `!cmd` lines IPython's transformer
+# rewrites one at a time, reading the whole cell again each time (minutes)
 $PY - "$T/gen/alice/ps1/ps1.ipynb" "$T/sub" <<'PYEOF'
 import copy, json, os, sys
 nb = json.load(open(sys.argv[1]))
 def cell(src):
     return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": src}
+bang = "".join("a%d = !true\n" % i for i in range(450)) + "x = 1\n" * 8000
 for who, cells in (("mallory", [cell("x = [" + "1," * 400000 + "]\n")]),
+                   ("oscar", [cell(bang)]),
                    ("trudy", [cell("y%d = [" % i + "2," * 230000 + "]\n") for i in range(10)])):
     b = copy.deepcopy(nb)
     b["cells"][1:1] = cells
@@ -41,6 +46,8 @@ check "a cell over 512 KiB: mallory's submission failed" test "$(field mallory "
 check "... with the cell and the cap named" grep -q "mallory: cell 1 holds 781 KiB of code, over the 512 KiB a cell may hold" "$T/log"
 check "cells over 4 MiB in all: trudy's submission failed" test "$(field trudy "s['status']")" = error
 check "... with the total and the cap named" grep -q "trudy.*the cells hold [0-9]* KiB of code, over the 4096 KiB a notebook may hold" "$T/log"
+check "a cell too slow to prepare: oscar's submission failed" test "$(field oscar "s['status']")" = error
+check "... after the zygote's 10 s of CPU for preparing, said" grep -q "oscar: .*preparing the cells took over 10 s of CPU" "$T/log"
 # nb run says the same, for one notebook, and runs the next
 "$GRADER" nb run $weaker "$T/sub/mallory/ps1/ps1.ipynb" "$T/gen/carol/ps1/ps1.ipynb" >"$T/out" 2>"$T/err"
 check "nb run: the big cell refused, named" grep -q "ps1.ipynb': cell 1 holds 781 KiB of code" "$T/err"
