@@ -304,7 +304,7 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 	char *spec = NULL, *refname = NULL;
 	git_strarray specs = {&spec, 1};
 	char *shown = redact(url);
-	int rc = -1;
+	int rc = -1, valid = 0;
 
 	git_fetch_options_init(&fopts, GIT_FETCH_OPTIONS_VERSION);
 	git_remote_create_options_init(&ropts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
@@ -353,10 +353,18 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 	 * The graded branch only: the others (whatever a student pushes
 	 * there) never reach the cache.
 	 */
-	if (!*branch ||
-	    asprintf(&spec, "+refs/heads/%s:refs/remotes/origin/%s", *branch, *branch) < 0 ||
-	    asprintf(&refname, "refs/remotes/origin/%s", *branch) < 0) {
-		spec = refname = NULL;
+	if (!*branch || asprintf(&refname, "refs/remotes/origin/%s", *branch) < 0) {
+		refname = NULL;
+		fetch_result_fail(res, "out of memory");
+		goto done;
+	}
+	/* a name from the remote's HEAD is the student's: one branch, no pattern */
+	if (git_reference_name_is_valid(&valid, refname) < 0 || !valid || strchr(*branch, '*')) {
+		fetch_result_fail(res, "unsafe branch name in '%s'", shown ? shown : "");
+		goto done;
+	}
+	if (asprintf(&spec, "+refs/heads/%s:%s", *branch, refname) < 0) {
+		spec = NULL;
 		fetch_result_fail(res, "out of memory");
 		goto done;
 	}
