@@ -3,6 +3,7 @@
  * checked over the raw body in constant time before anything reads it, then
  * the few fields a job needs.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,6 +166,17 @@ int srv_hook_parse(struct srv_push *out, enum srv_forge forge, const char *event
 		goto done;
 	}
 fill:
+	if (forge != SRV_GITLAB) {
+		unsigned char dig[EVP_MAX_MD_SIZE];
+		unsigned int n = 0;
+
+		if (!EVP_Digest(body, len, dig, &n, EVP_sha256(), NULL) || n != 32) {
+			rc = gr_err_set(err, GR_ENOMEM, "cannot hash the body");
+			goto done;
+		}
+		for (unsigned i = 0; i < n; i++)
+			snprintf(p.body_sha + 2 * i, 3, "%02x", dig[i]);
+	}
 	*out = p;
 	memset(&p, 0, sizeof(p));
 done:
