@@ -12,7 +12,8 @@
 # taken first gives its place back, and after an upload a push of the newest
 # push's commit is acknowledged, not graded over the upload. And B, C, then a
 # force push back to B while the student's own slow upload holds them: the
-# tip B is graded.
+# tip B is graded; and a real push behind it still is when five pushes of
+# made-up commits forged through GitLab take its place.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
@@ -199,6 +200,31 @@ i=0; while [ $i -lt 100 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select co
 check "G2: the tip B is alice's result" test "$(result '["commit"]')" = "$c2b"
 check "G2: B is the tip" test "$c2b" = "$(tip)"
 check "G2: the gradebook has B's score" test "$(gb_score)" = "$(result '["score"]')"
+
+# a real push waiting behind alice's running slow upload, then five pushes
+# forged through GitLab with made-up commit ids: the fifth takes the waiting
+# jobs' place at per_student, each forged one fails, and gives it back: the
+# real push is graded
+code=$($CURL -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer alice-token-0123456789" \
+	-F assignment=ps1 -F "file=@$T/slow.ipynb;filename=ps1.ipynb" "$URL/api/v1/submissions")
+check "G9: alice's slow upload: 202" test "$code" = 202
+jslow=$(json_get "$T/resp" '["job"]')
+i=0; while [ $i -lt 100 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jslow")" != running ]; do sleep 0.1; i=$((i + 1)); done
+creal=$(push_nb "$T" alice alice 2026-10-29T17:00:00Z)
+body "$T/real.json" "$creal" "$c2b"
+check "G9: the real push while the upload runs: 202" test "$(deliver github "$T/real.json" g9-real)" = 202
+jreal=$(json_get "$T/resp" '["job"]')
+codes=
+for k in 1 2 3 4 5; do
+	gitlab_body "$T/forged.json" course/ps1-alice refs/heads/main "$(/usr/bin/python3 -c 'import secrets; print(secrets.token_hex(20))')"
+	codes="$codes $(deliver gitlab "$T/forged.json" "g9-forged-$k")"
+done
+check "G9: five forged pushes of made-up commits: queued ($codes)" test "$codes" = " 202 202 202 202 202"
+check "G9: the real push made way for the fifth" test "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jreal")" = superseded
+check "G9: the slow upload: graded" test "$(wait_job "$jslow" 60)" = done
+check "G9: the real push: graded all the same" test "$(wait_job "$jreal")" = done
+check "G9: the result is the real push" test "$(result '["id"]')" = "$jreal"
+check "G9: the result's commit is the tip" test "$(result '["commit"]')" = "$(tip)"
 stop_server TERM
 check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
 finish
