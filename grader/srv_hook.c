@@ -166,7 +166,14 @@ int srv_hook_parse(struct srv_push *out, enum srv_forge forge, const char *event
 		goto done;
 	}
 fill:
-	if (forge != SRV_GITLAB) {
+	/*
+	 * GitHub's body says when it was pushed (repository.pushed_at): the
+	 * same bytes again are a replay. GitLab's token is sent in clear (any
+	 * body can be written), and neither it nor Gitea is known to put a
+	 * push time in the body: a genuine push back and forth between two
+	 * commits could repeat a body byte for byte.
+	 */
+	if (forge == SRV_GITHUB) {
 		unsigned char dig[EVP_MAX_MD_SIZE];
 		unsigned int n = 0;
 

@@ -67,10 +67,10 @@ struct srv_push {
 	char *commit_time; /* head commit timestamp as sent, or NULL */
 	int deleted;	   /* the push deleted the branch */
 	/*
-	 * SHA-256 (hex) of the signed body, GitHub's and Gitea's: the forges
-	 * sign the body only, so a replay under a new delivery id is
-	 * byte-identical, while a genuine push (even of the same commit)
-	 * differs. "" for GitLab, whose token whoever saw a delivery has.
+	 * SHA-256 (hex) of the signed body, GitHub's: the forges sign the body
+	 * only, so a replay under a new delivery id is byte-identical, while a
+	 * genuine push (even of the same commit) differs, its pushed_at at
+	 * least. "" for GitLab and Gitea (srv_hook_parse says why).
 	 */
 	char body_sha[65];
 };

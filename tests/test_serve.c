@@ -404,7 +404,7 @@ static void test_serve__force_push(void **state)
 	assert_int_equal(json_integer_value(json_object_get(js, "id")), a2);
 	/*
 	 * A newer push c waits; pushes of older commits come after it (bodies
-	 * a GitLab token holder wrote: GitHub's and Gitea's replays are refused
+	 * a GitLab token holder wrote: GitHub's replays are refused
 	 * by their body, test_serve_forcepush.sh).
 	 */
 	c1 = push_commit(s, "d4", 'c', &rc);
