@@ -268,6 +268,30 @@ static int write_tree(struct fetch_out *out, git_repository *repo, git_odb *odb,
 	return rc;
 }
 
+/*
+ * Whether the repository at the local path `path` holds more than `cap`
+ * bytes of objects. libgit2's local transport packs the objects of every
+ * branch, whatever is asked for, before a byte counts as received: past the
+ * cap that packing is a worker's CPU for nothing, on every push, so it is
+ * not begun. (Unreachable objects count too: `git gc` removes them.)
+ */
+static int local_over_cap(const char *path, uint64_t cap)
+{
+	char *bare = NULL, *work = NULL;
+	uint64_t n = 0;
+
+	if (!cap)
+		return 0;
+	if (asprintf(&bare, "%s/objects", path) < 0)
+		bare = NULL;
+	if (asprintf(&work, "%s/.git/objects", path) < 0)
+		work = NULL;
+	n = (bare ? disk_bytes(bare) : 0) + (work ? disk_bytes(work) : 0);
+	free(bare);
+	free(work);
+	return n > cap;
+}
+
 /* Whether the remote has a branch at all (connecting to it again). */
 static int remote_has_heads(git_remote *remote, const git_remote_callbacks *cb)
 {
@@ -569,6 +593,11 @@ static void fetch_one(void *ctx, size_t i)
 	}
 	if (!is_url(url) && access(url, F_OK) < 0) {
 		fetch_result_fail(res, "cannot fetch '%s': %s", shown, strerror(errno));
+		goto done;
+	}
+	if (!is_url(url) && local_over_cap(url, o->limits.max_fetch_size)) {
+		fetch_result_fail(res, "cannot fetch '%s': more than %llu MiB to receive (the cap)",
+				  shown, (unsigned long long)(o->limits.max_fetch_size >> 20));
 		goto done;
 	}
 	if (update_cache(&repo, &branch, cache_path, url, st->branch[0] ? st->branch : o->branch, o,
