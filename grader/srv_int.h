@@ -242,13 +242,20 @@ int srv_store_result_json(struct srv_store *s, const char *assignment, const cha
 /* Counts of jobs by state {"queued": n, ...} and the recent jobs, for / and /metrics. */
 int srv_store_stats(struct srv_store *s, json_t **out, size_t recent, struct gr_err *err);
 
+/* The histograms' bucket bounds (seconds), as /metrics shows them. */
+#define SRV_HIST_N 11
+#define SRV_HIST_LE                                                                                \
+	{                                                                                          \
+		0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300                                      \
+	}
+
 /*
- * A cumulative histogram of `expr` (a column expression of ours, e.g.
- * "finished-started") over the done jobs: counts[i] jobs at or under le[i].
+ * A cumulative histogram over the done jobs, kept as jobs change:
+ * `metric` "grading" (finished - started) or "push" (finished - received);
+ * counts[i] (SRV_HIST_N of them) jobs at or under bound i.
  */
-int srv_store_histogram(struct srv_store *s, const char *expr, const double *le, size_t n,
-			unsigned long long *counts, double *sum, unsigned long long *total,
-			struct gr_err *err);
+int srv_store_histogram(struct srv_store *s, const char *metric, unsigned long long *counts,
+			double *sum, unsigned long long *total, struct gr_err *err);
 
 /*
  * Each assignment's gradebook file, as the database knows it

@@ -162,6 +162,8 @@ int srv_store_open(struct srv_store **out, const char *state, struct gr_err *err
 		rc = srv_store_gb_schema(s, err);
 	if (!rc)
 		rc = srv_store_seen_schema(s, err);
+	if (!rc)
+		rc = srv_store_stats_schema(s, err);
 	/* a database of an earlier version: the column saying which worker runs a job */
 	if (!rc && !has_runner(s))
 		rc = exec(s, "ALTER TABLE jobs ADD COLUMN runner INTEGER", err);
@@ -611,7 +613,7 @@ int srv_store_finish(struct srv_store *s, long long id, const char *state, const
 }
 
 /* A job row as the API shows it (the submission itself is added by callers). */
-static json_t *job_row(sqlite3_stmt *st)
+json_t *srv_job_row(sqlite3_stmt *st)
 {
 	json_t *j = json_object();
 	static const char *const names[] = {"id",	  "assignment", "student",    "kind",
@@ -640,10 +642,6 @@ static json_t *job_row(sqlite3_stmt *st)
 	return j;
 }
 
-#define JOB_COLS                                                                                   \
-	"id, assignment, student, kind, repository, commit_id, state, error, received, "           \
-	"started, finished, score, max_score, attempts, commit_time, result, student_result"
-
 /* One job as JSON, with its queue position and submission when it has them. */
 static int job_query(struct srv_store *s, sqlite3_stmt *st, int student_view, json_t **out,
 		     struct gr_err *err)
@@ -655,7 +653,7 @@ static int job_query(struct srv_store *s, sqlite3_stmt *st, int student_view, js
 
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return gr_err_set(err, GR_ENOTFOUND, "no such job");
-	j = job_row(st);
+	j = srv_job_row(st);
 	if (!j)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	state = (const char *)sqlite3_column_text(st, 6);
@@ -683,8 +681,8 @@ int srv_store_job_json(struct srv_store *s, long long id, int student_view, json
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT " JOB_COLS " FROM jobs WHERE id=?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT " SRV_JOB_COLS " FROM jobs WHERE id=?", -1, &st,
+			       NULL) != SQLITE_OK)
 		return srv_db_fail(s, err, "prepare a query");
 	sqlite3_bind_int64(st, 1, id);
 	rc = job_query(s, st, student_view, out, err);
@@ -699,7 +697,7 @@ int srv_store_result_json(struct srv_store *s, const char *assignment, const cha
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-			       "SELECT " JOB_COLS " FROM jobs WHERE assignment=? AND student=? "
+			       "SELECT " SRV_JOB_COLS " FROM jobs WHERE assignment=? AND student=? "
 			       "AND state='done' ORDER BY finished DESC, id DESC LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return srv_db_fail(s, err, "prepare a query");
@@ -707,80 +705,5 @@ int srv_store_result_json(struct srv_store *s, const char *assignment, const cha
 	bind_text(st, 2, student);
 	rc = job_query(s, st, student_view, out, err);
 	sqlite3_finalize(st);
-	return rc;
-}
-
-int srv_store_stats(struct srv_store *s, json_t **out, size_t recent, struct gr_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	json_t *j = json_object(), *by = json_object(), *list = json_array();
-	int rc = 0;
-
-	if (!j || !by || !list) {
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		goto done;
-	}
-	if (sqlite3_prepare_v2(s->db, "SELECT state, count(*) FROM jobs GROUP BY state", -1, &st,
-			       NULL) != SQLITE_OK) {
-		rc = srv_db_fail(s, err, "prepare a query");
-		goto done;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_object_set_new(by, (const char *)sqlite3_column_text(st, 0),
-				    json_integer(sqlite3_column_int64(st, 1)));
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?", -1,
-			       &st, NULL) != SQLITE_OK) {
-		rc = srv_db_fail(s, err, "prepare a query");
-		goto done;
-	}
-	sqlite3_bind_int64(st, 1, (long long)recent);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list, job_row(st));
-	json_object_set_new(j, "jobs", by);
-	json_object_set_new(j, "recent", list);
-	by = list = NULL;
-	*out = j;
-	j = NULL;
-done:
-	sqlite3_finalize(st);
-	json_decref(j);
-	json_decref(by);
-	json_decref(list);
-	return rc;
-}
-
-int srv_store_histogram(struct srv_store *s, const char *expr, const double *le, size_t n,
-			unsigned long long *counts, double *sum, unsigned long long *total,
-			struct gr_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	char *sql = NULL;
-	int rc = 0;
-
-	/* `expr` is one of our own column expressions, never request text */
-	if (asprintf(&sql, "SELECT %s FROM jobs WHERE state='done' AND finished IS NOT NULL",
-		     expr) < 0)
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	memset(counts, 0, n * sizeof(*counts));
-	*sum = 0;
-	*total = 0;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = srv_db_fail(s, err, "prepare a query");
-		goto done;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		double v = sqlite3_column_double(st, 0);
-
-		for (size_t i = 0; i < n; i++)
-			if (v <= le[i])
-				counts[i]++;
-		*sum += v;
-		(*total)++;
-	}
-done:
-	sqlite3_finalize(st);
-	free(sql);
 	return rc;
 }

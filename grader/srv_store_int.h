@@ -51,6 +51,15 @@ int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int
 int srv_store_supersede(struct srv_store *s, const char *assignment, const char *student,
 			long long by, struct gr_err *err);
 
+/* A job's columns as the API shows them, and one row of them as JSON. */
+#define SRV_JOB_COLS                                                                               \
+	"id, assignment, student, kind, repository, commit_id, state, error, received, "           \
+	"started, finished, score, max_score, attempts, commit_time, result, student_result"
+json_t *srv_job_row(sqlite3_stmt *st);
+
+/* Make the job figures' tables and the triggers keeping them (srv_store_stats.c). */
+int srv_store_stats_schema(struct srv_store *s, struct gr_err *err);
+
 /* Make the gradebooks table (srv_store_gradebook.c). */
 int srv_store_gb_schema(struct srv_store *s, struct gr_err *err);
 

@@ -59,8 +59,10 @@ struct srv_config {
 	size_t per_student;	   /* jobs one student may have waiting */
 	size_t workers;		   /* grading workers (default: the number of CPUs) */
 	size_t request_seconds;	   /* a request's whole time at most, headers to body (120) */
+	size_t header_seconds;	   /* a connection's time to a complete request's headers (10) */
 	size_t per_ip;		   /* connections of one client address at most (64) */
 	size_t buffer_mib;	   /* upload bytes held in memory across requests at most (256) */
+	size_t hook_ip_mib;	   /* webhook body bytes held for one client address at most (2) */
 	size_t fetch_mib;	   /* bytes one push's fetch may receive, and a student's cache
 				      hold, at most (64) */
 	size_t nassignments;
