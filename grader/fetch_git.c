@@ -268,6 +268,30 @@ static int write_tree(struct fetch_out *out, git_repository *repo, git_odb *odb,
 	return rc;
 }
 
+/*
+ * Whether the repository at the local path `path` holds more than `cap`
+ * bytes of objects. libgit2's local transport packs the objects of every
+ * branch, whatever is asked for, before a byte counts as received: past the
+ * cap that packing is a worker's CPU for nothing, on every push, so it is
+ * not begun. (Unreachable objects count too: `git gc` removes them.)
+ */
+static int local_over_cap(const char *path, uint64_t cap)
+{
+	char *bare = NULL, *work = NULL;
+	uint64_t n = 0;
+
+	if (!cap)
+		return 0;
+	if (asprintf(&bare, "%s/objects", path) < 0)
+		bare = NULL;
+	if (asprintf(&work, "%s/.git/objects", path) < 0)
+		work = NULL;
+	n = (bare ? disk_bytes(bare) : 0) + (work ? disk_bytes(work) : 0);
+	free(bare);
+	free(work);
+	return n > cap;
+}
+
 /* Whether the remote has a branch at all (connecting to it again). */
 static int remote_has_heads(git_remote *remote, const git_remote_callbacks *cb)
 {
@@ -304,7 +328,7 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 	char *spec = NULL, *refname = NULL;
 	git_strarray specs = {&spec, 1};
 	char *shown = redact(url);
-	int rc = -1;
+	int rc = -1, valid = 0;
 
 	git_fetch_options_init(&fopts, GIT_FETCH_OPTIONS_VERSION);
 	git_remote_create_options_init(&ropts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
@@ -353,10 +377,18 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 	 * The graded branch only: the others (whatever a student pushes
 	 * there) never reach the cache.
 	 */
-	if (!*branch ||
-	    asprintf(&spec, "+refs/heads/%s:refs/remotes/origin/%s", *branch, *branch) < 0 ||
-	    asprintf(&refname, "refs/remotes/origin/%s", *branch) < 0) {
-		spec = refname = NULL;
+	if (!*branch || asprintf(&refname, "refs/remotes/origin/%s", *branch) < 0) {
+		refname = NULL;
+		fetch_result_fail(res, "out of memory");
+		goto done;
+	}
+	/* a name from the remote's HEAD is the student's: one branch, no pattern */
+	if (git_reference_name_is_valid(&valid, refname) < 0 || !valid || strchr(*branch, '*')) {
+		fetch_result_fail(res, "unsafe branch name in '%s'", shown ? shown : "");
+		goto done;
+	}
+	if (asprintf(&spec, "+refs/heads/%s:%s", *branch, refname) < 0) {
+		spec = NULL;
 		fetch_result_fail(res, "out of memory");
 		goto done;
 	}
@@ -561,6 +593,11 @@ static void fetch_one(void *ctx, size_t i)
 	}
 	if (!is_url(url) && access(url, F_OK) < 0) {
 		fetch_result_fail(res, "cannot fetch '%s': %s", shown, strerror(errno));
+		goto done;
+	}
+	if (!is_url(url) && local_over_cap(url, o->limits.max_fetch_size)) {
+		fetch_result_fail(res, "cannot fetch '%s': more than %llu MiB to receive (the cap)",
+				  shown, (unsigned long long)(o->limits.max_fetch_size >> 20));
 		goto done;
 	}
 	if (update_cache(&repo, &branch, cache_path, url, st->branch[0] ? st->branch : o->branch, o,

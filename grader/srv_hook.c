@@ -3,6 +3,7 @@
  * checked over the raw body in constant time before anything reads it, then
  * the few fields a job needs.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,6 +166,24 @@ int srv_hook_parse(struct srv_push *out, enum srv_forge forge, const char *event
 		goto done;
 	}
 fill:
+	/*
+	 * GitHub's body says when it was pushed (repository.pushed_at): the
+	 * same bytes again are a replay. GitLab's token is sent in clear (any
+	 * body can be written), and neither it nor Gitea is known to put a
+	 * push time in the body: a genuine push back and forth between two
+	 * commits could repeat a body byte for byte.
+	 */
+	if (forge == SRV_GITHUB) {
+		unsigned char dig[EVP_MAX_MD_SIZE];
+		unsigned int n = 0;
+
+		if (!EVP_Digest(body, len, dig, &n, EVP_sha256(), NULL) || n != 32) {
+			rc = gr_err_set(err, GR_ENOMEM, "cannot hash the body");
+			goto done;
+		}
+		for (unsigned i = 0; i < n; i++)
+			snprintf(p.body_sha + 2 * i, 3, "%02x", dig[i]);
+	}
 	*out = p;
 	memset(&p, 0, sizeof(p));
 done:

@@ -291,7 +291,8 @@ static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 					.repository = p.repository,
 					.commit = p.after,
 					.commit_time = p.commit_time,
-					.received = r->received};
+					.received = r->received,
+					.body_sha = p.body_sha[0] ? p.body_sha : NULL};
 
 		rc = srv_store_enqueue(r->store, &in, NULL, 0, h->cfg->queue_max,
 				       h->cfg->per_student, &job, &err);

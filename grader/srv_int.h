@@ -66,6 +66,13 @@ struct srv_push {
 	char *after;	   /* the new tip (40 hex) */
 	char *commit_time; /* head commit timestamp as sent, or NULL */
 	int deleted;	   /* the push deleted the branch */
+	/*
+	 * SHA-256 (hex) of the signed body, GitHub's: the forges sign the body
+	 * only, so a replay under a new delivery id is byte-identical, while a
+	 * genuine push (even of the same commit) differs, its pushed_at at
+	 * least. "" for GitLab and Gitea (srv_hook_parse says why).
+	 */
+	char body_sha[65];
 };
 
 /*
@@ -121,13 +128,14 @@ struct srv_job_in {
 	const char *repository;
 	const char *commit; /* or NULL for uploads */
 	const char *commit_time;
-	double received; /* wall clock, seconds since the epoch */
+	double received;      /* wall clock, seconds since the epoch */
+	const char *body_sha; /* srv_push.body_sha, or NULL: a body seen before is a replay */
 };
 
 /* Outcomes of srv_store_enqueue besides 0 (queued) and GR_E* errors. */
 enum {
 	SRV_REPLAY = 1,	    /* the delivery id was seen before */
-	SRV_QUEUE_FULL = 2, /* queue_max jobs wait already (or per_student, for a commit seen) */
+	SRV_QUEUE_FULL = 2, /* queue_max jobs wait already */
 	SRV_KNOWN = 4,	    /* the push's commit is the student's newest push's */
 };
 
@@ -141,12 +149,12 @@ struct srv_file {
 void srv_files_free(struct srv_file *f, size_t n);
 
 /*
- * In one transaction: refuse a replayed delivery, a push of the commit of
+ * In one transaction: refuse a replayed delivery (its id, or its signed
+ * body, seen before: SRV_REPLAY), a push of the commit of
  * the student's newest push (SRV_KNOWN) or a full queue when the student
  * has nothing waiting; a student at per_student waiting jobs, or with jobs
- * waiting in a full queue, has those superseded by this newer one, unless
- * its commit is one a job of theirs had (a force push back or a replay:
- * SRV_QUEUE_FULL, it takes no one's place). Else record the delivery,
+ * waiting in a full queue, has those superseded by this newer one. Else
+ * record the delivery,
  * the job (*id) and, for an upload, its files. GR_ELIMIT when the disk is full.
  */
 int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,

@@ -19,8 +19,6 @@
 
 static int run_id(struct srv_store *s, const char *sql, long long id, const char *a, const char *b,
 		  struct gr_err *err);
-/* The error of a job superseded when job ?1 was taken (SQL). */
-#define SUPERSEDED_BY "'superseded: job ' || ?1 || ', newer, was taken instead'"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS jobs ("
@@ -337,7 +335,7 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 {
 	sqlite3_stmt *st = NULL;
 	long long waiting = 0, mine = 0;
-	int rc, known = 0;
+	int rc, known = 0, make_way;
 
 	/* a job accepted on a nearly full disk might not be gradable: refuse it now */
 	if (srv_low_space(s->dir))
@@ -346,6 +344,8 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	if (rc)
 		return rc;
 	rc = add_delivery(s, in->forge, in->delivery, in->received, err);
+	if (!rc)
+		rc = srv_store_add_body(s, in->body_sha, in->received, err);
 	if (!rc)
 		rc = srv_store_commit_known(s, in, &known, err);
 	if (!rc && known == 1)
@@ -363,12 +363,8 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	 * student's waiting jobs (which it would supersede at take anyway)
 	 * make way for it. Only a student with nothing waiting meets a full queue.
 	 */
-	/* a commit seen before, maybe replayed, takes no one's place */
-	if (!rc && known == 2 && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
-		rc = SRV_QUEUE_FULL;
-	else if (!rc && mine && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
-		rc = srv_store_supersede(s, in->assignment, in->student, err);
-	else if (!rc && (size_t)waiting >= queue_max)
+	make_way = mine && ((size_t)mine >= per_student || (size_t)waiting >= queue_max);
+	if (!rc && !make_way && (size_t)waiting >= queue_max)
 		rc = SRV_QUEUE_FULL;
 	if (!rc)
 		rc = prepare(s,
@@ -393,6 +389,8 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	}
 	*id = sqlite3_last_insert_rowid(s->db);
 	rc = add_files(s, *id, files, nfiles, err);
+	if (!rc && make_way)
+		rc = srv_store_supersede(s, in->assignment, in->student, *id, err);
 done:
 	return tx_end(s, st, rc, err);
 }

@@ -25,19 +25,31 @@ int srv_store_add_calls(struct srv_store *s, long long job, const struct srv_cal
 int srv_store_seen_schema(struct srv_store *s, struct gr_err *err);
 
 /*
+ * Record the SHA-256 of a signed push body (inside the caller's
+ * transaction): SRV_REPLAY when it was recorded before.
+ */
+int srv_store_add_body(struct srv_store *s, const char *sha, double when, struct gr_err *err);
+
+/*
  * *known: 1 when the push `in` names the commit of its student's newest push
  * for the assignment that is queued, running or done (it is not queued), 2
  * when another job of theirs had that commit (a force push back, or a
- * replay: it makes way for no other job), else 0 (srv_store_seen.c; inside
- * the caller's transaction).
+ * forged replay: srv_store_take grades a new commit first), else 0
+ * (srv_store_seen.c; inside the caller's transaction).
  */
 int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int *known,
 			   struct gr_err *err);
 
-/* Mark the waiting jobs of a student and assignment superseded, their files gone (in a
- * transaction). */
+/* The error of a job superseded by job ?1, queued or taken after it (SQL). */
+#define SUPERSEDED_BY "'superseded: job ' || ?1 || ', newer, was taken instead'"
+
+/*
+ * Mark the waiting jobs of a student and assignment older than job `by`
+ * superseded by it (in a transaction): should `by` end other than done,
+ * they wait again (srv_store_finish); their files stay until then.
+ */
 int srv_store_supersede(struct srv_store *s, const char *assignment, const char *student,
-			struct gr_err *err);
+			long long by, struct gr_err *err);
 
 /* A job's columns as the API shows them, and one row of them as JSON. */
 #define SRV_JOB_COLS                                                                               \

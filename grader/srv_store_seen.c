@@ -25,7 +25,9 @@ int srv_store_seen_schema(struct srv_store *s, struct gr_err *err)
 	if (sqlite3_exec(s->db,
 			 "CREATE TABLE IF NOT EXISTS seen ("
 			 " job INTEGER PRIMARY KEY, at REAL NOT NULL, mac TEXT NOT NULL);"
-			 "CREATE INDEX IF NOT EXISTS deliveries_id ON deliveries(id);",
+			 "CREATE INDEX IF NOT EXISTS deliveries_id ON deliveries(id);"
+			 "CREATE TABLE IF NOT EXISTS bodies ("
+			 " sha TEXT PRIMARY KEY, received REAL NOT NULL);",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		return srv_db_fail(s, err, "make the table of jobs seen");
 	return 0;
@@ -167,6 +169,27 @@ int srv_store_seen_at(struct srv_store *s, const char *key, long long job, doubl
 	return found;
 }
 
+int srv_store_add_body(struct srv_store *s, const char *sha, double when, struct gr_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = 0, step;
+
+	if (!sha)
+		return 0;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO bodies(sha, received) VALUES(?,?)", -1, &q,
+			       NULL) != SQLITE_OK)
+		return srv_db_fail(s, err, "prepare a query");
+	sqlite3_bind_text(q, 1, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_double(q, 2, when);
+	step = sqlite3_step(q);
+	if (step == SQLITE_CONSTRAINT)
+		rc = SRV_REPLAY; /* the same signed bytes: a replay under a new delivery id */
+	else if (step != SQLITE_DONE)
+		rc = srv_db_fail(s, err, "record a delivery's body");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int *known,
 			   struct gr_err *err)
 {
@@ -185,8 +208,9 @@ int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int
 	 * before: a force push back to it makes it the branch's tip again, and
 	 * the grading side grades a push only while its commit is the tip (a
 	 * replay of a commit the branch moved past is superseded there). Such
-	 * a commit seen before (2) is a replay as often as a force push: it
-	 * makes way for no other job (srv_store_enqueue, srv_store_take).
+	 * a commit seen before (2) may be a replay of a GitLab body (its token
+	 * is sent in clear) as well as a force push: srv_store_take grades the
+	 * student's newest push of a new commit before it.
 	 */
 	*known = 0;
 	for (int i = 0; !rc && !*known && in->commit && i < 2; i++) {
@@ -212,25 +236,22 @@ int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int
 }
 
 int srv_store_supersede(struct srv_store *s, const char *assignment, const char *student,
-			struct gr_err *err)
+			long long by, struct gr_err *err)
 {
-	static const char *const sql[] = {
-	    "DELETE FROM files WHERE job IN (SELECT id FROM jobs WHERE state='queued' AND "
-	    "assignment=?1 AND student=?2)",
-	    "UPDATE jobs SET state='superseded', finished=(julianday('now')-2440587.5)*86400.0 "
-	    "WHERE state='queued' AND assignment=?1 AND student=?2"};
+	sqlite3_stmt *q = NULL;
 	int rc = 0;
 
-	for (size_t i = 0; !rc && i < 2; i++) {
-		sqlite3_stmt *q = NULL;
-
-		if (sqlite3_prepare_v2(s->db, sql[i], -1, &q, NULL) != SQLITE_OK)
-			return srv_db_fail(s, err, "prepare a query");
-		sqlite3_bind_text(q, 1, assignment, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, student, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			rc = srv_db_fail(s, err, "supersede waiting jobs");
-		sqlite3_finalize(q);
-	}
+	if (sqlite3_prepare_v2(s->db,
+			       "UPDATE jobs SET state='superseded', error=" SUPERSEDED_BY ", "
+			       "finished=(julianday('now')-2440587.5)*86400.0 WHERE state='queued' "
+			       "AND id<?1 AND assignment=?2 AND student=?3",
+			       -1, &q, NULL) != SQLITE_OK)
+		return srv_db_fail(s, err, "prepare a query");
+	sqlite3_bind_int64(q, 1, by);
+	sqlite3_bind_text(q, 2, assignment, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, student, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = srv_db_fail(s, err, "supersede waiting jobs");
+	sqlite3_finalize(q);
 	return rc;
 }

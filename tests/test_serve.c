@@ -402,31 +402,35 @@ static void test_serve__force_push(void **state)
 	assert_int_equal(take_finish(s, "done", &sup), a2);
 	assert_int_equal(srv_store_result_json(s, "ps1", "alice", 0, &js, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(js, "id")), a2);
-	/* a newer push c waits; replays of b come after it: c is taken first */
+	/*
+	 * A newer push c waits; pushes of older commits come after it (bodies
+	 * a GitLab token holder wrote: GitHub's replays are refused
+	 * by their body, test_serve_forcepush.sh).
+	 */
 	c1 = push_commit(s, "d4", 'c', &rc);
 	assert_int_equal(rc, 0);
 	b2 = push_commit(s, "d2-replayed", 'b', &rc);
 	assert_int_equal(rc, 0);
 	push_commit(s, "d2-replayed-again", 'b', &rc);
 	assert_int_equal(rc, SRV_KNOWN); /* the newest push's commit now */
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		char id[32];
 
-		/* replays of older commits, one after the other */
 		snprintf(id, sizeof(id), "d-flood-%d", i);
 		push_commit(s, id, i % 2 ? 'b' : 'a', &rc);
 		assert_int_equal(rc, 0);
 	}
-	/* per_student 5 wait: a commit seen before takes no one's place */
-	push_commit(s, "d2-flood-3", 'b', &rc);
-	assert_int_equal(rc, SRV_QUEUE_FULL);
+	/* the fifth beyond per_student took the place of the five waiting */
+	assert_string_equal(job_state(s, c1, &js), "superseded");
+	assert_int_equal(take_finish(s, "failed", &sup), b2 + 4);
+	/* it was not on the branch: they wait again, c (a new commit) first */
+	assert_string_equal(job_state(s, c1, &js), "queued");
 	assert_int_equal(take_finish(s, "done", &sup), c1);
 	assert_int_equal(sup, 0);
 	assert_string_equal(job_state(s, b2, &js), "queued");
-	/* then the newest replay, in place of the others */
+	/* then the newest of the others, in their place */
 	assert_int_equal(take_finish(s, "superseded", &sup), b2 + 3);
 	assert_int_equal(sup, 3);
-	/* it was not the branch's tip: the three its take superseded wait again */
 	assert_string_equal(job_state(s, b2, &js), "queued");
 	assert_int_equal(take_finish(s, "failed", &sup), b2 + 2);
 	assert_int_equal(sup, 2);
@@ -457,6 +461,31 @@ static void test_serve__force_push(void **state)
 		assert_int_equal(take_finish(s, "done", &sup), uid);
 		push_commit(s, "d8-again", 'g', &rc);
 		assert_int_equal(rc, SRV_KNOWN);
+	}
+	/* a signed body seen before is a replay, whatever its delivery id; not one refused */
+	{
+		char hex[41];
+		struct srv_job_in in = {.assignment = "ps1",
+					.student = "bob",
+					.kind = "push",
+					.forge = "github",
+					.delivery = "body-1",
+					.repository = "c/r",
+					.commit = hex,
+					.received = 1.8e9,
+					.body_sha = "5e1f"};
+		long long id = 0;
+
+		memset(hex, '9', 40);
+		hex[40] = '\0';
+		assert_int_equal(srv_store_enqueue(s, &in, NULL, 0, 0, 5, &id, &err),
+				 SRV_QUEUE_FULL); /* a full queue, bob has nothing waiting */
+		in.delivery = "body-2";
+		assert_int_equal(srv_store_enqueue(s, &in, NULL, 0, 10, 5, &id, &err), 0);
+		in.delivery = "body-3";
+		assert_int_equal(srv_store_enqueue(s, &in, NULL, 0, 10, 5, &id, &err), SRV_REPLAY);
+		in.body_sha = "5e20";
+		assert_int_equal(srv_store_enqueue(s, &in, NULL, 0, 10, 5, &id, &err), SRV_KNOWN);
 	}
 	json_decref(js);
 	srv_store_close(s);

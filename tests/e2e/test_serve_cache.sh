@@ -64,5 +64,23 @@ check "bob's push meanwhile: graded" test "$(push_main bob b1)" = done
 check "carol's force push without it: graded" test "$(push_main carol c3)" = done
 check "her cache is small again" sh -c "test $(kib "$CACHE/carol.git") -lt 2048"
 stop_server TERM
+
+# the same repositories as local paths: libgit2's local transport would pack
+# every branch's objects before counting a byte, so a repository holding more
+# than the cap is refused before that (carol's: the side branch), and her
+# cache is left as it was
+sed 's|"http://127.0.0.1:[0-9]*/{student}.git"|"remote/{student}.git"|' "$T/course.json" >"$T/local.json"
+mv "$T/local.json" "$T/course.json"
+check "the clone is a local path now" grep -q '"remote/{student}.git"' "$T/course.json"
+start_server "$T" || { fail "server starts again"; finish; }
+git -C "$CACHE/carol.git" for-each-ref >"$T/refs.before"
+(cd "$T/work/carol" && git commit -q --allow-empty -m local && git push -q origin HEAD:main 2>/dev/null)
+check "carol's push, over a local path: failed" test "$(push_main carol c4)" = failed
+check "... for the cap" grep -q 'more than 4 MiB to receive (the cap)' "$T/resp"
+git -C "$CACHE/carol.git" for-each-ref >"$T/refs.after"
+check "her cache left as it was" cmp -s "$T/refs.before" "$T/refs.after"
+(cd "$T/work/bob" && git commit -q --allow-empty -m local && git push -q origin HEAD:main 2>/dev/null)
+check "bob's push, over a local path: graded" test "$(push_main bob b2)" = done
+stop_server TERM
 check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
 finish

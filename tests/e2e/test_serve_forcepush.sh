@@ -3,15 +3,17 @@
 # B (both graded), then resets to A and force-pushes (the branch's tip is A
 # again). The forge's delivery of that push (a new delivery id) is queued and
 # graded: A becomes her result, her folder and her grade in the gradebook. A
-# replay of B's delivery under a new id afterwards is queued and fails (B is
-# no longer on the branch) and does not replace A; the force push's own
-# delivery sent again is acknowledged, not queued. Replays of old commits
-# that arrive while a newer push waits do not cost it its grading (it is taken
-# first; past per_student they are refused, not it), a delivery out of order
-# that is taken first gives its place back, and after an upload a replay of
-# the newest push is acknowledged, not graded over the upload. And B, C, then
-# a force push back to B while the student's own slow upload holds them: the
-# tip B is graded.
+# captured delivery sent again under a new id is refused by its body (409);
+# a push of B written by one who saw the GitLab token is queued and fails (B
+# is no longer on the branch) and does not replace A. Pushes of old commits
+# that arrive while a newer push waits do not cost it its grading (past
+# per_student they take its place, and give it back), captured deliveries
+# never keep her own force push back out, a delivery out of order that is
+# taken first gives its place back, and after an upload a push of the newest
+# push's commit is acknowledged, not graded over the upload. And B, C, then a
+# force push back to B while the student's own slow upload holds them: the
+# tip B is graded; and a real push behind it still is when five pushes of
+# made-up commits forged through GitLab take its place.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
@@ -65,19 +67,25 @@ check "the result's commit is A" test "$(result '["commit"]')" = "$ca"
 check "the gradebook agrees: A's score ($sa)" test "$(gb_score)" = "$sa"
 check "alice's folder holds A" grep -q "\"commit\": \"$ca\"" "$T/state/submitted/alice/ps1/.grader-provenance.json"
 
-# B's delivery replayed under a new id: B is not the tip, so B never comes back
-check "B replayed under a new id: 202" test "$(deliver github "$T/b.json" f2-replayed)" = 202
-check "B replayed: not graded (B is not on the branch any more)" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = failed
-check "B replayed: said why" grep -q "is not on 'main'" "$T/resp"
-check "B replayed: the result is still the force push's" test "$(result '["id"]')" = "$jback"
-check "B replayed: the gradebook still has A ($sa)" test "$(gb_score)" = "$sa"
-check "B replayed: alice's folder still holds A" grep -q "\"commit\": \"$ca\"" "$T/state/submitted/alice/ps1/.grader-provenance.json"
+# B's captured delivery under a new id: the same signed body, a replay
 n0=$(jobs_count "$T")
-check "the force push's delivery again, under a new id: 200" test "$(deliver github "$T/back.json" f3-again)" = 200
-check "... and not queued" test "$(jobs_count "$T")" = "$n0"
+check "B's delivery under a new id: refused (409: the same signed body)" test "$(deliver github "$T/b.json" f2-replayed)" = 409
+check "the force push's delivery under a new id: refused (409)" test "$(deliver github "$T/back.json" f3-again)" = 409
+check "... nothing queued" test "$(jobs_count "$T")" = "$n0"
+# one who saw the GitLab token writes any body: B's push, forged
+gitlab_body "$T/gb.json" course/ps1-alice refs/heads/main "$cb"
+check "B's push forged through GitLab: 202" test "$(deliver gitlab "$T/gb.json" g-b1)" = 202
+check "B forged: not graded (B is not on the branch any more)" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = failed
+check "B forged: said why" grep -q "is not on 'main'" "$T/resp"
+check "B forged: the result is still the force push's" test "$(result '["id"]')" = "$jback"
+check "B forged: the gradebook still has A ($sa)" test "$(gb_score)" = "$sa"
+check "B forged: alice's folder still holds A" grep -q "\"commit\": \"$ca\"" "$T/state/submitted/alice/ps1/.grader-provenance.json"
+gitlab_body "$T/ga.json" course/ps1-alice refs/heads/main "$ca"
+check "A's push forged through GitLab: A is the newest push's commit (200)" test "$(deliver gitlab "$T/ga.json" g-a1)" = 200
 
-# replays of old commits while a newer push C waits (the workers stopped): C
-# is graded first, and the replays, past per_student, take no one's place
+# while a newer push C waits (the workers stopped): captured deliveries of A
+# and B under new ids are refused; pushes of them forged through GitLab are
+# queued, and take its place past per_student, but give it back: C is graded
 i=0; while [ $i -lt 300 ] && [ "$(grep -c 'zygote warm' "$T/serve.log")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
 w=$(workers)
 check "the workers found" test -n "$w"
@@ -86,27 +94,45 @@ cc=$(push_nb "$T" alice bob 2026-10-29T12:00:00Z)
 body "$T/c.json" "$cc" "$ca"
 check "push C (workers stopped): 202" test "$(deliver github "$T/c.json" f4)" = 202
 jc=$(json_get "$T/resp" '["job"]')
-check "B replayed while C waits: 202" test "$(deliver github "$T/b.json" f2-replayed-2)" = 202
-jr=$(json_get "$T/resp" '["job"]')
 codes=
-for k in 1 2 3 4; do
+for k in 1 2 3 4 5; do
 	f=$T/a.json; [ $((k % 2)) = 0 ] && f=$T/b.json
 	codes="$codes $(deliver github "$f" "flood-$k")"
 done
-check "replays of A and B by turns: queued up to per_student, then 429 ($codes)" test "$codes" = " 202 202 202 429"
-check "C still waits" test "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jc")" = queued
+check "captured deliveries of A and B by turns under new ids: all refused ($codes)" test "$codes" = " 409 409 409 409 409"
+codes=
+for k in 1 2 3 4 5; do
+	f=$T/ga.json; [ $((k % 2)) = 0 ] && f=$T/gb.json
+	codes="$codes $(deliver gitlab "$f" "g-flood-$k")"
+done
+check "pushes of A and B forged through GitLab by turns: queued ($codes)" test "$codes" = " 202 202 202 202 202"
+jf=$(json_get "$T/resp" '["job"]')
+check "the last took C's place (per_student 5)" test "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jc")" = superseded
 for p in $w; do kill -CONT "$p"; done
-check "C: graded" test "$(wait_job "$jc")" = done
-check "the replay of B: not graded" test "$(wait_job "$jr")" = failed
+check "the last forged push: not graded" test "$(wait_job "$jf")" = superseded
+check "C: graded all the same" test "$(wait_job "$jc")" = done
+i=0; while [ $i -lt 100 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select count(*) from jobs where state in ('queued','running')")" != 0 ]; do sleep 0.2; i=$((i + 1)); done
+check "none of the forged pushes done" test "$(sqlite3 "$T/state/db/grader.sqlite" "select count(*) from jobs where id>$jc and state='done'")" = 0
 check "the result is C" test "$(result '["id"]')" = "$jc"
 check "the result's commit is C, the tip" test "$(result '["commit"]')" = "$(tip)"
-i=0; while [ $i -lt 100 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select count(*) from jobs where state in ('queued','running')")" != 0 ]; do sleep 0.2; i=$((i + 1)); done
-check "the replays all finished, none done" test "$(sqlite3 "$T/state/db/grader.sqlite" "select count(*) from jobs where id>$jr and state='done'")" = 0
-check "the result is still C" test "$(result '["id"]')" = "$jc"
-# A's first delivery replayed: A is on the branch, but C came after it
-check "A's first delivery replayed under a new id: 202" test "$(deliver github "$T/a.json" f1-replayed)" = 202
-check "A replayed: superseded (the branch moved past A)" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = superseded
-check "A replayed: the result is still C" test "$(result '["id"]')" = "$jc"
+check "A's first delivery under a new id: refused (409)" test "$(deliver github "$T/a.json" f1-replayed)" = 409
+
+# the captured deliveries again while C waits for nothing, then alice's own
+# force push back to A: never refused for the replays, and graded
+for p in $w; do kill -STOP "$p"; done
+codes=
+for k in 1 2 3 4 5; do
+	f=$T/a.json; [ $((k % 2)) = 0 ] && f=$T/b.json
+	codes="$codes $(deliver github "$f" "flood2-$k")"
+done
+check "captured deliveries again: refused ($codes)" test "$codes" = " 409 409 409 409 409"
+(cd "$T/work/alice" && git reset -q --hard "$ca" && git push -q -f origin HEAD:main 2>/dev/null)
+body "$T/back2.json" "$ca" "$cc"
+check "alice's force push back to A: 202" test "$(deliver github "$T/back2.json" f7)" = 202
+jback2=$(json_get "$T/resp" '["job"]')
+for p in $w; do kill -CONT "$p"; done
+check "alice's force push back to A: graded" test "$(wait_job "$jback2")" = done
+check "the result is A again" test "$(result '["commit"]')" = "$ca"
 
 # out of order while the workers are stopped: V and W pushed, W's delivery
 # first, then V's (newer in the queue, older on the branch): V is taken
@@ -132,7 +158,9 @@ code=$($CURL -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer alice-toke
 check "alice's upload: 202" test "$code" = 202
 ju=$(json_get "$T/resp" '["job"]')
 check "alice's upload: graded" test "$(wait_job "$ju")" = done
-check "W's delivery replayed under a new id after the upload: 200" test "$(deliver github "$T/w.json" f5-again)" = 200
+check "W's delivery under a new id after the upload: refused (409)" test "$(deliver github "$T/w.json" f5-again)" = 409
+gitlab_body "$T/gw.json" course/ps1-alice refs/heads/main "$cw"
+check "W's push forged through GitLab after the upload: the newest push's commit (200)" test "$(deliver gitlab "$T/gw.json" g-w1)" = 200
 sleep 1
 check "the result is still the upload" test "$(result '["id"]')" = "$ju"
 # B, then C, then a force push back to B, all while alice's own slow upload
@@ -172,6 +200,31 @@ i=0; while [ $i -lt 100 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select co
 check "G2: the tip B is alice's result" test "$(result '["commit"]')" = "$c2b"
 check "G2: B is the tip" test "$c2b" = "$(tip)"
 check "G2: the gradebook has B's score" test "$(gb_score)" = "$(result '["score"]')"
+
+# a real push waiting behind alice's running slow upload, then five pushes
+# forged through GitLab with made-up commit ids: the fifth takes the waiting
+# jobs' place at per_student, each forged one fails, and gives it back: the
+# real push is graded
+code=$($CURL -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer alice-token-0123456789" \
+	-F assignment=ps1 -F "file=@$T/slow.ipynb;filename=ps1.ipynb" "$URL/api/v1/submissions")
+check "G9: alice's slow upload: 202" test "$code" = 202
+jslow=$(json_get "$T/resp" '["job"]')
+i=0; while [ $i -lt 100 ] && [ "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jslow")" != running ]; do sleep 0.1; i=$((i + 1)); done
+creal=$(push_nb "$T" alice alice 2026-10-29T17:00:00Z)
+body "$T/real.json" "$creal" "$c2b"
+check "G9: the real push while the upload runs: 202" test "$(deliver github "$T/real.json" g9-real)" = 202
+jreal=$(json_get "$T/resp" '["job"]')
+codes=
+for k in 1 2 3 4 5; do
+	gitlab_body "$T/forged.json" course/ps1-alice refs/heads/main "$(/usr/bin/python3 -c 'import secrets; print(secrets.token_hex(20))')"
+	codes="$codes $(deliver gitlab "$T/forged.json" "g9-forged-$k")"
+done
+check "G9: five forged pushes of made-up commits: queued ($codes)" test "$codes" = " 202 202 202 202 202"
+check "G9: the real push made way for the fifth" test "$(sqlite3 "$T/state/db/grader.sqlite" "select state from jobs where id=$jreal")" = superseded
+check "G9: the slow upload: graded" test "$(wait_job "$jslow" 60)" = done
+check "G9: the real push: graded all the same" test "$(wait_job "$jreal")" = done
+check "G9: the result is the real push" test "$(result '["id"]')" = "$jreal"
+check "G9: the result's commit is the tip" test "$(result '["commit"]')" = "$(tip)"
 stop_server TERM
 check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
 finish
