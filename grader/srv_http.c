@@ -239,6 +239,7 @@ static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 	if (srv_hook_verify(f, h->cfg->secret[f], sig, r->body.p ? r->body.p : "", r->body.len,
 			    &err) < 0)
 		return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, err.msg);
+	srv_conns_prove(&h->conns, r->addr);
 	if (!id || !id[0] || strlen(id) > 200)
 		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "no delivery id header");
 	if (srv_hook_parse(&p, f, ev, id, r->body.p ? r->body.p : "", r->body.len, &err) < 0)
@@ -398,6 +399,15 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 
 static const char *const hooks[] = {"/hooks/github", "/hooks/gitlab", "/hooks/gitea"};
 
+/* The request says a body follows (a length over 0, or chunks). */
+static int announces_body(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") ||
+	       (cl && strtoull(cl, NULL, 10) > 0);
+}
+
 /*
  * The headers are in: refuse now, before a byte of the body is read (and
  * held), what needs no body to refuse: another site's page changing state,
@@ -415,8 +425,17 @@ static int gate(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 
 	if (strcmp(method, "GET") && strcmp(method, "HEAD") && cross_site(c))
 		return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN, "cross-site request refused");
-	if (strcmp(method, "POST"))
+	/*
+	 * Only an upload and a signed delivery take a body: any other is
+	 * refused before a byte of it is held, so the checks below guard every
+	 * body the service keeps.
+	 */
+	if (!strcmp(method, "GET") && announces_body(c))
+		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "a GET takes no body");
+	if (!strcmp(method, "GET"))
 		return -1;
+	if (strcmp(method, "POST"))
+		return srv_reply_error(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 	if (!strcmp(url, "/api/v1/submissions")) {
 		who = srv_auth(h, c, &student);
 		if (who == SRV_AUTH_NONE)
@@ -452,8 +471,9 @@ static int gate(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 				      MHD_lookup_connection_value(c, MHD_HEADER_KIND, sig_h[f]),
 				      &err) < 0)
 			return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, err.msg);
+		return -1;
 	}
-	return -1;
+	return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such resource");
 }
 
 /*
@@ -466,6 +486,9 @@ static int hold(struct srv_http *h, struct srv_req *r, size_t n, unsigned long l
 {
 	unsigned long long mine = (unsigned long long)h->cfg->hook_ip_mib << 20;
 
+	/* the last of the webhooks' share is for addresses a signature proved */
+	if (!r->pp && !(r->addr && atomic_load(&r->addr->proven)))
+		cap -= SRV_HOOK_RESERVE;
 	if (atomic_fetch_add(r->pool, n) + n > cap) {
 		atomic_fetch_sub(r->pool, n);
 		return 0;

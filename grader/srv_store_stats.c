@@ -74,11 +74,11 @@ static void add_row(char **sql, const char *row, const char *sign)
 	else
 		add(sql, "UPDATE job_counts SET n=n-1 WHERE state=@.state;", row);
 	for (size_t m = 0; m < sizeof(metrics) / sizeof(metrics[0]); m++) {
-		snprintf(text, sizeof(text),
-			 "UPDATE job_hist SET n=n%s1 WHERE metric='%s' AND le>=%s AND %s;"
-			 "UPDATE job_sums SET total=total%s1, sum=sum%s%s WHERE metric='%s' AND %s;",
-			 sign, metrics[m], exprs[m], COUNTED, sign, sign, exprs[m], metrics[m],
-			 COUNTED);
+		snprintf(
+		    text, sizeof(text),
+		    "UPDATE job_hist SET n=n%s1 WHERE metric='%s' AND le>=%s AND %s;"
+		    "UPDATE job_sums SET total=total%s1, sum=sum%s%s WHERE metric='%s' AND %s;",
+		    sign, metrics[m], exprs[m], COUNTED, sign, sign, exprs[m], metrics[m], COUNTED);
 		add(sql, text, row);
 	}
 }
@@ -162,8 +162,8 @@ int srv_store_stats(struct srv_store *s, json_t **out, size_t recent, struct gr_
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (sqlite3_prepare_v2(s->db, "SELECT state, n FROM job_counts WHERE n>0", -1, &st,
-			       NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(s->db, "SELECT state, n FROM job_counts WHERE n>0", -1, &st, NULL) !=
+	    SQLITE_OK) {
 		rc = srv_db_fail(s, err, "prepare a query");
 		goto done;
 	}
@@ -202,8 +202,8 @@ int srv_store_histogram(struct srv_store *s, const char *metric, unsigned long l
 	memset(counts, 0, SRV_HIST_N * sizeof(*counts));
 	*sum = 0;
 	*total = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT le, n FROM job_hist WHERE metric=?", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT le, n FROM job_hist WHERE metric=?", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return srv_db_fail(s, err, "prepare a query");
 	sqlite3_bind_text(st, 1, metric, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW)
