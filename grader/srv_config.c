@@ -300,9 +300,13 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 	    "listen",	   "state",	     "roster",	 "webhooks", "admin_token", "queue",
 	    "assignments", "student_tokens", "callback", "workers",  "limits",	    NULL};
 	static const char *const qknown[] = {"max", "per_student", NULL};
-	static const char *const lknown[] = {"request_seconds",	       "header_seconds",
-					     "connections_per_ip",     "upload_buffer_mib",
-					     "hook_buffer_per_ip_mib", NULL};
+	static const char *const lknown[] = {"request_seconds",
+					     "header_seconds",
+					     "connections_per_ip",
+					     "upload_buffer_mib",
+					     "hook_buffer_per_ip_mib",
+					     "fetch_mib",
+					     NULL};
 	json_t *hooks = json_object_get(root, "webhooks"), *q = json_object_get(root, "queue");
 	json_t *lim = json_object_get(root, "limits");
 	json_t *as = json_object_get(root, "assignments"), *v;
@@ -392,6 +396,7 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 		problem(ck, "limits.hook_buffer_per_ip_mib: must be an integer from 1 to 64");
 		c->hook_ip_mib = 64;
 	}
+	c->fetch_mib = get_count(ck, lim, "fetch_mib", "limits", 64);
 	{
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 

@@ -126,8 +126,8 @@ struct srv_job_in {
 /* Outcomes of srv_store_enqueue besides 0 (queued) and GR_E* errors. */
 enum {
 	SRV_REPLAY = 1,	    /* the delivery id was seen before */
-	SRV_QUEUE_FULL = 2, /* queue_max jobs wait already */
-	SRV_KNOWN = 4,	    /* the push's commit is queued or graded already */
+	SRV_QUEUE_FULL = 2, /* queue_max jobs wait already (or per_student, for a commit seen) */
+	SRV_KNOWN = 4,	    /* the push's commit is the student's newest push's */
 };
 
 /* One uploaded file: a plain name and its bytes. */
@@ -140,10 +140,12 @@ struct srv_file {
 void srv_files_free(struct srv_file *f, size_t n);
 
 /*
- * In one transaction: refuse a replayed delivery, a push of a commit known
- * already (SRV_KNOWN) or a full queue when the student has nothing waiting;
- * a student at per_student waiting jobs, or with jobs waiting in a full
- * queue, has those superseded by this newer one. Else record the delivery,
+ * In one transaction: refuse a replayed delivery, a push of the commit of
+ * the student's newest push (SRV_KNOWN) or a full queue when the student
+ * has nothing waiting; a student at per_student waiting jobs, or with jobs
+ * waiting in a full queue, has those superseded by this newer one, unless
+ * its commit is one a job of theirs had (a force push back or a replay:
+ * SRV_QUEUE_FULL, it takes no one's place). Else record the delivery,
  * the job (*id) and, for an upload, its files. GR_ELIMIT when the disk is full.
  */
 int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,

@@ -19,6 +19,8 @@
 
 static int run_id(struct srv_store *s, const char *sql, long long id, const char *a, const char *b,
 		  struct gr_err *err);
+/* The error of a job superseded when job ?1 was taken (SQL). */
+#define SUPERSEDED_BY "'superseded: job ' || ?1 || ', newer, was taken instead'"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS jobs ("
@@ -346,8 +348,8 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	rc = add_delivery(s, in->forge, in->delivery, in->received, err);
 	if (!rc)
 		rc = srv_store_commit_known(s, in, &known, err);
-	if (!rc && known)
-		rc = SRV_KNOWN; /* acknowledged, not queued: an old commit never replaces a newer */
+	if (!rc && known == 1)
+		rc = SRV_KNOWN; /* acknowledged, not queued: the newest is not graded again */
 	if (!rc)
 		rc = count(s, &waiting, "SELECT count(*) FROM jobs WHERE state='queued'", NULL,
 			   NULL, err);
@@ -361,7 +363,10 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	 * student's waiting jobs (which it would supersede at take anyway)
 	 * make way for it. Only a student with nothing waiting meets a full queue.
 	 */
-	if (!rc && mine && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
+	/* a commit seen before, maybe replayed, takes no one's place */
+	if (!rc && known == 2 && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
+		rc = SRV_QUEUE_FULL;
+	else if (!rc && mine && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
 		rc = srv_store_supersede(s, in->assignment, in->student, err);
 	else if (!rc && (size_t)waiting >= queue_max)
 		rc = SRV_QUEUE_FULL;
@@ -512,22 +517,30 @@ int srv_store_take(struct srv_store *s, long long runner, struct srv_job *out, i
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
+	/*
+	 * The student's newest job, but before a push of a commit one of
+	 * their jobs had already (a force push back or a replay, which the
+	 * branch's tip decides between at the fetch) the newest of the others:
+	 * replays sent after a newer push never keep it waiting.
+	 */
 	rc = count(s, &newest,
-		   "SELECT max(id) FROM jobs WHERE state='queued' AND assignment=? AND student=?",
+		   "SELECT coalesce(max(CASE WHEN NOT EXISTS (SELECT 1 FROM jobs k WHERE "
+		   "k.assignment=q.assignment AND k.student=q.student AND k.commit_id=q.commit_id "
+		   "AND k.id<q.id) THEN q.id END), max(q.id)) FROM jobs q WHERE q.state='queued' "
+		   "AND q.assignment=? AND q.student=?",
 		   a, stu, err);
 	if (!rc && newest > id) {
-		/* several pushes of one student wait: only the newest is graded */
+		/*
+		 * Several pushes of one student wait: only the newest is graded. The
+		 * others keep their files until it is (srv_store_finish): should its
+		 * commit be one the branch moved past, they wait again.
+		 */
 		rc = run_id(s,
-			    "UPDATE jobs SET state='superseded', "
+			    "UPDATE jobs SET state='superseded', error=" SUPERSEDED_BY ", "
 			    "finished=(julianday('now')-2440587.5)*86400.0 WHERE "
 			    "state='queued' AND id<?1 AND assignment=?2 AND student=?3",
 			    newest, a, stu, err);
 		*superseded = rc ? 0 : sqlite3_changes(s->db);
-		if (!rc)
-			rc = exec(s,
-				  "DELETE FROM files WHERE job IN (SELECT id FROM jobs WHERE "
-				  "state='superseded')",
-				  err);
 		id = newest;
 	}
 	if (!rc) {
@@ -578,6 +591,24 @@ int srv_store_finish(struct srv_store *s, long long id, const char *state, const
 	/* the upload's bytes are in the submission folder now */
 	if (!rc)
 		rc = run_id(s, "DELETE FROM files WHERE job=?", id, NULL, NULL, err);
+	/*
+	 * A job that ends other than done (its commit no longer the branch's
+	 * tip or not on it: a delivery late, out of order or replayed; or a
+	 * row refused) took the place of the jobs its take superseded for
+	 * nothing: they wait again, the newest first. Once one is done, they
+	 * are superseded for good, their files gone.
+	 */
+	if (!rc && state && strcmp(state, "done"))
+		rc = run_id(s,
+			    "UPDATE jobs SET state='queued', error=NULL, finished=NULL WHERE "
+			    "state='superseded' AND error=" SUPERSEDED_BY,
+			    id, NULL, NULL, err);
+	else if (!rc)
+		rc = run_id(s,
+			    "DELETE FROM files WHERE job IN (SELECT k.id FROM jobs k, jobs j WHERE "
+			    "j.id=?1 AND k.assignment=j.assignment AND k.student=j.student AND "
+			    "k.state='superseded')",
+			    id, NULL, NULL, err);
 	if (!rc)
 		rc = srv_store_add_calls(s, id, calls, ncalls, err);
 	return tx_end(s, st, rc, err);

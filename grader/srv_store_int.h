@@ -25,9 +25,11 @@ int srv_store_add_calls(struct srv_store *s, long long job, const struct srv_cal
 int srv_store_seen_schema(struct srv_store *s, struct gr_err *err);
 
 /*
- * Whether the push `in` names a commit already queued, running, graded or
- * superseded for its student and assignment, or failed before a newer job
- * came (srv_store_seen.c; inside the caller's transaction).
+ * *known: 1 when the push `in` names the commit of its student's newest push
+ * for the assignment that is queued, running or done (it is not queued), 2
+ * when another job of theirs had that commit (a force push back, or a
+ * replay: it makes way for no other job), else 0 (srv_store_seen.c; inside
+ * the caller's transaction).
  */
 int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int *known,
 			   struct gr_err *err);
