@@ -316,11 +316,11 @@ void srv_conns_prove(struct srv_conns *cs, struct srv_addr *a)
 	if (!a || a->proven)
 		return;
 	pthread_mutex_lock(&cs->lock);
-	/* the forges deliver from a few addresses: the table keeps the last SRV_PROVEN */
-	memcpy(cs->proven[cs->nextproven], a->key, sizeof(a->key));
-	cs->nextproven = (cs->nextproven + 1) % SRV_PROVEN;
-	if (cs->nproven < SRV_PROVEN)
-		cs->nproven++;
-	a->proven = 1;
+	/* the forges deliver from a few addresses: the first SRV_PROVEN are kept, never rotated out
+	 */
+	if (cs->nproven < SRV_PROVEN) {
+		memcpy(cs->proven[cs->nproven++], a->key, sizeof(a->key));
+		a->proven = 1;
+	}
 	pthread_mutex_unlock(&cs->lock);
 }

@@ -239,7 +239,6 @@ static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 	if (srv_hook_verify(f, h->cfg->secret[f], sig, r->body.p ? r->body.p : "", r->body.len,
 			    &err) < 0)
 		return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, err.msg);
-	srv_conns_prove(&h->conns, r->addr);
 	if (!id || !id[0] || strlen(id) > 200)
 		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "no delivery id header");
 	if (srv_hook_parse(&p, f, ev, id, r->body.p ? r->body.p : "", r->body.len, &err) < 0)
@@ -296,6 +295,9 @@ static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 
 		rc = srv_store_enqueue(r->store, &in, NULL, 0, h->cfg->queue_max,
 				       h->cfg->per_student, &job, &err);
+		/* a replay (409) or a re-sent commit (200) proves nothing: only a job queued */
+		if (!rc)
+			srv_conns_prove(&h->conns, r->addr);
 		out = srv_reply_enqueued(h, r, c, rc, job, &err);
 	}
 done:

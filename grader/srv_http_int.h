@@ -41,7 +41,7 @@ struct srv_cache {
  * may use: bodies held from addresses nothing proved cannot take it all.
  */
 #define SRV_HOOK_RESERVE ((unsigned long long)16 << 20)
-/* Addresses remembered as having delivered a signed body (the last ones). */
+/* Addresses remembered as having delivered a signed push that was queued (the first ones). */
 #define SRV_PROVEN 64
 
 /* Uploads the instructor's token has in flight at once at most (a student's: one). */
@@ -91,7 +91,7 @@ struct srv_conns {
 	const char *uploading[SRV_CONN_MAX]; /* the student of each upload in flight */
 	size_t nuploading, admin_uploading;
 	unsigned char proven[SRV_PROVEN][17]; /* keys of addresses proved by a signature */
-	size_t nproven, nextproven;
+	size_t nproven;
 };
 
 void srv_conns_init(struct srv_conns *cs, double header_s);
@@ -109,7 +109,7 @@ void srv_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context
  * token has an upload in flight already (the instructor: SRV_ADMIN_UPLOADS).
  */
 int srv_conns_upload_begin(struct srv_conns *cs, const char *student);
-/* `a` delivered a correctly signed body: it may use the webhooks' reserve from now on. */
+/* `a` delivered a signed push that was queued: it may use the webhooks' reserve from now on. */
 void srv_conns_prove(struct srv_conns *cs, struct srv_addr *a);
 void srv_conns_upload_end(struct srv_conns *cs, const char *student);
 
