@@ -107,10 +107,10 @@ int srv_archive_unpack(const struct srv_file *zip, const char *dest, const char 
 	o.owner = student;
 	o.log = why_line;
 	o.log_payload = &wl;
-	/* an upload is at most SRV_UPLOAD_MAX: what it unpacks to is held small too */
-	o.limits.max_file_size = SRV_UNPACKED_MAX;
-	o.limits.max_total_size = SRV_UNPACKED_MAX;
-	o.limits.max_archive_size = SRV_UNPACKED_MAX;
+	/* what it unpacks to is held to a push's caps: every gradebook write reads it */
+	o.limits.max_file_size = SRV_PUSH_MAX;
+	o.limits.max_total_size = SRV_PUSH_MAX;
+	o.limits.max_archive_size = SRV_PUSH_MAX;
 	o.limits.max_files = 1000;
 	o.limits.max_entries = 1000;
 	o.limits.max_depth = 1;

@@ -151,7 +151,8 @@ static void evict(struct srv_conns *cs)
 
 /*
  * The address as a key: the family and the address, an IPv6 one by its
- * first 64 bits (one host gets a whole /64), an IPv4-mapped one as IPv4.
+ * first 56 bits (one subscriber gets a /56 or a /48 from a home ISP, 256
+ * or more /64s), an IPv4-mapped one as IPv4.
  */
 static void addr_key(unsigned char key[17], const struct sockaddr *sa)
 {
@@ -169,7 +170,7 @@ static void addr_key(unsigned char key[17], const struct sockaddr *sa)
 			memcpy(key + 1, b + 12, 4);
 		} else {
 			key[0] = 6;
-			memcpy(key + 1, b, 8);
+			memcpy(key + 1, b, 7);
 		}
 	}
 }
@@ -192,6 +193,10 @@ static struct srv_addr *addr_get(struct srv_conns *cs, struct MHD_Connection *c)
 			return NULL;
 		memcpy(a->key, key, sizeof(key));
 		atomic_init(&a->hook, 0);
+		atomic_init(&a->proven, 0);
+		for (size_t i = 0; i < cs->nproven; i++)
+			if (!memcmp(cs->proven[i], key, sizeof(key)))
+				a->proven = 1;
 		a->next = cs->addrs;
 		cs->addrs = a;
 	}
@@ -302,6 +307,20 @@ void srv_conns_upload_end(struct srv_conns *cs, const char *student)
 				cs->uploading[i] = cs->uploading[--cs->nuploading];
 				break;
 			}
+	}
+	pthread_mutex_unlock(&cs->lock);
+}
+
+void srv_conns_prove(struct srv_conns *cs, struct srv_addr *a)
+{
+	if (!a || a->proven)
+		return;
+	pthread_mutex_lock(&cs->lock);
+	/* the forges deliver from a few addresses: the first SRV_PROVEN are kept, never rotated out
+	 */
+	if (cs->nproven < SRV_PROVEN) {
+		memcpy(cs->proven[cs->nproven++], a->key, sizeof(a->key));
+		a->proven = 1;
 	}
 	pthread_mutex_unlock(&cs->lock);
 }

@@ -296,6 +296,9 @@ static int on_hook(struct srv_http *h, struct srv_req *r, struct MHD_Connection 
 
 		rc = srv_store_enqueue(r->store, &in, NULL, 0, h->cfg->queue_max,
 				       h->cfg->per_student, &job, &err);
+		/* a replay (409) or a re-sent commit (200) proves nothing: only a job queued */
+		if (!rc)
+			srv_conns_prove(&h->conns, r->addr);
 		out = srv_reply_enqueued(h, r, c, rc, job, &err);
 	}
 done:
@@ -399,6 +402,15 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 
 static const char *const hooks[] = {"/hooks/github", "/hooks/gitlab", "/hooks/gitea"};
 
+/* The request says a body follows (a length over 0, or chunks). */
+static int announces_body(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") ||
+	       (cl && strtoull(cl, NULL, 10) > 0);
+}
+
 /*
  * The headers are in: refuse now, before a byte of the body is read (and
  * held), what needs no body to refuse: another site's page changing state,
@@ -416,8 +428,17 @@ static int gate(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 
 	if (strcmp(method, "GET") && strcmp(method, "HEAD") && cross_site(c))
 		return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN, "cross-site request refused");
-	if (strcmp(method, "POST"))
+	/*
+	 * Only an upload and a signed delivery take a body: any other is
+	 * refused before a byte of it is held, so the checks below guard every
+	 * body the service keeps.
+	 */
+	if (!strcmp(method, "GET") && announces_body(c))
+		return srv_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "a GET takes no body");
+	if (!strcmp(method, "GET"))
 		return -1;
+	if (strcmp(method, "POST"))
+		return srv_reply_error(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 	if (!strcmp(url, "/api/v1/submissions")) {
 		who = srv_auth(h, c, &student);
 		if (who == SRV_AUTH_NONE)
@@ -453,8 +474,9 @@ static int gate(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 				      MHD_lookup_connection_value(c, MHD_HEADER_KIND, sig_h[f]),
 				      &err) < 0)
 			return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, err.msg);
+		return -1;
 	}
-	return -1;
+	return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such resource");
 }
 
 /*
@@ -467,6 +489,9 @@ static int hold(struct srv_http *h, struct srv_req *r, size_t n, unsigned long l
 {
 	unsigned long long mine = (unsigned long long)h->cfg->hook_ip_mib << 20;
 
+	/* the last of the webhooks' share is for addresses a signature proved */
+	if (!r->pp && !(r->addr && atomic_load(&r->addr->proven)))
+		cap -= SRV_HOOK_RESERVE;
 	if (atomic_fetch_add(r->pool, n) + n > cap) {
 		atomic_fetch_sub(r->pool, n);
 		return 0;

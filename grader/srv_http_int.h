@@ -36,6 +36,14 @@ struct srv_cache {
  */
 #define SRV_HOOK_BUFFER_MAX ((unsigned long long)64 << 20)
 
+/*
+ * Of it, what only addresses that delivered a correctly signed body before
+ * may use: bodies held from addresses nothing proved cannot take it all.
+ */
+#define SRV_HOOK_RESERVE ((unsigned long long)16 << 20)
+/* Addresses remembered as having delivered a signed push that was queued (the first ones). */
+#define SRV_PROVEN 64
+
 /* Uploads the instructor's token has in flight at once at most (a student's: one). */
 #define SRV_ADMIN_UPLOADS 4
 
@@ -44,10 +52,11 @@ struct srv_cache {
 /* Slots kept free: past SRV_CONN_MAX - SRV_CONN_RESERVE, a new connection evicts one. */
 #define SRV_CONN_RESERVE 32
 
-/* One client address (an IPv6 one by its /64) while it has connections. */
+/* One client address (an IPv6 one by its /56) while it has connections. */
 struct srv_addr {
 	unsigned char key[17]; /* the family, then the address bytes */
 	size_t conns;	       /* its connections open now */
+	atomic_int proven;     /* it delivered a correctly signed body before */
 	atomic_ullong hook;    /* webhook body bytes its requests hold */
 	struct srv_addr *next;
 };
@@ -81,6 +90,8 @@ struct srv_conns {
 	size_t n, closing;
 	const char *uploading[SRV_CONN_MAX]; /* the student of each upload in flight */
 	size_t nuploading, admin_uploading;
+	unsigned char proven[SRV_PROVEN][17]; /* keys of addresses proved by a signature */
+	size_t nproven;
 };
 
 void srv_conns_init(struct srv_conns *cs, double header_s);
@@ -98,6 +109,8 @@ void srv_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context
  * token has an upload in flight already (the instructor: SRV_ADMIN_UPLOADS).
  */
 int srv_conns_upload_begin(struct srv_conns *cs, const char *student);
+/* `a` delivered a signed push that was queued: it may use the webhooks' reserve from now on. */
+void srv_conns_prove(struct srv_conns *cs, struct srv_addr *a);
 void srv_conns_upload_end(struct srv_conns *cs, const char *student);
 
 /*

@@ -19,15 +19,14 @@
 /* Below this much free space in the state folder nothing new is accepted or started. */
 #define SRV_MIN_FREE ((unsigned long long)2 << 20)
 /*
- * What a push may put in the state folder, in all and per file, and how
- * many files: a few MB pushed can be a GiB checked out (zeros compress),
- * and every gradebook write reads every folder. A larger file is skipped;
- * a larger submission fails its job with the reason.
+ * What a push or an uploaded zip may put in the state folder, in all and
+ * per file, and how many files: a few MB pushed can be a GiB checked out
+ * (zeros compress), and every gradebook write reads every folder. A larger
+ * file of a push is skipped; a larger push fails its job with the reason,
+ * and a zip unpacking past it is refused (422).
  */
 #define SRV_PUSH_MAX ((uint64_t)16 << 20)
 #define SRV_PUSH_FILES 1000
-/* What an uploaded zip may unpack to, in all and per file. */
-#define SRV_UNPACKED_MAX ((uint64_t)64 << 20)
 /* Grading workers at most (config "workers"). */
 #define SRV_WORKERS_MAX 64
 /* Tries of a call (commit status, callback) before it is marked failed. */

@@ -5,7 +5,10 @@
 # upload meanwhile), and webhook bodies held before their signature can be
 # checked get a share of their own with a share per client address in it, so
 # fake-signed bodies held open from several addresses leave room for a real
-# GitHub delivery of realistic size (its `commits` list makes it 10-30 KB).
+# GitHub delivery of realistic size (its `commits` list makes it 10-30 KB), and
+# the last 16 MiB of that share are kept for addresses that delivered a signed
+# body before. Only those two take a body at all: any other request with one is
+# refused on its headers.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
@@ -153,6 +156,71 @@ check "the push is graded" test "$(wait_job "$jp")" = done
 code=$($CURL -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $ALICE" \
 	-F assignment=ps1 -F "file=@$T/gen/alice/ps1/ps1.ipynb" "http://127.0.0.1:$SRV_PORT/api/v1/submissions")
 check "the token's slot is given back: alice's next upload 202" test "$code" = 202
+
+# only an upload and a delivery take a body: any other is refused on its headers
+early() { # early METHOD PATH: the status answered to a 1 MiB announcement, before its body
+	/usr/bin/python3 - "$SRV_PORT" "$@" <<'PY'
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=10)
+s.sendall(('%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1048000\r\n\r\n' % (sys.argv[2], sys.argv[3])).encode())
+try:
+    line = s.recv(4096).split(b'\r\n')[0].decode()
+    print(line.split(' ')[1] if line.startswith('HTTP/') else 'none')
+except socket.timeout:
+    print('waited')  # the server waits for the body: it would hold it
+PY
+}
+check "a body to a path that takes none: 404 before it is read" test "$(early POST /no/such/path)" = 404
+check "a GET with a body: 400 before it is read" test "$(early GET /healthz)" = 400
+check "another method with a body: 405 before it is read" test "$(early PUT /api/v1/submissions)" = 405
+
+# The webhooks' last 16 MiB are for addresses a signature proved (127.0.0.1 above):
+# 2 fake-signed 1 MiB bodies from each of 34 more addresses, and 4 KiB ones from 8 more,
+# fill what the others may hold; a signed push from 127.0.0.1 still gets its 202.
+c2=$(push_nb "$T" alice alice 2026-10-29T11:00:00Z)
+/usr/bin/python3 - "$SRV_PORT" "$c2" "$GRADER_WEBHOOK_SECRET" >"$T/out2" <<'PY'
+import hashlib, hmac, json, socket, sys
+port, commit, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def conn(src):
+    s = socket.socket(); s.settimeout(60); s.bind((src, 0)); s.connect(('127.0.0.1', port))
+    return s
+def hook(src, did, sig, body, hold=1):
+    s = conn(src)
+    s.sendall(b'POST /hooks/github HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
+              b'X-GitHub-Event: push\r\nX-GitHub-Delivery: ' + did + b'\r\nX-Hub-Signature-256: sha256=' + sig +
+              b'\r\nContent-Length: %d\r\n\r\n' % len(body) + body[:len(body) - hold])
+    return s
+def code(s):
+    d = b''
+    while b'\r\n' not in d:
+        x = s.recv(4096)
+        if not x: break
+        d += x
+    return d.split(b' ')[1].decode() if d.startswith(b'HTTP/') else '000'
+held = []
+for a in range(10, 44):
+    for i in range(2):
+        held.append(hook('127.0.0.%d' % a, b'big-%d-%d' % (a, i), b'0' * 64, b' ' * 1048000))
+for a in range(44, 52):
+    for i in range(20):
+        held.append(hook('127.0.0.%d' % a, b'fill-%d-%d' % (a, i), b'0' * 64, b' ' * 4096))
+commits = [{'id': '%040x' % k, 'message': 'work on question %d' % k, 'modified': ['ps1.ipynb'] * 8,
+            'url': 'https://github.com/course/ps1-alice/commit/%040x' % k} for k in range(60)]
+push = json.dumps({'ref': 'refs/heads/main', 'after': commit, 'repository': {'full_name': 'course/ps1-alice'},
+                   'commits': commits}).encode()
+h = hook('127.0.0.1', b'real-2', hmac.new(secret.encode(), push, hashlib.sha256).hexdigest().encode(), push, 0)
+print('push-size', len(push))
+print('push', code(h))
+for s in held:
+    try:
+        s.sendall(b' ')
+    except OSError:
+        pass
+print('refused', sum(1 for s in held if code(s) == '503'))
+PY
+cat "$T/out2"
+check "the unproved addresses were refused past their part (some 503)" sh -c "! grep -qx 'refused 0' '$T/out2'"
+check "a signed push from a proved address while they hold their part: 202" grep -qx 'push 202' "$T/out2"
 stop_server TERM
 check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
 finish
