@@ -31,29 +31,50 @@ git config --global user.name b && git config --global user.email b@example.org
 git config --global init.defaultBranch main
 export GRADER_WEBHOOK_SECRET=bench-secret GRADER_ADMIN_TOKEN=bench-admin
 
-echo "building $N student repositories (5 commits each) in $T ..." >&2
+echo "building $N student repositories in $T ..." >&2
 "$GRADER" rubric release "$ROOT/rubrics/examples/ps1.json" -o "$T/release" >/dev/null
 /usr/bin/python3 "$ROOT/rubrics/examples/make_submissions.py" "$T/release/ps1.ipynb" "$T/gen"
-/usr/bin/python3 - "$T" "$N" <<'PY'
-import os, shutil, subprocess, sys
-t, n = sys.argv[1], int(sys.argv[2])
+# The load is drawn first, then each student's repository is given one new commit
+# for each push it will get (a chain cycling through the five demo notebooks, made
+# by git fast-import and kept under refs/bench/all), with main at the chain's first
+# commit. A push then moves main one commit on, as the forge does, and delivers its
+# webhook: every push is a new tip, as a student's are. The forge's own work is not
+# on this machine in real use, so moving the ref is a file rename, not a git push.
+/usr/bin/python3 - "$T" "$N" "$P" "$LONG" <<'PY'
+import os, random, subprocess, sys
+t, n, p, long_n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 kinds = ['alice', 'bob', 'carol', 'erin', 'frank']
-env = dict(os.environ, GIT_AUTHOR_DATE='2026-10-29T10:00:00Z', GIT_COMMITTER_DATE='2026-10-29T10:00:00Z')
-with open(os.path.join(t, 'commits.txt'), 'w') as out:
-    for i in range(n):
-        s = 's%03d' % i
-        w = os.path.join(t, 'work', s)
-        subprocess.run(['git', 'init', '-q', '--bare', os.path.join(t, 'remote', s + '.git')], check=True)
-        subprocess.run(['git', 'init', '-q', w], check=True)
-        for k in kinds:
-            shutil.copy(os.path.join(t, 'gen', k, 'ps1', 'ps1.ipynb'), os.path.join(w, 'ps1.ipynb'))
-            subprocess.run(['git', '-C', w, 'add', '-A'], check=True)
-            subprocess.run(['git', '-C', w, 'commit', '-qm', k, '--allow-empty'], check=True, env=env)
-            sha = subprocess.run(['git', '-C', w, 'rev-parse', 'HEAD'], check=True,
-                                 capture_output=True, text=True).stdout.strip()
-            out.write('%s %s\n' % (s, sha))
-        subprocess.run(['git', '-C', w, 'push', '-q', os.path.join(t, 'remote', s + '.git'),
-                        'HEAD:main'], check=True)
+random.seed(1)
+students = ['s%03d' % i for i in range(n)]
+plan = [random.choice(students) for _ in range(p)] + [students[i % n] for i in range(long_n)]
+count = dict((s, 0) for s in students)
+for s in plan:
+    count[s] += 1
+blobs = [open(os.path.join(t, 'gen', k, 'ps1', 'ps1.ipynb'), 'rb').read() for k in kinds]
+chains = {}
+for i, s in enumerate(students):
+    bare = os.path.join(t, 'remote', s + '.git')
+    subprocess.run(['git', 'init', '-q', '--bare', bare], check=True)
+    out = []
+    for k, b in enumerate(blobs):
+        out.append(b'blob\nmark :%d\ndata %d\n%s\n' % (k + 1, len(b), b))
+    for c in range(count[s] + 1):
+        msg = b'%s %d' % (kinds[(i + c) % 5].encode(), c)
+        out.append(b'commit refs/bench/all\nmark :%d\ncommitter b <b@example.org> %d +0000\n'
+                   b'data %d\n%s\nM 100644 :%d ps1.ipynb\n' % (
+                       100 + c, 1793268000 + c, len(msg), msg, (i + c) % 5 + 1))
+    out.append(b'reset refs/heads/main\nfrom :100\n\n')
+    marks = os.path.join(t, 'marks-' + s)
+    subprocess.run(['git', '-C', bare, 'fast-import', '--quiet', '--export-marks=' + marks],
+                   input=b''.join(out), check=True)
+    sha = dict(l.split() for l in open(marks))
+    chains[s] = [sha[':%d' % (100 + c)] for c in range(count[s] + 1)]
+    os.unlink(marks)
+with open(os.path.join(t, 'plan.txt'), 'w') as f:
+    nxt = dict((s, 1) for s in students)
+    for s in plan:
+        f.write('%s %s\n' % (s, chains[s][nxt[s]]))
+        nxt[s] += 1
 PY
 cat >"$T/course.json" <<JSON
 {"state": "state",
@@ -71,7 +92,7 @@ user= weaker=
 "$GRADER" serve --config "$T/course.json" --listen "127.0.0.1:$PORT" $user $weaker 2>"$T/serve.log" &
 PID=$!
 /usr/bin/python3 - "$T" "$PORT" "$PID" "$P" "$D" "$DRAIN" <<'PY'
-import hashlib, hmac, json, os, random, re, sqlite3, sys, time, urllib.request, urllib.error
+import hashlib, hmac, json, os, re, sqlite3, sys, time, urllib.request, urllib.error
 t, port, pid, pushes, dur, drain = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
 url = 'http://127.0.0.1:%d' % port
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -173,9 +194,14 @@ load0 = loadavg()
 cpu0 = cpu_split()
 hp = http_pid()
 rss0 = (rss(pid), rss(hp) if hp else float('nan'), workers_rss())
-commits = [l.split() for l in open(os.path.join(t, 'commits.txt'))]
+plan = [l.split() for l in open(os.path.join(t, 'plan.txt'))]
 def push(student, sha, delivery):
-    # one signed GitHub push: (seconds until the answer was read, its body or None if refused)
+    # the forge takes the push (main moves to sha), then sends its signed GitHub
+    # webhook: (seconds until the answer was read, its body or None if refused)
+    ref = os.path.join(t, 'remote', student + '.git', 'refs', 'heads', 'main')
+    with open(ref + '.lock', 'w') as f:
+        f.write(sha + '\n')
+    os.rename(ref + '.lock', ref)
     body = json.dumps({'ref': 'refs/heads/main', 'after': sha,
                        'repository': {'full_name': 'bench/ps1-' + student}}).encode()
     sig = hmac.new(b'bench-secret', body, hashlib.sha256).hexdigest()
@@ -189,7 +215,6 @@ def push(student, sha, delivery):
         print('push %s refused: %d' % (delivery, e.code), file=sys.stderr)
         answer = None
     return time.monotonic() - t0, answer
-random.seed(1)
 lat, ids = [], []
 # zip uploads (as grader submit sends them) at UPLOADS a second while the pushes come:
 # each is unpacked by the HTTP side before its answer
@@ -203,7 +228,7 @@ zdata = zbuf.getvalue()
 def uploads():
     k = 0
     while up_rate > 0 and not up_stop.wait(1.0 / up_rate):
-        s = commits[(k * 7) % len(commits)][0]
+        s = plan[(k * 7) % len(plan)][0]
         b = 'bench-boundary-%d' % k
         parts = []
         for name, val in (('assignment', b'ps1'), ('student', s.encode())):
@@ -229,7 +254,7 @@ for i in range(pushes):
     now = time.monotonic()
     if due > now:
         time.sleep(due - now)
-    s, sha = random.choice(commits)
+    s, sha = plan[i]
     took, answer = push(s, sha, 'bench-%d' % i)
     # a commit already queued or graded is acknowledged (200) and not queued
     if answer is not None and 'job' in json.loads(answer):
@@ -318,7 +343,7 @@ if long_n:
     hp = http_pid()
     seen, lat2, t0 = [rss(hp)], [], time.monotonic()
     for i in range(long_n):
-        s, sha = commits[i % len(commits)]
+        s, sha = plan[pushes + i]
         lat2.append(push(s, sha, 'long-%d' % i)[0])
         if (i + 1) % 1000 == 0:
             seen.append(rss(hp))

@@ -122,7 +122,7 @@ static int student_json(json_t **out, const struct gb_assignment *a,
 			if (!nb->cells[k]->grade && !nb->cells[k]->task)
 				continue;
 			g = r ? gb_find_grade(r, nb->cells[k]->name) : NULL;
-			if (g && gb_isset(g->time))
+			if (gb_isset(gb_grade_shown_time(nb->cells[k], g)))
 				time += g->time;
 			if (json_array_append_new(
 				tests, test_json(nb, nb->cells[k], j + 1, ++ci, r, absent)) < 0)

@@ -30,7 +30,7 @@ static enum verdict judge(const struct gb_grade *g)
 	return gb_grade_score(g) >= g->max_score - GB_EPSILON ? V_PASS : V_FAIL;
 }
 
-static void count(struct counts *c, const struct gb_grade *g)
+static void count(struct counts *c, const struct gb_cell *cell, const struct gb_grade *g)
 {
 	enum verdict v = judge(g);
 
@@ -38,7 +38,7 @@ static void count(struct counts *c, const struct gb_grade *g)
 	c->failures += v == V_FAIL;
 	c->errors += v == V_ERROR;
 	c->skipped += v == V_SKIP;
-	if (g && gb_isset(g->time))
+	if (gb_isset(gb_grade_shown_time(cell, g)))
 		c->time += g->time;
 }
 
@@ -85,7 +85,13 @@ static void testcase(FILE *out, const char *classname, const struct gb_cell *cel
 	export_xml_text(out, classname, true);
 	fputs("\" name=\"", out);
 	export_xml_text(out, cell->name, true);
-	fprintf(out, "\" time=\"%.3f\"", g && gb_isset(g->time) ? g->time : 0.0);
+	/* a withheld cell's time is left out: student code may have chosen it */
+	if (gb_isset(gb_grade_shown_time(cell, g)))
+		fprintf(out, "\" time=\"%.3f\"", g->time);
+	else if (!g || !gb_grade_withheld(cell, g, NULL))
+		fputs("\" time=\"0.000\"", out);
+	else
+		fputc('"', out);
 	if (v == V_PASS && !out_shown) {
 		fputs("/>\n", out);
 		return;
@@ -138,7 +144,7 @@ static void suite_counts(struct counts *c, const struct gb_notebook *nb,
 	*c = (struct counts){0};
 	for (size_t k = 0; k < nb->n_cells; k++)
 		if (nb->cells[k]->grade || nb->cells[k]->task)
-			count(c, r ? gb_find_grade(r, nb->cells[k]->name) : NULL);
+			count(c, nb->cells[k], r ? gb_find_grade(r, nb->cells[k]->name) : NULL);
 }
 
 /* Add one suite to the totals, in the order the suites are written (time is a sum of doubles). */

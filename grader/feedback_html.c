@@ -281,9 +281,7 @@ static int code_or_text_cell(FILE *f, const struct fb_page *p, const struct nb_c
 	const struct gb_grade *g = gid ? gb_find_grade(p->r, gid) : NULL;
 	const char *mc = gid && !g ? fb_manual_comment(p->r, gid) : NULL;
 	bool hidden = fb_is_hidden(p, gid, c->source);
-	const char *withheld = hidden					 ? GB_HIDDEN_NOTE
-			       : *after || (g && g->output.after_hidden) ? GB_AFTER_HIDDEN_NOTE
-									 : NULL;
+	const char *withheld = gb_withheld_note(hidden, *after || (g && g->output.after_hidden));
 	char *src = hidden ? fb_strip_hidden(c->source) : NULL;
 	const json_t *ec = json_object_get(c->json, "execution_count");
 	size_t n_out = json_array_size(json_object_get(c->json, "outputs"));
@@ -440,11 +438,8 @@ int fb_render_html(FILE *f, const struct fb_page *p)
 				    : "<h2>Graded cells</h2>\n",
 			      f);
 		bool hidden = fb_is_hidden(p, g->grade_id, NULL);
-		const char *why = NULL;
 
-		if (!gb_grade_withheld(NULL, g, &why) && hidden)
-			why = GB_HIDDEN_NOTE;
-		grade_box(f, p, g, true, hidden, why);
+		grade_box(f, p, g, true, hidden, gb_withheld_note(hidden, g->output.after_hidden));
 	}
 	fputs("</body></html>\n", f);
 	return 0;

@@ -81,8 +81,9 @@ static void quote(FILE *f, const char *s)
 static void grade_detail(FILE *f, const struct fb_page *p, const struct gb_grade *g)
 {
 	const struct gb_output *o = &g->output;
-	const char *why = NULL;
-	bool withheld = gb_grade_withheld(NULL, g, &why) || fb_is_hidden(p, g->grade_id, NULL);
+	const char *why =
+	    gb_withheld_note(fb_is_hidden(p, g->grade_id, NULL), g->output.after_hidden);
+	bool withheld = why != NULL;
 	const char *mc = fb_manual_comment(p->r, g->grade_id);
 	bool any = (o->stdout_text && *o->stdout_text) || (o->stderr_text && *o->stderr_text) ||
 		   (o->traceback && *o->traceback) || (g->auto_comment && *g->auto_comment) || mc;
@@ -100,8 +101,7 @@ static void grade_detail(FILE *f, const struct fb_page *p, const struct gb_grade
 		/* the exception's name only: the rest may carry the hidden tests' values */
 		char note[256];
 
-		snprintf(note, sizeof(note), "(%s)",
-			 fb_is_hidden(p, g->grade_id, NULL) || !why ? GB_HIDDEN_NOTE : why);
+		snprintf(note, sizeof(note), "(%s)", why);
 		if (o->traceback && *o->traceback)
 			fence(f, gb_hidden_error(o->traceback));
 		if ((o->traceback && *o->traceback) || (o->stdout_text && *o->stdout_text) ||

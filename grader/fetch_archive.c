@@ -64,8 +64,8 @@ void fetch_item_release(struct fetch_item *it)
 
 static int is_archive_name(const char *name)
 {
-	static const char *const ext[] = {".zip",  ".tar", ".tar.gz", ".tgz", ".tar.bz2",
-					  ".tbz2", ".tbz", ".tar.xz", ".txz", ".7z"};
+	static const char *const ext[] = {".zip", ".tar",    ".tar.gz", ".tgz", ".tar.bz2", ".tbz2",
+					  ".tbz", ".tar.xz", ".txz",	".7z",	".rar"};
 	size_t n = strlen(name);
 
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
@@ -89,6 +89,8 @@ static struct archive *new_reader(void)
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	archive_read_support_format_7zip(a);
+	archive_read_support_format_rar(a);
+	archive_read_support_format_rar5(a);
 	return a;
 }
 
@@ -563,6 +565,11 @@ static int read_level(struct reading *r, struct archive *a, const struct level *
 		int h = archive_read_next_header(a, &e);
 		int is_zip = (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
 
+		if (h == ARCHIVE_EOF && index == 0) {
+			/* libarchive ends a RAR 5 cut at a header boundary quietly */
+			refuse(r, lv, NULL, "no entries: the archive is empty or cut short", 1);
+			break;
+		}
 		if (h == ARCHIVE_EOF)
 			break;
 		if (h < ARCHIVE_WARN) {

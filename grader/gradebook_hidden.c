@@ -9,6 +9,7 @@
  * after it: the notebook's code may have kept those values and prints them
  * there.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -120,11 +121,22 @@ const char *gb_hidden_error(const char *traceback)
 	return found ? found : "an exception";
 }
 
+double gb_grade_shown_time(const struct gb_cell *cell, const struct gb_grade *g)
+{
+	return !g || gb_grade_withheld(cell, g, NULL) ? NAN : g->time;
+}
+
+const char *gb_withheld_note(bool hidden, bool after)
+{
+	return hidden ? GB_HIDDEN_NOTE : after ? GB_AFTER_HIDDEN_NOTE : NULL;
+}
+
 bool gb_grade_withheld(const struct gb_cell *cell, const struct gb_grade *g, const char **why)
 {
-	bool hidden = cell && cell->hidden_tests, after = g && g->output.after_hidden;
+	const char *note =
+	    gb_withheld_note(cell && cell->hidden_tests, g && g->output.after_hidden);
 
 	if (why)
-		*why = hidden ? GB_HIDDEN_NOTE : after ? GB_AFTER_HIDDEN_NOTE : NULL;
-	return hidden || after;
+		*why = note;
+	return note != NULL;
 }

@@ -198,10 +198,11 @@ static json_t *student_view(const json_t *sub, const struct rubric *r)
 				if (tb)
 					json_object_set_new(gr, "error",
 							    json_string(gb_hidden_error(tb)));
-				json_object_set_new(
-				    gr, "withheld",
-				    json_string(hidden ? GB_HIDDEN_NOTE : GB_AFTER_HIDDEN_NOTE));
+				json_object_set_new(gr, "withheld",
+						    json_string(gb_withheld_note(hidden, after)));
 				json_object_del(gr, "output");
+				/* student code chooses how long a cell runs: a channel */
+				json_object_del(gr, "time");
 				if (hidden)
 					json_object_set_new(gr, "hidden_tests", json_true());
 			}

@@ -275,6 +275,17 @@ const char *gb_hidden_ename(const char *ename);
  * ran after one. The note saying why, for the caller to print.
  */
 bool gb_grade_withheld(const struct gb_cell *cell, const struct gb_grade *g, const char **why);
+/*
+ * The note saying why a cell's output is withheld: it holds hidden tests
+ * (first), or it ran after one; NULL for neither. Every student view asks it.
+ */
+const char *gb_withheld_note(bool hidden, bool after);
+/*
+ * The seconds a grade's cell ran, as students may see them: NAN (absent)
+ * when its output is withheld, since student code chooses how long a cell
+ * runs and can time it to the values a hidden test handed it.
+ */
+double gb_grade_shown_time(const struct gb_cell *cell, const struct gb_grade *g);
 #define GB_HIDDEN_NOTE                                                                             \
 	"the rest is withheld: this cell holds hidden tests, and what the notebook's code "        \
 	"printed or raised in it may carry their values"

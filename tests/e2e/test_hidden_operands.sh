@@ -116,4 +116,23 @@ check "gradescope early: the visible test above the hidden one shows its message
 	grep -q "square(2) should be 4" "$T/gs/early/results.json"
 check "junit early: the message shown" grep -q "square(2) should be 4" "$T/junit.xml"
 check "feedback early: the message shown" grep -q "square(2) should be 4" "$T/fb/early/hw/hw.html"
+# how long a cell ran is the student code's choice: timed sleeps by what the
+# hidden test handed it; the withheld cells' times reach no student view
+check "timed: full marks, the gradebook keeps its cells' times" sub timed \
+	's["score"] == 3 and g["t1"]["time"] >= 0.3 and g["t2"]["time"] >= 0.4'
+check "gradescope timed: execution time only of the cells shown" $PY - "$T/gs/timed/results.json" "$T/gb.json" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = [x for x in json.load(open(sys.argv[2]))["submissions"] if x["student_id"] == "timed"][0]
+g = {x["grade_id"]: x for nb in s["notebooks"] for x in nb["grades"]}
+assert abs(r["execution_time"] - g["t0"]["time"]) < 1e-9, (r["execution_time"], g["t0"]["time"])
+PYEOF
+check "junit timed: no time on the withheld cells, the suite's time without them" $PY - "$T/junit.xml" <<'PYEOF'
+import sys, xml.etree.ElementTree as ET
+suite = [s for s in ET.parse(sys.argv[1]).getroot().iter("testsuite") if "timed" in s.get("name", "")][0]
+cases = {c.get("name"): c for c in suite.iter("testcase")}
+assert cases["t0"].get("time") is not None, "t0 shown"
+assert cases["t1"].get("time") is None and cases["t2"].get("time") is None, "t1, t2 withheld"
+assert abs(float(suite.get("time")) - float(cases["t0"].get("time"))) < 0.002, suite.get("time")
+PYEOF
 finish

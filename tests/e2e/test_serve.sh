@@ -163,6 +163,11 @@ h=[i for i,x in enumerate(g) if x.get('hidden_tests')][0]
 after=[x for x in g[h+1:] if not x.get('hidden_tests') and x.get('status') not in ('manual',)]
 before=[x for x in g[:h] if 'output' in x]
 sys.exit(not after or not before or not all('ran after' in x.get('withheld', '') and 'output' not in x for x in after))"
+check "student view: no time on a withheld cell (student code chooses it), kept on the others" /usr/bin/python3 -c "
+import json,sys; s=json.load(open('$T/resp'))['submission']
+g=[g for n in s['notebooks'] for g in n['grades']]
+w=[x for x in g if 'withheld' in x]; shown=[x for x in g if 'withheld' not in x and 'time' in x]
+sys.exit(not w or not shown or any('time' in x for x in w))"
 check "another student's result: 403" test "$(api /api/v1/results/ps1/alice "$BOB")" = 403
 check "another student's job: 403" test "$(api "/api/v1/jobs/$job2" "$ALICE")" = 403
 check "gradebook with a student token: 403" test "$(api /api/v1/assignments/ps1/gradebook "$ALICE")" = 403
