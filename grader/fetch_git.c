@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,37 @@ struct cred_state {
 	const struct fetch_opts *o;
 	unsigned calls;
 	int asked; /* the server asked for credentials */
+	int over;  /* the fetch was stopped at limits.max_fetch_size */
 };
+
+/* libgit2's transfer progress: past the cap on bytes received, the fetch stops. */
+static int transfer_progress(const git_indexer_progress *stats, void *payload)
+{
+	struct cred_state *cs = payload;
+	uint64_t cap = cs->o->limits.max_fetch_size;
+
+	if (cap && stats->received_bytes > cap) {
+		cs->over = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Bytes the folder `path` takes on disk (0 when it cannot be read). */
+static uint64_t disk_bytes(const char *path)
+{
+	char *roots[] = {(char *)path, NULL};
+	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
+	FTSENT *f;
+	uint64_t n = 0;
+
+	while (fts && (f = fts_read(fts)))
+		if (f->fts_info == FTS_F)
+			n += (uint64_t)f->fts_statp->st_blocks * 512;
+	if (fts)
+		fts_close(fts);
+	return n;
+}
 
 /*
  * libgit2 asks again after a refused credential: answer a few times (ssh asks
@@ -237,26 +268,27 @@ static int write_tree(struct fetch_out *out, git_repository *repo, git_odb *odb,
 	return rc;
 }
 
-/* Count refs under refs/remotes/origin/ (0 = an empty repository). */
-static size_t count_branches(git_repository *repo)
+/* Whether the remote has a branch at all (connecting to it again). */
+static int remote_has_heads(git_remote *remote, const git_remote_callbacks *cb)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref;
+	const git_remote_head **heads = NULL;
 	size_t n = 0;
+	int found = 0;
 
-	if (git_reference_iterator_glob_new(&it, repo, "refs/remotes/origin/*") < 0)
-		return 0;
-	while (git_reference_next(&ref, it) == 0) {
-		n++;
-		git_reference_free(ref);
-	}
-	git_reference_iterator_free(it);
-	return n;
+	if (git_remote_connect(remote, GIT_DIRECTION_FETCH, cb, NULL, NULL) < 0)
+		return 1; /* unknown: say no branch, not empty */
+	if (git_remote_ls(&heads, &n, remote) == 0)
+		for (size_t i = 0; i < n && !found; i++)
+			found = !strncmp(heads[i]->name, "refs/heads/", 11);
+	git_remote_disconnect(remote);
+	return found;
 }
 
 /*
- * Bring the student's bare cache up to date with the remote and name the
- * branch to use. *branch is set to a heap string.
+ * Bring the student's bare cache up to date with the remote's branch (the
+ * one asked for, else the remote's default) and name it: *branch is set to
+ * a heap string. Only that branch is fetched, and at most
+ * limits.max_fetch_size bytes received.
  */
 static int update_cache(git_repository **out, char **branch, const char *cache_path,
 			const char *url, const char *want_branch, const struct fetch_opts *o,
@@ -268,7 +300,8 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 	struct cred_state cs = {.o = o};
 	git_buf head = {0};
 	git_remote_create_options ropts;
-	char *spec = "+refs/heads/*:refs/remotes/origin/*";
+	git_reference *ref = NULL;
+	char *spec = NULL, *refname = NULL;
 	git_strarray specs = {&spec, 1};
 	char *shown = redact(url);
 	int rc = -1;
@@ -292,6 +325,7 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 		goto done;
 	}
 	fopts.callbacks.credentials = credentials;
+	fopts.callbacks.transfer_progress = transfer_progress;
 	fopts.callbacks.payload = &cs;
 	fopts.prune = GIT_FETCH_PRUNE;
 	fopts.update_fetchhead = 0; /* it would store the URL, credentials included */
@@ -309,31 +343,53 @@ static int update_cache(git_repository **out, char **branch, const char *cache_p
 		cs.calls = 0;
 		cs.asked = 0;
 	}
-	if (git_remote_fetch(remote, &specs, &fopts, "grader fetch") < 0) {
-		fail_remote(res, "fetch", shown ? shown : "", &cs);
-		goto done;
-	}
-	if (count_branches(repo) == 0) {
-		fetch_result_fail(res, "repository '%s' is empty", shown ? shown : "");
-		goto done;
-	}
 	if (want_branch)
 		*branch = strdup(want_branch);
 	else if (head.ptr && !strncmp(head.ptr, "refs/heads/", 11))
 		*branch = strdup(head.ptr + 11);
 	else
 		*branch = strdup("main");
-	if (!*branch) {
+	/*
+	 * The graded branch only: the others (whatever a student pushes
+	 * there) never reach the cache.
+	 */
+	if (!*branch ||
+	    asprintf(&spec, "+refs/heads/%s:refs/remotes/origin/%s", *branch, *branch) < 0 ||
+	    asprintf(&refname, "refs/remotes/origin/%s", *branch) < 0) {
+		spec = refname = NULL;
 		fetch_result_fail(res, "out of memory");
+		goto done;
+	}
+	if (git_remote_fetch(remote, &specs, &fopts, "grader fetch") < 0) {
+		if (cs.over)
+			fetch_result_fail(
+			    res, "cannot fetch '%s': more than %llu MiB to receive (the cap)",
+			    shown ? shown : "",
+			    (unsigned long long)(o->limits.max_fetch_size >> 20));
+		else
+			fail_remote(res, "fetch", shown ? shown : "", &cs);
+		goto done;
+	}
+	/* no such branch: an empty repository has none at all */
+	if (git_reference_lookup(&ref, repo, refname) < 0 &&
+	    !remote_has_heads(remote, &fopts.callbacks)) {
+		fetch_result_fail(res, "repository '%s' is empty", shown ? shown : "");
 		goto done;
 	}
 	*out = repo;
 	repo = NULL;
 	rc = 0;
 done:
+	if (rc && *branch) {
+		free(*branch);
+		*branch = NULL;
+	}
+	git_reference_free(ref);
 	git_buf_dispose(&head);
 	git_remote_free(remote);
 	git_repository_free(repo);
+	free(spec);
+	free(refname);
 	free(shown);
 	return rc;
 }
@@ -555,6 +611,13 @@ done:
 	git_commit_free(tip);
 	git_reference_free(ref);
 	git_repository_free(repo);
+	/* a cache over the cap (a history grown past it) is dropped: fetched whole next time */
+	if (cache_path && o->limits.max_fetch_size &&
+	    disk_bytes(cache_path) > o->limits.max_fetch_size) {
+		fetch_log(o, "student '%s': cache over %llu MiB dropped", st->student_id,
+			  (unsigned long long)(o->limits.max_fetch_size >> 20));
+		gr_rm_rf(cache_path, NULL);
+	}
 	free(url);
 	free(shown);
 	free(branch);

@@ -85,6 +85,7 @@ void fetch_limits_init(struct fetch_limits *l)
 	l->max_archive_size = 8ull << 30;
 	l->max_ratio = 200;
 	l->max_depth = 3;
+	l->max_fetch_size = 0;
 }
 
 void fetch_opts_init(struct fetch_opts *o)

@@ -15,6 +15,8 @@
 #include <curl/curl.h>
 
 #include "grader/serve.h"
+#include "grader/util.h"
+#include "srv_int.h"
 
 #define REPLY_MAX ((size_t)64 << 20)
 /* A folder zipped for upload is at most this big (the server takes 16 MiB). */
@@ -69,12 +71,28 @@ done:
 	return rc;
 }
 
+/* Tell `left_out` that the file or folder `rel` stays out of the zip, and why. */
+static void say_left_out(srv_problem_fn left_out, void *payload, const char *rel)
+{
+	char *shown = gr_term_escape(rel), *line = NULL;
+
+	if (left_out && shown &&
+	    asprintf(&line, "left out '%s': a name the service keeps for its own files or refuses",
+		     shown) >= 0)
+		left_out(payload, line);
+	free(line);
+	free(shown);
+}
+
 /*
  * Zip the regular files under `dir` (paths relative to it) into *out;
  * hidden files and folders (.git, .ipynb_checkpoints), links and special
- * files stay out.
+ * files stay out, and so do the names the service refuses (timestamp.txt,
+ * which a collected folder holds, and the rest of srv_file_name_ok's
+ * rule): each of those is named to `left_out`.
  */
-static int zip_dir(struct gr_buf *out, const char *path, struct gr_err *err)
+static int zip_dir(struct gr_buf *out, const char *path, srv_problem_fn left_out, void *payload,
+		   struct gr_err *err)
 {
 	char *dir = strdup(path), *roots[] = {dir, NULL};
 	struct archive *a = archive_write_new();
@@ -106,6 +124,13 @@ static int zip_dir(struct gr_buf *out, const char *path, struct gr_err *err)
 				fts_set(fts, f, FTS_SKIP);
 			continue;
 		}
+		if (f->fts_level > 0 && f->fts_info != FTS_DP && f->fts_info != FTS_SL &&
+		    !srv_file_name_ok(f->fts_name)) {
+			say_left_out(left_out, payload, f->fts_path + len + 1);
+			if (f->fts_info == FTS_D)
+				fts_set(fts, f, FTS_SKIP);
+			continue;
+		}
 		if (f->fts_info == FTS_DNR || f->fts_info == FTS_ERR)
 			rc = gr_err_sys(err, GR_EIO, f->fts_errno, "cannot read '%s'", f->fts_path);
 		else if (f->fts_info == FTS_F && S_ISREG(f->fts_statp->st_mode))
@@ -122,7 +147,8 @@ done:
 }
 
 /* One FILE argument as a part: a file as it is, a folder as FOLDER.zip. */
-static int add_file(curl_mime *form, struct gr_buf *zip, const char *path, struct gr_err *err)
+static int add_file(curl_mime *form, struct gr_buf *zip, const char *path, srv_problem_fn left_out,
+		    void *payload, struct gr_err *err)
 {
 	curl_mimepart *part = curl_mime_addpart(form);
 	struct stat st;
@@ -138,7 +164,7 @@ static int add_file(curl_mime *form, struct gr_buf *zip, const char *path, struc
 		for (base = end; base > path && base[-1] != '/'; base--)
 			;
 		snprintf(name, sizeof(name), "%.*s.zip", (int)(end - base), base);
-		rc = zip_dir(zip, path, err);
+		rc = zip_dir(zip, path, left_out, payload, err);
 		if (rc)
 			return rc;
 		curl_mime_data(part, zip->p ? zip->p : "", zip->len);
@@ -197,7 +223,7 @@ done:
 
 int srv_client_submit(json_t **out, long *status, const char *server, const char *token,
 		      const char *assignment, const char *student, char *const *files,
-		      size_t nfiles, struct gr_err *err)
+		      size_t nfiles, srv_problem_fn left_out, void *payload, struct gr_err *err)
 {
 	CURL *curl = curl_easy_init();
 	curl_mime *form = NULL;
@@ -218,7 +244,7 @@ int srv_client_submit(json_t **out, long *status, const char *server, const char
 		curl_mime_data(part, student, CURL_ZERO_TERMINATED);
 	}
 	for (size_t i = 0; !rc && i < nfiles; i++)
-		rc = add_file(form, &zip, files[i], err);
+		rc = add_file(form, &zip, files[i], left_out, payload, err);
 	if (rc)
 		goto done;
 	if (asprintf(&url, "%s/api/v1/submissions", server) < 0) {

@@ -300,8 +300,13 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 	    "listen",	   "state",	     "roster",	 "webhooks", "admin_token", "queue",
 	    "assignments", "student_tokens", "callback", "workers",  "limits",	    NULL};
 	static const char *const qknown[] = {"max", "per_student", NULL};
-	static const char *const lknown[] = {"request_seconds", "connections_per_ip",
-					     "upload_buffer_mib", NULL};
+	static const char *const lknown[] = {"request_seconds",
+					     "header_seconds",
+					     "connections_per_ip",
+					     "upload_buffer_mib",
+					     "hook_buffer_per_ip_mib",
+					     "fetch_mib",
+					     NULL};
 	json_t *hooks = json_object_get(root, "webhooks"), *q = json_object_get(root, "queue");
 	json_t *lim = json_object_get(root, "limits");
 	json_t *as = json_object_get(root, "assignments"), *v;
@@ -382,8 +387,16 @@ static int load_all(struct check *ck, struct srv_config *c, json_t *root, const 
 	if (lim)
 		object_keys(ck, lim, "limits", lknown);
 	c->request_seconds = get_count(ck, lim, "request_seconds", "limits", 120);
+	c->header_seconds = get_count(ck, lim, "header_seconds", "limits", 10);
 	c->per_ip = get_count(ck, lim, "connections_per_ip", "limits", 64);
 	c->buffer_mib = get_count(ck, lim, "upload_buffer_mib", "limits", 256);
+	c->hook_ip_mib = get_count(ck, lim, "hook_buffer_per_ip_mib", "limits", 2);
+	/* 64 MiB: the webhooks' whole share (SRV_HOOK_BUFFER_MAX) */
+	if (c->hook_ip_mib > 64) {
+		problem(ck, "limits.hook_buffer_per_ip_mib: must be an integer from 1 to 64");
+		c->hook_ip_mib = 64;
+	}
+	c->fetch_mib = get_count(ck, lim, "fetch_mib", "limits", 64);
 	{
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 

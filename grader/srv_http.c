@@ -303,32 +303,6 @@ done:
 	return out;
 }
 
-/* How long a gradebook or export request waits for the grading side to write the file. */
-#define GB_WAIT_MS 20000
-
-int srv_gradebook_current(struct srv_req *r, const char *assignment, struct gr_err *err)
-{
-	double asked = srv_wall_now(), wanted = 0, written = 0;
-	int rc;
-
-	rc = srv_store_gb_want(r->store, assignment, asked, err);
-	for (int waited = 0; !rc; waited += 20) {
-		rc = srv_store_gb_state(r->store, assignment, &wanted, &written, err);
-		if (rc || written >= asked)
-			break;
-		if (waited >= GB_WAIT_MS)
-			return gr_err_set(err, GR_ELIMIT, "gradebook '%s' is not written yet",
-					  assignment);
-		poll(NULL, 0, 20);
-	}
-	/* the database's own message names its path: logged here, not sent */
-	if (rc) {
-		srv_log("%s", err->msg);
-		return gr_err_set(err, GR_EIO, "state unreadable");
-	}
-	return 0;
-}
-
 int srv_reply_fd(struct srv_req *r, struct MHD_Connection *c, const char *type, int fd)
 {
 	struct MHD_Response *resp;
@@ -343,36 +317,6 @@ int srv_reply_fd(struct srv_req *r, struct MHD_Connection *c, const char *type, 
 	if (!resp)
 		close(fd);
 	return queue(r, c, MHD_HTTP_OK, resp, type, NULL);
-}
-
-/*
- * GET /api/v1/assignments/{a}/gradebook: the gradebook file as `grader
- * grade` writes it, brought up to date first, sent from the file.
- */
-static int on_gradebook(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
-			const char *name)
-{
-	struct gr_err err = {0};
-	char *path = NULL;
-	int fd, rc;
-
-	rc = srv_gradebook_current(r, name, &err);
-	if (rc == GR_ELIMIT)
-		return srv_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
-				 json_pack("{s:s}", "error", err.msg), "5");
-	if (rc)
-		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
-	if (asprintf(&path, "%s/gradebooks/%s.json", h->cfg->state, name) < 0)
-		return MHD_NO;
-	/* the file is replaced by a rename: this descriptor keeps the one opened whole */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	free(path);
-	if (fd < 0 && errno == ENOENT)
-		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "nothing graded yet");
-	if (fd < 0)
-		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				       "cannot read the gradebook");
-	return srv_reply_fd(r, c, "application/json", fd);
 }
 
 /* Split "/api/v1/results/A/S" style paths: the n-th segment after `prefix`. */
@@ -441,7 +385,7 @@ static int on_get(struct srv_http *h, struct srv_req *r, struct MHD_Connection *
 			return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such assignment");
 		if (!strcmp(seg[1], "export"))
 			return srv_page_export(h, r, c, seg[0]);
-		return on_gradebook(h, r, c, seg[0]);
+		return srv_page_gradebook(h, r, c, seg[0]);
 	} else {
 		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "no such resource");
 	}
@@ -467,15 +411,31 @@ static int gate(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 					    "X-Gitea-Signature"};
 	const char *student = NULL;
 	struct gr_err err = {0};
+	int who;
 
 	if (strcmp(method, "GET") && strcmp(method, "HEAD") && cross_site(c))
 		return srv_reply_error(r, c, MHD_HTTP_FORBIDDEN, "cross-site request refused");
 	if (strcmp(method, "POST"))
 		return -1;
 	if (!strcmp(url, "/api/v1/submissions")) {
-		if (srv_auth(h, c, &student) == SRV_AUTH_NONE)
+		who = srv_auth(h, c, &student);
+		if (who == SRV_AUTH_NONE)
 			return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED,
 					       "a valid token is required");
+		/*
+		 * One upload in flight per student token (the instructor's: a
+		 * few), refused before its body: one student holding uploads
+		 * open cannot take the memory every other student's needs.
+		 */
+		r->uploader = who == SRV_AUTH_ADMIN ? NULL : student;
+		if (srv_conns_upload_begin(&h->conns, r->uploader) < 0)
+			return srv_reply(
+			    r, c, MHD_HTTP_TOO_MANY_REQUESTS,
+			    json_pack("{s:s}", "error",
+				      "this token has an upload in flight: one at a time"),
+			    "10");
+		r->uploading = 1;
+		srv_conns_phase(&h->conns, r->conn, SRV_BUSY);
 		r->cap = SRV_UPLOAD_MAX;
 		if (srv_upload_begin(r, c) < 0)
 			return srv_reply_error(r, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -494,6 +454,39 @@ static int gate(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
 			return srv_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, err.msg);
 	}
 	return -1;
+}
+
+/*
+ * Count `n` more bytes held by `r` in its pool and, for a body not an
+ * upload's (webhooks: unsigned until whole), in its address's share too:
+ * a few addresses holding bodies open cannot take a real delivery's room.
+ * 0 when over a cap (nothing counted then).
+ */
+static int hold(struct srv_http *h, struct srv_req *r, size_t n, unsigned long long cap)
+{
+	unsigned long long mine = (unsigned long long)h->cfg->hook_ip_mib << 20;
+
+	if (atomic_fetch_add(r->pool, n) + n > cap) {
+		atomic_fetch_sub(r->pool, n);
+		return 0;
+	}
+	r->by_addr = !r->pp && r->addr;
+	if (r->by_addr && atomic_fetch_add(&r->addr->hook, n) + n > mine) {
+		atomic_fetch_sub(&r->addr->hook, n);
+		atomic_fetch_sub(r->pool, n);
+		return 0;
+	}
+	return 1;
+}
+
+/* Give back every byte `r` holds counted (the pool's and the address's). */
+static void release(struct srv_req *r)
+{
+	if (r->pool)
+		atomic_fetch_sub(r->pool, r->held);
+	if (r->by_addr)
+		atomic_fetch_sub(&r->addr->hook, r->held);
+	r->held = 0;
 }
 
 /*
@@ -523,10 +516,9 @@ static enum MHD_Result body_piece(struct srv_http *h, struct srv_req *r, const c
 		return MHD_YES; /* read and dropped: the answer is known */
 	if (!r->pool)
 		r->pool = r->pp ? &h->buffered : &h->hook_buffered;
-	if (atomic_fetch_add(r->pool, n) + n > cap) {
+	if (!hold(h, r, n, cap)) {
 		/* what this request held goes now; it is answered 503 when its body ends */
-		atomic_fetch_sub(r->pool, r->held + n);
-		r->held = 0;
+		release(r);
 		r->busy = 1;
 		srv_upload_free(r);
 		free(r->body.p);
@@ -552,11 +544,19 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 
 	if (!r) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		const union MHD_ConnectionInfo *ci;
+		struct srv_conn *k;
 
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
 		r->start = gr_now();
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		k = ci ? ci->socket_context : NULL;
+		r->conn = k;
+		r->addr = k ? k->addr : NULL;
+		/* an upload is proved by its token; any other body only once it is whole */
+		srv_conns_phase(&h->conns, k, SRV_OPEN);
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->url, sizeof(r->url), "%s", url);
 		*con_cls = r;
@@ -585,6 +585,7 @@ static enum MHD_Result handle(struct srv_http *h, struct MHD_Connection *c, cons
 	 * an upload opened before the deadline and finished after it is late.
 	 */
 	r->received = srv_wall_now();
+	srv_conns_phase(&h->conns, r->conn, SRV_BUSY);
 	if (r->too_big)
 		return srv_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
 	if (r->busy)
@@ -692,8 +693,11 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	srv_log("%s %s %u%s %.1f ms%s", r->method, r->url, r->status, job,
 		(gr_now() - r->start) * 1e3,
 		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-	if (r->pool)
-		atomic_fetch_sub(r->pool, r->held);
+	release(r);
+	/* the connection may carry another request: its time to send one starts now */
+	srv_conns_phase(&h->conns, r->conn, SRV_WAITING);
+	if (r->uploading)
+		srv_conns_upload_end(&h->conns, r->uploader);
 	srv_upload_free(r);
 	free(r->body.p);
 	free(r);
@@ -715,6 +719,10 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 		atomic_init(&h.requests[i], 0);
 	atomic_init(&h.buffered, 0);
 	atomic_init(&h.hook_buffered, 0);
+	/* the header phase is bounded in total, within a request's whole time */
+	srv_conns_init(&h.conns,
+		       (double)(cfg->header_seconds < cfg->request_seconds ? cfg->header_seconds
+									   : cfg->request_seconds));
 	/* one connection now: a state folder that cannot be opened stops the side here */
 	rc = srv_store_open(&st, cfg->state, err);
 	if (!rc) {
@@ -738,23 +746,31 @@ int srv_http_main(const struct srv_config *cfg, int listen_fd, int wake, struct 
 	d = MHD_start_daemon(
 	    MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
 	    NULL, on_request, &h, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_done, &h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)512, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip,
+	    on_done, &h, MHD_OPTION_NOTIFY_CONNECTION, srv_conns_notify, &h.conns,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)SRV_CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 	if (!d) {
 		rc = gr_err_set(err, GR_EIO, "cannot start the HTTP daemon");
 		goto done;
 	}
+	if (srv_conns_start(&h.conns) < 0) {
+		rc = gr_err_set(err, GR_EIO, "cannot start the connections' sweeper");
+		goto done;
+	}
 	srv_log("HTTP side ready as uid %d", (int)getuid());
 	while (sigwait(&set, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
 		;
-	/*
-	 * Stop accepting without letting the daemon shut the listening socket
-	 * down: the grading side holds it for the next HTTP side (SIGHUP).
-	 */
-	MHD_quiesce_daemon(d);
-	MHD_stop_daemon(d);
 done:
+	if (d) {
+		/*
+		 * Stop accepting without letting the daemon shut the listening
+		 * socket down: the grading side holds it for the next HTTP side.
+		 */
+		MHD_quiesce_daemon(d);
+		MHD_stop_daemon(d);
+	}
+	srv_conns_stop(&h.conns);
 	roster_free(h.roster);
 	for (size_t i = 0; i < h.npool; i++)
 		srv_store_close(h.pool[i]);
@@ -763,5 +779,6 @@ done:
 	pthread_mutex_destroy(&h.health.lock);
 	free(h.metrics.text);
 	free(h.health.text);
+	srv_conns_release(&h.conns);
 	return rc;
 }

@@ -127,8 +127,8 @@ struct srv_job_in {
 /* Outcomes of srv_store_enqueue besides 0 (queued) and GR_E* errors. */
 enum {
 	SRV_REPLAY = 1,	    /* the delivery id was seen before */
-	SRV_QUEUE_FULL = 2, /* queue_max jobs wait already */
-	SRV_KNOWN = 4,	    /* the push's commit is queued or graded already */
+	SRV_QUEUE_FULL = 2, /* queue_max jobs wait already (or per_student, for a commit seen) */
+	SRV_KNOWN = 4,	    /* the push's commit is the student's newest push's */
 };
 
 /* One uploaded file: a plain name and its bytes. */
@@ -141,10 +141,12 @@ struct srv_file {
 void srv_files_free(struct srv_file *f, size_t n);
 
 /*
- * In one transaction: refuse a replayed delivery, a push of a commit known
- * already (SRV_KNOWN) or a full queue when the student has nothing waiting;
- * a student at per_student waiting jobs, or with jobs waiting in a full
- * queue, has those superseded by this newer one. Else record the delivery,
+ * In one transaction: refuse a replayed delivery, a push of the commit of
+ * the student's newest push (SRV_KNOWN) or a full queue when the student
+ * has nothing waiting; a student at per_student waiting jobs, or with jobs
+ * waiting in a full queue, has those superseded by this newer one, unless
+ * its commit is one a job of theirs had (a force push back or a replay:
+ * SRV_QUEUE_FULL, it takes no one's place). Else record the delivery,
  * the job (*id) and, for an upload, its files. GR_ELIMIT when the disk is full.
  */
 int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
@@ -232,13 +234,20 @@ int srv_store_result_json(struct srv_store *s, const char *assignment, const cha
 /* Counts of jobs by state {"queued": n, ...} and the recent jobs, for / and /metrics. */
 int srv_store_stats(struct srv_store *s, json_t **out, size_t recent, struct gr_err *err);
 
+/* The histograms' bucket bounds (seconds), as /metrics shows them. */
+#define SRV_HIST_N 11
+#define SRV_HIST_LE                                                                                \
+	{                                                                                          \
+		0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300                                      \
+	}
+
 /*
- * A cumulative histogram of `expr` (a column expression of ours, e.g.
- * "finished-started") over the done jobs: counts[i] jobs at or under le[i].
+ * A cumulative histogram over the done jobs, kept as jobs change:
+ * `metric` "grading" (finished - started) or "push" (finished - received);
+ * counts[i] (SRV_HIST_N of them) jobs at or under bound i.
  */
-int srv_store_histogram(struct srv_store *s, const char *expr, const double *le, size_t n,
-			unsigned long long *counts, double *sum, unsigned long long *total,
-			struct gr_err *err);
+int srv_store_histogram(struct srv_store *s, const char *metric, unsigned long long *counts,
+			double *sum, unsigned long long *total, struct gr_err *err);
 
 /*
  * Each assignment's gradebook file, as the database knows it

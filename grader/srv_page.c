@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,21 +17,20 @@
 #include "grader/gradebook.h"
 #include "srv_http_int.h"
 
-static const double buckets[] = {0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300};
-#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+static const double buckets[SRV_HIST_N] = SRV_HIST_LE;
 
 static void histogram(struct gr_buf *b, struct srv_store *st, const char *name, const char *help,
-		      const char *expr)
+		      const char *metric)
 {
-	unsigned long long counts[NBUCKETS], total = 0;
+	unsigned long long counts[SRV_HIST_N], total = 0;
 	double sum = 0;
 	char line[256];
 
-	if (srv_store_histogram(st, expr, buckets, NBUCKETS, counts, &sum, &total, NULL) < 0)
+	if (srv_store_histogram(st, metric, counts, &sum, &total, NULL) < 0)
 		return;
 	snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
 	gr_buf_put(b, line, strlen(line));
-	for (size_t i = 0; i < NBUCKETS; i++) {
+	for (size_t i = 0; i < SRV_HIST_N; i++) {
 		snprintf(line, sizeof(line), "%s_bucket{le=\"%g\"} %llu\n", name, buckets[i],
 			 counts[i]);
 		gr_buf_put(b, line, strlen(line));
@@ -136,9 +136,9 @@ static char *metrics_text(struct srv_http *h, struct srv_req *r)
 		gr_buf_put(&b, line, strlen(line));
 	}
 	histogram(&b, r->store, "grader_grading_seconds",
-		  "Seconds from taking a job to its result.", "finished-started");
+		  "Seconds from taking a job to its result.", "grading");
 	histogram(&b, r->store, "grader_push_to_result_seconds",
-		  "Seconds from receiving a push or upload to its result.", "finished-received");
+		  "Seconds from receiving a push or upload to its result.", "push");
 	json_decref(stats);
 	return b.p;
 }
@@ -301,4 +301,60 @@ int srv_page_export(struct srv_http *h, struct srv_req *r, struct MHD_Connection
 		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot export");
 	}
 	return srv_reply_fd(r, c, types[fmt], fd);
+}
+
+/* How long a gradebook or export request waits for the grading side to write the file. */
+#define GB_WAIT_MS 20000
+
+int srv_gradebook_current(struct srv_req *r, const char *assignment, struct gr_err *err)
+{
+	double asked = srv_wall_now(), wanted = 0, written = 0;
+	int rc;
+
+	rc = srv_store_gb_want(r->store, assignment, asked, err);
+	for (int waited = 0; !rc; waited += 20) {
+		rc = srv_store_gb_state(r->store, assignment, &wanted, &written, err);
+		if (rc || written >= asked)
+			break;
+		if (waited >= GB_WAIT_MS)
+			return gr_err_set(err, GR_ELIMIT, "gradebook '%s' is not written yet",
+					  assignment);
+		poll(NULL, 0, 20);
+	}
+	/* the database's own message names its path: logged here, not sent */
+	if (rc) {
+		srv_log("%s", err->msg);
+		return gr_err_set(err, GR_EIO, "state unreadable");
+	}
+	return 0;
+}
+
+/*
+ * GET /api/v1/assignments/{a}/gradebook: the gradebook file as `grader
+ * grade` writes it, brought up to date first, sent from the file.
+ */
+int srv_page_gradebook(struct srv_http *h, struct srv_req *r, struct MHD_Connection *c,
+		       const char *name)
+{
+	struct gr_err err = {0};
+	char *path = NULL;
+	int fd, rc;
+
+	rc = srv_gradebook_current(r, name, &err);
+	if (rc == GR_ELIMIT)
+		return srv_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 json_pack("{s:s}", "error", err.msg), "5");
+	if (rc)
+		return srv_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "state unreadable");
+	if (asprintf(&path, "%s/gradebooks/%s.json", h->cfg->state, name) < 0)
+		return MHD_NO;
+	/* the file is replaced by a rename: this descriptor keeps the one opened whole */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd < 0 && errno == ENOENT)
+		return srv_reply_error(r, c, MHD_HTTP_NOT_FOUND, "nothing graded yet");
+	if (fd < 0)
+		return srv_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "cannot read the gradebook");
+	return srv_reply_fd(r, c, "application/json", fd);
 }

@@ -19,6 +19,8 @@
 
 static int run_id(struct srv_store *s, const char *sql, long long id, const char *a, const char *b,
 		  struct gr_err *err);
+/* The error of a job superseded when job ?1 was taken (SQL). */
+#define SUPERSEDED_BY "'superseded: job ' || ?1 || ', newer, was taken instead'"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS jobs ("
@@ -162,6 +164,8 @@ int srv_store_open(struct srv_store **out, const char *state, struct gr_err *err
 		rc = srv_store_gb_schema(s, err);
 	if (!rc)
 		rc = srv_store_seen_schema(s, err);
+	if (!rc)
+		rc = srv_store_stats_schema(s, err);
 	/* a database of an earlier version: the column saying which worker runs a job */
 	if (!rc && !has_runner(s))
 		rc = exec(s, "ALTER TABLE jobs ADD COLUMN runner INTEGER", err);
@@ -344,8 +348,8 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	rc = add_delivery(s, in->forge, in->delivery, in->received, err);
 	if (!rc)
 		rc = srv_store_commit_known(s, in, &known, err);
-	if (!rc && known)
-		rc = SRV_KNOWN; /* acknowledged, not queued: an old commit never replaces a newer */
+	if (!rc && known == 1)
+		rc = SRV_KNOWN; /* acknowledged, not queued: the newest is not graded again */
 	if (!rc)
 		rc = count(s, &waiting, "SELECT count(*) FROM jobs WHERE state='queued'", NULL,
 			   NULL, err);
@@ -359,7 +363,10 @@ int srv_store_enqueue(struct srv_store *s, const struct srv_job_in *in,
 	 * student's waiting jobs (which it would supersede at take anyway)
 	 * make way for it. Only a student with nothing waiting meets a full queue.
 	 */
-	if (!rc && mine && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
+	/* a commit seen before, maybe replayed, takes no one's place */
+	if (!rc && known == 2 && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
+		rc = SRV_QUEUE_FULL;
+	else if (!rc && mine && ((size_t)mine >= per_student || (size_t)waiting >= queue_max))
 		rc = srv_store_supersede(s, in->assignment, in->student, err);
 	else if (!rc && (size_t)waiting >= queue_max)
 		rc = SRV_QUEUE_FULL;
@@ -510,22 +517,30 @@ int srv_store_take(struct srv_store *s, long long runner, struct srv_job *out, i
 		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 		goto done;
 	}
+	/*
+	 * The student's newest job, but before a push of a commit one of
+	 * their jobs had already (a force push back or a replay, which the
+	 * branch's tip decides between at the fetch) the newest of the others:
+	 * replays sent after a newer push never keep it waiting.
+	 */
 	rc = count(s, &newest,
-		   "SELECT max(id) FROM jobs WHERE state='queued' AND assignment=? AND student=?",
+		   "SELECT coalesce(max(CASE WHEN NOT EXISTS (SELECT 1 FROM jobs k WHERE "
+		   "k.assignment=q.assignment AND k.student=q.student AND k.commit_id=q.commit_id "
+		   "AND k.id<q.id) THEN q.id END), max(q.id)) FROM jobs q WHERE q.state='queued' "
+		   "AND q.assignment=? AND q.student=?",
 		   a, stu, err);
 	if (!rc && newest > id) {
-		/* several pushes of one student wait: only the newest is graded */
+		/*
+		 * Several pushes of one student wait: only the newest is graded. The
+		 * others keep their files until it is (srv_store_finish): should its
+		 * commit be one the branch moved past, they wait again.
+		 */
 		rc = run_id(s,
-			    "UPDATE jobs SET state='superseded', "
+			    "UPDATE jobs SET state='superseded', error=" SUPERSEDED_BY ", "
 			    "finished=(julianday('now')-2440587.5)*86400.0 WHERE "
 			    "state='queued' AND id<?1 AND assignment=?2 AND student=?3",
 			    newest, a, stu, err);
 		*superseded = rc ? 0 : sqlite3_changes(s->db);
-		if (!rc)
-			rc = exec(s,
-				  "DELETE FROM files WHERE job IN (SELECT id FROM jobs WHERE "
-				  "state='superseded')",
-				  err);
 		id = newest;
 	}
 	if (!rc) {
@@ -576,13 +591,31 @@ int srv_store_finish(struct srv_store *s, long long id, const char *state, const
 	/* the upload's bytes are in the submission folder now */
 	if (!rc)
 		rc = run_id(s, "DELETE FROM files WHERE job=?", id, NULL, NULL, err);
+	/*
+	 * A job that ends other than done (its commit no longer the branch's
+	 * tip or not on it: a delivery late, out of order or replayed; or a
+	 * row refused) took the place of the jobs its take superseded for
+	 * nothing: they wait again, the newest first. Once one is done, they
+	 * are superseded for good, their files gone.
+	 */
+	if (!rc && state && strcmp(state, "done"))
+		rc = run_id(s,
+			    "UPDATE jobs SET state='queued', error=NULL, finished=NULL WHERE "
+			    "state='superseded' AND error=" SUPERSEDED_BY,
+			    id, NULL, NULL, err);
+	else if (!rc)
+		rc = run_id(s,
+			    "DELETE FROM files WHERE job IN (SELECT k.id FROM jobs k, jobs j WHERE "
+			    "j.id=?1 AND k.assignment=j.assignment AND k.student=j.student AND "
+			    "k.state='superseded')",
+			    id, NULL, NULL, err);
 	if (!rc)
 		rc = srv_store_add_calls(s, id, calls, ncalls, err);
 	return tx_end(s, st, rc, err);
 }
 
 /* A job row as the API shows it (the submission itself is added by callers). */
-static json_t *job_row(sqlite3_stmt *st)
+json_t *srv_job_row(sqlite3_stmt *st)
 {
 	json_t *j = json_object();
 	static const char *const names[] = {"id",	  "assignment", "student",    "kind",
@@ -611,10 +644,6 @@ static json_t *job_row(sqlite3_stmt *st)
 	return j;
 }
 
-#define JOB_COLS                                                                                   \
-	"id, assignment, student, kind, repository, commit_id, state, error, received, "           \
-	"started, finished, score, max_score, attempts, commit_time, result, student_result"
-
 /* One job as JSON, with its queue position and submission when it has them. */
 static int job_query(struct srv_store *s, sqlite3_stmt *st, int student_view, json_t **out,
 		     struct gr_err *err)
@@ -626,7 +655,7 @@ static int job_query(struct srv_store *s, sqlite3_stmt *st, int student_view, js
 
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return gr_err_set(err, GR_ENOTFOUND, "no such job");
-	j = job_row(st);
+	j = srv_job_row(st);
 	if (!j)
 		return gr_err_set(err, GR_ENOMEM, "out of memory");
 	state = (const char *)sqlite3_column_text(st, 6);
@@ -654,8 +683,8 @@ int srv_store_job_json(struct srv_store *s, long long id, int student_view, json
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT " JOB_COLS " FROM jobs WHERE id=?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT " SRV_JOB_COLS " FROM jobs WHERE id=?", -1, &st,
+			       NULL) != SQLITE_OK)
 		return srv_db_fail(s, err, "prepare a query");
 	sqlite3_bind_int64(st, 1, id);
 	rc = job_query(s, st, student_view, out, err);
@@ -670,7 +699,7 @@ int srv_store_result_json(struct srv_store *s, const char *assignment, const cha
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-			       "SELECT " JOB_COLS " FROM jobs WHERE assignment=? AND student=? "
+			       "SELECT " SRV_JOB_COLS " FROM jobs WHERE assignment=? AND student=? "
 			       "AND state='done' ORDER BY finished DESC, id DESC LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return srv_db_fail(s, err, "prepare a query");
@@ -678,80 +707,5 @@ int srv_store_result_json(struct srv_store *s, const char *assignment, const cha
 	bind_text(st, 2, student);
 	rc = job_query(s, st, student_view, out, err);
 	sqlite3_finalize(st);
-	return rc;
-}
-
-int srv_store_stats(struct srv_store *s, json_t **out, size_t recent, struct gr_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	json_t *j = json_object(), *by = json_object(), *list = json_array();
-	int rc = 0;
-
-	if (!j || !by || !list) {
-		rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		goto done;
-	}
-	if (sqlite3_prepare_v2(s->db, "SELECT state, count(*) FROM jobs GROUP BY state", -1, &st,
-			       NULL) != SQLITE_OK) {
-		rc = srv_db_fail(s, err, "prepare a query");
-		goto done;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_object_set_new(by, (const char *)sqlite3_column_text(st, 0),
-				    json_integer(sqlite3_column_int64(st, 1)));
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?", -1,
-			       &st, NULL) != SQLITE_OK) {
-		rc = srv_db_fail(s, err, "prepare a query");
-		goto done;
-	}
-	sqlite3_bind_int64(st, 1, (long long)recent);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list, job_row(st));
-	json_object_set_new(j, "jobs", by);
-	json_object_set_new(j, "recent", list);
-	by = list = NULL;
-	*out = j;
-	j = NULL;
-done:
-	sqlite3_finalize(st);
-	json_decref(j);
-	json_decref(by);
-	json_decref(list);
-	return rc;
-}
-
-int srv_store_histogram(struct srv_store *s, const char *expr, const double *le, size_t n,
-			unsigned long long *counts, double *sum, unsigned long long *total,
-			struct gr_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	char *sql = NULL;
-	int rc = 0;
-
-	/* `expr` is one of our own column expressions, never request text */
-	if (asprintf(&sql, "SELECT %s FROM jobs WHERE state='done' AND finished IS NOT NULL",
-		     expr) < 0)
-		return gr_err_set(err, GR_ENOMEM, "out of memory");
-	memset(counts, 0, n * sizeof(*counts));
-	*sum = 0;
-	*total = 0;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = srv_db_fail(s, err, "prepare a query");
-		goto done;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		double v = sqlite3_column_double(st, 0);
-
-		for (size_t i = 0; i < n; i++)
-			if (v <= le[i])
-				counts[i]++;
-		*sum += v;
-		(*total)++;
-	}
-done:
-	sqlite3_finalize(st);
-	free(sql);
 	return rc;
 }

@@ -7,8 +7,8 @@
  * holds then (its fields and files), and a job's received time is taken
  * only within SRV_SEEN_SLACK seconds before that stamp, while the row still
  * holds what was stamped.
- * And whether a push repeats a commit known already (a replayed delivery
- * under a new id must not grade an old commit again).
+ * And whether a push repeats the commit of the student's newest job (a
+ * replayed delivery under a new id must not grade it again, late).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,37 +170,44 @@ int srv_store_seen_at(struct srv_store *s, const char *key, long long job, doubl
 int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int *known,
 			   struct gr_err *err)
 {
-	sqlite3_stmt *q = NULL;
+	static const char *const sql[] = {
+	    /* the newest push (an upload names no commit) that is queued, running or done */
+	    "SELECT 1 FROM (SELECT commit_id FROM jobs WHERE assignment=?1 AND student=?2 AND "
+	    "kind='push' AND state IN ('queued', 'running', 'done') ORDER BY id DESC LIMIT 1) "
+	    "WHERE commit_id=?3",
+	    "SELECT 1 FROM jobs WHERE assignment=?1 AND student=?2 AND commit_id=?3 LIMIT 1"};
 	int rc = 0;
 
 	/*
-	 * A commit queued, running, graded or superseded for this student and
-	 * assignment is known; a failed one too once a newer push or upload
-	 * came (it may be tried again while it is the newest).
+	 * Known (1): the commit of the student's newest push for the
+	 * assignment that is queued, running or done (a replay of it, or the
+	 * forge sending it again). Any other commit is queued, even one graded
+	 * before: a force push back to it makes it the branch's tip again, and
+	 * the grading side grades a push only while its commit is the tip (a
+	 * replay of a commit the branch moved past is superseded there). Such
+	 * a commit seen before (2) is a replay as often as a force push: it
+	 * makes way for no other job (srv_store_enqueue, srv_store_take).
 	 */
 	*known = 0;
-	if (!in->commit)
-		return 0;
-	if (sqlite3_prepare_v2(
-		s->db,
-		"SELECT 1 FROM jobs j WHERE assignment=?1 AND student=?2 AND commit_id=?3 AND "
-		"(state!='failed' OR EXISTS (SELECT 1 FROM jobs k WHERE k.assignment=?1 AND "
-		"k.student=?2 AND k.id>j.id AND k.commit_id IS NOT ?3)) LIMIT 1",
-		-1, &q, NULL) != SQLITE_OK)
-		return srv_db_fail(s, err, "prepare a query");
-	sqlite3_bind_text(q, 1, in->assignment, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, in->student, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, in->commit, -1, SQLITE_STATIC);
-	switch (sqlite3_step(q)) {
-	case SQLITE_ROW:
-		*known = 1;
-		break;
-	case SQLITE_DONE:
-		break;
-	default:
-		rc = srv_db_fail(s, err, "look up a commit");
+	for (int i = 0; !rc && !*known && in->commit && i < 2; i++) {
+		sqlite3_stmt *q = NULL;
+
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &q, NULL) != SQLITE_OK)
+			return srv_db_fail(s, err, "prepare a query");
+		sqlite3_bind_text(q, 1, in->assignment, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, in->student, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, in->commit, -1, SQLITE_STATIC);
+		switch (sqlite3_step(q)) {
+		case SQLITE_ROW:
+			*known = i + 1;
+			break;
+		case SQLITE_DONE:
+			break;
+		default:
+			rc = srv_db_fail(s, err, "look up a commit");
+		}
+		sqlite3_finalize(q);
 	}
-	sqlite3_finalize(q);
 	return rc;
 }
 

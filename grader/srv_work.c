@@ -99,9 +99,9 @@ static int stamp_received(const char *dir, double received, struct gr_err *err)
  * delivery late or out of order, or a replayed one, never grades an old
  * commit over the branch's newer one (whose own push is its job).
  */
-static int fetch_commit(char **why, int *moved, const struct srv_opts *so,
-			const struct srv_assignment *a, const struct srv_job *job, const char *dest,
-			struct gr_err *err)
+static int fetch_commit(char **why, int *moved, const struct srv_config *cfg,
+			const struct srv_opts *so, const struct srv_assignment *a,
+			const struct srv_job *job, const char *dest, struct gr_err *err)
 {
 	struct roster_student st = {0};
 	struct roster ro = {.path = "config",
@@ -133,6 +133,8 @@ static int fetch_commit(char **why, int *moved, const struct srv_opts *so,
 	o.https_token = so->git_token;
 	o.limits.max_file_size = o.limits.max_total_size = SRV_PUSH_MAX;
 	o.limits.max_files = SRV_PUSH_FILES;
+	/* only the graded branch is fetched, and at most this much of it (the cache too) */
+	o.limits.max_fetch_size = (uint64_t)cfg->fetch_mib << 20;
 	rc = fetch_git_run(&rep, &o, err);
 	if (!rc && rep->count == 1 && rep->results[0]->failed) {
 		*why = strdup(rep->results[0]->error ? rep->results[0]->error : "fetch failed");
@@ -259,13 +261,16 @@ static int write_upload(int dir_fd, const struct srv_file *f, const char *dir, s
 /*
  * An upload becomes STATE/submitted/{student}/{assignment}: written beside
  * it and swapped in with one rename, as fetch does, so batch_run sees the
- * old or the new submission, never half of one.
+ * old or the new submission, never half of one. A zip is unpacked there too
+ * (fetch's archive code writes TMP/{student}/{assignment}) and goes in place
+ * only when the whole zip passed: an entry refused after good ones leaves
+ * nothing of it behind.
  */
 static int place_upload(char **why, struct srv_store *st, const struct srv_job *job,
 			const char *dest, const char *dir, struct gr_err *err)
 {
 	struct srv_file *files = NULL;
-	char *sdir = NULL, *tmp = NULL, *old = NULL, prov[256];
+	char *sdir = NULL, *tmp = NULL, *old = NULL, *from = NULL, prov[256];
 	size_t n = 0;
 	int rc, dfd = -1;
 
@@ -279,18 +284,6 @@ static int place_upload(char **why, struct srv_store *st, const struct srv_job *
 			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
 	if (rc || *why)
 		goto done;
-	/* a zip: fetch's archive code writes the folder (checked by the HTTP side already) */
-	if (n == 1 && srv_archive_is_zip(files[0].name)) {
-		char zwhy[300];
-
-		rc = srv_archive_unpack(&files[0], dest, job->assignment, job->student, zwhy,
-					sizeof(zwhy), err);
-		if (rc > 0 && !(*why = strdup(zwhy)))
-			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
-		else if (rc > 0)
-			rc = 0;
-		goto done;
-	}
 	if (asprintf(&sdir, "%s/%s", dest, job->student) < 0 ||
 	    asprintf(&tmp, "%s/.%s.upload-%lld", sdir, job->assignment, job->id) < 0 ||
 	    asprintf(&old, "%s/.%s.old-%lld", sdir, job->assignment, job->id) < 0) {
@@ -301,28 +294,46 @@ static int place_upload(char **why, struct srv_store *st, const struct srv_job *
 	rc = gr_mkdir_p(tmp, 0755, err);
 	if (rc)
 		goto done;
-	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", tmp);
-		goto done;
+	if (n == 1 && srv_archive_is_zip(files[0].name)) {
+		char zwhy[300];
+
+		rc = srv_archive_unpack(&files[0], tmp, job->assignment, job->student, zwhy,
+					sizeof(zwhy), err);
+		if (rc > 0 && !(*why = strdup(zwhy)))
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+		if (rc > 0)
+			rc = 0;
+		if (rc || *why)
+			goto done;
+		if (asprintf(&from, "%s/%s/%s", tmp, job->student, job->assignment) < 0) {
+			from = NULL;
+			rc = gr_err_set(err, GR_ENOMEM, "out of memory");
+			goto done;
+		}
+	} else {
+		dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0) {
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", tmp);
+			goto done;
+		}
+		for (size_t i = 0; !rc && i < n; i++)
+			rc = write_upload(dfd, &files[i], tmp, err);
+		snprintf(prov, sizeof(prov),
+			 "{\"source\": {\"kind\": \"upload\", \"job\": %lld}}\n", job->id);
+		if (!rc) {
+			char *p = gr_path_join(tmp, FETCH_PROVENANCE_NAME);
+			rc = p ? gr_write_file_atomic(p, prov, strlen(prov), err)
+			       : gr_err_set(err, GR_ENOMEM, "out of memory");
+			free(p);
+		}
+		if (rc)
+			goto done;
 	}
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = write_upload(dfd, &files[i], tmp, err);
-	snprintf(prov, sizeof(prov), "{\"source\": {\"kind\": \"upload\", \"job\": %lld}}\n",
-		 job->id);
-	if (!rc) {
-		char *p = gr_path_join(tmp, FETCH_PROVENANCE_NAME);
-		rc = p ? gr_write_file_atomic(p, prov, strlen(prov), err)
-		       : gr_err_set(err, GR_ENOMEM, "out of memory");
-		free(p);
-	}
-	if (rc)
-		goto done;
 	if (rename(dir, old) < 0 && errno != ENOENT) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot replace '%s'", dir);
 		goto done;
 	}
-	if (rename(tmp, dir) < 0) {
+	if (rename(from ? from : tmp, dir) < 0) {
 		rc = gr_err_sys(err, GR_EIO, errno, "cannot replace '%s'", dir);
 		goto done;
 	}
@@ -330,12 +341,79 @@ static int place_upload(char **why, struct srv_store *st, const struct srv_job *
 done:
 	if (dfd >= 0)
 		close(dfd);
-	if (rc && tmp)
+	/* what is left of the temporary folder: all of it when the upload did not go in */
+	if (tmp)
 		gr_rm_rf(tmp, NULL);
 	srv_files_free(files, n);
 	free(sdir);
 	free(tmp);
 	free(old);
+	free(from);
+	return rc;
+}
+
+/*
+ * The student's folder as it was before the job, set aside while the job
+ * runs (STATE/submitted/{student}/.{assignment}.kept: that folder, or an
+ * empty file when there was none) and put back unless the job ends done: a
+ * job that fails, is superseded or goes back in the queue leaves
+ * STATE/submitted as it found it, so the gradebook (made from the folders)
+ * and the results (the newest done job) agree. One left by a worker that
+ * died in a job is put back first: that job never finished.
+ */
+struct kept {
+	char *path;
+	int held;
+};
+
+static void kept_put_back(struct kept *k, const char *dir)
+{
+	struct stat sb;
+
+	if (!k->held)
+		return;
+	k->held = 0;
+	if (lstat(k->path, &sb) < 0)
+		return;
+	gr_rm_rf(dir, NULL);
+	if (!S_ISDIR(sb.st_mode))
+		gr_rm_rf(k->path, NULL);
+	else if (rename(k->path, dir) < 0)
+		srv_log("cannot put '%s' back: %s", dir, strerror(errno));
+}
+
+static int kept_take(struct kept *k, const char *dest, const struct srv_job *job, const char *dir,
+		     struct gr_err *err)
+{
+	struct stat sb;
+	char *sdir = NULL;
+	int fd, rc = 0;
+
+	if (asprintf(&k->path, "%s/%s/.%s.kept", dest, job->student, job->assignment) < 0 ||
+	    asprintf(&sdir, "%s/%s", dest, job->student) < 0) {
+		free(k->path);
+		k->path = NULL;
+		return gr_err_set(err, GR_ENOMEM, "out of memory");
+	}
+	k->held = lstat(k->path, &sb) == 0;
+	kept_put_back(k, dir);
+	if (rename(dir, k->path) == 0) {
+		k->held = 1;
+		goto done;
+	}
+	if (errno != ENOENT) {
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot set '%s' aside", dir);
+		goto done;
+	}
+	rc = gr_mkdir_p(sdir, 0755, err);
+	fd = rc ? -1 : open(k->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (!rc && fd < 0)
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot write '%s'", k->path);
+	if (fd >= 0)
+		close(fd);
+	k->held = !rc;
+done:
+	free(sdir);
 	return rc;
 }
 
@@ -431,6 +509,7 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	char *mine = NULL;
 	struct batch_warm *bw = NULL;
 	struct srv_call_in calls[2];
+	struct kept kept = {0};
 	size_t ncalls = 0;
 	double score = 0, max = 0, t0 = gr_now(), t[3] = {0};
 	int rc = 0, lock = -1, moved = 0, started = 0;
@@ -455,18 +534,21 @@ int srv_work_job(const struct srv_config *cfg, struct srv_store *st, const struc
 	if (rc)
 		goto finish;
 	close(lock);
+	rc = kept_take(&kept, dest, job, dir, err);
+	if (rc)
+		goto finish;
 	if (!strcmp(job->kind, "upload")) {
 		rc = place_upload(&why, st, job, dest, dir, err);
 		if (rc || why)
 			goto finish;
 	} else {
-		rc = fetch_commit(&why, &moved, opts, a, job, dest, err);
+		rc = fetch_commit(&why, &moved, cfg, opts, a, job, dest, err);
 		if (rc || why)
 			goto finish;
 	}
 	rc = stamp_received(dir, job->received, err);
 	if (rc)
-		goto done;
+		goto finish;
 	t[0] = gr_now();
 	rc = warm_get(&bw, &started, w, a, opts, err);
 	t[1] = gr_now();
@@ -490,6 +572,8 @@ finish:
 	 * goes back in the queue rather than failing; after a few tries it fails.
 	 */
 	if (rc || (why && srv_low_space(cfg->state))) {
+		/* before the job is queued again: another worker may take it at once */
+		kept_put_back(&kept, dir);
 		if (job->attempts < SRV_ATTEMPTS_MAX && srv_store_requeue(st, job->id, NULL) == 0) {
 			srv_log("job %lld: %s %s: queued again (%s)", job->id, job->assignment,
 				job->student, rc ? err->msg : "the state folder is full");
@@ -501,6 +585,14 @@ finish:
 		why = strdup(err->msg);
 	/* a commit the branch moved past is superseded: no status, no callback */
 	state = moved ? "superseded" : why ? "failed" : "done";
+	/* before the job is finished: the gradebook may read the folder from then on */
+	if (why || moved)
+		kept_put_back(&kept, dir);
+	else if (kept.held) {
+		kept.held = 0;
+		if (gr_rm_rf(kept.path, NULL) < 0)
+			srv_log("job %lld: cannot remove '%s'", job->id, kept.path);
+	}
 	rc = moved ? 0
 		   : srv_callback_build(cfg, w->key, job, state, why, score, max, calls, &ncalls);
 	if (rc)
@@ -520,6 +612,8 @@ finish:
 			gr_now() - t0, t[0] - t0, t[1] - t[0], t[2] - t[1], gr_now() - t[2], score,
 			max);
 done:
+	kept_put_back(&kept, dir); /* the job did not end done: as it found it */
+	free(kept.path);
 	free(mine);
 	free(result);
 	free(why);

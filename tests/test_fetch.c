@@ -10,7 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <git2.h>
+
 #include "grader/fetch.h"
+#include "grader/roster.h"
+#include "grader/util.h"
 #include "../grader/fetch_int.h"
 
 static void parse_ok(struct fetch_name *n, const char *name, enum fetch_layout layout,
@@ -432,6 +436,136 @@ static void test_fetch__origin_read(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A commit of one file ps1.ipynb holding `text` on `ref` (NULL: on no ref), after `parent`. */
+static void make_commit(git_oid *out, git_repository *repo, const char *ref, const char *text,
+			const git_oid *parent)
+{
+	git_treebuilder *tb = NULL;
+	git_signature *sig = NULL;
+	git_commit *p = NULL;
+	git_tree *tree = NULL;
+	git_oid blob, tid;
+
+	assert_int_equal(git_blob_create_from_buffer(&blob, repo, text, strlen(text)), 0);
+	assert_int_equal(git_treebuilder_new(&tb, repo, NULL), 0);
+	assert_int_equal(git_treebuilder_insert(NULL, tb, "ps1.ipynb", &blob, GIT_FILEMODE_BLOB),
+			 0);
+	assert_int_equal(git_treebuilder_write(&tid, tb), 0);
+	assert_int_equal(git_tree_lookup(&tree, repo, &tid), 0);
+	assert_int_equal(git_signature_new(&sig, "t", "t@example.org", 1800000000, 0), 0);
+	if (parent)
+		assert_int_equal(git_commit_lookup(&p, repo, parent), 0);
+	assert_int_equal(
+	    git_commit_create_v(out, repo, ref, sig, sig, NULL, text, tree, p ? 1 : 0, p), 0);
+	git_commit_free(p);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_treebuilder_free(tb);
+}
+
+/* Fetch commit `hex` of `repo` as the service does (it must be the tip); *text: the notebook. */
+static struct fetch_report *fetch_tip(const char *dir, const char *repo, const char *hex,
+				      char **text)
+{
+	struct roster_student st = {0};
+	struct roster ro = {.path = "test", .count = 1, .students = &st};
+	struct fetch_report *rep = NULL;
+	struct fetch_opts o;
+	struct gr_err err = {0};
+	char empty[1] = "", *dest = NULL, *nb = NULL, id[] = "alice", repo_copy[512],
+	     branch[] = "main";
+	size_t len = 0;
+
+	snprintf(repo_copy, sizeof(repo_copy), "%s", repo);
+	st.student_id = id;
+	st.repo = repo_copy;
+	st.branch = branch;
+	st.first_name = st.last_name = st.email = st.lms_id = empty;
+	assert_true(asprintf(&dest, "%s/out", dir) > 0);
+	fetch_opts_init(&o);
+	o.dest = dest;
+	o.assignment = "ps1";
+	o.roster = &ro;
+	o.commit = hex;
+	o.commit_is_tip = true;
+	o.branch = "main";
+	assert_int_equal(fetch_git_run(&rep, &o, &err), 0);
+	assert_int_equal(rep->count, 1);
+	*text = NULL;
+	assert_true(asprintf(&nb, "%s/alice/ps1/ps1.ipynb", dest) > 0);
+	if (!rep->results[0]->failed)
+		assert_int_equal(gr_read_file(text, &len, nb, 1 << 20, &err), 0);
+	free(nb);
+	free(dest);
+	return rep;
+}
+
+/*
+ * The branch-tip rule of `grader serve` (commit_is_tip): the tip is
+ * fetched; a commit the branch moved past fails with moved_on and one line
+ * naming the tip; a commit not on the branch is refused, not moved_on.
+ */
+static void test_fetch__commit_is_tip(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[512], repo_path[600], hex[3][GIT_OID_HEXSZ + 1], want[200], *text = NULL;
+	git_repository *repo = NULL;
+	struct fetch_report *rep;
+	git_oid c[3];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/test_fetch.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(repo_path, sizeof(repo_path), "%s/alice.git", dir);
+	git_libgit2_init();
+	assert_int_equal(git_repository_init(&repo, repo_path, 1), 0);
+	make_commit(&c[0], repo, "refs/heads/main", "old", NULL);
+	make_commit(&c[1], repo, "refs/heads/main", "tip", &c[0]);
+	/* on another branch: fetched into the cache, but not on main */
+	make_commit(&c[2], repo, "refs/heads/other", "elsewhere", &c[0]);
+	for (int i = 0; i < 3; i++)
+		git_oid_tostr(hex[i], sizeof(hex[i]), &c[i]);
+	git_repository_free(repo);
+
+	rep = fetch_tip(dir, repo_path, hex[1], &text);
+	assert_false(rep->results[0]->failed);
+	assert_false(rep->results[0]->moved_on);
+	assert_string_equal(text, "tip");
+	free(text);
+	fetch_report_free(rep);
+
+	rep = fetch_tip(dir, repo_path, hex[0], &text);
+	assert_true(rep->results[0]->failed);
+	assert_true(rep->results[0]->moved_on);
+	snprintf(want, sizeof(want), "commit %.12s is no longer the tip of 'main' (%.12s is)",
+		 hex[0], hex[1]);
+	assert_string_equal(rep->results[0]->error, want);
+	assert_null(strchr(rep->results[0]->error, '\n'));
+	fetch_report_free(rep);
+
+	rep = fetch_tip(dir, repo_path, hex[2], &text);
+	assert_true(rep->results[0]->failed);
+	assert_false(rep->results[0]->moved_on);
+	snprintf(want, sizeof(want), "commit %.12s is not on 'main'", hex[2]);
+	assert_string_equal(rep->results[0]->error, want);
+	fetch_report_free(rep);
+
+	/* what the refused ones left: the tip's folder, as fetched first */
+	{
+		char *nb = NULL;
+		size_t len = 0;
+		struct gr_err err = {0};
+
+		assert_true(asprintf(&nb, "%s/out/alice/ps1/ps1.ipynb", dir) > 0);
+		assert_int_equal(gr_read_file(&text, &len, nb, 1 << 20, &err), 0);
+		assert_string_equal(text, "tip");
+		free(text);
+		free(nb);
+	}
+	git_libgit2_shutdown();
+	assert_int_equal(gr_rm_rf(dir, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +581,7 @@ int main(void)
 	    cmocka_unit_test(test_fetch__layout_names),
 	    cmocka_unit_test(test_fetch__random_names_do_not_crash),
 	    cmocka_unit_test(test_fetch__origin_read),
+	    cmocka_unit_test(test_fetch__commit_is_tip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -318,6 +318,151 @@ static void test_serve__queue(void **state)
 	rm_rf(dir);
 }
 
+/* Queue a push of `commit` (one letter, made 40 hex digits) for alice. */
+static long long push_commit(struct srv_store *s, const char *delivery, char commit, int *rc)
+{
+	char hex[41];
+	struct srv_job_in in = {.assignment = "ps1",
+				.student = "alice",
+				.kind = "push",
+				.forge = "github",
+				.delivery = delivery,
+				.repository = "c/r",
+				.commit = hex,
+				.received = 1.8e9};
+	struct gr_err err = {0};
+	long long id = 0;
+
+	memset(hex, commit, 40);
+	hex[40] = '\0';
+	*rc = srv_store_enqueue(s, &in, NULL, 0, 10, 5, &id, &err);
+	return id;
+}
+
+static const char *job_state(struct srv_store *s, long long id, json_t **js)
+{
+	struct gr_err err = {0};
+
+	json_decref(*js);
+	*js = NULL;
+	if (srv_store_job_json(s, id, 0, js, &err) < 0)
+		return "?";
+	return json_string_value(json_object_get(*js, "state"));
+}
+
+/* Take the next job (its id) and finish it in `state`. */
+static long long take_finish(struct srv_store *s, const char *state, int *sup)
+{
+	struct srv_job j = {0};
+	struct gr_err err = {0};
+	long long id;
+
+	if (srv_store_take(s, 1, &j, sup, &err) < 0)
+		return 0;
+	id = j.id;
+	if (srv_store_finish(s, id, state, strcmp(state, "done") ? "why" : NULL,
+			     strcmp(state, "done") ? NULL : "{\"score\":1}", "{}", 1, 2, NULL, 0,
+			     &err) < 0)
+		id = 0;
+	srv_job_release(&j);
+	return id;
+}
+
+/*
+ * A push is ignored only when its commit is the student's newest job's: a
+ * force push back to a commit graded before is queued; a replay of an old
+ * commit taken before a newer push that waited, and then not graded, lets
+ * the newer one wait again.
+ */
+static void test_serve__force_push(void **state)
+{
+	char dir[TEST_DIR_MAX];
+	struct srv_store *s = NULL;
+	struct gr_err err = {0};
+	json_t *js = NULL;
+	long long a1, b1, a2, c1, b2;
+	int rc, sup = 0;
+
+	(void)state;
+	make_dir(dir);
+	assert_int_equal(srv_store_open(&s, dir, &err), 0);
+	a1 = push_commit(s, "d1", 'a', &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(take_finish(s, "done", &sup), a1);
+	push_commit(s, "d1-again", 'a', &rc);
+	assert_int_equal(rc, SRV_KNOWN); /* the newest job's commit */
+	b1 = push_commit(s, "d2", 'b', &rc);
+	assert_int_equal(rc, 0);
+	push_commit(s, "d2-again", 'b', &rc);
+	assert_int_equal(rc, SRV_KNOWN); /* queued: the newest */
+	assert_int_equal(take_finish(s, "done", &sup), b1);
+	/* back to a: a new delivery of a commit graded before, not the newest */
+	a2 = push_commit(s, "d3", 'a', &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(take_finish(s, "done", &sup), a2);
+	assert_int_equal(srv_store_result_json(s, "ps1", "alice", 0, &js, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(js, "id")), a2);
+	/* a newer push c waits; replays of b come after it: c is taken first */
+	c1 = push_commit(s, "d4", 'c', &rc);
+	assert_int_equal(rc, 0);
+	b2 = push_commit(s, "d2-replayed", 'b', &rc);
+	assert_int_equal(rc, 0);
+	push_commit(s, "d2-replayed-again", 'b', &rc);
+	assert_int_equal(rc, SRV_KNOWN); /* the newest push's commit now */
+	for (int i = 0; i < 3; i++) {
+		char id[32];
+
+		/* replays of older commits, one after the other */
+		snprintf(id, sizeof(id), "d-flood-%d", i);
+		push_commit(s, id, i % 2 ? 'b' : 'a', &rc);
+		assert_int_equal(rc, 0);
+	}
+	/* per_student 5 wait: a commit seen before takes no one's place */
+	push_commit(s, "d2-flood-3", 'b', &rc);
+	assert_int_equal(rc, SRV_QUEUE_FULL);
+	assert_int_equal(take_finish(s, "done", &sup), c1);
+	assert_int_equal(sup, 0);
+	assert_string_equal(job_state(s, b2, &js), "queued");
+	/* then the newest replay, in place of the others */
+	assert_int_equal(take_finish(s, "superseded", &sup), b2 + 3);
+	assert_int_equal(sup, 3);
+	/* it was not the branch's tip: the three its take superseded wait again */
+	assert_string_equal(job_state(s, b2, &js), "queued");
+	assert_int_equal(take_finish(s, "failed", &sup), b2 + 2);
+	assert_int_equal(sup, 2);
+	assert_int_equal(take_finish(s, "done", &sup), b2 + 1);
+	assert_int_equal(sup, 1);
+	assert_string_equal(job_state(s, b2, &js), "superseded");
+	assert_int_equal(take_finish(s, "done", &sup), 0);
+	/* a new commit e that arrives after d, out of order, is taken first */
+	c1 = push_commit(s, "d5", 'd', &rc);
+	b2 = push_commit(s, "d6", 'e', &rc);
+	assert_int_equal(take_finish(s, "superseded", &sup), b2);
+	assert_int_equal(sup, 1);
+	/* e was not the tip: d waits again, and is graded */
+	assert_int_equal(take_finish(s, "done", &sup), c1);
+	/* a job superseded by one that was graded stays superseded */
+	push_commit(s, "d7", 'f', &rc);
+	b2 = push_commit(s, "d8", 'g', &rc);
+	assert_int_equal(take_finish(s, "done", &sup), b2);
+	assert_int_equal(sup, 1);
+	assert_int_equal(take_finish(s, "done", &sup), 0);
+	/* after an upload, the newest push's commit sent again is still known */
+	{
+		struct srv_job_in up = {
+		    .assignment = "ps1", .student = "alice", .kind = "upload", .received = 1.8e9};
+		long long uid = 0;
+
+		assert_int_equal(srv_store_enqueue(s, &up, NULL, 0, 10, 5, &uid, &err), 0);
+		assert_int_equal(take_finish(s, "done", &sup), uid);
+		push_commit(s, "d8-again", 'g', &rc);
+		assert_int_equal(rc, SRV_KNOWN);
+	}
+	json_decref(js);
+	srv_store_close(s);
+	rm_rf(dir);
+}
+
 /*
  * Two workers: while one grades alice, the other never takes alice's newer
  * push (it takes bob's); a dead worker's job goes back to the queue, the
@@ -435,6 +580,7 @@ int main(void)
 	    cmocka_unit_test(test_serve__parse),
 	    cmocka_unit_test(test_serve__config),
 	    cmocka_unit_test(test_serve__queue),
+	    cmocka_unit_test(test_serve__force_push),
 	    cmocka_unit_test(test_serve__workers_never_share_a_student),
 	    cmocka_unit_test(test_serve__gradebook_state),
 	};

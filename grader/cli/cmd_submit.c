@@ -18,8 +18,10 @@ static const char usage_text[] =
     "Upload FILE... (the notebook and any files it needs) to a grading service\n"
     "started with 'grader serve', wait until it is graded and print the score of\n"
     "each question. FILE may also be one .zip, or one folder (sent as a zip of\n"
-    "its files; hidden files, links and special files left out). The token comes\n"
-    "from GRADER_TOKEN (the student's own, or the instructor's with --student).\n"
+    "its files; hidden files, links and special files are left out, and so are\n"
+    "names the service refuses, such as timestamp.txt, which it writes itself:\n"
+    "those are named on stderr). The token comes from GRADER_TOKEN (the\n"
+    "student's own, or the instructor's with --student).\n"
     "\n"
     "  --server URL        the service, e.g. https://grader.example.org\n"
     "  --assignment NAME   the assignment (required)\n"
@@ -30,6 +32,12 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 graded (or accepted with --no-wait), 1 refused, failed or\n"
     "timed out, 2 usage error.\n";
+
+static void left_out(void *payload, const char *line)
+{
+	(void)payload;
+	fprintf(stderr, "grader submit: %s\n", line);
+}
 
 static double num(json_t *o, const char *k)
 {
@@ -167,7 +175,7 @@ int cmd_submit(int argc, char **argv)
 		return 2;
 	}
 	rc = srv_client_submit(&reply, &status, server, token, p.assignment, p.student,
-			       argv + p.ind, (size_t)(argc - p.ind), &err);
+			       argv + p.ind, (size_t)(argc - p.ind), left_out, NULL, &err);
 	if (rc) {
 		fprintf(stderr, "grader submit: %s\n", err.msg);
 		return 1;

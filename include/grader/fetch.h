@@ -39,6 +39,8 @@ struct fetch_limits {
 	uint64_t max_archive_size; /* uncompressed bytes in one archive, nested included */
 	unsigned max_ratio;	   /* uncompressed / compressed bytes of an archive */
 	unsigned max_depth;	   /* archives inside archives */
+	uint64_t max_fetch_size;   /* git: bytes one fetch may receive, and a student's cache
+				      may hold after it (0: no cap) */
 };
 
 /* Defaults: 100 MiB per file, 1 GiB and 5000 files per submission, 100000

@@ -59,8 +59,12 @@ struct srv_config {
 	size_t per_student;	   /* jobs one student may have waiting */
 	size_t workers;		   /* grading workers (default: the number of CPUs) */
 	size_t request_seconds;	   /* a request's whole time at most, headers to body (120) */
+	size_t header_seconds;	   /* a connection's time to a complete request's headers (10) */
 	size_t per_ip;		   /* connections of one client address at most (64) */
 	size_t buffer_mib;	   /* upload bytes held in memory across requests at most (256) */
+	size_t hook_ip_mib;	   /* webhook body bytes held for one client address at most (2) */
+	size_t fetch_mib;	   /* bytes one push's fetch may receive, and a student's cache
+				      hold, at most (64) */
 	size_t nassignments;
 	struct srv_assignment *assignments;
 	size_t ntokens;
@@ -89,12 +93,14 @@ void srv_config_free(struct srv_config *c);
 /*
  * POST the files to SERVER/api/v1/submissions as `assignment` (for `student`
  * when not NULL: the instructor's token), with the token; a folder goes as a zip of
- * its regular, non-hidden files (FOLDER.zip). *out is the server's JSON reply
- * (json_decref it), *status its HTTP status. GR_EIO when the server cannot be reached.
+ * its regular, non-hidden files (FOLDER.zip), less the names the service
+ * refuses (timestamp.txt, .grader-*: its own), each said to `left_out` in one
+ * line. *out is the server's JSON reply (json_decref it), *status its HTTP
+ * status. GR_EIO when the server cannot be reached.
  */
 int srv_client_submit(json_t **out, long *status, const char *server, const char *token,
 		      const char *assignment, const char *student, char *const *files,
-		      size_t nfiles, struct gr_err *err);
+		      size_t nfiles, srv_problem_fn left_out, void *payload, struct gr_err *err);
 
 /* GET SERVER/PATH with the token; the reply as above. */
 int srv_client_get(json_t **out, long *status, const char *server, const char *token,

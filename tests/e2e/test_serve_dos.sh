@@ -91,14 +91,16 @@ code=$($CURL --interface 127.0.0.2 -o "$T/resp" -w '%{http_code}' -H 'X-GitHub-E
 check "a signed push from another address during the slowloris: 202" test "$code" = 202
 kill "$LORIS" 2>/dev/null; wait "$LORIS" 2>/dev/null
 
-# two authorised uploads of 3.5 and 3 MiB, held open together: over the 4 MiB cap, the
-# second gets 503; a signed push of 900 kB meanwhile is not starved (webhooks have their own share)
+# two authorised uploads (bob's, alice's: one token has one in flight at a time) of 3.5
+# and 3 MiB, held open together: over the 4 MiB cap, the second gets 503; a signed push
+# of 900 kB meanwhile is not starved (webhooks have their own share)
 c2=$(push_nb "$T" alice bob 2026-10-29T11:00:00Z)
-/usr/bin/python3 - "$SRV_PORT" "$BOB" "$T/gen/bob/ps1/ps1.ipynb" "$c2" "$GRADER_WEBHOOK_SECRET" >"$T/held" <<'PY'
+/usr/bin/python3 - "$SRV_PORT" "$BOB" "$T/gen/bob/ps1/ps1.ipynb" "$c2" "$GRADER_WEBHOOK_SECRET" \
+	alice-token-0123456789 >"$T/held" <<'PY'
 import hashlib, hmac, json, socket, sys, time
 port, tok, nb, commit, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 b = b'xx'
-def upload(pad):
+def upload(pad, tok=tok):
     body = (b'--' + b + b'\r\nContent-Disposition: form-data; name="assignment"\r\n\r\nps1\r\n'
             b'--' + b + b'\r\nContent-Disposition: form-data; name="file"; filename="ps1.ipynb"\r\n\r\n' +
             open(nb, 'rb').read() + b'\r\n--' + b + b'\r\nContent-Disposition: form-data; name="file"; '
@@ -126,7 +128,7 @@ h.sendall(b'POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nX-GitHub-Event: pu
           hmac.new(secret.encode(), push, hashlib.sha256).hexdigest().encode() +
           b'\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n' % len(push) + push)
 print('push', status(h))
-c, cb = upload(3 << 20)
+c, cb = upload(3 << 20, sys.argv[6])
 c.sendall(cb)
 print('second', status(c))
 a.sendall(ab[-10:])

@@ -1,11 +1,12 @@
 #!/bin/sh
 # grader serve against replayed webhooks: the signature covers the body
 # only, so a captured delivery can be sent again under a new delivery id. A
-# push of a commit already queued or graded for that student and assignment
-# is acknowledged and not queued, so an old commit never replaces the result
-# of a newer push, and the newest one is not graded again (late) after the
-# deadline; the same delivery sent to another forge's endpoint is a replay,
-# and a GitLab secret (sent in clear) may not be another forge's key.
+# push of the commit of the student's newest job is acknowledged and not
+# queued, so the newest one is not graded again (late) after the deadline; an
+# older commit's push is queued and superseded, the branch having moved past
+# it, so it never replaces the result of a newer push; the same delivery sent
+# to another forge's endpoint is a replay, and a GitLab secret (sent in clear)
+# may not be another forge's key.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
@@ -41,13 +42,15 @@ n0=$(jobs_count "$T")
 
 # the captured delivery of X, its body and signature unchanged, under a new id
 check "X replayed under its own id: 409" test "$(deliver github "$T/x.json" d3)" = 409
-check "X replayed under a new id: acknowledged (200)" test "$(deliver github "$T/x.json" d3-REPLAYED)" = 200
-check "X replayed: said why" grep -q 'queued or graded already' "$T/resp"
+check "X replayed under a new id: queued (202: X is not alice's newest job)" test "$(deliver github "$T/x.json" d3-REPLAYED)" = 202
+check "X replayed: superseded (the branch moved past X)" test "$(wait_job "$(json_get "$T/resp" '["job"]')")" = superseded
+n0=$(jobs_count "$T")
 # the captured GitHub signature's hex as X-Gitea-Signature: refused, each forge has its own secret
 check "X replayed to the Gitea endpoint with its GitHub signature: 401" test "$(deliver gitea "$T/x.json" d3 "$GRADER_WEBHOOK_SECRET")" = 401
 check "X's delivery id, signed for Gitea: 409 (one delivery id across the endpoints)" test "$(deliver gitea "$T/x.json" d3)" = 409
 check "Y replayed under a new id: acknowledged (200)" test "$(deliver github "$T/y.json" d4-again)" = 200
-check "the replays queued nothing" test "$(jobs_count "$T")" = "$n0"
+check "Y replayed: said why" grep -q 'queued or graded already' "$T/resp"
+check "the replays of X's and Y's ids and Y's commit queued nothing" test "$(jobs_count "$T")" = "$n0"
 sleep 2 # a replayed job, had one been queued, would have been taken by now
 check "the result is still Y's" test "$(result '["commit"]')" = "$cy"
 check "the result is still Y's job" test "$(result '["id"]')" = "$jy"

@@ -3,7 +3,8 @@
 # and graded like the notebook itself; a zip bomb, a path-traversal entry, an
 # absolute path, a symlink entry and a corrupt zip are each refused with a 4xx
 # and a one-line JSON error, and nothing is queued. `grader submit` sends a
-# .zip as it is and a folder as a zip of its files.
+# .zip as it is and a folder as a zip of its files, less the names the
+# service refuses (a collected folder's timestamp.txt), each said on stderr.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
@@ -85,6 +86,16 @@ check "a folder: hidden files and links left out" test ! -e "$T/state/submitted/
 GRADER_TOKEN=$BOB "$GRADER" submit --server "$URL" --assignment ps1 "$T/bomb.zip" \
 	>/dev/null 2>"$T/submit.err"; rc=$?
 check "grader submit a bad zip: refusal explained" sh -c "test $rc -eq 1 && grep -q 'refused (422)' '$T/submit.err'"
+# a collected folder (as grader fetch and the demo write them): its
+# timestamp.txt is a name the service keeps for itself, left out by submit
+check "a collected folder holds a timestamp.txt" test -f "$T/gen/bob/ps1/timestamp.txt"
+GRADER_TOKEN=$BOB "$GRADER" submit --server "$URL" --assignment ps1 "$T/gen/bob/ps1" \
+	>"$T/submit.out" 2>"$T/submit.err"; rc=$?
+cat "$T/submit.err"
+check "grader submit a collected folder: graded" test $rc -eq 0
+check "a collected folder: the score" grep -q "^score $want of" "$T/submit.out"
+check "a collected folder: its timestamp.txt named as left out" grep -q "^grader submit: left out 'timestamp.txt': " "$T/submit.err"
+check "a collected folder: the timestamp is the service's, not the folder's" sh -c "! cmp -s '$T/gen/bob/ps1/timestamp.txt' '$T/state/submitted/bob/ps1/timestamp.txt'"
 stop_server TERM
 check "no sanitizer report from the service" sh -c "! grep -q -e 'Sanitizer' -e 'runtime error' '$T/serve.log'"
 finish
