@@ -13,9 +13,13 @@
  * found by the command that started it, as before); its options follow over
  * the socket as the first message (KZ_OPTS).
  *
- * Without the image (a program linked with libgrader.a alone, as the unit
- * tests are) or when the exec fails (a kernel refusing executable memfds),
- * the child runs the zygote in place, a fork of the caller, as it always did.
+ * The memfd is root's and mode 0555 before it runs: every box reaches it as
+ * /proc/self/exe and must not write anything on it (xattrs, times), as it
+ * cannot on an installed binary. Hence only as root, where a box has a uid
+ * of its own. Without the image (a program linked with libgrader.a alone, as
+ * the unit tests are), as non-root, or when the exec fails (a kernel
+ * refusing executable memfds), the child runs the zygote in place, a fork of
+ * the caller, as it always did.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -223,7 +228,12 @@ static int exec_image(int sock, char **argv, char **envp)
 	char *fallback[] = {"grader", NULL};
 	int fd;
 
-	if (!n)
+	/*
+	 * Only as root: a box then has a uid of its own. Otherwise the box
+	 * keeps the caller's uid, would own the memfd and could make it
+	 * writable again; the zygote then runs in place.
+	 */
+	if (!n || geteuid() != 0)
 		return sock;
 	if (sock != 3) {
 		if (dup2(sock, 3) < 0)
@@ -249,8 +259,16 @@ static int exec_image(int sock, char **argv, char **envp)
 		}
 		off += (size_t)w;
 	}
-	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	fexecve(fd, argv ? argv : fallback, envp ? envp : environ);
+	/*
+	 * Every box reaches this inode as /proc/self/exe. memfd_create() makes
+	 * it 0777: a box uid could then set user.* xattrs and times on it,
+	 * which outlive the box (a channel to the next student, kernel memory
+	 * charged to the slot). Root's and 0555 it is read-only for any other
+	 * uid, as an installed binary is; the seals pin its contents.
+	 */
+	if (fchmod(fd, 0555) == 0 &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0)
+		fexecve(fd, argv ? argv : fallback, envp ? envp : environ);
 	close(fd);
 	return sock;
 }
