@@ -452,8 +452,35 @@ static struct kernel_result *result_new(const size_t *index, size_t n)
 static char *request_body(const char *workdir, const char *const *sources,
 			  const unsigned char *grade, size_t n, struct gr_err *err)
 {
-	json_t *req = json_object(), *srcs = json_array();
+	json_t *req, *srcs;
 	char *body = NULL;
+	size_t total = 0;
+
+	/*
+	 * The zygote parses every cell (IPython's transforms, an AST) before the
+	 * box's limits apply, at some 500 bytes of its memory a byte of source:
+	 * what an honest notebook holds is far below these caps.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		size_t len = sources[i] ? strlen(sources[i]) : 0;
+
+		total += len;
+		if (len > KERNEL_CELL_MAX) {
+			gr_err_set(
+			    err, GR_ELIMIT,
+			    "cell %zu holds %zu KiB of code, over the %u KiB a cell may hold",
+			    i + 1, len >> 10, KERNEL_CELL_MAX >> 10);
+			return NULL;
+		}
+	}
+	if (total > KERNEL_SOURCE_MAX) {
+		gr_err_set(err, GR_ELIMIT,
+			   "the cells hold %zu KiB of code, over the %u KiB a notebook may hold",
+			   total >> 10, KERNEL_SOURCE_MAX >> 10);
+		return NULL;
+	}
+	req = json_object();
+	srcs = json_array();
 
 	json_object_set_new(req, "workdir", json_string(workdir));
 	json_object_set_new(req, "sources", srcs);
@@ -608,7 +635,7 @@ static int run(kernel *k, struct kernel_result **out, const char *const *sources
 	a.res = res;
 	body = request_body(real, sources, grade, n, err);
 	if (!body) {
-		rc = GR_EINVAL;
+		rc = err && err->code < 0 ? err->code : GR_EINVAL;
 		goto done;
 	}
 	if ((rc = send_run(k, body, &rfd, &rd, err)) < 0 ||

@@ -42,6 +42,9 @@
 #define KCHAN_HDR_LEN 16
 #define KCHAN_MAGIC 0x4752524bu /* "GRRK" */
 #define KCHAN_MAX_PAYLOAD (64u << 20)
+/* the code one cell, and all cells of a run, may hold (request_body in kernel.c) */
+#define KERNEL_CELL_MAX (512u << 10)
+#define KERNEL_SOURCE_MAX (4u << 20)
 
 enum kchan_type {
 	KREC_CELL = 1,	 /* one cell's result (JSON) */
