@@ -89,7 +89,21 @@ $(BUILD)/libsandbox.a: $(SBX_OBJ)
 $(BUILD)/libgrader.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/grader: $(CLI_OBJ) $(BUILD)/libgrader.a $(BUILD)/libsandbox.a
+# The lean zygote (grader/kernel_spawn.c): the engine, the sandbox and CPython
+# without the grader's other libraries, embedded in the grader binary.
+ZYG_LIBS = $(shell pkg-config --libs python3-embed jansson libcrypto libseccomp libutf8proc) -lm
+$(BUILD)/grader-zygote: $(BUILD)/obj/grader/zygote/main.o $(BUILD)/libgrader.a $(BUILD)/libsandbox.a
+	$(CC) $(LDFLAGS_ALL) -Wl,--as-needed -o $@ $^ $(ZYG_LIBS)
+$(BUILD)/obj/gen/zygote_image.o: $(BUILD)/grader-zygote
+	@mkdir -p $(dir $@) $(BUILD)/gen
+	objcopy --strip-debug $< $(BUILD)/gen/grader-zygote.img
+	printf '%s\n' '.section .rodata' '.balign 16' '.globl kernel_zygote_image' \
+	  '.globl kernel_zygote_image_end' 'kernel_zygote_image:' \
+	  '.incbin "$(BUILD)/gen/grader-zygote.img"' 'kernel_zygote_image_end:' \
+	  '.section .note.GNU-stack,"",@progbits' > $(BUILD)/gen/zygote_image.s
+	$(CC) -c -o $@ $(BUILD)/gen/zygote_image.s
+$(BUILD)/grader: $(CLI_OBJ) $(BUILD)/obj/gen/zygote_image.o $(BUILD)/libgrader.a \
+		$(BUILD)/libsandbox.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/test_%: tests/test_%.c $(BUILD)/libgrader.a $(BUILD)/libsandbox.a
@@ -153,4 +167,5 @@ install: $(BUILD)/grader
 clean:
 	rm -rf build
 
--include $(SBX_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(SBX_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) \
+	$(BUILD)/obj/grader/zygote/main.d

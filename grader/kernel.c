@@ -67,25 +67,33 @@ static int start(kernel *k, struct gr_err *err)
 	char *data = NULL;
 	size_t len;
 	json_t *ready = NULL;
-	pid_t pid;
+	pid_t pid, self = getpid();
+	char **argv, **envp;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return gr_err_sys(err, GR_ESYS, errno, "cannot start the notebook engine");
+	argv = kspawn_argv();
+	envp = kspawn_envp();
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
+		free(argv);
+		free(envp);
 		close(sv[0]);
 		close(sv[1]);
 		return gr_err_sys(err, GR_ESYS, errno, "cannot start the notebook engine");
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		kernel_zygote_main(sv[1], k->opts);
+		kspawn_child(sv[1], k->opts, argv, envp, self);
 	}
+	free(argv);
+	free(envp);
 	close(sv[1]);
 	k->pid = pid;
 	k->sock = sv[0];
-	if (kz_recv(k->sock, &type, &data, &len, &fd) < 0 || type != KZ_READY) {
+	if (kspawn_send_opts(k->sock, k->opts) < 0 ||
+	    kz_recv(k->sock, &type, &data, &len, &fd) < 0 || type != KZ_READY) {
 		rc = gr_err_set(err, GR_ESYS, "the notebook engine did not start");
 		goto done;
 	}

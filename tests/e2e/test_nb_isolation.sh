@@ -88,4 +88,39 @@ check "d_code: flagged check.__code__" sub "$T/l/gb.json" d_code \
 	"'check.__code__, of a function locked cell 1 defined, replaced (found before grade cell 3)' in r.get('replaced_builtins', '')"
 check "d_defaults: flagged check.__defaults__" sub "$T/l/gb.json" d_defaults \
 	"'check.__defaults__, of a function locked cell 1 defined, replaced (found before grade cell 3)' in r.get('replaced_builtins', '')"
+# The zygote's own executable, which every box reaches as /proc/self/exe (a
+# memfd when the zygote is the lean program the binary carries), takes nothing
+# from a box: no xattr (which would outlive the box: a channel to the next
+# student, kernel memory charged to the slot), no times, no write, no chmod;
+# the next notebook of the same zygote sees no xattr.
+cat >"$T/exe_a.py" <<'PYEOF'
+# %%
+import os
+def tryit(name, f):
+    try:
+        f()
+        print(name, "DONE")
+    except OSError as e:
+        print(name, "refused", e.errno)
+exe = "/proc/self/exe"
+tryit("setxattr user", lambda: os.setxattr(exe, "user.from_a", b"def squares(n): ..."))
+tryit("setxattr security", lambda: os.setxattr(exe, "security.x", b"1"))
+tryit("setxattr trusted", lambda: os.setxattr(exe, "trusted.x", b"1"))
+tryit("utime now", lambda: os.utime(exe))
+tryit("utime set", lambda: os.utime(exe, (1, 1)))
+tryit("open for writing", lambda: open(exe, "r+b").close())
+tryit("truncate", lambda: os.truncate(exe, 0))
+tryit("chmod", lambda: os.chmod(exe, 0o777))
+PYEOF
+cat >"$T/exe_b.py" <<'PYEOF'
+# %%
+import os
+print("SEEN", os.listxattr("/proc/self/exe"))
+PYEOF
+"$GRADER" nb run --json "$T/exe_a.py" "$T/exe_b.py" >"$T/exe.json" 2>"$T/exe.err"
+# exe_out N: what notebook N printed
+exe_out() { $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["notebooks"][int(sys.argv[2])]["cells"][0]["stdout"], end="")' "$T/exe.json" "$1"; }
+check "/proc/self/exe: every write refused (8 ways)" test "$(exe_out 0 | grep -c ' refused ')" -eq 8
+check "/proc/self/exe: nothing done" test "$(exe_out 0 | grep -c DONE)" -eq 0
+check "/proc/self/exe: the next notebook sees no xattr" test "$(exe_out 1)" = "SEEN []"
 finish

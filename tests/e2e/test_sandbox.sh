@@ -61,6 +61,13 @@ n=$("$GRADER" run --slot $SLOT -- sh -c 'ls /proc | grep -c "^[0-9]"')
 check "fresh /proc shows only the box" test "$n" -le 4
 out=$("$GRADER" run --slot $SLOT -- /usr/bin/python3 -c 'import numpy; print(int(numpy.arange(5).sum()))' 2>&1)
 check "python3 with numpy runs under the default limits" test "$out" = 10
+# /dev's nodes are the host's inodes: the box writes to the devices, never on
+# the inodes (their times would be a channel between boxes, and a write outside)
+before=$(stat -c %Y /dev/null)
+out=$("$GRADER" run --slot $SLOT -- sh -c 'echo x >/dev/null && head -c 4 /dev/zero | wc -c; touch /dev/null /dev/zero /dev/urandom 2>/dev/null; echo touch=$?')
+check "/dev nodes: writing and reading the devices works" test "$(echo "$out" | head -1)" = 4
+check "/dev nodes: their times cannot be set" test "$(echo "$out" | tail -1)" = touch=1
+check "/dev nodes: the host's /dev/null unchanged" test "$(stat -c %Y /dev/null)" = "$before"
 check "no process left for the slot uid" test -z "$(pgrep -u $UID_BOX)"
 
 # A weaker host: the same machine seen by an unprivileged user (user
@@ -85,5 +92,7 @@ if command -v setpriv >/dev/null && setpriv --reuid=nobody --regid=nogroup --cle
 	(cd "$wbox" && as_nobody "$GRADER" run --allow-weaker --dir "$wbox" --ro "$wbin" -- "$wbin/nativecode") >"$E2E_TMP/o" 2>&1
 	check "weaker host, --allow-weaker: no native code from writable places, W^X" \
 		sh -c "! grep -e 'NOT REFUSED' -e FAILED '$E2E_TMP/o' && grep -q 'dlopen /box/libm-copy.so *refused' '$E2E_TMP/o'"
+	out=$(cd "$wbox" && as_nobody "$GRADER" run --allow-weaker --dir "$wbox" -- sh -c 'echo x >/dev/null && touch /dev/null 2>/dev/null; echo touch=$?' 2>/dev/null)
+	check "weaker host, --allow-weaker: /dev/null written, its times not set" test "$out" = touch=1
 fi
 finish
