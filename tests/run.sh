@@ -4,6 +4,8 @@
 # skip prints its reason where it happens. CI sets REQUIRE_ROOT=1, which makes
 # a test that would skip for want of root fail instead.
 # Env: BUILD (default build) names the build folder holding grader and tests.
+# Each test's wall seconds follow its output ("time NAME S s"); the 15
+# slowest are listed at the end.
 # Tests leave nothing behind: each test runs with its own empty TMPDIR, and
 # the suite fails when a test left files there or grader-* directories in
 # /tmp that it made (named at the end under "left behind").
@@ -17,6 +19,15 @@ failed=0
 skipped=0
 failures=""
 log=$(mktemp)
+times=$(mktemp)
+# now: seconds since the epoch, to the millisecond
+now() { date +%s.%3N; }
+# took NAME START: print and note NAME's wall seconds since START
+took() {
+	awk -v n="$1" -v s="$2" -v e="$(now)" 'BEGIN { printf "time %s %.1f s\n", n, e - s }' |
+		tee -a "$times"
+}
+suite_start=$(now)
 # the box's users must reach a TMPDIR (grader nb puts its boxes there)
 suite_tmp=$(mktemp -d /tmp/grader-suite.XXXXXX)
 chmod 755 "$suite_tmp"
@@ -60,10 +71,12 @@ for t in "$BUILD"/tests/test_* $PLAIN_TESTS; do
 	case "$t" in *.d) continue ;; esac
 	name=$(basename "$t")
 	before_test "$name"
+	t0=$(now)
 	"$t" >"$log" 2>&1
 	rc=$?
 	after_test "$name"
 	cat "$log"
+	took "$name" "$t0"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	k=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
@@ -81,10 +94,12 @@ for t in "$ROOT"/tests/e2e/test_*.sh; do
 	name=$(basename "$t" .sh)
 	results=$(mktemp)
 	before_test "$name"
+	t0=$(now)
 	E2E_RESULTS=$results sh "$t" >"$log" 2>&1
 	rc=$?
 	after_test "$name"
 	cat "$log"
+	took "$name" "$t0"
 	p=$(grep -c '^pass' "$results")
 	f=$(grep -c '^fail' "$results")
 	k=$(grep -c '^skip' "$results")
@@ -97,6 +112,10 @@ for t in "$ROOT"/tests/e2e/test_*.sh; do
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
 done
 rm -f "$log"
+echo "slowest (wall seconds):"
+sort -k3,3nr "$times" | head -n 15 | sed 's/^time /  /'
+took "suite" "$suite_start"
+rm -f "$times"
 # left_made: what tests made in /tmp that is still there, not a live grader's
 left_made() {
 	while read -r who d; do
