@@ -173,7 +173,7 @@ int batch_validate(struct rubric_validation **out, const struct rubric *r, struc
 	struct gb_gradebook *gb = NULL;
 	struct batch_opts opts;
 	struct observed ob = {0};
-	char dir[] = "/tmp/grader-validate.XXXXXX";
+	char dir[4096];
 	double start = gr_now();
 	int rc, made = 0;
 
@@ -182,8 +182,15 @@ int batch_validate(struct rubric_validation **out, const struct rubric *r, struc
 				  "'%s' is a public rubric: it holds no solution to run", r->path);
 	if ((rc = probe_sandbox(err)) || (rc = rubric_validation_new(&v, r, err)))
 		return rc;
+	/* beside the work folders ($TMPDIR or /tmp), where the caller looks for them */
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/grader-validate.XXXXXX", batch_work_parent()) >=
+	    sizeof(dir)) {
+		rc = gr_err_set(err, GR_EINVAL, "TMPDIR '%s' is too long", batch_work_parent());
+		goto done;
+	}
 	if (!mkdtemp(dir)) {
-		rc = gr_err_sys(err, GR_EIO, errno, "cannot make a folder in /tmp");
+		rc = gr_err_sys(err, GR_EIO, errno, "cannot make a folder in '%s'",
+				batch_work_parent());
 		goto done;
 	}
 	made = 1;

@@ -10,6 +10,7 @@ export GRADER_WEBHOOK_SECRET=s3cret-hook GRADER_GITLAB_TOKEN=s3cret-gitlab GRADE
 export GRADER_ADMIN_TOKEN=admin-tok
 SRV_PID=
 SRV_PORT=
+RPID=
 CURL="curl -s -m 20 --noproxy 127.0.0.1"
 
 # free_port: a port nobody listens on now
@@ -96,6 +97,35 @@ stop_server() { # stop_server [SIGNAL]
 		sleep 0.1; i=$((i + 1))
 	done
 }
+
+# receiver PORT LOG [CODE]: a stand-in on 127.0.0.1:PORT for a forge's statuses
+# API and a course's callback URL, in the background (its pid in $RPID,
+# stop_receiver ends it; it ends itself after 600 s): each POST it gets is one
+# line of LOG, JSON with its path, its Authorization, X-Grader-Signature-256 and
+# X-Grader-Delivery headers and its body; it answers CODE (201, with {}, unless told)
+receiver() {
+	/usr/bin/python3 - "$1" "$2" "${3:-201}" <<'PY' &
+import http.server, json, sys, threading
+port, log, code = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get('Content-Length', 0))).decode()
+        with open(log, 'a') as f:
+            f.write(json.dumps({'path': self.path, 'auth': self.headers.get('Authorization'),
+                                'sig': self.headers.get('X-Grader-Signature-256'),
+                                'id': self.headers.get('X-Grader-Delivery'), 'body': body}) + '\n')
+        self.send_response(code)
+        self.end_headers()
+        if code != 204:
+            self.wfile.write(b'{}')
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(('127.0.0.1', port), H)
+threading.Timer(600, srv.shutdown).start()
+srv.serve_forever()
+PY
+	RPID=$!
+}
+stop_receiver() { [ -n "$RPID" ] && kill "$RPID" 2>/dev/null; RPID=; }
 
 # github_body FILE REPO REF AFTER: a push body shaped like GitHub's (and Gitea's)
 github_body() {

@@ -6,6 +6,10 @@
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 T=$E2E_TMP
+# a TMPDIR of its own (validation works there): what is left in it is this
+# script's, not another suite's on the same machine
+mkdir "$T/tmp" && chmod 755 "$T/tmp"
+export TMPDIR=$T/tmp
 
 # the demo course validates clean, the same way make_rubric.sh builds it
 mkdir -p "$T/ex" && cp -r "$ROOT/rubrics/examples/ps1" "$ROOT/rubrics/examples/make_rubric.sh" "$T/ex/"
@@ -185,5 +189,10 @@ check "data file not declared: refused (grade would not have it)" grep -q \
 "$GRADER" rubric import "$T/data.ipynb" --assignment d --data "$T/input.txt" -o "$T/data.json" 2>"$T/err"
 check "data file declared with --data: validates" grep -q "^validated d: 1/1 grade cells full marks (2 points)" "$T/err"
 
-check "validation leaves nothing in /tmp" sh -c "! ls -d /tmp/grader-validate.* 2>/dev/null | grep -q ."
+# it works in TMPDIR: one that cannot hold a folder is named in its error
+TMPDIR=$T/no-such-dir "$GRADER" rubric import "$T/data.ipynb" --assignment d --data "$T/input.txt" \
+	-o "$T/data2.json" 2>"$T/err"
+check "validation works in TMPDIR: one that is not there is named" \
+	grep -q "cannot make a folder in '$T/no-such-dir'" "$T/err"
+check "validation leaves nothing in its TMPDIR" sh -c "! ls -d '$TMPDIR'/grader-validate.* 2>/dev/null | grep -q ."
 finish

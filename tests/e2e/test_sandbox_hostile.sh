@@ -2,6 +2,7 @@
 # Hostile programs (tests/hostile/*.c) through the real sandbox via `grader run`.
 # After each: the right status, the host and this script unharmed, and no
 # process of the run left (the slot's uid owns nothing).
+# e2e: alone (it measures the host's /tmp and looks in all of /dev/shm)
 . "$(dirname "$0")/lib.sh"
 need_root "hostile programs through the sandbox"
 # A slot (uid) of our own: other runs of this suite may share the machine.

@@ -8,28 +8,12 @@
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
 need_root "serve (the sandbox and --user need root)"
-trap 'stop_server KILL; [ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'stop_server KILL; stop_receiver; rm -rf "$T"' EXIT
 
 make_course "$T" alice bob carol || { fail "course setup"; finish; }
 # a stand-in for the forge's statuses API and the course's callback URL, on loopback
 FPORT=$(free_port)
-/usr/bin/python3 - "$FPORT" "$T/calls.jsonl" <<'PY' &
-import http.server, json, sys, threading
-port, log = int(sys.argv[1]), sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get('Content-Length', 0))).decode()
-        with open(log, 'a') as f:
-            f.write(json.dumps({'path': self.path, 'auth': self.headers.get('Authorization'),
-                                'sig': self.headers.get('X-Grader-Signature-256'),
-                                'body': body}) + '\n')
-        self.send_response(201); self.end_headers(); self.wfile.write(b'{}')
-    def log_message(self, *a): pass
-srv = http.server.HTTPServer(('127.0.0.1', port), H)
-threading.Timer(600, srv.shutdown).start()
-srv.serve_forever()
-PY
-FAKE_PID=$!
+receiver "$FPORT" "$T/calls.jsonl"
 export GRADER_FORGE_TOKEN=forge-tok GRADER_CALLBACK_SECRET=cb-secret
 /usr/bin/python3 - "$T/course.json" "$FPORT" <<'PY'
 import json, sys

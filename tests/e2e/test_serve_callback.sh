@@ -8,8 +8,7 @@
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
 need_root "grader serve (the sandbox needs root)"
-RPID=
-trap 'stop_server KILL; [ -n "$RPID" ] && kill "$RPID" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'stop_server KILL; stop_receiver; rm -rf "$T"' EXIT
 DB=$T/state/db/grader.sqlite
 
 make_course "$T" alice bob carol || { fail "course setup"; finish; }
@@ -38,22 +37,7 @@ stop_server KILL
 check "still pending after kill -9" test "$(sqlite3 "$DB" "select count(*) from calls where job=$job and state='pending'")" = 2
 
 # the receiver comes up; the service starts again
-/usr/bin/python3 - "$RPORT" "$T/got.jsonl" <<'PY' &
-import http.server, json, sys, threading
-port, log = int(sys.argv[1]), sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get('Content-Length', 0))).decode()
-        with open(log, 'a') as f:
-            f.write(json.dumps({'sig': self.headers.get('X-Grader-Signature-256'),
-                                'id': self.headers.get('X-Grader-Delivery'), 'body': body}) + '\n')
-        self.send_response(204); self.end_headers()
-    def log_message(self, *a): pass
-srv = http.server.HTTPServer(('127.0.0.1', port), H)
-threading.Timer(300, srv.shutdown).start()
-srv.serve_forever()
-PY
-RPID=$!
+receiver "$RPORT" "$T/got.jsonl" 204
 start_server "$T" || { fail "server restarts"; cat "$T/serve.log"; finish; }
 # the retry comes after its backoff (a few seconds)
 i=0; while [ $i -lt 300 ] && [ "$(sqlite3 "$DB" "select count(*) from calls where job=$job and state='pending'")" != 0 ]; do

@@ -12,9 +12,7 @@ T=$E2E_TMP
 need_root "grader serve (--user needs root)"
 trap 'stop_server KILL; rm -rf "$T"' EXIT
 
-make_course "$T" alice bob || { fail "course setup"; finish; }
-start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
-URL=http://127.0.0.1:$SRV_PORT
+serve_course "$T" alice bob
 NB=$T/gen/bob/ps1/ps1.ipynb
 st() { $CURL -o "$T/resp" -w '%{http_code}' "$@"; }
 n0=$(jobs_count "$T")

@@ -9,8 +9,7 @@ T=$E2E_TMP
 need_root "grader serve (--user needs root)"
 trap 'stop_server KILL; rm -rf "$T"' EXIT
 
-make_course "$T" alice || { fail "course setup"; finish; }
-start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
+serve_course "$T" alice
 http_side() { ps -o pid=,user= --ppid "$SRV_PID" | awk '$2 == "nobody" {print $1}'; }
 http_pid=$(http_side)
 check "the HTTP side found" test -n "$http_pid"

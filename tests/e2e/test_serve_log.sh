@@ -9,8 +9,7 @@ T=$E2E_TMP
 need_root "grader serve (--user needs root)"
 trap 'stop_server KILL; rm -rf "$T"' EXIT
 
-make_course "$T" alice || { fail "course setup"; finish; }
-start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
+serve_course "$T" alice
 /usr/bin/python3 - "$SRV_PORT" <<'PY'
 import socket, sys
 port = int(sys.argv[1])

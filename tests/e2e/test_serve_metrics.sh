@@ -10,8 +10,7 @@ T=$E2E_TMP
 need_root "grader serve (--user needs root)"
 trap 'stop_server KILL; rm -rf "$T"' EXIT
 
-make_course "$T" alice || { fail "course setup"; finish; }
-start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
+serve_course "$T" alice
 stop_server TERM
 # a term of finished jobs
 /usr/bin/python3 - "$T/state/db/grader.sqlite" <<'PY'

@@ -10,8 +10,7 @@ T=$E2E_TMP
 need_root "grader serve (the sandbox needs root)"
 trap 'stop_server KILL; rm -rf "$T"' EXIT
 
-make_course "$T" alice bob || { fail "course setup"; finish; }
-start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
+serve_course "$T" alice bob
 NB=$T/gen/bob/ps1/ps1.ipynb
 up() { # up FIELD...: bob's upload, prints the status
 	$CURL -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer bob-token-0123456789abc" \

@@ -9,8 +9,7 @@
 . "$(dirname "$0")/serve_lib.sh"
 T=$E2E_TMP
 need_root "grader serve (the sandbox and --user need root)"
-RPID=
-trap 'stop_server KILL; [ -n "$RPID" ] && kill "$RPID" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'stop_server KILL; stop_receiver; rm -rf "$T"' EXIT
 DB=$T/state/db/grader.sqlite
 
 make_course "$T" alice bob || { fail "course setup"; finish; }
@@ -23,21 +22,7 @@ c['assignments'][0]['status'] = {'forge': 'github', 'api': 'http://127.0.0.1:%s/
                                  'token': {'env': 'GRADER_FORGE_TOKEN'}}
 json.dump(c, open(sys.argv[1], 'w'), indent=1)
 PY
-/usr/bin/python3 - "$RPORT" "$T/got.jsonl" <<'PY' &
-import http.server, json, sys, threading
-port, log = int(sys.argv[1]), sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get('Content-Length', 0)))
-        with open(log, 'a') as f:
-            f.write(json.dumps({'path': self.path, 'auth': self.headers.get('Authorization')}) + '\n')
-        self.send_response(201); self.end_headers(); self.wfile.write(b'{}')
-    def log_message(self, *a): pass
-srv = http.server.HTTPServer(('127.0.0.1', port), H)
-threading.Timer(300, srv.shutdown).start()
-srv.serve_forever()
-PY
-RPID=$!
+receiver "$RPORT" "$T/got.jsonl"
 start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
 c1=$(push_nb "$T" alice alice 2026-10-29T10:00:00Z)
 github_body "$T/p.json" course/ps1-alice refs/heads/main "$c1"

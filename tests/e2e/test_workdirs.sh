@@ -3,6 +3,7 @@
 # `grader nb run` or `grader grade` killed with SIGKILL leaves its directory,
 # the next run removes it, and never a live run's or one it did not make; a
 # box holding a tree deeper than the grader has descriptors is still removed.
+# e2e: alone (any grader run beside it would remove the dead run's directory)
 . "$(dirname "$0")/lib.sh"
 need_root "work directories of sandboxed runs"
 T=$E2E_TMP
