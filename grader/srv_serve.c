@@ -117,16 +117,28 @@ static int listen_on(int *out, const char *spec, struct gr_err *err)
 	return 0;
 }
 
-/* The state folders, the database's owned by the HTTP side's user (it writes jobs there). */
+/*
+ * The state folders, the database's owned by the HTTP side's user (it writes
+ * jobs there). Students' work and grades are no other local account's: the
+ * top folder may only be passed through, the others are their owner's alone,
+ * but for the gradebooks the HTTP side's group reads to answer exports
+ * (folders of an earlier run included).
+ */
 static int make_state(const struct srv_config *cfg, const struct passwd *pw, struct gr_err *err)
 {
 	static const char *const dirs[] = {"", "/db", "/submitted", "/gradebooks"};
+	static const mode_t modes[] = {0711, 0700, 0700, 0750};
 	char path[4096];
 	int rc = 0;
 
 	for (size_t i = 0; !rc && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s%s", cfg->state, dirs[i]);
-		rc = gr_mkdir_p(path, 0755, err);
+		rc = gr_mkdir_p(path, modes[i], err);
+		if (!rc && chmod(path, modes[i]) < 0)
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot set the mode of '%s'", path);
+		if (!rc && pw && i == 3 && chown(path, (uid_t)-1, pw->pw_gid) < 0)
+			rc = gr_err_sys(err, GR_EIO, errno, "cannot hand '%s' to '%s'", path,
+					pw->pw_name);
 		if (!rc && pw && i == 1 && chown(path, pw->pw_uid, pw->pw_gid) < 0)
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot hand '%s' to '%s'", path,
 					pw->pw_name);
@@ -141,7 +153,7 @@ static int make_state(const struct srv_config *cfg, const struct passwd *pw, str
 		int fd;
 
 		snprintf(path, sizeof(path), "%s/%s%s", cfg->state, SRV_DB_NAME, sfx[i]);
-		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (i == 0 ? O_CREAT : 0), 0644);
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (i == 0 ? O_CREAT : 0), 0600);
 		if (fd < 0 && (i == 0 || errno != ENOENT))
 			rc = gr_err_sys(err, GR_EIO, errno, "cannot open '%s'", path);
 		else if (fd >= 0 && fchown(fd, pw->pw_uid, pw->pw_gid) < 0)

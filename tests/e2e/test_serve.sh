@@ -41,6 +41,11 @@ check "refuses to run the HTTP side as root" sh -c "! '$GRADER' serve --config '
 start_server "$T" || { fail "server starts"; cat "$T/serve.log"; finish; }
 pass "server starts"
 check "HTTP side runs as nobody" sh -c "ps -o user= --ppid $SRV_PID | grep -qx nobody"
+# students' work and grades are no other local account's
+check "state folder: passed through only (0711)" test "$(stat -c %a "$T/state")" = 711
+check "submitted: root's alone (0700); gradebooks: read by the HTTP side's group (0750)" test "$(stat -c '%a %U %G' "$T/state/submitted" "$T/state/gradebooks" | tr '\n' ' ')" = "700 root root 750 root $(id -gn nobody) "
+check "the database's folder and file: the HTTP side's alone" test "$(stat -c '%a %U' "$T/state/db" "$T/state/db/grader.sqlite" | tr '\n' ' ')" = "700 nobody 600 nobody "
+check "another local account reads no submission or gradebook" sh -c "! su -s /bin/sh daemon -c 'ls \"$T/state/submitted\" || ls \"$T/state/gradebooks\" || cat \"$T/state/db/grader.sqlite\"' 2>/dev/null"
 
 # ---- a GitHub push is graded like `grader grade` grades that commit ----------
 c1=$(push_nb "$T" alice alice 2026-10-29T10:00:00Z)
