@@ -6,6 +6,8 @@
 # gradebook equals one `grader grade`, cell by cell. Then one array task is
 # cancelled mid-run, the merge is dropped with it, and the README's
 # resubmission (that task alone, then the merge) gives the same gradebook.
+# e2e: alone (its daemons bind two ports found free just before: a script
+# beside it choosing ports the same way could take one between)
 . "$(dirname "$0")/lib.sh"
 need_root "a real slurm cluster"
 PATH=$PATH:/usr/sbin:/sbin
@@ -50,9 +52,10 @@ PY
 PIDS=
 stop_all() {
 	if [ -n "$PIDS" ]; then
-		scancel --quiet --full --user=root 2>/dev/null
+		# a controller that never came up makes the clients wait: bounded
+		timeout 15 scancel --quiet --full --user=root 2>/dev/null
 		i=0
-		while { [ -n "$(squeue -h -o %i 2>/dev/null)" ] || [ -n "$(ours)" ]; } &&
+		while { [ -n "$(timeout 5 squeue -h -o %i 2>/dev/null)" ] || [ -n "$(ours)" ]; } &&
 			[ $i -lt 150 ]; do
 			sleep 0.2; i=$((i + 1))
 		done
@@ -147,15 +150,18 @@ EOF
 SLURM_CONF=$T/etc/slurm.conf
 export SLURM_CONF
 slurmctld -D -f "$SLURM_CONF" >"$T/log/slurmctld.out" 2>&1 &
-PIDS="$PIDS $!"
+CTLD=$!
+PIDS="$PIDS $CTLD"
 slurmd -D -f "$SLURM_CONF" >"$T/log/slurmd.out" 2>&1 &
 PIDS="$PIDS $!"
-i=0
-while [ "$(sinfo -h -n "$host" -o %t 2>/dev/null)" != idle ] && [ $i -lt 300 ]; do
-	sleep 0.2; i=$((i + 1))
+# 60 s at most, and no longer once the controller has died (a port taken)
+end=$(($(date +%s) + 60))
+while [ "$(timeout 10 sinfo -h -n "$host" -o %t 2>/dev/null)" != idle ] &&
+	[ "$(date +%s)" -lt $end ] && kill -0 "$CTLD" 2>/dev/null; do
+	sleep 0.2
 done
-if [ "$(sinfo -h -n "$host" -o %t 2>/dev/null)" != idle ]; then
-	fail "the node is idle within 60 s" "sinfo: $(sinfo -h -o '%P %t' 2>&1)"
+if [ "$(timeout 10 sinfo -h -n "$host" -o %t 2>/dev/null)" != idle ]; then
+	fail "the node is idle within 60 s" "sinfo: $(timeout 10 sinfo -h -o '%P %t' 2>&1)"
 	daemons_log
 	finish
 fi
