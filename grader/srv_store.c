@@ -487,6 +487,16 @@ static int run_id(struct srv_store *s, const char *sql, long long id, const char
 	return rc;
 }
 
+int srv_store_supersede(struct srv_store *s, const char *assignment, const char *student,
+			long long by, struct gr_err *err)
+{
+	return run_id(s,
+		      "UPDATE jobs SET state='superseded', error=" SUPERSEDED_BY ", "
+		      "finished=(julianday('now')-2440587.5)*86400.0 WHERE "
+		      "state='queued' AND id<?1 AND assignment=?2 AND student=?3",
+		      by, assignment, student, err);
+}
+
 int srv_store_take(struct srv_store *s, long long runner, struct srv_job *out, int *superseded,
 		   struct gr_err *err)
 {
@@ -533,11 +543,7 @@ int srv_store_take(struct srv_store *s, long long runner, struct srv_job *out, i
 		 * others keep their files until it is (srv_store_finish): should its
 		 * commit be one the branch moved past, they wait again.
 		 */
-		rc = run_id(s,
-			    "UPDATE jobs SET state='superseded', error=" SUPERSEDED_BY ", "
-			    "finished=(julianday('now')-2440587.5)*86400.0 WHERE "
-			    "state='queued' AND id<?1 AND assignment=?2 AND student=?3",
-			    newest, a, stu, err);
+		rc = srv_store_supersede(s, a, stu, newest, err);
 		*superseded = rc ? 0 : sqlite3_changes(s->db);
 		id = newest;
 	}

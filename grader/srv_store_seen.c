@@ -234,24 +234,3 @@ int srv_store_commit_known(struct srv_store *s, const struct srv_job_in *in, int
 	}
 	return rc;
 }
-
-int srv_store_supersede(struct srv_store *s, const char *assignment, const char *student,
-			long long by, struct gr_err *err)
-{
-	sqlite3_stmt *q = NULL;
-	int rc = 0;
-
-	if (sqlite3_prepare_v2(s->db,
-			       "UPDATE jobs SET state='superseded', error=" SUPERSEDED_BY ", "
-			       "finished=(julianday('now')-2440587.5)*86400.0 WHERE state='queued' "
-			       "AND id<?1 AND assignment=?2 AND student=?3",
-			       -1, &q, NULL) != SQLITE_OK)
-		return srv_db_fail(s, err, "prepare a query");
-	sqlite3_bind_int64(q, 1, by);
-	sqlite3_bind_text(q, 2, assignment, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, student, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		rc = srv_db_fail(s, err, "supersede waiting jobs");
-	sqlite3_finalize(q);
-	return rc;
-}
