@@ -86,12 +86,10 @@ static void testcase(FILE *out, const char *classname, const struct gb_cell *cel
 	fputs("\" name=\"", out);
 	export_xml_text(out, cell->name, true);
 	/* a withheld cell's time is left out: student code may have chosen it */
-	if (gb_isset(gb_grade_shown_time(cell, g)))
-		fprintf(out, "\" time=\"%.3f\"", g->time);
-	else if (!g || !gb_grade_withheld(cell, g, NULL))
-		fputs("\" time=\"0.000\"", out);
-	else
+	if (g && gb_grade_withheld(cell, g, NULL))
 		fputc('"', out);
+	else
+		fprintf(out, "\" time=\"%.3f\"", g && gb_isset(g->time) ? g->time : 0.0);
 	if (v == V_PASS && !out_shown) {
 		fputs("/>\n", out);
 		return;
