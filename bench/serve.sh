@@ -110,17 +110,20 @@ def rss(p):
                 return int(line.split()[1]) / 1024.0
     except OSError:
         return float('nan')
-def children(parent):
+def all_children(parent, grader_only=False):
+    # the live children of parent (those running grader only, with grader_only)
     out = []
-    for p in os.listdir('/proc'):
-        if p.isdigit():
+    for q in os.listdir('/proc'):
+        if q.isdigit():
             try:
-                st = open('/proc/%s/stat' % p).read()
+                st = open('/proc/%s/stat' % q).read()
             except OSError:
                 continue
-            if int(st.rsplit(')', 1)[1].split()[1]) == parent and 'grader' in st:
-                out.append(int(p))
+            if int(st.rsplit(')', 1)[1].split()[1]) == parent and (not grader_only or 'grader' in st):
+                out.append(int(q))
     return out
+def children(parent):
+    return all_children(parent, grader_only=True)
 def http_pid():
     # the HTTP side is the child running as the unprivileged user (or the first child)
     kids = children(pid)
@@ -142,17 +145,6 @@ def cpu_of(p, reaped=True):
 def tree_cpu(p):
     # CPU of p's whole live tree: a dead process counts in the one that reaped it
     return cpu_of(p) + sum(tree_cpu(k) for k in all_children(p))
-def all_children(parent):
-    out = []
-    for q in os.listdir('/proc'):
-        if q.isdigit():
-            try:
-                st = open('/proc/%s/stat' % q).read()
-            except OSError:
-                continue
-            if int(st.rsplit(')', 1)[1].split()[1]) == parent:
-                out.append(int(q))
-    return out
 def roles():
     # the grading side's children by what they logged: workers, the gradebook writer
     log = open(os.path.join(t, 'serve.log'), errors='replace').read()
@@ -306,18 +298,13 @@ if done:
           % (sum(cpu.values()), span, os.cpu_count() or 1))
 print('superseded / accepted %.2f' % (sup / float(len(ids)) if ids else 0))
 # where a job's time goes: the grading side logs each phase of every done job
-import re
 phases = {k: [] for k in ('fetch', 'zygote', 'grade', 'store')}
-gbw = []
 for line in open(os.path.join(t, 'serve.log'), errors='replace'):
     m = re.search(r'done in [0-9.]+ s \(fetch ([0-9.]+), zygote ([0-9.]+), grade ([0-9.]+), '
                   r'store ([0-9.]+)\)', line)
     if m:
         for k, v in zip(phases, m.groups()):
             phases[k].append(float(v))
-    m = re.search(r'gradebook ps1: written in ([0-9.]+) s', line)
-    if m:
-        gbw.append(float(m.group(1)))
 if phases['fetch']:
     print('job phases (p50/p95 s) ' + ', '.join('%s %.3f/%.3f' % (k, pct(v, 50), pct(v, 95))
                                           for k, v in phases.items()))
@@ -335,6 +322,7 @@ def gb_writes():
         if m:
             out.append(float(m.group(1)))
     return out
+gbw = gb_writes()
 if gbw:
     print('gradebook writes      %d (by the grading side, at most one a second), p50 %.2f s  p95 %.2f s  max %.2f s; journal %d lines'
           % (len(gbw), pct(gbw, 50), pct(gbw, 95), max(gbw), journal_lines()))
